@@ -1,0 +1,59 @@
+# Thin wrapper over meson.  `make run` and `make test` work on a fresh
+# Debian 12 machine: they install what is missing first.
+#
+#   make run     build and start vouchd on 127.0.0.1:8080 (SQLite in ./var/)
+#   make test    build plain + ASan/UBSan, run every suite on both
+#   make bench   build optimised and run the benchmarks (bench/RESULTS.md)
+#   make fuzz    build the libFuzzer targets and run each for FUZZ_SECONDS
+
+PLAIN := build/plain
+ASAN  := build/asan
+BENCH := build/bench
+FUZZ  := build/fuzz
+FUZZ_SECONDS ?= 60
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: all run test bench fuzz bootstrap build npm clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+$(PLAIN)/build.ninja:
+	meson setup $(PLAIN) --buildtype=debugoptimized
+
+$(ASAN)/build.ninja:
+	CC=clang meson setup $(ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+$(BENCH)/build.ninja:
+	meson setup $(BENCH) --buildtype=release -Db_ndebug=true
+
+$(FUZZ)/build.ninja:
+	CC=clang meson setup $(FUZZ) --buildtype=debugoptimized -Dfuzz=true -Db_lundef=false
+
+build: bootstrap $(PLAIN)/build.ninja
+	ninja -C $(PLAIN)
+
+npm:
+	@cd tests/api && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+
+run: build
+	@mkdir -p var
+	$(PLAIN)/src/server/vouchd --listen $(LISTEN) --db sqlite:./var/vouch.db
+
+test: bootstrap $(PLAIN)/build.ninja $(ASAN)/build.ninja npm
+	ninja -C $(PLAIN)
+	ninja -C $(ASAN)
+	@scripts/run-tests $(PLAIN) $(ASAN)
+
+bench: bootstrap $(BENCH)/build.ninja
+	ninja -C $(BENCH)
+	bench/run $(BENCH)
+
+fuzz: bootstrap $(FUZZ)/build.ninja
+	ninja -C $(FUZZ)
+	fuzz/run $(FUZZ) $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build

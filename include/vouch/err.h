@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VOUCH_ERR_H
+#define VOUCH_ERR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/*
+ * One error enum for the whole library.  0 is success; every other value
+ * names a class of failure.  The human-readable reason (which step, which
+ * field, which offset) goes into a struct vouch_errbuf supplied by the
+ * caller.
+ */
+typedef enum {
+    VOUCH_OK = 0,
+    VOUCH_E_INVALID,      /* malformed input: bad syntax, bad encoding */
+    VOUCH_E_TRUNCATED,    /* input ends before a field it announces */
+    VOUCH_E_TOO_LARGE,    /* a size cap was hit */
+    VOUCH_E_UNSUPPORTED,  /* well-formed, but a version/algorithm we do not do */
+    VOUCH_E_VERIFY,       /* a cryptographic or semantic check failed */
+    VOUCH_E_EXPIRED,      /* outside a validity window */
+    VOUCH_E_REVOKED,      /* a certificate is on a CRL */
+    VOUCH_E_BINDING,      /* evidence does not carry the expected nonce/runtime data */
+    VOUCH_E_NOT_FOUND,    /* a lookup found nothing */
+    VOUCH_E_CONFLICT,     /* the thing already exists / conflicting values */
+    VOUCH_E_LIMIT,        /* an evaluation or resource limit was exceeded */
+    VOUCH_E_AUTH,         /* missing or wrong credentials */
+    VOUCH_E_IO,           /* file or network I/O */
+    VOUCH_E_STORE,        /* the database failed */
+    VOUCH_E_NOMEM,        /* allocation failed */
+    VOUCH_E_INTERNAL,     /* a bug or an unexpected library failure */
+    VOUCH_E__COUNT
+} vouch_err;
+
+#define VOUCH_ERRBUF_SIZE 512
+
+/*
+ * Where a failing function writes why it failed.  Any function taking a
+ * `struct vouch_errbuf *` accepts NULL there.  On success the buffer is not
+ * touched.
+ */
+struct vouch_errbuf {
+    char msg[VOUCH_ERRBUF_SIZE];
+};
+
+/* Short stable name of an error code, e.g. "truncated". Never NULL. */
+const char *vouch_err_name(vouch_err e);
+
+/*
+ * Format a message into `eb` and return `code`, so a failure is one line:
+ *     return vouch_fail(eb, VOUCH_E_TRUNCATED, "header: %zu bytes left", n);
+ */
+vouch_err vouch_fail(struct vouch_errbuf *eb, vouch_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+vouch_err vouch_failv(struct vouch_errbuf *eb, vouch_err code, const char *fmt,
+                      va_list ap) __attribute__((format(printf, 3, 0)));
+
+/*
+ * Prefix the message already in `eb` with context ("pck chain: " + msg) and
+ * return `code` unchanged.  Used when passing a callee's failure upward.
+ */
+vouch_err vouch_fail_prefix(struct vouch_errbuf *eb, vouch_err code,
+                            const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Empty the buffer. */
+void vouch_errbuf_clear(struct vouch_errbuf *eb);
+
+#endif

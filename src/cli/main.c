@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "common/buf.h"
+
+/* Sub-commands, one file each (src/cli/cmd_*.c); declared in commands.h. */
+static const struct vouch_cli_cmd commands[] = {
+    { "inspect token", "TOKEN|-", "decode a JWT's header and payload without verifying it",
+      vouch_cmd_inspect_token },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void help(FILE *out)
+{
+    size_t i;
+
+    fprintf(out,
+            "usage: vouch COMMAND [ARGS...]\n\n"
+            "Vouch command-line tool: inspect evidence, manage the service's keys,\n"
+            "policies and collateral.  Commands that use the database take --db URL\n"
+            "(or VOUCH_DB), default sqlite:./var/vouch.db, the same as vouchd.\n\n"
+            "commands:\n");
+    for (i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'vouch COMMAND --help' shows the arguments of one command.\n");
+}
+
+int vouch_cli_usage(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0) {
+            fprintf(stderr, "usage: vouch %s %s\n  %s\n", name, commands[i].usage,
+                    commands[i].summary);
+            break;
+        }
+    return VOUCH_EXIT_USAGE;
+}
+
+int vouch_cli_read_file(const char *path, size_t max, unsigned char **ret, size_t *ret_len)
+{
+    struct vouch_buf b = VOUCH_BUF_INIT(max);
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+
+    if (!f) {
+        fprintf(stderr, "vouch: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (vouch_buf_append(&b, chunk, n)) {
+            fprintf(stderr, "vouch: %s: larger than %zu bytes\n", path, max);
+            rc = -1;
+            break;
+        }
+    if (!rc && ferror(f)) {
+        fprintf(stderr, "vouch: %s: read error\n", path);
+        rc = -1;
+    }
+    if (f != stdin)
+        fclose(f);
+    if (rc) {
+        vouch_buf_free(&b);
+        return rc;
+    }
+    *ret = vouch_buf_steal(&b, ret_len);
+    return *ret ? 0 : -1;
+}
+
+/* Match "a b" commands against argv[1..2] first, then one-word ones. */
+static const struct vouch_cli_cmd *find(int argc, char **argv, int *ret_used)
+{
+    char two[128];
+    size_t i;
+
+    if (argc >= 3) {
+        snprintf(two, sizeof(two), "%s %s", argv[1], argv[2]);
+        for (i = 0; i < N_COMMANDS; i++)
+            if (strcmp(commands[i].name, two) == 0) {
+                *ret_used = 2;
+                return &commands[i];
+            }
+    }
+    for (i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, argv[1]) == 0) {
+            *ret_used = 1;
+            return &commands[i];
+        }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const struct vouch_cli_cmd *cmd;
+    int used = 0, i;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        help(argc < 2 ? stderr : stdout);
+        return argc < 2 ? VOUCH_EXIT_USAGE : VOUCH_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("vouch %s\n", VOUCH_VERSION);
+        return VOUCH_EXIT_OK;
+    }
+    cmd = find(argc, argv, &used);
+    if (!cmd) {
+        fprintf(stderr, "vouch: unknown command '%s'\n\n", argv[1]);
+        help(stderr);
+        return VOUCH_EXIT_USAGE;
+    }
+    for (i = 1 + used; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: vouch %s %s\n  %s\n", cmd->name, cmd->usage, cmd->summary);
+            return VOUCH_EXIT_OK;
+        }
+    /* The sub-command sees its own name as argv[0]. */
+    return cmd->run(argc - used, argv + used);
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+
+static const char hexdigits[] = "0123456789abcdef";
+
+void vouch_hex_encode(const void *src, size_t n, char *dst)
+{
+    const uint8_t *s = src;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        dst[2 * i] = hexdigits[s[i] >> 4];
+        dst[2 * i + 1] = hexdigits[s[i] & 0xf];
+    }
+    dst[2 * n] = '\0';
+}
+
+char *vouch_hex_alloc(const void *src, size_t n)
+{
+    char *p;
+
+    if (n > (SIZE_MAX - 1) / 2)
+        return NULL;
+    p = malloc(2 * n + 1);
+    if (p)
+        vouch_hex_encode(src, n, p);
+    return p;
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode exactly len (even) chars into dst; the caller sized dst. */
+static vouch_err hex_into(const char *s, size_t len, uint8_t *dst,
+                          struct vouch_errbuf *eb)
+{
+    size_t i;
+
+    for (i = 0; i < len; i += 2) {
+        int hi = hexval((unsigned char)s[i]);
+        int lo = hexval((unsigned char)s[i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return vouch_fail(eb, VOUCH_E_INVALID, "invalid hex character at offset %zu",
+                              hi < 0 ? i : i + 1);
+        dst[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return VOUCH_OK;
+}
+
+vouch_err vouch_hex_decode(const char *s, size_t len, size_t max, uint8_t **ret,
+                           size_t *ret_len, struct vouch_errbuf *eb)
+{
+    uint8_t *out;
+    vouch_err e;
+
+    if (len % 2)
+        return vouch_fail(eb, VOUCH_E_INVALID, "hex string has odd length %zu", len);
+    if (len / 2 > max)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "hex string decodes to %zu bytes, limit %zu",
+                          len / 2, max);
+    out = malloc(len / 2 + 1);
+    if (!out)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    e = hex_into(s, len, out, eb);
+    if (e) {
+        free(out);
+        return e;
+    }
+    out[len / 2] = '\0';
+    *ret = out;
+    *ret_len = len / 2;
+    return VOUCH_OK;
+}
+
+vouch_err vouch_hex_decode_exact(const char *s, size_t len, uint8_t *dst, size_t n,
+                                 struct vouch_errbuf *eb)
+{
+    uint8_t tmp[256];
+    uint8_t *t = tmp;
+    vouch_err e;
+
+    if (n > SIZE_MAX / 2 || len != 2 * n)
+        return vouch_fail(eb, VOUCH_E_INVALID, "expected %zu hex characters, got %zu",
+                          n > SIZE_MAX / 2 ? 0 : 2 * n, len);
+    if (n > sizeof(tmp)) {
+        t = malloc(n);
+        if (!t)
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    e = hex_into(s, len, t, eb);
+    if (!e)
+        memcpy(dst, t, n);
+    if (t != tmp)
+        free(t);
+    return e;
+}
+
+static const char b64std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t vouch_b64_encoded_len(size_t n, int flags)
+{
+    if (flags & VOUCH_B64_NOPAD)
+        return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+    return (n + 2) / 3 * 4;
+}
+
+void vouch_b64_encode(const void *src, size_t n, int flags, char *dst)
+{
+    const char *abc = (flags & VOUCH_B64_URL) ? b64url : b64std;
+    const uint8_t *s = src;
+    size_t i, o = 0;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+
+        dst[o++] = abc[v >> 18 & 63];
+        dst[o++] = abc[v >> 12 & 63];
+        dst[o++] = abc[v >> 6 & 63];
+        dst[o++] = abc[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)s[i] << 16;
+
+        dst[o++] = abc[v >> 18 & 63];
+        dst[o++] = abc[v >> 12 & 63];
+        if (!(flags & VOUCH_B64_NOPAD)) {
+            dst[o++] = '=';
+            dst[o++] = '=';
+        }
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+
+        dst[o++] = abc[v >> 18 & 63];
+        dst[o++] = abc[v >> 12 & 63];
+        dst[o++] = abc[v >> 6 & 63];
+        if (!(flags & VOUCH_B64_NOPAD))
+            dst[o++] = '=';
+    }
+    dst[o] = '\0';
+}
+
+char *vouch_b64_alloc(const void *src, size_t n, int flags)
+{
+    char *p;
+
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    p = malloc(vouch_b64_encoded_len(n, flags) + 1);
+    if (p)
+        vouch_b64_encode(src, n, flags, p);
+    return p;
+}
+
+static int b64val(unsigned char c, bool url)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == (url ? '-' : '+'))
+        return 62;
+    if (c == (url ? '_' : '/'))
+        return 63;
+    return -1;
+}
+
+vouch_err vouch_b64_decode(const char *s, size_t len, int flags, size_t max,
+                           uint8_t **ret, size_t *ret_len, struct vouch_errbuf *eb)
+{
+    bool url = flags & VOUCH_B64_URL;
+    size_t pad = 0, data_len, out_len, i, o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    uint8_t *out;
+
+    /* Split off trailing padding and check it against the options. */
+    while (pad < len && pad < 3 && s[len - 1 - pad] == '=')
+        pad++;
+    data_len = len - pad;
+    if (pad) {
+        if (flags & VOUCH_B64_NOPAD)
+            return vouch_fail(eb, VOUCH_E_INVALID,
+                              "base64url padding '=' is not allowed (offset %zu)", data_len);
+        if (pad > 2 || len % 4)
+            return vouch_fail(eb, VOUCH_E_INVALID, "invalid base64 padding at offset %zu",
+                              data_len);
+    } else if (!(flags & (VOUCH_B64_NOPAD | VOUCH_B64_PAD_OPTIONAL)) && len % 4) {
+        return vouch_fail(eb, VOUCH_E_INVALID,
+                          "base64 length %zu is not a multiple of 4 (missing padding?)", len);
+    }
+    if (data_len % 4 == 1)
+        return vouch_fail(eb, VOUCH_E_INVALID, "base64 length %zu is impossible", data_len);
+    out_len = data_len / 4 * 3 + (data_len % 4 ? data_len % 4 - 1 : 0);
+    if (out_len > max)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "base64 decodes to %zu bytes, limit %zu",
+                          out_len, max);
+    out = malloc(out_len + 1);
+    if (!out)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; i < data_len; i++) {
+        int v = b64val((unsigned char)s[i], url);
+
+        if (v < 0) {
+            free(out);
+            return vouch_fail(eb, VOUCH_E_INVALID, "invalid %s character at offset %zu",
+                              url ? "base64url" : "base64", i);
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (bits && acc && !(flags & VOUCH_B64_LAX_BITS)) {
+        free(out);
+        return vouch_fail(eb, VOUCH_E_INVALID, "non-canonical base64: unused bits are not zero");
+    }
+    out[o] = '\0';
+    *ret = out;
+    *ret_len = o;
+    return VOUCH_OK;
+}

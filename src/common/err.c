@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <string.h>
+
+#include "vouch/err.h"
+
+static const char *const names[VOUCH_E__COUNT] = {
+    [VOUCH_OK] = "ok",
+    [VOUCH_E_INVALID] = "invalid",
+    [VOUCH_E_TRUNCATED] = "truncated",
+    [VOUCH_E_TOO_LARGE] = "too_large",
+    [VOUCH_E_UNSUPPORTED] = "unsupported",
+    [VOUCH_E_VERIFY] = "verification_failed",
+    [VOUCH_E_EXPIRED] = "expired",
+    [VOUCH_E_REVOKED] = "revoked",
+    [VOUCH_E_BINDING] = "binding_mismatch",
+    [VOUCH_E_NOT_FOUND] = "not_found",
+    [VOUCH_E_CONFLICT] = "conflict",
+    [VOUCH_E_LIMIT] = "limit_exceeded",
+    [VOUCH_E_AUTH] = "unauthorized",
+    [VOUCH_E_IO] = "io",
+    [VOUCH_E_STORE] = "store",
+    [VOUCH_E_NOMEM] = "out_of_memory",
+    [VOUCH_E_INTERNAL] = "internal",
+};
+
+const char *vouch_err_name(vouch_err e)
+{
+    if ((unsigned)e >= VOUCH_E__COUNT || !names[e])
+        return "unknown";
+    return names[e];
+}
+
+vouch_err vouch_failv(struct vouch_errbuf *eb, vouch_err code, const char *fmt,
+                      va_list ap)
+{
+    if (eb)
+        vsnprintf(eb->msg, sizeof(eb->msg), fmt, ap);
+    return code;
+}
+
+vouch_err vouch_fail(struct vouch_errbuf *eb, vouch_err code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vouch_failv(eb, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+vouch_err vouch_fail_prefix(struct vouch_errbuf *eb, vouch_err code,
+                            const char *fmt, ...)
+{
+    char old[VOUCH_ERRBUF_SIZE];
+    size_t n;
+    va_list ap;
+
+    if (!eb)
+        return code;
+    memcpy(old, eb->msg, sizeof(old));
+    old[sizeof(old) - 1] = '\0';
+    va_start(ap, fmt);
+    vsnprintf(eb->msg, sizeof(eb->msg), fmt, ap);
+    va_end(ap);
+    n = strlen(eb->msg);
+    if (n < sizeof(eb->msg) - 1) {
+        size_t room = sizeof(eb->msg) - 1 - n;
+        size_t olen = strlen(old);
+
+        if (olen > room)
+            olen = room;
+        memcpy(eb->msg + n, old, olen);
+        eb->msg[n + olen] = '\0';
+    }
+    return code;
+}
+
+void vouch_errbuf_clear(struct vouch_errbuf *eb)
+{
+    if (eb)
+        eb->msg[0] = '\0';
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VOUCH_COMMON_LOG_H
+#define VOUCH_COMMON_LOG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * Structured logging for the programs (vouchd, vouch).  Library code does
+ * not log: it returns errors.  One line per event, logfmt style:
+ *   ts=2026-11-23T10:00:00.123Z level=info msg=request method=GET path=/healthz ...
+ * A line is written with one stdio call, so lines from threads never
+ * interleave.
+ */
+enum vouch_log_level {
+    VOUCH_LOG_DEBUG,
+    VOUCH_LOG_INFO,
+    VOUCH_LOG_WARN,
+    VOUCH_LOG_ERROR,
+};
+
+/* Direct output to `out` (default stderr) and drop lines below `min`. */
+void vouch_log_setup(FILE *out, enum vouch_log_level min);
+
+/* Parse "debug"/"info"/"warn"/"error"; returns -1 when unknown. */
+int vouch_log_level_parse(const char *s);
+
+/*
+ * Log a message with optional extra key=value pairs, given as NULL-ended
+ * (key, value) string pairs.  Values are quoted when needed.
+ */
+void vouch_log(enum vouch_log_level lvl, const char *msg, ...)
+    __attribute__((sentinel));
+
+/* The per-request line: method, path, status, duration in µs, bytes sent. */
+void vouch_log_request(const char *method, const char *path, unsigned status,
+                       uint64_t us, uint64_t bytes, const char *code);
+
+#endif

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+
+#include "common/codec.h"
+#include "common/time.h"
+#include "crypto/digest.h"
+#include "crypto/x509.h"
+
+#define CERT_FILE_MAX (1u << 20)
+
+vouch_err vouch_x509_parse_pem_chain(const char *pem, size_t len, size_t max_certs,
+                                     STACK_OF(X509) **ret, struct vouch_errbuf *eb)
+{
+    STACK_OF(X509) *sk = NULL;
+    vouch_err e = VOUCH_OK;
+    X509 *x;
+    BIO *bio;
+
+    if (len > INT32_MAX)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "PEM chain too large");
+    bio = BIO_new_mem_buf(pem, (int)len);
+    sk = sk_X509_new_null();
+    if (!bio || !sk) {
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if ((size_t)sk_X509_num(sk) >= max_certs) {
+            X509_free(x);
+            e = vouch_fail(eb, VOUCH_E_TOO_LARGE, "more than %zu certificates in chain",
+                           max_certs);
+            goto out;
+        }
+        if (!sk_X509_push(sk, x)) {
+            X509_free(x);
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    /* PEM_R_NO_START_LINE at the end is the normal way out of the loop. */
+    if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE &&
+        ERR_peek_last_error() != 0) {
+        e = vouch_fail(eb, VOUCH_E_INVALID, "malformed PEM certificate #%d",
+                       sk_X509_num(sk) + 1);
+        goto out;
+    }
+    if (sk_X509_num(sk) == 0) {
+        e = vouch_fail(eb, VOUCH_E_INVALID, "no PEM certificate found");
+        goto out;
+    }
+    *ret = sk;
+    sk = NULL;
+out:
+    ERR_clear_error();
+    BIO_free(bio);
+    sk_X509_pop_free(sk, X509_free);
+    return e;
+}
+
+vouch_err vouch_x509_parse_der(const uint8_t *der, size_t len, X509 **ret,
+                               struct vouch_errbuf *eb)
+{
+    const unsigned char *p = der;
+    X509 *x;
+
+    if (len > INT32_MAX)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "certificate too large");
+    x = d2i_X509(NULL, &p, (long)len);
+    ERR_clear_error();
+    if (!x)
+        return vouch_fail(eb, VOUCH_E_INVALID, "malformed DER certificate");
+    if (p != der + len) {
+        X509_free(x);
+        return vouch_fail(eb, VOUCH_E_INVALID, "trailing bytes after DER certificate");
+    }
+    *ret = x;
+    return VOUCH_OK;
+}
+
+vouch_err vouch_x509_load_file(const char *path, X509 **ret, struct vouch_errbuf *eb)
+{
+    uint8_t *data = NULL;
+    size_t len = 0, cap = 0, n;
+    vouch_err e = VOUCH_OK;
+    X509 *x = NULL;
+    FILE *f;
+
+    f = fopen(path, "rb");
+    if (!f)
+        return vouch_fail(eb, VOUCH_E_IO, "%s: %s", path, strerror(errno));
+    for (;;) {
+        if (len == cap) {
+            uint8_t *p;
+
+            if (cap >= CERT_FILE_MAX) {
+                e = vouch_fail(eb, VOUCH_E_TOO_LARGE, "%s: larger than %u bytes", path,
+                               CERT_FILE_MAX);
+                goto out;
+            }
+            cap = cap ? cap * 2 : 4096;
+            p = realloc(data, cap);
+            if (!p) {
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+                goto out;
+            }
+            data = p;
+        }
+        n = fread(data + len, 1, cap - len, f);
+        if (n == 0)
+            break;
+        len += n;
+    }
+    if (len >= 10 && memmem(data, len, "-----BEGIN", 10)) {
+        STACK_OF(X509) *sk = NULL;
+
+        e = vouch_x509_parse_pem_chain((const char *)data, len, 64, &sk, eb);
+        if (!e) {
+            x = sk_X509_shift(sk);
+            sk_X509_pop_free(sk, X509_free);
+        }
+    } else {
+        e = vouch_x509_parse_der(data, len, &x, eb);
+    }
+    if (e) {
+        vouch_fail_prefix(eb, e, "%s: ", path);
+        goto out;
+    }
+    *ret = x;
+out:
+    fclose(f);
+    free(data);
+    return e;
+}
+
+static bool all_hex(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n % 2)
+        return false;
+    for (i = 0; i < n; i++)
+        if (!isxdigit(p[i]))
+            return false;
+    return true;
+}
+
+vouch_err vouch_crl_parse(const uint8_t *data, size_t len, X509_CRL **ret,
+                          struct vouch_errbuf *eb)
+{
+    const unsigned char *p;
+    uint8_t *raw = NULL;
+    size_t rawlen;
+    X509_CRL *crl = NULL;
+    vouch_err e = VOUCH_OK;
+
+    if (len > INT32_MAX)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "CRL too large");
+    while (len && isspace(data[len - 1]))
+        len--;
+    while (len && isspace(data[0])) {
+        data++;
+        len--;
+    }
+    if (len >= 10 && memcmp(data, "-----BEGIN", 10) == 0) {
+        BIO *bio = BIO_new_mem_buf(data, (int)len);
+
+        if (bio)
+            crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        if (!crl)
+            e = vouch_fail(eb, VOUCH_E_INVALID, "malformed PEM CRL");
+        goto out;
+    }
+    if (all_hex(data, len)) {
+        e = vouch_hex_decode((const char *)data, len, len / 2, &raw, &rawlen, eb);
+        if (e)
+            goto out;
+        data = raw;
+        len = rawlen;
+    }
+    p = data;
+    crl = d2i_X509_CRL(NULL, &p, (long)len);
+    if (!crl) {
+        e = vouch_fail(eb, VOUCH_E_INVALID, "CRL is neither DER, PEM nor hex of DER");
+        goto out;
+    }
+    if (p != data + len) {
+        X509_CRL_free(crl);
+        crl = NULL;
+        e = vouch_fail(eb, VOUCH_E_INVALID, "trailing bytes after DER CRL");
+        goto out;
+    }
+out:
+    ERR_clear_error();
+    free(raw);
+    if (!e)
+        *ret = crl;
+    return e;
+}
+
+struct verify_ctx {
+    unsigned flags;
+};
+
+static int verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+    int err = X509_STORE_CTX_get_error(ctx);
+    struct verify_ctx *vc = X509_STORE_CTX_get_app_data(ctx);
+
+    if (!ok && vc && (vc->flags & VOUCH_CHAIN_CRL_STALE_OK) &&
+        err == X509_V_ERR_CRL_HAS_EXPIRED)
+        return 1;
+    return ok;
+}
+
+vouch_err vouch_x509_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
+                                  STACK_OF(X509) *roots, STACK_OF(X509_CRL) *crls,
+                                  int64_t now, unsigned flags, struct vouch_errbuf *eb)
+{
+    struct verify_ctx vc = { flags };
+    X509_STORE *store = NULL;
+    X509_STORE_CTX *ctx = NULL;
+    X509_VERIFY_PARAM *param;
+    vouch_err e = VOUCH_OK;
+    char subj[256];
+    int i, err, depth;
+    unsigned long vflags = 0;
+
+    store = X509_STORE_new();
+    ctx = X509_STORE_CTX_new();
+    if (!store || !ctx) {
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; roots && i < sk_X509_num(roots); i++)
+        if (X509_STORE_add_cert(store, sk_X509_value(roots, i)) != 1) {
+            e = vouch_fail(eb, VOUCH_E_INTERNAL, "cannot add trust anchor");
+            goto out;
+        }
+    X509_STORE_set_verify_cb(store, verify_cb);
+    if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
+        e = vouch_fail(eb, VOUCH_E_INTERNAL, "cannot initialise chain verification");
+        goto out;
+    }
+    X509_STORE_CTX_set_app_data(ctx, &vc);
+    if (crls)
+        X509_STORE_CTX_set0_crls(ctx, crls);
+    param = X509_STORE_CTX_get0_param(ctx);
+    if (flags & VOUCH_CHAIN_CRL_ALL)
+        vflags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    else if (flags & VOUCH_CHAIN_CRL_LEAF)
+        vflags |= X509_V_FLAG_CRL_CHECK;
+    if (flags & VOUCH_CHAIN_NO_TIME)
+        vflags |= X509_V_FLAG_NO_CHECK_TIME;
+    else
+        X509_VERIFY_PARAM_set_time(param, (time_t)now);
+    X509_VERIFY_PARAM_set_flags(param, vflags);
+    if (X509_verify_cert(ctx) == 1)
+        goto out;
+    err = X509_STORE_CTX_get_error(ctx);
+    depth = X509_STORE_CTX_get_error_depth(ctx);
+    vouch_x509_subject(X509_STORE_CTX_get_current_cert(ctx), subj, sizeof(subj));
+    switch (err) {
+    case X509_V_ERR_CERT_REVOKED:
+        e = VOUCH_E_REVOKED;
+        break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+        e = VOUCH_E_EXPIRED;
+        break;
+    default:
+        e = VOUCH_E_VERIFY;
+    }
+    vouch_fail(eb, e, "certificate '%s' (depth %d): %s", subj, depth,
+               X509_verify_cert_error_string(err));
+out:
+    ERR_clear_error();
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return e;
+}
+
+vouch_err vouch_asn1_time_to_unix(const ASN1_TIME *t, int64_t *ret)
+{
+    struct tm tm;
+
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return VOUCH_E_INVALID;
+    *ret = vouch_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+                                 (unsigned)tm.tm_mday) * 86400 +
+           tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    return VOUCH_OK;
+}
+
+vouch_err vouch_x509_validity(const X509 *cert, int64_t *ret_not_before,
+                              int64_t *ret_not_after)
+{
+    int64_t nb, na;
+
+    if (vouch_asn1_time_to_unix(X509_get0_notBefore(cert), &nb) ||
+        vouch_asn1_time_to_unix(X509_get0_notAfter(cert), &na))
+        return VOUCH_E_INVALID;
+    *ret_not_before = nb;
+    *ret_not_after = na;
+    return VOUCH_OK;
+}
+
+void vouch_x509_subject(const X509 *cert, char *buf, size_t size)
+{
+    BIO *bio;
+    int n;
+
+    snprintf(buf, size, "?");
+    if (!cert || !(bio = BIO_new(BIO_s_mem())))
+        return;
+    if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+                           XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        n = BIO_read(bio, buf, (int)size - 1);
+        if (n > 0)
+            buf[n] = '\0';
+    }
+    BIO_free(bio);
+}
+
+vouch_err vouch_x509_fingerprint(const X509 *cert, uint8_t out[32])
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(cert, &der);
+    vouch_err e;
+
+    if (len <= 0)
+        return VOUCH_E_INVALID;
+    e = vouch_hash(VOUCH_HASH_SHA256, der, (size_t)len, out);
+    OPENSSL_free(der);
+    return e;
+}

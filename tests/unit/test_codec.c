@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/codec.h"
+
+struct b64_case {
+    const char *in;     /* encoded */
+    int flags;
+    vouch_err want;
+    const char *out;    /* decoded, when want == VOUCH_OK */
+    size_t out_len;
+};
+
+/* RFC 4648 section 10 vectors plus the edge cases strict decoding must reject. */
+static const struct b64_case b64_cases[] = {
+    { "", VOUCH_B64_STD, VOUCH_OK, "", 0 },
+    { "Zg==", VOUCH_B64_STD, VOUCH_OK, "f", 1 },
+    { "Zm8=", VOUCH_B64_STD, VOUCH_OK, "fo", 2 },
+    { "Zm9v", VOUCH_B64_STD, VOUCH_OK, "foo", 3 },
+    { "Zm9vYg==", VOUCH_B64_STD, VOUCH_OK, "foob", 4 },
+    { "Zm9vYmE=", VOUCH_B64_STD, VOUCH_OK, "fooba", 5 },
+    { "Zm9vYmFy", VOUCH_B64_STD, VOUCH_OK, "foobar", 6 },
+    { "Zg", VOUCH_B64_STD, VOUCH_E_INVALID, NULL, 0 },           /* padding missing */
+    { "Zg=", VOUCH_B64_STD, VOUCH_E_INVALID, NULL, 0 },          /* short padding */
+    { "Zg===", VOUCH_B64_STD, VOUCH_E_INVALID, NULL, 0 },        /* too much padding */
+    { "Zh==", VOUCH_B64_STD, VOUCH_E_INVALID, NULL, 0 },         /* unused bits set */
+    { "Zh==", VOUCH_B64_STD | VOUCH_B64_LAX_BITS, VOUCH_OK, "f", 1 },
+    { "Z=g=", VOUCH_B64_STD, VOUCH_E_INVALID, NULL, 0 },         /* padding inside */
+    { "Zm9v\n", VOUCH_B64_STD, VOUCH_E_INVALID, NULL, 0 },       /* whitespace */
+    { "+/+/", VOUCH_B64_STD, VOUCH_OK, "\xfb\xff\xbf", 3 },
+    { "-_-_", VOUCH_B64_STD, VOUCH_E_INVALID, NULL, 0 },         /* url alphabet in std */
+    /* base64url without padding, as evidence is sent */
+    { "-_-_", VOUCH_B64URL, VOUCH_OK, "\xfb\xff\xbf", 3 },
+    { "+/+/", VOUCH_B64URL, VOUCH_E_INVALID, NULL, 0 },          /* std alphabet in url */
+    { "Zg", VOUCH_B64URL, VOUCH_OK, "f", 1 },
+    { "Zm8", VOUCH_B64URL, VOUCH_OK, "fo", 2 },
+    { "Zg==", VOUCH_B64URL, VOUCH_E_INVALID, NULL, 0 },          /* padding rejected */
+    { "Z", VOUCH_B64URL, VOUCH_E_INVALID, NULL, 0 },             /* impossible length */
+    { "Zm9vY", VOUCH_B64URL, VOUCH_E_INVALID, NULL, 0 },
+    { "Zm9", VOUCH_B64URL, VOUCH_E_INVALID, NULL, 0 },           /* unused bits set */
+    { "eyJhIjoxfQ", VOUCH_B64URL, VOUCH_OK, "{\"a\":1}", 7 },
+    { "Zg==", VOUCH_B64_URL | VOUCH_B64_PAD_OPTIONAL, VOUCH_OK, "f", 1 },
+    { "Zg", VOUCH_B64_URL | VOUCH_B64_PAD_OPTIONAL, VOUCH_OK, "f", 1 },
+    { "Zg=", VOUCH_B64_URL | VOUCH_B64_PAD_OPTIONAL, VOUCH_E_INVALID, NULL, 0 },
+};
+
+static void test_b64_table(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(b64_cases) / sizeof(b64_cases[0]); i++) {
+        const struct b64_case *c = &b64_cases[i];
+        struct vouch_errbuf eb = { "" };
+        uint8_t *out = (uint8_t *)"untouched";
+        size_t len = 12345;
+        vouch_err e;
+
+        e = vouch_b64_decode(c->in, strlen(c->in), c->flags, 1024, &out, &len, &eb);
+        if (e != c->want)
+            fail_msg("case %zu '%s': got %d (%s), want %d", i, c->in, e, eb.msg, c->want);
+        if (c->want == VOUCH_OK) {
+            assert_int_equal(len, c->out_len);
+            assert_memory_equal(out, c->out, len);
+            free(out);
+        } else {
+            assert_string_equal((char *)out, "untouched");
+            assert_int_equal(len, 12345);
+            assert_true(eb.msg[0] != '\0');
+        }
+    }
+}
+
+static void test_b64_roundtrip(void **state)
+{
+    uint8_t bytes[300];
+    int flags[] = { VOUCH_B64_STD, VOUCH_B64URL, VOUCH_B64_URL };
+    size_t n, f;
+
+    (void)state;
+    for (n = 0; n < sizeof(bytes); n++)
+        bytes[n] = (uint8_t)(n * 7 + 3);
+    for (f = 0; f < 3; f++) {
+        for (n = 0; n <= sizeof(bytes); n++) {
+            char *enc = vouch_b64_alloc(bytes, n, flags[f]);
+            uint8_t *dec;
+            size_t dlen;
+
+            assert_non_null(enc);
+            assert_int_equal(strlen(enc), vouch_b64_encoded_len(n, flags[f]));
+            assert_int_equal(vouch_b64_decode(enc, strlen(enc), flags[f], n, &dec, &dlen,
+                                              NULL), VOUCH_OK);
+            assert_int_equal(dlen, n);
+            assert_memory_equal(dec, bytes, n);
+            free(dec);
+            free(enc);
+        }
+    }
+}
+
+static void test_b64_cap(void **state)
+{
+    uint8_t *out;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(vouch_b64_decode("Zm9vYmFy", 8, VOUCH_B64_STD, 5, &out, &len, NULL),
+                     VOUCH_E_TOO_LARGE);
+    assert_int_equal(vouch_b64_decode("Zm9vYmFy", 8, VOUCH_B64_STD, 6, &out, &len, NULL),
+                     VOUCH_OK);
+    free(out);
+}
+
+static void test_hex(void **state)
+{
+    static const struct {
+        const char *in;
+        vouch_err want;
+        const char *out;
+        size_t len;
+    } cases[] = {
+        { "", VOUCH_OK, "", 0 },
+        { "00ff7F", VOUCH_OK, "\x00\xff\x7f", 3 },
+        { "abc", VOUCH_E_INVALID, NULL, 0 },
+        { "0g", VOUCH_E_INVALID, NULL, 0 },
+        { "0x00", VOUCH_E_INVALID, NULL, 0 },
+        { " 00", VOUCH_E_INVALID, NULL, 0 },
+        { "0011223344", VOUCH_E_TOO_LARGE, NULL, 0 },
+    };
+    char enc[16];
+    uint8_t fixed[2];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t *out = NULL;
+        size_t len = 0;
+        vouch_err e = vouch_hex_decode(cases[i].in, strlen(cases[i].in), 4, &out, &len,
+                                       NULL);
+
+        assert_int_equal(e, cases[i].want);
+        if (!e) {
+            assert_int_equal(len, cases[i].len);
+            assert_memory_equal(out, cases[i].out, len);
+            free(out);
+        } else {
+            assert_null(out);
+        }
+    }
+    vouch_hex_encode("\x00\xab\xff", 3, enc);
+    assert_string_equal(enc, "00abff");
+    assert_int_equal(vouch_hex_decode_exact("abcd", 4, fixed, 2, NULL), VOUCH_OK);
+    assert_int_equal(fixed[0], 0xab);
+    assert_int_equal(vouch_hex_decode_exact("abcd", 4, fixed, 3, NULL), VOUCH_E_INVALID);
+    assert_int_equal(vouch_hex_decode_exact("abcdef", 6, fixed, 2, NULL), VOUCH_E_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_b64_table),
+        cmocka_unit_test(test_b64_roundtrip),
+        cmocka_unit_test(test_b64_cap),
+        cmocka_unit_test(test_hex),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
