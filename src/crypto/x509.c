@@ -221,9 +221,9 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
     return ok;
 }
 
-vouch_err vouch_x509_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
-                                  STACK_OF(X509) *roots, STACK_OF(X509_CRL) *crls,
-                                  int64_t now, unsigned flags, struct vouch_errbuf *eb)
+static vouch_err verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *roots,
+                              STACK_OF(X509_CRL) *crls, int64_t now, unsigned flags,
+                              STACK_OF(X509) **ret_chain, struct vouch_errbuf *eb)
 {
     struct verify_ctx vc = { flags };
     X509_STORE *store = NULL;
@@ -263,8 +263,17 @@ vouch_err vouch_x509_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
     else
         X509_VERIFY_PARAM_set_time(param, (time_t)now);
     X509_VERIFY_PARAM_set_flags(param, vflags);
-    if (X509_verify_cert(ctx) == 1)
+    if (X509_verify_cert(ctx) == 1) {
+        if (ret_chain) {
+            STACK_OF(X509) *chain = X509_STORE_CTX_get1_chain(ctx);
+
+            if (!chain)
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+            else
+                *ret_chain = chain;
+        }
         goto out;
+    }
     err = X509_STORE_CTX_get_error(ctx);
     depth = X509_STORE_CTX_get_error_depth(ctx);
     vouch_x509_subject(X509_STORE_CTX_get_current_cert(ctx), subj, sizeof(subj));
@@ -288,6 +297,21 @@ out:
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
     return e;
+}
+
+vouch_err vouch_x509_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
+                                  STACK_OF(X509) *roots, STACK_OF(X509_CRL) *crls,
+                                  int64_t now, unsigned flags, struct vouch_errbuf *eb)
+{
+    return verify_chain(leaf, untrusted, roots, crls, now, flags, NULL, eb);
+}
+
+vouch_err vouch_x509_verify_chain_get(X509 *leaf, STACK_OF(X509) *untrusted,
+                                      STACK_OF(X509) *roots, STACK_OF(X509_CRL) *crls,
+                                      int64_t now, unsigned flags, STACK_OF(X509) **ret_chain,
+                                      struct vouch_errbuf *eb)
+{
+    return verify_chain(leaf, untrusted, roots, crls, now, flags, ret_chain, eb);
 }
 
 vouch_err vouch_asn1_time_to_unix(const ASN1_TIME *t, int64_t *ret)

@@ -54,6 +54,16 @@ vouch_err vouch_x509_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
                                   STACK_OF(X509) *roots, STACK_OF(X509_CRL) *crls,
                                   int64_t now, unsigned flags, struct vouch_errbuf *eb);
 
+/*
+ * The same, and on success *ret_chain is the verified chain as OpenSSL
+ * built it: leaf first, trust anchor last (free with
+ * sk_X509_pop_free(chain, X509_free)).  Written only on success.
+ */
+vouch_err vouch_x509_verify_chain_get(X509 *leaf, STACK_OF(X509) *untrusted,
+                                      STACK_OF(X509) *roots, STACK_OF(X509_CRL) *crls,
+                                      int64_t now, unsigned flags, STACK_OF(X509) **ret_chain,
+                                      struct vouch_errbuf *eb);
+
 /* ASN.1 time as Unix seconds. */
 vouch_err vouch_asn1_time_to_unix(const ASN1_TIME *t, int64_t *ret);
 
