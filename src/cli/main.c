@@ -12,6 +12,14 @@
 static const struct vouch_cli_cmd commands[] = {
     { "inspect token", "TOKEN|-", "decode a JWT's header and payload without verifying it",
       vouch_cmd_inspect_token },
+    { "keys rotate", "[--db URL] [--alg RS256|ES256|all]",
+      "new signing keys; old ones stay in the JWKS until their tokens expire",
+      vouch_cmd_keys_rotate },
+    { "keys list", "[--db URL]", "list the token signing keys and their state",
+      vouch_cmd_keys_list },
+    { "token sign", "[--db URL] [--alg RS256|ES256] [--lifetime SECONDS] CLAIMS.json|-",
+      "sign a JSON claims set with the service's active key (tests, tooling)",
+      vouch_cmd_token_sign },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
