@@ -440,7 +440,7 @@ vouch_err vouch_jws_decode_unverified(const char *token, size_t len, json_t **re
                                       json_t **ret_payload, struct vouch_errbuf *eb)
 {
     json_t *h = NULL, *p = NULL;
-    size_t d1, d2;
+    size_t d1 = 0, d2 = 0;
     vouch_err e;
 
     e = split(token, len, &d1, &d2, eb);
@@ -471,7 +471,7 @@ vouch_err vouch_jws_verify(const char *token, size_t len, enum vouch_jws_alg alg
     json_t *h = NULL, *p = NULL;
     const char *halg = NULL;
     uint8_t *sig = NULL;
-    size_t siglen, d1, d2;
+    size_t siglen, d1 = 0, d2 = 0;
     vouch_err e;
 
     if ((unsigned)alg >= VOUCH_JWS__COUNT)

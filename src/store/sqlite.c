@@ -244,7 +244,7 @@ static void sq_close(void *state)
 static vouch_err sq_open(const char *location, void **ret_state, struct vouch_errbuf *eb)
 {
     struct sq *q;
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     struct stat st;
     int existed;
     vouch_err e;
@@ -280,7 +280,7 @@ static vouch_err sq_open(const char *location, void **ret_state, struct vouch_er
 
 static vouch_err sq_schema_version(void *state, int *ret, struct vouch_errbuf *eb)
 {
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     vouch_err e = conn_get(state, &db, eb);
 
     return e ? e : current_version(db, ret, eb);
@@ -290,7 +290,7 @@ static vouch_err sq_meta_get(void *state, const char *key, char **ret,
                              struct vouch_errbuf *eb)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     vouch_err e;
     int rc;
 
@@ -325,7 +325,7 @@ static vouch_err sq_meta_set(void *state, const char *key, const char *value, in
                              struct vouch_errbuf *eb)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     vouch_err e;
 
     e = conn_get(state, &db, eb);
@@ -352,7 +352,7 @@ static vouch_err sq_keys_list(void *state, struct vouch_store_key **ret, size_t 
     struct vouch_store_key *keys = NULL;
     size_t n = 0, cap = 0;
     sqlite3_stmt *st = NULL;
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     vouch_err e;
     int rc;
 
@@ -409,7 +409,7 @@ static vouch_err sq_key_activate(void *state, const struct vouch_store_key *k, i
                                  int64_t now, struct vouch_errbuf *eb)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     vouch_err e;
 
     e = conn_get(state, &db, eb);
