@@ -462,6 +462,192 @@ out:
     return e;
 }
 
+static vouch_err sq_doc_put(void *state, const char *kind, const char *id, const void *body,
+                            size_t body_len, const char *meta, int64_t expires_at, int64_t now,
+                            struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO documents "
+                           "(kind, id, body, meta, expires_at, updated_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 3, body_len ? body : "", body_len, SQLITE_STATIC);
+    if (meta)
+        sqlite3_bind_text(st, 4, meta, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, expires_at);
+    sqlite3_bind_int64(st, 6, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        e = db_fail(db, eb, "documents");
+out:
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Fill d from the current row: kind, id, body, meta, expires_at, updated_at. */
+static vouch_err doc_from_row(sqlite3_stmt *st, int with_body, struct vouch_store_doc *d,
+                              struct vouch_errbuf *eb)
+{
+    const char *meta = (const char *)sqlite3_column_text(st, 3);
+
+    memset(d, 0, sizeof(*d));
+    d->kind = strdup((const char *)sqlite3_column_text(st, 0));
+    d->id = strdup((const char *)sqlite3_column_text(st, 1));
+    d->meta = meta ? strdup(meta) : NULL;
+    d->expires_at = sqlite3_column_int64(st, 4);
+    d->updated_at = sqlite3_column_int64(st, 5);
+    if (!d->kind || !d->id || (meta && !d->meta))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (with_body) {
+        const void *b = sqlite3_column_blob(st, 2);
+        int n = sqlite3_column_bytes(st, 2);
+
+        d->body = malloc((size_t)n + 1);
+        if (!d->body)
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        if (n)
+            memcpy(d->body, b, (size_t)n);
+        d->body[n] = '\0';
+        d->body_len = (size_t)n;
+    }
+    return VOUCH_OK;
+}
+
+static vouch_err sq_doc_get(void *state, const char *kind, const char *id,
+                            struct vouch_store_doc **ret, struct vouch_errbuf *eb)
+{
+    struct vouch_store_doc *d = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db;
+    vouch_err e;
+    int rc;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "SELECT kind, id, body, meta, expires_at, updated_at "
+                           "FROM documents WHERE kind = ?1 AND id = ?2", -1, &st, NULL) !=
+        SQLITE_OK) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no %s '%s'", kind, id);
+        goto out;
+    }
+    if (rc != SQLITE_ROW) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    d = calloc(1, sizeof(*d));
+    if (!d) {
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    e = doc_from_row(st, 1, d, eb);
+    if (e)
+        goto out;
+    *ret = d;
+    d = NULL;
+out:
+    vouch_store_doc_free(d);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_doc_list(void *state, const char *kind, const char *prefix, int with_body,
+                             size_t limit, struct vouch_store_doc **ret, size_t *ret_n,
+                             struct vouch_errbuf *eb)
+{
+    struct vouch_store_doc *docs = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db;
+    vouch_err e;
+    int rc;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "SELECT kind, id, body, meta, expires_at, updated_at "
+                           "FROM documents WHERE kind = ?1 AND substr(id, 1, ?2) = ?3 "
+                           "ORDER BY id LIMIT ?4", -1, &st, NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)strlen(prefix));
+    sqlite3_bind_text(st, 3, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            struct vouch_store_doc *nd;
+
+            cap = cap ? cap * 2 : 16;
+            nd = realloc(docs, cap * sizeof(*docs));
+            if (!nd) {
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+                goto out;
+            }
+            docs = nd;
+        }
+        e = doc_from_row(st, with_body, &docs[n++], eb);
+        if (e)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    *ret = docs;
+    *ret_n = n;
+    docs = NULL;
+out:
+    vouch_store_docs_free(docs, n);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_doc_delete(void *state, const char *kind, const char *id,
+                               struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "DELETE FROM documents WHERE kind = ?1 AND id = ?2", -1, &st,
+                           NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        e = db_fail(db, eb, "documents");
+    else if (sqlite3_changes(db) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no %s '%s'", kind, id);
+out:
+    sqlite3_finalize(st);
+    return e;
+}
+
 const struct vouch_store_ops vouch_store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -471,4 +657,8 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .meta_set = sq_meta_set,
     .keys_list = sq_keys_list,
     .key_activate = sq_key_activate,
+    .doc_put = sq_doc_put,
+    .doc_get = sq_doc_get,
+    .doc_list = sq_doc_list,
+    .doc_delete = sq_doc_delete,
 };

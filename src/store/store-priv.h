@@ -20,6 +20,16 @@ struct vouch_store_ops {
                            struct vouch_errbuf *eb);
     vouch_err (*key_activate)(void *state, const struct vouch_store_key *k, int replace,
                               int64_t now, struct vouch_errbuf *eb);
+    vouch_err (*doc_put)(void *state, const char *kind, const char *id, const void *body,
+                         size_t body_len, const char *meta, int64_t expires_at, int64_t now,
+                         struct vouch_errbuf *eb);
+    vouch_err (*doc_get)(void *state, const char *kind, const char *id,
+                         struct vouch_store_doc **ret, struct vouch_errbuf *eb);
+    vouch_err (*doc_list)(void *state, const char *kind, const char *prefix, int with_body,
+                          size_t limit, struct vouch_store_doc **ret, size_t *ret_n,
+                          struct vouch_errbuf *eb);
+    vouch_err (*doc_delete)(void *state, const char *kind, const char *id,
+                            struct vouch_errbuf *eb);
 };
 
 extern const struct vouch_store_ops vouch_store_sqlite_ops;

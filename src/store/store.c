@@ -26,6 +26,15 @@ const char *const vouch_store_migrations[] = {
     "  retired_at BIGINT);"
     "CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (alg)"
     "  WHERE retired_at IS NULL;",
+    /* 2: documents (policies, reference values, collateral, RIMs) */
+    "CREATE TABLE documents ("
+    "  kind TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  body BLOB NOT NULL,"
+    "  meta TEXT,"
+    "  expires_at BIGINT NOT NULL DEFAULT 0,"
+    "  updated_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (kind, id));",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
@@ -133,4 +142,78 @@ vouch_err vouch_store_key_activate(struct vouch_store *s, const struct vouch_sto
     if (!k->kid[0] || !k->alg[0] || !k->private_pem)
         return vouch_fail(eb, VOUCH_E_INVALID, "incomplete signing key");
     return s->ops->key_activate(s->state, k, replace, now, eb);
+}
+
+static vouch_err check_key(const char *kind, const char *id, struct vouch_errbuf *eb)
+{
+    if (!kind || !*kind || strlen(kind) > 32)
+        return vouch_fail(eb, VOUCH_E_INVALID, "document kind must be 1-32 characters");
+    if (!id || !*id || strlen(id) > 512)
+        return vouch_fail(eb, VOUCH_E_INVALID, "document id must be 1-512 characters");
+    return VOUCH_OK;
+}
+
+vouch_err vouch_store_doc_put(struct vouch_store *s, const char *kind, const char *id,
+                              const void *body, size_t body_len, const char *meta,
+                              int64_t expires_at, int64_t now, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_key(kind, id, eb);
+
+    if (e)
+        return e;
+    if (body_len > VOUCH_STORE_DOC_MAX)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "document larger than %u bytes",
+                          VOUCH_STORE_DOC_MAX);
+    return s->ops->doc_put(s->state, kind, id, body, body_len, meta, expires_at, now, eb);
+}
+
+vouch_err vouch_store_doc_get(struct vouch_store *s, const char *kind, const char *id,
+                              struct vouch_store_doc **ret, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_key(kind, id, eb);
+
+    return e ? e : s->ops->doc_get(s->state, kind, id, ret, eb);
+}
+
+vouch_err vouch_store_doc_list(struct vouch_store *s, const char *kind, const char *prefix,
+                               int with_body, size_t limit, struct vouch_store_doc **ret,
+                               size_t *ret_n, struct vouch_errbuf *eb)
+{
+    return s->ops->doc_list(s->state, kind, prefix ? prefix : "", with_body, limit, ret, ret_n,
+                            eb);
+}
+
+vouch_err vouch_store_doc_delete(struct vouch_store *s, const char *kind, const char *id,
+                                 struct vouch_errbuf *eb)
+{
+    vouch_err e = check_key(kind, id, eb);
+
+    return e ? e : s->ops->doc_delete(s->state, kind, id, eb);
+}
+
+static void doc_done(struct vouch_store_doc *d)
+{
+    free(d->kind);
+    free(d->id);
+    free(d->body);
+    free(d->meta);
+}
+
+void vouch_store_doc_free(struct vouch_store_doc *d)
+{
+    if (!d)
+        return;
+    doc_done(d);
+    free(d);
+}
+
+void vouch_store_docs_free(struct vouch_store_doc *docs, size_t n)
+{
+    size_t i;
+
+    if (!docs)
+        return;
+    for (i = 0; i < n; i++)
+        doc_done(&docs[i]);
+    free(docs);
 }

@@ -74,4 +74,49 @@ void vouch_store_keys_free(struct vouch_store_key *keys, size_t n);
 vouch_err vouch_store_key_activate(struct vouch_store *s, const struct vouch_store_key *k,
                                    int replace, int64_t now, struct vouch_errbuf *eb);
 
+/* --- documents ------------------------------------------------------------
+ *
+ * Everything else the service keeps is a document: a body (bytes, stored
+ * as given) under (kind, id), with optional metadata JSON text, an expiry
+ * and the time it was last written.  Kinds in use: "policy",
+ * "refval" (reference values), "collateral", "rim".
+ */
+struct vouch_store_doc {
+    char *kind;
+    char *id;
+    uint8_t *body;         /* NUL-terminated for convenience; body_len excludes it */
+    size_t body_len;
+    char *meta;            /* JSON text or NULL */
+    int64_t expires_at;    /* 0: never */
+    int64_t updated_at;
+};
+
+/* Cap on one document body. */
+#define VOUCH_STORE_DOC_MAX (16u << 20)
+
+/* Insert or replace a document.  meta may be NULL. */
+vouch_err vouch_store_doc_put(struct vouch_store *s, const char *kind, const char *id,
+                              const void *body, size_t body_len, const char *meta,
+                              int64_t expires_at, int64_t now, struct vouch_errbuf *eb);
+
+/* Fetch one; VOUCH_E_NOT_FOUND when absent.  Free with vouch_store_doc_free(). */
+vouch_err vouch_store_doc_get(struct vouch_store *s, const char *kind, const char *id,
+                              struct vouch_store_doc **ret, struct vouch_errbuf *eb);
+
+/*
+ * All documents of a kind whose id starts with `prefix` (may be ""),
+ * ordered by id, at most `limit`.  With `with_body` false the bodies are
+ * left NULL.  Free with vouch_store_docs_free().
+ */
+vouch_err vouch_store_doc_list(struct vouch_store *s, const char *kind, const char *prefix,
+                               int with_body, size_t limit, struct vouch_store_doc **ret,
+                               size_t *ret_n, struct vouch_errbuf *eb);
+
+/* Delete one; VOUCH_E_NOT_FOUND when absent. */
+vouch_err vouch_store_doc_delete(struct vouch_store *s, const char *kind, const char *id,
+                                 struct vouch_errbuf *eb);
+
+void vouch_store_doc_free(struct vouch_store_doc *d);
+void vouch_store_docs_free(struct vouch_store_doc *docs, size_t n);
+
 #endif

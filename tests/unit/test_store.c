@@ -13,7 +13,7 @@
 
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store-priv.h"
 
 struct fixture {
     char dir[64];
@@ -85,6 +85,36 @@ static void test_migrations(void **state)
     sqlite3_close(db);
     assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_E_STORE);
     assert_non_null(strstr(eb.msg, "newer"));
+}
+
+/* A database written by an older build is upgraded in place, data kept. */
+static void test_upgrade_from_v1(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s;
+    char cmd[600], *v = NULL;
+    sqlite3 *db;
+    int version = 0;
+
+    snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", f->path);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);"
+        "INSERT INTO schema_version VALUES (1, 'then');", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, vouch_store_migrations[0], NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO meta VALUES ('old', 'kept')", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_schema_version(s, &version, NULL), VOUCH_OK);
+    assert_int_equal(version, vouch_store_schema_latest());
+    assert_true(version >= 2);
+    assert_int_equal(vouch_store_meta_get(s, "old", &v, NULL), VOUCH_OK);
+    assert_string_equal(v, "kept");
+    free(v);
+    assert_int_equal(vouch_store_doc_put(s, "policy", "p", "x", 1, NULL, 0, 1, NULL), VOUCH_OK);
+    vouch_store_close(s);
 }
 
 static void test_bad_urls(void **state)
@@ -166,6 +196,64 @@ static void test_keys(void **state)
     vouch_store_close(NULL);
 }
 
+static void test_documents(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store_doc *d = NULL, *list = NULL;
+    struct vouch_store *s;
+    const uint8_t bin[] = { 0x30, 0x82, 0x00, 0xff, 0x00 };
+    size_t n = 0;
+
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_get(s, "policy", "default", &d, NULL), VOUCH_E_NOT_FOUND);
+    assert_null(d);
+    /* binary bodies survive byte for byte, NULs included */
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "crl/platform", bin, sizeof(bin),
+                                         "{\"enc\":\"der\"}", 2000, 100, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_get(s, "collateral", "crl/platform", &d, NULL), VOUCH_OK);
+    assert_int_equal(d->body_len, sizeof(bin));
+    assert_memory_equal(d->body, bin, sizeof(bin));
+    assert_string_equal(d->meta, "{\"enc\":\"der\"}");
+    assert_int_equal(d->expires_at, 2000);
+    assert_int_equal(d->updated_at, 100);
+    vouch_store_doc_free(d);
+    /* replace */
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "crl/platform", "x", 1, NULL, 0, 200,
+                                         NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_get(s, "collateral", "crl/platform", &d, NULL), VOUCH_OK);
+    assert_int_equal(d->body_len, 1);
+    assert_null(d->meta);
+    vouch_store_doc_free(d);
+    /* list by prefix, ordered, with and without bodies */
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "tcb/sgx/B", "b", 1, NULL, 0, 1, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "tcb/sgx/A", "a", 1, NULL, 0, 1, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "tcb/tdx/A", "t", 1, NULL, 0, 1, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_doc_put(s, "refval", "tcb/sgx/Z", "r", 1, NULL, 0, 1, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_doc_list(s, "collateral", "tcb/sgx/", 1, 100, &list, &n, NULL),
+                     VOUCH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, "tcb/sgx/A");
+    assert_string_equal((char *)list[1].body, "b");
+    vouch_store_docs_free(list, n);
+    assert_int_equal(vouch_store_doc_list(s, "collateral", "", 0, 2, &list, &n, NULL), VOUCH_OK);
+    assert_int_equal(n, 2);
+    assert_null(list[0].body);
+    vouch_store_docs_free(list, n);
+    /* delete */
+    assert_int_equal(vouch_store_doc_delete(s, "collateral", "tcb/sgx/A", NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_delete(s, "collateral", "tcb/sgx/A", NULL),
+                     VOUCH_E_NOT_FOUND);
+    /* keys are checked */
+    assert_int_equal(vouch_store_doc_put(s, "", "x", "x", 1, NULL, 0, 1, NULL), VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_doc_get(s, "policy", "", &d, NULL), VOUCH_E_INVALID);
+    vouch_store_doc_free(NULL);
+    vouch_store_close(s);
+}
+
 struct thread_arg {
     struct vouch_store *s;
     int id;
@@ -216,9 +304,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
     };
 
