@@ -24,4 +24,14 @@ void vouch_api_admin_keys(struct vouch_app *app, const struct vouch_http_req *re
 void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_req *req,
                                  struct vouch_http_resp *resp);
 
+/* api_refval.c */
+void vouch_api_refval_post(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_refval_get(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp);
+void vouch_api_refval_list(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_refval_delete(struct vouch_app *app, const struct vouch_http_req *req,
+                             struct vouch_http_resp *resp);
+
 #endif

@@ -14,6 +14,12 @@ const struct vouch_route vouch_routes[] = {
     { "POST", "/token", vouch_api_oidc_unsupported, 0 },
     { "GET", "/userinfo", vouch_api_oidc_unsupported, 0 },
 
+    /* reference values (admin) */
+    { "POST", "/reference-value", vouch_api_refval_post, VOUCH_ROUTE_ADMIN },
+    { "GET", "/reference-value", vouch_api_refval_list, VOUCH_ROUTE_ADMIN },
+    { "GET", "/reference-value/{id}", vouch_api_refval_get, VOUCH_ROUTE_ADMIN },
+    { "DELETE", "/reference-value/{id}", vouch_api_refval_delete, VOUCH_ROUTE_ADMIN },
+
     /* admin */
     { "GET", "/admin/keys", vouch_api_admin_keys, VOUCH_ROUTE_ADMIN },
     { "POST", "/admin/keys/rotate", vouch_api_admin_keys_rotate, VOUCH_ROUTE_ADMIN },
