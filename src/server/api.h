@@ -24,6 +24,10 @@ void vouch_api_admin_keys(struct vouch_app *app, const struct vouch_http_req *re
 void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_req *req,
                                  struct vouch_http_resp *resp);
 
+/* api_challenge.c */
+void vouch_api_challenge(struct vouch_app *app, const struct vouch_http_req *req,
+                         struct vouch_http_resp *resp);
+
 /* api_refval.c */
 void vouch_api_refval_post(struct vouch_app *app, const struct vouch_http_req *req,
                            struct vouch_http_resp *resp);

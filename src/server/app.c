@@ -4,12 +4,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "common/codec.h"
 #include "common/time.h"
 #include "crypto/digest.h"
 #include "server/app.h"
+#include "token/challenge.h"
 
 #define ADMIN_HASH_KEY "admin_token_sha256"
 
@@ -57,6 +59,35 @@ static vouch_err admin_token_setup(struct vouch_app *app, char **ret_new,
     return VOUCH_OK;
 }
 
+#define CHALLENGE_SECRET_KEY "challenge_secret"
+
+/* The challenge HMAC key: made by the first replica, read by the others. */
+static vouch_err challenge_secret_setup(struct vouch_app *app, struct vouch_errbuf *eb)
+{
+    uint8_t raw[VOUCH_CHALLENGE_SECRET_LEN];
+    char hex[2 * VOUCH_CHALLENGE_SECRET_LEN + 1], *stored = NULL;
+    vouch_err e;
+
+    e = vouch_store_meta_get(app->store, CHALLENGE_SECRET_KEY, &stored, eb);
+    if (e == VOUCH_E_NOT_FOUND) {
+        if (RAND_bytes(raw, sizeof(raw)) != 1)
+            return vouch_fail(eb, VOUCH_E_INTERNAL, "no randomness for the challenge secret");
+        vouch_hex_encode(raw, sizeof(raw), hex);
+        e = vouch_store_meta_insert(app->store, CHALLENGE_SECRET_KEY, hex, eb);
+        OPENSSL_cleanse(raw, sizeof(raw));
+        if (e && e != VOUCH_E_CONFLICT)
+            return e;
+        e = vouch_store_meta_get(app->store, CHALLENGE_SECRET_KEY, &stored, eb);
+    }
+    if (e)
+        return e;
+    e = vouch_hex_decode_exact(stored, strlen(stored), app->challenge_secret,
+                               sizeof(app->challenge_secret), eb);
+    OPENSSL_cleanse(stored, strlen(stored));
+    free(stored);
+    return e;
+}
+
 vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
                          char **ret_new_admin_token, struct vouch_errbuf *eb)
 {
@@ -77,6 +108,9 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     e = vouch_keyring_ensure(app->store, vouch_clock_now(), eb);
     if (e)
         return vouch_fail_prefix(eb, e, "signing keys: ");
+    e = challenge_secret_setup(app, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "challenge secret: ");
     e = admin_token_setup(app, ret_new_admin_token, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "admin token: ");
@@ -101,6 +135,7 @@ vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t
 
 void vouch_app_done(struct vouch_app *app)
 {
+    OPENSSL_cleanse(app->challenge_secret, sizeof(app->challenge_secret));
     vouch_keyring_unref(app->kr);
     app->kr = NULL;
     vouch_store_close(app->store);

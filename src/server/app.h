@@ -23,6 +23,7 @@ struct vouch_app {
     struct vouch_store *store;
     char *issuer;                       /* resolved issuer URL */
     uint8_t admin_hash[32];             /* SHA-256 of the admin token */
+    uint8_t challenge_secret[32];       /* HMAC key of challenge tokens (shared) */
     enum vouch_jws_alg token_alg;
     const struct vouch_route *routes;
     size_t n_routes;

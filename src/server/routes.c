@@ -14,6 +14,9 @@ const struct vouch_route vouch_routes[] = {
     { "POST", "/token", vouch_api_oidc_unsupported, 0 },
     { "GET", "/userinfo", vouch_api_oidc_unsupported, 0 },
 
+    /* attestation */
+    { "POST", "/challenge", vouch_api_challenge, 0 },
+
     /* reference values (admin) */
     { "POST", "/reference-value", vouch_api_refval_post, VOUCH_ROUTE_ADMIN },
     { "GET", "/reference-value", vouch_api_refval_list, VOUCH_ROUTE_ADMIN },
