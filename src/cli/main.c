@@ -12,6 +12,9 @@
 static const struct vouch_cli_cmd commands[] = {
     { "inspect token", "TOKEN|-", "decode a JWT's header and payload without verifying it",
       vouch_cmd_inspect_token },
+    { "inspect quote", "FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]",
+      "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
+      vouch_cmd_inspect_quote },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
