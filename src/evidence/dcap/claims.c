@@ -194,8 +194,15 @@ vouch_err vouch_dcap_claims(const struct vouch_dcap_quote *q,
     if (!rc)
         rc = vouch_json_set_hex(c, "report_data", vouch_dcap_report_data(q), 64) ||
              vouch_json_set_hex(c, "init_data", init, init_len);
-    if (!rc && pck && pck->has_platform_instance_id)
-        rc = vouch_json_set_hex(c, "platform_instance_id", pck->platform_instance_id, 16);
+    if (!rc && pck && pck->has_platform_instance_id) {
+        /* trustee renders the 16 bytes in reverse order; its policies expect that. */
+        uint8_t piid[16];
+        int i;
+
+        for (i = 0; i < 16; i++)
+            piid[i] = pck->platform_instance_id[15 - i];
+        rc = vouch_json_set_hex(c, "platform_instance_id", piid, 16);
+    }
     if (!rc && r)
         rc = supplemental(c, r);
     if (rc) {
