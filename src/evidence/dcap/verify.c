@@ -56,6 +56,20 @@ struct v_qe {
     struct vouch_dcap_window w;
 };
 
+struct v_signer {                 /* a verified TCB signing chain */
+    EVP_PKEY *key;
+    struct vouch_dcap_window w;
+};
+
+static void free_signer(void *p)
+{
+    struct v_signer *v = p;
+
+    if (v)
+        EVP_PKEY_free(v->key);
+    free(v);
+}
+
 static void free_crl(void *p)
 {
     struct v_crl *c = p;
@@ -453,14 +467,50 @@ static vouch_err signed_doc_key(struct vouch_dcap_ctx *ctx, const char *tag,
     return VOUCH_OK;
 }
 
+/*
+ * The TCB info and the QE identity usually share their issuer chain: verify
+ * it once (keyed by its bytes, the root CRL and the root).
+ */
+static vouch_err get_signer(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc *doc,
+                            struct dcap_centry *root_crl, int64_t now, struct dcap_centry **ret,
+                            struct vouch_errbuf *eb)
+{
+    const struct v_crl *crl = root_crl->val;
+    struct dcap_centry *ce;
+    struct v_signer *v;
+    uint8_t ch[32], key[32];
+    vouch_err e;
+
+    if ((e = vouch_hash(VOUCH_HASH_SHA256, doc->issuer_chain, doc->issuer_chain_len, ch)) ||
+        (e = make_key(key, "signer", ch, 32, root_crl->key, 32, ctx->root_fpr, 32, NULL, 0)))
+        return vouch_fail(eb, e, "cannot hash");
+    ce = dcap_cache_get(&ctx->cache, key, now);
+    if (ce) {
+        *ret = ce;
+        return VOUCH_OK;
+    }
+    v = calloc(1, sizeof(*v));
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    e = vouch_dcap_signing_chain_verify(doc->issuer_chain, doc->issuer_chain_len, ctx->root,
+                                        crl->crl, &v->key, &v->w, eb);
+    if (e) {
+        free_signer(v);
+        return e;
+    }
+    ce = dcap_cache_put(&ctx->cache, key, v, free_signer, v->w.not_after);
+    if (!ce)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    *ret = ce;
+    return VOUCH_OK;
+}
+
 static vouch_err get_tcb(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc *doc,
                          struct dcap_centry *root_crl, int64_t now,
                          struct dcap_centry **ret, struct vouch_errbuf *eb)
 {
-    const struct v_crl *crl = root_crl->val;
-    struct dcap_centry *ce;
+    struct dcap_centry *ce, *c_sig = NULL;
     struct v_tcb *v;
-    EVP_PKEY *key = NULL;
     uint8_t k[32];
     vouch_err e;
 
@@ -478,13 +528,13 @@ static vouch_err get_tcb(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc
                                   doc->sig_len, &v->ti, eb);
     if (e)
         goto out;
-    e = vouch_dcap_signing_chain_verify(doc->issuer_chain, doc->issuer_chain_len, ctx->root,
-                                        crl->crl, &key, &v->w, eb);
+    e = get_signer(ctx, doc, root_crl, now, &c_sig, eb);
     if (e) {
         vouch_fail_prefix(eb, e, "tcb info: ");
         goto out;
     }
-    e = vouch_dcap_tcb_info_verify_sig(v->ti, key, eb);
+    v->w = ((const struct v_signer *)c_sig->val)->w;
+    e = vouch_dcap_tcb_info_verify_sig(v->ti, ((const struct v_signer *)c_sig->val)->key, eb);
     if (e)
         goto out;
     if (v->ti->issue_date > v->w.not_before)
@@ -501,7 +551,7 @@ static vouch_err get_tcb(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc
     }
     *ret = ce;
 out:
-    EVP_PKEY_free(key);
+    dcap_centry_unref(c_sig);
     free_tcb(v);
     return e;
 }
@@ -510,10 +560,8 @@ static vouch_err get_qe(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc 
                         struct dcap_centry *root_crl, int64_t now, struct dcap_centry **ret,
                         struct vouch_errbuf *eb)
 {
-    const struct v_crl *crl = root_crl->val;
-    struct dcap_centry *ce;
+    struct dcap_centry *ce, *c_sig = NULL;
     struct v_qe *v;
-    EVP_PKEY *key = NULL;
     uint8_t k[32];
     vouch_err e;
 
@@ -531,13 +579,13 @@ static vouch_err get_qe(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc 
                                      doc->sig_len, &v->qi, eb);
     if (e)
         goto out;
-    e = vouch_dcap_signing_chain_verify(doc->issuer_chain, doc->issuer_chain_len, ctx->root,
-                                        crl->crl, &key, &v->w, eb);
+    e = get_signer(ctx, doc, root_crl, now, &c_sig, eb);
     if (e) {
         vouch_fail_prefix(eb, e, "qe identity: ");
         goto out;
     }
-    e = vouch_dcap_qe_identity_verify_sig(v->qi, key, eb);
+    v->w = ((const struct v_signer *)c_sig->val)->w;
+    e = vouch_dcap_qe_identity_verify_sig(v->qi, ((const struct v_signer *)c_sig->val)->key, eb);
     if (e)
         goto out;
     if (v->qi->issue_date > v->w.not_before)
@@ -554,7 +602,7 @@ static vouch_err get_qe(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc 
     }
     *ret = ce;
 out:
-    EVP_PKEY_free(key);
+    dcap_centry_unref(c_sig);
     free_qe(v);
     return e;
 }
