@@ -20,6 +20,9 @@ static const struct vouch_cli_cmd commands[] = {
     { "token sign", "[--db URL] [--alg RS256|ES256] [--lifetime SECONDS] CLAIMS.json|-",
       "sign a JSON claims set with the service's active key (tests, tooling)",
       vouch_cmd_token_sign },
+    { "inspect quote", "FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]",
+      "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
+      vouch_cmd_inspect_quote },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
