@@ -73,6 +73,12 @@ vouch_err vouch_fail_prefix(struct vouch_errbuf *eb, vouch_err code,
                             const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Record the field at fault for the failure already in `eb` and return
+ * `code`.  Does not touch the message.
+ */
+vouch_err vouch_errbuf_set_field(struct vouch_errbuf *eb, vouch_err code, const char *field);
+
 /* Empty the buffer. */
 void vouch_errbuf_clear(struct vouch_errbuf *eb);
 

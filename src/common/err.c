@@ -91,6 +91,13 @@ vouch_err vouch_fail_prefix(struct vouch_errbuf *eb, vouch_err code,
     return code;
 }
 
+vouch_err vouch_errbuf_set_field(struct vouch_errbuf *eb, vouch_err code, const char *field)
+{
+    if (eb && field)
+        snprintf(eb->field, sizeof(eb->field), "%s", field);
+    return code;
+}
+
 void vouch_errbuf_clear(struct vouch_errbuf *eb)
 {
     if (eb) {

@@ -8,7 +8,12 @@
  * Every evidence family registers its verifiers here: adding a TEE is one
  * folder under src/evidence/ and one line in this table.
  */
+extern const struct vouch_verifier vouch_verifier_tdx;
+extern const struct vouch_verifier vouch_verifier_sgx;
+
 static const struct vouch_verifier *const verifiers[] = {
+    &vouch_verifier_tdx,
+    &vouch_verifier_sgx,
     NULL,
 };
 
