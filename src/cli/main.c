@@ -10,6 +10,13 @@
 
 /* Sub-commands, one file each (src/cli/cmd_*.c); declared in commands.h. */
 static const struct vouch_cli_cmd commands[] = {
+    { "attest", "--tee TEE --evidence FILE [--url URL] [--runtime-data-hex HEX | "
+      "--runtime-data-json JSON] [--hash ALG] [--policy ID]... [--ear] [--raw]",
+      "send evidence (a quote or an evidence JSON) to a Vouch service; print the result",
+      vouch_cmd_attest },
+    { "verify-token", "TOKEN|- --issuer URL [--audience AUD]",
+      "verify a token with the issuer's published keys, as a relying party does",
+      vouch_cmd_verify_token },
     { "inspect token", "TOKEN|-", "decode a JWT's header and payload without verifying it",
       vouch_cmd_inspect_token },
     { "keys rotate", "[--db URL] [--alg RS256|ES256|all]",

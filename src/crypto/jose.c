@@ -277,6 +277,105 @@ vouch_err vouch_jwk_public(EVP_PKEY *key, const char *kid, int alg, json_t **ret
     return VOUCH_OK;
 }
 
+static BIGNUM *b64_bn(const json_t *jwk, const char *key, size_t max)
+{
+    const char *s = json_string_value(json_object_get(jwk, key));
+    uint8_t *raw = NULL;
+    size_t len;
+    BIGNUM *bn;
+
+    if (!s || vouch_b64_decode(s, strlen(s), VOUCH_B64URL, max, &raw, &len, NULL) || !len) {
+        free(raw);
+        return NULL;
+    }
+    bn = BN_bin2bn(raw, (int)len, NULL);
+    free(raw);
+    return bn;
+}
+
+vouch_err vouch_jwk_import(const json_t *jwk, EVP_PKEY **ret, enum vouch_jws_alg *ret_alg,
+                           struct vouch_errbuf *eb)
+{
+    const char *kty = json_string_value(json_object_get(jwk, "kty"));
+    const char *alg_name = json_string_value(json_object_get(jwk, "alg"));
+    EVP_PKEY *pk = NULL;
+    vouch_err e = VOUCH_OK;
+    int alg = -1;
+
+    if (!kty)
+        return vouch_fail(eb, VOUCH_E_INVALID, "JWK has no kty");
+    if (strcmp(kty, "RSA") == 0) {
+        OSSL_PARAM params[3];
+        BIGNUM *n = b64_bn(jwk, "n", 1024), *ex = b64_bn(jwk, "e", 8);
+        unsigned char nb[1024], ebuf[8];
+        int nl, el;
+        EVP_PKEY_CTX *ctx = NULL;
+
+        if (!n || !ex) {
+            e = vouch_fail(eb, VOUCH_E_INVALID, "RSA JWK needs base64url n and e");
+        } else {
+            /* OSSL_PARAM wants native-endian unsigned integers. */
+            nl = BN_bn2nativepad(n, nb, BN_num_bytes(n));
+            el = BN_bn2nativepad(ex, ebuf, BN_num_bytes(ex));
+            params[0] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_RSA_N, nb, (size_t)nl);
+            params[1] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_RSA_E, ebuf, (size_t)el);
+            params[2] = OSSL_PARAM_construct_end();
+            ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+            if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+                EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+                e = vouch_fail(eb, VOUCH_E_INVALID, "RSA JWK is not a valid key");
+        }
+        EVP_PKEY_CTX_free(ctx);
+        BN_free(n);
+        BN_free(ex);
+        alg = VOUCH_JWS_RS256;
+    } else if (strcmp(kty, "EC") == 0) {
+        const char *crv = json_string_value(json_object_get(jwk, "crv"));
+        size_t half = crv && strcmp(crv, "P-256") == 0 ? 32 : crv && strcmp(crv, "P-384") == 0
+                      ? 48 : 0;
+        const char *x = json_string_value(json_object_get(jwk, "x"));
+        const char *y = json_string_value(json_object_get(jwk, "y"));
+        uint8_t *xr = NULL, *yr = NULL, xy[96];
+        size_t xl = 0, yl = 0;
+
+        if (!half || !x || !y ||
+            vouch_b64_decode(x, strlen(x), VOUCH_B64URL, 66, &xr, &xl, NULL) ||
+            vouch_b64_decode(y, strlen(y), VOUCH_B64URL, 66, &yr, &yl, NULL) || xl != half ||
+            yl != half) {
+            e = vouch_fail(eb, VOUCH_E_INVALID, "EC JWK needs crv P-256 or P-384 and x, y of "
+                           "the curve's size");
+        } else {
+            memcpy(xy, xr, half);
+            memcpy(xy + half, yr, half);
+            e = vouch_ec_pubkey_from_xy(xy, 2 * half, &pk, eb);
+        }
+        free(xr);
+        free(yr);
+        alg = half == 48 ? VOUCH_JWS_ES384 : VOUCH_JWS_ES256;
+    } else {
+        e = vouch_fail(eb, VOUCH_E_UNSUPPORTED, "JWK kty '%.16s' is not RSA or EC", kty);
+    }
+    if (!e && alg_name) {
+        int a = vouch_jws_alg_from_name(alg_name);
+
+        if (a < 0 || vouch_jose_key_check((enum vouch_jws_alg)a, pk, NULL))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "JWK alg '%.16s' does not fit its key",
+                           alg_name);
+        else
+            alg = a;
+    }
+    if (!e && vouch_jose_key_check((enum vouch_jws_alg)alg, pk, eb))
+        e = VOUCH_E_INVALID;
+    ERR_clear_error();
+    if (e) {
+        EVP_PKEY_free(pk);
+        return e;
+    }
+    *ret = pk;
+    *ret_alg = (enum vouch_jws_alg)alg;
+    return VOUCH_OK;
+}
+
 static vouch_err b64url_json(const json_t *v, size_t max, struct vouch_buf *b,
                              struct vouch_errbuf *eb)
 {

@@ -56,6 +56,15 @@ vouch_err vouch_jwk_public(EVP_PKEY *key, const char *kid, int alg, json_t **ret
                            struct vouch_errbuf *eb);
 
 /*
+ * Import a public JWK: RSA {n, e} (2048 bits or more) or EC P-256/P-384
+ * {crv, x, y}.  *ret_alg is the algorithm the key is for: the JWK's "alg"
+ * when present (it must fit the key), else RS256 / ES256 / ES384 by key
+ * type.  Private members are ignored.
+ */
+vouch_err vouch_jwk_import(const json_t *jwk, EVP_PKEY **ret, enum vouch_jws_alg *ret_alg,
+                           struct vouch_errbuf *eb);
+
+/*
  * RFC 7638 JWK thumbprint (SHA-256 over the required members in
  * lexicographic order), base64url without padding: 43 chars + NUL.
  */

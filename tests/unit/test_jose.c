@@ -217,6 +217,57 @@ static void test_key_check(void **state)
     EVP_PKEY_free(ec384);
 }
 
+/* A JWK we export imports back to a key that verifies our tokens. */
+static void test_jwk_import(void **state)
+{
+    enum vouch_jws_alg algs[] = { VOUCH_JWS_RS256, VOUCH_JWS_ES256, VOUCH_JWS_ES384 };
+    static const char *bad[] = {
+        "{\"kty\":\"oct\",\"k\":\"AAAA\"}",
+        "{\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":\"AA\",\"y\":\"AA\"}",
+        "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}",
+        "{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}",
+        "{\"kty\":\"RSA\",\"e\":\"AQAB\"}",
+        "{}",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        EVP_PKEY *key = NULL, *back = NULL;
+        enum vouch_jws_alg got;
+        json_t *jwk, *claims = json_pack("{s:i}", "exp", 5);
+        char *tok;
+        size_t len;
+
+        assert_int_equal(vouch_jose_keygen(algs[i], &key, NULL), VOUCH_OK);
+        assert_int_equal(vouch_jwk_public(key, "k", (int)algs[i], &jwk, NULL), VOUCH_OK);
+        assert_int_equal(vouch_jwk_import(jwk, &back, &got, NULL), VOUCH_OK);
+        assert_int_equal(got, algs[i]);
+        assert_int_equal(vouch_jws_sign(algs[i], key, "k", claims, 4096, &tok, &len, NULL), 0);
+        assert_int_equal(vouch_jws_verify(tok, len, got, back, NULL, NULL, NULL), VOUCH_OK);
+        /* an alg that does not fit the key is refused */
+        json_object_set_new(jwk, "alg", json_string(algs[i] == VOUCH_JWS_RS256 ? "ES256"
+                                                                              : "RS256"));
+        EVP_PKEY_free(back);
+        back = NULL;
+        assert_int_equal(vouch_jwk_import(jwk, &back, &got, NULL), VOUCH_E_INVALID);
+        assert_null(back);
+        free(tok);
+        json_decref(jwk);
+        json_decref(claims);
+        EVP_PKEY_free(key);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        json_t *jwk = json_loads(bad[i], 0, NULL);
+        EVP_PKEY *k = NULL;
+        enum vouch_jws_alg a;
+
+        assert_int_not_equal(vouch_jwk_import(jwk, &k, &a, NULL), VOUCH_OK);
+        assert_null(k);
+        json_decref(jwk);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_alg_none_and_confusion),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_key_check),
+        cmocka_unit_test(test_jwk_import),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
