@@ -14,30 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/file.h"
 #include "common/time.h"
 #include "evidence/dcap/dcap.h"
 
 static unsigned char *load(const char *path, size_t *ret_len)
 {
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf;
-    long n;
+    struct vouch_errbuf eb;
+    uint8_t *data;
 
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(buf);
+    if (vouch_file_read(path, 64u << 20, &data, ret_len, &eb)) {
+        fprintf(stderr, "bench_dcap: %s\n", eb.msg);
         return NULL;
     }
-    fclose(f);
-    buf[n] = 0;
-    *ret_len = (size_t)n;
-    return buf;
+    return data;
 }
 
 static int run(struct vouch_dcap_ctx *ctx, const unsigned char *q, size_t len, int64_t now,

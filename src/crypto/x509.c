@@ -10,6 +10,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "common/codec.h"
+#include "common/file.h"
 #include "common/time.h"
 #include "crypto/digest.h"
 #include "crypto/x509.h"
@@ -88,36 +89,13 @@ vouch_err vouch_x509_parse_der(const uint8_t *der, size_t len, X509 **ret,
 vouch_err vouch_x509_load_file(const char *path, X509 **ret, struct vouch_errbuf *eb)
 {
     uint8_t *data = NULL;
-    size_t len = 0, cap = 0, n;
-    vouch_err e = VOUCH_OK;
+    size_t len = 0;
     X509 *x = NULL;
-    FILE *f;
+    vouch_err e;
 
-    f = fopen(path, "rb");
-    if (!f)
-        return vouch_fail(eb, VOUCH_E_IO, "%s: %s", path, strerror(errno));
-    for (;;) {
-        if (len == cap) {
-            uint8_t *p;
-
-            if (cap >= CERT_FILE_MAX) {
-                e = vouch_fail(eb, VOUCH_E_TOO_LARGE, "%s: larger than %u bytes", path,
-                               CERT_FILE_MAX);
-                goto out;
-            }
-            cap = cap ? cap * 2 : 4096;
-            p = realloc(data, cap);
-            if (!p) {
-                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-                goto out;
-            }
-            data = p;
-        }
-        n = fread(data + len, 1, cap - len, f);
-        if (n == 0)
-            break;
-        len += n;
-    }
+    e = vouch_file_read(path, CERT_FILE_MAX, &data, &len, eb);
+    if (e)
+        return e;
     if (len >= 10 && memmem(data, len, "-----BEGIN", 10)) {
         STACK_OF(X509) *sk = NULL;
 
@@ -129,15 +107,11 @@ vouch_err vouch_x509_load_file(const char *path, X509 **ret, struct vouch_errbuf
     } else {
         e = vouch_x509_parse_der(data, len, &x, eb);
     }
-    if (e) {
-        vouch_fail_prefix(eb, e, "%s: ", path);
-        goto out;
-    }
-    *ret = x;
-out:
-    fclose(f);
     free(data);
-    return e;
+    if (e)
+        return vouch_fail_prefix(eb, e, "%s: ", path);
+    *ret = x;
+    return VOUCH_OK;
 }
 
 static bool all_hex(const uint8_t *p, size_t n)

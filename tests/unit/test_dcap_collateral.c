@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "common/codec.h"
 #include "common/json.h"
 #include "crypto/digest.h"
@@ -25,22 +27,7 @@
 
 static char *load(const char *path, size_t *ret_len)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *ret_len = (size_t)n;
-    return buf;
+    return (char *)test_load(path, ret_len);
 }
 
 static void test_pinned_root(void **state)

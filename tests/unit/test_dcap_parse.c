@@ -12,27 +12,15 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "evidence/dcap/dcap.h"
 
 #define V "tests/vectors/dcap/"
 
 static uint8_t *load(const char *path, size_t *ret_len)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *ret_len = (size_t)n;
-    return buf;
+    return test_load(path, ret_len);
 }
 
 static void test_layouts(void **state)

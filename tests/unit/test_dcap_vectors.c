@@ -15,6 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "common/json.h"
 #include "crypto/x509.h"
 #include "evidence/dcap/dcap.h"
@@ -75,22 +77,7 @@ static const struct vector vectors[] = {
 
 static uint8_t *load(const char *path, size_t *ret_len)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = 0;
-    *ret_len = (size_t)n;
-    return buf;
+    return test_load(path, ret_len);
 }
 
 struct env {

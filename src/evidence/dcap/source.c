@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "common/buf.h"
+#include "common/file.h"
 #include "common/codec.h"
 #include "common/json.h"
 #include "crypto/digest.h"
@@ -92,30 +93,7 @@ static vouch_err item_set(struct item *it, const char *data, size_t len, const c
 static vouch_err read_file(const char *path, char **ret, size_t *ret_len,
                            struct vouch_errbuf *eb)
 {
-    struct vouch_buf b = VOUCH_BUF_INIT(FILE_MAX);
-    char chunk[16384];
-    size_t n;
-    FILE *f = fopen(path, "rb");
-
-    if (!f)
-        return vouch_fail(eb, errno == ENOENT ? VOUCH_E_NOT_FOUND : VOUCH_E_IO, "%s: %s",
-                          path, strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (vouch_buf_append(&b, chunk, n)) {
-            fclose(f);
-            return vouch_fail(eb, VOUCH_E_TOO_LARGE, "%s: larger than %u bytes", path,
-                              FILE_MAX);
-        }
-    if (ferror(f)) {
-        fclose(f);
-        vouch_buf_free(&b);
-        return vouch_fail(eb, VOUCH_E_IO, "%s: read error", path);
-    }
-    fclose(f);
-    *ret = (char *)vouch_buf_steal(&b, ret_len);
-    if (!*ret)
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    return VOUCH_OK;
+    return vouch_file_read(path, FILE_MAX, (uint8_t **)ret, ret_len, eb);
 }
 
 /* Remember which FMSPC/TEE the TCB info is for and which QE identity we hold. */
