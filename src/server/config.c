@@ -19,6 +19,7 @@ enum opt_id {
     OPT_CONFIG,
     OPT_TOKEN_LIFETIME,
     OPT_TOKEN_ALG,
+    OPT_TOKEN_FORMAT,
     OPT_MAX_BODY,
     OPT_FIXED_TIME,
     OPT_THREADS,
@@ -46,6 +47,9 @@ static const struct {
                              "lifetime of attestation tokens (default 21600)" },
     [OPT_TOKEN_ALG] = { "token-alg", "VOUCH_TOKEN_ALG", "ALG",
                         "token signature algorithm, RS256 or ES256 (default RS256)" },
+    [OPT_TOKEN_FORMAT] = { "token-format", "VOUCH_TOKEN_FORMAT", "FORMAT",
+                           "default attestation token: flat (Alibaba's) or ear (trustee's); "
+                           "a request can ask with ?token= (default flat)" },
     [OPT_MAX_BODY] = { "max-body", "VOUCH_MAX_BODY", "BYTES",
                        "largest request body accepted (default 1048576)" },
     [OPT_FIXED_TIME] = { "fixed-time", "VOUCH_FIXED_TIME", "RFC3339",
@@ -183,6 +187,12 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
             e = vouch_fail(eb, VOUCH_E_INVALID, "want RS256 or ES256, got '%s'", v);
         else
             e = set_str(&c->token_alg, v);
+        break;
+    case OPT_TOKEN_FORMAT:
+        if (strcmp(v, "flat") && strcmp(v, "ear"))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want flat or ear, got '%s'", v);
+        else
+            c->token_ear = strcmp(v, "ear") == 0;
         break;
     case OPT_MAX_BODY:
         if (parse_u64(v, 1024, 1ull << 30, &n))

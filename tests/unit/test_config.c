@@ -27,6 +27,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_body, 1048576);
     assert_false(c.fixed_time_set);
     assert_string_equal(c.token_alg, "RS256");
+    assert_false(c.token_ear);
     vouch_config_free(&c);
 }
 
@@ -36,12 +37,13 @@ static void test_flags(void **state)
                      "--issuer", "https://attest.example", "--admin-token",
                      "0123456789abcdef0123", "--token-lifetime", "60", "--max-body", "4096",
                      "--fixed-time", "2025-07-04T10:24:15Z", "--threads", "3", "--token-alg",
-                     "ES256", NULL };
+                     "ES256", "--token-format", "ear", NULL };
     struct vouch_config c;
     struct vouch_errbuf eb;
 
     (void)state;
-    assert_int_equal(vouch_config_load(&c, 18, argv, false, &eb), VOUCH_OK);
+    assert_int_equal(vouch_config_load(&c, 20, argv, false, &eb), VOUCH_OK);
+    assert_true(c.token_ear);
     assert_string_equal(c.listen_host, "::1");
     assert_int_equal(c.listen_port, 0);
     assert_string_equal(c.db_url, "sqlite:/tmp/x.db");
@@ -76,6 +78,7 @@ static void test_bad_values(void **state)
         { "--fixed-time", "yesterday", "--fixed-time" },
         { "--threads", "0", "--threads" },
         { "--token-alg", "none", "--token-alg" },
+        { "--token-format", "jwt", "--token-format" },
         { "--log-level", "loud", "--log-level" },
         { "--no-such-flag", "1", "unknown option" },
     };
