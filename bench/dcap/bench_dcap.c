@@ -3,7 +3,10 @@
  * bench_dcap: DCAP verifications per second, single thread, for one quote
  * and its QuoteCollateralV3 collateral at a fixed time.
  *   cold: the cache is flushed before every verification (every chain,
- *         CRL, document and QE report signature is checked);
+ *         CRL, document and QE report signature is checked); decoded
+ *         certificate and CRL objects are reused (src/crypto/x509.c);
+ *   cold-nothing-cached: the decoded objects are dropped too, as for a
+ *         process's very first verification;
  *   warm: collateral and PCK chain already verified (parse, one quote
  *         signature, TCB evaluation, claims).
  * usage: bench_dcap [QUOTE COLLATERAL UNIX_TIME [SECONDS]]
@@ -16,6 +19,7 @@
 
 #include "common/file.h"
 #include "common/time.h"
+#include "crypto/x509.h"
 #include "evidence/dcap/dcap.h"
 
 static unsigned char *load(const char *path, size_t *ret_len)
@@ -45,6 +49,8 @@ static int run(struct vouch_dcap_ctx *ctx, const unsigned char *q, size_t len, i
 
             if (cold)
                 vouch_dcap_ctx_flush(ctx);
+            if (cold > 1)
+                vouch_x509_cache_clear();
             if (vouch_dcap_verify(ctx, q, len, now, &r, &eb)) {
                 fprintf(stderr, "bench_dcap: %s\n", eb.msg);
                 return -1;
@@ -89,7 +95,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_dcap: %s\n", eb.msg);
         goto out;
     }
-    if (run(ctx, q, len, now, secs, 1, "cold") || run(ctx, q, len, now, secs, 0, "warm"))
+    if (run(ctx, q, len, now, secs, 2, "cold-nothing-cached") ||
+        run(ctx, q, len, now, secs, 1, "cold") || run(ctx, q, len, now, secs, 0, "warm"))
         goto out;
     rc = 0;
 out:

@@ -16,6 +16,7 @@ peer=$(cd bench/dcap/peer && node bench.js "../../../$q" "../../../$c" "$t" "$se
 echo "$ours"
 echo "$peer"
 cold=$(echo "$ours" | sed -n 's/^mode=cold .*per_sec=\([0-9]*\).*/\1/p')
+first=$(echo "$ours" | sed -n 's/^mode=cold-nothing-cached .*per_sec=\([0-9]*\).*/\1/p')
 warm=$(echo "$ours" | sed -n 's/^mode=warm .*per_sec=\([0-9]*\).*/\1/p')
 js=$(echo "$peer" | sed -n 's/.*per_sec=\([0-9]*\).*/\1/p')
-echo "ratio cold/dcap-qvl=$(echo "scale=1; $cold / $js" | bc) warm/dcap-qvl=$(echo "scale=1; $warm / $js" | bc)"
+echo "ratio cold/dcap-qvl=$(echo "scale=1; $cold / $js" | bc) warm/dcap-qvl=$(echo "scale=1; $warm / $js" | bc) cold-nothing-cached/dcap-qvl=$(echo "scale=1; $first / $js" | bc)"

@@ -730,16 +730,38 @@ static vouch_err check_tdx_module(const struct vouch_dcap_tcb_info *ti, const ui
     return VOUCH_OK;
 }
 
-static vouch_err check_quote_sig(const struct vouch_dcap_quote *q, struct vouch_errbuf *eb)
+static void free_pkey(void *p)
 {
+    EVP_PKEY_free(p);
+}
+
+/*
+ * Quote signature by the attestation key.  The imported key is cached by
+ * its bytes (a QE keeps one attestation key for many quotes); the
+ * signature itself is checked every time.
+ */
+static vouch_err check_quote_sig(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_quote *q,
+                                 int64_t now, struct vouch_errbuf *eb)
+{
+    struct dcap_centry *ce;
     EVP_PKEY *ak = NULL;
+    uint8_t key[32];
     vouch_err e;
 
-    e = vouch_ec_pubkey_from_xy(q->attest_key, 64, &ak, eb);
-    if (!e)
-        e = vouch_ecdsa_verify_raw(ak, VOUCH_HASH_SHA256, q->raw, q->signed_len,
-                                   q->signature, 64, eb);
-    EVP_PKEY_free(ak);
+    if (make_key(key, "ak", q->attest_key, 64, NULL, 0, NULL, 0, NULL, 0))
+        return vouch_fail(eb, VOUCH_E_INTERNAL, "quote signature: cannot hash");
+    ce = dcap_cache_get(&ctx->cache, key, now);
+    if (!ce) {
+        e = vouch_ec_pubkey_from_xy(q->attest_key, 64, &ak, eb);
+        if (e)
+            return vouch_fail_prefix(eb, e, "quote signature: ");
+        ce = dcap_cache_put(&ctx->cache, key, ak, free_pkey, INT64_MAX);
+        if (!ce) /* the cache freed the key */
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    e = vouch_ecdsa_verify_raw(ce->val, VOUCH_HASH_SHA256, q->raw, q->signed_len, q->signature,
+                               64, eb);
+    dcap_centry_unref(ce);
     return e ? vouch_fail_prefix(eb, e, "quote signature: ") : VOUCH_OK;
 }
 
@@ -891,7 +913,7 @@ vouch_err vouch_dcap_verify(struct vouch_dcap_ctx *ctx, const uint8_t *quote, si
     }
     if ((e = check_qe_identity(qi, q.qe_report, eb)))
         goto out;
-    if ((e = check_quote_sig(&q, eb)))
+    if ((e = check_quote_sig(ctx, &q, now, eb)))
         goto out;
 
     /* TCB levels. */
