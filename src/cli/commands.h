@@ -4,5 +4,6 @@
 
 /* Every sub-command's entry point; the table is in src/cli/main.c. */
 int vouch_cmd_inspect_token(int argc, char **argv);
+int vouch_cmd_policy_eval(int argc, char **argv);
 
 #endif

@@ -12,6 +12,11 @@
 static const struct vouch_cli_cmd commands[] = {
     { "inspect token", "TOKEN|-", "decode a JWT's header and payload without verifying it",
       vouch_cmd_inspect_token },
+    { "policy eval",
+      "-d POLICY.rego [-d more.rego|data.json] [-i INPUT.json] [--v0] [--strict] [--bindings] "
+      "[--now NS] QUERY",
+      "evaluate a Rego query (like opa eval) and print the result set as JSON",
+      vouch_cmd_policy_eval },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
