@@ -313,18 +313,22 @@ BI(bi_array_reverse)
     return BI_OK;
 }
 
-static void flatten(struct ev *ev, const struct rval *v, struct ra_vec *out, unsigned depth)
+/* One level, as OPA's array.flatten. */
+static void flatten(struct ev *ev, const struct rval *v, struct ra_vec *out)
 {
-    uint32_t i;
+    uint32_t i, j;
 
-    if (depth > 1000)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: array nested too deeply");
     rv_force(v);
     for (i = 0; i < v->n; i++) {
-        if (v->u.a[i]->t == RT_ARR)
-            flatten(ev, v->u.a[i], out, depth + 1);
-        else
-            ra_vec_push(ev->a, out, (void *)v->u.a[i]);
+        const struct rval *x = v->u.a[i];
+
+        if (x->t == RT_ARR) {
+            rv_force(x);
+            for (j = 0; j < x->n; j++)
+                ra_vec_push(ev->a, out, (void *)x->u.a[j]);
+        } else {
+            ra_vec_push(ev->a, out, (void *)x);
+        }
     }
 }
 
@@ -333,7 +337,7 @@ BI(bi_array_flatten)
     struct ra_vec out = { 0 };
 
     NEED(0, RT_ARR, "array");
-    flatten(ev, a[0], &out, 0);
+    flatten(ev, a[0], &out);
     *ret = rv_arr(ev->a, (const struct rval **)out.v, out.n);
     return BI_OK;
 }
@@ -754,7 +758,8 @@ static int bits2(struct ev *ev, const struct rval *const *a, const struct rval *
         break;
     case '<':
         if (y < 0)
-            return bi_fail(ev, BI_ERR, "shift count must be non-negative");
+            return bi_fail(ev, BI_ERR_TYPE,
+                           "operand 2 must be an unsigned integer number but got a negative integer");
         if (y >= 63 || (x != 0 && (x > (INT64_MAX >> y) || x < (INT64_MIN >> y)))) {
             /* beyond int64: exact through decimal multiplication */
             struct rdec d, two, r;
@@ -777,7 +782,8 @@ static int bits2(struct ev *ev, const struct rval *const *a, const struct rval *
         break;
     default:
         if (y < 0)
-            return bi_fail(ev, BI_ERR, "shift count must be non-negative");
+            return bi_fail(ev, BI_ERR_TYPE,
+                           "operand 2 must be an unsigned integer number but got a negative integer");
         *ret = rv_int(ev->a, y >= 63 ? (x < 0 ? -1 : 0) : x >> y);
         break;
     }

@@ -305,9 +305,18 @@ BI(bi_numbers_range_step)
         return bi_fail(ev, BI_ERR_TYPE, "operand 2 must be integer number but got floating-point number");
     if (!rv_is_int(a[2]))
         return bi_fail(ev, BI_ERR_TYPE, "operand 3 must be integer number but got floating-point number");
-    if ((rc = bi_int_arg(ev, a, 0, &lo)) || (rc = bi_int_arg(ev, a, 1, &hi)) ||
-        (rc = bi_int_arg(ev, a, 2, &step)))
+    if ((rc = bi_int_arg(ev, a, 0, &lo)) || (rc = bi_int_arg(ev, a, 1, &hi)))
         return rc;
+    if (!rv_to_i64(a[2], &step)) {
+        struct rdec d;
+        uint8_t buf[20];
+
+        /* a step beyond int64 leaves only the first number */
+        rv_num_view(a[2], &d, buf);
+        if (d.neg)
+            return bi_fail(ev, BI_ERR, "step must be a positive integer");
+        step = INT64_MAX;
+    }
     return range(ev, lo, hi, step, ret);
 }
 

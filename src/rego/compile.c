@@ -455,7 +455,8 @@ static bool declared_here(const struct ra_vec *decls, const char *name, uint32_t
     return false;
 }
 
-static void collect_body(struct cx *cx, struct scope *s, const struct body *b)
+static void collect_body(struct cx *cx, struct scope *s, const struct body *b,
+                         struct term *const *extra, uint32_t nextra)
 {
     struct ra_vec decls = { 0 };
     struct scope tmp = { 0 };
@@ -498,6 +499,8 @@ static void collect_body(struct cx *cx, struct scope *s, const struct body *b)
         for (j = 0; j < e->nwith; j++)
             collect_term(cx, &tmp, e->with[j].value);
     }
+    for (i = 0; i < nextra; i++)
+        collect_term(cx, &tmp, extra[i]);
     for (i = 0; i < tmp.plain_names.n; i++) {
         const struct rval *k = tmp.plain_names.v[i];
 
@@ -1088,9 +1091,7 @@ static void resolve_body(struct cx *cx, struct body *b, struct scope *s, struct 
     uint32_t i;
 
     b->level = s->level;
-    collect_body(cx, s, b);
-    for (i = 0; i < nextra; i++)
-        collect_term(cx, s, extra[i]);
+    collect_body(cx, s, b, extra, nextra);
     for (i = 0; i < b->n; i++)
         resolve_expr(cx, b->ex[i], s);
 }
@@ -1239,11 +1240,14 @@ static void rw_body(struct cx *cx, struct body *b)
         struct expr *e = b->ex[i];
         struct ra_vec pre = { 0 };
 
+        uint32_t nwpre;
+
         for (j = 0; j < e->nwith; j++) {
             if (e->with[j].value->kind == T_CALL && e->with[j].value->n == 0)
                 continue;   /* a replacement function */
             e->with[j].value = rw_simple(cx, e->with[j].value, &pre, level);
         }
+        nwpre = pre.n;
         switch (e->kind) {
         case E_TERM:
             e->a = rw_top(cx, e->a, &pre, level);
@@ -1268,6 +1272,13 @@ static void rw_body(struct cx *cx, struct body *b)
             break;
         default:
             break;
+        }
+        /* parts moved out of an expression with `with` run under it too */
+        for (j = nwpre; j < pre.n; j++) {
+            struct expr *h = pre.v[j];
+
+            h->with = e->with;
+            h->nwith = e->nwith;
         }
         for (j = 0; j < pre.n; j++)
             ra_vec_push(cx->a, &out, pre.v[j]);
@@ -1884,13 +1895,23 @@ static void set_ref_node(struct cx *cx, struct term *t)
     struct rnode *n = cx->root;
     uint32_t i = 1;
 
-    while (i < t->n && !rnode_has_value(n) && !rnode_is_func(n)) {
+    while (i < t->n && !rnode_has_value(n) && !rnode_is_func(n) && !n->objs.n) {
         const struct term *it = t->u.c.items[i];
         struct rnode *c;
+        char num[32];
 
-        if (it->kind != T_CONST || it->u.val->t != RT_STR)
+        if (it->kind != T_CONST)
             break;
-        c = rnode_child(n, it->u.val->u.s, it->u.val->n);
+        if (it->u.val->t == RT_STR) {
+            c = rnode_child(n, it->u.val->u.s, it->u.val->n);
+        } else if (rv_is_int(it->u.val) && !(it->u.val->flags & RVF_BIG)) {
+            /* data refs read integer keys as strings */
+            int len = snprintf(num, sizeof(num), "%lld", (long long)it->u.val->u.i);
+
+            c = rnode_child(n, num, (size_t)len);
+        } else {
+            break;
+        }
         if (!c)
             break;
         n = c;
@@ -1942,13 +1963,15 @@ static void walk_term(struct cx *cx, struct term *t, struct deps *d)
             } else if (dep + 1 < t->n) {
                 const struct term *nx = t->u.c.items[dep + 1];
 
-                if (!(nx->kind == T_CONST && nx->u.val->t == RT_STR) || n->objs.n)
+                if (nx->kind != T_CONST || (nx->u.val->t != RT_STR && !rv_is_int(nx->u.val)) ||
+                    n->objs.n)
                     add_subtree(cx, d, n);
             } else {
                 add_subtree(cx, d, n);
             }
         }
-        for (i = 0; i < t->n; i++)
+        /* the head var is the data root itself, not a reference to all of it */
+        for (i = t->u.c.items[0]->kind == T_VAR ? 1 : 0; i < t->n; i++)
             walk_term(cx, t->u.c.items[i], d);
         break;
     case T_VAR:

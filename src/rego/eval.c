@@ -645,11 +645,11 @@ static const struct rval *index_val(const struct rval *v, const struct rval *key
     }
 }
 
-static int walk(struct ev *ev, const struct rval *v, const struct term *t, uint32_t i,
-                struct kval *kv);
+static int walk_ex(struct ev *ev, const struct rval *v, const struct term *t, uint32_t i,
+                   struct kval *kv, bool dkeys);
 
 static int iterate(struct ev *ev, const struct rval *v, const struct term *t, uint32_t i,
-                   struct kval *kv)
+                   struct kval *kv, bool dkeys)
 {
     const struct term *p = t->u.c.items[i];
     uint32_t j, m = mark(ev);
@@ -661,7 +661,7 @@ static int iterate(struct ev *ev, const struct rval *v, const struct term *t, ui
         for (j = 0; j < v->n; j++) {
             ev_step(ev);
             if (match(ev, p, rv_int(ev->a, j))) {
-                r = walk(ev, v->u.a[j], t, i + 1, kv);
+                r = walk_ex(ev, v->u.a[j], t, i + 1, kv, dkeys);
                 if (r) {
                     undo(ev, m);
                     return r;
@@ -674,7 +674,7 @@ static int iterate(struct ev *ev, const struct rval *v, const struct term *t, ui
         for (j = 0; j < v->n; j++) {
             ev_step(ev);
             if (match(ev, p, v->u.o[j].k)) {
-                r = walk(ev, v->u.o[j].v, t, i + 1, kv);
+                r = walk_ex(ev, v->u.o[j].v, t, i + 1, kv, dkeys);
                 if (r) {
                     undo(ev, m);
                     return r;
@@ -687,7 +687,7 @@ static int iterate(struct ev *ev, const struct rval *v, const struct term *t, ui
         for (j = 0; j < v->n; j++) {
             ev_step(ev);
             if (match(ev, p, v->u.a[j])) {
-                r = walk(ev, v->u.a[j], t, i + 1, kv);
+                r = walk_ex(ev, v->u.a[j], t, i + 1, kv, dkeys);
                 if (r) {
                     undo(ev, m);
                     return r;
@@ -701,8 +701,21 @@ static int iterate(struct ev *ev, const struct rval *v, const struct term *t, ui
     }
 }
 
-static int walk(struct ev *ev, const struct rval *v, const struct term *t, uint32_t i,
-                struct kval *kv)
+/* A key of a data ref: integers name object members by their decimal
+ * text, as OPA's storage paths do. */
+static const struct rval *data_key(struct ev *ev, const struct rval *v, const struct rval *key)
+{
+    char num[32];
+    int n;
+
+    if (v->t != RT_OBJ || key->t != RT_NUM || (key->flags & RVF_BIG))
+        return key;
+    n = snprintf(num, sizeof(num), "%lld", (long long)key->u.i);
+    return rv_str(ev->a, num, (size_t)n);
+}
+
+static int walk_ex(struct ev *ev, const struct rval *v, const struct term *t, uint32_t i,
+                   struct kval *kv, bool dkeys)
 {
     for (; i < t->n; i++) {
         const struct term *p = t->u.c.items[i];
@@ -713,19 +726,26 @@ static int walk(struct ev *ev, const struct rval *v, const struct term *t, uint3
         } else if (p->kind == T_VAR && p->u.var.kind == V_LOCAL) {
             key = ev->slots[p->u.var.slot];
             if (!key)
-                return iterate(ev, v, t, i, kv);
+                return iterate(ev, v, t, i, kv, dkeys);
         } else if (is_ground(ev, p)) {
             key = eval_simple(ev, p);
             if (!key)
                 return CONT;
         } else {
-            return iterate(ev, v, t, i, kv);
+            return iterate(ev, v, t, i, kv, dkeys);
         }
-        v = index_val(rv_force(v), key);
+        rv_force(v);
+        v = index_val(v, dkeys ? data_key(ev, v, key) : key);
         if (!v)
             return CONT;
     }
     return kv->fn(ev, kv, v);
+}
+
+static int walk(struct ev *ev, const struct rval *v, const struct term *t, uint32_t i,
+                struct kval *kv)
+{
+    return walk_ex(ev, v, t, i, kv, false);
 }
 
 /* Base data at a node's path. */
@@ -784,17 +804,18 @@ static int eval_data(struct ev *ev, const struct term *t, struct kval *kv)
         v = data_at(ev, path, k - 1);
         if (!v)
             return CONT;
-        return walk(ev, v, t, k, kv);
+        return walk_ex(ev, v, t, k, kv, true);
     }
     for (;;) {
         const struct term *p;
         const struct rval *key;
 
-        if (rnode_has_value(n) || rnode_is_func(n)) {
+        /* rules with dynamic heads under n make its value one object */
+        if (rnode_has_value(n) || rnode_is_func(n) || n->objs.n) {
             v = node_value(ev, n);
             if (!v)
                 return CONT;
-            return walk(ev, v, t, i, kv);
+            return walk_ex(ev, v, t, i, kv, false);
         }
         if (i == t->n) {
             v = node_value(ev, n);
@@ -808,6 +829,8 @@ static int eval_data(struct ev *ev, const struct term *t, struct kval *kv)
             key = p->u.val;
         else if (p->kind == T_VAR && p->u.var.kind == V_LOCAL)
             key = ev->slots[p->u.var.slot];
+        if (key && key->t == RT_NUM)
+            key = data_key(ev, &rv_empty_obj_v, key);
         if (key && key->t == RT_STR) {
             struct rnode *c = rnode_child(n, key->u.s, key->n);
 
@@ -816,20 +839,18 @@ static int eval_data(struct ev *ev, const struct term *t, struct kval *kv)
                 i++;
                 continue;
             }
-            if (!n->objs.n) {
-                v = base_at(ev, n->path, n->depth);
-                if (!v)
-                    return CONT;
-                v = index_val(rv_force(v), key);
-                if (!v)
-                    return CONT;
-                return walk(ev, v, t, i + 1, kv);
-            }
+            v = base_at(ev, n->path, n->depth);
+            if (!v)
+                return CONT;
+            v = index_val(rv_force(v), key);
+            if (!v)
+                return CONT;
+            return walk_ex(ev, v, t, i + 1, kv, true);
         }
         v = node_value(ev, n);
         if (!v)
             return CONT;
-        return walk(ev, v, t, i, kv);
+        return walk_ex(ev, v, t, i, kv, false);
     }
 }
 
@@ -852,24 +873,26 @@ static const struct rval *plain_data_at(struct ev *ev, const struct rval *const 
     uint32_t i = 0;
     const struct rval *v;
 
-    while (i < n && !rnode_has_value(node) && !rnode_is_func(node)) {
-        struct rnode *c = path[i]->t == RT_STR ? rnode_child(node, path[i]->u.s, path[i]->n)
-                                               : NULL;
+    while (i < n && !rnode_has_value(node) && !rnode_is_func(node) && !node->objs.n) {
+        const struct rval *k = data_key(ev, &rv_empty_obj_v, path[i]);
+        struct rnode *c = k->t == RT_STR ? rnode_child(node, k->u.s, k->n) : NULL;
 
         if (!c) {
-            if (node->objs.n)
-                break;
             v = base_at(ev, node->path, node->depth);
-            for (; i < n && v; i++)
-                v = index_val(rv_force(v), path[i]);
+            for (; i < n && v; i++) {
+                rv_force(v);
+                v = index_val(v, data_key(ev, v, path[i]));
+            }
             return v;
         }
         node = c;
         i++;
     }
     v = node_value(ev, node);
-    for (; i < n && v; i++)
-        v = index_val(rv_force(v), path[i]);
+    for (; i < n && v; i++) {
+        rv_force(v);
+        v = index_val(v, data_key(ev, v, path[i]));
+    }
     return v;
 }
 
@@ -1430,13 +1453,28 @@ static const struct rval *call_target(struct ev *ev, uint8_t ckind, const struct
     *ret_rel = false;
     if (ev->novr && (o = find_ovr(ev, ckind == C_BUILTIN ? bi : NULL,
                                   ckind == C_FUNC ? fn : NULL)) != NULL) {
+        struct ovr *saved = ev->ovr, *rest;
+        uint32_t nsaved = ev->novr, k, m = 0;
+        const struct rval *res;
+
         if (o->val)
             return o->val;
+        /* inside the replacement, the replaced function is the original */
+        rest = ev_alloc(ev, nsaved * sizeof(*rest));
+        for (k = 0; k < nsaved; k++)
+            if (&saved[k] != o)
+                rest[m++] = saved[k];
+        ev->ovr = rest;
+        ev->novr = m;
         if (o->repl->u.c.ckind == C_BUILTIN) {
             *ret_rel = o->repl->u.c.bi->flags & BI_REL;
-            return call_builtin(ev, o->repl->u.c.bi, args);
+            res = call_builtin(ev, o->repl->u.c.bi, args);
+        } else {
+            res = eval_func(ev, o->repl->u.c.fnode, args);
         }
-        return eval_func(ev, o->repl->u.c.fnode, args);
+        ev->ovr = saved;
+        ev->novr = nsaved;
+        return res;
     }
     switch (ckind) {
     case C_BUILTIN:

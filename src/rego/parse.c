@@ -20,6 +20,7 @@ enum tok {
     TK_STRING,
     TK_RAWSTRING,
     TK_TEMPLATE,   /* $" ... " : the token covers the whole literal */
+    TK_RAWTEMPLATE, /* $` ... ` */
     TK_ASSIGN,     /* := */
     TK_UNIFY,      /* = */
     TK_EQ,         /* == */
@@ -75,6 +76,8 @@ struct ps {
     bool v0;              /* v0 semantics for `p[x] { }` */
     unsigned nest;        /* inside ( ) or [ ] or a composite: newlines do not end expressions */
     bool no_or;           /* do not take `|` as an operator (comprehension heads) */
+    bool allow_kv;        /* `k, v in c` may start here (statements, parentheses) */
+    unsigned ntmpl;       /* template expressions so far (unique variable names) */
     unsigned depth;
     jmp_buf jb;
     uint32_t errpos;
@@ -252,6 +255,19 @@ static void lex(struct ps *ps)
         size_t q = scan_string(ps, p + (tmpl ? 2 : 1), tmpl, 0);
 
         t.t = tmpl ? TK_TEMPLATE : TK_STRING;
+        t.len = (uint32_t)(q + 1 - p);
+        ps->p = q + 1;
+        ps->tok = t;
+        return;
+    }
+    if (s[p] == '$' && p + 1 < n && s[p + 1] == '`') {
+        size_t q = p + 2;
+
+        while (q < n && s[q] != '`')
+            q++;
+        if (q >= n)
+            fail(ps, (uint32_t)p, "rego_parse_error: non-terminated raw template");
+        t.t = TK_RAWTEMPLATE;
         t.len = (uint32_t)(q + 1 - p);
         ps->p = q + 1;
         ps->tok = t;
@@ -499,23 +515,21 @@ static void leave(struct ps *ps)
 static void parse_args(struct ps *ps, struct ra_vec *v)
 {
     unsigned nest = ps->nest;
-    bool no_or = ps->no_or;
+    bool no_or = ps->no_or, kv = ps->allow_kv;
 
     ps->nest = nest + 1;
     ps->no_or = false;
+    ps->allow_kv = false;
     lex(ps);
-    if (ps->tok.t != TK_RPAREN) {
-        for (;;) {
-            ra_vec_push(ps->a, v, parse_in(ps));
-            if (ps->tok.t == TK_COMMA) {
-                lex(ps);
-                continue;
-            }
+    while (ps->tok.t != TK_RPAREN) {
+        ra_vec_push(ps->a, v, parse_in(ps));
+        if (ps->tok.t != TK_COMMA)
             break;
-        }
+        lex(ps);
     }
     ps->nest = nest;
     ps->no_or = no_or;
+    ps->allow_kv = kv;
     expect(ps, TK_RPAREN, "')'");
 }
 
@@ -524,13 +538,15 @@ static struct term *parse_array(struct ps *ps, uint32_t pos)
 {
     struct ra_vec v = { 0 };
     unsigned nest = ps->nest;
-    bool no_or = ps->no_or;
+    bool no_or = ps->no_or, kv = ps->allow_kv;
     struct term *t, *first;
 
     ps->nest = nest + 1;
+    ps->allow_kv = false;
     lex(ps);
     if (ps->tok.t == TK_RBRACK) {
         ps->nest = nest;
+    ps->allow_kv = kv;
         lex(ps);
         return items_term(ps, T_ARR, pos, &v);
     }
@@ -543,6 +559,7 @@ static struct term *parse_array(struct ps *ps, uint32_t pos)
         t->u.comp.val = first;
         t->u.comp.body = parse_body_until(ps, TK_RBRACK);
         ps->nest = nest;
+    ps->allow_kv = kv;
         ps->no_or = no_or;
         expect(ps, TK_RBRACK, "']'");
         return t;
@@ -555,6 +572,7 @@ static struct term *parse_array(struct ps *ps, uint32_t pos)
         ra_vec_push(ps->a, &v, parse_in(ps));
     }
     ps->nest = nest;
+    ps->allow_kv = kv;
     ps->no_or = no_or;
     expect(ps, TK_RBRACK, "']' or ','");
     return items_term(ps, T_ARR, pos, &v);
@@ -565,13 +583,15 @@ static struct term *parse_brace(struct ps *ps, uint32_t pos)
 {
     struct ra_vec v = { 0 };
     unsigned nest = ps->nest;
-    bool no_or = ps->no_or;
+    bool no_or = ps->no_or, kv = ps->allow_kv;
     struct term *t, *first, *val;
 
     ps->nest = nest + 1;
+    ps->allow_kv = false;
     lex(ps);
     if (ps->tok.t == TK_RBRACE) {
         ps->nest = nest;
+    ps->allow_kv = kv;
         lex(ps);
         return items_term(ps, T_OBJ, pos, &v);
     }
@@ -588,6 +608,7 @@ static struct term *parse_brace(struct ps *ps, uint32_t pos)
             t->u.comp.val = val;
             t->u.comp.body = parse_body_until(ps, TK_RBRACE);
             ps->nest = nest;
+    ps->allow_kv = kv;
             ps->no_or = no_or;
             expect(ps, TK_RBRACE, "'}'");
             return t;
@@ -603,6 +624,7 @@ static struct term *parse_brace(struct ps *ps, uint32_t pos)
             ra_vec_push(ps->a, &v, parse_in(ps));
         }
         ps->nest = nest;
+    ps->allow_kv = kv;
         ps->no_or = no_or;
         expect(ps, TK_RBRACE, "'}' or ','");
         return items_term(ps, T_OBJ, pos, &v);
@@ -614,6 +636,7 @@ static struct term *parse_brace(struct ps *ps, uint32_t pos)
         t->u.comp.val = first;
         t->u.comp.body = parse_body_until(ps, TK_RBRACE);
         ps->nest = nest;
+    ps->allow_kv = kv;
         ps->no_or = no_or;
         expect(ps, TK_RBRACE, "'}'");
         return t;
@@ -626,6 +649,7 @@ static struct term *parse_brace(struct ps *ps, uint32_t pos)
         ra_vec_push(ps->a, &v, parse_in(ps));
     }
     ps->nest = nest;
+    ps->allow_kv = kv;
     ps->no_or = no_or;
     expect(ps, TK_RBRACE, "'}' or ','");
     return items_term(ps, T_SET, pos, &v);
@@ -685,12 +709,16 @@ static struct term *parse_postfix(struct ps *ps, struct term *t)
             bool no_or = ps->no_or;
             struct term *key;
 
+            bool kv = ps->allow_kv;
+
             ps->nest = nest + 1;
             ps->no_or = false;
+            ps->allow_kv = false;
             lex(ps);
             key = parse_in(ps);
             ps->nest = nest;
             ps->no_or = no_or;
+            ps->allow_kv = kv;
             expect(ps, TK_RBRACK, "']'");
             if (t->kind != T_REF) {
                 struct ra_vec v = { 0 };
@@ -757,6 +785,7 @@ static struct term *parse_primary(struct ps *ps)
         lex(ps);
         break;
     case TK_TEMPLATE:
+    case TK_RAWTEMPLATE:
         lex(ps);
         r = parse_template(ps, &t);
         break;
@@ -770,9 +799,14 @@ static struct term *parse_primary(struct ps *ps)
                 lex(ps);
                 break;
             }
-            if (is_reserved(ps, &t))
-                fail(ps, t.pos, "rego_parse_error: unexpected keyword '%.*s'", (int)t.len,
-                     ps->src + t.pos);
+            if (is_reserved(ps, &t)) {
+                struct token nx = peek(ps);
+
+                /* a builtin named like a keyword: contains(s, x) */
+                if (!(nx.t == TK_LPAREN && !nx.ws))
+                    fail(ps, t.pos, "rego_parse_error: unexpected keyword '%.*s'", (int)t.len,
+                         ps->src + t.pos);
+            }
         }
         r = var_term(ps, ps->src + t.pos, t.len, t.pos);
         lex(ps);
@@ -787,12 +821,16 @@ static struct term *parse_primary(struct ps *ps)
         unsigned nest = ps->nest;
         bool no_or = ps->no_or;
 
+        bool kv = ps->allow_kv;
+
         ps->nest = nest + 1;
         ps->no_or = false;
+        ps->allow_kv = true;
         lex(ps);
         r = parse_in(ps);
         ps->nest = nest;
         ps->no_or = no_or;
+        ps->allow_kv = kv;
         expect(ps, TK_RPAREN, "')'");
         break;
     }
@@ -914,6 +952,34 @@ static struct term *parse_in(struct ps *ps)
 {
     struct term *l = parse_rel(ps);
 
+    if (ps->allow_kv && ps->tok.t == TK_COMMA && (ps->kw & KW_IN)) {
+        /* `k, v in coll`, if an `in` follows the second term */
+        struct lexstate ls;
+        struct term *v;
+        bool allow = ps->allow_kv;
+
+        save(ps, &ls);
+        lex(ps);
+        ps->allow_kv = false;
+        v = parse_rel(ps);
+        ps->allow_kv = allow;
+        if (op_here(ps) && at_kw_on(ps, "in", KW_IN)) {
+            struct token op = ps->tok;
+            struct ra_vec args = { 0 };
+            struct term *f = var_term(ps, "internal.member_3", 17, op.pos);
+
+            lex(ps);
+            f->pad = 1;
+            ra_vec_push(ps->a, &args, f);
+            ra_vec_push(ps->a, &args, l);
+            ra_vec_push(ps->a, &args, v);
+            ra_vec_push(ps->a, &args, parse_rel(ps));
+            l = items_term(ps, T_CALL, op.pos, &args);
+        } else {
+            restore(ps, &ls);
+            return l;
+        }
+    }
     while (op_here(ps) && at_kw_on(ps, "in", KW_IN)) {
         struct token op = ps->tok;
 
@@ -923,10 +989,15 @@ static struct term *parse_in(struct ps *ps)
     return l;
 }
 
-/* $"text {expr} text": alternating literal strings and terms. */
+/* $"text {expr} text" (or the raw $`...`): alternating literal strings
+ * and, for each {expr}, the comprehension [v | v = expr] whose one value
+ * the evaluator prints (or <undefined>). */
+static struct expr *parse_literal(struct ps *ps);
+
 static struct term *parse_template(struct ps *ps, const struct token *t)
 {
     const char *s = ps->src;
+    bool raw = t->t == TK_RAWTEMPLATE;
     uint32_t p = t->pos + 2, end = t->pos + t->len - 1;
     struct ra_vec items = { 0 };
     char *lit = ra_xalloc(ps->a, t->len + 2);
@@ -938,45 +1009,57 @@ static struct term *parse_template(struct ps *ps, const struct token *t)
             const char *err = NULL, *e2;
             struct lexstate ls;
             unsigned nest = ps->nest;
-            bool no_or = ps->no_or;
-            struct term *e;
+            bool no_or = ps->no_or, kv = ps->allow_kv;
+            struct expr *e, *u;
+            struct term *c, *var;
+            struct body *b;
+            char *name;
+            int nl;
 
-            lit[litlen] = '"';
-            if (rv_json_string(ps->a, lit, lit + litlen + 1, &e2, &v, &err))
-                fail(ps, p, "rego_parse_error: %s", err);
+            if (raw) {
+                v = rv_str(ps->a, lit, litlen);
+            } else {
+                lit[litlen] = '"';
+                if (rv_json_string(ps->a, lit, lit + litlen + 1, &e2, &v, &err))
+                    fail(ps, p, "rego_parse_error: %s", err);
+            }
             litlen = 0;
             ra_vec_push(ps->a, &items, const_term(ps, v, p));
             if (p == end)
                 break;
-            /* the embedded expression, up to its closing brace */
+            /* the embedded expression (with its `with`s), up to its brace */
             save(ps, &ls);
             ps->p = p + 1;
             ps->nest = 1;
             ps->no_or = false;
+            ps->allow_kv = false;
             lex(ps);
-            e = parse_in(ps);
+            e = parse_literal(ps);
             if (ps->tok.t != TK_RBRACE)
                 fail(ps, ps->tok.pos, "rego_parse_error: expected '}' in template");
+            if (e->kind != E_TERM)
+                fail(ps, e->pos, "rego_parse_error: template expressions must be terms");
             p = ps->tok.pos + 1;
             restore(ps, &ls);
             ps->nest = nest;
             ps->no_or = no_or;
-            {
-                /* [__tmpl | __tmpl = e]: the evaluator takes its value, or
-                 * prints <undefined> when there is none */
-                struct term *c = new_term(ps, T_ACOMP, e->pos);
-                struct body *b = ra_xcalloc(ps->a, 1, sizeof(*b));
-                struct expr *u = new_expr(ps, E_UNIFY, e->pos);
-
-                u->a = var_term(ps, "__tmpl", 6, e->pos);
-                u->b = e;
-                b->ex = ra_xalloc(ps->a, sizeof(*b->ex));
-                b->ex[0] = u;
-                b->n = 1;
-                c->u.comp.val = var_term(ps, "__tmpl", 6, e->pos);
-                c->u.comp.body = b;
-                ra_vec_push(ps->a, &items, c);
-            }
+            ps->allow_kv = kv;
+            name = ra_xalloc(ps->a, 24);
+            nl = snprintf(name, 24, "__tmpl%u", ps->ntmpl++);
+            c = new_term(ps, T_ACOMP, e->pos);
+            b = ra_xcalloc(ps->a, 1, sizeof(*b));
+            u = new_expr(ps, E_UNIFY, e->pos);
+            var = var_term(ps, name, (uint32_t)nl, e->pos);
+            u->a = var;
+            u->b = e->a;
+            u->with = e->with;
+            u->nwith = e->nwith;
+            b->ex = ra_xalloc(ps->a, sizeof(*b->ex));
+            b->ex[0] = u;
+            b->n = 1;
+            c->u.comp.val = var_term(ps, name, (uint32_t)nl, e->pos);
+            c->u.comp.body = b;
+            ra_vec_push(ps->a, &items, c);
             continue;
         }
         if (s[p] == '\\' && p + 1 < end && s[p + 1] == '{') {
@@ -984,7 +1067,7 @@ static struct term *parse_template(struct ps *ps, const struct token *t)
             p += 2;
             continue;
         }
-        if (s[p] == '\\' && p + 1 < end) {
+        if (!raw && s[p] == '\\' && p + 1 < end) {
             lit[litlen++] = s[p];
             lit[litlen++] = s[p + 1];
             p += 2;
@@ -1011,7 +1094,7 @@ static void parse_withs(struct ps *ps, struct expr *e)
 {
     struct ra_vec v = { 0 };
 
-    while (op_here(ps) && at_kw(ps, "with")) {
+    while (at_kw(ps, "with")) {
         struct with *w = ra_xcalloc(ps->a, 1, sizeof(*w));
 
         lex(ps);
@@ -1109,31 +1192,17 @@ static struct expr *parse_literal(struct ps *ps)
         leave(ps);
         return e;
     } else {
-        struct term *l = parse_in(ps);
+        struct term *l;
+        bool kv = ps->allow_kv;
 
+        ps->allow_kv = true;
+        l = parse_in(ps);
+        ps->allow_kv = kv;
         if (ps->tok.t == TK_ASSIGN || ps->tok.t == TK_UNIFY) {
             e = new_expr(ps, ps->tok.t == TK_ASSIGN ? E_ASSIGN : E_UNIFY, ps->tok.pos);
             lex(ps);
             e->a = l;
             e->b = parse_in(ps);
-        } else if (ps->tok.t == TK_COMMA && ps->nest == 0 && (ps->kw & KW_IN)) {
-            /* k, v in coll */
-            struct term *v, *c;
-            struct ra_vec args = { 0 };
-
-            lex(ps);
-            v = parse_rel(ps);
-            if (!at_kw_on(ps, "in", KW_IN))
-                fail(ps, ps->tok.pos, "rego_parse_error: expected 'in'");
-            lex(ps);
-            c = parse_rel(ps);
-            ra_vec_push(ps->a, &args, var_term(ps, "internal.member_3", 17, t.pos));
-            ((struct term *)args.v[0])->pad = 1;
-            ra_vec_push(ps->a, &args, l);
-            ra_vec_push(ps->a, &args, v);
-            ra_vec_push(ps->a, &args, c);
-            e = new_expr(ps, E_TERM, t.pos);
-            e->a = items_term(ps, T_CALL, t.pos, &args);
         } else {
             e = new_expr(ps, E_TERM, t.pos);
             e->a = l;
@@ -1204,9 +1273,24 @@ static struct body *parse_rule_body(struct ps *ps)
     if (op_here(ps) && at_kw_on(ps, "if", KW_IF)) {
         lex(ps);
         if (ps->tok.t == TK_LBRACE) {
-            /* `if {` starts a body, unless it is an object/set literal
-             * used as the single expression: bodies are the common case */
-            return parse_braced_body(ps);
+            /* `if {` starts a body, unless it does not parse as one: then
+             * it is an object/set (comprehension) as the single expression */
+            struct lexstate ls;
+            jmp_buf saved;
+            struct body *b;
+            unsigned depth = ps->depth, nest = ps->nest;
+
+            save(ps, &ls);
+            memcpy(saved, ps->jb, sizeof(saved));
+            if (setjmp(ps->jb) == 0) {
+                b = parse_braced_body(ps);
+                memcpy(ps->jb, saved, sizeof(saved));
+                return b;
+            }
+            memcpy(ps->jb, saved, sizeof(saved));
+            restore(ps, &ls);
+            ps->depth = depth;
+            ps->nest = nest;
         }
         {
             struct body *b = ra_xcalloc(ps->a, 1, sizeof(*b));

@@ -130,6 +130,74 @@ vouch_err vouch_rego_doc_parse(const char *json, size_t len, struct vouch_rego_d
     return VOUCH_OK;
 }
 
+/* A constant term's value; NULL when it is not constant. */
+static const struct rval *const_value(struct rarena *a, const struct term *t, unsigned depth)
+{
+    const struct rval **items;
+    uint32_t i;
+
+    if (depth > JSON_DEPTH)
+        return NULL;
+    switch (t->kind) {
+    case T_CONST:
+        return t->u.val;
+    case T_ARR:
+    case T_SET:
+        items = ra_xalloc(a, (t->n ? t->n : 1) * sizeof(*items));
+        for (i = 0; i < t->n; i++)
+            if (!(items[i] = const_value(a, t->u.c.items[i], depth + 1)))
+                return NULL;
+        return t->kind == T_ARR ? rv_arr(a, items, t->n) : rv_set(a, items, t->n);
+    case T_OBJ: {
+        struct rkv *kv = ra_xalloc(a, (t->n / 2 + 1) * sizeof(*kv));
+        bool conflict;
+
+        for (i = 0; i < t->n; i += 2) {
+            kv[i / 2].k = const_value(a, t->u.c.items[i], depth + 1);
+            kv[i / 2].v = const_value(a, t->u.c.items[i + 1], depth + 1);
+            if (!kv[i / 2].k || !kv[i / 2].v)
+                return NULL;
+        }
+        return rv_obj(a, kv, t->n / 2, &conflict);
+    }
+    default:
+        return NULL;
+    }
+}
+
+vouch_err vouch_rego_doc_parse_term(const char *text, size_t len, struct vouch_rego_doc **ret,
+                                    struct vouch_errbuf *eb)
+{
+    struct vouch_rego_doc *d = calloc(1, sizeof(*d));
+    char msg[VOUCH_ERRBUF_SIZE];
+    struct term *t;
+    uint32_t pos;
+    jmp_buf jb;
+
+    if (!d)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
+    ra_init(&d->a, 0);
+    if (setjmp(jb)) {
+        vouch_rego_doc_free(d);
+        return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
+    }
+    d->a.jb = &jb;
+    if (!rego_parse_term(&d->a, text, len, &t, &pos, msg, sizeof(msg))) {
+        vouch_fail(eb, VOUCH_E_INVALID, "offset %u: %s", pos, msg);
+        vouch_rego_doc_free(d);
+        return VOUCH_E_INVALID;
+    }
+    d->a.jb = &jb;
+    d->v = const_value(&d->a, t, 0);
+    if (!d->v) {
+        vouch_rego_doc_free(d);
+        return vouch_fail(eb, VOUCH_E_INVALID, "rego: not a constant value");
+    }
+    d->a.jb = NULL;
+    *ret = d;
+    return VOUCH_OK;
+}
+
 static const struct rval *from_json_full(struct rarena *a, const json_t *j, unsigned depth)
 {
     const struct rval *v = rv_from_json(a, j, true);

@@ -85,6 +85,10 @@ vouch_err vouch_rego_doc_parse(const char *json, size_t len, struct vouch_rego_d
                                struct vouch_errbuf *eb);
 vouch_err vouch_rego_doc_from_json(const json_t *v, struct vouch_rego_doc **ret,
                                    struct vouch_errbuf *eb);
+/* The same from a constant in Rego syntax, which may contain sets:
+ * {"x": {1, 2}}. */
+vouch_err vouch_rego_doc_parse_term(const char *text, size_t len, struct vouch_rego_doc **ret,
+                                    struct vouch_errbuf *eb);
 void vouch_rego_doc_free(struct vouch_rego_doc *d);
 
 /* Limits; zero fields take the defaults (in parentheses). */
