@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vouch policy eval -d POLICY.rego [-d more.rego|data.json] [-i INPUT.json]
- *                   [--v0] [--strict] [--bindings] [--now NS] QUERY
+ *                   [-r REFERENCE_VALUES.json] [--v0] [--strict] [--bindings]
+ *                   [--now NS] QUERY
+ *
+ * -r gives policies query_reference_value(id): the file is a JSON object
+ * from reference-value ids to their values (as trustee's RVPS returns
+ * them); an unknown id gives null.
  *
  * Evaluates a Rego query like `opa eval` and prints the result set as JSON:
  * one entry per solution with the expressions' values and the bindings
@@ -19,6 +24,19 @@
 
 #define MAX_FILE ((size_t)64 << 20)
 #define MAX_FILES 256
+
+/* query_reference_value(id) over a JSON object of reference values. */
+static vouch_err query_reference_value(void *ctx, json_t *const *args, size_t nargs, json_t **ret,
+                                       struct vouch_errbuf *eb)
+{
+    json_t *refs = ctx, *v;
+
+    if (nargs != 1 || !json_is_string(args[0]))
+        return vouch_fail(eb, VOUCH_E_INVALID, "reference value id must be a string");
+    v = refs ? json_object_get(refs, json_string_value(args[0])) : NULL;
+    *ret = v ? json_incref(v) : json_null();
+    return VOUCH_OK;
+}
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -55,7 +73,11 @@ int vouch_cmd_policy_eval(int argc, char **argv)
     struct vouch_rego_module mods[MAX_FILES];
     unsigned char *bufs[MAX_FILES + 1];
     size_t nmods = 0, nbufs = 0, i, len;
-    const char *input_path = NULL, *query = NULL;
+    const char *input_path = NULL, *query = NULL, *refs_path = NULL;
+    json_t *refs = NULL;
+    static const struct vouch_rego_host hosts[] = {
+        { "query_reference_value", 1, query_reference_value },
+    };
     unsigned cflags = 0, eflags = 0;
     int shape = VOUCH_REGO_RESULT_FULL, rc = VOUCH_EXIT_ERROR, a;
     int64_t now = vouch_clock_now() * 1000000000LL;
@@ -96,6 +118,9 @@ int vouch_cmd_policy_eval(int argc, char **argv)
         } else if ((strcmp(argv[a], "-i") == 0 || strcmp(argv[a], "--input") == 0) &&
                    a + 1 < argc) {
             input_path = argv[++a];
+        } else if ((strcmp(argv[a], "-r") == 0 || strcmp(argv[a], "--reference-values") == 0) &&
+                   a + 1 < argc) {
+            refs_path = argv[++a];
         } else if (strcmp(argv[a], "--v0") == 0) {
             cflags |= VOUCH_REGO_V0;
         } else if (strcmp(argv[a], "--strict") == 0) {
@@ -124,7 +149,19 @@ int vouch_cmd_policy_eval(int argc, char **argv)
         rc = vouch_cli_usage("policy eval");
         goto out;
     }
+    if (refs_path) {
+        json_error_t err;
+
+        refs = json_load_file(refs_path, JSON_REJECT_DUPLICATES, &err);
+        if (!refs || !json_is_object(refs)) {
+            fprintf(stderr, "vouch: %s: %s\n", refs_path, refs ? "not a JSON object" : err.text);
+            rc = VOUCH_EXIT_FAIL;
+            goto out;
+        }
+    }
     copts.flags = cflags;
+    copts.hosts = hosts;
+    copts.nhosts = 1;
     e = vouch_rego_compile(mods, nmods, &copts, &pol, &eb);
     if (e) {
         fprintf(stderr, "%s\n", eb.msg);
@@ -152,6 +189,7 @@ int vouch_cmd_policy_eval(int argc, char **argv)
     eargs.data_doc = ddoc;
     eargs.now_ns = now;
     eargs.flags = eflags;
+    eargs.host_ctx = refs;
     e = vouch_rego_query(pol, query, &eargs, shape, &out, &len, &eb);
     if (e) {
         fprintf(stderr, "%s\n", eb.msg);
@@ -166,6 +204,7 @@ out:
     vouch_rego_doc_free(ddoc);
     vouch_rego_policy_free(pol);
     json_decref(data);
+    json_decref(refs);
     for (i = 0; i < nbufs; i++)
         free(bufs[i]);
     return rc;

@@ -13,8 +13,8 @@ static const struct vouch_cli_cmd commands[] = {
     { "inspect token", "TOKEN|-", "decode a JWT's header and payload without verifying it",
       vouch_cmd_inspect_token },
     { "policy eval",
-      "-d POLICY.rego [-d more.rego|data.json] [-i INPUT.json] [--v0] [--strict] [--bindings] "
-      "[--now NS] QUERY",
+      "-d POLICY.rego [-d more.rego|data.json] [-i INPUT.json] [-r REFVALUES.json] [--v0] "
+      "[--strict] [--bindings] [--now NS] QUERY",
       "evaluate a Rego query (like opa eval) and print the result set as JSON",
       vouch_cmd_policy_eval },
 };

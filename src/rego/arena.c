@@ -140,7 +140,7 @@ void *ra_xrealloc(struct rarena *a, void *old, size_t oldn, size_t n)
     void *p = ra_xalloc(a, n);
 
     if (old && oldn)
-        memcpy(p, old, oldn < n ? oldn : n);
+        xmemcpy(p, old, oldn < n ? oldn : n);
     return p;
 }
 
@@ -148,7 +148,7 @@ char *ra_xstrndup(struct rarena *a, const char *s, size_t n)
 {
     char *p = ra_xalloc(a, n + 1);
 
-    memcpy(p, s, n);
+    xmemcpy(p, s, n);
     p[n] = '\0';
     return p;
 }

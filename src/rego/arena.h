@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * A bump allocator.  Everything the Rego compiler and evaluator build lives
@@ -54,5 +55,18 @@ struct ra_vec {
 };
 
 void ra_vec_push(struct rarena *a, struct ra_vec *vec, void *p);
+
+/* memcpy/memmove that accept a NULL pointer with a zero length. */
+static inline void xmemcpy(void *d, const void *s, size_t n)
+{
+    if (n)
+        memcpy(d, s, n);
+}
+
+static inline void xmemmove(void *d, const void *s, size_t n)
+{
+    if (n)
+        memmove(d, s, n);
+}
 
 #endif

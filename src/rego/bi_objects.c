@@ -81,7 +81,7 @@ static int key_set(struct ev *ev, const struct rval *v, const struct rval **ret)
         return BI_OK;
     case RT_ARR:
         items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
-        memcpy(items, v->u.a, v->n * sizeof(*items));
+        xmemcpy(items, v->u.a, v->n * sizeof(*items));
         *ret = rv_set(ev->a, items, v->n);
         return BI_OK;
     case RT_OBJ:
@@ -271,8 +271,8 @@ BI(bi_array_concat)
     rv_force(a[0]);
     rv_force(a[1]);
     items = ev_alloc(ev, (a[0]->n + a[1]->n + 1) * sizeof(*items));
-    memcpy(items, a[0]->u.a, a[0]->n * sizeof(*items));
-    memcpy(items + a[0]->n, a[1]->u.a, a[1]->n * sizeof(*items));
+    xmemcpy(items, a[0]->u.a, a[0]->n * sizeof(*items));
+    xmemcpy(items + a[0]->n, a[1]->u.a, a[1]->n * sizeof(*items));
     *ret = rv_arr(ev->a, items, a[0]->n + a[1]->n);
     return BI_OK;
 }
@@ -354,7 +354,7 @@ static void walk_all(struct ev *ev, const struct rval *v, const struct rval **pa
         ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: value nested too deeply");
     ev_step(ev);
     p = ev_alloc(ev, (depth + 1) * sizeof(*p));
-    memcpy(p, path, depth * sizeof(*p));
+    xmemcpy(p, path, depth * sizeof(*p));
     pair[0] = rv_arr(ev->a, p, depth);
     pair[1] = v;
     ra_vec_push(ev->a, out, (void *)rv_arr(ev->a, pair, 2));
@@ -363,7 +363,7 @@ static void walk_all(struct ev *ev, const struct rval *v, const struct rval **pa
     case RT_ARR:
         for (i = 0; i < v->n; i++) {
             p = ev_alloc(ev, (depth + 1) * sizeof(*p));
-            memcpy(p, path, depth * sizeof(*p));
+            xmemcpy(p, path, depth * sizeof(*p));
             p[depth] = rv_int(ev->a, i);
             walk_all(ev, v->u.a[i], p, depth + 1, out);
         }
@@ -371,7 +371,7 @@ static void walk_all(struct ev *ev, const struct rval *v, const struct rval **pa
     case RT_OBJ:
         for (i = 0; i < v->n; i++) {
             p = ev_alloc(ev, (depth + 1) * sizeof(*p));
-            memcpy(p, path, depth * sizeof(*p));
+            xmemcpy(p, path, depth * sizeof(*p));
             p[depth] = v->u.o[i].k;
             walk_all(ev, v->u.o[i].v, p, depth + 1, out);
         }
@@ -379,7 +379,7 @@ static void walk_all(struct ev *ev, const struct rval *v, const struct rval **pa
     case RT_SET:
         for (i = 0; i < v->n; i++) {
             p = ev_alloc(ev, (depth + 1) * sizeof(*p));
-            memcpy(p, path, depth * sizeof(*p));
+            xmemcpy(p, path, depth * sizeof(*p));
             p[depth] = v->u.a[i];
             walk_all(ev, v->u.a[i], p, depth + 1, out);
         }
@@ -577,7 +577,7 @@ static int b64_dec(struct ev *ev, const struct rval *const *a, const struct rval
         free(out);
         ra_fail(ev->a);
     }
-    memcpy(copy, out, n);
+    xmemcpy(copy, out, n);
     free(out);
     *ret = rv_str_ref(ev->a, copy, n);
     return BI_OK;

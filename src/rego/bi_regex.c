@@ -387,7 +387,7 @@ static void expand(struct ev *ev, struct repl_ctx *c, const PCRE2_SIZE *ov, uint
                 int r;
 
                 if (nl < sizeof(nm)) {
-                    memcpy(nm, name, nl);
+                    xmemcpy(nm, name, nl);
                     nm[nl] = '\0';
                     r = pcre2_substring_number_from_name(c->code, (PCRE2_SPTR)nm);
                     if (r >= 0)

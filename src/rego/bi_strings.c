@@ -147,7 +147,7 @@ static void fmt_int_base(struct sbuf *b, bool neg, const struct rdec *d, unsigne
     n = d->nd + (uint32_t)d->exp;
     digits = ev_alloc(b->ev, n + 1);
     memset(digits, 0, n + 1);
-    memcpy(digits, d->d, d->nd);
+    xmemcpy(digits, d->d, d->nd);
     out = ev_alloc(b->ev, n * 4 + 2);
     for (;;) {
         unsigned rem = 0;
@@ -898,7 +898,7 @@ static void fmt_one(struct sbuf *b, char verb, const struct spec *sp, const stru
             char enc[4];
             size_t l = rv_utf8_encode((uint32_t)x->i, enc);
 
-            memcpy(tmp, enc, l);
+            xmemcpy(tmp, enc, l);
             tmp[l] = '\0';
             break;
         }

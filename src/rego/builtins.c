@@ -326,8 +326,8 @@ static const struct rval *set_union(struct ev *ev, const struct rval *x, const s
 {
     const struct rval **items = ev_alloc(ev, (x->n + y->n + 1) * sizeof(*items));
 
-    memcpy(items, x->u.a, x->n * sizeof(*items));
-    memcpy(items + x->n, y->u.a, y->n * sizeof(*items));
+    xmemcpy(items, x->u.a, x->n * sizeof(*items));
+    xmemcpy(items + x->n, y->u.a, y->n * sizeof(*items));
     return rv_set(ev->a, items, x->n + y->n);
 }
 
@@ -376,7 +376,7 @@ BI(bi_union)
             total += a[0]->u.a[i]->n;
         items = ev_alloc(ev, (total + 1) * sizeof(*items));
         for (i = 0; i < a[0]->n; i++) {
-            memcpy(items + k, a[0]->u.a[i]->u.a, a[0]->u.a[i]->n * sizeof(*items));
+            xmemcpy(items + k, a[0]->u.a[i]->u.a, a[0]->u.a[i]->n * sizeof(*items));
             k += a[0]->u.a[i]->n;
         }
         acc = rv_set(ev->a, items, total);
@@ -568,7 +568,7 @@ BI(bi_sort)
     if (c->t != RT_ARR)
         return bi_type(ev, 1, "one of {array, set}", c);
     items = ev_alloc(ev, (c->n ? c->n : 1) * sizeof(*items));
-    memcpy(items, c->u.a, c->n * sizeof(*items));
+    xmemcpy(items, c->u.a, c->n * sizeof(*items));
     if (c->n > 1)
         qsort(items, c->n, sizeof(*items), rv_cmp_ptr);
     *ret = rv_arr(ev->a, items, c->n);

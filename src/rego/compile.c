@@ -166,7 +166,7 @@ static struct rnode *node_get(struct cx *cx, struct rnode *p, const struct rval 
         p->kids = ra_xrealloc(cx->a, p->kids, p->nkids * sizeof(*p->kids), nc * sizeof(*p->kids));
         p->kids_cap = nc;
     }
-    memmove(p->kids + lo + 1, p->kids + lo, (p->nkids - lo) * sizeof(*p->kids));
+    xmemmove(p->kids + lo + 1, p->kids + lo, (p->nkids - lo) * sizeof(*p->kids));
     p->kids[lo] = n;
     p->nkids++;
     return n;
@@ -722,7 +722,7 @@ static void join_name(struct cx *cx, const struct term *f, char *buf, size_t siz
             cfail(cx, pos, "rego_type_error: function name too long");
         if (i)
             buf[off++] = '.';
-        memcpy(buf + off, s, l);
+        xmemcpy(buf + off, s, l);
         off += l;
     }
     buf[off] = '\0';
@@ -886,8 +886,8 @@ static void resolve_term(struct cx *cx, struct term *t, struct scope *s)
                 uint32_t n = h->n + t->n - 1;
                 struct term **items = ra_xalloc(cx->a, n * sizeof(*items));
 
-                memcpy(items, h->u.c.items, h->n * sizeof(*items));
-                memcpy(items + h->n, t->u.c.items + 1, (t->n - 1) * sizeof(*items));
+                xmemcpy(items, h->u.c.items, h->n * sizeof(*items));
+                xmemcpy(items + h->n, t->u.c.items + 1, (t->n - 1) * sizeof(*items));
                 t->u.c.items = items;
                 t->n = n;
             }
@@ -1308,7 +1308,7 @@ static struct bset bs_copy(struct cx *cx, const struct bset *o)
 {
     struct bset s = bs_new(cx);
 
-    memcpy(s.b, o->b, o->n < s.n ? o->n : s.n);
+    xmemcpy(s.b, o->b, o->n < s.n ? o->n : s.n);
     return s;
 }
 
@@ -1564,7 +1564,7 @@ static bool unify_ok(struct cx *cx, const struct term *a, const struct term *b, 
                     continue;
                 T = bs_copy(cx, B);
                 if (unify_ok(cx, a->u.c.items[i], b->u.c.items[i], &T)) {
-                    memcpy(B->b, T.b, B->n);
+                    xmemcpy(B->b, T.b, B->n);
                     done[i] = 1;
                     left--;
                     progress = true;
@@ -1789,7 +1789,7 @@ static void order_body(struct cx *cx, struct body *b, struct bset *B)
     struct expr **out = ra_xalloc(cx->a, (b->n ? b->n : 1) * sizeof(*out));
     uint32_t nrem = b->n, nout = 0, i;
 
-    memcpy(rem, b->ex, b->n * sizeof(*rem));
+    xmemcpy(rem, b->ex, b->n * sizeof(*rem));
     while (nrem) {
         bool found = false;
 
@@ -1800,9 +1800,9 @@ static void order_body(struct cx *cx, struct body *b, struct bset *B)
                 struct expr *e = rem[i];
 
                 order_nested(cx, e, B);
-                memcpy(B->b, T.b, B->n);
+                xmemcpy(B->b, T.b, B->n);
                 out[nout++] = e;
-                memmove(rem + i, rem + i + 1, (nrem - i - 1) * sizeof(*rem));
+                xmemmove(rem + i, rem + i + 1, (nrem - i - 1) * sizeof(*rem));
                 nrem--;
                 found = true;
                 break;

@@ -131,7 +131,7 @@ void sb_put(struct sbuf *b, const char *s, size_t n)
         b->p = ra_xrealloc(b->ev->a, b->p, b->n, nc);
         b->cap = nc;
     }
-    memcpy(b->p + b->n, s, n);
+    xmemcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = '\0';
 }
@@ -189,7 +189,7 @@ void sb_value(struct sbuf *b, const struct rval *v, bool json)
             vouch_buf_free(&vb);
             ra_fail(b->ev->a);
         }
-        memcpy(tmp, vouch_buf_str(&vb), n);
+        xmemcpy(tmp, vouch_buf_str(&vb), n);
         vouch_buf_free(&vb);
         sb_put(b, tmp, n);
     }
@@ -1155,7 +1155,7 @@ static const struct rval **path_cat(struct ev *ev, const struct rval *const *pre
     const struct rval **p = ev_alloc(ev, (np + 1) * sizeof(*p));
 
     if (np)
-        memcpy(p, pre, np * sizeof(*p));
+        xmemcpy(p, pre, np * sizeof(*p));
     p[np] = key;
     return p;
 }
@@ -1176,7 +1176,7 @@ static int k_obj_fn(struct ev *ev, struct kont *self)
     const struct rval **path = ev_alloc(ev, (ko->npre + nd) * sizeof(*path)), *v;
 
     if (ko->npre)
-        memcpy(path, ko->pre, ko->npre * sizeof(*path));
+        xmemcpy(path, ko->pre, ko->npre * sizeof(*path));
     for (i = 0; i < nd; i++) {
         path[ko->npre + i] = eval_simple(ev, r->head->u.c.items[r->nstatic + i]);
         if (!path[ko->npre + i])
@@ -1453,19 +1453,15 @@ static const struct rval *call_target(struct ev *ev, uint8_t ckind, const struct
     *ret_rel = false;
     if (ev->novr && (o = find_ovr(ev, ckind == C_BUILTIN ? bi : NULL,
                                   ckind == C_FUNC ? fn : NULL)) != NULL) {
-        struct ovr *saved = ev->ovr, *rest;
-        uint32_t nsaved = ev->novr, k, m = 0;
+        struct ovr *saved = ev->ovr;
+        uint32_t nsaved = ev->novr;
         const struct rval *res;
 
         if (o->val)
             return o->val;
-        /* inside the replacement, the replaced function is the original */
-        rest = ev_alloc(ev, nsaved * sizeof(*rest));
-        for (k = 0; k < nsaved; k++)
-            if (&saved[k] != o)
-                rest[m++] = saved[k];
-        ev->ovr = rest;
-        ev->novr = m;
+        /* inside a replacement every function is the original one */
+        ev->ovr = NULL;
+        ev->novr = 0;
         if (o->repl->u.c.ckind == C_BUILTIN) {
             *ret_rel = o->repl->u.c.bi->flags & BI_REL;
             res = call_builtin(ev, o->repl->u.c.bi, args);
@@ -1750,7 +1746,7 @@ static int eval_expr_with(struct ev *ev, const struct expr *e, struct kont *k)
             struct ovr *o = ev_alloc(ev, (in.novr + 1) * sizeof(*o));
 
             if (in.novr)
-                memcpy(o, in.ovr, in.novr * sizeof(*o));
+                xmemcpy(o, in.ovr, in.novr * sizeof(*o));
             memset(&o[in.novr], 0, sizeof(*o));
             o[in.novr].bi = w->bi;
             o[in.novr].fnode = w->fnode;
@@ -1776,7 +1772,7 @@ static int eval_expr_with(struct ev *ev, const struct expr *e, struct kont *k)
                 struct dovr *d = ev_alloc(ev, (in.ndovr + 1) * sizeof(*d));
 
                 if (in.ndovr)
-                    memcpy(d, in.dovr, in.ndovr * sizeof(*d));
+                    xmemcpy(d, in.dovr, in.ndovr * sizeof(*d));
                 d[in.ndovr].path = w->path;
                 d[in.ndovr].n = w->npath;
                 d[in.ndovr].val = v;

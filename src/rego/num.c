@@ -473,7 +473,7 @@ bool rdec_div(struct rarena *a, const struct rdec *x, const struct rdec *y, stru
     nn = x->nd + shift;
     num = ra_xcalloc(a, nn, 1);
     q = ra_xalloc(a, nn);
-    memcpy(num, x->d, x->nd);
+    xmemcpy(num, x->d, x->nd);
     long_div(num, nn, y->d, y->nd, q);
     exp = (int64_t)x->exp - y->exp - shift;
     if (is_zero_digits(num, nn))
@@ -514,7 +514,7 @@ static uint8_t *int_digits(struct rarena *a, const struct rdec *x, uint32_t *ret
     uint32_t n = x->nd + (uint32_t)x->exp;
     uint8_t *d = ra_xcalloc(a, n ? n : 1, 1);
 
-    memcpy(d, x->d, x->nd);
+    xmemcpy(d, x->d, x->nd);
     *ret_n = n;
     return d;
 }
@@ -573,7 +573,7 @@ void rdec_round(struct rarena *a, const struct rdec *x, enum rdec_round mode, st
     }
     buf = ra_xalloc(a, ip + 1);
     buf[0] = 0;
-    memcpy(buf + 1, x->d, ip);
+    xmemcpy(buf + 1, x->d, ip);
     if (up) {
         i = ip + 1;
         while (i > 0) {

@@ -129,6 +129,8 @@ static bool is_ident_char(char c)
     return is_ident_start(c) || (c >= '0' && c <= '9');
 }
 
+static size_t scan_raw_template(struct ps *ps, size_t q, unsigned depth);
+
 /*
  * The closing quote of a string (or template) whose body starts at q.
  * Inside a template's {expression}, braces nest and strings are skipped
@@ -167,6 +169,8 @@ static size_t scan_string(struct ps *ps, size_t q, bool tmpl, unsigned depth)
             q = scan_string(ps, q + 1, false, depth + 1);
         } else if (c == '$' && q + 1 < n && s[q + 1] == '"') {
             q = scan_string(ps, q + 2, true, depth + 1);
+        } else if (c == '$' && q + 1 < n && s[q + 1] == '`') {
+            q = scan_raw_template(ps, q + 2, depth + 1);
         } else if (c == '`') {
             q++;
             while (q < n && s[q] != '`')
@@ -175,6 +179,51 @@ static size_t scan_string(struct ps *ps, size_t q, bool tmpl, unsigned depth)
         q++;
     }
     fail(ps, (uint32_t)(start ? start - 1 : 0), "rego_parse_error: non-terminated string");
+}
+
+/* The closing backtick of a raw template $`...`: braces nest, and strings
+ * and templates inside an embedded expression are skipped whole. */
+static size_t scan_raw_template(struct ps *ps, size_t q, unsigned depth)
+{
+    const char *s = ps->src;
+    size_t n = ps->len, start = q;
+    unsigned brace = 0;
+
+    if (depth > MAX_NEST)
+        fail(ps, (uint32_t)q, "rego_parse_error: nesting too deep");
+    while (q < n) {
+        char c = s[q];
+
+        if (!brace) {
+            if (c == '`')
+                return q;
+            if (c == '\\' && q + 1 < n && s[q + 1] == '{') {
+                q += 2;
+                continue;
+            }
+            if (c == '{')
+                brace++;
+            q++;
+            continue;
+        }
+        if (c == '{') {
+            brace++;
+        } else if (c == '}') {
+            brace--;
+        } else if (c == '"') {
+            q = scan_string(ps, q + 1, false, depth + 1);
+        } else if (c == '$' && q + 1 < n && s[q + 1] == '"') {
+            q = scan_string(ps, q + 2, true, depth + 1);
+        } else if (c == '$' && q + 1 < n && s[q + 1] == '`') {
+            q = scan_raw_template(ps, q + 2, depth + 1);
+        } else if (c == '`') {
+            q++;
+            while (q < n && s[q] != '`')
+                q++;
+        }
+        q++;
+    }
+    fail(ps, (uint32_t)(start ? start - 2 : 0), "rego_parse_error: non-terminated raw template");
 }
 
 static void lex(struct ps *ps)
@@ -261,12 +310,8 @@ static void lex(struct ps *ps)
         return;
     }
     if (s[p] == '$' && p + 1 < n && s[p + 1] == '`') {
-        size_t q = p + 2;
+        size_t q = scan_raw_template(ps, p + 2, 0);
 
-        while (q < n && s[q] != '`')
-            q++;
-        if (q >= n)
-            fail(ps, (uint32_t)p, "rego_parse_error: non-terminated raw template");
         t.t = TK_RAWTEMPLATE;
         t.len = (uint32_t)(q + 1 - p);
         ps->p = q + 1;

@@ -53,7 +53,7 @@ static const struct rval *big_from(struct rarena *a, const struct rdec *d, const
     struct rbig *b = ra_xalloc(a, sizeof(*b) + d->nd);
     struct rval *v;
 
-    memcpy((uint8_t *)(b + 1), d->d, d->nd);
+    xmemcpy((uint8_t *)(b + 1), d->d, d->nd);
     b->dec = *d;
     b->dec.d = (const uint8_t *)(b + 1);
     b->text = text ? ra_xstrndup(a, text, textlen) : NULL;
@@ -895,7 +895,7 @@ vouch_err rv_json_string(struct rarena *a, const char *p, const char *end, const
                 *ret_end = q;
                 return VOUCH_E_INVALID;
             }
-            memcpy(o, q, l);
+            xmemcpy(o, q, l);
             o += l;
             q += l;
             continue;
