@@ -5,7 +5,7 @@
 #include "rego/arena.h"
 
 #define RA_ALIGN 16
-#define RA_FIRST 8192
+#define RA_FIRST 32768
 #define RA_MAX_BLOCK (1u << 20)
 
 struct ra_block {

@@ -1114,14 +1114,52 @@ static struct expr *mk_unify(struct cx *cx, struct term *a, struct term *b, uint
 static struct term *rw_simple(struct cx *cx, struct term *t, struct ra_vec *pre, uint32_t level);
 static void rw_body(struct cx *cx, struct body *b);
 
+struct kvterm {
+    struct term *k, *v;
+};
+
+static int kvterm_cmp(const void *x, const void *y)
+{
+    return rv_cmp(((const struct kvterm *)x)->k->u.val, ((const struct kvterm *)y)->k->u.val);
+}
+
+/* An object literal whose keys are all constants: sort its pairs now so
+ * the evaluator builds it without sorting (marked pad = 2). */
+static void presort_keys(struct cx *cx, struct term *t)
+{
+    struct kvterm *p;
+    uint32_t i, n = t->n / 2;
+
+    for (i = 0; i < t->n; i += 2)
+        if (t->u.c.items[i]->kind != T_CONST)
+            return;
+    p = ra_xalloc(cx->a, (n ? n : 1) * sizeof(*p));
+    for (i = 0; i < n; i++) {
+        p[i].k = t->u.c.items[2 * i];
+        p[i].v = t->u.c.items[2 * i + 1];
+    }
+    qsort(p, n, sizeof(*p), kvterm_cmp);
+    for (i = 1; i < n; i++)
+        if (rv_eq(p[i - 1].k->u.val, p[i].k->u.val))
+            return;   /* duplicate keys: leave it to the evaluator */
+    for (i = 0; i < n; i++) {
+        t->u.c.items[2 * i] = p[i].k;
+        t->u.c.items[2 * i + 1] = p[i].v;
+    }
+    t->pad = 2;
+}
+
 static void fold(struct cx *cx, struct term *t)
 {
     const struct rval **items;
     uint32_t i;
 
     for (i = 0; i < t->n; i++)
-        if (t->u.c.items[i]->kind != T_CONST)
+        if (t->u.c.items[i]->kind != T_CONST) {
+            if (t->kind == T_OBJ)
+                presort_keys(cx, t);
             return;
+        }
     if (t->kind == T_OBJ) {
         struct rkv *kv = ra_xalloc(cx->a, (t->n / 2 + 1) * sizeof(*kv));
         bool conflict;

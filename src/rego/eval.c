@@ -410,6 +410,8 @@ static const struct rval *eval_simple(struct ev *ev, const struct term *t)
             if (!kv[i / 2].k || !kv[i / 2].v)
                 return NULL;
         }
+        if (t->pad == 2)
+            return rv_obj_sorted(ev->a, kv, t->n / 2);
         o = rv_obj(ev->a, kv, t->n / 2, &conflict);
         if (!o)
             ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: object keys must be unique");
@@ -637,7 +639,7 @@ static const struct rval *index_val(const struct rval *v, const struct rval *key
     case RT_OBJ:
         return rv_obj_get(v, key);
     case RT_ARR:
-        return rv_index(v, key, &i) ? v->u.a[i] : NULL;
+        return rv_index(v, key, &i) ? rv_arr_at(v, i) : NULL;
     case RT_SET:
         return rv_set_has(v, key) ? key : NULL;
     default:
@@ -734,7 +736,6 @@ static int walk_ex(struct ev *ev, const struct rval *v, const struct term *t, ui
         } else {
             return iterate(ev, v, t, i, kv, dkeys);
         }
-        rv_force(v);
         v = index_val(v, dkeys ? data_key(ev, v, key) : key);
         if (!v)
             return CONT;
@@ -842,7 +843,7 @@ static int eval_data(struct ev *ev, const struct term *t, struct kval *kv)
             v = base_at(ev, n->path, n->depth);
             if (!v)
                 return CONT;
-            v = index_val(rv_force(v), key);
+            v = index_val(v, key);
             if (!v)
                 return CONT;
             return walk_ex(ev, v, t, i + 1, kv, true);
@@ -879,20 +880,16 @@ static const struct rval *plain_data_at(struct ev *ev, const struct rval *const 
 
         if (!c) {
             v = base_at(ev, node->path, node->depth);
-            for (; i < n && v; i++) {
-                rv_force(v);
+            for (; i < n && v; i++)
                 v = index_val(v, data_key(ev, v, path[i]));
-            }
             return v;
         }
         node = c;
         i++;
     }
     v = node_value(ev, node);
-    for (; i < n && v; i++) {
-        rv_force(v);
+    for (; i < n && v; i++)
         v = index_val(v, data_key(ev, v, path[i]));
-    }
     return v;
 }
 
@@ -921,7 +918,7 @@ static const struct rval *data_at(struct ev *ev, const struct rval *const *path,
     }
     if (have) {
         for (i = best; i < n && v; i++)
-            v = index_val(rv_force(v), path[i]);
+            v = index_val(v, path[i]);
     } else {
         v = plain_data_at(ev, path, n);
     }

@@ -42,6 +42,8 @@ struct ev {
     char bimsg[320];                /* a builtin's error message */
     json_t *pending[8];             /* jansson values to release on a jump */
     void *rx;                       /* compiled regular expressions (bi_regex.c) */
+    struct ra_vec hcache;           /* host function results of this evaluation */
+    struct ra_vec jkeep;            /* jansson results kept until the end (read lazily) */
 };
 
 _Noreturn void ev_fail(struct ev *ev, vouch_err code, const char *fmt, ...)

@@ -269,8 +269,45 @@ static void pending_release(struct ev *ev, json_t *j)
         }
 }
 
+/* Host functions are taken to be pure within one evaluation (as the
+ * reference-value lookup is): their results are remembered by arguments. */
+struct hcall {
+    uint32_t host, nargs;
+    const struct rval **args;
+    const struct rval *res;   /* NULL: undefined */
+};
+
+static const struct rval *call_host(struct ev *ev, uint32_t host, const struct rval *const *args,
+                                    uint32_t nargs);
+
 const struct rval *ev_call_host(struct ev *ev, uint32_t host, const struct rval *const *args,
                                 uint32_t nargs)
+{
+    struct hcall *c;
+    uint32_t i, j;
+
+    for (i = 0; i < ev->hcache.n; i++) {
+        c = ev->hcache.v[i];
+        if (c->host != host || c->nargs != nargs)
+            continue;
+        for (j = 0; j < nargs; j++)
+            if (!rv_eq(c->args[j], args[j]))
+                break;
+        if (j == nargs)
+            return c->res;
+    }
+    c = ev_alloc(ev, sizeof(*c));
+    c->host = host;
+    c->nargs = nargs;
+    c->args = ev_alloc(ev, (nargs ? nargs : 1) * sizeof(*c->args));
+    xmemcpy(c->args, args, nargs * sizeof(*c->args));
+    c->res = call_host(ev, host, args, nargs);
+    ra_vec_push(ev->a, &ev->hcache, c);
+    return c->res;
+}
+
+static const struct rval *call_host(struct ev *ev, uint32_t host, const struct rval *const *args,
+                                    uint32_t nargs)
 {
     const struct host_fn *h = &ev->pol->hosts[host];
     json_t *jargs = json_array(), *res = NULL, *argv[16];
@@ -302,10 +339,21 @@ const struct rval *ev_call_host(struct ev *ev, uint32_t host, const struct rval 
         pending_release(ev, jargs);
         return NULL;
     }
-    pending_add(ev, res);
-    v = from_json_full(ev->a, res, 0);
-    pending_release(ev, res);
+    /* keep the result for the rest of the evaluation and read it in place */
+    if (ev->jkeep.n == ev->jkeep.cap) {
+        void **nv = ra_alloc(ev->a, (ev->jkeep.cap ? ev->jkeep.cap * 2 : 8) * sizeof(void *));
+
+        if (!nv) {
+            json_decref(res);
+            ra_fail(ev->a);
+        }
+        xmemcpy(nv, ev->jkeep.v, ev->jkeep.n * sizeof(void *));
+        ev->jkeep.v = nv;
+        ev->jkeep.cap = ev->jkeep.cap ? ev->jkeep.cap * 2 : 8;
+    }
+    ev->jkeep.v[ev->jkeep.n++] = res;
     pending_release(ev, jargs);
+    v = rv_from_json(ev->a, res, true);
     return v;
 }
 
@@ -407,11 +455,21 @@ static void run_setup(struct run *r, const struct vouch_rego_eval_args *args)
         ev_fail(ev, VOUCH_E_INVALID, "rego: data must be an object");
 }
 
+static void release_kept(struct run *r)
+{
+    uint32_t i;
+
+    for (i = 0; i < r->ev.jkeep.n; i++)
+        json_decref(r->ev.jkeep.v[i]);
+    r->ev.jkeep.n = 0;
+}
+
 static vouch_err run_fail(struct run *r, struct vouch_errbuf *eb)
 {
     size_t i;
     vouch_err e;
 
+    release_kept(r);
     for (i = 0; i < sizeof(r->ev.pending) / sizeof(r->ev.pending[0]); i++)
         json_decref(r->ev.pending[i]);
     vouch_buf_free(&r->out);
@@ -551,6 +609,7 @@ vouch_err vouch_rego_query(const struct vouch_rego_policy *p, const char *query,
     if (setjmp(r.ev.jb))
         return run_fail(&r, eb);
     do_query(&r, args, query, shape);
+    release_kept(&r);
     ra_free(&r.a);
     r.res_s = (char *)vouch_buf_steal(&r.out, &r.res_n);
     if (!r.res_s)
@@ -616,6 +675,25 @@ static const struct rval *do_rule(struct run *r, const struct vouch_rego_eval_ar
     return ev_eval_ref(&r->ev, t);
 }
 
+static void force_deep(struct ev *ev, const struct rval *v, unsigned depth)
+{
+    uint32_t i;
+
+    if (depth > JSON_DEPTH * 2)
+        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: result nested too deeply");
+    if (v->t != RT_ARR && v->t != RT_OBJ && v->t != RT_SET)
+        return;
+    rv_force(v);
+    for (i = 0; i < v->n; i++) {
+        if (v->t == RT_OBJ) {
+            force_deep(ev, v->u.o[i].k, depth + 1);
+            force_deep(ev, v->u.o[i].v, depth + 1);
+        } else {
+            force_deep(ev, v->u.a[i], depth + 1);
+        }
+    }
+}
+
 /* The parts of the rule evaluations that run under the jump buffer. */
 static void rule_text_body(struct run *r, const struct vouch_rego_eval_args *args,
                            const char *path)
@@ -637,7 +715,7 @@ static void rule_json_body(struct run *r, const struct vouch_rego_eval_args *arg
 
     if (v) {
         /* force every lazy part before leaving the jump scope */
-        write_val(r, v);
+        force_deep(&r->ev, v, 0);
         r->res_j = rv_to_json(v);
         if (!r->res_j)
             ev_fail(&r->ev, VOUCH_E_NOMEM, "rego: out of memory");
@@ -654,6 +732,7 @@ vouch_err vouch_rego_eval_rule_text(const struct vouch_rego_policy *p, const cha
     if (setjmp(r.ev.jb))
         return run_fail(&r, eb);
     rule_text_body(&r, args, path);
+    release_kept(&r);
     vouch_buf_free(&r.out);
     ra_free(&r.a);
     *ret_json = r.res_s;
@@ -672,6 +751,7 @@ vouch_err vouch_rego_eval_rule(const struct vouch_rego_policy *p, const char *pa
     if (setjmp(r.ev.jb))
         return run_fail(&r, eb);
     rule_json_body(&r, args, path);
+    release_kept(&r);
     vouch_buf_free(&r.out);
     ra_free(&r.a);
     *ret_value = r.res_j;

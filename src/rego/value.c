@@ -39,10 +39,27 @@ static struct rval *new_val(struct rarena *a, uint8_t t)
     return v;
 }
 
+/* Small non-negative integers (array indices, counts) are shared. */
+#define SMALL_INTS 1024
+static struct rval small_ints[SMALL_INTS];
+
+__attribute__((constructor)) static void init_small_ints(void)
+{
+    int i;
+
+    for (i = 0; i < SMALL_INTS; i++) {
+        small_ints[i].t = RT_NUM;
+        small_ints[i].u.i = i;
+    }
+}
+
 const struct rval *rv_int(struct rarena *a, int64_t i)
 {
-    struct rval *v = new_val(a, RT_NUM);
+    struct rval *v;
 
+    if (i >= 0 && i < SMALL_INTS)
+        return &small_ints[i];
+    v = new_val(a, RT_NUM);
     v->u.i = i;
     return v;
 }
@@ -182,6 +199,18 @@ const struct rval *rv_obj(struct rarena *a, struct rkv *kv, uint32_t n, bool *re
     }
     v = new_val(a, RT_OBJ);
     v->n = m;
+    v->u.o = kv;
+    return v;
+}
+
+const struct rval *rv_obj_sorted(struct rarena *a, struct rkv *kv, uint32_t n)
+{
+    struct rval *v;
+
+    if (n == 0)
+        return &rv_empty_obj_v;
+    v = new_val(a, RT_OBJ);
+    v->n = n;
     v->u.o = kv;
     return v;
 }

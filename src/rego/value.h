@@ -113,6 +113,9 @@ const struct rval *rv_set(struct rarena *a, const struct rval **items, uint32_t 
  * into one; different values make it return NULL with *ret_conflict set. */
 const struct rval *rv_obj(struct rarena *a, struct rkv *kv, uint32_t n, bool *ret_conflict);
 
+/* An object from entries already sorted by key with no duplicates. */
+const struct rval *rv_obj_sorted(struct rarena *a, struct rkv *kv, uint32_t n);
+
 /* Numbers. */
 bool rv_is_int(const struct rval *v);
 /* View a number as a decimal; buf must hold 20 bytes. */

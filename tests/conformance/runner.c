@@ -109,7 +109,7 @@ static const struct rval *normalise(struct rarena *a, const struct rval *res, bo
                 if (kv[j].v->t == RT_ARR) {
                     const struct rval **el = ra_xalloc(a, (kv[j].v->n + 1) * sizeof(*el));
 
-                    memcpy(el, kv[j].v->u.a, kv[j].v->n * sizeof(*el));
+                    xmemcpy(el, kv[j].v->u.a, kv[j].v->n * sizeof(*el));
                     qsort(el, kv[j].v->n, sizeof(*el), rv_cmp_ptr);
                     kv[j].v = rv_arr(a, el, kv[j].v->n);
                 }
