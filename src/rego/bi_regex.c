@@ -16,13 +16,16 @@
 
 #include "rego/builtins.h"
 
-#define RX_MATCH_LIMIT 1000000
+#define RX_MATCH_LIMIT 100000
 #define RX_DEPTH_LIMIT 10000
+#define RX_STEPS 100              /* steps charged per backtracking match */
+#define RX_DFA_WORKSPACE 1000
 #define RX_CACHE 32
 
 struct rx_ent {
     const struct rval *pat;
     pcre2_code *code;
+    pcre2_code *dfa;    /* the same without MATCH_INVALID_UTF, for the DFA matcher */
     int err;            /* compile error code, 0 when compiled */
     char msg[200];
 };
@@ -88,9 +91,13 @@ static pcre2_code *rx_get(struct ev *ev, const struct rval *pat, const char **re
         st->next = (st->next + 1) % RX_CACHE;
     }
     e->pat = pat;
+    e->dfa = NULL;
     e->code = pcre2_compile((PCRE2_SPTR)pat->u.s, pat->n,
                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &err,
                             &off, st->cctx);
+    if (e->code)
+        e->dfa = pcre2_compile((PCRE2_SPTR)pat->u.s, pat->n, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
+                               &err, &off, st->cctx);
     e->err = e->code ? 0 : err;
     e->msg[0] = '\0';
     if (!e->code) {
@@ -104,13 +111,19 @@ static pcre2_code *rx_get(struct ev *ev, const struct rval *pat, const char **re
     return e->code;
 }
 
+static void charge(struct ev *ev, uint64_t n)
+{
+    ev->steps += n;
+    ev_step(ev);
+}
+
 /* One match at or after pos: 1 found, 0 none; errors fail the builtin. */
 static int rx_exec(struct ev *ev, pcre2_code *code, const struct rval *s, size_t pos,
                    pcre2_match_data *md, int *ret_err)
 {
     int rc = pcre2_match(code, (PCRE2_SPTR)s->u.s, s->n, pos, 0, md, rx_state(ev)->mctx);
 
-    ev_step(ev);
+    charge(ev, RX_STEPS + (s->n - pos) / 16);
     if (rc == PCRE2_ERROR_NOMATCH)
         return 0;
     if (rc < 0) {
@@ -118,6 +131,44 @@ static int rx_exec(struct ev *ev, pcre2_code *code, const struct rval *s, size_t
         return -1;
     }
     return 1;
+}
+
+/* Is there a match anywhere?  The DFA matcher does not backtrack, so its
+ * cost stays polynomial whatever the pattern; patterns it cannot run
+ * (back-references) fall back to the bounded backtracking matcher. */
+static pcre2_code *rx_dfa_code(struct ev *ev, const pcre2_code *code)
+{
+    struct rx_state *st = rx_state(ev);
+    uint32_t i;
+
+    for (i = 0; i < st->n; i++)
+        if (st->ent[i].code == code)
+            return st->ent[i].dfa;
+    return NULL;
+}
+
+static int rx_test(struct ev *ev, pcre2_code *code, const struct rval *s, pcre2_match_data *md,
+                   int *ret_err)
+{
+    int ws[RX_DFA_WORKSPACE];
+    pcre2_code *dfa = rx_dfa_code(ev, code);
+    int rc;
+
+    /* the DFA matcher needs valid UTF-8; other subjects take the other path */
+    if (!dfa || rv_utf8_count(s->u.s, s->n) < 0)
+        return rx_exec(ev, code, s, 0, md, ret_err);
+    rc = pcre2_dfa_match(dfa, (PCRE2_SPTR)s->u.s, s->n, 0, PCRE2_DFA_SHORTEST | PCRE2_NO_UTF_CHECK,
+                         md, rx_state(ev)->mctx, ws, RX_DFA_WORKSPACE);
+    charge(ev, 1 + s->n / 16);
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return 0;
+    if (rc >= 0)
+        return 1;
+    if (rc == PCRE2_ERROR_DFA_UITEM || rc == PCRE2_ERROR_DFA_UCOND || rc == PCRE2_ERROR_DFA_UFUNC ||
+        rc == PCRE2_ERROR_DFA_WSSIZE || rc == PCRE2_ERROR_DFA_RECURSE)
+        return rx_exec(ev, code, s, 0, md, ret_err);
+    *ret_err = rc;
+    return -1;
 }
 
 static int rx_fail(struct ev *ev, int rc)
@@ -201,7 +252,7 @@ BI(bi_regex_match)
     md = pcre2_match_data_create_from_pattern(code, rx_state(ev)->gctx);
     if (!md)
         ra_fail(ev->a);
-    rc = rx_exec(ev, code, a[1], 0, md, &err);
+    rc = rx_test(ev, code, a[1], md, &err);
     if (rc < 0)
         return rx_fail(ev, err);
     *ret = RV_BOOL(rc == 1);
@@ -489,7 +540,7 @@ BI(bi_regex_template_match)
     md = pcre2_match_data_create_from_pattern(code, rx_state(ev)->gctx);
     if (!md)
         ra_fail(ev->a);
-    rc = rx_exec(ev, code, a[1], 0, md, &err);
+    rc = rx_test(ev, code, a[1], md, &err);
     if (rc < 0)
         return rx_fail(ev, err);
     *ret = RV_BOOL(rc == 1);

@@ -260,7 +260,8 @@ static int range(struct ev *ev, int64_t lo, int64_t hi, int64_t step, const stru
         return bi_fail(ev, BI_ERR, "step must be a positive integer");
     n = (lo <= hi ? (uint64_t)(hi - lo) : (uint64_t)(lo - hi)) / (uint64_t)step + 1;
     if (n > (ev->max_steps - ev->steps))
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: numbers.range too large");
+        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu): numbers.range",
+                (unsigned long long)ev->max_steps);
     items = ev_alloc(ev, n * sizeof(*items));
     for (i = 0; i < n; i++)
         items[i] = rv_int(ev->a, lo <= hi ? lo + (int64_t)(i * (uint64_t)step)

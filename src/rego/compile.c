@@ -1695,6 +1695,10 @@ static const struct term *unbound_expr(struct cx *cx, const struct expr *e, cons
     const struct term *u = NULL;
     uint32_t i;
 
+    /* in x := y / x = y the culprit is the right side's variable */
+    if ((e->kind == E_ASSIGN || e->kind == E_UNIFY) && e->b &&
+        (u = unbound_in(cx, e->b, B, lim)))
+        return u;
     if (e->a && (u = unbound_in(cx, e->a, B, lim)))
         return u;
     if (e->b && (u = unbound_in(cx, e->b, B, lim)))

@@ -8,11 +8,11 @@
 #include "rego/eval.h"
 #include "rego/rego.h"
 
-#define DEF_STEPS 10000000ull
+#define DEF_STEPS 1000000ull
 #define DEF_DEPTH 256u
 #define DEF_MEMORY ((size_t)64 << 20)
 #define DEF_OUTPUT ((size_t)16 << 20)
-#define DEF_STACK ((size_t)512 << 10)
+#define DEF_STACK ((size_t)1 << 20)
 #define MAX_MODULE ((size_t)16 << 20)
 #define JSON_DEPTH 512
 

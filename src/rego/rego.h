@@ -93,11 +93,12 @@ void vouch_rego_doc_free(struct vouch_rego_doc *d);
 
 /* Limits; zero fields take the defaults (in parentheses). */
 struct vouch_rego_limits {
-    uint64_t max_steps;    /* expressions and iterations evaluated (10,000,000) */
+    uint64_t max_steps;    /* expressions, iterations and builtin work (1,000,000) */
     uint32_t max_depth;    /* nested rule and function evaluations (256) */
     size_t max_memory;     /* bytes allocated by one evaluation (64 MiB) */
     size_t max_output;     /* bytes of the JSON result (16 MiB) */
-    size_t max_stack;      /* bytes of C stack the evaluator may use (512 KiB) */
+    size_t max_stack;      /* bytes of C stack the evaluator may use (1 MiB); the
+                              evaluating thread needs this much plus a margin */
 };
 
 /* Evaluation flags. */
