@@ -765,6 +765,7 @@ static const struct {
     { bi_time_table, &bi_time_count },
     { bi_regex_table, &bi_regex_count },
     { bi_misc_table, &bi_misc_count },
+    { bi_net_table, &bi_net_count },
 };
 
 const struct builtin *rego_builtin_find(const char *name, size_t len)

@@ -50,5 +50,7 @@ extern const struct builtin bi_regex_table[];
 extern const size_t bi_regex_count;
 extern const struct builtin bi_misc_table[];
 extern const size_t bi_misc_count;
+extern const struct builtin bi_net_table[];
+extern const size_t bi_net_count;
 
 #endif
