@@ -826,6 +826,548 @@ BI(bi_bits_negate)
     return BI_OK;
 }
 
+/* ---- json.filter / json.remove ---- */
+
+struct ptrie {
+    const struct rval *key;     /* a segment: string, or what an array path held */
+    bool leaf;
+    struct ra_vec kids;         /* struct ptrie * */
+};
+
+static struct ptrie *ptrie_child(struct ev *ev, struct ptrie *t, const struct rval *key)
+{
+    struct ptrie *c;
+    uint32_t i;
+
+    for (i = 0; i < t->kids.n; i++) {
+        c = t->kids.v[i];
+        if (rv_eq(c->key, key))
+            return c;
+    }
+    c = ev_alloc(ev, sizeof(*c));
+    memset(c, 0, sizeof(*c));
+    c->key = key;
+    ra_vec_push(ev->a, &t->kids, c);
+    return c;
+}
+
+/* Does a segment name this member: an object key, or an array index
+ * (a number, or a string of digits)? */
+static bool seg_is(const struct rval *seg, const struct rval *key, bool index)
+{
+    if (!index)
+        return rv_eq(seg, key);
+    if (seg->t == RT_NUM)
+        return rv_eq(seg, key);
+    if (seg->t == RT_STR) {
+        int64_t want;
+        uint32_t i;
+
+        if (!rv_to_i64(key, &want) || seg->n == 0 || seg->n > 18)
+            return false;
+        for (i = 0; i < seg->n; i++)
+            if (seg->u.s[i] < '0' || seg->u.s[i] > '9')
+                return false;
+        return strtoll(seg->u.s, NULL, 10) == want && (seg->n == 1 || seg->u.s[0] != '0');
+    }
+    return false;
+}
+
+static struct ptrie *ptrie_find(const struct ptrie *t, const struct rval *key, bool index)
+{
+    uint32_t i;
+
+    for (i = 0; i < t->kids.n; i++) {
+        struct ptrie *c = t->kids.v[i];
+
+        if (seg_is(c->key, key, index))
+            return c;
+    }
+    return NULL;
+}
+
+static int build_paths(struct ev *ev, const struct rval *paths, const char *fname,
+                       struct ptrie *root)
+{
+    uint32_t i;
+
+    if (paths->t != RT_ARR && paths->t != RT_SET)
+        return bi_type(ev, 2, "one of {set, array}", paths);
+    rv_force(paths);
+    memset(root, 0, sizeof(*root));
+    for (i = 0; i < paths->n; i++) {
+        const struct rval *p = paths->u.a[i];
+        struct ptrie *t = root;
+
+        if (p->t == RT_STR) {
+            const char *s = p->u.s, *end = s + p->n, *q;
+
+            if (s < end && *s == '/')
+                s++;
+            while (s <= end) {
+                struct sbuf seg;
+
+                for (q = s; q < end && *q != '/'; q++)
+                    ;
+                sb_init(&seg, ev);
+                /* JSON pointer escapes */
+                for (; s < q; s++) {
+                    if (*s == '~' && s + 1 < q && (s[1] == '0' || s[1] == '1')) {
+                        sb_putc(&seg, s[1] == '0' ? '~' : '/');
+                        s++;
+                    } else {
+                        sb_putc(&seg, *s);
+                    }
+                }
+                t = ptrie_child(ev, t, sb_val(&seg));
+                s = q + 1;
+            }
+        } else if (p->t == RT_ARR) {
+            uint32_t j;
+
+            rv_force(p);
+            for (j = 0; j < p->n; j++)
+                t = ptrie_child(ev, t, p->u.a[j]);
+        } else {
+            return bi_fail(ev, BI_ERR_TYPE,
+                           "operand 2 must be one of {set, array} containing string paths or array of path segments but got %s",
+                           rv_type_name(p));
+        }
+        t->leaf = true;
+    }
+    (void)fname;
+    return BI_OK;
+}
+
+static const struct rval *jfilter(struct ev *ev, const struct rval *v, const struct ptrie *t)
+{
+    uint32_t i, n = 0;
+
+    ev_step(ev);
+    if (t->leaf)
+        return v;
+    rv_force(v);
+    if (v->t == RT_OBJ) {
+        struct rkv *kv = ev_alloc(ev, (v->n + 1) * sizeof(*kv));
+
+        for (i = 0; i < v->n; i++) {
+            const struct ptrie *c = ptrie_find(t, v->u.o[i].k, false);
+            const struct rval *x;
+
+            if (c && (x = jfilter(ev, v->u.o[i].v, c)) != NULL) {
+                kv[n].k = v->u.o[i].k;
+                kv[n++].v = x;
+            }
+        }
+        return rv_obj_sorted(ev->a, kv, n);
+    }
+    if (v->t == RT_ARR) {
+        const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
+
+        for (i = 0; i < v->n; i++) {
+            const struct ptrie *c = ptrie_find(t, rv_int(ev->a, i), true);
+            const struct rval *x;
+
+            if (c && (x = jfilter(ev, v->u.a[i], c)) != NULL)
+                items[n++] = x;
+        }
+        return rv_arr(ev->a, items, n);
+    }
+    if (v->t == RT_SET) {
+        const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
+
+        for (i = 0; i < v->n; i++) {
+            const struct ptrie *c = ptrie_find(t, v->u.a[i], false);
+            const struct rval *x;
+
+            if (c && (x = jfilter(ev, v->u.a[i], c)) != NULL)
+                items[n++] = x;
+        }
+        return rv_set(ev->a, items, n);
+    }
+    return NULL;
+}
+
+static const struct rval *jremove(struct ev *ev, const struct rval *v, const struct ptrie *t)
+{
+    uint32_t i, n = 0;
+
+    ev_step(ev);
+    if (t->leaf)
+        return NULL;
+    rv_force(v);
+    if (v->t == RT_OBJ) {
+        struct rkv *kv = ev_alloc(ev, (v->n + 1) * sizeof(*kv));
+
+        for (i = 0; i < v->n; i++) {
+            const struct ptrie *c = ptrie_find(t, v->u.o[i].k, false);
+            const struct rval *x = c ? jremove(ev, v->u.o[i].v, c) : v->u.o[i].v;
+
+            if (x) {
+                kv[n].k = v->u.o[i].k;
+                kv[n++].v = x;
+            }
+        }
+        return rv_obj_sorted(ev->a, kv, n);
+    }
+    if (v->t == RT_ARR) {
+        const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
+
+        for (i = 0; i < v->n; i++) {
+            const struct ptrie *c = ptrie_find(t, rv_int(ev->a, i), true);
+            const struct rval *x = c ? jremove(ev, v->u.a[i], c) : v->u.a[i];
+
+            if (x)
+                items[n++] = x;
+        }
+        return rv_arr(ev->a, items, n);
+    }
+    if (v->t == RT_SET) {
+        const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
+
+        for (i = 0; i < v->n; i++) {
+            const struct ptrie *c = ptrie_find(t, v->u.a[i], false);
+            const struct rval *x = c ? jremove(ev, v->u.a[i], c) : v->u.a[i];
+
+            if (x)
+                items[n++] = x;
+        }
+        return rv_set(ev->a, items, n);
+    }
+    return v;
+}
+
+BI(bi_json_filter)
+{
+    struct ptrie root;
+    const struct rval *r;
+    int rc;
+
+    NEED(0, RT_OBJ, "object");
+    if ((rc = build_paths(ev, a[1], "json.filter", &root)))
+        return rc;
+    r = jfilter(ev, a[0], &root);
+    *ret = r ? r : &rv_empty_obj_v;
+    return BI_OK;
+}
+
+BI(bi_json_remove)
+{
+    struct ptrie root;
+    const struct rval *r;
+    int rc;
+
+    NEED(0, RT_OBJ, "object");
+    if ((rc = build_paths(ev, a[1], "json.remove", &root)))
+        return rc;
+    r = jremove(ev, a[0], &root);
+    *ret = r ? r : &rv_empty_obj_v;
+    return BI_OK;
+}
+
+/* ---- json.patch (RFC 6902, with sets as OPA extends it) ---- */
+
+enum { JP_ADD, JP_REMOVE, JP_REPLACE };
+
+static bool jp_path(struct ev *ev, const struct rval *p, const struct rval ***ret, uint32_t *ret_n)
+{
+    struct ra_vec segs = { 0 };
+
+    if (p->t == RT_ARR) {
+        rv_force(p);
+        *ret = (const struct rval **)p->u.a;
+        *ret_n = p->n;
+        return true;
+    }
+    if (p->t != RT_STR)
+        return false;
+    {
+        const char *s = p->u.s, *end = s + p->n, *q;
+
+        if (s < end && *s == '/')
+            s++;
+        else if (s == end) {
+            *ret = NULL;
+            *ret_n = 0;
+            return true;
+        }
+        while (s <= end) {
+            struct sbuf seg;
+
+            for (q = s; q < end && *q != '/'; q++)
+                ;
+            sb_init(&seg, ev);
+            for (; s < q; s++) {
+                if (*s == '~' && s + 1 < q && (s[1] == '0' || s[1] == '1')) {
+                    sb_putc(&seg, s[1] == '0' ? '~' : '/');
+                    s++;
+                } else {
+                    sb_putc(&seg, *s);
+                }
+            }
+            ra_vec_push(ev->a, &segs, (void *)sb_val(&seg));
+            s = q + 1;
+        }
+    }
+    *ret = (const struct rval **)segs.v;
+    *ret_n = segs.n;
+    return true;
+}
+
+/* An array index from a path segment; -1 for "-", -2 when not an index. */
+static int64_t jp_index(const struct rval *seg)
+{
+    int64_t i;
+    uint32_t k;
+
+    if (seg->t == RT_NUM)
+        return rv_to_i64(seg, &i) && i >= 0 ? i : -2;
+    if (seg->t != RT_STR || seg->n == 0 || seg->n > 18)
+        return -2;
+    if (seg->n == 1 && seg->u.s[0] == '-')
+        return -1;
+    for (k = 0; k < seg->n; k++)
+        if (seg->u.s[k] < '0' || seg->u.s[k] > '9')
+            return -2;
+    if (seg->n > 1 && seg->u.s[0] == '0')
+        return -2;
+    return strtoll(seg->u.s, NULL, 10);
+}
+
+static const struct rval *jp_child(const struct rval *v, const struct rval *seg)
+{
+    int64_t i;
+
+    rv_force(v);
+    switch (v->t) {
+    case RT_OBJ:
+        return rv_obj_get(v, seg);
+    case RT_ARR:
+        i = jp_index(seg);
+        return i >= 0 && (uint64_t)i < v->n ? v->u.a[i] : NULL;
+    case RT_SET:
+        return rv_set_has(v, seg) ? seg : NULL;
+    default:
+        return NULL;
+    }
+}
+
+static const struct rval *jp_get(const struct rval *v, const struct rval *const *p, uint32_t n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n && v; i++)
+        v = jp_child(v, p[i]);
+    return v;
+}
+
+/* The document with one change at path p; NULL (and *err) when it cannot apply. */
+static const struct rval *jp_apply(struct ev *ev, const struct rval *v,
+                                   const struct rval *const *p, uint32_t n, int op,
+                                   const struct rval *val, const char **err)
+{
+    const struct rval *seg;
+    uint32_t i, m = 0;
+
+    ev_step(ev);
+    if (n == 0) {
+        if (op == JP_REMOVE) {
+            *err = "cannot remove the whole document";
+            return NULL;
+        }
+        return val;
+    }
+    seg = p[0];
+    rv_force(v);
+    if (n > 1) {
+        const struct rval *c = jp_child(v, seg), *nc;
+
+        if (!c) {
+            *err = "path does not exist";
+            return NULL;
+        }
+        nc = jp_apply(ev, c, p + 1, n - 1, op, val, err);
+        if (!nc)
+            return NULL;
+        /* put the new child back in place */
+        switch (v->t) {
+        case RT_OBJ: {
+            struct rkv *kv = ev_alloc(ev, v->n * sizeof(*kv));
+
+            for (i = 0; i < v->n; i++) {
+                kv[i] = v->u.o[i];
+                if (rv_eq(kv[i].k, seg))
+                    kv[i].v = nc;
+            }
+            return rv_obj_sorted(ev->a, kv, v->n);
+        }
+        case RT_ARR: {
+            const struct rval **items = ev_alloc(ev, v->n * sizeof(*items));
+
+            xmemcpy(items, v->u.a, v->n * sizeof(*items));
+            items[jp_index(seg)] = nc;
+            return rv_arr(ev->a, items, v->n);
+        }
+        default: {
+            const struct rval **items = ev_alloc(ev, v->n * sizeof(*items));
+
+            for (i = 0; i < v->n; i++)
+                items[i] = rv_eq(v->u.a[i], seg) ? nc : v->u.a[i];
+            return rv_set(ev->a, items, v->n);
+        }
+        }
+    }
+    switch (v->t) {
+    case RT_OBJ: {
+        struct rkv *kv = ev_alloc(ev, (v->n + 1) * sizeof(*kv));
+        bool found = false, conflict;
+
+        for (i = 0; i < v->n; i++) {
+            if (rv_eq(v->u.o[i].k, seg)) {
+                found = true;
+                if (op == JP_REMOVE)
+                    continue;
+                kv[m].k = seg;
+                kv[m++].v = val;
+                continue;
+            }
+            kv[m++] = v->u.o[i];
+        }
+        if (!found) {
+            if (op != JP_ADD) {
+                *err = "path does not exist";
+                return NULL;
+            }
+            kv[m].k = seg;
+            kv[m++].v = val;
+        }
+        return rv_obj(ev->a, kv, m, &conflict);
+    }
+    case RT_ARR: {
+        int64_t idx = jp_index(seg);
+        const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
+
+        if (idx == -1 && op == JP_ADD)
+            idx = v->n;
+        if (idx < 0 || (op == JP_ADD ? (uint64_t)idx > v->n : (uint64_t)idx >= v->n)) {
+            *err = "array index out of range";
+            return NULL;
+        }
+        for (i = 0; i < v->n; i++) {
+            if (i == idx) {
+                if (op == JP_ADD) {
+                    items[m++] = val;
+                    items[m++] = v->u.a[i];
+                } else if (op == JP_REPLACE) {
+                    items[m++] = val;
+                }
+                continue;
+            }
+            items[m++] = v->u.a[i];
+        }
+        if (op == JP_ADD && idx == v->n)
+            items[m++] = val;
+        return rv_arr(ev->a, items, m);
+    }
+    case RT_SET: {
+        const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
+        bool found = rv_set_has(v, seg);
+
+        if (op == JP_ADD) {
+            if (!rv_eq(seg, val)) {
+                *err = "set element and path differ";
+                return NULL;
+            }
+            xmemcpy(items, v->u.a, v->n * sizeof(*items));
+            items[v->n] = val;
+            return rv_set(ev->a, items, v->n + 1);
+        }
+        if (!found) {
+            *err = "path does not exist";
+            return NULL;
+        }
+        for (i = 0; i < v->n; i++)
+            if (!rv_eq(v->u.a[i], seg))
+                items[m++] = v->u.a[i];
+        if (op == JP_REPLACE)
+            items[m++] = val;
+        return rv_set(ev->a, items, m);
+    }
+    default:
+        *err = "path does not exist";
+        return NULL;
+    }
+}
+
+static bool is_prefix(const struct rval *const *a, uint32_t na, const struct rval *const *b,
+                      uint32_t nb)
+{
+    uint32_t i;
+
+    if (na > nb)
+        return false;
+    for (i = 0; i < na; i++)
+        if (!rv_eq(a[i], b[i]))
+            return false;
+    return true;
+}
+
+BI(bi_json_patch)
+{
+    const struct rval *doc = a[0], *ops = a[1];
+    uint32_t i;
+
+    NEED(1, RT_ARR, "array");
+    rv_force(ops);
+    for (i = 0; i < ops->n; i++) {
+        const struct rval *o = ops->u.a[i], *opn, *path, *from, *val, *cur;
+        const struct rval **p, **f;
+        uint32_t np, nf;
+        const char *err = "invalid patch";
+
+        if (o->t != RT_OBJ)
+            return bi_type(ev, 2, "array of objects", ops);
+        opn = rv_obj_getn(o, "op", 2);
+        path = rv_obj_getn(o, "path", 4);
+        val = rv_obj_getn(o, "value", 5);
+        from = rv_obj_getn(o, "from", 4);
+        if (!opn || opn->t != RT_STR || !path || !jp_path(ev, path, &p, &np))
+            return bi_fail(ev, BI_ERR, "invalid patch operation");
+#define OPIS(w) (opn->n == strlen(w) && memcmp(opn->u.s, w, opn->n) == 0)
+        if (OPIS("add") || OPIS("replace")) {
+            if (!val)
+                return bi_fail(ev, BI_ERR, "missing value");
+            doc = jp_apply(ev, doc, p, np, OPIS("add") ? JP_ADD : JP_REPLACE, val, &err);
+        } else if (OPIS("remove")) {
+            doc = jp_apply(ev, doc, p, np, JP_REMOVE, NULL, &err);
+        } else if (OPIS("move") || OPIS("copy")) {
+            if (!from || !jp_path(ev, from, &f, &nf))
+                return bi_fail(ev, BI_ERR, "missing from");
+            cur = jp_get(doc, f, nf);
+            if (!cur)
+                return bi_fail(ev, BI_ERR, "from path does not exist");
+            if (OPIS("move")) {
+                if (nf < np && is_prefix(f, nf, p, np))
+                    return bi_fail(ev, BI_ERR, "cannot move a value into itself");
+                doc = jp_apply(ev, doc, f, nf, JP_REMOVE, NULL, &err);
+            }
+            if (doc)
+                doc = jp_apply(ev, doc, p, np, JP_ADD, cur, &err);
+        } else if (OPIS("test")) {
+            cur = jp_get(doc, p, np);
+            if (!cur || !val || !rv_eq(cur, val))
+                return bi_fail(ev, BI_ERR, "test failed");
+        } else {
+            return bi_fail(ev, BI_ERR, "unknown patch operation");
+        }
+#undef OPIS
+        if (!doc)
+            return bi_fail(ev, BI_ERR, "%s", err);
+    }
+    *ret = doc;
+    return BI_OK;
+}
+
 const struct builtin bi_objects_table[] = {
     { "object.get", 3, 0, bi_object_get },
     { "object.keys", 1, 0, bi_object_keys },
@@ -839,6 +1381,9 @@ const struct builtin bi_objects_table[] = {
     { "array.reverse", 1, 0, bi_array_reverse },
     { "array.flatten", 1, 0, bi_array_flatten },
     { "walk", 1, BI_REL, bi_walk },
+    { "json.filter", 2, 0, bi_json_filter },
+    { "json.remove", 2, 0, bi_json_remove },
+    { "json.patch", 2, 0, bi_json_patch },
     { "json.marshal", 1, 0, bi_json_marshal },
     { "json.marshal_with_options", 2, 0, bi_json_marshal_with_options },
     { "json.unmarshal", 1, 0, bi_json_unmarshal },
