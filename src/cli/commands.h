@@ -20,5 +20,6 @@ int vouch_cli_http(const char *method, const char *url, const char *body, size_t
 /* --db handling shared by the store commands (cmd_keys.c). */
 int vouch_cli_db_opt(int argc, char **argv, int i, const char **db);
 const char *vouch_cli_default_db(void);
+int vouch_cmd_policy_eval(int argc, char **argv);
 
 #endif

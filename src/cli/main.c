@@ -29,6 +29,11 @@ static const struct vouch_cli_cmd commands[] = {
     { "inspect quote", "FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]",
       "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
       vouch_cmd_inspect_quote },
+    { "policy eval",
+      "-d POLICY.rego [-d more.rego|data.json] [-i INPUT.json] [-r REFVALUES.json] [--v0] "
+      "[--strict] [--bindings] [--now NS] QUERY",
+      "evaluate a Rego query (like opa eval) and print the result set as JSON",
+      vouch_cmd_policy_eval },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
