@@ -24,6 +24,20 @@ void vouch_api_admin_keys(struct vouch_app *app, const struct vouch_http_req *re
 void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_req *req,
                                  struct vouch_http_resp *resp);
 
+/* api_attest.c */
+void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
+                      struct vouch_http_resp *resp);
+
+/* api_policy.c */
+void vouch_api_policy_post(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_policy_list(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_policy_get(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp);
+void vouch_api_policy_delete(struct vouch_app *app, const struct vouch_http_req *req,
+                             struct vouch_http_resp *resp);
+
 /* api_challenge.c */
 void vouch_api_challenge(struct vouch_app *app, const struct vouch_http_req *req,
                          struct vouch_http_resp *resp);

@@ -108,6 +108,9 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     e = vouch_keyring_ensure(app->store, vouch_clock_now(), eb);
     if (e)
         return vouch_fail_prefix(eb, e, "signing keys: ");
+    e = vouch_policies_new(&app->policies, eb);
+    if (e)
+        return e;
     e = challenge_secret_setup(app, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "challenge secret: ");
@@ -138,12 +141,21 @@ void vouch_app_done(struct vouch_app *app)
     OPENSSL_cleanse(app->challenge_secret, sizeof(app->challenge_secret));
     vouch_keyring_unref(app->kr);
     app->kr = NULL;
+    vouch_policies_free(app->policies);
+    app->policies = NULL;
     vouch_store_close(app->store);
     app->store = NULL;
     free(app->issuer);
     app->issuer = NULL;
     vouch_config_free(&app->cfg);
     pthread_mutex_destroy(&app->kr_lock);
+}
+
+void *vouch_app_trust(struct vouch_app *app, const char *tee)
+{
+    (void)app;
+    (void)tee;
+    return NULL; /* collateral sources arrive with the collateral store */
 }
 
 int64_t vouch_app_now(const struct vouch_app *app)

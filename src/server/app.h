@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "crypto/jose.h"
+#include "policy/policy.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/router.h"
@@ -25,6 +26,7 @@ struct vouch_app {
     uint8_t admin_hash[32];             /* SHA-256 of the admin token */
     uint8_t challenge_secret[32];       /* HMAC key of challenge tokens (shared) */
     enum vouch_jws_alg token_alg;
+    struct vouch_policies *policies;    /* compiled policy cache */
     const struct vouch_route *routes;
     size_t n_routes;
 
@@ -57,6 +59,12 @@ vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t
                                struct vouch_errbuf *eb);
 
 void vouch_app_done(struct vouch_app *app);
+
+/*
+ * The trust context a verifier needs for `tee` (collateral sources, trust
+ * anchors), or NULL when none is configured.
+ */
+void *vouch_app_trust(struct vouch_app *app, const char *tee);
 
 /* The instant evidence is verified at: --fixed-time, else the clock. */
 int64_t vouch_app_now(const struct vouch_app *app);

@@ -14,8 +14,16 @@ const struct vouch_route vouch_routes[] = {
     { "POST", "/token", vouch_api_oidc_unsupported, 0 },
     { "GET", "/userinfo", vouch_api_oidc_unsupported, 0 },
 
-    /* attestation */
+    /* attestation (Alibaba's path, and trustee's) */
+    { "POST", "/v1/attestation", vouch_api_attest, 0 },
+    { "POST", "/attestation", vouch_api_attest, 0 },
     { "POST", "/challenge", vouch_api_challenge, 0 },
+
+    /* policies (admin; trustee's shapes) */
+    { "POST", "/policy", vouch_api_policy_post, VOUCH_ROUTE_ADMIN },
+    { "GET", "/policy", vouch_api_policy_list, VOUCH_ROUTE_ADMIN },
+    { "GET", "/policy/{id}", vouch_api_policy_get, VOUCH_ROUTE_ADMIN },
+    { "DELETE", "/policy/{id}", vouch_api_policy_delete, VOUCH_ROUTE_ADMIN },
 
     /* reference values (admin) */
     { "POST", "/reference-value", vouch_api_refval_post, VOUCH_ROUTE_ADMIN },

@@ -73,8 +73,6 @@ static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
     char fmspc[13];
     vouch_err e;
 
-    if (!trust)
-        return vouch_fail(eb, VOUCH_E_NOT_FOUND, "no DCAP collateral is configured");
     e = vouch_json_parse(evidence, evidence_len, &doc, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "evidence: ");
@@ -90,6 +88,10 @@ static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
     if (q.tee_type != (uint32_t)want) {
         e = vouch_fail_field(eb, VOUCH_E_INVALID, "quote", "quote is a%s quote, not %s",
                              q.tee_type == VOUCH_DCAP_TEE_SGX ? "n SGX" : " TDX", self->tee);
+        goto out;
+    }
+    if (!trust) {
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no DCAP collateral is configured");
         goto out;
     }
     e = vouch_dcap_verify(trust, quote, quote_len, now, &r, eb);
