@@ -50,7 +50,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (vouch_app_init(&app, &cfg, &new_token, &eb)) {
-        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, NULL);
+        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
         goto out;
     }
     if (new_token) {
@@ -68,20 +68,20 @@ int main(int argc, char **argv)
     }
     if (vouch_server_start(&app, &srv, &port, &eb) ||
         vouch_app_set_issuer(&app, app.cfg.listen_host, port, &eb)) {
-        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, NULL);
+        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
         goto out;
     }
     snprintf(port_s, sizeof(port_s), "%u", port);
     vouch_log(VOUCH_LOG_INFO, "listening", "addr", app.cfg.listen_host, "port", port_s,
-              "issuer", app.issuer, "db", app.cfg.db_url, "version", VOUCH_VERSION, NULL);
+              "issuer", app.issuer, "db", app.cfg.db_url, "version", VOUCH_VERSION, VOUCH_LOG_END);
 
     if (sigwait(&set, &sig) == 0)
-        vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), NULL);
+        vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), VOUCH_LOG_END);
     rc = 0;
 out:
     vouch_server_stop(srv, DRAIN_MS);
     vouch_app_done(&app);
     if (rc == 0)
-        vouch_log(VOUCH_LOG_INFO, "stopped", NULL);
+        vouch_log(VOUCH_LOG_INFO, "stopped", VOUCH_LOG_END);
     return rc;
 }

@@ -198,7 +198,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    vouch_log(VOUCH_LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
+    vouch_log(VOUCH_LOG_WARN, "libmicrohttpd", "detail", msg, VOUCH_LOG_END);
 }
 
 vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
