@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         vouch_time_format_rfc3339(app.cfg.fixed_time, when);
         vouch_log(VOUCH_LOG_WARN,
                   "FIXED TIME: evidence is verified as if it were this instant, not now; "
-                  "do not use in production", "fixed_time", when, NULL);
+                  "do not use in production", "fixed_time", when, VOUCH_LOG_END);
     }
     if (vouch_server_start(&app, &srv, &port, &eb) ||
         vouch_app_set_issuer(&app, app.cfg.listen_host, port, &eb)) {
