@@ -16,6 +16,9 @@ static const struct vouch_cli_cmd commands[] = {
     { "verify-token", "TOKEN|- --issuer URL [--audience AUD]",
       "verify a token with the issuer's published keys, as a relying party does",
       vouch_cmd_verify_token },
+    { "collateral import", "[--db URL] [--dcap-root FILE] [--at RFC3339] PATH...",
+      "verify Intel collateral (QuoteCollateralV3 JSON, PCS responses, bundles, directories) "
+      "and store it", vouch_cmd_collateral_import },
     { "inspect token", "TOKEN|-", "decode a JWT's header and payload without verifying it",
       vouch_cmd_inspect_token },
     { "keys rotate", "[--db URL] [--alg RS256|ES256|all]",

@@ -38,6 +38,20 @@ void vouch_api_policy_get(struct vouch_app *app, const struct vouch_http_req *re
 void vouch_api_policy_delete(struct vouch_app *app, const struct vouch_http_req *req,
                              struct vouch_http_resp *resp);
 
+/* api_pccs.c */
+void vouch_api_pccs_tcb(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp);
+void vouch_api_pccs_identity(struct vouch_app *app, const struct vouch_http_req *req,
+                             struct vouch_http_resp *resp);
+void vouch_api_pccs_pckcrl(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_pccs_rootcacrl(struct vouch_app *app, const struct vouch_http_req *req,
+                              struct vouch_http_resp *resp);
+void vouch_api_pccs_fmspcs(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_req *req,
+                                struct vouch_http_resp *resp);
+
 /* api_challenge.c */
 void vouch_api_challenge(struct vouch_app *app, const struct vouch_http_req *req,
                          struct vouch_http_resp *resp);

@@ -111,6 +111,17 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     e = vouch_policies_new(&app->policies, eb);
     if (e)
         return e;
+    if (app->cfg.dcap_root) {
+        e = vouch_collateral_load_root(app->cfg.dcap_root, &app->dcap_root, eb);
+        if (e)
+            return vouch_fail_prefix(eb, e, "--dcap-root: ");
+    }
+    e = vouch_collateral_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS, &app->collateral, eb);
+    if (!e)
+        e = vouch_dcap_ctx_new(vouch_collateral_source(app->collateral), app->dcap_root,
+                               &app->dcap, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "DCAP verifier: ");
     e = challenge_secret_setup(app, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "challenge secret: ");
@@ -143,6 +154,12 @@ void vouch_app_done(struct vouch_app *app)
     app->kr = NULL;
     vouch_policies_free(app->policies);
     app->policies = NULL;
+    vouch_dcap_ctx_free(app->dcap);
+    app->dcap = NULL;
+    vouch_collateral_free(app->collateral);
+    app->collateral = NULL;
+    X509_free(app->dcap_root);
+    app->dcap_root = NULL;
     vouch_store_close(app->store);
     app->store = NULL;
     free(app->issuer);
@@ -153,9 +170,9 @@ void vouch_app_done(struct vouch_app *app)
 
 void *vouch_app_trust(struct vouch_app *app, const char *tee)
 {
-    (void)app;
-    (void)tee;
-    return NULL; /* collateral sources arrive with the collateral store */
+    if (strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0)
+        return app->dcap;
+    return NULL;
 }
 
 int64_t vouch_app_now(const struct vouch_app *app)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "collateral/collateral.h"
 #include "crypto/jose.h"
 #include "policy/policy.h"
 #include "server/config.h"
@@ -27,6 +28,9 @@ struct vouch_app {
     uint8_t challenge_secret[32];       /* HMAC key of challenge tokens (shared) */
     enum vouch_jws_alg token_alg;
     struct vouch_policies *policies;    /* compiled policy cache */
+    struct vouch_collateral *collateral; /* Intel collateral in the store */
+    struct vouch_dcap_ctx *dcap;        /* TDX/SGX verification over it */
+    X509 *dcap_root;                    /* --dcap-root, or NULL for Intel's */
     const struct vouch_route *routes;
     size_t n_routes;
 
@@ -34,6 +38,9 @@ struct vouch_app {
     struct vouch_keyring *kr;           /* current snapshot */
     uint64_t kr_loaded_us;              /* monotonic time of the load */
 };
+
+/* How long stored collateral is used from memory before re-reading. */
+#define VOUCH_COLLATERAL_TTL_SECONDS 5
 
 /* How long a keyring snapshot is used before re-reading the store. */
 #define VOUCH_KEYRING_TTL_US (VOUCH_KEYRING_RELOAD_SECONDS * 1000000u)

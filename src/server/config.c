@@ -24,6 +24,7 @@ enum opt_id {
     OPT_FIXED_TIME,
     OPT_THREADS,
     OPT_LOG_LEVEL,
+    OPT_DCAP_ROOT,
     OPT__COUNT
 };
 
@@ -57,6 +58,9 @@ static const struct {
                          "past verdict)" },
     [OPT_THREADS] = { "threads", "VOUCH_THREADS", "N",
                       "HTTP worker threads (default: one per core)" },
+    [OPT_DCAP_ROOT] = { "dcap-root", "VOUCH_DCAP_ROOT", "FILE",
+                        "trust this root certificate (PEM or DER) instead of the pinned Intel "
+                        "SGX Root CA; for test PKIs" },
     [OPT_LOG_LEVEL] = { "log-level", "VOUCH_LOG_LEVEL", "LEVEL",
                         "debug, info, warn or error (default info)" },
 };
@@ -210,6 +214,9 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
             e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..256, got '%s'", v);
         else
             c->threads = (unsigned)n;
+        break;
+    case OPT_DCAP_ROOT:
+        e = set_str(&c->dcap_root, v);
         break;
     case OPT_LOG_LEVEL: {
         int lvl = vouch_log_level_parse(v);
@@ -415,5 +422,6 @@ void vouch_config_free(struct vouch_config *c)
     }
     free(c->config_file);
     free(c->token_alg);
+    free(c->dcap_root);
     memset(c, 0, sizeof(*c));
 }

@@ -24,7 +24,8 @@ struct vouch_config {
     char *admin_token;         /* NULL: generated at first start */
     char *config_file;
     char *token_alg;           /* "RS256" (default) or "ES256" */
-    bool token_ear;            /* default token shape: EAR instead of flat */
+    bool token_ear;
+    char *dcap_root;           /* test trust anchor instead of Intel's, or NULL */            /* default token shape: EAR instead of flat */
     int64_t token_lifetime;    /* seconds */
     size_t max_body;           /* bytes */
     bool fixed_time_set;

@@ -25,6 +25,23 @@ const struct vouch_route vouch_routes[] = {
     { "GET", "/policy/{id}", vouch_api_policy_get, VOUCH_ROUTE_ADMIN },
     { "DELETE", "/policy/{id}", vouch_api_policy_delete, VOUCH_ROUTE_ADMIN },
 
+    /* Intel PCS/PCCS-compatible collateral */
+    { "GET", "/sgx/certification/v3/tcb", vouch_api_pccs_tcb, 0 },
+    { "GET", "/sgx/certification/v4/tcb", vouch_api_pccs_tcb, 0 },
+    { "GET", "/tdx/certification/v4/tcb", vouch_api_pccs_tcb, 0 },
+    { "GET", "/sgx/certification/v3/qe/identity", vouch_api_pccs_identity, 0 },
+    { "GET", "/sgx/certification/v4/qe/identity", vouch_api_pccs_identity, 0 },
+    { "GET", "/sgx/certification/v3/qve/identity", vouch_api_pccs_identity, 0 },
+    { "GET", "/sgx/certification/v4/qve/identity", vouch_api_pccs_identity, 0 },
+    { "GET", "/sgx/certification/v4/qae/identity", vouch_api_pccs_identity, 0 },
+    { "GET", "/tdx/certification/v4/qe/identity", vouch_api_pccs_identity, 0 },
+    { "GET", "/sgx/certification/v3/pckcrl", vouch_api_pccs_pckcrl, 0 },
+    { "GET", "/sgx/certification/v4/pckcrl", vouch_api_pccs_pckcrl, 0 },
+    { "GET", "/sgx/certification/v3/rootcacrl", vouch_api_pccs_rootcacrl, 0 },
+    { "GET", "/sgx/certification/v4/rootcacrl", vouch_api_pccs_rootcacrl, 0 },
+    { "GET", "/sgx/certification/v4/fmspcs", vouch_api_pccs_fmspcs, 0 },
+    { "POST", "/admin/collateral", vouch_api_admin_collateral, VOUCH_ROUTE_ADMIN },
+
     /* reference values (admin) */
     { "POST", "/reference-value", vouch_api_refval_post, VOUCH_ROUTE_ADMIN },
     { "GET", "/reference-value", vouch_api_refval_list, VOUCH_ROUTE_ADMIN },
