@@ -11,6 +11,7 @@
  * Bodies are the stored bytes; headers as Intel sends them.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,62 +64,165 @@ static bool update_ok(const struct vouch_http_req *req, struct vouch_http_resp *
     return false;
 }
 
+/* A stored document prepared for serving: what every GET of it sends. */
+struct prepared {
+    char id[96];
+    uint64_t loaded_us;
+    char *body;
+    size_t body_len;
+    char *hex;             /* hex text of the body (CRLs), or NULL */
+    char etag[72];
+    char *chain;           /* URL-encoded issuer chain, or NULL */
+    int64_t expires_at;
+};
+
+#define PREPARED_SLOTS 64
+
+struct vouch_pccs_cache {
+    pthread_mutex_t lock;
+    struct prepared *slots[PREPARED_SLOTS];
+};
+
+static void prepared_free(struct prepared *p)
+{
+    if (!p)
+        return;
+    free(p->body);
+    free(p->hex);
+    free(p->chain);
+    free(p);
+}
+
+void vouch_pccs_cache_clear(struct vouch_pccs_cache *c)
+{
+    size_t i;
+
+    pthread_mutex_lock(&c->lock);
+    for (i = 0; i < PREPARED_SLOTS; i++) {
+        prepared_free(c->slots[i]);
+        c->slots[i] = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void vouch_pccs_cache_free(struct vouch_pccs_cache *c)
+{
+    size_t i;
+
+    if (!c)
+        return;
+    for (i = 0; i < PREPARED_SLOTS; i++)
+        prepared_free(c->slots[i]);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+vouch_err vouch_pccs_cache_new(struct vouch_pccs_cache **ret)
+{
+    struct vouch_pccs_cache *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return VOUCH_E_NOMEM;
+    pthread_mutex_init(&c->lock, NULL);
+    *ret = c;
+    return VOUCH_OK;
+}
+
+static vouch_err prepare(struct vouch_app *app, const char *id, struct prepared **ret,
+                         struct vouch_errbuf *eb)
+{
+    struct vouch_store_doc *d = NULL;
+    struct prepared *p;
+    json_t *meta;
+    uint8_t h[32];
+    char hex[65];
+    vouch_err e;
+
+    e = vouch_collateral_get(app->store, id, &d, eb);
+    if (e)
+        return e;
+    p = calloc(1, sizeof(*p));
+    if (!p) {
+        vouch_store_doc_free(d);
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    p->body = (char *)d->body;
+    p->body_len = d->body_len;
+    d->body = NULL;
+    p->expires_at = d->expires_at;
+    if (strncmp(id, "tcb/", 4) && strncmp(id, "qe/", 3))
+        p->hex = vouch_hex_alloc(p->body, p->body_len);
+    vouch_hash(VOUCH_HASH_SHA256, p->body, p->body_len, h);
+    vouch_hex_encode(h, 16, hex);
+    snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
+    meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
+    if (json_is_string(json_object_get(meta, "chain")))
+        p->chain = url_encode(json_string_value(json_object_get(meta, "chain")));
+    json_decref(meta);
+    vouch_store_doc_free(d);
+    p->loaded_us = vouch_clock_us();
+    *ret = p;
+    return VOUCH_OK;
+}
+
 /*
  * Send a stored document: body, issuer-chain header, ETag from its hash and
  * Cache-Control from its nextUpdate; 304 on a matching If-None-Match.
+ * Prepared responses are reused for VOUCH_COLLATERAL_TTL_SECONDS.
  */
 static void send_doc(struct vouch_app *app, const struct vouch_http_req *req,
                      struct vouch_http_resp *resp, const char *id, const char *chain_header,
                      const char *ctype, int as_hex)
 {
-    struct vouch_store_doc *d = NULL;
+    struct vouch_pccs_cache *c = app->pccs;
+    uint64_t now_us = vouch_clock_us();
+    struct prepared *p = NULL;
     struct vouch_errbuf eb;
-    uint8_t h[32];
-    char etag[72], hex[65], cache[64];
-    const char *inm;
-    json_t *meta;
+    unsigned slot = 5381;
+    char cache[64];
+    const char *inm, *q;
     int64_t left;
     vouch_err e;
 
-    e = vouch_collateral_get(app->store, id, &d, &eb);
-    if (e == VOUCH_E_NOT_FOUND) {
-        vouch_http_problem(resp, 404, "VOUCH.COLLATERAL.NOT_FOUND", NULL,
-                           "no %s in the collateral store", id);
-        return;
+    for (q = id; *q; q++)
+        slot = slot * 33 + (unsigned char)*q;
+    slot %= PREPARED_SLOTS;
+    pthread_mutex_lock(&c->lock);
+    p = c->slots[slot];
+    if (!p || strcmp(p->id, id) ||
+        now_us - p->loaded_us > VOUCH_COLLATERAL_TTL_SECONDS * 1000000ull) {
+        pthread_mutex_unlock(&c->lock);
+        e = prepare(app, id, &p, &eb);
+        if (e == VOUCH_E_NOT_FOUND) {
+            vouch_http_problem(resp, 404, "VOUCH.COLLATERAL.NOT_FOUND", NULL,
+                               "no %s in the collateral store", id);
+            return;
+        }
+        if (e) {
+            vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+            return;
+        }
+        pthread_mutex_lock(&c->lock);
+        prepared_free(c->slots[slot]);
+        c->slots[slot] = p;
     }
-    if (e) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
-        return;
-    }
-    vouch_hash(VOUCH_HASH_SHA256, d->body, d->body_len, h);
-    vouch_hex_encode(h, 16, hex);
-    snprintf(etag, sizeof(etag), "\"%s\"", hex);
+    /* Build the response under the lock: the slot may be replaced after it. */
     inm = vouch_http_header(req, "If-None-Match");
-    left = d->expires_at - vouch_clock_now();
+    left = p->expires_at - vouch_clock_now();
     snprintf(cache, sizeof(cache), left > 0 ? "public, max-age=%lld" : "no-cache",
              (long long)(left > 86400 ? 86400 : left));
-    if (inm && strcmp(inm, etag) == 0) {
+    if (inm && strcmp(inm, p->etag) == 0)
         resp->status = 304;
-    } else if (as_hex) {
-        char *text = vouch_hex_alloc(d->body, d->body_len);
-
-        vouch_http_text(resp, 200, ctype, text ? text : "", text ? strlen(text) : 0);
-        free(text);
-    } else {
-        vouch_http_text(resp, 200, ctype, (const char *)d->body, d->body_len);
-    }
-    vouch_http_resp_header(resp, "ETag", etag);
+    else if (as_hex && p->hex)
+        vouch_http_text(resp, 200, ctype, p->hex, strlen(p->hex));
+    else
+        vouch_http_text(resp, 200, ctype, p->body, p->body_len);
+    vouch_http_resp_header(resp, "ETag", p->etag);
     vouch_http_resp_header(resp, "Cache-Control", cache);
-    meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
-    if (chain_header && json_is_string(json_object_get(meta, "chain"))) {
-        char *enc = url_encode(json_string_value(json_object_get(meta, "chain")));
-
-        if (enc)
-            vouch_http_resp_header(resp, chain_header, enc);
-        free(enc);
-    }
-    json_decref(meta);
-    vouch_store_doc_free(d);
+    if (chain_header && p->chain)
+        vouch_http_resp_header(resp, chain_header, p->chain);
+    pthread_mutex_unlock(&c->lock);
 }
 
 void vouch_api_pccs_tcb(struct vouch_app *app, const struct vouch_http_req *req,
@@ -255,7 +359,8 @@ void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_r
                            NULL, "rejected, nothing stored: %s", eb.msg);
         return;
     }
-    /* This replica verifies with the new documents at once. */
+    /* This replica verifies and serves the new documents at once. */
     vouch_collateral_invalidate(app->collateral);
+    vouch_pccs_cache_clear(app->pccs);
     vouch_http_json(resp, 200, json_pack("{s:o}", "documents", report));
 }

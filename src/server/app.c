@@ -122,6 +122,8 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
                                &app->dcap, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "DCAP verifier: ");
+    if (vouch_pccs_cache_new(&app->pccs))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     e = challenge_secret_setup(app, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "challenge secret: ");
@@ -160,6 +162,8 @@ void vouch_app_done(struct vouch_app *app)
     app->collateral = NULL;
     X509_free(app->dcap_root);
     app->dcap_root = NULL;
+    vouch_pccs_cache_free(app->pccs);
+    app->pccs = NULL;
     vouch_store_close(app->store);
     app->store = NULL;
     free(app->issuer);

@@ -31,6 +31,7 @@ struct vouch_app {
     struct vouch_collateral *collateral; /* Intel collateral in the store */
     struct vouch_dcap_ctx *dcap;        /* TDX/SGX verification over it */
     X509 *dcap_root;                    /* --dcap-root, or NULL for Intel's */
+    struct vouch_pccs_cache *pccs;      /* prepared collateral responses */
     const struct vouch_route *routes;
     size_t n_routes;
 
@@ -47,6 +48,12 @@ struct vouch_app {
 
 /* Extra time retired keys stay published beyond the token lifetime. */
 #define VOUCH_KEY_SKEW_SECONDS 300
+
+/* Prepared PCCS responses (api_pccs.c). */
+struct vouch_pccs_cache;
+vouch_err vouch_pccs_cache_new(struct vouch_pccs_cache **ret);
+void vouch_pccs_cache_clear(struct vouch_pccs_cache *c);
+void vouch_pccs_cache_free(struct vouch_pccs_cache *c);
 
 /* The route table (routes.c). */
 extern const struct vouch_route vouch_routes[];
