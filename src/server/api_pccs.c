@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Intel PCS/PCCS-compatible collateral API, served from the store:
+ *   GET /sgx/certification/v3|v4/tcb?fmspc=&update=     TCB Info v2 (v3 path) or v3 (v4 path)
+ *   GET /tdx/certification/v4/tcb?fmspc=
+ *   GET /sgx/certification/v3|v4/qe/identity, /qve/identity, /tdx/certification/v4/qe/identity
+ *   GET /sgx/certification/v3|v4/pckcrl?ca=platform|processor[&encoding=der]
+ *   GET /sgx/certification/v3|v4/rootcacrl
+ *   GET /sgx/certification/v4/fmspcs
+ *   POST /admin/collateral  (admin) import
+ * Bodies are the stored bytes; headers as Intel sends them.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "collateral/collateral.h"
+#include "common/buf.h"
+#include "common/codec.h"
+#include "common/json.h"
+#include "common/time.h"
+#include "crypto/digest.h"
+#include "server/api.h"
+
+/* Percent-encode as encodeURIComponent does (what Intel's headers carry). */
+static char *url_encode(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct vouch_buf b = VOUCH_BUF_INIT(64 * 1024);
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (isalnum(c) || strchr("-_.!~*'()", c))
+            vouch_buf_putc(&b, c);
+        else {
+            vouch_buf_putc(&b, '%');
+            vouch_buf_putc(&b, (uint8_t)hex[c >> 4]);
+            vouch_buf_putc(&b, (uint8_t)hex[c & 15]);
+        }
+    }
+    return (char *)vouch_buf_steal(&b, NULL);
+}
+
+/* The path's API version (3 or 4) from ".../certification/vN/...". */
+static int api_version(const char *path)
+{
+    const char *p = strstr(path, "/certification/v");
+
+    return p ? p[16] - '0' : 0;
+}
+
+static bool update_ok(const struct vouch_http_req *req, struct vouch_http_resp *resp)
+{
+    const char *u = vouch_http_query(req, "update");
+
+    if (!u || strcmp(u, "standard") == 0 || strcmp(u, "early") == 0)
+        return true;
+    vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "update",
+                       "update must be 'standard' or 'early'");
+    return false;
+}
+
+/* A stored document prepared for serving: what every GET of it sends. */
+struct prepared {
+    char id[96];
+    uint64_t loaded_us;
+    char *body;
+    size_t body_len;
+    char *hex;             /* hex text of the body (CRLs), or NULL */
+    char etag[72];
+    char *chain;           /* URL-encoded issuer chain, or NULL */
+    int64_t expires_at;
+};
+
+#define PREPARED_SLOTS 64
+
+struct vouch_pccs_cache {
+    pthread_mutex_t lock;
+    struct prepared *slots[PREPARED_SLOTS];
+};
+
+static void prepared_free(struct prepared *p)
+{
+    if (!p)
+        return;
+    free(p->body);
+    free(p->hex);
+    free(p->chain);
+    free(p);
+}
+
+void vouch_pccs_cache_clear(struct vouch_pccs_cache *c)
+{
+    size_t i;
+
+    pthread_mutex_lock(&c->lock);
+    for (i = 0; i < PREPARED_SLOTS; i++) {
+        prepared_free(c->slots[i]);
+        c->slots[i] = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void vouch_pccs_cache_free(struct vouch_pccs_cache *c)
+{
+    size_t i;
+
+    if (!c)
+        return;
+    for (i = 0; i < PREPARED_SLOTS; i++)
+        prepared_free(c->slots[i]);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+vouch_err vouch_pccs_cache_new(struct vouch_pccs_cache **ret)
+{
+    struct vouch_pccs_cache *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return VOUCH_E_NOMEM;
+    pthread_mutex_init(&c->lock, NULL);
+    *ret = c;
+    return VOUCH_OK;
+}
+
+static vouch_err prepare(struct vouch_app *app, const char *id, struct prepared **ret,
+                         struct vouch_errbuf *eb)
+{
+    struct vouch_store_doc *d = NULL;
+    struct prepared *p;
+    json_t *meta;
+    uint8_t h[32];
+    char hex[65];
+    vouch_err e;
+
+    e = vouch_collateral_get(app->store, id, &d, eb);
+    if (e)
+        return e;
+    p = calloc(1, sizeof(*p));
+    if (!p) {
+        vouch_store_doc_free(d);
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    p->body = (char *)d->body;
+    p->body_len = d->body_len;
+    d->body = NULL;
+    p->expires_at = d->expires_at;
+    if (strncmp(id, "tcb/", 4) && strncmp(id, "qe/", 3))
+        p->hex = vouch_hex_alloc(p->body, p->body_len);
+    vouch_hash(VOUCH_HASH_SHA256, p->body, p->body_len, h);
+    vouch_hex_encode(h, 16, hex);
+    snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
+    meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
+    if (json_is_string(json_object_get(meta, "chain")))
+        p->chain = url_encode(json_string_value(json_object_get(meta, "chain")));
+    json_decref(meta);
+    vouch_store_doc_free(d);
+    p->loaded_us = vouch_clock_us();
+    *ret = p;
+    return VOUCH_OK;
+}
+
+/*
+ * Send a stored document: body, issuer-chain header, ETag from its hash and
+ * Cache-Control from its nextUpdate; 304 on a matching If-None-Match.
+ * Prepared responses are reused for VOUCH_COLLATERAL_TTL_SECONDS.
+ */
+static void send_doc(struct vouch_app *app, const struct vouch_http_req *req,
+                     struct vouch_http_resp *resp, const char *id, const char *chain_header,
+                     const char *ctype, int as_hex)
+{
+    struct vouch_pccs_cache *c = app->pccs;
+    uint64_t now_us = vouch_clock_us();
+    struct prepared *p = NULL;
+    struct vouch_errbuf eb;
+    unsigned slot = 5381;
+    char cache[64];
+    const char *inm, *q;
+    int64_t left;
+    vouch_err e;
+
+    for (q = id; *q; q++)
+        slot = slot * 33 + (unsigned char)*q;
+    slot %= PREPARED_SLOTS;
+    pthread_mutex_lock(&c->lock);
+    p = c->slots[slot];
+    if (!p || strcmp(p->id, id) ||
+        now_us - p->loaded_us > VOUCH_COLLATERAL_TTL_SECONDS * 1000000ull) {
+        pthread_mutex_unlock(&c->lock);
+        e = prepare(app, id, &p, &eb);
+        if (e == VOUCH_E_NOT_FOUND) {
+            vouch_http_problem(resp, 404, "VOUCH.COLLATERAL.NOT_FOUND", NULL,
+                               "no %s in the collateral store", id);
+            return;
+        }
+        if (e) {
+            vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+            return;
+        }
+        pthread_mutex_lock(&c->lock);
+        prepared_free(c->slots[slot]);
+        c->slots[slot] = p;
+    }
+    /* Build the response under the lock: the slot may be replaced after it. */
+    inm = vouch_http_header(req, "If-None-Match");
+    left = p->expires_at - vouch_clock_now();
+    snprintf(cache, sizeof(cache), left > 0 ? "public, max-age=%lld" : "no-cache",
+             (long long)(left > 86400 ? 86400 : left));
+    if (inm && strcmp(inm, p->etag) == 0)
+        resp->status = 304;
+    else if (as_hex && p->hex)
+        vouch_http_text(resp, 200, ctype, p->hex, strlen(p->hex));
+    else
+        vouch_http_text(resp, 200, ctype, p->body, p->body_len);
+    vouch_http_resp_header(resp, "ETag", p->etag);
+    vouch_http_resp_header(resp, "Cache-Control", cache);
+    if (chain_header && p->chain)
+        vouch_http_resp_header(resp, chain_header, p->chain);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void vouch_api_pccs_tcb(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp)
+{
+    const char *fmspc = vouch_http_query(req, "fmspc");
+    int v = api_version(req->path);
+    char id[64], up[13];
+    size_t i;
+
+    if (!fmspc || strlen(fmspc) != 12) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "fmspc",
+                           "fmspc must be 12 hex characters");
+        return;
+    }
+    for (i = 0; i < 12; i++) {
+        if (!isxdigit((unsigned char)fmspc[i])) {
+            vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "fmspc",
+                               "fmspc must be 12 hex characters");
+            return;
+        }
+        up[i] = (char)toupper((unsigned char)fmspc[i]);
+    }
+    up[12] = '\0';
+    if (!update_ok(req, resp))
+        return;
+    /* API v3 serves TCB Info version 2; v4 serves version 3. */
+    snprintf(id, sizeof(id), "tcb/%s/%s/v%d", strncmp(req->path, "/tdx/", 5) ? "sgx" : "tdx", up,
+             v == 3 ? 2 : 3);
+    send_doc(app, req, resp, id, v == 3 ? "SGX-TCB-Info-Issuer-Chain" : "TCB-Info-Issuer-Chain",
+             "application/json", 0);
+}
+
+void vouch_api_pccs_identity(struct vouch_app *app, const struct vouch_http_req *req,
+                             struct vouch_http_resp *resp)
+{
+    const char *id = strncmp(req->path, "/tdx/", 5) == 0 ? "qe/TD_QE"
+                     : strstr(req->path, "/qve/") ? "qe/QVE"
+                     : strstr(req->path, "/qae/") ? "qe/QAE" : "qe/QE";
+
+    if (!update_ok(req, resp))
+        return;
+    send_doc(app, req, resp, id, "SGX-Enclave-Identity-Issuer-Chain", "application/json", 0);
+}
+
+void vouch_api_pccs_pckcrl(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp)
+{
+    const char *ca = vouch_http_query(req, "ca"), *enc = vouch_http_query(req, "encoding");
+    bool der;
+
+    if (!ca || (strcasecmp(ca, "platform") && strcasecmp(ca, "processor"))) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "ca",
+                           "ca must be 'platform' or 'processor'");
+        return;
+    }
+    if (enc && strcmp(enc, "der") && strcmp(enc, "pem")) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "encoding",
+                           "encoding must be 'der' or 'pem'");
+        return;
+    }
+    der = enc && strcmp(enc, "der") == 0;
+    /* Like Intel's PCCS: DER when asked for, otherwise the hex text of the DER. */
+    send_doc(app, req, resp, strcasecmp(ca, "platform") == 0 ? "pckcrl/platform"
+                                                              : "pckcrl/processor",
+             "SGX-PCK-CRL-Issuer-Chain", der ? "application/pkix-crl" : "application/x-pem-file",
+             !der);
+}
+
+void vouch_api_pccs_rootcacrl(struct vouch_app *app, const struct vouch_http_req *req,
+                              struct vouch_http_resp *resp)
+{
+    /* PCCS returns the hex text of the DER CRL here. */
+    send_doc(app, req, resp, "rootcacrl", NULL, "application/pkix-crl", 1);
+}
+
+void vouch_api_pccs_fmspcs(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp)
+{
+    struct vouch_store_doc *docs = NULL;
+    struct vouch_errbuf eb;
+    json_t *arr = json_array(), *seen = json_object();
+    size_t n = 0, i;
+
+    (void)req;
+    if (vouch_store_doc_list(app->store, VOUCH_COLLATERAL_KIND, "tcb/", 0, 100000, &docs, &n,
+                             &eb)) {
+        json_decref(arr);
+        json_decref(seen);
+        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        /* tcb/{tee}/{FMSPC}/vN */
+        char fm[13];
+
+        if (strlen(docs[i].id) < 20)
+            continue;
+        memcpy(fm, docs[i].id + 8, 12);
+        fm[12] = '\0';
+        if (json_object_get(seen, fm))
+            continue;
+        json_object_set_new(seen, fm, json_true());
+        json_array_append_new(arr, json_pack("{s:s,s:s}", "fmspc", fm, "platform", "all"));
+    }
+    vouch_store_docs_free(docs, n);
+    json_decref(seen);
+    vouch_http_json(resp, 200, arr);
+}
+
+/* POST /admin/collateral: QuoteCollateralV3 JSON, PCS responses, or a bundle. */
+void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_req *req,
+                                struct vouch_http_resp *resp)
+{
+    struct vouch_errbuf eb;
+    json_t *report = NULL;
+    vouch_err e;
+
+    if (req->body_len == 0) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_JSON", NULL,
+                           "the body must be collateral JSON");
+        return;
+    }
+    e = vouch_collateral_import_json(app->store, app->dcap_root, (const char *)req->body,
+                                     req->body_len, vouch_app_now(app), &report, &eb);
+    if (e == VOUCH_E_STORE || e == VOUCH_E_NOMEM) {
+        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        return;
+    }
+    if (e) {
+        vouch_http_problem(resp, strstr(eb.msg, "invalid JSON") ? 400 : 422,
+                           strstr(eb.msg, "invalid JSON") ? "VOUCH.REQUEST.INVALID_JSON"
+                                                          : "VOUCH.COLLATERAL.INVALID",
+                           NULL, "rejected, nothing stored: %s", eb.msg);
+        return;
+    }
+    /* This replica verifies and serves the new documents at once. */
+    vouch_collateral_invalidate(app->collateral);
+    vouch_pccs_cache_clear(app->pccs);
+    vouch_http_json(resp, 200, json_pack("{s:o}", "documents", report));
+}
