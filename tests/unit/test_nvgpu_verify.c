@@ -704,13 +704,15 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *is
                             0x30, 0x3d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
                             0x02, 0x02, 0x04, 0x30 };
         ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+        ASN1_OBJECT *oid = OBJ_txt2obj(fwid_oid, 1);
 
         memcpy(der + 27, fwid, 48);
         ASN1_OCTET_STRING_set(os, der, sizeof(der));
-        ext = X509_EXTENSION_create_by_OBJ(NULL, OBJ_txt2obj(fwid_oid, 1), 0, os);
+        ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, os);
         assert_non_null(ext);
         X509_add_ext(x, ext, -1);
         X509_EXTENSION_free(ext);
+        ASN1_OBJECT_free(oid);
         ASN1_OCTET_STRING_free(os);
     }
     assert_true(X509_sign(x, issuer_key, EVP_sha384()) > 0);
