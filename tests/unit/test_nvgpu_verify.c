@@ -500,26 +500,54 @@ static void test_nvgpu_document(void **state)
     snprintf(doc, n, "{\"device_evidence_list\":[{\"arch\":\"HOPPER\",\"uuid\":\"GPU-1\","
              "\"evidence\":\"%s\",\"certificate\":\"%s\"},{\"arch\":\"hopper\",\"uuid\":\"GPU-2\","
              "\"evidence\":\"%s\",\"certificate\":\"%s\"}]}", hexrep, chain, b64rep, chain);
-    assert_string_equal(vouch_nvgpu_verifier.tee, "nvgpu");
-    if (vouch_nvgpu_verifier.verify(&vouch_nvgpu_verifier, t, (uint8_t *)doc, strlen(doc), &b,
+    assert_string_equal(vouch_verifier_nvgpu.tee, "nvgpu");
+    if (vouch_verifier_nvgpu.verify(&vouch_verifier_nvgpu, t, (uint8_t *)doc, strlen(doc), &b,
                                     nv_time(T_2024), &claims, &eb))
         fail_msg("%s", eb.msg);
     gpus = json_object_get(claims, "gpus");
     assert_int_equal(json_array_size(gpus), 2);
     assert_string_equal(claim_str(json_array_get(gpus, 1), "uuid"), "GPU-2");
     assert_string_equal(claim_str(json_array_get(gpus, 0), "measres"), "success");
+    assert_true(claim_true(json_array_get(gpus, 1), NONCE));
+    assert_string_equal(claim_str(claims, "report_data"), NONCE_V10);
+    assert_true(claim_true(claims, "x-nvidia-overall-att-result"));
     json_decref(claims);
 
-    /* no runtime data: refused, the nonce is the binding */
-    assert_int_equal(vouch_nvgpu_verifier.verify(&vouch_nvgpu_verifier, t, (uint8_t *)doc,
-                                                 strlen(doc), NULL, nv_time(T_2024), &claims,
-                                                 &eb), VOUCH_E_BINDING);
-    /* other runtime data: the nonce does not match */
-    rd[0] ^= 1;
-    assert_int_equal(vouch_nvgpu_verifier.verify(&vouch_nvgpu_verifier, t, (uint8_t *)doc,
+    /* no runtime data: no binding check, and the claims say so */
+    claims = NULL;
+    if (vouch_verifier_nvgpu.verify(&vouch_verifier_nvgpu, t, (uint8_t *)doc, strlen(doc), NULL,
+                                    nv_time(T_2024), &claims, &eb))
+        fail_msg("%s", eb.msg);
+    assert_false(claim_true(json_array_get(json_object_get(claims, "gpus"), 0), NONCE));
+    json_decref(claims);
+    /* runtime data of 32 bytes or less is zero-padded: not this nonce */
+    b.report_data_len = 31;
+    assert_int_equal(vouch_verifier_nvgpu.verify(&vouch_verifier_nvgpu, t, (uint8_t *)doc,
                                                  strlen(doc), &b, nv_time(T_2024), &claims, &eb),
                      VOUCH_E_BINDING);
-    assert_non_null(strstr(eb.msg, "gpu0: nonce"));
+    b.report_data_len = sizeof(rd);
+    /* other runtime data: the nonce does not match */
+    rd[0] ^= 1;
+    assert_int_equal(vouch_verifier_nvgpu.verify(&vouch_verifier_nvgpu, t, (uint8_t *)doc,
+                                                 strlen(doc), &b, nv_time(T_2024), &claims, &eb),
+                     VOUCH_E_BINDING);
+    assert_non_null(strstr(eb.msg, "gpu0: nonce: the SPDM request nonce does not match"));
+    rd[0] ^= 1;
+    /* no trust configured */
+    assert_int_equal(vouch_verifier_nvgpu.verify(&vouch_verifier_nvgpu, NULL, (uint8_t *)doc,
+                                                 strlen(doc), &b, nv_time(T_2024), &claims, &eb),
+                     VOUCH_E_NOT_FOUND);
+    /* a report cut short: malformed, and the field says which */
+    {
+        char *cut = strstr(doc, "\",\"certificate\"");
+
+        memmove(cut - 8, cut, strlen(cut) + 1);
+        assert_int_equal(vouch_verifier_nvgpu.verify(&vouch_verifier_nvgpu, t, (uint8_t *)doc,
+                                                     strlen(doc), &b, nv_time(T_2024), &claims,
+                                                     &eb), VOUCH_E_TRUNCATED);
+        assert_string_equal(eb.field, "device_evidence_list[0].evidence");
+        assert_non_null(strstr(eb.msg, "gpu0: attestation report: "));
+    }
     free(doc);
     free(hexrep);
     free(b64rep);
@@ -582,9 +610,9 @@ static void test_acstdxnvgpu(void **state)
     } variants[] = {
         { "two good GPUs", "\"cc_enabled\":true", true, VOUCH_OK, NULL },
         { "second GPU not in CC mode", "\"cc_enabled\":false", true, VOUCH_E_VERIFY,
-          "gpu1: GPU is not in confidential-computing mode" },
+          "gpu1: confidential computing: the GPU is not in confidential-computing mode" },
         { "second GPU without certificate", "\"cc_enabled\":true", false, VOUCH_E_INVALID,
-          "gpu1: GPU evidence lacks its certificate chain" },
+          "gpu1: evidence: the GPU evidence lacks its certificate chain" },
         { "second GPU misreports its driver", "\"cc_enabled\":true,\"driver_version\":\"550.1\"",
           true, VOUCH_E_VERIFY, "gpu1: declared versions: declared driver_version 550.1" },
     };
@@ -605,8 +633,8 @@ static void test_acstdxnvgpu(void **state)
                  variants[i].gpu1_extra);
         assert_int_equal(vouch_json_parse(doc, strlen(doc), &gpu_evidence, &eb), VOUCH_OK);
         claims = err = NULL;
-        if (vouch_nvgpu_verify_tdx_gpus(t, gpu_evidence, report_data, nv_time(T_2024), &claims,
-                                        &err, &eb) != variants[i].want)
+        if (vouch_nvgpu_verify_gpu_evidence(t, gpu_evidence, report_data, nv_time(T_2024),
+                                            &claims, &err, &eb) != variants[i].want)
             fail_msg("%s: %s", variants[i].what, eb.msg);
         if (variants[i].want == VOUCH_OK) {
             assert_int_equal(json_array_size(claims), 2);
@@ -627,8 +655,19 @@ static void test_acstdxnvgpu(void **state)
     snprintf(doc, n, "{\"evidence_list\":[{\"index\":0,\"attestation_report\":\"%s\","
              "\"certificate\":\"%s\",\"cc_enabled\":true}]}", rep, chain);
     assert_int_equal(vouch_json_parse(doc, strlen(doc), &gpu_evidence, &eb), VOUCH_OK);
-    assert_int_equal(vouch_nvgpu_verify_tdx_gpus(t, gpu_evidence, report_data, nv_time(T_2024),
-                                                 &claims, NULL, &eb), VOUCH_E_BINDING);
+    assert_int_equal(vouch_nvgpu_verify_gpu_evidence(t, gpu_evidence, report_data,
+                                                     nv_time(T_2024), &claims, NULL, &eb),
+                     VOUCH_E_BINDING);
+    json_decref(gpu_evidence);
+    /* malformed members are named from the TDX evidence document */
+    snprintf(doc, n, "{\"evidence_list\":[{\"index\":0,\"attestation_report\":\"%s\","
+             "\"certificate\":\"%s\"},{\"index\":1,\"attestation_report\":\"@@\"}]}", rep,
+             chain);
+    assert_int_equal(vouch_json_parse(doc, strlen(doc), &gpu_evidence, &eb), VOUCH_OK);
+    assert_int_equal(vouch_nvgpu_verify_gpu_evidence(t, gpu_evidence, report_data,
+                                                     nv_time(T_2024), &claims, NULL, &eb),
+                     VOUCH_E_INVALID);
+    assert_string_equal(eb.field, "gpu_evidence.evidence_list[1].attestation_report");
     json_decref(gpu_evidence);
     free(doc);
     free(rep);
@@ -641,34 +680,49 @@ static void test_bad_documents(void **state)
     static const struct {
         const char *doc;
         vouch_err want;
-        const char *msg;
+        const char *msg, *field;
     } docs[] = {
-        { "[", VOUCH_E_INVALID, "invalid JSON" },
-        { "{}", VOUCH_E_INVALID, "no device_evidence_list" },
-        { "{\"device_evidence_list\":{}}", VOUCH_E_INVALID, "not an array" },
-        { "{\"device_evidence_list\":[]}", VOUCH_E_INVALID, "empty" },
-        { "[1]", VOUCH_E_INVALID, "device 0: not an object" },
-        { "[{\"evidence\":\"00\",\"certificate\":\"\"}]", VOUCH_E_INVALID, "arch" },
-        { "[{\"arch\":\"LS10\",\"evidence\":\"00\",\"certificate\":\"\"}]", VOUCH_E_UNSUPPORTED,
-          "not a GPU" },
-        { "[{\"arch\":\"HOPPER\",\"evidence\":\"*\",\"certificate\":\"\"}]", VOUCH_E_INVALID,
-          "neither hex nor base64" },
-        { "[{\"arch\":\"HOPPER\",\"evidence\":\"00\",\"certificate\":\"aGVsbG8=\"}]",
-          VOUCH_E_INVALID, "not a PEM" },
-        { "[{\"arch\":\"HOPPER\",\"evidence\":\"00\",\"certificate\":\"aGVsbG8=\",\"uuid\":1}]",
-          VOUCH_E_INVALID, "uuid" },
+        { "[", VOUCH_E_INVALID, "invalid JSON", "" },
+        { "{}", VOUCH_E_INVALID, "'device_evidence_list' is required", "device_evidence_list" },
+        { "{\"device_evidence_list\":{}}", VOUCH_E_INVALID, "not an array",
+          "device_evidence_list" },
+        { "{\"device_evidence_list\":[]}", VOUCH_E_INVALID, "empty", "device_evidence_list" },
+        { "{\"device_evidence_list\":[1]}", VOUCH_E_INVALID,
+          "device_evidence_list[0] is not an object", "device_evidence_list[0]" },
+        { "[1]", VOUCH_E_INVALID, "[0] is not an object", "[0]" },
+        { "{\"device_evidence_list\":[{\"evidence\":\"00\",\"certificate\":\"\"}]}",
+          VOUCH_E_INVALID, "arch", "device_evidence_list[0].arch" },
+        { "{\"device_evidence_list\":[{\"arch\":\"LS10\",\"evidence\":\"00\","
+          "\"certificate\":\"\"}]}", VOUCH_E_UNSUPPORTED, "not a GPU",
+          "device_evidence_list[0].arch" },
+        { "{\"device_evidence_list\":[{\"arch\":\"HOPPER\",\"evidence\":\"*\","
+          "\"certificate\":\"\"}]}", VOUCH_E_INVALID, "neither hex nor base64",
+          "device_evidence_list[0].evidence" },
+        { "{\"device_evidence_list\":[{\"arch\":\"HOPPER\",\"evidence\":\"00\","
+          "\"certificate\":\"aGVsbG8=\"}]}", VOUCH_E_INVALID, "not a PEM",
+          "device_evidence_list[0].certificate" },
+        { "{\"device_evidence_list\":[{\"arch\":\"HOPPER\",\"evidence\":\"00\","
+          "\"certificate\":\"%%%\"}]}", VOUCH_E_INVALID, "not base64",
+          "device_evidence_list[0].certificate" },
+        { "{\"device_evidence_list\":[{\"arch\":\"HOPPER\",\"evidence\":\"00\","
+          "\"certificate\":\"aGVsbG8=\",\"uuid\":1}]}", VOUCH_E_INVALID, "uuid",
+          "device_evidence_list[0].uuid" },
+        { "{\"device_evidence_list\":[{\"arch\":\"HOPPER\",\"certificate\":\"\"}]}",
+          VOUCH_E_INVALID, "evidence", "device_evidence_list[0].evidence" },
     };
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
         struct vouch_nvgpu_evidence *ev = NULL;
-        struct vouch_errbuf eb = { "" };
+        struct vouch_errbuf eb = { "", "" };
         vouch_err e = vouch_nvgpu_evidence_parse((const uint8_t *)docs[i].doc,
                                                  strlen(docs[i].doc), &ev, &eb);
 
-        if (e != docs[i].want || !strstr(eb.msg, docs[i].msg))
-            fail_msg("%s: got %s '%s'", docs[i].doc, vouch_err_name(e), eb.msg);
+        if (e != docs[i].want || !strstr(eb.msg, docs[i].msg) ||
+            strcmp(eb.field, docs[i].field) != 0)
+            fail_msg("%s: got %s '%s' at '%s'", docs[i].doc, vouch_err_name(e), eb.msg,
+                     eb.field);
         assert_null(ev);
     }
 }

@@ -108,6 +108,11 @@ struct vouch_nvgpu_device {
     size_t report_len;
     char *chain;                 /* PEM certificate chain; NULL if absent */
     size_t chain_len;
+    /* Where it came from, for errors: the JSON path of the device object
+     * ("device_evidence_list[0]", "gpu_evidence.evidence_list[1]"; empty
+     * when built by hand) and the name of its report member. */
+    char path[64];
+    const char *report_key;      /* "evidence" / "attestation_report"; may be NULL */
 };
 
 struct vouch_nvgpu_evidence {
@@ -121,6 +126,10 @@ struct vouch_nvgpu_evidence {
  *     "evidence": hex or base64 report, "certificate": base64 PEM chain}]}
  * (NVIDIA's serialized form, a top-level array of {"arch", "evidence",
  * "certificate", ...}, is accepted too).  At most VOUCH_NVGPU_MAX_DEVICES.
+ * Only the encodings are checked here; the report is parsed when verified.
+ * Errors are VOUCH_E_INVALID (VOUCH_E_TOO_LARGE, or VOUCH_E_UNSUPPORTED
+ * for another arch) with eb->field naming the JSON path at fault
+ * ("device_evidence_list[0].evidence").
  * *ret is written only on success; free it with vouch_nvgpu_evidence_free().
  */
 vouch_err vouch_nvgpu_evidence_parse(const uint8_t *json, size_t len,
@@ -134,7 +143,8 @@ vouch_err vouch_nvgpu_evidence_from_json(const json_t *doc, struct vouch_nvgpu_e
  *     "vbios_version", "attestation_report": base64, "certificate":
  *     base64 PEM, "cc_enabled"}], "collection_time"?}
  * A GPU without a report or certificate, or with cc_enabled false, still
- * parses (verification then fails for it).
+ * parses (verification then fails for it).  Error fields are paths from
+ * the TDX evidence document ("gpu_evidence.evidence_list[0].certificate").
  */
 vouch_err vouch_nvgpu_evidence_from_gpu_evidence(const json_t *gpu_evidence,
                                                  struct vouch_nvgpu_evidence **ret,
@@ -185,21 +195,32 @@ vouch_err vouch_nvgpu_verify_evidence(struct vouch_nvgpu_trust *t,
                                       struct vouch_errbuf *eb);
 
 /*
- * The GPUs of a tee=acstdxnvgpu request, bound to the CPU quote: the
- * expected nonce is the first 32 bytes of the verified TDX REPORT_DATA.
- * `gpu_evidence` is the member of the TDX evidence document.
+ * The GPUs of a tee=acstdxnvgpu request: `gpu_evidence` is the member of
+ * the TDX evidence document, `expected_nonce` (32 bytes) what every GPU
+ * must have signed: the first 32 bytes of the verified TDX REPORT_DATA,
+ * so the GPUs are bound to the CPU quote.  Parses (errors as for
+ * vouch_nvgpu_evidence_from_gpu_evidence) then verifies every GPU as
+ * vouch_nvgpu_verify_evidence() does; same outputs.
  */
-vouch_err vouch_nvgpu_verify_tdx_gpus(struct vouch_nvgpu_trust *t, const json_t *gpu_evidence,
-                                      const uint8_t tdx_report_data[64], int64_t now,
-                                      json_t **ret_claims, json_t **reterr_claims,
-                                      struct vouch_errbuf *eb);
+vouch_err vouch_nvgpu_verify_gpu_evidence(struct vouch_nvgpu_trust *t, const json_t *gpu_evidence,
+                                          const uint8_t expected_nonce[VOUCH_NVGPU_NONCE_SIZE],
+                                          int64_t now, json_t **ret_claims,
+                                          json_t **reterr_claims, struct vouch_errbuf *eb);
 
 /*
- * tee=nvgpu behind the common verifier interface: `trust` is a struct
- * vouch_nvgpu_trust; the binding's report_data gives the nonce (no
- * binding: no nonce check, "x-nvidia-gpu-attestation-report-nonce-match"
- * false).  Claims: {"gpus": [per-GPU claims...]}.
+ * tee=nvgpu behind the common verifier interface (include/vouch/evidence.h):
+ * `trust` is a struct vouch_nvgpu_trust.  The expected nonce is the
+ * binding's report_data zero-padded or truncated to 32 bytes; without
+ * report_data no nonce is checked and every GPU's
+ * "x-nvidia-gpu-attestation-report-nonce-match" is false.
+ * Claims: {"gpus": [per-GPU claims...], "report_data": hex of gpu0's
+ * nonce, "x-nvidia-overall-att-result": true}.
+ * Errors: VOUCH_E_INVALID & co. for a malformed document or report (with
+ * eb->field: "device_evidence_list[i].evidence" ...), VOUCH_E_BINDING for
+ * a nonce mismatch, VOUCH_E_VERIFY / EXPIRED / REVOKED for a failed
+ * check, VOUCH_E_NOT_FOUND for a RIM the source does not have; the
+ * message starts with "gpu<i>: <step>: ".
  */
-extern const struct vouch_verifier vouch_nvgpu_verifier;
+extern const struct vouch_verifier vouch_verifier_nvgpu;
 
 #endif

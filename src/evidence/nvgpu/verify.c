@@ -11,6 +11,7 @@
 #include "crypto/digest.h"
 #include "crypto/sig.h"
 #include "crypto/x509.h"
+#include "evidence/binding.h"
 #include "evidence/nvgpu/nvgpu.h"
 #include "evidence/nvgpu/nvgpu_int.h"
 
@@ -256,6 +257,28 @@ static void note(struct outcome *o, vouch_err e, const char *step, const struct 
     o->e = vouch_fail(&o->eb, e, "%s: %s", step, eb->msg);
 }
 
+/* The same for a malformed input: also name its JSON path ("<device>.<key>"). */
+static void note_field(struct outcome *o, vouch_err e, const char *step,
+                       const struct vouch_errbuf *eb, const struct vouch_nvgpu_device *dev,
+                       const char *key)
+{
+    char field[sizeof(dev->path) + 32];
+
+    if (!e || o->e)
+        return;
+    note(o, e, step, eb);
+    if (dev->path[0] && key) {
+        snprintf(field, sizeof(field), "%s.%s", dev->path, key);
+        vouch_errbuf_set_field(&o->eb, e, field);
+    }
+}
+
+/* Errors that say the input is malformed rather than that a check failed. */
+static bool malformed(vouch_err e)
+{
+    return e == VOUCH_E_INVALID || e == VOUCH_E_TRUNCATED || e == VOUCH_E_TOO_LARGE;
+}
+
 static void format_time(int64_t t, char out[VOUCH_RFC3339_LEN])
 {
     vouch_time_format_rfc3339(t, out);
@@ -367,7 +390,10 @@ static vouch_err step_chain(struct gpu *g)
         e = vouch_nvgpu_devchain_build(g->dev->chain, g->dev->chain_len, t->device_roots, &g->dc,
                                        &eb);
         if (e) {
-            note(&g->out, e, "certificate chain", &eb);
+            if (malformed(e))
+                note_field(&g->out, e, "certificate chain", &eb, g->dev, "certificate");
+            else
+                note(&g->out, e, "certificate chain", &eb);
             return e;
         }
         chain_insert(t, g->dc);
@@ -443,18 +469,14 @@ static void step_signature(struct gpu *g)
 static void step_nonce(struct gpu *g, const uint8_t *expected)
 {
     struct vouch_errbuf eb;
-    char want[2 * VOUCH_NVGPU_NONCE_SIZE + 1];
-    bool match;
+    vouch_err e;
 
     if (!expected)
         return;
-    match = vouch_memeq_ct(g->r->request_nonce, expected, VOUCH_NVGPU_NONCE_SIZE);
-    if (!match) {
-        vouch_hex_encode(expected, VOUCH_NVGPU_NONCE_SIZE, want);
-        note(&g->out, vouch_fail(&eb, VOUCH_E_BINDING, "report nonce differs from the "
-                                 "expected %s", want), "nonce", &eb);
-    }
-    set_bool(g->claims, "x-nvidia-gpu-attestation-report-nonce-match", match);
+    e = vouch_binding_check(expected, VOUCH_NVGPU_NONCE_SIZE, g->r->request_nonce,
+                            VOUCH_NVGPU_NONCE_SIZE, "the SPDM request nonce", &eb);
+    note(&g->out, e, "nonce", &eb);
+    set_bool(g->claims, "x-nvidia-gpu-attestation-report-nonce-match", !e);
 }
 
 /*
@@ -653,17 +675,26 @@ vouch_err vouch_nvgpu_verify_device(struct vouch_nvgpu_trust *t,
         json_object_set_new(claims, "name", json_string(dev->name));
         set_bool(claims, "cc_enabled", dev->cc_enabled);
     }
-    if (!dev->cc_enabled)
-        return vouch_fail(eb, VOUCH_E_VERIFY, "GPU is not in confidential-computing mode");
-    if (!dev->report || !dev->chain)
-        return vouch_fail(eb, VOUCH_E_INVALID, "GPU evidence lacks its %s",
-                          dev->report ? "certificate chain" : "attestation report");
+    if (!dev->cc_enabled) {
+        e = vouch_fail(&local, VOUCH_E_VERIFY, "the GPU is not in confidential-computing mode");
+        note_field(&g.out, e, "confidential computing", &local, dev, "cc_enabled");
+        goto out;
+    }
+    if (!dev->report || !dev->chain) {
+        e = vouch_fail(&local, VOUCH_E_INVALID, "the GPU evidence lacks its %s",
+                       dev->report ? "certificate chain" : "attestation report");
+        note_field(&g.out, e, "evidence", &local, dev,
+                   dev->report ? "certificate" : dev->report_key);
+        goto out;
+    }
     g.r = malloc(sizeof(*g.r));
-    if (!g.r)
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (!g.r) {
+        note(&g.out, vouch_fail(&local, VOUCH_E_NOMEM, "out of memory"), "evidence", &local);
+        goto out;
+    }
     e = vouch_nvgpu_report_parse(dev->report, dev->report_len, g.r, &local);
     if (e) {
-        note(&g.out, e, "attestation report", &local);
+        note_field(&g.out, e, "attestation report", &local, dev, dev->report_key);
         goto out;
     }
     set_bool(claims, "x-nvidia-gpu-attestation-report-parsed", true);
@@ -685,7 +716,7 @@ out:
     vouch_nvgpu_devchain_unref(g.dc);
     free(g.r);
     if (g.out.e && eb)
-        memcpy(eb->msg, g.out.eb.msg, sizeof(eb->msg));
+        *eb = g.out.eb;
     return g.out.e;
 }
 
@@ -748,10 +779,10 @@ out:
     return e;
 }
 
-vouch_err vouch_nvgpu_verify_tdx_gpus(struct vouch_nvgpu_trust *t, const json_t *gpu_evidence,
-                                      const uint8_t tdx_report_data[64], int64_t now,
-                                      json_t **ret_claims, json_t **reterr_claims,
-                                      struct vouch_errbuf *eb)
+vouch_err vouch_nvgpu_verify_gpu_evidence(struct vouch_nvgpu_trust *t, const json_t *gpu_evidence,
+                                          const uint8_t expected_nonce[VOUCH_NVGPU_NONCE_SIZE],
+                                          int64_t now, json_t **ret_claims,
+                                          json_t **reterr_claims, struct vouch_errbuf *eb)
 {
     struct vouch_nvgpu_evidence *ev = NULL;
     vouch_err e;
@@ -759,8 +790,7 @@ vouch_err vouch_nvgpu_verify_tdx_gpus(struct vouch_nvgpu_trust *t, const json_t 
     e = vouch_nvgpu_evidence_from_gpu_evidence(gpu_evidence, &ev, eb);
     if (e)
         return e;
-    /* the GPUs were asked for the first 32 bytes of the TD's REPORT_DATA */
-    e = vouch_nvgpu_verify_evidence(t, ev, tdx_report_data, now, ret_claims, reterr_claims, eb);
+    e = vouch_nvgpu_verify_evidence(t, ev, expected_nonce, now, ret_claims, reterr_claims, eb);
     vouch_nvgpu_evidence_free(ev);
     return e;
 }
@@ -772,23 +802,36 @@ static vouch_err verifier_verify(const struct vouch_verifier *self, void *trust,
 {
     struct vouch_nvgpu_evidence *ev = NULL;
     uint8_t nonce[VOUCH_NVGPU_NONCE_SIZE];
+    const uint8_t *expected = NULL;
     json_t *gpus = NULL, *out = NULL;
+    const char *rd;
     vouch_err e;
 
     (void)self;
-    if (!binding || !binding->report_data)
-        return vouch_fail(eb, VOUCH_E_BINDING, "NVIDIA GPU evidence needs runtime data: the "
-                          "GPUs sign it as their nonce");
-    vouch_nvgpu_nonce_from_report_data(binding->report_data, binding->report_data_len, nonce);
+    if (!trust)
+        return vouch_fail(eb, VOUCH_E_NOT_FOUND, "no NVIDIA GPU trust anchors are configured");
+    if (binding && binding->report_data) {
+        /* zero-padded or truncated to the SPDM nonce, as trustee's regularize_data */
+        vouch_nvgpu_nonce_from_report_data(binding->report_data, binding->report_data_len,
+                                           nonce);
+        expected = nonce;
+    }
     e = vouch_nvgpu_evidence_parse(evidence, evidence_len, &ev, eb);
     if (e)
         return e;
-    e = vouch_nvgpu_verify_evidence(trust, ev, nonce, now, &gpus, NULL, eb);
+    e = vouch_nvgpu_verify_evidence(trust, ev, expected, now, &gpus, NULL, eb);
     vouch_nvgpu_evidence_free(ev);
     if (e)
         return e;
+    rd = json_string_value(json_object_get(json_array_get(gpus, 0), "eat_nonce"));
     out = json_object();
-    if (!out || json_object_set_new(out, "gpus", gpus)) {
+    if (!out) {
+        json_decref(gpus);
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (vouch_json_set_new(out, "gpus", gpus) ||
+        vouch_json_set_str(out, "report_data", rd ? rd : "") ||
+        vouch_json_set_bool(out, "x-nvidia-overall-att-result", true)) {
         json_decref(out);
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
@@ -796,4 +839,4 @@ static vouch_err verifier_verify(const struct vouch_verifier *self, void *trust,
     return VOUCH_OK;
 }
 
-const struct vouch_verifier vouch_nvgpu_verifier = { "nvgpu", verifier_verify };
+const struct vouch_verifier vouch_verifier_nvgpu = { "nvgpu", verifier_verify };
