@@ -879,6 +879,70 @@ static void test_blackwell_synthetic(void **state)
     EVP_MD_CTX_free(md);
 }
 
+/* The directory-backed RIM source over the vectors' RIM folders. */
+static void test_rimdir(void **state)
+{
+    struct vouch_nvgpu_rimdir *d = NULL;
+    struct vouch_nvgpu_rim_source src;
+    struct vouch_nvgpu_trust *t;
+    struct vouch_nvgpu_device dev;
+    struct vouch_errbuf eb;
+    uint8_t *doc = NULL, nonce[32];
+    size_t skipped = 99, len = 0, i;
+    json_t *c;
+    static const char *const ids[] = {
+        "NV_GPU_VBIOS_1010_0200_882_96005E0001", "NV_GPU_VBIOS_1010_0200_882_960074001A",
+        "NV_GPU_VBIOS_1010_0205_862_9600740020", "NV_GPU_DRIVER_GH100_545.00",
+        "NV_GPU_DRIVER_GH100_550.144.03",
+    };
+
+    (void)state;
+    if (vouch_nvgpu_rimdir_open(VOUCH_SOURCE_ROOT "/" NV_VEC "rims", &d, &skipped, &eb))
+        fail_msg("%s", eb.msg);
+    assert_int_equal(skipped, 0);
+    assert_int_equal(vouch_nvgpu_rimdir_count(d), 5);
+    for (i = 0; i < 5; i++)
+        assert_string_equal(vouch_nvgpu_rimdir_id(d, i), ids[i]);
+    assert_null(vouch_nvgpu_rimdir_id(d, 5));
+    src = vouch_nvgpu_rimdir_source(d);
+    assert_int_equal(src.get(src.ctx, "nv_gpu_driver_gh100_545.00", &doc, &len, &eb), VOUCH_OK);
+    assert_true(len > 10000);
+    free(doc);
+    assert_int_equal(src.get(src.ctx, "NV_GPU_DRIVER_GH100_1.0", &doc, &len, &eb),
+                     VOUCH_E_NOT_FOUND);
+
+    /* the v1.0 report end to end, RIMs from the directory */
+    t = trust_with(NULL, 0, NULL, NULL);
+    vouch_nvgpu_trust_set_rim_source(t, &src);
+    device_from_files(&dev, NV_VEC "v1.0_attestationReport.txt", NV_VEC "v1.0_gpuAkCertChain.txt",
+                      VOUCH_NVGPU_HOPPER);
+    vouch_hex_decode_exact(NONCE_V10, 64, nonce, 32, NULL);
+    c = json_object();
+    if (vouch_nvgpu_verify_device(t, &dev, nonce, nv_time(T_2024), c, &eb))
+        fail_msg("%s", eb.msg);
+    assert_string_equal(claim_str(c, "measres"), "success");
+    json_decref(c);
+    device_free(&dev);
+    vouch_nvgpu_trust_free(t);
+    vouch_nvgpu_rimdir_free(d);
+
+    /* two files claim the same VBIOS id; the others are indexed */
+    if (vouch_nvgpu_rimdir_open(VOUCH_SOURCE_ROOT "/" NV_VEC "rims-bad", &d, &skipped, &eb))
+        fail_msg("%s", eb.msg);
+    src = vouch_nvgpu_rimdir_source(d);
+    assert_int_equal(src.get(src.ctx, "NV_GPU_VBIOS_1010_0200_882_96005E0001", &doc, &len, &eb),
+                     VOUCH_E_CONFLICT);
+    assert_int_equal(src.get(src.ctx, "NV_GPU_DRIVER_GH100_570.124.03", &doc, &len, &eb),
+                     VOUCH_OK);
+    free(doc);
+    vouch_nvgpu_rimdir_free(d);
+    vouch_nvgpu_rimdir_free(NULL);
+
+    /* not a directory */
+    assert_int_equal(vouch_nvgpu_rimdir_open(VOUCH_SOURCE_ROOT "/" NV_VEC "no-such-dir", &d,
+                                             NULL, &eb), VOUCH_E_IO);
+}
+
 static void test_nonce_from_report_data(void **state)
 {
     uint8_t out[32], in[64];
@@ -909,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_bad_documents),
         cmocka_unit_test(test_blackwell_synthetic),
         cmocka_unit_test(test_nonce_from_report_data),
+        cmocka_unit_test(test_rimdir),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

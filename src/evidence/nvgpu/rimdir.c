@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "common/buf.h"
+#include "common/file.h"
 #include "evidence/nvgpu/rim.h"
 
 /*
@@ -29,34 +29,6 @@ struct vouch_nvgpu_rimdir {
     size_t n;
     struct entry *entries;
 };
-
-static vouch_err read_file(const char *path, uint8_t **ret, size_t *ret_len,
-                           struct vouch_errbuf *eb)
-{
-    struct vouch_buf b = VOUCH_BUF_INIT(VOUCH_NVGPU_RIM_MAX);
-    uint8_t chunk[16384];
-    vouch_err e = VOUCH_OK;
-    size_t n;
-    FILE *f = fopen(path, "rb");
-
-    if (!f)
-        return vouch_fail(eb, VOUCH_E_IO, "%s: %s", path, strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (vouch_buf_append(&b, chunk, n)) {
-            e = vouch_fail(eb, VOUCH_E_TOO_LARGE, "%s: larger than %u bytes", path,
-                           VOUCH_NVGPU_RIM_MAX);
-            break;
-        }
-    if (!e && ferror(f))
-        e = vouch_fail(eb, VOUCH_E_IO, "%s: read error", path);
-    fclose(f);
-    if (e) {
-        vouch_buf_free(&b);
-        return e;
-    }
-    *ret = vouch_buf_steal(&b, ret_len);
-    return *ret ? VOUCH_OK : vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-}
 
 static int by_name(const void *a, const void *b)
 {
@@ -128,7 +100,7 @@ vouch_err vouch_nvgpu_rimdir_open(const char *path, struct vouch_nvgpu_rimdir **
         snprintf(en->path, plen, "%s/%s", path, names[i]);
         ok = stat(en->path, &st) == 0 && S_ISREG(st.st_mode) &&
              (size_t)st.st_size <= VOUCH_NVGPU_RIM_MAX &&
-             read_file(en->path, &doc, &len, NULL) == VOUCH_OK &&
+             vouch_file_read(en->path, VOUCH_NVGPU_RIM_MAX, &doc, &len, NULL) == VOUCH_OK &&
              vouch_nvgpu_rim_parse(doc, len, &rim, NULL) == VOUCH_OK &&
              vouch_nvgpu_rim_id(rim, names[i], en->id, NULL) == VOUCH_OK;
         vouch_nvgpu_rim_unref(rim);
@@ -168,7 +140,7 @@ static vouch_err rimdir_get(void *ctx, const char *id, uint8_t **ret_doc, size_t
             continue;
         if (d->entries[i].conflict)
             return vouch_fail(eb, VOUCH_E_CONFLICT, "several files hold RIM %s", id);
-        return read_file(d->entries[i].path, ret_doc, ret_len, eb);
+        return vouch_file_read(d->entries[i].path, VOUCH_NVGPU_RIM_MAX, ret_doc, ret_len, eb);
     }
     return vouch_fail(eb, VOUCH_E_NOT_FOUND, "no RIM %s", id);
 }
