@@ -5,6 +5,7 @@
 /* Every sub-command's entry point; the table is in src/cli/main.c. */
 int vouch_cmd_inspect_token(int argc, char **argv);
 int vouch_cmd_inspect_quote(int argc, char **argv);
+int vouch_cmd_inspect_gpu(int argc, char **argv);
 int vouch_cmd_keys_rotate(int argc, char **argv);
 int vouch_cmd_keys_list(int argc, char **argv);
 int vouch_cmd_token_sign(int argc, char **argv);

@@ -32,6 +32,9 @@ static const struct vouch_cli_cmd commands[] = {
     { "inspect quote", "FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]",
       "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
       vouch_cmd_inspect_quote },
+    { "inspect gpu", "EVIDENCE.json [--rims DIR] [--nonce HEX] [--at RFC3339] [--json]",
+      "verify NVIDIA GPU evidence (nvgpu, or a TDX document's gpu_evidence) and print the "
+      "claims", vouch_cmd_inspect_gpu },
     { "policy eval",
       "-d POLICY.rego [-d more.rego|data.json] [-i INPUT.json] [-r REFVALUES.json] [--v0] "
       "[--strict] [--bindings] [--now NS] QUERY",
