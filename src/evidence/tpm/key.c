@@ -182,7 +182,7 @@ vouch_err vouch_tpm_key_load(const uint8_t *data, size_t len, unsigned flags,
     }
     memset(&p2b, 0, sizeof(p2b));
     if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(data, len, &off, &p2b) == TSS2_RC_SUCCESS &&
-        off == len && (size_t)p2b.size + 2 == len) {
+        off == len && p2b.size && (size_t)p2b.size + 2 == len) {
         e = from_tpmt(&p2b.publicArea, data + 2, len - 2, flags, k, eb);
         goto out;
     }

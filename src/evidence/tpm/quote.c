@@ -43,7 +43,7 @@ vouch_err vouch_tpm_quote_parse(const uint8_t *attest, size_t len,
     memset(&a, 0, sizeof(a));
     rc = Tss2_MU_TPMS_ATTEST_Unmarshal(attest, len, &off, &a);
     if (rc != TSS2_RC_SUCCESS)
-        return vouch_fail(eb, (rc & 0xffff) == 4 ? VOUCH_E_TRUNCATED : VOUCH_E_INVALID,
+        return vouch_fail(eb, (rc & 0xffff) == TSS2_BASE_RC_INSUFFICIENT_BUFFER ? VOUCH_E_TRUNCATED : VOUCH_E_INVALID,
                           "TPMS_ATTEST: unmarshalling failed (0x%x)", rc);
     if (off != len)
         return vouch_fail(eb, VOUCH_E_INVALID, "TPMS_ATTEST: %zu trailing bytes", len - off);
@@ -93,7 +93,7 @@ vouch_err vouch_tpm_signature_parse(const uint8_t *sig, size_t len,
     memset(&s, 0, sizeof(s));
     rc = Tss2_MU_TPMT_SIGNATURE_Unmarshal(sig, len, &off, &s);
     if (rc != TSS2_RC_SUCCESS)
-        return vouch_fail(eb, (rc & 0xffff) == 4 ? VOUCH_E_TRUNCATED : VOUCH_E_INVALID,
+        return vouch_fail(eb, (rc & 0xffff) == TSS2_BASE_RC_INSUFFICIENT_BUFFER ? VOUCH_E_TRUNCATED : VOUCH_E_INVALID,
                           "TPMT_SIGNATURE: unmarshalling failed (0x%x)", rc);
     if (off != len)
         return vouch_fail(eb, VOUCH_E_INVALID, "TPMT_SIGNATURE: %zu trailing bytes", len - off);
@@ -251,10 +251,10 @@ vouch_err vouch_tpm_quote_verify(const struct vouch_tpm_key *ak, const uint8_t *
     e = check_signature(ak, &q, attest, attest_len, flags, eb);
     if (e)
         return e;
-    if ((flags & VOUCH_TPM_QUOTE_CHECK_SIGNER) &&
-        (!ak->name_len || ak->name_len != q.signer_len ||
-         memcmp(ak->name, q.signer, q.signer_len) != 0))
-        return vouch_fail(eb, VOUCH_E_VERIFY, "qualifiedSigner is not the AK's Name");
+    if (check && check->signer &&
+        (check->signer_len != q.signer_len || memcmp(check->signer, q.signer, q.signer_len) != 0))
+        return vouch_fail(eb, VOUCH_E_VERIFY, "qualifiedSigner is not the expected Qualified "
+                          "Name of the AK");
     if (check && check->nonce &&
         (check->nonce_len != q.extra_len || !vouch_memeq_ct(check->nonce, q.extra, q.extra_len)))
         return vouch_fail(eb, VOUCH_E_BINDING, "nonce: extraData (%zu bytes) is not the "
@@ -275,6 +275,29 @@ vouch_err vouch_tpm_quote_verify(const struct vouch_tpm_key *ak, const uint8_t *
     }
     if (ret)
         *ret = q;
+    return VOUCH_OK;
+}
+
+vouch_err vouch_tpm_qualified_name(uint16_t name_alg, const uint8_t *parent_qn,
+                                   size_t parent_len, const uint8_t *name, size_t name_len,
+                                   uint8_t *out, size_t *ret_len)
+{
+    EVP_MD_CTX *ctx;
+    int h = vouch_tpm_alg_hash(name_alg);
+    vouch_err e;
+
+    if (h < 0)
+        return VOUCH_E_UNSUPPORTED;
+    ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return VOUCH_E_NOMEM;
+    e = tpm_hash2(ctx, (enum vouch_hash)h, parent_qn, parent_len, name, name_len, out + 2);
+    EVP_MD_CTX_free(ctx);
+    if (e)
+        return e;
+    out[0] = (uint8_t)(name_alg >> 8);
+    out[1] = (uint8_t)name_alg;
+    *ret_len = 2 + vouch_hash_size((enum vouch_hash)h);
     return VOUCH_OK;
 }
 
@@ -331,11 +354,6 @@ vouch_err vouch_tpm_quote_claims(const struct vouch_tpm_quote *q,
                                                                 : "unknown",
                       "hash_alg", h >= 0 ? vouch_hash_name((enum vouch_hash)h) : "unknown");
     if (!quote)
-        goto out;
-    if (ak && ak->name_len &&
-        json_object_set_new(quote, "signer_is_ak",
-                            json_boolean(ak->name_len == q->signer_len &&
-                                         !memcmp(ak->name, q->signer, q->signer_len))))
         goto out;
     root = json_pack("{s:O, s:O, s:[s]}", "quote", quote, "report_data",
                      json_object_get(quote, "report_data"), "warnings",

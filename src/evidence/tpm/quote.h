@@ -129,15 +129,34 @@ struct vouch_tpm_quote_check {
      * and their digest must equal pcrDigest.  NULL: pcrDigest not checked.
      */
     const struct vouch_tpm_pcrs *pcrs;
+    /*
+     * Expected qualifiedSigner: the AK's Qualified Name (see
+     * vouch_tpm_qualified_name()), which binds the quote to the AK's
+     * parent chain (e.g. the EK).  NULL: not checked.
+     */
+    const uint8_t *signer;
+    size_t signer_len;
     unsigned flags;
 };
 
 enum {
     /* Accept signatures over SHA-1 (old Windows AKs, e.g. GCE Shielded VM). */
     VOUCH_TPM_QUOTE_ALLOW_SHA1 = 1u << 0,
-    /* Require qualifiedSigner == the AK's Name (needs a TPM-structure AK). */
-    VOUCH_TPM_QUOTE_CHECK_SIGNER = 1u << 1,
 };
+
+/* TPM_RH_* hierarchy handles: the Qualified Name of a hierarchy is its handle (4 bytes, BE). */
+#define VOUCH_TPM_RH_OWNER 0x40000001u
+#define VOUCH_TPM_RH_ENDORSEMENT 0x4000000Bu
+#define VOUCH_TPM_RH_PLATFORM 0x4000000Cu
+
+/*
+ * Qualified Name of an object: nameAlg || H_nameAlg(parent's QN || Name).
+ * For a primary key parent_qn is the hierarchy handle (4 bytes).  out
+ * holds 2 + VOUCH_HASH_MAX_SIZE bytes.
+ */
+vouch_err vouch_tpm_qualified_name(uint16_t name_alg, const uint8_t *parent_qn,
+                                   size_t parent_len, const uint8_t *name, size_t name_len,
+                                   uint8_t *out, size_t *ret_len);
 
 /*
  * Verify a quote, in this order, each failure naming its step:
@@ -168,7 +187,7 @@ vouch_err vouch_tpm_pcr_digest(const struct vouch_tpm_pcr_select *sel,
 
 /*
  * Claims of a verified quote:
- *   {"quote": {"signer", "signer_is_ak"?, "report_data", "clock_info": {clock,
+ *   {"quote": {"signer", "report_data", "clock_info": {clock,
  *    reset_count, restart_count, safe}, "firmware_version", "pcr_select",
  *    "pcr_digest", "sig_alg", "hash_alg"},
  *    "ak": {"type", "bits"|"curve", "name"?, "attributes"?},
