@@ -27,7 +27,7 @@ $(ASAN)/build.ninja:
 	CC=clang meson setup $(ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
 $(BENCH)/build.ninja:
-	meson setup $(BENCH) --buildtype=release -Db_ndebug=true
+	meson setup $(BENCH) --buildtype=release -Doptimization=2 -Db_ndebug=true
 
 $(FUZZ)/build.ninja:
 	CC=clang meson setup $(FUZZ) --buildtype=debugoptimized -Dfuzz=true -Db_lundef=false

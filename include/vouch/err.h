@@ -41,6 +41,12 @@ typedef enum {
  */
 struct vouch_errbuf {
     char msg[VOUCH_ERRBUF_SIZE];
+    /*
+     * The input field at fault as a JSON path relative to the document the
+     * function was given ("quote", "device_evidence_list[0].evidence"), or
+     * empty.  Set by vouch_fail_field(); every other vouch_fail* clears it.
+     */
+    char field[96];
 };
 
 /* Short stable name of an error code, e.g. "truncated". Never NULL. */
@@ -55,6 +61,10 @@ vouch_err vouch_fail(struct vouch_errbuf *eb, vouch_err code, const char *fmt, .
 vouch_err vouch_failv(struct vouch_errbuf *eb, vouch_err code, const char *fmt,
                       va_list ap) __attribute__((format(printf, 3, 0)));
 
+/* Like vouch_fail(), and record the JSON path of the field at fault. */
+vouch_err vouch_fail_field(struct vouch_errbuf *eb, vouch_err code, const char *field,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /*
  * Prefix the message already in `eb` with context ("pck chain: " + msg) and
  * return `code` unchanged.  Used when passing a callee's failure upward.
@@ -62,6 +72,12 @@ vouch_err vouch_failv(struct vouch_errbuf *eb, vouch_err code, const char *fmt,
 vouch_err vouch_fail_prefix(struct vouch_errbuf *eb, vouch_err code,
                             const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Record the field at fault for the failure already in `eb` and return
+ * `code`.  Does not touch the message.
+ */
+vouch_err vouch_errbuf_set_field(struct vouch_errbuf *eb, vouch_err code, const char *field);
 
 /* Empty the buffer. */
 void vouch_errbuf_clear(struct vouch_errbuf *eb);

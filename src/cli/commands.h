@@ -4,5 +4,22 @@
 
 /* Every sub-command's entry point; the table is in src/cli/main.c. */
 int vouch_cmd_inspect_token(int argc, char **argv);
+int vouch_cmd_inspect_quote(int argc, char **argv);
+int vouch_cmd_keys_rotate(int argc, char **argv);
+int vouch_cmd_keys_list(int argc, char **argv);
+int vouch_cmd_token_sign(int argc, char **argv);
+
+int vouch_cmd_attest(int argc, char **argv);
+int vouch_cmd_verify_token(int argc, char **argv);
+
+/* HTTP for the client commands (http.c, libcurl): 0 on a completed exchange. */
+int vouch_cli_http(const char *method, const char *url, const char *body, size_t body_len,
+                   const char *content_type, long *ret_status, char **ret_body,
+                   size_t *ret_len);
+
+/* --db handling shared by the store commands (cmd_keys.c). */
+int vouch_cli_db_opt(int argc, char **argv, int i, const char **db);
+const char *vouch_cli_default_db(void);
+int vouch_cmd_policy_eval(int argc, char **argv);
 
 #endif

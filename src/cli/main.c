@@ -1,17 +1,39 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "common/buf.h"
+#include "common/file.h"
 
 /* Sub-commands, one file each (src/cli/cmd_*.c); declared in commands.h. */
 static const struct vouch_cli_cmd commands[] = {
+    { "attest", "--tee TEE --evidence FILE [--url URL] [--runtime-data-hex HEX | "
+      "--runtime-data-json JSON] [--hash ALG] [--policy ID]... [--ear] [--raw]",
+      "send evidence (a quote or an evidence JSON) to a Vouch service; print the result",
+      vouch_cmd_attest },
+    { "verify-token", "TOKEN|- --issuer URL [--audience AUD]",
+      "verify a token with the issuer's published keys, as a relying party does",
+      vouch_cmd_verify_token },
     { "inspect token", "TOKEN|-", "decode a JWT's header and payload without verifying it",
       vouch_cmd_inspect_token },
+    { "keys rotate", "[--db URL] [--alg RS256|ES256|all]",
+      "new signing keys; old ones stay in the JWKS until their tokens expire",
+      vouch_cmd_keys_rotate },
+    { "keys list", "[--db URL]", "list the token signing keys and their state",
+      vouch_cmd_keys_list },
+    { "token sign", "[--db URL] [--alg RS256|ES256] [--lifetime SECONDS] CLAIMS.json|-",
+      "sign a JSON claims set with the service's active key (tests, tooling)",
+      vouch_cmd_token_sign },
+    { "inspect quote", "FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]",
+      "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
+      vouch_cmd_inspect_quote },
+    { "policy eval",
+      "-d POLICY.rego [-d more.rego|data.json] [-i INPUT.json] [-r REFVALUES.json] [--v0] "
+      "[--strict] [--bindings] [--now NS] QUERY",
+      "evaluate a Rego query (like opa eval) and print the result set as JSON",
+      vouch_cmd_policy_eval },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -46,34 +68,18 @@ int vouch_cli_usage(const char *name)
 
 int vouch_cli_read_file(const char *path, size_t max, unsigned char **ret, size_t *ret_len)
 {
-    struct vouch_buf b = VOUCH_BUF_INIT(max);
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
+    struct vouch_errbuf eb;
+    vouch_err e;
 
-    if (!f) {
-        fprintf(stderr, "vouch: %s: %s\n", path, strerror(errno));
+    if (strcmp(path, "-") == 0)
+        e = vouch_file_read_stream(stdin, "standard input", max, ret, ret_len, &eb);
+    else
+        e = vouch_file_read(path, max, ret, ret_len, &eb);
+    if (e) {
+        fprintf(stderr, "vouch: %s\n", eb.msg);
         return -1;
     }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (vouch_buf_append(&b, chunk, n)) {
-            fprintf(stderr, "vouch: %s: larger than %zu bytes\n", path, max);
-            rc = -1;
-            break;
-        }
-    if (!rc && ferror(f)) {
-        fprintf(stderr, "vouch: %s: read error\n", path);
-        rc = -1;
-    }
-    if (f != stdin)
-        fclose(f);
-    if (rc) {
-        vouch_buf_free(&b);
-        return rc;
-    }
-    *ret = vouch_buf_steal(&b, ret_len);
-    return *ret ? 0 : -1;
+    return 0;
 }
 
 /* Match "a b" commands against argv[1..2] first, then one-word ones. */

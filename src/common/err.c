@@ -34,8 +34,10 @@ const char *vouch_err_name(vouch_err e)
 vouch_err vouch_failv(struct vouch_errbuf *eb, vouch_err code, const char *fmt,
                       va_list ap)
 {
-    if (eb)
+    if (eb) {
         vsnprintf(eb->msg, sizeof(eb->msg), fmt, ap);
+        eb->field[0] = '\0';
+    }
     return code;
 }
 
@@ -46,6 +48,19 @@ vouch_err vouch_fail(struct vouch_errbuf *eb, vouch_err code, const char *fmt, .
     va_start(ap, fmt);
     vouch_failv(eb, code, fmt, ap);
     va_end(ap);
+    return code;
+}
+
+vouch_err vouch_fail_field(struct vouch_errbuf *eb, vouch_err code, const char *field,
+                           const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vouch_failv(eb, code, fmt, ap);
+    va_end(ap);
+    if (eb && field)
+        snprintf(eb->field, sizeof(eb->field), "%s", field);
     return code;
 }
 
@@ -76,8 +91,17 @@ vouch_err vouch_fail_prefix(struct vouch_errbuf *eb, vouch_err code,
     return code;
 }
 
+vouch_err vouch_errbuf_set_field(struct vouch_errbuf *eb, vouch_err code, const char *field)
+{
+    if (eb && field)
+        snprintf(eb->field, sizeof(eb->field), "%s", field);
+    return code;
+}
+
 void vouch_errbuf_clear(struct vouch_errbuf *eb)
 {
-    if (eb)
+    if (eb) {
         eb->msg[0] = '\0';
+        eb->field[0] = '\0';
+    }
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "common/codec.h"
+#include "common/file.h"
 #include "common/json.h"
 
 vouch_err vouch_json_parse(const void *data, size_t len, json_t **ret,
@@ -25,32 +25,17 @@ vouch_err vouch_json_parse(const void *data, size_t len, json_t **ret,
 vouch_err vouch_json_load_file(const char *path, size_t max, json_t **ret,
                                struct vouch_errbuf *eb)
 {
-    struct vouch_buf b = VOUCH_BUF_INIT(max);
-    char chunk[8192];
-    vouch_err e = VOUCH_OK;
-    size_t n;
-    FILE *f;
+    uint8_t *data;
+    size_t len;
+    vouch_err e;
 
-    f = fopen(path, "rb");
-    if (!f)
-        return vouch_fail(eb, VOUCH_E_IO, "%s: %s", path, strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        e = vouch_buf_append(&b, chunk, n);
-        if (e) {
-            vouch_fail(eb, e, "%s: larger than %zu bytes", path, max);
-            goto out;
-        }
-    }
-    if (ferror(f)) {
-        e = vouch_fail(eb, VOUCH_E_IO, "%s: read error", path);
-        goto out;
-    }
-    e = vouch_json_parse(b.data ? b.data : (const uint8_t *)"", b.len, ret, eb);
+    e = vouch_file_read(path, max, &data, &len, eb);
+    if (e)
+        return e;
+    e = vouch_json_parse(data, len, ret, eb);
     if (e)
         vouch_fail_prefix(eb, e, "%s: ", path);
-out:
-    fclose(f);
-    vouch_buf_free(&b);
+    free(data);
     return e;
 }
 

@@ -25,9 +25,13 @@ void vouch_log_setup(FILE *out, enum vouch_log_level min);
 /* Parse "debug"/"info"/"warn"/"error"; returns -1 when unknown. */
 int vouch_log_level_parse(const char *s);
 
+/* Ends the key/value list of vouch_log() (a typed NULL, portable in varargs). */
+#define VOUCH_LOG_END ((const char *)NULL)
+
 /*
- * Log a message with optional extra key=value pairs, given as NULL-ended
- * (key, value) string pairs.  Values are quoted when needed.
+ * Log a message with optional extra key=value pairs, given as
+ * VOUCH_LOG_END-terminated (key, value) string pairs.  Values are quoted
+ * when needed.
  */
 void vouch_log(enum vouch_log_level lvl, const char *msg, ...)
     __attribute__((sentinel));

@@ -5,9 +5,16 @@
 
 void vouch_reader_init(struct vouch_reader *r, const void *data, size_t len)
 {
+    static const uint8_t empty[1];
+
+    /* NULL input reads as empty (pointer arithmetic on NULL is undefined). */
+    if (!data) {
+        data = empty;
+        len = 0;
+    }
     r->start = data;
     r->p = data;
-    r->end = r->p + (data ? len : 0);
+    r->end = r->p + len;
 }
 
 vouch_err vouch_reader_peek(const struct vouch_reader *r, size_t n, const uint8_t **ret)

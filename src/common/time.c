@@ -76,7 +76,7 @@ static bool expect(const char *s, size_t len, size_t *i, char c)
 vouch_err vouch_time_parse_rfc3339(const char *s, size_t len, int64_t *ret_sec,
                                    int32_t *ret_nsec, struct vouch_errbuf *eb)
 {
-    unsigned Y, M, D, h, m, sec, oh = 0, om = 0;
+    unsigned Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0, oh = 0, om = 0;
     int32_t nsec = 0;
     int sign = 0;
     size_t i = 0;

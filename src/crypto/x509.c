@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +9,131 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "common/codec.h"
+#include "common/file.h"
 #include "common/time.h"
 #include "crypto/digest.h"
 #include "crypto/x509.h"
 
 #define CERT_FILE_MAX (1u << 20)
+
+/*
+ * Decoded certificates, shared.  OpenSSL 3.0 spends as long decoding a
+ * certificate (its public key goes through the provider decoders) as
+ * verifying an ECDSA signature, and evidence keeps presenting the same
+ * intermediate and root certificates.  This direct-mapped cache holds
+ * decoded X509 objects by the SHA-256 of their DER: it never caches a
+ * trust decision, only the parse.  Bounded by its slot count.
+ */
+#define CERT_CACHE_SLOTS 256
+
+static struct {
+    uint8_t key[32];
+    X509 *x;
+    X509_CRL *crl;
+} cert_cache[CERT_CACHE_SLOTS];
+static pthread_mutex_t cert_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned cache_slot(const uint8_t key[32])
+{
+    return ((unsigned)key[0] << 8 | key[1]) % CERT_CACHE_SLOTS;
+}
+
+/* Replace a slot's content (lock held). */
+static void slot_set(unsigned slot, const uint8_t key[32], X509 *x, X509_CRL *crl)
+{
+    X509_free(cert_cache[slot].x);
+    X509_CRL_free(cert_cache[slot].crl);
+    cert_cache[slot].x = x;
+    cert_cache[slot].crl = crl;
+    memcpy(cert_cache[slot].key, key, 32);
+}
+
+/* Decode DER through the cache; *ret is a new reference. */
+static vouch_err decode_cached(const uint8_t *der, size_t len, X509 **ret)
+{
+    const unsigned char *p = der;
+    uint8_t key[32];
+    unsigned slot;
+    X509 *x;
+
+    if (len > INT32_MAX || vouch_hash(VOUCH_HASH_SHA256, der, len, key))
+        return VOUCH_E_INVALID;
+    slot = cache_slot(key);
+    pthread_mutex_lock(&cert_cache_lock);
+    x = cert_cache[slot].x;
+    if (x && memcmp(cert_cache[slot].key, key, 32) == 0 && X509_up_ref(x) == 1) {
+        pthread_mutex_unlock(&cert_cache_lock);
+        *ret = x;
+        return VOUCH_OK;
+    }
+    pthread_mutex_unlock(&cert_cache_lock);
+    x = d2i_X509(NULL, &p, (long)len);
+    if (!x)
+        return VOUCH_E_INVALID;
+    if (p != der + len) {
+        X509_free(x);
+        return VOUCH_E_TRUNCATED; /* trailing bytes */
+    }
+    /* Fill the lazily computed fields now, so shared copies are only read. */
+    (void)X509_check_purpose(x, -1, 0);
+    pthread_mutex_lock(&cert_cache_lock);
+    if (X509_up_ref(x) == 1)
+        slot_set(slot, key, x, NULL);
+    pthread_mutex_unlock(&cert_cache_lock);
+    *ret = x;
+    return VOUCH_OK;
+}
+
+/* The same for a DER CRL. */
+static vouch_err decode_crl_cached(const uint8_t *der, size_t len, X509_CRL **ret)
+{
+    const unsigned char *p = der;
+    uint8_t key[32];
+    unsigned slot;
+    X509_CRL *crl;
+
+    if (len > INT32_MAX || vouch_hash(VOUCH_HASH_SHA256, der, len, key))
+        return VOUCH_E_INVALID;
+    slot = cache_slot(key);
+    pthread_mutex_lock(&cert_cache_lock);
+    crl = cert_cache[slot].crl;
+    if (crl && memcmp(cert_cache[slot].key, key, 32) == 0 && X509_CRL_up_ref(crl) == 1) {
+        pthread_mutex_unlock(&cert_cache_lock);
+        *ret = crl;
+        return VOUCH_OK;
+    }
+    pthread_mutex_unlock(&cert_cache_lock);
+    crl = d2i_X509_CRL(NULL, &p, (long)len);
+    if (!crl)
+        return VOUCH_E_INVALID;
+    if (p != der + len) {
+        X509_CRL_free(crl);
+        return VOUCH_E_TRUNCATED;
+    }
+    pthread_mutex_lock(&cert_cache_lock);
+    if (X509_CRL_up_ref(crl) == 1)
+        slot_set(slot, key, NULL, crl);
+    pthread_mutex_unlock(&cert_cache_lock);
+    *ret = crl;
+    return VOUCH_OK;
+}
+
+void vouch_x509_cache_clear(void)
+{
+    size_t i;
+
+    pthread_mutex_lock(&cert_cache_lock);
+    for (i = 0; i < CERT_CACHE_SLOTS; i++) {
+        X509_free(cert_cache[i].x);
+        X509_CRL_free(cert_cache[i].crl);
+        cert_cache[i].x = NULL;
+        cert_cache[i].crl = NULL;
+    }
+    pthread_mutex_unlock(&cert_cache_lock);
+}
 
 vouch_err vouch_x509_parse_pem_chain(const char *pem, size_t len, size_t max_certs,
                                      STACK_OF(X509) **ret, struct vouch_errbuf *eb)
@@ -32,7 +151,27 @@ vouch_err vouch_x509_parse_pem_chain(const char *pem, size_t len, size_t max_cer
         e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
         goto out;
     }
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+    for (;;) {
+        unsigned char *der = NULL;
+        long derlen = 0;
+        vouch_err de;
+
+        if (PEM_bytes_read_bio(&der, &derlen, NULL, PEM_STRING_X509, bio, NULL, NULL) != 1) {
+            /* PEM_R_NO_START_LINE at the end is the normal way out. */
+            if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
+                e = vouch_fail(eb, VOUCH_E_INVALID, "malformed PEM certificate #%d",
+                               sk_X509_num(sk) + 1);
+                goto out;
+            }
+            break;
+        }
+        de = decode_cached(der, (size_t)derlen, &x);
+        OPENSSL_free(der);
+        if (de) {
+            e = vouch_fail(eb, VOUCH_E_INVALID, "malformed certificate #%d in PEM chain",
+                           sk_X509_num(sk) + 1);
+            goto out;
+        }
         if ((size_t)sk_X509_num(sk) >= max_certs) {
             X509_free(x);
             e = vouch_fail(eb, VOUCH_E_TOO_LARGE, "more than %zu certificates in chain",
@@ -44,13 +183,6 @@ vouch_err vouch_x509_parse_pem_chain(const char *pem, size_t len, size_t max_cer
             e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
             goto out;
         }
-    }
-    /* PEM_R_NO_START_LINE at the end is the normal way out of the loop. */
-    if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE &&
-        ERR_peek_last_error() != 0) {
-        e = vouch_fail(eb, VOUCH_E_INVALID, "malformed PEM certificate #%d",
-                       sk_X509_num(sk) + 1);
-        goto out;
     }
     if (sk_X509_num(sk) == 0) {
         e = vouch_fail(eb, VOUCH_E_INVALID, "no PEM certificate found");
@@ -68,56 +200,29 @@ out:
 vouch_err vouch_x509_parse_der(const uint8_t *der, size_t len, X509 **ret,
                                struct vouch_errbuf *eb)
 {
-    const unsigned char *p = der;
-    X509 *x;
+    vouch_err e;
 
     if (len > INT32_MAX)
         return vouch_fail(eb, VOUCH_E_TOO_LARGE, "certificate too large");
-    x = d2i_X509(NULL, &p, (long)len);
+    e = decode_cached(der, len, ret);
     ERR_clear_error();
-    if (!x)
-        return vouch_fail(eb, VOUCH_E_INVALID, "malformed DER certificate");
-    if (p != der + len) {
-        X509_free(x);
+    if (e == VOUCH_E_TRUNCATED)
         return vouch_fail(eb, VOUCH_E_INVALID, "trailing bytes after DER certificate");
-    }
-    *ret = x;
+    if (e)
+        return vouch_fail(eb, VOUCH_E_INVALID, "malformed DER certificate");
     return VOUCH_OK;
 }
 
 vouch_err vouch_x509_load_file(const char *path, X509 **ret, struct vouch_errbuf *eb)
 {
     uint8_t *data = NULL;
-    size_t len = 0, cap = 0, n;
-    vouch_err e = VOUCH_OK;
+    size_t len = 0;
     X509 *x = NULL;
-    FILE *f;
+    vouch_err e;
 
-    f = fopen(path, "rb");
-    if (!f)
-        return vouch_fail(eb, VOUCH_E_IO, "%s: %s", path, strerror(errno));
-    for (;;) {
-        if (len == cap) {
-            uint8_t *p;
-
-            if (cap >= CERT_FILE_MAX) {
-                e = vouch_fail(eb, VOUCH_E_TOO_LARGE, "%s: larger than %u bytes", path,
-                               CERT_FILE_MAX);
-                goto out;
-            }
-            cap = cap ? cap * 2 : 4096;
-            p = realloc(data, cap);
-            if (!p) {
-                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-                goto out;
-            }
-            data = p;
-        }
-        n = fread(data + len, 1, cap - len, f);
-        if (n == 0)
-            break;
-        len += n;
-    }
+    e = vouch_file_read(path, CERT_FILE_MAX, &data, &len, eb);
+    if (e)
+        return e;
     if (len >= 10 && memmem(data, len, "-----BEGIN", 10)) {
         STACK_OF(X509) *sk = NULL;
 
@@ -129,15 +234,11 @@ vouch_err vouch_x509_load_file(const char *path, X509 **ret, struct vouch_errbuf
     } else {
         e = vouch_x509_parse_der(data, len, &x, eb);
     }
-    if (e) {
-        vouch_fail_prefix(eb, e, "%s: ", path);
-        goto out;
-    }
-    *ret = x;
-out:
-    fclose(f);
     free(data);
-    return e;
+    if (e)
+        return vouch_fail_prefix(eb, e, "%s: ", path);
+    *ret = x;
+    return VOUCH_OK;
 }
 
 static bool all_hex(const uint8_t *p, size_t n)
@@ -155,11 +256,12 @@ static bool all_hex(const uint8_t *p, size_t n)
 vouch_err vouch_crl_parse(const uint8_t *data, size_t len, X509_CRL **ret,
                           struct vouch_errbuf *eb)
 {
-    const unsigned char *p;
+    unsigned char *pemder = NULL;
+    long pemlen = 0;
     uint8_t *raw = NULL;
     size_t rawlen;
     X509_CRL *crl = NULL;
-    vouch_err e = VOUCH_OK;
+    vouch_err e = VOUCH_OK, de;
 
     if (len > INT32_MAX)
         return vouch_fail(eb, VOUCH_E_TOO_LARGE, "CRL too large");
@@ -172,34 +274,30 @@ vouch_err vouch_crl_parse(const uint8_t *data, size_t len, X509_CRL **ret,
     if (len >= 10 && memcmp(data, "-----BEGIN", 10) == 0) {
         BIO *bio = BIO_new_mem_buf(data, (int)len);
 
-        if (bio)
-            crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
-        BIO_free(bio);
-        if (!crl)
+        if (!bio || PEM_bytes_read_bio(&pemder, &pemlen, NULL, PEM_STRING_X509_CRL, bio, NULL,
+                                       NULL) != 1) {
+            BIO_free(bio);
             e = vouch_fail(eb, VOUCH_E_INVALID, "malformed PEM CRL");
-        goto out;
-    }
-    if (all_hex(data, len)) {
+            goto out;
+        }
+        BIO_free(bio);
+        data = pemder;
+        len = (size_t)pemlen;
+    } else if (all_hex(data, len)) {
         e = vouch_hex_decode((const char *)data, len, len / 2, &raw, &rawlen, eb);
         if (e)
             goto out;
         data = raw;
         len = rawlen;
     }
-    p = data;
-    crl = d2i_X509_CRL(NULL, &p, (long)len);
-    if (!crl) {
-        e = vouch_fail(eb, VOUCH_E_INVALID, "CRL is neither DER, PEM nor hex of DER");
-        goto out;
-    }
-    if (p != data + len) {
-        X509_CRL_free(crl);
-        crl = NULL;
+    de = decode_crl_cached(data, len, &crl);
+    if (de == VOUCH_E_TRUNCATED)
         e = vouch_fail(eb, VOUCH_E_INVALID, "trailing bytes after DER CRL");
-        goto out;
-    }
+    else if (de)
+        e = vouch_fail(eb, VOUCH_E_INVALID, "CRL is neither DER, PEM nor hex of DER");
 out:
     ERR_clear_error();
+    OPENSSL_free(pemder);
     free(raw);
     if (!e)
         *ret = crl;

@@ -64,6 +64,13 @@ vouch_err vouch_x509_validity(const X509 *cert, int64_t *ret_not_before,
 /* One-line subject, for messages; writes "?" on failure. */
 void vouch_x509_subject(const X509 *cert, char *buf, size_t size);
 
+/*
+ * Certificates parsed by the functions above are decoded once per process
+ * and shared (a bounded cache of decoded objects; no trust decision is
+ * cached).  Drop them all, e.g. to measure a first-time decode.
+ */
+void vouch_x509_cache_clear(void);
+
 /* SHA-256 of the DER encoding. */
 vouch_err vouch_x509_fingerprint(const X509 *cert, uint8_t out[32]);
 

@@ -1,0 +1,89 @@
+# Vouch's default appraisal policy (used when a request names no policy).
+#
+# Reaching a policy means the evidence already passed every cryptographic
+# check: signatures, certificate chains to the vendor root, revocation, and
+# the binding to the caller's runtime/init data. So this policy allows, and
+# reports how far the platform can be trusted as an AR4SI trust vector, so
+# a relying party (or an EAR token's ear.status) can act on it:
+#
+#   hardware        2 up to date; 3 up to date but needs software/config
+#                   hardening; 32 out of date or relaunch advised (warning);
+#                   also 32 when the collateral it was judged against expired
+#   configuration   2 production mode; 32 debug mode (secrets are readable)
+#   runtime-opaque  2 memory encrypted by the TEE
+#
+# Input: the annotated evidence of one device, {"tdx"|"sgx"|...: claims,
+# "report_data", "init_data", "runtime_data_claims", "init_data_claims"}.
+package policy
+
+import rego.v1
+
+default allow := true
+
+tee := "tdx" if input.tdx
+tee := "sgx" if input.sgx
+
+claims := input[tee]
+
+up_to_date := {"UpToDate"}
+
+needs_hardening := {
+	"SWHardeningNeeded",
+	"ConfigurationNeeded",
+	"ConfigurationAndSWHardeningNeeded",
+}
+
+collateral_expired if claims.collateral_expiration_status == "1"
+
+default hardware := 0
+
+hardware := 2 if {
+	claims.tcb_status in up_to_date
+	not collateral_expired
+}
+
+hardware := 3 if {
+	claims.tcb_status in needs_hardening
+	not collateral_expired
+}
+
+hardware := 32 if {
+	claims.tcb_status
+	not claims.tcb_status in up_to_date
+	not claims.tcb_status in needs_hardening
+}
+
+hardware := 32 if collateral_expired
+
+debug if claims.td_attributes.debug == true
+
+# SGX ATTRIBUTES.FLAGS bit 1 is DEBUG (little-endian hex of a u64).
+debug if {
+	tee == "sgx"
+	flags := claims.body["attributes.flags"]
+	bits.and(hex_byte(substring(flags, 0, 2)), 2) == 2
+}
+
+hex_byte(h) := n if {
+	digits := "0123456789abcdef"
+	n := (indexof(digits, lower(substring(h, 0, 1))) * 16) + indexof(digits, lower(substring(h, 1, 1)))
+}
+
+default configuration := 0
+
+configuration := 2 if {
+	tee
+	not debug
+}
+
+configuration := 32 if debug
+
+default runtime_opaque := 0
+
+runtime_opaque := 2 if tee
+
+trust_claims := {
+	"hardware": hardware,
+	"configuration": configuration,
+	"runtime-opaque": runtime_opaque,
+}

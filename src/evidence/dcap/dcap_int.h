@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal interfaces shared by the files of src/evidence/dcap/. */
+#ifndef VOUCH_EVIDENCE_DCAP_INT_H
+#define VOUCH_EVIDENCE_DCAP_INT_H
+
+#include <stdatomic.h>
+#include <pthread.h>
+
+#include "evidence/dcap/dcap.h"
+
+/*
+ * A thread-safe map from a 32-byte key to an immutable verified object.
+ * Entries are reference counted so a lookup stays valid while another
+ * thread flushes the cache.
+ */
+struct dcap_centry {
+    uint8_t key[32];
+    int64_t expires;          /* dropped at lookup once now > expires */
+    atomic_int refs;
+    void *val;
+    void (*free_val)(void *);
+    struct dcap_centry *next;
+};
+
+#define DCAP_CACHE_BUCKETS 1024
+#define DCAP_CACHE_MAX 8192
+
+struct dcap_cache {
+    pthread_mutex_t mu;
+    struct dcap_centry *buckets[DCAP_CACHE_BUCKETS];
+    size_t n;
+    uint64_t hits, misses;
+};
+
+void dcap_cache_init(struct dcap_cache *c);
+void dcap_cache_flush(struct dcap_cache *c);
+void dcap_cache_destroy(struct dcap_cache *c);
+/* A new reference to the live entry for key, or NULL. */
+struct dcap_centry *dcap_cache_get(struct dcap_cache *c, const uint8_t key[32], int64_t now);
+/*
+ * Insert val (ownership moves to the cache, even on failure) and return a
+ * reference to the entry for key: the new one, or the one another thread
+ * inserted first (then val is freed).  NULL only when out of memory.
+ */
+struct dcap_centry *dcap_cache_put(struct dcap_cache *c, const uint8_t key[32], void *val,
+                                   void (*free_val)(void *), int64_t expires);
+void dcap_centry_unref(struct dcap_centry *e);
+
+/* TCB evaluation (QVL EvaluateTcb): status, date and advisories. */
+struct dcap_eval {
+    enum vouch_dcap_tcb_status status;
+    enum vouch_dcap_tcb_status platform_status;
+    bool has_qe_status, has_module_status;
+    enum vouch_dcap_tcb_status qe_status, module_status;
+    int64_t tcb_date;
+    json_t *advisory_ids;     /* new array */
+};
+
+/*
+ * Evaluate the platform, TDX module and QE TCB levels.  tee_tcb_svn is
+ * NULL for SGX, tee_tcb_svn2 NULL unless the body is TD 1.5.  Fails with a "tcb level: " / "qe tcb level: " /
+ * "tdx module: " message when no level matches.
+ */
+vouch_err dcap_evaluate(const struct vouch_dcap_pck_info *pck,
+                        const struct vouch_dcap_tcb_info *ti,
+                        const struct vouch_dcap_qe_identity *qi, uint16_t qe_isvsvn,
+                        const uint8_t *tee_tcb_svn, const uint8_t *tee_tcb_svn2,
+                        struct dcap_eval *ret, struct vouch_errbuf *eb);
+
+/* The module identity for a TDX module major version (NULL: not listed). */
+const struct vouch_dcap_tdx_module *dcap_find_module(const struct vouch_dcap_tcb_info *ti,
+                                                     uint8_t version);
+
+#endif

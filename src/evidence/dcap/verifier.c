@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The tdx and sgx verifiers of the evidence interface: trustee's evidence
+ * document -> quote -> Intel DCAP verification -> binding -> claims.
+ *
+ *   tdx: {"quote": base64(quote), "cc_eventlog": base64|null, ...}
+ *   sgx: {"quote": base64(quote)}
+ *
+ * `trust` is a struct vouch_dcap_ctx * (the collateral source and cache).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "common/codec.h"
+#include "common/json.h"
+#include "crypto/x509.h"
+#include "evidence/binding.h"
+#include "evidence/dcap/dcap.h"
+#include "vouch/evidence.h"
+
+/* FMSPC of the quote's PCK certificate, for "collateral missing" answers. */
+static void quote_fmspc(const struct vouch_dcap_quote *q, char out[13])
+{
+    STACK_OF(X509) *chain = NULL;
+    struct vouch_dcap_pck_info info;
+
+    snprintf(out, 13, "unknown");
+    if (q->cert_type != 5 || vouch_x509_parse_pem_chain((const char *)q->cert_data, q->cert_len,
+                                                        8, &chain, NULL))
+        return;
+    if (vouch_dcap_pck_info_parse(sk_X509_value(chain, 0), &info, NULL) == VOUCH_OK)
+        vouch_hex_encode(info.fmspc, 6, out);
+    sk_X509_pop_free(chain, X509_free);
+    ERR_clear_error();
+}
+
+/* Base64 of the quote: standard (trustee) or URL-safe, padding optional. */
+static vouch_err decode_quote(const json_t *doc, uint8_t **ret, size_t *ret_len,
+                              struct vouch_errbuf *eb)
+{
+    const char *s;
+    size_t n;
+
+    if (!json_is_object(doc))
+        return vouch_fail(eb, VOUCH_E_INVALID, "evidence is not a JSON object");
+    if (vouch_json_get_str(doc, "quote", true, &s, &n, eb))
+        return vouch_errbuf_set_field(eb, VOUCH_E_INVALID, "quote");
+    if (vouch_b64_decode(s, n, VOUCH_B64_STD | VOUCH_B64_PAD_OPTIONAL, VOUCH_DCAP_QUOTE_MAX, ret,
+                         ret_len, NULL) == VOUCH_OK ||
+        vouch_b64_decode(s, n, VOUCH_B64_URL | VOUCH_B64_PAD_OPTIONAL, VOUCH_DCAP_QUOTE_MAX, ret,
+                         ret_len, NULL) == VOUCH_OK)
+        return VOUCH_OK;
+    return vouch_fail_field(eb, VOUCH_E_INVALID, "quote", "'quote' is not base64 of at most "
+                            "%u bytes", VOUCH_DCAP_QUOTE_MAX);
+}
+
+static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
+                             const uint8_t *evidence, size_t evidence_len,
+                             const struct vouch_binding *binding, int64_t now,
+                             json_t **ret_claims, struct vouch_errbuf *eb)
+{
+    enum vouch_dcap_tee want = strcmp(self->tee, "sgx") == 0 ? VOUCH_DCAP_TEE_SGX
+                                                             : VOUCH_DCAP_TEE_TDX;
+    struct vouch_dcap_result *r = NULL;
+    struct vouch_dcap_quote q;
+    json_t *doc = NULL, *claims = NULL;
+    uint8_t *quote = NULL;
+    const uint8_t *field;
+    size_t quote_len, flen;
+    char fmspc[13];
+    vouch_err e;
+
+    e = vouch_json_parse(evidence, evidence_len, &doc, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "evidence: ");
+    e = decode_quote(doc, &quote, &quote_len, eb);
+    if (e)
+        goto out;
+    /* Structure first, so a malformed quote is told apart from a failed check. */
+    e = vouch_dcap_quote_parse(quote, quote_len, &q, eb);
+    if (e) {
+        vouch_errbuf_set_field(eb, e, "quote");
+        goto out;
+    }
+    if (q.tee_type != (uint32_t)want) {
+        e = vouch_fail_field(eb, VOUCH_E_INVALID, "quote", "quote is a%s quote, not %s",
+                             q.tee_type == VOUCH_DCAP_TEE_SGX ? "n SGX" : " TDX", self->tee);
+        goto out;
+    }
+    if (!trust) {
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no DCAP collateral is configured");
+        goto out;
+    }
+    e = vouch_dcap_verify(trust, quote, quote_len, now, &r, eb);
+    if (e == VOUCH_E_NOT_FOUND) {
+        quote_fmspc(&q, fmspc);
+        vouch_fail_prefix(eb, e, "fmspc %s: ", fmspc);
+        goto out;
+    }
+    if (e)
+        goto out;
+    field = vouch_dcap_report_data(&r->quote);
+    e = vouch_binding_check(binding ? binding->report_data : NULL,
+                            binding ? binding->report_data_len : 0, field, 64,
+                            want == VOUCH_DCAP_TEE_TDX ? "REPORT_DATA" : "SGX REPORT_DATA", eb);
+    if (e)
+        goto out;
+    field = vouch_dcap_init_data(&r->quote, &flen);
+    e = vouch_binding_check(binding ? binding->init_data : NULL,
+                            binding ? binding->init_data_len : 0, field, flen,
+                            want == VOUCH_DCAP_TEE_TDX ? "MRCONFIGID" : "CONFIGID", eb);
+    if (e)
+        goto out;
+    claims = json_deep_copy(r->claims);
+    if (!claims) {
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    *ret_claims = claims;
+out:
+    vouch_dcap_result_free(r);
+    free(quote);
+    json_decref(doc);
+    return e;
+}
+
+const struct vouch_verifier vouch_verifier_tdx = { "tdx", dcap_verify };
+const struct vouch_verifier vouch_verifier_sgx = { "sgx", dcap_verify };

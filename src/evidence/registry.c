@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stddef.h>
+#include <string.h>
+
+#include "vouch/evidence.h"
+
+/*
+ * Every evidence family registers its verifiers here: adding a TEE is one
+ * folder under src/evidence/ and one line in this table.
+ */
+extern const struct vouch_verifier vouch_verifier_tdx;
+extern const struct vouch_verifier vouch_verifier_sgx;
+
+static const struct vouch_verifier *const verifiers[] = {
+    &vouch_verifier_tdx,
+    &vouch_verifier_sgx,
+    NULL,
+};
+
+const struct vouch_verifier *vouch_verifier_find(const char *tee)
+{
+    size_t i;
+
+    for (i = 0; verifiers[i]; i++)
+        if (strcmp(verifiers[i]->tee, tee) == 0)
+            return verifiers[i];
+    return NULL;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rego/arena.h"
+
+#define RA_ALIGN 16
+#define RA_FIRST 32768
+#define RA_MAX_BLOCK (1u << 20)
+
+struct ra_block {
+    struct ra_block *next;
+    size_t size;   /* usable bytes in data */
+    size_t pos;
+    _Alignas(RA_ALIGN) unsigned char data[];
+};
+
+void ra_init(struct rarena *a, size_t limit)
+{
+    a->head = NULL;
+    a->total = 0;
+    a->limit = limit;
+    a->next_size = RA_FIRST;
+    a->hit_limit = false;
+    a->jb = NULL;
+}
+
+void ra_free(struct rarena *a)
+{
+    struct ra_block *b, *next;
+
+    if (!a)
+        return;
+    for (b = a->head; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    a->head = NULL;
+    a->total = 0;
+    a->next_size = RA_FIRST;
+}
+
+size_t ra_used(const struct rarena *a)
+{
+    const struct ra_block *b;
+    size_t n = 0;
+
+    for (b = a->head; b; b = b->next)
+        n += b->pos;
+    return n;
+}
+
+static void *new_block(struct rarena *a, size_t n)
+{
+    struct ra_block *b;
+    size_t size = a->next_size;
+
+    if (n > size)
+        size = n;
+    if (a->limit && (size > a->limit || a->total > a->limit - size)) {
+        /* Try the exact size before giving up. */
+        size = n;
+        if (size > a->limit || a->total > a->limit - size) {
+            a->hit_limit = true;
+            return NULL;
+        }
+    }
+    if (size > SIZE_MAX - sizeof(*b))
+        return NULL;
+    b = malloc(sizeof(*b) + size);
+    if (!b) {
+        a->hit_limit = false;
+        return NULL;
+    }
+    b->size = size;
+    b->pos = n;
+    a->total += size;
+    if (a->next_size < RA_MAX_BLOCK)
+        a->next_size *= 2;
+    /* A big one-off allocation goes behind the current block so the rest
+     * of the current block stays usable. */
+    if (a->head && size == n && a->head->pos < a->head->size) {
+        b->next = a->head->next;
+        a->head->next = b;
+    } else {
+        b->next = a->head;
+        a->head = b;
+    }
+    return b->data;
+}
+
+void *ra_alloc(struct rarena *a, size_t n)
+{
+    struct ra_block *b = a->head;
+    size_t need;
+
+    if (n == 0)
+        n = 1;
+    if (n > SIZE_MAX - RA_ALIGN)
+        return NULL;
+    need = (n + RA_ALIGN - 1) & ~(size_t)(RA_ALIGN - 1);
+    if (b && b->size - b->pos >= need) {
+        void *p = b->data + b->pos;
+
+        b->pos += need;
+        return p;
+    }
+    return new_block(a, need);
+}
+
+_Noreturn void ra_fail(struct rarena *a)
+{
+    longjmp(*a->jb, 1);
+}
+
+void *ra_xalloc(struct rarena *a, size_t n)
+{
+    void *p = ra_alloc(a, n);
+
+    if (!p)
+        ra_fail(a);
+    return p;
+}
+
+void *ra_xcalloc(struct rarena *a, size_t n, size_t size)
+{
+    void *p;
+
+    if (size && n > SIZE_MAX / size) {
+        a->hit_limit = true;
+        ra_fail(a);
+    }
+    p = ra_xalloc(a, n * size);
+    memset(p, 0, n * size);
+    return p;
+}
+
+void *ra_xrealloc(struct rarena *a, void *old, size_t oldn, size_t n)
+{
+    void *p = ra_xalloc(a, n);
+
+    if (old && oldn)
+        xmemcpy(p, old, oldn < n ? oldn : n);
+    return p;
+}
+
+char *ra_xstrndup(struct rarena *a, const char *s, size_t n)
+{
+    char *p = ra_xalloc(a, n + 1);
+
+    xmemcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void ra_vec_push(struct rarena *a, struct ra_vec *vec, void *p)
+{
+    if (vec->n == vec->cap) {
+        uint32_t ncap = vec->cap ? vec->cap * 2 : 8;
+
+        if (ncap < vec->cap) {
+            a->hit_limit = true;
+            ra_fail(a);
+        }
+        vec->v = ra_xrealloc(a, vec->v, vec->n * sizeof(void *), ncap * sizeof(void *));
+        vec->cap = ncap;
+    }
+    vec->v[vec->n++] = p;
+}

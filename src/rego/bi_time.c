@@ -1,0 +1,976 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Time builtins.  Timestamps are int64 nanoseconds since the Unix epoch,
+ * as in OPA.  time.now_ns() is the evaluation's `now`, never the clock.
+ * Layouts follow Go's reference time ("2006-01-02T15:04:05Z07:00").  Time
+ * zones: UTC only (named zones would need the system's zoneinfo files,
+ * which policies may not read); "Local" is UTC as well.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/time.h"
+#include "rego/builtins.h"
+
+#define NS 1000000000LL
+
+/* Proleptic Gregorian date from days since 1970-01-01. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t era, yoe, doy, mp, yy;
+    uint64_t doe;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (uint64_t)(z - era * 146097);
+    yoe = (int64_t)((doe - doe / 1460 + doe / 36524 - doe / 146096) / 365);
+    yy = yoe + era * 400;
+    doy = (int64_t)doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yy + (*m <= 2);
+}
+
+static bool is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned days_in_month(int64_t y, unsigned m)
+{
+    static const unsigned dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+    return m == 2 && is_leap(y) ? 29 : dm[m - 1];
+}
+
+struct tm_parts {
+    int64_t year;
+    unsigned month, day, hour, min, sec, wday, yday;
+    int32_t nsec;
+    int32_t off;   /* seconds east of UTC */
+};
+
+static void split_ns(int64_t ns, int32_t off, struct tm_parts *t)
+{
+    int64_t secs = ns / NS, days, rem;
+    int32_t nsec = (int32_t)(ns % NS);
+
+    if (nsec < 0) {
+        nsec += (int32_t)NS;
+        secs--;
+    }
+    secs += off;
+    days = secs / 86400;
+    rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    civil_from_days(days, &t->year, &t->month, &t->day);
+    t->hour = (unsigned)(rem / 3600);
+    t->min = (unsigned)(rem % 3600 / 60);
+    t->sec = (unsigned)(rem % 60);
+    t->nsec = nsec;
+    t->wday = (unsigned)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday */
+    t->yday = (unsigned)(days - vouch_days_from_civil(t->year, 1, 1) + 1);
+    t->off = off;
+}
+
+/* Seconds since the epoch of a civil time (as UTC), without range checks. */
+static int64_t civil_secs(int64_t y, int64_t mon, int64_t d, int64_t h, int64_t mi, int64_t s)
+{
+    /* normalise the month into 1..12 */
+    y += (mon - 1) >= 0 ? (mon - 1) / 12 : -((12 - mon) / 12);
+    mon = ((mon - 1) % 12 + 12) % 12 + 1;
+    return (vouch_days_from_civil(y, (unsigned)mon, 1) + d - 1) * 86400 + h * 3600 + mi * 60 + s;
+}
+
+/* secs * 1e9 + nsec within int64, else false. */
+static bool to_ns(int64_t secs, int64_t nsec, int64_t *ret)
+{
+    int64_t v;
+
+    if (__builtin_mul_overflow(secs, NS, &v) || __builtin_add_overflow(v, nsec, &v)) {
+        /* the very bottom of the range needs the nanoseconds first */
+        if (secs < 0 && nsec > 0 && !__builtin_mul_overflow(secs + 1, NS, &v) &&
+            !__builtin_add_overflow(v, nsec - NS, &v)) {
+            *ret = v;
+            return true;
+        }
+        return false;
+    }
+    *ret = v;
+    return true;
+}
+
+/* A timestamp operand: ns, or [ns, tz] or [ns, tz, layout]. */
+static int tz_time(struct ev *ev, const struct rval *v, int64_t *ret_ns, int32_t *ret_off,
+                   const struct rval **ret_layout)
+{
+    const struct rval *n = v;
+    int64_t ns;
+
+    *ret_off = 0;
+    if (ret_layout)
+        *ret_layout = NULL;
+    if (v->t == RT_ARR) {
+        rv_force(v);
+        if (v->n == 0)
+            return bi_type(ev, 1, "either number (ns) or [number (ns), string (tz)]", v);
+        n = v->u.a[0];
+        if (v->n > 1) {
+            const struct rval *tz = v->u.a[1];
+
+            if (tz->t != RT_STR)
+                return bi_type(ev, 1, "string", tz);
+            if (!(tz->n == 0 || (tz->n == 3 && !memcmp(tz->u.s, "UTC", 3)) ||
+                  (tz->n == 5 && !memcmp(tz->u.s, "Local", 5))))
+                return bi_fail(ev, BI_ERR, "unknown time zone %.*s", (int)tz->n, tz->u.s);
+        }
+        if (v->n > 2 && ret_layout) {
+            if (v->u.a[2]->t != RT_STR)
+                return bi_type(ev, 1, "string", v->u.a[2]);
+            *ret_layout = v->u.a[2];
+        }
+    } else if (v->t != RT_NUM) {
+        return bi_type(ev, 1, "either number (ns) or [number (ns), string (tz)]", v);
+    }
+    if (n->t != RT_NUM)
+        return bi_type(ev, 1, "number", n);
+    if (!rv_to_i64(n, &ns)) {
+        struct rdec d, t;
+        uint8_t buf[20];
+
+        /* non-integers truncate; integers beyond int64 are too big */
+        num_view(n, &d, buf);
+        rdec_round(ev->a, &d, RDEC_TRUNC, &t);
+        if (!rdec_to_i64(&t, &ns))
+            return bi_fail(ev, BI_ERR, "timestamp too big");
+    }
+    *ret_ns = ns;
+    return BI_OK;
+}
+
+BI(bi_now_ns)
+{
+    (void)a;
+    *ret = rv_int(ev->a, ev->now_ns);
+    return BI_OK;
+}
+
+static const char *const month_names[] = { "January", "February", "March",     "April",
+                                           "May",     "June",     "July",      "August",
+                                           "September", "October", "November", "December" };
+static const char *const day_names[] = { "Sunday",   "Monday", "Tuesday", "Wednesday",
+                                         "Thursday", "Friday", "Saturday" };
+
+static const struct {
+    const char *name, *layout;
+} named_layouts[] = {
+    { "ANSIC", "Mon Jan _2 15:04:05 2006" },
+    { "UnixDate", "Mon Jan _2 15:04:05 MST 2006" },
+    { "RubyDate", "Mon Jan 02 15:04:05 -0700 2006" },
+    { "RFC822", "02 Jan 06 15:04 MST" },
+    { "RFC822Z", "02 Jan 06 15:04 -0700" },
+    { "RFC850", "Monday, 02-Jan-06 15:04:05 MST" },
+    { "RFC1123", "Mon, 02 Jan 2006 15:04:05 MST" },
+    { "RFC1123Z", "Mon, 02 Jan 2006 15:04:05 -0700" },
+    { "RFC3339", "2006-01-02T15:04:05Z07:00" },
+    { "RFC3339Nano", "2006-01-02T15:04:05.999999999Z07:00" },
+};
+
+static void layout_of(const struct rval *v, const char **ret, size_t *ret_n)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(named_layouts) / sizeof(named_layouts[0]); i++)
+        if (strlen(named_layouts[i].name) == v->n && !memcmp(named_layouts[i].name, v->u.s, v->n)) {
+            *ret = named_layouts[i].layout;
+            *ret_n = strlen(*ret);
+            return;
+        }
+    *ret = v->u.s;
+    *ret_n = v->n;
+}
+
+/* Layout tokens, as Go's time package reads them. */
+enum {
+    L_NONE, L_LONGMONTH, L_MONTH, L_NUMMONTH, L_ZEROMONTH, L_LONGWEEKDAY, L_WEEKDAY,
+    L_DAY, L_UNDERDAY, L_ZERODAY, L_YEARDAY, L_ZEROYEARDAY, L_HOUR, L_HOUR12, L_ZEROHOUR12,
+    L_MINUTE, L_ZEROMINUTE, L_SECOND, L_ZEROSECOND, L_LONGYEAR, L_YEAR, L_PM, L_pm, L_TZ,
+    L_ISO8601TZ, L_ISO8601SECONDSTZ, L_ISO8601SHORTTZ, L_ISO8601COLONTZ,
+    L_ISO8601COLONSECONDSTZ, L_NUMTZ, L_NUMSECONDSTZ, L_NUMSHORTTZ, L_NUMCOLONTZ,
+    L_NUMCOLONSECONDSTZ, L_FRAC0, L_FRAC9,
+};
+
+static bool has_prefix(const char *s, size_t n, const char *p)
+{
+    size_t l = strlen(p);
+
+    return n >= l && memcmp(s, p, l) == 0;
+}
+
+/* Find the next token at or after position i; returns its start, kind and
+ * length (the literal text is l[i..start)). */
+static size_t next_token(const char *l, size_t n, size_t i, int *kind, size_t *len, int *fdig)
+{
+    for (; i < n; i++) {
+        const char *s = l + i;
+        size_t r = n - i;
+
+        switch (s[0]) {
+        case 'J':
+            if (has_prefix(s, r, "January")) { *kind = L_LONGMONTH; *len = 7; return i; }
+            if (has_prefix(s, r, "Jan")) { *kind = L_MONTH; *len = 3; return i; }
+            break;
+        case 'M':
+            if (has_prefix(s, r, "Monday")) { *kind = L_LONGWEEKDAY; *len = 6; return i; }
+            if (has_prefix(s, r, "Mon")) { *kind = L_WEEKDAY; *len = 3; return i; }
+            if (has_prefix(s, r, "MST")) { *kind = L_TZ; *len = 3; return i; }
+            break;
+        case '0':
+            if (r >= 2 && s[1] >= '1' && s[1] <= '6') {
+                static const int k[] = { L_ZEROMONTH, L_ZERODAY, L_ZEROHOUR12, L_ZEROMINUTE,
+                                         L_ZEROSECOND, L_YEAR };
+                *kind = k[s[1] - '1'];
+                *len = 2;
+                return i;
+            }
+            if (has_prefix(s, r, "002")) { *kind = L_ZEROYEARDAY; *len = 3; return i; }
+            break;
+        case '1':
+            if (has_prefix(s, r, "15")) { *kind = L_HOUR; *len = 2; return i; }
+            *kind = L_NUMMONTH; *len = 1; return i;
+        case '2':
+            if (has_prefix(s, r, "2006")) { *kind = L_LONGYEAR; *len = 4; return i; }
+            *kind = L_DAY; *len = 1; return i;
+        case '_':
+            if (has_prefix(s, r, "_2")) {
+                if (has_prefix(s, r, "_2006")) { /* "_" then year */
+                    break;
+                }
+                *kind = L_UNDERDAY; *len = 2; return i;
+            }
+            if (has_prefix(s, r, "__2")) { *kind = L_YEARDAY; *len = 3; return i; }
+            break;
+        case '3': *kind = L_HOUR12; *len = 1; return i;
+        case '4': *kind = L_MINUTE; *len = 1; return i;
+        case '5': *kind = L_SECOND; *len = 1; return i;
+        case 'P':
+            if (has_prefix(s, r, "PM")) { *kind = L_PM; *len = 2; return i; }
+            break;
+        case 'p':
+            if (has_prefix(s, r, "pm")) { *kind = L_pm; *len = 2; return i; }
+            break;
+        case '-':
+            if (has_prefix(s, r, "-070000")) { *kind = L_NUMSECONDSTZ; *len = 7; return i; }
+            if (has_prefix(s, r, "-07:00:00")) { *kind = L_NUMCOLONSECONDSTZ; *len = 9; return i; }
+            if (has_prefix(s, r, "-0700")) { *kind = L_NUMTZ; *len = 5; return i; }
+            if (has_prefix(s, r, "-07:00")) { *kind = L_NUMCOLONTZ; *len = 6; return i; }
+            if (has_prefix(s, r, "-07")) { *kind = L_NUMSHORTTZ; *len = 3; return i; }
+            break;
+        case 'Z':
+            if (has_prefix(s, r, "Z070000")) { *kind = L_ISO8601SECONDSTZ; *len = 7; return i; }
+            if (has_prefix(s, r, "Z07:00:00")) { *kind = L_ISO8601COLONSECONDSTZ; *len = 9; return i; }
+            if (has_prefix(s, r, "Z0700")) { *kind = L_ISO8601TZ; *len = 5; return i; }
+            if (has_prefix(s, r, "Z07:00")) { *kind = L_ISO8601COLONTZ; *len = 6; return i; }
+            if (has_prefix(s, r, "Z07")) { *kind = L_ISO8601SHORTTZ; *len = 3; return i; }
+            break;
+        case '.':
+        case ',':
+            if (r >= 2 && (s[1] == '0' || s[1] == '9')) {
+                size_t j = 1;
+
+                while (j < r && s[j] == s[1])
+                    j++;
+                if (!(j < r && s[j] >= '0' && s[j] <= '9')) {
+                    *kind = s[1] == '0' ? L_FRAC0 : L_FRAC9;
+                    *len = j;
+                    *fdig = (int)(j - 1);
+                    return i;
+                }
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    *kind = L_NONE;
+    *len = 0;
+    return n;
+}
+
+static void put_num(struct sbuf *b, int64_t v, int width, char padc)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)(v < 0 ? -v : v)), i;
+
+    if (v < 0)
+        sb_putc(b, '-');
+    for (i = n; i < width; i++)
+        sb_putc(b, padc);
+    sb_put(b, tmp, (size_t)n);
+}
+
+static void put_tz(struct sbuf *b, int32_t off, int kind)
+{
+    bool z = kind == L_ISO8601TZ || kind == L_ISO8601SECONDSTZ || kind == L_ISO8601SHORTTZ ||
+             kind == L_ISO8601COLONTZ || kind == L_ISO8601COLONSECONDSTZ;
+    int32_t a = off < 0 ? -off : off;
+
+    if (z && off == 0) {
+        sb_putc(b, 'Z');
+        return;
+    }
+    sb_putc(b, off < 0 ? '-' : '+');
+    put_num(b, a / 3600, 2, '0');
+    if (kind == L_ISO8601COLONTZ || kind == L_NUMCOLONTZ || kind == L_ISO8601COLONSECONDSTZ ||
+        kind == L_NUMCOLONSECONDSTZ)
+        sb_putc(b, ':');
+    if (kind != L_NUMSHORTTZ && kind != L_ISO8601SHORTTZ)
+        put_num(b, a % 3600 / 60, 2, '0');
+    if (kind == L_ISO8601SECONDSTZ || kind == L_NUMSECONDSTZ || kind == L_ISO8601COLONSECONDSTZ ||
+        kind == L_NUMCOLONSECONDSTZ) {
+        if (kind == L_ISO8601COLONSECONDSTZ || kind == L_NUMCOLONSECONDSTZ)
+            sb_putc(b, ':');
+        put_num(b, a % 60, 2, '0');
+    }
+}
+
+static void format_time(struct sbuf *b, const struct tm_parts *t, const char *l, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        int kind, fdig = 0;
+        size_t len, start = next_token(l, n, i, &kind, &len, &fdig);
+
+        sb_put(b, l + i, start - i);
+        if (kind == L_NONE)
+            break;
+        i = start + len;
+        switch (kind) {
+        case L_LONGMONTH:
+            sb_put(b, month_names[t->month - 1], strlen(month_names[t->month - 1]));
+            break;
+        case L_MONTH:
+            sb_put(b, month_names[t->month - 1], 3);
+            break;
+        case L_NUMMONTH:
+            put_num(b, t->month, 0, '0');
+            break;
+        case L_ZEROMONTH:
+            put_num(b, t->month, 2, '0');
+            break;
+        case L_LONGWEEKDAY:
+            sb_put(b, day_names[t->wday], strlen(day_names[t->wday]));
+            break;
+        case L_WEEKDAY:
+            sb_put(b, day_names[t->wday], 3);
+            break;
+        case L_DAY:
+            put_num(b, t->day, 0, '0');
+            break;
+        case L_UNDERDAY:
+            put_num(b, t->day, 2, ' ');
+            break;
+        case L_ZERODAY:
+            put_num(b, t->day, 2, '0');
+            break;
+        case L_YEARDAY:
+            put_num(b, t->yday, 3, ' ');
+            break;
+        case L_ZEROYEARDAY:
+            put_num(b, t->yday, 3, '0');
+            break;
+        case L_HOUR:
+            put_num(b, t->hour, 2, '0');
+            break;
+        case L_HOUR12:
+            put_num(b, t->hour % 12 ? t->hour % 12 : 12, 0, '0');
+            break;
+        case L_ZEROHOUR12:
+            put_num(b, t->hour % 12 ? t->hour % 12 : 12, 2, '0');
+            break;
+        case L_MINUTE:
+            put_num(b, t->min, 0, '0');
+            break;
+        case L_ZEROMINUTE:
+            put_num(b, t->min, 2, '0');
+            break;
+        case L_SECOND:
+            put_num(b, t->sec, 0, '0');
+            break;
+        case L_ZEROSECOND:
+            put_num(b, t->sec, 2, '0');
+            break;
+        case L_LONGYEAR:
+            put_num(b, t->year, 4, '0');
+            break;
+        case L_YEAR:
+            put_num(b, ((t->year % 100) + 100) % 100, 2, '0');
+            break;
+        case L_PM:
+            sb_put(b, t->hour >= 12 ? "PM" : "AM", 2);
+            break;
+        case L_pm:
+            sb_put(b, t->hour >= 12 ? "pm" : "am", 2);
+            break;
+        case L_TZ:
+            if (t->off == 0)
+                sb_put(b, "UTC", 3);
+            else
+                put_tz(b, t->off, L_NUMSHORTTZ);
+            break;
+        case L_FRAC0:
+        case L_FRAC9: {
+            char digs[10];
+            int k, m = fdig > 9 ? 9 : fdig;
+
+            snprintf(digs, sizeof(digs), "%09d", t->nsec);
+            if (kind == L_FRAC9) {
+                while (m > 0 && digs[m - 1] == '0')
+                    m--;
+                if (m == 0)
+                    break;
+            }
+            sb_putc(b, l[start]);
+            for (k = 0; k < m; k++)
+                sb_putc(b, digs[k]);
+            break;
+        }
+        default:
+            put_tz(b, t->off, kind);
+        }
+    }
+}
+
+BI(bi_time_format)
+{
+    int64_t ns;
+    int32_t off;
+    const struct rval *layout;
+    const char *l = "2006-01-02T15:04:05.999999999Z07:00";
+    size_t ln = strlen(l);
+    struct tm_parts t;
+    struct sbuf b;
+    int rc;
+
+    if ((rc = tz_time(ev, a[0], &ns, &off, &layout)))
+        return rc;
+    if (layout)
+        layout_of(layout, &l, &ln);
+    split_ns(ns, off, &t);
+    sb_init(&b, ev);
+    format_time(&b, &t, l, ln);
+    *ret = sb_val(&b);
+    return BI_OK;
+}
+
+/* ---- parsing ---- */
+
+static bool get_num(const char **p, const char *end, int min, int max, int64_t *ret)
+{
+    const char *s = *p;
+    int64_t v = 0;
+    int n = 0;
+
+    while (s < end && *s >= '0' && *s <= '9' && n < max) {
+        v = v * 10 + (*s - '0');
+        s++;
+        n++;
+    }
+    if (n < min)
+        return false;
+    *p = s;
+    *ret = v;
+    return true;
+}
+
+static bool match_name(const char **p, const char *end, const char *const *names, int count,
+                       size_t len, int *ret)
+{
+    int i;
+
+    for (i = 0; i < count; i++) {
+        size_t l = len ? len : strlen(names[i]);
+
+        if ((size_t)(end - *p) >= l && strncasecmp(*p, names[i], l) == 0) {
+            *p += l;
+            *ret = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_tz(const char **p, const char *end, int kind, int32_t *off)
+{
+    const char *s = *p;
+    int64_t h = 0, m = 0, sec = 0;
+    int sign;
+    bool colon = kind == L_ISO8601COLONTZ || kind == L_NUMCOLONTZ ||
+                 kind == L_ISO8601COLONSECONDSTZ || kind == L_NUMCOLONSECONDSTZ;
+    bool secs = kind == L_ISO8601SECONDSTZ || kind == L_NUMSECONDSTZ ||
+                kind == L_ISO8601COLONSECONDSTZ || kind == L_NUMCOLONSECONDSTZ;
+    bool shrt = kind == L_ISO8601SHORTTZ || kind == L_NUMSHORTTZ;
+
+    if (kind >= L_ISO8601TZ && kind <= L_ISO8601COLONSECONDSTZ && s < end && *s == 'Z') {
+        *p = s + 1;
+        *off = 0;
+        return true;
+    }
+    if (s >= end || (*s != '+' && *s != '-'))
+        return false;
+    sign = *s == '-' ? -1 : 1;
+    s++;
+    if (!get_num(&s, end, 2, 2, &h))
+        return false;
+    if (!shrt) {
+        if (colon) {
+            if (s >= end || *s != ':')
+                return false;
+            s++;
+        }
+        if (!get_num(&s, end, 2, 2, &m))
+            return false;
+        if (secs) {
+            if (colon) {
+                if (s >= end || *s != ':')
+                    return false;
+                s++;
+            }
+            if (!get_num(&s, end, 2, 2, &sec))
+                return false;
+        }
+    }
+    if (h > 24 || m > 59 || sec > 59)
+        return false;
+    *off = (int32_t)(sign * (h * 3600 + m * 60 + sec));
+    *p = s;
+    return true;
+}
+
+static int parse_time(struct ev *ev, const char *l, size_t ln, const char *v, size_t vn,
+                      int64_t *ret_ns)
+{
+    const char *p = v, *end = v + vn;
+    size_t i = 0;
+    int64_t year = 1, mon = 1, day = 1, hour = 0, min = 0, sec = 0, nsec = 0, yday = -1, x;
+    int32_t off = 0;
+    int pm = -1, idx;
+    int64_t secs;
+
+    while (i < ln) {
+        int kind, fdig = 0;
+        size_t len, start = next_token(l, ln, i, &kind, &len, &fdig), lit = start - i;
+
+        if ((size_t)(end - p) < lit || memcmp(p, l + i, lit) != 0)
+            goto bad;
+        p += lit;
+        if (kind == L_NONE)
+            break;
+        i = start + len;
+        switch (kind) {
+        case L_LONGMONTH:
+            if (!match_name(&p, end, month_names, 12, 0, &idx))
+                goto bad;
+            mon = idx + 1;
+            break;
+        case L_MONTH:
+            if (!match_name(&p, end, month_names, 12, 3, &idx))
+                goto bad;
+            mon = idx + 1;
+            break;
+        case L_NUMMONTH:
+        case L_ZEROMONTH:
+            if (!get_num(&p, end, kind == L_ZEROMONTH ? 2 : 1, 2, &mon) || mon < 1 || mon > 12)
+                goto bad;
+            break;
+        case L_LONGWEEKDAY:
+            if (!match_name(&p, end, day_names, 7, 0, &idx))
+                goto bad;
+            break;
+        case L_WEEKDAY:
+            if (!match_name(&p, end, day_names, 7, 3, &idx))
+                goto bad;
+            break;
+        case L_DAY:
+        case L_UNDERDAY:
+        case L_ZERODAY:
+            if (kind == L_UNDERDAY && p < end && *p == ' ')
+                p++;
+            if (!get_num(&p, end, kind == L_ZERODAY ? 2 : 1, 2, &day))
+                goto bad;
+            break;
+        case L_YEARDAY:
+        case L_ZEROYEARDAY:
+            while (kind == L_YEARDAY && p < end && *p == ' ')
+                p++;
+            if (!get_num(&p, end, kind == L_ZEROYEARDAY ? 3 : 1, 3, &yday))
+                goto bad;
+            break;
+        case L_HOUR:
+            if (!get_num(&p, end, 2, 2, &hour) || hour > 23)
+                goto bad;
+            break;
+        case L_HOUR12:
+        case L_ZEROHOUR12:
+            if (!get_num(&p, end, kind == L_ZEROHOUR12 ? 2 : 1, 2, &hour) || hour > 12)
+                goto bad;
+            break;
+        case L_MINUTE:
+        case L_ZEROMINUTE:
+            if (!get_num(&p, end, kind == L_ZEROMINUTE ? 2 : 1, 2, &min) || min > 59)
+                goto bad;
+            break;
+        case L_SECOND:
+        case L_ZEROSECOND:
+            if (!get_num(&p, end, kind == L_ZEROSECOND ? 2 : 1, 2, &sec) || sec > 59)
+                goto bad;
+            /* a fraction the layout does not mention is accepted */
+            if (p + 1 < end && (*p == '.' || *p == ',') && p[1] >= '0' && p[1] <= '9') {
+                int kk, fd, k2;
+                size_t nl, st = next_token(l, ln, i, &kk, &nl, &fd);
+
+                if (!(st == i && (kk == L_FRAC0 || kk == L_FRAC9))) {
+                    p++;
+                    nsec = 0;
+                    for (k2 = 0; p < end && *p >= '0' && *p <= '9'; k2++, p++)
+                        if (k2 < 9)
+                            nsec = nsec * 10 + (*p - '0');
+                    for (; k2 < 9; k2++)
+                        nsec *= 10;
+                }
+            }
+            break;
+        case L_LONGYEAR:
+            if (!get_num(&p, end, 4, 4, &year))
+                goto bad;
+            break;
+        case L_YEAR:
+            if (!get_num(&p, end, 2, 2, &x))
+                goto bad;
+            year = x >= 69 ? 1900 + x : 2000 + x;
+            break;
+        case L_PM:
+        case L_pm:
+            if ((size_t)(end - p) < 2)
+                goto bad;
+            if (!strncasecmp(p, "PM", 2))
+                pm = 1;
+            else if (!strncasecmp(p, "AM", 2))
+                pm = 0;
+            else
+                goto bad;
+            p += 2;
+            break;
+        case L_TZ:
+            if ((size_t)(end - p) >= 3 && !memcmp(p, "UTC", 3)) {
+                p += 3;
+                off = 0;
+            } else if ((size_t)(end - p) >= 3 && p[0] >= 'A' && p[0] <= 'Z') {
+                /* an abbreviation: Go keeps the offset unknown (UTC) */
+                while (p < end && p[0] >= 'A' && p[0] <= 'Z')
+                    p++;
+            } else if (!parse_tz(&p, end, L_NUMTZ, &off)) {
+                goto bad;
+            }
+            break;
+        case L_FRAC0:
+        case L_FRAC9: {
+            int k2 = 0;
+
+            if (p >= end || (*p != '.' && *p != ',')) {
+                if (kind == L_FRAC9)
+                    break;
+                goto bad;
+            }
+            p++;
+            nsec = 0;
+            for (; p < end && *p >= '0' && *p <= '9'; k2++, p++)
+                if (k2 < 9)
+                    nsec = nsec * 10 + (*p - '0');
+            if (kind == L_FRAC0 && k2 != fdig)
+                goto bad;
+            for (; k2 < 9; k2++)
+                nsec *= 10;
+            break;
+        }
+        default:
+            if (!parse_tz(&p, end, kind, &off))
+                goto bad;
+        }
+    }
+    if (p != end)
+        return bi_fail(ev, BI_ERR, "parsing time \"%.*s\": extra text", (int)(vn > 64 ? 64 : vn), v);
+    if (pm == 1 && hour < 12)
+        hour += 12;
+    else if (pm == 0 && hour == 12)
+        hour = 0;
+    if (yday >= 0) {
+        if (yday < 1 || yday > (is_leap(year) ? 366 : 365))
+            goto bad;
+        secs = (vouch_days_from_civil(year, 1, 1) + yday - 1) * 86400 + hour * 3600 + min * 60 + sec;
+    } else {
+        if (day < 1 || day > days_in_month(year, (unsigned)mon))
+            return bi_fail(ev, BI_ERR, "parsing time \"%.*s\": day out of range",
+                           (int)(vn > 64 ? 64 : vn), v);
+        secs = civil_secs(year, mon, day, hour, min, sec);
+    }
+    secs -= off;
+    if (!to_ns(secs, nsec, ret_ns))
+        return bi_fail(ev, BI_ERR, "time outside of valid range");
+    return BI_OK;
+bad:
+    return bi_fail(ev, BI_ERR, "parsing time \"%.*s\" as \"%.*s\": cannot parse",
+                   (int)(vn > 64 ? 64 : vn), v, (int)(ln > 64 ? 64 : ln), l);
+}
+
+BI(bi_parse_ns)
+{
+    const char *l;
+    size_t ln;
+    int64_t ns;
+    int rc;
+
+    NEED(0, RT_STR, "string");
+    NEED(1, RT_STR, "string");
+    layout_of(a[0], &l, &ln);
+    if ((rc = parse_time(ev, l, ln, a[1]->u.s, a[1]->n, &ns)))
+        return rc;
+    *ret = rv_int(ev->a, ns);
+    return BI_OK;
+}
+
+BI(bi_parse_rfc3339_ns)
+{
+    static const char l[] = "2006-01-02T15:04:05Z07:00";
+    int64_t ns;
+    int rc;
+
+    NEED(0, RT_STR, "string");
+    if ((rc = parse_time(ev, l, sizeof(l) - 1, a[0]->u.s, a[0]->n, &ns)))
+        return rc;
+    *ret = rv_int(ev->a, ns);
+    return BI_OK;
+}
+
+/* Go's time.ParseDuration. */
+BI(bi_parse_duration_ns)
+{
+    const char *s, *end;
+    bool neg = false;
+    double total = 0;
+
+    NEED(0, RT_STR, "string");
+    s = a[0]->u.s;
+    end = s + a[0]->n;
+    if (s < end && (*s == '-' || *s == '+'))
+        neg = *s++ == '-';
+    if (end - s == 1 && *s == '0') {
+        *ret = rv_int(ev->a, 0);
+        return BI_OK;
+    }
+    if (s == end)
+        goto bad;
+    while (s < end) {
+        double v = 0, scale = 1, unit;
+        bool digits = false;
+
+        while (s < end && *s >= '0' && *s <= '9') {
+            v = v * 10 + (*s++ - '0');
+            digits = true;
+        }
+        if (s < end && *s == '.') {
+            s++;
+            while (s < end && *s >= '0' && *s <= '9') {
+                scale /= 10;
+                v += (*s++ - '0') * scale;
+                digits = true;
+            }
+        }
+        if (!digits)
+            goto bad;
+        if (has_prefix(s, (size_t)(end - s), "ns")) {
+            unit = 1;
+            s += 2;
+        } else if (has_prefix(s, (size_t)(end - s), "us")) {
+            unit = 1e3;
+            s += 2;
+        } else if (has_prefix(s, (size_t)(end - s), "\xc2\xb5s") ||
+                   has_prefix(s, (size_t)(end - s), "\xce\xbcs")) {
+            unit = 1e3;
+            s += 3;
+        } else if (has_prefix(s, (size_t)(end - s), "ms")) {
+            unit = 1e6;
+            s += 2;
+        } else if (s < end && *s == 's') {
+            unit = 1e9;
+            s++;
+        } else if (s < end && *s == 'm') {
+            unit = 60e9;
+            s++;
+        } else if (s < end && *s == 'h') {
+            unit = 3600e9;
+            s++;
+        } else {
+            goto bad;
+        }
+        total += v * unit;
+        if (total > 9.223372036854775807e18)
+            return bi_fail(ev, BI_ERR, "time: invalid duration \"%.*s\"", (int)a[0]->n, a[0]->u.s);
+    }
+    *ret = rv_int(ev->a, (int64_t)(neg ? -total : total));
+    return BI_OK;
+bad:
+    return bi_fail(ev, BI_ERR, "time: invalid duration \"%.*s\"", (int)(a[0]->n > 64 ? 64 : a[0]->n),
+                   a[0]->u.s);
+}
+
+BI(bi_time_date)
+{
+    int64_t ns;
+    int32_t off;
+    struct tm_parts t;
+    const struct rval **items = ev_alloc(ev, 3 * sizeof(*items));
+    int rc;
+
+    if ((rc = tz_time(ev, a[0], &ns, &off, NULL)))
+        return rc;
+    split_ns(ns, off, &t);
+    items[0] = rv_int(ev->a, t.year);
+    items[1] = rv_int(ev->a, t.month);
+    items[2] = rv_int(ev->a, t.day);
+    *ret = rv_arr(ev->a, items, 3);
+    return BI_OK;
+}
+
+BI(bi_time_clock)
+{
+    int64_t ns;
+    int32_t off;
+    struct tm_parts t;
+    const struct rval **items = ev_alloc(ev, 3 * sizeof(*items));
+    int rc;
+
+    if ((rc = tz_time(ev, a[0], &ns, &off, NULL)))
+        return rc;
+    split_ns(ns, off, &t);
+    items[0] = rv_int(ev->a, t.hour);
+    items[1] = rv_int(ev->a, t.min);
+    items[2] = rv_int(ev->a, t.sec);
+    *ret = rv_arr(ev->a, items, 3);
+    return BI_OK;
+}
+
+BI(bi_time_weekday)
+{
+    int64_t ns;
+    int32_t off;
+    struct tm_parts t;
+    int rc;
+
+    if ((rc = tz_time(ev, a[0], &ns, &off, NULL)))
+        return rc;
+    split_ns(ns, off, &t);
+    *ret = rv_cstr(ev->a, day_names[t.wday]);
+    return BI_OK;
+}
+
+BI(bi_time_add_date)
+{
+    int64_t ns, y, m, d, secs, tod, res;
+    int32_t off;
+    struct tm_parts t;
+    int rc;
+
+    if ((rc = tz_time(ev, a[0], &ns, &off, NULL)))
+        return rc;
+    if ((rc = bi_int_arg(ev, a, 1, &y)) || (rc = bi_int_arg(ev, a, 2, &m)) ||
+        (rc = bi_int_arg(ev, a, 3, &d)))
+        return rc;
+    if (y > 1000000 || y < -1000000 || m > 12000000 || m < -12000000 || d > 400000000 ||
+        d < -400000000)
+        return bi_fail(ev, BI_ERR, "time outside of valid range");
+    split_ns(ns, off, &t);
+    tod = t.hour * 3600 + t.min * 60 + t.sec;
+    secs = civil_secs(t.year + y, (int64_t)t.month + m, (int64_t)t.day + d, 0, 0, 0) + tod - off;
+    if (!to_ns(secs, t.nsec, &res))
+        return bi_fail(ev, BI_ERR, "time outside of valid range");
+    *ret = rv_int(ev->a, res);
+    return BI_OK;
+}
+
+BI(bi_time_diff)
+{
+    int64_t n1, n2;
+    int32_t o1, o2;
+    struct tm_parts t1, t2;
+    int64_t year, month, day, hour, min, sec;
+    const struct rval **items = ev_alloc(ev, 6 * sizeof(*items));
+    int rc;
+
+    if ((rc = tz_time(ev, a[0], &n1, &o1, NULL)) || (rc = tz_time(ev, a[1], &n2, &o2, NULL)))
+        return rc;
+    if (n1 > n2) {
+        int64_t tmp = n1;
+
+        n1 = n2;
+        n2 = tmp;
+    }
+    split_ns(n1, o1, &t1);
+    split_ns(n2, o1, &t2);
+    year = t2.year - t1.year;
+    month = (int64_t)t2.month - t1.month;
+    day = (int64_t)t2.day - t1.day;
+    hour = (int64_t)t2.hour - t1.hour;
+    min = (int64_t)t2.min - t1.min;
+    sec = (int64_t)t2.sec - t1.sec;
+    if (sec < 0) {
+        sec += 60;
+        min--;
+    }
+    if (min < 0) {
+        min += 60;
+        hour--;
+    }
+    if (hour < 0) {
+        hour += 24;
+        day--;
+    }
+    if (day < 0) {
+        day += days_in_month(t1.year, t1.month);
+        month--;
+    }
+    if (month < 0) {
+        month += 12;
+        year--;
+    }
+    items[0] = rv_int(ev->a, year);
+    items[1] = rv_int(ev->a, month);
+    items[2] = rv_int(ev->a, day);
+    items[3] = rv_int(ev->a, hour);
+    items[4] = rv_int(ev->a, min);
+    items[5] = rv_int(ev->a, sec);
+    *ret = rv_arr(ev->a, items, 6);
+    return BI_OK;
+}
+
+const struct builtin bi_time_table[] = {
+    { "time.now_ns", 0, 0, bi_now_ns },
+    { "time.parse_ns", 2, 0, bi_parse_ns },
+    { "time.parse_rfc3339_ns", 1, 0, bi_parse_rfc3339_ns },
+    { "time.parse_duration_ns", 1, 0, bi_parse_duration_ns },
+    { "time.format", 1, 0, bi_time_format },
+    { "time.date", 1, 0, bi_time_date },
+    { "time.clock", 1, 0, bi_time_clock },
+    { "time.weekday", 1, 0, bi_time_weekday },
+    { "time.add_date", 4, 0, bi_time_add_date },
+    { "time.diff", 2, 0, bi_time_diff },
+};
+
+const size_t bi_time_count = sizeof(bi_time_table) / sizeof(bi_time_table[0]);

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VOUCH_REGO_NUM_H
+#define VOUCH_REGO_NUM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rego/arena.h"
+
+/*
+ * Exact decimal numbers.  A number is coef * 10^exp with coef an unsigned
+ * decimal digit string (most significant first, no leading or trailing
+ * zeros; zero has no digits) and a sign.  Addition, subtraction and
+ * multiplication are exact up to RNUM_MAX_DIGITS significant digits (then
+ * rounded half-even); division is exact when the quotient terminates within
+ * RNUM_DIV_DIGITS digits, else rounded there.  Exponents are bounded by
+ * RNUM_MAX_EXP so no operation can ask for unbounded memory.
+ */
+#define RNUM_MAX_DIGITS 400
+#define RNUM_DIV_DIGITS 34
+#define RNUM_MAX_EXP 100000
+
+struct rdec {
+    bool neg;
+    int32_t exp;
+    uint32_t nd;
+    const uint8_t *d;
+};
+
+/* A view of an int64 (digits in the caller's buffer of 20 bytes). */
+void rdec_from_i64(struct rdec *r, int64_t v, uint8_t buf[20]);
+
+/* Parse a JSON number (the full text, nothing else).  Digits go to the arena. */
+bool rdec_parse(struct rarena *a, const char *s, size_t len, struct rdec *ret);
+/* True when s[0..len) is a valid JSON number. */
+bool rnum_json_syntax(const char *s, size_t len);
+
+int rdec_cmp(const struct rdec *x, const struct rdec *y);
+bool rdec_is_int(const struct rdec *x);
+/* The value when it is an integer in int64 range. */
+bool rdec_to_i64(const struct rdec *x, int64_t *ret);
+bool rdec_to_u64(const struct rdec *x, uint64_t *ret);
+double rdec_to_double(const struct rdec *x);
+
+/*
+ * Arithmetic.  Results are normalised; false when the result's exponent
+ * would leave the bounded range (or division by zero).
+ */
+bool rdec_add(struct rarena *a, const struct rdec *x, const struct rdec *y, bool sub,
+              struct rdec *ret);
+bool rdec_mul(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret);
+bool rdec_div(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret);
+/* Integer quotient truncated toward zero and remainder (both integers). */
+bool rdec_divmod_int(struct rarena *a, const struct rdec *x, const struct rdec *y,
+                     struct rdec *ret_q, struct rdec *ret_r);
+
+enum rdec_round { RDEC_FLOOR, RDEC_CEIL, RDEC_ROUND /* half away from zero */, RDEC_TRUNC };
+void rdec_round(struct rarena *a, const struct rdec *x, enum rdec_round mode, struct rdec *ret);
+
+/* Text: plain notation when the exponent is moderate, else d.ddde+N. */
+size_t rdec_text_len(const struct rdec *x);
+/* Writes rdec_text_len() bytes plus a NUL. */
+void rdec_format(const struct rdec *x, char *out);
+
+/* A double as the shortest decimal that reads back as the same double. */
+bool rdec_from_double(struct rarena *a, double v, struct rdec *ret);
+
+#endif

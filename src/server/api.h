@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VOUCH_SERVER_API_H
+#define VOUCH_SERVER_API_H
+
+#include "server/app.h"
+
+/* Handlers, one file per API area (api_<area>.c); routed in routes.c. */
+
+/* api_meta.c */
+void vouch_api_healthz(struct vouch_app *app, const struct vouch_http_req *req,
+                       struct vouch_http_resp *resp);
+
+/* api_oidc.c */
+void vouch_api_openid_configuration(struct vouch_app *app, const struct vouch_http_req *req,
+                                    struct vouch_http_resp *resp);
+void vouch_api_jwks(struct vouch_app *app, const struct vouch_http_req *req,
+                    struct vouch_http_resp *resp);
+void vouch_api_oidc_unsupported(struct vouch_app *app, const struct vouch_http_req *req,
+                                struct vouch_http_resp *resp);
+
+/* api_admin.c */
+void vouch_api_admin_keys(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp);
+void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_req *req,
+                                 struct vouch_http_resp *resp);
+
+/* api_attest.c */
+void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
+                      struct vouch_http_resp *resp);
+
+/* api_policy.c */
+void vouch_api_policy_post(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_policy_list(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_policy_get(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp);
+void vouch_api_policy_delete(struct vouch_app *app, const struct vouch_http_req *req,
+                             struct vouch_http_resp *resp);
+
+/* api_challenge.c */
+void vouch_api_challenge(struct vouch_app *app, const struct vouch_http_req *req,
+                         struct vouch_http_resp *resp);
+
+/* api_refval.c */
+void vouch_api_refval_post(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_refval_get(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp);
+void vouch_api_refval_list(struct vouch_app *app, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+void vouch_api_refval_delete(struct vouch_app *app, const struct vouch_http_req *req,
+                             struct vouch_http_resp *resp);
+
+#endif

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * POST /v1/attestation (also /attestation): verify each piece of evidence,
+ * evaluate the policies, answer with a signed attestation result.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+#include "common/json.h"
+#include "common/time.h"
+#include "policy/policy.h"
+#include "server/api.h"
+#include "server/attest_req.h"
+#include "token/result.h"
+
+/* Tokens larger than this are refused (they break HTTP headers downstream). */
+#define TOKEN_MAX (256u * 1024)
+
+/* Keys dropped from the evidence in non-verbose tokens: logs and blobs. */
+static const char *const bulky[] = { "uefi_event_logs", "cc_eventlog", "additional-evidence",
+                                     "measurements", "certificate" };
+
+static void strip_bulky(json_t *v, int depth)
+{
+    const char *k;
+    json_t *child;
+    void *tmp;
+    size_t i;
+
+    if (depth > 16)
+        return;
+    if (json_is_object(v)) {
+        json_object_foreach_safe(v, tmp, k, child) {
+            for (i = 0; i < sizeof(bulky) / sizeof(bulky[0]); i++)
+                if (strcmp(k, bulky[i]) == 0)
+                    break;
+            if (i < sizeof(bulky) / sizeof(bulky[0]))
+                json_object_del(v, k);
+            else
+                strip_bulky(child, depth + 1);
+        }
+    } else if (json_is_array(v)) {
+        for (i = 0; i < json_array_size(v); i++)
+            strip_bulky(json_array_get(v, i), depth + 1);
+    }
+}
+
+/* Which class of device a tee is, for the token's submodule names. */
+static const char *tee_class(const char *tee)
+{
+    return strcmp(tee, "nvgpu") == 0 ? "gpu" : "cpu";
+}
+
+static void problem(struct vouch_http_resp *resp, const struct vouch_attest_problem *p)
+{
+    vouch_http_problem(resp, p->status, p->code, p->field[0] ? p->field : NULL, "%s",
+                       p->detail);
+}
+
+/* Map a verifier's failure to the API's answer. */
+static void verify_problem(struct vouch_http_resp *resp, const struct vouch_attest_item *it,
+                           vouch_err e, const struct vouch_errbuf *eb)
+{
+    char field[200];
+
+    if (eb->field[0])
+        snprintf(field, sizeof(field), "%sevidence.%s", it->path, eb->field);
+    else
+        snprintf(field, sizeof(field), "%sevidence", it->path);
+    switch (e) {
+    case VOUCH_E_INVALID:
+        if (eb->field[0] && strcmp(eb->field, "quote") == 0 && !strstr(eb->msg, "base64") &&
+            !strstr(eb->msg, "required"))
+            vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.INVALID_QUOTE", field, "%s", eb->msg);
+        else
+            vouch_http_problem(resp, 400, "VOUCH.EVIDENCE.INVALID_FORMAT", field, "%s", eb->msg);
+        return;
+    case VOUCH_E_TRUNCATED:
+    case VOUCH_E_UNSUPPORTED:
+    case VOUCH_E_TOO_LARGE:
+        vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.INVALID_QUOTE", field, "%s", eb->msg);
+        return;
+    case VOUCH_E_VERIFY:
+    case VOUCH_E_EXPIRED:
+    case VOUCH_E_REVOKED:
+        vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.VERIFICATION_FAILED", field, "%s",
+                           eb->msg);
+        return;
+    case VOUCH_E_BINDING:
+        snprintf(field, sizeof(field), "%s%s", it->path,
+                 strstr(eb->msg, "CONFIG") ? "init_data" : "runtime_data");
+        vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.BINDING_MISMATCH", field, "%s", eb->msg);
+        return;
+    case VOUCH_E_NOT_FOUND:
+        vouch_http_problem(resp, 422, "VOUCH.COLLATERAL.MISSING", field, "%s", eb->msg);
+        return;
+    default:
+        vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "%s: %s",
+                           vouch_err_name(e), eb->msg);
+    }
+}
+
+/*
+ * The evidence as policies and tokens see it (trustee's annotated
+ * evidence): {"<tee>": claims, "report_data": hex, "init_data": hex,
+ * "runtime_data_claims": structured|null, "init_data_claims": ...|null}.
+ */
+static json_t *annotate(const struct vouch_attest_item *it, json_t *claims)
+{
+    json_t *a = json_object();
+    json_t *rd = json_incref(json_object_get(claims, "report_data"));
+    json_t *id = json_incref(json_object_get(claims, "init_data"));
+
+    json_object_del(claims, "report_data");
+    json_object_del(claims, "init_data");
+    json_object_set(a, it->tee, claims);
+    json_object_set_new(a, "report_data", rd ? rd : json_null());
+    json_object_set_new(a, "init_data", id ? id : json_null());
+    json_object_set_new(a, "runtime_data_claims",
+                        it->runtime.structured ? json_incref(it->runtime.structured)
+                                               : json_null());
+    json_object_set_new(a, "init_data_claims",
+                        it->init_data_claims ? json_incref(it->init_data_claims)
+                        : it->init.structured ? json_incref(it->init.structured)
+                                              : json_null());
+    return a;
+}
+
+static json_t *customized(const struct vouch_attest_req *req)
+{
+    const struct vouch_attest_item *it = &req->items[0];
+
+    return json_pack("{s:O?,s:O?}", "init_data",
+                     it->init_data_claims ? it->init_data_claims : it->init.structured,
+                     "runtime_data", it->runtime.structured);
+}
+
+void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
+                      struct vouch_http_resp *resp)
+{
+    struct vouch_appraisal appr[VOUCH_ATTEST_MAX_ITEMS];
+    json_t *annotated[VOUCH_ATTEST_MAX_ITEMS] = { 0 };
+    char submods[VOUCH_ATTEST_MAX_ITEMS][16];
+    struct vouch_policy_outcome outcome;
+    struct vouch_attest_problem p = { 0 };
+    struct vouch_attest_req ar;
+    struct vouch_keyring *kr = NULL;
+    struct vouch_result res;
+    struct vouch_errbuf eb;
+    const char *fmt = vouch_http_query(req, "token");
+    const char *verbose = vouch_http_query(req, "verbose");
+    json_t *body = NULL, *payload = NULL, *cust = NULL;
+    int64_t now = vouch_app_now(app);
+    unsigned n_cpu = 0, n_gpu = 0;
+    char *token = NULL;
+    size_t i, len;
+    bool ear;
+
+    memset(&ar, 0, sizeof(ar));
+    memset(&outcome, 0, sizeof(outcome));
+    if (fmt && strcmp(fmt, "ear") && strcmp(fmt, "flat")) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "token",
+                           "token must be 'flat' or 'ear'");
+        return;
+    }
+    ear = fmt ? strcmp(fmt, "ear") == 0 : app->cfg.token_ear;
+    if (!vouch_http_json_body(req, resp, &body))
+        return;
+    if (!vouch_attest_req_parse(body, app->cfg.max_body, &ar, &p)) {
+        problem(resp, &p);
+        goto out;
+    }
+    for (i = 0; i < ar.n_items; i++) {
+        struct vouch_attest_item *it = &ar.items[i];
+        struct vouch_binding b = {
+            it->has_runtime ? it->runtime.bytes : NULL, it->runtime.len,
+            it->has_init ? it->init.bytes : NULL, it->init.len,
+        };
+        json_t *claims = NULL;
+        vouch_err e;
+
+        if (!vouch_attest_check_challenge(it, app->challenge_secret, vouch_clock_now(), &p)) {
+            problem(resp, &p);
+            goto out;
+        }
+        /* An expected empty runtime_data still means "check it's all zero". */
+        if (it->has_runtime && !b.report_data)
+            b.report_data = (const uint8_t *)"";
+        if (it->has_init && !b.init_data)
+            b.init_data = (const uint8_t *)"";
+        vouch_errbuf_clear(&eb);
+        e = it->verifier->verify(it->verifier, vouch_app_trust(app, it->tee), it->evidence,
+                                 it->evidence_len, &b, now, &claims, &eb);
+        if (e) {
+            verify_problem(resp, it, e, &eb);
+            goto out;
+        }
+        annotated[i] = annotate(it, claims);
+        json_decref(claims);
+        if (verbose && strcmp(verbose, "false") == 0)
+            strip_bulky(annotated[i], 0);
+        if (strcmp(tee_class(it->tee), "gpu") == 0)
+            snprintf(submods[i], sizeof(submods[i]), "gpu%u", n_gpu++);
+        else
+            snprintf(submods[i], sizeof(submods[i]), "cpu%u", n_cpu++);
+    }
+
+    /* Policies: every id is evaluated against every piece of evidence. */
+    if (vouch_policy_appraise(app->policies, app->store, ar.policy_ids, ar.n_policies,
+                              (const json_t *const *)annotated, ar.n_items, now, &outcome,
+                              &eb)) {
+        if (outcome.missing_policy)
+            vouch_http_problem(resp, 404, "VOUCH.POLICY.NOT_FOUND", "policy_ids", "%s",
+                               eb.msg);
+        else
+            vouch_http_problem(resp, 422, "VOUCH.POLICY.EVALUATION_FAILED", NULL, "%s",
+                               eb.msg);
+        goto out;
+    }
+    if (!ear && !outcome.allow) {
+        vouch_http_problem(resp, 403, "VOUCH.POLICY.REJECTED", NULL,
+                           "the evidence verified, but policy %s did not allow it (flat "
+                           "tokens are only issued when every policy allows; ask for "
+                           "?token=ear to get the trust vector)", outcome.rejected_by);
+        goto out;
+    }
+    for (i = 0; i < ar.n_items; i++) {
+        appr[i].submod = submods[i];
+        appr[i].tee = ar.items[i].tee;
+        appr[i].annotated = annotated[i];
+        appr[i].trust_vector = outcome.trust_vectors[i];
+        appr[i].policy_id = outcome.first_policy_id;
+    }
+    cust = customized(&ar);
+    memset(&res, 0, sizeof(res));
+    res.issuer = app->issuer;
+    res.iat = vouch_clock_now();
+    res.lifetime = app->cfg.token_lifetime;
+    res.tee = ar.items[0].tee;
+    res.evaluation_reports = outcome.reports;
+    res.customized = cust;
+    res.appraisals = appr;
+    res.n_appraisals = ar.n_items;
+    res.build = "vouch " VOUCH_VERSION;
+    if ((ear ? vouch_result_ear(&res, &payload, &eb) : vouch_result_flat(&res, &payload, &eb)) ||
+        vouch_app_keyring(app, false, &kr, &eb)) {
+        vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "%s", eb.msg);
+        goto out;
+    }
+    if (vouch_keyring_sign(kr, app->token_alg, payload, TOKEN_MAX, &token, &len, &eb)) {
+        vouch_http_problem(resp, 413, "VOUCH.TOKEN.TOO_LARGE", NULL,
+                           "%s; ask for ?verbose=false to leave logs and blobs out", eb.msg);
+        goto out;
+    }
+    vouch_http_text(resp, 200, "application/jwt", token, len);
+    vouch_http_resp_header(resp, "Cache-Control", "no-store");
+out:
+    free(token);
+    vouch_keyring_unref(kr);
+    json_decref(payload);
+    json_decref(cust);
+    vouch_policy_outcome_done(&outcome);
+    for (i = 0; i < VOUCH_ATTEST_MAX_ITEMS; i++)
+        json_decref(annotated[i]);
+    vouch_attest_req_done(&ar);
+    json_decref(body);
+}

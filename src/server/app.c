@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "common/codec.h"
+#include "common/time.h"
+#include "crypto/digest.h"
+#include "server/app.h"
+#include "token/challenge.h"
+
+#define ADMIN_HASH_KEY "admin_token_sha256"
+
+static vouch_err admin_token_setup(struct vouch_app *app, char **ret_new,
+                                   struct vouch_errbuf *eb)
+{
+    uint8_t raw[32];
+    char *token = NULL, *stored = NULL;
+    char hex[65];
+    vouch_err e;
+
+    *ret_new = NULL;
+    if (app->cfg.admin_token)
+        return vouch_hash(VOUCH_HASH_SHA256, app->cfg.admin_token,
+                          strlen(app->cfg.admin_token), app->admin_hash);
+    e = vouch_store_meta_get(app->store, ADMIN_HASH_KEY, &stored, eb);
+    if (e == VOUCH_E_NOT_FOUND) {
+        if (RAND_bytes(raw, sizeof(raw)) != 1)
+            return vouch_fail(eb, VOUCH_E_INTERNAL, "no randomness for the admin token");
+        token = vouch_b64_alloc(raw, sizeof(raw), VOUCH_B64URL);
+        if (!token)
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        e = vouch_hash(VOUCH_HASH_SHA256, token, strlen(token), app->admin_hash);
+        vouch_hex_encode(app->admin_hash, 32, hex);
+        if (!e)
+            e = vouch_store_meta_insert(app->store, ADMIN_HASH_KEY, hex, eb);
+        if (e == VOUCH_E_CONFLICT) {
+            /* Another replica generated one first; use (and don't show) theirs. */
+            free(token);
+            token = NULL;
+            e = vouch_store_meta_get(app->store, ADMIN_HASH_KEY, &stored, eb);
+        } else if (!e) {
+            *ret_new = token;
+            return VOUCH_OK;
+        }
+    }
+    if (e) {
+        free(token);
+        return e;
+    }
+    e = vouch_hex_decode_exact(stored, strlen(stored), app->admin_hash, 32, eb);
+    free(stored);
+    if (e)
+        return vouch_fail_prefix(eb, e, "stored admin token hash: ");
+    return VOUCH_OK;
+}
+
+#define CHALLENGE_SECRET_KEY "challenge_secret"
+
+/* The challenge HMAC key: made by the first replica, read by the others. */
+static vouch_err challenge_secret_setup(struct vouch_app *app, struct vouch_errbuf *eb)
+{
+    uint8_t raw[VOUCH_CHALLENGE_SECRET_LEN];
+    char hex[2 * VOUCH_CHALLENGE_SECRET_LEN + 1], *stored = NULL;
+    vouch_err e;
+
+    e = vouch_store_meta_get(app->store, CHALLENGE_SECRET_KEY, &stored, eb);
+    if (e == VOUCH_E_NOT_FOUND) {
+        if (RAND_bytes(raw, sizeof(raw)) != 1)
+            return vouch_fail(eb, VOUCH_E_INTERNAL, "no randomness for the challenge secret");
+        vouch_hex_encode(raw, sizeof(raw), hex);
+        e = vouch_store_meta_insert(app->store, CHALLENGE_SECRET_KEY, hex, eb);
+        OPENSSL_cleanse(raw, sizeof(raw));
+        if (e && e != VOUCH_E_CONFLICT)
+            return e;
+        e = vouch_store_meta_get(app->store, CHALLENGE_SECRET_KEY, &stored, eb);
+    }
+    if (e)
+        return e;
+    e = vouch_hex_decode_exact(stored, strlen(stored), app->challenge_secret,
+                               sizeof(app->challenge_secret), eb);
+    OPENSSL_cleanse(stored, strlen(stored));
+    free(stored);
+    return e;
+}
+
+vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
+                         char **ret_new_admin_token, struct vouch_errbuf *eb)
+{
+    vouch_err e;
+    int alg;
+
+    memset(app, 0, sizeof(*app));
+    app->cfg = *cfg;
+    memset(cfg, 0, sizeof(*cfg));
+    app->routes = vouch_routes;
+    app->n_routes = vouch_n_routes;
+    pthread_mutex_init(&app->kr_lock, NULL);
+    alg = vouch_jws_alg_from_name(app->cfg.token_alg);
+    app->token_alg = alg < 0 ? VOUCH_JWS_RS256 : (enum vouch_jws_alg)alg;
+    e = vouch_store_open(app->cfg.db_url, &app->store, eb);
+    if (e)
+        return e;
+    e = vouch_keyring_ensure(app->store, vouch_clock_now(), eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "signing keys: ");
+    e = vouch_policies_new(&app->policies, eb);
+    if (e)
+        return e;
+    e = challenge_secret_setup(app, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "challenge secret: ");
+    e = admin_token_setup(app, ret_new_admin_token, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "admin token: ");
+    return VOUCH_OK;
+}
+
+vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t port,
+                               struct vouch_errbuf *eb)
+{
+    char buf[128];
+
+    free(app->issuer);
+    if (app->cfg.issuer) {
+        app->issuer = strdup(app->cfg.issuer);
+    } else {
+        snprintf(buf, sizeof(buf), strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host,
+                 port);
+        app->issuer = strdup(buf);
+    }
+    return app->issuer ? VOUCH_OK : vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+}
+
+void vouch_app_done(struct vouch_app *app)
+{
+    OPENSSL_cleanse(app->challenge_secret, sizeof(app->challenge_secret));
+    vouch_keyring_unref(app->kr);
+    app->kr = NULL;
+    vouch_policies_free(app->policies);
+    app->policies = NULL;
+    vouch_store_close(app->store);
+    app->store = NULL;
+    free(app->issuer);
+    app->issuer = NULL;
+    vouch_config_free(&app->cfg);
+    pthread_mutex_destroy(&app->kr_lock);
+}
+
+void *vouch_app_trust(struct vouch_app *app, const char *tee)
+{
+    (void)app;
+    (void)tee;
+    return NULL; /* collateral sources arrive with the collateral store */
+}
+
+int64_t vouch_app_now(const struct vouch_app *app)
+{
+    return app->cfg.fixed_time_set ? app->cfg.fixed_time : vouch_clock_now();
+}
+
+vouch_err vouch_app_keyring(struct vouch_app *app, bool refresh, struct vouch_keyring **ret,
+                            struct vouch_errbuf *eb)
+{
+    uint64_t now_us = vouch_clock_us();
+    struct vouch_keyring *fresh = NULL;
+    vouch_err e = VOUCH_OK;
+
+    pthread_mutex_lock(&app->kr_lock);
+    if (refresh || !app->kr || now_us - app->kr_loaded_us > VOUCH_KEYRING_TTL_US) {
+        /* Keys are published for their tokens' lifetime by the real clock. */
+        e = vouch_keyring_load(app->store, vouch_clock_now(),
+                               app->cfg.token_lifetime + VOUCH_KEY_SKEW_SECONDS, &fresh, eb);
+        if (!e) {
+            vouch_keyring_unref(app->kr);
+            app->kr = fresh;
+            app->kr_loaded_us = now_us;
+        } else if (app->kr) {
+            e = VOUCH_OK; /* the store hiccuped: keep serving the last good keys */
+        }
+    }
+    if (!e)
+        *ret = vouch_keyring_ref(app->kr);
+    pthread_mutex_unlock(&app->kr_lock);
+    return e;
+}
+
+static bool admin_ok(struct vouch_app *app, const struct vouch_http_req *req)
+{
+    const char *auth = vouch_http_header(req, "Authorization");
+    uint8_t h[32];
+
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return false;
+    auth += 7;
+    while (*auth == ' ')
+        auth++;
+    if (vouch_hash(VOUCH_HASH_SHA256, auth, strlen(auth), h))
+        return false;
+    return vouch_memeq_ct(h, app->admin_hash, sizeof(h));
+}
+
+void vouch_app_dispatch(struct vouch_app *app, struct vouch_http_req *req,
+                        struct vouch_http_resp *resp)
+{
+    const struct vouch_route *route = NULL;
+    char scratch[VOUCH_ROUTE_PATH_MAX + 1];
+    char allow[128];
+
+    switch (vouch_route_match(app->routes, app->n_routes, req->method, req->path, scratch,
+                              &route, req->params, &req->n_params, allow, sizeof(allow))) {
+    case VOUCH_ROUTE_NOT_FOUND:
+        vouch_http_problem(resp, 404, "VOUCH.REQUEST.NOT_FOUND", NULL,
+                           "no such endpoint: %.200s", req->path);
+        return;
+    case VOUCH_ROUTE_BAD_METHOD:
+        vouch_http_problem(resp, 405, "VOUCH.REQUEST.METHOD_NOT_ALLOWED", NULL,
+                           "%.16s is not allowed on %.200s; allowed: %s", req->method,
+                           req->path, allow);
+        vouch_http_resp_header(resp, "Allow", allow);
+        return;
+    case VOUCH_ROUTE_FOUND:
+        break;
+    }
+    if ((route->flags & VOUCH_ROUTE_ADMIN) && !admin_ok(app, req)) {
+        vouch_http_problem(resp, 401, "VOUCH.AUTH.UNAUTHORIZED", NULL,
+                           "this endpoint needs the admin bearer token "
+                           "(Authorization: Bearer TOKEN)");
+        vouch_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"vouch-admin\"");
+        return;
+    }
+    route->fn(app, req, resp);
+}

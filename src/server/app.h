@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VOUCH_SERVER_APP_H
+#define VOUCH_SERVER_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/jose.h"
+#include "policy/policy.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/router.h"
+#include "store/store.h"
+#include "token/keyring.h"
+
+/*
+ * Server-wide state shared by every worker thread.  Everything here is
+ * either immutable after start-up or guarded (the keyring snapshot).
+ */
+struct vouch_app {
+    struct vouch_config cfg;
+    struct vouch_store *store;
+    char *issuer;                       /* resolved issuer URL */
+    uint8_t admin_hash[32];             /* SHA-256 of the admin token */
+    uint8_t challenge_secret[32];       /* HMAC key of challenge tokens (shared) */
+    enum vouch_jws_alg token_alg;
+    struct vouch_policies *policies;    /* compiled policy cache */
+    const struct vouch_route *routes;
+    size_t n_routes;
+
+    pthread_mutex_t kr_lock;
+    struct vouch_keyring *kr;           /* current snapshot */
+    uint64_t kr_loaded_us;              /* monotonic time of the load */
+};
+
+/* How long a keyring snapshot is used before re-reading the store. */
+#define VOUCH_KEYRING_TTL_US (VOUCH_KEYRING_RELOAD_SECONDS * 1000000u)
+
+/* Extra time retired keys stay published beyond the token lifetime. */
+#define VOUCH_KEY_SKEW_SECONDS 300
+
+/* The route table (routes.c). */
+extern const struct vouch_route vouch_routes[];
+extern const size_t vouch_n_routes;
+
+/*
+ * Set up `app` from a loaded configuration (which it takes over): open the
+ * store, make sure signing keys exist, set up the admin token.  When a token
+ * is generated, it is returned in *ret_new_admin_token (free()) so the
+ * caller can show it once; otherwise that is set to NULL.
+ */
+vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
+                         char **ret_new_admin_token, struct vouch_errbuf *eb);
+
+/* Set the issuer once the listening port is known. */
+vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t port,
+                               struct vouch_errbuf *eb);
+
+void vouch_app_done(struct vouch_app *app);
+
+/*
+ * The trust context a verifier needs for `tee` (collateral sources, trust
+ * anchors), or NULL when none is configured.
+ */
+void *vouch_app_trust(struct vouch_app *app, const char *tee);
+
+/* The instant evidence is verified at: --fixed-time, else the clock. */
+int64_t vouch_app_now(const struct vouch_app *app);
+
+/*
+ * A reference to the current keyring snapshot (reloaded from the store when
+ * older than VOUCH_KEYRING_TTL_US, or when `refresh`).  Unref when done.
+ */
+vouch_err vouch_app_keyring(struct vouch_app *app, bool refresh, struct vouch_keyring **ret,
+                            struct vouch_errbuf *eb);
+
+/* Route, authenticate and run the handler for one request. */
+void vouch_app_dispatch(struct vouch_app *app, struct vouch_http_req *req,
+                        struct vouch_http_resp *resp);
+
+#endif

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "server/config.h"
+
+#define CONFIG_FILE_MAX (64 * 1024)
+
+enum opt_id {
+    OPT_LISTEN,
+    OPT_DB,
+    OPT_ISSUER,
+    OPT_ADMIN_TOKEN,
+    OPT_CONFIG,
+    OPT_TOKEN_LIFETIME,
+    OPT_TOKEN_ALG,
+    OPT_TOKEN_FORMAT,
+    OPT_MAX_BODY,
+    OPT_FIXED_TIME,
+    OPT_THREADS,
+    OPT_LOG_LEVEL,
+    OPT__COUNT
+};
+
+static const struct {
+    const char *flag;      /* without "--" */
+    const char *env;
+    const char *arg;
+    const char *help;
+} opts[OPT__COUNT] = {
+    [OPT_LISTEN] = { "listen", "VOUCH_LISTEN", "ADDR:PORT",
+                     "address to listen on (default 127.0.0.1:8080; port 0 picks one)" },
+    [OPT_DB] = { "db", "VOUCH_DB", "URL", "store: sqlite:PATH (default sqlite:./var/vouch.db)" },
+    [OPT_ISSUER] = { "issuer", "VOUCH_ISSUER", "URL",
+                     "token issuer and OIDC issuer URL (default http://ADDR:PORT)" },
+    [OPT_ADMIN_TOKEN] = { "admin-token", "VOUCH_ADMIN_TOKEN", "TOKEN",
+                          "bearer token for the admin APIs (default: generated at first "
+                          "start and printed once)" },
+    [OPT_CONFIG] = { "config", "VOUCH_CONFIG", "FILE",
+                     "read options from FILE: 'name = value' lines, names as the flags" },
+    [OPT_TOKEN_LIFETIME] = { "token-lifetime", "VOUCH_TOKEN_LIFETIME", "SECONDS",
+                             "lifetime of attestation tokens (default 21600)" },
+    [OPT_TOKEN_ALG] = { "token-alg", "VOUCH_TOKEN_ALG", "ALG",
+                        "token signature algorithm, RS256 or ES256 (default RS256)" },
+    [OPT_TOKEN_FORMAT] = { "token-format", "VOUCH_TOKEN_FORMAT", "FORMAT",
+                           "default attestation token: flat (Alibaba's) or ear (trustee's); "
+                           "a request can ask with ?token= (default flat)" },
+    [OPT_MAX_BODY] = { "max-body", "VOUCH_MAX_BODY", "BYTES",
+                       "largest request body accepted (default 1048576)" },
+    [OPT_FIXED_TIME] = { "fixed-time", "VOUCH_FIXED_TIME", "RFC3339",
+                         "verify evidence as if at this instant (tests, reproducing a "
+                         "past verdict)" },
+    [OPT_THREADS] = { "threads", "VOUCH_THREADS", "N",
+                      "HTTP worker threads (default: one per core)" },
+    [OPT_LOG_LEVEL] = { "log-level", "VOUCH_LOG_LEVEL", "LEVEL",
+                        "debug, info, warn or error (default info)" },
+};
+
+void vouch_config_usage(FILE *out)
+{
+    int i;
+
+    fprintf(out,
+            "usage: vouchd [OPTIONS]\n\n"
+            "Vouch attestation verifier.  Serves the attestation API, OIDC discovery and\n"
+            "JWKS over HTTP.  Every option can also be set with the environment variable\n"
+            "shown, or in the --config file; flags win over the environment, which wins\n"
+            "over the file.\n\n");
+    for (i = 0; i < OPT__COUNT; i++) {
+        char left[64];
+
+        snprintf(left, sizeof(left), "--%s %s", opts[i].flag, opts[i].arg);
+        fprintf(out, "  %-28s %s\n  %-28s [%s]\n", left, opts[i].help, "", opts[i].env);
+    }
+    fprintf(out, "  %-28s %s\n  %-28s %s\n", "--help", "show this help", "--version",
+            "show the version");
+}
+
+static vouch_err set_str(char **dst, const char *v)
+{
+    char *s = strdup(v);
+
+    if (!s)
+        return VOUCH_E_NOMEM;
+    free(*dst);
+    *dst = s;
+    return VOUCH_OK;
+}
+
+static vouch_err parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *ret)
+{
+    char *end;
+    unsigned long long n;
+
+    if (!*v || !isdigit((unsigned char)*v))
+        return VOUCH_E_INVALID;
+    errno = 0;
+    n = strtoull(v, &end, 10);
+    if (errno || *end || n < min || n > max)
+        return VOUCH_E_INVALID;
+    *ret = n;
+    return VOUCH_OK;
+}
+
+static vouch_err parse_listen(struct vouch_config *c, const char *v, struct vouch_errbuf *eb)
+{
+    const char *colon = strrchr(v, ':');
+    char host[64];
+    size_t hlen;
+    uint64_t port;
+    unsigned char addr[16];
+
+    if (!colon)
+        return vouch_fail(eb, VOUCH_E_INVALID, "want ADDR:PORT, got '%s'", v);
+    hlen = (size_t)(colon - v);
+    if (hlen >= 2 && v[0] == '[' && v[hlen - 1] == ']') {
+        v++;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= sizeof(host))
+        return vouch_fail(eb, VOUCH_E_INVALID, "bad listen address");
+    memcpy(host, v, hlen);
+    host[hlen] = '\0';
+    if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)
+        return vouch_fail(eb, VOUCH_E_INVALID, "'%s' is not a numeric IP address", host);
+    if (parse_u64(colon + 1, 0, 65535, &port))
+        return vouch_fail(eb, VOUCH_E_INVALID, "bad port '%s'", colon + 1);
+    memcpy(c->listen_host, host, hlen + 1);
+    c->listen_port = (uint16_t)port;
+    return VOUCH_OK;
+}
+
+/* Apply one option value; `src` names where it came from for messages. */
+static vouch_err apply(struct vouch_config *c, int id, const char *v, const char *src,
+                       struct vouch_errbuf *eb)
+{
+    uint64_t n;
+    vouch_err e = VOUCH_OK;
+
+    switch (id) {
+    case OPT_LISTEN:
+        e = parse_listen(c, v, eb);
+        if (!e)
+            e = set_str(&c->listen, v);
+        break;
+    case OPT_DB:
+        if (strncmp(v, "sqlite:", 7) && strncmp(v, "postgres://", 11) &&
+            strncmp(v, "postgresql://", 13))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want sqlite:PATH or postgres://..., got '%s'",
+                           v);
+        else
+            e = set_str(&c->db_url, v);
+        break;
+    case OPT_ISSUER: {
+        size_t len = strlen(v);
+
+        if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || len > 512)
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) URL, got '%s'", v);
+        else if (len && v[len - 1] == '/')
+            e = vouch_fail(eb, VOUCH_E_INVALID, "issuer URL must not end with '/'");
+        else
+            e = set_str(&c->issuer, v);
+        break;
+    }
+    case OPT_ADMIN_TOKEN:
+        if (strlen(v) < 16)
+            e = vouch_fail(eb, VOUCH_E_INVALID, "admin token must be at least 16 characters");
+        else
+            e = set_str(&c->admin_token, v);
+        break;
+    case OPT_CONFIG:
+        e = set_str(&c->config_file, v);
+        break;
+    case OPT_TOKEN_LIFETIME:
+        if (parse_u64(v, 1, 366 * 86400, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..31622400 seconds, got '%s'", v);
+        else
+            c->token_lifetime = (int64_t)n;
+        break;
+    case OPT_TOKEN_ALG:
+        if (strcmp(v, "RS256") && strcmp(v, "ES256"))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want RS256 or ES256, got '%s'", v);
+        else
+            e = set_str(&c->token_alg, v);
+        break;
+    case OPT_TOKEN_FORMAT:
+        if (strcmp(v, "flat") && strcmp(v, "ear"))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want flat or ear, got '%s'", v);
+        else
+            c->token_ear = strcmp(v, "ear") == 0;
+        break;
+    case OPT_MAX_BODY:
+        if (parse_u64(v, 1024, 1ull << 30, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1024..1073741824 bytes, got '%s'", v);
+        else
+            c->max_body = (size_t)n;
+        break;
+    case OPT_FIXED_TIME:
+        e = vouch_time_parse_rfc3339(v, strlen(v), &c->fixed_time, NULL, eb);
+        if (!e)
+            c->fixed_time_set = true;
+        break;
+    case OPT_THREADS:
+        if (parse_u64(v, 1, 256, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..256, got '%s'", v);
+        else
+            c->threads = (unsigned)n;
+        break;
+    case OPT_LOG_LEVEL: {
+        int lvl = vouch_log_level_parse(v);
+
+        if (lvl < 0)
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want debug, info, warn or error, got '%s'", v);
+        else
+            c->log_level = lvl;
+        break;
+    }
+    }
+    if (e == VOUCH_E_NOMEM)
+        return vouch_fail(eb, e, "out of memory");
+    if (e)
+        vouch_fail_prefix(eb, e, "%s: ", src);
+    return e;
+}
+
+static int find_flag(const char *name, size_t len)
+{
+    int i;
+
+    for (i = 0; i < OPT__COUNT; i++)
+        if (strlen(opts[i].flag) == len && strncmp(opts[i].flag, name, len) == 0)
+            return i;
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+static vouch_err load_file(struct vouch_config *c, const char *path, struct vouch_errbuf *eb)
+{
+    char line[4096], src[600];
+    unsigned lineno = 0;
+    size_t total = 0;
+    vouch_err e = VOUCH_OK;
+    FILE *f = fopen(path, "r");
+
+    if (!f)
+        return vouch_fail(eb, VOUCH_E_IO, "config file %s: %s", path, strerror(errno));
+    while (fgets(line, sizeof(line), f)) {
+        char *k, *v, *eq;
+        int id;
+
+        lineno++;
+        total += strlen(line);
+        if (total > CONFIG_FILE_MAX) {
+            e = vouch_fail(eb, VOUCH_E_TOO_LARGE, "config file %s: larger than %d bytes",
+                           path, CONFIG_FILE_MAX);
+            break;
+        }
+        if (!strchr(line, '\n') && !feof(f)) {
+            e = vouch_fail(eb, VOUCH_E_INVALID, "%s:%u: line too long", path, lineno);
+            break;
+        }
+        k = trim(line);
+        if (!*k || *k == '#')
+            continue;
+        eq = strchr(k, '=');
+        if (!eq) {
+            e = vouch_fail(eb, VOUCH_E_INVALID, "%s:%u: want 'name = value'", path, lineno);
+            break;
+        }
+        *eq = '\0';
+        v = trim(eq + 1);
+        k = trim(k);
+        /* Allow quoted values. */
+        if (strlen(v) >= 2 && v[0] == '"' && v[strlen(v) - 1] == '"') {
+            v[strlen(v) - 1] = '\0';
+            v++;
+        }
+        id = find_flag(k, strlen(k));
+        if (id < 0 || id == OPT_CONFIG) {
+            e = vouch_fail(eb, VOUCH_E_INVALID, "%s:%u: unknown option '%s'", path, lineno, k);
+            break;
+        }
+        snprintf(src, sizeof(src), "%.500s:%u: %s", path, lineno, k);
+        e = apply(c, id, v, src, eb);
+        if (e)
+            break;
+    }
+    fclose(f);
+    return e;
+}
+
+/* Find --config (FILE) in argv, so the file is read before env and flags. */
+static const char *argv_config(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            return argv[i] + 9;
+    }
+    return NULL;
+}
+
+vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool use_env,
+                            struct vouch_errbuf *eb)
+{
+    const char *cfg;
+    char src[128];
+    vouch_err e;
+    int i;
+
+    memset(c, 0, sizeof(*c));
+    c->token_lifetime = 21600;
+    c->max_body = 1024 * 1024;
+    c->log_level = VOUCH_LOG_INFO;
+    if ((e = apply(c, OPT_LISTEN, "127.0.0.1:8080", "default", eb)) ||
+        (e = apply(c, OPT_DB, "sqlite:./var/vouch.db", "default", eb)) ||
+        (e = apply(c, OPT_TOKEN_ALG, "RS256", "default", eb)))
+        goto out;
+
+    cfg = argv_config(argc, argv);
+    if (!cfg && use_env)
+        cfg = getenv(opts[OPT_CONFIG].env);
+    if (cfg) {
+        e = set_str(&c->config_file, cfg);
+        if (!e)
+            e = load_file(c, cfg, eb);
+        if (e)
+            goto out;
+    }
+    if (use_env) {
+        for (i = 0; i < OPT__COUNT; i++) {
+            const char *v = getenv(opts[i].env);
+
+            if (!v || i == OPT_CONFIG)
+                continue;
+            snprintf(src, sizeof(src), "environment %s", opts[i].env);
+            e = apply(c, i, v, src, eb);
+            if (e)
+                goto out;
+        }
+    }
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v, *eq;
+        int id;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            c->help = true;
+            continue;
+        }
+        if (strcmp(a, "--version") == 0) {
+            c->version = true;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            e = vouch_fail(eb, VOUCH_E_INVALID, "unexpected argument '%s' (see --help)", a);
+            goto out;
+        }
+        eq = strchr(a + 2, '=');
+        id = find_flag(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+        if (id < 0) {
+            e = vouch_fail(eb, VOUCH_E_INVALID, "unknown option '%s' (see --help)", a);
+            goto out;
+        }
+        if (eq) {
+            v = eq + 1;
+        } else {
+            if (i + 1 >= argc) {
+                e = vouch_fail(eb, VOUCH_E_INVALID, "option '%s' needs a value", a);
+                goto out;
+            }
+            v = argv[++i];
+        }
+        if (id == OPT_CONFIG)
+            continue;  /* already read */
+        snprintf(src, sizeof(src), "--%s", opts[id].flag);
+        e = apply(c, id, v, src, eb);
+        if (e)
+            goto out;
+    }
+out:
+    if (e)
+        vouch_config_free(c);
+    return e;
+}
+
+void vouch_config_free(struct vouch_config *c)
+{
+    if (!c)
+        return;
+    free(c->listen);
+    free(c->db_url);
+    free(c->issuer);
+    if (c->admin_token) {
+        memset(c->admin_token, 0, strlen(c->admin_token));
+        free(c->admin_token);
+    }
+    free(c->config_file);
+    free(c->token_alg);
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VOUCH_SERVER_CONFIG_H
+#define VOUCH_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vouch/err.h"
+
+/*
+ * vouchd's configuration.  Sources, lowest precedence first: built-in
+ * defaults, the file named by --config (or VOUCH_CONFIG), VOUCH_*
+ * environment variables, command-line flags.  The flag names are a
+ * contract: docs, scripts and tests use them.
+ */
+struct vouch_config {
+    char listen_host[64];      /* numeric IPv4/IPv6 address */
+    uint16_t listen_port;      /* 0: pick a free port */
+    char *listen;              /* as given, "127.0.0.1:8080" */
+    char *db_url;
+    char *issuer;              /* NULL: derived from the bound address */
+    char *admin_token;         /* NULL: generated at first start */
+    char *config_file;
+    char *token_alg;           /* "RS256" (default) or "ES256" */
+    bool token_ear;            /* default token shape: EAR instead of flat */
+    int64_t token_lifetime;    /* seconds */
+    size_t max_body;           /* bytes */
+    bool fixed_time_set;
+    int64_t fixed_time;        /* Unix seconds, when fixed_time_set */
+    unsigned threads;          /* 0: one per core */
+    int log_level;             /* enum vouch_log_level */
+    bool help;                 /* --help was given */
+    bool version;              /* --version was given */
+};
+
+/*
+ * Fill `c` from defaults, the config file, `envp`-style environment (getenv
+ * is used when `use_env`) and argv.  On failure the message names the
+ * flag, variable or file line at fault.  Free with vouch_config_free().
+ */
+vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool use_env,
+                            struct vouch_errbuf *eb);
+
+void vouch_config_free(struct vouch_config *c);
+
+/* The --help text. */
+void vouch_config_usage(FILE *out);
+
+#endif

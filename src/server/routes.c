@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "server/api.h"
+
+/* Every endpoint of vouchd. */
+const struct vouch_route vouch_routes[] = {
+    { "GET", "/healthz", vouch_api_healthz, 0 },
+
+    /* OIDC discovery and keys (Alibaba: /jwks.json; trustee: /.well-known/jwks.json) */
+    { "GET", "/.well-known/openid-configuration", vouch_api_openid_configuration, 0 },
+    { "GET", "/jwks.json", vouch_api_jwks, 0 },
+    { "GET", "/.well-known/jwks.json", vouch_api_jwks, 0 },
+    { "GET", "/jwks", vouch_api_jwks, 0 },
+    { "GET", "/authorize", vouch_api_oidc_unsupported, 0 },
+    { "POST", "/token", vouch_api_oidc_unsupported, 0 },
+    { "GET", "/userinfo", vouch_api_oidc_unsupported, 0 },
+
+    /* attestation (Alibaba's path, and trustee's) */
+    { "POST", "/v1/attestation", vouch_api_attest, 0 },
+    { "POST", "/attestation", vouch_api_attest, 0 },
+    { "POST", "/challenge", vouch_api_challenge, 0 },
+
+    /* policies (admin; trustee's shapes) */
+    { "POST", "/policy", vouch_api_policy_post, VOUCH_ROUTE_ADMIN },
+    { "GET", "/policy", vouch_api_policy_list, VOUCH_ROUTE_ADMIN },
+    { "GET", "/policy/{id}", vouch_api_policy_get, VOUCH_ROUTE_ADMIN },
+    { "DELETE", "/policy/{id}", vouch_api_policy_delete, VOUCH_ROUTE_ADMIN },
+
+    /* reference values (admin) */
+    { "POST", "/reference-value", vouch_api_refval_post, VOUCH_ROUTE_ADMIN },
+    { "GET", "/reference-value", vouch_api_refval_list, VOUCH_ROUTE_ADMIN },
+    { "GET", "/reference-value/{id}", vouch_api_refval_get, VOUCH_ROUTE_ADMIN },
+    { "DELETE", "/reference-value/{id}", vouch_api_refval_delete, VOUCH_ROUTE_ADMIN },
+
+    /* admin */
+    { "GET", "/admin/keys", vouch_api_admin_keys, VOUCH_ROUTE_ADMIN },
+    { "POST", "/admin/keys/rotate", vouch_api_admin_keys_rotate, VOUCH_ROUTE_ADMIN },
+};
+const size_t vouch_n_routes = sizeof(vouch_routes) / sizeof(vouch_routes[0]);

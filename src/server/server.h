@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VOUCH_SERVER_SERVER_H
+#define VOUCH_SERVER_SERVER_H
+
+#include <stdint.h>
+
+#include "server/app.h"
+
+/*
+ * The HTTP front end on libmicrohttpd: an epoll listener thread plus a pool
+ * of worker threads (one per core unless configured).  Request bodies are
+ * collected in two phases (MHD hands them over in chunks, then asks for
+ * the response), so keep-alive works; a body over --max-body gets 413.
+ */
+struct vouch_server;
+
+/*
+ * Start serving `app` on its configured address.  *ret_port is the bound
+ * port (useful with port 0).
+ */
+vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
+                             uint16_t *ret_port, struct vouch_errbuf *eb);
+
+/*
+ * Stop accepting connections, wait up to `drain_ms` for requests in
+ * flight to finish, then stop.  Accepts NULL.
+ */
+void vouch_server_stop(struct vouch_server *s, unsigned drain_ms);
+
+#endif

@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "store/store-priv.h"
+
+/*
+ * SQLite backend.  One connection per thread (SQLite connections must not
+ * be shared between threads without serialising them), created on first
+ * use and closed when the thread exits or the store closes.  WAL lets
+ * readers run beside the one writer; synchronous=FULL makes every
+ * committed transaction survive a power cut.
+ */
+
+#define BUSY_TIMEOUT_MS 10000
+
+struct conn {
+    sqlite3 *db;
+    struct sq *owner;
+    struct conn *prev, *next;
+};
+
+struct sq {
+    char *path;
+    pthread_key_t key;
+    pthread_mutex_t lock;
+    struct conn *conns;
+};
+
+static vouch_err db_fail(sqlite3 *db, struct vouch_errbuf *eb, const char *what)
+{
+    int rc = sqlite3_extended_errcode(db);
+
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return vouch_fail(eb, VOUCH_E_CONFLICT, "%s: %s", what, sqlite3_errmsg(db));
+    return vouch_fail(eb, VOUCH_E_STORE, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+static void conn_unlink_close(struct conn *c)
+{
+    struct sq *q = c->owner;
+
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        q->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+/* pthread key destructor: the thread is exiting. */
+static void conn_thread_exit(void *p)
+{
+    struct conn *c = p;
+    struct sq *q = c->owner;
+
+    pthread_mutex_lock(&q->lock);
+    conn_unlink_close(c);
+    pthread_mutex_unlock(&q->lock);
+}
+
+static vouch_err exec(sqlite3 *db, const char *sql, struct vouch_errbuf *eb)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        vouch_err e = vouch_fail(eb, VOUCH_E_STORE, "sqlite: %s", msg ? msg : "error");
+
+        sqlite3_free(msg);
+        return e;
+    }
+    return VOUCH_OK;
+}
+
+static vouch_err open_db(const char *path, sqlite3 **ret, struct vouch_errbuf *eb)
+{
+    sqlite3 *db = NULL;
+    vouch_err e;
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        e = vouch_fail(eb, VOUCH_E_STORE, "cannot open %s: %s", path,
+                       db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close_v2(db);
+        return e;
+    }
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(db, 1);
+    e = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                 "PRAGMA foreign_keys=ON;", eb);
+    if (e) {
+        vouch_fail_prefix(eb, e, "%s: ", path);
+        sqlite3_close_v2(db);
+        return e;
+    }
+    *ret = db;
+    return VOUCH_OK;
+}
+
+/* This thread's connection, opened on first use. */
+static vouch_err conn_get(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
+{
+    struct conn *c = pthread_getspecific(q->key);
+    vouch_err e;
+
+    if (c) {
+        *ret = c->db;
+        return VOUCH_OK;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    e = open_db(q->path, &c->db, eb);
+    if (e) {
+        free(c);
+        return e;
+    }
+    c->owner = q;
+    pthread_mutex_lock(&q->lock);
+    c->next = q->conns;
+    if (q->conns)
+        q->conns->prev = c;
+    q->conns = c;
+    pthread_mutex_unlock(&q->lock);
+    if (pthread_setspecific(q->key, c) != 0) {
+        pthread_mutex_lock(&q->lock);
+        conn_unlink_close(c);
+        pthread_mutex_unlock(&q->lock);
+        return vouch_fail(eb, VOUCH_E_INTERNAL, "pthread_setspecific failed");
+    }
+    *ret = c->db;
+    return VOUCH_OK;
+}
+
+static vouch_err mkdir_parent(const char *path, struct vouch_errbuf *eb)
+{
+    char *dir = strdup(path), *p;
+    vouch_err e = VOUCH_OK;
+
+    if (!dir)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    p = strrchr(dir, '/');
+    if (p && p != dir) {
+        *p = '\0';
+        for (p = dir + 1; ; p++) {
+            if (*p == '/' || *p == '\0') {
+                char c = *p;
+
+                *p = '\0';
+                if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+                    e = vouch_fail(eb, VOUCH_E_IO, "cannot create %s: %s", dir,
+                                   strerror(errno));
+                    break;
+                }
+                *p = c;
+                if (!c)
+                    break;
+            }
+        }
+    }
+    free(dir);
+    return e;
+}
+
+static vouch_err current_version(sqlite3 *db, int *ret, struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    vouch_err e = VOUCH_OK;
+
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
+                           &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "reading schema version");
+    else
+        *ret = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Apply missing migrations, all under one write transaction. */
+static vouch_err migrate(sqlite3 *db, struct vouch_errbuf *eb)
+{
+    int version = 0, i;
+    char sql[96];
+    vouch_err e;
+
+    e = exec(db, "BEGIN IMMEDIATE", eb);
+    if (e)
+        return e;
+    e = exec(db, "CREATE TABLE IF NOT EXISTS schema_version ("
+                 " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)", eb);
+    if (!e)
+        e = current_version(db, &version, eb);
+    if (e)
+        goto out;
+    if (version > vouch_store_n_migrations) {
+        e = vouch_fail(eb, VOUCH_E_STORE, "database schema version %d is newer than this "
+                       "build knows (%d); upgrade vouch", version, vouch_store_n_migrations);
+        goto out;
+    }
+    for (i = version; i < vouch_store_n_migrations; i++) {
+        e = exec(db, vouch_store_migrations[i], eb);
+        if (e) {
+            vouch_fail_prefix(eb, e, "migration %d: ", i + 1);
+            goto out;
+        }
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, datetime('now'))",
+                 i + 1);
+        e = exec(db, sql, eb);
+        if (e)
+            goto out;
+    }
+    e = exec(db, "COMMIT", eb);
+out:
+    if (e)
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return e;
+}
+
+static void sq_close(void *state)
+{
+    struct sq *q = state;
+
+    if (!q)
+        return;
+    pthread_key_delete(q->key);
+    pthread_mutex_lock(&q->lock);
+    while (q->conns)
+        conn_unlink_close(q->conns);
+    pthread_mutex_unlock(&q->lock);
+    pthread_mutex_destroy(&q->lock);
+    free(q->path);
+    free(q);
+}
+
+static vouch_err sq_open(const char *location, void **ret_state, struct vouch_errbuf *eb)
+{
+    struct sq *q;
+    sqlite3 *db = NULL;
+    struct stat st;
+    int existed;
+    vouch_err e;
+
+    if (strlen(location) > 4096)
+        return vouch_fail(eb, VOUCH_E_INVALID, "database path too long");
+    e = mkdir_parent(location, eb);
+    if (e)
+        return e;
+    existed = stat(location, &st) == 0;
+    q = calloc(1, sizeof(*q));
+    if (!q)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    q->path = strdup(location);
+    if (!q->path || pthread_key_create(&q->key, conn_thread_exit) != 0) {
+        free(q->path);
+        free(q);
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&q->lock, NULL);
+    e = conn_get(q, &db, eb);
+    if (!e && !existed)
+        (void)chmod(location, 0600); /* it holds private keys */
+    if (!e)
+        e = migrate(db, eb);
+    if (e) {
+        sq_close(q);
+        return e;
+    }
+    *ret_state = q;
+    return VOUCH_OK;
+}
+
+static vouch_err sq_schema_version(void *state, int *ret, struct vouch_errbuf *eb)
+{
+    sqlite3 *db = NULL;
+    vouch_err e = conn_get(state, &db, eb);
+
+    return e ? e : current_version(db, ret, eb);
+}
+
+static vouch_err sq_meta_get(void *state, const char *key, char **ret,
+                             struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e;
+    int rc;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        e = db_fail(db, eb, "meta");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no setting '%s'", key);
+    } else if (rc != SQLITE_ROW) {
+        e = db_fail(db, eb, "meta");
+    } else {
+        char *v = strdup((const char *)sqlite3_column_text(st, 0));
+
+        if (!v)
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        else
+            *ret = v;
+    }
+out:
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_meta_set(void *state, const char *key, const char *value, int replace,
+                             struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, replace ? "INSERT OR REPLACE INTO meta VALUES (?1, ?2)"
+                                       : "INSERT INTO meta VALUES (?1, ?2)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "meta");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        e = db_fail(db, eb, "meta");
+out:
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_keys_list(void *state, struct vouch_store_key **ret, size_t *ret_n,
+                              struct vouch_errbuf *eb)
+{
+    struct vouch_store_key *keys = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e;
+    int rc;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "SELECT kid, alg, private_pem, created_at, "
+                           "coalesce(retired_at, 0) FROM signing_keys "
+                           "ORDER BY created_at DESC, rowid DESC", -1, &st, NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "signing keys");
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vouch_store_key *k;
+
+        if (n == cap) {
+            struct vouch_store_key *nk;
+
+            cap = cap ? cap * 2 : 8;
+            nk = realloc(keys, cap * sizeof(*keys));
+            if (!nk) {
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+                goto out;
+            }
+            keys = nk;
+        }
+        k = &keys[n];
+        memset(k, 0, sizeof(*k));
+        snprintf(k->kid, sizeof(k->kid), "%s", sqlite3_column_text(st, 0));
+        snprintf(k->alg, sizeof(k->alg), "%s", sqlite3_column_text(st, 1));
+        k->private_pem = strdup((const char *)sqlite3_column_text(st, 2));
+        k->created_at = sqlite3_column_int64(st, 3);
+        k->retired_at = sqlite3_column_int64(st, 4);
+        n++;
+        if (!k->private_pem) {
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "signing keys");
+        goto out;
+    }
+    *ret = keys;
+    *ret_n = n;
+    keys = NULL;
+out:
+    sqlite3_finalize(st);
+    vouch_store_keys_free(keys, n);
+    return e;
+}
+
+static vouch_err sq_key_activate(void *state, const struct vouch_store_key *k, int replace,
+                                 int64_t now, struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    e = exec(db, "BEGIN IMMEDIATE", eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, replace ?
+                           "UPDATE signing_keys SET retired_at = ?2 "
+                           "WHERE alg = ?1 AND retired_at IS NULL" :
+                           "SELECT 1 FROM signing_keys WHERE alg = ?1 AND retired_at IS NULL",
+                           -1, &st, NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "signing keys");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, k->alg, -1, SQLITE_STATIC);
+    if (replace)
+        sqlite3_bind_int64(st, 2, now);
+    switch (sqlite3_step(st)) {
+    case SQLITE_DONE:
+        break;
+    case SQLITE_ROW:
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "an active %s key already exists", k->alg);
+        goto out;
+    default:
+        e = db_fail(db, eb, "signing keys");
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO signing_keys (kid, alg, private_pem, created_at) "
+                           "VALUES (?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "signing keys");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, k->kid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, k->alg, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, k->private_pem, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, k->created_at);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        e = db_fail(db, eb, "signing keys");
+        goto out;
+    }
+    e = exec(db, "COMMIT", eb);
+out:
+    sqlite3_finalize(st);
+    if (e)
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return e;
+}
+
+static vouch_err sq_doc_put(void *state, const char *kind, const char *id, const void *body,
+                            size_t body_len, const char *meta, int64_t expires_at, int64_t now,
+                            struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO documents "
+                           "(kind, id, body, meta, expires_at, updated_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 3, body_len ? body : "", body_len, SQLITE_STATIC);
+    if (meta)
+        sqlite3_bind_text(st, 4, meta, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, expires_at);
+    sqlite3_bind_int64(st, 6, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        e = db_fail(db, eb, "documents");
+out:
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Fill d from the current row: kind, id, body, meta, expires_at, updated_at. */
+static vouch_err doc_from_row(sqlite3_stmt *st, int with_body, struct vouch_store_doc *d,
+                              struct vouch_errbuf *eb)
+{
+    const char *meta = (const char *)sqlite3_column_text(st, 3);
+
+    memset(d, 0, sizeof(*d));
+    d->kind = strdup((const char *)sqlite3_column_text(st, 0));
+    d->id = strdup((const char *)sqlite3_column_text(st, 1));
+    d->meta = meta ? strdup(meta) : NULL;
+    d->expires_at = sqlite3_column_int64(st, 4);
+    d->updated_at = sqlite3_column_int64(st, 5);
+    if (!d->kind || !d->id || (meta && !d->meta))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (with_body) {
+        const void *b = sqlite3_column_blob(st, 2);
+        int n = sqlite3_column_bytes(st, 2);
+
+        d->body = malloc((size_t)n + 1);
+        if (!d->body)
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        if (n)
+            memcpy(d->body, b, (size_t)n);
+        d->body[n] = '\0';
+        d->body_len = (size_t)n;
+    }
+    return VOUCH_OK;
+}
+
+static vouch_err sq_doc_get(void *state, const char *kind, const char *id,
+                            struct vouch_store_doc **ret, struct vouch_errbuf *eb)
+{
+    struct vouch_store_doc *d = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db;
+    vouch_err e;
+    int rc;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "SELECT kind, id, body, meta, expires_at, updated_at "
+                           "FROM documents WHERE kind = ?1 AND id = ?2", -1, &st, NULL) !=
+        SQLITE_OK) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no %s '%s'", kind, id);
+        goto out;
+    }
+    if (rc != SQLITE_ROW) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    d = calloc(1, sizeof(*d));
+    if (!d) {
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    e = doc_from_row(st, 1, d, eb);
+    if (e)
+        goto out;
+    *ret = d;
+    d = NULL;
+out:
+    vouch_store_doc_free(d);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_doc_list(void *state, const char *kind, const char *prefix, int with_body,
+                             size_t limit, struct vouch_store_doc **ret, size_t *ret_n,
+                             struct vouch_errbuf *eb)
+{
+    struct vouch_store_doc *docs = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db;
+    vouch_err e;
+    int rc;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "SELECT kind, id, body, meta, expires_at, updated_at "
+                           "FROM documents WHERE kind = ?1 AND substr(id, 1, ?2) = ?3 "
+                           "ORDER BY id LIMIT ?4", -1, &st, NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)strlen(prefix));
+    sqlite3_bind_text(st, 3, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            struct vouch_store_doc *nd;
+
+            cap = cap ? cap * 2 : 16;
+            nd = realloc(docs, cap * sizeof(*docs));
+            if (!nd) {
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+                goto out;
+            }
+            docs = nd;
+        }
+        e = doc_from_row(st, with_body, &docs[n++], eb);
+        if (e)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    *ret = docs;
+    *ret_n = n;
+    docs = NULL;
+out:
+    vouch_store_docs_free(docs, n);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_doc_delete(void *state, const char *kind, const char *id,
+                               struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "DELETE FROM documents WHERE kind = ?1 AND id = ?2", -1, &st,
+                           NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "documents");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        e = db_fail(db, eb, "documents");
+    else if (sqlite3_changes(db) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no %s '%s'", kind, id);
+out:
+    sqlite3_finalize(st);
+    return e;
+}
+
+const struct vouch_store_ops vouch_store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .meta_get = sq_meta_get,
+    .meta_set = sq_meta_set,
+    .keys_list = sq_keys_list,
+    .key_activate = sq_key_activate,
+    .doc_put = sq_doc_put,
+    .doc_get = sq_doc_get,
+    .doc_list = sq_doc_list,
+    .doc_delete = sq_doc_delete,
+};

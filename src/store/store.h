@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VOUCH_STORE_H
+#define VOUCH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vouch/err.h"
+
+/*
+ * The store: everything replicas share (signing keys, policies, reference
+ * values, collateral, vTPM state).  Callers see only this interface; the
+ * backend is chosen by the URL ("sqlite:PATH" today, "postgres://..." later)
+ * and hides its own types and connections.
+ *
+ * A store handle is safe to use from any number of threads at once: each
+ * thread gets its own connection on first use.  Every write that returns
+ * VOUCH_OK is durable (SQLite: WAL with synchronous=FULL).
+ */
+struct vouch_store;
+
+/*
+ * Open the store at `url` and bring its schema up to date (migrations are
+ * applied in order, each in its own transaction, recorded in a version
+ * table).  The directory of a SQLite file is created if missing.
+ */
+vouch_err vouch_store_open(const char *url, struct vouch_store **ret,
+                           struct vouch_errbuf *eb);
+
+/* Close every connection.  Accepts NULL.  No other thread may be using it. */
+void vouch_store_close(struct vouch_store *s);
+
+/* The schema version after migrations, and the newest this build knows. */
+vouch_err vouch_store_schema_version(struct vouch_store *s, int *ret, struct vouch_errbuf *eb);
+int vouch_store_schema_latest(void);
+
+/* Backend name: "sqlite". */
+const char *vouch_store_backend(const struct vouch_store *s);
+
+/* --- small settings (admin token hash, instance id, ...) --------------- */
+
+/* *ret is allocated (free()). VOUCH_E_NOT_FOUND when absent. */
+vouch_err vouch_store_meta_get(struct vouch_store *s, const char *key, char **ret,
+                               struct vouch_errbuf *eb);
+/* Insert; VOUCH_E_CONFLICT when the key already exists (the value is kept). */
+vouch_err vouch_store_meta_insert(struct vouch_store *s, const char *key, const char *value,
+                                  struct vouch_errbuf *eb);
+/* Insert or replace. */
+vouch_err vouch_store_meta_put(struct vouch_store *s, const char *key, const char *value,
+                               struct vouch_errbuf *eb);
+
+/* --- token signing keys -------------------------------------------------- */
+
+struct vouch_store_key {
+    char kid[64];          /* RFC 7638 thumbprint */
+    char alg[16];          /* "RS256", "ES256" */
+    char *private_pem;     /* PKCS#8 PEM */
+    int64_t created_at;
+    int64_t retired_at;    /* 0 while the key is the active one for its alg */
+};
+
+/* All keys, newest first.  Free with vouch_store_keys_free(). */
+vouch_err vouch_store_keys_list(struct vouch_store *s, struct vouch_store_key **ret,
+                                size_t *ret_n, struct vouch_errbuf *eb);
+void vouch_store_keys_free(struct vouch_store_key *keys, size_t n);
+
+/*
+ * Add `k` as the active key of its algorithm.  With `replace`, the current
+ * active key of that algorithm (if any) is retired at `now` in the same
+ * transaction (rotation).  Without it, the insert only happens when no
+ * active key exists, and VOUCH_E_CONFLICT is returned otherwise, so two
+ * replicas starting at once end up with one key.
+ */
+vouch_err vouch_store_key_activate(struct vouch_store *s, const struct vouch_store_key *k,
+                                   int replace, int64_t now, struct vouch_errbuf *eb);
+
+/* --- documents ------------------------------------------------------------
+ *
+ * Everything else the service keeps is a document: a body (bytes, stored
+ * as given) under (kind, id), with optional metadata JSON text, an expiry
+ * and the time it was last written.  Kinds in use: "policy",
+ * "refval" (reference values), "collateral", "rim".
+ */
+struct vouch_store_doc {
+    char *kind;
+    char *id;
+    uint8_t *body;         /* NUL-terminated for convenience; body_len excludes it */
+    size_t body_len;
+    char *meta;            /* JSON text or NULL */
+    int64_t expires_at;    /* 0: never */
+    int64_t updated_at;
+};
+
+/* Cap on one document body. */
+#define VOUCH_STORE_DOC_MAX (16u << 20)
+
+/* Insert or replace a document.  meta may be NULL. */
+vouch_err vouch_store_doc_put(struct vouch_store *s, const char *kind, const char *id,
+                              const void *body, size_t body_len, const char *meta,
+                              int64_t expires_at, int64_t now, struct vouch_errbuf *eb);
+
+/* Fetch one; VOUCH_E_NOT_FOUND when absent.  Free with vouch_store_doc_free(). */
+vouch_err vouch_store_doc_get(struct vouch_store *s, const char *kind, const char *id,
+                              struct vouch_store_doc **ret, struct vouch_errbuf *eb);
+
+/*
+ * All documents of a kind whose id starts with `prefix` (may be ""),
+ * ordered by id, at most `limit`.  With `with_body` false the bodies are
+ * left NULL.  Free with vouch_store_docs_free().
+ */
+vouch_err vouch_store_doc_list(struct vouch_store *s, const char *kind, const char *prefix,
+                               int with_body, size_t limit, struct vouch_store_doc **ret,
+                               size_t *ret_n, struct vouch_errbuf *eb);
+
+/* Delete one; VOUCH_E_NOT_FOUND when absent. */
+vouch_err vouch_store_doc_delete(struct vouch_store *s, const char *kind, const char *id,
+                                 struct vouch_errbuf *eb);
+
+void vouch_store_doc_free(struct vouch_store_doc *d);
+void vouch_store_docs_free(struct vouch_store_doc *docs, size_t n);
+
+#endif

@@ -1,0 +1,67 @@
+// Start a real vouchd on 127.0.0.1 (port 0: the kernel picks a free one)
+// with its own temporary database, and stop it again.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export const VOUCHD = process.env.VOUCHD;
+export const VOUCH = process.env.VOUCH;
+if (!VOUCHD || !VOUCH) {
+  throw new Error('set VOUCHD and VOUCH to the built binaries (meson test does)');
+}
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export async function startVouchd({ args = [], dir, env = {}, adminToken = ADMIN_TOKEN } = {}) {
+  const workdir = dir ?? mkdtempSync(join(tmpdir(), 'vouch-api-'));
+  const db = `sqlite:${join(workdir, 'vouch.db')}`;
+  const argv = ['--listen', '127.0.0.1:0', '--db', db, ...args];
+  if (adminToken) argv.push('--admin-token', adminToken);
+  const proc = spawn(VOUCHD, argv, {
+    cwd: workdir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vouchd did not start:\n${log}`)), 30000);
+    const onData = () => {
+      const m = /msg=listening .*port=(\d+)/.exec(log);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    };
+    proc.stderr.on('data', onData);
+    exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`vouchd exited ${code}:\n${log}`)); });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url, port, db, dir: workdir, proc, exited,
+    log: () => log,
+    async stop({ keep = false } = {}) {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const r = await exited;
+      if (!keep && !dir) rmSync(workdir, { recursive: true, force: true });
+      return r;
+    },
+  };
+}
+
+// Run the `vouch` CLI; resolves { stdout, stderr }.
+export async function vouch(args, opts = {}) {
+  return execFileP(VOUCH, args, { maxBuffer: 16 << 20, ...opts });
+}
+
+// fetch + parse, for problem+json checks.
+export async function request(url, init = {}) {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, headers: res.headers, text, body };
+}

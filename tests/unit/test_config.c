@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "server/config.h"
+
+static void test_defaults(void **state)
+{
+    char *argv[] = { "vouchd", NULL };
+    struct vouch_config c;
+
+    (void)state;
+    assert_int_equal(vouch_config_load(&c, 1, argv, false, NULL), VOUCH_OK);
+    assert_string_equal(c.listen_host, "127.0.0.1");
+    assert_int_equal(c.listen_port, 8080);
+    assert_string_equal(c.db_url, "sqlite:./var/vouch.db");
+    assert_null(c.issuer);
+    assert_null(c.admin_token);
+    assert_int_equal(c.token_lifetime, 21600);
+    assert_int_equal(c.max_body, 1048576);
+    assert_false(c.fixed_time_set);
+    assert_string_equal(c.token_alg, "RS256");
+    assert_false(c.token_ear);
+    vouch_config_free(&c);
+}
+
+static void test_flags(void **state)
+{
+    char *argv[] = { "vouchd", "--listen", "[::1]:0", "--db=sqlite:/tmp/x.db",
+                     "--issuer", "https://attest.example", "--admin-token",
+                     "0123456789abcdef0123", "--token-lifetime", "60", "--max-body", "4096",
+                     "--fixed-time", "2025-07-04T10:24:15Z", "--threads", "3", "--token-alg",
+                     "ES256", "--token-format", "ear", NULL };
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+
+    (void)state;
+    assert_int_equal(vouch_config_load(&c, 20, argv, false, &eb), VOUCH_OK);
+    assert_true(c.token_ear);
+    assert_string_equal(c.listen_host, "::1");
+    assert_int_equal(c.listen_port, 0);
+    assert_string_equal(c.db_url, "sqlite:/tmp/x.db");
+    assert_string_equal(c.issuer, "https://attest.example");
+    assert_string_equal(c.admin_token, "0123456789abcdef0123");
+    assert_int_equal(c.token_lifetime, 60);
+    assert_int_equal(c.max_body, 4096);
+    assert_true(c.fixed_time_set);
+    assert_int_equal(c.fixed_time, 1751624655);
+    assert_int_equal(c.threads, 3);
+    assert_string_equal(c.token_alg, "ES256");
+    vouch_config_free(&c);
+}
+
+/* Each bad value is refused with a message naming the option. */
+static void test_bad_values(void **state)
+{
+    static const struct {
+        const char *flag, *value, *needle;
+    } cases[] = {
+        { "--listen", "localhost:8080", "--listen" },
+        { "--listen", "127.0.0.1", "--listen" },
+        { "--listen", "127.0.0.1:65536", "--listen" },
+        { "--db", "mysql://x", "--db" },
+        { "--issuer", "ftp://x", "--issuer" },
+        { "--issuer", "https://x/", "--issuer" },
+        { "--admin-token", "short", "--admin-token" },
+        { "--token-lifetime", "0", "--token-lifetime" },
+        { "--token-lifetime", "-5", "--token-lifetime" },
+        { "--token-lifetime", "12abc", "--token-lifetime" },
+        { "--max-body", "10", "--max-body" },
+        { "--fixed-time", "yesterday", "--fixed-time" },
+        { "--threads", "0", "--threads" },
+        { "--token-alg", "none", "--token-alg" },
+        { "--token-format", "jwt", "--token-format" },
+        { "--log-level", "loud", "--log-level" },
+        { "--no-such-flag", "1", "unknown option" },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *argv[] = { "vouchd", (char *)cases[i].flag, (char *)cases[i].value, NULL };
+        struct vouch_config c;
+        struct vouch_errbuf eb = { "" };
+
+        assert_int_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_E_INVALID);
+        if (!strstr(eb.msg, cases[i].needle))
+            fail_msg("%s %s: message '%s' lacks '%s'", cases[i].flag, cases[i].value, eb.msg,
+                     cases[i].needle);
+    }
+    {
+        char *argv[] = { "vouchd", "--db", NULL };
+        struct vouch_config c;
+
+        assert_int_equal(vouch_config_load(&c, 2, argv, false, NULL), VOUCH_E_INVALID);
+    }
+}
+
+/* Precedence: flags > environment > file > defaults. */
+static void test_file_env_flags(void **state)
+{
+    char path[] = "/tmp/vouch-config-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    char *argv[] = { "vouchd", "--config", path, "--max-body", "2048", NULL };
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+
+    (void)state;
+    fprintf(f, "# comment\n\nlisten = 127.0.0.1:9000\nmax-body = 8192\n"
+               "token-lifetime = \"120\"\ndb = sqlite:/tmp/from-file.db\n");
+    fclose(f);
+    setenv("VOUCH_TOKEN_LIFETIME", "300", 1);
+    assert_int_equal(vouch_config_load(&c, 5, argv, true, &eb), VOUCH_OK);
+    assert_int_equal(c.listen_port, 9000);          /* file */
+    assert_string_equal(c.db_url, "sqlite:/tmp/from-file.db");
+    assert_int_equal(c.token_lifetime, 300);        /* env over file */
+    assert_int_equal(c.max_body, 2048);             /* flag over file */
+    vouch_config_free(&c);
+    unsetenv("VOUCH_TOKEN_LIFETIME");
+
+    /* A bad line is reported with file and line number. */
+    f = fopen(path, "w");
+    fprintf(f, "listen = 127.0.0.1:9000\nbogus-option = 1\n");
+    fclose(f);
+    assert_int_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_E_INVALID);
+    assert_non_null(strstr(eb.msg, ":2:"));
+    f = fopen(path, "w");
+    fprintf(f, "max-body = 1\n");
+    fclose(f);
+    assert_int_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_E_INVALID);
+    assert_non_null(strstr(eb.msg, ":1: max-body"));
+    unlink(path);
+    assert_int_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_E_IO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_file_env_flags),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "policy/policy.h"
+#include "policy/refval.h"
+
+struct fx {
+    char dir[48];
+    struct vouch_store *store;
+    struct vouch_policies *pol;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    char url[96];
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/vouch-policy-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(url, sizeof(url), "sqlite:%s/p.db", f->dir);
+    if (vouch_store_open(url, &f->store, NULL) || vouch_policies_new(&f->pol, NULL))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char cmd[80];
+
+    vouch_policies_free(f->pol);
+    vouch_store_close(f->store);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    free(f);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Annotated TDX evidence as the attestation API builds it. */
+static json_t *tdx_input(const char *status, const char *expired, int debug)
+{
+    return json_pack("{s:{s:s,s:s,s:{s:b},s:{s:{s:s}}},s:s,s:n}",
+                     "tdx", "tcb_status", status, "collateral_expiration_status", expired,
+                     "td_attributes", "debug", debug, "quote", "body", "mr_td", "abcd",
+                     "report_data", "00", "init_data");
+}
+
+/* The built-in default policy's verdicts, hand-checked against its text. */
+static void test_default_policy(void **state)
+{
+    static const struct {
+        const char *status, *expired;
+        int debug;
+        int hw, cfg;
+        const char *ear;
+    } cases[] = {
+        { "UpToDate", "0", 0, 2, 2, "affirming" },
+        { "SWHardeningNeeded", "0", 0, 3, 2, "affirming" },
+        { "ConfigurationAndSWHardeningNeeded", "0", 0, 3, 2, "affirming" },
+        { "OutOfDate", "0", 0, 32, 2, "warning" },
+        { "TDRelaunchAdvised", "0", 0, 32, 2, "warning" },
+        { "UpToDate", "1", 0, 32, 2, "warning" },
+        { "UpToDate", "0", 1, 2, 32, "warning" },
+    };
+    struct fx *f = *state;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *in = tdx_input(cases[i].status, cases[i].expired, cases[i].debug);
+        const json_t *inputs[] = { in };
+        struct vouch_policy_outcome o;
+        struct vouch_errbuf eb;
+        json_t *tv;
+
+        if (vouch_policy_appraise(f->pol, f->store, NULL, 0, inputs, 1, 1000, &o, &eb))
+            fail_msg("case %zu: %s", i, eb.msg);
+        tv = o.trust_vectors[0];
+        assert_non_null(tv);
+        assert_int_equal(json_integer_value(json_object_get(tv, "hardware")), cases[i].hw);
+        assert_int_equal(json_integer_value(json_object_get(tv, "configuration")), cases[i].cfg);
+        assert_int_equal(json_integer_value(json_object_get(tv, "runtime-opaque")), 2);
+        assert_true(o.allow); /* the default policy allows verified evidence */
+        assert_string_equal(o.first_policy_id, "default");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(o.reports, 0),
+                                                              "policy-id")), "default");
+        vouch_policy_outcome_done(&o);
+        json_decref(in);
+    }
+}
+
+/* SGX: the DEBUG bit is bit 1 of ATTRIBUTES.FLAGS (little-endian hex). */
+static void test_default_policy_sgx_debug(void **state)
+{
+    struct fx *f = *state;
+    const char *flags[] = { "0500000000000000", "0700000000000000" };
+    int want[] = { 2, 32 };
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        json_t *in = json_pack("{s:{s:s,s:s,s:{s:s}}}", "sgx", "tcb_status", "UpToDate",
+                               "collateral_expiration_status", "0", "body", "attributes.flags",
+                               flags[i]);
+        const json_t *inputs[] = { in };
+        struct vouch_policy_outcome o;
+        struct vouch_errbuf eb;
+
+        if (vouch_policy_appraise(f->pol, f->store, NULL, 0, inputs, 1, 1000, &o, &eb))
+            fail_msg("%s", eb.msg);
+        assert_int_equal(json_integer_value(json_object_get(o.trust_vectors[0],
+                                                            "configuration")), want[i]);
+        vouch_policy_outcome_done(&o);
+        json_decref(in);
+    }
+}
+
+static void test_put_get_list_delete(void **state)
+{
+    static const char good[] =
+        "package policy\nimport rego.v1\ndefault allow := false\n"
+        "allow if input.tdx.quote.body.mr_td in query_reference_value(\"mr_td\")\n";
+    static const char bad[] = "package policy\nimport rego.v1\nallow if {\n  input.x ==\n}\n";
+    struct fx *f = *state;
+    char hash[VOUCH_POLICY_HASH_LEN], *text = NULL;
+    struct vouch_errbuf eb;
+    json_t *list;
+    size_t len;
+
+    assert_int_equal(vouch_policy_put(f->pol, f->store, "mrtd", good, strlen(good), 10, hash,
+                                      &eb), VOUCH_OK);
+    assert_int_equal(strlen(hash), 96);
+    assert_int_equal(vouch_policy_put(f->pol, f->store, "broken", bad, strlen(bad), 10, hash,
+                                      &eb), VOUCH_E_INVALID);
+    if (!strstr(eb.msg, "broken.rego:"))
+        fail_msg("compile error lacks file:line:col: %s", eb.msg);
+    assert_int_equal(vouch_policy_get(f->store, "broken", &text, &len, hash, NULL),
+                     VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_policy_get(f->store, "mrtd", &text, &len, hash, NULL), VOUCH_OK);
+    assert_int_equal(len, strlen(good));
+    free(text);
+    assert_int_equal(vouch_policy_get(f->store, "default", &text, &len, hash, NULL), VOUCH_OK);
+    assert_non_null(strstr(text, "package policy"));
+    free(text);
+    assert_int_equal(vouch_policy_list(f->store, &list, NULL), VOUCH_OK);
+    assert_int_equal(json_array_size(list), 2); /* default (built in) + mrtd */
+    json_decref(list);
+    assert_int_equal(vouch_policy_delete(f->store, "mrtd", NULL), VOUCH_OK);
+    assert_int_equal(vouch_policy_delete(f->store, "mrtd", NULL), VOUCH_E_NOT_FOUND);
+}
+
+/* Reference values reach policies through query_reference_value. */
+static void test_reference_values_and_missing(void **state)
+{
+    static const char rv[] =
+        "package policy\nimport rego.v1\ndefault allow := false\n"
+        "allow if input.tdx.quote.body.mr_td in query_reference_value(\"mr_td\")\n";
+    struct fx *f = *state;
+    struct vouch_refval r = { "mr_td", NULL, 5000 };
+    json_t *in = tdx_input("UpToDate", "0", 0);
+    const json_t *inputs[] = { in };
+    const char *ids[] = { "mrtd" }, *missing[] = { "default", "nope" };
+    struct vouch_policy_outcome o;
+    char hash[VOUCH_POLICY_HASH_LEN];
+    struct vouch_errbuf eb;
+
+    assert_int_equal(vouch_policy_put(f->pol, f->store, "mrtd", rv, strlen(rv), 10, hash, &eb),
+                     VOUCH_OK);
+    /* no reference value yet: not allowed */
+    assert_int_equal(vouch_policy_appraise(f->pol, f->store, ids, 1, inputs, 1, 1000, &o, &eb),
+                     VOUCH_OK);
+    assert_false(o.allow);
+    assert_string_equal(o.rejected_by, "'mrtd'");
+    vouch_policy_outcome_done(&o);
+    r.values = json_pack("[ss]", "ffff", "abcd");
+    assert_int_equal(vouch_refval_put(f->store, &r, 10, NULL), VOUCH_OK);
+    assert_int_equal(vouch_policy_appraise(f->pol, f->store, ids, 1, inputs, 1, 1000, &o, &eb),
+                     VOUCH_OK);
+    assert_true(o.allow);
+    vouch_policy_outcome_done(&o);
+    /* once expired, the value is gone for policies */
+    assert_int_equal(vouch_policy_appraise(f->pol, f->store, ids, 1, inputs, 1, 6000, &o, &eb),
+                     VOUCH_OK);
+    assert_false(o.allow);
+    vouch_policy_outcome_done(&o);
+    /* an unknown policy id */
+    assert_int_equal(vouch_policy_appraise(f->pol, f->store, missing, 2, inputs, 1, 1000, &o,
+                                           &eb), VOUCH_E_NOT_FOUND);
+    assert_true(o.missing_policy);
+    vouch_policy_outcome_done(&o);
+    json_decref(r.values);
+    json_decref(in);
+}
+
+/* Policy answers: trust_claims without allow, bad shapes, v0 syntax, conflicts. */
+static void test_policy_answers(void **state)
+{
+    static const struct {
+        const char *text;
+        vouch_err want;
+        int allow;
+    } cases[] = {
+        { "package policy\nimport rego.v1\ntrust_claims := {\"hardware\": 2}\n", VOUCH_OK, 1 },
+        { "package policy\nimport rego.v1\ntrust_claims := {\"hardware\": 32}\n", VOUCH_OK, 0 },
+        { "package policy\nimport rego.v1\ntrust_claims := {\"hardwear\": 2}\n",
+          VOUCH_E_INVALID, 0 },
+        { "package policy\nimport rego.v1\nallow := \"yes\"\n", VOUCH_E_INVALID, 0 },
+        { "package policy\nimport rego.v1\nx := 1\n", VOUCH_E_INVALID, 0 },
+        /* trustee-era v0 syntax */
+        { "package policy\ndefault allow = false\nallow { input.tdx.tcb_status == \"UpToDate\" }\n",
+          VOUCH_OK, 1 },
+        /* conflicting values are an evaluation error, not a verdict */
+        { "package policy\nimport rego.v1\nallow := true\nallow := false if true\n",
+          VOUCH_E_INVALID, 0 },
+    };
+    struct fx *f = *state;
+    json_t *in = tdx_input("UpToDate", "0", 0);
+    const json_t *inputs[] = { in };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *ids[] = { "p" };
+        char hash[VOUCH_POLICY_HASH_LEN];
+        struct vouch_policy_outcome o;
+        struct vouch_errbuf eb;
+        vouch_err e;
+
+        e = vouch_policy_put(f->pol, f->store, "p", cases[i].text, strlen(cases[i].text), 10,
+                             hash, &eb);
+        if (e == VOUCH_OK)
+            e = vouch_policy_appraise(f->pol, f->store, ids, 1, inputs, 1, 1000, &o, &eb);
+        else
+            memset(&o, 0, sizeof(o));
+        if (e != cases[i].want)
+            fail_msg("case %zu: got %d (%s)", i, e, eb.msg);
+        if (!e)
+            assert_int_equal(o.allow, cases[i].allow);
+        vouch_policy_outcome_done(&o);
+    }
+    json_decref(in);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_default_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_policy_sgx_debug, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_get_list_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reference_values_and_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_answers, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "store/store-priv.h"
+
+struct fixture {
+    char dir[64];
+    char url[160];
+    char path[128];
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/vouch-store-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    /* A nested directory that does not exist yet: open must create it. */
+    snprintf(f->path, sizeof(f->path), "%s/sub/dir/vouch.db", f->dir);
+    snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[160];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static void test_migrations(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_errbuf eb;
+    struct stat st;
+    int v = -1;
+    sqlite3 *db;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_schema_version(s, &v, &eb), VOUCH_OK);
+    assert_int_equal(v, vouch_store_schema_latest());
+    assert_string_equal(vouch_store_backend(s), "sqlite");
+    vouch_store_close(s);
+    /* The file is private: it holds signing keys. */
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* Reopening applies nothing twice. */
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_schema_version(s, &v, &eb), VOUCH_OK);
+    assert_int_equal(v, vouch_store_schema_latest());
+    vouch_store_close(s);
+    /* WAL mode is set on the file. */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    {
+        sqlite3_stmt *q;
+
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), 0);
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+        sqlite3_finalize(q);
+    }
+    /* A database from a newer build is refused, not damaged. */
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (999, 'x')", NULL,
+                                  NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_E_STORE);
+    assert_non_null(strstr(eb.msg, "newer"));
+}
+
+/* A database written by an older build is upgraded in place, data kept. */
+static void test_upgrade_from_v1(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s;
+    char cmd[600], *v = NULL;
+    sqlite3 *db;
+    int version = 0;
+
+    snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", f->path);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);"
+        "INSERT INTO schema_version VALUES (1, 'then');", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, vouch_store_migrations[0], NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO meta VALUES ('old', 'kept')", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_schema_version(s, &version, NULL), VOUCH_OK);
+    assert_int_equal(version, vouch_store_schema_latest());
+    assert_true(version >= 2);
+    assert_int_equal(vouch_store_meta_get(s, "old", &v, NULL), VOUCH_OK);
+    assert_string_equal(v, "kept");
+    free(v);
+    assert_int_equal(vouch_store_doc_put(s, "policy", "p", "x", 1, NULL, 0, 1, NULL), VOUCH_OK);
+    vouch_store_close(s);
+}
+
+static void test_bad_urls(void **state)
+{
+    static const struct {
+        const char *url;
+        vouch_err want;
+    } cases[] = {
+        { "mysql://x", VOUCH_E_INVALID },
+        { "sqlite:", VOUCH_E_INVALID },
+        { "postgres://localhost/vouch", VOUCH_E_UNSUPPORTED },
+        { "sqlite:/proc/vouch-cannot/x.db", VOUCH_E_IO },
+    };
+    struct vouch_store *s = NULL;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(vouch_store_open(cases[i].url, &s, NULL), cases[i].want);
+        assert_null(s);
+    }
+}
+
+static void test_meta(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s;
+    char *v = NULL;
+
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_meta_get(s, "k", &v, NULL), VOUCH_E_NOT_FOUND);
+    assert_null(v);
+    assert_int_equal(vouch_store_meta_insert(s, "k", "one", NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_meta_insert(s, "k", "two", NULL), VOUCH_E_CONFLICT);
+    assert_int_equal(vouch_store_meta_get(s, "k", &v, NULL), VOUCH_OK);
+    assert_string_equal(v, "one");
+    free(v);
+    assert_int_equal(vouch_store_meta_put(s, "k", "three", NULL), VOUCH_OK);
+    vouch_store_close(s);
+    /* Durable across reopen. */
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_meta_get(s, "k", &v, NULL), VOUCH_OK);
+    assert_string_equal(v, "three");
+    free(v);
+    vouch_store_close(s);
+}
+
+static void test_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store_key k1 = { "kid-1", "RS256", "PEM1", 100, 0 };
+    struct vouch_store_key k2 = { "kid-2", "RS256", "PEM2", 200, 0 };
+    struct vouch_store_key k3 = { "kid-3", "ES256", "PEM3", 150, 0 };
+    struct vouch_store_key *keys = NULL;
+    struct vouch_store *s;
+    size_t n = 0;
+
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_key_activate(s, &k1, 0, 100, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_key_activate(s, &k3, 0, 150, NULL), VOUCH_OK);
+    /* Without replace, a second active RS256 key is refused. */
+    assert_int_equal(vouch_store_key_activate(s, &k2, 0, 200, NULL), VOUCH_E_CONFLICT);
+    /* The same kid twice is a conflict too. */
+    assert_int_equal(vouch_store_key_activate(s, &k1, 1, 200, NULL), VOUCH_E_CONFLICT);
+    /* Rotation retires the old key in the same transaction. */
+    assert_int_equal(vouch_store_key_activate(s, &k2, 1, 200, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_keys_list(s, &keys, &n, NULL), VOUCH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(keys[0].kid, "kid-2");
+    assert_int_equal(keys[0].retired_at, 0);
+    assert_string_equal(keys[1].kid, "kid-3");
+    assert_int_equal(keys[1].retired_at, 0);
+    assert_string_equal(keys[2].kid, "kid-1");
+    assert_int_equal(keys[2].retired_at, 200);
+    assert_string_equal(keys[2].private_pem, "PEM1");
+    vouch_store_keys_free(keys, n);
+    vouch_store_keys_free(NULL, 0);
+    vouch_store_close(s);
+    vouch_store_close(NULL);
+}
+
+static void test_documents(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store_doc *d = NULL, *list = NULL;
+    struct vouch_store *s;
+    const uint8_t bin[] = { 0x30, 0x82, 0x00, 0xff, 0x00 };
+    size_t n = 0;
+
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_get(s, "policy", "default", &d, NULL), VOUCH_E_NOT_FOUND);
+    assert_null(d);
+    /* binary bodies survive byte for byte, NULs included */
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "crl/platform", bin, sizeof(bin),
+                                         "{\"enc\":\"der\"}", 2000, 100, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_get(s, "collateral", "crl/platform", &d, NULL), VOUCH_OK);
+    assert_int_equal(d->body_len, sizeof(bin));
+    assert_memory_equal(d->body, bin, sizeof(bin));
+    assert_string_equal(d->meta, "{\"enc\":\"der\"}");
+    assert_int_equal(d->expires_at, 2000);
+    assert_int_equal(d->updated_at, 100);
+    vouch_store_doc_free(d);
+    /* replace */
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "crl/platform", "x", 1, NULL, 0, 200,
+                                         NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_get(s, "collateral", "crl/platform", &d, NULL), VOUCH_OK);
+    assert_int_equal(d->body_len, 1);
+    assert_null(d->meta);
+    vouch_store_doc_free(d);
+    /* list by prefix, ordered, with and without bodies */
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "tcb/sgx/B", "b", 1, NULL, 0, 1, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "tcb/sgx/A", "a", 1, NULL, 0, 1, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "tcb/tdx/A", "t", 1, NULL, 0, 1, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_doc_put(s, "refval", "tcb/sgx/Z", "r", 1, NULL, 0, 1, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_doc_list(s, "collateral", "tcb/sgx/", 1, 100, &list, &n, NULL),
+                     VOUCH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, "tcb/sgx/A");
+    assert_string_equal((char *)list[1].body, "b");
+    vouch_store_docs_free(list, n);
+    assert_int_equal(vouch_store_doc_list(s, "collateral", "", 0, 2, &list, &n, NULL), VOUCH_OK);
+    assert_int_equal(n, 2);
+    assert_null(list[0].body);
+    vouch_store_docs_free(list, n);
+    /* delete */
+    assert_int_equal(vouch_store_doc_delete(s, "collateral", "tcb/sgx/A", NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_delete(s, "collateral", "tcb/sgx/A", NULL),
+                     VOUCH_E_NOT_FOUND);
+    /* keys are checked */
+    assert_int_equal(vouch_store_doc_put(s, "", "x", "x", 1, NULL, 0, 1, NULL), VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_doc_get(s, "policy", "", &d, NULL), VOUCH_E_INVALID);
+    vouch_store_doc_free(NULL);
+    vouch_store_close(s);
+}
+
+struct thread_arg {
+    struct vouch_store *s;
+    int id;
+    int failures;
+};
+
+static void *writer(void *p)
+{
+    struct thread_arg *a = p;
+    char key[32], val[32], *got;
+    int i;
+
+    for (i = 0; i < 50; i++) {
+        snprintf(key, sizeof(key), "t%d-%d", a->id, i);
+        snprintf(val, sizeof(val), "v%d", i);
+        if (vouch_store_meta_insert(a->s, key, val, NULL) != VOUCH_OK)
+            a->failures++;
+        if (vouch_store_meta_get(a->s, key, &got, NULL) != VOUCH_OK || strcmp(got, val))
+            a->failures++;
+        else
+            free(got);
+    }
+    return NULL;
+}
+
+/* Several threads at once, each on its own connection. */
+static void test_threads(void **state)
+{
+    struct fixture *f = *state;
+    struct thread_arg args[4];
+    pthread_t th[4];
+    struct vouch_store *s;
+    int i;
+
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    for (i = 0; i < 4; i++) {
+        args[i] = (struct thread_arg){ s, i, 0 };
+        assert_int_equal(pthread_create(&th[i], NULL, writer, &args[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].failures, 0);
+    }
+    vouch_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+        cmocka_unit_test(test_bad_urls),
+        cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_documents, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
