@@ -46,9 +46,13 @@ vouch_err vouch_tpm_ek_cert_parse(const uint8_t *data, size_t len, X509 **ret,
         e = vouch_x509_parse_pem_chain((const char *)data, len, 1, &chain, eb);
         if (e)
             return vouch_fail_prefix(eb, e, "EK certificate: ");
-        *ret = sk_X509_shift(chain);
+        X509 *c = sk_X509_shift(chain);
+
         sk_X509_pop_free(chain, X509_free);
-        return *ret ? VOUCH_OK : vouch_fail(eb, VOUCH_E_INVALID, "EK certificate: empty PEM");
+        if (!c)
+            return vouch_fail(eb, VOUCH_E_INVALID, "EK certificate: empty PEM");
+        *ret = c;
+        return VOUCH_OK;
     }
     n = der_length(data, len);
     if (!n || n > len)
@@ -440,6 +444,23 @@ out:
     OPENSSL_cleanse(plain, sizeof(plain));
     free(macin);
     vouch_tpm_credential_free(&c);
+    return e;
+}
+
+vouch_err vouch_tpm_ak_challenge(const struct vouch_tpm_key *ek, const struct vouch_tpm_key *ak,
+                                 const uint8_t *secret, size_t secret_len,
+                                 struct vouch_tpm_credential *ret, struct vouch_errbuf *eb)
+{
+    vouch_err e;
+
+    if (!ak->name_len)
+        return vouch_fail(eb, VOUCH_E_INVALID, "AK: a TPM public area is needed (its Name), "
+                          "not a PEM key");
+    if ((ak->attributes & VOUCH_TPM_AK_ATTRS) != VOUCH_TPM_AK_ATTRS ||
+        (ak->attributes & VOUCH_TPMA_DECRYPT))
+        return vouch_fail(eb, VOUCH_E_VERIFY, "AK: attributes 0x%08x are not those of a "
+                          "restricted signing key fixed to its TPM", ak->attributes);
+    e = vouch_tpm_make_credential(ek, ak->name, ak->name_len, secret, secret_len, ret, eb);
     return e;
 }
 

@@ -71,6 +71,19 @@ vouch_err vouch_tpm_make_credential(const struct vouch_tpm_key *ek, const uint8_
 void vouch_tpm_credential_free(struct vouch_tpm_credential *c);
 
 /*
+ * The verifier's half of binding an AK to an EK by credential activation:
+ * check that ak is a TPM key (loaded from TPMT_PUBLIC / TPM2B_PUBLIC, not
+ * PEM) with the attestation-key attributes VOUCH_TPM_AK_ATTRS
+ * (VOUCH_E_VERIFY otherwise), then MakeCredential(ek, Name(ak), secret).
+ * The caller keeps `secret` (random, single use) and accepts the AK when
+ * the agent returns it after TPM2_ActivateCredential (compare in constant
+ * time).  Free *ret's contents with vouch_tpm_credential_free().
+ */
+vouch_err vouch_tpm_ak_challenge(const struct vouch_tpm_key *ek, const struct vouch_tpm_key *ak,
+                                 const uint8_t *secret, size_t secret_len,
+                                 struct vouch_tpm_credential *ret, struct vouch_errbuf *eb);
+
+/*
  * The file tpm2_makecredential writes and tpm2_activatecredential reads:
  * 0xBADCC0DE | u32 1 | TPM2B_ID_OBJECT | TPM2B_ENCRYPTED_SECRET.  *ret is
  * allocated (free with free()).
