@@ -257,7 +257,8 @@ static void line_for(char *out, size_t size, const char *tmpl, const uint8_t *da
     if (violation)
         memset(h, 0, 20);
     vouch_hex_encode(h, 20, hex);
-    snprintf(out, size, "10 %s %s %s\n", hex, tmpl, fields_text);
+    if ((size_t)snprintf(out, size, "10 %s %s %s\n", hex, tmpl, fields_text) >= size)
+        fail_msg("line too long");
 }
 
 /* ima-sig with and without signature, ima-buf, ima-modsig, ima-ngv2, custom formats, spaces. */

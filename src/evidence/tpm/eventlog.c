@@ -245,9 +245,9 @@ static bool has_ebs_event(const struct vouch_tpm_eventlog *log)
     return false;
 }
 
-vouch_err vouch_tpm_eventlog_replay(const struct vouch_tpm_eventlog *log, unsigned flags,
-                                    struct vouch_tpm_pcrs *ret, bool *ret_fixup,
-                                    struct vouch_errbuf *eb)
+/* Replay into the banks of `only` (bit h) that the log carries. */
+static vouch_err replay(const struct vouch_tpm_eventlog *log, unsigned flags, uint32_t only,
+                        struct vouch_tpm_pcrs *ret, bool *ret_fixup, struct vouch_errbuf *eb)
 {
     struct vouch_tpm_pcrs p;
     uint32_t banks = 0;          /* bit h: the log carries bank h */
@@ -268,6 +268,7 @@ vouch_err vouch_tpm_eventlog_replay(const struct vouch_tpm_eventlog *log, unsign
     }
     if (!banks)
         return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "event log: no bank of a supported hash");
+    banks &= only;
     vouch_tpm_pcrs_init(&p);
     for (h = 0; h < VOUCH_HASH__COUNT; h++)
         for (k = 17; k <= 22; k++)
@@ -297,7 +298,7 @@ vouch_err vouch_tpm_eventlog_replay(const struct vouch_tpm_eventlog *log, unsign
         }
         for (d = 0; d < ev->n_digests && !e; d++) {
             h = vouch_tpm_alg_hash(ev->digests[d].alg);
-            if (h < 0)
+            if (h < 0 || !(banks >> h & 1))
                 continue;
             e = tpm_hash2(ctx, (enum vouch_hash)h, p.value[h][ev->pcr], ev->digests[d].size,
                           ev->digests[d].bytes, ev->digests[d].size, p.value[h][ev->pcr]);
@@ -309,7 +310,7 @@ vouch_err vouch_tpm_eventlog_replay(const struct vouch_tpm_eventlog *log, unsign
             uint8_t dg[VOUCH_HASH_MAX_SIZE];
             size_t n = vouch_hash_size((enum vouch_hash)h);
 
-            if (!(p.mask[h] >> 5 & 1))
+            if (!(banks >> h & 1) || !(p.mask[h] >> 5 & 1))
                 continue;
             e = tpm_hash2(ctx, (enum vouch_hash)h, ebs_invocation, sizeof(ebs_invocation) - 1,
                           NULL, 0, dg);
@@ -333,6 +334,13 @@ vouch_err vouch_tpm_eventlog_replay(const struct vouch_tpm_eventlog *log, unsign
     if (ret_fixup)
         *ret_fixup = fixup;
     return VOUCH_OK;
+}
+
+vouch_err vouch_tpm_eventlog_replay(const struct vouch_tpm_eventlog *log, unsigned flags,
+                                    struct vouch_tpm_pcrs *ret, bool *ret_fixup,
+                                    struct vouch_errbuf *eb)
+{
+    return replay(log, flags, ~0u, ret, ret_fixup, eb);
 }
 
 static json_t *unverified_json(const struct vouch_tpm_pcrs *replayed,
@@ -365,18 +373,22 @@ vouch_err vouch_tpm_eventlog_verify(const struct vouch_tpm_eventlog *log,
     json_t *diffs = json_array(), *report = NULL, *rj = NULL;
     size_t ndiff, ncmp;
     bool fixup = false;
+    uint32_t only = 0;
     vouch_err e;
+    int h;
 
     if (!diffs)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    e = vouch_tpm_eventlog_replay(log, 0, &rp, NULL, eb);
+    for (h = 0; h < VOUCH_HASH__COUNT; h++)
+        if (quoted->mask[h])
+            only |= 1u << h;
+    e = replay(log, 0, only, &rp, NULL, eb);
     if (e)
         goto out;
     ndiff = vouch_tpm_pcrs_diff(&rp, quoted, NULL, &ncmp);
     if (ndiff && (flags & VOUCH_TPM_EL_EBS_FIXUP)) {
         struct vouch_tpm_pcrs fixed;
         size_t nfix;
-        int h;
         bool pcr5_differs = false;
 
         for (h = 0; h < VOUCH_HASH__COUNT; h++)
@@ -384,7 +396,7 @@ vouch_err vouch_tpm_eventlog_verify(const struct vouch_tpm_eventlog *log,
                 memcmp(rp.value[h][5], quoted->value[h][5], vouch_hash_size((enum vouch_hash)h)))
                 pcr5_differs = true;
         if (pcr5_differs) {
-            e = vouch_tpm_eventlog_replay(log, VOUCH_TPM_EL_EBS_FIXUP, &fixed, &fixup, eb);
+            e = replay(log, VOUCH_TPM_EL_EBS_FIXUP, only, &fixed, &fixup, eb);
             if (e)
                 goto out;
             nfix = vouch_tpm_pcrs_diff(&fixed, quoted, NULL, NULL);
