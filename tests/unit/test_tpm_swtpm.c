@@ -38,6 +38,7 @@
 #include "crypto/digest.h"
 #include "crypto/x509.h"
 #include "evidence/tpm/ek.h"
+#include "evidence/tpm/evidence.h"
 #include "evidence/tpm/ima.h"
 #include "evidence/tpm/quote.h"
 #include "tpm_testutil.h"
@@ -657,6 +658,28 @@ static void test_ima_log_against_quote(void **state)
     assert_int_equal(vouch_ima_policy_check(pol, log, 0, r.matched, 0, NULL, 0, &nunk, NULL),
                      VOUCH_OK);
     assert_int_equal(nunk, 1);
+    /* the same report through the one-call API a vTPM service uses */
+    {
+        struct vouch_tpm_evidence ev = { msg, mlen, sig, slen, &pcrs, NULL, 0,
+                                         (const uint8_t *)text, strlen(text), 0 };
+        struct vouch_tpm_verify_opts opts;
+        struct vouch_ima_state next;
+        json_t *c = NULL, *ij;
+
+        memset(&opts, 0, sizeof(opts));
+        opts.nonce = nonce;
+        opts.nonce_len = sizeof(nonce);
+        opts.ima_policy = pol;
+        if (vouch_tpm_evidence_verify(ak, &ev, &opts, &c, &next, &eb))
+            fail_msg("evidence: %s", eb.msg);
+        ij = json_object_get(c, "ima");
+        assert_int_equal(json_integer_value(json_object_get(ij, "verified_entries")), 3);
+        assert_int_equal(json_integer_value(json_object_get(ij, "pending_entries")), 1);
+        assert_int_equal(json_integer_value(json_object_get(ij, "unknown_count")), 1);
+        assert_string_equal(json_string_value(json_object_get(ij, "boot_aggregate")), "verified");
+        assert_int_equal(next.next_index, 3);
+        json_decref(c);
+    }
     vouch_ima_policy_free(pol);
     vouch_ima_log_free(log);
     free(msg);
