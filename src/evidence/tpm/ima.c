@@ -15,6 +15,7 @@ enum field {
 };
 
 #define MAX_FIELDS 16
+#define MIN_LINE 44                /* "0 " + 40 hex + " " + a 1-char template name */
 #define LEGACY_NAME_PAD 256       /* IMA_EVENT_NAME_LEN_MAX + 1 */
 
 static const struct {
@@ -130,23 +131,19 @@ static vouch_err parse_fields(struct vouch_ima_entry *e, bool be, size_t idx,
 {
     enum field fields[MAX_FIELDS];
     int nf = template_fields(e->template_name, e->template_name_len, fields), i;
-    size_t off = 0;
+    struct vouch_reader r;
 
     if (nf == 0)
         return VOUCH_OK;            /* unknown template: hashed, not interpreted */
+    vouch_reader_init(&r, e->data, e->data_len);
     for (i = 0; i < nf; i++) {
         const uint8_t *f;
         uint32_t fl;
 
-        if (e->data_len - off < 4)
-            return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: truncated template data", idx);
-        fl = get32(e->data + off, be);
-        off += 4;
-        if (fl > e->data_len - off)
-            return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: template field of %u bytes",
-                              idx, fl);
-        f = e->data + off;
-        off += fl;
+        if ((be ? vouch_reader_u32be(&r, &fl) : vouch_reader_u32le(&r, &fl)) ||
+            vouch_reader_bytes(&r, fl, &f))
+            return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: template field %d overruns "
+                              "the template data", idx, i);
         switch (fields[i]) {
         case F_DNG:
         case F_DNGV2:
@@ -176,9 +173,9 @@ static vouch_err parse_fields(struct vouch_ima_entry *e, bool be, size_t idx,
             break;
         }
     }
-    if (off != e->data_len)
+    if (!vouch_reader_done(&r))
         return vouch_fail(eb, VOUCH_E_INVALID, "entry %zu: %zu bytes after the template fields",
-                          idx, e->data_len - off);
+                          idx, vouch_reader_left(&r));
     return VOUCH_OK;
 }
 
@@ -511,10 +508,17 @@ static vouch_err parse_ascii(struct vouch_ima_log *log, const uint8_t *data, siz
 
     for (i = 0; i < len; i++)
         lines += data[i] == '\n';
-    /* rebuilt data is never longer than its text plus, per line, name + field lengths */
     if (lines > VOUCH_IMA_MAX_ENTRIES)
         return vouch_fail(eb, VOUCH_E_TOO_LARGE, "IMA log: more than %u entries",
                           VOUCH_IMA_MAX_ENTRIES);
+    /*
+     * A line writes its template name and rebuilt fields (never longer than
+     * their text) plus at most 4 + 1 bytes per field, and only once its PCR
+     * and 40-hex template hash parsed: such a line has at least MIN_LINE
+     * characters, which bounds the number of lines that write.
+     */
+    if (lines + 1 > len / MIN_LINE + 1)
+        lines = len / MIN_LINE;
     log->store_len = len + (lines + 1) * (5 * MAX_FIELDS + 8);
     log->store = malloc(log->store_len);
     if (!log->store)

@@ -24,7 +24,7 @@
 #define VOUCH_IMA_PCR 10
 
 /* Caps. */
-#define VOUCH_IMA_MAX_ENTRIES (4u << 20)
+#define VOUCH_IMA_MAX_ENTRIES (2u << 20)
 #define VOUCH_IMA_MAX_TEMPLATE_DATA (1u << 20)
 #define VOUCH_IMA_MAX_NAME 255
 
