@@ -264,8 +264,8 @@ static vouch_err compile_regex(const char *pat, size_t len, uint32_t opts, pcre2
 vouch_err vouch_ima_policy_add_exclude(struct vouch_ima_policy *p, const char *regex,
                                        struct vouch_errbuf *eb)
 {
-    pcre2_code *re;
-    size_t old = p->excl.len;
+    struct vouch_buf text = VOUCH_BUF_INIT(MAX_EXCLUDE_TEXT);
+    pcre2_code *re = NULL;
     vouch_err e;
 
     /* each pattern must compile alone, so one cannot escape its group */
@@ -273,18 +273,20 @@ vouch_err vouch_ima_policy_add_exclude(struct vouch_ima_policy *p, const char *r
     if (e)
         return e;
     pcre2_code_free(re);
-    e = vouch_buf_printf(&p->excl, "%s(?:%s)", p->n_excludes ? "|" : "", regex);
-    if (e)
-        return vouch_fail(eb, e, "IMA policy: exclusions too long");
-    e = compile_regex((const char *)p->excl.data, p->excl.len, PCRE2_ANCHORED, &re, eb);
+    re = NULL;
+    if ((p->excl.len && vouch_buf_append(&text, p->excl.data, p->excl.len)) ||
+        vouch_buf_printf(&text, "%s(?:%s)", p->n_excludes ? "|" : "", regex))
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "IMA policy: exclusions too long");
+    e = compile_regex((const char *)text.data, text.len, PCRE2_ANCHORED, &re, eb);
     if (e) {
-        p->excl.len = old;
-        p->excl.data[old] = 0;
+        vouch_buf_free(&text);
         return e;
     }
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);    /* falls back to the interpreter on failure */
     pcre2_code_free(p->re);
     p->re = re;
+    vouch_buf_free(&p->excl);
+    p->excl = text;
     p->n_excludes++;
     return VOUCH_OK;
 }
