@@ -4,6 +4,11 @@
 
 /* Every sub-command's entry point; the table is in src/cli/main.c. */
 int vouch_cmd_inspect_token(int argc, char **argv);
+
+/* TPM evidence: src/evidence/tpm/cmd_inspect_tpm.c */
+int vouch_cmd_inspect_eventlog(int argc, char **argv);
+int vouch_cmd_inspect_ima(int argc, char **argv);
+int vouch_cmd_inspect_tpmquote(int argc, char **argv);
 int vouch_cmd_inspect_quote(int argc, char **argv);
 int vouch_cmd_inspect_gpu(int argc, char **argv);
 int vouch_cmd_keys_rotate(int argc, char **argv);

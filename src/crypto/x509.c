@@ -265,11 +265,15 @@ vouch_err vouch_crl_parse(const uint8_t *data, size_t len, X509_CRL **ret,
 
     if (len > INT32_MAX)
         return vouch_fail(eb, VOUCH_E_TOO_LARGE, "CRL too large");
-    while (len && isspace(data[len - 1]))
-        len--;
-    while (len && isspace(data[0])) {
-        data++;
-        len--;
+    /* Text encodings (PEM, hex) may carry surrounding whitespace; DER must not
+     * be trimmed: its last byte can be 0x0a or 0x0d. */
+    if (len && data[0] != 0x30) {
+        while (len && isspace(data[len - 1]))
+            len--;
+        while (len && isspace(data[0])) {
+            data++;
+            len--;
+        }
     }
     if (len >= 10 && memcmp(data, "-----BEGIN", 10) == 0) {
         BIO *bio = BIO_new_mem_buf(data, (int)len);

@@ -25,6 +25,8 @@ enum opt_id {
     OPT_THREADS,
     OPT_LOG_LEVEL,
     OPT_DCAP_ROOT,
+    OPT_PCCS_UPSTREAM,
+    OPT_PCCS_REFRESH,
     OPT__COUNT
 };
 
@@ -61,6 +63,11 @@ static const struct {
     [OPT_DCAP_ROOT] = { "dcap-root", "VOUCH_DCAP_ROOT", "FILE",
                         "trust this root certificate (PEM or DER) instead of the pinned Intel "
                         "SGX Root CA; for test PKIs" },
+    [OPT_PCCS_UPSTREAM] = { "pccs-upstream", "VOUCH_PCCS_UPSTREAM", "URL",
+                            "refresh stored Intel collateral from this PCS/PCCS base URL "
+                            "(e.g. https://api.trustedservices.intel.com); off by default" },
+    [OPT_PCCS_REFRESH] = { "pccs-refresh", "VOUCH_PCCS_REFRESH", "SECONDS",
+                           "seconds between upstream refresh passes (default 3600)" },
     [OPT_LOG_LEVEL] = { "log-level", "VOUCH_LOG_LEVEL", "LEVEL",
                         "debug, info, warn or error (default info)" },
 };
@@ -218,6 +225,23 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
     case OPT_DCAP_ROOT:
         e = set_str(&c->dcap_root, v);
         break;
+    case OPT_PCCS_UPSTREAM: {
+        size_t len = strlen(v);
+
+        if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || len > 512)
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) base URL, got '%s'", v);
+        else
+            e = set_str(&c->pccs_upstream, v);
+        if (!e && len && c->pccs_upstream[len - 1] == '/')
+            c->pccs_upstream[len - 1] = '\0';
+        break;
+    }
+    case OPT_PCCS_REFRESH:
+        if (parse_u64(v, 1, 7 * 86400, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..604800 seconds, got '%s'", v);
+        else
+            c->pccs_refresh = (int64_t)n;
+        break;
     case OPT_LOG_LEVEL: {
         int lvl = vouch_log_level_parse(v);
 
@@ -336,6 +360,7 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
 
     memset(c, 0, sizeof(*c));
     c->token_lifetime = 21600;
+    c->pccs_refresh = 3600;
     c->max_body = 1024 * 1024;
     c->log_level = VOUCH_LOG_INFO;
     if ((e = apply(c, OPT_LISTEN, "127.0.0.1:8080", "default", eb)) ||
@@ -423,5 +448,6 @@ void vouch_config_free(struct vouch_config *c)
     free(c->config_file);
     free(c->token_alg);
     free(c->dcap_root);
+    free(c->pccs_upstream);
     memset(c, 0, sizeof(*c));
 }

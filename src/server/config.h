@@ -25,7 +25,9 @@ struct vouch_config {
     char *config_file;
     char *token_alg;           /* "RS256" (default) or "ES256" */
     bool token_ear;
-    char *dcap_root;           /* test trust anchor instead of Intel's, or NULL */            /* default token shape: EAR instead of flat */
+    char *dcap_root;           /* test trust anchor instead of Intel's, or NULL */
+    char *pccs_upstream;       /* collateral refresh source, or NULL (off) */
+    int64_t pccs_refresh;      /* seconds between refresh passes */            /* default token shape: EAR instead of flat */
     int64_t token_lifetime;    /* seconds */
     size_t max_body;           /* bytes */
     bool fixed_time_set;

@@ -6,7 +6,10 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include <curl/curl.h>
+
 #include "server/app.h"
+#include "server/refresh.h"
 #include "server/server.h"
 
 #define DRAIN_MS 10000
@@ -16,6 +19,7 @@ int main(int argc, char **argv)
     struct vouch_config cfg;
     struct vouch_app app;
     struct vouch_server *srv = NULL;
+    struct vouch_refresher *refresher = NULL;
     struct vouch_errbuf eb;
     char *new_token = NULL;
     char port_s[8], when[VOUCH_RFC3339_LEN];
@@ -80,10 +84,21 @@ int main(int argc, char **argv)
     vouch_log(VOUCH_LOG_INFO, "listening", "addr", app.cfg.listen_host, "port", port_s,
               "issuer", app.issuer, "db", app.cfg.db_url, "version", VOUCH_VERSION, VOUCH_LOG_END);
 
+    if (app.cfg.pccs_upstream) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (vouch_refresher_start(&app, &refresher, &eb)) {
+            vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
+            rc = 1;
+            goto out;
+        }
+        vouch_log(VOUCH_LOG_INFO, "refreshing collateral from upstream", "upstream",
+                  app.cfg.pccs_upstream, VOUCH_LOG_END);
+    }
     if (sigwait(&set, &sig) == 0)
         vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), VOUCH_LOG_END);
     rc = 0;
 out:
+    vouch_refresher_stop(refresher);
     vouch_server_stop(srv, DRAIN_MS);
     vouch_app_done(&app);
     if (rc == 0)

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vouch inspect eventlog | ima | tpmquote: offline inspection of TPM
+ * evidence, printing what tpm2-tools prints where a user would compare the
+ * two (tpm2_eventlog's "pcrs:" section, tpm2_checkquote's "pcrs:", "sig:"
+ * and "calcDigest:" lines, tpm2_print's TPMS_ATTEST fields).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "common/codec.h"
+#include "common/json.h"
+#include "crypto/sig.h"
+#include "evidence/tpm/eventlog.h"
+#include "evidence/tpm/ima.h"
+#include "evidence/tpm/quote.h"
+
+#define MAX_FILE (256u << 20)
+
+static int fail(vouch_err e, const struct vouch_errbuf *eb)
+{
+    fprintf(stderr, "vouch: %s: %s\n", vouch_err_name(e), eb->msg);
+    return e == VOUCH_E_NOMEM || e == VOUCH_E_INTERNAL || e == VOUCH_E_IO ? VOUCH_EXIT_ERROR
+                                                                          : VOUCH_EXIT_FAIL;
+}
+
+static int print_json(json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2));
+
+    if (!s)
+        return VOUCH_EXIT_ERROR;
+    printf("%s\n", s);
+    free(s);
+    return VOUCH_EXIT_OK;
+}
+
+/* Read a file; a base64 text file (keylime's mb_log.b64) is decoded. */
+static int read_input(const char *path, bool allow_b64, uint8_t **ret, size_t *ret_len)
+{
+    unsigned char *d;
+    size_t len, i, o = 0;
+
+    if (vouch_cli_read_file(path, MAX_FILE, &d, &len))
+        return -1;
+    if (allow_b64 && len >= 8) {
+        for (i = 0; i < len; i++)
+            if (!(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n",
+                         d[i]) && d[i]))
+                break;
+        if (i == len) {
+            uint8_t *raw;
+            size_t rl;
+
+            for (i = 0; i < len; i++)
+                if (d[i] != '\n' && d[i] != '\r')
+                    d[o++] = d[i];
+            if (vouch_b64_decode((char *)d, o, VOUCH_B64_STD, MAX_FILE, &raw, &rl, NULL) == VOUCH_OK) {
+                free(d);
+                *ret = raw;
+                *ret_len = rl;
+                return 0;
+            }
+        }
+    }
+    *ret = d;
+    *ret_len = len;
+    return 0;
+}
+
+static int load_pcrs_file(const char *path, const struct vouch_tpm_pcr_select *sel,
+                          struct vouch_tpm_pcrs *ret)
+{
+    struct vouch_errbuf eb = { "" };
+    unsigned char *d;
+    size_t len;
+    vouch_err e;
+
+    if (vouch_cli_read_file(path, MAX_FILE, &d, &len))
+        return VOUCH_EXIT_ERROR;
+    e = vouch_tpm_pcrs_load(d, len, sel, ret, &eb);
+    free(d);
+    if (e) {
+        fprintf(stderr, "vouch: %s: %s\n", path, eb.msg);
+        return VOUCH_EXIT_FAIL;
+    }
+    return VOUCH_EXIT_OK;
+}
+
+/* ---- inspect eventlog ---------------------------------------------------- */
+
+int vouch_cmd_inspect_eventlog(int argc, char **argv)
+{
+    struct vouch_errbuf eb = { "" };
+    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tpm_pcrs replayed, quoted;
+    struct vouch_buf out = VOUCH_BUF_INIT(1u << 30);
+    const char *file = NULL, *pcrs = NULL;
+    bool json = false, fixed = false;
+    unsigned flags = 0;
+    json_t *claims = NULL, *report = NULL, *rj = NULL;
+    uint8_t *d = NULL;
+    size_t len;
+    int i, rc = VOUCH_EXIT_ERROR;
+    vouch_err e;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = true;
+        else if (!strcmp(argv[i], "--ebs-fixup"))
+            flags |= VOUCH_TPM_EL_EBS_FIXUP;
+        else if (!strcmp(argv[i], "--pcrs") && i + 1 < argc)
+            pcrs = argv[++i];
+        else if (argv[i][0] != '-' && !file)
+            file = argv[i];
+        else
+            return vouch_cli_usage("inspect eventlog");
+    }
+    if (!file)
+        return vouch_cli_usage("inspect eventlog");
+    if (read_input(file, true, &d, &len))
+        return VOUCH_EXIT_ERROR;
+    e = vouch_tpm_eventlog_parse(d, len, &log, &eb);
+    if (!e)
+        e = vouch_tpm_eventlog_replay(log, pcrs ? 0 : flags, &replayed, &fixed, &eb);
+    if (e) {
+        rc = fail(e, &eb);
+        goto out;
+    }
+    if (pcrs) {
+        rc = load_pcrs_file(pcrs, NULL, &quoted);
+        if (rc)
+            goto out;
+        e = vouch_tpm_eventlog_verify(log, &quoted, flags, &report, &eb);
+        if (!e && json_is_true(json_object_get(report, "ebs_fixup")))
+            vouch_tpm_eventlog_replay(log, flags, &replayed, &fixed, NULL);
+    }
+    if (json) {
+        if (vouch_tpm_eventlog_claims(log, &claims) || vouch_tpm_pcrs_to_json(&replayed, &rj) ||
+            json_object_set_new(claims, "pcrs", rj) ||
+            (report && json_object_set(claims, "verification", report)) ||
+            json_object_set_new(claims, "ebs_fixup", json_boolean(fixed))) {
+            rc = VOUCH_EXIT_ERROR;
+            goto out;
+        }
+        rc = print_json(claims);
+    } else {
+        json_t *sb = NULL;
+
+        if (vouch_tpm_eventlog_format_yaml(log, &replayed, &out) ||
+            vouch_tpm_eventlog_claims(log, &claims))
+            goto out;
+        fputs(vouch_buf_str(&out), stdout);
+        sb = json_object_get(json_object_get(claims, "secure_boot"), "enabled");
+        printf("secureBoot: %s\n", !sb ? "unknown" : json_is_true(sb) ? "enabled" : "disabled");
+        if (fixed)
+            printf("ebsFixup: applied\n");
+        rc = VOUCH_EXIT_OK;
+    }
+    if (pcrs && e) {
+        rc = fail(e, &eb);
+    } else if (pcrs) {
+        fprintf(stderr, "event log matches the %lld PCR values it extends\n",
+                (long long)json_integer_value(json_object_get(report, "compared")));
+    }
+out:
+    json_decref(claims);
+    json_decref(report);
+    vouch_buf_free(&out);
+    vouch_tpm_eventlog_free(log);
+    free(d);
+    return rc;
+}
+
+/* ---- inspect ima ---------------------------------------------------------- */
+
+static int load_policy(const char *path, struct vouch_ima_policy **ret)
+{
+    struct vouch_errbuf eb = { "" };
+    struct vouch_ima_policy *p = NULL;
+    unsigned char *d;
+    size_t len, i = 0;
+    vouch_err e;
+
+    if (vouch_cli_read_file(path, MAX_FILE, &d, &len))
+        return VOUCH_EXIT_ERROR;
+    e = vouch_ima_policy_new(&p);
+    while (i < len && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r'))
+        i++;
+    if (!e && i < len && d[i] == '{') {
+        json_t *j;
+
+        e = vouch_json_parse(d, len, &j, &eb);
+        if (!e)
+            e = vouch_ima_policy_load_keylime(p, j, &eb);
+        json_decref(j);
+    } else if (!e) {
+        e = vouch_ima_policy_load_allowlist(p, (const char *)d, len, &eb);
+    }
+    free(d);
+    if (e) {
+        vouch_ima_policy_free(p);
+        fprintf(stderr, "vouch: %s: %s\n", path, eb.msg);
+        return VOUCH_EXIT_FAIL;
+    }
+    *ret = p;
+    return VOUCH_EXIT_OK;
+}
+
+int vouch_cmd_inspect_ima(int argc, char **argv)
+{
+    struct vouch_errbuf eb = { "" };
+    struct vouch_ima_log *log = NULL;
+    struct vouch_ima_policy *pol = NULL;
+    struct vouch_ima_state st;
+    struct vouch_ima_result res;
+    struct vouch_tpm_pcrs quoted, p10;
+    struct vouch_buf out = VOUCH_BUF_INIT(1u << 30);
+    const char *file = NULL, *pcrs = NULL, *policy = NULL;
+    bool json = false, ascii = false, legacy = false;
+    json_t *unknown = NULL, *claims = NULL;
+    size_t nunk = 0, len;
+    uint8_t *d = NULL;
+    int i, h, rc = VOUCH_EXIT_ERROR;
+    vouch_err e;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = true;
+        else if (!strcmp(argv[i], "--ascii"))
+            ascii = true;
+        else if (!strcmp(argv[i], "--legacy-banks"))
+            legacy = true;
+        else if (!strcmp(argv[i], "--pcrs") && i + 1 < argc)
+            pcrs = argv[++i];
+        else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
+            policy = argv[++i];
+        else if (argv[i][0] != '-' && !file)
+            file = argv[i];
+        else
+            return vouch_cli_usage("inspect ima");
+    }
+    if (!file || (json && ascii))
+        return vouch_cli_usage("inspect ima");
+    if (read_input(file, false, &d, &len))
+        return VOUCH_EXIT_ERROR;
+    e = vouch_ima_log_parse(d, len, &log, &eb);
+    if (e) {
+        rc = fail(e, &eb);
+        goto out;
+    }
+    if (ascii) {
+        if (vouch_ima_format_ascii(log, &out))
+            goto out;
+        fputs(vouch_buf_str(&out), stdout);
+        rc = VOUCH_EXIT_OK;
+        goto out;
+    }
+    if (policy && (rc = load_policy(policy, &pol)))
+        goto out;
+    if (pcrs) {
+        if ((rc = load_pcrs_file(pcrs, NULL, &quoted)))
+            goto out;
+        e = vouch_ima_verify(log, 0, NULL, &quoted, legacy ? VOUCH_IMA_LEGACY_BANKS : 0, &res, &eb);
+    } else {
+        memset(&res, 0, sizeof(res));
+        e = vouch_ima_replay(log, NULL, (1u << VOUCH_HASH__COUNT) - 1,
+                             legacy ? VOUCH_IMA_LEGACY_BANKS : 0, &st, &eb);
+        res.total = res.matched = log->n;
+        res.state = st;
+        res.banks = st.banks;
+        for (i = 0; !e && i < (int)log->n; i++)
+            res.violations += log->entries[i].violation;
+    }
+    if (e) {
+        rc = fail(e, &eb);
+        goto out;
+    }
+    if (pol) {
+        unknown = json_array();
+        e = vouch_ima_policy_check(pol, log, 0, res.matched, 0, unknown, 1000, &nunk, &eb);
+        if (e) {
+            rc = fail(e, &eb);
+            goto out;
+        }
+    }
+    if (json) {
+        if (vouch_ima_claims(log, &res, unknown, nunk, &claims))
+            goto out;
+        rc = print_json(claims);
+    } else {
+        vouch_tpm_pcrs_init(&p10);
+        for (h = 0; h < VOUCH_HASH__COUNT; h++)
+            if (res.banks >> h & 1)
+                vouch_tpm_pcrs_set(&p10, (enum vouch_hash)h, VOUCH_IMA_PCR, res.state.pcr[h],
+                                   vouch_hash_size((enum vouch_hash)h), NULL);
+        printf("entries: %zu\nverified: %zu\nviolations: %zu\n", res.total, res.matched,
+               res.violations);
+        printf("boot_aggregate: %s\n", res.boot_aggregate == VOUCH_IMA_BA_VERIFIED ? "verified"
+                                       : res.boot_aggregate == VOUCH_IMA_BA_NOT_CHECKED
+                                           ? "not checked (PCRs 0-9 not supplied)"
+                                           : pcrs ? "absent" : "not checked");
+        if (vouch_tpm_pcrs_format_yaml(&p10, VOUCH_TPM_YAML_CHECKQUOTE, &out))
+            goto out;
+        printf("pcrs:\n%s", vouch_buf_str(&out));
+        if (pol) {
+            size_t k;
+
+            printf("unknown: %zu\n", nunk);
+            for (k = 0; k < json_array_size(unknown); k++) {
+                json_t *u = json_array_get(unknown, k);
+
+                printf("  - %lld %s %s %s\n",
+                       (long long)json_integer_value(json_object_get(u, "index")),
+                       json_string_value(json_object_get(u, "reason")),
+                       json_string_value(json_object_get(u, "digest")),
+                       json_string_value(json_object_get(u, "path")));
+            }
+        }
+        rc = VOUCH_EXIT_OK;
+    }
+    if (pol && nunk)
+        rc = VOUCH_EXIT_FAIL;
+out:
+    json_decref(claims);
+    json_decref(unknown);
+    vouch_ima_policy_free(pol);
+    vouch_buf_free(&out);
+    vouch_ima_log_free(log);
+    free(d);
+    return rc;
+}
+
+/* ---- inspect tpmquote ------------------------------------------------------ */
+
+static void print_hex(const char *label, const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    printf("%s", label);
+    for (i = 0; i < n; i++)
+        printf("%02x", p[i]);
+    printf("\n");
+}
+
+/* The quote's fields as tpm2_print -t TPMS_ATTEST prints them (firmwareVersion as a number). */
+static void print_attest(const struct vouch_tpm_quote *q)
+{
+    uint32_t b;
+
+    printf("magic: ff544347\ntype: 8018\n");
+    print_hex("qualifiedSigner: ", q->signer, q->signer_len);
+    print_hex("extraData: ", q->extra, q->extra_len);
+    printf("clockInfo:\n  clock: %llu\n  resetCount: %u\n  restartCount: %u\n  safe: %u\n",
+           (unsigned long long)q->clock, q->reset_count, q->restart_count, q->safe);
+    printf("firmwareVersion: %016llx\n", (unsigned long long)q->firmware_version);
+    printf("attested:\n  quote:\n    pcrSelect:\n      count: %u\n      pcrSelections:\n",
+           q->select.count);
+    for (b = 0; b < q->select.count; b++) {
+        const char *n = vouch_tpm_alg_name(q->select.bank[b].alg);
+        uint32_t m = q->select.bank[b].mask;
+
+        printf("        %u:\n          hash: %u (%s)\n          sizeofSelect: 3\n"
+               "          pcrSelect: %02x%02x%02x\n", b, q->select.bank[b].alg, n ? n : "?",
+               m & 0xff, m >> 8 & 0xff, m >> 16 & 0xff);
+    }
+    print_hex("    pcrDigest: ", q->pcr_digest, q->pcr_digest_len);
+}
+
+static void print_sig(const struct vouch_tpm_quote *q)
+{
+    uint8_t rs[132], *der = NULL;
+    size_t half, slen, dlen;
+
+    if (q->sig_alg != VOUCH_TPM_ALG_ECDSA) {
+        print_hex("sig: ", q->sig, q->sig_len);
+        return;
+    }
+    /* tpm2_checkquote prints ECDSA signatures DER-encoded */
+    slen = q->sig_len - q->sig_r_len;
+    half = q->sig_r_len > slen ? q->sig_r_len : slen;
+    memset(rs, 0, sizeof(rs));
+    memcpy(rs + half - q->sig_r_len, q->sig, q->sig_r_len);
+    memcpy(rs + 2 * half - slen, q->sig + q->sig_r_len, slen);
+    if (vouch_ecdsa_raw_to_der(rs, 2 * half, &der, &dlen) == VOUCH_OK)
+        print_hex("sig: ", der, dlen);
+    OPENSSL_free(der);
+}
+
+int vouch_cmd_inspect_tpmquote(int argc, char **argv)
+{
+    struct vouch_errbuf eb = { "" };
+    const char *akf = NULL, *qf = NULL, *sf = NULL, *pf = NULL, *nonce_hex = NULL;
+    struct vouch_tpm_key *ak = NULL;
+    struct vouch_tpm_quote q;
+    struct vouch_tpm_pcrs pcrs;
+    struct vouch_tpm_quote_check chk = { NULL, 0, NULL, NULL, 0, 0 };
+    struct vouch_buf out = VOUCH_BUF_INIT(1u << 20);
+    unsigned char *akd = NULL, *qd = NULL, *sd = NULL;
+    uint8_t *nonce = NULL, digest[VOUCH_HASH_MAX_SIZE];
+    size_t akl, ql, sl, nl = 0;
+    bool json = false;
+    json_t *claims = NULL;
+    int i, rc = VOUCH_EXIT_ERROR;
+    vouch_err e;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = true;
+        else if (!strcmp(argv[i], "--allow-sha1"))
+            chk.flags |= VOUCH_TPM_QUOTE_ALLOW_SHA1;
+        else if (i + 1 < argc && !strcmp(argv[i], "--ak"))
+            akf = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--quote"))
+            qf = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--sig"))
+            sf = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--pcrs"))
+            pf = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--nonce"))
+            nonce_hex = argv[++i];
+        else
+            return vouch_cli_usage("inspect tpmquote");
+    }
+    if (!akf || !qf || !sf)
+        return vouch_cli_usage("inspect tpmquote");
+    if (nonce_hex) {
+        if (vouch_hex_decode(nonce_hex, strlen(nonce_hex), 64, &nonce, &nl, &eb)) {
+            fprintf(stderr, "vouch: --nonce: %s\n", eb.msg);
+            return VOUCH_EXIT_USAGE;
+        }
+        chk.nonce = nonce;
+        chk.nonce_len = nl;
+    }
+    if (vouch_cli_read_file(akf, MAX_FILE, &akd, &akl) ||
+        vouch_cli_read_file(qf, MAX_FILE, &qd, &ql) || vouch_cli_read_file(sf, MAX_FILE, &sd, &sl))
+        goto out;
+    e = vouch_tpm_key_load(akd, akl, 0, &ak, &eb);
+    if (e) {
+        vouch_fail_prefix(&eb, e, "%s: ", akf);
+        rc = fail(e, &eb);
+        goto out;
+    }
+    e = vouch_tpm_quote_parse(qd, ql, &q, &eb);
+    if (!e)
+        e = vouch_tpm_signature_parse(sd, sl, &q, &eb);
+    if (e) {
+        rc = fail(e, &eb);
+        goto out;
+    }
+    if (pf) {
+        if ((rc = load_pcrs_file(pf, &q.select, &pcrs)))
+            goto out;
+        chk.pcrs = &pcrs;
+    }
+    e = vouch_tpm_quote_verify(ak, qd, ql, sd, sl, &chk, &q, &eb);
+    if (json) {
+        if (vouch_tpm_quote_claims(&q, ak, pf ? &pcrs : NULL, &claims) ||
+            json_object_set_new(claims, "verified", json_boolean(!e)))
+            goto out;
+        print_json(claims);
+    } else {
+        print_attest(&q);
+        if (pf) {
+            if (vouch_tpm_pcrs_format_yaml(&pcrs, VOUCH_TPM_YAML_CHECKQUOTE, &out))
+                goto out;
+            printf("pcrs:\n%s", vouch_buf_str(&out));
+        }
+        print_sig(&q);
+        if (pf && vouch_tpm_alg_hash(q.sig_hash) >= 0 &&
+            vouch_tpm_pcr_digest(&q.select, &pcrs, (enum vouch_hash)vouch_tpm_alg_hash(q.sig_hash),
+                                 digest, NULL) == VOUCH_OK)
+            print_hex("calcDigest: ", digest, q.pcr_digest_len);
+    }
+    if (e) {
+        rc = fail(e, &eb);
+        goto out;
+    }
+    fprintf(stderr, "quote verified: signature%s%s\n", nonce ? ", nonce" : "",
+            pf ? ", pcrDigest" : "");
+    rc = VOUCH_EXIT_OK;
+out:
+    json_decref(claims);
+    vouch_buf_free(&out);
+    vouch_tpm_key_free(ak);
+    free(akd);
+    free(qd);
+    free(sd);
+    free(nonce);
+    return rc;
+}
