@@ -8,12 +8,18 @@
 #
 #   hardware        2 up to date; 3 up to date but needs software/config
 #                   hardening; 32 out of date or relaunch advised (warning);
-#                   also 32 when the collateral it was judged against expired
-#   configuration   2 production mode; 32 debug mode (secrets are readable)
+#                   also 32 when the collateral it was judged against expired.
+#                   NVIDIA GPU: 2 when its report is signed by a genuine GPU
+#                   key whose certificate carries the report's firmware ID
+#   configuration   2 production mode; 32 debug mode (secrets are readable);
+#                   GPU: 32 also when secure boot is off
+#   executables     GPU: 2 every firmware measurement matches NVIDIA's
+#                   signed reference manifests (RIMs); 33 not compared
 #   runtime-opaque  2 memory encrypted by the TEE
 #
-# Input: the annotated evidence of one device, {"tdx"|"sgx"|...: claims,
+# Input: the annotated evidence of one device, {"tdx"|"sgx"|"nvgpu": claims,
 # "report_data", "init_data", "runtime_data_claims", "init_data_claims"}.
+# A TD with GPUs (tee acstdxnvgpu) is appraised device by device.
 package policy
 
 import rego.v1
@@ -22,6 +28,8 @@ default allow := true
 
 tee := "tdx" if input.tdx
 tee := "sgx" if input.sgx
+
+tee := "nvgpu" if input.nvgpu
 
 claims := input[tee]
 
@@ -55,6 +63,12 @@ hardware := 32 if {
 
 hardware := 32 if collateral_expired
 
+hardware := 2 if {
+	tee == "nvgpu"
+	claims["x-nvidia-gpu-attestation-report-signature-verified"] == true
+	claims["x-nvidia-gpu-attestation-report-cert-chain-fwid-match"] == true
+}
+
 debug if claims.td_attributes.debug == true
 
 # SGX ATTRIBUTES.FLAGS bit 1 is DEBUG (little-endian hex of a u64).
@@ -62,6 +76,17 @@ debug if {
 	tee == "sgx"
 	flags := claims.body["attributes.flags"]
 	bits.and(hex_byte(substring(flags, 0, 2)), 2) == 2
+}
+
+# A GPU with its debug interfaces enabled, or booted without secure boot.
+debug if {
+	tee == "nvgpu"
+	claims.dbgstat != "disabled"
+}
+
+debug if {
+	tee == "nvgpu"
+	claims.secboot != true
 }
 
 hex_byte(h) := n if {
@@ -78,6 +103,18 @@ configuration := 2 if {
 
 configuration := 32 if debug
 
+default executables := 0
+
+executables := 2 if {
+	tee == "nvgpu"
+	claims.measres == "success"
+}
+
+executables := 33 if {
+	tee == "nvgpu"
+	claims.measres != "success"
+}
+
 default runtime_opaque := 0
 
 runtime_opaque := 2 if tee
@@ -85,5 +122,6 @@ runtime_opaque := 2 if tee
 trust_claims := {
 	"hardware": hardware,
 	"configuration": configuration,
+	"executables": executables,
 	"runtime-opaque": runtime_opaque,
 }

@@ -2,6 +2,7 @@
 #ifndef VOUCH_EVIDENCE_H
 #define VOUCH_EVIDENCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,18 @@ struct vouch_verifier {
                         const uint8_t *evidence, size_t evidence_len,
                         const struct vouch_binding *binding, int64_t now,
                         json_t **ret_claims, struct vouch_errbuf *eb);
+    /*
+     * Set by a verifier whose evidence carries several devices (the GPUs of
+     * tee=nvgpu; the TD and its GPUs of tee=acstdxnvgpu).  Its claims are
+     * then
+     *   {"devices": [{"class": "cpu"|"gpu", "tee": "tdx"|"nvgpu",
+     *                 "claims": {...}}, ...]}
+     * and the service appraises and reports each device on its own (EAR
+     * submodules cpu0, gpu0, gpu1, ...).  Each device's claims follow the
+     * single-device rules above (its "report_data" hex included).  Every
+     * device verified: one that fails fails the whole call.
+     */
+    bool multi_device;
 };
 
 /* Look up a registered verifier by its tee string; NULL if none. */

@@ -17,6 +17,8 @@ int vouch_cmd_token_sign(int argc, char **argv);
 
 int vouch_cmd_attest(int argc, char **argv);
 int vouch_cmd_collateral_import(int argc, char **argv);
+int vouch_cmd_rim_import(int argc, char **argv);
+int vouch_cmd_rim_list(int argc, char **argv);
 int vouch_cmd_verify_token(int argc, char **argv);
 
 /* HTTP for the client commands (http.c, libcurl): 0 on a completed exchange. */

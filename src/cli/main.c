@@ -19,6 +19,10 @@ static const struct vouch_cli_cmd commands[] = {
     { "collateral import", "[--db URL] [--dcap-root FILE] [--at RFC3339] PATH...",
       "verify Intel collateral (QuoteCollateralV3 JSON, PCS responses, bundles, directories) "
       "and store it", vouch_cmd_collateral_import },
+    { "rim import", "[--db URL] [--rim-root FILE] [--at RFC3339] PATH...",
+      "verify NVIDIA RIMs (SWID XML or the RIM service's JSON; files or directories) and "
+      "store them under their RIM ids", vouch_cmd_rim_import },
+    { "rim list", "[--db URL]", "list the stored NVIDIA RIMs", vouch_cmd_rim_list },
     { "inspect token", "TOKEN|-", "decode a JWT's header and payload without verifying it",
       vouch_cmd_inspect_token },
     { "inspect eventlog", "FILE [--json] [--pcrs FILE] [--ebs-fixup]",

@@ -25,7 +25,7 @@
 #define VOUCH_POLICY_KIND "policy"
 #define VOUCH_POLICY_MAX_BYTES (256u * 1024)
 #define VOUCH_POLICY_HASH_LEN 97          /* sha384 hex + NUL */
-#define VOUCH_POLICY_MAX_DEVICES 9
+#define VOUCH_POLICY_MAX_DEVICES 32
 
 struct vouch_policies;
 

@@ -52,6 +52,16 @@ void vouch_api_pccs_fmspcs(struct vouch_app *app, const struct vouch_http_req *r
 void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_req *req,
                                 struct vouch_http_resp *resp);
 
+/* api_rim.c */
+void vouch_api_rim_post(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp);
+void vouch_api_rim_list(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp);
+void vouch_api_rim_delete(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp);
+void vouch_api_rim_get(struct vouch_app *app, const struct vouch_http_req *req,
+                       struct vouch_http_resp *resp);
+
 /* api_challenge.c */
 void vouch_api_challenge(struct vouch_app *app, const struct vouch_http_req *req,
                          struct vouch_http_resp *resp);

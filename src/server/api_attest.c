@@ -47,11 +47,16 @@ static void strip_bulky(json_t *v, int depth)
     }
 }
 
-/* Which class of device a tee is, for the token's submodule names. */
-static const char *tee_class(const char *tee)
-{
-    return strcmp(tee, "nvgpu") == 0 ? "gpu" : "cpu";
-}
+/* Devices appraised in one request: a TD and its GPUs count one each. */
+#define MAX_DEVICES VOUCH_POLICY_MAX_DEVICES
+
+/* One appraised device, from one request item. */
+struct device {
+    const struct vouch_attest_item *it;
+    const char *tee;            /* key of its claims in the annotated evidence */
+    char submod[16];            /* "cpu0", "gpu1" */
+    json_t *annotated;
+};
 
 static void problem(struct vouch_http_resp *resp, const struct vouch_attest_problem *p)
 {
@@ -89,8 +94,12 @@ static void verify_problem(struct vouch_http_resp *resp, const struct vouch_atte
                            eb->msg);
         return;
     case VOUCH_E_BINDING:
-        snprintf(field, sizeof(field), "%s%s", it->path,
-                 strstr(eb->msg, "CONFIG") ? "init_data" : "runtime_data");
+        if (strcmp(it->tee, "acstdxnvgpu") == 0 && strncmp(eb->msg, "gpu", 3) == 0)
+            /* a GPU did not sign this TD's REPORT_DATA: not bound to the quote */
+            snprintf(field, sizeof(field), "%sevidence.gpu_evidence", it->path);
+        else
+            snprintf(field, sizeof(field), "%s%s", it->path,
+                     strstr(eb->msg, "CONFIG") ? "init_data" : "runtime_data");
         vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.BINDING_MISMATCH", field, "%s", eb->msg);
         return;
     case VOUCH_E_NOT_FOUND:
@@ -107,7 +116,7 @@ static void verify_problem(struct vouch_http_resp *resp, const struct vouch_atte
  * evidence): {"<tee>": claims, "report_data": hex, "init_data": hex,
  * "runtime_data_claims": structured|null, "init_data_claims": ...|null}.
  */
-static json_t *annotate(const struct vouch_attest_item *it, json_t *claims)
+static json_t *annotate(const struct vouch_attest_item *it, const char *tee, json_t *claims)
 {
     json_t *a = json_object();
     json_t *rd = json_incref(json_object_get(claims, "report_data"));
@@ -115,7 +124,7 @@ static json_t *annotate(const struct vouch_attest_item *it, json_t *claims)
 
     json_object_del(claims, "report_data");
     json_object_del(claims, "init_data");
-    json_object_set(a, it->tee, claims);
+    json_object_set(a, tee, claims);
     json_object_set_new(a, "report_data", rd ? rd : json_null());
     json_object_set_new(a, "init_data", id ? id : json_null());
     json_object_set_new(a, "runtime_data_claims",
@@ -137,12 +146,46 @@ static json_t *customized(const struct vouch_attest_req *req)
                      "runtime_data", it->runtime.structured);
 }
 
+/*
+ * File the verified claims of one request item as one device, or as
+ * several for a multi-device verifier ({"devices": [{"class", "tee",
+ * "claims"}]}).  Numbers devices per class across the request.  False
+ * when the request holds more than MAX_DEVICES.
+ */
+static bool add_devices(const struct vouch_attest_item *it, json_t *claims, bool strip,
+                        struct device *dev, size_t *n_dev, unsigned *n_cpu, unsigned *n_gpu)
+{
+    json_t *list = it->verifier->multi_device ? json_object_get(claims, "devices") : NULL;
+    size_t i, n = list ? json_array_size(list) : 1;
+
+    for (i = 0; i < n; i++) {
+        json_t *d = list ? json_array_get(list, i) : NULL;
+        const char *cls = d ? json_string_value(json_object_get(d, "class")) : "cpu";
+        const char *tee = d ? json_string_value(json_object_get(d, "tee")) : it->tee;
+        json_t *c = d ? json_object_get(d, "claims") : claims;
+        struct device *x;
+        bool gpu = cls && strcmp(cls, "gpu") == 0;
+
+        if (*n_dev >= MAX_DEVICES || !tee || !json_is_object(c))
+            return false;
+        x = &dev[(*n_dev)++];
+        x->it = it;
+        x->tee = tee;
+        snprintf(x->submod, sizeof(x->submod), "%s%u", gpu ? "gpu" : "cpu",
+                 gpu ? (*n_gpu)++ : (*n_cpu)++);
+        x->annotated = annotate(it, tee, c);
+        if (strip)
+            strip_bulky(x->annotated, 0);
+    }
+    return true;
+}
+
 void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
                       struct vouch_http_resp *resp)
 {
-    struct vouch_appraisal appr[VOUCH_ATTEST_MAX_ITEMS];
-    json_t *annotated[VOUCH_ATTEST_MAX_ITEMS] = { 0 };
-    char submods[VOUCH_ATTEST_MAX_ITEMS][16];
+    struct vouch_appraisal appr[MAX_DEVICES];
+    struct device dev[MAX_DEVICES];
+    const json_t *inputs[MAX_DEVICES];
     struct vouch_policy_outcome outcome;
     struct vouch_attest_problem p = { 0 };
     struct vouch_attest_req ar;
@@ -155,10 +198,11 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     int64_t now = vouch_app_now(app);
     unsigned n_cpu = 0, n_gpu = 0;
     char *token = NULL;
-    size_t i, len;
+    size_t i, len, n_dev = 0;
     bool ear;
 
     memset(&ar, 0, sizeof(ar));
+    memset(dev, 0, sizeof(dev));
     memset(&outcome, 0, sizeof(outcome));
     if (fmt && strcmp(fmt, "ear") && strcmp(fmt, "flat")) {
         vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "token",
@@ -197,20 +241,23 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
             verify_problem(resp, it, e, &eb);
             goto out;
         }
-        annotated[i] = annotate(it, claims);
+        if (!add_devices(it, claims, verbose && strcmp(verbose, "false") == 0, dev, &n_dev,
+                         &n_cpu, &n_gpu)) {
+            json_decref(claims);
+            vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT",
+                               ar.trustee_form ? "verification_requests" : "evidence",
+                               "at most %d devices (CPUs and GPUs) in one request",
+                               MAX_DEVICES);
+            goto out;
+        }
         json_decref(claims);
-        if (verbose && strcmp(verbose, "false") == 0)
-            strip_bulky(annotated[i], 0);
-        if (strcmp(tee_class(it->tee), "gpu") == 0)
-            snprintf(submods[i], sizeof(submods[i]), "gpu%u", n_gpu++);
-        else
-            snprintf(submods[i], sizeof(submods[i]), "cpu%u", n_cpu++);
     }
 
-    /* Policies: every id is evaluated against every piece of evidence. */
-    if (vouch_policy_appraise(app->policies, app->store, ar.policy_ids, ar.n_policies,
-                              (const json_t *const *)annotated, ar.n_items, now, &outcome,
-                              &eb)) {
+    /* Policies: every id is evaluated against every device. */
+    for (i = 0; i < n_dev; i++)
+        inputs[i] = dev[i].annotated;
+    if (vouch_policy_appraise(app->policies, app->store, ar.policy_ids, ar.n_policies, inputs,
+                              n_dev, now, &outcome, &eb)) {
         if (outcome.missing_policy)
             vouch_http_problem(resp, 404, "VOUCH.POLICY.NOT_FOUND", "policy_ids", "%s",
                                eb.msg);
@@ -226,10 +273,10 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
                            "?token=ear to get the trust vector)", outcome.rejected_by);
         goto out;
     }
-    for (i = 0; i < ar.n_items; i++) {
-        appr[i].submod = submods[i];
-        appr[i].tee = ar.items[i].tee;
-        appr[i].annotated = annotated[i];
+    for (i = 0; i < n_dev; i++) {
+        appr[i].submod = dev[i].submod;
+        appr[i].tee = dev[i].tee;
+        appr[i].annotated = dev[i].annotated;
         appr[i].trust_vector = outcome.trust_vectors[i];
         appr[i].policy_id = outcome.first_policy_id;
     }
@@ -242,7 +289,7 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     res.evaluation_reports = outcome.reports;
     res.customized = cust;
     res.appraisals = appr;
-    res.n_appraisals = ar.n_items;
+    res.n_appraisals = n_dev;
     res.build = "vouch " VOUCH_VERSION;
     if ((ear ? vouch_result_ear(&res, &payload, &eb) : vouch_result_flat(&res, &payload, &eb)) ||
         vouch_app_keyring(app, false, &kr, &eb)) {
@@ -262,8 +309,8 @@ out:
     json_decref(payload);
     json_decref(cust);
     vouch_policy_outcome_done(&outcome);
-    for (i = 0; i < VOUCH_ATTEST_MAX_ITEMS; i++)
-        json_decref(annotated[i]);
+    for (i = 0; i < n_dev; i++)
+        json_decref(dev[i].annotated);
     vouch_attest_req_done(&ar);
     json_decref(body);
 }

@@ -10,7 +10,9 @@
 #include "common/codec.h"
 #include "common/time.h"
 #include "crypto/digest.h"
+#include "common/file.h"
 #include "server/app.h"
+#include "server/fetch.h"
 #include "token/challenge.h"
 
 #define ADMIN_HASH_KEY "admin_token_sha256"
@@ -88,6 +90,87 @@ static vouch_err challenge_secret_setup(struct vouch_app *app, struct vouch_errb
     return e;
 }
 
+/* A RIM from the configured RIM service: GET <url><id>. */
+static vouch_err rim_fetch(void *ctx, const char *id, uint8_t **ret_doc, size_t *ret_len,
+                           struct vouch_errbuf *eb)
+{
+    struct vouch_app *app = ctx;
+    const char *base = app->cfg.nvgpu_rim_url;
+    struct vouch_fetch f;
+    char url[1024];
+    vouch_err e;
+
+    snprintf(url, sizeof(url), "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/", id);
+    e = vouch_fetch_get(url, NULL, 2 * VOUCH_NVGPU_RIM_MAX, &f, eb);
+    if (!e) {
+        uint8_t *doc = vouch_buf_steal(&f.body, ret_len);
+
+        if (doc)
+            *ret_doc = doc;
+        else
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    vouch_fetch_done(&f);
+    return e;
+}
+
+static int64_t app_clock(void *ctx)
+{
+    return vouch_app_now(ctx);
+}
+
+/* NVIDIA GPUs: roots, the RIM store (and service), OCSP; tee=acstdxnvgpu on top. */
+static vouch_err nvgpu_setup(struct vouch_app *app, struct vouch_errbuf *eb)
+{
+    struct vouch_nvgpu_rim_source src;
+    uint8_t *pem = NULL;
+    size_t len = 0;
+    vouch_err e;
+
+    e = vouch_nvgpu_trust_new(&app->nvgpu, eb);
+    if (e)
+        return e;
+    if (app->cfg.nvgpu_device_root) {
+        e = vouch_file_read(app->cfg.nvgpu_device_root, 1u << 20, &pem, &len, eb);
+        if (!e)
+            e = vouch_nvgpu_trust_set_device_roots(app->nvgpu, (const char *)pem, len, eb);
+        free(pem);
+        pem = NULL;
+        if (e)
+            return vouch_fail_prefix(eb, e, "--nvgpu-device-root: ");
+    }
+    if (app->cfg.nvgpu_rim_root) {
+        e = vouch_file_read(app->cfg.nvgpu_rim_root, 1u << 20, &pem, &len, eb);
+        if (!e)
+            e = vouch_nvgpu_trust_set_rim_roots(app->nvgpu, (const char *)pem, len, eb);
+        free(pem);
+        if (e)
+            return vouch_fail_prefix(eb, e, "--nvgpu-rim-root: ");
+    }
+    app->rim_fetcher.fetch = app->cfg.nvgpu_rim_url ? rim_fetch : NULL;
+    app->rim_fetcher.clock = app_clock;
+    app->rim_fetcher.ctx = app;
+    e = vouch_rimstore_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS,
+                           vouch_nvgpu_trust_rim_roots(app->nvgpu), &app->rim_fetcher,
+                           &app->rims, eb);
+    if (e)
+        return e;
+    src = vouch_rimstore_source(app->rims);
+    vouch_nvgpu_trust_set_rim_source(app->nvgpu, &src);
+    if (app->cfg.nvgpu_ocsp) {
+        struct vouch_ocsp_config oc;
+
+        memset(&oc, 0, sizeof(oc));
+        oc.mode = app->cfg.nvgpu_ocsp == 2 ? VOUCH_OCSP_REQUIRE : VOUCH_OCSP_SOFT;
+        oc.url = app->cfg.nvgpu_ocsp_url;
+        oc.transport.post = vouch_ocsp_http_post;
+        vouch_nvgpu_trust_set_ocsp(app->nvgpu, &oc);
+    }
+    app->acstdx.tdx = app->dcap;
+    app->acstdx.gpu = app->nvgpu;
+    return VOUCH_OK;
+}
+
 vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
                          char **ret_new_admin_token, struct vouch_errbuf *eb)
 {
@@ -124,6 +207,9 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
         return vouch_fail_prefix(eb, e, "DCAP verifier: ");
     if (vouch_pccs_cache_new(&app->pccs))
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    e = nvgpu_setup(app, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "NVIDIA GPU verifier: ");
     e = challenge_secret_setup(app, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "challenge secret: ");
@@ -164,6 +250,10 @@ void vouch_app_done(struct vouch_app *app)
     app->dcap_root = NULL;
     vouch_pccs_cache_free(app->pccs);
     app->pccs = NULL;
+    vouch_nvgpu_trust_free(app->nvgpu);
+    app->nvgpu = NULL;
+    vouch_rimstore_free(app->rims);
+    app->rims = NULL;
     vouch_store_close(app->store);
     app->store = NULL;
     free(app->issuer);
@@ -176,6 +266,10 @@ void *vouch_app_trust(struct vouch_app *app, const char *tee)
 {
     if (strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0)
         return app->dcap;
+    if (strcmp(tee, "nvgpu") == 0)
+        return app->nvgpu;
+    if (strcmp(tee, "acstdxnvgpu") == 0)
+        return &app->acstdx;
     return NULL;
 }
 

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "collateral/collateral.h"
+#include "collateral/rim.h"
+#include "evidence/nvgpu/nvgpu.h"
 #include "crypto/jose.h"
 #include "policy/policy.h"
 #include "server/config.h"
@@ -32,6 +34,10 @@ struct vouch_app {
     struct vouch_dcap_ctx *dcap;        /* TDX/SGX verification over it */
     X509 *dcap_root;                    /* --dcap-root, or NULL for Intel's */
     struct vouch_pccs_cache *pccs;      /* prepared collateral responses */
+    struct vouch_nvgpu_trust *nvgpu;    /* GPU roots, RIM source, OCSP, chain cache */
+    struct vouch_rimstore *rims;        /* RIMs in the store (+ RIM service fetch) */
+    struct vouch_rim_fetcher rim_fetcher;
+    struct vouch_acstdxnvgpu_trust acstdx; /* tee=acstdxnvgpu: dcap + nvgpu */
     const struct vouch_route *routes;
     size_t n_routes;
 

@@ -27,6 +27,11 @@ enum opt_id {
     OPT_DCAP_ROOT,
     OPT_PCCS_UPSTREAM,
     OPT_PCCS_REFRESH,
+    OPT_NVGPU_DEVICE_ROOT,
+    OPT_NVGPU_RIM_ROOT,
+    OPT_NVGPU_RIM_URL,
+    OPT_NVGPU_OCSP,
+    OPT_NVGPU_OCSP_URL,
     OPT__COUNT
 };
 
@@ -68,6 +73,22 @@ static const struct {
                             "(e.g. https://api.trustedservices.intel.com); off by default" },
     [OPT_PCCS_REFRESH] = { "pccs-refresh", "VOUCH_PCCS_REFRESH", "SECONDS",
                            "seconds between upstream refresh passes (default 3600)" },
+    [OPT_NVGPU_DEVICE_ROOT] = { "nvgpu-device-root", "VOUCH_NVGPU_DEVICE_ROOT", "FILE",
+                                "trust these PEM roots instead of the pinned NVIDIA Device "
+                                "Identity CA; for test PKIs" },
+    [OPT_NVGPU_RIM_ROOT] = { "nvgpu-rim-root", "VOUCH_NVGPU_RIM_ROOT", "FILE",
+                             "trust these PEM roots for RIM signatures instead of the pinned "
+                             "NVIDIA RIM root; for test PKIs" },
+    [OPT_NVGPU_RIM_URL] = { "nvgpu-rim-url", "VOUCH_NVGPU_RIM_URL", "URL",
+                            "fetch RIMs missing from the store from this RIM service (the id "
+                            "is appended, e.g. https://rim.attestation.nvidia.com/v1/rim/); "
+                            "off by default" },
+    [OPT_NVGPU_OCSP] = { "nvgpu-ocsp", "VOUCH_NVGPU_OCSP", "MODE",
+                         "OCSP for NVIDIA certificate chains: off (claims say 'unknown'), "
+                         "soft (revoked fails) or require (only 'good' passes); default off" },
+    [OPT_NVGPU_OCSP_URL] = { "nvgpu-ocsp-url", "VOUCH_NVGPU_OCSP_URL", "URL",
+                             "OCSP responder for --nvgpu-ocsp (default: each certificate's "
+                             "own AIA)" },
     [OPT_LOG_LEVEL] = { "log-level", "VOUCH_LOG_LEVEL", "LEVEL",
                         "debug, info, warn or error (default info)" },
 };
@@ -236,6 +257,29 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
             c->pccs_upstream[len - 1] = '\0';
         break;
     }
+    case OPT_NVGPU_DEVICE_ROOT:
+        e = set_str(&c->nvgpu_device_root, v);
+        break;
+    case OPT_NVGPU_RIM_ROOT:
+        e = set_str(&c->nvgpu_rim_root, v);
+        break;
+    case OPT_NVGPU_RIM_URL:
+    case OPT_NVGPU_OCSP_URL:
+        if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strlen(v) > 512)
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) URL, got '%s'", v);
+        else
+            e = set_str(id == OPT_NVGPU_RIM_URL ? &c->nvgpu_rim_url : &c->nvgpu_ocsp_url, v);
+        break;
+    case OPT_NVGPU_OCSP:
+        if (strcmp(v, "off") == 0)
+            c->nvgpu_ocsp = 0;
+        else if (strcmp(v, "soft") == 0)
+            c->nvgpu_ocsp = 1;
+        else if (strcmp(v, "require") == 0)
+            c->nvgpu_ocsp = 2;
+        else
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want off, soft or require, got '%s'", v);
+        break;
     case OPT_PCCS_REFRESH:
         if (parse_u64(v, 1, 7 * 86400, &n))
             e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..604800 seconds, got '%s'", v);
@@ -449,5 +493,9 @@ void vouch_config_free(struct vouch_config *c)
     free(c->token_alg);
     free(c->dcap_root);
     free(c->pccs_upstream);
+    free(c->nvgpu_device_root);
+    free(c->nvgpu_rim_root);
+    free(c->nvgpu_rim_url);
+    free(c->nvgpu_ocsp_url);
     memset(c, 0, sizeof(*c));
 }

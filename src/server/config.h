@@ -27,7 +27,12 @@ struct vouch_config {
     bool token_ear;
     char *dcap_root;           /* test trust anchor instead of Intel's, or NULL */
     char *pccs_upstream;       /* collateral refresh source, or NULL (off) */
-    int64_t pccs_refresh;      /* seconds between refresh passes */            /* default token shape: EAR instead of flat */
+    int64_t pccs_refresh;      /* seconds between refresh passes */
+    char *nvgpu_device_root;   /* PEM roots instead of NVIDIA's device CA, or NULL */
+    char *nvgpu_rim_root;      /* PEM roots instead of NVIDIA's RIM root, or NULL */
+    char *nvgpu_rim_url;       /* RIM service to fetch missing RIMs from, or NULL (off) */
+    int nvgpu_ocsp;            /* 0 off, 1 soft, 2 require (enum vouch_ocsp_mode) */
+    char *nvgpu_ocsp_url;      /* OCSP responder, or NULL: the certificates' AIA */            /* default token shape: EAR instead of flat */
     int64_t token_lifetime;    /* seconds */
     size_t max_body;           /* bytes */
     bool fixed_time_set;

@@ -7,17 +7,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "collateral/collateral.h"
 #include "common/buf.h"
 #include "common/codec.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "server/fetch.h"
 #include "server/refresh.h"
-
-#define FETCH_MAX (4u << 20)
 
 struct vouch_refresher {
     struct vouch_app *app;
@@ -26,103 +23,6 @@ struct vouch_refresher {
     pthread_cond_t cond;
     bool stop;
 };
-
-struct fetch {
-    struct vouch_buf body;
-    const char *want_header;   /* issuer-chain header name */
-    char *chain;               /* its URL-decoded value */
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    struct fetch *f = ud;
-
-    return vouch_buf_append(&f->body, p, size * n) ? 0 : size * n;
-}
-
-/* Percent-decoding of the chain header (Intel URL-encodes the PEM). */
-static char *url_decode(const char *s, size_t n)
-{
-    char *out = malloc(n + 1), *o = out;
-    size_t i;
-
-    if (!out)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n) {
-            uint8_t b;
-
-            if (vouch_hex_decode_exact(s + i + 1, 2, &b, 1, NULL) == VOUCH_OK) {
-                *o++ = (char)b;
-                i += 2;
-                continue;
-            }
-        }
-        *o++ = s[i];
-    }
-    *o = '\0';
-    return out;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    struct fetch *f = ud;
-    size_t len = size * n, kl = f->want_header ? strlen(f->want_header) : 0;
-
-    if (f->want_header && !f->chain && len > kl + 1 && strncasecmp(p, f->want_header, kl) == 0 &&
-        p[kl] == ':') {
-        const char *v = p + kl + 1;
-        size_t vl = len - kl - 1;
-
-        while (vl && (*v == ' ' || *v == '\t')) {
-            v++;
-            vl--;
-        }
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-            vl--;
-        f->chain = url_decode(v, vl);
-    }
-    return len;
-}
-
-static vouch_err fetch(const char *url, const char *header, struct fetch *f,
-                       struct vouch_errbuf *eb)
-{
-    CURL *c = curl_easy_init();
-    long status = 0;
-    CURLcode rc;
-
-    memset(f, 0, sizeof(*f));
-    vouch_buf_init(&f->body, FETCH_MAX);
-    f->want_header = header;
-    if (!c)
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "vouch/" VOUCH_VERSION);
-    rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK)
-        return vouch_fail(eb, VOUCH_E_IO, "%s: %s", url, curl_easy_strerror(rc));
-    if (status != 200)
-        return vouch_fail(eb, status == 404 ? VOUCH_E_NOT_FOUND : VOUCH_E_IO, "%s: HTTP %ld",
-                          url, status);
-    return VOUCH_OK;
-}
-
-static void fetch_done(struct fetch *f)
-{
-    vouch_buf_free(&f->body);
-    free(f->chain);
-}
 
 /*
  * Fetch the upstream copy of stored document `id` and import it.  The
@@ -133,7 +33,7 @@ static void refresh_one(struct vouch_app *app, const char *id)
     const char *base = app->cfg.pccs_upstream, *header, *key;
     char url[1024], tee[4], fmspc[13], what[200];
     struct vouch_errbuf eb;
-    struct fetch f;
+    struct vouch_fetch f;
     json_t *doc = NULL, *report = NULL;
     char *text = NULL;
     int ver = 0;
@@ -164,8 +64,8 @@ static void refresh_one(struct vouch_app *app, const char *id)
     } else {
         return;
     }
-    e = fetch(url, header, &f, &eb);
-    if (!e && header && !f.chain)
+    e = vouch_fetch_get(url, header, VOUCH_FETCH_MAX, &f, &eb);
+    if (!e && header && !f.header)
         e = vouch_fail(&eb, VOUCH_E_INVALID, "%s: no %s header", url, header);
     if (!e) {
         const char *body = vouch_buf_str(&f.body);
@@ -174,10 +74,10 @@ static void refresh_one(struct vouch_app *app, const char *id)
             char *b64 = vouch_b64_alloc(f.body.data ? f.body.data : (uint8_t *)"", f.body.len,
                                         VOUCH_B64_STD);
 
-            doc = json_pack("{s:s?,s:s}", key, b64, "issuer_chain", f.chain);
+            doc = json_pack("{s:s?,s:s}", key, b64, "issuer_chain", f.header);
             free(b64);
         } else if (header) {
-            doc = json_pack("{s:s,s:s}", key, body, "issuer_chain", f.chain);
+            doc = json_pack("{s:s,s:s}", key, body, "issuer_chain", f.header);
         } else {
             doc = json_pack("{s:s}", key, body);
         }
@@ -204,7 +104,7 @@ static void refresh_one(struct vouch_app *app, const char *id)
     json_decref(report);
     json_decref(doc);
     free(text);
-    fetch_done(&f);
+    vouch_fetch_done(&f);
 }
 
 static void refresh_pass(struct vouch_app *app)

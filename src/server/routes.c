@@ -42,6 +42,12 @@ const struct vouch_route vouch_routes[] = {
     { "GET", "/sgx/certification/v4/fmspcs", vouch_api_pccs_fmspcs, 0 },
     { "POST", "/admin/collateral", vouch_api_admin_collateral, VOUCH_ROUTE_ADMIN },
 
+    /* NVIDIA RIMs: admin import; public reads in the NVIDIA RIM service's shape */
+    { "POST", "/admin/rim", vouch_api_rim_post, VOUCH_ROUTE_ADMIN },
+    { "GET", "/admin/rim", vouch_api_rim_list, VOUCH_ROUTE_ADMIN },
+    { "DELETE", "/admin/rim/{id}", vouch_api_rim_delete, VOUCH_ROUTE_ADMIN },
+    { "GET", "/v1/rim/{id}", vouch_api_rim_get, 0 },
+
     /* reference values (admin) */
     { "POST", "/reference-value", vouch_api_refval_post, VOUCH_ROUTE_ADMIN },
     { "GET", "/reference-value", vouch_api_refval_list, VOUCH_ROUTE_ADMIN },

@@ -130,8 +130,12 @@ vouch_err vouch_result_flat(const struct vouch_result *r, json_t **ret,
         vouch_fail(eb, e, "cannot build token claims");
         goto out;
     }
+    /* The first device's claims as they are (Alibaba's shape); any other
+     * device's under its submodule name ("gpu0.nvgpu.measres"), so that
+     * devices do not overwrite each other. */
     for (i = 0; i < r->n_appraisals; i++) {
-        e = vouch_claims_flatten(r->appraisals[i].annotated, "", flat, eb);
+        e = vouch_claims_flatten(r->appraisals[i].annotated, i ? r->appraisals[i].submod : "",
+                                 flat, eb);
         if (e)
             goto out;
     }

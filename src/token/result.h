@@ -17,7 +17,8 @@
  *   iss, aud, iat, nbf, exp, jti (UUID v4), eat_profile, tee,
  *   evaluation-reports [{policy-id, policy-hash, allow}],
  *   tcb-status (a JSON *string* of the flattened claims: "tdx.quote.body.mr_td",
- *   "report_data", ...), customized_claims {init_data, runtime_data}.
+ *   "report_data", ...; a second and later device's under its submodule
+ *   name, "gpu0.nvgpu.measres"), customized_claims {init_data, runtime_data}.
  *
  * EAR (trustee's current shape, Veraison EAR):
  *   eat_profile, iss, iat, nbf, exp, jti, ear.verifier-id,

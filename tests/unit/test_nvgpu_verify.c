@@ -135,6 +135,12 @@ static const char *claim_str(json_t *c, const char *key)
     return json_string_value(json_object_get(c, key));
 }
 
+/* The claims of device i of a multi-device answer. */
+static json_t *gpu_claims(json_t *answer, size_t i)
+{
+    return json_object_get(json_array_get(json_object_get(answer, "devices"), i), "claims");
+}
+
 static const char *chain_status(json_t *c, const char *key)
 {
     return json_string_value(json_object_get(json_object_get(c, key), "x-nvidia-cert-status"));
@@ -504,13 +510,18 @@ static void test_nvgpu_document(void **state)
     if (vouch_verifier_nvgpu.verify(&vouch_verifier_nvgpu, t, (uint8_t *)doc, strlen(doc), &b,
                                     nv_time(T_2024), &claims, &eb))
         fail_msg("%s", eb.msg);
-    gpus = json_object_get(claims, "gpus");
+    /* one device per GPU, each with its own claims (multi-device form) */
+    assert_true(vouch_verifier_nvgpu.multi_device);
+    gpus = json_object_get(claims, "devices");
     assert_int_equal(json_array_size(gpus), 2);
-    assert_string_equal(claim_str(json_array_get(gpus, 1), "uuid"), "GPU-2");
-    assert_string_equal(claim_str(json_array_get(gpus, 0), "measres"), "success");
-    assert_true(claim_true(json_array_get(gpus, 1), NONCE));
-    assert_string_equal(claim_str(claims, "report_data"), NONCE_V10);
-    assert_true(claim_true(claims, "x-nvidia-overall-att-result"));
+    assert_string_equal(claim_str(json_array_get(gpus, 1), "class"), "gpu");
+    assert_string_equal(claim_str(json_array_get(gpus, 1), "tee"), "nvgpu");
+    assert_string_equal(claim_str(gpu_claims(claims, 1), "uuid"), "GPU-2");
+    assert_string_equal(claim_str(gpu_claims(claims, 0), "measres"), "success");
+    assert_true(claim_true(gpu_claims(claims, 1), NONCE));
+    assert_string_equal(claim_str(gpu_claims(claims, 0), "report_data"), NONCE_V10);
+    assert_string_equal(claim_str(gpu_claims(claims, 1), "report_data"), NONCE_V10);
+    assert_true(claim_true(gpu_claims(claims, 1), "x-nvidia-overall-att-result"));
     json_decref(claims);
 
     /* no runtime data: no binding check, and the claims say so */
@@ -518,7 +529,7 @@ static void test_nvgpu_document(void **state)
     if (vouch_verifier_nvgpu.verify(&vouch_verifier_nvgpu, t, (uint8_t *)doc, strlen(doc), NULL,
                                     nv_time(T_2024), &claims, &eb))
         fail_msg("%s", eb.msg);
-    assert_false(claim_true(json_array_get(json_object_get(claims, "gpus"), 0), NONCE));
+    assert_false(claim_true(gpu_claims(claims, 0), NONCE));
     json_decref(claims);
     /* runtime data of 32 bytes or less is zero-padded: not this nonce */
     b.report_data_len = 31;

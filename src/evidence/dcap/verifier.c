@@ -127,5 +127,5 @@ out:
     return e;
 }
 
-const struct vouch_verifier vouch_verifier_tdx = { "tdx", dcap_verify };
-const struct vouch_verifier vouch_verifier_sgx = { "sgx", dcap_verify };
+const struct vouch_verifier vouch_verifier_tdx = { .tee = "tdx", .verify = dcap_verify };
+const struct vouch_verifier vouch_verifier_sgx = { .tee = "sgx", .verify = dcap_verify };

@@ -223,4 +223,31 @@ vouch_err vouch_nvgpu_verify_gpu_evidence(struct vouch_nvgpu_trust *t, const jso
  */
 extern const struct vouch_verifier vouch_verifier_nvgpu;
 
+/*
+ * Append one {"class": "gpu", "tee": "nvgpu", "claims": ...} entry per
+ * element of `gpus` (the claims array of vouch_nvgpu_verify_evidence())
+ * to `devices`, adding to each GPU's claims "report_data" (the nonce it
+ * signed, hex) and "x-nvidia-overall-att-result": true.  Takes `gpus` in
+ * every case.
+ */
+vouch_err vouch_nvgpu_devices(json_t *gpus, json_t *devices, struct vouch_errbuf *eb);
+
+/*
+ * tee=acstdxnvgpu: Alibaba's TDX evidence document (trustee's
+ * {"quote", "cc_eventlog", ...}) carrying "gpu_evidence".  The TD is
+ * verified as tee=tdx (binding included), then every GPU against the
+ * first 32 bytes of the verified REPORT_DATA, so the GPUs are bound to
+ * that quote.  `trust` is a struct vouch_acstdxnvgpu_trust.  Claims are
+ * multi-device: the TD ("cpu", tee "tdx") first, then one "gpu" per GPU.
+ * A missing gpu_evidence, or any GPU failing, fails the whole call
+ * (errors as for the two verifiers; GPU fields are paths in the TDX
+ * document, "gpu_evidence.evidence_list[1].certificate").
+ */
+struct vouch_acstdxnvgpu_trust {
+    void *tdx;                        /* the tee=tdx verifier's trust */
+    struct vouch_nvgpu_trust *gpu;
+};
+
+extern const struct vouch_verifier vouch_verifier_acstdxnvgpu;
+
 #endif

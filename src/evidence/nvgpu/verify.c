@@ -795,6 +795,33 @@ vouch_err vouch_nvgpu_verify_gpu_evidence(struct vouch_nvgpu_trust *t, const jso
     return e;
 }
 
+/*
+ * Claims of several GPUs in the multi-device form of include/vouch/evidence.h:
+ * {"devices": [{"class": "gpu", "tee": "nvgpu", "claims": gpu claims with
+ * "report_data" (the nonce it signed) and "x-nvidia-overall-att-result"}]}.
+ * Takes `gpus`.
+ */
+vouch_err vouch_nvgpu_devices(json_t *gpus, json_t *devices, struct vouch_errbuf *eb)
+{
+    vouch_err e = VOUCH_OK;
+    json_t *c;
+    size_t i;
+
+    json_array_foreach(gpus, i, c) {
+        const char *nonce = json_string_value(json_object_get(c, "eat_nonce"));
+
+        if (vouch_json_set_str(c, "report_data", nonce ? nonce : "") ||
+            vouch_json_set_bool(c, "x-nvidia-overall-att-result", true) ||
+            json_array_append_new(devices, json_pack("{s:s,s:s,s:O}", "class", "gpu", "tee",
+                                                     "nvgpu", "claims", c))) {
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+            break;
+        }
+    }
+    json_decref(gpus);
+    return e;
+}
+
 static vouch_err verifier_verify(const struct vouch_verifier *self, void *trust,
                                  const uint8_t *evidence, size_t evidence_len,
                                  const struct vouch_binding *binding, int64_t now,
@@ -803,8 +830,7 @@ static vouch_err verifier_verify(const struct vouch_verifier *self, void *trust,
     struct vouch_nvgpu_evidence *ev = NULL;
     uint8_t nonce[VOUCH_NVGPU_NONCE_SIZE];
     const uint8_t *expected = NULL;
-    json_t *gpus = NULL, *out = NULL;
-    const char *rd;
+    json_t *gpus = NULL, *devices = NULL, *out;
     vouch_err e;
 
     (void)self;
@@ -823,20 +849,25 @@ static vouch_err verifier_verify(const struct vouch_verifier *self, void *trust,
     vouch_nvgpu_evidence_free(ev);
     if (e)
         return e;
-    rd = json_string_value(json_object_get(json_array_get(gpus, 0), "eat_nonce"));
-    out = json_object();
-    if (!out) {
+    devices = json_array();
+    if (!devices) {
         json_decref(gpus);
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
-    if (vouch_json_set_new(out, "gpus", gpus) ||
-        vouch_json_set_str(out, "report_data", rd ? rd : "") ||
-        vouch_json_set_bool(out, "x-nvidia-overall-att-result", true)) {
-        json_decref(out);
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    e = vouch_nvgpu_devices(gpus, devices, eb);
+    if (e) {
+        json_decref(devices);
+        return e;
     }
+    out = json_pack("{s:o}", "devices", devices);  /* takes devices, even on failure */
+    if (!out)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     *ret_claims = out;
     return VOUCH_OK;
 }
 
-const struct vouch_verifier vouch_verifier_nvgpu = { "nvgpu", verifier_verify };
+const struct vouch_verifier vouch_verifier_nvgpu = {
+    .tee = "nvgpu",
+    .verify = verifier_verify,
+    .multi_device = true,
+};
