@@ -77,6 +77,11 @@ ok "550.90.07 with a RIM directory that lacks its RIMs" 1 \
     "$VOUCH" inspect gpu "$T/550.json" --rims $V/rims
 has "missing RIM named" "NV_GPU_DRIVER_GH100_550.90.07 not found"
 
+ok "NVIDIA's serialized evidence (a top-level array), no RIMs" 0 \
+    "$VOUCH" inspect gpu $V/nvat_hopper_evidence.json --nonce e97b23a1718095a0e9e35edca810768c70a6a5a389b705e753b197912bc11576
+has "its nonce matches" "nonce-match  *true"
+has "its driver RIM is missing" "x-nvidia-gpu-driver-rim-fetched  *false"
+
 ok "NVIDIA's eight PPCIe GPUs" 0 "$VOUCH" inspect gpu $V/nvtrust_ppcie_gpu_evidence.json
 has "eighth GPU" "^gpu7"
 

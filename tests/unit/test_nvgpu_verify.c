@@ -74,6 +74,23 @@ static const struct rim_map rims_expired[] = {
     { NULL, NULL },
 };
 
+/* NVIDIA's measurement-mismatch sample RIMs, under the ids of its 535.86.09 report */
+static const struct rim_map rims_nvat_mismatch[] = {
+    { "NV_GPU_DRIVER_GH100_535.86.09",
+      NV_VEC "rims-bad/NV_GPU_DRIVER_GH100_535.86.09_measurement_mismatch.xml" },
+    { "NV_GPU_VBIOS_1010_0200_882_96005E0001",
+      NV_VEC "rims-bad/NV_GPU_VBIOS_1010_0200_882_96005E0001_measurement_mismatch.xml" },
+    { NULL, NULL },
+};
+
+/* nvtrust's test driver RIM with NVIDIA's (validly signed) mismatch VBIOS RIM */
+static const struct rim_map rims_v10_nvat_vbios[] = {
+    { "NV_GPU_DRIVER_GH100_545.00", NV_VEC "rims/Driver_RIM_test_no_gpu.swidtag" },
+    { "NV_GPU_VBIOS_1010_0200_882_96005E0001",
+      NV_VEC "rims-bad/NV_GPU_VBIOS_1010_0200_882_96005E0001_measurement_mismatch.xml" },
+    { NULL, NULL },
+};
+
 static const struct rim_map rims_swapped[] = {
     { "NV_GPU_DRIVER_GH100_545.00", NV_VEC "rims/1010_0200_882_96005E0001_test_no_gpu.swidtag" },
     { NULL, NULL },
@@ -211,6 +228,18 @@ static const struct verify_case cases[] = {
       NV_VEC "v1.0_gpuAkCertChain.txt", VOUCH_NVGPU_BLACKWELL, NONCE_V10, T_2024, rims_v10, 0,
       NULL, NULL, VOUCH_E_VERIFY, "architecture: evidence says BLACKWELL", { SIG }, { ARCH },
       "valid", "success" },
+    { "nvtrust v1.0, NVIDIA's mismatch VBIOS RIM", NV_VEC "v1.0_attestationReport.txt",
+      NV_VEC "v1.0_gpuAkCertChain.txt", VOUCH_NVGPU_HOPPER, NONCE_V10, T_2024,
+      rims_v10_nvat_vbios, 0, NULL, NULL, VOUCH_E_VERIFY,
+      "measurements: 4 of 32 measurements differ",
+      { SIG, FWID, NONCE, DRV_SIG, "x-nvidia-gpu-vbios-rim-signature-verified",
+        "x-nvidia-gpu-vbios-rim-version-match", "x-nvidia-gpu-vbios-index-no-conflict" },
+      { NULL }, "valid", "fail" },
+    { "device chain before its certificates are valid", NV_VEC "v1.0_attestationReport.txt",
+      NV_VEC "v1.0_gpuAkCertChain.txt", VOUCH_NVGPU_HOPPER, NONCE_V10, "2021-06-01T00:00:00Z",
+      rims_v10, 0, NULL, NULL, VOUCH_E_EXPIRED,
+      "certificate chain: valid only from 2022-03-01T00:00:00Z to 9999-12-31T23:59:59Z",
+      { SIG, FWID, NONCE, ARCH }, { NULL }, "expired", NULL },
     { "device chain under another root", NV_VEC "v1.0_attestationReport.txt",
       NV_VEC "v1.0_gpuAkCertChain.txt", VOUCH_NVGPU_HOPPER, NONCE_V10, T_2024, rims_v10, 0,
       NV_VEC "verifier_RIM_root.pem", NULL, VOUCH_E_VERIFY, "certificate chain: ", { NONCE },
@@ -263,6 +292,15 @@ static const struct verify_case cases[] = {
       "87d8e24ab336adafe228d49e83d745f6dba4ae505372b6a5704820856b343fec", T_NOW, rims_v10, 0,
       NULL, NULL, VOUCH_E_NOT_FOUND, "driver RIM: NV_GPU_DRIVER_GH100_580.95.05 not found",
       { SIG, FWID, NONCE, ARCH }, { DRV_FETCHED }, "valid", "not-run" },
+    /* its driver RIM was edited, so its signature fails before any comparison:
+     * golden values count only from RIMs whose signature verified */
+    { "NVIDIA measurement-mismatch sample", NV_VEC "nvat_sample_hopperAttestationReport.txt",
+      NV_VEC "nvat_sample_hopperCertChain.txt", VOUCH_NVGPU_HOPPER,
+      "27a328247bf7935c993341cf587be6f05986ccce4fe7ba2c54100bd616a58f66",
+      "2025-10-01T00:00:00Z", rims_nvat_mismatch, 0, NULL, NULL, VOUCH_E_VERIFY,
+      "driver RIM: signature: invalid",
+      { SIG, FWID, NONCE, DRV_FETCHED, VB_FETCHED, "x-nvidia-gpu-vbios-rim-signature-verified" },
+      { DRV_SIG }, "valid", "not-run" },
     { "NVIDIA expired-RIM sample", NV_VEC "nvat_sample_hopperAttestationReportExpired.txt",
       NV_VEC "nvat_sample_hopperCertChainExpired.txt", VOUCH_NVGPU_HOPPER, NONCE_931,
       "2025-06-01T00:00:00Z", rims_expired, 0, NULL, NULL, VOUCH_E_EXPIRED,
@@ -600,6 +638,104 @@ static void test_ppcie_eight_gpus(void **state)
     vouch_nvgpu_evidence_free(ev);
     free(doc);
     vouch_nvgpu_trust_free(t);
+}
+
+/*
+ * The other real Hopper evidence, as NVIDIA serializes it (a top-level
+ * array) or with several GPUs: signature, chain and FWID pass.  Without
+ * their RIMs the first GPU fails at its driver RIM, or, with RIMs
+ * optional, every GPU passes and reports its RIMs missing.
+ */
+struct doc_case {
+    const char *file, *nonce, *driver_rim_id;
+    size_t n_gpus;
+};
+
+static const struct doc_case doc_cases[] = {
+    { NV_VEC "nvat_evidence_hopper_590_12.json",
+      "e97b23a1718095a0e9e35edca810768c70a6a5a389b705e753b197912bc11576",
+      "NV_GPU_DRIVER_GH100_590.12", 1 },
+    { NV_VEC "nvat_hopper_evidence.json",
+      "e97b23a1718095a0e9e35edca810768c70a6a5a389b705e753b197912bc11576",
+      "NV_GPU_DRIVER_GH100_590.12", 1 },
+    /* NVIDIA expects its driver RIM's signer to be on hold, which only an
+     * online OCSP check can see: offline its status is "unknown" */
+    { NV_VEC "nvat_hopper_evidence_cert_hold.json", NONCE_931,
+      "NV_GPU_DRIVER_GH100_570.86.10", 1 },
+    { NV_VEC "nvtrust_ppcie_gpu_evidence.json",
+      "4760e30534a0621357d458b1a7936551b5dc4cd1e69718adf7ed9fb0252a537e",
+      "NV_GPU_DRIVER_GH100_590.12", 8 },
+};
+
+static void check_rims_missing(json_t *c, const char *driver_rim_id)
+{
+    static const char *const passed[] = { SIG, FWID, NONCE, ARCH,
+                                          "x-nvidia-gpu-attestation-report-parsed" };
+    json_t *chain = json_object_get(c, "x-nvidia-gpu-attestation-report-cert-chain");
+    size_t k;
+
+    for (k = 0; k < sizeof(passed) / sizeof(passed[0]); k++)
+        if (!claim_true(c, passed[k]))
+            fail_msg("%s: %s is not true", driver_rim_id, passed[k]);
+    assert_string_equal(claim_str(chain, "x-nvidia-cert-status"), "valid");
+    assert_string_equal(claim_str(chain, "x-nvidia-cert-ocsp-status"), "unknown");
+    assert_string_equal(claim_str(c, "x-nvidia-gpu-driver-rim-id"), driver_rim_id);
+    assert_true(json_is_false(json_object_get(c, DRV_FETCHED)));
+    assert_true(json_is_false(json_object_get(c, VB_FETCHED)));
+    assert_true(json_is_false(json_object_get(c, DRV_SIG)));
+    assert_string_equal(claim_str(c, "measres"), "not-run");
+    assert_true(json_is_null(json_object_get(c, "secboot")));
+}
+
+static void test_other_hopper_documents(void **state)
+{
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < sizeof(doc_cases) / sizeof(doc_cases[0]); i++) {
+        const struct doc_case *dc = &doc_cases[i];
+        struct vouch_nvgpu_trust *t = trust_with(rims_v10, 0, NULL, NULL);
+        struct vouch_nvgpu_evidence *ev = NULL;
+        struct vouch_errbuf eb = { "" };
+        json_t *claims = NULL, *err = NULL;
+        uint8_t nonce[32];
+        char want[160];
+        size_t len;
+        uint8_t *doc = nv_load(dc->file, &len);
+
+        if (vouch_nvgpu_evidence_parse(doc, len, &ev, &eb))
+            fail_msg("%s: %s", dc->file, eb.msg);
+        assert_int_equal(ev->n, dc->n_gpus);
+        assert_int_equal(vouch_hex_decode_exact(dc->nonce, 64, nonce, 32, NULL), VOUCH_OK);
+
+        /* RIMs required: gpu0 fails at its driver RIM, after every device check passed */
+        snprintf(want, sizeof(want), "gpu0: driver RIM: %s not found", dc->driver_rim_id);
+        if (vouch_nvgpu_verify_evidence(t, ev, nonce, nv_time(T_NOW), &claims, &err, &eb) !=
+            VOUCH_E_NOT_FOUND || strcmp(eb.msg, want) != 0)
+            fail_msg("%s: got '%s', wanted '%s'", dc->file, eb.msg, want);
+        assert_int_equal(json_array_size(err), 1);
+        check_rims_missing(json_array_get(err, 0), dc->driver_rim_id);
+        json_decref(err);
+
+        /* RIMs optional: every GPU passes and says its RIMs are missing */
+        vouch_nvgpu_trust_set_flags(t, VOUCH_NVGPU_RIMS_OPTIONAL);
+        if (vouch_nvgpu_verify_evidence(t, ev, nonce, nv_time(T_NOW), &claims, NULL, &eb))
+            fail_msg("%s: %s", dc->file, eb.msg);
+        assert_int_equal(json_array_size(claims), dc->n_gpus);
+        for (k = 0; k < dc->n_gpus; k++)
+            check_rims_missing(json_array_get(claims, k), dc->driver_rim_id);
+        json_decref(claims);
+
+        /* and another nonce fails there, at the nonce */
+        nonce[31] ^= 1;
+        assert_int_equal(vouch_nvgpu_verify_evidence(t, ev, nonce, nv_time(T_NOW), &claims,
+                                                     NULL, &eb), VOUCH_E_BINDING);
+        assert_non_null(strstr(eb.msg, "gpu0: nonce: "));
+
+        vouch_nvgpu_evidence_free(ev);
+        vouch_nvgpu_trust_free(t);
+        free(doc);
+    }
 }
 
 /* tee=acstdxnvgpu: the GPUs' nonce is the TD's REPORT_DATA[0..32]. */
@@ -980,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_root_pins),
         cmocka_unit_test(test_nvgpu_document),
         cmocka_unit_test(test_ppcie_eight_gpus),
+        cmocka_unit_test(test_other_hopper_documents),
         cmocka_unit_test(test_acstdxnvgpu),
         cmocka_unit_test(test_bad_documents),
         cmocka_unit_test(test_blackwell_synthetic),
