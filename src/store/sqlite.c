@@ -20,10 +20,20 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
+#define STMT_CACHE 8
+
 struct conn {
     sqlite3 *db;
     struct sq *owner;
     struct conn *prev, *next;
+    /* Prepared statements of the hot reads, kept per connection (keyed by
+     * the address of their SQL text): preparing one cost more than
+     * running it. */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } stmts[STMT_CACHE];
+    size_t n_stmts;
 };
 
 struct sq {
@@ -52,6 +62,8 @@ static void conn_unlink_close(struct conn *c)
         q->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    while (c->n_stmts)
+        sqlite3_finalize(c->stmts[--c->n_stmts].st);
     sqlite3_close_v2(c->db);
     free(c);
 }
@@ -286,6 +298,52 @@ static vouch_err sq_schema_version(void *state, int *ret, struct vouch_errbuf *e
     return e ? e : current_version(db, ret, eb);
 }
 
+/*
+ * A statement for `sql` (a string constant: its address is the key) on this
+ * thread's connection `db`, from the cache when it was prepared before.
+ * Hand it back with stmt_done().
+ */
+static int stmt_get(struct sq *q, sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+{
+    struct conn *c = pthread_getspecific(q->key);
+    size_t i;
+    int rc;
+
+    if (c && c->db == db)
+        for (i = 0; i < c->n_stmts; i++)
+            if (c->stmts[i].sql == sql) {
+                *ret = c->stmts[i].st;
+                return SQLITE_OK;
+            }
+    rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
+    if (rc == SQLITE_OK && c && c->db == db && c->n_stmts < STMT_CACHE) {
+        c->stmts[c->n_stmts].sql = sql;
+        c->stmts[c->n_stmts++].st = *ret;
+    }
+    return rc;
+}
+
+/* Reset a cached statement for its next use; finalize any other. */
+static void stmt_done(struct sq *q, sqlite3_stmt *st)
+{
+    struct conn *c = pthread_getspecific(q->key);
+    size_t i;
+
+    if (!st)
+        return;
+    for (i = 0; c && i < c->n_stmts; i++)
+        if (c->stmts[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
+static const char sql_meta_get[] = "SELECT value FROM meta WHERE key = ?1";
+static const char sql_doc_get[] = "SELECT kind, id, body, meta, expires_at, updated_at "
+                                  "FROM documents WHERE kind = ?1 AND id = ?2";
+
 static vouch_err sq_meta_get(void *state, const char *key, char **ret,
                              struct vouch_errbuf *eb)
 {
@@ -297,8 +355,7 @@ static vouch_err sq_meta_get(void *state, const char *key, char **ret,
     e = conn_get(state, &db, eb);
     if (e)
         return e;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
-        SQLITE_OK) {
+    if (stmt_get(state, db, sql_meta_get, &st) != SQLITE_OK) {
         e = db_fail(db, eb, "meta");
         goto out;
     }
@@ -317,7 +374,7 @@ static vouch_err sq_meta_get(void *state, const char *key, char **ret,
             *ret = v;
     }
 out:
-    sqlite3_finalize(st);
+    stmt_done(state, st);
     return e;
 }
 
@@ -536,9 +593,7 @@ static vouch_err sq_doc_get(void *state, const char *kind, const char *id,
     e = conn_get(state, &db, eb);
     if (e)
         return e;
-    if (sqlite3_prepare_v2(db, "SELECT kind, id, body, meta, expires_at, updated_at "
-                           "FROM documents WHERE kind = ?1 AND id = ?2", -1, &st, NULL) !=
-        SQLITE_OK) {
+    if (stmt_get(state, db, sql_doc_get, &st) != SQLITE_OK) {
         e = db_fail(db, eb, "documents");
         goto out;
     }
@@ -565,7 +620,7 @@ static vouch_err sq_doc_get(void *state, const char *kind, const char *id,
     d = NULL;
 out:
     vouch_store_doc_free(d);
-    sqlite3_finalize(st);
+    stmt_done(state, st);
     return e;
 }
 

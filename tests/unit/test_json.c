@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +40,110 @@ static void test_parse_errors(void **state)
         }
         json_decref(v);
     }
+}
+
+/*
+ * Our JSON reader against jansson's (json_loadb with JSON_REJECT_DUPLICATES
+ * | JSON_ALLOW_NUL), the reference it replaced: same acceptance, equal
+ * values.
+ */
+static void test_parse_like_jansson(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t len;      /* 0: strlen */
+        bool ok;
+    } cases[] = {
+        { "{}", 0, true },
+        { " [ ] ", 0, true },
+        { "[1, -0, 0, -1, 9223372036854775807, -9223372036854775808]", 0, true },
+        { "[9223372036854775808]", 0, false },
+        { "[-9223372036854775809]", 0, false },
+        { "[1.5, -0.25e3, 1E+2, 2e-2, 0.0, 1e308]", 0, true },
+        { "[1e309]", 0, false },
+        { "[1e-400]", 0, true },
+        { "[01]", 0, false },
+        { "[1.]", 0, false },
+        { "[.5]", 0, false },
+        { "[1e]", 0, false },
+        { "[-]", 0, false },
+        { "[+1]", 0, false },
+        { "[true, false, null]", 0, true },
+        { "[tru]", 0, false },
+        { "[nul]", 0, false },
+        { "[\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"]", 0, true },
+        { "[\"\\u00e9\\u20AC\\ud83d\\ude00\"]", 0, true },
+        { "[\"\\ud83d\"]", 0, false },
+        { "[\"\\ude00\"]", 0, false },
+        { "[\"\\ud83dx\"]", 0, false },
+        { "[\"\\u12\"]", 0, false },
+        { "[\"\\x\"]", 0, false },
+        { "[\"a\\u0000b\"]", 0, true },
+        { "{\"a\\u0000b\": 1}", 0, false },
+        { "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"]", 0, true },
+        { "[\"\xc0\xaf\"]", 0, false },            /* overlong */
+        { "[\"\xe0\x80\xaf\"]", 0, false },        /* overlong */
+        { "[\"\xed\xa0\x80\"]", 0, false },        /* surrogate */
+        { "[\"\xf4\x90\x80\x80\"]", 0, false },    /* past U+10FFFF */
+        { "[\"\xe2\x82\"]", 0, false },            /* cut short */
+        { "[\"\xff\"]", 0, false },
+        { "[\"tab\there\"]", 0, false },           /* raw control character */
+        { "[\"a\0b\"]", 7, false },                 /* raw NUL */
+        { "[\"unterminated]", 0, false },
+        { "[\"esc at end\\", 0, false },
+        { "{\"a\":1,\"b\":[{\"c\":null}],\"d\":{}}", 0, true },
+        { "{\"a\":1,}", 0, false },
+        { "[1,]", 0, false },
+        { "[1 2]", 0, false },
+        { "{\"a\" 1}", 0, false },
+        { "{1:2}", 0, false },
+        { "{\"a\":1,\"a\":1}", 0, false },
+        { "{\"a\":1,\"\\u0061\":1}", 0, false },  /* duplicate once decoded */
+        { "\"top-level string\"", 0, false },
+        { "1", 0, false },
+        { "{}{}", 0, false },
+        { "{} \n\t\r", 0, true },
+        { "\xef\xbb\xbf{}", 0, false },            /* no BOM */
+        { "", 0, false },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = cases[i].len ? cases[i].len : strlen(cases[i].in);
+        json_t *v = NULL, *ref;
+        json_error_t jerr;
+        vouch_err e = vouch_json_parse(cases[i].in, n, &v, NULL);
+
+        ref = json_loadb(cases[i].in, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+        if ((e == VOUCH_OK) != cases[i].ok || (ref != NULL) != cases[i].ok)
+            fail_msg("case %zu '%s': ours %s, jansson %s", i, cases[i].in,
+                     e ? "rejects" : "accepts", ref ? "accepts" : "rejects");
+        if (v && !json_equal(v, ref))
+            fail_msg("case %zu: values differ", i);
+        json_decref(v);
+        json_decref(ref);
+    }
+}
+
+/* Nesting is capped (a hostile body cannot exhaust the stack). */
+static void test_parse_depth(void **state)
+{
+    size_t n = 5000, i;
+    char *deep = malloc(2 * n + 1);
+    json_t *v = NULL;
+    struct vouch_errbuf eb;
+
+    (void)state;
+    for (i = 0; i < n; i++) {
+        deep[i] = '[';
+        deep[2 * n - 1 - i] = ']';
+    }
+    assert_int_equal(vouch_json_parse(deep, 2 * n, &v, &eb), VOUCH_E_INVALID);
+    assert_non_null(strstr(eb.msg, "depth"));
+    assert_int_equal(vouch_json_parse(deep + n - 1000, 2000, &v, &eb), VOUCH_OK);
+    json_decref(v);
+    free(deep);
 }
 
 static void test_getters(void **state)
@@ -102,6 +207,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_like_jansson),
+        cmocka_unit_test(test_parse_depth),
         cmocka_unit_test(test_getters),
         cmocka_unit_test(test_setters_and_dump),
     };
