@@ -231,7 +231,7 @@ describe('tee=acstdxnvgpu: a TD and its GPUs in one token', () => {
   });
 
   test('verified together: EAR cpu0 + gpu0 + gpu1; flat tcb-status keeps GPUs apart', async () => {
-    const body = { tee: 'acstdxnvgpu', evidence: evidence(forged.bytes, [gpuEntry(0), gpuEntry(1)]),
+    const body = { tee: 'acstdxnvgpu', evidence: evidence(forged.bytes, [gpuEntry(0), gpuEntry(1, { name: undefined })]),
       runtime_data: { raw: Buffer.from(NONCE + '00'.repeat(32), 'hex').toString('base64') } };
     let r = await attest(srv.url, body, '?token=ear');
     assert.equal(r.status, 200, r.text);
@@ -244,6 +244,8 @@ describe('tee=acstdxnvgpu: a TD and its GPUs in one token', () => {
     assert.equal(gpu1.nvgpu.uuid, 'GPU-1');
     assert.equal(gpu1.nvgpu['x-nvidia-gpu-attestation-report-nonce-match'], true);
     assert.equal(p.submods.gpu1['ear.trustworthiness-vector'].executables, 2);
+    assert.equal(gpu1.nvgpu.index, 1);
+    assert.equal(gpu1.nvgpu.cc_enabled, true);
 
     r = await attest(srv.url, body);
     assert.equal(r.status, 200, r.text);

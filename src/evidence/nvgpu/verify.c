@@ -670,9 +670,10 @@ vouch_err vouch_nvgpu_verify_device(struct vouch_nvgpu_trust *t,
     claims_defaults(claims);
     json_object_set_new(claims, "arch", json_string(vouch_nvgpu_arch_name(dev->arch)));
     json_object_set_new(claims, "uuid", dev->uuid ? json_string(dev->uuid) : json_null());
-    if (dev->name) {
+    /* What Alibaba's gpu_evidence (acstdxnvgpu) declares, whether or not it names the GPU */
+    if (dev->name || (dev->report_key && strcmp(dev->report_key, "attestation_report") == 0)) {
         json_object_set_new(claims, "index", json_integer(dev->index));
-        json_object_set_new(claims, "name", json_string(dev->name));
+        json_object_set_new(claims, "name", dev->name ? json_string(dev->name) : json_null());
         set_bool(claims, "cc_enabled", dev->cc_enabled);
     }
     if (!dev->cc_enabled) {
