@@ -8,6 +8,52 @@
 #include "collateral/collateral.h"
 #include "common/time.h"
 
+int vouch_cli_import_args(int argc, char **argv, const char *cmd, const char *root_flag,
+                          struct vouch_cli_import *im)
+{
+    struct vouch_errbuf eb;
+    int i = 1, next;
+
+    im->db = vouch_cli_default_db();
+    im->now = vouch_clock_now();
+    im->n_paths = 0;
+    im->paths = calloc((size_t)argc + 1, sizeof(*im->paths));
+    if (!im->paths) {
+        fprintf(stderr, "vouch: out of memory\n");
+        return VOUCH_EXIT_ERROR;
+    }
+    while (i < argc) {
+        next = vouch_cli_db_opt(argc, argv, i, &im->db);
+        if (next < 0)
+            goto usage;
+        if (next != i) {
+            i = next;
+        } else if (strcmp(argv[i], root_flag) == 0 && i + 1 < argc) {
+            im->root = argv[i + 1];
+            i += 2;
+        } else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
+            if (vouch_time_parse_rfc3339(argv[i + 1], strlen(argv[i + 1]), &im->now, NULL,
+                                         &eb)) {
+                fprintf(stderr, "vouch: --at: %s\n", eb.msg);
+                free(im->paths);
+                im->paths = NULL;
+                return VOUCH_EXIT_USAGE;
+            }
+            i += 2;
+        } else if (argv[i][0] == '-') {
+            goto usage;
+        } else {
+            im->paths[im->n_paths++] = argv[i++];
+        }
+    }
+    if (im->n_paths)
+        return VOUCH_EXIT_OK;
+usage:
+    free(im->paths);
+    im->paths = NULL;
+    return vouch_cli_usage(cmd);
+}
+
 /*
  * vouch collateral import [--db URL] [--dcap-root FILE] [--at RFC3339] PATH...
  * Every signature and chain is checked (at --at, default now) before
@@ -15,59 +61,31 @@
  */
 int vouch_cmd_collateral_import(int argc, char **argv)
 {
-    const char *db = vouch_cli_default_db(), *root_path = getenv("VOUCH_DCAP_ROOT");
+    struct vouch_cli_import im = { .root = getenv("VOUCH_DCAP_ROOT") };
     struct vouch_store *s = NULL;
     struct vouch_errbuf eb;
     X509 *root = NULL;
-    int64_t now = vouch_clock_now();
-    int i = 1, next, rc = VOUCH_EXIT_OK, npaths = 0;
+    int i, rc;
 
-    while (i < argc) {
-        next = vouch_cli_db_opt(argc, argv, i, &db);
-        if (next < 0)
-            return vouch_cli_usage("collateral import");
-        if (next != i) {
-            i = next;
-        } else if (strcmp(argv[i], "--dcap-root") == 0 && i + 1 < argc) {
-            root_path = argv[i + 1];
-            i += 2;
-        } else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
-            if (vouch_time_parse_rfc3339(argv[i + 1], strlen(argv[i + 1]), &now, NULL, &eb)) {
-                fprintf(stderr, "vouch: --at: %s\n", eb.msg);
-                return VOUCH_EXIT_USAGE;
-            }
-            i += 2;
-        } else if (argv[i][0] == '-') {
-            return vouch_cli_usage("collateral import");
-        } else {
-            npaths++;
-            i++;
-        }
-    }
-    if (!npaths)
-        return vouch_cli_usage("collateral import");
-    if (root_path && *root_path && vouch_collateral_load_root(root_path, &root, &eb)) {
+    rc = vouch_cli_import_args(argc, argv, "collateral import", "--dcap-root", &im);
+    if (rc)
+        return rc;
+    if (im.root && *im.root && vouch_collateral_load_root(im.root, &root, &eb)) {
         fprintf(stderr, "vouch: --dcap-root: %s\n", eb.msg);
-        return VOUCH_EXIT_ERROR;
+        rc = VOUCH_EXIT_ERROR;
+        goto out;
     }
-    if (vouch_store_open(db, &s, &eb)) {
+    if (vouch_store_open(im.db, &s, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
-        X509_free(root);
-        return VOUCH_EXIT_ERROR;
+        rc = VOUCH_EXIT_ERROR;
+        goto out;
     }
-    for (i = 1; i < argc; i++) {
+    for (i = 0; i < im.n_paths; i++) {
         json_t *report = NULL;
         size_t k;
 
-        if (strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--dcap-root") == 0 ||
-            strcmp(argv[i], "--at") == 0) {
-            i++;
-            continue;
-        }
-        if (argv[i][0] == '-')
-            continue;
-        if (vouch_collateral_import_path(s, root, argv[i], now, &report, &eb)) {
-            fprintf(stderr, "vouch: %s: rejected, nothing stored: %s\n", argv[i], eb.msg);
+        if (vouch_collateral_import_path(s, root, im.paths[i], im.now, &report, &eb)) {
+            fprintf(stderr, "vouch: %s: rejected, nothing stored: %s\n", im.paths[i], eb.msg);
             rc = VOUCH_EXIT_FAIL;
             continue;
         }
@@ -82,7 +100,9 @@ int vouch_cmd_collateral_import(int argc, char **argv)
         }
         json_decref(report);
     }
+out:
     vouch_store_close(s);
     X509_free(root);
+    free(im.paths);
     return rc;
 }

@@ -76,66 +76,37 @@ static bool import_path(struct vouch_store *s, STACK_OF(X509) *roots, const char
  */
 int vouch_cmd_rim_import(int argc, char **argv)
 {
-    const char *db = vouch_cli_default_db(), *root_path = NULL;
+    struct vouch_cli_import im = { .root = NULL };
     struct vouch_nvgpu_trust *t = NULL;
     struct vouch_store *s = NULL;
     struct vouch_errbuf eb;
-    int64_t now = vouch_clock_now();
-    int i = 1, next, rc = VOUCH_EXIT_OK, npaths = 0;
     uint8_t *pem = NULL;
     size_t pem_len = 0;
+    int i, rc;
 
-    while (i < argc) {
-        next = vouch_cli_db_opt(argc, argv, i, &db);
-        if (next < 0)
-            return vouch_cli_usage("rim import");
-        if (next != i) {
-            i = next;
-        } else if (strcmp(argv[i], "--rim-root") == 0 && i + 1 < argc) {
-            root_path = argv[i + 1];
-            i += 2;
-        } else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
-            if (vouch_time_parse_rfc3339(argv[i + 1], strlen(argv[i + 1]), &now, NULL, &eb)) {
-                fprintf(stderr, "vouch: --at: %s\n", eb.msg);
-                return VOUCH_EXIT_USAGE;
-            }
-            i += 2;
-        } else if (argv[i][0] == '-') {
-            return vouch_cli_usage("rim import");
-        } else {
-            npaths++;
-            i++;
-        }
-    }
-    if (!npaths)
-        return vouch_cli_usage("rim import");
+    rc = vouch_cli_import_args(argc, argv, "rim import", "--rim-root", &im);
+    if (rc)
+        return rc;
     if (vouch_nvgpu_trust_new(&t, &eb) ||
-        (root_path && (vouch_file_read(root_path, 1u << 20, &pem, &pem_len, &eb) ||
-                       vouch_nvgpu_trust_set_rim_roots(t, (const char *)pem, pem_len, &eb)))) {
+        (im.root && (vouch_file_read(im.root, 1u << 20, &pem, &pem_len, &eb) ||
+                     vouch_nvgpu_trust_set_rim_roots(t, (const char *)pem, pem_len, &eb)))) {
         fprintf(stderr, "vouch: --rim-root: %s\n", eb.msg);
         rc = VOUCH_EXIT_ERROR;
         goto out;
     }
-    if (vouch_store_open(db, &s, &eb)) {
+    if (vouch_store_open(im.db, &s, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
         rc = VOUCH_EXIT_ERROR;
         goto out;
     }
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--rim-root") == 0 ||
-            strcmp(argv[i], "--at") == 0) {
-            i++;
-            continue;
-        }
-        if (argv[i][0] == '-')
-            continue;
-        if (!import_path(s, vouch_nvgpu_trust_rim_roots(t), argv[i], now))
+    for (i = 0; i < im.n_paths; i++)
+        if (!import_path(s, vouch_nvgpu_trust_rim_roots(t), im.paths[i], im.now))
             rc = VOUCH_EXIT_FAIL;
-    }
 out:
     vouch_store_close(s);
     vouch_nvgpu_trust_free(t);
     free(pem);
+    free(im.paths);
     return rc;
 }
 

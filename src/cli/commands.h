@@ -2,6 +2,8 @@
 #ifndef VOUCH_CLI_COMMANDS_H
 #define VOUCH_CLI_COMMANDS_H
 
+#include <stdint.h>
+
 /* Every sub-command's entry point; the table is in src/cli/main.c. */
 int vouch_cmd_inspect_token(int argc, char **argv);
 
@@ -29,6 +31,23 @@ int vouch_cli_http(const char *method, const char *url, const char *body, size_t
 /* --db handling shared by the store commands (cmd_keys.c). */
 int vouch_cli_db_opt(int argc, char **argv, int i, const char **db);
 const char *vouch_cli_default_db(void);
+
+/*
+ * The arguments of the import commands (cmd_collateral.c):
+ *   [--db URL] [ROOT_FLAG FILE] [--at RFC3339] PATH...
+ * `root` starts as the caller's default, `now` as the current time.  On
+ * success returns VOUCH_EXIT_OK with `paths` (free() it) holding n_paths
+ * >= 1 entries of argv; otherwise prints why and returns the exit status.
+ */
+struct vouch_cli_import {
+    const char *db;
+    const char *root;
+    int64_t now;
+    const char **paths;
+    int n_paths;
+};
+int vouch_cli_import_args(int argc, char **argv, const char *cmd, const char *root_flag,
+                          struct vouch_cli_import *im);
 int vouch_cmd_policy_eval(int argc, char **argv);
 
 #endif

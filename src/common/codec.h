@@ -54,4 +54,13 @@ char *vouch_b64_alloc(const void *src, size_t n, int flags);
 vouch_err vouch_b64_decode(const char *s, size_t len, int flags, size_t max,
                            uint8_t **ret, size_t *ret_len, struct vouch_errbuf *eb);
 
+/*
+ * Strict UTF-8: the code point of the sequence at s (at most n bytes) and
+ * its length, or 0 for an invalid, overlong, surrogate or cut-short one.
+ */
+size_t vouch_utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
+
+/* Encode a code point (at most U+10FFFF); returns its length, 1-4. */
+size_t vouch_utf8_encode(uint32_t cp, char out[4]);
+
 #endif

@@ -52,38 +52,6 @@ static void jp_ws(struct jp *j)
         j->p++;
 }
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t utf8_seq(const uint8_t *p, const uint8_t *end)
-{
-    uint8_t c = p[0], lo = 0x80, hi = 0xbf;
-    size_t n, i;
-
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;              /* no overlong 3-byte forms */
-    else if (c == 0xed)
-        hi = 0x9f;              /* no UTF-16 surrogates */
-    else if (c == 0xf0)
-        lo = 0x90;              /* no overlong 4-byte forms */
-    else if (c == 0xf4)
-        hi = 0x8f;              /* nothing past U+10FFFF */
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return n;
-}
-
 static int hex4(const uint8_t *p)
 {
     int v = 0, i;
@@ -101,30 +69,6 @@ static int hex4(const uint8_t *p)
     return v;
 }
 
-static size_t put_utf8(uint32_t cp, uint8_t *o)
-{
-    if (cp < 0x80) {
-        o[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (uint8_t)(0xc0 | cp >> 6);
-        o[1] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (uint8_t)(0xe0 | cp >> 12);
-        o[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-        o[2] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (uint8_t)(0xf0 | cp >> 18);
-    o[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
-    o[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-    o[3] = (uint8_t)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /*
  * The string at j->p (its opening quote).  *ret_s points into the input
  * when it has no escapes, else to *ret_alloc (decoded; free it).
@@ -133,6 +77,7 @@ static bool jp_string(struct jp *j, const char **ret_s, size_t *ret_len, char **
 {
     const uint8_t *s = ++j->p, *p = s, *end = j->end;
     uint8_t *buf, *o;
+    uint32_t cp;
     size_t n;
 
     *ret_alloc = NULL;
@@ -151,7 +96,7 @@ static bool jp_string(struct jp *j, const char **ret_s, size_t *ret_len, char **
             return jp_fail(j, p, "control character in a string"), false;
         if (*p == '\\')
             break;              /* an escape: decode from here */
-        n = utf8_seq(p, end);
+        n = vouch_utf8_decode((const char *)p, (size_t)(end - p), &cp);
         if (!n)
             return jp_fail(j, p, "invalid UTF-8 in a string"), false;
         p += n;
@@ -186,7 +131,7 @@ static bool jp_string(struct jp *j, const char **ret_s, size_t *ret_len, char **
             goto bad;
         }
         if (c >= 0x80) {
-            n = utf8_seq(p, end);
+            n = vouch_utf8_decode((const char *)p, (size_t)(end - p), &cp);
             if (!n) {
                 jp_fail(j, p, "invalid UTF-8 in a string");
                 goto bad;
@@ -214,7 +159,6 @@ static bool jp_string(struct jp *j, const char **ret_s, size_t *ret_len, char **
         case 't': *o++ = '\t'; break;
         case 'u': {
             int hi, lo;
-            uint32_t cp;
 
             if (end - p < 6 || (hi = hex4(p + 2)) < 0) {
                 jp_fail(j, p, "invalid \\u escape");
@@ -235,7 +179,7 @@ static bool jp_string(struct jp *j, const char **ret_s, size_t *ret_len, char **
                 p += 6;
             }
             /* 6 or 12 escape bytes never decode to more than 4 */
-            o += put_utf8(cp, o);
+            o += vouch_utf8_encode(cp, (char *)o);
             p += 6;
             continue;
         }

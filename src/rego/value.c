@@ -583,68 +583,6 @@ json_t *rv_to_json(const struct rval *v)
 
 /* ---- UTF-8 ---- */
 
-size_t rv_utf8_decode(const char *s, size_t n, uint32_t *ret_cp)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    uint32_t cp;
-    size_t len, i;
-
-    if (n == 0)
-        return 0;
-    if (u[0] < 0x80) {
-        *ret_cp = u[0];
-        return 1;
-    }
-    if ((u[0] & 0xe0) == 0xc0) {
-        cp = u[0] & 0x1f;
-        len = 2;
-    } else if ((u[0] & 0xf0) == 0xe0) {
-        cp = u[0] & 0x0f;
-        len = 3;
-    } else if ((u[0] & 0xf8) == 0xf0) {
-        cp = u[0] & 0x07;
-        len = 4;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((u[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (u[i] & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    *ret_cp = cp;
-    return len;
-}
-
-size_t rv_utf8_encode(uint32_t cp, char out[4])
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 int64_t rv_utf8_count(const char *s, size_t n)
 {
     size_t i = 0;

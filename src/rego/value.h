@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "common/codec.h"
 #include "rego/arena.h"
 #include "rego/num.h"
 #include "vouch/err.h"
@@ -169,7 +170,7 @@ vouch_err rv_write_rego(struct vouch_buf *b, const struct rval *v);
 /* Validate UTF-8; returns the number of code points or -1. */
 int64_t rv_utf8_count(const char *s, size_t n);
 /* Decode one code point at s (n bytes left); returns its length, 0 on error. */
-size_t rv_utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
-size_t rv_utf8_encode(uint32_t cp, char out[4]);
+#define rv_utf8_decode vouch_utf8_decode   /* common/codec.h */
+#define rv_utf8_encode vouch_utf8_encode
 
 #endif
