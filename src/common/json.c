@@ -69,6 +69,79 @@ static int hex4(const uint8_t *p)
     return v;
 }
 
+bool vouch_json_string_decode(const char *p, const char *end, unsigned flags, char *out,
+                              size_t *ret_len, const char **ret_end, const char **ret_err)
+{
+    const uint8_t *q = (const uint8_t *)p, *e = (const uint8_t *)end;
+    uint8_t *o = (uint8_t *)out;
+    uint32_t cp;
+    size_t n;
+
+#define FAIL(at, msg) do { *ret_end = (const char *)(at); *ret_err = (msg); return false; } while (0)
+    while (q < e) {
+        uint8_t c = *q;
+
+        if (c == '"') {
+            *ret_len = (size_t)(o - (uint8_t *)out);
+            *ret_end = (const char *)q;
+            return true;
+        }
+        if (c < 0x20)
+            FAIL(q, "control character in a string");
+        if (c >= 0x80) {
+            n = vouch_utf8_decode((const char *)q, (size_t)(e - q), &cp);
+            if (!n)
+                FAIL(q, "invalid UTF-8 in a string");
+            memcpy(o, q, n);
+            o += n;
+            q += n;
+            continue;
+        }
+        if (c != '\\') {
+            *o++ = c;
+            q++;
+            continue;
+        }
+        if (e - q < 2)
+            break;
+        switch (q[1]) {
+        case '"': case '\\': case '/':
+            *o++ = q[1];
+            break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            int hi, lo = -1;
+
+            if (e - q < 6 || (hi = hex4(q + 2)) < 0)
+                FAIL(q, "invalid \\u escape");
+            cp = (uint32_t)hi;
+            if (hi >= 0xd800 && hi <= 0xdbff && e - q >= 12 && q[6] == '\\' && q[7] == 'u' &&
+                (lo = hex4(q + 8)) >= 0xdc00 && lo <= 0xdfff) {
+                cp = 0x10000 + (((uint32_t)hi - 0xd800) << 10) + ((uint32_t)lo - 0xdc00);
+                q += 6;
+            } else if (hi >= 0xd800 && hi <= 0xdfff) {
+                if (!(flags & VOUCH_JSON_LONE_SURROGATE_FFFD))
+                    FAIL(q, "invalid Unicode: a lone UTF-16 surrogate");
+                cp = 0xfffd;
+            }
+            /* 6 or 12 escape bytes never decode to more than 4 */
+            o += vouch_utf8_encode(cp, (char *)o);
+            q += 6;
+            continue;
+        }
+        default:
+            FAIL(q, "invalid escape");
+        }
+        q += 2;
+    }
+    FAIL(e, "premature end of input in a string");
+#undef FAIL
+}
+
 /*
  * The string at j->p (its opening quote).  *ret_s points into the input
  * when it has no escapes, else to *ret_alloc (decoded; free it).
@@ -76,7 +149,7 @@ static int hex4(const uint8_t *p)
 static bool jp_string(struct jp *j, const char **ret_s, size_t *ret_len, char **ret_alloc)
 {
     const uint8_t *s = ++j->p, *p = s, *end = j->end;
-    uint8_t *buf, *o;
+    uint8_t *buf;
     uint32_t cp;
     size_t n;
 
@@ -104,95 +177,27 @@ static bool jp_string(struct jp *j, const char **ret_s, size_t *ret_len, char **
     /* Decoding never grows the text: size the buffer by the raw string. */
     {
         const uint8_t *q = p;
+        const char *stop, *msg;
 
         while (q < end && *q != '"')
             q += *q == '\\' ? 2 : 1;
         if (q >= end)
             return jp_fail(j, end, "premature end of input in a string"), false;
         buf = malloc((size_t)(q - s) + 1);
+        if (!buf)
+            return jp_fail(j, p, "out of memory"), false;
+        if (!vouch_json_string_decode((const char *)s, (const char *)end, 0, (char *)buf, &n,
+                                      &stop, &msg)) {
+            free(buf);
+            return jp_fail(j, (const uint8_t *)stop, msg), false;
+        }
+        buf[n] = '\0';
+        *ret_s = (const char *)buf;
+        *ret_len = n;
+        *ret_alloc = (char *)buf;
+        j->p = (const uint8_t *)stop + 1;
+        return true;
     }
-    if (!buf)
-        return jp_fail(j, p, "out of memory"), false;
-    memcpy(buf, s, (size_t)(p - s));
-    o = buf + (p - s);
-    while (p < end) {
-        uint8_t c = *p;
-
-        if (c == '"') {
-            *o = '\0';
-            *ret_s = (const char *)buf;
-            *ret_len = (size_t)(o - buf);
-            *ret_alloc = (char *)buf;
-            j->p = p + 1;
-            return true;
-        }
-        if (c < 0x20) {
-            jp_fail(j, p, "control character in a string");
-            goto bad;
-        }
-        if (c >= 0x80) {
-            n = vouch_utf8_decode((const char *)p, (size_t)(end - p), &cp);
-            if (!n) {
-                jp_fail(j, p, "invalid UTF-8 in a string");
-                goto bad;
-            }
-            memcpy(o, p, n);
-            o += n;
-            p += n;
-            continue;
-        }
-        if (c != '\\') {
-            *o++ = c;
-            p++;
-            continue;
-        }
-        if (end - p < 2)
-            break;
-        switch (p[1]) {
-        case '"': case '\\': case '/':
-            *o++ = p[1];
-            break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
-        case 'u': {
-            int hi, lo;
-
-            if (end - p < 6 || (hi = hex4(p + 2)) < 0) {
-                jp_fail(j, p, "invalid \\u escape");
-                goto bad;
-            }
-            cp = (uint32_t)hi;
-            if (hi >= 0xdc00 && hi <= 0xdfff) {
-                jp_fail(j, p, "invalid Unicode: a lone low surrogate");
-                goto bad;
-            }
-            if (hi >= 0xd800 && hi <= 0xdbff) {
-                if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || (lo = hex4(p + 8)) < 0 ||
-                    lo < 0xdc00 || lo > 0xdfff) {
-                    jp_fail(j, p, "invalid Unicode: a high surrogate without its low half");
-                    goto bad;
-                }
-                cp = 0x10000 + (((uint32_t)hi - 0xd800) << 10) + ((uint32_t)lo - 0xdc00);
-                p += 6;
-            }
-            /* 6 or 12 escape bytes never decode to more than 4 */
-            o += vouch_utf8_encode(cp, (char *)o);
-            p += 6;
-            continue;
-        }
-        default:
-            jp_fail(j, p, "invalid escape");
-            goto bad;
-        }
-        p += 2;
-    }
-    jp_fail(j, end, "premature end of input in a string");
-bad:
-    free(buf);
-    return false;
 }
 
 static json_t *jp_number(struct jp *j)

@@ -17,6 +17,20 @@
 vouch_err vouch_json_parse(const void *data, size_t len, json_t **ret,
                            struct vouch_errbuf *eb);
 
+/*
+ * Decode the body of a JSON string: `p` is just past its opening quote,
+ * `end` the end of the input.  Writes the text to `out`, which has room
+ * for the string's raw length (end - p is always enough: decoding never
+ * grows it), its length to *ret_len and
+ * the closing quote's position to *ret_end.  Raw UTF-8 must be valid; a
+ * lone UTF-16 surrogate in a \u escape is an error, or U+FFFD with
+ * VOUCH_JSON_LONE_SURROGATE_FFFD (Go's and so OPA's choice).  On failure
+ * returns false, *ret_end at the fault and *ret_err a constant message.
+ */
+#define VOUCH_JSON_LONE_SURROGATE_FFFD 1u
+bool vouch_json_string_decode(const char *p, const char *end, unsigned flags, char *out,
+                              size_t *ret_len, const char **ret_end, const char **ret_err);
+
 /* Parse a JSON file of at most max bytes. */
 vouch_err vouch_json_load_file(const char *path, size_t max, json_t **ret,
                                struct vouch_errbuf *eb);

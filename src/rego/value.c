@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "rego/value.h"
 
 const struct rval rv_null_v = { .t = RT_NULL };
@@ -769,41 +770,13 @@ static void jp_ws(struct jp *jp)
         jp->p++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool read_u4(const char *p, const char *end, uint32_t *ret)
-{
-    uint32_t v = 0;
-    int i;
-
-    if (end - p < 4)
-        return false;
-    for (i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-
-        if (h < 0)
-            return false;
-        v = (v << 4) | (uint32_t)h;
-    }
-    *ret = v;
-    return true;
-}
-
 vouch_err rv_json_string(struct rarena *a, const char *p, const char *end, const char **ret_end,
                          const struct rval **ret, const char **ret_err)
 {
     const char *q = p;
-    char *out, *o;
     bool simple = true;
+    size_t len;
+    char *out;
 
     /* Fast path: no escapes. */
     while (q < end && *q != '"') {
@@ -843,79 +816,12 @@ vouch_err rv_json_string(struct rarena *a, const char *p, const char *end, const
         return VOUCH_OK;
     }
     out = ra_xalloc(a, (size_t)(end - p) + 1);
-    o = out;
-    q = p;
-    while (q < end && *q != '"') {
-        unsigned char c = (unsigned char)*q;
-
-        if (c < 0x20) {
-            *ret_err = "control character in string";
-            *ret_end = q;
-            return VOUCH_E_INVALID;
-        }
-        if (c >= 0x80) {
-            uint32_t cp;
-            size_t l = rv_utf8_decode(q, (size_t)(end - q), &cp);
-
-            if (!l) {
-                *ret_err = "invalid UTF-8 in string";
-                *ret_end = q;
-                return VOUCH_E_INVALID;
-            }
-            xmemcpy(o, q, l);
-            o += l;
-            q += l;
-            continue;
-        }
-        if (c != '\\') {
-            *o++ = (char)c;
-            q++;
-            continue;
-        }
-        q++;
-        if (q >= end)
-            break;
-        switch (*q) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '/': *o++ = '/'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
-        case 'u': {
-            uint32_t cp, lo;
-
-            if (!read_u4(q + 1, end, &cp)) {
-                *ret_err = "bad \\u escape";
-                *ret_end = q;
-                return VOUCH_E_INVALID;
-            }
-            q += 4;
-            if (cp >= 0xd800 && cp <= 0xdbff && end - q >= 7 && q[1] == '\\' && q[2] == 'u' &&
-                read_u4(q + 3, end, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                q += 6;
-            } else if (cp >= 0xd800 && cp <= 0xdfff) {
-                cp = 0xfffd;
-            }
-            o += rv_utf8_encode(cp, o);
-            break;
-        }
-        default:
-            *ret_err = "bad escape in string";
-            *ret_end = q;
-            return VOUCH_E_INVALID;
-        }
-        q++;
-    }
-    if (q >= end) {
-        *ret_err = "unterminated string";
+    if (!vouch_json_string_decode(p, end, VOUCH_JSON_LONE_SURROGATE_FFFD, out, &len, &q,
+                                  ret_err)) {
         *ret_end = q;
         return VOUCH_E_INVALID;
     }
-    *ret = rv_str_ref(a, out, (size_t)(o - out));
+    *ret = rv_str_ref(a, out, len);
     *ret_end = q + 1;
     return VOUCH_OK;
 }
