@@ -24,7 +24,7 @@
 #define MAX_PIECES 256
 #define CHAIN_MAX 16384
 
-enum pkind { P_ROOTCRL, P_PCKCRL, P_TCB, P_QE }; /* the order they are verified in */
+enum pkind { P_ROOTCRL, P_PCKCRL, P_PCKCERT, P_TCB, P_QE }; /* the order they are verified in */
 
 /* One document on its way into the store. */
 struct piece {
@@ -36,6 +36,8 @@ struct piece {
     char what[160];       /* for messages */
     int64_t issue_date, next_update, eval_num;
     json_t *meta;
+    char *qeid, *eppid;   /* P_PCKCERT: the platform's ids (upper-case hex), or NULL */
+    char ppid[33], pceid[5];
 };
 
 struct pieces {
@@ -50,6 +52,8 @@ static void pieces_done(struct pieces *ps)
     for (i = 0; i < ps->n; i++) {
         free(ps->p[i].body);
         free(ps->p[i].chain);
+        free(ps->p[i].qeid);
+        free(ps->p[i].eppid);
         json_decref(ps->p[i].meta);
     }
     ps->n = 0;
@@ -168,7 +172,113 @@ static const char *str(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-/* One JSON object of any accepted form. */
+/* Upper-case hex of at most `max` characters, or NULL (absent: *ok stays true). */
+static char *hex_id(const json_t *o, const char *k, size_t max, bool *ok)
+{
+    const char *v = str(o, k);
+    size_t n, i;
+    char *u;
+
+    if (!json_object_get(o, k))
+        return NULL;
+    n = v ? strlen(v) : 0;
+    if (!v || n == 0 || n > max || n % 2) {
+        *ok = false;
+        return NULL;
+    }
+    u = dupn(v, n);
+    for (i = 0; u && i < n; i++) {
+        if (!isxdigit((unsigned char)u[i])) {
+            *ok = false;
+            free(u);
+            return NULL;
+        }
+        u[i] = (char)toupper((unsigned char)u[i]);
+    }
+    return u;
+}
+
+/* PEM that may be URL-encoded, as Intel's pckcerts response carries it. */
+static char *pem_text(const char *v)
+{
+    char *out = malloc(strlen(v) + 1), *o = out;
+    uint8_t b;
+
+    if (!out || !strchr(v, '%'))   /* PEM itself never holds a '%' */
+        return out ? strcpy(out, v) : NULL;
+    for (; *v; v++) {
+        if (*v == '%' && v[1] && v[2] &&
+            vouch_hex_decode_exact(v + 1, 2, &b, 1, NULL) == VOUCH_OK) {
+            *o++ = (char)b;
+            v += 2;
+        } else {
+            *o++ = *v;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/*
+ * PCK certificates of one platform:
+ *   {"pck_cert": PEM, "issuer_chain": PEM, "qeid"?, "encrypted_ppid"?}
+ *   {"pckcerts": [{"tcb", "tcbm", "cert"}] (Intel's pckcerts response body),
+ *    "issuer_chain": PEM, "qeid"?, "encrypted_ppid"?}
+ * qeid (PCCS's lookup key) and encrypted_ppid (PCS's) say which platform
+ * the certificates answer for.
+ */
+static vouch_err collect_pckcerts(struct pieces *ps, const json_t *o, const char *src,
+                                  struct vouch_errbuf *eb)
+{
+    const json_t *list = json_object_get(o, "pckcerts");
+    const char *chain = str(o, "issuer_chain");
+    char *qeid, *eppid, what[160];
+    bool ok = true;
+    size_t i, n = list ? json_array_size(list) : 1;
+    vouch_err e = VOUCH_OK;
+
+    if (!chain)
+        return vouch_fail(eb, VOUCH_E_INVALID, "%s: PCK certificates need their issuer_chain "
+                          "(the PCK CA and the root)", src);
+    qeid = hex_id(o, "qeid", 260, &ok);
+    eppid = hex_id(o, "encrypted_ppid", 768, &ok);
+    if (!ok) {
+        e = vouch_fail(eb, VOUCH_E_INVALID, "%s: qeid and encrypted_ppid must be hex", src);
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        const char *cert = list ? str(json_array_get(list, i), "cert") : str(o, "pck_cert");
+        struct piece *p;
+
+        snprintf(what, sizeof(what), list ? "%s: pckcerts[%zu]" : "%s: pck_cert", src, i);
+        if (!cert) {
+            e = vouch_fail(eb, VOUCH_E_INVALID, "%s: no certificate", what);
+            goto out;
+        }
+        if (strcmp(cert, "Not available") == 0)
+            continue;  /* Intel lists TCB levels it has no certificate for */
+        p = add(ps, P_PCKCERT, what, eb);
+        if (!p) {
+            e = VOUCH_E_TOO_LARGE;
+            goto out;
+        }
+        p->body = pem_text(cert);
+        p->body_len = p->body ? strlen(p->body) : 0;
+        p->chain = strdup(chain);
+        p->qeid = qeid ? strdup(qeid) : NULL;
+        p->eppid = eppid ? strdup(eppid) : NULL;
+        if (!p->body || !p->chain || (qeid && !p->qeid) || (eppid && !p->eppid)) {
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+out:
+    free(qeid);
+    free(eppid);
+    return e;
+}
+
+/* One object of any accepted form. */
 static vouch_err collect_object(struct pieces *ps, const json_t *o, const char *src,
                                 struct vouch_errbuf *eb)
 {
@@ -224,6 +334,8 @@ static vouch_err collect_object(struct pieces *ps, const json_t *o, const char *
         return add_crl(ps, chain ? P_PCKCRL : P_ROOTCRL, (const uint8_t *)str(o, k),
                        strlen(str(o, k)), strcmp(k, "crl_data_base64") == 0, chain, src, eb);
     }
+    if (str(o, "pck_cert") || json_is_array(json_object_get(o, "pckcerts")))
+        return collect_pckcerts(ps, o, src, eb);
     if (json_object_get(o, "tcbInfo") || json_object_get(o, "enclaveIdentity"))
         return vouch_fail(eb, VOUCH_E_INVALID, "%s: a PCS body needs its issuer chain: give "
                           "{\"tcb_info_json\"|\"enclave_identity_json\": body, "
@@ -236,7 +348,8 @@ static bool is_collateral(const json_t *o)
 {
     static const char *const keys[] = { "tcb_info", "qe_identity", "pck_crl", "tcb_info_json",
                                         "enclave_identity_json", "crl_data", "crl_data_base64",
-                                        "crl_hex", "tcbInfo", "enclaveIdentity", "collateral" };
+                                        "crl_hex", "tcbInfo", "enclaveIdentity", "collateral",
+                                        "pck_cert", "pckcerts" };
     size_t i;
 
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -453,6 +566,112 @@ out:
     return e;
 }
 
+static void upper_hex(const uint8_t *b, size_t n, char *out)
+{
+    size_t i;
+
+    vouch_hex_encode(b, n, out);
+    for (i = 0; i < 2 * n; i++)
+        out[i] = (char)toupper((unsigned char)out[i]);
+}
+
+/*
+ * A PCK certificate: its chain to the root (the PCK CA checked against the
+ * root CA CRL when there is one; the leaf's own revocation is judged when a
+ * quote is verified, against the PCK CRL of that time) and its SGX
+ * extension, which names the platform (PPID, PCEID) and its TCB.
+ */
+static vouch_err verify_pckcert(struct piece *p, X509 *root, X509_CRL *root_crl, int64_t now,
+                                struct vouch_errbuf *eb)
+{
+    STACK_OF(X509) *leafs = NULL, *chain = NULL, *roots = sk_X509_new_null();
+    STACK_OF(X509_CRL) *crls = NULL;
+    struct vouch_dcap_pck_info pi;
+    char tcbm[37], fmspc[13];
+    json_t *comps = NULL;
+    X509 *leaf;
+    vouch_err e;
+    size_t i;
+
+    if (!roots)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    sk_X509_push(roots, root);
+    e = vouch_x509_parse_pem_chain(p->body, p->body_len, 1, &leafs, eb);
+    if (!e)
+        e = vouch_x509_parse_pem_chain(p->chain, strlen(p->chain), 4, &chain, eb);
+    if (e) {
+        vouch_fail_prefix(eb, e, "%s: ", p->what);
+        goto out;
+    }
+    leaf = sk_X509_value(leafs, 0);
+    if (root_crl) {
+        crls = sk_X509_CRL_new_null();
+        sk_X509_CRL_push(crls, root_crl);
+        e = vouch_x509_verify_chain(sk_X509_value(chain, 0), chain, roots, crls, now,
+                                    VOUCH_CHAIN_CRL_LEAF | VOUCH_CHAIN_CRL_STALE_OK, eb);
+    }
+    if (!e)
+        e = vouch_x509_verify_chain(leaf, chain, roots, NULL, now, 0, eb);
+    if (!e)
+        e = vouch_dcap_pck_info_parse(leaf, &pi, eb);
+    if (!e)
+        e = vouch_x509_validity(leaf, &p->issue_date, &p->next_update);
+    if (e) {
+        vouch_fail_prefix(eb, e, "%s: ", p->what);
+        goto out;
+    }
+    upper_hex(pi.ppid, 16, p->ppid);
+    upper_hex(pi.pce_id, 2, p->pceid);
+    upper_hex(pi.fmspc, 6, fmspc);
+    upper_hex(pi.cpu_svn, 16, tcbm);
+    snprintf(tcbm + 32, 5, "%02X%02X", pi.pce_svn & 0xff, pi.pce_svn >> 8);
+    snprintf(p->id, sizeof(p->id), "pckcert/%s/%s/%s", p->pceid, p->ppid, tcbm);
+    comps = json_array();
+    for (i = 0; comps && i < 16; i++)
+        json_array_append_new(comps, json_integer(pi.comp_svn[i]));
+    p->meta = window_json(json_object(), p->issue_date, p->next_update);
+    if (!p->meta || !comps ||
+        json_object_set_new(p->meta, "tcb_components", comps) ||
+        json_object_set_new(p->meta, "pcesvn", json_integer(pi.pce_svn)) ||
+        json_object_set_new(p->meta, "tcbm", json_string(tcbm)) ||
+        json_object_set_new(p->meta, "fmspc", json_string(fmspc)) ||
+        json_object_set_new(p->meta, "ca", json_string(pi.ca == VOUCH_DCAP_CA_PLATFORM
+                                                           ? "platform" : "processor")) ||
+        json_object_set_new(p->meta, "chain", json_string(p->chain)))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    comps = NULL;
+out:
+    json_decref(comps);
+    sk_X509_pop_free(leafs, X509_free);
+    sk_X509_pop_free(chain, X509_free);
+    sk_X509_free(roots);
+    sk_X509_CRL_free(crls);
+    return e;
+}
+
+/* Index documents that lead from a platform id to its PPID. */
+static vouch_err put_platform(struct vouch_store *s, const struct piece *p, int64_t now,
+                              struct vouch_errbuf *eb)
+{
+    char id[900], hex[65];
+    uint8_t h[32];
+    vouch_err e = VOUCH_OK;
+
+    if (p->qeid) {
+        snprintf(id, sizeof(id), "pckplatform/qe/%s/%s", p->qeid, p->pceid);
+        e = vouch_store_doc_put(s, VOUCH_COLLATERAL_KIND, id, p->ppid, strlen(p->ppid), NULL, 0,
+                                now, eb);
+    }
+    if (!e && p->eppid) {
+        vouch_hash(VOUCH_HASH_SHA256, p->eppid, strlen(p->eppid), h);
+        vouch_hex_encode(h, sizeof(h), hex);
+        snprintf(id, sizeof(id), "pckplatform/eppid/%s/%s", hex, p->pceid);
+        e = vouch_store_doc_put(s, VOUCH_COLLATERAL_KIND, id, p->ppid, strlen(p->ppid), NULL, 0,
+                                now, eb);
+    }
+    return e;
+}
+
 static int piece_cmp(const void *a, const void *b)
 {
     return (int)((const struct piece *)a)->kind - (int)((const struct piece *)b)->kind;
@@ -516,8 +735,9 @@ static vouch_err import(struct vouch_store *s, X509 *root, struct pieces *ps, in
         } else {
             if (!root_crl)
                 root_crl = stored_root_crl(s, root);
-            e = p->kind == P_PCKCRL ? verify_crl(p, root, root_crl, now, NULL, eb)
-                                    : verify_signed(p, root, root_crl, now, eb);
+            e = p->kind == P_PCKCRL    ? verify_crl(p, root, root_crl, now, NULL, eb)
+                : p->kind == P_PCKCERT ? verify_pckcert(p, root, root_crl, now, eb)
+                                       : verify_signed(p, root, root_crl, now, eb);
         }
         if (e)
             goto out;
@@ -542,6 +762,11 @@ static vouch_err import(struct vouch_store *s, X509 *root, struct pieces *ps, in
                                            meta, p->next_update, now, eb)
                      : vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
             free(meta);
+            if (e)
+                goto out;
+        }
+        if (p->kind == P_PCKCERT) {
+            e = put_platform(s, p, now, eb);
             if (e)
                 goto out;
         }
@@ -965,3 +1190,106 @@ const struct vouch_dcap_source *vouch_collateral_source(struct vouch_collateral 
 {
     return &c->src;
 }
+
+/* ---------------------------------------------------------------------- */
+/* PCK certificate lookup                                                  */
+
+/* The TCB a stored PCK certificate was issued for, from its meta. */
+static bool cert_tcb(const struct vouch_store_doc *d, uint8_t comps[16], unsigned *ret_pcesvn)
+{
+    json_t *m = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
+    json_t *c = json_object_get(m, "tcb_components");
+    bool ok = json_array_size(c) == 16 && json_is_integer(json_object_get(m, "pcesvn"));
+    size_t i;
+
+    for (i = 0; ok && i < 16; i++)
+        comps[i] = (uint8_t)json_integer_value(json_array_get(c, i));
+    if (ok)
+        *ret_pcesvn = (unsigned)json_integer_value(json_object_get(m, "pcesvn"));
+    json_decref(m);
+    return ok;
+}
+
+/* a <= b component-wise (TCB components and PCESVN). */
+static bool tcb_le(const uint8_t a[16], unsigned apce, const uint8_t b[16], unsigned bpce)
+{
+    size_t i;
+
+    for (i = 0; i < 16; i++)
+        if (a[i] > b[i])
+            return false;
+    return apce <= bpce;
+}
+
+vouch_err vouch_collateral_pckcert(struct vouch_store *s, const char *qeid,
+                                   const char *encrypted_ppid, const char *pceid,
+                                   const uint8_t cpusvn[16], unsigned pcesvn,
+                                   struct vouch_store_doc **ret, struct vouch_errbuf *eb)
+{
+    struct vouch_store_doc *plat = NULL, *docs = NULL, *best = NULL;
+    uint8_t comps[16], best_comps[16], h[32];
+    unsigned pce, best_pce = 0;
+    char id[400], hex[65];
+    size_t n = 0, i;
+    vouch_err e = VOUCH_E_NOT_FOUND;
+
+    /* Which platform: PCCS finds it by QE id, PCS by encrypted PPID. */
+    if (qeid) {
+        snprintf(id, sizeof(id), "pckplatform/qe/%s/%s", qeid, pceid);
+        e = vouch_store_doc_get(s, VOUCH_COLLATERAL_KIND, id, &plat, eb);
+    }
+    if (e == VOUCH_E_NOT_FOUND && encrypted_ppid) {
+        vouch_hash(VOUCH_HASH_SHA256, encrypted_ppid, strlen(encrypted_ppid), h);
+        vouch_hex_encode(h, sizeof(h), hex);
+        snprintf(id, sizeof(id), "pckplatform/eppid/%s/%s", hex, pceid);
+        e = vouch_store_doc_get(s, VOUCH_COLLATERAL_KIND, id, &plat, eb);
+    }
+    if (e == VOUCH_E_NOT_FOUND)
+        return vouch_fail(eb, e, "no PCK certificates for this platform (qeid or "
+                          "encrypted_ppid with pceid %s)", pceid);
+    if (e)
+        return e;
+    snprintf(id, sizeof(id), "pckcert/%s/%.32s/", pceid, (const char *)plat->body);
+    vouch_store_doc_free(plat);
+    e = vouch_store_doc_list(s, VOUCH_COLLATERAL_KIND, id, 1, 1024, &docs, &n, eb);
+    if (e)
+        return e;
+    /*
+     * The certificate for the highest TCB the platform has reached: among
+     * those issued for a TCB at or below the raw TCB (every component of
+     * CPUSVN and the PCESVN), one no other candidate exceeds; the higher
+     * PCESVN, then the higher components, when two are not comparable.
+     */
+    for (i = 0; i < n; i++) {
+        if (!cert_tcb(&docs[i], comps, &pce) || !tcb_le(comps, pce, cpusvn, pcesvn))
+            continue;
+        if (best && (tcb_le(comps, pce, best_comps, best_pce) ||
+                     (!tcb_le(best_comps, best_pce, comps, pce) &&
+                      (pce < best_pce ||
+                       (pce == best_pce && memcmp(comps, best_comps, 16) <= 0)))))
+            continue;
+        best = &docs[i];
+        memcpy(best_comps, comps, 16);
+        best_pce = pce;
+    }
+    if (!best) {
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no PCK certificate of this platform is for a "
+                       "TCB at or below the one asked for");
+        goto out;
+    }
+    {
+        struct vouch_store_doc *d = calloc(1, sizeof(*d));
+
+        if (!d) {
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+            goto out;
+        }
+        *d = *best;
+        memset(best, 0, sizeof(*best));
+        *ret = d;
+    }
+out:
+    vouch_store_docs_free(docs, n);
+    return e;
+}
+

@@ -74,4 +74,19 @@ vouch_err vouch_collateral_get(struct vouch_store *s, const char *id,
 /* Load a root certificate (PEM or DER) for the `root` arguments above. */
 vouch_err vouch_collateral_load_root(const char *path, X509 **ret, struct vouch_errbuf *eb);
 
+/*
+ * The stored PCK certificate (PEM body; meta with "chain", "tcbm",
+ * "fmspc", "ca") a platform should use at raw TCB (cpusvn, pcesvn): the
+ * platform is found by `qeid` (PCCS's key) or else `encrypted_ppid`
+ * (PCS's), both upper-case hex, either may be NULL; `pceid` is 4 upper-case
+ * hex.  PCK certificates are imported like the rest of the collateral:
+ * {"pck_cert": PEM | "pckcerts": [Intel's pckcerts body], "issuer_chain",
+ * "qeid", "encrypted_ppid"}.  VOUCH_E_NOT_FOUND for an unknown platform or
+ * no certificate at or below that TCB.
+ */
+vouch_err vouch_collateral_pckcert(struct vouch_store *s, const char *qeid,
+                                   const char *encrypted_ppid, const char *pceid,
+                                   const uint8_t cpusvn[16], unsigned pcesvn,
+                                   struct vouch_store_doc **ret, struct vouch_errbuf *eb);
+
 #endif

@@ -45,6 +45,8 @@ void vouch_api_pccs_identity(struct vouch_app *app, const struct vouch_http_req 
                              struct vouch_http_resp *resp);
 void vouch_api_pccs_pckcrl(struct vouch_app *app, const struct vouch_http_req *req,
                            struct vouch_http_resp *resp);
+void vouch_api_pccs_pckcert(struct vouch_app *app, const struct vouch_http_req *req,
+                            struct vouch_http_resp *resp);
 void vouch_api_pccs_rootcacrl(struct vouch_app *app, const struct vouch_http_req *req,
                               struct vouch_http_resp *resp);
 void vouch_api_pccs_fmspcs(struct vouch_app *app, const struct vouch_http_req *req,

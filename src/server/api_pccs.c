@@ -292,6 +292,92 @@ void vouch_api_pccs_pckcrl(struct vouch_app *app, const struct vouch_http_req *r
              !der);
 }
 
+/* A hex query parameter of `min`..`max` characters (even), upper-cased into out. */
+static bool hex_param(const struct vouch_http_req *req, struct vouch_http_resp *resp,
+                      const char *name, size_t min, size_t max, char *out)
+{
+    const char *v = vouch_http_query(req, name);
+    size_t n = v ? strlen(v) : 0, i;
+
+    if (!v && min == 0) {
+        out[0] = '\0';
+        return true;
+    }
+    for (i = 0; v && i < n && isxdigit((unsigned char)v[i]); i++)
+        out[i] = (char)toupper((unsigned char)v[i]);
+    if (!v || i < n || n < (min ? min : 2) || n > max || n % 2) {
+        if (min == max)
+            vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
+                               "%s must be %zu hex characters", name, max);
+        else
+            vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
+                               "%s must be hex, at most %zu characters", name, max);
+        return false;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+/*
+ * GET /sgx/certification/v3|v4/pckcert?qeid|encrypted_ppid&cpusvn&pcesvn&pceid:
+ * the imported PCK certificate for that platform and raw TCB, with Intel's
+ * headers.  PCCS looks the platform up by qeid, Intel's PCS by
+ * encrypted_ppid; either will do.
+ */
+void vouch_api_pccs_pckcert(struct vouch_app *app, const struct vouch_http_req *req,
+                            struct vouch_http_resp *resp)
+{
+    char qeid[261], eppid[769], cpusvn_hex[33], pcesvn_hex[5], pceid[5];
+    struct vouch_store_doc *d = NULL;
+    struct vouch_errbuf eb;
+    uint8_t cpusvn[16], pcesvn[2];
+    json_t *meta = NULL;
+    char *chain = NULL;
+    vouch_err e;
+
+    if (!hex_param(req, resp, "qeid", 0, 260, qeid) ||
+        !hex_param(req, resp, "encrypted_ppid", 0, 768, eppid) ||
+        !hex_param(req, resp, "cpusvn", 32, 32, cpusvn_hex) ||
+        !hex_param(req, resp, "pcesvn", 4, 4, pcesvn_hex) ||
+        !hex_param(req, resp, "pceid", 4, 4, pceid))
+        return;
+    if (!qeid[0] && !eppid[0]) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "qeid",
+                           "give qeid (as PCCS clients do) or encrypted_ppid");
+        return;
+    }
+    vouch_hex_decode_exact(cpusvn_hex, 32, cpusvn, 16, NULL);
+    vouch_hex_decode_exact(pcesvn_hex, 4, pcesvn, 2, NULL);
+    e = vouch_collateral_pckcert(app->store, qeid[0] ? qeid : NULL, eppid[0] ? eppid : NULL,
+                                 pceid, cpusvn, (unsigned)pcesvn[0] | (unsigned)pcesvn[1] << 8,
+                                 &d, &eb);
+    if (e == VOUCH_E_NOT_FOUND) {
+        vouch_http_problem(resp, 404, "VOUCH.COLLATERAL.NOT_FOUND", NULL, "%s", eb.msg);
+        return;
+    }
+    if (e) {
+        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        return;
+    }
+    meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
+    chain = url_encode(json_is_string(json_object_get(meta, "chain")) ? json_string_value(json_object_get(meta, "chain")) : "");
+    if (!chain || !json_is_string(json_object_get(meta, "tcbm"))) {
+        vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "stored PCK certificate "
+                           "lacks its metadata");
+        goto out;
+    }
+    vouch_http_text(resp, 200, "application/x-pem-file", (const char *)d->body, d->body_len);
+    vouch_http_resp_header(resp, "SGX-PCK-Certificate-Issuer-Chain", chain);
+    vouch_http_resp_header(resp, "SGX-TCBm", json_string_value(json_object_get(meta, "tcbm")));
+    vouch_http_resp_header(resp, "SGX-FMSPC", json_string_value(json_object_get(meta, "fmspc")));
+    vouch_http_resp_header(resp, "SGX-PCK-Certificate-CA-Type",
+                           json_string_value(json_object_get(meta, "ca")));
+out:
+    free(chain);
+    json_decref(meta);
+    vouch_store_doc_free(d);
+}
+
 void vouch_api_pccs_rootcacrl(struct vouch_app *app, const struct vouch_http_req *req,
                               struct vouch_http_resp *resp)
 {

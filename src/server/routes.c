@@ -37,6 +37,8 @@ const struct vouch_route vouch_routes[] = {
     { "GET", "/tdx/certification/v4/qe/identity", vouch_api_pccs_identity, 0 },
     { "GET", "/sgx/certification/v3/pckcrl", vouch_api_pccs_pckcrl, 0 },
     { "GET", "/sgx/certification/v4/pckcrl", vouch_api_pccs_pckcrl, 0 },
+    { "GET", "/sgx/certification/v3/pckcert", vouch_api_pccs_pckcert, 0 },
+    { "GET", "/sgx/certification/v4/pckcert", vouch_api_pccs_pckcert, 0 },
     { "GET", "/sgx/certification/v3/rootcacrl", vouch_api_pccs_rootcacrl, 0 },
     { "GET", "/sgx/certification/v4/rootcacrl", vouch_api_pccs_rootcacrl, 0 },
     { "GET", "/sgx/certification/v4/fmspcs", vouch_api_pccs_fmspcs, 0 },

@@ -3,7 +3,7 @@
 // imports, and npm @phala/dcap-qvl fetching collateral from us.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -147,4 +147,71 @@ test('interop: npm @phala/dcap-qvl fetches collateral from us and agrees with ou
   assert.equal(r.status, 200, r.text);
   const payload = JSON.parse(Buffer.from(r.text.split('.')[1], 'base64url'));
   assert.equal(JSON.parse(payload['tcb-status'])['tdx.tcb_status'], theirs.status);
+});
+
+// PCK certificates: the real PCK chain inside the dcap-qvl sample quote,
+// imported for a platform named by its QE id (PCCS's key) and a stand-in
+// encrypted PPID (PCS's key: 768 hex; real ones are RSA-3072 ciphertexts
+// only Intel can open, so any value works as a lookup key).
+const certsOf = (buf) => buf.toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g);
+const [pckLeaf, ...pckChain] = certsOf(quote);
+const QEID = quote.subarray(28, 44).toString('hex').toUpperCase();
+const EPPID = 'ab'.repeat(384);
+
+test('pckcert: an imported PCK certificate, selected by raw TCB, with Intel headers', async () => {
+  const imp = await request(`${srv.url}/admin/collateral`, { method: 'POST', headers: admin,
+    body: JSON.stringify({ pck_cert: pckLeaf, issuer_chain: pckChain.join(''), qeid: QEID.toLowerCase(),
+      encrypted_ppid: EPPID }) });
+  assert.equal(imp.status, 200, imp.text);
+  assert.match(imp.body.documents[0].id, /^pckcert\/0000\/[0-9A-F]{32}\/[0-9A-F]{36}$/);
+  const top = 'ff'.repeat(16);
+  const r = await get(`/sgx/certification/v4/pckcert?qeid=${QEID}&cpusvn=${top}&pcesvn=ffff&pceid=0000`);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.headers.get('content-type'), 'application/x-pem-file');
+  assert.equal(r.text, pckLeaf);
+  assert.equal(decodeURIComponent(r.headers.get('sgx-pck-certificate-issuer-chain')), pckChain.join(''));
+  assert.equal(r.headers.get('sgx-fmspc'), 'B0C06F000000');
+  assert.match(r.headers.get('sgx-pck-certificate-ca-type'), /^(processor|platform)$/);
+  const tcbm = r.headers.get('sgx-tcbm');
+  assert.match(tcbm, /^[0-9A-F]{36}$/);
+  // the certificate's own TCB selects it too, through PCS's key on the v3 path
+  const exact = await get(`/sgx/certification/v3/pckcert?encrypted_ppid=${EPPID}&cpusvn=${tcbm.slice(0, 32)}&pcesvn=${tcbm.slice(32)}&pceid=0000`);
+  assert.equal(exact.status, 200, exact.text);
+  assert.equal(exact.text, pckLeaf);
+  // a raw TCB below the certificate's: nothing to serve
+  const low = await get(`/sgx/certification/v4/pckcert?qeid=${QEID}&cpusvn=${'00'.repeat(16)}&pcesvn=0000&pceid=0000`);
+  assert.equal(low.status, 404, low.text);
+  // unknown platform, malformed parameters
+  assert.equal((await get(`/sgx/certification/v4/pckcert?qeid=00&cpusvn=${top}&pcesvn=ffff&pceid=0000`)).status, 404);
+  const bad = await get(`/sgx/certification/v4/pckcert?qeid=${QEID}&cpusvn=xyz&pcesvn=ffff&pceid=0000`);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.field, 'cpusvn');
+  const none = await get(`/sgx/certification/v4/pckcert?cpusvn=${top}&pcesvn=ffff&pceid=0000`);
+  assert.equal(none.status, 400);
+  assert.equal(none.body.field, 'qeid');
+});
+
+test('pckcert imports: Intel pckcerts bodies (URL-encoded, "Not available" skipped); tampering refused', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'vouch-pck-'));
+  try {
+    const db = `sqlite:${join(tmp, 'v.db')}`;
+    const file = join(tmp, 'pckcerts.json');
+    writeFileSync(file, JSON.stringify({ qeid: QEID, issuer_chain: pckChain.join(''), pckcerts: [
+      { tcb: {}, tcbm: '00'.repeat(18), cert: 'Not available' },
+      { tcb: {}, tcbm: 'x', cert: encodeURIComponent(pckLeaf) },
+    ] }));
+    const out = await vouch(['collateral', 'import', '--db', db, '--at', '2025-07-19T10:00:34Z', file]);
+    assert.match(out.stdout, /stored +pckcert\/0000\//);
+    // one flipped byte in the certificate's signature: rejected, nothing stored
+    const b64 = pckLeaf.split('\n').slice(1, -2).join('');
+    const der = Buffer.from(b64, 'base64');
+    der[der.length - 10] ^= 1;
+    const tampered = `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
+    writeFileSync(file, JSON.stringify({ qeid: '00', pck_cert: tampered, issuer_chain: pckChain.join('') }));
+    const r = await vouch(['collateral', 'import', '--db', db, '--at', '2025-07-19T10:00:34Z', file]).catch((e) => e);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /pck_cert/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
