@@ -82,6 +82,31 @@ static void test_split_signed(void **state)
                                              &sig_n, &eb), VOUCH_E_INVALID);
     assert_int_equal(vouch_dcap_split_signed("{\"tcbInfo\":{}", 13, "tcbInfo", &inner, &inner_n,
                                              &sig, &sig_n, &eb), VOUCH_E_INVALID);
+    /*
+     * Keys are matched whole: a short key at the end of the body (found by
+     * fuzz_dcap_collateral: it was compared with "signature" past the
+     * buffer's end), a longer key that starts like one of ours, a prefix.
+     * Each body is copied to a buffer of its exact size so ASan sees any
+     * overread.
+     */
+    {
+        static const char *const bodies[] = {
+            "{\"ete\":\"2Z\",\"\":\"268f\"}",
+            "{\"tcbInfoX\":{},\"signatureX\":\"00\"}",
+            "{\"tcbInf\":{},\"signatur\":\"00\"}",
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+            size_t len = strlen(bodies[i]);
+            char *exact = malloc(len);
+
+            memcpy(exact, bodies[i], len);
+            assert_int_equal(vouch_dcap_split_signed(exact, len, "tcbInfo", &inner, &inner_n,
+                                                     &sig, &sig_n, &eb), VOUCH_E_INVALID);
+            free(exact);
+        }
+    }
     json_decref(phala);
     free(body);
 }

@@ -151,6 +151,7 @@ vouch_err vouch_dcap_split_signed(const char *body, size_t len, const char *key,
     s.p++; /* '{' */
     for (;;) {
         const char *k, *v;
+        size_t ktok;
 
         skip_ws(&s);
         if (s.p < s.end && *s.p == '}')
@@ -158,6 +159,7 @@ vouch_err vouch_dcap_split_signed(const char *body, size_t len, const char *key,
         k = s.p;
         if (skip_string(&s))
             goto bad;
+        ktok = (size_t)(s.p - k);   /* the key with its quotes */
         skip_ws(&s);
         if (s.p >= s.end || *s.p != ':')
             goto bad;
@@ -166,11 +168,10 @@ vouch_err vouch_dcap_split_signed(const char *body, size_t len, const char *key,
         v = s.p;
         if (skip_value(&s))
             goto bad;
-        if ((size_t)(s.p - k) >= klen + 2 && (size_t)(v - k) >= klen + 2 &&
-            memcmp(k + 1, key, klen) == 0 && k[klen + 1] == '"') {
+        if (ktok == klen + 2 && memcmp(k + 1, key, klen) == 0) {
             inner = v;
             inner_len = (size_t)(s.p - v);
-        } else if (memcmp(k, "\"signature\"", 11) == 0 && *v == '"') {
+        } else if (ktok == 11 && memcmp(k, "\"signature\"", 11) == 0 && *v == '"') {
             sig = v + 1;
             sig_len = (size_t)(s.p - v) - 2;
         }
