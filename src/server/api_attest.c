@@ -212,7 +212,7 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     ear = fmt ? strcmp(fmt, "ear") == 0 : app->cfg.token_ear;
     if (!vouch_http_json_body(req, resp, &body))
         return;
-    if (!vouch_attest_req_parse(body, app->cfg.max_body, &ar, &p)) {
+    if (!vouch_attest_req_parse(body, app->cfg.max_body, now, &ar, &p)) {
         problem(resp, &p);
         goto out;
     }

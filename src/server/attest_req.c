@@ -7,6 +7,7 @@
 
 #include "common/codec.h"
 #include "common/json.h"
+#include "policy/initdata.h"
 #include "server/attest_req.h"
 #include "token/challenge.h"
 
@@ -57,43 +58,7 @@ static bool binding_data(const json_t *obj, enum vouch_hash h, const char *field
 }
 
 /* The algorithm an init-data TOML names ("algorithm = \"sha384\""). */
-static int toml_algorithm(const char *toml)
-{
-    const char *line = toml;
-
-    while (line && *line) {
-        const char *s = line;
-
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (strncmp(s, "algorithm", 9) == 0) {
-            char name[16];
-            size_t n = 0;
-
-            s += 9;
-            while (*s == ' ' || *s == '\t')
-                s++;
-            if (*s++ != '=')
-                return -1;
-            while (*s == ' ' || *s == '\t')
-                s++;
-            if (*s == '"' || *s == '\'')
-                s++;
-            while (n < sizeof(name) - 1 && (isalnum((unsigned char)*s) || *s == '-'))
-                name[n++] = *s++;
-            name[n] = '\0';
-            return vouch_hash_from_name(name);
-        }
-        if (*s == '[')  /* only top-level keys count */
-            return -1;
-        line = strchr(line, '\n');
-        if (line)
-            line++;
-    }
-    return -1;
-}
-
-static bool init_data(const json_t *obj, enum vouch_hash h, const char *path,
+static bool init_data(const json_t *obj, enum vouch_hash h, const char *path, int64_t now,
                       struct vouch_attest_item *it, struct vouch_attest_problem *p)
 {
     json_t *digest = json_object_get(obj, "init_data_digest");
@@ -111,30 +76,27 @@ static bool init_data(const json_t *obj, enum vouch_hash h, const char *path,
         return true;
     }
     if (toml) {
-        int alg;
+        enum vouch_hash alg;
 
         snprintf(field, sizeof(field), "%sinit_data.init_data_toml", path);
         if (!json_is_string(toml) || json_string_length(toml) > VOUCH_BINDING_MAX)
             return BAD_ARG(p, field, "must be a TOML document of at most %u bytes",
                            VOUCH_BINDING_MAX);
-        alg = toml_algorithm(json_string_value(toml));
-        if (alg != VOUCH_HASH_SHA256 && alg != VOUCH_HASH_SHA384 && alg != VOUCH_HASH_SHA512)
-            return BAD_ARG(p, field, "the TOML must name its digest: algorithm = \"sha256\", "
-                           "\"sha384\" or \"sha512\"");
-        it->init.len = vouch_hash_size((enum vouch_hash)alg);
+        if (vouch_initdata_parse(json_string_value(toml), json_string_length(toml), now, &alg,
+                                 &it->init_data_claims, &eb))
+            return BAD_ARG(p, field, "%s", eb.msg);
+        it->init.len = vouch_hash_size(alg);
         it->init.bytes = malloc(it->init.len);
         if (!it->init.bytes ||
-            vouch_hash((enum vouch_hash)alg, json_string_value(toml), json_string_length(toml),
-                       it->init.bytes))
+            vouch_hash(alg, json_string_value(toml), json_string_length(toml), it->init.bytes))
             return fail(p, 500, "VOUCH.INTERNAL.ERROR", NULL, "cannot hash init data");
-        it->init_data_claims = json_pack("{s:O}", "toml", toml);
         return true;
     }
     snprintf(field, sizeof(field), "%sinit_data", path);
     return binding_data(obj, h, field, &it->init, p);
 }
 
-static bool parse_item(const json_t *o, const char *path, size_t max_evidence,
+static bool parse_item(const json_t *o, const char *path, size_t max_evidence, int64_t now,
                        struct vouch_attest_item *it, struct vouch_attest_problem *p)
 {
     json_t *tee = json_object_get(o, "tee"), *ev = json_object_get(o, "evidence");
@@ -185,7 +147,7 @@ static bool parse_item(const json_t *o, const char *path, size_t max_evidence,
         snprintf(field, sizeof(field), "%sinit_data", path);
         if (!json_is_object(id))
             return BAD_ARG(p, field, "must be an object");
-        if (!init_data(id, ih, path, it, p))
+        if (!init_data(id, ih, path, now, it, p))
             return false;
         it->has_init = true;
     }
@@ -204,7 +166,7 @@ static bool policy_id_ok(const char *s)
     return true;
 }
 
-bool vouch_attest_req_parse(const json_t *body, size_t max_evidence,
+bool vouch_attest_req_parse(const json_t *body, size_t max_evidence, int64_t now,
                             struct vouch_attest_req *req, struct vouch_attest_problem *p)
 {
     json_t *vr = json_object_get(body, "verification_requests");
@@ -246,13 +208,13 @@ bool vouch_attest_req_parse(const json_t *body, size_t max_evidence,
                 return BAD_ARG(p, path, "must be an object");
             }
             req->n_items++;
-            if (!parse_item(o, path, max_evidence, &req->items[i], p))
+            if (!parse_item(o, path, max_evidence, now, &req->items[i], p))
                 return false;
         }
         return true;
     }
     req->n_items = 1;
-    return parse_item(body, "", max_evidence, &req->items[0], p);
+    return parse_item(body, "", max_evidence, now, &req->items[0], p);
 }
 
 void vouch_attest_req_done(struct vouch_attest_req *req)

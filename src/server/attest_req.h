@@ -31,7 +31,7 @@ struct vouch_attest_item {
     bool has_runtime, has_init;
     struct vouch_binding_data runtime;     /* expected report data */
     struct vouch_binding_data init;        /* expected init data */
-    json_t *init_data_claims;              /* init_data_toml's text, or NULL */
+    json_t *init_data_claims;              /* derived from init_data_toml, or NULL */
     const char *challenge_token;           /* borrowed, or NULL */
     char path[40];                         /* "" or "verification_requests[1]." */
 };
@@ -54,11 +54,12 @@ struct vouch_attest_problem {
 
 /*
  * Parse `body` into `req` (which borrows strings from `body`: keep it
- * alive).  `max_evidence` caps each decoded evidence document.  On failure
+ * alive).  `max_evidence` caps each decoded evidence document; `now` is
+ * the time init data's agent policy is evaluated at.  On failure
  * fills `p` and returns false; `req` then needs vouch_attest_req_done() all
  * the same.
  */
-bool vouch_attest_req_parse(const json_t *body, size_t max_evidence,
+bool vouch_attest_req_parse(const json_t *body, size_t max_evidence, int64_t now,
                             struct vouch_attest_req *req, struct vouch_attest_problem *p);
 
 void vouch_attest_req_done(struct vouch_attest_req *req);

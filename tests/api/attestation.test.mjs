@@ -171,6 +171,39 @@ describe('synthetic quotes from the DCAP test PKI', () => {
     });
   }
 
+  test('init_data_toml binds MRCONFIGID to its digest; its files become init_data_claims', async () => {
+    const toml = [
+      'algorithm = "sha384"', 'version = "0.1.0"', '', '[data]',
+      '"cdh.toml" = \'\'\'', 'socket = "unix:///run/confidential-containers/cdh.sock"', '[kbc]',
+      'name = "cc_kbc"', 'url = "http://127.0.0.1:8080"', '\'\'\'',
+      '"policy.rego" = \'\'\'', 'package agent_policy', 'import future.keywords.in',
+      'default CreateContainerRequest := false',
+      'policy_data := {"containers": [{"OCI": {"Version": "1.1.0"}}]}', '\'\'\'', '',
+    ].join('\n');
+    const f = await forge(['--mr-config-id', createHash('sha384').update(toml).digest('hex')]);
+    const srv = await serverWith(f.collateral, { root: f.root });
+    try {
+      const r = await attest(srv.url, { verification_requests: [{ tee: 'tdx', evidence: evidenceOf(f.bytes),
+        init_data: { init_data_toml: toml } }], policy_ids: [] }, '?token=ear');
+      assert.equal(r.status, 200, r.text);
+      const { payload } = await verifyToken(srv.url, r.text);
+      const claims = payload.submods.cpu0['ear.veraison.annotated-evidence'].init_data_claims;
+      assert.equal(claims['cdh.toml'].kbc.name, 'cc_kbc');
+      assert.equal(claims.agent_policy_claims.containers[0].OCI.Version, '1.1.0');
+      assert.equal(claims['policy.rego'], undefined);
+      const bad = await attest(srv.url, { tee: 'tdx', evidence: evidenceOf(f.bytes),
+        init_data: { init_data_toml: toml.replace('cc_kbc', 'other') } });
+      assertProblem(bad, 422, 'VOUCH.EVIDENCE.BINDING_MISMATCH', 'init_data');
+      const broken = await attest(srv.url, { tee: 'tdx', evidence: evidenceOf(f.bytes),
+        init_data: { init_data_toml: 'algorithm = "sha384"\n[data\n' } });
+      assertProblem(broken, 400, 'VOUCH.REQUEST.INVALID_ARGUMENT', 'init_data.init_data_toml');
+      assert.match(broken.body.detail, /TOML line 2/);
+    } finally {
+      await srv.stop();
+      rmSync(f.dir, { recursive: true, force: true });
+    }
+  });
+
   test('an OutOfDate TCB gives ear.status warning under the default policy', async () => {
     const f = await forge(['--status', 'OutOfDate']);
     const srv = await serverWith(f.collateral, { root: f.root });

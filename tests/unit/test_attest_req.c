@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "common/codec.h"
+#include "crypto/digest.h"
 #include "server/attest_req.h"
 #include "token/challenge.h"
 
@@ -75,7 +76,7 @@ static void test_parse_table(void **state)
 
         if (!body)
             fail_msg("case %zu: bad test JSON: %s", i, jerr.text);
-        ok = vouch_attest_req_parse(body, 1 << 20, &req, &p);
+        ok = vouch_attest_req_parse(body, 1 << 20, 1700000000, &req, &p);
         if (ok != (cases[i].status == 0))
             fail_msg("case %zu: ok=%d (%u %s %s: %s)", i, ok, p.status, p.code ? p.code : "",
                      p.field, p.detail);
@@ -100,7 +101,7 @@ static void test_parsed_values(void **state)
     struct vouch_attest_problem p;
 
     (void)state;
-    assert_true(vouch_attest_req_parse(body, 1 << 20, &req, &p));
+    assert_true(vouch_attest_req_parse(body, 1 << 20, 1700000000, &req, &p));
     assert_true(req.trustee_form);
     assert_int_equal(req.n_items, 2);
     assert_int_equal(req.n_policies, 1);
@@ -115,6 +116,60 @@ static void test_parsed_values(void **state)
     assert_true(req.items[1].has_init);
     assert_int_equal(req.items[1].init.len, 1);
     assert_int_equal(req.items[1].init.bytes[0], 0xff);
+    vouch_attest_req_done(&req);
+    json_decref(body);
+}
+
+/* init_data_toml: the digest is of the text; the claims are trustee's init_data_claims. */
+static void test_init_data_claims(void **state)
+{
+    static const char toml[] =
+        "algorithm = \"sha384\"\n"
+        "version = \"0.1.0\"\n"
+        "[data]\n"
+        "\"cdh.toml\" = '''\n"
+        "socket = 'unix:///run/confidential-containers/cdh.sock'\n"
+        "[kbc]\n"
+        "name = \"cc_kbc\"\n"
+        "url = \"http://127.0.0.1:8080\"\n"
+        "'''\n"
+        "\"policy.rego\" = '''\n"
+        "package agent_policy\n"
+        "import future.keywords.in\n"
+        "default CreateContainerRequest := false\n"
+        "policy_data := {\"containers\": [{\"OCI\": {\"Version\": \"1.1.0\"}}]}\n"
+        "'''\n";
+    struct vouch_attest_req req;
+    struct vouch_attest_problem p;
+    uint8_t want[48];
+    json_t *body, *c;
+
+    (void)state;
+    body = json_pack("{s:s,s:s,s:{s:s}}", "tee", "tdx", "evidence", EV, "init_data",
+                     "init_data_toml", toml);
+    if (!vouch_attest_req_parse(body, 1 << 20, 1700000000, &req, &p))
+        fail_msg("%s: %s", p.field, p.detail);
+    assert_true(req.items[0].has_init);
+    assert_int_equal(req.items[0].init.len, 48);
+    vouch_hash(VOUCH_HASH_SHA384, toml, strlen(toml), want);
+    assert_memory_equal(req.items[0].init.bytes, want, 48);
+    c = req.items[0].init_data_claims;
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+                            c, "cdh.toml"), "kbc"), "name")), "cc_kbc");
+    assert_null(json_object_get(c, "policy.rego"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(
+                            json_object_get(json_object_get(c, "agent_policy_claims"),
+                                            "containers"), 0), "OCI"), "Version")), "1.1.0");
+    vouch_attest_req_done(&req);
+    json_decref(body);
+
+    /* an embedded file that is not TOML: 400 naming it */
+    body = json_pack("{s:s,s:s,s:{s:s}}", "tee", "tdx", "evidence", EV, "init_data",
+                     "init_data_toml", "algorithm = 'sha256'\n[data]\n\"aa.toml\" = 'x = '\n");
+    assert_false(vouch_attest_req_parse(body, 1 << 20, 1700000000, &req, &p));
+    assert_int_equal(p.status, 400);
+    assert_string_equal(p.field, "init_data.init_data_toml");
+    assert_non_null(strstr(p.detail, "data.\"aa.toml\": TOML line 1"));
     vouch_attest_req_done(&req);
     json_decref(body);
 }
@@ -170,7 +225,7 @@ static void test_challenge_binding(void **state)
                  "\"runtime_data\":%s}", rd);
         j = json_loads(body, 0, NULL);
         assert_non_null(j);
-        assert_true(vouch_attest_req_parse(j, 1 << 20, &req, &p));
+        assert_true(vouch_attest_req_parse(j, 1 << 20, 1700000000, &req, &p));
         assert_non_null(req.items[0].challenge_token);
         if (vouch_attest_check_challenge(&req.items[0], cases[i].secret, cases[i].now, &p) !=
             (cases[i].want == 0))
@@ -189,6 +244,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_table),
         cmocka_unit_test(test_parsed_values),
+        cmocka_unit_test(test_init_data_claims),
         cmocka_unit_test(test_challenge_binding),
     };
 
