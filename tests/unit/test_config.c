@@ -58,6 +58,30 @@ static void test_flags(void **state)
     vouch_config_free(&c);
 }
 
+/* The NVIDIA GPU options: off by default, each settable. */
+static void test_nvgpu_flags(void **state)
+{
+    char *argv[] = { "vouchd", "--nvgpu-rim-url", "http://127.0.0.1:9/v1/rim/", "--nvgpu-ocsp",
+                     "require", "--nvgpu-ocsp-url", "http://127.0.0.1:9/ocsp",
+                     "--nvgpu-device-root", "/tmp/d.pem", "--nvgpu-rim-root", "/tmp/r.pem", NULL };
+    char *none[] = { "vouchd", NULL };
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+
+    (void)state;
+    assert_int_equal(vouch_config_load(&c, 1, none, false, &eb), VOUCH_OK);
+    assert_null(c.nvgpu_rim_url);
+    assert_int_equal(c.nvgpu_ocsp, 0);
+    vouch_config_free(&c);
+    assert_int_equal(vouch_config_load(&c, 11, argv, false, &eb), VOUCH_OK);
+    assert_string_equal(c.nvgpu_rim_url, "http://127.0.0.1:9/v1/rim/");
+    assert_int_equal(c.nvgpu_ocsp, 2);
+    assert_string_equal(c.nvgpu_ocsp_url, "http://127.0.0.1:9/ocsp");
+    assert_string_equal(c.nvgpu_device_root, "/tmp/d.pem");
+    assert_string_equal(c.nvgpu_rim_root, "/tmp/r.pem");
+    vouch_config_free(&c);
+}
+
 /* Each bad value is refused with a message naming the option. */
 static void test_bad_values(void **state)
 {
@@ -80,6 +104,11 @@ static void test_bad_values(void **state)
         { "--token-alg", "none", "--token-alg" },
         { "--token-format", "jwt", "--token-format" },
         { "--log-level", "loud", "--log-level" },
+        { "--pccs-upstream", "file:///etc", "--pccs-upstream" },
+        { "--pccs-refresh", "0", "--pccs-refresh" },
+        { "--nvgpu-rim-url", "rim.example/v1/rim/", "--nvgpu-rim-url" },
+        { "--nvgpu-ocsp", "maybe", "--nvgpu-ocsp" },
+        { "--nvgpu-ocsp-url", "ldap://x", "--nvgpu-ocsp-url" },
         { "--no-such-flag", "1", "unknown option" },
     };
     size_t i;
@@ -146,6 +175,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_nvgpu_flags),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_file_env_flags),
     };
