@@ -205,12 +205,85 @@ static void test_import_pcs_forms(void **state)
                      VOUCH_E_NOT_FOUND);
 }
 
+/*
+ * PCK certificate selection among a platform's certificates (stored as the
+ * import leaves them; the bodies name the TCB they stand for): the one for
+ * the highest TCB at or below the raw TCB asked for.
+ */
+static void test_pckcert_selection(void **state)
+{
+    static const struct {
+        const char *tcbm;           /* id suffix */
+        uint8_t comp0, comp1;       /* the first two TCB components; the rest 0 */
+        unsigned pcesvn;
+    } certs[] = {
+        { "LOW", 1, 1, 5 },
+        { "MID", 3, 1, 10 },
+        { "HIGHCOMP", 5, 5, 10 },
+        { "HIGHPCE", 3, 1, 13 },
+    };
+    static const struct {
+        uint8_t cpu0, cpu1;
+        unsigned pcesvn;
+        const char *want;           /* NULL: none at or below */
+    } asks[] = {
+        { 9, 9, 20, "HIGHPCE" },    /* HIGHCOMP and HIGHPCE not comparable: higher PCESVN */
+        { 9, 9, 11, "HIGHCOMP" },
+        { 4, 4, 20, "HIGHPCE" },
+        { 3, 1, 12, "MID" },
+        { 2, 9, 20, "LOW" },
+        { 0, 9, 20, NULL },
+        { 9, 9, 4, NULL },
+    };
+    struct fx *f = *state;
+    struct vouch_store_doc *d;
+    struct vouch_errbuf eb;
+    uint8_t raw[16];
+    char id[128], meta[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
+        snprintf(id, sizeof(id), "pckcert/0000/00112233445566778899AABBCCDDEEFF/%s",
+                 certs[i].tcbm);
+        snprintf(meta, sizeof(meta), "{\"tcb_components\":[%u,%u,0,0,0,0,0,0,0,0,0,0,0,0,0,0],"
+                 "\"pcesvn\":%u}", certs[i].comp0, certs[i].comp1, certs[i].pcesvn);
+        assert_int_equal(vouch_store_doc_put(f->s, VOUCH_COLLATERAL_KIND, id, certs[i].tcbm,
+                                             strlen(certs[i].tcbm), meta, 0, 1, NULL), VOUCH_OK);
+    }
+    assert_int_equal(vouch_store_doc_put(f->s, VOUCH_COLLATERAL_KIND, "pckplatform/qe/AB/0000",
+                                         "00112233445566778899AABBCCDDEEFF", 32, NULL, 0, 1,
+                                         NULL), VOUCH_OK);
+    for (i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+        vouch_err e;
+
+        memset(raw, 0, sizeof(raw));
+        raw[0] = asks[i].cpu0;
+        raw[1] = asks[i].cpu1;
+        d = NULL;
+        e = vouch_collateral_pckcert(f->s, "AB", NULL, "0000", raw, asks[i].pcesvn, &d, &eb);
+        if (asks[i].want) {
+            if (e)
+                fail_msg("ask %zu: %s", i, eb.msg);
+            assert_string_equal((const char *)d->body, asks[i].want);
+        } else {
+            assert_int_equal(e, VOUCH_E_NOT_FOUND);
+        }
+        vouch_store_doc_free(d);
+    }
+    /* another platform, or another PCE: not found */
+    assert_int_equal(vouch_collateral_pckcert(f->s, "CD", NULL, "0000", raw, 20, &d, &eb),
+                     VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_collateral_pckcert(f->s, "AB", NULL, "0001", raw, 20, &d, &eb),
+                     VOUCH_E_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_import_v3_json_and_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_imports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_pcs_forms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pckcert_selection, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
