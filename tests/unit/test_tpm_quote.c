@@ -595,6 +595,21 @@ static void test_pcr_file_formats(void **state)
                                          &val, NULL), VOUCH_E_INVALID);
     assert_int_equal(vouch_tpm_pcrs_load((const uint8_t *)"{\"md5\":{}}", 10, NULL, &val, NULL),
                      VOUCH_E_UNSUPPORTED);
+    /* "pcrN" keys followed by more keys (fuzz_tpm_pcrs: this crashed the object walk) */
+    {
+        static const char pk[] =
+            "{\"sha1\":{\"pcr1\":\"6176b439cac1531683990fefe2218a4323d96fe8\","
+            "\"2\":\"b2a83b0ebf2f8374299a5b2bdfc31ea955ad7236\",\"pcr3\":"
+            "\"0000000000000000000000000000000000000000\"}}";
+
+        assert_int_equal(vouch_tpm_pcrs_load((const uint8_t *)pk, strlen(pk), NULL, &val, NULL),
+                         VOUCH_OK);
+        static const char bad[] = "{\"sha1\":{\"pcr1\":\"6176b439cac1531683990fefe2218a4323d96fe8\","
+                                  "\"5123\":\"00\"}}";
+
+        assert_int_equal(vouch_tpm_pcrs_load((const uint8_t *)bad, strlen(bad), NULL, &val, NULL),
+                         VOUCH_E_INVALID);
+    }
     vouch_buf_free(&out);
     free(msg);
 }

@@ -344,13 +344,13 @@ vouch_err vouch_tpm_pcrs_from_json(const json_t *j, struct vouch_tpm_pcrs *ret,
             return vouch_fail(eb, VOUCH_E_INVALID, "PCR values: %s: expected object or array",
                               bank);
         json_object_foreach(v, k, x) {
+            /* json_object_foreach steps on from k itself: read the index through n */
+            const char *n = strncmp(k, "pcr", 3) ? k : k + 3;
             char *end;
             unsigned long idx;
 
-            if (!strncmp(k, "pcr", 3))
-                k += 3;
-            idx = strtoul(k, &end, 10);
-            if (!*k || *end || idx >= VOUCH_TPM_PCR_COUNT)
+            idx = strtoul(n, &end, 10);
+            if (!*n || *end || idx >= VOUCH_TPM_PCR_COUNT)
                 return vouch_fail(eb, VOUCH_E_INVALID, "PCR values: bad PCR index '%s'", k);
             if (!json_is_string(x))
                 return vouch_fail(eb, VOUCH_E_INVALID, "PCR values: %s/%s not a string", bank, k);
