@@ -80,16 +80,13 @@ int vouch_cmd_rim_import(int argc, char **argv)
     struct vouch_nvgpu_trust *t = NULL;
     struct vouch_store *s = NULL;
     struct vouch_errbuf eb;
-    uint8_t *pem = NULL;
-    size_t pem_len = 0;
     int i, rc;
 
     rc = vouch_cli_import_args(argc, argv, "rim import", "--rim-root", &im);
     if (rc)
         return rc;
     if (vouch_nvgpu_trust_new(&t, &eb) ||
-        (im.root && (vouch_file_read(im.root, 1u << 20, &pem, &pem_len, &eb) ||
-                     vouch_nvgpu_trust_set_rim_roots(t, (const char *)pem, pem_len, &eb)))) {
+        (im.root && vouch_nvgpu_trust_load_roots(t, true, im.root, &eb))) {
         fprintf(stderr, "vouch: --rim-root: %s\n", eb.msg);
         rc = VOUCH_EXIT_ERROR;
         goto out;
@@ -105,7 +102,6 @@ int vouch_cmd_rim_import(int argc, char **argv)
 out:
     vouch_store_close(s);
     vouch_nvgpu_trust_free(t);
-    free(pem);
     free(im.paths);
     return rc;
 }

@@ -10,7 +10,6 @@
 #include "common/codec.h"
 #include "common/time.h"
 #include "crypto/digest.h"
-#include "common/file.h"
 #include "server/app.h"
 #include "server/fetch.h"
 #include "token/challenge.h"
@@ -123,30 +122,17 @@ static int64_t app_clock(void *ctx)
 static vouch_err nvgpu_setup(struct vouch_app *app, struct vouch_errbuf *eb)
 {
     struct vouch_nvgpu_rim_source src;
-    uint8_t *pem = NULL;
-    size_t len = 0;
     vouch_err e;
 
     e = vouch_nvgpu_trust_new(&app->nvgpu, eb);
     if (e)
         return e;
-    if (app->cfg.nvgpu_device_root) {
-        e = vouch_file_read(app->cfg.nvgpu_device_root, 1u << 20, &pem, &len, eb);
-        if (!e)
-            e = vouch_nvgpu_trust_set_device_roots(app->nvgpu, (const char *)pem, len, eb);
-        free(pem);
-        pem = NULL;
-        if (e)
-            return vouch_fail_prefix(eb, e, "--nvgpu-device-root: ");
-    }
-    if (app->cfg.nvgpu_rim_root) {
-        e = vouch_file_read(app->cfg.nvgpu_rim_root, 1u << 20, &pem, &len, eb);
-        if (!e)
-            e = vouch_nvgpu_trust_set_rim_roots(app->nvgpu, (const char *)pem, len, eb);
-        free(pem);
-        if (e)
-            return vouch_fail_prefix(eb, e, "--nvgpu-rim-root: ");
-    }
+    if (app->cfg.nvgpu_device_root &&
+        (e = vouch_nvgpu_trust_load_roots(app->nvgpu, false, app->cfg.nvgpu_device_root, eb)))
+        return vouch_fail_prefix(eb, e, "--nvgpu-device-root: ");
+    if (app->cfg.nvgpu_rim_root &&
+        (e = vouch_nvgpu_trust_load_roots(app->nvgpu, true, app->cfg.nvgpu_rim_root, eb)))
+        return vouch_fail_prefix(eb, e, "--nvgpu-rim-root: ");
     app->rim_fetcher.fetch = app->cfg.nvgpu_rim_url ? rim_fetch : NULL;
     app->rim_fetcher.clock = app_clock;
     app->rim_fetcher.ctx = app;

@@ -9,7 +9,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as jose from 'jose';
@@ -146,6 +146,17 @@ describe('the RIM store', () => {
     a = await startVouchd({ args: ['--fixed-time', AT] });
   });
   after(async () => { await b?.stop(); await a?.stop(); });
+
+  test('--nvgpu-device-root replaces the pinned device root: another root refuses the chain', async () => {
+    const c = await startVouchd({ args: ['--fixed-time', AT, '--nvgpu-device-root', resolve(V, 'verifier_RIM_root.pem')] });
+    try {
+      const r = await attest(c.url, { tee: 'nvgpu', evidence: nvgpuEvidence() });
+      assertProblem(r, 422, 'VOUCH.EVIDENCE.VERIFICATION_FAILED');
+      assert.match(r.body.detail, /gpu0: certificate chain/);
+    } finally {
+      await c.stop();
+    }
+  });
 
   test('without RIMs a GPU fails with the RIM named', async () => {
     const r = await attest(a.url, { tee: 'nvgpu', evidence: nvgpuEvidence() });
@@ -308,6 +319,17 @@ test('vouch rim list shows what rim import stored', async () => {
       join(V, 'rims-bad', 'incorrect_signature_driver_rim.xml')]).catch((e) => e);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /rejected/);
+    // --rim-root replaces the pinned RIM root: NVIDIA's own root file verifies, another refuses
+    await vouch(['rim', 'import', '--db', db, '--at', AT, '--rim-root', join(V, 'verifier_RIM_root.pem'),
+      join(V, 'rims', 'Driver_RIM_test_no_gpu.swidtag')]);
+    const wrong = await vouch(['rim', 'import', '--db', db, '--at', AT, '--rim-root',
+      join(V, 'verifier_device_root.pem'), join(V, 'rims', 'Driver_RIM_test_no_gpu.swidtag')]).catch((e) => e);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /certificate chain/);
+    const missing = await vouch(['rim', 'import', '--db', db, '--rim-root', join(dir, 'none.pem'),
+      join(V, 'rims', 'Driver_RIM_test_no_gpu.swidtag')]).catch((e) => e);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /--rim-root: .*none\.pem/);
     const list = await vouch(['rim', 'list', '--db', db]);
     assert.deepEqual(list.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]), [DRIVER_RIM, VBIOS_RIM]);
   } finally {

@@ -75,6 +75,11 @@ vouch_err vouch_nvgpu_trust_set_device_roots(struct vouch_nvgpu_trust *t, const 
 vouch_err vouch_nvgpu_trust_set_rim_roots(struct vouch_nvgpu_trust *t, const char *pem,
                                           size_t len, struct vouch_errbuf *eb);
 
+/* The same from a PEM file (device roots, or RIM roots when `rim`), for
+ * the service's and the CLI's --*-root options; the file's name is in eb. */
+vouch_err vouch_nvgpu_trust_load_roots(struct vouch_nvgpu_trust *t, bool rim, const char *path,
+                                       struct vouch_errbuf *eb);
+
 /* The source is copied; its ctx must outlive the trust object. NULL: none. */
 void vouch_nvgpu_trust_set_rim_source(struct vouch_nvgpu_trust *t,
                                       const struct vouch_nvgpu_rim_source *src);

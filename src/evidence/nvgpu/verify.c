@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "common/codec.h"
+#include "common/file.h"
 #include "common/json.h"
 #include "common/time.h"
 #include "crypto/digest.h"
@@ -132,6 +133,21 @@ vouch_err vouch_nvgpu_trust_set_rim_roots(struct vouch_nvgpu_trust *t, const cha
     t->rim_roots = sk;
     cache_clear(t);
     return VOUCH_OK;
+}
+
+vouch_err vouch_nvgpu_trust_load_roots(struct vouch_nvgpu_trust *t, bool rim, const char *path,
+                                       struct vouch_errbuf *eb)
+{
+    uint8_t *pem = NULL;
+    size_t len = 0;
+    vouch_err e;
+
+    e = vouch_file_read(path, VOUCH_NVGPU_CHAIN_MAX, &pem, &len, eb);
+    if (!e)
+        e = rim ? vouch_nvgpu_trust_set_rim_roots(t, (const char *)pem, len, eb)
+                : vouch_nvgpu_trust_set_device_roots(t, (const char *)pem, len, eb);
+    free(pem);
+    return e;
 }
 
 void vouch_nvgpu_trust_set_rim_source(struct vouch_nvgpu_trust *t,
