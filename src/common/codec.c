@@ -31,7 +31,7 @@ char *vouch_hex_alloc(const void *src, size_t n)
     return p;
 }
 
-static int hexval(unsigned char c)
+int vouch_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -49,8 +49,8 @@ static vouch_err hex_into(const char *s, size_t len, uint8_t *dst,
     size_t i;
 
     for (i = 0; i < len; i += 2) {
-        int hi = hexval((unsigned char)s[i]);
-        int lo = hexval((unsigned char)s[i + 1]);
+        int hi = vouch_hex_digit((unsigned char)s[i]);
+        int lo = vouch_hex_digit((unsigned char)s[i + 1]);
 
         if (hi < 0 || lo < 0)
             return vouch_fail(eb, VOUCH_E_INVALID, "invalid hex character at offset %zu",

@@ -54,6 +54,9 @@ char *vouch_b64_alloc(const void *src, size_t n, int flags);
 vouch_err vouch_b64_decode(const char *s, size_t len, int flags, size_t max,
                            uint8_t **ret, size_t *ret_len, struct vouch_errbuf *eb);
 
+/* The value of a hex digit (either case), or -1. */
+int vouch_hex_digit(int c);
+
 /*
  * Strict UTF-8: the code point of the sequence at s (at most n bytes) and
  * its length, or 0 for an invalid, overlong, surrogate or cut-short one.

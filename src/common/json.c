@@ -57,10 +57,7 @@ static int hex4(const uint8_t *p)
     int v = 0, i;
 
     for (i = 0; i < 4; i++) {
-        int d = p[i] >= '0' && p[i] <= '9'   ? p[i] - '0'
-                : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
-                : p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 10
-                                             : -1;
+        int d = vouch_hex_digit(p[i]);
 
         if (d < 0)
             return -1;

@@ -81,13 +81,6 @@ static bool bare_char(char c)
            c == '_' || c == '-';
 }
 
-static int hexdigit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* A string value or quoted key at t->p, into b (NUL-terminated). */
 static bool string(struct tp *t, struct vouch_buf *b)
 {
@@ -149,7 +142,7 @@ static bool string(struct tp *t, struct vouch_buf *b)
                 if (t->end - t->p < 2 + n)
                     return tfail(t, t->p, "short unicode escape");
                 for (i = 0; i < n; i++) {
-                    int d = hexdigit(t->p[2 + i]);
+                    int d = vouch_hex_digit((unsigned char)t->p[2 + i]);
 
                     if (d < 0)
                         return tfail(t, t->p, "bad unicode escape");

@@ -393,17 +393,6 @@ BI(bi_semver_compare)
 
 /* ---- UUIDs ---- */
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool uuid_bytes(const char *s, size_t n, uint8_t out[16])
 {
     size_t i, k = 0;
@@ -426,7 +415,8 @@ static bool uuid_bytes(const char *s, size_t n, uint8_t out[16])
 
         if (n == 36 && (i == 8 || i == 13 || i == 18 || i == 23))
             continue;
-        if (i + 1 >= n || (h = hexv(s[i])) < 0 || (l = hexv(s[i + 1])) < 0)
+        if (i + 1 >= n || (h = vouch_hex_digit((unsigned char)s[i])) < 0 ||
+            (l = vouch_hex_digit((unsigned char)s[i + 1])) < 0)
             return false;
         out[k++] = (uint8_t)(h << 4 | l);
         i++;
@@ -610,27 +600,6 @@ BI(bi_graph_reachable_paths)
 
 /* ---- URL query objects ---- */
 
-static void url_escape(struct sbuf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            sb_putc(b, (char)c);
-        } else if (c == ' ') {
-            sb_putc(b, '+');
-        } else {
-            sb_putc(b, '%');
-            sb_putc(b, hex[c >> 4]);
-            sb_putc(b, hex[c & 15]);
-        }
-    }
-}
-
 BI(bi_urlquery_encode_object)
 {
     const struct rval *o = a[0];
@@ -650,9 +619,9 @@ BI(bi_urlquery_encode_object)
             if (!first)
                 sb_putc(&b, '&');
             first = false;
-            url_escape(&b, k->u.s, k->n);
+            sb_url_escape(&b, k->u.s, k->n);
             sb_putc(&b, '=');
-            url_escape(&b, v->u.s, v->n);
+            sb_url_escape(&b, v->u.s, v->n);
             continue;
         }
         if (v->t != RT_ARR && v->t != RT_SET)
@@ -664,9 +633,9 @@ BI(bi_urlquery_encode_object)
             if (!first)
                 sb_putc(&b, '&');
             first = false;
-            url_escape(&b, k->u.s, k->n);
+            sb_url_escape(&b, k->u.s, k->n);
             sb_putc(&b, '=');
-            url_escape(&b, v->u.a[j]->u.s, v->u.a[j]->n);
+            sb_url_escape(&b, v->u.a[j]->u.s, v->u.a[j]->n);
         }
     }
     *ret = sb_val(&b);
@@ -676,27 +645,10 @@ BI(bi_urlquery_encode_object)
 static bool url_unescape(struct ev *ev, const char *s, size_t n, const struct rval **ret)
 {
     struct sbuf b;
-    size_t i;
 
     sb_init(&b, ev);
-    for (i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            sb_putc(&b, ' ');
-        } else if (s[i] == '%') {
-            int h, l;
-
-            if (i + 2 >= n)
-                return false;
-            h = hexv(s[i + 1]);
-            l = hexv(s[i + 2]);
-            if (h < 0 || l < 0)
-                return false;
-            sb_putc(&b, (char)(h << 4 | l));
-            i += 2;
-        } else {
-            sb_putc(&b, s[i]);
-        }
-    }
+    if (!sb_url_unescape(&b, s, n, NULL))
+        return false;
     *ret = sb_val(&b);
     return true;
 }

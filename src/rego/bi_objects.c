@@ -658,11 +658,9 @@ BI(bi_hex_decode)
         return bi_fail(ev, BI_ERR, "encoding/hex: odd length hex string");
     out = ev_alloc(ev, n / 2 + 1);
     for (i = 0; i < n / 2; i++) {
-        int hi = s[2 * i], lo = s[2 * i + 1];
+        unsigned char hi = (unsigned char)s[2 * i], lo = (unsigned char)s[2 * i + 1];
 
-        hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
-        lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
-        out[i] = (char)((hi << 4) | lo);
+        out[i] = (char)((vouch_hex_digit(hi) << 4) | vouch_hex_digit(lo));
     }
     *ret = rv_str_ref(ev->a, out, n / 2);
     return BI_OK;
@@ -670,34 +668,13 @@ BI(bi_hex_decode)
 
 /* ---- url query ---- */
 
-static void url_escape(struct sbuf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            sb_putc(b, (char)c);
-        } else if (c == ' ') {
-            sb_putc(b, '+');
-        } else {
-            sb_putc(b, '%');
-            sb_putc(b, hex[c >> 4]);
-            sb_putc(b, hex[c & 15]);
-        }
-    }
-}
-
 BI(bi_urlquery_encode)
 {
     struct sbuf b;
 
     NEED(0, RT_STR, "string");
     sb_init(&b, ev);
-    url_escape(&b, a[0]->u.s, a[0]->n);
+    sb_url_escape(&b, a[0]->u.s, a[0]->n);
     *ret = sb_val(&b);
     return BI_OK;
 }
@@ -705,34 +682,14 @@ BI(bi_urlquery_encode)
 BI(bi_urlquery_decode)
 {
     struct sbuf b;
-    const char *s;
-    size_t i, n;
+    size_t bad, n;
 
     NEED(0, RT_STR, "string");
-    s = a[0]->u.s;
     n = a[0]->n;
     sb_init(&b, ev);
-    for (i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            sb_putc(&b, ' ');
-        } else if (s[i] == '%') {
-            int hi, lo;
-
-            if (i + 2 >= n)
-                return bi_fail(ev, BI_ERR, "invalid URL escape \"%.*s\"", (int)(n - i), s + i);
-            hi = s[i + 1];
-            lo = s[i + 2];
-            if (!((hi >= '0' && hi <= '9') || ((hi | 0x20) >= 'a' && (hi | 0x20) <= 'f')) ||
-                !((lo >= '0' && lo <= '9') || ((lo | 0x20) >= 'a' && (lo | 0x20) <= 'f')))
-                return bi_fail(ev, BI_ERR, "invalid URL escape \"%.3s\"", s + i);
-            hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
-            lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
-            sb_putc(&b, (char)((hi << 4) | lo));
-            i += 2;
-        } else {
-            sb_putc(&b, s[i]);
-        }
-    }
+    if (!sb_url_unescape(&b, a[0]->u.s, n, &bad))
+        return bi_fail(ev, BI_ERR, "invalid URL escape \"%.*s\"",
+                       (int)(bad + 2 >= n ? n - bad : 3), a[0]->u.s + bad);
     *ret = sb_val(&b);
     return BI_OK;
 }

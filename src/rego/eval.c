@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/codec.h"
 #include "rego/eval.h"
 
 #define CONT 0
@@ -169,6 +170,52 @@ void sb_printf(struct sbuf *b, const char *fmt, ...)
 const struct rval *sb_val(struct sbuf *b)
 {
     return rv_str_ref(b->ev->a, b->p ? b->p : "", b->n);
+}
+
+void sb_url_escape(struct sbuf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            sb_putc(b, (char)c);
+        } else if (c == ' ') {
+            sb_putc(b, '+');
+        } else {
+            sb_putc(b, '%');
+            sb_putc(b, hex[c >> 4]);
+            sb_putc(b, hex[c & 15]);
+        }
+    }
+}
+
+bool sb_url_unescape(struct sbuf *b, const char *s, size_t n, size_t *ret_bad)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            sb_putc(b, ' ');
+        } else if (s[i] == '%') {
+            int h = i + 2 < n ? vouch_hex_digit((unsigned char)s[i + 1]) : -1;
+            int l = i + 2 < n ? vouch_hex_digit((unsigned char)s[i + 2]) : -1;
+
+            if (h < 0 || l < 0) {
+                if (ret_bad)
+                    *ret_bad = i;
+                return false;
+            }
+            sb_putc(b, (char)(h << 4 | l));
+            i += 2;
+        } else {
+            sb_putc(b, s[i]);
+        }
+    }
+    return true;
 }
 
 void sb_value(struct sbuf *b, const struct rval *v, bool json)

@@ -95,6 +95,12 @@ void sb_put(struct sbuf *b, const char *s, size_t n);
 void sb_putc(struct sbuf *b, char c);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const struct rval *sb_val(struct sbuf *b);
+/* Query-string escaping as Go's url.QueryEscape: unreserved bytes as they
+ * are, ' ' as '+', the rest %XX. */
+void sb_url_escape(struct sbuf *b, const char *s, size_t n);
+/* The reverse ('+' is ' '); false at a bad %-escape, its offset in *ret_bad
+ * (may be NULL). */
+bool sb_url_unescape(struct sbuf *b, const char *s, size_t n, size_t *ret_bad);
 /* Append a value as JSON (json=true) or as Rego text. */
 void sb_value(struct sbuf *b, const struct rval *v, bool json);
 
