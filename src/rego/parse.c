@@ -557,14 +557,34 @@ static void leave(struct ps *ps)
 }
 
 /* Arguments in ( ... ), the opening paren is current. */
+/* The context flags that brackets change, saved on the way in. */
+struct scope {
+    unsigned nest;
+    bool no_or, allow_kv;
+};
+
+/* Enter brackets: one level deeper, `key: value` not allowed inside. */
+static struct scope scope_enter(struct ps *ps)
+{
+    struct scope sc = { ps->nest, ps->no_or, ps->allow_kv };
+
+    ps->nest++;
+    ps->allow_kv = false;
+    return sc;
+}
+
+static void scope_leave(struct ps *ps, struct scope sc)
+{
+    ps->nest = sc.nest;
+    ps->no_or = sc.no_or;
+    ps->allow_kv = sc.allow_kv;
+}
+
 static void parse_args(struct ps *ps, struct ra_vec *v)
 {
-    unsigned nest = ps->nest;
-    bool no_or = ps->no_or, kv = ps->allow_kv;
+    struct scope sc = scope_enter(ps);
 
-    ps->nest = nest + 1;
     ps->no_or = false;
-    ps->allow_kv = false;
     lex(ps);
     while (ps->tok.t != TK_RPAREN) {
         ra_vec_push(ps->a, v, parse_in(ps));
@@ -572,132 +592,103 @@ static void parse_args(struct ps *ps, struct ra_vec *v)
             break;
         lex(ps);
     }
-    ps->nest = nest;
-    ps->no_or = no_or;
-    ps->allow_kv = kv;
+    scope_leave(ps, sc);
     expect(ps, TK_RPAREN, "')'");
+}
+
+/*
+ * After the first element of an array or a set: a comprehension
+ * (`first | body`) or the rest of the items, up to `close` (']' or '}').
+ */
+static struct term *items_or_comprehension(struct ps *ps, struct scope sc, uint32_t pos,
+                                           struct term *first, enum tok close,
+                                           uint8_t comp_kind, uint8_t items_kind)
+{
+    struct ra_vec v = { 0 };
+    bool brack = close == TK_RBRACK;
+    struct term *t;
+
+    ps->no_or = false;
+    if (ps->tok.t == TK_OR) {
+        lex(ps);
+        t = new_term(ps, comp_kind, pos);
+        t->u.comp.val = first;
+        t->u.comp.body = parse_body_until(ps, close);
+        scope_leave(ps, sc);
+        expect(ps, close, brack ? "']'" : "'}'");
+        return t;
+    }
+    ra_vec_push(ps->a, &v, first);
+    while (ps->tok.t == TK_COMMA) {
+        lex(ps);
+        if (ps->tok.t == close)
+            break;
+        ra_vec_push(ps->a, &v, parse_in(ps));
+    }
+    scope_leave(ps, sc);
+    expect(ps, close, brack ? "']' or ','" : "'}' or ','");
+    return items_term(ps, items_kind, pos, &v);
 }
 
 /* [ ... ] after the opening bracket: an array or array comprehension. */
 static struct term *parse_array(struct ps *ps, uint32_t pos)
 {
     struct ra_vec v = { 0 };
-    unsigned nest = ps->nest;
-    bool no_or = ps->no_or, kv = ps->allow_kv;
-    struct term *t, *first;
+    struct scope sc = scope_enter(ps);
 
-    ps->nest = nest + 1;
-    ps->allow_kv = false;
     lex(ps);
     if (ps->tok.t == TK_RBRACK) {
-        ps->nest = nest;
-    ps->allow_kv = kv;
+        scope_leave(ps, sc);
         lex(ps);
         return items_term(ps, T_ARR, pos, &v);
     }
     ps->no_or = true;
-    first = parse_in(ps);
-    ps->no_or = false;
-    if (ps->tok.t == TK_OR) {
-        lex(ps);
-        t = new_term(ps, T_ACOMP, pos);
-        t->u.comp.val = first;
-        t->u.comp.body = parse_body_until(ps, TK_RBRACK);
-        ps->nest = nest;
-    ps->allow_kv = kv;
-        ps->no_or = no_or;
-        expect(ps, TK_RBRACK, "']'");
-        return t;
-    }
-    ra_vec_push(ps->a, &v, first);
-    while (ps->tok.t == TK_COMMA) {
-        lex(ps);
-        if (ps->tok.t == TK_RBRACK)
-            break;
-        ra_vec_push(ps->a, &v, parse_in(ps));
-    }
-    ps->nest = nest;
-    ps->allow_kv = kv;
-    ps->no_or = no_or;
-    expect(ps, TK_RBRACK, "']' or ','");
-    return items_term(ps, T_ARR, pos, &v);
+    return items_or_comprehension(ps, sc, pos, parse_in(ps), TK_RBRACK, T_ACOMP, T_ARR);
 }
 
 /* { ... } after the opening brace: object, set or a comprehension. */
 static struct term *parse_brace(struct ps *ps, uint32_t pos)
 {
     struct ra_vec v = { 0 };
-    unsigned nest = ps->nest;
-    bool no_or = ps->no_or, kv = ps->allow_kv;
+    struct scope sc = scope_enter(ps);
     struct term *t, *first, *val;
 
-    ps->nest = nest + 1;
-    ps->allow_kv = false;
     lex(ps);
     if (ps->tok.t == TK_RBRACE) {
-        ps->nest = nest;
-    ps->allow_kv = kv;
+        scope_leave(ps, sc);
         lex(ps);
         return items_term(ps, T_OBJ, pos, &v);
     }
     ps->no_or = true;
     first = parse_in(ps);
-    if (ps->tok.t == TK_COLON) {
-        lex(ps);
-        val = parse_in(ps);
-        ps->no_or = false;
-        if (ps->tok.t == TK_OR) {
-            lex(ps);
-            t = new_term(ps, T_OCOMP, pos);
-            t->u.comp.key = first;
-            t->u.comp.val = val;
-            t->u.comp.body = parse_body_until(ps, TK_RBRACE);
-            ps->nest = nest;
-    ps->allow_kv = kv;
-            ps->no_or = no_or;
-            expect(ps, TK_RBRACE, "'}'");
-            return t;
-        }
-        ra_vec_push(ps->a, &v, first);
-        ra_vec_push(ps->a, &v, val);
-        while (ps->tok.t == TK_COMMA) {
-            lex(ps);
-            if (ps->tok.t == TK_RBRACE)
-                break;
-            ra_vec_push(ps->a, &v, parse_in(ps));
-            expect(ps, TK_COLON, "':'");
-            ra_vec_push(ps->a, &v, parse_in(ps));
-        }
-        ps->nest = nest;
-    ps->allow_kv = kv;
-        ps->no_or = no_or;
-        expect(ps, TK_RBRACE, "'}' or ','");
-        return items_term(ps, T_OBJ, pos, &v);
-    }
+    if (ps->tok.t != TK_COLON)
+        return items_or_comprehension(ps, sc, pos, first, TK_RBRACE, T_SCOMP, T_SET);
+    lex(ps);
+    val = parse_in(ps);
     ps->no_or = false;
     if (ps->tok.t == TK_OR) {
         lex(ps);
-        t = new_term(ps, T_SCOMP, pos);
-        t->u.comp.val = first;
+        t = new_term(ps, T_OCOMP, pos);
+        t->u.comp.key = first;
+        t->u.comp.val = val;
         t->u.comp.body = parse_body_until(ps, TK_RBRACE);
-        ps->nest = nest;
-    ps->allow_kv = kv;
-        ps->no_or = no_or;
+        scope_leave(ps, sc);
         expect(ps, TK_RBRACE, "'}'");
         return t;
     }
     ra_vec_push(ps->a, &v, first);
+    ra_vec_push(ps->a, &v, val);
     while (ps->tok.t == TK_COMMA) {
         lex(ps);
         if (ps->tok.t == TK_RBRACE)
             break;
         ra_vec_push(ps->a, &v, parse_in(ps));
+        expect(ps, TK_COLON, "':'");
+        ra_vec_push(ps->a, &v, parse_in(ps));
     }
-    ps->nest = nest;
-    ps->allow_kv = kv;
-    ps->no_or = no_or;
+    scope_leave(ps, sc);
     expect(ps, TK_RBRACE, "'}' or ','");
-    return items_term(ps, T_SET, pos, &v);
+    return items_term(ps, T_OBJ, pos, &v);
 }
 
 static bool is_reserved(struct ps *ps, const struct token *t)
