@@ -831,52 +831,57 @@ bad:
                    a[0]->u.s);
 }
 
-BI(bi_time_date)
+/* The calendar fields of a time.date/clock/weekday argument (ns, or [ns, tz]). */
+static int local_parts(struct ev *ev, const struct rval *arg, struct tm_parts *t)
 {
     int64_t ns;
     int32_t off;
-    struct tm_parts t;
-    const struct rval **items = ev_alloc(ev, 3 * sizeof(*items));
-    int rc;
+    int rc = tz_time(ev, arg, &ns, &off, NULL);
 
-    if ((rc = tz_time(ev, a[0], &ns, &off, NULL)))
+    if (!rc)
+        split_ns(ns, off, t);
+    return rc;
+}
+
+static const struct rval *int_triple(struct ev *ev, int64_t x, int64_t y, int64_t z)
+{
+    const struct rval **items = ev_alloc(ev, 3 * sizeof(*items));
+
+    items[0] = rv_int(ev->a, x);
+    items[1] = rv_int(ev->a, y);
+    items[2] = rv_int(ev->a, z);
+    return rv_arr(ev->a, items, 3);
+}
+
+BI(bi_time_date)
+{
+    struct tm_parts t;
+    int rc = local_parts(ev, a[0], &t);
+
+    if (rc)
         return rc;
-    split_ns(ns, off, &t);
-    items[0] = rv_int(ev->a, t.year);
-    items[1] = rv_int(ev->a, t.month);
-    items[2] = rv_int(ev->a, t.day);
-    *ret = rv_arr(ev->a, items, 3);
+    *ret = int_triple(ev, t.year, t.month, t.day);
     return BI_OK;
 }
 
 BI(bi_time_clock)
 {
-    int64_t ns;
-    int32_t off;
     struct tm_parts t;
-    const struct rval **items = ev_alloc(ev, 3 * sizeof(*items));
-    int rc;
+    int rc = local_parts(ev, a[0], &t);
 
-    if ((rc = tz_time(ev, a[0], &ns, &off, NULL)))
+    if (rc)
         return rc;
-    split_ns(ns, off, &t);
-    items[0] = rv_int(ev->a, t.hour);
-    items[1] = rv_int(ev->a, t.min);
-    items[2] = rv_int(ev->a, t.sec);
-    *ret = rv_arr(ev->a, items, 3);
+    *ret = int_triple(ev, t.hour, t.min, t.sec);
     return BI_OK;
 }
 
 BI(bi_time_weekday)
 {
-    int64_t ns;
-    int32_t off;
     struct tm_parts t;
-    int rc;
+    int rc = local_parts(ev, a[0], &t);
 
-    if ((rc = tz_time(ev, a[0], &ns, &off, NULL)))
+    if (rc)
         return rc;
-    split_ns(ns, off, &t);
     *ret = rv_cstr(ev->a, day_names[t.wday]);
     return BI_OK;
 }
