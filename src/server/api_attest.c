@@ -105,6 +105,12 @@ static void verify_problem(struct vouch_http_resp *resp, const struct vouch_atte
     case VOUCH_E_NOT_FOUND:
         vouch_http_problem(resp, 422, "VOUCH.COLLATERAL.MISSING", field, "%s", eb->msg);
         return;
+    case VOUCH_E_IO:
+    case VOUCH_E_STORE:
+        /* an OCSP responder, the RIM service or the store did not answer: try again later */
+        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb->msg);
+        vouch_http_resp_header(resp, "Retry-After", "5");
+        return;
     default:
         vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "%s: %s",
                            vouch_err_name(e), eb->msg);

@@ -140,6 +140,31 @@ describe('tee=nvgpu: a real Hopper report with NVIDIA test RIMs at 2024-06-01', 
   });
 });
 
+describe('--nvgpu-ocsp against an unreachable responder', () => {
+  // port 9 on 127.0.0.1: nothing listens, the connection is refused at once
+  for (const [mode, ok] of [['soft', true], ['require', false]]) {
+    test(`${mode}: ${ok ? 'the GPU passes with status unknown' : 'no token: 503, try again'}`, async () => {
+      const srv = await serverWithRims(['--nvgpu-ocsp', mode, '--nvgpu-ocsp-url', 'http://127.0.0.1:9/']);
+      try {
+        const r = await attest(srv.url, { tee: 'nvgpu', evidence: nvgpuEvidence(),
+          runtime_data: { raw: Buffer.from(NONCE, 'hex').toString('base64') } });
+        if (ok) {
+          assert.equal(r.status, 200, r.text);
+          const tcb = JSON.parse((await claimsOf(srv.url, r.text))['tcb-status']);
+          assert.equal(tcb['nvgpu.x-nvidia-gpu-attestation-report-cert-chain.x-nvidia-cert-ocsp-status'], 'unknown');
+        } else {
+          // not a verdict on the GPU: the check could not be made, so 503 and retry
+          assertProblem(r, 503, 'VOUCH.DEPENDENCY.UNAVAILABLE');
+          assert.equal(r.headers.get('retry-after'), '5');
+          assert.match(r.body.detail, /gpu0: certificate chain OCSP/);
+        }
+      } finally {
+        await srv.stop();
+      }
+    });
+  }
+});
+
 describe('the RIM store', () => {
   let a, b;
   before(async () => {
