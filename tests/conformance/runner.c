@@ -4,19 +4,19 @@
  * against the engine.  Built as the meson test "rego_conformance"
  * (tests/unit/test_rego_conformance.c is its main):
  *
- *   test_rego_conformance [--must-pass FILE] [--only FOLDER] [--verbose]
- *                         [--list-failures] [DIR]
- *
- * Without arguments it runs the suite in the source tree with
- * tests/conformance/must-pass.txt.
+ *   test_rego_conformance [--known-failures FILE] [--only FOLDER] [--verbose]
+ *                         [--write-known-failures] [DIR]
  *
  * Each case compiles its modules, evaluates its query against its data and
  * input, and compares the bindings with want_result (or the error with
  * want_error_code / want_error).  A case whose modules call a builtin the
- * engine does not implement is skipped.  Output is TAP: one ok/not ok line
- * per case of the folders named in the must-pass file (a regression there
- * fails the run); every other case only counts in the table, printed as
- * comments with the closing "N passed, N failed, N skipped".
+ * engine does not implement does not pass.
+ *
+ * Every case is one TAP line.  tests/conformance/known-failures.txt names
+ * the cases that do not pass today: those are reported as SKIP; any other
+ * case that does not pass fails the run; a listed case that now passes is
+ * reported ("NEW PASS") so the list can shrink.  --write-known-failures
+ * prints the list of cases that do not pass, to regenerate the file.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -34,11 +34,9 @@ enum { R_PASS, R_FAIL, R_SKIP };
 struct folder {
     char name[128];
     unsigned pass, fail, skip;
-    bool must;
 };
 
-static bool verbose, list_failures;
-static unsigned tap_n;
+static bool verbose;
 
 static char *read_file(const char *path, size_t *ret_len)
 {
@@ -289,17 +287,79 @@ static int cmp_str(const void *x, const void *y)
     return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-static bool in_list(char **list, size_t n, const char *name)
-{
-    size_t i;
+/*
+ * The committed list of cases that do not pass today, one "folder/note" a
+ * line (a note that repeats within a folder gets " #2", " #3", ...).
+ */
+struct known {
+    char **ids;
+    bool *seen;
+    size_t n;
+    char *text;
+};
 
-    for (i = 0; i < n; i++)
-        if (strcmp(list[i], name) == 0)
-            return true;
-    return false;
+static long known_find(const struct known *k, const char *id)
+{
+    char **hit = k->n ? bsearch(&id, k->ids, k->n, sizeof(*k->ids), cmp_str) : NULL;
+
+    return hit ? hit - k->ids : -1;
 }
 
-static void run_folder(const char *dir, const char *file, struct folder *f)
+static int known_load(const char *path, struct known *k)
+{
+    size_t len;
+    char *line, *save = NULL;
+
+    k->text = read_file(path, &len);
+    if (!k->text)
+        return -1;
+    k->ids = calloc(len + 1, sizeof(*k->ids));
+    k->seen = calloc(len + 1, sizeof(*k->seen));
+    if (!k->ids || !k->seen)
+        abort();
+    for (line = strtok_r(k->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        if (*line && *line != '#')
+            k->ids[k->n++] = line;
+    qsort(k->ids, k->n, sizeof(*k->ids), cmp_str);
+    return 0;
+}
+
+struct tally {
+    unsigned tap_n, new_fail, new_pass;
+    bool write_list;
+};
+
+/* One TAP line a case: a failure the list names is a SKIP, a failure it
+ * does not name fails the run, a pass it names is reported so it can go. */
+static void report_case(struct known *k, struct tally *t, const char *id, int r,
+                        const char *why)
+{
+    long at = known_find(k, id);
+
+    if (at >= 0)
+        k->seen[at] = true;
+    if (t->write_list) {
+        if (r != R_PASS)
+            printf("%s\n", id);
+        return;
+    }
+    t->tap_n++;
+    if (r == R_PASS && at < 0) {
+        printf("ok %u - %s\n", t->tap_n, id);
+    } else if (r == R_PASS) {
+        t->new_pass++;
+        printf("ok %u - %s\n# NEW PASS: %s (remove it from the known-failures list)\n",
+               t->tap_n, id, id);
+    } else if (at >= 0) {
+        printf("ok %u - %s # SKIP known: %.200s\n", t->tap_n, id, why);
+    } else {
+        t->new_fail++;
+        printf("not ok %u - %s\n#   %s%s\n", t->tap_n, id, r == R_SKIP ? "skipped: " : "", why);
+    }
+}
+
+static void run_folder(const char *dir, const char *file, struct folder *f,
+                       struct known *k, struct tally *t)
 {
     char path[4096];
     size_t len;
@@ -308,7 +368,7 @@ static void run_folder(const char *dir, const char *file, struct folder *f)
     jmp_buf jb;
     const struct rval *doc, *cases;
     struct vouch_errbuf eb;
-    uint32_t i;
+    uint32_t i, j;
 
     snprintf(path, sizeof(path), "%s/%s", dir, file);
     text = read_file(path, &len);
@@ -336,10 +396,21 @@ static void run_folder(const char *dir, const char *file, struct folder *f)
     cases = get(doc, "cases");
     for (i = 0; cases && cases->t == RT_ARR && i < cases->n; i++) {
         const struct rval *c = cases->u.a[i], *note = get(c, "note");
-        char why[1024], nm[256];
+        char why[1024], nm[256], id[512];
+        unsigned dup = 1;
         int r;
 
         snprintf(nm, sizeof(nm), "%.*s", note ? (int)note->n : 0, note ? note->u.s : "");
+        for (j = 0; j < i; j++) {
+            const struct rval *o = get(cases->u.a[j], "note");
+
+            if (o && note && o->n == note->n && memcmp(o->u.s, note->u.s, o->n) == 0)
+                dup++;
+        }
+        if (dup > 1)
+            snprintf(id, sizeof(id), "%s/%s #%u", f->name, nm, dup);
+        else
+            snprintf(id, sizeof(id), "%s/%s", f->name, nm);
         r = run_case(&a, c, nm, why, sizeof(why));
         if (r == R_PASS)
             f->pass++;
@@ -347,17 +418,9 @@ static void run_folder(const char *dir, const char *file, struct folder *f)
             f->fail++;
         else
             f->skip++;
-        if (f->must) {
-            tap_n++;
-            if (r == R_PASS)
-                printf("ok %u - %s\n", tap_n, nm);
-            else if (r == R_SKIP)
-                printf("ok %u - %s # SKIP %.200s\n", tap_n, nm, why);
-            else
-                printf("not ok %u - %s\n#   %s\n", tap_n, nm, why);
-        } else if ((verbose && r != R_PASS) || (list_failures && r == R_FAIL)) {
-            printf("# %s %s: %s\n", r == R_FAIL ? "FAIL" : "SKIP", nm, why);
-        }
+        report_case(k, t, id, r, why);
+        if (verbose && r != R_PASS)
+            printf("# %s %s: %s\n", r == R_FAIL ? "FAIL" : "SKIP", id, why);
     }
     ra_free(&a);
     free(text);
@@ -367,52 +430,63 @@ static void run_folder(const char *dir, const char *file, struct folder *f)
 #define VOUCH_SOURCE_ROOT "."
 #endif
 
+static void print_table(const struct folder *folders, size_t nfiles, const char *only,
+                        const struct known *k, const struct tally *t)
+{
+    unsigned tp = 0, tf = 0, ts = 0;
+    size_t i;
+
+    printf("# %-40s %6s %6s %6s\n", "folder", "pass", "fail", "skip");
+    for (i = 0; i < nfiles; i++) {
+        const struct folder *f = &folders[i];
+
+        if (only && strcmp(only, f->name) != 0)
+            continue;
+        printf("# %-40s %6u %6u %6u\n", f->name, f->pass, f->fail, f->skip);
+        tp += f->pass;
+        tf += f->fail;
+        ts += f->skip;
+    }
+    for (i = 0; !only && i < k->n; i++)
+        if (!k->seen[i])
+            printf("# STALE: %s is listed as a known failure but no such case ran\n", k->ids[i]);
+    printf("# known failures listed: %zu; new failures: %u; new passes: %u\n", k->n,
+           t->new_fail, t->new_pass);
+    printf("# %u passed, %u failed, %u skipped\n", tp, tf, ts);
+    printf("1..%u\n", t->tap_n);
+}
+
 int rego_conformance_main(int argc, char **argv);
 
 int rego_conformance_main(int argc, char **argv)
 {
-    const char *dir = NULL, *must_file = NULL, *only = NULL;
-    char **must = NULL, **files = NULL, *must_text = NULL;
-    size_t nmust = 0, nfiles = 0, i;
+    const char *dir = VOUCH_SOURCE_ROOT "/tests/conformance/opa-v1";
+    const char *known_file = VOUCH_SOURCE_ROOT "/tests/conformance/known-failures.txt";
+    const char *only = NULL;
+    char **files = NULL;
+    size_t nfiles = 0, i;
     struct folder *folders;
-    unsigned tp = 0, tf = 0, ts = 0, mp = 0, mf = 0;
+    struct known k = { 0 };
+    struct tally t = { 0 };
     DIR *d;
     struct dirent *de;
     int a;
 
     for (a = 1; a < argc; a++) {
-        if (strcmp(argv[a], "--must-pass") == 0 && a + 1 < argc)
-            must_file = argv[++a];
+        if (strcmp(argv[a], "--known-failures") == 0 && a + 1 < argc)
+            known_file = argv[++a];
         else if (strcmp(argv[a], "--only") == 0 && a + 1 < argc)
             only = argv[++a];
         else if (strcmp(argv[a], "--verbose") == 0)
             verbose = true;
-        else if (strcmp(argv[a], "--list-failures") == 0)
-            list_failures = true;
+        else if (strcmp(argv[a], "--write-known-failures") == 0)
+            t.write_list = true;
         else
             dir = argv[a];
     }
-    if (!dir) {
-        dir = VOUCH_SOURCE_ROOT "/tests/conformance/opa-v1";
-        if (!must_file)
-            must_file = VOUCH_SOURCE_ROOT "/tests/conformance/must-pass.txt";
-    }
-    if (must_file) {
-        size_t len;
-        char *text = read_file(must_file, &len), *line, *save = NULL;
-
-        if (!text) {
-            fprintf(stderr, "runner: cannot read %s\n", must_file);
-            return 2;
-        }
-        must_text = text;
-        must = calloc(len + 1, sizeof(*must));
-        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-            while (*line == ' ')
-                line++;
-            if (*line && *line != '#')
-                must[nmust++] = line;
-        }
+    if (known_load(known_file, &k) != 0) {
+        fprintf(stderr, "runner: cannot read %s\n", known_file);
+        return 2;
     }
     d = opendir(dir);
     if (!d) {
@@ -435,33 +509,16 @@ int rego_conformance_main(int argc, char **argv)
         snprintf(f->name, sizeof(f->name), "%.*s", (int)(strlen(files[i]) - 5), files[i]);
         if (only && strcmp(only, f->name) != 0)
             continue;
-        f->must = in_list(must, nmust, f->name);
-        run_folder(dir, files[i], f);
+        run_folder(dir, files[i], f, &k, &t);
     }
-    printf("# %-40s %6s %6s %6s\n", "folder", "pass", "fail", "skip");
-    for (i = 0; i < nfiles; i++) {
-        struct folder *f = &folders[i];
-
-        if (only && strcmp(only, f->name) != 0)
-            continue;
-        printf("# %-40s %6u %6u %6u%s\n", f->name, f->pass, f->fail, f->skip,
-               f->must ? "  (must pass)" : "");
-        tp += f->pass;
-        tf += f->fail;
-        ts += f->skip;
-        if (f->must) {
-            mp += f->pass;
-            mf += f->fail;
-        }
-    }
-    printf("# must-pass folders: %u passed, %u failed\n", mp, mf);
-    printf("# %u passed, %u failed, %u skipped\n", tp, tf, ts);
-    printf("1..%u\n", tap_n);
+    if (!t.write_list)
+        print_table(folders, nfiles, only, &k, &t);
     for (i = 0; i < nfiles; i++)
         free(files[i]);
     free(files);
     free(folders);
-    free(must);
-    free(must_text);
-    return mf ? 1 : 0;
+    free(k.ids);
+    free(k.seen);
+    free(k.text);
+    return t.new_fail ? 1 : 0;
 }
