@@ -9,7 +9,7 @@
  *         process's very first verification;
  *   warm: collateral and PCK chain already verified (parse, one quote
  *         signature, TCB evaluation, claims).
- * usage: bench_dcap [QUOTE COLLATERAL UNIX_TIME [SECONDS]]
+ * usage: bench_dcap [SECONDS [QUOTE COLLATERAL UNIX_TIME]]
  * Defaults: dcap-qvl's TDX v4 sample (vector V2) at 2025-07-19T10:00:34Z.
  * Output: one line per mode, "mode=cold ops=N secs=S per_sec=R".
  */
@@ -78,13 +78,13 @@ int main(int argc, char **argv)
     size_t len;
     int rc = 1;
 
-    if (argc >= 4) {
-        qpath = argv[1];
-        cpath = argv[2];
-        now = strtoll(argv[3], NULL, 10);
+    if (argc >= 2 && atof(argv[1]) > 0)
+        secs = atof(argv[1]);
+    if (argc >= 5) {
+        qpath = argv[2];
+        cpath = argv[3];
+        now = strtoll(argv[4], NULL, 10);
     }
-    if (argc >= 5)
-        secs = atof(argv[4]);
     q = load(qpath, &len);
     if (!q) {
         fprintf(stderr, "bench_dcap: cannot read %s\n", qpath);

@@ -124,7 +124,10 @@ static int one(struct vouch_nvgpu_trust *t, const struct input *in, enum mode m)
     if (m == DOCUMENT) {
         e = vouch_verifier_nvgpu.verify(&vouch_verifier_nvgpu, t, (const uint8_t *)in->doc,
                                         in->doc_len, &b, AT, &c, &eb);
-        if (!e && !json_is_true(json_object_get(c, "x-nvidia-overall-att-result")))
+        /* a multi-device verifier: {"devices": [{"claims": {...}}, ...]} */
+        if (!e && !json_is_true(json_object_get(
+                      json_object_get(json_array_get(json_object_get(c, "devices"), 0), "claims"),
+                      "x-nvidia-overall-att-result")))
             e = vouch_fail(&eb, VOUCH_E_VERIFY, "overall result is not true");
     } else {
         c = json_object();

@@ -2,7 +2,7 @@
 /*
  * bench_rego: the cost of one policy evaluation with compilation done once.
  *
- *   bench_rego [ITERATIONS]     (run from the source root)
+ *   bench_rego [SECONDS]     (run from the source root; default 3 s per measurement)
  *
  * Policy: tests/rego/policies/tdx_trust_vector.rego (52 rules and defaults,
  * reference values through query_reference_value); input: the TDX claims
@@ -52,41 +52,36 @@ static char *slurp(const char *path, size_t *ret_len)
     return buf;
 }
 
+/* Microseconds per evaluation, evaluating for about `secs` seconds. */
 static double run(const struct vouch_rego_policy *pol, const struct vouch_rego_eval_args *args,
-                  long iters)
+                  double secs)
 {
     struct vouch_errbuf eb;
-    uint64_t t0, t1;
-    long i;
+    uint64_t t0, t1, end;
+    long i, n = 0;
 
-    /* warm up */
-    for (i = 0; i < iters / 10 + 1; i++) {
-        json_t *out = NULL;
-
-        if (vouch_rego_eval_rule(pol, "data.policy.result", args, &out, &eb)) {
-            fprintf(stderr, "bench_rego: %s\n", eb.msg);
-            exit(1);
-        }
-        json_decref(out);
-    }
     t0 = vouch_clock_us();
-    for (i = 0; i < iters; i++) {
-        json_t *out = NULL;
+    end = t0 + (uint64_t)(secs * 1e6);
+    do {
+        for (i = 0; i < 64; i++) {      /* read the clock every 64 evaluations */
+            json_t *out = NULL;
 
-        if (vouch_rego_eval_rule(pol, "data.policy.result", args, &out, &eb) || !out) {
-            fprintf(stderr, "bench_rego: %s\n", eb.msg);
-            exit(1);
+            if (vouch_rego_eval_rule(pol, "data.policy.result", args, &out, &eb) || !out) {
+                fprintf(stderr, "bench_rego: %s\n", eb.msg);
+                exit(1);
+            }
+            json_decref(out);
         }
-        json_decref(out);
-    }
-    t1 = vouch_clock_us();
-    return (double)(t1 - t0) / (double)iters;
+        n += 64;
+        t1 = vouch_clock_us();
+    } while (t1 < end);
+    return (double)(t1 - t0) / (double)n;
 }
 
 int main(int argc, char **argv)
 {
     static const char policy_path[] = "tests/rego/policies/tdx_trust_vector.rego";
-    long iters = argc > 1 ? atol(argv[1]) : 20000;
+    double secs = argc > 1 ? atof(argv[1]) : 3.0;
     struct vouch_rego_host host = { "query_reference_value", 1, refval };
     struct vouch_rego_compile_opts opts = { 0, &host, 1 };
     struct vouch_rego_module m;
@@ -100,19 +95,22 @@ int main(int argc, char **argv)
     size_t len;
     uint64_t t0, t1;
     double lazy_us, doc_us;
-    int i;
+    int i, compiles;
 
+    if (!(secs > 0))
+        secs = 3.0;
+    compiles = secs >= 1 ? 100 : 5;
     text = slurp(policy_path, &len);
     m.name = policy_path;
     m.text = text;
     m.len = len;
     t0 = vouch_clock_us();
-    for (i = 0; i < 100; i++) {
+    for (i = 0; i < compiles; i++) {
         if (vouch_rego_compile(&m, 1, &opts, &pol, &eb)) {
             fprintf(stderr, "bench_rego: %s\n", eb.msg);
             return 1;
         }
-        if (i < 99)
+        if (i < compiles - 1)
             vouch_rego_policy_free(pol);
     }
     t1 = vouch_clock_us();
@@ -130,14 +128,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_rego: %s\n", eb.msg);
         return 1;
     }
-    lazy_us = run(pol, &args, iters);
+    lazy_us = run(pol, &args, secs / 2);
     if (vouch_rego_doc_parse(compact, strlen(compact), &doc, &eb)) {
         fprintf(stderr, "bench_rego: %s\n", eb.msg);
         return 1;
     }
     args.input = NULL;
     args.input_doc = doc;
-    doc_us = run(pol, &args, iters);
+    doc_us = run(pol, &args, secs / 2);
     {
         char *res = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
 
@@ -146,11 +144,10 @@ int main(int argc, char **argv)
     }
     printf("policy: %s (%zu bytes), input: %zu bytes of JSON\n", policy_path, len,
            strlen(compact));
-    printf("compile: %.1f us\n", (double)(t1 - t0) / 100.0);
-    printf("eval, input as jansson value: %.2f us per evaluation (%ld iterations)\n", lazy_us,
-           iters);
-    printf("eval, input as prepared document: %.2f us per evaluation (%ld iterations)\n", doc_us,
-           iters);
+    printf("compile: %.1f us\n", (double)(t1 - t0) / compiles);
+    printf("eval, input as jansson value: %.2f us per evaluation (%.1f s)\n", lazy_us, secs / 2);
+    printf("eval, input as prepared document: %.2f us per evaluation (%.1f s)\n", doc_us,
+           secs / 2);
     json_decref(out);
     json_decref(input);
     json_decref(refs);
