@@ -2,7 +2,8 @@
 # Debian 12 machine: they install what is missing first.
 #
 #   make run     build and start vouchd on 127.0.0.1:8080 (SQLite in ./var/)
-#   make test    build plain + ASan/UBSan, run every suite on both
+#   make test    build plain + ASan/UBSan, run every suite on both, then
+#                each fuzz target for 10 s on its corpus (build/fuzz)
 #   make bench   build optimised and run the benchmarks (bench/RESULTS.md)
 #   make fuzz    build the libFuzzer targets and run each for FUZZ_SECONDS
 
@@ -30,7 +31,7 @@ $(BENCH)/build.ninja:
 	meson setup $(BENCH) --buildtype=release -Doptimization=2 -Db_ndebug=true
 
 $(FUZZ)/build.ninja:
-	CC=clang meson setup $(FUZZ) --buildtype=debugoptimized -Dfuzz=true -Db_lundef=false
+	CC=clang meson setup $(FUZZ) --buildtype=debugoptimized -Dfuzz=true -Dtests=false -Db_lundef=false
 
 build: bootstrap $(PLAIN)/build.ninja
 	ninja -C $(PLAIN)
@@ -42,10 +43,11 @@ run: build
 	@mkdir -p var
 	$(PLAIN)/src/server/vouchd --listen $(LISTEN) --db sqlite:./var/vouch.db
 
-test: bootstrap $(PLAIN)/build.ninja $(ASAN)/build.ninja npm
+test: bootstrap $(PLAIN)/build.ninja $(ASAN)/build.ninja $(FUZZ)/build.ninja npm
 	ninja -C $(PLAIN)
 	ninja -C $(ASAN)
-	@scripts/run-tests $(PLAIN) $(ASAN)
+	ninja -C $(FUZZ)
+	@scripts/run-tests $(PLAIN) $(ASAN) $(FUZZ):fuzz
 
 bench: bootstrap $(BENCH)/build.ninja
 	ninja -C $(BENCH)
