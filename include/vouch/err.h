@@ -29,8 +29,26 @@ typedef enum {
     VOUCH_E_STORE,        /* the database failed */
     VOUCH_E_NOMEM,        /* allocation failed */
     VOUCH_E_INTERNAL,     /* a bug or an unexpected library failure */
+    VOUCH_E_RATE_LIMITED, /* too many requests from one client */
+    VOUCH_E_NOT_YET_VALID, /* before a validity window (EXPIRED is after it) */
+    VOUCH_E_UNAVAILABLE,  /* a service we depend on did not answer: try again later */
     VOUCH_E__COUNT
 } vouch_err;
+
+/*
+ * A finer reason within a kind, for the few failures the HTTP API answers
+ * with their own code or field.  Set with vouch_fail_sub(); every other
+ * vouch_fail* clears it, vouch_fail_prefix() and vouch_errbuf_set_field()
+ * keep it.  Callers decide on kind and sub-code, never on message text.
+ */
+enum vouch_subcode {
+    VOUCH_SUB_NONE = 0,
+    VOUCH_SUB_JSON,        /* INVALID: the input is not well-formed JSON */
+    VOUCH_SUB_QUOTE,       /* INVALID: the attestation quote's bytes are malformed */
+    VOUCH_SUB_INIT_DATA,   /* BINDING: init data (MRCONFIGID, HOSTDATA) differs */
+    VOUCH_SUB_GPU,         /* BINDING: a GPU did not sign the expected nonce */
+    VOUCH_SUB__COUNT
+};
 
 #define VOUCH_ERRBUF_SIZE 512
 
@@ -47,19 +65,31 @@ struct vouch_errbuf {
      * empty.  Set by vouch_fail_field(); every other vouch_fail* clears it.
      */
     char field[96];
+    enum vouch_subcode sub;
 };
 
 /* Short stable name of an error code, e.g. "truncated". Never NULL. */
 const char *vouch_err_name(vouch_err e);
 
 /*
- * Format a message into `eb` and return `code`, so a failure is one line:
+ * Format a message into `eb` (clearing its field and sub-code) and return
+ * `code`, so a failure is one line:
  *     return vouch_fail(eb, VOUCH_E_TRUNCATED, "header: %zu bytes left", n);
  */
 vouch_err vouch_fail(struct vouch_errbuf *eb, vouch_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 vouch_err vouch_failv(struct vouch_errbuf *eb, vouch_err code, const char *fmt,
                       va_list ap) __attribute__((format(printf, 3, 0)));
+
+/* Like vouch_fail(), and record a sub-code. */
+vouch_err vouch_fail_sub(struct vouch_errbuf *eb, vouch_err code, enum vouch_subcode sub,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Set the sub-code of the failure already in `eb` and return `code`. */
+vouch_err vouch_errbuf_set_sub(struct vouch_errbuf *eb, vouch_err code, enum vouch_subcode sub);
+
+/* Short stable name of a sub-code, e.g. "json"; "" for VOUCH_SUB_NONE. */
+const char *vouch_subcode_name(enum vouch_subcode sub);
 
 /* Like vouch_fail(), and record the JSON path of the field at fault. */
 vouch_err vouch_fail_field(struct vouch_errbuf *eb, vouch_err code, const char *field,

@@ -413,7 +413,8 @@ static vouch_err judge_window(const struct vouch_dcap_window *w, int64_t now, co
 
     if (now < w->not_before) {
         vouch_time_format_rfc3339(w->not_before, t);
-        return vouch_fail(eb, VOUCH_E_EXPIRED, "%s: issuer chain not valid before %s", what, t);
+        return vouch_fail(eb, VOUCH_E_NOT_YET_VALID, "%s: issuer chain not valid before %s",
+                          what, t);
     }
     if (now > w->not_after) {
         vouch_time_format_rfc3339(w->not_after, t);
@@ -461,7 +462,7 @@ static vouch_err verify_crl(struct piece *p, X509 *root, X509_CRL *root_crl, int
         goto out;
     }
     if (now < w.not_before) {
-        e = vouch_fail(eb, VOUCH_E_EXPIRED, "%s: CRL not valid yet", p->what);
+        e = vouch_fail(eb, VOUCH_E_NOT_YET_VALID, "%s: CRL not valid yet", p->what);
         goto out;
     }
     p->issue_date = w.not_before;
@@ -554,7 +555,7 @@ static vouch_err verify_signed(struct piece *p, X509 *root, X509_CRL *root_crl, 
         p->meta = window_json(json_object(), qi->issue_date, qi->next_update);
     }
     if (now < p->issue_date) {
-        e = vouch_fail(eb, VOUCH_E_EXPIRED, "%s: issued in the future", p->what);
+        e = vouch_fail(eb, VOUCH_E_NOT_YET_VALID, "%s: issued in the future", p->what);
         goto out;
     }
     json_object_set_new(p->meta, "eval_num", json_integer(p->eval_num));

@@ -22,6 +22,17 @@ static const char *const names[VOUCH_E__COUNT] = {
     [VOUCH_E_STORE] = "store",
     [VOUCH_E_NOMEM] = "out_of_memory",
     [VOUCH_E_INTERNAL] = "internal",
+    [VOUCH_E_RATE_LIMITED] = "rate_limited",
+    [VOUCH_E_NOT_YET_VALID] = "not_yet_valid",
+    [VOUCH_E_UNAVAILABLE] = "unavailable",
+};
+
+static const char *const sub_names[VOUCH_SUB__COUNT] = {
+    [VOUCH_SUB_NONE] = "",
+    [VOUCH_SUB_JSON] = "json",
+    [VOUCH_SUB_QUOTE] = "quote",
+    [VOUCH_SUB_INIT_DATA] = "init_data",
+    [VOUCH_SUB_GPU] = "gpu",
 };
 
 const char *vouch_err_name(vouch_err e)
@@ -31,13 +42,39 @@ const char *vouch_err_name(vouch_err e)
     return names[e];
 }
 
+const char *vouch_subcode_name(enum vouch_subcode sub)
+{
+    if ((unsigned)sub >= VOUCH_SUB__COUNT || !sub_names[sub])
+        return "unknown";
+    return sub_names[sub];
+}
+
 vouch_err vouch_failv(struct vouch_errbuf *eb, vouch_err code, const char *fmt,
                       va_list ap)
 {
     if (eb) {
         vsnprintf(eb->msg, sizeof(eb->msg), fmt, ap);
         eb->field[0] = '\0';
+        eb->sub = VOUCH_SUB_NONE;
     }
+    return code;
+}
+
+vouch_err vouch_fail_sub(struct vouch_errbuf *eb, vouch_err code, enum vouch_subcode sub,
+                         const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vouch_failv(eb, code, fmt, ap);
+    va_end(ap);
+    return vouch_errbuf_set_sub(eb, code, sub);
+}
+
+vouch_err vouch_errbuf_set_sub(struct vouch_errbuf *eb, vouch_err code, enum vouch_subcode sub)
+{
+    if (eb)
+        eb->sub = sub;
     return code;
 }
 
@@ -103,5 +140,6 @@ void vouch_errbuf_clear(struct vouch_errbuf *eb)
     if (eb) {
         eb->msg[0] = '\0';
         eb->field[0] = '\0';
+        eb->sub = VOUCH_SUB_NONE;
     }
 }

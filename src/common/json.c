@@ -446,9 +446,11 @@ vouch_err vouch_json_parse(const void *data, size_t len, json_t **ret,
             line++;
             line_start = q + 1;
         }
-    return vouch_fail(eb, strcmp(j.err, "out of memory") ? VOUCH_E_INVALID : VOUCH_E_NOMEM,
-                      "invalid JSON at line %d column %d: %s", line,
-                      (int)(j.err_at - line_start) + 1, j.err);
+    if (strcmp(j.err, "out of memory") == 0)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    return vouch_fail_sub(eb, VOUCH_E_INVALID, VOUCH_SUB_JSON,
+                          "invalid JSON at line %d column %d: %s", line,
+                          (int)(j.err_at - line_start) + 1, j.err);
 }
 
 vouch_err vouch_json_load_file(const char *path, size_t max, json_t **ret,

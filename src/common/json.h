@@ -12,7 +12,8 @@
 
 /*
  * Parse untrusted JSON.  Duplicate object keys are rejected; the error
- * message carries line and column.  *ret is a new reference.
+ * message carries line and column.  Malformed input is VOUCH_E_INVALID with
+ * sub-code VOUCH_SUB_JSON.  *ret is a new reference.
  */
 vouch_err vouch_json_parse(const void *data, size_t len, json_t **ret,
                            struct vouch_errbuf *eb);

@@ -639,7 +639,7 @@ vouch_err vouch_jwt_check_times(const json_t *payload, int64_t now, int64_t leew
     if (nbf && !json_is_integer(nbf))
         return vouch_fail(eb, VOUCH_E_INVALID, "JWT 'nbf' is not a number");
     if (nbf && now + leeway < json_integer_value(nbf))
-        return vouch_fail(eb, VOUCH_E_EXPIRED, "JWT not valid before %lld",
+        return vouch_fail(eb, VOUCH_E_NOT_YET_VALID, "JWT not valid before %lld",
                           (long long)json_integer_value(nbf));
     return VOUCH_OK;
 }

@@ -384,10 +384,12 @@ static vouch_err verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X5
         e = VOUCH_E_REVOKED;
         break;
     case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CERT_NOT_YET_VALID:
     case X509_V_ERR_CRL_HAS_EXPIRED:
-    case X509_V_ERR_CRL_NOT_YET_VALID:
         e = VOUCH_E_EXPIRED;
+        break;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+        e = VOUCH_E_NOT_YET_VALID;
         break;
     default:
         e = VOUCH_E_VERIFY;

@@ -47,8 +47,8 @@ enum {
  * caller; a root found inside `untrusted` is not trusted by itself) at
  * Unix time `now`.  `untrusted` and `crls` may be NULL.  With a CRL flag,
  * a certificate listed on its issuer's CRL fails with VOUCH_E_REVOKED.
- * An expired or not-yet-valid certificate gives VOUCH_E_EXPIRED; any other
- * failure VOUCH_E_VERIFY.  The message names the certificate's subject.
+ * An expired certificate or CRL gives VOUCH_E_EXPIRED, one not valid yet
+ * VOUCH_E_NOT_YET_VALID; any other failure VOUCH_E_VERIFY.  The message names the certificate's subject.
  */
 vouch_err vouch_x509_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
                                   STACK_OF(X509) *roots, STACK_OF(X509_CRL) *crls,

@@ -15,11 +15,12 @@ void vouch_api_admin_keys(struct vouch_app *app, const struct vouch_http_req *re
     struct vouch_errbuf eb;
     json_t *arr;
     size_t n = 0, i;
+    vouch_err e;
 
     (void)req;
-    if (vouch_store_keys_list(app->store, &keys, &n, &eb)) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "store: %s",
-                           eb.msg);
+    e = vouch_store_keys_list(app->store, &keys, &n, &eb);
+    if (e) {
+        vouch_http_fail(resp, VOUCH_SCOPE_REQUEST, e, eb.sub, NULL, NULL, "store: %s", eb.msg);
         return;
     }
     arr = json_array();
@@ -51,6 +52,7 @@ void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_
     struct vouch_keyring *kr = NULL;
     struct vouch_errbuf eb;
     json_t *body = NULL, *out;
+    vouch_err e;
     size_t i;
 
     if (req->body_len) {
@@ -75,10 +77,11 @@ void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_
 
         if (strcmp(alg, "all") && strcmp(alg, vouch_jws_alg_name(a)))
             continue;
-        if (vouch_keyring_rotate(app->store, a, vouch_clock_now(), kid, &eb)) {
+        e = vouch_keyring_rotate(app->store, a, vouch_clock_now(), kid, &eb);
+        if (e) {
             json_decref(out);
-            vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "store: %s",
-                               eb.msg);
+            vouch_http_fail(resp, VOUCH_SCOPE_REQUEST, e, eb.sub, NULL, NULL, "store: %s",
+                            eb.msg);
             goto out;
         }
         vouch_json_set_str(out, vouch_jws_alg_name(a), kid);

@@ -64,57 +64,14 @@ static void problem(struct vouch_http_resp *resp, const struct vouch_attest_prob
                        p->detail);
 }
 
-/* Map a verifier's failure to the API's answer. */
+/* A verifier's failure: fields it names are under the item's "evidence". */
 static void verify_problem(struct vouch_http_resp *resp, const struct vouch_attest_item *it,
                            vouch_err e, const struct vouch_errbuf *eb)
 {
-    char field[200];
+    char field[160];
 
-    if (eb->field[0])
-        snprintf(field, sizeof(field), "%sevidence.%s", it->path, eb->field);
-    else
-        snprintf(field, sizeof(field), "%sevidence", it->path);
-    switch (e) {
-    case VOUCH_E_INVALID:
-        if (eb->field[0] && strcmp(eb->field, "quote") == 0 && !strstr(eb->msg, "base64") &&
-            !strstr(eb->msg, "required"))
-            vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.INVALID_QUOTE", field, "%s", eb->msg);
-        else
-            vouch_http_problem(resp, 400, "VOUCH.EVIDENCE.INVALID_FORMAT", field, "%s", eb->msg);
-        return;
-    case VOUCH_E_TRUNCATED:
-    case VOUCH_E_UNSUPPORTED:
-    case VOUCH_E_TOO_LARGE:
-        vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.INVALID_QUOTE", field, "%s", eb->msg);
-        return;
-    case VOUCH_E_VERIFY:
-    case VOUCH_E_EXPIRED:
-    case VOUCH_E_REVOKED:
-        vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.VERIFICATION_FAILED", field, "%s",
-                           eb->msg);
-        return;
-    case VOUCH_E_BINDING:
-        if (strcmp(it->tee, "acstdxnvgpu") == 0 && strncmp(eb->msg, "gpu", 3) == 0)
-            /* a GPU did not sign this TD's REPORT_DATA: not bound to the quote */
-            snprintf(field, sizeof(field), "%sevidence.gpu_evidence", it->path);
-        else
-            snprintf(field, sizeof(field), "%s%s", it->path,
-                     strstr(eb->msg, "CONFIG") ? "init_data" : "runtime_data");
-        vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.BINDING_MISMATCH", field, "%s", eb->msg);
-        return;
-    case VOUCH_E_NOT_FOUND:
-        vouch_http_problem(resp, 422, "VOUCH.COLLATERAL.MISSING", field, "%s", eb->msg);
-        return;
-    case VOUCH_E_IO:
-    case VOUCH_E_STORE:
-        /* an OCSP responder, the RIM service or the store did not answer: try again later */
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb->msg);
-        vouch_http_resp_header(resp, "Retry-After", "5");
-        return;
-    default:
-        vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "%s: %s",
-                           vouch_err_name(e), eb->msg);
-    }
+    snprintf(field, sizeof(field), "evidence%s%s", eb->field[0] ? "." : "", eb->field);
+    vouch_http_fail(resp, VOUCH_SCOPE_EVIDENCE, e, eb->sub, it->path, field, "%s", eb->msg);
 }
 
 /*
@@ -205,6 +162,7 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     unsigned n_cpu = 0, n_gpu = 0;
     char *token = NULL;
     size_t i, len, n_dev = 0;
+    vouch_err e;
     bool ear;
 
     memset(&ar, 0, sizeof(ar));
@@ -229,7 +187,6 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
             it->has_init ? it->init.bytes : NULL, it->init.len,
         };
         json_t *claims = NULL;
-        vouch_err e;
 
         if (!vouch_attest_check_challenge(it, app->challenge_secret, vouch_clock_now(), &p)) {
             problem(resp, &p);
@@ -262,14 +219,10 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     /* Policies: every id is evaluated against every device. */
     for (i = 0; i < n_dev; i++)
         inputs[i] = dev[i].annotated;
-    if (vouch_policy_appraise(app->policies, app->store, ar.policy_ids, ar.n_policies, inputs,
-                              n_dev, now, &outcome, &eb)) {
-        if (outcome.missing_policy)
-            vouch_http_problem(resp, 404, "VOUCH.POLICY.NOT_FOUND", "policy_ids", "%s",
-                               eb.msg);
-        else
-            vouch_http_problem(resp, 422, "VOUCH.POLICY.EVALUATION_FAILED", NULL, "%s",
-                               eb.msg);
+    e = vouch_policy_appraise(app->policies, app->store, ar.policy_ids, ar.n_policies, inputs,
+                              n_dev, now, &outcome, &eb);
+    if (e) {
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_APPRAISAL, e, &eb, NULL);
         goto out;
     }
     if (!ear && !outcome.allow) {
@@ -297,14 +250,15 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     res.appraisals = appr;
     res.n_appraisals = n_dev;
     res.build = "vouch " VOUCH_VERSION;
-    if ((ear ? vouch_result_ear(&res, &payload, &eb) : vouch_result_flat(&res, &payload, &eb)) ||
-        vouch_app_keyring(app, false, &kr, &eb)) {
-        vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "%s", eb.msg);
-        goto out;
-    }
-    if (vouch_keyring_sign(kr, app->token_alg, payload, TOKEN_MAX, &token, &len, &eb)) {
-        vouch_http_problem(resp, 413, "VOUCH.TOKEN.TOO_LARGE", NULL,
-                           "%s; ask for ?verbose=false to leave logs and blobs out", eb.msg);
+    e = ear ? vouch_result_ear(&res, &payload, &eb) : vouch_result_flat(&res, &payload, &eb);
+    if (!e)
+        e = vouch_app_keyring(app, false, &kr, &eb);
+    if (!e)
+        e = vouch_keyring_sign(kr, app->token_alg, payload, TOKEN_MAX, &token, &len, &eb);
+    if (e) {
+        vouch_http_fail(resp, VOUCH_SCOPE_TOKEN, e, eb.sub, NULL, NULL, "%s%s", eb.msg,
+                        e == VOUCH_E_TOO_LARGE
+                            ? "; ask for ?verbose=false to leave logs and blobs out" : "");
         goto out;
     }
     vouch_http_text(resp, 200, "application/jwt", token, len);

@@ -21,14 +21,16 @@ void vouch_api_challenge(struct vouch_app *app, const struct vouch_http_req *req
     struct vouch_errbuf eb;
     json_t *body = NULL;
     int64_t expires;
+    vouch_err e;
 
     /* A body is optional; when present it must be JSON. */
     if (req->body_len && !vouch_http_json_body(req, resp, &body))
         return;
     json_decref(body);
-    if (vouch_challenge_issue(app->challenge_secret, vouch_clock_now(), VOUCH_CHALLENGE_TTL,
-                              nonce, &token, &expires, &eb)) {
-        vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "%s", eb.msg);
+    e = vouch_challenge_issue(app->challenge_secret, vouch_clock_now(), VOUCH_CHALLENGE_TTL,
+                              nonce, &token, &expires, &eb);
+    if (e) {
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_REQUEST, e, &eb, NULL);
         return;
     }
     nonce_b64 = vouch_b64_alloc(nonce, sizeof(nonce), VOUCH_B64_STD);

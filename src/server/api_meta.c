@@ -8,11 +8,12 @@ void vouch_api_healthz(struct vouch_app *app, const struct vouch_http_req *req,
 {
     struct vouch_errbuf eb;
     int version = 0;
+    vouch_err e;
 
     (void)req;
-    if (vouch_store_schema_version(app->store, &version, &eb)) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "store: %s",
-                           eb.msg);
+    e = vouch_store_schema_version(app->store, &version, &eb);
+    if (e) {
+        vouch_http_fail(resp, VOUCH_SCOPE_REQUEST, e, eb.sub, NULL, NULL, "store: %s", eb.msg);
         return;
     }
     vouch_http_json(resp, 200, json_pack("{s:s,s:s,s:i,s:b}", "status", "ok", "store",

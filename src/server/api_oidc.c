@@ -7,10 +7,12 @@ void vouch_api_openid_configuration(struct vouch_app *app, const struct vouch_ht
 {
     struct vouch_errbuf eb;
     json_t *doc;
+    vouch_err e;
 
     (void)req;
-    if (vouch_oidc_configuration(app->issuer, &doc, &eb)) {
-        vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "%s", eb.msg);
+    e = vouch_oidc_configuration(app->issuer, &doc, &eb);
+    if (e) {
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_REQUEST, e, &eb, NULL);
         return;
     }
     vouch_http_json(resp, 200, doc);
@@ -23,12 +25,15 @@ void vouch_api_jwks(struct vouch_app *app, const struct vouch_http_req *req,
     struct vouch_keyring *kr = NULL;
     struct vouch_errbuf eb;
     json_t *jwks;
+    vouch_err e;
 
     (void)req;
-    if (vouch_app_keyring(app, false, &kr, &eb) || vouch_keyring_jwks(kr, &jwks, &eb)) {
+    e = vouch_app_keyring(app, false, &kr, &eb);
+    if (!e)
+        e = vouch_keyring_jwks(kr, &jwks, &eb);
+    if (e) {
         vouch_keyring_unref(kr);
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "keys: %s",
-                           eb.msg);
+        vouch_http_fail(resp, VOUCH_SCOPE_REQUEST, e, eb.sub, NULL, NULL, "keys: %s", eb.msg);
         return;
     }
     vouch_keyring_unref(kr);

@@ -195,12 +195,12 @@ static void send_doc(struct vouch_app *app, const struct vouch_http_req *req,
         pthread_mutex_unlock(&c->lock);
         e = prepare(app, id, &p, &eb);
         if (e == VOUCH_E_NOT_FOUND) {
-            vouch_http_problem(resp, 404, "VOUCH.COLLATERAL.NOT_FOUND", NULL,
-                               "no %s in the collateral store", id);
+            vouch_http_fail(resp, VOUCH_SCOPE_COLLATERAL, e, VOUCH_SUB_NONE, NULL, NULL,
+                            "no %s in the collateral store", id);
             return;
         }
         if (e) {
-            vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+            vouch_http_fail_eb(resp, VOUCH_SCOPE_COLLATERAL, e, &eb, NULL);
             return;
         }
         pthread_mutex_lock(&c->lock);
@@ -351,19 +351,15 @@ void vouch_api_pccs_pckcert(struct vouch_app *app, const struct vouch_http_req *
     e = vouch_collateral_pckcert(app->store, qeid[0] ? qeid : NULL, eppid[0] ? eppid : NULL,
                                  pceid, cpusvn, (unsigned)pcesvn[0] | (unsigned)pcesvn[1] << 8,
                                  &d, &eb);
-    if (e == VOUCH_E_NOT_FOUND) {
-        vouch_http_problem(resp, 404, "VOUCH.COLLATERAL.NOT_FOUND", NULL, "%s", eb.msg);
-        return;
-    }
     if (e) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_COLLATERAL, e, &eb, NULL);
         return;
     }
     meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
     chain = url_encode(json_is_string(json_object_get(meta, "chain")) ? json_string_value(json_object_get(meta, "chain")) : "");
     if (!chain || !json_is_string(json_object_get(meta, "tcbm"))) {
-        vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "stored PCK certificate "
-                           "lacks its metadata");
+        vouch_http_fail(resp, VOUCH_SCOPE_COLLATERAL, VOUCH_E_INTERNAL, VOUCH_SUB_NONE, NULL,
+                        NULL, "stored PCK certificate lacks its metadata");
         goto out;
     }
     vouch_http_text(resp, 200, "application/x-pem-file", (const char *)d->body, d->body_len);
@@ -392,13 +388,15 @@ void vouch_api_pccs_fmspcs(struct vouch_app *app, const struct vouch_http_req *r
     struct vouch_errbuf eb;
     json_t *arr = json_array(), *seen = json_object();
     size_t n = 0, i;
+    vouch_err e;
 
     (void)req;
-    if (vouch_store_doc_list(app->store, VOUCH_COLLATERAL_KIND, "tcb/", 0, 100000, &docs, &n,
-                             &eb)) {
+    e = vouch_store_doc_list(app->store, VOUCH_COLLATERAL_KIND, "tcb/", 0, 100000, &docs, &n,
+                             &eb);
+    if (e) {
         json_decref(arr);
         json_decref(seen);
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_COLLATERAL, e, &eb, NULL);
         return;
     }
     for (i = 0; i < n; i++) {
@@ -434,15 +432,9 @@ void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_r
     }
     e = vouch_collateral_import_json(app->store, app->dcap_root, (const char *)req->body,
                                      req->body_len, vouch_app_now(app), &report, &eb);
-    if (e == VOUCH_E_STORE || e == VOUCH_E_NOMEM) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
-        return;
-    }
     if (e) {
-        vouch_http_problem(resp, strstr(eb.msg, "invalid JSON") ? 400 : 422,
-                           strstr(eb.msg, "invalid JSON") ? "VOUCH.REQUEST.INVALID_JSON"
-                                                          : "VOUCH.COLLATERAL.INVALID",
-                           NULL, "rejected, nothing stored: %s", eb.msg);
+        vouch_http_fail(resp, VOUCH_SCOPE_COLLATERAL_IMPORT, e, eb.sub, NULL, NULL,
+                        "rejected, nothing stored: %s", eb.msg);
         return;
     }
     /* This replica verifies and serves the new documents at once. */

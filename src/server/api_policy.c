@@ -32,7 +32,8 @@ static bool id_ok(const char *s)
 
 static void not_found(struct vouch_http_resp *resp, const char *id)
 {
-    vouch_http_problem(resp, 404, "VOUCH.POLICY.NOT_FOUND", NULL, "no policy '%.64s'", id);
+    vouch_http_fail(resp, VOUCH_SCOPE_POLICY, VOUCH_E_NOT_FOUND, VOUCH_SUB_NONE, NULL, NULL,
+                    "no policy '%.64s'", id);
 }
 
 void vouch_api_policy_post(struct vouch_app *app, const struct vouch_http_req *req,
@@ -62,12 +63,8 @@ void vouch_api_policy_post(struct vouch_app *app, const struct vouch_http_req *r
     }
     e = vouch_policy_put(app->policies, app->store, id, (const char *)text, len,
                          vouch_clock_now(), hash, &eb);
-    if (e == VOUCH_E_INVALID || e == VOUCH_E_TOO_LARGE || e == VOUCH_E_UNSUPPORTED) {
-        vouch_http_problem(resp, 400, "VOUCH.POLICY.INVALID", "policy", "%s", eb.msg);
-        goto out;
-    }
     if (e) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_POLICY_UPLOAD, e, &eb, NULL);
         goto out;
     }
     vouch_http_json(resp, 200, json_pack("{s:s,s:s}", "policy-id", id, "policy-hash", hash));
@@ -81,10 +78,12 @@ void vouch_api_policy_list(struct vouch_app *app, const struct vouch_http_req *r
 {
     struct vouch_errbuf eb;
     json_t *list;
+    vouch_err e;
 
     (void)req;
-    if (vouch_policy_list(app->store, &list, &eb)) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+    e = vouch_policy_list(app->store, &list, &eb);
+    if (e) {
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_POLICY, e, &eb, NULL);
         return;
     }
     vouch_http_json(resp, 200, list);
@@ -104,7 +103,7 @@ void vouch_api_policy_get(struct vouch_app *app, const struct vouch_http_req *re
         return;
     }
     if (e) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_POLICY, e, &eb, NULL);
         return;
     }
     b64 = vouch_b64_alloc(text, len, VOUCH_B64URL);
@@ -126,7 +125,7 @@ void vouch_api_policy_delete(struct vouch_app *app, const struct vouch_http_req 
         return;
     }
     if (e) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_POLICY, e, &eb, NULL);
         return;
     }
     resp->status = 204;

@@ -17,13 +17,13 @@ static json_t *expiry_json(int64_t t)
 }
 
 static void store_problem(struct vouch_http_resp *resp, vouch_err e, const char *name,
-                          const char *msg)
+                          const struct vouch_errbuf *eb)
 {
     if (e == VOUCH_E_NOT_FOUND)
-        vouch_http_problem(resp, 404, "VOUCH.REFERENCE_VALUE.NOT_FOUND", NULL,
-                           "no reference value '%.128s'", name);
+        vouch_http_fail(resp, VOUCH_SCOPE_REFVAL, e, VOUCH_SUB_NONE, NULL, NULL,
+                        "no reference value '%.128s'", name);
     else
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "store: %s", msg);
+        vouch_http_fail(resp, VOUCH_SCOPE_REFVAL, e, eb->sub, NULL, NULL, "store: %s", eb->msg);
 }
 
 /* POST /reference-value: an RVPS message, {name, values} or {reference_values}. */
@@ -50,7 +50,7 @@ void vouch_api_refval_post(struct vouch_app *app, const struct vouch_http_req *r
         e = vouch_refval_put(app->store, &rv[i], now, &eb);
         if (e) {
             json_decref(stored);
-            store_problem(resp, e, rv[i].name, eb.msg);
+            store_problem(resp, e, rv[i].name, &eb);
             goto out;
         }
         json_array_append_new(stored, json_pack("{s:s,s:o}", "name", rv[i].name, "expires_at",
@@ -74,7 +74,7 @@ void vouch_api_refval_get(struct vouch_app *app, const struct vouch_http_req *re
 
     e = vouch_refval_get(app->store, name, &values, &expires, &eb);
     if (e) {
-        store_problem(resp, e, name, eb.msg);
+        store_problem(resp, e, name, &eb);
         return;
     }
     vouch_http_json(resp, 200, json_pack("{s:s,s:o,s:o,s:b}", "name", name, "values", values,
@@ -93,7 +93,7 @@ void vouch_api_refval_list(struct vouch_app *app, const struct vouch_http_req *r
 
     (void)req;
     if (vouch_store_doc_list(app->store, VOUCH_REFVAL_KIND, "", 0, 100000, &docs, &n, &eb)) {
-        store_problem(resp, VOUCH_E_STORE, "", eb.msg);
+        store_problem(resp, VOUCH_E_STORE, "", &eb);
         return;
     }
     arr = json_array();
@@ -113,7 +113,7 @@ void vouch_api_refval_delete(struct vouch_app *app, const struct vouch_http_req 
 
     e = vouch_store_doc_delete(app->store, VOUCH_REFVAL_KIND, req->params[0], &eb);
     if (e) {
-        store_problem(resp, e, req->params[0], eb.msg);
+        store_problem(resp, e, req->params[0], &eb);
         return;
     }
     resp->status = 204;

@@ -17,15 +17,6 @@
 #include "crypto/digest.h"
 #include "server/api.h"
 
-static bool store_trouble(struct vouch_http_resp *resp, vouch_err e,
-                          const struct vouch_errbuf *eb)
-{
-    if (e != VOUCH_E_STORE && e != VOUCH_E_NOMEM && e != VOUCH_E_IO)
-        return false;
-    vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb->msg);
-    return true;
-}
-
 void vouch_api_rim_post(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp)
 {
@@ -46,11 +37,9 @@ void vouch_api_rim_post(struct vouch_app *app, const struct vouch_http_req *req,
     }
     e = vouch_rim_import(app->store, vouch_nvgpu_trust_rim_roots(app->nvgpu), req->body,
                          req->body_len, name, vouch_app_now(app), NULL, &report, &eb);
-    if (store_trouble(resp, e, &eb))
-        return;
     if (e) {
-        vouch_http_problem(resp, 422, "VOUCH.RIM.INVALID", e == VOUCH_E_CONFLICT ? "name" : "body",
-                           "rejected, nothing stored: %s", eb.msg);
+        vouch_http_fail(resp, VOUCH_SCOPE_RIM_IMPORT, e, eb.sub, NULL, NULL,
+                        "rejected, nothing stored: %s", eb.msg);
         return;
     }
     vouch_http_json(resp, 201, report);
@@ -66,7 +55,7 @@ void vouch_api_rim_list(struct vouch_app *app, const struct vouch_http_req *req,
     (void)req;
     e = vouch_rim_list(app->store, &list, &eb);
     if (e) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_RIM, e, &eb, NULL);
         return;
     }
     vouch_http_json(resp, 200, json_pack("{s:o}", "rims", list));
@@ -80,12 +69,12 @@ void vouch_api_rim_delete(struct vouch_app *app, const struct vouch_http_req *re
 
     e = vouch_store_doc_delete(app->store, VOUCH_RIM_KIND, req->params[0], &eb);
     if (e == VOUCH_E_NOT_FOUND) {
-        vouch_http_problem(resp, 404, "VOUCH.RIM.NOT_FOUND", "id", "no RIM '%.128s'",
-                           req->params[0]);
+        vouch_http_fail(resp, VOUCH_SCOPE_RIM, e, VOUCH_SUB_NONE, NULL, NULL, "no RIM '%.128s'",
+                        req->params[0]);
         return;
     }
     if (e) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_RIM, e, &eb, NULL);
         return;
     }
     resp->status = 204;
@@ -103,17 +92,18 @@ void vouch_api_rim_get(struct vouch_app *app, const struct vouch_http_req *req,
 
     e = vouch_store_doc_get(app->store, VOUCH_RIM_KIND, req->params[0], &d, &eb);
     if (e == VOUCH_E_NOT_FOUND) {
-        vouch_http_problem(resp, 404, "VOUCH.RIM.NOT_FOUND", "id", "no RIM '%.128s'",
-                           req->params[0]);
+        vouch_http_fail(resp, VOUCH_SCOPE_RIM, e, VOUCH_SUB_NONE, NULL, NULL, "no RIM '%.128s'",
+                        req->params[0]);
         return;
     }
     if (e) {
-        vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "%s", eb.msg);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_RIM, e, &eb, NULL);
         return;
     }
     b64 = vouch_b64_alloc(d->body, d->body_len, VOUCH_B64_STD);
     if (!b64 || vouch_hash(VOUCH_HASH_SHA256, d->body, d->body_len, sha)) {
-        vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "out of memory");
+        vouch_http_fail(resp, VOUCH_SCOPE_RIM, VOUCH_E_NOMEM, VOUCH_SUB_NONE, NULL, NULL,
+                        "out of memory");
         goto out;
     }
     vouch_hex_encode(sha, sizeof(sha), hex);

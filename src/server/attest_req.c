@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "policy/initdata.h"
 #include "server/attest_req.h"
+#include "server/http.h"
 #include "token/challenge.h"
 
 __attribute__((format(printf, 5, 6)))
@@ -27,6 +28,23 @@ static bool fail(struct vouch_attest_problem *p, unsigned status, const char *co
 }
 
 #define BAD_ARG(p, field, ...) fail(p, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", field, __VA_ARGS__)
+
+/* A failure of kind `e` in `scope`: status and code from the error table. */
+__attribute__((format(printf, 5, 6)))
+static bool fail_as(struct vouch_attest_problem *p, enum vouch_problem_scope scope, vouch_err e,
+                    const char *field, const char *fmt, ...)
+{
+    const struct vouch_problem_entry *row = vouch_problem_find(scope, e, VOUCH_SUB_NONE);
+    va_list ap;
+
+    p->status = row->status;
+    p->code = row->code;
+    snprintf(p->field, sizeof(p->field), "%s", field ? field : "");
+    va_start(ap, fmt);
+    vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+    va_end(ap);
+    return false;
+}
 
 static bool hash_alg(const json_t *obj, const char *key, const char *path,
                      enum vouch_hash *ret, struct vouch_attest_problem *p)
@@ -244,7 +262,7 @@ bool vouch_attest_check_challenge(const struct vouch_attest_item *it, const uint
     e = vouch_challenge_verify(secret, it->challenge_token, strlen(it->challenge_token), now,
                                nonce, &eb);
     if (e)
-        return fail(p, 401, "VOUCH.CHALLENGE.INVALID_TOKEN", field, "%s", eb.msg);
+        return fail_as(p, VOUCH_SCOPE_CHALLENGE, e, field, "%s", eb.msg);
     if (it->runtime.structured) {
         json_t *n = json_object_get(it->runtime.structured, "nonce");
         uint8_t *got = NULL;
@@ -259,15 +277,15 @@ bool vouch_attest_check_challenge(const struct vouch_attest_item *it, const uint
         free(got);
         if (!ok) {
             snprintf(field, sizeof(field), "%sruntime_data.structured.nonce", it->path);
-            return fail(p, 422, "VOUCH.EVIDENCE.BINDING_MISMATCH", field,
-                        "runtime_data.structured.nonce must be the challenge's nonce");
+            return fail_as(p, VOUCH_SCOPE_CHALLENGE, VOUCH_E_BINDING, field,
+                           "runtime_data.structured.nonce must be the challenge's nonce");
         }
         return true;
     }
     if (it->runtime.len < sizeof(nonce) || memcmp(it->runtime.bytes, nonce, sizeof(nonce))) {
         snprintf(field, sizeof(field), "%sruntime_data.raw", it->path);
-        return fail(p, 422, "VOUCH.EVIDENCE.BINDING_MISMATCH", field,
-                    "runtime_data.raw must start with the challenge's 32-byte nonce");
+        return fail_as(p, VOUCH_SCOPE_CHALLENGE, VOUCH_E_BINDING, field,
+                       "runtime_data.raw must start with the challenge's 32-byte nonce");
     }
     return true;
 }

@@ -86,10 +86,10 @@ vouch_err vouch_fetch_get(const char *url, const char *header, size_t max,
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
     if (rc != CURLE_OK)
-        return vouch_fail(eb, VOUCH_E_IO, "%s: %s", url, curl_easy_strerror(rc));
+        return vouch_fail(eb, VOUCH_E_UNAVAILABLE, "%s: %s", url, curl_easy_strerror(rc));
     if (status != 200)
-        return vouch_fail(eb, status == 404 ? VOUCH_E_NOT_FOUND : VOUCH_E_IO, "%s: HTTP %ld",
-                          url, status);
+        return vouch_fail(eb, status == 404 ? VOUCH_E_NOT_FOUND : VOUCH_E_UNAVAILABLE,
+                          "%s: HTTP %ld", url, status);
     return VOUCH_OK;
 }
 

@@ -22,7 +22,7 @@ struct vouch_fetch {
 
 /*
  * GET `url`.  Anything but HTTP 200 is an error: VOUCH_E_NOT_FOUND for
- * 404, VOUCH_E_IO otherwise (the message names the URL).  `f` needs
+ * 404, VOUCH_E_UNAVAILABLE otherwise (the message names the URL).  `f` needs
  * vouch_fetch_done() in every case.
  */
 vouch_err vouch_fetch_get(const char *url, const char *header, size_t max,

@@ -84,6 +84,72 @@ void vouch_http_problem(struct vouch_http_resp *resp, unsigned status, const cha
     __attribute__((format(printf, 5, 6)));
 
 /*
+ * What a request was doing when a step failed.  The same kind of failure
+ * means different things in different places (VOUCH_E_NOT_FOUND is
+ * missing collateral while verifying evidence, 404 for a policy id), so
+ * the error table is looked up by scope, kind and sub-code.
+ */
+enum vouch_problem_scope {
+    VOUCH_SCOPE_REQUEST = 0,      /* any request: the answer every kind has */
+    VOUCH_SCOPE_EVIDENCE,         /* verifying one piece of evidence */
+    VOUCH_SCOPE_CHALLENGE,        /* checking a challenge token */
+    VOUCH_SCOPE_APPRAISAL,        /* evaluating policies over verified claims */
+    VOUCH_SCOPE_TOKEN,            /* building and signing the attestation result */
+    VOUCH_SCOPE_POLICY,           /* a stored policy, by id */
+    VOUCH_SCOPE_POLICY_UPLOAD,    /* compiling a policy before it is stored */
+    VOUCH_SCOPE_RIM,              /* a stored NVIDIA RIM, by id */
+    VOUCH_SCOPE_RIM_IMPORT,       /* verifying a RIM before it is stored */
+    VOUCH_SCOPE_COLLATERAL,       /* stored DCAP collateral */
+    VOUCH_SCOPE_COLLATERAL_IMPORT, /* verifying collateral before it is stored */
+    VOUCH_SCOPE_REFVAL,           /* a stored reference value, by name */
+    VOUCH_SCOPE__COUNT
+};
+
+/* Seconds in the Retry-After of a problem the table marks as retryable. */
+#define VOUCH_HTTP_RETRY_AFTER "5"
+
+/* One row of the error table (src/server/problem.c). */
+struct vouch_problem_entry {
+    enum vouch_problem_scope scope;
+    unsigned kinds;               /* 1u << kind for each vouch_err it answers */
+    enum vouch_subcode sub;       /* VOUCH_SUB_NONE: any sub-code */
+    unsigned status;
+    const char *code;
+    /* NULL: the field the caller names; "": none; else this path after the caller's prefix */
+    const char *field;
+    bool retry;                   /* add Retry-After */
+};
+
+/*
+ * The answer for failure `e` with sub-code `sub` in `scope`: the first row
+ * of the scope naming both, else of the scope naming the kind, else the
+ * same two lookups among the VOUCH_SCOPE_REQUEST rows, which cover every
+ * kind.  VOUCH_OK and unknown values answer as VOUCH_E_INTERNAL.  Never NULL.
+ */
+const struct vouch_problem_entry *vouch_problem_find(enum vouch_problem_scope scope, vouch_err e,
+                                                     enum vouch_subcode sub);
+
+/* The whole table, for documentation and tests. */
+const struct vouch_problem_entry *vouch_problem_table(size_t *ret_n);
+
+/* "request", "evidence", ...; "unknown" past the end. */
+const char *vouch_problem_scope_name(enum vouch_problem_scope scope);
+
+/*
+ * Answer failure `e` (sub-code `sub`) of a step in `scope` with the table's
+ * status and code.  `prefix` (may be NULL) goes before every field path;
+ * `field` is the input at fault (may be NULL), used unless the row names
+ * its own.  The detail is formatted from `detail_fmt`.
+ */
+void vouch_http_fail(struct vouch_http_resp *resp, enum vouch_problem_scope scope, vouch_err e,
+                     enum vouch_subcode sub, const char *prefix, const char *field,
+                     const char *detail_fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* vouch_http_fail() with the sub-code and message of `eb` (may be NULL). */
+void vouch_http_fail_eb(struct vouch_http_resp *resp, enum vouch_problem_scope scope,
+                        vouch_err e, const struct vouch_errbuf *eb, const char *field);
+
+/*
  * Parse the request body as a JSON object.  On failure fills `resp` with a
  * 400 problem (VOUCH.REQUEST.INVALID_JSON, with line and column) and
  * returns false.  *ret is a new reference.

@@ -230,7 +230,7 @@ static void test_time(void **state)
     run_done(&r);
     /* Before issueDate: an error. */
     forge_verify(&r, &o, NOW - 7200, false);
-    assert_int_equal(r.err, VOUCH_E_EXPIRED);
+    assert_int_equal(r.err, VOUCH_E_NOT_YET_VALID);
     assert_non_null(strstr(r.eb.msg, "not valid before"));
     run_done(&r);
 }

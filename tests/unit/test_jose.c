@@ -187,7 +187,7 @@ static void test_times(void **state)
         { "{\"exp\":100}", 100, VOUCH_OK },
         { "{\"exp\":100}", 101, VOUCH_E_EXPIRED },
         { "{\"exp\":100}", 160, VOUCH_E_EXPIRED },
-        { "{\"exp\":100,\"nbf\":50}", 49, VOUCH_E_EXPIRED },
+        { "{\"exp\":100,\"nbf\":50}", 49, VOUCH_E_NOT_YET_VALID },
         { "{\"exp\":100,\"nbf\":50}", 50, VOUCH_OK },
         { "{\"nbf\":50}", 60, VOUCH_E_INVALID },
         { "{\"exp\":\"100\"}", 60, VOUCH_E_INVALID },

@@ -218,7 +218,7 @@ static const struct fake_case fake_cases[] = {
       VOUCH_E_EXPIRED, VOUCH_OCSP_STATUS_UNKNOWN, false, "stale" },
     { "from the future", "good", VOUCH_OCSP_REQUIRE, false, false,
       { 0, OK_RESP, GOOD, -1, "responder", NONCE_ECHO, 3600, 7200, NULL, 0, 0 },
-      VOUCH_E_EXPIRED, VOUCH_OCSP_STATUS_UNKNOWN, false, "future" },
+      VOUCH_E_NOT_YET_VALID, VOUCH_OCSP_STATUS_UNKNOWN, false, "future" },
     { "about another certificate", "good", VOUCH_OCSP_REQUIRE, false, false,
       { 0, OK_RESP, GOOD, -1, "responder", NONCE_ECHO, -60, 3600, "revoked", 0, 0 },
       VOUCH_E_VERIFY, VOUCH_OCSP_STATUS_UNKNOWN, false, "not about this certificate" },

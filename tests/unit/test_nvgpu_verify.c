@@ -237,7 +237,7 @@ static const struct verify_case cases[] = {
       { NULL }, "valid", "fail" },
     { "device chain before its certificates are valid", NV_VEC "v1.0_attestationReport.txt",
       NV_VEC "v1.0_gpuAkCertChain.txt", VOUCH_NVGPU_HOPPER, NONCE_V10, "2021-06-01T00:00:00Z",
-      rims_v10, 0, NULL, NULL, VOUCH_E_EXPIRED,
+      rims_v10, 0, NULL, NULL, VOUCH_E_NOT_YET_VALID,
       "certificate chain: valid only from 2022-03-01T00:00:00Z to 9999-12-31T23:59:59Z",
       { SIG, FWID, NONCE, ARCH }, { NULL }, "expired", NULL },
     { "device chain under another root", NV_VEC "v1.0_attestationReport.txt",

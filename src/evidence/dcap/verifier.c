@@ -83,11 +83,13 @@ static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
     e = vouch_dcap_quote_parse(quote, quote_len, &q, eb);
     if (e) {
         vouch_errbuf_set_field(eb, e, "quote");
+        vouch_errbuf_set_sub(eb, e, VOUCH_SUB_QUOTE);
         goto out;
     }
     if (q.tee_type != (uint32_t)want) {
         e = vouch_fail_field(eb, VOUCH_E_INVALID, "quote", "quote is a%s quote, not %s",
                              q.tee_type == VOUCH_DCAP_TEE_SGX ? "n SGX" : " TDX", self->tee);
+        vouch_errbuf_set_sub(eb, e, VOUCH_SUB_QUOTE);
         goto out;
     }
     if (!trust) {
@@ -112,8 +114,10 @@ static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
     e = vouch_binding_check(binding ? binding->init_data : NULL,
                             binding ? binding->init_data_len : 0, field, flen,
                             want == VOUCH_DCAP_TEE_TDX ? "MRCONFIGID" : "CONFIGID", eb);
-    if (e)
+    if (e) {
+        vouch_errbuf_set_sub(eb, e, VOUCH_SUB_INIT_DATA);
         goto out;
+    }
     claims = json_deep_copy(r->claims);
     if (!claims) {
         e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");

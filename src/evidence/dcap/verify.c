@@ -624,7 +624,7 @@ static vouch_err judge(struct times *t, const struct vouch_dcap_window *w, const
 
     if (t->now < w->not_before) {
         vouch_time_format_rfc3339(w->not_before, when);
-        return vouch_fail(eb, VOUCH_E_EXPIRED, "%s: not valid before %s", step, when);
+        return vouch_fail(eb, VOUCH_E_NOT_YET_VALID, "%s: not valid before %s", step, when);
     }
     if (t->now > w->not_after)
         t->expired = 1;

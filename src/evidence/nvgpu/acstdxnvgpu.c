@@ -59,6 +59,8 @@ static vouch_err verify(const struct vouch_verifier *self, void *trust,
     if (e)
         goto out;
     e = vouch_nvgpu_verify_gpu_evidence(t->gpu, gpu_evidence, nonce, now, &gpus, NULL, eb);
+    if (e == VOUCH_E_BINDING)   /* a GPU did not sign this TD's REPORT_DATA */
+        vouch_errbuf_set_sub(eb, e, VOUCH_SUB_GPU);
     if (e)
         goto out;
     devices = json_array();

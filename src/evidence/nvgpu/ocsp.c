@@ -185,7 +185,7 @@ vouch_err vouch_ocsp_check_response(const uint8_t *der, size_t len, X509 *cert, 
         goto out;
     }
     if (res.this_update > now + max_skew) {
-        e = vouch_fail(eb, VOUCH_E_EXPIRED, "OCSP: response produced in the future");
+        e = vouch_fail(eb, VOUCH_E_NOT_YET_VALID, "OCSP: response produced in the future");
         goto out;
     }
     if (nextupd && res.next_update < now - max_skew) {

@@ -88,7 +88,7 @@ vouch_err vouch_ocsp_request(X509 *cert, X509 *issuer, enum vouch_hash hash,
  * the nonce echoed when `nonce` is given.  The result says good, revoked
  * (with reason) or unknown.  Returns VOUCH_OK when the response is valid,
  * whatever status it carries; VOUCH_E_VERIFY / VOUCH_E_INVALID /
- * VOUCH_E_EXPIRED otherwise.  *ret is written only on success.
+ * VOUCH_E_EXPIRED (stale) / VOUCH_E_NOT_YET_VALID (from the future) otherwise.  *ret is written only on success.
  */
 vouch_err vouch_ocsp_check_response(const uint8_t *der, size_t len, X509 *cert, X509 *issuer,
                                     STACK_OF(X509) *roots, const uint8_t *nonce,

@@ -649,7 +649,8 @@ vouch_err vouch_nvgpu_rim_check_time(const struct vouch_nvgpu_rim *rim, int64_t 
             continue;
         vouch_x509_subject(x, subj, sizeof(subj));
         vouch_time_format_rfc3339(now < nb ? nb : na, when);
-        return vouch_fail(eb, VOUCH_E_EXPIRED, "certificate '%s' %s %s", subj,
+        return vouch_fail(eb, now < nb ? VOUCH_E_NOT_YET_VALID : VOUCH_E_EXPIRED,
+                          "certificate '%s' %s %s", subj,
                           now < nb ? "is not valid before" : "expired at", when);
     }
     return vouch_fail(eb, VOUCH_E_EXPIRED, "certificate chain not valid at this time");

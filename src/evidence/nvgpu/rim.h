@@ -89,7 +89,7 @@ vouch_err vouch_nvgpu_rim_verify(struct vouch_nvgpu_rim *rim, const uint8_t *doc
 
 /*
  * VOUCH_OK when `now` lies inside the verified chain's validity window,
- * else VOUCH_E_EXPIRED naming the certificate.  Needs rim->chain.
+ * else VOUCH_E_EXPIRED or VOUCH_E_NOT_YET_VALID naming the certificate.  Needs rim->chain.
  */
 vouch_err vouch_nvgpu_rim_check_time(const struct vouch_nvgpu_rim *rim, int64_t now,
                                      struct vouch_errbuf *eb);

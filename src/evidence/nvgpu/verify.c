@@ -421,7 +421,8 @@ static vouch_err step_chain(struct gpu *g)
         status = "expired";
         format_time(g->dc->not_before, from);
         format_time(g->dc->not_after, to);
-        e = vouch_fail(&eb, VOUCH_E_EXPIRED, "valid only from %s to %s", from, to);
+        e = vouch_fail(&eb, g->now < g->dc->not_before ? VOUCH_E_NOT_YET_VALID : VOUCH_E_EXPIRED,
+                       "valid only from %s to %s", from, to);
         note(&g->out, e, "certificate chain", &eb);
     } else {
         /* device chain: not the FMC leaf, not the root */
