@@ -33,6 +33,7 @@ struct vouch_store_ops {
 };
 
 extern const struct vouch_store_ops vouch_store_sqlite_ops;
+extern const struct vouch_store_ops vouch_store_pg_ops;
 
 /* The schema migrations, shared by every SQL backend: version i+1 is sql[i]. */
 extern const char *const vouch_store_migrations[];

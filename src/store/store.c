@@ -11,7 +11,8 @@ struct vouch_store {
 
 /*
  * Schema history.  Append only: a released migration never changes.  The
- * SQL is the common subset of SQLite and PostgreSQL (TEXT, BIGINT).
+ * SQL is the common subset of SQLite and PostgreSQL (TEXT, BIGINT); the one
+ * difference, BLOB, the PostgreSQL backend reads as BYTEA.
  */
 const char *const vouch_store_migrations[] = {
     /* 1: settings and token signing keys */
@@ -57,11 +58,11 @@ vouch_err vouch_store_open(const char *url, struct vouch_store **ret,
         loc = url + 7;
     } else if (strncmp(url, "postgres://", 11) == 0 ||
                strncmp(url, "postgresql://", 13) == 0) {
-        return vouch_fail(eb, VOUCH_E_UNSUPPORTED,
-                          "the PostgreSQL store is not built in yet; use sqlite:PATH");
+        ops = &vouch_store_pg_ops;
+        loc = url;              /* libpq reads the whole URL */
     } else {
-        return vouch_fail(eb, VOUCH_E_INVALID, "unknown store URL '%s' (want sqlite:PATH)",
-                          url);
+        return vouch_fail(eb, VOUCH_E_INVALID, "unknown store URL (want sqlite:PATH or "
+                          "postgres://USER[:PASS]@HOST[:PORT]/DB)");
     }
     if (!*loc)
         return vouch_fail(eb, VOUCH_E_INVALID, "store URL '%s' has no path", url);

@@ -10,12 +10,13 @@
 /*
  * The store: everything replicas share (signing keys, policies, reference
  * values, collateral, vTPM state).  Callers see only this interface; the
- * backend is chosen by the URL ("sqlite:PATH" today, "postgres://..." later)
+ * backend is chosen by the URL ("sqlite:PATH" or "postgres://USER[:PASS]@HOST[:PORT]/DB")
  * and hides its own types and connections.
  *
  * A store handle is safe to use from any number of threads at once: each
  * thread gets its own connection on first use.  Every write that returns
- * VOUCH_OK is durable (SQLite: WAL with synchronous=FULL).
+ * VOUCH_OK is durable (SQLite: WAL with synchronous=FULL; PostgreSQL:
+ * committed before the call returns).
  */
 struct vouch_store;
 
@@ -34,7 +35,7 @@ void vouch_store_close(struct vouch_store *s);
 vouch_err vouch_store_schema_version(struct vouch_store *s, int *ret, struct vouch_errbuf *eb);
 int vouch_store_schema_latest(void);
 
-/* Backend name: "sqlite". */
+/* Backend name: "sqlite" or "postgres". */
 const char *vouch_store_backend(const struct vouch_store *s);
 
 /* --- small settings (admin token hash, instance id, ...) --------------- */

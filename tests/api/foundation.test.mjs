@@ -9,7 +9,7 @@ import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startVouchd, vouch, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { startVouchd, vouch, request, ADMIN_TOKEN, PG_BASE } from './lib/vouchd.mjs';
 
 let srv;
 
@@ -35,7 +35,7 @@ async function assertStillServing() {
 test('healthz reports the store', async () => {
   const r = await request(`${srv.url}/healthz`);
   assert.equal(r.status, 200);
-  assert.equal(r.body.store, 'sqlite');
+  assert.equal(r.body.store, PG_BASE ? 'postgres' : 'sqlite');
   assert.ok(r.body.schema_version >= 1);
 });
 

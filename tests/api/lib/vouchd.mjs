@@ -16,9 +16,22 @@ if (!VOUCHD || !VOUCH) {
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
+// With VOUCH_TEST_PG_BASE set (tests/pg/with-postgres.sh), a vouchd started
+// without a directory of its own gets a fresh PostgreSQL database instead of
+// a SQLite file: the same tests then run on both backends.
+export const PG_BASE = process.env.VOUCH_TEST_PG_BASE;
+let pgCounter = 0;
+
+export async function freshPostgresDb() {
+  const name = `vouch_api_${process.pid}_${++pgCounter}`;
+  await execFileP('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', `${PG_BASE}/postgres`,
+    '-c', `CREATE DATABASE ${name}`]);
+  return `${PG_BASE}/${name}`;
+}
+
 export async function startVouchd({ args = [], dir, env = {}, adminToken = ADMIN_TOKEN } = {}) {
   const workdir = dir ?? mkdtempSync(join(tmpdir(), 'vouch-api-'));
-  const db = `sqlite:${join(workdir, 'vouch.db')}`;
+  const db = PG_BASE && !dir ? await freshPostgresDb() : `sqlite:${join(workdir, 'vouch.db')}`;
   const argv = ['--listen', '127.0.0.1:0', '--db', db, ...args];
   if (adminToken) argv.push('--admin-token', adminToken);
   const proc = spawn(VOUCHD, argv, {

@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "store/store-priv.h"
+
+/*
+ * PostgreSQL backend (libpq).  One connection per thread, opened on first
+ * use, each with its statements prepared once (lazily, by number).  A lost
+ * connection is reset on the next call, no more often than the backoff
+ * allows (100 ms doubling to 5 s), so that while the server is away every
+ * call fails at once with VOUCH_E_STORE instead of waiting.  Every write
+ * is one statement or one transaction, committed before the call returns.
+ *
+ * Migrations are the shared SQL of store.c, run under a transaction-level
+ * advisory lock, so that replicas starting together apply each exactly once.
+ */
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+/* pg_advisory_xact_lock key of the migration lock ("vouch" in ASCII). */
+#define MIGRATION_LOCK "495569183592"
+
+enum stmt {
+    S_VERSION,
+    S_META_GET,
+    S_META_INSERT,
+    S_META_PUT,
+    S_KEYS_LIST,
+    S_KEY_RETIRE,
+    S_KEY_ACTIVE,
+    S_KEY_INSERT,
+    S_DOC_PUT,
+    S_DOC_GET,
+    S_DOC_LIST,
+    S_DOC_DELETE,
+    S__COUNT
+};
+
+static const char *const stmt_sql[S__COUNT] = {
+    [S_VERSION] = "SELECT coalesce(max(version), 0)::bigint FROM schema_version",
+    [S_META_GET] = "SELECT value FROM meta WHERE key = $1",
+    [S_META_INSERT] = "INSERT INTO meta (key, value) VALUES ($1, $2)",
+    [S_META_PUT] = "INSERT INTO meta (key, value) VALUES ($1, $2) "
+                   "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+    [S_KEYS_LIST] = "SELECT kid, alg, private_pem, created_at, coalesce(retired_at, 0) "
+                    "FROM signing_keys ORDER BY created_at DESC, (retired_at IS NULL) DESC, "
+                    "retired_at DESC, kid",
+    [S_KEY_RETIRE] = "UPDATE signing_keys SET retired_at = $2::bigint "
+                     "WHERE alg = $1 AND retired_at IS NULL",
+    [S_KEY_ACTIVE] = "SELECT 1 FROM signing_keys WHERE alg = $1 AND retired_at IS NULL",
+    [S_KEY_INSERT] = "INSERT INTO signing_keys (kid, alg, private_pem, created_at) "
+                     "VALUES ($1, $2, $3, $4::bigint)",
+    [S_DOC_PUT] = "INSERT INTO documents (kind, id, body, meta, expires_at, updated_at) "
+                  "VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint) "
+                  "ON CONFLICT (kind, id) DO UPDATE SET body = EXCLUDED.body, "
+                  "meta = EXCLUDED.meta, expires_at = EXCLUDED.expires_at, "
+                  "updated_at = EXCLUDED.updated_at",
+    [S_DOC_GET] = "SELECT kind, id, body, meta, expires_at, updated_at FROM documents "
+                  "WHERE kind = $1 AND id = $2",
+    [S_DOC_LIST] = "SELECT kind, id, CASE WHEN $4::bigint = 1 THEN body END, meta, "
+                   "expires_at, updated_at FROM documents "
+                   "WHERE kind = $1 AND left(id, length($2)) = $2 "
+                   "ORDER BY id COLLATE \"C\" LIMIT $3::bigint",
+    [S_DOC_DELETE] = "DELETE FROM documents WHERE kind = $1 AND id = $2",
+};
+
+struct pgc {
+    PGconn *conn;
+    struct pgs *owner;
+    struct pgc *prev, *next;
+    uint32_t prepared;         /* bit i: stmt_sql[i] prepared on this connection */
+    int64_t retry_at_ms;       /* no reconnect before this (monotonic ms) */
+    int backoff_ms;
+};
+
+struct pgs {
+    char *url;
+    pthread_key_t key;
+    pthread_mutex_t lock;
+    struct pgc *conns;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The first line of libpq's message, without the trailing newline. */
+static const char *pq_msg(const PGconn *conn, const PGresult *res)
+{
+    static __thread char line[256];
+    const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+    size_t n = strcspn(m, "\n");
+
+    snprintf(line, sizeof(line), "%.*s", (int)n, m);
+    return line;
+}
+
+static vouch_err db_fail(PGconn *conn, const PGresult *res, struct vouch_errbuf *eb,
+                         const char *what)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    if (state && strcmp(state, "23505") == 0)    /* unique_violation */
+        return vouch_fail(eb, VOUCH_E_CONFLICT, "%s: %s", what, pq_msg(conn, res));
+    return vouch_fail(eb, VOUCH_E_STORE, "%s: postgres: %s", what, pq_msg(conn, res));
+}
+
+static void conn_unlink_close(struct pgc *c)
+{
+    struct pgs *q = c->owner;
+
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        q->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    PQfinish(c->conn);
+    free(c);
+}
+
+static void conn_thread_exit(void *p)
+{
+    struct pgc *c = p;
+    struct pgs *q = c->owner;
+
+    pthread_mutex_lock(&q->lock);
+    conn_unlink_close(c);
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* Connect (or reconnect) c, honouring the backoff. */
+static vouch_err conn_connect(struct pgc *c, struct vouch_errbuf *eb)
+{
+    /* Earlier keywords are defaults the URL's own parameters override. */
+    static const char *const keys[] = { "connect_timeout", "keepalives_idle",
+                                        "application_name", "dbname", NULL };
+    const char *vals[] = { "5", "30", "vouchd", c->owner->url, NULL };
+    int64_t now = mono_ms();
+
+    if (now < c->retry_at_ms)
+        return vouch_fail(eb, VOUCH_E_STORE, "postgres: database unavailable (retrying)");
+    PQfinish(c->conn);
+    c->prepared = 0;
+    c->conn = PQconnectdbParams(keys, vals, 1);
+    if (c->conn && PQstatus(c->conn) == CONNECTION_OK) {
+        c->backoff_ms = 0;
+        c->retry_at_ms = 0;
+        return VOUCH_OK;
+    }
+    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (c->backoff_ms > BACKOFF_MAX_MS)
+        c->backoff_ms = BACKOFF_MAX_MS;
+    c->retry_at_ms = now + c->backoff_ms;
+    return vouch_fail(eb, VOUCH_E_STORE, "postgres: cannot connect: %s",
+                      c->conn ? pq_msg(c->conn, NULL) : "out of memory");
+}
+
+/* This thread's connection, opened on first use and reopened when lost. */
+static vouch_err conn_get(struct pgs *q, struct pgc **ret, struct vouch_errbuf *eb)
+{
+    struct pgc *c = pthread_getspecific(q->key);
+    vouch_err e;
+
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (!c)
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        c->owner = q;
+        pthread_mutex_lock(&q->lock);
+        c->next = q->conns;
+        if (q->conns)
+            q->conns->prev = c;
+        q->conns = c;
+        pthread_mutex_unlock(&q->lock);
+        if (pthread_setspecific(q->key, c) != 0) {
+            pthread_mutex_lock(&q->lock);
+            conn_unlink_close(c);
+            pthread_mutex_unlock(&q->lock);
+            return vouch_fail(eb, VOUCH_E_INTERNAL, "pthread_setspecific failed");
+        }
+    }
+    if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
+        e = conn_connect(c, eb);
+        if (e)
+            return e;
+    }
+    *ret = c;
+    return VOUCH_OK;
+}
+
+/* Run a command without parameters (BEGIN, COMMIT, DDL). */
+static vouch_err exec_sql(struct pgc *c, const char *sql, struct vouch_errbuf *eb)
+{
+    PGresult *r = PQexec(c->conn, sql);
+    vouch_err e = VOUCH_OK;
+    ExecStatusType st = PQresultStatus(r);
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        e = db_fail(c->conn, r, eb, "postgres");
+    PQclear(r);
+    return e;
+}
+
+/*
+ * Run prepared statement `id` with `n` parameters (text, except those
+ * with a length in `lens`, which are binary).  Results come in binary.
+ */
+static vouch_err run(struct pgc *c, enum stmt id, int n, const char *const *vals,
+                     const int *lens, PGresult **ret, struct vouch_errbuf *eb)
+{
+    char name[8];
+    int fmts[8] = { 0 }, i;
+    PGresult *r;
+    ExecStatusType st;
+
+    snprintf(name, sizeof(name), "v%d", (int)id);
+    if (!(c->prepared & (1u << id))) {
+        r = PQprepare(c->conn, name, stmt_sql[id], 0, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            vouch_err e = db_fail(c->conn, r, eb, "prepare");
+
+            PQclear(r);
+            return e;
+        }
+        PQclear(r);
+        c->prepared |= 1u << id;
+    }
+    for (i = 0; lens && i < n && i < 8; i++)
+        fmts[i] = lens[i] >= 0;
+    r = PQexecPrepared(c->conn, name, n, vals, lens, fmts, 1);
+    st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        vouch_err e = db_fail(c->conn, r, eb, "query");
+
+        PQclear(r);
+        return e;
+    }
+    *ret = r;
+    return VOUCH_OK;
+}
+
+static int64_t col_i64(const PGresult *r, int row, int col)
+{
+    const unsigned char *p = (const unsigned char *)PQgetvalue(r, row, col);
+    uint64_t v = 0;
+    int i;
+
+    if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 8)
+        return 0;
+    for (i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return (int64_t)v;
+}
+
+static char *col_strdup(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+/* The shared migration SQL in PostgreSQL's types: BLOB is BYTEA. */
+static char *pg_dialect(const char *sql)
+{
+    size_t n = strlen(sql), i, j = 0;
+    char *out = malloc(n * 2 + 1);
+
+    if (!out)
+        return NULL;
+    for (i = 0; i < n;) {
+        if (strncmp(sql + i, "BLOB", 4) == 0 && (i == 0 || sql[i - 1] == ' ') &&
+            (sql[i + 4] == ' ' || sql[i + 4] == ',' || sql[i + 4] == ')')) {
+            memcpy(out + j, "BYTEA", 5);
+            j += 5;
+            i += 4;
+        } else {
+            out[j++] = sql[i++];
+        }
+    }
+    out[j] = '\0';
+    return out;
+}
+
+static vouch_err current_version(struct pgc *c, int *ret, struct vouch_errbuf *eb)
+{
+    PGresult *r = NULL;
+    vouch_err e = run(c, S_VERSION, 0, NULL, NULL, &r, eb);
+
+    if (!e)
+        *ret = (int)col_i64(r, 0, 0);
+    PQclear(r);
+    return e;
+}
+
+/* Apply missing migrations in one transaction under the migration lock. */
+static vouch_err migrate(struct pgc *c, struct vouch_errbuf *eb)
+{
+    int version = 0, i;
+    char sql[128];
+    vouch_err e;
+
+    e = exec_sql(c, "BEGIN", eb);
+    if (e)
+        return e;
+    e = exec_sql(c, "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")", eb);
+    if (!e)
+        e = exec_sql(c, "CREATE TABLE IF NOT EXISTS schema_version ("
+                        " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)", eb);
+    if (!e)
+        e = current_version(c, &version, eb);
+    if (e)
+        goto out;
+    if (version > vouch_store_n_migrations) {
+        e = vouch_fail(eb, VOUCH_E_STORE, "database schema version %d is newer than this "
+                       "build knows (%d); upgrade vouch", version, vouch_store_n_migrations);
+        goto out;
+    }
+    for (i = version; i < vouch_store_n_migrations; i++) {
+        char *m = pg_dialect(vouch_store_migrations[i]);
+
+        if (!m) {
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+            goto out;
+        }
+        e = exec_sql(c, m, eb);
+        free(m);
+        if (e) {
+            vouch_fail_prefix(eb, e, "migration %d: ", i + 1);
+            goto out;
+        }
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, now()::text)",
+                 i + 1);
+        e = exec_sql(c, sql, eb);
+        if (e)
+            goto out;
+    }
+    e = exec_sql(c, "COMMIT", eb);
+out:
+    if (e)
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+    return e;
+}
+
+static void pg_close(void *state)
+{
+    struct pgs *q = state;
+
+    if (!q)
+        return;
+    pthread_key_delete(q->key);
+    pthread_mutex_lock(&q->lock);
+    while (q->conns)
+        conn_unlink_close(q->conns);
+    pthread_mutex_unlock(&q->lock);
+    pthread_mutex_destroy(&q->lock);
+    free(q->url);
+    free(q);
+}
+
+static vouch_err pg_open(const char *location, void **ret_state, struct vouch_errbuf *eb)
+{
+    struct pgs *q;
+    struct pgc *c = NULL;
+    vouch_err e;
+
+    if (strlen(location) > 4096)
+        return vouch_fail(eb, VOUCH_E_INVALID, "database URL too long");
+    q = calloc(1, sizeof(*q));
+    if (!q)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    q->url = strdup(location);
+    if (!q->url || pthread_key_create(&q->key, conn_thread_exit) != 0) {
+        free(q->url);
+        free(q);
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&q->lock, NULL);
+    e = conn_get(q, &c, eb);
+    if (!e)
+        e = migrate(c, eb);
+    if (e) {
+        pg_close(q);
+        return e;
+    }
+    *ret_state = q;
+    return VOUCH_OK;
+}
+
+static vouch_err pg_schema_version(void *state, int *ret, struct vouch_errbuf *eb)
+{
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    return e ? e : current_version(c, ret, eb);
+}
+
+static vouch_err pg_meta_get(void *state, const char *key, char **ret, struct vouch_errbuf *eb)
+{
+    const char *vals[] = { key };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e;
+
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = run(c, S_META_GET, 1, vals, NULL, &r, eb);
+    if (e)
+        goto out;
+    if (PQntuples(r) == 0) {
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no setting '%s'", key);
+        goto out;
+    }
+    *ret = col_strdup(r, 0, 0);
+    if (!*ret)
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+out:
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_meta_set(void *state, const char *key, const char *value, int replace,
+                             struct vouch_errbuf *eb)
+{
+    const char *vals[] = { key, value };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e;
+
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = run(c, replace ? S_META_PUT : S_META_INSERT, 2, vals, NULL, &r, eb);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_keys_list(void *state, struct vouch_store_key **ret, size_t *ret_n,
+                              struct vouch_errbuf *eb)
+{
+    struct vouch_store_key *keys = NULL;
+    PGresult *r = NULL;
+    struct pgc *c;
+    size_t n = 0, i;
+    vouch_err e;
+
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = run(c, S_KEYS_LIST, 0, NULL, NULL, &r, eb);
+    if (e)
+        goto out;
+    keys = calloc((size_t)PQntuples(r) + 1, sizeof(*keys));
+    if (!keys) {
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < (size_t)PQntuples(r); i++, n++) {
+        struct vouch_store_key *k = &keys[i];
+
+        snprintf(k->kid, sizeof(k->kid), "%s", PQgetvalue(r, (int)i, 0));
+        snprintf(k->alg, sizeof(k->alg), "%s", PQgetvalue(r, (int)i, 1));
+        k->private_pem = col_strdup(r, (int)i, 2);
+        k->created_at = col_i64(r, (int)i, 3);
+        k->retired_at = col_i64(r, (int)i, 4);
+        if (!k->private_pem) {
+            n++;
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    *ret = keys;
+    *ret_n = n;
+    keys = NULL;
+out:
+    PQclear(r);
+    vouch_store_keys_free(keys, n);
+    return e;
+}
+
+/* Retire the active key of k->alg (replace) or check there is none,
+ * then insert k: one transaction. */
+static vouch_err pg_key_activate(void *state, const struct vouch_store_key *k, int replace,
+                                 int64_t now, struct vouch_errbuf *eb)
+{
+    char now_s[24], created[24];
+    const char *retire[] = { k->alg, now_s };
+    const char *ins[] = { k->kid, k->alg, k->private_pem, created };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e;
+
+    snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
+    snprintf(created, sizeof(created), "%lld", (long long)k->created_at);
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = exec_sql(c, "BEGIN", eb);
+    if (e)
+        return e;
+    e = run(c, replace ? S_KEY_RETIRE : S_KEY_ACTIVE, replace ? 2 : 1, retire, NULL, &r, eb);
+    if (!e && !replace && PQntuples(r) > 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "an active %s key already exists", k->alg);
+    PQclear(r);
+    r = NULL;
+    if (!e)
+        e = run(c, S_KEY_INSERT, 4, ins, NULL, &r, eb);
+    PQclear(r);
+    if (!e)
+        e = exec_sql(c, "COMMIT", eb);
+    if (e)
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+    return e;
+}
+
+static vouch_err pg_doc_put(void *state, const char *kind, const char *id, const void *body,
+                            size_t body_len, const char *meta, int64_t expires_at, int64_t now,
+                            struct vouch_errbuf *eb)
+{
+    char exp_s[24], now_s[24];
+    const char *vals[] = { kind, id, body_len ? body : "", meta, exp_s, now_s };
+    const int lens[] = { -1, -1, (int)body_len, -1, -1, -1 };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e;
+
+    if (body_len > VOUCH_STORE_DOC_MAX)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "document over %u bytes", VOUCH_STORE_DOC_MAX);
+    snprintf(exp_s, sizeof(exp_s), "%lld", (long long)expires_at);
+    snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = run(c, S_DOC_PUT, 6, vals, lens, &r, eb);
+    PQclear(r);
+    return e;
+}
+
+/* Fill d from row `row`: kind, id, body, meta, expires_at, updated_at. */
+static vouch_err doc_from_row(const PGresult *r, int row, int with_body,
+                              struct vouch_store_doc *d, struct vouch_errbuf *eb)
+{
+    memset(d, 0, sizeof(*d));
+    d->kind = col_strdup(r, row, 0);
+    d->id = col_strdup(r, row, 1);
+    d->meta = col_strdup(r, row, 3);
+    d->expires_at = col_i64(r, row, 4);
+    d->updated_at = col_i64(r, row, 5);
+    if (!d->kind || !d->id || (!PQgetisnull(r, row, 3) && !d->meta))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (with_body) {
+        size_t n = (size_t)PQgetlength(r, row, 2);
+
+        d->body = malloc(n + 1);
+        if (!d->body)
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        memcpy(d->body, PQgetvalue(r, row, 2), n);
+        d->body[n] = '\0';
+        d->body_len = n;
+    }
+    return VOUCH_OK;
+}
+
+static vouch_err pg_doc_get(void *state, const char *kind, const char *id,
+                            struct vouch_store_doc **ret, struct vouch_errbuf *eb)
+{
+    const char *vals[] = { kind, id };
+    struct vouch_store_doc *d = NULL;
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e;
+
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = run(c, S_DOC_GET, 2, vals, NULL, &r, eb);
+    if (e)
+        goto out;
+    if (PQntuples(r) == 0) {
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no %s '%s'", kind, id);
+        goto out;
+    }
+    d = calloc(1, sizeof(*d));
+    if (!d) {
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    e = doc_from_row(r, 0, 1, d, eb);
+    if (e)
+        goto out;
+    *ret = d;
+    d = NULL;
+out:
+    vouch_store_doc_free(d);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_doc_list(void *state, const char *kind, const char *prefix, int with_body,
+                             size_t limit, struct vouch_store_doc **ret, size_t *ret_n,
+                             struct vouch_errbuf *eb)
+{
+    char limit_s[24];
+    const char *vals[] = { kind, prefix, limit_s, with_body ? "1" : "0" };
+    struct vouch_store_doc *docs = NULL;
+    PGresult *r = NULL;
+    struct pgc *c;
+    size_t n = 0, i;
+    vouch_err e;
+
+    snprintf(limit_s, sizeof(limit_s), "%lld",
+             (long long)(limit > INT64_MAX ? INT64_MAX : (int64_t)limit));
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = run(c, S_DOC_LIST, 4, vals, NULL, &r, eb);
+    if (e)
+        goto out;
+    docs = calloc((size_t)PQntuples(r) + 1, sizeof(*docs));
+    if (!docs) {
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < (size_t)PQntuples(r); i++) {
+        e = doc_from_row(r, (int)i, with_body, &docs[n++], eb);
+        if (e)
+            goto out;
+    }
+    *ret = docs;
+    *ret_n = n;
+    docs = NULL;
+out:
+    vouch_store_docs_free(docs, n);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_doc_delete(void *state, const char *kind, const char *id,
+                               struct vouch_errbuf *eb)
+{
+    const char *vals[] = { kind, id };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e;
+
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = run(c, S_DOC_DELETE, 2, vals, NULL, &r, eb);
+    if (!e && strcmp(PQcmdTuples(r), "0") == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no %s '%s'", kind, id);
+    PQclear(r);
+    return e;
+}
+
+const struct vouch_store_ops vouch_store_pg_ops = {
+    .name = "postgres",
+    .open = pg_open,
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .meta_get = pg_meta_get,
+    .meta_set = pg_meta_set,
+    .keys_list = pg_keys_list,
+    .key_activate = pg_key_activate,
+    .doc_put = pg_doc_put,
+    .doc_get = pg_doc_get,
+    .doc_list = pg_doc_list,
+    .doc_delete = pg_doc_delete,
+};
