@@ -5,8 +5,10 @@
 #include "vouch/evidence.h"
 
 /*
- * Every evidence family registers its verifiers here: adding a TEE is one
- * folder under src/evidence/ and one line in this table.
+ * The one list of TEEs.  The server sets up each verifier's trust from
+ * this table and the CLI lists their inspect commands from it: adding a
+ * TEE is one folder under src/evidence/ and one line here (a verifier
+ * that uses another one's trust comes after it).
  */
 extern const struct vouch_verifier vouch_verifier_tdx;
 extern const struct vouch_verifier vouch_verifier_sgx;
@@ -29,4 +31,9 @@ const struct vouch_verifier *vouch_verifier_find(const char *tee)
         if (strcmp(verifiers[i]->tee, tee) == 0)
             return verifiers[i];
     return NULL;
+}
+
+const struct vouch_verifier *vouch_verifier_at(size_t i)
+{
+    return i < sizeof(verifiers) / sizeof(verifiers[0]) ? verifiers[i] : NULL;
 }

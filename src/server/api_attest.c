@@ -94,10 +94,8 @@ static void verify_problem(struct vouch_http_resp *resp, const struct vouch_atte
                            eb->msg);
         return;
     case VOUCH_E_BINDING:
-        if (strcmp(it->tee, "acstdxnvgpu") == 0 && strncmp(eb->msg, "gpu", 3) == 0)
-            /* a GPU did not sign this TD's REPORT_DATA: not bound to the quote */
-            snprintf(field, sizeof(field), "%sevidence.gpu_evidence", it->path);
-        else
+        /* A verifier names the evidence field when the request's data is not at fault. */
+        if (!eb->field[0])
             snprintf(field, sizeof(field), "%s%s", it->path,
                      strstr(eb->msg, "CONFIG") ? "init_data" : "runtime_data");
         vouch_http_problem(resp, 422, "VOUCH.EVIDENCE.BINDING_MISMATCH", field, "%s", eb->msg);

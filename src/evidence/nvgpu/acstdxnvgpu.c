@@ -59,6 +59,9 @@ static vouch_err verify(const struct vouch_verifier *self, void *trust,
     if (e)
         goto out;
     e = vouch_nvgpu_verify_gpu_evidence(t->gpu, gpu_evidence, nonce, now, &gpus, NULL, eb);
+    if (e == VOUCH_E_BINDING)
+        /* a GPU did not sign this TD's REPORT_DATA: not bound to the quote */
+        vouch_errbuf_set_field(eb, e, "gpu_evidence");
     if (e)
         goto out;
     devices = json_array();
@@ -88,4 +91,6 @@ const struct vouch_verifier vouch_verifier_acstdxnvgpu = {
     .tee = "acstdxnvgpu",
     .verify = verify,
     .multi_device = true,
+    .trust_new = vouch_acstdxnvgpu_trust_from_host,
+    .trust_free = vouch_acstdxnvgpu_trust_release,
 };

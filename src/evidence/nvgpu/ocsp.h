@@ -117,13 +117,4 @@ vouch_err vouch_ocsp_query_chain(const struct vouch_ocsp_config *cfg, STACK_OF(X
                                  int first, STACK_OF(X509) *roots, int64_t now,
                                  struct vouch_ocsp_result *ret, struct vouch_errbuf *eb);
 
-/*
- * A plain-HTTP transport (POST, Content-Type application/ocsp-request,
- * 10 s timeouts): for the CLI and tests.  It does I/O, so the library's
- * verification code never calls it directly.  http:// URLs only.
- */
-vouch_err vouch_ocsp_http_post(void *ctx, const char *url, const uint8_t *req, size_t req_len,
-                               size_t max, uint8_t **ret_resp, size_t *ret_len,
-                               struct vouch_errbuf *eb);
-
 #endif
