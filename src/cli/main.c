@@ -37,6 +37,10 @@ static const struct vouch_cli_cmd fixed[] = {
     { "inspect ima", "FILE [--json|--ascii] [--pcrs FILE] [--policy FILE] [--legacy-banks]",
       "replay an IMA log into PCR 10 per bank, check files against a policy",
       vouch_cmd_inspect_ima },
+    { "inspect evidence",
+      "--tee TEE EVIDENCE [--at RFC3339] [--collateral PATH] [--rims DIR] [--OPTION VALUE]...",
+      "verify an evidence document as vouchd would (no binding, no policy); print the claims",
+      vouch_cmd_inspect_verifier },
     { "inspect tpmquote",
       "--ak PUB --quote MSG --sig SIG [--pcrs FILE] [--nonce HEX] [--json] [--allow-sha1]",
       "verify a TPM2 quote (tpm2_quote -m/-s) with its AK (PEM or TPM2B_PUBLIC)",
@@ -59,7 +63,11 @@ static const struct vouch_cli_cmd fixed[] = {
 #define N_FIXED (sizeof(fixed) / sizeof(fixed[0]))
 #define INSPECT_MAX 16
 
-/* The CLI half of each verifier's inspect command: argv parsing and printing. */
+/*
+ * The CLI half of a verifier's inspect command (argv parsing and printing),
+ * for the verifiers that print more than their claims; the others get
+ * vouch_cmd_inspect_verifier (cmd_inspect_verifier.c).
+ */
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -103,7 +111,7 @@ static void build_table(void)
     for (i = 0; (v = vouch_verifier_at(i)) && n_inspect < INSPECT_MAX; i++) {
         char *name = inspect_names[n_inspect];
 
-        if (!v->inspect || !inspect_runner(v->inspect->name))
+        if (!v->inspect)
             continue;
         snprintf(name, sizeof(inspect_names[0]), "inspect %s", v->inspect->name);
         if (listed(name))
@@ -111,7 +119,10 @@ static void build_table(void)
         commands[n_commands].name = name;
         commands[n_commands].usage = v->inspect->usage;
         commands[n_commands].summary = v->inspect->summary;
-        commands[n_commands].run = inspect_runner(v->inspect->name);
+        /* Without its own CLI file, the generic one verifies and prints the claims. */
+        commands[n_commands].run = inspect_runner(v->inspect->name)
+                                       ? inspect_runner(v->inspect->name)
+                                       : vouch_cmd_inspect_verifier;
         n_commands++;
         n_inspect++;
     }

@@ -38,16 +38,14 @@ cli:common crypto evidence rego store token policy collateral net cli
 check_folder() {
     dir=$1
     allowed="vouch $2"
-    bad=''
-    for f in $(find "src/$dir" -name '*.[ch]' | sort); do
-        for inc in $(sed -n 's/^#include "\([a-z_]*\)\/.*/\1/p' "$f" | sort -u); do
-            case " $allowed " in
-            *" $inc "*) ;;
-            *) bad="$bad$f includes $inc/
-" ;;
-            esac
-        done
-    done
+    bad=$(grep -rHo --include='*.[ch]' '^#include "[a-z_]*/' "src/$dir" |
+          sed 's/:#include "\([a-z_]*\)\/$/ \1/' | sort -u |
+          while read -r f inc; do
+              case " $allowed " in
+              *" $inc "*) ;;
+              *) echo "$f includes $inc/" ;;
+              esac
+          done)
     if [ -z "$bad" ]; then ok "src/$dir includes only: $allowed"; else not_ok "src/$dir includes only: $allowed" "$bad"; fi
 }
 
