@@ -49,6 +49,24 @@ static char *percent_decode(const char *s)
     return out;
 }
 
+/* The upstream answer as the collateral importer's JSON: {key: body, "issuer_chain"}. */
+static json_t *import_doc(const char *key, const struct vouch_buf *body, const char *chain)
+{
+    json_t *doc;
+    char *b64;
+
+    if (strcmp(key, "crl_data_base64") == 0) {
+        b64 = vouch_b64_alloc(body->data ? body->data : (const uint8_t *)"", body->len,
+                              VOUCH_B64_STD);
+        doc = json_pack("{s:s?,s:s?}", key, b64, "issuer_chain", chain);
+        free(b64);
+        return doc;
+    }
+    if (chain)
+        return json_pack("{s:s,s:s}", key, vouch_buf_str(body), "issuer_chain", chain);
+    return json_pack("{s:s}", key, vouch_buf_str(body));
+}
+
 /*
  * Fetch the upstream copy of stored document `id` and import it.  The
  * import verifies it and keeps whichever of the two is newer.
@@ -98,19 +116,7 @@ static void refresh_one(struct vouch_app *app, const char *id)
     if (!e && header && !(chain = percent_decode(f.header)))
         e = vouch_fail(&eb, VOUCH_E_NOMEM, "out of memory");
     if (!e) {
-        const char *body = vouch_buf_str(&f.body);
-
-        if (strcmp(key, "crl_data_base64") == 0) {
-            char *b64 = vouch_b64_alloc(f.body.data ? f.body.data : (uint8_t *)"", f.body.len,
-                                        VOUCH_B64_STD);
-
-            doc = json_pack("{s:s?,s:s}", key, b64, "issuer_chain", chain);
-            free(b64);
-        } else if (header) {
-            doc = json_pack("{s:s,s:s}", key, body, "issuer_chain", chain);
-        } else {
-            doc = json_pack("{s:s}", key, body);
-        }
+        doc = import_doc(key, &f.body, chain);
         text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
         e = text ? vouch_collateral_import_json(app->store, app->dcap_root, text, strlen(text),
                                                 vouch_app_now(app), &report, &eb)
