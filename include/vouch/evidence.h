@@ -57,8 +57,9 @@ struct vouch_net_source {
 /*
  * What the host gives a verifier to set up its trust: a view of the
  * configuration, the data sources it provides and the trust of verifiers
- * set up before this one.  The verifier keeps none of these pointers
- * except the sources, which outlive every trust object.
+ * set up before this one.  Option values and sources outlive every trust
+ * object, so a verifier may keep pointers to them; the host struct itself
+ * lives only for the call.
  */
 struct vouch_verifier_host {
     /*
@@ -75,8 +76,10 @@ struct vouch_verifier_host {
 
 /*
  * The `vouch inspect NAME` command that shows this TEE's evidence.  The
- * description lives with the verifier; the argv parsing and printing live
- * in src/cli (src/cli/inspect.c maps `name` to them).
+ * description lives with the verifier; argv parsing and printing live in
+ * src/cli (src/cli/main.c lists the command and runs either the verifier's
+ * own cmd_inspect_NAME.c or the generic one, which verifies and prints the
+ * claims).
  */
 struct vouch_inspect_cmd {
     const char *name;     /* "quote": the command is "vouch inspect quote" */
@@ -93,7 +96,9 @@ struct vouch_verifier {
      * trustee names them without the "<tee>." prefix.  A binding mismatch
      * returns VOUCH_E_BINDING; a malformed document VOUCH_E_INVALID or
      * VOUCH_E_TRUNCATED; a failed check VOUCH_E_VERIFY (or EXPIRED/REVOKED);
-     * missing collateral VOUCH_E_NOT_FOUND.
+     * missing collateral VOUCH_E_NOT_FOUND.  When the request's binding is
+     * not what is at fault (a GPU that did not sign the TD's REPORT_DATA),
+     * eb->field names the evidence field instead.
      */
     vouch_err (*verify)(const struct vouch_verifier *self, void *trust,
                         const uint8_t *evidence, size_t evidence_len,
