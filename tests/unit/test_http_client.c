@@ -37,6 +37,8 @@ static size_t read_request(int fd, char *buf, size_t size)
             break;
         len += (size_t)r;
         buf[len] = '\0';
+        if (buf[0] < 'A' || buf[0] > 'Z')
+            break; /* not HTTP (a TLS ClientHello): answer at once */
         if (!end && (end = strstr(buf, "\r\n\r\n"))) {
             cl = strcasestr(buf, "Content-Length:");
             want = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
