@@ -138,4 +138,7 @@ const struct vouch_verifier *vouch_verifier_find(const char *tee);
 /* The i-th registered verifier (registry order), NULL past the last. */
 const struct vouch_verifier *vouch_verifier_at(size_t i);
 
+/* "tdx, sgx, ...": every registered tee, for messages (truncated to size). */
+void vouch_verifier_names(char *buf, size_t size);
+
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vouch/evidence.h"
@@ -36,4 +37,20 @@ const struct vouch_verifier *vouch_verifier_find(const char *tee)
 const struct vouch_verifier *vouch_verifier_at(size_t i)
 {
     return i < sizeof(verifiers) / sizeof(verifiers[0]) ? verifiers[i] : NULL;
+}
+
+void vouch_verifier_names(char *buf, size_t size)
+{
+    size_t i, used = 0;
+    int n;
+
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    for (i = 0; verifiers[i] && used < size; i++) {
+        n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", verifiers[i]->tee);
+        if (n < 0)
+            return;
+        used += (size_t)n;
+    }
 }

@@ -121,6 +121,19 @@ static void test_registry(void **state)
     assert_string_equal(vouch_verifier_find("nvgpu")->inspect->name, "gpu");
 }
 
+/* The list request errors show: every tee, in registry order, capped by the buffer. */
+static void test_names(void **state)
+{
+    char all[256], small[8];
+
+    (void)state;
+    vouch_verifier_names(all, sizeof(all));
+    assert_string_equal(all, "tdx, sgx, nvgpu, acstdxnvgpu");
+    vouch_verifier_names(small, sizeof(small));
+    assert_string_equal(small, "tdx, sg");
+    vouch_verifier_names(small, 0); /* writes nothing */
+}
+
 /* Options the hooks refuse, each named in the message. */
 static void test_bad_options(void **state)
 {
@@ -236,6 +249,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_names),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_trust_without_sources),
         cmocka_unit_test(test_tdx_through_hook),
