@@ -14,8 +14,8 @@
  * The interface every evidence family implements (src/evidence/<family>/).
  * A verifier turns evidence bytes into verified claims, or fails with an
  * error that names the step.  It does no I/O of its own: collateral and
- * trust anchors come through the opaque `trust` pointer the service
- * configured for that family, and time comes in as `now`.
+ * trust anchors come through the opaque `trust` pointer its trust_new hook
+ * set up from what the host offers, and time comes in as `now`.
  */
 
 /* What the caller expects the evidence to be bound to. */
@@ -33,6 +33,60 @@ struct vouch_binding {
     size_t init_data_len;
 };
 
+/*
+ * A network fetch the host (the server or the CLI) performs on a
+ * verifier's behalf: POST `body` to `url` and return the 200 answer's
+ * body in *ret_body (malloc'd, at most `max` bytes).  VOUCH_E_IO when the
+ * far end cannot be reached or answers anything but 200.  Thread-safe.
+ */
+struct vouch_net_source {
+    vouch_err (*post)(void *ctx, const char *url, const char *content_type,
+                      const uint8_t *body, size_t body_len, size_t max, uint8_t **ret_body,
+                      size_t *ret_len, struct vouch_errbuf *eb);
+    void *ctx;
+};
+
+/*
+ * Names of the data sources a host may offer (vouch_verifier_host.source).
+ * Each names a struct declared by the evidence family that uses it.
+ */
+#define VOUCH_SOURCE_PCS_COLLATERAL "pcs-collateral" /* const struct vouch_dcap_source */
+#define VOUCH_SOURCE_RIMS "rims"                     /* const struct vouch_nvgpu_rim_source */
+#define VOUCH_SOURCE_NET "net"                       /* const struct vouch_net_source */
+
+/*
+ * What the host gives a verifier to set up its trust: a view of the
+ * configuration, the data sources it provides and the trust of verifiers
+ * set up before this one.  Option values and sources outlive every trust
+ * object, so a verifier may keep pointers to them; the host struct itself
+ * lives only for the call.
+ */
+struct vouch_verifier_host {
+    /*
+     * The configured value of option `name` (the vouchd flag without
+     * "--": "dcap-root", "nvgpu-ocsp"), or NULL when it is not set.
+     */
+    const char *(*option)(void *ctx, const char *name);
+    /* The data source called `name` (VOUCH_SOURCE_*), or NULL: none. */
+    const void *(*source)(void *ctx, const char *name);
+    /* The trust of verifier `tee`, which comes earlier in the registry. */
+    void *(*trust)(void *ctx, const char *tee);
+    void *ctx;
+};
+
+/*
+ * The `vouch inspect NAME` command that shows this TEE's evidence.  The
+ * description lives with the verifier; argv parsing and printing live in
+ * src/cli (src/cli/main.c lists the command and runs either the verifier's
+ * own cmd_inspect_NAME.c or the generic one, which verifies and prints the
+ * claims).
+ */
+struct vouch_inspect_cmd {
+    const char *name;     /* "quote": the command is "vouch inspect quote" */
+    const char *usage;    /* one line: the arguments */
+    const char *summary;  /* one line: what it does */
+};
+
 struct vouch_verifier {
     /* The `tee` string of the attestation request: "tdx", "sgx", "nvgpu", ... */
     const char *tee;
@@ -42,7 +96,9 @@ struct vouch_verifier {
      * trustee names them without the "<tee>." prefix.  A binding mismatch
      * returns VOUCH_E_BINDING; a malformed document VOUCH_E_INVALID or
      * VOUCH_E_TRUNCATED; a failed check VOUCH_E_VERIFY (or EXPIRED/REVOKED);
-     * missing collateral VOUCH_E_NOT_FOUND.
+     * missing collateral VOUCH_E_NOT_FOUND.  When the request's binding is
+     * not what is at fault (a GPU that did not sign the TD's REPORT_DATA),
+     * eb->field names the evidence field instead.
      */
     vouch_err (*verify)(const struct vouch_verifier *self, void *trust,
                         const uint8_t *evidence, size_t evidence_len,
@@ -60,9 +116,29 @@ struct vouch_verifier {
      * device verified: one that fails fails the whole call.
      */
     bool multi_device;
+    /*
+     * Set up the trust this verifier's verify() gets, from the host's
+     * configuration and sources (roots, collateral and RIM sources, OCSP).
+     * Called once at start-up, in registry order.  *ret_trust may be NULL
+     * when nothing is configured; verify() then fails with
+     * VOUCH_E_NOT_FOUND.  NULL hook: the verifier needs no trust.
+     */
+    vouch_err (*trust_new)(const struct vouch_verifier *self,
+                           const struct vouch_verifier_host *host, void **ret_trust,
+                           struct vouch_errbuf *eb);
+    /* Free what trust_new made (accepts NULL). */
+    void (*trust_free)(void *trust);
+    /* Its `vouch inspect` command, or NULL: none. */
+    const struct vouch_inspect_cmd *inspect;
 };
 
 /* Look up a registered verifier by its tee string; NULL if none. */
 const struct vouch_verifier *vouch_verifier_find(const char *tee);
+
+/* The i-th registered verifier (registry order), NULL past the last. */
+const struct vouch_verifier *vouch_verifier_at(size_t i);
+
+/* "tdx, sgx, ...": every registered tee, for messages (truncated to size). */
+void vouch_verifier_names(char *buf, size_t size);
 
 #endif

@@ -16,6 +16,37 @@
 #include "common/time.h"
 #include "crypto/jose.h"
 #include "evidence/dcap/dcap.h"
+#include "net/http_client.h"
+
+#define RESPONSE_MAX (16u << 20)
+
+/* One exchange with the service (any status): 0, or -1 after printing why. */
+static int http_call(const char *method, const char *url, const char *body,
+                     const char *content_type, long *ret_status, char **ret_body,
+                     size_t *ret_len)
+{
+    struct vouch_http_request req = {
+        .method = method, .url = url, .content_type = content_type,
+        .body = (const uint8_t *)body, .body_len = body ? strlen(body) : 0,
+        .max = RESPONSE_MAX, .timeout = 60,
+    };
+    struct vouch_http_response resp;
+    struct vouch_errbuf eb;
+    uint8_t *out;
+
+    if (vouch_http_exchange(&req, &resp, &eb)) {
+        fprintf(stderr, "vouch: %s %s\n", method, eb.msg);
+        vouch_http_response_done(&resp);
+        return -1;
+    }
+    out = vouch_buf_steal(&resp.body, ret_len);
+    *ret_status = resp.status;
+    vouch_http_response_done(&resp);
+    if (!out)
+        return -1;
+    *ret_body = (char *)out;
+    return 0;
+}
 
 #define EVIDENCE_MAX (16u << 20)
 
@@ -174,8 +205,8 @@ int vouch_cmd_attest(int argc, char **argv)
         json_object_set_new(req, "runtime_data_hash_algorithm", json_string(hash));
     body = json_dumps(req, JSON_COMPACT);
     snprintf(endpoint, sizeof(endpoint), "%s/v1/attestation%s", url, ear ? "?token=ear" : "");
-    if (!body || vouch_cli_http("POST", endpoint, body, strlen(body), "application/json",
-                                &status, &resp, &resp_len))
+    if (!body || http_call("POST", endpoint, body, "application/json", &status, &resp,
+                             &resp_len))
         goto out;
     if (status != 200) {
         fprintf(stderr, "vouch: %s answered %ld:\n%s\n", endpoint, status, resp);
@@ -216,7 +247,7 @@ static json_t *get_json(const char *url)
     json_t *v = NULL;
     struct vouch_errbuf eb;
 
-    if (vouch_cli_http("GET", url, NULL, 0, NULL, &status, &body, &len))
+    if (http_call("GET", url, NULL, NULL, &status, &body, &len))
         return NULL;
     if (status != 200)
         fprintf(stderr, "vouch: GET %s: HTTP %ld\n", url, status);

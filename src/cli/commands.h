@@ -7,12 +7,14 @@
 /* Every sub-command's entry point; the table is in src/cli/main.c. */
 int vouch_cmd_inspect_token(int argc, char **argv);
 
-/* TPM evidence: src/evidence/tpm/cmd_inspect_tpm.c */
+/* Evidence inspection: src/cli/cmd_inspect_*.c */
 int vouch_cmd_inspect_eventlog(int argc, char **argv);
 int vouch_cmd_inspect_ima(int argc, char **argv);
 int vouch_cmd_inspect_tpmquote(int argc, char **argv);
 int vouch_cmd_inspect_quote(int argc, char **argv);
 int vouch_cmd_inspect_gpu(int argc, char **argv);
+/* Any verifier's inspect command: trust from its hook, verify, print the claims. */
+int vouch_cmd_inspect_verifier(int argc, char **argv);
 int vouch_cmd_keys_rotate(int argc, char **argv);
 int vouch_cmd_keys_list(int argc, char **argv);
 int vouch_cmd_token_sign(int argc, char **argv);
@@ -22,11 +24,6 @@ int vouch_cmd_collateral_import(int argc, char **argv);
 int vouch_cmd_rim_import(int argc, char **argv);
 int vouch_cmd_rim_list(int argc, char **argv);
 int vouch_cmd_verify_token(int argc, char **argv);
-
-/* HTTP for the client commands (http.c, libcurl): 0 on a completed exchange. */
-int vouch_cli_http(const char *method, const char *url, const char *body, size_t body_len,
-                   const char *content_type, long *ret_status, char **ret_body,
-                   size_t *ret_len);
 
 /* --db handling shared by the store commands (cmd_keys.c). */
 int vouch_cli_db_opt(int argc, char **argv, int i, const char **db);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,9 +7,14 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "common/file.h"
+#include "vouch/evidence.h"
 
-/* Sub-commands, one file each (src/cli/cmd_*.c); declared in commands.h. */
-static const struct vouch_cli_cmd commands[] = {
+/*
+ * Sub-commands, one file each (src/cli/cmd_*.c); declared in commands.h.
+ * The `vouch inspect` commands of the TEEs are added from the verifier
+ * registry (src/evidence/registry.c) by build_table().
+ */
+static const struct vouch_cli_cmd fixed[] = {
     { "attest", "--tee TEE --evidence FILE [--url URL] [--runtime-data-hex HEX | "
       "--runtime-data-json JSON] [--hash ALG] [--policy ID]... [--ear] [--raw]",
       "send evidence (a quote or an evidence JSON) to a Vouch service; print the result",
@@ -31,6 +37,10 @@ static const struct vouch_cli_cmd commands[] = {
     { "inspect ima", "FILE [--json|--ascii] [--pcrs FILE] [--policy FILE] [--legacy-banks]",
       "replay an IMA log into PCR 10 per bank, check files against a policy",
       vouch_cmd_inspect_ima },
+    { "inspect evidence",
+      "--tee TEE EVIDENCE [--at RFC3339] [--collateral PATH] [--rims DIR] [--OPTION VALUE]...",
+      "verify an evidence document as vouchd would (no binding, no policy); print the claims",
+      vouch_cmd_inspect_verifier },
     { "inspect tpmquote",
       "--ak PUB --quote MSG --sig SIG [--pcrs FILE] [--nonce HEX] [--json] [--allow-sha1]",
       "verify a TPM2 quote (tpm2_quote -m/-s) with its AK (PEM or TPM2B_PUBLIC)",
@@ -43,12 +53,6 @@ static const struct vouch_cli_cmd commands[] = {
     { "token sign", "[--db URL] [--alg RS256|ES256] [--lifetime SECONDS] CLAIMS.json|-",
       "sign a JSON claims set with the service's active key (tests, tooling)",
       vouch_cmd_token_sign },
-    { "inspect quote", "FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]",
-      "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
-      vouch_cmd_inspect_quote },
-    { "inspect gpu", "EVIDENCE.json [--rims DIR] [--nonce HEX] [--at RFC3339] [--json]",
-      "verify NVIDIA GPU evidence (nvgpu, or a TDX document's gpu_evidence) and print the "
-      "claims", vouch_cmd_inspect_gpu },
     { "policy eval",
       "-d POLICY.rego [-d more.rego|data.json] [-i INPUT.json] [-r REFVALUES.json] [--v0] "
       "[--strict] [--bindings] [--now NS] QUERY",
@@ -56,7 +60,73 @@ static const struct vouch_cli_cmd commands[] = {
       vouch_cmd_policy_eval },
 };
 
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define N_FIXED (sizeof(fixed) / sizeof(fixed[0]))
+#define INSPECT_MAX 16
+
+/*
+ * The CLI half of a verifier's inspect command (argv parsing and printing),
+ * for the verifiers that print more than their claims; the others get
+ * vouch_cmd_inspect_verifier (cmd_inspect_verifier.c).
+ */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} inspect_runners[] = {
+    { "quote", vouch_cmd_inspect_quote },
+    { "gpu", vouch_cmd_inspect_gpu },
+};
+
+static struct vouch_cli_cmd commands[N_FIXED + INSPECT_MAX];
+static char inspect_names[INSPECT_MAX][64];
+static size_t n_commands;
+
+static int (*inspect_runner(const char *name))(int, char **)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(inspect_runners) / sizeof(inspect_runners[0]); i++)
+        if (strcmp(inspect_runners[i].name, name) == 0)
+            return inspect_runners[i].run;
+    return NULL;
+}
+
+static bool listed(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < n_commands; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The fixed commands, then one "inspect NAME" per verifier that has one. */
+static void build_table(void)
+{
+    const struct vouch_verifier *v;
+    size_t i, n_inspect = 0;
+
+    memcpy(commands, fixed, sizeof(fixed));
+    n_commands = N_FIXED;
+    for (i = 0; (v = vouch_verifier_at(i)) && n_inspect < INSPECT_MAX; i++) {
+        char *name = inspect_names[n_inspect];
+
+        if (!v->inspect)
+            continue;
+        snprintf(name, sizeof(inspect_names[0]), "inspect %s", v->inspect->name);
+        if (listed(name))
+            continue; /* tdx and sgx share one */
+        commands[n_commands].name = name;
+        commands[n_commands].usage = v->inspect->usage;
+        commands[n_commands].summary = v->inspect->summary;
+        /* Without its own CLI file, the generic one verifies and prints the claims. */
+        commands[n_commands].run = inspect_runner(v->inspect->name)
+                                       ? inspect_runner(v->inspect->name)
+                                       : vouch_cmd_inspect_verifier;
+        n_commands++;
+        n_inspect++;
+    }
+}
 
 static void help(FILE *out)
 {
@@ -68,7 +138,7 @@ static void help(FILE *out)
             "policies and collateral.  Commands that use the database take --db URL\n"
             "(or VOUCH_DB), default sqlite:./var/vouch.db, the same as vouchd.\n\n"
             "commands:\n");
-    for (i = 0; i < N_COMMANDS; i++)
+    for (i = 0; i < n_commands; i++)
         fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'vouch COMMAND --help' shows the arguments of one command.\n");
 }
@@ -77,7 +147,7 @@ int vouch_cli_usage(const char *name)
 {
     size_t i;
 
-    for (i = 0; i < N_COMMANDS; i++)
+    for (i = 0; i < n_commands; i++)
         if (strcmp(commands[i].name, name) == 0) {
             fprintf(stderr, "usage: vouch %s %s\n  %s\n", name, commands[i].usage,
                     commands[i].summary);
@@ -110,13 +180,13 @@ static const struct vouch_cli_cmd *find(int argc, char **argv, int *ret_used)
 
     if (argc >= 3) {
         snprintf(two, sizeof(two), "%s %s", argv[1], argv[2]);
-        for (i = 0; i < N_COMMANDS; i++)
+        for (i = 0; i < n_commands; i++)
             if (strcmp(commands[i].name, two) == 0) {
                 *ret_used = 2;
                 return &commands[i];
             }
     }
-    for (i = 0; i < N_COMMANDS; i++)
+    for (i = 0; i < n_commands; i++)
         if (strcmp(commands[i].name, argv[1]) == 0) {
             *ret_used = 1;
             return &commands[i];
@@ -129,6 +199,7 @@ int main(int argc, char **argv)
     const struct vouch_cli_cmd *cmd;
     int used = 0, i;
 
+    build_table();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         help(argc < 2 ? stderr : stdout);

@@ -62,4 +62,11 @@ vouch_err vouch_rimstore_new(struct vouch_store *s, int ttl, STACK_OF(X509) *roo
 void vouch_rimstore_free(struct vouch_rimstore *r);
 struct vouch_nvgpu_rim_source vouch_rimstore_source(struct vouch_rimstore *r);
 
+/*
+ * The roots RIM signatures are checked against (rimroots.c): the PEM file
+ * at `path`, or NVIDIA's pinned RIM root when `path` is NULL.  Free with
+ * sk_X509_pop_free(*ret, X509_free).
+ */
+vouch_err vouch_rim_roots_load(const char *path, STACK_OF(X509) **ret, struct vouch_errbuf *eb);
+
 #endif

@@ -35,7 +35,7 @@ void vouch_api_rim_post(struct vouch_app *app, const struct vouch_http_req *req,
                            "name must be shorter than %d characters", VOUCH_NVGPU_RIM_ID_MAX);
         return;
     }
-    e = vouch_rim_import(app->store, vouch_nvgpu_trust_rim_roots(app->nvgpu), req->body,
+    e = vouch_rim_import(app->store, app->rim_roots, req->body,
                          req->body_len, name, vouch_app_now(app), NULL, &report, &eb);
     if (e) {
         vouch_http_fail(resp, VOUCH_SCOPE_RIM_IMPORT, e, eb.sub, NULL, NULL,

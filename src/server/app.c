@@ -11,7 +11,7 @@
 #include "common/time.h"
 #include "crypto/digest.h"
 #include "server/app.h"
-#include "server/fetch.h"
+#include "net/http_client.h"
 #include "token/challenge.h"
 
 #define ADMIN_HASH_KEY "admin_token_sha256"
@@ -95,21 +95,23 @@ static vouch_err rim_fetch(void *ctx, const char *id, uint8_t **ret_doc, size_t 
 {
     struct vouch_app *app = ctx;
     const char *base = app->cfg.nvgpu_rim_url;
-    struct vouch_fetch f;
+    struct vouch_http_request req = { .max = 2 * VOUCH_NVGPU_RIM_MAX };
+    struct vouch_http_response resp;
     char url[1024];
     vouch_err e;
 
     snprintf(url, sizeof(url), "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/", id);
-    e = vouch_fetch_get(url, NULL, 2 * VOUCH_NVGPU_RIM_MAX, &f, eb);
+    req.url = url;
+    e = vouch_http_fetch(&req, &resp, eb);
     if (!e) {
-        uint8_t *doc = vouch_buf_steal(&f.body, ret_len);
+        uint8_t *doc = vouch_buf_steal(&resp.body, ret_len);
 
         if (doc)
             *ret_doc = doc;
         else
             e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
-    vouch_fetch_done(&f);
+    vouch_http_response_done(&resp);
     return e;
 }
 
@@ -118,42 +120,88 @@ static int64_t app_clock(void *ctx)
     return vouch_app_now(ctx);
 }
 
-/* NVIDIA GPUs: roots, the RIM store (and service), OCSP; tee=acstdxnvgpu on top. */
-static vouch_err nvgpu_setup(struct vouch_app *app, struct vouch_errbuf *eb)
+/*
+ * The collateral services: Intel PCS collateral and RIMs in the store
+ * (with the RIM service fetch), behind the PCCS and RIM APIs and handed to
+ * verifiers as sources.
+ */
+static vouch_err collateral_setup(struct vouch_app *app, struct vouch_errbuf *eb)
 {
-    struct vouch_nvgpu_rim_source src;
     vouch_err e;
 
-    e = vouch_nvgpu_trust_new(&app->nvgpu, eb);
+    if (app->cfg.dcap_root) {
+        e = vouch_collateral_load_root(app->cfg.dcap_root, &app->dcap_root, eb);
+        if (e)
+            return vouch_fail_prefix(eb, e, "--dcap-root: ");
+    }
+    e = vouch_collateral_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS, &app->collateral, eb);
     if (e)
-        return e;
-    if (app->cfg.nvgpu_device_root &&
-        (e = vouch_nvgpu_trust_load_roots(app->nvgpu, false, app->cfg.nvgpu_device_root, eb)))
-        return vouch_fail_prefix(eb, e, "--nvgpu-device-root: ");
-    if (app->cfg.nvgpu_rim_root &&
-        (e = vouch_nvgpu_trust_load_roots(app->nvgpu, true, app->cfg.nvgpu_rim_root, eb)))
+        return vouch_fail_prefix(eb, e, "collateral: ");
+    if (vouch_pccs_cache_new(&app->pccs))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    e = vouch_rim_roots_load(app->cfg.nvgpu_rim_root, &app->rim_roots, eb);
+    if (e)
         return vouch_fail_prefix(eb, e, "--nvgpu-rim-root: ");
     app->rim_fetcher.fetch = app->cfg.nvgpu_rim_url ? rim_fetch : NULL;
     app->rim_fetcher.clock = app_clock;
     app->rim_fetcher.ctx = app;
-    e = vouch_rimstore_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS,
-                           vouch_nvgpu_trust_rim_roots(app->nvgpu), &app->rim_fetcher,
-                           &app->rims, eb);
+    e = vouch_rimstore_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS, app->rim_roots,
+                           &app->rim_fetcher, &app->rims, eb);
     if (e)
-        return e;
-    src = vouch_rimstore_source(app->rims);
-    vouch_nvgpu_trust_set_rim_source(app->nvgpu, &src);
-    if (app->cfg.nvgpu_ocsp) {
-        struct vouch_ocsp_config oc;
+        return vouch_fail_prefix(eb, e, "RIM store: ");
+    app->rim_source = vouch_rimstore_source(app->rims);
+    app->net.post = vouch_http_post;
+    return VOUCH_OK;
+}
 
-        memset(&oc, 0, sizeof(oc));
-        oc.mode = app->cfg.nvgpu_ocsp == 2 ? VOUCH_OCSP_REQUIRE : VOUCH_OCSP_SOFT;
-        oc.url = app->cfg.nvgpu_ocsp_url;
-        oc.transport.post = vouch_ocsp_http_post;
-        vouch_nvgpu_trust_set_ocsp(app->nvgpu, &oc);
+static const char *host_option(void *ctx, const char *name)
+{
+    const struct vouch_app *app = ctx;
+
+    return vouch_config_option(&app->cfg, name);
+}
+
+static const void *host_source(void *ctx, const char *name)
+{
+    struct vouch_app *app = ctx;
+
+    if (strcmp(name, VOUCH_SOURCE_PCS_COLLATERAL) == 0)
+        return vouch_collateral_source(app->collateral);
+    if (strcmp(name, VOUCH_SOURCE_RIMS) == 0)
+        return &app->rim_source;
+    if (strcmp(name, VOUCH_SOURCE_NET) == 0)
+        return &app->net;
+    return NULL;
+}
+
+static void *host_trust(void *ctx, const char *tee)
+{
+    return vouch_app_trust(ctx, tee);
+}
+
+/* Every registered verifier's trust, set up by its own hook, in registry order. */
+static vouch_err verifiers_setup(struct vouch_app *app, struct vouch_errbuf *eb)
+{
+    const struct vouch_verifier_host host = {
+        .option = host_option, .source = host_source, .trust = host_trust, .ctx = app,
+    };
+    const struct vouch_verifier *v;
+    size_t n = 0;
+    vouch_err e;
+
+    while (vouch_verifier_at(n))
+        n++;
+    app->trusts = calloc(n ? n : 1, sizeof(*app->trusts));
+    if (!app->trusts)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (; (v = vouch_verifier_at(app->n_trusts)); app->n_trusts++) {
+        app->trusts[app->n_trusts].verifier = v;
+        if (!v->trust_new)
+            continue;
+        e = v->trust_new(v, &host, &app->trusts[app->n_trusts].trust, eb);
+        if (e)
+            return vouch_fail_prefix(eb, e, "tee %s: ", v->tee);
     }
-    app->acstdx.tdx = app->dcap;
-    app->acstdx.gpu = app->nvgpu;
     return VOUCH_OK;
 }
 
@@ -180,22 +228,11 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     e = vouch_policies_new(&app->policies, eb);
     if (e)
         return e;
-    if (app->cfg.dcap_root) {
-        e = vouch_collateral_load_root(app->cfg.dcap_root, &app->dcap_root, eb);
-        if (e)
-            return vouch_fail_prefix(eb, e, "--dcap-root: ");
-    }
-    e = vouch_collateral_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS, &app->collateral, eb);
+    e = collateral_setup(app, eb);
     if (!e)
-        e = vouch_dcap_ctx_new(vouch_collateral_source(app->collateral), app->dcap_root,
-                               &app->dcap, eb);
+        e = verifiers_setup(app, eb);
     if (e)
-        return vouch_fail_prefix(eb, e, "DCAP verifier: ");
-    if (vouch_pccs_cache_new(&app->pccs))
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    e = nvgpu_setup(app, eb);
-    if (e)
-        return vouch_fail_prefix(eb, e, "NVIDIA GPU verifier: ");
+        return e;
     e = challenge_secret_setup(app, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "challenge secret: ");
@@ -228,18 +265,24 @@ void vouch_app_done(struct vouch_app *app)
     app->kr = NULL;
     vouch_policies_free(app->policies);
     app->policies = NULL;
-    vouch_dcap_ctx_free(app->dcap);
-    app->dcap = NULL;
+    while (app->n_trusts > 0) {
+        const struct vouch_app_trust *t = &app->trusts[--app->n_trusts];
+
+        if (t->verifier->trust_free)
+            t->verifier->trust_free(t->trust);
+    }
+    free(app->trusts);
+    app->trusts = NULL;
     vouch_collateral_free(app->collateral);
     app->collateral = NULL;
     X509_free(app->dcap_root);
     app->dcap_root = NULL;
     vouch_pccs_cache_free(app->pccs);
     app->pccs = NULL;
-    vouch_nvgpu_trust_free(app->nvgpu);
-    app->nvgpu = NULL;
     vouch_rimstore_free(app->rims);
     app->rims = NULL;
+    sk_X509_pop_free(app->rim_roots, X509_free);
+    app->rim_roots = NULL;
     vouch_store_close(app->store);
     app->store = NULL;
     free(app->issuer);
@@ -250,12 +293,11 @@ void vouch_app_done(struct vouch_app *app)
 
 void *vouch_app_trust(struct vouch_app *app, const char *tee)
 {
-    if (strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0)
-        return app->dcap;
-    if (strcmp(tee, "nvgpu") == 0)
-        return app->nvgpu;
-    if (strcmp(tee, "acstdxnvgpu") == 0)
-        return &app->acstdx;
+    size_t i;
+
+    for (i = 0; i < app->n_trusts; i++)
+        if (strcmp(app->trusts[i].verifier->tee, tee) == 0)
+            return app->trusts[i].trust;
     return NULL;
 }
 

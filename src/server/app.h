@@ -9,14 +9,20 @@
 
 #include "collateral/collateral.h"
 #include "collateral/rim.h"
-#include "evidence/nvgpu/nvgpu.h"
 #include "crypto/jose.h"
 #include "policy/policy.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/router.h"
 #include "store/store.h"
+#include "vouch/evidence.h"
 #include "token/keyring.h"
+
+/* One verifier and the trust its trust_new hook made. */
+struct vouch_app_trust {
+    const struct vouch_verifier *verifier;
+    void *trust;
+};
 
 /*
  * Server-wide state shared by every worker thread.  Everything here is
@@ -30,14 +36,19 @@ struct vouch_app {
     uint8_t challenge_secret[32];       /* HMAC key of challenge tokens (shared) */
     enum vouch_jws_alg token_alg;
     struct vouch_policies *policies;    /* compiled policy cache */
-    struct vouch_collateral *collateral; /* Intel collateral in the store */
-    struct vouch_dcap_ctx *dcap;        /* TDX/SGX verification over it */
+    /* Collateral services: the stores behind the PCCS and RIM APIs. */
+    struct vouch_collateral *collateral; /* Intel PCS collateral in the store */
     X509 *dcap_root;                    /* --dcap-root, or NULL for Intel's */
     struct vouch_pccs_cache *pccs;      /* prepared collateral responses */
-    struct vouch_nvgpu_trust *nvgpu;    /* GPU roots, RIM source, OCSP, chain cache */
+    STACK_OF(X509) *rim_roots;          /* RIM signature roots (--nvgpu-rim-root) */
     struct vouch_rimstore *rims;        /* RIMs in the store (+ RIM service fetch) */
     struct vouch_rim_fetcher rim_fetcher;
-    struct vouch_acstdxnvgpu_trust acstdx; /* tee=acstdxnvgpu: dcap + nvgpu */
+    /* What verifiers get from the service (struct vouch_verifier_host). */
+    struct vouch_nvgpu_rim_source rim_source;
+    struct vouch_net_source net;
+    /* Each registered verifier's trust, in registry order. */
+    struct vouch_app_trust *trusts;
+    size_t n_trusts;
     const struct vouch_route *routes;
     size_t n_routes;
 
@@ -81,8 +92,8 @@ vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t
 void vouch_app_done(struct vouch_app *app);
 
 /*
- * The trust context a verifier needs for `tee` (collateral sources, trust
- * anchors), or NULL when none is configured.
+ * The trust context the verifier of `tee` set up at start-up (collateral
+ * sources, trust anchors), or NULL when none is configured.
  */
 void *vouch_app_trust(struct vouch_app *app, const char *tee);
 

@@ -121,17 +121,18 @@ static bool parse_item(const json_t *o, const char *path, size_t max_evidence, i
     json_t *rd = json_object_get(o, "runtime_data"), *id = json_object_get(o, "init_data");
     enum vouch_hash rh, ih;
     struct vouch_errbuf eb;
-    char field[128];
+    char field[128], tees[160];
 
     snprintf(it->path, sizeof(it->path), "%s", path);
     snprintf(field, sizeof(field), "%stee", path);
+    vouch_verifier_names(tees, sizeof(tees));
     if (!json_is_string(tee))
-        return BAD_ARG(p, field, "'tee' is required: tdx, sgx, nvgpu or acstdxnvgpu");
+        return BAD_ARG(p, field, "'tee' is required, one of: %s", tees);
     it->tee = json_string_value(tee);
     it->verifier = vouch_verifier_find(it->tee);
     if (!it->verifier)
         return fail(p, 400, "VOUCH.REQUEST.UNSUPPORTED_TEE", field,
-                    "tee '%.32s' is not supported", it->tee);
+                    "tee '%.32s' is not supported; one of: %s", it->tee, tees);
     snprintf(field, sizeof(field), "%sevidence", path);
     if (!json_is_string(ev))
         return BAD_ARG(p, field, "'evidence' is required: base64url of the evidence document");

@@ -499,3 +499,32 @@ void vouch_config_free(struct vouch_config *c)
     free(c->nvgpu_ocsp_url);
     memset(c, 0, sizeof(*c));
 }
+
+/*
+ * The options verifiers read (struct vouch_verifier_host.option): the
+ * string value of the flag `name`, or NULL when it is not set.
+ */
+const char *vouch_config_option(const struct vouch_config *c, const char *name)
+{
+    static const char *const ocsp_modes[] = { NULL, "soft", "require" };
+    int id = find_flag(name, strlen(name));
+
+    switch (id) {
+    case OPT_DCAP_ROOT:
+        return c->dcap_root;
+    case OPT_NVGPU_DEVICE_ROOT:
+        return c->nvgpu_device_root;
+    case OPT_NVGPU_RIM_ROOT:
+        return c->nvgpu_rim_root;
+    case OPT_NVGPU_RIM_URL:
+        return c->nvgpu_rim_url;
+    case OPT_NVGPU_OCSP:
+        return c->nvgpu_ocsp > 0 && c->nvgpu_ocsp < 3 ? ocsp_modes[c->nvgpu_ocsp] : NULL;
+    case OPT_NVGPU_OCSP_URL:
+        return c->nvgpu_ocsp_url;
+    case OPT_PCCS_UPSTREAM:
+        return c->pccs_upstream;
+    default:
+        return NULL;
+    }
+}

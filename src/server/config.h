@@ -53,6 +53,13 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
 
 void vouch_config_free(struct vouch_config *c);
 
+/*
+ * The value of option `name` (a flag without "--") as verifiers see it
+ * through struct vouch_verifier_host, or NULL when unset.  Only the
+ * trust options (roots, collateral and RIM sources, OCSP) are offered.
+ */
+const char *vouch_config_option(const struct vouch_config *c, const char *name);
+
 /* The --help text. */
 void vouch_config_usage(FILE *out);
 

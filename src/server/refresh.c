@@ -13,7 +13,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/time.h"
-#include "server/fetch.h"
+#include "net/http_client.h"
 #include "server/refresh.h"
 
 struct vouch_refresher {
@@ -24,6 +24,49 @@ struct vouch_refresher {
     bool stop;
 };
 
+#define UPSTREAM_BODY_MAX (4u << 20)
+
+/* Intel URL-encodes the PEM issuer chain in its headers. */
+static char *percent_decode(const char *s)
+{
+    size_t n = strlen(s), i;
+    char *out = malloc(n + 1), *o = out;
+
+    if (!out)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        uint8_t b;
+
+        if (s[i] == '%' && i + 2 < n &&
+            vouch_hex_decode_exact(s + i + 1, 2, &b, 1, NULL) == VOUCH_OK) {
+            *o++ = (char)b;
+            i += 2;
+            continue;
+        }
+        *o++ = s[i];
+    }
+    *o = '\0';
+    return out;
+}
+
+/* The upstream answer as the collateral importer's JSON: {key: body, "issuer_chain"}. */
+static json_t *import_doc(const char *key, const struct vouch_buf *body, const char *chain)
+{
+    json_t *doc;
+    char *b64;
+
+    if (strcmp(key, "crl_data_base64") == 0) {
+        b64 = vouch_b64_alloc(body->data ? body->data : (const uint8_t *)"", body->len,
+                              VOUCH_B64_STD);
+        doc = json_pack("{s:s?,s:s?}", key, b64, "issuer_chain", chain);
+        free(b64);
+        return doc;
+    }
+    if (chain)
+        return json_pack("{s:s,s:s}", key, vouch_buf_str(body), "issuer_chain", chain);
+    return json_pack("{s:s}", key, vouch_buf_str(body));
+}
+
 /*
  * Fetch the upstream copy of stored document `id` and import it.  The
  * import verifies it and keeps whichever of the two is newer.
@@ -33,9 +76,10 @@ static void refresh_one(struct vouch_app *app, const char *id)
     const char *base = app->cfg.pccs_upstream, *header, *key;
     char url[1024], tee[4], fmspc[13], what[200];
     struct vouch_errbuf eb;
-    struct vouch_fetch f;
+    struct vouch_http_request req = { .max = UPSTREAM_BODY_MAX };
+    struct vouch_http_response f;
     json_t *doc = NULL, *report = NULL;
-    char *text = NULL;
+    char *text = NULL, *chain = NULL;
     int ver = 0;
     vouch_err e;
 
@@ -64,23 +108,15 @@ static void refresh_one(struct vouch_app *app, const char *id)
     } else {
         return;
     }
-    e = vouch_fetch_get(url, header, VOUCH_FETCH_MAX, &f, &eb);
+    req.url = url;
+    req.want_header = header;
+    e = vouch_http_fetch(&req, &f, &eb);
     if (!e && header && !f.header)
         e = vouch_fail(&eb, VOUCH_E_INVALID, "%s: no %s header", url, header);
+    if (!e && header && !(chain = percent_decode(f.header)))
+        e = vouch_fail(&eb, VOUCH_E_NOMEM, "out of memory");
     if (!e) {
-        const char *body = vouch_buf_str(&f.body);
-
-        if (strcmp(key, "crl_data_base64") == 0) {
-            char *b64 = vouch_b64_alloc(f.body.data ? f.body.data : (uint8_t *)"", f.body.len,
-                                        VOUCH_B64_STD);
-
-            doc = json_pack("{s:s?,s:s}", key, b64, "issuer_chain", f.header);
-            free(b64);
-        } else if (header) {
-            doc = json_pack("{s:s,s:s}", key, body, "issuer_chain", f.header);
-        } else {
-            doc = json_pack("{s:s}", key, body);
-        }
+        doc = import_doc(key, &f.body, chain);
         text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
         e = text ? vouch_collateral_import_json(app->store, app->dcap_root, text, strlen(text),
                                                 vouch_app_now(app), &report, &eb)
@@ -104,7 +140,8 @@ static void refresh_one(struct vouch_app *app, const char *id)
     json_decref(report);
     json_decref(doc);
     free(text);
-    vouch_fetch_done(&f);
+    free(chain);
+    vouch_http_response_done(&f);
 }
 
 static void refresh_pass(struct vouch_app *app)

@@ -82,6 +82,45 @@ static void test_nvgpu_flags(void **state)
     vouch_config_free(&c);
 }
 
+/* What verifiers read through the host's option view, flag name by flag name. */
+static void test_option_view(void **state)
+{
+    char *argv[] = { "vouchd", "--nvgpu-ocsp", "soft", "--dcap-root", "/tmp/root.der",
+                     "--nvgpu-rim-url", "http://127.0.0.1:9/v1/rim/", NULL };
+    char *none[] = { "vouchd", NULL };
+    static const struct {
+        const char *name, *want; /* want NULL: unset or not offered */
+    } set[] = {
+        { "nvgpu-ocsp", "soft" },
+        { "dcap-root", "/tmp/root.der" },
+        { "nvgpu-rim-url", "http://127.0.0.1:9/v1/rim/" },
+        { "nvgpu-device-root", NULL },
+        { "nvgpu-ocsp-url", NULL },
+        { "admin-token", NULL },     /* a secret: never offered */
+        { "no-such-option", NULL },
+        { "", NULL },
+    };
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(vouch_config_load(&c, 1, none, false, &eb), VOUCH_OK);
+    assert_null(vouch_config_option(&c, "nvgpu-ocsp")); /* off reads as unset */
+    assert_null(vouch_config_option(&c, "dcap-root"));
+    vouch_config_free(&c);
+    assert_int_equal(vouch_config_load(&c, 7, argv, false, &eb), VOUCH_OK);
+    for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+        const char *got = vouch_config_option(&c, set[i].name);
+
+        if (set[i].want)
+            assert_string_equal(got, set[i].want);
+        else if (got)
+            fail_msg("%s: got '%s'", set[i].name, got);
+    }
+    vouch_config_free(&c);
+}
+
 /* Each bad value is refused with a message naming the option. */
 static void test_bad_values(void **state)
 {
@@ -176,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_nvgpu_flags),
+        cmocka_unit_test(test_option_view),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_file_env_flags),
     };

@@ -6,7 +6,9 @@
  *   tdx: {"quote": base64(quote), "cc_eventlog": base64|null, ...}
  *   sgx: {"quote": base64(quote)}
  *
- * `trust` is a struct vouch_dcap_ctx * (the collateral source and cache).
+ * `trust` is a struct vouch_dcap_ctx * (the collateral source and cache),
+ * made by dcap_trust_new from the host's PCS collateral source and the
+ * "dcap-root" option; sgx shares the one tdx made.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,5 +133,64 @@ out:
     return e;
 }
 
-const struct vouch_verifier vouch_verifier_tdx = { .tee = "tdx", .verify = dcap_verify };
-const struct vouch_verifier vouch_verifier_sgx = { .tee = "sgx", .verify = dcap_verify };
+/* The DCAP context over the host's collateral; none without a source. */
+static vouch_err dcap_trust_new(const struct vouch_verifier *self,
+                                const struct vouch_verifier_host *host, void **ret_trust,
+                                struct vouch_errbuf *eb)
+{
+    const struct vouch_dcap_source *src = host->source(host->ctx, VOUCH_SOURCE_PCS_COLLATERAL);
+    const char *root_path = host->option(host->ctx, "dcap-root");
+    struct vouch_dcap_ctx *ctx = NULL;
+    X509 *root = NULL;
+    vouch_err e;
+
+    (void)self;
+    if (!src) {
+        *ret_trust = NULL;
+        return VOUCH_OK;
+    }
+    if (root_path && (e = vouch_x509_load_file(root_path, &root, eb)))
+        return vouch_fail_prefix(eb, e, "--dcap-root: ");
+    e = vouch_dcap_ctx_new(src, root, &ctx, eb);
+    X509_free(root);
+    if (e)
+        return vouch_fail_prefix(eb, e, "DCAP verifier: ");
+    *ret_trust = ctx;
+    return VOUCH_OK;
+}
+
+static void dcap_trust_free(void *trust)
+{
+    vouch_dcap_ctx_free(trust);
+}
+
+/* SGX quotes are checked against the same collateral: share tdx's context. */
+static vouch_err sgx_trust_new(const struct vouch_verifier *self,
+                               const struct vouch_verifier_host *host, void **ret_trust,
+                               struct vouch_errbuf *eb)
+{
+    (void)self;
+    (void)eb;
+    *ret_trust = host->trust(host->ctx, "tdx");
+    return VOUCH_OK;
+}
+
+static const struct vouch_inspect_cmd inspect_quote = {
+    .name = "quote",
+    .usage = "FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]",
+    .summary = "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
+};
+
+const struct vouch_verifier vouch_verifier_tdx = {
+    .tee = "tdx",
+    .verify = dcap_verify,
+    .trust_new = dcap_trust_new,
+    .trust_free = dcap_trust_free,
+    .inspect = &inspect_quote,
+};
+const struct vouch_verifier vouch_verifier_sgx = {
+    .tee = "sgx",
+    .verify = dcap_verify,
+    .trust_new = sgx_trust_new,
+    .inspect = &inspect_quote,
+};

@@ -90,4 +90,6 @@ const struct vouch_verifier vouch_verifier_acstdxnvgpu = {
     .tee = "acstdxnvgpu",
     .verify = verify,
     .multi_device = true,
+    .trust_new = vouch_acstdxnvgpu_trust_from_host,
+    .trust_free = vouch_acstdxnvgpu_trust_release,
 };

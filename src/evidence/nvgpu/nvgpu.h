@@ -255,4 +255,19 @@ struct vouch_acstdxnvgpu_trust {
 
 extern const struct vouch_verifier vouch_verifier_acstdxnvgpu;
 
+/*
+ * The trust_new / trust_free hooks of the two verifiers (trust.c): a
+ * struct vouch_nvgpu_trust from the host's nvgpu-* options, RIM source and
+ * network source; a struct vouch_acstdxnvgpu_trust borrowing the tdx and
+ * nvgpu trusts.
+ */
+vouch_err vouch_nvgpu_trust_from_host(const struct vouch_verifier *self,
+                                      const struct vouch_verifier_host *host, void **ret_trust,
+                                      struct vouch_errbuf *eb);
+void vouch_nvgpu_trust_release(void *trust);
+vouch_err vouch_acstdxnvgpu_trust_from_host(const struct vouch_verifier *self,
+                                            const struct vouch_verifier_host *host,
+                                            void **ret_trust, struct vouch_errbuf *eb);
+void vouch_acstdxnvgpu_trust_release(void *trust);
+
 #endif

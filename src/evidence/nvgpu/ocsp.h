@@ -25,7 +25,7 @@
 /*
  * POST `req` (DER OCSPRequest) to `url` and return the DER response body
  * in *ret_resp (malloc'd, at most `max` bytes; the caller frees it).
- * VOUCH_E_IO for transport failures.  Called from any thread.
+ * VOUCH_E_UNAVAILABLE (or VOUCH_E_IO) for transport failures.  Called from any thread.
  */
 struct vouch_ocsp_transport {
     vouch_err (*post)(void *ctx, const char *url, const uint8_t *req, size_t req_len,
@@ -116,14 +116,5 @@ vouch_err vouch_ocsp_query(const struct vouch_ocsp_config *cfg, X509 *cert, X509
 vouch_err vouch_ocsp_query_chain(const struct vouch_ocsp_config *cfg, STACK_OF(X509) *chain,
                                  int first, STACK_OF(X509) *roots, int64_t now,
                                  struct vouch_ocsp_result *ret, struct vouch_errbuf *eb);
-
-/*
- * A plain-HTTP transport (POST, Content-Type application/ocsp-request,
- * 10 s timeouts): for the CLI and tests.  It does I/O, so the library's
- * verification code never calls it directly.  http:// URLs only.
- */
-vouch_err vouch_ocsp_http_post(void *ctx, const char *url, const uint8_t *req, size_t req_len,
-                               size_t max, uint8_t **ret_resp, size_t *ret_len,
-                               struct vouch_errbuf *eb);
 
 #endif

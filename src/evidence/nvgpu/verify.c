@@ -884,8 +884,18 @@ static vouch_err verifier_verify(const struct vouch_verifier *self, void *trust,
     return VOUCH_OK;
 }
 
+static const struct vouch_inspect_cmd inspect_gpu = {
+    .name = "gpu",
+    .usage = "EVIDENCE.json [--rims DIR] [--nonce HEX] [--at RFC3339] [--json]",
+    .summary = "verify NVIDIA GPU evidence (nvgpu, or a TDX document's gpu_evidence) and "
+               "print the claims",
+};
+
 const struct vouch_verifier vouch_verifier_nvgpu = {
     .tee = "nvgpu",
     .verify = verifier_verify,
     .multi_device = true,
+    .trust_new = vouch_nvgpu_trust_from_host,
+    .trust_free = vouch_nvgpu_trust_release,
+    .inspect = &inspect_gpu,
 };

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vouch inspect evidence --tee TEE EVIDENCE [--at RFC3339] [--collateral PATH]
+ *                        [--rims DIR] [--OPTION VALUE]...
+ * vouch inspect NAME EVIDENCE ...   (a verifier's inspect command without
+ *                                    a CLI file of its own)
+ *
+ * Verify an evidence document as vouchd would, without binding or
+ * policies: the verifier sets up its trust with its own trust_new hook,
+ * from a host made of the arguments (each --OPTION VALUE is offered as
+ * option OPTION, e.g. --nvgpu-device-root; --collateral is the PCS
+ * collateral source, a QuoteCollateralV3 file or a directory of PCS
+ * responses; --rims a RIM directory; the network goes through the HTTP
+ * client), then the claims are printed as JSON.  Exit status: 0 verified,
+ * 1 verification failed, 2 usage, 3 unreadable input or bad set-up.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "common/time.h"
+#include "evidence/dcap/dcap.h"
+#include "evidence/nvgpu/rim.h"
+#include "net/http_client.h"
+#include "vouch/evidence.h"
+
+#define EVIDENCE_MAX (16u << 20)
+#define OPTIONS_MAX 16
+#define VERIFIERS_MAX 32
+
+struct cli_host {
+    const char *names[OPTIONS_MAX], *values[OPTIONS_MAX];
+    size_t n;
+    struct vouch_net_source net;
+    struct vouch_dcap_file_source *pcs;     /* --collateral */
+    struct vouch_nvgpu_rimdir *rimdir;      /* --rims */
+    struct vouch_nvgpu_rim_source rims;
+    const struct vouch_verifier *verifiers[VERIFIERS_MAX];
+    void *trusts[VERIFIERS_MAX];
+    size_t n_trusts;
+};
+
+static const char *host_option(void *ctx, const char *name)
+{
+    const struct cli_host *h = ctx;
+    size_t i;
+
+    for (i = 0; i < h->n; i++)
+        if (strcmp(h->names[i], name) == 0)
+            return h->values[i];
+    return NULL;
+}
+
+static const void *host_source(void *ctx, const char *name)
+{
+    struct cli_host *h = ctx;
+
+    if (strcmp(name, VOUCH_SOURCE_NET) == 0)
+        return &h->net;
+    if (strcmp(name, VOUCH_SOURCE_PCS_COLLATERAL) == 0 && h->pcs)
+        return vouch_dcap_file_source_get(h->pcs);
+    if (strcmp(name, VOUCH_SOURCE_RIMS) == 0 && h->rimdir)
+        return &h->rims;
+    return NULL;
+}
+
+static void *host_trust(void *ctx, const char *tee)
+{
+    const struct cli_host *h = ctx;
+    size_t i;
+
+    for (i = 0; i < h->n_trusts; i++)
+        if (strcmp(h->verifiers[i]->tee, tee) == 0)
+            return h->trusts[i];
+    return NULL;
+}
+
+/* Trust for every verifier up to `target` (it may borrow an earlier one's). */
+static vouch_err trusts_setup(struct cli_host *h, const struct vouch_verifier *target,
+                              struct vouch_errbuf *eb)
+{
+    const struct vouch_verifier_host view = { host_option, host_source, host_trust, h };
+    const struct vouch_verifier *v;
+    vouch_err e;
+
+    while (h->n_trusts < VERIFIERS_MAX && (v = vouch_verifier_at(h->n_trusts))) {
+        h->verifiers[h->n_trusts] = v;
+        h->trusts[h->n_trusts] = NULL;
+        e = v->trust_new ? v->trust_new(v, &view, &h->trusts[h->n_trusts], eb) : VOUCH_OK;
+        h->n_trusts++;
+        if (e)
+            return e;
+        if (v == target)
+            break;
+    }
+    return VOUCH_OK;
+}
+
+static void trusts_free(struct cli_host *h)
+{
+    while (h->n_trusts > 0) {
+        h->n_trusts--;
+        if (h->verifiers[h->n_trusts]->trust_free)
+            h->verifiers[h->n_trusts]->trust_free(h->trusts[h->n_trusts]);
+    }
+}
+
+/* The sources named by --collateral and --rims, when given. */
+static vouch_err sources_open(struct cli_host *h, struct vouch_errbuf *eb)
+{
+    const char *coll = host_option(h, "collateral"), *rims = host_option(h, "rims");
+    size_t skipped = 0;
+    vouch_err e;
+
+    if (coll && (e = vouch_dcap_file_source_open(coll, NULL, &h->pcs, eb)))
+        return vouch_fail_prefix(eb, e, "--collateral: ");
+    if (rims) {
+        if ((e = vouch_nvgpu_rimdir_open(rims, &h->rimdir, &skipped, eb)))
+            return vouch_fail_prefix(eb, e, "--rims: ");
+        h->rims = vouch_nvgpu_rimdir_source(h->rimdir);
+    }
+    return VOUCH_OK;
+}
+
+/* The first registered verifier whose inspect command is `name`. */
+static const struct vouch_verifier *verifier_named(const char *name)
+{
+    const struct vouch_verifier *v;
+    size_t i;
+
+    for (i = 0; (v = vouch_verifier_at(i)); i++)
+        if (v->inspect && strcmp(v->inspect->name, name) == 0)
+            return v;
+    return NULL;
+}
+
+static int print_claims(json_t *claims, const char *tee, int64_t now)
+{
+    char when[VOUCH_RFC3339_LEN], *s;
+    json_t *out;
+
+    vouch_time_format_rfc3339(now, when);
+    out = json_pack("{s:s,s:s,s:O}", "tee", tee, "at", when, "claims", claims);
+    s = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+    json_decref(out);
+    if (!s)
+        return VOUCH_EXIT_ERROR;
+    printf("%s\n", s);
+    free(s);
+    return VOUCH_EXIT_OK;
+}
+
+int vouch_cmd_inspect_verifier(int argc, char **argv)
+{
+    char cmd[80];
+    bool by_tee = strcmp(argv[0], "evidence") == 0;
+    const struct vouch_verifier *v = by_tee ? NULL : verifier_named(argv[0]);
+    struct cli_host h = { .net = { vouch_http_post, NULL } };
+    struct vouch_errbuf eb = { "" };
+    const char *file = NULL, *at = NULL;
+    unsigned char *data = NULL;
+    json_t *claims = NULL;
+    int64_t now = vouch_clock_now();
+    size_t len;
+    int i, rc = VOUCH_EXIT_ERROR;
+    vouch_err e;
+
+    snprintf(cmd, sizeof(cmd), "inspect %s", argv[0]);
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--at") == 0 && i + 1 < argc)
+            at = argv[++i];
+        else if (by_tee && strcmp(argv[i], "--tee") == 0 && i + 1 < argc) {
+            if (!(v = vouch_verifier_find(argv[++i]))) {
+                fprintf(stderr, "vouch: --tee: no verifier for '%s'\n", argv[i]);
+                return VOUCH_EXIT_USAGE;
+            }
+        }
+        else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] && i + 1 < argc &&
+                 h.n < OPTIONS_MAX) {
+            h.names[h.n] = argv[i] + 2;
+            h.values[h.n++] = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return vouch_cli_usage(cmd);
+        else if (!file)
+            file = argv[i];
+        else
+            return vouch_cli_usage(cmd);
+    }
+    if (!file || !v)
+        return vouch_cli_usage(cmd);
+    if (at && vouch_time_parse_rfc3339(at, strlen(at), &now, NULL, &eb)) {
+        fprintf(stderr, "vouch: --at: %s\n", eb.msg);
+        return VOUCH_EXIT_USAGE;
+    }
+    if (vouch_cli_read_file(file, EVIDENCE_MAX, &data, &len))
+        return VOUCH_EXIT_ERROR;
+    if (sources_open(&h, &eb) || trusts_setup(&h, v, &eb)) {
+        fprintf(stderr, "vouch: %s\n", eb.msg);
+        goto out;
+    }
+    e = v->verify(v, host_trust(&h, v->tee), data, len, NULL, now, &claims, &eb);
+    if (e) {
+        fprintf(stderr, "vouch: %s: verification failed (%s): %s%s%s\n", file,
+                vouch_err_name(e), eb.msg, eb.field[0] ? " at " : "", eb.field);
+        rc = VOUCH_EXIT_FAIL;
+        goto out;
+    }
+    rc = print_claims(claims, v->tee, now);
+out:
+    json_decref(claims);
+    trusts_free(&h);
+    vouch_nvgpu_rimdir_free(h.rimdir);
+    vouch_dcap_file_source_free(h.pcs);
+    free(data);
+    return rc;
+}

@@ -1,0 +1,91 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# TAP test of `vouch inspect evidence`: any registered verifier, its trust set
+# up by its own hook from the command line, on real evidence
+# (tests/vectors/dcap/, tests/vectors/nvgpu/).
+# Usage: inspect_evidence.sh VOUCH_BINARY   (run from the source root)
+set -u
+VOUCH=$1
+NV=tests/vectors/nvgpu
+DQ=tests/vectors/dcap/dcap-qvl/sample
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT INT TERM
+N=0
+FAILED=0
+
+ok() {  # ok DESCRIPTION EXPECTED_STATUS COMMAND...
+    desc=$1 want=$2
+    shift 2
+    N=$((N + 1))
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then
+        echo "ok $N - $desc"
+    else
+        echo "not ok $N - $desc (exit $got, wanted $want)"
+        sed 's/^/# /' "$T/out" "$T/err" | tail -20
+        FAILED=1
+    fi
+}
+
+out_has() {  # out_has DESCRIPTION JQ_FILTER: the last command's JSON satisfies it
+    N=$((N + 1))
+    if jq -e "$2" "$T/out" >/dev/null 2>&1; then
+        echo "ok $N - $1"
+    else
+        echo "not ok $N - $1: $2"
+        sed 's/^/# /' "$T/out" | tail -20
+        FAILED=1
+    fi
+}
+
+err_has() {  # err_has DESCRIPTION TEXT: the last command's stderr names it
+    N=$((N + 1))
+    if grep -q -- "$2" "$T/err"; then
+        echo "ok $N - $1"
+    else
+        echo "not ok $N - $1: no '$2' in stderr"
+        sed 's/^/# /' "$T/err" | tail -5
+        FAILED=1
+    fi
+}
+
+printf '{"quote":"%s"}' "$(base64 -w0 <$DQ/tdx_quote)" >"$T/tdx.json"
+printf '{"device_evidence_list":[{"arch":"HOPPER","uuid":"GPU-1","evidence":"%s","certificate":"%s"}]}' \
+    "$(tr -d '\n\r' <$NV/v1.0_attestationReport.txt | xxd -r -p | base64 -w0)" \
+    "$(base64 -w0 <$NV/v1.0_gpuAkCertChain.txt)" >"$T/gpu.json"
+
+ok "tdx with its collateral at the vector's time" 0 \
+    "$VOUCH" inspect evidence --tee tdx "$T/tdx.json" --collateral $DQ/tdx_quote_collateral.json \
+    --at 2025-07-19T10:00:34Z
+out_has "tdx claims as the service makes them" \
+    '.tee == "tdx" and .claims.tcb_status == "UpToDate" and (.claims.quote.body.mr_td | length) == 96'
+ok "tdx without collateral: the hook leaves no trust" 1 "$VOUCH" inspect evidence --tee tdx "$T/tdx.json"
+err_has "says what is missing" "no DCAP collateral"
+ok "a TDX quote is not sgx evidence" 1 \
+    "$VOUCH" inspect evidence --tee sgx "$T/tdx.json" --collateral $DQ/tdx_quote_collateral.json \
+    --at 2025-07-19T10:00:34Z
+err_has "names the field" "at quote"
+ok "--dcap-root reaches the tdx hook" 3 \
+    "$VOUCH" inspect evidence --tee tdx "$T/tdx.json" --collateral $DQ/tdx_quote_collateral.json \
+    --dcap-root "$T/no-such-root.pem"
+err_has "names the option" "--dcap-root"
+
+ok "nvgpu with RIMs" 0 \
+    "$VOUCH" inspect evidence --tee nvgpu "$T/gpu.json" --rims $NV/rims --at 2024-06-01T00:00:00Z
+out_has "one GPU device, measurements match" \
+    '.claims.devices | length == 1 and .[0].class == "gpu" and .[0].claims.measres == "success"'
+ok "nvgpu without RIMs" 1 "$VOUCH" inspect evidence --tee nvgpu "$T/gpu.json" --at 2024-06-01T00:00:00Z
+err_has "the RIM is missing" "not_found"
+ok "--nvgpu-ocsp reaches the nvgpu hook" 3 \
+    "$VOUCH" inspect evidence --tee nvgpu "$T/gpu.json" --nvgpu-ocsp sometimes
+err_has "names the option" "--nvgpu-ocsp"
+ok "--nvgpu-device-root reaches the nvgpu hook" 3 \
+    "$VOUCH" inspect evidence --tee nvgpu "$T/gpu.json" --nvgpu-device-root "$T/none.pem"
+
+ok "unknown tee" 2 "$VOUCH" inspect evidence --tee snp "$T/gpu.json"
+ok "no --tee" 2 "$VOUCH" inspect evidence "$T/gpu.json"
+ok "unreadable evidence" 3 "$VOUCH" inspect evidence --tee nvgpu "$T/none.json"
+
+echo "1..$N"
+exit $FAILED
