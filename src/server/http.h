@@ -34,7 +34,9 @@ struct vouch_http_req {
     const char *(*query)(const struct vouch_http_req *r, const char *name);
     /*
      * Optional: a header's value and its full length, which is more than
-     * strlen() of it when the client sent a NUL inside the value.
+     * strlen() of it when the value holds a NUL.  In-process callers set it
+     * (vouch_http_req_plain); libmicrohttpd keeps header values as C
+     * strings, so its glue has no more to give than `header`.
      */
     const char *(*header_n)(const struct vouch_http_req *r, const char *name,
                             size_t *ret_len);

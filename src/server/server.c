@@ -50,19 +50,6 @@ static const char *req_header(const struct vouch_http_req *r, const char *name)
     return MHD_lookup_connection_value(rc->conn, MHD_HEADER_KIND, name);
 }
 
-static const char *req_header_n(const struct vouch_http_req *r, const char *name,
-                                size_t *ret_len)
-{
-    struct reqctx *rc = r->impl;
-    const char *v = NULL;
-
-    *ret_len = 0;
-    if (MHD_lookup_connection_value_n(rc->conn, MHD_HEADER_KIND, name, strlen(name), &v,
-                                      ret_len) != MHD_YES)
-        return NULL;
-    return v;
-}
-
 static const char *req_query(const struct vouch_http_req *r, const char *name)
 {
     struct reqctx *rc = r->impl;
@@ -173,7 +160,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.body = rc->body.data ? rc->body.data : (const uint8_t *)"";
     req.body_len = rc->body.len;
     req.header = req_header;
-    req.header_n = req_header_n;
     req.query = req_query;
     req.impl = rc;
     vouch_app_dispatch(srv->app, &req, &resp);
