@@ -209,7 +209,8 @@ static void send_doc(struct vouch_app *app, const struct vouch_http_req *req,
     }
     /* Build the response under the lock: the slot may be replaced after it. */
     inm = vouch_http_header(req, "If-None-Match");
-    left = p->expires_at - vouch_clock_now();
+    if (__builtin_sub_overflow(p->expires_at, vouch_clock_now(), &left))
+        left = p->expires_at > 0 ? INT64_MAX : -1;
     snprintf(cache, sizeof(cache), left > 0 ? "public, max-age=%lld" : "no-cache",
              (long long)(left > 86400 ? 86400 : left));
     if (inm && strcmp(inm, p->etag) == 0)
@@ -374,7 +375,9 @@ void vouch_api_pccs_pckcert(struct vouch_app *app, const struct vouch_http_req *
     }
     meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
     chain = url_encode(json_is_string(json_object_get(meta, "chain")) ? json_string_value(json_object_get(meta, "chain")) : "");
-    if (!chain || !json_is_string(json_object_get(meta, "tcbm"))) {
+    if (!chain || !json_is_string(json_object_get(meta, "tcbm")) ||
+        !json_is_string(json_object_get(meta, "fmspc")) ||
+        !json_is_string(json_object_get(meta, "ca"))) {
         vouch_http_problem(resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "stored PCK certificate "
                            "lacks its metadata");
         goto out;
