@@ -5,7 +5,9 @@
 // and the server keeps answering.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startVouchd, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startVouchd, request, vouch, ADMIN_TOKEN } from './lib/vouchd.mjs';
 import { rawRequest } from './lib/rawhttp.mjs';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -171,4 +173,26 @@ test('admin token: wrong, truncated, extended, oversized or hidden behind a NUL 
   const ok = await rawRequest(srv.port, { target: '/admin/keys', headers: [['Authorization', `Bearer ${ADMIN_TOKEN}`]] });
   assert.equal(ok.status, 200);
   await alive();
+});
+
+test('vouch verify-token: iat beyond the leeway is refused; exp = 2^63-1 does not wrap', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const sign = async (name, claims) => {
+    const file = join(srv.dir, `${name}.json`);
+    writeFileSync(file, claims);
+    return (await vouch(['token', 'sign', '--db', srv.db, file])).stdout.trim();
+  };
+  const verify = (tok) => vouch(['verify-token', tok, '--issuer', srv.url]);
+  // iat an hour ahead: refused; 30 s ahead (inside the 60 s leeway): accepted.
+  const future = await sign('future', `{"iss":"${srv.url}","iat":${now + 3600},"nbf":${now},"exp":${now + 7200}}`);
+  await assert.rejects(verify(future), (e) => /issued in the future/.test(e.stderr));
+  const skew = await sign('skew', `{"iss":"${srv.url}","iat":${now + 30},"nbf":${now},"exp":${now + 7200}}`);
+  await verify(skew);
+  // exp at the top of the int64 range: exp + leeway used to wrap to "expired".
+  const forever = await sign('forever', `{"iss":"${srv.url}","iat":${now},"nbf":${now},"exp":9223372036854775807}`);
+  const ok = await verify(forever);
+  assert.match(ok.stderr, /token verified/);
+  // nbf at the top of the range: not yet valid, not wrapped into validity.
+  const later = await sign('later', `{"iss":"${srv.url}","iat":${now},"nbf":9223372036854775807,"exp":9223372036854775807}`);
+  await assert.rejects(verify(later), (e) => /not valid before/.test(e.stderr));
 });
