@@ -70,8 +70,16 @@ int vouch_cmd_token_sign(int argc, char **argv)
         vouch_json_set_int(claims, "iat", now);
     if (!json_object_get(claims, "nbf"))
         vouch_json_set_int(claims, "nbf", now);
-    if (!json_object_get(claims, "exp"))
-        vouch_json_set_int(claims, "exp", now + lifetime);
+    if (!json_object_get(claims, "exp")) {
+        int64_t exp;
+
+        if (__builtin_add_overflow(now, lifetime, &exp)) {
+            fprintf(stderr, "vouch: --lifetime is too large\n");
+            rc = VOUCH_EXIT_USAGE;
+            goto out;
+        }
+        vouch_json_set_int(claims, "exp", exp);
+    }
     if (vouch_store_open(db, &s, &eb) || vouch_keyring_ensure(s, now, &eb) ||
         vouch_keyring_load(s, now, 0, &kr, &eb) ||
         vouch_keyring_sign(kr, (enum vouch_jws_alg)alg, claims, CLAIMS_MAX * 2, &tok, &len,

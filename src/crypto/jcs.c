@@ -47,6 +47,10 @@ void vouch_jcs_number(double d, char *buf, size_t size)
         snprintf(buf, size, "0");  /* also -0 */
         return;
     }
+    if (!isfinite(d)) {
+        snprintf(buf, size, "null");  /* JSON has no inf or nan (and %e gives no exponent) */
+        return;
+    }
     if (d < 0) {
         out[o++] = '-';
         d = -d;

@@ -625,21 +625,43 @@ out:
     return e;
 }
 
+/*
+ * Is `t` (a JWT time claim) before `now` by more than `leeway`?  Saturating
+ * arithmetic: an exp of 2^63-1 plus any leeway is "never", not a wrap.
+ */
+static bool jwt_time_before(int64_t t, int64_t now, int64_t leeway)
+{
+    int64_t limit;
+
+    if (__builtin_add_overflow(t, leeway, &limit))
+        return false;
+    return now > limit;
+}
+
 vouch_err vouch_jwt_check_times(const json_t *payload, int64_t now, int64_t leeway,
                                 struct vouch_errbuf *eb)
 {
     json_t *exp = json_object_get(payload, "exp");
     json_t *nbf = json_object_get(payload, "nbf");
+    json_t *iat = json_object_get(payload, "iat");
 
+    if (leeway < 0)
+        return vouch_fail(eb, VOUCH_E_INVALID, "negative JWT time leeway");
     if (!json_is_integer(exp))
         return vouch_fail(eb, VOUCH_E_INVALID, "JWT has no numeric 'exp'");
-    if (now > json_integer_value(exp) + leeway)
+    if (jwt_time_before(json_integer_value(exp), now, leeway))
         return vouch_fail(eb, VOUCH_E_EXPIRED, "JWT expired at %lld",
                           (long long)json_integer_value(exp));
     if (nbf && !json_is_integer(nbf))
         return vouch_fail(eb, VOUCH_E_INVALID, "JWT 'nbf' is not a number");
-    if (nbf && now + leeway < json_integer_value(nbf))
+    /* nbf - leeway > now, written as now + leeway < nbf without the overflow. */
+    if (nbf && jwt_time_before(now, json_integer_value(nbf), leeway))
         return vouch_fail(eb, VOUCH_E_NOT_YET_VALID, "JWT not valid before %lld",
                           (long long)json_integer_value(nbf));
+    if (iat && !json_is_integer(iat))
+        return vouch_fail(eb, VOUCH_E_INVALID, "JWT 'iat' is not a number");
+    if (iat && jwt_time_before(now, json_integer_value(iat), leeway))
+        return vouch_fail(eb, VOUCH_E_NOT_YET_VALID, "JWT issued in the future, at %lld",
+                          (long long)json_integer_value(iat));
     return VOUCH_OK;
 }

@@ -98,8 +98,10 @@ vouch_err vouch_jws_decode_unverified(const char *token, size_t len, json_t **re
                                       json_t **ret_payload, struct vouch_errbuf *eb);
 
 /*
- * Check "exp" and "nbf" of a JWT payload at `now`, allowing `leeway`
- * seconds.  A missing exp is an error; a missing nbf is not.
+ * Check "exp", "nbf" and "iat" of a JWT payload at `now`, allowing `leeway`
+ * (>= 0) seconds: expired, not yet valid or issued in the future is
+ * VOUCH_E_EXPIRED.  A missing exp is an error; a missing nbf or iat is not.
+ * The arithmetic saturates, so claims at the int64 edges cannot wrap.
  */
 vouch_err vouch_jwt_check_times(const json_t *payload, int64_t now, int64_t leeway,
                                 struct vouch_errbuf *eb);

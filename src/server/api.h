@@ -19,6 +19,7 @@ void vouch_api_oidc_unsupported(struct vouch_app *app, const struct vouch_http_r
                                 struct vouch_http_resp *resp);
 
 /* api_admin.c */
+bool vouch_api_admin_authorized(const struct vouch_app *app, const struct vouch_http_req *req);
 void vouch_api_admin_keys(struct vouch_app *app, const struct vouch_http_req *req,
                           struct vouch_http_resp *resp);
 void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_req *req,

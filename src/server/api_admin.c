@@ -1,9 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <string.h>
+#include <strings.h>
 
 #include "common/json.h"
 #include "common/time.h"
+#include "crypto/digest.h"
 #include "server/api.h"
+
+/* Longest Authorization value looked at; the token itself is far shorter. */
+#define ADMIN_AUTH_MAX 4096
+
+/*
+ * Is `Authorization: Bearer TOKEN` the admin token?  The whole value as sent
+ * is compared, NUL bytes and all (a value cut at a NUL is not the token),
+ * through SHA-256 and a constant-time compare of the digests.
+ */
+bool vouch_api_admin_authorized(const struct vouch_app *app, const struct vouch_http_req *req)
+{
+    size_t len = 0;
+    const char *auth = vouch_http_header_n(req, "Authorization", &len);
+    uint8_t h[32];
+
+    if (!auth || len < 7 || len > ADMIN_AUTH_MAX || strncasecmp(auth, "Bearer ", 7) != 0)
+        return false;
+    auth += 7;
+    len -= 7;
+    while (len && *auth == ' ') {
+        auth++;
+        len--;
+    }
+    if (len == 0 || memchr(auth, '\0', len))
+        return false;
+    if (vouch_hash(VOUCH_HASH_SHA256, auth, len, h))
+        return false;
+    return vouch_memeq_ct(h, app->admin_hash, sizeof(h));
+}
 
 /* GET /admin/keys: the signing keys and their state (never private material). */
 void vouch_api_admin_keys(struct vouch_app *app, const struct vouch_http_req *req,

@@ -209,7 +209,8 @@ static void send_doc(struct vouch_app *app, const struct vouch_http_req *req,
     }
     /* Build the response under the lock: the slot may be replaced after it. */
     inm = vouch_http_header(req, "If-None-Match");
-    left = p->expires_at - vouch_clock_now();
+    if (__builtin_sub_overflow(p->expires_at, vouch_clock_now(), &left))
+        left = p->expires_at > 0 ? INT64_MAX : -1;
     snprintf(cache, sizeof(cache), left > 0 ? "public, max-age=%lld" : "no-cache",
              (long long)(left > 86400 ? 86400 : left));
     if (inm && strcmp(inm, p->etag) == 0)
@@ -292,31 +293,44 @@ void vouch_api_pccs_pckcrl(struct vouch_app *app, const struct vouch_http_req *r
              !der);
 }
 
-/* A hex query parameter of `min`..`max` characters (even), upper-cased into out. */
+/*
+ * A hex query parameter of `min`..`max` characters (even; min 0 = optional),
+ * upper-cased into `out` of `out_size` bytes.  The length is checked against
+ * both `max` and `out_size` before a byte is copied.
+ */
 static bool hex_param(const struct vouch_http_req *req, struct vouch_http_resp *resp,
-                      const char *name, size_t min, size_t max, char *out)
+                      const char *name, size_t min, size_t max, char *out, size_t out_size)
 {
     const char *v = vouch_http_query(req, name);
-    size_t n = v ? strlen(v) : 0, i;
+    size_t n, i;
 
     if (!v && min == 0) {
         out[0] = '\0';
         return true;
     }
-    for (i = 0; v && i < n && isxdigit((unsigned char)v[i]); i++)
+    n = v ? strnlen(v, max + 1) : 0;
+    if (!v || n > max || n >= out_size || n < (min ? min : 2) || n % 2)
+        goto bad;
+    for (i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)v[i]))
+            goto bad;
         out[i] = (char)toupper((unsigned char)v[i]);
-    if (!v || i < n || n < (min ? min : 2) || n > max || n % 2) {
-        if (min == max)
-            vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
-                               "%s must be %zu hex characters", name, max);
-        else
-            vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
-                               "%s must be hex, at most %zu characters", name, max);
-        return false;
     }
     out[n] = '\0';
     return true;
+bad:
+    if (min == max)
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
+                           "%s must be %zu hex characters", name, max);
+    else
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
+                           "%s must be hex, an even number of 2-%zu characters", name, max);
+    return false;
 }
+
+/* hex_param into a char array, whose size bounds the value. */
+#define HEX_PARAM(req, resp, name, min, arr) \
+    hex_param(req, resp, name, min, sizeof(arr) - 1, arr, sizeof(arr))
 
 /*
  * GET /sgx/certification/v3|v4/pckcert?qeid|encrypted_ppid&cpusvn&pcesvn&pceid:
@@ -335,11 +349,11 @@ void vouch_api_pccs_pckcert(struct vouch_app *app, const struct vouch_http_req *
     char *chain = NULL;
     vouch_err e;
 
-    if (!hex_param(req, resp, "qeid", 0, 260, qeid) ||
-        !hex_param(req, resp, "encrypted_ppid", 0, 768, eppid) ||
-        !hex_param(req, resp, "cpusvn", 32, 32, cpusvn_hex) ||
-        !hex_param(req, resp, "pcesvn", 4, 4, pcesvn_hex) ||
-        !hex_param(req, resp, "pceid", 4, 4, pceid))
+    if (!HEX_PARAM(req, resp, "qeid", 0, qeid) ||
+        !HEX_PARAM(req, resp, "encrypted_ppid", 0, eppid) ||
+        !HEX_PARAM(req, resp, "cpusvn", 32, cpusvn_hex) ||
+        !HEX_PARAM(req, resp, "pcesvn", 4, pcesvn_hex) ||
+        !HEX_PARAM(req, resp, "pceid", 4, pceid))
         return;
     if (!qeid[0] && !eppid[0]) {
         vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "qeid",
@@ -357,7 +371,9 @@ void vouch_api_pccs_pckcert(struct vouch_app *app, const struct vouch_http_req *
     }
     meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
     chain = url_encode(json_is_string(json_object_get(meta, "chain")) ? json_string_value(json_object_get(meta, "chain")) : "");
-    if (!chain || !json_is_string(json_object_get(meta, "tcbm"))) {
+    if (!chain || !json_is_string(json_object_get(meta, "tcbm")) ||
+        !json_is_string(json_object_get(meta, "fmspc")) ||
+        !json_is_string(json_object_get(meta, "ca"))) {
         vouch_http_fail(resp, VOUCH_SCOPE_COLLATERAL, VOUCH_E_INTERNAL, VOUCH_SUB_NONE, NULL,
                         NULL, "stored PCK certificate lacks its metadata");
         goto out;

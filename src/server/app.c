@@ -10,6 +10,7 @@
 #include "common/codec.h"
 #include "common/time.h"
 #include "crypto/digest.h"
+#include "server/api.h"
 #include "server/app.h"
 #include "net/http_client.h"
 #include "token/challenge.h"
@@ -332,21 +333,6 @@ vouch_err vouch_app_keyring(struct vouch_app *app, bool refresh, struct vouch_ke
     return e;
 }
 
-static bool admin_ok(struct vouch_app *app, const struct vouch_http_req *req)
-{
-    const char *auth = vouch_http_header(req, "Authorization");
-    uint8_t h[32];
-
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-        return false;
-    auth += 7;
-    while (*auth == ' ')
-        auth++;
-    if (vouch_hash(VOUCH_HASH_SHA256, auth, strlen(auth), h))
-        return false;
-    return vouch_memeq_ct(h, app->admin_hash, sizeof(h));
-}
-
 void vouch_app_dispatch(struct vouch_app *app, struct vouch_http_req *req,
                         struct vouch_http_resp *resp)
 {
@@ -369,12 +355,14 @@ void vouch_app_dispatch(struct vouch_app *app, struct vouch_http_req *req,
     case VOUCH_ROUTE_FOUND:
         break;
     }
-    if ((route->flags & VOUCH_ROUTE_ADMIN) && !admin_ok(app, req)) {
+    if ((route->flags & VOUCH_ROUTE_ADMIN) && !vouch_api_admin_authorized(app, req)) {
         vouch_http_problem(resp, 401, "VOUCH.AUTH.UNAUTHORIZED", NULL,
                            "this endpoint needs the admin bearer token "
                            "(Authorization: Bearer TOKEN)");
         vouch_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"vouch-admin\"");
         return;
     }
+    if (!vouch_route_params_ok(route, req, resp))
+        return;
     route->fn(app, req, resp);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -31,6 +32,14 @@ struct vouch_http_req {
     /* Header and query lookups (case-insensitive header names). */
     const char *(*header)(const struct vouch_http_req *r, const char *name);
     const char *(*query)(const struct vouch_http_req *r, const char *name);
+    /*
+     * Optional: a header's value and its full length, which is more than
+     * strlen() of it when the value holds a NUL.  In-process callers set it
+     * (vouch_http_req_plain); libmicrohttpd keeps header values as C
+     * strings, so its glue has no more to give than `header`.
+     */
+    const char *(*header_n)(const struct vouch_http_req *r, const char *name,
+                            size_t *ret_len);
     void *impl;               /* private to whoever built the request */
 };
 
@@ -53,6 +62,19 @@ typedef void (*vouch_http_handler)(struct vouch_app *app, const struct vouch_htt
 static inline const char *vouch_http_header(const struct vouch_http_req *r, const char *name)
 {
     return r->header ? r->header(r, name) : NULL;
+}
+
+/* A header's value and its length as sent (NUL bytes included). */
+static inline const char *vouch_http_header_n(const struct vouch_http_req *r, const char *name,
+                                              size_t *ret_len)
+{
+    const char *v;
+
+    if (r->header_n)
+        return r->header_n(r, name, ret_len);
+    v = vouch_http_header(r, name);
+    *ret_len = v ? strlen(v) : 0;
+    return v;
 }
 
 static inline const char *vouch_http_query(const struct vouch_http_req *r, const char *name)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/codec.h"
 #include "common/json.h"
 #include "server/http.h"
 
@@ -267,6 +268,26 @@ void vouch_http_text(struct vouch_http_resp *resp, unsigned status, const char *
     set_body(resp, status, content_type, b, len);
 }
 
+/*
+ * Make `s` valid UTF-8 in place: each byte that does not start a valid
+ * sequence becomes '?'.  Details quote request input (a path, an id) and
+ * "%.Ns" may cut a character in two; JSON cannot carry either.
+ */
+static void utf8_scrub(char *s)
+{
+    size_t n = strlen(s), i = 0, used;
+    uint32_t cp;
+
+    while (i < n) {
+        used = vouch_utf8_decode(s + i, n - i, &cp);
+        if (used == 0) {
+            s[i] = '?';
+            used = 1;
+        }
+        i += used;
+    }
+}
+
 void vouch_http_problem(struct vouch_http_resp *resp, unsigned status, const char *code,
                         const char *field, const char *detail_fmt, ...)
 {
@@ -279,6 +300,7 @@ void vouch_http_problem(struct vouch_http_resp *resp, unsigned status, const cha
     va_start(ap, detail_fmt);
     vsnprintf(detail, sizeof(detail), detail_fmt, ap);
     va_end(ap);
+    utf8_scrub(detail);
     snprintf(type, sizeof(type), "urn:vouch:problem:%s", code);
     p = json_pack("{s:s,s:s,s:i,s:s,s:s}", "type", type, "title", vouch_http_reason(status),
                   "status", (int)status, "detail", detail, "code", code);

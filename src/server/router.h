@@ -2,6 +2,7 @@
 #ifndef VOUCH_SERVER_ROUTER_H
 #define VOUCH_SERVER_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "server/http.h"
@@ -42,5 +43,39 @@ enum vouch_route_result vouch_route_match(const struct vouch_route *routes, size
                                           const char *params[VOUCH_HTTP_MAX_PARAMS],
                                           size_t *ret_n_params, char *allow,
                                           size_t allow_size);
+
+/* The longest {name} capture (a stored id) a route accepts. */
+#define VOUCH_ROUTE_ID_MAX 512
+
+/*
+ * Check the captures of a matched route: each at most VOUCH_ROUTE_ID_MAX
+ * bytes of valid UTF-8 without control characters.  On failure fills `resp`
+ * with a 400 problem naming the capture ("id") and returns false.
+ */
+bool vouch_route_params_ok(const struct vouch_route *route, const struct vouch_http_req *req,
+                           struct vouch_http_resp *resp);
+
+/*
+ * A request held in plain arrays rather than by a server library: what an
+ * in-process caller (a test, a fuzzer) hands to vouch_app_dispatch().
+ * Header names compare case-insensitively, query names exactly; the first
+ * of repeated names wins, as with libmicrohttpd.  Values may hold NUL bytes
+ * (value_len counts them).
+ */
+struct vouch_http_field {
+    const char *name;
+    const char *value;
+    size_t value_len;
+};
+
+struct vouch_http_plain {
+    const struct vouch_http_field *headers;
+    size_t n_headers;
+    const struct vouch_http_field *query;
+    size_t n_query;
+};
+
+/* Point req's lookups at `plain` (which must outlive req). */
+void vouch_http_req_plain(struct vouch_http_req *req, const struct vouch_http_plain *plain);
 
 #endif

@@ -203,6 +203,57 @@ static void test_times(void **state)
     }
 }
 
+/* The same checks with a leeway, at the int64 edges: nothing wraps. */
+static void test_times_edges(void **state)
+{
+    static const struct {
+        const char *payload;
+        int64_t now, leeway;
+        vouch_err want;
+    } cases[] = {
+        /* exp + leeway would overflow: never expires, not "expired long ago" */
+        { "{\"exp\":9223372036854775807}", 1700000000, 60, VOUCH_OK },
+        { "{\"exp\":9223372036854775807}", INT64_MAX, INT64_MAX, VOUCH_OK },
+        { "{\"exp\":9223372036854775747}", INT64_MAX, 60, VOUCH_OK },
+        { "{\"exp\":9223372036854775746}", INT64_MAX, 60, VOUCH_E_EXPIRED },
+        { "{\"exp\":-9223372036854775808}", 0, 60, VOUCH_E_EXPIRED },
+        { "{\"exp\":-9223372036854775808}", INT64_MIN, 0, VOUCH_OK },
+        { "{\"exp\":100}", 160, 60, VOUCH_OK },
+        { "{\"exp\":100}", 161, 60, VOUCH_E_EXPIRED },
+        /* nbf: now + leeway would overflow */
+        { "{\"exp\":9223372036854775807,\"nbf\":9223372036854775807}", INT64_MAX - 1, 60,
+          VOUCH_OK },
+        { "{\"exp\":9223372036854775807,\"nbf\":9223372036854775807}", 0, 60,
+          VOUCH_E_NOT_YET_VALID },
+        { "{\"exp\":200,\"nbf\":-9223372036854775808}", 100, 60, VOUCH_OK },
+        /* iat in the future: within the leeway is fine, beyond it is not */
+        { "{\"exp\":200,\"iat\":160}", 100, 60, VOUCH_OK },
+        { "{\"exp\":200,\"iat\":161}", 100, 60, VOUCH_E_NOT_YET_VALID },
+        { "{\"exp\":200,\"iat\":101}", 100, 0, VOUCH_E_NOT_YET_VALID },
+        { "{\"exp\":200,\"iat\":100}", 100, 0, VOUCH_OK },
+        { "{\"exp\":200,\"iat\":9223372036854775807}", 100, 60, VOUCH_E_NOT_YET_VALID },
+        { "{\"exp\":9223372036854775807,\"iat\":9223372036854775807}", INT64_MAX, 60,
+          VOUCH_OK },
+        { "{\"exp\":200,\"iat\":-9223372036854775808}", 100, 60, VOUCH_OK },
+        { "{\"exp\":200,\"iat\":\"100\"}", 100, 60, VOUCH_E_INVALID },
+        { "{\"exp\":200,\"iat\":1.5}", 100, 60, VOUCH_E_INVALID },
+        /* a negative leeway is a caller bug */
+        { "{\"exp\":200}", 100, -1, VOUCH_E_INVALID },
+        { "{\"exp\":200}", 100, INT64_MIN, VOUCH_E_INVALID },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *p = json_loads(cases[i].payload, 0, NULL);
+
+        assert_non_null(p);
+        assert_int_equal(vouch_jwt_check_times(p, cases[i].now, cases[i].leeway, NULL),
+                         cases[i].want);
+        json_decref(p);
+    }
+}
+
 static void test_key_check(void **state)
 {
     EVP_PKEY *ec = NULL, *ec384 = NULL;
@@ -276,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_es256_roundtrip),
         cmocka_unit_test(test_alg_none_and_confusion),
         cmocka_unit_test(test_times),
+        cmocka_unit_test(test_times_edges),
         cmocka_unit_test(test_key_check),
         cmocka_unit_test(test_jwk_import),
     };

@@ -189,12 +189,128 @@ static void test_dispatch(void **state)
     }
 }
 
+/* sha256("0123456789abcdef"), the admin token of the tests below */
+static const uint8_t admin_hash[32] = {
+    0x9f, 0x9f, 0x51, 0x11, 0xf7, 0xb2, 0x7a, 0x78, 0x1f, 0x1f, 0x1d, 0xdd,
+    0xe5, 0xeb, 0xc2, 0xdd, 0x2b, 0x79, 0x6b, 0xfc, 0x73, 0x65, 0xc9, 0xc2,
+    0x8b, 0x54, 0x8e, 0x56, 0x41, 0x76, 0x92, 0x9f,
+};
+
+/*
+ * The admin token is compared over the whole header value as sent: a NUL
+ * inside it does not cut the value short (sizeof - 1: the literal's length).
+ */
+static void test_admin_auth_full_value(void **state)
+{
+#define AUTH(lit) { lit, sizeof(lit) - 1 }
+    static const struct {
+        const char *value;
+        size_t len;
+        unsigned want;
+    } cases[] = {
+        { "Bearer 0123456789abcdef", sizeof("Bearer 0123456789abcdef") - 1, 202 },
+        AUTH("Bearer 0123456789abcdef\0junk"),
+        AUTH("Bearer 0123456789abcdef\0"),
+        AUTH("Bearer \0" "0123456789abcdef"),
+        AUTH("\0Bearer 0123456789abcdef"),
+        AUTH("Bearer 0123456789abcde\0f"),
+        AUTH("Bearer "),
+        AUTH("Bearer"),
+        AUTH(""),
+    };
+#undef AUTH
+    struct vouch_app app;
+    struct vouch_http_req req;
+    struct vouch_http_resp resp;
+    size_t i;
+
+    (void)state;
+    memset(&app, 0, sizeof(app));
+    app.routes = table;
+    app.n_routes = sizeof(table) / sizeof(table[0]);
+    memcpy(app.admin_hash, admin_hash, 32);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vouch_http_field h = { "authorization", cases[i].value, cases[i].len };
+        struct vouch_http_plain plain = { &h, 1, NULL, 0 };
+
+        memset(&req, 0, sizeof(req));
+        memset(&resp, 0, sizeof(resp));
+        req.method = "POST";
+        req.path = "/policy";
+        vouch_http_req_plain(&req, &plain);
+        vouch_app_dispatch(&app, &req, &resp);
+        if (resp.status != (cases[i].want ? cases[i].want : 401))
+            fail_msg("case %zu: got %u", i, resp.status);
+        vouch_http_resp_done(&resp);
+    }
+}
+
+/* {id} captures: at most 512 bytes of UTF-8 text, else a 400 naming "id". */
+static void test_capture_checks(void **state)
+{
+    static const struct {
+        const char *id;
+        unsigned want;
+    } cases[] = {
+        { "default", 202 },
+        { "caf\xc3\xa9", 202 },
+        { "a b", 202 },
+        { "\xff", 400 },
+        { "\xc3", 400 },
+        { "\xc0\xaf", 400 },            /* overlong '/' */
+        { "\xed\xa0\x80", 400 },        /* surrogate */
+        { "a\x01", 400 },
+        { "a\x7f", 400 },
+        { "\xc2\x85", 400 },             /* C1 control */
+        { "%ff", 202 },                  /* already decoded: a literal percent sign */
+    };
+    char long_ok[513], long_bad[514];
+    struct vouch_app app;
+    size_t i;
+
+    (void)state;
+    memset(&app, 0, sizeof(app));
+    app.routes = table;
+    app.n_routes = sizeof(table) / sizeof(table[0]);
+    memset(long_ok, 'a', 512);
+    long_ok[512] = '\0';
+    memset(long_bad, 'a', 513);
+    long_bad[513] = '\0';
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]) + 2; i++) {
+        const char *id = i < sizeof(cases) / sizeof(cases[0]) ? cases[i].id
+                         : i == sizeof(cases) / sizeof(cases[0]) ? long_ok : long_bad;
+        unsigned want = i < sizeof(cases) / sizeof(cases[0]) ? cases[i].want
+                        : i == sizeof(cases) / sizeof(cases[0]) ? 202 : 400;
+        struct vouch_http_req req;
+        struct vouch_http_resp resp;
+        char path[600];
+        json_t *body;
+
+        snprintf(path, sizeof(path), "/policy/%s", id);
+        memset(&req, 0, sizeof(req));
+        memset(&resp, 0, sizeof(resp));
+        req.method = "GET";
+        req.path = path;
+        vouch_app_dispatch(&app, &req, &resp);
+        if (resp.status != want)
+            fail_msg("id case %zu: got %u want %u", i, resp.status, want);
+        if (want == 400) {
+            body = json_loadb(resp.body, resp.body_len, 0, NULL);
+            assert_string_equal(json_string_value(json_object_get(body, "field")), "id");
+            json_decref(body);
+        }
+        vouch_http_resp_done(&resp);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_table),
         cmocka_unit_test(test_overlong_path),
         cmocka_unit_test(test_dispatch),
+        cmocka_unit_test(test_admin_auth_full_value),
+        cmocka_unit_test(test_capture_checks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
