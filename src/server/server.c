@@ -70,6 +70,8 @@ struct reqctx {
     uint8_t client_key[VOUCH_RATELIMIT_KEY_LEN];
     bool has_credential;
     uint64_t start_us;
+    bool refused;             /* rate-limited: answer `refusal` after the body */
+    struct vouch_http_resp refusal;
     bool too_large;           /* answered 413 on the socket; lingering */
     size_t lingered;          /* body bytes dropped since */
     bool answered;
@@ -124,8 +126,9 @@ static enum MHD_Result send_response(struct reqctx *rc, struct vouch_http_resp *
 }
 
 /*
- * Answer before the body is read (413, 429, a framing error), and close
- * the connection after: the rest of the body is never read.
+ * Answer before the body is read (413 to a client waiting for
+ * 100-continue, a framing error), and close the connection after: the
+ * body is never read.
  */
 static enum MHD_Result answer_early(struct reqctx *rc, struct vouch_http_resp *resp)
 {
@@ -321,8 +324,14 @@ static enum MHD_Result request_begin(struct vouch_server *srv, struct MHD_Connec
     vouch_buf_init(&rc->body, srv->app->cfg.max_body);
     *con_cls = rc;
     atomic_fetch_add(&srv->active, 1);
-    if (!framing_ok(rc, &resp) || rate_limited(rc, &resp))
+    if (!framing_ok(rc, &resp))
         return answer_early(rc, &resp);
+    /*
+     * A refused request is answered once its body is in (up to the cap):
+     * answering before makes libmicrohttpd close the connection under a
+     * client still sending, which then often never reads the answer.
+     */
+    rc->refused = rate_limited(rc, &rc->refusal);
     /*
      * An announced oversized body is refused before it is read: through
      * libmicrohttpd when the client waits for 100-continue (it sends
@@ -372,6 +381,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     /* Phase two: the whole body is here; answer. */
     slot_arm(srv, rc->slot, false);
+    if (rc->refused)
+        return send_response(rc, &rc->refusal);
     memset(&req, 0, sizeof(req));
     memset(&resp, 0, sizeof(resp));
     req.method = method;
@@ -407,6 +418,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     /* The next request on this connection has its own deadline. */
     slot_arm(srv, rc->slot, true);
     vouch_buf_free(&rc->body);
+    vouch_http_resp_done(&rc->refusal);
     free(rc);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->active, 1);

@@ -3,7 +3,7 @@
 // bodies and framing tricks.  Every server here runs with small limits so
 // counts and times stay bounded; a second client address (127.0.0.2, any
 // 127/8 address is local) stands for everyone else.
-import { test } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,34 +84,29 @@ async function slowClients(port, n, { localAddress } = {}) {
   };
 }
 
-test('connections from one address stop at --max-connections-per-ip; others still get in', async () => {
-  const srv = await startVouchd({ args: ['--max-connections-per-ip', '8'] });
-  try {
+describe('one address holding many connections', () => {
+  let srv;
+  before(async () => { srv = await startVouchd({ args: ['--max-connections-per-ip', '8'] }); });
+  after(async () => { await srv?.stop(); });
+
+  test('its connections stop at --max-connections-per-ip; others still get in', async () => {
     const flood = await slowClients(srv.port, 20);
     await sleep(500);
     assert.equal(flood.open(), 8);
     const r = await exchange(srv.port, get('/healthz'), { localAddress: OTHER });
     assert.equal(r.status, 200);
     flood.destroy();
-  } finally {
-    await srv.stop();
-  }
-});
+  });
 
-test('4,096 slow connections from one address: another address gets /healthz within 1 s', async () => {
-  const srv = await startVouchd({ args: ['--max-connections-per-ip', '8'] });
-  try {
+  test('4,096 slow connections from it: another address gets /healthz within 1 s', async () => {
     const flood = await slowClients(srv.port, 4096);
-    assert.ok(flood.open() <= 4096);
     const r = await exchange(srv.port, get('/healthz'), { localAddress: OTHER, timeoutMs: 5000 });
     assert.equal(r.status, 200);
     assert.ok(r.ms < 1000, `took ${r.ms} ms`);
     await sleep(300);
     assert.equal(flood.open(), 8);
     flood.destroy();
-  } finally {
-    await srv.stop();
-  }
+  });
 });
 
 test('all addresses together stop at --max-connections', async () => {
@@ -154,36 +149,32 @@ function trickle(port, head, byte, maxS) {
   });
 }
 
-test('--request-timeout is a deadline: slow headers and slow bodies are cut off', async () => {
-  const srv = await startVouchd({ args: ['--request-timeout', '2'] });
-  try {
+describe('slow clients', () => {
+  let srv;
+  before(async () => { srv = await startVouchd({ args: ['--request-timeout', '2'] }); });
+  after(async () => { await srv?.stop(); });
+
+  test('--request-timeout is a deadline: slow headers and slow bodies are cut off', async () => {
     const [headers, body] = await Promise.all([
       trickle(srv.port, 'GET /healthz HTTP/1.1\r\nHost: vouch\r\nX-Slow: ', 'a', 6),
       trickle(srv.port, 'POST /v1/attestation HTTP/1.1\r\nHost: vouch\r\nContent-Length: 100000\r\n\r\n{', ' ', 6),
     ]);
     assert.ok(headers !== null && headers >= 1.9 && headers < 3.5, `headers: closed after ${headers} s`);
     assert.ok(body !== null && body >= 1.9 && body < 3.5, `body: closed after ${body} s`);
-  } finally {
-    await srv.stop();
-  }
-});
+  });
 
-test('the deadline is per request: a keep-alive connection outlives it', async () => {
-  const srv = await startVouchd({ args: ['--request-timeout', '1'] });
-  try {
+  test('the deadline is per request: a keep-alive connection outlives it', async () => {
     const s = net.connect({ host: '127.0.0.1', port: srv.port });
     let got = '';
     s.on('data', (d) => { got += d; });
     await new Promise((resolve) => s.on('connect', resolve));
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 5; i++) {
       s.write(get('/healthz'));
       await sleep(600);
     }
-    assert.equal(got.match(/HTTP\/1.1 200 OK/g)?.length, 4);
+    assert.equal(got.match(/HTTP\/1.1 200 OK/g)?.length, 5);
     s.destroy();
-  } finally {
-    await srv.stop();
-  }
+  });
 });
 
 test('--rate-limit: 429 problem+json with Retry-After; another address is not affected', async () => {
@@ -193,6 +184,11 @@ test('--rate-limit: 429 problem+json with Retry-After; another address is not af
     const r = await exchange(srv.port, get('/healthz'));
     assertProblem(r, 429, 'VOUCH.REQUEST.RATE_LIMITED');
     assert.ok(Number(r.headers['retry-after']) >= 1, r.headers['retry-after']);
+    assert.match(r.body.detail, /this address/);
+    // A refused request with a body is answered after it, so an ordinary client reads the 429.
+    const post = await fetch(`${srv.url}/v1/attestation`, { method: 'POST', body: '{"x":"'.padEnd(200000, 'y') + '"}' });
+    assert.equal(post.status, 429);
+    assert.equal(post.headers.get('content-type'), 'application/problem+json');
     assert.equal((await exchange(srv.port, get('/healthz'), { localAddress: OTHER })).status, 200);
   } finally {
     await srv.stop();
@@ -263,9 +259,12 @@ function stream(port, head, total, frame) {
   });
 }
 
-test('a chunked body is cut off at --max-body with 413 problem+json', async () => {
-  const srv = await startVouchd({ args: ['--max-body', '65536'] });
-  try {
+describe('bodies and framing', () => {
+  let srv;
+  before(async () => { srv = await startVouchd({ args: ['--max-body', '65536'] }); });
+  after(async () => { await srv?.stop(); });
+
+  test('a body is cut off at --max-body with 413 problem+json, chunked or not', async () => {
     const total = 256 << 20;
     const chunked = await stream(srv.port,
       'POST /v1/attestation HTTP/1.1\r\nHost: vouch\r\nTransfer-Encoding: chunked\r\n\r\n', total,
@@ -277,14 +276,9 @@ test('a chunked body is cut off at --max-body with 413 problem+json', async () =
     assert.ok(sized.written < 8 << 20, `the server took ${sized.written} bytes`);
     assertProblem(sized.response, 413, 'VOUCH.REQUEST.TOO_LARGE');
     assert.equal((await exchange(srv.port, get('/healthz'))).status, 200);
-  } finally {
-    await srv.stop();
-  }
-});
+  });
 
-test('ambiguous body framing gets problem+json; what libmicrohttpd answers itself still closes', async () => {
-  const srv = await startVouchd();
-  try {
+  test('ambiguous body framing gets problem+json; what libmicrohttpd answers itself still closes', async () => {
     const post = (extra, body = '') => `POST /v1/attestation HTTP/1.1\r\nHost: vouch\r\n${extra}\r\n${body}`;
     const ours = [
       [post('Content-Length: 2\r\nContent-Length: 3\r\n', '{}'), 400, 'Content-Length'],
@@ -312,7 +306,5 @@ test('ambiguous body framing gets problem+json; what libmicrohttpd answers itsel
       assert.equal(r.status, status, r.text.slice(0, 300));
     }
     assert.equal((await exchange(srv.port, get('/healthz'))).status, 200);
-  } finally {
-    await srv.stop();
-  }
+  });
 });
