@@ -395,7 +395,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     vouch_app_dispatch(srv->app, &req, &resp);
     if (!resp.status)
         vouch_http_problem(&resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "handler gave no answer");
-    if (resp.status == 401 && rc->has_credential && srv->auth_failures)
+    /* A wrong admin token (not, say, a bad challenge token) counts as a failure. */
+    if (resp.status == 401 && rc->has_credential && srv->auth_failures && resp.code &&
+        strcmp(resp.code, "VOUCH.AUTH.UNAUTHORIZED") == 0)
         vouch_ratelimit_charge(srv->auth_failures, rc->client_key, vouch_clock_us());
     return send_response(rc, &resp);
 }
