@@ -84,8 +84,8 @@ static const struct {
                          "requests per second from one client address, and with one "
                          "credential; more get 429 (default 0: off)" },
     [OPT_RATE_BURST] = { "rate-burst", "VOUCH_RATE_BURST", "N",
-                         "requests one client may send at once above --rate-limit "
-                         "(default 0: one second's worth)" },
+                         "bucket size of --rate-limit: requests one client may send "
+                         "at once (default 0: the --rate-limit value)" },
     [OPT_ADMIN_AUTH_FAILURES] = { "admin-auth-failures", "VOUCH_ADMIN_AUTH_FAILURES", "N",
                                   "failed admin authentications allowed per minute from one "
                                   "client address; then 429 (default 10; 0: no limit)" },
