@@ -6,8 +6,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startVouchd, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { startVouchd, ADMIN_TOKEN, VOUCHD } from './lib/vouchd.mjs';
 
 const OTHER = '127.0.0.2';
 
@@ -127,6 +131,37 @@ test('all addresses together stop at --max-connections', async () => {
   } finally {
     await srv.stop();
   }
+});
+
+// Start vouchd under a shell's open-files limit; resolves its pid and log
+// once it listens (or its log if it exits).
+function underUlimit(ulimit, args) {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-api-'));
+  const proc = spawn('bash', ['-c', `${ulimit} && exec "$0" "$@"`, VOUCHD, '--listen', '127.0.0.1:0',
+    '--db', `sqlite:${join(dir, 'v.db')}`, '--admin-token', ADMIN_TOKEN, ...args],
+  { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve) => {
+    const finish = (up) => {
+      const limits = up ? readFileSync(`/proc/${proc.pid}/limits`, 'utf8') : '';
+      proc.kill('SIGTERM');
+      proc.on('exit', () => { rmSync(dir, { recursive: true, force: true }); resolve({ up, log, limits }); });
+    };
+    proc.stderr.on('data', (d) => { log += d; if (/msg=listening/.test(log)) finish(true); });
+    proc.on('exit', (code) => { if (!/msg=listening/.test(log)) { rmSync(dir, { recursive: true, force: true }); resolve({ up: false, log, code }); } });
+  });
+}
+
+test('the open-files limit is raised to fit --max-connections, or the cap lowered to fit it', async () => {
+  const raised = await underUlimit('ulimit -Sn 1024', ['--max-connections', '2000']);
+  assert.ok(raised.up, raised.log);
+  assert.match(raised.limits, /Max open files\s+2256\s/);
+  const lowered = await underUlimit('ulimit -n 400', ['--max-connections', '2000']);
+  assert.ok(lowered.up, lowered.log);
+  assert.match(lowered.log, /open-files limit is below --max-connections.*max_connections=144/);
+  const refused = await underUlimit('ulimit -n 200', []);
+  assert.equal(refused.up, false);
+  assert.match(refused.log, /fewer than 16 connections/);
 });
 
 // Send `head`, then one byte every 200 ms; resolves the seconds until the
