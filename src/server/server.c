@@ -29,6 +29,8 @@
 /* Client keys kept by each rate limiter (bounded memory; see ratelimit.h). */
 #define RATE_KEYS 65536
 #define AUTH_FAIL_KEYS 8192
+/* libmicrohttpd messages logged per second at most. */
+#define MHD_LOG_PER_SECOND 20u
 /* Idle time (no byte moving) after which libmicrohttpd closes a connection. */
 #define IDLE_TIMEOUT_S 30u
 
@@ -511,13 +513,43 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
+/*
+ * Whether a libmicrohttpd message may be logged: at most MHD_LOG_PER_SECOND
+ * a second, since a flood of refused connections would otherwise write
+ * one line each.  Returns how many were dropped before this one in *dropped.
+ */
+static bool mhd_log_allowed(unsigned *dropped)
+{
+    static _Atomic uint64_t window;
+    static atomic_uint in_window, skipped;
+    uint64_t now_s = vouch_clock_us() / 1000000u, w = atomic_load(&window);
+
+    *dropped = 0;
+    if (w != now_s && atomic_compare_exchange_strong(&window, &w, now_s)) {
+        atomic_store(&in_window, 0);
+        *dropped = atomic_exchange(&skipped, 0);
+    }
+    if (atomic_fetch_add(&in_window, 1) < MHD_LOG_PER_SECOND)
+        return true;
+    atomic_fetch_add(&skipped, 1);
+    return false;
+}
+
 __attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char msg[512];
+    char msg[512], count[16];
+    unsigned dropped;
     size_t n;
 
     (void)cls;
+    if (!mhd_log_allowed(&dropped))
+        return;
+    if (dropped) {
+        snprintf(count, sizeof(count), "%u", dropped);
+        vouch_log(VOUCH_LOG_WARN, "libmicrohttpd messages dropped", "count", count,
+                  VOUCH_LOG_END);
+    }
     vsnprintf(msg, sizeof(msg), fmt, ap);
     n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
