@@ -22,8 +22,11 @@
 #include "server/ratelimit.h"
 #include "server/server.h"
 
-/* Body bytes read and dropped after a 413, so the client can read it. */
-#define LINGER_MAX (1u << 20)
+/*
+ * Body bytes read and dropped after a 413 before the connection closes, so
+ * a client that sends its whole body before reading sees the answer.
+ */
+#define LINGER_MAX (16u << 20)
 /* How often connections are checked against their request deadline. */
 #define REAPER_TICK_MS 200
 /* Client keys kept by each rate limiter (bounded memory; see ratelimit.h). */
