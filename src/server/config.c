@@ -23,6 +23,12 @@ enum opt_id {
     OPT_MAX_BODY,
     OPT_FIXED_TIME,
     OPT_THREADS,
+    OPT_MAX_CONNECTIONS,
+    OPT_MAX_CONNECTIONS_PER_IP,
+    OPT_REQUEST_TIMEOUT,
+    OPT_RATE_LIMIT,
+    OPT_RATE_BURST,
+    OPT_ADMIN_AUTH_FAILURES,
     OPT_LOG_LEVEL,
     OPT_DCAP_ROOT,
     OPT_PCCS_UPSTREAM,
@@ -65,6 +71,24 @@ static const struct {
                          "past verdict)" },
     [OPT_THREADS] = { "threads", "VOUCH_THREADS", "N",
                       "HTTP worker threads (default: one per core)" },
+    [OPT_MAX_CONNECTIONS] = { "max-connections", "VOUCH_MAX_CONNECTIONS", "N",
+                              "open client connections at most, all addresses together "
+                              "(default 4096; the open-files limit is raised to fit)" },
+    [OPT_MAX_CONNECTIONS_PER_IP] = { "max-connections-per-ip", "VOUCH_MAX_CONNECTIONS_PER_IP",
+                                     "N", "open connections at most from one client address "
+                                     "(default 64)" },
+    [OPT_REQUEST_TIMEOUT] = { "request-timeout", "VOUCH_REQUEST_TIMEOUT", "SECONDS",
+                              "a request's headers and body must arrive within this time, "
+                              "however steadily they trickle in (default 10)" },
+    [OPT_RATE_LIMIT] = { "rate-limit", "VOUCH_RATE_LIMIT", "N",
+                         "requests per second from one client address, and with one "
+                         "credential; more get 429 (default 0: off)" },
+    [OPT_RATE_BURST] = { "rate-burst", "VOUCH_RATE_BURST", "N",
+                         "bucket size of --rate-limit: requests one client may send "
+                         "at once (default 0: the --rate-limit value)" },
+    [OPT_ADMIN_AUTH_FAILURES] = { "admin-auth-failures", "VOUCH_ADMIN_AUTH_FAILURES", "N",
+                                  "failed admin authentications allowed per minute from one "
+                                  "client address; then 429 (default 10; 0: no limit)" },
     [OPT_DCAP_ROOT] = { "dcap-root", "VOUCH_DCAP_ROOT", "FILE",
                         "trust this root certificate (PEM or DER) instead of the pinned Intel "
                         "SGX Root CA; for test PKIs" },
@@ -243,6 +267,33 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         else
             c->threads = (unsigned)n;
         break;
+    case OPT_MAX_CONNECTIONS:
+    case OPT_MAX_CONNECTIONS_PER_IP:
+        if (parse_u64(v, 1, 1000000, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..1000000, got '%s'", v);
+        else if (id == OPT_MAX_CONNECTIONS)
+            c->max_connections = (unsigned)n;
+        else
+            c->max_connections_per_ip = (unsigned)n;
+        break;
+    case OPT_REQUEST_TIMEOUT:
+        if (parse_u64(v, 1, 3600, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..3600 seconds, got '%s'", v);
+        else
+            c->request_timeout = (unsigned)n;
+        break;
+    case OPT_RATE_LIMIT:
+    case OPT_RATE_BURST:
+    case OPT_ADMIN_AUTH_FAILURES:
+        if (parse_u64(v, 0, 1000000, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 0..1000000, got '%s'", v);
+        else if (id == OPT_RATE_LIMIT)
+            c->rate_limit = (unsigned)n;
+        else if (id == OPT_RATE_BURST)
+            c->rate_burst = (unsigned)n;
+        else
+            c->admin_auth_failures = (unsigned)n;
+        break;
     case OPT_DCAP_ROOT:
         e = set_str(&c->dcap_root, v);
         break;
@@ -406,6 +457,10 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->token_lifetime = 21600;
     c->pccs_refresh = 3600;
     c->max_body = 1024 * 1024;
+    c->max_connections = 4096;
+    c->max_connections_per_ip = 64;
+    c->request_timeout = 10;
+    c->admin_auth_failures = 10;
     c->log_level = VOUCH_LOG_INFO;
     if ((e = apply(c, OPT_LISTEN, "127.0.0.1:8080", "default", eb)) ||
         (e = apply(c, OPT_DB, "sqlite:./var/vouch.db", "default", eb)) ||

@@ -38,6 +38,12 @@ struct vouch_config {
     bool fixed_time_set;
     int64_t fixed_time;        /* Unix seconds, when fixed_time_set */
     unsigned threads;          /* 0: one per core */
+    unsigned max_connections;  /* open connections, all clients */
+    unsigned max_connections_per_ip;
+    unsigned request_timeout;  /* seconds for a request's headers and body */
+    unsigned rate_limit;       /* requests/s per address and per credential; 0: off */
+    unsigned rate_burst;       /* bucket size; 0: rate_limit */
+    unsigned admin_auth_failures; /* per minute per address; 0: off */
     int log_level;             /* enum vouch_log_level */
     bool help;                 /* --help was given */
     bool version;              /* --version was given */

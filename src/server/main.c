@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,42 @@
 #include "server/server.h"
 
 #define DRAIN_MS 10000
+/* Descriptors besides client connections: store, listener, epoll, logs, upstream fetches. */
+#define FD_RESERVE 256
+/* Fewer client connections than this and the limit is refused. */
+#define MIN_CONNECTIONS 16
+
+/*
+ * Make the open-files limit hold --max-connections client sockets plus
+ * the reserve: raise the soft limit (up to the hard one) if needed, or
+ * lower the connection cap to what fits, with a warning.
+ */
+static vouch_err fit_open_files(struct vouch_config *cfg, struct vouch_errbuf *eb)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)cfg->max_connections + FD_RESERVE;
+    char have[24], cap[24];
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return VOUCH_OK;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return VOUCH_OK;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return VOUCH_OK;
+    if (rl.rlim_cur < MIN_CONNECTIONS + FD_RESERVE)
+        return vouch_fail(eb, VOUCH_E_LIMIT, "the open-files limit (%llu) leaves room for "
+                          "fewer than %d connections", (unsigned long long)rl.rlim_cur,
+                          MIN_CONNECTIONS);
+    cfg->max_connections = (unsigned)(rl.rlim_cur - FD_RESERVE);
+    snprintf(have, sizeof(have), "%llu", (unsigned long long)rl.rlim_cur);
+    snprintf(cap, sizeof(cap), "%u", cfg->max_connections);
+    vouch_log(VOUCH_LOG_WARN, "the open-files limit is below --max-connections; lowered it",
+              "nofile", have, "max_connections", cap, VOUCH_LOG_END);
+    return VOUCH_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -42,6 +79,11 @@ int main(int argc, char **argv)
         return 0;
     }
     vouch_log_setup(stderr, (enum vouch_log_level)cfg.log_level);
+    if (fit_open_files(&cfg, &eb)) {
+        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
+        vouch_config_free(&cfg);
+        return 1;
+    }
 
     /*
      * Block the stop signals before any thread starts, so every thread

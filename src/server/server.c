@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,15 +18,52 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "crypto/digest.h"
+#include "server/ratelimit.h"
 #include "server/server.h"
 
-/* Oversized bodies up to this size are read and dropped before the 413. */
-#define DRAIN_MAX (64u << 20)
+/*
+ * Body bytes read and dropped after a 413 before the connection closes, so
+ * a client that sends its whole body before reading sees the answer.
+ */
+#define LINGER_MAX (16u << 20)
+/* How often connections are checked against their request deadline. */
+#define REAPER_TICK_MS 200
+/* Client keys kept by each rate limiter (bounded memory; see ratelimit.h). */
+#define RATE_KEYS 65536
+#define AUTH_FAIL_KEYS 8192
+/* libmicrohttpd messages logged per second at most. */
+#define MHD_LOG_PER_SECOND 20u
+/* Idle time (no byte moving) after which libmicrohttpd closes a connection. */
+#define IDLE_TIMEOUT_S 30u
+
+/*
+ * One open connection, from libmicrohttpd's "started" to its "closed"
+ * notification.  The reaper thread shuts down the socket of a connection
+ * whose request deadline has passed; the list lock makes sure the socket
+ * is still this connection's (libmicrohttpd closes it only after "closed").
+ */
+struct connslot {
+    struct connslot *prev, *next;
+    MHD_socket fd;
+    _Atomic uint64_t deadline_us;   /* monotonic; 0 while a request is being answered */
+};
 
 struct vouch_server {
     struct MHD_Daemon *daemon;
     struct vouch_app *app;
     atomic_long active;       /* requests between first callback and completion */
+    uint64_t request_timeout_us;
+    pthread_mutex_t conns_lock;
+    struct connslot conns;    /* list head */
+    pthread_t reaper;
+    bool reaper_started;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    bool stopping;
+    struct vouch_ratelimit *rate_ip;        /* --rate-limit per client address */
+    struct vouch_ratelimit *rate_cred;      /* --rate-limit per credential */
+    struct vouch_ratelimit *auth_failures;  /* --admin-auth-failures per address */
 };
 
 /* Per-request state, from the first callback to the completion callback. */
@@ -33,8 +71,14 @@ struct reqctx {
     struct vouch_server *srv;
     struct MHD_Connection *conn;
     struct vouch_buf body;
+    struct connslot *slot;
+    uint8_t client_key[VOUCH_RATELIMIT_KEY_LEN];
+    bool has_credential;
     uint64_t start_us;
-    bool too_large;
+    bool refused;             /* rate-limited: answer `refusal` after the body */
+    struct vouch_http_resp refusal;
+    bool too_large;           /* answered 413 on the socket; lingering */
+    size_t lingered;          /* body bytes dropped since */
     bool answered;
     unsigned status;
     size_t bytes;
@@ -86,6 +130,17 @@ static enum MHD_Result send_response(struct reqctx *rc, struct vouch_http_resp *
     return ret;
 }
 
+/*
+ * Answer before the body is read (413 to a client waiting for
+ * 100-continue, a framing error), and close the connection after: the
+ * body is never read.
+ */
+static enum MHD_Result answer_early(struct reqctx *rc, struct vouch_http_resp *resp)
+{
+    vouch_http_resp_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    return send_response(rc, resp);
+}
+
 static enum MHD_Result too_large(struct reqctx *rc)
 {
     struct vouch_http_resp resp = { 0 };
@@ -93,7 +148,208 @@ static enum MHD_Result too_large(struct reqctx *rc)
     vouch_http_problem(&resp, 413, "VOUCH.REQUEST.TOO_LARGE", NULL,
                        "the request body is larger than the limit of %zu bytes",
                        rc->srv->app->cfg.max_body);
-    return send_response(rc, &resp);
+    return answer_early(rc, &resp);
+}
+
+/*
+ * Answer 413 for a body over the cap (announced, or found in the middle
+ * of a chunked one).  libmicrohttpd 0.9.75 takes no response once a body
+ * is being read, and an early one makes it close at once, which resets
+ * the connection under a client still sending, so that the client often
+ * never reads the answer.  So the 413 is written on the socket here
+ * (nothing else is being sent on it at this point), and then at most
+ * LINGER_MAX more bytes are read and dropped, giving the client time to
+ * read it, before the connection is closed.
+ */
+static void too_large_raw(struct reqctx *rc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rc->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct vouch_http_resp resp = { 0 };
+    char head[256];
+    int n;
+
+    rc->too_large = true;
+    rc->answered = true;
+    rc->status = 413;
+    rc->code = "VOUCH.REQUEST.TOO_LARGE";
+    vouch_buf_free(&rc->body);
+    vouch_http_problem(&resp, 413, rc->code, NULL,
+                       "the request body is larger than the limit of %zu bytes",
+                       rc->srv->app->cfg.max_body);
+    n = snprintf(head, sizeof(head), "HTTP/1.1 413 %s\r\nConnection: close\r\n"
+                 "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\n"
+                 "Content-Length: %zu\r\n\r\n", vouch_http_reason(413), resp.content_type,
+                 resp.body_len);
+    if (ci && n > 0 && (size_t)n < sizeof(head) &&
+        send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE) == n &&
+        send(ci->connect_fd, resp.body, resp.body_len, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+            (ssize_t)resp.body_len) {
+        rc->bytes = resp.body_len;
+        shutdown(ci->connect_fd, SHUT_WR);
+    }
+    vouch_http_resp_done(&resp);
+}
+
+/* The connection's deadline: now + the request timeout, or 0 (none). */
+static void slot_arm(struct vouch_server *srv, struct connslot *slot, bool armed)
+{
+    if (slot)
+        atomic_store(&slot->deadline_us, armed ? vouch_clock_us() + srv->request_timeout_us : 0);
+}
+
+/*
+ * The rate-limit key of a client: its IPv4 address (as IPv4-mapped IPv6),
+ * or the /64 prefix of its IPv6 address, since one host commonly holds a
+ * whole /64.
+ */
+static void client_key(struct MHD_Connection *conn, uint8_t key[VOUCH_RATELIMIT_KEY_LEN])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    memset(key, 0, VOUCH_RATELIMIT_KEY_LEN);
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a4 = (const struct sockaddr_in *)(const void *)sa;
+
+        key[10] = key[11] = 0xff;
+        memcpy(key + 12, &a4->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+        memcpy(key, &a6->sin6_addr, IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr) ? 16 : 8);
+    }
+}
+
+/*
+ * The rate limits a request meets once its headers are in, before its
+ * body is read.  Returns true and fills `resp` when it is refused.
+ */
+static bool rate_limited(struct reqctx *rc, struct vouch_http_resp *resp)
+{
+    struct vouch_server *srv = rc->srv;
+    const char *auth = MHD_lookup_connection_value(rc->conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_AUTHORIZATION);
+    uint64_t now = vouch_clock_us(), wait = 0;
+    uint8_t digest[32];
+
+    rc->has_credential = auth && *auth;
+    if (!srv->rate_ip && !srv->auth_failures)
+        return false;
+    client_key(rc->conn, rc->client_key);
+    if (srv->auth_failures && rc->has_credential &&
+        !vouch_ratelimit_peek(srv->auth_failures, rc->client_key, now, &wait)) {
+        vouch_http_rate_limited(resp, wait, "failed authentications from this address");
+        return true;
+    }
+    if (srv->rate_ip && !vouch_ratelimit_take(srv->rate_ip, rc->client_key, now, &wait)) {
+        vouch_http_rate_limited(resp, wait, "requests from this address");
+        return true;
+    }
+    if (srv->rate_cred && rc->has_credential &&
+        vouch_hash(VOUCH_HASH_SHA256, auth, strlen(auth), digest) == VOUCH_OK &&
+        !vouch_ratelimit_take(srv->rate_cred, digest, now, &wait)) {
+        vouch_http_rate_limited(resp, wait, "requests with this credential");
+        return true;
+    }
+    return false;
+}
+
+struct framing {
+    unsigned content_length, transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->content_length++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        f->transfer_encoding++;
+    return MHD_YES;
+}
+
+/*
+ * Body framing libmicrohttpd lets through but a proxy in front might read
+ * differently (request smuggling): refuse it.  (A Content-Length that is
+ * not a plain decimal number never gets here: libmicrohttpd answers it.)  Fills `resp` and returns
+ * false when the framing is ambiguous.
+ */
+static bool framing_ok(struct reqctx *rc, struct vouch_http_resp *resp)
+{
+    struct framing f = { 0 };
+    const char *te;
+
+    MHD_get_connection_values(rc->conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.content_length > 1 || f.transfer_encoding > 1) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.BAD_FRAMING",
+                           f.content_length > 1 ? "Content-Length" : "Transfer-Encoding",
+                           "the header appears more than once");
+        return false;
+    }
+    if (f.content_length && f.transfer_encoding) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.BAD_FRAMING", "Content-Length",
+                           "Content-Length and Transfer-Encoding together are ambiguous");
+        return false;
+    }
+    te = MHD_lookup_connection_value(rc->conn, MHD_HEADER_KIND,
+                                     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te && strcasecmp(te, "chunked") != 0) {
+        vouch_http_problem(resp, 501, "VOUCH.REQUEST.BAD_FRAMING", "Transfer-Encoding",
+                           "only the chunked transfer coding is supported");
+        return false;
+    }
+    return true;
+}
+
+/* The first callback of a request: its headers are in, its body is not. */
+static enum MHD_Result request_begin(struct vouch_server *srv, struct MHD_Connection *conn,
+                                     const char *url, const char *method, void **con_cls)
+{
+    const union MHD_ConnectionInfo *ci;
+    struct vouch_http_resp resp = { 0 };
+    struct reqctx *rc;
+    const char *cl, *expect;
+
+    rc = calloc(1, sizeof(*rc));
+    if (!rc)
+        return MHD_NO;
+    rc->srv = srv;
+    rc->conn = conn;
+    rc->start_us = vouch_clock_us();
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    rc->slot = ci ? ci->socket_context : NULL;
+    snprintf(rc->method, sizeof(rc->method), "%s", method);
+    snprintf(rc->path, sizeof(rc->path), "%s", url);
+    vouch_buf_init(&rc->body, srv->app->cfg.max_body);
+    *con_cls = rc;
+    atomic_fetch_add(&srv->active, 1);
+    if (!framing_ok(rc, &resp))
+        return answer_early(rc, &resp);
+    /*
+     * A refused request is answered once its body is in (up to the cap):
+     * answering before makes libmicrohttpd close the connection under a
+     * client still sending, which then often never reads the answer.
+     */
+    rc->refused = rate_limited(rc, &rc->refusal);
+    /*
+     * An announced oversized body is refused before it is read: through
+     * libmicrohttpd when the client waits for 100-continue (it sends
+     * nothing more), else directly (see too_large_raw()).
+     */
+    cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > srv->app->cfg.max_body) {
+        expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        if (expect && strcasecmp(expect, "100-continue") == 0)
+            return too_large(rc);
+        too_large_raw(rc);
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -107,36 +363,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct vouch_http_resp resp;
 
     (void)version;
-    if (!rc) {
-        const char *cl;
-
-        rc = calloc(1, sizeof(*rc));
-        if (!rc)
+    if (!rc)
+        return request_begin(srv, conn, url, method, con_cls);
+    if (rc->too_large) {
+        /* Answered already: drop a little more, then close (too_large_raw()). */
+        if (!*upload_data_size || *upload_data_size > LINGER_MAX - rc->lingered)
             return MHD_NO;
-        rc->srv = srv;
-        rc->conn = conn;
-        rc->start_us = vouch_clock_us();
-        snprintf(rc->method, sizeof(rc->method), "%s", method);
-        snprintf(rc->path, sizeof(rc->path), "%s", url);
-        vouch_buf_init(&rc->body, srv->app->cfg.max_body);
-        *con_cls = rc;
-        atomic_fetch_add(&srv->active, 1);
-        /*
-         * An announced oversized body: a client waiting for 100-continue
-         * (or sending something huge) gets 413 before sending it, and the
-         * connection closes.  Otherwise the body is read and dropped, so the
-         * client can read the 413 and keep the connection.
-         */
-        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > srv->app->cfg.max_body) {
-            const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                             MHD_HTTP_HEADER_EXPECT);
-
-            if ((expect && strcasecmp(expect, "100-continue") == 0) ||
-                strtoull(cl, NULL, 10) > DRAIN_MAX)
-                return too_large(rc);
-            rc->too_large = true;
-        }
+        rc->lingered += *upload_data_size;
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (rc->answered) {
@@ -145,14 +379,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size) {
         /* Phase one: collect the body, up to the cap. */
-        if (!rc->too_large && vouch_buf_append(&rc->body, upload_data, *upload_data_size))
-            rc->too_large = true;  /* the buffer freed itself; keep draining */
+        if (vouch_buf_append(&rc->body, upload_data, *upload_data_size))
+            too_large_raw(rc);
         *upload_data_size = 0;
         return MHD_YES;
     }
     /* Phase two: the whole body is here; answer. */
-    if (rc->too_large)
-        return too_large(rc);
+    slot_arm(srv, rc->slot, false);
+    if (rc->refused)
+        return send_response(rc, &rc->refusal);
     memset(&req, 0, sizeof(req));
     memset(&resp, 0, sizeof(resp));
     req.method = method;
@@ -165,6 +400,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     vouch_app_dispatch(srv->app, &req, &resp);
     if (!resp.status)
         vouch_http_problem(&resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "handler gave no answer");
+    /* A wrong admin token (not, say, a bad challenge token) counts as a failure. */
+    if (resp.status == 401 && rc->has_credential && srv->auth_failures && resp.code &&
+        strcmp(resp.code, "VOUCH.AUTH.UNAUTHORIZED") == 0)
+        vouch_ratelimit_charge(srv->auth_failures, rc->client_key, vouch_clock_us());
     return send_response(rc, &resp);
 }
 
@@ -180,25 +419,211 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!rc->answered)
         rc->status = 0;
     vouch_log_request(rc->method, rc->path, rc->status, vouch_clock_us() - rc->start_us,
-                      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? rc->bytes : 0, rc->code);
+                      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rc->too_large ? rc->bytes
+                                                                                  : 0,
+                      rc->code);
+    /* The next request on this connection has its own deadline. */
+    slot_arm(srv, rc->slot, true);
     vouch_buf_free(&rc->body);
+    vouch_http_resp_done(&rc->refusal);
     free(rc);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->active, 1);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct vouch_server *srv = cls;
+    struct connslot *slot = *socket_context;
+    const union MHD_ConnectionInfo *ci;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED && !slot) {
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        slot = calloc(1, sizeof(*slot));
+        if (!slot || !ci) {
+            free(slot);    /* untracked: only libmicrohttpd's idle timeout applies */
+            return;
+        }
+        slot->fd = ci->connect_fd;
+        slot_arm(srv, slot, true);
+        pthread_mutex_lock(&srv->conns_lock);
+        slot->next = srv->conns.next;
+        slot->prev = &srv->conns;
+        slot->next->prev = slot;
+        srv->conns.next = slot;
+        pthread_mutex_unlock(&srv->conns_lock);
+        *socket_context = slot;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && slot) {
+        pthread_mutex_lock(&srv->conns_lock);
+        slot->prev->next = slot->next;
+        slot->next->prev = slot->prev;
+        pthread_mutex_unlock(&srv->conns_lock);
+        free(slot);
+        *socket_context = NULL;
+    }
+}
+
+/*
+ * Shut down the sockets of connections past their deadline; libmicrohttpd
+ * then sees the connection end and closes it as usual.
+ */
+static void reap_late(struct vouch_server *srv)
+{
+    uint64_t now = vouch_clock_us(), deadline;
+    struct connslot *s;
+    unsigned n = 0;
+    char count[16];
+
+    pthread_mutex_lock(&srv->conns_lock);
+    for (s = srv->conns.next; s != &srv->conns; s = s->next) {
+        deadline = atomic_load(&s->deadline_us);
+        if (deadline && deadline <= now) {
+            shutdown(s->fd, SHUT_RDWR);
+            atomic_store(&s->deadline_us, 0);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+    if (n) {
+        snprintf(count, sizeof(count), "%u", n);
+        vouch_log(VOUCH_LOG_WARN, "closed connections past the request deadline", "count",
+                  count, VOUCH_LOG_END);
+    }
+}
+
+static void *reaper_main(void *arg)
+{
+    struct vouch_server *srv = arg;
+    struct timespec until;
+
+    pthread_mutex_lock(&srv->stop_lock);
+    while (!srv->stopping) {
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += REAPER_TICK_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->stop_cond, &srv->stop_lock, &until);
+        if (srv->stopping)
+            break;
+        pthread_mutex_unlock(&srv->stop_lock);
+        reap_late(srv);
+        pthread_mutex_lock(&srv->stop_lock);
+    }
+    pthread_mutex_unlock(&srv->stop_lock);
+    return NULL;
+}
+
+/*
+ * Whether a libmicrohttpd message may be logged: at most MHD_LOG_PER_SECOND
+ * a second, since a flood of refused connections would otherwise write
+ * one line each.  Returns how many were dropped before this one in *dropped.
+ */
+static bool mhd_log_allowed(unsigned *dropped)
+{
+    static _Atomic uint64_t window;
+    static atomic_uint in_window, skipped;
+    uint64_t now_s = vouch_clock_us() / 1000000u, w = atomic_load(&window);
+
+    *dropped = 0;
+    if (w != now_s && atomic_compare_exchange_strong(&window, &w, now_s)) {
+        atomic_store(&in_window, 0);
+        *dropped = atomic_exchange(&skipped, 0);
+    }
+    if (atomic_fetch_add(&in_window, 1) < MHD_LOG_PER_SECOND)
+        return true;
+    atomic_fetch_add(&skipped, 1);
+    return false;
+}
+
 __attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char msg[512];
+    char msg[512], count[16];
+    unsigned dropped;
     size_t n;
 
     (void)cls;
+    if (!mhd_log_allowed(&dropped))
+        return;
+    if (dropped) {
+        snprintf(count, sizeof(count), "%u", dropped);
+        vouch_log(VOUCH_LOG_WARN, "libmicrohttpd messages dropped", "count", count,
+                  VOUCH_LOG_END);
+    }
     vsnprintf(msg, sizeof(msg), fmt, ap);
     n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
     vouch_log(VOUCH_LOG_WARN, "libmicrohttpd", "detail", msg, VOUCH_LOG_END);
+}
+
+/* The rate limiters the configuration asks for; none when off. */
+static vouch_err limiters_new(struct vouch_server *s, const struct vouch_config *cfg)
+{
+    uint64_t burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_limit;
+    vouch_err e = VOUCH_OK;
+
+    if (cfg->rate_limit) {
+        e = vouch_ratelimit_new(cfg->rate_limit, 1000000, burst, RATE_KEYS, &s->rate_ip);
+        if (!e)
+            e = vouch_ratelimit_new(cfg->rate_limit, 1000000, burst, RATE_KEYS, &s->rate_cred);
+    }
+    if (!e && cfg->admin_auth_failures)
+        e = vouch_ratelimit_new(cfg->admin_auth_failures, 60 * 1000000ull,
+                                cfg->admin_auth_failures, AUTH_FAIL_KEYS, &s->auth_failures);
+    return e;
+}
+
+static void server_free(struct vouch_server *s)
+{
+    if (!s)
+        return;
+    vouch_ratelimit_free(s->rate_ip);
+    vouch_ratelimit_free(s->rate_cred);
+    vouch_ratelimit_free(s->auth_failures);
+    pthread_mutex_destroy(&s->conns_lock);
+    pthread_mutex_destroy(&s->stop_lock);
+    pthread_cond_destroy(&s->stop_cond);
+    free(s);
+}
+
+static struct vouch_server *server_new(struct vouch_app *app)
+{
+    struct vouch_server *s = calloc(1, sizeof(*s));
+    pthread_condattr_t ca;
+
+    if (!s)
+        return NULL;
+    s->app = app;
+    atomic_init(&s->active, 0);
+    s->request_timeout_us = (uint64_t)app->cfg.request_timeout * 1000000u;
+    s->conns.next = s->conns.prev = &s->conns;
+    pthread_mutex_init(&s->conns_lock, NULL);
+    pthread_mutex_init(&s->stop_lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->stop_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (limiters_new(s, &app->cfg)) {
+        server_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void reaper_stop(struct vouch_server *s)
+{
+    if (!s->reaper_started)
+        return;
+    pthread_mutex_lock(&s->stop_lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->stop_cond);
+    pthread_mutex_unlock(&s->stop_lock);
+    pthread_join(s->reaper, NULL);
+    s->reaper_started = false;
 }
 
 vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
@@ -231,26 +656,33 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         threads = ncpu > 0 ? (unsigned)ncpu : 2;
     }
-    s = calloc(1, sizeof(*s));
+    s = server_new(app);
     if (!s)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    s->app = app;
-    atomic_init(&s->active, 0);
     s->daemon = MHD_start_daemon(flags, app->cfg.listen_port, NULL, NULL, on_request, s,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+                                 MHD_OPTION_CONNECTION_LIMIT, app->cfg.max_connections,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                 app->cfg.max_connections_per_ip,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
                                  MHD_OPTION_END);
     if (!s->daemon) {
-        free(s);
+        server_free(s);
         return vouch_fail(eb, VOUCH_E_IO, "cannot listen on %s (address in use or not "
                           "available?)", app->cfg.listen);
     }
+    if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+        MHD_stop_daemon(s->daemon);
+        server_free(s);
+        return vouch_fail(eb, VOUCH_E_INTERNAL, "cannot start the request deadline thread");
+    }
+    s->reaper_started = true;
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *ret_port = info ? info->port : app->cfg.listen_port;
     *ret = s;
@@ -273,5 +705,6 @@ void vouch_server_stop(struct vouch_server *s, unsigned drain_ms)
         waited += 10;
     }
     MHD_stop_daemon(s->daemon);
-    free(s);
+    reaper_stop(s);
+    server_free(s);
 }

@@ -10,7 +10,14 @@
  * The HTTP front end on libmicrohttpd: an epoll listener thread plus a pool
  * of worker threads (one per core unless configured).  Request bodies are
  * collected in two phases (MHD hands them over in chunks, then asks for
- * the response), so keep-alive works; a body over --max-body gets 413.
+ * the response), so keep-alive works; a body over --max-body gets 413 and
+ * the connection closes.
+ *
+ * Limits on clients (docs/api.md, "Limits on clients"): connection caps
+ * in total and per address, a deadline per request for its headers and
+ * body (a reaper thread shuts down connections past it), rate limits per
+ * address and per credential and on failed admin authentication
+ * (ratelimit.h), and problem+json for ambiguous body framing.
  */
 struct vouch_server;
 

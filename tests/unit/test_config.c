@@ -121,6 +121,38 @@ static void test_option_view(void **state)
     vouch_config_free(&c);
 }
 
+/*
+ * The limits on clients: their defaults (rate limits off, so one client's
+ * benchmark load is never refused) and each flag.
+ */
+static void test_client_limit_flags(void **state)
+{
+    char *none[] = { "vouchd", NULL };
+    char *argv[] = { "vouchd", "--max-connections", "100", "--max-connections-per-ip", "5",
+                     "--request-timeout", "3", "--rate-limit", "50", "--rate-burst", "200",
+                     "--admin-auth-failures", "0", NULL };
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+
+    (void)state;
+    assert_int_equal(vouch_config_load(&c, 1, none, false, &eb), VOUCH_OK);
+    assert_int_equal(c.max_connections, 4096);
+    assert_int_equal(c.max_connections_per_ip, 64);
+    assert_int_equal(c.request_timeout, 10);
+    assert_int_equal(c.rate_limit, 0);
+    assert_int_equal(c.rate_burst, 0);
+    assert_int_equal(c.admin_auth_failures, 10);
+    vouch_config_free(&c);
+    assert_int_equal(vouch_config_load(&c, 13, argv, false, &eb), VOUCH_OK);
+    assert_int_equal(c.max_connections, 100);
+    assert_int_equal(c.max_connections_per_ip, 5);
+    assert_int_equal(c.request_timeout, 3);
+    assert_int_equal(c.rate_limit, 50);
+    assert_int_equal(c.rate_burst, 200);
+    assert_int_equal(c.admin_auth_failures, 0);
+    vouch_config_free(&c);
+}
+
 /* Each bad value is refused with a message naming the option. */
 static void test_bad_values(void **state)
 {
@@ -148,6 +180,13 @@ static void test_bad_values(void **state)
         { "--nvgpu-rim-url", "rim.example/v1/rim/", "--nvgpu-rim-url" },
         { "--nvgpu-ocsp", "maybe", "--nvgpu-ocsp" },
         { "--nvgpu-ocsp-url", "ldap://x", "--nvgpu-ocsp-url" },
+        { "--max-connections", "0", "--max-connections" },
+        { "--max-connections-per-ip", "1000001", "--max-connections-per-ip" },
+        { "--request-timeout", "0", "--request-timeout" },
+        { "--request-timeout", "3601", "--request-timeout" },
+        { "--rate-limit", "-1", "--rate-limit" },
+        { "--rate-burst", "many", "--rate-burst" },
+        { "--admin-auth-failures", "1000001", "--admin-auth-failures" },
         { "--no-such-flag", "1", "unknown option" },
     };
     size_t i;
@@ -216,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_nvgpu_flags),
         cmocka_unit_test(test_option_view),
+        cmocka_unit_test(test_client_limit_flags),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_file_env_flags),
     };
