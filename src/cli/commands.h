@@ -15,6 +15,7 @@ int vouch_cmd_inspect_quote(int argc, char **argv);
 int vouch_cmd_inspect_gpu(int argc, char **argv);
 int vouch_cmd_keys_rotate(int argc, char **argv);
 int vouch_cmd_keys_list(int argc, char **argv);
+int vouch_cmd_keys_rewrap(int argc, char **argv);
 int vouch_cmd_token_sign(int argc, char **argv);
 
 int vouch_cmd_attest(int argc, char **argv);
@@ -31,6 +32,16 @@ int vouch_cli_http(const char *method, const char *url, const char *body, size_t
 /* --db handling shared by the store commands (cmd_keys.c). */
 int vouch_cli_db_opt(int argc, char **argv, int i, const char **db);
 const char *vouch_cli_default_db(void);
+
+/*
+ * --kek-file FILE (default $VOUCH_KEK_FILE, else none), like --db; and
+ * loading it: *ret is `kek` once loaded, NULL without a path.  Returns 0 or
+ * an exit status (the reason printed).
+ */
+struct vouch_kek;
+int vouch_cli_kek_opt(int argc, char **argv, int i, const char **kek_file);
+const char *vouch_cli_default_kek_file(void);
+int vouch_cli_load_kek(const char *path, struct vouch_kek *kek, const struct vouch_kek **ret);
 
 /*
  * The arguments of the import commands (cmd_collateral.c):

@@ -75,7 +75,7 @@ void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_
 
         if (strcmp(alg, "all") && strcmp(alg, vouch_jws_alg_name(a)))
             continue;
-        if (vouch_keyring_rotate(app->store, a, vouch_clock_now(), kid, &eb)) {
+        if (vouch_keyring_rotate(app->store, app->kek, a, vouch_clock_now(), kid, &eb)) {
             json_decref(out);
             vouch_http_problem(resp, 503, "VOUCH.DEPENDENCY.UNAVAILABLE", NULL, "store: %s",
                                eb.msg);
