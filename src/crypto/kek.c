@@ -224,9 +224,11 @@ static vouch_err blob_decode(const char *stored, uint8_t **ret, size_t *ret_len,
                           n, BLOB_FIXED);
     }
     if (blob[0] != VOUCH_KEK_VERSION) {
+        unsigned version = blob[0];
+
         free(blob);
         return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "wrapped secret: version %u, this build "
-                          "reads %d", blob[0], VOUCH_KEK_VERSION);
+                          "reads %d", version, VOUCH_KEK_VERSION);
     }
     *ret = blob;
     *ret_len = n;
