@@ -235,13 +235,21 @@ int vouch_cmd_keys_list(int argc, char **argv)
         vouch_store_close(s);
         return VOUCH_EXIT_ERROR;
     }
-    printf("%-6s %-44s %-21s %s\n", "ALG", "KID", "CREATED", "RETIRED");
+    printf("%-6s %-44s %-21s %-21s %s\n", "ALG", "KID", "CREATED", "RETIRED", "STORED");
     for (k = 0; k < n; k++) {
+        char kek_id[VOUCH_KEK_ID_HEX_LEN + 1], stored[32];
+
         vouch_time_format_rfc3339(keys[k].created_at, created);
         if (keys[k].retired_at)
             vouch_time_format_rfc3339(keys[k].retired_at, retired);
-        printf("%-6s %-44s %-21s %s\n", keys[k].alg, keys[k].kid, created,
-               keys[k].retired_at ? retired : "(active)");
+        if (!vouch_kek_is_wrapped(keys[k].private_pem))
+            snprintf(stored, sizeof(stored), "clear");
+        else if (vouch_kek_wrapped_id(keys[k].private_pem, kek_id, NULL))
+            snprintf(stored, sizeof(stored), "wrapped (unreadable)");
+        else
+            snprintf(stored, sizeof(stored), "kek %s", kek_id);
+        printf("%-6s %-44s %-21s %-21s %s\n", keys[k].alg, keys[k].kid, created,
+               keys[k].retired_at ? retired : "(active)", stored);
     }
     vouch_store_keys_free(keys, n);
     vouch_store_close(s);

@@ -82,6 +82,8 @@ test('with a KEK no private key is stored in clear; restart, rewrap, restart', a
     await b.stop();
 
     // Rewrap to the new KEK in one go; then only the new KEK opens them.
+    const listed = (await vouch(['keys', 'list', '--db', a.db])).stdout;
+    assert.equal((listed.match(/ kek [0-9a-f]{16}$/gm) ?? []).length, 2, listed);
     const before = storedSecrets(dir);
     const { stdout } = await vouch(['keys', 'rewrap', '--db', a.db, '--old-kek', kek1, '--new-kek', kek2]);
     assert.match(stdout, /^[0-9a-f]{16}$/m);
