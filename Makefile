@@ -2,19 +2,22 @@
 # Debian 12 machine: they install what is missing first.
 #
 #   make run     build and start vouchd on 127.0.0.1:8080 (SQLite in ./var/)
-#   make test    build plain + ASan/UBSan, run every suite on both, then
-#                each fuzz target for 10 s on its corpus (build/fuzz)
+#   make test    build plain + ASan/UBSan + TSan, run every suite on each
+#                (the TSan build runs the unit suites and the concurrent API
+#                suites), then each fuzz target for 10 s on its corpus
+#   make tsan    build with ThreadSanitizer and run its suites only
 #   make bench   build optimised and run the benchmarks (bench/RESULTS.md)
 #   make fuzz    build the libFuzzer targets and run each for FUZZ_SECONDS
 
 PLAIN := build/plain
 ASAN  := build/asan
+TSAN  := build/tsan
 BENCH := build/bench
 FUZZ  := build/fuzz
 FUZZ_SECONDS ?= 60
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all run test bench fuzz bootstrap build npm clean
+.PHONY: all run test tsan bench fuzz bootstrap build npm clean
 
 all: build
 
@@ -26,6 +29,9 @@ $(PLAIN)/build.ninja:
 
 $(ASAN)/build.ninja:
 	CC=clang meson setup $(ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+$(TSAN)/build.ninja:
+	CC=clang meson setup $(TSAN) --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false
 
 $(BENCH)/build.ninja:
 	meson setup $(BENCH) --buildtype=release -Doptimization=2 -Db_ndebug=true
@@ -43,11 +49,16 @@ run: build
 	@mkdir -p var
 	$(PLAIN)/src/server/vouchd --listen $(LISTEN) --db sqlite:./var/vouch.db
 
-test: bootstrap $(PLAIN)/build.ninja $(ASAN)/build.ninja $(FUZZ)/build.ninja npm
+test: bootstrap $(PLAIN)/build.ninja $(ASAN)/build.ninja $(TSAN)/build.ninja $(FUZZ)/build.ninja npm
 	ninja -C $(PLAIN)
 	ninja -C $(ASAN)
+	ninja -C $(TSAN)
 	ninja -C $(FUZZ)
-	@scripts/run-tests $(PLAIN) $(ASAN) $(FUZZ):fuzz
+	@scripts/run-tests $(PLAIN) $(ASAN) $(TSAN) $(FUZZ):fuzz
+
+tsan: bootstrap $(TSAN)/build.ninja npm
+	ninja -C $(TSAN)
+	@scripts/run-tests $(TSAN)
 
 bench: bootstrap $(BENCH)/build.ninja
 	ninja -C $(BENCH)

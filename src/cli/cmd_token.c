@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "common/json.h"
 #include "common/time.h"
+#include "crypto/kek.h"
 #include "store/store.h"
 #include "token/keyring.h"
 
@@ -20,6 +21,9 @@
 int vouch_cmd_token_sign(int argc, char **argv)
 {
     const char *db = vouch_cli_default_db(), *alg_name = "RS256", *file = NULL;
+    const char *kek_file = vouch_cli_default_kek_file();
+    const struct vouch_kek *kek = NULL;
+    struct vouch_kek kek_buf = { { 0 } };
     struct vouch_keyring *kr = NULL;
     struct vouch_store *s = NULL;
     struct vouch_errbuf eb;
@@ -33,6 +37,8 @@ int vouch_cmd_token_sign(int argc, char **argv)
 
     while (i < argc) {
         next = vouch_cli_db_opt(argc, argv, i, &db);
+        if (next == i)
+            next = vouch_cli_kek_opt(argc, argv, i, &kek_file);
         if (next < 0)
             return vouch_cli_usage("token sign");
         if (next != i) {
@@ -80,8 +86,10 @@ int vouch_cmd_token_sign(int argc, char **argv)
         }
         vouch_json_set_int(claims, "exp", exp);
     }
-    if (vouch_store_open(db, &s, &eb) || vouch_keyring_ensure(s, now, &eb) ||
-        vouch_keyring_load(s, now, 0, &kr, &eb) ||
+    if (vouch_cli_load_kek(kek_file, &kek_buf, &kek))
+        goto out;
+    if (vouch_store_open(db, &s, &eb) || vouch_keyring_ensure(s, kek, now, &eb) ||
+        vouch_keyring_load(s, kek, now, 0, &kr, &eb) ||
         vouch_keyring_sign(kr, (enum vouch_jws_alg)alg, claims, CLAIMS_MAX * 2, &tok, &len,
                            &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
@@ -95,5 +103,6 @@ out:
     json_decref(claims);
     vouch_keyring_unref(kr);
     vouch_store_close(s);
+    vouch_kek_wipe(&kek_buf);
     return rc;
 }

@@ -17,6 +17,7 @@ int vouch_cmd_inspect_gpu(int argc, char **argv);
 int vouch_cmd_inspect_verifier(int argc, char **argv);
 int vouch_cmd_keys_rotate(int argc, char **argv);
 int vouch_cmd_keys_list(int argc, char **argv);
+int vouch_cmd_keys_rewrap(int argc, char **argv);
 int vouch_cmd_token_sign(int argc, char **argv);
 
 int vouch_cmd_attest(int argc, char **argv);
@@ -28,6 +29,16 @@ int vouch_cmd_verify_token(int argc, char **argv);
 /* --db handling shared by the store commands (cmd_keys.c). */
 int vouch_cli_db_opt(int argc, char **argv, int i, const char **db);
 const char *vouch_cli_default_db(void);
+
+/*
+ * --kek-file FILE (default $VOUCH_KEK_FILE, else none), like --db; and
+ * loading it: *ret is `kek` once loaded, NULL without a path.  Returns 0 or
+ * an exit status (the reason printed).
+ */
+struct vouch_kek;
+int vouch_cli_kek_opt(int argc, char **argv, int i, const char **kek_file);
+const char *vouch_cli_default_kek_file(void);
+int vouch_cli_load_kek(const char *path, struct vouch_kek *kek, const struct vouch_kek **ret);
 
 /*
  * The arguments of the import commands (cmd_collateral.c):

@@ -108,7 +108,7 @@ void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_
 
         if (strcmp(alg, "all") && strcmp(alg, vouch_jws_alg_name(a)))
             continue;
-        e = vouch_keyring_rotate(app->store, a, vouch_clock_now(), kid, &eb);
+        e = vouch_keyring_rotate(app->store, app->kek, a, vouch_clock_now(), kid, &eb);
         if (e) {
             json_decref(out);
             vouch_http_fail(resp, VOUCH_SCOPE_REQUEST, e, eb.sub, NULL, NULL, "store: %s",

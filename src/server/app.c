@@ -8,12 +8,14 @@
 #include <openssl/rand.h>
 
 #include "common/codec.h"
+#include "common/log.h"
 #include "common/time.h"
 #include "crypto/digest.h"
 #include "server/api.h"
 #include "server/app.h"
 #include "net/http_client.h"
 #include "token/challenge.h"
+#include "token/secrets.h"
 
 #define ADMIN_HASH_KEY "admin_token_sha256"
 
@@ -61,33 +63,39 @@ static vouch_err admin_token_setup(struct vouch_app *app, char **ret_new,
     return VOUCH_OK;
 }
 
-#define CHALLENGE_SECRET_KEY "challenge_secret"
-
-/* The challenge HMAC key: made by the first replica, read by the others. */
-static vouch_err challenge_secret_setup(struct vouch_app *app, struct vouch_errbuf *eb)
+/*
+ * The key-encryption key (--kek-file): load it, wrap the secrets stored in
+ * clear before it was configured, and refuse secrets wrapped under another
+ * KEK.  Without one, say once that secrets are stored in clear.
+ */
+static vouch_err kek_setup(struct vouch_app *app, struct vouch_errbuf *eb)
 {
-    uint8_t raw[VOUCH_CHALLENGE_SECRET_LEN];
-    char hex[2 * VOUCH_CHALLENGE_SECRET_LEN + 1], *stored = NULL;
+    size_t wrapped = 0;
+    char n[24];
     vouch_err e;
 
-    e = vouch_store_meta_get(app->store, CHALLENGE_SECRET_KEY, &stored, eb);
-    if (e == VOUCH_E_NOT_FOUND) {
-        if (RAND_bytes(raw, sizeof(raw)) != 1)
-            return vouch_fail(eb, VOUCH_E_INTERNAL, "no randomness for the challenge secret");
-        vouch_hex_encode(raw, sizeof(raw), hex);
-        e = vouch_store_meta_insert(app->store, CHALLENGE_SECRET_KEY, hex, eb);
-        OPENSSL_cleanse(raw, sizeof(raw));
-        if (e && e != VOUCH_E_CONFLICT)
-            return e;
-        e = vouch_store_meta_get(app->store, CHALLENGE_SECRET_KEY, &stored, eb);
+    if (!app->cfg.kek_file) {
+        vouch_log(VOUCH_LOG_WARN, "no --kek-file: signing keys and the challenge secret are "
+                  "stored in clear in the database", VOUCH_LOG_END);
+        return VOUCH_OK;
     }
+    app->kek = calloc(1, sizeof(*app->kek));
+    if (!app->kek)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    e = vouch_kek_load_file(app->cfg.kek_file, app->kek, eb);
     if (e)
-        return e;
-    e = vouch_hex_decode_exact(stored, strlen(stored), app->challenge_secret,
-                               sizeof(app->challenge_secret), eb);
-    OPENSSL_cleanse(stored, strlen(stored));
-    free(stored);
-    return e;
+        return vouch_fail_prefix(eb, e, "--kek-file: ");
+    e = vouch_secrets_rewrap(app->store, app->kek, app->kek, &wrapped, eb);
+    if (e == VOUCH_E_CONFLICT)   /* another replica wrapped them meanwhile */
+        e = vouch_secrets_rewrap(app->store, app->kek, app->kek, &wrapped, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "stored secrets: ");
+    if (wrapped) {
+        snprintf(n, sizeof(n), "%zu", wrapped);
+        vouch_log(VOUCH_LOG_INFO, "wrapped the secrets stored in clear", "count", n,
+                  "kek_id", app->kek->id_hex, VOUCH_LOG_END);
+    }
+    return VOUCH_OK;
 }
 
 /* A RIM from the configured RIM service: GET <url><id>. */
@@ -206,6 +214,16 @@ static vouch_err verifiers_setup(struct vouch_app *app, struct vouch_errbuf *eb)
     return VOUCH_OK;
 }
 
+/* Load the keys once at start, so one that cannot be read fails start. */
+static vouch_err keyring_check(struct vouch_app *app, struct vouch_errbuf *eb)
+{
+    struct vouch_keyring *kr = NULL;
+    vouch_err e = vouch_app_keyring(app, true, &kr, eb);
+
+    vouch_keyring_unref(kr);
+    return e;
+}
+
 vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
                          char **ret_new_admin_token, struct vouch_errbuf *eb)
 {
@@ -223,7 +241,12 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     e = vouch_store_open(app->cfg.db_url, &app->store, eb);
     if (e)
         return e;
-    e = vouch_keyring_ensure(app->store, vouch_clock_now(), eb);
+    e = kek_setup(app, eb);
+    if (e)
+        return e;
+    e = vouch_keyring_ensure(app->store, app->kek, vouch_clock_now(), eb);
+    if (!e)
+        e = keyring_check(app, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "signing keys: ");
     e = vouch_policies_new(&app->policies, eb);
@@ -234,7 +257,7 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
         e = verifiers_setup(app, eb);
     if (e)
         return e;
-    e = challenge_secret_setup(app, eb);
+    e = vouch_challenge_secret_setup(app->store, app->kek, app->challenge_secret, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "challenge secret: ");
     e = admin_token_setup(app, ret_new_admin_token, eb);
@@ -262,6 +285,9 @@ vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t
 void vouch_app_done(struct vouch_app *app)
 {
     OPENSSL_cleanse(app->challenge_secret, sizeof(app->challenge_secret));
+    vouch_kek_wipe(app->kek);
+    free(app->kek);
+    app->kek = NULL;
     vouch_keyring_unref(app->kr);
     app->kr = NULL;
     vouch_policies_free(app->policies);
@@ -317,7 +343,7 @@ vouch_err vouch_app_keyring(struct vouch_app *app, bool refresh, struct vouch_ke
     pthread_mutex_lock(&app->kr_lock);
     if (refresh || !app->kr || now_us - app->kr_loaded_us > VOUCH_KEYRING_TTL_US) {
         /* Keys are published for their tokens' lifetime by the real clock. */
-        e = vouch_keyring_load(app->store, vouch_clock_now(),
+        e = vouch_keyring_load(app->store, app->kek, vouch_clock_now(),
                                app->cfg.token_lifetime + VOUCH_KEY_SKEW_SECONDS, &fresh, eb);
         if (!e) {
             vouch_keyring_unref(app->kr);

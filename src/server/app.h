@@ -10,6 +10,7 @@
 #include "collateral/collateral.h"
 #include "collateral/rim.h"
 #include "crypto/jose.h"
+#include "crypto/kek.h"
 #include "policy/policy.h"
 #include "server/config.h"
 #include "server/http.h"
@@ -34,6 +35,7 @@ struct vouch_app {
     char *issuer;                       /* resolved issuer URL */
     uint8_t admin_hash[32];             /* SHA-256 of the admin token */
     uint8_t challenge_secret[32];       /* HMAC key of challenge tokens (shared) */
+    struct vouch_kek *kek;              /* --kek-file, or NULL: secrets stored in clear */
     enum vouch_jws_alg token_alg;
     struct vouch_policies *policies;    /* compiled policy cache */
     /* Collateral services: the stores behind the PCCS and RIM APIs. */

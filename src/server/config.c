@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "crypto/kek.h"
 #include "server/config.h"
 
 #define CONFIG_FILE_MAX (64 * 1024)
@@ -16,6 +17,8 @@ enum opt_id {
     OPT_DB,
     OPT_ISSUER,
     OPT_ADMIN_TOKEN,
+    OPT_ADMIN_TOKEN_FILE,
+    OPT_KEK_FILE,
     OPT_CONFIG,
     OPT_TOKEN_LIFETIME,
     OPT_TOKEN_ALG,
@@ -54,7 +57,16 @@ static const struct {
                      "token issuer and OIDC issuer URL (default http://ADDR:PORT)" },
     [OPT_ADMIN_TOKEN] = { "admin-token", "VOUCH_ADMIN_TOKEN", "TOKEN",
                           "bearer token for the admin APIs (default: generated at first "
-                          "start and printed once)" },
+                          "start and printed once); other local users can read flags in "
+                          "the process list, so prefer --admin-token-file or the "
+                          "environment variable" },
+    [OPT_ADMIN_TOKEN_FILE] = { "admin-token-file", "VOUCH_ADMIN_TOKEN_FILE", "FILE",
+                               "read the admin token from the first line of FILE, which "
+                               "only its owner may read (mode 0600 or 0400)" },
+    [OPT_KEK_FILE] = { "kek-file", "VOUCH_KEK_FILE", "FILE",
+                       "key-encryption key wrapping the secrets in the store: 32 random "
+                       "bytes, raw or as hex or base64, in a file only its owner may read "
+                       "(default: secrets stored in clear, with a warning)" },
     [OPT_CONFIG] = { "config", "VOUCH_CONFIG", "FILE",
                      "read options from FILE: 'name = value' lines, names as the flags" },
     [OPT_TOKEN_LIFETIME] = { "token-lifetime", "VOUCH_TOKEN_LIFETIME", "SECONDS",
@@ -191,6 +203,29 @@ static vouch_err parse_listen(struct vouch_config *c, const char *v, struct vouc
     return VOUCH_OK;
 }
 
+#define ADMIN_TOKEN_FILE_MAX 4096
+
+/* --admin-token-file: the first line of a private file, newline stripped. */
+static vouch_err admin_token_file(struct vouch_config *c, const char *path,
+                                  struct vouch_errbuf *eb)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    vouch_err e;
+
+    e = vouch_secret_file_read(path, ADMIN_TOKEN_FILE_MAX, &data, &len, eb);
+    if (e)
+        return e;
+    data[strcspn((char *)data, "\r\n")] = '\0';
+    if (strlen((char *)data) < 16)
+        e = vouch_fail(eb, VOUCH_E_INVALID, "%s: admin token must be at least 16 characters",
+                       path);
+    else
+        e = set_str(&c->admin_token, (char *)data);
+    vouch_kek_secret_free(data, len);
+    return e;
+}
+
 /* Apply one option value; `src` names where it came from for messages. */
 static vouch_err apply(struct vouch_config *c, int id, const char *v, const char *src,
                        struct vouch_errbuf *eb)
@@ -228,6 +263,12 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
             e = vouch_fail(eb, VOUCH_E_INVALID, "admin token must be at least 16 characters");
         else
             e = set_str(&c->admin_token, v);
+        break;
+    case OPT_ADMIN_TOKEN_FILE:
+        e = admin_token_file(c, v, eb);
+        break;
+    case OPT_KEK_FILE:
+        e = set_str(&c->kek_file, v);
         break;
     case OPT_CONFIG:
         e = set_str(&c->config_file, v);
@@ -545,6 +586,7 @@ void vouch_config_free(struct vouch_config *c)
         free(c->admin_token);
     }
     free(c->config_file);
+    free(c->kek_file);
     free(c->token_alg);
     free(c->dcap_root);
     free(c->pccs_upstream);

@@ -22,6 +22,7 @@ struct vouch_config {
     char *db_url;
     char *issuer;              /* NULL: derived from the bound address */
     char *admin_token;         /* NULL: generated at first start */
+    char *kek_file;            /* key-encryption key file, or NULL: secrets in clear */
     char *config_file;
     char *token_alg;           /* "RS256" (default) or "ES256" */
     bool token_ear;

@@ -117,8 +117,7 @@ int main(int argc, char **argv)
                   "DCAP ROOT OVERRIDE: quotes and collateral are checked against this root, "
                   "not Intel's; for test PKIs only", "dcap_root", app.cfg.dcap_root,
                   VOUCH_LOG_END);
-    if (vouch_server_start(&app, &srv, &port, &eb) ||
-        vouch_app_set_issuer(&app, app.cfg.listen_host, port, &eb)) {
+    if (vouch_server_start(&app, &srv, &port, &eb)) {
         vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
         goto out;
     }

@@ -626,16 +626,16 @@ static void reaper_stop(struct vouch_server *s)
     s->reaper_started = false;
 }
 
-vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
-                             uint16_t *ret_port, struct vouch_errbuf *eb)
+/*
+ * Bind and listen on the configured address.  The server owns the socket
+ * from here on (libmicrohttpd closes it when the daemon stops).
+ */
+static vouch_err listen_socket(const struct vouch_app *app, int *ret_fd, uint16_t *ret_port,
+                               struct vouch_errbuf *eb)
 {
     struct sockaddr_storage ss;
-    struct vouch_server *s;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
-    unsigned threads = app->cfg.threads;
-    const union MHD_DaemonInfo *info;
-    long ncpu;
+    socklen_t len;
+    int fd, one = 1;
 
     memset(&ss, 0, sizeof(ss));
     if (strchr(app->cfg.listen_host, ':')) {
@@ -644,24 +644,63 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons(app->cfg.listen_port);
         inet_pton(AF_INET6, app->cfg.listen_host, &a6->sin6_addr);
-        flags |= MHD_USE_IPv6;
+        len = sizeof(*a6);
     } else {
         struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 
         a4->sin_family = AF_INET;
         a4->sin_port = htons(app->cfg.listen_port);
         inet_pton(AF_INET, app->cfg.listen_host, &a4->sin_addr);
+        len = sizeof(*a4);
     }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return vouch_fail(eb, VOUCH_E_IO, "cannot create a socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 1024) ||
+        getsockname(fd, (struct sockaddr *)&ss, &len)) {
+        close(fd);
+        return vouch_fail(eb, VOUCH_E_IO, "cannot listen on %s (address in use or not "
+                          "available?)", app->cfg.listen);
+    }
+    *ret_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                               : ((struct sockaddr_in *)&ss)->sin_port);
+    *ret_fd = fd;
+    return VOUCH_OK;
+}
+
+vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
+                             uint16_t *ret_port, struct vouch_errbuf *eb)
+{
+    struct vouch_server *s;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    unsigned threads = app->cfg.threads;
+    uint16_t port = 0;
+    long ncpu;
+    int fd = -1;
+    vouch_err e;
+
+    if (strchr(app->cfg.listen_host, ':'))
+        flags |= MHD_USE_IPv6;
     if (!threads) {
         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         threads = ncpu > 0 ? (unsigned)ncpu : 2;
     }
+    /* The issuer names the bound port: set it before any request can come. */
+    e = listen_socket(app, &fd, &port, eb);
+    if (!e && (e = vouch_app_set_issuer(app, app->cfg.listen_host, port, eb)))
+        close(fd);
+    if (e)
+        return e;
     s = server_new(app);
-    if (!s)
+    if (!s) {
+        close(fd);
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    s->daemon = MHD_start_daemon(flags, app->cfg.listen_port, NULL, NULL, on_request, s,
+    }
+    s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                 MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
@@ -669,13 +708,12 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
                                  MHD_OPTION_CONNECTION_LIMIT, app->cfg.max_connections,
                                  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                  app->cfg.max_connections_per_ip,
-                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
                                  MHD_OPTION_END);
     if (!s->daemon) {
+        close(fd);
         server_free(s);
-        return vouch_fail(eb, VOUCH_E_IO, "cannot listen on %s (address in use or not "
-                          "available?)", app->cfg.listen);
+        return vouch_fail(eb, VOUCH_E_IO, "cannot serve on %s", app->cfg.listen);
     }
     if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
         MHD_stop_daemon(s->daemon);
@@ -683,8 +721,7 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
         return vouch_fail(eb, VOUCH_E_INTERNAL, "cannot start the request deadline thread");
     }
     s->reaper_started = true;
-    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    *ret_port = info ? info->port : app->cfg.listen_port;
+    *ret_port = port;
     *ret = s;
     return VOUCH_OK;
 }

@@ -23,7 +23,8 @@ struct vouch_server;
 
 /*
  * Start serving `app` on its configured address.  *ret_port is the bound
- * port (useful with port 0).
+ * port (useful with port 0).  The issuer (vouch_app_set_issuer) is set
+ * once the port is bound and before the first request can arrive.
  */
 vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
                              uint16_t *ret_port, struct vouch_errbuf *eb);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -237,6 +240,54 @@ out:
     return e;
 }
 
+/*
+ * Make `path` (with `create`, creating it) a file only its owner can
+ * read: a group- or world-readable one is tightened to 0600 when we own
+ * it, refused otherwise.  A missing file is fine when not creating.
+ */
+static vouch_err file_private(const char *path, bool create, struct vouch_errbuf *eb)
+{
+    struct stat st;
+    vouch_err e = VOUCH_OK;
+    int fd;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+    if (fd < 0)
+        return !create && errno == ENOENT
+                   ? VOUCH_OK
+                   : vouch_fail(eb, VOUCH_E_IO, "cannot open %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0)
+        e = vouch_fail(eb, VOUCH_E_IO, "cannot stat %s: %s", path, strerror(errno));
+    else if ((st.st_mode & 077) && st.st_uid != geteuid())
+        e = vouch_fail(eb, VOUCH_E_IO, "%s is readable by other users (mode %04o) and "
+                       "belongs to uid %u, not us: it holds private keys; make it mode 0600",
+                       path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+    else if ((st.st_mode & 077) && fchmod(fd, 0600) != 0)
+        e = vouch_fail(eb, VOUCH_E_IO, "cannot make %s mode 0600: %s", path, strerror(errno));
+    close(fd);
+    return e;
+}
+
+/*
+ * The database holds private keys.  Create it 0600 before SQLite opens
+ * it (SQLite gives the -wal and -shm files the database file's mode), and
+ * tighten or refuse existing files that others can read.
+ */
+static vouch_err db_files_private(const char *path, struct vouch_errbuf *eb)
+{
+    static const char *const suffix[] = { "-wal", "-shm" };
+    char side[4096 + 8];
+    vouch_err e;
+    size_t i;
+
+    e = file_private(path, true, eb);
+    for (i = 0; !e && i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        snprintf(side, sizeof(side), "%s%s", path, suffix[i]);
+        e = file_private(side, false, eb);
+    }
+    return e;
+}
+
 static void sq_close(void *state)
 {
     struct sq *q = state;
@@ -257,16 +308,15 @@ static vouch_err sq_open(const char *location, void **ret_state, struct vouch_er
 {
     struct sq *q;
     sqlite3 *db = NULL;
-    struct stat st;
-    int existed;
     vouch_err e;
 
     if (strlen(location) > 4096)
         return vouch_fail(eb, VOUCH_E_INVALID, "database path too long");
     e = mkdir_parent(location, eb);
+    if (!e)
+        e = db_files_private(location, eb);
     if (e)
         return e;
-    existed = stat(location, &st) == 0;
     q = calloc(1, sizeof(*q));
     if (!q)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
@@ -278,8 +328,6 @@ static vouch_err sq_open(const char *location, void **ret_state, struct vouch_er
     }
     pthread_mutex_init(&q->lock, NULL);
     e = conn_get(q, &db, eb);
-    if (!e && !existed)
-        (void)chmod(location, 0600); /* it holds private keys */
     if (!e)
         e = migrate(db, eb);
     if (e) {
@@ -459,6 +507,47 @@ static vouch_err sq_keys_list(void *state, struct vouch_store_key **ret, size_t 
 out:
     sqlite3_finalize(st);
     vouch_store_keys_free(keys, n);
+    return e;
+}
+
+/* Replace secrets in one transaction, each only if it still holds its old value. */
+static vouch_err sq_secrets_replace(void *state, const struct vouch_store_secret_change *c,
+                                    size_t n, struct vouch_errbuf *eb)
+{
+    static const char *const sql[] = {
+        [VOUCH_STORE_SECRET_SIGNING_KEY] =
+            "UPDATE signing_keys SET private_pem = ?3 WHERE kid = ?1 AND private_pem = ?2",
+        [VOUCH_STORE_SECRET_META] = "UPDATE meta SET value = ?3 WHERE key = ?1 AND value = ?2",
+    };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e;
+    size_t i;
+
+    e = conn_get(state, &db, eb);
+    if (!e)
+        e = exec(db, "BEGIN IMMEDIATE", eb);
+    if (e)
+        return e;
+    for (i = 0; i < n && !e; i++) {
+        if (sqlite3_prepare_v2(db, sql[c[i].row], -1, &st, NULL) != SQLITE_OK) {
+            e = db_fail(db, eb, "secrets");
+            break;
+        }
+        sqlite3_bind_text(st, 1, c[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c[i].old_value, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, c[i].new_value, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            e = db_fail(db, eb, "secrets");
+        else if (sqlite3_changes(db) != 1)
+            e = vouch_fail(eb, VOUCH_E_CONFLICT, "secret '%s' changed meanwhile", c[i].id);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (!e)
+        e = exec(db, "COMMIT", eb);
+    if (e)
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return e;
 }
 
@@ -712,6 +801,7 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .meta_set = sq_meta_set,
     .keys_list = sq_keys_list,
     .key_activate = sq_key_activate,
+    .secrets_replace = sq_secrets_replace,
     .doc_put = sq_doc_put,
     .doc_get = sq_doc_get,
     .doc_list = sq_doc_list,

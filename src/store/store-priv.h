@@ -20,6 +20,8 @@ struct vouch_store_ops {
                            struct vouch_errbuf *eb);
     vouch_err (*key_activate)(void *state, const struct vouch_store_key *k, int replace,
                               int64_t now, struct vouch_errbuf *eb);
+    vouch_err (*secrets_replace)(void *state, const struct vouch_store_secret_change *changes,
+                                 size_t n, struct vouch_errbuf *eb);
     vouch_err (*doc_put)(void *state, const char *kind, const char *id, const void *body,
                          size_t body_len, const char *meta, int64_t expires_at, int64_t now,
                          struct vouch_errbuf *eb);

@@ -145,6 +145,18 @@ vouch_err vouch_store_key_activate(struct vouch_store *s, const struct vouch_sto
     return s->ops->key_activate(s->state, k, replace, now, eb);
 }
 
+vouch_err vouch_store_secrets_replace(struct vouch_store *s,
+                                      const struct vouch_store_secret_change *changes, size_t n,
+                                      struct vouch_errbuf *eb)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!changes[i].id || !changes[i].old_value || !changes[i].new_value)
+            return vouch_fail(eb, VOUCH_E_INVALID, "incomplete secret change");
+    return s->ops->secrets_replace(s->state, changes, n, eb);
+}
+
 static vouch_err check_key(const char *kind, const char *id, struct vouch_errbuf *eb)
 {
     if (!kind || !*kind || strlen(kind) > 32)

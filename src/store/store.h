@@ -75,6 +75,33 @@ void vouch_store_keys_free(struct vouch_store_key *keys, size_t n);
 vouch_err vouch_store_key_activate(struct vouch_store *s, const struct vouch_store_key *k,
                                    int replace, int64_t now, struct vouch_errbuf *eb);
 
+/* --- stored secrets -------------------------------------------------------
+ *
+ * Secrets live in their own rows (a signing key's private_pem, a setting's
+ * value).  Re-wrapping them under another key-encryption key replaces them
+ * all at once.
+ */
+enum vouch_store_secret_row {
+    VOUCH_STORE_SECRET_SIGNING_KEY,   /* id: kid; value: private_pem */
+    VOUCH_STORE_SECRET_META,          /* id: setting key; value: its value */
+};
+
+struct vouch_store_secret_change {
+    enum vouch_store_secret_row row;
+    const char *id;
+    const char *old_value;   /* the value read before (compare-and-swap) */
+    const char *new_value;
+};
+
+/*
+ * Apply every change in one transaction.  When any row no longer holds its
+ * old_value (another process changed it meanwhile), nothing is changed and
+ * VOUCH_E_CONFLICT is returned.
+ */
+vouch_err vouch_store_secrets_replace(struct vouch_store *s,
+                                      const struct vouch_store_secret_change *changes, size_t n,
+                                      struct vouch_errbuf *eb);
+
 /* --- documents ------------------------------------------------------------
  *
  * Everything else the service keeps is a document: a body (bytes, stored

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -11,6 +12,7 @@
 #include "common/json.h"
 #include "crypto/digest.h"
 #include "token/challenge.h"
+#include "token/secrets.h"
 
 /* {"alg":"HS256","typ":"vouch-challenge+jwt"} */
 static const char header_b64[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6InZvdWNoLWNoYWxsZW5nZStqd3QifQ";
@@ -121,5 +123,54 @@ out:
     free(payload);
     free(nonce);
     json_decref(claims);
+    return e;
+}
+
+#define CHALLENGE_SECRET_KEY "challenge_secret"
+
+/* A new secret, stored as hex (wrapped under `kek` when there is one). */
+static vouch_err secret_create(struct vouch_store *s, const struct vouch_kek *kek,
+                               struct vouch_errbuf *eb)
+{
+    uint8_t raw[VOUCH_CHALLENGE_SECRET_LEN];
+    char hex[2 * VOUCH_CHALLENGE_SECRET_LEN + 1], *stored = NULL;
+    vouch_err e;
+
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return vouch_fail(eb, VOUCH_E_INTERNAL, "no randomness for the challenge secret");
+    vouch_hex_encode(raw, sizeof(raw), hex);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    e = vouch_secret_seal(kek, VOUCH_STORE_SECRET_META, CHALLENGE_SECRET_KEY, hex, &stored, eb);
+    OPENSSL_cleanse(hex, sizeof(hex));
+    if (!e)
+        e = vouch_store_meta_insert(s, CHALLENGE_SECRET_KEY, stored, eb);
+    if (stored)
+        OPENSSL_clear_free(stored, strlen(stored));
+    return e == VOUCH_E_CONFLICT ? VOUCH_OK : e;  /* another replica was first */
+}
+
+vouch_err vouch_challenge_secret_setup(struct vouch_store *s, const struct vouch_kek *kek,
+                                       uint8_t ret[VOUCH_CHALLENGE_SECRET_LEN],
+                                       struct vouch_errbuf *eb)
+{
+    uint8_t *hex = NULL;
+    char *stored = NULL;
+    size_t len = 0;
+    vouch_err e;
+
+    e = vouch_store_meta_get(s, CHALLENGE_SECRET_KEY, &stored, eb);
+    if (e == VOUCH_E_NOT_FOUND) {
+        e = secret_create(s, kek, eb);
+        if (!e)
+            e = vouch_store_meta_get(s, CHALLENGE_SECRET_KEY, &stored, eb);
+    }
+    if (!e)
+        e = vouch_secret_open(kek, VOUCH_STORE_SECRET_META, CHALLENGE_SECRET_KEY, stored, &hex,
+                              &len, eb);
+    if (!e)
+        e = vouch_hex_decode_exact((const char *)hex, len, ret, VOUCH_CHALLENGE_SECRET_LEN, eb);
+    vouch_kek_secret_free(hex, len);
+    if (stored)
+        OPENSSL_clear_free(stored, strlen(stored));
     return e;
 }

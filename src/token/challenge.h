@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/kek.h"
+#include "store/store.h"
 #include "vouch/err.h"
 
 /*
@@ -38,5 +40,14 @@ vouch_err vouch_challenge_verify(const uint8_t secret[VOUCH_CHALLENGE_SECRET_LEN
                                  const char *token, size_t len, int64_t now,
                                  uint8_t ret_nonce[VOUCH_CHALLENGE_NONCE_LEN],
                                  struct vouch_errbuf *eb);
+
+/*
+ * The challenge HMAC key shared by every replica: read from the store, or
+ * made and stored by the first replica to start.  Stored wrapped under
+ * `kek` when one is given (a clear one from before still loads).
+ */
+vouch_err vouch_challenge_secret_setup(struct vouch_store *s, const struct vouch_kek *kek,
+                                       uint8_t ret[VOUCH_CHALLENGE_SECRET_LEN],
+                                       struct vouch_errbuf *eb);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "common/json.h"
 #include "token/keyring.h"
+#include "token/secrets.h"
 
 const enum vouch_jws_alg vouch_keyring_algs[2] = { VOUCH_JWS_RS256, VOUCH_JWS_ES256 };
 
@@ -15,31 +16,6 @@ struct vouch_keyring {
     struct vouch_signing_key keys[];
 };
 
-/* Generate a key for alg and fill a store record (private_pem allocated). */
-static vouch_err generate(enum vouch_jws_alg alg, int64_t now, struct vouch_store_key *ret,
-                          struct vouch_errbuf *eb)
-{
-    char kid[VOUCH_JWK_THUMBPRINT_LEN];
-    EVP_PKEY *pk = NULL;
-    char *pem = NULL;
-    vouch_err e;
-
-    e = vouch_jose_keygen(alg, &pk, eb);
-    if (!e)
-        e = vouch_jwk_thumbprint(pk, kid, eb);
-    if (!e)
-        e = vouch_jose_private_pem(pk, &pem, eb);
-    EVP_PKEY_free(pk);
-    if (e)
-        return e;
-    memset(ret, 0, sizeof(*ret));
-    snprintf(ret->kid, sizeof(ret->kid), "%s", kid);
-    snprintf(ret->alg, sizeof(ret->alg), "%s", vouch_jws_alg_name(alg));
-    ret->private_pem = pem;
-    ret->created_at = now;
-    return VOUCH_OK;
-}
-
 static void wipe_free(char *s)
 {
     if (s) {
@@ -48,7 +24,58 @@ static void wipe_free(char *s)
     }
 }
 
-vouch_err vouch_keyring_ensure(struct vouch_store *s, int64_t now, struct vouch_errbuf *eb)
+/*
+ * Generate a key for alg and fill a store record (private_pem allocated,
+ * wrapped under `kek` when there is one).
+ */
+static vouch_err generate(const struct vouch_kek *kek, enum vouch_jws_alg alg, int64_t now,
+                          struct vouch_store_key *ret, struct vouch_errbuf *eb)
+{
+    char kid[VOUCH_JWK_THUMBPRINT_LEN];
+    EVP_PKEY *pk = NULL;
+    char *pem = NULL, *stored = NULL;
+    vouch_err e;
+
+    e = vouch_jose_keygen(alg, &pk, eb);
+    if (!e)
+        e = vouch_jwk_thumbprint(pk, kid, eb);
+    if (!e)
+        e = vouch_jose_private_pem(pk, &pem, eb);
+    EVP_PKEY_free(pk);
+    if (!e)
+        e = vouch_secret_seal(kek, VOUCH_STORE_SECRET_SIGNING_KEY, kid, pem, &stored, eb);
+    wipe_free(pem);
+    if (e)
+        return e;
+    memset(ret, 0, sizeof(*ret));
+    snprintf(ret->kid, sizeof(ret->kid), "%s", kid);
+    snprintf(ret->alg, sizeof(ret->alg), "%s", vouch_jws_alg_name(alg));
+    ret->private_pem = stored;
+    ret->created_at = now;
+    return VOUCH_OK;
+}
+
+/* The private key of a stored record, unwrapping it when it is wrapped. */
+static vouch_err private_key(const struct vouch_kek *kek, const struct vouch_store_key *k,
+                             EVP_PKEY **ret, struct vouch_errbuf *eb)
+{
+    uint8_t *pem = NULL;
+    size_t len = 0;
+    vouch_err e;
+
+    e = vouch_secret_open(kek, VOUCH_STORE_SECRET_SIGNING_KEY, k->kid, k->private_pem, &pem,
+                          &len, eb);
+    if (e)
+        return e;
+    e = vouch_jose_private_from_pem((const char *)pem, ret, eb);
+    if (e)
+        vouch_fail_prefix(eb, e, "signing key %s: ", k->kid);
+    vouch_kek_secret_free(pem, len);
+    return e;
+}
+
+vouch_err vouch_keyring_ensure(struct vouch_store *s, const struct vouch_kek *kek, int64_t now,
+                               struct vouch_errbuf *eb)
 {
     struct vouch_store_key *keys = NULL, k;
     size_t n = 0, i, a;
@@ -66,7 +93,7 @@ vouch_err vouch_keyring_ensure(struct vouch_store *s, int64_t now, struct vouch_
                 have = 1;
         if (have)
             continue;
-        e = generate(vouch_keyring_algs[a], now, &k, eb);
+        e = generate(kek, vouch_keyring_algs[a], now, &k, eb);
         if (e)
             goto out;
         e = vouch_store_key_activate(s, &k, 0, now, eb);
@@ -81,13 +108,14 @@ out:
     return e;
 }
 
-vouch_err vouch_keyring_rotate(struct vouch_store *s, enum vouch_jws_alg alg, int64_t now,
+vouch_err vouch_keyring_rotate(struct vouch_store *s, const struct vouch_kek *kek,
+                               enum vouch_jws_alg alg, int64_t now,
                                char ret_kid[VOUCH_JWK_THUMBPRINT_LEN], struct vouch_errbuf *eb)
 {
     struct vouch_store_key k;
     vouch_err e;
 
-    e = generate(alg, now, &k, eb);
+    e = generate(kek, alg, now, &k, eb);
     if (e)
         return e;
     e = vouch_store_key_activate(s, &k, 1, now, eb);
@@ -114,8 +142,9 @@ struct vouch_keyring *vouch_keyring_ref(struct vouch_keyring *kr)
     return kr;
 }
 
-vouch_err vouch_keyring_load(struct vouch_store *s, int64_t now, int64_t publish_for,
-                             struct vouch_keyring **ret, struct vouch_errbuf *eb)
+vouch_err vouch_keyring_load(struct vouch_store *s, const struct vouch_kek *kek, int64_t now,
+                             int64_t publish_for, struct vouch_keyring **ret,
+                             struct vouch_errbuf *eb)
 {
     struct vouch_store_key *keys = NULL;
     struct vouch_keyring *kr = NULL;
@@ -151,11 +180,9 @@ vouch_err vouch_keyring_load(struct vouch_store *s, int64_t now, int64_t publish
                                keys[i].kid, keys[i].alg);
                 goto out;
             }
-            e = vouch_jose_private_from_pem(keys[i].private_pem, &k->pkey, eb);
-            if (e) {
-                vouch_fail_prefix(eb, e, "signing key %s: ", keys[i].kid);
+            e = private_key(kek, &keys[i], &k->pkey, eb);
+            if (e)
                 goto out;
-            }
             kr->n++;
             k->alg = (enum vouch_jws_alg)alg;
             memcpy(k->kid, keys[i].kid, strlen(keys[i].kid) + 1);

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/jose.h"
+#include "crypto/kek.h"
 #include "store/store.h"
 #include "vouch/err.h"
 
@@ -18,6 +19,11 @@
  * immutable, reference-counted snapshot of them that many threads can read
  * at once; a server reloads a fresh snapshot now and then to see rotations
  * made elsewhere.
+ *
+ * The functions taking a `kek` wrap new private keys under it and unwrap
+ * stored ones with it (token/secrets.h); NULL keeps new keys in clear and
+ * loads only clear ones.  Clear keys always load, so a store from before a
+ * KEK was configured keeps working until its keys are wrapped.
  */
 struct vouch_signing_key {
     enum vouch_jws_alg alg;
@@ -40,14 +46,16 @@ extern const enum vouch_jws_alg vouch_keyring_algs[2];
  * generating and storing missing ones.  Safe when several processes start
  * at once: only one key per algorithm wins.
  */
-vouch_err vouch_keyring_ensure(struct vouch_store *s, int64_t now, struct vouch_errbuf *eb);
+vouch_err vouch_keyring_ensure(struct vouch_store *s, const struct vouch_kek *kek, int64_t now,
+                               struct vouch_errbuf *eb);
 
 /*
  * Generate a new key for `alg` and make it the active one; the previous key
  * is retired at `now` and stays published (see vouch_keyring_load).
  * ret_kid (may be NULL) receives the new kid.
  */
-vouch_err vouch_keyring_rotate(struct vouch_store *s, enum vouch_jws_alg alg, int64_t now,
+vouch_err vouch_keyring_rotate(struct vouch_store *s, const struct vouch_kek *kek,
+                               enum vouch_jws_alg alg, int64_t now,
                                char ret_kid[VOUCH_JWK_THUMBPRINT_LEN], struct vouch_errbuf *eb);
 
 /*
@@ -55,8 +63,9 @@ vouch_err vouch_keyring_rotate(struct vouch_store *s, enum vouch_jws_alg alg, in
  * still be valid, i.e. retired less than `publish_for` seconds before
  * `now` (the token lifetime plus clock-skew allowance).
  */
-vouch_err vouch_keyring_load(struct vouch_store *s, int64_t now, int64_t publish_for,
-                             struct vouch_keyring **ret, struct vouch_errbuf *eb);
+vouch_err vouch_keyring_load(struct vouch_store *s, const struct vouch_kek *kek, int64_t now,
+                             int64_t publish_for, struct vouch_keyring **ret,
+                             struct vouch_errbuf *eb);
 
 struct vouch_keyring *vouch_keyring_ref(struct vouch_keyring *kr);
 /* Drop a reference; frees on the last one.  Accepts NULL. */

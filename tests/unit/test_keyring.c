@@ -47,10 +47,10 @@ static void test_ensure_rotate_publish(void **state)
 
     (void)state;
     assert_int_equal(vouch_store_open(url, &s, NULL), VOUCH_OK);
-    assert_int_equal(vouch_keyring_ensure(s, 1000, NULL), VOUCH_OK);
+    assert_int_equal(vouch_keyring_ensure(s, NULL, 1000, NULL), VOUCH_OK);
     /* Idempotent: a second start generates nothing new. */
-    assert_int_equal(vouch_keyring_ensure(s, 1001, NULL), VOUCH_OK);
-    assert_int_equal(vouch_keyring_load(s, 1000, 600, &kr, NULL), VOUCH_OK);
+    assert_int_equal(vouch_keyring_ensure(s, NULL, 1001, NULL), VOUCH_OK);
+    assert_int_equal(vouch_keyring_load(s, NULL, 1000, 600, &kr, NULL), VOUCH_OK);
     assert_int_equal(vouch_keyring_count(kr), 2);
     rs = vouch_keyring_active(kr, VOUCH_JWS_RS256);
     es = vouch_keyring_active(kr, VOUCH_JWS_ES256);
@@ -62,9 +62,9 @@ static void test_ensure_rotate_publish(void **state)
                                         NULL), VOUCH_OK);
 
     /* Rotation: new key signs, old key still published for publish_for seconds. */
-    assert_int_equal(vouch_keyring_rotate(s, VOUCH_JWS_RS256, 1100, new_rs, NULL), VOUCH_OK);
+    assert_int_equal(vouch_keyring_rotate(s, NULL, VOUCH_JWS_RS256, 1100, new_rs, NULL), VOUCH_OK);
     assert_string_not_equal(new_rs, old_rs);
-    assert_int_equal(vouch_keyring_load(s, 1100, 600, &kr2, NULL), VOUCH_OK);
+    assert_int_equal(vouch_keyring_load(s, NULL, 1100, 600, &kr2, NULL), VOUCH_OK);
     assert_int_equal(vouch_keyring_count(kr2), 3);
     assert_string_equal(vouch_keyring_active(kr2, VOUCH_JWS_RS256)->kid, new_rs);
     assert_non_null(vouch_keyring_find(kr2, old_rs));
@@ -82,7 +82,7 @@ static void test_ensure_rotate_publish(void **state)
     assert_int_equal(vouch_keyring_verify(kr, tok_new, len_new, NULL, NULL), VOUCH_E_VERIFY);
 
     /* Past retirement + publish_for, the old key leaves the JWKS. */
-    assert_int_equal(vouch_keyring_load(s, 1700, 600, &kr3, NULL), VOUCH_OK);
+    assert_int_equal(vouch_keyring_load(s, NULL, 1700, 600, &kr3, NULL), VOUCH_OK);
     assert_int_equal(vouch_keyring_count(kr3), 2);
     assert_null(vouch_keyring_find(kr3, old_rs));
     assert_int_equal(vouch_keyring_verify(kr3, tok_old, len_old, NULL, NULL), VOUCH_E_VERIFY);

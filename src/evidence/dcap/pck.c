@@ -4,6 +4,7 @@
  * SEQUENCE of (OID, value) pairs, read with a minimal DER walker that never
  * reads past its explicit end.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/objects.h>
@@ -240,14 +241,22 @@ static int top_pair(void *arg, int s, uint8_t tag, const uint8_t *v, size_t n)
     return 0;
 }
 
+/* The SGX extension's OID, created once for the process: verifications
+ * run on many server threads at once, so the creation is behind
+ * pthread_once rather than a lazy unlocked test. */
+static ASN1_OBJECT *sgx_ext_oid;
+static pthread_once_t sgx_ext_once = PTHREAD_ONCE_INIT;
+
+static void sgx_ext_obj_create(void)
+{
+    sgx_ext_oid = OBJ_txt2obj("1.2.840.113741.1.13.1", 1);
+}
+
 static ASN1_OBJECT *sgx_ext_obj(void)
 {
-    static ASN1_OBJECT *obj;
-
-    /* Racing threads create equal objects; one leaks at most once. */
-    if (!obj)
-        obj = OBJ_txt2obj("1.2.840.113741.1.13.1", 1);
-    return obj;
+    if (pthread_once(&sgx_ext_once, sgx_ext_obj_create) != 0)
+        return NULL;
+    return sgx_ext_oid;
 }
 
 vouch_err vouch_dcap_pck_info_parse(X509 *pck, struct vouch_dcap_pck_info *ret,
