@@ -129,7 +129,41 @@ vouch_err vouch_pccs_cache_new(struct vouch_pccs_cache **ret)
 }
 
 static vouch_err prepare(struct vouch_app *app, const char *id, struct prepared **ret,
-                         struct vouch_errbuf *eb);
+                         struct vouch_errbuf *eb)
+{
+    struct vouch_store_doc *d = NULL;
+    struct prepared *p;
+    json_t *meta;
+    uint8_t h[32];
+    char hex[65];
+    vouch_err e;
+
+    e = vouch_collateral_get(app->store, id, &d, eb);
+    if (e)
+        return e;
+    p = calloc(1, sizeof(*p));
+    if (!p) {
+        vouch_store_doc_free(d);
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    p->body = (char *)d->body;
+    p->body_len = d->body_len;
+    d->body = NULL;
+    p->expires_at = d->expires_at;
+    if (strncmp(id, "tcb/", 4) && strncmp(id, "qe/", 3))
+        p->hex = vouch_hex_alloc(p->body, p->body_len);
+    vouch_hash(VOUCH_HASH_SHA256, p->body, p->body_len, h);
+    vouch_hex_encode(h, 16, hex);
+    snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
+    meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
+    if (json_is_string(json_object_get(meta, "chain")))
+        p->chain = url_encode(json_string_value(json_object_get(meta, "chain")));
+    json_decref(meta);
+    vouch_store_doc_free(d);
+    *ret = p;
+    return VOUCH_OK;
+}
 
 /* What a prepared response weighs against PREPARED_MAX_BYTES. */
 static size_t prepared_cost(const struct prepared *p)
@@ -165,43 +199,6 @@ static vouch_err prepared_get(struct vouch_app *app, const char *id,
     if (e)
         return vouch_fail(eb, e, "out of memory");
     *ret = ce;
-    return VOUCH_OK;
-}
-
-static vouch_err prepare(struct vouch_app *app, const char *id, struct prepared **ret,
-                         struct vouch_errbuf *eb)
-{
-    struct vouch_store_doc *d = NULL;
-    struct prepared *p;
-    json_t *meta;
-    uint8_t h[32];
-    char hex[65];
-    vouch_err e;
-
-    e = vouch_collateral_get(app->store, id, &d, eb);
-    if (e)
-        return e;
-    p = calloc(1, sizeof(*p));
-    if (!p) {
-        vouch_store_doc_free(d);
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    }
-    snprintf(p->id, sizeof(p->id), "%s", id);
-    p->body = (char *)d->body;
-    p->body_len = d->body_len;
-    d->body = NULL;
-    p->expires_at = d->expires_at;
-    if (strncmp(id, "tcb/", 4) && strncmp(id, "qe/", 3))
-        p->hex = vouch_hex_alloc(p->body, p->body_len);
-    vouch_hash(VOUCH_HASH_SHA256, p->body, p->body_len, h);
-    vouch_hex_encode(h, 16, hex);
-    snprintf(p->etag, sizeof(p->etag), "\"%s\"", hex);
-    meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL;
-    if (json_is_string(json_object_get(meta, "chain")))
-        p->chain = url_encode(json_string_value(json_object_get(meta, "chain")));
-    json_decref(meta);
-    vouch_store_doc_free(d);
-    *ret = p;
     return VOUCH_OK;
 }
 
