@@ -16,14 +16,18 @@
  * Compiled policies are kept by id in a bounded LRU cache: a policy is
  * compiled when stored or when first used here (stored by another
  * replica), and again only when its stored text changes or it was evicted.
+ * Capped by count and by the size of the policies' text (a proxy for
+ * their compiled size).
  */
 #define CACHE_MAX 1024
+#define CACHE_MAX_TEXT_BYTES (32u << 20)
 
 /* A compiled policy, shared read-only; freed with its last reference. */
 struct compiled {
     atomic_int refs;
     char id[72];
     char hash[VOUCH_POLICY_HASH_LEN];
+    size_t text_len;
     struct vouch_engine_policy *engine;
 };
 
@@ -58,7 +62,8 @@ static void compiled_free(void *v)
 /* Put c in the cache (replacing an older compile of the same id); takes c's reference. */
 static void cache_put(struct vouch_policies *p, struct compiled *c)
 {
-    (void)vouch_cache_put(p->cache, c->id, strlen(c->id), c, 0, 0, VOUCH_CACHE_NEVER, NULL);
+    (void)vouch_cache_put(p->cache, c->id, strlen(c->id), c, c->text_len, 0, VOUCH_CACHE_NEVER,
+                          NULL);
 }
 
 /* A new reference to the cached compile of `id` when its hash is `hash`, or NULL. */
@@ -94,13 +99,15 @@ static vouch_err compile(struct vouch_policies *p, const char *id, const char *t
     atomic_init(&c->refs, 1);
     snprintf(c->id, sizeof(c->id), "%s", id);
     hash_hex(text, len, c->hash);
+    c->text_len = len;
     *ret = c;
     return VOUCH_OK;
 }
 
 vouch_err vouch_policies_new(struct vouch_policies **ret, struct vouch_errbuf *eb)
 {
-    const struct vouch_cache_config cfg = { "policies", CACHE_MAX, 0, 0, compiled_free };
+    const struct vouch_cache_config cfg = { "policies", CACHE_MAX, CACHE_MAX_TEXT_BYTES, 0,
+                                            compiled_free };
     struct vouch_policies *p = calloc(1, sizeof(*p));
     vouch_err e;
 
