@@ -14,6 +14,7 @@
 
 #include "collateral/collateral.h"
 #include "common/buf.h"
+#include "common/cache.h"
 #include "common/codec.h"
 #include "common/file.h"
 #include "common/json.h"
@@ -951,12 +952,16 @@ vouch_err vouch_collateral_load_root(const char *path, X509 **ret, struct vouch_
 /* ---------------------------------------------------------------------- */
 /* The store-backed DCAP source                                            */
 
-#define SRC_SLOTS 64
+/*
+ * Stored documents held in memory for the ttl given at creation, so other
+ * replicas' imports show up within that time; a bounded LRU beyond it.
+ */
+#define SRC_CACHE_MAX 256
+#define SRC_CACHE_MAX_BYTES (64u << 20)
 
 struct cdoc {
     atomic_int refs;
     char id[96];
-    uint64_t loaded_us;
     struct vouch_store_doc *d;
     const char *inner;     /* TCB/QE: the signed bytes inside the body */
     size_t inner_len;
@@ -968,9 +973,7 @@ struct cdoc {
 
 struct vouch_collateral {
     struct vouch_store *store;
-    uint64_t ttl_us;
-    pthread_mutex_t lock;
-    struct cdoc *slots[SRC_SLOTS];
+    struct vouch_cache *docs;      /* id -> struct cdoc, aged out after ttl; NULL: ttl 0 */
     struct vouch_dcap_source src;
 };
 
@@ -1014,7 +1017,6 @@ static vouch_err cdoc_load(struct vouch_collateral *col, const char *id, struct 
         c->inner_len = c->d->body_len;
     }
     e = vouch_hash(VOUCH_HASH_SHA256, c->inner, c->inner_len, c->sha256);
-    c->loaded_us = vouch_clock_us();
 out:
     json_decref(meta);
     if (e) {
@@ -1025,38 +1027,37 @@ out:
     return VOUCH_OK;
 }
 
+static void cdoc_free(void *v)
+{
+    cdoc_unref(v);
+}
+
 /* A reference to the document `id`, from memory when fresh enough. */
 static vouch_err cdoc_get(struct vouch_collateral *col, const char *id, struct cdoc **ret,
                           struct vouch_errbuf *eb)
 {
-    uint64_t now = vouch_clock_us();
+    int64_t now = (int64_t)vouch_clock_us();
+    struct vouch_cache_entry *ce = NULL;
     struct cdoc *c = NULL;
-    unsigned h = 5381, slot;
-    const char *p;
     vouch_err e;
 
-    for (p = id; *p; p++)
-        h = h * 33 + (unsigned char)*p;
-    slot = h % SRC_SLOTS;
-    pthread_mutex_lock(&col->lock);
-    c = col->slots[slot];
-    if (c && strcmp(c->id, id) == 0 && now - c->loaded_us <= col->ttl_us)
+    if (col->docs)
+        ce = vouch_cache_get(col->docs, id, strlen(id), now);
+    if (ce) {
+        c = vouch_cache_value(ce);
         atomic_fetch_add(&c->refs, 1);
-    else
-        c = NULL;
-    pthread_mutex_unlock(&col->lock);
-    if (c) {
+        vouch_cache_release(ce);
         *ret = c;
         return VOUCH_OK;
     }
     e = cdoc_load(col, id, &c, eb);
     if (e)
         return e;
-    atomic_fetch_add(&c->refs, 1);
-    pthread_mutex_lock(&col->lock);
-    cdoc_unref(col->slots[slot]);
-    col->slots[slot] = c;
-    pthread_mutex_unlock(&col->lock);
+    if (col->docs) {
+        atomic_fetch_add(&c->refs, 1); /* the cache's */
+        (void)vouch_cache_put(col->docs, id, strlen(id), c, c->d->body_len, now,
+                              VOUCH_CACHE_NEVER, NULL);
+    }
     *ret = c;
     return VOUCH_OK;
 }
@@ -1148,13 +1149,17 @@ static void src_release(void *ctx, struct vouch_dcap_doc *doc)
 vouch_err vouch_collateral_new(struct vouch_store *s, int ttl, struct vouch_collateral **ret,
                                struct vouch_errbuf *eb)
 {
+    const struct vouch_cache_config cfg = { "collateral_docs", SRC_CACHE_MAX, SRC_CACHE_MAX_BYTES,
+                                            (int64_t)ttl * 1000000, cdoc_free };
     struct vouch_collateral *c = calloc(1, sizeof(*c));
 
     if (!c)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     c->store = s;
-    c->ttl_us = (uint64_t)(ttl > 0 ? ttl : 0) * 1000000u;
-    pthread_mutex_init(&c->lock, NULL);
+    if (ttl > 0 && vouch_cache_new(&cfg, &c->docs, eb)) {
+        free(c);
+        return VOUCH_E_NOMEM;
+    }
     c->src.ctx = c;
     c->src.get_tcb_info = src_tcb;
     c->src.get_qe_identity = src_qe;
@@ -1168,22 +1173,15 @@ vouch_err vouch_collateral_new(struct vouch_store *s, int ttl, struct vouch_coll
 
 void vouch_collateral_invalidate(struct vouch_collateral *c)
 {
-    size_t i;
-
-    pthread_mutex_lock(&c->lock);
-    for (i = 0; i < SRC_SLOTS; i++) {
-        cdoc_unref(c->slots[i]);
-        c->slots[i] = NULL;
-    }
-    pthread_mutex_unlock(&c->lock);
+    if (c->docs)
+        vouch_cache_clear(c->docs);
 }
 
 void vouch_collateral_free(struct vouch_collateral *c)
 {
     if (!c)
         return;
-    vouch_collateral_invalidate(c);
-    pthread_mutex_destroy(&c->lock);
+    vouch_cache_free(c->docs);
     free(c);
 }
 

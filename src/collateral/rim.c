@@ -3,16 +3,21 @@
  * NVIDIA RIMs in the store, and a RIM source over it for the GPU verifier
  * (optionally filling itself from a RIM service on a miss).
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collateral/rim.h"
+#include "common/cache.h"
 #include "common/json.h"
 #include "common/time.h"
 
-#define CACHE_SLOTS 64
+/*
+ * RIM documents read from the store are held in a bounded LRU cache for
+ * the rimstore's ttl (time in microseconds); callers get copies.
+ */
+#define CACHE_MAX 64
+#define CACHE_MAX_BYTES (32u << 20)
 
 /* {"kind", "version", "not_after"} of a verified RIM document. */
 static vouch_err describe(const uint8_t *xml, size_t len, STACK_OF(X509) *roots, json_t **ret,
@@ -123,49 +128,54 @@ out:
 /* ------------------------------------------------------------------ */
 /* The source                                                          */
 
-struct slot {
-    char id[VOUCH_NVGPU_RIM_ID_MAX];
+struct rim_doc {
     uint8_t *doc;
     size_t len;
-    uint64_t loaded_us;
 };
 
 struct vouch_rimstore {
     struct vouch_store *store;
-    uint64_t ttl_us;
     STACK_OF(X509) *roots;
     const struct vouch_rim_fetcher *fetch;
-    pthread_mutex_t lock;      /* guards the slots */
-    struct slot slots[CACHE_SLOTS];
-    unsigned next;
+    struct vouch_cache *docs;  /* id -> struct rim_doc; NULL when ttl is 0 */
 };
+
+static void rim_doc_free(void *v)
+{
+    struct rim_doc *d = v;
+
+    if (!d)
+        return;
+    free(d->doc);
+    free(d);
+}
 
 vouch_err vouch_rimstore_new(struct vouch_store *s, int ttl, STACK_OF(X509) *roots,
                              const struct vouch_rim_fetcher *fetch,
                              struct vouch_rimstore **ret, struct vouch_errbuf *eb)
 {
+    const struct vouch_cache_config cfg = { "rim_docs", CACHE_MAX, CACHE_MAX_BYTES,
+                                            (int64_t)ttl * 1000000, rim_doc_free };
     struct vouch_rimstore *r = calloc(1, sizeof(*r));
 
     if (!r)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     r->store = s;
-    r->ttl_us = ttl > 0 ? (uint64_t)ttl * 1000000u : 0;
     r->roots = roots;
     r->fetch = fetch && fetch->fetch ? fetch : NULL;
-    pthread_mutex_init(&r->lock, NULL);
+    if (ttl > 0 && vouch_cache_new(&cfg, &r->docs, eb)) {
+        free(r);
+        return VOUCH_E_NOMEM;
+    }
     *ret = r;
     return VOUCH_OK;
 }
 
 void vouch_rimstore_free(struct vouch_rimstore *r)
 {
-    size_t i;
-
     if (!r)
         return;
-    for (i = 0; i < CACHE_SLOTS; i++)
-        free(r->slots[i].doc);
-    pthread_mutex_destroy(&r->lock);
+    vouch_cache_free(r->docs);
     free(r);
 }
 
@@ -181,47 +191,37 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
 /* A copy of a fresh cached document, or NULL. */
 static uint8_t *cache_get(struct vouch_rimstore *r, const char *id, size_t *ret_len)
 {
-    uint64_t now_us = vouch_clock_us();
+    struct vouch_cache_entry *ce;
+    const struct rim_doc *d;
     uint8_t *copy = NULL;
-    size_t i;
 
-    if (!r->ttl_us)
+    if (!r->docs)
         return NULL;
-    pthread_mutex_lock(&r->lock);
-    for (i = 0; i < CACHE_SLOTS; i++) {
-        struct slot *sl = &r->slots[i];
-
-        if (sl->doc && strcmp(sl->id, id) == 0 && now_us - sl->loaded_us < r->ttl_us) {
-            copy = dup_bytes(sl->doc, sl->len);
-            if (copy)
-                *ret_len = sl->len;
-            break;
-        }
+    ce = vouch_cache_get(r->docs, id, strlen(id), (int64_t)vouch_clock_us());
+    if (ce) {
+        d = vouch_cache_value(ce);
+        copy = dup_bytes(d->doc, d->len);
+        if (copy)
+            *ret_len = d->len;
     }
-    pthread_mutex_unlock(&r->lock);
+    vouch_cache_release(ce);
     return copy;
 }
 
 static void cache_put(struct vouch_rimstore *r, const char *id, const uint8_t *doc, size_t len)
 {
-    uint8_t *copy;
-    struct slot *sl = NULL;
-    size_t i;
+    struct rim_doc *d;
 
-    if (!r->ttl_us || strlen(id) >= sizeof(sl->id) || !(copy = dup_bytes(doc, len)))
+    if (!r->docs || !(d = calloc(1, sizeof(*d))))
         return;
-    pthread_mutex_lock(&r->lock);
-    for (i = 0; i < CACHE_SLOTS && !sl; i++)
-        if (r->slots[i].doc && strcmp(r->slots[i].id, id) == 0)
-            sl = &r->slots[i];
-    if (!sl)
-        sl = &r->slots[r->next++ % CACHE_SLOTS];
-    free(sl->doc);
-    snprintf(sl->id, sizeof(sl->id), "%s", id);
-    sl->doc = copy;
-    sl->len = len;
-    sl->loaded_us = vouch_clock_us();
-    pthread_mutex_unlock(&r->lock);
+    d->doc = dup_bytes(doc, len);
+    d->len = len;
+    if (!d->doc) {
+        free(d);
+        return;
+    }
+    (void)vouch_cache_put(r->docs, id, strlen(id), d, len, (int64_t)vouch_clock_us(),
+                          VOUCH_CACHE_NEVER, NULL);
 }
 
 /* Fetch a RIM the store lacks, import it, and return its XML. */

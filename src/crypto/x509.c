@@ -11,6 +11,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "common/cache.h"
 #include "common/codec.h"
 #include "common/file.h"
 #include "common/time.h"
@@ -23,32 +24,71 @@
  * Decoded certificates, shared.  OpenSSL 3.0 spends as long decoding a
  * certificate (its public key goes through the provider decoders) as
  * verifying an ECDSA signature, and evidence keeps presenting the same
- * intermediate and root certificates.  This direct-mapped cache holds
- * decoded X509 objects by the SHA-256 of their DER: it never caches a
- * trust decision, only the parse.  Bounded by its slot count.
+ * intermediate and root certificates.  Two bounded LRU caches hold
+ * decoded X509 and X509_CRL objects by the SHA-256 of their DER: they
+ * never cache a trust decision, only the parse.  Each cache holds one
+ * reference to its object; a hit hands the caller another.
  */
-#define CERT_CACHE_SLOTS 256
+#define CERT_CACHE_MAX 256
+#define CRL_CACHE_MAX 64
 
-static struct {
-    uint8_t key[32];
-    X509 *x;
-    X509_CRL *crl;
-} cert_cache[CERT_CACHE_SLOTS];
-static pthread_mutex_t cert_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vouch_cache *cert_cache, *crl_cache;
+static pthread_once_t decode_caches_once = PTHREAD_ONCE_INIT;
 
-static unsigned cache_slot(const uint8_t key[32])
+static void cert_value_free(void *v)
 {
-    return ((unsigned)key[0] << 8 | key[1]) % CERT_CACHE_SLOTS;
+    X509_free(v);
 }
 
-/* Replace a slot's content (lock held). */
-static void slot_set(unsigned slot, const uint8_t key[32], X509 *x, X509_CRL *crl)
+static void crl_value_free(void *v)
 {
-    X509_free(cert_cache[slot].x);
-    X509_CRL_free(cert_cache[slot].crl);
-    cert_cache[slot].x = x;
-    cert_cache[slot].crl = crl;
-    memcpy(cert_cache[slot].key, key, 32);
+    X509_CRL_free(v);
+}
+
+/* Without memory for them, decoding goes uncached. */
+static void decode_caches_new(void)
+{
+    const struct vouch_cache_config certs = { "x509_certs", CERT_CACHE_MAX, 0, 0,
+                                              cert_value_free };
+    const struct vouch_cache_config crls = { "x509_crls", CRL_CACHE_MAX, 0, 0, crl_value_free };
+
+    if (vouch_cache_new(&certs, &cert_cache, NULL))
+        cert_cache = NULL;
+    if (vouch_cache_new(&crls, &crl_cache, NULL))
+        crl_cache = NULL;
+}
+
+/* A new reference to the cached object for key, or NULL (up_ref is X509_up_ref or the CRL's). */
+static void *cache_lookup(struct vouch_cache *c, const uint8_t key[32], int (*up_ref)(void *))
+{
+    struct vouch_cache_entry *ce;
+    void *obj = NULL;
+
+    if (!c)
+        return NULL;
+    ce = vouch_cache_get(c, key, 32, 0);
+    if (ce && up_ref(vouch_cache_value(ce)) == 1)
+        obj = vouch_cache_value(ce);
+    vouch_cache_release(ce);
+    return obj;
+}
+
+/* Keep obj in c (taking a new reference to it). */
+static void cache_keep(struct vouch_cache *c, const uint8_t key[32], void *obj,
+                       int (*up_ref)(void *))
+{
+    if (c && up_ref(obj) == 1)
+        (void)vouch_cache_put(c, key, 32, obj, 0, 0, VOUCH_CACHE_NEVER, NULL);
+}
+
+static int cert_up_ref(void *x)
+{
+    return X509_up_ref(x);
+}
+
+static int crl_up_ref(void *crl)
+{
+    return X509_CRL_up_ref(crl);
 }
 
 /* Decode DER through the cache; *ret is a new reference. */
@@ -56,20 +96,16 @@ static vouch_err decode_cached(const uint8_t *der, size_t len, X509 **ret)
 {
     const unsigned char *p = der;
     uint8_t key[32];
-    unsigned slot;
     X509 *x;
 
     if (len > INT32_MAX || vouch_hash(VOUCH_HASH_SHA256, der, len, key))
         return VOUCH_E_INVALID;
-    slot = cache_slot(key);
-    pthread_mutex_lock(&cert_cache_lock);
-    x = cert_cache[slot].x;
-    if (x && memcmp(cert_cache[slot].key, key, 32) == 0 && X509_up_ref(x) == 1) {
-        pthread_mutex_unlock(&cert_cache_lock);
+    pthread_once(&decode_caches_once, decode_caches_new);
+    x = cache_lookup(cert_cache, key, cert_up_ref);
+    if (x) {
         *ret = x;
         return VOUCH_OK;
     }
-    pthread_mutex_unlock(&cert_cache_lock);
     x = d2i_X509(NULL, &p, (long)len);
     if (!x)
         return VOUCH_E_INVALID;
@@ -79,10 +115,7 @@ static vouch_err decode_cached(const uint8_t *der, size_t len, X509 **ret)
     }
     /* Fill the lazily computed fields now, so shared copies are only read. */
     (void)X509_check_purpose(x, -1, 0);
-    pthread_mutex_lock(&cert_cache_lock);
-    if (X509_up_ref(x) == 1)
-        slot_set(slot, key, x, NULL);
-    pthread_mutex_unlock(&cert_cache_lock);
+    cache_keep(cert_cache, key, x, cert_up_ref);
     *ret = x;
     return VOUCH_OK;
 }
@@ -92,20 +125,16 @@ static vouch_err decode_crl_cached(const uint8_t *der, size_t len, X509_CRL **re
 {
     const unsigned char *p = der;
     uint8_t key[32];
-    unsigned slot;
     X509_CRL *crl;
 
     if (len > INT32_MAX || vouch_hash(VOUCH_HASH_SHA256, der, len, key))
         return VOUCH_E_INVALID;
-    slot = cache_slot(key);
-    pthread_mutex_lock(&cert_cache_lock);
-    crl = cert_cache[slot].crl;
-    if (crl && memcmp(cert_cache[slot].key, key, 32) == 0 && X509_CRL_up_ref(crl) == 1) {
-        pthread_mutex_unlock(&cert_cache_lock);
+    pthread_once(&decode_caches_once, decode_caches_new);
+    crl = cache_lookup(crl_cache, key, crl_up_ref);
+    if (crl) {
         *ret = crl;
         return VOUCH_OK;
     }
-    pthread_mutex_unlock(&cert_cache_lock);
     crl = d2i_X509_CRL(NULL, &p, (long)len);
     if (!crl)
         return VOUCH_E_INVALID;
@@ -113,26 +142,18 @@ static vouch_err decode_crl_cached(const uint8_t *der, size_t len, X509_CRL **re
         X509_CRL_free(crl);
         return VOUCH_E_TRUNCATED;
     }
-    pthread_mutex_lock(&cert_cache_lock);
-    if (X509_CRL_up_ref(crl) == 1)
-        slot_set(slot, key, NULL, crl);
-    pthread_mutex_unlock(&cert_cache_lock);
+    cache_keep(crl_cache, key, crl, crl_up_ref);
     *ret = crl;
     return VOUCH_OK;
 }
 
 void vouch_x509_cache_clear(void)
 {
-    size_t i;
-
-    pthread_mutex_lock(&cert_cache_lock);
-    for (i = 0; i < CERT_CACHE_SLOTS; i++) {
-        X509_free(cert_cache[i].x);
-        X509_CRL_free(cert_cache[i].crl);
-        cert_cache[i].x = NULL;
-        cert_cache[i].crl = NULL;
-    }
-    pthread_mutex_unlock(&cert_cache_lock);
+    pthread_once(&decode_caches_once, decode_caches_new);
+    if (cert_cache)
+        vouch_cache_clear(cert_cache);
+    if (crl_cache)
+        vouch_cache_clear(crl_cache);
 }
 
 vouch_err vouch_x509_parse_pem_chain(const char *pem, size_t len, size_t max_certs,

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cache.h"
 #include "common/codec.h"
 #include "common/json.h"
 #include "crypto/digest.h"
@@ -12,21 +12,29 @@
 #include "policy/policy.h"
 #include "token/result.h"
 
-#define CACHE_MAX 256
+/*
+ * Compiled policies are kept by id in a bounded LRU cache: a policy is
+ * compiled when stored or when first used here (stored by another
+ * replica), and again only when its stored text changes or it was evicted.
+ * Capped by count and by the size of the policies' text (a proxy for
+ * their compiled size).
+ */
+#define CACHE_MAX 1024
+#define CACHE_MAX_TEXT_BYTES (32u << 20)
 
 /* A compiled policy, shared read-only; freed with its last reference. */
 struct compiled {
     atomic_int refs;
     char id[72];
     char hash[VOUCH_POLICY_HASH_LEN];
+    size_t text_len;
     struct vouch_engine_policy *engine;
 };
 
 struct vouch_policies {
-    pthread_rwlock_t lock;
     struct compiled *builtin;
-    struct compiled *cache[CACHE_MAX];
-    size_t n;
+    struct vouch_cache *cache;      /* id -> struct compiled (one reference held) */
+    atomic_uint_fast64_t compiles;
 };
 
 static void compiled_unref(struct compiled *c)
@@ -46,27 +54,34 @@ static void hash_hex(const char *text, size_t len, char out[VOUCH_POLICY_HASH_LE
     vouch_hex_encode(d, sizeof(d), out);
 }
 
+static void compiled_free(void *v)
+{
+    compiled_unref(v);
+}
+
 /* Put c in the cache (replacing an older compile of the same id); takes c's reference. */
 static void cache_put(struct vouch_policies *p, struct compiled *c)
 {
-    size_t i;
-
-    pthread_rwlock_wrlock(&p->lock);
-    for (i = 0; i < p->n && strcmp(p->cache[i]->id, c->id); i++)
-        ;
-    if (i < p->n) {
-        compiled_unref(p->cache[i]);
-        p->cache[i] = c;
-    } else if (p->n < CACHE_MAX) {
-        p->cache[p->n++] = c;
-    } else {
-        compiled_unref(c); /* cache full: not kept */
-    }
-    pthread_rwlock_unlock(&p->lock);
+    (void)vouch_cache_put(p->cache, c->id, strlen(c->id), c, c->text_len, 0, VOUCH_CACHE_NEVER,
+                          NULL);
 }
 
-static vouch_err compile(const char *id, const char *text, size_t len, struct compiled **ret,
-                         struct vouch_errbuf *eb)
+/* A new reference to the cached compile of `id` when its hash is `hash`, or NULL. */
+static struct compiled *cache_get(struct vouch_policies *p, const char *id, const char *hash)
+{
+    struct vouch_cache_entry *ce = vouch_cache_get(p->cache, id, strlen(id), 0);
+    struct compiled *c = ce ? vouch_cache_value(ce) : NULL;
+
+    if (c && strcmp(c->hash, hash) == 0)
+        atomic_fetch_add(&c->refs, 1);
+    else
+        c = NULL;
+    vouch_cache_release(ce);
+    return c;
+}
+
+static vouch_err compile(struct vouch_policies *p, const char *id, const char *text, size_t len,
+                         struct compiled **ret, struct vouch_errbuf *eb)
 {
     struct compiled *c = calloc(1, sizeof(*c));
     char name[96];
@@ -74,6 +89,7 @@ static vouch_err compile(const char *id, const char *text, size_t len, struct co
 
     if (!c)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    atomic_fetch_add(&p->compiles, 1);
     snprintf(name, sizeof(name), "%.64s.rego", id);
     e = vouch_engine_compile(name, text, len, &c->engine, eb);
     if (e) {
@@ -83,39 +99,50 @@ static vouch_err compile(const char *id, const char *text, size_t len, struct co
     atomic_init(&c->refs, 1);
     snprintf(c->id, sizeof(c->id), "%s", id);
     hash_hex(text, len, c->hash);
+    c->text_len = len;
     *ret = c;
     return VOUCH_OK;
 }
 
 vouch_err vouch_policies_new(struct vouch_policies **ret, struct vouch_errbuf *eb)
 {
+    const struct vouch_cache_config cfg = { "policies", CACHE_MAX, CACHE_MAX_TEXT_BYTES, 0,
+                                            compiled_free };
     struct vouch_policies *p = calloc(1, sizeof(*p));
     vouch_err e;
 
     if (!p)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    e = compile("default", vouch_policy_default_text, strlen(vouch_policy_default_text),
-                &p->builtin, eb);
+    atomic_init(&p->compiles, 0);
+    e = vouch_cache_new(&cfg, &p->cache, eb);
     if (e) {
         free(p);
+        return e;
+    }
+    e = compile(p, "default", vouch_policy_default_text, strlen(vouch_policy_default_text),
+                &p->builtin, eb);
+    if (e) {
+        vouch_policies_free(p);
         return vouch_fail_prefix(eb, e, "built-in default policy: ");
     }
-    pthread_rwlock_init(&p->lock, NULL);
     *ret = p;
     return VOUCH_OK;
 }
 
 void vouch_policies_free(struct vouch_policies *p)
 {
-    size_t i;
-
     if (!p)
         return;
-    for (i = 0; i < p->n; i++)
-        compiled_unref(p->cache[i]);
+    vouch_cache_free(p->cache);
     compiled_unref(p->builtin);
-    pthread_rwlock_destroy(&p->lock);
     free(p);
+}
+
+void vouch_policies_stats(struct vouch_policies *p, struct vouch_cache_stats *ret_cache,
+                          uint64_t *ret_compiles)
+{
+    vouch_cache_stats(p->cache, ret_cache);
+    *ret_compiles = atomic_load(&p->compiles);
 }
 
 /* Meta of a stored policy: {"hash": "<sha384 hex>"}. */
@@ -143,7 +170,7 @@ vouch_err vouch_policy_put(struct vouch_policies *p, struct vouch_store *s, cons
     if (len > VOUCH_POLICY_MAX_BYTES)
         return vouch_fail(eb, VOUCH_E_TOO_LARGE, "policy larger than %u bytes",
                           VOUCH_POLICY_MAX_BYTES);
-    e = compile(id, text, len, &c, eb);
+    e = compile(p, id, text, len, &c, eb);
     if (e)
         return e;
     snprintf(meta, sizeof(meta), "{\"hash\":\"%s\"}", c->hash);
@@ -234,7 +261,6 @@ static vouch_err lookup(struct vouch_policies *p, struct vouch_store *s, const c
     char h[VOUCH_POLICY_HASH_LEN];
     struct compiled *c = NULL;
     vouch_err e;
-    size_t i;
 
     e = vouch_store_doc_get(s, VOUCH_POLICY_KIND, id, &d, eb);
     if (e == VOUCH_E_NOT_FOUND && strcmp(id, "default") == 0) {
@@ -245,17 +271,10 @@ static vouch_err lookup(struct vouch_policies *p, struct vouch_store *s, const c
     if (e)
         return e;
     stored_hash(d, h);
-    pthread_rwlock_rdlock(&p->lock);
-    for (i = 0; i < p->n; i++)
-        if (strcmp(p->cache[i]->id, id) == 0 && strcmp(p->cache[i]->hash, h) == 0) {
-            c = p->cache[i];
-            atomic_fetch_add(&c->refs, 1);
-            break;
-        }
-    pthread_rwlock_unlock(&p->lock);
+    c = cache_get(p, id, h);
     if (!c) {
-        /* Stored by another replica, or changed since: compile it here. */
-        e = compile(id, (const char *)d->body, d->body_len, &c, eb);
+        /* Stored by another replica, changed since, or evicted: compile it here. */
+        e = compile(p, id, (const char *)d->body, d->body_len, &c, eb);
         if (e) {
             vouch_store_doc_free(d);
             return vouch_fail_prefix(eb, e, "stored policy '%s': ", id);

@@ -33,6 +33,11 @@ struct vouch_policies;
 vouch_err vouch_policies_new(struct vouch_policies **ret, struct vouch_errbuf *eb);
 void vouch_policies_free(struct vouch_policies *p);
 
+/* The compiled-policy cache's counters, and how many compiles ran so far. */
+struct vouch_cache_stats;
+void vouch_policies_stats(struct vouch_policies *p, struct vouch_cache_stats *ret_cache,
+                          uint64_t *ret_compiles);
+
 /*
  * Compile `text` and, when it compiles, store it as `id`.  A compile error
  * is VOUCH_E_INVALID with "POLICY_ID.rego:LINE:COL: message".

@@ -11,7 +11,6 @@
  * Bodies are the stored bytes; headers as Intel sends them.
  */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "collateral/collateral.h"
 #include "common/buf.h"
+#include "common/cache.h"
 #include "common/codec.h"
 #include "common/json.h"
 #include "common/time.h"
@@ -67,7 +67,6 @@ static bool update_ok(const struct vouch_http_req *req, struct vouch_http_resp *
 /* A stored document prepared for serving: what every GET of it sends. */
 struct prepared {
     char id[96];
-    uint64_t loaded_us;
     char *body;
     size_t body_len;
     char *hex;             /* hex text of the body (CRLs), or NULL */
@@ -76,15 +75,21 @@ struct prepared {
     int64_t expires_at;
 };
 
-#define PREPARED_SLOTS 64
+/*
+ * Prepared responses by document id, in a bounded LRU cache that ages
+ * them out after VOUCH_COLLATERAL_TTL_SECONDS (time in microseconds).
+ */
+#define PREPARED_MAX 256
+#define PREPARED_MAX_BYTES (64u << 20)
 
 struct vouch_pccs_cache {
-    pthread_mutex_t lock;
-    struct prepared *slots[PREPARED_SLOTS];
+    struct vouch_cache *c;
 };
 
-static void prepared_free(struct prepared *p)
+static void prepared_free(void *v)
 {
+    struct prepared *p = v;
+
     if (!p)
         return;
     free(p->body);
@@ -95,35 +100,30 @@ static void prepared_free(struct prepared *p)
 
 void vouch_pccs_cache_clear(struct vouch_pccs_cache *c)
 {
-    size_t i;
-
-    pthread_mutex_lock(&c->lock);
-    for (i = 0; i < PREPARED_SLOTS; i++) {
-        prepared_free(c->slots[i]);
-        c->slots[i] = NULL;
-    }
-    pthread_mutex_unlock(&c->lock);
+    vouch_cache_clear(c->c);
 }
 
 void vouch_pccs_cache_free(struct vouch_pccs_cache *c)
 {
-    size_t i;
-
     if (!c)
         return;
-    for (i = 0; i < PREPARED_SLOTS; i++)
-        prepared_free(c->slots[i]);
-    pthread_mutex_destroy(&c->lock);
+    vouch_cache_free(c->c);
     free(c);
 }
 
 vouch_err vouch_pccs_cache_new(struct vouch_pccs_cache **ret)
 {
+    const struct vouch_cache_config cfg = { "pccs_responses", PREPARED_MAX, PREPARED_MAX_BYTES,
+                                            VOUCH_COLLATERAL_TTL_SECONDS * 1000000ll,
+                                            prepared_free };
     struct vouch_pccs_cache *c = calloc(1, sizeof(*c));
 
     if (!c)
         return VOUCH_E_NOMEM;
-    pthread_mutex_init(&c->lock, NULL);
+    if (vouch_cache_new(&cfg, &c->c, NULL)) {
+        free(c);
+        return VOUCH_E_NOMEM;
+    }
     *ret = c;
     return VOUCH_OK;
 }
@@ -161,8 +161,44 @@ static vouch_err prepare(struct vouch_app *app, const char *id, struct prepared 
         p->chain = url_encode(json_string_value(json_object_get(meta, "chain")));
     json_decref(meta);
     vouch_store_doc_free(d);
-    p->loaded_us = vouch_clock_us();
     *ret = p;
+    return VOUCH_OK;
+}
+
+/* What a prepared response weighs against PREPARED_MAX_BYTES. */
+static size_t prepared_cost(const struct prepared *p)
+{
+    size_t n = sizeof(*p) + p->body_len;
+
+    if (p->hex)
+        n += 2 * p->body_len;
+    if (p->chain)
+        n += strlen(p->chain);
+    return n;
+}
+
+/* The prepared response for id: a reference from the cache, prepared on a miss. */
+static vouch_err prepared_get(struct vouch_app *app, const char *id,
+                              struct vouch_cache_entry **ret, struct vouch_errbuf *eb)
+{
+    struct vouch_cache *c = app->pccs->c;
+    int64_t now_us = (int64_t)vouch_clock_us();
+    struct vouch_cache_entry *ce;
+    struct prepared *p = NULL;
+    vouch_err e;
+
+    ce = vouch_cache_get(c, id, strlen(id), now_us);
+    if (ce) {
+        *ret = ce;
+        return VOUCH_OK;
+    }
+    e = prepare(app, id, &p, eb);
+    if (e)
+        return e;
+    e = vouch_cache_put(c, id, strlen(id), p, prepared_cost(p), now_us, VOUCH_CACHE_NEVER, &ce);
+    if (e)
+        return vouch_fail(eb, e, "out of memory");
+    *ret = ce;
     return VOUCH_OK;
 }
 
@@ -175,39 +211,26 @@ static void send_doc(struct vouch_app *app, const struct vouch_http_req *req,
                      struct vouch_http_resp *resp, const char *id, const char *chain_header,
                      const char *ctype, int as_hex)
 {
-    struct vouch_pccs_cache *c = app->pccs;
-    uint64_t now_us = vouch_clock_us();
-    struct prepared *p = NULL;
+    struct vouch_cache_entry *ce = NULL;
+    const struct prepared *p;
     struct vouch_errbuf eb;
-    unsigned slot = 5381;
     char cache[64];
-    const char *inm, *q;
+    const char *inm;
     int64_t left;
     vouch_err e;
 
-    for (q = id; *q; q++)
-        slot = slot * 33 + (unsigned char)*q;
-    slot %= PREPARED_SLOTS;
-    pthread_mutex_lock(&c->lock);
-    p = c->slots[slot];
-    if (!p || strcmp(p->id, id) ||
-        now_us - p->loaded_us > VOUCH_COLLATERAL_TTL_SECONDS * 1000000ull) {
-        pthread_mutex_unlock(&c->lock);
-        e = prepare(app, id, &p, &eb);
-        if (e == VOUCH_E_NOT_FOUND) {
-            vouch_http_fail(resp, VOUCH_SCOPE_COLLATERAL, e, VOUCH_SUB_NONE, NULL, NULL,
-                            "no %s in the collateral store", id);
-            return;
-        }
-        if (e) {
-            vouch_http_fail_eb(resp, VOUCH_SCOPE_COLLATERAL, e, &eb, NULL);
-            return;
-        }
-        pthread_mutex_lock(&c->lock);
-        prepared_free(c->slots[slot]);
-        c->slots[slot] = p;
+    e = prepared_get(app, id, &ce, &eb);
+    if (e == VOUCH_E_NOT_FOUND) {
+        vouch_http_fail(resp, VOUCH_SCOPE_COLLATERAL, e, VOUCH_SUB_NONE, NULL, NULL,
+                        "no %s in the collateral store", id);
+        return;
     }
-    /* Build the response under the lock: the slot may be replaced after it. */
+    if (e) {
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_COLLATERAL, e, &eb, NULL);
+        return;
+    }
+    /* The reference keeps p alive while the response is built, whatever the cache does. */
+    p = vouch_cache_value(ce);
     inm = vouch_http_header(req, "If-None-Match");
     if (__builtin_sub_overflow(p->expires_at, vouch_clock_now(), &left))
         left = p->expires_at > 0 ? INT64_MAX : -1;
@@ -223,7 +246,7 @@ static void send_doc(struct vouch_app *app, const struct vouch_http_req *req,
     vouch_http_resp_header(resp, "Cache-Control", cache);
     if (chain_header && p->chain)
         vouch_http_resp_header(resp, chain_header, p->chain);
-    pthread_mutex_unlock(&c->lock);
+    vouch_cache_release(ce);
 }
 
 void vouch_api_pccs_tcb(struct vouch_app *app, const struct vouch_http_req *req,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/cache.h"
 #include "policy/policy.h"
 #include "policy/refval.h"
 
@@ -247,6 +248,81 @@ static void test_policy_answers(void **state)
     json_decref(in);
 }
 
+/*
+ * The compiled-policy cache is an LRU: with 300 stored policies (more than
+ * the old fixed list held) each is compiled once, however many requests
+ * use it, on the replica that stored it and on one that did not.
+ */
+#define MANY_POLICIES 300
+
+static void appraise_all(struct vouch_policies *pol, struct vouch_store *s, const json_t *in)
+{
+    const json_t *inputs[] = { in };
+    int round, i;
+
+    for (round = 0; round < 2; round++)
+        for (i = 0; i < MANY_POLICIES; i++) {
+            struct vouch_policy_outcome o;
+            struct vouch_errbuf eb;
+            char id[16];
+            const char *ids[] = { id };
+
+            snprintf(id, sizeof(id), "p%03d", i);
+            if (vouch_policy_appraise(pol, s, ids, 1, inputs, 1, 0, &o, &eb))
+                fail_msg("%s: %s", id, eb.msg);
+            assert_true(o.allow);
+            vouch_policy_outcome_done(&o);
+        }
+}
+
+static void test_many_policies_compile_once(void **state)
+{
+    struct fx *f = *state;
+    struct vouch_policies *other = NULL;
+    struct vouch_cache_stats st;
+    json_t *in = tdx_input("UpToDate", "0", 0);
+    char text[128], h[VOUCH_POLICY_HASH_LEN];
+    uint64_t compiles, base;
+    int i;
+
+    vouch_policies_stats(f->pol, &st, &base);
+    for (i = 0; i < MANY_POLICIES; i++) {
+        char id[16];
+
+        snprintf(id, sizeof(id), "p%03d", i);
+        snprintf(text, sizeof(text), "package policy\nallow := true\nserial := %d\n", i);
+        assert_int_equal(vouch_policy_put(f->pol, f->store, id, text, strlen(text), 1, h, NULL),
+                         VOUCH_OK);
+    }
+    vouch_policies_stats(f->pol, &st, &compiles);
+    assert_int_equal(compiles - base, MANY_POLICIES);
+    /* Two rounds of requests over every policy: no compile, all hits. */
+    appraise_all(f->pol, f->store, in);
+    vouch_policies_stats(f->pol, &st, &compiles);
+    assert_int_equal(compiles - base, MANY_POLICIES);
+    assert_int_equal(st.hits, 2 * MANY_POLICIES);
+    assert_int_equal(st.misses, 0);
+    assert_int_equal(st.entries, MANY_POLICIES);
+    /* Another replica compiles each once, on first use. */
+    assert_int_equal(vouch_policies_new(&other, NULL), VOUCH_OK);
+    vouch_policies_stats(other, &st, &base);
+    appraise_all(other, f->store, in);
+    vouch_policies_stats(other, &st, &compiles);
+    assert_int_equal(compiles - base, MANY_POLICIES);
+    assert_int_equal(st.misses, MANY_POLICIES);
+    assert_int_equal(st.hits, MANY_POLICIES);
+    /* A policy changed by the other replica is compiled again here, once. */
+    snprintf(text, sizeof(text), "package policy\nallow := true\n");
+    assert_int_equal(vouch_policy_put(other, f->store, "p007", text, strlen(text), 2, h, NULL),
+                     VOUCH_OK);
+    vouch_policies_stats(f->pol, &st, &base);
+    appraise_all(f->pol, f->store, in);
+    vouch_policies_stats(f->pol, &st, &compiles);
+    assert_int_equal(compiles - base, 1);
+    vouch_policies_free(other);
+    json_decref(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_get_list_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_values_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_policies_compile_once, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

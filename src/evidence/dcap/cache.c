@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The cache of verified collateral, PCK chains and QE reports. */
+/*
+ * The cache of verified collateral, PCK chains and QE reports: a
+ * vouch_cache whose values are dcap_centry wrappers, so that each entry
+ * carries its own destructor and callers keep the `->val` handle.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include "evidence/dcap/dcap_int.h"
 
-static size_t bucket_of(const uint8_t key[32])
+static void centry_free(void *v)
 {
-    size_t h;
-
-    memcpy(&h, key, sizeof(h));
-    return h % DCAP_CACHE_BUCKETS;
+    dcap_centry_unref(v);
 }
 
 void dcap_cache_init(struct dcap_cache *c)
 {
-    memset(c, 0, sizeof(*c));
-    pthread_mutex_init(&c->mu, NULL);
+    const struct vouch_cache_config cfg = { "dcap_verified", DCAP_CACHE_MAX, 0, 0, centry_free };
+
+    /* Without memory for a cache, every lookup misses and verification still works. */
+    if (vouch_cache_new(&cfg, &c->c, NULL))
+        c->c = NULL;
 }
 
 void dcap_centry_unref(struct dcap_centry *e)
@@ -30,96 +34,64 @@ void dcap_centry_unref(struct dcap_centry *e)
     }
 }
 
-/* Caller holds the lock. */
-static void flush_locked(struct dcap_cache *c)
-{
-    size_t i;
-
-    for (i = 0; i < DCAP_CACHE_BUCKETS; i++) {
-        struct dcap_centry *e = c->buckets[i], *next;
-
-        for (; e; e = next) {
-            next = e->next;
-            dcap_centry_unref(e);
-        }
-        c->buckets[i] = NULL;
-    }
-    c->n = 0;
-}
-
 void dcap_cache_flush(struct dcap_cache *c)
 {
-    pthread_mutex_lock(&c->mu);
-    flush_locked(c);
-    pthread_mutex_unlock(&c->mu);
+    if (c->c)
+        vouch_cache_clear(c->c);
 }
 
 void dcap_cache_destroy(struct dcap_cache *c)
 {
-    dcap_cache_flush(c);
-    pthread_mutex_destroy(&c->mu);
+    vouch_cache_free(c->c);
+    c->c = NULL;
+}
+
+void dcap_cache_stats(struct dcap_cache *c, struct vouch_dcap_stats *ret)
+{
+    struct vouch_cache_stats st;
+
+    memset(&st, 0, sizeof(st));
+    if (c->c)
+        vouch_cache_stats(c->c, &st);
+    ret->hits = st.hits;
+    ret->misses = st.misses;
+    ret->entries = st.entries;
 }
 
 struct dcap_centry *dcap_cache_get(struct dcap_cache *c, const uint8_t key[32], int64_t now)
 {
-    struct dcap_centry **pp, *e;
+    struct vouch_cache_entry *ce;
+    struct dcap_centry *e = NULL;
 
-    pthread_mutex_lock(&c->mu);
-    for (pp = &c->buckets[bucket_of(key)]; (e = *pp) != NULL; pp = &e->next) {
-        if (memcmp(e->key, key, 32) != 0)
-            continue;
-        if (now > e->expires) {
-            *pp = e->next;
-            c->n--;
-            dcap_centry_unref(e);
-            e = NULL;
-            break;
-        }
+    if (!c->c)
+        return NULL;
+    ce = vouch_cache_get(c->c, key, 32, now);
+    if (ce) {
+        e = vouch_cache_value(ce);
         atomic_fetch_add(&e->refs, 1);
-        break;
     }
-    if (e)
-        c->hits++;
-    else
-        c->misses++;
-    pthread_mutex_unlock(&c->mu);
+    vouch_cache_release(ce);
     return e;
 }
 
 struct dcap_centry *dcap_cache_put(struct dcap_cache *c, const uint8_t key[32], void *val,
                                    void (*free_val)(void *), int64_t expires)
 {
-    struct dcap_centry *e, *cur;
-    size_t b = bucket_of(key);
+    struct dcap_centry *e = calloc(1, sizeof(*e));
 
-    e = calloc(1, sizeof(*e));
     if (!e) {
         if (free_val)
             free_val(val);
         return NULL;
     }
     memcpy(e->key, key, 32);
-    e->expires = expires;
     e->val = val;
     e->free_val = free_val;
     atomic_init(&e->refs, 2); /* the cache's and the caller's */
-    pthread_mutex_lock(&c->mu);
-    for (cur = c->buckets[b]; cur; cur = cur->next)
-        if (memcmp(cur->key, key, 32) == 0)
-            break;
-    if (cur) {
-        atomic_fetch_add(&cur->refs, 1);
-        pthread_mutex_unlock(&c->mu);
-        atomic_init(&e->refs, 1);
-        dcap_centry_unref(e);
-        return cur;
-    }
-    /* Bounded: a full cache starts over rather than growing. */
-    if (c->n >= DCAP_CACHE_MAX)
-        flush_locked(c);
-    e->next = c->buckets[b];
-    c->buckets[b] = e;
-    c->n++;
-    pthread_mutex_unlock(&c->mu);
+    /* A put that fails drops the cache's reference itself. */
+    if (c->c)
+        (void)vouch_cache_put(c->c, key, 32, e, 0, 0, expires, NULL);
+    else
+        atomic_fetch_sub(&e->refs, 1);
     return e;
 }

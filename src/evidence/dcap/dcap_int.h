@@ -6,41 +6,39 @@
 #include <stdatomic.h>
 #include <pthread.h>
 
+#include "common/cache.h"
 #include "evidence/dcap/dcap.h"
 
 /*
- * A thread-safe map from a 32-byte key to an immutable verified object.
- * Entries are reference counted so a lookup stays valid while another
- * thread flushes the cache.
+ * A thread-safe map from a 32-byte key to an immutable verified object,
+ * over the bounded cache (common/cache.h).  Entries are reference counted
+ * so a lookup stays valid while another thread flushes the cache.  An
+ * entry is dropped at lookup once now > its expiry; past DCAP_CACHE_MAX
+ * entries the least recently used go.
  */
 struct dcap_centry {
     uint8_t key[32];
-    int64_t expires;          /* dropped at lookup once now > expires */
     atomic_int refs;
     void *val;
     void (*free_val)(void *);
-    struct dcap_centry *next;
 };
 
-#define DCAP_CACHE_BUCKETS 1024
 #define DCAP_CACHE_MAX 8192
 
 struct dcap_cache {
-    pthread_mutex_t mu;
-    struct dcap_centry *buckets[DCAP_CACHE_BUCKETS];
-    size_t n;
-    uint64_t hits, misses;
+    struct vouch_cache *c;    /* NULL when it could not be created: every lookup misses */
 };
 
 void dcap_cache_init(struct dcap_cache *c);
 void dcap_cache_flush(struct dcap_cache *c);
 void dcap_cache_destroy(struct dcap_cache *c);
+void dcap_cache_stats(struct dcap_cache *c, struct vouch_dcap_stats *ret);
 /* A new reference to the live entry for key, or NULL. */
 struct dcap_centry *dcap_cache_get(struct dcap_cache *c, const uint8_t key[32], int64_t now);
 /*
  * Insert val (ownership moves to the cache, even on failure) and return a
- * reference to the entry for key: the new one, or the one another thread
- * inserted first (then val is freed).  NULL only when out of memory.
+ * reference to its entry, which replaces any entry for key.  NULL only
+ * when out of memory.
  */
 struct dcap_centry *dcap_cache_put(struct dcap_cache *c, const uint8_t key[32], void *val,
                                    void (*free_val)(void *), int64_t expires);

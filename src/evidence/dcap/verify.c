@@ -212,11 +212,7 @@ void vouch_dcap_ctx_flush(struct vouch_dcap_ctx *ctx)
 
 void vouch_dcap_ctx_stats(struct vouch_dcap_ctx *ctx, struct vouch_dcap_stats *ret)
 {
-    pthread_mutex_lock(&ctx->cache.mu);
-    ret->hits = ctx->cache.hits;
-    ret->misses = ctx->cache.misses;
-    ret->entries = ctx->cache.n;
-    pthread_mutex_unlock(&ctx->cache.mu);
+    dcap_cache_stats(&ctx->cache, ret);
 }
 
 void vouch_dcap_result_free(struct vouch_dcap_result *r)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/cache.h"
 #include "common/codec.h"
 #include "common/file.h"
 #include "common/json.h"
@@ -25,8 +25,8 @@
  * verification each.
  */
 
-#define CHAIN_SLOTS 64
-#define RIM_SLOTS 64
+#define CHAIN_CACHE_MAX 64
+#define RIM_CACHE_MAX 64
 
 struct vouch_nvgpu_trust {
     STACK_OF(X509) *device_roots;
@@ -35,12 +35,8 @@ struct vouch_nvgpu_trust {
     struct vouch_ocsp_config ocsp;
     unsigned flags;
 
-    pthread_mutex_t lock;           /* guards everything below */
-    struct vouch_nvgpu_devchain *chains[CHAIN_SLOTS];
-    unsigned chain_next;
-    struct vouch_nvgpu_rim *rimc[RIM_SLOTS];
-    unsigned rim_next;
-    uint64_t hits, misses;
+    struct vouch_cache *chains;     /* verified device chains by key */
+    struct vouch_cache *rimc;       /* verified RIMs by sha256 */
 };
 
 /* ------------------------------------------------------------------ */
@@ -58,6 +54,27 @@ static vouch_err roots_from_pem(const char *pem, size_t len, STACK_OF(X509) **re
     return VOUCH_OK;
 }
 
+static void devchain_free(void *v)
+{
+    vouch_nvgpu_devchain_unref(v);
+}
+
+static void rim_free(void *v)
+{
+    vouch_nvgpu_rim_unref(v);
+}
+
+/* The caches hold a reference to each value; a hit takes another for the caller. */
+static vouch_err caches_new(struct vouch_nvgpu_trust *t, struct vouch_errbuf *eb)
+{
+    const struct vouch_cache_config chains = { "nvgpu_chains", CHAIN_CACHE_MAX, 0, 0,
+                                               devchain_free };
+    const struct vouch_cache_config rims = { "nvgpu_rims", RIM_CACHE_MAX, 0, 0, rim_free };
+    vouch_err e = vouch_cache_new(&chains, &t->chains, eb);
+
+    return e ? e : vouch_cache_new(&rims, &t->rimc, eb);
+}
+
 vouch_err vouch_nvgpu_trust_new(struct vouch_nvgpu_trust **ret, struct vouch_errbuf *eb)
 {
     struct vouch_nvgpu_trust *t = calloc(1, sizeof(*t));
@@ -65,12 +82,9 @@ vouch_err vouch_nvgpu_trust_new(struct vouch_nvgpu_trust **ret, struct vouch_err
 
     if (!t)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    if (pthread_mutex_init(&t->lock, NULL)) {
-        free(t);
-        return vouch_fail(eb, VOUCH_E_INTERNAL, "cannot create a mutex");
-    }
     t->ocsp.mode = VOUCH_OCSP_OFF;
-    if ((e = roots_from_pem(vouch_nvgpu_device_root_pem, strlen(vouch_nvgpu_device_root_pem),
+    if ((e = caches_new(t, eb)) ||
+        (e = roots_from_pem(vouch_nvgpu_device_root_pem, strlen(vouch_nvgpu_device_root_pem),
                             &t->device_roots, eb)) ||
         (e = roots_from_pem(vouch_nvgpu_rim_root_pem, strlen(vouch_nvgpu_rim_root_pem),
                             &t->rim_roots, eb)) ||
@@ -84,26 +98,18 @@ vouch_err vouch_nvgpu_trust_new(struct vouch_nvgpu_trust **ret, struct vouch_err
 
 static void cache_clear(struct vouch_nvgpu_trust *t)
 {
-    unsigned i;
-
-    for (i = 0; i < CHAIN_SLOTS; i++) {
-        vouch_nvgpu_devchain_unref(t->chains[i]);
-        t->chains[i] = NULL;
-    }
-    for (i = 0; i < RIM_SLOTS; i++) {
-        vouch_nvgpu_rim_unref(t->rimc[i]);
-        t->rimc[i] = NULL;
-    }
+    vouch_cache_clear(t->chains);
+    vouch_cache_clear(t->rimc);
 }
 
 void vouch_nvgpu_trust_free(struct vouch_nvgpu_trust *t)
 {
     if (!t)
         return;
-    cache_clear(t);
+    vouch_cache_free(t->chains);
+    vouch_cache_free(t->rimc);
     sk_X509_pop_free(t->device_roots, X509_free);
     sk_X509_pop_free(t->rim_roots, X509_free);
-    pthread_mutex_destroy(&t->lock);
     free(t);
 }
 
@@ -177,84 +183,61 @@ STACK_OF(X509) *vouch_nvgpu_trust_rim_roots(const struct vouch_nvgpu_trust *t)
 void vouch_nvgpu_trust_cache_stats(const struct vouch_nvgpu_trust *t, uint64_t *ret_hits,
                                    uint64_t *ret_misses)
 {
-    pthread_mutex_lock((pthread_mutex_t *)&t->lock);
-    *ret_hits = t->hits;
-    *ret_misses = t->misses;
-    pthread_mutex_unlock((pthread_mutex_t *)&t->lock);
+    struct vouch_cache_stats c, r;
+
+    vouch_cache_stats(t->chains, &c);
+    vouch_cache_stats(t->rimc, &r);
+    *ret_hits = c.hits + r.hits;
+    *ret_misses = c.misses + r.misses;
 }
 
 /* ------------------------------------------------------------------ */
 /* Cache                                                               */
 
+/* Time is not cached: validity windows are compared with `now` on each use. */
 static struct vouch_nvgpu_devchain *chain_lookup(struct vouch_nvgpu_trust *t,
                                                  const uint8_t key[32])
 {
     struct vouch_nvgpu_devchain *dc = NULL;
-    unsigned i;
+    struct vouch_cache_entry *ce;
 
     if (t->flags & VOUCH_NVGPU_NO_CACHE)
         return NULL;
-    pthread_mutex_lock(&t->lock);
-    for (i = 0; i < CHAIN_SLOTS; i++)
-        if (t->chains[i] && memcmp(t->chains[i]->key, key, 32) == 0) {
-            dc = vouch_nvgpu_devchain_ref(t->chains[i]);
-            break;
-        }
-    if (dc)
-        t->hits++;
-    else
-        t->misses++;
-    pthread_mutex_unlock(&t->lock);
+    ce = vouch_cache_get(t->chains, key, 32, 0);
+    if (ce)
+        dc = vouch_nvgpu_devchain_ref(vouch_cache_value(ce));
+    vouch_cache_release(ce);
     return dc;
 }
 
 static void chain_insert(struct vouch_nvgpu_trust *t, struct vouch_nvgpu_devchain *dc)
 {
-    struct vouch_nvgpu_devchain *old;
-
     if (t->flags & VOUCH_NVGPU_NO_CACHE)
         return;
-    pthread_mutex_lock(&t->lock);
-    old = t->chains[t->chain_next];
-    t->chains[t->chain_next] = vouch_nvgpu_devchain_ref(dc);
-    t->chain_next = (t->chain_next + 1) % CHAIN_SLOTS;
-    pthread_mutex_unlock(&t->lock);
-    vouch_nvgpu_devchain_unref(old);
+    (void)vouch_cache_put(t->chains, dc->key, 32, vouch_nvgpu_devchain_ref(dc), 0, 0,
+                          VOUCH_CACHE_NEVER, NULL);
 }
 
 static struct vouch_nvgpu_rim *rim_lookup(struct vouch_nvgpu_trust *t, const uint8_t key[32])
 {
     struct vouch_nvgpu_rim *rim = NULL;
-    unsigned i;
+    struct vouch_cache_entry *ce;
 
     if (t->flags & VOUCH_NVGPU_NO_CACHE)
         return NULL;
-    pthread_mutex_lock(&t->lock);
-    for (i = 0; i < RIM_SLOTS; i++)
-        if (t->rimc[i] && memcmp(t->rimc[i]->sha256, key, 32) == 0) {
-            rim = vouch_nvgpu_rim_ref(t->rimc[i]);
-            break;
-        }
-    if (rim)
-        t->hits++;
-    else
-        t->misses++;
-    pthread_mutex_unlock(&t->lock);
+    ce = vouch_cache_get(t->rimc, key, 32, 0);
+    if (ce)
+        rim = vouch_nvgpu_rim_ref(vouch_cache_value(ce));
+    vouch_cache_release(ce);
     return rim;
 }
 
 static void rim_insert(struct vouch_nvgpu_trust *t, struct vouch_nvgpu_rim *rim)
 {
-    struct vouch_nvgpu_rim *old;
-
     if (t->flags & VOUCH_NVGPU_NO_CACHE)
         return;
-    pthread_mutex_lock(&t->lock);
-    old = t->rimc[t->rim_next];
-    t->rimc[t->rim_next] = vouch_nvgpu_rim_ref(rim);
-    t->rim_next = (t->rim_next + 1) % RIM_SLOTS;
-    pthread_mutex_unlock(&t->lock);
-    vouch_nvgpu_rim_unref(old);
+    (void)vouch_cache_put(t->rimc, rim->sha256, 32, vouch_nvgpu_rim_ref(rim), 0, 0,
+                          VOUCH_CACHE_NEVER, NULL);
 }
 
 /* ------------------------------------------------------------------ */
