@@ -56,7 +56,8 @@ static const struct {
     { 0x800000e2, "EV_EFI_SPDM_FIRMWARE_CONFIG" },
 };
 
-const char *vouch_tpm_event_type_name(uint32_t type)
+/* The tpm2-tools name of an event type ("EV_SEPARATOR"), or NULL. */
+static const char *vouch_tpm_event_type_name(uint32_t type)
 {
     size_t i;
 
@@ -100,7 +101,12 @@ static bool digests_match(EVP_MD_CTX *ctx, const struct vouch_tpm_event *ev, con
     return any;
 }
 
-bool vouch_tpm_event_digest_matches(const struct vouch_tpm_event *ev)
+/*
+ * Whether the event data hashes to the event's digests in every supported
+ * bank (for event types whose digest is defined over the data, with the
+ * usual variants: grub's "grub_cmd: " prefix, a trailing NUL).
+ */
+static bool vouch_tpm_event_digest_matches(const struct vouch_tpm_event *ev)
 {
     static const char *const prefixes[] = { "grub_cmd: ", "kernel_cmdline: ",
                                             "module_cmdline: ", "grub_kernel_cmdline: " };
@@ -348,8 +354,9 @@ static vouch_err event_details(const struct vouch_tpm_eventlog *log,
     }
 }
 
-vouch_err vouch_tpm_event_claims(const struct vouch_tpm_eventlog *log,
-                                 const struct vouch_tpm_event *ev, json_t **ret)
+/* The claims of one event (the objects of uefi_event_logs). */
+static vouch_err vouch_tpm_event_claims(const struct vouch_tpm_eventlog *log,
+                                        const struct vouch_tpm_event *ev, json_t **ret)
 {
     const char *name = vouch_tpm_event_type_name(ev->type);
     json_t *o, *digests = json_array(), *det = json_object();
