@@ -9,6 +9,10 @@
 #include "evidence/tpm/tpm_int.h"
 #include "evidence/tpm/uefi.h"
 
+/* Prefixes grub puts before the text of the commands and kernel command line it measures. */
+#define GRUB_CMD "grub_cmd: "
+#define KERNEL_CMDLINE "kernel_cmdline: "
+
 /* How many signature entries of a db/dbx variable the claims list. */
 #define MAX_SIGNATURES 512
 
@@ -465,11 +469,11 @@ static vouch_err summaries(const struct vouch_tpm_eventlog *log, json_t *events,
                 goto out;
         }
         if (ev->type == VOUCH_EV_IPL && str && verified) {
-            if (!strncmp(str, "grub_cmd: ", 10)) {
-                if (json_array_append_new(grub, json_string(str + 10)))
+            if (!strncmp(str, GRUB_CMD, strlen(GRUB_CMD))) {
+                if (json_array_append_new(grub, json_string(str + strlen(GRUB_CMD))))
                     goto out;
-            } else if (!strncmp(str, "kernel_cmdline: ", 16)) {
-                cmdline = str + 16;
+            } else if (!strncmp(str, KERNEL_CMDLINE, strlen(KERNEL_CMDLINE))) {
+                cmdline = str + strlen(KERNEL_CMDLINE);
             } else if ((ev->pcr == 8 || ev->pcr == 12) && ev->data_len >= 2 && !ev->data[1] &&
                        strchr(str, '=')) {
                 cmdline = str;   /* systemd-boot / stub: UTF-16 load options */

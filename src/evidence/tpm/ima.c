@@ -17,6 +17,8 @@ enum field {
 #define MAX_FIELDS 16
 #define MIN_LINE 44                /* "0 " + 40 hex + " " + a 1-char template name */
 #define LEGACY_NAME_PAD 256       /* IMA_EVENT_NAME_LEN_MAX + 1 */
+#define LEGACY_DIGEST_LEN 20      /* "ima" template: SHA-1 digest, u32 name length, name */
+#define LEGACY_NAME_AT (LEGACY_DIGEST_LEN + 4)
 
 static const struct {
     const char *name;
@@ -268,7 +270,8 @@ static vouch_err parse_binary(struct vouch_ima_log *log, EVP_MD_CTX *ctx, struct
             uint32_t pl;
 
             en.legacy = true;
-            if (vouch_reader_bytes(&r, 20, &en.digest) || vouch_reader_bytes(&r, 4, &p))
+            if (vouch_reader_bytes(&r, LEGACY_DIGEST_LEN, &en.digest) ||
+                vouch_reader_bytes(&r, 4, &p))
                 return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: truncated ima template", idx);
             pl = get32(p, be);
             if (pl >= LEGACY_NAME_PAD)
@@ -480,13 +483,13 @@ static vouch_err parse_ascii_line(struct vouch_ima_log *log, struct line l, uint
     en.data = start;
     en.data_len = (uint32_t)(*w - start);
     if (en.legacy) {
-        if (en.data_len < 24)
+        if (en.data_len < LEGACY_NAME_AT)
             return vouch_fail(eb, VOUCH_E_INVALID, "entry %zu: bad ima template", idx);
         en.digest = start;
-        en.digest_len = 20;
+        en.digest_len = LEGACY_DIGEST_LEN;
         en.alg = "";
-        en.path = (const char *)start + 24;
-        en.path_len = en.data_len - 24;
+        en.path = (const char *)start + LEGACY_NAME_AT;
+        en.path_len = en.data_len - LEGACY_NAME_AT;
         if (en.path_len >= LEGACY_NAME_PAD)
             return vouch_fail(eb, VOUCH_E_INVALID, "entry %zu: ima file name too long", idx);
     } else {
