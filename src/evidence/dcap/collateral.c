@@ -328,8 +328,8 @@ static vouch_err get_dates(const json_t *obj, int64_t *ret_issue, int64_t *ret_n
 }
 
 /* The signature over the exact signed bytes. */
-static vouch_err verify_signed_doc(const char *body, size_t len, const uint8_t sig[64],
-                                   const char *step, EVP_PKEY *key, struct vouch_errbuf *eb)
+static vouch_err check_body_sig(const char *body, size_t len, const uint8_t sig[64],
+                                const char *step, EVP_PKEY *key, struct vouch_errbuf *eb)
 {
     vouch_err e = vouch_ecdsa_verify_raw(key, VOUCH_HASH_SHA256, body, len, sig, 64, eb);
 
@@ -713,13 +713,13 @@ out:
 vouch_err vouch_dcap_tcb_info_verify_sig(const struct vouch_dcap_tcb_info *ti,
                                          EVP_PKEY *key, struct vouch_errbuf *eb)
 {
-    return verify_signed_doc(ti->body, ti->body_len, ti->signature, "tcb info", key, eb);
+    return check_body_sig(ti->body, ti->body_len, ti->signature, "tcb info", key, eb);
 }
 
 vouch_err vouch_dcap_qe_identity_verify_sig(const struct vouch_dcap_qe_identity *qi,
                                             EVP_PKEY *key, struct vouch_errbuf *eb)
 {
-    return verify_signed_doc(qi->body, qi->body_len, qi->signature, "qe identity", key, eb);
+    return check_body_sig(qi->body, qi->body_len, qi->signature, "qe identity", key, eb);
 }
 
 static void window_add(struct vouch_dcap_window *w, int64_t nb, int64_t na)
