@@ -408,13 +408,13 @@ void vouch_dcap_tcb_info_free(struct vouch_dcap_tcb_info *ti)
 static int cmp_tcb_level(const void *a, const void *b)
 {
     const struct vouch_dcap_tcb_level *x = a, *y = b;
-    int c = memcmp(y->sgx_svn, x->sgx_svn, 16);
+    int c = memcmp(y->sgx_svn, x->sgx_svn, sizeof(x->sgx_svn));
 
     if (c)
         return c;
     if (x->pce_svn != y->pce_svn)
         return (int)y->pce_svn - (int)x->pce_svn;
-    return memcmp(y->tdx_svn, x->tdx_svn, 16);
+    return memcmp(y->tdx_svn, x->tdx_svn, sizeof(x->tdx_svn));
 }
 
 static vouch_err parse_components(json_t *tcb, const char *key, uint8_t out[16],

@@ -291,7 +291,7 @@ static vouch_err replay(const struct vouch_tpm_eventlog *log, unsigned flags, ui
 
         if (ev->type == VOUCH_EV_NO_ACTION) {
             if (ev->pcr == 0 && ev->data_len == 17 &&
-                memcmp(ev->data, startup_locality_sig, 16) == 0) {
+                memcmp(ev->data, startup_locality_sig, sizeof(startup_locality_sig)) == 0) {
                 uint32_t any = 0;
 
                 for (h = 0; h < VOUCH_HASH__COUNT; h++)

@@ -205,7 +205,7 @@ static vouch_err check_template_hash(EVP_MD_CTX *ctx, struct vouch_ima_entry *e,
         return VOUCH_OK;
     if (entry_hash(ctx, e, VOUCH_HASH_SHA1, h))
         return vouch_fail(eb, VOUCH_E_INTERNAL, "entry %zu: SHA-1 failed", idx);
-    if (memcmp(h, e->template_hash, 20) != 0)
+    if (memcmp(h, e->template_hash, sizeof(e->template_hash)) != 0)
         return vouch_fail(eb, VOUCH_E_VERIFY, "entry %zu: template hash does not match the "
                           "template data", idx);
     return VOUCH_OK;
@@ -253,7 +253,8 @@ static vouch_err parse_binary(struct vouch_ima_log *log, EVP_MD_CTX *ctx, struct
         if (vouch_reader_bytes(&r, 4, &p))
             return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: truncated header", idx);
         en.pcr = get32(p, be);
-        if (vouch_reader_copy(&r, en.template_hash, 20) || vouch_reader_bytes(&r, 4, &p))
+        if (vouch_reader_copy(&r, en.template_hash, sizeof(en.template_hash)) ||
+            vouch_reader_bytes(&r, 4, &p))
             return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: truncated header", idx);
         nl = get32(p, be);
         if (nl == 0 || nl > VOUCH_IMA_MAX_NAME)
@@ -591,7 +592,7 @@ static vouch_err entry_digest(EVP_MD_CTX *ctx, const struct vouch_ima_entry *e, 
         memset(out, 0, n);
         memset(out, 0xff, e->violation ? 20 : 0);
         if (!e->violation)
-            memcpy(out, e->template_hash, 20);
+            memcpy(out, e->template_hash, sizeof(e->template_hash));
         return VOUCH_OK;
     }
     if (e->violation) {
@@ -599,7 +600,7 @@ static vouch_err entry_digest(EVP_MD_CTX *ctx, const struct vouch_ima_entry *e, 
         return VOUCH_OK;
     }
     if (h == VOUCH_HASH_SHA1) {
-        memcpy(out, e->template_hash, 20);
+        memcpy(out, e->template_hash, sizeof(e->template_hash));
         return VOUCH_OK;
     }
     return entry_hash(ctx, e, h, out);
