@@ -119,7 +119,8 @@ static void test_utf16(void **state)
         if (cases[i].nbytes)
             n = cases[i].nbytes;
         assert_int_equal(uefi_utf16_append(d ? d : (const uint8_t *)"", n, &b), VOUCH_OK);
-        if (b.len != strlen(cases[i].utf8) || memcmp(b.data, cases[i].utf8, b.len) != 0)
+        if (b.len != strlen(cases[i].utf8) ||
+            (b.len && memcmp(b.data, cases[i].utf8, b.len) != 0))
             fail_msg("%s: got \"%.*s\"", cases[i].what, (int)b.len, (const char *)b.data);
         vouch_buf_free(&b);
         free(d);
@@ -273,7 +274,7 @@ static void test_device_paths(void **state)
         uint8_t *d = dp_bytes(c, &len);
 
         assert_int_equal(uefi_device_path(d, len, &out, nodes), VOUCH_OK);
-        if (out.len != strlen(c->want) || memcmp(out.data, c->want, out.len) != 0)
+        if (out.len != strlen(c->want) || (out.len && memcmp(out.data, c->want, out.len) != 0))
             fail_msg("%s:\n got %.*s\nwant %s", c->what, (int)out.len, (const char *)out.data,
                      c->want);
         if (json_array_size(nodes) != c->want_nodes)
