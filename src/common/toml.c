@@ -81,6 +81,67 @@ static bool bare_char(char c)
            c == '_' || c == '-';
 }
 
+/*
+ * The backslash escape at t->p in a basic string: what it stands for into
+ * b, t->p past it.  `at` is where the string began (for messages).
+ */
+static bool string_escape(struct tp *t, struct vouch_buf *b, const char *at, bool multi)
+{
+    uint32_t cp = 0;
+    char out[4], c;
+    int i, n;
+
+    if (t->end - t->p < 2)
+        return tfail(t, t->p, "unterminated escape");
+    switch (t->p[1]) {
+    case 'b': c = '\b'; break;
+    case 't': c = '\t'; break;
+    case 'n': c = '\n'; break;
+    case 'f': c = '\f'; break;
+    case 'r': c = '\r'; break;
+    case '"': c = '"'; break;
+    case '\\': c = '\\'; break;
+    case 'u':
+    case 'U':
+        n = t->p[1] == 'u' ? 4 : 8;
+        if (t->end - t->p < 2 + n)
+            return tfail(t, t->p, "short unicode escape");
+        for (i = 0; i < n; i++) {
+            int d = vouch_hex_digit((unsigned char)t->p[2 + i]);
+
+            if (d < 0)
+                return tfail(t, t->p, "bad unicode escape");
+            cp = cp << 4 | (uint32_t)d;
+        }
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return tfail(t, t->p, "escape is not a Unicode scalar value");
+        if (vouch_buf_append(b, out, vouch_utf8_encode(cp, out)))
+            return tfail(t, at, "string too long");
+        t->p += 2 + n;
+        return true;
+    default:
+        if (multi && (t->p[1] == '\n' || t->p[1] == ' ' || t->p[1] == '\t' ||
+                      t->p[1] == '\r')) {
+            /* line-ending backslash: drop it and the whitespace after it */
+            const char *s = t->p + 1;
+
+            while (s < t->end && (*s == ' ' || *s == '\t'))
+                s++;
+            if (s < t->end && (*s == '\n' || *s == '\r')) {
+                while (s < t->end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+                    s++;
+                t->p = s;
+                return true;
+            }
+        }
+        return tfail(t, t->p, "invalid escape");
+    }
+    if (vouch_buf_putc(b, (uint8_t)c))
+        return tfail(t, at, "string too long");
+    t->p += 2;
+    return true;
+}
+
 /* A string value or quoted key at t->p, into b (NUL-terminated). */
 static bool string(struct tp *t, struct vouch_buf *b)
 {
@@ -122,59 +183,8 @@ static bool string(struct tp *t, struct vouch_buf *b)
         if ((unsigned char)c < 0x20 && c != '\t' && c != '\n' && c != '\r')
             return tfail(t, t->p, "control character in a string");
         if (c == '\\' && q == '"') {
-            uint32_t cp = 0;
-            char out[4];
-            int i, n;
-
-            if (t->end - t->p < 2)
-                return tfail(t, t->p, "unterminated escape");
-            switch (t->p[1]) {
-            case 'b': c = '\b'; break;
-            case 't': c = '\t'; break;
-            case 'n': c = '\n'; break;
-            case 'f': c = '\f'; break;
-            case 'r': c = '\r'; break;
-            case '"': c = '"'; break;
-            case '\\': c = '\\'; break;
-            case 'u':
-            case 'U':
-                n = t->p[1] == 'u' ? 4 : 8;
-                if (t->end - t->p < 2 + n)
-                    return tfail(t, t->p, "short unicode escape");
-                for (i = 0; i < n; i++) {
-                    int d = vouch_hex_digit((unsigned char)t->p[2 + i]);
-
-                    if (d < 0)
-                        return tfail(t, t->p, "bad unicode escape");
-                    cp = cp << 4 | (uint32_t)d;
-                }
-                if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                    return tfail(t, t->p, "escape is not a Unicode scalar value");
-                if (vouch_buf_append(b, out, vouch_utf8_encode(cp, out)))
-                    return tfail(t, at, "string too long");
-                t->p += 2 + n;
-                continue;
-            default:
-                if (multi && (t->p[1] == '\n' || t->p[1] == ' ' || t->p[1] == '\t' ||
-                              t->p[1] == '\r')) {
-                    /* line-ending backslash: drop it and the whitespace after it */
-                    const char *s = t->p + 1;
-
-                    while (s < t->end && (*s == ' ' || *s == '\t'))
-                        s++;
-                    if (s < t->end && (*s == '\n' || *s == '\r')) {
-                        while (s < t->end && (*s == ' ' || *s == '\t' || *s == '\n' ||
-                                              *s == '\r'))
-                            s++;
-                        t->p = s;
-                        continue;
-                    }
-                }
-                return tfail(t, t->p, "invalid escape");
-            }
-            if (vouch_buf_putc(b, (uint8_t)c))
-                return tfail(t, at, "string too long");
-            t->p += 2;
+            if (!string_escape(t, b, at, multi))
+                return false;
             continue;
         }
         if (vouch_buf_putc(b, (uint8_t)c))

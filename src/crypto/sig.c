@@ -176,15 +176,6 @@ out:
     return e;
 }
 
-vouch_err vouch_ecdsa_verify_der(EVP_PKEY *pk, enum vouch_hash h, const void *msg,
-                                 size_t n, const uint8_t *der, size_t len,
-                                 struct vouch_errbuf *eb)
-{
-    if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC)
-        return vouch_fail(eb, VOUCH_E_INVALID, "ECDSA: key is not an EC key");
-    return digest_verify(pk, h, 0, 0, msg, n, der, len, "ECDSA", eb);
-}
-
 vouch_err vouch_ecdsa_verify_raw(EVP_PKEY *pk, enum vouch_hash h, const void *msg,
                                  size_t n, const uint8_t *rs, size_t rslen,
                                  struct vouch_errbuf *eb)

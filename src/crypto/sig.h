@@ -34,11 +34,6 @@ vouch_err vouch_ecdsa_verify_raw(EVP_PKEY *pk, enum vouch_hash h, const void *ms
                                  size_t n, const uint8_t *rs, size_t rslen,
                                  struct vouch_errbuf *eb);
 
-/* ECDSA with a DER Ecdsa-Sig-Value. */
-vouch_err vouch_ecdsa_verify_der(EVP_PKEY *pk, enum vouch_hash h, const void *msg,
-                                 size_t n, const uint8_t *der, size_t len,
-                                 struct vouch_errbuf *eb);
-
 /* RSASSA-PKCS1-v1_5. */
 vouch_err vouch_rsa_pkcs1_verify(EVP_PKEY *pk, enum vouch_hash h, const void *msg,
                                  size_t n, const uint8_t *sig, size_t len,

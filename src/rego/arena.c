@@ -40,16 +40,6 @@ void ra_free(struct rarena *a)
     a->next_size = RA_FIRST;
 }
 
-size_t ra_used(const struct rarena *a)
-{
-    const struct ra_block *b;
-    size_t n = 0;
-
-    for (b = a->head; b; b = b->next)
-        n += b->pos;
-    return n;
-}
-
 static void *new_block(struct rarena *a, size_t n)
 {
     struct ra_block *b;

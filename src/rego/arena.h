@@ -32,9 +32,6 @@ struct rarena {
 void ra_init(struct rarena *a, size_t limit);
 void ra_free(struct rarena *a);
 
-/* Bytes in use (for measurements). */
-size_t ra_used(const struct rarena *a);
-
 void *ra_alloc(struct rarena *a, size_t n);
 void *ra_xalloc(struct rarena *a, size_t n);
 void *ra_xcalloc(struct rarena *a, size_t n, size_t size);

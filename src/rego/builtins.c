@@ -20,11 +20,6 @@ int bi_int_arg(struct ev *ev, const struct rval *const *a, int i, int64_t *ret)
     return BI_OK;
 }
 
-const struct rval *bi_arr(struct ev *ev, const struct rval **items, uint32_t n)
-{
-    return rv_arr(ev->a, items, n);
-}
-
 /* ---- comparison ---- */
 
 BI(bi_equal)

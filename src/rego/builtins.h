@@ -30,8 +30,6 @@ static inline void num_view(const struct rval *v, struct rdec *d, uint8_t buf[20
     rv_num_view(v, d, buf);
 }
 
-const struct rval *bi_arr(struct ev *ev, const struct rval **items, uint32_t n);
-
 /* Tables from the other files. */
 struct bi_entry {
     const char *name;

@@ -97,21 +97,6 @@ void ev_init_cache(struct ev *ev)
     memset(ev->cache, 0, n * sizeof(*ev->cache));
 }
 
-const struct rval *ev_str(struct ev *ev, const char *s, size_t n)
-{
-    return rv_str(ev->a, s, n);
-}
-
-const struct rval *ev_int(struct ev *ev, int64_t i)
-{
-    return rv_int(ev->a, i);
-}
-
-const struct rval *ev_num_dec(struct ev *ev, const struct rdec *d)
-{
-    return rv_dec(ev->a, d);
-}
-
 /* ---- string builder ---- */
 
 void sb_init(struct sbuf *b, struct ev *ev)

@@ -78,11 +78,6 @@ const struct rval *ev_eval_ref(struct ev *ev, const struct term *ref);
 const struct rval *ev_call_host(struct ev *ev, uint32_t host, const struct rval *const *args,
                                 uint32_t nargs);
 
-/* Helpers for builtins. */
-const struct rval *ev_str(struct ev *ev, const char *s, size_t n);   /* copies */
-const struct rval *ev_int(struct ev *ev, int64_t i);
-const struct rval *ev_num_dec(struct ev *ev, const struct rdec *d);
-
 /* An arena-backed string builder for builtins. */
 struct sbuf {
     struct ev *ev;

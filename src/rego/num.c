@@ -93,7 +93,8 @@ static bool normalize(uint8_t *d, uint32_t nd, int64_t exp, bool neg, struct rde
     return true;
 }
 
-bool rnum_json_syntax(const char *s, size_t len)
+/* True when s[0..len) is a valid JSON number. */
+static bool rnum_json_syntax(const char *s, size_t len)
 {
     size_t i = 0;
 
@@ -221,7 +222,7 @@ bool rdec_is_int(const struct rdec *x)
     return x->nd == 0 || x->exp >= 0;
 }
 
-bool rdec_to_u64(const struct rdec *x, uint64_t *ret)
+static bool rdec_to_u64(const struct rdec *x, uint64_t *ret)
 {
     uint64_t v = 0;
     uint32_t i;

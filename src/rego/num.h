@@ -33,14 +33,11 @@ void rdec_from_i64(struct rdec *r, int64_t v, uint8_t buf[20]);
 
 /* Parse a JSON number (the full text, nothing else).  Digits go to the arena. */
 bool rdec_parse(struct rarena *a, const char *s, size_t len, struct rdec *ret);
-/* True when s[0..len) is a valid JSON number. */
-bool rnum_json_syntax(const char *s, size_t len);
 
 int rdec_cmp(const struct rdec *x, const struct rdec *y);
 bool rdec_is_int(const struct rdec *x);
 /* The value when it is an integer in int64 range. */
 bool rdec_to_i64(const struct rdec *x, int64_t *ret);
-bool rdec_to_u64(const struct rdec *x, uint64_t *ret);
 double rdec_to_double(const struct rdec *x);
 
 /*

@@ -226,174 +226,145 @@ static size_t scan_raw_template(struct ps *ps, size_t q, unsigned depth)
     fail(ps, (uint32_t)(start ? start - 2 : 0), "rego_parse_error: non-terminated raw template");
 }
 
-static void lex(struct ps *ps)
+/* Skip blanks and comments from p; note in t whether any (and a newline) were seen. */
+static size_t skip_blank(const struct ps *ps, size_t p, struct token *t)
 {
     const char *s = ps->src;
-    size_t p = ps->p, n = ps->len;
-    struct token t = { 0 };
+    size_t n = ps->len;
 
-    ps->prev = ps->tok;
-    for (;;) {
-        if (p >= n)
-            break;
+    while (p < n) {
         if (s[p] == '\n') {
-            t.nl = true;
-            t.ws = true;
+            t->nl = true;
+            t->ws = true;
             p++;
         } else if (s[p] == ' ' || s[p] == '\t' || s[p] == '\r') {
-            t.ws = true;
+            t->ws = true;
             p++;
         } else if (s[p] == '#') {
             while (p < n && s[p] != '\n')
                 p++;
-            t.ws = true;
+            t->ws = true;
         } else {
             break;
         }
     }
-    t.pos = (uint32_t)p;
-    if (p >= n) {
-        t.t = TK_EOF;
-        t.len = 0;
-        ps->tok = t;
-        ps->p = p;
-        return;
-    }
-    if (is_ident_start(s[p])) {
-        size_t q = p;
+    return p;
+}
 
-        while (q < n && is_ident_char(s[q]))
-            q++;
-        t.t = TK_IDENT;
-        t.len = (uint32_t)(q - p);
-        ps->p = q;
-        ps->tok = t;
-        return;
-    }
-    if (s[p] >= '0' && s[p] <= '9') {
-        size_t q = p;
+static size_t skip_digits(const char *s, size_t q, size_t n)
+{
+    while (q < n && s[q] >= '0' && s[q] <= '9')
+        q++;
+    return q;
+}
 
-        while (q < n && s[q] >= '0' && s[q] <= '9')
-            q++;
-        if (q + 1 < n && s[q] == '.' && s[q + 1] >= '0' && s[q + 1] <= '9') {
-            q++;
-            while (q < n && s[q] >= '0' && s[q] <= '9')
-                q++;
-        }
-        if (q < n && (s[q] == 'e' || s[q] == 'E')) {
-            size_t r = q + 1;
+/* A number at p (digits, optional fraction and exponent); returns its end. */
+static size_t scan_number(struct ps *ps, size_t p)
+{
+    const char *s = ps->src;
+    size_t n = ps->len, q = skip_digits(s, p, n);
 
-            if (r < n && (s[r] == '+' || s[r] == '-'))
-                r++;
-            if (r < n && s[r] >= '0' && s[r] <= '9') {
-                while (r < n && s[r] >= '0' && s[r] <= '9')
-                    r++;
-                q = r;
-            }
-        }
-        if (q < n && is_ident_start(s[q]))
-            fail(ps, (uint32_t)q, "rego_parse_error: invalid number");
-        t.t = TK_NUMBER;
-        t.len = (uint32_t)(q - p);
-        ps->p = q;
-        ps->tok = t;
-        return;
-    }
-    if (s[p] == '"' || (s[p] == '$' && p + 1 < n && s[p + 1] == '"')) {
-        bool tmpl = s[p] == '$';
-        size_t q = scan_string(ps, p + (tmpl ? 2 : 1), tmpl, 0);
+    if (q + 1 < n && s[q] == '.' && s[q + 1] >= '0' && s[q + 1] <= '9')
+        q = skip_digits(s, q + 1, n);
+    if (q < n && (s[q] == 'e' || s[q] == 'E')) {
+        size_t r = q + 1;
 
-        t.t = tmpl ? TK_TEMPLATE : TK_STRING;
-        t.len = (uint32_t)(q + 1 - p);
-        ps->p = q + 1;
-        ps->tok = t;
-        return;
+        if (r < n && (s[r] == '+' || s[r] == '-'))
+            r++;
+        if (r < n && s[r] >= '0' && s[r] <= '9')
+            q = skip_digits(s, r, n);
     }
-    if (s[p] == '$' && p + 1 < n && s[p + 1] == '`') {
-        size_t q = scan_raw_template(ps, p + 2, 0);
+    if (q < n && is_ident_start(s[q]))
+        fail(ps, (uint32_t)q, "rego_parse_error: invalid number");
+    return q;
+}
 
-        t.t = TK_RAWTEMPLATE;
-        t.len = (uint32_t)(q + 1 - p);
-        ps->p = q + 1;
-        ps->tok = t;
-        return;
-    }
-    if (s[p] == '`') {
-        size_t q = p + 1;
+/* A `raw string` at p; returns the index of its closing backquote. */
+static size_t scan_raw_string(struct ps *ps, size_t p)
+{
+    size_t q = p + 1;
 
-        while (q < n && s[q] != '`')
-            q++;
-        if (q >= n)
-            fail(ps, (uint32_t)p, "rego_parse_error: non-terminated raw string");
-        t.t = TK_RAWSTRING;
-        t.len = (uint32_t)(q + 1 - p);
-        ps->p = q + 1;
-        ps->tok = t;
-        return;
-    }
-    t.len = 1;
+    while (q < ps->len && ps->src[q] != '`')
+        q++;
+    if (q >= ps->len)
+        fail(ps, (uint32_t)p, "rego_parse_error: non-terminated raw string");
+    return q;
+}
+
+/* An operator or punctuation at p: its token type; returns its length. */
+static uint32_t scan_punct(struct ps *ps, size_t p, enum tok *ret)
+{
+    const char *s = ps->src;
+    bool eq_next = p + 1 < ps->len && s[p + 1] == '=';
+
     switch (s[p]) {
-    case ':':
-        if (p + 1 < n && s[p + 1] == '=') {
-            t.t = TK_ASSIGN;
-            t.len = 2;
-        } else {
-            t.t = TK_COLON;
-        }
-        break;
-    case '=':
-        if (p + 1 < n && s[p + 1] == '=') {
-            t.t = TK_EQ;
-            t.len = 2;
-        } else {
-            t.t = TK_UNIFY;
-        }
-        break;
+    case ':': *ret = eq_next ? TK_ASSIGN : TK_COLON; return eq_next ? 2 : 1;
+    case '=': *ret = eq_next ? TK_EQ : TK_UNIFY; return eq_next ? 2 : 1;
+    case '<': *ret = eq_next ? TK_LTE : TK_LT; return eq_next ? 2 : 1;
+    case '>': *ret = eq_next ? TK_GTE : TK_GT; return eq_next ? 2 : 1;
     case '!':
-        if (p + 1 < n && s[p + 1] == '=') {
-            t.t = TK_NEQ;
-            t.len = 2;
-        } else {
+        if (!eq_next)
             fail(ps, (uint32_t)p, "rego_parse_error: unexpected '!'");
-        }
-        break;
-    case '<':
-        if (p + 1 < n && s[p + 1] == '=') {
-            t.t = TK_LTE;
-            t.len = 2;
-        } else {
-            t.t = TK_LT;
-        }
-        break;
-    case '>':
-        if (p + 1 < n && s[p + 1] == '=') {
-            t.t = TK_GTE;
-            t.len = 2;
-        } else {
-            t.t = TK_GT;
-        }
-        break;
-    case '+': t.t = TK_PLUS; break;
-    case '-': t.t = TK_MINUS; break;
-    case '*': t.t = TK_MUL; break;
-    case '/': t.t = TK_QUO; break;
-    case '%': t.t = TK_REM; break;
-    case '&': t.t = TK_AND; break;
-    case '|': t.t = TK_OR; break;
-    case '.': t.t = TK_DOT; break;
-    case ',': t.t = TK_COMMA; break;
-    case ';': t.t = TK_SEMI; break;
-    case '(': t.t = TK_LPAREN; break;
-    case ')': t.t = TK_RPAREN; break;
-    case '[': t.t = TK_LBRACK; break;
-    case ']': t.t = TK_RBRACK; break;
-    case '{': t.t = TK_LBRACE; break;
-    case '}': t.t = TK_RBRACE; break;
+        *ret = TK_NEQ;
+        return 2;
+    case '+': *ret = TK_PLUS; return 1;
+    case '-': *ret = TK_MINUS; return 1;
+    case '*': *ret = TK_MUL; return 1;
+    case '/': *ret = TK_QUO; return 1;
+    case '%': *ret = TK_REM; return 1;
+    case '&': *ret = TK_AND; return 1;
+    case '|': *ret = TK_OR; return 1;
+    case '.': *ret = TK_DOT; return 1;
+    case ',': *ret = TK_COMMA; return 1;
+    case ';': *ret = TK_SEMI; return 1;
+    case '(': *ret = TK_LPAREN; return 1;
+    case ')': *ret = TK_RPAREN; return 1;
+    case '[': *ret = TK_LBRACK; return 1;
+    case ']': *ret = TK_RBRACK; return 1;
+    case '{': *ret = TK_LBRACE; return 1;
+    case '}': *ret = TK_RBRACE; return 1;
     default:
         fail(ps, (uint32_t)p, "rego_parse_error: unexpected character '%c'",
              (s[p] >= 0x20 && s[p] < 0x7f) ? s[p] : '?');
     }
-    ps->p = p + t.len;
+}
+
+/* The next token: ps->tok becomes it (ps->prev the one before). */
+static void lex(struct ps *ps)
+{
+    const char *s = ps->src;
+    size_t n = ps->len, p, end;
+    struct token t = { 0 };
+
+    ps->prev = ps->tok;
+    p = skip_blank(ps, ps->p, &t);
+    t.pos = (uint32_t)p;
+    if (p >= n) {
+        t.t = TK_EOF;
+        end = p;
+    } else if (is_ident_start(s[p])) {
+        t.t = TK_IDENT;
+        for (end = p; end < n && is_ident_char(s[end]); end++)
+            ;
+    } else if (s[p] >= '0' && s[p] <= '9') {
+        t.t = TK_NUMBER;
+        end = scan_number(ps, p);
+    } else if (s[p] == '"' || (s[p] == '$' && p + 1 < n && s[p + 1] == '"')) {
+        bool tmpl = s[p] == '$';
+
+        t.t = tmpl ? TK_TEMPLATE : TK_STRING;
+        end = scan_string(ps, p + (tmpl ? 2 : 1), tmpl, 0) + 1;
+    } else if (s[p] == '$' && p + 1 < n && s[p + 1] == '`') {
+        t.t = TK_RAWTEMPLATE;
+        end = scan_raw_template(ps, p + 2, 0) + 1;
+    } else if (s[p] == '`') {
+        t.t = TK_RAWSTRING;
+        end = scan_raw_string(ps, p) + 1;
+    } else {
+        end = p + scan_punct(ps, p, &t.t);
+    }
+    t.len = (uint32_t)(end - p);
+    ps->p = end;
     ps->tok = t;
 }
 

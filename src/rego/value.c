@@ -321,12 +321,6 @@ const struct rval *rv_arr_at(const struct rval *v, uint32_t i)
     return i < v->n ? v->u.a[i] : NULL;
 }
 
-const struct rkv *rv_obj_at(const struct rval *v, uint32_t i)
-{
-    rv_force(v);
-    return i < v->n ? &v->u.o[i] : NULL;
-}
-
 static const struct rval *lazy_obj_getn(const struct rval *obj, const char *key, size_t n)
 {
     const json_t *c = json_object_getn(obj->u.lz->j, key, n);

@@ -134,7 +134,6 @@ int rv_cmp_ptr(const void *a, const void *b);  /* qsort over const struct rval *
 
 /* Collections. */
 const struct rval *rv_arr_at(const struct rval *v, uint32_t i);
-const struct rkv *rv_obj_at(const struct rval *v, uint32_t i);
 const struct rval *rv_obj_get(const struct rval *obj, const struct rval *key);
 const struct rval *rv_obj_getn(const struct rval *obj, const char *key, size_t n);
 bool rv_set_has(const struct rval *set, const struct rval *x);

@@ -225,11 +225,6 @@ size_t vouch_keyring_count(const struct vouch_keyring *kr)
     return kr->n;
 }
 
-const struct vouch_signing_key *vouch_keyring_at(const struct vouch_keyring *kr, size_t i)
-{
-    return i < kr->n ? &kr->keys[i] : NULL;
-}
-
 vouch_err vouch_keyring_jwks(const struct vouch_keyring *kr, json_t **ret,
                              struct vouch_errbuf *eb)
 {

@@ -79,9 +79,8 @@ const struct vouch_signing_key *vouch_keyring_active(const struct vouch_keyring 
 const struct vouch_signing_key *vouch_keyring_find(const struct vouch_keyring *kr,
                                                    const char *kid);
 
-/* Number of keys and the i-th (active keys first). */
+/* Number of keys. */
 size_t vouch_keyring_count(const struct vouch_keyring *kr);
-const struct vouch_signing_key *vouch_keyring_at(const struct vouch_keyring *kr, size_t i);
 
 /* {"keys":[...]} with every published key.  *ret is a new reference. */
 vouch_err vouch_keyring_jwks(const struct vouch_keyring *kr, json_t **ret,

@@ -84,7 +84,8 @@ vouch_err vouch_claims_flatten(const json_t *v, const char *prefix, json_t *out,
     return flatten(v, prefix ? prefix : "", out, 0, eb);
 }
 
-vouch_err vouch_uuid4(char out[37])
+/* A fresh random UUID v4 string (37 bytes with NUL). */
+static vouch_err vouch_uuid4(char out[37])
 {
     uint8_t b[16];
 

@@ -69,9 +69,6 @@ const char *vouch_ear_status(const json_t *trust_vector);
 vouch_err vouch_claims_flatten(const json_t *v, const char *prefix, json_t *out,
                                struct vouch_errbuf *eb);
 
-/* A fresh random UUID v4 string (37 bytes with NUL). */
-vouch_err vouch_uuid4(char out[37]);
-
 /* Build the payloads.  *ret is a new reference. */
 vouch_err vouch_result_flat(const struct vouch_result *r, json_t **ret,
                             struct vouch_errbuf *eb);

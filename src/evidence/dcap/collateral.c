@@ -42,7 +42,8 @@ const char *vouch_dcap_status_name(enum vouch_dcap_tcb_status s)
     return status_names[s];
 }
 
-int vouch_dcap_status_parse(const char *s)
+/* -1 when not a TCB Info/QE Identity status string. */
+static int vouch_dcap_status_parse(const char *s)
 {
     int i;
 
@@ -285,6 +286,56 @@ static vouch_err get_sig(const char *hex, size_t len, uint8_t out[64],
     return VOUCH_OK;
 }
 
+/*
+ * What TCB info and enclave identity documents share: the size cap, the
+ * signature (128 hex characters), a private NUL-terminated copy of the
+ * signed bytes and their parse, which must be a JSON object.
+ */
+static vouch_err open_signed_doc(const char *inner, size_t len, const char *sig_hex,
+                                 size_t sig_len, uint8_t ret_sig[64], char **ret_body,
+                                 size_t *ret_body_len, json_t **ret_json,
+                                 struct vouch_errbuf *eb)
+{
+    vouch_err e;
+
+    if (len > DOC_MAX)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "%zu bytes", len);
+    if ((e = get_sig(sig_hex, sig_len, ret_sig, eb)))
+        return e;
+    *ret_body = malloc(len + 1);
+    if (!*ret_body)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    memcpy(*ret_body, inner, len);
+    (*ret_body)[len] = '\0';
+    *ret_body_len = len;
+    if ((e = vouch_json_parse(inner, len, ret_json, eb)))
+        return e;
+    if (!json_is_object(*ret_json))
+        return vouch_fail(eb, VOUCH_E_INVALID, "not a JSON object");
+    return VOUCH_OK;
+}
+
+/* "issueDate" and "nextUpdate". */
+static vouch_err get_dates(const json_t *obj, int64_t *ret_issue, int64_t *ret_next,
+                           struct vouch_errbuf *eb)
+{
+    vouch_err e;
+
+    if ((e = get_date(obj, "issueDate", ret_issue, eb)) ||
+        (e = get_date(obj, "nextUpdate", ret_next, eb)))
+        return e;
+    return VOUCH_OK;
+}
+
+/* The signature over the exact signed bytes. */
+static vouch_err check_body_sig(const char *body, size_t len, const uint8_t sig[64],
+                                const char *step, EVP_PKEY *key, struct vouch_errbuf *eb)
+{
+    vouch_err e = vouch_ecdsa_verify_raw(key, VOUCH_HASH_SHA256, body, len, sig, 64, eb);
+
+    return e ? vouch_fail_prefix(eb, e, "%s: ", step) : VOUCH_OK;
+}
+
 /* Identity-style levels: [{tcb:{isvsvn}, tcbDate, tcbStatus, advisoryIDs?}]. */
 static int cmp_id_level(const void *a, const void *b)
 {
@@ -357,13 +408,13 @@ void vouch_dcap_tcb_info_free(struct vouch_dcap_tcb_info *ti)
 static int cmp_tcb_level(const void *a, const void *b)
 {
     const struct vouch_dcap_tcb_level *x = a, *y = b;
-    int c = memcmp(y->sgx_svn, x->sgx_svn, 16);
+    int c = memcmp(y->sgx_svn, x->sgx_svn, sizeof(x->sgx_svn));
 
     if (c)
         return c;
     if (x->pce_svn != y->pce_svn)
         return (int)y->pce_svn - (int)x->pce_svn;
-    return memcmp(y->tdx_svn, x->tdx_svn, 16);
+    return memcmp(y->tdx_svn, x->tdx_svn, sizeof(x->tdx_svn));
 }
 
 static vouch_err parse_components(json_t *tcb, const char *key, uint8_t out[16],
@@ -480,61 +531,96 @@ static vouch_err parse_module(json_t *obj, struct vouch_dcap_tdx_module *m, bool
     return VOUCH_OK;
 }
 
+/* TCB info "version" (2 or 3) and, for version 3, "id": the TEE. */
+static vouch_err parse_tcb_version(struct vouch_dcap_tcb_info *ti, struct vouch_errbuf *eb)
+{
+    const char *id;
+    size_t idlen;
+    int64_t v;
+    vouch_err e;
+
+    if ((e = get_uint(ti->json, "version", 1000, &v, eb)))
+        return e;
+    ti->version = (int)v;
+    if (v != 2 && v != 3)
+        return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "version %d (2 and 3 are supported)",
+                          ti->version);
+    ti->tee = VOUCH_DCAP_TEE_SGX;
+    if (v == 2)
+        return VOUCH_OK;
+    if ((e = vouch_json_get_str(ti->json, "id", true, &id, &idlen, eb)))
+        return e;
+    if (strcmp(id, "TDX") == 0)
+        ti->tee = VOUCH_DCAP_TEE_TDX;
+    else if (strcmp(id, "SGX") != 0)
+        return vouch_fail(eb, VOUCH_E_INVALID, "id \"%s\" is neither SGX nor TDX", id);
+    return VOUCH_OK;
+}
+
+/* "tdxModuleIdentities": one module identity per TDX module major version. */
+static vouch_err parse_module_ids(struct vouch_dcap_tcb_info *ti, json_t *mods,
+                                  struct vouch_errbuf *eb)
+{
+    json_t *m;
+    size_t i;
+    vouch_err e;
+
+    if (json_array_size(mods) > MAX_MODULE_IDS)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "tdxModuleIdentities: %zu entries",
+                          json_array_size(mods));
+    ti->module_ids = calloc(json_array_size(mods) + 1, sizeof(*ti->module_ids));
+    if (!ti->module_ids)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    json_array_foreach(mods, i, m) {
+        if (!json_is_object(m))
+            return vouch_fail(eb, VOUCH_E_INVALID, "tdxModuleIdentities[%zu] is not an object",
+                              i);
+        ti->n_module_ids++;
+        if ((e = parse_module(m, &ti->module_ids[i], true, eb)))
+            return vouch_fail_prefix(eb, e, "tdxModuleIdentities[%zu]: ", i);
+    }
+    return VOUCH_OK;
+}
+
+/* "tdxModule" and "tdxModuleIdentities": required for TDX, absent for SGX. */
+static vouch_err parse_tdx_modules(struct vouch_dcap_tcb_info *ti, struct vouch_errbuf *eb)
+{
+    json_t *mod = NULL, *mods = NULL;
+    vouch_err e;
+
+    if ((e = vouch_json_get_obj(ti->json, "tdxModule", false, &mod, eb)) ||
+        (e = vouch_json_get_array(ti->json, "tdxModuleIdentities", false, &mods, eb)))
+        return e;
+    if (ti->tee != VOUCH_DCAP_TEE_TDX) {
+        if (mod || mods)
+            return vouch_fail(eb, VOUCH_E_INVALID, "SGX TCB info with TDX module identities");
+        return VOUCH_OK;
+    }
+    if (!mod)
+        return vouch_fail(eb, VOUCH_E_INVALID, "TDX TCB info without tdxModule");
+    if ((e = parse_module(mod, &ti->tdx_module, false, eb)))
+        return vouch_fail_prefix(eb, e, "tdxModule: ");
+    ti->has_tdx_module = true;
+    return mods ? parse_module_ids(ti, mods, eb) : VOUCH_OK;
+}
+
 vouch_err vouch_dcap_tcb_info_parse(const char *inner, size_t len, const char *sig_hex,
                                     size_t sig_len, struct vouch_dcap_tcb_info **ret,
                                     struct vouch_errbuf *eb)
 {
     struct vouch_dcap_tcb_info *ti;
-    const char *id = NULL;
-    size_t idlen = 0;
-    json_t *mod = NULL, *mods = NULL;
     int64_t v;
     vouch_err e;
 
-    if (len > DOC_MAX)
-        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "tcb info: %zu bytes", len);
     ti = calloc(1, sizeof(*ti));
     if (!ti)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    if ((e = get_sig(sig_hex, sig_len, ti->signature, eb)))
-        goto out;
-    ti->body = malloc(len + 1);
-    if (!ti->body) {
-        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-        goto out;
-    }
-    memcpy(ti->body, inner, len);
-    ti->body[len] = '\0';
-    ti->body_len = len;
-    if ((e = vouch_json_parse(inner, len, &ti->json, eb)))
-        goto out;
-    if (!json_is_object(ti->json)) {
-        e = vouch_fail(eb, VOUCH_E_INVALID, "not a JSON object");
-        goto out;
-    }
-    if ((e = get_uint(ti->json, "version", 1000, &v, eb)))
-        goto out;
-    ti->version = (int)v;
-    if (v != 2 && v != 3) {
-        e = vouch_fail(eb, VOUCH_E_UNSUPPORTED, "version %d (2 and 3 are supported)",
-                       ti->version);
-        goto out;
-    }
-    ti->tee = VOUCH_DCAP_TEE_SGX;
-    if (v == 3) {
-        if ((e = vouch_json_get_str(ti->json, "id", true, &id, &idlen, eb)))
-            goto out;
-        if (strcmp(id, "TDX") == 0) {
-            ti->tee = VOUCH_DCAP_TEE_TDX;
-        } else if (strcmp(id, "SGX") != 0) {
-            e = vouch_fail(eb, VOUCH_E_INVALID, "id \"%s\" is neither SGX nor TDX", id);
-            goto out;
-        }
-    }
-    if ((e = get_date(ti->json, "issueDate", &ti->issue_date, eb)) ||
-        (e = get_date(ti->json, "nextUpdate", &ti->next_update, eb)) ||
-        (e = get_hex(ti->json, "fmspc", ti->fmspc, 6, eb)) ||
-        (e = get_hex(ti->json, "pceId", ti->pce_id, 2, eb)) ||
+    if ((e = open_signed_doc(inner, len, sig_hex, sig_len, ti->signature, &ti->body,
+                             &ti->body_len, &ti->json, eb)) ||
+        (e = parse_tcb_version(ti, eb)) ||
+        (e = get_dates(ti->json, &ti->issue_date, &ti->next_update, eb)) ||
+        (e = get_hex(ti->json, "fmspc", ti->fmspc, sizeof(ti->fmspc), eb)) ||
+        (e = get_hex(ti->json, "pceId", ti->pce_id, sizeof(ti->pce_id), eb)) ||
         (e = get_uint(ti->json, "tcbType", 1000, &v, eb)))
         goto out;
     ti->tcb_type = (int)v;
@@ -543,52 +629,9 @@ vouch_err vouch_dcap_tcb_info_parse(const char *inner, size_t len, const char *s
                        ti->tcb_type);
         goto out;
     }
-    if ((e = get_uint(ti->json, "tcbEvaluationDataNumber", INT32_MAX, &ti->eval_num, eb)))
+    if ((e = get_uint(ti->json, "tcbEvaluationDataNumber", INT32_MAX, &ti->eval_num, eb)) ||
+        (e = parse_tdx_modules(ti, eb)))
         goto out;
-    if ((e = vouch_json_get_obj(ti->json, "tdxModule", false, &mod, eb)) ||
-        (e = vouch_json_get_array(ti->json, "tdxModuleIdentities", false, &mods, eb)))
-        goto out;
-    if (ti->tee == VOUCH_DCAP_TEE_TDX) {
-        json_t *m;
-        size_t i;
-
-        if (!mod) {
-            e = vouch_fail(eb, VOUCH_E_INVALID, "TDX TCB info without tdxModule");
-            goto out;
-        }
-        if ((e = parse_module(mod, &ti->tdx_module, false, eb))) {
-            vouch_fail_prefix(eb, e, "tdxModule: ");
-            goto out;
-        }
-        ti->has_tdx_module = true;
-        if (mods) {
-            if (json_array_size(mods) > MAX_MODULE_IDS) {
-                e = vouch_fail(eb, VOUCH_E_TOO_LARGE, "tdxModuleIdentities: %zu entries",
-                               json_array_size(mods));
-                goto out;
-            }
-            ti->module_ids = calloc(json_array_size(mods) + 1, sizeof(*ti->module_ids));
-            if (!ti->module_ids) {
-                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-                goto out;
-            }
-            json_array_foreach(mods, i, m) {
-                if (!json_is_object(m)) {
-                    e = vouch_fail(eb, VOUCH_E_INVALID, "tdxModuleIdentities[%zu] is not "
-                                   "an object", i);
-                    goto out;
-                }
-                ti->n_module_ids++;
-                if ((e = parse_module(m, &ti->module_ids[i], true, eb))) {
-                    vouch_fail_prefix(eb, e, "tdxModuleIdentities[%zu]: ", i);
-                    goto out;
-                }
-            }
-        }
-    } else if (mod || mods) {
-        e = vouch_fail(eb, VOUCH_E_INVALID, "SGX TCB info with TDX module identities");
-        goto out;
-    }
     e = parse_tcb_levels(ti, eb);
 out:
     if (e) {
@@ -622,28 +665,12 @@ vouch_err vouch_dcap_qe_identity_parse(const char *inner, size_t len, const char
     int64_t v;
     vouch_err e;
 
-    if (len > DOC_MAX)
-        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "qe identity: %zu bytes", len);
     qi = calloc(1, sizeof(*qi));
     if (!qi)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    if ((e = get_sig(sig_hex, sig_len, qi->signature, eb)))
-        goto out;
-    qi->body = malloc(len + 1);
-    if (!qi->body) {
-        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-        goto out;
-    }
-    memcpy(qi->body, inner, len);
-    qi->body[len] = '\0';
-    qi->body_len = len;
-    if ((e = vouch_json_parse(inner, len, &qi->json, eb)))
-        goto out;
-    if (!json_is_object(qi->json)) {
-        e = vouch_fail(eb, VOUCH_E_INVALID, "not a JSON object");
-        goto out;
-    }
-    if ((e = vouch_json_get_str(qi->json, "id", true, &id, &idlen, eb)))
+    if ((e = open_signed_doc(inner, len, sig_hex, sig_len, qi->signature, &qi->body,
+                             &qi->body_len, &qi->json, eb)) ||
+        (e = vouch_json_get_str(qi->json, "id", true, &id, &idlen, eb)))
         goto out;
     if (strcmp(id, "QE") && strcmp(id, "TD_QE") && strcmp(id, "QVE") && strcmp(id, "QAE")) {
         e = vouch_fail(eb, VOUCH_E_INVALID, "id \"%s\" is not QE, TD_QE, QVE or QAE", id);
@@ -658,14 +685,15 @@ vouch_err vouch_dcap_qe_identity_parse(const char *inner, size_t len, const char
                        qi->version);
         goto out;
     }
-    if ((e = get_date(qi->json, "issueDate", &qi->issue_date, eb)) ||
-        (e = get_date(qi->json, "nextUpdate", &qi->next_update, eb)) ||
+    if ((e = get_dates(qi->json, &qi->issue_date, &qi->next_update, eb)) ||
         (e = get_uint(qi->json, "tcbEvaluationDataNumber", INT32_MAX, &qi->eval_num, eb)) ||
-        (e = get_hex(qi->json, "miscselect", qi->miscselect, 4, eb)) ||
-        (e = get_hex(qi->json, "miscselectMask", qi->miscselect_mask, 4, eb)) ||
-        (e = get_hex(qi->json, "attributes", qi->attributes, 16, eb)) ||
-        (e = get_hex(qi->json, "attributesMask", qi->attributes_mask, 16, eb)) ||
-        (e = get_hex(qi->json, "mrsigner", qi->mrsigner, 32, eb)) ||
+        (e = get_hex(qi->json, "miscselect", qi->miscselect, sizeof(qi->miscselect), eb)) ||
+        (e = get_hex(qi->json, "miscselectMask", qi->miscselect_mask,
+                     sizeof(qi->miscselect_mask), eb)) ||
+        (e = get_hex(qi->json, "attributes", qi->attributes, sizeof(qi->attributes), eb)) ||
+        (e = get_hex(qi->json, "attributesMask", qi->attributes_mask,
+                     sizeof(qi->attributes_mask), eb)) ||
+        (e = get_hex(qi->json, "mrsigner", qi->mrsigner, sizeof(qi->mrsigner), eb)) ||
         (e = get_uint(qi->json, "isvprodid", 65535, &v, eb)))
         goto out;
     qi->isvprodid = (uint16_t)v;
@@ -685,19 +713,13 @@ out:
 vouch_err vouch_dcap_tcb_info_verify_sig(const struct vouch_dcap_tcb_info *ti,
                                          EVP_PKEY *key, struct vouch_errbuf *eb)
 {
-    vouch_err e = vouch_ecdsa_verify_raw(key, VOUCH_HASH_SHA256, ti->body, ti->body_len,
-                                         ti->signature, 64, eb);
-
-    return e ? vouch_fail_prefix(eb, e, "tcb info: ") : VOUCH_OK;
+    return check_body_sig(ti->body, ti->body_len, ti->signature, "tcb info", key, eb);
 }
 
 vouch_err vouch_dcap_qe_identity_verify_sig(const struct vouch_dcap_qe_identity *qi,
                                             EVP_PKEY *key, struct vouch_errbuf *eb)
 {
-    vouch_err e = vouch_ecdsa_verify_raw(key, VOUCH_HASH_SHA256, qi->body, qi->body_len,
-                                         qi->signature, 64, eb);
-
-    return e ? vouch_fail_prefix(eb, e, "qe identity: ") : VOUCH_OK;
+    return check_body_sig(qi->body, qi->body_len, qi->signature, "qe identity", key, eb);
 }
 
 static void window_add(struct vouch_dcap_window *w, int64_t nb, int64_t na)

@@ -35,6 +35,19 @@
 #define VOUCH_DCAP_TD10_REPORT_LEN 584
 #define VOUCH_DCAP_TD15_REPORT_LEN 648
 #define VOUCH_DCAP_QUOTE_MAX (1u << 20)
+#define VOUCH_DCAP_USER_DATA_LEN 20      /* header: QE vendor-specific user data */
+#define VOUCH_DCAP_ATT_KEY_ECDSA_P256 2  /* header: attestation key type */
+#define VOUCH_DCAP_SIG_LEN 64            /* ECDSA P-256 signature, r || s */
+#define VOUCH_DCAP_ATTEST_KEY_LEN 64     /* P-256 public key, x || y */
+#define VOUCH_DCAP_SGX_CONFIG_ID_LEN 64
+#define VOUCH_DCAP_TD_MR_CONFIG_ID_LEN 48
+
+/* Certification data types (Intel's cert_data_type). */
+enum {
+    VOUCH_DCAP_CERT_PPID_CLEARTEXT = 1, /* 1..4: PPID or PCK certificate, no chain */
+    VOUCH_DCAP_CERT_PCK_CHAIN = 5,      /* PEM: PCK certificate, PCK CA, root */
+    VOUCH_DCAP_CERT_QE_REPORT = 6,      /* v4/v5 outer: QE report certification data */
+};
 
 enum vouch_dcap_tee {
     VOUCH_DCAP_TEE_SGX = 0x00000000,
@@ -192,8 +205,6 @@ enum vouch_dcap_tcb_status {
 
 /* "UpToDate", "SWHardeningNeeded", ... */
 const char *vouch_dcap_status_name(enum vouch_dcap_tcb_status s);
-/* -1 when not a TCB Info/QE Identity status string. */
-int vouch_dcap_status_parse(const char *s);
 
 struct vouch_dcap_tcb_level {
     uint8_t sgx_svn[16];

@@ -15,6 +15,30 @@
 /* 1.2.840.113741.1.13.1 without tag and length. */
 static const uint8_t sgx_oid[] = { 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01 };
 
+/* DER tags of the values the extension holds. */
+enum {
+    DER_BOOLEAN = 0x01,
+    DER_INTEGER = 0x02,
+    DER_OCTET_STRING = 0x04,
+    DER_OID = 0x06,
+    DER_ENUMERATED = 0x0a,
+    DER_SEQUENCE = 0x30,
+};
+
+/* Arcs under the SGX extension's OID (Intel's PCK certificate profile). */
+enum {
+    SGX_PPID = 1,
+    SGX_TCB = 2,             /* .2.1-.2.16 component SVNs, .2.17 PCESVN, .2.18 CPUSVN */
+    SGX_PCE_ID = 3,
+    SGX_FMSPC = 4,
+    SGX_TYPE = 5,
+    SGX_PLATFORM_INSTANCE_ID = 6,
+    SGX_CONFIGURATION = 7,   /* .7.1 dynamic platform, .7.2 cached keys, .7.3 SMT */
+};
+#define TCB_COMPONENTS 16
+#define TCB_PCESVN 17
+#define TCB_CPUSVN 18
+
 struct der {
     const uint8_t *p, *end;
 };
@@ -93,11 +117,11 @@ static int walk_pairs(const uint8_t *v, size_t n, pair_fn fn, void *arg)
         struct der pair;
         int s;
 
-        if (der_next(&d, &tag, &pv, &pn) || tag != 0x30)
+        if (der_next(&d, &tag, &pv, &pn) || tag != DER_SEQUENCE)
             return -1;
         pair.p = pv;
         pair.end = pv + pn;
-        if (der_next(&pair, &tag, &oid, &oidn) || tag != 0x06)
+        if (der_next(&pair, &tag, &oid, &oidn) || tag != DER_OID)
             return -1;
         if (der_next(&pair, &tag, &val, &valn) || pair.p != pair.end)
             return -1;
@@ -121,23 +145,23 @@ static int tcb_pair(void *arg, int s, uint8_t tag, const uint8_t *v, size_t n)
     int comp = s & 0xff;
     unsigned x;
 
-    if ((s >> 8) != 2 || comp < 1 || comp > 18)
+    if ((s >> 8) != SGX_TCB || comp < 1 || comp > TCB_CPUSVN)
         return 0;
     if (acc->seen & (1u << (comp - 1)))
         return -1;
     acc->seen |= 1u << (comp - 1);
-    if (comp <= 16) {
-        if (tag != 0x02 || der_uint(v, n, 255, &x))
+    if (comp <= TCB_COMPONENTS) {
+        if (tag != DER_INTEGER || der_uint(v, n, 255, &x))
             return -1;
         acc->info->comp_svn[comp - 1] = (uint8_t)x;
-    } else if (comp == 17) {
-        if (tag != 0x02 || der_uint(v, n, 65535, &x))
+    } else if (comp == TCB_PCESVN) {
+        if (tag != DER_INTEGER || der_uint(v, n, 65535, &x))
             return -1;
         acc->info->pce_svn = (uint16_t)x;
     } else {
-        if (tag != 0x04 || n != 16)
+        if (tag != DER_OCTET_STRING || n != sizeof(acc->info->cpu_svn))
             return -1;
-        memcpy(acc->info->cpu_svn, v, 16);
+        memcpy(acc->info->cpu_svn, v, sizeof(acc->info->cpu_svn));
     }
     return 0;
 }
@@ -151,9 +175,9 @@ static int cfg_pair(void *arg, int s, uint8_t tag, const uint8_t *v, size_t n)
     struct cfg_acc *acc = arg;
     bool b;
 
-    if ((s >> 8) != 7)
+    if ((s >> 8) != SGX_CONFIGURATION)
         return 0;
-    if (tag != 0x01 || n != 1)
+    if (tag != DER_BOOLEAN || n != 1)
         return -1;
     b = v[0] != 0;
     switch (s & 0xff) {
@@ -182,55 +206,56 @@ static int top_pair(void *arg, int s, uint8_t tag, const uint8_t *v, size_t n)
     if (s & 0xff)
         return 0;
     switch (s >> 8) {
-    case 1:
+    case SGX_PPID:
         acc->bad = "PPID";
-        if (tag != 0x04 || n != 16)
+        if (tag != DER_OCTET_STRING || n != sizeof(info->ppid))
             return -1;
-        memcpy(info->ppid, v, 16);
+        memcpy(info->ppid, v, sizeof(info->ppid));
         acc->seen |= SEEN_PPID;
         break;
-    case 2: {
+    case SGX_TCB: {
         struct tcb_acc t = { info, 0 };
 
         acc->bad = "TCB";
-        if (tag != 0x30 || walk_pairs(v, n, tcb_pair, &t) || t.seen != 0x3ffff)
+        if (tag != DER_SEQUENCE || walk_pairs(v, n, tcb_pair, &t) ||
+            t.seen != (1u << TCB_CPUSVN) - 1)
             return -1;
         acc->seen |= SEEN_TCB;
         break;
     }
-    case 3:
+    case SGX_PCE_ID:
         acc->bad = "PCE-ID";
-        if (tag != 0x04 || n != 2)
+        if (tag != DER_OCTET_STRING || n != sizeof(info->pce_id))
             return -1;
-        memcpy(info->pce_id, v, 2);
+        memcpy(info->pce_id, v, sizeof(info->pce_id));
         acc->seen |= SEEN_PCEID;
         break;
-    case 4:
+    case SGX_FMSPC:
         acc->bad = "FMSPC";
-        if (tag != 0x04 || n != 6)
+        if (tag != DER_OCTET_STRING || n != sizeof(info->fmspc))
             return -1;
-        memcpy(info->fmspc, v, 6);
+        memcpy(info->fmspc, v, sizeof(info->fmspc));
         acc->seen |= SEEN_FMSPC;
         break;
-    case 5:
+    case SGX_TYPE:
         acc->bad = "SGX type";
-        if (tag != 0x0a || der_uint(v, n, 2, &x))
+        if (tag != DER_ENUMERATED || der_uint(v, n, 2, &x))
             return -1;
         info->sgx_type = (int)x;
         acc->seen |= SEEN_TYPE;
         break;
-    case 6:
+    case SGX_PLATFORM_INSTANCE_ID:
         acc->bad = "platform instance id";
-        if (tag != 0x04 || n != 16)
+        if (tag != DER_OCTET_STRING || n != sizeof(info->platform_instance_id))
             return -1;
-        memcpy(info->platform_instance_id, v, 16);
+        memcpy(info->platform_instance_id, v, sizeof(info->platform_instance_id));
         info->has_platform_instance_id = true;
         break;
-    case 7: {
+    case SGX_CONFIGURATION: {
         struct cfg_acc c = { info };
 
         acc->bad = "configuration";
-        if (tag != 0x30 || walk_pairs(v, n, cfg_pair, &c))
+        if (tag != DER_SEQUENCE || walk_pairs(v, n, cfg_pair, &c))
             return -1;
         info->has_configuration = true;
         break;

@@ -16,8 +16,8 @@ static const uint8_t intel_qe_vendor[16] = {
     0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
 };
 
-#define CERT_QE_REPORT 6
-#define CERT_PCK_CHAIN 5
+/* Signature data: its u32 size, then the quote signature and the attestation key. */
+#define SIG_DATA_SIZE_LEN 4
 
 static vouch_err truncated(struct vouch_errbuf *eb, const struct vouch_reader *r,
                        const char *what)
@@ -31,23 +31,23 @@ static vouch_err truncated(struct vouch_errbuf *eb, const struct vouch_reader *r
  * the v3 tail, and the content of v4/v5's type-6 certification data.
  */
 static vouch_err parse_qe_part(struct vouch_reader *r, struct vouch_dcap_quote *q,
-                               size_t base, struct vouch_errbuf *eb)
+                               struct vouch_errbuf *eb)
 {
     uint32_t size;
 
     if (vouch_reader_bytes(r, VOUCH_DCAP_SGX_REPORT_LEN, &q->qe_report))
         return truncated(eb, r, "QE report");
-    if (vouch_reader_bytes(r, 64, &q->qe_report_sig))
+    if (vouch_reader_bytes(r, VOUCH_DCAP_SIG_LEN, &q->qe_report_sig))
         return truncated(eb, r, "QE report signature");
     if (vouch_reader_u16le(r, &q->qe_auth_len))
         return truncated(eb, r, "QE auth data size");
     if (vouch_reader_bytes(r, q->qe_auth_len, &q->qe_auth_data))
         return vouch_fail(eb, VOUCH_E_TRUNCATED, "quote: QE auth data of %u bytes "
                           "overruns the signature data at offset %zu", q->qe_auth_len,
-                          base + vouch_reader_offset(r));
+                          (size_t)(r->p - q->raw));
     if (vouch_reader_u16le(r, &q->cert_type))
         return truncated(eb, r, "certification data type");
-    if (q->cert_type < 1 || q->cert_type > 5)
+    if (q->cert_type < VOUCH_DCAP_CERT_PPID_CLEARTEXT || q->cert_type > VOUCH_DCAP_CERT_PCK_CHAIN)
         return vouch_fail(eb, VOUCH_E_INVALID, "quote: certification data type %u is not "
                           "1..5", q->cert_type);
     if (vouch_reader_u32le(r, &size))
@@ -62,12 +62,121 @@ static vouch_err parse_qe_part(struct vouch_reader *r, struct vouch_dcap_quote *
     return VOUCH_OK;
 }
 
+/* The 48-byte header: version, key type, TEE type, SVNs, QE vendor, user data. */
+static vouch_err parse_header(struct vouch_reader *r, struct vouch_dcap_quote *q,
+                              struct vouch_errbuf *eb)
+{
+    if (vouch_reader_peek(r, VOUCH_DCAP_HEADER_LEN, &q->header))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "quote: %zu bytes, shorter than the "
+                          "%d-byte header", q->raw_len, VOUCH_DCAP_HEADER_LEN);
+    (void)vouch_reader_u16le(r, &q->version);
+    (void)vouch_reader_u16le(r, &q->att_key_type);
+    (void)vouch_reader_u32le(r, &q->tee_type);
+    (void)vouch_reader_u16le(r, &q->qe_svn);
+    (void)vouch_reader_u16le(r, &q->pce_svn);
+    (void)vouch_reader_bytes(r, sizeof(intel_qe_vendor), &q->qe_vendor_id);
+    (void)vouch_reader_bytes(r, VOUCH_DCAP_USER_DATA_LEN, &q->user_data);
+
+    if (q->version < 3 || q->version > 5)
+        return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "quote: version %u (expected 3, 4 or 5)",
+                          q->version);
+    if (q->att_key_type != VOUCH_DCAP_ATT_KEY_ECDSA_P256)
+        return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "quote: attestation key type %u (only 2, "
+                          "ECDSA-256 with P-256, is supported)", q->att_key_type);
+    if (q->tee_type != VOUCH_DCAP_TEE_SGX && q->tee_type != VOUCH_DCAP_TEE_TDX)
+        return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "quote: TEE type 0x%08x", q->tee_type);
+    if (q->version == 3 && q->tee_type != VOUCH_DCAP_TEE_SGX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "quote: version 3 with TEE type 0x%08x "
+                          "(v3 is SGX only)", q->tee_type);
+    if (memcmp(q->qe_vendor_id, intel_qe_vendor, sizeof(intel_qe_vendor)) != 0)
+        return vouch_fail(eb, VOUCH_E_INVALID, "quote: QE vendor id is not Intel's");
+    return VOUCH_OK;
+}
+
+/* v5's body descriptor (type, size); before v5 the TEE type implies the body. */
+static vouch_err parse_body_type(struct vouch_reader *r, struct vouch_dcap_quote *q,
+                                 struct vouch_errbuf *eb)
+{
+    size_t len;
+
+    if (q->version != 5) {
+        q->body_type = q->tee_type == VOUCH_DCAP_TEE_SGX ? VOUCH_DCAP_BODY_SGX
+                                                         : VOUCH_DCAP_BODY_TD10;
+        q->body_size = q->tee_type == VOUCH_DCAP_TEE_SGX ? VOUCH_DCAP_SGX_REPORT_LEN
+                                                         : VOUCH_DCAP_TD10_REPORT_LEN;
+        return VOUCH_OK;
+    }
+    q->body_descriptor = r->p;
+    if (vouch_reader_u16le(r, &q->body_type) || vouch_reader_u32le(r, &q->body_size))
+        return truncated(eb, r, "body descriptor");
+    switch (q->body_type) {
+    case VOUCH_DCAP_BODY_SGX: len = VOUCH_DCAP_SGX_REPORT_LEN; break;
+    case VOUCH_DCAP_BODY_TD10: len = VOUCH_DCAP_TD10_REPORT_LEN; break;
+    case VOUCH_DCAP_BODY_TD15: len = VOUCH_DCAP_TD15_REPORT_LEN; break;
+    default:
+        return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "quote: body type %u", q->body_type);
+    }
+    if (q->body_size != len)
+        return vouch_fail(eb, VOUCH_E_INVALID, "quote: body type %u with size %u "
+                          "(expected %zu)", q->body_type, q->body_size, len);
+    if ((q->tee_type == VOUCH_DCAP_TEE_SGX) != (q->body_type == VOUCH_DCAP_BODY_SGX))
+        return vouch_fail(eb, VOUCH_E_INVALID, "quote: body type %u does not match TEE "
+                          "type 0x%08x", q->body_type, q->tee_type);
+    return VOUCH_OK;
+}
+
+/* v4/v5: the outer type-6 certification data holds the QE part. */
+static vouch_err parse_qe_cert_data(struct vouch_reader *sig, struct vouch_dcap_quote *q,
+                                    struct vouch_errbuf *eb)
+{
+    struct vouch_reader inner;
+    uint16_t type;
+    uint32_t size;
+
+    if (vouch_reader_u16le(sig, &type))
+        return truncated(eb, sig, "certification data type");
+    if (type != VOUCH_DCAP_CERT_QE_REPORT)
+        return vouch_fail(eb, VOUCH_E_INVALID, "quote: outer certification data type "
+                          "%u (v4/v5 need %d, QE report)", type, VOUCH_DCAP_CERT_QE_REPORT);
+    if (vouch_reader_u32le(sig, &size))
+        return truncated(eb, sig, "certification data size");
+    if (vouch_reader_sub(sig, size, &inner))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "quote: QE report certification data "
+                          "of %u bytes overruns the signature data", size);
+    if (!vouch_reader_done(sig))
+        return vouch_fail(eb, VOUCH_E_INVALID, "quote: %zu unexpected bytes after the "
+                          "certification data", vouch_reader_left(sig));
+    return parse_qe_part(&inner, q, eb);
+}
+
+/* Signature data: quote signature, attestation key, then the QE part. */
+static vouch_err parse_signature_data(struct vouch_reader *r, struct vouch_dcap_quote *q,
+                                      struct vouch_errbuf *eb)
+{
+    struct vouch_reader sig;
+    uint32_t sig_len;
+
+    if (vouch_reader_u32le(r, &sig_len))
+        return truncated(eb, r, "signature data size");
+    if (vouch_reader_sub(r, sig_len, &sig))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "quote: signature data of %u bytes at "
+                          "offset %zu overruns the %zu-byte quote", sig_len,
+                          vouch_reader_offset(r), q->raw_len);
+    q->len = vouch_reader_offset(r);
+    if (vouch_reader_bytes(&sig, VOUCH_DCAP_SIG_LEN, &q->signature))
+        return truncated(eb, &sig, "quote signature");
+    if (vouch_reader_bytes(&sig, VOUCH_DCAP_ATTEST_KEY_LEN, &q->attest_key))
+        return truncated(eb, &sig, "attestation key");
+    if (q->version == 3)
+        return parse_qe_part(&sig, q, eb);
+    return parse_qe_cert_data(&sig, q, eb);
+}
+
 vouch_err vouch_dcap_quote_parse(const uint8_t *data, size_t len,
                                  struct vouch_dcap_quote *ret, struct vouch_errbuf *eb)
 {
     struct vouch_dcap_quote q;
-    struct vouch_reader r, sig;
-    uint32_t sig_len;
+    struct vouch_reader r;
     vouch_err e;
 
     memset(&q, 0, sizeof(q));
@@ -77,93 +186,12 @@ vouch_err vouch_dcap_quote_parse(const uint8_t *data, size_t len,
     vouch_reader_init(&r, data, len);
     q.raw = data;
     q.raw_len = len;
-    if (vouch_reader_peek(&r, VOUCH_DCAP_HEADER_LEN, &q.header))
-        return vouch_fail(eb, VOUCH_E_TRUNCATED, "quote: %zu bytes, shorter than the "
-                          "48-byte header", len);
-    (void)vouch_reader_u16le(&r, &q.version);
-    (void)vouch_reader_u16le(&r, &q.att_key_type);
-    (void)vouch_reader_u32le(&r, &q.tee_type);
-    (void)vouch_reader_u16le(&r, &q.qe_svn);
-    (void)vouch_reader_u16le(&r, &q.pce_svn);
-    (void)vouch_reader_bytes(&r, 16, &q.qe_vendor_id);
-    (void)vouch_reader_bytes(&r, 20, &q.user_data);
-
-    if (q.version < 3 || q.version > 5)
-        return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "quote: version %u (expected 3, 4 or 5)",
-                          q.version);
-    if (q.att_key_type != 2)
-        return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "quote: attestation key type %u (only 2, "
-                          "ECDSA-256 with P-256, is supported)", q.att_key_type);
-    if (q.tee_type != VOUCH_DCAP_TEE_SGX && q.tee_type != VOUCH_DCAP_TEE_TDX)
-        return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "quote: TEE type 0x%08x", q.tee_type);
-    if (q.version == 3 && q.tee_type != VOUCH_DCAP_TEE_SGX)
-        return vouch_fail(eb, VOUCH_E_INVALID, "quote: version 3 with TEE type 0x%08x "
-                          "(v3 is SGX only)", q.tee_type);
-    if (memcmp(q.qe_vendor_id, intel_qe_vendor, 16) != 0)
-        return vouch_fail(eb, VOUCH_E_INVALID, "quote: QE vendor id is not Intel's");
-
-    if (q.version == 5) {
-        q.body_descriptor = r.p;
-        if (vouch_reader_u16le(&r, &q.body_type) || vouch_reader_u32le(&r, &q.body_size))
-            return truncated(eb, &r, "body descriptor");
-        switch (q.body_type) {
-        case VOUCH_DCAP_BODY_SGX: len = VOUCH_DCAP_SGX_REPORT_LEN; break;
-        case VOUCH_DCAP_BODY_TD10: len = VOUCH_DCAP_TD10_REPORT_LEN; break;
-        case VOUCH_DCAP_BODY_TD15: len = VOUCH_DCAP_TD15_REPORT_LEN; break;
-        default:
-            return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "quote: body type %u", q.body_type);
-        }
-        if (q.body_size != len)
-            return vouch_fail(eb, VOUCH_E_INVALID, "quote: body type %u with size %u "
-                              "(expected %zu)", q.body_type, q.body_size, len);
-        if ((q.tee_type == VOUCH_DCAP_TEE_SGX) != (q.body_type == VOUCH_DCAP_BODY_SGX))
-            return vouch_fail(eb, VOUCH_E_INVALID, "quote: body type %u does not match TEE "
-                              "type 0x%08x", q.body_type, q.tee_type);
-    } else if (q.tee_type == VOUCH_DCAP_TEE_SGX) {
-        q.body_type = VOUCH_DCAP_BODY_SGX;
-        q.body_size = VOUCH_DCAP_SGX_REPORT_LEN;
-    } else {
-        q.body_type = VOUCH_DCAP_BODY_TD10;
-        q.body_size = VOUCH_DCAP_TD10_REPORT_LEN;
-    }
+    if ((e = parse_header(&r, &q, eb)) || (e = parse_body_type(&r, &q, eb)))
+        return e;
     if (vouch_reader_bytes(&r, q.body_size, &q.body))
         return truncated(eb, &r, "report body");
     q.signed_len = vouch_reader_offset(&r);
-
-    if (vouch_reader_u32le(&r, &sig_len))
-        return truncated(eb, &r, "signature data size");
-    if (vouch_reader_sub(&r, sig_len, &sig))
-        return vouch_fail(eb, VOUCH_E_TRUNCATED, "quote: signature data of %u bytes at "
-                          "offset %zu overruns the %zu-byte quote", sig_len,
-                          vouch_reader_offset(&r), q.raw_len);
-    q.len = vouch_reader_offset(&r);
-    if (vouch_reader_bytes(&sig, 64, &q.signature))
-        return truncated(eb, &sig, "quote signature");
-    if (vouch_reader_bytes(&sig, 64, &q.attest_key))
-        return truncated(eb, &sig, "attestation key");
-
-    if (q.version == 3) {
-        e = parse_qe_part(&sig, &q, q.signed_len + 4, eb);
-    } else {
-        struct vouch_reader inner;
-        uint16_t type;
-        uint32_t size;
-
-        if (vouch_reader_u16le(&sig, &type))
-            return truncated(eb, &sig, "certification data type");
-        if (type != CERT_QE_REPORT)
-            return vouch_fail(eb, VOUCH_E_INVALID, "quote: outer certification data type "
-                              "%u (v4/v5 need 6, QE report)", type);
-        if (vouch_reader_u32le(&sig, &size))
-            return truncated(eb, &sig, "certification data size");
-        if (vouch_reader_sub(&sig, size, &inner))
-            return vouch_fail(eb, VOUCH_E_TRUNCATED, "quote: QE report certification data "
-                              "of %u bytes overruns the signature data", size);
-        if (!vouch_reader_done(&sig))
-            return vouch_fail(eb, VOUCH_E_INVALID, "quote: %zu unexpected bytes after the "
-                              "certification data", vouch_reader_left(&sig));
-        e = parse_qe_part(&inner, &q, q.signed_len + 4 + 128 + 6, eb);
-    }
+    e = parse_signature_data(&r, &q, eb);
     if (e)
         return e;
     *ret = q;
@@ -226,9 +254,9 @@ const uint8_t *vouch_dcap_report_data(const struct vouch_dcap_quote *q)
 const uint8_t *vouch_dcap_init_data(const struct vouch_dcap_quote *q, size_t *ret_len)
 {
     if (q->body_type == VOUCH_DCAP_BODY_SGX) {
-        *ret_len = 64;
+        *ret_len = VOUCH_DCAP_SGX_CONFIG_ID_LEN;
         return q->body + VOUCH_DCAP_SGX_CONFIG_ID;
     }
-    *ret_len = 48;
+    *ret_len = VOUCH_DCAP_TD_MR_CONFIG_ID_LEN;
     return q->body + VOUCH_DCAP_TD_MR_CONFIG_ID;
 }

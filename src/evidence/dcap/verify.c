@@ -46,14 +46,10 @@ struct v_chain {
     uint8_t inter_fpr[32];
 };
 
-struct v_tcb {
-    struct vouch_dcap_tcb_info *ti;
-    struct vouch_dcap_window w;   /* signing chain + issueDate/nextUpdate */
-};
-
-struct v_qe {
+struct v_signed {                 /* a verified TCB info or QE identity */
+    struct vouch_dcap_tcb_info *ti;       /* one of the two is set */
     struct vouch_dcap_qe_identity *qi;
-    struct vouch_dcap_window w;
+    struct vouch_dcap_window w;   /* signing chain + issueDate/nextUpdate */
 };
 
 struct v_signer {                 /* a verified TCB signing chain */
@@ -90,22 +86,15 @@ static void free_chain(void *p)
     free(c);
 }
 
-static void free_tcb(void *p)
+static void free_signed(void *p)
 {
-    struct v_tcb *t = p;
+    struct v_signed *v = p;
 
-    if (t)
-        vouch_dcap_tcb_info_free(t->ti);
-    free(t);
-}
-
-static void free_qe(void *p)
-{
-    struct v_qe *q = p;
-
-    if (q)
-        vouch_dcap_qe_identity_free(q->qi);
-    free(q);
+    if (v) {
+        vouch_dcap_tcb_info_free(v->ti);
+        vouch_dcap_qe_identity_free(v->qi);
+    }
+    free(v);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -501,106 +490,115 @@ static vouch_err get_signer(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_
     return VOUCH_OK;
 }
 
-static vouch_err get_tcb(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc *doc,
-                         struct dcap_centry *root_crl, int64_t now,
-                         struct dcap_centry **ret, struct vouch_errbuf *eb)
+/*
+ * The two signed collateral documents, TCB info and QE identity, go the
+ * same way: parse, verify the signing chain, check the signature, narrow
+ * the validity window to the document's issueDate/nextUpdate, cache.
+ */
+enum signed_kind { DOC_TCB_INFO, DOC_QE_IDENTITY };
+
+static const struct {
+    const char *tag;    /* cache key tag */
+    const char *step;   /* error prefix */
+} signed_kinds[] = {
+    [DOC_TCB_INFO] = { "tcb", "tcb info" },
+    [DOC_QE_IDENTITY] = { "qe", "qe identity" },
+};
+
+static vouch_err parse_signed_doc(enum signed_kind kind, const struct vouch_dcap_doc *doc,
+                                  struct v_signed *v, struct vouch_errbuf *eb)
 {
-    struct dcap_centry *ce, *c_sig = NULL;
-    struct v_tcb *v;
-    uint8_t k[32];
+    if (kind == DOC_TCB_INFO)
+        return vouch_dcap_tcb_info_parse((const char *)doc->data, doc->len, doc->sig_hex,
+                                         doc->sig_len, &v->ti, eb);
+    return vouch_dcap_qe_identity_parse((const char *)doc->data, doc->len, doc->sig_hex,
+                                        doc->sig_len, &v->qi, eb);
+}
+
+/* The document's signature by the signing key; its dates narrow the window. */
+static vouch_err check_signed_doc(struct v_signed *v, const struct v_signer *signer,
+                                  struct vouch_errbuf *eb)
+{
+    int64_t issue, next;
     vouch_err e;
 
-    if ((e = signed_doc_key(ctx, "tcb", doc, root_crl, k, eb)))
-        return e;
-    ce = dcap_cache_get(&ctx->cache, k, now);
-    if (ce) {
-        *ret = ce;
-        return VOUCH_OK;
+    if (v->ti) {
+        e = vouch_dcap_tcb_info_verify_sig(v->ti, signer->key, eb);
+        issue = v->ti->issue_date;
+        next = v->ti->next_update;
+    } else {
+        e = vouch_dcap_qe_identity_verify_sig(v->qi, signer->key, eb);
+        issue = v->qi->issue_date;
+        next = v->qi->next_update;
     }
+    if (e)
+        return e;
+    v->w = signer->w;
+    if (issue > v->w.not_before)
+        v->w.not_before = issue;
+    if (issue < v->w.first_issue)
+        v->w.first_issue = issue;
+    if (next < v->w.not_after)
+        v->w.not_after = next;
+    return VOUCH_OK;
+}
+
+static vouch_err verify_signed_doc(struct vouch_dcap_ctx *ctx, enum signed_kind kind,
+                                   const struct vouch_dcap_doc *doc,
+                                   struct dcap_centry *root_crl, int64_t now,
+                                   struct v_signed **ret, struct vouch_errbuf *eb)
+{
+    struct dcap_centry *c_sig = NULL;
+    struct v_signed *v;
+    vouch_err e;
+
     v = calloc(1, sizeof(*v));
     if (!v)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    e = vouch_dcap_tcb_info_parse((const char *)doc->data, doc->len, doc->sig_hex,
-                                  doc->sig_len, &v->ti, eb);
+    e = parse_signed_doc(kind, doc, v, eb);
     if (e)
         goto out;
     e = get_signer(ctx, doc, root_crl, now, &c_sig, eb);
     if (e) {
-        vouch_fail_prefix(eb, e, "tcb info: ");
+        vouch_fail_prefix(eb, e, "%s: ", signed_kinds[kind].step);
         goto out;
     }
-    v->w = ((const struct v_signer *)c_sig->val)->w;
-    e = vouch_dcap_tcb_info_verify_sig(v->ti, ((const struct v_signer *)c_sig->val)->key, eb);
+    e = check_signed_doc(v, c_sig->val, eb);
     if (e)
         goto out;
-    if (v->ti->issue_date > v->w.not_before)
-        v->w.not_before = v->ti->issue_date;
-    if (v->ti->issue_date < v->w.first_issue)
-        v->w.first_issue = v->ti->issue_date;
-    if (v->ti->next_update < v->w.not_after)
-        v->w.not_after = v->ti->next_update;
-    ce = dcap_cache_put(&ctx->cache, k, v, free_tcb, v->w.not_after);
+    *ret = v;
     v = NULL;
-    if (!ce) {
-        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-        goto out;
-    }
-    *ret = ce;
 out:
     dcap_centry_unref(c_sig);
-    free_tcb(v);
+    free_signed(v);
     return e;
 }
 
-static vouch_err get_qe(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc *doc,
-                        struct dcap_centry *root_crl, int64_t now, struct dcap_centry **ret,
-                        struct vouch_errbuf *eb)
+/* A verified TCB info or QE identity, from the cache or verified now. */
+static vouch_err get_signed_doc(struct vouch_dcap_ctx *ctx, enum signed_kind kind,
+                                const struct vouch_dcap_doc *doc,
+                                struct dcap_centry *root_crl, int64_t now,
+                                struct dcap_centry **ret, struct vouch_errbuf *eb)
 {
-    struct dcap_centry *ce, *c_sig = NULL;
-    struct v_qe *v;
-    uint8_t k[32];
+    struct dcap_centry *ce;
+    struct v_signed *v = NULL;
+    uint8_t key[32];
     vouch_err e;
 
-    if ((e = signed_doc_key(ctx, "qe", doc, root_crl, k, eb)))
-        return vouch_fail_prefix(eb, e, "qe identity: ");
-    ce = dcap_cache_get(&ctx->cache, k, now);
-    if (ce) {
-        *ret = ce;
-        return VOUCH_OK;
-    }
-    v = calloc(1, sizeof(*v));
-    if (!v)
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    e = vouch_dcap_qe_identity_parse((const char *)doc->data, doc->len, doc->sig_hex,
-                                     doc->sig_len, &v->qi, eb);
+    e = signed_doc_key(ctx, signed_kinds[kind].tag, doc, root_crl, key, eb);
     if (e)
-        goto out;
-    e = get_signer(ctx, doc, root_crl, now, &c_sig, eb);
-    if (e) {
-        vouch_fail_prefix(eb, e, "qe identity: ");
-        goto out;
-    }
-    v->w = ((const struct v_signer *)c_sig->val)->w;
-    e = vouch_dcap_qe_identity_verify_sig(v->qi, ((const struct v_signer *)c_sig->val)->key, eb);
-    if (e)
-        goto out;
-    if (v->qi->issue_date > v->w.not_before)
-        v->w.not_before = v->qi->issue_date;
-    if (v->qi->issue_date < v->w.first_issue)
-        v->w.first_issue = v->qi->issue_date;
-    if (v->qi->next_update < v->w.not_after)
-        v->w.not_after = v->qi->next_update;
-    ce = dcap_cache_put(&ctx->cache, k, v, free_qe, v->w.not_after);
-    v = NULL;
+        return vouch_fail_prefix(eb, e, "%s: ", signed_kinds[kind].step);
+    ce = dcap_cache_get(&ctx->cache, key, now);
     if (!ce) {
-        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-        goto out;
+        e = verify_signed_doc(ctx, kind, doc, root_crl, now, &v, eb);
+        if (e)
+            return e;
+        ce = dcap_cache_put(&ctx->cache, key, v, free_signed, v->w.not_after);
+        if (!ce)
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
     *ret = ce;
-out:
-    dcap_centry_unref(c_sig);
-    free_qe(v);
-    return e;
+    return VOUCH_OK;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -674,7 +672,7 @@ static vouch_err check_qe_report(struct vouch_dcap_ctx *ctx, const struct vouch_
     vouch_err e;
 
     if (make_key(key, "qer", chain_hash, 32, q->qe_report, VOUCH_DCAP_SGX_REPORT_LEN,
-                 q->qe_report_sig, 64, ctx->root_fpr, 32))
+                 q->qe_report_sig, VOUCH_DCAP_SIG_LEN, ctx->root_fpr, 32))
         return vouch_fail(eb, VOUCH_E_INTERNAL, "qe report signature: cannot hash");
     ce = dcap_cache_get(&ctx->cache, key, now);
     if (ce) {
@@ -682,7 +680,7 @@ static vouch_err check_qe_report(struct vouch_dcap_ctx *ctx, const struct vouch_
         return VOUCH_OK;
     }
     e = vouch_ecdsa_verify_raw(X509_get0_pubkey(chain->leaf), VOUCH_HASH_SHA256, q->qe_report,
-                               VOUCH_DCAP_SGX_REPORT_LEN, q->qe_report_sig, 64, eb);
+                               VOUCH_DCAP_SGX_REPORT_LEN, q->qe_report_sig, VOUCH_DCAP_SIG_LEN, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "qe report signature: ");
     dcap_centry_unref(dcap_cache_put(&ctx->cache, key, NULL, NULL, chain->w.not_after));
@@ -692,11 +690,13 @@ static vouch_err check_qe_report(struct vouch_dcap_ctx *ctx, const struct vouch_
 static vouch_err check_qe_identity(const struct vouch_dcap_qe_identity *qi,
                                    const uint8_t *rep, struct vouch_errbuf *eb)
 {
-    if (!masked_eq(rep + VOUCH_DCAP_SGX_MISC_SELECT, qi->miscselect_mask, qi->miscselect, 4))
+    if (!masked_eq(rep + VOUCH_DCAP_SGX_MISC_SELECT, qi->miscselect_mask, qi->miscselect,
+                   sizeof(qi->miscselect)))
         return vouch_fail(eb, VOUCH_E_VERIFY, "qe identity match: MISCSELECT differs");
-    if (!masked_eq(rep + VOUCH_DCAP_SGX_ATTRIBUTES, qi->attributes_mask, qi->attributes, 16))
+    if (!masked_eq(rep + VOUCH_DCAP_SGX_ATTRIBUTES, qi->attributes_mask, qi->attributes,
+                   sizeof(qi->attributes)))
         return vouch_fail(eb, VOUCH_E_VERIFY, "qe identity match: ATTRIBUTES differ");
-    if (memcmp(rep + VOUCH_DCAP_SGX_MR_SIGNER, qi->mrsigner, 32) != 0)
+    if (memcmp(rep + VOUCH_DCAP_SGX_MR_SIGNER, qi->mrsigner, sizeof(qi->mrsigner)) != 0)
         return vouch_fail(eb, VOUCH_E_VERIFY, "qe identity match: MRSIGNER differs");
     if (le16(rep + VOUCH_DCAP_SGX_ISV_PROD_ID) != qi->isvprodid)
         return vouch_fail(eb, VOUCH_E_VERIFY, "qe identity match: ISVPRODID %u, expected %u",
@@ -717,10 +717,10 @@ static vouch_err check_tdx_module(const struct vouch_dcap_tcb_info *ti, const ui
             return vouch_fail(eb, VOUCH_E_VERIFY, "tdx module: no identity TDX_%02X in the "
                               "TCB info (module mismatch)", svn[1]);
     }
-    if (memcmp(body + VOUCH_DCAP_TD_MRSIGNER_SEAM, m->mrsigner, 48) != 0)
+    if (memcmp(body + VOUCH_DCAP_TD_MRSIGNER_SEAM, m->mrsigner, sizeof(m->mrsigner)) != 0)
         return vouch_fail(eb, VOUCH_E_VERIFY, "tdx module: MRSIGNERSEAM is not the module "
                           "signer's (module mismatch)");
-    if (memcmp(body + VOUCH_DCAP_TD_SEAM_ATTRIBUTES, m->attributes, 8) != 0)
+    if (memcmp(body + VOUCH_DCAP_TD_SEAM_ATTRIBUTES, m->attributes, sizeof(m->attributes)) != 0)
         return vouch_fail(eb, VOUCH_E_VERIFY, "tdx module: SEAM attributes differ from the "
                           "module identity's (module mismatch)");
     return VOUCH_OK;
@@ -744,11 +744,11 @@ static vouch_err check_quote_sig(struct vouch_dcap_ctx *ctx, const struct vouch_
     uint8_t key[32];
     vouch_err e;
 
-    if (make_key(key, "ak", q->attest_key, 64, NULL, 0, NULL, 0, NULL, 0))
+    if (make_key(key, "ak", q->attest_key, VOUCH_DCAP_ATTEST_KEY_LEN, NULL, 0, NULL, 0, NULL, 0))
         return vouch_fail(eb, VOUCH_E_INTERNAL, "quote signature: cannot hash");
     ce = dcap_cache_get(&ctx->cache, key, now);
     if (!ce) {
-        e = vouch_ec_pubkey_from_xy(q->attest_key, 64, &ak, eb);
+        e = vouch_ec_pubkey_from_xy(q->attest_key, VOUCH_DCAP_ATTEST_KEY_LEN, &ak, eb);
         if (e)
             return vouch_fail_prefix(eb, e, "quote signature: ");
         ce = dcap_cache_put(&ctx->cache, key, ak, free_pkey, INT64_MAX);
@@ -756,219 +756,287 @@ static vouch_err check_quote_sig(struct vouch_dcap_ctx *ctx, const struct vouch_
             return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
     e = vouch_ecdsa_verify_raw(ce->val, VOUCH_HASH_SHA256, q->raw, q->signed_len, q->signature,
-                               64, eb);
+                               VOUCH_DCAP_SIG_LEN, eb);
     dcap_centry_unref(ce);
     return e ? vouch_fail_prefix(eb, e, "quote signature: ") : VOUCH_OK;
 }
 
 /* ---------------------------------------------------------------------- */
 
+/*
+ * One verification: the quote, the collateral documents it fetched, the
+ * verified objects it holds (cache references) and the time judgement so
+ * far.  The steps below fill it in Intel's order.
+ */
+struct verification {
+    struct vouch_dcap_ctx *ctx;
+    const struct vouch_dcap_source *src;
+    struct vouch_dcap_quote q;
+    enum vouch_dcap_tee tee;
+    struct times t;
+    struct vouch_dcap_doc d_root_crl, d_pck_crl, d_tcb, d_qe;
+    struct dcap_centry *c_root_crl, *c_pck_crl, *c_chain, *c_tcb, *c_qe;
+    uint8_t chain_hash[32];
+    /* The values of the entries above, once verified. */
+    const struct v_crl *root_crl, *pck_crl;
+    const struct v_chain *chain;
+    const struct vouch_dcap_tcb_info *ti;
+    const struct vouch_dcap_qe_identity *qi;
+    struct dcap_eval ev;
+};
+
+static const char *tee_name(enum vouch_dcap_tee tee)
+{
+    return tee == VOUCH_DCAP_TEE_TDX ? "TDX" : "SGX";
+}
+
+/* Root CA CRL, signed by the trusted root. */
+static vouch_err step_root_crl(struct verification *v, struct vouch_errbuf *eb)
+{
+    struct vouch_dcap_ctx *ctx = v->ctx;
+    vouch_err e;
+
+    e = fetch("root ca crl", eb, v->src->get_root_ca_crl(v->src->ctx, &v->d_root_crl, eb));
+    if (e)
+        return e;
+    e = get_crl(ctx, &v->d_root_crl, ctx->root, ctx->root_fpr, v->t.now, &v->c_root_crl, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "root ca crl: ");
+    v->root_crl = v->c_root_crl->val;
+    return judge(&v->t, &v->root_crl->w, "root ca crl", eb);
+}
+
+/* PCK chain from the quote, to the trusted root; its CA not revoked. */
+static vouch_err step_pck_chain(struct verification *v, struct vouch_errbuf *eb)
+{
+    X509_REVOKED *rev;
+    vouch_err e;
+
+    e = get_chain(v->ctx, &v->q, v->t.now, &v->c_chain, v->chain_hash, eb);
+    if (e)
+        return e;
+    v->chain = v->c_chain->val;
+    if ((e = judge(&v->t, &v->chain->w, "pck chain", eb)))
+        return e;
+    if (X509_CRL_get0_by_cert(v->root_crl->crl, &rev, v->chain->inter) == 1)
+        return vouch_fail(eb, VOUCH_E_REVOKED, "pck chain: the PCK CA certificate is revoked");
+    return VOUCH_OK;
+}
+
+/* PCK CRL of the issuing CA, signed by it; the PCK certificate not revoked. */
+static vouch_err step_pck_crl(struct verification *v, struct vouch_errbuf *eb)
+{
+    const struct v_chain *chain = v->chain;
+    X509_REVOKED *rev;
+    vouch_err e;
+
+    e = fetch("pck crl", eb, v->src->get_pck_crl(v->src->ctx, chain->info.ca, &v->d_pck_crl,
+                                                 eb));
+    if (e)
+        return e;
+    e = get_crl(v->ctx, &v->d_pck_crl, chain->inter, chain->inter_fpr, v->t.now,
+                &v->c_pck_crl, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "pck crl: ");
+    v->pck_crl = v->c_pck_crl->val;
+    if ((e = judge(&v->t, &v->pck_crl->w, "pck crl", eb)))
+        return e;
+    if (X509_CRL_get0_by_cert(v->pck_crl->crl, &rev, chain->leaf) == 1)
+        return vouch_fail(eb, VOUCH_E_REVOKED, "pck chain: the PCK certificate is revoked");
+    return VOUCH_OK;
+}
+
+/* TCB info for the platform's FMSPC: same TEE, FMSPC and PCE-ID as the PCK. */
+static vouch_err step_tcb_info(struct verification *v, struct vouch_errbuf *eb)
+{
+    const struct v_signed *doc;
+    vouch_err e;
+
+    e = fetch("tcb info", eb, v->src->get_tcb_info(v->src->ctx, v->tee, v->chain->info.fmspc,
+                                                   &v->d_tcb, eb));
+    if (e)
+        return e;
+    e = get_signed_doc(v->ctx, DOC_TCB_INFO, &v->d_tcb, v->c_root_crl, v->t.now, &v->c_tcb,
+                       eb);
+    if (e)
+        return e;
+    doc = v->c_tcb->val;
+    v->ti = doc->ti;
+    if ((e = judge(&v->t, &doc->w, "tcb info", eb)))
+        return e;
+    if (v->ti->tee != v->tee)
+        return vouch_fail(eb, VOUCH_E_VERIFY, "tcb info: a %s TCB info for a %s quote",
+                          tee_name(v->ti->tee), tee_name(v->tee));
+    if (memcmp(v->ti->fmspc, v->chain->info.fmspc, sizeof(v->ti->fmspc)) != 0)
+        return vouch_fail(eb, VOUCH_E_VERIFY, "tcb info: FMSPC differs from the PCK "
+                          "certificate's");
+    if (memcmp(v->ti->pce_id, v->chain->info.pce_id, sizeof(v->ti->pce_id)) != 0)
+        return vouch_fail(eb, VOUCH_E_VERIFY, "tcb info: PCE-ID differs from the PCK "
+                          "certificate's");
+    return VOUCH_OK;
+}
+
+/* QE identity: "QE" for SGX quotes, "TD_QE" for TDX quotes. */
+static vouch_err step_qe_identity(struct verification *v, struct vouch_errbuf *eb)
+{
+    const struct v_signed *doc;
+    vouch_err e;
+
+    e = fetch("qe identity", eb, v->src->get_qe_identity(v->src->ctx, v->tee, &v->d_qe, eb));
+    if (e)
+        return e;
+    e = get_signed_doc(v->ctx, DOC_QE_IDENTITY, &v->d_qe, v->c_root_crl, v->t.now, &v->c_qe,
+                       eb);
+    if (e)
+        return e;
+    doc = v->c_qe->val;
+    v->qi = doc->qi;
+    if ((e = judge(&v->t, &doc->w, "qe identity", eb)))
+        return e;
+    if (strcmp(v->qi->id, v->tee == VOUCH_DCAP_TEE_TDX ? "TD_QE" : "QE") != 0)
+        return vouch_fail(eb, VOUCH_E_VERIFY, "qe identity: identity \"%s\" for a %s quote",
+                          v->qi->id, tee_name(v->tee));
+    return VOUCH_OK;
+}
+
+/* The QE report binds the attestation key: SHA-256(key || QE auth data). */
+static vouch_err check_qe_report_data(const struct vouch_dcap_quote *q,
+                                      struct vouch_errbuf *eb)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint8_t h[32];
+    int ok = md && EVP_DigestInit_ex(md, vouch_hash_md(VOUCH_HASH_SHA256), NULL) == 1 &&
+             EVP_DigestUpdate(md, q->attest_key, VOUCH_DCAP_ATTEST_KEY_LEN) == 1 &&
+             (!q->qe_auth_len || EVP_DigestUpdate(md, q->qe_auth_data, q->qe_auth_len) == 1) &&
+             EVP_DigestFinal_ex(md, h, NULL) == 1;
+
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return vouch_fail(eb, VOUCH_E_INTERNAL, "qe report data: cannot hash");
+    if (memcmp(h, q->qe_report + VOUCH_DCAP_SGX_REPORT_DATA, sizeof(h)) != 0)
+        return vouch_fail(eb, VOUCH_E_VERIFY, "qe report data: SHA-256(attestation key || "
+                          "QE auth data) does not match the QE report");
+    return VOUCH_OK;
+}
+
+/* The quote: QE report by the PCK key, its binding, the QE, the quote signature. */
+static vouch_err step_quote(struct verification *v, struct vouch_errbuf *eb)
+{
+    vouch_err e;
+
+    if ((e = check_qe_report(v->ctx, &v->q, v->chain, v->chain_hash, v->t.now, eb)) ||
+        (e = check_qe_report_data(&v->q, eb)) ||
+        (e = check_qe_identity(v->qi, v->q.qe_report, eb)) ||
+        (e = check_quote_sig(v->ctx, &v->q, v->t.now, eb)))
+        return e;
+    return VOUCH_OK;
+}
+
+/* TDX module identity, then the platform, module and QE TCB levels. */
+static vouch_err step_tcb_levels(struct verification *v, struct vouch_errbuf *eb)
+{
+    const uint8_t *svn = NULL, *svn2 = NULL;
+    vouch_err e;
+
+    if (v->tee == VOUCH_DCAP_TEE_TDX) {
+        if ((e = check_tdx_module(v->ti, v->q.body, eb)))
+            return e;
+        svn = v->q.body + VOUCH_DCAP_TD_TEE_TCB_SVN;
+        if (v->q.body_type == VOUCH_DCAP_BODY_TD15)
+            svn2 = v->q.body + VOUCH_DCAP_TD_TEE_TCB_SVN2;
+    }
+    e = dcap_evaluate(&v->chain->info, v->ti, v->qi,
+                      le16(v->q.qe_report + VOUCH_DCAP_SGX_ISV_SVN), svn, svn2, &v->ev, eb);
+    if (e)
+        return e;
+    if (v->ev.status == VOUCH_DCAP_REVOKED)
+        return vouch_fail(eb, VOUCH_E_REVOKED, "tcb status: the platform TCB is Revoked");
+    return VOUCH_OK;
+}
+
+static vouch_err make_result(struct verification *v, struct vouch_dcap_result **ret,
+                             struct vouch_errbuf *eb)
+{
+    struct vouch_dcap_result *r;
+    vouch_err e;
+
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    r->quote = v->q;
+    r->status = v->ev.status;
+    r->platform_status = v->ev.platform_status;
+    r->has_qe_status = v->ev.has_qe_status;
+    r->qe_status = v->ev.qe_status;
+    r->has_module_status = v->ev.has_module_status;
+    r->module_status = v->ev.module_status;
+    r->advisory_ids = v->ev.advisory_ids;
+    v->ev.advisory_ids = NULL;
+    r->collateral_expired = v->t.expired;
+    r->tcb_date = v->ev.tcb_date;
+    r->tcb_eval_num = v->ti->eval_num < v->qi->eval_num ? v->ti->eval_num : v->qi->eval_num;
+    r->earliest_issue_date = v->t.earliest_issue;
+    r->latest_issue_date = v->t.latest_issue;
+    r->earliest_expiration_date = v->t.earliest_expiration;
+    r->pck_crl_num = v->pck_crl->num;
+    r->root_ca_crl_num = v->root_crl->num;
+    memcpy(r->root_key_id, v->ctx->root_key_id, sizeof(r->root_key_id));
+    r->pck = v->chain->info;
+    e = vouch_dcap_claims(&v->q, &r->pck, r, &r->claims, eb);
+    if (e) {
+        vouch_dcap_result_free(r);
+        return e;
+    }
+    *ret = r;
+    return VOUCH_OK;
+}
+
+static void verification_release(struct verification *v)
+{
+    json_decref(v->ev.advisory_ids);
+    dcap_centry_unref(v->c_qe);
+    dcap_centry_unref(v->c_tcb);
+    dcap_centry_unref(v->c_pck_crl);
+    dcap_centry_unref(v->c_chain);
+    dcap_centry_unref(v->c_root_crl);
+    release(v->src, &v->d_qe);
+    release(v->src, &v->d_tcb);
+    release(v->src, &v->d_pck_crl);
+    release(v->src, &v->d_root_crl);
+}
+
 vouch_err vouch_dcap_verify(struct vouch_dcap_ctx *ctx, const uint8_t *quote, size_t len,
                             int64_t now, struct vouch_dcap_result **ret,
                             struct vouch_errbuf *eb)
 {
-    const struct vouch_dcap_source *src = ctx->src;
-    struct vouch_dcap_doc d_root_crl, d_pck_crl, d_tcb, d_qe;
-    struct dcap_centry *c_root_crl = NULL, *c_pck_crl = NULL, *c_chain = NULL;
-    struct dcap_centry *c_tcb = NULL, *c_qe = NULL;
-    const struct v_chain *chain;
-    const struct v_crl *root_crl, *pck_crl;
-    const struct vouch_dcap_tcb_info *ti;
-    const struct vouch_dcap_qe_identity *qi;
-    struct vouch_dcap_result *r = NULL;
-    struct vouch_dcap_quote q;
-    struct times t = { now, 0, INT64_MAX, INT64_MIN, INT64_MAX };
-    struct dcap_eval ev = { 0 };
-    enum vouch_dcap_tee tee;
-    uint8_t chain_hash[32], h[32];
-    X509_REVOKED *rev;
-    const uint8_t *svn2 = NULL;
+    struct verification v;
     vouch_err e;
 
-    memset(&d_root_crl, 0, sizeof(d_root_crl));
-    memset(&d_pck_crl, 0, sizeof(d_pck_crl));
-    memset(&d_tcb, 0, sizeof(d_tcb));
-    memset(&d_qe, 0, sizeof(d_qe));
-
-    e = vouch_dcap_quote_parse(quote, len, &q, eb);
+    memset(&v, 0, sizeof(v));
+    v.ctx = ctx;
+    v.src = ctx->src;
+    v.t = (struct times){ now, 0, INT64_MAX, INT64_MIN, INT64_MAX };
+    e = vouch_dcap_quote_parse(quote, len, &v.q, eb);
     if (e)
         return e;
-    tee = q.tee_type == VOUCH_DCAP_TEE_TDX ? VOUCH_DCAP_TEE_TDX : VOUCH_DCAP_TEE_SGX;
-    if (q.cert_type != 5)
+    v.tee = v.q.tee_type == VOUCH_DCAP_TEE_TDX ? VOUCH_DCAP_TEE_TDX : VOUCH_DCAP_TEE_SGX;
+    if (v.q.cert_type != VOUCH_DCAP_CERT_PCK_CHAIN)
         return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "pck chain: certification data type %u "
-                          "carries no PCK chain (type 5 is needed)", q.cert_type);
-    if (!src)
+                          "carries no PCK chain (type %d is needed)", v.q.cert_type,
+                          VOUCH_DCAP_CERT_PCK_CHAIN);
+    if (!v.src)
         return vouch_fail(eb, VOUCH_E_NOT_FOUND, "root ca crl: no collateral source");
 
-    /* Root CA CRL, signed by the trusted root. */
-    e = fetch("root ca crl", eb, src->get_root_ca_crl(src->ctx, &d_root_crl, eb));
-    if (e)
+    if ((e = step_root_crl(&v, eb)) ||
+        (e = step_pck_chain(&v, eb)) ||
+        (e = step_pck_crl(&v, eb)) ||
+        (e = step_tcb_info(&v, eb)) ||
+        (e = step_qe_identity(&v, eb)) ||
+        (e = step_quote(&v, eb)) ||
+        (e = step_tcb_levels(&v, eb)))
         goto out;
-    e = get_crl(ctx, &d_root_crl, ctx->root, ctx->root_fpr, now, &c_root_crl, eb);
-    if (e) {
-        vouch_fail_prefix(eb, e, "root ca crl: ");
-        goto out;
-    }
-    root_crl = c_root_crl->val;
-    if ((e = judge(&t, &root_crl->w, "root ca crl", eb)))
-        goto out;
-
-    /* PCK chain from the quote, to the trusted root; not revoked. */
-    e = get_chain(ctx, &q, now, &c_chain, chain_hash, eb);
-    if (e)
-        goto out;
-    chain = c_chain->val;
-    if ((e = judge(&t, &chain->w, "pck chain", eb)))
-        goto out;
-    if (X509_CRL_get0_by_cert(root_crl->crl, &rev, chain->inter) == 1) {
-        e = vouch_fail(eb, VOUCH_E_REVOKED, "pck chain: the PCK CA certificate is revoked");
-        goto out;
-    }
-
-    /* PCK CRL of the issuing CA, signed by it. */
-    e = fetch("pck crl", eb, src->get_pck_crl(src->ctx, chain->info.ca, &d_pck_crl, eb));
-    if (e)
-        goto out;
-    e = get_crl(ctx, &d_pck_crl, chain->inter, chain->inter_fpr, now, &c_pck_crl, eb);
-    if (e) {
-        vouch_fail_prefix(eb, e, "pck crl: ");
-        goto out;
-    }
-    pck_crl = c_pck_crl->val;
-    if ((e = judge(&t, &pck_crl->w, "pck crl", eb)))
-        goto out;
-    if (X509_CRL_get0_by_cert(pck_crl->crl, &rev, chain->leaf) == 1) {
-        e = vouch_fail(eb, VOUCH_E_REVOKED, "pck chain: the PCK certificate is revoked");
-        goto out;
-    }
-
-    /* TCB info for the platform's FMSPC. */
-    e = fetch("tcb info", eb, src->get_tcb_info(src->ctx, tee, chain->info.fmspc,
-                                                      &d_tcb, eb));
-    if (e)
-        goto out;
-    e = get_tcb(ctx, &d_tcb, c_root_crl, now, &c_tcb, eb);
-    if (e)
-        goto out;
-    ti = ((const struct v_tcb *)c_tcb->val)->ti;
-    if ((e = judge(&t, &((const struct v_tcb *)c_tcb->val)->w, "tcb info", eb)))
-        goto out;
-    if (ti->tee != tee) {
-        e = vouch_fail(eb, VOUCH_E_VERIFY, "tcb info: a %s TCB info for a %s quote",
-                       ti->tee == VOUCH_DCAP_TEE_TDX ? "TDX" : "SGX",
-                       tee == VOUCH_DCAP_TEE_TDX ? "TDX" : "SGX");
-        goto out;
-    }
-    if (memcmp(ti->fmspc, chain->info.fmspc, 6) != 0) {
-        e = vouch_fail(eb, VOUCH_E_VERIFY, "tcb info: FMSPC differs from the PCK "
-                       "certificate's");
-        goto out;
-    }
-    if (memcmp(ti->pce_id, chain->info.pce_id, 2) != 0) {
-        e = vouch_fail(eb, VOUCH_E_VERIFY, "tcb info: PCE-ID differs from the PCK "
-                       "certificate's");
-        goto out;
-    }
-
-    /* QE identity. */
-    e = fetch("qe identity", eb, src->get_qe_identity(src->ctx, tee, &d_qe, eb));
-    if (e)
-        goto out;
-    e = get_qe(ctx, &d_qe, c_root_crl, now, &c_qe, eb);
-    if (e)
-        goto out;
-    qi = ((const struct v_qe *)c_qe->val)->qi;
-    if ((e = judge(&t, &((const struct v_qe *)c_qe->val)->w, "qe identity", eb)))
-        goto out;
-    if (strcmp(qi->id, tee == VOUCH_DCAP_TEE_TDX ? "TD_QE" : "QE") != 0) {
-        e = vouch_fail(eb, VOUCH_E_VERIFY, "qe identity: identity \"%s\" for a %s quote",
-                       qi->id, tee == VOUCH_DCAP_TEE_TDX ? "TDX" : "SGX");
-        goto out;
-    }
-
-    /* The quote: QE report by the PCK key, its binding, the QE, the quote. */
-    if ((e = check_qe_report(ctx, &q, chain, chain_hash, now, eb)))
-        goto out;
-    {
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        int ok = md && EVP_DigestInit_ex(md, vouch_hash_md(VOUCH_HASH_SHA256), NULL) == 1 &&
-                 EVP_DigestUpdate(md, q.attest_key, 64) == 1 &&
-                 (!q.qe_auth_len || EVP_DigestUpdate(md, q.qe_auth_data, q.qe_auth_len) == 1) &&
-                 EVP_DigestFinal_ex(md, h, NULL) == 1;
-
-        EVP_MD_CTX_free(md);
-        if (!ok) {
-            e = vouch_fail(eb, VOUCH_E_INTERNAL, "qe report data: cannot hash");
-            goto out;
-        }
-        if (memcmp(h, q.qe_report + VOUCH_DCAP_SGX_REPORT_DATA, 32) != 0) {
-            e = vouch_fail(eb, VOUCH_E_VERIFY, "qe report data: SHA-256(attestation key || "
-                           "QE auth data) does not match the QE report");
-            goto out;
-        }
-    }
-    if ((e = check_qe_identity(qi, q.qe_report, eb)))
-        goto out;
-    if ((e = check_quote_sig(ctx, &q, now, eb)))
-        goto out;
-
-    /* TCB levels. */
-    if (tee == VOUCH_DCAP_TEE_TDX) {
-        if ((e = check_tdx_module(ti, q.body, eb)))
-            goto out;
-        if (q.body_type == VOUCH_DCAP_BODY_TD15)
-            svn2 = q.body + VOUCH_DCAP_TD_TEE_TCB_SVN2;
-    }
-    e = dcap_evaluate(&chain->info, ti, qi, le16(q.qe_report + VOUCH_DCAP_SGX_ISV_SVN),
-                      tee == VOUCH_DCAP_TEE_TDX ? q.body + VOUCH_DCAP_TD_TEE_TCB_SVN : NULL,
-                      svn2, &ev, eb);
-    if (e)
-        goto out;
-    if (ev.status == VOUCH_DCAP_REVOKED) {
-        e = vouch_fail(eb, VOUCH_E_REVOKED, "tcb status: the platform TCB is Revoked");
-        goto out;
-    }
-
-    r = calloc(1, sizeof(*r));
-    if (!r) {
-        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-        goto out;
-    }
-    r->quote = q;
-    r->status = ev.status;
-    r->platform_status = ev.platform_status;
-    r->has_qe_status = ev.has_qe_status;
-    r->qe_status = ev.qe_status;
-    r->has_module_status = ev.has_module_status;
-    r->module_status = ev.module_status;
-    r->advisory_ids = ev.advisory_ids;
-    ev.advisory_ids = NULL;
-    r->collateral_expired = t.expired;
-    r->tcb_date = ev.tcb_date;
-    r->tcb_eval_num = ti->eval_num < qi->eval_num ? ti->eval_num : qi->eval_num;
-    r->earliest_issue_date = t.earliest_issue;
-    r->latest_issue_date = t.latest_issue;
-    r->earliest_expiration_date = t.earliest_expiration;
-    r->pck_crl_num = pck_crl->num;
-    r->root_ca_crl_num = root_crl->num;
-    memcpy(r->root_key_id, ctx->root_key_id, 48);
-    r->pck = chain->info;
-    e = vouch_dcap_claims(&q, &r->pck, r, &r->claims, eb);
-    if (e)
-        goto out;
-    *ret = r;
-    r = NULL;
+    e = make_result(&v, ret, eb);
 out:
-    json_decref(ev.advisory_ids);
-    vouch_dcap_result_free(r);
-    dcap_centry_unref(c_qe);
-    dcap_centry_unref(c_tcb);
-    dcap_centry_unref(c_pck_crl);
-    dcap_centry_unref(c_chain);
-    dcap_centry_unref(c_root_crl);
-    release(src, &d_qe);
-    release(src, &d_tcb);
-    release(src, &d_pck_crl);
-    release(src, &d_root_crl);
+    verification_release(&v);
     return e;
 }

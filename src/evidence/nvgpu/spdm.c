@@ -14,6 +14,8 @@
 #define SPDM_MEASUREMENTS 0x60
 #define SPDM_SIGNATURE_REQUESTED 0x01
 #define DMTF_MEASUREMENT_SPEC 0x01
+/* MEASUREMENTS: version, code, param1, param2, block count, 3-byte record length. */
+#define SPDM_MEASUREMENTS_HEADER_SIZE 8
 
 const char *vouch_nvgpu_arch_name(enum vouch_nvgpu_arch a)
 {
@@ -321,16 +323,105 @@ static vouch_err parse_opaque(struct vouch_reader *od, struct vouch_nvgpu_report
     return VOUCH_OK;
 }
 
+/* The GET_MEASUREMENTS request: SPDM 1.1, signature requested, the verifier's nonce. */
+static vouch_err parse_request(struct vouch_reader *rd, struct vouch_nvgpu_report *r,
+                               struct vouch_errbuf *eb)
+{
+    uint8_t code;
+
+    if (vouch_reader_u8(rd, &r->req_version) || vouch_reader_u8(rd, &code) ||
+        vouch_reader_u8(rd, &r->req_param1) || vouch_reader_u8(rd, &r->req_param2) ||
+        vouch_reader_bytes(rd, VOUCH_NVGPU_NONCE_SIZE, &r->request_nonce) ||
+        vouch_reader_u8(rd, &r->req_slot))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "request: %zu bytes, need %d", r->len,
+                          VOUCH_NVGPU_REQUEST_SIZE);
+    if (r->req_version != SPDM_VERSION_11 || code != SPDM_GET_MEASUREMENTS)
+        return vouch_fail(eb, VOUCH_E_UNSUPPORTED,
+                          "request: SPDM version 0x%02x code 0x%02x, expected 0x11 0xe0",
+                          r->req_version, code);
+    if (!(r->req_param1 & SPDM_SIGNATURE_REQUESTED))
+        return vouch_fail(eb, VOUCH_E_UNSUPPORTED,
+                          "request: no signature requested (param1 0x%02x)", r->req_param1);
+    return VOUCH_OK;
+}
+
+/* MEASUREMENTS response: header, then the measurement record of its announced length. */
+static vouch_err parse_measurements(struct vouch_reader *rd, struct vouch_nvgpu_report *r,
+                                    struct vouch_errbuf *eb)
+{
+    struct vouch_reader rec;
+    size_t rsp = vouch_reader_offset(rd), l1;
+    uint8_t code, nblocks, l1b[3];
+
+    if (vouch_reader_u8(rd, &r->version) || vouch_reader_u8(rd, &code) ||
+        vouch_reader_u8(rd, &r->param1) || vouch_reader_u8(rd, &r->param2) ||
+        vouch_reader_u8(rd, &nblocks) || vouch_reader_copy(rd, l1b, sizeof(l1b)))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "response header at offset %zu truncated",
+                          rsp);
+    if (r->version != SPDM_VERSION_11 || code != SPDM_MEASUREMENTS)
+        return vouch_fail(eb, VOUCH_E_UNSUPPORTED,
+                          "response: SPDM version 0x%02x code 0x%02x, expected 0x11 0x60",
+                          r->version, code);
+    if (nblocks == 0)
+        return vouch_fail(eb, VOUCH_E_INVALID, "response: no measurement blocks");
+    l1 = (size_t)l1b[0] | (size_t)l1b[1] << 8 | (size_t)l1b[2] << 16;
+    if (vouch_reader_sub(rd, l1, &rec))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED,
+                          "measurement record: %zu bytes announced, %zu left", l1,
+                          vouch_reader_left(rd));
+    r->n_blocks = nblocks;
+    return parse_blocks(&rec, nblocks, r, rsp + SPDM_MEASUREMENTS_HEADER_SIZE, eb);
+}
+
+/* Responder nonce, then the opaque data of its announced length. */
+static vouch_err parse_nonce_and_opaque(struct vouch_reader *rd, struct vouch_nvgpu_report *r,
+                                        struct vouch_errbuf *eb)
+{
+    struct vouch_reader od;
+    uint16_t l2;
+
+    if (vouch_reader_bytes(rd, VOUCH_NVGPU_NONCE_SIZE, &r->responder_nonce) ||
+        vouch_reader_u16le(rd, &l2))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "response nonce/opaque length at offset %zu "
+                          "truncated", vouch_reader_offset(rd));
+    r->opaque_len = l2;
+    if (vouch_reader_sub(rd, l2, &od))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "opaque data: %u bytes announced, %zu left",
+                          l2, vouch_reader_left(rd));
+    return parse_opaque(&od, r, vouch_reader_offset(rd) - l2, eb);
+}
+
+/*
+ * The signature, then padding.  Some attesters hand over NVML's buffer
+ * with zero padding after the signature (trustee's CoCo test evidence has
+ * one byte).  Padding is not signed; anything but zeros is an error.
+ */
+static vouch_err parse_signature(struct vouch_reader *rd, struct vouch_nvgpu_report *r,
+                                 struct vouch_errbuf *eb)
+{
+    r->signed_len = vouch_reader_offset(rd);
+    if (vouch_reader_bytes(rd, VOUCH_NVGPU_SIG_SIZE, &r->signature))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "signature: %zu bytes left, need %d",
+                          vouch_reader_left(rd), VOUCH_NVGPU_SIG_SIZE);
+    r->padding = vouch_reader_left(rd);
+    while (!vouch_reader_done(rd)) {
+        uint8_t pad;
+
+        (void)vouch_reader_u8(rd, &pad);
+        if (pad != 0)
+            return vouch_fail(eb, VOUCH_E_INVALID, "non-zero byte at offset %zu after the "
+                              "signature", vouch_reader_offset(rd) - 1);
+    }
+    return VOUCH_OK;
+}
+
 vouch_err vouch_nvgpu_report_parse(const uint8_t *data, size_t len,
                                    struct vouch_nvgpu_report *ret,
                                    struct vouch_errbuf *eb)
 {
     struct vouch_nvgpu_report *r;
-    struct vouch_reader rd, rec, od;
-    uint8_t code, nblocks, l1b[3];
-    size_t l1, rsp;
-    uint16_t l2;
-    vouch_err e = VOUCH_OK;
+    struct vouch_reader rd;
+    vouch_err e;
 
     if (len > VOUCH_NVGPU_REPORT_MAX)
         return vouch_fail(eb, VOUCH_E_TOO_LARGE, "report of %zu bytes exceeds %u", len,
@@ -343,94 +434,9 @@ vouch_err vouch_nvgpu_report_parse(const uint8_t *data, size_t len,
     r->nvdec0_status = -1;
     r->protected_pcie_status = -1;
     vouch_reader_init(&rd, data, len);
-
-    /* GET_MEASUREMENTS request */
-    if (vouch_reader_u8(&rd, &r->req_version) || vouch_reader_u8(&rd, &code) ||
-        vouch_reader_u8(&rd, &r->req_param1) || vouch_reader_u8(&rd, &r->req_param2) ||
-        vouch_reader_bytes(&rd, VOUCH_NVGPU_NONCE_SIZE, &r->request_nonce) ||
-        vouch_reader_u8(&rd, &r->req_slot)) {
-        e = vouch_fail(eb, VOUCH_E_TRUNCATED, "request: %zu bytes, need %d", len,
-                       VOUCH_NVGPU_REQUEST_SIZE);
+    if ((e = parse_request(&rd, r, eb)) || (e = parse_measurements(&rd, r, eb)) ||
+        (e = parse_nonce_and_opaque(&rd, r, eb)) || (e = parse_signature(&rd, r, eb)))
         goto out;
-    }
-    if (r->req_version != SPDM_VERSION_11 || code != SPDM_GET_MEASUREMENTS) {
-        e = vouch_fail(eb, VOUCH_E_UNSUPPORTED,
-                       "request: SPDM version 0x%02x code 0x%02x, expected 0x11 0xe0",
-                       r->req_version, code);
-        goto out;
-    }
-    if (!(r->req_param1 & SPDM_SIGNATURE_REQUESTED)) {
-        e = vouch_fail(eb, VOUCH_E_UNSUPPORTED, "request: no signature requested (param1 0x%02x)",
-                       r->req_param1);
-        goto out;
-    }
-
-    /* MEASUREMENTS response */
-    rsp = vouch_reader_offset(&rd);
-    if (vouch_reader_u8(&rd, &r->version) || vouch_reader_u8(&rd, &code) ||
-        vouch_reader_u8(&rd, &r->param1) || vouch_reader_u8(&rd, &r->param2) ||
-        vouch_reader_u8(&rd, &nblocks) || vouch_reader_copy(&rd, l1b, 3)) {
-        e = vouch_fail(eb, VOUCH_E_TRUNCATED, "response header at offset %zu truncated", rsp);
-        goto out;
-    }
-    if (r->version != SPDM_VERSION_11 || code != SPDM_MEASUREMENTS) {
-        e = vouch_fail(eb, VOUCH_E_UNSUPPORTED,
-                       "response: SPDM version 0x%02x code 0x%02x, expected 0x11 0x60",
-                       r->version, code);
-        goto out;
-    }
-    if (nblocks == 0) {
-        e = vouch_fail(eb, VOUCH_E_INVALID, "response: no measurement blocks");
-        goto out;
-    }
-    l1 = (size_t)l1b[0] | (size_t)l1b[1] << 8 | (size_t)l1b[2] << 16;
-    if (vouch_reader_sub(&rd, l1, &rec)) {
-        e = vouch_fail(eb, VOUCH_E_TRUNCATED,
-                       "measurement record: %zu bytes announced, %zu left", l1,
-                       vouch_reader_left(&rd));
-        goto out;
-    }
-    r->n_blocks = nblocks;
-    e = parse_blocks(&rec, nblocks, r, rsp + 8, eb);
-    if (e)
-        goto out;
-    if (vouch_reader_bytes(&rd, VOUCH_NVGPU_NONCE_SIZE, &r->responder_nonce) ||
-        vouch_reader_u16le(&rd, &l2)) {
-        e = vouch_fail(eb, VOUCH_E_TRUNCATED, "response nonce/opaque length at offset %zu "
-                       "truncated", vouch_reader_offset(&rd));
-        goto out;
-    }
-    r->opaque_len = l2;
-    if (vouch_reader_sub(&rd, l2, &od)) {
-        e = vouch_fail(eb, VOUCH_E_TRUNCATED, "opaque data: %u bytes announced, %zu left", l2,
-                       vouch_reader_left(&rd));
-        goto out;
-    }
-    e = parse_opaque(&od, r, vouch_reader_offset(&rd) - l2, eb);
-    if (e)
-        goto out;
-    r->signed_len = vouch_reader_offset(&rd);
-    if (vouch_reader_bytes(&rd, VOUCH_NVGPU_SIG_SIZE, &r->signature)) {
-        e = vouch_fail(eb, VOUCH_E_TRUNCATED, "signature: %zu bytes left, need %d",
-                       vouch_reader_left(&rd), VOUCH_NVGPU_SIG_SIZE);
-        goto out;
-    }
-    /*
-     * Some attesters hand over NVML's buffer with zero padding after the
-     * signature (trustee's CoCo test evidence has one byte).  Padding is
-     * not signed; anything but zeros is an error.
-     */
-    r->padding = vouch_reader_left(&rd);
-    while (!vouch_reader_done(&rd)) {
-        uint8_t pad;
-
-        (void)vouch_reader_u8(&rd, &pad);
-        if (pad != 0) {
-            e = vouch_fail(eb, VOUCH_E_INVALID, "non-zero byte at offset %zu after the "
-                           "signature", vouch_reader_offset(&rd) - 1);
-            goto out;
-        }
-    }
     if (!r->driver_version[0] || !r->vbios_version[0]) {
         e = vouch_fail(eb, VOUCH_E_INVALID, "opaque data lacks the %s version",
                        r->driver_version[0] ? "VBIOS" : "driver");

@@ -9,6 +9,10 @@
 #include "evidence/tpm/tpm_int.h"
 #include "evidence/tpm/uefi.h"
 
+/* Prefixes grub puts before the text of the commands and kernel command line it measures. */
+#define GRUB_CMD "grub_cmd: "
+#define KERNEL_CMDLINE "kernel_cmdline: "
+
 /* How many signature entries of a db/dbx variable the claims list. */
 #define MAX_SIGNATURES 512
 
@@ -56,7 +60,8 @@ static const struct {
     { 0x800000e2, "EV_EFI_SPDM_FIRMWARE_CONFIG" },
 };
 
-const char *vouch_tpm_event_type_name(uint32_t type)
+/* The tpm2-tools name of an event type ("EV_SEPARATOR"), or NULL. */
+static const char *vouch_tpm_event_type_name(uint32_t type)
 {
     size_t i;
 
@@ -100,7 +105,12 @@ static bool digests_match(EVP_MD_CTX *ctx, const struct vouch_tpm_event *ev, con
     return any;
 }
 
-bool vouch_tpm_event_digest_matches(const struct vouch_tpm_event *ev)
+/*
+ * Whether the event data hashes to the event's digests in every supported
+ * bank (for event types whose digest is defined over the data, with the
+ * usual variants: grub's "grub_cmd: " prefix, a trailing NUL).
+ */
+static bool vouch_tpm_event_digest_matches(const struct vouch_tpm_event *ev)
 {
     static const char *const prefixes[] = { "grub_cmd: ", "kernel_cmdline: ",
                                             "module_cmdline: ", "grub_kernel_cmdline: " };
@@ -348,8 +358,9 @@ static vouch_err event_details(const struct vouch_tpm_eventlog *log,
     }
 }
 
-vouch_err vouch_tpm_event_claims(const struct vouch_tpm_eventlog *log,
-                                 const struct vouch_tpm_event *ev, json_t **ret)
+/* The claims of one event (the objects of uefi_event_logs). */
+static vouch_err vouch_tpm_event_claims(const struct vouch_tpm_eventlog *log,
+                                        const struct vouch_tpm_event *ev, json_t **ret)
 {
     const char *name = vouch_tpm_event_type_name(ev->type);
     json_t *o, *digests = json_array(), *det = json_object();
@@ -458,11 +469,11 @@ static vouch_err summaries(const struct vouch_tpm_eventlog *log, json_t *events,
                 goto out;
         }
         if (ev->type == VOUCH_EV_IPL && str && verified) {
-            if (!strncmp(str, "grub_cmd: ", 10)) {
-                if (json_array_append_new(grub, json_string(str + 10)))
+            if (!strncmp(str, GRUB_CMD, strlen(GRUB_CMD))) {
+                if (json_array_append_new(grub, json_string(str + strlen(GRUB_CMD))))
                     goto out;
-            } else if (!strncmp(str, "kernel_cmdline: ", 16)) {
-                cmdline = str + 16;
+            } else if (!strncmp(str, KERNEL_CMDLINE, strlen(KERNEL_CMDLINE))) {
+                cmdline = str + strlen(KERNEL_CMDLINE);
             } else if ((ev->pcr == 8 || ev->pcr == 12) && ev->data_len >= 2 && !ev->data[1] &&
                        strchr(str, '=')) {
                 cmdline = str;   /* systemd-boot / stub: UTF-16 load options */

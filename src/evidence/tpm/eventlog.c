@@ -7,6 +7,13 @@
 #include "evidence/tpm/tpm_int.h"
 
 static const char spec_id_sig[16] = "Spec ID Event03";   /* with its NUL */
+/*
+ * A Spec ID event holds at least its signature, platformClass (4 bytes),
+ * specVersionMinor, specVersionMajor, specErrata, uintnSize (1 byte each)
+ * and numberOfAlgorithms (4 bytes).
+ */
+#define SPEC_ID_MIN_LEN (sizeof(spec_id_sig) + 12)
+#define SHA1_DIGEST_SIZE 20
 static const char startup_locality_sig[16] = "StartupLocality";
 static const char ebs_invocation[] = "Exit Boot Services Invocation";
 static const char ebs_returned[] = "Exit Boot Services Returned with Success";
@@ -27,7 +34,8 @@ static vouch_err parse_spec_id(struct vouch_tpm_eventlog *log, const uint8_t *d,
     uint32_t i, j;
 
     vouch_reader_init(&r, d, len);
-    if (vouch_reader_skip(&r, 16) || vouch_reader_u32le(&r, &log->spec.platform_class) ||
+    if (vouch_reader_skip(&r, sizeof(spec_id_sig)) ||
+        vouch_reader_u32le(&r, &log->spec.platform_class) ||
         vouch_reader_u8(&r, &log->spec.version_minor) ||
         vouch_reader_u8(&r, &log->spec.version_major) || vouch_reader_u8(&r, &log->spec.errata) ||
         vouch_reader_u8(&r, &log->spec.uintn_size) || vouch_reader_u32le(&r, &log->spec.n_algs))
@@ -105,6 +113,97 @@ static bool only_padding(const struct vouch_reader *r)
            tpm_all_bytes(r->p, vouch_reader_left(r), 0xff);
 }
 
+/* The digest list of a TCG_PCR_EVENT2: a count, then (algorithm, digest) per bank. */
+static vouch_err read_digests(const struct vouch_tpm_eventlog *log, struct vouch_reader *r,
+                              struct vouch_tpm_event *ev, size_t n, struct vouch_errbuf *eb)
+{
+    uint32_t count, i, j;
+
+    if (vouch_reader_u32le(r, &count))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated digest count", n);
+    if (count > log->spec.n_algs)
+        return vouch_fail(eb, VOUCH_E_INVALID, "event %zu: %u digests, the log has %u banks",
+                          n, count, log->spec.n_algs);
+    for (i = 0; i < count; i++) {
+        uint16_t alg;
+
+        if (vouch_reader_u16le(r, &alg))
+            return vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated digest", n);
+        for (j = 0; j < log->spec.n_algs && log->spec.algs[j].alg != alg; j++)
+            ;
+        if (j == log->spec.n_algs)
+            return vouch_fail(eb, VOUCH_E_INVALID, "event %zu: digest algorithm 0x%04x not "
+                              "in the Spec ID event", n, alg);
+        ev->digests[i].alg = alg;
+        ev->digests[i].size = log->spec.algs[j].size;
+        for (j = 0; j < i; j++)
+            if (ev->digests[j].alg == alg)
+                return vouch_fail(eb, VOUCH_E_INVALID, "event %zu: algorithm 0x%04x twice",
+                                  n, alg);
+        if (vouch_reader_bytes(r, ev->digests[i].size, &ev->digests[i].bytes))
+            return vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated digest", n);
+    }
+    ev->n_digests = count;
+    return VOUCH_OK;
+}
+
+/* A SHA-1 digest, as TCG_PCR_EVENT (the first record, and every one of a legacy log) has. */
+static vouch_err read_sha1_digest(struct vouch_reader *r, struct vouch_tpm_event *ev, size_t n,
+                                  struct vouch_errbuf *eb)
+{
+    ev->n_digests = 1;
+    ev->digests[0].alg = VOUCH_TPM_ALG_SHA1;
+    ev->digests[0].size = SHA1_DIGEST_SIZE;
+    if (vouch_reader_bytes(r, SHA1_DIGEST_SIZE, &ev->digests[0].bytes))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated digest", n);
+    return VOUCH_OK;
+}
+
+/* The first record: a TCG_PCR_EVENT; a Spec ID event in it makes the log crypto-agile. */
+static vouch_err parse_first_event(struct vouch_tpm_eventlog *log, struct vouch_reader *r,
+                                   struct vouch_tpm_event *ev, struct vouch_errbuf *eb)
+{
+    vouch_err e;
+
+    memset(ev, 0, sizeof(*ev));
+    if (vouch_reader_u32le(r, &ev->pcr) || vouch_reader_u32le(r, &ev->type) ||
+        vouch_reader_left(r) < SHA1_DIGEST_SIZE)
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "event 0: truncated header");
+    (void)read_sha1_digest(r, ev, 0, eb);
+    if (ev->pcr >= VOUCH_TPM_PCR_COUNT)
+        return vouch_fail(eb, VOUCH_E_INVALID, "event 0: PCR index %u", ev->pcr);
+    e = read_data(r, ev, 0, eb);
+    if (e)
+        return e;
+    if (ev->type == VOUCH_EV_NO_ACTION && ev->data_len >= SPEC_ID_MIN_LEN &&
+        memcmp(ev->data, spec_id_sig, sizeof(spec_id_sig)) == 0) {
+        e = parse_spec_id(log, ev->data, ev->data_len, eb);
+        if (e)
+            return e;
+        log->agile = true;
+    }
+    return VOUCH_OK;
+}
+
+/* One record after the first: TCG_PCR_EVENT2 (agile log) or TCG_PCR_EVENT. */
+static vouch_err parse_event(const struct vouch_tpm_eventlog *log, struct vouch_reader *r,
+                             struct vouch_tpm_event *ev, struct vouch_errbuf *eb)
+{
+    size_t n = log->n_events;
+    vouch_err e;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->offset = vouch_reader_offset(r);
+    if (vouch_reader_u32le(r, &ev->pcr) || vouch_reader_u32le(r, &ev->type))
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated header", n);
+    if (ev->pcr >= VOUCH_TPM_PCR_COUNT && ev->type != VOUCH_EV_NO_ACTION)
+        return vouch_fail(eb, VOUCH_E_INVALID, "event %zu: PCR index %u", n, ev->pcr);
+    e = log->agile ? read_digests(log, r, ev, n, eb) : read_sha1_digest(r, ev, n, eb);
+    if (e)
+        return e;
+    return read_data(r, ev, n, eb);
+}
+
 vouch_err vouch_tpm_eventlog_parse(const uint8_t *data, size_t len,
                                    struct vouch_tpm_eventlog **ret, struct vouch_errbuf *eb)
 {
@@ -125,103 +224,14 @@ vouch_err vouch_tpm_eventlog_parse(const uint8_t *data, size_t len,
     log->raw_len = len;
     vouch_reader_init(&r, log->raw, len);
 
-    /* The first record is always a SHA-1 TCG_PCR_EVENT. */
-    memset(&ev, 0, sizeof(ev));
-    if (vouch_reader_u32le(&r, &ev.pcr) || vouch_reader_u32le(&r, &ev.type) ||
-        vouch_reader_bytes(&r, 20, &ev.digests[0].bytes)) {
-        e = vouch_fail(eb, VOUCH_E_TRUNCATED, "event 0: truncated header");
-        goto out;
-    }
-    ev.n_digests = 1;
-    ev.digests[0].alg = VOUCH_TPM_ALG_SHA1;
-    ev.digests[0].size = 20;
-    if (ev.pcr >= VOUCH_TPM_PCR_COUNT) {
-        e = vouch_fail(eb, VOUCH_E_INVALID, "event 0: PCR index %u", ev.pcr);
-        goto out;
-    }
-    e = read_data(&r, &ev, 0, eb);
-    if (e)
-        goto out;
-    if (ev.type == VOUCH_EV_NO_ACTION && ev.data_len >= 16 + 12 &&
-        memcmp(ev.data, spec_id_sig, 16) == 0) {
-        e = parse_spec_id(log, ev.data, ev.data_len, eb);
-        if (e)
-            goto out;
-        log->agile = true;
-    }
-    e = push_event(log, &cap, &ev, eb);
-    while (!e && !vouch_reader_done(&r)) {
-        size_t n = log->n_events;
-        uint32_t count, i, j;
-
-        if (only_padding(&r))
-            break;
-        memset(&ev, 0, sizeof(ev));
-        ev.offset = vouch_reader_offset(&r);
-        if (vouch_reader_u32le(&r, &ev.pcr) || vouch_reader_u32le(&r, &ev.type)) {
-            e = vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated header", n);
-            break;
-        }
-        if (ev.pcr >= VOUCH_TPM_PCR_COUNT && ev.type != VOUCH_EV_NO_ACTION) {
-            e = vouch_fail(eb, VOUCH_E_INVALID, "event %zu: PCR index %u", n, ev.pcr);
-            break;
-        }
-        if (!log->agile) {
-            ev.n_digests = 1;
-            ev.digests[0].alg = VOUCH_TPM_ALG_SHA1;
-            ev.digests[0].size = 20;
-            if (vouch_reader_bytes(&r, 20, &ev.digests[0].bytes)) {
-                e = vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated digest", n);
-                break;
-            }
-        } else {
-            if (vouch_reader_u32le(&r, &count)) {
-                e = vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated digest count", n);
-                break;
-            }
-            if (count > log->spec.n_algs) {
-                e = vouch_fail(eb, VOUCH_E_INVALID, "event %zu: %u digests, the log has %u "
-                               "banks", n, count, log->spec.n_algs);
-                break;
-            }
-            for (i = 0; i < count && !e; i++) {
-                uint16_t alg;
-
-                if (vouch_reader_u16le(&r, &alg)) {
-                    e = vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated digest", n);
-                    break;
-                }
-                for (j = 0; j < log->spec.n_algs && log->spec.algs[j].alg != alg; j++)
-                    ;
-                if (j == log->spec.n_algs) {
-                    e = vouch_fail(eb, VOUCH_E_INVALID, "event %zu: digest algorithm 0x%04x "
-                                   "not in the Spec ID event", n, alg);
-                    break;
-                }
-                for (j = 0; j < i; j++)
-                    if (ev.digests[j].alg == alg)
-                        break;
-                if (j < i) {
-                    e = vouch_fail(eb, VOUCH_E_INVALID, "event %zu: algorithm 0x%04x twice",
-                                   n, alg);
-                    break;
-                }
-                for (j = 0; log->spec.algs[j].alg != alg; j++)
-                    ;
-                ev.digests[i].alg = alg;
-                ev.digests[i].size = log->spec.algs[j].size;
-                if (vouch_reader_bytes(&r, ev.digests[i].size, &ev.digests[i].bytes))
-                    e = vouch_fail(eb, VOUCH_E_TRUNCATED, "event %zu: truncated digest", n);
-            }
-            if (e)
-                break;
-            ev.n_digests = count;
-        }
-        e = read_data(&r, &ev, n, eb);
+    e = parse_first_event(log, &r, &ev, eb);
+    if (!e)
+        e = push_event(log, &cap, &ev, eb);
+    while (!e && !vouch_reader_done(&r) && !only_padding(&r)) {
+        e = parse_event(log, &r, &ev, eb);
         if (!e)
             e = push_event(log, &cap, &ev, eb);
     }
-out:
     if (e) {
         vouch_tpm_eventlog_free(log);
         return e;
@@ -281,7 +291,7 @@ static vouch_err replay(const struct vouch_tpm_eventlog *log, unsigned flags, ui
 
         if (ev->type == VOUCH_EV_NO_ACTION) {
             if (ev->pcr == 0 && ev->data_len == 17 &&
-                memcmp(ev->data, startup_locality_sig, 16) == 0) {
+                memcmp(ev->data, startup_locality_sig, sizeof(startup_locality_sig)) == 0) {
                 uint32_t any = 0;
 
                 for (h = 0; h < VOUCH_HASH__COUNT; h++)

@@ -58,9 +58,6 @@ enum {
     VOUCH_EV_EFI_SPDM_FIRMWARE_CONFIG = 0x800000e2,
 };
 
-/* The tpm2-tools name of an event type ("EV_SEPARATOR"), or NULL. */
-const char *vouch_tpm_event_type_name(uint32_t type);
-
 /* Caps on what a log may contain. */
 #define VOUCH_TPM_EL_MAX_BANKS 8          /* digests per event / Spec ID algorithms */
 #define VOUCH_TPM_EL_MAX_EVENTS 65536
@@ -161,17 +158,6 @@ vouch_err vouch_tpm_eventlog_verify(const struct vouch_tpm_eventlog *log,
  * The event objects follow trustee's uefi_event_logs shape.  *ret is new.
  */
 vouch_err vouch_tpm_eventlog_claims(const struct vouch_tpm_eventlog *log, json_t **ret);
-
-/* The claims of one event (the objects of uefi_event_logs). */
-vouch_err vouch_tpm_event_claims(const struct vouch_tpm_eventlog *log,
-                                 const struct vouch_tpm_event *ev, json_t **ret);
-
-/*
- * Whether the event data hashes to the event's digests in every supported
- * bank (for event types whose digest is defined over the data, with the
- * usual variants: grub's "grub_cmd: " prefix, a trailing NUL).
- */
-bool vouch_tpm_event_digest_matches(const struct vouch_tpm_event *ev);
 
 /*
  * Append the log as tpm2_eventlog-style YAML ("---", "version: 1",

@@ -17,6 +17,8 @@ enum field {
 #define MAX_FIELDS 16
 #define MIN_LINE 44                /* "0 " + 40 hex + " " + a 1-char template name */
 #define LEGACY_NAME_PAD 256       /* IMA_EVENT_NAME_LEN_MAX + 1 */
+#define LEGACY_DIGEST_LEN 20      /* "ima" template: SHA-1 digest, u32 name length, name */
+#define LEGACY_NAME_AT (LEGACY_DIGEST_LEN + 4)
 
 static const struct {
     const char *name;
@@ -203,7 +205,7 @@ static vouch_err check_template_hash(EVP_MD_CTX *ctx, struct vouch_ima_entry *e,
         return VOUCH_OK;
     if (entry_hash(ctx, e, VOUCH_HASH_SHA1, h))
         return vouch_fail(eb, VOUCH_E_INTERNAL, "entry %zu: SHA-1 failed", idx);
-    if (memcmp(h, e->template_hash, 20) != 0)
+    if (memcmp(h, e->template_hash, sizeof(e->template_hash)) != 0)
         return vouch_fail(eb, VOUCH_E_VERIFY, "entry %zu: template hash does not match the "
                           "template data", idx);
     return VOUCH_OK;
@@ -251,7 +253,8 @@ static vouch_err parse_binary(struct vouch_ima_log *log, EVP_MD_CTX *ctx, struct
         if (vouch_reader_bytes(&r, 4, &p))
             return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: truncated header", idx);
         en.pcr = get32(p, be);
-        if (vouch_reader_copy(&r, en.template_hash, 20) || vouch_reader_bytes(&r, 4, &p))
+        if (vouch_reader_copy(&r, en.template_hash, sizeof(en.template_hash)) ||
+            vouch_reader_bytes(&r, 4, &p))
             return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: truncated header", idx);
         nl = get32(p, be);
         if (nl == 0 || nl > VOUCH_IMA_MAX_NAME)
@@ -268,7 +271,8 @@ static vouch_err parse_binary(struct vouch_ima_log *log, EVP_MD_CTX *ctx, struct
             uint32_t pl;
 
             en.legacy = true;
-            if (vouch_reader_bytes(&r, 20, &en.digest) || vouch_reader_bytes(&r, 4, &p))
+            if (vouch_reader_bytes(&r, LEGACY_DIGEST_LEN, &en.digest) ||
+                vouch_reader_bytes(&r, 4, &p))
                 return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: truncated ima template", idx);
             pl = get32(p, be);
             if (pl >= LEGACY_NAME_PAD)
@@ -480,13 +484,13 @@ static vouch_err parse_ascii_line(struct vouch_ima_log *log, struct line l, uint
     en.data = start;
     en.data_len = (uint32_t)(*w - start);
     if (en.legacy) {
-        if (en.data_len < 24)
+        if (en.data_len < LEGACY_NAME_AT)
             return vouch_fail(eb, VOUCH_E_INVALID, "entry %zu: bad ima template", idx);
         en.digest = start;
-        en.digest_len = 20;
+        en.digest_len = LEGACY_DIGEST_LEN;
         en.alg = "";
-        en.path = (const char *)start + 24;
-        en.path_len = en.data_len - 24;
+        en.path = (const char *)start + LEGACY_NAME_AT;
+        en.path_len = en.data_len - LEGACY_NAME_AT;
         if (en.path_len >= LEGACY_NAME_PAD)
             return vouch_fail(eb, VOUCH_E_INVALID, "entry %zu: ima file name too long", idx);
     } else {
@@ -588,7 +592,7 @@ static vouch_err entry_digest(EVP_MD_CTX *ctx, const struct vouch_ima_entry *e, 
         memset(out, 0, n);
         memset(out, 0xff, e->violation ? 20 : 0);
         if (!e->violation)
-            memcpy(out, e->template_hash, 20);
+            memcpy(out, e->template_hash, sizeof(e->template_hash));
         return VOUCH_OK;
     }
     if (e->violation) {
@@ -596,7 +600,7 @@ static vouch_err entry_digest(EVP_MD_CTX *ctx, const struct vouch_ima_entry *e, 
         return VOUCH_OK;
     }
     if (h == VOUCH_HASH_SHA1) {
-        memcpy(out, e->template_hash, 20);
+        memcpy(out, e->template_hash, sizeof(e->template_hash));
         return VOUCH_OK;
     }
     return entry_hash(ctx, e, h, out);

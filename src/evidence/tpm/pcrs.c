@@ -42,7 +42,8 @@ int vouch_tpm_alg_hash(uint16_t alg)
     }
 }
 
-uint16_t vouch_tpm_hash_alg(enum vouch_hash h)
+/* The TPM_ALG_ID of a hash. */
+static uint16_t vouch_tpm_hash_alg(enum vouch_hash h)
 {
     static const uint16_t ids[VOUCH_HASH__COUNT] = {
         [VOUCH_HASH_SHA1] = VOUCH_TPM_ALG_SHA1,
@@ -144,19 +145,6 @@ vouch_err vouch_tpm_pcrs_set(struct vouch_tpm_pcrs *p, enum vouch_hash h, unsign
     memcpy(p->value[h][index], value, len);
     p->mask[h] |= 1u << index;
     return VOUCH_OK;
-}
-
-vouch_err vouch_tpm_pcr_extend(enum vouch_hash h, uint8_t *pcr, const uint8_t *digest)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    size_t n = vouch_hash_size(h);
-    vouch_err e;
-
-    if (!ctx)
-        return VOUCH_E_NOMEM;
-    e = tpm_hash2(ctx, h, pcr, n, digest, n, pcr);
-    EVP_MD_CTX_free(ctx);
-    return e;
 }
 
 /* ---- selections -------------------------------------------------------- */

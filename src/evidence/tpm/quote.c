@@ -10,7 +10,8 @@
 #include "evidence/tpm/quote.h"
 #include "evidence/tpm/tpm_int.h"
 
-const char vouch_tpm_obfuscation_warning[] =
+/* The warning the claims carry about clockInfo/firmwareVersion obfuscation. */
+static const char vouch_tpm_obfuscation_warning[] =
     "clock_info.reset_count, clock_info.restart_count and firmware_version are obfuscated "
     "by the TPM unless the signing key is in the endorsement or platform hierarchy: "
     "compare them only between quotes of the same AK";

@@ -199,7 +199,4 @@ vouch_err vouch_tpm_quote_claims(const struct vouch_tpm_quote *q,
                                  const struct vouch_tpm_key *ak,
                                  const struct vouch_tpm_pcrs *pcrs, json_t **ret);
 
-/* The warning the claims carry about clockInfo/firmwareVersion obfuscation. */
-extern const char vouch_tpm_obfuscation_warning[];
-
 #endif

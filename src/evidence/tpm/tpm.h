@@ -46,9 +46,6 @@ enum {
 /* The hash of a TPM_ALG_ID, or -1 when it is not a hash this module does. */
 int vouch_tpm_alg_hash(uint16_t alg);
 
-/* The TPM_ALG_ID of a hash. */
-uint16_t vouch_tpm_hash_alg(enum vouch_hash h);
-
 /*
  * Name of a TPM_ALG_ID as tpm2-tools prints it ("sha256", "rsassa", "ecc"),
  * or NULL when unknown.
@@ -154,8 +151,5 @@ vouch_err vouch_tpm_pcrs_format_yaml(const struct vouch_tpm_pcrs *p, int style,
 size_t vouch_tpm_pcrs_diff(const struct vouch_tpm_pcrs *want,
                            const struct vouch_tpm_pcrs *have, json_t *diffs,
                            size_t *ret_compared);
-
-/* PCR = H(PCR || digest) for a bank; digest is vouch_hash_size(h) bytes. */
-vouch_err vouch_tpm_pcr_extend(enum vouch_hash h, uint8_t *pcr, const uint8_t *digest);
 
 #endif

@@ -18,6 +18,11 @@ static const uint8_t guid_sha256[16] = { 0x26, 0x16, 0xc4, 0xc1, 0x4c, 0x50, 0x9
 static const uint8_t guid_sha1[16] = { 0x12, 0xa5, 0x6c, 0x82, 0x10, 0xcf, 0xc9, 0x4a,
                                        0xb1, 0x87, 0xbe, 0x01, 0x49, 0x66, 0x31, 0xbd };
 
+/* EFI_SIGNATURE_LIST: type GUID, u32 list size, header size and signature size. */
+#define SIG_LIST_HEADER_LEN (16 + 3 * 4)
+#define SIG_OWNER_LEN 16            /* EFI_SIGNATURE_DATA: owner GUID, then the data */
+#define DER_SEQUENCE 0x30           /* first byte of a DER certificate */
+
 static uint32_t le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -110,173 +115,252 @@ static vouch_err guid_append(struct vouch_buf *b, const uint8_t *g)
     return vouch_buf_puts(b, s);
 }
 
-/* Render one node (type t, subtype st, body d[0..n)) into b. */
-static vouch_err dp_node(uint8_t t, uint8_t st, const uint8_t *d, size_t n, struct vouch_buf *b)
+/* Device path node types (UEFI spec, "Device Path Protocol"). */
+enum {
+    DP_HARDWARE = 0x01,
+    DP_ACPI = 0x02,
+    DP_MESSAGING = 0x03,
+    DP_MEDIA = 0x04,
+    DP_BBS = 0x05,
+    DP_END = 0x7f,
+};
+#define DP_END_ENTIRE 0xff          /* END subtype: end of the whole path */
+#define DP_HEADER_LEN 4             /* type, subtype, u16 length (header included) */
+#define NODE(t, st) ((t) << 8 | (st))
+
+#define EISA_PNP_ID 0x41d0          /* compressed EISA id "PNP" */
+#define ACPI_PCI_ROOT_HID 0x0a0341d0 /* PNP0A03 */
+#define ACPI_PCIE_ROOT_HID 0x0a0841d0 /* PNP0A08 */
+#define MAC_IF_TYPE 32              /* MAC node: 32-byte address, then the interface type */
+#define HD_SIGNATURE 20             /* hard drive node: 16-byte signature */
+#define HD_MBR_TYPE 36              /* then the partition format and signature type */
+#define HD_SIG_TYPE 37
+#define HD_GPT 2                    /* format and signature type of a GPT partition */
+#define BBS_STRING 4                /* BBS node: device type, status flags, then a string */
+
+/* One node: its type, subtype and body. */
+struct dp_view {
+    uint8_t type, subtype;
+    const uint8_t *d;
+    size_t n;
+};
+
+static vouch_err dp_pci(const struct dp_view *v, struct vouch_buf *b)
 {
-    switch (t << 8 | st) {
-    case 0x0101:                                    /* PCI */
-        if (n >= 2)
-            return vouch_buf_printf(b, "Pci(0x%x,0x%x)", d[1], d[0]);
-        break;
-    case 0x0103:                                    /* memory mapped */
-        if (n >= 20)
-            return vouch_buf_printf(b, "MemoryMapped(%u,0x%llx,0x%llx)", le32(d),
-                                    (unsigned long long)le64(d + 4),
-                                    (unsigned long long)le64(d + 12));
-        break;
-    case 0x0104:                                    /* vendor hardware */
-    case 0x0310:                                    /* vendor messaging */
-    case 0x0403:                                    /* vendor media */
-        if (n >= 16) {
-            vouch_err e = vouch_buf_puts(b, t == 1 ? "VenHw(" : t == 3 ? "VenMsg(" : "VenMedia(");
+    return vouch_buf_printf(b, "Pci(0x%x,0x%x)", v->d[1], v->d[0]);
+}
 
-            if (!e)
-                e = guid_append(b, d);
-            if (!e && n > 16)
-                e = vouch_buf_putc(b, ',');
-            if (!e)
-                e = hex_append(b, d + 16, n - 16);
-            return e ? e : vouch_buf_putc(b, ')');
-        }
-        break;
-    case 0x0105:
-        if (n >= 4)
-            return vouch_buf_printf(b, "Ctrl(%u)", le32(d));
-        break;
-    case 0x0201:                                    /* ACPI */
-        if (n >= 8) {
-            uint32_t hid = le32(d), uid = le32(d + 4);
+static vouch_err dp_memory_mapped(const struct dp_view *v, struct vouch_buf *b)
+{
+    return vouch_buf_printf(b, "MemoryMapped(%u,0x%llx,0x%llx)", le32(v->d),
+                            (unsigned long long)le64(v->d + 4),
+                            (unsigned long long)le64(v->d + 12));
+}
 
-            if (hid == 0x0a0341d0)
-                return vouch_buf_printf(b, "PciRoot(0x%x)", uid);
-            if (hid == 0x0a0841d0)
-                return vouch_buf_printf(b, "PcieRoot(0x%x)", uid);
-            if ((hid & 0xffff) == 0x41d0)
-                return vouch_buf_printf(b, "Acpi(PNP%04x,0x%x)", hid >> 16, uid);
-            return vouch_buf_printf(b, "Acpi(0x%08x,0x%x)", hid, uid);
-        }
-        break;
-    case 0x0302:                                    /* SCSI */
-        if (n >= 4)
-            return vouch_buf_printf(b, "SCSI(%u,%u)", d[0] | d[1] << 8, d[2] | d[3] << 8);
-        break;
-    case 0x0305:                                    /* USB */
-        if (n >= 2)
-            return vouch_buf_printf(b, "USB(%u,%u)", d[0], d[1]);
-        break;
-    case 0x030b:                                    /* MAC */
-        if (n >= 33) {
-            unsigned len = d[32] <= 1 ? 6 : 32;
-            vouch_err e = vouch_buf_puts(b, "MAC(");
+/* Vendor hardware, messaging and media nodes: a GUID and vendor bytes. */
+static vouch_err dp_vendor(const struct dp_view *v, struct vouch_buf *b)
+{
+    vouch_err e = vouch_buf_puts(b, v->type == DP_HARDWARE    ? "VenHw("
+                                    : v->type == DP_MESSAGING ? "VenMsg("
+                                                              : "VenMedia(");
 
-            if (!e)
-                e = hex_append(b, d, len);
-            return e ? e : vouch_buf_printf(b, ",%u)", d[32]);
-        }
-        break;
-    case 0x030c:                                    /* IPv4, as efivar prints it */
-        if (n >= 15)
-            return vouch_buf_printf(b, "IPv4(%u.%u.%u.%u%u.%u.%u.%u,%u,%u)", d[0], d[1], d[2],
-                                    d[3], d[4], d[5], d[6], d[7], d[12] | d[13] << 8, d[14]);
-        break;
-    case 0x0312:                                    /* SATA */
-        if (n >= 6)
-            return vouch_buf_printf(b, "Sata(%u,%u,%u)", d[0] | d[1] << 8, d[2] | d[3] << 8,
-                                    d[4] | d[5] << 8);
-        break;
-    case 0x0317:                                    /* NVMe */
-        if (n >= 12)
-            return vouch_buf_printf(b, "NVMe(0x%x,%02X-%02X-%02X-%02X-%02X-%02X-%02X-%02X)",
-                                    le32(d), d[11], d[10], d[9], d[8], d[7], d[6], d[5], d[4]);
-        break;
-    case 0x0318: {                                  /* URI */
-        vouch_err e = vouch_buf_puts(b, "Uri(");
+    if (!e)
+        e = guid_append(b, v->d);
+    if (!e && v->n > 16)
+        e = vouch_buf_putc(b, ',');
+    if (!e)
+        e = hex_append(b, v->d + 16, v->n - 16);
+    return e ? e : vouch_buf_putc(b, ')');
+}
 
-        if (!e && n)
-            e = vouch_buf_append(b, d, n);
-        return e ? e : vouch_buf_putc(b, ')');
-    }
-    case 0x0401:                                    /* hard drive */
-        if (n >= 38) {
-            uint32_t part = le32(d);
-            unsigned long long start = (unsigned long long)le64(d + 4);
-            unsigned long long size = (unsigned long long)le64(d + 12);
-            vouch_err e;
+static vouch_err dp_controller(const struct dp_view *v, struct vouch_buf *b)
+{
+    return vouch_buf_printf(b, "Ctrl(%u)", le32(v->d));
+}
 
-            if (d[36] == 2 && d[37] == 2) {
-                e = vouch_buf_printf(b, "HD(%u,GPT,", part);
-                if (!e)
-                    e = guid_append(b, d + 20);
-                return e ? e : vouch_buf_printf(b, ",0x%llx,0x%llx)", start, size);
-            }
-            return vouch_buf_printf(b, "HD(%u,MBR,0x%08x,0x%llx,0x%llx)", part, le32(d + 20),
-                                    start, size);
-        }
-        break;
-    case 0x0402:                                    /* CD-ROM */
-        if (n >= 20)
-            return vouch_buf_printf(b, "CDROM(%u,0x%llx,0x%llx)", le32(d),
-                                    (unsigned long long)le64(d + 4),
-                                    (unsigned long long)le64(d + 12));
-        break;
-    case 0x0404: {                                  /* file path */
-        vouch_err e = vouch_buf_puts(b, "File(");
+static vouch_err dp_acpi(const struct dp_view *v, struct vouch_buf *b)
+{
+    uint32_t hid = le32(v->d), uid = le32(v->d + 4);
 
+    if (hid == ACPI_PCI_ROOT_HID)
+        return vouch_buf_printf(b, "PciRoot(0x%x)", uid);
+    if (hid == ACPI_PCIE_ROOT_HID)
+        return vouch_buf_printf(b, "PcieRoot(0x%x)", uid);
+    if ((hid & 0xffff) == EISA_PNP_ID)
+        return vouch_buf_printf(b, "Acpi(PNP%04x,0x%x)", hid >> 16, uid);
+    return vouch_buf_printf(b, "Acpi(0x%08x,0x%x)", hid, uid);
+}
+
+static vouch_err dp_scsi(const struct dp_view *v, struct vouch_buf *b)
+{
+    const uint8_t *d = v->d;
+
+    return vouch_buf_printf(b, "SCSI(%u,%u)", d[0] | d[1] << 8, d[2] | d[3] << 8);
+}
+
+static vouch_err dp_usb(const struct dp_view *v, struct vouch_buf *b)
+{
+    return vouch_buf_printf(b, "USB(%u,%u)", v->d[0], v->d[1]);
+}
+
+static vouch_err dp_mac(const struct dp_view *v, struct vouch_buf *b)
+{
+    uint8_t if_type = v->d[MAC_IF_TYPE];
+    vouch_err e = vouch_buf_puts(b, "MAC(");
+
+    if (!e)   /* Ethernet (0) and 802.3 (1) addresses are 6 bytes */
+        e = hex_append(b, v->d, if_type <= 1 ? 6 : MAC_IF_TYPE);
+    return e ? e : vouch_buf_printf(b, ",%u)", if_type);
+}
+
+/* IPv4, as efivar prints it. */
+static vouch_err dp_ipv4(const struct dp_view *v, struct vouch_buf *b)
+{
+    const uint8_t *d = v->d;
+
+    return vouch_buf_printf(b, "IPv4(%u.%u.%u.%u%u.%u.%u.%u,%u,%u)", d[0], d[1], d[2], d[3],
+                            d[4], d[5], d[6], d[7], d[12] | d[13] << 8, d[14]);
+}
+
+static vouch_err dp_sata(const struct dp_view *v, struct vouch_buf *b)
+{
+    const uint8_t *d = v->d;
+
+    return vouch_buf_printf(b, "Sata(%u,%u,%u)", d[0] | d[1] << 8, d[2] | d[3] << 8,
+                            d[4] | d[5] << 8);
+}
+
+static vouch_err dp_nvme(const struct dp_view *v, struct vouch_buf *b)
+{
+    const uint8_t *d = v->d;
+
+    return vouch_buf_printf(b, "NVMe(0x%x,%02X-%02X-%02X-%02X-%02X-%02X-%02X-%02X)", le32(d),
+                            d[11], d[10], d[9], d[8], d[7], d[6], d[5], d[4]);
+}
+
+static vouch_err dp_uri(const struct dp_view *v, struct vouch_buf *b)
+{
+    vouch_err e = vouch_buf_puts(b, "Uri(");
+
+    if (!e && v->n)
+        e = vouch_buf_append(b, v->d, v->n);
+    return e ? e : vouch_buf_putc(b, ')');
+}
+
+static vouch_err dp_hard_drive(const struct dp_view *v, struct vouch_buf *b)
+{
+    const uint8_t *d = v->d;
+    uint32_t part = le32(d);
+    unsigned long long start = (unsigned long long)le64(d + 4);
+    unsigned long long size = (unsigned long long)le64(d + 12);
+    vouch_err e;
+
+    if (d[HD_MBR_TYPE] == HD_GPT && d[HD_SIG_TYPE] == HD_GPT) {
+        e = vouch_buf_printf(b, "HD(%u,GPT,", part);
         if (!e)
-            e = uefi_utf16_append(d, n, b);
-        return e ? e : vouch_buf_putc(b, ')');
+            e = guid_append(b, d + HD_SIGNATURE);
+        return e ? e : vouch_buf_printf(b, ",0x%llx,0x%llx)", start, size);
     }
-    case 0x0405:
-        if (n >= 16) {
-            vouch_err e = vouch_buf_puts(b, "Media(");
+    return vouch_buf_printf(b, "HD(%u,MBR,0x%08x,0x%llx,0x%llx)", part,
+                            le32(d + HD_SIGNATURE), start, size);
+}
 
-            if (!e)
-                e = guid_append(b, d);
-            return e ? e : vouch_buf_putc(b, ')');
-        }
-        break;
-    case 0x0406:                                    /* PIWG firmware file */
-    case 0x0407:                                    /* PIWG firmware volume */
-        if (n >= 16) {
-            vouch_err e = vouch_buf_puts(b, st == 6 ? "FvFile(" : "FvVol(");
+static vouch_err dp_cdrom(const struct dp_view *v, struct vouch_buf *b)
+{
+    return vouch_buf_printf(b, "CDROM(%u,0x%llx,0x%llx)", le32(v->d),
+                            (unsigned long long)le64(v->d + 4),
+                            (unsigned long long)le64(v->d + 12));
+}
 
-            if (!e)
-                e = guid_append(b, d);
-            return e ? e : vouch_buf_putc(b, ')');
-        }
-        break;
-    case 0x0408:                                    /* relative offset range */
-        if (n >= 20)
-            return vouch_buf_printf(b, "Offset(0x%llx,0x%llx)", (unsigned long long)le64(d + 4),
-                                    (unsigned long long)le64(d + 12));
-        break;
-    case 0x0501:                                    /* BIOS boot specification */
-        if (n >= 4) {
-            static const char *const types[] = { "", "Floppy", "HD", "CDROM", "PCMCIA",
-                                                 "USB", "Network" };
-            unsigned ty = (unsigned)(d[0] | d[1] << 8);
-            const uint8_t *s = d + 4, *z = memchr(s, 0, n - 4);
-            vouch_err e;
+static vouch_err dp_file(const struct dp_view *v, struct vouch_buf *b)
+{
+    vouch_err e = vouch_buf_puts(b, "File(");
 
-            if (ty < sizeof(types) / sizeof(types[0]) && ty)
-                e = vouch_buf_printf(b, "BBS(%s,", types[ty]);
-            else
-                e = vouch_buf_printf(b, "BBS(0x%x,", ty);
-            if (!e)
-                e = vouch_buf_append(b, s, z ? (size_t)(z - s) : n - 4);
-            return e ? e : vouch_buf_printf(b, ",0x%x)", d[2] | d[3] << 8);
-        }
-        break;
-    default:
-        break;
-    }
-    {
-        vouch_err e = vouch_buf_printf(b, "Path(%u,%u,", t, st);
+    if (!e)
+        e = uefi_utf16_append(v->d, v->n, b);
+    return e ? e : vouch_buf_putc(b, ')');
+}
 
-        if (!e)
-            e = hex_append(b, d, n);
-        return e ? e : vouch_buf_putc(b, ')');
-    }
+/* A GUID in a named wrapper: media protocol, PIWG firmware file and volume. */
+static vouch_err dp_guid_node(const struct dp_view *v, struct vouch_buf *b)
+{
+    const char *name = v->subtype == 0x05 ? "Media(" : v->subtype == 0x06 ? "FvFile("
+                                                                          : "FvVol(";
+    vouch_err e = vouch_buf_puts(b, name);
+
+    if (!e)
+        e = guid_append(b, v->d);
+    return e ? e : vouch_buf_putc(b, ')');
+}
+
+static vouch_err dp_offset(const struct dp_view *v, struct vouch_buf *b)
+{
+    return vouch_buf_printf(b, "Offset(0x%llx,0x%llx)", (unsigned long long)le64(v->d + 4),
+                            (unsigned long long)le64(v->d + 12));
+}
+
+/* BIOS boot specification: device type, status flags, a NUL-terminated description. */
+static vouch_err dp_bbs(const struct dp_view *v, struct vouch_buf *b)
+{
+    static const char *const types[] = { "", "Floppy", "HD", "CDROM", "PCMCIA", "USB",
+                                         "Network" };
+    const uint8_t *d = v->d, *s = d + BBS_STRING;
+    const uint8_t *z = memchr(s, 0, v->n - BBS_STRING);
+    unsigned ty = (unsigned)(d[0] | d[1] << 8);
+    vouch_err e;
+
+    if (ty < sizeof(types) / sizeof(types[0]) && ty)
+        e = vouch_buf_printf(b, "BBS(%s,", types[ty]);
+    else
+        e = vouch_buf_printf(b, "BBS(0x%x,", ty);
+    if (!e)
+        e = vouch_buf_append(b, s, z ? (size_t)(z - s) : v->n - BBS_STRING);
+    return e ? e : vouch_buf_printf(b, ",0x%x)", d[2] | d[3] << 8);
+}
+
+/* The nodes the decoder names, with the body length each needs. */
+static const struct {
+    uint16_t node;                  /* NODE(type, subtype) */
+    size_t min_len;
+    vouch_err (*render)(const struct dp_view *v, struct vouch_buf *b);
+} dp_nodes[] = {
+    { NODE(DP_HARDWARE, 0x01), 2, dp_pci },
+    { NODE(DP_HARDWARE, 0x03), 20, dp_memory_mapped },
+    { NODE(DP_HARDWARE, 0x04), 16, dp_vendor },
+    { NODE(DP_HARDWARE, 0x05), 4, dp_controller },
+    { NODE(DP_ACPI, 0x01), 8, dp_acpi },
+    { NODE(DP_MESSAGING, 0x02), 4, dp_scsi },
+    { NODE(DP_MESSAGING, 0x05), 2, dp_usb },
+    { NODE(DP_MESSAGING, 0x0b), MAC_IF_TYPE + 1, dp_mac },
+    { NODE(DP_MESSAGING, 0x0c), 15, dp_ipv4 },
+    { NODE(DP_MESSAGING, 0x10), 16, dp_vendor },
+    { NODE(DP_MESSAGING, 0x12), 6, dp_sata },
+    { NODE(DP_MESSAGING, 0x17), 12, dp_nvme },
+    { NODE(DP_MESSAGING, 0x18), 0, dp_uri },
+    { NODE(DP_MEDIA, 0x01), HD_SIG_TYPE + 1, dp_hard_drive },
+    { NODE(DP_MEDIA, 0x02), 20, dp_cdrom },
+    { NODE(DP_MEDIA, 0x03), 16, dp_vendor },
+    { NODE(DP_MEDIA, 0x04), 0, dp_file },
+    { NODE(DP_MEDIA, 0x05), 16, dp_guid_node },
+    { NODE(DP_MEDIA, 0x06), 16, dp_guid_node },
+    { NODE(DP_MEDIA, 0x07), 16, dp_guid_node },
+    { NODE(DP_MEDIA, 0x08), 20, dp_offset },
+    { NODE(DP_BBS, 0x01), BBS_STRING, dp_bbs },
+};
+
+/* Render one node into b: by name when known and long enough, else Path(type,subtype,hex). */
+static vouch_err dp_node(const struct dp_view *v, struct vouch_buf *b)
+{
+    vouch_err e;
+    size_t i;
+
+    for (i = 0; i < sizeof(dp_nodes) / sizeof(dp_nodes[0]); i++)
+        if (dp_nodes[i].node == NODE(v->type, v->subtype) && v->n >= dp_nodes[i].min_len)
+            return dp_nodes[i].render(v, b);
+    e = vouch_buf_printf(b, "Path(%u,%u,", v->type, v->subtype);
+    if (!e)
+        e = hex_append(b, v->d, v->n);
+    return e ? e : vouch_buf_putc(b, ')');
 }
 
 vouch_err uefi_device_path(const uint8_t *p, size_t len, struct vouch_buf *out, json_t *nodes)
@@ -287,25 +371,25 @@ vouch_err uefi_device_path(const uint8_t *p, size_t len, struct vouch_buf *out, 
     vouch_err e = VOUCH_OK;
 
     vouch_reader_init(&r, p, len);
-    while (!e && vouch_reader_left(&r) >= 4) {
-        uint8_t t, st;
+    while (!e && vouch_reader_left(&r) >= DP_HEADER_LEN) {
+        struct dp_view v;
         uint16_t nl;
-        const uint8_t *body;
 
-        vouch_reader_u8(&r, &t);
-        vouch_reader_u8(&r, &st);
+        vouch_reader_u8(&r, &v.type);
+        vouch_reader_u8(&r, &v.subtype);
         vouch_reader_u16le(&r, &nl);
-        if (nl < 4 || vouch_reader_bytes(&r, (size_t)nl - 4, &body))
+        if (nl < DP_HEADER_LEN || vouch_reader_bytes(&r, (size_t)nl - DP_HEADER_LEN, &v.d))
             break;
-        if (t == 0x7f) {
-            if (st == 0xff)
+        v.n = (size_t)nl - DP_HEADER_LEN;
+        if (v.type == DP_END) {
+            if (v.subtype == DP_END_ENTIRE)
                 break;
-            e = vouch_buf_putc(out, ',');
+            e = vouch_buf_putc(out, ',');   /* end of one instance, another follows */
             first = true;
             continue;
         }
         vouch_buf_reset(&node);
-        e = dp_node(t, st, body, (size_t)nl - 4, &node);
+        e = dp_node(&v, &node);
         if (!e && !first)
             e = vouch_buf_putc(out, '/');
         if (!e)
@@ -394,17 +478,20 @@ json_t *uefi_signature_lists(const uint8_t *p, size_t len, size_t max, size_t *r
 
         if (vouch_reader_bytes(&r, 16, &type) || vouch_reader_u32le(&r, &list_size) ||
             vouch_reader_u32le(&r, &header_size) || vouch_reader_u32le(&r, &sig_size) ||
-            list_size < 28 || header_size > list_size - 28 || sig_size < 16 ||
-            vouch_reader_bytes(&r, list_size - 28, &body) ||
-            (list_size - 28 - header_size) % sig_size)
+            list_size < SIG_LIST_HEADER_LEN || header_size > list_size - SIG_LIST_HEADER_LEN ||
+            sig_size < SIG_OWNER_LEN ||
+            vouch_reader_bytes(&r, list_size - SIG_LIST_HEADER_LEN, &body) ||
+            (list_size - SIG_LIST_HEADER_LEN - header_size) % sig_size)
             goto bad;
-        vouch_reader_init(&lr, body + header_size, list_size - 28 - header_size);
+        vouch_reader_init(&lr, body + header_size,
+                          list_size - SIG_LIST_HEADER_LEN - header_size);
         while (!vouch_reader_done(&lr)) {
             const uint8_t *sd;
 
             vouch_reader_bytes(&lr, sig_size, &sd);
             if (count++ < max) {
-                json_t *o = signature_entry(type, sd, sd + 16, sig_size - 16);
+                json_t *o = signature_entry(type, sd, sd + SIG_OWNER_LEN,
+                                            sig_size - SIG_OWNER_LEN);
 
                 if (!o || json_array_append_new(arr, o))
                     goto bad;
@@ -421,7 +508,7 @@ bad:
 
 json_t *uefi_signature_data(const uint8_t *p, size_t len)
 {
-    if (len < 16 + 4 || p[16] != 0x30)
+    if (len < SIG_OWNER_LEN + 4 || p[SIG_OWNER_LEN] != DER_SEQUENCE)
         return NULL;
-    return signature_entry(guid_x509, p, p + 16, len - 16);
+    return signature_entry(guid_x509, p, p + SIG_OWNER_LEN, len - SIG_OWNER_LEN);
 }
