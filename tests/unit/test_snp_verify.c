@@ -387,6 +387,137 @@ static void test_verifier(void **state)
     vouch_snp_cache_clear();
 }
 
+/* A cert_chain entry from bytes. */
+static json_t *entry_of(const char *type, const uint8_t *p, size_t n)
+{
+    json_t *data = json_array();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(data, json_integer(p[i]));
+    return json_pack("{s:s,s:o}", "cert_type", type, "data", data);
+}
+
+enum chain_case { C_PEM_VCEK, C_SKIPPED, C_PINNED_ASK_ARK, C_GENOA_ARK, C_UNKNOWN_TYPE,
+                  C_NOT_A_BYTE, C_TWO_VEKS, C_TOO_MANY, C_NOT_A_CERT, C_PEM_CHAIN, C__COUNT };
+
+static json_t *chain_for(enum chain_case c, const uint8_t *der, size_t n)
+{
+    const char *ask = vouch_snp_ask_pem(VOUCH_SNP_PRODUCT_MILAN);
+    const char *ark = vouch_snp_ark_pem(VOUCH_SNP_PRODUCT_MILAN);
+    const char *genoa = vouch_snp_ark_pem(VOUCH_SNP_PRODUCT_GENOA);
+    json_t *a = json_array(), *e;
+    size_t i;
+
+    switch (c) {
+    case C_PEM_VCEK: {
+        size_t pn;
+        uint8_t *pem = test_load(V "az-milan-vcek-chain.pem", &pn);
+        const char *end = strstr((const char *)pem, "-----END CERTIFICATE-----");
+
+        assert_non_null(end);    /* the first PEM block only: one certificate per entry */
+        pn = (size_t)(end - (const char *)pem) + strlen("-----END CERTIFICATE-----\n");
+        json_array_append_new(a, entry_of("VCEK", pem, pn));
+        free(pem);
+        return a;
+    }
+    case C_SKIPPED:
+        json_array_append_new(a, entry_of("CRL", (const uint8_t *)"x", 1));
+        json_array_append_new(a, json_pack("{s:{s:s},s:[]}", "cert_type", "OTHER",
+                                           "ecae0c0f-9502-43b1-afa2-0ae2e0d565b6", "data"));
+        break;
+    case C_PINNED_ASK_ARK:
+        json_array_append_new(a, entry_of("ASK", (const uint8_t *)ask, strlen(ask)));
+        json_array_append_new(a, entry_of("ARK", (const uint8_t *)ark, strlen(ark)));
+        break;
+    case C_GENOA_ARK:
+        json_array_append_new(a, entry_of("ARK", (const uint8_t *)genoa, strlen(genoa)));
+        break;
+    case C_UNKNOWN_TYPE:
+        json_array_append_new(a, entry_of("VCEK2", der, n));
+        return a;
+    case C_NOT_A_BYTE:
+        e = entry_of("VCEK", der, n);
+        json_array_set_new(json_object_get(e, "data"), 3, json_integer(256));
+        json_array_append_new(a, e);
+        return a;
+    case C_TWO_VEKS:
+        json_array_append_new(a, entry_of("VCEK", der, n));
+        break;
+    case C_TOO_MANY:
+        for (i = 0; i < VOUCH_SNP_MAX_CERTS; i++)
+            json_array_append_new(a, entry_of("CRL", (const uint8_t *)"x", 1));
+        break;
+    case C_PEM_CHAIN: {     /* three PEM certificates in one entry */
+        size_t pn;
+        uint8_t *pem = test_load(V "az-milan-vcek-chain.pem", &pn);
+
+        json_array_append_new(a, entry_of("VCEK", pem, pn));
+        free(pem);
+        return a;
+    }
+    case C_NOT_A_CERT:
+        json_array_append_new(a, entry_of("VLEK", der, n - 1));
+        return a;
+    default:
+        break;
+    }
+    json_array_append_new(a, entry_of("VCEK", der, n));
+    return a;
+}
+
+/* cert_chain entries: what is read, what is skipped, what is refused. */
+static void test_cert_chain_entries(void **state)
+{
+    static const struct {
+        enum chain_case c;
+        vouch_err want;
+        const char *field;
+    } cases[] = {
+        { C_PEM_VCEK, VOUCH_E_VERIFY, "" },   /* read: the Azure VCEK is another chip's */
+        { C_SKIPPED, VOUCH_OK, NULL },
+        { C_PINNED_ASK_ARK, VOUCH_OK, NULL },
+        { C_GENOA_ARK, VOUCH_E_VERIFY, "" },
+        { C_UNKNOWN_TYPE, VOUCH_E_INVALID, "cert_chain[0]" },
+        { C_NOT_A_BYTE, VOUCH_E_INVALID, "cert_chain[0]" },
+        { C_TWO_VEKS, VOUCH_E_INVALID, "cert_chain[1]" },
+        { C_TOO_MANY, VOUCH_E_INVALID, "cert_chain" },
+        { C_NOT_A_CERT, VOUCH_E_INVALID, "cert_chain[0]" },
+        { C_PEM_CHAIN, VOUCH_E_INVALID, "cert_chain[0]" },
+    };
+    const struct vouch_verifier *v = vouch_verifier_find("snp");
+    size_t n, dn, i, len;
+    uint8_t *doc = test_load(V "trustee-e2e-evidence.json", &n);
+    uint8_t *der = test_load(V "test-vcek.der", &dn);
+    struct vouch_errbuf eb;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *j = NULL, *claims = NULL;
+        char *text;
+        vouch_err e;
+
+        assert_int_equal(vouch_json_parse(doc, n, &j, NULL), VOUCH_OK);
+        json_object_set_new(j, "cert_chain", chain_for(cases[i].c, der, dn));
+        assert_int_equal(vouch_json_dump(j, 1u << 20, &text, &len, NULL), VOUCH_OK);
+        e = v->verify(v, NULL, (const uint8_t *)text, len, NULL, T2025_06, &claims, &eb);
+        if (e != cases[i].want)
+            fail_msg("case %zu: got %s (%s)", i, vouch_err_name(e), e ? eb.msg : "");
+        if (cases[i].field)
+            assert_string_equal(eb.field, cases[i].field);
+        json_decref(claims);
+        json_decref(j);
+        free(text);
+    }
+    /* Not JSON at all. */
+    assert_int_equal(v->verify(v, NULL, (const uint8_t *)"[1,", 3, NULL, T2025_06, NULL, &eb),
+                     VOUCH_E_INVALID);
+    assert_int_equal(eb.sub, VOUCH_SUB_JSON);
+    free(doc);
+    free(der);
+    vouch_snp_cache_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_vek_extensions),
         cmocka_unit_test(test_key_info),
         cmocka_unit_test(test_verifier),
+        cmocka_unit_test(test_cert_chain_entries),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
