@@ -95,6 +95,7 @@ static const struct good goods[] = {
     { V "az-milan-v3-report.bin", V "az-milan-v3-vcek.der", T2025_06 },
     { V "az-genoa-v3-report.bin", V "az-genoa-vcek.pem", T2025_06 },
     { V "test-vlek-report.bin", V "test-vlek.der", T2025_06 },
+    { V "virtee-report-milan.bin", V "virtee-vcek-milan.der", T2025_06 },
 };
 
 static void test_real_reports_verify(void **state)
@@ -254,10 +255,22 @@ static void test_vek_extensions(void **state)
     };
     struct vouch_snp_vek k;
     struct vouch_errbuf eb;
-    char hex[9];
+    char hex[17];
     size_t i;
+    X509 *turin = load_cert(V "virtee-vcek-turin.der");
 
     (void)state;
+    /* Turin: fmcSPL, and an 8-byte hwID. */
+    if (vouch_snp_vek_parse(turin, &k, &eb))
+        fail_msg("turin: %s", eb.msg);
+    assert_int_equal(k.product, VOUCH_SNP_PRODUCT_TURIN);
+    assert_true(k.tcb.has_fmc);
+    assert_int_equal(k.tcb.fmc, 0);
+    assert_int_equal(k.tcb.microcode, 9);
+    assert_int_equal(k.hwid_len, 8);
+    vouch_hex_encode(k.hwid, 8, hex);
+    assert_string_equal(hex, "1e550a8ee5cf9f4d");
+    X509_free(turin);
     for (i = 0; i < sizeof(veks) / sizeof(veks[0]); i++) {
         X509 *x = load_cert(veks[i].file);
 
@@ -278,6 +291,61 @@ static void test_vek_extensions(void **state)
         }
         X509_free(x);
     }
+}
+
+/*
+ * Turin: no signed Turin report is public, so a Milan v3 report is given
+ * Turin's CPUID, the Turin VCEK's 8-byte chip id and its SPLs in Turin's
+ * TCB layout.  The VCEK then chains to the pinned Turin root and matches;
+ * only the report signature (made by another key) fails.  Each field
+ * changed on its own fails at its own check first.
+ */
+static void test_turin_chain_and_match(void **state)
+{
+    static const struct {
+        size_t off;
+        uint8_t value;
+        const char *msg;
+    } cases[] = {
+        { 0, 0, "report signature" },
+        { VOUCH_SNP_OFF_CHIP_ID, 0x1f, "CHIP_ID" },
+        { VOUCH_SNP_OFF_REPORTED_TCB + VOUCH_SNP_TCB_TURIN_FMC, 1, "fmcSPL" },
+        { VOUCH_SNP_OFF_REPORTED_TCB + VOUCH_SNP_TCB_TURIN_MICROCODE, 10, "ucodeSPL" },
+        { VOUCH_SNP_OFF_REPORTED_TCB + VOUCH_SNP_TCB_TURIN_SNP, 1, "snpSPL" },
+        { VOUCH_SNP_OFF_CPUID + 1, 0x12, "not a known" },   /* model 0x12 */
+    };
+    static const uint8_t hwid[8] = { 0x1e, 0x55, 0x0a, 0x8e, 0xe5, 0xcf, 0x9f, 0x4d };
+    static const size_t tcbs[] = { VOUCH_SNP_OFF_CURRENT_TCB, VOUCH_SNP_OFF_REPORTED_TCB,
+                                   VOUCH_SNP_OFF_COMMITTED_TCB, VOUCH_SNP_OFF_LAUNCH_TCB };
+    X509 *vek = load_cert(V "virtee-vcek-turin.der");
+    struct vouch_snp_report r;
+    struct vouch_errbuf eb;
+    size_t n, i, t;
+    uint8_t *raw = test_load(V "az-milan-v3-report.bin", &n);
+
+    (void)state;
+    raw[VOUCH_SNP_OFF_CPUID] = 0x1A;
+    raw[VOUCH_SNP_OFF_CPUID + 1] = 0x02;
+    memset(raw + VOUCH_SNP_OFF_CHIP_ID, 0, 64);
+    memcpy(raw + VOUCH_SNP_OFF_CHIP_ID, hwid, sizeof(hwid));
+    for (t = 0; t < 4; t++)
+        memcpy(raw + tcbs[t], "\x00\x00\x00\x00\x00\x00\x00\x09", 8);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t keep = raw[cases[i].off];
+        vouch_err e;
+
+        if (cases[i].off)
+            raw[cases[i].off] = cases[i].value;
+        if (vouch_snp_report_parse(raw, n, &r, &eb))
+            fail_msg("case %zu: %s", i, eb.msg);
+        e = vouch_snp_verify_report(&r, vek, NULL, T2025_06, 0, &eb);
+        if (e == VOUCH_OK || !strstr(eb.msg, cases[i].msg))
+            fail_msg("case %zu: got %s (%s)", i, vouch_err_name(e), eb.msg);
+        raw[cases[i].off] = keep;
+    }
+    free(raw);
+    X509_free(vek);
+    vouch_snp_cache_clear();
 }
 
 /* KEY_INFO rules: no signature, an unknown signer, reserved bits. */
@@ -527,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_cache_window),
         cmocka_unit_test(test_extra_certs),
         cmocka_unit_test(test_vek_extensions),
+        cmocka_unit_test(test_turin_chain_and_match),
         cmocka_unit_test(test_key_info),
         cmocka_unit_test(test_verifier),
         cmocka_unit_test(test_cert_chain_entries),
