@@ -96,6 +96,7 @@ static const struct good goods[] = {
     { V "az-genoa-v3-report.bin", V "az-genoa-vcek.pem", T2025_06 },
     { V "test-vlek-report.bin", V "test-vlek.der", T2025_06 },
     { V "virtee-report-milan.bin", V "virtee-vcek-milan.der", T2025_06 },
+    { V "go-sev-guest-attestation.bin", V "go-sev-guest-vcek.der", T2025_06 },
 };
 
 static void test_real_reports_verify(void **state)
