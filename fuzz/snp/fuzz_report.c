@@ -13,15 +13,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * The JSON form keeps every signed byte the report's version defines
+ * (bytes of a later version's fields are not read, so they do not
+ * survive; they are zeroed in the copy compared against).
+ */
 static void report_round_trip(const struct vouch_snp_report *r)
 {
-    uint8_t back[VOUCH_SNP_REPORT_SIZE];
+    uint8_t back[VOUCH_SNP_REPORT_SIZE], want[VOUCH_SNP_REPORT_SIZE];
     json_t *j = NULL, *c = NULL;
 
+    memcpy(want, r->raw, sizeof(want));
+    if (!r->has_cpuid)
+        memset(want + VOUCH_SNP_OFF_CPUID, 0, VOUCH_SNP_OFF_RESERVED1 - VOUCH_SNP_OFF_CPUID);
+    if (!r->has_mit_vectors)
+        memset(want + VOUCH_SNP_OFF_LAUNCH_MIT, 0,
+               VOUCH_SNP_OFF_RESERVED3_V5 - VOUCH_SNP_OFF_LAUNCH_MIT);
     if (vouch_snp_report_to_json(r, &j, NULL) == VOUCH_OK &&
         vouch_snp_report_from_json(j, back, NULL) == VOUCH_OK &&
-        memcmp(back, r->raw, VOUCH_SNP_OFF_RESERVED_TAIL) != 0)
-        abort();   /* the JSON form must keep every signed byte */
+        memcmp(back, want, VOUCH_SNP_OFF_RESERVED_TAIL) != 0)
+        abort();
     json_decref(j);
     if (vouch_snp_claims(r, &c, NULL) == VOUCH_OK)
         json_decref(c);

@@ -110,7 +110,13 @@ static void read_head(struct vouch_reader *rd, struct vouch_snp_report *r, uint6
     vouch_reader_copy(rd, r->report_id_ma, sizeof(r->report_id_ma));
 }
 
-/* 0x180..0x2A0: platform TCBs, CPUID (v3+), chip id, mitigations (v5). */
+/*
+ * 0x180..0x2A0: platform TCBs, CPUID (v3+), chip id, mitigations (v5).
+ * Bytes a later version defines (CPUID in v2, the mitigation vectors
+ * before v5) are neither read nor required to be zero: firmware newer than
+ * the version it writes may fill them, and they are still signed.  Bytes
+ * reserved in every version must be zero.
+ */
 static vouch_err read_platform(struct vouch_reader *rd, struct vouch_snp_report *r,
                                uint64_t tcb[4], struct vouch_errbuf *eb)
 {
@@ -122,11 +128,10 @@ static vouch_err read_platform(struct vouch_reader *rd, struct vouch_snp_report 
         vouch_reader_u8(rd, &r->cpuid_fam_id);
         vouch_reader_u8(rd, &r->cpuid_mod_id);
         vouch_reader_u8(rd, &r->cpuid_step);
-        e = reserved(rd, VOUCH_SNP_OFF_CHIP_ID - VOUCH_SNP_OFF_RESERVED1, eb);
     } else {
-        e = reserved(rd, VOUCH_SNP_OFF_CHIP_ID - VOUCH_SNP_OFF_CPUID, eb);
+        vouch_reader_skip(rd, VOUCH_SNP_OFF_RESERVED1 - VOUCH_SNP_OFF_CPUID);
     }
-    if (e)
+    if ((e = reserved(rd, VOUCH_SNP_OFF_CHIP_ID - VOUCH_SNP_OFF_RESERVED1, eb)))
         return e;
     vouch_reader_copy(rd, r->chip_id, sizeof(r->chip_id));
     vouch_reader_u64le(rd, &tcb[2]);    /* COMMITTED_TCB */
@@ -141,9 +146,10 @@ static vouch_err read_platform(struct vouch_reader *rd, struct vouch_snp_report 
         r->has_mit_vectors = true;
         vouch_reader_u64le(rd, &r->launch_mit_vector);
         vouch_reader_u64le(rd, &r->current_mit_vector);
-        return reserved(rd, VOUCH_SNP_OFF_SIGNATURE - VOUCH_SNP_OFF_RESERVED3_V5, eb);
+    } else {
+        vouch_reader_skip(rd, VOUCH_SNP_OFF_RESERVED3_V5 - VOUCH_SNP_OFF_LAUNCH_MIT);
     }
-    return reserved(rd, VOUCH_SNP_OFF_SIGNATURE - VOUCH_SNP_OFF_LAUNCH_MIT, eb);
+    return reserved(rd, VOUCH_SNP_OFF_SIGNATURE - VOUCH_SNP_OFF_RESERVED3_V5, eb);
 }
 
 static vouch_err check_fields(const struct vouch_snp_report *r, struct vouch_errbuf *eb)

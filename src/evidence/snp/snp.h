@@ -145,9 +145,9 @@ struct vouch_snp_report {
 
 /*
  * Parse a report of exactly 1184 bytes.  Versions 2..5 (4 has the layout
- * of 3).  Rejects reserved bytes of the signed part that are not zero,
- * POLICY bit 17 clear or bits above 25 set, and reserved PLATFORM_INFO
- * bits.  The TCB layout follows the product (Turin's from CPUID family
+ * of 3).  Rejects non-zero bytes that every version reserves (bytes a
+ * later version defines are skipped instead), reserved TCB bytes, POLICY
+ * bit 17 clear or bits above 25 set, and reserved PLATFORM_INFO bits.  The TCB layout follows the product (Turin's from CPUID family
  * 0x1A; v2 reports use the Milan/Genoa layout).
  */
 vouch_err vouch_snp_report_parse(const uint8_t *data, size_t len, struct vouch_snp_report *ret,
