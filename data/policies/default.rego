@@ -10,14 +10,19 @@
 #                   hardening; 32 out of date or relaunch advised (warning);
 #                   also 32 when the collateral it was judged against expired.
 #                   NVIDIA GPU: 2 when its report is signed by a genuine GPU
-#                   key whose certificate carries the report's firmware ID
+#                   key whose certificate carries the report's firmware ID.
+#                   AMD SEV-SNP: 2 (signed by a VCEK/VLEK of AMD's chain whose
+#                   TCB is the reported one; no judgement on how recent it is)
 #   configuration   2 production mode; 32 debug mode (secrets are readable);
-#                   GPU: 32 also when secure boot is off
+#                   GPU: 32 also when secure boot is off.
+#                   SEV-SNP: 96 when the guest policy allows debugging (the
+#                   host can read and change the guest's memory): such
+#                   evidence is rejected (allow is false)
 #   executables     GPU: 2 every firmware measurement matches NVIDIA's
 #                   signed reference manifests (RIMs); 33 not compared
 #   runtime-opaque  2 memory encrypted by the TEE
 #
-# Input: the annotated evidence of one device, {"tdx"|"sgx"|"nvgpu": claims,
+# Input: the annotated evidence of one device, {"tdx"|"sgx"|"nvgpu"|"snp": claims,
 # "report_data", "init_data", "runtime_data_claims", "init_data_claims"}.
 # A TD with GPUs (tee acstdxnvgpu) is appraised device by device.
 package policy
@@ -30,6 +35,8 @@ tee := "tdx" if input.tdx
 tee := "sgx" if input.sgx
 
 tee := "nvgpu" if input.nvgpu
+
+tee := "snp" if input.snp
 
 claims := input[tee]
 
@@ -71,6 +78,19 @@ hardware := 2 if {
 
 debug if claims.td_attributes.debug == true
 
+hardware := 2 if tee == "snp"
+
+# SEV-SNP guest policy bit 19: the host may debug the guest (a missing
+# claim counts as allowed).
+snp_debug if {
+	tee == "snp"
+	not claims.policy_debug_allowed == false
+}
+
+debug if snp_debug
+
+allow := false if snp_debug
+
 # SGX ATTRIBUTES.FLAGS bit 1 is DEBUG (little-endian hex of a u64).
 debug if {
 	tee == "sgx"
@@ -101,7 +121,12 @@ configuration := 2 if {
 	not debug
 }
 
-configuration := 32 if debug
+configuration := 32 if {
+	debug
+	not snp_debug
+}
+
+configuration := 96 if snp_debug
 
 default executables := 0
 

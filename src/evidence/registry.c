@@ -15,12 +15,14 @@ extern const struct vouch_verifier vouch_verifier_tdx;
 extern const struct vouch_verifier vouch_verifier_sgx;
 extern const struct vouch_verifier vouch_verifier_nvgpu;
 extern const struct vouch_verifier vouch_verifier_acstdxnvgpu;
+extern const struct vouch_verifier vouch_verifier_snp;
 
 static const struct vouch_verifier *const verifiers[] = {
     &vouch_verifier_tdx,
     &vouch_verifier_sgx,
     &vouch_verifier_nvgpu,
     &vouch_verifier_acstdxnvgpu,
+    &vouch_verifier_snp,
     NULL,
 };
 

@@ -123,7 +123,7 @@ describe('a real TDX quote (dcap-qvl sample, Intel collateral) at a fixed time',
       [{ tee: 'tdx', evidence: 'not base64url!' }, 400, 'VOUCH.EVIDENCE.INVALID_ENCODING', 'evidence'],
       [{ tee: 'tdx', evidence: b64url(JSON.stringify({ cc_eventlog: null })) }, 400, 'VOUCH.EVIDENCE.INVALID_FORMAT', 'evidence.quote'],
       [{ tee: 'tdx', evidence: evidenceOf(quote.subarray(0, 700)) }, 422, 'VOUCH.EVIDENCE.INVALID_QUOTE', 'evidence.quote'],
-      [{ tee: 'snp', evidence: evidenceOf(quote) }, 400, 'VOUCH.REQUEST.UNSUPPORTED_TEE', 'tee'],
+      [{ tee: 'sev', evidence: evidenceOf(quote) }, 400, 'VOUCH.REQUEST.UNSUPPORTED_TEE', 'tee'],
       [{ tee: 'tdx', evidence: evidenceOf(quote), policy_ids: ['no-such-policy'] }, 404, 'VOUCH.POLICY.NOT_FOUND', 'policy_ids'],
       [{ verification_requests: [{ tee: 'tdx' }], policy_ids: [] }, 400, 'VOUCH.REQUEST.INVALID_ARGUMENT', 'verification_requests[0].evidence'],
     ];

@@ -83,7 +83,7 @@ err_has "names the option" "--nvgpu-ocsp"
 ok "--nvgpu-device-root reaches the nvgpu hook" 3 \
     "$VOUCH" inspect evidence --tee nvgpu "$T/gpu.json" --nvgpu-device-root "$T/none.pem"
 
-ok "unknown tee" 2 "$VOUCH" inspect evidence --tee snp "$T/gpu.json"
+ok "unknown tee" 2 "$VOUCH" inspect evidence --tee sev "$T/gpu.json"
 ok "no --tee" 2 "$VOUCH" inspect evidence "$T/gpu.json"
 ok "unreadable evidence" 3 "$VOUCH" inspect evidence --tee nvgpu "$T/none.json"
 

@@ -37,7 +37,7 @@ static void test_parse_table(void **state)
           "\\\"0.1.0\\\"\\n[data]\\n\"}}],\"policy_ids\":[]}", 0, NULL, NULL },
         /* errors, each naming its field */
         { "{\"evidence\":\"" EV "\"}", 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "tee" },
-        { "{\"tee\":\"snp\",\"evidence\":\"" EV "\"}", 400, "VOUCH.REQUEST.UNSUPPORTED_TEE",
+        { "{\"tee\":\"sev\",\"evidence\":\"" EV "\"}", 400, "VOUCH.REQUEST.UNSUPPORTED_TEE",
           "tee" },
         { "{\"tee\":\"tdx\"}", 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "evidence" },
         { "{\"tee\":\"tdx\",\"evidence\":\"" EV "==\"}", 400, "VOUCH.EVIDENCE.INVALID_ENCODING",

@@ -123,6 +123,41 @@ static void test_default_policy_sgx_debug(void **state)
     }
 }
 
+/* SEV-SNP: a guest policy that allows debugging is rejected. */
+static void test_default_policy_snp_debug(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        int debug;
+        bool allow;
+        int hw, cfg;
+    } cases[] = {
+        { 0, true, 2, 2 },
+        { 1, false, 2, 96 },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *in = json_pack("{s:{s:b,s:s},s:s,s:s}", "snp", "policy_debug_allowed",
+                               cases[i].debug, "measurement", "a1f3", "report_data", "00",
+                               "init_data", "00");
+        const json_t *inputs[] = { in };
+        struct vouch_policy_outcome o;
+        struct vouch_errbuf eb;
+        const json_t *tv;
+
+        if (vouch_policy_appraise(f->pol, f->store, NULL, 0, inputs, 1, 1000, &o, &eb))
+            fail_msg("%s", eb.msg);
+        tv = o.trust_vectors[0];
+        assert_int_equal(o.allow, cases[i].allow);
+        assert_int_equal(json_integer_value(json_object_get(tv, "hardware")), cases[i].hw);
+        assert_int_equal(json_integer_value(json_object_get(tv, "configuration")), cases[i].cfg);
+        assert_int_equal(json_integer_value(json_object_get(tv, "runtime-opaque")), 2);
+        vouch_policy_outcome_done(&o);
+        json_decref(in);
+    }
+}
+
 static void test_put_get_list_delete(void **state)
 {
     static const char good[] =
@@ -328,6 +363,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_default_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_policy_sgx_debug, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_policy_snp_debug, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_get_list_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_values_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_answers, setup, teardown),

@@ -114,7 +114,7 @@ static void test_registry(void **state)
     assert_true(i >= 4);
     assert_null(vouch_verifier_at(i));
     assert_null(vouch_verifier_at((size_t)-1));
-    assert_null(vouch_verifier_find("snp"));
+    assert_null(vouch_verifier_find("sev"));
     assert_null(vouch_verifier_find(""));
     /* tdx and sgx describe one `vouch inspect quote` */
     assert_ptr_equal(vouch_verifier_find("tdx")->inspect, vouch_verifier_find("sgx")->inspect);
@@ -128,7 +128,7 @@ static void test_names(void **state)
 
     (void)state;
     vouch_verifier_names(all, sizeof(all));
-    assert_string_equal(all, "tdx, sgx, nvgpu, acstdxnvgpu");
+    assert_string_equal(all, "tdx, sgx, nvgpu, acstdxnvgpu, snp");
     vouch_verifier_names(small, sizeof(small));
     assert_string_equal(small, "tdx, sg");
     vouch_verifier_names(small, 0); /* writes nothing */
