@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Real DCAP evidence (tests/vectors/dcap, see PROVENANCE.md): every
- * verification vector of shared/vectors/dcap/INDEX.md gives its "Intel
+ * verification vector listed in tests/vectors/dcap/PROVENANCE.md gives its "Intel
  * algo" verdict at its time, still verifies (flagged) after its collateral
  * expired, fails before its collateral was issued, and fails at its own
  * step when a byte is flipped.  trustee's quotes parse to trustee's claims.

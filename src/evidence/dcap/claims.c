@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Claims named and nested as confidential-containers/trustee names them
- * (deps/verifier/src/{tdx,sgx}/claims.rs, intel_dcap/claims.rs; summary in
- * shared/specs/claims-and-tokens.md).  Binary fields are lower-case hex of
+ * (deps/verifier/src/{tdx,sgx}/claims.rs, intel_dcap/claims.rs; listed in
+ * docs/dcap.md, Claims).  Binary fields are lower-case hex of
  * the bytes as they sit in the quote.
  */
 #include <string.h>

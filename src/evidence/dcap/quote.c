@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * DCAP quote parser: SGX v3, TDX v4 and v5 (layouts in
- * shared/specs/dcap-layouts.md).  Zero-copy over the bounds-checked reader.
+ * DCAP quote parser: SGX v3, TDX v4 and v5 (the layouts of Intel's SGX
+ * and TDX DCAP quote specifications; offsets named in dcap.h).  Zero-copy
+ * over the bounds-checked reader.
  */
 #include <ctype.h>
 #include <stdlib.h>

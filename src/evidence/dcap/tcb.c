@@ -2,7 +2,7 @@
 /*
  * TCB level matching and status convergence, as Intel QVL's
  * Verifiers/Checks/EvaluateTcb.cpp and TDRelaunchCheck.cpp define them
- * (see shared/specs/dcap-algorithm.md, steps 26 and 30-36).
+ * (the TCB-level steps of the algorithm in docs/dcap.md).
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Quote verification: Intel QVL's algorithm (shared/specs/dcap-algorithm.md)
+ * Quote verification: Intel QVL's algorithm, step by step (docs/dcap.md)
  * over collateral from a struct vouch_dcap_source, with a cache of
  * verified objects so a warm verification costs one quote signature check
  * plus parsing.

@@ -15,7 +15,7 @@
  * (37 bytes, carrying the verifier's nonce) followed by the signed
  * MEASUREMENTS response (measurement blocks, responder nonce, NVIDIA opaque
  * data TLVs, 96-byte raw ECDSA P-384 signature).  All integers are little
- * endian.  Layout: docs/nvgpu.md; ../shared/specs/nvgpu.md section 2.
+ * endian.  Layout: docs/nvgpu.md, "Evidence formats".
  */
 
 #define VOUCH_NVGPU_NONCE_SIZE 32
