@@ -19,6 +19,7 @@ void ra_init(struct rarena *a, size_t limit)
 {
     a->head = NULL;
     a->total = 0;
+    a->given = 0;
     a->limit = limit;
     a->next_size = RA_FIRST;
     a->hit_limit = false;
@@ -99,6 +100,7 @@ void *ra_alloc(struct rarena *a, size_t n)
     if (n > SIZE_MAX - RA_ALIGN)
         return NULL;
     need = (n + RA_ALIGN - 1) & ~(size_t)(RA_ALIGN - 1);
+    a->given += need;
     if (b && b->size - b->pos >= need) {
         void *p = b->data + b->pos;
 

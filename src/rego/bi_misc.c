@@ -452,9 +452,12 @@ BI(bi_uuid_parse)
 
         t |= (int64_t)((uint64_t)u[4] << 8 | u[5]) << 32;
         t |= (int64_t)(((uint64_t)u[6] << 8 | u[7]) & 0xfff) << 48;
+        /* 100 ns ticks since 1582 (60 bits) as ns since 1970: only
+         * 1677-2262 fit in int64 nanoseconds, as Go's UnixNano */
+        if (__builtin_mul_overflow(t - since, (int64_t)100, &t))
+            return bi_fail(ev, BI_ERR, "uuid.parse: time outside the int64 nanosecond range");
         kv[n].k = rv_cstr(ev->a, "time");
-        kv[n++].v = rv_int(ev->a, ((t - since) / 10000000) * 1000000000LL +
-                                      ((t - since) % 10000000) * 100);
+        kv[n++].v = rv_int(ev->a, t);
         snprintf(node, sizeof(node), "%02x-%02x-%02x-%02x-%02x-%02x", u[10], u[11], u[12], u[13],
                  u[14], u[15]);
         kv[n].k = rv_cstr(ev->a, "nodeid");

@@ -8,6 +8,15 @@
 
 #include "rego/builtins.h"
 
+bool bi_double_to_i64(double d, int64_t *ret)
+{
+    /* NaN fails both comparisons */
+    if (!(d >= -0x1p63 && d < 0x1p63))
+        return false;
+    *ret = (int64_t)d;
+    return true;
+}
+
 int bi_int_arg(struct ev *ev, const struct rval *const *a, int i, int64_t *ret)
 {
     if (a[i]->t != RT_NUM)
@@ -253,20 +262,22 @@ BI(bi_floor)
 
 static int range(struct ev *ev, int64_t lo, int64_t hi, int64_t step, const struct rval **ret)
 {
-    uint64_t n, i;
+    uint64_t n, i, span;
     const struct rval **items;
 
     if (step <= 0)
         return bi_fail(ev, BI_ERR, "step must be a positive integer");
-    n = (lo <= hi ? (uint64_t)(hi - lo) : (uint64_t)(lo - hi)) / (uint64_t)step + 1;
-    if (n > (ev->max_steps - ev->steps))
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu): numbers.range",
-                (unsigned long long)ev->max_steps);
+    /* the distance fits in uint64 even from INT64_MIN to INT64_MAX */
+    span = lo <= hi ? (uint64_t)hi - (uint64_t)lo : (uint64_t)lo - (uint64_t)hi;
+    n = span / (uint64_t)step;
+    if (n >= UINT32_MAX)
+        ev_charge(ev, UINT64_MAX);
+    n++;
+    ev_charge(ev, n);
     items = ev_alloc(ev, n * sizeof(*items));
     for (i = 0; i < n; i++)
-        items[i] = rv_int(ev->a, lo <= hi ? lo + (int64_t)(i * (uint64_t)step)
-                                          : lo - (int64_t)(i * (uint64_t)step));
-    ev->steps += n;
+        items[i] = rv_int(ev->a, lo <= hi ? (int64_t)((uint64_t)lo + i * (uint64_t)step)
+                                          : (int64_t)((uint64_t)lo - i * (uint64_t)step));
     *ret = rv_arr(ev->a, items, (uint32_t)n);
     return BI_OK;
 }
