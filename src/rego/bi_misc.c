@@ -63,7 +63,8 @@ static bool split_amount(const char *s, size_t n, size_t *ret_numlen)
 /* A decimal from Go-ish float text ("1.", ".5", "+2", "1e3"). */
 static bool loose_number(struct ev *ev, const char *s, size_t n, struct rdec *ret)
 {
-    char *buf = ev_alloc(ev, n + 4);
+    /* every '.' may gain a '0' after it: at most 2n + 1 bytes */
+    char *buf = ev_alloc(ev, 2 * n + 4);
     size_t i = 0, k = 0;
 
     if (n && s[0] == '+')
@@ -455,7 +456,7 @@ BI(bi_uuid_parse)
         /* 100 ns ticks since 1582 (60 bits) as ns since 1970: only
          * 1677-2262 fit in int64 nanoseconds, as Go's UnixNano */
         if (__builtin_mul_overflow(t - since, (int64_t)100, &t))
-            return bi_fail(ev, BI_ERR, "uuid.parse: time outside the int64 nanosecond range");
+            return bi_fail(ev, BI_ERR, "time outside the int64 nanosecond range");
         kv[n].k = rv_cstr(ev->a, "time");
         kv[n++].v = rv_int(ev->a, t);
         snprintf(node, sizeof(node), "%02x-%02x-%02x-%02x-%02x-%02x", u[10], u[11], u[12], u[13],

@@ -727,6 +727,8 @@ static int bits2(struct ev *ev, const struct rval *const *a, const struct rval *
             rdec_from_i64(&two, 2, b2);
             if (y > 4096)
                 return bi_fail(ev, BI_ERR, "shift count too large");
+            /* y multiplications of numbers growing to RNUM_MAX_DIGITS digits */
+            ev_charge(ev, (uint64_t)y * 4);
             for (k = 0; k < y; k++)
                 if (!rdec_mul(ev->a, &d, &two, &r))
                     return bi_fail(ev, BI_ERR, "number out of range");

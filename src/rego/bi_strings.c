@@ -964,7 +964,9 @@ static void fmt_one(struct sbuf *b, char verb, const struct spec *sp, const stru
         }
         case 'c': {
             char enc[4];
-            size_t l = rv_utf8_encode((uint32_t)x->i, enc);
+            /* Go prints U+FFFD for what is not a Unicode scalar value */
+            bool ok = x->i >= 0 && x->i <= 0x10ffff && !(x->i >= 0xd800 && x->i <= 0xdfff);
+            size_t l = rv_utf8_encode(ok ? (uint32_t)x->i : 0xfffd, enc);
 
             xmemcpy(tmp, enc, l);
             tmp[l] = '\0';
