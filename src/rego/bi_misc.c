@@ -525,7 +525,8 @@ BI(bi_graph_reachable)
         uint32_t nn, j, k;
         bool seen = false;
 
-        ev_step(ev);
+        /* one step per 16 vertices already reached compared against */
+        ev_charge(ev, 1 + reached.n / 16);
         if (!edges)
             continue;
         for (k = 0; k < reached.n && !seen; k++)
@@ -548,7 +549,9 @@ static void paths_from(struct ev *ev, const struct rval *g, const struct rval *r
     const struct rval **p;
     uint32_t nn = 0, j, k;
 
-    ev_step(ev);
+    /* the path is copied (depth) and each neighbour is looked for in it */
+    ev_charge(ev, 1 + depth + (uint64_t)(edges && edges->t != RT_OBJ ? edges->n : 0) *
+                                  (depth + 1) / 16);
     if (depth > 10000)
         ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: graph paths too long");
     if (!edges) {
