@@ -171,6 +171,7 @@ BI(bi_startswith)
 {
     STR(0);
     STR(1);
+    ev_charge_scan(ev, a[1]->n);
     *ret = RV_BOOL(a[1]->n <= a[0]->n && memcmp(a[0]->u.s, a[1]->u.s, a[1]->n) == 0);
     return BI_OK;
 }
@@ -179,6 +180,7 @@ BI(bi_endswith)
 {
     STR(0);
     STR(1);
+    ev_charge_scan(ev, a[1]->n);
     *ret = RV_BOOL(a[1]->n <= a[0]->n &&
                    memcmp(a[0]->u.s + a[0]->n - a[1]->n, a[1]->u.s, a[1]->n) == 0);
     return BI_OK;

@@ -36,38 +36,51 @@ const struct rval *bi_arr(struct ev *ev, const struct rval **items, uint32_t n)
 
 /* ---- comparison ---- */
 
+/* Comparing two strings may read the shorter one whole: charge it. */
+static void charge_cmp(struct ev *ev, const struct rval *x, const struct rval *y)
+{
+    if (x->t == RT_STR && y->t == RT_STR)
+        ev_charge_scan(ev, x->n < y->n ? x->n : y->n);
+}
+
 BI(bi_equal)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_eq(a[0], a[1]));
     return BI_OK;
 }
 
 BI(bi_neq)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(!rv_eq(a[0], a[1]));
     return BI_OK;
 }
 
 BI(bi_lt)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_cmp(a[0], a[1]) < 0);
     return BI_OK;
 }
 
 BI(bi_lte)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_cmp(a[0], a[1]) <= 0);
     return BI_OK;
 }
 
 BI(bi_gt)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_cmp(a[0], a[1]) > 0);
     return BI_OK;
 }
 
 BI(bi_gte)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_cmp(a[0], a[1]) >= 0);
     return BI_OK;
 }
@@ -579,6 +592,8 @@ BI(bi_sort)
     }
     if (c->t != RT_ARR)
         return bi_type(ev, 1, "one of {array, set}", c);
+    /* n log2 n comparisons, 16 to a step */
+    ev_charge(ev, (uint64_t)c->n * (uint64_t)(64 - __builtin_clzll((uint64_t)c->n | 1)) / 16);
     items = ev_alloc(ev, (c->n ? c->n : 1) * sizeof(*items));
     xmemcpy(items, c->u.a, c->n * sizeof(*items));
     if (c->n > 1)
