@@ -256,8 +256,8 @@ static void test_time_budget(void **state)
         /* builtin charges: each call crosses clock points */
         "count([x | some i in numbers.range(1, 2000); x := format_int(1e300, 2)])",
         /* the graph walk that ran for seconds before its memory limit */
-        "count(graph.reachable_paths({x: [y | some y in numbers.range(0, 11)] | "
-        "some x in numbers.range(0, 11)}, {0}))",
+        ("count(graph.reachable_paths({x: [y | some y in numbers.range(0, 11)] | "
+         "some x in numbers.range(0, 11)}, {0}))"),
     };
     size_t i;
 
