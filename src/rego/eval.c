@@ -75,7 +75,7 @@ int bi_type(struct ev *ev, int n, const char *want, const struct rval *got)
 
 void ev_check_time(struct ev *ev)
 {
-    if (ev->deadline_ns && ev->clock(ev->clock_ctx) > ev->deadline_ns)
+    if (ev->timed && ev->clock(ev->clock_ctx) > ev->deadline_ns)
         ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: time limit exceeded (%llu ms)",
                 (unsigned long long)(ev->max_time_ns / 1000000));
 }

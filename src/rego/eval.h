@@ -30,7 +30,8 @@ struct ev {
     struct dovr *dovr;              /* with: replaced data paths */
     uint32_t ndovr;
     uint64_t steps, max_steps;
-    int64_t deadline_ns;            /* 0: no time limit */
+    bool timed;                     /* deadline_ns applies */
+    int64_t deadline_ns;
     uint64_t max_time_ns;
     vouch_rego_clock_fn clock;
     void *clock_ctx;

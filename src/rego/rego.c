@@ -440,10 +440,11 @@ static void run_init(struct run *r, const struct vouch_rego_policy *p,
     r->ev.clock = args->clock ? args->clock : monotonic_ns;
     r->ev.clock_ctx = args->clock ? args->clock_ctx : NULL;
     if (l.max_time_ns) {
-        int64_t start = r->ev.clock(r->ev.clock_ctx);
+        int64_t budget = l.max_time_ns > INT64_MAX ? INT64_MAX : (int64_t)l.max_time_ns;
 
-        r->ev.deadline_ns = l.max_time_ns > (uint64_t)(INT64_MAX - start)
-                                ? INT64_MAX : start + (int64_t)l.max_time_ns;
+        r->ev.timed = true;
+        if (__builtin_add_overflow(r->ev.clock(r->ev.clock_ctx), budget, &r->ev.deadline_ns))
+            r->ev.deadline_ns = INT64_MAX;
     }
     r->ev.strict = args->flags & VOUCH_REGO_STRICT;
     r->ev.now_ns = args->now_ns;

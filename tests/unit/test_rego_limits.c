@@ -303,6 +303,20 @@ static void test_time_budget(void **state)
         assert_int_equal(never.reads, 0);
         free(out);
     }
+    /* a clock near the end of int64: the deadline saturates instead of overflowing */
+    {
+        struct test_clock top = { INT64_MAX - 10, 0, 0 };
+        struct vouch_rego_eval_args a = { 0 };
+        struct vouch_errbuf eb = { { 0 } };
+        char *out = NULL;
+
+        a.limits.max_time_ns = UINT64_MAX;
+        a.clock = test_clock_read;
+        a.clock_ctx = &top;
+        assert_int_equal(eval_expr("count([1 | some i in numbers.range(1, 5000)])", &a, &out,
+                                   &eb), VOUCH_OK);
+        free(out);
+    }
 }
 
 /* The real clock: a budget far below what the work needs stops it. */
