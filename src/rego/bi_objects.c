@@ -599,6 +599,7 @@ BI(bi_b64_is_valid)
     size_t n;
 
     NEED(0, RT_STR, "string");
+    ev_charge_scan(ev, a[0]->n);
     if (vouch_b64_decode(a[0]->u.s, a[0]->n, VOUCH_B64_STD | VOUCH_B64_LAX_BITS, a[0]->n, &out,
                          &n, NULL)) {
         *ret = RV_FALSE;

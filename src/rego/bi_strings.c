@@ -538,7 +538,8 @@ static const struct rval *replace_pairs(struct ev *ev, const char *s, size_t n,
     while (i <= n) {
         bool hit = false;
 
-        ev_step(ev);
+        /* every pair may be compared at every position */
+        ev_charge(ev, 1 + np / 8);
         for (k = 0; k < np; k++) {
             size_t ol = olds[k]->n;
 

@@ -513,6 +513,7 @@ BI(bi_count)
         *ret = rv_int(ev->a, rv_len(a[0]));
         return BI_OK;
     case RT_STR:
+        ev_charge_scan(ev, a[0]->n);
         *ret = rv_int(ev->a, go_runes(a[0]->u.s, a[0]->n));
         return BI_OK;
     default:
