@@ -704,8 +704,9 @@ BI(bi_to_number)
         if (!v && n > 1 && s[0] == '+')
             v = rv_num_text(ev->a, s + 1, n - 1);
         if (!v) {
-            /* Go's ParseFloat also takes forms JSON does not: ".5", "5." */
-            char *buf = ev_alloc(ev, n + 3);
+            /* Go's ParseFloat also takes forms JSON does not: ".5", "5."; each
+             * '.' may gain a '0' on both sides: at most 2n + 1 bytes */
+            char *buf = ev_alloc(ev, 2 * n + 3);
             size_t i, k = 0;
             bool ok = n > 0 && n < 512;
 
