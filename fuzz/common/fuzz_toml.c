@@ -25,10 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (v) {
         abort();
     }
-    if (vouch_initdata_parse((const char *)data, size, 1700000000, &alg, &claims, NULL) ==
+    if (vouch_initdata_parse((const char *)data, size, &alg, &claims, NULL) ==
         VOUCH_OK) {
+        struct vouch_initdata_eval opts = { 1700000000, 0, NULL, NULL };
+
         if (!json_is_object(claims))
             abort();
+        (void)vouch_initdata_agent_policy(claims, &opts, NULL);
         json_decref(claims);
     }
     return 0;

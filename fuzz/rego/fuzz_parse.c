@@ -3,7 +3,8 @@
  * libFuzzer target: the Rego parser and compiler.  The input is one module
  * (v1 grammar, or v0 when the first byte is '0').  Any input must give a
  * policy or an error, never a crash; a compiled policy is evaluated once
- * with small limits to walk what the compiler built.
+ * with small limits, a wall-clock budget among them (far below libFuzzer's
+ * -timeout, so a timeout is a real finding), to walk what the compiler built.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         a.limits.max_steps = 20000;
         a.limits.max_memory = 4 << 20;
         a.limits.max_output = 64 << 10;
+        a.limits.max_time_ns = 250 * 1000000ull;
         if (vouch_rego_query(p, "x := data", &a, VOUCH_REGO_RESULT_BINDINGS, &out, NULL, &eb) ==
             VOUCH_OK)
             free(out);

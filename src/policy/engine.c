@@ -87,7 +87,8 @@ void vouch_engine_policy_free(struct vouch_engine_policy *p)
 }
 
 vouch_err vouch_engine_eval(const struct vouch_engine_policy *p, const json_t *input,
-                            struct vouch_store *store, int64_t now, json_t **ret,
+                            struct vouch_store *store, int64_t now,
+                            const struct vouch_engine_limits *lim, json_t **ret,
                             struct vouch_errbuf *eb)
 {
     struct host_ctx h = { store, now };
@@ -97,8 +98,15 @@ vouch_err vouch_engine_eval(const struct vouch_engine_policy *p, const json_t *i
 
     memset(&args, 0, sizeof(args));
     args.input = input;
-    args.now_ns = now * 1000000000LL;
+    args.now_ns = now > INT64_MAX / 1000000000 || now < INT64_MIN / 1000000000
+                      ? 0 : now * 1000000000;
     args.host_ctx = &h;
+    args.limits.max_time_ns =
+        (uint64_t)(lim && lim->timeout_ms ? lim->timeout_ms : VOUCH_ENGINE_TIMEOUT_MS) * 1000000;
+    if (lim && lim->clock) {
+        args.clock = lim->clock;
+        args.clock_ctx = lim->clock_ctx;
+    }
     e = vouch_rego_eval_rule(p->rego, "data.policy", &args, &doc, eb);
     if (e)
         return e;

@@ -21,12 +21,28 @@ vouch_err vouch_engine_compile(const char *name, const char *text, size_t len,
 void vouch_engine_policy_free(struct vouch_engine_policy *p);
 
 /*
+ * Limits of one evaluation of an admin policy.  Steps (1,000,000), depth
+ * (256) and memory (64 MiB) are the engine's defaults; the wall-clock
+ * budget is timeout_ms.  Exceeding any fails with VOUCH_E_LIMIT.
+ */
+#define VOUCH_ENGINE_TIMEOUT_MS 50u
+
+typedef int64_t (*vouch_engine_clock_fn)(void *clock_ctx);   /* monotonic ns */
+
+struct vouch_engine_limits {
+    uint32_t timeout_ms;            /* 0: VOUCH_ENGINE_TIMEOUT_MS */
+    vouch_engine_clock_fn clock;    /* NULL: CLOCK_MONOTONIC (tests pass their own) */
+    void *clock_ctx;
+};
+
+/*
  * Evaluate data.policy for `input`; *ret is the package's document (an
  * object; empty when nothing is defined).  query_reference_value reads
- * `store` at `now`.
+ * `store` at `now`.  `lim` may be NULL (the defaults).
  */
 vouch_err vouch_engine_eval(const struct vouch_engine_policy *p, const json_t *input,
-                            struct vouch_store *store, int64_t now, json_t **ret,
+                            struct vouch_store *store, int64_t now,
+                            const struct vouch_engine_limits *lim, json_t **ret,
                             struct vouch_errbuf *eb);
 
 #endif

@@ -331,6 +331,17 @@ vouch_err vouch_policy_appraise(struct vouch_policies *p, struct vouch_store *s,
                                 const json_t *const *inputs, size_t n_inputs, int64_t now,
                                 struct vouch_policy_outcome *ret, struct vouch_errbuf *eb)
 {
+    return vouch_policy_appraise_limited(p, s, ids, n_ids, inputs, n_inputs, now, NULL, ret,
+                                         eb);
+}
+
+vouch_err vouch_policy_appraise_limited(struct vouch_policies *p, struct vouch_store *s,
+                                        const char *const *ids, size_t n_ids,
+                                        const json_t *const *inputs, size_t n_inputs,
+                                        int64_t now, const struct vouch_engine_limits *lim,
+                                        struct vouch_policy_outcome *ret,
+                                        struct vouch_errbuf *eb)
+{
     static const char *const default_ids[] = { "default" };
     vouch_err e = VOUCH_OK;
     size_t i, d;
@@ -362,7 +373,7 @@ vouch_err vouch_policy_appraise(struct vouch_policies *p, struct vouch_store *s,
             json_t *doc = NULL, *tv = NULL;
             bool allow = false;
 
-            e = vouch_engine_eval(c->engine, inputs[d], s, now, &doc, eb);
+            e = vouch_engine_eval(c->engine, inputs[d], s, now, lim, &doc, eb);
             if (!e)
                 e = decide(doc, &allow, &tv, eb);
             json_decref(doc);

@@ -78,6 +78,15 @@ vouch_err vouch_policy_appraise(struct vouch_policies *p, struct vouch_store *s,
                                 const json_t *const *inputs, size_t n_inputs, int64_t now,
                                 struct vouch_policy_outcome *ret, struct vouch_errbuf *eb);
 
+/* The same, each evaluation under `lim` (NULL: the engine's defaults). */
+struct vouch_engine_limits;
+vouch_err vouch_policy_appraise_limited(struct vouch_policies *p, struct vouch_store *s,
+                                        const char *const *ids, size_t n_ids,
+                                        const json_t *const *inputs, size_t n_inputs,
+                                        int64_t now, const struct vouch_engine_limits *lim,
+                                        struct vouch_policy_outcome *ret,
+                                        struct vouch_errbuf *eb);
+
 void vouch_policy_outcome_done(struct vouch_policy_outcome *o);
 
 /* The built-in default policy's text. */

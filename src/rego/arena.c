@@ -4,6 +4,29 @@
 
 #include "rego/arena.h"
 
+/*
+ * Under AddressSanitizer every allocation is followed by a poisoned
+ * redzone and the unused rest of a block stays poisoned, so writing past
+ * what was asked for is reported as it would be with malloc.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define RA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RA_ASAN 1
+#endif
+#endif
+#ifdef RA_ASAN
+#include <sanitizer/asan_interface.h>
+#define RA_REDZONE 16
+#define RA_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define RA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define RA_REDZONE 0
+#define RA_POISON(p, n) ((void)(p), (void)(n))
+#define RA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define RA_ALIGN 16
 #define RA_FIRST 32768
 #define RA_MAX_BLOCK (1u << 20)
@@ -19,6 +42,7 @@ void ra_init(struct rarena *a, size_t limit)
 {
     a->head = NULL;
     a->total = 0;
+    a->given = 0;
     a->limit = limit;
     a->next_size = RA_FIRST;
     a->hit_limit = false;
@@ -33,6 +57,7 @@ void ra_free(struct rarena *a)
         return;
     for (b = a->head; b; b = next) {
         next = b->next;
+        RA_UNPOISON(b->data, b->size);
         free(b);
     }
     a->head = NULL;
@@ -64,6 +89,7 @@ static void *new_block(struct rarena *a, size_t n)
     }
     b->size = size;
     b->pos = n;
+    RA_POISON(b->data, size);
     a->total += size;
     if (a->next_size < RA_MAX_BLOCK)
         a->next_size *= 2;
@@ -89,13 +115,22 @@ void *ra_alloc(struct rarena *a, size_t n)
     if (n > SIZE_MAX - RA_ALIGN)
         return NULL;
     need = (n + RA_ALIGN - 1) & ~(size_t)(RA_ALIGN - 1);
+    a->given += need;
+    need += RA_REDZONE;
     if (b && b->size - b->pos >= need) {
         void *p = b->data + b->pos;
 
         b->pos += need;
+        RA_UNPOISON(p, n);
         return p;
     }
-    return new_block(a, need);
+    {
+        void *p = new_block(a, need);
+
+        if (p)
+            RA_UNPOISON(p, n);
+        return p;
+    }
 }
 
 _Noreturn void ra_fail(struct rarena *a)

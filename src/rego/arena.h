@@ -23,6 +23,7 @@ struct ra_block;
 struct rarena {
     struct ra_block *head;
     size_t total;       /* bytes taken from malloc */
+    size_t given;       /* bytes handed out (evaluations charge steps by it) */
     size_t limit;       /* 0: no cap */
     size_t next_size;   /* size of the next block */
     bool hit_limit;     /* the last failure was the cap, not malloc */

@@ -63,7 +63,8 @@ static bool split_amount(const char *s, size_t n, size_t *ret_numlen)
 /* A decimal from Go-ish float text ("1.", ".5", "+2", "1e3"). */
 static bool loose_number(struct ev *ev, const char *s, size_t n, struct rdec *ret)
 {
-    char *buf = ev_alloc(ev, n + 4);
+    /* every '.' may gain a '0' after it: at most 2n + 1 bytes */
+    char *buf = ev_alloc(ev, 2 * n + 4);
     size_t i = 0, k = 0;
 
     if (n && s[0] == '+')
@@ -452,9 +453,12 @@ BI(bi_uuid_parse)
 
         t |= (int64_t)((uint64_t)u[4] << 8 | u[5]) << 32;
         t |= (int64_t)(((uint64_t)u[6] << 8 | u[7]) & 0xfff) << 48;
+        /* 100 ns ticks since 1582 (60 bits) as ns since 1970: only
+         * 1677-2262 fit in int64 nanoseconds, as Go's UnixNano */
+        if (__builtin_mul_overflow(t - since, (int64_t)100, &t))
+            return bi_fail(ev, BI_ERR, "time outside the int64 nanosecond range");
         kv[n].k = rv_cstr(ev->a, "time");
-        kv[n++].v = rv_int(ev->a, ((t - since) / 10000000) * 1000000000LL +
-                                      ((t - since) % 10000000) * 100);
+        kv[n++].v = rv_int(ev->a, t);
         snprintf(node, sizeof(node), "%02x-%02x-%02x-%02x-%02x-%02x", u[10], u[11], u[12], u[13],
                  u[14], u[15]);
         kv[n].k = rv_cstr(ev->a, "nodeid");
@@ -521,7 +525,8 @@ BI(bi_graph_reachable)
         uint32_t nn, j, k;
         bool seen = false;
 
-        ev_step(ev);
+        /* one step per 16 vertices already reached compared against */
+        ev_charge(ev, 1 + reached.n / 16);
         if (!edges)
             continue;
         for (k = 0; k < reached.n && !seen; k++)
@@ -544,7 +549,9 @@ static void paths_from(struct ev *ev, const struct rval *g, const struct rval *r
     const struct rval **p;
     uint32_t nn = 0, j, k;
 
-    ev_step(ev);
+    /* the path is copied (depth) and each neighbour is looked for in it */
+    ev_charge(ev, 1 + depth + (uint64_t)(edges && edges->t != RT_OBJ ? edges->n : 0) *
+                                  (depth + 1) / 16);
     if (depth > 10000)
         ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: graph paths too long");
     if (!edges) {

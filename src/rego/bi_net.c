@@ -144,10 +144,7 @@ BI(bi_cidr_expand)
         ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu): net.cidr_expand",
                 (unsigned long long)ev->max_steps);
     count = (uint64_t)1 << host;
-    if (count > ev->max_steps - ev->steps)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu): net.cidr_expand",
-                (unsigned long long)ev->max_steps);
-    ev->steps += count;
+    ev_charge(ev, count);
     len = p.fam == 4 ? 4 : 16;
     memcpy(cur, p.a, len);
     for (i = p.bits; i < fam_bits(p.fam); i++)

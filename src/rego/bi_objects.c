@@ -599,6 +599,7 @@ BI(bi_b64_is_valid)
     size_t n;
 
     NEED(0, RT_STR, "string");
+    ev_charge_scan(ev, a[0]->n);
     if (vouch_b64_decode(a[0]->u.s, a[0]->n, VOUCH_B64_STD | VOUCH_B64_LAX_BITS, a[0]->n, &out,
                          &n, NULL)) {
         *ret = RV_FALSE;
@@ -718,20 +719,29 @@ static int bits2(struct ev *ev, const struct rval *const *a, const struct rval *
             return bi_fail(ev, BI_ERR_TYPE,
                            "operand 2 must be an unsigned integer number but got a negative integer");
         if (y >= 63 || (x != 0 && (x > (INT64_MAX >> y) || x < (INT64_MIN >> y)))) {
-            /* beyond int64: exact through decimal multiplication */
-            struct rdec d, two, r;
+            /* beyond int64: x * 2^y in decimal, 2^y by squaring */
+            struct rdec d, p, r;
             uint8_t b1[20], b2[20];
-            int64_t k;
 
-            rdec_from_i64(&d, x, b1);
-            rdec_from_i64(&two, 2, b2);
             if (y > 4096)
                 return bi_fail(ev, BI_ERR, "shift count too large");
-            for (k = 0; k < y; k++)
-                if (!rdec_mul(ev->a, &d, &two, &r))
-                    return bi_fail(ev, BI_ERR, "number out of range");
-                else
+            rdec_from_i64(&d, x, b1);
+            rdec_from_i64(&p, 2, b2);
+            while (y) {
+                /* a product of n and m digits is n * m digit operations */
+                ev_charge(ev, ((uint64_t)d.nd * p.nd + (uint64_t)p.nd * p.nd) / 64 + 1);
+                if (y & 1) {
+                    if (!rdec_mul(ev->a, &d, &p, &r))
+                        return bi_fail(ev, BI_ERR, "number out of range");
                     d = r;
+                }
+                y >>= 1;
+                if (y) {
+                    if (!rdec_mul(ev->a, &p, &p, &r))
+                        return bi_fail(ev, BI_ERR, "number out of range");
+                    p = r;
+                }
+            }
             *ret = rv_dec(ev->a, &d);
             return BI_OK;
         }

@@ -113,8 +113,7 @@ static pcre2_code *rx_get(struct ev *ev, const struct rval *pat, const char **re
 
 static void charge(struct ev *ev, uint64_t n)
 {
-    ev->steps += n;
-    ev_step(ev);
+    ev_charge(ev, n + 1);
 }
 
 /* One match at or after pos: 1 found, 0 none; errors fail the builtin. */

@@ -49,18 +49,90 @@ static uint32_t *runes_of(struct ev *ev, const char *s, size_t n, uint32_t *ret_
     return off;
 }
 
-static const char *memfind(const char *h, size_t hn, const char *nd, size_t nn)
+/* Substring search in linear time (glibc's memmem is two-way), charged
+ * for the bytes it may scan. */
+static const char *memfind(struct ev *ev, const char *h, size_t hn, const char *nd, size_t nn)
 {
-    size_t i;
-
     if (nn == 0)
         return h;
+    const char *p;
+
     if (nn > hn)
         return NULL;
-    for (i = 0; i + nn <= hn; i++)
-        if (h[i] == nd[0] && memcmp(h + i, nd, nn) == 0)
-            return h + i;
-    return NULL;
+    p = memmem(h, hn, nd, nn);
+    ev_charge_scan(ev, (p ? (size_t)(p - h) : hn) + nn);
+    return p;
+}
+
+/* True when s holds no byte sequence dec1 would read as U+FFFD. */
+static bool valid_utf8(struct ev *ev, const char *s, size_t n)
+{
+    size_t i = 0;
+
+    ev_charge_scan(ev, n);
+    while (i < n) {
+        uint32_t cp;
+        size_t l = (unsigned char)s[i] < 0x80 ? 1 : rv_utf8_decode(s + i, n - i, &cp);
+
+        if (!l)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+/* Code point comparisons (two decodes each) charged as one step. */
+#define RUNE_CMP_PER_STEP 16
+
+/*
+ * The code point index of the first match at or after code point `from`
+ * (offsets `ob` of the haystack's code points, nb of them), or -1.  When
+ * both strings are valid UTF-8 a byte match can only start on a code point
+ * boundary, so a linear byte search does; otherwise code points are
+ * compared one by one, each comparison charged.
+ */
+static int64_t rune_find(struct ev *ev, const struct rval *h, const uint32_t *ob, uint32_t nb,
+                         const struct rval *nd, const uint32_t *os, uint32_t ns, uint32_t from,
+                         bool valid)
+{
+    uint64_t cmp = 0;
+    uint32_t i, j;
+
+    if (valid) {
+        const char *p = memfind(ev, h->u.s + ob[from], h->n - ob[from], nd->u.s, nd->n);
+        uint32_t lo = from, hi = nb;
+
+        if (!p)
+            return -1;
+        /* binary search of the byte offset among the code point offsets */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+
+            if (ob[mid] < (uint32_t)(p - h->u.s))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    }
+    for (i = from; i + ns <= nb; i++) {
+        for (j = 0; j < ns; j++) {
+            uint32_t c1, c2;
+
+            dec1(h->u.s + ob[i + j], h->n - ob[i + j], &c1);
+            dec1(nd->u.s + os[j], nd->n - os[j], &c2);
+            if (c1 != c2)
+                break;
+        }
+        cmp += j + 1;
+        if (cmp >= RUNE_CMP_PER_STEP * 64) {
+            ev_charge(ev, cmp / RUNE_CMP_PER_STEP);
+            cmp %= RUNE_CMP_PER_STEP;
+        }
+        if (j == ns)
+            return i;
+    }
+    return -1;
 }
 
 BI(bi_concat)
@@ -91,7 +163,7 @@ BI(bi_contains)
 {
     STR(0);
     STR(1);
-    *ret = RV_BOOL(memfind(a[0]->u.s, a[0]->n, a[1]->u.s, a[1]->n) != NULL);
+    *ret = RV_BOOL(memfind(ev, a[0]->u.s, a[0]->n, a[1]->u.s, a[1]->n) != NULL);
     return BI_OK;
 }
 
@@ -99,6 +171,7 @@ BI(bi_startswith)
 {
     STR(0);
     STR(1);
+    ev_charge_scan(ev, a[1]->n);
     *ret = RV_BOOL(a[1]->n <= a[0]->n && memcmp(a[0]->u.s, a[1]->u.s, a[1]->n) == 0);
     return BI_OK;
 }
@@ -107,6 +180,7 @@ BI(bi_endswith)
 {
     STR(0);
     STR(1);
+    ev_charge_scan(ev, a[1]->n);
     *ret = RV_BOOL(a[1]->n <= a[0]->n &&
                    memcmp(a[0]->u.s + a[0]->n - a[1]->n, a[1]->u.s, a[1]->n) == 0);
     return BI_OK;
@@ -129,7 +203,7 @@ BI(bi_str_count)
         *ret = rv_int(ev->a, (int64_t)cnt + 1);
         return BI_OK;
     }
-    while ((p = memfind(s, n, a[1]->u.s, a[1]->n)) != NULL) {
+    while ((p = memfind(ev, s, n, a[1]->u.s, a[1]->n)) != NULL) {
         c++;
         n -= (size_t)(p - s) + a[1]->n;
         s = p + a[1]->n;
@@ -138,6 +212,9 @@ BI(bi_str_count)
     return BI_OK;
 }
 
+/* Digit divisions of format_int charged as one step. */
+#define FMT_DIVS_PER_STEP 64
+
 static void fmt_int_base(struct sbuf *b, bool neg, const struct rdec *d, unsigned base)
 {
     /* repeated division of a decimal digit string */
@@ -145,6 +222,11 @@ static void fmt_int_base(struct sbuf *b, bool neg, const struct rdec *d, unsigne
     uint32_t n, i, nout = 0;
 
     n = d->nd + (uint32_t)d->exp;
+    /* each output digit is one pass over the n decimal digits: charge the
+     * n * n * log2(10) / log2(base) digit divisions before starting */
+    ev_charge(b->ev, (uint64_t)n * ((uint64_t)n * 10 / 3 / (base == 16 ? 4 : base == 8 ? 3
+                                                             : base == 2 ? 1 : 3) + 1) /
+                         FMT_DIVS_PER_STEP);
     digits = ev_alloc(b->ev, n + 1);
     memset(digits, 0, n + 1);
     xmemcpy(digits, d->d, d->nd);
@@ -190,6 +272,14 @@ BI(bi_format_int)
     sb_init(&b, ev);
     if (!t.nd) {
         sb_putc(&b, '0');
+    } else if (base == 10) {
+        /* the decimal digits as they are: no division needed */
+        uint32_t i;
+
+        if (t.neg)
+            sb_putc(&b, '-');
+        for (i = 0; i < t.nd + (uint32_t)t.exp; i++)
+            sb_putc(&b, (char)('0' + (i < t.nd ? t.d[i] : 0)));
     } else {
         fmt_int_base(&b, t.neg, &t, (unsigned)base);
     }
@@ -199,8 +289,8 @@ BI(bi_format_int)
 
 BI(bi_indexof)
 {
-    const char *p;
-    uint32_t nb, ns, i, j, *ob, *os;
+    uint32_t nb, ns, *ob, *os;
+    bool valid;
 
     STR(0);
     STR(1);
@@ -209,29 +299,17 @@ BI(bi_indexof)
     /* compare code point by code point, as OPA does on runes */
     ob = runes_of(ev, a[0]->u.s, a[0]->n, &nb);
     os = runes_of(ev, a[1]->u.s, a[1]->n, &ns);
-    (void)p;
-    for (i = 0; i + ns <= nb; i++) {
-        for (j = 0; j < ns; j++) {
-            uint32_t c1, c2;
-
-            dec1(a[0]->u.s + ob[i + j], a[0]->n - ob[i + j], &c1);
-            dec1(a[1]->u.s + os[j], a[1]->n - os[j], &c2);
-            if (c1 != c2)
-                break;
-        }
-        if (j == ns) {
-            *ret = rv_int(ev->a, i);
-            return BI_OK;
-        }
-    }
-    *ret = rv_int(ev->a, -1);
+    valid = valid_utf8(ev, a[0]->u.s, a[0]->n) && valid_utf8(ev, a[1]->u.s, a[1]->n);
+    *ret = rv_int(ev->a, rune_find(ev, a[0], ob, nb, a[1], os, ns, 0, valid));
     return BI_OK;
 }
 
 BI(bi_indexof_n)
 {
-    uint32_t nb, ns, i, j, *ob, *os;
+    uint32_t nb, ns, *ob, *os;
     struct ra_vec out = { 0 };
+    int64_t at = 0;
+    bool valid;
 
     STR(0);
     STR(1);
@@ -239,18 +317,9 @@ BI(bi_indexof_n)
         return bi_fail(ev, BI_ERR, "empty search character");
     ob = runes_of(ev, a[0]->u.s, a[0]->n, &nb);
     os = runes_of(ev, a[1]->u.s, a[1]->n, &ns);
-    for (i = 0; i + ns <= nb; i++) {
-        for (j = 0; j < ns; j++) {
-            uint32_t c1, c2;
-
-            dec1(a[0]->u.s + ob[i + j], a[0]->n - ob[i + j], &c1);
-            dec1(a[1]->u.s + os[j], a[1]->n - os[j], &c2);
-            if (c1 != c2)
-                break;
-        }
-        if (j == ns)
-            ra_vec_push(ev->a, &out, (void *)rv_int(ev->a, i));
-    }
+    valid = valid_utf8(ev, a[0]->u.s, a[0]->n) && valid_utf8(ev, a[1]->u.s, a[1]->n);
+    while (at < nb && (at = rune_find(ev, a[0], ob, nb, a[1], os, ns, (uint32_t)at, valid)) >= 0)
+        ra_vec_push(ev->a, &out, (void *)rv_int(ev->a, at++));
     *ret = rv_arr(ev->a, (const struct rval **)out.v, out.n);
     return BI_OK;
 }
@@ -275,7 +344,8 @@ BI(bi_substring)
         *ret = &rv_empty_str_v;
         return BI_OK;
     }
-    end = (len < 0 || start + len >= n) ? n : (uint32_t)(start + len);
+    /* len may be anything up to INT64_MAX: compare, never add */
+    end = (len < 0 || len >= (int64_t)n - start) ? n : (uint32_t)(start + len);
     *ret = rv_str(ev->a, a[0]->u.s + off[start], off[end] - off[start]);
     return BI_OK;
 }
@@ -436,7 +506,7 @@ BI(bi_split)
     }
     for (;;) {
         ev_step(ev);
-        p = memfind(s, n, a[1]->u.s, dn);
+        p = memfind(ev, s, n, a[1]->u.s, dn);
         if (!p) {
             ra_vec_push(ev->a, &out, (void *)rv_str(ev->a, s, n));
             break;
@@ -468,7 +538,8 @@ static const struct rval *replace_pairs(struct ev *ev, const char *s, size_t n,
     while (i <= n) {
         bool hit = false;
 
-        ev_step(ev);
+        /* every pair may be compared at every position */
+        ev_charge(ev, 1 + np / 8);
         for (k = 0; k < np; k++) {
             size_t ol = olds[k]->n;
 
@@ -896,7 +967,9 @@ static void fmt_one(struct sbuf *b, char verb, const struct spec *sp, const stru
         }
         case 'c': {
             char enc[4];
-            size_t l = rv_utf8_encode((uint32_t)x->i, enc);
+            /* Go prints U+FFFD for what is not a Unicode scalar value */
+            bool ok = x->i >= 0 && x->i <= 0x10ffff && !(x->i >= 0xd800 && x->i <= 0xdfff);
+            size_t l = rv_utf8_encode(ok ? (uint32_t)x->i : 0xfffd, enc);
 
             xmemcpy(tmp, enc, l);
             tmp[l] = '\0';

@@ -759,14 +759,45 @@ BI(bi_parse_rfc3339_ns)
     return BI_OK;
 }
 
-/* Go's time.ParseDuration. */
+/* A duration unit's length in ns, its text consumed; 0 when none. */
+static uint64_t duration_unit(const char **p, const char *end)
+{
+    static const struct {
+        const char *name;
+        uint64_t ns;
+    } units[] = {
+        { "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "\xce\xbcs", 1000 },
+        { "ms", 1000000 }, { "s", 1000000000ull }, { "m", 60000000000ull },
+        { "h", 3600000000000ull },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        size_t n = strlen(units[i].name);
+
+        /* "m" must not take the "m" of "ms" */
+        if (has_prefix(*p, (size_t)(end - *p), units[i].name) &&
+            !(n == 1 && *p + 1 < end && units[i].name[0] == 'm' && (*p)[1] == 's')) {
+            *p += n;
+            return units[i].ns;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Go's time.ParseDuration, in the same unsigned arithmetic: the integer
+ * part exact (an overflow is an error), the fraction scaled through a
+ * double, the total at most 2^63 ns (2^63 itself only when negative).
+ */
 BI(bi_parse_duration_ns)
 {
     const char *s, *end;
     bool neg = false;
-    double total = 0;
+    uint64_t total = 0;
 
     NEED(0, RT_STR, "string");
+    ev_charge_scan(ev, a[0]->n);
     s = a[0]->u.s;
     end = s + a[0]->n;
     if (s < end && (*s == '-' || *s == '+'))
@@ -778,57 +809,47 @@ BI(bi_parse_duration_ns)
     if (s == end)
         goto bad;
     while (s < end) {
-        double v = 0, scale = 1, unit;
-        bool digits = false;
+        uint64_t v = 0, f = 0, unit;
+        double scale = 1;
+        bool digits = false, post = false;
 
-        while (s < end && *s >= '0' && *s <= '9') {
-            v = v * 10 + (*s++ - '0');
-            digits = true;
-        }
+        for (; s < end && *s >= '0' && *s <= '9'; s++, digits = true)
+            if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
+                goto bad;
         if (s < end && *s == '.') {
-            s++;
-            while (s < end && *s >= '0' && *s <= '9') {
-                scale /= 10;
-                v += (*s++ - '0') * scale;
-                digits = true;
+            for (s++; s < end && *s >= '0' && *s <= '9'; s++, digits = true) {
+                if (post)
+                    continue;   /* past what a uint64 holds: ignored, as Go does */
+                if (f > (UINT64_MAX - 9) / 10) {
+                    post = true;
+                    continue;
+                }
+                f = f * 10 + (uint64_t)(*s - '0');
+                scale *= 10;
             }
         }
-        if (!digits)
+        if (!digits || !(unit = duration_unit(&s, end)))
             goto bad;
-        if (has_prefix(s, (size_t)(end - s), "ns")) {
-            unit = 1;
-            s += 2;
-        } else if (has_prefix(s, (size_t)(end - s), "us")) {
-            unit = 1e3;
-            s += 2;
-        } else if (has_prefix(s, (size_t)(end - s), "\xc2\xb5s") ||
-                   has_prefix(s, (size_t)(end - s), "\xce\xbcs")) {
-            unit = 1e3;
-            s += 3;
-        } else if (has_prefix(s, (size_t)(end - s), "ms")) {
-            unit = 1e6;
-            s += 2;
-        } else if (s < end && *s == 's') {
-            unit = 1e9;
-            s++;
-        } else if (s < end && *s == 'm') {
-            unit = 60e9;
-            s++;
-        } else if (s < end && *s == 'h') {
-            unit = 3600e9;
-            s++;
-        } else {
+        if (v > (1ull << 63) / unit)
             goto bad;
+        v *= unit;
+        if (f > 0) {
+            double x = (double)f * ((double)unit / scale);
+
+            /* x < unit <= 2^42: the conversion is defined */
+            if (__builtin_add_overflow(v, (uint64_t)x, &v) || v > 1ull << 63)
+                goto bad;
         }
-        total += v * unit;
-        if (total > 9.223372036854775807e18)
-            return bi_fail(ev, BI_ERR, "time: invalid duration \"%.*s\"", (int)a[0]->n, a[0]->u.s);
+        if (__builtin_add_overflow(total, v, &total) || total > 1ull << 63)
+            goto bad;
     }
-    *ret = rv_int(ev->a, (int64_t)(neg ? -total : total));
+    if (!neg && total > (uint64_t)INT64_MAX)
+        goto bad;
+    *ret = rv_int(ev->a, neg ? (int64_t)(0 - total) : (int64_t)total);
     return BI_OK;
 bad:
-    return bi_fail(ev, BI_ERR, "time: invalid duration \"%.*s\"", (int)(a[0]->n > 64 ? 64 : a[0]->n),
-                   a[0]->u.s);
+    return bi_fail(ev, BI_ERR, "time: invalid duration \"%.*s\"",
+                   (int)(a[0]->n > 64 ? 64 : a[0]->n), a[0]->u.s);
 }
 
 /* The calendar fields of a time.date/clock/weekday argument (ns, or [ns, tz]). */

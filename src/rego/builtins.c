@@ -8,6 +8,15 @@
 
 #include "rego/builtins.h"
 
+bool bi_double_to_i64(double d, int64_t *ret)
+{
+    /* NaN fails both comparisons */
+    if (!(d >= -0x1p63 && d < 0x1p63))
+        return false;
+    *ret = (int64_t)d;
+    return true;
+}
+
 int bi_int_arg(struct ev *ev, const struct rval *const *a, int i, int64_t *ret)
 {
     if (a[i]->t != RT_NUM)
@@ -22,38 +31,51 @@ int bi_int_arg(struct ev *ev, const struct rval *const *a, int i, int64_t *ret)
 
 /* ---- comparison ---- */
 
+/* Comparing two strings may read the shorter one whole: charge it. */
+static void charge_cmp(struct ev *ev, const struct rval *x, const struct rval *y)
+{
+    if (x->t == RT_STR && y->t == RT_STR)
+        ev_charge_scan(ev, x->n < y->n ? x->n : y->n);
+}
+
 BI(bi_equal)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_eq(a[0], a[1]));
     return BI_OK;
 }
 
 BI(bi_neq)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(!rv_eq(a[0], a[1]));
     return BI_OK;
 }
 
 BI(bi_lt)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_cmp(a[0], a[1]) < 0);
     return BI_OK;
 }
 
 BI(bi_lte)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_cmp(a[0], a[1]) <= 0);
     return BI_OK;
 }
 
 BI(bi_gt)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_cmp(a[0], a[1]) > 0);
     return BI_OK;
 }
 
 BI(bi_gte)
 {
+    charge_cmp(ev, a[0], a[1]);
     *ret = RV_BOOL(rv_cmp(a[0], a[1]) >= 0);
     return BI_OK;
 }
@@ -248,20 +270,22 @@ BI(bi_floor)
 
 static int range(struct ev *ev, int64_t lo, int64_t hi, int64_t step, const struct rval **ret)
 {
-    uint64_t n, i;
+    uint64_t n, i, span;
     const struct rval **items;
 
     if (step <= 0)
         return bi_fail(ev, BI_ERR, "step must be a positive integer");
-    n = (lo <= hi ? (uint64_t)(hi - lo) : (uint64_t)(lo - hi)) / (uint64_t)step + 1;
-    if (n > (ev->max_steps - ev->steps))
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu): numbers.range",
-                (unsigned long long)ev->max_steps);
+    /* the distance fits in uint64 even from INT64_MIN to INT64_MAX */
+    span = lo <= hi ? (uint64_t)hi - (uint64_t)lo : (uint64_t)lo - (uint64_t)hi;
+    n = span / (uint64_t)step;
+    if (n >= UINT32_MAX)
+        ev_charge(ev, UINT64_MAX);
+    n++;
+    ev_charge(ev, n);
     items = ev_alloc(ev, n * sizeof(*items));
     for (i = 0; i < n; i++)
-        items[i] = rv_int(ev->a, lo <= hi ? lo + (int64_t)(i * (uint64_t)step)
-                                          : lo - (int64_t)(i * (uint64_t)step));
-    ev->steps += n;
+        items[i] = rv_int(ev->a, lo <= hi ? (int64_t)((uint64_t)lo + i * (uint64_t)step)
+                                          : (int64_t)((uint64_t)lo - i * (uint64_t)step));
     *ret = rv_arr(ev->a, items, (uint32_t)n);
     return BI_OK;
 }
@@ -484,6 +508,7 @@ BI(bi_count)
         *ret = rv_int(ev->a, rv_len(a[0]));
         return BI_OK;
     case RT_STR:
+        ev_charge_scan(ev, a[0]->n);
         *ret = rv_int(ev->a, go_runes(a[0]->u.s, a[0]->n));
         return BI_OK;
     default:
@@ -563,6 +588,8 @@ BI(bi_sort)
     }
     if (c->t != RT_ARR)
         return bi_type(ev, 1, "one of {array, set}", c);
+    /* n log2 n comparisons, 16 to a step */
+    ev_charge(ev, (uint64_t)c->n * (uint64_t)(64 - __builtin_clzll((uint64_t)c->n | 1)) / 16);
     items = ev_alloc(ev, (c->n ? c->n : 1) * sizeof(*items));
     xmemcpy(items, c->u.a, c->n * sizeof(*items));
     if (c->n > 1)
@@ -672,8 +699,9 @@ BI(bi_to_number)
         if (!v && n > 1 && s[0] == '+')
             v = rv_num_text(ev->a, s + 1, n - 1);
         if (!v) {
-            /* Go's ParseFloat also takes forms JSON does not: ".5", "5." */
-            char *buf = ev_alloc(ev, n + 3);
+            /* Go's ParseFloat also takes forms JSON does not: ".5", "5."; each
+             * '.' may gain a '0' on both sides: at most 2n + 1 bytes */
+            char *buf = ev_alloc(ev, 2 * n + 3);
             size_t i, k = 0;
             bool ok = n > 0 && n < 512;
 

@@ -21,6 +21,12 @@
             return bi_type(ev, (i) + 1, (tname), a[(i)]);      \
     } while (0)
 
+/*
+ * A double as int64, truncated toward zero; false for NaN, infinities and
+ * anything outside [-2^63, 2^63) (converting those is undefined in C).
+ */
+bool bi_double_to_i64(double d, int64_t *ret);
+
 /* Integer operand (an integral number in int64 range). */
 int bi_int_arg(struct ev *ev, const struct rval *const *a, int i, int64_t *ret);
 

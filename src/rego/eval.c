@@ -73,11 +73,42 @@ int bi_type(struct ev *ev, int n, const char *want, const struct rval *got)
                    rv_type_name(got));
 }
 
+void ev_check_time(struct ev *ev)
+{
+    if (ev->timed && ev->clock(ev->clock_ctx) > ev->deadline_ns)
+        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: time limit exceeded (%llu ms)",
+                (unsigned long long)(ev->max_time_ns / 1000000));
+}
+
+static _Noreturn void step_limit(struct ev *ev)
+{
+    ev->steps = ev->max_steps;
+    ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu)",
+            (unsigned long long)ev->max_steps);
+}
+
 void ev_step(struct ev *ev)
 {
     if (++ev->steps > ev->max_steps)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu)",
-                (unsigned long long)ev->max_steps);
+        step_limit(ev);
+    if (ev->steps % VOUCH_REGO_CLOCK_EVERY == 0)
+        ev_check_time(ev);
+}
+
+void ev_charge(struct ev *ev, uint64_t n)
+{
+    uint64_t before = ev->steps;
+
+    if (n > ev->max_steps - ev->steps)
+        step_limit(ev);
+    ev->steps += n;
+    if (ev->steps / VOUCH_REGO_CLOCK_EVERY != before / VOUCH_REGO_CLOCK_EVERY)
+        ev_check_time(ev);
+}
+
+void ev_charge_scan(struct ev *ev, uint64_t bytes)
+{
+    ev_charge(ev, bytes / EV_SCAN_BYTES);
 }
 
 static void check_stack(struct ev *ev)
@@ -1459,10 +1490,13 @@ static const struct rval *call_builtin(struct ev *ev, const struct builtin *bi,
                                        const struct rval *const *args)
 {
     const struct rval *res = NULL;
+    size_t given = ev->a->given;
     int rc;
 
     ev->bimsg[0] = '\0';
     rc = bi->fn(ev, args, &res);
+    /* what the builtin built: elements, digits, bytes */
+    ev_charge(ev, (ev->a->given - given) / VOUCH_REGO_BYTES_PER_STEP);
     if (rc == BI_OK)
         return res;
     if (rc == BI_UNDEF)

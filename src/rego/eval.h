@@ -30,6 +30,11 @@ struct ev {
     struct dovr *dovr;              /* with: replaced data paths */
     uint32_t ndovr;
     uint64_t steps, max_steps;
+    bool timed;                     /* deadline_ns applies */
+    int64_t deadline_ns;
+    uint64_t max_time_ns;
+    vouch_rego_clock_fn clock;
+    void *clock_ctx;
     uint32_t depth, max_depth;
     uintptr_t stack_base;
     size_t max_stack;
@@ -65,6 +70,19 @@ void ev_init_cache(struct ev *ev);
 
 /* Count one step (iterations, expressions) against the limit. */
 void ev_step(struct ev *ev);
+
+/*
+ * Charge n steps for work a builtin does (bytes scanned, digits or elements
+ * produced), before doing it where it can: fails the evaluation with the
+ * step limit, and reads the clock whenever the count crosses a multiple of
+ * VOUCH_REGO_CLOCK_EVERY.
+ */
+void ev_charge(struct ev *ev, uint64_t n);
+/* One step per EV_SCAN_BYTES bytes scanned (compared, searched, decoded). */
+#define EV_SCAN_BYTES 256
+void ev_charge_scan(struct ev *ev, uint64_t bytes);
+/* Read the clock now; fails the evaluation past its deadline. */
+void ev_check_time(struct ev *ev);
 
 /*
  * Evaluate a prepared query or a data path (compiled ref term).  These

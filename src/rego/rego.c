@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "rego/eval.h"
@@ -397,6 +398,15 @@ struct run {
     json_t *res_j;
 };
 
+static int64_t monotonic_ns(void *ctx)
+{
+    struct timespec ts;
+
+    (void)ctx;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void limits(const struct vouch_rego_eval_args *args, struct vouch_rego_limits *l)
 {
     *l = args->limits;
@@ -426,6 +436,16 @@ static void run_init(struct run *r, const struct vouch_rego_policy *p,
     r->ev.max_steps = l.max_steps;
     r->ev.max_depth = l.max_depth;
     r->ev.max_stack = l.max_stack;
+    r->ev.max_time_ns = l.max_time_ns;
+    r->ev.clock = args->clock ? args->clock : monotonic_ns;
+    r->ev.clock_ctx = args->clock ? args->clock_ctx : NULL;
+    if (l.max_time_ns) {
+        int64_t budget = l.max_time_ns > INT64_MAX ? INT64_MAX : (int64_t)l.max_time_ns;
+
+        r->ev.timed = true;
+        if (__builtin_add_overflow(r->ev.clock(r->ev.clock_ctx), budget, &r->ev.deadline_ns))
+            r->ev.deadline_ns = INT64_MAX;
+    }
     r->ev.strict = args->flags & VOUCH_REGO_STRICT;
     r->ev.now_ns = args->now_ns;
     r->ev.host_ctx = args->host_ctx;

@@ -93,13 +93,24 @@ void vouch_rego_doc_free(struct vouch_rego_doc *d);
 
 /* Limits; zero fields take the defaults (in parentheses). */
 struct vouch_rego_limits {
-    uint64_t max_steps;    /* expressions, iterations and builtin work (1,000,000) */
+    uint64_t max_steps;    /* expressions, iterations and builtin work (1,000,000): a
+                              builtin is charged for the work it does (see
+                              docs/rego.md), one step per VOUCH_REGO_BYTES_PER_STEP
+                              bytes it allocates and per unit of scanning */
     uint32_t max_depth;    /* nested rule and function evaluations (256) */
     size_t max_memory;     /* bytes allocated by one evaluation (64 MiB) */
     size_t max_output;     /* bytes of the JSON result (16 MiB) */
     size_t max_stack;      /* bytes of C stack the evaluator may use (1 MiB); the
                               evaluating thread needs this much plus a margin */
+    uint64_t max_time_ns;  /* wall-clock budget of one evaluation (none): the clock is
+                              read every VOUCH_REGO_CLOCK_EVERY steps */
 };
+
+#define VOUCH_REGO_BYTES_PER_STEP 64
+#define VOUCH_REGO_CLOCK_EVERY 256
+
+/* A monotonic clock in nanoseconds (tests pass their own). */
+typedef int64_t (*vouch_rego_clock_fn)(void *clock_ctx);
 
 /* Evaluation flags. */
 #define VOUCH_REGO_STRICT (1u << 0)  /* builtin errors fail the evaluation */
@@ -116,6 +127,9 @@ struct vouch_rego_eval_args {
     void *host_ctx;           /* passed to host functions */
     unsigned flags;
     struct vouch_rego_limits limits;
+    /* what limits.max_time_ns is measured with; NULL: CLOCK_MONOTONIC */
+    vouch_rego_clock_fn clock;
+    void *clock_ctx;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include "common/codec.h"
 #include "common/json.h"
 #include "common/time.h"
+#include "policy/engine.h"
 #include "policy/policy.h"
 #include "server/api.h"
 #include "server/attest_req.h"
@@ -159,6 +160,8 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     const char *verbose = vouch_http_query(req, "verbose");
     json_t *body = NULL, *payload = NULL, *cust = NULL;
     int64_t now = vouch_app_now(app);
+    struct vouch_initdata_eval agent = { now, app->cfg.rego_initdata_timeout_ms, NULL, NULL };
+    struct vouch_engine_limits limits = { app->cfg.rego_timeout_ms, NULL, NULL };
     unsigned n_cpu = 0, n_gpu = 0;
     char *token = NULL;
     size_t i, len, n_dev = 0;
@@ -176,7 +179,7 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     ear = fmt ? strcmp(fmt, "ear") == 0 : app->cfg.token_ear;
     if (!vouch_http_json_body(req, resp, &body))
         return;
-    if (!vouch_attest_req_parse(body, app->cfg.max_body, now, &ar, &p)) {
+    if (!vouch_attest_req_parse(body, app->cfg.max_body, &ar, &p)) {
         problem(resp, &p);
         goto out;
     }
@@ -204,6 +207,12 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
             verify_problem(resp, it, e, &eb);
             goto out;
         }
+        /* verified and bound to its init data: only now run the Rego it carries */
+        if (!vouch_attest_agent_policy(it, &agent, &p)) {
+            json_decref(claims);
+            problem(resp, &p);
+            goto out;
+        }
         if (!add_devices(it, claims, verbose && strcmp(verbose, "false") == 0, dev, &n_dev,
                          &n_cpu, &n_gpu)) {
             json_decref(claims);
@@ -219,8 +228,8 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     /* Policies: every id is evaluated against every device. */
     for (i = 0; i < n_dev; i++)
         inputs[i] = dev[i].annotated;
-    e = vouch_policy_appraise(app->policies, app->store, ar.policy_ids, ar.n_policies, inputs,
-                              n_dev, now, &outcome, &eb);
+    e = vouch_policy_appraise_limited(app->policies, app->store, ar.policy_ids, ar.n_policies,
+                                      inputs, n_dev, now, &limits, &outcome, &eb);
     if (e) {
         vouch_http_fail_eb(resp, VOUCH_SCOPE_APPRAISAL, e, &eb, NULL);
         goto out;

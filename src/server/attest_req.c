@@ -75,8 +75,13 @@ static bool binding_data(const json_t *obj, enum vouch_hash h, const char *field
     return BAD_ARG(p, field, "%s", eb.msg);
 }
 
-/* The algorithm an init-data TOML names ("algorithm = \"sha384\""). */
-static bool init_data(const json_t *obj, enum vouch_hash h, const char *path, int64_t now,
+/*
+ * init_data in one of its forms.  For init_data_toml: the digest of the
+ * text with the algorithm it names ("algorithm = \"sha384\""), and its
+ * claims; its agent policy is evaluated only once the evidence verified
+ * (vouch_attest_agent_policy).
+ */
+static bool init_data(const json_t *obj, enum vouch_hash h, const char *path,
                       struct vouch_attest_item *it, struct vouch_attest_problem *p)
 {
     json_t *digest = json_object_get(obj, "init_data_digest");
@@ -100,7 +105,7 @@ static bool init_data(const json_t *obj, enum vouch_hash h, const char *path, in
         if (!json_is_string(toml) || json_string_length(toml) > VOUCH_BINDING_MAX)
             return BAD_ARG(p, field, "must be a TOML document of at most %u bytes",
                            VOUCH_BINDING_MAX);
-        if (vouch_initdata_parse(json_string_value(toml), json_string_length(toml), now, &alg,
+        if (vouch_initdata_parse(json_string_value(toml), json_string_length(toml), &alg,
                                  &it->init_data_claims, &eb))
             return BAD_ARG(p, field, "%s", eb.msg);
         it->init.len = vouch_hash_size(alg);
@@ -114,7 +119,7 @@ static bool init_data(const json_t *obj, enum vouch_hash h, const char *path, in
     return binding_data(obj, h, field, &it->init, p);
 }
 
-static bool parse_item(const json_t *o, const char *path, size_t max_evidence, int64_t now,
+static bool parse_item(const json_t *o, const char *path, size_t max_evidence,
                        struct vouch_attest_item *it, struct vouch_attest_problem *p)
 {
     json_t *tee = json_object_get(o, "tee"), *ev = json_object_get(o, "evidence");
@@ -166,7 +171,7 @@ static bool parse_item(const json_t *o, const char *path, size_t max_evidence, i
         snprintf(field, sizeof(field), "%sinit_data", path);
         if (!json_is_object(id))
             return BAD_ARG(p, field, "must be an object");
-        if (!init_data(id, ih, path, now, it, p))
+        if (!init_data(id, ih, path, it, p))
             return false;
         it->has_init = true;
     }
@@ -185,7 +190,7 @@ static bool policy_id_ok(const char *s)
     return true;
 }
 
-bool vouch_attest_req_parse(const json_t *body, size_t max_evidence, int64_t now,
+bool vouch_attest_req_parse(const json_t *body, size_t max_evidence,
                             struct vouch_attest_req *req, struct vouch_attest_problem *p)
 {
     json_t *vr = json_object_get(body, "verification_requests");
@@ -227,13 +232,32 @@ bool vouch_attest_req_parse(const json_t *body, size_t max_evidence, int64_t now
                 return BAD_ARG(p, path, "must be an object");
             }
             req->n_items++;
-            if (!parse_item(o, path, max_evidence, now, &req->items[i], p))
+            if (!parse_item(o, path, max_evidence, &req->items[i], p))
                 return false;
         }
         return true;
     }
     req->n_items = 1;
-    return parse_item(body, "", max_evidence, now, &req->items[0], p);
+    return parse_item(body, "", max_evidence, &req->items[0], p);
+}
+
+bool vouch_attest_agent_policy(struct vouch_attest_item *it, const struct vouch_initdata_eval *opts,
+                               struct vouch_attest_problem *p)
+{
+    struct vouch_errbuf eb;
+    char field[128];
+    vouch_err e;
+
+    if (!it->init_data_claims)
+        return true;
+    snprintf(field, sizeof(field), "%sinit_data.init_data_toml", it->path);
+    e = vouch_initdata_agent_policy(it->init_data_claims, opts, &eb);
+    if (!e)
+        return true;
+    /* the field is named when the init data is at fault (a 4xx row) */
+    return fail_as(p, VOUCH_SCOPE_APPRAISAL, e,
+                   vouch_problem_find(VOUCH_SCOPE_APPRAISAL, e, VOUCH_SUB_NONE)->status < 500
+                       ? field : NULL, "%s", eb.msg);
 }
 
 void vouch_attest_req_done(struct vouch_attest_req *req)

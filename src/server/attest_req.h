@@ -10,6 +10,7 @@
 
 #include "crypto/digest.h"
 #include "evidence/binding.h"
+#include "policy/initdata.h"
 #include "vouch/evidence.h"
 
 /*
@@ -54,13 +55,23 @@ struct vouch_attest_problem {
 
 /*
  * Parse `body` into `req` (which borrows strings from `body`: keep it
- * alive).  `max_evidence` caps each decoded evidence document; `now` is
- * the time init data's agent policy is evaluated at.  On failure
- * fills `p` and returns false; `req` then needs vouch_attest_req_done() all
- * the same.
+ * alive).  `max_evidence` caps each decoded evidence document.  Nothing
+ * the request carries is evaluated here: init data's agent policy waits
+ * for vouch_attest_agent_policy().  On failure fills `p` and returns
+ * false; `req` then needs vouch_attest_req_done() all the same.
  */
-bool vouch_attest_req_parse(const json_t *body, size_t max_evidence, int64_t now,
+bool vouch_attest_req_parse(const json_t *body, size_t max_evidence,
                             struct vouch_attest_req *req, struct vouch_attest_problem *p);
+
+/*
+ * Once an item's evidence and its binding to the init data verified:
+ * evaluate the agent policy its init_data_toml carries (if any) into its
+ * init_data_claims, under the init-data limits (`opts`: the time, the
+ * wall-clock budget).  A limit exceeded is 422 VOUCH.POLICY.EVALUATION_FAILED
+ * naming init_data.init_data_toml.
+ */
+bool vouch_attest_agent_policy(struct vouch_attest_item *it, const struct vouch_initdata_eval *opts,
+                               struct vouch_attest_problem *p);
 
 void vouch_attest_req_done(struct vouch_attest_req *req);
 

@@ -33,6 +33,8 @@ enum opt_id {
     OPT_RATE_BURST,
     OPT_ADMIN_AUTH_FAILURES,
     OPT_LOG_LEVEL,
+    OPT_REGO_TIMEOUT,
+    OPT_REGO_INITDATA_TIMEOUT,
     OPT_DCAP_ROOT,
     OPT_PCCS_UPSTREAM,
     OPT_PCCS_REFRESH,
@@ -127,6 +129,13 @@ static const struct {
                              "own AIA)" },
     [OPT_LOG_LEVEL] = { "log-level", "VOUCH_LOG_LEVEL", "LEVEL",
                         "debug, info, warn or error (default info)" },
+    [OPT_REGO_TIMEOUT] = { "rego-timeout", "VOUCH_REGO_TIMEOUT", "MS",
+                           "wall-clock budget of one appraisal policy evaluation, in "
+                           "milliseconds (default 50); see docs/rego.md for the other limits" },
+    [OPT_REGO_INITDATA_TIMEOUT] = { "rego-initdata-timeout", "VOUCH_REGO_INITDATA_TIMEOUT", "MS",
+                                    "wall-clock budget of the agent policy carried in a "
+                                    "request's init data, in milliseconds (default 10); it "
+                                    "also runs under stricter step and memory limits" },
 };
 
 void vouch_config_usage(FILE *out)
@@ -378,6 +387,15 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         else
             c->pccs_refresh = (int64_t)n;
         break;
+    case OPT_REGO_TIMEOUT:
+    case OPT_REGO_INITDATA_TIMEOUT:
+        if (parse_u64(v, 1, 60000, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..60000 milliseconds, got '%s'", v);
+        else if (id == OPT_REGO_TIMEOUT)
+            c->rego_timeout_ms = (uint32_t)n;
+        else
+            c->rego_initdata_timeout_ms = (uint32_t)n;
+        break;
     case OPT_LOG_LEVEL: {
         int lvl = vouch_log_level_parse(v);
 
@@ -502,6 +520,8 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->max_connections_per_ip = 64;
     c->request_timeout = 10;
     c->admin_auth_failures = 10;
+    c->rego_timeout_ms = 50;
+    c->rego_initdata_timeout_ms = 10;
     c->log_level = VOUCH_LOG_INFO;
     if ((e = apply(c, OPT_LISTEN, "127.0.0.1:8080", "default", eb)) ||
         (e = apply(c, OPT_DB, "sqlite:./var/vouch.db", "default", eb)) ||

@@ -76,7 +76,7 @@ static void test_parse_table(void **state)
 
         if (!body)
             fail_msg("case %zu: bad test JSON: %s", i, jerr.text);
-        ok = vouch_attest_req_parse(body, 1 << 20, 1700000000, &req, &p);
+        ok = vouch_attest_req_parse(body, 1 << 20, &req, &p);
         if (ok != (cases[i].status == 0))
             fail_msg("case %zu: ok=%d (%u %s %s: %s)", i, ok, p.status, p.code ? p.code : "",
                      p.field, p.detail);
@@ -101,7 +101,7 @@ static void test_parsed_values(void **state)
     struct vouch_attest_problem p;
 
     (void)state;
-    assert_true(vouch_attest_req_parse(body, 1 << 20, 1700000000, &req, &p));
+    assert_true(vouch_attest_req_parse(body, 1 << 20, &req, &p));
     assert_true(req.trustee_form);
     assert_int_equal(req.n_items, 2);
     assert_int_equal(req.n_policies, 1);
@@ -147,7 +147,7 @@ static void test_init_data_claims(void **state)
     (void)state;
     body = json_pack("{s:s,s:s,s:{s:s}}", "tee", "tdx", "evidence", EV, "init_data",
                      "init_data_toml", toml);
-    if (!vouch_attest_req_parse(body, 1 << 20, 1700000000, &req, &p))
+    if (!vouch_attest_req_parse(body, 1 << 20, &req, &p))
         fail_msg("%s: %s", p.field, p.detail);
     assert_true(req.items[0].has_init);
     assert_int_equal(req.items[0].init.len, 48);
@@ -156,6 +156,15 @@ static void test_init_data_claims(void **state)
     c = req.items[0].init_data_claims;
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
                             c, "cdh.toml"), "kbc"), "name")), "cc_kbc");
+    /* parsing runs no Rego: the agent policy waits for verified evidence */
+    assert_true(json_is_string(json_object_get(c, "policy.rego")));
+    assert_null(json_object_get(c, "agent_policy_claims"));
+    {
+        struct vouch_initdata_eval opts = { 1700000000, 0, NULL, NULL };
+
+        if (!vouch_attest_agent_policy(&req.items[0], &opts, &p))
+            fail_msg("%s: %s", p.field, p.detail);
+    }
     assert_null(json_object_get(c, "policy.rego"));
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(
                             json_object_get(json_object_get(c, "agent_policy_claims"),
@@ -166,7 +175,7 @@ static void test_init_data_claims(void **state)
     /* an embedded file that is not TOML: 400 naming it */
     body = json_pack("{s:s,s:s,s:{s:s}}", "tee", "tdx", "evidence", EV, "init_data",
                      "init_data_toml", "algorithm = 'sha256'\n[data]\n\"aa.toml\" = 'x = '\n");
-    assert_false(vouch_attest_req_parse(body, 1 << 20, 1700000000, &req, &p));
+    assert_false(vouch_attest_req_parse(body, 1 << 20, &req, &p));
     assert_int_equal(p.status, 400);
     assert_string_equal(p.field, "init_data.init_data_toml");
     assert_non_null(strstr(p.detail, "data.\"aa.toml\": TOML line 1"));
@@ -225,7 +234,7 @@ static void test_challenge_binding(void **state)
                  "\"runtime_data\":%s}", rd);
         j = json_loads(body, 0, NULL);
         assert_non_null(j);
-        assert_true(vouch_attest_req_parse(j, 1 << 20, 1700000000, &req, &p));
+        assert_true(vouch_attest_req_parse(j, 1 << 20, &req, &p));
         assert_non_null(req.items[0].challenge_token);
         if (vouch_attest_check_challenge(&req.items[0], cases[i].secret, cases[i].now, &p) !=
             (cases[i].want == 0))

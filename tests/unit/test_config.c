@@ -248,6 +248,42 @@ static void test_file_env_flags(void **state)
     assert_int_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_E_IO);
 }
 
+/* --rego-timeout and --rego-initdata-timeout: milliseconds, 1..60000. */
+static void test_rego_timeouts(void **state)
+{
+    static const struct {
+        const char *flag, *value;
+        vouch_err want;
+        uint32_t admin_ms, initdata_ms;
+    } cases[] = {
+        { "--log-level", "info", VOUCH_OK, 50, 10 },   /* the defaults */
+        { "--rego-timeout", "200", VOUCH_OK, 200, 10 },
+        { "--rego-initdata-timeout", "1", VOUCH_OK, 50, 1 },
+        { "--rego-timeout", "60000", VOUCH_OK, 60000, 10 },
+        { "--rego-timeout", "0", VOUCH_E_INVALID, 0, 0 },
+        { "--rego-timeout", "60001", VOUCH_E_INVALID, 0, 0 },
+        { "--rego-initdata-timeout", "-1", VOUCH_E_INVALID, 0, 0 },
+        { "--rego-initdata-timeout", "10ms", VOUCH_E_INVALID, 0, 0 },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *argv[] = { "vouchd", (char *)cases[i].flag, (char *)cases[i].value, NULL };
+        struct vouch_config c;
+        struct vouch_errbuf eb = { "" };
+
+        assert_int_equal(vouch_config_load(&c, 3, argv, false, &eb), cases[i].want);
+        if (cases[i].want) {
+            assert_non_null(strstr(eb.msg, cases[i].flag));
+            continue;
+        }
+        assert_int_equal(c.rego_timeout_ms, cases[i].admin_ms);
+        assert_int_equal(c.rego_initdata_timeout_ms, cases[i].initdata_ms);
+        vouch_config_free(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_client_limit_flags),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_file_env_flags),
+        cmocka_unit_test(test_rego_timeouts),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
