@@ -38,7 +38,7 @@ struct ra_block {
     _Alignas(RA_ALIGN) unsigned char data[];
 };
 
-void ra_init(struct rarena *a, size_t limit)
+void vouch_ra_init(struct rarena *a, size_t limit)
 {
     a->head = NULL;
     a->total = 0;
@@ -49,7 +49,7 @@ void ra_init(struct rarena *a, size_t limit)
     a->jb = NULL;
 }
 
-void ra_free(struct rarena *a)
+void vouch_ra_free(struct rarena *a)
 {
     struct ra_block *b, *next;
 
@@ -105,7 +105,7 @@ static void *new_block(struct rarena *a, size_t n)
     return b->data;
 }
 
-void *ra_alloc(struct rarena *a, size_t n)
+void *vouch_ra_alloc(struct rarena *a, size_t n)
 {
     struct ra_block *b = a->head;
     size_t need;
@@ -133,61 +133,61 @@ void *ra_alloc(struct rarena *a, size_t n)
     }
 }
 
-_Noreturn void ra_fail(struct rarena *a)
+_Noreturn void vouch_ra_fail(struct rarena *a)
 {
     longjmp(*a->jb, 1);
 }
 
-void *ra_xalloc(struct rarena *a, size_t n)
+void *vouch_ra_xalloc(struct rarena *a, size_t n)
 {
-    void *p = ra_alloc(a, n);
+    void *p = vouch_ra_alloc(a, n);
 
     if (!p)
-        ra_fail(a);
+        vouch_ra_fail(a);
     return p;
 }
 
-void *ra_xcalloc(struct rarena *a, size_t n, size_t size)
+void *vouch_ra_xcalloc(struct rarena *a, size_t n, size_t size)
 {
     void *p;
 
     if (size && n > SIZE_MAX / size) {
         a->hit_limit = true;
-        ra_fail(a);
+        vouch_ra_fail(a);
     }
-    p = ra_xalloc(a, n * size);
+    p = vouch_ra_xalloc(a, n * size);
     memset(p, 0, n * size);
     return p;
 }
 
-void *ra_xrealloc(struct rarena *a, void *old, size_t oldn, size_t n)
+void *vouch_ra_xrealloc(struct rarena *a, void *old, size_t oldn, size_t n)
 {
-    void *p = ra_xalloc(a, n);
+    void *p = vouch_ra_xalloc(a, n);
 
     if (old && oldn)
         xmemcpy(p, old, oldn < n ? oldn : n);
     return p;
 }
 
-char *ra_xstrndup(struct rarena *a, const char *s, size_t n)
+char *vouch_ra_xstrndup(struct rarena *a, const char *s, size_t n)
 {
-    char *p = ra_xalloc(a, n + 1);
+    char *p = vouch_ra_xalloc(a, n + 1);
 
     xmemcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
 
-void ra_vec_push(struct rarena *a, struct ra_vec *vec, void *p)
+void vouch_ra_vec_push(struct rarena *a, struct ra_vec *vec, void *p)
 {
     if (vec->n == vec->cap) {
         uint32_t ncap = vec->cap ? vec->cap * 2 : 8;
 
         if (ncap < vec->cap) {
             a->hit_limit = true;
-            ra_fail(a);
+            vouch_ra_fail(a);
         }
-        vec->v = ra_xrealloc(a, vec->v, vec->n * sizeof(void *), ncap * sizeof(void *));
+        vec->v = vouch_ra_xrealloc(a, vec->v, vec->n * sizeof(void *), ncap * sizeof(void *));
         vec->cap = ncap;
     }
     vec->v[vec->n++] = p;

@@ -13,7 +13,7 @@
  * in one arena and is released at once.  An arena may have a cap on the
  * bytes it takes from the system; past the cap, allocation fails.
  *
- * ra_alloc() returns NULL on failure.  When `jb` is set, ra_xalloc()
+ * vouch_ra_alloc() returns NULL on failure.  When `jb` is set, vouch_ra_xalloc()
  * instead jumps there (longjmp with value 1), so the evaluator, whose every
  * allocation lives in the arena, does not need to check each one; the code
  * that owns the jmp_buf reports the failure and frees the arena.
@@ -30,18 +30,18 @@ struct rarena {
     jmp_buf *jb;
 };
 
-void ra_init(struct rarena *a, size_t limit);
-void ra_free(struct rarena *a);
+void vouch_ra_init(struct rarena *a, size_t limit);
+void vouch_ra_free(struct rarena *a);
 
-void *ra_alloc(struct rarena *a, size_t n);
-void *ra_xalloc(struct rarena *a, size_t n);
-void *ra_xcalloc(struct rarena *a, size_t n, size_t size);
+void *vouch_ra_alloc(struct rarena *a, size_t n);
+void *vouch_ra_xalloc(struct rarena *a, size_t n);
+void *vouch_ra_xcalloc(struct rarena *a, size_t n, size_t size);
 /* Grow an allocation made in this arena (old contents copied). */
-void *ra_xrealloc(struct rarena *a, void *old, size_t oldn, size_t n);
-char *ra_xstrndup(struct rarena *a, const char *s, size_t n);
+void *vouch_ra_xrealloc(struct rarena *a, void *old, size_t oldn, size_t n);
+char *vouch_ra_xstrndup(struct rarena *a, const char *s, size_t n);
 
 /* Jump to a->jb (the caller has set it). */
-_Noreturn void ra_fail(struct rarena *a);
+_Noreturn void vouch_ra_fail(struct rarena *a);
 
 /*
  * A growable array of pointers in an arena: the old storage is abandoned
@@ -52,7 +52,7 @@ struct ra_vec {
     uint32_t n, cap;
 };
 
-void ra_vec_push(struct rarena *a, struct ra_vec *vec, void *p);
+void vouch_ra_vec_push(struct rarena *a, struct ra_vec *vec, void *p);
 
 /* memcpy/memmove that accept a NULL pointer with a zero length. */
 static inline void xmemcpy(void *d, const void *s, size_t n)

@@ -186,23 +186,24 @@ struct module {
 };
 
 /* Line and column (1-based, columns in bytes) of an offset. */
-void rego_line_col(const char *src, size_t len, uint32_t pos, uint32_t *ret_line,
-                   uint32_t *ret_col);
+void vouch_rego_line_col(const char *src, size_t len, uint32_t pos, uint32_t *ret_line,
+                         uint32_t *ret_col);
 
 /*
  * Parse a module.  v0 selects the v0 grammar (keywords need
  * future.keywords imports; bodies without `if`).  On failure *ret_pos
  * gets the offset and msg a message (without location).
  */
-bool rego_parse_module(struct rarena *a, const char *name, const char *src, size_t len, bool v0,
-                       struct module **ret, uint32_t *ret_pos, char *msg, size_t msgsize);
+bool vouch_rego_parse_module(struct rarena *a, const char *name, const char *src, size_t len,
+                             bool v0, struct module **ret, uint32_t *ret_pos, char *msg,
+                             size_t msgsize);
 
 /* Parse a query (a body: literals separated by ; or newlines). */
-bool rego_parse_query(struct rarena *a, const char *src, size_t len, struct body **ret,
-                      uint32_t *ret_pos, char *msg, size_t msgsize);
+bool vouch_rego_parse_query(struct rarena *a, const char *src, size_t len, struct body **ret,
+                            uint32_t *ret_pos, char *msg, size_t msgsize);
 
 /* Parse a single term (e.g. a value given in Rego syntax). */
-bool rego_parse_term(struct rarena *a, const char *src, size_t len, struct term **ret,
-                     uint32_t *ret_pos, char *msg, size_t msgsize);
+bool vouch_rego_parse_term(struct rarena *a, const char *src, size_t len, struct term **ret,
+                           uint32_t *ret_pos, char *msg, size_t msgsize);
 
 #endif

@@ -23,7 +23,7 @@ BI(bi_opa_runtime)
 {
     (void)ev;
     (void)a;
-    *ret = &rv_empty_obj_v;
+    *ret = &vouch_rv_empty_obj_v;
     return BI_OK;
 }
 
@@ -78,7 +78,7 @@ static bool loose_number(struct ev *ev, const char *s, size_t n, struct rdec *re
         if (s[i] == '.' && (i + 1 == n || s[i + 1] < '0' || s[i + 1] > '9'))
             buf[k++] = '0';
     }
-    return rdec_parse(ev->a, buf, k, ret);
+    return vouch_rdec_parse(ev->a, buf, k, ret);
 }
 
 static const struct rval *strip_quotes(struct ev *ev, const struct rval *v, bool lower)
@@ -86,7 +86,7 @@ static const struct rval *strip_quotes(struct ev *ev, const struct rval *v, bool
     struct sbuf b;
     uint32_t i;
 
-    sb_init(&b, ev);
+    vouch_sb_init(&b, ev);
     for (i = 0; i < v->n; i++) {
         char c = v->u.s[i];
 
@@ -94,9 +94,9 @@ static const struct rval *strip_quotes(struct ev *ev, const struct rval *v, bool
             continue;
         if (lower && c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
-        sb_putc(&b, c);
+        vouch_sb_putc(&b, c);
     }
-    return sb_val(&b);
+    return vouch_sb_val(&b);
 }
 
 static bool unit_is(const char *u, size_t n, const char *w)
@@ -108,7 +108,7 @@ static int mul_amount(struct ev *ev, const struct rdec *num, const char *mult, s
 {
     struct rdec m;
 
-    if (!rdec_parse(ev->a, mult, strlen(mult), &m) || !rdec_mul(ev->a, num, &m, ret))
+    if (!vouch_rdec_parse(ev->a, mult, strlen(mult), &m) || !vouch_rdec_mul(ev->a, num, &m, ret))
         return -1;
     return 0;
 }
@@ -133,24 +133,26 @@ BI(bi_units_parse_bytes)
     NEED(0, RT_STR, "string");
     s = strip_quotes(ev, a[0], true);
     if (memchr(s->u.s, ' ', s->n))
-        return bi_fail(ev, BI_ERR, "units.parse_bytes: spaces not allowed in resource strings");
+        return vouch_bi_fail(ev, BI_ERR,
+                             "units.parse_bytes: spaces not allowed in resource strings");
     if (!split_amount(s->u.s, s->n, &nl))
-        return bi_fail(ev, BI_ERR, "units.parse_bytes: exponent too large");
+        return vouch_bi_fail(ev, BI_ERR, "units.parse_bytes: exponent too large");
     if (nl == 0)
-        return bi_fail(ev, BI_ERR, "units.parse_bytes: no byte amount provided");
+        return vouch_bi_fail(ev, BI_ERR, "units.parse_bytes: no byte amount provided");
     for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (unit_is(s->u.s + nl, s->n - nl, units[i].u1) ||
             unit_is(s->u.s + nl, s->n - nl, units[i].u2))
             break;
     if (i == sizeof(units) / sizeof(units[0]))
-        return bi_fail(ev, BI_ERR, "units.parse_bytes: byte unit %.*s not recognized",
-                       (int)(s->n - nl), s->u.s + nl);
+        return vouch_bi_fail(ev, BI_ERR, "units.parse_bytes: byte unit %.*s not recognized",
+                             (int)(s->n - nl), s->u.s + nl);
     if (!loose_number(ev, s->u.s, nl, &num))
-        return bi_fail(ev, BI_ERR, "units.parse_bytes: could not parse byte amount to a number");
+        return vouch_bi_fail(ev, BI_ERR,
+                             "units.parse_bytes: could not parse byte amount to a number");
     if (mul_amount(ev, &num, units[i].mult, &r))
-        return bi_fail(ev, BI_ERR, "units.parse_bytes: number out of range");
-    rdec_round(ev->a, &r, RDEC_TRUNC, &t);
-    *ret = rv_dec(ev->a, &t);
+        return vouch_bi_fail(ev, BI_ERR, "units.parse_bytes: number out of range");
+    vouch_rdec_round(ev->a, &r, RDEC_TRUNC, &t);
+    *ret = vouch_rv_dec(ev->a, &t);
     return BI_OK;
 }
 
@@ -175,14 +177,15 @@ BI(bi_units_parse)
     NEED(0, RT_STR, "string");
     s = strip_quotes(ev, a[0], false);
     if (memchr(s->u.s, ' ', s->n))
-        return bi_fail(ev, BI_ERR, "units.parse: spaces not allowed in resource strings");
+        return vouch_bi_fail(ev, BI_ERR, "units.parse: spaces not allowed in resource strings");
     if (!split_amount(s->u.s, s->n, &nl))
-        return bi_fail(ev, BI_ERR, "units.parse: exponent too large");
+        return vouch_bi_fail(ev, BI_ERR, "units.parse: exponent too large");
     if (nl == 0)
-        return bi_fail(ev, BI_ERR, "units.parse: no amount provided");
+        return vouch_bi_fail(ev, BI_ERR, "units.parse: no amount provided");
     un = s->n - nl;
     if (un >= sizeof(unit))
-        return bi_fail(ev, BI_ERR, "units.parse: unit %.*s not recognized", (int)un, s->u.s + nl);
+        return vouch_bi_fail(ev, BI_ERR, "units.parse: unit %.*s not recognized", (int)un,
+                             s->u.s + nl);
     /* only the letters after the first are case-insensitive */
     for (i = 0; i < un; i++) {
         char c = s->u.s[nl + i];
@@ -193,23 +196,23 @@ BI(bi_units_parse)
         if (unit_is(unit, un, units[i].u1) || unit_is(unit, un, units[i].u2))
             break;
     if (i == sizeof(units) / sizeof(units[0]))
-        return bi_fail(ev, BI_ERR, "units.parse: unit %.*s not recognized", (int)un, unit);
+        return vouch_bi_fail(ev, BI_ERR, "units.parse: unit %.*s not recognized", (int)un, unit);
     if (!loose_number(ev, s->u.s, nl, &num))
-        return bi_fail(ev, BI_ERR, "units.parse: could not parse amount to a number");
+        return vouch_bi_fail(ev, BI_ERR, "units.parse: could not parse amount to a number");
     if (mul_amount(ev, &num, units[i].mult, &r))
-        return bi_fail(ev, BI_ERR, "units.parse: number out of range");
-    if (!rdec_is_int(&r) && r.exp < -10) {
+        return vouch_bi_fail(ev, BI_ERR, "units.parse: number out of range");
+    if (!vouch_rdec_is_int(&r) && r.exp < -10) {
         /* OPA prints non-integers with ten decimals */
         struct rdec scale, x, y;
 
-        rdec_parse(ev->a, "1e10", 4, &scale);
-        if (rdec_mul(ev->a, &r, &scale, &x)) {
-            rdec_round(ev->a, &x, RDEC_ROUND, &y);
-            if (rdec_div(ev->a, &y, &scale, &x))
+        vouch_rdec_parse(ev->a, "1e10", 4, &scale);
+        if (vouch_rdec_mul(ev->a, &r, &scale, &x)) {
+            vouch_rdec_round(ev->a, &x, RDEC_ROUND, &y);
+            if (vouch_rdec_div(ev->a, &y, &scale, &x))
                 r = x;
         }
     }
-    *ret = rv_dec(ev->a, &r);
+    *ret = vouch_rv_dec(ev->a, &r);
     return BI_OK;
 }
 
@@ -383,12 +386,12 @@ BI(bi_semver_compare)
     NEED(0, RT_STR, "string");
     NEED(1, RT_STR, "string");
     if (!semver_parse(a[0]->u.s, a[0]->n, &x))
-        return bi_fail(ev, BI_ERR, "operand 1: string \"%.*s\" is not a valid SemVer",
-                       (int)a[0]->n, a[0]->u.s);
+        return vouch_bi_fail(ev, BI_ERR, "operand 1: string \"%.*s\" is not a valid SemVer",
+                             (int)a[0]->n, a[0]->u.s);
     if (!semver_parse(a[1]->u.s, a[1]->n, &y))
-        return bi_fail(ev, BI_ERR, "operand 2: string \"%.*s\" is not a valid SemVer",
-                       (int)a[1]->n, a[1]->u.s);
-    *ret = rv_int(ev->a, semver_cmp(&x, &y));
+        return vouch_bi_fail(ev, BI_ERR, "operand 2: string \"%.*s\" is not a valid SemVer",
+                             (int)a[1]->n, a[1]->u.s);
+    *ret = vouch_rv_int(ev->a, semver_cmp(&x, &y));
     return BI_OK;
 }
 
@@ -442,10 +445,10 @@ BI(bi_uuid_parse)
     var = u[8];
     variant = (var & 0x80) == 0 ? "Reserved" : (var & 0xc0) == 0x80 ? "RFC4122"
               : (var & 0xe0) == 0xc0 ? "Microsoft" : "Future";
-    kv[n].k = rv_cstr(ev->a, "version");
-    kv[n++].v = rv_int(ev->a, version);
-    kv[n].k = rv_cstr(ev->a, "variant");
-    kv[n++].v = rv_cstr(ev->a, variant);
+    kv[n].k = vouch_rv_cstr(ev->a, "version");
+    kv[n++].v = vouch_rv_int(ev->a, version);
+    kv[n].k = vouch_rv_cstr(ev->a, "variant");
+    kv[n++].v = vouch_rv_cstr(ev->a, variant);
     if (version == 1 || version == 2) {
         int64_t t = (int64_t)((uint64_t)u[0] << 24 | (uint64_t)u[1] << 16 | (uint64_t)u[2] << 8 | u[3]);
         int64_t since = 122192928000000000LL;
@@ -456,42 +459,43 @@ BI(bi_uuid_parse)
         /* 100 ns ticks since 1582 (60 bits) as ns since 1970: only
          * 1677-2262 fit in int64 nanoseconds, as Go's UnixNano */
         if (__builtin_mul_overflow(t - since, (int64_t)100, &t))
-            return bi_fail(ev, BI_ERR, "time outside the int64 nanosecond range");
-        kv[n].k = rv_cstr(ev->a, "time");
-        kv[n++].v = rv_int(ev->a, t);
+            return vouch_bi_fail(ev, BI_ERR, "time outside the int64 nanosecond range");
+        kv[n].k = vouch_rv_cstr(ev->a, "time");
+        kv[n++].v = vouch_rv_int(ev->a, t);
         snprintf(node, sizeof(node), "%02x-%02x-%02x-%02x-%02x-%02x", u[10], u[11], u[12], u[13],
                  u[14], u[15]);
-        kv[n].k = rv_cstr(ev->a, "nodeid");
-        kv[n++].v = rv_cstr(ev->a, node);
-        kv[n].k = rv_cstr(ev->a, "macvariables");
-        kv[n++].v = rv_cstr(ev->a, u[10] & 2 ? (u[10] & 1 ? "local:multicast" : "local:unicast")
-                                             : (u[10] & 1 ? "global:multicast" : "global:unicast"));
-        kv[n].k = rv_cstr(ev->a, "clocksequence");
+        kv[n].k = vouch_rv_cstr(ev->a, "nodeid");
+        kv[n++].v = vouch_rv_cstr(ev->a, node);
+        kv[n].k = vouch_rv_cstr(ev->a, "macvariables");
+        kv[n++].v =
+            vouch_rv_cstr(ev->a, u[10] & 2 ? (u[10] & 1 ? "local:multicast" : "local:unicast")
+                                           : (u[10] & 1 ? "global:multicast" : "global:unicast"));
+        kv[n].k = vouch_rv_cstr(ev->a, "clocksequence");
         if (version == 2) {
             static const char *const domains[] = { "Person", "Group", "Org" };
 
-            kv[n++].v = rv_int(ev->a, (int64_t)(u[8] & 0x3f) << 8);
-            kv[n].k = rv_cstr(ev->a, "id");
-            kv[n++].v = rv_int(ev->a, (int64_t)((uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 |
-                                                (uint32_t)u[2] << 8 | u[3]));
-            kv[n].k = rv_cstr(ev->a, "domain");
+            kv[n++].v = vouch_rv_int(ev->a, (int64_t)(u[8] & 0x3f) << 8);
+            kv[n].k = vouch_rv_cstr(ev->a, "id");
+            kv[n++].v = vouch_rv_int(ev->a, (int64_t)((uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 |
+                                                      (uint32_t)u[2] << 8 | u[3]));
+            kv[n].k = vouch_rv_cstr(ev->a, "domain");
             if (u[9] < 3) {
-                kv[n++].v = rv_cstr(ev->a, domains[u[9]]);
+                kv[n++].v = vouch_rv_cstr(ev->a, domains[u[9]]);
             } else {
                 char d[24];
 
                 snprintf(d, sizeof(d), "Domain%u", u[9]);
-                kv[n++].v = rv_cstr(ev->a, d);
+                kv[n++].v = vouch_rv_cstr(ev->a, d);
             }
         } else {
-            kv[n++].v = rv_int(ev->a, (int64_t)((u[8] & 0x3f) << 8 | u[9]));
+            kv[n++].v = vouch_rv_int(ev->a, (int64_t)((u[8] & 0x3f) << 8 | u[9]));
         }
     }
     {
         struct rkv *o = ev_alloc(ev, n * sizeof(*o));
 
         xmemcpy(o, kv, n * sizeof(*o));
-        *ret = rv_obj(ev->a, o, n, &conflict);
+        *ret = vouch_rv_obj(ev->a, o, n, &conflict);
     }
     return BI_OK;
 }
@@ -516,55 +520,55 @@ BI(bi_graph_reachable)
 
     NEED(0, RT_OBJ, "object");
     if (!vertex_list(a[1], &init, &ninit))
-        return bi_type(ev, 2, "{array, set}", a[1]);
+        return vouch_bi_type(ev, 2, "{array, set}", a[1]);
     for (i = 0; i < ninit; i++)
-        ra_vec_push(ev->a, &queue, (void *)init[i]);
+        vouch_ra_vec_push(ev->a, &queue, (void *)init[i]);
     while (head < queue.n) {
-        const struct rval *node = queue.v[head++], *edges = rv_obj_get(g, node);
+        const struct rval *node = queue.v[head++], *edges = vouch_rv_obj_get(g, node);
         const struct rval *const *nb;
         uint32_t nn, j, k;
         bool seen = false;
 
         /* one step per 16 vertices already reached compared against */
-        ev_charge(ev, 1 + reached.n / 16);
+        vouch_ev_charge(ev, 1 + reached.n / 16);
         if (!edges)
             continue;
         for (k = 0; k < reached.n && !seen; k++)
             seen = rv_eq(reached.v[k], node);
         if (seen)
             continue;
-        ra_vec_push(ev->a, &reached, (void *)node);
+        vouch_ra_vec_push(ev->a, &reached, (void *)node);
         if (vertex_list(edges, &nb, &nn))
             for (j = 0; j < nn; j++)
-                ra_vec_push(ev->a, &queue, (void *)nb[j]);
+                vouch_ra_vec_push(ev->a, &queue, (void *)nb[j]);
     }
-    *ret = rv_set(ev->a, (const struct rval **)reached.v, reached.n);
+    *ret = vouch_rv_set(ev->a, (const struct rval **)reached.v, reached.n);
     return BI_OK;
 }
 
 static void paths_from(struct ev *ev, const struct rval *g, const struct rval *root,
                        const struct rval *const *path, uint32_t depth, struct ra_vec *out)
 {
-    const struct rval *edges = rv_obj_get(g, root), *const *nb;
+    const struct rval *edges = vouch_rv_obj_get(g, root), *const *nb;
     const struct rval **p;
     uint32_t nn = 0, j, k;
 
     /* the path is copied (depth) and each neighbour is looked for in it */
-    ev_charge(ev, 1 + depth + (uint64_t)(edges && edges->t != RT_OBJ ? edges->n : 0) *
-                                  (depth + 1) / 16);
+    vouch_ev_charge(
+        ev, 1 + depth + (uint64_t)(edges && edges->t != RT_OBJ ? edges->n : 0) * (depth + 1) / 16);
     if (depth > 10000)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: graph paths too long");
+        vouch_ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: graph paths too long");
     if (!edges) {
         p = ev_alloc(ev, (depth + 1) * sizeof(*p));
         xmemcpy(p, path, depth * sizeof(*p));
-        ra_vec_push(ev->a, out, (void *)rv_arr(ev->a, p, depth));
+        vouch_ra_vec_push(ev->a, out, (void *)vouch_rv_arr(ev->a, p, depth));
         return;
     }
     p = ev_alloc(ev, (depth + 1) * sizeof(*p));
     xmemcpy(p, path, depth * sizeof(*p));
     p[depth] = root;
     if (!vertex_list(edges, &nb, &nn) || nn == 0) {
-        ra_vec_push(ev->a, out, (void *)rv_arr(ev->a, p, depth + 1));
+        vouch_ra_vec_push(ev->a, out, (void *)vouch_rv_arr(ev->a, p, depth + 1));
         return;
     }
     for (j = 0; j < nn; j++) {
@@ -573,7 +577,7 @@ static void paths_from(struct ev *ev, const struct rval *g, const struct rval *r
         for (k = 0; k <= depth && !cyc; k++)
             cyc = rv_eq(p[k], nb[j]);
         if (cyc)
-            ra_vec_push(ev->a, out, (void *)rv_arr(ev->a, p, depth + 1));
+            vouch_ra_vec_push(ev->a, out, (void *)vouch_rv_arr(ev->a, p, depth + 1));
         else
             paths_from(ev, g, nb[j], p, depth + 1, out);
     }
@@ -587,9 +591,9 @@ BI(bi_graph_reachable_paths)
 
     NEED(0, RT_OBJ, "object");
     if (!vertex_list(a[1], &init, &ninit))
-        return bi_type(ev, 2, "{array, set}", a[1]);
+        return vouch_bi_type(ev, 2, "{array, set}", a[1]);
     for (i = 0; i < ninit; i++) {
-        const struct rval *edges = rv_obj_get(g, init[i]), *const *nb;
+        const struct rval *edges = vouch_rv_obj_get(g, init[i]), *const *nb;
         uint32_t nn = 0, j;
 
         if (!edges)
@@ -598,10 +602,11 @@ BI(bi_graph_reachable_paths)
             for (j = 0; j < nn; j++)
                 paths_from(ev, g, nb[j], &init[i], 1, &out);
         } else {
-            ra_vec_push(ev->a, &out, (void *)rv_arr(ev->a, (const struct rval **)&init[i], 1));
+            vouch_ra_vec_push(ev->a, &out,
+                              (void *)vouch_rv_arr(ev->a, (const struct rval **)&init[i], 1));
         }
     }
-    *ret = rv_set(ev->a, (const struct rval **)out.v, out.n);
+    *ret = vouch_rv_set(ev->a, (const struct rval **)out.v, out.n);
     return BI_OK;
 }
 
@@ -616,36 +621,36 @@ BI(bi_urlquery_encode_object)
 
     NEED(0, RT_OBJ, "object");
     rv_force(o);
-    sb_init(&b, ev);
+    vouch_sb_init(&b, ev);
     for (i = 0; i < o->n; i++) {
         const struct rval *k = o->u.o[i].k, *v = o->u.o[i].v;
 
         if (k->t != RT_STR)
-            return bi_type(ev, 1, "object of strings", o);
+            return vouch_bi_type(ev, 1, "object of strings", o);
         if (v->t == RT_STR) {
             if (!first)
-                sb_putc(&b, '&');
+                vouch_sb_putc(&b, '&');
             first = false;
-            sb_url_escape(&b, k->u.s, k->n);
-            sb_putc(&b, '=');
-            sb_url_escape(&b, v->u.s, v->n);
+            vouch_sb_url_escape(&b, k->u.s, k->n);
+            vouch_sb_putc(&b, '=');
+            vouch_sb_url_escape(&b, v->u.s, v->n);
             continue;
         }
         if (v->t != RT_ARR && v->t != RT_SET)
-            return bi_type(ev, 1, "object of strings, arrays or sets", o);
+            return vouch_bi_type(ev, 1, "object of strings, arrays or sets", o);
         rv_force(v);
         for (j = 0; j < v->n; j++) {
             if (v->u.a[j]->t != RT_STR)
-                return bi_type(ev, 1, "object of strings, arrays or sets of strings", o);
+                return vouch_bi_type(ev, 1, "object of strings, arrays or sets of strings", o);
             if (!first)
-                sb_putc(&b, '&');
+                vouch_sb_putc(&b, '&');
             first = false;
-            sb_url_escape(&b, k->u.s, k->n);
-            sb_putc(&b, '=');
-            sb_url_escape(&b, v->u.a[j]->u.s, v->u.a[j]->n);
+            vouch_sb_url_escape(&b, k->u.s, k->n);
+            vouch_sb_putc(&b, '=');
+            vouch_sb_url_escape(&b, v->u.a[j]->u.s, v->u.a[j]->n);
         }
     }
-    *ret = sb_val(&b);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
@@ -653,10 +658,10 @@ static bool url_unescape(struct ev *ev, const char *s, size_t n, const struct rv
 {
     struct sbuf b;
 
-    sb_init(&b, ev);
-    if (!sb_url_unescape(&b, s, n, NULL))
+    vouch_sb_init(&b, ev);
+    if (!vouch_sb_url_unescape(&b, s, n, NULL))
         return false;
-    *ret = sb_val(&b);
+    *ret = vouch_sb_val(&b);
     return true;
 }
 
@@ -681,16 +686,16 @@ BI(bi_urlquery_decode_object)
                 ;
             if (!url_unescape(ev, s + i, eq - i, &k) ||
                 !url_unescape(ev, s + (eq < e ? eq + 1 : e), eq < e ? e - eq - 1 : 0, &v))
-                return bi_fail(ev, BI_ERR, "invalid URL escape");
+                return vouch_bi_fail(ev, BI_ERR, "invalid URL escape");
             for (j = 0; j < keys.n; j++)
                 if (rv_eq(keys.v[j], k))
                     break;
             if (j == keys.n) {
-                ra_vec_push(ev->a, &keys, (void *)k);
-                ra_vec_push(ev->a, &vals, ev_alloc(ev, sizeof(struct ra_vec)));
+                vouch_ra_vec_push(ev->a, &keys, (void *)k);
+                vouch_ra_vec_push(ev->a, &vals, ev_alloc(ev, sizeof(struct ra_vec)));
                 memset(vals.v[j], 0, sizeof(struct ra_vec));
             }
-            ra_vec_push(ev->a, vals.v[j], (void *)v);
+            vouch_ra_vec_push(ev->a, vals.v[j], (void *)v);
         }
         i = e + 1;
     }
@@ -703,14 +708,14 @@ BI(bi_urlquery_decode_object)
             struct ra_vec *vv = vals.v[j];
 
             kv[j].k = keys.v[j];
-            kv[j].v = rv_arr(ev->a, (const struct rval **)vv->v, vv->n);
+            kv[j].v = vouch_rv_arr(ev->a, (const struct rval **)vv->v, vv->n);
         }
-        *ret = rv_obj(ev->a, kv, keys.n, &conflict);
+        *ret = vouch_rv_obj(ev->a, kv, keys.n, &conflict);
     }
     return BI_OK;
 }
 
-const struct builtin bi_misc_table[] = {
+const struct builtin vouch_bi_misc_table[] = {
     { "trace", 1, 0, bi_trace },
     { "opa.runtime", 0, 0, bi_opa_runtime },
     { "units.parse_bytes", 1, 0, bi_units_parse_bytes },
@@ -724,4 +729,4 @@ const struct builtin bi_misc_table[] = {
     { "urlquery.decode_object", 1, 0, bi_urlquery_decode_object },
 };
 
-const size_t bi_misc_count = sizeof(bi_misc_table) / sizeof(bi_misc_table[0]);
+const size_t vouch_bi_misc_count = sizeof(vouch_bi_misc_table) / sizeof(vouch_bi_misc_table[0]);

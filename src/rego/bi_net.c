@@ -88,9 +88,9 @@ BI(bi_cidr_contains)
     NEED(0, RT_STR, "string");
     NEED(1, RT_STR, "string");
     if (!parse_prefix(a[0], false, &p))
-        return bi_fail(ev, BI_ERR, "invalid CIDR: %.*s", (int)a[0]->n, a[0]->u.s);
+        return vouch_bi_fail(ev, BI_ERR, "invalid CIDR: %.*s", (int)a[0]->n, a[0]->u.s);
     if (!parse_prefix(a[1], true, &q))
-        return bi_fail(ev, BI_ERR, "invalid CIDR or IP: %.*s", (int)a[1]->n, a[1]->u.s);
+        return vouch_bi_fail(ev, BI_ERR, "invalid CIDR or IP: %.*s", (int)a[1]->n, a[1]->u.s);
     *ret = RV_BOOL(contains(&p, &q));
     return BI_OK;
 }
@@ -102,9 +102,9 @@ BI(bi_cidr_intersects)
     NEED(0, RT_STR, "string");
     NEED(1, RT_STR, "string");
     if (!parse_prefix(a[0], false, &p))
-        return bi_fail(ev, BI_ERR, "invalid CIDR: %.*s", (int)a[0]->n, a[0]->u.s);
+        return vouch_bi_fail(ev, BI_ERR, "invalid CIDR: %.*s", (int)a[0]->n, a[0]->u.s);
     if (!parse_prefix(a[1], false, &q))
-        return bi_fail(ev, BI_ERR, "invalid CIDR: %.*s", (int)a[1]->n, a[1]->u.s);
+        return vouch_bi_fail(ev, BI_ERR, "invalid CIDR: %.*s", (int)a[1]->n, a[1]->u.s);
     *ret = RV_BOOL(contains(&p, &q) || contains(&q, &p));
     return BI_OK;
 }
@@ -138,13 +138,14 @@ BI(bi_cidr_expand)
 
     NEED(0, RT_STR, "string");
     if (!parse_prefix(a[0], false, &p))
-        return bi_fail(ev, BI_ERR, "invalid CIDR address: %.*s", (int)a[0]->n, a[0]->u.s);
+        return vouch_bi_fail(ev, BI_ERR, "invalid CIDR address: %.*s", (int)a[0]->n, a[0]->u.s);
     host = fam_bits(p.fam) - p.bits;
     if (host > 24)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu): net.cidr_expand",
-                (unsigned long long)ev->max_steps);
+        vouch_ev_fail(ev, VOUCH_E_LIMIT,
+                      "eval_limit_error: step limit exceeded (%llu): net.cidr_expand",
+                      (unsigned long long)ev->max_steps);
     count = (uint64_t)1 << host;
-    ev_charge(ev, count);
+    vouch_ev_charge(ev, count);
     len = p.fam == 4 ? 4 : 16;
     memcpy(cur, p.a, len);
     for (i = p.bits; i < fam_bits(p.fam); i++)
@@ -154,10 +155,10 @@ BI(bi_cidr_expand)
         char buf[64];
 
         fmt_addr(p.fam, cur, buf, sizeof(buf));
-        items[i] = rv_cstr(ev->a, buf);
+        items[i] = vouch_rv_cstr(ev->a, buf);
         add_one(cur, len);
     }
-    *ret = rv_set(ev->a, items, (uint32_t)count);
+    *ret = vouch_rv_set(ev->a, items, (uint32_t)count);
     return BI_OK;
 }
 
@@ -232,8 +233,8 @@ static void range_prefixes(struct ev *ev, const struct range *r, struct ra_vec *
         fmt_addr(r->fam, cur, buf, sizeof(buf));
         n = (int)strlen(buf);
         snprintf(buf + n, sizeof(buf) - (size_t)n, "/%u", nbits - b);
-        ra_vec_push(ev->a, out, (void *)rv_cstr(ev->a, buf));
-        ev_step(ev);
+        vouch_ra_vec_push(ev->a, out, (void *)vouch_rv_cstr(ev->a, buf));
+        vouch_ev_step(ev);
         /* cur += 2^b */
         {
             unsigned i;
@@ -258,7 +259,7 @@ BI(bi_cidr_merge)
     struct ra_vec out = { 0 };
 
     if (c->t != RT_ARR && c->t != RT_SET)
-        return bi_type(ev, 1, "one of {array, set}", c);
+        return vouch_bi_type(ev, 1, "one of {array, set}", c);
     rv_force(c);
     r = ev_alloc(ev, (c->n + 1) * sizeof(*r));
     for (i = 0; i < c->n; i++) {
@@ -266,12 +267,12 @@ BI(bi_cidr_merge)
         const struct rval *s = c->u.a[i];
 
         if (s->t != RT_STR)
-            return bi_type(ev, 1, "array of strings", c);
+            return vouch_bi_type(ev, 1, "array of strings", c);
         if (!parse_prefix(s, true, &p)) {
-            return bi_fail(ev, BI_ERR, "invalid CIDR or IP: %.*s", (int)s->n, s->u.s);
+            return vouch_bi_fail(ev, BI_ERR, "invalid CIDR or IP: %.*s", (int)s->n, s->u.s);
         }
         if (p.fam == 6 && !memchr(s->u.s, '/', s->n))
-            return bi_fail(ev, BI_ERR, "IPv6 invalid: needs prefix length");
+            return vouch_bi_fail(ev, BI_ERR, "IPv6 invalid: needs prefix length");
         /* a bare IPv4 address takes its classful default mask, as in Go */
         if (p.fam == 4 && !memchr(s->u.s, '/', s->n))
             p.bits = p.a[0] < 128 ? 8 : p.a[0] < 192 ? 16 : 24;
@@ -297,7 +298,7 @@ BI(bi_cidr_merge)
     }
     for (i = 0; i < m; i++)
         range_prefixes(ev, &r[i], &out);
-    *ret = rv_set(ev->a, (const struct rval **)out.v, out.n);
+    *ret = vouch_rv_set(ev->a, (const struct rval **)out.v, out.n);
     return BI_OK;
 }
 
@@ -318,31 +319,39 @@ static int net_items(struct ev *ev, const struct rval *v, int pos, bool allow_ip
         it = ev_alloc(ev, sizeof(*it));
         it[0].key = v;
         if (!parse_prefix(v, allow_ip, &it[0].p))
-            return bi_fail(ev, BI_ERR, "net.cidr_contains_matches: operand %d: invalid CIDR: %.*s",
-                           pos, (int)v->n, v->u.s);
+            return vouch_bi_fail(ev, BI_ERR,
+                                 "net.cidr_contains_matches: operand %d: invalid CIDR: %.*s", pos,
+                                 (int)v->n, v->u.s);
         *ret = it;
         *ret_n = 1;
         return BI_OK;
     }
     if (v->t != RT_ARR && v->t != RT_SET && v->t != RT_OBJ)
-        return bi_type(ev, pos, "one of {string, array, set, object}", v);
+        return vouch_bi_type(ev, pos, "one of {string, array, set, object}", v);
     rv_force(v);
     n = v->n;
     it = ev_alloc(ev, (n + 1) * sizeof(*it));
     for (i = 0; i < n; i++) {
         const struct rval *e = v->t == RT_OBJ ? v->u.o[i].v : v->u.a[i], *addr = e;
 
-        it[i].key = v->t == RT_OBJ ? v->u.o[i].k : v->t == RT_ARR ? rv_int(ev->a, i) : e;
+        it[i].key = v->t == RT_OBJ ? v->u.o[i].k : v->t == RT_ARR ? vouch_rv_int(ev->a, i) : e;
         if (e->t == RT_ARR) {
             if (rv_len(e) == 0)
-                return bi_fail(ev, BI_ERR, "net.cidr_contains_matches: operand %d: element must be string or non-empty array", pos);
+                return vouch_bi_fail(ev, BI_ERR,
+                                     "net.cidr_contains_matches: operand %d: element must be "
+                                     "string or non-empty array",
+                                     pos);
             addr = e->u.a[0];
         }
         if (addr->t != RT_STR)
-            return bi_fail(ev, BI_ERR, "net.cidr_contains_matches: operand %d: element must be string or non-empty array", pos);
+            return vouch_bi_fail(
+                ev, BI_ERR,
+                "net.cidr_contains_matches: operand %d: element must be string or non-empty array",
+                pos);
         if (!parse_prefix(addr, allow_ip, &it[i].p))
-            return bi_fail(ev, BI_ERR, "net.cidr_contains_matches: operand %d: invalid CIDR: %.*s",
-                           pos, (int)addr->n, addr->u.s);
+            return vouch_bi_fail(ev, BI_ERR,
+                                 "net.cidr_contains_matches: operand %d: invalid CIDR: %.*s", pos,
+                                 (int)addr->n, addr->u.s);
     }
     *ret = it;
     *ret_n = n;
@@ -360,16 +369,16 @@ BI(bi_cidr_contains_matches)
         return rc;
     for (i = 0; i < nx; i++)
         for (j = 0; j < ny; j++) {
-            ev_step(ev);
+            vouch_ev_step(ev);
             if (contains(&x[i].p, &y[j].p)) {
                 const struct rval **pair = ev_alloc(ev, 2 * sizeof(*pair));
 
                 pair[0] = x[i].key;
                 pair[1] = y[j].key;
-                ra_vec_push(ev->a, &out, (void *)rv_arr(ev->a, pair, 2));
+                vouch_ra_vec_push(ev->a, &out, (void *)vouch_rv_arr(ev->a, pair, 2));
             }
         }
-    *ret = rv_set(ev->a, (const struct rval **)out.v, out.n);
+    *ret = vouch_rv_set(ev->a, (const struct rval **)out.v, out.n);
     return BI_OK;
 }
 
@@ -449,9 +458,9 @@ static bool glob_seq(struct ev *ev, const struct glob *g, size_t pi, size_t pend
 static bool glob_at(struct ev *ev, const struct glob *g, size_t pi, size_t pend, const char *s,
                     size_t si, size_t sn, unsigned depth)
 {
-    ev_step(ev);
+    vouch_ev_step(ev);
     if (depth > 200)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: glob pattern nested too deeply");
+        vouch_ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: glob pattern nested too deeply");
     while (pi < pend) {
         char c = g->p[pi];
 
@@ -582,14 +591,14 @@ BI(bi_glob_match)
         rv_force(a[1]);
         for (i = 0; i < a[1]->n; i++)
             if (a[1]->u.a[i]->t != RT_STR)
-                return bi_type(ev, 2, "array of strings", a[1]);
+                return vouch_bi_type(ev, 2, "array of strings", a[1]);
         g.delims = a[1]->n ? a[1] : NULL;
         if (!a[1]->n) {
             dflt[0] = &dot;
-            g.delims = rv_arr(ev->a, dflt, 1);
+            g.delims = vouch_rv_arr(ev->a, dflt, 1);
         }
     } else {
-        return bi_type(ev, 2, "one of {array, null}", a[1]);
+        return vouch_bi_type(ev, 2, "one of {array, null}", a[1]);
     }
     *ret = RV_BOOL(glob_at(ev, &g, 0, g.n, a[2]->u.s, 0, a[2]->n, 0));
     return BI_OK;
@@ -601,19 +610,19 @@ BI(bi_glob_quote_meta)
     uint32_t i;
 
     NEED(0, RT_STR, "string");
-    sb_init(&b, ev);
+    vouch_sb_init(&b, ev);
     for (i = 0; i < a[0]->n; i++) {
         char c = a[0]->u.s[i];
 
         if (strchr("*?\\[]{}", c))
-            sb_putc(&b, '\\');
-        sb_putc(&b, c);
+            vouch_sb_putc(&b, '\\');
+        vouch_sb_putc(&b, c);
     }
-    *ret = sb_val(&b);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
-const struct builtin bi_net_table[] = {
+const struct builtin vouch_bi_net_table[] = {
     { "net.cidr_contains", 2, 0, bi_cidr_contains },
     { "net.cidr_intersects", 2, 0, bi_cidr_intersects },
     { "net.cidr_overlap", 2, 0, bi_cidr_contains },
@@ -625,4 +634,4 @@ const struct builtin bi_net_table[] = {
     { "glob.quote_meta", 1, 0, bi_glob_quote_meta },
 };
 
-const size_t bi_net_count = sizeof(bi_net_table) / sizeof(bi_net_table[0]);
+const size_t vouch_bi_net_count = sizeof(vouch_bi_net_table) / sizeof(vouch_bi_net_table[0]);

@@ -19,13 +19,13 @@ static const struct rval *obj_find(const struct rval *v, const struct rval *path
         rv_force(v);
         switch (v->t) {
         case RT_OBJ:
-            v = rv_obj_get(v, k);
+            v = vouch_rv_obj_get(v, k);
             break;
         case RT_ARR:
-            v = rv_index(v, k, &idx) ? v->u.a[idx] : NULL;
+            v = vouch_rv_index(v, k, &idx) ? v->u.a[idx] : NULL;
             break;
         case RT_SET:
-            v = rv_set_has(v, k) ? k : NULL;
+            v = vouch_rv_set_has(v, k) ? k : NULL;
             break;
         default:
             v = NULL;
@@ -48,7 +48,7 @@ BI(bi_object_get)
         }
         v = obj_find(a[0], a[1]);
     } else {
-        v = rv_obj_get(a[0], a[1]);
+        v = vouch_rv_obj_get(a[0], a[1]);
     }
     *ret = v ? v : a[2];
     return BI_OK;
@@ -64,7 +64,7 @@ BI(bi_object_keys)
     items = ev_alloc(ev, (o->n + 1) * sizeof(*items));
     for (i = 0; i < o->n; i++)
         items[i] = o->u.o[i].k;
-    *ret = rv_set(ev->a, items, o->n);
+    *ret = vouch_rv_set(ev->a, items, o->n);
     return BI_OK;
 }
 
@@ -82,16 +82,16 @@ static int key_set(struct ev *ev, const struct rval *v, const struct rval **ret)
     case RT_ARR:
         items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
         xmemcpy(items, v->u.a, v->n * sizeof(*items));
-        *ret = rv_set(ev->a, items, v->n);
+        *ret = vouch_rv_set(ev->a, items, v->n);
         return BI_OK;
     case RT_OBJ:
         items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
         for (i = 0; i < v->n; i++)
             items[i] = v->u.o[i].k;
-        *ret = rv_set(ev->a, items, v->n);
+        *ret = vouch_rv_set(ev->a, items, v->n);
         return BI_OK;
     default:
-        return bi_type(ev, 2, "one of {object, set, array}", v);
+        return vouch_bi_type(ev, 2, "one of {object, set, array}", v);
     }
 }
 
@@ -109,9 +109,9 @@ static int obj_keep(struct ev *ev, const struct rval *const *a, const struct rva
     rv_force(o);
     kv = ev_alloc(ev, (o->n + 1) * sizeof(*kv));
     for (i = 0; i < o->n; i++)
-        if (rv_set_has(keys, o->u.o[i].k) == keep)
+        if (vouch_rv_set_has(keys, o->u.o[i].k) == keep)
             kv[n++] = o->u.o[i];
-    *ret = rv_obj(ev->a, kv, n, &conflict);
+    *ret = vouch_rv_obj(ev->a, kv, n, &conflict);
     return BI_OK;
 }
 
@@ -136,7 +136,7 @@ static const struct rval *merge(struct ev *ev, const struct rval *x, const struc
     rv_force(y);
     kv = ev_alloc(ev, (x->n + y->n + 1) * sizeof(*kv));
     for (i = 0, j = 0; i < x->n || j < y->n;) {
-        int c = i >= x->n ? 1 : j >= y->n ? -1 : rv_cmp(x->u.o[i].k, y->u.o[j].k);
+        int c = i >= x->n ? 1 : j >= y->n ? -1 : vouch_rv_cmp(x->u.o[i].k, y->u.o[j].k);
 
         if (c < 0) {
             kv[n++] = x->u.o[i++];
@@ -153,7 +153,7 @@ static const struct rval *merge(struct ev *ev, const struct rval *x, const struc
             j++;
         }
     }
-    return rv_obj(ev->a, kv, n, &conflict);
+    return vouch_rv_obj(ev->a, kv, n, &conflict);
 }
 
 BI(bi_object_union)
@@ -166,15 +166,16 @@ BI(bi_object_union)
 
 BI(bi_object_union_n)
 {
-    const struct rval *arr = a[0], *acc = &rv_empty_obj_v;
+    const struct rval *arr = a[0], *acc = &vouch_rv_empty_obj_v;
     uint32_t i;
 
     NEED(0, RT_ARR, "array");
     rv_force(arr);
     for (i = 0; i < arr->n; i++) {
         if (arr->u.a[i]->t != RT_OBJ)
-            return bi_fail(ev, BI_ERR_TYPE, "operand 1 must be array of objects but got array containing %s",
-                           rv_type_name(arr->u.a[i]));
+            return vouch_bi_fail(ev, BI_ERR_TYPE,
+                                 "operand 1 must be array of objects but got array containing %s",
+                                 vouch_rv_type_name(arr->u.a[i]));
         acc = merge(ev, acc, arr->u.a[i]);
     }
     *ret = acc;
@@ -207,7 +208,7 @@ static bool is_subset(const struct rval *sup, const struct rval *sub)
     rv_force(sub);
     if (sup->t == RT_OBJ && sub->t == RT_OBJ) {
         for (i = 0; i < sub->n; i++) {
-            const struct rval *v = rv_obj_get(sup, sub->u.o[i].k), *w = sub->u.o[i].v;
+            const struct rval *v = vouch_rv_obj_get(sup, sub->u.o[i].k), *w = sub->u.o[i].v;
 
             if (!v)
                 return false;
@@ -223,7 +224,7 @@ static bool is_subset(const struct rval *sup, const struct rval *sub)
     }
     if (sup->t == RT_SET && sub->t == RT_SET) {
         for (i = 0; i < sub->n; i++)
-            if (!rv_set_has(sup, sub->u.a[i]))
+            if (!vouch_rv_set_has(sup, sub->u.a[i]))
                 return false;
         return true;
     }
@@ -247,15 +248,15 @@ BI(bi_object_subset)
     const struct rval *x = a[0], *y = a[1];
 
     if (x->t != RT_OBJ && x->t != RT_ARR && x->t != RT_SET)
-        return bi_type(ev, 1, "one of {object, array, set}", x);
+        return vouch_bi_type(ev, 1, "one of {object, array, set}", x);
     if (y->t != RT_OBJ && y->t != RT_ARR && y->t != RT_SET)
-        return bi_type(ev, 2, "one of {object, array, set}", y);
+        return vouch_bi_type(ev, 2, "one of {object, array, set}", y);
     if (x->t == RT_OBJ && y->t != RT_OBJ)
-        return bi_type(ev, 2, "object", y);
+        return vouch_bi_type(ev, 2, "object", y);
     if (x->t == RT_SET && y->t != RT_SET)
-        return bi_type(ev, 2, "set", y);
+        return vouch_bi_type(ev, 2, "set", y);
     if (x->t == RT_ARR && y->t == RT_OBJ)
-        return bi_type(ev, 2, "one of {array, set}", y);
+        return vouch_bi_type(ev, 2, "one of {array, set}", y);
     *ret = RV_BOOL(is_subset(x, y));
     return BI_OK;
 }
@@ -273,7 +274,7 @@ BI(bi_array_concat)
     items = ev_alloc(ev, (a[0]->n + a[1]->n + 1) * sizeof(*items));
     xmemcpy(items, a[0]->u.a, a[0]->n * sizeof(*items));
     xmemcpy(items + a[0]->n, a[1]->u.a, a[1]->n * sizeof(*items));
-    *ret = rv_arr(ev->a, items, a[0]->n + a[1]->n);
+    *ret = vouch_rv_arr(ev->a, items, a[0]->n + a[1]->n);
     return BI_OK;
 }
 
@@ -284,7 +285,7 @@ BI(bi_array_slice)
     const struct rval *arr = a[0];
 
     NEED(0, RT_ARR, "array");
-    if ((rc = bi_int_arg(ev, a, 1, &lo)) || (rc = bi_int_arg(ev, a, 2, &hi)))
+    if ((rc = vouch_bi_int_arg(ev, a, 1, &lo)) || (rc = vouch_bi_int_arg(ev, a, 2, &hi)))
         return rc;
     rv_force(arr);
     if (lo < 0)
@@ -292,10 +293,10 @@ BI(bi_array_slice)
     if (hi > (int64_t)arr->n)
         hi = arr->n;
     if (lo >= hi) {
-        *ret = &rv_empty_arr_v;
+        *ret = &vouch_rv_empty_arr_v;
         return BI_OK;
     }
-    *ret = rv_arr(ev->a, (const struct rval **)arr->u.a + lo, (uint32_t)(hi - lo));
+    *ret = vouch_rv_arr(ev->a, (const struct rval **)arr->u.a + lo, (uint32_t)(hi - lo));
     return BI_OK;
 }
 
@@ -309,7 +310,7 @@ BI(bi_array_reverse)
     items = ev_alloc(ev, (n + 1) * sizeof(*items));
     for (i = 0; i < n; i++)
         items[i] = a[0]->u.a[n - 1 - i];
-    *ret = rv_arr(ev->a, items, n);
+    *ret = vouch_rv_arr(ev->a, items, n);
     return BI_OK;
 }
 
@@ -325,9 +326,9 @@ static void flatten(struct ev *ev, const struct rval *v, struct ra_vec *out)
         if (x->t == RT_ARR) {
             rv_force(x);
             for (j = 0; j < x->n; j++)
-                ra_vec_push(ev->a, out, (void *)x->u.a[j]);
+                vouch_ra_vec_push(ev->a, out, (void *)x->u.a[j]);
         } else {
-            ra_vec_push(ev->a, out, (void *)x);
+            vouch_ra_vec_push(ev->a, out, (void *)x);
         }
     }
 }
@@ -338,7 +339,7 @@ BI(bi_array_flatten)
 
     NEED(0, RT_ARR, "array");
     flatten(ev, a[0], &out);
-    *ret = rv_arr(ev->a, (const struct rval **)out.v, out.n);
+    *ret = vouch_rv_arr(ev->a, (const struct rval **)out.v, out.n);
     return BI_OK;
 }
 
@@ -351,20 +352,20 @@ static void walk_all(struct ev *ev, const struct rval *v, const struct rval **pa
     uint32_t i;
 
     if (depth > 1000)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: value nested too deeply");
-    ev_step(ev);
+        vouch_ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: value nested too deeply");
+    vouch_ev_step(ev);
     p = ev_alloc(ev, (depth + 1) * sizeof(*p));
     xmemcpy(p, path, depth * sizeof(*p));
-    pair[0] = rv_arr(ev->a, p, depth);
+    pair[0] = vouch_rv_arr(ev->a, p, depth);
     pair[1] = v;
-    ra_vec_push(ev->a, out, (void *)rv_arr(ev->a, pair, 2));
+    vouch_ra_vec_push(ev->a, out, (void *)vouch_rv_arr(ev->a, pair, 2));
     rv_force(v);
     switch (v->t) {
     case RT_ARR:
         for (i = 0; i < v->n; i++) {
             p = ev_alloc(ev, (depth + 1) * sizeof(*p));
             xmemcpy(p, path, depth * sizeof(*p));
-            p[depth] = rv_int(ev->a, i);
+            p[depth] = vouch_rv_int(ev->a, i);
             walk_all(ev, v->u.a[i], p, depth + 1, out);
         }
         break;
@@ -394,7 +395,7 @@ BI(bi_walk)
     struct ra_vec out = { 0 };
 
     walk_all(ev, a[0], NULL, 0, &out);
-    *ret = rv_arr(ev->a, (const struct rval **)out.v, out.n);
+    *ret = vouch_rv_arr(ev->a, (const struct rval **)out.v, out.n);
     return BI_OK;
 }
 
@@ -404,9 +405,9 @@ BI(bi_json_marshal)
 {
     struct sbuf b;
 
-    sb_init(&b, ev);
-    sb_value(&b, a[0], true);
-    *ret = sb_val(&b);
+    vouch_sb_init(&b, ev);
+    vouch_sb_value(&b, a[0], true);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
@@ -417,14 +418,14 @@ static void indent_json(struct sbuf *out, const char *s, size_t n, const struct 
     int depth = 0, k;
     bool in_str = false;
 
-    sb_put(out, prefix->u.s, prefix->n);
+    vouch_sb_put(out, prefix->u.s, prefix->n);
     for (i = 0; i < n; i++) {
         char c = s[i];
 
         if (in_str) {
-            sb_putc(out, c);
+            vouch_sb_putc(out, c);
             if (c == '\\' && i + 1 < n)
-                sb_putc(out, s[++i]);
+                vouch_sb_putc(out, s[++i]);
             else if (c == '"')
                 in_str = false;
             continue;
@@ -432,49 +433,49 @@ static void indent_json(struct sbuf *out, const char *s, size_t n, const struct 
         switch (c) {
         case '"':
             in_str = true;
-            sb_putc(out, c);
+            vouch_sb_putc(out, c);
             break;
         case '[':
         case '{':
-            sb_putc(out, c);
+            vouch_sb_putc(out, c);
             if (i + 1 < n && (s[i + 1] == ']' || s[i + 1] == '}')) {
-                sb_putc(out, s[++i]);
+                vouch_sb_putc(out, s[++i]);
                 break;
             }
             depth++;
-            sb_putc(out, '\n');
-            sb_put(out, prefix->u.s, prefix->n);
+            vouch_sb_putc(out, '\n');
+            vouch_sb_put(out, prefix->u.s, prefix->n);
             for (k = 0; k < depth; k++)
-                sb_put(out, indent->u.s, indent->n);
+                vouch_sb_put(out, indent->u.s, indent->n);
             break;
         case ']':
         case '}':
             depth--;
-            sb_putc(out, '\n');
-            sb_put(out, prefix->u.s, prefix->n);
+            vouch_sb_putc(out, '\n');
+            vouch_sb_put(out, prefix->u.s, prefix->n);
             for (k = 0; k < depth; k++)
-                sb_put(out, indent->u.s, indent->n);
-            sb_putc(out, c);
+                vouch_sb_put(out, indent->u.s, indent->n);
+            vouch_sb_putc(out, c);
             break;
         case ',':
-            sb_putc(out, c);
-            sb_putc(out, '\n');
-            sb_put(out, prefix->u.s, prefix->n);
+            vouch_sb_putc(out, c);
+            vouch_sb_putc(out, '\n');
+            vouch_sb_put(out, prefix->u.s, prefix->n);
             for (k = 0; k < depth; k++)
-                sb_put(out, indent->u.s, indent->n);
+                vouch_sb_put(out, indent->u.s, indent->n);
             break;
         case ':':
-            sb_put(out, ": ", 2);
+            vouch_sb_put(out, ": ", 2);
             break;
         default:
-            sb_putc(out, c);
+            vouch_sb_putc(out, c);
         }
     }
 }
 
 BI(bi_json_marshal_with_options)
 {
-    const struct rval *opts = a[1], *prefix = &rv_empty_str_v, *indent = NULL;
+    const struct rval *opts = a[1], *prefix = &vouch_rv_empty_str_v, *indent = NULL;
     bool pretty = false, pretty_set = false;
     struct sbuf b, o;
     uint32_t i;
@@ -486,38 +487,39 @@ BI(bi_json_marshal_with_options)
 
         if (k->t == RT_STR && k->n == 6 && !memcmp(k->u.s, "pretty", 6)) {
             if (v->t != RT_BOOL)
-                return bi_fail(ev, BI_ERR_TYPE, "pretty must be a boolean");
+                return vouch_bi_fail(ev, BI_ERR_TYPE, "pretty must be a boolean");
             pretty = v->u.i;
             pretty_set = true;
         } else if (k->t == RT_STR && k->n == 6 && !memcmp(k->u.s, "prefix", 6)) {
             if (v->t != RT_STR)
-                return bi_fail(ev, BI_ERR_TYPE, "prefix must be a string");
+                return vouch_bi_fail(ev, BI_ERR_TYPE, "prefix must be a string");
             prefix = v;
         } else if (k->t == RT_STR && k->n == 6 && !memcmp(k->u.s, "indent", 6)) {
             if (v->t != RT_STR)
-                return bi_fail(ev, BI_ERR_TYPE, "indent must be a string");
+                return vouch_bi_fail(ev, BI_ERR_TYPE, "indent must be a string");
             indent = v;
         } else {
             struct sbuf kb;
 
-            sb_init(&kb, ev);
-            sb_value(&kb, k, false);
-            return bi_fail(ev, BI_ERR_TYPE, "object contained unknown key %.*s", (int)kb.n, kb.p);
+            vouch_sb_init(&kb, ev);
+            vouch_sb_value(&kb, k, false);
+            return vouch_bi_fail(ev, BI_ERR_TYPE, "object contained unknown key %.*s", (int)kb.n,
+                                 kb.p);
         }
     }
     if (!pretty_set && (prefix->n || indent))
         pretty = true;
-    sb_init(&b, ev);
-    sb_value(&b, a[0], true);
+    vouch_sb_init(&b, ev);
+    vouch_sb_value(&b, a[0], true);
     if (!pretty) {
-        *ret = sb_val(&b);
+        *ret = vouch_sb_val(&b);
         return BI_OK;
     }
     if (!indent)
-        indent = rv_str(ev->a, "\t", 1);
-    sb_init(&o, ev);
+        indent = vouch_rv_str(ev->a, "\t", 1);
+    vouch_sb_init(&o, ev);
     indent_json(&o, b.p, b.n, prefix, indent);
-    *ret = sb_val(&o);
+    *ret = vouch_sb_val(&o);
     return BI_OK;
 }
 
@@ -527,8 +529,8 @@ BI(bi_json_unmarshal)
     const struct rval *v;
 
     NEED(0, RT_STR, "string");
-    if (rv_parse_json(ev->a, a[0]->u.s, a[0]->n, 512, &v, &eb))
-        return bi_fail(ev, BI_ERR, "%s", eb.msg);
+    if (vouch_rv_parse_json(ev->a, a[0]->u.s, a[0]->n, 512, &v, &eb))
+        return vouch_bi_fail(ev, BI_ERR, "%s", eb.msg);
     *ret = v;
     return BI_OK;
 }
@@ -542,7 +544,7 @@ BI(bi_json_is_valid)
         *ret = RV_FALSE;
         return BI_OK;
     }
-    *ret = RV_BOOL(rv_parse_json(ev->a, a[0]->u.s, a[0]->n, 512, &v, &eb) == VOUCH_OK);
+    *ret = RV_BOOL(vouch_rv_parse_json(ev->a, a[0]->u.s, a[0]->n, 512, &v, &eb) == VOUCH_OK);
     return BI_OK;
 }
 
@@ -557,7 +559,7 @@ static int b64_enc(struct ev *ev, const struct rval *const *a, const struct rval
     n = vouch_b64_encoded_len(a[0]->n, flags);
     out = ev_alloc(ev, n + 1);
     vouch_b64_encode(a[0]->u.s, a[0]->n, flags, out);
-    *ret = rv_str_ref(ev->a, out, n);
+    *ret = vouch_rv_str_ref(ev->a, out, n);
     return BI_OK;
 }
 
@@ -571,15 +573,15 @@ static int b64_dec(struct ev *ev, const struct rval *const *a, const struct rval
     char *copy;
 
     if (vouch_b64_decode(a[0]->u.s, a[0]->n, flags | VOUCH_B64_LAX_BITS, a[0]->n, &out, &n, &eb))
-        return bi_fail(ev, BI_ERR, "illegal base64 data: %s", eb.msg);
-    copy = ra_alloc(ev->a, n + 1);
+        return vouch_bi_fail(ev, BI_ERR, "illegal base64 data: %s", eb.msg);
+    copy = vouch_ra_alloc(ev->a, n + 1);
     if (!copy) {
         free(out);
-        ra_fail(ev->a);
+        vouch_ra_fail(ev->a);
     }
     xmemcpy(copy, out, n);
     free(out);
-    *ret = rv_str_ref(ev->a, copy, n);
+    *ret = vouch_rv_str_ref(ev->a, copy, n);
     return BI_OK;
 }
 
@@ -599,7 +601,7 @@ BI(bi_b64_is_valid)
     size_t n;
 
     NEED(0, RT_STR, "string");
-    ev_charge_scan(ev, a[0]->n);
+    vouch_ev_charge_scan(ev, a[0]->n);
     if (vouch_b64_decode(a[0]->u.s, a[0]->n, VOUCH_B64_STD | VOUCH_B64_LAX_BITS, a[0]->n, &out,
                          &n, NULL)) {
         *ret = RV_FALSE;
@@ -632,7 +634,7 @@ BI(bi_hex_encode)
     NEED(0, RT_STR, "string");
     out = ev_alloc(ev, 2 * (size_t)a[0]->n + 1);
     vouch_hex_encode(a[0]->u.s, a[0]->n, out);
-    *ret = rv_str_ref(ev->a, out, 2 * (size_t)a[0]->n);
+    *ret = vouch_rv_str_ref(ev->a, out, 2 * (size_t)a[0]->n);
     return BI_OK;
 }
 
@@ -650,20 +652,20 @@ BI(bi_hex_decode)
 
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
             if ((unsigned char)c < 0x80)
-                return bi_fail(ev, BI_ERR, "encoding/hex: invalid byte: U+%04X '%c'",
-                               (unsigned char)c, c >= 0x20 ? c : '?');
-            return bi_fail(ev, BI_ERR, "encoding/hex: invalid byte");
+                return vouch_bi_fail(ev, BI_ERR, "encoding/hex: invalid byte: U+%04X '%c'",
+                                     (unsigned char)c, c >= 0x20 ? c : '?');
+            return vouch_bi_fail(ev, BI_ERR, "encoding/hex: invalid byte");
         }
     }
     if (n % 2)
-        return bi_fail(ev, BI_ERR, "encoding/hex: odd length hex string");
+        return vouch_bi_fail(ev, BI_ERR, "encoding/hex: odd length hex string");
     out = ev_alloc(ev, n / 2 + 1);
     for (i = 0; i < n / 2; i++) {
         unsigned char hi = (unsigned char)s[2 * i], lo = (unsigned char)s[2 * i + 1];
 
         out[i] = (char)((vouch_hex_digit(hi) << 4) | vouch_hex_digit(lo));
     }
-    *ret = rv_str_ref(ev->a, out, n / 2);
+    *ret = vouch_rv_str_ref(ev->a, out, n / 2);
     return BI_OK;
 }
 
@@ -674,9 +676,9 @@ BI(bi_urlquery_encode)
     struct sbuf b;
 
     NEED(0, RT_STR, "string");
-    sb_init(&b, ev);
-    sb_url_escape(&b, a[0]->u.s, a[0]->n);
-    *ret = sb_val(&b);
+    vouch_sb_init(&b, ev);
+    vouch_sb_url_escape(&b, a[0]->u.s, a[0]->n);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
@@ -687,11 +689,11 @@ BI(bi_urlquery_decode)
 
     NEED(0, RT_STR, "string");
     n = a[0]->n;
-    sb_init(&b, ev);
-    if (!sb_url_unescape(&b, a[0]->u.s, n, &bad))
-        return bi_fail(ev, BI_ERR, "invalid URL escape \"%.*s\"",
-                       (int)(bad + 2 >= n ? n - bad : 3), a[0]->u.s + bad);
-    *ret = sb_val(&b);
+    vouch_sb_init(&b, ev);
+    if (!vouch_sb_url_unescape(&b, a[0]->u.s, n, &bad))
+        return vouch_bi_fail(ev, BI_ERR, "invalid URL escape \"%.*s\"",
+                             (int)(bad + 2 >= n ? n - bad : 3), a[0]->u.s + bad);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
@@ -702,56 +704,58 @@ static int bits2(struct ev *ev, const struct rval *const *a, const struct rval *
     int64_t x, y;
     int rc;
 
-    if ((rc = bi_int_arg(ev, a, 0, &x)) || (rc = bi_int_arg(ev, a, 1, &y)))
+    if ((rc = vouch_bi_int_arg(ev, a, 0, &x)) || (rc = vouch_bi_int_arg(ev, a, 1, &y)))
         return rc;
     switch (op) {
     case '&':
-        *ret = rv_int(ev->a, x & y);
+        *ret = vouch_rv_int(ev->a, x & y);
         break;
     case '|':
-        *ret = rv_int(ev->a, x | y);
+        *ret = vouch_rv_int(ev->a, x | y);
         break;
     case '^':
-        *ret = rv_int(ev->a, x ^ y);
+        *ret = vouch_rv_int(ev->a, x ^ y);
         break;
     case '<':
         if (y < 0)
-            return bi_fail(ev, BI_ERR_TYPE,
-                           "operand 2 must be an unsigned integer number but got a negative integer");
+            return vouch_bi_fail(
+                ev, BI_ERR_TYPE,
+                "operand 2 must be an unsigned integer number but got a negative integer");
         if (y >= 63 || (x != 0 && (x > (INT64_MAX >> y) || x < (INT64_MIN >> y)))) {
             /* beyond int64: x * 2^y in decimal, 2^y by squaring */
             struct rdec d, p, r;
             uint8_t b1[20], b2[20];
 
             if (y > 4096)
-                return bi_fail(ev, BI_ERR, "shift count too large");
-            rdec_from_i64(&d, x, b1);
-            rdec_from_i64(&p, 2, b2);
+                return vouch_bi_fail(ev, BI_ERR, "shift count too large");
+            vouch_rdec_from_i64(&d, x, b1);
+            vouch_rdec_from_i64(&p, 2, b2);
             while (y) {
                 /* a product of n and m digits is n * m digit operations */
-                ev_charge(ev, ((uint64_t)d.nd * p.nd + (uint64_t)p.nd * p.nd) / 64 + 1);
+                vouch_ev_charge(ev, ((uint64_t)d.nd * p.nd + (uint64_t)p.nd * p.nd) / 64 + 1);
                 if (y & 1) {
-                    if (!rdec_mul(ev->a, &d, &p, &r))
-                        return bi_fail(ev, BI_ERR, "number out of range");
+                    if (!vouch_rdec_mul(ev->a, &d, &p, &r))
+                        return vouch_bi_fail(ev, BI_ERR, "number out of range");
                     d = r;
                 }
                 y >>= 1;
                 if (y) {
-                    if (!rdec_mul(ev->a, &p, &p, &r))
-                        return bi_fail(ev, BI_ERR, "number out of range");
+                    if (!vouch_rdec_mul(ev->a, &p, &p, &r))
+                        return vouch_bi_fail(ev, BI_ERR, "number out of range");
                     p = r;
                 }
             }
-            *ret = rv_dec(ev->a, &d);
+            *ret = vouch_rv_dec(ev->a, &d);
             return BI_OK;
         }
-        *ret = rv_int(ev->a, (int64_t)((uint64_t)x << y));
+        *ret = vouch_rv_int(ev->a, (int64_t)((uint64_t)x << y));
         break;
     default:
         if (y < 0)
-            return bi_fail(ev, BI_ERR_TYPE,
-                           "operand 2 must be an unsigned integer number but got a negative integer");
-        *ret = rv_int(ev->a, y >= 63 ? (x < 0 ? -1 : 0) : x >> y);
+            return vouch_bi_fail(
+                ev, BI_ERR_TYPE,
+                "operand 2 must be an unsigned integer number but got a negative integer");
+        *ret = vouch_rv_int(ev->a, y >= 63 ? (x < 0 ? -1 : 0) : x >> y);
         break;
     }
     return BI_OK;
@@ -787,9 +791,9 @@ BI(bi_bits_negate)
     int64_t x;
     int rc;
 
-    if ((rc = bi_int_arg(ev, a, 0, &x)))
+    if ((rc = vouch_bi_int_arg(ev, a, 0, &x)))
         return rc;
-    *ret = rv_int(ev->a, ~x);
+    *ret = vouch_rv_int(ev->a, ~x);
     return BI_OK;
 }
 
@@ -814,7 +818,7 @@ static struct ptrie *ptrie_child(struct ev *ev, struct ptrie *t, const struct rv
     c = ev_alloc(ev, sizeof(*c));
     memset(c, 0, sizeof(*c));
     c->key = key;
-    ra_vec_push(ev->a, &t->kids, c);
+    vouch_ra_vec_push(ev->a, &t->kids, c);
     return c;
 }
 
@@ -830,7 +834,7 @@ static bool seg_is(const struct rval *seg, const struct rval *key, bool index)
         int64_t want;
         uint32_t i;
 
-        if (!rv_to_i64(key, &want) || seg->n == 0 || seg->n > 18)
+        if (!vouch_rv_to_i64(key, &want) || seg->n == 0 || seg->n > 18)
             return false;
         for (i = 0; i < seg->n; i++)
             if (seg->u.s[i] < '0' || seg->u.s[i] > '9')
@@ -859,7 +863,7 @@ static int build_paths(struct ev *ev, const struct rval *paths, const char *fnam
     uint32_t i;
 
     if (paths->t != RT_ARR && paths->t != RT_SET)
-        return bi_type(ev, 2, "one of {set, array}", paths);
+        return vouch_bi_type(ev, 2, "one of {set, array}", paths);
     rv_force(paths);
     memset(root, 0, sizeof(*root));
     for (i = 0; i < paths->n; i++) {
@@ -876,17 +880,17 @@ static int build_paths(struct ev *ev, const struct rval *paths, const char *fnam
 
                 for (q = s; q < end && *q != '/'; q++)
                     ;
-                sb_init(&seg, ev);
+                vouch_sb_init(&seg, ev);
                 /* JSON pointer escapes */
                 for (; s < q; s++) {
                     if (*s == '~' && s + 1 < q && (s[1] == '0' || s[1] == '1')) {
-                        sb_putc(&seg, s[1] == '0' ? '~' : '/');
+                        vouch_sb_putc(&seg, s[1] == '0' ? '~' : '/');
                         s++;
                     } else {
-                        sb_putc(&seg, *s);
+                        vouch_sb_putc(&seg, *s);
                     }
                 }
-                t = ptrie_child(ev, t, sb_val(&seg));
+                t = ptrie_child(ev, t, vouch_sb_val(&seg));
                 s = q + 1;
             }
         } else if (p->t == RT_ARR) {
@@ -896,9 +900,10 @@ static int build_paths(struct ev *ev, const struct rval *paths, const char *fnam
             for (j = 0; j < p->n; j++)
                 t = ptrie_child(ev, t, p->u.a[j]);
         } else {
-            return bi_fail(ev, BI_ERR_TYPE,
-                           "operand 2 must be one of {set, array} containing string paths or array of path segments but got %s",
-                           rv_type_name(p));
+            return vouch_bi_fail(ev, BI_ERR_TYPE,
+                                 "operand 2 must be one of {set, array} containing string paths or "
+                                 "array of path segments but got %s",
+                                 vouch_rv_type_name(p));
         }
         t->leaf = true;
     }
@@ -910,7 +915,7 @@ static const struct rval *jfilter(struct ev *ev, const struct rval *v, const str
 {
     uint32_t i, n = 0;
 
-    ev_step(ev);
+    vouch_ev_step(ev);
     if (t->leaf)
         return v;
     rv_force(v);
@@ -926,19 +931,19 @@ static const struct rval *jfilter(struct ev *ev, const struct rval *v, const str
                 kv[n++].v = x;
             }
         }
-        return rv_obj_sorted(ev->a, kv, n);
+        return vouch_rv_obj_sorted(ev->a, kv, n);
     }
     if (v->t == RT_ARR) {
         const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
 
         for (i = 0; i < v->n; i++) {
-            const struct ptrie *c = ptrie_find(t, rv_int(ev->a, i), true);
+            const struct ptrie *c = ptrie_find(t, vouch_rv_int(ev->a, i), true);
             const struct rval *x;
 
             if (c && (x = jfilter(ev, v->u.a[i], c)) != NULL)
                 items[n++] = x;
         }
-        return rv_arr(ev->a, items, n);
+        return vouch_rv_arr(ev->a, items, n);
     }
     if (v->t == RT_SET) {
         const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
@@ -950,7 +955,7 @@ static const struct rval *jfilter(struct ev *ev, const struct rval *v, const str
             if (c && (x = jfilter(ev, v->u.a[i], c)) != NULL)
                 items[n++] = x;
         }
-        return rv_set(ev->a, items, n);
+        return vouch_rv_set(ev->a, items, n);
     }
     return NULL;
 }
@@ -959,7 +964,7 @@ static const struct rval *jremove(struct ev *ev, const struct rval *v, const str
 {
     uint32_t i, n = 0;
 
-    ev_step(ev);
+    vouch_ev_step(ev);
     if (t->leaf)
         return NULL;
     rv_force(v);
@@ -975,19 +980,19 @@ static const struct rval *jremove(struct ev *ev, const struct rval *v, const str
                 kv[n++].v = x;
             }
         }
-        return rv_obj_sorted(ev->a, kv, n);
+        return vouch_rv_obj_sorted(ev->a, kv, n);
     }
     if (v->t == RT_ARR) {
         const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
 
         for (i = 0; i < v->n; i++) {
-            const struct ptrie *c = ptrie_find(t, rv_int(ev->a, i), true);
+            const struct ptrie *c = ptrie_find(t, vouch_rv_int(ev->a, i), true);
             const struct rval *x = c ? jremove(ev, v->u.a[i], c) : v->u.a[i];
 
             if (x)
                 items[n++] = x;
         }
-        return rv_arr(ev->a, items, n);
+        return vouch_rv_arr(ev->a, items, n);
     }
     if (v->t == RT_SET) {
         const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
@@ -999,7 +1004,7 @@ static const struct rval *jremove(struct ev *ev, const struct rval *v, const str
             if (x)
                 items[n++] = x;
         }
-        return rv_set(ev->a, items, n);
+        return vouch_rv_set(ev->a, items, n);
     }
     return v;
 }
@@ -1014,7 +1019,7 @@ BI(bi_json_filter)
     if ((rc = build_paths(ev, a[1], "json.filter", &root)))
         return rc;
     r = jfilter(ev, a[0], &root);
-    *ret = r ? r : &rv_empty_obj_v;
+    *ret = r ? r : &vouch_rv_empty_obj_v;
     return BI_OK;
 }
 
@@ -1028,7 +1033,7 @@ BI(bi_json_remove)
     if ((rc = build_paths(ev, a[1], "json.remove", &root)))
         return rc;
     r = jremove(ev, a[0], &root);
-    *ret = r ? r : &rv_empty_obj_v;
+    *ret = r ? r : &vouch_rv_empty_obj_v;
     return BI_OK;
 }
 
@@ -1063,16 +1068,16 @@ static bool jp_path(struct ev *ev, const struct rval *p, const struct rval ***re
 
             for (q = s; q < end && *q != '/'; q++)
                 ;
-            sb_init(&seg, ev);
+            vouch_sb_init(&seg, ev);
             for (; s < q; s++) {
                 if (*s == '~' && s + 1 < q && (s[1] == '0' || s[1] == '1')) {
-                    sb_putc(&seg, s[1] == '0' ? '~' : '/');
+                    vouch_sb_putc(&seg, s[1] == '0' ? '~' : '/');
                     s++;
                 } else {
-                    sb_putc(&seg, *s);
+                    vouch_sb_putc(&seg, *s);
                 }
             }
-            ra_vec_push(ev->a, &segs, (void *)sb_val(&seg));
+            vouch_ra_vec_push(ev->a, &segs, (void *)vouch_sb_val(&seg));
             s = q + 1;
         }
     }
@@ -1088,7 +1093,7 @@ static int64_t jp_index(const struct rval *seg)
     uint32_t k;
 
     if (seg->t == RT_NUM)
-        return rv_to_i64(seg, &i) && i >= 0 ? i : -2;
+        return vouch_rv_to_i64(seg, &i) && i >= 0 ? i : -2;
     if (seg->t != RT_STR || seg->n == 0 || seg->n > 18)
         return -2;
     if (seg->n == 1 && seg->u.s[0] == '-')
@@ -1108,12 +1113,12 @@ static const struct rval *jp_child(const struct rval *v, const struct rval *seg)
     rv_force(v);
     switch (v->t) {
     case RT_OBJ:
-        return rv_obj_get(v, seg);
+        return vouch_rv_obj_get(v, seg);
     case RT_ARR:
         i = jp_index(seg);
         return i >= 0 && (uint64_t)i < v->n ? v->u.a[i] : NULL;
     case RT_SET:
-        return rv_set_has(v, seg) ? seg : NULL;
+        return vouch_rv_set_has(v, seg) ? seg : NULL;
     default:
         return NULL;
     }
@@ -1136,7 +1141,7 @@ static const struct rval *jp_apply(struct ev *ev, const struct rval *v,
     const struct rval *seg;
     uint32_t i, m = 0;
 
-    ev_step(ev);
+    vouch_ev_step(ev);
     if (n == 0) {
         if (op == JP_REMOVE) {
             *err = "cannot remove the whole document";
@@ -1166,21 +1171,21 @@ static const struct rval *jp_apply(struct ev *ev, const struct rval *v,
                 if (rv_eq(kv[i].k, seg))
                     kv[i].v = nc;
             }
-            return rv_obj_sorted(ev->a, kv, v->n);
+            return vouch_rv_obj_sorted(ev->a, kv, v->n);
         }
         case RT_ARR: {
             const struct rval **items = ev_alloc(ev, v->n * sizeof(*items));
 
             xmemcpy(items, v->u.a, v->n * sizeof(*items));
             items[jp_index(seg)] = nc;
-            return rv_arr(ev->a, items, v->n);
+            return vouch_rv_arr(ev->a, items, v->n);
         }
         default: {
             const struct rval **items = ev_alloc(ev, v->n * sizeof(*items));
 
             for (i = 0; i < v->n; i++)
                 items[i] = rv_eq(v->u.a[i], seg) ? nc : v->u.a[i];
-            return rv_set(ev->a, items, v->n);
+            return vouch_rv_set(ev->a, items, v->n);
         }
         }
     }
@@ -1208,7 +1213,7 @@ static const struct rval *jp_apply(struct ev *ev, const struct rval *v,
             kv[m].k = seg;
             kv[m++].v = val;
         }
-        return rv_obj(ev->a, kv, m, &conflict);
+        return vouch_rv_obj(ev->a, kv, m, &conflict);
     }
     case RT_ARR: {
         int64_t idx = jp_index(seg);
@@ -1234,11 +1239,11 @@ static const struct rval *jp_apply(struct ev *ev, const struct rval *v,
         }
         if (op == JP_ADD && idx == v->n)
             items[m++] = val;
-        return rv_arr(ev->a, items, m);
+        return vouch_rv_arr(ev->a, items, m);
     }
     case RT_SET: {
         const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
-        bool found = rv_set_has(v, seg);
+        bool found = vouch_rv_set_has(v, seg);
 
         if (op == JP_ADD) {
             if (!rv_eq(seg, val)) {
@@ -1247,7 +1252,7 @@ static const struct rval *jp_apply(struct ev *ev, const struct rval *v,
             }
             xmemcpy(items, v->u.a, v->n * sizeof(*items));
             items[v->n] = val;
-            return rv_set(ev->a, items, v->n + 1);
+            return vouch_rv_set(ev->a, items, v->n + 1);
         }
         if (!found) {
             *err = "path does not exist";
@@ -1258,7 +1263,7 @@ static const struct rval *jp_apply(struct ev *ev, const struct rval *v,
                 items[m++] = v->u.a[i];
         if (op == JP_REPLACE)
             items[m++] = val;
-        return rv_set(ev->a, items, m);
+        return vouch_rv_set(ev->a, items, m);
     }
     default:
         *err = "path does not exist";
@@ -1293,29 +1298,29 @@ BI(bi_json_patch)
         const char *err = "invalid patch";
 
         if (o->t != RT_OBJ)
-            return bi_type(ev, 2, "array of objects", ops);
-        opn = rv_obj_getn(o, "op", 2);
-        path = rv_obj_getn(o, "path", 4);
-        val = rv_obj_getn(o, "value", 5);
-        from = rv_obj_getn(o, "from", 4);
+            return vouch_bi_type(ev, 2, "array of objects", ops);
+        opn = vouch_rv_obj_getn(o, "op", 2);
+        path = vouch_rv_obj_getn(o, "path", 4);
+        val = vouch_rv_obj_getn(o, "value", 5);
+        from = vouch_rv_obj_getn(o, "from", 4);
         if (!opn || opn->t != RT_STR || !path || !jp_path(ev, path, &p, &np))
-            return bi_fail(ev, BI_ERR, "invalid patch operation");
+            return vouch_bi_fail(ev, BI_ERR, "invalid patch operation");
 #define OPIS(w) (opn->n == strlen(w) && memcmp(opn->u.s, w, opn->n) == 0)
         if (OPIS("add") || OPIS("replace")) {
             if (!val)
-                return bi_fail(ev, BI_ERR, "missing value");
+                return vouch_bi_fail(ev, BI_ERR, "missing value");
             doc = jp_apply(ev, doc, p, np, OPIS("add") ? JP_ADD : JP_REPLACE, val, &err);
         } else if (OPIS("remove")) {
             doc = jp_apply(ev, doc, p, np, JP_REMOVE, NULL, &err);
         } else if (OPIS("move") || OPIS("copy")) {
             if (!from || !jp_path(ev, from, &f, &nf))
-                return bi_fail(ev, BI_ERR, "missing from");
+                return vouch_bi_fail(ev, BI_ERR, "missing from");
             cur = jp_get(doc, f, nf);
             if (!cur)
-                return bi_fail(ev, BI_ERR, "from path does not exist");
+                return vouch_bi_fail(ev, BI_ERR, "from path does not exist");
             if (OPIS("move")) {
                 if (nf < np && is_prefix(f, nf, p, np))
-                    return bi_fail(ev, BI_ERR, "cannot move a value into itself");
+                    return vouch_bi_fail(ev, BI_ERR, "cannot move a value into itself");
                 doc = jp_apply(ev, doc, f, nf, JP_REMOVE, NULL, &err);
             }
             if (doc)
@@ -1323,19 +1328,19 @@ BI(bi_json_patch)
         } else if (OPIS("test")) {
             cur = jp_get(doc, p, np);
             if (!cur || !val || !rv_eq(cur, val))
-                return bi_fail(ev, BI_ERR, "test failed");
+                return vouch_bi_fail(ev, BI_ERR, "test failed");
         } else {
-            return bi_fail(ev, BI_ERR, "unknown patch operation");
+            return vouch_bi_fail(ev, BI_ERR, "unknown patch operation");
         }
 #undef OPIS
         if (!doc)
-            return bi_fail(ev, BI_ERR, "%s", err);
+            return vouch_bi_fail(ev, BI_ERR, "%s", err);
     }
     *ret = doc;
     return BI_OK;
 }
 
-const struct builtin bi_objects_table[] = {
+const struct builtin vouch_bi_objects_table[] = {
     { "object.get", 3, 0, bi_object_get },
     { "object.keys", 1, 0, bi_object_keys },
     { "object.remove", 2, 0, bi_object_remove },
@@ -1373,4 +1378,5 @@ const struct builtin bi_objects_table[] = {
     { "bits.negate", 1, 0, bi_bits_negate },
 };
 
-const size_t bi_objects_count = sizeof(bi_objects_table) / sizeof(bi_objects_table[0]);
+const size_t vouch_bi_objects_count =
+    sizeof(vouch_bi_objects_table) / sizeof(vouch_bi_objects_table[0]);

@@ -40,7 +40,7 @@ struct rx_state {
 
 static void *rx_malloc(PCRE2_SIZE n, void *data)
 {
-    return ra_alloc(data, n);
+    return vouch_ra_alloc(data, n);
 }
 
 static void rx_free(void *p, void *data)
@@ -59,11 +59,11 @@ static struct rx_state *rx_state(struct ev *ev)
     memset(st, 0, sizeof(*st));
     st->gctx = pcre2_general_context_create(rx_malloc, rx_free, ev->a);
     if (!st->gctx)
-        ra_fail(ev->a);
+        vouch_ra_fail(ev->a);
     st->cctx = pcre2_compile_context_create(st->gctx);
     st->mctx = pcre2_match_context_create(st->gctx);
     if (!st->cctx || !st->mctx)
-        ra_fail(ev->a);
+        vouch_ra_fail(ev->a);
     pcre2_set_match_limit(st->mctx, RX_MATCH_LIMIT);
     pcre2_set_depth_limit(st->mctx, RX_DEPTH_LIMIT);
     ev->rx = st;
@@ -113,7 +113,7 @@ static pcre2_code *rx_get(struct ev *ev, const struct rval *pat, const char **re
 
 static void charge(struct ev *ev, uint64_t n)
 {
-    ev_charge(ev, n + 1);
+    vouch_ev_charge(ev, n + 1);
 }
 
 /* One match at or after pos: 1 found, 0 none; errors fail the builtin. */
@@ -154,7 +154,7 @@ static int rx_test(struct ev *ev, pcre2_code *code, const struct rval *s, pcre2_
     int rc;
 
     /* the DFA matcher needs valid UTF-8; other subjects take the other path */
-    if (!dfa || rv_utf8_count(s->u.s, s->n) < 0)
+    if (!dfa || vouch_rv_utf8_count(s->u.s, s->n) < 0)
         return rx_exec(ev, code, s, 0, md, ret_err);
     rc = pcre2_dfa_match(dfa, (PCRE2_SPTR)s->u.s, s->n, 0, PCRE2_DFA_SHORTEST | PCRE2_NO_UTF_CHECK,
                          md, rx_state(ev)->mctx, ws, RX_DFA_WORKSPACE);
@@ -175,7 +175,7 @@ static int rx_fail(struct ev *ev, int rc)
     PCRE2_UCHAR buf[100];
 
     pcre2_get_error_message(rc, buf, sizeof(buf));
-    return bi_fail(ev, BI_ERR, "regexp: %s", (char *)buf);
+    return vouch_bi_fail(ev, BI_ERR, "regexp: %s", (char *)buf);
 }
 
 static size_t rune_len(const struct rval *s, size_t pos)
@@ -201,7 +201,7 @@ static int rx_all(struct ev *ev, pcre2_code *code, const struct rval *s, int64_t
     int rc, err = 0;
 
     if (!md)
-        ra_fail(ev->a);
+        vouch_ra_fail(ev->a);
     while (pos <= s->n && (n < 0 || count < n)) {
         const PCRE2_SIZE *ov;
         bool accept = true;
@@ -233,7 +233,7 @@ static int rx_all(struct ev *ev, pcre2_code *code, const struct rval *s, int64_t
 #define PAT(i)                                                 \
     do {                                                       \
         if (a[(i)]->t != RT_STR)                               \
-            return bi_type(ev, (i) + 1, "string", a[(i)]);     \
+            return vouch_bi_type(ev, (i) + 1, "string", a[(i)]);     \
     } while (0)
 
 BI(bi_regex_match)
@@ -247,10 +247,10 @@ BI(bi_regex_match)
     PAT(1);
     code = rx_get(ev, a[0], &msg);
     if (!code)
-        return bi_fail(ev, BI_ERR, "%s", msg);
+        return vouch_bi_fail(ev, BI_ERR, "%s", msg);
     md = pcre2_match_data_create_from_pattern(code, rx_state(ev)->gctx);
     if (!md)
-        ra_fail(ev->a);
+        vouch_ra_fail(ev->a);
     rc = rx_test(ev, code, a[1], md, &err);
     if (rc < 0)
         return rx_fail(ev, err);
@@ -285,7 +285,8 @@ static int split_fn(struct ev *ev, void *ctx, const PCRE2_SIZE *ov, uint32_t ng)
     c->nmatch++;
     c->end = ov[0];
     if (ov[1] != 0)
-        ra_vec_push(ev->a, &c->out, (void *)rv_str(ev->a, c->s->u.s + c->beg, c->end - c->beg));
+        vouch_ra_vec_push(ev->a, &c->out,
+                          (void *)vouch_rv_str(ev->a, c->s->u.s + c->beg, c->end - c->beg));
     c->beg = ov[1];
     return BI_OK;
 }
@@ -301,7 +302,7 @@ BI(bi_regex_split)
     PAT(1);
     code = rx_get(ev, a[0], &msg);
     if (!code)
-        return bi_fail(ev, BI_ERR, "%s", msg);
+        return vouch_bi_fail(ev, BI_ERR, "%s", msg);
     if ((rc = rx_all(ev, code, a[1], -1, split_fn, &c)))
         return rc;
     if (c.nmatch == 0) {
@@ -309,12 +310,13 @@ BI(bi_regex_split)
         const struct rval **one = ev_alloc(ev, sizeof(*one));
 
         one[0] = a[1];
-        *ret = rv_arr(ev->a, one, 1);
+        *ret = vouch_rv_arr(ev->a, one, 1);
         return BI_OK;
     }
     if (c.end != a[1]->n)
-        ra_vec_push(ev->a, &c.out, (void *)rv_str(ev->a, a[1]->u.s + c.beg, a[1]->n - c.beg));
-    *ret = rv_arr(ev->a, (const struct rval **)c.out.v, c.out.n);
+        vouch_ra_vec_push(ev->a, &c.out,
+                          (void *)vouch_rv_str(ev->a, a[1]->u.s + c.beg, a[1]->n - c.beg));
+    *ret = vouch_rv_arr(ev->a, (const struct rval **)c.out.v, c.out.n);
     return BI_OK;
 }
 
@@ -329,18 +331,19 @@ static int find_fn(struct ev *ev, void *ctx, const PCRE2_SIZE *ov, uint32_t ng)
     struct find_ctx *c = ctx;
 
     if (!c->groups) {
-        ra_vec_push(ev->a, &c->out, (void *)rv_str(ev->a, c->s->u.s + ov[0], ov[1] - ov[0]));
+        vouch_ra_vec_push(ev->a, &c->out,
+                          (void *)vouch_rv_str(ev->a, c->s->u.s + ov[0], ov[1] - ov[0]));
     } else {
         const struct rval **g = ev_alloc(ev, ng * sizeof(*g));
         uint32_t i;
 
         for (i = 0; i < ng; i++) {
             if (ov[2 * i] == PCRE2_UNSET)
-                g[i] = &rv_empty_str_v;
+                g[i] = &vouch_rv_empty_str_v;
             else
-                g[i] = rv_str(ev->a, c->s->u.s + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
+                g[i] = vouch_rv_str(ev->a, c->s->u.s + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
         }
-        ra_vec_push(ev->a, &c->out, (void *)rv_arr(ev->a, g, ng));
+        vouch_ra_vec_push(ev->a, &c->out, (void *)vouch_rv_arr(ev->a, g, ng));
     }
     return BI_OK;
 }
@@ -355,14 +358,14 @@ static int find(struct ev *ev, const struct rval *const *a, const struct rval **
 
     PAT(0);
     PAT(1);
-    if ((rc = bi_int_arg(ev, a, 2, &n)))
+    if ((rc = vouch_bi_int_arg(ev, a, 2, &n)))
         return rc;
     code = rx_get(ev, a[0], &msg);
     if (!code)
-        return bi_fail(ev, BI_ERR, "%s", msg);
+        return vouch_bi_fail(ev, BI_ERR, "%s", msg);
     if ((rc = rx_all(ev, code, a[1], n, find_fn, &c)))
         return rc;
-    *ret = rv_arr(ev->a, (const struct rval **)c.out.v, c.out.n);
+    *ret = vouch_rv_arr(ev->a, (const struct rval **)c.out.v, c.out.n);
     return BI_OK;
 }
 
@@ -396,11 +399,11 @@ static void expand(struct ev *ev, struct repl_ctx *c, const PCRE2_SIZE *ov, uint
         int64_t idx = -1;
 
         if (t[i] != '$') {
-            sb_putc(&c->b, t[i++]);
+            vouch_sb_putc(&c->b, t[i++]);
             continue;
         }
         if (i + 1 < n && t[i + 1] == '$') {
-            sb_putc(&c->b, '$');
+            vouch_sb_putc(&c->b, '$');
             i += 2;
             continue;
         }
@@ -415,7 +418,7 @@ static void expand(struct ev *ev, struct repl_ctx *c, const PCRE2_SIZE *ov, uint
             j++;
         nl = (size_t)(t + j - name);
         if (nl == 0 || (brace && (j >= n || t[j] != '}'))) {
-            sb_putc(&c->b, '$');
+            vouch_sb_putc(&c->b, '$');
             i++;
             continue;
         }
@@ -446,7 +449,7 @@ static void expand(struct ev *ev, struct repl_ctx *c, const PCRE2_SIZE *ov, uint
             }
         }
         if (idx >= 0 && (uint64_t)idx < ng && ov[2 * idx] != PCRE2_UNSET)
-            sb_put(&c->b, c->s->u.s + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
+            vouch_sb_put(&c->b, c->s->u.s + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
         i = j;
     }
     (void)ev;
@@ -456,7 +459,7 @@ static int repl_fn(struct ev *ev, void *ctx, const PCRE2_SIZE *ov, uint32_t ng)
 {
     struct repl_ctx *c = ctx;
 
-    sb_put(&c->b, c->s->u.s + c->last, ov[0] - c->last);
+    vouch_sb_put(&c->b, c->s->u.s + c->last, ov[0] - c->last);
     expand(ev, c, ov, ng);
     c->last = ov[1];
     return BI_OK;
@@ -476,12 +479,12 @@ BI(bi_regex_replace)
     c.last = 0;
     c.code = rx_get(ev, a[1], &msg);
     if (!c.code)
-        return bi_fail(ev, BI_ERR, "%s", msg);
-    sb_init(&c.b, ev);
+        return vouch_bi_fail(ev, BI_ERR, "%s", msg);
+    vouch_sb_init(&c.b, ev);
     if ((rc = rx_all(ev, c.code, a[0], -1, repl_fn, &c)))
         return rc;
-    sb_put(&c.b, a[0]->u.s + c.last, a[0]->n - c.last);
-    *ret = sb_val(&c.b);
+    vouch_sb_put(&c.b, a[0]->u.s + c.last, a[0]->n - c.last);
+    *ret = vouch_sb_val(&c.b);
     return BI_OK;
 }
 
@@ -503,11 +506,11 @@ BI(bi_regex_template_match)
     PAT(2);
     PAT(3);
     if (a[2]->n != 1 || a[3]->n != 1)
-        return bi_fail(ev, BI_ERR, "delimiters must be single characters");
+        return vouch_bi_fail(ev, BI_ERR, "delimiters must be single characters");
     ds = a[2]->u.s[0];
     de = a[3]->u.s[0];
-    sb_init(&p, ev);
-    sb_putc(&p, '^');
+    vouch_sb_init(&p, ev);
+    vouch_sb_putc(&p, '^');
     while (i < t->n) {
         if (t->u.s[i] == ds) {
             size_t j = i + 1;
@@ -521,24 +524,24 @@ BI(bi_regex_template_match)
                 j++;
             }
             if (depth)
-                return bi_fail(ev, BI_ERR, "unbalanced braces in template");
-            sb_putc(&p, '(');
-            sb_put(&p, t->u.s + i + 1, j - i - 2);
-            sb_putc(&p, ')');
+                return vouch_bi_fail(ev, BI_ERR, "unbalanced braces in template");
+            vouch_sb_putc(&p, '(');
+            vouch_sb_put(&p, t->u.s + i + 1, j - i - 2);
+            vouch_sb_putc(&p, ')');
             i = j;
             continue;
         }
         if (strchr("\\.+*?()|[]{}^$", t->u.s[i]))
-            sb_putc(&p, '\\');
-        sb_putc(&p, t->u.s[i++]);
+            vouch_sb_putc(&p, '\\');
+        vouch_sb_putc(&p, t->u.s[i++]);
     }
-    sb_putc(&p, '$');
-    code = rx_get(ev, sb_val(&p), &msg);
+    vouch_sb_putc(&p, '$');
+    code = rx_get(ev, vouch_sb_val(&p), &msg);
     if (!code)
-        return bi_fail(ev, BI_ERR, "%s", msg);
+        return vouch_bi_fail(ev, BI_ERR, "%s", msg);
     md = pcre2_match_data_create_from_pattern(code, rx_state(ev)->gctx);
     if (!md)
-        ra_fail(ev->a);
+        vouch_ra_fail(ev->a);
     rc = rx_test(ev, code, a[1], md, &err);
     if (rc < 0)
         return rx_fail(ev, err);
@@ -546,7 +549,7 @@ BI(bi_regex_template_match)
     return BI_OK;
 }
 
-const struct builtin bi_regex_table[] = {
+const struct builtin vouch_bi_regex_table[] = {
     { "regex.match", 2, 0, bi_regex_match },
     { "re_match", 2, 0, bi_regex_match },
     { "regex.is_valid", 1, 0, bi_regex_is_valid },
@@ -557,4 +560,4 @@ const struct builtin bi_regex_table[] = {
     { "regex.template_match", 4, 0, bi_regex_template_match },
 };
 
-const size_t bi_regex_count = sizeof(bi_regex_table) / sizeof(bi_regex_table[0]);
+const size_t vouch_bi_regex_count = sizeof(vouch_bi_regex_table) / sizeof(vouch_bi_regex_table[0]);

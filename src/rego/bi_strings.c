@@ -60,7 +60,7 @@ static const char *memfind(struct ev *ev, const char *h, size_t hn, const char *
     if (nn > hn)
         return NULL;
     p = memmem(h, hn, nd, nn);
-    ev_charge_scan(ev, (p ? (size_t)(p - h) : hn) + nn);
+    vouch_ev_charge_scan(ev, (p ? (size_t)(p - h) : hn) + nn);
     return p;
 }
 
@@ -69,7 +69,7 @@ static bool valid_utf8(struct ev *ev, const char *s, size_t n)
 {
     size_t i = 0;
 
-    ev_charge_scan(ev, n);
+    vouch_ev_charge_scan(ev, n);
     while (i < n) {
         uint32_t cp;
         size_t l = (unsigned char)s[i] < 0x80 ? 1 : rv_utf8_decode(s + i, n - i, &cp);
@@ -126,7 +126,7 @@ static int64_t rune_find(struct ev *ev, const struct rval *h, const uint32_t *ob
         }
         cmp += j + 1;
         if (cmp >= RUNE_CMP_PER_STEP * 64) {
-            ev_charge(ev, cmp / RUNE_CMP_PER_STEP);
+            vouch_ev_charge(ev, cmp / RUNE_CMP_PER_STEP);
             cmp %= RUNE_CMP_PER_STEP;
         }
         if (j == ns)
@@ -144,18 +144,19 @@ BI(bi_concat)
     STR(0);
     c = rv_force(a[1]);
     if (c->t != RT_ARR && c->t != RT_SET)
-        return bi_type(ev, 2, "one of {set, array}", c);
+        return vouch_bi_type(ev, 2, "one of {set, array}", c);
     for (i = 0; i < c->n; i++)
         if (c->u.a[i]->t != RT_STR)
-            return bi_fail(ev, BI_ERR_TYPE, "operand 2 must be array of strings but got %s containing %s",
-                           rv_type_name(c), rv_type_name(c->u.a[i]));
-    sb_init(&b, ev);
+            return vouch_bi_fail(ev, BI_ERR_TYPE,
+                                 "operand 2 must be array of strings but got %s containing %s",
+                                 vouch_rv_type_name(c), vouch_rv_type_name(c->u.a[i]));
+    vouch_sb_init(&b, ev);
     for (i = 0; i < c->n; i++) {
         if (i)
-            sb_put(&b, a[0]->u.s, a[0]->n);
-        sb_put(&b, c->u.a[i]->u.s, c->u.a[i]->n);
+            vouch_sb_put(&b, a[0]->u.s, a[0]->n);
+        vouch_sb_put(&b, c->u.a[i]->u.s, c->u.a[i]->n);
     }
-    *ret = sb_val(&b);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
@@ -171,7 +172,7 @@ BI(bi_startswith)
 {
     STR(0);
     STR(1);
-    ev_charge_scan(ev, a[1]->n);
+    vouch_ev_charge_scan(ev, a[1]->n);
     *ret = RV_BOOL(a[1]->n <= a[0]->n && memcmp(a[0]->u.s, a[1]->u.s, a[1]->n) == 0);
     return BI_OK;
 }
@@ -180,7 +181,7 @@ BI(bi_endswith)
 {
     STR(0);
     STR(1);
-    ev_charge_scan(ev, a[1]->n);
+    vouch_ev_charge_scan(ev, a[1]->n);
     *ret = RV_BOOL(a[1]->n <= a[0]->n &&
                    memcmp(a[0]->u.s + a[0]->n - a[1]->n, a[1]->u.s, a[1]->n) == 0);
     return BI_OK;
@@ -200,7 +201,7 @@ BI(bi_str_count)
         uint32_t cnt;
 
         runes_of(ev, s, n, &cnt);
-        *ret = rv_int(ev->a, (int64_t)cnt + 1);
+        *ret = vouch_rv_int(ev->a, (int64_t)cnt + 1);
         return BI_OK;
     }
     while ((p = memfind(ev, s, n, a[1]->u.s, a[1]->n)) != NULL) {
@@ -208,7 +209,7 @@ BI(bi_str_count)
         n -= (size_t)(p - s) + a[1]->n;
         s = p + a[1]->n;
     }
-    *ret = rv_int(ev->a, c);
+    *ret = vouch_rv_int(ev->a, c);
     return BI_OK;
 }
 
@@ -224,9 +225,14 @@ static void fmt_int_base(struct sbuf *b, bool neg, const struct rdec *d, unsigne
     n = d->nd + (uint32_t)d->exp;
     /* each output digit is one pass over the n decimal digits: charge the
      * n * n * log2(10) / log2(base) digit divisions before starting */
-    ev_charge(b->ev, (uint64_t)n * ((uint64_t)n * 10 / 3 / (base == 16 ? 4 : base == 8 ? 3
-                                                             : base == 2 ? 1 : 3) + 1) /
-                         FMT_DIVS_PER_STEP);
+    vouch_ev_charge(b->ev, (uint64_t)n *
+                               ((uint64_t)n * 10 / 3 /
+                                    (base == 16  ? 4
+                                     : base == 8 ? 3
+                                     : base == 2 ? 1
+                                                 : 3) +
+                                1) /
+                               FMT_DIVS_PER_STEP);
     digits = ev_alloc(b->ev, n + 1);
     memset(digits, 0, n + 1);
     xmemcpy(digits, d->d, d->nd);
@@ -248,11 +254,11 @@ static void fmt_int_base(struct sbuf *b, bool neg, const struct rdec *d, unsigne
             break;
     }
     if (neg)
-        sb_putc(b, '-');
+        vouch_sb_putc(b, '-');
     while (nout > 0) {
         uint8_t v = out[--nout];
 
-        sb_putc(b, (char)(v < 10 ? '0' + v : 'a' + v - 10));
+        vouch_sb_putc(b, (char)(v < 10 ? '0' + v : 'a' + v - 10));
     }
 }
 
@@ -265,25 +271,25 @@ BI(bi_format_int)
 
     NEED(0, RT_NUM, "number");
     NEED(1, RT_NUM, "number");
-    if (!rv_to_i64(a[1], &base) || (base != 2 && base != 8 && base != 10 && base != 16))
-        return bi_fail(ev, BI_ERR_TYPE, "operand 2 must be one of {2, 8, 10, 16}");
+    if (!vouch_rv_to_i64(a[1], &base) || (base != 2 && base != 8 && base != 10 && base != 16))
+        return vouch_bi_fail(ev, BI_ERR_TYPE, "operand 2 must be one of {2, 8, 10, 16}");
     num_view(a[0], &x, buf);
-    rdec_round(ev->a, &x, RDEC_TRUNC, &t);
-    sb_init(&b, ev);
+    vouch_rdec_round(ev->a, &x, RDEC_TRUNC, &t);
+    vouch_sb_init(&b, ev);
     if (!t.nd) {
-        sb_putc(&b, '0');
+        vouch_sb_putc(&b, '0');
     } else if (base == 10) {
         /* the decimal digits as they are: no division needed */
         uint32_t i;
 
         if (t.neg)
-            sb_putc(&b, '-');
+            vouch_sb_putc(&b, '-');
         for (i = 0; i < t.nd + (uint32_t)t.exp; i++)
-            sb_putc(&b, (char)('0' + (i < t.nd ? t.d[i] : 0)));
+            vouch_sb_putc(&b, (char)('0' + (i < t.nd ? t.d[i] : 0)));
     } else {
         fmt_int_base(&b, t.neg, &t, (unsigned)base);
     }
-    *ret = sb_val(&b);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
@@ -295,12 +301,12 @@ BI(bi_indexof)
     STR(0);
     STR(1);
     if (a[1]->n == 0)
-        return bi_fail(ev, BI_ERR, "empty search character");
+        return vouch_bi_fail(ev, BI_ERR, "empty search character");
     /* compare code point by code point, as OPA does on runes */
     ob = runes_of(ev, a[0]->u.s, a[0]->n, &nb);
     os = runes_of(ev, a[1]->u.s, a[1]->n, &ns);
     valid = valid_utf8(ev, a[0]->u.s, a[0]->n) && valid_utf8(ev, a[1]->u.s, a[1]->n);
-    *ret = rv_int(ev->a, rune_find(ev, a[0], ob, nb, a[1], os, ns, 0, valid));
+    *ret = vouch_rv_int(ev->a, rune_find(ev, a[0], ob, nb, a[1], os, ns, 0, valid));
     return BI_OK;
 }
 
@@ -314,13 +320,13 @@ BI(bi_indexof_n)
     STR(0);
     STR(1);
     if (a[1]->n == 0)
-        return bi_fail(ev, BI_ERR, "empty search character");
+        return vouch_bi_fail(ev, BI_ERR, "empty search character");
     ob = runes_of(ev, a[0]->u.s, a[0]->n, &nb);
     os = runes_of(ev, a[1]->u.s, a[1]->n, &ns);
     valid = valid_utf8(ev, a[0]->u.s, a[0]->n) && valid_utf8(ev, a[1]->u.s, a[1]->n);
     while (at < nb && (at = rune_find(ev, a[0], ob, nb, a[1], os, ns, (uint32_t)at, valid)) >= 0)
-        ra_vec_push(ev->a, &out, (void *)rv_int(ev->a, at++));
-    *ret = rv_arr(ev->a, (const struct rval **)out.v, out.n);
+        vouch_ra_vec_push(ev->a, &out, (void *)vouch_rv_int(ev->a, at++));
+    *ret = vouch_rv_arr(ev->a, (const struct rval **)out.v, out.n);
     return BI_OK;
 }
 
@@ -332,21 +338,21 @@ BI(bi_substring)
 
     STR(0);
     if (a[1]->t != RT_NUM)
-        return bi_type(ev, 2, "number", a[1]);
+        return vouch_bi_type(ev, 2, "number", a[1]);
     if (a[2]->t != RT_NUM)
-        return bi_type(ev, 3, "number", a[2]);
-    if ((rc = bi_int_arg(ev, a, 1, &start)) || (rc = bi_int_arg(ev, a, 2, &len)))
+        return vouch_bi_type(ev, 3, "number", a[2]);
+    if ((rc = vouch_bi_int_arg(ev, a, 1, &start)) || (rc = vouch_bi_int_arg(ev, a, 2, &len)))
         return rc;
     if (start < 0)
-        return bi_fail(ev, BI_ERR, "negative offset");
+        return vouch_bi_fail(ev, BI_ERR, "negative offset");
     off = runes_of(ev, a[0]->u.s, a[0]->n, &n);
     if (start >= n) {
-        *ret = &rv_empty_str_v;
+        *ret = &vouch_rv_empty_str_v;
         return BI_OK;
     }
     /* len may be anything up to INT64_MAX: compare, never add */
     end = (len < 0 || len >= (int64_t)n - start) ? n : (uint32_t)(start + len);
-    *ret = rv_str(ev->a, a[0]->u.s + off[start], off[end] - off[start]);
+    *ret = vouch_rv_str(ev->a, a[0]->u.s + off[start], off[end] - off[start]);
     return BI_OK;
 }
 
@@ -437,7 +443,7 @@ static int map_case(struct ev *ev, const struct rval *const *a, const struct rva
     STR(0);
     s = a[0]->u.s;
     n = a[0]->n;
-    sb_init(&b, ev);
+    vouch_sb_init(&b, ev);
     while (i < n) {
         uint32_t cp;
         size_t l = (unsigned char)s[i] < 0x80 ? 1 : rv_utf8_decode(s + i, n - i, &cp);
@@ -450,21 +456,21 @@ static int map_case(struct ev *ev, const struct rval *const *a, const struct rva
                 c = (char)(c - 32);
             else if (!up && c >= 'A' && c <= 'Z')
                 c = (char)(c + 32);
-            sb_putc(&b, c);
+            vouch_sb_putc(&b, c);
             i++;
             continue;
         }
         if (!l) {
             /* Go replaces invalid bytes by U+FFFD when mapping */
-            sb_put(&b, "\xef\xbf\xbd", 3);
+            vouch_sb_put(&b, "\xef\xbf\xbd", 3);
             i++;
             continue;
         }
         cp = up ? to_upper(cp) : to_lower(cp);
-        sb_put(&b, enc, rv_utf8_encode(cp, enc));
+        vouch_sb_put(&b, enc, rv_utf8_encode(cp, enc));
         i += l;
     }
-    *ret = sb_val(&b);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
@@ -498,24 +504,24 @@ BI(bi_split)
             uint32_t cp;
             size_t l = dec1(s + i, n - i, &cp);
 
-            ra_vec_push(ev->a, &out, (void *)rv_str(ev->a, s + i, l));
+            vouch_ra_vec_push(ev->a, &out, (void *)vouch_rv_str(ev->a, s + i, l));
             i += l;
         }
-        *ret = rv_arr(ev->a, (const struct rval **)out.v, out.n);
+        *ret = vouch_rv_arr(ev->a, (const struct rval **)out.v, out.n);
         return BI_OK;
     }
     for (;;) {
-        ev_step(ev);
+        vouch_ev_step(ev);
         p = memfind(ev, s, n, a[1]->u.s, dn);
         if (!p) {
-            ra_vec_push(ev->a, &out, (void *)rv_str(ev->a, s, n));
+            vouch_ra_vec_push(ev->a, &out, (void *)vouch_rv_str(ev->a, s, n));
             break;
         }
-        ra_vec_push(ev->a, &out, (void *)rv_str(ev->a, s, (size_t)(p - s)));
+        vouch_ra_vec_push(ev->a, &out, (void *)vouch_rv_str(ev->a, s, (size_t)(p - s)));
         n -= (size_t)(p - s) + dn;
         s = p + dn;
     }
-    *ret = rv_arr(ev->a, (const struct rval **)out.v, out.n);
+    *ret = vouch_rv_arr(ev->a, (const struct rval **)out.v, out.n);
     return BI_OK;
 }
 
@@ -534,19 +540,19 @@ static const struct rval *replace_pairs(struct ev *ev, const char *s, size_t n,
     for (k = 0; k < np; k++)
         if (olds[k]->n == 0)
             empty_old = true;
-    sb_init(&b, ev);
+    vouch_sb_init(&b, ev);
     while (i <= n) {
         bool hit = false;
 
         /* every pair may be compared at every position */
-        ev_charge(ev, 1 + np / 8);
+        vouch_ev_charge(ev, 1 + np / 8);
         for (k = 0; k < np; k++) {
             size_t ol = olds[k]->n;
 
             if (ol == 0)
                 continue;
             if (ol <= n - i && memcmp(s + i, olds[k]->u.s, ol) == 0) {
-                sb_put(&b, news[k]->u.s, news[k]->n);
+                vouch_sb_put(&b, news[k]->u.s, news[k]->n);
                 i += ol;
                 hit = true;
                 break;
@@ -557,7 +563,7 @@ static const struct rval *replace_pairs(struct ev *ev, const char *s, size_t n,
         if (empty_old) {
             for (k = 0; k < np; k++)
                 if (olds[k]->n == 0) {
-                    sb_put(&b, news[k]->u.s, news[k]->n);
+                    vouch_sb_put(&b, news[k]->u.s, news[k]->n);
                     break;
                 }
         }
@@ -567,11 +573,11 @@ static const struct rval *replace_pairs(struct ev *ev, const char *s, size_t n,
             uint32_t cp;
             size_t l = empty_old ? dec1(s + i, n - i, &cp) : 1;
 
-            sb_put(&b, s + i, l);
+            vouch_sb_put(&b, s + i, l);
             i += l;
         }
     }
-    return sb_val(&b);
+    return vouch_sb_val(&b);
 }
 
 BI(bi_replace)
@@ -595,9 +601,11 @@ BI(bi_replace_n)
     news = ev_alloc(ev, (o->n + 1) * sizeof(*news));
     for (i = 0; i < o->n; i++) {
         if (o->u.o[i].k->t != RT_STR)
-            return bi_fail(ev, BI_ERR_TYPE, "operand 1 non-string key found in pattern object");
+            return vouch_bi_fail(ev, BI_ERR_TYPE,
+                                 "operand 1 non-string key found in pattern object");
         if (o->u.o[i].v->t != RT_STR)
-            return bi_fail(ev, BI_ERR_TYPE, "operand 1 non-string value found in pattern object");
+            return vouch_bi_fail(ev, BI_ERR_TYPE,
+                                 "operand 1 non-string value found in pattern object");
         olds[i] = o->u.o[i].k;
         news[i] = o->u.o[i].v;
     }
@@ -654,7 +662,7 @@ static const struct rval *trim_by(struct ev *ev, const struct rval *s, bool left
     }
     if (lo == 0 && hi == n)
         return s;
-    return rv_str(ev->a, s->u.s + off[lo], off[hi] - off[lo]);
+    return vouch_rv_str(ev->a, s->u.s + off[lo], off[hi] - off[lo]);
 }
 
 BI(bi_trim)
@@ -693,7 +701,7 @@ BI(bi_trim_prefix)
     STR(0);
     STR(1);
     if (a[1]->n <= a[0]->n && memcmp(a[0]->u.s, a[1]->u.s, a[1]->n) == 0)
-        *ret = rv_str(ev->a, a[0]->u.s + a[1]->n, a[0]->n - a[1]->n);
+        *ret = vouch_rv_str(ev->a, a[0]->u.s + a[1]->n, a[0]->n - a[1]->n);
     else
         *ret = a[0];
     return BI_OK;
@@ -704,7 +712,7 @@ BI(bi_trim_suffix)
     STR(0);
     STR(1);
     if (a[1]->n <= a[0]->n && memcmp(a[0]->u.s + a[0]->n - a[1]->n, a[1]->u.s, a[1]->n) == 0)
-        *ret = rv_str(ev->a, a[0]->u.s, a[0]->n - a[1]->n);
+        *ret = vouch_rv_str(ev->a, a[0]->u.s, a[0]->n - a[1]->n);
     else
         *ret = a[0];
     return BI_OK;
@@ -717,15 +725,15 @@ BI(bi_reverse)
 
     STR(0);
     off = runes_of(ev, a[0]->u.s, a[0]->n, &n);
-    sb_init(&b, ev);
+    vouch_sb_init(&b, ev);
     for (i = n; i > 0; i--) {
         uint32_t cp;
         char enc[4];
 
         dec1(a[0]->u.s + off[i - 1], a[0]->n - off[i - 1], &cp);
-        sb_put(&b, enc, rv_utf8_encode(cp, enc));
+        vouch_sb_put(&b, enc, rv_utf8_encode(cp, enc));
     }
-    *ret = sb_val(&b);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
@@ -745,12 +753,13 @@ static int str_list(struct ev *ev, const struct rval *v, int pos, const struct r
         return BI_OK;
     }
     if (v->t != RT_ARR && v->t != RT_SET)
-        return bi_type(ev, pos, "one of {string, set, array}", v);
+        return vouch_bi_type(ev, pos, "one of {string, set, array}", v);
     rv_force(v);
     for (i = 0; i < v->n; i++)
         if (v->u.a[i]->t != RT_STR)
-            return bi_fail(ev, BI_ERR_TYPE, "operand %d must be array of strings but got %s containing %s",
-                           pos, rv_type_name(v), rv_type_name(v->u.a[i]));
+            return vouch_bi_fail(ev, BI_ERR_TYPE,
+                                 "operand %d must be array of strings but got %s containing %s",
+                                 pos, vouch_rv_type_name(v), vouch_rv_type_name(v->u.a[i]));
     *ret = (const struct rval **)v->u.a;
     *ret_n = v->n;
     return BI_OK;
@@ -814,50 +823,50 @@ static void pad(struct sbuf *b, const struct spec *sp, const char *s, size_t n, 
 
     runes_of(b->ev, s, n, &runes);
     if (runes >= w) {
-        sb_put(b, s, n);
+        vouch_sb_put(b, s, n);
         return;
     }
     if (sp->minus) {
-        sb_put(b, s, n);
+        vouch_sb_put(b, s, n);
         for (i = runes; i < w; i++)
-            sb_putc(b, ' ');
+            vouch_sb_putc(b, ' ');
         return;
     }
     if (sp->zero && numeric) {
         size_t k = 0;
 
         if (n && (s[0] == '-' || s[0] == '+' || s[0] == ' ')) {
-            sb_putc(b, s[0]);
+            vouch_sb_putc(b, s[0]);
             k = 1;
         }
         for (i = runes; i < w; i++)
-            sb_putc(b, '0');
-        sb_put(b, s + k, n - k);
+            vouch_sb_putc(b, '0');
+        vouch_sb_put(b, s + k, n - k);
         return;
     }
     for (i = runes; i < w; i++)
-        sb_putc(b, ' ');
-    sb_put(b, s, n);
+        vouch_sb_putc(b, ' ');
+    vouch_sb_put(b, s, n);
 }
 
 static void bad_verb(struct sbuf *b, char verb, const struct farg *x)
 {
-    sb_printf(b, "%%!%c(%s=", verb, x->gotype);
+    vouch_sb_printf(b, "%%!%c(%s=", verb, x->gotype);
     switch (x->kind) {
     case A_INT:
-        sb_printf(b, "%lld", (long long)x->i);
+        vouch_sb_printf(b, "%lld", (long long)x->i);
         break;
     case A_FLOAT: {
         char tmp[64];
 
         snprintf(tmp, sizeof(tmp), "%g", x->f);
-        sb_put(b, tmp, strlen(tmp));
+        vouch_sb_put(b, tmp, strlen(tmp));
         break;
     }
     default:
-        sb_put(b, x->s, x->n);
+        vouch_sb_put(b, x->s, x->n);
     }
-    sb_putc(b, ')');
+    vouch_sb_putc(b, ')');
 }
 
 /* Shortest %g the way Go prints a float64 with %v. */
@@ -991,7 +1000,7 @@ static void fmt_one(struct sbuf *b, char verb, const struct spec *sp, const stru
             pad(b, sp, x->s, x->n, true);
             return;
         }
-        sb_printf(b, "%%!%c(big.Int=%.*s)", verb, (int)x->n, x->s);
+        vouch_sb_printf(b, "%%!%c(big.Int=%.*s)", verb, (int)x->n, x->s);
         return;
     case A_FLOAT:
         switch (verb) {
@@ -1047,27 +1056,27 @@ static void fmt_one(struct sbuf *b, char verb, const struct spec *sp, const stru
             struct sbuf q;
             size_t i;
 
-            sb_init(&q, b->ev);
-            sb_putc(&q, '"');
+            vouch_sb_init(&q, b->ev);
+            vouch_sb_putc(&q, '"');
             for (i = 0; i < x->n; i++) {
                 unsigned char c = (unsigned char)x->s[i];
 
                 if (c == '"' || c == '\\') {
-                    sb_putc(&q, '\\');
-                    sb_putc(&q, (char)c);
+                    vouch_sb_putc(&q, '\\');
+                    vouch_sb_putc(&q, (char)c);
                 } else if (c == '\n') {
-                    sb_put(&q, "\\n", 2);
+                    vouch_sb_put(&q, "\\n", 2);
                 } else if (c == '\t') {
-                    sb_put(&q, "\\t", 2);
+                    vouch_sb_put(&q, "\\t", 2);
                 } else if (c == '\r') {
-                    sb_put(&q, "\\r", 2);
+                    vouch_sb_put(&q, "\\r", 2);
                 } else if (c < 0x20 || c == 0x7f) {
-                    sb_printf(&q, "\\x%02x", c);
+                    vouch_sb_printf(&q, "\\x%02x", c);
                 } else {
-                    sb_putc(&q, (char)c);
+                    vouch_sb_putc(&q, (char)c);
                 }
             }
-            sb_putc(&q, '"');
+            vouch_sb_putc(&q, '"');
             pad(b, sp, q.p, q.n, false);
             return;
         }
@@ -1076,9 +1085,9 @@ static void fmt_one(struct sbuf *b, char verb, const struct spec *sp, const stru
             struct sbuf h;
             size_t i;
 
-            sb_init(&h, b->ev);
+            vouch_sb_init(&h, b->ev);
             for (i = 0; i < x->n; i++)
-                sb_printf(&h, verb == 'x' ? "%02x" : "%02X", (unsigned char)x->s[i]);
+                vouch_sb_printf(&h, verb == 'x' ? "%02x" : "%02X", (unsigned char)x->s[i]);
             pad(b, sp, h.p ? h.p : "", h.n, false);
             return;
         }
@@ -1095,20 +1104,20 @@ static void to_farg(struct ev *ev, const struct rval *v, struct farg *x)
     if (v->t == RT_NUM) {
         int64_t i;
 
-        if (rv_to_i64(v, &i)) {
+        if (vouch_rv_to_i64(v, &i)) {
             x->kind = A_INT;
             x->i = i;
             x->gotype = "int";
             return;
         }
-        if (rv_is_int(v)) {
+        if (vouch_rv_is_int(v)) {
             struct rdec d;
             uint8_t buf[20];
             char *s;
 
             num_view(v, &d, buf);
-            s = ev_alloc(ev, rdec_text_len(&d) + 1);
-            rdec_format(&d, s);
+            s = ev_alloc(ev, vouch_rdec_text_len(&d) + 1);
+            vouch_rdec_format(&d, s);
             x->kind = A_BIG;
             x->s = s;
             x->n = strlen(s);
@@ -1116,7 +1125,7 @@ static void to_farg(struct ev *ev, const struct rval *v, struct farg *x)
             if (!strchr(s, 'e'))
                 return;
         }
-        x->f = rv_to_double(v);
+        x->f = vouch_rv_to_double(v);
         if (!isinf(x->f)) {
             x->kind = A_FLOAT;
             x->gotype = "float64";
@@ -1125,8 +1134,8 @@ static void to_farg(struct ev *ev, const struct rval *v, struct farg *x)
         {
             struct sbuf b;
 
-            sb_init(&b, ev);
-            sb_value(&b, v, false);
+            vouch_sb_init(&b, ev);
+            vouch_sb_value(&b, v, false);
             x->kind = A_STR;
             x->s = b.p;
             x->n = b.n;
@@ -1144,8 +1153,8 @@ static void to_farg(struct ev *ev, const struct rval *v, struct farg *x)
     {
         struct sbuf b;
 
-        sb_init(&b, ev);
-        sb_value(&b, v, false);
+        vouch_sb_init(&b, ev);
+        vouch_sb_value(&b, v, false);
         x->s = b.p;
         x->n = b.n;
     }
@@ -1165,7 +1174,7 @@ BI(bi_sprintf)
     nargs = arr->n;
     f = a[0]->u.s;
     n = a[0]->n;
-    sb_init(&b, ev);
+    vouch_sb_init(&b, ev);
     while (i < n) {
         struct spec sp = { false, false, false, false, false, -1, -1 };
         char verb;
@@ -1176,7 +1185,7 @@ BI(bi_sprintf)
 
             while (j < n && f[j] != '%')
                 j++;
-            sb_put(&b, f + i, j - i);
+            vouch_sb_put(&b, f + i, j - i);
             i = j;
             continue;
         }
@@ -1212,43 +1221,43 @@ BI(bi_sprintf)
             }
         }
         if (i >= n) {
-            sb_put(&b, "%!(NOVERB)", 10);
+            vouch_sb_put(&b, "%!(NOVERB)", 10);
             break;
         }
         verb = f[i++];
         if (verb == '%') {
-            sb_putc(&b, '%');
+            vouch_sb_putc(&b, '%');
             continue;
         }
         if (argi >= nargs) {
-            sb_printf(&b, "%%!%c(MISSING)", verb);
+            vouch_sb_printf(&b, "%%!%c(MISSING)", verb);
             continue;
         }
         to_farg(ev, arr->u.a[argi++], &x);
         fmt_one(&b, verb, &sp, &x);
     }
     if (argi < nargs) {
-        sb_put(&b, "%!(EXTRA ", 9);
+        vouch_sb_put(&b, "%!(EXTRA ", 9);
         for (; argi < nargs; argi++) {
             struct farg x;
 
             to_farg(ev, arr->u.a[argi], &x);
             if (x.kind == A_INT)
-                sb_printf(&b, "int=%lld", (long long)x.i);
+                vouch_sb_printf(&b, "int=%lld", (long long)x.i);
             else if (x.kind == A_FLOAT)
-                sb_printf(&b, "float64=%g", x.f);
+                vouch_sb_printf(&b, "float64=%g", x.f);
             else
-                sb_printf(&b, "%s=%.*s", x.gotype, (int)x.n, x.s);
+                vouch_sb_printf(&b, "%s=%.*s", x.gotype, (int)x.n, x.s);
             if (argi + 1 < nargs)
-                sb_put(&b, ", ", 2);
+                vouch_sb_put(&b, ", ", 2);
         }
-        sb_putc(&b, ')');
+        vouch_sb_putc(&b, ')');
     }
-    *ret = sb_val(&b);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
-const struct builtin bi_strings_table[] = {
+const struct builtin vouch_bi_strings_table[] = {
     { "concat", 2, 0, bi_concat },
     { "contains", 2, 0, bi_contains },
     { "startswith", 2, 0, bi_startswith },
@@ -1275,4 +1284,5 @@ const struct builtin bi_strings_table[] = {
     { "sprintf", 2, 0, bi_sprintf },
 };
 
-const size_t bi_strings_count = sizeof(bi_strings_table) / sizeof(bi_strings_table[0]);
+const size_t vouch_bi_strings_count =
+    sizeof(vouch_bi_strings_table) / sizeof(vouch_bi_strings_table[0]);

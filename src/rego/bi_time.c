@@ -119,36 +119,36 @@ static int tz_time(struct ev *ev, const struct rval *v, int64_t *ret_ns, int32_t
     if (v->t == RT_ARR) {
         rv_force(v);
         if (v->n == 0)
-            return bi_type(ev, 1, "either number (ns) or [number (ns), string (tz)]", v);
+            return vouch_bi_type(ev, 1, "either number (ns) or [number (ns), string (tz)]", v);
         n = v->u.a[0];
         if (v->n > 1) {
             const struct rval *tz = v->u.a[1];
 
             if (tz->t != RT_STR)
-                return bi_type(ev, 1, "string", tz);
+                return vouch_bi_type(ev, 1, "string", tz);
             if (!(tz->n == 0 || (tz->n == 3 && !memcmp(tz->u.s, "UTC", 3)) ||
                   (tz->n == 5 && !memcmp(tz->u.s, "Local", 5))))
-                return bi_fail(ev, BI_ERR, "unknown time zone %.*s", (int)tz->n, tz->u.s);
+                return vouch_bi_fail(ev, BI_ERR, "unknown time zone %.*s", (int)tz->n, tz->u.s);
         }
         if (v->n > 2 && ret_layout) {
             if (v->u.a[2]->t != RT_STR)
-                return bi_type(ev, 1, "string", v->u.a[2]);
+                return vouch_bi_type(ev, 1, "string", v->u.a[2]);
             *ret_layout = v->u.a[2];
         }
     } else if (v->t != RT_NUM) {
-        return bi_type(ev, 1, "either number (ns) or [number (ns), string (tz)]", v);
+        return vouch_bi_type(ev, 1, "either number (ns) or [number (ns), string (tz)]", v);
     }
     if (n->t != RT_NUM)
-        return bi_type(ev, 1, "number", n);
-    if (!rv_to_i64(n, &ns)) {
+        return vouch_bi_type(ev, 1, "number", n);
+    if (!vouch_rv_to_i64(n, &ns)) {
         struct rdec d, t;
         uint8_t buf[20];
 
         /* non-integers truncate; integers beyond int64 are too big */
         num_view(n, &d, buf);
-        rdec_round(ev->a, &d, RDEC_TRUNC, &t);
-        if (!rdec_to_i64(&t, &ns))
-            return bi_fail(ev, BI_ERR, "timestamp too big");
+        vouch_rdec_round(ev->a, &d, RDEC_TRUNC, &t);
+        if (!vouch_rdec_to_i64(&t, &ns))
+            return vouch_bi_fail(ev, BI_ERR, "timestamp too big");
     }
     *ret_ns = ns;
     return BI_OK;
@@ -157,7 +157,7 @@ static int tz_time(struct ev *ev, const struct rval *v, int64_t *ret_ns, int32_t
 BI(bi_now_ns)
 {
     (void)a;
-    *ret = rv_int(ev->a, ev->now_ns);
+    *ret = vouch_rv_int(ev->a, ev->now_ns);
     return BI_OK;
 }
 
@@ -309,10 +309,10 @@ static void put_num(struct sbuf *b, int64_t v, int width, char padc)
     int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)(v < 0 ? -v : v)), i;
 
     if (v < 0)
-        sb_putc(b, '-');
+        vouch_sb_putc(b, '-');
     for (i = n; i < width; i++)
-        sb_putc(b, padc);
-    sb_put(b, tmp, (size_t)n);
+        vouch_sb_putc(b, padc);
+    vouch_sb_put(b, tmp, (size_t)n);
 }
 
 static void put_tz(struct sbuf *b, int32_t off, int kind)
@@ -322,20 +322,20 @@ static void put_tz(struct sbuf *b, int32_t off, int kind)
     int32_t a = off < 0 ? -off : off;
 
     if (z && off == 0) {
-        sb_putc(b, 'Z');
+        vouch_sb_putc(b, 'Z');
         return;
     }
-    sb_putc(b, off < 0 ? '-' : '+');
+    vouch_sb_putc(b, off < 0 ? '-' : '+');
     put_num(b, a / 3600, 2, '0');
     if (kind == L_ISO8601COLONTZ || kind == L_NUMCOLONTZ || kind == L_ISO8601COLONSECONDSTZ ||
         kind == L_NUMCOLONSECONDSTZ)
-        sb_putc(b, ':');
+        vouch_sb_putc(b, ':');
     if (kind != L_NUMSHORTTZ && kind != L_ISO8601SHORTTZ)
         put_num(b, a % 3600 / 60, 2, '0');
     if (kind == L_ISO8601SECONDSTZ || kind == L_NUMSECONDSTZ || kind == L_ISO8601COLONSECONDSTZ ||
         kind == L_NUMCOLONSECONDSTZ) {
         if (kind == L_ISO8601COLONSECONDSTZ || kind == L_NUMCOLONSECONDSTZ)
-            sb_putc(b, ':');
+            vouch_sb_putc(b, ':');
         put_num(b, a % 60, 2, '0');
     }
 }
@@ -348,16 +348,16 @@ static void format_time(struct sbuf *b, const struct tm_parts *t, const char *l,
         int kind, fdig = 0;
         size_t len, start = next_token(l, n, i, &kind, &len, &fdig);
 
-        sb_put(b, l + i, start - i);
+        vouch_sb_put(b, l + i, start - i);
         if (kind == L_NONE)
             break;
         i = start + len;
         switch (kind) {
         case L_LONGMONTH:
-            sb_put(b, month_names[t->month - 1], strlen(month_names[t->month - 1]));
+            vouch_sb_put(b, month_names[t->month - 1], strlen(month_names[t->month - 1]));
             break;
         case L_MONTH:
-            sb_put(b, month_names[t->month - 1], 3);
+            vouch_sb_put(b, month_names[t->month - 1], 3);
             break;
         case L_NUMMONTH:
             put_num(b, t->month, 0, '0');
@@ -366,10 +366,10 @@ static void format_time(struct sbuf *b, const struct tm_parts *t, const char *l,
             put_num(b, t->month, 2, '0');
             break;
         case L_LONGWEEKDAY:
-            sb_put(b, day_names[t->wday], strlen(day_names[t->wday]));
+            vouch_sb_put(b, day_names[t->wday], strlen(day_names[t->wday]));
             break;
         case L_WEEKDAY:
-            sb_put(b, day_names[t->wday], 3);
+            vouch_sb_put(b, day_names[t->wday], 3);
             break;
         case L_DAY:
             put_num(b, t->day, 0, '0');
@@ -414,14 +414,14 @@ static void format_time(struct sbuf *b, const struct tm_parts *t, const char *l,
             put_num(b, ((t->year % 100) + 100) % 100, 2, '0');
             break;
         case L_PM:
-            sb_put(b, t->hour >= 12 ? "PM" : "AM", 2);
+            vouch_sb_put(b, t->hour >= 12 ? "PM" : "AM", 2);
             break;
         case L_pm:
-            sb_put(b, t->hour >= 12 ? "pm" : "am", 2);
+            vouch_sb_put(b, t->hour >= 12 ? "pm" : "am", 2);
             break;
         case L_TZ:
             if (t->off == 0)
-                sb_put(b, "UTC", 3);
+                vouch_sb_put(b, "UTC", 3);
             else
                 put_tz(b, t->off, L_NUMSHORTTZ);
             break;
@@ -437,9 +437,9 @@ static void format_time(struct sbuf *b, const struct tm_parts *t, const char *l,
                 if (m == 0)
                     break;
             }
-            sb_putc(b, l[start]);
+            vouch_sb_putc(b, l[start]);
             for (k = 0; k < m; k++)
-                sb_putc(b, digs[k]);
+                vouch_sb_putc(b, digs[k]);
             break;
         }
         default:
@@ -464,9 +464,9 @@ BI(bi_time_format)
     if (layout)
         layout_of(layout, &l, &ln);
     split_ns(ns, off, &t);
-    sb_init(&b, ev);
+    vouch_sb_init(&b, ev);
     format_time(&b, &t, l, ln);
-    *ret = sb_val(&b);
+    *ret = vouch_sb_val(&b);
     return BI_OK;
 }
 
@@ -706,7 +706,8 @@ static int parse_time(struct ev *ev, const char *l, size_t ln, const char *v, si
         }
     }
     if (p != end)
-        return bi_fail(ev, BI_ERR, "parsing time \"%.*s\": extra text", (int)(vn > 64 ? 64 : vn), v);
+        return vouch_bi_fail(ev, BI_ERR, "parsing time \"%.*s\": extra text",
+                             (int)(vn > 64 ? 64 : vn), v);
     if (pm == 1 && hour < 12)
         hour += 12;
     else if (pm == 0 && hour == 12)
@@ -717,17 +718,17 @@ static int parse_time(struct ev *ev, const char *l, size_t ln, const char *v, si
         secs = (vouch_days_from_civil(year, 1, 1) + yday - 1) * 86400 + hour * 3600 + min * 60 + sec;
     } else {
         if (day < 1 || day > days_in_month(year, (unsigned)mon))
-            return bi_fail(ev, BI_ERR, "parsing time \"%.*s\": day out of range",
-                           (int)(vn > 64 ? 64 : vn), v);
+            return vouch_bi_fail(ev, BI_ERR, "parsing time \"%.*s\": day out of range",
+                                 (int)(vn > 64 ? 64 : vn), v);
         secs = civil_secs(year, mon, day, hour, min, sec);
     }
     secs -= off;
     if (!to_ns(secs, nsec, ret_ns))
-        return bi_fail(ev, BI_ERR, "time outside of valid range");
+        return vouch_bi_fail(ev, BI_ERR, "time outside of valid range");
     return BI_OK;
 bad:
-    return bi_fail(ev, BI_ERR, "parsing time \"%.*s\" as \"%.*s\": cannot parse",
-                   (int)(vn > 64 ? 64 : vn), v, (int)(ln > 64 ? 64 : ln), l);
+    return vouch_bi_fail(ev, BI_ERR, "parsing time \"%.*s\" as \"%.*s\": cannot parse",
+                         (int)(vn > 64 ? 64 : vn), v, (int)(ln > 64 ? 64 : ln), l);
 }
 
 BI(bi_parse_ns)
@@ -742,7 +743,7 @@ BI(bi_parse_ns)
     layout_of(a[0], &l, &ln);
     if ((rc = parse_time(ev, l, ln, a[1]->u.s, a[1]->n, &ns)))
         return rc;
-    *ret = rv_int(ev->a, ns);
+    *ret = vouch_rv_int(ev->a, ns);
     return BI_OK;
 }
 
@@ -755,7 +756,7 @@ BI(bi_parse_rfc3339_ns)
     NEED(0, RT_STR, "string");
     if ((rc = parse_time(ev, l, sizeof(l) - 1, a[0]->u.s, a[0]->n, &ns)))
         return rc;
-    *ret = rv_int(ev->a, ns);
+    *ret = vouch_rv_int(ev->a, ns);
     return BI_OK;
 }
 
@@ -797,13 +798,13 @@ BI(bi_parse_duration_ns)
     uint64_t total = 0;
 
     NEED(0, RT_STR, "string");
-    ev_charge_scan(ev, a[0]->n);
+    vouch_ev_charge_scan(ev, a[0]->n);
     s = a[0]->u.s;
     end = s + a[0]->n;
     if (s < end && (*s == '-' || *s == '+'))
         neg = *s++ == '-';
     if (end - s == 1 && *s == '0') {
-        *ret = rv_int(ev->a, 0);
+        *ret = vouch_rv_int(ev->a, 0);
         return BI_OK;
     }
     if (s == end)
@@ -845,11 +846,11 @@ BI(bi_parse_duration_ns)
     }
     if (!neg && total > (uint64_t)INT64_MAX)
         goto bad;
-    *ret = rv_int(ev->a, neg ? (int64_t)(0 - total) : (int64_t)total);
+    *ret = vouch_rv_int(ev->a, neg ? (int64_t)(0 - total) : (int64_t)total);
     return BI_OK;
 bad:
-    return bi_fail(ev, BI_ERR, "time: invalid duration \"%.*s\"",
-                   (int)(a[0]->n > 64 ? 64 : a[0]->n), a[0]->u.s);
+    return vouch_bi_fail(ev, BI_ERR, "time: invalid duration \"%.*s\"",
+                         (int)(a[0]->n > 64 ? 64 : a[0]->n), a[0]->u.s);
 }
 
 /* The calendar fields of a time.date/clock/weekday argument (ns, or [ns, tz]). */
@@ -868,10 +869,10 @@ static const struct rval *int_triple(struct ev *ev, int64_t x, int64_t y, int64_
 {
     const struct rval **items = ev_alloc(ev, 3 * sizeof(*items));
 
-    items[0] = rv_int(ev->a, x);
-    items[1] = rv_int(ev->a, y);
-    items[2] = rv_int(ev->a, z);
-    return rv_arr(ev->a, items, 3);
+    items[0] = vouch_rv_int(ev->a, x);
+    items[1] = vouch_rv_int(ev->a, y);
+    items[2] = vouch_rv_int(ev->a, z);
+    return vouch_rv_arr(ev->a, items, 3);
 }
 
 BI(bi_time_date)
@@ -903,7 +904,7 @@ BI(bi_time_weekday)
 
     if (rc)
         return rc;
-    *ret = rv_cstr(ev->a, day_names[t.wday]);
+    *ret = vouch_rv_cstr(ev->a, day_names[t.wday]);
     return BI_OK;
 }
 
@@ -916,18 +917,18 @@ BI(bi_time_add_date)
 
     if ((rc = tz_time(ev, a[0], &ns, &off, NULL)))
         return rc;
-    if ((rc = bi_int_arg(ev, a, 1, &y)) || (rc = bi_int_arg(ev, a, 2, &m)) ||
-        (rc = bi_int_arg(ev, a, 3, &d)))
+    if ((rc = vouch_bi_int_arg(ev, a, 1, &y)) || (rc = vouch_bi_int_arg(ev, a, 2, &m)) ||
+        (rc = vouch_bi_int_arg(ev, a, 3, &d)))
         return rc;
     if (y > 1000000 || y < -1000000 || m > 12000000 || m < -12000000 || d > 400000000 ||
         d < -400000000)
-        return bi_fail(ev, BI_ERR, "time outside of valid range");
+        return vouch_bi_fail(ev, BI_ERR, "time outside of valid range");
     split_ns(ns, off, &t);
     tod = t.hour * 3600 + t.min * 60 + t.sec;
     secs = civil_secs(t.year + y, (int64_t)t.month + m, (int64_t)t.day + d, 0, 0, 0) + tod - off;
     if (!to_ns(secs, t.nsec, &res))
-        return bi_fail(ev, BI_ERR, "time outside of valid range");
-    *ret = rv_int(ev->a, res);
+        return vouch_bi_fail(ev, BI_ERR, "time outside of valid range");
+    *ret = vouch_rv_int(ev->a, res);
     return BI_OK;
 }
 
@@ -976,17 +977,17 @@ BI(bi_time_diff)
         month += 12;
         year--;
     }
-    items[0] = rv_int(ev->a, year);
-    items[1] = rv_int(ev->a, month);
-    items[2] = rv_int(ev->a, day);
-    items[3] = rv_int(ev->a, hour);
-    items[4] = rv_int(ev->a, min);
-    items[5] = rv_int(ev->a, sec);
-    *ret = rv_arr(ev->a, items, 6);
+    items[0] = vouch_rv_int(ev->a, year);
+    items[1] = vouch_rv_int(ev->a, month);
+    items[2] = vouch_rv_int(ev->a, day);
+    items[3] = vouch_rv_int(ev->a, hour);
+    items[4] = vouch_rv_int(ev->a, min);
+    items[5] = vouch_rv_int(ev->a, sec);
+    *ret = vouch_rv_arr(ev->a, items, 6);
     return BI_OK;
 }
 
-const struct builtin bi_time_table[] = {
+const struct builtin vouch_bi_time_table[] = {
     { "time.now_ns", 0, 0, bi_now_ns },
     { "time.parse_ns", 2, 0, bi_parse_ns },
     { "time.parse_rfc3339_ns", 1, 0, bi_parse_rfc3339_ns },
@@ -999,4 +1000,4 @@ const struct builtin bi_time_table[] = {
     { "time.diff", 2, 0, bi_time_diff },
 };
 
-const size_t bi_time_count = sizeof(bi_time_table) / sizeof(bi_time_table[0]);
+const size_t vouch_bi_time_count = sizeof(vouch_bi_time_table) / sizeof(vouch_bi_time_table[0]);

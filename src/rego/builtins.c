@@ -8,7 +8,7 @@
 
 #include "rego/builtins.h"
 
-bool bi_double_to_i64(double d, int64_t *ret)
+bool vouch_bi_double_to_i64(double d, int64_t *ret)
 {
     /* NaN fails both comparisons */
     if (!(d >= -0x1p63 && d < 0x1p63))
@@ -17,15 +17,16 @@ bool bi_double_to_i64(double d, int64_t *ret)
     return true;
 }
 
-int bi_int_arg(struct ev *ev, const struct rval *const *a, int i, int64_t *ret)
+int vouch_bi_int_arg(struct ev *ev, const struct rval *const *a, int i, int64_t *ret)
 {
     if (a[i]->t != RT_NUM)
-        return bi_type(ev, i + 1, "number", a[i]);
-    if (!rv_is_int(a[i]))
-        return bi_fail(ev, BI_ERR_TYPE,
-                       "operand %d must be integer number but got floating-point number", i + 1);
-    if (!rv_to_i64(a[i], ret))
-        return bi_fail(ev, BI_ERR, "operand %d is out of range", i + 1);
+        return vouch_bi_type(ev, i + 1, "number", a[i]);
+    if (!vouch_rv_is_int(a[i]))
+        return vouch_bi_fail(ev, BI_ERR_TYPE,
+                             "operand %d must be integer number but got floating-point number",
+                             i + 1);
+    if (!vouch_rv_to_i64(a[i], ret))
+        return vouch_bi_fail(ev, BI_ERR, "operand %d is out of range", i + 1);
     return BI_OK;
 }
 
@@ -35,7 +36,7 @@ int bi_int_arg(struct ev *ev, const struct rval *const *a, int i, int64_t *ret)
 static void charge_cmp(struct ev *ev, const struct rval *x, const struct rval *y)
 {
     if (x->t == RT_STR && y->t == RT_STR)
-        ev_charge_scan(ev, x->n < y->n ? x->n : y->n);
+        vouch_ev_charge_scan(ev, x->n < y->n ? x->n : y->n);
 }
 
 BI(bi_equal)
@@ -55,28 +56,28 @@ BI(bi_neq)
 BI(bi_lt)
 {
     charge_cmp(ev, a[0], a[1]);
-    *ret = RV_BOOL(rv_cmp(a[0], a[1]) < 0);
+    *ret = RV_BOOL(vouch_rv_cmp(a[0], a[1]) < 0);
     return BI_OK;
 }
 
 BI(bi_lte)
 {
     charge_cmp(ev, a[0], a[1]);
-    *ret = RV_BOOL(rv_cmp(a[0], a[1]) <= 0);
+    *ret = RV_BOOL(vouch_rv_cmp(a[0], a[1]) <= 0);
     return BI_OK;
 }
 
 BI(bi_gt)
 {
     charge_cmp(ev, a[0], a[1]);
-    *ret = RV_BOOL(rv_cmp(a[0], a[1]) > 0);
+    *ret = RV_BOOL(vouch_rv_cmp(a[0], a[1]) > 0);
     return BI_OK;
 }
 
 BI(bi_gte)
 {
     charge_cmp(ev, a[0], a[1]);
-    *ret = RV_BOOL(rv_cmp(a[0], a[1]) >= 0);
+    *ret = RV_BOOL(vouch_rv_cmp(a[0], a[1]) >= 0);
     return BI_OK;
 }
 
@@ -85,8 +86,8 @@ BI(bi_gte)
 static int num_result(struct ev *ev, bool ok, const struct rdec *d, const struct rval **ret)
 {
     if (!ok)
-        return bi_fail(ev, BI_ERR, "number out of range");
-    *ret = rv_dec(ev->a, d);
+        return vouch_bi_fail(ev, BI_ERR, "number out of range");
+    *ret = vouch_rv_dec(ev->a, d);
     return BI_OK;
 }
 
@@ -97,9 +98,9 @@ static int arith(struct ev *ev, const struct rval *const *a, const struct rval *
     bool ok;
 
     if (a[0]->t != RT_NUM)
-        return bi_type(ev, 1, "number", a[0]);
+        return vouch_bi_type(ev, 1, "number", a[0]);
     if (a[1]->t != RT_NUM)
-        return bi_type(ev, 2, "number", a[1]);
+        return vouch_bi_type(ev, 2, "number", a[1]);
     if (!((a[0]->flags | a[1]->flags) & RVF_BIG)) {
         int64_t p, q = a[1]->u.i, s;
 
@@ -107,38 +108,38 @@ static int arith(struct ev *ev, const struct rval *const *a, const struct rval *
         switch (op) {
         case '+':
             if (!__builtin_add_overflow(p, q, &s)) {
-                *ret = rv_int(ev->a, s);
+                *ret = vouch_rv_int(ev->a, s);
                 return BI_OK;
             }
             break;
         case '-':
             if (!__builtin_sub_overflow(p, q, &s)) {
-                *ret = rv_int(ev->a, s);
+                *ret = vouch_rv_int(ev->a, s);
                 return BI_OK;
             }
             break;
         case '*':
             if (!__builtin_mul_overflow(p, q, &s)) {
-                *ret = rv_int(ev->a, s);
+                *ret = vouch_rv_int(ev->a, s);
                 return BI_OK;
             }
             break;
         case '/':
             if (q == 0)
-                return bi_fail(ev, BI_ERR, "divide by zero");
+                return vouch_bi_fail(ev, BI_ERR, "divide by zero");
             if (q != -1 && p % q == 0) {
-                *ret = rv_int(ev->a, p / q);
+                *ret = vouch_rv_int(ev->a, p / q);
                 return BI_OK;
             }
             break;
         case '%':
             if (q == 0)
-                return bi_fail(ev, BI_ERR, "modulo by zero");
+                return vouch_bi_fail(ev, BI_ERR, "modulo by zero");
             if (q == -1) {
-                *ret = rv_int(ev->a, 0);
+                *ret = vouch_rv_int(ev->a, 0);
                 return BI_OK;
             }
-            *ret = rv_int(ev->a, p % q);
+            *ret = vouch_rv_int(ev->a, p % q);
             return BI_OK;
         }
     }
@@ -146,27 +147,27 @@ static int arith(struct ev *ev, const struct rval *const *a, const struct rval *
     num_view(a[1], &y, by);
     switch (op) {
     case '+':
-        ok = rdec_add(ev->a, &x, &y, false, &r);
+        ok = vouch_rdec_add(ev->a, &x, &y, false, &r);
         break;
     case '-':
-        ok = rdec_add(ev->a, &x, &y, true, &r);
+        ok = vouch_rdec_add(ev->a, &x, &y, true, &r);
         break;
     case '*':
-        ok = rdec_mul(ev->a, &x, &y, &r);
+        ok = vouch_rdec_mul(ev->a, &x, &y, &r);
         break;
     case '/':
         if (!y.nd)
-            return bi_fail(ev, BI_ERR, "divide by zero");
-        ok = rdec_div(ev->a, &x, &y, &r);
+            return vouch_bi_fail(ev, BI_ERR, "divide by zero");
+        ok = vouch_rdec_div(ev->a, &x, &y, &r);
         break;
     default: {
         struct rdec q;
 
-        if (!rdec_is_int(&x) || !rdec_is_int(&y))
-            return bi_fail(ev, BI_ERR, "modulo on floating-point number");
+        if (!vouch_rdec_is_int(&x) || !vouch_rdec_is_int(&y))
+            return vouch_bi_fail(ev, BI_ERR, "modulo on floating-point number");
         if (!y.nd)
-            return bi_fail(ev, BI_ERR, "modulo by zero");
-        ok = rdec_divmod_int(ev->a, &x, &y, &q, &r);
+            return vouch_bi_fail(ev, BI_ERR, "modulo by zero");
+        ok = vouch_rdec_divmod_int(ev->a, &x, &y, &q, &r);
         break;
     }
     }
@@ -199,25 +200,25 @@ static const struct rval *set_diff(struct ev *ev, const struct rval *x, const st
     uint32_t i, n = 0;
 
     for (i = 0; i < x->n; i++)
-        if (!rv_set_has(y, x->u.a[i]))
+        if (!vouch_rv_set_has(y, x->u.a[i]))
             items[n++] = x->u.a[i];
-    return rv_set(ev->a, items, n);
+    return vouch_rv_set(ev->a, items, n);
 }
 
 BI(bi_minus)
 {
     if (a[0]->t == RT_SET) {
         if (a[1]->t != RT_SET)
-            return bi_type(ev, 2, "set", a[1]);
+            return vouch_bi_type(ev, 2, "set", a[1]);
         *ret = set_diff(ev, a[0], a[1]);
         return BI_OK;
     }
     if (a[0]->t == RT_NUM) {
         if (a[1]->t != RT_NUM)
-            return bi_type(ev, 2, "number", a[1]);
+            return vouch_bi_type(ev, 2, "number", a[1]);
         return arith(ev, a, ret, '-');
     }
-    return bi_type(ev, 1, "one of {number, set}", a[0]);
+    return vouch_bi_type(ev, 1, "one of {number, set}", a[0]);
 }
 
 BI(bi_abs)
@@ -227,17 +228,17 @@ BI(bi_abs)
 
     NEED(0, RT_NUM, "number");
     if (!(a[0]->flags & RVF_BIG) && a[0]->u.i != INT64_MIN) {
-        *ret = rv_int(ev->a, a[0]->u.i < 0 ? -a[0]->u.i : a[0]->u.i);
+        *ret = vouch_rv_int(ev->a, a[0]->u.i < 0 ? -a[0]->u.i : a[0]->u.i);
         return BI_OK;
     }
     num_view(a[0], &x, b);
     x.neg = false;
-    *ret = rv_dec(ev->a, &x);
+    *ret = vouch_rv_dec(ev->a, &x);
     return BI_OK;
 }
 
 static int rounding(struct ev *ev, const struct rval *const *a, const struct rval **ret,
-                    enum rdec_round mode)
+                    enum vouch_rdec_round mode)
 {
     struct rdec x, r;
     uint8_t b[20];
@@ -248,8 +249,8 @@ static int rounding(struct ev *ev, const struct rval *const *a, const struct rva
         return BI_OK;
     }
     num_view(a[0], &x, b);
-    rdec_round(ev->a, &x, mode, &r);
-    *ret = rv_dec(ev->a, &r);
+    vouch_rdec_round(ev->a, &x, mode, &r);
+    *ret = vouch_rv_dec(ev->a, &r);
     return BI_OK;
 }
 
@@ -274,19 +275,19 @@ static int range(struct ev *ev, int64_t lo, int64_t hi, int64_t step, const stru
     const struct rval **items;
 
     if (step <= 0)
-        return bi_fail(ev, BI_ERR, "step must be a positive integer");
+        return vouch_bi_fail(ev, BI_ERR, "step must be a positive integer");
     /* the distance fits in uint64 even from INT64_MIN to INT64_MAX */
     span = lo <= hi ? (uint64_t)hi - (uint64_t)lo : (uint64_t)lo - (uint64_t)hi;
     n = span / (uint64_t)step;
     if (n >= UINT32_MAX)
-        ev_charge(ev, UINT64_MAX);
+        vouch_ev_charge(ev, UINT64_MAX);
     n++;
-    ev_charge(ev, n);
+    vouch_ev_charge(ev, n);
     items = ev_alloc(ev, n * sizeof(*items));
     for (i = 0; i < n; i++)
-        items[i] = rv_int(ev->a, lo <= hi ? (int64_t)((uint64_t)lo + i * (uint64_t)step)
-                                          : (int64_t)((uint64_t)lo - i * (uint64_t)step));
-    *ret = rv_arr(ev->a, items, (uint32_t)n);
+        items[i] = vouch_rv_int(ev->a, lo <= hi ? (int64_t)((uint64_t)lo + i * (uint64_t)step)
+                                                : (int64_t)((uint64_t)lo - i * (uint64_t)step));
+    *ret = vouch_rv_arr(ev->a, items, (uint32_t)n);
     return BI_OK;
 }
 
@@ -296,14 +297,16 @@ BI(bi_numbers_range)
     int rc;
 
     if (a[0]->t != RT_NUM)
-        return bi_type(ev, 1, "number", a[0]);
+        return vouch_bi_type(ev, 1, "number", a[0]);
     if (a[1]->t != RT_NUM)
-        return bi_type(ev, 2, "number", a[1]);
-    if (!rv_is_int(a[0]))
-        return bi_fail(ev, BI_ERR_TYPE, "operand 1 must be integer number but got floating-point number");
-    if (!rv_is_int(a[1]))
-        return bi_fail(ev, BI_ERR_TYPE, "operand 2 must be integer number but got floating-point number");
-    if ((rc = bi_int_arg(ev, a, 0, &lo)) || (rc = bi_int_arg(ev, a, 1, &hi)))
+        return vouch_bi_type(ev, 2, "number", a[1]);
+    if (!vouch_rv_is_int(a[0]))
+        return vouch_bi_fail(ev, BI_ERR_TYPE,
+                             "operand 1 must be integer number but got floating-point number");
+    if (!vouch_rv_is_int(a[1]))
+        return vouch_bi_fail(ev, BI_ERR_TYPE,
+                             "operand 2 must be integer number but got floating-point number");
+    if ((rc = vouch_bi_int_arg(ev, a, 0, &lo)) || (rc = vouch_bi_int_arg(ev, a, 1, &hi)))
         return rc;
     return range(ev, lo, hi, 1, ret);
 }
@@ -314,27 +317,30 @@ BI(bi_numbers_range_step)
     int rc;
 
     if (a[0]->t != RT_NUM)
-        return bi_type(ev, 1, "number", a[0]);
+        return vouch_bi_type(ev, 1, "number", a[0]);
     if (a[1]->t != RT_NUM)
-        return bi_type(ev, 2, "number", a[1]);
+        return vouch_bi_type(ev, 2, "number", a[1]);
     if (a[2]->t != RT_NUM)
-        return bi_type(ev, 3, "number", a[2]);
-    if (!rv_is_int(a[0]))
-        return bi_fail(ev, BI_ERR_TYPE, "operand 1 must be integer number but got floating-point number");
-    if (!rv_is_int(a[1]))
-        return bi_fail(ev, BI_ERR_TYPE, "operand 2 must be integer number but got floating-point number");
-    if (!rv_is_int(a[2]))
-        return bi_fail(ev, BI_ERR_TYPE, "operand 3 must be integer number but got floating-point number");
-    if ((rc = bi_int_arg(ev, a, 0, &lo)) || (rc = bi_int_arg(ev, a, 1, &hi)))
+        return vouch_bi_type(ev, 3, "number", a[2]);
+    if (!vouch_rv_is_int(a[0]))
+        return vouch_bi_fail(ev, BI_ERR_TYPE,
+                             "operand 1 must be integer number but got floating-point number");
+    if (!vouch_rv_is_int(a[1]))
+        return vouch_bi_fail(ev, BI_ERR_TYPE,
+                             "operand 2 must be integer number but got floating-point number");
+    if (!vouch_rv_is_int(a[2]))
+        return vouch_bi_fail(ev, BI_ERR_TYPE,
+                             "operand 3 must be integer number but got floating-point number");
+    if ((rc = vouch_bi_int_arg(ev, a, 0, &lo)) || (rc = vouch_bi_int_arg(ev, a, 1, &hi)))
         return rc;
-    if (!rv_to_i64(a[2], &step)) {
+    if (!vouch_rv_to_i64(a[2], &step)) {
         struct rdec d;
         uint8_t buf[20];
 
         /* a step beyond int64 leaves only the first number */
-        rv_num_view(a[2], &d, buf);
+        vouch_rv_num_view(a[2], &d, buf);
         if (d.neg)
-            return bi_fail(ev, BI_ERR, "step must be a positive integer");
+            return vouch_bi_fail(ev, BI_ERR, "step must be a positive integer");
         step = INT64_MAX;
     }
     return range(ev, lo, hi, step, ret);
@@ -348,7 +354,7 @@ static const struct rval *set_union(struct ev *ev, const struct rval *x, const s
 
     xmemcpy(items, x->u.a, x->n * sizeof(*items));
     xmemcpy(items + x->n, y->u.a, y->n * sizeof(*items));
-    return rv_set(ev->a, items, x->n + y->n);
+    return vouch_rv_set(ev->a, items, x->n + y->n);
 }
 
 static const struct rval *set_inter(struct ev *ev, const struct rval *x, const struct rval *y)
@@ -357,9 +363,9 @@ static const struct rval *set_inter(struct ev *ev, const struct rval *x, const s
     uint32_t i, n = 0;
 
     for (i = 0; i < x->n; i++)
-        if (rv_set_has(y, x->u.a[i]))
+        if (vouch_rv_set_has(y, x->u.a[i]))
             items[n++] = x->u.a[i];
-    return rv_set(ev->a, items, n);
+    return vouch_rv_set(ev->a, items, n);
 }
 
 BI(bi_and)
@@ -380,13 +386,13 @@ BI(bi_or)
 
 BI(bi_union)
 {
-    const struct rval *acc = &rv_empty_set_v;
+    const struct rval *acc = &vouch_rv_empty_set_v;
     uint32_t i;
 
     NEED(0, RT_SET, "set");
     for (i = 0; i < a[0]->n; i++) {
         if (a[0]->u.a[i]->t != RT_SET)
-            return bi_type(ev, 1, "set of sets", a[0]);
+            return vouch_bi_type(ev, 1, "set of sets", a[0]);
     }
     {
         uint32_t total = 0, k = 0;
@@ -399,7 +405,7 @@ BI(bi_union)
             xmemcpy(items + k, a[0]->u.a[i]->u.a, a[0]->u.a[i]->n * sizeof(*items));
             k += a[0]->u.a[i]->n;
         }
-        acc = rv_set(ev->a, items, total);
+        acc = vouch_rv_set(ev->a, items, total);
     }
     *ret = acc;
     return BI_OK;
@@ -413,9 +419,9 @@ BI(bi_intersection)
     NEED(0, RT_SET, "set");
     for (i = 0; i < a[0]->n; i++)
         if (a[0]->u.a[i]->t != RT_SET)
-            return bi_type(ev, 1, "set of sets", a[0]);
+            return vouch_bi_type(ev, 1, "set of sets", a[0]);
     if (a[0]->n == 0) {
-        *ret = &rv_empty_set_v;
+        *ret = &vouch_rv_empty_set_v;
         return BI_OK;
     }
     acc = a[0]->u.a[0];
@@ -435,7 +441,7 @@ BI(bi_member2)
     (void)ev;
     switch (c->t) {
     case RT_SET:
-        *ret = RV_BOOL(rv_set_has(c, a[0]));
+        *ret = RV_BOOL(vouch_rv_set_has(c, a[0]));
         return BI_OK;
     case RT_ARR:
         for (i = 0; i < c->n; i++)
@@ -467,11 +473,11 @@ BI(bi_member3)
     *ret = RV_FALSE;
     switch (c->t) {
     case RT_ARR:
-        if (rv_index(c, a[0], &i) && rv_eq(c->u.a[i], a[1]))
+        if (vouch_rv_index(c, a[0], &i) && rv_eq(c->u.a[i], a[1]))
             *ret = RV_TRUE;
         break;
     case RT_OBJ:
-        v = rv_obj_get(c, a[0]);
+        v = vouch_rv_obj_get(c, a[0]);
         if (v && rv_eq(v, a[1]))
             *ret = RV_TRUE;
         break;
@@ -505,30 +511,30 @@ BI(bi_count)
     case RT_ARR:
     case RT_OBJ:
     case RT_SET:
-        *ret = rv_int(ev->a, rv_len(a[0]));
+        *ret = vouch_rv_int(ev->a, rv_len(a[0]));
         return BI_OK;
     case RT_STR:
-        ev_charge_scan(ev, a[0]->n);
-        *ret = rv_int(ev->a, go_runes(a[0]->u.s, a[0]->n));
+        vouch_ev_charge_scan(ev, a[0]->n);
+        *ret = vouch_rv_int(ev->a, go_runes(a[0]->u.s, a[0]->n));
         return BI_OK;
     default:
-        return bi_type(ev, 1, "one of {array, object, set, string}", a[0]);
+        return vouch_bi_type(ev, 1, "one of {array, object, set, string}", a[0]);
     }
 }
 
 static int fold_nums(struct ev *ev, const struct rval *const *a, const struct rval **ret, bool mul)
 {
-    const struct rval *c = rv_force(a[0]), *acc = rv_int(ev->a, mul ? 1 : 0);
+    const struct rval *c = rv_force(a[0]), *acc = vouch_rv_int(ev->a, mul ? 1 : 0);
     uint32_t i;
 
     if (c->t != RT_ARR && c->t != RT_SET)
-        return bi_type(ev, 1, "one of {array, set}", c);
+        return vouch_bi_type(ev, 1, "one of {array, set}", c);
     for (i = 0; i < c->n; i++) {
         const struct rval *args[2] = { acc, c->u.a[i] };
         int rc;
 
         if (c->u.a[i]->t != RT_NUM)
-            return bi_type(ev, 1, "one of {array, set} of numbers", c);
+            return vouch_bi_type(ev, 1, "one of {array, set} of numbers", c);
         rc = arith(ev, args, &acc, mul ? '*' : '+');
         if (rc)
             return rc;
@@ -553,13 +559,13 @@ static int extreme(struct ev *ev, const struct rval *const *a, const struct rval
     uint32_t i;
 
     if (c->t != RT_ARR && c->t != RT_SET)
-        return bi_type(ev, 1, "one of {array, set}", c);
+        return vouch_bi_type(ev, 1, "one of {array, set}", c);
     if (c->t == RT_SET && c->n) {
         *ret = c->u.a[sign > 0 ? c->n - 1 : 0];
         return BI_OK;
     }
     for (i = 0; i < c->n; i++)
-        if (!best || rv_cmp(c->u.a[i], best) * sign > 0)
+        if (!best || vouch_rv_cmp(c->u.a[i], best) * sign > 0)
             best = c->u.a[i];
     if (!best)
         return BI_UNDEF;
@@ -583,18 +589,18 @@ BI(bi_sort)
     const struct rval **items;
 
     if (c->t == RT_SET) {
-        *ret = rv_arr(ev->a, (const struct rval **)c->u.a, c->n);
+        *ret = vouch_rv_arr(ev->a, (const struct rval **)c->u.a, c->n);
         return BI_OK;
     }
     if (c->t != RT_ARR)
-        return bi_type(ev, 1, "one of {array, set}", c);
+        return vouch_bi_type(ev, 1, "one of {array, set}", c);
     /* n log2 n comparisons, 16 to a step */
-    ev_charge(ev, (uint64_t)c->n * (uint64_t)(64 - __builtin_clzll((uint64_t)c->n | 1)) / 16);
+    vouch_ev_charge(ev, (uint64_t)c->n * (uint64_t)(64 - __builtin_clzll((uint64_t)c->n | 1)) / 16);
     items = ev_alloc(ev, (c->n ? c->n : 1) * sizeof(*items));
     xmemcpy(items, c->u.a, c->n * sizeof(*items));
     if (c->n > 1)
-        qsort(items, c->n, sizeof(*items), rv_cmp_ptr);
-    *ret = rv_arr(ev->a, items, c->n);
+        qsort(items, c->n, sizeof(*items), vouch_rv_cmp_ptr);
+    *ret = vouch_rv_arr(ev->a, items, c->n);
     return BI_OK;
 }
 
@@ -604,7 +610,7 @@ static int all_any(struct ev *ev, const struct rval *const *a, const struct rval
     uint32_t i;
 
     if (c->t != RT_ARR && c->t != RT_SET)
-        return bi_type(ev, 1, "one of {array, set}", c);
+        return vouch_bi_type(ev, 1, "one of {array, set}", c);
     for (i = 0; i < c->n; i++) {
         bool t = rv_eq(c->u.a[i], RV_TRUE);
 
@@ -651,7 +657,7 @@ TYPE_IS(bi_is_null, RT_NULL)
 
 BI(bi_type_name)
 {
-    *ret = rv_cstr(ev->a, rv_type_name(a[0]));
+    *ret = vouch_rv_cstr(ev->a, vouch_rv_type_name(a[0]));
     return BI_OK;
 }
 
@@ -678,10 +684,10 @@ BI(bi_to_number)
 
     switch (a[0]->t) {
     case RT_NULL:
-        *ret = rv_int(ev->a, 0);
+        *ret = vouch_rv_int(ev->a, 0);
         return BI_OK;
     case RT_BOOL:
-        *ret = rv_int(ev->a, a[0]->u.i ? 1 : 0);
+        *ret = vouch_rv_int(ev->a, a[0]->u.i ? 1 : 0);
         return BI_OK;
     case RT_NUM:
         *ret = a[0];
@@ -694,10 +700,10 @@ BI(bi_to_number)
             off = 1;
         if (ci_eq(s + off, n - off, "inf") || ci_eq(s + off, n - off, "infinity") ||
             ci_eq(s + off, n - off, "nan"))
-            return bi_fail(ev, BI_ERR_TYPE, "operand 1 must be a finite number");
-        v = rv_num_text(ev->a, s, n);
+            return vouch_bi_fail(ev, BI_ERR_TYPE, "operand 1 must be a finite number");
+        v = vouch_rv_num_text(ev->a, s, n);
         if (!v && n > 1 && s[0] == '+')
-            v = rv_num_text(ev->a, s + 1, n - 1);
+            v = vouch_rv_num_text(ev->a, s + 1, n - 1);
         if (!v) {
             /* Go's ParseFloat also takes forms JSON does not: ".5", "5."; each
              * '.' may gain a '0' on both sides: at most 2n + 1 bytes */
@@ -721,16 +727,17 @@ BI(bi_to_number)
                 buf[k++] = c;
             }
             if (ok)
-                v = rv_num_text(ev->a, buf[0] == '+' ? buf + 1 : buf, buf[0] == '+' ? k - 1 : k);
+                v = vouch_rv_num_text(ev->a, buf[0] == '+' ? buf + 1 : buf,
+                                      buf[0] == '+' ? k - 1 : k);
         }
         if (!v)
-            return bi_fail(ev, BI_ERR, "strconv.ParseFloat: parsing \"%.*s\": invalid syntax",
-                           (int)(n > 64 ? 64 : n), s);
+            return vouch_bi_fail(ev, BI_ERR, "strconv.ParseFloat: parsing \"%.*s\": invalid syntax",
+                                 (int)(n > 64 ? 64 : n), s);
         *ret = v;
         return BI_OK;
     }
     default:
-        return bi_type(ev, 1, "one of {null, boolean, number, string}", a[0]);
+        return vouch_bi_type(ev, 1, "one of {null, boolean, number, string}", a[0]);
     }
 }
 
@@ -783,15 +790,15 @@ static const struct {
     const struct builtin *t;
     const size_t *n;
 } tables[] = {
-    { bi_strings_table, &bi_strings_count },
-    { bi_objects_table, &bi_objects_count },
-    { bi_time_table, &bi_time_count },
-    { bi_regex_table, &bi_regex_count },
-    { bi_misc_table, &bi_misc_count },
-    { bi_net_table, &bi_net_count },
+    { vouch_bi_strings_table, &vouch_bi_strings_count },
+    { vouch_bi_objects_table, &vouch_bi_objects_count },
+    { vouch_bi_time_table, &vouch_bi_time_count },
+    { vouch_bi_regex_table, &vouch_bi_regex_count },
+    { vouch_bi_misc_table, &vouch_bi_misc_count },
+    { vouch_bi_net_table, &vouch_bi_net_count },
 };
 
-const struct builtin *rego_builtin_find(const char *name, size_t len)
+const struct builtin *vouch_rego_builtin_find(const char *name, size_t len)
 {
     size_t i, j;
 

@@ -62,7 +62,7 @@ static _Noreturn void cfail(struct cx *cx, uint32_t pos, const char *fmt, ...)
     if (cx->src) {
         uint32_t line, col;
 
-        rego_line_col(cx->src, cx->len, pos, &line, &col);
+        vouch_rego_line_col(cx->src, cx->len, pos, &line, &col);
         n = snprintf(cx->msg, cx->msgsize, "%s%s%u:%u: ", cx->fname ? cx->fname : "",
                      cx->fname ? ":" : "", line, col);
         if (n < 0 || (size_t)n >= cx->msgsize)
@@ -106,7 +106,7 @@ static int key_cmp(const struct rval *k, const char *s, size_t n)
     return k->n < n ? -1 : k->n > n;
 }
 
-struct rnode *rnode_child(const struct rnode *n, const char *key, size_t len)
+struct rnode *vouch_rnode_child(const struct rnode *n, const char *key, size_t len)
 {
     uint32_t lo = 0, hi = n->nkids;
 
@@ -126,16 +126,16 @@ struct rnode *rnode_child(const struct rnode *n, const char *key, size_t len)
 
 static struct rnode *new_node(struct cx *cx, struct rnode *parent, const struct rval *key)
 {
-    struct rnode *n = ra_xcalloc(cx->a, 1, sizeof(*n));
+    struct rnode *n = vouch_ra_xcalloc(cx->a, 1, sizeof(*n));
     uint32_t i;
 
     n->key = key;
     n->parent = parent;
     n->id = cx->nnodes++;
-    ra_vec_push(cx->a, &cx->nodes, n);
+    vouch_ra_vec_push(cx->a, &cx->nodes, n);
     if (parent) {
         n->depth = parent->depth + 1;
-        n->path = ra_xalloc(cx->a, n->depth * sizeof(*n->path));
+        n->path = vouch_ra_xalloc(cx->a, n->depth * sizeof(*n->path));
         for (i = 0; i < parent->depth; i++)
             n->path[i] = parent->path[i];
         n->path[parent->depth] = key;
@@ -163,7 +163,8 @@ static struct rnode *node_get(struct cx *cx, struct rnode *p, const struct rval 
     if (p->nkids == p->kids_cap) {
         uint32_t nc = p->kids_cap ? p->kids_cap * 2 : 4;
 
-        p->kids = ra_xrealloc(cx->a, p->kids, p->nkids * sizeof(*p->kids), nc * sizeof(*p->kids));
+        p->kids =
+            vouch_ra_xrealloc(cx->a, p->kids, p->nkids * sizeof(*p->kids), nc * sizeof(*p->kids));
         p->kids_cap = nc;
     }
     xmemmove(p->kids + lo + 1, p->kids + lo, (p->nkids - lo) * sizeof(*p->kids));
@@ -195,7 +196,7 @@ static uint32_t head_n(const struct rule *r)
 
 static struct term *clone_term(struct cx *cx, const struct term *t)
 {
-    struct term *c = ra_xalloc(cx->a, sizeof(*c));
+    struct term *c = vouch_ra_xalloc(cx->a, sizeof(*c));
     uint32_t i;
 
     *c = *t;
@@ -206,7 +207,7 @@ static struct term *clone_term(struct cx *cx, const struct term *t)
     case T_OBJ:
     case T_SET:
     case T_TEMPLATE:
-        c->u.c.items = ra_xalloc(cx->a, (t->n ? t->n : 1) * sizeof(*c->u.c.items));
+        c->u.c.items = vouch_ra_xalloc(cx->a, (t->n ? t->n : 1) * sizeof(*c->u.c.items));
         for (i = 0; i < t->n; i++)
             c->u.c.items[i] = clone_term(cx, t->u.c.items[i]);
         break;
@@ -226,7 +227,7 @@ static void attach_rule(struct cx *cx, struct rnode *pkg, struct rule *r)
 
     if (h0->kind != T_VAR)
         cfail(cx, r->pos, "rego_parse_error: invalid rule head");
-    n = node_get(cx, pkg, rv_str(cx->a, h0->u.var.name, h0->u.var.len));
+    n = node_get(cx, pkg, vouch_rv_str(cx->a, h0->u.var.name, h0->u.var.len));
     n->is_rule_name = true;
     while (d < nh) {
         struct term *it = head_item(r, d);
@@ -244,7 +245,7 @@ static void attach_rule(struct cx *cx, struct rnode *pkg, struct rule *r)
             cfail(cx, r->pos, "rego_type_error: default rules cannot have dynamic names");
         r->set_leaf = r->kind == R_SET;
         r->kind = R_OBJ;
-        ra_vec_push(cx->a, &n->objs, r);
+        vouch_ra_vec_push(cx->a, &n->objs, r);
     } else if (r->is_default) {
         if (n->dflt)
             cfail(cx, r->pos, "rego_type_error: multiple default rules named %.*s found",
@@ -259,11 +260,11 @@ static void attach_rule(struct cx *cx, struct rnode *pkg, struct rule *r)
         if ((n->funcs.n || (n->dflt && n->dflt->kind == R_FUNC)) && n->arity != r->nargs)
             cfail(cx, r->pos, "rego_type_error: conflicting function arity");
         n->arity = r->nargs;
-        ra_vec_push(cx->a, &n->funcs, r);
+        vouch_ra_vec_push(cx->a, &n->funcs, r);
     } else if (r->kind == R_SET) {
-        ra_vec_push(cx->a, &n->sets, r);
+        vouch_ra_vec_push(cx->a, &n->sets, r);
     } else {
-        ra_vec_push(cx->a, &n->complete, r);
+        vouch_ra_vec_push(cx->a, &n->complete, r);
     }
     if (r->els && r->kind == R_OBJ)
         cfail(cx, r->pos, "rego_type_error: else keyword cannot be used on rules with variables in head");
@@ -274,7 +275,7 @@ static void attach_rule(struct cx *cx, struct rnode *pkg, struct rule *r)
         e->set_leaf = r->set_leaf;
         if (e != r && e->nargs) {
             uint32_t i;
-            struct term **args = ra_xalloc(cx->a, e->nargs * sizeof(*args));
+            struct term **args = vouch_ra_xalloc(cx->a, e->nargs * sizeof(*args));
 
             for (i = 0; i < e->nargs; i++)
                 args[i] = clone_term(cx, r->args[i]);
@@ -297,12 +298,12 @@ static uint32_t new_slot(struct cx *cx, uint32_t level, const char *name, uint32
     if (cx->nslots == cx->slot_cap) {
         uint32_t nc = cx->slot_cap ? cx->slot_cap * 2 : 32;
 
-        cx->slot_level = ra_xrealloc(cx->a, cx->slot_level, cx->slot_cap * sizeof(uint32_t),
-                                     nc * sizeof(uint32_t));
-        cx->slot_name = ra_xrealloc(cx->a, cx->slot_name, cx->slot_cap * sizeof(char *),
-                                    nc * sizeof(char *));
-        cx->slot_namelen = ra_xrealloc(cx->a, cx->slot_namelen, cx->slot_cap * sizeof(uint32_t),
-                                       nc * sizeof(uint32_t));
+        cx->slot_level = vouch_ra_xrealloc(cx->a, cx->slot_level, cx->slot_cap * sizeof(uint32_t),
+                                           nc * sizeof(uint32_t));
+        cx->slot_name = vouch_ra_xrealloc(cx->a, cx->slot_name, cx->slot_cap * sizeof(char *),
+                                          nc * sizeof(char *));
+        cx->slot_namelen = vouch_ra_xrealloc(
+            cx->a, cx->slot_namelen, cx->slot_cap * sizeof(uint32_t), nc * sizeof(uint32_t));
         cx->slot_cap = nc;
     }
     cx->slot_level[cx->nslots] = level;
@@ -319,8 +320,8 @@ static void set_local(struct term *t, uint32_t slot)
 
 static struct term *fresh_var(struct cx *cx, uint32_t level, uint32_t pos)
 {
-    struct term *t = ra_xcalloc(cx->a, 1, sizeof(*t));
-    char *name = ra_xalloc(cx->a, 24);
+    struct term *t = vouch_ra_xcalloc(cx->a, 1, sizeof(*t));
+    char *name = vouch_ra_xalloc(cx->a, 24);
     int n = snprintf(name, 24, "__h%u", cx->ngen++);
 
     t->kind = T_VAR;
@@ -333,7 +334,7 @@ static struct term *fresh_var(struct cx *cx, uint32_t level, uint32_t pos)
 
 static struct scope *new_scope(struct cx *cx, struct scope *parent)
 {
-    struct scope *s = ra_xcalloc(cx->a, 1, sizeof(*s));
+    struct scope *s = vouch_ra_xcalloc(cx->a, 1, sizeof(*s));
 
     s->parent = parent;
     s->level = parent ? parent->level + 1 : 0;
@@ -344,8 +345,8 @@ static void declare(struct cx *cx, struct scope *s, struct term *v)
 {
     uint32_t slot = new_slot(cx, s->level, v->u.var.name, v->u.var.len);
 
-    ra_vec_push(cx->a, &s->decl_names, v);
-    ra_vec_push(cx->a, &s->decl_slots, (void *)(uintptr_t)slot);
+    vouch_ra_vec_push(cx->a, &s->decl_names, v);
+    vouch_ra_vec_push(cx->a, &s->decl_slots, (void *)(uintptr_t)slot);
 }
 
 static bool lookup_decl(const struct scope *s, const char *name, uint32_t len, uint32_t *ret)
@@ -375,8 +376,8 @@ static void add_plain(struct cx *cx, struct scope *s, const char *name, uint32_t
         if (k->n == len && memcmp(k->u.s, name, len) == 0)
             return;
     }
-    ra_vec_push(cx->a, &s->plain_names, (void *)rv_str_ref(cx->a, name, len));
-    ra_vec_push(cx->a, &s->plain_slots, (void *)(uintptr_t)UINT32_MAX);
+    vouch_ra_vec_push(cx->a, &s->plain_names, (void *)vouch_rv_str_ref(cx->a, name, len));
+    vouch_ra_vec_push(cx->a, &s->plain_slots, (void *)(uintptr_t)UINT32_MAX);
 }
 
 static bool find_plain(struct scope *s, const char *name, uint32_t len, uint32_t *ret_i)
@@ -428,7 +429,7 @@ static void collect_vars_of(struct ra_vec *out, struct cx *cx, const struct term
     switch (t->kind) {
     case T_VAR:
         if (t->u.var.kind == V_UNRESOLVED)
-            ra_vec_push(cx->a, out, (void *)t);
+            vouch_ra_vec_push(cx->a, out, (void *)t);
         break;
     case T_REF:
     case T_ARR:
@@ -470,7 +471,7 @@ static void collect_body(struct cx *cx, struct scope *s, const struct body *b,
             collect_vars_of(&decls, cx, e->a);
         else if (e->kind == E_SOME_DECL)
             for (j = 0; j < e->ndecl; j++)
-                ra_vec_push(cx->a, &decls, e->decl[j]);
+                vouch_ra_vec_push(cx->a, &decls, e->decl[j]);
         else if (e->kind == E_SOME_IN) {
             if (e->a)
                 collect_vars_of(&decls, cx, e->a);
@@ -513,7 +514,7 @@ static void collect_body(struct cx *cx, struct scope *s, const struct body *b,
 
 static struct term *mk_const(struct cx *cx, const struct rval *v, uint32_t pos)
 {
-    struct term *t = ra_xcalloc(cx->a, 1, sizeof(*t));
+    struct term *t = vouch_ra_xcalloc(cx->a, 1, sizeof(*t));
 
     t->kind = T_CONST;
     t->pos = pos;
@@ -523,7 +524,7 @@ static struct term *mk_const(struct cx *cx, const struct rval *v, uint32_t pos)
 
 static struct term *mk_root(struct cx *cx, uint8_t kind, uint32_t pos)
 {
-    struct term *t = ra_xcalloc(cx->a, 1, sizeof(*t));
+    struct term *t = vouch_ra_xcalloc(cx->a, 1, sizeof(*t));
 
     t->kind = T_VAR;
     t->pos = pos;
@@ -538,7 +539,7 @@ static void make_ref(struct cx *cx, struct term *t, uint8_t root, const struct r
                      uint32_t npath, struct term *const *extra, uint32_t nextra)
 {
     uint32_t n = 1 + npath + nextra, i, pos = t->pos;
-    struct term **items = ra_xalloc(cx->a, n * sizeof(*items));
+    struct term **items = vouch_ra_xalloc(cx->a, n * sizeof(*items));
 
     items[0] = mk_root(cx, root, pos);
     for (i = 0; i < npath; i++)
@@ -574,7 +575,7 @@ static void import_path(struct cx *cx, const struct import *im, uint8_t *ret_roo
     const struct term *p = im->path;
     uint32_t n = p->kind == T_REF ? p->n : 1, i;
     const struct term *h = p->kind == T_REF ? p->u.c.items[0] : p;
-    const struct rval **path = ra_xalloc(cx->a, n * sizeof(*path));
+    const struct rval **path = vouch_ra_xalloc(cx->a, n * sizeof(*path));
 
     *ret_root = name_is(h->u.var.name, h->u.var.len, "data") ? V_DATA : V_INPUT;
     for (i = 1; i < n; i++)
@@ -589,7 +590,7 @@ static bool is_pkg_rule(struct cx *cx, const char *name, uint32_t len)
 
     if (!cx->pkg)
         return false;
-    n = rnode_child(cx->pkg, name, len);
+    n = vouch_rnode_child(cx->pkg, name, len);
     return n && n->is_rule_name;
 }
 
@@ -638,8 +639,8 @@ static void resolve_var(struct cx *cx, struct term *t, struct scope *s)
         return;
     }
     if (is_pkg_rule(cx, name, len)) {
-        const struct rval *key = rv_str(cx->a, name, len);
-        const struct rval **path = ra_xalloc(cx->a, (cx->pkg->depth + 1) * sizeof(*path));
+        const struct rval *key = vouch_rv_str(cx->a, name, len);
+        const struct rval **path = vouch_ra_xalloc(cx->a, (cx->pkg->depth + 1) * sizeof(*path));
 
         for (i = 0; i < cx->pkg->depth; i++)
             path[i] = cx->pkg->path[i];
@@ -749,15 +750,15 @@ static bool func_data_path(struct cx *cx, const struct term *f, const struct rva
         if (root != V_DATA)
             return false;
     } else if (is_pkg_rule(cx, h->u.var.name, h->u.var.len)) {
-        pre = ra_xalloc(cx->a, (cx->pkg->depth + 1) * sizeof(*pre));
+        pre = vouch_ra_xalloc(cx->a, (cx->pkg->depth + 1) * sizeof(*pre));
         for (i = 0; i < cx->pkg->depth; i++)
             pre[i] = cx->pkg->path[i];
-        pre[cx->pkg->depth] = rv_str(cx->a, h->u.var.name, h->u.var.len);
+        pre[cx->pkg->depth] = vouch_rv_str(cx->a, h->u.var.name, h->u.var.len);
         base = cx->pkg->depth + 1;
     } else {
         return false;
     }
-    path = ra_xalloc(cx->a, (base + n) * sizeof(*path));
+    path = vouch_ra_xalloc(cx->a, (base + n) * sizeof(*path));
     for (i = 0; i < base; i++)
         path[k++] = pre[i];
     for (i = 1; i < n; i++)
@@ -773,7 +774,7 @@ static struct rnode *walk_nodes(struct cx *cx, const struct rval *const *path, u
     uint32_t i;
 
     for (i = 0; i < n && node; i++)
-        node = rnode_child(node, path[i]->u.s, path[i]->n);
+        node = vouch_rnode_child(node, path[i]->u.s, path[i]->n);
     return node;
 }
 
@@ -787,7 +788,7 @@ static uint32_t resolve_fn(struct cx *cx, const struct term *f, uint8_t *ret_kin
     uint32_t n, i;
 
     if (f->kind == T_VAR && f->pad == 1) {
-        const struct builtin *bi = rego_builtin_find(f->u.var.name, f->u.var.len);
+        const struct builtin *bi = vouch_rego_builtin_find(f->u.var.name, f->u.var.len);
 
         if (!bi)
             cfail(cx, pos, "rego_type_error: undefined function %.*s", (int)f->u.var.len,
@@ -825,7 +826,7 @@ static uint32_t resolve_fn(struct cx *cx, const struct term *f, uint8_t *ret_kin
             return cx->pol->hosts[i].arity;
         }
     {
-        const struct builtin *bi = rego_builtin_find(name, strlen(name));
+        const struct builtin *bi = vouch_rego_builtin_find(name, strlen(name));
 
         if (!bi)
             cfail(cx, pos, "rego_type_error: undefined function %s", name);
@@ -884,7 +885,7 @@ static void resolve_term(struct cx *cx, struct term *t, struct scope *s)
             if (h->kind == T_REF) {
                 /* the head was a rule name or import alias: splice */
                 uint32_t n = h->n + t->n - 1;
-                struct term **items = ra_xalloc(cx->a, n * sizeof(*items));
+                struct term **items = vouch_ra_xalloc(cx->a, n * sizeof(*items));
 
                 xmemcpy(items, h->u.c.items, h->n * sizeof(*items));
                 xmemcpy(items + h->n, t->u.c.items + 1, (t->n - 1) * sizeof(*items));
@@ -925,7 +926,7 @@ static void with_path(struct cx *cx, struct with *w)
     const struct rval **path;
     uint32_t n = t->kind == T_REF ? t->n - 1 : 0, i;
 
-    path = ra_xalloc(cx->a, (n ? n : 1) * sizeof(*path));
+    path = vouch_ra_xalloc(cx->a, (n ? n : 1) * sizeof(*path));
     for (i = 0; i < n; i++) {
         struct term *it = t->u.c.items[i + 1];
 
@@ -961,7 +962,7 @@ static void resolve_with(struct cx *cx, struct with *w, struct scope *s)
         n = w->npath;
         node = cx->root;
         for (i = 0; i < n && node; i++)
-            node = rnode_child(node, p[i]->u.s, p[i]->n);
+            node = vouch_rnode_child(node, p[i]->u.s, p[i]->n);
         if (node && rnode_is_func(node)) {
             w->kind = W_FUNC;
             w->fnode = node;
@@ -1002,7 +1003,7 @@ static void resolve_with(struct cx *cx, struct with *w, struct scope *s)
             if (ok && func_data_path(cx, w->value, &path, &n))
                 node = walk_nodes(cx, path, n);
             if (ok && node && (rnode_is_func(node) || (node->dflt && node->dflt->kind == R_FUNC))) {
-                struct term *c = ra_xcalloc(cx->a, 1, sizeof(*c));
+                struct term *c = vouch_ra_xcalloc(cx->a, 1, sizeof(*c));
 
                 c->kind = T_CALL;   /* a call with no args marks "replace by function" */
                 c->pos = w->value->pos;
@@ -1013,9 +1014,9 @@ static void resolve_with(struct cx *cx, struct with *w, struct scope *s)
             }
             if (ok) {
                 join_name(cx, w->value, name, sizeof(name), w->value->pos);
-                bi = rego_builtin_find(name, strlen(name));
+                bi = vouch_rego_builtin_find(name, strlen(name));
                 if (bi && !is_pkg_rule(cx, vh->u.var.name, vh->u.var.len)) {
-                    struct term *c = ra_xcalloc(cx->a, 1, sizeof(*c));
+                    struct term *c = vouch_ra_xcalloc(cx->a, 1, sizeof(*c));
 
                     c->kind = T_CALL;
                     c->pos = w->value->pos;
@@ -1100,7 +1101,7 @@ static void resolve_body(struct cx *cx, struct body *b, struct scope *s, struct 
 
 static struct expr *mk_unify(struct cx *cx, struct term *a, struct term *b, uint32_t pos)
 {
-    struct expr *e = ra_xcalloc(cx->a, 1, sizeof(*e));
+    struct expr *e = vouch_ra_xcalloc(cx->a, 1, sizeof(*e));
 
     e->kind = E_UNIFY;
     e->flags = EXF_HOISTED;
@@ -1120,7 +1121,7 @@ struct kvterm {
 
 static int kvterm_cmp(const void *x, const void *y)
 {
-    return rv_cmp(((const struct kvterm *)x)->k->u.val, ((const struct kvterm *)y)->k->u.val);
+    return vouch_rv_cmp(((const struct kvterm *)x)->k->u.val, ((const struct kvterm *)y)->k->u.val);
 }
 
 /* An object literal whose keys are all constants: sort its pairs now so
@@ -1133,7 +1134,7 @@ static void presort_keys(struct cx *cx, struct term *t)
     for (i = 0; i < t->n; i += 2)
         if (t->u.c.items[i]->kind != T_CONST)
             return;
-    p = ra_xalloc(cx->a, (n ? n : 1) * sizeof(*p));
+    p = vouch_ra_xalloc(cx->a, (n ? n : 1) * sizeof(*p));
     for (i = 0; i < n; i++) {
         p[i].k = t->u.c.items[2 * i];
         p[i].v = t->u.c.items[2 * i + 1];
@@ -1161,7 +1162,7 @@ static void fold(struct cx *cx, struct term *t)
             return;
         }
     if (t->kind == T_OBJ) {
-        struct rkv *kv = ra_xalloc(cx->a, (t->n / 2 + 1) * sizeof(*kv));
+        struct rkv *kv = vouch_ra_xalloc(cx->a, (t->n / 2 + 1) * sizeof(*kv));
         bool conflict;
         const struct rval *v;
 
@@ -1169,15 +1170,16 @@ static void fold(struct cx *cx, struct term *t)
             kv[i / 2].k = t->u.c.items[i]->u.val;
             kv[i / 2].v = t->u.c.items[i + 1]->u.val;
         }
-        v = rv_obj(cx->a, kv, t->n / 2, &conflict);
+        v = vouch_rv_obj(cx->a, kv, t->n / 2, &conflict);
         if (!v)
             cfail(cx, t->pos, "rego_parse_error: duplicate key in object");
         t->u.val = v;
     } else {
-        items = ra_xalloc(cx->a, (t->n ? t->n : 1) * sizeof(*items));
+        items = vouch_ra_xalloc(cx->a, (t->n ? t->n : 1) * sizeof(*items));
         for (i = 0; i < t->n; i++)
             items[i] = t->u.c.items[i]->u.val;
-        t->u.val = t->kind == T_ARR ? rv_arr(cx->a, items, t->n) : rv_set(cx->a, items, t->n);
+        t->u.val =
+            t->kind == T_ARR ? vouch_rv_arr(cx->a, items, t->n) : vouch_rv_set(cx->a, items, t->n);
     }
     t->kind = T_CONST;
     t->n = 0;
@@ -1190,7 +1192,7 @@ static void append_exprs(struct cx *cx, struct body *b, struct ra_vec *post)
 
     if (!post->n)
         return;
-    ex = ra_xalloc(cx->a, (b->n + post->n) * sizeof(*ex));
+    ex = vouch_ra_xalloc(cx->a, (b->n + post->n) * sizeof(*ex));
     for (i = 0; i < b->n; i++)
         ex[i] = b->ex[i];
     for (i = 0; i < post->n; i++)
@@ -1263,7 +1265,7 @@ static struct term *rw_simple(struct cx *cx, struct term *t, struct ra_vec *pre,
 
         t = rw_top(cx, t, pre, level);
         v = fresh_var(cx, level, t->pos);
-        ra_vec_push(cx->a, pre, mk_unify(cx, v, t, t->pos));
+        vouch_ra_vec_push(cx->a, pre, mk_unify(cx, v, t, t->pos));
         return v;
     }
     return rw_top(cx, t, pre, level);
@@ -1319,8 +1321,8 @@ static void rw_body(struct cx *cx, struct body *b)
             h->nwith = e->nwith;
         }
         for (j = 0; j < pre.n; j++)
-            ra_vec_push(cx->a, &out, pre.v[j]);
-        ra_vec_push(cx->a, &out, e);
+            vouch_ra_vec_push(cx->a, &out, pre.v[j]);
+        vouch_ra_vec_push(cx->a, &out, e);
     }
     b->ex = (struct expr **)out.v;
     b->n = out.n;
@@ -1338,7 +1340,7 @@ static struct bset bs_new(struct cx *cx)
     struct bset s;
 
     s.n = cx->nslots;
-    s.b = ra_xcalloc(cx->a, s.n ? s.n : 1, 1);
+    s.b = vouch_ra_xcalloc(cx->a, s.n ? s.n : 1, 1);
     return s;
 }
 
@@ -1589,7 +1591,7 @@ static bool unify_ok(struct cx *cx, const struct term *a, const struct term *b, 
     if (a->kind == T_ARR && b->kind == T_ARR && a->n == b->n) {
         uint32_t i;
         bool progress = true;
-        uint8_t *done = ra_xcalloc(cx->a, a->n ? a->n : 1, 1);
+        uint8_t *done = vouch_ra_xcalloc(cx->a, a->n ? a->n : 1, 1);
         uint32_t left = a->n;
 
         /* element pairs in any order that works */
@@ -1827,8 +1829,8 @@ static void order_nested(struct cx *cx, struct expr *e, const struct bset *Bb)
 
 static void order_body(struct cx *cx, struct body *b, struct bset *B)
 {
-    struct expr **rem = ra_xalloc(cx->a, (b->n ? b->n : 1) * sizeof(*rem));
-    struct expr **out = ra_xalloc(cx->a, (b->n ? b->n : 1) * sizeof(*out));
+    struct expr **rem = vouch_ra_xalloc(cx->a, (b->n ? b->n : 1) * sizeof(*rem));
+    struct expr **out = vouch_ra_xalloc(cx->a, (b->n ? b->n : 1) * sizeof(*out));
     uint32_t nrem = b->n, nout = 0, i;
 
     xmemcpy(rem, b->ex, b->n * sizeof(*rem));
@@ -1867,7 +1869,7 @@ static void order_body(struct cx *cx, struct body *b, struct bset *B)
 
 static struct body *empty_body(struct cx *cx)
 {
-    return ra_xcalloc(cx->a, 1, sizeof(struct body));
+    return vouch_ra_xcalloc(cx->a, 1, sizeof(struct body));
 }
 
 static void check_head(struct cx *cx, const struct term *t, const struct bset *B)
@@ -1892,11 +1894,11 @@ static void compile_rule(struct cx *cx, struct rule *r)
         r->body = empty_body(cx);
     nh = head_n(r);
     for (i = r->nstatic; i < nh; i++)
-        ra_vec_push(cx->a, &heads, head_item(r, i));
+        vouch_ra_vec_push(cx->a, &heads, head_item(r, i));
     if (r->key)
-        ra_vec_push(cx->a, &heads, r->key);
+        vouch_ra_vec_push(cx->a, &heads, r->key);
     if (r->value)
-        ra_vec_push(cx->a, &heads, r->value);
+        vouch_ra_vec_push(cx->a, &heads, r->value);
     for (i = 0; i < r->nargs; i++)
         declare_pattern(cx, r->args[i], s);
     resolve_body(cx, r->body, s, (struct term **)heads.v, heads.n);
@@ -1945,12 +1947,12 @@ static void set_ref_node(struct cx *cx, struct term *t)
         if (it->kind != T_CONST)
             break;
         if (it->u.val->t == RT_STR) {
-            c = rnode_child(n, it->u.val->u.s, it->u.val->n);
-        } else if (rv_is_int(it->u.val) && !(it->u.val->flags & RVF_BIG)) {
+            c = vouch_rnode_child(n, it->u.val->u.s, it->u.val->n);
+        } else if (vouch_rv_is_int(it->u.val) && !(it->u.val->flags & RVF_BIG)) {
             /* data refs read integer keys as strings */
             int len = snprintf(num, sizeof(num), "%lld", (long long)it->u.val->u.i);
 
-            c = rnode_child(n, num, (size_t)len);
+            c = vouch_rnode_child(n, num, (size_t)len);
         } else {
             break;
         }
@@ -1971,7 +1973,7 @@ struct deps {
 static void add_edge(struct cx *cx, struct deps *d, struct rnode *to)
 {
     if (d->from)
-        ra_vec_push(cx->a, &d->edges[d->from->id], to);
+        vouch_ra_vec_push(cx->a, &d->edges[d->from->id], to);
 }
 
 static void add_subtree(struct cx *cx, struct deps *d, struct rnode *n)
@@ -2005,8 +2007,8 @@ static void walk_term(struct cx *cx, struct term *t, struct deps *d)
             } else if (dep + 1 < t->n) {
                 const struct term *nx = t->u.c.items[dep + 1];
 
-                if (nx->kind != T_CONST || (nx->u.val->t != RT_STR && !rv_is_int(nx->u.val)) ||
-                    n->objs.n)
+                if (nx->kind != T_CONST ||
+                    (nx->u.val->t != RT_STR && !vouch_rv_is_int(nx->u.val)) || n->objs.n)
                     add_subtree(cx, d, n);
             } else {
                 add_subtree(cx, d, n);
@@ -2089,9 +2091,9 @@ static void walk_rule(struct cx *cx, struct rule *r, struct deps *d)
 
 static void check_cycles(struct cx *cx, struct ra_vec *edges)
 {
-    uint8_t *color = ra_xcalloc(cx->a, cx->nnodes ? cx->nnodes : 1, 1);
-    struct rnode **stack = ra_xalloc(cx->a, (cx->nnodes + 1) * sizeof(*stack));
-    uint32_t *it = ra_xcalloc(cx->a, cx->nnodes + 1, sizeof(*it));
+    uint8_t *color = vouch_ra_xcalloc(cx->a, cx->nnodes ? cx->nnodes : 1, 1);
+    struct rnode **stack = vouch_ra_xalloc(cx->a, (cx->nnodes + 1) * sizeof(*stack));
+    uint32_t *it = vouch_ra_xcalloc(cx->a, cx->nnodes + 1, sizeof(*it));
     uint32_t i;
 
     for (i = 0; i < cx->nnodes; i++) {
@@ -2155,13 +2157,13 @@ static void each_rule(struct vouch_rego_policy *p, struct ra_vec *out, struct ra
             struct rule *r;
 
             for (r = p->mods[m]->rules[i]; r; r = r->els)
-                ra_vec_push(a, out, r);
+                vouch_ra_vec_push(a, out, r);
         }
 }
 
-bool rego_compile_policy(struct vouch_rego_policy *p, char *msg, size_t msgsize);
+bool vouch_rego_compile_policy(struct vouch_rego_policy *p, char *msg, size_t msgsize);
 
-bool rego_compile_policy(struct vouch_rego_policy *p, char *msg, size_t msgsize)
+bool vouch_rego_compile_policy(struct vouch_rego_policy *p, char *msg, size_t msgsize)
 {
     struct cx cx;
     struct ra_vec rules = { 0 };
@@ -2201,7 +2203,7 @@ bool rego_compile_policy(struct vouch_rego_policy *p, char *msg, size_t msgsize)
         for (i = 0; i < mod->npkg; i++) {
             if (i == 0 && str_is(mod->pkg_path[0], "data") && mod->npkg > 1)
                 continue;
-            pkg = rnode_child(pkg, mod->pkg_path[i]->u.s, mod->pkg_path[i]->n);
+            pkg = vouch_rnode_child(pkg, mod->pkg_path[i]->u.s, mod->pkg_path[i]->n);
         }
         cx.pkg = pkg;
         for (i = 0; i < mod->nrules; i++) {
@@ -2214,7 +2216,7 @@ bool rego_compile_policy(struct vouch_rego_policy *p, char *msg, size_t msgsize)
     /* 5. refs and recursion */
     p->nodes = (struct rnode **)cx.nodes.v;
     p->nnodes = cx.nnodes;
-    edges = ra_xcalloc(&p->arena, cx.nnodes ? cx.nnodes : 1, sizeof(*edges));
+    edges = vouch_ra_xcalloc(&p->arena, cx.nnodes ? cx.nnodes : 1, sizeof(*edges));
     each_rule(p, &rules, &p->arena);
     for (i = 0; i < rules.n; i++) {
         struct rule *r = rules.v[i];
@@ -2231,8 +2233,8 @@ bool rego_compile_policy(struct vouch_rego_policy *p, char *msg, size_t msgsize)
     return true;
 }
 
-bool rego_compile_query(const struct vouch_rego_policy *p, struct rarena *a, const char *src,
-                        size_t len, struct cquery **ret, char *msg, size_t msgsize)
+bool vouch_rego_compile_query(const struct vouch_rego_policy *p, struct rarena *a, const char *src,
+                              size_t len, struct cquery **ret, char *msg, size_t msgsize)
 {
     struct cx cx;
     struct body *b;
@@ -2243,11 +2245,11 @@ bool rego_compile_query(const struct vouch_rego_policy *p, struct rarena *a, con
     jmp_buf *old = a->jb;
     struct ra_vec vars = { 0 };
 
-    if (!rego_parse_query(a, src, len, &b, &pos, msg, msgsize)) {
+    if (!vouch_rego_parse_query(a, src, len, &b, &pos, msg, msgsize)) {
         uint32_t line, col;
         char tmp[VOUCH_ERRBUF_SIZE];
 
-        rego_line_col(src, len, pos, &line, &col);
+        vouch_rego_line_col(src, len, pos, &line, &col);
         snprintf(tmp, sizeof(tmp), "%u:%u: %s", line, col, msg);
         snprintf(msg, msgsize, "%s", tmp);
         return false;
@@ -2260,7 +2262,7 @@ bool rego_compile_query(const struct vouch_rego_policy *p, struct rarena *a, con
         return false;
     }
     a->jb = &cx.jb;
-    q = ra_xcalloc(a, 1, sizeof(*q));
+    q = vouch_ra_xcalloc(a, 1, sizeof(*q));
     q->nexprs = b->n;
     s = new_scope(&cx, NULL);
     resolve_body(&cx, b, s, NULL, 0);
@@ -2292,15 +2294,15 @@ bool rego_compile_query(const struct vouch_rego_policy *p, struct rarena *a, con
                 dup = true;
         }
         if (!dup) {
-            struct query_var *qv = ra_xalloc(a, sizeof(*qv));
+            struct query_var *qv = vouch_ra_xalloc(a, sizeof(*qv));
 
             qv->name = name;
             qv->len = nl;
             qv->slot = i;
-            ra_vec_push(a, &vars, qv);
+            vouch_ra_vec_push(a, &vars, qv);
         }
     }
-    q->vars = ra_xalloc(a, (vars.n ? vars.n : 1) * sizeof(*q->vars));
+    q->vars = vouch_ra_xalloc(a, (vars.n ? vars.n : 1) * sizeof(*q->vars));
     for (i = 0; i < vars.n; i++)
         q->vars[i] = *(struct query_var *)vars.v[i];
     q->nvars = vars.n;

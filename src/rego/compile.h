@@ -42,7 +42,7 @@ static inline bool rnode_is_func(const struct rnode *n)
     return n->funcs.n != 0 || (n->dflt && n->dflt->kind == R_FUNC);
 }
 
-struct rnode *rnode_child(const struct rnode *n, const char *key, size_t len);
+struct rnode *vouch_rnode_child(const struct rnode *n, const char *key, size_t len);
 
 struct host_fn {
     char *name;
@@ -84,8 +84,8 @@ struct cquery {
  * Compile a query against a policy, allocating in `a` (the policy is not
  * modified).  Errors are formatted into msg as "1:5: rego_...: text".
  */
-bool rego_compile_query(const struct vouch_rego_policy *p, struct rarena *a, const char *src,
-                        size_t len, struct cquery **ret, char *msg, size_t msgsize);
+bool vouch_rego_compile_query(const struct vouch_rego_policy *p, struct rarena *a, const char *src,
+                              size_t len, struct cquery **ret, char *msg, size_t msgsize);
 
 /* Builtins (builtins.c). */
 struct ev;
@@ -107,6 +107,6 @@ struct builtin {
 
 #define BI_REL 1        /* returns an array of results to iterate (walk) */
 
-const struct builtin *rego_builtin_find(const char *name, size_t len);
+const struct builtin *vouch_rego_builtin_find(const char *name, size_t len);
 
 #endif

@@ -46,7 +46,7 @@ struct kval {
     int (*fn)(struct ev *ev, struct kval *self, const struct rval *v);
 };
 
-_Noreturn void ev_fail(struct ev *ev, vouch_err code, const char *fmt, ...)
+_Noreturn void vouch_ev_fail(struct ev *ev, vouch_err code, const char *fmt, ...)
 {
     va_list ap;
 
@@ -57,7 +57,7 @@ _Noreturn void ev_fail(struct ev *ev, vouch_err code, const char *fmt, ...)
     longjmp(ev->jb, 1);
 }
 
-int bi_fail(struct ev *ev, int code, const char *fmt, ...)
+int vouch_bi_fail(struct ev *ev, int code, const char *fmt, ...)
 {
     va_list ap;
 
@@ -67,35 +67,35 @@ int bi_fail(struct ev *ev, int code, const char *fmt, ...)
     return code;
 }
 
-int bi_type(struct ev *ev, int n, const char *want, const struct rval *got)
+int vouch_bi_type(struct ev *ev, int n, const char *want, const struct rval *got)
 {
-    return bi_fail(ev, BI_ERR_TYPE, "operand %d must be %s but got %s", n, want,
-                   rv_type_name(got));
+    return vouch_bi_fail(ev, BI_ERR_TYPE, "operand %d must be %s but got %s", n, want,
+                         vouch_rv_type_name(got));
 }
 
-void ev_check_time(struct ev *ev)
+void vouch_ev_check_time(struct ev *ev)
 {
     if (ev->timed && ev->clock(ev->clock_ctx) > ev->deadline_ns)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: time limit exceeded (%llu ms)",
-                (unsigned long long)(ev->max_time_ns / 1000000));
+        vouch_ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: time limit exceeded (%llu ms)",
+                      (unsigned long long)(ev->max_time_ns / 1000000));
 }
 
 static _Noreturn void step_limit(struct ev *ev)
 {
     ev->steps = ev->max_steps;
-    ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu)",
-            (unsigned long long)ev->max_steps);
+    vouch_ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: step limit exceeded (%llu)",
+                  (unsigned long long)ev->max_steps);
 }
 
-void ev_step(struct ev *ev)
+void vouch_ev_step(struct ev *ev)
 {
     if (++ev->steps > ev->max_steps)
         step_limit(ev);
     if (ev->steps % VOUCH_REGO_CLOCK_EVERY == 0)
-        ev_check_time(ev);
+        vouch_ev_check_time(ev);
 }
 
-void ev_charge(struct ev *ev, uint64_t n)
+void vouch_ev_charge(struct ev *ev, uint64_t n)
 {
     uint64_t before = ev->steps;
 
@@ -103,12 +103,12 @@ void ev_charge(struct ev *ev, uint64_t n)
         step_limit(ev);
     ev->steps += n;
     if (ev->steps / VOUCH_REGO_CLOCK_EVERY != before / VOUCH_REGO_CLOCK_EVERY)
-        ev_check_time(ev);
+        vouch_ev_check_time(ev);
 }
 
-void ev_charge_scan(struct ev *ev, uint64_t bytes)
+void vouch_ev_charge_scan(struct ev *ev, uint64_t bytes)
 {
-    ev_charge(ev, bytes / EV_SCAN_BYTES);
+    vouch_ev_charge(ev, bytes / EV_SCAN_BYTES);
 }
 
 static void check_stack(struct ev *ev)
@@ -117,10 +117,10 @@ static void check_stack(struct ev *ev)
     uintptr_t used = here < ev->stack_base ? ev->stack_base - here : here - ev->stack_base;
 
     if (used > ev->max_stack)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: evaluation too deep (stack limit)");
+        vouch_ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: evaluation too deep (stack limit)");
 }
 
-void ev_init_cache(struct ev *ev)
+void vouch_ev_init_cache(struct ev *ev)
 {
     uint32_t n = ev->pol->nnodes ? ev->pol->nnodes : 1;
 
@@ -130,7 +130,7 @@ void ev_init_cache(struct ev *ev)
 
 /* ---- string builder ---- */
 
-void sb_init(struct sbuf *b, struct ev *ev)
+void vouch_sb_init(struct sbuf *b, struct ev *ev)
 {
     b->ev = ev;
     b->p = NULL;
@@ -138,14 +138,14 @@ void sb_init(struct sbuf *b, struct ev *ev)
     b->cap = 0;
 }
 
-void sb_put(struct sbuf *b, const char *s, size_t n)
+void vouch_sb_put(struct sbuf *b, const char *s, size_t n)
 {
     if (b->n + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 64;
 
         while (nc < b->n + n + 1)
             nc *= 2;
-        b->p = ra_xrealloc(b->ev->a, b->p, b->n, nc);
+        b->p = vouch_ra_xrealloc(b->ev->a, b->p, b->n, nc);
         b->cap = nc;
     }
     xmemcpy(b->p + b->n, s, n);
@@ -153,12 +153,12 @@ void sb_put(struct sbuf *b, const char *s, size_t n)
     b->p[b->n] = '\0';
 }
 
-void sb_putc(struct sbuf *b, char c)
+void vouch_sb_putc(struct sbuf *b, char c)
 {
-    sb_put(b, &c, 1);
+    vouch_sb_put(b, &c, 1);
 }
 
-void sb_printf(struct sbuf *b, const char *fmt, ...)
+void vouch_sb_printf(struct sbuf *b, const char *fmt, ...)
 {
     char tmp[512];
     va_list ap;
@@ -170,7 +170,7 @@ void sb_printf(struct sbuf *b, const char *fmt, ...)
     if (n < 0)
         return;
     if ((size_t)n < sizeof(tmp)) {
-        sb_put(b, tmp, (size_t)n);
+        vouch_sb_put(b, tmp, (size_t)n);
         return;
     }
     {
@@ -179,16 +179,16 @@ void sb_printf(struct sbuf *b, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(big, (size_t)n + 1, fmt, ap);
         va_end(ap);
-        sb_put(b, big, (size_t)n);
+        vouch_sb_put(b, big, (size_t)n);
     }
 }
 
-const struct rval *sb_val(struct sbuf *b)
+const struct rval *vouch_sb_val(struct sbuf *b)
 {
-    return rv_str_ref(b->ev->a, b->p ? b->p : "", b->n);
+    return vouch_rv_str_ref(b->ev->a, b->p ? b->p : "", b->n);
 }
 
-void sb_url_escape(struct sbuf *b, const char *s, size_t n)
+void vouch_sb_url_escape(struct sbuf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t i;
@@ -198,24 +198,24 @@ void sb_url_escape(struct sbuf *b, const char *s, size_t n)
 
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
             c == '-' || c == '_' || c == '.' || c == '~') {
-            sb_putc(b, (char)c);
+            vouch_sb_putc(b, (char)c);
         } else if (c == ' ') {
-            sb_putc(b, '+');
+            vouch_sb_putc(b, '+');
         } else {
-            sb_putc(b, '%');
-            sb_putc(b, hex[c >> 4]);
-            sb_putc(b, hex[c & 15]);
+            vouch_sb_putc(b, '%');
+            vouch_sb_putc(b, hex[c >> 4]);
+            vouch_sb_putc(b, hex[c & 15]);
         }
     }
 }
 
-bool sb_url_unescape(struct sbuf *b, const char *s, size_t n, size_t *ret_bad)
+bool vouch_sb_url_unescape(struct sbuf *b, const char *s, size_t n, size_t *ret_bad)
 {
     size_t i;
 
     for (i = 0; i < n; i++) {
         if (s[i] == '+') {
-            sb_putc(b, ' ');
+            vouch_sb_putc(b, ' ');
         } else if (s[i] == '%') {
             int h = i + 2 < n ? vouch_hex_digit((unsigned char)s[i + 1]) : -1;
             int l = i + 2 < n ? vouch_hex_digit((unsigned char)s[i + 2]) : -1;
@@ -225,36 +225,36 @@ bool sb_url_unescape(struct sbuf *b, const char *s, size_t n, size_t *ret_bad)
                     *ret_bad = i;
                 return false;
             }
-            sb_putc(b, (char)(h << 4 | l));
+            vouch_sb_putc(b, (char)(h << 4 | l));
             i += 2;
         } else {
-            sb_putc(b, s[i]);
+            vouch_sb_putc(b, s[i]);
         }
     }
     return true;
 }
 
-void sb_value(struct sbuf *b, const struct rval *v, bool json)
+void vouch_sb_value(struct sbuf *b, const struct rval *v, bool json)
 {
     struct vouch_buf vb = VOUCH_BUF_INIT(b->ev->a->limit ? b->ev->a->limit : (1u << 30));
-    vouch_err e = json ? rv_write_json(&vb, v) : rv_write_rego(&vb, v);
+    vouch_err e = json ? vouch_rv_write_json(&vb, v) : vouch_rv_write_rego(&vb, v);
 
     if (e) {
         vouch_buf_free(&vb);
-        ev_fail(b->ev, VOUCH_E_LIMIT, "eval_limit_error: value too large to format");
+        vouch_ev_fail(b->ev, VOUCH_E_LIMIT, "eval_limit_error: value too large to format");
     }
     /* copy out of the malloc'd buffer before anything can jump */
     {
         size_t n = vb.len;
-        char *tmp = ra_alloc(b->ev->a, n + 1);
+        char *tmp = vouch_ra_alloc(b->ev->a, n + 1);
 
         if (!tmp) {
             vouch_buf_free(&vb);
-            ra_fail(b->ev->a);
+            vouch_ra_fail(b->ev->a);
         }
         xmemcpy(tmp, vouch_buf_str(&vb), n);
         vouch_buf_free(&vb);
-        sb_put(b, tmp, n);
+        vouch_sb_put(b, tmp, n);
     }
 }
 
@@ -267,8 +267,8 @@ static void bind(struct ev *ev, uint32_t slot, const struct rval *v)
     if (ev->ntrail == ev->trail_cap) {
         uint32_t nc = ev->trail_cap ? ev->trail_cap * 2 : 256;
 
-        ev->trail = ra_xrealloc(ev->a, ev->trail, ev->ntrail * sizeof(*ev->trail),
-                                nc * sizeof(*ev->trail));
+        ev->trail = vouch_ra_xrealloc(ev->a, ev->trail, ev->ntrail * sizeof(*ev->trail),
+                                      nc * sizeof(*ev->trail));
         ev->trail_cap = nc;
     }
     *p = v;
@@ -318,7 +318,7 @@ static bool is_ground(struct ev *ev, const struct term *t)
 
 static const struct rval *base_root(struct ev *ev)
 {
-    return ev->data ? ev->data : &rv_empty_obj_v;
+    return ev->data ? ev->data : &vouch_rv_empty_obj_v;
 }
 
 /* ---- comprehensions and templates ---- */
@@ -341,10 +341,10 @@ static int k_comp_fn(struct ev *ev, struct kont *self)
     }
     if (!v)
         return CONT;
-    ev_step(ev);
+    vouch_ev_step(ev);
     if (key)
-        ra_vec_push(ev->a, &c->items, (void *)key);
-    ra_vec_push(ev->a, &c->items, (void *)v);
+        vouch_ra_vec_push(ev->a, &c->items, (void *)key);
+    vouch_ra_vec_push(ev->a, &c->items, (void *)v);
     return CONT;
 }
 
@@ -354,9 +354,9 @@ static const struct rval *eval_comp(struct ev *ev, const struct term *t)
 
     eval_body(ev, t->u.comp.body, 0, &c.k);
     if (t->kind == T_ACOMP)
-        return rv_arr(ev->a, (const struct rval **)c.items.v, c.items.n);
+        return vouch_rv_arr(ev->a, (const struct rval **)c.items.v, c.items.n);
     if (t->kind == T_SCOMP)
-        return rv_set(ev->a, (const struct rval **)c.items.v, c.items.n);
+        return vouch_rv_set(ev->a, (const struct rval **)c.items.v, c.items.n);
     {
         uint32_t n = c.items.n / 2, i;
         struct rkv *kv = ev_alloc(ev, (n ? n : 1) * sizeof(*kv));
@@ -367,9 +367,9 @@ static const struct rval *eval_comp(struct ev *ev, const struct term *t)
             kv[i].k = c.items.v[2 * i];
             kv[i].v = c.items.v[2 * i + 1];
         }
-        o = rv_obj(ev->a, kv, n, &conflict);
+        o = vouch_rv_obj(ev->a, kv, n, &conflict);
         if (!o)
-            ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: object keys must be unique");
+            vouch_ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: object keys must be unique");
         return o;
     }
 }
@@ -379,30 +379,30 @@ static const struct rval *eval_template(struct ev *ev, const struct term *t)
     struct sbuf b;
     uint32_t i;
 
-    sb_init(&b, ev);
+    vouch_sb_init(&b, ev);
     for (i = 0; i < t->n; i++) {
         const struct term *it = t->u.c.items[i];
         const struct rval *v;
 
         if (it->kind == T_CONST) {
-            sb_put(&b, it->u.val->u.s, it->u.val->n);
+            vouch_sb_put(&b, it->u.val->u.s, it->u.val->n);
             continue;
         }
         v = eval_simple(ev, it);   /* an array comprehension: its solutions */
         if (!v || rv_len(v) == 0) {
-            sb_put(&b, "<undefined>", 11);
+            vouch_sb_put(&b, "<undefined>", 11);
             continue;
         }
         if (rv_len(v) > 1)
-            ev_fail(ev, VOUCH_E_INVALID,
-                    "eval_conflict_error: template expression has multiple values");
-        v = rv_arr_at(v, 0);
+            vouch_ev_fail(ev, VOUCH_E_INVALID,
+                          "eval_conflict_error: template expression has multiple values");
+        v = vouch_rv_arr_at(v, 0);
         if (v->t == RT_STR)
-            sb_put(&b, v->u.s, v->n);
+            vouch_sb_put(&b, v->u.s, v->n);
         else
-            sb_value(&b, v, false);
+            vouch_sb_value(&b, v, false);
     }
-    return sb_val(&b);
+    return vouch_sb_val(&b);
 }
 
 /* ---- simple terms ---- */
@@ -433,8 +433,8 @@ static const struct rval *eval_simple(struct ev *ev, const struct term *t)
         case V_LOCAL:
             v = ev->slots[t->u.var.slot];
             if (!v)
-                ev_fail(ev, VOUCH_E_INVALID, "rego_unsafe_var_error: var %.*s is unbound",
-                        (int)t->u.var.len, t->u.var.name);
+                vouch_ev_fail(ev, VOUCH_E_INVALID, "rego_unsafe_var_error: var %.*s is unbound",
+                              (int)t->u.var.len, t->u.var.name);
             return v;
         case V_INPUT:
             return ev->input;
@@ -449,7 +449,7 @@ static const struct rval *eval_simple(struct ev *ev, const struct term *t)
             r.u.c.items = items1;
             r.u.c.node = ev->pol->root;
             r.u.c.node_depth = 0;
-            return ev_eval_ref(ev, &r);
+            return vouch_ev_eval_ref(ev, &r);
         }
         }
         return NULL;
@@ -461,7 +461,8 @@ static const struct rval *eval_simple(struct ev *ev, const struct term *t)
             if (!items[i])
                 return NULL;
         }
-        return t->kind == T_ARR ? rv_arr(ev->a, items, t->n) : rv_set(ev->a, items, t->n);
+        return t->kind == T_ARR ? vouch_rv_arr(ev->a, items, t->n)
+                                : vouch_rv_set(ev->a, items, t->n);
     case T_OBJ: {
         struct rkv *kv = ev_alloc(ev, (t->n / 2 + 1) * sizeof(*kv));
         bool conflict;
@@ -474,10 +475,10 @@ static const struct rval *eval_simple(struct ev *ev, const struct term *t)
                 return NULL;
         }
         if (t->pad == 2)
-            return rv_obj_sorted(ev->a, kv, t->n / 2);
-        o = rv_obj(ev->a, kv, t->n / 2, &conflict);
+            return vouch_rv_obj_sorted(ev->a, kv, t->n / 2);
+        o = vouch_rv_obj(ev->a, kv, t->n / 2, &conflict);
         if (!o)
-            ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: object keys must be unique");
+            vouch_ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: object keys must be unique");
         return o;
     }
     case T_ACOMP:
@@ -538,7 +539,7 @@ static bool match(struct ev *ev, const struct term *t, const struct rval *v)
 
             if (!k)
                 return false;
-            c = rv_obj_get(v, k);
+            c = vouch_rv_obj_get(v, k);
             if (!c || !match(ev, t->u.c.items[i + 1], c))
                 return false;
         }
@@ -568,8 +569,8 @@ static bool match_terms(struct ev *ev, const struct term *a, const struct term *
         return v && match(ev, a, v);
     }
     if (a->kind == T_VAR && a->u.var.kind == V_LOCAL && b->kind == T_VAR)
-        ev_fail(ev, VOUCH_E_INVALID, "rego_unsafe_var_error: var %.*s is unbound",
-                (int)a->u.var.len, a->u.var.name);
+        vouch_ev_fail(ev, VOUCH_E_INVALID, "rego_unsafe_var_error: var %.*s is unbound",
+                      (int)a->u.var.len, a->u.var.name);
     if (a->kind == T_ARR && b->kind == T_ARR) {
         bool progress = true;
         uint8_t *done;
@@ -700,11 +701,11 @@ static const struct rval *index_val(const struct rval *v, const struct rval *key
 
     switch (v->t) {
     case RT_OBJ:
-        return rv_obj_get(v, key);
+        return vouch_rv_obj_get(v, key);
     case RT_ARR:
-        return rv_index(v, key, &i) ? rv_arr_at(v, i) : NULL;
+        return vouch_rv_index(v, key, &i) ? vouch_rv_arr_at(v, i) : NULL;
     case RT_SET:
-        return rv_set_has(v, key) ? key : NULL;
+        return vouch_rv_set_has(v, key) ? key : NULL;
     default:
         return NULL;
     }
@@ -724,8 +725,8 @@ static int iterate(struct ev *ev, const struct rval *v, const struct term *t, ui
     switch (v->t) {
     case RT_ARR:
         for (j = 0; j < v->n; j++) {
-            ev_step(ev);
-            if (match(ev, p, rv_int(ev->a, j))) {
+            vouch_ev_step(ev);
+            if (match(ev, p, vouch_rv_int(ev->a, j))) {
                 r = walk_ex(ev, v->u.a[j], t, i + 1, kv, dkeys);
                 if (r) {
                     undo(ev, m);
@@ -737,7 +738,7 @@ static int iterate(struct ev *ev, const struct rval *v, const struct term *t, ui
         return CONT;
     case RT_OBJ:
         for (j = 0; j < v->n; j++) {
-            ev_step(ev);
+            vouch_ev_step(ev);
             if (match(ev, p, v->u.o[j].k)) {
                 r = walk_ex(ev, v->u.o[j].v, t, i + 1, kv, dkeys);
                 if (r) {
@@ -750,7 +751,7 @@ static int iterate(struct ev *ev, const struct rval *v, const struct term *t, ui
         return CONT;
     case RT_SET:
         for (j = 0; j < v->n; j++) {
-            ev_step(ev);
+            vouch_ev_step(ev);
             if (match(ev, p, v->u.a[j])) {
                 r = walk_ex(ev, v->u.a[j], t, i + 1, kv, dkeys);
                 if (r) {
@@ -776,7 +777,7 @@ static const struct rval *data_key(struct ev *ev, const struct rval *v, const st
     if (v->t != RT_OBJ || key->t != RT_NUM || (key->flags & RVF_BIG))
         return key;
     n = snprintf(num, sizeof(num), "%lld", (long long)key->u.i);
-    return rv_str(ev->a, num, (size_t)n);
+    return vouch_rv_str(ev->a, num, (size_t)n);
 }
 
 static int walk_ex(struct ev *ev, const struct rval *v, const struct term *t, uint32_t i,
@@ -819,7 +820,7 @@ static const struct rval *base_at(struct ev *ev, const struct rval *const *path,
     uint32_t i;
 
     for (i = 0; i < n && v; i++)
-        v = v->t == RT_OBJ ? rv_obj_get(v, path[i]) : NULL;
+        v = v->t == RT_OBJ ? vouch_rv_obj_get(v, path[i]) : NULL;
     return v;
 }
 
@@ -834,17 +835,17 @@ static const struct rval *patch(struct ev *ev, const struct rval *v, const struc
     if (n == 0)
         return val;
     if (!v || v->t != RT_OBJ)
-        v = &rv_empty_obj_v;
+        v = &vouch_rv_empty_obj_v;
     cnt = rv_len(v);
     kv = ev_alloc(ev, (cnt + 1) * sizeof(*kv));
-    child = rv_obj_get(v, path[0]);
+    child = vouch_rv_obj_get(v, path[0]);
     for (i = 0; i < cnt; i++)
         if (!rv_eq(v->u.o[i].k, path[0]))
             kv[m++] = v->u.o[i];
     kv[m].k = path[0];
     kv[m].v = patch(ev, child, path + 1, n - 1, val);
     m++;
-    return rv_obj(ev->a, kv, m, &conflict);
+    return vouch_rv_obj(ev->a, kv, m, &conflict);
 }
 
 /* The document at a static data path, honouring `with data...`. */
@@ -894,9 +895,9 @@ static int eval_data(struct ev *ev, const struct term *t, struct kval *kv)
         else if (p->kind == T_VAR && p->u.var.kind == V_LOCAL)
             key = ev->slots[p->u.var.slot];
         if (key && key->t == RT_NUM)
-            key = data_key(ev, &rv_empty_obj_v, key);
+            key = data_key(ev, &vouch_rv_empty_obj_v, key);
         if (key && key->t == RT_STR) {
-            struct rnode *c = rnode_child(n, key->u.s, key->n);
+            struct rnode *c = vouch_rnode_child(n, key->u.s, key->n);
 
             if (c) {
                 n = c;
@@ -938,8 +939,8 @@ static const struct rval *plain_data_at(struct ev *ev, const struct rval *const 
     const struct rval *v;
 
     while (i < n && !rnode_has_value(node) && !rnode_is_func(node) && !node->objs.n) {
-        const struct rval *k = data_key(ev, &rv_empty_obj_v, path[i]);
-        struct rnode *c = k->t == RT_STR ? rnode_child(node, k->u.s, k->n) : NULL;
+        const struct rval *k = data_key(ev, &vouch_rv_empty_obj_v, path[i]);
+        struct rnode *c = k->t == RT_STR ? vouch_rnode_child(node, k->u.s, k->n) : NULL;
 
         if (!c) {
             v = base_at(ev, node->path, node->depth);
@@ -1026,7 +1027,7 @@ static int eval_ref(struct ev *ev, const struct term *t, struct kval *kv)
     return walk(ev, v, t, 1, kv);
 }
 
-const struct rval *ev_eval_ref(struct ev *ev, const struct term *ref)
+const struct rval *vouch_ev_eval_ref(struct ev *ev, const struct term *ref)
 {
     struct k_capture c = { { k_capture_fn }, NULL };
 
@@ -1046,8 +1047,8 @@ static void enter_frame(struct ev *ev, uint32_t nslots, struct frame_save *fs)
     ev->slots = ev_alloc(ev, (nslots ? nslots : 1) * sizeof(*ev->slots));
     memset(ev->slots, 0, (nslots ? nslots : 1) * sizeof(*ev->slots));
     if (++ev->depth > ev->max_depth)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: rules nested too deeply (%u)",
-                ev->max_depth);
+        vouch_ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: rules nested too deeply (%u)",
+                      ev->max_depth);
     check_stack(ev);
 }
 
@@ -1072,7 +1073,7 @@ static int k_rule_fn(struct ev *ev, struct kont *self)
     if (!v)
         return CONT;
     if (kr->v && !rv_eq(kr->v, v))
-        ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", kr->conflict);
+        vouch_ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", kr->conflict);
     kr->v = v;
     return kr->r->const_value ? STOP : CONT;
 }
@@ -1123,7 +1124,7 @@ static const struct rval *eval_complete(struct ev *ev, struct rnode *n)
         if (!v)
             continue;
         if (res && !rv_eq(res, v))
-            ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", conflict_complete);
+            vouch_ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", conflict_complete);
         res = v;
     }
     if (!res && n->dflt)
@@ -1143,8 +1144,8 @@ static int k_set_fn(struct ev *ev, struct kont *self)
     const struct rval *v = eval_simple(ev, ks->r->key);
 
     if (v) {
-        ev_step(ev);
-        ra_vec_push(ev->a, ks->out, (void *)v);
+        vouch_ev_step(ev);
+        vouch_ra_vec_push(ev->a, ks->out, (void *)v);
     }
     return ks->r->const_value ? STOP : CONT;
 }
@@ -1168,7 +1169,7 @@ static const struct rval *eval_sets(struct ev *ev, struct rnode *n)
 
     for (i = 0; i < n->sets.n; i++)
         eval_set_rule(ev, n->sets.v[i], &out);
-    return rv_set(ev->a, (const struct rval **)out.v, out.n);
+    return vouch_rv_set(ev->a, (const struct rval **)out.v, out.n);
 }
 
 /*
@@ -1197,10 +1198,10 @@ static void ins_add(struct ev *ev, struct ins_vec *iv, const struct rval **path,
     if (iv->n == iv->cap) {
         uint32_t nc = iv->cap ? iv->cap * 2 : 16;
 
-        iv->v = ra_xrealloc(ev->a, iv->v, iv->n * sizeof(*iv->v), nc * sizeof(*iv->v));
+        iv->v = vouch_ra_xrealloc(ev->a, iv->v, iv->n * sizeof(*iv->v), nc * sizeof(*iv->v));
         iv->cap = nc;
     }
-    ev_step(ev);
+    vouch_ev_step(ev);
     iv->v[iv->n].path = path;
     iv->v[iv->n].n = n;
     iv->v[iv->n].kind = kind;
@@ -1310,7 +1311,7 @@ struct ins_key {
 static int ins_key_cmp(const void *x, const void *y)
 {
     const struct ins_key *a = x, *b = y;
-    int c = rv_cmp(a->k, b->k);
+    int c = vouch_rv_cmp(a->k, b->k);
 
     if (c)
         return c;
@@ -1352,7 +1353,7 @@ static const struct rval *build_obj(struct ev *ev, struct ins *in, uint32_t n, u
             switch (x->kind) {
             case INS_LEAF:
                 if (leaf && !rv_eq(leaf, x->v))
-                    ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", conflict_obj);
+                    vouch_ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", conflict_obj);
                 leaf = x->v;
                 break;
             case INS_BASE:
@@ -1363,7 +1364,7 @@ static const struct rval *build_obj(struct ev *ev, struct ins *in, uint32_t n, u
                 break;
             case INS_SETELEM:
                 is_set = true;
-                ra_vec_push(ev->a, &set, (void *)x->v);
+                vouch_ra_vec_push(ev->a, &set, (void *)x->v);
                 break;
             case INS_OBJ:
                 is_obj = true;
@@ -1398,14 +1399,14 @@ static const struct rval *build_obj(struct ev *ev, struct ins *in, uint32_t n, u
             continue;
         }
         if ((leaf && (is_set || deeper)) || (is_set && deeper))
-            ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", conflict_obj);
+            vouch_ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", conflict_obj);
         kv[nkv].k = key;
         if (leaf) {
             kv[nkv].v = leaf;
         } else if (base) {
             kv[nkv].v = base;
         } else if (is_set) {
-            kv[nkv].v = rv_set(ev->a, (const struct rval **)set.v, set.n);
+            kv[nkv].v = vouch_rv_set(ev->a, (const struct rval **)set.v, set.n);
         } else {
             deep = ev_alloc(ev, (ndeep ? ndeep : 1) * sizeof(*deep));
             ndeep = 0;
@@ -1416,7 +1417,7 @@ static const struct rval *build_obj(struct ev *ev, struct ins *in, uint32_t n, u
         }
         nkv++;
     }
-    return rv_obj(ev->a, kv, nkv, &conflict);
+    return vouch_rv_obj(ev->a, kv, nkv, &conflict);
 }
 
 static const struct rval *eval_objnode(struct ev *ev, struct rnode *n)
@@ -1435,7 +1436,7 @@ static const struct rval *node_value(struct ev *ev, struct rnode *n)
     if (c->state == 2)
         return c->v;
     if (c->state == 1)
-        ev_fail(ev, VOUCH_E_INVALID, "rego_recursion_error: rule depends on itself");
+        vouch_ev_fail(ev, VOUCH_E_INVALID, "rego_recursion_error: rule depends on itself");
     c->state = 1;
     if (rnode_is_func(n))
         v = NULL;
@@ -1465,7 +1466,7 @@ static const struct rval *eval_func(struct ev *ev, struct rnode *n, const struct
         if (!v)
             continue;
         if (res && !rv_eq(res, v))
-            ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", conflict_func);
+            vouch_ev_fail(ev, VOUCH_E_INVALID, "eval_conflict_error: %s", conflict_func);
         res = v;
     }
     if (!res && n->dflt)
@@ -1496,14 +1497,15 @@ static const struct rval *call_builtin(struct ev *ev, const struct builtin *bi,
     ev->bimsg[0] = '\0';
     rc = bi->fn(ev, args, &res);
     /* what the builtin built: elements, digits, bytes */
-    ev_charge(ev, (ev->a->given - given) / VOUCH_REGO_BYTES_PER_STEP);
+    vouch_ev_charge(ev, (ev->a->given - given) / VOUCH_REGO_BYTES_PER_STEP);
     if (rc == BI_OK)
         return res;
     if (rc == BI_UNDEF)
         return NULL;
     if (ev->strict)
-        ev_fail(ev, VOUCH_E_INVALID, "%s: %s: %s",
-                rc == BI_ERR_TYPE ? "eval_type_error" : "eval_builtin_error", bi->name, ev->bimsg);
+        vouch_ev_fail(ev, VOUCH_E_INVALID, "%s: %s: %s",
+                      rc == BI_ERR_TYPE ? "eval_type_error" : "eval_builtin_error", bi->name,
+                      ev->bimsg);
     return NULL;
 }
 
@@ -1542,7 +1544,7 @@ static const struct rval *call_target(struct ev *ev, uint8_t ckind, const struct
     case C_FUNC:
         return eval_func(ev, fn, args);
     case C_HOST:
-        return ev_call_host(ev, host, args, nargs);
+        return vouch_ev_call_host(ev, host, args, nargs);
     }
     return NULL;
 }
@@ -1560,7 +1562,7 @@ static int eval_call(struct ev *ev, const struct term *t, struct kval *kv)
         if (!ap[i])
             return CONT;
     }
-    ev_step(ev);
+    vouch_ev_step(ev);
     res = call_target(ev, t->u.c.ckind, t->u.c.bi, t->u.c.fnode, t->u.c.host, ap, nargs, &rel);
     if (!res)
         return CONT;
@@ -1658,13 +1660,13 @@ static int eval_some_in(struct ev *ev, const struct expr *e, struct kont *k)
     for (j = 0; j < c->n && (c->t == RT_ARR || c->t == RT_OBJ || c->t == RT_SET); j++) {
         const struct rval *key, *val;
 
-        ev_step(ev);
+        vouch_ev_step(ev);
         if (c->t == RT_OBJ) {
             key = c->u.o[j].k;
             val = c->u.o[j].v;
         } else {
             val = c->u.a[j];
-            key = c->t == RT_ARR ? rv_int(ev->a, j) : val;
+            key = c->t == RT_ARR ? vouch_rv_int(ev->a, j) : val;
         }
         if ((!e->a || match(ev, e->a, key)) && match(ev, e->b, val)) {
             r = k->fn(ev, k);
@@ -1692,13 +1694,13 @@ static int eval_every(struct ev *ev, const struct expr *e, struct kont *k)
         const struct rval *key, *val;
         struct k_found f = { { k_found_fn }, false };
 
-        ev_step(ev);
+        vouch_ev_step(ev);
         if (c->t == RT_OBJ) {
             key = c->u.o[j].k;
             val = c->u.o[j].v;
         } else {
             val = c->u.a[j];
-            key = c->t == RT_ARR ? rv_int(ev->a, j) : val;
+            key = c->t == RT_ARR ? vouch_rv_int(ev->a, j) : val;
         }
         if ((!e->a || match(ev, e->a, key)) && match(ev, e->b, val))
             eval_body(ev, e->body, 0, &f.k);
@@ -1873,7 +1875,7 @@ static int eval_body(struct ev *ev, const struct body *b, uint32_t i, struct kon
 
     if (i == b->n)
         return k->fn(ev, k);
-    ev_step(ev);
+    vouch_ev_step(ev);
     check_stack(ev);
     e = b->ex[i];
     kb.k.fn = k_body_fn;
@@ -1901,7 +1903,7 @@ static int k_query_fn(struct ev *ev, struct kont *self)
     return CONT;
 }
 
-void ev_run_query(struct ev *ev, const struct cquery *q, ev_result_fn fn, void *ctx)
+void vouch_ev_run_query(struct ev *ev, const struct cquery *q, ev_result_fn fn, void *ctx)
 {
     struct k_query kq = { { k_query_fn }, fn, ctx };
 

@@ -51,25 +51,26 @@ struct ev {
     struct ra_vec jkeep;            /* jansson results kept until the end (read lazily) */
 };
 
-_Noreturn void ev_fail(struct ev *ev, vouch_err code, const char *fmt, ...)
+_Noreturn void vouch_ev_fail(struct ev *ev, vouch_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Allocation that jumps out on failure. */
 static inline void *ev_alloc(struct ev *ev, size_t n)
 {
-    return ra_xalloc(ev->a, n);
+    return vouch_ra_xalloc(ev->a, n);
 }
 
 /* For builtins: set the message and return the code. */
-int bi_fail(struct ev *ev, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vouch_bi_fail(struct ev *ev, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* "operand N must be T but got U" */
-int bi_type(struct ev *ev, int n, const char *want, const struct rval *got);
+int vouch_bi_type(struct ev *ev, int n, const char *want, const struct rval *got);
 
 /* A fresh cache of rule values (at the start of an evaluation). */
-void ev_init_cache(struct ev *ev);
+void vouch_ev_init_cache(struct ev *ev);
 
 /* Count one step (iterations, expressions) against the limit. */
-void ev_step(struct ev *ev);
+void vouch_ev_step(struct ev *ev);
 
 /*
  * Charge n steps for work a builtin does (bytes scanned, digits or elements
@@ -77,24 +78,24 @@ void ev_step(struct ev *ev);
  * step limit, and reads the clock whenever the count crosses a multiple of
  * VOUCH_REGO_CLOCK_EVERY.
  */
-void ev_charge(struct ev *ev, uint64_t n);
+void vouch_ev_charge(struct ev *ev, uint64_t n);
 /* One step per EV_SCAN_BYTES bytes scanned (compared, searched, decoded). */
 #define EV_SCAN_BYTES 256
-void ev_charge_scan(struct ev *ev, uint64_t bytes);
+void vouch_ev_charge_scan(struct ev *ev, uint64_t bytes);
 /* Read the clock now; fails the evaluation past its deadline. */
-void ev_check_time(struct ev *ev);
+void vouch_ev_check_time(struct ev *ev);
 
 /*
  * Evaluate a prepared query or a data path (compiled ref term).  These
  * run inside the caller's setjmp (see rego.c).
  */
 typedef void (*ev_result_fn)(struct ev *ev, void *ctx);
-void ev_run_query(struct ev *ev, const struct cquery *q, ev_result_fn fn, void *ctx);
-const struct rval *ev_eval_ref(struct ev *ev, const struct term *ref);
+void vouch_ev_run_query(struct ev *ev, const struct cquery *q, ev_result_fn fn, void *ctx);
+const struct rval *vouch_ev_eval_ref(struct ev *ev, const struct term *ref);
 
 /* The builtin dispatcher (builtins.c) sets these up. */
-const struct rval *ev_call_host(struct ev *ev, uint32_t host, const struct rval *const *args,
-                                uint32_t nargs);
+const struct rval *vouch_ev_call_host(struct ev *ev, uint32_t host, const struct rval *const *args,
+                                      uint32_t nargs);
 
 /* An arena-backed string builder for builtins. */
 struct sbuf {
@@ -103,18 +104,18 @@ struct sbuf {
     size_t n, cap;
 };
 
-void sb_init(struct sbuf *b, struct ev *ev);
-void sb_put(struct sbuf *b, const char *s, size_t n);
-void sb_putc(struct sbuf *b, char c);
-void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const struct rval *sb_val(struct sbuf *b);
+void vouch_sb_init(struct sbuf *b, struct ev *ev);
+void vouch_sb_put(struct sbuf *b, const char *s, size_t n);
+void vouch_sb_putc(struct sbuf *b, char c);
+void vouch_sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const struct rval *vouch_sb_val(struct sbuf *b);
 /* Query-string escaping as Go's url.QueryEscape: unreserved bytes as they
  * are, ' ' as '+', the rest %XX. */
-void sb_url_escape(struct sbuf *b, const char *s, size_t n);
+void vouch_sb_url_escape(struct sbuf *b, const char *s, size_t n);
 /* The reverse ('+' is ' '); false at a bad %-escape, its offset in *ret_bad
  * (may be NULL). */
-bool sb_url_unescape(struct sbuf *b, const char *s, size_t n, size_t *ret_bad);
+bool vouch_sb_url_unescape(struct sbuf *b, const char *s, size_t n, size_t *ret_bad);
 /* Append a value as JSON (json=true) or as Rego text. */
-void sb_value(struct sbuf *b, const struct rval *v, bool json);
+void vouch_sb_value(struct sbuf *b, const struct rval *v, bool json);
 
 #endif

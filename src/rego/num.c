@@ -6,7 +6,7 @@
 
 #include "rego/num.h"
 
-void rdec_from_i64(struct rdec *r, int64_t v, uint8_t buf[20])
+void vouch_rdec_from_i64(struct rdec *r, int64_t v, uint8_t buf[20])
 {
     uint64_t u;
     uint8_t tmp[20];
@@ -128,7 +128,7 @@ static bool rnum_json_syntax(const char *s, size_t len)
     return i == len;
 }
 
-bool rdec_parse(struct rarena *a, const char *s, size_t len, struct rdec *ret)
+bool vouch_rdec_parse(struct rarena *a, const char *s, size_t len, struct rdec *ret)
 {
     uint8_t *d;
     uint32_t nd = 0;
@@ -138,7 +138,7 @@ bool rdec_parse(struct rarena *a, const char *s, size_t len, struct rdec *ret)
 
     if (!rnum_json_syntax(s, len))
         return false;
-    d = ra_xalloc(a, len + 1);
+    d = vouch_ra_xalloc(a, len + 1);
     if (s[i] == '-') {
         neg = true;
         i++;
@@ -201,7 +201,7 @@ static int cmp_mag(const struct rdec *x, const struct rdec *y)
     return 0;
 }
 
-int rdec_cmp(const struct rdec *x, const struct rdec *y)
+int vouch_rdec_cmp(const struct rdec *x, const struct rdec *y)
 {
     int c;
 
@@ -217,7 +217,7 @@ int rdec_cmp(const struct rdec *x, const struct rdec *y)
     return x->neg ? -c : c;
 }
 
-bool rdec_is_int(const struct rdec *x)
+bool vouch_rdec_is_int(const struct rdec *x)
 {
     return x->nd == 0 || x->exp >= 0;
 }
@@ -248,7 +248,7 @@ static bool rdec_to_u64(const struct rdec *x, uint64_t *ret)
     return true;
 }
 
-bool rdec_to_i64(const struct rdec *x, int64_t *ret)
+bool vouch_rdec_to_i64(const struct rdec *x, int64_t *ret)
 {
     struct rdec m = *x;
     uint64_t u;
@@ -268,18 +268,18 @@ bool rdec_to_i64(const struct rdec *x, int64_t *ret)
     return true;
 }
 
-double rdec_to_double(const struct rdec *x)
+double vouch_rdec_to_double(const struct rdec *x)
 {
     char buf[RNUM_MAX_DIGITS + 64];
 
-    if (rdec_text_len(x) >= sizeof(buf))
+    if (vouch_rdec_text_len(x) >= sizeof(buf))
         return x->neg ? -HUGE_VAL : HUGE_VAL;
-    rdec_format(x, buf);
+    vouch_rdec_format(x, buf);
     return strtod(buf, NULL);
 }
 
-bool rdec_add(struct rarena *a, const struct rdec *x, const struct rdec *y, bool sub,
-              struct rdec *ret)
+bool vouch_rdec_add(struct rarena *a, const struct rdec *x, const struct rdec *y, bool sub,
+                    struct rdec *ret)
 {
     bool yneg = sub ? !y->neg : y->neg;
     int64_t lo, hi, p, tx, ty;
@@ -312,7 +312,7 @@ bool rdec_add(struct rarena *a, const struct rdec *x, const struct rdec *y, bool
     lo = x->exp < y->exp ? x->exp : y->exp;
     hi = (tx > ty ? tx : ty) + 1;
     n = (uint32_t)(hi - lo);
-    buf = ra_xalloc(a, n);
+    buf = vouch_ra_xalloc(a, n);
     if (x->neg == yneg) {
         unsigned carry = 0;
 
@@ -349,7 +349,7 @@ bool rdec_add(struct rarena *a, const struct rdec *x, const struct rdec *y, bool
     }
 }
 
-bool rdec_mul(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret)
+bool vouch_rdec_mul(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret)
 {
     uint32_t *acc;
     uint8_t *buf;
@@ -363,8 +363,8 @@ bool rdec_mul(struct rarena *a, const struct rdec *x, const struct rdec *y, stru
         return true;
     }
     n = x->nd + y->nd;
-    acc = ra_xcalloc(a, n, sizeof(*acc));
-    buf = ra_xalloc(a, n);
+    acc = vouch_ra_xcalloc(a, n, sizeof(*acc));
+    buf = vouch_ra_xalloc(a, n);
     /* acc is little-endian by power. */
     for (i = 0; i < x->nd; i++) {
         unsigned xd = x->d[x->nd - 1 - i];
@@ -456,7 +456,7 @@ static bool is_zero_digits(const uint8_t *d, uint32_t n)
     return true;
 }
 
-bool rdec_div(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret)
+bool vouch_rdec_div(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret)
 {
     uint32_t shift, nn, i;
     uint8_t *num, *q;
@@ -472,8 +472,8 @@ bool rdec_div(struct rarena *a, const struct rdec *x, const struct rdec *y, stru
     /* coef(x) * 10^shift / coef(y) has at least RNUM_DIV_DIGITS + 2 digits */
     shift = RNUM_DIV_DIGITS + 2 + (y->nd > x->nd ? y->nd - x->nd : 0) + 1;
     nn = x->nd + shift;
-    num = ra_xcalloc(a, nn, 1);
-    q = ra_xalloc(a, nn);
+    num = vouch_ra_xcalloc(a, nn, 1);
+    q = vouch_ra_xalloc(a, nn);
     xmemcpy(num, x->d, x->nd);
     long_div(num, nn, y->d, y->nd, q);
     exp = (int64_t)x->exp - y->exp - shift;
@@ -513,20 +513,20 @@ bool rdec_div(struct rarena *a, const struct rdec *x, const struct rdec *y, stru
 static uint8_t *int_digits(struct rarena *a, const struct rdec *x, uint32_t *ret_n)
 {
     uint32_t n = x->nd + (uint32_t)x->exp;
-    uint8_t *d = ra_xcalloc(a, n ? n : 1, 1);
+    uint8_t *d = vouch_ra_xcalloc(a, n ? n : 1, 1);
 
     xmemcpy(d, x->d, x->nd);
     *ret_n = n;
     return d;
 }
 
-bool rdec_divmod_int(struct rarena *a, const struct rdec *x, const struct rdec *y,
-                     struct rdec *ret_q, struct rdec *ret_r)
+bool vouch_rdec_divmod_int(struct rarena *a, const struct rdec *x, const struct rdec *y,
+                           struct rdec *ret_q, struct rdec *ret_r)
 {
     uint8_t *num, *den, *q;
     uint32_t nn, dn;
 
-    if (!y->nd || !rdec_is_int(x) || !rdec_is_int(y))
+    if (!y->nd || !vouch_rdec_is_int(x) || !vouch_rdec_is_int(y))
         return false;
     if (!x->nd) {
         *ret_q = *x;
@@ -535,21 +535,22 @@ bool rdec_divmod_int(struct rarena *a, const struct rdec *x, const struct rdec *
     }
     num = int_digits(a, x, &nn);
     den = int_digits(a, y, &dn);
-    q = ra_xalloc(a, nn);
+    q = vouch_ra_xalloc(a, nn);
     long_div(num, nn, den, dn, q);
     if (!normalize(q, nn, 0, x->neg != y->neg, ret_q))
         return false;
     return normalize(num, nn, 0, x->neg, ret_r);
 }
 
-void rdec_round(struct rarena *a, const struct rdec *x, enum rdec_round mode, struct rdec *ret)
+void vouch_rdec_round(struct rarena *a, const struct rdec *x, enum vouch_rdec_round mode,
+                      struct rdec *ret)
 {
     uint32_t ip, i;
     uint8_t *buf;
     bool frac_nonzero = false, up = false;
     struct rdec r;
 
-    if (rdec_is_int(x)) {
+    if (vouch_rdec_is_int(x)) {
         *ret = *x;
         return;
     }
@@ -572,7 +573,7 @@ void rdec_round(struct rarena *a, const struct rdec *x, enum rdec_round mode, st
         up = false;
         break;
     }
-    buf = ra_xalloc(a, ip + 1);
+    buf = vouch_ra_xalloc(a, ip + 1);
     buf[0] = 0;
     xmemcpy(buf + 1, x->d, ip);
     if (up) {
@@ -593,7 +594,7 @@ void rdec_round(struct rarena *a, const struct rdec *x, enum rdec_round mode, st
     *ret = r;
 }
 
-size_t rdec_text_len(const struct rdec *x)
+size_t vouch_rdec_text_len(const struct rdec *x)
 {
     int64_t pp = (int64_t)x->nd + x->exp;
     size_t n;
@@ -616,7 +617,7 @@ size_t rdec_text_len(const struct rdec *x)
     }
 }
 
-void rdec_format(const struct rdec *x, char *out)
+void vouch_rdec_format(const struct rdec *x, char *out)
 {
     int64_t pp = (int64_t)x->nd + x->exp;
     uint32_t i;
@@ -659,7 +660,7 @@ void rdec_format(const struct rdec *x, char *out)
     *o = '\0';
 }
 
-bool rdec_from_double(struct rarena *a, double v, struct rdec *ret)
+bool vouch_rdec_from_double(struct rarena *a, double v, struct rdec *ret)
 {
     char buf[40];
     int prec;
@@ -672,5 +673,5 @@ bool rdec_from_double(struct rarena *a, double v, struct rdec *ret)
             break;
     }
     /* "%e" gives e.g. 1.5e+00, which is valid JSON number syntax. */
-    return rdec_parse(a, buf, strlen(buf), ret);
+    return vouch_rdec_parse(a, buf, strlen(buf), ret);
 }

@@ -29,38 +29,39 @@ struct rdec {
 };
 
 /* A view of an int64 (digits in the caller's buffer of 20 bytes). */
-void rdec_from_i64(struct rdec *r, int64_t v, uint8_t buf[20]);
+void vouch_rdec_from_i64(struct rdec *r, int64_t v, uint8_t buf[20]);
 
 /* Parse a JSON number (the full text, nothing else).  Digits go to the arena. */
-bool rdec_parse(struct rarena *a, const char *s, size_t len, struct rdec *ret);
+bool vouch_rdec_parse(struct rarena *a, const char *s, size_t len, struct rdec *ret);
 
-int rdec_cmp(const struct rdec *x, const struct rdec *y);
-bool rdec_is_int(const struct rdec *x);
+int vouch_rdec_cmp(const struct rdec *x, const struct rdec *y);
+bool vouch_rdec_is_int(const struct rdec *x);
 /* The value when it is an integer in int64 range. */
-bool rdec_to_i64(const struct rdec *x, int64_t *ret);
-double rdec_to_double(const struct rdec *x);
+bool vouch_rdec_to_i64(const struct rdec *x, int64_t *ret);
+double vouch_rdec_to_double(const struct rdec *x);
 
 /*
  * Arithmetic.  Results are normalised; false when the result's exponent
  * would leave the bounded range (or division by zero).
  */
-bool rdec_add(struct rarena *a, const struct rdec *x, const struct rdec *y, bool sub,
-              struct rdec *ret);
-bool rdec_mul(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret);
-bool rdec_div(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret);
+bool vouch_rdec_add(struct rarena *a, const struct rdec *x, const struct rdec *y, bool sub,
+                    struct rdec *ret);
+bool vouch_rdec_mul(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret);
+bool vouch_rdec_div(struct rarena *a, const struct rdec *x, const struct rdec *y, struct rdec *ret);
 /* Integer quotient truncated toward zero and remainder (both integers). */
-bool rdec_divmod_int(struct rarena *a, const struct rdec *x, const struct rdec *y,
-                     struct rdec *ret_q, struct rdec *ret_r);
+bool vouch_rdec_divmod_int(struct rarena *a, const struct rdec *x, const struct rdec *y,
+                           struct rdec *ret_q, struct rdec *ret_r);
 
-enum rdec_round { RDEC_FLOOR, RDEC_CEIL, RDEC_ROUND /* half away from zero */, RDEC_TRUNC };
-void rdec_round(struct rarena *a, const struct rdec *x, enum rdec_round mode, struct rdec *ret);
+enum vouch_rdec_round { RDEC_FLOOR, RDEC_CEIL, RDEC_ROUND /* half away from zero */, RDEC_TRUNC };
+void vouch_rdec_round(struct rarena *a, const struct rdec *x, enum vouch_rdec_round mode,
+                      struct rdec *ret);
 
 /* Text: plain notation when the exponent is moderate, else d.ddde+N. */
-size_t rdec_text_len(const struct rdec *x);
-/* Writes rdec_text_len() bytes plus a NUL. */
-void rdec_format(const struct rdec *x, char *out);
+size_t vouch_rdec_text_len(const struct rdec *x);
+/* Writes vouch_rdec_text_len() bytes plus a NUL. */
+void vouch_rdec_format(const struct rdec *x, char *out);
 
 /* A double as the shortest decimal that reads back as the same double. */
-bool rdec_from_double(struct rarena *a, double v, struct rdec *ret);
+bool vouch_rdec_from_double(struct rarena *a, double v, struct rdec *ret);
 
 #endif

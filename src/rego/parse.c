@@ -99,8 +99,8 @@ static _Noreturn void fail(struct ps *ps, uint32_t pos, const char *fmt, ...)
     longjmp(ps->jb, 1);
 }
 
-void rego_line_col(const char *src, size_t len, uint32_t pos, uint32_t *ret_line,
-                   uint32_t *ret_col)
+void vouch_rego_line_col(const char *src, size_t len, uint32_t pos, uint32_t *ret_line,
+                         uint32_t *ret_col)
 {
     uint32_t line = 1, col = 1;
     size_t i;
@@ -442,7 +442,7 @@ static void expect(struct ps *ps, enum tok t, const char *what)
 
 static struct term *new_term(struct ps *ps, uint8_t kind, uint32_t pos)
 {
-    struct term *t = ra_xcalloc(ps->a, 1, sizeof(*t));
+    struct term *t = vouch_ra_xcalloc(ps->a, 1, sizeof(*t));
 
     t->kind = kind;
     t->pos = pos;
@@ -487,11 +487,11 @@ static struct term *op_call(struct ps *ps, const char *name, uint32_t pos, struc
         struct term *f = var_term(ps, name, (uint32_t)strlen(name), pos);
 
         f->pad = 1;   /* an operator: always the builtin */
-        ra_vec_push(ps->a, &v, f);
+        vouch_ra_vec_push(ps->a, &v, f);
     }
-    ra_vec_push(ps->a, &v, x);
+    vouch_ra_vec_push(ps->a, &v, x);
     if (y)
-        ra_vec_push(ps->a, &v, y);
+        vouch_ra_vec_push(ps->a, &v, y);
     return items_term(ps, T_CALL, pos, &v);
 }
 
@@ -501,9 +501,9 @@ static const struct rval *str_val(struct ps *ps, const struct token *t)
     const struct rval *v;
 
     if (t->t == TK_RAWSTRING)
-        return rv_str(ps->a, ps->src + t->pos + 1, t->len - 2);
-    if (rv_json_string(ps->a, ps->src + t->pos + 1, ps->src + t->pos + t->len, &end, &v,
-                              &err))
+        return vouch_rv_str(ps->a, ps->src + t->pos + 1, t->len - 2);
+    if (vouch_rv_json_string(ps->a, ps->src + t->pos + 1, ps->src + t->pos + t->len, &end, &v,
+                             &err))
         fail(ps, (uint32_t)(end - ps->src), "rego_parse_error: %s", err);
     return v;
 }
@@ -558,7 +558,7 @@ static void parse_args(struct ps *ps, struct ra_vec *v)
     ps->no_or = false;
     lex(ps);
     while (ps->tok.t != TK_RPAREN) {
-        ra_vec_push(ps->a, v, parse_in(ps));
+        vouch_ra_vec_push(ps->a, v, parse_in(ps));
         if (ps->tok.t != TK_COMMA)
             break;
         lex(ps);
@@ -589,12 +589,12 @@ static struct term *items_or_comprehension(struct ps *ps, struct scope sc, uint3
         expect(ps, close, brack ? "']'" : "'}'");
         return t;
     }
-    ra_vec_push(ps->a, &v, first);
+    vouch_ra_vec_push(ps->a, &v, first);
     while (ps->tok.t == TK_COMMA) {
         lex(ps);
         if (ps->tok.t == close)
             break;
-        ra_vec_push(ps->a, &v, parse_in(ps));
+        vouch_ra_vec_push(ps->a, &v, parse_in(ps));
     }
     scope_leave(ps, sc);
     expect(ps, close, brack ? "']' or ','" : "'}' or ','");
@@ -647,15 +647,15 @@ static struct term *parse_brace(struct ps *ps, uint32_t pos)
         expect(ps, TK_RBRACE, "'}'");
         return t;
     }
-    ra_vec_push(ps->a, &v, first);
-    ra_vec_push(ps->a, &v, val);
+    vouch_ra_vec_push(ps->a, &v, first);
+    vouch_ra_vec_push(ps->a, &v, val);
     while (ps->tok.t == TK_COMMA) {
         lex(ps);
         if (ps->tok.t == TK_RBRACE)
             break;
-        ra_vec_push(ps->a, &v, parse_in(ps));
+        vouch_ra_vec_push(ps->a, &v, parse_in(ps));
         expect(ps, TK_COLON, "':'");
-        ra_vec_push(ps->a, &v, parse_in(ps));
+        vouch_ra_vec_push(ps->a, &v, parse_in(ps));
     }
     scope_leave(ps, sc);
     expect(ps, TK_RBRACE, "'}' or ','");
@@ -694,17 +694,17 @@ static struct term *parse_postfix(struct ps *ps, struct term *t)
             if (ps->tok.t != TK_IDENT || ps->tok.ws)
                 fail(ps, ps->tok.pos, "rego_parse_error: expected a name after '.'");
             id = ps->tok;
-            key = const_term(ps, rv_str(ps->a, ps->src + id.pos, id.len), id.pos);
+            key = const_term(ps, vouch_rv_str(ps->a, ps->src + id.pos, id.len), id.pos);
             if (t->kind != T_REF) {
                 struct ra_vec v = { 0 };
 
-                ra_vec_push(ps->a, &v, t);
+                vouch_ra_vec_push(ps->a, &v, t);
                 t = items_term(ps, T_REF, t->pos, &v);
             }
             {
                 struct ra_vec v = { (void **)t->u.c.items, t->n, t->n };
 
-                ra_vec_push(ps->a, &v, key);
+                vouch_ra_vec_push(ps->a, &v, key);
                 t->u.c.items = (struct term **)v.v;
                 t->n = v.n;
             }
@@ -730,13 +730,13 @@ static struct term *parse_postfix(struct ps *ps, struct term *t)
             if (t->kind != T_REF) {
                 struct ra_vec v = { 0 };
 
-                ra_vec_push(ps->a, &v, t);
+                vouch_ra_vec_push(ps->a, &v, t);
                 t = items_term(ps, T_REF, t->pos, &v);
             }
             {
                 struct ra_vec v = { (void **)t->u.c.items, t->n, t->n };
 
-                ra_vec_push(ps->a, &v, key);
+                vouch_ra_vec_push(ps->a, &v, key);
                 t->u.c.items = (struct term **)v.v;
                 t->n = v.n;
             }
@@ -753,7 +753,7 @@ static struct term *parse_postfix(struct ps *ps, struct term *t)
                     if (t->u.c.items[i]->kind != T_CONST ||
                         t->u.c.items[i]->u.val->t != RT_STR)
                         fail(ps, t->pos, "rego_parse_error: invalid function name");
-            ra_vec_push(ps->a, &v, t);
+            vouch_ra_vec_push(ps->a, &v, t);
             parse_args(ps, &v);
             /* set() is the empty set */
             if (t->kind == T_VAR && v.n == 1 && t->u.var.len == 3 &&
@@ -778,7 +778,7 @@ static struct term *parse_primary(struct ps *ps)
     enter(ps, t.pos);
     switch (t.t) {
     case TK_NUMBER: {
-        const struct rval *v = rv_num_text(ps->a, ps->src + t.pos, t.len);
+        const struct rval *v = vouch_rv_num_text(ps->a, ps->src + t.pos, t.len);
 
         if (!v)
             fail(ps, t.pos, "rego_parse_error: invalid number");
@@ -846,7 +846,8 @@ static struct term *parse_primary(struct ps *ps)
 
         lex(ps);
         if (nx.t == TK_NUMBER && !nx.ws) {
-            const struct rval *v = rv_num_text(ps->a, ps->src + t.pos, nx.pos + nx.len - t.pos);
+            const struct rval *v =
+                vouch_rv_num_text(ps->a, ps->src + t.pos, nx.pos + nx.len - t.pos);
 
             if (!v)
                 fail(ps, t.pos, "rego_parse_error: invalid number");
@@ -855,7 +856,7 @@ static struct term *parse_primary(struct ps *ps)
             break;
         }
         r = parse_primary(ps);
-        r = op_call(ps, "minus", t.pos, const_term(ps, rv_int(ps->a, 0), t.pos), r);
+        r = op_call(ps, "minus", t.pos, const_term(ps, vouch_rv_int(ps->a, 0), t.pos), r);
         leave(ps);
         return r;
     }
@@ -977,10 +978,10 @@ static struct term *parse_in(struct ps *ps)
 
             lex(ps);
             f->pad = 1;
-            ra_vec_push(ps->a, &args, f);
-            ra_vec_push(ps->a, &args, l);
-            ra_vec_push(ps->a, &args, v);
-            ra_vec_push(ps->a, &args, parse_rel(ps));
+            vouch_ra_vec_push(ps->a, &args, f);
+            vouch_ra_vec_push(ps->a, &args, l);
+            vouch_ra_vec_push(ps->a, &args, v);
+            vouch_ra_vec_push(ps->a, &args, parse_rel(ps));
             l = items_term(ps, T_CALL, op.pos, &args);
         } else {
             restore(ps, &ls);
@@ -1007,7 +1008,7 @@ static struct term *parse_template(struct ps *ps, const struct token *t)
     bool raw = t->t == TK_RAWTEMPLATE;
     uint32_t p = t->pos + 2, end = t->pos + t->len - 1;
     struct ra_vec items = { 0 };
-    char *lit = ra_xalloc(ps->a, t->len + 2);
+    char *lit = vouch_ra_xalloc(ps->a, t->len + 2);
     size_t litlen = 0;
 
     while (p <= end) {
@@ -1024,14 +1025,14 @@ static struct term *parse_template(struct ps *ps, const struct token *t)
             int nl;
 
             if (raw) {
-                v = rv_str(ps->a, lit, litlen);
+                v = vouch_rv_str(ps->a, lit, litlen);
             } else {
                 lit[litlen] = '"';
-                if (rv_json_string(ps->a, lit, lit + litlen + 1, &e2, &v, &err))
+                if (vouch_rv_json_string(ps->a, lit, lit + litlen + 1, &e2, &v, &err))
                     fail(ps, p, "rego_parse_error: %s", err);
             }
             litlen = 0;
-            ra_vec_push(ps->a, &items, const_term(ps, v, p));
+            vouch_ra_vec_push(ps->a, &items, const_term(ps, v, p));
             if (p == end)
                 break;
             /* the embedded expression (with its `with`s), up to its brace */
@@ -1051,22 +1052,22 @@ static struct term *parse_template(struct ps *ps, const struct token *t)
             ps->nest = nest;
             ps->no_or = no_or;
             ps->allow_kv = kv;
-            name = ra_xalloc(ps->a, 24);
+            name = vouch_ra_xalloc(ps->a, 24);
             nl = snprintf(name, 24, "__tmpl%u", ps->ntmpl++);
             c = new_term(ps, T_ACOMP, e->pos);
-            b = ra_xcalloc(ps->a, 1, sizeof(*b));
+            b = vouch_ra_xcalloc(ps->a, 1, sizeof(*b));
             u = new_expr(ps, E_UNIFY, e->pos);
             var = var_term(ps, name, (uint32_t)nl, e->pos);
             u->a = var;
             u->b = e->a;
             u->with = e->with;
             u->nwith = e->nwith;
-            b->ex = ra_xalloc(ps->a, sizeof(*b->ex));
+            b->ex = vouch_ra_xalloc(ps->a, sizeof(*b->ex));
             b->ex[0] = u;
             b->n = 1;
             c->u.comp.val = var_term(ps, name, (uint32_t)nl, e->pos);
             c->u.comp.body = b;
-            ra_vec_push(ps->a, &items, c);
+            vouch_ra_vec_push(ps->a, &items, c);
             continue;
         }
         if (s[p] == '\\' && p + 1 < end && s[p + 1] == '{') {
@@ -1089,7 +1090,7 @@ static struct term *parse_template(struct ps *ps, const struct token *t)
 
 static struct expr *new_expr(struct ps *ps, uint8_t kind, uint32_t pos)
 {
-    struct expr *e = ra_xcalloc(ps->a, 1, sizeof(*e));
+    struct expr *e = vouch_ra_xcalloc(ps->a, 1, sizeof(*e));
 
     e->kind = kind;
     e->pos = pos;
@@ -1102,7 +1103,7 @@ static void parse_withs(struct ps *ps, struct expr *e)
     struct ra_vec v = { 0 };
 
     while (at_kw(ps, "with")) {
-        struct with *w = ra_xcalloc(ps->a, 1, sizeof(*w));
+        struct with *w = vouch_ra_xcalloc(ps->a, 1, sizeof(*w));
 
         lex(ps);
         w->target = parse_postfix(ps, parse_primary(ps));
@@ -1110,10 +1111,10 @@ static void parse_withs(struct ps *ps, struct expr *e)
             fail(ps, ps->tok.pos, "rego_parse_error: expected 'as'");
         lex(ps);
         w->value = parse_in(ps);
-        ra_vec_push(ps->a, &v, w);
+        vouch_ra_vec_push(ps->a, &v, w);
     }
     if (v.n) {
-        struct with *arr = ra_xalloc(ps->a, v.n * sizeof(*arr));
+        struct with *arr = vouch_ra_xalloc(ps->a, v.n * sizeof(*arr));
         uint32_t i;
 
         for (i = 0; i < v.n; i++)
@@ -1136,7 +1137,7 @@ static struct expr *parse_literal(struct ps *ps)
         lex(ps);
         for (;;) {
             ps->no_or = true;
-            ra_vec_push(ps->a, &v, parse_rel(ps));
+            vouch_ra_vec_push(ps->a, &v, parse_rel(ps));
             ps->no_or = no_or;
             if (ps->tok.t == TK_COMMA) {
                 lex(ps);
@@ -1184,11 +1185,11 @@ static struct expr *parse_literal(struct ps *ps)
             fail(ps, ps->tok.pos, "rego_parse_error: expected '{' after every");
         e->body = parse_braced_body(ps);
     } else if (at_kw(ps, "not")) {
-        struct body *b = ra_xcalloc(ps->a, 1, sizeof(*b));
+        struct body *b = vouch_ra_xcalloc(ps->a, 1, sizeof(*b));
 
         lex(ps);
         e = new_expr(ps, E_NOT, t.pos);
-        b->ex = ra_xalloc(ps->a, sizeof(*b->ex));
+        b->ex = vouch_ra_xalloc(ps->a, sizeof(*b->ex));
         b->ex[0] = parse_literal(ps);
         b->n = 1;
         if (b->ex[0]->kind != E_TERM && b->ex[0]->kind != E_UNIFY &&
@@ -1229,7 +1230,7 @@ static bool at_body_end(struct ps *ps, enum tok close)
 static struct body *parse_body_until(struct ps *ps, enum tok close)
 {
     struct ra_vec v = { 0 };
-    struct body *b = ra_xcalloc(ps->a, 1, sizeof(*b));
+    struct body *b = vouch_ra_xcalloc(ps->a, 1, sizeof(*b));
     unsigned nest = ps->nest;
     bool no_or = ps->no_or;
 
@@ -1244,7 +1245,7 @@ static struct body *parse_body_until(struct ps *ps, enum tok close)
         e->idx = v.n;
         e->start = start;
         e->end = ps->prev.pos + ps->prev.len;
-        ra_vec_push(ps->a, &v, e);
+        vouch_ra_vec_push(ps->a, &v, e);
         if (ps->tok.t == TK_SEMI) {
             while (ps->tok.t == TK_SEMI)
                 lex(ps);
@@ -1300,9 +1301,9 @@ static struct body *parse_rule_body(struct ps *ps)
             ps->nest = nest;
         }
         {
-            struct body *b = ra_xcalloc(ps->a, 1, sizeof(*b));
+            struct body *b = vouch_ra_xcalloc(ps->a, 1, sizeof(*b));
 
-            b->ex = ra_xalloc(ps->a, sizeof(*b->ex));
+            b->ex = vouch_ra_xalloc(ps->a, sizeof(*b->ex));
             b->ex[0] = parse_literal(ps);
             b->n = 1;
             return b;
@@ -1335,14 +1336,15 @@ static struct term *parse_head_ref(struct ps *ps)
             if (r->kind != T_REF) {
                 struct ra_vec v = { 0 };
 
-                ra_vec_push(ps->a, &v, r);
+                vouch_ra_vec_push(ps->a, &v, r);
                 r = items_term(ps, T_REF, r->pos, &v);
             }
             {
                 struct ra_vec v = { (void **)r->u.c.items, r->n, r->n };
 
-                ra_vec_push(ps->a, &v,
-                            const_term(ps, rv_str(ps->a, ps->src + id.pos, id.len), id.pos));
+                vouch_ra_vec_push(
+                    ps->a, &v,
+                    const_term(ps, vouch_rv_str(ps->a, ps->src + id.pos, id.len), id.pos));
                 r->u.c.items = (struct term **)v.v;
                 r->n = v.n;
             }
@@ -1361,13 +1363,13 @@ static struct term *parse_head_ref(struct ps *ps)
             if (r->kind != T_REF) {
                 struct ra_vec v = { 0 };
 
-                ra_vec_push(ps->a, &v, r);
+                vouch_ra_vec_push(ps->a, &v, r);
                 r = items_term(ps, T_REF, r->pos, &v);
             }
             {
                 struct ra_vec v = { (void **)r->u.c.items, r->n, r->n };
 
-                ra_vec_push(ps->a, &v, key);
+                vouch_ra_vec_push(ps->a, &v, key);
                 r->u.c.items = (struct term **)v.v;
                 r->n = v.n;
             }
@@ -1379,7 +1381,7 @@ static struct term *parse_head_ref(struct ps *ps)
 
 static struct rule *new_rule(struct ps *ps, struct module *m, uint32_t pos)
 {
-    struct rule *r = ra_xcalloc(ps->a, 1, sizeof(*r));
+    struct rule *r = vouch_ra_xcalloc(ps->a, 1, sizeof(*r));
 
     r->mod = m;
     r->pos = pos;
@@ -1478,15 +1480,15 @@ static const struct rval **ref_path(struct ps *ps, struct term *t, uint32_t *ret
     const struct rval **path;
     uint32_t i, n = t->kind == T_REF ? t->n : 1;
 
-    path = ra_xalloc(ps->a, n * sizeof(*path));
+    path = vouch_ra_xalloc(ps->a, n * sizeof(*path));
     if (t->kind == T_VAR) {
-        path[0] = rv_str(ps->a, t->u.var.name, t->u.var.len);
+        path[0] = vouch_rv_str(ps->a, t->u.var.name, t->u.var.len);
     } else {
         struct term *h = t->u.c.items[0];
 
         if (h->kind != T_VAR)
             fail(ps, t->pos, "rego_parse_error: expected a reference");
-        path[0] = rv_str(ps->a, h->u.var.name, h->u.var.len);
+        path[0] = vouch_rv_str(ps->a, h->u.var.name, h->u.var.len);
         for (i = 1; i < n; i++) {
             if (t->u.c.items[i]->kind != T_CONST || t->u.c.items[i]->u.val->t != RT_STR)
                 fail(ps, t->u.c.items[i]->pos, "rego_parse_error: expected a string in path");
@@ -1508,7 +1510,7 @@ static bool path_is(const struct rval *const *path, uint32_t n, const char *a, c
 
 static void parse_import(struct ps *ps, struct module *m, struct ra_vec *imps)
 {
-    struct import *im = ra_xcalloc(ps->a, 1, sizeof(*im));
+    struct import *im = vouch_ra_xcalloc(ps->a, 1, sizeof(*im));
     const struct rval **path;
     uint32_t n;
 
@@ -1558,7 +1560,7 @@ static void parse_import(struct ps *ps, struct module *m, struct ra_vec *imps)
         im->alias = path[n - 1]->u.s;
         im->alias_len = path[n - 1]->n;
     }
-    ra_vec_push(ps->a, imps, im);
+    vouch_ra_vec_push(ps->a, imps, im);
 }
 
 static void ps_init(struct ps *ps, struct rarena *a, const char *src, size_t len, bool v0,
@@ -1575,8 +1577,9 @@ static void ps_init(struct ps *ps, struct rarena *a, const char *src, size_t len
     ps->msgsize = msgsize;
 }
 
-bool rego_parse_module(struct rarena *a, const char *name, const char *src, size_t len, bool v0,
-                       struct module **ret, uint32_t *ret_pos, char *msg, size_t msgsize)
+bool vouch_rego_parse_module(struct rarena *a, const char *name, const char *src, size_t len,
+                             bool v0, struct module **ret, uint32_t *ret_pos, char *msg,
+                             size_t msgsize)
 {
     struct ps ps;
     struct module *m;
@@ -1590,7 +1593,7 @@ bool rego_parse_module(struct rarena *a, const char *name, const char *src, size
         return false;
     }
     a->jb = &ps.jb;
-    m = ra_xcalloc(a, 1, sizeof(*m));
+    m = vouch_ra_xcalloc(a, 1, sizeof(*m));
     m->name = name;
     m->src = src;
     m->len = len;
@@ -1611,7 +1614,7 @@ bool rego_parse_module(struct rarena *a, const char *name, const char *src, size
         if (at_kw(&ps, "package"))
             fail(&ps, ps.tok.pos, "rego_parse_error: unexpected package");
         r = parse_rule(&ps, m);
-        ra_vec_push(a, &rules, r);
+        vouch_ra_vec_push(a, &rules, r);
         if (ps.tok.t != TK_EOF && !ps.tok.nl && ps.tok.t != TK_SEMI)
             fail(&ps, ps.tok.pos, "rego_parse_error: unexpected '%.*s' after rule",
                  (int)(ps.tok.len ? ps.tok.len : 1), src + ps.tok.pos);
@@ -1622,7 +1625,7 @@ bool rego_parse_module(struct rarena *a, const char *name, const char *src, size
     if (imps.n) {
         uint32_t i;
 
-        m->imports = ra_xalloc(a, imps.n * sizeof(*m->imports));
+        m->imports = vouch_ra_xalloc(a, imps.n * sizeof(*m->imports));
         for (i = 0; i < imps.n; i++)
             m->imports[i] = *(struct import *)imps.v[i];
     }
@@ -1635,8 +1638,8 @@ bool rego_parse_module(struct rarena *a, const char *name, const char *src, size
     return true;
 }
 
-bool rego_parse_query(struct rarena *a, const char *src, size_t len, struct body **ret,
-                      uint32_t *ret_pos, char *msg, size_t msgsize)
+bool vouch_rego_parse_query(struct rarena *a, const char *src, size_t len, struct body **ret,
+                            uint32_t *ret_pos, char *msg, size_t msgsize)
 {
     struct ps ps;
     struct body *b;
@@ -1658,8 +1661,8 @@ bool rego_parse_query(struct rarena *a, const char *src, size_t len, struct body
     return true;
 }
 
-bool rego_parse_term(struct rarena *a, const char *src, size_t len, struct term **ret,
-                     uint32_t *ret_pos, char *msg, size_t msgsize)
+bool vouch_rego_parse_term(struct rarena *a, const char *src, size_t len, struct term **ret,
+                           uint32_t *ret_pos, char *msg, size_t msgsize)
 {
     struct ps ps;
     struct term *t;

@@ -17,7 +17,7 @@
 #define MAX_MODULE ((size_t)16 << 20)
 #define JSON_DEPTH 512
 
-bool rego_compile_policy(struct vouch_rego_policy *p, char *msg, size_t msgsize);
+bool vouch_rego_compile_policy(struct vouch_rego_policy *p, char *msg, size_t msgsize);
 
 struct vouch_rego_doc {
     struct rarena a;
@@ -28,7 +28,7 @@ void vouch_rego_policy_free(struct vouch_rego_policy *p)
 {
     if (!p)
         return;
-    ra_free(&p->arena);
+    vouch_ra_free(&p->arena);
     free(p);
 }
 
@@ -47,13 +47,13 @@ vouch_err vouch_rego_compile(const struct vouch_rego_module *mods, size_t nmods,
     p = calloc(1, sizeof(*p));
     if (!p)
         return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
-    ra_init(&p->arena, 0);
+    vouch_ra_init(&p->arena, 0);
     if (setjmp(jb)) {
         vouch_rego_policy_free(p);
         return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
     }
     p->arena.jb = &jb;
-    p->mods = ra_xalloc(&p->arena, (nmods ? nmods : 1) * sizeof(*p->mods));
+    p->mods = vouch_ra_xalloc(&p->arena, (nmods ? nmods : 1) * sizeof(*p->mods));
     for (i = 0; i < nmods; i++) {
         const char *name = mods[i].name ? mods[i].name : "module";
         char *text, *nm;
@@ -64,11 +64,11 @@ vouch_err vouch_rego_compile(const struct vouch_rego_module *mods, size_t nmods,
             return vouch_fail(eb, VOUCH_E_TOO_LARGE, "%s: module larger than %zu bytes", name,
                               MAX_MODULE);
         }
-        text = ra_xstrndup(&p->arena, mods[i].text ? mods[i].text : "", mods[i].len);
-        nm = ra_xstrndup(&p->arena, name, strlen(name));
-        if (!rego_parse_module(&p->arena, nm, text, mods[i].len, v0, &p->mods[i], &pos, msg,
-                               sizeof(msg))) {
-            rego_line_col(text, mods[i].len, pos, &line, &col);
+        text = vouch_ra_xstrndup(&p->arena, mods[i].text ? mods[i].text : "", mods[i].len);
+        nm = vouch_ra_xstrndup(&p->arena, name, strlen(name));
+        if (!vouch_rego_parse_module(&p->arena, nm, text, mods[i].len, v0, &p->mods[i], &pos, msg,
+                                     sizeof(msg))) {
+            vouch_rego_line_col(text, mods[i].len, pos, &line, &col);
             vouch_fail(eb, VOUCH_E_INVALID, "%s:%u:%u: %s", name, line, col, msg);
             vouch_rego_policy_free(p);
             return VOUCH_E_INVALID;
@@ -77,16 +77,16 @@ vouch_err vouch_rego_compile(const struct vouch_rego_module *mods, size_t nmods,
     }
     p->nmods = (uint32_t)nmods;
     if (opts && opts->nhosts) {
-        p->hosts = ra_xcalloc(&p->arena, opts->nhosts, sizeof(*p->hosts));
+        p->hosts = vouch_ra_xcalloc(&p->arena, opts->nhosts, sizeof(*p->hosts));
         for (i = 0; i < opts->nhosts; i++) {
-            p->hosts[i].name = ra_xstrndup(&p->arena, opts->hosts[i].name,
-                                           strlen(opts->hosts[i].name));
+            p->hosts[i].name =
+                vouch_ra_xstrndup(&p->arena, opts->hosts[i].name, strlen(opts->hosts[i].name));
             p->hosts[i].arity = opts->hosts[i].arity;
             p->hosts[i].fn = opts->hosts[i].fn;
         }
         p->nhosts = (uint32_t)opts->nhosts;
     }
-    if (!rego_compile_policy(p, msg, sizeof(msg))) {
+    if (!vouch_rego_compile_policy(p, msg, sizeof(msg))) {
         vouch_fail(eb, VOUCH_E_INVALID, "%s", msg);
         vouch_rego_policy_free(p);
         return VOUCH_E_INVALID;
@@ -102,7 +102,7 @@ void vouch_rego_doc_free(struct vouch_rego_doc *d)
 {
     if (!d)
         return;
-    ra_free(&d->a);
+    vouch_ra_free(&d->a);
     free(d);
 }
 
@@ -115,13 +115,13 @@ vouch_err vouch_rego_doc_parse(const char *json, size_t len, struct vouch_rego_d
 
     if (!d)
         return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
-    ra_init(&d->a, 0);
+    vouch_ra_init(&d->a, 0);
     if (setjmp(jb)) {
         vouch_rego_doc_free(d);
         return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
     }
     d->a.jb = &jb;
-    e = rv_parse_json(&d->a, json, len, JSON_DEPTH, &d->v, eb);
+    e = vouch_rv_parse_json(&d->a, json, len, JSON_DEPTH, &d->v, eb);
     if (e) {
         vouch_rego_doc_free(d);
         return e;
@@ -144,13 +144,13 @@ static const struct rval *const_value(struct rarena *a, const struct term *t, un
         return t->u.val;
     case T_ARR:
     case T_SET:
-        items = ra_xalloc(a, (t->n ? t->n : 1) * sizeof(*items));
+        items = vouch_ra_xalloc(a, (t->n ? t->n : 1) * sizeof(*items));
         for (i = 0; i < t->n; i++)
             if (!(items[i] = const_value(a, t->u.c.items[i], depth + 1)))
                 return NULL;
-        return t->kind == T_ARR ? rv_arr(a, items, t->n) : rv_set(a, items, t->n);
+        return t->kind == T_ARR ? vouch_rv_arr(a, items, t->n) : vouch_rv_set(a, items, t->n);
     case T_OBJ: {
-        struct rkv *kv = ra_xalloc(a, (t->n / 2 + 1) * sizeof(*kv));
+        struct rkv *kv = vouch_ra_xalloc(a, (t->n / 2 + 1) * sizeof(*kv));
         bool conflict;
 
         for (i = 0; i < t->n; i += 2) {
@@ -159,7 +159,7 @@ static const struct rval *const_value(struct rarena *a, const struct term *t, un
             if (!kv[i / 2].k || !kv[i / 2].v)
                 return NULL;
         }
-        return rv_obj(a, kv, t->n / 2, &conflict);
+        return vouch_rv_obj(a, kv, t->n / 2, &conflict);
     }
     default:
         return NULL;
@@ -177,13 +177,13 @@ vouch_err vouch_rego_doc_parse_term(const char *text, size_t len, struct vouch_r
 
     if (!d)
         return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
-    ra_init(&d->a, 0);
+    vouch_ra_init(&d->a, 0);
     if (setjmp(jb)) {
         vouch_rego_doc_free(d);
         return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
     }
     d->a.jb = &jb;
-    if (!rego_parse_term(&d->a, text, len, &t, &pos, msg, sizeof(msg))) {
+    if (!vouch_rego_parse_term(&d->a, text, len, &t, &pos, msg, sizeof(msg))) {
         vouch_fail(eb, VOUCH_E_INVALID, "offset %u: %s", pos, msg);
         vouch_rego_doc_free(d);
         return VOUCH_E_INVALID;
@@ -201,11 +201,11 @@ vouch_err vouch_rego_doc_parse_term(const char *text, size_t len, struct vouch_r
 
 static const struct rval *from_json_full(struct rarena *a, const json_t *j, unsigned depth)
 {
-    const struct rval *v = rv_from_json(a, j, true);
+    const struct rval *v = vouch_rv_from_json(a, j, true);
     uint32_t i;
 
     if (depth > JSON_DEPTH)
-        ra_fail(a);
+        vouch_ra_fail(a);
     rv_force(v);
     if (v->t == RT_ARR)
         for (i = 0; i < v->n; i++)
@@ -215,10 +215,10 @@ static const struct rval *from_json_full(struct rarena *a, const json_t *j, unsi
             struct rkv *kv = (struct rkv *)&v->u.o[i];
 
             kv->v = from_json_full(a, json_object_getn(j, kv->k->u.s, kv->k->n), depth + 1);
-            kv->k = rv_str(a, kv->k->u.s, kv->k->n);
+            kv->k = vouch_rv_str(a, kv->k->u.s, kv->k->n);
         }
     else if (v->t == RT_STR)
-        v = rv_str(a, v->u.s, v->n);
+        v = vouch_rv_str(a, v->u.s, v->n);
     return v;
 }
 
@@ -230,7 +230,7 @@ vouch_err vouch_rego_doc_from_json(const json_t *j, struct vouch_rego_doc **ret,
 
     if (!d)
         return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
-    ra_init(&d->a, 0);
+    vouch_ra_init(&d->a, 0);
     if (setjmp(jb)) {
         vouch_rego_doc_free(d);
         return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory or nesting too deep");
@@ -255,7 +255,7 @@ static void pending_add(struct ev *ev, json_t *j)
             return;
         }
     json_decref(j);
-    ev_fail(ev, VOUCH_E_INTERNAL, "rego: too many pending values");
+    vouch_ev_fail(ev, VOUCH_E_INTERNAL, "rego: too many pending values");
 }
 
 static void pending_release(struct ev *ev, json_t *j)
@@ -281,8 +281,8 @@ struct hcall {
 static const struct rval *call_host(struct ev *ev, uint32_t host, const struct rval *const *args,
                                     uint32_t nargs);
 
-const struct rval *ev_call_host(struct ev *ev, uint32_t host, const struct rval *const *args,
-                                uint32_t nargs)
+const struct rval *vouch_ev_call_host(struct ev *ev, uint32_t host, const struct rval *const *args,
+                                      uint32_t nargs)
 {
     struct hcall *c;
     uint32_t i, j;
@@ -303,7 +303,7 @@ const struct rval *ev_call_host(struct ev *ev, uint32_t host, const struct rval 
     c->args = ev_alloc(ev, (nargs ? nargs : 1) * sizeof(*c->args));
     xmemcpy(c->args, args, nargs * sizeof(*c->args));
     c->res = call_host(ev, host, args, nargs);
-    ra_vec_push(ev->a, &ev->hcache, c);
+    vouch_ra_vec_push(ev->a, &ev->hcache, c);
     return c->res;
 }
 
@@ -318,22 +318,22 @@ static const struct rval *call_host(struct ev *ev, uint32_t host, const struct r
     vouch_err e;
 
     if (!jargs)
-        ev_fail(ev, VOUCH_E_NOMEM, "rego: out of memory");
+        vouch_ev_fail(ev, VOUCH_E_NOMEM, "rego: out of memory");
     pending_add(ev, jargs);
     if (nargs > 16)
-        ev_fail(ev, VOUCH_E_INVALID, "rego: too many arguments");
+        vouch_ev_fail(ev, VOUCH_E_INVALID, "rego: too many arguments");
     for (i = 0; i < nargs; i++) {
-        json_t *j = rv_to_json(args[i]);
+        json_t *j = vouch_rv_to_json(args[i]);
 
         if (!j || json_array_append_new(jargs, j))
-            ev_fail(ev, VOUCH_E_NOMEM, "rego: out of memory");
+            vouch_ev_fail(ev, VOUCH_E_NOMEM, "rego: out of memory");
         argv[i] = json_array_get(jargs, i);
     }
     e = h->fn(ev->host_ctx, argv, nargs, &res, &eb);
     if (e) {
         pending_release(ev, jargs);
         if (ev->strict)
-            ev_fail(ev, VOUCH_E_INVALID, "eval_builtin_error: %s: %s", h->name, eb.msg);
+            vouch_ev_fail(ev, VOUCH_E_INVALID, "eval_builtin_error: %s: %s", h->name, eb.msg);
         return NULL;
     }
     if (!res) {
@@ -342,11 +342,11 @@ static const struct rval *call_host(struct ev *ev, uint32_t host, const struct r
     }
     /* keep the result for the rest of the evaluation and read it in place */
     if (ev->jkeep.n == ev->jkeep.cap) {
-        void **nv = ra_alloc(ev->a, (ev->jkeep.cap ? ev->jkeep.cap * 2 : 8) * sizeof(void *));
+        void **nv = vouch_ra_alloc(ev->a, (ev->jkeep.cap ? ev->jkeep.cap * 2 : 8) * sizeof(void *));
 
         if (!nv) {
             json_decref(res);
-            ra_fail(ev->a);
+            vouch_ra_fail(ev->a);
         }
         xmemcpy(nv, ev->jkeep.v, ev->jkeep.n * sizeof(void *));
         ev->jkeep.v = nv;
@@ -354,7 +354,7 @@ static const struct rval *call_host(struct ev *ev, uint32_t host, const struct r
     }
     ev->jkeep.v[ev->jkeep.n++] = res;
     pending_release(ev, jargs);
-    v = rv_from_json(ev->a, res, true);
+    v = vouch_rv_from_json(ev->a, res, true);
     return v;
 }
 
@@ -384,8 +384,8 @@ static void on_solution(struct ev *ev, void *ctx)
 
         s->vals[q->nvars + i] = e->value_slot != UINT32_MAX ? ev->slots[e->value_slot] : RV_TRUE;
     }
-    ev_step(ev);
-    ra_vec_push(ev->a, &qr->sols, s);
+    vouch_ev_step(ev);
+    vouch_ra_vec_push(ev->a, &qr->sols, s);
 }
 
 struct run {
@@ -429,7 +429,7 @@ static void run_init(struct run *r, const struct vouch_rego_policy *p,
 
     limits(args, &l);
     memset(&r->ev, 0, sizeof(r->ev));
-    ra_init(&r->a, l.max_memory);
+    vouch_ra_init(&r->a, l.max_memory);
     r->a.jb = &r->ev.jb;
     r->ev.a = &r->a;
     r->ev.pol = p;
@@ -462,17 +462,17 @@ static void run_setup(struct run *r, const struct vouch_rego_eval_args *args)
     struct ev *ev = &r->ev;
 
     ev->stack_base = (uintptr_t)__builtin_frame_address(0);
-    ev_init_cache(ev);
+    vouch_ev_init_cache(ev);
     if (args->input_doc)
         ev->input = args->input_doc->v;
     else if (args->input)
-        ev->input = rv_from_json(ev->a, args->input, true);
+        ev->input = vouch_rv_from_json(ev->a, args->input, true);
     if (args->data_doc)
         ev->data = args->data_doc->v;
     else if (args->data)
-        ev->data = rv_from_json(ev->a, args->data, true);
+        ev->data = vouch_rv_from_json(ev->a, args->data, true);
     if (ev->data && ev->data->t != RT_OBJ)
-        ev_fail(ev, VOUCH_E_INVALID, "rego: data must be an object");
+        vouch_ev_fail(ev, VOUCH_E_INVALID, "rego: data must be an object");
 }
 
 static void release_kept(struct run *r)
@@ -504,27 +504,27 @@ static vouch_err run_fail(struct run *r, struct vouch_errbuf *eb)
     } else {
         e = vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
     }
-    ra_free(&r->a);
+    vouch_ra_free(&r->a);
     return e;
 }
 
 static void out_check(struct run *r, vouch_err e)
 {
     if (e == VOUCH_E_TOO_LARGE)
-        ev_fail(&r->ev, VOUCH_E_LIMIT, "eval_limit_error: result larger than %zu bytes",
-                r->out.max);
+        vouch_ev_fail(&r->ev, VOUCH_E_LIMIT, "eval_limit_error: result larger than %zu bytes",
+                      r->out.max);
     if (e)
-        ev_fail(&r->ev, e, "rego: cannot write the result");
+        vouch_ev_fail(&r->ev, e, "rego: cannot write the result");
 }
 
 static void write_val(struct run *r, const struct rval *v)
 {
-    out_check(r, rv_write_json(&r->out, v));
+    out_check(r, vouch_rv_write_json(&r->out, v));
 }
 
 static void write_str(struct run *r, const char *s, size_t n)
 {
-    const struct rval *v = rv_str(r->ev.a, s, n);
+    const struct rval *v = vouch_rv_str(r->ev.a, s, n);
 
     write_val(r, v);
 }
@@ -563,7 +563,7 @@ static void write_results(struct run *r, const struct cquery *q, struct qrun *qr
                     st = e->start;
                     en = e->end > st ? e->end : st;
                     write_str(r, q->src + st, en - st);
-                    rego_line_col(q->src, q->len, st, &line, &col);
+                    vouch_rego_line_col(q->src, q->len, st, &line, &col);
                     out_check(r, vouch_buf_printf(&r->out,
                                                   ",\"location\":{\"row\":%u,\"col\":%u}}", line,
                                                   col));
@@ -608,13 +608,13 @@ static void do_query(struct run *r, const struct vouch_rego_eval_args *args, con
     char msg[VOUCH_ERRBUF_SIZE];
 
     run_setup(r, args);
-    if (!rego_compile_query(r->ev.pol, r->ev.a, query, strlen(query), &q, msg, sizeof(msg))) {
+    if (!vouch_rego_compile_query(r->ev.pol, r->ev.a, query, strlen(query), &q, msg, sizeof(msg))) {
         r->a.jb = &r->ev.jb;
-        ev_fail(&r->ev, VOUCH_E_INVALID, "%s", msg);
+        vouch_ev_fail(&r->ev, VOUCH_E_INVALID, "%s", msg);
     }
     r->a.jb = &r->ev.jb;
     qr.q = q;
-    ev_run_query(&r->ev, q, on_solution, &qr);
+    vouch_ev_run_query(&r->ev, q, on_solution, &qr);
     r->have_out = true;
     write_results(r, q, &qr, shape);
 }
@@ -630,7 +630,7 @@ vouch_err vouch_rego_query(const struct vouch_rego_policy *p, const char *query,
         return run_fail(&r, eb);
     do_query(&r, args, query, shape);
     release_kept(&r);
-    ra_free(&r.a);
+    vouch_ra_free(&r.a);
     r.res_s = (char *)vouch_buf_steal(&r.out, &r.res_n);
     if (!r.res_s)
         return vouch_fail(eb, VOUCH_E_NOMEM, "rego: out of memory");
@@ -648,9 +648,9 @@ static const struct term *path_ref(struct ev *ev, const char *path)
     uint32_t pos, i;
     struct rnode *n;
 
-    if (!rego_parse_term(ev->a, path, strlen(path), &t, &pos, msg, sizeof(msg))) {
+    if (!vouch_rego_parse_term(ev->a, path, strlen(path), &t, &pos, msg, sizeof(msg))) {
         ev->a->jb = &ev->jb;
-        ev_fail(ev, VOUCH_E_INVALID, "rego: bad rule path '%s': %s", path, msg);
+        vouch_ev_fail(ev, VOUCH_E_INVALID, "rego: bad rule path '%s': %s", path, msg);
     }
     ev->a->jb = &ev->jb;
     if (t->kind == T_VAR && t->u.var.len == 4 && memcmp(t->u.var.name, "data", 4) == 0) {
@@ -666,15 +666,15 @@ static const struct term *path_ref(struct ev *ev, const char *path)
     }
     if (t->kind != T_REF || t->u.c.items[0]->kind != T_VAR ||
         t->u.c.items[0]->u.var.len != 4 || memcmp(t->u.c.items[0]->u.var.name, "data", 4) != 0)
-        ev_fail(ev, VOUCH_E_INVALID, "rego: rule path must start with data: '%s'", path);
+        vouch_ev_fail(ev, VOUCH_E_INVALID, "rego: rule path must start with data: '%s'", path);
     for (i = 1; i < t->n; i++)
         if (t->u.c.items[i]->kind != T_CONST)
-            ev_fail(ev, VOUCH_E_INVALID, "rego: rule path must be constant: '%s'", path);
+            vouch_ev_fail(ev, VOUCH_E_INVALID, "rego: rule path must be constant: '%s'", path);
     t->u.c.items[0]->u.var.kind = V_DATA;
     n = ev->pol->root;
     for (i = 1; i < t->n && !rnode_has_value(n) && !rnode_is_func(n); i++) {
         const struct rval *k = t->u.c.items[i]->u.val;
-        struct rnode *c = k->t == RT_STR ? rnode_child(n, k->u.s, k->n) : NULL;
+        struct rnode *c = k->t == RT_STR ? vouch_rnode_child(n, k->u.s, k->n) : NULL;
 
         if (!c)
             break;
@@ -692,7 +692,7 @@ static const struct rval *do_rule(struct run *r, const struct vouch_rego_eval_ar
 
     run_setup(r, args);
     t = path_ref(&r->ev, path);
-    return ev_eval_ref(&r->ev, t);
+    return vouch_ev_eval_ref(&r->ev, t);
 }
 
 static void force_deep(struct ev *ev, const struct rval *v, unsigned depth)
@@ -700,7 +700,7 @@ static void force_deep(struct ev *ev, const struct rval *v, unsigned depth)
     uint32_t i;
 
     if (depth > JSON_DEPTH * 2)
-        ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: result nested too deeply");
+        vouch_ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: result nested too deeply");
     if (v->t != RT_ARR && v->t != RT_OBJ && v->t != RT_SET)
         return;
     rv_force(v);
@@ -724,7 +724,7 @@ static void rule_text_body(struct run *r, const struct vouch_rego_eval_args *arg
         write_val(r, v);
         r->res_s = (char *)vouch_buf_steal(&r->out, &r->res_n);
         if (!r->res_s)
-            ev_fail(&r->ev, VOUCH_E_NOMEM, "rego: out of memory");
+            vouch_ev_fail(&r->ev, VOUCH_E_NOMEM, "rego: out of memory");
     }
 }
 
@@ -736,9 +736,9 @@ static void rule_json_body(struct run *r, const struct vouch_rego_eval_args *arg
     if (v) {
         /* force every lazy part before leaving the jump scope */
         force_deep(&r->ev, v, 0);
-        r->res_j = rv_to_json(v);
+        r->res_j = vouch_rv_to_json(v);
         if (!r->res_j)
-            ev_fail(&r->ev, VOUCH_E_NOMEM, "rego: out of memory");
+            vouch_ev_fail(&r->ev, VOUCH_E_NOMEM, "rego: out of memory");
     }
 }
 
@@ -754,7 +754,7 @@ vouch_err vouch_rego_eval_rule_text(const struct vouch_rego_policy *p, const cha
     rule_text_body(&r, args, path);
     release_kept(&r);
     vouch_buf_free(&r.out);
-    ra_free(&r.a);
+    vouch_ra_free(&r.a);
     *ret_json = r.res_s;
     if (ret_len)
         *ret_len = r.res_n;
@@ -773,7 +773,7 @@ vouch_err vouch_rego_eval_rule(const struct vouch_rego_policy *p, const char *pa
     rule_json_body(&r, args, path);
     release_kept(&r);
     vouch_buf_free(&r.out);
-    ra_free(&r.a);
+    vouch_ra_free(&r.a);
     *ret_value = r.res_j;
     return VOUCH_OK;
 }

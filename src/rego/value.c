@@ -7,15 +7,15 @@
 #include "common/json.h"
 #include "rego/value.h"
 
-const struct rval rv_null_v = { .t = RT_NULL };
-const struct rval rv_true_v = { .t = RT_BOOL, .u.i = 1 };
-const struct rval rv_false_v = { .t = RT_BOOL, .u.i = 0 };
-const struct rval rv_empty_str_v = { .t = RT_STR, .u.s = "" };
-const struct rval rv_empty_arr_v = { .t = RT_ARR };
-const struct rval rv_empty_obj_v = { .t = RT_OBJ };
-const struct rval rv_empty_set_v = { .t = RT_SET };
+const struct rval vouch_rv_null_v = { .t = RT_NULL };
+const struct rval vouch_rv_true_v = { .t = RT_BOOL, .u.i = 1 };
+const struct rval vouch_rv_false_v = { .t = RT_BOOL, .u.i = 0 };
+const struct rval vouch_rv_empty_str_v = { .t = RT_STR, .u.s = "" };
+const struct rval vouch_rv_empty_arr_v = { .t = RT_ARR };
+const struct rval vouch_rv_empty_obj_v = { .t = RT_OBJ };
+const struct rval vouch_rv_empty_set_v = { .t = RT_SET };
 
-const char *rv_type_name(const struct rval *v)
+const char *vouch_rv_type_name(const struct rval *v)
 {
     switch (v->t) {
     case RT_NULL: return "null";
@@ -31,7 +31,7 @@ const char *rv_type_name(const struct rval *v)
 
 static struct rval *new_val(struct rarena *a, uint8_t t)
 {
-    struct rval *v = ra_xalloc(a, sizeof(*v));
+    struct rval *v = vouch_ra_xalloc(a, sizeof(*v));
 
     v->t = t;
     v->flags = 0;
@@ -54,7 +54,7 @@ __attribute__((constructor)) static void init_small_ints(void)
     }
 }
 
-const struct rval *rv_int(struct rarena *a, int64_t i)
+const struct rval *vouch_rv_int(struct rarena *a, int64_t i)
 {
     struct rval *v;
 
@@ -68,13 +68,13 @@ const struct rval *rv_int(struct rarena *a, int64_t i)
 static const struct rval *big_from(struct rarena *a, const struct rdec *d, const char *text,
                                    size_t textlen)
 {
-    struct rbig *b = ra_xalloc(a, sizeof(*b) + d->nd);
+    struct rbig *b = vouch_ra_xalloc(a, sizeof(*b) + d->nd);
     struct rval *v;
 
     xmemcpy((uint8_t *)(b + 1), d->d, d->nd);
     b->dec = *d;
     b->dec.d = (const uint8_t *)(b + 1);
-    b->text = text ? ra_xstrndup(a, text, textlen) : NULL;
+    b->text = text ? vouch_ra_xstrndup(a, text, textlen) : NULL;
     b->textlen = text ? (uint32_t)textlen : 0;
     v = new_val(a, RT_NUM);
     v->flags = RVF_BIG;
@@ -82,41 +82,41 @@ static const struct rval *big_from(struct rarena *a, const struct rdec *d, const
     return v;
 }
 
-const struct rval *rv_dec(struct rarena *a, const struct rdec *d)
+const struct rval *vouch_rv_dec(struct rarena *a, const struct rdec *d)
 {
     int64_t i;
 
-    if (rdec_to_i64(d, &i))
-        return rv_int(a, i);
+    if (vouch_rdec_to_i64(d, &i))
+        return vouch_rv_int(a, i);
     return big_from(a, d, NULL, 0);
 }
 
-const struct rval *rv_num_text(struct rarena *a, const char *s, size_t n)
+const struct rval *vouch_rv_num_text(struct rarena *a, const char *s, size_t n)
 {
     struct rdec d;
     int64_t i;
     size_t k;
     bool plain = true;
 
-    if (n > 4096 || !rdec_parse(a, s, n, &d))
+    if (n > 4096 || !vouch_rdec_parse(a, s, n, &d))
         return NULL;
     for (k = 0; k < n; k++)
         if (s[k] == '.' || s[k] == 'e' || s[k] == 'E')
             plain = false;
-    if (plain && rdec_to_i64(&d, &i) && !(i == 0 && s[0] == '-'))
-        return rv_int(a, i);
+    if (plain && vouch_rdec_to_i64(&d, &i) && !(i == 0 && s[0] == '-'))
+        return vouch_rv_int(a, i);
     return big_from(a, &d, s, n);
 }
 
-const struct rval *rv_str_ref(struct rarena *a, const char *s, size_t n)
+const struct rval *vouch_rv_str_ref(struct rarena *a, const char *s, size_t n)
 {
     struct rval *v;
 
     if (n == 0)
-        return &rv_empty_str_v;
+        return &vouch_rv_empty_str_v;
     if (n > UINT32_MAX) {
         a->hit_limit = true;
-        ra_fail(a);
+        vouch_ra_fail(a);
     }
     v = new_val(a, RT_STR);
     v->n = (uint32_t)n;
@@ -124,44 +124,44 @@ const struct rval *rv_str_ref(struct rarena *a, const char *s, size_t n)
     return v;
 }
 
-const struct rval *rv_str(struct rarena *a, const char *s, size_t n)
+const struct rval *vouch_rv_str(struct rarena *a, const char *s, size_t n)
 {
     if (n == 0)
-        return &rv_empty_str_v;
-    return rv_str_ref(a, ra_xstrndup(a, s, n), n);
+        return &vouch_rv_empty_str_v;
+    return vouch_rv_str_ref(a, vouch_ra_xstrndup(a, s, n), n);
 }
 
-const struct rval *rv_cstr(struct rarena *a, const char *s)
+const struct rval *vouch_rv_cstr(struct rarena *a, const char *s)
 {
-    return rv_str(a, s, strlen(s));
+    return vouch_rv_str(a, s, strlen(s));
 }
 
-const struct rval *rv_arr(struct rarena *a, const struct rval **items, uint32_t n)
+const struct rval *vouch_rv_arr(struct rarena *a, const struct rval **items, uint32_t n)
 {
     struct rval *v;
 
     if (n == 0)
-        return &rv_empty_arr_v;
+        return &vouch_rv_empty_arr_v;
     v = new_val(a, RT_ARR);
     v->n = n;
     v->u.a = items;
     return v;
 }
 
-int rv_cmp_ptr(const void *x, const void *y)
+int vouch_rv_cmp_ptr(const void *x, const void *y)
 {
-    return rv_cmp(*(const struct rval *const *)x, *(const struct rval *const *)y);
+    return vouch_rv_cmp(*(const struct rval *const *)x, *(const struct rval *const *)y);
 }
 
-const struct rval *rv_set(struct rarena *a, const struct rval **items, uint32_t n)
+const struct rval *vouch_rv_set(struct rarena *a, const struct rval **items, uint32_t n)
 {
     struct rval *v;
     uint32_t i, m = 0;
 
     if (n == 0)
-        return &rv_empty_set_v;
+        return &vouch_rv_empty_set_v;
     if (n > 1)
-        qsort(items, n, sizeof(*items), rv_cmp_ptr);
+        qsort(items, n, sizeof(*items), vouch_rv_cmp_ptr);
     for (i = 0; i < n; i++)
         if (m == 0 || !rv_eq(items[m - 1], items[i]))
             items[m++] = items[i];
@@ -173,10 +173,10 @@ const struct rval *rv_set(struct rarena *a, const struct rval **items, uint32_t 
 
 static int kv_cmp(const void *x, const void *y)
 {
-    return rv_cmp(((const struct rkv *)x)->k, ((const struct rkv *)y)->k);
+    return vouch_rv_cmp(((const struct rkv *)x)->k, ((const struct rkv *)y)->k);
 }
 
-const struct rval *rv_obj(struct rarena *a, struct rkv *kv, uint32_t n, bool *ret_conflict)
+const struct rval *vouch_rv_obj(struct rarena *a, struct rkv *kv, uint32_t n, bool *ret_conflict)
 {
     struct rval *v;
     uint32_t i, m = 0;
@@ -184,7 +184,7 @@ const struct rval *rv_obj(struct rarena *a, struct rkv *kv, uint32_t n, bool *re
     if (ret_conflict)
         *ret_conflict = false;
     if (n == 0)
-        return &rv_empty_obj_v;
+        return &vouch_rv_empty_obj_v;
     if (n > 1)
         qsort(kv, n, sizeof(*kv), kv_cmp);
     for (i = 0; i < n; i++) {
@@ -204,12 +204,12 @@ const struct rval *rv_obj(struct rarena *a, struct rkv *kv, uint32_t n, bool *re
     return v;
 }
 
-const struct rval *rv_obj_sorted(struct rarena *a, struct rkv *kv, uint32_t n)
+const struct rval *vouch_rv_obj_sorted(struct rarena *a, struct rkv *kv, uint32_t n)
 {
     struct rval *v;
 
     if (n == 0)
-        return &rv_empty_obj_v;
+        return &vouch_rv_empty_obj_v;
     v = new_val(a, RT_OBJ);
     v->n = n;
     v->u.o = kv;
@@ -218,20 +218,20 @@ const struct rval *rv_obj_sorted(struct rarena *a, struct rkv *kv, uint32_t n)
 
 /* ---- numbers ---- */
 
-bool rv_is_int(const struct rval *v)
+bool vouch_rv_is_int(const struct rval *v)
 {
-    return v->t == RT_NUM && (!(v->flags & RVF_BIG) || rdec_is_int(&v->u.big->dec));
+    return v->t == RT_NUM && (!(v->flags & RVF_BIG) || vouch_rdec_is_int(&v->u.big->dec));
 }
 
-void rv_num_view(const struct rval *v, struct rdec *ret, uint8_t buf[20])
+void vouch_rv_num_view(const struct rval *v, struct rdec *ret, uint8_t buf[20])
 {
     if (v->flags & RVF_BIG)
         *ret = v->u.big->dec;
     else
-        rdec_from_i64(ret, v->u.i, buf);
+        vouch_rdec_from_i64(ret, v->u.i, buf);
 }
 
-bool rv_to_i64(const struct rval *v, int64_t *ret)
+bool vouch_rv_to_i64(const struct rval *v, int64_t *ret)
 {
     if (v->t != RT_NUM)
         return false;
@@ -239,14 +239,14 @@ bool rv_to_i64(const struct rval *v, int64_t *ret)
         *ret = v->u.i;
         return true;
     }
-    return rdec_to_i64(&v->u.big->dec, ret);
+    return vouch_rdec_to_i64(&v->u.big->dec, ret);
 }
 
-double rv_to_double(const struct rval *v)
+double vouch_rv_to_double(const struct rval *v)
 {
     if (!(v->flags & RVF_BIG))
         return (double)v->u.i;
-    return rdec_to_double(&v->u.big->dec);
+    return vouch_rdec_to_double(&v->u.big->dec);
 }
 
 static int cmp_num(const struct rval *a, const struct rval *b)
@@ -256,14 +256,14 @@ static int cmp_num(const struct rval *a, const struct rval *b)
 
     if (!((a->flags | b->flags) & RVF_BIG))
         return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
-    rv_num_view(a, &x, bx);
-    rv_num_view(b, &y, by);
-    return rdec_cmp(&x, &y);
+    vouch_rv_num_view(a, &x, bx);
+    vouch_rv_num_view(b, &y, by);
+    return vouch_rdec_cmp(&x, &y);
 }
 
 /* ---- order ---- */
 
-int rv_cmp(const struct rval *a, const struct rval *b)
+int vouch_rv_cmp(const struct rval *a, const struct rval *b)
 {
     uint32_t i, n;
     int c;
@@ -291,7 +291,7 @@ int rv_cmp(const struct rval *a, const struct rval *b)
         rv_force(b);
         n = a->n < b->n ? a->n : b->n;
         for (i = 0; i < n; i++) {
-            c = rv_cmp(a->u.a[i], b->u.a[i]);
+            c = vouch_rv_cmp(a->u.a[i], b->u.a[i]);
             if (c)
                 return c;
         }
@@ -301,10 +301,10 @@ int rv_cmp(const struct rval *a, const struct rval *b)
         rv_force(b);
         n = a->n < b->n ? a->n : b->n;
         for (i = 0; i < n; i++) {
-            c = rv_cmp(a->u.o[i].k, b->u.o[i].k);
+            c = vouch_rv_cmp(a->u.o[i].k, b->u.o[i].k);
             if (c)
                 return c;
-            c = rv_cmp(a->u.o[i].v, b->u.o[i].v);
+            c = vouch_rv_cmp(a->u.o[i].v, b->u.o[i].v);
             if (c)
                 return c;
         }
@@ -315,7 +315,7 @@ int rv_cmp(const struct rval *a, const struct rval *b)
 
 /* ---- collections ---- */
 
-const struct rval *rv_arr_at(const struct rval *v, uint32_t i)
+const struct rval *vouch_rv_arr_at(const struct rval *v, uint32_t i)
 {
     rv_force(v);
     return i < v->n ? v->u.a[i] : NULL;
@@ -327,10 +327,10 @@ static const struct rval *lazy_obj_getn(const struct rval *obj, const char *key,
 
     if (!c)
         return NULL;
-    return rv_from_json(obj->u.lz->a, c, true);
+    return vouch_rv_from_json(obj->u.lz->a, c, true);
 }
 
-const struct rval *rv_obj_getn(const struct rval *obj, const char *key, size_t n)
+const struct rval *vouch_rv_obj_getn(const struct rval *obj, const char *key, size_t n)
 {
     uint32_t lo = 0, hi;
 
@@ -361,17 +361,17 @@ const struct rval *rv_obj_getn(const struct rval *obj, const char *key, size_t n
     return NULL;
 }
 
-const struct rval *rv_obj_get(const struct rval *obj, const struct rval *key)
+const struct rval *vouch_rv_obj_get(const struct rval *obj, const struct rval *key)
 {
     uint32_t lo = 0, hi;
 
     if (key->t == RT_STR)
-        return rv_obj_getn(obj, key->u.s, key->n);
+        return vouch_rv_obj_getn(obj, key->u.s, key->n);
     rv_force(obj);
     hi = obj->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        int c = rv_cmp(obj->u.o[mid].k, key);
+        int c = vouch_rv_cmp(obj->u.o[mid].k, key);
 
         if (c == 0)
             return obj->u.o[mid].v;
@@ -383,13 +383,13 @@ const struct rval *rv_obj_get(const struct rval *obj, const struct rval *key)
     return NULL;
 }
 
-bool rv_set_has(const struct rval *set, const struct rval *x)
+bool vouch_rv_set_has(const struct rval *set, const struct rval *x)
 {
     uint32_t lo = 0, hi = set->n;
 
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        int c = rv_cmp(set->u.a[mid], x);
+        int c = vouch_rv_cmp(set->u.a[mid], x);
 
         if (c == 0)
             return true;
@@ -401,11 +401,11 @@ bool rv_set_has(const struct rval *set, const struct rval *x)
     return false;
 }
 
-bool rv_index(const struct rval *arr, const struct rval *key, uint32_t *ret)
+bool vouch_rv_index(const struct rval *arr, const struct rval *key, uint32_t *ret)
 {
     int64_t i;
 
-    if (key->t != RT_NUM || !rv_to_i64(key, &i))
+    if (key->t != RT_NUM || !vouch_rv_to_i64(key, &i))
         return false;
     if (i < 0 || (uint64_t)i >= rv_len(arr))
         return false;
@@ -420,13 +420,13 @@ static const struct rval *num_from_json(struct rarena *a, const json_t *j)
     struct rdec d;
 
     if (json_is_integer(j))
-        return rv_int(a, (int64_t)json_integer_value(j));
-    if (!rdec_from_double(a, json_real_value(j), &d))
+        return vouch_rv_int(a, (int64_t)json_integer_value(j));
+    if (!vouch_rdec_from_double(a, json_real_value(j), &d))
         return RV_NULL;
-    return rv_dec(a, &d);
+    return vouch_rv_dec(a, &d);
 }
 
-const struct rval *rv_from_json(struct rarena *a, const json_t *j, bool lazy)
+const struct rval *vouch_rv_from_json(struct rarena *a, const json_t *j, bool lazy)
 {
     struct rval *v;
     struct rlazy *lz;
@@ -442,31 +442,31 @@ const struct rval *rv_from_json(struct rarena *a, const json_t *j, bool lazy)
     case JSON_REAL:
         return num_from_json(a, j);
     case JSON_STRING:
-        return rv_str_ref(a, json_string_value(j), json_string_length(j));
+        return vouch_rv_str_ref(a, json_string_value(j), json_string_length(j));
     case JSON_ARRAY:
         if (json_array_size(j) == 0)
-            return &rv_empty_arr_v;
+            return &vouch_rv_empty_arr_v;
         v = new_val(a, RT_ARR);
         break;
     case JSON_OBJECT:
         if (json_object_size(j) == 0)
-            return &rv_empty_obj_v;
+            return &vouch_rv_empty_obj_v;
         v = new_val(a, RT_OBJ);
         break;
     default:
         return RV_NULL;
     }
-    lz = ra_xalloc(a, sizeof(*lz));
+    lz = vouch_ra_xalloc(a, sizeof(*lz));
     lz->j = j;
     lz->a = a;
     v->flags = RVF_LAZY;
     v->u.lz = lz;
     if (!lazy)
-        rv_force_slow(v);
+        vouch_rv_force_slow(v);
     return v;
 }
 
-void rv_force_slow(const struct rval *cv)
+void vouch_rv_force_slow(const struct rval *cv)
 {
     struct rval *v = (struct rval *)cv;
     const struct rlazy *lz = v->u.lz;
@@ -478,21 +478,21 @@ void rv_force_slow(const struct rval *cv)
         const struct rval **items;
 
         n = json_array_size(j);
-        items = ra_xalloc(a, n * sizeof(*items));
+        items = vouch_ra_xalloc(a, n * sizeof(*items));
         for (i = 0; i < n; i++)
-            items[i] = rv_from_json(a, json_array_get(j, i), true);
+            items[i] = vouch_rv_from_json(a, json_array_get(j, i), true);
         v->u.a = items;
     } else {
         struct rkv *kv;
         void *it;
 
         n = json_object_size(j);
-        kv = ra_xalloc(a, n * sizeof(*kv));
+        kv = vouch_ra_xalloc(a, n * sizeof(*kv));
         i = 0;
         for (it = json_object_iter((json_t *)j); it && i < n;
              it = json_object_iter_next((json_t *)j, it), i++) {
-            kv[i].k = rv_str_ref(a, json_object_iter_key(it), json_object_iter_key_len(it));
-            kv[i].v = rv_from_json(a, json_object_iter_value(it), true);
+            kv[i].k = vouch_rv_str_ref(a, json_object_iter_key(it), json_object_iter_key_len(it));
+            kv[i].v = vouch_rv_from_json(a, json_object_iter_value(it), true);
         }
         n = i;
         if (n > 1)
@@ -507,12 +507,12 @@ static json_t *num_to_json(const struct rval *v)
 {
     int64_t i;
 
-    if (rv_to_i64(v, &i))
+    if (vouch_rv_to_i64(v, &i))
         return json_integer((json_int_t)i);
-    return json_real(rv_to_double(v));
+    return json_real(vouch_rv_to_double(v));
 }
 
-json_t *rv_to_json(const struct rval *v)
+json_t *vouch_rv_to_json(const struct rval *v)
 {
     json_t *j = NULL, *c;
     uint32_t i;
@@ -533,7 +533,7 @@ json_t *rv_to_json(const struct rval *v)
         if (!j)
             return NULL;
         for (i = 0; i < v->n; i++) {
-            c = rv_to_json(v->u.a[i]);
+            c = vouch_rv_to_json(v->u.a[i]);
             if (!c || json_array_append_new(j, c)) {
                 json_decref(j);
                 return NULL;
@@ -550,7 +550,7 @@ json_t *rv_to_json(const struct rval *v)
             struct vouch_buf kb = VOUCH_BUF_INIT(1u << 24);
             int rc;
 
-            c = rv_to_json(v->u.o[i].v);
+            c = vouch_rv_to_json(v->u.o[i].v);
             if (!c) {
                 json_decref(j);
                 return NULL;
@@ -558,7 +558,7 @@ json_t *rv_to_json(const struct rval *v)
             if (k->t == RT_STR) {
                 rc = json_object_setn_new_nocheck(j, k->u.s, k->n, c);
             } else {
-                if (rv_write_json(&kb, k)) {
+                if (vouch_rv_write_json(&kb, k)) {
                     json_decref(c);
                     json_decref(j);
                     return NULL;
@@ -578,7 +578,7 @@ json_t *rv_to_json(const struct rval *v)
 
 /* ---- UTF-8 ---- */
 
-int64_t rv_utf8_count(const char *s, size_t n)
+int64_t vouch_rv_utf8_count(const char *s, size_t n)
 {
     size_t i = 0;
     int64_t c = 0;
@@ -657,10 +657,10 @@ static vouch_err write_num(struct vouch_buf *b, const struct rval *v)
     g = v->u.big;
     if (g->text)
         return vouch_buf_append(b, g->text, g->textlen);
-    n = rdec_text_len(&g->dec);
+    n = vouch_rdec_text_len(&g->dec);
     if ((e = vouch_buf_reserve(b, n + 1)))
         return e;
-    rdec_format(&g->dec, (char *)b->data + b->len);
+    vouch_rdec_format(&g->dec, (char *)b->data + b->len);
     b->len += n;
     return VOUCH_OK;
 }
@@ -722,12 +722,12 @@ static vouch_err write_val(struct vouch_buf *b, const struct rval *v, bool rego)
     return VOUCH_E_INTERNAL;
 }
 
-vouch_err rv_write_json(struct vouch_buf *b, const struct rval *v)
+vouch_err vouch_rv_write_json(struct vouch_buf *b, const struct rval *v)
 {
     return write_val(b, v, false);
 }
 
-vouch_err rv_write_rego(struct vouch_buf *b, const struct rval *v)
+vouch_err vouch_rv_write_rego(struct vouch_buf *b, const struct rval *v)
 {
     return write_val(b, v, true);
 }
@@ -764,8 +764,8 @@ static void jp_ws(struct jp *jp)
         jp->p++;
 }
 
-vouch_err rv_json_string(struct rarena *a, const char *p, const char *end, const char **ret_end,
-                         const struct rval **ret, const char **ret_err)
+vouch_err vouch_rv_json_string(struct rarena *a, const char *p, const char *end,
+                               const char **ret_end, const struct rval **ret, const char **ret_err)
 {
     const char *q = p;
     bool simple = true;
@@ -805,17 +805,17 @@ vouch_err rv_json_string(struct rarena *a, const char *p, const char *end, const
             *ret_end = q;
             return VOUCH_E_INVALID;
         }
-        *ret = rv_str(a, p, (size_t)(q - p));
+        *ret = vouch_rv_str(a, p, (size_t)(q - p));
         *ret_end = q + 1;
         return VOUCH_OK;
     }
-    out = ra_xalloc(a, (size_t)(end - p) + 1);
+    out = vouch_ra_xalloc(a, (size_t)(end - p) + 1);
     if (!vouch_json_string_decode(p, end, VOUCH_JSON_LONE_SURROGATE_FFFD, out, &len, &q,
                                   ret_err)) {
         *ret_end = q;
         return VOUCH_E_INVALID;
     }
-    *ret = rv_str_ref(a, out, len);
+    *ret = vouch_rv_str_ref(a, out, len);
     *ret_end = q + 1;
     return VOUCH_OK;
 }
@@ -827,7 +827,7 @@ static vouch_err jp_string(struct jp *jp, const struct rval **ret)
     const char *err = NULL, *endp;
     vouch_err e;
 
-    e = rv_json_string(jp->a, jp->p + 1, jp->end, &endp, ret, &err);
+    e = vouch_rv_json_string(jp->a, jp->p + 1, jp->end, &endp, ret, &err);
     jp->p = endp;
     if (e)
         return jp_fail(jp, err);
@@ -844,13 +844,13 @@ static vouch_err jp_array(struct jp *jp, const struct rval **ret)
     jp_ws(jp);
     if (jp->p < jp->end && *jp->p == ']') {
         jp->p++;
-        *ret = &rv_empty_arr_v;
+        *ret = &vouch_rv_empty_arr_v;
         return VOUCH_OK;
     }
     for (;;) {
         if ((e = jp_value(jp, &v)))
             return e;
-        ra_vec_push(jp->a, &items, (void *)v);
+        vouch_ra_vec_push(jp->a, &items, (void *)v);
         jp_ws(jp);
         if (jp->p < jp->end && *jp->p == ',') {
             jp->p++;
@@ -862,7 +862,7 @@ static vouch_err jp_array(struct jp *jp, const struct rval **ret)
         }
         return jp_fail(jp, "expected ',' or ']'");
     }
-    *ret = rv_arr(jp->a, (const struct rval **)items.v, items.n);
+    *ret = vouch_rv_arr(jp->a, (const struct rval **)items.v, items.n);
     return VOUCH_OK;
 }
 
@@ -874,7 +874,7 @@ struct kvix {
 static int kvix_cmp(const void *x, const void *y)
 {
     const struct kvix *a = x, *b = y;
-    int c = rv_cmp(a->kv.k, b->kv.k);
+    int c = vouch_rv_cmp(a->kv.k, b->kv.k);
 
     if (c)
         return c;
@@ -892,7 +892,7 @@ static vouch_err jp_object(struct jp *jp, const struct rval **ret)
     jp_ws(jp);
     if (jp->p < jp->end && *jp->p == '}') {
         jp->p++;
-        *ret = &rv_empty_obj_v;
+        *ret = &vouch_rv_empty_obj_v;
         return VOUCH_OK;
     }
     for (;;) {
@@ -910,7 +910,7 @@ static vouch_err jp_object(struct jp *jp, const struct rval **ret)
         if (n == cap) {
             uint32_t nc = cap ? cap * 2 : 8;
 
-            kv = ra_xrealloc(jp->a, kv, cap * sizeof(*kv), nc * sizeof(*kv));
+            kv = vouch_ra_xrealloc(jp->a, kv, cap * sizeof(*kv), nc * sizeof(*kv));
             cap = nc;
         }
         kv[n].k = k;
@@ -930,7 +930,7 @@ static vouch_err jp_object(struct jp *jp, const struct rval **ret)
     /* Last duplicate wins: sort by (key, position) and keep the last of
      * each run of equal keys. */
     {
-        struct kvix *t = ra_xalloc(jp->a, n * sizeof(*t));
+        struct kvix *t = vouch_ra_xalloc(jp->a, n * sizeof(*t));
 
         for (i = 0; i < n; i++) {
             t[i].kv = kv[i];
@@ -946,7 +946,7 @@ static vouch_err jp_object(struct jp *jp, const struct rval **ret)
         }
     }
     {
-        struct rval *o = ra_xalloc(jp->a, sizeof(*o));
+        struct rval *o = vouch_ra_xalloc(jp->a, sizeof(*o));
 
         o->t = RT_OBJ;
         o->flags = 0;
@@ -1004,7 +1004,7 @@ static vouch_err jp_value(struct jp *jp, const struct rval **ret)
                                *q == 'E' || *q == '+' || *q == '-'))
             q++;
         if (q > jp->p) {
-            const struct rval *v = rv_num_text(jp->a, jp->p, (size_t)(q - jp->p));
+            const struct rval *v = vouch_rv_num_text(jp->a, jp->p, (size_t)(q - jp->p));
 
             if (!v)
                 return jp_fail(jp, "bad number");
@@ -1016,8 +1016,8 @@ static vouch_err jp_value(struct jp *jp, const struct rval **ret)
     return jp_fail(jp, "unexpected character");
 }
 
-vouch_err rv_parse_json(struct rarena *a, const char *s, size_t len, unsigned max_depth,
-                        const struct rval **ret, struct vouch_errbuf *eb)
+vouch_err vouch_rv_parse_json(struct rarena *a, const char *s, size_t len, unsigned max_depth,
+                              const struct rval **ret, struct vouch_errbuf *eb)
 {
     struct jp jp = { a, s, s, s + len, 0, max_depth, eb };
     const struct rval *v;

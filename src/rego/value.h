@@ -74,22 +74,22 @@ struct rval {
     } u;
 };
 
-extern const struct rval rv_null_v, rv_true_v, rv_false_v, rv_empty_str_v, rv_empty_arr_v,
-    rv_empty_obj_v, rv_empty_set_v;
+extern const struct rval vouch_rv_null_v, vouch_rv_true_v, vouch_rv_false_v, vouch_rv_empty_str_v,
+    vouch_rv_empty_arr_v, vouch_rv_empty_obj_v, vouch_rv_empty_set_v;
 
-#define RV_NULL (&rv_null_v)
-#define RV_TRUE (&rv_true_v)
-#define RV_FALSE (&rv_false_v)
+#define RV_NULL (&vouch_rv_null_v)
+#define RV_TRUE (&vouch_rv_true_v)
+#define RV_FALSE (&vouch_rv_false_v)
 #define RV_BOOL(b) ((b) ? RV_TRUE : RV_FALSE)
 
-const char *rv_type_name(const struct rval *v);
+const char *vouch_rv_type_name(const struct rval *v);
 
 /* Convert a lazy array/object in place.  Cheap no-op otherwise. */
-void rv_force_slow(const struct rval *v);
+void vouch_rv_force_slow(const struct rval *v);
 static inline const struct rval *rv_force(const struct rval *v)
 {
     if (v->flags & RVF_LAZY)
-        rv_force_slow(v);
+        vouch_rv_force_slow(v);
     return v;
 }
 
@@ -100,74 +100,75 @@ static inline uint32_t rv_len(const struct rval *v)
 
 /* Constructors.  Strings are copied unless the _ref form is used, which
  * keeps the pointer (the bytes must live as long as the value). */
-const struct rval *rv_int(struct rarena *a, int64_t i);
-const struct rval *rv_dec(struct rarena *a, const struct rdec *d);
-const struct rval *rv_num_text(struct rarena *a, const char *s, size_t n); /* NULL: bad syntax/range */
-const struct rval *rv_str(struct rarena *a, const char *s, size_t n);
-const struct rval *rv_str_ref(struct rarena *a, const char *s, size_t n);
-const struct rval *rv_cstr(struct rarena *a, const char *s);
+const struct rval *vouch_rv_int(struct rarena *a, int64_t i);
+const struct rval *vouch_rv_dec(struct rarena *a, const struct rdec *d);
+const struct rval *vouch_rv_num_text(struct rarena *a, const char *s,
+                                     size_t n); /* NULL: bad syntax/range */
+const struct rval *vouch_rv_str(struct rarena *a, const char *s, size_t n);
+const struct rval *vouch_rv_str_ref(struct rarena *a, const char *s, size_t n);
+const struct rval *vouch_rv_cstr(struct rarena *a, const char *s);
 /* Takes `items` (arena memory) as the array's storage. */
-const struct rval *rv_arr(struct rarena *a, const struct rval **items, uint32_t n);
+const struct rval *vouch_rv_arr(struct rarena *a, const struct rval **items, uint32_t n);
 /* Sorts and de-duplicates `items` in place and uses it as storage. */
-const struct rval *rv_set(struct rarena *a, const struct rval **items, uint32_t n);
+const struct rval *vouch_rv_set(struct rarena *a, const struct rval **items, uint32_t n);
 /* Sorts `kv` in place.  Entries with equal keys: the same value collapses
  * into one; different values make it return NULL with *ret_conflict set. */
-const struct rval *rv_obj(struct rarena *a, struct rkv *kv, uint32_t n, bool *ret_conflict);
+const struct rval *vouch_rv_obj(struct rarena *a, struct rkv *kv, uint32_t n, bool *ret_conflict);
 
 /* An object from entries already sorted by key with no duplicates. */
-const struct rval *rv_obj_sorted(struct rarena *a, struct rkv *kv, uint32_t n);
+const struct rval *vouch_rv_obj_sorted(struct rarena *a, struct rkv *kv, uint32_t n);
 
 /* Numbers. */
-bool rv_is_int(const struct rval *v);
+bool vouch_rv_is_int(const struct rval *v);
 /* View a number as a decimal; buf must hold 20 bytes. */
-void rv_num_view(const struct rval *v, struct rdec *ret, uint8_t buf[20]);
-bool rv_to_i64(const struct rval *v, int64_t *ret);   /* integers in range only */
-double rv_to_double(const struct rval *v);
+void vouch_rv_num_view(const struct rval *v, struct rdec *ret, uint8_t buf[20]);
+bool vouch_rv_to_i64(const struct rval *v, int64_t *ret);   /* integers in range only */
+double vouch_rv_to_double(const struct rval *v);
 
 /* Order and equality (Rego's total order). */
-int rv_cmp(const struct rval *a, const struct rval *b);
+int vouch_rv_cmp(const struct rval *a, const struct rval *b);
 static inline bool rv_eq(const struct rval *a, const struct rval *b)
 {
-    return a == b || rv_cmp(a, b) == 0;
+    return a == b || vouch_rv_cmp(a, b) == 0;
 }
-int rv_cmp_ptr(const void *a, const void *b);  /* qsort over const struct rval * */
+int vouch_rv_cmp_ptr(const void *a, const void *b);  /* qsort over const struct rval * */
 
 /* Collections. */
-const struct rval *rv_arr_at(const struct rval *v, uint32_t i);
-const struct rval *rv_obj_get(const struct rval *obj, const struct rval *key);
-const struct rval *rv_obj_getn(const struct rval *obj, const char *key, size_t n);
-bool rv_set_has(const struct rval *set, const struct rval *x);
+const struct rval *vouch_rv_arr_at(const struct rval *v, uint32_t i);
+const struct rval *vouch_rv_obj_get(const struct rval *obj, const struct rval *key);
+const struct rval *vouch_rv_obj_getn(const struct rval *obj, const char *key, size_t n);
+bool vouch_rv_set_has(const struct rval *set, const struct rval *x);
 /* Index of an array from a number value; false when not an in-range integer. */
-bool rv_index(const struct rval *arr, const struct rval *key, uint32_t *ret);
+bool vouch_rv_index(const struct rval *arr, const struct rval *key, uint32_t *ret);
 
 /* JSON in and out. */
-const struct rval *rv_from_json(struct rarena *a, const json_t *j, bool lazy);
+const struct rval *vouch_rv_from_json(struct rarena *a, const json_t *j, bool lazy);
 /* NULL when out of memory; big numbers outside int64 become reals. */
-json_t *rv_to_json(const struct rval *v);
+json_t *vouch_rv_to_json(const struct rval *v);
 
 /*
  * Parse JSON text into values (exact numbers kept with their text).
  * Nesting is capped at max_depth.  Duplicate keys: the last one wins.
  */
-vouch_err rv_parse_json(struct rarena *a, const char *s, size_t len, unsigned max_depth,
-                        const struct rval **ret, struct vouch_errbuf *eb);
+vouch_err vouch_rv_parse_json(struct rarena *a, const char *s, size_t len, unsigned max_depth,
+                              const struct rval **ret, struct vouch_errbuf *eb);
 
 /*
  * Decode a JSON string body starting after the opening quote, up to and
  * including the closing quote (also used by the Rego lexer).  *ret_end
  * points after the quote, or at the error.
  */
-vouch_err rv_json_string(struct rarena *a, const char *p, const char *end, const char **ret_end,
-                         const struct rval **ret, const char **ret_err);
+vouch_err vouch_rv_json_string(struct rarena *a, const char *p, const char *end,
+                               const char **ret_end, const struct rval **ret, const char **ret_err);
 
 /* Append the JSON form: sets as sorted arrays, non-string keys as their
  * JSON text.  Fails with VOUCH_E_TOO_LARGE at the buffer's cap. */
-vouch_err rv_write_json(struct vouch_buf *b, const struct rval *v);
+vouch_err vouch_rv_write_json(struct vouch_buf *b, const struct rval *v);
 /* The same, but in Rego syntax (sets as {..}/set(), keys as they are). */
-vouch_err rv_write_rego(struct vouch_buf *b, const struct rval *v);
+vouch_err vouch_rv_write_rego(struct vouch_buf *b, const struct rval *v);
 
 /* Validate UTF-8; returns the number of code points or -1. */
-int64_t rv_utf8_count(const char *s, size_t n);
+int64_t vouch_rv_utf8_count(const char *s, size_t n);
 /* Decode one code point at s (n bytes left); returns its length, 0 on error. */
 #define rv_utf8_decode vouch_utf8_decode   /* common/codec.h */
 #define rv_utf8_encode vouch_utf8_encode

@@ -58,7 +58,7 @@ static char *read_file(const char *path, size_t *ret_len)
 
 static const struct rval *get(const struct rval *obj, const char *key)
 {
-    return obj && obj->t == RT_OBJ ? rv_obj_getn(obj, key, strlen(key)) : NULL;
+    return obj && obj->t == RT_OBJ ? vouch_rv_obj_getn(obj, key, strlen(key)) : NULL;
 }
 
 static bool truthy(const struct rval *v)
@@ -81,7 +81,7 @@ static char *to_json(const struct rval *v)
 {
     struct vouch_buf b = VOUCH_BUF_INIT(MAX_FILE);
 
-    if (rv_write_json(&b, v))
+    if (vouch_rv_write_json(&b, v))
         abort();
     return (char *)vouch_buf_steal(&b, NULL);
 }
@@ -94,30 +94,30 @@ static const struct rval *normalise(struct rarena *a, const struct rval *res, bo
 
     if (!sort || res->t != RT_ARR)
         return res;
-    items = ra_xalloc(a, (res->n + 1) * sizeof(*items));
+    items = vouch_ra_xalloc(a, (res->n + 1) * sizeof(*items));
     for (i = 0; i < res->n; i++) {
         const struct rval *b = res->u.a[i];
 
         if (b->t == RT_OBJ) {
-            struct rkv *kv = ra_xalloc(a, (b->n + 1) * sizeof(*kv));
+            struct rkv *kv = vouch_ra_xalloc(a, (b->n + 1) * sizeof(*kv));
             bool conflict;
 
             for (j = 0; j < b->n; j++) {
                 kv[j] = b->u.o[j];
                 if (kv[j].v->t == RT_ARR) {
-                    const struct rval **el = ra_xalloc(a, (kv[j].v->n + 1) * sizeof(*el));
+                    const struct rval **el = vouch_ra_xalloc(a, (kv[j].v->n + 1) * sizeof(*el));
 
                     xmemcpy(el, kv[j].v->u.a, kv[j].v->n * sizeof(*el));
-                    qsort(el, kv[j].v->n, sizeof(*el), rv_cmp_ptr);
-                    kv[j].v = rv_arr(a, el, kv[j].v->n);
+                    qsort(el, kv[j].v->n, sizeof(*el), vouch_rv_cmp_ptr);
+                    kv[j].v = vouch_rv_arr(a, el, kv[j].v->n);
                 }
             }
-            b = rv_obj(a, kv, b->n, &conflict);
+            b = vouch_rv_obj(a, kv, b->n, &conflict);
         }
         items[i] = b;
     }
-    qsort(items, res->n, sizeof(*items), rv_cmp_ptr);
-    return rv_arr(a, items, res->n);
+    qsort(items, res->n, sizeof(*items), vouch_rv_cmp_ptr);
+    return vouch_rv_arr(a, items, res->n);
 }
 
 /* Does the engine's error message satisfy want_error?  OPA's messages
@@ -249,7 +249,7 @@ static int run_case(struct rarena *a, const struct rval *c, const char *name, ch
         const struct rval *got;
         struct vouch_errbuf eb2;
 
-        if (rv_parse_json(a, out, len, 1000, &got, &eb2)) {
+        if (vouch_rv_parse_json(a, out, len, 1000, &got, &eb2)) {
             snprintf(why, whysize, "bad result JSON: %s", eb2.msg);
             goto out;
         }
@@ -377,19 +377,19 @@ static void run_folder(const char *dir, const char *file, struct folder *f,
         f->fail++;
         return;
     }
-    ra_init(&a, 0);
+    vouch_ra_init(&a, 0);
     if (setjmp(jb)) {
         printf("# %s: out of memory\n", path);
         f->fail++;
-        ra_free(&a);
+        vouch_ra_free(&a);
         free(text);
         return;
     }
     a.jb = &jb;
-    if (rv_parse_json(&a, text, len, 1000, &doc, &eb)) {
+    if (vouch_rv_parse_json(&a, text, len, 1000, &doc, &eb)) {
         printf("# %s: %s\n", path, eb.msg);
         f->fail++;
-        ra_free(&a);
+        vouch_ra_free(&a);
         free(text);
         return;
     }
@@ -422,7 +422,7 @@ static void run_folder(const char *dir, const char *file, struct folder *f,
         if (verbose && r != R_PASS)
             printf("# %s %s: %s\n", r == R_FAIL ? "FAIL" : "SKIP", id, why);
     }
-    ra_free(&a);
+    vouch_ra_free(&a);
     free(text);
 }
 

@@ -49,15 +49,15 @@ static void expect_query(const struct vouch_rego_policy *p, const char *query, c
     a.now_ns = 1700000000123456789LL;
     if (vouch_rego_query(p, query, &a, VOUCH_REGO_RESULT_BINDINGS, &out, &len, &eb))
         fail_msg("%s: %s", query, eb.msg);
-    ra_init(&ar, 0);
+    vouch_ra_init(&ar, 0);
     if (setjmp(jb))
         fail_msg("out of memory");
     ar.jb = &jb;
-    assert_int_equal(rv_parse_json(&ar, out, len, 100, &g, NULL), VOUCH_OK);
-    assert_int_equal(rv_parse_json(&ar, want, strlen(want), 100, &w, NULL), VOUCH_OK);
+    assert_int_equal(vouch_rv_parse_json(&ar, out, len, 100, &g, NULL), VOUCH_OK);
+    assert_int_equal(vouch_rv_parse_json(&ar, want, strlen(want), 100, &w, NULL), VOUCH_OK);
     if (!rv_eq(g, w))
         fail_msg("%s:\n got  %s\n want %s", query, out, want);
-    ra_free(&ar);
+    vouch_ra_free(&ar);
     free(out);
     vouch_rego_doc_free(doc);
 }

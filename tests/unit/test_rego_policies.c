@@ -207,15 +207,16 @@ static void expect_json(const char *name, const char *out, size_t len, const cha
 
     if (!out)
         fail_msg("%s: undefined, want %s", name, want_text);
-    ra_init(&a, 0);
+    vouch_ra_init(&a, 0);
     if (setjmp(jb))
         fail_msg("out of memory");
     a.jb = &jb;
-    assert_int_equal(rv_parse_json(&a, out, len, 100, &got, NULL), VOUCH_OK);
-    assert_int_equal(rv_parse_json(&a, want_text, strlen(want_text), 100, &want, NULL), VOUCH_OK);
+    assert_int_equal(vouch_rv_parse_json(&a, out, len, 100, &got, NULL), VOUCH_OK);
+    assert_int_equal(vouch_rv_parse_json(&a, want_text, strlen(want_text), 100, &want, NULL),
+                     VOUCH_OK);
     if (!rv_eq(got, want))
         fail_msg("%s:\n got  %s\n want %s", name, out, want_text);
-    ra_free(&a);
+    vouch_ra_free(&a);
 }
 
 static void run_one(const struct pcase *c)

@@ -17,7 +17,7 @@ static jmp_buf JB;
 static int setup(void **state)
 {
     (void)state;
-    ra_init(&A, 0);
+    vouch_ra_init(&A, 0);
     A.jb = &JB;
     return 0;
 }
@@ -25,13 +25,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    ra_free(&A);
+    vouch_ra_free(&A);
     return 0;
 }
 
 static const struct rval *num(const char *s)
 {
-    const struct rval *v = rv_num_text(&A, s, strlen(s));
+    const struct rval *v = vouch_rv_num_text(&A, s, strlen(s));
 
     if (!v)
         fail_msg("bad number %s", s);
@@ -42,7 +42,7 @@ static char *json_of(const struct rval *v)
 {
     struct vouch_buf b = VOUCH_BUF_INIT(1 << 20);
 
-    assert_int_equal(rv_write_json(&b, v), VOUCH_OK);
+    assert_int_equal(vouch_rv_write_json(&b, v), VOUCH_OK);
     return (char *)vouch_buf_steal(&b, NULL);
 }
 
@@ -112,30 +112,30 @@ static void test_number_arith(void **state)
         uint8_t bx[20], by[20];
         bool ok;
 
-        rv_num_view(num(c->x), &x, bx);
-        rv_num_view(num(c->y), &y, by);
+        vouch_rv_num_view(num(c->x), &x, bx);
+        vouch_rv_num_view(num(c->y), &y, by);
         switch (c->op) {
         case '+':
-            ok = rdec_add(&A, &x, &y, false, &r);
+            ok = vouch_rdec_add(&A, &x, &y, false, &r);
             break;
         case '-':
-            ok = rdec_add(&A, &x, &y, true, &r);
+            ok = vouch_rdec_add(&A, &x, &y, true, &r);
             break;
         case '*':
-            ok = rdec_mul(&A, &x, &y, &r);
+            ok = vouch_rdec_mul(&A, &x, &y, &r);
             break;
         case '/':
-            ok = rdec_div(&A, &x, &y, &r);
+            ok = vouch_rdec_div(&A, &x, &y, &r);
             break;
         default:
-            ok = rdec_divmod_int(&A, &x, &y, &q, &r);
+            ok = vouch_rdec_divmod_int(&A, &x, &y, &q, &r);
         }
         if (!c->want) {
             assert_false(ok);
             continue;
         }
         assert_true(ok);
-        expect_text(rv_dec(&A, &r), c->want);
+        expect_text(vouch_rv_dec(&A, &r), c->want);
     }
 }
 
@@ -149,12 +149,12 @@ static void test_number_compare(void **state)
     assert_true(rv_eq(num("1"), num("1e0")));
     assert_true(rv_eq(num("100"), num("1e2")));
     assert_false(rv_eq(num("28857836529306024611913"), num("28857836529306024611912")));
-    assert_true(rv_cmp(num("18446744073709551615"), num("18446744073709551616")) < 0);
-    assert_true(rv_cmp(num("-0.5"), num("0")) < 0);
-    assert_true(rv_cmp(num("0.30000000000000004"), num("0.3")) > 0);
-    assert_true(rv_cmp(num("1e400"), num("9e399")) > 0);
+    assert_true(vouch_rv_cmp(num("18446744073709551615"), num("18446744073709551616")) < 0);
+    assert_true(vouch_rv_cmp(num("-0.5"), num("0")) < 0);
+    assert_true(vouch_rv_cmp(num("0.30000000000000004"), num("0.3")) > 0);
+    assert_true(vouch_rv_cmp(num("1e400"), num("9e399")) > 0);
     /* exponents that would need unbounded digits are refused */
-    assert_null(rv_num_text(&A, "1e1000000", 9));
+    assert_null(vouch_rv_num_text(&A, "1e1000000", 9));
 }
 
 /* Rego's total order: null < boolean < number < string < array < object < set. */
@@ -171,21 +171,21 @@ static void test_order(void **state)
     if (setjmp(JB))
         fail_msg("out of memory");
     for (i = 0; i < n; i++)
-        assert_int_equal(rv_parse_json(&A, ascending[i], strlen(ascending[i]), 10, &v[i], NULL),
-                         VOUCH_OK);
+        assert_int_equal(
+            vouch_rv_parse_json(&A, ascending[i], strlen(ascending[i]), 10, &v[i], NULL), VOUCH_OK);
     for (i = 0; i < n; i++)
         for (j = 0; j < n; j++) {
-            int c = rv_cmp(v[i], v[j]);
+            int c = vouch_rv_cmp(v[i], v[j]);
 
             if ((i < j && c >= 0) || (i == j && c != 0) || (i > j && c <= 0))
                 fail_msg("%s vs %s: %d", ascending[i], ascending[j], c);
         }
     /* sets sort above objects */
     {
-        const struct rval **items = ra_xalloc(&A, sizeof(*items));
+        const struct rval **items = vouch_ra_xalloc(&A, sizeof(*items));
 
         items[0] = v[0];
-        assert_true(rv_cmp(rv_set(&A, items, 1), v[n - 1]) > 0);
+        assert_true(vouch_rv_cmp(vouch_rv_set(&A, items, 1), v[n - 1]) > 0);
     }
 }
 
@@ -220,7 +220,7 @@ static void test_json(void **state)
         const struct json_case *c = &json_cases[i];
         const struct rval *v;
         struct vouch_errbuf eb;
-        vouch_err e = rv_parse_json(&A, c->in, strlen(c->in), 10, &v, &eb);
+        vouch_err e = vouch_rv_parse_json(&A, c->in, strlen(c->in), 10, &v, &eb);
 
         if (!c->out) {
             if (e == VOUCH_OK)
@@ -244,8 +244,8 @@ static void test_json_depth(void **state)
         fail_msg("out of memory");
     memset(deep, '[', 1000);
     memset(deep + 1000, ']', 1000);
-    assert_int_equal(rv_parse_json(&A, deep, 2000, 2000, &v, &eb), VOUCH_OK);
-    assert_int_equal(rv_parse_json(&A, deep, 2000, 512, &v, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_rv_parse_json(&A, deep, 2000, 2000, &v, &eb), VOUCH_OK);
+    assert_int_equal(vouch_rv_parse_json(&A, deep, 2000, 512, &v, &eb), VOUCH_E_INVALID);
     assert_non_null(strstr(eb.msg, "nesting too deep"));
 }
 
@@ -261,16 +261,16 @@ static void test_from_jansson(void **state)
     if (setjmp(JB))
         fail_msg("out of memory");
     assert_non_null(j);
-    lazy = rv_from_json(&A, j, true);
-    assert_non_null(rv_obj_getn(lazy, "m", 1));
-    assert_null(rv_obj_getn(lazy, "q", 1));
+    lazy = vouch_rv_from_json(&A, j, true);
+    assert_non_null(vouch_rv_obj_getn(lazy, "m", 1));
+    assert_null(vouch_rv_obj_getn(lazy, "q", 1));
     {
         static const char want[] = "{\"a\":2.5,\"m\":{\"x\":null},\"z\":[1,{\"k\":\"v\"}]}";
 
-        assert_int_equal(rv_parse_json(&A, want, strlen(want), 10, &exact, NULL), VOUCH_OK);
+        assert_int_equal(vouch_rv_parse_json(&A, want, strlen(want), 10, &exact, NULL), VOUCH_OK);
     }
     assert_true(rv_eq(lazy, exact));
-    back = rv_to_json(lazy);
+    back = vouch_rv_to_json(lazy);
     s = json_dumps(back, JSON_COMPACT | JSON_SORT_KEYS);
     assert_string_equal(s, "{\"a\":2.5,\"m\":{\"x\":null},\"z\":[1,{\"k\":\"v\"}]}");
     free(s);
@@ -281,11 +281,11 @@ static void test_from_jansson(void **state)
 static void test_utf8(void **state)
 {
     (void)state;
-    assert_int_equal(rv_utf8_count("h\xc3\xa9llo", 6), 5);
-    assert_int_equal(rv_utf8_count("\xf0\x9f\x98\x80", 4), 1);
-    assert_int_equal(rv_utf8_count("\xc0\xaf", 2), -1);      /* overlong */
-    assert_int_equal(rv_utf8_count("\xed\xa0\x80", 3), -1);  /* surrogate */
-    assert_int_equal(rv_utf8_count("\xe2\x82", 2), -1);      /* truncated */
+    assert_int_equal(vouch_rv_utf8_count("h\xc3\xa9llo", 6), 5);
+    assert_int_equal(vouch_rv_utf8_count("\xf0\x9f\x98\x80", 4), 1);
+    assert_int_equal(vouch_rv_utf8_count("\xc0\xaf", 2), -1);      /* overlong */
+    assert_int_equal(vouch_rv_utf8_count("\xed\xa0\x80", 3), -1);  /* surrogate */
+    assert_int_equal(vouch_rv_utf8_count("\xe2\x82", 2), -1);      /* truncated */
 }
 
 int main(void)

@@ -79,9 +79,9 @@ static void test_guids(void **state)
         char s[UEFI_GUID_STR_LEN];
 
         assert_int_equal(n, 16);
-        uefi_guid_str(g, s);
+        vouch_uefi_guid_str(g, s);
         assert_string_equal(s, cases[i].canonical);
-        uefi_guid_raw_str(g, s);
+        vouch_uefi_guid_raw_str(g, s);
         assert_string_equal(s, cases[i].raw);
         free(g);
     }
@@ -118,7 +118,7 @@ static void test_utf16(void **state)
             d = tu_unhex(cases[i].hex, &n);
         if (cases[i].nbytes)
             n = cases[i].nbytes;
-        assert_int_equal(uefi_utf16_append(d ? d : (const uint8_t *)"", n, &b), VOUCH_OK);
+        assert_int_equal(vouch_uefi_utf16_append(d ? d : (const uint8_t *)"", n, &b), VOUCH_OK);
         if (b.len != strlen(cases[i].utf8) ||
             (b.len && memcmp(b.data, cases[i].utf8, b.len) != 0))
             fail_msg("%s: got \"%.*s\"", cases[i].what, (int)b.len, (const char *)b.data);
@@ -273,7 +273,7 @@ static void test_device_paths(void **state)
         json_t *nodes = json_array();
         uint8_t *d = dp_bytes(c, &len);
 
-        assert_int_equal(uefi_device_path(d, len, &out, nodes), VOUCH_OK);
+        assert_int_equal(vouch_uefi_device_path(d, len, &out, nodes), VOUCH_OK);
         if (out.len != strlen(c->want) || (out.len && memcmp(out.data, c->want, out.len) != 0))
             fail_msg("%s:\n got %.*s\nwant %s", c->what, (int)out.len, (const char *)out.data,
                      c->want);
@@ -282,7 +282,7 @@ static void test_device_paths(void **state)
                      c->want_nodes);
         /* Without the nodes array the text is the same. */
         vouch_buf_reset(&out);
-        assert_int_equal(uefi_device_path(d, len, &out, NULL), VOUCH_OK);
+        assert_int_equal(vouch_uefi_device_path(d, len, &out, NULL), VOUCH_OK);
         assert_int_equal(out.len, strlen(c->want));
         json_decref(nodes);
         vouch_buf_free(&out);
@@ -304,7 +304,7 @@ static void test_device_path_node_list(void **state)
 
     (void)state;
     d = dp_bytes(&c, &len);
-    assert_int_equal(uefi_device_path(d, len, &out, nodes), VOUCH_OK);
+    assert_int_equal(vouch_uefi_device_path(d, len, &out, nodes), VOUCH_OK);
     assert_string_equal(vouch_buf_str(&out), c.want);
     assert_int_equal(json_array_size(nodes), c.want_nodes);
     assert_string_equal(json_string_value(json_array_get(nodes, 0)), "PciRoot(0x0)");
@@ -365,7 +365,8 @@ static void test_image_load_paths(void **state)
         for (k = 0; k < 8; k++)
             dplen |= (uint64_t)ev->data[24 + k] << (8 * k);
         assert_true(dplen <= ev->data_len - 32);
-        assert_int_equal(uefi_device_path(ev->data + 32, (size_t)dplen, &out, NULL), VOUCH_OK);
+        assert_int_equal(vouch_uefi_device_path(ev->data + 32, (size_t)dplen, &out, NULL),
+                         VOUCH_OK);
         if (strcmp(vouch_buf_str(&out), cases[i].want) != 0)
             fail_msg("%s event %zu:\n got %s\nwant %s", cases[i].log, cases[i].event,
                      vouch_buf_str(&out), cases[i].want);
@@ -412,16 +413,17 @@ static void test_real_variables(void **state)
         struct uefi_variable v;
         char g[UEFI_GUID_STR_LEN];
 
-        assert_true(uefi_variable_parse(ev->data, ev->data_len, &v));
-        uefi_guid_str(v.guid, g);
+        assert_true(vouch_uefi_variable_parse(ev->data, ev->data_len, &v));
+        vouch_uefi_guid_str(v.guid, g);
         assert_string_equal(g, cases[i].guid);
         assert_int_equal(v.name_chars, strlen(cases[i].name));
-        assert_int_equal(uefi_utf16_append(v.name, (size_t)v.name_chars * 2, &name), VOUCH_OK);
+        assert_int_equal(vouch_uefi_utf16_append(v.name, (size_t)v.name_chars * 2, &name),
+                         VOUCH_OK);
         assert_string_equal(vouch_buf_str(&name), cases[i].name);
         assert_int_equal(v.data_len, cases[i].data_len);
         assert_ptr_equal(v.data, v.name + v.name_chars * 2);
-        assert_true(uefi_variable_is(&v, cases[i].name));
-        assert_false(uefi_variable_is(&v, "PKx"));
+        assert_true(vouch_uefi_variable_is(&v, cases[i].name));
+        assert_false(vouch_uefi_variable_is(&v, "PKx"));
         vouch_buf_free(&name);
         vouch_tpm_eventlog_free(log);
     }
@@ -459,7 +461,7 @@ static void test_variable_bounds(void **state)
         struct uefi_variable v;
 
         memset(&v, 0xa5, sizeof(v));
-        if (uefi_variable_parse(d, n, &v) != cases[i].ok)
+        if (vouch_uefi_variable_parse(d, n, &v) != cases[i].ok)
             fail_msg("%s: expected %s", cases[i].what, cases[i].ok ? "success" : "failure");
         if (cases[i].ok)
             assert_ptr_equal(v.guid, d);
@@ -491,7 +493,7 @@ static void test_variable_names(void **state)
 
         v.name = name;
         v.name_chars = name ? n / 2 : 0;
-        if (uefi_variable_is(&v, cases[i].ascii) != cases[i].equal)
+        if (vouch_uefi_variable_is(&v, cases[i].ascii) != cases[i].equal)
             fail_msg("case %zu: \"%s\"", i, cases[i].ascii);
         free(name);
     }
@@ -504,7 +506,7 @@ static const uint8_t *variable_data(const struct vouch_tpm_event *ev, size_t *re
 {
     struct uefi_variable v;
 
-    assert_true(uefi_variable_parse(ev->data, ev->data_len, &v));
+    assert_true(vouch_uefi_variable_parse(ev->data, ev->data_len, &v));
     *ret_len = (size_t)v.data_len;
     return v.data;
 }
@@ -536,7 +538,7 @@ static void test_real_signature_lists(void **state)
             event_at(log, cases[i].event, VOUCH_EV_EFI_VARIABLE_DRIVER_CONFIG);
         size_t len, count = 0;
         const uint8_t *d = variable_data(ev, &len);
-        json_t *arr = uefi_signature_lists(d, len, 16, &count);
+        json_t *arr = vouch_uefi_signature_lists(d, len, 16, &count);
 
         assert_non_null(arr);
         assert_int_equal(count, cases[i].count);
@@ -568,7 +570,7 @@ static void test_real_dbx_cap(void **state)
 
     (void)state;
     assert_int_equal(len, 3724);
-    every = uefi_signature_lists(d, len, SIZE_MAX, &all);
+    every = vouch_uefi_signature_lists(d, len, SIZE_MAX, &all);
     assert_non_null(every);
     assert_int_equal(all, (3724 - 28) / 48);
     assert_int_equal(json_array_size(every), all);
@@ -576,7 +578,7 @@ static void test_real_dbx_cap(void **state)
                         "sha256");
     assert_int_equal(strlen(json_string_value(json_object_get(json_array_get(every, 0),
                                                               "digest"))), 64);
-    few = uefi_signature_lists(d, len, 5, &count);
+    few = vouch_uefi_signature_lists(d, len, 5, &count);
     assert_non_null(few);
     assert_int_equal(count, all);
     assert_int_equal(json_array_size(few), 5);
@@ -635,7 +637,7 @@ static void test_signature_list_bounds(void **state)
         if (!d)
             n = 0;
         count = 12345;
-        arr = uefi_signature_lists(d ? d : (const uint8_t *)"", n, 16, &count);
+        arr = vouch_uefi_signature_lists(d ? d : (const uint8_t *)"", n, 16, &count);
         if (cases[i].count < 0) {
             if (arr)
                 fail_msg("%s: accepted", cases[i].what);
@@ -667,7 +669,7 @@ static void test_signature_data(void **state)
     const struct vouch_tpm_event *ev = event_at(log, 23, VOUCH_EV_EFI_VARIABLE_AUTHORITY);
     size_t len, n;
     const uint8_t *d = variable_data(ev, &len);
-    json_t *o = uefi_signature_data(d, len);
+    json_t *o = vouch_uefi_signature_data(d, len);
     uint8_t *bad;
 
     (void)state;
@@ -684,13 +686,13 @@ static void test_signature_data(void **state)
 
     /* Not a certificate, too short, or a certificate that does not parse. */
     bad = tu_unhex(OWNER "0400000000", &n);
-    assert_null(uefi_signature_data(bad, n));
+    assert_null(vouch_uefi_signature_data(bad, n));
     free(bad);
     bad = tu_unhex(OWNER "3082", &n);
-    assert_null(uefi_signature_data(bad, n));
+    assert_null(vouch_uefi_signature_data(bad, n));
     free(bad);
     bad = tu_unhex(OWNER "3082ffff00", &n);
-    o = uefi_signature_data(bad, n);
+    o = vouch_uefi_signature_data(bad, n);
     assert_non_null(o);       /* listed by its hash, without a subject */
     assert_null(json_object_get(o, "subject"));
     assert_int_equal(strlen(json_string_value(json_object_get(o, "sha256"))), 64);

@@ -11,10 +11,10 @@
 
 static void centry_free(void *v)
 {
-    dcap_centry_unref(v);
+    vouch_dcap_centry_unref(v);
 }
 
-void dcap_cache_init(struct dcap_cache *c)
+void vouch_dcap_cache_init(struct dcap_cache *c)
 {
     const struct vouch_cache_config cfg = { "dcap_verified", DCAP_CACHE_MAX, 0, 0, centry_free };
 
@@ -23,7 +23,7 @@ void dcap_cache_init(struct dcap_cache *c)
         c->c = NULL;
 }
 
-void dcap_centry_unref(struct dcap_centry *e)
+void vouch_dcap_centry_unref(struct dcap_centry *e)
 {
     if (!e)
         return;
@@ -34,19 +34,19 @@ void dcap_centry_unref(struct dcap_centry *e)
     }
 }
 
-void dcap_cache_flush(struct dcap_cache *c)
+void vouch_dcap_cache_flush(struct dcap_cache *c)
 {
     if (c->c)
         vouch_cache_clear(c->c);
 }
 
-void dcap_cache_destroy(struct dcap_cache *c)
+void vouch_dcap_cache_destroy(struct dcap_cache *c)
 {
     vouch_cache_free(c->c);
     c->c = NULL;
 }
 
-void dcap_cache_stats(struct dcap_cache *c, struct vouch_dcap_stats *ret)
+void vouch_dcap_cache_stats(struct dcap_cache *c, struct vouch_dcap_stats *ret)
 {
     struct vouch_cache_stats st;
 
@@ -58,7 +58,7 @@ void dcap_cache_stats(struct dcap_cache *c, struct vouch_dcap_stats *ret)
     ret->entries = st.entries;
 }
 
-struct dcap_centry *dcap_cache_get(struct dcap_cache *c, const uint8_t key[32], int64_t now)
+struct dcap_centry *vouch_dcap_cache_get(struct dcap_cache *c, const uint8_t key[32], int64_t now)
 {
     struct vouch_cache_entry *ce;
     struct dcap_centry *e = NULL;
@@ -74,8 +74,8 @@ struct dcap_centry *dcap_cache_get(struct dcap_cache *c, const uint8_t key[32], 
     return e;
 }
 
-struct dcap_centry *dcap_cache_put(struct dcap_cache *c, const uint8_t key[32], void *val,
-                                   void (*free_val)(void *), int64_t expires)
+struct dcap_centry *vouch_dcap_cache_put(struct dcap_cache *c, const uint8_t key[32], void *val,
+                                         void (*free_val)(void *), int64_t expires)
 {
     struct dcap_centry *e = calloc(1, sizeof(*e));
 

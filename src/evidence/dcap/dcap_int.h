@@ -29,20 +29,20 @@ struct dcap_cache {
     struct vouch_cache *c;    /* NULL when it could not be created: every lookup misses */
 };
 
-void dcap_cache_init(struct dcap_cache *c);
-void dcap_cache_flush(struct dcap_cache *c);
-void dcap_cache_destroy(struct dcap_cache *c);
-void dcap_cache_stats(struct dcap_cache *c, struct vouch_dcap_stats *ret);
+void vouch_dcap_cache_init(struct dcap_cache *c);
+void vouch_dcap_cache_flush(struct dcap_cache *c);
+void vouch_dcap_cache_destroy(struct dcap_cache *c);
+void vouch_dcap_cache_stats(struct dcap_cache *c, struct vouch_dcap_stats *ret);
 /* A new reference to the live entry for key, or NULL. */
-struct dcap_centry *dcap_cache_get(struct dcap_cache *c, const uint8_t key[32], int64_t now);
+struct dcap_centry *vouch_dcap_cache_get(struct dcap_cache *c, const uint8_t key[32], int64_t now);
 /*
  * Insert val (ownership moves to the cache, even on failure) and return a
  * reference to its entry, which replaces any entry for key.  NULL only
  * when out of memory.
  */
-struct dcap_centry *dcap_cache_put(struct dcap_cache *c, const uint8_t key[32], void *val,
-                                   void (*free_val)(void *), int64_t expires);
-void dcap_centry_unref(struct dcap_centry *e);
+struct dcap_centry *vouch_dcap_cache_put(struct dcap_cache *c, const uint8_t key[32], void *val,
+                                         void (*free_val)(void *), int64_t expires);
+void vouch_dcap_centry_unref(struct dcap_centry *e);
 
 /* TCB evaluation (QVL EvaluateTcb): status, date and advisories. */
 struct dcap_eval {
@@ -59,14 +59,14 @@ struct dcap_eval {
  * NULL for SGX, tee_tcb_svn2 NULL unless the body is TD 1.5.  Fails with a "tcb level: " / "qe tcb level: " /
  * "tdx module: " message when no level matches.
  */
-vouch_err dcap_evaluate(const struct vouch_dcap_pck_info *pck,
-                        const struct vouch_dcap_tcb_info *ti,
-                        const struct vouch_dcap_qe_identity *qi, uint16_t qe_isvsvn,
-                        const uint8_t *tee_tcb_svn, const uint8_t *tee_tcb_svn2,
-                        struct dcap_eval *ret, struct vouch_errbuf *eb);
+vouch_err vouch_dcap_evaluate(const struct vouch_dcap_pck_info *pck,
+                              const struct vouch_dcap_tcb_info *ti,
+                              const struct vouch_dcap_qe_identity *qi, uint16_t qe_isvsvn,
+                              const uint8_t *tee_tcb_svn, const uint8_t *tee_tcb_svn2,
+                              struct dcap_eval *ret, struct vouch_errbuf *eb);
 
 /* The module identity for a TDX module major version (NULL: not listed). */
-const struct vouch_dcap_tdx_module *dcap_find_module(const struct vouch_dcap_tcb_info *ti,
-                                                     uint8_t version);
+const struct vouch_dcap_tdx_module *vouch_dcap_find_module(const struct vouch_dcap_tcb_info *ti,
+                                                           uint8_t version);
 
 #endif

@@ -10,8 +10,8 @@
 
 #include "evidence/dcap/dcap_int.h"
 
-const struct vouch_dcap_tdx_module *dcap_find_module(const struct vouch_dcap_tcb_info *ti,
-                                                     uint8_t version)
+const struct vouch_dcap_tdx_module *vouch_dcap_find_module(const struct vouch_dcap_tcb_info *ti,
+                                                           uint8_t version)
 {
     char id[16];
     size_t i;
@@ -122,7 +122,7 @@ static vouch_err evaluate_once(const struct vouch_dcap_pck_info *pck,
     ev.platform_status = plat->status;
     ev.tcb_date = plat->tcb_date;
     if (tee_svn && tee_svn[1] > 0) {
-        const struct vouch_dcap_tdx_module *m = dcap_find_module(ti, tee_svn[1]);
+        const struct vouch_dcap_tdx_module *m = vouch_dcap_find_module(ti, tee_svn[1]);
 
         if (!m)
             return vouch_fail(eb, VOUCH_E_VERIFY, "tdx module: no identity TDX_%02X in the "
@@ -182,11 +182,11 @@ static enum vouch_dcap_tcb_status relaunch(enum vouch_dcap_tcb_status launch,
     return VOUCH_DCAP_TD_RELAUNCH_ADVISED;
 }
 
-vouch_err dcap_evaluate(const struct vouch_dcap_pck_info *pck,
-                        const struct vouch_dcap_tcb_info *ti,
-                        const struct vouch_dcap_qe_identity *qi, uint16_t qe_isvsvn,
-                        const uint8_t *tee_tcb_svn, const uint8_t *tee_tcb_svn2,
-                        struct dcap_eval *ret, struct vouch_errbuf *eb)
+vouch_err vouch_dcap_evaluate(const struct vouch_dcap_pck_info *pck,
+                              const struct vouch_dcap_tcb_info *ti,
+                              const struct vouch_dcap_qe_identity *qi, uint16_t qe_isvsvn,
+                              const uint8_t *tee_tcb_svn, const uint8_t *tee_tcb_svn2,
+                              struct dcap_eval *ret, struct vouch_errbuf *eb)
 {
     struct dcap_eval launch, current;
     vouch_err e;

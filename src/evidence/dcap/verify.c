@@ -127,7 +127,7 @@ vouch_err vouch_dcap_ctx_new(const struct vouch_dcap_source *src, X509 *root,
     if (!ctx)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     ctx->src = src;
-    dcap_cache_init(&ctx->cache);
+    vouch_dcap_cache_init(&ctx->cache);
     if (root) {
         X509_up_ref(root);
         ctx->root = root;
@@ -189,19 +189,19 @@ void vouch_dcap_ctx_free(struct vouch_dcap_ctx *ctx)
 {
     if (!ctx)
         return;
-    dcap_cache_destroy(&ctx->cache);
+    vouch_dcap_cache_destroy(&ctx->cache);
     X509_free(ctx->root);
     free(ctx);
 }
 
 void vouch_dcap_ctx_flush(struct vouch_dcap_ctx *ctx)
 {
-    dcap_cache_flush(&ctx->cache);
+    vouch_dcap_cache_flush(&ctx->cache);
 }
 
 void vouch_dcap_ctx_stats(struct vouch_dcap_ctx *ctx, struct vouch_dcap_stats *ret)
 {
-    dcap_cache_stats(&ctx->cache, ret);
+    vouch_dcap_cache_stats(&ctx->cache, ret);
 }
 
 void vouch_dcap_result_free(struct vouch_dcap_result *r)
@@ -262,7 +262,7 @@ static vouch_err get_crl(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc
     if ((e = doc_hash(doc, h)) || (e = make_key(key, "crl", h, 32, issuer_fpr, 32, NULL, 0,
                                                 NULL, 0)))
         return vouch_fail(eb, e, "cannot hash");
-    ce = dcap_cache_get(&ctx->cache, key, now);
+    ce = vouch_dcap_cache_get(&ctx->cache, key, now);
     if (ce) {
         *ret = ce;
         return VOUCH_OK;
@@ -275,7 +275,7 @@ static vouch_err get_crl(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_doc
         free_crl(v);
         return e;
     }
-    ce = dcap_cache_put(&ctx->cache, key, v, free_crl, v->w.not_after);
+    ce = vouch_dcap_cache_put(&ctx->cache, key, v, free_crl, v->w.not_after);
     if (!ce)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     *ret = ce;
@@ -417,7 +417,7 @@ static vouch_err get_chain(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_q
     if ((e = vouch_hash(VOUCH_HASH_SHA256, q->cert_data, q->cert_len, ret_hash)) ||
         (e = make_key(key, "pck", ret_hash, 32, ctx->root_fpr, 32, NULL, 0, NULL, 0)))
         return vouch_fail(eb, e, "pck chain: cannot hash");
-    ce = dcap_cache_get(&ctx->cache, key, now);
+    ce = vouch_dcap_cache_get(&ctx->cache, key, now);
     if (ce) {
         *ret = ce;
         return VOUCH_OK;
@@ -425,7 +425,7 @@ static vouch_err get_chain(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_q
     e = verify_chain(ctx, (const char *)q->cert_data, q->cert_len, &v, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "pck chain: ");
-    ce = dcap_cache_put(&ctx->cache, key, v, free_chain, v->w.not_after);
+    ce = vouch_dcap_cache_put(&ctx->cache, key, v, free_chain, v->w.not_after);
     if (!ce)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     *ret = ce;
@@ -469,7 +469,7 @@ static vouch_err get_signer(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_
     if ((e = vouch_hash(VOUCH_HASH_SHA256, doc->issuer_chain, doc->issuer_chain_len, ch)) ||
         (e = make_key(key, "signer", ch, 32, root_crl->key, 32, ctx->root_fpr, 32, NULL, 0)))
         return vouch_fail(eb, e, "cannot hash");
-    ce = dcap_cache_get(&ctx->cache, key, now);
+    ce = vouch_dcap_cache_get(&ctx->cache, key, now);
     if (ce) {
         *ret = ce;
         return VOUCH_OK;
@@ -483,7 +483,7 @@ static vouch_err get_signer(struct vouch_dcap_ctx *ctx, const struct vouch_dcap_
         free_signer(v);
         return e;
     }
-    ce = dcap_cache_put(&ctx->cache, key, v, free_signer, v->w.not_after);
+    ce = vouch_dcap_cache_put(&ctx->cache, key, v, free_signer, v->w.not_after);
     if (!ce)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     *ret = ce;
@@ -569,7 +569,7 @@ static vouch_err verify_signed_doc(struct vouch_dcap_ctx *ctx, enum signed_kind 
     *ret = v;
     v = NULL;
 out:
-    dcap_centry_unref(c_sig);
+    vouch_dcap_centry_unref(c_sig);
     free_signed(v);
     return e;
 }
@@ -588,12 +588,12 @@ static vouch_err get_signed_doc(struct vouch_dcap_ctx *ctx, enum signed_kind kin
     e = signed_doc_key(ctx, signed_kinds[kind].tag, doc, root_crl, key, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "%s: ", signed_kinds[kind].step);
-    ce = dcap_cache_get(&ctx->cache, key, now);
+    ce = vouch_dcap_cache_get(&ctx->cache, key, now);
     if (!ce) {
         e = verify_signed_doc(ctx, kind, doc, root_crl, now, &v, eb);
         if (e)
             return e;
-        ce = dcap_cache_put(&ctx->cache, key, v, free_signed, v->w.not_after);
+        ce = vouch_dcap_cache_put(&ctx->cache, key, v, free_signed, v->w.not_after);
         if (!ce)
             return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
@@ -674,16 +674,16 @@ static vouch_err check_qe_report(struct vouch_dcap_ctx *ctx, const struct vouch_
     if (make_key(key, "qer", chain_hash, 32, q->qe_report, VOUCH_DCAP_SGX_REPORT_LEN,
                  q->qe_report_sig, VOUCH_DCAP_SIG_LEN, ctx->root_fpr, 32))
         return vouch_fail(eb, VOUCH_E_INTERNAL, "qe report signature: cannot hash");
-    ce = dcap_cache_get(&ctx->cache, key, now);
+    ce = vouch_dcap_cache_get(&ctx->cache, key, now);
     if (ce) {
-        dcap_centry_unref(ce);
+        vouch_dcap_centry_unref(ce);
         return VOUCH_OK;
     }
     e = vouch_ecdsa_verify_raw(X509_get0_pubkey(chain->leaf), VOUCH_HASH_SHA256, q->qe_report,
                                VOUCH_DCAP_SGX_REPORT_LEN, q->qe_report_sig, VOUCH_DCAP_SIG_LEN, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "qe report signature: ");
-    dcap_centry_unref(dcap_cache_put(&ctx->cache, key, NULL, NULL, chain->w.not_after));
+    vouch_dcap_centry_unref(vouch_dcap_cache_put(&ctx->cache, key, NULL, NULL, chain->w.not_after));
     return VOUCH_OK;
 }
 
@@ -712,7 +712,7 @@ static vouch_err check_tdx_module(const struct vouch_dcap_tcb_info *ti, const ui
     const struct vouch_dcap_tdx_module *m = &ti->tdx_module;
 
     if (svn[1] > 0) {
-        m = dcap_find_module(ti, svn[1]);
+        m = vouch_dcap_find_module(ti, svn[1]);
         if (!m)
             return vouch_fail(eb, VOUCH_E_VERIFY, "tdx module: no identity TDX_%02X in the "
                               "TCB info (module mismatch)", svn[1]);
@@ -746,18 +746,18 @@ static vouch_err check_quote_sig(struct vouch_dcap_ctx *ctx, const struct vouch_
 
     if (make_key(key, "ak", q->attest_key, VOUCH_DCAP_ATTEST_KEY_LEN, NULL, 0, NULL, 0, NULL, 0))
         return vouch_fail(eb, VOUCH_E_INTERNAL, "quote signature: cannot hash");
-    ce = dcap_cache_get(&ctx->cache, key, now);
+    ce = vouch_dcap_cache_get(&ctx->cache, key, now);
     if (!ce) {
         e = vouch_ec_pubkey_from_xy(q->attest_key, VOUCH_DCAP_ATTEST_KEY_LEN, &ak, eb);
         if (e)
             return vouch_fail_prefix(eb, e, "quote signature: ");
-        ce = dcap_cache_put(&ctx->cache, key, ak, free_pkey, INT64_MAX);
+        ce = vouch_dcap_cache_put(&ctx->cache, key, ak, free_pkey, INT64_MAX);
         if (!ce) /* the cache freed the key */
             return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
     e = vouch_ecdsa_verify_raw(ce->val, VOUCH_HASH_SHA256, q->raw, q->signed_len, q->signature,
                                VOUCH_DCAP_SIG_LEN, eb);
-    dcap_centry_unref(ce);
+    vouch_dcap_centry_unref(ce);
     return e ? vouch_fail_prefix(eb, e, "quote signature: ") : VOUCH_OK;
 }
 
@@ -945,8 +945,8 @@ static vouch_err step_tcb_levels(struct verification *v, struct vouch_errbuf *eb
         if (v->q.body_type == VOUCH_DCAP_BODY_TD15)
             svn2 = v->q.body + VOUCH_DCAP_TD_TEE_TCB_SVN2;
     }
-    e = dcap_evaluate(&v->chain->info, v->ti, v->qi,
-                      le16(v->q.qe_report + VOUCH_DCAP_SGX_ISV_SVN), svn, svn2, &v->ev, eb);
+    e = vouch_dcap_evaluate(&v->chain->info, v->ti, v->qi,
+                            le16(v->q.qe_report + VOUCH_DCAP_SGX_ISV_SVN), svn, svn2, &v->ev, eb);
     if (e)
         return e;
     if (v->ev.status == VOUCH_DCAP_REVOKED)
@@ -994,11 +994,11 @@ static vouch_err make_result(struct verification *v, struct vouch_dcap_result **
 static void verification_release(struct verification *v)
 {
     json_decref(v->ev.advisory_ids);
-    dcap_centry_unref(v->c_qe);
-    dcap_centry_unref(v->c_tcb);
-    dcap_centry_unref(v->c_pck_crl);
-    dcap_centry_unref(v->c_chain);
-    dcap_centry_unref(v->c_root_crl);
+    vouch_dcap_centry_unref(v->c_qe);
+    vouch_dcap_centry_unref(v->c_tcb);
+    vouch_dcap_centry_unref(v->c_pck_crl);
+    vouch_dcap_centry_unref(v->c_chain);
+    vouch_dcap_centry_unref(v->c_root_crl);
     release(v->src, &v->d_qe);
     release(v->src, &v->d_tcb);
     release(v->src, &v->d_pck_crl);

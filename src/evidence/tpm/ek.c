@@ -57,7 +57,7 @@ vouch_err vouch_tpm_ek_cert_parse(const uint8_t *data, size_t len, X509 **ret,
     n = der_length(data, len);
     if (!n || n > len)
         return vouch_fail(eb, VOUCH_E_INVALID, "EK certificate: not DER or PEM");
-    if (!tpm_all_bytes(data + n, len - n, 0) && !tpm_all_bytes(data + n, len - n, 0xff))
+    if (!vouch_tpm_all_bytes(data + n, len - n, 0) && !vouch_tpm_all_bytes(data + n, len - n, 0xff))
         return vouch_fail(eb, VOUCH_E_INVALID, "EK certificate: %zu bytes after the DER", len - n);
     e = vouch_x509_parse_der(data, n, ret, eb);
     return e ? vouch_fail_prefix(eb, e, "EK certificate: ") : VOUCH_OK;

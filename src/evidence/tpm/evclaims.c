@@ -97,7 +97,7 @@ static bool digests_match(EVP_MD_CTX *ctx, const struct vouch_tpm_event *ev, con
 
         if (h < 0)
             continue;
-        if (tpm_hash2(ctx, (enum vouch_hash)h, p, n, NULL, 0, out) ||
+        if (vouch_tpm_hash2(ctx, (enum vouch_hash)h, p, n, NULL, 0, out) ||
             memcmp(out, ev->digests[d].bytes, ev->digests[d].size) != 0)
             return false;
         any = true;
@@ -135,7 +135,7 @@ static bool vouch_tpm_event_digest_matches(const struct vouch_tpm_event *ev)
         }
     } else if ((ev->type == VOUCH_EV_EFI_VARIABLE_BOOT ||
                 ev->type == VOUCH_EV_EFI_VARIABLE_BOOT2) &&
-               uefi_variable_parse(d, n, &v)) {
+               vouch_uefi_variable_parse(d, n, &v)) {
         /* Some firmware measures only VariableData of boot variables. */
         ok = digests_match(ctx, ev, v.data, (size_t)v.data_len);
     }
@@ -154,7 +154,7 @@ static json_t *text_json(const uint8_t *d, size_t n)
         for (i = 1; i < n; i += 2)
             zeros += d[i] == 0;
         if (zeros * 4 >= (n / 2) * 3 && d[0] && !d[1]) {   /* mostly ASCII in UTF-16 */
-            if (uefi_utf16_append(d, n, &b) == VOUCH_OK)
+            if (vouch_uefi_utf16_append(d, n, &b) == VOUCH_OK)
                 j = json_stringn(vouch_buf_str(&b), b.len);
             vouch_buf_free(&b);
             if (j)
@@ -178,11 +178,11 @@ static vouch_err variable_details(const struct vouch_tpm_event *ev, json_t *det)
     size_t count = 0;
     vouch_err e;
 
-    if (!uefi_variable_parse(ev->data, ev->data_len, &v))
+    if (!vouch_uefi_variable_parse(ev->data, ev->data_len, &v))
         return VOUCH_OK;
-    uefi_guid_raw_str(v.guid, raw);
-    uefi_guid_str(v.guid, guid);
-    e = uefi_utf16_append(v.name, (size_t)v.name_chars * 2, &name);
+    vouch_uefi_guid_raw_str(v.guid, raw);
+    vouch_uefi_guid_str(v.guid, guid);
+    e = vouch_uefi_utf16_append(v.name, (size_t)v.name_chars * 2, &name);
     if (!e)
         e = vouch_json_set_str(det, "variable_name", raw);
     if (!e)
@@ -192,23 +192,24 @@ static vouch_err variable_details(const struct vouch_tpm_event *ev, json_t *det)
     if (!e)
         e = vouch_json_set_int(det, "unicode_name_length", (int64_t)v.name_chars);
     if (!e)
-        e = vouch_json_set_new(det, "variable_data", tpm_json_b64(v.data, (size_t)v.data_len));
+        e = vouch_json_set_new(det, "variable_data",
+                               vouch_tpm_json_b64(v.data, (size_t)v.data_len));
     if (!e)
         e = vouch_json_set_int(det, "variable_data_length", (int64_t)v.data_len);
     if (e)
         goto out;
     if (ev->type == VOUCH_EV_EFI_VARIABLE_DRIVER_CONFIG &&
-        (uefi_variable_is(&v, "PK") || uefi_variable_is(&v, "KEK") ||
-         uefi_variable_is(&v, "db") || uefi_variable_is(&v, "dbx") ||
-         uefi_variable_is(&v, "dbt") || uefi_variable_is(&v, "dbr"))) {
-        sigs = uefi_signature_lists(v.data, (size_t)v.data_len, MAX_SIGNATURES, &count);
+        (vouch_uefi_variable_is(&v, "PK") || vouch_uefi_variable_is(&v, "KEK") ||
+         vouch_uefi_variable_is(&v, "db") || vouch_uefi_variable_is(&v, "dbx") ||
+         vouch_uefi_variable_is(&v, "dbt") || vouch_uefi_variable_is(&v, "dbr"))) {
+        sigs = vouch_uefi_signature_lists(v.data, (size_t)v.data_len, MAX_SIGNATURES, &count);
         if (sigs) {
             e = vouch_json_set_new(det, "signatures", sigs);
             if (!e)
                 e = vouch_json_set_int(det, "signature_count", (int64_t)count);
         }
     } else if (ev->type == VOUCH_EV_EFI_VARIABLE_AUTHORITY) {
-        sigs = uefi_signature_data(v.data, (size_t)v.data_len);
+        sigs = vouch_uefi_signature_data(v.data, (size_t)v.data_len);
         if (sigs)
             e = vouch_json_set_new(det, "authority", sigs);
     } else if (v.data_len == 1) {
@@ -236,7 +237,7 @@ static vouch_err image_details(const struct vouch_tpm_event *ev, json_t *det)
     nodes = json_array();
     if (!nodes)
         return VOUCH_E_NOMEM;
-    e = uefi_device_path(path, (size_t)dplen, &dp, nodes);
+    e = vouch_uefi_device_path(path, (size_t)dplen, &dp, nodes);
     if (!e)
         e = vouch_json_set_int(det, "image_location", (int64_t)loc);
     if (!e)
@@ -300,7 +301,7 @@ static vouch_err event_details(const struct vouch_tpm_eventlog *log,
     switch (ev->type) {
     case VOUCH_EV_SEPARATOR:
         if (ev->data_len == 4)
-            return vouch_json_set_bool(det, "error", tpm_all_bytes(ev->data, 4, 0xff));
+            return vouch_json_set_bool(det, "error", vouch_tpm_all_bytes(ev->data, 4, 0xff));
         return VOUCH_OK;
     case VOUCH_EV_EVENT_TAG: {
         uint32_t id, size;
@@ -311,7 +312,7 @@ static vouch_err event_details(const struct vouch_tpm_eventlog *log,
             vouch_reader_bytes(&r, size, &tag))
             return VOUCH_OK;
         if (vouch_json_set_int(det, "tag_id", id) ||
-            vouch_json_set_new(det, "tag_data", tpm_json_b64(tag, size)))
+            vouch_json_set_new(det, "tag_data", vouch_tpm_json_b64(tag, size)))
             return VOUCH_E_NOMEM;
         s = text_json(tag, size);
         return s ? vouch_json_set_new(det, "string", s) : VOUCH_OK;
@@ -376,12 +377,12 @@ static vouch_err vouch_tpm_event_claims(const struct vouch_tpm_eventlog *log,
         char alg[16];
 
         if (h >= 0)
-            snprintf(alg, sizeof(alg), "%s", tpm_hash_claim_name((enum vouch_hash)h));
+            snprintf(alg, sizeof(alg), "%s", vouch_tpm_hash_claim_name((enum vouch_hash)h));
         else
             snprintf(alg, sizeof(alg), "0x%04x", ev->digests[d].alg);
-        if (json_array_append_new(digests, json_pack("{s:s, s:o}", "alg", alg, "digest",
-                                                     tpm_json_hex(ev->digests[d].bytes,
-                                                                  ev->digests[d].size))))
+        if (json_array_append_new(
+                digests, json_pack("{s:s, s:o}", "alg", alg, "digest",
+                                   vouch_tpm_json_hex(ev->digests[d].bytes, ev->digests[d].size))))
             break;
     }
     if (!digests || !det || event_details(log, ev, det)) {
@@ -391,7 +392,7 @@ static vouch_err vouch_tpm_event_claims(const struct vouch_tpm_eventlog *log,
     }
     o = json_pack("{s:I, s:I, s:s, s:o, s:o, s:b, s:o}", "index", (json_int_t)ev->pcr, "type",
                   (json_int_t)ev->type, "type_name", name, "digests", digests, "event",
-                  tpm_json_b64(ev->data, ev->data_len), "digest_matches_event",
+                  vouch_tpm_json_b64(ev->data, ev->data_len), "digest_matches_event",
                   vouch_tpm_event_digest_matches(ev), "details", det);
     if (!o)
         return VOUCH_E_NOMEM;
@@ -409,7 +410,7 @@ static json_t *digest_map(const struct vouch_tpm_event *ev)
 
         if (h >= 0)
             json_object_set_new(m, vouch_hash_name((enum vouch_hash)h),
-                                tpm_json_hex(ev->digests[d].bytes, ev->digests[d].size));
+                                vouch_tpm_json_hex(ev->digests[d].bytes, ev->digests[d].size));
     }
     return m;
 }
@@ -600,15 +601,15 @@ static vouch_err yaml_event_body(const struct vouch_tpm_eventlog *log,
 
     if (ev == &log->events[0] && log->agile)
         return yaml_spec(log, out);
-    if (is_variable_event(ev->type) && uefi_variable_parse(ev->data, ev->data_len, &v)) {
+    if (is_variable_event(ev->type) && vouch_uefi_variable_parse(ev->data, ev->data_len, &v)) {
         char g[UEFI_GUID_STR_LEN];
 
-        uefi_guid_str(v.guid, g);
+        vouch_uefi_guid_str(v.guid, g);
         e = vouch_buf_printf(out, "  Event:\n    VariableName: %s\n    UnicodeNameLength: %llu\n"
                              "    VariableDataLength: %llu\n    UnicodeName: ", g,
                              (unsigned long long)v.name_chars, (unsigned long long)v.data_len);
         if (!e)
-            e = uefi_utf16_append(v.name, (size_t)v.name_chars * 2, out);
+            e = vouch_uefi_utf16_append(v.name, (size_t)v.name_chars * 2, out);
         if (!e)
             e = vouch_buf_puts(out, "\n    VariableData: ");
         if (!e)
@@ -629,7 +630,7 @@ static vouch_err yaml_event_body(const struct vouch_tpm_eventlog *log,
                                  (unsigned long long)loc, (unsigned long long)len,
                                  (unsigned long long)link, (unsigned long long)dplen);
             if (!e)
-                e = uefi_device_path(path, (size_t)dplen, out, NULL);
+                e = vouch_uefi_device_path(path, (size_t)dplen, out, NULL);
             return e ? e : vouch_buf_puts(out, "'\n");
         }
     }

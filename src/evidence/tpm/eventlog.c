@@ -109,8 +109,8 @@ static vouch_err read_data(struct vouch_reader *r, struct vouch_tpm_event *ev, s
 /* The kernel's log area may be followed by zero fill. */
 static bool only_padding(const struct vouch_reader *r)
 {
-    return tpm_all_bytes(r->p, vouch_reader_left(r), 0) ||
-           tpm_all_bytes(r->p, vouch_reader_left(r), 0xff);
+    return vouch_tpm_all_bytes(r->p, vouch_reader_left(r), 0) ||
+           vouch_tpm_all_bytes(r->p, vouch_reader_left(r), 0xff);
 }
 
 /* The digest list of a TCG_PCR_EVENT2: a count, then (algorithm, digest) per bank. */
@@ -310,8 +310,8 @@ static vouch_err replay(const struct vouch_tpm_eventlog *log, unsigned flags, ui
             h = vouch_tpm_alg_hash(ev->digests[d].alg);
             if (h < 0 || !(banks >> h & 1))
                 continue;
-            e = tpm_hash2(ctx, (enum vouch_hash)h, p.value[h][ev->pcr], ev->digests[d].size,
-                          ev->digests[d].bytes, ev->digests[d].size, p.value[h][ev->pcr]);
+            e = vouch_tpm_hash2(ctx, (enum vouch_hash)h, p.value[h][ev->pcr], ev->digests[d].size,
+                                ev->digests[d].bytes, ev->digests[d].size, p.value[h][ev->pcr]);
             p.mask[h] |= 1u << ev->pcr;
         }
     }
@@ -322,15 +322,17 @@ static vouch_err replay(const struct vouch_tpm_eventlog *log, unsigned flags, ui
 
             if (!(banks >> h & 1) || !(p.mask[h] >> 5 & 1))
                 continue;
-            e = tpm_hash2(ctx, (enum vouch_hash)h, ebs_invocation, sizeof(ebs_invocation) - 1,
-                          NULL, 0, dg);
+            e = vouch_tpm_hash2(ctx, (enum vouch_hash)h, ebs_invocation, sizeof(ebs_invocation) - 1,
+                                NULL, 0, dg);
             if (!e)
-                e = tpm_hash2(ctx, (enum vouch_hash)h, p.value[h][5], n, dg, n, p.value[h][5]);
+                e = vouch_tpm_hash2(ctx, (enum vouch_hash)h, p.value[h][5], n, dg, n,
+                                    p.value[h][5]);
             if (!e)
-                e = tpm_hash2(ctx, (enum vouch_hash)h, ebs_returned, sizeof(ebs_returned) - 1,
-                              NULL, 0, dg);
+                e = vouch_tpm_hash2(ctx, (enum vouch_hash)h, ebs_returned, sizeof(ebs_returned) - 1,
+                                    NULL, 0, dg);
             if (!e)
-                e = tpm_hash2(ctx, (enum vouch_hash)h, p.value[h][5], n, dg, n, p.value[h][5]);
+                e = vouch_tpm_hash2(ctx, (enum vouch_hash)h, p.value[h][5], n, dg, n,
+                                    p.value[h][5]);
             fixup = true;
         }
     }

@@ -66,7 +66,7 @@ const char *vouch_tpm_alg_name(uint16_t alg)
     return NULL;
 }
 
-const char *tpm_hash_claim_name(enum vouch_hash h)
+const char *vouch_tpm_hash_claim_name(enum vouch_hash h)
 {
     static const char *const names[VOUCH_HASH__COUNT] = {
         [VOUCH_HASH_SHA1] = "SHA-1",
@@ -79,8 +79,8 @@ const char *tpm_hash_claim_name(enum vouch_hash h)
     return (unsigned)h < VOUCH_HASH__COUNT ? names[h] : "unknown";
 }
 
-vouch_err tpm_hash2(EVP_MD_CTX *ctx, enum vouch_hash h, const void *a, size_t alen,
-                    const void *b, size_t blen, uint8_t *out)
+vouch_err vouch_tpm_hash2(EVP_MD_CTX *ctx, enum vouch_hash h, const void *a, size_t alen,
+                          const void *b, size_t blen, uint8_t *out)
 {
     const EVP_MD *md = vouch_hash_md(h);
 
@@ -93,7 +93,7 @@ vouch_err tpm_hash2(EVP_MD_CTX *ctx, enum vouch_hash h, const void *a, size_t al
     return VOUCH_OK;
 }
 
-int tpm_all_bytes(const uint8_t *p, size_t n, uint8_t c)
+int vouch_tpm_all_bytes(const uint8_t *p, size_t n, uint8_t c)
 {
     size_t i;
 
@@ -103,7 +103,7 @@ int tpm_all_bytes(const uint8_t *p, size_t n, uint8_t c)
     return 1;
 }
 
-json_t *tpm_json_hex(const void *p, size_t n)
+json_t *vouch_tpm_json_hex(const void *p, size_t n)
 {
     char *hex = vouch_hex_alloc(p, n);
     json_t *j;
@@ -115,7 +115,7 @@ json_t *tpm_json_hex(const void *p, size_t n)
     return j;
 }
 
-json_t *tpm_json_b64(const void *p, size_t n)
+json_t *vouch_tpm_json_b64(const void *p, size_t n)
 {
     char *s = vouch_b64_alloc(p, n, VOUCH_B64_STD);
     json_t *j;
@@ -575,8 +575,9 @@ vouch_err vouch_tpm_pcrs_to_json(const struct vouch_tpm_pcrs *p, json_t **ret)
             if (!(p->mask[h] >> i & 1))
                 continue;
             snprintf(key, sizeof(key), "%u", i);
-            if (json_object_set_new(bank, key,
-                                    tpm_json_hex(p->value[h][i], vouch_hash_size((enum vouch_hash)h))))
+            if (json_object_set_new(
+                    bank, key,
+                    vouch_tpm_json_hex(p->value[h][i], vouch_hash_size((enum vouch_hash)h))))
                 goto nomem;
         }
     }
@@ -648,8 +649,8 @@ size_t vouch_tpm_pcrs_diff(const struct vouch_tpm_pcrs *want,
                 continue;
             d = json_pack("{s:s, s:I, s:o, s:o}", "bank", vouch_hash_name((enum vouch_hash)h),
                           "pcr", (json_int_t)i,
-                          "expected", tpm_json_hex(want->value[h][i], n),
-                          "actual", tpm_json_hex(have->value[h][i], n));
+                          "expected", vouch_tpm_json_hex(want->value[h][i], n),
+                          "actual", vouch_tpm_json_hex(have->value[h][i], n));
             if (d)
                 json_array_append_new(diffs, d);
         }

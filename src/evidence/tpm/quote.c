@@ -292,7 +292,7 @@ vouch_err vouch_tpm_qualified_name(uint16_t name_alg, const uint8_t *parent_qn,
     ctx = EVP_MD_CTX_new();
     if (!ctx)
         return VOUCH_E_NOMEM;
-    e = tpm_hash2(ctx, (enum vouch_hash)h, parent_qn, parent_len, name, name_len, out + 2);
+    e = vouch_tpm_hash2(ctx, (enum vouch_hash)h, parent_qn, parent_len, name, name_len, out + 2);
     EVP_MD_CTX_free(ctx);
     if (e)
         return e;
@@ -345,12 +345,12 @@ vouch_err vouch_tpm_quote_claims(const struct vouch_tpm_quote *q,
                       "reset_count", (json_int_t)q->reset_count,
                       "restart_count", (json_int_t)q->restart_count, "safe", q->safe != 0);
     quote = json_pack("{s:o, s:o, s:O, s:s, s:s, s:o, s:s, s:s}",
-                      "signer", tpm_json_hex(q->signer, q->signer_len),
-                      "report_data", tpm_json_hex(q->extra, q->extra_len),
+                      "signer", vouch_tpm_json_hex(q->signer, q->signer_len),
+                      "report_data", vouch_tpm_json_hex(q->extra, q->extra_len),
                       "clock_info", clock,
                       "firmware_version", fw,
                       "pcr_select", vouch_buf_str(&sel),
-                      "pcr_digest", tpm_json_hex(q->pcr_digest, q->pcr_digest_len),
+                      "pcr_digest", vouch_tpm_json_hex(q->pcr_digest, q->pcr_digest_len),
                       "sig_alg", vouch_tpm_alg_name(q->sig_alg) ? vouch_tpm_alg_name(q->sig_alg)
                                                                 : "unknown",
                       "hash_alg", h >= 0 ? vouch_hash_name((enum vouch_hash)h) : "unknown");
@@ -370,7 +370,7 @@ vouch_err vouch_tpm_quote_claims(const struct vouch_tpm_quote *q,
                              vouch_json_set_new(akj, "attributes", attributes_json(ak->attributes))))
             goto out;
         if (ak->public_area &&
-            vouch_json_set_new(akj, "public", tpm_json_b64(ak->public_area, ak->public_len)))
+            vouch_json_set_new(akj, "public", vouch_tpm_json_b64(ak->public_area, ak->public_len)))
             goto out;
     }
     if (pcrs) {

@@ -18,19 +18,19 @@
  * once per replay: a fresh context per digest costs more than hashing the
  * bytes of a short IMA entry).  b may be NULL when blen is 0.
  */
-vouch_err tpm_hash2(EVP_MD_CTX *ctx, enum vouch_hash h, const void *a, size_t alen,
-                    const void *b, size_t blen, uint8_t *out);
+vouch_err vouch_tpm_hash2(EVP_MD_CTX *ctx, enum vouch_hash h, const void *a, size_t alen,
+                          const void *b, size_t blen, uint8_t *out);
 
 /* Whether n bytes are all equal to c. */
-int tpm_all_bytes(const uint8_t *p, size_t n, uint8_t c);
+int vouch_tpm_all_bytes(const uint8_t *p, size_t n, uint8_t c);
 
 /* JSON string of lower-case hex; NULL when out of memory. */
-json_t *tpm_json_hex(const void *p, size_t n);
+json_t *vouch_tpm_json_hex(const void *p, size_t n);
 
 /* JSON string of standard base64; NULL when out of memory. */
-json_t *tpm_json_b64(const void *p, size_t n);
+json_t *vouch_tpm_json_b64(const void *p, size_t n);
 
 /* The "SHA-256" style name trustee uses for digest algorithms in claims. */
-const char *tpm_hash_claim_name(enum vouch_hash h);
+const char *vouch_tpm_hash_claim_name(enum vouch_hash h);
 
 #endif

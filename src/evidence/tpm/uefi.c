@@ -33,7 +33,7 @@ static uint64_t le64(const uint8_t *p)
     return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-void uefi_guid_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN])
+void vouch_uefi_guid_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN])
 {
     snprintf(out, UEFI_GUID_STR_LEN,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
@@ -41,7 +41,7 @@ void uefi_guid_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN])
              g[13], g[14], g[15]);
 }
 
-void uefi_guid_raw_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN])
+void vouch_uefi_guid_raw_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN])
 {
     snprintf(out, UEFI_GUID_STR_LEN,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
@@ -49,7 +49,7 @@ void uefi_guid_raw_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN])
              g[13], g[14], g[15]);
 }
 
-vouch_err uefi_utf16_append(const uint8_t *p, size_t nbytes, struct vouch_buf *out)
+vouch_err vouch_uefi_utf16_append(const uint8_t *p, size_t nbytes, struct vouch_buf *out)
 {
     size_t i;
     vouch_err e = VOUCH_OK;
@@ -111,7 +111,7 @@ static vouch_err guid_append(struct vouch_buf *b, const uint8_t *g)
 {
     char s[UEFI_GUID_STR_LEN];
 
-    uefi_guid_str(g, s);
+    vouch_uefi_guid_str(g, s);
     return vouch_buf_puts(b, s);
 }
 
@@ -277,7 +277,7 @@ static vouch_err dp_file(const struct dp_view *v, struct vouch_buf *b)
     vouch_err e = vouch_buf_puts(b, "File(");
 
     if (!e)
-        e = uefi_utf16_append(v->d, v->n, b);
+        e = vouch_uefi_utf16_append(v->d, v->n, b);
     return e ? e : vouch_buf_putc(b, ')');
 }
 
@@ -363,7 +363,7 @@ static vouch_err dp_node(const struct dp_view *v, struct vouch_buf *b)
     return e ? e : vouch_buf_putc(b, ')');
 }
 
-vouch_err uefi_device_path(const uint8_t *p, size_t len, struct vouch_buf *out, json_t *nodes)
+vouch_err vouch_uefi_device_path(const uint8_t *p, size_t len, struct vouch_buf *out, json_t *nodes)
 {
     struct vouch_buf node = VOUCH_BUF_INIT(4096);
     struct vouch_reader r;
@@ -403,7 +403,7 @@ vouch_err uefi_device_path(const uint8_t *p, size_t len, struct vouch_buf *out, 
     return e;
 }
 
-bool uefi_variable_parse(const uint8_t *p, size_t len, struct uefi_variable *ret)
+bool vouch_uefi_variable_parse(const uint8_t *p, size_t len, struct uefi_variable *ret)
 {
     struct vouch_reader r;
     struct uefi_variable v;
@@ -418,7 +418,7 @@ bool uefi_variable_parse(const uint8_t *p, size_t len, struct uefi_variable *ret
     return true;
 }
 
-bool uefi_variable_is(const struct uefi_variable *v, const char *s)
+bool vouch_uefi_variable_is(const struct uefi_variable *v, const char *s)
 {
     size_t n = strlen(s), i;
 
@@ -436,7 +436,7 @@ static json_t *signature_entry(const uint8_t *type, const uint8_t *owner, const 
     char g[UEFI_GUID_STR_LEN], t[UEFI_GUID_STR_LEN];
     json_t *o;
 
-    uefi_guid_str(owner, g);
+    vouch_uefi_guid_str(owner, g);
     if (memcmp(type, guid_x509, 16) == 0) {
         const unsigned char *q = d;
         X509 *x = n <= INT32_MAX ? d2i_X509(NULL, &q, (long)n) : NULL;
@@ -445,7 +445,7 @@ static json_t *signature_entry(const uint8_t *type, const uint8_t *owner, const 
 
         o = json_pack("{s:s, s:s}", "type", "x509", "owner", g);
         if (o && vouch_hash(VOUCH_HASH_SHA256, d, n, fp) == VOUCH_OK)
-            json_object_set_new(o, "sha256", tpm_json_hex(fp, 32));
+            json_object_set_new(o, "sha256", vouch_tpm_json_hex(fp, 32));
         if (o && x) {
             vouch_x509_subject(x, subj, sizeof(subj));
             json_object_set_new(o, "subject", json_string(subj));
@@ -456,15 +456,15 @@ static json_t *signature_entry(const uint8_t *type, const uint8_t *owner, const 
     }
     if (memcmp(type, guid_sha256, 16) == 0)
         return json_pack("{s:s, s:s, s:o}", "type", "sha256", "owner", g, "digest",
-                         tpm_json_hex(d, n));
+                         vouch_tpm_json_hex(d, n));
     if (memcmp(type, guid_sha1, 16) == 0)
         return json_pack("{s:s, s:s, s:o}", "type", "sha1", "owner", g, "digest",
-                         tpm_json_hex(d, n));
-    uefi_guid_str(type, t);
-    return json_pack("{s:s, s:s, s:o}", "type", t, "owner", g, "data", tpm_json_hex(d, n));
+                         vouch_tpm_json_hex(d, n));
+    vouch_uefi_guid_str(type, t);
+    return json_pack("{s:s, s:s, s:o}", "type", t, "owner", g, "data", vouch_tpm_json_hex(d, n));
 }
 
-json_t *uefi_signature_lists(const uint8_t *p, size_t len, size_t max, size_t *ret_count)
+json_t *vouch_uefi_signature_lists(const uint8_t *p, size_t len, size_t max, size_t *ret_count)
 {
     struct vouch_reader r;
     json_t *arr = json_array();
@@ -506,7 +506,7 @@ bad:
     return NULL;
 }
 
-json_t *uefi_signature_data(const uint8_t *p, size_t len)
+json_t *vouch_uefi_signature_data(const uint8_t *p, size_t len)
 {
     if (len < SIG_OWNER_LEN + 4 || p[SIG_OWNER_LEN] != DER_SEQUENCE)
         return NULL;

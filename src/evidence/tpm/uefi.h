@@ -21,16 +21,16 @@
 #define UEFI_GUID_STR_LEN 37
 
 /* Canonical lower-case GUID text (mixed-endian fields, as UEFI prints it). */
-void uefi_guid_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN]);
+void vouch_uefi_guid_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN]);
 
 /* The raw bytes grouped 4-2-2-2-6, as trustee renders variable_name. */
-void uefi_guid_raw_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN]);
+void vouch_uefi_guid_raw_str(const uint8_t g[16], char out[UEFI_GUID_STR_LEN]);
 
 /*
  * UCS-2/UTF-16LE to UTF-8, stopping at the first NUL or after nbytes
  * (odd trailing byte ignored).  Unpaired surrogates become U+FFFD.
  */
-vouch_err uefi_utf16_append(const uint8_t *p, size_t nbytes, struct vouch_buf *out);
+vouch_err vouch_uefi_utf16_append(const uint8_t *p, size_t nbytes, struct vouch_buf *out);
 
 /*
  * Render a device path ("PciRoot(0x0)/Pci(0x3,0x0)/HD(...)/File(\EFI\...)").
@@ -38,7 +38,8 @@ vouch_err uefi_utf16_append(const uint8_t *p, size_t nbytes, struct vouch_buf *o
  * allocation; malformed input ends the text with a "Path(...)" node or
  * stops at the last well-formed node.
  */
-vouch_err uefi_device_path(const uint8_t *p, size_t len, struct vouch_buf *out, json_t *nodes);
+vouch_err vouch_uefi_device_path(const uint8_t *p, size_t len, struct vouch_buf *out,
+                                 json_t *nodes);
 
 /* A UEFI_VARIABLE_DATA. */
 struct uefi_variable {
@@ -50,10 +51,10 @@ struct uefi_variable {
 };
 
 /* Parse a UEFI_VARIABLE_DATA; false if malformed. */
-bool uefi_variable_parse(const uint8_t *p, size_t len, struct uefi_variable *ret);
+bool vouch_uefi_variable_parse(const uint8_t *p, size_t len, struct uefi_variable *ret);
 
 /* Whether the variable's name equals the ASCII string s. */
-bool uefi_variable_is(const struct uefi_variable *v, const char *s);
+bool vouch_uefi_variable_is(const struct uefi_variable *v, const char *s);
 
 /*
  * Decode a list of EFI_SIGNATURE_LISTs (PK/KEK/db/dbx/MokList) into an
@@ -61,9 +62,9 @@ bool uefi_variable_is(const struct uefi_variable *v, const char *s);
  * "subject" + "sha256" (certificates) or "digest"}.  Entries beyond `max`
  * are counted but not listed.  Returns NULL if malformed.
  */
-json_t *uefi_signature_lists(const uint8_t *p, size_t len, size_t max, size_t *ret_count);
+json_t *vouch_uefi_signature_lists(const uint8_t *p, size_t len, size_t max, size_t *ret_count);
 
 /* One EFI_SIGNATURE_DATA (owner GUID + data) of a known type, as above. */
-json_t *uefi_signature_data(const uint8_t *p, size_t len);
+json_t *vouch_uefi_signature_data(const uint8_t *p, size_t len);
 
 #endif
