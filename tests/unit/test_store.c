@@ -566,6 +566,40 @@ static void test_leases(void **state)
     vouch_store_close(s);
 }
 
+/* Secrets are swapped all at once, each only if it still holds its old value. */
+static void test_secrets_replace(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store_key k = { "kid-1", "ES256", "PEM1", 100, 0 };
+    const struct vouch_store_secret_change both[] = {
+        { VOUCH_STORE_SECRET_SIGNING_KEY, "kid-1", "PEM1", "WRAPPED1" },
+        { VOUCH_STORE_SECRET_META, "challenge_secret", "s1", "w1" },
+    };
+    const struct vouch_store_secret_change stale[] = {
+        { VOUCH_STORE_SECRET_META, "challenge_secret", "w1", "w2" },
+        { VOUCH_STORE_SECRET_SIGNING_KEY, "kid-1", "PEM1", "WRAPPED2" },   /* stale */
+    };
+    struct vouch_store_key *keys = NULL;
+    struct vouch_store *s;
+    char *v = NULL;
+    size_t n = 0;
+
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_key_activate(s, &k, 0, 100, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_meta_put(s, "challenge_secret", "s1", NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_secrets_replace(s, both, 2, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_secrets_replace(s, stale, 2, NULL), VOUCH_E_CONFLICT);
+    /* The first change of the refused set was rolled back with it. */
+    assert_int_equal(vouch_store_meta_get(s, "challenge_secret", &v, NULL), VOUCH_OK);
+    assert_string_equal(v, "w1");
+    free(v);
+    assert_int_equal(vouch_store_keys_list(s, &keys, &n, NULL), VOUCH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(keys[0].private_pem, "WRAPPED1");
+    vouch_store_keys_free(keys, n);
+    vouch_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -579,6 +613,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmigrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secrets_replace, setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_pg_migrations, pg_setup, pg_teardown),
@@ -589,6 +624,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copy, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_unmigrated, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_leases, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_secrets_replace, pg_setup, pg_teardown),
     };
 
     if (getenv("VOUCH_TEST_PG_BASE"))
