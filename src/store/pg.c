@@ -143,9 +143,14 @@ static void conn_thread_exit(void *p)
 static vouch_err conn_connect(struct pgc *c, struct vouch_errbuf *eb)
 {
     /* Earlier keywords are defaults the URL's own parameters override. */
+    /* A server that vanishes without closing the connection (a partition, a
+     * dead host) is noticed within about 25 s: keepalives probe an idle
+     * connection after 10 s, three times 5 s apart, and unacknowledged
+     * sends give up after 15 s. */
     static const char *const keys[] = { "connect_timeout", "keepalives_idle",
-                                        "application_name", "dbname", NULL };
-    const char *vals[] = { "5", "30", "vouchd", c->owner->url, NULL };
+                                        "keepalives_interval", "keepalives_count",
+                                        "tcp_user_timeout", "application_name", "dbname", NULL };
+    const char *vals[] = { "5", "10", "5", "3", "15000", "vouchd", c->owner->url, NULL };
     int64_t now = mono_ms();
 
     if (now < c->retry_at_ms)
