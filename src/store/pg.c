@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libpq-fe.h>
@@ -21,6 +24,8 @@
  * advisory lock, so that replicas starting together apply each exactly once.
  */
 
+/* A statement's answer must arrive within this, or its connection is dropped. */
+#define QUERY_TIMEOUT_MS 15000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 /* pg_advisory_xact_lock key of the migration lock ("vouch" in ASCII). */
@@ -204,10 +209,53 @@ static vouch_err conn_get(struct pgs *q, struct pgc **ret, struct vouch_errbuf *
     return VOUCH_OK;
 }
 
+/*
+ * The result of the command just sent (`sent`: what PQsend* returned), as
+ * PQexec gives it: the last result, or the first error.  A server that has
+ * not answered within QUERY_TIMEOUT_MS (hung, or a proxy holding the
+ * connection open) costs the connection: its socket is shut down, the call
+ * fails and the next one reconnects.  NULL when nothing could be sent.
+ */
+static PGresult *wait_result(struct pgc *c, int sent)
+{
+    int64_t deadline = mono_ms() + QUERY_TIMEOUT_MS;
+    PGresult *r, *keep = NULL;
+
+    if (!sent)
+        return NULL;
+    for (;;) {
+        while (PQisBusy(c->conn)) {
+            struct pollfd p = { .fd = PQsocket(c->conn), .events = POLLIN };
+            int64_t left = deadline - mono_ms();
+            int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+
+            if (n == 0 || (n < 0 && errno != EINTR))
+                shutdown(p.fd, SHUT_RDWR);   /* libpq now reads the end of the stream */
+            if (!PQconsumeInput(c->conn))
+                break;                       /* the error comes as the next result */
+        }
+        r = PQgetResult(c->conn);
+        if (!r)
+            return keep;
+        if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+            PQclear(r);
+        } else {
+            PQclear(keep);
+            keep = r;
+        }
+    }
+}
+
+/* Run a command and ignore its result (ROLLBACK after a failure). */
+static void exec_quiet(struct pgc *c, const char *sql)
+{
+    PQclear(wait_result(c, PQsendQuery(c->conn, sql)));
+}
+
 /* Run a command without parameters (BEGIN, COMMIT, DDL). */
 static vouch_err exec_sql(struct pgc *c, const char *sql, struct vouch_errbuf *eb)
 {
-    PGresult *r = PQexec(c->conn, sql);
+    PGresult *r = wait_result(c, PQsendQuery(c->conn, sql));
     vouch_err e = VOUCH_OK;
     ExecStatusType st = PQresultStatus(r);
 
@@ -231,7 +279,7 @@ static vouch_err run(struct pgc *c, enum stmt id, int n, const char *const *vals
 
     snprintf(name, sizeof(name), "v%d", (int)id);
     if (!(c->prepared & (1u << id))) {
-        r = PQprepare(c->conn, name, stmt_sql[id], 0, NULL);
+        r = wait_result(c, PQsendPrepare(c->conn, name, stmt_sql[id], 0, NULL));
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             vouch_err e = db_fail(c->conn, r, eb, "prepare");
 
@@ -243,7 +291,7 @@ static vouch_err run(struct pgc *c, enum stmt id, int n, const char *const *vals
     }
     for (i = 0; lens && i < n && i < 8; i++)
         fmts[i] = lens[i] >= 0;
-    r = PQexecPrepared(c->conn, name, n, vals, lens, fmts, 1);
+    r = wait_result(c, PQsendQueryPrepared(c->conn, name, n, vals, lens, fmts, 1));
     st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         vouch_err e = db_fail(c->conn, r, eb, "query");
@@ -351,7 +399,7 @@ static vouch_err migrate(struct pgc *c, struct vouch_errbuf *eb)
     e = exec_sql(c, "COMMIT", eb);
 out:
     if (e)
-        PQclear(PQexec(c->conn, "ROLLBACK"));
+        exec_quiet(c, "ROLLBACK");
     return e;
 }
 
@@ -411,7 +459,7 @@ static vouch_err pg_schema_version(void *state, int *ret, struct vouch_errbuf *e
     if (e)
         return e;
     /* A database never migrated has no version table: version 0. */
-    r = PQexec(c->conn, "SELECT to_regclass('schema_version') IS NOT NULL");
+    r = wait_result(c, PQsendQuery(c->conn, "SELECT to_regclass('schema_version') IS NOT NULL"));
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         e = db_fail(c->conn, r, eb, "schema version");
         PQclear(r);
@@ -537,7 +585,7 @@ static vouch_err pg_key_activate(void *state, const struct vouch_store_key *k, i
     if (!e)
         e = exec_sql(c, "COMMIT", eb);
     if (e)
-        PQclear(PQexec(c->conn, "ROLLBACK"));
+        exec_quiet(c, "ROLLBACK");
     return e;
 }
 
@@ -693,7 +741,7 @@ static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *
 
     for (i = 0; lens && i < n && i < 8; i++)
         fmts[i] = lens[i] >= 0;
-    r = PQexecParams(c->conn, sql, n, NULL, vals, lens, fmts, 1);
+    r = wait_result(c, PQsendQueryParams(c->conn, sql, n, NULL, vals, lens, fmts, 1));
     st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         vouch_err e = db_fail(c->conn, r, eb, "query");
@@ -768,7 +816,7 @@ static vouch_err pg_contents_read(void *state, struct vouch_store_contents *ret,
         e = pg_keys_list(state, &out.keys, &out.n_keys, eb);
     if (!e)
         e = read_docs(c, &out, eb);
-    PQclear(PQexec(c->conn, e ? "ROLLBACK" : "COMMIT"));
+    exec_quiet(c, e ? "ROLLBACK" : "COMMIT");
     if (e) {
         vouch_store_contents_done(&out);
         return e;
@@ -885,7 +933,7 @@ static vouch_err pg_contents_write(void *state, const struct vouch_store_content
     if (!e)
         e = exec_sql(c, "COMMIT", eb);
     if (e)
-        PQclear(PQexec(c->conn, "ROLLBACK"));
+        exec_quiet(c, "ROLLBACK");
     return e;
 }
 
@@ -961,7 +1009,7 @@ static vouch_err pg_secrets_replace(void *state, const struct vouch_store_secret
     if (!e)
         e = exec_sql(c, "COMMIT", eb);
     if (e)
-        PQclear(PQexec(c->conn, "ROLLBACK"));
+        exec_quiet(c, "ROLLBACK");
     return e;
 }
 

@@ -6,8 +6,8 @@
 // stops and starts, so it has that cluster to itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startVouchd, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
-import { PG_DIR, stopPostgres, startPostgres } from './lib/pg.mjs';
+import { startVouchd, request, freshPostgresDb, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { PG_DIR, stopPostgres, startPostgres, freezableProxy } from './lib/pg.mjs';
 
 const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 const POLICY = Buffer.from('package policy\ndefault allow := false\n').toString('base64url');
@@ -86,5 +86,46 @@ test('a PostgreSQL restart under load: 503 with Retry-After while down, full ser
       stop = true;
       await startPostgres().catch(() => {});
       await d.stop();
+    }
+  });
+
+// The store drops a connection whose answer has not come within 15 s
+// (QUERY_TIMEOUT_MS in src/store/pg.c) and a new one must connect within 5 s.
+test('a database that stops answering without closing: 503 within the query timeout, never a hang',
+  { skip: !PG_DIR && 'needs tests/pg/with-postgres.sh' }, async () => {
+    const proxy = await freezableProxy();
+    const url = new URL(await freshPostgresDb());
+    url.port = String(proxy.port);
+    const d = await startVouchd({ db: url.href });
+    const write = (id) => request(`${d.url}/policy`, {
+      method: 'POST', headers: AUTH, signal: AbortSignal.timeout(60000),
+      body: JSON.stringify({ policy_id: id, type: 'rego', policy: POLICY }),
+    });
+    try {
+      assert.equal((await write('before')).status, 200);
+      proxy.freeze();
+      let t = Date.now();
+      const stuck = await write('frozen-1');
+      const waited = Date.now() - t;
+      console.log(`# a request on a frozen connection answered ${stuck.status} after ${waited} ms`);
+      assert.equal(stuck.status, 503, stuck.text);
+      assert.equal(stuck.body.code, 'VOUCH.DEPENDENCY.UNAVAILABLE');
+      assert.ok(waited < 20000, `${waited} ms`);
+      t = Date.now();
+      const again = await write('frozen-2');
+      assert.equal(again.status, 503, again.text);
+      assert.ok(Date.now() - t < 20000);
+      proxy.thaw();
+      let ok = false;
+      const end = Date.now() + 15000;
+      while (!ok && Date.now() < end) {
+        ok = (await write('after')).status === 200;
+        if (!ok) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(ok, `no recovery:\n${d.log()}`);
+      assert.equal(d.proc.exitCode, null);
+    } finally {
+      await d.stop();
+      await proxy.close();
     }
   });
