@@ -19,6 +19,10 @@ int vouch_cmd_keys_rotate(int argc, char **argv);
 int vouch_cmd_keys_list(int argc, char **argv);
 int vouch_cmd_keys_rewrap(int argc, char **argv);
 int vouch_cmd_token_sign(int argc, char **argv);
+/* The database: src/cli/cmd_db.c */
+int vouch_cmd_db_migrate(int argc, char **argv);
+int vouch_cmd_db_status(int argc, char **argv);
+int vouch_cmd_db_copy(int argc, char **argv);
 
 int vouch_cmd_attest(int argc, char **argv);
 int vouch_cmd_collateral_import(int argc, char **argv);

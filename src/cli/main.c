@@ -58,6 +58,15 @@ static const struct vouch_cli_cmd fixed[] = {
       "[--db URL] [--kek-file FILE] [--alg RS256|ES256] [--lifetime SECONDS] CLAIMS.json|-",
       "sign a JSON claims set with the service's active key (tests, tooling)",
       vouch_cmd_token_sign },
+    { "db migrate", "[--db URL]",
+      "bring the database schema up to date (vouchd does too when it starts)",
+      vouch_cmd_db_migrate },
+    { "db status", "[--db URL]",
+      "show the backend, the schema version and the migrations still to apply",
+      vouch_cmd_db_status },
+    { "db copy", "--from URL --to URL [--force]",
+      "copy settings, signing keys (as stored) and documents into an empty store, in one "
+      "transaction (sqlite:PATH to postgres://...)", vouch_cmd_db_copy },
     { "policy eval",
       "-d POLICY.rego [-d more.rego|data.json] [-i INPUT.json] [-r REFVALUES.json] [--v0] "
       "[--strict] [--bindings] [--now NS] QUERY",

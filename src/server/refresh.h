@@ -10,6 +10,13 @@
  * again from the upstream PCS/PCCS and imports it through the verified
  * import, so a newer document replaces an older one only once its
  * signatures check out, and a failed fetch keeps the last good copy.
+ *
+ * Replicas on one database refresh one at a time: the thread holds the
+ * store lease "pccs-refresh" (vouch_store_lease_acquire) for
+ * ttl = 3 x --pccs-refresh, between 3 s and 60 s, renews it every ttl/3,
+ * runs passes only while it holds it and imports a fetched document only
+ * if it still does.  When the holder dies another replica takes over
+ * within ttl + ttl/3 (4 s to 80 s); a clean stop releases the lease.
  */
 struct vouch_refresher;
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libpq-fe.h>
@@ -21,6 +24,8 @@
  * advisory lock, so that replicas starting together apply each exactly once.
  */
 
+/* A statement's answer must arrive within this, or its connection is dropped. */
+#define QUERY_TIMEOUT_MS 15000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 /* pg_advisory_xact_lock key of the migration lock ("vouch" in ASCII). */
@@ -143,9 +148,14 @@ static void conn_thread_exit(void *p)
 static vouch_err conn_connect(struct pgc *c, struct vouch_errbuf *eb)
 {
     /* Earlier keywords are defaults the URL's own parameters override. */
+    /* A server that vanishes without closing the connection (a partition, a
+     * dead host) is noticed within about 25 s: keepalives probe an idle
+     * connection after 10 s, three times 5 s apart, and unacknowledged
+     * sends give up after 15 s. */
     static const char *const keys[] = { "connect_timeout", "keepalives_idle",
-                                        "application_name", "dbname", NULL };
-    const char *vals[] = { "5", "30", "vouchd", c->owner->url, NULL };
+                                        "keepalives_interval", "keepalives_count",
+                                        "tcp_user_timeout", "application_name", "dbname", NULL };
+    const char *vals[] = { "5", "10", "5", "3", "15000", "vouchd", c->owner->url, NULL };
     int64_t now = mono_ms();
 
     if (now < c->retry_at_ms)
@@ -199,10 +209,53 @@ static vouch_err conn_get(struct pgs *q, struct pgc **ret, struct vouch_errbuf *
     return VOUCH_OK;
 }
 
+/*
+ * The result of the command just sent (`sent`: what PQsend* returned), as
+ * PQexec gives it: the last result, or the first error.  A server that has
+ * not answered within QUERY_TIMEOUT_MS (hung, or a proxy holding the
+ * connection open) costs the connection: its socket is shut down, the call
+ * fails and the next one reconnects.  NULL when nothing could be sent.
+ */
+static PGresult *wait_result(struct pgc *c, int sent)
+{
+    int64_t deadline = mono_ms() + QUERY_TIMEOUT_MS;
+    PGresult *r, *keep = NULL;
+
+    if (!sent)
+        return NULL;
+    for (;;) {
+        while (PQisBusy(c->conn)) {
+            struct pollfd p = { .fd = PQsocket(c->conn), .events = POLLIN };
+            int64_t left = deadline - mono_ms();
+            int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+
+            if (n == 0 || (n < 0 && errno != EINTR))
+                shutdown(p.fd, SHUT_RDWR);   /* libpq now reads the end of the stream */
+            if (!PQconsumeInput(c->conn))
+                break;                       /* the error comes as the next result */
+        }
+        r = PQgetResult(c->conn);
+        if (!r)
+            return keep;
+        if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+            PQclear(r);
+        } else {
+            PQclear(keep);
+            keep = r;
+        }
+    }
+}
+
+/* Run a command and ignore its result (ROLLBACK after a failure). */
+static void exec_quiet(struct pgc *c, const char *sql)
+{
+    PQclear(wait_result(c, PQsendQuery(c->conn, sql)));
+}
+
 /* Run a command without parameters (BEGIN, COMMIT, DDL). */
 static vouch_err exec_sql(struct pgc *c, const char *sql, struct vouch_errbuf *eb)
 {
-    PGresult *r = PQexec(c->conn, sql);
+    PGresult *r = wait_result(c, PQsendQuery(c->conn, sql));
     vouch_err e = VOUCH_OK;
     ExecStatusType st = PQresultStatus(r);
 
@@ -226,7 +279,7 @@ static vouch_err run(struct pgc *c, enum stmt id, int n, const char *const *vals
 
     snprintf(name, sizeof(name), "v%d", (int)id);
     if (!(c->prepared & (1u << id))) {
-        r = PQprepare(c->conn, name, stmt_sql[id], 0, NULL);
+        r = wait_result(c, PQsendPrepare(c->conn, name, stmt_sql[id], 0, NULL));
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             vouch_err e = db_fail(c->conn, r, eb, "prepare");
 
@@ -238,7 +291,7 @@ static vouch_err run(struct pgc *c, enum stmt id, int n, const char *const *vals
     }
     for (i = 0; lens && i < n && i < 8; i++)
         fmts[i] = lens[i] >= 0;
-    r = PQexecPrepared(c->conn, name, n, vals, lens, fmts, 1);
+    r = wait_result(c, PQsendQueryPrepared(c->conn, name, n, vals, lens, fmts, 1));
     st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         vouch_err e = db_fail(c->conn, r, eb, "query");
@@ -346,7 +399,7 @@ static vouch_err migrate(struct pgc *c, struct vouch_errbuf *eb)
     e = exec_sql(c, "COMMIT", eb);
 out:
     if (e)
-        PQclear(PQexec(c->conn, "ROLLBACK"));
+        exec_quiet(c, "ROLLBACK");
     return e;
 }
 
@@ -366,7 +419,8 @@ static void pg_close(void *state)
     free(q);
 }
 
-static vouch_err pg_open(const char *location, void **ret_state, struct vouch_errbuf *eb)
+static vouch_err pg_open(const char *location, int do_migrate, void **ret_state,
+                         struct vouch_errbuf *eb)
 {
     struct pgs *q;
     struct pgc *c = NULL;
@@ -385,7 +439,7 @@ static vouch_err pg_open(const char *location, void **ret_state, struct vouch_er
     }
     pthread_mutex_init(&q->lock, NULL);
     e = conn_get(q, &c, eb);
-    if (!e)
+    if (!e && do_migrate)
         e = migrate(c, eb);
     if (e) {
         pg_close(q);
@@ -397,10 +451,27 @@ static vouch_err pg_open(const char *location, void **ret_state, struct vouch_er
 
 static vouch_err pg_schema_version(void *state, int *ret, struct vouch_errbuf *eb)
 {
+    PGresult *r;
     struct pgc *c;
+    int exists;
     vouch_err e = conn_get(state, &c, eb);
 
-    return e ? e : current_version(c, ret, eb);
+    if (e)
+        return e;
+    /* A database never migrated has no version table: version 0. */
+    r = wait_result(c, PQsendQuery(c->conn, "SELECT to_regclass('schema_version') IS NOT NULL"));
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        e = db_fail(c->conn, r, eb, "schema version");
+        PQclear(r);
+        return e;
+    }
+    exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!exists) {
+        *ret = 0;
+        return VOUCH_OK;
+    }
+    return current_version(c, ret, eb);
 }
 
 static vouch_err pg_meta_get(void *state, const char *key, char **ret, struct vouch_errbuf *eb)
@@ -514,7 +585,7 @@ static vouch_err pg_key_activate(void *state, const struct vouch_store_key *k, i
     if (!e)
         e = exec_sql(c, "COMMIT", eb);
     if (e)
-        PQclear(PQexec(c->conn, "ROLLBACK"));
+        exec_quiet(c, "ROLLBACK");
     return e;
 }
 
@@ -654,6 +725,294 @@ static vouch_err pg_doc_delete(void *state, const char *kind, const char *id,
     return e;
 }
 
+/* --- whole-store copy and leases -------------------------------------------
+ *
+ * Run seldom (a copy) or once a second (a lease), so with unnamed
+ * statements rather than prepared ones.
+ */
+
+/* Run `sql` with text parameters, except those with a length >= 0 in `lens` (binary). */
+static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *const *vals,
+                             const int *lens, PGresult **ret, struct vouch_errbuf *eb)
+{
+    int fmts[8] = { 0 }, i;
+    PGresult *r;
+    ExecStatusType st;
+
+    for (i = 0; lens && i < n && i < 8; i++)
+        fmts[i] = lens[i] >= 0;
+    r = wait_result(c, PQsendQueryParams(c->conn, sql, n, NULL, vals, lens, fmts, 1));
+    st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        vouch_err e = db_fail(c->conn, r, eb, "query");
+
+        PQclear(r);
+        return e;
+    }
+    *ret = r;
+    return VOUCH_OK;
+}
+
+static vouch_err read_meta(struct pgc *c, struct vouch_store_contents *out,
+                           struct vouch_errbuf *eb)
+{
+    PGresult *r = NULL;
+    vouch_err e;
+    int i;
+
+    e = exec_params(c, "SELECT key, value FROM meta ORDER BY key COLLATE \"C\"", 0, NULL, NULL,
+                    &r, eb);
+    if (e)
+        return e;
+    out->meta = calloc((size_t)PQntuples(r) + 1, sizeof(*out->meta));
+    if (!out->meta)
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; !e && i < PQntuples(r); i++) {
+        struct vouch_store_setting *m = &out->meta[out->n_meta++];
+
+        m->key = col_strdup(r, i, 0);
+        m->value = col_strdup(r, i, 1);
+        if (!m->key || !m->value)
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    PQclear(r);
+    return e;
+}
+
+static vouch_err read_docs(struct pgc *c, struct vouch_store_contents *out,
+                           struct vouch_errbuf *eb)
+{
+    PGresult *r = NULL;
+    vouch_err e;
+    int i;
+
+    e = exec_params(c, "SELECT kind, id, body, meta, expires_at, updated_at FROM documents "
+                       "ORDER BY kind COLLATE \"C\", id COLLATE \"C\"", 0, NULL, NULL, &r, eb);
+    if (e)
+        return e;
+    out->docs = calloc((size_t)PQntuples(r) + 1, sizeof(*out->docs));
+    if (!out->docs)
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; !e && i < PQntuples(r); i++)
+        e = doc_from_row(r, i, 1, &out->docs[out->n_docs++], eb);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_contents_read(void *state, struct vouch_store_contents *ret,
+                                  struct vouch_errbuf *eb)
+{
+    struct vouch_store_contents out = { 0 };
+    struct pgc *c;
+    vouch_err e;
+
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = exec_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb);
+    if (e)
+        return e;
+    e = read_meta(c, &out, eb);
+    if (!e)
+        e = pg_keys_list(state, &out.keys, &out.n_keys, eb);
+    if (!e)
+        e = read_docs(c, &out, eb);
+    exec_quiet(c, e ? "ROLLBACK" : "COMMIT");
+    if (e) {
+        vouch_store_contents_done(&out);
+        return e;
+    }
+    *ret = out;
+    return VOUCH_OK;
+}
+
+static vouch_err count_on(struct pgc *c, struct vouch_store_counts *ret,
+                          struct vouch_errbuf *eb)
+{
+    PGresult *r = NULL;
+    vouch_err e;
+
+    e = exec_params(c, "SELECT (SELECT count(*) FROM meta), (SELECT count(*) FROM signing_keys), "
+                       "(SELECT count(*) FROM documents)", 0, NULL, NULL, &r, eb);
+    if (!e) {
+        ret->meta = (size_t)col_i64(r, 0, 0);
+        ret->keys = (size_t)col_i64(r, 0, 1);
+        ret->docs = (size_t)col_i64(r, 0, 2);
+    }
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_count(void *state, struct vouch_store_counts *ret, struct vouch_errbuf *eb)
+{
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    return e ? e : count_on(c, ret, eb);
+}
+
+static vouch_err write_key(struct pgc *c, const struct vouch_store_key *k,
+                           struct vouch_errbuf *eb)
+{
+    char created[24], retired[24];
+    const char *vals[] = { k->kid, k->alg, k->private_pem, created,
+                           k->retired_at ? retired : NULL };
+    PGresult *r = NULL;
+    vouch_err e;
+
+    snprintf(created, sizeof(created), "%lld", (long long)k->created_at);
+    snprintf(retired, sizeof(retired), "%lld", (long long)k->retired_at);
+    e = exec_params(c, "INSERT INTO signing_keys (kid, alg, private_pem, created_at, retired_at) "
+                       "VALUES ($1, $2, $3, $4::bigint, $5::bigint)", 5, vals, NULL, &r, eb);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err write_doc(struct pgc *c, const struct vouch_store_doc *d,
+                           struct vouch_errbuf *eb)
+{
+    char exp_s[24], upd_s[24];
+    const char *vals[] = { d->kind, d->id, d->body_len ? (const char *)d->body : "", d->meta,
+                           exp_s, upd_s };
+    const int lens[] = { -1, -1, (int)d->body_len, -1, -1, -1 };
+    PGresult *r = NULL;
+    vouch_err e;
+
+    snprintf(exp_s, sizeof(exp_s), "%lld", (long long)d->expires_at);
+    snprintf(upd_s, sizeof(upd_s), "%lld", (long long)d->updated_at);
+    e = exec_params(c, "INSERT INTO documents (kind, id, body, meta, expires_at, updated_at) "
+                       "VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint)", 6, vals, lens, &r, eb);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err write_rows(struct pgc *c, const struct vouch_store_contents *in,
+                            struct vouch_errbuf *eb)
+{
+    vouch_err e = VOUCH_OK;
+    PGresult *r = NULL;
+    size_t i;
+
+    for (i = 0; !e && i < in->n_meta; i++) {
+        const char *vals[] = { in->meta[i].key, in->meta[i].value };
+
+        e = exec_params(c, "INSERT INTO meta (key, value) VALUES ($1, $2)", 2, vals, NULL, &r,
+                        eb);
+        PQclear(r);
+        r = NULL;
+    }
+    for (i = 0; !e && i < in->n_keys; i++)
+        e = write_key(c, &in->keys[i], eb);
+    for (i = 0; !e && i < in->n_docs; i++)
+        e = write_doc(c, &in->docs[i], eb);
+    return e;
+}
+
+static vouch_err pg_contents_write(void *state, const struct vouch_store_contents *in, int force,
+                                   struct vouch_errbuf *eb)
+{
+    struct vouch_store_counts n;
+    struct pgc *c;
+    vouch_err e;
+
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = exec_sql(c, "BEGIN", eb);
+    if (e)
+        return e;
+    /* Writers of the three tables wait until the copy is committed. */
+    e = exec_sql(c, "LOCK TABLE meta, signing_keys, documents IN EXCLUSIVE MODE", eb);
+    if (!e)
+        e = count_on(c, &n, eb);
+    if (!e && !force && (n.meta || n.keys || n.docs))
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys and "
+                       "%zu documents already", n.meta, n.keys, n.docs);
+    if (!e && force)
+        e = exec_sql(c, "DELETE FROM documents; DELETE FROM signing_keys; DELETE FROM meta", eb);
+    if (!e)
+        e = write_rows(c, in, eb);
+    if (!e)
+        e = exec_sql(c, "COMMIT", eb);
+    if (e)
+        exec_quiet(c, "ROLLBACK");
+    return e;
+}
+
+static vouch_err pg_lease_acquire(void *state, const char *name, const char *holder,
+                                  int64_t now_ms, int64_t ttl_ms, int *ret_held,
+                                  struct vouch_errbuf *eb)
+{
+    char now_s[24], ttl_s[24];
+    const char *vals[] = { name, holder, now_s, ttl_s };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e;
+
+    snprintf(now_s, sizeof(now_s), "%lld", (long long)now_ms);
+    snprintf(ttl_s, sizeof(ttl_s), "%lld", (long long)ttl_ms);
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = exec_params(c, "INSERT INTO leases (name, holder, expires_at) "
+                           "VALUES ($1, $2, $3::bigint + $4::bigint) ON CONFLICT (name) DO UPDATE "
+                           "SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
+                           "WHERE leases.holder = EXCLUDED.holder "
+                           "OR leases.expires_at <= $3::bigint", 4, vals, NULL, &r, eb);
+    if (!e)
+        *ret_held = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_lease_release(void *state, const char *name, const char *holder,
+                                  struct vouch_errbuf *eb)
+{
+    const char *vals[] = { name, holder };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e;
+
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = exec_params(c, "DELETE FROM leases WHERE name = $1 AND holder = $2", 2, vals, NULL,
+                        &r, eb);
+    PQclear(r);
+    return e;
+}
+
+/* Replace secrets in one transaction, each only if it still holds its old value. */
+static vouch_err pg_secrets_replace(void *state, const struct vouch_store_secret_change *ch,
+                                    size_t n, struct vouch_errbuf *eb)
+{
+    static const char *const sql[] = {
+        [VOUCH_STORE_SECRET_SIGNING_KEY] =
+            "UPDATE signing_keys SET private_pem = $3 WHERE kid = $1 AND private_pem = $2",
+        [VOUCH_STORE_SECRET_META] = "UPDATE meta SET value = $3 WHERE key = $1 AND value = $2",
+    };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e;
+    size_t i;
+
+    e = conn_get(state, &c, eb);
+    if (!e)
+        e = exec_sql(c, "BEGIN", eb);
+    if (e)
+        return e;
+    for (i = 0; i < n && !e; i++) {
+        const char *vals[] = { ch[i].id, ch[i].old_value, ch[i].new_value };
+
+        e = exec_params(c, sql[ch[i].row], 3, vals, NULL, &r, eb);
+        if (!e && strcmp(PQcmdTuples(r), "1") != 0)
+            e = vouch_fail(eb, VOUCH_E_CONFLICT, "secret '%s' changed meanwhile", ch[i].id);
+        PQclear(r);
+        r = NULL;
+    }
+    if (!e)
+        e = exec_sql(c, "COMMIT", eb);
+    if (e)
+        exec_quiet(c, "ROLLBACK");
+    return e;
+}
+
 const struct vouch_store_ops vouch_store_pg_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -667,4 +1026,10 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .doc_get = pg_doc_get,
     .doc_list = pg_doc_list,
     .doc_delete = pg_doc_delete,
+    .contents_read = pg_contents_read,
+    .contents_write = pg_contents_write,
+    .count = pg_count,
+    .lease_acquire = pg_lease_acquire,
+    .lease_release = pg_lease_release,
+    .secrets_replace = pg_secrets_replace,
 };

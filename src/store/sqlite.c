@@ -190,6 +190,17 @@ static vouch_err current_version(sqlite3 *db, int *ret, struct vouch_errbuf *eb)
     sqlite3_stmt *st = NULL;
     vouch_err e = VOUCH_OK;
 
+    /* A database never migrated has no version table: version 0. */
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                           "name = 'schema_version'", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(db, eb, "reading schema version");
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        *ret = 0;
+        return VOUCH_OK;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
                            &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
@@ -304,7 +315,8 @@ static void sq_close(void *state)
     free(q);
 }
 
-static vouch_err sq_open(const char *location, void **ret_state, struct vouch_errbuf *eb)
+static vouch_err sq_open(const char *location, int do_migrate, void **ret_state,
+                         struct vouch_errbuf *eb)
 {
     struct sq *q;
     sqlite3 *db = NULL;
@@ -328,7 +340,7 @@ static vouch_err sq_open(const char *location, void **ret_state, struct vouch_er
     }
     pthread_mutex_init(&q->lock, NULL);
     e = conn_get(q, &db, eb);
-    if (!e)
+    if (!e && do_migrate)
         e = migrate(db, eb);
     if (e) {
         sq_close(q);
@@ -792,6 +804,268 @@ out:
     return e;
 }
 
+/* --- whole-store copy and leases ----------------------------------------- */
+
+/* Room for one more element of `size` bytes in *arr (n used of *cap). */
+static vouch_err grow(void **arr, size_t *cap, size_t n, size_t size, struct vouch_errbuf *eb)
+{
+    void *p;
+
+    if (n < *cap)
+        return VOUCH_OK;
+    p = realloc(*arr, (*cap ? *cap * 2 : 16) * size);
+    if (!p)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    *arr = p;
+    *cap = *cap ? *cap * 2 : 16;
+    return VOUCH_OK;
+}
+
+static vouch_err read_meta(sqlite3 *db, struct vouch_store_contents *c, struct vouch_errbuf *eb)
+{
+    struct vouch_store_setting *m;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    vouch_err e = VOUCH_OK;
+    int rc = SQLITE_DONE;
+
+    if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta ORDER BY key", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(db, eb, "meta");
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = grow((void **)&c->meta, &cap, c->n_meta, sizeof(*c->meta), eb);
+        if (e)
+            break;
+        m = &c->meta[c->n_meta++];
+        m->key = strdup((const char *)sqlite3_column_text(st, 0));
+        m->value = strdup((const char *)sqlite3_column_text(st, 1));
+        if (!m->key || !m->value)
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = db_fail(db, eb, "meta");
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err read_docs(sqlite3 *db, struct vouch_store_contents *c, struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    vouch_err e = VOUCH_OK;
+    int rc = SQLITE_DONE;
+
+    if (sqlite3_prepare_v2(db, "SELECT kind, id, body, meta, expires_at, updated_at "
+                           "FROM documents ORDER BY kind, id", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(db, eb, "documents");
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = grow((void **)&c->docs, &cap, c->n_docs, sizeof(*c->docs), eb);
+        if (!e)
+            e = doc_from_row(st, 1, &c->docs[c->n_docs++], eb);
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = db_fail(db, eb, "documents");
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_contents_read(void *state, struct vouch_store_contents *ret,
+                                  struct vouch_errbuf *eb)
+{
+    struct vouch_store_contents c = { 0 };
+    sqlite3 *db = NULL;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (!e)
+        e = exec(db, "BEGIN", eb);
+    if (e)
+        return e;
+    e = read_meta(db, &c, eb);
+    if (!e)
+        e = sq_keys_list(state, &c.keys, &c.n_keys, eb);
+    if (!e)
+        e = read_docs(db, &c, eb);
+    (void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (e) {
+        vouch_store_contents_done(&c);
+        return e;
+    }
+    *ret = c;
+    return VOUCH_OK;
+}
+
+static vouch_err count_on(sqlite3 *db, struct vouch_store_counts *ret, struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    vouch_err e = VOUCH_OK;
+
+    if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM meta), "
+                           "(SELECT count(*) FROM signing_keys), "
+                           "(SELECT count(*) FROM documents)", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        e = db_fail(db, eb, "counting rows");
+    } else {
+        ret->meta = (size_t)sqlite3_column_int64(st, 0);
+        ret->keys = (size_t)sqlite3_column_int64(st, 1);
+        ret->docs = (size_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_count(void *state, struct vouch_store_counts *ret, struct vouch_errbuf *eb)
+{
+    sqlite3 *db = NULL;
+    vouch_err e = conn_get(state, &db, eb);
+
+    return e ? e : count_on(db, ret, eb);
+}
+
+/* One row of the copy: a bound statement run to completion. */
+static vouch_err step_done(sqlite3 *db, sqlite3_stmt *st, const char *what,
+                           struct vouch_errbuf *eb)
+{
+    vouch_err e = sqlite3_step(st) == SQLITE_DONE ? VOUCH_OK : db_fail(db, eb, what);
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return e;
+}
+
+static vouch_err write_rows(sqlite3 *db, const struct vouch_store_contents *c,
+                            struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *m = NULL, *k = NULL, *d = NULL;
+    vouch_err e = VOUCH_OK;
+    size_t i;
+
+    if (sqlite3_prepare_v2(db, "INSERT INTO meta (key, value) VALUES (?1, ?2)", -1, &m,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO signing_keys (kid, alg, private_pem, created_at, "
+                           "retired_at) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &k, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO documents (kind, id, body, meta, expires_at, "
+                           "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &d,
+                           NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "copy");
+        goto out;
+    }
+    for (i = 0; !e && i < c->n_meta; i++) {
+        sqlite3_bind_text(m, 1, c->meta[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(m, 2, c->meta[i].value, -1, SQLITE_STATIC);
+        e = step_done(db, m, "meta", eb);
+    }
+    for (i = 0; !e && i < c->n_keys; i++) {
+        sqlite3_bind_text(k, 1, c->keys[i].kid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(k, 2, c->keys[i].alg, -1, SQLITE_STATIC);
+        sqlite3_bind_text(k, 3, c->keys[i].private_pem, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(k, 4, c->keys[i].created_at);
+        if (c->keys[i].retired_at)
+            sqlite3_bind_int64(k, 5, c->keys[i].retired_at);
+        e = step_done(db, k, "signing keys", eb);
+    }
+    for (i = 0; !e && i < c->n_docs; i++) {
+        const struct vouch_store_doc *x = &c->docs[i];
+
+        sqlite3_bind_text(d, 1, x->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(d, 2, x->id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob64(d, 3, x->body_len ? (const void *)x->body : "", x->body_len,
+                            SQLITE_STATIC);
+        if (x->meta)
+            sqlite3_bind_text(d, 4, x->meta, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(d, 5, x->expires_at);
+        sqlite3_bind_int64(d, 6, x->updated_at);
+        e = step_done(db, d, "documents", eb);
+    }
+out:
+    sqlite3_finalize(m);
+    sqlite3_finalize(k);
+    sqlite3_finalize(d);
+    return e;
+}
+
+static vouch_err sq_contents_write(void *state, const struct vouch_store_contents *c, int force,
+                                   struct vouch_errbuf *eb)
+{
+    struct vouch_store_counts n;
+    sqlite3 *db = NULL;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (!e)
+        e = exec(db, "BEGIN IMMEDIATE", eb);
+    if (e)
+        return e;
+    e = count_on(db, &n, eb);
+    if (!e && !force && (n.meta || n.keys || n.docs))
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys and "
+                       "%zu documents already", n.meta, n.keys, n.docs);
+    if (!e && force)
+        e = exec(db, "DELETE FROM documents; DELETE FROM signing_keys; DELETE FROM meta;", eb);
+    if (!e)
+        e = write_rows(db, c, eb);
+    if (!e)
+        e = exec(db, "COMMIT", eb);
+    if (e)
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return e;
+}
+
+static vouch_err sq_lease_acquire(void *state, const char *name, const char *holder,
+                                  int64_t now_ms, int64_t ttl_ms, int *ret_held,
+                                  struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "INSERT INTO leases (name, holder, expires_at) "
+                           "VALUES (?1, ?2, ?3 + ?4) ON CONFLICT (name) DO UPDATE SET "
+                           "holder = excluded.holder, expires_at = excluded.expires_at "
+                           "WHERE leases.holder = excluded.holder OR leases.expires_at <= ?3",
+                           -1, &st, NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "leases");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms);
+    sqlite3_bind_int64(st, 4, ttl_ms);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        e = db_fail(db, eb, "leases");
+    else
+        *ret_held = sqlite3_changes(db) == 1;
+out:
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_lease_release(void *state, const char *name, const char *holder,
+                                  struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e;
+
+    e = conn_get(state, &db, eb);
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(db, "DELETE FROM leases WHERE name = ?1 AND holder = ?2", -1, &st,
+                           NULL) != SQLITE_OK) {
+        e = db_fail(db, eb, "leases");
+    } else {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            e = db_fail(db, eb, "leases");
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
 const struct vouch_store_ops vouch_store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -806,4 +1080,9 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .doc_get = sq_doc_get,
     .doc_list = sq_doc_list,
     .doc_delete = sq_doc_delete,
+    .contents_read = sq_contents_read,
+    .contents_write = sq_contents_write,
+    .count = sq_count,
+    .lease_acquire = sq_lease_acquire,
+    .lease_release = sq_lease_release,
 };

@@ -10,7 +10,9 @@
  */
 struct vouch_store_ops {
     const char *name;
-    vouch_err (*open)(const char *location, void **ret_state, struct vouch_errbuf *eb);
+    /* Connect; with `migrate`, bring the schema up to date. */
+    vouch_err (*open)(const char *location, int migrate, void **ret_state,
+                      struct vouch_errbuf *eb);
     void (*close)(void *state);
     vouch_err (*schema_version)(void *state, int *ret, struct vouch_errbuf *eb);
     vouch_err (*meta_get)(void *state, const char *key, char **ret, struct vouch_errbuf *eb);
@@ -32,6 +34,16 @@ struct vouch_store_ops {
                           struct vouch_errbuf *eb);
     vouch_err (*doc_delete)(void *state, const char *kind, const char *id,
                             struct vouch_errbuf *eb);
+    /* whole-store copy and leases */
+    vouch_err (*contents_read)(void *state, struct vouch_store_contents *ret,
+                               struct vouch_errbuf *eb);
+    vouch_err (*contents_write)(void *state, const struct vouch_store_contents *c, int force,
+                                struct vouch_errbuf *eb);
+    vouch_err (*count)(void *state, struct vouch_store_counts *ret, struct vouch_errbuf *eb);
+    vouch_err (*lease_acquire)(void *state, const char *name, const char *holder, int64_t now_ms,
+                               int64_t ttl_ms, int *ret_held, struct vouch_errbuf *eb);
+    vouch_err (*lease_release)(void *state, const char *name, const char *holder,
+                               struct vouch_errbuf *eb);
 };
 
 extern const struct vouch_store_ops vouch_store_sqlite_ops;

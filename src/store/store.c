@@ -36,6 +36,11 @@ const char *const vouch_store_migrations[] = {
     "  expires_at BIGINT NOT NULL DEFAULT 0,"
     "  updated_at BIGINT NOT NULL,"
     "  PRIMARY KEY (kind, id));",
+    /* 3: leases of the jobs that run on one replica at a time */
+    "CREATE TABLE leases ("
+    "  name TEXT PRIMARY KEY,"
+    "  holder TEXT NOT NULL,"
+    "  expires_at BIGINT NOT NULL);",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
@@ -45,7 +50,7 @@ int vouch_store_schema_latest(void)
     return vouch_store_n_migrations;
 }
 
-vouch_err vouch_store_open(const char *url, struct vouch_store **ret,
+static vouch_err store_open(const char *url, int migrate, struct vouch_store **ret,
                            struct vouch_errbuf *eb)
 {
     const struct vouch_store_ops *ops;
@@ -70,13 +75,25 @@ vouch_err vouch_store_open(const char *url, struct vouch_store **ret,
     if (!s)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     s->ops = ops;
-    e = ops->open(loc, &s->state, eb);
+    e = ops->open(loc, migrate, &s->state, eb);
     if (e) {
         free(s);
         return e;
     }
     *ret = s;
     return VOUCH_OK;
+}
+
+vouch_err vouch_store_open(const char *url, struct vouch_store **ret,
+                           struct vouch_errbuf *eb)
+{
+    return store_open(url, 1, ret, eb);
+}
+
+vouch_err vouch_store_open_unmigrated(const char *url, struct vouch_store **ret,
+                                      struct vouch_errbuf *eb)
+{
+    return store_open(url, 0, ret, eb);
 }
 
 void vouch_store_close(struct vouch_store *s)
@@ -229,4 +246,81 @@ void vouch_store_docs_free(struct vouch_store_doc *docs, size_t n)
     for (i = 0; i < n; i++)
         doc_done(&docs[i]);
     free(docs);
+}
+
+/* --- whole-store copy and leases --------------------------------------- */
+
+vouch_err vouch_store_contents_read(struct vouch_store *s, struct vouch_store_contents *ret,
+                                    struct vouch_errbuf *eb)
+{
+    return s->ops->contents_read(s->state, ret, eb);
+}
+
+vouch_err vouch_store_contents_write(struct vouch_store *s, const struct vouch_store_contents *c,
+                                     int force, struct vouch_errbuf *eb)
+{
+    size_t i;
+    vouch_err e;
+
+    for (i = 0; i < c->n_meta; i++)
+        if (!c->meta[i].key || !c->meta[i].value)
+            return vouch_fail(eb, VOUCH_E_INVALID, "incomplete setting");
+    for (i = 0; i < c->n_keys; i++)
+        if (!c->keys[i].kid[0] || !c->keys[i].alg[0] || !c->keys[i].private_pem)
+            return vouch_fail(eb, VOUCH_E_INVALID, "incomplete signing key");
+    for (i = 0; i < c->n_docs; i++) {
+        e = check_key(c->docs[i].kind, c->docs[i].id, eb);
+        if (e)
+            return e;
+        if (!c->docs[i].body || c->docs[i].body_len > VOUCH_STORE_DOC_MAX)
+            return vouch_fail(eb, VOUCH_E_INVALID, "document %s/%s has no body or is over "
+                              "%u bytes", c->docs[i].kind, c->docs[i].id, VOUCH_STORE_DOC_MAX);
+    }
+    return s->ops->contents_write(s->state, c, force, eb);
+}
+
+vouch_err vouch_store_count(struct vouch_store *s, struct vouch_store_counts *ret,
+                            struct vouch_errbuf *eb)
+{
+    return s->ops->count(s->state, ret, eb);
+}
+
+void vouch_store_contents_done(struct vouch_store_contents *c)
+{
+    size_t i;
+
+    if (!c)
+        return;
+    for (i = 0; i < c->n_meta; i++) {
+        free(c->meta[i].key);
+        if (c->meta[i].value) {
+            /* Settings include secrets (the challenge secret): wipe them. */
+            memset(c->meta[i].value, 0, strlen(c->meta[i].value));
+            free(c->meta[i].value);
+        }
+    }
+    free(c->meta);
+    vouch_store_keys_free(c->keys, c->n_keys);
+    vouch_store_docs_free(c->docs, c->n_docs);
+    memset(c, 0, sizeof(*c));
+}
+
+vouch_err vouch_store_lease_acquire(struct vouch_store *s, const char *name, const char *holder,
+                                    int64_t now_ms, int64_t ttl_ms, int *ret_held,
+                                    struct vouch_errbuf *eb)
+{
+    int64_t until;
+
+    if (!name || !*name || strlen(name) > 64 || !holder || !*holder || strlen(holder) > 128)
+        return vouch_fail(eb, VOUCH_E_INVALID, "lease name must be 1-64 characters and "
+                          "holder 1-128");
+    if (ttl_ms <= 0 || __builtin_add_overflow(now_ms, ttl_ms, &until))
+        return vouch_fail(eb, VOUCH_E_INVALID, "lease duration out of range");
+    return s->ops->lease_acquire(s->state, name, holder, now_ms, ttl_ms, ret_held, eb);
+}
+
+vouch_err vouch_store_lease_release(struct vouch_store *s, const char *name, const char *holder,
+                                    struct vouch_errbuf *eb)
+{
+    return s->ops->lease_release(s->state, name, holder, eb);
 }

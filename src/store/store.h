@@ -28,6 +28,13 @@ struct vouch_store;
 vouch_err vouch_store_open(const char *url, struct vouch_store **ret,
                            struct vouch_errbuf *eb);
 
+/*
+ * Open without applying migrations (vouch db status): the schema version
+ * reads 0 on a database never migrated.
+ */
+vouch_err vouch_store_open_unmigrated(const char *url, struct vouch_store **ret,
+                                      struct vouch_errbuf *eb);
+
 /* Close every connection.  Accepts NULL.  No other thread may be using it. */
 void vouch_store_close(struct vouch_store *s);
 
@@ -146,5 +153,65 @@ vouch_err vouch_store_doc_delete(struct vouch_store *s, const char *kind, const 
 
 void vouch_store_doc_free(struct vouch_store_doc *d);
 void vouch_store_docs_free(struct vouch_store_doc *docs, size_t n);
+
+/* --- whole-store copy (vouch db copy) -------------------------------------
+ *
+ * Every row of the settings, signing-key and document tables, as stored
+ * (secrets wrapped or not, exactly as they are).  Leases are not part of
+ * it: they belong to the running replicas of one database.
+ */
+struct vouch_store_setting {
+    char *key;
+    char *value;
+};
+
+struct vouch_store_contents {
+    struct vouch_store_setting *meta;
+    size_t n_meta;
+    struct vouch_store_key *keys;
+    size_t n_keys;
+    struct vouch_store_doc *docs;   /* with bodies */
+    size_t n_docs;
+};
+
+struct vouch_store_counts {
+    size_t meta, keys, docs;
+};
+
+/* Read everything, in one read transaction.  Free with vouch_store_contents_done(). */
+vouch_err vouch_store_contents_read(struct vouch_store *s, struct vouch_store_contents *ret,
+                                    struct vouch_errbuf *eb);
+
+/*
+ * Write `c` into `s` in one transaction.  Without `force`, a store that
+ * already holds any setting, key or document is refused with
+ * VOUCH_E_CONFLICT; with it, those rows are deleted first (in the same
+ * transaction).
+ */
+vouch_err vouch_store_contents_write(struct vouch_store *s, const struct vouch_store_contents *c,
+                                     int force, struct vouch_errbuf *eb);
+
+/* Row counts of the three tables. */
+vouch_err vouch_store_count(struct vouch_store *s, struct vouch_store_counts *ret,
+                            struct vouch_errbuf *eb);
+
+/* Frees what vouch_store_contents_read() filled (wiping key material).  Accepts NULL. */
+void vouch_store_contents_done(struct vouch_store_contents *c);
+
+/* --- leases: jobs that run on one replica at a time -----------------------
+ *
+ * A lease is a row (name, holder, expires_at in ms).  `holder` takes or
+ * renews lease `name` until now_ms + ttl_ms when it is free, expired, or
+ * already its own; *ret_held says whether it holds it now.  The times come
+ * from the callers' clocks, so replicas need clocks in step (NTP): their
+ * skew adds to the take-over bound.
+ */
+vouch_err vouch_store_lease_acquire(struct vouch_store *s, const char *name, const char *holder,
+                                    int64_t now_ms, int64_t ttl_ms, int *ret_held,
+                                    struct vouch_errbuf *eb);
+
+/* Give the lease up if `holder` has it (a clean stop), so another can take it at once. */
+vouch_err vouch_store_lease_release(struct vouch_store *s, const char *name, const char *holder,
+                                    struct vouch_errbuf *eb);
 
 #endif

@@ -396,6 +396,210 @@ static void test_pg_migrations(void **state)
     assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_E_STORE);
 }
 
+/* --- whole-store copy, unmigrated open, leases ---------------------------- */
+
+/* A source store (SQLite, in its own directory) with rows of every table. */
+static void fill_source(char *dir, size_t dir_len, char *url, size_t url_len)
+{
+    struct vouch_store_key k1 = { "kid-old", "RS256", "wrapped:AAA", 100, 0 };
+    struct vouch_store_key k2 = { "kid-new", "RS256", "-----BEGIN PRIVATE KEY-----", 200, 0 };
+    static const uint8_t bin[] = { 0, 1, 2, 0xff, 0 };
+    struct vouch_store *s;
+
+    snprintf(dir, dir_len, "/tmp/vouch-copy-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, url_len, "sqlite:%s/src.db", dir);
+    assert_int_equal(vouch_store_open(url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_meta_put(s, "admin_token_sha256", "abcd", NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_meta_put(s, "challenge_secret", "s3cret", NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_key_activate(s, &k1, 0, 100, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_key_activate(s, &k2, 1, 200, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_put(s, "policy", "p1", "package x", 9, NULL, 0, 10, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_doc_put(s, "collateral", "qe/TD_QE", bin, sizeof(bin),
+                                         "{\"a\":1}", 5000, 20, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_doc_put(s, "rim", "empty", "", 0, NULL, 0, 30, NULL), VOUCH_OK);
+    vouch_store_close(s);
+}
+
+static void remove_source(const char *dir)
+{
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_copy(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store_contents c = { 0 }, back = { 0 };
+    struct vouch_store_counts n;
+    struct vouch_store *src, *dst;
+    char dir[64], url[128];
+    size_t i;
+
+    fill_source(dir, sizeof(dir), url, sizeof(url));
+    assert_int_equal(vouch_store_open(url, &src, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_open(f->url, &dst, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_contents_read(src, &c, NULL), VOUCH_OK);
+    assert_int_equal(c.n_meta, 2);
+    assert_int_equal(c.n_keys, 2);
+    assert_int_equal(c.n_docs, 3);
+    assert_int_equal(vouch_store_contents_write(dst, &c, 0, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_count(dst, &n, NULL), VOUCH_OK);
+    assert_int_equal(n.meta, 2);
+    assert_int_equal(n.keys, 2);
+    assert_int_equal(n.docs, 3);
+    /* A second copy into a store with rows is refused without force, and changes nothing. */
+    assert_int_equal(vouch_store_doc_put(dst, "policy", "extra", "y", 1, NULL, 0, 1, NULL),
+                     VOUCH_OK);
+    assert_int_equal(vouch_store_contents_write(dst, &c, 0, NULL), VOUCH_E_CONFLICT);
+    assert_int_equal(vouch_store_count(dst, &n, NULL), VOUCH_OK);
+    assert_int_equal(n.docs, 4);
+    /* With force the target becomes exactly the source. */
+    assert_int_equal(vouch_store_contents_write(dst, &c, 1, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_contents_read(dst, &back, NULL), VOUCH_OK);
+    assert_int_equal(back.n_meta, c.n_meta);
+    assert_int_equal(back.n_keys, c.n_keys);
+    assert_int_equal(back.n_docs, c.n_docs);
+    for (i = 0; i < c.n_meta; i++) {
+        assert_string_equal(back.meta[i].key, c.meta[i].key);
+        assert_string_equal(back.meta[i].value, c.meta[i].value);
+    }
+    for (i = 0; i < c.n_keys; i++) {
+        assert_string_equal(back.keys[i].kid, c.keys[i].kid);
+        assert_string_equal(back.keys[i].private_pem, c.keys[i].private_pem);
+        assert_int_equal(back.keys[i].created_at, c.keys[i].created_at);
+        assert_int_equal(back.keys[i].retired_at, c.keys[i].retired_at);
+    }
+    assert_int_equal(back.keys[1].retired_at, 200);   /* kid-old, retired by the rotation */
+    for (i = 0; i < c.n_docs; i++) {
+        assert_string_equal(back.docs[i].kind, c.docs[i].kind);
+        assert_string_equal(back.docs[i].id, c.docs[i].id);
+        assert_int_equal(back.docs[i].body_len, c.docs[i].body_len);
+        assert_memory_equal(back.docs[i].body, c.docs[i].body, c.docs[i].body_len + 1);
+        assert_true((back.docs[i].meta == NULL) == (c.docs[i].meta == NULL));
+        assert_int_equal(back.docs[i].expires_at, c.docs[i].expires_at);
+        assert_int_equal(back.docs[i].updated_at, c.docs[i].updated_at);
+    }
+    /* The copied active key is still the one active key of its algorithm. */
+    {
+        struct vouch_store_key k3 = { "kid-3", "RS256", "PEM3", 300, 0 };
+
+        assert_int_equal(vouch_store_key_activate(dst, &k3, 0, 300, NULL), VOUCH_E_CONFLICT);
+    }
+    vouch_store_contents_done(&back);
+    vouch_store_contents_done(&c);
+    vouch_store_contents_done(NULL);
+    vouch_store_close(dst);
+    vouch_store_close(src);
+    remove_source(dir);
+}
+
+/* Opening without migrating reads version 0 and changes nothing. */
+static void test_unmigrated(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s;
+    int v = -1;
+
+    assert_int_equal(vouch_store_open_unmigrated(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_schema_version(s, &v, NULL), VOUCH_OK);
+    assert_int_equal(v, 0);
+    vouch_store_close(s);
+    assert_int_equal(vouch_store_open_unmigrated(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_schema_version(s, &v, NULL), VOUCH_OK);
+    assert_int_equal(v, 0);
+    vouch_store_close(s);
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    vouch_store_close(s);
+    assert_int_equal(vouch_store_open_unmigrated(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_schema_version(s, &v, NULL), VOUCH_OK);
+    assert_int_equal(v, vouch_store_schema_latest());
+    vouch_store_close(s);
+}
+
+static void test_leases(void **state)
+{
+    static const struct {
+        const char *holder;
+        int64_t now, ttl;
+        int held;
+    } steps[] = {
+        { "a", 1000, 3000, 1 },   /* free: a takes it until 4000 */
+        { "b", 2000, 3000, 0 },   /* a holds it */
+        { "a", 2500, 3000, 1 },   /* a renews: until 5500 */
+        { "b", 5499, 3000, 0 },   /* not yet expired */
+        { "b", 5500, 3000, 1 },   /* expired: b takes over until 8500 */
+        { "a", 5600, 3000, 0 },   /* a has lost it */
+        { "b", 6000, 3000, 1 },
+    };
+    struct fixture *f = *state;
+    struct vouch_store *s;
+    size_t i;
+    int held;
+
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        held = -1;
+        assert_int_equal(vouch_store_lease_acquire(s, "job", steps[i].holder, steps[i].now,
+                                                   steps[i].ttl, &held, NULL), VOUCH_OK);
+        assert_int_equal(held, steps[i].held);
+    }
+    /* Another lease is independent. */
+    assert_int_equal(vouch_store_lease_acquire(s, "other", "a", 6000, 3000, &held, NULL),
+                     VOUCH_OK);
+    assert_int_equal(held, 1);
+    /* Only the holder can release; then anyone can take it at once. */
+    assert_int_equal(vouch_store_lease_release(s, "job", "a", NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_lease_acquire(s, "job", "a", 6100, 3000, &held, NULL), VOUCH_OK);
+    assert_int_equal(held, 0);
+    assert_int_equal(vouch_store_lease_release(s, "job", "b", NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_lease_acquire(s, "job", "a", 6100, 3000, &held, NULL), VOUCH_OK);
+    assert_int_equal(held, 1);
+    /* Bad arguments. */
+    assert_int_equal(vouch_store_lease_acquire(s, "job", "a", 0, 0, &held, NULL), VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_lease_acquire(s, "job", "a", INT64_MAX, 1, &held, NULL),
+                     VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_lease_acquire(s, "", "a", 0, 1, &held, NULL), VOUCH_E_INVALID);
+    vouch_store_close(s);
+}
+
+/* Secrets are swapped all at once, each only if it still holds its old value. */
+static void test_secrets_replace(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store_key k = { "kid-1", "ES256", "PEM1", 100, 0 };
+    const struct vouch_store_secret_change both[] = {
+        { VOUCH_STORE_SECRET_SIGNING_KEY, "kid-1", "PEM1", "WRAPPED1" },
+        { VOUCH_STORE_SECRET_META, "challenge_secret", "s1", "w1" },
+    };
+    const struct vouch_store_secret_change stale[] = {
+        { VOUCH_STORE_SECRET_META, "challenge_secret", "w1", "w2" },
+        { VOUCH_STORE_SECRET_SIGNING_KEY, "kid-1", "PEM1", "WRAPPED2" },   /* stale */
+    };
+    struct vouch_store_key *keys = NULL;
+    struct vouch_store *s;
+    char *v = NULL;
+    size_t n = 0;
+
+    assert_int_equal(vouch_store_open(f->url, &s, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_key_activate(s, &k, 0, 100, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_meta_put(s, "challenge_secret", "s1", NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_secrets_replace(s, both, 2, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_secrets_replace(s, stale, 2, NULL), VOUCH_E_CONFLICT);
+    /* The first change of the refused set was rolled back with it. */
+    assert_int_equal(vouch_store_meta_get(s, "challenge_secret", &v, NULL), VOUCH_OK);
+    assert_string_equal(v, "w1");
+    free(v);
+    assert_int_equal(vouch_store_keys_list(s, &keys, &n, NULL), VOUCH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(keys[0].private_pem, "WRAPPED1");
+    vouch_store_keys_free(keys, n);
+    vouch_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +610,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmigrated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secrets_replace, setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_pg_migrations, pg_setup, pg_teardown),
@@ -413,6 +621,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keys, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_documents, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_threads, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_copy, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_unmigrated, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_leases, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_secrets_replace, pg_setup, pg_teardown),
     };
 
     if (getenv("VOUCH_TEST_PG_BASE"))

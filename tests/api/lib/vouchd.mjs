@@ -29,9 +29,10 @@ export async function freshPostgresDb() {
   return `${PG_BASE}/${name}`;
 }
 
-export async function startVouchd({ args = [], dir, env = {}, adminToken = ADMIN_TOKEN } = {}) {
+// `db`: a database URL to use instead (replicas sharing one database).
+export async function startVouchd({ args = [], dir, db: dbUrl, env = {}, adminToken = ADMIN_TOKEN } = {}) {
   const workdir = dir ?? mkdtempSync(join(tmpdir(), 'vouch-api-'));
-  const db = PG_BASE && !dir ? await freshPostgresDb() : `sqlite:${join(workdir, 'vouch.db')}`;
+  const db = dbUrl ?? (PG_BASE && !dir ? await freshPostgresDb() : `sqlite:${join(workdir, 'vouch.db')}`);
   const argv = ['--listen', '127.0.0.1:0', '--db', db, ...args];
   if (adminToken) argv.push('--admin-token', adminToken);
   const proc = spawn(VOUCHD, argv, {

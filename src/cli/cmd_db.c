@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "store/store.h"
+
+/*
+ * vouch db migrate | status | copy: the schema of a store, and moving a
+ * single-node installation's data (settings, signing keys as stored,
+ * documents) into another store, typically SQLite into PostgreSQL.
+ */
+
+/* [--db URL] and nothing else; returns 0 or an exit status. */
+static int db_only_args(int argc, char **argv, const char *cmd, const char **db)
+{
+    int i = 1, next;
+
+    *db = vouch_cli_default_db();
+    while (i < argc) {
+        next = vouch_cli_db_opt(argc, argv, i, db);
+        if (next <= i)
+            return vouch_cli_usage(cmd);
+        i = next;
+    }
+    return 0;
+}
+
+static int print_status(struct vouch_store *s, const char *verb)
+{
+    struct vouch_errbuf eb;
+    int version, latest = vouch_store_schema_latest();
+
+    if (vouch_store_schema_version(s, &version, &eb)) {
+        fprintf(stderr, "vouch: %s\n", eb.msg);
+        return VOUCH_EXIT_ERROR;
+    }
+    printf("backend: %s\n", vouch_store_backend(s));
+    printf("schema version: %d\n", version);
+    printf("latest known: %d\n", latest);
+    if (version > latest)
+        printf("pending migrations: none (the database is newer than this build: upgrade "
+               "vouch)\n");
+    else if (version == latest)
+        printf("pending migrations: none\n");
+    else
+        printf("pending migrations: %d (%d to %d)%s\n", latest - version, version + 1, latest,
+               verb);
+    return version > latest ? VOUCH_EXIT_FAIL : VOUCH_EXIT_OK;
+}
+
+int vouch_cmd_db_migrate(int argc, char **argv)
+{
+    struct vouch_store *s = NULL;
+    struct vouch_errbuf eb;
+    const char *db;
+    int rc = db_only_args(argc, argv, "db migrate", &db);
+
+    if (rc)
+        return rc;
+    /* Opening applies what is missing, under the backend's migration lock. */
+    if (vouch_store_open(db, &s, &eb)) {
+        fprintf(stderr, "vouch: %s\n", eb.msg);
+        return VOUCH_EXIT_ERROR;
+    }
+    rc = print_status(s, "");
+    vouch_store_close(s);
+    return rc;
+}
+
+int vouch_cmd_db_status(int argc, char **argv)
+{
+    struct vouch_store *s = NULL;
+    struct vouch_errbuf eb;
+    const char *db;
+    int rc = db_only_args(argc, argv, "db status", &db);
+
+    if (rc)
+        return rc;
+    if (vouch_store_open_unmigrated(db, &s, &eb)) {
+        fprintf(stderr, "vouch: %s\n", eb.msg);
+        return VOUCH_EXIT_ERROR;
+    }
+    rc = print_status(s, "; run vouch db migrate, or start vouchd");
+    vouch_store_close(s);
+    return rc;
+}
+
+static int copy_args(int argc, char **argv, const char **from, const char **to, int *force)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0)
+            *force = 1;
+        else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+            *from = argv[++i];
+        else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            *to = argv[++i];
+        else
+            return vouch_cli_usage("db copy");
+    }
+    if (!*from || !*to)
+        return vouch_cli_usage("db copy");
+    return 0;
+}
+
+/* The target's row counts must be exactly what was read from the source. */
+static int verify_counts(struct vouch_store *dst, const struct vouch_store_contents *c)
+{
+    struct vouch_store_counts n;
+    struct vouch_errbuf eb;
+
+    if (vouch_store_count(dst, &n, &eb)) {
+        fprintf(stderr, "vouch: counting the copied rows: %s\n", eb.msg);
+        return VOUCH_EXIT_ERROR;
+    }
+    if (n.meta != c->n_meta || n.keys != c->n_keys || n.docs != c->n_docs) {
+        fprintf(stderr, "vouch: the target holds %zu settings, %zu keys and %zu documents "
+                "after the copy, not %zu, %zu and %zu\n", n.meta, n.keys, n.docs, c->n_meta,
+                c->n_keys, c->n_docs);
+        return VOUCH_EXIT_FAIL;
+    }
+    return 0;
+}
+
+int vouch_cmd_db_copy(int argc, char **argv)
+{
+    struct vouch_store_contents c = { 0 };
+    struct vouch_store *src = NULL, *dst = NULL;
+    const char *from = NULL, *to = NULL;
+    struct vouch_errbuf eb;
+    int force = 0, rc;
+    vouch_err e;
+
+    rc = copy_args(argc, argv, &from, &to, &force);
+    if (rc)
+        return rc;
+    e = vouch_store_open(from, &src, &eb);
+    if (e)
+        vouch_fail_prefix(&eb, e, "--from: ");
+    if (!e) {
+        e = vouch_store_open(to, &dst, &eb);
+        if (e)
+            vouch_fail_prefix(&eb, e, "--to: ");
+    }
+    if (!e)
+        e = vouch_store_contents_read(src, &c, &eb);
+    if (!e)
+        e = vouch_store_contents_write(dst, &c, force, &eb);
+    if (e == VOUCH_E_CONFLICT && !force)
+        fprintf(stderr, "vouch: %s; nothing copied (--force replaces them)\n", eb.msg);
+    else if (e)
+        fprintf(stderr, "vouch: %s; nothing copied\n", eb.msg);
+    rc = e == VOUCH_E_CONFLICT ? VOUCH_EXIT_FAIL : e ? VOUCH_EXIT_ERROR : verify_counts(dst, &c);
+    if (!rc)
+        printf("copied %zu settings, %zu signing keys and %zu documents from %s to %s\n",
+               c.n_meta, c.n_keys, c.n_docs, vouch_store_backend(src), vouch_store_backend(dst));
+    vouch_store_contents_done(&c);
+    vouch_store_close(dst);
+    vouch_store_close(src);
+    return rc;
+}

@@ -1,0 +1,61 @@
+// Several vouchd replicas on one PostgreSQL database (tests/pg/with-postgres.sh,
+// meson test api_pg_replicas): singleton jobs run on one replica at a time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startVouchd, vouch, freshPostgresDb, PG_BASE } from './lib/vouchd.mjs';
+
+const skip = !PG_BASE && 'needs tests/pg/with-postgres.sh';
+const V2 = '../vectors/dcap/dcap-qvl/sample';
+// The refresh lease with --pccs-refresh 1: 3 s, renewed every second
+// (src/server/refresh.h), so a dead holder is replaced within 4 s.
+const TAKEOVER_BOUND_MS = 4000;
+
+async function until(fn, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const refreshLines = (log) => (log.match(/msg="collateral refresh(ed| failed)/g) ?? []).length;
+const tookLease = (log) => /msg="collateral refresh lease taken"/.test(log);
+
+test('the PCCS upstream refresh runs on one replica; another takes over when it is killed',
+  { skip }, async () => {
+    const upDir = mkdtempSync(join(tmpdir(), 'vouch-up-'));
+    await vouch(['collateral', 'import', '--db', `sqlite:${join(upDir, 'vouch.db')}`, join(V2, 'tdx_quote_collateral.json')]);
+    const db = await freshPostgresDb();
+    await vouch(['collateral', 'import', '--db', db, '--at', '2025-05-28T00:00:00Z', '../vectors/pccs']);
+    const up = await startVouchd({ dir: upDir });
+    const args = ['--pccs-upstream', up.url, '--pccs-refresh', '1'];
+    const replicas = [await startVouchd({ db, args }), await startVouchd({ db, args })];
+    try {
+      assert.ok(await until(async () => replicas.some((r) => tookLease(r.log())), 10000),
+        'one replica takes the lease');
+      // Three more periods: still exactly one refreshes.
+      await new Promise((r) => setTimeout(r, 3000));
+      const holder = replicas.findIndex((r) => tookLease(r.log()));
+      const other = replicas[1 - holder];
+      assert.ok(refreshLines(replicas[holder].log()) > 0, replicas[holder].log());
+      assert.equal(refreshLines(other.log()), 0, other.log());
+      assert.equal(tookLease(other.log()), false);
+      // The holder dies without releasing: the other takes over within the bound.
+      replicas[holder].proc.kill('SIGKILL');
+      await replicas[holder].exited;
+      const killed = Date.now();
+      assert.ok(await until(async () => tookLease(other.log()), 15000), other.log());
+      const takeover = Date.now() - killed;
+      console.log(`# refresh lease taken over ${takeover} ms after the holder was killed`);
+      assert.ok(takeover <= TAKEOVER_BOUND_MS + 1000, `take-over took ${takeover} ms`);
+      assert.ok(await until(async () => refreshLines(other.log()) > 0, 10000), other.log());
+    } finally {
+      for (const r of replicas) await r.stop();
+      await up.stop();
+      rmSync(upDir, { recursive: true, force: true });
+    }
+  });
