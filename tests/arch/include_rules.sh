@@ -31,7 +31,8 @@ token:common crypto store token
 policy:common crypto rego store token policy
 collateral:common crypto evidence store collateral
 net:common net
-server:common crypto evidence rego store token policy collateral net server
+rpc:common crypto rpc
+server:common crypto evidence rego store token policy collateral net rpc server
 cli:common crypto evidence rego store token policy collateral net cli
 '
 
