@@ -29,7 +29,7 @@
 /* Live SignatureNonce records one access key may hold (the window's requests). */
 #define NONCES_PER_KEY 100000
 #define REQUEST_ID_LEN 36
-#define RECOMMEND_URL "https://github.com/vouch/vouch/blob/main/docs/vtpm.md#error-codes"
+#define RECOMMEND "docs/vtpm.md#error-codes"
 
 struct rpc_request {
     struct vouch_app *app;
@@ -116,7 +116,7 @@ static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
     respond(r, resp, row->status,
             json_pack("{s:s,s:s,s:s,s:s}", "HostId", host && strlen(host) < 256 ? host : "vouch",
                       "Code", row->code, "Message", msg, "Recommend",
-                      RECOMMEND_URL),
+                      RECOMMEND),
             row->code);
 }
 
