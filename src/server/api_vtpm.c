@@ -95,6 +95,11 @@ static void make_request_id(char out[REQUEST_ID_LEN + 1])
 static void respond(struct rpc_request *r, struct vouch_http_resp *resp, unsigned status,
                     json_t *body, const char *code)
 {
+    if (!body) {                /* could not build the answer */
+        status = vouch_rpc_error_find(VOUCH_RPC_INTERNAL)->status;
+        code = vouch_rpc_error_find(VOUCH_RPC_INTERNAL)->code;
+        body = json_pack("{s:s,s:s}", "Code", code, "Message", "cannot build the answer");
+    }
     if (body)
         json_object_set_new(body, "RequestId", json_string(r->request_id));
     vouch_http_json(resp, status, body);
@@ -103,21 +108,47 @@ static void respond(struct rpc_request *r, struct vouch_http_resp *resp, unsigne
     vouch_http_resp_header(resp, "x-acs-request-id", r->request_id);
 }
 
+/* Printable ASCII only: details may quote what the client sent. */
+static void printable(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = '?';
+}
+
 static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
 {
     const struct vouch_rpc_error_entry *row = vouch_rpc_error_find(r->err);
     const char *host = vouch_http_header(r->req, "Host");
-    char msg[VOUCH_VTPM_DETAIL_MAX + 160];
+    char msg[VOUCH_VTPM_DETAIL_MAX + 160], host_id[128];
 
     if (r->detail[0])
         snprintf(msg, sizeof(msg), "%s %s", row->message, r->detail);
     else
         snprintf(msg, sizeof(msg), "%s", row->message);
+    snprintf(host_id, sizeof(host_id), "%s", host && *host ? host : "vouch");
+    printable(msg);
+    printable(host_id);
     respond(r, resp, row->status,
-            json_pack("{s:s,s:s,s:s,s:s}", "HostId", host && strlen(host) < 256 ? host : "vouch",
-                      "Code", row->code, "Message", msg, "Recommend",
-                      RECOMMEND),
+            json_pack("{s:s,s:s,s:s,s:s}", "HostId", host_id, "Code", row->code, "Message", msg,
+                      "Recommend", RECOMMEND),
             row->code);
+}
+
+/* Every value must be UTF-8 (the answers are JSON). */
+static bool params_utf8(struct rpc_request *r)
+{
+    size_t i, off, n;
+    uint32_t cp;
+
+    for (i = 0; i < r->all.n; i++)
+        for (off = 0; off < r->all.v[i].value_len; off += n) {
+            n = vouch_utf8_decode(r->all.v[i].value + off, r->all.v[i].value_len - off, &cp);
+            if (n == 0)
+                return fail(r, VOUCH_RPC_INVALID_PARAMETER, "(%s is not UTF-8)",
+                            r->all.v[i].name);
+        }
+    return true;
 }
 
 static bool add_query_param(void *ctx, const char *name, const char *value, size_t value_len)
@@ -151,7 +182,7 @@ static bool collect_params(struct rpc_request *r)
         if (e)
             return fail(r, vouch_rpc_error_of(e), "%s", eb.msg);
     }
-    return true;
+    return params_utf8(r);
 }
 
 static const char *header_of(void *ctx, const char *name)

@@ -202,9 +202,10 @@ struct vouch_store_instance {
 };
 
 /*
- * Register: insert `in` (every field), or, when in->uuid exists under the
- * same account, replace its identity fields (instance_id .. extensions,
- * affiliation) and set modified_ms = now_ms, keeping its verdict.
+ * Register: insert `in` (every field; created_ms and modified_ms are
+ * now_ms), or, when in->uuid exists under the same account, replace its
+ * identity fields (instance_id .. extensions, affiliation) and set
+ * modified_ms = now_ms, keeping its verdict.
  * VOUCH_E_CONFLICT when the uuid belongs to another account.
  */
 vouch_err vouch_store_instance_register(struct vouch_store *s,

@@ -229,6 +229,11 @@ for (const [family, bases] of Object.entries(FAMILIES)) {
             if (res.status >= 400) {
               if (libraryAnswer(res)) {
                 counts.library++;
+              } else if (req.target.split('?')[0] === '/' &&
+                         res.headers['content-type'] === 'application/json;charset=utf-8') {
+                // the vTPM RPC style (docs/vtpm.md): {RequestId, Code, ...}
+                assert.equal(typeof res.body?.Code, 'string', label);
+                assert.equal(typeof res.body?.RequestId, 'string', label);
               } else {
                 assert.equal(res.headers['content-type'], 'application/problem+json', label);
                 assert.equal(res.body?.status, res.status, `${label}: ${res.text.slice(0, 300)}`);
