@@ -18,6 +18,9 @@ int vouch_cmd_inspect_verifier(int argc, char **argv);
 int vouch_cmd_keys_rotate(int argc, char **argv);
 int vouch_cmd_keys_list(int argc, char **argv);
 int vouch_cmd_keys_rewrap(int argc, char **argv);
+int vouch_cmd_accesskey_create(int argc, char **argv);
+int vouch_cmd_accesskey_list(int argc, char **argv);
+int vouch_cmd_accesskey_disable(int argc, char **argv);
 int vouch_cmd_token_sign(int argc, char **argv);
 /* The database: src/cli/cmd_db.c */
 int vouch_cmd_db_migrate(int argc, char **argv);

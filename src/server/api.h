@@ -79,4 +79,16 @@ void vouch_api_refval_list(struct vouch_app *app, const struct vouch_http_req *r
 void vouch_api_refval_delete(struct vouch_app *app, const struct vouch_http_req *req,
                              struct vouch_http_resp *resp);
 
+/* api_accesskey.c */
+void vouch_api_accesskey_post(struct vouch_app *app, const struct vouch_http_req *req,
+                              struct vouch_http_resp *resp);
+void vouch_api_accesskey_list(struct vouch_app *app, const struct vouch_http_req *req,
+                              struct vouch_http_resp *resp);
+void vouch_api_accesskey_delete(struct vouch_app *app, const struct vouch_http_req *req,
+                                struct vouch_http_resp *resp);
+
+/* api_vtpm.c: the vTPM service's Alibaba RPC-style endpoint */
+void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp);
+
 #endif

@@ -40,6 +40,15 @@ struct vouch_http_req {
      */
     const char *(*header_n)(const struct vouch_http_req *r, const char *name,
                             size_t *ret_len);
+    /*
+     * Optional: every query argument in arrival order, decoded ('+' is a
+     * space), repeats included; a name without '=' has value "".  Stops
+     * and returns false when `fn` returns false.  NULL: no query.
+     */
+    bool (*query_each)(const struct vouch_http_req *r,
+                       bool (*fn)(void *ctx, const char *name, const char *value,
+                                  size_t value_len),
+                       void *ctx);
     void *impl;               /* private to whoever built the request */
 };
 

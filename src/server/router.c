@@ -178,10 +178,25 @@ static const char *plain_query(const struct vouch_http_req *r, const char *name)
     return f ? f->value : NULL;
 }
 
+static bool plain_query_each(const struct vouch_http_req *r,
+                             bool (*fn)(void *ctx, const char *name, const char *value,
+                                        size_t value_len),
+                             void *ctx)
+{
+    const struct vouch_http_plain *p = r->impl;
+    size_t i;
+
+    for (i = 0; i < p->n_query; i++)
+        if (!fn(ctx, p->query[i].name, p->query[i].value, p->query[i].value_len))
+            return false;
+    return true;
+}
+
 void vouch_http_req_plain(struct vouch_http_req *req, const struct vouch_http_plain *plain)
 {
     req->header = plain_header;
     req->header_n = plain_header_n;
     req->query = plain_query;
+    req->query_each = plain_query_each;
     req->impl = (void *)plain;
 }

@@ -59,7 +59,7 @@ bool vouch_route_params_ok(const struct vouch_route *route, const struct vouch_h
  * A request held in plain arrays rather than by a server library: what an
  * in-process caller (a test, a fuzzer) hands to vouch_app_dispatch().
  * Header names compare case-insensitively, query names exactly; the first
- * of repeated names wins, as with libmicrohttpd.  Values may hold NUL bytes
+ * of repeated names wins, as with libmicrohttpd (query_each sees them all).  Values may hold NUL bytes
  * (value_len counts them).
  */
 struct vouch_http_field {

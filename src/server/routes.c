@@ -56,6 +56,13 @@ const struct vouch_route vouch_routes[] = {
     { "GET", "/reference-value/{id}", vouch_api_refval_get, VOUCH_ROUTE_ADMIN },
     { "DELETE", "/reference-value/{id}", vouch_api_refval_delete, VOUCH_ROUTE_ADMIN },
 
+    /* vTPM trusted instances: Alibaba RPC style, AccessKey-signed (api_vtpm.c) */
+    { "GET", "/", vouch_api_vtpm_rpc, 0 },
+    { "POST", "/", vouch_api_vtpm_rpc, 0 },
+    { "POST", "/admin/accesskeys", vouch_api_accesskey_post, VOUCH_ROUTE_ADMIN },
+    { "GET", "/admin/accesskeys", vouch_api_accesskey_list, VOUCH_ROUTE_ADMIN },
+    { "DELETE", "/admin/accesskeys/{id}", vouch_api_accesskey_delete, VOUCH_ROUTE_ADMIN },
+
     /* admin */
     { "GET", "/admin/keys", vouch_api_admin_keys, VOUCH_ROUTE_ADMIN },
     { "POST", "/admin/keys/rotate", vouch_api_admin_keys_rotate, VOUCH_ROUTE_ADMIN },

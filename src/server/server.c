@@ -101,6 +101,38 @@ static const char *req_query(const struct vouch_http_req *r, const char *name)
     return MHD_lookup_connection_value(rc->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_walk {
+    bool (*fn)(void *ctx, const char *name, const char *value, size_t value_len);
+    void *ctx;
+    bool ok;
+};
+
+static enum MHD_Result query_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 size_t key_size, const char *value, size_t value_size)
+{
+    struct query_walk *w = cls;
+
+    (void)kind;
+    (void)key_size;
+    if (!w->fn(w->ctx, key, value ? value : "", value ? value_size : 0)) {
+        w->ok = false;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static bool req_query_each(const struct vouch_http_req *r,
+                           bool (*fn)(void *ctx, const char *name, const char *value,
+                                      size_t value_len),
+                           void *ctx)
+{
+    struct reqctx *rc = r->impl;
+    struct query_walk w = { fn, ctx, true };
+
+    MHD_get_connection_values_n(rc->conn, MHD_GET_ARGUMENT_KIND, query_one, &w);
+    return w.ok;
+}
+
 static enum MHD_Result send_response(struct reqctx *rc, struct vouch_http_resp *resp)
 {
     struct MHD_Response *r;
@@ -396,6 +428,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.body_len = rc->body.len;
     req.header = req_header;
     req.query = req_query;
+    req.query_each = req_query_each;
     req.impl = rc;
     vouch_app_dispatch(srv->app, &req, &resp);
     if (!resp.status)

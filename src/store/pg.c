@@ -44,8 +44,31 @@ enum stmt {
     S_DOC_GET,
     S_DOC_LIST,
     S_DOC_DELETE,
+    /* vTPM */
+    S_ACCOUNT_ENSURE,
+    S_AK_INSERT,
+    S_AK_GET,
+    S_AK_LIST,
+    S_AK_DISABLE,
+    S_INST_REGISTER,
+    S_INST_GET,
+    S_INST_DELETE,
+    S_INST_COUNT,
+    S_INST_LIST,
+    S_NONCE_PURGE,
+    S_NONCE_INSERT,
+    S_NONCE_TAKE,
+    S_NONCE_DROP_INSTANCE,
+    S_RNONCE_PURGE,
+    S_RNONCE_COUNT,
+    S_RNONCE_INSERT,
     S__COUNT
 };
+
+#define PG_INSTANCE_WHERE                                                                 \
+    " FROM vtpm_instances WHERE account = $1 AND ($2::bigint < 0 OR system_status = $2) " \
+    "AND ($3::bigint < 0 OR program_status = $3) AND ($4::bigint < 0 OR ($4 = 1 AND "   \
+    "recent_report_ms >= $5::bigint) OR ($4 = 0 AND recent_report_ms < $5))"
 
 static const char *const stmt_sql[S__COUNT] = {
     [S_VERSION] = "SELECT coalesce(max(version), 0)::bigint FROM schema_version",
@@ -73,13 +96,49 @@ static const char *const stmt_sql[S__COUNT] = {
                    "WHERE kind = $1 AND left(id, length($2)) = $2 "
                    "ORDER BY id COLLATE \"C\" LIMIT $3::bigint",
     [S_DOC_DELETE] = "DELETE FROM documents WHERE kind = $1 AND id = $2",
+    [S_ACCOUNT_ENSURE] = "INSERT INTO vtpm_accounts (name, created_ms) VALUES ($1, $2::bigint) "
+                         "ON CONFLICT (name) DO NOTHING",
+    [S_AK_INSERT] = "INSERT INTO vtpm_access_keys (id, account, secret, enabled, created_ms) "
+                    "VALUES ($1, $2, $3, 1, $4::bigint)",
+    [S_AK_GET] = "SELECT id, account, secret, enabled, created_ms FROM vtpm_access_keys "
+                 "WHERE id = $1",
+    [S_AK_LIST] = "SELECT id, account, NULL, enabled, created_ms FROM vtpm_access_keys "
+                  "WHERE $1 = '' OR account = $1 ORDER BY account COLLATE \"C\", id COLLATE \"C\"",
+    [S_AK_DISABLE] = "UPDATE vtpm_access_keys SET enabled = 0 WHERE id = $1",
+    [S_INST_REGISTER] = "INSERT INTO vtpm_instances (" VOUCH_STORE_INSTANCE_COLS ") VALUES "
+                        "($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::bigint, $11::bigint, "
+                        "$12::bigint, $13, $14::bigint, $15::bigint, $16::bigint, $17, $18, "
+                        "$19::bigint, $20::bigint, $21::bigint) ON CONFLICT (uuid) DO UPDATE SET "
+                        "instance_id = excluded.instance_id, "
+                        "instance_type = excluded.instance_type, name = excluded.name, "
+                        "private_ip = excluded.private_ip, public_ip = excluded.public_ip, "
+                        "extensions = excluded.extensions, affiliation = excluded.affiliation, "
+                        "modified_ms = excluded.modified_ms "
+                        "WHERE vtpm_instances.account = excluded.account",
+    [S_INST_GET] = "SELECT " VOUCH_STORE_INSTANCE_COLS " FROM vtpm_instances WHERE uuid = $1",
+    [S_INST_DELETE] = "DELETE FROM vtpm_instances WHERE uuid = $1 AND account = $2",
+    [S_INST_COUNT] = "SELECT count(*)::bigint" PG_INSTANCE_WHERE,
+    [S_INST_LIST] = "SELECT " VOUCH_STORE_INSTANCE_COLS PG_INSTANCE_WHERE
+                    " ORDER BY uuid COLLATE \"C\" LIMIT $6::bigint OFFSET $7::bigint",
+    [S_NONCE_PURGE] = "DELETE FROM vtpm_nonces WHERE expires_ms <= $1::bigint",
+    [S_NONCE_INSERT] = "INSERT INTO vtpm_nonces (nonce, uuid, expires_ms) "
+                       "VALUES ($1, $2, $3::bigint)",
+    [S_NONCE_TAKE] = "DELETE FROM vtpm_nonces WHERE nonce = $1 AND uuid = $2 "
+                     "AND expires_ms > $3::bigint",
+    [S_NONCE_DROP_INSTANCE] = "DELETE FROM vtpm_nonces WHERE uuid = $1",
+    [S_RNONCE_PURGE] = "DELETE FROM vtpm_request_nonces WHERE expires_ms <= $1::bigint",
+    [S_RNONCE_COUNT] = "SELECT count(*)::bigint FROM vtpm_request_nonces WHERE key_id = $1",
+    [S_RNONCE_INSERT] = "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
+                        "VALUES ($1, $2, $3::bigint)",
 };
+
+_Static_assert(S__COUNT <= 64, "prepared-statement bitmap is 64 bits");
 
 struct pgc {
     PGconn *conn;
     struct pgs *owner;
     struct pgc *prev, *next;
-    uint32_t prepared;         /* bit i: stmt_sql[i] prepared on this connection */
+    uint64_t prepared;         /* bit i: stmt_sql[i] prepared on this connection */
     int64_t retry_at_ms;       /* no reconnect before this (monotonic ms) */
     int backoff_ms;
 };
@@ -115,7 +174,8 @@ static vouch_err db_fail(PGconn *conn, const PGresult *res, struct vouch_errbuf 
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
-    if (state && strcmp(state, "23505") == 0)    /* unique_violation */
+    if (state && (strcmp(state, "23505") == 0 ||   /* unique_violation */
+                  strcmp(state, "23503") == 0))    /* foreign_key_violation */
         return vouch_fail(eb, VOUCH_E_CONFLICT, "%s: %s", what, pq_msg(conn, res));
     return vouch_fail(eb, VOUCH_E_STORE, "%s: postgres: %s", what, pq_msg(conn, res));
 }
@@ -278,7 +338,7 @@ static vouch_err run(struct pgc *c, enum stmt id, int n, const char *const *vals
     ExecStatusType st;
 
     snprintf(name, sizeof(name), "v%d", (int)id);
-    if (!(c->prepared & (1u << id))) {
+    if (!(c->prepared & (UINT64_C(1) << id))) {
         r = wait_result(c, PQsendPrepare(c->conn, name, stmt_sql[id], 0, NULL));
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             vouch_err e = db_fail(c->conn, r, eb, "prepare");
@@ -287,11 +347,11 @@ static vouch_err run(struct pgc *c, enum stmt id, int n, const char *const *vals
             return e;
         }
         PQclear(r);
-        c->prepared |= 1u << id;
+        c->prepared |= UINT64_C(1) << id;
     }
     for (i = 0; lens && i < n && i < 8; i++)
         fmts[i] = lens[i] >= 0;
-    r = wait_result(c, PQsendQueryPrepared(c->conn, name, n, vals, lens, fmts, 1));
+    r = wait_result(c, PQsendQueryPrepared(c->conn, name, n, vals, lens, lens ? fmts : NULL, 1));
     st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         vouch_err e = db_fail(c->conn, r, eb, "query");
@@ -1013,6 +1073,346 @@ static vouch_err pg_secrets_replace(void *state, const struct vouch_store_secret
     return e;
 }
 
+/* --- vTPM ------------------------------------------------------------------ */
+
+#define I64_LEN 24
+
+static const char *i64s(char buf[I64_LEN], int64_t v)
+{
+    snprintf(buf, I64_LEN, "%lld", (long long)v);
+    return buf;
+}
+
+/* Run statement id (text parameters) and drop the result; *ret_changes
+ * (may be NULL) gets the affected row count. */
+static vouch_err run_write(struct pgc *c, enum stmt id, int n, const char *const *vals,
+                           int *ret_changes, struct vouch_errbuf *eb)
+{
+    PGresult *r = NULL;
+    vouch_err e = run(c, id, n, vals, NULL, &r, eb);
+
+    if (!e && ret_changes)
+        *ret_changes = atoi(PQcmdTuples(r));
+    PQclear(r);
+    return e;
+}
+
+static vouch_err begin(struct pgs *q, struct pgc **ret, struct vouch_errbuf *eb)
+{
+    vouch_err e = conn_get(q, ret, eb);
+
+    return e ? e : exec_sql(*ret, "BEGIN", eb);
+}
+
+static vouch_err finish(struct pgc *c, vouch_err e, struct vouch_errbuf *eb)
+{
+    if (!e)
+        e = exec_sql(c, "COMMIT", eb);
+    if (e)
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+    return e;
+}
+
+static vouch_err pg_accesskey_create(void *state, const char *account, const char *id,
+                                     const char *secret, int64_t now_ms,
+                                     struct vouch_errbuf *eb)
+{
+    char now_s[I64_LEN];
+    const char *acc[] = { account, i64s(now_s, now_ms) };
+    const char *key[] = { id, account, secret, now_s };
+    struct pgc *c;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    e = run_write(c, S_ACCOUNT_ENSURE, 2, acc, NULL, eb);
+    if (!e)
+        e = run_write(c, S_AK_INSERT, 4, key, NULL, eb);
+    return finish(c, e, eb);
+}
+
+/* Rows of (id, account, secret or NULL, enabled, created_ms). */
+static vouch_err accesskeys_read(const PGresult *r, struct vouch_store_accesskey **ret,
+                                 size_t *ret_n, struct vouch_errbuf *eb)
+{
+    size_t rows = (size_t)PQntuples(r), i;
+    struct vouch_store_accesskey *k = calloc(rows + 1, sizeof(*k));
+    vouch_err e = VOUCH_OK;
+
+    if (!k)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; i < rows; i++) {
+        snprintf(k[i].id, sizeof(k[i].id), "%s", PQgetvalue(r, (int)i, 0));
+        snprintf(k[i].account, sizeof(k[i].account), "%s", PQgetvalue(r, (int)i, 1));
+        k[i].secret = col_strdup(r, (int)i, 2);
+        k[i].enabled = col_i64(r, (int)i, 3) != 0;
+        k[i].created_ms = col_i64(r, (int)i, 4);
+        if (!PQgetisnull(r, (int)i, 2) && !k[i].secret)
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (e) {
+        vouch_store_accesskeys_free(k, rows);
+        return e;
+    }
+    *ret = k;
+    *ret_n = rows;
+    return VOUCH_OK;
+}
+
+static vouch_err pg_accesskey_get(void *state, const char *id,
+                                  struct vouch_store_accesskey **ret, struct vouch_errbuf *eb)
+{
+    const char *vals[] = { id };
+    PGresult *r = NULL;
+    struct pgc *c;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_AK_GET, 1, vals, NULL, &r, eb);
+    if (!e && PQntuples(r) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no access key '%s'", id);
+    if (!e)
+        e = accesskeys_read(r, ret, &n, eb);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_accesskey_list(void *state, const char *account,
+                                   struct vouch_store_accesskey **ret, size_t *ret_n,
+                                   struct vouch_errbuf *eb)
+{
+    const char *vals[] = { account ? account : "" };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_AK_LIST, 1, vals, NULL, &r, eb);
+    if (!e)
+        e = accesskeys_read(r, ret, ret_n, eb);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_accesskey_disable(void *state, const char *id, struct vouch_errbuf *eb)
+{
+    const char *vals[] = { id };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_AK_DISABLE, 1, vals, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no access key '%s'", id);
+    return e;
+}
+
+static vouch_err pg_instance_register(void *state, const struct vouch_store_instance *in,
+                                      int64_t now_ms, struct vouch_errbuf *eb)
+{
+    char n[8][I64_LEN], now_s[I64_LEN], rec[I64_LEN];
+    const char *vals[VOUCH_STORE_INSTANCE_NCOLS] = {
+        in->uuid, in->account, in->instance_id, in->instance_type, in->name, in->private_ip,
+        in->public_ip, in->extensions, i64s(n[0], in->affiliation),
+        i64s(n[1], in->system_status), i64s(n[2], in->system_whitelist_id),
+        i64s(n[3], in->system_exceptions), in->system_detail, i64s(n[4], in->program_status),
+        i64s(n[5], in->program_whitelist_id), i64s(n[6], in->program_exceptions),
+        in->program_detail, in->program_whitelist_name, i64s(now_s, now_ms), now_s,
+        i64s(rec, in->recent_report_ms),
+    };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_INST_REGISTER, VOUCH_STORE_INSTANCE_NCOLS, vals, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "instance '%s' belongs to another account",
+                       in->uuid);
+    return e;
+}
+
+static vouch_err instance_from_row(const PGresult *r, int row, struct vouch_store_instance *in,
+                                   struct vouch_errbuf *eb)
+{
+    char **text[] = { &in->uuid, &in->account, &in->instance_id, &in->instance_type,
+                      &in->name, &in->private_ip, &in->public_ip, &in->extensions };
+    size_t i;
+
+    memset(in, 0, sizeof(*in));
+    for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        *text[i] = col_strdup(r, row, (int)i);
+    in->affiliation = col_i64(r, row, 8);
+    in->system_status = col_i64(r, row, 9);
+    in->system_whitelist_id = col_i64(r, row, 10);
+    in->system_exceptions = col_i64(r, row, 11);
+    in->system_detail = col_strdup(r, row, 12);
+    in->program_status = col_i64(r, row, 13);
+    in->program_whitelist_id = col_i64(r, row, 14);
+    in->program_exceptions = col_i64(r, row, 15);
+    in->program_detail = col_strdup(r, row, 16);
+    in->program_whitelist_name = col_strdup(r, row, 17);
+    in->created_ms = col_i64(r, row, 18);
+    in->modified_ms = col_i64(r, row, 19);
+    in->recent_report_ms = col_i64(r, row, 20);
+    for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        if (!*text[i])
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (!in->system_detail || !in->program_detail || !in->program_whitelist_name)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    return VOUCH_OK;
+}
+
+static vouch_err instances_read(const PGresult *r, struct vouch_store_instance **ret,
+                                size_t *ret_n, struct vouch_errbuf *eb)
+{
+    size_t rows = (size_t)PQntuples(r), i, n = 0;
+    struct vouch_store_instance *v = calloc(rows + 1, sizeof(*v));
+    vouch_err e = VOUCH_OK;
+
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; i < rows && !e; i++)
+        e = instance_from_row(r, (int)i, &v[n++], eb);
+    if (e) {
+        vouch_store_instances_free(v, n);
+        return e;
+    }
+    *ret = v;
+    *ret_n = n;
+    return VOUCH_OK;
+}
+
+static vouch_err pg_instance_get(void *state, const char *uuid,
+                                 struct vouch_store_instance **ret, struct vouch_errbuf *eb)
+{
+    const char *vals[] = { uuid };
+    PGresult *r = NULL;
+    struct pgc *c;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_INST_GET, 1, vals, NULL, &r, eb);
+    if (!e && PQntuples(r) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no instance '%s'", uuid);
+    if (!e)
+        e = instances_read(r, ret, &n, eb);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_instance_delete(void *state, const char *account, const char *uuid,
+                                    struct vouch_errbuf *eb)
+{
+    const char *vals[] = { uuid, account };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    e = run_write(c, S_INST_DELETE, 2, vals, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no instance '%s'", uuid);
+    if (!e)
+        e = run_write(c, S_NONCE_DROP_INSTANCE, 1, vals, NULL, eb);
+    return finish(c, e, eb);
+}
+
+static vouch_err pg_instance_list(void *state, const char *account,
+                                  const struct vouch_store_instance_filter *f, uint64_t offset,
+                                  size_t limit, struct vouch_store_instance **ret,
+                                  size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const struct vouch_store_instance_filter any = VOUCH_STORE_INSTANCE_FILTER_ANY;
+    const struct vouch_store_instance_filter *w = f ? f : &any;
+    char n[6][I64_LEN];
+    const char *vals[] = { account, i64s(n[0], w->system_status), i64s(n[1], w->program_status),
+                           i64s(n[2], w->online), i64s(n[3], w->online_since_ms),
+                           i64s(n[4], (int64_t)limit), i64s(n[5], (int64_t)offset) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_INST_COUNT, 5, vals, NULL, &r, eb);
+    if (!e)
+        total = col_i64(r, 0, 0);
+    PQclear(r);
+    r = NULL;
+    if (!e)
+        e = run(c, S_INST_LIST, 7, vals, NULL, &r, eb);
+    if (!e)
+        e = instances_read(r, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_nonce_issue(void *state, const char *nonce, const char *uuid,
+                                int64_t now_ms, int64_t expires_ms, struct vouch_errbuf *eb)
+{
+    char now_s[I64_LEN], exp_s[I64_LEN];
+    const char *old[] = { i64s(now_s, now_ms) };
+    const char *vals[] = { nonce, uuid, i64s(exp_s, expires_ms) };
+    struct pgc *c;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    e = run_write(c, S_NONCE_PURGE, 1, old, NULL, eb);
+    if (!e)
+        e = run_write(c, S_NONCE_INSERT, 3, vals, NULL, eb);
+    return finish(c, e, eb);
+}
+
+static vouch_err pg_nonce_take(void *state, const char *nonce, const char *uuid,
+                               int64_t now_ms, struct vouch_errbuf *eb)
+{
+    char now_s[I64_LEN];
+    const char *vals[] = { nonce, uuid, i64s(now_s, now_ms) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_NONCE_TAKE, 3, vals, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "nonce unknown, used, expired or issued to "
+                       "another instance");
+    return e;
+}
+
+static vouch_err pg_request_nonce_use(void *state, const char *key_id, const char *nonce,
+                                      int64_t now_ms, int64_t expires_ms, size_t max_per_key,
+                                      struct vouch_errbuf *eb)
+{
+    char now_s[I64_LEN], exp_s[I64_LEN];
+    const char *old[] = { i64s(now_s, now_ms) };
+    const char *vals[] = { key_id, nonce, i64s(exp_s, expires_ms) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    e = run_write(c, S_RNONCE_PURGE, 1, old, NULL, eb);
+    if (!e)
+        e = run(c, S_RNONCE_COUNT, 1, vals, NULL, &r, eb);
+    if (!e && (uint64_t)col_i64(r, 0, 0) >= max_per_key)
+        e = vouch_fail(eb, VOUCH_E_LIMIT, "too many recent requests for access key '%s'",
+                       key_id);
+    PQclear(r);
+    if (!e)
+        e = run_write(c, S_RNONCE_INSERT, 3, vals, NULL, eb);
+    return finish(c, e, eb);
+}
+
 const struct vouch_store_ops vouch_store_pg_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -1026,6 +1426,17 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .doc_get = pg_doc_get,
     .doc_list = pg_doc_list,
     .doc_delete = pg_doc_delete,
+    .accesskey_create = pg_accesskey_create,
+    .accesskey_get = pg_accesskey_get,
+    .accesskey_list = pg_accesskey_list,
+    .accesskey_disable = pg_accesskey_disable,
+    .instance_register = pg_instance_register,
+    .instance_get = pg_instance_get,
+    .instance_delete = pg_instance_delete,
+    .instance_list = pg_instance_list,
+    .nonce_issue = pg_nonce_issue,
+    .nonce_take = pg_nonce_take,
+    .request_nonce_use = pg_request_nonce_use,
     .contents_read = pg_contents_read,
     .contents_write = pg_contents_write,
     .count = pg_count,

@@ -530,6 +530,8 @@ static vouch_err sq_secrets_replace(void *state, const struct vouch_store_secret
         [VOUCH_STORE_SECRET_SIGNING_KEY] =
             "UPDATE signing_keys SET private_pem = ?3 WHERE kid = ?1 AND private_pem = ?2",
         [VOUCH_STORE_SECRET_META] = "UPDATE meta SET value = ?3 WHERE key = ?1 AND value = ?2",
+        [VOUCH_STORE_SECRET_ACCESS_KEY] =
+            "UPDATE vtpm_access_keys SET secret = ?3 WHERE id = ?1 AND secret = ?2",
     };
     sqlite3_stmt *st = NULL;
     sqlite3 *db = NULL;
@@ -1066,6 +1068,447 @@ static vouch_err sq_lease_release(void *state, const char *name, const char *hol
     return e;
 }
 
+/* --- vTPM ------------------------------------------------------------------ */
+
+/* A statement argument: text when s is set, else the integer i. */
+struct arg {
+    const char *s;
+    int64_t i;
+};
+
+#define TXT(x) { (x), 0 }
+#define INT(x) { NULL, (x) }
+
+static vouch_err prepare_bind(sqlite3 *db, const char *sql, const struct arg *a, int n,
+                              sqlite3_stmt **ret, struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    int i;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(db, eb, "vtpm");
+    for (i = 0; i < n; i++) {
+        if (a[i].s)
+            sqlite3_bind_text(st, i + 1, a[i].s, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, i + 1, a[i].i);
+    }
+    *ret = st;
+    return VOUCH_OK;
+}
+
+/* Run a statement that returns no rows; *ret_changes (may be NULL) gets the row count. */
+static vouch_err run_write(sqlite3 *db, const char *sql, const struct arg *a, int n,
+                           int *ret_changes, struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    vouch_err e = prepare_bind(db, sql, a, n, &st, eb);
+
+    if (e)
+        return e;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        e = db_fail(db, eb, "vtpm");
+    else if (ret_changes)
+        *ret_changes = sqlite3_changes(db);
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Begin a write transaction on this thread's connection. */
+static vouch_err begin(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
+{
+    vouch_err e = conn_get(q, ret, eb);
+
+    return e ? e : exec(*ret, "BEGIN IMMEDIATE", eb);
+}
+
+/* Commit when e is VOUCH_OK, else roll back; returns the outcome. */
+static vouch_err finish(sqlite3 *db, vouch_err e, struct vouch_errbuf *eb)
+{
+    if (!e)
+        e = exec(db, "COMMIT", eb);
+    if (e)
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return e;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+
+    return strdup(t ? (const char *)t : "");
+}
+
+static vouch_err sq_accesskey_create(void *state, const char *account, const char *id,
+                                     const char *secret, int64_t now_ms,
+                                     struct vouch_errbuf *eb)
+{
+    const struct arg acc[] = { TXT(account), INT(now_ms) };
+    const struct arg key[] = { TXT(id), TXT(account), TXT(secret), INT(now_ms) };
+    sqlite3 *db = NULL;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
+    e = run_write(db, "INSERT INTO vtpm_accounts (name, created_ms) VALUES (?1, ?2) "
+                  "ON CONFLICT (name) DO NOTHING", acc, 2, NULL, eb);
+    if (!e)
+        e = run_write(db, "INSERT INTO vtpm_access_keys (id, account, secret, enabled, "
+                      "created_ms) VALUES (?1, ?2, ?3, 1, ?4)", key, 4, NULL, eb);
+    return finish(db, e, eb);
+}
+
+/* Rows of (id, account, secret or NULL, enabled, created_ms). */
+static vouch_err accesskeys_read(sqlite3 *db, sqlite3_stmt *st,
+                                 struct vouch_store_accesskey **ret, size_t *ret_n,
+                                 struct vouch_errbuf *eb)
+{
+    struct vouch_store_accesskey *k = NULL, *nk;
+    size_t n = 0, cap = 0;
+    vouch_err e = VOUCH_OK;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            nk = realloc(k, cap * sizeof(*k));
+            if (!nk) {
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+                goto out;
+            }
+            k = nk;
+        }
+        memset(&k[n], 0, sizeof(k[n]));
+        snprintf(k[n].id, sizeof(k[n].id), "%s", sqlite3_column_text(st, 0));
+        snprintf(k[n].account, sizeof(k[n].account), "%s", sqlite3_column_text(st, 1));
+        k[n].enabled = sqlite3_column_int64(st, 3) != 0;
+        k[n].created_ms = sqlite3_column_int64(st, 4);
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL && !(k[n].secret = col_dup(st, 2))) {
+            n++;
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+            goto out;
+        }
+        n++;
+    }
+    if (rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "access keys");
+        goto out;
+    }
+    *ret = k;
+    *ret_n = n;
+    k = NULL;
+out:
+    vouch_store_accesskeys_free(k, n);
+    return e;
+}
+
+static vouch_err sq_accesskey_get(void *state, const char *id,
+                                  struct vouch_store_accesskey **ret, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(id) };
+    struct vouch_store_accesskey *k = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT id, account, secret, enabled, created_ms "
+                         "FROM vtpm_access_keys WHERE id = ?1", a, 1, &st, eb);
+    if (!e)
+        e = accesskeys_read(db, st, &k, &n, eb);
+    if (!e && n == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no access key '%s'", id);
+    if (!e) {
+        *ret = k;
+        k = NULL;
+    }
+    vouch_store_accesskeys_free(k, n);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_accesskey_list(void *state, const char *account,
+                                   struct vouch_store_accesskey **ret, size_t *ret_n,
+                                   struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(account ? account : "") };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT id, account, NULL, enabled, created_ms "
+                         "FROM vtpm_access_keys WHERE ?1 = '' OR account = ?1 "
+                         "ORDER BY account, id", a, 1, &st, eb);
+    if (!e)
+        e = accesskeys_read(db, st, ret, ret_n, eb);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_accesskey_disable(void *state, const char *id, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(id) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "UPDATE vtpm_access_keys SET enabled = 0 WHERE id = ?1", a, 1,
+                      &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no access key '%s'", id);
+    return e;
+}
+
+static vouch_err sq_instance_register(void *state, const struct vouch_store_instance *in,
+                                      int64_t now_ms, struct vouch_errbuf *eb)
+{
+    const struct arg a[VOUCH_STORE_INSTANCE_NCOLS] = {
+        TXT(in->uuid), TXT(in->account), TXT(in->instance_id), TXT(in->instance_type),
+        TXT(in->name), TXT(in->private_ip), TXT(in->public_ip), TXT(in->extensions),
+        INT(in->affiliation), INT(in->system_status), INT(in->system_whitelist_id),
+        INT(in->system_exceptions), TXT(in->system_detail), INT(in->program_status),
+        INT(in->program_whitelist_id), INT(in->program_exceptions), TXT(in->program_detail),
+        TXT(in->program_whitelist_name), INT(now_ms), INT(now_ms), INT(in->recent_report_ms),
+    };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "INSERT INTO vtpm_instances (" VOUCH_STORE_INSTANCE_COLS ") VALUES "
+                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                      "?17, ?18, ?19, ?20, ?21) ON CONFLICT (uuid) DO UPDATE SET "
+                      "instance_id = excluded.instance_id, "
+                      "instance_type = excluded.instance_type, name = excluded.name, "
+                      "private_ip = excluded.private_ip, public_ip = excluded.public_ip, "
+                      "extensions = excluded.extensions, affiliation = excluded.affiliation, "
+                      "modified_ms = excluded.modified_ms "
+                      "WHERE vtpm_instances.account = excluded.account",
+                      a, VOUCH_STORE_INSTANCE_NCOLS, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "instance '%s' belongs to another account",
+                       in->uuid);
+    return e;
+}
+
+static vouch_err instance_from_row(sqlite3_stmt *st, struct vouch_store_instance *in,
+                                   struct vouch_errbuf *eb)
+{
+    char **text[] = { &in->uuid, &in->account, &in->instance_id, &in->instance_type,
+                      &in->name, &in->private_ip, &in->public_ip, &in->extensions };
+    size_t i;
+
+    memset(in, 0, sizeof(*in));
+    for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        *text[i] = col_dup(st, (int)i);
+    in->affiliation = sqlite3_column_int64(st, 8);
+    in->system_status = sqlite3_column_int64(st, 9);
+    in->system_whitelist_id = sqlite3_column_int64(st, 10);
+    in->system_exceptions = sqlite3_column_int64(st, 11);
+    in->system_detail = col_dup(st, 12);
+    in->program_status = sqlite3_column_int64(st, 13);
+    in->program_whitelist_id = sqlite3_column_int64(st, 14);
+    in->program_exceptions = sqlite3_column_int64(st, 15);
+    in->program_detail = col_dup(st, 16);
+    in->program_whitelist_name = col_dup(st, 17);
+    in->created_ms = sqlite3_column_int64(st, 18);
+    in->modified_ms = sqlite3_column_int64(st, 19);
+    in->recent_report_ms = sqlite3_column_int64(st, 20);
+    for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        if (!*text[i])
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (!in->system_detail || !in->program_detail || !in->program_whitelist_name)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    return VOUCH_OK;
+}
+
+/* Every row of st as instances. */
+static vouch_err instances_read(sqlite3 *db, sqlite3_stmt *st,
+                                struct vouch_store_instance **ret, size_t *ret_n,
+                                struct vouch_errbuf *eb)
+{
+    struct vouch_store_instance *v = NULL, *nv;
+    size_t n = 0, cap = 0;
+    vouch_err e = VOUCH_OK;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            nv = realloc(v, cap * sizeof(*v));
+            if (!nv) {
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+                goto out;
+            }
+            v = nv;
+        }
+        e = instance_from_row(st, &v[n++], eb);
+        if (e)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "instances");
+        goto out;
+    }
+    *ret = v;
+    *ret_n = n;
+    v = NULL;
+out:
+    vouch_store_instances_free(v, n);
+    return e;
+}
+
+static vouch_err sq_instance_get(void *state, const char *uuid,
+                                 struct vouch_store_instance **ret, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid) };
+    struct vouch_store_instance *v = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT " VOUCH_STORE_INSTANCE_COLS " FROM vtpm_instances "
+                         "WHERE uuid = ?1", a, 1, &st, eb);
+    if (!e)
+        e = instances_read(db, st, &v, &n, eb);
+    if (!e && n == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no instance '%s'", uuid);
+    if (!e) {
+        *ret = v;
+        v = NULL;
+    }
+    vouch_store_instances_free(v, n);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_instance_delete(void *state, const char *account, const char *uuid,
+                                    struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid), TXT(account) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
+    e = run_write(db, "DELETE FROM vtpm_instances WHERE uuid = ?1 AND account = ?2", a, 2,
+                  &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no instance '%s'", uuid);
+    if (!e)
+        e = run_write(db, "DELETE FROM vtpm_nonces WHERE uuid = ?1", a, 1, NULL, eb);
+    return finish(db, e, eb);
+}
+
+#define INSTANCE_WHERE                                                                    \
+    " FROM vtpm_instances WHERE account = ?1 AND (?2 < 0 OR system_status = ?2) "         \
+    "AND (?3 < 0 OR program_status = ?3) AND (?4 < 0 OR (?4 = 1 AND recent_report_ms >= " \
+    "?5) OR (?4 = 0 AND recent_report_ms < ?5))"
+
+static vouch_err sq_instance_list(void *state, const char *account,
+                                  const struct vouch_store_instance_filter *f, uint64_t offset,
+                                  size_t limit, struct vouch_store_instance **ret,
+                                  size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const struct vouch_store_instance_filter any = VOUCH_STORE_INSTANCE_FILTER_ANY;
+    const struct vouch_store_instance_filter *w = f ? f : &any;
+    const struct arg a[] = { TXT(account), INT(w->system_status), INT(w->program_status),
+                             INT(w->online), INT(w->online_since_ms), INT((int64_t)limit),
+                             INT((int64_t)offset) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT count(*)" INSTANCE_WHERE, a, 5, &st, eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "instances");
+    if (!e)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!e)
+        e = prepare_bind(db, "SELECT " VOUCH_STORE_INSTANCE_COLS INSTANCE_WHERE
+                         " ORDER BY uuid LIMIT ?6 OFFSET ?7", a, 7, &st, eb);
+    if (!e)
+        e = instances_read(db, st, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_nonce_issue(void *state, const char *nonce, const char *uuid,
+                                int64_t now_ms, int64_t expires_ms, struct vouch_errbuf *eb)
+{
+    const struct arg old[] = { INT(now_ms) };
+    const struct arg a[] = { TXT(nonce), TXT(uuid), INT(expires_ms) };
+    sqlite3 *db = NULL;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
+    e = run_write(db, "DELETE FROM vtpm_nonces WHERE expires_ms <= ?1", old, 1, NULL, eb);
+    if (!e)
+        e = run_write(db, "INSERT INTO vtpm_nonces (nonce, uuid, expires_ms) "
+                      "VALUES (?1, ?2, ?3)", a, 3, NULL, eb);
+    return finish(db, e, eb);
+}
+
+static vouch_err sq_nonce_take(void *state, const char *nonce, const char *uuid,
+                               int64_t now_ms, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(nonce), TXT(uuid), INT(now_ms) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "DELETE FROM vtpm_nonces WHERE nonce = ?1 AND uuid = ?2 "
+                      "AND expires_ms > ?3", a, 3, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "nonce unknown, used, expired or issued to "
+                       "another instance");
+    return e;
+}
+
+static vouch_err sq_request_nonce_use(void *state, const char *key_id, const char *nonce,
+                                      int64_t now_ms, int64_t expires_ms, size_t max_per_key,
+                                      struct vouch_errbuf *eb)
+{
+    const struct arg old[] = { INT(now_ms) };
+    const struct arg key[] = { TXT(key_id) };
+    const struct arg a[] = { TXT(key_id), TXT(nonce), INT(expires_ms) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
+    e = run_write(db, "DELETE FROM vtpm_request_nonces WHERE expires_ms <= ?1", old, 1, NULL,
+                  eb);
+    if (!e)
+        e = prepare_bind(db, "SELECT count(*) FROM vtpm_request_nonces WHERE key_id = ?1",
+                         key, 1, &st, eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "request nonces");
+    if (!e && (uint64_t)sqlite3_column_int64(st, 0) >= max_per_key)
+        e = vouch_fail(eb, VOUCH_E_LIMIT, "too many recent requests for access key '%s'",
+                       key_id);
+    sqlite3_finalize(st);
+    if (!e)
+        e = run_write(db, "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
+                      "VALUES (?1, ?2, ?3)", a, 3, NULL, eb);
+    return finish(db, e, eb);
+}
+
 const struct vouch_store_ops vouch_store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1080,6 +1523,17 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .doc_get = sq_doc_get,
     .doc_list = sq_doc_list,
     .doc_delete = sq_doc_delete,
+    .accesskey_create = sq_accesskey_create,
+    .accesskey_get = sq_accesskey_get,
+    .accesskey_list = sq_accesskey_list,
+    .accesskey_disable = sq_accesskey_disable,
+    .instance_register = sq_instance_register,
+    .instance_get = sq_instance_get,
+    .instance_delete = sq_instance_delete,
+    .instance_list = sq_instance_list,
+    .nonce_issue = sq_nonce_issue,
+    .nonce_take = sq_nonce_take,
+    .request_nonce_use = sq_request_nonce_use,
     .contents_read = sq_contents_read,
     .contents_write = sq_contents_write,
     .count = sq_count,

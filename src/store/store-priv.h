@@ -44,7 +44,41 @@ struct vouch_store_ops {
                                int64_t ttl_ms, int *ret_held, struct vouch_errbuf *eb);
     vouch_err (*lease_release)(void *state, const char *name, const char *holder,
                                struct vouch_errbuf *eb);
+    /* vTPM */
+    vouch_err (*accesskey_create)(void *state, const char *account, const char *id,
+                                  const char *secret, int64_t now_ms, struct vouch_errbuf *eb);
+    vouch_err (*accesskey_get)(void *state, const char *id, struct vouch_store_accesskey **ret,
+                               struct vouch_errbuf *eb);
+    vouch_err (*accesskey_list)(void *state, const char *account,
+                                struct vouch_store_accesskey **ret, size_t *ret_n,
+                                struct vouch_errbuf *eb);
+    vouch_err (*accesskey_disable)(void *state, const char *id, struct vouch_errbuf *eb);
+    vouch_err (*instance_register)(void *state, const struct vouch_store_instance *in,
+                                   int64_t now_ms, struct vouch_errbuf *eb);
+    vouch_err (*instance_get)(void *state, const char *uuid, struct vouch_store_instance **ret,
+                              struct vouch_errbuf *eb);
+    vouch_err (*instance_delete)(void *state, const char *account, const char *uuid,
+                                 struct vouch_errbuf *eb);
+    vouch_err (*instance_list)(void *state, const char *account,
+                               const struct vouch_store_instance_filter *f, uint64_t offset,
+                               size_t limit, struct vouch_store_instance **ret, size_t *ret_n,
+                               uint64_t *ret_total, struct vouch_errbuf *eb);
+    vouch_err (*nonce_issue)(void *state, const char *nonce, const char *uuid, int64_t now_ms,
+                             int64_t expires_ms, struct vouch_errbuf *eb);
+    vouch_err (*nonce_take)(void *state, const char *nonce, const char *uuid, int64_t now_ms,
+                            struct vouch_errbuf *eb);
+    vouch_err (*request_nonce_use)(void *state, const char *key_id, const char *nonce,
+                                   int64_t now_ms, int64_t expires_ms, size_t max_per_key,
+                                   struct vouch_errbuf *eb);
 };
+
+/* The instance columns, in the order the backends read and write them. */
+#define VOUCH_STORE_INSTANCE_COLS \
+    "uuid, account, instance_id, instance_type, name, private_ip, public_ip, extensions, " \
+    "affiliation, system_status, system_whitelist_id, system_exceptions, system_detail, " \
+    "program_status, program_whitelist_id, program_exceptions, program_detail, " \
+    "program_whitelist_name, created_ms, modified_ms, recent_report_ms"
+#define VOUCH_STORE_INSTANCE_NCOLS 21
 
 extern const struct vouch_store_ops vouch_store_sqlite_ops;
 extern const struct vouch_store_ops vouch_store_pg_ops;

@@ -41,6 +41,42 @@ const char *const vouch_store_migrations[] = {
     "  name TEXT PRIMARY KEY,"
     "  holder TEXT NOT NULL,"
     "  expires_at BIGINT NOT NULL);",
+    /* 4: vTPM accounts, access keys, instances, report and request nonces */
+    "CREATE TABLE vtpm_accounts ("
+    "  name TEXT PRIMARY KEY,"
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE TABLE vtpm_access_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  account TEXT NOT NULL REFERENCES vtpm_accounts (name),"
+    "  secret TEXT NOT NULL,"
+    "  enabled BIGINT NOT NULL,"
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE INDEX vtpm_access_keys_account ON vtpm_access_keys (account, id);"
+    "CREATE TABLE vtpm_instances ("
+    "  uuid TEXT PRIMARY KEY,"
+    "  account TEXT NOT NULL REFERENCES vtpm_accounts (name),"
+    "  instance_id TEXT NOT NULL, instance_type TEXT NOT NULL, name TEXT NOT NULL,"
+    "  private_ip TEXT NOT NULL, public_ip TEXT NOT NULL, extensions TEXT NOT NULL,"
+    "  affiliation BIGINT NOT NULL,"
+    "  system_status BIGINT NOT NULL, system_whitelist_id BIGINT NOT NULL,"
+    "  system_exceptions BIGINT NOT NULL, system_detail TEXT NOT NULL,"
+    "  program_status BIGINT NOT NULL, program_whitelist_id BIGINT NOT NULL,"
+    "  program_exceptions BIGINT NOT NULL, program_detail TEXT NOT NULL,"
+    "  program_whitelist_name TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL, modified_ms BIGINT NOT NULL,"
+    "  recent_report_ms BIGINT NOT NULL);"
+    "CREATE INDEX vtpm_instances_account ON vtpm_instances (account, uuid);"
+    "CREATE TABLE vtpm_nonces ("
+    "  nonce TEXT PRIMARY KEY,"
+    "  uuid TEXT NOT NULL,"
+    "  expires_ms BIGINT NOT NULL);"
+    "CREATE INDEX vtpm_nonces_expiry ON vtpm_nonces (expires_ms);"
+    "CREATE TABLE vtpm_request_nonces ("
+    "  key_id TEXT NOT NULL,"
+    "  nonce TEXT NOT NULL,"
+    "  expires_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (key_id, nonce));"
+    "CREATE INDEX vtpm_request_nonces_expiry ON vtpm_request_nonces (expires_ms);",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
@@ -323,4 +359,216 @@ vouch_err vouch_store_lease_release(struct vouch_store *s, const char *name, con
                                     struct vouch_errbuf *eb)
 {
     return s->ops->lease_release(s->state, name, holder, eb);
+}
+
+/* --- vTPM ------------------------------------------------------------------ */
+
+static vouch_err check_name(const char *what, const char *v, struct vouch_errbuf *eb)
+{
+    size_t i, n = v ? strlen(v) : 0;
+
+    if (n == 0 || n > VOUCH_STORE_NAME_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "%s must be 1-%d characters", what,
+                          VOUCH_STORE_NAME_MAX);
+    for (i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x21 || (unsigned char)v[i] > 0x7e)
+            return vouch_fail(eb, VOUCH_E_INVALID, "%s must be printable ASCII without spaces",
+                              what);
+    return VOUCH_OK;
+}
+
+static vouch_err check_field(const char *what, const char *v, struct vouch_errbuf *eb)
+{
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_INVALID, "instance %s is missing", what);
+    if (strlen(v) > VOUCH_STORE_FIELD_MAX)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "instance %s is longer than %d bytes", what,
+                          VOUCH_STORE_FIELD_MAX);
+    return VOUCH_OK;
+}
+
+vouch_err vouch_store_accesskey_create(struct vouch_store *s, const char *account,
+                                       const char *id, const char *secret, int64_t now_ms,
+                                       struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("account", account, eb);
+
+    if (!e)
+        e = check_name("access key id", id, eb);
+    if (!e && (!secret || !*secret))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "access key secret is empty");
+    return e ? e : s->ops->accesskey_create(s->state, account, id, secret, now_ms, eb);
+}
+
+vouch_err vouch_store_accesskey_get(struct vouch_store *s, const char *id,
+                                    struct vouch_store_accesskey **ret, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("access key id", id, eb);
+
+    return e ? e : s->ops->accesskey_get(s->state, id, ret, eb);
+}
+
+vouch_err vouch_store_accesskey_list(struct vouch_store *s, const char *account,
+                                     struct vouch_store_accesskey **ret, size_t *ret_n,
+                                     struct vouch_errbuf *eb)
+{
+    vouch_err e = account ? check_name("account", account, eb) : VOUCH_OK;
+
+    return e ? e : s->ops->accesskey_list(s->state, account, ret, ret_n, eb);
+}
+
+vouch_err vouch_store_accesskey_disable(struct vouch_store *s, const char *id,
+                                        struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("access key id", id, eb);
+
+    return e ? e : s->ops->accesskey_disable(s->state, id, eb);
+}
+
+void vouch_store_accesskeys_free(struct vouch_store_accesskey *k, size_t n)
+{
+    size_t i;
+
+    if (!k)
+        return;
+    for (i = 0; i < n; i++)
+        if (k[i].secret) {
+            memset(k[i].secret, 0, strlen(k[i].secret));
+            free(k[i].secret);
+        }
+    free(k);
+}
+
+static vouch_err check_instance(const struct vouch_store_instance *in, struct vouch_errbuf *eb)
+{
+    const struct {
+        const char *what;
+        const char *v;
+    } fields[] = {
+        { "InstanceId", in->instance_id }, { "InstanceType", in->instance_type },
+        { "PropertyName", in->name }, { "PropertyPrivateIp", in->private_ip },
+        { "PropertyPublicIp", in->public_ip }, { "Extensions", in->extensions },
+        { "SystemTrustDetail", in->system_detail },
+        { "ProgramTrustDetail", in->program_detail },
+        { "ProgramWhiteListName", in->program_whitelist_name },
+    };
+    vouch_err e = check_name("PropertyUuid", in->uuid, eb);
+    size_t i;
+
+    if (!e)
+        e = check_name("account", in->account, eb);
+    for (i = 0; !e && i < sizeof(fields) / sizeof(fields[0]); i++)
+        e = check_field(fields[i].what, fields[i].v, eb);
+    return e;
+}
+
+vouch_err vouch_store_instance_register(struct vouch_store *s,
+                                        const struct vouch_store_instance *in, int64_t now_ms,
+                                        struct vouch_errbuf *eb)
+{
+    vouch_err e = check_instance(in, eb);
+
+    return e ? e : s->ops->instance_register(s->state, in, now_ms, eb);
+}
+
+vouch_err vouch_store_instance_get(struct vouch_store *s, const char *uuid,
+                                   struct vouch_store_instance **ret, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    return e ? e : s->ops->instance_get(s->state, uuid, ret, eb);
+}
+
+vouch_err vouch_store_instance_delete(struct vouch_store *s, const char *account,
+                                      const char *uuid, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("account", account, eb);
+
+    if (!e)
+        e = check_name("PropertyUuid", uuid, eb);
+    return e ? e : s->ops->instance_delete(s->state, account, uuid, eb);
+}
+
+vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
+                                    const struct vouch_store_instance_filter *f,
+                                    uint64_t offset, size_t limit,
+                                    struct vouch_store_instance **ret, size_t *ret_n,
+                                    uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("account", account, eb);
+
+    if (e)
+        return e;
+    if (limit == 0 || limit > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page size must be 1-%d", VOUCH_STORE_LIST_MAX);
+    if (offset > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page offset too large");
+    return s->ops->instance_list(s->state, account, f, offset, limit, ret, ret_n, ret_total,
+                                 eb);
+}
+
+static void instance_done(struct vouch_store_instance *in)
+{
+    free(in->uuid);
+    free(in->account);
+    free(in->instance_id);
+    free(in->instance_type);
+    free(in->name);
+    free(in->private_ip);
+    free(in->public_ip);
+    free(in->extensions);
+    free(in->system_detail);
+    free(in->program_detail);
+    free(in->program_whitelist_name);
+}
+
+void vouch_store_instance_free(struct vouch_store_instance *in)
+{
+    if (!in)
+        return;
+    instance_done(in);
+    free(in);
+}
+
+void vouch_store_instances_free(struct vouch_store_instance *in, size_t n)
+{
+    size_t i;
+
+    if (!in)
+        return;
+    for (i = 0; i < n; i++)
+        instance_done(&in[i]);
+    free(in);
+}
+
+vouch_err vouch_store_nonce_issue(struct vouch_store *s, const char *nonce, const char *uuid,
+                                  int64_t now_ms, int64_t expires_ms, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("nonce", nonce, eb);
+
+    if (!e)
+        e = check_name("PropertyUuid", uuid, eb);
+    return e ? e : s->ops->nonce_issue(s->state, nonce, uuid, now_ms, expires_ms, eb);
+}
+
+vouch_err vouch_store_nonce_take(struct vouch_store *s, const char *nonce, const char *uuid,
+                                 int64_t now_ms, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("nonce", nonce, eb);
+
+    if (!e)
+        e = check_name("PropertyUuid", uuid, eb);
+    return e ? e : s->ops->nonce_take(s->state, nonce, uuid, now_ms, eb);
+}
+
+vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_id,
+                                        const char *nonce, int64_t now_ms, int64_t expires_ms,
+                                        size_t max_per_key, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("access key id", key_id, eb);
+
+    if (!e)
+        e = check_name("SignatureNonce", nonce, eb);
+    return e ? e : s->ops->request_nonce_use(s->state, key_id, nonce, now_ms, expires_ms,
+                                             max_per_key, eb);
 }

@@ -91,6 +91,7 @@ vouch_err vouch_store_key_activate(struct vouch_store *s, const struct vouch_sto
 enum vouch_store_secret_row {
     VOUCH_STORE_SECRET_SIGNING_KEY,   /* id: kid; value: private_pem */
     VOUCH_STORE_SECRET_META,          /* id: setting key; value: its value */
+    VOUCH_STORE_SECRET_ACCESS_KEY,    /* id: AccessKeyId; value: its secret */
 };
 
 struct vouch_store_secret_change {
@@ -213,5 +214,121 @@ vouch_err vouch_store_lease_acquire(struct vouch_store *s, const char *name, con
 /* Give the lease up if `holder` has it (a clean stop), so another can take it at once. */
 vouch_err vouch_store_lease_release(struct vouch_store *s, const char *name, const char *holder,
                                     struct vouch_errbuf *eb);
+
+/* --- vTPM: accounts, access keys, instances, nonces ------------------------
+ *
+ * Times here are epoch milliseconds.  An account owns access keys and
+ * instances; every lookup that serves an account takes its name, so one
+ * account's rows never answer another's request.
+ */
+
+#define VOUCH_STORE_NAME_MAX 128     /* account names, key ids, uuids, nonces */
+#define VOUCH_STORE_FIELD_MAX 4096   /* an instance's text fields */
+
+struct vouch_store_accesskey {
+    char id[VOUCH_STORE_NAME_MAX + 1];        /* AccessKeyId */
+    char account[VOUCH_STORE_NAME_MAX + 1];
+    char *secret;          /* stored form (KEK-wrapped when configured); NULL in lists */
+    int enabled;
+    int64_t created_ms;
+};
+
+/*
+ * Add an access key to `account`, creating the account when it is new,
+ * in one transaction.  `secret` is the stored form.  VOUCH_E_CONFLICT
+ * when the id exists.
+ */
+vouch_err vouch_store_accesskey_create(struct vouch_store *s, const char *account,
+                                       const char *id, const char *secret, int64_t now_ms,
+                                       struct vouch_errbuf *eb);
+/* One key with its stored secret; VOUCH_E_NOT_FOUND when absent.
+ * Free with vouch_store_accesskeys_free(k, 1). */
+vouch_err vouch_store_accesskey_get(struct vouch_store *s, const char *id,
+                                    struct vouch_store_accesskey **ret, struct vouch_errbuf *eb);
+/* Every key (of `account`, or of all when NULL), without secrets, by account and id. */
+vouch_err vouch_store_accesskey_list(struct vouch_store *s, const char *account,
+                                     struct vouch_store_accesskey **ret, size_t *ret_n,
+                                     struct vouch_errbuf *eb);
+/* Disable a key for good; VOUCH_E_NOT_FOUND when absent. */
+vouch_err vouch_store_accesskey_disable(struct vouch_store *s, const char *id,
+                                        struct vouch_errbuf *eb);
+void vouch_store_accesskeys_free(struct vouch_store_accesskey *k, size_t n);
+
+/* An instance: its identity (RegisterMessage) and its verdict. */
+struct vouch_store_instance {
+    char *uuid;            /* PropertyUuid */
+    char *account;
+    char *instance_id, *instance_type, *name, *private_ip, *public_ip, *extensions;
+    int64_t affiliation;
+    int64_t system_status, system_whitelist_id, system_exceptions;
+    char *system_detail;   /* JSON text */
+    int64_t program_status, program_whitelist_id, program_exceptions;
+    char *program_detail;  /* JSON text */
+    char *program_whitelist_name;
+    int64_t created_ms, modified_ms, recent_report_ms;   /* recent: 0 = never */
+};
+
+/*
+ * Register: insert `in` (every field; created_ms and modified_ms are
+ * now_ms), or, when in->uuid exists under the same account, replace its
+ * identity fields (instance_id .. extensions, affiliation) and set
+ * modified_ms = now_ms, keeping its verdict.
+ * VOUCH_E_CONFLICT when the uuid belongs to another account.
+ */
+vouch_err vouch_store_instance_register(struct vouch_store *s,
+                                        const struct vouch_store_instance *in, int64_t now_ms,
+                                        struct vouch_errbuf *eb);
+/* VOUCH_E_NOT_FOUND when absent.  Free with vouch_store_instance_free(). */
+vouch_err vouch_store_instance_get(struct vouch_store *s, const char *uuid,
+                                   struct vouch_store_instance **ret, struct vouch_errbuf *eb);
+/* Delete `uuid` of `account` with its nonces; VOUCH_E_NOT_FOUND when it
+ * is absent or another account's. */
+vouch_err vouch_store_instance_delete(struct vouch_store *s, const char *account,
+                                      const char *uuid, struct vouch_errbuf *eb);
+
+/* List filters: -1 matches any value. */
+struct vouch_store_instance_filter {
+    int64_t system_status;
+    int64_t program_status;
+    int online;             /* 1: recent_report_ms >= online_since_ms; 0: before it */
+    int64_t online_since_ms;
+};
+
+#define VOUCH_STORE_INSTANCE_FILTER_ANY { -1, -1, -1, 0 }
+#define VOUCH_STORE_LIST_MAX 1000
+
+/*
+ * One page of `account`'s instances matching `f`, ordered by uuid:
+ * rows offset .. offset+limit-1 (limit <= VOUCH_STORE_LIST_MAX), and the
+ * number of matching rows in *ret_total.
+ */
+vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
+                                    const struct vouch_store_instance_filter *f,
+                                    uint64_t offset, size_t limit,
+                                    struct vouch_store_instance **ret, size_t *ret_n,
+                                    uint64_t *ret_total, struct vouch_errbuf *eb);
+void vouch_store_instance_free(struct vouch_store_instance *in);
+void vouch_store_instances_free(struct vouch_store_instance *in, size_t n);
+
+/*
+ * Report nonces (GenerateNonce): `nonce` is issued to instance `uuid`
+ * until expires_ms; issuing also drops every nonce expired at now_ms.
+ * take() consumes it: VOUCH_OK once, VOUCH_E_NOT_FOUND when it is
+ * unknown, used, expired or another instance's.
+ */
+vouch_err vouch_store_nonce_issue(struct vouch_store *s, const char *nonce, const char *uuid,
+                                  int64_t now_ms, int64_t expires_ms, struct vouch_errbuf *eb);
+vouch_err vouch_store_nonce_take(struct vouch_store *s, const char *nonce, const char *uuid,
+                                 int64_t now_ms, struct vouch_errbuf *eb);
+
+/*
+ * Request replay records (SignatureNonce): record (key_id, nonce) until
+ * expires_ms, dropping every record expired at now_ms first.
+ * VOUCH_E_CONFLICT when the pair is already recorded (a replay);
+ * VOUCH_E_LIMIT when key_id already holds `max_per_key` live records.
+ */
+vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_id,
+                                        const char *nonce, int64_t now_ms, int64_t expires_ms,
+                                        size_t max_per_key, struct vouch_errbuf *eb);
 
 #endif

@@ -20,6 +20,7 @@ const size_t vouch_secret_n_meta_keys =
 static const char *const row_prefix[] = {
     [VOUCH_STORE_SECRET_SIGNING_KEY] = "signing-key:",
     [VOUCH_STORE_SECRET_META] = "meta:",
+    [VOUCH_STORE_SECRET_ACCESS_KEY] = "access-key:",
 };
 
 static vouch_err purpose_of(enum vouch_store_secret_row row, const char *id,
@@ -135,20 +136,49 @@ static vouch_err plan_one(const struct vouch_kek *from, const struct vouch_kek *
     return e;
 }
 
+/* Every access key with its stored secret. */
+static vouch_err accesskeys_with_secrets(struct vouch_store *s,
+                                         struct vouch_store_accesskey **ret, size_t *ret_n,
+                                         struct vouch_errbuf *eb)
+{
+    struct vouch_store_accesskey *ak = NULL, *one = NULL;
+    size_t n = 0, i;
+    vouch_err e = vouch_store_accesskey_list(s, NULL, &ak, &n, eb);
+
+    for (i = 0; !e && i < n; i++) {
+        e = vouch_store_accesskey_get(s, ak[i].id, &one, eb);
+        if (!e) {
+            ak[i].secret = one->secret;
+            one->secret = NULL;
+            vouch_store_accesskeys_free(one, 1);
+        }
+    }
+    if (e) {
+        vouch_store_accesskeys_free(ak, n);
+        return e;
+    }
+    *ret = ak;
+    *ret_n = n;
+    return VOUCH_OK;
+}
+
 vouch_err vouch_secrets_rewrap(struct vouch_store *s, const struct vouch_kek *from,
                                const struct vouch_kek *to, size_t *ret_changed,
                                struct vouch_errbuf *eb)
 {
     struct vouch_store_secret_change *changes = NULL;
     struct vouch_store_key *keys = NULL;
+    struct vouch_store_accesskey *ak = NULL;
     char *meta[META_MAX] = { NULL };
-    size_t n_keys = 0, n = 0, i;
+    size_t n_keys = 0, n_ak = 0, n = 0, i;
     vouch_err e;
 
     e = vouch_store_keys_list(s, &keys, &n_keys, eb);
+    if (!e)
+        e = accesskeys_with_secrets(s, &ak, &n_ak, eb);
     if (e)
-        return e;
-    changes = calloc(n_keys + vouch_secret_n_meta_keys + 1, sizeof(*changes));
+        goto out;
+    changes = calloc(n_keys + n_ak + vouch_secret_n_meta_keys + 1, sizeof(*changes));
     if (!changes) {
         e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
         goto out;
@@ -156,6 +186,9 @@ vouch_err vouch_secrets_rewrap(struct vouch_store *s, const struct vouch_kek *fr
     for (i = 0; i < n_keys && !e; i++)
         e = plan_one(from, to, VOUCH_STORE_SECRET_SIGNING_KEY, keys[i].kid,
                      keys[i].private_pem, changes, &n, eb);
+    for (i = 0; i < n_ak && !e; i++)
+        e = plan_one(from, to, VOUCH_STORE_SECRET_ACCESS_KEY, ak[i].id, ak[i].secret, changes,
+                     &n, eb);
     for (i = 0; i < vouch_secret_n_meta_keys && i < META_MAX && !e; i++) {
         e = vouch_store_meta_get(s, vouch_secret_meta_keys[i], &meta[i], eb);
         if (e == VOUCH_E_NOT_FOUND) {
@@ -178,5 +211,6 @@ out:
         if (meta[i])
             OPENSSL_clear_free(meta[i], strlen(meta[i]));
     vouch_store_keys_free(keys, n_keys);
+    vouch_store_accesskeys_free(ak, n_ak);
     return e;
 }

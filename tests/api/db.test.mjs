@@ -14,7 +14,7 @@ const skip = !PG_BASE && 'needs tests/pg/with-postgres.sh';
 const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 const POLICY = Buffer.from('package policy\ndefault allow := true\n').toString('base64url');
 const COLLATERAL = '../vectors/dcap/dcap-qvl/sample/tdx_quote_collateral.json';
-const LATEST = 3;
+const LATEST = 4;
 
 // Run vouch; resolves { code, stdout, stderr } whatever the exit status.
 async function run(args) {

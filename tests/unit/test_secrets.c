@@ -54,6 +54,13 @@ static void count(struct vouch_store *s, size_t *wrapped, size_t *clear)
     assert_int_equal(vouch_store_meta_get(s, "challenge_secret", &v, NULL), VOUCH_OK);
     (*(vouch_kek_is_wrapped(v) ? wrapped : clear))++;
     free(v);
+    {
+        struct vouch_store_accesskey *k = NULL;
+
+        assert_int_equal(vouch_store_accesskey_get(s, "AKID1", &k, NULL), VOUCH_OK);
+        (*(vouch_kek_is_wrapped(k->secret) ? wrapped : clear))++;
+        vouch_store_accesskeys_free(k, 1);
+    }
 }
 
 /* Each step: rewrap from -> to, and what must come of it. */
@@ -63,13 +70,13 @@ static const struct {
     vouch_err want;
     size_t changed, wrapped, clear;
 } steps[] = {
-    { "wrap the clear ones", NULL, &kek_a, VOUCH_OK, 3, 3, 0 },
-    { "again: nothing to do", &kek_a, &kek_a, VOUCH_OK, 0, 3, 0 },
-    { "wrong old KEK", &kek_b, &kek_b, VOUCH_E_NOT_FOUND, 0, 3, 0 },
-    { "no old KEK", NULL, &kek_b, VOUCH_E_NOT_FOUND, 0, 3, 0 },
-    { "A to B", &kek_a, &kek_b, VOUCH_OK, 3, 3, 0 },
-    { "A no longer opens them", &kek_a, NULL, VOUCH_E_NOT_FOUND, 0, 3, 0 },
-    { "B back to clear", &kek_b, NULL, VOUCH_OK, 3, 0, 3 },
+    { "wrap the clear ones", NULL, &kek_a, VOUCH_OK, 4, 4, 0 },
+    { "again: nothing to do", &kek_a, &kek_a, VOUCH_OK, 0, 4, 0 },
+    { "wrong old KEK", &kek_b, &kek_b, VOUCH_E_NOT_FOUND, 0, 4, 0 },
+    { "no old KEK", NULL, &kek_b, VOUCH_E_NOT_FOUND, 0, 4, 0 },
+    { "A to B", &kek_a, &kek_b, VOUCH_OK, 4, 4, 0 },
+    { "A no longer opens them", &kek_a, NULL, VOUCH_E_NOT_FOUND, 0, 4, 0 },
+    { "B back to clear", &kek_b, NULL, VOUCH_OK, 4, 0, 4 },
 };
 
 static void test_rewrap_steps(void **state)
@@ -84,6 +91,7 @@ static void test_rewrap_steps(void **state)
     assert_int_equal(vouch_store_open(url, &s, NULL), VOUCH_OK);
     assert_int_equal(vouch_keyring_ensure(s, NULL, 1000, NULL), VOUCH_OK);
     assert_int_equal(vouch_challenge_secret_setup(s, NULL, secret, NULL), VOUCH_OK);
+    assert_int_equal(vouch_store_accesskey_create(s, "acct", "AKID1", "sekrit", 1, NULL), 0);
     for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         vouch_err e;
 

@@ -600,6 +600,187 @@ static void test_secrets_replace(void **state)
     vouch_store_close(s);
 }
 
+/* --- vTPM -------------------------------------------------------------------- */
+
+static void test_vtpm_accesskeys(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_store_accesskey *k = NULL;
+    struct vouch_errbuf eb;
+    size_t n = 0;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    /* The first key creates the account; the second reuses it. */
+    assert_int_equal(vouch_store_accesskey_create(s, "alice", "AK1", "sec1", 1000, &eb), 0);
+    assert_int_equal(vouch_store_accesskey_create(s, "alice", "AK2", "sec2", 2000, &eb), 0);
+    assert_int_equal(vouch_store_accesskey_create(s, "bob", "BK1", "sec3", 3000, &eb), 0);
+    assert_int_equal(vouch_store_accesskey_create(s, "bob", "AK1", "x", 4000, &eb),
+                     VOUCH_E_CONFLICT);
+    assert_int_equal(vouch_store_accesskey_create(s, "bad name", "K", "x", 1, &eb),
+                     VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_accesskey_create(s, "carol", "K", "", 1, &eb),
+                     VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_accesskey_get(s, "AK2", &k, &eb), VOUCH_OK);
+    assert_string_equal(k->account, "alice");
+    assert_string_equal(k->secret, "sec2");
+    assert_true(k->enabled);
+    assert_int_equal(k->created_ms, 2000);
+    vouch_store_accesskeys_free(k, 1);
+    assert_int_equal(vouch_store_accesskey_get(s, "nope", &k, &eb), VOUCH_E_NOT_FOUND);
+    /* Lists carry no secrets. */
+    assert_int_equal(vouch_store_accesskey_list(s, NULL, &k, &n, &eb), VOUCH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(k[0].id, "AK1");
+    assert_string_equal(k[2].id, "BK1");
+    assert_null(k[0].secret);
+    vouch_store_accesskeys_free(k, n);
+    assert_int_equal(vouch_store_accesskey_list(s, "bob", &k, &n, &eb), VOUCH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(k[0].account, "bob");
+    vouch_store_accesskeys_free(k, n);
+    assert_int_equal(vouch_store_accesskey_disable(s, "AK1", &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_accesskey_disable(s, "nope", &eb), VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_store_accesskey_get(s, "AK1", &k, &eb), VOUCH_OK);
+    assert_false(k->enabled);
+    vouch_store_accesskeys_free(k, 1);
+    vouch_store_close(s);
+}
+
+static struct vouch_store_instance instance_of(const char *uuid, const char *account,
+                                               const char *name)
+{
+    struct vouch_store_instance in = {
+        .uuid = (char *)uuid, .account = (char *)account, .instance_id = "i-1",
+        .instance_type = "ecs.g7t", .name = (char *)name, .private_ip = "10.0.0.1",
+        .public_ip = "", .extensions = "{}", .affiliation = 1, .system_status = 4,
+        .system_whitelist_id = -1, .system_detail = "{}", .program_status = 4,
+        .program_whitelist_id = -1, .program_detail = "{}", .program_whitelist_name = "",
+    };
+
+    return in;
+}
+
+static void test_vtpm_instances(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_store_instance in, *got = NULL, *list = NULL;
+    struct vouch_store_instance_filter flt = VOUCH_STORE_INSTANCE_FILTER_ANY;
+    struct vouch_errbuf eb;
+    uint64_t total = 0;
+    size_t n = 0;
+    char uuid[32];
+    int i;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_accesskey_create(s, "alice", "AK1", "a", 1, &eb), 0);
+    assert_int_equal(vouch_store_accesskey_create(s, "bob", "BK1", "b", 1, &eb), 0);
+    in = instance_of("u-1", "alice", "web");
+    /* An instance needs an existing account. */
+    in.account = "nobody";
+    assert_int_equal(vouch_store_instance_register(s, &in, 100, &eb), VOUCH_E_CONFLICT);
+    in.account = "alice";
+    assert_int_equal(vouch_store_instance_register(s, &in, 100, &eb), VOUCH_OK);
+    /* Re-registering updates the identity, keeps created, moves modified. */
+    in.name = "web2";
+    in.system_status = 1;       /* ignored on update: the verdict is kept */
+    assert_int_equal(vouch_store_instance_register(s, &in, 200, &eb), VOUCH_OK);
+    /* Another account cannot take the uuid over. */
+    in.account = "bob";
+    assert_int_equal(vouch_store_instance_register(s, &in, 300, &eb), VOUCH_E_CONFLICT);
+    assert_int_equal(vouch_store_instance_get(s, "u-1", &got, &eb), VOUCH_OK);
+    assert_string_equal(got->account, "alice");
+    assert_string_equal(got->name, "web2");
+    assert_string_equal(got->instance_type, "ecs.g7t");
+    assert_int_equal(got->system_status, 4);
+    assert_int_equal(got->program_whitelist_id, -1);
+    assert_int_equal(got->created_ms, 100);
+    assert_int_equal(got->modified_ms, 200);
+    assert_int_equal(got->recent_report_ms, 0);
+    vouch_store_instance_free(got);
+    assert_int_equal(vouch_store_instance_get(s, "u-9", &got, &eb), VOUCH_E_NOT_FOUND);
+    /* 12 more for alice (some with another status), 1 for bob. */
+    for (i = 2; i <= 13; i++) {
+        snprintf(uuid, sizeof(uuid), "u-%02d", i);
+        in = instance_of(uuid, "alice", "n");
+        in.system_status = i % 3 == 0 ? 2 : 4;
+        in.recent_report_ms = i % 2 ? 5000 : 0;
+        assert_int_equal(vouch_store_instance_register(s, &in, 100, &eb), VOUCH_OK);
+    }
+    in = instance_of("u-b", "bob", "b");
+    assert_int_equal(vouch_store_instance_register(s, &in, 100, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_instance_list(s, "alice", NULL, 10, 5, &list, &n, &total,
+                                               &eb), VOUCH_OK);
+    assert_int_equal(total, 13);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].uuid, "u-11");
+    assert_string_equal(list[2].uuid, "u-13");
+    vouch_store_instances_free(list, n);
+    flt.system_status = 2;
+    assert_int_equal(vouch_store_instance_list(s, "alice", &flt, 0, 100, &list, &n, &total,
+                                               &eb), VOUCH_OK);
+    assert_int_equal(total, 4);          /* 3, 6, 9, 12 */
+    assert_int_equal(n, 4);
+    vouch_store_instances_free(list, n);
+    flt.system_status = -1;
+    flt.online = 1;
+    flt.online_since_ms = 4000;
+    assert_int_equal(vouch_store_instance_list(s, "alice", &flt, 0, 100, &list, &n, &total,
+                                               &eb), VOUCH_OK);
+    assert_int_equal(total, 6);          /* odd i in 3..13 */
+    vouch_store_instances_free(list, n);
+    assert_int_equal(vouch_store_instance_list(s, "bob", NULL, 0, 100, &list, &n, &total, &eb),
+                     VOUCH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].uuid, "u-b");
+    vouch_store_instances_free(list, n);
+    assert_int_equal(vouch_store_instance_list(s, "bob", NULL, 0, 0, &list, &n, &total, &eb),
+                     VOUCH_E_INVALID);
+    /* Deleting: only the owner. */
+    assert_int_equal(vouch_store_instance_delete(s, "bob", "u-1", &eb), VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_store_instance_delete(s, "alice", "u-1", &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_instance_get(s, "u-1", &got, &eb), VOUCH_E_NOT_FOUND);
+    vouch_store_close(s);
+}
+
+static void test_vtpm_nonces(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_errbuf eb;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    /* Report nonces: once, for their instance, before expiry. */
+    assert_int_equal(vouch_store_nonce_issue(s, "n1", "u-1", 1000, 2000, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_nonce_issue(s, "n2", "u-1", 1000, 2000, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_nonce_issue(s, "n3", "u-1", 1000, 2000, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_nonce_issue(s, "n1", "u-2", 1000, 2000, &eb),
+                     VOUCH_E_CONFLICT);
+    assert_int_equal(vouch_store_nonce_take(s, "n1", "u-2", 1500, &eb), VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_store_nonce_take(s, "n1", "u-1", 1500, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_nonce_take(s, "n1", "u-1", 1500, &eb), VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_store_nonce_take(s, "n2", "u-1", 2000, &eb), VOUCH_E_NOT_FOUND);
+    /* Issuing drops expired ones: n3 is gone, its value reusable. */
+    assert_int_equal(vouch_store_nonce_issue(s, "n3", "u-2", 2500, 3000, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_nonce_take(s, "n3", "u-2", 2600, &eb), VOUCH_OK);
+    /* Request nonces: a replay per key within the window is refused. */
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 1000, 1900, 3, &eb), 0);
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 1100, 2000, 3, &eb),
+                     VOUCH_E_CONFLICT);
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK2", "r1", 1100, 2000, 3, &eb), 0);
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r2", 1100, 2000, 3, &eb), 0);
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r3", 1100, 2000, 3, &eb), 0);
+    /* Bounded per key. */
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r4", 1100, 2000, 3, &eb),
+                     VOUCH_E_LIMIT);
+    /* After the window the records are dropped and the nonce may come again. */
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 2100, 3000, 3, &eb), 0);
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "bad nonce", 2100, 3000, 3, &eb),
+                     VOUCH_E_INVALID);
+    vouch_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,6 +791,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_accesskeys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_instances, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_nonces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmigrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
@@ -617,6 +801,9 @@ int main(void)
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_pg_migrations, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_accesskeys, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_instances, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_nonces, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_meta, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_keys, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_documents, pg_setup, pg_teardown),

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The vTPM service's actions (API version 2020-06-13), on the store's
+ * instances.  Every action works only on instances of the calling
+ * account: another account's PropertyUuid answers Forbidden.NotOwner.
+ * Verdict fields read "not evaluated" until reports exist.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "common/codec.h"
+#include "common/json.h"
+#include "server/vtpm.h"
+#include "store/store.h"
+
+/* Status numbers (docs/vtpm.md). */
+#define STATUS_TRUSTED 1
+#define STATUS_UNTRUSTED 2
+#define STATUS_UNMEASURED 3
+#define STATUS_NOT_EVALUATED 4
+#define NO_WHITELIST (-1)
+
+/* A report nonce's lifetime, and the report interval liveness is judged by. */
+#define NONCE_LIFETIME_MS (5 * 60 * 1000LL)
+#define NONCE_BYTES 32
+#define REPORT_INTERVAL_MS (30 * 60 * 1000LL)
+
+#define PAGE_SIZE_DEFAULT 10
+#define PAGE_SIZE_MAX 100
+#define UNREGISTER_MAX 100
+
+/* Parameter `name` as a string of at most `max` bytes; NULL (c->err set
+ * when required) when absent. */
+static const char *str_param(struct vouch_vtpm_call *c, const char *name, bool required,
+                             size_t max, bool *ret_ok)
+{
+    const char *v = vouch_rpc_param(c->params, name);
+
+    *ret_ok = true;
+    if (!v || !*v) {
+        if (required) {
+            *ret_ok = false;
+            vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(%s)", name);
+        }
+        return NULL;
+    }
+    if (strlen(v) > max) {
+        *ret_ok = false;
+        vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(%s is longer than %zu bytes)", name,
+                        max);
+        return NULL;
+    }
+    return v;
+}
+
+/* Parameter `name` as a decimal integer in [min, max], or `dflt` when absent. */
+static bool int_param(struct vouch_vtpm_call *c, const char *name, int64_t min, int64_t max,
+                      int64_t dflt, int64_t *ret)
+{
+    const char *v = vouch_rpc_param(c->params, name);
+    char *end = NULL;
+    long long n;
+
+    if (!v || !*v) {
+        *ret = dflt;
+        return true;
+    }
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (errno || *end || end == v || v[0] == ' ' || v[0] == '+' || n < min || n > max) {
+        vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(%s must be an integer from %lld to "
+                        "%lld)", name, (long long)min, (long long)max);
+        return false;
+    }
+    *ret = n;
+    return true;
+}
+
+/* Is PropertyUuid `uuid` an instance of the caller?  *ret: the instance. */
+static bool own_instance(struct vouch_vtpm_call *c, const char *uuid,
+                         struct vouch_store_instance **ret)
+{
+    struct vouch_store_instance *in = NULL;
+    struct vouch_errbuf eb;
+    vouch_err e = vouch_store_instance_get(c->app->store, uuid, &in, &eb);
+
+    if (e == VOUCH_E_NOT_FOUND || e == VOUCH_E_INVALID) {
+        vouch_vtpm_fail(c, VOUCH_RPC_INSTANCE_NOT_FOUND, "(%.128s)", uuid);
+        return false;
+    }
+    if (e) {
+        vouch_vtpm_fail(c, vouch_rpc_error_of(e), "%s", "");
+        return false;
+    }
+    if (strcmp(in->account, c->account) != 0) {
+        vouch_store_instance_free(in);
+        vouch_vtpm_fail(c, VOUCH_RPC_NOT_OWNER, "(%.128s)", uuid);
+        return false;
+    }
+    if (ret)
+        *ret = in;
+    else
+        vouch_store_instance_free(in);
+    return true;
+}
+
+/* The caller's request parameter Extensions: empty, or a JSON object's text. */
+static bool extensions_ok(struct vouch_vtpm_call *c, const char *v)
+{
+    json_t *j = NULL;
+    bool ok;
+
+    if (!v)
+        return true;
+    ok = vouch_json_parse(v, strlen(v), &j, NULL) == VOUCH_OK && json_is_object(j);
+    json_decref(j);
+    if (!ok)
+        vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(Extensions must be a JSON object)");
+    return ok;
+}
+
+static json_t *register_message(struct vouch_vtpm_call *c)
+{
+    static const char *const text[] = { "InstanceId", "InstanceType", "PropertyName",
+                                        "PropertyPrivateIp", "PropertyPublicIp", "Extensions" };
+    const char *v[6];
+    struct vouch_store_instance in = { 0 };
+    struct vouch_errbuf eb;
+    bool ok;
+    vouch_err e;
+    size_t i;
+
+    in.uuid = (char *)str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
+    for (i = 0; ok && i < 6; i++)
+        v[i] = str_param(c, text[i], false, VOUCH_STORE_FIELD_MAX, &ok);
+    if (!ok || !int_param(c, "PropertyAffiliation", INT32_MIN, INT32_MAX, 0, &in.affiliation) ||
+        !extensions_ok(c, v[5]))
+        return NULL;
+    in.account = (char *)c->account;
+    in.instance_id = (char *)(v[0] ? v[0] : "");
+    in.instance_type = (char *)(v[1] ? v[1] : "");
+    in.name = (char *)(v[2] ? v[2] : "");
+    in.private_ip = (char *)(v[3] ? v[3] : "");
+    in.public_ip = (char *)(v[4] ? v[4] : "");
+    in.extensions = (char *)(v[5] ? v[5] : "{}");
+    in.system_status = in.program_status = STATUS_NOT_EVALUATED;
+    in.system_whitelist_id = in.program_whitelist_id = NO_WHITELIST;
+    in.system_detail = in.program_detail = "{}";
+    in.program_whitelist_name = "";
+    e = vouch_store_instance_register(c->app->store, &in, c->now_ms, &eb);
+    if (e == VOUCH_E_INVALID)
+        return vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(%s)", eb.msg);
+    if (e)
+        return vouch_vtpm_fail(c, vouch_rpc_error_of(e), "(%.128s)", in.uuid);
+    return json_object();
+}
+
+/* Properties: PropertyUuids separated by commas (or a JSON array of them). */
+static json_t *unregister_message(struct vouch_vtpm_call *c)
+{
+    const char *uuids[UNREGISTER_MAX];
+    char *copy = NULL, *p, *save = NULL;
+    struct vouch_errbuf eb;
+    json_t *out = NULL;
+    size_t n = 0, i;
+    bool ok;
+    const char *v = str_param(c, "Properties", true, UNREGISTER_MAX * (VOUCH_STORE_NAME_MAX + 4),
+                              &ok);
+
+    if (!ok || !(copy = strdup(v)))
+        return ok ? vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "") : NULL;
+    for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
+        if (n == UNREGISTER_MAX) {
+            vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d Properties)",
+                            UNREGISTER_MAX);
+            goto out;
+        }
+        uuids[n++] = p;
+    }
+    if (n == 0) {
+        vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(Properties)");
+        goto out;
+    }
+    for (i = 0; i < n; i++)         /* all or nothing: check every one first */
+        if (!own_instance(c, uuids[i], NULL))
+            goto out;
+    for (i = 0; i < n; i++) {
+        vouch_err e = vouch_store_instance_delete(c->app->store, c->account, uuids[i], &eb);
+
+        if (e && e != VOUCH_E_NOT_FOUND) {
+            vouch_vtpm_fail(c, vouch_rpc_error_of(e), "%s", "");
+            goto out;
+        }
+    }
+    out = json_object();
+out:
+    free(copy);
+    return out;
+}
+
+static json_t *generate_nonce(struct vouch_vtpm_call *c)
+{
+    uint8_t raw[NONCE_BYTES];
+    char hex[NONCE_BYTES * 2 + 1];
+    struct vouch_errbuf eb;
+    bool ok;
+    vouch_err e;
+    const char *uuid = str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
+
+    if (!ok || !own_instance(c, uuid, NULL))
+        return NULL;
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
+    vouch_hex_encode(raw, sizeof(raw), hex);
+    e = vouch_store_nonce_issue(c->app->store, hex, uuid, c->now_ms,
+                                c->now_ms + NONCE_LIFETIME_MS, &eb);
+    if (e)
+        return vouch_vtpm_fail(c, vouch_rpc_error_of(e), "%s", "");
+    return json_pack("{s:{s:s,s:I}}", "data", "Nonce", hex, "ExpireTime",
+                     (json_int_t)(c->now_ms + NONCE_LIFETIME_MS));
+}
+
+static int64_t online_status(const struct vouch_vtpm_call *c,
+                             const struct vouch_store_instance *in)
+{
+    return in->recent_report_ms && c->now_ms - in->recent_report_ms <= 2 * REPORT_INTERVAL_MS;
+}
+
+/* The DescribeInstance fields of one instance. */
+static json_t *instance_json(const struct vouch_vtpm_call *c,
+                             const struct vouch_store_instance *in)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:I,"
+                     "s:I,s:I,s:I,s:s}",
+                     "PropertyUuid", in->uuid, "PropertyName", in->name,
+                     "PropertyPrivateIp", in->private_ip, "PropertyPublicIp", in->public_ip,
+                     "InstanceId", in->instance_id, "InstanceType", in->instance_type,
+                     "PropertyAffiliation", (json_int_t)in->affiliation,
+                     "SystemTrustStatus", (json_int_t)in->system_status,
+                     "SystemTrustDetail", in->system_detail,
+                     "SystemWhiteListId", (json_int_t)in->system_whitelist_id,
+                     "SystemExceptionNum", (json_int_t)in->system_exceptions,
+                     "ProgramTrustStatus", (json_int_t)in->program_status,
+                     "ProgramTrustDetail", in->program_detail,
+                     "ProgramWhiteListId", (json_int_t)in->program_whitelist_id,
+                     "ProgramWhiteListName", in->program_whitelist_name,
+                     "ProgramExceptionNum", (json_int_t)in->program_exceptions,
+                     "OnlineStatus", (json_int_t)online_status(c, in),
+                     "GmtCreate", (json_int_t)in->created_ms,
+                     "GmtModified", (json_int_t)in->modified_ms,
+                     "GmtRecentReport", (json_int_t)in->recent_report_ms,
+                     "Extensions", in->extensions);
+}
+
+static json_t *describe_instance(struct vouch_vtpm_call *c)
+{
+    struct vouch_store_instance *in = NULL;
+    json_t *out;
+    bool ok;
+    const char *uuid = str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
+
+    if (!ok || !own_instance(c, uuid, &in))
+        return NULL;
+    out = instance_json(c, in);
+    vouch_store_instance_free(in);
+    return out ? out : vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
+}
+
+/* Filters of DescribeInstances: SystemTrustStatus, ProgramTrustStatus, OnlineStatus. */
+static bool list_filter(struct vouch_vtpm_call *c, struct vouch_store_instance_filter *f)
+{
+    int64_t online;
+
+    if (!int_param(c, "SystemTrustStatus", 1, 4, -1, &f->system_status) ||
+        !int_param(c, "ProgramTrustStatus", 1, 4, -1, &f->program_status) ||
+        !int_param(c, "OnlineStatus", 0, 1, -1, &online))
+        return false;
+    f->online = (int)online;
+    f->online_since_ms = c->now_ms - 2 * REPORT_INTERVAL_MS;
+    return true;
+}
+
+static json_t *describe_instances(struct vouch_vtpm_call *c)
+{
+    struct vouch_store_instance_filter f = VOUCH_STORE_INSTANCE_FILTER_ANY;
+    struct vouch_store_instance *v = NULL;
+    int64_t size, page;
+    uint64_t total = 0, offset;
+    struct vouch_errbuf eb;
+    json_t *items, *out = NULL;
+    size_t n = 0, i;
+    vouch_err e;
+
+    if (!int_param(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
+        !int_param(c, "PageNumber", 1, INT32_MAX, 1, &page) || !list_filter(c, &f))
+        return NULL;
+    offset = (uint64_t)(page - 1) * (uint64_t)size;
+    e = vouch_store_instance_list(c->app->store, c->account, &f, offset, (size_t)size, &v, &n,
+                                  &total, &eb);
+    if (e)
+        return vouch_vtpm_fail(c, vouch_rpc_error_of(e), "%s", "");
+    items = json_array();
+    for (i = 0; items && i < n; i++)
+        if (json_array_append_new(items, instance_json(c, &v[i]))) {
+            json_decref(items);
+            items = NULL;
+        }
+    vouch_store_instances_free(v, n);
+    if (items)
+        out = json_pack("{s:I,s:I,s:I,s:o}", "TotalCount", (json_int_t)total, "PageNumber",
+                        (json_int_t)page, "PageSize", (json_int_t)size, "Instances", items);
+    return out ? out : vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
+}
+
+static const struct vouch_vtpm_action actions[] = {
+    { "DescribeInstance", describe_instance },
+    { "DescribeInstances", describe_instances },
+    { "GenerateNonce", generate_nonce },
+    { "RegisterMessage", register_message },
+    { "UnregisterMessage", unregister_message },
+};
+
+const struct vouch_vtpm_action *vouch_vtpm_action_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strcmp(actions[i].name, name) == 0)
+            return &actions[i];
+    return NULL;
+}

@@ -1,0 +1,266 @@
+// The vTPM service's RPC-style API driven by Alibaba's own npm clients:
+// @alicloud/pop-core 1.8.0 (signature v1, GET and POST) and
+// @alicloud/openapi-client 0.4.15 (v1 as the trusted-server SDKs configure
+// it, signatureAlgorithm "v2", and its default v3), against a real vouchd.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { startVouchd, vouch, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
+
+const require = createRequire(import.meta.url);
+const RPCClient = require('@alicloud/pop-core');
+const OpenApi = require('@alicloud/openapi-client');
+const TeaUtil = require('@alicloud/tea-util');
+
+const VERSION = '2020-06-13';
+let srv;
+
+async function newKey(account) {
+  const r = await request(`${srv.url}/admin/accesskeys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ account }),
+  });
+  assert.equal(r.status, 201, r.text);
+  return { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
+}
+
+function popClient(key, url = srv.url) {
+  return new RPCClient({ accessKeyId: key.id, accessKeySecret: key.secret, endpoint: url,
+    apiVersion: VERSION });
+}
+
+// openapi-client as the trusted-server SDKs use it (v1), or with its default (v3).
+function openApiClient(key, { v3 = false, port = srv.port } = {}) {
+  const config = new OpenApi.Config({ accessKeyId: key.id, accessKeySecret: key.secret,
+    endpoint: `127.0.0.1:${port}`, protocol: 'http', ...(v3 ? {} : { signatureAlgorithm: 'v2' }) });
+  const client = new OpenApi.default(config);
+  return async (action, query) => {
+    const params = new OpenApi.Params({ action, version: VERSION, protocol: 'HTTP', pathname: '/',
+      method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
+    const req = new OpenApi.OpenApiRequest({ query });
+    const r = await client.callApi(params, req, new TeaUtil.RuntimeOptions({}));
+    return r.body;
+  };
+}
+
+// Every client, as a function (action, params) -> body.
+function clients(key) {
+  const pop = popClient(key);
+  return {
+    'pop-core GET': (a, p) => pop.request(a, p),
+    'pop-core POST': (a, p) => pop.request(a, p, { method: 'POST' }),
+    'openapi-client v1': openApiClient(key),
+    'openapi-client v3': openApiClient(key, { v3: true }),
+  };
+}
+
+// The error an SDK call throws, as { code, status }.
+async function failure(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return { code: e.code, data: e.data, message: e.message };
+  }
+  assert.fail('the call succeeded');
+}
+
+// Signature v1 computed here, independently of the SDKs: the recipe of docs/vtpm.md.
+const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+function signedQuery(key, params, { method = 'GET', nonce = randomUUID(), time = new Date() } = {}) {
+  const all = { ...params, Version: VERSION, Format: 'JSON', AccessKeyId: key.id,
+    SignatureMethod: 'HMAC-SHA1', SignatureVersion: '1.0', SignatureNonce: nonce,
+    Timestamp: time.toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  const canon = Object.keys(all).sort().map((k) => `${enc(k)}=${enc(all[k])}`).join('&');
+  const sts = `${method}&${enc('/')}&${enc(canon)}`;
+  const sig = createHmac('sha1', `${key.secret}&`).update(sts).digest('base64');
+  return `${canon}&Signature=${enc(sig)}`;
+}
+
+let alice, bob;
+
+before(async () => {
+  srv = await startVouchd();
+  alice = await newKey('alice');
+  bob = await newKey('bob');
+});
+
+after(async () => { await srv?.stop(); });
+
+test('every client registers, describes, lists, nonces and unregisters', async () => {
+  for (const [name, call] of Object.entries(clients(alice))) {
+    const uuid = `uuid-${name.replace(/\W+/g, '-')}-b*c~d+e/f%`;
+    const reg = await call('RegisterMessage', { PropertyUuid: uuid, InstanceId: 'i-123',
+      InstanceType: 'ecs.g7t.large', PropertyName: 'web 1 *~+/&=%é', PropertyPrivateIp: '10.0.0.7',
+      PropertyPublicIp: '203.0.113.9', PropertyAffiliation: 2, Extensions: '{"zone":"a"}' });
+    assert.match(reg.RequestId, /^[0-9A-F-]{36}$/, name);
+    assert.equal(reg.Code, undefined, name);
+    const d = await call('DescribeInstance', { PropertyUuid: uuid });
+    assert.equal(d.PropertyUuid, uuid, name);
+    assert.equal(d.PropertyName, 'web 1 *~+/&=%é');
+    assert.equal(d.PropertyPrivateIp, '10.0.0.7');
+    assert.equal(d.PropertyPublicIp, '203.0.113.9');
+    assert.equal(d.PropertyAffiliation, 2);
+    assert.equal(d.SystemTrustStatus, 4);
+    assert.equal(d.ProgramTrustStatus, 4);
+    assert.equal(d.SystemWhiteListId, -1);
+    assert.equal(d.ProgramWhiteListId, -1);
+    assert.equal(d.ProgramWhiteListName, '');
+    assert.equal(d.SystemExceptionNum, 0);
+    assert.equal(d.ProgramExceptionNum, 0);
+    assert.equal(d.OnlineStatus, 0);
+    assert.equal(d.GmtRecentReport, 0);
+    assert.equal(d.SystemTrustDetail, '{}');
+    assert.equal(d.Extensions, '{"zone":"a"}');
+    assert.ok(Math.abs(Number(d.GmtCreate) - Date.now()) < 60000, `GmtCreate ${d.GmtCreate} is epoch ms`);
+    const n1 = await call('GenerateNonce', { PropertyUuid: uuid });
+    const n2 = await call('GenerateNonce', { PropertyUuid: uuid });
+    assert.match(n1.data.Nonce, /^[0-9a-f]{64}$/);
+    assert.notEqual(n1.data.Nonce, n2.data.Nonce);
+    const list = await call('DescribeInstances', { PageSize: 100 });
+    assert.ok(list.Instances.some((i) => i.PropertyUuid === uuid));
+    await call('UnregisterMessage', { Properties: uuid });
+    const gone = await failure(call('DescribeInstance', { PropertyUuid: uuid }));
+    assert.equal(gone.code, 'InvalidPropertyUuid.NotFound', name);
+  }
+});
+
+test('DescribeInstances pages and filters; an account sees only its own', async () => {
+  const key = await newKey('pager');
+  const call = openApiClient(key);
+  for (let i = 0; i < 7; i++) await call('RegisterMessage', { PropertyUuid: `pg-${i}` });
+  const p1 = await call('DescribeInstances', { PageSize: 3, PageNumber: 1 });
+  const p3 = await call('DescribeInstances', { PageSize: 3, PageNumber: 3 });
+  assert.equal(p1.TotalCount, 7);
+  assert.deepEqual(p1.Instances.map((i) => i.PropertyUuid), ['pg-0', 'pg-1', 'pg-2']);
+  assert.deepEqual(p3.Instances.map((i) => i.PropertyUuid), ['pg-6']);
+  const untrusted = await call('DescribeInstances', { SystemTrustStatus: 2 });
+  assert.equal(untrusted.TotalCount, 0);
+  const unmeasured = await call('DescribeInstances', { SystemTrustStatus: 4, OnlineStatus: 0 });
+  assert.equal(unmeasured.TotalCount, 7);
+  const bad = await failure(call('DescribeInstances', { PageSize: 0 }));
+  assert.equal(bad.code, 'InvalidParameter');
+  assert.equal(bad.data.statusCode, 400);
+});
+
+test('another account cannot see or change an instance', async () => {
+  const a = popClient(alice);
+  const b = popClient(bob);
+  await a.request('RegisterMessage', { PropertyUuid: 'owned-by-alice', PropertyName: 'a' }, { method: 'POST' });
+  for (const [action, params] of [
+    ['DescribeInstance', { PropertyUuid: 'owned-by-alice' }],
+    ['GenerateNonce', { PropertyUuid: 'owned-by-alice' }],
+    ['RegisterMessage', { PropertyUuid: 'owned-by-alice', PropertyName: 'stolen' }],
+    ['UnregisterMessage', { Properties: 'owned-by-alice' }],
+  ]) {
+    const f = await failure(b.request(action, params, { method: 'POST' }));
+    assert.equal(f.code, 'Forbidden.NotOwner', action);
+  }
+  const listed = await b.request('DescribeInstances', {});
+  assert.ok(!listed.Instances.some((i) => i.PropertyUuid === 'owned-by-alice'));
+  const d = await a.request('DescribeInstance', { PropertyUuid: 'owned-by-alice' });
+  assert.equal(d.PropertyName, 'a');
+});
+
+test('wrong secret, unknown key, replayed nonce, stale timestamp: the right Code', async () => {
+  for (const [name, call] of Object.entries(clients({ id: alice.id, secret: 'not-the-secret' }))) {
+    const f = await failure(call('DescribeInstances', {}));
+    assert.equal(f.code, 'SignatureDoesNotMatch', name);
+  }
+  for (const [name, call] of Object.entries(clients({ id: 'VKnosuchkey', secret: 'x' }))) {
+    const f = await failure(call('DescribeInstances', {}));
+    assert.equal(f.code, 'InvalidAccessKeyId.NotFound', name);
+    if (f.data?.statusCode) assert.equal(f.data.statusCode, 404);
+  }
+  // A replay: the same signed request twice.
+  const q = signedQuery(alice, { Action: 'DescribeInstances' });
+  const first = await request(`${srv.url}/?${q}`);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.body.Code, undefined);
+  const again = await request(`${srv.url}/?${q}`);
+  assert.equal(again.status, 400);
+  assert.equal(again.body.Code, 'SignatureNonceUsed');
+  for (const k of ['RequestId', 'HostId', 'Code', 'Message', 'Recommend']) assert.ok(again.body[k], k);
+  // The same nonce under another key is a different request.
+  const other = await request(`${srv.url}/?${signedQuery(bob, { Action: 'DescribeInstances' }, { nonce: 'n-shared' })}`);
+  const mine = await request(`${srv.url}/?${signedQuery(alice, { Action: 'DescribeInstances' }, { nonce: 'n-shared' })}`);
+  assert.equal(other.status, 200);
+  assert.equal(mine.status, 200);
+  // Stale: 16 minutes off either way.
+  for (const skew of [-16, 16]) {
+    const stale = await request(`${srv.url}/?${signedQuery(alice, { Action: 'DescribeInstances' },
+      { time: new Date(Date.now() + skew * 60000) })}`);
+    assert.equal(stale.body.Code, 'InvalidTimeStamp.Expired', `skew ${skew}`);
+  }
+  // A form body signed together with the query.
+  const body = signedQuery(alice, { Action: 'DescribeInstances', PageSize: '5' }, { method: 'POST' });
+  const form = await request(`${srv.url}/`, { method: 'POST', body,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(form.status, 200, form.text);
+  assert.equal(form.body.PageSize, 5);
+});
+
+test('stale timestamps from the SDKs against a pinned clock', async () => {
+  const old = await startVouchd({ args: ['--fixed-time', '2020-01-01T00:00:00Z'] });
+  try {
+    const r = await request(`${old.url}/admin/accesskeys`, { method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ account: 'late' }) });
+    const key = { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
+    const pop = popClient(key, old.url);
+    let f = await failure(pop.request('DescribeInstances', {}));
+    assert.equal(f.code, 'InvalidTimeStamp.Expired');
+    f = await failure(openApiClient(key, { port: old.port, v3: true })('DescribeInstances', {}));
+    assert.equal(f.code, 'InvalidTimeStamp.Expired');
+  } finally {
+    await old.stop();
+  }
+});
+
+test('missing and unknown parameters and actions', async () => {
+  const pop = popClient(alice);
+  let f = await failure(pop.request('DescribeInstance', {}));
+  assert.equal(f.code, 'MissingParameter');
+  assert.match(f.message, /PropertyUuid/);
+  f = await failure(pop.request('NoSuchAction', {}));
+  assert.equal(f.code, 'InvalidAction.NotFound');
+  f = await failure(pop.request('RegisterMessage', { PropertyUuid: 'x', Extensions: 'not json' }));
+  assert.equal(f.code, 'InvalidParameter');
+  const unsigned = await request(`${srv.url}/?Action=DescribeInstances&Version=${VERSION}`);
+  assert.equal(unsigned.status, 400);
+  assert.equal(unsigned.body.Code, 'MissingParameter');
+  assert.match(unsigned.body.RequestId, /^[0-9A-F-]{36}$/);
+});
+
+test('access keys: list without secrets, disable, the CLI', async () => {
+  const list = await request(`${srv.url}/admin/accesskeys?account=alice`,
+    { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  assert.equal(list.status, 200);
+  assert.deepEqual(list.body.accesskeys.map((k) => k.AccessKeyId), [alice.id]);
+  assert.ok(!list.text.includes(alice.secret));
+  const noauth = await request(`${srv.url}/admin/accesskeys`, { method: 'POST', body: '{"account":"x"}' });
+  assert.equal(noauth.status, 401);
+  const bad = await request(`${srv.url}/admin/accesskeys`, { method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{"account":"no spaces"}' });
+  assert.equal(bad.status, 400);
+  const key = await newKey('temp');
+  await popClient(key).request('DescribeInstances', {});
+  const del = await request(`${srv.url}/admin/accesskeys/${key.id}`, { method: 'DELETE',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  assert.equal(del.status, 204);
+  const f = await failure(popClient(key).request('DescribeInstances', {}));
+  assert.equal(f.code, 'InvalidAccessKeyId.NotFound');
+  // The CLI on the server's database.
+  const { stdout } = await vouch(['accesskey', 'create', '--db', srv.db, 'cli-account']);
+  const made = JSON.parse(stdout);
+  assert.match(made.AccessKeyId, /^VK[0-9A-Za-z]{22}$/);
+  const r = await popClient({ id: made.AccessKeyId, secret: made.AccessKeySecret }).request('DescribeInstances', {});
+  assert.equal(r.TotalCount, 0);
+  const listed = await vouch(['accesskey', 'list', '--db', srv.db, '--account', 'cli-account']);
+  assert.match(listed.stdout, new RegExp(`${made.AccessKeyId} +cli-account +enabled`));
+  assert.ok(!listed.stdout.includes(made.AccessKeySecret));
+  await vouch(['accesskey', 'disable', '--db', srv.db, made.AccessKeyId]);
+  const after = await vouch(['accesskey', 'list', '--db', srv.db, '--account', 'cli-account']);
+  assert.match(after.stdout, /disabled/);
+});
