@@ -33,6 +33,9 @@ enum opt_id {
     OPT_RATE_BURST,
     OPT_ADMIN_AUTH_FAILURES,
     OPT_LOG_LEVEL,
+    /* operations (docs/operations.md) */
+    OPT_LOG_FORMAT,
+    OPT_METRICS_TOKEN,
     OPT_DCAP_ROOT,
     OPT_PCCS_UPSTREAM,
     OPT_PCCS_REFRESH,
@@ -127,6 +130,13 @@ static const struct {
                              "own AIA)" },
     [OPT_LOG_LEVEL] = { "log-level", "VOUCH_LOG_LEVEL", "LEVEL",
                         "debug, info, warn or error (default info)" },
+    /* operations (docs/operations.md) */
+    [OPT_LOG_FORMAT] = { "log-format", "VOUCH_LOG_FORMAT", "FORMAT",
+                         "text (key=value lines, the default) or json (one JSON object "
+                         "per line)" },
+    [OPT_METRICS_TOKEN] = { "metrics-token", "VOUCH_METRICS_TOKEN", "TOKEN",
+                            "require 'Authorization: Bearer TOKEN' on GET /metrics "
+                            "(default: /metrics is open); at least 16 characters" },
 };
 
 void vouch_config_usage(FILE *out)
@@ -387,6 +397,19 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
             c->log_level = lvl;
         break;
     }
+    /* operations (docs/operations.md) */
+    case OPT_LOG_FORMAT:
+        if (strcmp(v, "text") && strcmp(v, "json"))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want text or json, got '%s'", v);
+        else
+            c->log_json = strcmp(v, "json") == 0;
+        break;
+    case OPT_METRICS_TOKEN:
+        if (strlen(v) < 16)
+            e = vouch_fail(eb, VOUCH_E_INVALID, "metrics token must be at least 16 characters");
+        else
+            e = set_str(&c->metrics_token, v);
+        break;
     }
     if (e == VOUCH_E_NOMEM)
         return vouch_fail(eb, e, "out of memory");
@@ -584,6 +607,10 @@ void vouch_config_free(struct vouch_config *c)
     if (c->admin_token) {
         memset(c->admin_token, 0, strlen(c->admin_token));
         free(c->admin_token);
+    }
+    if (c->metrics_token) {
+        memset(c->metrics_token, 0, strlen(c->metrics_token));
+        free(c->metrics_token);
     }
     free(c->config_file);
     free(c->kek_file);

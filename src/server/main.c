@@ -79,6 +79,7 @@ int main(int argc, char **argv)
         return 0;
     }
     vouch_log_setup(stderr, (enum vouch_log_level)cfg.log_level);
+    vouch_log_json(cfg.log_json);
     if (fit_open_files(&cfg, &eb)) {
         vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
         vouch_config_free(&cfg);
