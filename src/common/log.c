@@ -164,11 +164,11 @@ void vouch_log_request(const struct vouch_log_request *r)
         put_field(&b, "request_id", r->request_id);
     put_field(&b, "method", r->method ? r->method : "");
     put_field(&b, "path", r->path ? r->path : "");
-    if (r->route)
-        put_field(&b, "route", r->route);
     put_number(&b, "status", r->status);
     put_number(&b, "us", r->us);
     put_number(&b, "bytes", r->bytes);
+    if (r->route)
+        put_field(&b, "route", r->route);
     if (r->remote)
         put_field(&b, "remote", r->remote);
     if (r->code)

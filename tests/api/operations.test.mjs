@@ -259,7 +259,7 @@ describe('no secret in any log', () => {
   // text without a KEK (private keys stored in clear: check none of their
   // lines is logged), json with one (check the KEK itself is not)
   for (const [format, withKek] of [['text', false], ['json', true]]) {
-    test(`a session of requests leaves no token or key material in the ${format} log`, async () => {
+    test(`a run of requests leaves no token or key material in the ${format} log`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'vouch-ops-secrets-'));
       const kekRaw = randomBytes(32);
       const kekFile = join(dir, 'kek');
