@@ -255,6 +255,38 @@ describe('request ids, readiness and JSON logs', () => {
   });
 });
 
+describe('/readyz when not ready', () => {
+  test('names the store when it does not answer, and the keys when none is active', { timeout: 60000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vouch-ops-ready-'));
+    const srv = await startVouchd({ dir });
+    const db = join(dir, 'vouch.db');
+    try {
+      assert.equal((await request(`${srv.url}/readyz`)).status, 200);
+      // no active signing key: seen once the keyring is re-read (every 5 s)
+      await run('sqlite3', [db, 'DELETE FROM signing_keys']);
+      let r;
+      const deadline = Date.now() + 20000;
+      do {
+        await new Promise((res) => setTimeout(res, 500));
+        r = await request(`${srv.url}/readyz`);
+      } while (r.status === 200 && Date.now() < deadline);
+      assert.equal(r.status, 503, r.text);
+      assert.equal(r.headers.get('content-type'), 'application/problem+json');
+      assert.equal(r.body.code, 'VOUCH.HEALTH.NOT_READY');
+      assert.equal(r.body.field, 'keys');
+      assert.equal(r.body.request_id, r.headers.get('x-request-id'));
+      // a store that fails its query
+      await run('sqlite3', [db, 'DROP TABLE schema_version']);
+      r = await request(`${srv.url}/readyz`);
+      assert.equal(r.status, 503, r.text);
+      assert.equal(r.body.field, 'store');
+    } finally {
+      await srv.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('no secret in any log', () => {
   // text without a KEK (private keys stored in clear: check none of their
   // lines is logged), json with one (check the KEK itself is not)
@@ -267,6 +299,7 @@ describe('no secret in any log', () => {
       const srv = await startVouchd({ dir, args: [...(withKek ? ['--kek-file', kekFile] : []), '--metrics-token', METRICS_TOKEN, '--log-format', format] });
       const wrongBearer = `wrong-bearer-${randomBytes(12).toString('hex')}`;
       const challengeTokens = [];
+      let exit = null;
       try {
         const u = srv.url;
         const policy = b64url('package policy\nimport rego.v1\ndefault allow := true\n');
@@ -283,10 +316,11 @@ describe('no secret in any log', () => {
         await request(`${u}/v1/attestation`, { method: 'POST', headers: { authorization: `Bearer ${wrongBearer}` }, body: JSON.stringify({ tee: 'tdx', evidence: 'AAAA', challenge_token: challengeTokens[0] ?? 'x', policy_ids: [] }) });
         await request(`${u}/jwks.json`);
       } finally {
-        await srv.stop({ keep: true });
+        exit = await srv.stop({ keep: true });
       }
       const log = srv.log();
       try {
+        assert.equal(exit.code, 0, log);
         assert.ok(log.includes('request'), log);
         const forbidden = {
           'admin token': ADMIN_TOKEN,
