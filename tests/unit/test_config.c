@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -237,6 +238,22 @@ static void test_operations_flags(void **state)
     assert_int_equal(vouch_config_load(&c, 2, text, false, &eb), VOUCH_OK);
     assert_false(c.log_json);
     vouch_config_free(&c);
+    {
+        char path[] = "/tmp/vouch-metrics-token-XXXXXX";
+        int fd = mkstemp(path);   /* mode 0600 */
+        char *file[] = { "vouchd", "--metrics-token-file", path, NULL };
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "file-metrics-token-0123\nignored\n", 33), 33);
+        close(fd);
+        assert_int_equal(vouch_config_load(&c, 3, file, false, &eb), VOUCH_OK);
+        assert_string_equal(c.metrics_token, "file-metrics-token-0123");
+        vouch_config_free(&c);
+        chmod(path, 0644);   /* readable by others: refused */
+        assert_int_not_equal(vouch_config_load(&c, 3, file, false, &eb), VOUCH_OK);
+        assert_non_null(strstr(eb.msg, "--metrics-token-file"));
+        unlink(path);
+    }
     setenv("VOUCH_LOG_FORMAT", "json", 1);
     assert_int_equal(vouch_config_load(&c, 1, none, true, &eb), VOUCH_OK);
     assert_true(c.log_json);
