@@ -10,6 +10,7 @@
 
 static FILE *log_out;
 static enum vouch_log_level log_min = VOUCH_LOG_INFO;
+static bool log_json_on;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -17,6 +18,11 @@ void vouch_log_setup(FILE *out, enum vouch_log_level min)
 {
     log_out = out;
     log_min = min;
+}
+
+void vouch_log_json(bool on)
+{
+    log_json_on = on;
 }
 
 int vouch_log_level_parse(const char *s)
@@ -59,6 +65,43 @@ static void put_value(struct vouch_buf *b, const char *v)
     vouch_buf_putc(b, '"');
 }
 
+/* A JSON string: every byte outside printable ASCII escaped, so the line stays valid JSON. */
+static void put_json(struct vouch_buf *b, const char *v)
+{
+    vouch_buf_putc(b, '"');
+    for (; *v; v++) {
+        unsigned char c = (unsigned char)*v;
+
+        if (c == '"' || c == '\\')
+            vouch_buf_printf(b, "\\%c", c);
+        else if (c < ' ' || c >= 0x7f)
+            vouch_buf_printf(b, "\\u%04x", c);
+        else
+            vouch_buf_putc(b, c);
+    }
+    vouch_buf_putc(b, '"');
+}
+
+/* One string field, after the first: ` key=value` or `,"key":"value"`. */
+static void put_field(struct vouch_buf *b, const char *k, const char *v)
+{
+    if (log_json_on) {
+        vouch_buf_putc(b, ',');
+        put_json(b, k);
+        vouch_buf_putc(b, ':');
+        put_json(b, v);
+    } else {
+        vouch_buf_printf(b, " %s=", k);
+        put_value(b, v);
+    }
+}
+
+/* One number field: ` key=N` or `,"key":N`. */
+static void put_number(struct vouch_buf *b, const char *k, uint64_t n)
+{
+    vouch_buf_printf(b, log_json_on ? ",\"%s\":%llu" : " %s=%llu", k, (unsigned long long)n);
+}
+
 static void line_start(struct vouch_buf *b, enum vouch_log_level lvl, const char *msg)
 {
     struct timespec ts;
@@ -68,6 +111,12 @@ static void line_start(struct vouch_buf *b, enum vouch_log_level lvl, const char
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (log_json_on) {
+        vouch_buf_printf(b, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", when,
+                         ts.tv_nsec / 1000000, level_names[lvl]);
+        put_json(b, msg);
+        return;
+    }
     vouch_buf_printf(b, "ts=%s.%03ldZ level=%s msg=", when, ts.tv_nsec / 1000000,
                      level_names[lvl]);
     put_value(b, msg);
@@ -77,6 +126,8 @@ static void line_end(struct vouch_buf *b)
 {
     FILE *out = log_out ? log_out : stderr;
 
+    if (log_json_on)
+        vouch_buf_putc(b, '}');
     if (vouch_buf_putc(b, '\n') == VOUCH_OK) {
         fwrite(b->data, 1, b->len, out);
         fflush(out);
@@ -96,30 +147,31 @@ void vouch_log(enum vouch_log_level lvl, const char *msg, ...)
     va_start(ap, msg);
     while ((k = va_arg(ap, const char *)) != NULL) {
         v = va_arg(ap, const char *);
-        vouch_buf_printf(&b, " %s=", k);
-        put_value(&b, v ? v : "");
+        put_field(&b, k, v ? v : "");
     }
     va_end(ap);
     line_end(&b);
 }
 
-void vouch_log_request(const char *method, const char *path, unsigned status,
-                       uint64_t us, uint64_t bytes, const char *code)
+void vouch_log_request(const struct vouch_log_request *r)
 {
     struct vouch_buf b = VOUCH_BUF_INIT(16384);
 
     if (VOUCH_LOG_INFO < log_min)
         return;
     line_start(&b, VOUCH_LOG_INFO, "request");
-    vouch_buf_puts(&b, " method=");
-    put_value(&b, method);
-    vouch_buf_puts(&b, " path=");
-    put_value(&b, path);
-    vouch_buf_printf(&b, " status=%u us=%llu bytes=%llu", status, (unsigned long long)us,
-                     (unsigned long long)bytes);
-    if (code) {
-        vouch_buf_puts(&b, " code=");
-        put_value(&b, code);
-    }
+    if (r->request_id)
+        put_field(&b, "request_id", r->request_id);
+    put_field(&b, "method", r->method ? r->method : "");
+    put_field(&b, "path", r->path ? r->path : "");
+    put_number(&b, "status", r->status);
+    put_number(&b, "us", r->us);
+    put_number(&b, "bytes", r->bytes);
+    if (r->route)
+        put_field(&b, "route", r->route);
+    if (r->remote)
+        put_field(&b, "remote", r->remote);
+    if (r->code)
+        put_field(&b, "code", r->code);
     line_end(&b);
 }

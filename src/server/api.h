@@ -9,6 +9,10 @@
 /* api_meta.c */
 void vouch_api_healthz(struct vouch_app *app, const struct vouch_http_req *req,
                        struct vouch_http_resp *resp);
+void vouch_api_readyz(struct vouch_app *app, const struct vouch_http_req *req,
+                      struct vouch_http_resp *resp);
+void vouch_api_metrics(struct vouch_app *app, const struct vouch_http_req *req,
+                       struct vouch_http_resp *resp);
 
 /* api_oidc.c */
 void vouch_api_openid_configuration(struct vouch_app *app, const struct vouch_http_req *req,
@@ -19,6 +23,7 @@ void vouch_api_oidc_unsupported(struct vouch_app *app, const struct vouch_http_r
                                 struct vouch_http_resp *resp);
 
 /* api_admin.c */
+bool vouch_api_bearer_matches(const struct vouch_http_req *req, const uint8_t hash[32]);
 bool vouch_api_admin_authorized(const struct vouch_app *app, const struct vouch_http_req *req);
 void vouch_api_admin_keys(struct vouch_app *app, const struct vouch_http_req *req,
                           struct vouch_http_resp *resp);

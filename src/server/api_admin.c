@@ -11,11 +11,12 @@
 #define ADMIN_AUTH_MAX 4096
 
 /*
- * Is `Authorization: Bearer TOKEN` the admin token?  The whole value as sent
- * is compared, NUL bytes and all (a value cut at a NUL is not the token),
- * through SHA-256 and a constant-time compare of the digests.
+ * Is `Authorization: Bearer TOKEN` a token whose SHA-256 is `hash`?  The
+ * whole value as sent is compared, NUL bytes and all (a value cut at a NUL
+ * is not the token), through SHA-256 and a constant-time compare of the
+ * digests.
  */
-bool vouch_api_admin_authorized(const struct vouch_app *app, const struct vouch_http_req *req)
+bool vouch_api_bearer_matches(const struct vouch_http_req *req, const uint8_t hash[32])
 {
     size_t len = 0;
     const char *auth = vouch_http_header_n(req, "Authorization", &len);
@@ -33,7 +34,13 @@ bool vouch_api_admin_authorized(const struct vouch_app *app, const struct vouch_
         return false;
     if (vouch_hash(VOUCH_HASH_SHA256, auth, len, h))
         return false;
-    return vouch_memeq_ct(h, app->admin_hash, sizeof(h));
+    return vouch_memeq_ct(h, hash, sizeof(h));
+}
+
+/* Is `Authorization: Bearer TOKEN` the admin token? */
+bool vouch_api_admin_authorized(const struct vouch_app *app, const struct vouch_http_req *req)
+{
+    return vouch_api_bearer_matches(req, app->admin_hash);
 }
 
 /* GET /admin/keys: the signing keys and their state (never private material). */

@@ -14,6 +14,7 @@
 #include "policy/policy.h"
 #include "server/api.h"
 #include "server/attest_req.h"
+#include "server/metrics.h"
 #include "token/result.h"
 
 /* Tokens larger than this are refused (they break HTTP headers downstream). */
@@ -165,6 +166,7 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     unsigned n_cpu = 0, n_gpu = 0;
     char *token = NULL;
     size_t i, len, n_dev = 0;
+    uint64_t t0;
     vouch_err e;
     bool ear;
 
@@ -201,8 +203,10 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
         if (it->has_init && !b.init_data)
             b.init_data = (const uint8_t *)"";
         vouch_errbuf_clear(&eb);
+        t0 = vouch_clock_us();
         e = it->verifier->verify(it->verifier, vouch_app_trust(app, it->tee), it->evidence,
                                  it->evidence_len, &b, now, &claims, &eb);
+        vouch_metrics_verification(it->verifier, e, vouch_clock_us() - t0);
         if (e) {
             verify_problem(resp, it, e, &eb);
             goto out;
@@ -228,8 +232,10 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     /* Policies: every id is evaluated against every device. */
     for (i = 0; i < n_dev; i++)
         inputs[i] = dev[i].annotated;
+    t0 = vouch_clock_us();
     e = vouch_policy_appraise_limited(app->policies, app->store, ar.policy_ids, ar.n_policies,
                                       inputs, n_dev, now, &limits, &outcome, &eb);
+    vouch_metrics_policy(e, outcome.allow, vouch_clock_us() - t0);
     if (e) {
         vouch_http_fail_eb(resp, VOUCH_SCOPE_APPRAISAL, e, &eb, NULL);
         goto out;

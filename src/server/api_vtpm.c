@@ -28,7 +28,7 @@
 #define SKEW_MS (15 * 60 * 1000LL)
 /* Live SignatureNonce records one access key may hold (the window's requests). */
 #define NONCES_PER_KEY 100000
-#define REQUEST_ID_LEN 36
+#define REQUEST_ID_LEN 64     /* as X-Request-Id (vouch_request_id_ok) */
 #define RECOMMEND "docs/vtpm.md#error-codes"
 
 struct rpc_request {
@@ -362,7 +362,11 @@ void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
     struct vouch_vtpm_call call = { .app = app };
     json_t *body;
 
-    make_request_id(r.request_id);
+    /* the exchange's X-Request-Id, so logs, headers and the body agree */
+    if (req->request_id && strlen(req->request_id) <= REQUEST_ID_LEN)
+        snprintf(r.request_id, sizeof(r.request_id), "%s", req->request_id);
+    else
+        make_request_id(r.request_id);
     if (!collect_params(&r) || !authenticate(&r) || !(a = find_action(&r))) {
         respond_error(&r, resp);
         goto out;

@@ -379,6 +379,7 @@ void vouch_app_dispatch(struct vouch_app *app, struct vouch_http_req *req,
         vouch_http_resp_header(resp, "Allow", allow);
         return;
     case VOUCH_ROUTE_FOUND:
+        resp->route = route;
         break;
     }
     if ((route->flags & VOUCH_ROUTE_ADMIN) && !vouch_api_admin_authorized(app, req)) {

@@ -35,6 +35,10 @@ enum opt_id {
     OPT_LOG_LEVEL,
     OPT_REGO_TIMEOUT,
     OPT_REGO_INITDATA_TIMEOUT,
+    /* operations (docs/operations.md) */
+    OPT_LOG_FORMAT,
+    OPT_METRICS_TOKEN,
+    OPT_METRICS_TOKEN_FILE,
     OPT_DCAP_ROOT,
     OPT_PCCS_UPSTREAM,
     OPT_PCCS_REFRESH,
@@ -136,6 +140,17 @@ static const struct {
                                     "wall-clock budget of the agent policy carried in a "
                                     "request's init data, in milliseconds (default 10); it "
                                     "also runs under stricter step and memory limits" },
+    /* operations (docs/operations.md) */
+    [OPT_LOG_FORMAT] = { "log-format", "VOUCH_LOG_FORMAT", "FORMAT",
+                         "text (key=value lines, the default) or json (one JSON object "
+                         "per line)" },
+    [OPT_METRICS_TOKEN] = { "metrics-token", "VOUCH_METRICS_TOKEN", "TOKEN",
+                            "require 'Authorization: Bearer TOKEN' on GET /metrics "
+                            "(default: /metrics is open); at least 16 characters; flags "
+                            "show in the process list, so prefer the next option" },
+    [OPT_METRICS_TOKEN_FILE] = { "metrics-token-file", "VOUCH_METRICS_TOKEN_FILE", "FILE",
+                                 "read the metrics token from the first line of FILE, which "
+                                 "only its owner may read (mode 0600 or 0400)" },
 };
 
 void vouch_config_usage(FILE *out)
@@ -214,9 +229,8 @@ static vouch_err parse_listen(struct vouch_config *c, const char *v, struct vouc
 
 #define ADMIN_TOKEN_FILE_MAX 4096
 
-/* --admin-token-file: the first line of a private file, newline stripped. */
-static vouch_err admin_token_file(struct vouch_config *c, const char *path,
-                                  struct vouch_errbuf *eb)
+/* --admin-token-file, --metrics-token-file: the first line of a private file, newline stripped. */
+static vouch_err token_file(char **dst, const char *path, struct vouch_errbuf *eb)
 {
     uint8_t *data = NULL;
     size_t len = 0;
@@ -227,10 +241,10 @@ static vouch_err admin_token_file(struct vouch_config *c, const char *path,
         return e;
     data[strcspn((char *)data, "\r\n")] = '\0';
     if (strlen((char *)data) < 16)
-        e = vouch_fail(eb, VOUCH_E_INVALID, "%s: admin token must be at least 16 characters",
+        e = vouch_fail(eb, VOUCH_E_INVALID, "%s: the token must be at least 16 characters",
                        path);
     else
-        e = set_str(&c->admin_token, (char *)data);
+        e = set_str(dst, (char *)data);
     vouch_kek_secret_free(data, len);
     return e;
 }
@@ -274,7 +288,7 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
             e = set_str(&c->admin_token, v);
         break;
     case OPT_ADMIN_TOKEN_FILE:
-        e = admin_token_file(c, v, eb);
+        e = token_file(&c->admin_token, v, eb);
         break;
     case OPT_KEK_FILE:
         e = set_str(&c->kek_file, v);
@@ -405,6 +419,22 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
             c->log_level = lvl;
         break;
     }
+    /* operations (docs/operations.md) */
+    case OPT_LOG_FORMAT:
+        if (strcmp(v, "text") && strcmp(v, "json"))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want text or json, got '%s'", v);
+        else
+            c->log_json = strcmp(v, "json") == 0;
+        break;
+    case OPT_METRICS_TOKEN:
+        if (strlen(v) < 16)
+            e = vouch_fail(eb, VOUCH_E_INVALID, "metrics token must be at least 16 characters");
+        else
+            e = set_str(&c->metrics_token, v);
+        break;
+    case OPT_METRICS_TOKEN_FILE:
+        e = token_file(&c->metrics_token, v, eb);
+        break;
     }
     if (e == VOUCH_E_NOMEM)
         return vouch_fail(eb, e, "out of memory");
@@ -604,6 +634,10 @@ void vouch_config_free(struct vouch_config *c)
     if (c->admin_token) {
         memset(c->admin_token, 0, strlen(c->admin_token));
         free(c->admin_token);
+    }
+    if (c->metrics_token) {
+        memset(c->metrics_token, 0, strlen(c->metrics_token));
+        free(c->metrics_token);
     }
     free(c->config_file);
     free(c->kek_file);

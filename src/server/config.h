@@ -48,6 +48,9 @@ struct vouch_config {
     unsigned rate_burst;       /* bucket size; 0: rate_limit */
     unsigned admin_auth_failures; /* per minute per address; 0: off */
     int log_level;             /* enum vouch_log_level */
+    /* operations (docs/operations.md) */
+    bool log_json;             /* --log-format json */
+    char *metrics_token;       /* bearer token GET /metrics needs, or NULL: open */
     bool help;                 /* --help was given */
     bool version;              /* --version was given */
 };

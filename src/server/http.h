@@ -20,6 +20,13 @@
 #define VOUCH_HTTP_MAX_HEADERS 8
 
 struct vouch_app;
+struct vouch_route;
+
+/* Request ids (X-Request-Id): 1..VOUCH_REQUEST_ID_MAX of [A-Za-z0-9._-]. */
+#define VOUCH_REQUEST_ID_MAX 64
+
+/* Is `id` a well-formed request id, to be kept as the client sent it? */
+bool vouch_request_id_ok(const char *id);
 
 struct vouch_http_req {
     const char *method;
@@ -50,6 +57,7 @@ struct vouch_http_req {
                                   size_t value_len),
                        void *ctx);
     void *impl;               /* private to whoever built the request */
+    const char *request_id;   /* X-Request-Id of this exchange, or NULL */
 };
 
 struct vouch_http_resp {
@@ -63,6 +71,9 @@ struct vouch_http_resp {
     } headers[VOUCH_HTTP_MAX_HEADERS];
     size_t n_headers;
     const char *code;         /* problem code, for the request log */
+    /* Set by whoever answers the request, kept by vouch_http_resp_done(). */
+    const char *request_id;   /* put in problem bodies as "request_id"; may be NULL */
+    const struct vouch_route *route;   /* the route that matched, or NULL */
 };
 
 typedef void (*vouch_http_handler)(struct vouch_app *app, const struct vouch_http_req *req,
@@ -91,7 +102,7 @@ static inline const char *vouch_http_query(const struct vouch_http_req *r, const
     return r->query ? r->query(r, name) : NULL;
 }
 
-/* Free what a response owns and reset it.  Accepts NULL. */
+/* Free what a response owns and reset it (but request_id and route).  Accepts NULL. */
 void vouch_http_resp_done(struct vouch_http_resp *resp);
 
 /* Add a response header (the value is copied).  Silently drops past the limit. */
@@ -106,7 +117,7 @@ void vouch_http_text(struct vouch_http_resp *resp, unsigned status, const char *
 
 /*
  * Respond with an RFC 9457 application/problem+json body:
- * {type, title, status, detail, code[, field]}.  `code` is the stable
+ * {type, title, status, detail, code[, field][, request_id]}.  `code` is the stable
  * machine-readable name ("VOUCH.REQUEST.INVALID_JSON"); `field` names the
  * input at fault as a JSON path (may be NULL).
  */

@@ -51,6 +51,30 @@ static vouch_err fit_open_files(struct vouch_config *cfg, struct vouch_errbuf *e
     return VOUCH_OK;
 }
 
+/*
+ * The store URL as the log may show it: a postgres:// URL's password
+ * (user:PASSWORD@) becomes "***" and its query (which may hold
+ * password=...) is dropped.  A sqlite: path is shown as is.
+ */
+static void db_url_for_log(const char *url, char *out, size_t size)
+{
+    const char *rest = strstr(url, "://"), *at, *colon, *end;
+
+    if (!rest) {
+        snprintf(out, size, "%s", url);
+        return;
+    }
+    rest += 3;
+    end = rest + strcspn(rest, "/?");
+    at = memchr(rest, '@', (size_t)(end - rest));
+    colon = at ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
+    if (colon)
+        snprintf(out, size, "%.*s:***%.*s", (int)(colon - url), url,
+                 (int)strcspn(at, "?"), at);
+    else
+        snprintf(out, size, "%.*s", (int)strcspn(url, "?"), url);
+}
+
 int main(int argc, char **argv)
 {
     struct vouch_config cfg;
@@ -59,7 +83,7 @@ int main(int argc, char **argv)
     struct vouch_refresher *refresher = NULL;
     struct vouch_errbuf eb;
     char *new_token = NULL;
-    char port_s[8], when[VOUCH_RFC3339_LEN];
+    char port_s[8], when[VOUCH_RFC3339_LEN], db[512];
     uint16_t port = 0;
     sigset_t set;
     int sig = 0, rc = 1;
@@ -79,6 +103,7 @@ int main(int argc, char **argv)
         return 0;
     }
     vouch_log_setup(stderr, (enum vouch_log_level)cfg.log_level);
+    vouch_log_json(cfg.log_json);
     if (fit_open_files(&cfg, &eb)) {
         vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
         vouch_config_free(&cfg);
@@ -122,8 +147,9 @@ int main(int argc, char **argv)
         goto out;
     }
     snprintf(port_s, sizeof(port_s), "%u", port);
+    db_url_for_log(app.cfg.db_url, db, sizeof(db));
     vouch_log(VOUCH_LOG_INFO, "listening", "addr", app.cfg.listen_host, "port", port_s,
-              "issuer", app.issuer, "db", app.cfg.db_url, "version", VOUCH_VERSION, VOUCH_LOG_END);
+              "issuer", app.issuer, "db", db, "version", VOUCH_VERSION, VOUCH_LOG_END);
 
     if (app.cfg.pccs_upstream) {
         curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -193,6 +193,8 @@ const char *vouch_http_reason(unsigned status)
 
 void vouch_http_resp_done(struct vouch_http_resp *resp)
 {
+    const char *request_id;
+    const struct vouch_route *route;
     size_t i;
 
     if (!resp)
@@ -200,7 +202,25 @@ void vouch_http_resp_done(struct vouch_http_resp *resp)
     free(resp->body);
     for (i = 0; i < resp->n_headers; i++)
         free(resp->headers[i].value);
+    request_id = resp->request_id;
+    route = resp->route;
     memset(resp, 0, sizeof(*resp));
+    resp->request_id = request_id;
+    resp->route = route;
+}
+
+bool vouch_request_id_ok(const char *id)
+{
+    size_t n = 0;
+
+    if (!id)
+        return false;
+    for (; id[n]; n++)
+        if (n >= VOUCH_REQUEST_ID_MAX ||
+            !((id[n] >= 'A' && id[n] <= 'Z') || (id[n] >= 'a' && id[n] <= 'z') ||
+              (id[n] >= '0' && id[n] <= '9') || id[n] == '.' || id[n] == '_' || id[n] == '-'))
+            return false;
+    return n > 0;
 }
 
 void vouch_http_resp_header(struct vouch_http_resp *resp, const char *name, const char *value)
@@ -306,6 +326,8 @@ void vouch_http_problem(struct vouch_http_resp *resp, unsigned status, const cha
                   "status", (int)status, "detail", detail, "code", code);
     if (p && field)
         vouch_json_set_str(p, "field", field);
+    if (p && resp->request_id)
+        vouch_json_set_str(p, "request_id", resp->request_id);
     if (!p || vouch_json_dump(p, RESP_MAX, &text, &len, NULL)) {
         json_decref(p);
         internal_error(resp);

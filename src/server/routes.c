@@ -4,6 +4,9 @@
 /* Every endpoint of vouchd. */
 const struct vouch_route vouch_routes[] = {
     { "GET", "/healthz", vouch_api_healthz, 0 },
+    /* operations (docs/operations.md): readiness and Prometheus metrics */
+    { "GET", "/readyz", vouch_api_readyz, 0 },
+    { "GET", "/metrics", vouch_api_metrics, 0 },
 
     /* OIDC discovery and keys (Alibaba: /jwks.json; trustee: /.well-known/jwks.json) */
     { "GET", "/.well-known/openid-configuration", vouch_api_openid_configuration, 0 },

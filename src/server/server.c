@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/rand.h>
 
 #include "common/buf.h"
+#include "common/codec.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "crypto/digest.h"
+#include "server/metrics.h"
 #include "server/ratelimit.h"
 #include "server/server.h"
 
@@ -85,6 +88,9 @@ struct reqctx {
     const char *code;
     char method[16];
     char path[256];           /* for the log line; truncated */
+    char request_id[VOUCH_REQUEST_ID_MAX + 1];   /* X-Request-Id */
+    char remote[INET6_ADDRSTRLEN];
+    const struct vouch_route *route;   /* matched, for the log line and metrics */
 };
 
 static const char *req_header(const struct vouch_http_req *r, const char *name)
@@ -152,6 +158,8 @@ static enum MHD_Result send_response(struct reqctx *rc, struct vouch_http_resp *
     for (i = 0; i < resp->n_headers; i++)
         MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Request-Id", rc->request_id);
+    rc->route = resp->route;
     rc->status = resp->status;
     rc->bytes = resp->body_len;
     rc->code = resp->code;
@@ -175,7 +183,7 @@ static enum MHD_Result answer_early(struct reqctx *rc, struct vouch_http_resp *r
 
 static enum MHD_Result too_large(struct reqctx *rc)
 {
-    struct vouch_http_resp resp = { 0 };
+    struct vouch_http_resp resp = { .request_id = rc->request_id };
 
     vouch_http_problem(&resp, 413, "VOUCH.REQUEST.TOO_LARGE", NULL,
                        "the request body is larger than the limit of %zu bytes",
@@ -197,8 +205,8 @@ static void too_large_raw(struct reqctx *rc)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(rc->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    struct vouch_http_resp resp = { 0 };
-    char head[256];
+    struct vouch_http_resp resp = { .request_id = rc->request_id };
+    char head[512];
     int n;
 
     rc->too_large = true;
@@ -211,8 +219,8 @@ static void too_large_raw(struct reqctx *rc)
                        rc->srv->app->cfg.max_body);
     n = snprintf(head, sizeof(head), "HTTP/1.1 413 %s\r\nConnection: close\r\n"
                  "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\n"
-                 "Content-Length: %zu\r\n\r\n", vouch_http_reason(413), resp.content_type,
-                 resp.body_len);
+                 "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n", vouch_http_reason(413),
+                 resp.content_type, rc->request_id, resp.body_len);
     if (ci && n > 0 && (size_t)n < sizeof(head) &&
         send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE) == n &&
         send(ci->connect_fd, resp.body, resp.body_len, MSG_NOSIGNAL | MSG_DONTWAIT) ==
@@ -273,16 +281,19 @@ static bool rate_limited(struct reqctx *rc, struct vouch_http_resp *resp)
     if (srv->auth_failures && rc->has_credential &&
         !vouch_ratelimit_peek(srv->auth_failures, rc->client_key, now, &wait)) {
         vouch_http_rate_limited(resp, wait, "failed authentications from this address");
+        vouch_metrics_rate_limited(VOUCH_LIMIT_AUTH_FAILURES);
         return true;
     }
     if (srv->rate_ip && !vouch_ratelimit_take(srv->rate_ip, rc->client_key, now, &wait)) {
         vouch_http_rate_limited(resp, wait, "requests from this address");
+        vouch_metrics_rate_limited(VOUCH_LIMIT_ADDRESS);
         return true;
     }
     if (srv->rate_cred && rc->has_credential &&
         vouch_hash(VOUCH_HASH_SHA256, auth, strlen(auth), digest) == VOUCH_OK &&
         !vouch_ratelimit_take(srv->rate_cred, digest, now, &wait)) {
         vouch_http_rate_limited(resp, wait, "requests with this credential");
+        vouch_metrics_rate_limited(VOUCH_LIMIT_CREDENTIAL);
         return true;
     }
     return false;
@@ -339,6 +350,40 @@ static bool framing_ok(struct reqctx *rc, struct vouch_http_resp *resp)
     return true;
 }
 
+/*
+ * The request id: the client's X-Request-Id when well-formed (so one id
+ * follows a request through proxies and services), else 16 random bytes
+ * in hex.
+ */
+static void request_id(struct reqctx *rc)
+{
+    const char *given = MHD_lookup_connection_value(rc->conn, MHD_HEADER_KIND, "X-Request-Id");
+    uint8_t raw[16];
+
+    if (vouch_request_id_ok(given)) {
+        snprintf(rc->request_id, sizeof(rc->request_id), "%s", given);
+        return;
+    }
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        memset(raw, 0, sizeof(raw));   /* still an id; never fails in practice */
+    vouch_hex_encode(raw, sizeof(raw), rc->request_id);
+}
+
+/* The client's address as text, for the log line. */
+static void remote_address(struct reqctx *rc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rc->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                  rc->remote, sizeof(rc->remote));
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  rc->remote, sizeof(rc->remote));
+}
+
 /* The first callback of a request: its headers are in, its body is not. */
 static enum MHD_Result request_begin(struct vouch_server *srv, struct MHD_Connection *conn,
                                      const char *url, const char *method, void **con_cls)
@@ -358,6 +403,10 @@ static enum MHD_Result request_begin(struct vouch_server *srv, struct MHD_Connec
     rc->slot = ci ? ci->socket_context : NULL;
     snprintf(rc->method, sizeof(rc->method), "%s", method);
     snprintf(rc->path, sizeof(rc->path), "%s", url);
+    request_id(rc);
+    remote_address(rc);
+    resp.request_id = rc->request_id;
+    rc->refusal.request_id = rc->request_id;
     vouch_buf_init(&rc->body, srv->app->cfg.max_body);
     *con_cls = rc;
     atomic_fetch_add(&srv->active, 1);
@@ -430,6 +479,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.query = req_query;
     req.query_each = req_query_each;
     req.impl = rc;
+    req.request_id = rc->request_id;
+    resp.request_id = rc->request_id;
     vouch_app_dispatch(srv->app, &req, &resp);
     if (!resp.status)
         vouch_http_problem(&resp, 500, "VOUCH.INTERNAL.ERROR", NULL, "handler gave no answer");
@@ -445,16 +496,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct vouch_server *srv = cls;
     struct reqctx *rc = *con_cls;
+    struct vouch_log_request line;
 
     (void)conn;
     if (!rc)
         return;
     if (!rc->answered)
         rc->status = 0;
-    vouch_log_request(rc->method, rc->path, rc->status, vouch_clock_us() - rc->start_us,
-                      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rc->too_large ? rc->bytes
-                                                                                  : 0,
-                      rc->code);
+    line = (struct vouch_log_request){
+        .request_id = rc->request_id, .method = rc->method, .path = rc->path,
+        .route = rc->route ? rc->route->pattern : NULL, .remote = rc->remote,
+        .status = rc->status, .us = vouch_clock_us() - rc->start_us,
+        .bytes = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rc->too_large ? rc->bytes : 0,
+        .code = rc->code,
+    };
+    vouch_log_request(&line);
+    vouch_metrics_request(rc->route ? (int)(rc->route - srv->app->routes) : -1, rc->status,
+                          line.us);
     /* The next request on this connection has its own deadline. */
     slot_arm(srv, rc->slot, true);
     vouch_buf_free(&rc->body);
@@ -480,6 +538,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         }
         slot->fd = ci->connect_fd;
         slot_arm(srv, slot, true);
+        vouch_metrics_connection(1);
         pthread_mutex_lock(&srv->conns_lock);
         slot->next = srv->conns.next;
         slot->prev = &srv->conns;
@@ -494,6 +553,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         pthread_mutex_unlock(&srv->conns_lock);
         free(slot);
         *socket_context = NULL;
+        vouch_metrics_connection(-1);
     }
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -187,6 +188,9 @@ static void test_bad_values(void **state)
         { "--rate-limit", "-1", "--rate-limit" },
         { "--rate-burst", "many", "--rate-burst" },
         { "--admin-auth-failures", "1000001", "--admin-auth-failures" },
+        { "--log-format", "xml", "--log-format" },
+        { "--log-format", "", "--log-format" },
+        { "--metrics-token", "short", "--metrics-token" },
         { "--no-such-flag", "1", "unknown option" },
     };
     size_t i;
@@ -208,6 +212,53 @@ static void test_bad_values(void **state)
 
         assert_int_equal(vouch_config_load(&c, 2, argv, false, NULL), VOUCH_E_INVALID);
     }
+}
+
+/* The operations options: text logs and an open /metrics by default, each settable. */
+static void test_operations_flags(void **state)
+{
+    char *none[] = { "vouchd", NULL };
+    char *argv[] = { "vouchd", "--log-format", "json", "--metrics-token",
+                     "metrics-token-0123456789", NULL };
+    char *text[] = { "vouchd", "--log-format=text", NULL };
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+
+    (void)state;
+    assert_int_equal(vouch_config_load(&c, 1, none, false, &eb), VOUCH_OK);
+    assert_false(c.log_json);
+    assert_null(c.metrics_token);
+    vouch_config_free(&c);
+    assert_int_equal(vouch_config_load(&c, 5, argv, false, &eb), VOUCH_OK);
+    assert_true(c.log_json);
+    assert_string_equal(c.metrics_token, "metrics-token-0123456789");
+    /* never offered to verifiers */
+    assert_null(vouch_config_option(&c, "metrics-token"));
+    vouch_config_free(&c);
+    assert_int_equal(vouch_config_load(&c, 2, text, false, &eb), VOUCH_OK);
+    assert_false(c.log_json);
+    vouch_config_free(&c);
+    {
+        char path[] = "/tmp/vouch-metrics-token-XXXXXX";
+        int fd = mkstemp(path);   /* mode 0600 */
+        char *file[] = { "vouchd", "--metrics-token-file", path, NULL };
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "file-metrics-token-0123\nignored\n", 33), 33);
+        close(fd);
+        assert_int_equal(vouch_config_load(&c, 3, file, false, &eb), VOUCH_OK);
+        assert_string_equal(c.metrics_token, "file-metrics-token-0123");
+        vouch_config_free(&c);
+        chmod(path, 0644);   /* readable by others: refused */
+        assert_int_not_equal(vouch_config_load(&c, 3, file, false, &eb), VOUCH_OK);
+        assert_non_null(strstr(eb.msg, "--metrics-token-file"));
+        unlink(path);
+    }
+    setenv("VOUCH_LOG_FORMAT", "json", 1);
+    assert_int_equal(vouch_config_load(&c, 1, none, true, &eb), VOUCH_OK);
+    assert_true(c.log_json);
+    vouch_config_free(&c);
+    unsetenv("VOUCH_LOG_FORMAT");
 }
 
 /* Precedence: flags > environment > file > defaults. */
@@ -293,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_option_view),
         cmocka_unit_test(test_client_limit_flags),
         cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_operations_flags),
         cmocka_unit_test(test_file_env_flags),
         cmocka_unit_test(test_rego_timeouts),
     };

@@ -347,6 +347,45 @@ static void test_no_handler_reads_message_text(void **state)
     assert_true(files > 10);
 }
 
+/* Request ids: which X-Request-Id values are kept, and problem bodies carry the id. */
+static void test_request_ids(void **state)
+{
+    static const struct {
+        const char *id;
+        bool ok;
+    } ids[] = {
+        { "a", true },
+        { "abc.DEF_1-2", true },
+        { "0123456789012345678901234567890123456789012345678901234567890123", true },
+        { "01234567890123456789012345678901234567890123456789012345678901234", false },
+        { "", false },
+        { "has space", false },
+        { "semi;colon", false },
+        { "quote\"", false },
+        { "new\nline", false },
+        { "slash/", false },
+        { "caf\xc3\xa9", false },
+    };
+    struct vouch_http_resp resp = { .request_id = "req-42" };
+    json_t *body;
+    size_t i;
+
+    (void)state;
+    assert_false(vouch_request_id_ok(NULL));
+    for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        if (vouch_request_id_ok(ids[i].id) != ids[i].ok)
+            fail_msg("'%s': want %s", ids[i].id, ids[i].ok ? "kept" : "replaced");
+    vouch_http_problem(&resp, 404, "VOUCH.REQUEST.NOT_FOUND", NULL, "no");
+    body = json_loadb(resp.body, resp.body_len, 0, NULL);
+    assert_non_null(body);
+    assert_string_equal(json_string_value(json_object_get(body, "request_id")), "req-42");
+    json_decref(body);
+    /* the id outlives a reset of the response, so a second answer carries it too */
+    vouch_http_resp_done(&resp);
+    assert_string_equal(resp.request_id, "req-42");
+    vouch_http_resp_done(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_subcode_lifecycle),
         cmocka_unit_test(test_docs_list_the_table),
         cmocka_unit_test(test_no_handler_reads_message_text),
+        cmocka_unit_test(test_request_ids),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,7 +47,7 @@ export async function startVouchd({ args = [], dir, db: dbUrl, env = {}, adminTo
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vouchd did not start:\n${log}`)), 30000);
     const onData = () => {
-      const m = /msg=listening .*port=(\d+)/.exec(log);
+      const m = /msg=listening .*port=(\d+)/.exec(log) ?? /"msg":"listening".*"port":"(\d+)"/.exec(log);
       if (m) { clearTimeout(timer); resolve(Number(m[1])); }
     };
     proc.stderr.on('data', onData);
