@@ -126,6 +126,19 @@ static int verify_counts(struct vouch_store *dst, const struct vouch_store_conte
     return 0;
 }
 
+/* The vTPM tables are not copied yet: a source holding vTPM data is refused
+ * rather than copied without it. */
+static vouch_err refuse_vtpm(struct vouch_store *src, struct vouch_errbuf *eb)
+{
+    struct vouch_store_counts n;
+    vouch_err e = vouch_store_count(src, &n, eb);
+
+    if (!e && n.vtpm)
+        e = vouch_fail(eb, VOUCH_E_UNSUPPORTED, "--from holds %zu vTPM accounts, access keys "
+                       "and instances, which vouch db copy does not copy yet", n.vtpm);
+    return e;
+}
+
 int vouch_cmd_db_copy(int argc, char **argv)
 {
     struct vouch_store_contents c = { 0 };
@@ -146,6 +159,8 @@ int vouch_cmd_db_copy(int argc, char **argv)
         if (e)
             vouch_fail_prefix(&eb, e, "--to: ");
     }
+    if (!e)
+        e = refuse_vtpm(src, &eb);
     if (!e)
         e = vouch_store_contents_read(src, &c, &eb);
     if (!e)

@@ -892,11 +892,14 @@ static vouch_err count_on(struct pgc *c, struct vouch_store_counts *ret,
     vouch_err e;
 
     e = exec_params(c, "SELECT (SELECT count(*) FROM meta), (SELECT count(*) FROM signing_keys), "
-                       "(SELECT count(*) FROM documents)", 0, NULL, NULL, &r, eb);
+                       "(SELECT count(*) FROM documents), (SELECT count(*) FROM vtpm_accounts) + "
+                       "(SELECT count(*) FROM vtpm_access_keys) + "
+                       "(SELECT count(*) FROM vtpm_instances)", 0, NULL, NULL, &r, eb);
     if (!e) {
         ret->meta = (size_t)col_i64(r, 0, 0);
         ret->keys = (size_t)col_i64(r, 0, 1);
         ret->docs = (size_t)col_i64(r, 0, 2);
+        ret->vtpm = (size_t)col_i64(r, 0, 3);
     }
     PQclear(r);
     return e;

@@ -904,13 +904,17 @@ static vouch_err count_on(sqlite3 *db, struct vouch_store_counts *ret, struct vo
 
     if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM meta), "
                            "(SELECT count(*) FROM signing_keys), "
-                           "(SELECT count(*) FROM documents)", -1, &st, NULL) != SQLITE_OK ||
+                           "(SELECT count(*) FROM documents), "
+                           "(SELECT count(*) FROM vtpm_accounts) + "
+                           "(SELECT count(*) FROM vtpm_access_keys) + "
+                           "(SELECT count(*) FROM vtpm_instances)", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
         e = db_fail(db, eb, "counting rows");
     } else {
         ret->meta = (size_t)sqlite3_column_int64(st, 0);
         ret->keys = (size_t)sqlite3_column_int64(st, 1);
         ret->docs = (size_t)sqlite3_column_int64(st, 2);
+        ret->vtpm = (size_t)sqlite3_column_int64(st, 3);
     }
     sqlite3_finalize(st);
     return e;

@@ -177,6 +177,7 @@ struct vouch_store_contents {
 
 struct vouch_store_counts {
     size_t meta, keys, docs;
+    size_t vtpm;      /* vTPM accounts, access keys and instances together */
 };
 
 /* Read everything, in one read transaction.  Free with vouch_store_contents_done(). */

@@ -95,3 +95,20 @@ test('vouch db copy moves a SQLite installation, wrapped keys included', { skip 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('vouch db copy refuses a source with vTPM data rather than drop it', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-db-vtpm-'));
+  try {
+    const sqlite = `sqlite:${join(dir, 'src.db')}`;
+    let r = await run(['accesskey', 'create', '--db', sqlite, 'tenant-a']);
+    assert.equal(r.code, 0, r.stderr);
+    const target = await freshPostgresDb();
+    r = await run(['db', 'copy', '--from', sqlite, '--to', target]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /vTPM accounts, access keys and instances.*nothing copied/);
+    r = await run(['db', 'status', '--db', target]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
