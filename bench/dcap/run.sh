@@ -11,7 +11,7 @@ q=tests/vectors/dcap/dcap-qvl/sample/tdx_quote
 c=tests/vectors/dcap/dcap-qvl/sample/tdx_quote_collateral.json
 t=1752919234
 (cd bench/dcap/peer && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-ours=$("$build/bench/bench_dcap" "$q" "$c" "$t" "$secs")
+ours=$("$build/bench/bench_dcap" "$secs" "$q" "$c" "$t")
 peer=$(cd bench/dcap/peer && node bench.js "../../../$q" "../../../$c" "$t" "$secs")
 echo "$ours"
 echo "$peer"
