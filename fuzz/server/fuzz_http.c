@@ -212,8 +212,9 @@ static void fuzz_req_done(struct fuzz_req *r)
         free(r->header_mem[i]);
 }
 
-/* An error answer is problem+json naming the same status. */
-static void check_answer(const struct vouch_http_resp *resp)
+/* An error answer is problem+json naming the same status; at "/" (the
+ * vTPM service's RPC style) JSON with a RequestId and a Code. */
+static void check_answer(const char *path, const struct vouch_http_resp *resp)
 {
     json_t *doc, *st;
 
@@ -224,6 +225,14 @@ static void check_answer(const struct vouch_http_resp *resp)
     }
     if (resp->status < 400)
         return;
+    if (strcmp(path, "/") == 0) {
+        doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+        if (!json_is_string(json_object_get(doc, "Code")) ||
+            !json_is_string(json_object_get(doc, "RequestId")))
+            abort();
+        json_decref(doc);
+        return;
+    }
     if (!resp->content_type || strcmp(resp->content_type, "application/problem+json") != 0)
         abort();
     doc = json_loadb(resp->body, resp->body_len, 0, NULL);
@@ -261,7 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body_len = r.body_len;
     vouch_http_req_plain(&req, &plain);
     vouch_app_dispatch(&app, &req, &resp);
-    check_answer(&resp);
+    check_answer(r.path, &resp);
     vouch_http_resp_done(&resp);
 out:
     fuzz_req_done(&r);
