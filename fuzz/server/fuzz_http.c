@@ -212,8 +212,9 @@ static void fuzz_req_done(struct fuzz_req *r)
         free(r->header_mem[i]);
 }
 
-/* An error answer is problem+json naming the same status; at "/" (the
- * vTPM service's RPC style) JSON with a RequestId and a Code. */
+/* An error answer is problem+json naming the same status; at "/" the vTPM
+ * service's RPC-style JSON with a RequestId and a Code may answer instead
+ * (the router's own 405 there is still problem+json). */
 static void check_answer(const char *path, const struct vouch_http_resp *resp)
 {
     json_t *doc, *st;
@@ -225,7 +226,8 @@ static void check_answer(const char *path, const struct vouch_http_resp *resp)
     }
     if (resp->status < 400)
         return;
-    if (strcmp(path, "/") == 0) {
+    if (strcmp(path, "/") == 0 && (!resp->content_type ||
+                                   strcmp(resp->content_type, "application/problem+json") != 0)) {
         doc = json_loadb(resp->body, resp->body_len, 0, NULL);
         if (!json_is_string(json_object_get(doc, "Code")) ||
             !json_is_string(json_object_get(doc, "RequestId")))
