@@ -30,8 +30,8 @@ void vouch_api_healthz(struct vouch_app *app, const struct vouch_http_req *req,
 /*
  * GET /readyz: 200 when the service can answer attestation requests: the
  * store answers a cheap query with the schema this build uses, and the
- * signing key of the configured
- * algorithm is loaded.  Otherwise 503 naming the first failing check.
+ * signing key of the configured algorithm is loaded.  Otherwise 503 naming
+ * the first failing check.
  * (vouchd has no option naming the FMSPCs it must hold collateral for, so
  * collateral is not a readiness check; see vouch_collateral_next_update_seconds.)
  */
