@@ -27,6 +27,7 @@
 
 #include "common/codec.h"
 #include "server/app.h"
+#include "fuzz_text.h"
 
 #define FUZZ_ADMIN_TOKEN "fuzz-admin-token"
 #define MAX_FIELDS 32
@@ -87,9 +88,9 @@ struct fuzz_req {
     char *query;                           /* the raw query string, split in place */
     char *body;
     size_t body_len;
-    struct vouch_http_field headers[MAX_FIELDS], args[MAX_FIELDS];
-    char *header_mem[MAX_FIELDS];
-    size_t n_headers, n_args;
+    struct fuzz_text_headers hdr;
+    struct vouch_http_field args[MAX_FIELDS];
+    size_t n_args;
 };
 
 /* %-decode in place as libmicrohttpd does: bad escapes stay as they are. */
@@ -134,32 +135,6 @@ static void split_query(struct fuzz_req *r)
     }
 }
 
-static char *dup_n(const uint8_t *p, size_t n)
-{
-    char *s = malloc(n + 1);
-
-    if (!s)
-        abort();
-    memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
-
-/* The next line of data (without \r\n), or NULL at the end of data. */
-static const uint8_t *next_line(const uint8_t **pos, const uint8_t *end, size_t *ret_len)
-{
-    const uint8_t *p = *pos, *nl;
-
-    if (p >= end)
-        return NULL;
-    nl = memchr(p, '\n', (size_t)(end - p));
-    *ret_len = (size_t)((nl ? nl : end) - p);
-    *pos = nl ? nl + 1 : end;
-    if (*ret_len && p[*ret_len - 1] == '\r')
-        (*ret_len)--;
-    return p;
-}
-
 static bool parse_request_line(struct fuzz_req *r, const uint8_t *line, size_t len)
 {
     const uint8_t *sp = memchr(line, ' ', len);
@@ -168,7 +143,7 @@ static bool parse_request_line(struct fuzz_req *r, const uint8_t *line, size_t l
     if (!sp || sp == line || (size_t)(sp - line) >= sizeof(r->method) || len > MAX_LINE)
         return false;
     memcpy(r->method, line, (size_t)(sp - line));
-    target = dup_n(sp + 1, len - (size_t)(sp - line) - 1);
+    target = fuzz_text_dup(sp + 1, len - (size_t)(sp - line) - 1);
     q = strchr(target, '?');
     if (q) {
         *q = '\0';
@@ -180,36 +155,11 @@ static bool parse_request_line(struct fuzz_req *r, const uint8_t *line, size_t l
     return true;
 }
 
-static void parse_headers(struct fuzz_req *r, const uint8_t **pos, const uint8_t *end)
-{
-    const uint8_t *line, *colon, *v;
-    size_t len;
-
-    while ((line = next_line(pos, end, &len)) != NULL && len > 0) {
-        colon = memchr(line, ':', len);
-        if (!colon || colon == line || r->n_headers >= MAX_FIELDS || len > MAX_LINE)
-            continue;
-        v = colon + 1;
-        while (v < line + len && *v == ' ')
-            v++;
-        /* name NUL value NUL, in one allocation */
-        r->header_mem[r->n_headers] = dup_n(line, len);
-        r->header_mem[r->n_headers][colon - line] = '\0';
-        r->headers[r->n_headers].name = r->header_mem[r->n_headers];
-        r->headers[r->n_headers].value = r->header_mem[r->n_headers] + (v - line);
-        r->headers[r->n_headers].value_len = (size_t)(line + len - v);
-        r->n_headers++;
-    }
-}
-
 static void fuzz_req_done(struct fuzz_req *r)
 {
-    size_t i;
-
     free(r->path);
     free(r->body);
-    for (i = 0; i < r->n_headers; i++)
-        free(r->header_mem[i]);
+    fuzz_text_headers_free(&r->hdr);
 }
 
 /* An error answer is problem+json naming the same status; at "/" the vTPM
@@ -254,16 +204,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len;
 
     memset(&r, 0, sizeof(r));
-    line = next_line(&pos, end, &len);
+    line = fuzz_text_line(&pos, end, &len);
     if (!line || !parse_request_line(&r, line, len))
         goto out;
-    parse_headers(&r, &pos, end);
+    fuzz_text_headers_read(&r.hdr, &pos, end, MAX_LINE);
     r.body_len = (size_t)(end - pos);
-    r.body = dup_n(pos, r.body_len);
+    r.body = fuzz_text_dup(pos, r.body_len);
     if (strcmp(r.method, "POST") == 0 && strcmp(r.path, "/admin/keys/rotate") == 0 &&
         ++rotations > MAX_ROTATIONS)
         goto out;
-    plain = (struct vouch_http_plain){ r.headers, r.n_headers, r.args, r.n_args };
+    plain = (struct vouch_http_plain){ r.hdr.v, r.hdr.n, r.args, r.n_args };
     memset(&req, 0, sizeof(req));
     memset(&resp, 0, sizeof(resp));
     req.method = r.method;

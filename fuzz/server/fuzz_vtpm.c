@@ -33,6 +33,7 @@
 #include "rpc/rpc.h"
 #include "server/app.h"
 #include "server/router.h"
+#include "fuzz_text.h"
 
 #define FUZZ_KEY_ID "VKfuzz"
 #define FUZZ_SECRET "fuzzsecret"
@@ -94,35 +95,9 @@ struct fuzz_req {
     char *body;
     size_t body_len;
     struct vouch_rpc_params args;          /* the decoded query, as the server sees it */
-    struct vouch_http_field headers[MAX_FIELDS], fields[VOUCH_RPC_MAX_PARAMS];
-    char *header_mem[MAX_FIELDS];
-    size_t n_headers;
+    struct fuzz_text_headers hdr;
+    struct vouch_http_field fields[VOUCH_RPC_MAX_PARAMS];
 };
-
-static char *dup_n(const uint8_t *p, size_t n)
-{
-    char *s = malloc(n + 1);
-
-    if (!s)
-        abort();
-    memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
-
-static const uint8_t *next_line(const uint8_t **pos, const uint8_t *end, size_t *ret_len)
-{
-    const uint8_t *p = *pos, *nl;
-
-    if (p >= end)
-        return NULL;
-    nl = memchr(p, '\n', (size_t)(end - p));
-    *ret_len = (size_t)((nl ? nl : end) - p);
-    *pos = nl ? nl + 1 : end;
-    if (*ret_len && p[*ret_len - 1] == '\r')
-        (*ret_len)--;
-    return p;
-}
 
 /* "MODE METHOD QUERY" */
 static bool parse_first_line(struct fuzz_req *r, const uint8_t *line, size_t len)
@@ -132,7 +107,7 @@ static bool parse_first_line(struct fuzz_req *r, const uint8_t *line, size_t len
 
     if (len > MAX_LINE)
         return false;
-    copy = dup_n(line, len);
+    copy = fuzz_text_dup(line, len);
     if (strncmp(copy, "sign ", 5) == 0 || strncmp(copy, "raw ", 4) == 0) {
         r->sign = copy[0] == 's';
         method = strtok_r(copy + (r->sign ? 5 : 4), " ", &save);
@@ -146,34 +121,13 @@ static bool parse_first_line(struct fuzz_req *r, const uint8_t *line, size_t len
     return ok;
 }
 
-static void parse_headers(struct fuzz_req *r, const uint8_t **pos, const uint8_t *end)
-{
-    const uint8_t *line, *colon, *v;
-    size_t len;
-
-    while ((line = next_line(pos, end, &len)) != NULL && len > 0) {
-        colon = memchr(line, ':', len);
-        if (!colon || colon == line || r->n_headers >= MAX_FIELDS || len > MAX_LINE)
-            continue;
-        v = colon + 1;
-        while (v < line + len && *v == ' ')
-            v++;
-        r->header_mem[r->n_headers] = dup_n(line, len);
-        r->header_mem[r->n_headers][colon - line] = '\0';
-        r->headers[r->n_headers].name = r->header_mem[r->n_headers];
-        r->headers[r->n_headers].value = r->header_mem[r->n_headers] + (v - line);
-        r->headers[r->n_headers].value_len = (size_t)(line + len - v);
-        r->n_headers++;
-    }
-}
-
 static bool is_form(const struct fuzz_req *r)
 {
     size_t i;
 
-    for (i = 0; i < r->n_headers; i++)
-        if (strcasecmp(r->headers[i].name, "Content-Type") == 0)
-            return strncasecmp(r->headers[i].value, "application/x-www-form-urlencoded",
+    for (i = 0; i < r->hdr.n; i++)
+        if (strcasecmp(r->hdr.v[i].name, "Content-Type") == 0)
+            return strncasecmp(r->hdr.v[i].value, "application/x-www-form-urlencoded",
                                33) == 0;
     return false;
 }
@@ -240,12 +194,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vouch_http_req req;
     size_t len, i;
 
-    line = next_line(&pos, end, &len);
+    line = fuzz_text_line(&pos, end, &len);
     if (!line || !parse_first_line(&r, line, len))
         goto out;
-    parse_headers(&r, &pos, end);
+    fuzz_text_headers_read(&r.hdr, &pos, end, MAX_LINE);
     r.body_len = (size_t)(end - pos);
-    r.body = dup_n(pos, r.body_len);
+    r.body = fuzz_text_dup(pos, r.body_len);
     if (r.sign)
         sign(&r);
     /* The server's view of the query: decoded pairs ('+' is a space). */
@@ -255,7 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < r.args.n; i++)
         r.fields[i] = (struct vouch_http_field){ r.args.v[i].name, r.args.v[i].value,
                                                  r.args.v[i].value_len };
-    plain = (struct vouch_http_plain){ r.headers, r.n_headers, r.fields, r.args.n };
+    plain = (struct vouch_http_plain){ r.hdr.v, r.hdr.n, r.fields, r.args.n };
     memset(&req, 0, sizeof(req));
     memset(&resp, 0, sizeof(resp));
     req.method = r.method;
@@ -270,7 +224,6 @@ out:
     vouch_rpc_params_free(&r.args);
     vouch_buf_free(&r.query);
     free(r.body);
-    for (i = 0; i < r.n_headers; i++)
-        free(r.header_mem[i]);
+    fuzz_text_headers_free(&r.hdr);
     return 0;
 }
