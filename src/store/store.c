@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "store/audit.h"
 #include "store/store-priv.h"
 
 struct vouch_store {
@@ -587,7 +588,7 @@ vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_i
 
 /* --- audit log --------------------------------------------------------------- */
 
-#define AUDIT_TEXT_MAX 512
+#define AUDIT_TEXT_MAX VOUCH_AUDIT_TEXT_MAX
 
 /* At most max bytes, none of them a control character? */
 static bool text_clean(const char *v, size_t max)
