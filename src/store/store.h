@@ -332,6 +332,14 @@ vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_i
                                         const char *nonce, int64_t now_ms, int64_t expires_ms,
                                         size_t max_per_key, struct vouch_errbuf *eb);
 
+/*
+ * Timing of every store operation (Prometheus store latency): `fn` is
+ * called after each one with its name ("doc_get", ...), its duration and
+ * outcome.  Set once, before the store is shared between threads.
+ */
+typedef void (*vouch_store_observer)(const char *op, uint64_t us, vouch_err e);
+void vouch_store_set_observer(struct vouch_store *s, vouch_store_observer fn);
+
 /* --- audit log: who changed what, when, with what outcome -----------------
  *
  * One row per state-changing administrative action (docs/operations.md).
