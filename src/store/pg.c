@@ -169,7 +169,8 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_VAK_GET] = "SELECT state, public_b64, cert_pem, created_ms FROM vtpm_aks WHERE uuid = $1",
     [S_IMA_GET] = "SELECT reports, ima_next, pcr10_sha1, pcr10_sha256, boot_aggregate, "
                   "reset_count FROM vtpm_ima_states WHERE uuid = $1",
-    [S_WL_GET] = "SELECT id, pcrs FROM vtpm_system_whitelists WHERE uuid = $1",
+    [S_WL_GET] = "SELECT id, pcrs, created_ms, modified_ms FROM vtpm_system_whitelists "
+                 "WHERE uuid = $1",
     [S_IMA_INSERT] = "INSERT INTO vtpm_ima_states (uuid, reports, ima_next, pcr10_sha1, "
                      "pcr10_sha256, boot_aggregate, reset_count, updated_ms) VALUES ($1, "
                      "$2::bigint, $3::bigint, $4, $5, $6, $7::bigint, $8::bigint) "
@@ -1588,6 +1589,11 @@ static vouch_err pg_vtpm_state_get(void *state, const char *uuid,
     PQclear(r);
     if (!e)
         e = baseline_read(c, uuid, &ret->whitelist_id, ret->baseline, eb);
+    if (!e && ret->whitelist_id >= 0 && (e = run(c, S_WL_GET, 1, vals, NULL, &r, eb)) == 0) {
+        ret->whitelist_created_ms = col_i64(r, 0, 2);
+        ret->whitelist_modified_ms = col_i64(r, 0, 3);
+        PQclear(r);
+    }
     return e;
 }
 

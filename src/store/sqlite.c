@@ -1602,10 +1602,12 @@ static vouch_err sq_vtpm_state_get(void *state, const char *uuid,
     sqlite3_finalize(st);
     st = NULL;
     if (!e)
-        e = prepare_bind(db, "SELECT id, pcrs FROM vtpm_system_whitelists WHERE uuid = ?1", a,
-                         1, &st, eb);
+        e = prepare_bind(db, "SELECT id, pcrs, created_ms, modified_ms FROM "
+                         "vtpm_system_whitelists WHERE uuid = ?1", a, 1, &st, eb);
     if (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         ret->whitelist_id = sqlite3_column_int64(st, 0);
+        ret->whitelist_created_ms = sqlite3_column_int64(st, 2);
+        ret->whitelist_modified_ms = sqlite3_column_int64(st, 3);
         e = vouch_store_baseline_parse((const char *)sqlite3_column_text(st, 1), ret->baseline,
                                        eb);
     } else if (!e && rc != SQLITE_DONE) {

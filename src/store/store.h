@@ -373,6 +373,7 @@ struct vouch_store_vtpm_state {
     char boot_aggregate[VOUCH_STORE_HEX256];  /* "" while unknown */
     int64_t reset_count;             /* the TPM's resetCount of the boot; -1 unknown */
     int64_t whitelist_id;            /* system whitelist; -1: no baseline yet */
+    int64_t whitelist_created_ms, whitelist_modified_ms;
     char baseline[VOUCH_STORE_BASELINE_PCRS][VOUCH_STORE_HEX256];
 };
 
