@@ -69,10 +69,10 @@ json_t *vouch_vtpm_describe_boot(struct vouch_vtpm_call *c)
     json_object_set_new(last, "GmtReport", json_integer(at));
     snprintf(created, sizeof(created), "%lld", (long long)st.whitelist_created_ms);
     snprintf(modified, sizeof(modified), "%lld", (long long)st.whitelist_modified_ms);
-    out = json_pack("{s:I,s:s,s:I,s:s,s:s,s:O}", "Id", (json_int_t)st.whitelist_id,
+    out = json_pack("{s:I,s:s,s:I,s:s,s:s,s:I,s:O}", "Id", (json_int_t)st.whitelist_id,
                     "WhiteListDetail", in->system_detail, "WhiteListAffiliation",
                     (json_int_t)in->affiliation, "GmtCreate", created, "GmtModified", modified,
-                    "LastReport", last);
+                    "Reports", (json_int_t)st.reports, "LastReport", last);
     if (!out)
         vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
 out:
