@@ -84,6 +84,32 @@ static vouch_err verify_snp(const struct vouch_azure_evidence *ev,
     return e;
 }
 
+/*
+ * The vTPM side (AK, quote, nonce, PCRs, user-data, init data), then the
+ * TPM claims added to the hardware's `claims`, which this consumes.
+ */
+static vouch_err vtpm_and_claims(const struct vouch_azure_evidence *ev,
+                                 const struct vouch_azure_hcl *hcl,
+                                 const struct vouch_binding *binding, json_t *claims,
+                                 json_t **ret_claims, struct vouch_errbuf *eb)
+{
+    struct vouch_azure_vtpm vt;
+    vouch_err e;
+
+    e = vouch_azure_vtpm_verify(ev, hcl, binding ? binding->report_data : NULL,
+                                binding ? binding->report_data_len : 0,
+                                binding ? binding->init_data : NULL,
+                                binding ? binding->init_data_len : 0, &vt, eb);
+    if (!e)
+        e = vouch_azure_tpm_claims(ev, &vt, claims, eb);
+    if (e) {
+        json_decref(claims);
+        return e;
+    }
+    *ret_claims = claims;
+    return VOUCH_OK;
+}
+
 static vouch_err az_snp_verify(const struct vouch_verifier *self, void *trust,
                                const uint8_t *evidence, size_t evidence_len,
                                const struct vouch_binding *binding, int64_t now,
@@ -91,7 +117,6 @@ static vouch_err az_snp_verify(const struct vouch_verifier *self, void *trust,
 {
     struct vouch_azure_evidence ev;
     struct vouch_azure_hcl hcl;
-    struct vouch_azure_vtpm vt;
     struct vouch_snp_report *r = malloc(sizeof(*r));
     json_t *claims = NULL;
     vouch_err e;
@@ -114,19 +139,9 @@ static vouch_err az_snp_verify(const struct vouch_verifier *self, void *trust,
     if (!e)
         e = vouch_azure_hcl_binding(&hcl, ev.hcl_name, r->report_data, "SNP report", eb);
     if (!e)
-        e = vouch_azure_vtpm_verify(&ev, &hcl, binding ? binding->report_data : NULL,
-                                    binding ? binding->report_data_len : 0,
-                                    binding ? binding->init_data : NULL,
-                                    binding ? binding->init_data_len : 0, &vt, eb);
-    if (!e)
         e = vouch_azure_snp_claims(r, &claims, eb);
     if (!e)
-        e = vouch_azure_tpm_claims(&ev, &vt, claims, eb);
-    if (!e) {
-        *ret_claims = claims;
-        claims = NULL;
-    }
-    json_decref(claims);
+        e = vtpm_and_claims(&ev, &hcl, binding, claims, ret_claims, eb);
     vouch_azure_evidence_done(&ev);
     free(r);
     return e;
@@ -190,7 +205,6 @@ static vouch_err az_tdx_verify(const struct vouch_verifier *self, void *trust,
 {
     struct vouch_azure_evidence ev;
     struct vouch_azure_hcl hcl;
-    struct vouch_azure_vtpm vt;
     json_t *claims = NULL;
     vouch_err e;
 
@@ -205,17 +219,7 @@ static vouch_err az_tdx_verify(const struct vouch_verifier *self, void *trust,
     if (!e)
         e = verify_tdx(trust, &ev, &hcl, now, &claims, eb);
     if (!e)
-        e = vouch_azure_vtpm_verify(&ev, &hcl, binding ? binding->report_data : NULL,
-                                    binding ? binding->report_data_len : 0,
-                                    binding ? binding->init_data : NULL,
-                                    binding ? binding->init_data_len : 0, &vt, eb);
-    if (!e)
-        e = vouch_azure_tpm_claims(&ev, &vt, claims, eb);
-    if (!e) {
-        *ret_claims = claims;
-        claims = NULL;
-    }
-    json_decref(claims);
+        e = vtpm_and_claims(&ev, &hcl, binding, claims, ret_claims, eb);
     vouch_azure_evidence_done(&ev);
     return e;
 }
