@@ -392,6 +392,7 @@ static void test_snp_malformed(void **state)
           "tpm_quote.signature" },
         { "{\"tpm_quote\": {\"signature\": \"00\", \"message\": \"00\", \"pcrs\": []}}",
           "tpm_quote.pcrs" },
+        { "{\"hcl_report\": [1, 2]}", "hcl_report" },
     };
     struct vouch_errbuf eb;
     size_t i;
@@ -407,6 +408,17 @@ static void test_snp_malformed(void **state)
                          VOUCH_E_INVALID);
         assert_string_equal(eb.field, cases[i].field);
         json_decref(edit);
+        json_decref(doc);
+    }
+    /* a cut TPMS_ATTEST is found after the hardware checks, and named */
+    {
+        json_t *doc = load_json(V "snp-evidence-v1.json"), *c = NULL;
+
+        json_object_set_new(json_object_get(doc, "tpm_quote"), "message",
+                            json_string("ff5443478018"));
+        assert_int_equal(verify_doc("az-snp-vtpm", doc, NULL, NULL, 0, T_2025_06, &c, &eb),
+                         VOUCH_E_TRUNCATED);
+        assert_string_equal(eb.field, "tpm_quote.message");
         json_decref(doc);
     }
 }

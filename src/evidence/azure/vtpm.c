@@ -5,6 +5,7 @@
  * are checked by the TPM core (src/evidence/tpm), then the Azure rules:
  * all 24 SHA-256 PCRs quoted, the v2 user-data and PCR8's init data.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,11 +89,14 @@ static vouch_err check_selection(const struct vouch_azure_evidence *ev, const ch
                                  struct vouch_errbuf *eb)
 {
     struct vouch_tpm_quote q;
+    char field[32];
     vouch_err e;
 
     e = vouch_tpm_quote_parse(ev->tpm_message, ev->tpm_message_len, &q, eb);
-    if (e)
-        return vouch_errbuf_set_field(eb, e, qname);
+    if (e) {
+        snprintf(field, sizeof(field), "%s.message", qname);
+        return vouch_errbuf_set_field(eb, e, field);
+    }
     if (q.select.count != 1 || q.select.bank[0].alg != VOUCH_TPM_ALG_SHA256 ||
         q.select.bank[0].mask != ALL_PCRS)
         return vouch_fail_field(eb, VOUCH_E_VERIFY, qname, "the vTPM quote does not select "
