@@ -282,6 +282,14 @@ static void test_snp_nonce(void **state)
     assert_int_equal(verify_doc("az-snp-vtpm", doc, NONCE, NULL, 0, T_2025_06, &c, &eb),
                      VOUCH_E_BINDING);
     json_decref(doc);
+    /* a v1 capture (user-data all zero) claiming to be v2: its HCL report is not fresh */
+    doc = load_json(V "snp-evidence-v1.json");
+    json_object_set_new(doc, "version", json_integer(2));
+    assert_int_equal(verify_doc("az-snp-vtpm", doc, NONCE, NULL, 0, T_2025_06, &c, &eb),
+                     VOUCH_E_VERIFY);
+    assert_non_null(strstr(eb.msg, "user-data"));
+    assert_string_equal(eb.field, "hcl_report");
+    json_decref(doc);
 }
 
 /* init data: PCR8 == SHA-256(zeros || init data); PCR8 is zero in these vectors. */
