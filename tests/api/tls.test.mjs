@@ -171,6 +171,19 @@ describe('HTTPS from a CA made in the test', () => {
       req.end('x'.repeat(20000));   // chunked: the cap is found mid-body
     });
     assert.deepEqual(status, [413, 'application/problem+json']);
+    // announced by Content-Length: answered once the body is in (TLS records, not raw bytes)
+    const announced = await new Promise((resolve, reject) => {
+      const req = https.request(`${srv.url}/v1/attestation`, {
+        method: 'POST', ca: ca.pem, agent: false, headers: { 'content-length': 20000 },
+      }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve([res.statusCode, JSON.parse(text).code]));
+      });
+      req.on('error', reject);
+      req.end('y'.repeat(20000));
+    });
+    assert.deepEqual(announced, [413, 'VOUCH.REQUEST.TOO_LARGE']);
     const again = await httpsGet(`${srv.url}/healthz`, ca.pem);
     assert.equal(again.status, 200);
   });
