@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import { startVouchd, vouch } from './lib/vouchd.mjs';
-import { makeCa, issueServerCert, sha1Thumbprint } from './lib/pki.mjs';
+import { makeCa, issueServerCert, sha1Thumbprint, fetchTrusting } from './lib/pki.mjs';
 
 const run = promisify(execFile);
 const V2 = '../vectors/dcap/dcap-qvl/sample';
@@ -67,22 +67,9 @@ function call(path, { method = 'GET', body, headers = {} } = {}) {
 const attest = (body, query = '') => call(`/v1/attestation${query}`,
   { method: 'POST', body: JSON.stringify({ tee: 'tdx', evidence, policy_ids: [], ...body }) });
 
-// openid-client's fetch through node's https with the test CA.
-function fetchTrusting(url, options) {
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, { method: options.method, headers: options.headers, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode, headers: res.headers })));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
 async function discovered() {
   const config = await oidc.discovery(new URL(srv.url), AUDIENCES[0], undefined, undefined,
-    { [oidc.customFetch]: fetchTrusting });
+    { [oidc.customFetch]: fetchTrusting(ca.pem) });
   return config.serverMetadata();
 }
 
@@ -228,7 +215,6 @@ test('docs/oidc.md: the thumbprint recipe gives the CA\'s SHA-1 fingerprint', as
   // the CA to show the recipe picks the CA
   const withCa = join(dir, 'chain.pem');
   const cert = await issueServerCert(ca, 'chained');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(withCa, Buffer.concat([readFileSync(cert.cert), ca.pem]));
   const chained = await startVouchd({ args: ['--tls-cert', withCa, '--tls-key', cert.key] });
   try {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
 import { startVouchd, VOUCHD } from './lib/vouchd.mjs';
-import { makeCa, issueServerCert } from './lib/pki.mjs';
+import { makeCa, issueServerCert, fetchTrusting } from './lib/pki.mjs';
 
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -58,20 +58,6 @@ const completeHttp = (t) => {
   const head = t.indexOf('\r\n\r\n');
   return m && head >= 0 && t.length >= head + 4 + Number(m[1]);
 };
-
-// openid-client's fetch, through node's https with our CA (undici cannot be given one).
-function fetchTrusting(ca) {
-  return (url, options) => new Promise((resolve, reject) => {
-    const req = https.request(url, { method: options.method, headers: options.headers, ca }, (res) => {
-      const chunks = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve(new Response(Buffer.concat(chunks),
-        { status: res.statusCode, headers: res.headers })));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 async function waitForLog(srv, re, ms = 5000) {
   const until = Date.now() + ms;

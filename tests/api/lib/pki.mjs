@@ -1,5 +1,6 @@
 // A throwaway PKI for the TLS tests, made with the openssl command: a CA
 // and server certificates it signs for 127.0.0.1, written into `dir`.
+import https from 'node:https';
 import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,4 +37,19 @@ export async function issueServerCert(ca, name, { cn = name, kind = 'ec', days =
 export async function sha1Thumbprint(certFile) {
   const { stdout } = await run('openssl', ['x509', '-in', certFile, '-fingerprint', '-sha1', '-noout']);
   return stdout.trim().split('=')[1].replaceAll(':', '').toLowerCase();
+}
+
+// A fetch for openid-client's customFetch that trusts `ca` (a PEM buffer),
+// through node's https: the fetch built into node cannot be given a CA.
+export function fetchTrusting(ca) {
+  return (url, options) => new Promise((resolve, reject) => {
+    const req = https.request(url, { method: options.method, headers: options.headers, ca }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      res.on('end', () => resolve(new Response(Buffer.concat(chunks),
+        { status: res.statusCode, headers: res.headers })));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
 }
