@@ -175,9 +175,9 @@ void vouch_config_usage(FILE *out)
     fprintf(out,
             "usage: vouchd [OPTIONS]\n\n"
             "Vouch attestation verifier.  Serves the attestation API, OIDC discovery and\n"
-            "JWKS over HTTP.  Every option can also be set with the environment variable\n"
-            "shown, or in the --config file; flags win over the environment, which wins\n"
-            "over the file.\n\n");
+            "JWKS over HTTP, or HTTPS with --tls-cert (SIGHUP reloads it).  Every\n"
+            "option can also be set with the environment variable shown, or in the\n"
+            "--config file; flags win over the environment, which wins over the file.\n\n");
     for (i = 0; i < OPT__COUNT; i++) {
         char left[64];
 
