@@ -64,7 +64,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct vouch_errbuf eb;
     char db[128], *token = NULL;
     char *args[] = { "vouchd", "--db", db, "--admin-token", FUZZ_ADMIN_TOKEN,
-                     "--listen", "127.0.0.1:0", "--log-level", "error", NULL };
+                     "--listen", "127.0.0.1:0", "--log-level", "error",
+                     "--allowed-audiences", "sts.amazonaws.com", NULL };
 
     (void)argc;
     (void)argv;
@@ -72,7 +73,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!mkdtemp(dir))
         abort();
     snprintf(db, sizeof(db), "sqlite:%s/vouch.db", dir);
-    if (vouch_config_load(&cfg, 9, args, false, &eb) ||
+    if (vouch_config_load(&cfg, 11, args, false, &eb) ||
         vouch_app_init(&app, &cfg, &token, &eb) ||
         vouch_app_set_issuer(&app, "127.0.0.1", 8080, &eb)) {
         fprintf(stderr, "fuzz_http: setup: %s\n", eb.msg);
