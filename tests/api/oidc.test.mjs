@@ -176,6 +176,25 @@ test('aud: the issuer by default, a listed audience on request, anything else 40
   assert.equal(trustee.body.field, 'audience');
 });
 
+test('vouch attest --audience asks for it; vouch verify-token --audience checks it', async () => {
+  // plain HTTP: the CLI's HTTP client trusts the system's CAs only
+  const plain = await startVouchd({ args: ['--fixed-time', FIXED, '--allowed-audiences', AUDIENCES[0]],
+    db: `sqlite:${join(dir, 'vouch.db')}` });
+  try {
+    const { stdout } = await vouch(['attest', '--tee', 'tdx', '--evidence', join(V2, 'tdx_quote'),
+      '--url', plain.url, '--audience', AUDIENCES[0], '--raw']);
+    const token = stdout.trim();
+    assert.equal(jose.decodeJwt(token).aud, AUDIENCES[0]);
+    await vouch(['verify-token', token, '--issuer', plain.url, '--audience', AUDIENCES[0]]);
+    await assert.rejects(vouch(['verify-token', token, '--issuer', plain.url, '--audience', 'other']),
+      /aud is not other/);
+    await assert.rejects(vouch(['attest', '--tee', 'tdx', '--evidence', join(V2, 'tdx_quote'),
+      '--url', plain.url, '--audience', 'sts.aliyuncs.com', '--raw']), /400[\s\S]*"field":\s*"audience"/);
+  } finally {
+    await plain.stop();
+  }
+});
+
 test('the OAuth endpoints Alibaba\'s discovery names answer OAuth errors (RFC 6749/6750), not problem+json', async () => {
   const cases = [
     ['GET', '/authorize?response_type=code&client_id=x', 400, 'unsupported_response_type'],
