@@ -207,6 +207,35 @@ describe('HTTPS from a CA made in the test', () => {
     assert.equal(srv.proc.exitCode, null);
   });
 
+  test('reloads under load: clients on new and kept-alive connections see no error', async () => {
+    const keep = new https.Agent({ ca: ca.pem, keepAlive: true, maxSockets: 4 });
+    let stop = false, ok = 0;
+    const errors = [];
+    const client = async (agent) => {
+      while (!stop) {
+        try {
+          const r = await httpsGet(`${srv.url}/healthz`, ca.pem, { agent });
+          if (r.status === 200) ok++; else errors.push(`status ${r.status}`);
+        } catch (e) { errors.push(e.message); }
+      }
+    };
+    const clients = [client(keep), client(keep), client(false), client(false)];
+    const pairs = [first, second];
+    for (let i = 0; i < 6; i++) {
+      copyFileSync(pairs[i % 2].cert, join(dir, 'served.pem'));
+      copyFileSync(pairs[i % 2].key, join(dir, 'served.key'));
+      const before = (srv.log().match(/SIGHUP: reloaded/g) ?? []).length;
+      srv.proc.kill('SIGHUP');
+      await waitForLog(srv, new RegExp(`(SIGHUP: reloaded[\\s\\S]*){${before + 1}}`));
+      await sleep(150);
+    }
+    stop = true;
+    await Promise.all(clients);
+    keep.destroy();
+    assert.deepEqual(errors, []);
+    assert.ok(ok > 20, `only ${ok} requests`);
+  });
+
   test('SIGHUP with a key that is not the certificate\'s keeps the pair in service', async () => {
     const before = (await httpsGet(`${srv.url}/healthz`, ca.pem)).cn;
     copyFileSync(first.key, join(dir, 'served.key'));   // served.pem is still `second`
