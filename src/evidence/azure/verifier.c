@@ -248,10 +248,25 @@ static const struct vouch_inspect_cmd inspect_az_tdx = {
     .summary = "verify an Azure TDX CVM's vTPM evidence (trustee's JSON) and print its claims",
 };
 
+/*
+ * The subject (a token's `sub`, docs/oidc.md): the hardware report's
+ * launch measurement, which on Azure is the paravisor's, and the vTPM's
+ * boot PCRs 0-7 (firmware, boot loader, Secure Boot policy), which tell
+ * the guest images apart.
+ */
+#define AZ_BOOT_PCRS "tpm.pcr00", "tpm.pcr01", "tpm.pcr02", "tpm.pcr03", "tpm.pcr04", \
+    "tpm.pcr05", "tpm.pcr06", "tpm.pcr07"
+static const char *const az_snp_subject[] = { "measurement", AZ_BOOT_PCRS, NULL };
+static const char *const az_tdx_subject[] = {
+    "quote.body.mr_td", "quote.body.rtmr_0", "quote.body.rtmr_1", "quote.body.rtmr_2",
+    "quote.body.rtmr_3", AZ_BOOT_PCRS, NULL,
+};
+
 const struct vouch_verifier vouch_verifier_az_snp_vtpm = {
     .tee = "az-snp-vtpm",
     .verify = az_snp_verify,
     .inspect = &inspect_az_snp,
+    .subject_claims = az_snp_subject,
 };
 
 const struct vouch_verifier vouch_verifier_az_tdx_vtpm = {
@@ -259,4 +274,5 @@ const struct vouch_verifier vouch_verifier_az_tdx_vtpm = {
     .verify = az_tdx_verify,
     .trust_new = az_tdx_trust_new,
     .inspect = &inspect_az_tdx,
+    .subject_claims = az_tdx_subject,
 };
