@@ -84,6 +84,7 @@ enum stmt {
     S_EV_LIST,
     S_EV_GET,
     S_EV_CLOSE,
+    S_INST_CENSUS,
     S_AUDIT_INSERT,
     S_AUDIT_COUNT,
     S_AUDIT_LIST,
@@ -219,6 +220,7 @@ static const char *const stmt_sql[S__COUNT] = {
                  "account = $2 FOR UPDATE",
     [S_EV_CLOSE] = "UPDATE vtpm_events SET status = $2::bigint, handle_type = $3::bigint, "
                    "handled_ms = $4::bigint, modified_ms = $4::bigint WHERE uuid = $1",
+    [S_INST_CENSUS] = VOUCH_STORE_CENSUS_SQL("$1::bigint"),
     [S_AUDIT_INSERT] = "INSERT INTO audit_log (" VOUCH_STORE_AUDIT_COLS ") VALUES "
                        "($1, $2::bigint, $3, $4, $5, $6::bigint, $7, $8)",
     [S_AUDIT_COUNT] = "SELECT count(*)::bigint" PG_AUDIT_WHERE,
@@ -1931,6 +1933,24 @@ static vouch_err pg_events_handle(void *state, const char *account, const char *
     return e;
 }
 
+static vouch_err pg_instance_census(void *state, int64_t online_since_ms,
+                                    struct vouch_store_census *ret, struct vouch_errbuf *eb)
+{
+    char since[I64_LEN];
+    const char *vals[] = { i64s(since, online_since_ms) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    int i;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_INST_CENSUS, 1, vals, NULL, &r, eb);
+    for (i = 0; !e && i < PQntuples(r); i++)
+        vouch_store_census_add(ret, col_i64(r, i, 0), col_i64(r, i, 1), col_i64(r, i, 2));
+    PQclear(r);
+    return e;
+}
+
 /* --- audit log ------------------------------------------------------------- */
 
 static vouch_err pg_audit_append(void *state, const struct vouch_store_audit *a,
@@ -2058,6 +2078,7 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .lease_acquire = pg_lease_acquire,
     .lease_release = pg_lease_release,
     .secrets_replace = pg_secrets_replace,
+    .instance_census = pg_instance_census,
     .audit_append = pg_audit_append,
     .audit_list = pg_audit_list,
     .audit_prune = pg_audit_prune,

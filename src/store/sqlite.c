@@ -2011,6 +2011,26 @@ static vouch_err sq_events_handle(void *state, const char *account, const char *
     return e;
 }
 
+static vouch_err sq_instance_census(void *state, int64_t online_since_ms,
+                                    struct vouch_store_census *ret, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(online_since_ms) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e = conn_get(state, &db, eb);
+    int rc = SQLITE_DONE;
+
+    if (!e)
+        e = prepare_bind(db, VOUCH_STORE_CENSUS_SQL("?1"), a, 1, &st, eb);
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        vouch_store_census_add(ret, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                               sqlite3_column_int64(st, 2));
+    if (!e && rc != SQLITE_DONE)
+        e = db_fail(db, eb, "instances");
+    sqlite3_finalize(st);
+    return e;
+}
+
 /* --- audit log ------------------------------------------------------------- */
 
 static vouch_err sq_audit_append(void *state, const struct vouch_store_audit *a,
@@ -2161,6 +2181,7 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .count = sq_count,
     .lease_acquire = sq_lease_acquire,
     .lease_release = sq_lease_release,
+    .instance_census = sq_instance_census,
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
     .audit_prune = sq_audit_prune,

@@ -70,6 +70,8 @@ struct vouch_store_ops {
     vouch_err (*request_nonce_use)(void *state, const char *key_id, const char *nonce,
                                    int64_t now_ms, int64_t expires_ms, size_t max_per_key,
                                    struct vouch_errbuf *eb);
+    vouch_err (*instance_census)(void *state, int64_t online_since_ms,
+                                 struct vouch_store_census *ret, struct vouch_errbuf *eb);
     /* audit log */
     vouch_err (*audit_append)(void *state, const struct vouch_store_audit *a,
                               struct vouch_errbuf *eb);
@@ -100,6 +102,18 @@ struct vouch_store_ops {
                                size_t n, int64_t status, int64_t now_ms,
                                struct vouch_errbuf *eb);
 };
+
+/* The census of instances: stored status, online flag, count. */
+#define VOUCH_STORE_CENSUS_SQL(p)                                                         \
+    "SELECT system_status, CASE WHEN recent_report_ms > 0 AND recent_report_ms >= " p     \
+    " THEN 1 ELSE 0 END AS online, count(*) FROM vtpm_instances GROUP BY 1, 2"
+
+/* Add one census row; status outside 1..4 counts in slot 0. */
+static inline void vouch_store_census_add(struct vouch_store_census *c, int64_t status,
+                                          int64_t online, int64_t n)
+{
+    c->n[status >= 1 && status <= 4 ? status : 0][online ? 1 : 0] += n > 0 ? (uint64_t)n : 0;
+}
 
 /* The audit columns, in the order the backends read and write them. */
 #define VOUCH_STORE_AUDIT_COLS "id, at_ms, actor, action, target, status, code, request_id"

@@ -1008,3 +1008,18 @@ void vouch_store_baseline_detail(const char b[][VOUCH_STORE_HEX256], char *out)
     out[n++] = '}';
     out[n] = '\0';
 }
+
+vouch_err vouch_store_instance_census(struct vouch_store *s, int64_t online_since_ms,
+                                      struct vouch_store_census *ret, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    struct vouch_store_census c;
+    vouch_err e;
+
+    memset(&c, 0, sizeof(c));
+    e = observed(s, "instance_census", t0,
+                 s->ops->instance_census(s->state, online_since_ms, &c, eb));
+    if (!e)
+        *ret = c;
+    return e;
+}

@@ -308,6 +308,17 @@ vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
                                     uint64_t offset, size_t limit,
                                     struct vouch_store_instance **ret, size_t *ret_n,
                                     uint64_t *ret_total, struct vouch_errbuf *eb);
+/*
+ * Instances of every account by stored system status (1..4; anything else
+ * in slot 0) and by whether a report came at or after online_since_ms
+ * ([status][1]) or not ([status][0]): what /metrics reports.
+ */
+struct vouch_store_census {
+    uint64_t n[5][2];
+};
+vouch_err vouch_store_instance_census(struct vouch_store *s, int64_t online_since_ms,
+                                      struct vouch_store_census *ret, struct vouch_errbuf *eb);
+
 void vouch_store_instance_free(struct vouch_store_instance *in);
 void vouch_store_instances_free(struct vouch_store_instance *in, size_t n);
 
