@@ -146,6 +146,9 @@ static vouch_err collateral_setup(struct vouch_app *app, struct vouch_errbuf *eb
     e = vouch_collateral_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS, &app->collateral, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "collateral: ");
+    e = vouch_amd_collateral_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS, &app->amd, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "AMD collateral: ");
     if (vouch_pccs_cache_new(&app->pccs))
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     e = vouch_rim_roots_load(app->cfg.nvgpu_rim_root, &app->rim_roots, eb);
@@ -176,6 +179,8 @@ static const void *host_source(void *ctx, const char *name)
 
     if (strcmp(name, VOUCH_SOURCE_PCS_COLLATERAL) == 0)
         return vouch_collateral_source(app->collateral);
+    if (strcmp(name, VOUCH_SOURCE_AMD_COLLATERAL) == 0)
+        return vouch_amd_collateral_source(app->amd);
     if (strcmp(name, VOUCH_SOURCE_RIMS) == 0)
         return &app->rim_source;
     if (strcmp(name, VOUCH_SOURCE_NET) == 0)
@@ -302,6 +307,8 @@ void vouch_app_done(struct vouch_app *app)
     app->trusts = NULL;
     vouch_collateral_free(app->collateral);
     app->collateral = NULL;
+    vouch_amd_collateral_free(app->amd);
+    app->amd = NULL;
     X509_free(app->dcap_root);
     app->dcap_root = NULL;
     vouch_pccs_cache_free(app->pccs);
