@@ -171,4 +171,21 @@ describe('vouch collateral import with KDS files, then vouchd serves them', () =
     assert.equal(g.status, 200);
     assert.ok(g.bytes.equals(readFileSync(join(V, 'amd-genoa-crl.der'))));
   });
+
+  test('vouch inspect snp: offline, with the VCEK, chain and CRL as KDS sends them', async () => {
+    const args = ['inspect', 'snp', join(V, 'az-milan-v2-report.bin'), '--vcek',
+      join(V, 'az-milan-vcek-chain.pem'), '--chain', join(V, 'amd-milan-cert-chain.pem'),
+      '--crl', join(V, 'amd-milan-crl.der'), '--at', AT];
+    const ok = JSON.parse((await vouch(args)).stdout);
+    assert.equal(ok.verified, true);
+    assert.equal(ok.report.version, 2);
+    assert.match(ok.claims.chip_id, /^19752a44/);
+    // The same report with trustee's test VCEK (another chip): exit 1, the reason shown.
+    await assert.rejects(vouch(['inspect', 'snp', join(V, 'az-milan-v2-report.bin'), '--vcek',
+      join(V, 'test-vcek.der'), '--at', AT]), (e) => e.code === 1
+      && JSON.parse(e.stdout).verified === false && /CHIP_ID/.test(JSON.parse(e.stdout).error));
+    // A CRL of another product is not issued by this report's ARK.
+    await assert.rejects(vouch([...args.slice(0, -4), '--crl', join(V, 'amd-genoa-crl.der'),
+      '--at', AT]), (e) => e.code === 1 && /not issued by the ARK/.test(JSON.parse(e.stdout).error));
+  });
 });
