@@ -28,7 +28,7 @@ static void open_store(void)
     if (!mkdtemp(dir))
         abort();
     snprintf(url, sizeof(url), "sqlite:%s/f.db", dir);
-    if (vouch_store_open(url, &store, NULL) || vouch_amd_collateral_new(store, 0, &amd, NULL))
+    if (vouch_store_open(url, &store, NULL) || vouch_amd_collateral_new(store, 0, NULL, &amd, NULL))
         abort();
 }
 

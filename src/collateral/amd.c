@@ -432,6 +432,7 @@ struct held {
 
 struct vouch_amd_collateral {
     struct vouch_store *store;
+    const struct vouch_amd_fetcher *fetch;  /* NULL: none */
     struct vouch_cache *docs;     /* id -> struct held; NULL: ttl 0 */
     struct vouch_snp_source src;
 };
@@ -496,11 +497,43 @@ static vouch_err held_get(struct vouch_amd_collateral *c, const char *id, uint8_
     return e;
 }
 
+/*
+ * Document `id` is not stored: fetch `path` from the KDS, import what
+ * comes back (verified, all or nothing) and return its DER.
+ */
+static vouch_err fetch_missing(struct vouch_amd_collateral *c, const char *id, const char *path,
+                               uint8_t **ret, size_t *ret_len, struct vouch_errbuf *eb)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    json_t *report = NULL;
+    vouch_err e;
+
+    e = c->fetch->fetch(c->fetch->ctx, path, &body, &len, eb);
+    if (e)
+        return vouch_fail_prefix(eb, VOUCH_E_IO, "%s is not stored and the KDS did not give "
+                                 "it: ", id);
+    e = vouch_amd_collateral_import(c->store, body, len, path, c->fetch->clock(c->fetch->ctx),
+                                    &report, eb);
+    json_decref(report);
+    if (!e && c->docs)
+        vouch_cache_clear(c->docs);   /* the absence held is stale now */
+    if (e) {
+        free(body);
+        return vouch_fail_prefix(eb, e, "from the KDS: ");
+    }
+    *ret = body;
+    *ret_len = len;
+    return VOUCH_OK;
+}
+
 static vouch_err src_vcek(void *ctx, enum vouch_snp_product p, const uint8_t *hwid,
                           size_t hwid_len, const struct vouch_snp_tcb *tcb, X509 **ret,
                           struct vouch_errbuf *eb)
 {
+    struct vouch_amd_collateral *c = ctx;
     char key[VOUCH_SNP_VCEK_KEY_MAX], id[VOUCH_SNP_VCEK_KEY_MAX + 16];
+    char path[VOUCH_SNP_KDS_PATH_MAX];
     uint8_t *der = NULL;
     size_t len = 0;
     vouch_err e;
@@ -508,6 +541,10 @@ static vouch_err src_vcek(void *ctx, enum vouch_snp_product p, const uint8_t *hw
     vouch_snp_vcek_key(p, hwid, hwid_len, tcb, key);
     snprintf(id, sizeof(id), VOUCH_AMD_VCEK_PREFIX "%s", key);
     e = held_get(ctx, id, &der, &len, eb);
+    if (e == VOUCH_E_NOT_FOUND && c->fetch) {
+        vouch_snp_kds_vcek_path(p, hwid, hwid_len, tcb, path);
+        e = fetch_missing(c, id, path, &der, &len, eb);
+    }
     if (!e && vouch_x509_parse_der(der, len, ret, eb))
         e = vouch_fail(eb, VOUCH_E_STORE, "stored %s is not a certificate", id);
     free(der);
@@ -517,13 +554,18 @@ static vouch_err src_vcek(void *ctx, enum vouch_snp_product p, const uint8_t *hw
 static vouch_err src_crl(void *ctx, enum vouch_snp_product p, X509_CRL **ret,
                          struct vouch_errbuf *eb)
 {
-    char id[64];
+    struct vouch_amd_collateral *c = ctx;
+    char id[64], path[64];
     uint8_t *der = NULL;
     size_t len = 0;
     vouch_err e;
 
     snprintf(id, sizeof(id), VOUCH_AMD_CRL_PREFIX "%s", vouch_snp_product_name(p));
     e = held_get(ctx, id, &der, &len, eb);
+    if (e == VOUCH_E_NOT_FOUND && c->fetch) {
+        snprintf(path, sizeof(path), "/vcek/v1/%s/crl", vouch_snp_product_name(p));
+        e = fetch_missing(c, id, path, &der, &len, eb);
+    }
     if (!e && vouch_crl_parse(der, len, ret, eb))
         e = vouch_fail(eb, VOUCH_E_STORE, "stored %s is not a CRL", id);
     free(der);
@@ -531,6 +573,7 @@ static vouch_err src_crl(void *ctx, enum vouch_snp_product p, X509_CRL **ret,
 }
 
 vouch_err vouch_amd_collateral_new(struct vouch_store *s, int ttl,
+                                   const struct vouch_amd_fetcher *fetch,
                                    struct vouch_amd_collateral **ret, struct vouch_errbuf *eb)
 {
     const struct vouch_cache_config cfg = { "amd_collateral_docs", SRC_CACHE_MAX,
@@ -541,6 +584,7 @@ vouch_err vouch_amd_collateral_new(struct vouch_store *s, int ttl,
     if (!c)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     c->store = s;
+    c->fetch = fetch && fetch->fetch ? fetch : NULL;
     if (ttl > 0 && vouch_cache_new(&cfg, &c->docs, eb)) {
         free(c);
         return VOUCH_E_NOMEM;

@@ -50,13 +50,29 @@ vouch_err vouch_amd_collateral_import(struct vouch_store *s, const uint8_t *data
                                       struct vouch_errbuf *eb);
 
 /*
+ * Where missing VCEKs and CRLs come from, when configured: `fetch` GETs a
+ * KDS path ("/vcek/v1/Milan/{hwid}?blSPL=...", "/vcek/v1/Milan/crl") and
+ * returns the 200 answer's body; `clock` is the time imports verify at.
+ */
+struct vouch_amd_fetcher {
+    vouch_err (*fetch)(void *ctx, const char *path, uint8_t **ret_body, size_t *ret_len,
+                       struct vouch_errbuf *eb);
+    int64_t (*clock)(void *ctx);
+    void *ctx;
+};
+
+/*
  * The store-backed AMD collateral source the snp verifier reads
  * (struct vouch_snp_source), with documents, and their absence, held in
- * memory for `ttl` seconds.  Thread-safe.
+ * memory for `ttl` seconds.  With `fetch` (may be NULL; must outlive the
+ * source), a VCEK or CRL the store does not hold is fetched, imported
+ * as vouch_amd_collateral_import() does, and served; a failed fetch is
+ * VOUCH_E_IO.  Thread-safe.
  */
 struct vouch_amd_collateral;
 
 vouch_err vouch_amd_collateral_new(struct vouch_store *s, int ttl,
+                                   const struct vouch_amd_fetcher *fetch,
                                    struct vouch_amd_collateral **ret, struct vouch_errbuf *eb);
 void vouch_amd_collateral_free(struct vouch_amd_collateral *c);
 const struct vouch_snp_source *vouch_amd_collateral_source(struct vouch_amd_collateral *c);

@@ -44,6 +44,7 @@ struct vouch_app {
     X509 *dcap_root;                    /* --dcap-root, or NULL for Intel's */
     struct vouch_pccs_cache *pccs;      /* prepared collateral responses */
     struct vouch_amd_collateral *amd;   /* AMD SEV-SNP collateral in the store */
+    struct vouch_amd_fetcher kds_fetcher; /* --amd-kds-url, or fetch NULL */
     STACK_OF(X509) *rim_roots;          /* RIM signature roots (--nvgpu-rim-root) */
     struct vouch_rimstore *rims;        /* RIMs in the store (+ RIM service fetch) */
     struct vouch_rim_fetcher rim_fetcher;

@@ -32,6 +32,7 @@ struct vouch_config {
     char *nvgpu_device_root;   /* PEM roots instead of NVIDIA's device CA, or NULL */
     char *nvgpu_rim_root;      /* PEM roots instead of NVIDIA's RIM root, or NULL */
     char *nvgpu_rim_url;       /* RIM service to fetch missing RIMs from, or NULL (off) */
+    char *amd_kds_url;         /* AMD KDS to fetch missing VCEKs and CRLs from, or NULL (off) */
     int nvgpu_ocsp;            /* 0 off, 1 soft, 2 require (enum vouch_ocsp_mode) */
     char *nvgpu_ocsp_url;      /* OCSP responder, or NULL: the certificates' AIA */            /* default token shape: EAR instead of flat */
     int64_t token_lifetime;    /* seconds */

@@ -189,3 +189,30 @@ describe('vouch collateral import with KDS files, then vouchd serves them', () =
       '--at', AT]), (e) => e.code === 1 && /not issued by the ARK/.test(JSON.parse(e.stdout).error));
   });
 });
+
+describe('--amd-kds-url: one vouchd fetches what it lacks from another one\'s KDS paths', () => {
+  let a;
+  let b;
+  before(async () => {
+    a = await startVouchd({ args: ['--fixed-time', AT] });
+    b = await startVouchd({ args: ['--fixed-time', AT, '--amd-kds-url', `${a.url}/`] });
+  });
+  after(async () => { await a?.stop(); await b?.stop(); });
+
+  test('the upstream lacks the VCEK too: 503, the KDS named', async () => {
+    const r = await attest(b);
+    assertProblem(r, 503, 'VOUCH.DEPENDENCY.UNAVAILABLE');
+  });
+
+  test('imported upstream: fetched, verified, stored and served here too', async () => {
+    assert.equal((await importBody(a, vcek)).status, 200);
+    assert.equal((await importBody(a, milanCrl)).status, 200);
+    const r = await attest(b);
+    assert.equal(r.status, 200, r.text);
+    const g = await getBytes(`${b.url}/vcek/v1/Milan/${CHIP}?${SPLS}`);
+    assert.equal(g.status, 200);
+    assert.ok(g.bytes.equals(vcek));
+    const c = await getBytes(`${b.url}/vcek/v1/Milan/crl`);
+    assert.ok(c.bytes.equals(milanCrl));
+  });
+});

@@ -343,7 +343,7 @@ static void test_verifier_uses_store(void **state)
     struct vouch_errbuf eb;
     X509_CRL *crl = NULL;
 
-    assert_int_equal(vouch_amd_collateral_new(f->s, 0, &c, &eb), VOUCH_OK);
+    assert_int_equal(vouch_amd_collateral_new(f->s, 0, NULL, &c, &eb), VOUCH_OK);
     /* No VCEK in the evidence, none stored. */
     assert_int_equal(verify_e2e(NULL, &eb), VOUCH_E_NOT_FOUND);
     assert_int_equal(verify_e2e(c, &eb), VOUCH_E_NOT_FOUND);
@@ -368,12 +368,80 @@ static void test_source_ttl(void **state)
     struct vouch_amd_collateral *c = NULL;
     struct vouch_errbuf eb;
 
-    assert_int_equal(vouch_amd_collateral_new(f->s, 3600, &c, &eb), VOUCH_OK);
+    assert_int_equal(vouch_amd_collateral_new(f->s, 3600, NULL, &c, &eb), VOUCH_OK);
     assert_int_equal(verify_e2e(c, &eb), VOUCH_E_NOT_FOUND);
     assert_int_equal(import_file(f, V "test-vcek.der", T2025_06, NULL), VOUCH_OK);
     assert_int_equal(verify_e2e(c, &eb), VOUCH_E_NOT_FOUND);
     vouch_amd_collateral_invalidate(c);
     assert_int_equal(verify_e2e(c, &eb), VOUCH_OK);
+    vouch_amd_collateral_free(c);
+}
+
+/* A KDS in a table: path -> file (NULL: answers with a forged VCEK). */
+struct kds {
+    const char *vcek_file;
+    size_t fetches;
+    char last[256];
+};
+
+static vouch_err kds_get(void *ctx, const char *path, uint8_t **ret, size_t *ret_len,
+                         struct vouch_errbuf *eb)
+{
+    struct kds *k = ctx;
+    const char *file = NULL;
+
+    k->fetches++;
+    snprintf(k->last, sizeof(k->last), "%s", path);
+    if (strcmp(path, "/vcek/v1/Milan/" CHIP "?blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115") == 0)
+        file = k->vcek_file;
+    else if (strcmp(path, "/vcek/v1/Milan/crl") == 0)
+        file = V "amd-milan-crl.der";
+    if (!file)
+        return vouch_fail(eb, VOUCH_E_IO, "404 from the KDS");
+    *ret = test_load(file, ret_len);
+    return VOUCH_OK;
+}
+
+static int64_t kds_clock(void *ctx)
+{
+    (void)ctx;
+    return T2025_06;
+}
+
+/* --amd-kds-url: what the store lacks is fetched, verified, stored, used. */
+static void test_fetch_missing(void **state)
+{
+    struct fx *f = *state;
+    struct kds k = { .vcek_file = V "test-vcek.der" };
+    const struct vouch_amd_fetcher fetcher = { kds_get, kds_clock, &k };
+    struct vouch_amd_collateral *c = NULL;
+    struct vouch_errbuf eb;
+
+    assert_int_equal(vouch_amd_collateral_new(f->s, 3600, &fetcher, &c, &eb), VOUCH_OK);
+    assert_int_equal(verify_e2e(c, &eb), VOUCH_OK);
+    assert_int_equal(k.fetches, 2);   /* the VCEK, then the CRL */
+    assert_int_equal(stored_count(f), 2);
+    /* Held and stored now: no more fetches. */
+    assert_int_equal(verify_e2e(c, &eb), VOUCH_OK);
+    assert_int_equal(k.fetches, 2);
+    vouch_amd_collateral_free(c);
+}
+
+/* A KDS that answers with a forged VCEK: refused, nothing stored. */
+static void test_fetch_forged(void **state)
+{
+    struct fx *f = *state;
+    struct kds k = { .vcek_file = V "test-vcek-invalid-legacy.der" };
+    const struct vouch_amd_fetcher fetcher = { kds_get, kds_clock, &k };
+    struct vouch_amd_collateral *c = NULL;
+    struct vouch_errbuf eb;
+
+    assert_int_equal(vouch_amd_collateral_new(f->s, 0, &fetcher, &c, &eb), VOUCH_OK);
+    assert_int_equal(verify_e2e(c, &eb), VOUCH_E_VERIFY);
+    assert_non_null(strstr(eb.msg, "from the KDS"));
+    assert_int_equal(stored_count(f), 0);
+    k.vcek_file = NULL;
+    assert_int_equal(verify_e2e(c, &eb), VOUCH_E_IO);
     vouch_amd_collateral_free(c);
 }
 
@@ -408,6 +476,8 @@ int main(void)
         cmocka_unit_test(test_revocation_real),
         cmocka_unit_test_setup_teardown(test_verifier_uses_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_ttl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fetch_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fetch_forged, setup, teardown),
         cmocka_unit_test(test_cert_chain),
     };
 

@@ -296,6 +296,11 @@ struct vouch_snp_source {
 void vouch_snp_vcek_key(enum vouch_snp_product p, const uint8_t *hwid, size_t hwid_len,
                         const struct vouch_snp_tcb *tcb, char out[VOUCH_SNP_VCEK_KEY_MAX]);
 
+/* KDS's path of that VCEK: "/vcek/v1/{Product}/{hwid hex}?blSPL=&teeSPL=&snpSPL=&ucodeSPL=[&fmcSPL=]". */
+#define VOUCH_SNP_KDS_PATH_MAX 256
+void vouch_snp_kds_vcek_path(enum vouch_snp_product p, const uint8_t *hwid, size_t hwid_len,
+                             const struct vouch_snp_tcb *tcb, char out[VOUCH_SNP_KDS_PATH_MAX]);
+
 /* ------------------------------------------------------------------ */
 /* Claims, inspection and evidence                                     */
 

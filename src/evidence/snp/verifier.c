@@ -44,7 +44,8 @@ static vouch_err stored_vcek(const struct vouch_snp_source *src,
     if (memcmp(r->chip_id, zero, sizeof(zero)) == 0)
         return vouch_fail_field(eb, VOUCH_E_NOT_FOUND, "cert_chain", "CHIP_ID is masked: no "
                                 "stored VCEK can match; send the VCEK with the evidence");
-    for (i = 0; i < n && e == VOUCH_E_NOT_FOUND; i++) {
+    /* A miss (or a KDS that has no such VCEK) for one product tries the next. */
+    for (i = 0; i < n && (e == VOUCH_E_NOT_FOUND || (i > 0 && e == VOUCH_E_IO)); i++) {
         struct vouch_snp_tcb tcb = r->reported_tcb;
         size_t hwid_len = ps[i] == VOUCH_SNP_PRODUCT_TURIN ? 8 : 64;
 
