@@ -16,6 +16,7 @@ extern const struct vouch_verifier vouch_verifier_sgx;
 extern const struct vouch_verifier vouch_verifier_nvgpu;
 extern const struct vouch_verifier vouch_verifier_acstdxnvgpu;
 extern const struct vouch_verifier vouch_verifier_snp;
+extern const struct vouch_verifier vouch_verifier_tpm;
 
 static const struct vouch_verifier *const verifiers[] = {
     &vouch_verifier_tdx,
@@ -23,6 +24,7 @@ static const struct vouch_verifier *const verifiers[] = {
     &vouch_verifier_nvgpu,
     &vouch_verifier_acstdxnvgpu,
     &vouch_verifier_snp,
+    &vouch_verifier_tpm,
     NULL,
 };
 
