@@ -563,8 +563,11 @@ static vouch_err src_crl(void *ctx, enum vouch_snp_product p, X509_CRL **ret,
     snprintf(id, sizeof(id), VOUCH_AMD_CRL_PREFIX "%s", vouch_snp_product_name(p));
     e = held_get(ctx, id, &der, &len, eb);
     if (e == VOUCH_E_NOT_FOUND && c->fetch) {
+        /* A CRL is checked when there is one: a KDS that gives none leaves none. */
         snprintf(path, sizeof(path), "/vcek/v1/%s/crl", vouch_snp_product_name(p));
         e = fetch_missing(c, id, path, &der, &len, eb);
+        if (e == VOUCH_E_IO)
+            e = VOUCH_E_NOT_FOUND;
     }
     if (!e && vouch_crl_parse(der, len, ret, eb))
         e = vouch_fail(eb, VOUCH_E_STORE, "stored %s is not a CRL", id);

@@ -66,8 +66,9 @@ struct vouch_amd_fetcher {
  * (struct vouch_snp_source), with documents, and their absence, held in
  * memory for `ttl` seconds.  With `fetch` (may be NULL; must outlive the
  * source), a VCEK or CRL the store does not hold is fetched, imported
- * as vouch_amd_collateral_import() does, and served; a failed fetch is
- * VOUCH_E_IO.  Thread-safe.
+ * as vouch_amd_collateral_import() does, and served; a VCEK fetch that
+ * fails is VOUCH_E_IO, a CRL fetch that fails leaves no CRL (NOT_FOUND).
+ * Thread-safe.
  */
 struct vouch_amd_collateral;
 

@@ -379,6 +379,7 @@ static void test_source_ttl(void **state)
 
 /* A KDS in a table: path -> file (NULL: answers with a forged VCEK). */
 struct kds {
+    bool crl_missing;
     const char *vcek_file;
     size_t fetches;
     char last[256];
@@ -394,7 +395,7 @@ static vouch_err kds_get(void *ctx, const char *path, uint8_t **ret, size_t *ret
     snprintf(k->last, sizeof(k->last), "%s", path);
     if (strcmp(path, "/vcek/v1/Milan/" CHIP "?blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115") == 0)
         file = k->vcek_file;
-    else if (strcmp(path, "/vcek/v1/Milan/crl") == 0)
+    else if (strcmp(path, "/vcek/v1/Milan/crl") == 0 && !k->crl_missing)
         file = V "amd-milan-crl.der";
     if (!file)
         return vouch_fail(eb, VOUCH_E_IO, "404 from the KDS");
@@ -442,6 +443,15 @@ static void test_fetch_forged(void **state)
     assert_int_equal(stored_count(f), 0);
     k.vcek_file = NULL;
     assert_int_equal(verify_e2e(c, &eb), VOUCH_E_IO);
+    vouch_amd_collateral_free(c);
+    /* The VCEK stored, the KDS without a CRL: verified without a CRL check. */
+    assert_int_equal(import_file(f, V "test-vcek.der", T2025_06, NULL), VOUCH_OK);
+    assert_int_equal(vouch_amd_collateral_new(f->s, 0, &fetcher, &c, &eb), VOUCH_OK);
+    k.fetches = 0;
+    k.crl_missing = true;
+    assert_int_equal(verify_e2e(c, &eb), VOUCH_OK);
+    assert_int_equal(k.fetches, 1);
+    assert_string_equal(k.last, "/vcek/v1/Milan/crl");
     vouch_amd_collateral_free(c);
 }
 
