@@ -101,34 +101,34 @@ static void send_crl(struct vouch_app *app, const struct vouch_http_req *req,
     vouch_api_send_collateral(app, req, resp, id, NULL, "application/pkix-crl", 0);
 }
 
-void vouch_api_kds_vcek(struct vouch_app *app, const struct vouch_http_req *req,
-                        struct vouch_http_resp *resp)
+/* /{vcek|vlek}/v1/{product}/{item}: cert_chain, crl, or (VCEK only) a hwID. */
+static void kds_get(struct vouch_app *app, const struct vouch_http_req *req,
+                    struct vouch_http_resp *resp, bool vlek)
 {
     enum vouch_snp_product p;
 
     if (!product_param(req, resp, &p))
         return;
     if (strcmp(req->params[1], "cert_chain") == 0)
-        send_cert_chain(resp, p, false);
+        send_cert_chain(resp, p, vlek);
     else if (strcmp(req->params[1], "crl") == 0)
         send_crl(app, req, resp, p);
-    else
+    else if (!vlek)
         send_vcek(app, req, resp, p);
+    else
+        vouch_http_fail(resp, VOUCH_SCOPE_COLLATERAL, VOUCH_E_NOT_FOUND, VOUCH_SUB_NONE, NULL,
+                        NULL, "VLEKs are not served: AMD issues them to cloud providers, and "
+                        "they travel with the evidence");
+}
+
+void vouch_api_kds_vcek(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp)
+{
+    kds_get(app, req, resp, false);
 }
 
 void vouch_api_kds_vlek(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp)
 {
-    enum vouch_snp_product p;
-
-    if (!product_param(req, resp, &p))
-        return;
-    if (strcmp(req->params[1], "cert_chain") == 0)
-        send_cert_chain(resp, p, true);
-    else if (strcmp(req->params[1], "crl") == 0)
-        send_crl(app, req, resp, p);
-    else
-        vouch_http_fail(resp, VOUCH_SCOPE_COLLATERAL, VOUCH_E_NOT_FOUND, VOUCH_SUB_NONE, NULL,
-                        NULL, "VLEKs are not served: AMD issues them to cloud providers, and "
-                        "they travel with the evidence");
+    kds_get(app, req, resp, true);
 }
