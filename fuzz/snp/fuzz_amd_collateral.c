@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/x509.h>
 
@@ -20,16 +21,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct vouch_store *store;
 static struct vouch_amd_collateral *amd;
+static char dir[] = "/tmp/vouch-fuzz-amd-XXXXXX";
+
+/* At exit: the store and its directory go. */
+static void remove_store(void)
+{
+    static const char *const files[] = { "f.db", "f.db-wal", "f.db-shm", "f.db-journal" };
+    char path[96];
+    size_t i;
+
+    vouch_amd_collateral_free(amd);
+    vouch_store_close(store);
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
 
 static void open_store(void)
 {
-    char dir[] = "/tmp/vouch-fuzz-amd-XXXXXX", url[64];
+    char url[64];
 
     if (!mkdtemp(dir))
         abort();
     snprintf(url, sizeof(url), "sqlite:%s/f.db", dir);
     if (vouch_store_open(url, &store, NULL) || vouch_amd_collateral_new(store, 0, NULL, &amd, NULL))
         abort();
+    atexit(remove_store);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
