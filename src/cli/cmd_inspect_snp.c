@@ -78,6 +78,10 @@ static vouch_err load_inputs(const struct args *a, struct vouch_snp_evidence *ev
                       : vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
     free(d);
+    if (!e && ev->crl) {
+        *crl = ev->crl;
+        ev->crl = NULL;
+    }
     if (!e && a->vcek) {
         X509_free(ev->vek);
         ev->vek = NULL;
@@ -95,6 +99,8 @@ static vouch_err load_inputs(const struct args *a, struct vouch_snp_evidence *ev
         sk_X509_free(sk);
     }
     if (!e && a->crl) {
+        X509_CRL_free(*crl);   /* --crl wins over the evidence's CRL entry */
+        *crl = NULL;
         e = vouch_file_read(a->crl, INPUT_MAX, &d, &n, eb);
         if (!e)
             e = vouch_crl_parse(d, n, crl, eb);

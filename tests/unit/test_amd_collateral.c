@@ -361,6 +361,66 @@ static void test_verifier_uses_store(void **state)
     vouch_amd_collateral_free(c);
 }
 
+/* trustee's document with cert_chain entries made of vector files. */
+static char *doc_with(const char *const types[], const char *const files[], size_t n_entries,
+                      size_t *ret_len)
+{
+    size_t n, i, k;
+    uint8_t *d = test_load(V "trustee-e2e-evidence.json", &n);
+    json_t *j = NULL, *chain = json_array();
+    char *out;
+
+    assert_int_equal(vouch_json_parse(d, n, &j, NULL), VOUCH_OK);
+    for (k = 0; k < n_entries; k++) {
+        uint8_t *c = test_load(files[k], &n);
+        json_t *data = json_array();
+
+        for (i = 0; i < n; i++)
+            json_array_append_new(data, json_integer(c[i]));
+        json_array_append_new(chain, json_pack("{s:s,s:o}", "cert_type", types[k], "data", data));
+        free(c);
+    }
+    json_object_set_new(j, "cert_chain", chain);
+    out = json_dumps(j, JSON_COMPACT);
+    *ret_len = strlen(out);
+    json_decref(j);
+    free(d);
+    return out;
+}
+
+/* A CRL entry in the evidence is checked as a stored one is. */
+static void test_crl_in_evidence(void **state)
+{
+    static const char *const types[] = { "VCEK", "CRL", "CRL" };
+    static const struct {
+        const char *crl1, *crl2;
+        vouch_err want;
+    } cases[] = {
+        { V "amd-milan-crl.der", NULL, VOUCH_OK },
+        { V "amd-genoa-crl.der", NULL, VOUCH_E_VERIFY },      /* not the Milan ARK's */
+        { V "amd-milan-crl.der", V "amd-milan-crl.der", VOUCH_E_INVALID },
+        { V "test-vcek.der", NULL, VOUCH_E_INVALID },          /* not a CRL */
+    };
+    const struct vouch_verifier *v = vouch_verifier_find("snp");
+    struct vouch_errbuf eb;
+    size_t i, n;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *files[] = { V "test-vcek.der", cases[i].crl1, cases[i].crl2 };
+        char *doc = doc_with(types, files, cases[i].crl2 ? 3 : 2, &n);
+        json_t *claims = NULL;
+        vouch_err e = v->verify(v, NULL, (const uint8_t *)doc, n, NULL, T2025_06, &claims, &eb);
+
+        if (e != cases[i].want)
+            fail_msg("case %zu: got %d (%s)", i, e, eb.msg);
+        if (e)
+            assert_non_null(strstr(eb.field, "cert_chain"));
+        json_decref(claims);
+        free(doc);
+    }
+}
+
 /* With a ttl, what was read (and what was missing) is held until invalidated. */
 static void test_source_ttl(void **state)
 {
@@ -486,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_revocation_real),
         cmocka_unit_test_setup_teardown(test_verifier_uses_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_ttl, setup, teardown),
+        cmocka_unit_test(test_crl_in_evidence),
         cmocka_unit_test_setup_teardown(test_fetch_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_forged, setup, teardown),
         cmocka_unit_test(test_cert_chain),

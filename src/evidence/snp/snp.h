@@ -331,6 +331,7 @@ struct vouch_snp_evidence {
     struct vouch_snp_report report;
     X509 *vek;                     /* VCEK or VLEK entry, or NULL */
     STACK_OF(X509) *extra;         /* ARK / ASK entries (never NULL on success) */
+    X509_CRL *crl;                 /* the CRL entry, or NULL */
 };
 
 /*

@@ -59,18 +59,23 @@ static vouch_err stored_vcek(const struct vouch_snp_source *src,
     return e;
 }
 
-/* AMD's CRL for the VEK's product, when one is stored. */
-static vouch_err check_crl(const struct vouch_snp_source *src, X509 *vek, int64_t now,
-                           struct vouch_errbuf *eb)
+/*
+ * AMD's CRL for the VEK's product: the one the evidence carries (it must
+ * be AMD's, signed by the pinned ARK), and the stored one.
+ */
+static vouch_err check_crl(const struct vouch_snp_source *src, X509 *vek, X509_CRL *sent,
+                           int64_t now, struct vouch_errbuf *eb)
 {
     struct vouch_snp_vek info;
     X509_CRL *crl = NULL;
     vouch_err e;
 
-    if (!src)
+    if (!src && !sent)
         return VOUCH_OK;
     e = vouch_snp_vek_parse(vek, &info, eb);
-    if (e)
+    if (!e && sent && (e = vouch_snp_crl_check(sent, info.product, info.role, now, eb)))
+        vouch_errbuf_set_field(eb, e, "cert_chain");
+    if (e || !src)
         return e;
     e = src->get_crl(src->ctx, info.product, &crl, eb);
     if (e == VOUCH_E_NOT_FOUND)
@@ -99,7 +104,7 @@ static vouch_err snp_verify(const struct vouch_verifier *self, void *trust,
         goto out;
     e = vouch_snp_verify_report(r, ev.vek, ev.extra, now, 0, eb);
     if (!e)
-        e = check_crl(src, ev.vek, now, eb);
+        e = check_crl(src, ev.vek, ev.crl, now, eb);
     if (!e)
         e = vouch_snp_check_guest(r, eb);
     if (e)
