@@ -26,7 +26,14 @@
 #                   signed reference manifests (RIMs); 33 not compared
 #   runtime-opaque  2 memory encrypted by the TEE
 #
-# Input: the annotated evidence of one device, {"tdx"|"sgx"|"nvgpu"|"snp"|
+# TPM (tee=tpm): a quote proves only that some key signed these PCRs, so
+# it is allowed only when its AK (ak_public, base64 DER) is one of the
+# reference values "trusted_aks"; then hardware is 2, and executables 3
+# when PCR 11 is one of "tpm_pcr11" (trustee's default policy does the
+# same).  configuration and runtime-opaque stay 0: a TPM neither
+# encrypts memory nor reports a debug mode.
+#
+# Input: the annotated evidence of one device, {"tdx"|"sgx"|"nvgpu"|"snp"|"tpm"|
 # "az-snp-vtpm"|"az-tdx-vtpm": claims,
 # "report_data", "init_data", "runtime_data_claims", "init_data_claims"}.
 # A TD with GPUs (tee acstdxnvgpu) is appraised device by device.
@@ -46,6 +53,8 @@ tee := "snp" if input.snp
 tee := "az-snp-vtpm" if input["az-snp-vtpm"]
 
 tee := "az-tdx-vtpm" if input["az-tdx-vtpm"]
+
+tee := "tpm" if input.tpm
 
 claims := input[tee]
 
@@ -131,10 +140,23 @@ hex_byte(h) := n if {
 	n := (indexof(digits, lower(substring(h, 0, 1))) * 16) + indexof(digits, lower(substring(h, 1, 1)))
 }
 
+tpm_trusted_ak if {
+	tee == "tpm"
+	claims.ak_public in query_reference_value("trusted_aks")
+}
+
+allow := false if {
+	tee == "tpm"
+	not tpm_trusted_ak
+}
+
+hardware := 2 if tpm_trusted_ak
+
 default configuration := 0
 
 configuration := 2 if {
 	tee
+	tee != "tpm"
 	not debug
 }
 
@@ -157,9 +179,17 @@ executables := 33 if {
 	claims.measres != "success"
 }
 
+executables := 3 if {
+	tpm_trusted_ak
+	claims.pcr11 in query_reference_value("tpm_pcr11")
+}
+
 default runtime_opaque := 0
 
-runtime_opaque := 2 if tee
+runtime_opaque := 2 if {
+	tee
+	tee != "tpm"
+}
 
 trust_claims := {
 	"hardware": hardware,

@@ -101,6 +101,7 @@ static const struct {
 } inspect_runners[] = {
     { "quote", vouch_cmd_inspect_quote },
     { "gpu", vouch_cmd_inspect_gpu },
+    { "snp", vouch_cmd_inspect_snp },
 };
 
 static struct vouch_cli_cmd commands[N_FIXED + INSPECT_MAX];

@@ -44,7 +44,20 @@ void vouch_api_policy_get(struct vouch_app *app, const struct vouch_http_req *re
 void vouch_api_policy_delete(struct vouch_app *app, const struct vouch_http_req *req,
                              struct vouch_http_resp *resp);
 
-/* api_pccs.c */
+/* api_kds.c: AMD KDS-compatible paths */
+void vouch_api_kds_vcek(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp);
+void vouch_api_kds_vlek(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp);
+
+/*
+ * api_pccs.c.  vouch_api_send_collateral sends a stored collateral
+ * document with ETag, Cache-Control and (when chain_header) its issuer
+ * chain; 404 VOUCH.COLLATERAL.NOT_FOUND when it is not stored.
+ */
+void vouch_api_send_collateral(struct vouch_app *app, const struct vouch_http_req *req,
+                               struct vouch_http_resp *resp, const char *id,
+                               const char *chain_header, const char *ctype, int as_hex);
 void vouch_api_pccs_tcb(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp);
 void vouch_api_pccs_identity(struct vouch_app *app, const struct vouch_http_req *req,

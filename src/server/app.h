@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "collateral/amd.h"
 #include "collateral/collateral.h"
 #include "collateral/rim.h"
 #include "crypto/jose.h"
@@ -42,6 +43,8 @@ struct vouch_app {
     struct vouch_collateral *collateral; /* Intel PCS collateral in the store */
     X509 *dcap_root;                    /* --dcap-root, or NULL for Intel's */
     struct vouch_pccs_cache *pccs;      /* prepared collateral responses */
+    struct vouch_amd_collateral *amd;   /* AMD SEV-SNP collateral in the store */
+    struct vouch_amd_fetcher kds_fetcher; /* --amd-kds-url, or fetch NULL */
     STACK_OF(X509) *rim_roots;          /* RIM signature roots (--nvgpu-rim-root) */
     struct vouch_rimstore *rims;        /* RIMs in the store (+ RIM service fetch) */
     struct vouch_rim_fetcher rim_fetcher;

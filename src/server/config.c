@@ -53,6 +53,7 @@ enum opt_id {
     OPT_VTPM_REPORT_INTERVAL,
     OPT_VTPM_KEEP_REPORTS,
     OPT_NVGPU_RIM_URL,
+    OPT_AMD_KDS_URL,
     OPT_NVGPU_OCSP,
     OPT_NVGPU_OCSP_URL,
     OPT__COUNT
@@ -129,6 +130,10 @@ static const struct {
     [OPT_NVGPU_RIM_ROOT] = { "nvgpu-rim-root", "VOUCH_NVGPU_RIM_ROOT", "FILE",
                              "trust these PEM roots for RIM signatures instead of the pinned "
                              "NVIDIA RIM root; for test PKIs" },
+    [OPT_AMD_KDS_URL] = { "amd-kds-url", "VOUCH_AMD_KDS_URL", "URL",
+                          "fetch AMD VCEKs and CRLs missing from the store from this KDS (e.g. "
+                          "https://kdsintf.amd.com, or another vouchd); verified and stored; "
+                          "off by default" },
     [OPT_NVGPU_RIM_URL] = { "nvgpu-rim-url", "VOUCH_NVGPU_RIM_URL", "URL",
                             "fetch RIMs missing from the store from this RIM service (the id "
                             "is appended, e.g. https://rim.attestation.nvidia.com/v1/rim/); "
@@ -467,10 +472,15 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         break;
     case OPT_NVGPU_RIM_URL:
     case OPT_NVGPU_OCSP_URL:
+    case OPT_AMD_KDS_URL:
         if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strlen(v) > 512)
             e = vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) URL, got '%s'", v);
         else
-            e = set_str(id == OPT_NVGPU_RIM_URL ? &c->nvgpu_rim_url : &c->nvgpu_ocsp_url, v);
+            e = set_str(id == OPT_NVGPU_RIM_URL   ? &c->nvgpu_rim_url
+                        : id == OPT_AMD_KDS_URL ? &c->amd_kds_url
+                                                : &c->nvgpu_ocsp_url, v);
+        if (!e && id == OPT_AMD_KDS_URL && c->amd_kds_url[strlen(c->amd_kds_url) - 1] == '/')
+            c->amd_kds_url[strlen(c->amd_kds_url) - 1] = '\0';
         break;
     case OPT_NVGPU_OCSP:
         if (strcmp(v, "off") == 0)
@@ -751,6 +761,7 @@ void vouch_config_free(struct vouch_config *c)
     free(c->nvgpu_rim_root);
     free(c->vtpm_ek_roots);
     free(c->nvgpu_rim_url);
+    free(c->amd_kds_url);
     free(c->nvgpu_ocsp_url);
     free(c->tls_cert);
     free(c->tls_key);
@@ -792,6 +803,8 @@ const char *vouch_config_option(const struct vouch_config *c, const char *name)
         return c->nvgpu_rim_root;
     case OPT_NVGPU_RIM_URL:
         return c->nvgpu_rim_url;
+    case OPT_AMD_KDS_URL:
+        return c->amd_kds_url;
     case OPT_NVGPU_OCSP:
         return c->nvgpu_ocsp > 0 && c->nvgpu_ocsp < 3 ? ocsp_modes[c->nvgpu_ocsp] : NULL;
     case OPT_NVGPU_OCSP_URL:

@@ -39,6 +39,7 @@ struct vouch_config {
     int64_t vtpm_report_interval;  /* seconds between an instance's reports */
     int64_t vtpm_keep_reports;     /* report history rows kept per instance */
     char *nvgpu_rim_url;       /* RIM service to fetch missing RIMs from, or NULL (off) */
+    char *amd_kds_url;         /* AMD KDS to fetch missing VCEKs and CRLs from, or NULL (off) */
     int nvgpu_ocsp;            /* 0 off, 1 soft, 2 require (enum vouch_ocsp_mode) */
     char *nvgpu_ocsp_url;      /* OCSP responder, or NULL: the certificates' AIA */            /* default token shape: EAR instead of flat */
     int64_t token_lifetime;    /* seconds */

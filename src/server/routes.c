@@ -51,6 +51,10 @@ const struct vouch_route vouch_routes[] = {
     { "GET", "/sgx/certification/v4/fmspcs", vouch_api_pccs_fmspcs, 0 },
     { "POST", "/admin/collateral", vouch_api_admin_collateral, VOUCH_ROUTE_ADMIN },
 
+    /* AMD KDS-compatible collateral: {item} is a hwID, "cert_chain" or "crl" */
+    { "GET", "/vcek/v1/{product}/{item}", vouch_api_kds_vcek, 0 },
+    { "GET", "/vlek/v1/{product}/{item}", vouch_api_kds_vlek, 0 },
+
     /* NVIDIA RIMs: admin import; public reads in the NVIDIA RIM service's shape */
     { "POST", "/admin/rim", vouch_api_rim_post, VOUCH_ROUTE_ADMIN },
     { "GET", "/admin/rim", vouch_api_rim_list, VOUCH_ROUTE_ADMIN },
