@@ -9,7 +9,7 @@
 #include "crypto/digest.h"
 #include "crypto/x509.h"
 #include "evidence/tpm/tpm_int.h"
-#include "evidence/tpm/uefi.h"
+#include "evidence/tcg/uefi.h"
 
 static const uint8_t guid_x509[16] = { 0xa1, 0x59, 0xc0, 0xa5, 0xe4, 0x94, 0xa7, 0x4a,
                                        0x87, 0xb5, 0xab, 0x15, 0x5c, 0x2b, 0xf0, 0x72 };
@@ -445,7 +445,7 @@ static json_t *signature_entry(const uint8_t *type, const uint8_t *owner, const 
 
         o = json_pack("{s:s, s:s}", "type", "x509", "owner", g);
         if (o && vouch_hash(VOUCH_HASH_SHA256, d, n, fp) == VOUCH_OK)
-            json_object_set_new(o, "sha256", vouch_tpm_json_hex(fp, 32));
+            json_object_set_new(o, "sha256", vouch_tcg_json_hex(fp, 32));
         if (o && x) {
             vouch_x509_subject(x, subj, sizeof(subj));
             json_object_set_new(o, "subject", json_string(subj));
@@ -456,12 +456,12 @@ static json_t *signature_entry(const uint8_t *type, const uint8_t *owner, const 
     }
     if (memcmp(type, guid_sha256, 16) == 0)
         return json_pack("{s:s, s:s, s:o}", "type", "sha256", "owner", g, "digest",
-                         vouch_tpm_json_hex(d, n));
+                         vouch_tcg_json_hex(d, n));
     if (memcmp(type, guid_sha1, 16) == 0)
         return json_pack("{s:s, s:s, s:o}", "type", "sha1", "owner", g, "digest",
-                         vouch_tpm_json_hex(d, n));
+                         vouch_tcg_json_hex(d, n));
     vouch_uefi_guid_str(type, t);
-    return json_pack("{s:s, s:s, s:o}", "type", t, "owner", g, "data", vouch_tpm_json_hex(d, n));
+    return json_pack("{s:s, s:s, s:o}", "type", t, "owner", g, "data", vouch_tcg_json_hex(d, n));
 }
 
 json_t *vouch_uefi_signature_lists(const uint8_t *p, size_t len, size_t max, size_t *ret_count)
