@@ -3,7 +3,9 @@
  * The tdx and sgx verifiers of the evidence interface: trustee's evidence
  * document -> quote -> Intel DCAP verification -> binding -> claims.
  *
- *   tdx: {"quote": base64(quote), "cc_eventlog": base64|null, ...}
+ *   tdx: {"quote": base64(quote), "cc_eventlog": base64|null,
+ *         "aa_eventlog": text|base64|null, ...}: the logs replay to the
+ *         quote's RTMRs (ccel.c)
  *   sgx: {"quote": base64(quote)}
  *
  * `trust` is a struct vouch_dcap_ctx * (the collateral source and cache),
@@ -124,6 +126,13 @@ static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
     if (!claims) {
         e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
         goto out;
+    }
+    if (want == VOUCH_DCAP_TEE_TDX) {
+        e = vouch_dcap_eventlog_evidence(doc, &r->quote, claims, eb);
+        if (e) {
+            json_decref(claims);
+            goto out;
+        }
     }
     *ret_claims = claims;
 out:
