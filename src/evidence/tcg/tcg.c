@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the TCG event-log code and its users (tpm, dcap). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/codec.h"
 #include "evidence/tcg/tcg.h"
@@ -58,12 +59,8 @@ vouch_err vouch_tcg_hash2(EVP_MD_CTX *ctx, enum vouch_hash h, const void *a, siz
 
 int vouch_tcg_all_bytes(const uint8_t *p, size_t n, uint8_t c)
 {
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (p[i] != c)
-            return 0;
-    return 1;
+    /* p[0] == c and every byte equals the next: memcmp's word-wise speed on long fills */
+    return n == 0 || (p[0] == c && memcmp(p, p + 1, n - 1) == 0);
 }
 
 json_t *vouch_tcg_json_hex(const void *p, size_t n)
