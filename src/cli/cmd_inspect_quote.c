@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * vouch inspect quote FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]
+ * vouch inspect quote FILE [--eventlog LOG [--aa-eventlog AALOG]] [--collateral PATH]
+ *                     [--root CERT] [--at RFC3339] [--json]
  *
  * Print a DCAP quote's fields and, with collateral, the verdict of Intel's
  * algorithm at the given time (default: now).  FILE is a binary quote or hex
  * text (0x-prefixed too); PATH a QuoteCollateralV3 JSON file or a directory
- * of PCS responses (see dcap.h).  Exit status: 0 parsed (and verified, when
- * collateral was given), 1 verification failed, 2 usage, 3 unreadable input.
+ * of PCS responses (see dcap.h).  LOG is a TDX event log (a CCEL log area
+ * or dstack's JSON log), AALOG trustee's AA text log: they are replayed
+ * against the quote's RTMRs (signatures checked only with --collateral) and
+ * the replay per RTMR and the decoded events are printed.  Exit status: 0
+ * parsed (and verified, when collateral was given; and every RTMR replays),
+ * 1 verification failed or an RTMR differs, 2 usage, 3 unreadable input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +46,79 @@ static void print_tree(const json_t *v, const char *prefix)
     }
 }
 
+/* The verify report as {"rtmr0": {"replayed", "quoted", "match"}, ...} under "eventlog_replay". */
+static int replay_claims(const json_t *report, json_t *claims)
+{
+    json_t *o = json_object(), *r;
+    size_t i;
+    char key[16];
+
+    if (!o || json_object_set_new(claims, "eventlog_replay", o))
+        return -1;
+    json_array_foreach(report, i, r) {
+        snprintf(key, sizeof(key), "rtmr%d", (int)json_integer_value(json_object_get(r, "rtmr")));
+        if (json_object_set_new(o, key, json_pack("{s:O, s:O, s:O}", "replayed",
+                                                  json_object_get(r, "replayed"), "quoted",
+                                                  json_object_get(r, "quoted"), "match",
+                                                  json_object_get(r, "match"))))
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Replay the event logs against the quote's RTMRs; add the claims and the
+ * report ("eventlog_replay") to claims.  VOUCH_EXIT_FAIL when an RTMR differs.
+ */
+static int eventlog_step(const struct vouch_dcap_quote *q, const char *path,
+                         const char *aa_path, json_t *claims)
+{
+    struct vouch_dcap_eventlog *log = NULL;
+    struct vouch_errbuf eb = { "" };
+    unsigned char *raw = NULL, *aa = NULL;
+    size_t n, aa_len;
+    json_t *report = NULL;
+    int rc = VOUCH_EXIT_ERROR;
+    vouch_err e;
+
+    if (q->tee_type != VOUCH_DCAP_TEE_TDX) {
+        fprintf(stderr, "vouch: --eventlog: an SGX quote has no RTMRs\n");
+        return VOUCH_EXIT_USAGE;
+    }
+    if (vouch_cli_read_file(path, VOUCH_DCAP_EVENTLOG_MAX, &raw, &n) ||
+        (aa_path && vouch_cli_read_file(aa_path, VOUCH_DCAP_AAEL_MAX, &aa, &aa_len)))
+        goto out;
+    e = vouch_dcap_eventlog_parse(raw, n, &log, &eb);
+    if (!e && aa)
+        e = vouch_dcap_eventlog_add_aael(log, (const char *)aa, aa_len, &eb);
+    if (e) {
+        fprintf(stderr, "vouch: %s: %s\n", aa && log ? aa_path : path, eb.msg);
+        rc = VOUCH_EXIT_FAIL;
+        goto out;
+    }
+    e = vouch_dcap_eventlog_verify(log, q->body + VOUCH_DCAP_TD_RTMR0, &report, &eb);
+    if (e && !report) {
+        fprintf(stderr, "vouch: %s: %s\n", path, eb.msg);
+        rc = VOUCH_EXIT_FAIL;
+        goto out;
+    }
+    if (e)
+        fprintf(stderr, "vouch: event log does not replay: %s\n", eb.msg);
+    if (vouch_dcap_eventlog_claims(log, claims, &eb) || replay_claims(report, claims))
+        goto out;
+    rc = e ? VOUCH_EXIT_FAIL : VOUCH_EXIT_OK;
+out:
+    json_decref(report);
+    vouch_dcap_eventlog_free(log);
+    free(raw);
+    free(aa);
+    return rc;
+}
+
 int vouch_cmd_inspect_quote(int argc, char **argv)
 {
+    const char *el = NULL, *aael = NULL;
+    int el_rc = VOUCH_EXIT_OK;
     const char *file = NULL, *coll = NULL, *at = NULL, *root_path = NULL;
     struct vouch_dcap_file_source *fs = NULL;
     struct vouch_dcap_ctx *ctx = NULL;
@@ -65,6 +141,10 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
             at = argv[++i];
         else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
             root_path = argv[++i];
+        else if (strcmp(argv[i], "--eventlog") == 0 && i + 1 < argc)
+            el = argv[++i];
+        else if (strcmp(argv[i], "--aa-eventlog") == 0 && i + 1 < argc)
+            aael = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
             as_json = true;
         else if (argv[i][0] == '-' && argv[i][1] != '\0')
@@ -74,7 +154,7 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
         else
             return vouch_cli_usage("inspect quote");
     }
-    if (!file)
+    if (!file || (aael && !el))
         return vouch_cli_usage("inspect quote");
     now = vouch_clock_now();
     if (at && vouch_time_parse_rfc3339(at, strlen(at), &now, NULL, &eb)) {
@@ -109,6 +189,13 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
         fprintf(stderr, "vouch: %s\n", eb.msg);
         goto out;
     }
+    if (el) {
+        el_rc = eventlog_step(&q, el, aael, claims);
+        if (el_rc != VOUCH_EXIT_OK && el_rc != VOUCH_EXIT_FAIL) {
+            rc = el_rc;
+            goto out;
+        }
+    }
     if (as_json) {
         char *s;
 
@@ -136,7 +223,7 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
                    res->collateral_expired ? " (collateral expired)" : "");
         }
     }
-    rc = VOUCH_EXIT_OK;
+    rc = el_rc;
 out:
     json_decref(out);
     json_decref(claims);

@@ -186,8 +186,10 @@ static vouch_err sgx_trust_new(const struct vouch_verifier *self,
 
 static const struct vouch_inspect_cmd inspect_quote = {
     .name = "quote",
-    .usage = "FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]",
-    .summary = "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
+    .usage = "FILE [--eventlog LOG [--aa-eventlog AALOG]] [--collateral PATH] [--root CERT] "
+             "[--at RFC3339] [--json]",
+    .summary = "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does; "
+               "replay a TDX event log against its RTMRs",
 };
 
 const struct vouch_verifier vouch_verifier_tdx = {

@@ -1,0 +1,65 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# TAP test of `vouch inspect quote QUOTE --eventlog LOG [--aa-eventlog AALOG]`
+# on real pairs (tests/vectors/tdx-eventlog): a GCP CCEL and a dstack JSON log
+# replay to their quotes' RTMRs (exit 0); another quote's log, or an AA log the
+# quote never saw, exits 1 and shows which RTMR differs.
+# Usage: inspect_eventlog.sh VOUCH_BINARY   (run from the source root)
+set -u
+VOUCH=$1
+V=tests/vectors/tdx-eventlog
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT INT TERM
+N=0
+FAILED=0
+
+ok() {  # ok DESCRIPTION EXPECTED_STATUS COMMAND...
+    desc=$1 want=$2
+    shift 2
+    N=$((N + 1))
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then
+        echo "ok $N - $desc"
+    else
+        echo "not ok $N - $desc (exit $got, wanted $want)"
+        sed 's/^/# /' "$T/out" "$T/err" | tail -20
+        FAILED=1
+    fi
+}
+
+has() {  # has DESCRIPTION FILE TEXT: the last command's FILE (out|err) contains TEXT
+    N=$((N + 1))
+    if grep -qF -- "$3" "$T/$2"; then
+        echo "ok $N - $1"
+    else
+        echo "not ok $N - $1 (no '$3' in $2)"
+        sed 's/^/# /' "$T/$2" | tail -10
+        FAILED=1
+    fi
+}
+
+GQ=$V/go-tdx-guest/cos-113-tdx-quote.dat
+GL=$V/go-tdx-guest/ccel_data.dat
+DQ=$V/dstack/quote.bin
+DL=$V/dstack/event_log.json
+
+ok "GCP CCEL replays to its quote" 0 "$VOUCH" inspect quote "$GQ" --eventlog "$GL"
+has "prints the replay per RTMR" out "eventlog_replay.rtmr2.match              true"
+has "prints the decoded kernel command line" out "ccel.kernel_parameters.root              /dev/dm-0"
+has "prints the decoded events" out "EV_EFI_VARIABLE_DRIVER_CONFIG"
+ok "dstack JSON log replays to its quote (--json)" 0 "$VOUCH" inspect quote "$DQ" --eventlog "$DL" --json
+has "runtime events as claims" out '"compose-hash": "3763bc34552cf3a27ff71ad5f7a90471562a1a2df552dfc1998cba2d60da27e7"'
+ok "another quote's log exits 1" 1 "$VOUCH" inspect quote "$GQ" --eventlog "$DL"
+has "names the RTMR" err "RTMR0 (CC MR index 1)"
+has "shows the mismatch" out "eventlog_replay.rtmr0.match              false"
+ok "an AA log the quote never saw exits 1" 1 \
+    "$VOUCH" inspect quote "$GQ" --eventlog "$GL" --aa-eventlog $V/trustee/AAEL_data_1
+has "names RTMR3" err "RTMR3 (CC MR index 4)"
+head -c 300 "$GL" > "$T/short"
+ok "a truncated log exits 1" 1 "$VOUCH" inspect quote "$GQ" --eventlog "$T/short"
+ok "--aa-eventlog needs --eventlog" 2 "$VOUCH" inspect quote "$GQ" --aa-eventlog "$GL"
+ok "unreadable log" 3 "$VOUCH" inspect quote "$GQ" --eventlog "$T/none"
+
+echo "1..$N"
+exit $FAILED
