@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as jose from 'jose';
-import { startVouchd, vouch, request } from './lib/vouchd.mjs';
+import { startVouchd, vouch, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
 
 const run = promisify(execFile);
 const FORGE = process.env.DCAP_FORGE;
@@ -51,13 +51,24 @@ async function forgedServer(rtmrs) {
   };
 }
 
+// Register reference values (an RVPS sample message).
+async function registerRefs(url, values) {
+  const payload = Buffer.from(JSON.stringify(values)).toString('base64');
+  const r = await request(`${url}/reference-value`, {
+    method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ version: '0.1.0', type: 'sample', payload }),
+  });
+  assert.equal(r.status, 200, r.text);
+}
+
 async function attestEar(url, ev) {
   const r = await request(`${url}/attestation?token=ear`, {
     method: 'POST',
     body: JSON.stringify({ verification_requests: [{ tee: 'tdx', evidence: ev }], policy_ids: [] }),
   });
   if (r.status !== 200) return { r };
-  return { r, tdx: jose.decodeJwt(r.text).submods.cpu0['ear.veraison.annotated-evidence'].tdx };
+  const cpu0 = jose.decodeJwt(r.text).submods.cpu0;
+  return { r, tdx: cpu0['ear.veraison.annotated-evidence'].tdx, tv: cpu0['ear.trustworthiness-vector'] };
 }
 
 async function attestFlat(url, ev) {
@@ -154,5 +165,20 @@ describe('TDX event logs against forged quotes with the real logs\' RTMRs', () =
       assertProblem(await attestFlat(G.url, evidence(G.quote, fields)), 400, 'VOUCH.EVIDENCE.INVALID_FORMAT', field);
       assert.equal((await request(`${G.url}/healthz`)).status, 200);
     }
+  });
+
+  test('the default policy checks the RTMRs and the kernel command line against reference values', async () => {
+    const ev = evidence(G.quote, { cc_eventlog: gcpLog.toString('base64') });
+    let { tv } = await attestEar(G.url, ev);
+    assert.equal(tv.executables ?? 0, 0, 'no reference values: not compared');
+    const { tdx } = await attestEar(G.url, ev);
+    await registerRefs(G.url, { rtmr_1: [tdx.quote.body.rtmr_1], kernel_cmdline: ['root=/dev/vda1 console=hvc0 rw'] });
+    ({ tv } = await attestEar(G.url, ev));
+    assert.equal(tv.executables, 33, 'another command line');
+    await registerRefs(G.url, { kernel_cmdline: ['root=/dev/vda1 console=hvc0 rw', tdx.ccel.kernel_cmdline] });
+    ({ tv } = await attestEar(G.url, ev));
+    assert.equal(tv.executables, 2, 'the pinned command line and RTMR1');
+    ({ tv } = await attestEar(G.url, evidence(G.quote, { cc_eventlog: null })));
+    assert.equal(tv.executables, 33, 'a pinned command line needs the event log');
   });
 });
