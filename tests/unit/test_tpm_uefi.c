@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * UEFI structures in event data (src/evidence/tpm/uefi.c): GUIDs, UCS-2
+ * UEFI structures in event data (src/evidence/tcg/uefi.c): GUIDs, UCS-2
  * strings, device paths, UEFI_VARIABLE_DATA, EFI_SIGNATURE_LIST and
  * EFI_SIGNATURE_DATA.  Real bytes come from the tpm2-tools event logs in
  * tests/vectors/tpm, with tpm2_eventlog's own rendering (the
