@@ -8,36 +8,7 @@
 set -u
 VOUCH=$1
 V=tests/vectors/tdx-eventlog
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT INT TERM
-N=0
-FAILED=0
-
-ok() {  # ok DESCRIPTION EXPECTED_STATUS COMMAND...
-    desc=$1 want=$2
-    shift 2
-    N=$((N + 1))
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then
-        echo "ok $N - $desc"
-    else
-        echo "not ok $N - $desc (exit $got, wanted $want)"
-        sed 's/^/# /' "$T/out" "$T/err" | tail -20
-        FAILED=1
-    fi
-}
-
-has() {  # has DESCRIPTION FILE TEXT: the last command's FILE (out|err) contains TEXT
-    N=$((N + 1))
-    if grep -qF -- "$3" "$T/$2"; then
-        echo "ok $N - $1"
-    else
-        echo "not ok $N - $1 (no '$3' in $2)"
-        sed 's/^/# /' "$T/$2" | tail -10
-        FAILED=1
-    fi
-}
+. tests/cli/tap.sh
 
 GQ=$V/go-tdx-guest/cos-113-tdx-quote.dat
 GL=$V/go-tdx-guest/ccel_data.dat
@@ -45,17 +16,17 @@ DQ=$V/dstack/quote.bin
 DL=$V/dstack/event_log.json
 
 ok "GCP CCEL replays to its quote" 0 "$VOUCH" inspect quote "$GQ" --eventlog "$GL"
-has "prints the replay per RTMR" out "eventlog_replay.rtmr2.match              true"
-has "prints the decoded kernel command line" out "ccel.kernel_parameters.root              /dev/dm-0"
-has "prints the decoded events" out "EV_EFI_VARIABLE_DRIVER_CONFIG"
+out_text "prints the replay per RTMR" "eventlog_replay.rtmr2.match              true"
+out_text "prints the decoded kernel command line" "ccel.kernel_parameters.root              /dev/dm-0"
+out_text "prints the decoded events" "EV_EFI_VARIABLE_DRIVER_CONFIG"
 ok "dstack JSON log replays to its quote (--json)" 0 "$VOUCH" inspect quote "$DQ" --eventlog "$DL" --json
-has "runtime events as claims" out '"compose-hash": "3763bc34552cf3a27ff71ad5f7a90471562a1a2df552dfc1998cba2d60da27e7"'
+out_text "runtime events as claims" '"compose-hash": "3763bc34552cf3a27ff71ad5f7a90471562a1a2df552dfc1998cba2d60da27e7"'
 ok "another quote's log exits 1" 1 "$VOUCH" inspect quote "$GQ" --eventlog "$DL"
-has "names the RTMR" err "RTMR0 (CC MR index 1)"
-has "shows the mismatch" out "eventlog_replay.rtmr0.match              false"
+err_has "names the RTMR" "RTMR0 (CC MR index 1)"
+out_text "shows the mismatch" "eventlog_replay.rtmr0.match              false"
 ok "an AA log the quote never saw exits 1" 1 \
     "$VOUCH" inspect quote "$GQ" --eventlog "$GL" --aa-eventlog $V/trustee/AAEL_data_1
-has "names RTMR3" err "RTMR3 (CC MR index 4)"
+err_has "names RTMR3" "RTMR3 (CC MR index 4)"
 head -c 300 "$GL" > "$T/short"
 ok "a truncated log exits 1" 1 "$VOUCH" inspect quote "$GQ" --eventlog "$T/short"
 ok "--aa-eventlog needs --eventlog" 2 "$VOUCH" inspect quote "$GQ" --aa-eventlog "$GL"
