@@ -677,7 +677,9 @@ static vouch_err event_claims(const struct vouch_dcap_eventlog *log, json_t *cla
                 goto out;
             continue;
         }
-        if (vouch_tcg_event_claims(log->tcg, ev, &c) || json_array_append_new(events, c))
+        /* trustee's shape: variable data raw, Secure Boot lists not decoded (cost) */
+        if (vouch_tcg_event_claims(log->tcg, ev, VOUCH_TCG_CLAIMS_NO_SIGNATURES, &c) ||
+            json_array_append_new(events, c))
             goto out;
         boot_fact(ev, json_object_get(c, "details"), &f);
     }

@@ -158,7 +158,7 @@ json_t *vouch_tcg_text_json(const uint8_t *d, size_t n)
     return json_stringn((const char *)d, n);   /* NULL when not valid UTF-8 */
 }
 
-static vouch_err variable_details(const struct vouch_tcg_event *ev, json_t *det)
+static vouch_err variable_details(const struct vouch_tcg_event *ev, unsigned flags, json_t *det)
 {
     struct vouch_buf name = VOUCH_BUF_INIT(4096);
     struct uefi_variable v;
@@ -187,10 +187,13 @@ static vouch_err variable_details(const struct vouch_tcg_event *ev, json_t *det)
         e = vouch_json_set_int(det, "variable_data_length", (int64_t)v.data_len);
     if (e)
         goto out;
-    if (ev->type == VOUCH_EV_EFI_VARIABLE_DRIVER_CONFIG &&
-        (vouch_uefi_variable_is(&v, "PK") || vouch_uefi_variable_is(&v, "KEK") ||
-         vouch_uefi_variable_is(&v, "db") || vouch_uefi_variable_is(&v, "dbx") ||
-         vouch_uefi_variable_is(&v, "dbt") || vouch_uefi_variable_is(&v, "dbr"))) {
+    if (flags & VOUCH_TCG_CLAIMS_NO_SIGNATURES) {
+        if (v.data_len == 1)
+            e = vouch_json_set_bool(det, "enabled", v.data[0] == 1);
+    } else if (ev->type == VOUCH_EV_EFI_VARIABLE_DRIVER_CONFIG &&
+               (vouch_uefi_variable_is(&v, "PK") || vouch_uefi_variable_is(&v, "KEK") ||
+                vouch_uefi_variable_is(&v, "db") || vouch_uefi_variable_is(&v, "dbx") ||
+                vouch_uefi_variable_is(&v, "dbt") || vouch_uefi_variable_is(&v, "dbr"))) {
         sigs = vouch_uefi_signature_lists(v.data, (size_t)v.data_len, MAX_SIGNATURES, &count);
         if (sigs) {
             e = vouch_json_set_new(det, "signatures", sigs);
@@ -276,7 +279,7 @@ static vouch_err no_action_details(const struct vouch_tcg_eventlog *log,
 }
 
 static vouch_err event_details(const struct vouch_tcg_eventlog *log,
-                               const struct vouch_tcg_event *ev, json_t *det)
+                               const struct vouch_tcg_event *ev, unsigned flags, json_t *det)
 {
     struct vouch_reader r;
     json_t *s;
@@ -284,7 +287,7 @@ static vouch_err event_details(const struct vouch_tcg_eventlog *log,
     if (ev->type == VOUCH_EV_NO_ACTION)
         return no_action_details(log, ev, det);
     if (vouch_tcg_is_variable_event(ev->type))
-        return variable_details(ev, det);
+        return variable_details(ev, flags, det);
     if (vouch_tcg_is_image_event(ev->type))
         return image_details(ev, det);
     switch (ev->type) {
@@ -349,7 +352,7 @@ static vouch_err event_details(const struct vouch_tcg_eventlog *log,
 }
 
 vouch_err vouch_tcg_event_claims(const struct vouch_tcg_eventlog *log,
-                                        const struct vouch_tcg_event *ev, json_t **ret)
+                                 const struct vouch_tcg_event *ev, unsigned flags, json_t **ret)
 {
     const char *name = vouch_tcg_event_type_name(ev->type);
     json_t *o, *digests = json_array(), *det = json_object();
@@ -373,7 +376,7 @@ vouch_err vouch_tcg_event_claims(const struct vouch_tcg_eventlog *log,
                                    vouch_tcg_json_hex(ev->digests[d].bytes, ev->digests[d].size))))
             break;
     }
-    if (!digests || !det || event_details(log, ev, det)) {
+    if (!digests || !det || event_details(log, ev, flags, det)) {
         json_decref(digests);
         json_decref(det);
         return VOUCH_E_NOMEM;

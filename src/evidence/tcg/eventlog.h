@@ -132,6 +132,16 @@ json_t *vouch_tcg_text_json(const uint8_t *d, size_t n);
  */
 bool vouch_tcg_event_digest_matches(const struct vouch_tcg_event *ev);
 
+/* Flags of vouch_tcg_event_claims(). */
+enum {
+    /*
+     * Leave the decoded EFI_SIGNATURE_LISTs of PK/KEK/db/dbx/dbt/dbr and the
+     * authority of EV_EFI_VARIABLE_AUTHORITY out of the details (the raw
+     * variable data stays): the costliest part, hundreds of dbx entries.
+     */
+    VOUCH_TCG_CLAIMS_NO_SIGNATURES = 1u << 0,
+};
+
 /*
  * The claims of one event, in trustee's uefi_event_logs shape: {index,
  * type, type_name, digests: [{alg: "SHA-384", digest}], event (base64),
@@ -139,6 +149,6 @@ bool vouch_tcg_event_digest_matches(const struct vouch_tcg_event *ev);
  * event data (UEFI variables, device paths, tags, strings).  *ret is new.
  */
 vouch_err vouch_tcg_event_claims(const struct vouch_tcg_eventlog *log,
-                                 const struct vouch_tcg_event *ev, json_t **ret);
+                                 const struct vouch_tcg_event *ev, unsigned flags, json_t **ret);
 
 #endif

@@ -70,7 +70,7 @@ json_t *vouch_tcg_json_hex(const void *p, size_t n)
 
     if (!hex)
         return NULL;
-    j = json_stringn(hex, 2 * n);
+    j = json_stringn_nocheck(hex, 2 * n);   /* ASCII: no UTF-8 check */
     free(hex);
     return j;
 }
@@ -82,7 +82,7 @@ json_t *vouch_tcg_json_b64(const void *p, size_t n)
 
     if (!s)
         return NULL;
-    j = json_string(s);
+    j = json_string_nocheck(s);   /* ASCII: no UTF-8 check */
     free(s);
     return j;
 }

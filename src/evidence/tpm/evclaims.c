@@ -134,7 +134,7 @@ vouch_err vouch_tpm_eventlog_claims(const struct vouch_tcg_eventlog *log, json_t
     for (i = 0; i < log->n_events; i++) {
         json_t *c;
 
-        if (vouch_tcg_event_claims(log, &log->events[i], &c) || json_array_append_new(events, c))
+        if (vouch_tcg_event_claims(log, &log->events[i], 0, &c) || json_array_append_new(events, c))
             goto out;
     }
     if (vouch_json_set_str(root, "format", log->agile ? "tcg2" : "tcg1") ||
