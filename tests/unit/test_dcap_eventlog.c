@@ -453,6 +453,17 @@ static void test_evidence_document(void **state)
     assert_string_equal(eb.field, "cc_eventlog");
     json_decref(c);
     json_decref(doc);
+    /* only an AA log: RTMR3 alone is compared (this quote's RTMR3 is dstack's) */
+    logb = test_load(V "trustee/AAEL_data_1", &n);
+    doc = json_pack("{s:n, s:s%}", "cc_eventlog", "aa_eventlog", (const char *)logb, n);
+    c = json_object();
+    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, &eb), VOUCH_E_VERIFY);
+    assert_string_equal(eb.field, "aa_eventlog");
+    assert_non_null(strstr(eb.msg, "RTMR3 (CC MR index 4)"));
+    assert_null(strstr(eb.msg, "RTMR0"));
+    json_decref(c);
+    json_decref(doc);
+    free(logb);
     /* dstack's log, base64 of the JSON */
     logb = test_load(V "dstack/event_log.json", &n);
     b64 = vouch_b64_alloc(logb, n, VOUCH_B64_STD);

@@ -733,13 +733,12 @@ vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json
     json_t *info;
     vouch_err e = VOUCH_OK;
 
-    if (!log)
-        info = json_pack("{s:b}", "present", 0);
+    if (!log || !log->tcg)
+        info = json_pack("{s:b, s:b}", "present", 0, "aa_eventlog", log && log->has_aael);
     else
-        info = json_pack("{s:b, s:s, s:I, s:b}", "present", log->tcg != NULL, "format",
+        info = json_pack("{s:b, s:s, s:I, s:b}", "present", 1, "format",
                          log->format == VOUCH_DCAP_EL_DSTACK ? "dstack" : "ccel", "events",
-                         (json_int_t)(log->tcg ? log->tcg->n_events : 0), "aa_eventlog",
-                         log->has_aael);
+                         (json_int_t)log->tcg->n_events, "aa_eventlog", log->has_aael);
     if (vouch_json_set_new(claims, "eventlog", info))
         e = VOUCH_E_NOMEM;
     if (!e && log && log->tcg)

@@ -547,7 +547,8 @@ vouch_err vouch_dcap_eventlog_verify(const struct vouch_dcap_eventlog *log, cons
  * dstack boot events, trustee's shape), "ccel" {kernel, cmdline, initrd
  * digests, kernel_cmdline, kernel_parameters}, "runtime_events" (dstack),
  * "aael" (AA log), "eventlog" {present, format, events, aa_eventlog}.
- * log NULL adds {"eventlog": {"present": false}}.
+ * No CC event log (log NULL, or only an AA log): {"present": false,
+ * "aa_eventlog"}.
  */
 vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
                                      struct vouch_errbuf *eb);
