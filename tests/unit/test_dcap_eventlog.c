@@ -19,6 +19,7 @@
 
 #include "common/codec.h"
 #include "common/json.h"
+#include "crypto/digest.h"
 #include "evidence/dcap/dcap.h"
 
 #define V "tests/vectors/tdx-eventlog/"
@@ -480,6 +481,65 @@ static void test_evidence_document(void **state)
     free(raw);
 }
 
+/*
+ * The AA's current format: a tagged event ("LEAA", "domain operation
+ * content") at CC MR index 4 appended to the CCEL, then 8 x 0xFF, as the
+ * attester sends it.  trustee's vector: its SHA-384 is dad5f0e2...0d02.
+ */
+#define GCP_LOG_END 18101       /* the GCP log's last record ends here; 0xFF fill follows */
+static void test_tagged_aael(void **state)
+{
+    static const char text[] = "domain operation content";
+    uint8_t tagged[8 + sizeof(text) - 1], dg[48], rec[12 + 2 + 48 + 4 + sizeof(tagged)];
+    uint8_t *gcp, *d;
+    size_t n, off = 0;
+    struct vouch_dcap_eventlog *log = NULL;
+    char hex[97];
+    json_t *c;
+
+    (void)state;
+    memcpy(tagged, "LEAA", 4);                         /* 0x4141454C little-endian */
+    tagged[4] = sizeof(text) - 1;
+    tagged[5] = tagged[6] = tagged[7] = 0;
+    memcpy(tagged + 8, text, sizeof(text) - 1);
+    assert_int_equal(vouch_hash(VOUCH_HASH_SHA384, tagged, sizeof(tagged), dg), VOUCH_OK);
+    vouch_hex_encode(dg, 48, hex);
+    assert_memory_equal(hex, "dad5f0e2", 8);
+    assert_string_equal(hex + 92, "0d02");
+    memset(rec, 0, sizeof(rec));
+    rec[off] = 4;                                      /* MRIndex 4 = RTMR3 */
+    rec[off + 4] = 6;                                  /* EV_EVENT_TAG */
+    rec[off + 8] = 1;                                  /* one digest */
+    off += 12;
+    rec[off] = 0x0c;                                   /* SHA-384 */
+    memcpy(rec + off + 2, dg, 48);
+    off += 50;
+    rec[off] = sizeof(tagged);
+    memcpy(rec + off + 4, tagged, sizeof(tagged));
+    gcp = test_load(V "go-tdx-guest/ccel_data.dat", &n);
+    d = malloc(GCP_LOG_END + sizeof(rec) + 8);
+    memcpy(d, gcp, GCP_LOG_END);
+    memcpy(d + GCP_LOG_END, rec, sizeof(rec));
+    memset(d + GCP_LOG_END + sizeof(rec), 0xff, 8);
+    assert_int_equal(vouch_dcap_eventlog_parse(d, GCP_LOG_END + sizeof(rec) + 8, &log, NULL),
+                     VOUCH_OK);
+    {
+        uint8_t zero[96] = { 0 }, want[48];
+
+        memcpy(zero + 48, dg, 48);
+        assert_int_equal(vouch_hash(VOUCH_HASH_SHA384, zero, 96, want), VOUCH_OK);
+        vouch_hex_encode(want, 48, hex);
+        assert_rtmr(log, 3, hex, "");
+    }
+    c = claims_of(log);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(
+                            json_object_get(c, "aael"), "domain"), "operation"), 0)), "content");
+    json_decref(c);
+    vouch_dcap_eventlog_free(log);
+    free(d);
+    free(gcp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_dstack_negative),
         cmocka_unit_test(test_aael_on_ccel),
         cmocka_unit_test(test_evidence_document),
+        cmocka_unit_test(test_tagged_aael),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -339,9 +339,9 @@ vouch_err vouch_dcap_eventlog_parse(const uint8_t *data, size_t len,
 
 /* ---- trustee's AA text log -------------------------------------------------- */
 
-/* One "<domain> <operation> <content>" line, appended to log->aael. */
-static vouch_err aael_entry(struct vouch_dcap_eventlog *log, const char *p, size_t n,
-                            size_t line, struct vouch_errbuf *eb)
+/* One "<domain> <operation> <content>" entry (a line, or a tagged event), appended to entries. */
+static vouch_err aael_entry(json_t *entries, const char *p, size_t n, size_t line,
+                            struct vouch_errbuf *eb)
 {
     const char *sp1 = memchr(p, ' ', n), *sp2;
     json_t *o;
@@ -354,7 +354,7 @@ static vouch_err aael_entry(struct vouch_dcap_eventlog *log, const char *p, size
                   (size_t)(sp2 - sp1 - 1), "content", sp2 + 1, n - (size_t)(sp2 + 1 - p));
     if (!o)
         return vouch_fail(eb, VOUCH_E_INVALID, "line %zu: not UTF-8", line);
-    if (json_array_append_new(log->aael, o))
+    if (json_array_append_new(entries, o))
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     return VOUCH_OK;
 }
@@ -402,7 +402,7 @@ vouch_err vouch_dcap_eventlog_add_aael(struct vouch_dcap_eventlog *log, const ch
         else if (line == 1)
             e = aael_init(log, p, n, eb);
         else
-            e = aael_entry(log, p, n, line, eb);
+            e = aael_entry(log->aael, p, n, line, eb);
         if (!e)
             e = vouch_tcg_hash2(ctx, VOUCH_HASH_SHA384, p, n, NULL, 0, dg);
         if (!e)
@@ -652,8 +652,31 @@ static json_t *payload_json(const struct vouch_tcg_event *ev)
     }
 }
 
-/* uefi_event_logs, ccel and runtime_events from the TCG (or dstack) events. */
-static vouch_err event_claims(const struct vouch_dcap_eventlog *log, json_t *claims)
+/*
+ * The AA's current log format: TCG_PCR_EVENT2 records at CC MR index 4 of
+ * type EV_EVENT_TAG, tag id "LEAA" (0x4141454C), the tag data the text
+ * "<domain> <operation> <content>" (appended to the CCEL by the attester).
+ * Malformed ones give no entry.
+ */
+#define AAEL_TAG_ID 0x4141454Cu
+static void tagged_aael_entry(const struct vouch_tcg_event *ev, json_t *entries)
+{
+    struct vouch_reader r;
+    const uint8_t *text;
+    uint32_t id, size;
+
+    if (ev->type != VOUCH_EV_EVENT_TAG || ev->pcr != 4)
+        return;
+    vouch_reader_init(&r, ev->data, ev->data_len);
+    if (vouch_reader_u32le(&r, &id) || id != AAEL_TAG_ID || vouch_reader_u32le(&r, &size) ||
+        vouch_reader_bytes(&r, size, &text))
+        return;
+    (void)aael_entry(entries, (const char *)text, size, 0, NULL);
+}
+
+/* uefi_event_logs, ccel and runtime_events from the TCG (or dstack) events; tagged AA entries. */
+static vouch_err event_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
+                              json_t *aa_entries)
 {
     json_t *events = json_array(), *runtime = json_object();
     struct boot_facts f;
@@ -681,6 +704,7 @@ static vouch_err event_claims(const struct vouch_dcap_eventlog *log, json_t *cla
         if (vouch_tcg_event_claims(log->tcg, ev, VOUCH_TCG_CLAIMS_NO_SIGNATURES, &c) ||
             json_array_append_new(events, c))
             goto out;
+        tagged_aael_entry(ev, aa_entries);
         boot_fact(ev, json_object_get(c, "details"), &f);
     }
     if (json_object_set(claims, "uefi_event_logs", events) ||
@@ -694,14 +718,14 @@ out:
 }
 
 /* aael: [{domain, operation, content}] -> {"domain/operation": [content], domain: {operation: [content]}}. */
-static vouch_err aael_claims(const struct vouch_dcap_eventlog *log, json_t *claims)
+static vouch_err aael_claims(const json_t *entries, json_t *claims)
 {
     json_t *out = json_object(), *o;
     size_t i;
 
     if (!out || vouch_json_set_new(claims, "aael", out))
         return VOUCH_E_NOMEM;
-    json_array_foreach(log->aael, i, o) {
+    json_array_foreach(entries, i, o) {
         const char *dom = json_string_value(json_object_get(o, "domain"));
         const char *op = json_string_value(json_object_get(o, "operation"));
         json_t *content = json_object_get(o, "content"), *d, *a, *flat;
@@ -730,7 +754,7 @@ static vouch_err aael_claims(const struct vouch_dcap_eventlog *log, json_t *clai
 vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
                                      struct vouch_errbuf *eb)
 {
-    json_t *info;
+    json_t *info, *aa = NULL;
     vouch_err e = VOUCH_OK;
 
     if (!log || !log->tcg)
@@ -739,12 +763,15 @@ vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json
         info = json_pack("{s:b, s:s, s:I, s:b}", "present", 1, "format",
                          log->format == VOUCH_DCAP_EL_DSTACK ? "dstack" : "ccel", "events",
                          (json_int_t)log->tcg->n_events, "aa_eventlog", log->has_aael);
-    if (vouch_json_set_new(claims, "eventlog", info))
+    if (vouch_json_set_new(claims, "eventlog", info) || !(aa = json_array()))
         e = VOUCH_E_NOMEM;
     if (!e && log && log->tcg)
-        e = event_claims(log, claims);
-    if (!e && log && log->has_aael)
-        e = aael_claims(log, claims);
+        e = event_claims(log, claims, aa);
+    if (!e && log && log->has_aael && json_array_extend(aa, log->aael))
+        e = VOUCH_E_NOMEM;
+    if (!e && json_array_size(aa))
+        e = aael_claims(aa, claims);
+    json_decref(aa);
     return e ? vouch_fail(eb, e, "event log claims: out of memory") : VOUCH_OK;
 }
 
