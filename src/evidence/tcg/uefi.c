@@ -8,7 +8,7 @@
 #include "common/reader.h"
 #include "crypto/digest.h"
 #include "crypto/x509.h"
-#include "evidence/tpm/tpm_int.h"
+#include "evidence/tcg/tcg.h"
 #include "evidence/tcg/uefi.h"
 
 static const uint8_t guid_x509[16] = { 0xa1, 0x59, 0xc0, 0xa5, 0xe4, 0x94, 0xa7, 0x4a,
