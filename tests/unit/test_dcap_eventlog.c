@@ -142,6 +142,27 @@ static void test_dstack_pair(void **state)
     free(raw);
 }
 
+/* dstack's GetQuote form: runtime digests "" are recomputed, and the log replays. */
+static void test_dstack_lite_pair(void **state)
+{
+    struct vouch_dcap_eventlog *log = parse_file(V "dstack-lite/event_log.json");
+    struct vouch_dcap_quote q;
+    struct vouch_errbuf eb;
+    json_t *c;
+    uint8_t *raw;
+
+    (void)state;
+    load_quote(V "dstack-lite/quote.bin", &raw, &q);
+    if (vouch_dcap_eventlog_verify(log, RTMRS(&q), NULL, &eb))
+        fail_msg("%s", eb.msg);
+    c = claims_of(log);
+    assert_int_equal(json_object_size(json_object_get(c, "runtime_events")), 9);
+    assert_int_equal(json_array_size(json_object_get(c, "uefi_event_logs")), 20);
+    json_decref(c);
+    vouch_dcap_eventlog_free(log);
+    free(raw);
+}
+
 /* trustee's td-shim and OVMF CCELs replay to trustee's expected values. */
 static void test_trustee_ccels(void **state)
 {
@@ -545,6 +566,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ccel_gcp_pair),
         cmocka_unit_test(test_dstack_pair),
+        cmocka_unit_test(test_dstack_lite_pair),
         cmocka_unit_test(test_trustee_ccels),
         cmocka_unit_test(test_aael),
         cmocka_unit_test(test_ccel_negative),
