@@ -46,6 +46,41 @@ static void print_tree(const json_t *v, const char *prefix)
     }
 }
 
+/* Print the quote's claims (and verdict) as text or JSON; -1 when out of memory. */
+static int print_result(const struct vouch_dcap_quote *q, json_t *claims,
+                        const struct vouch_dcap_result *res, int64_t now, bool as_json)
+{
+    if (as_json) {
+        json_t *out = json_pack("{s:s,s:i,s:O}", "tee",
+                                q->tee_type == VOUCH_DCAP_TEE_TDX ? "tdx" : "sgx", "version",
+                                (int)q->version, "claims", claims);
+        char *s;
+
+        if (out && res)
+            json_object_set_new(out, "verified", json_true());
+        s = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+        json_decref(out);
+        if (!s)
+            return -1;
+        printf("%s\n", s);
+        free(s);
+        return 0;
+    }
+    printf("%-40s %s quote v%u, %zu bytes (%zu of padding)\n", "quote",
+           q->tee_type == VOUCH_DCAP_TEE_TDX ? "TDX" : "SGX", q->version, q->raw_len,
+           q->raw_len - q->len);
+    print_tree(claims, "");
+    if (res) {
+        char when[VOUCH_RFC3339_LEN];
+
+        vouch_time_format_rfc3339(now, when);
+        printf("%-40s verified at %s: %s%s\n", "verdict", when,
+               vouch_dcap_status_name(res->status),
+               res->collateral_expired ? " (collateral expired)" : "");
+    }
+    return 0;
+}
+
 /* The verify report as {"rtmr0": {"replayed", "quoted", "match"}, ...} under "eventlog_replay". */
 static int replay_claims(const json_t *report, json_t *claims)
 {
@@ -129,7 +164,7 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
     uint8_t *quote = NULL;
     size_t raw_len, len;
     bool owned = false, as_json = false;
-    json_t *claims = NULL, *out = NULL;
+    json_t *claims = NULL;
     int64_t now;
     int i, rc = VOUCH_EXIT_ERROR;
     vouch_err e;
@@ -196,36 +231,10 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
             goto out;
         }
     }
-    if (as_json) {
-        char *s;
-
-        out = json_pack("{s:s,s:i,s:O}", "tee",
-                        q.tee_type == VOUCH_DCAP_TEE_TDX ? "tdx" : "sgx", "version",
-                        (int)q.version, "claims", claims);
-        if (out && res)
-            json_object_set_new(out, "verified", json_true());
-        s = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
-        if (!s)
-            goto out;
-        printf("%s\n", s);
-        free(s);
-    } else {
-        printf("%-40s %s quote v%u, %zu bytes (%zu of padding)\n", "quote",
-               q.tee_type == VOUCH_DCAP_TEE_TDX ? "TDX" : "SGX", q.version, q.raw_len,
-               q.raw_len - q.len);
-        print_tree(claims, "");
-        if (res) {
-            char when[VOUCH_RFC3339_LEN];
-
-            vouch_time_format_rfc3339(now, when);
-            printf("%-40s verified at %s: %s%s\n", "verdict", when,
-                   vouch_dcap_status_name(res->status),
-                   res->collateral_expired ? " (collateral expired)" : "");
-        }
-    }
+    if (print_result(&q, claims, res, now, as_json))
+        goto out;
     rc = el_rc;
 out:
-    json_decref(out);
     json_decref(claims);
     vouch_dcap_result_free(res);
     vouch_dcap_ctx_free(ctx);
