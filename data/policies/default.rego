@@ -24,6 +24,11 @@
 #                   likewise (its claims are strings, as trustee writes them)
 #   executables     GPU: 2 every firmware measurement matches NVIDIA's
 #                   signed reference manifests (RIMs); 33 not compared
+#                   TDX: when reference values named rtmr_0..rtmr_3 or
+#                   kernel_cmdline are registered, 2 if the quote's RTMRs and
+#                   the event log's kernel command line (tdx.ccel.kernel_cmdline,
+#                   from a log that replayed to those RTMRs) are among them, 33
+#                   if one is not (or the log is missing); none registered: 0
 #   runtime-opaque  2 memory encrypted by the TEE
 #
 # TPM (tee=tpm): a quote proves only that some key signed these PCRs, so
@@ -183,6 +188,36 @@ executables := 3 if {
 	tpm_trusted_ak
 	claims.pcr11 in query_reference_value("tpm_pcr11")
 }
+
+# TDX: the RTMRs and the kernel command line against registered reference values.
+tdx_ref_ids := ["rtmr_0", "rtmr_1", "rtmr_2", "rtmr_3", "kernel_cmdline"]
+
+tdx_measured[id] := claims.quote.body[id] if {
+	tee == "tdx"
+	some id in ["rtmr_0", "rtmr_1", "rtmr_2", "rtmr_3"]
+}
+
+tdx_measured.kernel_cmdline := claims.ccel.kernel_cmdline if tee == "tdx"
+
+tdx_refs[id] := refs if {
+	tee == "tdx"
+	some id in tdx_ref_ids
+	refs := query_reference_value(id)
+	is_array(refs)
+	count(refs) > 0
+}
+
+tdx_ref_mismatch if {
+	some id, refs in tdx_refs
+	not tdx_measured[id] in refs
+}
+
+executables := 2 if {
+	count(tdx_refs) > 0
+	not tdx_ref_mismatch
+}
+
+executables := 33 if tdx_ref_mismatch
 
 default runtime_opaque := 0
 
