@@ -156,7 +156,7 @@ static uint32_t sha256_selected(const struct vouch_tpm_quote *q)
     uint32_t mask = 0, i;
 
     for (i = 0; i < q->select.count && i < VOUCH_TPM_MAX_SELECT; i++)
-        if (q->select.bank[i].alg == VOUCH_TPM_ALG_SHA256)
+        if (q->select.bank[i].alg == VOUCH_TCG_ALG_SHA256)
             mask |= q->select.bank[i].mask;
     return mask;
 }
