@@ -1,0 +1,91 @@
+// A software TPM for the agent's end-to-end tests: swtpm on a free
+// 127.0.0.1 port pair, manufactured by swtpm_setup with sha1 and sha256
+// banks and an EK certificate from a throw-away local CA (all in `dir`), and
+// tpm2-tools through the swtpm TCTI to play the kernel (extend PCR 10 for
+// IMA entries).  stop() kills only the swtpm this module started.
+import { spawn, execFile } from 'node:child_process';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { randomInt } from 'node:crypto';
+
+const execFileP = promisify(execFile);
+
+export async function haveSwtpm() {
+  for (const prog of ['swtpm', 'swtpm_setup', 'swtpm_localca', 'tpm2_pcrextend', 'tpm2_startup']) {
+    try {
+      await execFileP('sh', ['-c', `command -v ${prog}`]);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+// Manufacture a TPM in dir/state (EK certificate in NV 0x01c00002).
+export async function makeTpm(dir) {
+  const ca = join(dir, 'localca');
+  mkdirSync(ca, { recursive: true });
+  mkdirSync(join(dir, 'state'), { recursive: true });
+  writeFileSync(join(dir, 'localca.conf'), `statedir = ${ca}\nsigningkey = ${ca}/signkey.pem\n` +
+    `issuercert = ${ca}/issuercert.pem\ncertserial = ${ca}/certserial\n`);
+  writeFileSync(join(dir, 'localca.options'), '--platform-manufacturer Vouch\n');
+  writeFileSync(join(dir, 'setup.conf'), `create_certs_tool = swtpm_localca\n` +
+    `create_certs_tool_config = ${dir}/localca.conf\n` +
+    `create_certs_tool_options = ${dir}/localca.options\n`);
+  await execFileP('swtpm_setup', ['--tpm2', '--tpmstate', join(dir, 'state'), '--config',
+    join(dir, 'setup.conf'), '--create-ek-cert', '--pcr-banks', 'sha1,sha256', '--overwrite']);
+}
+
+// Start swtpm on dir/state; { port, tcti, stop(), reset() }.
+export async function startTpm(dir) {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const port = 20000 + 2 * randomInt(20000);
+    if (!(await portFree(port)) || !(await portFree(port + 1))) continue;
+    const proc = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${join(dir, 'state')}`,
+      '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`,
+      '--ctrl', `type=tcp,port=${port + 1},bindaddr=127.0.0.1`,
+      '--flags', 'not-need-init,startup-clear'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => proc.on('exit', resolve));
+    let up = false;
+    for (let i = 0; i < 100 && proc.exitCode === null; i++) {
+      if (await portOpen(port)) { up = true; break; }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!up) {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await exited;
+      continue;
+    }
+    const tcti = `swtpm:host=127.0.0.1,port=${port}`;
+    return {
+      port, tcti, proc,
+      async stop() {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+        await exited;
+      },
+      // tpm2-tools against this TPM (the tests play firmware and kernel with them)
+      tools(prog, args) {
+        return execFileP(prog, ['-T', tcti, ...args]);
+      },
+    };
+  }
+  throw new Error('swtpm did not start');
+}
