@@ -35,7 +35,8 @@ struct vouch_agent_rpc_fault {
  * Call `action` with the NULL-terminated name, value, name, value, ...
  * list `params` (a NULL value skips its name), signed at time `now`.  On
  * HTTP 200 *ret is the answer's JSON object.  A refusal is VOUCH_E_AUTH
- * (a signature or AccessKey code), VOUCH_E_NOT_FOUND (an unknown
+ * (a wrong signature or AccessKey, or another account's PropertyUuid:
+ * retrying cannot help), VOUCH_E_NOT_FOUND (an unknown
  * instance), VOUCH_E_UNAVAILABLE (5xx) or VOUCH_E_INVALID (any other),
  * with `fault` filled and the message "ACTION: CODE: Message"; no answer
  * at all is VOUCH_E_UNAVAILABLE with fault->status 0.

@@ -74,8 +74,13 @@ static vouch_err form_body(const struct vouch_rpc_params *p, struct vouch_buf *b
 static vouch_err refusal(const char *action, long status, json_t *body,
                          struct vouch_agent_rpc_fault *f, struct vouch_errbuf *eb)
 {
-    const char *code = json_string_value(json_object_get(body, "Code"));
-    const char *msg = json_string_value(json_object_get(body, "Message"));
+    /* RPC errors carry Code/Message; the HTTP layer's own (413...) problem+json code/detail */
+    const char *code = json_string_value(json_object_get(body, "Code"))
+                           ? json_string_value(json_object_get(body, "Code"))
+                           : json_string_value(json_object_get(body, "code"));
+    const char *msg = json_string_value(json_object_get(body, "Message"))
+                          ? json_string_value(json_object_get(body, "Message"))
+                          : json_string_value(json_object_get(body, "detail"));
     json_t *next = json_object_get(body, "NextClientIMAIndex");
     vouch_err kind = VOUCH_E_INVALID;
 
@@ -86,10 +91,11 @@ static vouch_err refusal(const char *action, long status, json_t *body,
                             ? (int64_t)json_integer_value(next) : -1;
     if (status >= 500)
         kind = VOUCH_E_UNAVAILABLE;
-    else if (strncmp(f->code, "Signature", 9) == 0 || strncmp(f->code, "InvalidAccessKeyId", 18) == 0 ||
+    else if (strcmp(f->code, "SignatureDoesNotMatch") == 0 ||
              strcmp(f->code, "IncompleteSignature") == 0 ||
-             strncmp(f->code, "InvalidTimeStamp", 16) == 0 || strncmp(f->code, "Forbidden", 9) == 0)
-        kind = VOUCH_E_AUTH;
+             strncmp(f->code, "InvalidAccessKeyId", 18) == 0 ||
+             strcmp(f->code, "Forbidden.NotOwner") == 0)
+        kind = VOUCH_E_AUTH;     /* the credentials (or the uuid) are wrong: retrying won't help */
     else if (strcmp(f->code, "InvalidPropertyUuid.NotFound") == 0)
         kind = VOUCH_E_NOT_FOUND;
     return vouch_fail(eb, kind, "%s: %s: %s", action, code ? code : "(no Code)",
@@ -157,7 +163,7 @@ vouch_err vouch_agent_rpc_call(const struct vouch_agent_rpc *c, const char *acti
 bool vouch_agent_lost_enrolment(const struct vouch_agent_rpc_fault *f)
 {
     /* the service's codes for "no (active or pending) AK for this instance" */
-    static const char *const codes[] = { "InvalidAikcert.NotFound", "IncorrectAikStatus" };
+    static const char *const codes[] = { "Forbidden.AkNotEnrolled" };
     size_t i;
 
     for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)

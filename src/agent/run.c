@@ -504,7 +504,8 @@ static bool recover(struct vouch_agent *a, vouch_err e, const struct vouch_agent
         a->st.ima_next = (uint64_t)f->next_ima_index;     /* the service's count wins */
         return save_state(a, eb) == VOUCH_OK;
     }
-    if (e == VOUCH_E_NOT_FOUND || vouch_agent_lost_enrolment(f)) {
+    if ((e == VOUCH_E_NOT_FOUND && strcmp(f->code, "InvalidPropertyUuid.NotFound") == 0) ||
+        vouch_agent_lost_enrolment(f)) {
         vouch_agent_state_forget_ak(&a->st);               /* enrol again */
         return save_state(a, eb) == VOUCH_OK;
     }
@@ -524,11 +525,12 @@ vouch_err vouch_agent_round(struct vouch_agent *a, int64_t now, struct vouch_age
     for (i = 0; !e && i < ROUND_TRIES; i++) {
         struct vouch_errbuf keep;
 
+        memset(&out.fault, 0, sizeof(out.fault));
         e = enrol(a, tpm, now, &out, eb);
         if (!e)
             e = report(a, tpm, now, &out, eb);
-        if (!e || (!out.fault.code[0] && e != VOUCH_E_NOT_FOUND))
-            break;
+        if (!e || !out.fault.code[0])
+            break;                /* done, or not the service's refusal */
         keep = *eb;
         if (i + 1 == ROUND_TRIES || !recover(a, e, &out.fault, &keep))
             break;
