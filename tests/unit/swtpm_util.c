@@ -151,7 +151,8 @@ bool swtpm_make(struct swtpm *s)
     return true;
 }
 
-static bool port_free(int port)
+/* Whether 127.0.0.1:port can be bound (free), or connected to (open). */
+static bool port_try(int port, bool open_it)
 {
     struct sockaddr_in a;
     int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
@@ -160,22 +161,8 @@ static bool port_free(int port)
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-static bool port_open(int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    ok = fd >= 0 && (open_it ? connect(fd, (struct sockaddr *)&a, sizeof(a))
+                             : bind(fd, (struct sockaddr *)&a, sizeof(a))) == 0;
     if (fd >= 0)
         close(fd);
     return ok;
@@ -220,7 +207,7 @@ bool swtpm_start(struct swtpm *s)
 
         RAND_bytes((unsigned char *)&r, sizeof(r));
         port = 20000 + (r % 20000) * 2;
-        if (!port_free(port) || !port_free(port + 1))
+        if (!port_try(port, false) || !port_try(port + 1, false))
             continue;
         if ((pid = spawn(s, port)) < 0)
             return false;
@@ -230,7 +217,7 @@ bool swtpm_start(struct swtpm *s)
                 s->pid = live_pid = 0;     /* lost the port to someone else: try another */
                 break;
             }
-            if (port_open(port)) {
+            if (port_try(port, true)) {
                 snprintf(s->port, sizeof(s->port), "%d", port);
                 return true;
             }
