@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include "agent/agent_tpm.h"
 #include "agent/run.h"
@@ -242,7 +242,9 @@ static uint32_t random32(void)
 {
     uint32_t r = 0;
 
-    RAND_bytes((unsigned char *)&r, sizeof(r));
+    /* getrandom, not OpenSSL: the daemon's parent never loads libcrypto's state */
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        r = (uint32_t)time(NULL);
     return r;
 }
 
@@ -285,6 +287,42 @@ static void log_round(const struct vouch_agent *a, vouch_err e,
               "next_ima_index", next, VOUCH_LOG_END);
 }
 
+enum { ROUND_OK = 0, ROUND_FAILED = 1, ROUND_CREDENTIALS = 2 };
+
+/*
+ * One round in a child process: between rounds the daemon holds none of the
+ * memory the TPM, TLS and HTTP libraries take while a round runs.  The
+ * child writes the state file; the parent reads it back.
+ */
+static int round_in_child(struct vouch_agent *a)
+{
+    struct vouch_errbuf eb = { "" };
+    pid_t pid = fork();
+    int st = 0;
+
+    if (pid == 0) {
+        struct vouch_agent_outcome o;
+        vouch_err e = vouch_agent_round(a, vouch_clock_now(), &o, &eb);
+
+        log_round(a, e, &o, eb.msg);
+        if (e == VOUCH_E_AUTH)
+            vouch_log(VOUCH_LOG_ERROR, "the service refused the AccessKey; fix the credentials",
+                      "code", o.fault.code, VOUCH_LOG_END);
+        _exit(e == VOUCH_E_AUTH ? ROUND_CREDENTIALS : e ? ROUND_FAILED : ROUND_OK);
+    }
+    if (pid < 0) {
+        vouch_log(VOUCH_LOG_ERROR, "cannot fork a round", "error", strerror(errno),
+                  VOUCH_LOG_END);
+        return ROUND_FAILED;
+    }
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return ROUND_FAILED;
+    if (vouch_agent_reload(a, &eb))
+        vouch_log(VOUCH_LOG_ERROR, "cannot read the state back", "error", eb.msg, VOUCH_LOG_END);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : ROUND_FAILED;
+}
+
 /* Report every interval until stopped; credentials refused end it (exit 1). */
 static int run_forever(struct vouch_agent *a)
 {
@@ -292,20 +330,15 @@ static int run_forever(struct vouch_agent *a)
 
     pause_for(vouch_agent_first_delay(a->conf.interval, random32()));
     while (!stopping) {
-        struct vouch_agent_outcome o;
-        struct vouch_errbuf eb = { "" };
-        vouch_err e = vouch_agent_round(a, vouch_clock_now(), &o, &eb);
+        int r = round_in_child(a);
         int64_t wait;
 
-        log_round(a, e, &o, eb.msg);
-        if (e == VOUCH_E_AUTH) {
-            vouch_log(VOUCH_LOG_ERROR, "the service refused the AccessKey; fix the credentials",
-                      "code", o.fault.code, VOUCH_LOG_END);
+        if (r == ROUND_CREDENTIALS)
             return EXIT_REFUSED;
-        }
-        failures = e ? failures + 1 : 0;
-        wait = e ? vouch_agent_backoff(failures, a->conf.interval, random32()) : a->conf.interval;
-        if (e) {
+        failures = r != ROUND_OK ? failures + 1 : 0;
+        wait = failures ? vouch_agent_backoff(failures, a->conf.interval, random32())
+                        : a->conf.interval;
+        if (failures) {
             char w[24];
 
             snprintf(w, sizeof(w), "%lld", (long long)wait);

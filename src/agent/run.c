@@ -10,10 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include "agent/agent_tpm.h"
 #include "agent/run.h"
@@ -97,7 +96,7 @@ static void random_uuid(char out[37])
 {
     uint8_t b[16];
 
-    if (RAND_bytes(b, sizeof(b)) != 1)
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
         abort();            /* no randomness: nothing sane to do */
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
@@ -126,11 +125,34 @@ static void choose_uuid(struct vouch_agent *a)
         random_uuid(a->st.uuid);
 }
 
-vouch_err vouch_agent_start(struct vouch_agent *a, struct vouch_errbuf *eb)
+/* state.json into a->st (kept as it is when there is no file yet). */
+static vouch_err load_state(struct vouch_agent *a, struct vouch_errbuf *eb)
 {
+    struct vouch_agent_state st;
     char path[512];
     uint8_t *text = NULL;
     size_t len;
+    vouch_err e = state_path(a, STATE_FILE, path, sizeof(path), eb);
+
+    if (!e)
+        e = vouch_file_read(path, VOUCH_AGENT_STATE_MAX, &text, &len, eb);
+    if (e == VOUCH_E_NOT_FOUND)
+        e = VOUCH_OK;          /* the first run */
+    else if (!e && !(e = vouch_agent_state_parse((const char *)text, len, &st, eb))) {
+        vouch_agent_state_done(&a->st);
+        a->st = st;
+    }
+    free(text);
+    return e ? vouch_fail_prefix(eb, e, "%s: ", path) : VOUCH_OK;
+}
+
+vouch_err vouch_agent_reload(struct vouch_agent *a, struct vouch_errbuf *eb)
+{
+    return load_state(a, eb);
+}
+
+vouch_err vouch_agent_start(struct vouch_agent *a, struct vouch_errbuf *eb)
+{
     struct stat sb;
     vouch_err e;
 
@@ -142,16 +164,9 @@ vouch_err vouch_agent_start(struct vouch_agent *a, struct vouch_errbuf *eb)
     if ((sb.st_mode & 077) && chmod(a->conf.state_dir, 0700) != 0)
         return vouch_fail(eb, VOUCH_E_IO, "--state-dir %s: cannot make it mode 0700: %s",
                           a->conf.state_dir, strerror(errno));
-    e = state_path(a, STATE_FILE, path, sizeof(path), eb);
-    if (!e)
-        e = vouch_file_read(path, VOUCH_AGENT_STATE_MAX, &text, &len, eb);
-    if (e == VOUCH_E_NOT_FOUND)
-        e = VOUCH_OK;          /* the first run */
-    else if (!e)
-        e = vouch_agent_state_parse((const char *)text, len, &a->st, eb);
-    free(text);
+    e = load_state(a, eb);
     if (e)
-        return vouch_fail_prefix(eb, e, "%s: ", path);
+        return e;
     choose_uuid(a);
     return save_state(a, eb);
 }

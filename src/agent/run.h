@@ -42,6 +42,9 @@ struct vouch_agent_outcome {
  */
 vouch_err vouch_agent_start(struct vouch_agent *a, struct vouch_errbuf *eb);
 
+/* Read state.json again (after a round run by another process). */
+vouch_err vouch_agent_reload(struct vouch_agent *a, struct vouch_errbuf *eb);
+
 /* One round at time `now`.  VOUCH_E_AUTH: the credentials were refused. */
 vouch_err vouch_agent_round(struct vouch_agent *a, int64_t now, struct vouch_agent_outcome *ret,
                             struct vouch_errbuf *eb);
