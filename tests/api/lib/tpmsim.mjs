@@ -4,11 +4,11 @@
 // tpm2-tools through the swtpm TCTI to play the kernel (extend PCR 10 for
 // IMA entries).  stop() kills only the swtpm this module started.
 import { spawn, execFile } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { randomInt } from 'node:crypto';
+import { randomInt, createHash } from 'node:crypto';
 
 const execFileP = promisify(execFile);
 
@@ -88,4 +88,58 @@ export async function startTpm(dir) {
     };
   }
   throw new Error('swtpm did not start');
+}
+
+const sha = (alg, data) => createHash(alg).update(data).digest();
+
+function u32(n) {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+
+// "PCR:sha1=H1(text),sha256=H256(text)" for tpm2_pcrextend.
+export function pcrExtendSpec(pcr, text) {
+  return `${pcr}:sha1=${sha('sha1', text).toString('hex')},sha256=${sha('sha256', text).toString('hex')}`;
+}
+
+// One binary ima-ng entry (little-endian lengths) and its PCR 10 extend spec.
+export function imaEntry(path, digest) {
+  const alg = Buffer.from('sha256:\0');
+  const name = Buffer.from(`${path}\0`);
+  const data = Buffer.concat([u32(alg.length + 32), alg, digest, u32(name.length), name]);
+  const entry = Buffer.concat([u32(10), sha('sha1', data), u32(6), Buffer.from('ima-ng'),
+    u32(data.length), data]);
+  return { entry, spec: `10:sha1=${sha('sha1', data).toString('hex')},` +
+    `sha256=${sha('sha256', data).toString('hex')}` };
+}
+
+// Firmware and kernel of a machine with this TPM: PCRs 0-9 at boot, an IMA
+// log in `logPath` whose entries are extended into PCR 10 as the kernel does.
+export class Machine {
+  constructor(tpm, logPath) {
+    this.tpm = tpm;
+    this.log = logPath;
+    this.entries = 0;
+  }
+
+  // firmware: [[pcr, text], ...] extended in order (on a TPM just reset)
+  async boot(firmware) {
+    await this.tpm.tools('tpm2_pcrextend', firmware.map(([pcr, text]) => pcrExtendSpec(pcr, text)));
+    const pcr = Array.from({ length: 10 }, () => Buffer.alloc(32));
+    for (const [i, text] of firmware) pcr[i] = sha('sha256', Buffer.concat([pcr[i], sha('sha256', text)]));
+    const agg = imaEntry('boot_aggregate', sha('sha256', Buffer.concat(pcr)));
+    writeFileSync(this.log, agg.entry);
+    await this.tpm.tools('tpm2_pcrextend', [agg.spec]);
+    this.entries = 1;
+  }
+
+  // the kernel measures files: log entries, extend PCR 10 (in batches of 8)
+  async measure(paths) {
+    const es = paths.map((p, i) => imaEntry(p, sha('sha256', `contents of ${p} ${this.entries + i}`)));
+    appendFileSync(this.log, Buffer.concat(es.map((e) => e.entry)));
+    for (let i = 0; i < es.length; i += 8)
+      await this.tpm.tools('tpm2_pcrextend', es.slice(i, i + 8).map((e) => e.spec));
+    this.entries += paths.length;
+  }
 }
