@@ -47,7 +47,8 @@ void vouch_agent_conf_free(struct vouch_agent_conf *c);
  * A config file's text (TOML): keys server, access_key_id,
  * access_key_secret, uuid, tcti, state_dir, eventlog, ima_log, pcrs, name
  * (strings), ak_handle (an integer or "0x81010003"), interval (seconds, or
- * a string "30m", "1h", "45s").  Unknown keys are an error naming the key.
+ * a string "30m", "1h", "45s"); eventlog and ima_log may be "" (not sent).
+ * Unknown keys are an error naming the key.
  * Fills the fields of *c that are still unset.
  */
 vouch_err vouch_agent_conf_parse(const char *text, size_t len, struct vouch_agent_conf *c,

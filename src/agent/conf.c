@@ -131,7 +131,10 @@ vouch_err vouch_agent_conf_parse(const char *text, size_t len, struct vouch_agen
         char **slot = string_slot(c, key);
 
         if (slot) {
-            if (!json_is_string(v) || !*json_string_value(v)) {
+            /* "" turns a log off; every other setting needs a value */
+            bool may_be_empty = strcmp(key, "eventlog") == 0 || strcmp(key, "ima_log") == 0;
+
+            if (!json_is_string(v) || (!*json_string_value(v) && !may_be_empty)) {
                 e = vouch_fail_field(eb, VOUCH_E_INVALID, key, "%s: a non-empty string", key);
                 break;
             }

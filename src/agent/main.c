@@ -64,7 +64,12 @@ static const char usage_text[] =
     "  --interval DURATION      between reports: 90, 90s, 15m, 2h (default 30m)\n"
     "  --once                   report once, now; exit 0 accepted, 1 refused, 3 not sent\n"
     "  --log-level LEVEL        debug, info (default), warn, error\n"
-    "  --log-format json        one JSON object per log line\n";
+    "  --log-format json        one JSON object per log line\n"
+    "\n"
+    "examples:\n"
+    "  vouch-agent --config /etc/vouch/agent.toml           (contrib/vouch-agent.service)\n"
+    "  vouch-agent --server http://127.0.0.1:8080 --access-key-id ID --access-key-secret S \\\n"
+    "      --tcti swtpm:host=127.0.0.1,port=2321 --state-dir /tmp/agent --once\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -104,6 +104,10 @@ static void test_conf_file(void **state)
     assert_string_equal(c.pcrs, "sha256:0-7");
     assert_null(c.eventlog);
     vouch_agent_conf_free(&c);
+    /* "" turns a log off */
+    assert_int_equal(vouch_agent_conf_parse("ima_log = \"\"\n", 13, &c, NULL), VOUCH_OK);
+    assert_string_equal(c.ima_log, "");
+    vouch_agent_conf_free(&c);
     /* an integer interval is seconds */
     assert_int_equal(vouch_agent_conf_parse("interval = 60\n", 14, &c, NULL), VOUCH_OK);
     assert_int_equal(c.interval, 60);
