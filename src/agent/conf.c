@@ -34,14 +34,15 @@ vouch_err vouch_agent_parse_duration(const char *s, int64_t *ret, struct vouch_e
     static const struct { char unit; int64_t seconds; } units[] = {
         { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
     };
-    char *end;
-    long long v;
+    char *end = NULL;
+    long long v = -1;
     int64_t mult = 1;
     size_t i;
 
     errno = 0;
-    v = s && *s >= '0' && *s <= '9' ? strtoll(s, &end, 10) : -1;
-    if (v < 0 || errno)
+    if (s && *s >= '0' && *s <= '9')
+        v = strtoll(s, &end, 10);
+    if (v < 0 || errno || !end)
         return vouch_fail(eb, VOUCH_E_INVALID, "'%s' is not a duration (90, 90s, 15m, 2h)",
                           s ? s : "");
     for (i = 0; *end && i < sizeof(units) / sizeof(units[0]); i++)
@@ -57,12 +58,13 @@ vouch_err vouch_agent_parse_duration(const char *s, int64_t *ret, struct vouch_e
 
 vouch_err vouch_agent_parse_handle(const char *s, uint32_t *ret, struct vouch_errbuf *eb)
 {
-    char *end;
-    unsigned long long v;
+    char *end = NULL;
+    unsigned long long v = 0;
 
     errno = 0;
-    v = s && *s >= '0' && *s <= '9' ? strtoull(s, &end, 0) : 0;
-    if (errno || !s || *end || v < 0x81000000ull || v > 0x81ffffffull)
+    if (s && *s >= '0' && *s <= '9')
+        v = strtoull(s, &end, 0);
+    if (errno || !end || *end || v < 0x81000000ull || v > 0x81ffffffull)
         return vouch_fail(eb, VOUCH_E_INVALID,
                           "'%s' is not a persistent handle (0x81000000-0x81ffffff)", s ? s : "");
     *ret = (uint32_t)v;
