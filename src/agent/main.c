@@ -277,7 +277,7 @@ static void log_round(const struct vouch_agent *a, vouch_err e,
     if (e) {
         vouch_log(e == VOUCH_E_UNAVAILABLE ? VOUCH_LOG_WARN : VOUCH_LOG_ERROR,
                   "report failed", "uuid", a->st.uuid, "error", why,
-                  "code", o->fault.code[0] ? o->fault.code : NULL, VOUCH_LOG_END);
+                  "code", o->fault.code, "recovered", o->recovered, VOUCH_LOG_END);
         return;
     }
     snprintf(sys, sizeof(sys), "%d", o->system_status);
@@ -289,7 +289,8 @@ static void log_round(const struct vouch_agent *a, vouch_err e,
               "enrolled", o->enrolled ? "now" : "before", "system_status", sys,
               "system_code", o->system_code, "program_status", prog,
               "program_code", o->program_code, "ima_start", start, "ima_sent", sent,
-              "next_ima_index", next, VOUCH_LOG_END);
+              "next_ima_index", next, o->recovered[0] ? "recovered" : VOUCH_LOG_END,
+              o->recovered, VOUCH_LOG_END);
 }
 
 enum { ROUND_OK = 0, ROUND_FAILED = 1, ROUND_CREDENTIALS = 2 };

@@ -527,6 +527,18 @@ static bool recover(struct vouch_agent *a, vouch_err e, const struct vouch_agent
     return false;
 }
 
+/* Append a Code to the ','-joined list (left out when it does not fit). */
+static void note_recovery(char *list, size_t size, const char *code)
+{
+    size_t n = strlen(list), c = strlen(code);
+
+    if (n + 1 + c + 1 > size)
+        return;
+    if (n)
+        list[n++] = ',';
+    memcpy(list + n, code, c + 1);
+}
+
 vouch_err vouch_agent_round(struct vouch_agent *a, int64_t now, struct vouch_agent_outcome *ret,
                             struct vouch_errbuf *eb)
 {
@@ -549,6 +561,7 @@ vouch_err vouch_agent_round(struct vouch_agent *a, int64_t now, struct vouch_age
         keep = *eb;
         if (i + 1 == ROUND_TRIES || !recover(a, e, &out.fault, &keep))
             break;
+        note_recovery(out.recovered, sizeof(out.recovered), out.fault.code);
         e = VOUCH_OK;
     }
     vouch_agent_tpm_close(tpm);

@@ -33,6 +33,7 @@ struct vouch_agent_outcome {
     uint64_t ima_start, ima_sent, ima_next;  /* entries sent from ima_start; the next index */
     size_t filedata_len;                     /* bytes of FileData sent */
     struct vouch_agent_rpc_fault fault;      /* the last refusal */
+    char recovered[128];                     /* Codes of refusals recovered from, ','-joined */
 };
 
 /*
