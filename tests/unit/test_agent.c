@@ -14,6 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -21,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "agent/agent.h"
+#include "agent/run.h"
 #include "common/codec.h"
 #include "evidence/tpm/ima.h"
 #include "evidence/tpm/quote.h"
@@ -405,6 +409,80 @@ static void test_filedata(void **state)
     free(fd);
 }
 
+/* vouch_agent_start in a temporary state dir, with `dmi` as the DMI product UUID file's text. */
+static void start_agent(const char *base, const char *dmi, const char *uuid,
+                        struct vouch_agent *a)
+{
+    char path[256];
+    FILE *f;
+
+    memset(a, 0, sizeof(*a));
+    snprintf(path, sizeof(path), "%s/dmi", base);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(dmi, f);
+    fclose(f);
+    snprintf(a->dmi_uuid_path, sizeof(a->dmi_uuid_path), "%s", path);
+    snprintf(path, sizeof(path), "%s/state", base);
+    a->conf.state_dir = strdup(path);
+    a->conf.uuid = uuid ? strdup(uuid) : NULL;
+    assert_int_equal(vouch_agent_start(a, NULL), VOUCH_OK);
+}
+
+static void test_uuid_and_state_dir(void **state)
+{
+    char base[64] = "/tmp/vouch-agent-XXXXXX", path[128], first[VOUCH_AGENT_UUID_MAX + 1];
+    struct vouch_agent a;
+    struct stat sb;
+
+    (void)state;
+    assert_non_null(mkdtemp(base));
+    snprintf(path, sizeof(path), "%s/state", base);
+    assert_int_equal(mkdir(path, 0755), 0);
+    /* the DMI product UUID, lower case; the directory made 0700 */
+    start_agent(base, "4C4C4544-0042-3510-8052-B4C04F4D3732\n", NULL, &a);
+    assert_string_equal(a.st.uuid, "4c4c4544-0042-3510-8052-b4c04f4d3732");
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    a.st.registered = true;        /* as after RegisterMessage */
+    {
+        char *text = NULL;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/state/state.json", base);
+        assert_int_equal(vouch_agent_state_format(&a.st, &text, NULL), VOUCH_OK);
+        f = fopen(path, "w");
+        fputs(text, f);
+        fclose(f);
+        free(text);
+    }
+    vouch_agent_done(&a);
+    /* kept: a later DMI value does not change it */
+    start_agent(base, "11111111-2222-3333-4444-555555555555\n", NULL, &a);
+    assert_string_equal(a.st.uuid, "4c4c4544-0042-3510-8052-b4c04f4d3732");
+    assert_true(a.st.registered);
+    vouch_agent_done(&a);
+    /* --uuid wins, and a new uuid means a new enrolment */
+    start_agent(base, "", "i-42", &a);
+    assert_string_equal(a.st.uuid, "i-42");
+    assert_false(a.st.registered);
+    vouch_agent_done(&a);
+    snprintf(path, sizeof(path), "rm -rf '%s/state'", base);
+    assert_int_equal(system(path), 0);
+    /* DMI unset (all zeros): a random UUID, kept */
+    start_agent(base, "00000000-0000-0000-0000-000000000000\n", NULL, &a);
+    assert_int_equal(strlen(a.st.uuid), 36);
+    assert_int_equal(a.st.uuid[14], '4');
+    assert_string_not_equal(a.st.uuid, "00000000-0000-0000-0000-000000000000");
+    snprintf(first, sizeof(first), "%s", a.st.uuid);
+    vouch_agent_done(&a);
+    start_agent(base, "", NULL, &a);
+    assert_string_equal(a.st.uuid, first);
+    vouch_agent_done(&a);
+    snprintf(path, sizeof(path), "rm -rf '%s'", base);
+    assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_data_credential),
         cmocka_unit_test(test_ima_slice),
         cmocka_unit_test(test_filedata),
+        cmocka_unit_test(test_uuid_and_state_dir),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
