@@ -353,6 +353,21 @@ static const struct vouch_vtpm_action *find_action(struct rpc_request *r)
     return a;
 }
 
+/* Record an authenticated state-changing call: the key (never its secret) and its subject. */
+static void audit(struct rpc_request *r, const struct vouch_vtpm_action *a,
+                  const struct vouch_http_resp *resp)
+{
+    static const char *const subjects[] = { "PropertyUuid", "Properties", "EventUuids" };
+    char actor[VOUCH_RPC_MAX_NAME + 16];
+    const char *target = NULL;
+    size_t i;
+
+    for (i = 0; !target && i < sizeof(subjects) / sizeof(subjects[0]); i++)
+        target = vouch_rpc_param(&r->all, subjects[i]);
+    snprintf(actor, sizeof(actor), "accesskey:%s", r->key_id);
+    vouch_api_audit_record(r->app, actor, a->name, target ? target : "", resp);
+}
+
 void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp)
 {
@@ -383,6 +398,8 @@ void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
     }
     respond(&r, resp, 200, body, NULL);
 out:
+    if (a && (a->flags & VOUCH_VTPM_AUDITED))
+        audit(&r, a, resp);
     vouch_accesskey_done(&r.key);
     vouch_rpc_params_free(&r.all);
     vouch_rpc_params_free(&r.query);

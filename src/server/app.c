@@ -13,6 +13,7 @@
 #include "crypto/digest.h"
 #include "server/api.h"
 #include "server/app.h"
+#include "server/metrics.h"
 #include "net/http_client.h"
 #include "token/challenge.h"
 #include "token/secrets.h"
@@ -239,6 +240,8 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     alg = vouch_jws_alg_from_name(app->cfg.token_alg);
     app->token_alg = alg < 0 ? VOUCH_JWS_RS256 : (enum vouch_jws_alg)alg;
     e = vouch_store_open(app->cfg.db_url, &app->store, eb);
+    if (!e)
+        vouch_store_set_observer(app->store, vouch_metrics_store_op);
     if (e)
         return e;
     e = kek_setup(app, eb);
@@ -392,4 +395,5 @@ void vouch_app_dispatch(struct vouch_app *app, struct vouch_http_req *req,
     if (!vouch_route_params_ok(route, req, resp))
         return;
     route->fn(app, req, resp);
+    vouch_api_audit_admin(app, req, route, resp);
 }

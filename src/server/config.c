@@ -39,6 +39,7 @@ enum opt_id {
     OPT_LOG_FORMAT,
     OPT_METRICS_TOKEN,
     OPT_METRICS_TOKEN_FILE,
+    OPT_AUDIT_RETENTION,
     OPT_DCAP_ROOT,
     OPT_PCCS_UPSTREAM,
     OPT_PCCS_REFRESH,
@@ -151,6 +152,9 @@ static const struct {
     [OPT_METRICS_TOKEN_FILE] = { "metrics-token-file", "VOUCH_METRICS_TOKEN_FILE", "FILE",
                                  "read the metrics token from the first line of FILE, which "
                                  "only its owner may read (mode 0600 or 0400)" },
+    [OPT_AUDIT_RETENTION] = { "audit-retention", "VOUCH_AUDIT_RETENTION", "DAYS",
+                              "keep audit log entries this many days (default 365; 0: keep "
+                              "them forever)" },
 };
 
 void vouch_config_usage(FILE *out)
@@ -358,6 +362,12 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         else
             c->admin_auth_failures = (unsigned)n;
         break;
+    case OPT_AUDIT_RETENTION:
+        if (parse_u64(v, 0, 36500, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 0..36500 days, got '%s'", v);
+        else
+            c->audit_retention_days = (unsigned)n;
+        break;
     case OPT_DCAP_ROOT:
         e = set_str(&c->dcap_root, v);
         break;
@@ -550,6 +560,7 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->max_connections_per_ip = 64;
     c->request_timeout = 10;
     c->admin_auth_failures = 10;
+    c->audit_retention_days = 365;
     c->rego_timeout_ms = 50;
     c->rego_initdata_timeout_ms = 10;
     c->log_level = VOUCH_LOG_INFO;

@@ -51,6 +51,7 @@ struct vouch_config {
     /* operations (docs/operations.md) */
     bool log_json;             /* --log-format json */
     char *metrics_token;       /* bearer token GET /metrics needs, or NULL: open */
+    unsigned audit_retention_days; /* audit log entries older are deleted; 0: kept */
     bool help;                 /* --help was given */
     bool version;              /* --version was given */
 };

@@ -70,7 +70,18 @@ struct vouch_store_ops {
     vouch_err (*request_nonce_use)(void *state, const char *key_id, const char *nonce,
                                    int64_t now_ms, int64_t expires_ms, size_t max_per_key,
                                    struct vouch_errbuf *eb);
+    /* audit log */
+    vouch_err (*audit_append)(void *state, const struct vouch_store_audit *a,
+                              struct vouch_errbuf *eb);
+    vouch_err (*audit_list)(void *state, const struct vouch_store_audit_filter *f,
+                            uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                            size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb);
+    vouch_err (*audit_prune)(void *state, int64_t before_ms, uint64_t *ret_deleted,
+                             struct vouch_errbuf *eb);
 };
+
+/* The audit columns, in the order the backends read and write them. */
+#define VOUCH_STORE_AUDIT_COLS "id, at_ms, actor, action, target, status, code, request_id"
 
 /* The instance columns, in the order the backends read and write them. */
 #define VOUCH_STORE_INSTANCE_COLS \

@@ -1,13 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
+#include "common/time.h"
+#include "store/audit.h"
 #include "store/store-priv.h"
 
 struct vouch_store {
     const struct vouch_store_ops *ops;
     void *state;
+    vouch_store_observer observe;   /* or NULL */
 };
+
+void vouch_store_set_observer(struct vouch_store *s, vouch_store_observer fn)
+{
+    s->observe = fn;
+}
+
+/* An operation's outcome, passed on to the observer with its duration. */
+static vouch_err observed(const struct vouch_store *s, const char *op, uint64_t t0, vouch_err e)
+{
+    if (s->observe)
+        s->observe(op, vouch_clock_us() - t0, e);
+    return e;
+}
 
 /*
  * Schema history.  Append only: a released migration never changes.  The
@@ -77,6 +94,17 @@ const char *const vouch_store_migrations[] = {
     "  expires_ms BIGINT NOT NULL,"
     "  PRIMARY KEY (key_id, nonce));"
     "CREATE INDEX vtpm_request_nonces_expiry ON vtpm_request_nonces (expires_ms);",
+    /* 8: the audit log of administrative actions */
+    "CREATE TABLE audit_log ("
+    "  id TEXT PRIMARY KEY,"
+    "  at_ms BIGINT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  status BIGINT NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  request_id TEXT NOT NULL);"
+    "CREATE INDEX audit_log_time ON audit_log (at_ms, id);",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
@@ -147,31 +175,36 @@ const char *vouch_store_backend(const struct vouch_store *s)
 
 vouch_err vouch_store_schema_version(struct vouch_store *s, int *ret, struct vouch_errbuf *eb)
 {
-    return s->ops->schema_version(s->state, ret, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "schema_version", t0, s->ops->schema_version(s->state, ret, eb));
 }
 
 vouch_err vouch_store_meta_get(struct vouch_store *s, const char *key, char **ret,
                                struct vouch_errbuf *eb)
 {
-    return s->ops->meta_get(s->state, key, ret, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "meta_get", t0, s->ops->meta_get(s->state, key, ret, eb));
 }
 
 vouch_err vouch_store_meta_insert(struct vouch_store *s, const char *key, const char *value,
                                   struct vouch_errbuf *eb)
 {
-    return s->ops->meta_set(s->state, key, value, 0, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "meta_set", t0, s->ops->meta_set(s->state, key, value, 0, eb));
 }
 
 vouch_err vouch_store_meta_put(struct vouch_store *s, const char *key, const char *value,
                                struct vouch_errbuf *eb)
 {
-    return s->ops->meta_set(s->state, key, value, 1, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "meta_set", t0, s->ops->meta_set(s->state, key, value, 1, eb));
 }
 
 vouch_err vouch_store_keys_list(struct vouch_store *s, struct vouch_store_key **ret,
                                 size_t *ret_n, struct vouch_errbuf *eb)
 {
-    return s->ops->keys_list(s->state, ret, ret_n, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "keys_list", t0, s->ops->keys_list(s->state, ret, ret_n, eb));
 }
 
 void vouch_store_keys_free(struct vouch_store_key *keys, size_t n)
@@ -193,21 +226,23 @@ void vouch_store_keys_free(struct vouch_store_key *keys, size_t n)
 vouch_err vouch_store_key_activate(struct vouch_store *s, const struct vouch_store_key *k,
                                    int replace, int64_t now, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     if (!k->kid[0] || !k->alg[0] || !k->private_pem)
         return vouch_fail(eb, VOUCH_E_INVALID, "incomplete signing key");
-    return s->ops->key_activate(s->state, k, replace, now, eb);
+    return observed(s, "key_activate", t0, s->ops->key_activate(s->state, k, replace, now, eb));
 }
 
 vouch_err vouch_store_secrets_replace(struct vouch_store *s,
                                       const struct vouch_store_secret_change *changes, size_t n,
                                       struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     size_t i;
 
     for (i = 0; i < n; i++)
         if (!changes[i].id || !changes[i].old_value || !changes[i].new_value)
             return vouch_fail(eb, VOUCH_E_INVALID, "incomplete secret change");
-    return s->ops->secrets_replace(s->state, changes, n, eb);
+    return observed(s, "secrets_replace", t0, s->ops->secrets_replace(s->state, changes, n, eb));
 }
 
 static vouch_err check_key(const char *kind, const char *id, struct vouch_errbuf *eb)
@@ -223,6 +258,7 @@ vouch_err vouch_store_doc_put(struct vouch_store *s, const char *kind, const cha
                               const void *body, size_t body_len, const char *meta,
                               int64_t expires_at, int64_t now, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_key(kind, id, eb);
 
     if (e)
@@ -230,31 +266,37 @@ vouch_err vouch_store_doc_put(struct vouch_store *s, const char *kind, const cha
     if (body_len > VOUCH_STORE_DOC_MAX)
         return vouch_fail(eb, VOUCH_E_TOO_LARGE, "document larger than %u bytes",
                           VOUCH_STORE_DOC_MAX);
-    return s->ops->doc_put(s->state, kind, id, body, body_len, meta, expires_at, now, eb);
+    return observed(s, "doc_put", t0,
+                    s->ops->doc_put(s->state, kind, id, body, body_len, meta, expires_at, now, eb));
 }
 
 vouch_err vouch_store_doc_get(struct vouch_store *s, const char *kind, const char *id,
                               struct vouch_store_doc **ret, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_key(kind, id, eb);
 
-    return e ? e : s->ops->doc_get(s->state, kind, id, ret, eb);
+    return e ? e : observed(s, "doc_get", t0, s->ops->doc_get(s->state, kind, id, ret, eb));
 }
 
 vouch_err vouch_store_doc_list(struct vouch_store *s, const char *kind, const char *prefix,
                                int with_body, size_t limit, struct vouch_store_doc **ret,
                                size_t *ret_n, struct vouch_errbuf *eb)
 {
-    return s->ops->doc_list(s->state, kind, prefix ? prefix : "", with_body, limit, ret, ret_n,
-                            eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "doc_list", t0,
+                    s->ops->doc_list(s->state, kind, prefix ? prefix : "", with_body, limit, ret,
+                                     ret_n,
+                            eb));
 }
 
 vouch_err vouch_store_doc_delete(struct vouch_store *s, const char *kind, const char *id,
                                  struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_key(kind, id, eb);
 
-    return e ? e : s->ops->doc_delete(s->state, kind, id, eb);
+    return e ? e : observed(s, "doc_delete", t0, s->ops->doc_delete(s->state, kind, id, eb));
 }
 
 static void doc_done(struct vouch_store_doc *d)
@@ -289,12 +331,14 @@ void vouch_store_docs_free(struct vouch_store_doc *docs, size_t n)
 vouch_err vouch_store_contents_read(struct vouch_store *s, struct vouch_store_contents *ret,
                                     struct vouch_errbuf *eb)
 {
-    return s->ops->contents_read(s->state, ret, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "contents_read", t0, s->ops->contents_read(s->state, ret, eb));
 }
 
 vouch_err vouch_store_contents_write(struct vouch_store *s, const struct vouch_store_contents *c,
                                      int force, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     size_t i;
     vouch_err e;
 
@@ -312,13 +356,14 @@ vouch_err vouch_store_contents_write(struct vouch_store *s, const struct vouch_s
             return vouch_fail(eb, VOUCH_E_INVALID, "document %s/%s has no body or is over "
                               "%u bytes", c->docs[i].kind, c->docs[i].id, VOUCH_STORE_DOC_MAX);
     }
-    return s->ops->contents_write(s->state, c, force, eb);
+    return observed(s, "contents_write", t0, s->ops->contents_write(s->state, c, force, eb));
 }
 
 vouch_err vouch_store_count(struct vouch_store *s, struct vouch_store_counts *ret,
                             struct vouch_errbuf *eb)
 {
-    return s->ops->count(s->state, ret, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "count", t0, s->ops->count(s->state, ret, eb));
 }
 
 void vouch_store_contents_done(struct vouch_store_contents *c)
@@ -345,6 +390,7 @@ vouch_err vouch_store_lease_acquire(struct vouch_store *s, const char *name, con
                                     int64_t now_ms, int64_t ttl_ms, int *ret_held,
                                     struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     int64_t until;
 
     if (!name || !*name || strlen(name) > 64 || !holder || !*holder || strlen(holder) > 128)
@@ -352,13 +398,15 @@ vouch_err vouch_store_lease_acquire(struct vouch_store *s, const char *name, con
                           "holder 1-128");
     if (ttl_ms <= 0 || __builtin_add_overflow(now_ms, ttl_ms, &until))
         return vouch_fail(eb, VOUCH_E_INVALID, "lease duration out of range");
-    return s->ops->lease_acquire(s->state, name, holder, now_ms, ttl_ms, ret_held, eb);
+    return observed(s, "lease_acquire", t0,
+                    s->ops->lease_acquire(s->state, name, holder, now_ms, ttl_ms, ret_held, eb));
 }
 
 vouch_err vouch_store_lease_release(struct vouch_store *s, const char *name, const char *holder,
                                     struct vouch_errbuf *eb)
 {
-    return s->ops->lease_release(s->state, name, holder, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "lease_release", t0, s->ops->lease_release(s->state, name, holder, eb));
 }
 
 /* --- vTPM ------------------------------------------------------------------ */
@@ -391,38 +439,45 @@ vouch_err vouch_store_accesskey_create(struct vouch_store *s, const char *accoun
                                        const char *id, const char *secret, int64_t now_ms,
                                        struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("account", account, eb);
 
     if (!e)
         e = check_name("access key id", id, eb);
     if (!e && (!secret || !*secret))
         e = vouch_fail(eb, VOUCH_E_INVALID, "access key secret is empty");
-    return e ? e : s->ops->accesskey_create(s->state, account, id, secret, now_ms, eb);
+    return e ? e : observed(s, "accesskey_create", t0,
+                            s->ops->accesskey_create(s->state, account, id, secret, now_ms, eb));
 }
 
 vouch_err vouch_store_accesskey_get(struct vouch_store *s, const char *id,
                                     struct vouch_store_accesskey **ret, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("access key id", id, eb);
 
-    return e ? e : s->ops->accesskey_get(s->state, id, ret, eb);
+    return e ? e : observed(s, "accesskey_get", t0, s->ops->accesskey_get(s->state, id, ret, eb));
 }
 
 vouch_err vouch_store_accesskey_list(struct vouch_store *s, const char *account,
                                      struct vouch_store_accesskey **ret, size_t *ret_n,
                                      struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = account ? check_name("account", account, eb) : VOUCH_OK;
 
-    return e ? e : s->ops->accesskey_list(s->state, account, ret, ret_n, eb);
+    return e ? e : observed(s, "accesskey_list", t0,
+                            s->ops->accesskey_list(s->state, account, ret, ret_n, eb));
 }
 
 vouch_err vouch_store_accesskey_disable(struct vouch_store *s, const char *id,
                                         struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("access key id", id, eb);
 
-    return e ? e : s->ops->accesskey_disable(s->state, id, eb);
+    return e ? e : observed(s, "accesskey_disable", t0,
+                            s->ops->accesskey_disable(s->state, id, eb));
 }
 
 void vouch_store_accesskeys_free(struct vouch_store_accesskey *k, size_t n)
@@ -466,27 +521,32 @@ vouch_err vouch_store_instance_register(struct vouch_store *s,
                                         const struct vouch_store_instance *in, int64_t now_ms,
                                         struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_instance(in, eb);
 
-    return e ? e : s->ops->instance_register(s->state, in, now_ms, eb);
+    return e ? e : observed(s, "instance_register", t0,
+                            s->ops->instance_register(s->state, in, now_ms, eb));
 }
 
 vouch_err vouch_store_instance_get(struct vouch_store *s, const char *uuid,
                                    struct vouch_store_instance **ret, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("PropertyUuid", uuid, eb);
 
-    return e ? e : s->ops->instance_get(s->state, uuid, ret, eb);
+    return e ? e : observed(s, "instance_get", t0, s->ops->instance_get(s->state, uuid, ret, eb));
 }
 
 vouch_err vouch_store_instance_delete(struct vouch_store *s, const char *account,
                                       const char *uuid, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("account", account, eb);
 
     if (!e)
         e = check_name("PropertyUuid", uuid, eb);
-    return e ? e : s->ops->instance_delete(s->state, account, uuid, eb);
+    return e ? e : observed(s, "instance_delete", t0,
+                            s->ops->instance_delete(s->state, account, uuid, eb));
 }
 
 vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
@@ -495,6 +555,7 @@ vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
                                     struct vouch_store_instance **ret, size_t *ret_n,
                                     uint64_t *ret_total, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("account", account, eb);
 
     if (e)
@@ -503,8 +564,10 @@ vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
         return vouch_fail(eb, VOUCH_E_INVALID, "page size must be 1-%d", VOUCH_STORE_LIST_MAX);
     if (offset > INT64_MAX)
         return vouch_fail(eb, VOUCH_E_INVALID, "page offset too large");
-    return s->ops->instance_list(s->state, account, f, offset, limit, ret, ret_n, ret_total,
-                                 eb);
+    return observed(s, "instance_list", t0,
+                    s->ops->instance_list(s->state, account, f, offset, limit, ret, ret_n,
+                                          ret_total,
+                                 eb));
 }
 
 static void instance_done(struct vouch_store_instance *in)
@@ -544,31 +607,125 @@ void vouch_store_instances_free(struct vouch_store_instance *in, size_t n)
 vouch_err vouch_store_nonce_issue(struct vouch_store *s, const char *nonce, const char *uuid,
                                   int64_t now_ms, int64_t expires_ms, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("nonce", nonce, eb);
 
     if (!e)
         e = check_name("PropertyUuid", uuid, eb);
-    return e ? e : s->ops->nonce_issue(s->state, nonce, uuid, now_ms, expires_ms, eb);
+    return e ? e : observed(s, "nonce_issue", t0,
+                            s->ops->nonce_issue(s->state, nonce, uuid, now_ms, expires_ms, eb));
 }
 
 vouch_err vouch_store_nonce_take(struct vouch_store *s, const char *nonce, const char *uuid,
                                  int64_t now_ms, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("nonce", nonce, eb);
 
     if (!e)
         e = check_name("PropertyUuid", uuid, eb);
-    return e ? e : s->ops->nonce_take(s->state, nonce, uuid, now_ms, eb);
+    return e ? e : observed(s, "nonce_take", t0,
+                            s->ops->nonce_take(s->state, nonce, uuid, now_ms, eb));
 }
 
 vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_id,
                                         const char *nonce, int64_t now_ms, int64_t expires_ms,
                                         size_t max_per_key, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("access key id", key_id, eb);
 
     if (!e)
         e = check_name("SignatureNonce", nonce, eb);
-    return e ? e : s->ops->request_nonce_use(s->state, key_id, nonce, now_ms, expires_ms,
-                                             max_per_key, eb);
+    return e ? e : observed(s, "request_nonce_use", t0,
+                            s->ops->request_nonce_use(s->state, key_id, nonce, now_ms, expires_ms,
+                                             max_per_key, eb));
+}
+
+/* --- audit log --------------------------------------------------------------- */
+
+#define AUDIT_TEXT_MAX VOUCH_AUDIT_TEXT_MAX
+
+/* At most max bytes, none of them a control character? */
+static bool text_clean(const char *v, size_t max)
+{
+    size_t i, n = strnlen(v, max + 1);
+
+    if (n > max)
+        return false;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return false;
+    return true;
+}
+
+static vouch_err check_audit(const struct vouch_store_audit *a, struct vouch_errbuf *eb)
+{
+    const struct {
+        const char *what;
+        const char *v;
+        size_t max;
+    } fields[] = {
+        { "audit actor", a->actor, VOUCH_STORE_NAME_MAX + 16 },
+        { "audit action", a->action, AUDIT_TEXT_MAX },
+        { "audit target", a->target, AUDIT_TEXT_MAX },
+        { "audit code", a->code, VOUCH_STORE_NAME_MAX },
+        { "audit request id", a->request_id, VOUCH_STORE_NAME_MAX },
+    };
+    vouch_err e = check_name("audit id", a->id, eb);
+    size_t i;
+
+    for (i = 0; !e && i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (!fields[i].v || !text_clean(fields[i].v, fields[i].max))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "%s must be at most %zu bytes without "
+                           "control characters", fields[i].what, fields[i].max);
+    if (!e && (!*a->actor || !*a->action))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "audit actor and action must not be empty");
+    return e;
+}
+
+vouch_err vouch_store_audit_append(struct vouch_store *s, const struct vouch_store_audit *a,
+                                   struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_audit(a, eb);
+
+    return e ? e : observed(s, "audit_append", t0, s->ops->audit_append(s->state, a, eb));
+}
+
+vouch_err vouch_store_audit_list(struct vouch_store *s, const struct vouch_store_audit_filter *f,
+                                 uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                                 size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    if (limit == 0 || limit > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "limit must be 1-%d", VOUCH_STORE_LIST_MAX);
+    if (offset > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "offset is too large");
+    return observed(s, "audit_list", t0,
+                    s->ops->audit_list(s->state, f, offset, limit, ret, ret_n, ret_total, eb));
+}
+
+vouch_err vouch_store_audit_prune(struct vouch_store *s, int64_t before_ms,
+                                  uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "audit_prune", t0,
+                    s->ops->audit_prune(s->state, before_ms, ret_deleted, eb));
+}
+
+void vouch_store_audits_free(struct vouch_store_audit *a, size_t n)
+{
+    size_t i;
+
+    if (!a)
+        return;
+    for (i = 0; i < n; i++) {
+        free(a[i].actor);
+        free(a[i].action);
+        free(a[i].target);
+        free(a[i].code);
+        free(a[i].request_id);
+    }
+    free(a);
 }
