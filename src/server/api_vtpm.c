@@ -116,11 +116,12 @@ static void printable(char *s)
             *s = '?';
 }
 
-static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
+static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp, json_t *fields)
 {
     const struct vouch_rpc_error_entry *row = vouch_rpc_error_find(r->err);
     const char *host = vouch_http_header(r->req, "Host");
     char msg[VOUCH_VTPM_DETAIL_MAX + 160], host_id[128];
+    json_t *body;
 
     if (r->detail[0])
         snprintf(msg, sizeof(msg), "%s %s", row->message, r->detail);
@@ -129,10 +130,11 @@ static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
     snprintf(host_id, sizeof(host_id), "%s", host && *host ? host : "vouch");
     printable(msg);
     printable(host_id);
-    respond(r, resp, row->status,
-            json_pack("{s:s,s:s,s:s,s:s}", "HostId", host_id, "Code", row->code, "Message", msg,
-                      "Recommend", RECOMMEND),
-            row->code);
+    body = json_pack("{s:s,s:s,s:s,s:s}", "HostId", host_id, "Code", row->code, "Message", msg,
+                     "Recommend", RECOMMEND);
+    if (body && fields)
+        json_object_update_missing(body, fields);
+    respond(r, resp, row->status, body, row->code);
 }
 
 /* Every value must be UTF-8 (the answers are JSON). */
@@ -383,7 +385,7 @@ void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
     else
         make_request_id(r.request_id);
     if (!collect_params(&r) || !authenticate(&r) || !(a = find_action(&r))) {
-        respond_error(&r, resp);
+        respond_error(&r, resp, NULL);
         goto out;
     }
     call.params = &r.all;
@@ -393,13 +395,14 @@ void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
     if (!body) {
         r.err = call.err;
         memcpy(r.detail, call.detail, sizeof(r.detail));
-        respond_error(&r, resp);
+        respond_error(&r, resp, call.error_fields);
         goto out;
     }
     respond(&r, resp, 200, body, NULL);
 out:
     if (a && (a->flags & VOUCH_VTPM_AUDITED))
         audit(&r, a, resp);
+    json_decref(call.error_fields);
     vouch_accesskey_done(&r.key);
     vouch_rpc_params_free(&r.all);
     vouch_rpc_params_free(&r.query);

@@ -15,6 +15,7 @@
 #include "server/app.h"
 #include "server/metrics.h"
 #include "net/http_client.h"
+#include "server/vtpm.h"
 #include "token/challenge.h"
 #include "token/secrets.h"
 
@@ -263,6 +264,9 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     e = vouch_challenge_secret_setup(app->store, app->kek, app->challenge_secret, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "challenge secret: ");
+    e = vouch_vtpm_setup(app, eb);
+    if (e)
+        return e;
     e = admin_token_setup(app, ret_new_admin_token, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "admin token: ");
@@ -288,6 +292,7 @@ vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t
 void vouch_app_done(struct vouch_app *app)
 {
     OPENSSL_cleanse(app->challenge_secret, sizeof(app->challenge_secret));
+    vouch_vtpm_done(app);
     vouch_kek_wipe(app->kek);
     free(app->kek);
     app->kek = NULL;

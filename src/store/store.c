@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
@@ -94,6 +96,48 @@ const char *const vouch_store_migrations[] = {
     "  expires_ms BIGINT NOT NULL,"
     "  PRIMARY KEY (key_id, nonce));"
     "CREATE INDEX vtpm_request_nonces_expiry ON vtpm_request_nonces (expires_ms);",
+    /* 5: vTPM attestation keys, IMA state, system whitelists, events, report history */
+    "CREATE TABLE vtpm_aks ("
+    "  uuid TEXT PRIMARY KEY REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  state BIGINT NOT NULL,"
+    "  public_b64 TEXT NOT NULL,"
+    "  cert_pem TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE TABLE vtpm_ima_states ("
+    "  uuid TEXT PRIMARY KEY REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  reports BIGINT NOT NULL,"
+    "  ima_next BIGINT NOT NULL,"
+    "  pcr10_sha1 TEXT NOT NULL,"
+    "  pcr10_sha256 TEXT NOT NULL,"
+    "  boot_aggregate TEXT NOT NULL,"
+    "  reset_count BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL);"
+    "CREATE TABLE vtpm_ids ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BIGINT NOT NULL);"
+    "INSERT INTO vtpm_ids (name, value) VALUES ('system_whitelist', 0);"
+    "CREATE TABLE vtpm_system_whitelists ("
+    "  id BIGINT PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  pcrs TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  modified_ms BIGINT NOT NULL);"
+    "CREATE TABLE vtpm_events ("
+    "  uuid TEXT PRIMARY KEY,"
+    "  instance TEXT NOT NULL REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  account TEXT NOT NULL,"
+    "  type BIGINT NOT NULL, level BIGINT NOT NULL, status BIGINT NOT NULL,"
+    "  handle_type BIGINT NOT NULL, accumulation BIGINT NOT NULL,"
+    "  suspect TEXT NOT NULL, suspect_value TEXT NOT NULL, whitelist_value TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL, modified_ms BIGINT NOT NULL, handled_ms BIGINT NOT NULL);"
+    "CREATE INDEX vtpm_events_account ON vtpm_events (account, created_ms);"
+    "CREATE INDEX vtpm_events_instance ON vtpm_events (instance, status, type);"
+    "CREATE TABLE vtpm_reports ("
+    "  instance TEXT NOT NULL REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  seq BIGINT NOT NULL,"
+    "  received_ms BIGINT NOT NULL,"
+    "  summary TEXT NOT NULL,"
+    "  PRIMARY KEY (instance, seq));",
     /* 8: the audit log of administrative actions */
     "CREATE TABLE audit_log ("
     "  id TEXT PRIMARY KEY,"
@@ -728,4 +772,239 @@ void vouch_store_audits_free(struct vouch_store_audit *a, size_t n)
         free(a[i].request_id);
     }
     free(a);
+}
+
+/* --- vTPM reports, whitelists, events (migration 5) ------------------------ */
+
+vouch_err vouch_store_ak_put(struct vouch_store *s, const char *uuid, const char *public_b64,
+                             const char *cert_pem, int64_t now_ms, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    if (!e && (!public_b64 || !*public_b64 || !cert_pem || !*cert_pem ||
+               strlen(public_b64) > VOUCH_STORE_FIELD_MAX || strlen(cert_pem) > 4 * VOUCH_STORE_FIELD_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "AK public key and certificate must be 1-%d bytes",
+                       VOUCH_STORE_FIELD_MAX);
+    return e ? e : observed(s, "ak_put", t0,
+                            s->ops->ak_put(s->state, uuid, public_b64, cert_pem, now_ms, eb));
+}
+
+vouch_err vouch_store_ak_get(struct vouch_store *s, const char *uuid,
+                             struct vouch_store_ak **ret, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    return e ? e : observed(s, "ak_get", t0, s->ops->ak_get(s->state, uuid, ret, eb));
+}
+
+void vouch_store_ak_free(struct vouch_store_ak *ak)
+{
+    if (!ak)
+        return;
+    free(ak->public_b64);
+    free(ak->cert_pem);
+    free(ak);
+}
+
+static void state_fresh(struct vouch_store_vtpm_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    memset(st->pcr10_sha1, '0', 40);
+    memset(st->pcr10_sha256, '0', 64);
+    st->reset_count = -1;
+    st->whitelist_id = -1;
+}
+
+vouch_err vouch_store_vtpm_state_get(struct vouch_store *s, const char *uuid,
+                                     struct vouch_store_vtpm_state *ret,
+                                     struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    struct vouch_store_vtpm_state st;
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    if (e)
+        return e;
+    state_fresh(&st);
+    e = observed(s, "vtpm_state_get", t0, s->ops->vtpm_state_get(s->state, uuid, &st, eb));
+    if (!e)
+        *ret = st;
+    return e;
+}
+
+/* Lower-case hex of exactly `len` digits. */
+static bool is_hex(const char *v, size_t len)
+{
+    size_t i;
+
+    if (!v || strlen(v) != len)
+        return false;
+    for (i = 0; i < len; i++)
+        if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static vouch_err check_state(const struct vouch_store_vtpm_state *st, bool need_baseline,
+                             struct vouch_errbuf *eb)
+{
+    size_t i;
+
+    if (!is_hex(st->pcr10_sha1, 40) || !is_hex(st->pcr10_sha256, 64) || st->ima_next < 0 ||
+        (st->boot_aggregate[0] && !is_hex(st->boot_aggregate, strlen(st->boot_aggregate))))
+        return vouch_fail(eb, VOUCH_E_INVALID, "IMA state is malformed");
+    for (i = 0; need_baseline && i < VOUCH_STORE_BASELINE_PCRS; i++)
+        if (!is_hex(st->baseline[i], 64))
+            return vouch_fail(eb, VOUCH_E_INVALID, "baseline pcr%zu is not 64 hex digits", i);
+    return VOUCH_OK;
+}
+
+static vouch_err check_event_new(const struct vouch_store_event_new *ev,
+                                 struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("EventUuid", ev->uuid, eb);
+
+    if (!e && (!ev->suspect || !*ev->suspect || !ev->suspect_value || !ev->whitelist_value ||
+               strlen(ev->suspect) > VOUCH_STORE_FIELD_MAX ||
+               strlen(ev->suspect_value) > VOUCH_STORE_FIELD_MAX ||
+               strlen(ev->whitelist_value) > VOUCH_STORE_FIELD_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "event fields must be at most %d bytes",
+                       VOUCH_STORE_FIELD_MAX);
+    return e;
+}
+
+vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
+                                    struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", r->uuid, eb);
+    size_t i;
+
+    if (!e)
+        e = check_name("nonce", r->nonce, eb);
+    if (!e && (!r->next || r->expect_reports < 0 || r->keep == 0 || !r->summary ||
+               strlen(r->summary) > VOUCH_STORE_DOC_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "incomplete report");
+    if (!e)
+        e = check_state(r->next, r->create_baseline || r->next->whitelist_id >= 0, eb);
+    for (i = 0; !e && i < r->n_events; i++)
+        e = check_event_new(&r->events[i], eb);
+    return e ? e : observed(s, "report_accept", t0, s->ops->report_accept(s->state, r, eb));
+}
+
+vouch_err vouch_store_report_last(struct vouch_store *s, const char *uuid, char **ret_summary,
+                                  int64_t *ret_ms, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    return e ? e : observed(s, "report_last", t0,
+                            s->ops->report_last(s->state, uuid, ret_summary, ret_ms, eb));
+}
+
+vouch_err vouch_store_report_count(struct vouch_store *s, const char *uuid, uint64_t *ret,
+                                   struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    return e ? e : observed(s, "report_count", t0, s->ops->report_count(s->state, uuid, ret, eb));
+}
+
+vouch_err vouch_store_event_list(struct vouch_store *s, const char *account,
+                                 const struct vouch_store_event_filter *f, uint64_t offset,
+                                 size_t limit, struct vouch_store_event **ret, size_t *ret_n,
+                                 uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    const struct vouch_store_event_filter any = VOUCH_STORE_EVENT_FILTER_ANY;
+    vouch_err e = check_name("account", account, eb);
+
+    if (e)
+        return e;
+    if (limit == 0 || limit > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page size must be 1-%d", VOUCH_STORE_LIST_MAX);
+    if (offset > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page offset too large");
+    return observed(s, "event_list", t0,
+                    s->ops->event_list(s->state, account, f ? f : &any, offset, limit, ret, ret_n,
+                              ret_total, eb));
+}
+
+void vouch_store_events_free(struct vouch_store_event *ev, size_t n)
+{
+    size_t i;
+
+    if (!ev)
+        return;
+    for (i = 0; i < n; i++) {
+        free(ev[i].uuid);
+        free(ev[i].instance);
+        free(ev[i].account);
+        free(ev[i].suspect);
+        free(ev[i].suspect_value);
+        free(ev[i].whitelist_value);
+    }
+    free(ev);
+}
+
+vouch_err vouch_store_events_handle(struct vouch_store *s, const char *account,
+                                    const char *const *uuids, size_t n, int64_t status,
+                                    int64_t now_ms, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("account", account, eb);
+    size_t i;
+
+    if (!e && status != VOUCH_STORE_EVENT_TRUSTED && status != VOUCH_STORE_EVENT_IGNORED)
+        e = vouch_fail(eb, VOUCH_E_INVALID, "events are handled as trusted or ignored");
+    if (!e && (n == 0 || n > VOUCH_STORE_LIST_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "1-%d events at a time", VOUCH_STORE_LIST_MAX);
+    for (i = 0; !e && i < n; i++)
+        e = check_name("EventUuid", uuids[i], eb);
+    return e ? e : observed(s, "events_handle", t0,
+                            s->ops->events_handle(s->state, account, uuids, n, status, now_ms, eb));
+}
+
+/* --- helpers the backends share -------------------------------------------- */
+
+void vouch_store_baseline_format(const char b[][VOUCH_STORE_HEX256], char *out)
+{
+    size_t i;
+
+    out[0] = '\0';
+    for (i = 0; i < VOUCH_STORE_BASELINE_PCRS; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, b[i]);
+    }
+}
+
+vouch_err vouch_store_baseline_parse(const char *text, char ret[][VOUCH_STORE_HEX256],
+                                     struct vouch_errbuf *eb)
+{
+    size_t i;
+    const char *p = text;
+
+    for (i = 0; i < VOUCH_STORE_BASELINE_PCRS; i++) {
+        if (strlen(p) < 64 || (p[64] != (i + 1 < VOUCH_STORE_BASELINE_PCRS ? ',' : '\0')))
+            return vouch_fail(eb, VOUCH_E_STORE, "stored baseline is malformed");
+        memcpy(ret[i], p, 64);
+        ret[i][64] = '\0';
+        p += 65;
+    }
+    return VOUCH_OK;
+}
+
+void vouch_store_baseline_detail(const char b[][VOUCH_STORE_HEX256], char *out)
+{
+    size_t i, n = 0;
+
+    out[n++] = '{';
+    for (i = 0; i < VOUCH_STORE_BASELINE_PCRS; i++)
+        n += (size_t)sprintf(out + n, "%s\"pcr%zu\":\"%s\"", i ? "," : "", i, b[i]);
+    out[n++] = '}';
+    out[n] = '\0';
 }
