@@ -4,7 +4,8 @@ import { mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startVouchd, request, ADMIN_TOKEN } from '../../tests/api/lib/vouchd.mjs';
-import { makeTpm, startTpm, Machine } from '../../tests/api/lib/tpmsim.mjs';
+import { Swtpm } from '../../tests/api/lib/swtpm.mjs';
+import { Machine, tctiOf } from '../../tests/api/lib/tpmsim.mjs';
 
 const AGENT = resolve(process.env.VOUCH_AGENT);
 const rounds = Number(process.argv[2] ?? 5);
@@ -13,7 +14,7 @@ let tpm, srv, daemon;
 
 function agent(key, args) {
   return new Promise((res, rej) => execFile(AGENT, ['--once', '--server', srv.url,
-    '--access-key-id', key.id, '--access-key-secret', key.secret, '--tcti', tpm.tcti,
+    '--access-key-id', key.id, '--access-key-secret', key.secret, '--tcti', tctiOf(tpm),
     '--state-dir', join(dir, 'state'), '--eventlog', '', '--ima-log', join(dir, 'ima.log'),
     '--boot-id-file', join(dir, 'boot_id'), '--uuid', 'bench', ...args],
   { env: { ...process.env, TSS2_LOG: 'all+NONE' } },
@@ -22,8 +23,10 @@ function agent(key, args) {
 
 try {
   writeFileSync(join(dir, 'boot_id'), 'b\n');
-  await makeTpm(join(dir, 'tpm'));
-  tpm = await startTpm(join(dir, 'tpm'));
+  mkdirSync(join(dir, 'tpm'));
+  tpm = new Swtpm(join(dir, 'tpm'));
+  await tpm.manufacture();
+  await tpm.start();
   mkdirSync(join(dir, 'vouchd'));
   srv = await startVouchd({ dir: join(dir, 'vouchd'), args: ['--max-body', String(16 << 20)] });
   const r = await request(`${srv.url}/admin/accesskeys`, { method: 'POST',
@@ -46,7 +49,7 @@ try {
     `max=${times[times.length - 1].toFixed(0)} rounds=${rounds} ima_entries=1000`);
   // the daemon between rounds: after its first report, asleep for --interval
   daemon = spawn(AGENT, ['--server', srv.url, '--access-key-id', key.id, '--access-key-secret',
-    key.secret, '--tcti', tpm.tcti, '--state-dir', join(dir, 'state'), '--eventlog', '',
+    key.secret, '--tcti', tctiOf(tpm), '--state-dir', join(dir, 'state'), '--eventlog', '',
     '--ima-log', join(dir, 'ima.log'), '--boot-id-file', join(dir, 'boot_id'), '--uuid', 'bench',
     '--interval', '1'], { env: { ...process.env, TSS2_LOG: 'all+NONE' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
