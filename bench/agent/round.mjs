@@ -3,7 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startVouchd, request, ADMIN_TOKEN } from '../../tests/api/lib/vouchd.mjs';
+import { startVouchd, newAccessKey } from '../../tests/api/lib/vouchd.mjs';
 import { Swtpm } from '../../tests/api/lib/swtpm.mjs';
 import { Machine, tctiOf } from '../../tests/api/lib/tpmsim.mjs';
 
@@ -29,10 +29,7 @@ try {
   await tpm.start();
   mkdirSync(join(dir, 'vouchd'));
   srv = await startVouchd({ dir: join(dir, 'vouchd'), args: ['--max-body', String(16 << 20)] });
-  const r = await request(`${srv.url}/admin/accesskeys`, { method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ account: 'bench' }) });
-  const key = { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
+  const key = await newAccessKey(srv, 'bench');
   const m = new Machine(tpm, join(dir, 'ima.log'));
   await m.boot(Array.from({ length: 10 }, (_, i) => [i, `fw ${i}`]));
   await agent(key, []);                       // enrolment and the first report

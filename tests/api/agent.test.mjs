@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVouchd, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { startVouchd, newAccessKey } from './lib/vouchd.mjs';
 import { Swtpm, haveSwtpm } from './lib/swtpm.mjs';
 import { Machine, pcrExtendSpec, tctiOf } from './lib/tpmsim.mjs';
 
@@ -24,15 +24,6 @@ if (!AGENT) throw new Error('set VOUCH_AGENT to the built vouch-agent (meson tes
 const skip = !haveSwtpm() && 'swtpm or tpm2-tools not installed';
 let dir, srv, tpm, key;
 
-async function newKey(account) {
-  const r = await request(`${srv.url}/admin/accesskeys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ account }),
-  });
-  assert.equal(r.status, 201, r.text);
-  return { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
-}
 
 // Run vouch-agent --once; resolves { code, stdout, stderr } whatever the exit status.
 function agent(args, { k = key, stateDir = join(dir, 'agent-state'), tcti = tpm && tctiOf(tpm) } = {}) {
@@ -55,7 +46,7 @@ before(async () => {
   await tpm.start();
   mkdirSync(join(dir, 'vouchd'));
   srv = await startVouchd({ dir: join(dir, 'vouchd') });
-  key = await newKey('agent-e2e');
+  key = await newAccessKey(srv, 'agent-e2e');
 });
 
 after(async () => {
