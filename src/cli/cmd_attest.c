@@ -121,7 +121,7 @@ static char *evidence_doc(const unsigned char *data, size_t len, size_t *ret_len
 }
 
 struct attest_args {
-    const char *tee, *file, *url, *hash, *rd_hex, *rd_json;
+    const char *tee, *file, *url, *hash, *rd_hex, *rd_json, *audience;
     const char *tsm_dir, *ccel, *out;
     json_t *pids;
     bool ear, raw, collect;
@@ -138,7 +138,7 @@ static int parse_attest_args(int argc, char **argv, struct attest_args *a)
             { "--tee", &a->tee }, { "--evidence", &a->file }, { "--url", &a->url },
             { "--runtime-data-hex", &a->rd_hex }, { "--runtime-data-json", &a->rd_json },
             { "--hash", &a->hash }, { "--tsm-dir", &a->tsm_dir }, { "--ccel", &a->ccel },
-            { "--out", &a->out },
+            { "--out", &a->out }, { "--audience", &a->audience },
         };
         size_t k;
 
@@ -330,6 +330,8 @@ int vouch_cmd_attest(int argc, char **argv)
         json_object_set(req, "runtime_data", rd);
     if (a.hash)
         json_object_set_new(req, "runtime_data_hash_algorithm", json_string(a.hash));
+    if (a.audience)
+        json_object_set_new(req, "audience", json_string(a.audience));
     body = json_dumps(req, JSON_COMPACT);
     snprintf(endpoint, sizeof(endpoint), "%s/v1/attestation%s", a.url, a.ear ? "?token=ear" : "");
     if (!body || http_call("POST", endpoint, body, "application/json", &status, &resp,

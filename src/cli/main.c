@@ -17,7 +17,7 @@
 static const struct vouch_cli_cmd fixed[] = {
     { "attest", "--tee TEE (--evidence FILE | --collect [--tsm-dir DIR] [--ccel FILE]) "
       "[--url URL] [--runtime-data-hex HEX | --runtime-data-json JSON] [--hash ALG] "
-      "[--policy ID]... [--ear] [--raw] [--out FILE]",
+      "[--policy ID]... [--audience AUD] [--ear] [--raw] [--out FILE]",
       "send evidence (a quote or an evidence JSON, or with --collect a TDX quote taken in this "
       "TD through configfs-tsm, bound to a fresh challenge) to a Vouch service; print or store "
       "the token", vouch_cmd_attest },
