@@ -36,6 +36,7 @@ net:common net
 rpc:common crypto rpc
 server:common crypto evidence rego store token policy collateral net rpc server
 cli:common crypto evidence rego store token policy collateral net rpc cli
+agent:common crypto evidence net rpc agent
 '
 
 check_folder() {
