@@ -488,7 +488,7 @@ static vouch_err take_values(const TPML_PCR_SELECTION *got, const TPML_DIGEST *v
     uint32_t b, v = 0, i, j;
 
     for (b = 0; b < got->count; b++) {
-        int h = vouch_tpm_alg_hash(got->pcrSelections[b].hash);
+        int h = vouch_tcg_alg_hash(got->pcrSelections[b].hash);
 
         for (i = 0; i < (uint32_t)got->pcrSelections[b].sizeofSelect * 8 && i < 24; i++) {
             vouch_err e;
@@ -605,7 +605,7 @@ static vouch_err pcrs_match(const struct vouch_agent_quote *q, bool *ret,
         e = vouch_tpm_signature_parse(q->sig, q->sig_len, &parsed, eb);
     if (e)
         return e;
-    h = vouch_tpm_alg_hash(parsed.sig_hash);
+    h = vouch_tcg_alg_hash(parsed.sig_hash);
     if (h < 0 || vouch_hash_size((enum vouch_hash)h) != parsed.pcr_digest_len)
         return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "a quote signed with hash 0x%x",
                           (unsigned)parsed.sig_hash);
