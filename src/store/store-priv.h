@@ -70,7 +70,17 @@ struct vouch_store_ops {
     vouch_err (*request_nonce_use)(void *state, const char *key_id, const char *nonce,
                                    int64_t now_ms, int64_t expires_ms, size_t max_per_key,
                                    struct vouch_errbuf *eb);
+    /* attestation history; list gets before > 0 (INT64_MAX: from the newest) */
+    vouch_err (*attestation_add)(void *state, const struct vouch_store_attestation *a,
+                                 uint64_t keep, struct vouch_errbuf *eb);
+    vouch_err (*attestation_list)(void *state, int64_t before, size_t limit,
+                                  struct vouch_store_attestation **ret, size_t *ret_n,
+                                  struct vouch_errbuf *eb);
 };
+
+/* The attestation history columns, in the order the backends read and write them. */
+#define VOUCH_STORE_ATTESTATION_COLS \
+    "id, time_ms, tee, policy_ids, allow, tcb_status, http_status, error_code, request_id"
 
 /* The instance columns, in the order the backends read and write them. */
 #define VOUCH_STORE_INSTANCE_COLS \

@@ -77,6 +77,23 @@ const char *const vouch_store_migrations[] = {
     "  expires_ms BIGINT NOT NULL,"
     "  PRIMARY KEY (key_id, nonce));"
     "CREATE INDEX vtpm_request_nonces_expiry ON vtpm_request_nonces (expires_ms);",
+    /* 5: reserved for the vTPM system whitelist and events (being written on another
+     * branch); a no-op here, replaced by that migration when the branches meet */
+    "SELECT 1;",
+    /* 6: reserved for the vTPM program whitelists (the same) */
+    "SELECT 1;",
+    /* 7: the bounded attestation history (one row per POST /v1/attestation); the
+     * PostgreSQL backend reads INTEGER PRIMARY KEY AUTOINCREMENT as BIGSERIAL */
+    "CREATE TABLE attestations ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  time_ms BIGINT NOT NULL,"
+    "  tee TEXT NOT NULL,"
+    "  policy_ids TEXT NOT NULL,"
+    "  allow BIGINT NOT NULL,"
+    "  tcb_status TEXT NOT NULL,"
+    "  http_status BIGINT NOT NULL,"
+    "  error_code TEXT NOT NULL,"
+    "  request_id TEXT NOT NULL);",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
@@ -571,4 +588,59 @@ vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_i
         e = check_name("SignatureNonce", nonce, eb);
     return e ? e : s->ops->request_nonce_use(s->state, key_id, nonce, now_ms, expires_ms,
                                              max_per_key, eb);
+}
+
+/* --- attestation history ------------------------------------------------------ */
+
+static vouch_err check_text(const char *what, const char *v, size_t max, struct vouch_errbuf *eb)
+{
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_INVALID, "attestation %s is missing", what);
+    if (strlen(v) > max)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "attestation %s is longer than %zu bytes",
+                          what, max);
+    return VOUCH_OK;
+}
+
+vouch_err vouch_store_attestation_add(struct vouch_store *s,
+                                      const struct vouch_store_attestation *a, uint64_t keep,
+                                      struct vouch_errbuf *eb)
+{
+    vouch_err e = check_text("policy_ids", a->policy_ids, VOUCH_STORE_ATTESTATION_TEXT_MAX, eb);
+
+    if (!e)
+        e = check_text("tcb_status", a->tcb_status, VOUCH_STORE_ATTESTATION_TEXT_MAX, eb);
+    if (!e)
+        e = check_text("error_code", a->error_code, VOUCH_STORE_ATTESTATION_TEXT_MAX, eb);
+    if (!e && (memchr(a->tee, 0, sizeof(a->tee)) == NULL ||
+               memchr(a->request_id, 0, sizeof(a->request_id)) == NULL))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "attestation tee or request id not terminated");
+    if (!e && (keep == 0 || keep > INT64_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "attestation history size must be 1-%lld",
+                       (long long)INT64_MAX);
+    return e ? e : s->ops->attestation_add(s->state, a, keep, eb);
+}
+
+vouch_err vouch_store_attestation_list(struct vouch_store *s, int64_t before, size_t limit,
+                                       struct vouch_store_attestation **ret, size_t *ret_n,
+                                       struct vouch_errbuf *eb)
+{
+    if (limit == 0 || limit > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page size must be 1-%d", VOUCH_STORE_LIST_MAX);
+    return s->ops->attestation_list(s->state, before > 0 ? before : INT64_MAX, limit, ret,
+                                    ret_n, eb);
+}
+
+void vouch_store_attestations_free(struct vouch_store_attestation *a, size_t n)
+{
+    size_t i;
+
+    if (!a)
+        return;
+    for (i = 0; i < n; i++) {
+        free(a[i].policy_ids);
+        free(a[i].tcb_status);
+        free(a[i].error_code);
+    }
+    free(a);
 }
