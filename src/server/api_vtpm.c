@@ -353,37 +353,76 @@ static const struct vouch_vtpm_action *find_action(struct rpc_request *r)
     return a;
 }
 
+/* The exchange's X-Request-Id, so logs, headers and the body agree. */
+static void request_id_init(struct rpc_request *r)
+{
+    if (r->req->request_id && strlen(r->req->request_id) <= REQUEST_ID_LEN)
+        snprintf(r->request_id, sizeof(r->request_id), "%s", r->req->request_id);
+    else
+        make_request_id(r->request_id);
+}
+
+/* Run action `a` for `account` and answer. */
+static void run_action(struct rpc_request *r, const struct vouch_vtpm_action *a,
+                       const char *account, struct vouch_http_resp *resp)
+{
+    struct vouch_vtpm_call call = { .app = r->app };
+    json_t *body;
+
+    call.params = &r->all;
+    call.account = account;
+    call.now_ms = vouch_app_now(r->app) * 1000;
+    body = a->run(&call);
+    if (!body) {
+        r->err = call.err;
+        memcpy(r->detail, call.detail, sizeof(r->detail));
+        respond_error(r, resp);
+        return;
+    }
+    respond(r, resp, 200, body, NULL);
+}
+
 void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp)
 {
     struct rpc_request r = { .app = app, .req = req, .all = VOUCH_RPC_PARAMS_INIT,
                              .query = VOUCH_RPC_PARAMS_INIT };
     const struct vouch_vtpm_action *a = NULL;
-    struct vouch_vtpm_call call = { .app = app };
-    json_t *body;
 
-    /* the exchange's X-Request-Id, so logs, headers and the body agree */
-    if (req->request_id && strlen(req->request_id) <= REQUEST_ID_LEN)
-        snprintf(r.request_id, sizeof(r.request_id), "%s", req->request_id);
+    request_id_init(&r);
+    if (!collect_params(&r) || !authenticate(&r) || !(a = find_action(&r)))
+        respond_error(&r, resp);
     else
-        make_request_id(r.request_id);
-    if (!collect_params(&r) || !authenticate(&r) || !(a = find_action(&r))) {
-        respond_error(&r, resp);
-        goto out;
-    }
-    call.params = &r.all;
-    call.account = r.key.account;
-    call.now_ms = vouch_app_now(app) * 1000;
-    body = a->run(&call);
-    if (!body) {
-        r.err = call.err;
-        memcpy(r.detail, call.detail, sizeof(r.detail));
-        respond_error(&r, resp);
-        goto out;
-    }
-    respond(&r, resp, 200, body, NULL);
-out:
+        run_action(&r, a, r.key.account, resp);
     vouch_accesskey_done(&r.key);
+    vouch_rpc_params_free(&r.all);
+    vouch_rpc_params_free(&r.query);
+}
+
+/*
+ * The operator's way in (admin bearer token, checked by the router):
+ *   GET|POST /admin/vtpm/{account}?Action=NAME&Version=2020-06-13&...
+ * runs any action as account {account} would, with the same parameters
+ * and answers, minus the signature (docs/console.md).  The console uses it
+ * when logged in with the admin token.
+ */
+void vouch_api_vtpm_admin(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp)
+{
+    struct rpc_request r = { .app = app, .req = req, .all = VOUCH_RPC_PARAMS_INIT,
+                             .query = VOUCH_RPC_PARAMS_INIT };
+    const struct vouch_vtpm_action *a = NULL;
+
+    request_id_init(&r);
+    if (!vouch_account_name_valid(req->params[0])) {
+        fail(&r, VOUCH_RPC_INVALID_PARAMETER, "(the account in the path must be 1-%d "
+             "characters of A-Z a-z 0-9 . _ - @)", VOUCH_ACCOUNT_NAME_MAX);
+        respond_error(&r, resp);
+    } else if (!collect_params(&r) || !(a = find_action(&r))) {
+        respond_error(&r, resp);
+    } else {
+        run_action(&r, a, req->params[0], resp);
+    }
     vouch_rpc_params_free(&r.all);
     vouch_rpc_params_free(&r.query);
 }

@@ -51,6 +51,9 @@ struct vouch_config {
     /* operations (docs/operations.md) */
     bool log_json;             /* --log-format json */
     char *metrics_token;       /* bearer token GET /metrics needs, or NULL: open */
+    /* the console (docs/console.md) */
+    bool console;              /* serve /console */
+    uint64_t keep_attestations; /* attestation history rows kept; 0: none recorded */
     bool help;                 /* --help was given */
     bool version;              /* --version was given */
 };

@@ -17,7 +17,7 @@
  * these two structs, so they can be unit-tested without a socket.
  */
 #define VOUCH_HTTP_MAX_PARAMS 4
-#define VOUCH_HTTP_MAX_HEADERS 8
+#define VOUCH_HTTP_MAX_HEADERS 16
 
 struct vouch_app;
 struct vouch_route;
