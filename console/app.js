@@ -645,7 +645,7 @@ pages.policies = {
         h('h2', { id: 'view-title' }, 'Policy ' + viewing),
         h('p', { class: 'hint mono' }, 'hash ' + p['policy-hash']), codeView(b64urlDecode(p.policy)));
     }
-    const id = h('input', { id: 'p-id', required: true, pattern: '[A-Za-z0-9._-]{1,64}', spellcheck: 'false' });
+    const id = h('input', { id: 'p-id', required: true, pattern: '[A-Za-z0-9._\\-]{1,64}', spellcheck: 'false' });
     const text = h('textarea', { id: 'p-text', required: true, spellcheck: 'false' });
     const file = h('input', { id: 'p-file', type: 'file', accept: '.rego,text/plain', onchange: async () => {
       if (file.files[0]) {
