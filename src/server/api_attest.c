@@ -9,12 +9,12 @@
 
 #include "common/codec.h"
 #include "common/json.h"
-#include "common/log.h"
 #include "common/time.h"
 #include "policy/engine.h"
 #include "policy/policy.h"
 #include "server/api.h"
 #include "server/attest_req.h"
+#include "server/history.h"
 #include "server/metrics.h"
 #include "token/result.h"
 
@@ -329,29 +329,23 @@ out:
     json_decref(body);
 }
 
-/* Add one row to the attestation history; a failure is logged, the answer stands. */
+/* Hand one row to the attestation history's writer (history.h); never waits for the store. */
 static void record(struct vouch_app *app, const struct vouch_http_req *req,
-                   const struct vouch_http_resp *resp, struct summary *sum)
+                   const struct vouch_http_resp *resp, const struct summary *sum)
 {
     struct vouch_store_attestation row;
-    struct vouch_errbuf eb;
-    vouch_err e;
 
     memset(&row, 0, sizeof(row));
     row.time_ms = vouch_clock_now() * 1000;
     memcpy(row.tee, sum->tee, sizeof(row.tee));
-    row.policy_ids = sum->policy_ids;
+    row.policy_ids = (char *)sum->policy_ids;
     row.allow = sum->allow;
-    row.tcb_status = sum->tcb_status;
+    row.tcb_status = (char *)sum->tcb_status;
     row.http_status = resp->status;
     row.error_code = (char *)(resp->status >= 400 && resp->code ? resp->code : "");
     snprintf(row.request_id, sizeof(row.request_id), "%s",
              req->request_id ? req->request_id : "");
-    vouch_errbuf_clear(&eb);
-    e = vouch_store_attestation_add(app->store, &row, app->cfg.keep_attestations, &eb);
-    if (e)
-        vouch_log(VOUCH_LOG_WARN, "attestation history: row not recorded", "error", eb.msg,
-                  VOUCH_LOG_END);
+    (void)vouch_history_add(app->history, &row);
 }
 
 void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
@@ -360,6 +354,6 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     struct summary sum = { .policy_ids = "[]", .allow = -1 };
 
     attest(app, req, resp, &sum);
-    if (app->cfg.keep_attestations > 0)
+    if (app->history)
         record(app, req, resp, &sum);
 }

@@ -1437,19 +1437,24 @@ static vouch_err pg_request_nonce_use(void *state, const char *key_id, const cha
 /* --- attestation history ------------------------------------------------------ */
 
 static vouch_err pg_attestation_add(void *state, const struct vouch_store_attestation *a,
-                                    uint64_t keep, struct vouch_errbuf *eb)
+                                    size_t n, uint64_t keep, struct vouch_errbuf *eb)
 {
-    char n[4][I64_LEN];
-    const char *row[] = { i64s(n[0], a->time_ms), a->tee, a->policy_ids,
-                          i64s(n[1], a->allow), a->tcb_status, i64s(n[2], a->http_status),
-                          a->error_code, a->request_id };
-    const char *trim[] = { i64s(n[3], (int64_t)keep) };
+    char num[4][I64_LEN];
+    const char *trim[] = { i64s(num[3], (int64_t)keep) };
     struct pgc *c;
+    size_t i;
     vouch_err e = begin(state, &c, eb);
 
     if (e)
         return e;
-    e = run_write(c, S_ATT_INSERT, 8, row, NULL, eb);
+    for (i = 0; !e && i < n; i++) {
+        const char *row[] = { i64s(num[0], a[i].time_ms), a[i].tee, a[i].policy_ids,
+                              i64s(num[1], a[i].allow), a[i].tcb_status,
+                              i64s(num[2], a[i].http_status), a[i].error_code,
+                              a[i].request_id };
+
+        e = run_write(c, S_ATT_INSERT, 8, row, NULL, eb);
+    }
     /* ids only grow, so the newest `keep` rows are those above max(id) - keep */
     if (!e)
         e = run_write(c, S_ATT_TRIM, 1, trim, NULL, eb);

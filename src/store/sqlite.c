@@ -1516,20 +1516,25 @@ static vouch_err sq_request_nonce_use(void *state, const char *key_id, const cha
 /* --- attestation history ------------------------------------------------------ */
 
 static vouch_err sq_attestation_add(void *state, const struct vouch_store_attestation *a,
-                                    uint64_t keep, struct vouch_errbuf *eb)
+                                    size_t n, uint64_t keep, struct vouch_errbuf *eb)
 {
-    const struct arg row[] = { INT(a->time_ms), TXT(a->tee), TXT(a->policy_ids),
-                               INT(a->allow), TXT(a->tcb_status), INT(a->http_status),
-                               TXT(a->error_code), TXT(a->request_id) };
     const struct arg trim[] = { INT((int64_t)keep) };
     sqlite3 *db = NULL;
+    size_t i;
     vouch_err e = begin(state, &db, eb);
 
     if (e)
         return e;
-    e = run_write(db, "INSERT INTO attestations (time_ms, tee, policy_ids, allow, tcb_status, "
-                  "http_status, error_code, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                  row, 8, NULL, eb);
+    for (i = 0; !e && i < n; i++) {
+        const struct arg row[] = { INT(a[i].time_ms), TXT(a[i].tee), TXT(a[i].policy_ids),
+                                   INT(a[i].allow), TXT(a[i].tcb_status),
+                                   INT(a[i].http_status), TXT(a[i].error_code),
+                                   TXT(a[i].request_id) };
+
+        e = run_write(db, "INSERT INTO attestations (time_ms, tee, policy_ids, allow, "
+                      "tcb_status, http_status, error_code, request_id) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", row, 8, NULL, eb);
+    }
     /* ids only grow, so the newest `keep` rows are those above max(id) - keep */
     if (!e)
         e = run_write(db, "DELETE FROM attestations WHERE id <= "

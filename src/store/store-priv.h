@@ -71,7 +71,7 @@ struct vouch_store_ops {
                                    int64_t now_ms, int64_t expires_ms, size_t max_per_key,
                                    struct vouch_errbuf *eb);
     /* attestation history; list gets before > 0 (INT64_MAX: from the newest) */
-    vouch_err (*attestation_add)(void *state, const struct vouch_store_attestation *a,
+    vouch_err (*attestation_add)(void *state, const struct vouch_store_attestation *a, size_t n,
                                  uint64_t keep, struct vouch_errbuf *eb);
     vouch_err (*attestation_list)(void *state, int64_t before, size_t limit,
                                   struct vouch_store_attestation **ret, size_t *ret_n,

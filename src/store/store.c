@@ -602,9 +602,8 @@ static vouch_err check_text(const char *what, const char *v, size_t max, struct 
     return VOUCH_OK;
 }
 
-vouch_err vouch_store_attestation_add(struct vouch_store *s,
-                                      const struct vouch_store_attestation *a, uint64_t keep,
-                                      struct vouch_errbuf *eb)
+static vouch_err check_attestation(const struct vouch_store_attestation *a,
+                                   struct vouch_errbuf *eb)
 {
     vouch_err e = check_text("policy_ids", a->policy_ids, VOUCH_STORE_ATTESTATION_TEXT_MAX, eb);
 
@@ -615,10 +614,28 @@ vouch_err vouch_store_attestation_add(struct vouch_store *s,
     if (!e && (memchr(a->tee, 0, sizeof(a->tee)) == NULL ||
                memchr(a->request_id, 0, sizeof(a->request_id)) == NULL))
         e = vouch_fail(eb, VOUCH_E_INVALID, "attestation tee or request id not terminated");
-    if (!e && (keep == 0 || keep > INT64_MAX))
-        e = vouch_fail(eb, VOUCH_E_INVALID, "attestation history size must be 1-%lld",
-                       (long long)INT64_MAX);
-    return e ? e : s->ops->attestation_add(s->state, a, keep, eb);
+    return e;
+}
+
+vouch_err vouch_store_attestation_add(struct vouch_store *s,
+                                      const struct vouch_store_attestation *a, size_t n,
+                                      uint64_t keep, struct vouch_errbuf *eb)
+{
+    size_t i;
+    vouch_err e;
+
+    if (keep == 0 || keep > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "attestation history size must be 1-%lld",
+                          (long long)INT64_MAX);
+    if (n == 0 || n > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "1-%d attestation rows at a time",
+                          VOUCH_STORE_LIST_MAX);
+    for (i = 0; i < n; i++) {
+        e = check_attestation(&a[i], eb);
+        if (e)
+            return e;
+    }
+    return s->ops->attestation_add(s->state, a, n, keep, eb);
 }
 
 vouch_err vouch_store_attestation_list(struct vouch_store *s, int64_t before, size_t limit,

@@ -355,12 +355,13 @@ struct vouch_store_attestation {
 };
 
 /*
- * Add `a` and drop every row but the newest `keep`, in one transaction.
- * keep == 0 is refused (the caller records nothing when the history is off).
+ * Add the `n` rows of `a` (in order) and drop every row but the newest
+ * `keep`, in one transaction.  keep == 0 is refused (the caller records
+ * nothing when the history is off).
  */
 vouch_err vouch_store_attestation_add(struct vouch_store *s,
-                                      const struct vouch_store_attestation *a, uint64_t keep,
-                                      struct vouch_errbuf *eb);
+                                      const struct vouch_store_attestation *a, size_t n,
+                                      uint64_t keep, struct vouch_errbuf *eb);
 
 /*
  * One page, newest first: rows with id < before (before <= 0: from the

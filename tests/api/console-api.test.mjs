@@ -34,6 +34,17 @@ async function serverWith(args, { fixed = true } = {}) {
 const attest = (srv, body) => request(`${srv.url}/v1/attestation`, { method: 'POST', body: JSON.stringify(body) });
 const history = (srv, q = '') => request(`${srv.url}/admin/attestations${q}`, { headers: admin });
 
+// Rows are written by a background writer: wait until the newest row is the
+// one of request `rid` (at most 10 s).
+async function historyWith(srv, rid) {
+  for (let i = 0; i < 200; i++) {
+    const h = await history(srv);
+    if (h.body?.attestations?.[0]?.request_id === rid) return h;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`request ${rid} never reached the history`);
+}
+
 describe('attestation history', () => {
   let srv;
   before(async () => {
@@ -48,7 +59,7 @@ describe('attestation history', () => {
   test('an accepted TDX attestation: tee, policies, allow, TCB status; no token or evidence', async () => {
     const r = await attest(srv, { tee: 'tdx', evidence, policy_ids: [] });
     assert.equal(r.status, 200, r.text);
-    const h = await history(srv);
+    const h = await historyWith(srv, r.headers.get('x-request-id'));
     assert.equal(h.status, 200, h.text);
     assert.equal(h.headers.get('cache-control'), 'no-store');
     assert.equal(h.body.keep, 3);
@@ -72,7 +83,7 @@ describe('attestation history', () => {
     assert.equal(r.status, 403, r.text);
     r = await attest(srv, { tee: 'tdx', evidence: b64url('not a quote'), policy_ids: ['x', 'y'] });
     assert.equal(r.status, 400, r.text);
-    const [rejected, denied] = (await history(srv)).body.attestations;
+    const [rejected, denied] = (await historyWith(srv, r.headers.get('x-request-id'))).body.attestations;
     assert.equal(denied.allow, false);
     assert.deepEqual(denied.policy_ids, ['deny-all']);
     assert.equal(denied.error_code, 'VOUCH.POLICY.REJECTED');
@@ -87,7 +98,7 @@ describe('attestation history', () => {
   test('bounded to --keep-attestations, newest first, paged by id', async () => {
     const r = await request(`${srv.url}/v1/attestation`, { method: 'POST', body: '{not json' });
     assert.equal(r.status, 400);
-    const all = (await history(srv)).body.attestations;
+    const all = (await historyWith(srv, r.headers.get('x-request-id'))).body.attestations;
     assert.equal(all.length, 3);
     assert.equal(all[0].error_code, 'VOUCH.REQUEST.INVALID_JSON');
     assert.equal(all[0].tee, '');
@@ -119,6 +130,7 @@ test('--keep-attestations 0 records nothing', async () => {
   try {
     const r = await attest(srv, { tee: 'tdx', evidence, policy_ids: [] });
     assert.equal(r.status, 200, r.text);
+    await new Promise((res) => setTimeout(res, 500));
     const h = await history(srv);
     assert.equal(h.status, 200);
     assert.deepEqual(h.body.attestations, []);
@@ -219,5 +231,26 @@ test('--console=false turns the console off', async () => {
     assert.equal((await request(`${srv.url}/console/app.js`)).status, 404);
   } finally {
     await srv.stop();
+  }
+});
+
+test('rows still queued when vouchd stops are written before it exits', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-console-stop-'));
+  const db = PG_BASE ? await freshPostgresDb() : `sqlite:${join(dir, 'vouch.db')}`;
+  let srv = await startVouchd({ dir, db });
+  try {
+    const answers = await Promise.all(Array.from({ length: 40 }, () =>
+      request(`${srv.url}/v1/attestation`, { method: 'POST', body: '{"tee": 7}' })));
+    assert.ok(answers.every((a) => a.status === 400));
+    const { code } = await srv.stop();
+    assert.equal(code, 0);
+    srv = await startVouchd({ dir, db });
+    const h = await request(`${srv.url}/admin/attestations?limit=100`, { headers: admin });
+    assert.equal(h.body.attestations.length, 40);
+    assert.deepEqual(new Set(h.body.attestations.map((a) => a.request_id)),
+      new Set(answers.map((a) => a.headers.get('x-request-id'))));
+  } finally {
+    await srv.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -816,7 +816,7 @@ static void test_attestations(void **state)
     for (i = 1; i <= 7; i++) {
         a = attestation_of((int64_t)i * 1000, i % 2 ? "tdx" : "snp", i == 3 ? -1 : (int64_t)(i % 2),
                            i == 3 ? "VOUCH.EVIDENCE.INVALID" : "");
-        assert_int_equal(vouch_store_attestation_add(s, &a, 5, &eb), VOUCH_OK);
+        assert_int_equal(vouch_store_attestation_add(s, &a, 1, 5, &eb), VOUCH_OK);
     }
     assert_int_equal(vouch_store_attestation_list(s, 0, 100, &got, &n, &eb), VOUCH_OK);
     assert_int_equal(n, 5);
@@ -842,23 +842,42 @@ static void test_attestations(void **state)
     vouch_store_attestations_free(got, n);
     /* A smaller bound trims at once; ids keep growing after trimming. */
     a = attestation_of(8000, "sgx", 0, "VOUCH.POLICY.REJECTED");
-    assert_int_equal(vouch_store_attestation_add(s, &a, 2, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_attestation_add(s, &a, 1, 2, &eb), VOUCH_OK);
     assert_int_equal(vouch_store_attestation_list(s, 0, 100, &got, &n, &eb), VOUCH_OK);
     assert_int_equal(n, 2);
     assert_int_equal(got[0].time_ms, 8000);
     assert_int_equal(got[1].time_ms, 7000);
     vouch_store_attestations_free(got, n);
+    /* A batch: in order, trimmed once; a bad row refuses the whole batch. */
+    {
+        struct vouch_store_attestation b[3] = { attestation_of(9000, "tdx", 1, ""),
+                                                attestation_of(9100, "snp", 1, ""),
+                                                attestation_of(9200, "tdx", 0, "X") };
+
+        assert_int_equal(vouch_store_attestation_add(s, b, 3, 2, &eb), VOUCH_OK);
+        assert_int_equal(vouch_store_attestation_list(s, 0, 100, &got, &n, &eb), VOUCH_OK);
+        assert_int_equal(n, 2);
+        assert_int_equal(got[0].time_ms, 9200);
+        assert_int_equal(got[1].time_ms, 9100);
+        vouch_store_attestations_free(got, n);
+        b[1].tcb_status = NULL;
+        assert_int_equal(vouch_store_attestation_add(s, b, 3, 10, &eb), VOUCH_E_INVALID);
+        assert_int_equal(vouch_store_attestation_list(s, 0, 100, &got, &n, &eb), VOUCH_OK);
+        assert_int_equal(n, 2);
+        vouch_store_attestations_free(got, n);
+        assert_int_equal(vouch_store_attestation_add(s, b, 0, 10, &eb), VOUCH_E_INVALID);
+    }
     /* Bad arguments. */
-    assert_int_equal(vouch_store_attestation_add(s, &a, 0, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_attestation_add(s, &a, 1, 0, &eb), VOUCH_E_INVALID);
     assert_int_equal(vouch_store_attestation_list(s, 0, 0, &got, &n, &eb), VOUCH_E_INVALID);
     assert_int_equal(vouch_store_attestation_list(s, 0, VOUCH_STORE_LIST_MAX + 1, &got, &n, &eb),
                      VOUCH_E_INVALID);
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     a.error_code = big;
-    assert_int_equal(vouch_store_attestation_add(s, &a, 5, &eb), VOUCH_E_TOO_LARGE);
+    assert_int_equal(vouch_store_attestation_add(s, &a, 1, 5, &eb), VOUCH_E_TOO_LARGE);
     a.error_code = NULL;
-    assert_int_equal(vouch_store_attestation_add(s, &a, 5, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_attestation_add(s, &a, 1, 5, &eb), VOUCH_E_INVALID);
     vouch_store_close(s);
 }
 
