@@ -161,11 +161,12 @@ function renderLogin(message) {
   const akSecret = h('input', { id: 'ak-secret', name: 'ak-secret', type: 'password', autocomplete: 'current-password', required: true });
   const token = h('input', { id: 'admin-token', name: 'admin-token', type: 'password', autocomplete: 'current-password', required: true });
   const out = h('div', { role: 'alert' });
-  const akForm = h('form', { class: 'card', 'aria-labelledby': 'ak-title', onsubmit: async (ev) => {
+  // Try a credential with one harmless call; keep it only when it works.
+  const login = (make, probe) => async (ev) => {
     ev.preventDefault();
-    session = { mode: 'ak', id: akId.value.trim(), secret: akSecret.value };
+    session = make();
     try {
-      await rpc('DescribeInstances', { PageSize: 1, PageNumber: 1 });
+      await probe();
     } catch (e) {
       session = null;
       out.replaceChildren(errorBox(e, 'Login failed'));
@@ -173,25 +174,18 @@ function renderLogin(message) {
     }
     saveSession();
     start();
-  } },
+  };
+  const akForm = h('form', { class: 'card', 'aria-labelledby': 'ak-title',
+    onsubmit: login(() => ({ mode: 'ak', id: akId.value.trim(), secret: akSecret.value }),
+      () => rpc('DescribeInstances', { PageSize: 1, PageNumber: 1 })) },
   h('h2', { id: 'ak-title' }, 'Account AccessKey'),
   h('p', { class: 'hint' }, 'Sees the instances, events and whitelists of the key\u2019s account. Requests are signed in this tab; the secret is never sent.'),
   h('label', { for: 'ak-id' }, 'AccessKey ID'), akId,
   h('label', { for: 'ak-secret' }, 'AccessKey secret'), akSecret,
   h('p', {}, h('button', { type: 'submit', class: 'primary', id: 'ak-login' }, 'Log in with AccessKey')));
-  const adminForm = h('form', { class: 'card', 'aria-labelledby': 'admin-title', onsubmit: async (ev) => {
-    ev.preventDefault();
-    session = { mode: 'admin', token: token.value.trim(), account: '' };
-    try {
-      await admin('/admin/accesskeys');
-    } catch (e) {
-      session = null;
-      out.replaceChildren(errorBox(e, 'Login failed'));
-      return;
-    }
-    saveSession();
-    start();
-  } },
+  const adminForm = h('form', { class: 'card', 'aria-labelledby': 'admin-title',
+    onsubmit: login(() => ({ mode: 'admin', token: token.value.trim(), account: '' }),
+      () => admin('/admin/accesskeys')) },
   h('h2', { id: 'admin-title' }, 'Admin token'),
   h('p', { class: 'hint' }, 'Sees every account, the attestation history, collateral and policies.'),
   h('label', { for: 'admin-token' }, 'Admin token'), token,
@@ -207,6 +201,7 @@ function renderLogin(message) {
 
 function logout() {
   session = null;
+  accountsCache = null;
   saveSession();
   location.hash = '';
   renderLogin('Logged out.');
