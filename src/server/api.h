@@ -105,6 +105,16 @@ void vouch_api_accesskey_delete(struct vouch_app *app, const struct vouch_http_r
                                 struct vouch_http_resp *resp);
 
 /* api_vtpm.c: the vTPM service's Alibaba RPC-style endpoint */
+/* audit log (api_audit.c) */
+void vouch_api_audit_list(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp);
+/* Record an answered request: an admin route that changes state (not GET). */
+void vouch_api_audit_admin(struct vouch_app *app, const struct vouch_http_req *req,
+                           const struct vouch_route *route, const struct vouch_http_resp *resp);
+/* Record one action with its answer's status, code and request id. */
+void vouch_api_audit_record(struct vouch_app *app, const char *actor, const char *action,
+                            const char *target, const struct vouch_http_resp *resp);
+
 void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp);
 void vouch_api_vtpm_admin(struct vouch_app *app, const struct vouch_http_req *req,

@@ -382,18 +382,44 @@ static void run_action(struct rpc_request *r, const struct vouch_vtpm_action *a,
     respond(r, resp, 200, body, NULL);
 }
 
+/*
+ * Record an authenticated state-changing call: who (the key, never its
+ * secret, or "admin") and its subject, prefixed by the account when the
+ * operator acted for one.
+ */
+static void audit(struct rpc_request *r, const struct vouch_vtpm_action *a, const char *actor,
+                  const char *account, const struct vouch_http_resp *resp)
+{
+    static const char *const subjects[] = { "PropertyUuid", "Properties", "EventUuids" };
+    char target[VOUCH_HTTP_AUDIT_TARGET_MAX + 1];
+    const char *subject = NULL;
+    size_t i;
+
+    if (!(a->flags & VOUCH_VTPM_AUDITED))
+        return;
+    for (i = 0; !subject && i < sizeof(subjects) / sizeof(subjects[0]); i++)
+        subject = vouch_rpc_param(&r->all, subjects[i]);
+    snprintf(target, sizeof(target), "%s%s%s", account ? account : "", account ? ":" : "",
+             subject ? subject : "");
+    vouch_api_audit_record(r->app, actor, a->name, target, resp);
+}
+
 void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp)
 {
     struct rpc_request r = { .app = app, .req = req, .all = VOUCH_RPC_PARAMS_INIT,
                              .query = VOUCH_RPC_PARAMS_INIT };
     const struct vouch_vtpm_action *a = NULL;
+    char actor[VOUCH_RPC_MAX_NAME + 16];
 
     request_id_init(&r);
-    if (!collect_params(&r) || !authenticate(&r) || !(a = find_action(&r)))
+    if (!collect_params(&r) || !authenticate(&r) || !(a = find_action(&r))) {
         respond_error(&r, resp);
-    else
+    } else {
         run_action(&r, a, r.key.account, resp);
+        snprintf(actor, sizeof(actor), "accesskey:%s", r.key_id);
+        audit(&r, a, actor, NULL, resp);
+    }
     vouch_accesskey_done(&r.key);
     vouch_rpc_params_free(&r.all);
     vouch_rpc_params_free(&r.query);
@@ -404,7 +430,9 @@ void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
  *   GET|POST /admin/vtpm/{account}?Action=NAME&Version=2020-06-13&...
  * runs any action as account {account} would, with the same parameters
  * and answers, minus the signature (docs/console.md).  The console uses it
- * when logged in with the admin token.
+ * when logged in with the admin token.  Its state-changing actions are
+ * audited here, as "admin" on ACCOUNT:SUBJECT (the route is marked
+ * VOUCH_ROUTE_SELF_AUDIT, so reads through POST are not).
  */
 void vouch_api_vtpm_admin(struct vouch_app *app, const struct vouch_http_req *req,
                           struct vouch_http_resp *resp)
@@ -422,6 +450,7 @@ void vouch_api_vtpm_admin(struct vouch_app *app, const struct vouch_http_req *re
         respond_error(&r, resp);
     } else {
         run_action(&r, a, req->params[0], resp);
+        audit(&r, a, "admin", req->params[0], resp);
     }
     vouch_rpc_params_free(&r.all);
     vouch_rpc_params_free(&r.query);

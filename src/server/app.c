@@ -392,4 +392,5 @@ void vouch_app_dispatch(struct vouch_app *app, struct vouch_http_req *req,
     if (!vouch_route_params_ok(route, req, resp))
         return;
     route->fn(app, req, resp);
+    vouch_api_audit_admin(app, req, route, resp);
 }

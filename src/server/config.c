@@ -42,6 +42,7 @@ enum opt_id {
     /* the console and its attestation history (docs/console.md) */
     OPT_CONSOLE,
     OPT_KEEP_ATTESTATIONS,
+    OPT_AUDIT_RETENTION,
     OPT_DCAP_ROOT,
     OPT_PCCS_UPSTREAM,
     OPT_PCCS_REFRESH,
@@ -160,6 +161,9 @@ static const struct {
                                 "keep the newest N attestations (time, tee, policies, verdict, "
                                 "error code; never evidence or tokens) for GET "
                                 "/admin/attestations and the console (default 10000; 0: off)" },
+    [OPT_AUDIT_RETENTION] = { "audit-retention", "VOUCH_AUDIT_RETENTION", "DAYS",
+                              "keep audit log entries this many days (default 365; 0: keep "
+                              "them forever)" },
 };
 
 void vouch_config_usage(FILE *out)
@@ -385,6 +389,12 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         else
             c->admin_auth_failures = (unsigned)n;
         break;
+    case OPT_AUDIT_RETENTION:
+        if (parse_u64(v, 0, 36500, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 0..36500 days, got '%s'", v);
+        else
+            c->audit_retention_days = (unsigned)n;
+        break;
     case OPT_DCAP_ROOT:
         e = set_str(&c->dcap_root, v);
         break;
@@ -581,6 +591,7 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->max_connections_per_ip = 64;
     c->request_timeout = 10;
     c->admin_auth_failures = 10;
+    c->audit_retention_days = 365;
     c->rego_timeout_ms = 50;
     c->rego_initdata_timeout_ms = 10;
     c->console = true;

@@ -54,6 +54,7 @@ struct vouch_config {
     /* the console (docs/console.md) */
     bool console;              /* serve /console */
     uint64_t keep_attestations; /* attestation history rows kept; 0: none recorded */
+    unsigned audit_retention_days; /* audit log entries older are deleted; 0: kept */
     bool help;                 /* --help was given */
     bool version;              /* --version was given */
 };

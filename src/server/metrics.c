@@ -55,6 +55,7 @@ static struct {
     struct histo policy_time;
     _Atomic uint64_t limited[VOUCH_LIMIT__COUNT];
     _Atomic int64_t connections;
+    _Atomic uint64_t audit_failures;
 } m;
 
 static void observe(struct histo *h, uint64_t us)
@@ -112,6 +113,11 @@ void vouch_metrics_rate_limited(enum vouch_metrics_limit why)
 {
     if ((unsigned)why < VOUCH_LIMIT__COUNT)
         atomic_fetch_add_explicit(&m.limited[why], 1, memory_order_relaxed);
+}
+
+void vouch_metrics_audit_failure(void)
+{
+    atomic_fetch_add_explicit(&m.audit_failures, 1, memory_order_relaxed);
 }
 
 void vouch_metrics_connection(int delta)
@@ -286,6 +292,10 @@ static void render_server(struct vouch_buf *b)
     for (i = 0; i < VOUCH_LIMIT__COUNT; i++)
         vouch_buf_printf(b, "vouch_rate_limited_requests_total{limit=\"%s\"} %llu\n", why[i],
                          (unsigned long long)atomic_load(&m.limited[i]));
+    head(b, "vouch_audit_write_failures_total", "counter",
+         "administrative actions whose audit entry could not be stored");
+    vouch_buf_printf(b, "vouch_audit_write_failures_total %llu\n",
+                     (unsigned long long)atomic_load(&m.audit_failures));
     head(b, "vouch_open_connections", "gauge", "client connections open now");
     vouch_buf_printf(b, "vouch_open_connections %lld\n",
                      (long long)atomic_load(&m.connections));

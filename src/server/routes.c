@@ -67,8 +67,10 @@ const struct vouch_route vouch_routes[] = {
     { "GET", "/admin/accesskeys", vouch_api_accesskey_list, VOUCH_ROUTE_ADMIN },
     { "DELETE", "/admin/accesskeys/{id}", vouch_api_accesskey_delete, VOUCH_ROUTE_ADMIN },
     /* the same actions for the operator, as account {account} (api_vtpm.c) */
-    { "GET", "/admin/vtpm/{account}", vouch_api_vtpm_admin, VOUCH_ROUTE_ADMIN },
-    { "POST", "/admin/vtpm/{account}", vouch_api_vtpm_admin, VOUCH_ROUTE_ADMIN },
+    { "GET", "/admin/vtpm/{account}", vouch_api_vtpm_admin,
+      VOUCH_ROUTE_ADMIN | VOUCH_ROUTE_SELF_AUDIT },
+    { "POST", "/admin/vtpm/{account}", vouch_api_vtpm_admin,
+      VOUCH_ROUTE_ADMIN | VOUCH_ROUTE_SELF_AUDIT },
 
     /* the attestation history and the web console (docs/console.md) */
     { "GET", "/admin/attestations", vouch_api_admin_attestations, VOUCH_ROUTE_ADMIN },
@@ -78,5 +80,6 @@ const struct vouch_route vouch_routes[] = {
     /* admin */
     { "GET", "/admin/keys", vouch_api_admin_keys, VOUCH_ROUTE_ADMIN },
     { "POST", "/admin/keys/rotate", vouch_api_admin_keys_rotate, VOUCH_ROUTE_ADMIN },
+    { "GET", "/admin/audit", vouch_api_audit_list, VOUCH_ROUTE_ADMIN },
 };
 const size_t vouch_n_routes = sizeof(vouch_routes) / sizeof(vouch_routes[0]);

@@ -29,9 +29,13 @@ struct vouch_vtpm_call {
 /* An action: its success body (without RequestId), or NULL with c->err set. */
 typedef json_t *(*vouch_vtpm_action_fn)(struct vouch_vtpm_call *c);
 
+/* Action flags: VOUCH_VTPM_AUDITED changes state, so each call is audited. */
+#define VOUCH_VTPM_AUDITED 1u
+
 struct vouch_vtpm_action {
     const char *name;
     vouch_vtpm_action_fn run;
+    unsigned flags;
 };
 
 /* The action named `name`, or NULL. */

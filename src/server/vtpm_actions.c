@@ -317,11 +317,11 @@ static json_t *describe_instances(struct vouch_vtpm_call *c)
 }
 
 static const struct vouch_vtpm_action actions[] = {
-    { "DescribeInstance", describe_instance },
-    { "DescribeInstances", describe_instances },
-    { "GenerateNonce", generate_nonce },
-    { "RegisterMessage", register_message },
-    { "UnregisterMessage", unregister_message },
+    { "DescribeInstance", describe_instance, 0 },
+    { "DescribeInstances", describe_instances, 0 },
+    { "GenerateNonce", generate_nonce, 0 },
+    { "RegisterMessage", register_message, VOUCH_VTPM_AUDITED },
+    { "UnregisterMessage", unregister_message, VOUCH_VTPM_AUDITED },
 };
 
 const struct vouch_vtpm_action *vouch_vtpm_action_find(const char *name)

@@ -62,12 +62,20 @@ enum stmt {
     S_RNONCE_PURGE,
     S_RNONCE_COUNT,
     S_RNONCE_INSERT,
+    S_AUDIT_INSERT,
+    S_AUDIT_COUNT,
+    S_AUDIT_LIST,
+    S_AUDIT_PRUNE,
     /* attestation history */
     S_ATT_INSERT,
     S_ATT_TRIM,
     S_ATT_LIST,
     S__COUNT
 };
+
+#define PG_AUDIT_WHERE                                                                   \
+    " FROM audit_log WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) "        \
+    "AND ($3::bigint = 0 OR at_ms >= $3::bigint) AND ($4::bigint = 0 OR at_ms < $4::bigint)"
 
 #define PG_INSTANCE_WHERE                                                                 \
     " FROM vtpm_instances WHERE account = $1 AND ($2::bigint < 0 OR system_status = $2) " \
@@ -134,6 +142,13 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_RNONCE_COUNT] = "SELECT count(*)::bigint FROM vtpm_request_nonces WHERE key_id = $1",
     [S_RNONCE_INSERT] = "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
                         "VALUES ($1, $2, $3::bigint)",
+    [S_AUDIT_INSERT] = "INSERT INTO audit_log (" VOUCH_STORE_AUDIT_COLS ") VALUES "
+                       "($1, $2::bigint, $3, $4, $5, $6::bigint, $7, $8)",
+    [S_AUDIT_COUNT] = "SELECT count(*)::bigint" PG_AUDIT_WHERE,
+    [S_AUDIT_LIST] = "SELECT " VOUCH_STORE_AUDIT_COLS PG_AUDIT_WHERE
+                     " ORDER BY at_ms DESC, id COLLATE \"C\" DESC "
+                     "LIMIT $5::bigint OFFSET $6::bigint",
+    [S_AUDIT_PRUNE] = "DELETE FROM audit_log WHERE at_ms < $1::bigint",
     [S_ATT_INSERT] = "INSERT INTO attestations (time_ms, tee, policy_ids, allow, tcb_status, "
                      "http_status, error_code, request_id) VALUES ($1::bigint, $2, $3, "
                      "$4::bigint, $5, $6::bigint, $7, $8)",
@@ -1434,6 +1449,95 @@ static vouch_err pg_request_nonce_use(void *state, const char *key_id, const cha
     return finish(c, e, eb);
 }
 
+/* --- audit log ------------------------------------------------------------- */
+
+static vouch_err pg_audit_append(void *state, const struct vouch_store_audit *a,
+                                 struct vouch_errbuf *eb)
+{
+    char at[I64_LEN], st[I64_LEN];
+    const char *vals[] = { a->id, i64s(at, a->at_ms), a->actor, a->action, a->target,
+                           i64s(st, a->status), a->code, a->request_id };
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    return e ? e : run_write(c, S_AUDIT_INSERT, 8, vals, NULL, eb);
+}
+
+static vouch_err audits_read(const PGresult *r, struct vouch_store_audit **ret, size_t *ret_n,
+                             struct vouch_errbuf *eb)
+{
+    size_t rows = (size_t)PQntuples(r), i;
+    struct vouch_store_audit *v = calloc(rows + 1, sizeof(*v)), *a;
+
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; i < rows; i++) {
+        a = &v[i];
+        snprintf(a->id, sizeof(a->id), "%s", PQgetvalue(r, (int)i, 0));
+        a->at_ms = col_i64(r, (int)i, 1);
+        a->actor = col_strdup(r, (int)i, 2);
+        a->action = col_strdup(r, (int)i, 3);
+        a->target = col_strdup(r, (int)i, 4);
+        a->status = col_i64(r, (int)i, 5);
+        a->code = col_strdup(r, (int)i, 6);
+        a->request_id = col_strdup(r, (int)i, 7);
+        if (!a->actor || !a->action || !a->target || !a->code || !a->request_id) {
+            vouch_store_audits_free(v, i + 1);
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        }
+    }
+    *ret = v;
+    *ret_n = rows;
+    return VOUCH_OK;
+}
+
+static vouch_err pg_audit_list(void *state, const struct vouch_store_audit_filter *f,
+                               uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                               size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const struct vouch_store_audit_filter none = { NULL, NULL, 0, 0 };
+    const struct vouch_store_audit_filter *w = f ? f : &none;
+    char n[4][I64_LEN];
+    const char *vals[] = { w->actor ? w->actor : "", w->action ? w->action : "",
+                           i64s(n[0], w->since_ms), i64s(n[1], w->until_ms),
+                           i64s(n[2], (int64_t)limit), i64s(n[3], (int64_t)offset) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_AUDIT_COUNT, 4, vals, NULL, &r, eb);
+    if (!e)
+        total = col_i64(r, 0, 0);
+    PQclear(r);
+    r = NULL;
+    if (!e)
+        e = run(c, S_AUDIT_LIST, 6, vals, NULL, &r, eb);
+    if (!e)
+        e = audits_read(r, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_audit_prune(void *state, int64_t before_ms, uint64_t *ret_deleted,
+                                struct vouch_errbuf *eb)
+{
+    char b[I64_LEN];
+    const char *vals[] = { i64s(b, before_ms) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_AUDIT_PRUNE, 1, vals, &changes, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
+}
+
 /* --- attestation history ------------------------------------------------------ */
 
 static vouch_err pg_attestation_add(void *state, const struct vouch_store_attestation *a,
@@ -1536,4 +1640,7 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .secrets_replace = pg_secrets_replace,
     .attestation_add = pg_attestation_add,
     .attestation_list = pg_attestation_list,
+    .audit_append = pg_audit_append,
+    .audit_list = pg_audit_list,
+    .audit_prune = pg_audit_prune,
 };

@@ -1513,6 +1513,118 @@ static vouch_err sq_request_nonce_use(void *state, const char *key_id, const cha
     return finish(db, e, eb);
 }
 
+/* --- audit log ------------------------------------------------------------- */
+
+static vouch_err sq_audit_append(void *state, const struct vouch_store_audit *a,
+                                 struct vouch_errbuf *eb)
+{
+    const struct arg v[] = { TXT(a->id), INT(a->at_ms), TXT(a->actor), TXT(a->action),
+                             TXT(a->target), INT(a->status), TXT(a->code),
+                             TXT(a->request_id) };
+    sqlite3 *db = NULL;
+    vouch_err e = conn_get(state, &db, eb);
+
+    return e ? e : run_write(db, "INSERT INTO audit_log (" VOUCH_STORE_AUDIT_COLS ") VALUES "
+                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", v, 8, NULL, eb);
+}
+
+static vouch_err audit_from_row(sqlite3_stmt *st, struct vouch_store_audit *a,
+                                struct vouch_errbuf *eb)
+{
+    memset(a, 0, sizeof(*a));
+    snprintf(a->id, sizeof(a->id), "%s", (const char *)sqlite3_column_text(st, 0));
+    a->at_ms = sqlite3_column_int64(st, 1);
+    a->actor = col_dup(st, 2);
+    a->action = col_dup(st, 3);
+    a->target = col_dup(st, 4);
+    a->status = sqlite3_column_int64(st, 5);
+    a->code = col_dup(st, 6);
+    a->request_id = col_dup(st, 7);
+    if (!a->actor || !a->action || !a->target || !a->code || !a->request_id)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    return VOUCH_OK;
+}
+
+static vouch_err audits_read(sqlite3 *db, sqlite3_stmt *st, struct vouch_store_audit **ret,
+                             size_t *ret_n, struct vouch_errbuf *eb)
+{
+    struct vouch_store_audit *v = NULL;
+    size_t n = 0, cap = 0;
+    vouch_err e = VOUCH_OK;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = grow((void **)&v, &cap, n, sizeof(*v), eb);
+        if (e)
+            goto out;
+        e = audit_from_row(st, &v[n++], eb);
+        if (e)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "audit log");
+        goto out;
+    }
+    *ret = v;
+    *ret_n = n;
+    v = NULL;
+out:
+    vouch_store_audits_free(v, n);
+    return e;
+}
+
+#define AUDIT_WHERE                                                                        \
+    " FROM audit_log WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2) "          \
+    "AND (?3 = 0 OR at_ms >= ?3) AND (?4 = 0 OR at_ms < ?4)"
+
+static vouch_err sq_audit_list(void *state, const struct vouch_store_audit_filter *f,
+                               uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                               size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const struct vouch_store_audit_filter none = { NULL, NULL, 0, 0 };
+    const struct vouch_store_audit_filter *w = f ? f : &none;
+    const struct arg a[] = { TXT(w->actor ? w->actor : ""), TXT(w->action ? w->action : ""),
+                             INT(w->since_ms), INT(w->until_ms), INT((int64_t)limit),
+                             INT((int64_t)offset) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT count(*)" AUDIT_WHERE, a, 4, &st, eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "audit log");
+    if (!e)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!e)
+        e = prepare_bind(db, "SELECT " VOUCH_STORE_AUDIT_COLS AUDIT_WHERE
+                         " ORDER BY at_ms DESC, id DESC LIMIT ?5 OFFSET ?6", a, 6, &st, eb);
+    if (!e)
+        e = audits_read(db, st, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_audit_prune(void *state, int64_t before_ms, uint64_t *ret_deleted,
+                                struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(before_ms) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "DELETE FROM audit_log WHERE at_ms < ?1", a, 1, &changes, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
+}
+
 /* --- attestation history ------------------------------------------------------ */
 
 static vouch_err sq_attestation_add(void *state, const struct vouch_store_attestation *a,
@@ -1628,4 +1740,7 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .lease_release = sq_lease_release,
     .attestation_add = sq_attestation_add,
     .attestation_list = sq_attestation_list,
+    .audit_append = sq_audit_append,
+    .audit_list = sq_audit_list,
+    .audit_prune = sq_audit_prune,
 };

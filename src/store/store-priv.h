@@ -76,11 +76,22 @@ struct vouch_store_ops {
     vouch_err (*attestation_list)(void *state, int64_t before, size_t limit,
                                   struct vouch_store_attestation **ret, size_t *ret_n,
                                   struct vouch_errbuf *eb);
+    /* audit log */
+    vouch_err (*audit_append)(void *state, const struct vouch_store_audit *a,
+                              struct vouch_errbuf *eb);
+    vouch_err (*audit_list)(void *state, const struct vouch_store_audit_filter *f,
+                            uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                            size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb);
+    vouch_err (*audit_prune)(void *state, int64_t before_ms, uint64_t *ret_deleted,
+                             struct vouch_errbuf *eb);
 };
 
 /* The attestation history columns, in the order the backends read and write them. */
 #define VOUCH_STORE_ATTESTATION_COLS \
     "id, time_ms, tee, policy_ids, allow, tcb_status, http_status, error_code, request_id"
+
+/* The audit columns, in the order the backends read and write them. */
+#define VOUCH_STORE_AUDIT_COLS "id, at_ms, actor, action, target, status, code, request_id"
 
 /* The instance columns, in the order the backends read and write them. */
 #define VOUCH_STORE_INSTANCE_COLS \

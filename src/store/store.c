@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
+#include "store/audit.h"
 #include "store/store-priv.h"
 
 struct vouch_store {
@@ -94,6 +96,17 @@ const char *const vouch_store_migrations[] = {
     "  http_status BIGINT NOT NULL,"
     "  error_code TEXT NOT NULL,"
     "  request_id TEXT NOT NULL);",
+    /* 8: the audit log of administrative actions */
+    "CREATE TABLE audit_log ("
+    "  id TEXT PRIMARY KEY,"
+    "  at_ms BIGINT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  status BIGINT NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  request_id TEXT NOT NULL);"
+    "CREATE INDEX audit_log_time ON audit_log (at_ms, id);",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
@@ -658,6 +671,89 @@ void vouch_store_attestations_free(struct vouch_store_attestation *a, size_t n)
         free(a[i].policy_ids);
         free(a[i].tcb_status);
         free(a[i].error_code);
+    }
+    free(a);
+}
+
+/* --- audit log --------------------------------------------------------------- */
+
+#define AUDIT_TEXT_MAX VOUCH_AUDIT_TEXT_MAX
+
+/* At most max bytes, none of them a control character? */
+static bool text_clean(const char *v, size_t max)
+{
+    size_t i, n = strnlen(v, max + 1);
+
+    if (n > max)
+        return false;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return false;
+    return true;
+}
+
+static vouch_err check_audit(const struct vouch_store_audit *a, struct vouch_errbuf *eb)
+{
+    const struct {
+        const char *what;
+        const char *v;
+        size_t max;
+    } fields[] = {
+        { "audit actor", a->actor, VOUCH_STORE_NAME_MAX + 16 },
+        { "audit action", a->action, AUDIT_TEXT_MAX },
+        { "audit target", a->target, AUDIT_TEXT_MAX },
+        { "audit code", a->code, VOUCH_STORE_NAME_MAX },
+        { "audit request id", a->request_id, VOUCH_STORE_NAME_MAX },
+    };
+    vouch_err e = check_name("audit id", a->id, eb);
+    size_t i;
+
+    for (i = 0; !e && i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (!fields[i].v || !text_clean(fields[i].v, fields[i].max))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "%s must be at most %zu bytes without "
+                           "control characters", fields[i].what, fields[i].max);
+    if (!e && (!*a->actor || !*a->action))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "audit actor and action must not be empty");
+    return e;
+}
+
+vouch_err vouch_store_audit_append(struct vouch_store *s, const struct vouch_store_audit *a,
+                                   struct vouch_errbuf *eb)
+{
+    vouch_err e = check_audit(a, eb);
+
+    return e ? e : s->ops->audit_append(s->state, a, eb);
+}
+
+vouch_err vouch_store_audit_list(struct vouch_store *s, const struct vouch_store_audit_filter *f,
+                                 uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                                 size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    if (limit == 0 || limit > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "limit must be 1-%d", VOUCH_STORE_LIST_MAX);
+    if (offset > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "offset is too large");
+    return s->ops->audit_list(s->state, f, offset, limit, ret, ret_n, ret_total, eb);
+}
+
+vouch_err vouch_store_audit_prune(struct vouch_store *s, int64_t before_ms,
+                                  uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    return s->ops->audit_prune(s->state, before_ms, ret_deleted, eb);
+}
+
+void vouch_store_audits_free(struct vouch_store_audit *a, size_t n)
+{
+    size_t i;
+
+    if (!a)
+        return;
+    for (i = 0; i < n; i++) {
+        free(a[i].actor);
+        free(a[i].action);
+        free(a[i].target);
+        free(a[i].code);
+        free(a[i].request_id);
     }
     free(a);
 }

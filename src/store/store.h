@@ -372,5 +372,43 @@ vouch_err vouch_store_attestation_list(struct vouch_store *s, int64_t before, si
                                        struct vouch_store_attestation **ret, size_t *ret_n,
                                        struct vouch_errbuf *eb);
 void vouch_store_attestations_free(struct vouch_store_attestation *a, size_t n);
+/* --- audit log: who changed what, when, with what outcome -----------------
+ *
+ * One row per state-changing administrative action (docs/operations.md).
+ * `id` is chosen by the caller (random), so backends need no sequence;
+ * rows list newest first.  Never holds a secret: actors are "admin",
+ * "accesskey:ID" or "cli:USER".
+ */
+#define VOUCH_STORE_AUDIT_ID_MAX 32
+
+struct vouch_store_audit {
+    char id[VOUCH_STORE_AUDIT_ID_MAX + 1];
+    int64_t at_ms;
+    char *actor;           /* at most VOUCH_STORE_NAME_MAX + 16 bytes */
+    char *action;          /* "POST /policy", "RegisterMessage", "cli accesskey create", ... */
+    char *target;          /* what it acted on ("" when the request named nothing) */
+    int64_t status;        /* HTTP status of the answer (CLI: 200 or 500) */
+    char *code;            /* error code when it failed, else "" */
+    char *request_id;      /* X-Request-Id, "" from the CLI */
+};
+
+/* Filters of a listing: NULL / 0 match anything; times are [since, until). */
+struct vouch_store_audit_filter {
+    const char *actor;
+    const char *action;
+    int64_t since_ms, until_ms;
+};
+
+/* Append one entry (its fields are checked for length and control bytes). */
+vouch_err vouch_store_audit_append(struct vouch_store *s, const struct vouch_store_audit *a,
+                                   struct vouch_errbuf *eb);
+/* One page, newest first (limit <= VOUCH_STORE_LIST_MAX), with the number of matches. */
+vouch_err vouch_store_audit_list(struct vouch_store *s, const struct vouch_store_audit_filter *f,
+                                 uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                                 size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb);
+/* Delete the entries older than before_ms; *ret_deleted (may be NULL) gets their number. */
+vouch_err vouch_store_audit_prune(struct vouch_store *s, int64_t before_ms,
+                                  uint64_t *ret_deleted, struct vouch_errbuf *eb);
+void vouch_store_audits_free(struct vouch_store_audit *a, size_t n);
 
 #endif

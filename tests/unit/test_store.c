@@ -781,6 +781,81 @@ static void test_vtpm_nonces(void **state)
     vouch_store_close(s);
 }
 
+/* The audit log: appended, filtered, paged newest first, pruned by age. */
+static void test_audit(void **state)
+{
+    static const struct {
+        const char *id, *actor, *action, *target;
+        int64_t at_ms, status;
+    } rows[] = {
+        { "a1", "admin", "POST /policy", "p1", 1000, 200 },
+        { "a2", "accesskey:AK1", "RegisterMessage", "i-1", 2000, 200 },
+        { "a3", "admin", "DELETE /policy/{id}", "p1", 3000, 404 },
+        { "a4", "cli:root", "cli accesskey create", "acme", 4000, 200 },
+    };
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_store_audit a, *got = NULL;
+    struct vouch_store_audit_filter flt = { NULL, NULL, 0, 0 };
+    struct vouch_errbuf eb;
+    uint64_t total = 0, deleted = 0;
+    size_t i, n = 0;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        memset(&a, 0, sizeof(a));
+        snprintf(a.id, sizeof(a.id), "%s", rows[i].id);
+        a.at_ms = rows[i].at_ms;
+        a.actor = (char *)rows[i].actor;
+        a.action = (char *)rows[i].action;
+        a.target = (char *)rows[i].target;
+        a.status = rows[i].status;
+        a.code = (char *)(rows[i].status == 200 ? "" : "VOUCH.POLICY.NOT_FOUND");
+        a.request_id = (char *)"req-1";
+        assert_int_equal(vouch_store_audit_append(s, &a, &eb), VOUCH_OK);
+    }
+    /* The same id twice is refused; control characters never reach the store. */
+    assert_int_not_equal(vouch_store_audit_append(s, &a, &eb), VOUCH_OK);
+    snprintf(a.id, sizeof(a.id), "a5");
+    a.target = (char *)"evil\nline";
+    assert_int_equal(vouch_store_audit_append(s, &a, &eb), VOUCH_E_INVALID);
+
+    assert_int_equal(vouch_store_audit_list(s, NULL, 0, 10, &got, &n, &total, &eb), VOUCH_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(total, 4);
+    assert_string_equal(got[0].id, "a4");            /* newest first */
+    assert_string_equal(got[3].actor, "admin");
+    assert_string_equal(got[1].code, "VOUCH.POLICY.NOT_FOUND");
+    assert_int_equal(got[2].at_ms, 2000);
+    vouch_store_audits_free(got, n);
+
+    flt.actor = "admin";
+    flt.since_ms = 1500;
+    assert_int_equal(vouch_store_audit_list(s, &flt, 0, 10, &got, &n, &total, &eb), VOUCH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(got[0].action, "DELETE /policy/{id}");
+    vouch_store_audits_free(got, n);
+
+    flt.actor = NULL;
+    flt.since_ms = 0;
+    flt.until_ms = 4000;
+    assert_int_equal(vouch_store_audit_list(s, &flt, 1, 1, &got, &n, &total, &eb), VOUCH_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(total, 3);
+    assert_string_equal(got[0].id, "a2");
+    vouch_store_audits_free(got, n);
+    assert_int_equal(vouch_store_audit_list(s, NULL, 0, 0, &got, &n, &total, &eb),
+                     VOUCH_E_INVALID);
+
+    assert_int_equal(vouch_store_audit_prune(s, 3000, &deleted, &eb), VOUCH_OK);
+    assert_int_equal(deleted, 2);
+    assert_int_equal(vouch_store_audit_list(s, NULL, 0, 10, &got, &n, &total, &eb), VOUCH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(got[1].id, "a3");
+    vouch_store_audits_free(got, n);
+    vouch_store_close(s);
+}
+
 static struct vouch_store_attestation attestation_of(int64_t t, const char *tee, int64_t allow,
                                                      const char *code)
 {
@@ -898,6 +973,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmigrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secrets_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attestations, setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
@@ -913,6 +989,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmigrated, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_leases, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_secrets_replace, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_audit, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_attestations, pg_setup, pg_teardown),
     };
 
