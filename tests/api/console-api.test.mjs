@@ -178,6 +178,16 @@ describe('the operator and the console', () => {
     r = await as('bad%20name', 'Action=DescribeInstances&Version=2020-06-13');
     assert.equal(r.status, 400);
     assert.equal(r.body.Code, 'InvalidParameter');
+    // The operator's changes are audited as "admin" on ACCOUNT:SUBJECT; reads are not.
+    r = await request(`${srv.url}/admin/vtpm/alice`, { method: 'POST', headers: { ...admin,
+      'content-type': 'application/x-www-form-urlencoded' },
+      body: 'Action=RegisterMessage&Version=2020-06-13&PropertyUuid=console-api-2' });
+    assert.equal(r.status, 200, r.text);
+    const audit = await request(`${srv.url}/admin/audit?actor=admin`, { headers: admin });
+    assert.equal(audit.status, 200, audit.text);
+    const vtpm = audit.body.entries.filter((e) => !e.action.startsWith('POST /admin/accesskeys'));
+    assert.deepEqual(vtpm.map((e) => [e.action, e.target, e.status]),
+      [['RegisterMessage', 'alice:console-api-2', 200]]);
     r = await as('alice', 'Action=DescribeInstances&Version=2020-06-13', {});
     assert.equal(r.status, 401);
     r = await as('alice', 'Action=DescribeInstances&Version=2020-06-13', { authorization: 'Bearer wrong-token-0123456789' });
