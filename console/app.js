@@ -385,21 +385,38 @@ async function optional(action, params) {
     return { ok: true, value: await rpc(action, params) };
   } catch (e) {
     if (missingAction(e)) return { ok: false, missing: true };
+    if (e.code === 'InvalidReport.NotFound') return { ok: false, noReport: true };
     return { ok: false, error: e };
   }
 }
 
-function eventsOf(ans) {
-  return ans?.Items || ans?.Events || ans?.Data?.Items || [];
+function unavailable(action, ans) {
+  if (ans.missing) return `This server does not offer ${action}.`;
+  if (ans.noReport) return 'No report has been accepted yet: there is no baseline.';
+  return `${action} failed: ${ans.error.message}`;
 }
 
+function eventsOf(ans) {
+  return ans?.Items || [];
+}
+
+// EventType: 1 a system (PCR) event, 2 a program (IMA) event.
+const EVENT_TYPES = { 1: 'System', 2: 'Program' };
+const isProgram = (e) => Number(e.EventType) === 2;
+
+// DescribeBoot: the baseline (WhiteListDetail) and the last report's PCRs
+// ({pcrN: {baseline, reported, match, Events?}}), by PCR number.
 function bootBaseline(boot) {
-  const b = boot?.Baseline || boot?.WhiteListDetail || boot?.Data?.WhiteListDetail;
-  return pcrMap(b);
+  return pcrMap(boot?.WhiteListDetail);
 }
 
 function bootComparison(boot) {
-  return boot?.Comparison || boot?.Pcrs || boot?.Data?.Comparison || [];
+  const out = {};
+  for (const [k, v] of Object.entries(boot?.LastReport?.Pcrs || {})) {
+    const m = /^pcr(\d+)$/i.exec(k);
+    if (m && v && typeof v === 'object') out[Number(m[1])] = v;
+  }
+  return out;
 }
 
 pages.instance = {
@@ -410,24 +427,24 @@ pages.instance = {
     const inst = await rpc('DescribeInstance', { PropertyUuid: uuid });
     const [boot, events] = await Promise.all([
       optional('DescribeBoot', { PropertyUuid: uuid }),
-      optional('DescribeEvents', { PropertyUuid: uuid, PageSize: 100, PageNumber: 1 }),
+      optional('DescribeEvents', { PropertyUuid: uuid, PageSize: 100, CurrentPage: 1 }),
     ]);
     const reported = pcrMap(inst.SystemTrustDetail);
     const extension = pcrMap(inst.Extensions);
     const baseline = boot.ok ? bootBaseline(boot.value) : {};
-    const comparison = boot.ok ? bootComparison(boot.value) : [];
+    const comparison = boot.ok ? bootComparison(boot.value) : {};
     const rows = [];
     for (const st of STAGES)
       for (const p of st.pcrs) {
-        const cmp = comparison.find?.((c) => Number(c.Pcr ?? c.pcr ?? c.Index) === p) || {};
-        const last = cmp.Reported || cmp.reported || extension[p] || reported[p] || '';
-        const base = cmp.Baseline || cmp.baseline || baseline[p] || '';
-        const differs = cmp.Match === false || cmp.match === false || (extension[p] !== undefined) || (base && last && base !== last);
+        const cmp = comparison[p] || {};
+        const last = cmp.reported || extension[p] || reported[p] || '';
+        const base = cmp.baseline || baseline[p] || '';
+        const differs = cmp.match === false || extension[p] !== undefined || Boolean(base && last && base !== last);
         const evs = cmp.Events || cmp.events || [];
-        rows.push(h('tr', { class: differs ? 'pcrbad' : '' },
+        rows.push(h('tr', { class: differs ? 'pcrbad' : '', 'data-pcr': p },
           h('th', { scope: 'row' }, 'PCR' + p),
           h('td', { class: 'hide-narrow' }, st.name),
-          h('td', { class: 'mono' }, base || h('span', { class: 'hint' }, boot.ok ? 'none' : 'not available')),
+          h('td', { class: 'mono' }, base || h('span', { class: 'hint' }, 'none')),
           h('td', { class: 'mono' }, last || h('span', { class: 'hint' }, 'none')),
           h('td', {}, differs ? badge('bad', '\u2716', 'differs') : base || last ? badge('ok', '\u2714', 'matches') : badge('none', '\u2013', 'unknown'),
             evs.length ? h('details', {}, h('summary', {}, `${evs.length} UEFI event${evs.length === 1 ? '' : 's'}`),
@@ -435,16 +452,20 @@ pages.instance = {
                 `${e.Type || e.type || ''} ${e.Description || e.description || ''} ${e.Digest || e.digest || ''}`)))) : null)));
       }
     const allEvents = events.ok ? eventsOf(events.value) : [];
-    const program = allEvents.filter((e) => /program|ima/i.test(String(e.EventType || e.Type || '')));
+    const program = allEvents.filter(isProgram);
     const kv = (pairs) => h('dl', { class: 'kv' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
-    const nextIma = inst.NextClientIMAIndex ?? inst.nextClientIMAIndex ?? boot.value?.NextClientIMAIndex;
+    const last = boot.ok ? boot.value.LastReport : null;
+    const nextIma = last?.Ima?.Next ?? inst.NextClientIMAIndex;
     const timeline = [
-      ...allEvents.map((e) => ({ t: e.GmtCreate, cls: 'bad', text: `${e.EventType || 'event'} opened: ${e.Suspect || e.EventName || e.EventUuid || ''}` })),
-      ...allEvents.filter((e) => e.GmtHandle).map((e) => ({ t: e.GmtHandle, cls: 'ok', text: `${e.EventType || 'event'} ${e.HandleType || 'handled'}` })),
-      { t: inst.GmtRecentReport, cls: Number(inst.SystemTrustStatus) === 1 ? 'ok' : 'bad', text: 'last report: ' + (STATUS[inst.SystemTrustStatus]?.text || inst.SystemTrustStatus) },
+      ...allEvents.map((e) => ({ t: e.GmtCreate, cls: 'bad', text: `${EVENT_TYPES[e.EventType] || 'Event'} event opened: ${e.Suspect || e.EventUuid}` })),
+      ...allEvents.filter((e) => Number(e.GmtHandle) > 0).map((e) => ({ t: e.GmtHandle, cls: 'ok',
+        text: `${EVENT_TYPES[e.EventType] || 'Event'} event ${Number(e.EventStatus) === 2 ? 'trusted' : 'ignored'}: ${e.Suspect || e.EventUuid}` })),
+      last ? { t: last.GmtReport, cls: Number(last.SystemTrustStatus) === 1 ? 'ok' : 'bad',
+        text: `report ${boot.value.Reports ? '#' + boot.value.Reports + ' ' : ''}accepted: ${STATUS[last.SystemTrustStatus]?.text || last.SystemTrustStatus}${last.Ima?.Reboot ? ' (after a reboot)' : ''}` }
+        : { t: inst.GmtRecentReport, cls: Number(inst.SystemTrustStatus) === 1 ? 'ok' : 'bad', text: 'last report' },
+      boot.ok && boot.value.GmtCreate ? { t: boot.value.GmtCreate, cls: 'ok', text: 'baseline created' } : null,
       { t: inst.GmtCreate, cls: '', text: 'registered' },
-    ].filter((x) => x.t).sort((a, b) => Number(b.t) - Number(a.t));
-    const history = (boot.value?.Reports || boot.value?.History || []).map((x) => ({ t: x.GmtReport || x.Time, cls: Number(x.SystemTrustStatus) === 1 ? 'ok' : 'bad', text: 'report: ' + (STATUS[x.SystemTrustStatus]?.text || '') }));
+    ].filter((x) => x && Number(x.t) > 0).sort((a, b) => Number(b.t) - Number(a.t));
     show(h('p', {}, h('a', { href: link('instances') }, '\u2190 Instances')),
       h('h1', {}, inst.PropertyName || inst.PropertyUuid),
       h('div', { class: 'card' }, kv([
@@ -456,19 +477,20 @@ pages.instance = {
         ['Boot stages', stageBar(inst)],
         ['Online', onlineBadge(inst)],
         ['Last report', when(inst.GmtRecentReport)],
-        ['nextClientIMAIndex', nextIma !== undefined ? String(nextIma) : h('span', { class: 'hint' }, 'not reported by this server')],
+        ['Reports accepted', boot.ok ? String(boot.value.Reports ?? '\u2013') : h('span', { class: 'hint' }, '\u2013')],
+        ['nextClientIMAIndex', nextIma !== undefined ? h('span', { id: 'next-ima' }, String(nextIma)) : h('span', { class: 'hint' }, 'no report yet')],
       ])),
       h('h2', {}, 'Baseline against the last report'),
-      boot.ok ? null : h('p', { class: 'hint' }, boot.missing ? 'This server does not offer DescribeBoot: the baseline is not shown.' : 'DescribeBoot failed: ' + boot.error.message),
+      boot.ok ? null : h('p', { class: 'hint' }, unavailable('DescribeBoot', boot)),
       table(['PCR', { text: 'Stage', cls: 'hide-narrow' }, 'Baseline', 'Last report', 'Result'], rows, { label: 'PCRs' }),
       h('h2', {}, 'IMA exceptions'),
       events.ok ? table(['File', 'Digest', 'Whitelist entry', 'Opened'], program.map((e) => h('tr', {},
-        h('td', { class: 'mono' }, e.Suspect || e.File || ''), h('td', { class: 'mono' }, e.SuspectSig || e.Digest || ''),
-        h('td', { class: 'mono' }, e.SuspectWhiteList || e.WhiteListEntry || h('span', { class: 'hint' }, 'not in the whitelist')),
+        h('td', { class: 'mono' }, e.Suspect || ''), h('td', { class: 'mono' }, e.SuspectSig || ''),
+        h('td', { class: 'mono' }, e.SuspectWhiteList || h('span', { class: 'hint' }, 'not in the whitelist')),
         h('td', {}, when(e.GmtCreate)))), { label: 'IMA exceptions', empty: 'No IMA exception.' })
-        : h('p', { class: 'hint' }, events.missing ? 'This server does not offer DescribeEvents yet.' : 'DescribeEvents failed: ' + events.error.message),
+        : h('p', { class: 'hint' }, unavailable('DescribeEvents', events)),
       h('h2', {}, 'Report history'),
-      h('ol', { class: 'timeline', 'aria-label': 'Report history' }, [...history, ...timeline].sort((a, b) => Number(b.t) - Number(a.t)).map((x) =>
+      h('ol', { class: 'timeline', 'aria-label': 'Report history' }, timeline.map((x) =>
         h('li', { class: x.cls }, when(x.t), ' \u2014 ', x.text))));
   },
 };
@@ -489,21 +511,21 @@ pages.events = {
   async render() {
     loading('events');
     const picker = await accountPicker(() => route());
-    const ans = await optional('DescribeEvents', { EventStatus: 0, PageSize: 100, PageNumber: 1 });
+    const ans = await optional('DescribeEvents', { EventStatus: 1, PageSize: 100, CurrentPage: 1 });
     if (!ans.ok) {
       show(h('h1', {}, 'Events'), picker,
         ans.missing ? h('div', { class: 'alert info' }, 'This server does not offer DescribeEvents yet: no events to show.')
           : errorBox(ans.error));
       return;
     }
-    const items = eventsOf(ans.value).filter((e) => !e.GmtHandle && !(Number(e.EventStatus) > 0 && e.HandleType));
+    const items = eventsOf(ans.value).filter((e) => Number(e.EventStatus) === 1);
     const result = h('div', { id: 'event-result', 'aria-live': 'polite' });
     const act = async (e, action, verb) => {
-      const what = `${verb} event ${e.EventUuid} (${e.EventType || 'event'} on ${e.PropertyUuid || e.InstanceName || 'its instance'})?` +
+      const what = `${verb} ${(EVENT_TYPES[e.EventType] || '').toLowerCase()} event ${e.EventUuid} (${e.Suspect || ''} on ${e.PropertyName || e.PropertyUuid})?` +
         (action === 'TrustEvents' ? ' The reported values become the new whitelist.' : ' The whitelist stays as it is.');
       if (!(await confirmDialog(what, verb))) return;
       try {
-        await rpc(action, { EventUuids: JSON.stringify([e.EventUuid]), HandleStyle: 'single' });
+        await rpc(action, { EventUuids: e.EventUuid });
         result.replaceChildren(h('div', { class: 'alert ok', role: 'status' }, `${verb}: event ${e.EventUuid} done.`));
         announce(`${verb}: event ${e.EventUuid} done.`);
         setTimeout(() => route(), 50);
@@ -512,10 +534,10 @@ pages.events = {
       }
     };
     const rows = items.map((e) => h('tr', { 'data-event': e.EventUuid },
-      h('td', {}, badge(/program|ima/i.test(String(e.EventType)) ? 'warn' : 'bad', '\u26A0', e.EventType || 'event'),
+      h('td', {}, badge(isProgram(e) ? 'warn' : 'bad', '\u26A0', EVENT_TYPES[e.EventType] || 'Event'),
         h('div', { class: 'hint mono' }, e.EventUuid)),
-      h('td', {}, e.PropertyUuid ? h('a', { href: link('instance', e.PropertyUuid) }, e.InstanceName || e.PropertyUuid) : '\u2013'),
-      h('td', { class: 'mono' }, e.Suspect || e.EventName || ''),
+      h('td', {}, e.PropertyUuid ? h('a', { href: link('instance', e.PropertyUuid) }, e.PropertyName || e.PropertyUuid) : '\u2013'),
+      h('td', { class: 'mono' }, e.Suspect || '', e.SuspectSig ? h('div', { class: 'hint' }, 'reported ' + e.SuspectSig) : null),
       h('td', { class: 'hide-narrow' }, when(e.GmtCreate)),
       h('td', {}, h('div', { class: 'row' },
         h('button', { type: 'button', class: 'primary', 'data-action': 'trust', onclick: () => act(e, 'TrustEvents', 'Trust') }, 'Trust'),
