@@ -116,11 +116,12 @@ static void printable(char *s)
             *s = '?';
 }
 
-static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
+static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp, json_t *fields)
 {
     const struct vouch_rpc_error_entry *row = vouch_rpc_error_find(r->err);
     const char *host = vouch_http_header(r->req, "Host");
     char msg[VOUCH_VTPM_DETAIL_MAX + 160], host_id[128];
+    json_t *body;
 
     if (r->detail[0])
         snprintf(msg, sizeof(msg), "%s %s", row->message, r->detail);
@@ -129,10 +130,11 @@ static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
     snprintf(host_id, sizeof(host_id), "%s", host && *host ? host : "vouch");
     printable(msg);
     printable(host_id);
-    respond(r, resp, row->status,
-            json_pack("{s:s,s:s,s:s,s:s}", "HostId", host_id, "Code", row->code, "Message", msg,
-                      "Recommend", RECOMMEND),
-            row->code);
+    body = json_pack("{s:s,s:s,s:s,s:s}", "HostId", host_id, "Code", row->code, "Message", msg,
+                     "Recommend", RECOMMEND);
+    if (body && fields)
+        json_object_update_missing(body, fields);
+    respond(r, resp, row->status, body, row->code);
 }
 
 /* Every value must be UTF-8 (the answers are JSON). */
@@ -376,10 +378,11 @@ static void run_action(struct rpc_request *r, const struct vouch_vtpm_action *a,
     if (!body) {
         r->err = call.err;
         memcpy(r->detail, call.detail, sizeof(r->detail));
-        respond_error(r, resp);
-        return;
+        respond_error(r, resp, call.error_fields);
+    } else {
+        respond(r, resp, 200, body, NULL);
     }
-    respond(r, resp, 200, body, NULL);
+    json_decref(call.error_fields);
 }
 
 /*
@@ -414,7 +417,7 @@ void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
 
     request_id_init(&r);
     if (!collect_params(&r) || !authenticate(&r) || !(a = find_action(&r))) {
-        respond_error(&r, resp);
+        respond_error(&r, resp, NULL);
     } else {
         run_action(&r, a, r.key.account, resp);
         snprintf(actor, sizeof(actor), "accesskey:%s", r.key_id);
@@ -445,9 +448,9 @@ void vouch_api_vtpm_admin(struct vouch_app *app, const struct vouch_http_req *re
     if (!vouch_account_name_valid(req->params[0])) {
         fail(&r, VOUCH_RPC_INVALID_PARAMETER, "(the account in the path must be 1-%d "
              "characters of A-Z a-z 0-9 . _ - @)", VOUCH_ACCOUNT_NAME_MAX);
-        respond_error(&r, resp);
+        respond_error(&r, resp, NULL);
     } else if (!collect_params(&r) || !(a = find_action(&r))) {
-        respond_error(&r, resp);
+        respond_error(&r, resp, NULL);
     } else {
         run_action(&r, a, req->params[0], resp);
         audit(&r, a, "admin", req->params[0], resp);

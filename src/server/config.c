@@ -48,6 +48,9 @@ enum opt_id {
     OPT_PCCS_REFRESH,
     OPT_NVGPU_DEVICE_ROOT,
     OPT_NVGPU_RIM_ROOT,
+    OPT_VTPM_EK_ROOTS,
+    OPT_VTPM_REPORT_INTERVAL,
+    OPT_VTPM_KEEP_REPORTS,
     OPT_NVGPU_RIM_URL,
     OPT_NVGPU_OCSP,
     OPT_NVGPU_OCSP_URL,
@@ -135,6 +138,16 @@ static const struct {
     [OPT_NVGPU_OCSP_URL] = { "nvgpu-ocsp-url", "VOUCH_NVGPU_OCSP_URL", "URL",
                              "OCSP responder for --nvgpu-ocsp (default: each certificate's "
                              "own AIA)" },
+    [OPT_VTPM_EK_ROOTS] = { "vtpm-ek-roots", "VOUCH_VTPM_EK_ROOTS", "FILE",
+                            "vTPM: TPM manufacturer root certificates (PEM) EK certificates "
+                            "must chain to; ProduceAikcert then requires EkCert (default: "
+                            "EK certificates are not checked)" },
+    [OPT_VTPM_REPORT_INTERVAL] = { "vtpm-report-interval", "VOUCH_VTPM_REPORT_INTERVAL",
+                                   "SECONDS", "vTPM: how often instances report; one silent "
+                                   "for twice this long is offline (default 1800)" },
+    [OPT_VTPM_KEEP_REPORTS] = { "vtpm-keep-reports", "VOUCH_VTPM_KEEP_REPORTS", "N",
+                                "vTPM: accepted reports kept per instance, the newest "
+                                "(default 100)" },
     [OPT_LOG_LEVEL] = { "log-level", "VOUCH_LOG_LEVEL", "LEVEL",
                         "debug, info, warn or error (default info)" },
     [OPT_REGO_TIMEOUT] = { "rego-timeout", "VOUCH_REGO_TIMEOUT", "MS",
@@ -415,6 +428,21 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
     case OPT_NVGPU_RIM_ROOT:
         e = set_str(&c->nvgpu_rim_root, v);
         break;
+    case OPT_VTPM_EK_ROOTS:
+        e = set_str(&c->vtpm_ek_roots, v);
+        break;
+    case OPT_VTPM_REPORT_INTERVAL:
+        if (parse_u64(v, 1, 7 * 86400, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..604800 seconds, got '%s'", v);
+        else
+            c->vtpm_report_interval = (int64_t)n;
+        break;
+    case OPT_VTPM_KEEP_REPORTS:
+        if (parse_u64(v, 1, 100000, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..100000, got '%s'", v);
+        else
+            c->vtpm_keep_reports = (int64_t)n;
+        break;
     case OPT_NVGPU_RIM_URL:
     case OPT_NVGPU_OCSP_URL:
         if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strlen(v) > 512)
@@ -586,6 +614,8 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     memset(c, 0, sizeof(*c));
     c->token_lifetime = 21600;
     c->pccs_refresh = 3600;
+    c->vtpm_report_interval = 1800;
+    c->vtpm_keep_reports = 100;
     c->max_body = 1024 * 1024;
     c->max_connections = 4096;
     c->max_connections_per_ip = 64;
@@ -690,6 +720,7 @@ void vouch_config_free(struct vouch_config *c)
     free(c->pccs_upstream);
     free(c->nvgpu_device_root);
     free(c->nvgpu_rim_root);
+    free(c->vtpm_ek_roots);
     free(c->nvgpu_rim_url);
     free(c->nvgpu_ocsp_url);
     memset(c, 0, sizeof(*c));

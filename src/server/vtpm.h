@@ -2,11 +2,15 @@
 #ifndef VOUCH_SERVER_VTPM_H
 #define VOUCH_SERVER_VTPM_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "rpc/rpc.h"
 #include "server/app.h"
 #include "server/rpc_error.h"
+#include "store/store.h"
 
 /*
  * The vTPM service's actions (vtpm_actions.c), called by the RPC endpoint
@@ -21,10 +25,22 @@ struct vouch_vtpm_call {
     const struct vouch_rpc_params *params;   /* query and form body together */
     const char *account;
     int64_t now_ms;
-    /* On failure: the error and a detail (naming the parameter at fault). */
+    /* On failure: the error and a detail (naming the parameter at fault),
+     * and fields the error body carries besides Code and Message (or NULL). */
     enum vouch_rpc_error err;
     char detail[VOUCH_VTPM_DETAIL_MAX];
+    json_t *error_fields;
 };
+
+/* Status numbers (docs/vtpm.md). */
+#define VOUCH_VTPM_TRUSTED 1
+#define VOUCH_VTPM_UNTRUSTED 2
+#define VOUCH_VTPM_UNMEASURED 3
+#define VOUCH_VTPM_NOT_EVALUATED 4
+#define VOUCH_VTPM_NO_WHITELIST (-1)
+
+/* The code string of a status number ("TrustedStatus", ...). */
+const char *vouch_vtpm_status_code(int64_t status);
 
 /* An action: its success body (without RequestId), or NULL with c->err set. */
 typedef json_t *(*vouch_vtpm_action_fn)(struct vouch_vtpm_call *c);
@@ -44,5 +60,39 @@ const struct vouch_vtpm_action *vouch_vtpm_action_find(const char *name);
 /* Set c->err and a printf-style detail; returns NULL for `return fail(...)`. */
 json_t *vouch_vtpm_fail(struct vouch_vtpm_call *c, enum vouch_rpc_error err, const char *fmt,
                         ...) __attribute__((format(printf, 3, 4)));
+
+/* Parameter `name` as a string of at most `max` bytes; NULL when absent
+ * (then *ret_ok is false and c->err set when it is required). */
+const char *vouch_vtpm_param_str(struct vouch_vtpm_call *c, const char *name, bool required,
+                                 size_t max, bool *ret_ok);
+/* Parameter `name` as a decimal integer in [min, max], or `dflt` when absent. */
+bool vouch_vtpm_param_int(struct vouch_vtpm_call *c, const char *name, int64_t min,
+                          int64_t max, int64_t dflt, int64_t *ret);
+/* Is `uuid` an instance of the caller (c->err set when not)?  *ret (may be
+ * NULL): the instance, free with vouch_store_instance_free(). */
+bool vouch_vtpm_own_instance(struct vouch_vtpm_call *c, const char *uuid,
+                             struct vouch_store_instance **ret);
+
+/* Reports and AK enrolment (vtpm_report.c). */
+json_t *vouch_vtpm_produce_aikcert(struct vouch_vtpm_call *c);
+json_t *vouch_vtpm_put_message(struct vouch_vtpm_call *c);
+/* The baseline and events (vtpm_events.c). */
+json_t *vouch_vtpm_describe_boot(struct vouch_vtpm_call *c);
+json_t *vouch_vtpm_describe_events(struct vouch_vtpm_call *c);
+json_t *vouch_vtpm_trust_events(struct vouch_vtpm_call *c);
+json_t *vouch_vtpm_ignore_events(struct vouch_vtpm_call *c);
+/* {"pcrN": value} of the instance's open system events, merged into `ext`. */
+bool vouch_vtpm_open_pcrs(struct vouch_vtpm_call *c, const char *uuid, json_t *ext);
+
+/*
+ * Start-up and shutdown of the vTPM service's own keys (vtpm_ca.c): the
+ * AK CA (made and stored on first start) and --vtpm-ek-roots.
+ */
+vouch_err vouch_vtpm_setup(struct vouch_app *app, struct vouch_errbuf *eb);
+void vouch_vtpm_done(struct vouch_app *app);
+
+/* An AK certificate for `ak` with subject CN=cn, valid a year from now (Unix s). */
+vouch_err vouch_vtpm_ca_issue(const struct vouch_app *app, EVP_PKEY *ak, const char *cn,
+                              int64_t now, char **ret_pem, struct vouch_errbuf *eb);
 
 #endif
