@@ -497,6 +497,8 @@ pages.instance = {
 
 // ---------------------------------------------------------------- events
 
+let flash = '';   // the outcome of the last Trust or Ignore, shown once above the list
+
 const confirmDialog = (text, okLabel) => new Promise((resolve) => {
   const d = document.getElementById('confirm');
   document.getElementById('confirm-text').textContent = text;
@@ -519,16 +521,18 @@ pages.events = {
       return;
     }
     const items = eventsOf(ans.value).filter((e) => Number(e.EventStatus) === 1);
-    const result = h('div', { id: 'event-result', 'aria-live': 'polite' });
+    const result = h('div', { id: 'event-result', 'aria-live': 'polite' },
+      flash ? h('div', { class: 'alert ok', role: 'status' }, flash) : null);
+    flash = '';
     const act = async (e, action, verb) => {
       const what = `${verb} ${(EVENT_TYPES[e.EventType] || '').toLowerCase()} event ${e.EventUuid} (${e.Suspect || ''} on ${e.PropertyName || e.PropertyUuid})?` +
         (action === 'TrustEvents' ? ' The reported values become the new whitelist.' : ' The whitelist stays as it is.');
       if (!(await confirmDialog(what, verb))) return;
       try {
         await rpc(action, { EventUuids: e.EventUuid });
-        result.replaceChildren(h('div', { class: 'alert ok', role: 'status' }, `${verb}: event ${e.EventUuid} done.`));
-        announce(`${verb}: event ${e.EventUuid} done.`);
-        setTimeout(() => route(), 50);
+        flash = `${verb}: event ${e.EventUuid} done (${e.Suspect || ''} on ${e.PropertyName || e.PropertyUuid}).`;
+        announce(flash);
+        route();
       } catch (err) {
         result.replaceChildren(errorBox(err, `${verb} failed`));
       }

@@ -1,7 +1,8 @@
 // The web console in a real browser: Debian's chromium, headless, driven by
 // npm puppeteer-core (no browser download), against a real vouchd whose
-// instances are registered through the real RPC API (@alicloud/pop-core) and
-// whose TDX attestation is a real POST /v1/attestation.  Any console error,
+// instances are registered through the real RPC API (@alicloud/pop-core),
+// one of them reporting from swtpm through tpm2-tools, and whose TDX
+// attestation is a real POST /v1/attestation.  Any console error,
 // failed request or request to anywhere but this vouchd fails the test.
 // Screenshots of every page go to $CONSOLE_SCREENSHOTS (default: a temporary
 // directory named in the output).
@@ -13,7 +14,10 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
+import { createDecipheriv, createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
+import { Swtpm, haveSwtpm } from './lib/swtpm.mjs';
 import { startVouchd, vouch, request, freshPostgresDb, PG_BASE, ADMIN_TOKEN } from './lib/vouchd.mjs';
 
 const require = createRequire(import.meta.url);
@@ -25,10 +29,11 @@ const SHOTS = process.env.CONSOLE_SCREENSHOTS || mkdtempSync(join(tmpdir(), 'vou
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
-let srv, browser, work, page;
+let srv, browser, work, page, tpm;
 const problems = [];          // console errors, failed or foreign requests
 const expectedFailures = [];  // {method, path, status} the test provokes on purpose
 const keys = {};
+const noTpm = haveSwtpm() ? false : 'swtpm or tpm2-tools not installed';
 const missing = new Set();    // vTPM actions this server does not offer yet
 
 async function newKey(account) {
@@ -50,7 +55,14 @@ before(async () => {
   await run(process.env.DCAP_FORGE, ['--quote', q, '--collateral', col, '--root', root]);
   const db = PG_BASE ? await freshPostgresDb() : `sqlite:${join(work, 'vouch.db')}`;
   await vouch(['collateral', 'import', '--db', db, '--dcap-root', root, col]);
-  srv = await startVouchd({ dir: work, db, args: ['--dcap-root', root] });
+  const args = ['--dcap-root', root];
+  if (!noTpm) {
+    tpm = new Swtpm(mkdtempSync(join(tmpdir(), 'vouch-console-tpm-')));
+    await tpm.manufacture();
+    await tpm.start();
+    args.push('--vtpm-ek-roots', tpm.ekRoots);
+  }
+  srv = await startVouchd({ dir: work, db, args });
   keys.alice = await newKey('alice');
   keys.bob = await newKey('bob');
   for (const [key, uuid, name] of [[keys.alice, 'uuid-alice-1', 'web-1'], [keys.alice, 'uuid-alice-2', 'db-1'],
@@ -105,6 +117,8 @@ before(async () => {
 after(async () => {
   await browser?.close().catch(() => {});
   await srv?.stop({ keep: true });
+  await tpm?.stop();
+  if (tpm) rmSync(tpm.dir, { recursive: true, force: true });
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -130,6 +144,8 @@ async function goto(hash) {
 
 async function loginWithKey(key) {
   await page.goto(`${srv.url}/console`, { waitUntil: 'domcontentloaded' });
+  await page.evaluate(() => sessionStorage.clear());
+  await page.reload({ waitUntil: 'domcontentloaded' });
   await page.waitForSelector('#ak-id');
   await page.type('#ak-id', key.id);
   await page.type('#ak-secret', key.secret);
@@ -236,6 +252,94 @@ test('a wrong secret is refused at login with what happened', async () => {
   await page.click('#ak-login');
   await page.waitForSelector('.login [role="alert"] .alert');
   assert.match(await page.$eval('.login [role="alert"]', (a) => a.textContent), /SignatureDoesNotMatch/);
+  noProblems();
+});
+
+// --- an instance reporting from swtpm (tpm2-tools as the agent, pop-core as its client)
+
+const TPM_UUID = 'uuid-alice-tpm';
+const call = (action, params) => pop(keys.alice).request(action, params, { method: 'POST' });
+let akCertPem;
+
+// ProduceAikcert by credential activation in the TPM (docs/vtpm.md), as vtpm_e2e does.
+async function enroll() {
+  await call('RegisterMessage', { PropertyUuid: TPM_UUID, PropertyName: 'tpm-vm', InstanceId: 'i-tpm' });
+  const k = tpm.createKeys();
+  const { Data } = await call('ProduceAikcert', { PropertyUuid: TPM_UUID,
+    EkPubKey: k.ekPub.toString('base64'), EkCert: k.ekCert.toString('base64'),
+    AikName: k.akName.toString('hex'), CertRequest: k.akPub.toString('base64') });
+  const credFile = join(tpm.dir, 'cred.bin');
+  writeFileSync(credFile, Buffer.concat([Buffer.from('badcc0de00000001', 'hex'),
+    Buffer.from(Data.KeyCredentialBlob, 'base64')]));
+  const secret = tpm.activate(credFile);
+  const blob = Buffer.from(Data.DataCredentialBlob, 'base64');
+  const d = createDecipheriv('aes-128-cbc', secret, blob.subarray(4, 20));
+  const pem = Buffer.concat([d.update(blob.subarray(20)), d.final()]).toString('utf8');
+  akCertPem = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/)[0];
+}
+
+// GenerateNonce, tpm2_quote, FileData, PutMessage.
+async function report() {
+  const { data } = await call('GenerateNonce', { PropertyUuid: TPM_UUID });
+  const q = tpm.quote(data.Nonce);
+  const doc = { version: 1, nonce: data.Nonce, quote: q.msg.toString('base64'),
+    signature: q.sig.toString('base64'), pcrs: q.pcrs };
+  if (akCertPem) doc.ak_cert = akCertPem;
+  akCertPem = null;
+  const r = await call('PutMessage', { PropertyUuid: TPM_UUID,
+    FileData: Buffer.from(JSON.stringify(doc)).toString('base64') });
+  return r.data.systemVerificationResult.status;
+}
+
+async function stagesOf(uuid) {
+  await page.evaluate(() => document.getElementById('main').replaceChildren());
+  await goto('#/instances?r=' + Date.now());
+  await page.waitForSelector(`tr[data-uuid="${uuid}"] .stage`);
+  return page.$$eval(`tr[data-uuid="${uuid}"] .stage`, (s) => s.map((x) => x.dataset.state));
+}
+
+test('swtpm: trusted, then PCR 5 extended turns the boot loader stage red; Trust in the page', { skip: noTpm }, async () => {
+  await enroll();
+  assert.equal(await report(), 1);
+  await loginWithKey(keys.alice);
+  assert.deepEqual(await stagesOf(TPM_UUID), ['ok', 'ok', 'ok', 'ok', 'ok']);
+  await shot('instances-trusted');
+
+  tpm.extend(5, createHash('sha1').update('grub.cfg v2').digest('hex'),
+    createHash('sha256').update('grub.cfg v2').digest('hex'));
+  assert.equal(await report(), 2);
+  // PCR 4 and 5 are the boot loader: firmware and UEFI drivers green, boot loader red, the rest grey.
+  assert.deepEqual(await stagesOf(TPM_UUID), ['ok', 'ok', 'bad', 'none', 'none']);
+  assert.match(await page.$eval(`tr[data-uuid="${TPM_UUID}"]`, (r) => r.textContent), /Exception/);
+  await shot('instances-exception');
+
+  // The detail: PCR 5 differs from the baseline, the others match.
+  await page.click(`tr[data-uuid="${TPM_UUID}"] a`);
+  await page.waitForSelector('tr[data-pcr="5"].pcrbad');
+  assert.equal(await page.$$eval('table[aria-label="PCRs"] tr.pcrbad', (r) => r.length), 1);
+  assert.equal(await page.$eval('#next-ima', (e) => e.textContent), '0');
+  await shot('instance-exception');
+
+  // Events: the open PCR 5 event; Trust asks first, then shows the result.
+  await goto('#/events');
+  await page.waitForSelector('tr[data-event] button[data-action="trust"]');
+  assert.match(await page.$eval('tr[data-event]', (r) => r.textContent), /pcr5/);
+  await shot('events-open');
+  await page.click('tr[data-event] button[data-action="trust"]');
+  await page.waitForSelector('#confirm[open]');
+  assert.match(await page.$eval('#confirm-text', (e) => e.textContent), /pcr5/);
+  await page.click('#confirm-ok');
+  await page.waitForFunction(() => /Trust: event .* done \(pcr5 on tpm-vm\)/.test(document.querySelector('#event-result')?.textContent) &&
+    /No open event/.test(document.querySelector('main').textContent));
+
+  // After the next report the row is trusted again.
+  assert.equal(await report(), 1);
+  assert.deepEqual(await stagesOf(TPM_UUID), ['ok', 'ok', 'ok', 'ok', 'ok']);
+  // Another account's key does not see it.
+  await logout();
+  await loginWithKey(keys.bob);
+  assert.ok(!(await rowUuids()).includes(TPM_UUID));
+  await logout();
   noProblems();
 });
 
