@@ -73,29 +73,6 @@ void vouch_api_audit_admin(struct vouch_app *app, const struct vouch_http_req *r
     vouch_api_audit_record(app, "admin", action, target, resp);
 }
 
-/* A non-negative decimal query argument, or the default when absent. */
-static bool query_int(const struct vouch_http_req *req, struct vouch_http_resp *resp,
-                      const char *name, int64_t max, int64_t def, int64_t *ret)
-{
-    const char *v = vouch_http_query(req, name);
-    char *end = NULL;
-    long long n;
-
-    if (!v) {
-        *ret = def;
-        return true;
-    }
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *v == '-' || *v == '+' || *end || errno || n > max) {
-        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
-                           "%s must be a whole number 0-%lld", name, (long long)max);
-        return false;
-    }
-    *ret = n;
-    return true;
-}
-
 /* An RFC 3339 time query argument, as epoch ms (0 when absent). */
 static bool query_time(const struct vouch_http_req *req, struct vouch_http_resp *resp,
                        const char *name, int64_t *ret_ms)
@@ -137,8 +114,9 @@ void vouch_api_audit_list(struct vouch_app *app, const struct vouch_http_req *re
     json_t *list;
     vouch_err e;
 
-    if (!query_int(req, resp, "limit", VOUCH_STORE_LIST_MAX, AUDIT_PAGE_DEFAULT, &limit) ||
-        !query_int(req, resp, "offset", INT64_MAX / 2, 0, &offset) ||
+    if (!vouch_http_query_int(req, resp, "limit", 0, VOUCH_STORE_LIST_MAX, AUDIT_PAGE_DEFAULT,
+                              &limit) ||
+        !vouch_http_query_int(req, resp, "offset", 0, INT64_MAX / 2, 0, &offset) ||
         !query_time(req, resp, "since", &f.since_ms) ||
         !query_time(req, resp, "until", &f.until_ms))
         return;

@@ -7,7 +7,6 @@
  *       "next": ID of the next page's "before", or null, "keep": N}
  * One row per POST /v1/attestation, the newest --keep-attestations kept.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,30 +16,6 @@
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 500
-
-/* Query parameter `name` as a decimal integer in [min, max]; `dflt` when absent. */
-static bool query_int(const struct vouch_http_req *req, struct vouch_http_resp *resp,
-                      const char *name, int64_t min, int64_t max, int64_t dflt, int64_t *ret)
-{
-    const char *v = vouch_http_query(req, name);
-    char *end = NULL;
-    long long n;
-
-    if (!v) {
-        *ret = dflt;
-        return true;
-    }
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (errno || end == v || *end || v[0] < '0' || v[0] > '9' || n < min || n > max) {
-        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
-                           "%s must be an integer from %lld to %lld", name, (long long)min,
-                           (long long)max);
-        return false;
-    }
-    *ret = n;
-    return true;
-}
 
 static json_t *row_json(const struct vouch_store_attestation *a)
 {
@@ -72,8 +47,8 @@ void vouch_api_admin_attestations(struct vouch_app *app, const struct vouch_http
     size_t n = 0, i;
     vouch_err e;
 
-    if (!query_int(req, resp, "limit", 1, LIMIT_MAX, LIMIT_DEFAULT, &limit) ||
-        !query_int(req, resp, "before", 1, INT64_MAX, 0, &before))
+    if (!vouch_http_query_int(req, resp, "limit", 1, LIMIT_MAX, LIMIT_DEFAULT, &limit) ||
+        !vouch_http_query_int(req, resp, "before", 1, INT64_MAX, 0, &before))
         return;
     e = vouch_store_attestation_list(app->store, before, (size_t)limit, &rows, &n, &eb);
     if (e) {
