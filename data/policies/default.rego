@@ -12,17 +12,22 @@
 #                   NVIDIA GPU: 2 when its report is signed by a genuine GPU
 #                   key whose certificate carries the report's firmware ID.
 #                   AMD SEV-SNP: 2 (signed by a VCEK/VLEK of AMD's chain whose
-#                   TCB is the reported one; no judgement on how recent it is)
+#                   TCB is the reported one; no judgement on how recent it is);
+#                   the same for an Azure SEV-SNP CVM (az-snp-vtpm). An Azure
+#                   TDX CVM (az-tdx-vtpm) is judged by its TD quote's TCB status
+#                   as a TD is
 #   configuration   2 production mode; 32 debug mode (secrets are readable);
 #                   GPU: 32 also when secure boot is off.
 #                   SEV-SNP: 96 when the guest policy allows debugging (the
 #                   host can read and change the guest's memory): such
-#                   evidence is rejected (allow is false)
+#                   evidence is rejected (allow is false); az-snp-vtpm
+#                   likewise (its claims are strings, as trustee writes them)
 #   executables     GPU: 2 every firmware measurement matches NVIDIA's
 #                   signed reference manifests (RIMs); 33 not compared
 #   runtime-opaque  2 memory encrypted by the TEE
 #
-# Input: the annotated evidence of one device, {"tdx"|"sgx"|"nvgpu"|"snp": claims,
+# Input: the annotated evidence of one device, {"tdx"|"sgx"|"nvgpu"|"snp"|
+# "az-snp-vtpm"|"az-tdx-vtpm": claims,
 # "report_data", "init_data", "runtime_data_claims", "init_data_claims"}.
 # A TD with GPUs (tee acstdxnvgpu) is appraised device by device.
 package policy
@@ -37,6 +42,10 @@ tee := "sgx" if input.sgx
 tee := "nvgpu" if input.nvgpu
 
 tee := "snp" if input.snp
+
+tee := "az-snp-vtpm" if input["az-snp-vtpm"]
+
+tee := "az-tdx-vtpm" if input["az-tdx-vtpm"]
 
 claims := input[tee]
 
@@ -80,11 +89,19 @@ debug if claims.td_attributes.debug == true
 
 hardware := 2 if tee == "snp"
 
+hardware := 2 if tee == "az-snp-vtpm"
+
 # SEV-SNP guest policy bit 19: the host may debug the guest (a missing
 # claim counts as allowed).
 snp_debug if {
 	tee == "snp"
 	not claims.policy_debug_allowed == false
+}
+
+# The same bit in an Azure SEV-SNP CVM's report; trustee writes it as a string.
+snp_debug if {
+	tee == "az-snp-vtpm"
+	not claims.policy_debug_allowed == "false"
 }
 
 debug if snp_debug

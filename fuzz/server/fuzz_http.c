@@ -17,7 +17,8 @@
  * Stored state carries over between inputs, as in a running server.
  *
  * Invariants: no crash, no leak, a status in 200..599, never a 500, and
- * every error answer is application/problem+json whose "status" matches.
+ * every error answer is application/problem+json whose "status" matches
+ * (the OAuth endpoints answer OAuth's error JSON instead, docs/oidc.md).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/codec.h"
+#include "server/api.h"
 #include "server/app.h"
 #include "fuzz_text.h"
 
@@ -62,7 +64,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct vouch_errbuf eb;
     char db[128], *token = NULL;
     char *args[] = { "vouchd", "--db", db, "--admin-token", FUZZ_ADMIN_TOKEN,
-                     "--listen", "127.0.0.1:0", "--log-level", "error", NULL };
+                     "--listen", "127.0.0.1:0", "--log-level", "error",
+                     "--allowed-audiences", "sts.amazonaws.com", NULL };
 
     (void)argc;
     (void)argv;
@@ -70,7 +73,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!mkdtemp(dir))
         abort();
     snprintf(db, sizeof(db), "sqlite:%s/vouch.db", dir);
-    if (vouch_config_load(&cfg, 9, args, false, &eb) ||
+    if (vouch_config_load(&cfg, 11, args, false, &eb) ||
         vouch_app_init(&app, &cfg, &token, &eb) ||
         vouch_app_set_issuer(&app, "127.0.0.1", 8080, &eb)) {
         fprintf(stderr, "fuzz_http: setup: %s\n", eb.msg);
@@ -177,6 +180,15 @@ static void check_answer(const char *path, const struct vouch_http_resp *resp)
     }
     if (resp->status < 400)
         return;
+    if (resp->route && resp->route->fn == vouch_api_oauth_unsupported) {
+        doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+        if (!resp->content_type || strcmp(resp->content_type, "application/json;charset=UTF-8") ||
+            !json_is_string(json_object_get(doc, "error")) ||
+            !json_is_string(json_object_get(doc, "error_description")))
+            abort();
+        json_decref(doc);
+        return;
+    }
     if ((strcmp(path, "/") == 0 || strncmp(path, "/admin/vtpm/", 12) == 0) &&
         (!resp->content_type ||
          strcmp(resp->content_type, "application/problem+json") != 0)) {

@@ -130,6 +130,16 @@ struct vouch_verifier {
     void (*trust_free)(void *trust);
     /* Its `vouch inspect` command, or NULL: none. */
     const struct vouch_inspect_cmd *inspect;
+    /*
+     * The claims that identify the attested subject: dotted paths into
+     * this verifier's claims ("quote.body.mr_td"), NULL-terminated.  A
+     * token's `sub` is "<tee>:" and the hex SHA-256 of the RFC 8785 form
+     * of {path: value} over these (docs/oidc.md).  Measurement registers,
+     * never anything a request chooses (report data, nonces).  The claims
+     * of a multi-device verifier's devices follow the rule of each
+     * device's own tee (acstdxnvgpu's TD: tdx's); NULL: no `sub`.
+     */
+    const char *const *subject_claims;
 };
 
 /* Look up a registered verifier by its tee string; NULL if none. */

@@ -119,7 +119,7 @@ static char *evidence_doc(const unsigned char *data, size_t len, size_t *ret_len
 int vouch_cmd_attest(int argc, char **argv)
 {
     const char *tee = NULL, *file = NULL, *url = default_url(), *hash = NULL;
-    const char *rd_hex = NULL, *rd_json = NULL;
+    const char *rd_hex = NULL, *rd_json = NULL, *audience = NULL;
     json_t *req = NULL, *pids = json_array();
     unsigned char *data = NULL;
     char *doc = NULL, *ev = NULL, *body = NULL, *resp = NULL, endpoint[600];
@@ -155,6 +155,8 @@ int vouch_cmd_attest(int argc, char **argv)
             rd_json = v;
         else if (strcmp(a, "--hash") == 0)
             hash = v;
+        else if (strcmp(a, "--audience") == 0)
+            audience = v;
         else if (strcmp(a, "--policy") == 0)
             json_array_append_new(pids, json_string(v));
         else {
@@ -203,6 +205,8 @@ int vouch_cmd_attest(int argc, char **argv)
     }
     if (hash)
         json_object_set_new(req, "runtime_data_hash_algorithm", json_string(hash));
+    if (audience)
+        json_object_set_new(req, "audience", json_string(audience));
     body = json_dumps(req, JSON_COMPACT);
     snprintf(endpoint, sizeof(endpoint), "%s/v1/attestation%s", url, ear ? "?token=ear" : "");
     if (!body || http_call("POST", endpoint, body, "application/json", &status, &resp,

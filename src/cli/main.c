@@ -16,7 +16,8 @@
  */
 static const struct vouch_cli_cmd fixed[] = {
     { "attest", "--tee TEE --evidence FILE [--url URL] [--runtime-data-hex HEX | "
-      "--runtime-data-json JSON] [--hash ALG] [--policy ID]... [--ear] [--raw]",
+      "--runtime-data-json JSON] [--hash ALG] [--policy ID]... [--audience AUD] [--ear] "
+      "[--raw]",
       "send evidence (a quote or an evidence JSON) to a Vouch service; print the result",
       vouch_cmd_attest },
     { "verify-token", "TOKEN|- --issuer URL [--audience AUD]",

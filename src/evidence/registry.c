@@ -16,6 +16,8 @@ extern const struct vouch_verifier vouch_verifier_sgx;
 extern const struct vouch_verifier vouch_verifier_nvgpu;
 extern const struct vouch_verifier vouch_verifier_acstdxnvgpu;
 extern const struct vouch_verifier vouch_verifier_snp;
+extern const struct vouch_verifier vouch_verifier_az_snp_vtpm;
+extern const struct vouch_verifier vouch_verifier_az_tdx_vtpm;
 
 static const struct vouch_verifier *const verifiers[] = {
     &vouch_verifier_tdx,
@@ -23,6 +25,8 @@ static const struct vouch_verifier *const verifiers[] = {
     &vouch_verifier_nvgpu,
     &vouch_verifier_acstdxnvgpu,
     &vouch_verifier_snp,
+    &vouch_verifier_az_snp_vtpm,
+    &vouch_verifier_az_tdx_vtpm,
     NULL,
 };
 

@@ -19,8 +19,8 @@ void vouch_api_openid_configuration(struct vouch_app *app, const struct vouch_ht
                                     struct vouch_http_resp *resp);
 void vouch_api_jwks(struct vouch_app *app, const struct vouch_http_req *req,
                     struct vouch_http_resp *resp);
-void vouch_api_oidc_unsupported(struct vouch_app *app, const struct vouch_http_req *req,
-                                struct vouch_http_resp *resp);
+void vouch_api_oauth_unsupported(struct vouch_app *app, const struct vouch_http_req *req,
+                                 struct vouch_http_resp *resp);
 
 /* api_admin.c */
 bool vouch_api_bearer_matches(const struct vouch_http_req *req, const uint8_t hash[32]);

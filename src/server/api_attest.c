@@ -16,6 +16,7 @@
 #include "server/attest_req.h"
 #include "server/history.h"
 #include "server/metrics.h"
+#include "token/oidc.h"
 #include "token/result.h"
 
 /* Tokens larger than this are refused (they break HTTP headers downstream). */
@@ -58,6 +59,7 @@ struct device {
     const struct vouch_attest_item *it;
     const char *tee;            /* key of its claims in the annotated evidence */
     char submod[16];            /* "cpu0", "gpu1" */
+    char subject[VOUCH_OIDC_SUBJECT_MAX];   /* `sub` by its tee's rule, or "" */
     json_t *annotated;
 };
 
@@ -113,6 +115,48 @@ static json_t *customized(const struct vouch_attest_req *req)
 }
 
 /*
+ * The request's `audience`: NULL when absent (the token's aud is then the
+ * issuer), the issuer, or one of --allowed-audiences.  Anything else is a
+ * 400 naming the field.
+ */
+static bool audience(const struct vouch_app *app, const json_t *body, const char **ret,
+                     struct vouch_http_resp *resp)
+{
+    const json_t *v = json_object_get(body, "audience");
+    const char *aud;
+
+    *ret = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v)) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "audience",
+                           "audience must be a string");
+        return false;
+    }
+    aud = json_string_value(v);
+    if (strcmp(aud, app->issuer) && !vouch_config_audience_listed(&app->cfg, aud)) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "audience",
+                           "audience '%.64s' is not allowed: it must be the issuer or one "
+                           "of --allowed-audiences", aud);
+        return false;
+    }
+    *ret = aud;
+    return true;
+}
+
+/* A device's `sub` by the rule of its tee's verifier (docs/oidc.md); "" when none. */
+static void subject(const char *tee, const json_t *claims, char out[VOUCH_OIDC_SUBJECT_MAX])
+{
+    const struct vouch_verifier *v = vouch_verifier_find(tee);
+    struct vouch_errbuf eb;
+
+    out[0] = '\0';
+    if (v && v->subject_claims &&
+        vouch_oidc_subject(tee, v->subject_claims, claims, out, &eb) != VOUCH_OK)
+        out[0] = '\0';
+}
+
+/*
  * File the verified claims of one request item as one device, or as
  * several for a multi-device verifier ({"devices": [{"class", "tee",
  * "claims"}]}).  Numbers devices per class across the request.  False
@@ -139,6 +183,7 @@ static bool add_devices(const struct vouch_attest_item *it, json_t *claims, bool
         x->tee = tee;
         snprintf(x->submod, sizeof(x->submod), "%s%u", gpu ? "gpu" : "cpu",
                  gpu ? (*n_gpu)++ : (*n_cpu)++);
+        subject(tee, c, x->subject);
         x->annotated = annotate(it, tee, c);
         if (strip)
             strip_bulky(x->annotated, 0);
@@ -194,6 +239,7 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
     struct vouch_errbuf eb;
     const char *fmt = vouch_http_query(req, "token");
     const char *verbose = vouch_http_query(req, "verbose");
+    const char *aud = NULL;
     json_t *body = NULL, *payload = NULL, *cust = NULL;
     int64_t now = vouch_app_now(app);
     struct vouch_initdata_eval agent = { now, app->cfg.rego_initdata_timeout_ms, NULL, NULL };
@@ -216,6 +262,8 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
     ear = fmt ? strcmp(fmt, "ear") == 0 : app->cfg.token_ear;
     if (!vouch_http_json_body(req, resp, &body))
         return;
+    if (!audience(app, body, &aud, resp))
+        goto out;
     if (!vouch_attest_req_parse(body, app->cfg.max_body, &ar, &p)) {
         problem(resp, &p);
         goto out;
@@ -296,6 +344,8 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
     cust = customized(&ar);
     memset(&res, 0, sizeof(res));
     res.issuer = app->issuer;
+    res.audience = aud;
+    res.subject = dev[0].subject[0] ? dev[0].subject : NULL;
     res.iat = vouch_clock_now();
     res.lifetime = app->cfg.token_lifetime;
     res.tee = ar.items[0].tee;

@@ -282,8 +282,8 @@ vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t
     if (app->cfg.issuer) {
         app->issuer = strdup(app->cfg.issuer);
     } else {
-        snprintf(buf, sizeof(buf), strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host,
-                 port);
+        snprintf(buf, sizeof(buf), strchr(host, ':') ? "%s://[%s]:%u" : "%s://%s:%u",
+                 app->cfg.tls_cert ? "https" : "http", host, port);
         app->issuer = strdup(buf);
     }
     return app->issuer ? VOUCH_OK : vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");

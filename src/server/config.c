@@ -43,6 +43,10 @@ enum opt_id {
     OPT_CONSOLE,
     OPT_KEEP_ATTESTATIONS,
     OPT_AUDIT_RETENTION,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    /* OIDC (docs/oidc.md) */
+    OPT_ALLOWED_AUDIENCES,
     OPT_DCAP_ROOT,
     OPT_PCCS_UPSTREAM,
     OPT_PCCS_REFRESH,
@@ -177,6 +181,17 @@ static const struct {
     [OPT_AUDIT_RETENTION] = { "audit-retention", "VOUCH_AUDIT_RETENTION", "DAYS",
                               "keep audit log entries this many days (default 365; 0: keep "
                               "them forever)" },
+    [OPT_TLS_CERT] = { "tls-cert", "VOUCH_TLS_CERT", "FILE",
+                       "serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate chain, leaf "
+                       "first; needs --tls-key; SIGHUP reads both files again" },
+    [OPT_TLS_KEY] = { "tls-key", "VOUCH_TLS_KEY", "FILE",
+                      "the PEM private key of --tls-cert, in a file only its owner may read "
+                      "(mode 0600 or 0400)" },
+    /* OIDC (docs/oidc.md) */
+    [OPT_ALLOWED_AUDIENCES] = { "allowed-audiences", "VOUCH_ALLOWED_AUDIENCES", "LIST",
+                                "comma-separated audiences a request may ask for as "
+                                "'audience' (e.g. sts.amazonaws.com); a token's aud is the "
+                                "issuer when none is asked for (default: only the issuer)" },
 };
 
 void vouch_config_usage(FILE *out)
@@ -186,9 +201,9 @@ void vouch_config_usage(FILE *out)
     fprintf(out,
             "usage: vouchd [OPTIONS]\n\n"
             "Vouch attestation verifier.  Serves the attestation API, OIDC discovery and\n"
-            "JWKS over HTTP.  Every option can also be set with the environment variable\n"
-            "shown, or in the --config file; flags win over the environment, which wins\n"
-            "over the file.\n\n");
+            "JWKS over HTTP, or HTTPS with --tls-cert (SIGHUP reloads it).  Every\n"
+            "option can also be set with the environment variable shown, or in the\n"
+            "--config file; flags win over the environment, which wins over the file.\n\n");
     for (i = 0; i < OPT__COUNT; i++) {
         char left[64];
 
@@ -290,6 +305,40 @@ static vouch_err apply_console(struct vouch_config *c, int id, const char *v,
     if (parse_u64(v, 0, 100000000, &n))
         return vouch_fail(eb, VOUCH_E_INVALID, "want 0..100000000, got '%s'", v);
     c->keep_attestations = n;
+    return VOUCH_OK;
+}
+
+/*
+ * --allowed-audiences: a comma-separated list, blanks around entries
+ * ignored; each entry 1..VOUCH_AUDIENCE_MAX printable ASCII characters.
+ */
+static vouch_err parse_audiences(struct vouch_config *c, const char *v, struct vouch_errbuf *eb)
+{
+    const char *p = v, *end;
+    size_t n, i;
+
+    vouch_config_audiences_free(c);
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        end = p + strcspn(p, ",");
+        n = (size_t)(end - p);
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n == 0 || n > VOUCH_AUDIENCE_MAX)
+            return vouch_fail(eb, VOUCH_E_INVALID, "each audience is 1..%d characters",
+                              VOUCH_AUDIENCE_MAX);
+        for (i = 0; i < n; i++)
+            if (p[i] <= ' ' || p[i] > '~')
+                return vouch_fail(eb, VOUCH_E_INVALID, "an audience is printable ASCII "
+                                  "without blanks");
+        if (c->n_audiences == VOUCH_AUDIENCES_MAX)
+            return vouch_fail(eb, VOUCH_E_INVALID, "at most %d audiences", VOUCH_AUDIENCES_MAX);
+        c->audiences[c->n_audiences] = strndup(p, n);
+        if (!c->audiences[c->n_audiences++])
+            return VOUCH_E_NOMEM;
+        p = *end ? end + 1 : end;
+    }
     return VOUCH_OK;
 }
 
@@ -504,6 +553,16 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
     case OPT_KEEP_ATTESTATIONS:
         e = apply_console(c, id, v, eb);
         break;
+    case OPT_TLS_CERT:
+        e = set_str(&c->tls_cert, v);
+        break;
+    case OPT_TLS_KEY:
+        e = set_str(&c->tls_key, v);
+        break;
+    /* OIDC (docs/oidc.md) */
+    case OPT_ALLOWED_AUDIENCES:
+        e = parse_audiences(c, v, eb);
+        break;
     }
     if (e == VOUCH_E_NOMEM)
         return vouch_fail(eb, e, "out of memory");
@@ -692,6 +751,9 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
         if (e)
             goto out;
     }
+    if (!c->tls_cert != !c->tls_key)
+        e = vouch_fail(eb, VOUCH_E_INVALID, "--tls-cert and --tls-key go together: %s is "
+                       "missing", c->tls_cert ? "--tls-key" : "--tls-cert");
 out:
     if (e)
         vouch_config_free(c);
@@ -723,7 +785,26 @@ void vouch_config_free(struct vouch_config *c)
     free(c->vtpm_ek_roots);
     free(c->nvgpu_rim_url);
     free(c->nvgpu_ocsp_url);
+    free(c->tls_cert);
+    free(c->tls_key);
+    vouch_config_audiences_free(c);
     memset(c, 0, sizeof(*c));
+}
+
+void vouch_config_audiences_free(struct vouch_config *c)
+{
+    while (c->n_audiences)
+        free(c->audiences[--c->n_audiences]);
+}
+
+bool vouch_config_audience_listed(const struct vouch_config *c, const char *aud)
+{
+    size_t i;
+
+    for (i = 0; i < c->n_audiences; i++)
+        if (strcmp(c->audiences[i], aud) == 0)
+            return true;
+    return false;
 }
 
 /*

@@ -9,6 +9,10 @@
 
 #include "vouch/err.h"
 
+/* --allowed-audiences: entries at most, and characters in one. */
+#define VOUCH_AUDIENCES_MAX 32
+#define VOUCH_AUDIENCE_MAX 255
+
 /*
  * vouchd's configuration.  Sources, lowest precedence first: built-in
  * defaults, the file named by --config (or VOUCH_CONFIG), VOUCH_*
@@ -58,6 +62,11 @@ struct vouch_config {
     bool console;              /* serve /console */
     uint64_t keep_attestations; /* attestation history rows kept; 0: none recorded */
     unsigned audit_retention_days; /* audit log entries older are deleted; 0: kept */
+    char *tls_cert;            /* PEM chain to serve HTTPS with, or NULL: plain HTTP */
+    char *tls_key;             /* its private key (both or neither) */
+    /* OIDC (docs/oidc.md) */
+    char *audiences[VOUCH_AUDIENCES_MAX];   /* --allowed-audiences, besides the issuer */
+    size_t n_audiences;
     bool help;                 /* --help was given */
     bool version;              /* --version was given */
 };
@@ -78,6 +87,12 @@ void vouch_config_free(struct vouch_config *c);
  * trust options (roots, collateral and RIM sources, OCSP) are offered.
  */
 const char *vouch_config_option(const struct vouch_config *c, const char *name);
+
+/* Whether `aud` is one of --allowed-audiences (the issuer is allowed besides). */
+bool vouch_config_audience_listed(const struct vouch_config *c, const char *aud);
+
+/* Empty the audience list. */
+void vouch_config_audiences_free(struct vouch_config *c);
 
 /* The --help text. */
 void vouch_config_usage(FILE *out);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/time.h"
@@ -78,11 +80,42 @@ static void db_url_for_log(const char *url, char *out, size_t size)
         snprintf(out, size, "%.*s", (int)strcspn(url, "?"), url);
 }
 
+/* "2027-01-01T00:00:00Z" or "" */
+static void tls_log(const char *msg, const struct vouch_tls_info *info)
+{
+    char until[VOUCH_RFC3339_LEN] = "", chain[8];
+
+    if (info->not_after > 0)
+        vouch_time_format_rfc3339((int64_t)info->not_after, until);
+    snprintf(chain, sizeof(chain), "%u", info->chain);
+    vouch_log(VOUCH_LOG_INFO, msg, "subject", info->subject, "sha256", info->sha256,
+              "not_after", until, "chain", chain, VOUCH_LOG_END);
+    if (info->not_after > 0 && info->not_after < time(NULL))
+        vouch_log(VOUCH_LOG_WARN, "the TLS certificate has expired; clients will refuse it",
+                  "not_after", until, VOUCH_LOG_END);
+}
+
+/* SIGHUP: reload the TLS certificate and key (a failed reload keeps the pair in service). */
+static void reload_tls(struct vouch_server *srv, bool tls)
+{
+    struct vouch_tls_info info;
+    struct vouch_errbuf eb;
+
+    if (!tls)
+        vouch_log(VOUCH_LOG_INFO, "SIGHUP: nothing to reload (no --tls-cert)", VOUCH_LOG_END);
+    else if (vouch_server_reload_tls(srv, &info, &eb))
+        vouch_log(VOUCH_LOG_ERROR, "SIGHUP: the TLS certificate was not reloaded; the "
+                  "previous one stays in service", "error", eb.msg, VOUCH_LOG_END);
+    else
+        tls_log("SIGHUP: reloaded the TLS certificate", &info);
+}
+
 /*
- * Tell systemd we serve, then wait for a stop signal; under a watchdog
- * (WatchdogSec=), ping it at half its interval from this loop.
+ * Tell systemd we serve, then wait for a stop signal, reloading TLS on
+ * SIGHUP; under a watchdog (WatchdogSec=), ping it at half its interval
+ * from this loop.
  */
-static int wait_for_stop(const sigset_t *set)
+static int wait_for_stop(struct vouch_server *srv, bool tls, const sigset_t *set)
 {
     uint64_t wd = vouch_sd_watchdog_usec();
     struct timespec ts = { (time_t)(wd / 2 / 1000000), (long)(wd / 2 % 1000000) * 1000 };
@@ -91,15 +124,18 @@ static int wait_for_stop(const sigset_t *set)
     vouch_sd_notify("READY=1\nSTATUS=serving");
     for (;;) {
         sig = wd ? sigtimedwait(set, NULL, &ts) : sigwaitinfo(set, NULL);
-        if (sig > 0)
+        if (sig == SIGHUP)
+            reload_tls(srv, tls);
+        else if (sig > 0)
             return sig;
-        if (wd && errno == EAGAIN)
+        else if (wd && errno == EAGAIN)
             vouch_sd_notify("WATCHDOG=1");
     }
 }
 
 int main(int argc, char **argv)
 {
+    struct vouch_tls_info tls_info;
     struct vouch_config cfg;
     struct vouch_app app;
     struct vouch_server *srv = NULL;
@@ -135,12 +171,14 @@ int main(int argc, char **argv)
     }
 
     /*
-     * Block the stop signals before any thread starts, so every thread
-     * inherits the mask and only sigwait() below sees them.
+     * Block the stop signals (and SIGHUP, the TLS reload) before any
+     * thread starts, so every thread inherits the mask and only sigwait()
+     * below sees them.
      */
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -172,12 +210,14 @@ int main(int argc, char **argv)
         goto out;
     }
     app.history = history;
-    if (vouch_server_start(&app, &srv, &port, &eb)) {
+    if (vouch_server_start(&app, &srv, &port, &tls_info, &eb)) {
         vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
         goto out;
     }
     snprintf(port_s, sizeof(port_s), "%u", port);
     db_url_for_log(app.cfg.db_url, db, sizeof(db));
+    if (app.cfg.tls_cert)
+        tls_log("serving HTTPS", &tls_info);
     vouch_log(VOUCH_LOG_INFO, "listening", "addr", app.cfg.listen_host, "port", port_s,
               "issuer", app.issuer, "db", db, "version", VOUCH_VERSION, VOUCH_LOG_END);
 
@@ -191,7 +231,7 @@ int main(int argc, char **argv)
         vouch_log(VOUCH_LOG_INFO, "refreshing collateral from upstream", "upstream",
                   app.cfg.pccs_upstream, VOUCH_LOG_END);
     }
-    sig = wait_for_stop(&set);
+    sig = wait_for_stop(srv, app.cfg.tls_cert != NULL, &set);
     vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), VOUCH_LOG_END);
     rc = 0;
 out:

@@ -13,9 +13,13 @@ const struct vouch_route vouch_routes[] = {
     { "GET", "/jwks.json", vouch_api_jwks, 0 },
     { "GET", "/.well-known/jwks.json", vouch_api_jwks, 0 },
     { "GET", "/jwks", vouch_api_jwks, 0 },
-    { "GET", "/authorize", vouch_api_oidc_unsupported, 0 },
-    { "POST", "/token", vouch_api_oidc_unsupported, 0 },
-    { "GET", "/userinfo", vouch_api_oidc_unsupported, 0 },
+    /* OAuth endpoints Alibaba's discovery names: OAuth errors, no flow (api_oidc.c) */
+    { "GET", "/authorize", vouch_api_oauth_unsupported, 0 },
+    { "POST", "/authorize", vouch_api_oauth_unsupported, 0 },
+    { "GET", "/token", vouch_api_oauth_unsupported, 0 },
+    { "POST", "/token", vouch_api_oauth_unsupported, 0 },
+    { "GET", "/userinfo", vouch_api_oauth_unsupported, 0 },
+    { "POST", "/userinfo", vouch_api_oauth_unsupported, 0 },
 
     /* attestation (Alibaba's path, and trustee's) */
     { "POST", "/v1/attestation", vouch_api_attest, 0 },

@@ -24,6 +24,7 @@
 #include "server/metrics.h"
 #include "server/ratelimit.h"
 #include "server/server.h"
+#include "server/tls.h"
 
 /*
  * Body bytes read and dropped after a 413 before the connection closes, so
@@ -50,6 +51,7 @@ struct connslot {
     struct connslot *prev, *next;
     MHD_socket fd;
     _Atomic uint64_t deadline_us;   /* monotonic; 0 while a request is being answered */
+    uint64_t tls_generation;        /* of the certificate pairs when it opened (tls.h) */
 };
 
 struct vouch_server {
@@ -67,6 +69,8 @@ struct vouch_server {
     struct vouch_ratelimit *rate_ip;        /* --rate-limit per client address */
     struct vouch_ratelimit *rate_cred;      /* --rate-limit per credential */
     struct vouch_ratelimit *auth_failures;  /* --admin-auth-failures per address */
+    struct vouch_tls *tls;    /* --tls-cert, --tls-key; NULL: plain HTTP */
+    atomic_uint untracked;    /* open connections without a slot (out of memory) */
 };
 
 /* Per-request state, from the first callback to the completion callback. */
@@ -214,6 +218,8 @@ static void too_large_raw(struct reqctx *rc)
     rc->status = 413;
     rc->code = "VOUCH.REQUEST.TOO_LARGE";
     vouch_buf_free(&rc->body);
+    if (rc->srv->tls)
+        return;   /* TLS records, not bytes: answered through libmicrohttpd at the end */
     vouch_http_problem(&resp, 413, rc->code, NULL,
                        "the request body is larger than the limit of %zu bytes",
                        rc->srv->app->cfg.max_body);
@@ -426,7 +432,8 @@ static enum MHD_Result request_begin(struct vouch_server *srv, struct MHD_Connec
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > srv->app->cfg.max_body) {
         expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-        if (expect && strcasecmp(expect, "100-continue") == 0)
+        if ((expect && strcasecmp(expect, "100-continue") == 0) ||
+            (srv->tls && strtoull(cl, NULL, 10) - srv->app->cfg.max_body > LINGER_MAX))
             return too_large(rc);
         too_large_raw(rc);
     }
@@ -447,6 +454,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!rc)
         return request_begin(srv, conn, url, method, con_cls);
     if (rc->too_large) {
+        /* Under TLS the 413 goes out once the body is in (or closes past LINGER_MAX). */
+        if (!*upload_data_size && srv->tls && rc->lingered <= LINGER_MAX) {
+            rc->too_large = false;
+            return too_large(rc);
+        }
         /* Answered already: drop a little more, then close (too_large_raw()). */
         if (!*upload_data_size || *upload_data_size > LINGER_MAX - rc->lingered)
             return MHD_NO;
@@ -534,9 +546,11 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         slot = calloc(1, sizeof(*slot));
         if (!slot || !ci) {
             free(slot);    /* untracked: only libmicrohttpd's idle timeout applies */
+            atomic_fetch_add(&srv->untracked, 1);
             return;
         }
         slot->fd = ci->connect_fd;
+        slot->tls_generation = srv->tls ? vouch_tls_generation(srv->tls) : 0;
         slot_arm(srv, slot, true);
         vouch_metrics_connection(1);
         pthread_mutex_lock(&srv->conns_lock);
@@ -554,22 +568,27 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         free(slot);
         *socket_context = NULL;
         vouch_metrics_connection(-1);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub(&srv->untracked, 1);
     }
 }
 
 /*
  * Shut down the sockets of connections past their deadline; libmicrohttpd
- * then sees the connection end and closes it as usual.
+ * then sees the connection end and closes it as usual.  Then free the
+ * retired TLS certificate pairs no open connection can hold.
  */
 static void reap_late(struct vouch_server *srv)
 {
-    uint64_t now = vouch_clock_us(), deadline;
+    uint64_t now = vouch_clock_us(), deadline, oldest = UINT64_MAX;
     struct connslot *s;
     unsigned n = 0;
     char count[16];
 
     pthread_mutex_lock(&srv->conns_lock);
     for (s = srv->conns.next; s != &srv->conns; s = s->next) {
+        if (s->tls_generation < oldest)
+            oldest = s->tls_generation;
         deadline = atomic_load(&s->deadline_us);
         if (deadline && deadline <= now) {
             shutdown(s->fd, SHUT_RDWR);
@@ -578,6 +597,8 @@ static void reap_late(struct vouch_server *srv)
         }
     }
     pthread_mutex_unlock(&srv->conns_lock);
+    if (srv->tls && atomic_load(&srv->untracked) == 0)
+        vouch_tls_collect(srv->tls, oldest);
     if (n) {
         snprintf(count, sizeof(count), "%u", n);
         vouch_log(VOUCH_LOG_WARN, "closed connections past the request deadline", "count",
@@ -677,6 +698,7 @@ static void server_free(struct vouch_server *s)
     vouch_ratelimit_free(s->rate_ip);
     vouch_ratelimit_free(s->rate_cred);
     vouch_ratelimit_free(s->auth_failures);
+    vouch_tls_free(s->tls);
     pthread_mutex_destroy(&s->conns_lock);
     pthread_mutex_destroy(&s->stop_lock);
     pthread_cond_destroy(&s->stop_cond);
@@ -763,8 +785,12 @@ static vouch_err listen_socket(const struct vouch_app *app, int *ret_fd, uint16_
 }
 
 vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
-                             uint16_t *ret_port, struct vouch_errbuf *eb)
+                             uint16_t *ret_port, struct vouch_tls_info *ret_tls,
+                             struct vouch_errbuf *eb)
 {
+    struct MHD_OptionItem tls_opts[3] = { { MHD_OPTION_END, 0, NULL },
+                                          { MHD_OPTION_END, 0, NULL },
+                                          { MHD_OPTION_END, 0, NULL } };
     struct vouch_server *s;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
@@ -791,8 +817,22 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
         close(fd);
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
+    if (app->cfg.tls_cert) {
+        e = vouch_tls_new(app->cfg.tls_cert, app->cfg.tls_key, &s->tls, ret_tls, eb);
+        if (e) {
+            close(fd);
+            server_free(s);
+            return e;
+        }
+        flags |= MHD_USE_TLS;
+        tls_opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+                                               (void *)vouch_tls_cert_callback };
+        tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                               (void *)VOUCH_TLS_PRIORITIES };
+    }
     s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                 MHD_OPTION_ARRAY, tls_opts,
                                  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -806,7 +846,9 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
     if (!s->daemon) {
         close(fd);
         server_free(s);
-        return vouch_fail(eb, VOUCH_E_IO, "cannot serve on %s", app->cfg.listen);
+        return vouch_fail(eb, VOUCH_E_IO, "cannot serve on %s%s", app->cfg.listen,
+                          app->cfg.tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS)
+                              ? ": this libmicrohttpd has no TLS support" : "");
     }
     if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
         MHD_stop_daemon(s->daemon);
@@ -837,4 +879,12 @@ void vouch_server_stop(struct vouch_server *s, unsigned drain_ms)
     MHD_stop_daemon(s->daemon);
     reaper_stop(s);
     server_free(s);
+}
+
+vouch_err vouch_server_reload_tls(struct vouch_server *s, struct vouch_tls_info *ret_info,
+                                  struct vouch_errbuf *eb)
+{
+    if (!s->tls)
+        return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "TLS is off (no --tls-cert)");
+    return vouch_tls_reload(s->tls, ret_info, eb);
 }

@@ -99,7 +99,7 @@ static vouch_err vouch_uuid4(char out[37])
     return VOUCH_OK;
 }
 
-/* iss/aud/iat/nbf/exp/jti shared by both shapes. */
+/* iss/sub/aud/iat/nbf/exp/jti shared by both shapes. */
 static vouch_err registered(const struct vouch_result *r, json_t *p, bool with_aud)
 {
     char jti[37];
@@ -107,6 +107,7 @@ static vouch_err registered(const struct vouch_result *r, json_t *p, bool with_a
     if (vouch_uuid4(jti))
         return VOUCH_E_INTERNAL;
     if (vouch_json_set_str(p, "iss", r->issuer) ||
+        (r->subject && vouch_json_set_str(p, "sub", r->subject)) ||
         (with_aud && vouch_json_set_str(p, "aud", r->audience ? r->audience : r->issuer)) ||
         vouch_json_set_int(p, "iat", r->iat) || vouch_json_set_int(p, "nbf", r->iat) ||
         vouch_json_set_int(p, "exp", r->iat + r->lifetime) || vouch_json_set_str(p, "jti", jti))
@@ -175,7 +176,7 @@ vouch_err vouch_result_ear(const struct vouch_result *r, json_t **ret,
         e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
         goto out;
     }
-    e = registered(r, p, false);
+    e = registered(r, p, r->audience != NULL);
     if (e) {
         vouch_fail(eb, e, "cannot build token claims");
         goto out;

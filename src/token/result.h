@@ -14,14 +14,15 @@
  * Attestation-result token payloads.
  *
  * Flat (default; Alibaba's hosted shape, trustee's legacy "simple" token):
- *   iss, aud, iat, nbf, exp, jti (UUID v4), eat_profile, tee,
+ *   iss, sub, aud, iat, nbf, exp, jti (UUID v4), eat_profile, tee,
  *   evaluation-reports [{policy-id, policy-hash, allow}],
  *   tcb-status (a JSON *string* of the flattened claims: "tdx.quote.body.mr_td",
  *   "report_data", ...; a second and later device's under its submodule
  *   name, "gpu0.nvgpu.measres"), customized_claims {init_data, runtime_data}.
  *
  * EAR (trustee's current shape, Veraison EAR):
- *   eat_profile, iss, iat, nbf, exp, jti, ear.verifier-id,
+ *   eat_profile, iss, sub, (aud when the request asked for one), iat, nbf,
+ *   exp, jti, ear.verifier-id,
  *   submods {"cpu0": {ear.status, ear.trustworthiness-vector,
  *   ear.appraisal-policy-id, ear.veraison.annotated-evidence}, "gpu0": ...}.
  */
@@ -43,7 +44,7 @@ struct vouch_appraisal {
 
 struct vouch_result {
     const char *issuer;
-    const char *audience;         /* NULL: the issuer, as Alibaba does */
+    const char *audience;         /* the request's; NULL: the issuer (flat), none (EAR) */
     int64_t iat;
     int64_t lifetime;
     const char *tee;              /* the first request's tee */
@@ -52,6 +53,7 @@ struct vouch_result {
     const struct vouch_appraisal *appraisals;
     size_t n_appraisals;
     const char *build;            /* "vouch 0.1.0" */
+    const char *subject;          /* `sub` (vouch_oidc_subject), or NULL: none */
 };
 
 /*

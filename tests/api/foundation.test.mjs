@@ -45,12 +45,16 @@ test('openid-client discovers the issuer', async () => {
   const md = config.serverMetadata();
   assert.equal(md.issuer, srv.url);
   assert.equal(md.jwks_uri, `${srv.url}/jwks.json`);
-  for (const k of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint',
-    'response_types_supported', 'subject_types_supported',
+  for (const k of ['response_types_supported', 'subject_types_supported',
     'id_token_signing_alg_values_supported']) {
     assert.ok(md[k], `discovery lacks ${k}`);
   }
-  assert.deepEqual(md.id_token_signing_alg_values_supported, ['RS256', 'ES256']);
+  // only what is served: tokens come from the attestation API, not an OAuth flow
+  for (const k of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint']) {
+    assert.equal(md[k], undefined, k);
+  }
+  // the algorithm tokens are signed with (--token-alg)
+  assert.deepEqual(md.id_token_signing_alg_values_supported, ['RS256']);
 });
 
 test('JWKS: one RSA and one P-256 key, kid is the RFC 7638 thumbprint', async () => {
@@ -192,9 +196,11 @@ test('keep-alive: several requests with bodies share one connection', async () =
   assert.deepEqual(reused, [false, true, true, true]);
 });
 
-test('OIDC flows Vouch does not offer answer 501 problem+json', async () => {
+test('OIDC flows Vouch does not offer answer an OAuth error (docs/oidc.md)', async () => {
   const r = await request(`${srv.url}/authorize`);
-  assertProblem(r, 501, 'VOUCH.OIDC.FLOW_NOT_SUPPORTED');
+  assert.equal(r.status, 400);
+  assert.equal(r.headers.get('content-type'), 'application/json;charset=UTF-8');
+  assert.equal(r.body.error, 'unsupported_response_type');
 });
 
 test('one structured log line per request', async () => {

@@ -14,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as jose from 'jose';
 import { startVouchd, vouch, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { subjectOf } from './lib/subject.mjs';
 
 const run = promisify(execFile);
 const FORGE = process.env.DCAP_FORGE;
@@ -111,6 +112,10 @@ describe('tee=nvgpu: a real Hopper report with NVIDIA test RIMs at 2024-06-01', 
       assert.equal(tv.executables, 2);
       assert.equal(sub['ear.veraison.annotated-evidence'].nvgpu.uuid, `GPU-${name.slice(3)}`);
     }
+    // sub: the first GPU's measurement records (docs/oidc.md)
+    const gpu0 = p.submods.gpu0['ear.veraison.annotated-evidence'].nvgpu;
+    assert.ok(gpu0.measurements && Object.keys(gpu0.measurements).length > 0);
+    assert.equal(p.sub, subjectOf('nvgpu', gpu0));
   });
 
   test('other runtime_data: 422 binding mismatch, no token', async () => {
@@ -282,6 +287,9 @@ describe('tee=acstdxnvgpu: a TD and its GPUs in one token', () => {
     assert.equal(p.submods.gpu1['ear.trustworthiness-vector'].executables, 2);
     assert.equal(gpu1.nvgpu.index, 1);
     assert.equal(gpu1.nvgpu.cc_enabled, true);
+    // sub: the TD's, by tdx's rule (the first device is the TD)
+    assert.equal(p.sub, subjectOf('tdx', cpu.tdx));
+    assert.match(p.sub, /^tdx:[0-9a-f]{64}$/);
 
     r = await attest(srv.url, body);
     assert.equal(r.status, 200, r.text);

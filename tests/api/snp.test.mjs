@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as jose from 'jose';
 import { startVouchd, request } from './lib/vouchd.mjs';
+import { subjectOf } from './lib/subject.mjs';
 
 const V = '../vectors/snp';
 const AT = '2025-06-01T00:00:00Z';
@@ -61,6 +62,8 @@ describe('tee=snp: trustee\'s test report with its VCEK at 2025-06-01', () => {
     assert.equal(p.tee, 'snp');
     const tcb = JSON.parse(p['tcb-status']);
     assert.equal(tcb['snp.measurement'], MEASUREMENT);
+    // sub: the guest's launch measurement (docs/oidc.md)
+    assert.equal(p.sub, subjectOf('snp', { measurement: MEASUREMENT }));
     assert.equal(tcb['snp.policy_debug_allowed'], false);
     assert.equal(tcb['snp.policy_smt_allowed'], true);
     assert.equal(tcb['snp.policy_abi_minor'], 31);

@@ -335,6 +335,92 @@ static void test_rego_timeouts(void **state)
     }
 }
 
+/* --allowed-audiences: the list as parsed, or refused (want NULL). */
+static const struct {
+    const char *value;
+    const char *want;   /* entries joined by '|'; NULL: refused */
+} audience_lists[] = {
+    { "sts.amazonaws.com", "sts.amazonaws.com" },
+    { " sts.amazonaws.com , sts.aliyuncs.com ", "sts.amazonaws.com|sts.aliyuncs.com" },
+    { "a,b,", "a|b" },
+    { "", "" },
+    { "a,,b", NULL },
+    { "has space", NULL },
+    { "tab\there", NULL },
+    { "caf\xc3\xa9", NULL },
+    { "x,\x7f", NULL },
+};
+
+static void test_allowed_audiences(void **state)
+{
+    char *argv[] = { "vouchd", "--allowed-audiences", NULL, "--allowed-audiences", "last", NULL };
+    char joined[512], long_aud[300];
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < sizeof(audience_lists) / sizeof(audience_lists[0]); i++) {
+        argv[2] = (char *)audience_lists[i].value;
+        if (!audience_lists[i].want) {
+            assert_int_not_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_OK);
+            assert_non_null(strstr(eb.msg, "--allowed-audiences"));
+            continue;
+        }
+        assert_int_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_OK);
+        joined[0] = '\0';
+        for (k = 0; k < c.n_audiences; k++)
+            snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s%s",
+                     k ? "|" : "", c.audiences[k]);
+        assert_string_equal(joined, audience_lists[i].want);
+        if (c.n_audiences)
+            assert_true(vouch_config_audience_listed(&c, c.audiences[0]));
+        assert_false(vouch_config_audience_listed(&c, "STS.AMAZONAWS.COM"));
+        vouch_config_free(&c);
+    }
+    /* a later source replaces the list, it does not add to it */
+    argv[2] = "a,b";
+    assert_int_equal(vouch_config_load(&c, 5, argv, false, &eb), VOUCH_OK);
+    assert_int_equal(c.n_audiences, 1);
+    assert_false(vouch_config_audience_listed(&c, "a"));
+    vouch_config_free(&c);
+    /* 255 characters at most, 32 entries at most */
+    memset(long_aud, 'a', 256);
+    long_aud[256] = '\0';
+    argv[2] = long_aud;
+    assert_int_not_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_OK);
+    long_aud[255] = '\0';
+    assert_int_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_OK);
+    vouch_config_free(&c);
+    joined[0] = '\0';
+    for (k = 0; k < 33; k++)
+        snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%sa%zu",
+                 k ? "," : "", k);
+    argv[2] = joined;
+    assert_int_not_equal(vouch_config_load(&c, 3, argv, false, &eb), VOUCH_OK);
+    assert_non_null(strstr(eb.msg, "at most 32"));
+}
+
+/* --tls-cert and --tls-key go together; the files are read when the server starts. */
+static void test_tls_pair(void **state)
+{
+    char *both[] = { "vouchd", "--tls-cert", "/x/c.pem", "--tls-key", "/x/k.pem", NULL };
+    char *cert[] = { "vouchd", "--tls-cert", "/x/c.pem", NULL };
+    char *key[] = { "vouchd", "--tls-key", "/x/k.pem", NULL };
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+
+    (void)state;
+    assert_int_equal(vouch_config_load(&c, 5, both, false, &eb), VOUCH_OK);
+    assert_string_equal(c.tls_cert, "/x/c.pem");
+    assert_string_equal(c.tls_key, "/x/k.pem");
+    vouch_config_free(&c);
+    assert_int_not_equal(vouch_config_load(&c, 3, cert, false, &eb), VOUCH_OK);
+    assert_non_null(strstr(eb.msg, "--tls-key is missing"));
+    assert_int_not_equal(vouch_config_load(&c, 3, key, false, &eb), VOUCH_OK);
+    assert_non_null(strstr(eb.msg, "--tls-cert is missing"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_operations_flags),
         cmocka_unit_test(test_file_env_flags),
         cmocka_unit_test(test_rego_timeouts),
+        cmocka_unit_test(test_allowed_audiences),
+        cmocka_unit_test(test_tls_pair),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

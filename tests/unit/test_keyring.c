@@ -10,7 +10,6 @@
 #include <cmocka.h>
 
 #include "token/keyring.h"
-#include "token/oidc.h"
 
 static char dir[64];
 static char url[128];
@@ -98,28 +97,10 @@ static void test_ensure_rotate_publish(void **state)
     vouch_store_close(s);
 }
 
-static void test_oidc_document(void **state)
-{
-    json_t *doc;
-
-    (void)state;
-    assert_int_equal(vouch_oidc_configuration("https://vouch.example", &doc, NULL), VOUCH_OK);
-    assert_string_equal(json_string_value(json_object_get(doc, "issuer")),
-                        "https://vouch.example");
-    assert_string_equal(json_string_value(json_object_get(doc, "jwks_uri")),
-                        "https://vouch.example/jwks.json");
-    assert_string_equal(json_string_value(json_object_get(doc, "token_endpoint")),
-                        "https://vouch.example/token");
-    assert_int_equal(json_array_size(json_object_get(doc, "id_token_signing_alg_values_supported")),
-                     2);
-    json_decref(doc);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ensure_rotate_publish, setup, teardown),
-        cmocka_unit_test(test_oidc_document),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

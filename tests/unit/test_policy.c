@@ -123,6 +123,48 @@ static void test_default_policy_sgx_debug(void **state)
     }
 }
 
+/*
+ * Azure CVMs: az-snp-vtpm's debug flag is a string (as trustee writes it)
+ * and rejects like snp's; az-tdx-vtpm is judged by its TD quote's claims.
+ */
+static void test_default_policy_azure(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        const char *input;
+        bool allow;
+        int hw, cfg;
+    } cases[] = {
+        { "{\"az-snp-vtpm\": {\"policy_debug_allowed\": \"false\", \"tpm\": {}}}", true, 2, 2 },
+        { "{\"az-snp-vtpm\": {\"policy_debug_allowed\": \"true\"}}", false, 2, 96 },
+        { "{\"az-snp-vtpm\": {\"measurement\": \"agY7\"}}", false, 2, 96 },
+        { "{\"az-tdx-vtpm\": {\"tcb_status\": \"OutOfDate\", \"collateral_expiration_status\":"
+          " \"0\", \"td_attributes\": {\"debug\": false}}}", true, 32, 2 },
+        { "{\"az-tdx-vtpm\": {\"tcb_status\": \"UpToDate\", \"collateral_expiration_status\":"
+          " \"0\", \"td_attributes\": {\"debug\": true}}}", true, 2, 32 },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *in = json_loads(cases[i].input, 0, NULL);
+        const json_t *inputs[] = { in };
+        struct vouch_policy_outcome o;
+        struct vouch_errbuf eb;
+        const json_t *tv;
+
+        assert_non_null(in);
+        if (vouch_policy_appraise(f->pol, f->store, NULL, 0, inputs, 1, 1000, &o, &eb))
+            fail_msg("case %zu: %s", i, eb.msg);
+        tv = o.trust_vectors[0];
+        assert_int_equal(o.allow, cases[i].allow);
+        assert_int_equal(json_integer_value(json_object_get(tv, "hardware")), cases[i].hw);
+        assert_int_equal(json_integer_value(json_object_get(tv, "configuration")), cases[i].cfg);
+        assert_int_equal(json_integer_value(json_object_get(tv, "runtime-opaque")), 2);
+        vouch_policy_outcome_done(&o);
+        json_decref(in);
+    }
+}
+
 /* SEV-SNP: a guest policy that allows debugging is rejected. */
 static void test_default_policy_snp_debug(void **state)
 {
@@ -363,6 +405,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_default_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_policy_sgx_debug, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_policy_azure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_policy_snp_debug, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_get_list_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_values_and_missing, setup, teardown),

@@ -104,6 +104,22 @@ static void test_flat_and_ear_payloads(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(cpu0,
                      "ear.trustworthiness-vector"), "executables")), 0);
     assert_true(json_equal(json_object_get(cpu0, "ear.veraison.annotated-evidence"), annotated));
+    /* without a requested audience or a subject: EAR has neither, flat has aud = iss */
+    assert_null(json_object_get(ear, "aud"));
+    assert_null(json_object_get(ear, "sub"));
+    assert_null(json_object_get(flat, "sub"));
+    json_decref(flat);
+    json_decref(ear);
+
+    /* a requested audience and a subject reach both shapes */
+    r.audience = "sts.amazonaws.com";
+    r.subject = "tdx:0123";
+    assert_int_equal(vouch_result_flat(&r, &flat, NULL), VOUCH_OK);
+    assert_int_equal(vouch_result_ear(&r, &ear, NULL), VOUCH_OK);
+    assert_string_equal(json_string_value(json_object_get(flat, "aud")), "sts.amazonaws.com");
+    assert_string_equal(json_string_value(json_object_get(ear, "aud")), "sts.amazonaws.com");
+    assert_string_equal(json_string_value(json_object_get(flat, "sub")), "tdx:0123");
+    assert_string_equal(json_string_value(json_object_get(ear, "sub")), "tdx:0123");
     json_decref(flat);
     json_decref(ear);
     json_decref(annotated);

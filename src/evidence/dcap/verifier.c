@@ -181,16 +181,26 @@ static const struct vouch_inspect_cmd inspect_quote = {
     .summary = "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
 };
 
+/* A TD is its build-time measurement and its four run-time measurement registers. */
+static const char *const tdx_subject[] = {
+    "quote.body.mr_td", "quote.body.rtmr_0", "quote.body.rtmr_1", "quote.body.rtmr_2",
+    "quote.body.rtmr_3", NULL,
+};
+/* An enclave is its measurement. */
+static const char *const sgx_subject[] = { "body.mr_enclave", NULL };
+
 const struct vouch_verifier vouch_verifier_tdx = {
     .tee = "tdx",
     .verify = dcap_verify,
     .trust_new = dcap_trust_new,
     .trust_free = dcap_trust_free,
     .inspect = &inspect_quote,
+    .subject_claims = tdx_subject,
 };
 const struct vouch_verifier vouch_verifier_sgx = {
     .tee = "sgx",
     .verify = dcap_verify,
     .trust_new = sgx_trust_new,
     .inspect = &inspect_quote,
+    .subject_claims = sgx_subject,
 };

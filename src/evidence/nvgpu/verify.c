@@ -874,9 +874,13 @@ static const struct vouch_inspect_cmd inspect_gpu = {
                "print the claims",
 };
 
+/* A GPU (one device of tee=nvgpu) is its SPDM measurement records. */
+static const char *const nvgpu_subject[] = { "measurements", NULL };
+
 const struct vouch_verifier vouch_verifier_nvgpu = {
     .tee = "nvgpu",
     .verify = verifier_verify,
+    .subject_claims = nvgpu_subject,
     .multi_device = true,
     .trust_new = vouch_nvgpu_trust_from_host,
     .trust_free = vouch_nvgpu_trust_release,

@@ -51,4 +51,9 @@ out:
     return e;
 }
 
-const struct vouch_verifier vouch_verifier_snp = { .tee = "snp", .verify = snp_verify };
+/* A guest is its launch measurement. */
+static const char *const snp_subject[] = { "measurement", NULL };
+
+const struct vouch_verifier vouch_verifier_snp = {
+    .tee = "snp", .verify = snp_verify, .subject_claims = snp_subject,
+};

@@ -53,7 +53,7 @@ export async function startVouchd({ args = [], dir, db: dbUrl, env = {}, adminTo
     proc.stderr.on('data', onData);
     exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`vouchd exited ${code}:\n${log}`)); });
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${argv.includes('--tls-cert') ? 'https' : 'http'}://127.0.0.1:${port}`;
   return {
     url, port, db, dir: workdir, proc, exited,
     log: () => log,
