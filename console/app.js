@@ -44,8 +44,7 @@ function h(tag, attrs, ...kids) {
 const main = () => document.getElementById('main');
 
 function show(...nodes) {
-  const m = main();
-  m.replaceChildren(...nodes);
+  main().replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
 }
 
 function announce(text) {

@@ -134,7 +134,10 @@ function noProblems() {
 }
 const expectedConsole = new Set();
 
+// A screenshot of the page, which must not show a value the script failed to fill in.
 async function shot(name) {
+  const text = await page.$eval('main', (m) => m.textContent);
+  assert.doesNotMatch(text, /\b(null|undefined|NaN|\[object Object\])\b/, `${name}: ${text}`);
   await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
 }
 
