@@ -8,6 +8,8 @@
  *   GET /sgx/certification/v3|v4/rootcacrl
  *   GET /sgx/certification/v4/fmspcs
  *   POST /admin/collateral  (admin) import
+ *   GET  /admin/collateral  (admin) what is stored: {"documents": [{"id",
+ *                           "issue_date", "next_update", "updated_at"}]}
  * Bodies are the stored bytes; headers as Intel sends them.
  */
 #include <ctype.h>
@@ -489,4 +491,39 @@ void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_r
     vouch_http_audit_target(resp, "%zu documents", json_is_array(report) ?
                             json_array_size(report) : (size_t)1);
     vouch_http_json(resp, 200, json_pack("{s:o}", "documents", report));
+}
+
+/* GET /admin/collateral: every stored document's id and validity window, no bodies. */
+void vouch_api_admin_collateral_list(struct vouch_app *app, const struct vouch_http_req *req,
+                                     struct vouch_http_resp *resp)
+{
+    struct vouch_store_doc *docs = NULL;
+    char when[VOUCH_RFC3339_LEN];
+    struct vouch_errbuf eb;
+    json_t *arr = json_array(), *row, *meta;
+    size_t n = 0, i;
+    vouch_err e;
+
+    (void)req;
+    e = vouch_store_doc_list(app->store, VOUCH_COLLATERAL_KIND, "", 0, 100000, &docs, &n, &eb);
+    if (e || !arr) {
+        json_decref(arr);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_COLLATERAL, e ? e : VOUCH_E_NOMEM, &eb, NULL);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        meta = NULL;
+        if (docs[i].meta)
+            (void)vouch_json_parse(docs[i].meta, strlen(docs[i].meta), &meta, NULL);
+        vouch_time_format_rfc3339(docs[i].updated_at, when);
+        row = json_pack("{s:s,s:O?,s:O?,s:s}", "id", docs[i].id,
+                        "issue_date", json_object_get(meta, "issue_date"),
+                        "next_update", json_object_get(meta, "next_update"),
+                        "updated_at", when);
+        json_decref(meta);
+        json_array_append_new(arr, row);
+    }
+    vouch_store_docs_free(docs, n);
+    vouch_http_json(resp, 200, json_pack("{s:o}", "documents", arr));
+    vouch_http_resp_header(resp, "Cache-Control", "no-store");
 }

@@ -20,6 +20,8 @@
 #include "vouch/evidence.h"
 #include "token/keyring.h"
 
+struct vouch_history;
+
 /* One verifier and the trust its trust_new hook made. */
 struct vouch_app_trust {
     const struct vouch_verifier *verifier;
@@ -61,6 +63,8 @@ struct vouch_app {
     size_t n_trusts;
     const struct vouch_route *routes;
     size_t n_routes;
+    /* The attestation history's writer (history.h), or NULL: nothing recorded. */
+    struct vouch_history *history;
 
     pthread_mutex_t kr_lock;
     struct vouch_keyring *kr;           /* current snapshot */

@@ -39,6 +39,9 @@ enum opt_id {
     OPT_LOG_FORMAT,
     OPT_METRICS_TOKEN,
     OPT_METRICS_TOKEN_FILE,
+    /* the console and its attestation history (docs/console.md) */
+    OPT_CONSOLE,
+    OPT_KEEP_ATTESTATIONS,
     OPT_AUDIT_RETENTION,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
@@ -174,6 +177,12 @@ static const struct {
     [OPT_METRICS_TOKEN_FILE] = { "metrics-token-file", "VOUCH_METRICS_TOKEN_FILE", "FILE",
                                  "read the metrics token from the first line of FILE, which "
                                  "only its owner may read (mode 0600 or 0400)" },
+    [OPT_CONSOLE] = { "console", "VOUCH_CONSOLE", "BOOL",
+                      "serve the web console at /console: true (default) or false" },
+    [OPT_KEEP_ATTESTATIONS] = { "keep-attestations", "VOUCH_KEEP_ATTESTATIONS", "N",
+                                "keep the newest N attestations (time, tee, policies, verdict, "
+                                "error code; never evidence or tokens) for GET "
+                                "/admin/attestations and the console (default 10000; 0: off)" },
     [OPT_AUDIT_RETENTION] = { "audit-retention", "VOUCH_AUDIT_RETENTION", "DAYS",
                               "keep audit log entries this many days (default 365; 0: keep "
                               "them forever)" },
@@ -284,6 +293,24 @@ static vouch_err token_file(char **dst, const char *path, struct vouch_errbuf *e
         e = set_str(dst, (char *)data);
     vouch_kek_secret_free(data, len);
     return e;
+}
+
+/* --console, --keep-attestations. */
+static vouch_err apply_console(struct vouch_config *c, int id, const char *v,
+                               struct vouch_errbuf *eb)
+{
+    uint64_t n;
+
+    if (id == OPT_CONSOLE) {
+        if (strcmp(v, "true") && strcmp(v, "false"))
+            return vouch_fail(eb, VOUCH_E_INVALID, "want true or false, got '%s'", v);
+        c->console = strcmp(v, "true") == 0;
+        return VOUCH_OK;
+    }
+    if (parse_u64(v, 0, 100000000, &n))
+        return vouch_fail(eb, VOUCH_E_INVALID, "want 0..100000000, got '%s'", v);
+    c->keep_attestations = n;
+    return VOUCH_OK;
 }
 
 /*
@@ -532,6 +559,10 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
     case OPT_METRICS_TOKEN_FILE:
         e = token_file(&c->metrics_token, v, eb);
         break;
+    case OPT_CONSOLE:
+    case OPT_KEEP_ATTESTATIONS:
+        e = apply_console(c, id, v, eb);
+        break;
     case OPT_TLS_CERT:
         e = set_str(&c->tls_cert, v);
         break;
@@ -662,6 +693,8 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->audit_retention_days = 365;
     c->rego_timeout_ms = 50;
     c->rego_initdata_timeout_ms = 10;
+    c->console = true;
+    c->keep_attestations = 10000;
     c->log_level = VOUCH_LOG_INFO;
     if ((e = apply(c, OPT_LISTEN, "127.0.0.1:8080", "default", eb)) ||
         (e = apply(c, OPT_DB, "sqlite:./var/vouch.db", "default", eb)) ||

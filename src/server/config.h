@@ -59,6 +59,9 @@ struct vouch_config {
     /* operations (docs/operations.md) */
     bool log_json;             /* --log-format json */
     char *metrics_token;       /* bearer token GET /metrics needs, or NULL: open */
+    /* the console (docs/console.md) */
+    bool console;              /* serve /console */
+    uint64_t keep_attestations; /* attestation history rows kept; 0: none recorded */
     unsigned audit_retention_days; /* audit log entries older are deleted; 0: kept */
     char *tls_cert;            /* PEM chain to serve HTTPS with, or NULL: plain HTTP */
     char *tls_key;             /* its private key (both or neither) */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,5 +394,29 @@ bool vouch_http_json_body(const struct vouch_http_req *req, struct vouch_http_re
         return false;
     }
     *ret = v;
+    return true;
+}
+
+bool vouch_http_query_int(const struct vouch_http_req *req, struct vouch_http_resp *resp,
+                          const char *name, int64_t min, int64_t max, int64_t dflt,
+                          int64_t *ret)
+{
+    const char *v = vouch_http_query(req, name);
+    char *end = NULL;
+    long long n;
+
+    if (!v) {
+        *ret = dflt;
+        return true;
+    }
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || v[0] < '0' || v[0] > '9' || n < min || n > max) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
+                           "%s must be a whole number %lld-%lld", name, (long long)min,
+                           (long long)max);
+        return false;
+    }
+    *ret = n;
     return true;
 }
