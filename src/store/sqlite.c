@@ -1988,7 +1988,8 @@ static vouch_err sq_event_close(sqlite3 *db, const char *account, const char *uu
         e = prepare_bind(db, "SELECT pcrs FROM vtpm_system_whitelists WHERE uuid = ?1", w, 1,
                          &st, eb);
         if (!e && (rc = sqlite3_step(st)) != SQLITE_ROW)
-            e = rc == SQLITE_DONE ? vouch_fail(eb, VOUCH_E_STORE, "no baseline") : db_fail(db, eb, "baseline");
+            e = rc == SQLITE_DONE ? vouch_fail(eb, VOUCH_E_STORE, "no baseline")
+                                  : db_fail(db, eb, "baseline");
         if (!e)
             e = vouch_store_baseline_parse((const char *)sqlite3_column_text(st, 0), b, eb);
         sqlite3_finalize(st);
