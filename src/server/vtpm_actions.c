@@ -325,15 +325,28 @@ static json_t *describe_instance(struct vouch_vtpm_call *c)
     return out ? out : vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
 }
 
-/* Filters of DescribeInstances: SystemTrustStatus, ProgramTrustStatus, OnlineStatus. */
+/*
+ * Filters of DescribeInstances: SystemTrustStatus, ProgramTrustStatus,
+ * OnlineStatus.  The system status is the one shown: a verdict (1, 2)
+ * counts while the instance is online, and is 3 once it is not.
+ */
 static bool list_filter(struct vouch_vtpm_call *c, struct vouch_store_instance_filter *f)
 {
-    int64_t online;
+    int64_t online, status;
 
-    if (!vouch_vtpm_param_int(c, "SystemTrustStatus", 1, 4, -1, &f->system_status) ||
+    if (!vouch_vtpm_param_int(c, "SystemTrustStatus", 1, 4, -1, &status) ||
         !vouch_vtpm_param_int(c, "ProgramTrustStatus", 1, 4, -1, &f->program_status) ||
         !vouch_vtpm_param_int(c, "OnlineStatus", 0, 1, -1, &online))
         return false;
+    f->system_status = status == VOUCH_VTPM_UNMEASURED ? -2 : status;
+    if (status == VOUCH_VTPM_TRUSTED || status == VOUCH_VTPM_UNTRUSTED ||
+        status == VOUCH_VTPM_UNMEASURED) {
+        int64_t want = status == VOUCH_VTPM_UNMEASURED ? 0 : 1;
+
+        if (online >= 0 && online != want)
+            f->system_status = INT32_MIN;      /* shown statuses never match: none */
+        online = want;
+    }
     f->online = (int)online;
     f->online_since_ms = c->now_ms - offline_after_ms(c);
     return true;

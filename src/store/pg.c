@@ -98,7 +98,8 @@ enum stmt {
     "(SELECT count(*) FROM vtpm_events WHERE instance = $1 AND status = 1 AND type = 1)"
 
 #define PG_INSTANCE_WHERE                                                                 \
-    " FROM vtpm_instances WHERE account = $1 AND ($2::bigint < 0 OR system_status = $2) " \
+    " FROM vtpm_instances WHERE account = $1 AND ($2::bigint = -1 OR system_status = $2 OR " \
+    "($2 = -2 AND system_status IN (1, 2))) "                                              \
     "AND ($3::bigint < 0 OR program_status = $3) AND ($4::bigint < 0 OR ($4 = 1 AND "   \
     "recent_report_ms >= $5::bigint) OR ($4 = 0 AND recent_report_ms < $5))"
 

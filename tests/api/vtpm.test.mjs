@@ -385,3 +385,33 @@ test('PutMessage refuses what does not verify, and stores nothing', async () => 
   assert.equal((await failure(openApiClient(bob)('TrustEvents', { EventUuids: 'nope' }))).code,
     'InvalidEventUuid.NotFound');
 });
+
+test('--vtpm-report-interval: a silent instance turns unmeasured (3) and offline', async () => {
+  const quick = await startVouchd({ args: ['--vtpm-report-interval', '1'] });
+  try {
+    const r = await request(`${quick.url}/admin/accesskeys`, { method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ account: 'quick' }) });
+    const call = openApiClient({ id: r.body.AccessKeyId, secret: r.body.AccessKeySecret },
+      { port: quick.port });
+    const { tpm, akCert } = await enrolSoft(call, 'quick-1');
+    await call('RegisterMessage', { PropertyUuid: 'quick-never' });
+    await softReport(call, 'quick-1', tpm, { akCert });
+    const uuids = async (p) => (await call('DescribeInstances', p)).Instances.map((i) => i.PropertyUuid);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 1 }), ['quick-1']);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 3 }), []);
+    await new Promise((res) => setTimeout(res, 3100));
+    const inst = await call('DescribeInstance', { PropertyUuid: 'quick-1' });
+    assert.equal(inst.SystemTrustStatus, 3);
+    assert.equal(inst.OnlineStatus, 0);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 3 }), ['quick-1']);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 1 }), []);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 3, OnlineStatus: 1 }), []);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 4 }), ['quick-never']);
+    // The next report brings the verdict back.
+    await softReport(call, 'quick-1', tpm);
+    assert.equal((await call('DescribeInstance', { PropertyUuid: 'quick-1' })).SystemTrustStatus, 1);
+  } finally {
+    await quick.stop();
+  }
+});
