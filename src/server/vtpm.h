@@ -68,6 +68,11 @@ const char *vouch_vtpm_param_str(struct vouch_vtpm_call *c, const char *name, bo
 /* Parameter `name` as a decimal integer in [min, max], or `dflt` when absent. */
 bool vouch_vtpm_param_int(struct vouch_vtpm_call *c, const char *name, int64_t min,
                           int64_t max, int64_t dflt, int64_t *ret);
+/* Parameter `name`: ids separated by commas (or a JSON array of them), 1 to
+ * `max`, into ids[] pointing into *ret_copy (free() it in any case).
+ * Returns how many, or 0 with c->err set. */
+size_t vouch_vtpm_param_list(struct vouch_vtpm_call *c, const char *name, size_t max,
+                             const char **ids, char **ret_copy);
 /* Is `uuid` an instance of the caller (c->err set when not)?  *ret (may be
  * NULL): the instance, free with vouch_store_instance_free(). */
 bool vouch_vtpm_own_instance(struct vouch_vtpm_call *c, const char *uuid,

@@ -136,7 +136,9 @@ static json_t *register_message(struct vouch_vtpm_call *c)
     in.uuid = (char *)vouch_vtpm_param_str(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
     for (i = 0; ok && i < 6; i++)
         v[i] = vouch_vtpm_param_str(c, text[i], false, VOUCH_STORE_FIELD_MAX, &ok);
-    if (!ok || !vouch_vtpm_param_int(c, "PropertyAffiliation", INT32_MIN, INT32_MAX, 0, &in.affiliation) ||
+    if (!ok ||
+        !vouch_vtpm_param_int(c, "PropertyAffiliation", INT32_MIN, INT32_MAX, 0,
+                              &in.affiliation) ||
         !extensions_ok(c, v[5]))
         return NULL;
     in.account = (char *)c->account;
@@ -158,32 +160,42 @@ static json_t *register_message(struct vouch_vtpm_call *c)
     return json_object();
 }
 
+size_t vouch_vtpm_param_list(struct vouch_vtpm_call *c, const char *name, size_t max,
+                             const char **ids, char **ret_copy)
+{
+    char *copy, *p, *save = NULL;
+    size_t n = 0;
+    bool ok;
+    const char *v = vouch_vtpm_param_str(c, name, true, max * (VOUCH_STORE_NAME_MAX + 4), &ok);
+
+    *ret_copy = NULL;
+    if (!ok)
+        return 0;
+    if (!(copy = strdup(v)))
+        return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", ""), 0;
+    *ret_copy = copy;
+    for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
+        if (n == max)
+            return vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %zu %s)", max,
+                                   name), 0;
+        ids[n++] = p;
+    }
+    if (n == 0)
+        vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(%s)", name);
+    return n;
+}
+
 /* Properties: PropertyUuids separated by commas (or a JSON array of them). */
 static json_t *unregister_message(struct vouch_vtpm_call *c)
 {
     const char *uuids[UNREGISTER_MAX];
-    char *copy = NULL, *p, *save = NULL;
+    char *copy = NULL;
     struct vouch_errbuf eb;
     json_t *out = NULL;
-    size_t n = 0, i;
-    bool ok;
-    const char *v = vouch_vtpm_param_str(c, "Properties", true, UNREGISTER_MAX * (VOUCH_STORE_NAME_MAX + 4),
-                              &ok);
+    size_t n = vouch_vtpm_param_list(c, "Properties", UNREGISTER_MAX, uuids, &copy), i;
 
-    if (!ok || !(copy = strdup(v)))
-        return ok ? vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "") : NULL;
-    for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
-        if (n == UNREGISTER_MAX) {
-            vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d Properties)",
-                            UNREGISTER_MAX);
-            goto out;
-        }
-        uuids[n++] = p;
-    }
-    if (n == 0) {
-        vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(Properties)");
+    if (n == 0)
         goto out;
-    }
     for (i = 0; i < n; i++)         /* all or nothing: check every one first */
         if (!vouch_vtpm_own_instance(c, uuids[i], NULL))
             goto out;
@@ -313,15 +325,28 @@ static json_t *describe_instance(struct vouch_vtpm_call *c)
     return out ? out : vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
 }
 
-/* Filters of DescribeInstances: SystemTrustStatus, ProgramTrustStatus, OnlineStatus. */
+/*
+ * Filters of DescribeInstances: SystemTrustStatus, ProgramTrustStatus,
+ * OnlineStatus.  The system status is the one shown: a verdict (1, 2)
+ * counts while the instance is online, and is 3 once it is not.
+ */
 static bool list_filter(struct vouch_vtpm_call *c, struct vouch_store_instance_filter *f)
 {
-    int64_t online;
+    int64_t online, status;
 
-    if (!vouch_vtpm_param_int(c, "SystemTrustStatus", 1, 4, -1, &f->system_status) ||
+    if (!vouch_vtpm_param_int(c, "SystemTrustStatus", 1, 4, -1, &status) ||
         !vouch_vtpm_param_int(c, "ProgramTrustStatus", 1, 4, -1, &f->program_status) ||
         !vouch_vtpm_param_int(c, "OnlineStatus", 0, 1, -1, &online))
         return false;
+    f->system_status = status == VOUCH_VTPM_UNMEASURED ? -2 : status;
+    if (status == VOUCH_VTPM_TRUSTED || status == VOUCH_VTPM_UNTRUSTED ||
+        status == VOUCH_VTPM_UNMEASURED) {
+        int64_t want = status == VOUCH_VTPM_UNMEASURED ? 0 : 1;
+
+        if (online >= 0 && online != want)
+            f->system_status = INT32_MIN;      /* shown statuses never match: none */
+        online = want;
+    }
     f->online = (int)online;
     f->online_since_ms = c->now_ms - offline_after_ms(c);
     return true;

@@ -186,32 +186,15 @@ json_t *vouch_vtpm_describe_events(struct vouch_vtpm_call *c)
 static json_t *events_handle(struct vouch_vtpm_call *c, int64_t status)
 {
     const char *uuids[HANDLE_MAX];
-    char *copy = NULL, *p, *save = NULL;
+    char *copy = NULL;
     struct vouch_errbuf eb;
     json_t *out = NULL;
-    size_t n = 0;
-    bool ok;
-    vouch_err e;
-    const char *v = vouch_vtpm_param_str(c, "EventUuids", true,
-                                         HANDLE_MAX * (VOUCH_STORE_NAME_MAX + 4), &ok);
     int64_t style;
+    vouch_err e;
+    size_t n = vouch_vtpm_param_list(c, "EventUuids", HANDLE_MAX, uuids, &copy);
 
-    if (!ok || !vouch_vtpm_param_int(c, "HandleStyle", 0, INT32_MAX, 0, &style))
-        return NULL;
-    if (!(copy = strdup(v)))
-        return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
-    for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
-        if (n == HANDLE_MAX) {
-            vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d EventUuids)",
-                            HANDLE_MAX);
-            goto out;
-        }
-        uuids[n++] = p;
-    }
-    if (n == 0) {
-        vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(EventUuids)");
+    if (n == 0 || !vouch_vtpm_param_int(c, "HandleStyle", 0, INT32_MAX, 0, &style))
         goto out;
-    }
     e = vouch_store_events_handle(c->app->store, c->account, uuids, n, status, c->now_ms, &eb);
     if (e == VOUCH_E_NOT_FOUND || e == VOUCH_E_INVALID)
         vouch_vtpm_fail(c, VOUCH_RPC_EVENT_NOT_FOUND, "(%s)", eb.msg);

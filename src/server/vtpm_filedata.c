@@ -23,9 +23,10 @@ static vouch_err member_fail(struct vouch_errbuf *eb, vouch_err e, const char *m
                              member);
 }
 
-/* Member `key` of obj: base64 bytes of at most max (required or not). */
-static vouch_err b64_member(const json_t *obj, const char *key, bool required, size_t max,
-                            uint8_t **ret, size_t *ret_len, struct vouch_errbuf *eb)
+/* Member `key` of obj (named `member` in errors): base64 bytes of at most max. */
+static vouch_err b64_member(const json_t *obj, const char *key, const char *member,
+                            bool required, size_t max, uint8_t **ret, size_t *ret_len,
+                            struct vouch_errbuf *eb)
 {
     const char *s = NULL;
     size_t n = 0;
@@ -33,7 +34,7 @@ static vouch_err b64_member(const json_t *obj, const char *key, bool required, s
 
     if (!e && s)
         e = vouch_b64_decode(s, n, VOUCH_B64_STD, max, ret, ret_len, eb);
-    return e ? member_fail(eb, e, key) : VOUCH_OK;
+    return e ? member_fail(eb, e, member) : VOUCH_OK;
 }
 
 static vouch_err known_members(const json_t *doc, struct vouch_errbuf *eb)
@@ -85,9 +86,9 @@ static vouch_err ima_member(const json_t *doc, struct vouch_vtpm_filedata *fd,
         e = vouch_fail(eb, VOUCH_E_INVALID, "start out of range");
     if (e)
         return member_fail(eb, e, "ima");
-    e = b64_member(ima, "log", true, IMA_MAX, &fd->ima, &fd->ima_len, eb);
+    e = b64_member(ima, "log", "ima.log", true, IMA_MAX, &fd->ima, &fd->ima_len, eb);
     if (e)
-        return vouch_fail_prefix(eb, e, "FileData.ima.");
+        return e;
     fd->has_ima = true;
     fd->ima_start = (uint64_t)start;
     return VOUCH_OK;
@@ -109,9 +110,9 @@ static vouch_err members_read(const json_t *doc, struct vouch_vtpm_filedata *fd,
     if (!e)
         e = nonce_member(doc, fd, eb);
     if (!e)
-        e = b64_member(doc, "quote", true, QUOTE_MAX, &fd->quote, &fd->quote_len, eb);
+        e = b64_member(doc, "quote", "quote", true, QUOTE_MAX, &fd->quote, &fd->quote_len, eb);
     if (!e)
-        e = b64_member(doc, "signature", true, SIG_MAX, &fd->sig, &fd->sig_len, eb);
+        e = b64_member(doc, "signature", "signature", true, SIG_MAX, &fd->sig, &fd->sig_len, eb);
     if (!e) {
         e = vouch_json_get_obj(doc, "pcrs", true, &pcrs, eb);
         if (!e)
@@ -120,8 +121,8 @@ static vouch_err members_read(const json_t *doc, struct vouch_vtpm_filedata *fd,
             e = member_fail(eb, e, "pcrs");
     }
     if (!e)
-        e = b64_member(doc, "eventlog", false, EVENTLOG_MAX, &fd->eventlog, &fd->eventlog_len,
-                       eb);
+        e = b64_member(doc, "eventlog", "eventlog", false, EVENTLOG_MAX, &fd->eventlog,
+                       &fd->eventlog_len, eb);
     if (!e)
         e = ima_member(doc, fd, eb);
     if (e)

@@ -111,7 +111,8 @@ enum stmt {
     "AND ($3::bigint = 0 OR at_ms >= $3::bigint) AND ($4::bigint = 0 OR at_ms < $4::bigint)"
 
 #define PG_INSTANCE_WHERE                                                                 \
-    " FROM vtpm_instances WHERE account = $1 AND ($2::bigint < 0 OR system_status = $2) " \
+    " FROM vtpm_instances WHERE account = $1 AND ($2::bigint = -1 OR system_status = $2 OR " \
+    "($2 = -2 AND system_status IN (1, 2))) "                                              \
     "AND ($3::bigint < 0 OR program_status = $3) AND ($4::bigint < 0 OR ($4 = 1 AND "   \
     "recent_report_ms >= $5::bigint) OR ($4 = 0 AND recent_report_ms < $5))"
 

@@ -44,6 +44,10 @@ struct sq {
     pthread_key_t key;
     pthread_mutex_t lock;
     struct conn *conns;
+    /* Serialises this process's vTPM write transactions: SQLite lets one
+     * writer in and makes the others sleep-poll (busy_timeout), which
+     * under load costs more than the transactions themselves. */
+    pthread_mutex_t write_lock;
 };
 
 static vouch_err db_fail(sqlite3 *db, struct vouch_errbuf *eb, const char *what)
@@ -311,6 +315,7 @@ static void sq_close(void *state)
         conn_unlink_close(q->conns);
     pthread_mutex_unlock(&q->lock);
     pthread_mutex_destroy(&q->lock);
+    pthread_mutex_destroy(&q->write_lock);
     free(q->path);
     free(q);
 }
@@ -339,6 +344,7 @@ static vouch_err sq_open(const char *location, int do_migrate, void **ret_state,
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
     pthread_mutex_init(&q->lock, NULL);
+    pthread_mutex_init(&q->write_lock, NULL);
     e = conn_get(q, &db, eb);
     if (!e && do_migrate)
         e = migrate(db, eb);
@@ -1118,21 +1124,59 @@ static vouch_err run_write(sqlite3 *db, const char *sql, const struct arg *a, in
     return e;
 }
 
-/* Begin a write transaction on this thread's connection. */
-static vouch_err begin(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
+/* Begin a write transaction on this thread's connection (`sql` starts it). */
+static vouch_err begin_with(struct sq *q, const char *sql, sqlite3 **ret,
+                            struct vouch_errbuf *eb)
 {
     vouch_err e = conn_get(q, ret, eb);
 
-    return e ? e : exec(*ret, "BEGIN IMMEDIATE", eb);
+    if (e)
+        return e;
+    pthread_mutex_lock(&q->write_lock);
+    e = exec(*ret, sql, eb);
+    if (e)
+        pthread_mutex_unlock(&q->write_lock);
+    return e;
+}
+
+static vouch_err begin(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
+{
+    return begin_with(q, "BEGIN IMMEDIATE", ret, eb);
 }
 
 /* Commit when e is VOUCH_OK, else roll back; returns the outcome. */
-static vouch_err finish(sqlite3 *db, vouch_err e, struct vouch_errbuf *eb)
+static vouch_err finish(struct sq *q, sqlite3 *db, vouch_err e, struct vouch_errbuf *eb)
 {
     if (!e)
         e = exec(db, "COMMIT", eb);
     if (e)
         (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&q->write_lock);
+    return e;
+}
+
+/*
+ * A write transaction that survives a crash of the process but need not
+ * survive a power cut (synchronous=NORMAL in WAL mode: the commit is in the
+ * WAL, not yet fsynced; the next FULL commit fsyncs it with its own): the
+ * short-lived replay records and report nonces, written on every vTPM
+ * request, which would otherwise queue behind one fsync each.
+ */
+static vouch_err begin_light(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
+{
+    return begin_with(q, "PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE", ret, eb);
+}
+
+static vouch_err finish_light(struct sq *q, sqlite3 *db, vouch_err e, struct vouch_errbuf *eb)
+{
+    struct vouch_errbuf ignored;
+
+    if (!e)
+        e = exec(db, "COMMIT", eb);
+    if (e)
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    (void)exec(db, "PRAGMA synchronous=FULL", &ignored);
+    pthread_mutex_unlock(&q->write_lock);
     return e;
 }
 
@@ -1159,7 +1203,7 @@ static vouch_err sq_accesskey_create(void *state, const char *account, const cha
     if (!e)
         e = run_write(db, "INSERT INTO vtpm_access_keys (id, account, secret, enabled, "
                       "created_ms) VALUES (?1, ?2, ?3, 1, ?4)", key, 4, NULL, eb);
-    return finish(db, e, eb);
+    return finish(state, db, e, eb);
 }
 
 /* Rows of (id, account, secret or NULL, enabled, created_ms). */
@@ -1407,11 +1451,12 @@ static vouch_err sq_instance_delete(void *state, const char *account, const char
         e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no instance '%s'", uuid);
     if (!e)
         e = run_write(db, "DELETE FROM vtpm_nonces WHERE uuid = ?1", a, 1, NULL, eb);
-    return finish(db, e, eb);
+    return finish(state, db, e, eb);
 }
 
 #define INSTANCE_WHERE                                                                    \
-    " FROM vtpm_instances WHERE account = ?1 AND (?2 < 0 OR system_status = ?2) "         \
+    " FROM vtpm_instances WHERE account = ?1 AND (?2 = -1 OR system_status = ?2 OR "      \
+    "(?2 = -2 AND system_status IN (1, 2))) "                                             \
     "AND (?3 < 0 OR program_status = ?3) AND (?4 < 0 OR (?4 = 1 AND recent_report_ms >= " \
     "?5) OR (?4 = 0 AND recent_report_ms < ?5))"
 
@@ -1455,7 +1500,7 @@ static vouch_err sq_nonce_issue(void *state, const char *nonce, const char *uuid
     const struct arg old[] = { INT(now_ms) };
     const struct arg a[] = { TXT(nonce), TXT(uuid), INT(expires_ms) };
     sqlite3 *db = NULL;
-    vouch_err e = begin(state, &db, eb);
+    vouch_err e = begin_light(state, &db, eb);
 
     if (e)
         return e;
@@ -1463,7 +1508,7 @@ static vouch_err sq_nonce_issue(void *state, const char *nonce, const char *uuid
     if (!e)
         e = run_write(db, "INSERT INTO vtpm_nonces (nonce, uuid, expires_ms) "
                       "VALUES (?1, ?2, ?3)", a, 3, NULL, eb);
-    return finish(db, e, eb);
+    return finish_light(state, db, e, eb);
 }
 
 static vouch_err sq_nonce_take(void *state, const char *nonce, const char *uuid,
@@ -1492,7 +1537,7 @@ static vouch_err sq_request_nonce_use(void *state, const char *key_id, const cha
     const struct arg a[] = { TXT(key_id), TXT(nonce), INT(expires_ms) };
     sqlite3_stmt *st = NULL;
     sqlite3 *db = NULL;
-    vouch_err e = begin(state, &db, eb);
+    vouch_err e = begin_light(state, &db, eb);
 
     if (e)
         return e;
@@ -1510,7 +1555,7 @@ static vouch_err sq_request_nonce_use(void *state, const char *key_id, const cha
     if (!e)
         e = run_write(db, "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
                       "VALUES (?1, ?2, ?3)", a, 3, NULL, eb);
-    return finish(db, e, eb);
+    return finish_light(state, db, e, eb);
 }
 
 /* --- vTPM reports, whitelists, events (migration 5) ------------------------ */
@@ -1770,7 +1815,7 @@ static vouch_err sq_report_accept(void *state, const struct vouch_store_report *
                              eb);
     if (!e)
         e = sq_history_write(db, r, eb);
-    return finish(db, e, eb);
+    return finish(state, db, e, eb);
 }
 
 static vouch_err sq_report_last(void *state, const char *uuid, char **ret_summary,
@@ -1944,7 +1989,8 @@ static vouch_err sq_event_close(sqlite3 *db, const char *account, const char *uu
         e = prepare_bind(db, "SELECT pcrs FROM vtpm_system_whitelists WHERE uuid = ?1", w, 1,
                          &st, eb);
         if (!e && (rc = sqlite3_step(st)) != SQLITE_ROW)
-            e = rc == SQLITE_DONE ? vouch_fail(eb, VOUCH_E_STORE, "no baseline") : db_fail(db, eb, "baseline");
+            e = rc == SQLITE_DONE ? vouch_fail(eb, VOUCH_E_STORE, "no baseline")
+                                  : db_fail(db, eb, "baseline");
         if (!e)
             e = vouch_store_baseline_parse((const char *)sqlite3_column_text(st, 0), b, eb);
         sqlite3_finalize(st);
@@ -2004,7 +2050,7 @@ static vouch_err sq_events_handle(void *state, const char *account, const char *
         e = sq_event_close(db, account, uuids[i], status, now_ms, &touched[i], eb);
     for (i = 0; !e && i < n; i++)
         e = sq_verdict_refresh(db, touched[i], eb);
-    e = finish(db, e, eb);
+    e = finish(state, db, e, eb);
     for (i = 0; i < n; i++)
         free(touched[i]);
     free(touched);

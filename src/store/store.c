@@ -876,7 +876,8 @@ vouch_err vouch_store_ak_put(struct vouch_store *s, const char *uuid, const char
     vouch_err e = check_name("PropertyUuid", uuid, eb);
 
     if (!e && (!public_b64 || !*public_b64 || !cert_pem || !*cert_pem ||
-               strlen(public_b64) > VOUCH_STORE_FIELD_MAX || strlen(cert_pem) > 4 * VOUCH_STORE_FIELD_MAX))
+               strlen(public_b64) > VOUCH_STORE_FIELD_MAX ||
+               strlen(cert_pem) > 4 * VOUCH_STORE_FIELD_MAX))
         e = vouch_fail(eb, VOUCH_E_INVALID, "AK public key and certificate must be 1-%d bytes",
                        VOUCH_STORE_FIELD_MAX);
     return e ? e : observed(s, "ak_put", t0,

@@ -26,7 +26,8 @@ function writeKek(dir, name, encoding) {
 function storedSecrets(dir) {
   const db = join(dir, 'vouch.db');
   return execFileSync('sqlite3', [db,
-    "SELECT private_pem FROM signing_keys UNION ALL SELECT value FROM meta WHERE key = 'challenge_secret'"],
+    "SELECT private_pem FROM signing_keys UNION ALL SELECT value FROM meta WHERE key IN " +
+    "('challenge_secret', 'vtpm_ak_ca')"],
   { encoding: 'utf8' });
 }
 
@@ -69,7 +70,7 @@ test('with a KEK no private key is stored in clear; restart, rewrap, restart', a
 
     const stored = storedSecrets(dir);
     assert.doesNotMatch(stored, /PRIVATE KEY/);
-    assert.equal(stored.trim().split('\n').length, 3, stored);  // two keys, one HMAC key
+    assert.equal(stored.trim().split('\n').length, 4, stored);  // two keys, one HMAC key, the vTPM AK CA
     for (const line of stored.trim().split('\n')) assert.match(line, /^vouch-kek:[A-Za-z0-9_-]+$/);
 
     // Without the KEK, or with another one, vouchd refuses to start.
@@ -117,7 +118,8 @@ test('clear secrets from before a KEK are wrapped at start; without one vouchd w
 
     const kek = writeKek(dir, 'kek', 'base64url');
     const b = await startVouchd({ dir, args: ['--kek-file', kek] });
-    assert.match(b.log(), /wrapped the secrets stored in clear" count=3/);
+    // the signing keys, the challenge secret and the vTPM AK CA's key
+    assert.match(b.log(), /wrapped the secrets stored in clear" count=4/);
     assert.equal(await verifies(b.url, token), 'kek-test');
     await b.stop();
     assert.doesNotMatch(storedSecrets(dir), /PRIVATE KEY/);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { startVouchd, vouch, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { SoftTpm, imaEntries, fileData } from './lib/softtpm.mjs';
 
 const require = createRequire(import.meta.url);
 const RPCClient = require('@alicloud/pop-core');
@@ -273,4 +274,149 @@ test('access keys: list without secrets, disable, the CLI', async () => {
   await vouch(['accesskey', 'disable', '--db', srv.db, made.AccessKeyId]);
   const after = await vouch(['accesskey', 'list', '--db', srv.db, '--account', 'cli-account']);
   assert.match(after.stdout, /disabled/);
+});
+
+// ---- reports, baseline, events (a software TPM: tests/api/lib/softtpm.mjs) ----
+
+// Enrol `uuid` with a software TPM through `call`; returns { tpm, akCert }.
+async function enrolSoft(call, uuid) {
+  const tpm = new SoftTpm();
+  await call('RegisterMessage', { PropertyUuid: uuid, PropertyName: 'soft', Extensions: '{"zone":"z1"}' });
+  const r = await call('ProduceAikcert', { PropertyUuid: uuid, EkPubKey: tpm.ekPub.toString('base64'),
+    AikName: tpm.akName.toString('hex'), CertRequest: tpm.akPub.toString('base64'),
+    IncludeCertChain: 'false' });
+  const secret = tpm.activate(Buffer.from(r.Data.KeyCredentialBlob, 'base64'));
+  const akCert = SoftTpm.decryptData(secret, Buffer.from(r.Data.DataCredentialBlob, 'base64'));
+  assert.match(akCert, /^-----BEGIN CERTIFICATE-----/);
+  assert.equal(akCert.match(/BEGIN CERTIFICATE/g).length, 1, 'no chain unless asked');
+  return { tpm, akCert };
+}
+
+async function softReport(call, uuid, tpm, opts = {}) {
+  const { data } = await call('GenerateNonce', { PropertyUuid: uuid });
+  return call('PutMessage', { PropertyUuid: uuid,
+    FileData: fileData(data.Nonce, tpm.quote(Buffer.from(data.Nonce, 'hex')), opts) });
+}
+
+test('every client: enrol, report, drift, DescribeBoot, events, ignore and trust', async () => {
+  for (const [name, call] of Object.entries(clients(alice))) {
+    const uuid = `soft-${name.replace(/\W+/g, '-')}`;
+    const { tpm, akCert } = await enrolSoft(call, uuid);
+    const first = await softReport(call, uuid, tpm, { akCert });
+    assert.equal(first.data.systemVerificationResult.code, 'TrustedStatus', name);
+    assert.equal(first.data.kmoduleVerificationResult.code, 'NotEvaluated', name);
+    // IMA entries from 0, then more from where the service says.
+    const r1 = await softReport(call, uuid, tpm, { imaStart: 0, imaLog: imaEntries(tpm, 0, 4) });
+    assert.equal(r1.data.nextClientIMAIndex, 4, name);
+    const wrong = await failure(softReport(call, uuid, tpm, { imaStart: 9, imaLog: imaEntries(tpm, 4, 1) }));
+    assert.equal(wrong.code, 'InvalidParameter.IMAIndex', name);
+    assert.equal(wrong.data.NextClientIMAIndex, 4, name);
+    // Drift PCR 7 and PCR 8: two events, Extensions shows both next to the registration's.
+    tpm.pcrs.sha256[7] = Buffer.alloc(32, 7);
+    tpm.pcrs.sha256[8] = Buffer.alloc(32, 8);
+    const drift = await softReport(call, uuid, tpm);
+    assert.equal(drift.data.systemVerificationResult.status, 2, name);
+    const inst = await call('DescribeInstance', { PropertyUuid: uuid });
+    assert.equal(inst.SystemTrustStatus, 2);
+    assert.equal(inst.SystemExceptionNum, 2);
+    assert.deepEqual(JSON.parse(inst.Extensions), { zone: 'z1', pcr7: '07'.repeat(32), pcr8: '08'.repeat(32) });
+    const boot = await call('DescribeBoot', { PropertyUuid: uuid });
+    assert.equal(boot.Id, inst.SystemWhiteListId);
+    assert.equal(boot.Reports, 3);
+    assert.equal(typeof boot.GmtCreate, 'string');
+    assert.equal(boot.LastReport.Pcrs.pcr7.match, false);
+    assert.equal(boot.LastReport.Pcrs.pcr0.match, true);
+    const ev = await call('DescribeEvents', { PropertyUuid: uuid, EventStatus: 1, PageSize: 1 });
+    assert.equal(ev.TotalCount, 2);
+    assert.equal(ev.Items.length, 1);
+    const all = await call('DescribeEvents', { PropertyUuid: uuid, EventStatus: 1 });
+    const byPcr = Object.fromEntries(all.Items.map((i) => [i.Suspect, i]));
+    // Ignore pcr7 (baseline kept), trust pcr8 (baseline moves): trusted again.
+    await call('IgnoreEvents', { EventUuids: byPcr.pcr7.EventUuid });
+    assert.equal((await call('DescribeInstance', { PropertyUuid: uuid })).SystemTrustStatus, 2);
+    await call('TrustEvents', { EventUuids: JSON.stringify([byPcr.pcr8.EventUuid]) });
+    const after = await call('DescribeInstance', { PropertyUuid: uuid });
+    assert.equal(after.SystemTrustStatus, 1, name);
+    assert.equal(JSON.parse(after.SystemTrustDetail).pcr8, '08'.repeat(32));
+    assert.equal(JSON.parse(after.SystemTrustDetail).pcr7, '00'.repeat(32));
+    assert.equal(JSON.parse(after.Extensions).pcr7, undefined);
+    // PCR 7 still differs: the next report opens a new event for it.
+    const again = await softReport(call, uuid, tpm);
+    assert.equal(again.data.systemVerificationResult.status, 2);
+    const ignored = await call('DescribeEvents', { PropertyUuid: uuid, EventStatus: 3 });
+    assert.equal(ignored.TotalCount, 1);
+    assert.equal(ignored.Items[0].HandleType, '2');
+    assert.ok(ignored.Items[0].GmtHandle > 0);
+  }
+});
+
+test('PutMessage refuses what does not verify, and stores nothing', async () => {
+  const call = openApiClient(alice, { v3: true });
+  const uuid = 'soft-refusals';
+  const { tpm, akCert } = await enrolSoft(call, uuid);
+  const bad = async (fd) => (await failure(call('PutMessage', { PropertyUuid: uuid, FileData: fd }))).code;
+  assert.equal(await bad('not base64!'), 'InvalidParameter');
+  assert.equal(await bad(Buffer.from('{"version":2}').toString('base64')), 'InvalidParameter');
+  // Pending AK: the certificate is needed, and must be the issued one.
+  const { data } = await call('GenerateNonce', { PropertyUuid: uuid });
+  const q = tpm.quote(Buffer.from(data.Nonce, 'hex'));
+  assert.equal(await bad(fileData(data.Nonce, q)), 'InvalidParameter');
+  const lines = akCert.split('\n');
+  lines[2] = lines[2].split('').reverse().join('');
+  assert.equal(await bad(fileData(data.Nonce, q, { akCert: lines.join('\n') })), 'InvalidParameter');
+  // A nonce the quote was not made over; a quote signed by another key; a nonce never issued.
+  const other = 'cd'.repeat(32);
+  assert.equal(await bad(fileData(other, q, { akCert })), 'InvalidParameter.Evidence');
+  const stranger = new SoftTpm();
+  assert.equal(await bad(fileData(data.Nonce, stranger.quote(Buffer.from(data.Nonce, 'hex')), { akCert })),
+    'InvalidParameter.Evidence');
+  assert.equal(await bad(fileData(other, tpm.quote(Buffer.from(other, 'hex')), { akCert })), 'InvalidParameter.Nonce');
+  // PCR values that do not hash to the quote's digest.
+  const forged = tpm.quote(Buffer.from(data.Nonce, 'hex'));
+  forged.pcrs.sha256['3'] = 'ff'.repeat(32);
+  assert.equal(await bad(fileData(data.Nonce, forged, { akCert })), 'InvalidParameter.Evidence');
+  // Nothing of that was stored: no baseline, no report; the nonce still works.
+  const inst = await call('DescribeInstance', { PropertyUuid: uuid });
+  assert.equal(inst.SystemTrustStatus, 4);
+  assert.equal(inst.GmtRecentReport, 0);
+  assert.equal((await failure(call('DescribeBoot', { PropertyUuid: uuid }))).code, 'InvalidReport.NotFound');
+  const ok = await call('PutMessage', { PropertyUuid: uuid, FileData: fileData(data.Nonce, q, { akCert }) });
+  assert.equal(ok.data.systemVerificationResult.status, 1);
+  // ... once.
+  assert.equal(await bad(fileData(data.Nonce, q)), 'InvalidParameter.Nonce');
+  // Another account's key sees none of it.
+  const e = await failure(openApiClient(bob)('DescribeBoot', { PropertyUuid: uuid }));
+  assert.equal(e.code, 'Forbidden.NotOwner');
+  assert.equal((await failure(openApiClient(bob)('TrustEvents', { EventUuids: 'nope' }))).code,
+    'InvalidEventUuid.NotFound');
+});
+
+test('--vtpm-report-interval: a silent instance turns unmeasured (3) and offline', async () => {
+  const quick = await startVouchd({ args: ['--vtpm-report-interval', '1'] });
+  try {
+    const r = await request(`${quick.url}/admin/accesskeys`, { method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ account: 'quick' }) });
+    const call = openApiClient({ id: r.body.AccessKeyId, secret: r.body.AccessKeySecret },
+      { port: quick.port });
+    const { tpm, akCert } = await enrolSoft(call, 'quick-1');
+    await call('RegisterMessage', { PropertyUuid: 'quick-never' });
+    await softReport(call, 'quick-1', tpm, { akCert });
+    const uuids = async (p) => (await call('DescribeInstances', p)).Instances.map((i) => i.PropertyUuid);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 1 }), ['quick-1']);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 3 }), []);
+    await new Promise((res) => setTimeout(res, 3100));
+    const inst = await call('DescribeInstance', { PropertyUuid: 'quick-1' });
+    assert.equal(inst.SystemTrustStatus, 3);
+    assert.equal(inst.OnlineStatus, 0);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 3 }), ['quick-1']);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 1 }), []);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 3, OnlineStatus: 1 }), []);
+    assert.deepEqual(await uuids({ SystemTrustStatus: 4 }), ['quick-never']);
+    // The next report brings the verdict back.
+    await softReport(call, 'quick-1', tpm);
+    assert.equal((await call('DescribeInstance', { PropertyUuid: 'quick-1' })).SystemTrustStatus, 1);
+  } finally {
+    await quick.stop();
+  }
 });

@@ -43,9 +43,10 @@ export const QUOTE_BANKS = ['sha1', 'sha256'];
 export const QUOTE_PCRS = 11;     // PCR 0..10 in each bank
 
 export class SoftTpm {
-  constructor() {
-    this.ek = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.ak = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // `keysOf`: another SoftTpm whose EK and AK to share (load tests).
+  constructor(keysOf) {
+    this.ek = keysOf?.ek ?? generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.ak = keysOf?.ak ?? generateKeyPairSync('rsa', { modulusLength: 2048 });
     // fixedTPM|fixedParent|sensitiveDataOrigin|adminWithPolicy|restricted|decrypt
     this.ekPublicArea = rsaPublic(this.ek.publicKey, 0x000300b2, EK_POLICY,
       Buffer.concat([u16(ALG.aes), u16(128), u16(ALG.cfb)]), u16(ALG.null));
