@@ -2215,7 +2215,7 @@ static vouch_err sq_attestation_add(void *state, const struct vouch_store_attest
     if (!e)
         e = run_write(db, "DELETE FROM attestations WHERE id <= "
                       "(SELECT max(id) FROM attestations) - ?1", trim, 1, NULL, eb);
-    return finish(db, e, eb);
+    return finish(state, db, e, eb);
 }
 
 static vouch_err attestation_from_row(sqlite3_stmt *st, struct vouch_store_attestation *a,
