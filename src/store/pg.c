@@ -62,6 +62,19 @@ enum stmt {
     S_RNONCE_PURGE,
     S_RNONCE_COUNT,
     S_RNONCE_INSERT,
+    /* vTPM program whitelists */
+    S_WL_NEXT_ID,
+    S_WL_INSERT,
+    S_WL_GET,
+    S_WL_GET_DOC,
+    S_WL_COUNT,
+    S_WL_LIST,
+    S_WL_LOCK,
+    S_WL_LOCK_SHARE,
+    S_WL_UPDATE,
+    S_WL_ASSIGNED,
+    S_WL_DELETE,
+    S_WL_ASSIGN,
     S__COUNT
 };
 
@@ -130,6 +143,33 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_RNONCE_COUNT] = "SELECT count(*)::bigint FROM vtpm_request_nonces WHERE key_id = $1",
     [S_RNONCE_INSERT] = "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
                         "VALUES ($1, $2, $3::bigint)",
+    [S_WL_NEXT_ID] = "UPDATE vtpm_counters SET value = value + 1 "
+                     "WHERE name = 'program_whitelist' RETURNING value",
+    [S_WL_INSERT] = "INSERT INTO vtpm_program_whitelists (id, account, name, format, document, "
+                    "digests, paths, created_ms, modified_ms) SELECT $1::bigint, $2, $3, $4, $5, "
+                    "$6::bigint, $7::bigint, $8::bigint, $8::bigint "
+                    "WHERE EXISTS (SELECT 1 FROM vtpm_accounts WHERE name = $2)",
+    [S_WL_GET] = "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
+                 "WHERE w.id = $1::bigint",
+    [S_WL_GET_DOC] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", w.document "
+                     "FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
+    [S_WL_COUNT] = "SELECT count(*)::bigint FROM vtpm_program_whitelists WHERE account = $1",
+    [S_WL_LIST] = "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
+                  "WHERE w.account = $1 ORDER BY w.id LIMIT $2::bigint OFFSET $3::bigint",
+    [S_WL_LOCK] = "SELECT name FROM vtpm_program_whitelists WHERE id = $1::bigint "
+                  "AND account = $2 FOR UPDATE",
+    [S_WL_LOCK_SHARE] = "SELECT name FROM vtpm_program_whitelists WHERE id = $1::bigint "
+                        "AND account = $2 FOR SHARE",
+    [S_WL_UPDATE] = "UPDATE vtpm_program_whitelists SET document = $3, digests = $4::bigint, "
+                    "paths = $5::bigint, modified_ms = $7::bigint WHERE id = $1::bigint "
+                    "AND account = $2 AND modified_ms = $6::bigint",
+    [S_WL_ASSIGNED] = "SELECT count(*)::bigint FROM vtpm_instances "
+                      "WHERE program_whitelist_id = $1::bigint",
+    [S_WL_DELETE] = "DELETE FROM vtpm_program_whitelists WHERE id = $1::bigint AND account = $2",
+    [S_WL_ASSIGN] = "UPDATE vtpm_instances SET program_whitelist_id = $3::bigint, "
+                    "program_whitelist_name = $4, program_status = 4, program_exceptions = 0, "
+                    "program_detail = '{}', modified_ms = $5::bigint "
+                    "WHERE uuid = $1 AND account = $2",
 };
 
 _Static_assert(S__COUNT <= 64, "prepared-statement bitmap is 64 bits");
@@ -1416,6 +1456,220 @@ static vouch_err pg_request_nonce_use(void *state, const char *key_id, const cha
     return finish(c, e, eb);
 }
 
+/* --- vTPM program whitelists ----------------------------------------------- */
+
+static vouch_err pg_whitelist_create(void *state, const struct vouch_store_whitelist *w,
+                                     int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb)
+{
+    char id_s[I64_LEN], n[3][I64_LEN];
+    PGresult *r = NULL;
+    struct pgc *c;
+    int64_t id = 0;
+    int changes = 0;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    e = run(c, S_WL_NEXT_ID, 0, NULL, NULL, &r, eb);
+    if (!e && PQntuples(r) != 1)
+        e = vouch_fail(eb, VOUCH_E_STORE, "whitelist id counter missing");
+    if (!e)
+        id = col_i64(r, 0, 0);
+    PQclear(r);
+    if (!e) {
+        const char *vals[] = { i64s(id_s, id), w->account, w->name, w->format, w->document,
+                               i64s(n[0], w->digests), i64s(n[1], w->paths),
+                               i64s(n[2], now_ms) };
+
+        e = run_write(c, S_WL_INSERT, 8, vals, &changes, eb);
+    }
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "no account '%s'", w->account);
+    e = finish(c, e, eb);
+    if (!e)
+        *ret_id = id;
+    return e;
+}
+
+static vouch_err whitelists_read(const PGresult *r, int with_document,
+                                 struct vouch_store_whitelist **ret, size_t *ret_n,
+                                 struct vouch_errbuf *eb)
+{
+    size_t rows = (size_t)PQntuples(r), i;
+    struct vouch_store_whitelist *v = calloc(rows + 1, sizeof(*v));
+    vouch_err e = VOUCH_OK;
+
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; i < rows && !e; i++) {
+        struct vouch_store_whitelist *w = &v[i];
+
+        w->id = col_i64(r, (int)i, 0);
+        w->account = col_strdup(r, (int)i, 1);
+        w->name = col_strdup(r, (int)i, 2);
+        w->format = col_strdup(r, (int)i, 3);
+        w->digests = col_i64(r, (int)i, 4);
+        w->paths = col_i64(r, (int)i, 5);
+        w->instances = col_i64(r, (int)i, 6);
+        w->created_ms = col_i64(r, (int)i, 7);
+        w->modified_ms = col_i64(r, (int)i, 8);
+        if (with_document)
+            w->document = col_strdup(r, (int)i, VOUCH_STORE_WHITELIST_NCOLS);
+        if (!w->account || !w->name || !w->format || (with_document && !w->document))
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (e) {
+        vouch_store_whitelists_free(v, rows);
+        return e;
+    }
+    *ret = v;
+    *ret_n = rows;
+    return VOUCH_OK;
+}
+
+static vouch_err pg_whitelist_get(void *state, int64_t id, int with_document,
+                                  struct vouch_store_whitelist **ret, struct vouch_errbuf *eb)
+{
+    char id_s[I64_LEN];
+    const char *vals[] = { i64s(id_s, id) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, with_document ? S_WL_GET_DOC : S_WL_GET, 1, vals, NULL, &r, eb);
+    if (!e && PQntuples(r) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+    if (!e)
+        e = whitelists_read(r, with_document, ret, &n, eb);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_whitelist_list(void *state, const char *account, uint64_t offset,
+                                   size_t limit, struct vouch_store_whitelist **ret,
+                                   size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    char n[2][I64_LEN];
+    const char *vals[] = { account, i64s(n[0], (int64_t)limit), i64s(n[1], (int64_t)offset) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_WL_COUNT, 1, vals, NULL, &r, eb);
+    if (!e)
+        total = col_i64(r, 0, 0);
+    PQclear(r);
+    r = NULL;
+    if (!e)
+        e = run(c, S_WL_LIST, 3, vals, NULL, &r, eb);
+    if (!e)
+        e = whitelists_read(r, 0, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    PQclear(r);
+    return e;
+}
+
+/* Lock `account`'s whitelist `id` (stmt S_WL_LOCK or _SHARE); *ret_name (may be
+ * NULL) gets its name.  VOUCH_E_NOT_FOUND when absent. */
+static vouch_err whitelist_lock(struct pgc *c, enum stmt how, const char *account, int64_t id,
+                                char **ret_name, struct vouch_errbuf *eb)
+{
+    char id_s[I64_LEN];
+    const char *vals[] = { i64s(id_s, id), account };
+    PGresult *r = NULL;
+    vouch_err e = run(c, how, 2, vals, NULL, &r, eb);
+
+    if (!e && PQntuples(r) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+    if (!e && ret_name && !(*ret_name = col_strdup(r, 0, 0)))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_whitelist_update(void *state, const char *account, int64_t id,
+                                     const char *document, int64_t digests, int64_t paths,
+                                     int64_t expect_modified_ms, int64_t now_ms,
+                                     int64_t *ret_modified, struct vouch_errbuf *eb)
+{
+    int64_t next = now_ms > expect_modified_ms ? now_ms : expect_modified_ms + 1;
+    char n[5][I64_LEN];
+    const char *vals[] = { i64s(n[0], id), account, document, i64s(n[1], digests),
+                           i64s(n[2], paths), i64s(n[3], expect_modified_ms), i64s(n[4], next) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    e = whitelist_lock(c, S_WL_LOCK, account, id, NULL, eb);
+    if (!e)
+        e = run_write(c, S_WL_UPDATE, 7, vals, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld changed meanwhile", (long long)id);
+    e = finish(c, e, eb);
+    if (!e && ret_modified)
+        *ret_modified = next;
+    return e;
+}
+
+static vouch_err pg_whitelist_delete(void *state, const char *account, int64_t id,
+                                     struct vouch_errbuf *eb)
+{
+    char id_s[I64_LEN];
+    const char *vals[] = { i64s(id_s, id), account };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    /* the row lock orders this against assignments (they take it shared) */
+    e = whitelist_lock(c, S_WL_LOCK, account, id, NULL, eb);
+    if (!e)
+        e = run(c, S_WL_ASSIGNED, 1, vals, NULL, &r, eb);
+    if (!e && col_i64(r, 0, 0) > 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld is assigned to %lld instances",
+                       (long long)id, (long long)col_i64(r, 0, 0));
+    PQclear(r);
+    if (!e)
+        e = run_write(c, S_WL_DELETE, 2, vals, NULL, eb);
+    return finish(c, e, eb);
+}
+
+static vouch_err pg_whitelist_assign(void *state, const char *account, int64_t id,
+                                     const char *const *uuids, size_t n, int64_t now_ms,
+                                     struct vouch_errbuf *eb)
+{
+    char id_s[I64_LEN], now_s[I64_LEN];
+    struct pgc *c;
+    char *name = NULL;
+    size_t i;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    if (id >= 0)
+        e = whitelist_lock(c, S_WL_LOCK_SHARE, account, id, &name, eb);
+    for (i = 0; !e && i < n; i++) {
+        const char *vals[] = { uuids[i], account, i64s(id_s, id < 0 ? -1 : id),
+                               name ? name : "", i64s(now_s, now_ms) };
+        int changes = 0;
+
+        e = run_write(c, S_WL_ASSIGN, 5, vals, &changes, eb);
+        if (!e && changes == 0)
+            e = vouch_fail_field(eb, VOUCH_E_CONFLICT, uuids[i],
+                                 "no instance '%s' of this account", uuids[i]);
+    }
+    free(name);
+    return finish(c, e, eb);
+}
+
 const struct vouch_store_ops vouch_store_pg_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -1446,4 +1700,10 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .lease_acquire = pg_lease_acquire,
     .lease_release = pg_lease_release,
     .secrets_replace = pg_secrets_replace,
+    .whitelist_create = pg_whitelist_create,
+    .whitelist_get = pg_whitelist_get,
+    .whitelist_list = pg_whitelist_list,
+    .whitelist_update = pg_whitelist_update,
+    .whitelist_delete = pg_whitelist_delete,
+    .whitelist_assign = pg_whitelist_assign,
 };

@@ -70,7 +70,32 @@ struct vouch_store_ops {
     vouch_err (*request_nonce_use)(void *state, const char *key_id, const char *nonce,
                                    int64_t now_ms, int64_t expires_ms, size_t max_per_key,
                                    struct vouch_errbuf *eb);
+    /* vTPM program whitelists */
+    vouch_err (*whitelist_create)(void *state, const struct vouch_store_whitelist *w,
+                                  int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb);
+    vouch_err (*whitelist_get)(void *state, int64_t id, int with_document,
+                               struct vouch_store_whitelist **ret, struct vouch_errbuf *eb);
+    vouch_err (*whitelist_list)(void *state, const char *account, uint64_t offset, size_t limit,
+                                struct vouch_store_whitelist **ret, size_t *ret_n,
+                                uint64_t *ret_total, struct vouch_errbuf *eb);
+    vouch_err (*whitelist_update)(void *state, const char *account, int64_t id,
+                                  const char *document, int64_t digests, int64_t paths,
+                                  int64_t expect_modified_ms, int64_t now_ms,
+                                  int64_t *ret_modified, struct vouch_errbuf *eb);
+    vouch_err (*whitelist_delete)(void *state, const char *account, int64_t id,
+                                  struct vouch_errbuf *eb);
+    /* id < 0: unassign */
+    vouch_err (*whitelist_assign)(void *state, const char *account, int64_t id,
+                                  const char *const *uuids, size_t n, int64_t now_ms,
+                                  struct vouch_errbuf *eb);
 };
+
+/* The whitelist columns, in the order the backends read them (document last). */
+#define VOUCH_STORE_WHITELIST_COLS \
+    "w.id, w.account, w.name, w.format, w.digests, w.paths, " \
+    "(SELECT count(*) FROM vtpm_instances i WHERE i.program_whitelist_id = w.id), " \
+    "w.created_ms, w.modified_ms"
+#define VOUCH_STORE_WHITELIST_NCOLS 9
 
 /* The instance columns, in the order the backends read and write them. */
 #define VOUCH_STORE_INSTANCE_COLS \
