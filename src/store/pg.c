@@ -67,6 +67,8 @@ enum stmt {
     S_WL_INSERT,
     S_WL_GET,
     S_WL_GET_DOC,
+    S_WL_GET_COUNT,
+    S_WL_GET_COUNT_DOC,
     S_WL_COUNT,
     S_WL_LIST,
     S_WL_LOCK,
@@ -153,6 +155,10 @@ static const char *const stmt_sql[S__COUNT] = {
                  "WHERE w.id = $1::bigint",
     [S_WL_GET_DOC] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", w.document "
                      "FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
+    [S_WL_GET_COUNT] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
+                       " FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
+    [S_WL_GET_COUNT_DOC] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
+                           ", w.document FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
     [S_WL_COUNT] = "SELECT count(*)::bigint FROM vtpm_program_whitelists WHERE account = $1",
     [S_WL_LIST] = "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
                   "WHERE w.account = $1 ORDER BY w.id LIMIT $2::bigint OFFSET $3::bigint",
@@ -163,8 +169,8 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_WL_UPDATE] = "UPDATE vtpm_program_whitelists SET document = $3, digests = $4::bigint, "
                     "paths = $5::bigint, modified_ms = $7::bigint WHERE id = $1::bigint "
                     "AND account = $2 AND modified_ms = $6::bigint",
-    [S_WL_ASSIGNED] = "SELECT count(*)::bigint FROM vtpm_instances "
-                      "WHERE program_whitelist_id = $1::bigint",
+    [S_WL_ASSIGNED] = "SELECT 1 FROM vtpm_instances WHERE program_whitelist_id = $1::bigint "
+                      "LIMIT 1",
     [S_WL_DELETE] = "DELETE FROM vtpm_program_whitelists WHERE id = $1::bigint AND account = $2",
     [S_WL_ASSIGN] = "UPDATE vtpm_instances SET program_whitelist_id = $3::bigint, "
                     "program_whitelist_name = $4, program_status = 4, program_exceptions = 0, "
@@ -1491,7 +1497,7 @@ static vouch_err pg_whitelist_create(void *state, const struct vouch_store_white
     return e;
 }
 
-static vouch_err whitelists_read(const PGresult *r, int with_document,
+static vouch_err whitelists_read(const PGresult *r, unsigned what,
                                  struct vouch_store_whitelist **ret, size_t *ret_n,
                                  struct vouch_errbuf *eb)
 {
@@ -1503,19 +1509,21 @@ static vouch_err whitelists_read(const PGresult *r, int with_document,
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     for (i = 0; i < rows && !e; i++) {
         struct vouch_store_whitelist *w = &v[i];
+        int row = (int)i, col = VOUCH_STORE_WHITELIST_NCOLS;
 
-        w->id = col_i64(r, (int)i, 0);
-        w->account = col_strdup(r, (int)i, 1);
-        w->name = col_strdup(r, (int)i, 2);
-        w->format = col_strdup(r, (int)i, 3);
-        w->digests = col_i64(r, (int)i, 4);
-        w->paths = col_i64(r, (int)i, 5);
-        w->instances = col_i64(r, (int)i, 6);
-        w->created_ms = col_i64(r, (int)i, 7);
-        w->modified_ms = col_i64(r, (int)i, 8);
-        if (with_document)
-            w->document = col_strdup(r, (int)i, VOUCH_STORE_WHITELIST_NCOLS);
-        if (!w->account || !w->name || !w->format || (with_document && !w->document))
+        w->id = col_i64(r, row, 0);
+        w->account = col_strdup(r, row, 1);
+        w->name = col_strdup(r, row, 2);
+        w->format = col_strdup(r, row, 3);
+        w->digests = col_i64(r, row, 4);
+        w->paths = col_i64(r, row, 5);
+        w->created_ms = col_i64(r, row, 6);
+        w->modified_ms = col_i64(r, row, 7);
+        w->instances = what & VOUCH_STORE_WL_INSTANCES ? col_i64(r, row, col++) : -1;
+        if (what & VOUCH_STORE_WL_DOCUMENT)
+            w->document = col_strdup(r, row, col);
+        if (!w->account || !w->name || !w->format ||
+            ((what & VOUCH_STORE_WL_DOCUMENT) && !w->document))
             e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
     if (e) {
@@ -1527,9 +1535,11 @@ static vouch_err whitelists_read(const PGresult *r, int with_document,
     return VOUCH_OK;
 }
 
-static vouch_err pg_whitelist_get(void *state, int64_t id, int with_document,
+static vouch_err pg_whitelist_get(void *state, int64_t id, unsigned what,
                                   struct vouch_store_whitelist **ret, struct vouch_errbuf *eb)
 {
+    static const enum stmt by_what[4] = { S_WL_GET, S_WL_GET_DOC, S_WL_GET_COUNT,
+                                          S_WL_GET_COUNT_DOC };
     char id_s[I64_LEN];
     const char *vals[] = { i64s(id_s, id) };
     PGresult *r = NULL;
@@ -1537,12 +1547,13 @@ static vouch_err pg_whitelist_get(void *state, int64_t id, int with_document,
     size_t n = 0;
     vouch_err e = conn_get(state, &c, eb);
 
+    what &= 3;
     if (!e)
-        e = run(c, with_document ? S_WL_GET_DOC : S_WL_GET, 1, vals, NULL, &r, eb);
+        e = run(c, by_what[what], 1, vals, NULL, &r, eb);
     if (!e && PQntuples(r) == 0)
         e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
     if (!e)
-        e = whitelists_read(r, with_document, ret, &n, eb);
+        e = whitelists_read(r, what, ret, &n, eb);
     PQclear(r);
     return e;
 }
@@ -1633,9 +1644,9 @@ static vouch_err pg_whitelist_delete(void *state, const char *account, int64_t i
     e = whitelist_lock(c, S_WL_LOCK, account, id, NULL, eb);
     if (!e)
         e = run(c, S_WL_ASSIGNED, 1, vals, NULL, &r, eb);
-    if (!e && col_i64(r, 0, 0) > 0)
-        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld is assigned to %lld instances",
-                       (long long)id, (long long)col_i64(r, 0, 0));
+    if (!e && PQntuples(r) > 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld is assigned to instances",
+                       (long long)id);
     PQclear(r);
     if (!e)
         e = run_write(c, S_WL_DELETE, 2, vals, NULL, eb);

@@ -1554,10 +1554,12 @@ static vouch_err sq_whitelist_create(void *state, const struct vouch_store_white
     return e;
 }
 
-/* A row of VOUCH_STORE_WHITELIST_COLS (+ document) into w. */
-static vouch_err whitelist_from_row(sqlite3_stmt *st, int with_document,
+/* A row of VOUCH_STORE_WHITELIST_COLS (+ instances, document, as `what` says) into w. */
+static vouch_err whitelist_from_row(sqlite3_stmt *st, unsigned what,
                                     struct vouch_store_whitelist *w, struct vouch_errbuf *eb)
 {
+    int col = VOUCH_STORE_WHITELIST_NCOLS;
+
     memset(w, 0, sizeof(*w));
     w->id = sqlite3_column_int64(st, 0);
     w->account = col_dup(st, 1);
@@ -1565,17 +1567,18 @@ static vouch_err whitelist_from_row(sqlite3_stmt *st, int with_document,
     w->format = col_dup(st, 3);
     w->digests = sqlite3_column_int64(st, 4);
     w->paths = sqlite3_column_int64(st, 5);
-    w->instances = sqlite3_column_int64(st, 6);
-    w->created_ms = sqlite3_column_int64(st, 7);
-    w->modified_ms = sqlite3_column_int64(st, 8);
-    if (with_document)
-        w->document = col_dup(st, VOUCH_STORE_WHITELIST_NCOLS);
-    if (!w->account || !w->name || !w->format || (with_document && !w->document))
+    w->created_ms = sqlite3_column_int64(st, 6);
+    w->modified_ms = sqlite3_column_int64(st, 7);
+    w->instances = what & VOUCH_STORE_WL_INSTANCES ? sqlite3_column_int64(st, col++) : -1;
+    if (what & VOUCH_STORE_WL_DOCUMENT)
+        w->document = col_dup(st, col);
+    if (!w->account || !w->name || !w->format ||
+        ((what & VOUCH_STORE_WL_DOCUMENT) && !w->document))
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     return VOUCH_OK;
 }
 
-static vouch_err whitelists_read(sqlite3 *db, sqlite3_stmt *st, int with_document,
+static vouch_err whitelists_read(sqlite3 *db, sqlite3_stmt *st, unsigned what,
                                  struct vouch_store_whitelist **ret, size_t *ret_n,
                                  struct vouch_errbuf *eb)
 {
@@ -1594,7 +1597,7 @@ static vouch_err whitelists_read(sqlite3 *db, sqlite3_stmt *st, int with_documen
             }
             v = nv;
         }
-        e = whitelist_from_row(st, with_document, &v[n++], eb);
+        e = whitelist_from_row(st, what, &v[n++], eb);
         if (e)
             goto out;
     }
@@ -1610,9 +1613,18 @@ out:
     return e;
 }
 
-static vouch_err sq_whitelist_get(void *state, int64_t id, int with_document,
+static vouch_err sq_whitelist_get(void *state, int64_t id, unsigned what,
                                   struct vouch_store_whitelist **ret, struct vouch_errbuf *eb)
 {
+    static const char *const sql[4] = {
+        "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w WHERE w.id = ?1",
+        "SELECT " VOUCH_STORE_WHITELIST_COLS ", w.document FROM vtpm_program_whitelists w "
+        "WHERE w.id = ?1",
+        "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
+        " FROM vtpm_program_whitelists w WHERE w.id = ?1",
+        "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT ", w.document "
+        "FROM vtpm_program_whitelists w WHERE w.id = ?1",
+    };
     const struct arg a[] = { INT(id) };
     struct vouch_store_whitelist *v = NULL;
     sqlite3_stmt *st = NULL;
@@ -1620,15 +1632,11 @@ static vouch_err sq_whitelist_get(void *state, int64_t id, int with_document,
     size_t n = 0;
     vouch_err e = conn_get(state, &db, eb);
 
+    what &= 3;
     if (!e)
-        e = prepare_bind(db, with_document
-                             ? "SELECT " VOUCH_STORE_WHITELIST_COLS ", w.document "
-                               "FROM vtpm_program_whitelists w WHERE w.id = ?1"
-                             : "SELECT " VOUCH_STORE_WHITELIST_COLS
-                               " FROM vtpm_program_whitelists w WHERE w.id = ?1",
-                         a, 1, &st, eb);
+        e = prepare_bind(db, sql[what], a, 1, &st, eb);
     if (!e)
-        e = whitelists_read(db, st, with_document, &v, &n, eb);
+        e = whitelists_read(db, st, what, &v, &n, eb);
     if (!e && n == 0)
         e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
     if (!e) {
@@ -1730,13 +1738,11 @@ static vouch_err sq_whitelist_delete(void *state, const char *account, int64_t i
         return e;
     e = sq_whitelist_owned(db, account, id, eb);
     if (!e)
-        e = prepare_bind(db, "SELECT count(*) FROM vtpm_instances WHERE program_whitelist_id = ?1",
-                         a, 1, &st, eb);
-    if (!e && sqlite3_step(st) != SQLITE_ROW)
-        e = db_fail(db, eb, "whitelists");
-    if (!e && sqlite3_column_int64(st, 0) > 0)
-        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld is assigned to %lld instances",
-                       (long long)id, (long long)sqlite3_column_int64(st, 0));
+        e = prepare_bind(db, "SELECT 1 FROM vtpm_instances WHERE program_whitelist_id = ?1 "
+                         "LIMIT 1", a, 1, &st, eb);
+    if (!e && sqlite3_step(st) == SQLITE_ROW)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld is assigned to instances",
+                       (long long)id);
     sqlite3_finalize(st);
     if (!e)
         e = run_write(db, "DELETE FROM vtpm_program_whitelists WHERE id = ?1 AND account = ?2",

@@ -73,7 +73,7 @@ struct vouch_store_ops {
     /* vTPM program whitelists */
     vouch_err (*whitelist_create)(void *state, const struct vouch_store_whitelist *w,
                                   int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb);
-    vouch_err (*whitelist_get)(void *state, int64_t id, int with_document,
+    vouch_err (*whitelist_get)(void *state, int64_t id, unsigned what,
                                struct vouch_store_whitelist **ret, struct vouch_errbuf *eb);
     vouch_err (*whitelist_list)(void *state, const char *account, uint64_t offset, size_t limit,
                                 struct vouch_store_whitelist **ret, size_t *ret_n,
@@ -92,10 +92,11 @@ struct vouch_store_ops {
 
 /* The whitelist columns, in the order the backends read them (document last). */
 #define VOUCH_STORE_WHITELIST_COLS \
-    "w.id, w.account, w.name, w.format, w.digests, w.paths, " \
-    "(SELECT count(*) FROM vtpm_instances i WHERE i.program_whitelist_id = w.id), " \
-    "w.created_ms, w.modified_ms"
-#define VOUCH_STORE_WHITELIST_NCOLS 9
+    "w.id, w.account, w.name, w.format, w.digests, w.paths, w.created_ms, w.modified_ms"
+#define VOUCH_STORE_WHITELIST_NCOLS 8
+/* ... then, when asked, the instances it is assigned to and the document. */
+#define VOUCH_STORE_WHITELIST_COUNT \
+    "(SELECT count(*) FROM vtpm_instances i WHERE i.program_whitelist_id = w.id)"
 
 /* The instance columns, in the order the backends read and write them. */
 #define VOUCH_STORE_INSTANCE_COLS \

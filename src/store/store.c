@@ -636,12 +636,12 @@ vouch_err vouch_store_whitelist_create(struct vouch_store *s, const struct vouch
     return e ? e : s->ops->whitelist_create(s->state, w, now_ms, ret_id, eb);
 }
 
-vouch_err vouch_store_whitelist_get(struct vouch_store *s, int64_t id, int with_document,
+vouch_err vouch_store_whitelist_get(struct vouch_store *s, int64_t id, unsigned what,
                                     struct vouch_store_whitelist **ret, struct vouch_errbuf *eb)
 {
     if (id < 0)
         return vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
-    return s->ops->whitelist_get(s->state, id, with_document, ret, eb);
+    return s->ops->whitelist_get(s->state, id, what, ret, eb);
 }
 
 vouch_err vouch_store_whitelist_list(struct vouch_store *s, const char *account, uint64_t offset,

@@ -357,7 +357,7 @@ struct vouch_store_whitelist {
     char *document;        /* JSON text; NULL when not asked for */
     int64_t digests;       /* allowed digests, all paths together */
     int64_t paths;
-    int64_t instances;     /* instances it is assigned to (get and list) */
+    int64_t instances;     /* instances it is assigned to (get with VOUCH_STORE_WL_INSTANCES) */
     int64_t created_ms, modified_ms;
 };
 
@@ -368,11 +368,19 @@ struct vouch_store_whitelist {
  */
 vouch_err vouch_store_whitelist_create(struct vouch_store *s, const struct vouch_store_whitelist *w,
                                        int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb);
-/* One whitelist (its document when with_document); VOUCH_E_NOT_FOUND when
- * absent.  The caller checks ->account.  Free with vouch_store_whitelist_free(). */
-vouch_err vouch_store_whitelist_get(struct vouch_store *s, int64_t id, int with_document,
+/* What whitelist_get reads beyond the row (counting instances reads
+ * as many index entries as the whitelist has instances). */
+enum {
+    VOUCH_STORE_WL_DOCUMENT = 1u << 0,
+    VOUCH_STORE_WL_INSTANCES = 1u << 1,
+};
+
+/* One whitelist, with what `what` asks for; VOUCH_E_NOT_FOUND when absent.
+ * The caller checks ->account.  Free with vouch_store_whitelist_free(). */
+vouch_err vouch_store_whitelist_get(struct vouch_store *s, int64_t id, unsigned what,
                                     struct vouch_store_whitelist **ret, struct vouch_errbuf *eb);
-/* One page of `account`'s whitelists by id, without documents, and the total. */
+/* One page of `account`'s whitelists by id (no documents, no instance
+ * counts: ->instances is -1), and the total. */
 vouch_err vouch_store_whitelist_list(struct vouch_store *s, const char *account, uint64_t offset,
                                      size_t limit, struct vouch_store_whitelist **ret,
                                      size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb);

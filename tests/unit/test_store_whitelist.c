@@ -148,7 +148,8 @@ static void test_create_get_list(void **state)
     create(s, "alice", "base", 400, VOUCH_E_CONFLICT);
     create(s, "nobody", "x", 400, VOUCH_E_CONFLICT);
     create(s, "alice", "", 400, VOUCH_E_INVALID);
-    assert_int_equal(vouch_store_whitelist_get(s, a, 1, &w, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_whitelist_get(s, a, VOUCH_STORE_WL_DOCUMENT |
+                                               VOUCH_STORE_WL_INSTANCES, &w, &eb), VOUCH_OK);
     assert_string_equal(w->account, "alice");
     assert_string_equal(w->name, "base");
     assert_string_equal(w->format, "digests");
@@ -161,6 +162,7 @@ static void test_create_get_list(void **state)
     vouch_store_whitelist_free(w);
     assert_int_equal(vouch_store_whitelist_get(s, b, 0, &w, &eb), VOUCH_OK);
     assert_null(w->document);
+    assert_int_equal(w->instances, -1);
     vouch_store_whitelist_free(w);
     assert_int_equal(vouch_store_whitelist_get(s, 9999, 0, &w, &eb), VOUCH_E_NOT_FOUND);
     assert_int_equal(vouch_store_whitelist_get(s, -1, 0, &w, &eb), VOUCH_E_NOT_FOUND);
@@ -219,7 +221,7 @@ static void test_assign(void **state)
     assert_int_equal(in->program_whitelist_id, -1);
     vouch_store_instance_free(in);
     /* Delete is refused while assigned, and says so. */
-    assert_int_equal(vouch_store_whitelist_get(s, a, 0, &w, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_whitelist_get(s, a, VOUCH_STORE_WL_INSTANCES, &w, &eb), 0);
     assert_int_equal(w->instances, 2);
     vouch_store_whitelist_free(w);
     assert_int_equal(vouch_store_whitelist_delete(s, "alice", a, &eb), VOUCH_E_CONFLICT);
@@ -257,7 +259,7 @@ static void test_update(void **state)
     assert_int_equal(vouch_store_whitelist_update(s, "alice", a, "{\"x\":1}", 5, 3, 1001, 2000,
                                                   &m, &eb), VOUCH_OK);
     assert_int_equal(m, 2000);
-    assert_int_equal(vouch_store_whitelist_get(s, a, 1, &w, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_whitelist_get(s, a, VOUCH_STORE_WL_DOCUMENT, &w, &eb), 0);
     assert_string_equal(w->document, "{\"x\":1}");
     assert_int_equal(w->digests, 5);
     assert_int_equal(w->paths, 3);
@@ -284,7 +286,7 @@ static void test_large_document(void **state)
     doc[len] = '\0';
     w.document = doc;
     assert_int_equal(vouch_store_whitelist_create(s, &w, 1, &id, &eb), VOUCH_OK);
-    assert_int_equal(vouch_store_whitelist_get(s, id, 1, &got, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_whitelist_get(s, id, VOUCH_STORE_WL_DOCUMENT, &got, &eb), 0);
     assert_int_equal(strlen(got->document), len);
     assert_memory_equal(got->document, doc, len);
     vouch_store_whitelist_free(got);
