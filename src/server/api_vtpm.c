@@ -116,10 +116,10 @@ static void printable(char *s)
             *s = '?';
 }
 
-static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
+static void respond_error_from(struct rpc_request *r, const char *host,
+                               struct vouch_http_resp *resp)
 {
     const struct vouch_rpc_error_entry *row = vouch_rpc_error_find(r->err);
-    const char *host = vouch_http_header(r->req, "Host");
     char msg[VOUCH_VTPM_DETAIL_MAX + 160], host_id[128];
 
     if (r->detail[0])
@@ -133,6 +133,25 @@ static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
             json_pack("{s:s,s:s,s:s,s:s}", "HostId", host_id, "Code", row->code, "Message", msg,
                       "Recommend", RECOMMEND),
             row->code);
+}
+
+static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
+{
+    respond_error_from(r, vouch_http_header(r->req, "Host"), resp);
+}
+
+void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t cap,
+                              struct vouch_http_resp *resp)
+{
+    struct rpc_request r = { .err = VOUCH_RPC_TOO_LARGE };
+
+    snprintf(r.request_id, sizeof(r.request_id), "%s", request_id ? request_id : "");
+    if (!r.request_id[0] || strlen(request_id) > REQUEST_ID_LEN)
+        make_request_id(r.request_id);
+    snprintf(r.detail, sizeof(r.detail), "(the request body is over %zu bytes: "
+             "--vtpm-max-request)", cap);
+    respond_error_from(&r, host, resp);
+    resp->status = 413;
 }
 
 /* Every value must be UTF-8 (the answers are JSON). */

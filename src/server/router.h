@@ -10,6 +10,7 @@
 /* Route flags. */
 enum {
     VOUCH_ROUTE_ADMIN = 1 << 0,   /* needs the admin bearer token */
+    VOUCH_ROUTE_LARGE = 1 << 1,   /* body up to --vtpm-max-request (the vTPM RPC endpoint) */
 };
 
 /*

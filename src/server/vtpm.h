@@ -7,6 +7,7 @@
 #include "rpc/rpc.h"
 #include "server/app.h"
 #include "server/rpc_error.h"
+#include "store/store.h"
 
 /*
  * The vTPM service's actions (vtpm_actions.c), called by the RPC endpoint
@@ -34,11 +35,28 @@ struct vouch_vtpm_action {
     vouch_vtpm_action_fn run;
 };
 
+/* The program-whitelist actions (vtpm_whitelist.c). */
+extern const struct vouch_vtpm_action vouch_vtpm_whitelist_actions[];
+extern const size_t vouch_vtpm_whitelist_n_actions;
+
 /* The action named `name`, or NULL. */
 const struct vouch_vtpm_action *vouch_vtpm_action_find(const char *name);
 
 /* Set c->err and a printf-style detail; returns NULL for `return fail(...)`. */
 json_t *vouch_vtpm_fail(struct vouch_vtpm_call *c, enum vouch_rpc_error err, const char *fmt,
                         ...) __attribute__((format(printf, 3, 4)));
+
+/* Parameter `name` as a string of at most `max` bytes; NULL (c->err set,
+ * *ret_ok false, when required or too long) when absent or empty. */
+const char *vouch_vtpm_str_param(struct vouch_vtpm_call *c, const char *name, bool required,
+                                 size_t max, bool *ret_ok);
+
+/* Parameter `name` as a decimal integer in [min, max], or `dflt` when absent. */
+bool vouch_vtpm_int_param(struct vouch_vtpm_call *c, const char *name, int64_t min,
+                          int64_t max, int64_t dflt, int64_t *ret);
+
+/* Is PropertyUuid `uuid` an instance of the caller?  *ret (may be NULL): the instance. */
+bool vouch_vtpm_own_instance(struct vouch_vtpm_call *c, const char *uuid,
+                             struct vouch_store_instance **ret);
 
 #endif

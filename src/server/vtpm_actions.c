@@ -33,10 +33,8 @@
 #define PAGE_SIZE_MAX 100
 #define UNREGISTER_MAX 100
 
-/* Parameter `name` as a string of at most `max` bytes; NULL (c->err set
- * when required) when absent. */
-static const char *str_param(struct vouch_vtpm_call *c, const char *name, bool required,
-                             size_t max, bool *ret_ok)
+const char *vouch_vtpm_str_param(struct vouch_vtpm_call *c, const char *name, bool required,
+                                 size_t max, bool *ret_ok)
 {
     const char *v = vouch_rpc_param(c->params, name);
 
@@ -57,9 +55,8 @@ static const char *str_param(struct vouch_vtpm_call *c, const char *name, bool r
     return v;
 }
 
-/* Parameter `name` as a decimal integer in [min, max], or `dflt` when absent. */
-static bool int_param(struct vouch_vtpm_call *c, const char *name, int64_t min, int64_t max,
-                      int64_t dflt, int64_t *ret)
+bool vouch_vtpm_int_param(struct vouch_vtpm_call *c, const char *name, int64_t min,
+                          int64_t max, int64_t dflt, int64_t *ret)
 {
     const char *v = vouch_rpc_param(c->params, name);
     char *end = NULL;
@@ -80,9 +77,8 @@ static bool int_param(struct vouch_vtpm_call *c, const char *name, int64_t min, 
     return true;
 }
 
-/* Is PropertyUuid `uuid` an instance of the caller?  *ret: the instance. */
-static bool own_instance(struct vouch_vtpm_call *c, const char *uuid,
-                         struct vouch_store_instance **ret)
+bool vouch_vtpm_own_instance(struct vouch_vtpm_call *c, const char *uuid,
+                             struct vouch_store_instance **ret)
 {
     struct vouch_store_instance *in = NULL;
     struct vouch_errbuf eb;
@@ -134,10 +130,10 @@ static json_t *register_message(struct vouch_vtpm_call *c)
     vouch_err e;
     size_t i;
 
-    in.uuid = (char *)str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
+    in.uuid = (char *)vouch_vtpm_str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
     for (i = 0; ok && i < 6; i++)
-        v[i] = str_param(c, text[i], false, VOUCH_STORE_FIELD_MAX, &ok);
-    if (!ok || !int_param(c, "PropertyAffiliation", INT32_MIN, INT32_MAX, 0, &in.affiliation) ||
+        v[i] = vouch_vtpm_str_param(c, text[i], false, VOUCH_STORE_FIELD_MAX, &ok);
+    if (!ok || !vouch_vtpm_int_param(c, "PropertyAffiliation", INT32_MIN, INT32_MAX, 0, &in.affiliation) ||
         !extensions_ok(c, v[5]))
         return NULL;
     in.account = (char *)c->account;
@@ -168,7 +164,7 @@ static json_t *unregister_message(struct vouch_vtpm_call *c)
     json_t *out = NULL;
     size_t n = 0, i;
     bool ok;
-    const char *v = str_param(c, "Properties", true, UNREGISTER_MAX * (VOUCH_STORE_NAME_MAX + 4),
+    const char *v = vouch_vtpm_str_param(c, "Properties", true, UNREGISTER_MAX * (VOUCH_STORE_NAME_MAX + 4),
                               &ok);
 
     if (!ok || !(copy = strdup(v)))
@@ -186,7 +182,7 @@ static json_t *unregister_message(struct vouch_vtpm_call *c)
         goto out;
     }
     for (i = 0; i < n; i++)         /* all or nothing: check every one first */
-        if (!own_instance(c, uuids[i], NULL))
+        if (!vouch_vtpm_own_instance(c, uuids[i], NULL))
             goto out;
     for (i = 0; i < n; i++) {
         vouch_err e = vouch_store_instance_delete(c->app->store, c->account, uuids[i], &eb);
@@ -209,9 +205,9 @@ static json_t *generate_nonce(struct vouch_vtpm_call *c)
     struct vouch_errbuf eb;
     bool ok;
     vouch_err e;
-    const char *uuid = str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
+    const char *uuid = vouch_vtpm_str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
 
-    if (!ok || !own_instance(c, uuid, NULL))
+    if (!ok || !vouch_vtpm_own_instance(c, uuid, NULL))
         return NULL;
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
@@ -261,9 +257,9 @@ static json_t *describe_instance(struct vouch_vtpm_call *c)
     struct vouch_store_instance *in = NULL;
     json_t *out;
     bool ok;
-    const char *uuid = str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
+    const char *uuid = vouch_vtpm_str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
 
-    if (!ok || !own_instance(c, uuid, &in))
+    if (!ok || !vouch_vtpm_own_instance(c, uuid, &in))
         return NULL;
     out = instance_json(c, in);
     vouch_store_instance_free(in);
@@ -275,9 +271,9 @@ static bool list_filter(struct vouch_vtpm_call *c, struct vouch_store_instance_f
 {
     int64_t online;
 
-    if (!int_param(c, "SystemTrustStatus", 1, 4, -1, &f->system_status) ||
-        !int_param(c, "ProgramTrustStatus", 1, 4, -1, &f->program_status) ||
-        !int_param(c, "OnlineStatus", 0, 1, -1, &online))
+    if (!vouch_vtpm_int_param(c, "SystemTrustStatus", 1, 4, -1, &f->system_status) ||
+        !vouch_vtpm_int_param(c, "ProgramTrustStatus", 1, 4, -1, &f->program_status) ||
+        !vouch_vtpm_int_param(c, "OnlineStatus", 0, 1, -1, &online))
         return false;
     f->online = (int)online;
     f->online_since_ms = c->now_ms - 2 * REPORT_INTERVAL_MS;
@@ -295,8 +291,8 @@ static json_t *describe_instances(struct vouch_vtpm_call *c)
     size_t n = 0, i;
     vouch_err e;
 
-    if (!int_param(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
-        !int_param(c, "PageNumber", 1, INT32_MAX, 1, &page) || !list_filter(c, &f))
+    if (!vouch_vtpm_int_param(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
+        !vouch_vtpm_int_param(c, "PageNumber", 1, INT32_MAX, 1, &page) || !list_filter(c, &f))
         return NULL;
     offset = (uint64_t)(page - 1) * (uint64_t)size;
     e = vouch_store_instance_list(c->app->store, c->account, &f, offset, (size_t)size, &v, &n,
@@ -331,5 +327,8 @@ const struct vouch_vtpm_action *vouch_vtpm_action_find(const char *name)
     for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
         if (strcmp(actions[i].name, name) == 0)
             return &actions[i];
+    for (i = 0; i < vouch_vtpm_whitelist_n_actions; i++)
+        if (strcmp(vouch_vtpm_whitelist_actions[i].name, name) == 0)
+            return &vouch_vtpm_whitelist_actions[i];
     return NULL;
 }
