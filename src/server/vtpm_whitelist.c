@@ -29,8 +29,9 @@ static bool own_whitelist(struct vouch_vtpm_call *c, unsigned what,
     struct vouch_errbuf eb;
     int64_t id;
     vouch_err e;
+    const char *v = vouch_rpc_param(c->params, "WhiteListId");
 
-    if (!vouch_rpc_param(c->params, "WhiteListId"))
+    if (!v || !*v)
         return vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(WhiteListId)"), false;
     if (!vouch_vtpm_int_param(c, "WhiteListId", 0, INT64_MAX - 1, 0, &id))
         return false;
@@ -51,7 +52,7 @@ static bool own_whitelist(struct vouch_vtpm_call *c, unsigned what,
 static json_t *whitelist_json(const struct vouch_store_whitelist *w)
 {
     json_t *o = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I}", "WhiteListId", (json_int_t)w->id,
-                          "WhiteListName", w->name, "Format", w->format, "DigestNum",
+                          "WhiteListName", w->name, "ContentFormat", w->format, "DigestNum",
                           (json_int_t)w->digests, "PathNum", (json_int_t)w->paths, "GmtCreate",
                           (json_int_t)w->created_ms, "GmtModified", (json_int_t)w->modified_ms);
 
@@ -63,7 +64,7 @@ static json_t *whitelist_json(const struct vouch_store_whitelist *w)
     return o;
 }
 
-/* Name, Content (keylime runtime policy JSON or "digest path" lines), Format. */
+/* Name, Content (keylime runtime policy JSON or "digest path" lines), ContentFormat. */
 static json_t *create_whitelist(struct vouch_vtpm_call *c)
 {
     struct vouch_store_whitelist w = { .account = (char *)c->account };
@@ -75,12 +76,13 @@ static json_t *create_whitelist(struct vouch_vtpm_call *c)
     vouch_err e;
 
     w.name = (char *)vouch_vtpm_str_param(c, "Name", true, VOUCH_STORE_NAME_MAX, &ok);
-    format = ok ? vouch_vtpm_str_param(c, "Format", false, 16, &ok) : NULL;
+    /* ("Format" is the RPC convention's answer format, JSON) */
+    format = ok ? vouch_vtpm_str_param(c, "ContentFormat", false, 16, &ok) : NULL;
     content = ok ? vouch_vtpm_str_param(c, "Content", true, CONTENT_MAX, &ok) : NULL;
     if (!ok)
         return NULL;
     if (format && strcmp(format, VOUCH_VTPM_WL_KEYLIME) && strcmp(format, VOUCH_VTPM_WL_DIGESTS))
-        return vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(Format must be %s or %s)",
+        return vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(ContentFormat must be %s or %s)",
                                VOUCH_VTPM_WL_KEYLIME, VOUCH_VTPM_WL_DIGESTS);
     e = vouch_vtpm_whitelist_import(format, content, strlen(content), &d, &eb);
     if (e)
