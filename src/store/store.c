@@ -89,11 +89,12 @@ const char *const vouch_store_migrations[] = {
     "  account TEXT NOT NULL REFERENCES vtpm_accounts (name),"
     "  name TEXT NOT NULL,"
     "  format TEXT NOT NULL,"
-    "  document TEXT NOT NULL,"
     "  digests BIGINT NOT NULL,"
     "  paths BIGINT NOT NULL,"
     "  created_ms BIGINT NOT NULL,"
     "  modified_ms BIGINT NOT NULL,"
+    /* last: SQLite reads a row's columns in order, through the document's overflow pages */
+    "  document TEXT NOT NULL,"
     "  UNIQUE (account, name));"
     "CREATE INDEX vtpm_program_whitelists_account ON vtpm_program_whitelists (account, id);"
     "CREATE INDEX vtpm_instances_program_whitelist ON vtpm_instances (program_whitelist_id);",

@@ -12,8 +12,9 @@
 #include "evidence/tpm/ima.h"
 #include "vtpm/whitelist.h"
 
-/* What a compiled whitelist is counted as against the cache's byte cap:
- * its document's length times this (measured: bench/vtpm/RESULTS). */
+/* What a compiled whitelist is counted as against the cache's byte cap: its
+ * document's length times this (bench_vtpm_whitelist: 6.0 MB of heap for the
+ * 2.3 MB document of 20,000 digests). */
 #define COMPILED_COST_FACTOR 3
 /* Tries of a read-modify-write before giving up on a busy whitelist. */
 #define ALLOW_TRIES 5
