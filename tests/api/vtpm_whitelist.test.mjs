@@ -39,14 +39,14 @@ function popPost(key, server = srv) {
 // openapi-client as the trusted-server SDKs use it: every parameter in the URL query.
 function queryClient(key, { v3 = false, server = srv } = {}) {
   const config = new OpenApi.Config({ accessKeyId: key.id, accessKeySecret: key.secret,
-    endpoint: `127.0.0.1:${server.port}`, protocol: 'http', readTimeout: 60000,
+    endpoint: `127.0.0.1:${server.port}`, protocol: 'http', readTimeout: 60000, connectTimeout: 60000,
     ...(v3 ? {} : { signatureAlgorithm: 'v2' }) });
   const client = new OpenApi.default(config);
   return async (action, query) => {
     const params = new OpenApi.Params({ action, version: VERSION, protocol: 'HTTP', pathname: '/',
       method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
     const r = await client.callApi(params, new OpenApi.OpenApiRequest({ query }),
-      new TeaUtil.RuntimeOptions({ readTimeout: 60000 }));
+      new TeaUtil.RuntimeOptions({ readTimeout: 60000, connectTimeout: 60000 }));
     return r.body;
   };
 }
