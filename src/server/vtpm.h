@@ -55,6 +55,16 @@ const char *vouch_vtpm_str_param(struct vouch_vtpm_call *c, const char *name, bo
 bool vouch_vtpm_int_param(struct vouch_vtpm_call *c, const char *name, int64_t min,
                           int64_t max, int64_t dflt, int64_t *ret);
 
+/*
+ * Parameter Properties: PropertyUuids separated by commas (or a JSON array
+ * of them), at most VOUCH_VTPM_PROPERTIES_MAX, every one the caller's.
+ * Returns how many (uuids[] point into *ret_copy, which the caller frees
+ * either way), or 0 with c->err set.
+ */
+#define VOUCH_VTPM_PROPERTIES_MAX 100
+size_t vouch_vtpm_properties(struct vouch_vtpm_call *c, char **ret_copy,
+                             const char *uuids[VOUCH_VTPM_PROPERTIES_MAX]);
+
 /* Is PropertyUuid `uuid` an instance of the caller?  *ret (may be NULL): the instance. */
 bool vouch_vtpm_own_instance(struct vouch_vtpm_call *c, const char *uuid,
                              struct vouch_store_instance **ret);

@@ -31,7 +31,6 @@
 
 #define PAGE_SIZE_DEFAULT 10
 #define PAGE_SIZE_MAX 100
-#define UNREGISTER_MAX 100
 
 const char *vouch_vtpm_str_param(struct vouch_vtpm_call *c, const char *name, bool required,
                                  size_t max, bool *ret_ok)
@@ -155,35 +154,44 @@ static json_t *register_message(struct vouch_vtpm_call *c)
     return json_object();
 }
 
-/* Properties: PropertyUuids separated by commas (or a JSON array of them). */
-static json_t *unregister_message(struct vouch_vtpm_call *c)
+size_t vouch_vtpm_properties(struct vouch_vtpm_call *c, char **ret_copy,
+                             const char *uuids[VOUCH_VTPM_PROPERTIES_MAX])
 {
-    const char *uuids[UNREGISTER_MAX];
-    char *copy = NULL, *p, *save = NULL;
-    struct vouch_errbuf eb;
-    json_t *out = NULL;
+    char *copy, *p, *save = NULL;
     size_t n = 0, i;
     bool ok;
-    const char *v = vouch_vtpm_str_param(c, "Properties", true, UNREGISTER_MAX * (VOUCH_STORE_NAME_MAX + 4),
-                              &ok);
+    const char *v = vouch_vtpm_str_param(c, "Properties", true,
+                                         VOUCH_VTPM_PROPERTIES_MAX * (VOUCH_STORE_NAME_MAX + 4),
+                                         &ok);
 
-    if (!ok || !(copy = strdup(v)))
-        return ok ? vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "") : NULL;
+    *ret_copy = NULL;
+    if (!ok)
+        return 0;
+    if (!(copy = strdup(v)))
+        return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", ""), 0;
+    *ret_copy = copy;
     for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
-        if (n == UNREGISTER_MAX) {
-            vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d Properties)",
-                            UNREGISTER_MAX);
-            goto out;
-        }
+        if (n == VOUCH_VTPM_PROPERTIES_MAX)
+            return vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d Properties)",
+                                   VOUCH_VTPM_PROPERTIES_MAX), 0;
         uuids[n++] = p;
     }
-    if (n == 0) {
-        vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(Properties)");
-        goto out;
-    }
+    if (n == 0)
+        return vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(Properties)"), 0;
     for (i = 0; i < n; i++)         /* all or nothing: check every one first */
         if (!vouch_vtpm_own_instance(c, uuids[i], NULL))
-            goto out;
+            return 0;
+    return n;
+}
+
+static json_t *unregister_message(struct vouch_vtpm_call *c)
+{
+    const char *uuids[VOUCH_VTPM_PROPERTIES_MAX];
+    struct vouch_errbuf eb;
+    json_t *out = NULL;
+    char *copy = NULL;
+    size_t n = vouch_vtpm_properties(c, &copy, uuids), i;
+
     for (i = 0; i < n; i++) {
         vouch_err e = vouch_store_instance_delete(c->app->store, c->account, uuids[i], &eb);
 
@@ -192,7 +200,8 @@ static json_t *unregister_message(struct vouch_vtpm_call *c)
             goto out;
         }
     }
-    out = json_object();
+    if (n)
+        out = json_object();
 out:
     free(copy);
     return out;

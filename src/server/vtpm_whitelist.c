@@ -15,6 +15,9 @@
 #include "server/vtpm.h"
 #include "vtpm/whitelist.h"
 
+_Static_assert(VOUCH_VTPM_PROPERTIES_MAX <= VOUCH_STORE_ASSIGN_MAX,
+               "the store assigns as many instances at once as Properties holds");
+
 #define PAGE_SIZE_DEFAULT 10
 #define PAGE_SIZE_MAX 100
 
@@ -179,39 +182,10 @@ static json_t *delete_whitelist(struct vouch_vtpm_call *c)
     return json_object();
 }
 
-/* Properties: PropertyUuids separated by commas (or a JSON array), each the caller's. */
-static size_t properties(struct vouch_vtpm_call *c, char **ret_copy,
-                         const char *uuids[VOUCH_STORE_ASSIGN_MAX])
-{
-    char *copy, *p, *save = NULL;
-    size_t n = 0, i;
-    bool ok;
-    const char *v = vouch_vtpm_str_param(c, "Properties", true,
-                                         VOUCH_STORE_ASSIGN_MAX * (VOUCH_STORE_NAME_MAX + 4), &ok);
-
-    if (!ok)
-        return 0;
-    if (!(copy = strdup(v)))
-        return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", ""), 0;
-    *ret_copy = copy;
-    for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
-        if (n == VOUCH_STORE_ASSIGN_MAX)
-            return vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d Properties)",
-                                   VOUCH_STORE_ASSIGN_MAX), 0;
-        uuids[n++] = p;
-    }
-    if (n == 0)
-        return vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(Properties)"), 0;
-    for (i = 0; i < n; i++)
-        if (!vouch_vtpm_own_instance(c, uuids[i], NULL))
-            return 0;
-    return n;
-}
-
 /* Assign WhiteListId to Properties, or (unassign) set them to none. */
 static json_t *assignment(struct vouch_vtpm_call *c, bool assign)
 {
-    const char *uuids[VOUCH_STORE_ASSIGN_MAX];
+    const char *uuids[VOUCH_VTPM_PROPERTIES_MAX];
     struct vouch_store_whitelist *w = NULL;
     struct vouch_errbuf eb;
     char *copy = NULL;
@@ -219,7 +193,7 @@ static json_t *assignment(struct vouch_vtpm_call *c, bool assign)
     bool ok = false;
     vouch_err e;
 
-    if ((!assign || own_whitelist(c, 0, &w)) && (n = properties(c, &copy, uuids)) > 0) {
+    if ((!assign || own_whitelist(c, 0, &w)) && (n = vouch_vtpm_properties(c, &copy, uuids)) > 0) {
         e = assign ? vouch_store_whitelist_assign(c->app->store, c->account, w->id, uuids, n,
                                                   c->now_ms, &eb)
                    : vouch_store_whitelist_unassign(c->app->store, c->account, uuids, n,

@@ -169,7 +169,28 @@ static vouch_err cache_put(struct vouch_vtpm_whitelists *wl, int64_t id, int64_t
     return VOUCH_OK;
 }
 
-/* Read the document of row->id, compile and cache it under its own modified_ms. */
+/* `account`'s whitelist `id` with its document, parsed.  VOUCH_E_NOT_FOUND
+ * when it is absent or another account's. */
+static vouch_err read_stored(struct vouch_vtpm_whitelists *wl, const char *account, int64_t id,
+                             struct vouch_store_whitelist **ret_row, json_t **ret_doc,
+                             struct vouch_errbuf *eb)
+{
+    struct vouch_store_whitelist *row = NULL;
+    vouch_err e = vouch_store_whitelist_get(wl->store, id, VOUCH_STORE_WL_DOCUMENT, &row, eb);
+
+    if (!e && strcmp(row->account, account) != 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+    if (!e)
+        e = vouch_json_parse(row->document, strlen(row->document), ret_doc, eb);
+    if (e) {
+        vouch_store_whitelist_free(row);
+        return e;
+    }
+    *ret_row = row;
+    return VOUCH_OK;
+}
+
+/* Read the document of `id`, compile and cache it under its own modified_ms. */
 static vouch_err compile_stored(struct vouch_vtpm_whitelists *wl, const char *account, int64_t id,
                                 int64_t now_ms, struct vouch_cache_entry **ret,
                                 struct vouch_store_whitelist **ret_row, struct vouch_errbuf *eb)
@@ -177,12 +198,8 @@ static vouch_err compile_stored(struct vouch_vtpm_whitelists *wl, const char *ac
     struct vouch_store_whitelist *row = NULL;
     struct vouch_ima_policy *p = NULL;
     json_t *doc = NULL;
-    vouch_err e = vouch_store_whitelist_get(wl->store, id, VOUCH_STORE_WL_DOCUMENT, &row, eb);
+    vouch_err e = read_stored(wl, account, id, &row, &doc, eb);
 
-    if (!e && strcmp(row->account, account) != 0)
-        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
-    if (!e)
-        e = vouch_json_parse(row->document, strlen(row->document), &doc, eb);
     if (!e)
         e = compile(doc, &p, eb);
     if (!e)
@@ -359,12 +376,8 @@ static vouch_err allow_once(struct vouch_vtpm_whitelists *wl, const char *accoun
     json_t *doc = NULL;
     char *text = NULL;
     int64_t modified = 0;
-    vouch_err e = vouch_store_whitelist_get(wl->store, id, VOUCH_STORE_WL_DOCUMENT, &row, eb);
+    vouch_err e = read_stored(wl, account, id, &row, &doc, eb);
 
-    if (!e && strcmp(row->account, account) != 0)
-        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
-    if (!e)
-        e = vouch_json_parse(row->document, strlen(row->document), &doc, eb);
     if (!e)
         e = doc_allow(doc, path, digest, eb);
     if (!e)
