@@ -63,17 +63,19 @@ static vouch_err compile(const json_t *doc, struct vouch_ima_policy **ret, struc
 static vouch_err document_of(const char *format, const char *text, size_t len, json_t **ret,
                              struct vouch_errbuf *eb)
 {
+    json_t *doc = NULL;
     vouch_err e;
 
     if (!strcmp(format, VOUCH_VTPM_WL_DIGESTS))
         return vouch_ima_allowlist_to_keylime(text, len, ret, eb);
-    e = vouch_json_parse(text, len, ret, eb);
+    e = vouch_json_parse(text, len, &doc, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "keylime runtime policy: ");
-    if (!json_is_object(*ret)) {
-        json_decref(*ret);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
         return vouch_fail(eb, VOUCH_E_INVALID, "keylime runtime policy: not a JSON object");
     }
+    *ret = doc;
     return VOUCH_OK;
 }
 
