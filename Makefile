@@ -8,6 +8,7 @@
 #   make tsan    build with ThreadSanitizer and run its suites only
 #   make bench   build optimised and run the benchmarks (bench/RESULTS.md)
 #   make fuzz    build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make deb     build the Debian packages (vouchd, vouch) into build/deb/
 
 PLAIN := build/plain
 ASAN  := build/asan
@@ -17,7 +18,7 @@ FUZZ  := build/fuzz
 FUZZ_SECONDS ?= 60
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all run test tsan bench fuzz bootstrap build npm clean
+.PHONY: all run test tsan bench fuzz bootstrap build npm clean deb
 
 all: build
 
@@ -70,3 +71,6 @@ fuzz: bootstrap $(FUZZ)/build.ninja
 
 clean:
 	rm -rf build
+
+deb: bootstrap
+	@scripts/build-deb

@@ -86,6 +86,8 @@ int vouch_cmd_accesskey_create(int argc, char **argv)
                account, id, secret);
         fprintf(stderr, "vouch: keep the secret now: it is not shown again\n");
     }
+    if (s)
+        vouch_cli_audit(s, "cli accesskey create", rc ? account : id, rc);
     OPENSSL_cleanse(secret, sizeof(secret));
     vouch_store_close(s);
     vouch_kek_wipe(&kek_buf);
@@ -139,6 +141,7 @@ int vouch_cmd_accesskey_disable(int argc, char **argv)
         fprintf(stderr, "vouch: %s\n", eb.msg);
         rc = VOUCH_EXIT_ERROR;
     }
+    vouch_cli_audit(s, "cli accesskey disable", id, rc);
     vouch_store_close(s);
     return rc;
 }

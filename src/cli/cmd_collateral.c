@@ -99,6 +99,7 @@ int vouch_cmd_collateral_import(int argc, char **argv)
                    json_is_true(json_object_get(r, "expired")) ? " (expired)" : "");
         }
         json_decref(report);
+        vouch_cli_audit(s, "cli collateral import", im.paths[i], VOUCH_EXIT_OK);
     }
 out:
     vouch_store_close(s);

@@ -140,6 +140,7 @@ int vouch_cmd_keys_rotate(int argc, char **argv)
         fprintf(stderr, "vouch: new keys sign from now on (running servers pick them up "
                         "within %u s); old keys stay in the JWKS until their tokens expire\n",
                 VOUCH_KEYRING_RELOAD_SECONDS);
+    vouch_cli_audit(s, "cli keys rotate", alg, rc);
     vouch_store_close(s);
     vouch_kek_wipe(&kek_buf);
     return rc;

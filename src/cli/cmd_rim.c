@@ -96,9 +96,12 @@ int vouch_cmd_rim_import(int argc, char **argv)
         rc = VOUCH_EXIT_ERROR;
         goto out;
     }
-    for (i = 0; i < im.n_paths; i++)
+    for (i = 0; i < im.n_paths; i++) {
         if (!import_path(s, vouch_nvgpu_trust_rim_roots(t), im.paths[i], im.now))
             rc = VOUCH_EXIT_FAIL;
+        else
+            vouch_cli_audit(s, "cli rim import", im.paths[i], VOUCH_EXIT_OK);
+    }
 out:
     vouch_store_close(s);
     vouch_nvgpu_trust_free(t);

@@ -22,6 +22,11 @@ int vouch_cmd_accesskey_create(int argc, char **argv);
 int vouch_cmd_accesskey_list(int argc, char **argv);
 int vouch_cmd_accesskey_disable(int argc, char **argv);
 int vouch_cmd_token_sign(int argc, char **argv);
+/* The audit log: src/cli/cmd_audit.c */
+int vouch_cmd_audit(int argc, char **argv);
+struct vouch_store;
+/* Record a state-changing command (rc: its exit status) as "cli:USER"; warns on failure. */
+void vouch_cli_audit(struct vouch_store *s, const char *action, const char *target, int rc);
 /* The database: src/cli/cmd_db.c */
 int vouch_cmd_db_migrate(int argc, char **argv);
 int vouch_cmd_db_status(int argc, char **argv);

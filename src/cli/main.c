@@ -66,6 +66,10 @@ static const struct vouch_cli_cmd fixed[] = {
       "[--db URL] [--kek-file FILE] [--alg RS256|ES256] [--lifetime SECONDS] CLAIMS.json|-",
       "sign a JSON claims set with the service's active key (tests, tooling)",
       vouch_cmd_token_sign },
+    { "audit",
+      "[--db URL] [--actor WHO] [--action WHAT] [--since RFC3339] [--until RFC3339] "
+      "[--limit N] [--json]",
+      "show the audit log of administrative actions, newest first", vouch_cmd_audit },
     { "db migrate", "[--db URL]",
       "bring the database schema up to date (vouchd does too when it starts)",
       vouch_cmd_db_migrate },

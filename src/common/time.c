@@ -167,6 +167,14 @@ int64_t vouch_clock_now(void)
     return (int64_t)ts.tv_sec;
 }
 
+int64_t vouch_clock_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 uint64_t vouch_clock_us(void)
 {
     struct timespec ts;

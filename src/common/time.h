@@ -34,6 +34,9 @@ int64_t vouch_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Wall-clock time in Unix seconds.  For the server and the CLI only. */
 int64_t vouch_clock_now(void);
 
+/* The same in milliseconds (audit entries, vTPM times). */
+int64_t vouch_clock_now_ms(void);
+
 /* Monotonic microseconds, for measuring durations. */
 uint64_t vouch_clock_us(void);
 

@@ -93,6 +93,16 @@ void vouch_api_accesskey_delete(struct vouch_app *app, const struct vouch_http_r
                                 struct vouch_http_resp *resp);
 
 /* api_vtpm.c: the vTPM service's Alibaba RPC-style endpoint */
+/* audit log (api_audit.c) */
+void vouch_api_audit_list(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp);
+/* Record an answered request: an admin route that changes state (not GET). */
+void vouch_api_audit_admin(struct vouch_app *app, const struct vouch_http_req *req,
+                           const struct vouch_route *route, const struct vouch_http_resp *resp);
+/* Record one action with its answer's status, code and request id. */
+void vouch_api_audit_record(struct vouch_app *app, const char *actor, const char *action,
+                            const char *target, const struct vouch_http_resp *resp);
+
 /* The vTPM endpoint's answer to a body over `cap`: 413 with an RPC-style
  * InvalidParameter.TooLarge body (server.c answers it before routing). */
 void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t cap,

@@ -43,6 +43,7 @@ void vouch_api_accesskey_post(struct vouch_app *app, const struct vouch_http_req
     vouch_http_json(resp, 201, json_pack("{s:s,s:s,s:s}", "Account", account, "AccessKeyId",
                                          id, "AccessKeySecret", secret));
     vouch_http_resp_header(resp, "Cache-Control", "no-store");
+    vouch_http_audit_target(resp, "%s/%s", account, id);
     OPENSSL_cleanse(secret, sizeof(secret));
 out:
     json_decref(body);

@@ -127,6 +127,7 @@ void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_
     /* This replica signs with the new keys at once. */
     if (!vouch_app_keyring(app, true, &kr, &eb))
         vouch_keyring_unref(kr);
+    vouch_http_audit_target(resp, "%s", alg);
     vouch_http_json(resp, 200, json_pack("{s:o}", "rotated", out));
 out:
     json_decref(body);

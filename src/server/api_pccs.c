@@ -479,5 +479,7 @@ void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_r
     /* This replica verifies and serves the new documents at once. */
     vouch_collateral_invalidate(app->collateral);
     vouch_pccs_cache_clear(app->pccs);
+    vouch_http_audit_target(resp, "%zu documents", json_is_array(report) ?
+                            json_array_size(report) : (size_t)1);
     vouch_http_json(resp, 200, json_pack("{s:o}", "documents", report));
 }

@@ -68,6 +68,7 @@ void vouch_api_policy_post(struct vouch_app *app, const struct vouch_http_req *r
         goto out;
     }
     vouch_http_json(resp, 200, json_pack("{s:s,s:s}", "policy-id", id, "policy-hash", hash));
+    vouch_http_audit_target(resp, "%s", id);
 out:
     free(text);
     json_decref(body);

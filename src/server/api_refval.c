@@ -57,6 +57,8 @@ void vouch_api_refval_post(struct vouch_app *app, const struct vouch_http_req *r
                                                 expiry_json(rv[i].expires_at)));
     }
     vouch_http_json(resp, 200, json_pack("{s:o}", "stored", stored));
+    if (n)
+        vouch_http_audit_target(resp, "%s%s", rv[0].name, n > 1 ? " and more" : "");
 out:
     vouch_refvals_free(rv, n);
     json_decref(body);

@@ -42,6 +42,7 @@ void vouch_api_rim_post(struct vouch_app *app, const struct vouch_http_req *req,
                         "rejected, nothing stored: %s", eb.msg);
         return;
     }
+    vouch_http_audit_target(resp, "%s", name ? name : "");
     vouch_http_json(resp, 201, report);
 }
 

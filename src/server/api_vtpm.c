@@ -117,10 +117,11 @@ static void printable(char *s)
 }
 
 static void respond_error_from(struct rpc_request *r, const char *host,
-                               struct vouch_http_resp *resp)
+                               struct vouch_http_resp *resp, json_t *fields)
 {
     const struct vouch_rpc_error_entry *row = vouch_rpc_error_find(r->err);
     char msg[VOUCH_VTPM_DETAIL_MAX + 160], host_id[128];
+    json_t *body;
 
     if (r->detail[0])
         snprintf(msg, sizeof(msg), "%s %s", row->message, r->detail);
@@ -129,15 +130,16 @@ static void respond_error_from(struct rpc_request *r, const char *host,
     snprintf(host_id, sizeof(host_id), "%s", host && *host ? host : "vouch");
     printable(msg);
     printable(host_id);
-    respond(r, resp, row->status,
-            json_pack("{s:s,s:s,s:s,s:s}", "HostId", host_id, "Code", row->code, "Message", msg,
-                      "Recommend", RECOMMEND),
-            row->code);
+    body = json_pack("{s:s,s:s,s:s,s:s}", "HostId", host_id, "Code", row->code, "Message", msg,
+                     "Recommend", RECOMMEND);
+    if (body && fields)
+        json_object_update_missing(body, fields);
+    respond(r, resp, row->status, body, row->code);
 }
 
-static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp)
+static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp, json_t *fields)
 {
-    respond_error_from(r, vouch_http_header(r->req, "Host"), resp);
+    respond_error_from(r, vouch_http_header(r->req, "Host"), resp, fields);
 }
 
 void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t cap,
@@ -150,7 +152,7 @@ void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t c
         make_request_id(r.request_id);
     snprintf(r.detail, sizeof(r.detail), "(the request body is over %zu bytes: "
              "--vtpm-max-request)", cap);
-    respond_error_from(&r, host, resp);
+    respond_error_from(&r, host, resp, NULL);
     resp->status = 413;
 }
 
@@ -372,6 +374,21 @@ static const struct vouch_vtpm_action *find_action(struct rpc_request *r)
     return a;
 }
 
+/* Record an authenticated state-changing call: the key (never its secret) and its subject. */
+static void audit(struct rpc_request *r, const struct vouch_vtpm_action *a,
+                  const struct vouch_http_resp *resp)
+{
+    static const char *const subjects[] = { "PropertyUuid", "Properties", "EventUuids" };
+    char actor[VOUCH_RPC_MAX_NAME + 16];
+    const char *target = NULL;
+    size_t i;
+
+    for (i = 0; !target && i < sizeof(subjects) / sizeof(subjects[0]); i++)
+        target = vouch_rpc_param(&r->all, subjects[i]);
+    snprintf(actor, sizeof(actor), "accesskey:%s", r->key_id);
+    vouch_api_audit_record(r->app, actor, a->name, target ? target : "", resp);
+}
+
 void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp)
 {
@@ -387,7 +404,7 @@ void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
     else
         make_request_id(r.request_id);
     if (!collect_params(&r) || !authenticate(&r) || !(a = find_action(&r))) {
-        respond_error(&r, resp);
+        respond_error(&r, resp, NULL);
         goto out;
     }
     call.params = &r.all;
@@ -397,11 +414,14 @@ void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
     if (!body) {
         r.err = call.err;
         memcpy(r.detail, call.detail, sizeof(r.detail));
-        respond_error(&r, resp);
+        respond_error(&r, resp, call.error_fields);
         goto out;
     }
     respond(&r, resp, 200, body, NULL);
 out:
+    if (a && (a->flags & VOUCH_VTPM_AUDITED))
+        audit(&r, a, resp);
+    json_decref(call.error_fields);
     vouch_accesskey_done(&r.key);
     vouch_rpc_params_free(&r.all);
     vouch_rpc_params_free(&r.query);

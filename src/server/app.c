@@ -13,7 +13,9 @@
 #include "crypto/digest.h"
 #include "server/api.h"
 #include "server/app.h"
+#include "server/metrics.h"
 #include "net/http_client.h"
+#include "server/vtpm.h"
 #include "token/challenge.h"
 #include "token/secrets.h"
 
@@ -239,6 +241,8 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     alg = vouch_jws_alg_from_name(app->cfg.token_alg);
     app->token_alg = alg < 0 ? VOUCH_JWS_RS256 : (enum vouch_jws_alg)alg;
     e = vouch_store_open(app->cfg.db_url, &app->store, eb);
+    if (!e)
+        vouch_store_set_observer(app->store, vouch_metrics_store_op);
     if (e)
         return e;
     e = kek_setup(app, eb);
@@ -263,6 +267,9 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     e = vouch_challenge_secret_setup(app->store, app->kek, app->challenge_secret, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "challenge secret: ");
+    e = vouch_vtpm_setup(app, eb);
+    if (e)
+        return e;
     e = admin_token_setup(app, ret_new_admin_token, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "admin token: ");
@@ -288,6 +295,7 @@ vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t
 void vouch_app_done(struct vouch_app *app)
 {
     OPENSSL_cleanse(app->challenge_secret, sizeof(app->challenge_secret));
+    vouch_vtpm_done(app);
     vouch_kek_wipe(app->kek);
     free(app->kek);
     app->kek = NULL;
@@ -397,4 +405,5 @@ void vouch_app_dispatch(struct vouch_app *app, struct vouch_http_req *req,
     if (!vouch_route_params_ok(route, req, resp))
         return;
     route->fn(app, req, resp);
+    vouch_api_audit_admin(app, req, route, resp);
 }

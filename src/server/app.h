@@ -50,6 +50,11 @@ struct vouch_app {
     /* What verifiers get from the service (struct vouch_verifier_host). */
     struct vouch_nvgpu_rim_source rim_source;
     struct vouch_net_source net;
+    /* vTPM (vtpm_ca.c): the AK CA and the TPM manufacturer roots (or NULL). */
+    EVP_PKEY *vtpm_ca_key;
+    X509 *vtpm_ca_cert;
+    char *vtpm_ca_pem;
+    STACK_OF(X509) *vtpm_ek_roots;
     /* Each registered verifier's trust, in registry order. */
     struct vouch_app_trust *trusts;
     size_t n_trusts;

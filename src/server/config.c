@@ -41,11 +41,15 @@ enum opt_id {
     OPT_LOG_FORMAT,
     OPT_METRICS_TOKEN,
     OPT_METRICS_TOKEN_FILE,
+    OPT_AUDIT_RETENTION,
     OPT_DCAP_ROOT,
     OPT_PCCS_UPSTREAM,
     OPT_PCCS_REFRESH,
     OPT_NVGPU_DEVICE_ROOT,
     OPT_NVGPU_RIM_ROOT,
+    OPT_VTPM_EK_ROOTS,
+    OPT_VTPM_REPORT_INTERVAL,
+    OPT_VTPM_KEEP_REPORTS,
     OPT_NVGPU_RIM_URL,
     OPT_NVGPU_OCSP,
     OPT_NVGPU_OCSP_URL,
@@ -140,6 +144,16 @@ static const struct {
     [OPT_NVGPU_OCSP_URL] = { "nvgpu-ocsp-url", "VOUCH_NVGPU_OCSP_URL", "URL",
                              "OCSP responder for --nvgpu-ocsp (default: each certificate's "
                              "own AIA)" },
+    [OPT_VTPM_EK_ROOTS] = { "vtpm-ek-roots", "VOUCH_VTPM_EK_ROOTS", "FILE",
+                            "vTPM: TPM manufacturer root certificates (PEM) EK certificates "
+                            "must chain to; ProduceAikcert then requires EkCert (default: "
+                            "EK certificates are not checked)" },
+    [OPT_VTPM_REPORT_INTERVAL] = { "vtpm-report-interval", "VOUCH_VTPM_REPORT_INTERVAL",
+                                   "SECONDS", "vTPM: how often instances report; one silent "
+                                   "for twice this long is offline (default 1800)" },
+    [OPT_VTPM_KEEP_REPORTS] = { "vtpm-keep-reports", "VOUCH_VTPM_KEEP_REPORTS", "N",
+                                "vTPM: accepted reports kept per instance, the newest "
+                                "(default 100)" },
     [OPT_LOG_LEVEL] = { "log-level", "VOUCH_LOG_LEVEL", "LEVEL",
                         "debug, info, warn or error (default info)" },
     [OPT_REGO_TIMEOUT] = { "rego-timeout", "VOUCH_REGO_TIMEOUT", "MS",
@@ -160,6 +174,9 @@ static const struct {
     [OPT_METRICS_TOKEN_FILE] = { "metrics-token-file", "VOUCH_METRICS_TOKEN_FILE", "FILE",
                                  "read the metrics token from the first line of FILE, which "
                                  "only its owner may read (mode 0600 or 0400)" },
+    [OPT_AUDIT_RETENTION] = { "audit-retention", "VOUCH_AUDIT_RETENTION", "DAYS",
+                              "keep audit log entries this many days (default 365; 0: keep "
+                              "them forever)" },
 };
 
 void vouch_config_usage(FILE *out)
@@ -379,6 +396,12 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         else
             c->admin_auth_failures = (unsigned)n;
         break;
+    case OPT_AUDIT_RETENTION:
+        if (parse_u64(v, 0, 36500, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 0..36500 days, got '%s'", v);
+        else
+            c->audit_retention_days = (unsigned)n;
+        break;
     case OPT_DCAP_ROOT:
         e = set_str(&c->dcap_root, v);
         break;
@@ -398,6 +421,21 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         break;
     case OPT_NVGPU_RIM_ROOT:
         e = set_str(&c->nvgpu_rim_root, v);
+        break;
+    case OPT_VTPM_EK_ROOTS:
+        e = set_str(&c->vtpm_ek_roots, v);
+        break;
+    case OPT_VTPM_REPORT_INTERVAL:
+        if (parse_u64(v, 1, 7 * 86400, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..604800 seconds, got '%s'", v);
+        else
+            c->vtpm_report_interval = (int64_t)n;
+        break;
+    case OPT_VTPM_KEEP_REPORTS:
+        if (parse_u64(v, 1, 100000, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..100000, got '%s'", v);
+        else
+            c->vtpm_keep_reports = (int64_t)n;
         break;
     case OPT_NVGPU_RIM_URL:
     case OPT_NVGPU_OCSP_URL:
@@ -566,6 +604,8 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     memset(c, 0, sizeof(*c));
     c->token_lifetime = 21600;
     c->pccs_refresh = 3600;
+    c->vtpm_report_interval = 1800;
+    c->vtpm_keep_reports = 100;
     c->max_body = 1024 * 1024;
     c->vtpm_max_request = 16u << 20;
     c->max_request_head = 256u << 10;
@@ -573,6 +613,7 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->max_connections_per_ip = 64;
     c->request_timeout = 10;
     c->admin_auth_failures = 10;
+    c->audit_retention_days = 365;
     c->rego_timeout_ms = 50;
     c->rego_initdata_timeout_ms = 10;
     c->log_level = VOUCH_LOG_INFO;
@@ -669,6 +710,7 @@ void vouch_config_free(struct vouch_config *c)
     free(c->pccs_upstream);
     free(c->nvgpu_device_root);
     free(c->nvgpu_rim_root);
+    free(c->vtpm_ek_roots);
     free(c->nvgpu_rim_url);
     free(c->nvgpu_ocsp_url);
     memset(c, 0, sizeof(*c));

@@ -31,6 +31,9 @@ struct vouch_config {
     int64_t pccs_refresh;      /* seconds between refresh passes */
     char *nvgpu_device_root;   /* PEM roots instead of NVIDIA's device CA, or NULL */
     char *nvgpu_rim_root;      /* PEM roots instead of NVIDIA's RIM root, or NULL */
+    char *vtpm_ek_roots;       /* PEM TPM manufacturer roots EK certificates must chain to */
+    int64_t vtpm_report_interval;  /* seconds between an instance's reports */
+    int64_t vtpm_keep_reports;     /* report history rows kept per instance */
     char *nvgpu_rim_url;       /* RIM service to fetch missing RIMs from, or NULL (off) */
     int nvgpu_ocsp;            /* 0 off, 1 soft, 2 require (enum vouch_ocsp_mode) */
     char *nvgpu_ocsp_url;      /* OCSP responder, or NULL: the certificates' AIA */            /* default token shape: EAR instead of flat */
@@ -53,6 +56,7 @@ struct vouch_config {
     /* operations (docs/operations.md) */
     bool log_json;             /* --log-format json */
     char *metrics_token;       /* bearer token GET /metrics needs, or NULL: open */
+    unsigned audit_retention_days; /* audit log entries older are deleted; 0: kept */
     bool help;                 /* --help was given */
     bool version;              /* --version was given */
 };

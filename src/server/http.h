@@ -18,6 +18,7 @@
  */
 #define VOUCH_HTTP_MAX_PARAMS 4
 #define VOUCH_HTTP_MAX_HEADERS 8
+#define VOUCH_HTTP_AUDIT_TARGET_MAX 160
 
 struct vouch_app;
 struct vouch_route;
@@ -74,7 +75,14 @@ struct vouch_http_resp {
     /* Set by whoever answers the request, kept by vouch_http_resp_done(). */
     const char *request_id;   /* put in problem bodies as "request_id"; may be NULL */
     const struct vouch_route *route;   /* the route that matched, or NULL */
+    /* What a state-changing admin handler acted on, for the audit log ("" = the
+     * route's {captures}); set with vouch_http_audit_target(). */
+    char audit_target[VOUCH_HTTP_AUDIT_TARGET_MAX + 1];
 };
+
+/* Name what this request acted on in its audit entry (printf-style, cut to fit). */
+void vouch_http_audit_target(struct vouch_http_resp *resp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 typedef void (*vouch_http_handler)(struct vouch_app *app, const struct vouch_http_req *req,
                                    struct vouch_http_resp *resp);

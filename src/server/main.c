@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -11,6 +12,7 @@
 
 #include "server/app.h"
 #include "server/refresh.h"
+#include "server/sdnotify.h"
 #include "server/server.h"
 
 #define DRAIN_MS 10000
@@ -73,6 +75,26 @@ static void db_url_for_log(const char *url, char *out, size_t size)
                  (int)strcspn(at, "?"), at);
     else
         snprintf(out, size, "%.*s", (int)strcspn(url, "?"), url);
+}
+
+/*
+ * Tell systemd we serve, then wait for a stop signal; under a watchdog
+ * (WatchdogSec=), ping it at half its interval from this loop.
+ */
+static int wait_for_stop(const sigset_t *set)
+{
+    uint64_t wd = vouch_sd_watchdog_usec();
+    struct timespec ts = { (time_t)(wd / 2 / 1000000), (long)(wd / 2 % 1000000) * 1000 };
+    int sig;
+
+    vouch_sd_notify("READY=1\nSTATUS=serving");
+    for (;;) {
+        sig = wd ? sigtimedwait(set, NULL, &ts) : sigwaitinfo(set, NULL);
+        if (sig > 0)
+            return sig;
+        if (wd && errno == EAGAIN)
+            vouch_sd_notify("WATCHDOG=1");
+    }
 }
 
 int main(int argc, char **argv)
@@ -161,10 +183,11 @@ int main(int argc, char **argv)
         vouch_log(VOUCH_LOG_INFO, "refreshing collateral from upstream", "upstream",
                   app.cfg.pccs_upstream, VOUCH_LOG_END);
     }
-    if (sigwait(&set, &sig) == 0)
-        vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), VOUCH_LOG_END);
+    sig = wait_for_stop(&set);
+    vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), VOUCH_LOG_END);
     rc = 0;
 out:
+    vouch_sd_notify("STOPPING=1");
     vouch_refresher_stop(refresher);
     vouch_server_stop(srv, DRAIN_MS);
     vouch_app_done(&app);

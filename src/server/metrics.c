@@ -43,6 +43,8 @@ struct histo {
 #define POLICY_DENY (VOUCH_E__COUNT + 1)
 /* Distinct cache names reported; more share "other". */
 #define MAX_CACHES 32
+/* Distinct store operations timed; more share the last slot ("other"). */
+#define MAX_STORE_OPS 64
 /* Collateral documents listed per prefix. */
 #define COLLATERAL_LIST_MAX 4096
 
@@ -55,6 +57,11 @@ static struct {
     struct histo policy_time;
     _Atomic uint64_t limited[VOUCH_LIMIT__COUNT];
     _Atomic int64_t connections;
+    _Atomic uint64_t audit_failures;
+    /* store operations: the name of each slot is claimed once, then fixed */
+    const char *_Atomic store_op[MAX_STORE_OPS];
+    struct histo store_time[MAX_STORE_OPS];
+    _Atomic uint64_t store_errors[MAX_STORE_OPS];
 } m;
 
 static void observe(struct histo *h, uint64_t us)
@@ -112,6 +119,42 @@ void vouch_metrics_rate_limited(enum vouch_metrics_limit why)
 {
     if ((unsigned)why < VOUCH_LIMIT__COUNT)
         atomic_fetch_add_explicit(&m.limited[why], 1, memory_order_relaxed);
+}
+
+/* The slot of store operation `op` (a string literal of store.c), claimed on first use. */
+static size_t store_slot(const char *op)
+{
+    size_t i;
+    const char *seen;
+
+    for (i = 0; i < MAX_STORE_OPS - 1; i++) {
+        seen = atomic_load(&m.store_op[i]);
+        if (!seen) {
+            const char *expect = NULL;
+
+            if (atomic_compare_exchange_strong(&m.store_op[i], &expect, op))
+                return i;
+            seen = expect;              /* another thread claimed it first */
+        }
+        if (seen == op || strcmp(seen, op) == 0)
+            return i;
+    }
+    atomic_store(&m.store_op[MAX_STORE_OPS - 1], "other");
+    return MAX_STORE_OPS - 1;
+}
+
+void vouch_metrics_store_op(const char *op, uint64_t us, vouch_err e)
+{
+    size_t i = store_slot(op);
+
+    observe(&m.store_time[i], us);
+    if (e)
+        atomic_fetch_add_explicit(&m.store_errors[i], 1, memory_order_relaxed);
+}
+
+void vouch_metrics_audit_failure(void)
+{
+    atomic_fetch_add_explicit(&m.audit_failures, 1, memory_order_relaxed);
 }
 
 void vouch_metrics_connection(int delta)
@@ -286,9 +329,32 @@ static void render_server(struct vouch_buf *b)
     for (i = 0; i < VOUCH_LIMIT__COUNT; i++)
         vouch_buf_printf(b, "vouch_rate_limited_requests_total{limit=\"%s\"} %llu\n", why[i],
                          (unsigned long long)atomic_load(&m.limited[i]));
+    head(b, "vouch_audit_write_failures_total", "counter",
+         "administrative actions whose audit entry could not be stored");
+    vouch_buf_printf(b, "vouch_audit_write_failures_total %llu\n",
+                     (unsigned long long)atomic_load(&m.audit_failures));
     head(b, "vouch_open_connections", "gauge", "client connections open now");
     vouch_buf_printf(b, "vouch_open_connections %lld\n",
                      (long long)atomic_load(&m.connections));
+}
+
+static void render_store(struct vouch_buf *b)
+{
+    char labels[96];
+    const char *op;
+    size_t i;
+
+    head(b, "vouch_store_operation_duration_seconds", "histogram",
+         "time of each store operation (a query or a transaction), by operation");
+    for (i = 0; i < MAX_STORE_OPS && (op = atomic_load(&m.store_op[i])); i++) {
+        snprintf(labels, sizeof(labels), "op=\"%s\",", op);
+        put_histo(b, "vouch_store_operation_duration_seconds", labels, &m.store_time[i]);
+    }
+    head(b, "vouch_store_operation_errors_total", "counter",
+         "store operations that failed (including not found and conflicts), by operation");
+    for (i = 0; i < MAX_STORE_OPS && (op = atomic_load(&m.store_op[i])); i++)
+        vouch_buf_printf(b, "vouch_store_operation_errors_total{op=\"%s\"} %llu\n", op,
+                         (unsigned long long)atomic_load(&m.store_errors[i]));
 }
 
 struct cache_sums {
@@ -503,6 +569,7 @@ vouch_err vouch_metrics_render(struct vouch_app *app, int64_t now, struct vouch_
     render_policy(out);
     render_server(out);
     render_caches(out);
+    render_store(out);
     render_collateral(app, now, out);
     render_process(out);
     return out->data ? VOUCH_OK : VOUCH_E_NOMEM;

@@ -45,6 +45,12 @@ void vouch_metrics_rate_limited(enum vouch_metrics_limit why);
 /* A client connection opened (+1) or closed (-1). */
 void vouch_metrics_connection(int delta);
 
+/* A store operation took `us` (the store's observer, set in app.c). */
+void vouch_metrics_store_op(const char *op, uint64_t us, vouch_err e);
+
+/* An audit entry could not be stored (api_audit.c). */
+void vouch_metrics_audit_failure(void);
+
 /*
  * Write every metric to `out` in the text exposition format: the counters
  * above, the caches (vouch_cache_each), stored collateral's time to its

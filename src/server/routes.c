@@ -69,5 +69,6 @@ const struct vouch_route vouch_routes[] = {
     /* admin */
     { "GET", "/admin/keys", vouch_api_admin_keys, VOUCH_ROUTE_ADMIN },
     { "POST", "/admin/keys/rotate", vouch_api_admin_keys_rotate, VOUCH_ROUTE_ADMIN },
+    { "GET", "/admin/audit", vouch_api_audit_list, VOUCH_ROUTE_ADMIN },
 };
 const size_t vouch_n_routes = sizeof(vouch_routes) / sizeof(vouch_routes[0]);

@@ -2,7 +2,10 @@
 #ifndef VOUCH_SERVER_VTPM_H
 #define VOUCH_SERVER_VTPM_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "rpc/rpc.h"
 #include "server/app.h"
@@ -22,17 +25,33 @@ struct vouch_vtpm_call {
     const struct vouch_rpc_params *params;   /* query and form body together */
     const char *account;
     int64_t now_ms;
-    /* On failure: the error and a detail (naming the parameter at fault). */
+    /* On failure: the error and a detail (naming the parameter at fault),
+     * and fields the error body carries besides Code and Message (or NULL). */
     enum vouch_rpc_error err;
     char detail[VOUCH_VTPM_DETAIL_MAX];
+    json_t *error_fields;
 };
+
+/* Status numbers (docs/vtpm.md). */
+#define VOUCH_VTPM_TRUSTED 1
+#define VOUCH_VTPM_UNTRUSTED 2
+#define VOUCH_VTPM_UNMEASURED 3
+#define VOUCH_VTPM_NOT_EVALUATED 4
+#define VOUCH_VTPM_NO_WHITELIST (-1)
+
+/* The code string of a status number ("TrustedStatus", ...). */
+const char *vouch_vtpm_status_code(int64_t status);
 
 /* An action: its success body (without RequestId), or NULL with c->err set. */
 typedef json_t *(*vouch_vtpm_action_fn)(struct vouch_vtpm_call *c);
 
+/* Action flags: VOUCH_VTPM_AUDITED changes state, so each call is audited. */
+#define VOUCH_VTPM_AUDITED 1u
+
 struct vouch_vtpm_action {
     const char *name;
     vouch_vtpm_action_fn run;
+    unsigned flags;
 };
 
 /* The program-whitelist actions (vtpm_whitelist.c). */
@@ -46,27 +65,38 @@ const struct vouch_vtpm_action *vouch_vtpm_action_find(const char *name);
 json_t *vouch_vtpm_fail(struct vouch_vtpm_call *c, enum vouch_rpc_error err, const char *fmt,
                         ...) __attribute__((format(printf, 3, 4)));
 
-/* Parameter `name` as a string of at most `max` bytes; NULL (c->err set,
- * *ret_ok false, when required or too long) when absent or empty. */
-const char *vouch_vtpm_str_param(struct vouch_vtpm_call *c, const char *name, bool required,
+/* Parameter `name` as a string of at most `max` bytes; NULL when absent
+ * (then *ret_ok is false and c->err set when it is required). */
+const char *vouch_vtpm_param_str(struct vouch_vtpm_call *c, const char *name, bool required,
                                  size_t max, bool *ret_ok);
-
 /* Parameter `name` as a decimal integer in [min, max], or `dflt` when absent. */
-bool vouch_vtpm_int_param(struct vouch_vtpm_call *c, const char *name, int64_t min,
+bool vouch_vtpm_param_int(struct vouch_vtpm_call *c, const char *name, int64_t min,
                           int64_t max, int64_t dflt, int64_t *ret);
-
-/*
- * Parameter Properties: PropertyUuids separated by commas (or a JSON array
- * of them), at most VOUCH_VTPM_PROPERTIES_MAX, every one the caller's.
- * Returns how many (uuids[] point into *ret_copy, which the caller frees
- * either way), or 0 with c->err set.
- */
-#define VOUCH_VTPM_PROPERTIES_MAX 100
-size_t vouch_vtpm_properties(struct vouch_vtpm_call *c, char **ret_copy,
-                             const char *uuids[VOUCH_VTPM_PROPERTIES_MAX]);
-
-/* Is PropertyUuid `uuid` an instance of the caller?  *ret (may be NULL): the instance. */
+/* Is `uuid` an instance of the caller (c->err set when not)?  *ret (may be
+ * NULL): the instance, free with vouch_store_instance_free(). */
 bool vouch_vtpm_own_instance(struct vouch_vtpm_call *c, const char *uuid,
                              struct vouch_store_instance **ret);
+
+/* Reports and AK enrolment (vtpm_report.c). */
+json_t *vouch_vtpm_produce_aikcert(struct vouch_vtpm_call *c);
+json_t *vouch_vtpm_put_message(struct vouch_vtpm_call *c);
+/* The baseline and events (vtpm_events.c). */
+json_t *vouch_vtpm_describe_boot(struct vouch_vtpm_call *c);
+json_t *vouch_vtpm_describe_events(struct vouch_vtpm_call *c);
+json_t *vouch_vtpm_trust_events(struct vouch_vtpm_call *c);
+json_t *vouch_vtpm_ignore_events(struct vouch_vtpm_call *c);
+/* {"pcrN": value} of the instance's open system events, merged into `ext`. */
+bool vouch_vtpm_open_pcrs(struct vouch_vtpm_call *c, const char *uuid, json_t *ext);
+
+/*
+ * Start-up and shutdown of the vTPM service's own keys (vtpm_ca.c): the
+ * AK CA (made and stored on first start) and --vtpm-ek-roots.
+ */
+vouch_err vouch_vtpm_setup(struct vouch_app *app, struct vouch_errbuf *eb);
+void vouch_vtpm_done(struct vouch_app *app);
+
+/* An AK certificate for `ak` with subject CN=cn, valid a year from now (Unix s). */
+vouch_err vouch_vtpm_ca_issue(const struct vouch_app *app, EVP_PKEY *ak, const char *cn,
+                              int64_t now, char **ret_pem, struct vouch_errbuf *eb);
 
 #endif

@@ -17,22 +17,26 @@
 #include "server/vtpm.h"
 #include "store/store.h"
 
-/* Status numbers (docs/vtpm.md). */
-#define STATUS_TRUSTED 1
-#define STATUS_UNTRUSTED 2
-#define STATUS_UNMEASURED 3
-#define STATUS_NOT_EVALUATED 4
-#define NO_WHITELIST (-1)
+#define STATUS_NOT_EVALUATED VOUCH_VTPM_NOT_EVALUATED
+#define NO_WHITELIST VOUCH_VTPM_NO_WHITELIST
 
-/* A report nonce's lifetime, and the report interval liveness is judged by. */
+/* A report nonce's lifetime. */
 #define NONCE_LIFETIME_MS (5 * 60 * 1000LL)
 #define NONCE_BYTES 32
-#define REPORT_INTERVAL_MS (30 * 60 * 1000LL)
 
 #define PAGE_SIZE_DEFAULT 10
 #define PAGE_SIZE_MAX 100
+#define UNREGISTER_MAX 100
 
-const char *vouch_vtpm_str_param(struct vouch_vtpm_call *c, const char *name, bool required,
+const char *vouch_vtpm_status_code(int64_t status)
+{
+    static const char *const codes[] = { "", "TrustedStatus", "UntrustedStatus",
+                                         "UnmeasuredStatus", "NotEvaluatedStatus" };
+
+    return status >= 1 && status <= 4 ? codes[status] : "NotEvaluatedStatus";
+}
+
+const char *vouch_vtpm_param_str(struct vouch_vtpm_call *c, const char *name, bool required,
                                  size_t max, bool *ret_ok)
 {
     const char *v = vouch_rpc_param(c->params, name);
@@ -54,7 +58,7 @@ const char *vouch_vtpm_str_param(struct vouch_vtpm_call *c, const char *name, bo
     return v;
 }
 
-bool vouch_vtpm_int_param(struct vouch_vtpm_call *c, const char *name, int64_t min,
+bool vouch_vtpm_param_int(struct vouch_vtpm_call *c, const char *name, int64_t min,
                           int64_t max, int64_t dflt, int64_t *ret)
 {
     const char *v = vouch_rpc_param(c->params, name);
@@ -129,10 +133,10 @@ static json_t *register_message(struct vouch_vtpm_call *c)
     vouch_err e;
     size_t i;
 
-    in.uuid = (char *)vouch_vtpm_str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
+    in.uuid = (char *)vouch_vtpm_param_str(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
     for (i = 0; ok && i < 6; i++)
-        v[i] = vouch_vtpm_str_param(c, text[i], false, VOUCH_STORE_FIELD_MAX, &ok);
-    if (!ok || !vouch_vtpm_int_param(c, "PropertyAffiliation", INT32_MIN, INT32_MAX, 0, &in.affiliation) ||
+        v[i] = vouch_vtpm_param_str(c, text[i], false, VOUCH_STORE_FIELD_MAX, &ok);
+    if (!ok || !vouch_vtpm_param_int(c, "PropertyAffiliation", INT32_MIN, INT32_MAX, 0, &in.affiliation) ||
         !extensions_ok(c, v[5]))
         return NULL;
     in.account = (char *)c->account;
@@ -154,44 +158,35 @@ static json_t *register_message(struct vouch_vtpm_call *c)
     return json_object();
 }
 
-size_t vouch_vtpm_properties(struct vouch_vtpm_call *c, char **ret_copy,
-                             const char *uuids[VOUCH_VTPM_PROPERTIES_MAX])
-{
-    char *copy, *p, *save = NULL;
-    size_t n = 0, i;
-    bool ok;
-    const char *v = vouch_vtpm_str_param(c, "Properties", true,
-                                         VOUCH_VTPM_PROPERTIES_MAX * (VOUCH_STORE_NAME_MAX + 4),
-                                         &ok);
-
-    *ret_copy = NULL;
-    if (!ok)
-        return 0;
-    if (!(copy = strdup(v)))
-        return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", ""), 0;
-    *ret_copy = copy;
-    for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
-        if (n == VOUCH_VTPM_PROPERTIES_MAX)
-            return vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d Properties)",
-                                   VOUCH_VTPM_PROPERTIES_MAX), 0;
-        uuids[n++] = p;
-    }
-    if (n == 0)
-        return vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(Properties)"), 0;
-    for (i = 0; i < n; i++)         /* all or nothing: check every one first */
-        if (!vouch_vtpm_own_instance(c, uuids[i], NULL))
-            return 0;
-    return n;
-}
-
+/* Properties: PropertyUuids separated by commas (or a JSON array of them). */
 static json_t *unregister_message(struct vouch_vtpm_call *c)
 {
-    const char *uuids[VOUCH_VTPM_PROPERTIES_MAX];
+    const char *uuids[UNREGISTER_MAX];
+    char *copy = NULL, *p, *save = NULL;
     struct vouch_errbuf eb;
     json_t *out = NULL;
-    char *copy = NULL;
-    size_t n = vouch_vtpm_properties(c, &copy, uuids), i;
+    size_t n = 0, i;
+    bool ok;
+    const char *v = vouch_vtpm_param_str(c, "Properties", true, UNREGISTER_MAX * (VOUCH_STORE_NAME_MAX + 4),
+                              &ok);
 
+    if (!ok || !(copy = strdup(v)))
+        return ok ? vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "") : NULL;
+    for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
+        if (n == UNREGISTER_MAX) {
+            vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d Properties)",
+                            UNREGISTER_MAX);
+            goto out;
+        }
+        uuids[n++] = p;
+    }
+    if (n == 0) {
+        vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(Properties)");
+        goto out;
+    }
+    for (i = 0; i < n; i++)         /* all or nothing: check every one first */
+        if (!vouch_vtpm_own_instance(c, uuids[i], NULL))
+            goto out;
     for (i = 0; i < n; i++) {
         vouch_err e = vouch_store_instance_delete(c->app->store, c->account, uuids[i], &eb);
 
@@ -200,8 +195,7 @@ static json_t *unregister_message(struct vouch_vtpm_call *c)
             goto out;
         }
     }
-    if (n)
-        out = json_object();
+    out = json_object();
 out:
     free(copy);
     return out;
@@ -214,7 +208,7 @@ static json_t *generate_nonce(struct vouch_vtpm_call *c)
     struct vouch_errbuf eb;
     bool ok;
     vouch_err e;
-    const char *uuid = vouch_vtpm_str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
+    const char *uuid = vouch_vtpm_param_str(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
 
     if (!ok || !vouch_vtpm_own_instance(c, uuid, NULL))
         return NULL;
@@ -229,23 +223,67 @@ static json_t *generate_nonce(struct vouch_vtpm_call *c)
                      (json_int_t)(c->now_ms + NONCE_LIFETIME_MS));
 }
 
+/* Reports older than this make an instance offline (unmeasured). */
+static int64_t offline_after_ms(const struct vouch_vtpm_call *c)
+{
+    return 2 * c->app->cfg.vtpm_report_interval * 1000;
+}
+
 static int64_t online_status(const struct vouch_vtpm_call *c,
                              const struct vouch_store_instance *in)
 {
-    return in->recent_report_ms && c->now_ms - in->recent_report_ms <= 2 * REPORT_INTERVAL_MS;
+    return in->recent_report_ms && c->now_ms - in->recent_report_ms <= offline_after_ms(c);
+}
+
+/* A verdict goes stale: no report within twice the interval is "unmeasured". */
+static int64_t system_status(const struct vouch_vtpm_call *c,
+                             const struct vouch_store_instance *in)
+{
+    if (in->system_status == VOUCH_VTPM_NOT_EVALUATED || online_status(c, in))
+        return in->system_status;
+    return VOUCH_VTPM_UNMEASURED;
+}
+
+/* Extensions: the registration's, and the reported values of open PCR events. */
+static json_t *extensions_of(struct vouch_vtpm_call *c, const struct vouch_store_instance *in)
+{
+    json_t *ext = NULL;
+    char *text;
+
+    if (in->system_exceptions == 0)
+        return json_string(in->extensions);
+    if (vouch_json_parse(in->extensions, strlen(in->extensions), &ext, NULL) ||
+        !json_is_object(ext)) {
+        json_decref(ext);
+        ext = json_object();
+    }
+    if (!ext || !vouch_vtpm_open_pcrs(c, in->uuid, ext)) {
+        json_decref(ext);
+        return NULL;
+    }
+    text = json_dumps(ext, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(ext);
+    if (!text)
+        return NULL;
+    ext = json_string(text);
+    free(text);
+    return ext;
 }
 
 /* The DescribeInstance fields of one instance. */
-static json_t *instance_json(const struct vouch_vtpm_call *c,
-                             const struct vouch_store_instance *in)
+static json_t *instance_json(struct vouch_vtpm_call *c, const struct vouch_store_instance *in)
 {
+    json_t *ext = extensions_of(c, in);
+
+    if (!ext)
+        return NULL;
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:I,"
-                     "s:I,s:I,s:I,s:s}",
+                     "s:I,s:I,s:I,s:o}",
                      "PropertyUuid", in->uuid, "PropertyName", in->name,
                      "PropertyPrivateIp", in->private_ip, "PropertyPublicIp", in->public_ip,
                      "InstanceId", in->instance_id, "InstanceType", in->instance_type,
                      "PropertyAffiliation", (json_int_t)in->affiliation,
-                     "SystemTrustStatus", (json_int_t)in->system_status,
+                     "SystemTrustStatus", (json_int_t)system_status(c, in),
                      "SystemTrustDetail", in->system_detail,
                      "SystemWhiteListId", (json_int_t)in->system_whitelist_id,
                      "SystemExceptionNum", (json_int_t)in->system_exceptions,
@@ -258,7 +296,7 @@ static json_t *instance_json(const struct vouch_vtpm_call *c,
                      "GmtCreate", (json_int_t)in->created_ms,
                      "GmtModified", (json_int_t)in->modified_ms,
                      "GmtRecentReport", (json_int_t)in->recent_report_ms,
-                     "Extensions", in->extensions);
+                     "Extensions", ext);
 }
 
 static json_t *describe_instance(struct vouch_vtpm_call *c)
@@ -266,7 +304,7 @@ static json_t *describe_instance(struct vouch_vtpm_call *c)
     struct vouch_store_instance *in = NULL;
     json_t *out;
     bool ok;
-    const char *uuid = vouch_vtpm_str_param(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
+    const char *uuid = vouch_vtpm_param_str(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
 
     if (!ok || !vouch_vtpm_own_instance(c, uuid, &in))
         return NULL;
@@ -280,12 +318,12 @@ static bool list_filter(struct vouch_vtpm_call *c, struct vouch_store_instance_f
 {
     int64_t online;
 
-    if (!vouch_vtpm_int_param(c, "SystemTrustStatus", 1, 4, -1, &f->system_status) ||
-        !vouch_vtpm_int_param(c, "ProgramTrustStatus", 1, 4, -1, &f->program_status) ||
-        !vouch_vtpm_int_param(c, "OnlineStatus", 0, 1, -1, &online))
+    if (!vouch_vtpm_param_int(c, "SystemTrustStatus", 1, 4, -1, &f->system_status) ||
+        !vouch_vtpm_param_int(c, "ProgramTrustStatus", 1, 4, -1, &f->program_status) ||
+        !vouch_vtpm_param_int(c, "OnlineStatus", 0, 1, -1, &online))
         return false;
     f->online = (int)online;
-    f->online_since_ms = c->now_ms - 2 * REPORT_INTERVAL_MS;
+    f->online_since_ms = c->now_ms - offline_after_ms(c);
     return true;
 }
 
@@ -300,8 +338,8 @@ static json_t *describe_instances(struct vouch_vtpm_call *c)
     size_t n = 0, i;
     vouch_err e;
 
-    if (!vouch_vtpm_int_param(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
-        !vouch_vtpm_int_param(c, "PageNumber", 1, INT32_MAX, 1, &page) || !list_filter(c, &f))
+    if (!vouch_vtpm_param_int(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
+        !vouch_vtpm_param_int(c, "PageNumber", 1, INT32_MAX, 1, &page) || !list_filter(c, &f))
         return NULL;
     offset = (uint64_t)(page - 1) * (uint64_t)size;
     e = vouch_store_instance_list(c->app->store, c->account, &f, offset, (size_t)size, &v, &n,
@@ -322,11 +360,17 @@ static json_t *describe_instances(struct vouch_vtpm_call *c)
 }
 
 static const struct vouch_vtpm_action actions[] = {
-    { "DescribeInstance", describe_instance },
-    { "DescribeInstances", describe_instances },
-    { "GenerateNonce", generate_nonce },
-    { "RegisterMessage", register_message },
-    { "UnregisterMessage", unregister_message },
+    { "DescribeBoot", vouch_vtpm_describe_boot, 0 },
+    { "DescribeEvents", vouch_vtpm_describe_events, 0 },
+    { "DescribeInstance", describe_instance, 0 },
+    { "DescribeInstances", describe_instances, 0 },
+    { "GenerateNonce", generate_nonce, 0 },
+    { "IgnoreEvents", vouch_vtpm_ignore_events, VOUCH_VTPM_AUDITED },
+    { "ProduceAikcert", vouch_vtpm_produce_aikcert, VOUCH_VTPM_AUDITED },
+    { "PutMessage", vouch_vtpm_put_message, 0 },
+    { "RegisterMessage", register_message, VOUCH_VTPM_AUDITED },
+    { "TrustEvents", vouch_vtpm_trust_events, VOUCH_VTPM_AUDITED },
+    { "UnregisterMessage", unregister_message, VOUCH_VTPM_AUDITED },
 };
 
 const struct vouch_vtpm_action *vouch_vtpm_action_find(const char *name)

@@ -15,9 +15,6 @@
 #include "server/vtpm.h"
 #include "vtpm/whitelist.h"
 
-_Static_assert(VOUCH_VTPM_PROPERTIES_MAX <= VOUCH_STORE_ASSIGN_MAX,
-               "the store assigns as many instances at once as Properties holds");
-
 #define PAGE_SIZE_DEFAULT 10
 #define PAGE_SIZE_MAX 100
 
@@ -36,7 +33,7 @@ static bool own_whitelist(struct vouch_vtpm_call *c, unsigned what,
 
     if (!v || !*v)
         return vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(WhiteListId)"), false;
-    if (!vouch_vtpm_int_param(c, "WhiteListId", 0, INT64_MAX - 1, 0, &id))
+    if (!vouch_vtpm_param_int(c, "WhiteListId", 0, INT64_MAX - 1, 0, &id))
         return false;
     e = vouch_store_whitelist_get(c->app->store, id, what, &w, &eb);
     if (e == VOUCH_E_NOT_FOUND)
@@ -78,10 +75,10 @@ static json_t *create_whitelist(struct vouch_vtpm_call *c)
     bool ok;
     vouch_err e;
 
-    w.name = (char *)vouch_vtpm_str_param(c, "Name", true, VOUCH_STORE_NAME_MAX, &ok);
+    w.name = (char *)vouch_vtpm_param_str(c, "Name", true, VOUCH_STORE_NAME_MAX, &ok);
     /* ("Format" is the RPC convention's answer format, JSON) */
-    format = ok ? vouch_vtpm_str_param(c, "ContentFormat", false, 16, &ok) : NULL;
-    content = ok ? vouch_vtpm_str_param(c, "Content", true, CONTENT_MAX, &ok) : NULL;
+    format = ok ? vouch_vtpm_param_str(c, "ContentFormat", false, 16, &ok) : NULL;
+    content = ok ? vouch_vtpm_param_str(c, "Content", true, CONTENT_MAX, &ok) : NULL;
     if (!ok)
         return NULL;
     if (format && strcmp(format, VOUCH_VTPM_WL_KEYLIME) && strcmp(format, VOUCH_VTPM_WL_DIGESTS))
@@ -119,8 +116,8 @@ static json_t *describe_whitelists(struct vouch_vtpm_call *c)
     size_t n = 0, i;
     vouch_err e;
 
-    if (!vouch_vtpm_int_param(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
-        !vouch_vtpm_int_param(c, "PageNumber", 1, INT32_MAX, 1, &page))
+    if (!vouch_vtpm_param_int(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
+        !vouch_vtpm_param_int(c, "PageNumber", 1, INT32_MAX, 1, &page))
         return NULL;
     e = vouch_store_whitelist_list(c->app->store, c->account,
                                    (uint64_t)(page - 1) * (uint64_t)size, (size_t)size, &v, &n,
@@ -182,10 +179,40 @@ static json_t *delete_whitelist(struct vouch_vtpm_call *c)
     return json_object();
 }
 
+/* Properties: PropertyUuids separated by commas (or a JSON array), each the
+ * caller's; how many (pointing into *ret_copy, freed by the caller), or 0. */
+static size_t properties(struct vouch_vtpm_call *c, char **ret_copy,
+                         const char *uuids[VOUCH_STORE_ASSIGN_MAX])
+{
+    char *copy, *p, *save = NULL;
+    size_t n = 0, i;
+    bool ok;
+    const char *v = vouch_vtpm_param_str(c, "Properties", true,
+                                         VOUCH_STORE_ASSIGN_MAX * (VOUCH_STORE_NAME_MAX + 4), &ok);
+
+    if (!ok)
+        return 0;
+    if (!(copy = strdup(v)))
+        return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", ""), 0;
+    *ret_copy = copy;
+    for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
+        if (n == VOUCH_STORE_ASSIGN_MAX)
+            return vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d Properties)",
+                                   VOUCH_STORE_ASSIGN_MAX), 0;
+        uuids[n++] = p;
+    }
+    if (n == 0)
+        return vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(Properties)"), 0;
+    for (i = 0; i < n; i++)
+        if (!vouch_vtpm_own_instance(c, uuids[i], NULL))
+            return 0;
+    return n;
+}
+
 /* Assign WhiteListId to Properties, or (unassign) set them to none. */
 static json_t *assignment(struct vouch_vtpm_call *c, bool assign)
 {
-    const char *uuids[VOUCH_VTPM_PROPERTIES_MAX];
+    const char *uuids[VOUCH_STORE_ASSIGN_MAX];
     struct vouch_store_whitelist *w = NULL;
     struct vouch_errbuf eb;
     char *copy = NULL;
@@ -193,7 +220,7 @@ static json_t *assignment(struct vouch_vtpm_call *c, bool assign)
     bool ok = false;
     vouch_err e;
 
-    if ((!assign || own_whitelist(c, 0, &w)) && (n = vouch_vtpm_properties(c, &copy, uuids)) > 0) {
+    if ((!assign || own_whitelist(c, 0, &w)) && (n = properties(c, &copy, uuids)) > 0) {
         e = assign ? vouch_store_whitelist_assign(c->app->store, c->account, w->id, uuids, n,
                                                   c->now_ms, &eb)
                    : vouch_store_whitelist_unassign(c->app->store, c->account, uuids, n,
@@ -222,12 +249,12 @@ static json_t *unassign_whitelist(struct vouch_vtpm_call *c)
 }
 
 const struct vouch_vtpm_action vouch_vtpm_whitelist_actions[] = {
-    { "AssignProgramWhiteList", assign_whitelist },
-    { "CreateProgramWhiteList", create_whitelist },
-    { "DeleteProgramWhiteList", delete_whitelist },
-    { "DescribeProgramWhiteList", describe_whitelist },
-    { "DescribeProgramWhiteLists", describe_whitelists },
-    { "UnassignProgramWhiteList", unassign_whitelist },
+    { "AssignProgramWhiteList", assign_whitelist, VOUCH_VTPM_AUDITED },
+    { "CreateProgramWhiteList", create_whitelist, VOUCH_VTPM_AUDITED },
+    { "DeleteProgramWhiteList", delete_whitelist, VOUCH_VTPM_AUDITED },
+    { "DescribeProgramWhiteList", describe_whitelist, 0 },
+    { "DescribeProgramWhiteLists", describe_whitelists, 0 },
+    { "UnassignProgramWhiteList", unassign_whitelist, VOUCH_VTPM_AUDITED },
 };
 const size_t vouch_vtpm_whitelist_n_actions =
     sizeof(vouch_vtpm_whitelist_actions) / sizeof(vouch_vtpm_whitelist_actions[0]);

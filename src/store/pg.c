@@ -62,23 +62,63 @@ enum stmt {
     S_RNONCE_PURGE,
     S_RNONCE_COUNT,
     S_RNONCE_INSERT,
-    /* vTPM program whitelists */
+    /* vTPM reports (migration 5) */
+    S_VAK_PUT,
+    S_VAK_GET,
+    S_IMA_GET,
+    S_WL_GET,
+    S_IMA_INSERT,
+    S_IMA_UPDATE,
+    S_VAK_ACTIVATE,
     S_WL_NEXT_ID,
     S_WL_INSERT,
-    S_WL_GET,
-    S_WL_GET_DOC,
-    S_WL_GET_COUNT,
-    S_WL_GET_COUNT_DOC,
-    S_WL_COUNT,
-    S_WL_LIST,
-    S_WL_LOCK,
-    S_WL_LOCK_SHARE,
     S_WL_UPDATE,
-    S_WL_ASSIGNED,
-    S_WL_DELETE,
-    S_WL_ASSIGN,
+    S_EV_REPEAT,
+    S_EV_INSERT,
+    S_VERDICT,
+    S_REP_INSERT,
+    S_REP_TRIM,
+    S_REP_LAST,
+    S_REP_COUNT,
+    S_EV_COUNT,
+    S_EV_LIST,
+    S_EV_GET,
+    S_EV_CLOSE,
+    S_AUDIT_INSERT,
+    S_AUDIT_COUNT,
+    S_AUDIT_LIST,
+    S_AUDIT_PRUNE,
+    /* vTPM program whitelists */
+    S_PWL_NEXT_ID,
+    S_PWL_INSERT,
+    S_PWL_GET,
+    S_PWL_GET_DOC,
+    S_PWL_GET_COUNT,
+    S_PWL_GET_COUNT_DOC,
+    S_PWL_COUNT,
+    S_PWL_LIST,
+    S_PWL_LOCK,
+    S_PWL_LOCK_SHARE,
+    S_PWL_UPDATE,
+    S_PWL_ASSIGNED,
+    S_PWL_DELETE,
+    S_PWL_ASSIGN,
     S__COUNT
 };
+
+#define PG_EVENT_WHERE                                                                   \
+    " FROM vtpm_events WHERE account = $1 AND ($2 = '' OR instance = $2) AND ($3 = '' OR " \
+    "suspect = $3) AND ($4::bigint < 0 OR type = $4) AND ($5::bigint < 0 OR level = $5) "  \
+    "AND ($6::bigint < 0 OR status = $6) AND ($7::bigint < 0 OR handle_type = $7) AND "    \
+    "($8::bigint = 0 OR created_ms >= $8) AND ($9::bigint = 0 OR created_ms <= $9) AND "   \
+    "($10::bigint = 0 OR handled_ms >= $10) AND ($11::bigint = 0 OR handled_ms <= $11)"
+
+#define PG_OPEN_SYSTEM_EVENTS \
+    "(SELECT count(*) FROM vtpm_events WHERE instance = $1 AND status = 1 AND type = 1)"
+
+#define PG_AUDIT_WHERE                                                                   \
+    " FROM audit_log WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) "        \
+    "AND ($3::bigint = 0 OR at_ms >= $3::bigint) AND ($4::bigint = 0 OR at_ms < $4::bigint)"
 
 #define PG_INSTANCE_WHERE                                                                 \
     " FROM vtpm_instances WHERE account = $1 AND ($2::bigint < 0 OR system_status = $2) " \
@@ -145,46 +185,102 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_RNONCE_COUNT] = "SELECT count(*)::bigint FROM vtpm_request_nonces WHERE key_id = $1",
     [S_RNONCE_INSERT] = "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
                         "VALUES ($1, $2, $3::bigint)",
-    [S_WL_NEXT_ID] = "UPDATE vtpm_counters SET value = value + 1 "
+    [S_VAK_PUT] = "INSERT INTO vtpm_aks (uuid, state, public_b64, cert_pem, created_ms) "
+                  "VALUES ($1, $2::bigint, $3, $4, $5::bigint) ON CONFLICT (uuid) DO UPDATE SET "
+                  "state = excluded.state, public_b64 = excluded.public_b64, "
+                  "cert_pem = excluded.cert_pem, created_ms = excluded.created_ms",
+    [S_VAK_GET] = "SELECT state, public_b64, cert_pem, created_ms FROM vtpm_aks WHERE uuid = $1",
+    [S_IMA_GET] = "SELECT reports, ima_next, pcr10_sha1, pcr10_sha256, boot_aggregate, "
+                  "reset_count FROM vtpm_ima_states WHERE uuid = $1",
+    [S_WL_GET] = "SELECT id, pcrs, created_ms, modified_ms FROM vtpm_system_whitelists "
+                 "WHERE uuid = $1",
+    [S_IMA_INSERT] = "INSERT INTO vtpm_ima_states (uuid, reports, ima_next, pcr10_sha1, "
+                     "pcr10_sha256, boot_aggregate, reset_count, updated_ms) VALUES ($1, "
+                     "$2::bigint, $3::bigint, $4, $5, $6, $7::bigint, $8::bigint) "
+                     "ON CONFLICT (uuid) DO NOTHING",
+    [S_IMA_UPDATE] = "UPDATE vtpm_ima_states SET reports = $2::bigint, ima_next = $3::bigint, "
+                     "pcr10_sha1 = $4, pcr10_sha256 = $5, boot_aggregate = $6, "
+                     "reset_count = $7::bigint, updated_ms = $8::bigint "
+                     "WHERE uuid = $1 AND reports = $9::bigint",
+    [S_VAK_ACTIVATE] = "UPDATE vtpm_aks SET state = 2 WHERE uuid = $1",
+    [S_WL_NEXT_ID] = "UPDATE vtpm_ids SET value = value + 1 WHERE name = 'system_whitelist' "
+                     "RETURNING value",
+    [S_WL_INSERT] = "INSERT INTO vtpm_system_whitelists (id, uuid, pcrs, created_ms, "
+                    "modified_ms) VALUES ($1::bigint, $2, $3, $4::bigint, $4::bigint)",
+    [S_WL_UPDATE] = "UPDATE vtpm_system_whitelists SET pcrs = $2, modified_ms = $3::bigint "
+                    "WHERE uuid = $1",
+    [S_EV_REPEAT] = "UPDATE vtpm_events SET accumulation = accumulation + 1, "
+                    "modified_ms = $6::bigint, whitelist_value = $5 WHERE instance = $1 AND "
+                    "type = $2::bigint AND suspect = $3 AND suspect_value = $4 AND status = 1",
+    [S_EV_INSERT] = "INSERT INTO vtpm_events (" VOUCH_STORE_EVENT_COLS ") SELECT $1, $2, "
+                    "account, $3::bigint, $4::bigint, 1, 0, 1, $5, $6, $7, $8::bigint, "
+                    "$8::bigint, 0 FROM vtpm_instances WHERE uuid = $2",
+    [S_VERDICT] = "UPDATE vtpm_instances SET system_status = CASE WHEN $2::bigint > 0 THEN $2 "
+                  "WHEN " PG_OPEN_SYSTEM_EVENTS " > 0 THEN 2 ELSE 1 END, "
+                  "system_whitelist_id = $3::bigint, system_detail = $4, system_exceptions = "
+                  PG_OPEN_SYSTEM_EVENTS ", recent_report_ms = CASE WHEN $5::bigint > 0 THEN $5 "
+                  "ELSE recent_report_ms END WHERE uuid = $1",
+    [S_REP_INSERT] = "INSERT INTO vtpm_reports (instance, seq, received_ms, summary) "
+                     "VALUES ($1, $2::bigint, $3::bigint, $4)",
+    [S_REP_TRIM] = "DELETE FROM vtpm_reports WHERE instance = $1 AND seq <= $2::bigint",
+    [S_REP_LAST] = "SELECT summary, received_ms FROM vtpm_reports WHERE instance = $1 "
+                   "ORDER BY seq DESC LIMIT 1",
+    [S_REP_COUNT] = "SELECT count(*)::bigint FROM vtpm_reports WHERE instance = $1",
+    [S_EV_COUNT] = "SELECT count(*)::bigint" PG_EVENT_WHERE,
+    [S_EV_LIST] = "SELECT " VOUCH_STORE_EVENT_COLS PG_EVENT_WHERE
+                  " ORDER BY created_ms DESC, uuid COLLATE \"C\" LIMIT $12::bigint "
+                  "OFFSET $13::bigint",
+    [S_EV_GET] = "SELECT " VOUCH_STORE_EVENT_COLS " FROM vtpm_events WHERE uuid = $1 AND "
+                 "account = $2 FOR UPDATE",
+    [S_EV_CLOSE] = "UPDATE vtpm_events SET status = $2::bigint, handle_type = $3::bigint, "
+                   "handled_ms = $4::bigint, modified_ms = $4::bigint WHERE uuid = $1",
+    [S_AUDIT_INSERT] = "INSERT INTO audit_log (" VOUCH_STORE_AUDIT_COLS ") VALUES "
+                       "($1, $2::bigint, $3, $4, $5, $6::bigint, $7, $8)",
+    [S_AUDIT_COUNT] = "SELECT count(*)::bigint" PG_AUDIT_WHERE,
+    [S_AUDIT_LIST] = "SELECT " VOUCH_STORE_AUDIT_COLS PG_AUDIT_WHERE
+                     " ORDER BY at_ms DESC, id COLLATE \"C\" DESC "
+                     "LIMIT $5::bigint OFFSET $6::bigint",
+    [S_AUDIT_PRUNE] = "DELETE FROM audit_log WHERE at_ms < $1::bigint",
+    [S_PWL_NEXT_ID] = "UPDATE vtpm_ids SET value = value + 1 "
                      "WHERE name = 'program_whitelist' RETURNING value",
-    [S_WL_INSERT] = "INSERT INTO vtpm_program_whitelists (id, account, name, format, document, "
+    [S_PWL_INSERT] = "INSERT INTO vtpm_program_whitelists (id, account, name, format, document, "
                     "digests, paths, created_ms, modified_ms) SELECT $1::bigint, $2, $3, $4, $5, "
                     "$6::bigint, $7::bigint, $8::bigint, $8::bigint "
                     "WHERE EXISTS (SELECT 1 FROM vtpm_accounts WHERE name = $2)",
-    [S_WL_GET] = "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
+    [S_PWL_GET] = "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
                  "WHERE w.id = $1::bigint",
-    [S_WL_GET_DOC] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", w.document "
+    [S_PWL_GET_DOC] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", w.document "
                      "FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
-    [S_WL_GET_COUNT] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
+    [S_PWL_GET_COUNT] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
                        " FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
-    [S_WL_GET_COUNT_DOC] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
+    [S_PWL_GET_COUNT_DOC] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
                            ", w.document FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
-    [S_WL_COUNT] = "SELECT count(*)::bigint FROM vtpm_program_whitelists WHERE account = $1",
-    [S_WL_LIST] = "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
+    [S_PWL_COUNT] = "SELECT count(*)::bigint FROM vtpm_program_whitelists WHERE account = $1",
+    [S_PWL_LIST] = "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
                   "WHERE w.account = $1 ORDER BY w.id LIMIT $2::bigint OFFSET $3::bigint",
-    [S_WL_LOCK] = "SELECT name FROM vtpm_program_whitelists WHERE id = $1::bigint "
+    [S_PWL_LOCK] = "SELECT name FROM vtpm_program_whitelists WHERE id = $1::bigint "
                   "AND account = $2 FOR UPDATE",
-    [S_WL_LOCK_SHARE] = "SELECT name FROM vtpm_program_whitelists WHERE id = $1::bigint "
+    [S_PWL_LOCK_SHARE] = "SELECT name FROM vtpm_program_whitelists WHERE id = $1::bigint "
                         "AND account = $2 FOR SHARE",
-    [S_WL_UPDATE] = "UPDATE vtpm_program_whitelists SET document = $3, digests = $4::bigint, "
+    [S_PWL_UPDATE] = "UPDATE vtpm_program_whitelists SET document = $3, digests = $4::bigint, "
                     "paths = $5::bigint, modified_ms = $7::bigint WHERE id = $1::bigint "
                     "AND account = $2 AND modified_ms = $6::bigint",
-    [S_WL_ASSIGNED] = "SELECT 1 FROM vtpm_instances WHERE program_whitelist_id = $1::bigint "
+    [S_PWL_ASSIGNED] = "SELECT 1 FROM vtpm_instances WHERE program_whitelist_id = $1::bigint "
                       "LIMIT 1",
-    [S_WL_DELETE] = "DELETE FROM vtpm_program_whitelists WHERE id = $1::bigint AND account = $2",
-    [S_WL_ASSIGN] = "UPDATE vtpm_instances SET program_whitelist_id = $3::bigint, "
+    [S_PWL_DELETE] = "DELETE FROM vtpm_program_whitelists WHERE id = $1::bigint AND account = $2",
+    [S_PWL_ASSIGN] = "UPDATE vtpm_instances SET program_whitelist_id = $3::bigint, "
                     "program_whitelist_name = $4, program_status = 4, program_exceptions = 0, "
                     "program_detail = '{}', modified_ms = $5::bigint "
                     "WHERE uuid = $1 AND account = $2",
 };
 
-_Static_assert(S__COUNT <= 64, "prepared-statement bitmap is 64 bits");
+_Static_assert(S__COUNT <= 128, "prepared-statement bitmap is 128 bits");
 
 struct pgc {
     PGconn *conn;
     struct pgs *owner;
     struct pgc *prev, *next;
-    uint64_t prepared;         /* bit i: stmt_sql[i] prepared on this connection */
+    uint64_t prepared[2];      /* bit i: stmt_sql[i] prepared on this connection */
     int64_t retry_at_ms;       /* no reconnect before this (monotonic ms) */
     int backoff_ms;
 };
@@ -267,7 +363,7 @@ static vouch_err conn_connect(struct pgc *c, struct vouch_errbuf *eb)
     if (now < c->retry_at_ms)
         return vouch_fail(eb, VOUCH_E_STORE, "postgres: database unavailable (retrying)");
     PQfinish(c->conn);
-    c->prepared = 0;
+    memset(c->prepared, 0, sizeof(c->prepared));
     c->conn = PQconnectdbParams(keys, vals, 1);
     if (c->conn && PQstatus(c->conn) == CONNECTION_OK) {
         c->backoff_ms = 0;
@@ -384,7 +480,7 @@ static vouch_err run(struct pgc *c, enum stmt id, int n, const char *const *vals
     ExecStatusType st;
 
     snprintf(name, sizeof(name), "v%d", (int)id);
-    if (!(c->prepared & (UINT64_C(1) << id))) {
+    if (!(c->prepared[id / 64] & (UINT64_C(1) << (id % 64)))) {
         r = wait_result(c, PQsendPrepare(c->conn, name, stmt_sql[id], 0, NULL));
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             vouch_err e = db_fail(c->conn, r, eb, "prepare");
@@ -393,7 +489,7 @@ static vouch_err run(struct pgc *c, enum stmt id, int n, const char *const *vals
             return e;
         }
         PQclear(r);
-        c->prepared |= UINT64_C(1) << id;
+        c->prepared[id / 64] |= UINT64_C(1) << (id % 64);
     }
     for (i = 0; lens && i < n && i < 8; i++)
         fmts[i] = lens[i] >= 0;
@@ -1462,6 +1558,514 @@ static vouch_err pg_request_nonce_use(void *state, const char *key_id, const cha
     return finish(c, e, eb);
 }
 
+/* --- vTPM reports, whitelists, events (migration 5) ------------------------ */
+
+static vouch_err pg_ak_put(void *state, const char *uuid, const char *public_b64,
+                           const char *cert_pem, int64_t now_ms, struct vouch_errbuf *eb)
+{
+    char st_s[I64_LEN], now_s[I64_LEN];
+    const char *vals[] = { uuid, i64s(st_s, VOUCH_STORE_AK_PENDING), public_b64, cert_pem,
+                           i64s(now_s, now_ms) };
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_VAK_PUT, 5, vals, NULL, eb);
+    if (e == VOUCH_E_CONFLICT)      /* the foreign key: no such instance */
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no instance '%s'", uuid);
+    return e;
+}
+
+static vouch_err pg_ak_get(void *state, const char *uuid, struct vouch_store_ak **ret,
+                           struct vouch_errbuf *eb)
+{
+    const char *vals[] = { uuid };
+    struct vouch_store_ak *ak = NULL;
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_VAK_GET, 1, vals, NULL, &r, eb);
+    if (!e && PQntuples(r) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "instance '%s' has no AK", uuid);
+    if (!e && !(ak = calloc(1, sizeof(*ak))))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (!e) {
+        ak->state = col_i64(r, 0, 0);
+        ak->public_b64 = col_strdup(r, 0, 1);
+        ak->cert_pem = col_strdup(r, 0, 2);
+        ak->created_ms = col_i64(r, 0, 3);
+        if (!ak->public_b64 || !ak->cert_pem)
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (!e) {
+        *ret = ak;
+        ak = NULL;
+    }
+    vouch_store_ak_free(ak);
+    PQclear(r);
+    return e;
+}
+
+static void col_copy(const PGresult *r, int row, int col, char *out, size_t size)
+{
+    snprintf(out, size, "%s", PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col));
+}
+
+/* The baseline of `uuid` into *ret_id (-1: none) and b. */
+static vouch_err baseline_read(struct pgc *c, const char *uuid, int64_t *ret_id,
+                               char b[][VOUCH_STORE_HEX256], struct vouch_errbuf *eb)
+{
+    const char *vals[] = { uuid };
+    PGresult *r = NULL;
+    vouch_err e = run(c, S_WL_GET, 1, vals, NULL, &r, eb);
+
+    if (!e && PQntuples(r) == 1) {
+        *ret_id = col_i64(r, 0, 0);
+        e = vouch_store_baseline_parse(PQgetvalue(r, 0, 1), b, eb);
+    }
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_vtpm_state_get(void *state, const char *uuid,
+                                   struct vouch_store_vtpm_state *ret, struct vouch_errbuf *eb)
+{
+    const char *vals[] = { uuid };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_IMA_GET, 1, vals, NULL, &r, eb);
+    if (!e && PQntuples(r) == 1) {
+        ret->reports = col_i64(r, 0, 0);
+        ret->ima_next = col_i64(r, 0, 1);
+        col_copy(r, 0, 2, ret->pcr10_sha1, sizeof(ret->pcr10_sha1));
+        col_copy(r, 0, 3, ret->pcr10_sha256, sizeof(ret->pcr10_sha256));
+        col_copy(r, 0, 4, ret->boot_aggregate, sizeof(ret->boot_aggregate));
+        ret->reset_count = col_i64(r, 0, 5);
+    }
+    PQclear(r);
+    if (!e)
+        e = baseline_read(c, uuid, &ret->whitelist_id, ret->baseline, eb);
+    if (!e && ret->whitelist_id >= 0 && (e = run(c, S_WL_GET, 1, vals, NULL, &r, eb)) == 0) {
+        ret->whitelist_created_ms = col_i64(r, 0, 2);
+        ret->whitelist_modified_ms = col_i64(r, 0, 3);
+        PQclear(r);
+    }
+    return e;
+}
+
+static vouch_err pg_state_advance(struct pgc *c, const struct vouch_store_report *r,
+                                  struct vouch_errbuf *eb)
+{
+    const struct vouch_store_vtpm_state *n = r->next;
+    char v[5][I64_LEN];
+    const char *vals[] = { r->uuid, i64s(v[0], r->expect_reports + 1), i64s(v[1], n->ima_next),
+                           n->pcr10_sha1, n->pcr10_sha256, n->boot_aggregate,
+                           i64s(v[2], n->reset_count), i64s(v[3], r->now_ms),
+                           i64s(v[4], r->expect_reports) };
+    int changes = 0;
+    vouch_err e;
+
+    if (r->expect_reports == 0)
+        e = run_write(c, S_IMA_INSERT, 8, vals, &changes, eb);
+    else
+        e = run_write(c, S_IMA_UPDATE, 9, vals, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "instance '%s' changed meanwhile", r->uuid);
+    return e;
+}
+
+static vouch_err pg_baseline_write(struct pgc *c, const struct vouch_store_report *r,
+                                   int64_t *ret_id, struct vouch_errbuf *eb)
+{
+    char text[VOUCH_STORE_BASELINE_TEXT], id_s[I64_LEN], now_s[I64_LEN];
+    PGresult *res = NULL;
+    int64_t id = 0;
+    vouch_err e;
+
+    if (!r->create_baseline) {
+        *ret_id = r->next->whitelist_id;
+        return VOUCH_OK;
+    }
+    e = run(c, S_WL_NEXT_ID, 0, NULL, NULL, &res, eb);
+    if (!e && PQntuples(res) != 1)
+        e = vouch_fail(eb, VOUCH_E_STORE, "whitelist ids: no counter");
+    if (!e)
+        id = col_i64(res, 0, 0);
+    PQclear(res);
+    vouch_store_baseline_format(r->next->baseline, text);
+    if (!e) {
+        const char *vals[] = { i64s(id_s, id), r->uuid, text, i64s(now_s, r->now_ms) };
+
+        e = run_write(c, S_WL_INSERT, 4, vals, NULL, eb);
+    }
+    if (!e)
+        *ret_id = id;
+    return e;
+}
+
+static vouch_err pg_events_open(struct pgc *c, const struct vouch_store_report *r,
+                                struct vouch_errbuf *eb)
+{
+    vouch_err e = VOUCH_OK;
+    size_t i;
+
+    for (i = 0; !e && i < r->n_events; i++) {
+        const struct vouch_store_event_new *ev = &r->events[i];
+        char v[3][I64_LEN];
+        const char *vals[] = { ev->uuid, r->uuid, i64s(v[0], ev->type), i64s(v[1], ev->level),
+                               ev->suspect, ev->suspect_value, ev->whitelist_value,
+                               i64s(v[2], r->now_ms) };
+        const char *again[] = { r->uuid, v[0], ev->suspect, ev->suspect_value,
+                                ev->whitelist_value, v[2] };
+        int changes = 0;
+
+        e = run_write(c, S_EV_REPEAT, 6, again, &changes, eb);
+        if (!e && changes == 0)
+            e = run_write(c, S_EV_INSERT, 8, vals, NULL, eb);
+    }
+    return e;
+}
+
+static vouch_err pg_verdict_write(struct pgc *c, const char *uuid, int64_t status,
+                                  int64_t whitelist_id, const char b[][VOUCH_STORE_HEX256],
+                                  int64_t report_ms, struct vouch_errbuf *eb)
+{
+    char detail[VOUCH_STORE_DETAIL_TEXT], v[3][I64_LEN];
+    const char *vals[] = { uuid, i64s(v[0], status), i64s(v[1], whitelist_id), detail,
+                           i64s(v[2], report_ms) };
+
+    if (whitelist_id >= 0)
+        vouch_store_baseline_detail(b, detail);
+    else
+        strcpy(detail, "{}");
+    return run_write(c, S_VERDICT, 5, vals, NULL, eb);
+}
+
+static vouch_err pg_history_write(struct pgc *c, const struct vouch_store_report *r,
+                                  struct vouch_errbuf *eb)
+{
+    int64_t seq = r->expect_reports + 1;
+    char v[3][I64_LEN];
+    const char *vals[] = { r->uuid, i64s(v[0], seq), i64s(v[1], r->now_ms), r->summary };
+    const char *trim[] = { r->uuid, i64s(v[2], seq - (int64_t)r->keep) };
+    vouch_err e = run_write(c, S_REP_INSERT, 4, vals, NULL, eb);
+
+    return e ? e : run_write(c, S_REP_TRIM, 2, trim, NULL, eb);
+}
+
+static vouch_err pg_report_accept(void *state, const struct vouch_store_report *r,
+                                  struct vouch_errbuf *eb)
+{
+    char now_s[I64_LEN];
+    const char *nonce[] = { r->nonce, r->uuid, i64s(now_s, r->now_ms) };
+    struct pgc *c;
+    int64_t wl = -1;
+    int changes = 0;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    e = pg_state_advance(c, r, eb);
+    if (!e)
+        e = run_write(c, S_NONCE_TAKE, 3, nonce, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "nonce unknown, used, expired or issued to "
+                       "another instance");
+    if (!e && r->activate_ak)
+        e = run_write(c, S_VAK_ACTIVATE, 1, nonce + 1, NULL, eb);
+    if (!e)
+        e = pg_baseline_write(c, r, &wl, eb);
+    if (!e)
+        e = pg_events_open(c, r, eb);
+    if (!e)
+        e = pg_verdict_write(c, r->uuid, r->system_status, wl, r->next->baseline, r->now_ms,
+                             eb);
+    if (!e)
+        e = pg_history_write(c, r, eb);
+    return finish(c, e, eb);
+}
+
+static vouch_err pg_report_last(void *state, const char *uuid, char **ret_summary,
+                                int64_t *ret_ms, struct vouch_errbuf *eb)
+{
+    const char *vals[] = { uuid };
+    PGresult *r = NULL;
+    char *summary = NULL;
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_REP_LAST, 1, vals, NULL, &r, eb);
+    if (!e && PQntuples(r) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no report of '%s'", uuid);
+    if (!e && !(summary = col_strdup(r, 0, 0)))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (!e) {
+        *ret_ms = col_i64(r, 0, 1);
+        *ret_summary = summary;
+    }
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_report_count(void *state, const char *uuid, uint64_t *ret,
+                                 struct vouch_errbuf *eb)
+{
+    const char *vals[] = { uuid };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_REP_COUNT, 1, vals, NULL, &r, eb);
+    if (!e)
+        *ret = (uint64_t)col_i64(r, 0, 0);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err events_read(const PGresult *r, struct vouch_store_event **ret, size_t *ret_n,
+                             struct vouch_errbuf *eb)
+{
+    size_t rows = (size_t)PQntuples(r), i;
+    struct vouch_store_event *v = calloc(rows + 1, sizeof(*v));
+
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; i < rows; i++) {
+        struct vouch_store_event *ev = &v[i];
+        char **text[] = { &ev->uuid, &ev->instance, &ev->account };
+        int64_t *num[] = { &ev->type, &ev->level, &ev->status, &ev->handle_type,
+                           &ev->accumulation };
+        size_t k;
+
+        for (k = 0; k < 3; k++)
+            *text[k] = col_strdup(r, (int)i, (int)k);
+        for (k = 0; k < 5; k++)
+            *num[k] = col_i64(r, (int)i, (int)k + 3);
+        ev->suspect = col_strdup(r, (int)i, 8);
+        ev->suspect_value = col_strdup(r, (int)i, 9);
+        ev->whitelist_value = col_strdup(r, (int)i, 10);
+        ev->created_ms = col_i64(r, (int)i, 11);
+        ev->modified_ms = col_i64(r, (int)i, 12);
+        ev->handled_ms = col_i64(r, (int)i, 13);
+        if (!ev->uuid || !ev->instance || !ev->account || !ev->suspect || !ev->suspect_value ||
+            !ev->whitelist_value) {
+            vouch_store_events_free(v, i + 1);
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        }
+    }
+    *ret = v;
+    *ret_n = rows;
+    return VOUCH_OK;
+}
+
+static vouch_err pg_event_list(void *state, const char *account,
+                               const struct vouch_store_event_filter *f, uint64_t offset,
+                               size_t limit, struct vouch_store_event **ret, size_t *ret_n,
+                               uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    char v[10][I64_LEN];
+    const char *vals[] = {
+        account, f->instance ? f->instance : "", f->suspect ? f->suspect : "",
+        i64s(v[0], f->type), i64s(v[1], f->level), i64s(v[2], f->status),
+        i64s(v[3], f->handle_type), i64s(v[4], f->created_from), i64s(v[5], f->created_to),
+        i64s(v[6], f->handled_from), i64s(v[7], f->handled_to), i64s(v[8], (int64_t)limit),
+        i64s(v[9], (int64_t)offset),
+    };
+    PGresult *r = NULL;
+    struct pgc *c;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_EV_COUNT, 11, vals, NULL, &r, eb);
+    if (!e)
+        total = col_i64(r, 0, 0);
+    PQclear(r);
+    r = NULL;
+    if (!e)
+        e = run(c, S_EV_LIST, 13, vals, NULL, &r, eb);
+    if (!e)
+        e = events_read(r, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    PQclear(r);
+    return e;
+}
+
+/* Trusting a system event: its reported value becomes the baseline's. */
+static vouch_err pg_baseline_trust(struct pgc *c, const struct vouch_store_event *ev,
+                                   int64_t now_ms, struct vouch_errbuf *eb)
+{
+    char b[VOUCH_STORE_BASELINE_PCRS][VOUCH_STORE_HEX256], text[VOUCH_STORE_BASELINE_TEXT];
+    char now_s[I64_LEN];
+    const char *vals[] = { ev->instance, text, i64s(now_s, now_ms) };
+    int64_t id = -1;
+    unsigned pcr = 0;
+    vouch_err e = baseline_read(c, ev->instance, &id, b, eb);
+
+    if (e || id < 0 || sscanf(ev->suspect, "pcr%u", &pcr) != 1 ||
+        pcr >= VOUCH_STORE_BASELINE_PCRS || strlen(ev->suspect_value) != 64)
+        return e;
+    snprintf(b[pcr], sizeof(b[pcr]), "%s", ev->suspect_value);
+    vouch_store_baseline_format(b, text);
+    return run_write(c, S_WL_UPDATE, 3, vals, NULL, eb);
+}
+
+static vouch_err pg_event_close(struct pgc *c, const char *account, const char *uuid,
+                                int64_t status, int64_t now_ms, char **ret_instance,
+                                struct vouch_errbuf *eb)
+{
+    char v[3][I64_LEN];
+    const char *get[] = { uuid, account };
+    const char *upd[] = { uuid, i64s(v[0], status), i64s(v[1], status - 1), i64s(v[2], now_ms) };
+    struct vouch_store_event *ev = NULL;
+    PGresult *r = NULL;
+    size_t n = 0;
+    vouch_err e = run(c, S_EV_GET, 2, get, NULL, &r, eb);
+
+    if (!e)
+        e = events_read(r, &ev, &n, eb);
+    PQclear(r);
+    if (!e && n == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no event '%s'", uuid);
+    if (!e && ev->status != VOUCH_STORE_EVENT_OPEN)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "event '%s' is already handled", uuid);
+    if (!e)
+        e = run_write(c, S_EV_CLOSE, 4, upd, NULL, eb);
+    if (!e && status == VOUCH_STORE_EVENT_TRUSTED && ev->type == VOUCH_STORE_EVENT_SYSTEM)
+        e = pg_baseline_trust(c, ev, now_ms, eb);
+    if (!e && !(*ret_instance = strdup(ev->instance)))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    vouch_store_events_free(ev, n);
+    return e;
+}
+
+static vouch_err pg_events_handle(void *state, const char *account, const char *const *uuids,
+                                  size_t n, int64_t status, int64_t now_ms,
+                                  struct vouch_errbuf *eb)
+{
+    char b[VOUCH_STORE_BASELINE_PCRS][VOUCH_STORE_HEX256];
+    char **touched = calloc(n, sizeof(*touched));
+    struct pgc *c = NULL;
+    size_t i;
+    vouch_err e = touched ? begin(state, &c, eb) : vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+
+    if (!touched || e) {
+        free(touched);
+        return e;
+    }
+    for (i = 0; !e && i < n; i++)
+        e = pg_event_close(c, account, uuids[i], status, now_ms, &touched[i], eb);
+    for (i = 0; !e && i < n; i++) {
+        int64_t id = -1;
+
+        e = baseline_read(c, touched[i], &id, b, eb);
+        if (!e && id >= 0)
+            e = pg_verdict_write(c, touched[i], 0, id, b, 0, eb);
+    }
+    e = finish(c, e, eb);
+    for (i = 0; i < n; i++)
+        free(touched[i]);
+    free(touched);
+    return e;
+}
+
+/* --- audit log ------------------------------------------------------------- */
+
+static vouch_err pg_audit_append(void *state, const struct vouch_store_audit *a,
+                                 struct vouch_errbuf *eb)
+{
+    char at[I64_LEN], st[I64_LEN];
+    const char *vals[] = { a->id, i64s(at, a->at_ms), a->actor, a->action, a->target,
+                           i64s(st, a->status), a->code, a->request_id };
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    return e ? e : run_write(c, S_AUDIT_INSERT, 8, vals, NULL, eb);
+}
+
+static vouch_err audits_read(const PGresult *r, struct vouch_store_audit **ret, size_t *ret_n,
+                             struct vouch_errbuf *eb)
+{
+    size_t rows = (size_t)PQntuples(r), i;
+    struct vouch_store_audit *v = calloc(rows + 1, sizeof(*v)), *a;
+
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; i < rows; i++) {
+        a = &v[i];
+        snprintf(a->id, sizeof(a->id), "%s", PQgetvalue(r, (int)i, 0));
+        a->at_ms = col_i64(r, (int)i, 1);
+        a->actor = col_strdup(r, (int)i, 2);
+        a->action = col_strdup(r, (int)i, 3);
+        a->target = col_strdup(r, (int)i, 4);
+        a->status = col_i64(r, (int)i, 5);
+        a->code = col_strdup(r, (int)i, 6);
+        a->request_id = col_strdup(r, (int)i, 7);
+        if (!a->actor || !a->action || !a->target || !a->code || !a->request_id) {
+            vouch_store_audits_free(v, i + 1);
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        }
+    }
+    *ret = v;
+    *ret_n = rows;
+    return VOUCH_OK;
+}
+
+static vouch_err pg_audit_list(void *state, const struct vouch_store_audit_filter *f,
+                               uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                               size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const struct vouch_store_audit_filter none = { NULL, NULL, 0, 0 };
+    const struct vouch_store_audit_filter *w = f ? f : &none;
+    char n[4][I64_LEN];
+    const char *vals[] = { w->actor ? w->actor : "", w->action ? w->action : "",
+                           i64s(n[0], w->since_ms), i64s(n[1], w->until_ms),
+                           i64s(n[2], (int64_t)limit), i64s(n[3], (int64_t)offset) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_AUDIT_COUNT, 4, vals, NULL, &r, eb);
+    if (!e)
+        total = col_i64(r, 0, 0);
+    PQclear(r);
+    r = NULL;
+    if (!e)
+        e = run(c, S_AUDIT_LIST, 6, vals, NULL, &r, eb);
+    if (!e)
+        e = audits_read(r, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_audit_prune(void *state, int64_t before_ms, uint64_t *ret_deleted,
+                                struct vouch_errbuf *eb)
+{
+    char b[I64_LEN];
+    const char *vals[] = { i64s(b, before_ms) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_AUDIT_PRUNE, 1, vals, &changes, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
+}
+
 /* --- vTPM program whitelists ----------------------------------------------- */
 
 static vouch_err pg_whitelist_create(void *state, const struct vouch_store_whitelist *w,
@@ -1476,7 +2080,7 @@ static vouch_err pg_whitelist_create(void *state, const struct vouch_store_white
 
     if (e)
         return e;
-    e = run(c, S_WL_NEXT_ID, 0, NULL, NULL, &r, eb);
+    e = run(c, S_PWL_NEXT_ID, 0, NULL, NULL, &r, eb);
     if (!e && PQntuples(r) != 1)
         e = vouch_fail(eb, VOUCH_E_STORE, "whitelist id counter missing");
     if (!e)
@@ -1487,7 +2091,7 @@ static vouch_err pg_whitelist_create(void *state, const struct vouch_store_white
                                i64s(n[0], w->digests), i64s(n[1], w->paths),
                                i64s(n[2], now_ms) };
 
-        e = run_write(c, S_WL_INSERT, 8, vals, &changes, eb);
+        e = run_write(c, S_PWL_INSERT, 8, vals, &changes, eb);
     }
     if (!e && changes == 0)
         e = vouch_fail(eb, VOUCH_E_CONFLICT, "no account '%s'", w->account);
@@ -1538,8 +2142,8 @@ static vouch_err whitelists_read(const PGresult *r, unsigned what,
 static vouch_err pg_whitelist_get(void *state, int64_t id, unsigned what,
                                   struct vouch_store_whitelist **ret, struct vouch_errbuf *eb)
 {
-    static const enum stmt by_what[4] = { S_WL_GET, S_WL_GET_DOC, S_WL_GET_COUNT,
-                                          S_WL_GET_COUNT_DOC };
+    static const enum stmt by_what[4] = { S_PWL_GET, S_PWL_GET_DOC, S_PWL_GET_COUNT,
+                                          S_PWL_GET_COUNT_DOC };
     char id_s[I64_LEN];
     const char *vals[] = { i64s(id_s, id) };
     PGresult *r = NULL;
@@ -1570,13 +2174,13 @@ static vouch_err pg_whitelist_list(void *state, const char *account, uint64_t of
     vouch_err e = conn_get(state, &c, eb);
 
     if (!e)
-        e = run(c, S_WL_COUNT, 1, vals, NULL, &r, eb);
+        e = run(c, S_PWL_COUNT, 1, vals, NULL, &r, eb);
     if (!e)
         total = col_i64(r, 0, 0);
     PQclear(r);
     r = NULL;
     if (!e)
-        e = run(c, S_WL_LIST, 3, vals, NULL, &r, eb);
+        e = run(c, S_PWL_LIST, 3, vals, NULL, &r, eb);
     if (!e)
         e = whitelists_read(r, 0, ret, ret_n, eb);
     if (!e)
@@ -1585,7 +2189,7 @@ static vouch_err pg_whitelist_list(void *state, const char *account, uint64_t of
     return e;
 }
 
-/* Lock `account`'s whitelist `id` (stmt S_WL_LOCK or _SHARE); *ret_name (may be
+/* Lock `account`'s whitelist `id` (stmt S_PWL_LOCK or _SHARE); *ret_name (may be
  * NULL) gets its name.  VOUCH_E_NOT_FOUND when absent. */
 static vouch_err whitelist_lock(struct pgc *c, enum stmt how, const char *account, int64_t id,
                                 char **ret_name, struct vouch_errbuf *eb)
@@ -1618,9 +2222,9 @@ static vouch_err pg_whitelist_update(void *state, const char *account, int64_t i
 
     if (e)
         return e;
-    e = whitelist_lock(c, S_WL_LOCK, account, id, NULL, eb);
+    e = whitelist_lock(c, S_PWL_LOCK, account, id, NULL, eb);
     if (!e)
-        e = run_write(c, S_WL_UPDATE, 7, vals, &changes, eb);
+        e = run_write(c, S_PWL_UPDATE, 7, vals, &changes, eb);
     if (!e && changes == 0)
         e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld changed meanwhile", (long long)id);
     e = finish(c, e, eb);
@@ -1641,15 +2245,15 @@ static vouch_err pg_whitelist_delete(void *state, const char *account, int64_t i
     if (e)
         return e;
     /* the row lock orders this against assignments (they take it shared) */
-    e = whitelist_lock(c, S_WL_LOCK, account, id, NULL, eb);
+    e = whitelist_lock(c, S_PWL_LOCK, account, id, NULL, eb);
     if (!e)
-        e = run(c, S_WL_ASSIGNED, 1, vals, NULL, &r, eb);
+        e = run(c, S_PWL_ASSIGNED, 1, vals, NULL, &r, eb);
     if (!e && PQntuples(r) > 0)
         e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld is assigned to instances",
                        (long long)id);
     PQclear(r);
     if (!e)
-        e = run_write(c, S_WL_DELETE, 2, vals, NULL, eb);
+        e = run_write(c, S_PWL_DELETE, 2, vals, NULL, eb);
     return finish(c, e, eb);
 }
 
@@ -1666,13 +2270,13 @@ static vouch_err pg_whitelist_assign(void *state, const char *account, int64_t i
     if (e)
         return e;
     if (id >= 0)
-        e = whitelist_lock(c, S_WL_LOCK_SHARE, account, id, &name, eb);
+        e = whitelist_lock(c, S_PWL_LOCK_SHARE, account, id, &name, eb);
     for (i = 0; !e && i < n; i++) {
         const char *vals[] = { uuids[i], account, i64s(id_s, id < 0 ? -1 : id),
                                name ? name : "", i64s(now_s, now_ms) };
         int changes = 0;
 
-        e = run_write(c, S_WL_ASSIGN, 5, vals, &changes, eb);
+        e = run_write(c, S_PWL_ASSIGN, 5, vals, &changes, eb);
         if (!e && changes == 0)
             e = vouch_fail_field(eb, VOUCH_E_CONFLICT, uuids[i],
                                  "no instance '%s' of this account", uuids[i]);
@@ -1705,12 +2309,23 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .nonce_issue = pg_nonce_issue,
     .nonce_take = pg_nonce_take,
     .request_nonce_use = pg_request_nonce_use,
+    .ak_put = pg_ak_put,
+    .ak_get = pg_ak_get,
+    .vtpm_state_get = pg_vtpm_state_get,
+    .report_accept = pg_report_accept,
+    .report_last = pg_report_last,
+    .report_count = pg_report_count,
+    .event_list = pg_event_list,
+    .events_handle = pg_events_handle,
     .contents_read = pg_contents_read,
     .contents_write = pg_contents_write,
     .count = pg_count,
     .lease_acquire = pg_lease_acquire,
     .lease_release = pg_lease_release,
     .secrets_replace = pg_secrets_replace,
+    .audit_append = pg_audit_append,
+    .audit_list = pg_audit_list,
+    .audit_prune = pg_audit_prune,
     .whitelist_create = pg_whitelist_create,
     .whitelist_get = pg_whitelist_get,
     .whitelist_list = pg_whitelist_list,

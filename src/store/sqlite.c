@@ -1513,6 +1513,616 @@ static vouch_err sq_request_nonce_use(void *state, const char *key_id, const cha
     return finish(db, e, eb);
 }
 
+/* --- vTPM reports, whitelists, events (migration 5) ------------------------ */
+
+static vouch_err sq_ak_put(void *state, const char *uuid, const char *public_b64,
+                           const char *cert_pem, int64_t now_ms, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid), INT(VOUCH_STORE_AK_PENDING), TXT(public_b64),
+                             TXT(cert_pem), INT(now_ms) };
+    sqlite3 *db = NULL;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "INSERT INTO vtpm_aks (uuid, state, public_b64, cert_pem, created_ms) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (uuid) DO UPDATE SET "
+                      "state = excluded.state, public_b64 = excluded.public_b64, "
+                      "cert_pem = excluded.cert_pem, created_ms = excluded.created_ms",
+                      a, 5, NULL, eb);
+    if (e == VOUCH_E_CONFLICT)      /* the foreign key: no such instance */
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no instance '%s'", uuid);
+    return e;
+}
+
+static vouch_err sq_ak_get(void *state, const char *uuid, struct vouch_store_ak **ret,
+                           struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid) };
+    struct vouch_store_ak *ak = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int rc;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT state, public_b64, cert_pem, created_ms FROM vtpm_aks "
+                         "WHERE uuid = ?1", a, 1, &st, eb);
+    if (!e && (rc = sqlite3_step(st)) != SQLITE_ROW)
+        e = rc == SQLITE_DONE ? vouch_fail(eb, VOUCH_E_NOT_FOUND, "instance '%s' has no AK", uuid)
+                              : db_fail(db, eb, "AK");
+    if (!e && !(ak = calloc(1, sizeof(*ak))))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (!e) {
+        ak->state = sqlite3_column_int64(st, 0);
+        ak->public_b64 = col_dup(st, 1);
+        ak->cert_pem = col_dup(st, 2);
+        ak->created_ms = sqlite3_column_int64(st, 3);
+        if (!ak->public_b64 || !ak->cert_pem)
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (!e) {
+        *ret = ak;
+        ak = NULL;
+    }
+    vouch_store_ak_free(ak);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+
+    snprintf(out, size, "%s", t ? (const char *)t : "");
+}
+
+static vouch_err sq_vtpm_state_get(void *state, const char *uuid,
+                                   struct vouch_store_vtpm_state *ret, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int rc;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT reports, ima_next, pcr10_sha1, pcr10_sha256, "
+                         "boot_aggregate, reset_count FROM vtpm_ima_states WHERE uuid = ?1",
+                         a, 1, &st, eb);
+    if (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ret->reports = sqlite3_column_int64(st, 0);
+        ret->ima_next = sqlite3_column_int64(st, 1);
+        col_copy(st, 2, ret->pcr10_sha1, sizeof(ret->pcr10_sha1));
+        col_copy(st, 3, ret->pcr10_sha256, sizeof(ret->pcr10_sha256));
+        col_copy(st, 4, ret->boot_aggregate, sizeof(ret->boot_aggregate));
+        ret->reset_count = sqlite3_column_int64(st, 5);
+    } else if (!e && rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "IMA state");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!e)
+        e = prepare_bind(db, "SELECT id, pcrs, created_ms, modified_ms FROM "
+                         "vtpm_system_whitelists WHERE uuid = ?1", a, 1, &st, eb);
+    if (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ret->whitelist_id = sqlite3_column_int64(st, 0);
+        ret->whitelist_created_ms = sqlite3_column_int64(st, 2);
+        ret->whitelist_modified_ms = sqlite3_column_int64(st, 3);
+        e = vouch_store_baseline_parse((const char *)sqlite3_column_text(st, 1), ret->baseline,
+                                       eb);
+    } else if (!e && rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "system whitelist");
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Compare-and-swap the IMA state from version expect_reports to expect_reports + 1. */
+static vouch_err sq_state_advance(sqlite3 *db, const struct vouch_store_report *r,
+                                  struct vouch_errbuf *eb)
+{
+    const struct vouch_store_vtpm_state *n = r->next;
+    const struct arg a[] = { TXT(r->uuid), INT(r->expect_reports + 1), INT(n->ima_next),
+                             TXT(n->pcr10_sha1), TXT(n->pcr10_sha256), TXT(n->boot_aggregate),
+                             INT(n->reset_count), INT(r->now_ms), INT(r->expect_reports) };
+    int changes = 0;
+    vouch_err e;
+
+    if (r->expect_reports == 0)
+        e = run_write(db, "INSERT INTO vtpm_ima_states (uuid, reports, ima_next, pcr10_sha1, "
+                      "pcr10_sha256, boot_aggregate, reset_count, updated_ms) VALUES (?1, ?2, "
+                      "?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (uuid) DO NOTHING", a, 8, &changes,
+                      eb);
+    else
+        e = run_write(db, "UPDATE vtpm_ima_states SET reports = ?2, ima_next = ?3, "
+                      "pcr10_sha1 = ?4, pcr10_sha256 = ?5, boot_aggregate = ?6, "
+                      "reset_count = ?7, updated_ms = ?8 WHERE uuid = ?1 AND reports = ?9", a,
+                      9, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "instance '%s' changed meanwhile", r->uuid);
+    return e;
+}
+
+/* Create or keep the baseline; *ret_id: its whitelist id. */
+static vouch_err sq_baseline_write(sqlite3 *db, const struct vouch_store_report *r,
+                                   int64_t *ret_id, struct vouch_errbuf *eb)
+{
+    char text[VOUCH_STORE_BASELINE_TEXT];
+    sqlite3_stmt *st = NULL;
+    int64_t id;
+    vouch_err e;
+
+    if (!r->create_baseline) {
+        *ret_id = r->next->whitelist_id;
+        return VOUCH_OK;
+    }
+    e = run_write(db, "UPDATE vtpm_ids SET value = value + 1 WHERE name = 'system_whitelist'",
+                  NULL, 0, NULL, eb);
+    if (!e)
+        e = prepare_bind(db, "SELECT value FROM vtpm_ids WHERE name = 'system_whitelist'", NULL,
+                         0, &st, eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "whitelist ids");
+    id = e ? 0 : sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    vouch_store_baseline_format(r->next->baseline, text);
+    if (!e) {
+        const struct arg a[] = { INT(id), TXT(r->uuid), TXT(text), INT(r->now_ms) };
+
+        e = run_write(db, "INSERT INTO vtpm_system_whitelists (id, uuid, pcrs, created_ms, "
+                      "modified_ms) VALUES (?1, ?2, ?3, ?4, ?4)", a, 4, NULL, eb);
+    }
+    if (!e)
+        *ret_id = id;
+    return e;
+}
+
+/* Open each event, or count it again on the open one it repeats. */
+static vouch_err sq_events_open(sqlite3 *db, const struct vouch_store_report *r,
+                                struct vouch_errbuf *eb)
+{
+    vouch_err e = VOUCH_OK;
+    size_t i;
+
+    for (i = 0; !e && i < r->n_events; i++) {
+        const struct vouch_store_event_new *ev = &r->events[i];
+        const struct arg a[] = { TXT(ev->uuid), TXT(r->uuid), INT(ev->type), INT(ev->level),
+                                 TXT(ev->suspect), TXT(ev->suspect_value),
+                                 TXT(ev->whitelist_value), INT(r->now_ms) };
+        int changes = 0;
+
+        e = run_write(db, "UPDATE vtpm_events SET accumulation = accumulation + 1, "
+                      "modified_ms = ?8, whitelist_value = ?7 WHERE instance = ?2 AND "
+                      "type = ?3 AND suspect = ?5 AND suspect_value = ?6 AND status = 1",
+                      a, 8, &changes, eb);
+        if (!e && changes == 0)
+            e = run_write(db, "INSERT INTO vtpm_events (" VOUCH_STORE_EVENT_COLS ") SELECT "
+                          "?1, ?2, account, ?3, ?4, 1, 0, 1, ?5, ?6, ?7, ?8, ?8, 0 "
+                          "FROM vtpm_instances WHERE uuid = ?2", a, 8, NULL, eb);
+    }
+    return e;
+}
+
+/* The instance's system verdict after a report or a handled event. */
+static vouch_err sq_verdict_write(sqlite3 *db, const char *uuid, int64_t status,
+                                  int64_t whitelist_id, const char b[][VOUCH_STORE_HEX256],
+                                  int64_t report_ms, struct vouch_errbuf *eb)
+{
+    char detail[VOUCH_STORE_DETAIL_TEXT];
+    const struct arg a[] = { TXT(uuid), INT(status), INT(whitelist_id), TXT(detail),
+                             INT(report_ms) };
+
+    if (whitelist_id >= 0)
+        vouch_store_baseline_detail(b, detail);
+    else
+        strcpy(detail, "{}");
+    return run_write(db, "UPDATE vtpm_instances SET system_status = CASE WHEN ?2 > 0 THEN ?2 "
+                     "WHEN (SELECT count(*) FROM vtpm_events WHERE instance = ?1 AND "
+                     "status = 1 AND type = 1) > 0 THEN 2 ELSE 1 END, "
+                     "system_whitelist_id = ?3, system_detail = ?4, system_exceptions = "
+                     "(SELECT count(*) FROM vtpm_events WHERE instance = ?1 AND status = 1 "
+                     "AND type = 1), recent_report_ms = CASE WHEN ?5 > 0 THEN ?5 ELSE "
+                     "recent_report_ms END WHERE uuid = ?1", a, 5, NULL, eb);
+}
+
+static vouch_err sq_history_write(sqlite3 *db, const struct vouch_store_report *r,
+                                  struct vouch_errbuf *eb)
+{
+    int64_t seq = r->expect_reports + 1;
+    const struct arg a[] = { TXT(r->uuid), INT(seq), INT(r->now_ms), TXT(r->summary),
+                             INT(seq - (int64_t)r->keep) };
+    vouch_err e = run_write(db, "INSERT INTO vtpm_reports (instance, seq, received_ms, summary) "
+                            "VALUES (?1, ?2, ?3, ?4)", a, 4, NULL, eb);
+
+    if (!e)
+        e = run_write(db, "DELETE FROM vtpm_reports WHERE instance = ?1 AND seq <= ?5", a, 5,
+                      NULL, eb);
+    return e;
+}
+
+static vouch_err sq_report_accept(void *state, const struct vouch_store_report *r,
+                                  struct vouch_errbuf *eb)
+{
+    const struct arg nonce[] = { TXT(r->nonce), TXT(r->uuid), INT(r->now_ms) };
+    const struct arg ak[] = { TXT(r->uuid) };
+    sqlite3 *db = NULL;
+    int64_t wl = -1;
+    int changes = 0;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
+    e = sq_state_advance(db, r, eb);
+    if (!e)
+        e = run_write(db, "DELETE FROM vtpm_nonces WHERE nonce = ?1 AND uuid = ?2 "
+                      "AND expires_ms > ?3", nonce, 3, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "nonce unknown, used, expired or issued to "
+                       "another instance");
+    if (!e && r->activate_ak)
+        e = run_write(db, "UPDATE vtpm_aks SET state = 2 WHERE uuid = ?1", ak, 1, NULL, eb);
+    if (!e)
+        e = sq_baseline_write(db, r, &wl, eb);
+    if (!e)
+        e = sq_events_open(db, r, eb);
+    if (!e)
+        e = sq_verdict_write(db, r->uuid, r->system_status, wl, r->next->baseline, r->now_ms,
+                             eb);
+    if (!e)
+        e = sq_history_write(db, r, eb);
+    return finish(db, e, eb);
+}
+
+static vouch_err sq_report_last(void *state, const char *uuid, char **ret_summary,
+                                int64_t *ret_ms, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    char *summary = NULL;
+    int rc;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT summary, received_ms FROM vtpm_reports WHERE instance = ?1 "
+                         "ORDER BY seq DESC LIMIT 1", a, 1, &st, eb);
+    if (!e && (rc = sqlite3_step(st)) != SQLITE_ROW)
+        e = rc == SQLITE_DONE ? vouch_fail(eb, VOUCH_E_NOT_FOUND, "no report of '%s'", uuid)
+                              : db_fail(db, eb, "reports");
+    if (!e && !(summary = col_dup(st, 0)))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (!e) {
+        *ret_ms = sqlite3_column_int64(st, 1);
+        *ret_summary = summary;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_report_count(void *state, const char *uuid, uint64_t *ret,
+                                 struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT count(*) FROM vtpm_reports WHERE instance = ?1", a, 1, &st,
+                         eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "reports");
+    if (!e)
+        *ret = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err event_from_row(sqlite3_stmt *st, struct vouch_store_event *ev,
+                                struct vouch_errbuf *eb)
+{
+    char **text[] = { &ev->uuid, &ev->instance, &ev->account };
+    int64_t *num[] = { &ev->type, &ev->level, &ev->status, &ev->handle_type,
+                       &ev->accumulation };
+    size_t i;
+
+    memset(ev, 0, sizeof(*ev));
+    for (i = 0; i < 3; i++)
+        *text[i] = col_dup(st, (int)i);
+    for (i = 0; i < 5; i++)
+        *num[i] = sqlite3_column_int64(st, (int)i + 3);
+    ev->suspect = col_dup(st, 8);
+    ev->suspect_value = col_dup(st, 9);
+    ev->whitelist_value = col_dup(st, 10);
+    ev->created_ms = sqlite3_column_int64(st, 11);
+    ev->modified_ms = sqlite3_column_int64(st, 12);
+    ev->handled_ms = sqlite3_column_int64(st, 13);
+    if (!ev->uuid || !ev->instance || !ev->account || !ev->suspect || !ev->suspect_value ||
+        !ev->whitelist_value)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    return VOUCH_OK;
+}
+
+static vouch_err events_read(sqlite3 *db, sqlite3_stmt *st, struct vouch_store_event **ret,
+                             size_t *ret_n, struct vouch_errbuf *eb)
+{
+    struct vouch_store_event *v = NULL;
+    size_t n = 0, cap = 0;
+    vouch_err e = VOUCH_OK;
+    int rc;
+
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = grow((void **)&v, &cap, n, sizeof(*v), eb);
+        if (!e)
+            e = event_from_row(st, &v[n++], eb);
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = db_fail(db, eb, "events");
+    if (e) {
+        vouch_store_events_free(v, n);
+        return e;
+    }
+    *ret = v;
+    *ret_n = n;
+    return VOUCH_OK;
+}
+
+#define EVENT_WHERE                                                                      \
+    " FROM vtpm_events WHERE account = ?1 AND (?2 = '' OR instance = ?2) AND (?3 = '' OR " \
+    "suspect = ?3) AND (?4 < 0 OR type = ?4) AND (?5 < 0 OR level = ?5) AND (?6 < 0 OR "   \
+    "status = ?6) AND (?7 < 0 OR handle_type = ?7) AND (?8 = 0 OR created_ms >= ?8) AND "  \
+    "(?9 = 0 OR created_ms <= ?9) AND (?10 = 0 OR handled_ms >= ?10) AND (?11 = 0 OR "     \
+    "handled_ms <= ?11)"
+
+static vouch_err sq_event_list(void *state, const char *account,
+                               const struct vouch_store_event_filter *f, uint64_t offset,
+                               size_t limit, struct vouch_store_event **ret, size_t *ret_n,
+                               uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = {
+        TXT(account), TXT(f->instance ? f->instance : ""), TXT(f->suspect ? f->suspect : ""),
+        INT(f->type), INT(f->level), INT(f->status), INT(f->handle_type), INT(f->created_from),
+        INT(f->created_to), INT(f->handled_from), INT(f->handled_to), INT((int64_t)limit),
+        INT((int64_t)offset),
+    };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT count(*)" EVENT_WHERE, a, 11, &st, eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "events");
+    if (!e)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!e)
+        e = prepare_bind(db, "SELECT " VOUCH_STORE_EVENT_COLS EVENT_WHERE
+                         " ORDER BY created_ms DESC, uuid LIMIT ?12 OFFSET ?13", a, 13, &st, eb);
+    if (!e)
+        e = events_read(db, st, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Close one event of `account`; a trusted system event moves the baseline.
+ * *ret_instance: its instance (free()). */
+static vouch_err sq_event_close(sqlite3 *db, const char *account, const char *uuid,
+                                int64_t status, int64_t now_ms, char **ret_instance,
+                                struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid), TXT(account) };
+    struct vouch_store_event *ev = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    vouch_err e = prepare_bind(db, "SELECT " VOUCH_STORE_EVENT_COLS " FROM vtpm_events WHERE "
+                               "uuid = ?1 AND account = ?2", a, 2, &st, eb);
+
+    if (!e)
+        e = events_read(db, st, &ev, &n, eb);
+    sqlite3_finalize(st);
+    if (!e && n == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no event '%s'", uuid);
+    if (!e && ev->status != VOUCH_STORE_EVENT_OPEN)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "event '%s' is already handled", uuid);
+    if (!e) {
+        const struct arg u[] = { TXT(uuid), INT(status), INT(status - 1), INT(now_ms) };
+
+        e = run_write(db, "UPDATE vtpm_events SET status = ?2, handle_type = ?3, "
+                      "handled_ms = ?4, modified_ms = ?4 WHERE uuid = ?1", u, 4, NULL, eb);
+    }
+    if (!e && status == VOUCH_STORE_EVENT_TRUSTED && ev->type == VOUCH_STORE_EVENT_SYSTEM) {
+        char b[VOUCH_STORE_BASELINE_PCRS][VOUCH_STORE_HEX256], text[VOUCH_STORE_BASELINE_TEXT];
+        const struct arg w[] = { TXT(ev->instance) };
+        unsigned pcr = 0;
+        int rc;
+
+        e = prepare_bind(db, "SELECT pcrs FROM vtpm_system_whitelists WHERE uuid = ?1", w, 1,
+                         &st, eb);
+        if (!e && (rc = sqlite3_step(st)) != SQLITE_ROW)
+            e = rc == SQLITE_DONE ? vouch_fail(eb, VOUCH_E_STORE, "no baseline") : db_fail(db, eb, "baseline");
+        if (!e)
+            e = vouch_store_baseline_parse((const char *)sqlite3_column_text(st, 0), b, eb);
+        sqlite3_finalize(st);
+        if (!e && sscanf(ev->suspect, "pcr%u", &pcr) == 1 && pcr < VOUCH_STORE_BASELINE_PCRS &&
+            strlen(ev->suspect_value) == 64) {
+            const struct arg u[] = { TXT(ev->instance), TXT(text), INT(now_ms) };
+
+            snprintf(b[pcr], sizeof(b[pcr]), "%s", ev->suspect_value);
+            vouch_store_baseline_format(b, text);
+            e = run_write(db, "UPDATE vtpm_system_whitelists SET pcrs = ?2, modified_ms = ?3 "
+                          "WHERE uuid = ?1", u, 3, NULL, eb);
+        }
+    }
+    if (!e && !(*ret_instance = strdup(ev->instance)))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    vouch_store_events_free(ev, n);
+    return e;
+}
+
+/* Recompute an instance's system verdict from its baseline and open events. */
+static vouch_err sq_verdict_refresh(sqlite3 *db, const char *uuid, struct vouch_errbuf *eb)
+{
+    char b[VOUCH_STORE_BASELINE_PCRS][VOUCH_STORE_HEX256];
+    const struct arg a[] = { TXT(uuid) };
+    sqlite3_stmt *st = NULL;
+    int64_t id = -1;
+    int rc;
+    vouch_err e = prepare_bind(db, "SELECT id, pcrs FROM vtpm_system_whitelists WHERE uuid = ?1",
+                               a, 1, &st, eb);
+
+    if (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+        e = vouch_store_baseline_parse((const char *)sqlite3_column_text(st, 1), b, eb);
+    } else if (!e && rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "baseline");
+    }
+    sqlite3_finalize(st);
+    if (!e && id >= 0)
+        e = sq_verdict_write(db, uuid, 0, id, b, 0, eb);
+    return e;
+}
+
+static vouch_err sq_events_handle(void *state, const char *account, const char *const *uuids,
+                                  size_t n, int64_t status, int64_t now_ms,
+                                  struct vouch_errbuf *eb)
+{
+    char **touched = calloc(n, sizeof(*touched));
+    sqlite3 *db = NULL;
+    size_t i;
+    vouch_err e = touched ? begin(state, &db, eb) : vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+
+    if (!touched || e) {
+        free(touched);
+        return e;
+    }
+    for (i = 0; !e && i < n; i++)
+        e = sq_event_close(db, account, uuids[i], status, now_ms, &touched[i], eb);
+    for (i = 0; !e && i < n; i++)
+        e = sq_verdict_refresh(db, touched[i], eb);
+    e = finish(db, e, eb);
+    for (i = 0; i < n; i++)
+        free(touched[i]);
+    free(touched);
+    return e;
+}
+
+/* --- audit log ------------------------------------------------------------- */
+
+static vouch_err sq_audit_append(void *state, const struct vouch_store_audit *a,
+                                 struct vouch_errbuf *eb)
+{
+    const struct arg v[] = { TXT(a->id), INT(a->at_ms), TXT(a->actor), TXT(a->action),
+                             TXT(a->target), INT(a->status), TXT(a->code),
+                             TXT(a->request_id) };
+    sqlite3 *db = NULL;
+    vouch_err e = conn_get(state, &db, eb);
+
+    return e ? e : run_write(db, "INSERT INTO audit_log (" VOUCH_STORE_AUDIT_COLS ") VALUES "
+                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", v, 8, NULL, eb);
+}
+
+static vouch_err audit_from_row(sqlite3_stmt *st, struct vouch_store_audit *a,
+                                struct vouch_errbuf *eb)
+{
+    memset(a, 0, sizeof(*a));
+    snprintf(a->id, sizeof(a->id), "%s", (const char *)sqlite3_column_text(st, 0));
+    a->at_ms = sqlite3_column_int64(st, 1);
+    a->actor = col_dup(st, 2);
+    a->action = col_dup(st, 3);
+    a->target = col_dup(st, 4);
+    a->status = sqlite3_column_int64(st, 5);
+    a->code = col_dup(st, 6);
+    a->request_id = col_dup(st, 7);
+    if (!a->actor || !a->action || !a->target || !a->code || !a->request_id)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    return VOUCH_OK;
+}
+
+static vouch_err audits_read(sqlite3 *db, sqlite3_stmt *st, struct vouch_store_audit **ret,
+                             size_t *ret_n, struct vouch_errbuf *eb)
+{
+    struct vouch_store_audit *v = NULL;
+    size_t n = 0, cap = 0;
+    vouch_err e = VOUCH_OK;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = grow((void **)&v, &cap, n, sizeof(*v), eb);
+        if (e)
+            goto out;
+        e = audit_from_row(st, &v[n++], eb);
+        if (e)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "audit log");
+        goto out;
+    }
+    *ret = v;
+    *ret_n = n;
+    v = NULL;
+out:
+    vouch_store_audits_free(v, n);
+    return e;
+}
+
+#define AUDIT_WHERE                                                                        \
+    " FROM audit_log WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2) "          \
+    "AND (?3 = 0 OR at_ms >= ?3) AND (?4 = 0 OR at_ms < ?4)"
+
+static vouch_err sq_audit_list(void *state, const struct vouch_store_audit_filter *f,
+                               uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                               size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const struct vouch_store_audit_filter none = { NULL, NULL, 0, 0 };
+    const struct vouch_store_audit_filter *w = f ? f : &none;
+    const struct arg a[] = { TXT(w->actor ? w->actor : ""), TXT(w->action ? w->action : ""),
+                             INT(w->since_ms), INT(w->until_ms), INT((int64_t)limit),
+                             INT((int64_t)offset) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT count(*)" AUDIT_WHERE, a, 4, &st, eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "audit log");
+    if (!e)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!e)
+        e = prepare_bind(db, "SELECT " VOUCH_STORE_AUDIT_COLS AUDIT_WHERE
+                         " ORDER BY at_ms DESC, id DESC LIMIT ?5 OFFSET ?6", a, 6, &st, eb);
+    if (!e)
+        e = audits_read(db, st, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_audit_prune(void *state, int64_t before_ms, uint64_t *ret_deleted,
+                                struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(before_ms) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "DELETE FROM audit_log WHERE at_ms < ?1", a, 1, &changes, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
+}
+
 /* --- vTPM program whitelists ----------------------------------------------- */
 
 static vouch_err sq_whitelist_create(void *state, const struct vouch_store_whitelist *w,
@@ -1525,10 +2135,10 @@ static vouch_err sq_whitelist_create(void *state, const struct vouch_store_white
 
     if (e)
         return e;
-    e = run_write(db, "UPDATE vtpm_counters SET value = value + 1 "
+    e = run_write(db, "UPDATE vtpm_ids SET value = value + 1 "
                   "WHERE name = 'program_whitelist'", NULL, 0, NULL, eb);
     if (!e)
-        e = prepare_bind(db, "SELECT value FROM vtpm_counters WHERE name = 'program_whitelist'",
+        e = prepare_bind(db, "SELECT value FROM vtpm_ids WHERE name = 'program_whitelist'",
                          NULL, 0, &st, eb);
     if (!e && sqlite3_step(st) != SQLITE_ROW)
         e = db_fail(db, eb, "whitelist id");
@@ -1815,11 +2425,22 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .nonce_issue = sq_nonce_issue,
     .nonce_take = sq_nonce_take,
     .request_nonce_use = sq_request_nonce_use,
+    .ak_put = sq_ak_put,
+    .ak_get = sq_ak_get,
+    .vtpm_state_get = sq_vtpm_state_get,
+    .report_accept = sq_report_accept,
+    .report_last = sq_report_last,
+    .report_count = sq_report_count,
+    .event_list = sq_event_list,
+    .events_handle = sq_events_handle,
     .contents_read = sq_contents_read,
     .contents_write = sq_contents_write,
     .count = sq_count,
     .lease_acquire = sq_lease_acquire,
     .lease_release = sq_lease_release,
+    .audit_append = sq_audit_append,
+    .audit_list = sq_audit_list,
+    .audit_prune = sq_audit_prune,
     .whitelist_create = sq_whitelist_create,
     .whitelist_get = sq_whitelist_get,
     .whitelist_list = sq_whitelist_list,

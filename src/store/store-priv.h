@@ -70,6 +70,35 @@ struct vouch_store_ops {
     vouch_err (*request_nonce_use)(void *state, const char *key_id, const char *nonce,
                                    int64_t now_ms, int64_t expires_ms, size_t max_per_key,
                                    struct vouch_errbuf *eb);
+    /* audit log */
+    vouch_err (*audit_append)(void *state, const struct vouch_store_audit *a,
+                              struct vouch_errbuf *eb);
+    vouch_err (*audit_list)(void *state, const struct vouch_store_audit_filter *f,
+                            uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                            size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb);
+    vouch_err (*audit_prune)(void *state, int64_t before_ms, uint64_t *ret_deleted,
+                             struct vouch_errbuf *eb);
+    /* vTPM reports (migration 5) */
+    vouch_err (*ak_put)(void *state, const char *uuid, const char *public_b64,
+                        const char *cert_pem, int64_t now_ms, struct vouch_errbuf *eb);
+    vouch_err (*ak_get)(void *state, const char *uuid, struct vouch_store_ak **ret,
+                        struct vouch_errbuf *eb);
+    /* Fill what is stored; *ret arrives set to the fresh state. */
+    vouch_err (*vtpm_state_get)(void *state, const char *uuid,
+                                struct vouch_store_vtpm_state *ret, struct vouch_errbuf *eb);
+    vouch_err (*report_accept)(void *state, const struct vouch_store_report *r,
+                               struct vouch_errbuf *eb);
+    vouch_err (*report_last)(void *state, const char *uuid, char **ret_summary,
+                             int64_t *ret_ms, struct vouch_errbuf *eb);
+    vouch_err (*report_count)(void *state, const char *uuid, uint64_t *ret,
+                              struct vouch_errbuf *eb);
+    vouch_err (*event_list)(void *state, const char *account,
+                            const struct vouch_store_event_filter *f, uint64_t offset,
+                            size_t limit, struct vouch_store_event **ret, size_t *ret_n,
+                            uint64_t *ret_total, struct vouch_errbuf *eb);
+    vouch_err (*events_handle)(void *state, const char *account, const char *const *uuids,
+                               size_t n, int64_t status, int64_t now_ms,
+                               struct vouch_errbuf *eb);
     /* vTPM program whitelists */
     vouch_err (*whitelist_create)(void *state, const struct vouch_store_whitelist *w,
                                   int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb);
@@ -90,6 +119,9 @@ struct vouch_store_ops {
                                   struct vouch_errbuf *eb);
 };
 
+/* The audit columns, in the order the backends read and write them. */
+#define VOUCH_STORE_AUDIT_COLS "id, at_ms, actor, action, target, status, code, request_id"
+
 /* The whitelist columns, in the order the backends read them (document last). */
 #define VOUCH_STORE_WHITELIST_COLS \
     "w.id, w.account, w.name, w.format, w.digests, w.paths, w.created_ms, w.modified_ms"
@@ -105,6 +137,20 @@ struct vouch_store_ops {
     "program_status, program_whitelist_id, program_exceptions, program_detail, " \
     "program_whitelist_name, created_ms, modified_ms, recent_report_ms"
 #define VOUCH_STORE_INSTANCE_NCOLS 21
+
+/* The event columns, in the order the backends read them. */
+#define VOUCH_STORE_EVENT_COLS \
+    "uuid, instance, account, type, level, status, handle_type, accumulation, suspect, " \
+    "suspect_value, whitelist_value, created_ms, modified_ms, handled_ms"
+
+/* A baseline as stored: the 10 hex values joined by ',' (out: 10 * 65 bytes). */
+#define VOUCH_STORE_BASELINE_TEXT (VOUCH_STORE_BASELINE_PCRS * VOUCH_STORE_HEX256)
+void vouch_store_baseline_format(const char b[][VOUCH_STORE_HEX256], char *out);
+vouch_err vouch_store_baseline_parse(const char *text, char ret[][VOUCH_STORE_HEX256],
+                                     struct vouch_errbuf *eb);
+/* SystemTrustDetail: {"pcr0":"hex",...,"pcr9":"hex"} (out: VOUCH_STORE_DETAIL_TEXT bytes). */
+#define VOUCH_STORE_DETAIL_TEXT (VOUCH_STORE_BASELINE_PCRS * (VOUCH_STORE_HEX256 + 12) + 4)
+void vouch_store_baseline_detail(const char b[][VOUCH_STORE_HEX256], char *out);
 
 extern const struct vouch_store_ops vouch_store_sqlite_ops;
 extern const struct vouch_store_ops vouch_store_pg_ops;

@@ -1,13 +1,32 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
+#include "common/time.h"
+#include "store/audit.h"
 #include "store/store-priv.h"
 
 struct vouch_store {
     const struct vouch_store_ops *ops;
     void *state;
+    vouch_store_observer observe;   /* or NULL */
 };
+
+void vouch_store_set_observer(struct vouch_store *s, vouch_store_observer fn)
+{
+    s->observe = fn;
+}
+
+/* An operation's outcome, passed on to the observer with its duration. */
+static vouch_err observed(const struct vouch_store *s, const char *op, uint64_t t0, vouch_err e)
+{
+    if (s->observe)
+        s->observe(op, vouch_clock_us() - t0, e);
+    return e;
+}
 
 /*
  * Schema history.  Append only: a released migration never changes.  The
@@ -77,13 +96,50 @@ const char *const vouch_store_migrations[] = {
     "  expires_ms BIGINT NOT NULL,"
     "  PRIMARY KEY (key_id, nonce));"
     "CREATE INDEX vtpm_request_nonces_expiry ON vtpm_request_nonces (expires_ms);",
-    /* 5: reserved for the vTPM reports, system whitelists and events (branch vtpm-core) */
-    "SELECT 1;",
-    /* 6: vTPM program whitelists; ids come from a counter row, never reused */
-    "CREATE TABLE vtpm_counters ("
+    /* 5: vTPM attestation keys, IMA state, system whitelists, events, report history */
+    "CREATE TABLE vtpm_aks ("
+    "  uuid TEXT PRIMARY KEY REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  state BIGINT NOT NULL,"
+    "  public_b64 TEXT NOT NULL,"
+    "  cert_pem TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE TABLE vtpm_ima_states ("
+    "  uuid TEXT PRIMARY KEY REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  reports BIGINT NOT NULL,"
+    "  ima_next BIGINT NOT NULL,"
+    "  pcr10_sha1 TEXT NOT NULL,"
+    "  pcr10_sha256 TEXT NOT NULL,"
+    "  boot_aggregate TEXT NOT NULL,"
+    "  reset_count BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL);"
+    "CREATE TABLE vtpm_ids ("
     "  name TEXT PRIMARY KEY,"
     "  value BIGINT NOT NULL);"
-    "INSERT INTO vtpm_counters (name, value) VALUES ('program_whitelist', 0);"
+    "INSERT INTO vtpm_ids (name, value) VALUES ('system_whitelist', 0);"
+    "CREATE TABLE vtpm_system_whitelists ("
+    "  id BIGINT PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  pcrs TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  modified_ms BIGINT NOT NULL);"
+    "CREATE TABLE vtpm_events ("
+    "  uuid TEXT PRIMARY KEY,"
+    "  instance TEXT NOT NULL REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  account TEXT NOT NULL,"
+    "  type BIGINT NOT NULL, level BIGINT NOT NULL, status BIGINT NOT NULL,"
+    "  handle_type BIGINT NOT NULL, accumulation BIGINT NOT NULL,"
+    "  suspect TEXT NOT NULL, suspect_value TEXT NOT NULL, whitelist_value TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL, modified_ms BIGINT NOT NULL, handled_ms BIGINT NOT NULL);"
+    "CREATE INDEX vtpm_events_account ON vtpm_events (account, created_ms);"
+    "CREATE INDEX vtpm_events_instance ON vtpm_events (instance, status, type);"
+    "CREATE TABLE vtpm_reports ("
+    "  instance TEXT NOT NULL REFERENCES vtpm_instances (uuid) ON DELETE CASCADE,"
+    "  seq BIGINT NOT NULL,"
+    "  received_ms BIGINT NOT NULL,"
+    "  summary TEXT NOT NULL,"
+    "  PRIMARY KEY (instance, seq));",
+    /* 6: vTPM program whitelists; ids come from a counter row of vtpm_ids, never reused */
+    "INSERT INTO vtpm_ids (name, value) VALUES ('program_whitelist', 0);"
     "CREATE TABLE vtpm_program_whitelists ("
     "  id BIGINT PRIMARY KEY,"
     "  account TEXT NOT NULL REFERENCES vtpm_accounts (name),"
@@ -98,6 +154,19 @@ const char *const vouch_store_migrations[] = {
     "  UNIQUE (account, name));"
     "CREATE INDEX vtpm_program_whitelists_account ON vtpm_program_whitelists (account, id);"
     "CREATE INDEX vtpm_instances_program_whitelist ON vtpm_instances (program_whitelist_id);",
+    /* 7: reserved for another branch (the array is positional: version i+1 is entry i) */
+    "SELECT 1;",
+    /* 8: the audit log of administrative actions */
+    "CREATE TABLE audit_log ("
+    "  id TEXT PRIMARY KEY,"
+    "  at_ms BIGINT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  status BIGINT NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  request_id TEXT NOT NULL);"
+    "CREATE INDEX audit_log_time ON audit_log (at_ms, id);",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
@@ -168,31 +237,36 @@ const char *vouch_store_backend(const struct vouch_store *s)
 
 vouch_err vouch_store_schema_version(struct vouch_store *s, int *ret, struct vouch_errbuf *eb)
 {
-    return s->ops->schema_version(s->state, ret, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "schema_version", t0, s->ops->schema_version(s->state, ret, eb));
 }
 
 vouch_err vouch_store_meta_get(struct vouch_store *s, const char *key, char **ret,
                                struct vouch_errbuf *eb)
 {
-    return s->ops->meta_get(s->state, key, ret, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "meta_get", t0, s->ops->meta_get(s->state, key, ret, eb));
 }
 
 vouch_err vouch_store_meta_insert(struct vouch_store *s, const char *key, const char *value,
                                   struct vouch_errbuf *eb)
 {
-    return s->ops->meta_set(s->state, key, value, 0, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "meta_set", t0, s->ops->meta_set(s->state, key, value, 0, eb));
 }
 
 vouch_err vouch_store_meta_put(struct vouch_store *s, const char *key, const char *value,
                                struct vouch_errbuf *eb)
 {
-    return s->ops->meta_set(s->state, key, value, 1, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "meta_set", t0, s->ops->meta_set(s->state, key, value, 1, eb));
 }
 
 vouch_err vouch_store_keys_list(struct vouch_store *s, struct vouch_store_key **ret,
                                 size_t *ret_n, struct vouch_errbuf *eb)
 {
-    return s->ops->keys_list(s->state, ret, ret_n, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "keys_list", t0, s->ops->keys_list(s->state, ret, ret_n, eb));
 }
 
 void vouch_store_keys_free(struct vouch_store_key *keys, size_t n)
@@ -214,21 +288,23 @@ void vouch_store_keys_free(struct vouch_store_key *keys, size_t n)
 vouch_err vouch_store_key_activate(struct vouch_store *s, const struct vouch_store_key *k,
                                    int replace, int64_t now, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     if (!k->kid[0] || !k->alg[0] || !k->private_pem)
         return vouch_fail(eb, VOUCH_E_INVALID, "incomplete signing key");
-    return s->ops->key_activate(s->state, k, replace, now, eb);
+    return observed(s, "key_activate", t0, s->ops->key_activate(s->state, k, replace, now, eb));
 }
 
 vouch_err vouch_store_secrets_replace(struct vouch_store *s,
                                       const struct vouch_store_secret_change *changes, size_t n,
                                       struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     size_t i;
 
     for (i = 0; i < n; i++)
         if (!changes[i].id || !changes[i].old_value || !changes[i].new_value)
             return vouch_fail(eb, VOUCH_E_INVALID, "incomplete secret change");
-    return s->ops->secrets_replace(s->state, changes, n, eb);
+    return observed(s, "secrets_replace", t0, s->ops->secrets_replace(s->state, changes, n, eb));
 }
 
 static vouch_err check_key(const char *kind, const char *id, struct vouch_errbuf *eb)
@@ -244,6 +320,7 @@ vouch_err vouch_store_doc_put(struct vouch_store *s, const char *kind, const cha
                               const void *body, size_t body_len, const char *meta,
                               int64_t expires_at, int64_t now, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_key(kind, id, eb);
 
     if (e)
@@ -251,31 +328,37 @@ vouch_err vouch_store_doc_put(struct vouch_store *s, const char *kind, const cha
     if (body_len > VOUCH_STORE_DOC_MAX)
         return vouch_fail(eb, VOUCH_E_TOO_LARGE, "document larger than %u bytes",
                           VOUCH_STORE_DOC_MAX);
-    return s->ops->doc_put(s->state, kind, id, body, body_len, meta, expires_at, now, eb);
+    return observed(s, "doc_put", t0,
+                    s->ops->doc_put(s->state, kind, id, body, body_len, meta, expires_at, now, eb));
 }
 
 vouch_err vouch_store_doc_get(struct vouch_store *s, const char *kind, const char *id,
                               struct vouch_store_doc **ret, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_key(kind, id, eb);
 
-    return e ? e : s->ops->doc_get(s->state, kind, id, ret, eb);
+    return e ? e : observed(s, "doc_get", t0, s->ops->doc_get(s->state, kind, id, ret, eb));
 }
 
 vouch_err vouch_store_doc_list(struct vouch_store *s, const char *kind, const char *prefix,
                                int with_body, size_t limit, struct vouch_store_doc **ret,
                                size_t *ret_n, struct vouch_errbuf *eb)
 {
-    return s->ops->doc_list(s->state, kind, prefix ? prefix : "", with_body, limit, ret, ret_n,
-                            eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "doc_list", t0,
+                    s->ops->doc_list(s->state, kind, prefix ? prefix : "", with_body, limit, ret,
+                                     ret_n,
+                            eb));
 }
 
 vouch_err vouch_store_doc_delete(struct vouch_store *s, const char *kind, const char *id,
                                  struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_key(kind, id, eb);
 
-    return e ? e : s->ops->doc_delete(s->state, kind, id, eb);
+    return e ? e : observed(s, "doc_delete", t0, s->ops->doc_delete(s->state, kind, id, eb));
 }
 
 static void doc_done(struct vouch_store_doc *d)
@@ -310,12 +393,14 @@ void vouch_store_docs_free(struct vouch_store_doc *docs, size_t n)
 vouch_err vouch_store_contents_read(struct vouch_store *s, struct vouch_store_contents *ret,
                                     struct vouch_errbuf *eb)
 {
-    return s->ops->contents_read(s->state, ret, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "contents_read", t0, s->ops->contents_read(s->state, ret, eb));
 }
 
 vouch_err vouch_store_contents_write(struct vouch_store *s, const struct vouch_store_contents *c,
                                      int force, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     size_t i;
     vouch_err e;
 
@@ -333,13 +418,14 @@ vouch_err vouch_store_contents_write(struct vouch_store *s, const struct vouch_s
             return vouch_fail(eb, VOUCH_E_INVALID, "document %s/%s has no body or is over "
                               "%u bytes", c->docs[i].kind, c->docs[i].id, VOUCH_STORE_DOC_MAX);
     }
-    return s->ops->contents_write(s->state, c, force, eb);
+    return observed(s, "contents_write", t0, s->ops->contents_write(s->state, c, force, eb));
 }
 
 vouch_err vouch_store_count(struct vouch_store *s, struct vouch_store_counts *ret,
                             struct vouch_errbuf *eb)
 {
-    return s->ops->count(s->state, ret, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "count", t0, s->ops->count(s->state, ret, eb));
 }
 
 void vouch_store_contents_done(struct vouch_store_contents *c)
@@ -366,6 +452,7 @@ vouch_err vouch_store_lease_acquire(struct vouch_store *s, const char *name, con
                                     int64_t now_ms, int64_t ttl_ms, int *ret_held,
                                     struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     int64_t until;
 
     if (!name || !*name || strlen(name) > 64 || !holder || !*holder || strlen(holder) > 128)
@@ -373,13 +460,15 @@ vouch_err vouch_store_lease_acquire(struct vouch_store *s, const char *name, con
                           "holder 1-128");
     if (ttl_ms <= 0 || __builtin_add_overflow(now_ms, ttl_ms, &until))
         return vouch_fail(eb, VOUCH_E_INVALID, "lease duration out of range");
-    return s->ops->lease_acquire(s->state, name, holder, now_ms, ttl_ms, ret_held, eb);
+    return observed(s, "lease_acquire", t0,
+                    s->ops->lease_acquire(s->state, name, holder, now_ms, ttl_ms, ret_held, eb));
 }
 
 vouch_err vouch_store_lease_release(struct vouch_store *s, const char *name, const char *holder,
                                     struct vouch_errbuf *eb)
 {
-    return s->ops->lease_release(s->state, name, holder, eb);
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "lease_release", t0, s->ops->lease_release(s->state, name, holder, eb));
 }
 
 /* --- vTPM ------------------------------------------------------------------ */
@@ -412,38 +501,45 @@ vouch_err vouch_store_accesskey_create(struct vouch_store *s, const char *accoun
                                        const char *id, const char *secret, int64_t now_ms,
                                        struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("account", account, eb);
 
     if (!e)
         e = check_name("access key id", id, eb);
     if (!e && (!secret || !*secret))
         e = vouch_fail(eb, VOUCH_E_INVALID, "access key secret is empty");
-    return e ? e : s->ops->accesskey_create(s->state, account, id, secret, now_ms, eb);
+    return e ? e : observed(s, "accesskey_create", t0,
+                            s->ops->accesskey_create(s->state, account, id, secret, now_ms, eb));
 }
 
 vouch_err vouch_store_accesskey_get(struct vouch_store *s, const char *id,
                                     struct vouch_store_accesskey **ret, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("access key id", id, eb);
 
-    return e ? e : s->ops->accesskey_get(s->state, id, ret, eb);
+    return e ? e : observed(s, "accesskey_get", t0, s->ops->accesskey_get(s->state, id, ret, eb));
 }
 
 vouch_err vouch_store_accesskey_list(struct vouch_store *s, const char *account,
                                      struct vouch_store_accesskey **ret, size_t *ret_n,
                                      struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = account ? check_name("account", account, eb) : VOUCH_OK;
 
-    return e ? e : s->ops->accesskey_list(s->state, account, ret, ret_n, eb);
+    return e ? e : observed(s, "accesskey_list", t0,
+                            s->ops->accesskey_list(s->state, account, ret, ret_n, eb));
 }
 
 vouch_err vouch_store_accesskey_disable(struct vouch_store *s, const char *id,
                                         struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("access key id", id, eb);
 
-    return e ? e : s->ops->accesskey_disable(s->state, id, eb);
+    return e ? e : observed(s, "accesskey_disable", t0,
+                            s->ops->accesskey_disable(s->state, id, eb));
 }
 
 void vouch_store_accesskeys_free(struct vouch_store_accesskey *k, size_t n)
@@ -487,27 +583,32 @@ vouch_err vouch_store_instance_register(struct vouch_store *s,
                                         const struct vouch_store_instance *in, int64_t now_ms,
                                         struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_instance(in, eb);
 
-    return e ? e : s->ops->instance_register(s->state, in, now_ms, eb);
+    return e ? e : observed(s, "instance_register", t0,
+                            s->ops->instance_register(s->state, in, now_ms, eb));
 }
 
 vouch_err vouch_store_instance_get(struct vouch_store *s, const char *uuid,
                                    struct vouch_store_instance **ret, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("PropertyUuid", uuid, eb);
 
-    return e ? e : s->ops->instance_get(s->state, uuid, ret, eb);
+    return e ? e : observed(s, "instance_get", t0, s->ops->instance_get(s->state, uuid, ret, eb));
 }
 
 vouch_err vouch_store_instance_delete(struct vouch_store *s, const char *account,
                                       const char *uuid, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("account", account, eb);
 
     if (!e)
         e = check_name("PropertyUuid", uuid, eb);
-    return e ? e : s->ops->instance_delete(s->state, account, uuid, eb);
+    return e ? e : observed(s, "instance_delete", t0,
+                            s->ops->instance_delete(s->state, account, uuid, eb));
 }
 
 vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
@@ -516,6 +617,7 @@ vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
                                     struct vouch_store_instance **ret, size_t *ret_n,
                                     uint64_t *ret_total, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("account", account, eb);
 
     if (e)
@@ -524,8 +626,10 @@ vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
         return vouch_fail(eb, VOUCH_E_INVALID, "page size must be 1-%d", VOUCH_STORE_LIST_MAX);
     if (offset > INT64_MAX)
         return vouch_fail(eb, VOUCH_E_INVALID, "page offset too large");
-    return s->ops->instance_list(s->state, account, f, offset, limit, ret, ret_n, ret_total,
-                                 eb);
+    return observed(s, "instance_list", t0,
+                    s->ops->instance_list(s->state, account, f, offset, limit, ret, ret_n,
+                                          ret_total,
+                                 eb));
 }
 
 static void instance_done(struct vouch_store_instance *in)
@@ -565,33 +669,362 @@ void vouch_store_instances_free(struct vouch_store_instance *in, size_t n)
 vouch_err vouch_store_nonce_issue(struct vouch_store *s, const char *nonce, const char *uuid,
                                   int64_t now_ms, int64_t expires_ms, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("nonce", nonce, eb);
 
     if (!e)
         e = check_name("PropertyUuid", uuid, eb);
-    return e ? e : s->ops->nonce_issue(s->state, nonce, uuid, now_ms, expires_ms, eb);
+    return e ? e : observed(s, "nonce_issue", t0,
+                            s->ops->nonce_issue(s->state, nonce, uuid, now_ms, expires_ms, eb));
 }
 
 vouch_err vouch_store_nonce_take(struct vouch_store *s, const char *nonce, const char *uuid,
                                  int64_t now_ms, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("nonce", nonce, eb);
 
     if (!e)
         e = check_name("PropertyUuid", uuid, eb);
-    return e ? e : s->ops->nonce_take(s->state, nonce, uuid, now_ms, eb);
+    return e ? e : observed(s, "nonce_take", t0,
+                            s->ops->nonce_take(s->state, nonce, uuid, now_ms, eb));
 }
 
 vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_id,
                                         const char *nonce, int64_t now_ms, int64_t expires_ms,
                                         size_t max_per_key, struct vouch_errbuf *eb)
 {
+    const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("access key id", key_id, eb);
 
     if (!e)
         e = check_name("SignatureNonce", nonce, eb);
-    return e ? e : s->ops->request_nonce_use(s->state, key_id, nonce, now_ms, expires_ms,
-                                             max_per_key, eb);
+    return e ? e : observed(s, "request_nonce_use", t0,
+                            s->ops->request_nonce_use(s->state, key_id, nonce, now_ms, expires_ms,
+                                             max_per_key, eb));
+}
+
+/* --- audit log --------------------------------------------------------------- */
+
+#define AUDIT_TEXT_MAX VOUCH_AUDIT_TEXT_MAX
+
+/* At most max bytes, none of them a control character? */
+static bool text_clean(const char *v, size_t max)
+{
+    size_t i, n = strnlen(v, max + 1);
+
+    if (n > max)
+        return false;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return false;
+    return true;
+}
+
+static vouch_err check_audit(const struct vouch_store_audit *a, struct vouch_errbuf *eb)
+{
+    const struct {
+        const char *what;
+        const char *v;
+        size_t max;
+    } fields[] = {
+        { "audit actor", a->actor, VOUCH_STORE_NAME_MAX + 16 },
+        { "audit action", a->action, AUDIT_TEXT_MAX },
+        { "audit target", a->target, AUDIT_TEXT_MAX },
+        { "audit code", a->code, VOUCH_STORE_NAME_MAX },
+        { "audit request id", a->request_id, VOUCH_STORE_NAME_MAX },
+    };
+    vouch_err e = check_name("audit id", a->id, eb);
+    size_t i;
+
+    for (i = 0; !e && i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (!fields[i].v || !text_clean(fields[i].v, fields[i].max))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "%s must be at most %zu bytes without "
+                           "control characters", fields[i].what, fields[i].max);
+    if (!e && (!*a->actor || !*a->action))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "audit actor and action must not be empty");
+    return e;
+}
+
+vouch_err vouch_store_audit_append(struct vouch_store *s, const struct vouch_store_audit *a,
+                                   struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_audit(a, eb);
+
+    return e ? e : observed(s, "audit_append", t0, s->ops->audit_append(s->state, a, eb));
+}
+
+vouch_err vouch_store_audit_list(struct vouch_store *s, const struct vouch_store_audit_filter *f,
+                                 uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                                 size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    if (limit == 0 || limit > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "limit must be 1-%d", VOUCH_STORE_LIST_MAX);
+    if (offset > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "offset is too large");
+    return observed(s, "audit_list", t0,
+                    s->ops->audit_list(s->state, f, offset, limit, ret, ret_n, ret_total, eb));
+}
+
+vouch_err vouch_store_audit_prune(struct vouch_store *s, int64_t before_ms,
+                                  uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "audit_prune", t0,
+                    s->ops->audit_prune(s->state, before_ms, ret_deleted, eb));
+}
+
+void vouch_store_audits_free(struct vouch_store_audit *a, size_t n)
+{
+    size_t i;
+
+    if (!a)
+        return;
+    for (i = 0; i < n; i++) {
+        free(a[i].actor);
+        free(a[i].action);
+        free(a[i].target);
+        free(a[i].code);
+        free(a[i].request_id);
+    }
+    free(a);
+}
+
+/* --- vTPM reports, whitelists, events (migration 5) ------------------------ */
+
+vouch_err vouch_store_ak_put(struct vouch_store *s, const char *uuid, const char *public_b64,
+                             const char *cert_pem, int64_t now_ms, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    if (!e && (!public_b64 || !*public_b64 || !cert_pem || !*cert_pem ||
+               strlen(public_b64) > VOUCH_STORE_FIELD_MAX || strlen(cert_pem) > 4 * VOUCH_STORE_FIELD_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "AK public key and certificate must be 1-%d bytes",
+                       VOUCH_STORE_FIELD_MAX);
+    return e ? e : observed(s, "ak_put", t0,
+                            s->ops->ak_put(s->state, uuid, public_b64, cert_pem, now_ms, eb));
+}
+
+vouch_err vouch_store_ak_get(struct vouch_store *s, const char *uuid,
+                             struct vouch_store_ak **ret, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    return e ? e : observed(s, "ak_get", t0, s->ops->ak_get(s->state, uuid, ret, eb));
+}
+
+void vouch_store_ak_free(struct vouch_store_ak *ak)
+{
+    if (!ak)
+        return;
+    free(ak->public_b64);
+    free(ak->cert_pem);
+    free(ak);
+}
+
+static void state_fresh(struct vouch_store_vtpm_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    memset(st->pcr10_sha1, '0', 40);
+    memset(st->pcr10_sha256, '0', 64);
+    st->reset_count = -1;
+    st->whitelist_id = -1;
+}
+
+vouch_err vouch_store_vtpm_state_get(struct vouch_store *s, const char *uuid,
+                                     struct vouch_store_vtpm_state *ret,
+                                     struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    struct vouch_store_vtpm_state st;
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    if (e)
+        return e;
+    state_fresh(&st);
+    e = observed(s, "vtpm_state_get", t0, s->ops->vtpm_state_get(s->state, uuid, &st, eb));
+    if (!e)
+        *ret = st;
+    return e;
+}
+
+/* Lower-case hex of exactly `len` digits. */
+static bool is_hex(const char *v, size_t len)
+{
+    size_t i;
+
+    if (!v || strlen(v) != len)
+        return false;
+    for (i = 0; i < len; i++)
+        if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static vouch_err check_state(const struct vouch_store_vtpm_state *st, bool need_baseline,
+                             struct vouch_errbuf *eb)
+{
+    size_t i;
+
+    if (!is_hex(st->pcr10_sha1, 40) || !is_hex(st->pcr10_sha256, 64) || st->ima_next < 0 ||
+        (st->boot_aggregate[0] && !is_hex(st->boot_aggregate, strlen(st->boot_aggregate))))
+        return vouch_fail(eb, VOUCH_E_INVALID, "IMA state is malformed");
+    for (i = 0; need_baseline && i < VOUCH_STORE_BASELINE_PCRS; i++)
+        if (!is_hex(st->baseline[i], 64))
+            return vouch_fail(eb, VOUCH_E_INVALID, "baseline pcr%zu is not 64 hex digits", i);
+    return VOUCH_OK;
+}
+
+static vouch_err check_event_new(const struct vouch_store_event_new *ev,
+                                 struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("EventUuid", ev->uuid, eb);
+
+    if (!e && (!ev->suspect || !*ev->suspect || !ev->suspect_value || !ev->whitelist_value ||
+               strlen(ev->suspect) > VOUCH_STORE_FIELD_MAX ||
+               strlen(ev->suspect_value) > VOUCH_STORE_FIELD_MAX ||
+               strlen(ev->whitelist_value) > VOUCH_STORE_FIELD_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "event fields must be at most %d bytes",
+                       VOUCH_STORE_FIELD_MAX);
+    return e;
+}
+
+vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
+                                    struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", r->uuid, eb);
+    size_t i;
+
+    if (!e)
+        e = check_name("nonce", r->nonce, eb);
+    if (!e && (!r->next || r->expect_reports < 0 || r->keep == 0 || !r->summary ||
+               strlen(r->summary) > VOUCH_STORE_DOC_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "incomplete report");
+    if (!e)
+        e = check_state(r->next, r->create_baseline || r->next->whitelist_id >= 0, eb);
+    for (i = 0; !e && i < r->n_events; i++)
+        e = check_event_new(&r->events[i], eb);
+    return e ? e : observed(s, "report_accept", t0, s->ops->report_accept(s->state, r, eb));
+}
+
+vouch_err vouch_store_report_last(struct vouch_store *s, const char *uuid, char **ret_summary,
+                                  int64_t *ret_ms, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    return e ? e : observed(s, "report_last", t0,
+                            s->ops->report_last(s->state, uuid, ret_summary, ret_ms, eb));
+}
+
+vouch_err vouch_store_report_count(struct vouch_store *s, const char *uuid, uint64_t *ret,
+                                   struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    return e ? e : observed(s, "report_count", t0, s->ops->report_count(s->state, uuid, ret, eb));
+}
+
+vouch_err vouch_store_event_list(struct vouch_store *s, const char *account,
+                                 const struct vouch_store_event_filter *f, uint64_t offset,
+                                 size_t limit, struct vouch_store_event **ret, size_t *ret_n,
+                                 uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    const struct vouch_store_event_filter any = VOUCH_STORE_EVENT_FILTER_ANY;
+    vouch_err e = check_name("account", account, eb);
+
+    if (e)
+        return e;
+    if (limit == 0 || limit > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page size must be 1-%d", VOUCH_STORE_LIST_MAX);
+    if (offset > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page offset too large");
+    return observed(s, "event_list", t0,
+                    s->ops->event_list(s->state, account, f ? f : &any, offset, limit, ret, ret_n,
+                              ret_total, eb));
+}
+
+void vouch_store_events_free(struct vouch_store_event *ev, size_t n)
+{
+    size_t i;
+
+    if (!ev)
+        return;
+    for (i = 0; i < n; i++) {
+        free(ev[i].uuid);
+        free(ev[i].instance);
+        free(ev[i].account);
+        free(ev[i].suspect);
+        free(ev[i].suspect_value);
+        free(ev[i].whitelist_value);
+    }
+    free(ev);
+}
+
+vouch_err vouch_store_events_handle(struct vouch_store *s, const char *account,
+                                    const char *const *uuids, size_t n, int64_t status,
+                                    int64_t now_ms, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("account", account, eb);
+    size_t i;
+
+    if (!e && status != VOUCH_STORE_EVENT_TRUSTED && status != VOUCH_STORE_EVENT_IGNORED)
+        e = vouch_fail(eb, VOUCH_E_INVALID, "events are handled as trusted or ignored");
+    if (!e && (n == 0 || n > VOUCH_STORE_LIST_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "1-%d events at a time", VOUCH_STORE_LIST_MAX);
+    for (i = 0; !e && i < n; i++)
+        e = check_name("EventUuid", uuids[i], eb);
+    return e ? e : observed(s, "events_handle", t0,
+                            s->ops->events_handle(s->state, account, uuids, n, status, now_ms, eb));
+}
+
+/* --- helpers the backends share -------------------------------------------- */
+
+void vouch_store_baseline_format(const char b[][VOUCH_STORE_HEX256], char *out)
+{
+    size_t i;
+
+    out[0] = '\0';
+    for (i = 0; i < VOUCH_STORE_BASELINE_PCRS; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, b[i]);
+    }
+}
+
+vouch_err vouch_store_baseline_parse(const char *text, char ret[][VOUCH_STORE_HEX256],
+                                     struct vouch_errbuf *eb)
+{
+    size_t i;
+    const char *p = text;
+
+    for (i = 0; i < VOUCH_STORE_BASELINE_PCRS; i++) {
+        if (strlen(p) < 64 || (p[64] != (i + 1 < VOUCH_STORE_BASELINE_PCRS ? ',' : '\0')))
+            return vouch_fail(eb, VOUCH_E_STORE, "stored baseline is malformed");
+        memcpy(ret[i], p, 64);
+        ret[i][64] = '\0';
+        p += 65;
+    }
+    return VOUCH_OK;
+}
+
+void vouch_store_baseline_detail(const char b[][VOUCH_STORE_HEX256], char *out)
+{
+    size_t i, n = 0;
+
+    out[n++] = '{';
+    for (i = 0; i < VOUCH_STORE_BASELINE_PCRS; i++)
+        n += (size_t)sprintf(out + n, "%s\"pcr%zu\":\"%s\"", i ? "," : "", i, b[i]);
+    out[n++] = '}';
+    out[n] = '\0';
 }
 
 /* --- vTPM program whitelists ----------------------------------------------- */

@@ -332,6 +332,192 @@ vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_i
                                         const char *nonce, int64_t now_ms, int64_t expires_ms,
                                         size_t max_per_key, struct vouch_errbuf *eb);
 
+/*
+ * Timing of every store operation (Prometheus store latency): `fn` is
+ * called after each one with its name ("doc_get", ...), its duration and
+ * outcome.  Set once, before the store is shared between threads.
+ */
+typedef void (*vouch_store_observer)(const char *op, uint64_t us, vouch_err e);
+void vouch_store_set_observer(struct vouch_store *s, vouch_store_observer fn);
+
+/* --- audit log: who changed what, when, with what outcome -----------------
+ *
+ * One row per state-changing administrative action (docs/operations.md).
+ * `id` is chosen by the caller (random), so backends need no sequence;
+ * rows list newest first.  Never holds a secret: actors are "admin",
+ * "accesskey:ID" or "cli:USER".
+ */
+#define VOUCH_STORE_AUDIT_ID_MAX 32
+
+struct vouch_store_audit {
+    char id[VOUCH_STORE_AUDIT_ID_MAX + 1];
+    int64_t at_ms;
+    char *actor;           /* at most VOUCH_STORE_NAME_MAX + 16 bytes */
+    char *action;          /* "POST /policy", "RegisterMessage", "cli accesskey create", ... */
+    char *target;          /* what it acted on ("" when the request named nothing) */
+    int64_t status;        /* HTTP status of the answer (CLI: 200 or 500) */
+    char *code;            /* error code when it failed, else "" */
+    char *request_id;      /* X-Request-Id, "" from the CLI */
+};
+
+/* Filters of a listing: NULL / 0 match anything; times are [since, until). */
+struct vouch_store_audit_filter {
+    const char *actor;
+    const char *action;
+    int64_t since_ms, until_ms;
+};
+
+/* Append one entry (its fields are checked for length and control bytes). */
+vouch_err vouch_store_audit_append(struct vouch_store *s, const struct vouch_store_audit *a,
+                                   struct vouch_errbuf *eb);
+/* One page, newest first (limit <= VOUCH_STORE_LIST_MAX), with the number of matches. */
+vouch_err vouch_store_audit_list(struct vouch_store *s, const struct vouch_store_audit_filter *f,
+                                 uint64_t offset, size_t limit, struct vouch_store_audit **ret,
+                                 size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb);
+/* Delete the entries older than before_ms; *ret_deleted (may be NULL) gets their number. */
+vouch_err vouch_store_audit_prune(struct vouch_store *s, int64_t before_ms,
+                                  uint64_t *ret_deleted, struct vouch_errbuf *eb);
+void vouch_store_audits_free(struct vouch_store_audit *a, size_t n);
+/* --- vTPM: AK, report state, system whitelist, events, reports ------------
+ *
+ * Migration 5.  Every row here hangs off an instance and goes with it
+ * (UnregisterMessage).  PCR values are lower-case hex.
+ */
+
+#define VOUCH_STORE_AK_PENDING 1     /* issued by ProduceAikcert, not yet proven */
+#define VOUCH_STORE_AK_ACTIVE 2      /* a report carried its certificate */
+#define VOUCH_STORE_BASELINE_PCRS 10 /* PCR0..9 of the sha256 bank */
+#define VOUCH_STORE_HEX256 65        /* 64 hex digits and a NUL */
+
+/* An instance's attestation key. */
+struct vouch_store_ak {
+    int64_t state;         /* VOUCH_STORE_AK_* */
+    char *public_b64;      /* base64 of its TPM2B_PUBLIC */
+    char *cert_pem;        /* the certificate the AK CA issued */
+    int64_t created_ms;
+};
+
+/* Record `uuid`'s AK as PENDING, replacing any earlier one.
+ * VOUCH_E_NOT_FOUND when the instance does not exist. */
+vouch_err vouch_store_ak_put(struct vouch_store *s, const char *uuid, const char *public_b64,
+                             const char *cert_pem, int64_t now_ms, struct vouch_errbuf *eb);
+/* VOUCH_E_NOT_FOUND when none.  Free with vouch_store_ak_free(). */
+vouch_err vouch_store_ak_get(struct vouch_store *s, const char *uuid,
+                             struct vouch_store_ak **ret, struct vouch_errbuf *eb);
+void vouch_store_ak_free(struct vouch_store_ak *ak);
+
+/*
+ * What the reports of an instance left behind: the durable IMA state
+ * (incremental logs continue from it across restarts) and the system
+ * whitelist (PCR baseline).
+ */
+struct vouch_store_vtpm_state {
+    int64_t reports;                 /* reports accepted so far (the version) */
+    int64_t ima_next;                /* nextClientIMAIndex */
+    char pcr10_sha1[41];             /* running PCR 10 after ima_next entries */
+    char pcr10_sha256[VOUCH_STORE_HEX256];
+    char boot_aggregate[VOUCH_STORE_HEX256];  /* "" while unknown */
+    int64_t reset_count;             /* the TPM's resetCount of the boot; -1 unknown */
+    int64_t whitelist_id;            /* system whitelist; -1: no baseline yet */
+    int64_t whitelist_created_ms, whitelist_modified_ms;
+    char baseline[VOUCH_STORE_BASELINE_PCRS][VOUCH_STORE_HEX256];
+};
+
+/* The state of `uuid`: before its first report, reports 0, ima_next 0,
+ * PCR 10 zero, reset_count -1, whitelist_id -1. */
+vouch_err vouch_store_vtpm_state_get(struct vouch_store *s, const char *uuid,
+                                     struct vouch_store_vtpm_state *ret,
+                                     struct vouch_errbuf *eb);
+
+/* Event types, statuses and how they were handled. */
+#define VOUCH_STORE_EVENT_SYSTEM 1
+#define VOUCH_STORE_EVENT_PROGRAM 2
+#define VOUCH_STORE_EVENT_OPEN 1
+#define VOUCH_STORE_EVENT_TRUSTED 2
+#define VOUCH_STORE_EVENT_IGNORED 3
+
+/* An event a report opens.  When the instance has an open event of the
+ * same type, suspect and suspect value, that one's accumulation grows. */
+struct vouch_store_event_new {
+    const char *uuid;                /* EventUuid when it is new */
+    int64_t type, level;
+    const char *suspect;             /* "pcr5", or a file path */
+    const char *suspect_value;       /* what the report showed */
+    const char *whitelist_value;     /* what the whitelist holds ("" none) */
+};
+
+/*
+ * Accept one verified report, in ONE transaction: the instance's state
+ * must still be at version expect_reports (VOUCH_E_CONFLICT otherwise:
+ * another report went first), the report nonce is taken
+ * (VOUCH_E_NOT_FOUND: unknown, used, expired), the IMA state and the
+ * baseline become next's (a new system whitelist id is allocated when
+ * create_baseline), a PENDING AK becomes ACTIVE (activate_ak), events
+ * are opened, the instance's system verdict and GmtRecentReport are
+ * written, and a history row keeps `summary`; only the last `keep` rows
+ * of the instance stay.  A failure changes nothing.
+ */
+struct vouch_store_report {
+    const char *uuid;
+    const char *nonce;
+    int64_t now_ms;
+    int64_t expect_reports;
+    const struct vouch_store_vtpm_state *next;
+    int create_baseline;
+    int activate_ak;
+    int64_t system_status;
+    const struct vouch_store_event_new *events;
+    size_t n_events;
+    const char *summary;             /* JSON text */
+    size_t keep;
+};
+
+vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
+                                    struct vouch_errbuf *eb);
+
+/* The newest history row of `uuid`: its summary (free()) and time.
+ * VOUCH_E_NOT_FOUND when there is none. */
+vouch_err vouch_store_report_last(struct vouch_store *s, const char *uuid, char **ret_summary,
+                                  int64_t *ret_ms, struct vouch_errbuf *eb);
+/* The number of history rows of `uuid`. */
+vouch_err vouch_store_report_count(struct vouch_store *s, const char *uuid, uint64_t *ret,
+                                   struct vouch_errbuf *eb);
+
+struct vouch_store_event {
+    char *uuid, *instance, *account;
+    int64_t type, level, status, handle_type, accumulation;
+    char *suspect, *suspect_value, *whitelist_value;
+    int64_t created_ms, modified_ms, handled_ms;    /* handled: 0 while open */
+};
+
+/* Event list filters: NULL / -1 / 0 (times) match anything. */
+struct vouch_store_event_filter {
+    const char *instance;
+    const char *suspect;
+    int64_t type, level, status, handle_type;
+    int64_t created_from, created_to, handled_from, handled_to;
+};
+
+#define VOUCH_STORE_EVENT_FILTER_ANY { NULL, NULL, -1, -1, -1, -1, 0, 0, 0, 0 }
+
+/* One page of `account`'s events matching f, newest first, and the
+ * number of matching rows. */
+vouch_err vouch_store_event_list(struct vouch_store *s, const char *account,
+                                 const struct vouch_store_event_filter *f, uint64_t offset,
+                                 size_t limit, struct vouch_store_event **ret, size_t *ret_n,
+                                 uint64_t *ret_total, struct vouch_errbuf *eb);
+void vouch_store_events_free(struct vouch_store_event *ev, size_t n);
+
+/*
+ * Close events `uuids` of `account` as `status` (TRUSTED or IGNORED), all
+ * or nothing: VOUCH_E_NOT_FOUND when one is unknown or another account's,
+ * VOUCH_E_CONFLICT when one is not open.  Trusting a system event makes
+ * its reported value the baseline's.  Each instance touched then counts
+ * its open system events; with none left it is trusted again.
+ */
+vouch_err vouch_store_events_handle(struct vouch_store *s, const char *account,
+                                    const char *const *uuids, size_t n, int64_t status,
+                                    int64_t now_ms, struct vouch_errbuf *eb);
 /* --- vTPM program whitelists -------------------------------------------------
  *
  * An account's named sets of allowed IMA file digests (migration 6).  The

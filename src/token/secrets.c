@@ -7,7 +7,7 @@
 
 #include "token/secrets.h"
 
-const char *const vouch_secret_meta_keys[] = { "challenge_secret" };
+const char *const vouch_secret_meta_keys[] = { "challenge_secret", "vtpm_ak_ca" };
 const size_t vouch_secret_n_meta_keys =
     sizeof(vouch_secret_meta_keys) / sizeof(vouch_secret_meta_keys[0]);
 

@@ -106,6 +106,9 @@ describe('GET /metrics', () => {
     assert.ok(fmspc, text);
     assert.ok(Number(fmspc[2]) < 0);
     assert.match(text, /^vouch_collateral_next_update_timestamp_seconds\{document="tcb\//m);
+    // store latency: the policy and collateral reads of the attestations went through the store
+    assert.ok(series(text, 'vouch_store_operation_duration_seconds_count', { op: 'doc_get' }) >= 1, text);
+    assert.equal(series(text, 'vouch_store_operation_errors_total', { op: 'doc_get' }) >= 0, true);
     assert.equal(series(text, 'vouch_open_connections', {}) >= 1, true);
     assert.equal(series(text, 'vouch_rate_limited_requests_total', { limit: 'address' }), 0);
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_start_time_seconds']) {

@@ -781,6 +781,291 @@ static void test_vtpm_nonces(void **state)
     vouch_store_close(s);
 }
 
+/* A report of u-1 at version `expect` with `pcr5` as PCR 5 of the baseline. */
+static struct vouch_store_vtpm_state state_with(int64_t ima_next, char pcr5)
+{
+    struct vouch_store_vtpm_state st;
+    int i;
+
+    memset(&st, 0, sizeof(st));
+    memset(st.pcr10_sha1, 'a', 40);
+    memset(st.pcr10_sha256, 'b', 64);
+    st.ima_next = ima_next;
+    st.reset_count = 7;
+    st.whitelist_id = -1;
+    for (i = 0; i < VOUCH_STORE_BASELINE_PCRS; i++)
+        memset(st.baseline[i], i == 5 ? pcr5 : '0' + i, 64);
+    return st;
+}
+
+static void test_vtpm_reports(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_store_instance in = instance_of("u-1", "alice", "web"), *got = NULL;
+    struct vouch_store_vtpm_state st, next = state_with(12, '5');
+    struct vouch_store_event_new ev = { "ev-1", VOUCH_STORE_EVENT_SYSTEM, 3, "pcr5", "", "" };
+    struct vouch_store_report r = { "u-1", "n1", 1000, 0, &next, 1, 1, 1, NULL, 0, "{\"n\":1}",
+                                    2 };
+    struct vouch_store_ak *ak = NULL;
+    struct vouch_errbuf eb;
+    char *summary = NULL, evil[65];
+    int64_t ms = 0;
+    uint64_t count = 0;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_accesskey_create(s, "alice", "AK1", "a", 1, &eb), 0);
+    assert_int_equal(vouch_store_instance_register(s, &in, 100, &eb), VOUCH_OK);
+    /* AK: pending until a report activates it; none for unknown instances. */
+    assert_int_equal(vouch_store_ak_put(s, "u-9", "cHVi", "PEM", 100, &eb), VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_store_ak_put(s, "u-1", "cHVi", "PEM", 100, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_ak_get(s, "u-1", &ak, &eb), VOUCH_OK);
+    assert_int_equal(ak->state, VOUCH_STORE_AK_PENDING);
+    assert_string_equal(ak->cert_pem, "PEM");
+    vouch_store_ak_free(ak);
+    /* Before any report: the fresh state. */
+    assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
+    assert_int_equal(st.reports, 0);
+    assert_int_equal(st.whitelist_id, -1);
+    assert_int_equal(st.reset_count, -1);
+    assert_string_equal(st.pcr10_sha256, "0000000000000000000000000000000000000000000000000000000000000000");
+    /* Without its nonce nothing changes. */
+    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
+    assert_int_equal(st.reports, 0);
+    assert_int_equal(vouch_store_report_count(s, "u-1", &count, &eb), VOUCH_OK);
+    assert_int_equal(count, 0);
+    /* First report: baseline, AK active, trusted. */
+    assert_int_equal(vouch_store_nonce_issue(s, "n1", "u-1", 900, 2000, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_ak_get(s, "u-1", &ak, &eb), VOUCH_OK);
+    assert_int_equal(ak->state, VOUCH_STORE_AK_ACTIVE);
+    vouch_store_ak_free(ak);
+    assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
+    assert_int_equal(st.reports, 1);
+    assert_int_equal(st.ima_next, 12);
+    assert_int_equal(st.reset_count, 7);
+    assert_true(st.whitelist_id > 0);
+    assert_memory_equal(st.baseline, next.baseline, sizeof(st.baseline));
+    assert_int_equal(vouch_store_instance_get(s, "u-1", &got, &eb), VOUCH_OK);
+    assert_int_equal(got->system_status, 1);
+    assert_int_equal(got->system_whitelist_id, st.whitelist_id);
+    assert_int_equal(got->recent_report_ms, 1000);
+    assert_int_equal(got->program_status, 4);
+    assert_non_null(strstr(got->system_detail, "\"pcr5\":\"5555"));
+    vouch_store_instance_free(got);
+    /* A stale version is refused (another report went first). */
+    assert_int_equal(vouch_store_nonce_issue(s, "n2", "u-1", 900, 5000, &eb), VOUCH_OK);
+    next.whitelist_id = st.whitelist_id;
+    r.nonce = "n2";
+    r.create_baseline = 0;
+    r.activate_ak = 0;
+    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_E_CONFLICT);
+    /* Second and third report open one event for pcr5 (counted twice). */
+    memset(evil, 'e', 64);
+    evil[64] = '\0';
+    ev.suspect_value = evil;
+    ev.whitelist_value = next.baseline[5];
+    r.events = &ev;
+    r.n_events = 1;
+    r.system_status = 2;
+    r.expect_reports = 1;
+    r.now_ms = 2000;
+    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_nonce_issue(s, "n3", "u-1", 900, 5000, &eb), VOUCH_OK);
+    r.nonce = "n3";
+    r.expect_reports = 2;
+    r.now_ms = 3000;
+    ev.uuid = "ev-2";
+    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_instance_get(s, "u-1", &got, &eb), VOUCH_OK);
+    assert_int_equal(got->system_status, 2);
+    assert_int_equal(got->system_exceptions, 1);
+    vouch_store_instance_free(got);
+    /* History keeps the last 2. */
+    assert_int_equal(vouch_store_report_count(s, "u-1", &count, &eb), VOUCH_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(vouch_store_report_last(s, "u-1", &summary, &ms, &eb), VOUCH_OK);
+    assert_int_equal(ms, 3000);
+    assert_string_equal(summary, "{\"n\":1}");
+    free(summary);
+    assert_int_equal(vouch_store_report_last(s, "u-9", &summary, &ms, &eb), VOUCH_E_NOT_FOUND);
+    vouch_store_close(s);
+}
+
+static void test_vtpm_events(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_store_instance in = instance_of("u-1", "alice", "web"), *got = NULL;
+    struct vouch_store_vtpm_state st, next = state_with(0, '5');
+    char v5[65], v7[65];
+    struct vouch_store_event_new ev[2] = {
+        { "ev-5", VOUCH_STORE_EVENT_SYSTEM, 3, "pcr5", v5, "" },
+        { "ev-7", VOUCH_STORE_EVENT_SYSTEM, 3, "pcr7", v7, "" },
+    };
+    struct vouch_store_report r = { "u-1", "n1", 1000, 0, &next, 1, 0, 1, NULL, 0, "{}", 10 };
+    struct vouch_store_event_filter flt = VOUCH_STORE_EVENT_FILTER_ANY;
+    struct vouch_store_event *list = NULL;
+    const char *one[] = { "ev-5" }, *both[] = { "ev-7", "ev-x" }, *seven[] = { "ev-7" };
+    struct vouch_errbuf eb;
+    uint64_t total = 0;
+    size_t n = 0;
+
+    memset(v5, 'f', 64);
+    memset(v7, 'c', 64);
+    v5[64] = v7[64] = '\0';
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_accesskey_create(s, "alice", "AK1", "a", 1, &eb), 0);
+    assert_int_equal(vouch_store_accesskey_create(s, "bob", "BK1", "b", 1, &eb), 0);
+    assert_int_equal(vouch_store_instance_register(s, &in, 100, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_nonce_issue(s, "n1", "u-1", 900, 9000, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_nonce_issue(s, "n2", "u-1", 900, 9000, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
+    next.whitelist_id = st.whitelist_id;
+    r.nonce = "n2";
+    r.expect_reports = 1;
+    r.create_baseline = 0;
+    r.events = ev;
+    r.n_events = 2;
+    r.system_status = 2;
+    r.now_ms = 2000;
+    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    /* Listing: the account's only, with filters. */
+    assert_int_equal(vouch_store_event_list(s, "bob", NULL, 0, 10, &list, &n, &total, &eb), 0);
+    assert_int_equal(total, 0);
+    vouch_store_events_free(list, n);
+    flt.suspect = "pcr7";
+    flt.status = VOUCH_STORE_EVENT_OPEN;
+    assert_int_equal(vouch_store_event_list(s, "alice", &flt, 0, 10, &list, &n, &total, &eb), 0);
+    assert_int_equal(total, 1);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].uuid, "ev-7");
+    assert_string_equal(list[0].instance, "u-1");
+    assert_string_equal(list[0].suspect_value, v7);
+    assert_int_equal(list[0].created_ms, 2000);
+    assert_int_equal(list[0].handled_ms, 0);
+    vouch_store_events_free(list, n);
+    /* Handling: all or nothing, the owner only, open ones only. */
+    assert_int_equal(vouch_store_events_handle(s, "alice", both, 2, VOUCH_STORE_EVENT_IGNORED,
+                                               3000, &eb), VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_store_events_handle(s, "bob", one, 1, VOUCH_STORE_EVENT_TRUSTED,
+                                               3000, &eb), VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_store_events_handle(s, "alice", one, 1, VOUCH_STORE_EVENT_TRUSTED,
+                                               3000, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_events_handle(s, "alice", one, 1, VOUCH_STORE_EVENT_IGNORED,
+                                               3000, &eb), VOUCH_E_CONFLICT);
+    /* Trusted: the baseline took pcr5's value; pcr7 still open, still untrusted. */
+    assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
+    assert_string_equal(st.baseline[5], v5);
+    assert_int_equal(vouch_store_instance_get(s, "u-1", &got, &eb), VOUCH_OK);
+    assert_int_equal(got->system_status, 2);
+    assert_int_equal(got->system_exceptions, 1);
+    assert_non_null(strstr(got->system_detail, v5));
+    vouch_store_instance_free(got);
+    /* Ignored: baseline kept, no open event left, trusted again. */
+    assert_int_equal(vouch_store_events_handle(s, "alice", seven, 1, VOUCH_STORE_EVENT_IGNORED,
+                                               4000, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
+    assert_string_equal(st.baseline[7], next.baseline[7]);
+    assert_int_equal(vouch_store_instance_get(s, "u-1", &got, &eb), VOUCH_OK);
+    assert_int_equal(got->system_status, 1);
+    assert_int_equal(got->system_exceptions, 0);
+    vouch_store_instance_free(got);
+    flt = (struct vouch_store_event_filter)VOUCH_STORE_EVENT_FILTER_ANY;
+    flt.status = VOUCH_STORE_EVENT_IGNORED;
+    flt.handled_from = 3500;
+    assert_int_equal(vouch_store_event_list(s, "alice", &flt, 0, 10, &list, &n, &total, &eb), 0);
+    assert_int_equal(total, 1);
+    assert_int_equal(list[0].handled_ms, 4000);
+    assert_int_equal(list[0].handle_type, 2);
+    vouch_store_events_free(list, n);
+    /* Unregistering takes every row of the instance along. */
+    assert_int_equal(vouch_store_instance_delete(s, "alice", "u-1", &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_event_list(s, "alice", NULL, 0, 10, &list, &n, &total, &eb), 0);
+    assert_int_equal(total, 0);
+    vouch_store_events_free(list, n);
+    assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
+    assert_int_equal(st.whitelist_id, -1);
+    vouch_store_close(s);
+}
+
+/* The audit log: appended, filtered, paged newest first, pruned by age. */
+static void test_audit(void **state)
+{
+    static const struct {
+        const char *id, *actor, *action, *target;
+        int64_t at_ms, status;
+    } rows[] = {
+        { "a1", "admin", "POST /policy", "p1", 1000, 200 },
+        { "a2", "accesskey:AK1", "RegisterMessage", "i-1", 2000, 200 },
+        { "a3", "admin", "DELETE /policy/{id}", "p1", 3000, 404 },
+        { "a4", "cli:root", "cli accesskey create", "acme", 4000, 200 },
+    };
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_store_audit a, *got = NULL;
+    struct vouch_store_audit_filter flt = { NULL, NULL, 0, 0 };
+    struct vouch_errbuf eb;
+    uint64_t total = 0, deleted = 0;
+    size_t i, n = 0;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        memset(&a, 0, sizeof(a));
+        snprintf(a.id, sizeof(a.id), "%s", rows[i].id);
+        a.at_ms = rows[i].at_ms;
+        a.actor = (char *)rows[i].actor;
+        a.action = (char *)rows[i].action;
+        a.target = (char *)rows[i].target;
+        a.status = rows[i].status;
+        a.code = (char *)(rows[i].status == 200 ? "" : "VOUCH.POLICY.NOT_FOUND");
+        a.request_id = (char *)"req-1";
+        assert_int_equal(vouch_store_audit_append(s, &a, &eb), VOUCH_OK);
+    }
+    /* The same id twice is refused; control characters never reach the store. */
+    assert_int_not_equal(vouch_store_audit_append(s, &a, &eb), VOUCH_OK);
+    snprintf(a.id, sizeof(a.id), "a5");
+    a.target = (char *)"evil\nline";
+    assert_int_equal(vouch_store_audit_append(s, &a, &eb), VOUCH_E_INVALID);
+
+    assert_int_equal(vouch_store_audit_list(s, NULL, 0, 10, &got, &n, &total, &eb), VOUCH_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(total, 4);
+    assert_string_equal(got[0].id, "a4");            /* newest first */
+    assert_string_equal(got[3].actor, "admin");
+    assert_string_equal(got[1].code, "VOUCH.POLICY.NOT_FOUND");
+    assert_int_equal(got[2].at_ms, 2000);
+    vouch_store_audits_free(got, n);
+
+    flt.actor = "admin";
+    flt.since_ms = 1500;
+    assert_int_equal(vouch_store_audit_list(s, &flt, 0, 10, &got, &n, &total, &eb), VOUCH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(got[0].action, "DELETE /policy/{id}");
+    vouch_store_audits_free(got, n);
+
+    flt.actor = NULL;
+    flt.since_ms = 0;
+    flt.until_ms = 4000;
+    assert_int_equal(vouch_store_audit_list(s, &flt, 1, 1, &got, &n, &total, &eb), VOUCH_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(total, 3);
+    assert_string_equal(got[0].id, "a2");
+    vouch_store_audits_free(got, n);
+    assert_int_equal(vouch_store_audit_list(s, NULL, 0, 0, &got, &n, &total, &eb),
+                     VOUCH_E_INVALID);
+
+    assert_int_equal(vouch_store_audit_prune(s, 3000, &deleted, &eb), VOUCH_OK);
+    assert_int_equal(deleted, 2);
+    assert_int_equal(vouch_store_audit_list(s, NULL, 0, 10, &got, &n, &total, &eb), VOUCH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(got[1].id, "a3");
+    vouch_store_audits_free(got, n);
+    vouch_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -794,16 +1079,21 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vtpm_accesskeys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_instances, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_nonces, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmigrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secrets_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_pg_migrations, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_accesskeys, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_instances, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_nonces, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_reports, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_events, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_meta, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_keys, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_documents, pg_setup, pg_teardown),
@@ -812,6 +1102,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmigrated, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_leases, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_secrets_replace, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_audit, pg_setup, pg_teardown),
     };
 
     if (getenv("VOUCH_TEST_PG_BASE"))
