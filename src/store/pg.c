@@ -89,6 +89,7 @@ enum stmt {
     S_AUDIT_LIST,
     S_AUDIT_PRUNE,
     /* vTPM program whitelists */
+    S_PROGRAM_VERDICT,
     S_PWL_NEXT_ID,
     S_PWL_INSERT,
     S_PWL_GET,
@@ -241,6 +242,7 @@ static const char *const stmt_sql[S__COUNT] = {
                      " ORDER BY at_ms DESC, id COLLATE \"C\" DESC "
                      "LIMIT $5::bigint OFFSET $6::bigint",
     [S_AUDIT_PRUNE] = "DELETE FROM audit_log WHERE at_ms < $1::bigint",
+    [S_PROGRAM_VERDICT] = VOUCH_STORE_PROGRAM_VERDICT("$1", "$2", "$3", "::bigint"),
     [S_PWL_NEXT_ID] = "UPDATE vtpm_ids SET value = value + 1 "
                      "WHERE name = 'program_whitelist' RETURNING value",
     [S_PWL_INSERT] = "INSERT INTO vtpm_program_whitelists (id, account, name, format, document, "
@@ -1758,6 +1760,16 @@ static vouch_err pg_history_write(struct pgc *c, const struct vouch_store_report
     return e ? e : run_write(c, S_REP_TRIM, 2, trim, NULL, eb);
 }
 
+/* The instance's program verdict from its open program events (see the macro). */
+static vouch_err pg_program_verdict(struct pgc *c, const char *uuid, int64_t hint,
+                                    const char *detail, struct vouch_errbuf *eb)
+{
+    char h[I64_LEN];
+    const char *vals[] = { uuid, i64s(h, hint), detail ? detail : "" };
+
+    return run_write(c, S_PROGRAM_VERDICT, 3, vals, NULL, eb);
+}
+
 static vouch_err pg_report_accept(void *state, const struct vouch_store_report *r,
                                   struct vouch_errbuf *eb)
 {
@@ -1785,6 +1797,8 @@ static vouch_err pg_report_accept(void *state, const struct vouch_store_report *
     if (!e)
         e = pg_verdict_write(c, r->uuid, r->system_status, wl, r->next->baseline, r->now_ms,
                              eb);
+    if (!e)
+        e = pg_program_verdict(c, r->uuid, r->program_status, r->program_detail, eb);
     if (!e)
         e = pg_history_write(c, r, eb);
     return finish(c, e, eb);
@@ -1947,6 +1961,31 @@ static vouch_err pg_event_close(struct pgc *c, const char *account, const char *
     return e;
 }
 
+static vouch_err pg_event_get(void *state, const char *account, const char *uuid,
+                              struct vouch_store_event **ret, struct vouch_errbuf *eb)
+{
+    const char *get[] = { uuid, account };
+    struct vouch_store_event *ev = NULL;
+    PGresult *r = NULL;
+    struct pgc *c;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_EV_GET, 2, get, NULL, &r, eb);
+    if (!e)
+        e = events_read(r, &ev, &n, eb);
+    PQclear(r);
+    if (!e && n == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no event '%s'", uuid);
+    if (!e) {
+        *ret = ev;
+        ev = NULL;
+    }
+    vouch_store_events_free(ev, n);
+    return e;
+}
+
 static vouch_err pg_events_handle(void *state, const char *account, const char *const *uuids,
                                   size_t n, int64_t status, int64_t now_ms,
                                   struct vouch_errbuf *eb)
@@ -1969,6 +2008,8 @@ static vouch_err pg_events_handle(void *state, const char *account, const char *
         e = baseline_read(c, touched[i], &id, b, eb);
         if (!e && id >= 0)
             e = pg_verdict_write(c, touched[i], 0, id, b, 0, eb);
+        if (!e)
+            e = pg_program_verdict(c, touched[i], 0, NULL, eb);
     }
     e = finish(c, e, eb);
     for (i = 0; i < n; i++)
@@ -2326,6 +2367,7 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .audit_append = pg_audit_append,
     .audit_list = pg_audit_list,
     .audit_prune = pg_audit_prune,
+    .event_get = pg_event_get,
     .whitelist_create = pg_whitelist_create,
     .whitelist_get = pg_whitelist_get,
     .whitelist_list = pg_whitelist_list,

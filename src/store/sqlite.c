@@ -1740,6 +1740,15 @@ static vouch_err sq_history_write(sqlite3 *db, const struct vouch_store_report *
     return e;
 }
 
+/* The instance's program verdict from its open program events (see the macro). */
+static vouch_err sq_program_verdict(sqlite3 *db, const char *uuid, int64_t hint,
+                                    const char *detail, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid), INT(hint), TXT(detail ? detail : "") };
+
+    return run_write(db, VOUCH_STORE_PROGRAM_VERDICT("?1", "?2", "?3", ""), a, 3, NULL, eb);
+}
+
 static vouch_err sq_report_accept(void *state, const struct vouch_store_report *r,
                                   struct vouch_errbuf *eb)
 {
@@ -1768,6 +1777,8 @@ static vouch_err sq_report_accept(void *state, const struct vouch_store_report *
     if (!e)
         e = sq_verdict_write(db, r->uuid, r->system_status, wl, r->next->baseline, r->now_ms,
                              eb);
+    if (!e)
+        e = sq_program_verdict(db, r->uuid, r->program_status, r->program_detail, eb);
     if (!e)
         e = sq_history_write(db, r, eb);
     return finish(db, e, eb);
@@ -1987,6 +1998,32 @@ static vouch_err sq_verdict_refresh(sqlite3 *db, const char *uuid, struct vouch_
     return e;
 }
 
+static vouch_err sq_event_get(void *state, const char *account, const char *uuid,
+                              struct vouch_store_event **ret, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid), TXT(account) };
+    struct vouch_store_event *ev = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT " VOUCH_STORE_EVENT_COLS " FROM vtpm_events WHERE "
+                         "uuid = ?1 AND account = ?2", a, 2, &st, eb);
+    if (!e)
+        e = events_read(db, st, &ev, &n, eb);
+    sqlite3_finalize(st);
+    if (!e && n == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no event '%s'", uuid);
+    if (!e) {
+        *ret = ev;
+        ev = NULL;
+    }
+    vouch_store_events_free(ev, n);
+    return e;
+}
+
 static vouch_err sq_events_handle(void *state, const char *account, const char *const *uuids,
                                   size_t n, int64_t status, int64_t now_ms,
                                   struct vouch_errbuf *eb)
@@ -2002,8 +2039,11 @@ static vouch_err sq_events_handle(void *state, const char *account, const char *
     }
     for (i = 0; !e && i < n; i++)
         e = sq_event_close(db, account, uuids[i], status, now_ms, &touched[i], eb);
-    for (i = 0; !e && i < n; i++)
+    for (i = 0; !e && i < n; i++) {
         e = sq_verdict_refresh(db, touched[i], eb);
+        if (!e)
+            e = sq_program_verdict(db, touched[i], 0, NULL, eb);
+    }
     e = finish(db, e, eb);
     for (i = 0; i < n; i++)
         free(touched[i]);
@@ -2441,6 +2481,7 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
     .audit_prune = sq_audit_prune,
+    .event_get = sq_event_get,
     .whitelist_create = sq_whitelist_create,
     .whitelist_get = sq_whitelist_get,
     .whitelist_list = sq_whitelist_list,

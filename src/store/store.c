@@ -1166,3 +1166,13 @@ void vouch_store_whitelists_free(struct vouch_store_whitelist *w, size_t n)
         whitelist_done(&w[i]);
     free(w);
 }
+
+vouch_err vouch_store_event_get(struct vouch_store *s, const char *account, const char *uuid,
+                                struct vouch_store_event **ret, struct vouch_errbuf *eb)
+{
+    vouch_err e = check_name("account", account, eb);
+
+    if (!e)
+        e = check_name("EventUuid", uuid, eb);
+    return e ? e : s->ops->event_get(s->state, account, uuid, ret, eb);
+}

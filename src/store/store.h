@@ -470,6 +470,12 @@ struct vouch_store_report {
     size_t n_events;
     const char *summary;             /* JSON text */
     size_t keep;
+    /* The program verdict: 4 keeps "not evaluated" (no program whitelist);
+     * any other value lets the open program events decide (2 with some,
+     * else 1).  program_detail (JSON text) replaces ProgramTrustDetail
+     * unless NULL. */
+    int64_t program_status;
+    const char *program_detail;
 };
 
 vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
@@ -513,8 +519,13 @@ void vouch_store_events_free(struct vouch_store_event *ev, size_t n);
  * or nothing: VOUCH_E_NOT_FOUND when one is unknown or another account's,
  * VOUCH_E_CONFLICT when one is not open.  Trusting a system event makes
  * its reported value the baseline's.  Each instance touched then counts
- * its open system events; with none left it is trusted again.
+ * its open system and program events; with none left of a kind it is
+ * trusted again for that kind (program: while a whitelist is assigned).
  */
+/* Event `uuid` of `account`; VOUCH_E_NOT_FOUND when it is absent or another
+ * account's.  Free with vouch_store_events_free(ev, 1). */
+vouch_err vouch_store_event_get(struct vouch_store *s, const char *account, const char *uuid,
+                                struct vouch_store_event **ret, struct vouch_errbuf *eb);
 vouch_err vouch_store_events_handle(struct vouch_store *s, const char *account,
                                     const char *const *uuids, size_t n, int64_t status,
                                     int64_t now_ms, struct vouch_errbuf *eb);

@@ -322,6 +322,37 @@ vouch_err vouch_vtpm_program_appraise(struct vouch_vtpm_whitelists *wl, const ch
     return VOUCH_OK;
 }
 
+vouch_err vouch_vtpm_program_from_claims(const struct vouch_vtpm_wl_ref *ref,
+                                         const json_t *ima_claims,
+                                         struct vouch_vtpm_program_result *ret,
+                                         struct vouch_errbuf *eb)
+{
+    struct vouch_vtpm_program_result r = { .whitelist_id = -1 };
+    json_t *listed = json_object_get(ima_claims, "unknown_files");
+    json_int_t count = json_integer_value(json_object_get(ima_claims, "unknown_count"));
+
+    set_status(&r, VOUCH_VTPM_STATUS_NOT_EVALUATED);
+    r.files = json_is_array(listed) ? json_deep_copy(listed) : json_array();
+    if (!r.files)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    while (json_array_size(r.files) > VOUCH_VTPM_PROGRAM_FILES_MAX)
+        json_array_remove(r.files, json_array_size(r.files) - 1);
+    if (ref) {
+        r.whitelist_id = ref->id;
+        snprintf(r.whitelist_name, sizeof(r.whitelist_name), "%s", ref->name);
+        r.unknown = count > 0 ? (size_t)count : json_array_size(r.files);
+        if (add_allowed(ref->policy, r.files)) {
+            json_decref(r.files);
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        }
+        set_status(&r, r.unknown ? VOUCH_VTPM_STATUS_UNTRUSTED : VOUCH_VTPM_STATUS_TRUSTED);
+    } else {
+        json_array_clear(r.files);
+    }
+    *ret = r;
+    return VOUCH_OK;
+}
+
 void vouch_vtpm_program_result_done(struct vouch_vtpm_program_result *r)
 {
     if (!r)

@@ -127,6 +127,18 @@ vouch_err vouch_vtpm_program_appraise(struct vouch_vtpm_whitelists *wl, const ch
 void vouch_vtpm_program_result_done(struct vouch_vtpm_program_result *r);
 
 /*
+ * The same verdict when the report was verified by
+ * vouch_tpm_evidence_verify() with opts.ima_policy = ref->policy, which ran
+ * the core's check on the entries the quote covers: from its claims' "ima"
+ * member ("unknown_files", "unknown_count"; NULL when the report carried no
+ * IMA entries).  ref NULL: no whitelist (status 4).
+ */
+vouch_err vouch_vtpm_program_from_claims(const struct vouch_vtpm_wl_ref *ref,
+                                         const json_t *ima_claims,
+                                         struct vouch_vtpm_program_result *ret,
+                                         struct vouch_errbuf *eb);
+
+/*
  * Allow `digest` ("alg:hex" or hex, as a program event lists it) for
  * `path` in `account`'s whitelist `id` (TrustEvents), retrying when
  * another writer changed it meanwhile.  VOUCH_E_NOT_FOUND when the
