@@ -2232,22 +2232,15 @@ static vouch_err whitelists_read(sqlite3 *db, sqlite3_stmt *st, unsigned what,
                                  struct vouch_store_whitelist **ret, size_t *ret_n,
                                  struct vouch_errbuf *eb)
 {
-    struct vouch_store_whitelist *v = NULL, *nv;
+    struct vouch_store_whitelist *v = NULL;
     size_t n = 0, cap = 0;
     vouch_err e = VOUCH_OK;
     int rc;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            nv = realloc(v, cap * sizeof(*v));
-            if (!nv) {
-                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-                goto out;
-            }
-            v = nv;
-        }
-        e = whitelist_from_row(st, what, &v[n++], eb);
+        e = grow((void **)&v, &cap, n, sizeof(*v), eb);
+        if (!e)
+            e = whitelist_from_row(st, what, &v[n++], eb);
         if (e)
             goto out;
     }
