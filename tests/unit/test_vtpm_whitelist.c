@@ -373,6 +373,45 @@ static void test_allow(void **state)
     free(gaps);
 }
 
+/* The verdict from vouch_tpm_evidence_verify()'s claims equals the one from the log. */
+static void test_from_claims(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_vtpm_program_result direct, viaclaims, none;
+    struct vouch_vtpm_wl_ref ref;
+    char *gaps = list_of_log(f->log, 5, 9);
+    int64_t id = create(f, "alice", "gaps", gaps);
+    json_t *unknown = json_array(), *ima;
+    size_t n = 0;
+
+    assert_int_equal(vouch_vtpm_program_appraise(f->wl, "alice", id, f->log, 0, SIZE_MAX, 1,
+                                                 &direct, NULL), VOUCH_OK);
+    assert_int_equal(vouch_vtpm_whitelist_acquire(f->wl, "alice", id, 1, &ref, NULL), VOUCH_OK);
+    /* what vouch_tpm_evidence_verify() puts in its "ima" claims */
+    assert_int_equal(vouch_ima_policy_check(ref.policy, f->log, 0, f->log->n, 0, unknown, 100,
+                                            &n, NULL), VOUCH_OK);
+    ima = json_pack("{s:o,s:I}", "unknown_files", unknown, "unknown_count", (json_int_t)n);
+    assert_int_equal(vouch_vtpm_program_from_claims(&ref, ima, &viaclaims, NULL), VOUCH_OK);
+    assert_int_equal(viaclaims.status, direct.status);
+    assert_string_equal(viaclaims.code, "UntrustedStatus");
+    assert_int_equal(viaclaims.unknown, 2);
+    assert_int_equal(viaclaims.whitelist_id, id);
+    assert_true(json_equal(viaclaims.files, direct.files));
+    /* no IMA entries in the report: trusted; no whitelist: not evaluated */
+    vouch_vtpm_program_result_done(&viaclaims);
+    assert_int_equal(vouch_vtpm_program_from_claims(&ref, NULL, &viaclaims, NULL), VOUCH_OK);
+    assert_int_equal(viaclaims.status, 1);
+    assert_int_equal(vouch_vtpm_program_from_claims(NULL, ima, &none, NULL), VOUCH_OK);
+    assert_int_equal(none.status, 4);
+    assert_int_equal(json_array_size(none.files), 0);
+    vouch_vtpm_program_result_done(&none);
+    vouch_vtpm_program_result_done(&viaclaims);
+    vouch_vtpm_program_result_done(&direct);
+    vouch_vtpm_whitelist_release(&ref);
+    json_decref(ima);
+    free(gaps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_import_errors),
         cmocka_unit_test_setup_teardown(test_appraise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_from_claims, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("vtpm whitelists", tests, NULL, NULL);
