@@ -128,6 +128,10 @@ void vouch_api_audit_admin(struct vouch_app *app, const struct vouch_http_req *r
 void vouch_api_audit_record(struct vouch_app *app, const char *actor, const char *action,
                             const char *target, const struct vouch_http_resp *resp);
 
+/* The vTPM endpoint's answer to a body over `cap`: 413 with an RPC-style
+ * InvalidParameter.TooLarge body (server.c answers it before routing). */
+void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t cap,
+                              struct vouch_http_resp *resp);
 void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp);
 void vouch_api_vtpm_admin(struct vouch_app *app, const struct vouch_http_req *req,

@@ -116,10 +116,10 @@ static void printable(char *s)
             *s = '?';
 }
 
-static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp, json_t *fields)
+static void respond_error_from(struct rpc_request *r, const char *host,
+                               struct vouch_http_resp *resp, json_t *fields)
 {
     const struct vouch_rpc_error_entry *row = vouch_rpc_error_find(r->err);
-    const char *host = vouch_http_header(r->req, "Host");
     char msg[VOUCH_VTPM_DETAIL_MAX + 160], host_id[128];
     json_t *body;
 
@@ -135,6 +135,25 @@ static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp, j
     if (body && fields)
         json_object_update_missing(body, fields);
     respond(r, resp, row->status, body, row->code);
+}
+
+static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp, json_t *fields)
+{
+    respond_error_from(r, vouch_http_header(r->req, "Host"), resp, fields);
+}
+
+void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t cap,
+                              struct vouch_http_resp *resp)
+{
+    struct rpc_request r = { .err = VOUCH_RPC_TOO_LARGE };
+
+    snprintf(r.request_id, sizeof(r.request_id), "%s", request_id ? request_id : "");
+    if (!r.request_id[0] || strlen(request_id) > REQUEST_ID_LEN)
+        make_request_id(r.request_id);
+    snprintf(r.detail, sizeof(r.detail), "(the request body is over %zu bytes: "
+             "--vtpm-max-request)", cap);
+    respond_error_from(&r, host, resp, NULL);
+    resp->status = 413;
 }
 
 /* Every value must be UTF-8 (the answers are JSON). */

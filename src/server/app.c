@@ -288,6 +288,9 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     if (e)
         return vouch_fail_prefix(eb, e, "signing keys: ");
     e = vouch_policies_new(&app->policies, eb);
+    if (!e)
+        e = vouch_vtpm_whitelists_new(app->store, VOUCH_VTPM_WL_CACHE_ENTRIES,
+                                      VOUCH_VTPM_WL_CACHE_BYTES, &app->whitelists, eb);
     if (e)
         return e;
     e = collateral_setup(app, eb);
@@ -334,6 +337,8 @@ void vouch_app_done(struct vouch_app *app)
     app->kr = NULL;
     vouch_policies_free(app->policies);
     app->policies = NULL;
+    vouch_vtpm_whitelists_free(app->whitelists);
+    app->whitelists = NULL;
     while (app->n_trusts > 0) {
         const struct vouch_app_trust *t = &app->trusts[--app->n_trusts];
 

@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "vouch/evidence.h"
 #include "token/keyring.h"
+#include "vtpm/whitelist.h"
 
 struct vouch_history;
 
@@ -41,6 +42,7 @@ struct vouch_app {
     struct vouch_kek *kek;              /* --kek-file, or NULL: secrets stored in clear */
     enum vouch_jws_alg token_alg;
     struct vouch_policies *policies;    /* compiled policy cache */
+    struct vouch_vtpm_whitelists *whitelists; /* vTPM program whitelists, compiled cache */
     /* Collateral services: the stores behind the PCCS and RIM APIs. */
     struct vouch_collateral *collateral; /* Intel PCS collateral in the store */
     X509 *dcap_root;                    /* --dcap-root, or NULL for Intel's */

@@ -24,6 +24,8 @@ enum opt_id {
     OPT_TOKEN_ALG,
     OPT_TOKEN_FORMAT,
     OPT_MAX_BODY,
+    OPT_VTPM_MAX_REQUEST,
+    OPT_MAX_REQUEST_HEAD,
     OPT_FIXED_TIME,
     OPT_THREADS,
     OPT_MAX_CONNECTIONS,
@@ -96,6 +98,13 @@ static const struct {
                            "a request can ask with ?token= (default flat)" },
     [OPT_MAX_BODY] = { "max-body", "VOUCH_MAX_BODY", "BYTES",
                        "largest request body accepted (default 1048576)" },
+    [OPT_VTPM_MAX_REQUEST] = { "vtpm-max-request", "VOUCH_VTPM_MAX_REQUEST", "BYTES",
+                               "largest form body of a vTPM RPC request (program whitelists "
+                               "travel in one parameter; default 16777216)" },
+    [OPT_MAX_REQUEST_HEAD] = { "max-request-head", "VOUCH_MAX_REQUEST_HEAD", "BYTES",
+                               "room for a request's line (URL query included) and headers; "
+                               "each open connection may hold this much memory "
+                               "(default 262144)" },
     [OPT_FIXED_TIME] = { "fixed-time", "VOUCH_FIXED_TIME", "RFC3339",
                          "verify evidence as if at this instant (tests, reproducing a "
                          "past verdict)" },
@@ -418,6 +427,18 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         else
             c->max_body = (size_t)n;
         break;
+    case OPT_VTPM_MAX_REQUEST:
+        if (parse_u64(v, 1u << 20, 64u << 20, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1048576..67108864 bytes, got '%s'", v);
+        else
+            c->vtpm_max_request = (size_t)n;
+        break;
+    case OPT_MAX_REQUEST_HEAD:
+        if (parse_u64(v, 16u << 10, 64u << 20, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 16384..67108864 bytes, got '%s'", v);
+        else
+            c->max_request_head = (size_t)n;
+        break;
     case OPT_FIXED_TIME:
         e = vouch_time_parse_rfc3339(v, strlen(v), &c->fixed_time, NULL, eb);
         if (!e)
@@ -686,6 +707,8 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->vtpm_report_interval = 1800;
     c->vtpm_keep_reports = 100;
     c->max_body = 1024 * 1024;
+    c->vtpm_max_request = 16u << 20;
+    c->max_request_head = 256u << 10;
     c->max_connections = 4096;
     c->max_connections_per_ip = 64;
     c->request_timeout = 10;

@@ -44,6 +44,8 @@ struct vouch_config {
     char *nvgpu_ocsp_url;      /* OCSP responder, or NULL: the certificates' AIA */            /* default token shape: EAR instead of flat */
     int64_t token_lifetime;    /* seconds */
     size_t max_body;           /* bytes */
+    size_t vtpm_max_request;   /* bytes: the vTPM RPC route's body */
+    size_t max_request_head;   /* bytes: request line and headers (libmicrohttpd's pool) */
     uint32_t rego_timeout_ms;  /* wall-clock budget of an appraisal policy evaluation */
     uint32_t rego_initdata_timeout_ms;  /* ... of an init-data agent policy */
     bool fixed_time_set;

@@ -11,6 +11,7 @@
 enum {
     VOUCH_ROUTE_ADMIN = 1 << 0,   /* needs the admin bearer token */
     VOUCH_ROUTE_SELF_AUDIT = 1 << 1, /* the handler writes its own audit entries */
+    VOUCH_ROUTE_LARGE = 1 << 2,   /* body up to --vtpm-max-request (the vTPM RPC endpoint) */
 };
 
 /*

@@ -69,8 +69,8 @@ const struct vouch_route vouch_routes[] = {
     { "DELETE", "/reference-value/{id}", vouch_api_refval_delete, VOUCH_ROUTE_ADMIN },
 
     /* vTPM trusted instances: Alibaba RPC style, AccessKey-signed (api_vtpm.c) */
-    { "GET", "/", vouch_api_vtpm_rpc, 0 },
-    { "POST", "/", vouch_api_vtpm_rpc, 0 },
+    { "GET", "/", vouch_api_vtpm_rpc, VOUCH_ROUTE_LARGE },
+    { "POST", "/", vouch_api_vtpm_rpc, VOUCH_ROUTE_LARGE },
     { "POST", "/admin/accesskeys", vouch_api_accesskey_post, VOUCH_ROUTE_ADMIN },
     { "GET", "/admin/accesskeys", vouch_api_accesskey_list, VOUCH_ROUTE_ADMIN },
     { "DELETE", "/admin/accesskeys/{id}", vouch_api_accesskey_delete, VOUCH_ROUTE_ADMIN },

@@ -20,7 +20,7 @@ static const struct vouch_rpc_error_entry table[VOUCH_RPC__COUNT] = {
     [VOUCH_RPC_THROTTLED] = { VOUCH_RPC_THROTTLED, 400, "Throttling.User",
         "Request was denied due to user flow control." },
     [VOUCH_RPC_NOT_OWNER] = { VOUCH_RPC_NOT_OWNER, 403, "Forbidden.NotOwner",
-        "The instance belongs to another account." },
+        "The instance or program whitelist belongs to another account." },
     [VOUCH_RPC_INSTANCE_NOT_FOUND] = { VOUCH_RPC_INSTANCE_NOT_FOUND, 404,
         "InvalidPropertyUuid.NotFound", "The specified instance is not registered." },
     [VOUCH_RPC_ACTION_NOT_FOUND] = { VOUCH_RPC_ACTION_NOT_FOUND, 404, "InvalidAction.NotFound",
@@ -51,6 +51,13 @@ static const struct vouch_rpc_error_entry table[VOUCH_RPC__COUNT] = {
         "Conflict.ConcurrentReport", "Another report of the instance was accepted meanwhile." },
     [VOUCH_RPC_NO_REPORT] = { VOUCH_RPC_NO_REPORT, 404, "InvalidReport.NotFound",
         "The instance has no accepted report yet." },
+    [VOUCH_RPC_WHITELIST_NOT_FOUND] = { VOUCH_RPC_WHITELIST_NOT_FOUND, 404,
+        "InvalidWhiteListId.NotFound", "The specified program whitelist does not exist." },
+    [VOUCH_RPC_WHITELIST_IN_USE] = { VOUCH_RPC_WHITELIST_IN_USE, 409,
+        "OperationDenied.WhiteListInUse",
+        "The program whitelist is assigned to instances; unassign it first." },
+    [VOUCH_RPC_WHITELIST_NAME_EXISTS] = { VOUCH_RPC_WHITELIST_NAME_EXISTS, 409,
+        "InvalidWhiteListName.Duplicate", "A program whitelist with this name exists." },
 };
 
 const struct vouch_rpc_error_entry *vouch_rpc_error_find(enum vouch_rpc_error id)

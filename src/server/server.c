@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "crypto/digest.h"
+#include "server/api.h"
 #include "server/metrics.h"
 #include "server/ratelimit.h"
 #include "server/server.h"
@@ -78,6 +79,8 @@ struct reqctx {
     struct vouch_server *srv;
     struct MHD_Connection *conn;
     struct vouch_buf body;
+    size_t body_cap;          /* --max-body, or --vtpm-max-request for the RPC route */
+    bool large;               /* the vTPM RPC route (VOUCH_ROUTE_LARGE) */
     struct connslot *slot;
     uint8_t client_key[VOUCH_RATELIMIT_KEY_LEN];
     bool has_credential;
@@ -185,13 +188,25 @@ static enum MHD_Result answer_early(struct reqctx *rc, struct vouch_http_resp *r
     return send_response(rc, resp);
 }
 
+/* The 413 answer: problem+json, or the RPC style on the vTPM endpoint. */
+static void too_large_answer(struct reqctx *rc, struct vouch_http_resp *resp)
+{
+    if (rc->large)
+        vouch_api_vtpm_too_large(rc->request_id,
+                                 MHD_lookup_connection_value(rc->conn, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_HOST),
+                                 rc->body_cap, resp);
+    else
+        vouch_http_problem(resp, 413, "VOUCH.REQUEST.TOO_LARGE", NULL,
+                           "the request body is larger than the limit of %zu bytes",
+                           rc->body_cap);
+}
+
 static enum MHD_Result too_large(struct reqctx *rc)
 {
     struct vouch_http_resp resp = { .request_id = rc->request_id };
 
-    vouch_http_problem(&resp, 413, "VOUCH.REQUEST.TOO_LARGE", NULL,
-                       "the request body is larger than the limit of %zu bytes",
-                       rc->srv->app->cfg.max_body);
+    too_large_answer(rc, &resp);
     return answer_early(rc, &resp);
 }
 
@@ -216,13 +231,11 @@ static void too_large_raw(struct reqctx *rc)
     rc->too_large = true;
     rc->answered = true;
     rc->status = 413;
-    rc->code = "VOUCH.REQUEST.TOO_LARGE";
     vouch_buf_free(&rc->body);
+    rc->code = rc->large ? "InvalidParameter.TooLarge" : "VOUCH.REQUEST.TOO_LARGE";
     if (rc->srv->tls)
         return;   /* TLS records, not bytes: answered through libmicrohttpd at the end */
-    vouch_http_problem(&resp, 413, rc->code, NULL,
-                       "the request body is larger than the limit of %zu bytes",
-                       rc->srv->app->cfg.max_body);
+    too_large_answer(rc, &resp);
     n = snprintf(head, sizeof(head), "HTTP/1.1 413 %s\r\nConnection: close\r\n"
                  "Content-Type: %s\r\nX-Content-Type-Options: nosniff\r\n"
                  "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n", vouch_http_reason(413),
@@ -390,6 +403,22 @@ static void remote_address(struct reqctx *rc)
                   rc->remote, sizeof(rc->remote));
 }
 
+/* Is method + url the vTPM RPC endpoint (a VOUCH_ROUTE_LARGE route)? */
+static bool large_route(const struct vouch_app *app, const char *method, const char *url)
+{
+    const char *params[VOUCH_HTTP_MAX_PARAMS];
+    const struct vouch_route *route = NULL;
+    char scratch[VOUCH_ROUTE_PATH_MAX + 1], allow[64];
+    size_t n = 0;
+
+    if (strlen(url) > VOUCH_ROUTE_PATH_MAX ||
+        vouch_route_match(app->routes, app->n_routes, method, url, scratch, &route, params, &n,
+                          allow, sizeof(allow)) != VOUCH_ROUTE_FOUND ||
+        !(route->flags & VOUCH_ROUTE_LARGE))
+        return false;
+    return true;
+}
+
 /* The first callback of a request: its headers are in, its body is not. */
 static enum MHD_Result request_begin(struct vouch_server *srv, struct MHD_Connection *conn,
                                      const char *url, const char *method, void **con_cls)
@@ -413,7 +442,12 @@ static enum MHD_Result request_begin(struct vouch_server *srv, struct MHD_Connec
     remote_address(rc);
     resp.request_id = rc->request_id;
     rc->refusal.request_id = rc->request_id;
-    vouch_buf_init(&rc->body, srv->app->cfg.max_body);
+    /* the vTPM endpoint's body may be as large as --vtpm-max-request (whitelists) */
+    rc->large = large_route(srv->app, method, url);
+    rc->body_cap = srv->app->cfg.max_body;
+    if (rc->large && srv->app->cfg.vtpm_max_request > rc->body_cap)
+        rc->body_cap = srv->app->cfg.vtpm_max_request;
+    vouch_buf_init(&rc->body, rc->body_cap);
     *con_cls = rc;
     atomic_fetch_add(&srv->active, 1);
     if (!framing_ok(rc, &resp))
@@ -430,7 +464,7 @@ static enum MHD_Result request_begin(struct vouch_server *srv, struct MHD_Connec
      * nothing more), else directly (see too_large_raw()).
      */
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > srv->app->cfg.max_body) {
+    if (cl && strtoull(cl, NULL, 10) > rc->body_cap) {
         expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
         if ((expect && strcasecmp(expect, "100-continue") == 0) ||
             (srv->tls && strtoull(cl, NULL, 10) - srv->app->cfg.max_body > LINGER_MAX))
@@ -841,7 +875,10 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
                                  MHD_OPTION_CONNECTION_LIMIT, app->cfg.max_connections,
                                  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                  app->cfg.max_connections_per_ip,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+                                 /* the request line and headers must fit; every
+                                    connection that served a request holds this much
+                                    (libmicrohttpd zeroes its whole pool between them) */
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, app->cfg.max_request_head,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);

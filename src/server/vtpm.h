@@ -54,6 +54,10 @@ struct vouch_vtpm_action {
     unsigned flags;
 };
 
+/* The program-whitelist actions (vtpm_whitelist.c). */
+extern const struct vouch_vtpm_action vouch_vtpm_whitelist_actions[];
+extern const size_t vouch_vtpm_whitelist_n_actions;
+
 /* The action named `name`, or NULL. */
 const struct vouch_vtpm_action *vouch_vtpm_action_find(const char *name);
 

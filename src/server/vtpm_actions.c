@@ -405,5 +405,8 @@ const struct vouch_vtpm_action *vouch_vtpm_action_find(const char *name)
     for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
         if (strcmp(actions[i].name, name) == 0)
             return &actions[i];
+    for (i = 0; i < vouch_vtpm_whitelist_n_actions; i++)
+        if (strcmp(vouch_vtpm_whitelist_actions[i].name, name) == 0)
+            return &vouch_vtpm_whitelist_actions[i];
     return NULL;
 }

@@ -10,6 +10,7 @@
 
 #include "common/json.h"
 #include "server/vtpm.h"
+#include "vtpm/whitelist.h"
 
 #define EVENTS_PAGE_DEFAULT 10
 #define EVENTS_PAGE_MAX 100
@@ -182,6 +183,39 @@ json_t *vouch_vtpm_describe_events(struct vouch_vtpm_call *c)
     return out ? out : vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
 }
 
+/*
+ * Trusting a program event allows its file's reported digest in the
+ * instance's program whitelist (before the event closes, so a failure
+ * leaves it open to retry; allowing is idempotent).  An event whose
+ * instance has no whitelist any more just closes.
+ */
+static bool program_events_trust(struct vouch_vtpm_call *c, const char *const *uuids, size_t n)
+{
+    struct vouch_errbuf eb;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        struct vouch_store_event *ev = NULL;
+        struct vouch_store_instance *in = NULL;
+        vouch_err e = vouch_store_event_get(c->app->store, c->account, uuids[i], &ev, &eb);
+
+        if (e == VOUCH_E_NOT_FOUND || e == VOUCH_E_INVALID)
+            continue;                  /* events_handle names it */
+        if (!e && ev->type == VOUCH_STORE_EVENT_PROGRAM && ev->status == VOUCH_STORE_EVENT_OPEN)
+            e = vouch_store_instance_get(c->app->store, ev->instance, &in, &eb);
+        if (!e && in && in->program_whitelist_id >= 0)
+            e = vouch_vtpm_whitelist_allow(c->app->whitelists, c->account,
+                                           in->program_whitelist_id, ev->suspect,
+                                           ev->suspect_value, c->now_ms, &eb);
+        vouch_store_instance_free(in);
+        vouch_store_events_free(ev, ev ? 1 : 0);
+        if (e && e != VOUCH_E_NOT_FOUND)
+            return vouch_vtpm_fail(c, vouch_rpc_error_of(e), "(program whitelist: %s)", eb.msg),
+                   false;
+    }
+    return true;
+}
+
 /* EventUuids: separated by commas, or a JSON array; all or nothing. */
 static json_t *events_handle(struct vouch_vtpm_call *c, int64_t status)
 {
@@ -194,6 +228,8 @@ static json_t *events_handle(struct vouch_vtpm_call *c, int64_t status)
     size_t n = vouch_vtpm_param_list(c, "EventUuids", HANDLE_MAX, uuids, &copy);
 
     if (n == 0 || !vouch_vtpm_param_int(c, "HandleStyle", 0, INT32_MAX, 0, &style))
+        goto out;
+    if (status == VOUCH_STORE_EVENT_TRUSTED && !program_events_trust(c, uuids, n))
         goto out;
     e = vouch_store_events_handle(c->app->store, c->account, uuids, n, status, c->now_ms, &eb);
     if (e == VOUCH_E_NOT_FOUND || e == VOUCH_E_INVALID)

@@ -20,6 +20,7 @@
 #include "evidence/tpm/evidence.h"
 #include "server/vtpm.h"
 #include "server/vtpm_filedata.h"
+#include "vtpm/whitelist.h"
 
 #define CREDENTIAL_LEN 16            /* the AES-128 key MakeCredential protects */
 #define AES_BLOCK 16
@@ -243,6 +244,16 @@ struct report {
     char reported[VOUCH_STORE_BASELINE_PCRS][VOUCH_STORE_HEX256];
     size_t n_events;
     int64_t system_status;
+    /* the program whitelist: the instance's, compiled; its verdict and events */
+    int64_t program_whitelist_id;
+    struct vouch_vtpm_wl_ref wl;
+    bool have_wl;
+    struct vouch_vtpm_program_result program;
+    bool have_program;
+    struct vouch_store_event_new *program_events;
+    char (*program_ids)[37];
+    char **program_allowed;          /* JSON text of each file's allowed digests */
+    size_t n_program_events;
 };
 
 static void uuid4(char out[37])
@@ -380,6 +391,60 @@ static bool ima_prev(const struct report *r, struct vouch_ima_state *ret)
 }
 
 /* Verify the quote, the event log and the IMA log; advance the IMA state. */
+static void program_events_free(struct report *r)
+{
+    size_t i;
+
+    for (i = 0; r->program_allowed && i < r->n_program_events; i++)
+        free(r->program_allowed[i]);
+    free(r->program_allowed);
+    free(r->program_events);
+    free(r->program_ids);
+    r->program_allowed = NULL;
+    r->program_events = NULL;
+    r->program_ids = NULL;
+    r->n_program_events = 0;
+}
+
+/*
+ * The program verdict of the verified IMA entries (claims "ima"), and one
+ * program event per unknown or mismatching file: suspect the path,
+ * suspect value the reported digest, whitelist value the digests the
+ * whitelist allows for that path (JSON text).
+ */
+static bool program_verdict(struct report *r, const json_t *ima)
+{
+    struct vouch_errbuf eb;
+    json_t *f;
+    size_t i, n;
+
+    program_events_free(r);
+    if (r->have_program)
+        vouch_vtpm_program_result_done(&r->program);
+    r->have_program = vouch_vtpm_program_from_claims(r->have_wl ? &r->wl : NULL, ima,
+                                                     &r->program, &eb) == VOUCH_OK;
+    if (!r->have_program)
+        return false;
+    n = json_array_size(r->program.files);
+    r->program_events = calloc(n + 1, sizeof(*r->program_events));
+    r->program_ids = calloc(n + 1, sizeof(*r->program_ids));
+    r->program_allowed = calloc(n + 1, sizeof(*r->program_allowed));
+    if (!r->program_events || !r->program_ids || !r->program_allowed)
+        return false;
+    json_array_foreach(r->program.files, i, f) {
+        r->program_allowed[i] = json_dumps(json_object_get(f, "whitelist"), JSON_COMPACT);
+        r->n_program_events = i + 1;
+        if (!r->program_allowed[i])
+            return false;
+        uuid4(r->program_ids[i]);
+        r->program_events[i] = (struct vouch_store_event_new){
+            r->program_ids[i], VOUCH_STORE_EVENT_PROGRAM, EVENT_LEVEL_HIGH,
+            json_string_value(json_object_get(f, "path")),
+            json_string_value(json_object_get(f, "digest")), r->program_allowed[i] };
+    }
+    return true;
+}
+
 static bool evidence_verify(struct report *r)
 {
     struct vouch_tpm_evidence ev = {
@@ -396,7 +461,11 @@ static bool evidence_verify(struct report *r)
     if (!ima_prev(r, &prev))
         return vouch_vtpm_fail(r->c, VOUCH_RPC_INTERNAL, "(stored IMA state)"), false;
     opts.ima_prev = r->expected_ima ? &prev : NULL;
+    opts.ima_policy = r->have_wl ? r->wl.policy : NULL;
+    opts.max_unknown = VOUCH_VTPM_PROGRAM_FILES_MAX;
     e = vouch_tpm_evidence_verify(r->ak, &ev, &opts, &claims, &after, &eb);
+    if (!e && !program_verdict(r, json_object_get(claims, "ima")))
+        e = VOUCH_E_NOMEM;
     json_decref(claims);
     if (e == VOUCH_E_NOMEM)
         return vouch_vtpm_fail(r->c, VOUCH_RPC_UNAVAILABLE, "%s", ""), false;
@@ -479,6 +548,21 @@ static char *summary_of(const struct report *r)
     return text;
 }
 
+/* ProgramTrustDetail: the whitelist and this report's count of unknown files. */
+static char *program_detail(const struct report *r)
+{
+    json_t *d = r->program.whitelist_id < 0
+                    ? json_object()
+                    : json_pack("{s:I,s:s,s:I}", "WhiteListId",
+                                (json_int_t)r->program.whitelist_id, "WhiteListName",
+                                r->program.whitelist_name, "UnknownFiles",
+                                (json_int_t)r->program.unknown);
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+
+    json_decref(d);
+    return text;
+}
+
 /* Store the report; VOUCH_E_CONFLICT when another report of the instance went first. */
 static vouch_err report_store(struct report *r)
 {
@@ -490,15 +574,30 @@ static vouch_err report_store(struct report *r)
         .system_status = r->system_status, .events = r->events, .n_events = r->n_events,
         .keep = (size_t)c->app->cfg.vtpm_keep_reports,
     };
+    struct vouch_store_event_new *all = calloc(r->n_events + r->n_program_events + 1,
+                                               sizeof(*all));
     struct vouch_errbuf eb;
-    char *summary = summary_of(r);
+    char *summary = summary_of(r), *detail = program_detail(r);
     vouch_err e;
 
-    if (!summary)
+    if (!summary || !detail || !all) {
+        free(summary);
+        free(detail);
+        free(all);
         return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", ""), VOUCH_E_NOMEM;
+    }
+    memcpy(all, r->events, r->n_events * sizeof(*all));
+    if (r->n_program_events)
+        memcpy(all + r->n_events, r->program_events, r->n_program_events * sizeof(*all));
+    rep.events = all;
+    rep.n_events = r->n_events + r->n_program_events;
+    rep.program_status = r->program.status;
+    rep.program_detail = detail;
     rep.summary = summary;
     e = vouch_store_report_accept(c->app->store, &rep, &eb);
     free(summary);
+    free(detail);
+    free(all);
     if (e == VOUCH_E_NOT_FOUND)
         vouch_vtpm_fail(c, VOUCH_RPC_REPORT_NONCE, "(FileData.nonce)");
     else if (e == VOUCH_E_CONFLICT)
@@ -523,13 +622,47 @@ static vouch_err report_try(struct report *r)
     return report_store(r);
 }
 
+/* This report's program status: untrusted with unknown files; else the
+ * instance's open program events decide, as the store wrote it. */
+static int64_t program_status(const struct report *r, const struct vouch_store_instance *in)
+{
+    struct vouch_store_instance *now = NULL;
+    int64_t status = r->program.status;
+
+    if (status == VOUCH_VTPM_STATUS_TRUSTED &&
+        vouch_store_instance_get(r->c->app->store, in->uuid, &now, NULL) == VOUCH_OK)
+        status = now->program_status;
+    vouch_store_instance_free(now);
+    return status;
+}
+
+/* The instance's program whitelist, compiled (none assigned, or gone: not evaluated). */
+static bool whitelist_load(struct report *r, const struct vouch_store_instance *in)
+{
+    struct vouch_errbuf eb;
+    vouch_err e;
+
+    r->program_whitelist_id = in->program_whitelist_id;
+    if (in->program_whitelist_id < 0)
+        return true;
+    e = vouch_vtpm_whitelist_acquire(r->c->app->whitelists, r->c->account,
+                                     in->program_whitelist_id, r->c->now_ms, &r->wl, &eb);
+    if (e == VOUCH_E_NOT_FOUND)
+        return true;
+    if (e)
+        return vouch_vtpm_fail(r->c, vouch_rpc_error_of(e), "(program whitelist: %s)",
+                               eb.msg), false;
+    r->have_wl = true;
+    return true;
+}
+
 static json_t *put_answer(const struct report *r, const struct vouch_store_instance *in)
 {
     return json_pack("{s:{s:{s:I,s:s},s:{s:I,s:s},s:{s:i,s:s},s:{s:s,s:s},s:I}}", "data",
                      "systemVerificationResult", "status", (json_int_t)r->system_status,
                      "code", vouch_vtpm_status_code(r->system_status),
-                     "programVerificationResult", "status", (json_int_t)in->program_status,
-                     "code", vouch_vtpm_status_code(in->program_status),
+                     "programVerificationResult", "status", (json_int_t)program_status(r, in),
+                     "code", vouch_vtpm_status_code(program_status(r, in)),
                      "kmoduleVerificationResult", "status", VOUCH_VTPM_NOT_EVALUATED, "code",
                      "NotEvaluated", "policyProcResult", "code", "NoPolicy", "procData", "",
                      "nextClientIMAIndex", (json_int_t)r->next.ima_next);
@@ -556,13 +689,18 @@ json_t *vouch_vtpm_put_message(struct vouch_vtpm_call *c)
         vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(%s)", eb.msg);
         goto out;
     }
-    if (!ak_load(&r))
+    if (!ak_load(&r) || !whitelist_load(&r, in))
         goto out;
     for (tries = 0; tries < ACCEPT_TRIES && e == VOUCH_E_CONFLICT; tries++)
         e = report_try(&r);
     if (!e && !(out = put_answer(&r, in)))
         vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
 out:
+    program_events_free(&r);
+    if (r.have_program)
+        vouch_vtpm_program_result_done(&r.program);
+    if (r.have_wl)
+        vouch_vtpm_whitelist_release(&r.wl);
     vouch_vtpm_filedata_done(&r.fd);
     vouch_store_ak_free(r.ak_row);
     vouch_tpm_key_free(r.ak);

@@ -93,6 +93,22 @@ enum stmt {
     S_ATT_INSERT,
     S_ATT_TRIM,
     S_ATT_LIST,
+    /* vTPM program whitelists */
+    S_PROGRAM_VERDICT,
+    S_PWL_NEXT_ID,
+    S_PWL_INSERT,
+    S_PWL_GET,
+    S_PWL_GET_DOC,
+    S_PWL_GET_COUNT,
+    S_PWL_GET_COUNT_DOC,
+    S_PWL_COUNT,
+    S_PWL_LIST,
+    S_PWL_LOCK,
+    S_PWL_LOCK_SHARE,
+    S_PWL_UPDATE,
+    S_PWL_ASSIGNED,
+    S_PWL_DELETE,
+    S_PWL_ASSIGN,
     S__COUNT
 };
 
@@ -240,6 +256,38 @@ static const char *const stmt_sql[S__COUNT] = {
                    "(SELECT max(id) FROM attestations) - $1::bigint",
     [S_ATT_LIST] = "SELECT " VOUCH_STORE_ATTESTATION_COLS " FROM attestations "
                    "WHERE id < $1::bigint ORDER BY id DESC LIMIT $2::bigint",
+    [S_PROGRAM_VERDICT] = VOUCH_STORE_PROGRAM_VERDICT("$1", "$2", "$3", "::bigint"),
+    [S_PWL_NEXT_ID] = "UPDATE vtpm_ids SET value = value + 1 "
+                     "WHERE name = 'program_whitelist' RETURNING value",
+    [S_PWL_INSERT] = "INSERT INTO vtpm_program_whitelists (id, account, name, format, document, "
+                    "digests, paths, created_ms, modified_ms) SELECT $1::bigint, $2, $3, $4, $5, "
+                    "$6::bigint, $7::bigint, $8::bigint, $8::bigint "
+                    "WHERE EXISTS (SELECT 1 FROM vtpm_accounts WHERE name = $2)",
+    [S_PWL_GET] = "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
+                 "WHERE w.id = $1::bigint",
+    [S_PWL_GET_DOC] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", w.document "
+                     "FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
+    [S_PWL_GET_COUNT] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
+                       " FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
+    [S_PWL_GET_COUNT_DOC] = "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
+                           ", w.document FROM vtpm_program_whitelists w WHERE w.id = $1::bigint",
+    [S_PWL_COUNT] = "SELECT count(*)::bigint FROM vtpm_program_whitelists WHERE account = $1",
+    [S_PWL_LIST] = "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
+                  "WHERE w.account = $1 ORDER BY w.id LIMIT $2::bigint OFFSET $3::bigint",
+    [S_PWL_LOCK] = "SELECT name FROM vtpm_program_whitelists WHERE id = $1::bigint "
+                  "AND account = $2 FOR UPDATE",
+    [S_PWL_LOCK_SHARE] = "SELECT name FROM vtpm_program_whitelists WHERE id = $1::bigint "
+                        "AND account = $2 FOR SHARE",
+    [S_PWL_UPDATE] = "UPDATE vtpm_program_whitelists SET document = $3, digests = $4::bigint, "
+                    "paths = $5::bigint, modified_ms = $7::bigint WHERE id = $1::bigint "
+                    "AND account = $2 AND modified_ms = $6::bigint",
+    [S_PWL_ASSIGNED] = "SELECT 1 FROM vtpm_instances WHERE program_whitelist_id = $1::bigint "
+                      "LIMIT 1",
+    [S_PWL_DELETE] = "DELETE FROM vtpm_program_whitelists WHERE id = $1::bigint AND account = $2",
+    [S_PWL_ASSIGN] = "UPDATE vtpm_instances SET program_whitelist_id = $3::bigint, "
+                    "program_whitelist_name = $4, program_status = 4, program_exceptions = 0, "
+                    "program_detail = '{}', modified_ms = $5::bigint "
+                    "WHERE uuid = $1 AND account = $2",
 };
 
 _Static_assert(S__COUNT <= 128, "prepared-statement bitmap is 128 bits");
@@ -1733,6 +1781,16 @@ static vouch_err pg_history_write(struct pgc *c, const struct vouch_store_report
     return e ? e : run_write(c, S_REP_TRIM, 2, trim, NULL, eb);
 }
 
+/* The instance's program verdict from its open program events (see the macro). */
+static vouch_err pg_program_verdict(struct pgc *c, const char *uuid, int64_t hint,
+                                    const char *detail, struct vouch_errbuf *eb)
+{
+    char h[I64_LEN];
+    const char *vals[] = { uuid, i64s(h, hint), detail ? detail : "" };
+
+    return run_write(c, S_PROGRAM_VERDICT, 3, vals, NULL, eb);
+}
+
 static vouch_err pg_report_accept(void *state, const struct vouch_store_report *r,
                                   struct vouch_errbuf *eb)
 {
@@ -1760,6 +1818,8 @@ static vouch_err pg_report_accept(void *state, const struct vouch_store_report *
     if (!e)
         e = pg_verdict_write(c, r->uuid, r->system_status, wl, r->next->baseline, r->now_ms,
                              eb);
+    if (!e)
+        e = pg_program_verdict(c, r->uuid, r->program_status, r->program_detail, eb);
     if (!e)
         e = pg_history_write(c, r, eb);
     return finish(c, e, eb);
@@ -1922,6 +1982,31 @@ static vouch_err pg_event_close(struct pgc *c, const char *account, const char *
     return e;
 }
 
+static vouch_err pg_event_get(void *state, const char *account, const char *uuid,
+                              struct vouch_store_event **ret, struct vouch_errbuf *eb)
+{
+    const char *get[] = { uuid, account };
+    struct vouch_store_event *ev = NULL;
+    PGresult *r = NULL;
+    struct pgc *c;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_EV_GET, 2, get, NULL, &r, eb);
+    if (!e)
+        e = events_read(r, &ev, &n, eb);
+    PQclear(r);
+    if (!e && n == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no event '%s'", uuid);
+    if (!e) {
+        *ret = ev;
+        ev = NULL;
+    }
+    vouch_store_events_free(ev, n);
+    return e;
+}
+
 static vouch_err pg_events_handle(void *state, const char *account, const char *const *uuids,
                                   size_t n, int64_t status, int64_t now_ms,
                                   struct vouch_errbuf *eb)
@@ -1944,6 +2029,8 @@ static vouch_err pg_events_handle(void *state, const char *account, const char *
         e = baseline_read(c, touched[i], &id, b, eb);
         if (!e && id >= 0)
             e = pg_verdict_write(c, touched[i], 0, id, b, 0, eb);
+        if (!e)
+            e = pg_program_verdict(c, touched[i], 0, NULL, eb);
     }
     e = finish(c, e, eb);
     for (i = 0; i < n; i++)
@@ -2067,6 +2154,204 @@ static vouch_err pg_attestation_add(void *state, const struct vouch_store_attest
     char num[4][I64_LEN];
     const char *trim[] = { i64s(num[3], (int64_t)keep) };
     struct pgc *c;
+/* --- vTPM program whitelists ----------------------------------------------- */
+
+static vouch_err pg_whitelist_create(void *state, const struct vouch_store_whitelist *w,
+                                     int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb)
+{
+    char id_s[I64_LEN], n[3][I64_LEN];
+    PGresult *r = NULL;
+    struct pgc *c;
+    int64_t id = 0;
+    int changes = 0;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    e = run(c, S_PWL_NEXT_ID, 0, NULL, NULL, &r, eb);
+    if (!e && PQntuples(r) != 1)
+        e = vouch_fail(eb, VOUCH_E_STORE, "whitelist id counter missing");
+    if (!e)
+        id = col_i64(r, 0, 0);
+    PQclear(r);
+    if (!e) {
+        const char *vals[] = { i64s(id_s, id), w->account, w->name, w->format, w->document,
+                               i64s(n[0], w->digests), i64s(n[1], w->paths),
+                               i64s(n[2], now_ms) };
+
+        e = run_write(c, S_PWL_INSERT, 8, vals, &changes, eb);
+    }
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "no account '%s'", w->account);
+    e = finish(c, e, eb);
+    if (!e)
+        *ret_id = id;
+    return e;
+}
+
+static vouch_err whitelists_read(const PGresult *r, unsigned what,
+                                 struct vouch_store_whitelist **ret, size_t *ret_n,
+                                 struct vouch_errbuf *eb)
+{
+    size_t rows = (size_t)PQntuples(r), i;
+    struct vouch_store_whitelist *v = calloc(rows + 1, sizeof(*v));
+    vouch_err e = VOUCH_OK;
+
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; i < rows && !e; i++) {
+        struct vouch_store_whitelist *w = &v[i];
+        int row = (int)i, col = VOUCH_STORE_WHITELIST_NCOLS;
+
+        w->id = col_i64(r, row, 0);
+        w->account = col_strdup(r, row, 1);
+        w->name = col_strdup(r, row, 2);
+        w->format = col_strdup(r, row, 3);
+        w->digests = col_i64(r, row, 4);
+        w->paths = col_i64(r, row, 5);
+        w->created_ms = col_i64(r, row, 6);
+        w->modified_ms = col_i64(r, row, 7);
+        w->instances = what & VOUCH_STORE_WL_INSTANCES ? col_i64(r, row, col++) : -1;
+        if (what & VOUCH_STORE_WL_DOCUMENT)
+            w->document = col_strdup(r, row, col);
+        if (!w->account || !w->name || !w->format ||
+            ((what & VOUCH_STORE_WL_DOCUMENT) && !w->document))
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (e) {
+        vouch_store_whitelists_free(v, rows);
+        return e;
+    }
+    *ret = v;
+    *ret_n = rows;
+    return VOUCH_OK;
+}
+
+static vouch_err pg_whitelist_get(void *state, int64_t id, unsigned what,
+                                  struct vouch_store_whitelist **ret, struct vouch_errbuf *eb)
+{
+    static const enum stmt by_what[4] = { S_PWL_GET, S_PWL_GET_DOC, S_PWL_GET_COUNT,
+                                          S_PWL_GET_COUNT_DOC };
+    char id_s[I64_LEN];
+    const char *vals[] = { i64s(id_s, id) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    what &= 3;
+    if (!e)
+        e = run(c, by_what[what], 1, vals, NULL, &r, eb);
+    if (!e && PQntuples(r) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+    if (!e)
+        e = whitelists_read(r, what, ret, &n, eb);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_whitelist_list(void *state, const char *account, uint64_t offset,
+                                   size_t limit, struct vouch_store_whitelist **ret,
+                                   size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    char n[2][I64_LEN];
+    const char *vals[] = { account, i64s(n[0], (int64_t)limit), i64s(n[1], (int64_t)offset) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_PWL_COUNT, 1, vals, NULL, &r, eb);
+    if (!e)
+        total = col_i64(r, 0, 0);
+    PQclear(r);
+    r = NULL;
+    if (!e)
+        e = run(c, S_PWL_LIST, 3, vals, NULL, &r, eb);
+    if (!e)
+        e = whitelists_read(r, 0, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    PQclear(r);
+    return e;
+}
+
+/* Lock `account`'s whitelist `id` (stmt S_PWL_LOCK or _SHARE); *ret_name (may be
+ * NULL) gets its name.  VOUCH_E_NOT_FOUND when absent. */
+static vouch_err whitelist_lock(struct pgc *c, enum stmt how, const char *account, int64_t id,
+                                char **ret_name, struct vouch_errbuf *eb)
+{
+    char id_s[I64_LEN];
+    const char *vals[] = { i64s(id_s, id), account };
+    PGresult *r = NULL;
+    vouch_err e = run(c, how, 2, vals, NULL, &r, eb);
+
+    if (!e && PQntuples(r) == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+    if (!e && ret_name && !(*ret_name = col_strdup(r, 0, 0)))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_whitelist_update(void *state, const char *account, int64_t id,
+                                     const char *document, int64_t digests, int64_t paths,
+                                     int64_t expect_modified_ms, int64_t now_ms,
+                                     int64_t *ret_modified, struct vouch_errbuf *eb)
+{
+    int64_t next = now_ms > expect_modified_ms ? now_ms : expect_modified_ms + 1;
+    char n[5][I64_LEN];
+    const char *vals[] = { i64s(n[0], id), account, document, i64s(n[1], digests),
+                           i64s(n[2], paths), i64s(n[3], expect_modified_ms), i64s(n[4], next) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    e = whitelist_lock(c, S_PWL_LOCK, account, id, NULL, eb);
+    if (!e)
+        e = run_write(c, S_PWL_UPDATE, 7, vals, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld changed meanwhile", (long long)id);
+    e = finish(c, e, eb);
+    if (!e && ret_modified)
+        *ret_modified = next;
+    return e;
+}
+
+static vouch_err pg_whitelist_delete(void *state, const char *account, int64_t id,
+                                     struct vouch_errbuf *eb)
+{
+    char id_s[I64_LEN];
+    const char *vals[] = { i64s(id_s, id), account };
+    PGresult *r = NULL;
+    struct pgc *c;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    /* the row lock orders this against assignments (they take it shared) */
+    e = whitelist_lock(c, S_PWL_LOCK, account, id, NULL, eb);
+    if (!e)
+        e = run(c, S_PWL_ASSIGNED, 1, vals, NULL, &r, eb);
+    if (!e && PQntuples(r) > 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld is assigned to instances",
+                       (long long)id);
+    PQclear(r);
+    if (!e)
+        e = run_write(c, S_PWL_DELETE, 2, vals, NULL, eb);
+    return finish(c, e, eb);
+}
+
+static vouch_err pg_whitelist_assign(void *state, const char *account, int64_t id,
+                                     const char *const *uuids, size_t n, int64_t now_ms,
+                                     struct vouch_errbuf *eb)
+{
+    char id_s[I64_LEN], now_s[I64_LEN];
+    struct pgc *c;
+    char *name = NULL;
     size_t i;
     vouch_err e = begin(state, &c, eb);
 
@@ -2129,6 +2414,22 @@ static vouch_err pg_attestation_list(void *state, int64_t before, size_t limit,
     return e;
 }
 
+    if (id >= 0)
+        e = whitelist_lock(c, S_PWL_LOCK_SHARE, account, id, &name, eb);
+    for (i = 0; !e && i < n; i++) {
+        const char *vals[] = { uuids[i], account, i64s(id_s, id < 0 ? -1 : id),
+                               name ? name : "", i64s(now_s, now_ms) };
+        int changes = 0;
+
+        e = run_write(c, S_PWL_ASSIGN, 5, vals, &changes, eb);
+        if (!e && changes == 0)
+            e = vouch_fail_field(eb, VOUCH_E_CONFLICT, uuids[i],
+                                 "no instance '%s' of this account", uuids[i]);
+    }
+    free(name);
+    return finish(c, e, eb);
+}
+
 const struct vouch_store_ops vouch_store_pg_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -2173,4 +2474,11 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .audit_append = pg_audit_append,
     .audit_list = pg_audit_list,
     .audit_prune = pg_audit_prune,
+    .event_get = pg_event_get,
+    .whitelist_create = pg_whitelist_create,
+    .whitelist_get = pg_whitelist_get,
+    .whitelist_list = pg_whitelist_list,
+    .whitelist_update = pg_whitelist_update,
+    .whitelist_delete = pg_whitelist_delete,
+    .whitelist_assign = pg_whitelist_assign,
 };

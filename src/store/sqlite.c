@@ -1785,6 +1785,15 @@ static vouch_err sq_history_write(sqlite3 *db, const struct vouch_store_report *
     return e;
 }
 
+/* The instance's program verdict from its open program events (see the macro). */
+static vouch_err sq_program_verdict(sqlite3 *db, const char *uuid, int64_t hint,
+                                    const char *detail, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid), INT(hint), TXT(detail ? detail : "") };
+
+    return run_write(db, VOUCH_STORE_PROGRAM_VERDICT("?1", "?2", "?3", ""), a, 3, NULL, eb);
+}
+
 static vouch_err sq_report_accept(void *state, const struct vouch_store_report *r,
                                   struct vouch_errbuf *eb)
 {
@@ -1813,6 +1822,8 @@ static vouch_err sq_report_accept(void *state, const struct vouch_store_report *
     if (!e)
         e = sq_verdict_write(db, r->uuid, r->system_status, wl, r->next->baseline, r->now_ms,
                              eb);
+    if (!e)
+        e = sq_program_verdict(db, r->uuid, r->program_status, r->program_detail, eb);
     if (!e)
         e = sq_history_write(db, r, eb);
     return finish(state, db, e, eb);
@@ -2033,6 +2044,32 @@ static vouch_err sq_verdict_refresh(sqlite3 *db, const char *uuid, struct vouch_
     return e;
 }
 
+static vouch_err sq_event_get(void *state, const char *account, const char *uuid,
+                              struct vouch_store_event **ret, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid), TXT(account) };
+    struct vouch_store_event *ev = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT " VOUCH_STORE_EVENT_COLS " FROM vtpm_events WHERE "
+                         "uuid = ?1 AND account = ?2", a, 2, &st, eb);
+    if (!e)
+        e = events_read(db, st, &ev, &n, eb);
+    sqlite3_finalize(st);
+    if (!e && n == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no event '%s'", uuid);
+    if (!e) {
+        *ret = ev;
+        ev = NULL;
+    }
+    vouch_store_events_free(ev, n);
+    return e;
+}
+
 static vouch_err sq_events_handle(void *state, const char *account, const char *const *uuids,
                                   size_t n, int64_t status, int64_t now_ms,
                                   struct vouch_errbuf *eb)
@@ -2048,8 +2085,11 @@ static vouch_err sq_events_handle(void *state, const char *account, const char *
     }
     for (i = 0; !e && i < n; i++)
         e = sq_event_close(db, account, uuids[i], status, now_ms, &touched[i], eb);
-    for (i = 0; !e && i < n; i++)
+    for (i = 0; !e && i < n; i++) {
         e = sq_verdict_refresh(db, touched[i], eb);
+        if (!e)
+            e = sq_program_verdict(db, touched[i], 0, NULL, eb);
+    }
     e = finish(state, db, e, eb);
     for (i = 0; i < n; i++)
         free(touched[i]);
@@ -2196,6 +2236,245 @@ static vouch_err sq_attestation_add(void *state, const struct vouch_store_attest
 {
     const struct arg trim[] = { INT((int64_t)keep) };
     sqlite3 *db = NULL;
+/* --- vTPM program whitelists ----------------------------------------------- */
+
+static vouch_err sq_whitelist_create(void *state, const struct vouch_store_whitelist *w,
+                                     int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int64_t id = 0;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
+    e = run_write(db, "UPDATE vtpm_ids SET value = value + 1 "
+                  "WHERE name = 'program_whitelist'", NULL, 0, NULL, eb);
+    if (!e)
+        e = prepare_bind(db, "SELECT value FROM vtpm_ids WHERE name = 'program_whitelist'",
+                         NULL, 0, &st, eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "whitelist id");
+    if (!e)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (!e) {
+        const struct arg a[] = { INT(id), TXT(w->account), TXT(w->name), TXT(w->format),
+                                 TXT(w->document), INT(w->digests), INT(w->paths),
+                                 INT(now_ms) };
+
+        e = run_write(db, "INSERT INTO vtpm_program_whitelists (id, account, name, format, "
+                      "document, digests, paths, created_ms, modified_ms) "
+                      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8 "
+                      "WHERE EXISTS (SELECT 1 FROM vtpm_accounts WHERE name = ?2)",
+                      a, 8, NULL, eb);
+    }
+    if (!e && sqlite3_changes(db) == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "no account '%s'", w->account);
+    e = finish(state, db, e, eb);
+    if (!e)
+        *ret_id = id;
+    return e;
+}
+
+/* A row of VOUCH_STORE_WHITELIST_COLS (+ instances, document, as `what` says) into w. */
+static vouch_err whitelist_from_row(sqlite3_stmt *st, unsigned what,
+                                    struct vouch_store_whitelist *w, struct vouch_errbuf *eb)
+{
+    int col = VOUCH_STORE_WHITELIST_NCOLS;
+
+    memset(w, 0, sizeof(*w));
+    w->id = sqlite3_column_int64(st, 0);
+    w->account = col_dup(st, 1);
+    w->name = col_dup(st, 2);
+    w->format = col_dup(st, 3);
+    w->digests = sqlite3_column_int64(st, 4);
+    w->paths = sqlite3_column_int64(st, 5);
+    w->created_ms = sqlite3_column_int64(st, 6);
+    w->modified_ms = sqlite3_column_int64(st, 7);
+    w->instances = what & VOUCH_STORE_WL_INSTANCES ? sqlite3_column_int64(st, col++) : -1;
+    if (what & VOUCH_STORE_WL_DOCUMENT)
+        w->document = col_dup(st, col);
+    if (!w->account || !w->name || !w->format ||
+        ((what & VOUCH_STORE_WL_DOCUMENT) && !w->document))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    return VOUCH_OK;
+}
+
+static vouch_err whitelists_read(sqlite3 *db, sqlite3_stmt *st, unsigned what,
+                                 struct vouch_store_whitelist **ret, size_t *ret_n,
+                                 struct vouch_errbuf *eb)
+{
+    struct vouch_store_whitelist *v = NULL;
+    size_t n = 0, cap = 0;
+    vouch_err e = VOUCH_OK;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = grow((void **)&v, &cap, n, sizeof(*v), eb);
+        if (!e)
+            e = whitelist_from_row(st, what, &v[n++], eb);
+        if (e)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        e = db_fail(db, eb, "whitelists");
+        goto out;
+    }
+    *ret = v;
+    *ret_n = n;
+    v = NULL;
+out:
+    vouch_store_whitelists_free(v, n);
+    return e;
+}
+
+static vouch_err sq_whitelist_get(void *state, int64_t id, unsigned what,
+                                  struct vouch_store_whitelist **ret, struct vouch_errbuf *eb)
+{
+    static const char *const sql[4] = {
+        "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w WHERE w.id = ?1",
+        "SELECT " VOUCH_STORE_WHITELIST_COLS ", w.document FROM vtpm_program_whitelists w "
+        "WHERE w.id = ?1",
+        "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT
+        " FROM vtpm_program_whitelists w WHERE w.id = ?1",
+        "SELECT " VOUCH_STORE_WHITELIST_COLS ", " VOUCH_STORE_WHITELIST_COUNT ", w.document "
+        "FROM vtpm_program_whitelists w WHERE w.id = ?1",
+    };
+    const struct arg a[] = { INT(id) };
+    struct vouch_store_whitelist *v = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    size_t n = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    what &= 3;
+    if (!e)
+        e = prepare_bind(db, sql[what], a, 1, &st, eb);
+    if (!e)
+        e = whitelists_read(db, st, what, &v, &n, eb);
+    if (!e && n == 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+    if (!e) {
+        *ret = v;
+        v = NULL;
+    }
+    vouch_store_whitelists_free(v, n);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_whitelist_list(void *state, const char *account, uint64_t offset,
+                                   size_t limit, struct vouch_store_whitelist **ret,
+                                   size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(account), INT((int64_t)limit), INT((int64_t)offset) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT count(*) FROM vtpm_program_whitelists WHERE account = ?1",
+                         a, 1, &st, eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "whitelists");
+    if (!e)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!e)
+        e = prepare_bind(db, "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
+                         "WHERE w.account = ?1 ORDER BY w.id LIMIT ?2 OFFSET ?3", a, 3, &st, eb);
+    if (!e)
+        e = whitelists_read(db, st, 0, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Does `account` have whitelist `id`?  VOUCH_E_NOT_FOUND when not. */
+static vouch_err sq_whitelist_owned(sqlite3 *db, const char *account, int64_t id,
+                                    struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(id), TXT(account) };
+    sqlite3_stmt *st = NULL;
+    vouch_err e = prepare_bind(db, "SELECT 1 FROM vtpm_program_whitelists WHERE id = ?1 "
+                               "AND account = ?2", a, 2, &st, eb);
+    int rc;
+
+    if (e)
+        return e;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+    else if (rc != SQLITE_ROW)
+        e = db_fail(db, eb, "whitelists");
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_whitelist_update(void *state, const char *account, int64_t id,
+                                     const char *document, int64_t digests, int64_t paths,
+                                     int64_t expect_modified_ms, int64_t now_ms,
+                                     int64_t *ret_modified, struct vouch_errbuf *eb)
+{
+    int64_t next = now_ms > expect_modified_ms ? now_ms : expect_modified_ms + 1;
+    const struct arg a[] = { INT(id), TXT(account), TXT(document), INT(digests), INT(paths),
+                             INT(expect_modified_ms), INT(next) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
+    e = sq_whitelist_owned(db, account, id, eb);
+    if (!e)
+        e = run_write(db, "UPDATE vtpm_program_whitelists SET document = ?3, digests = ?4, "
+                      "paths = ?5, modified_ms = ?7 WHERE id = ?1 AND account = ?2 "
+                      "AND modified_ms = ?6", a, 7, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld changed meanwhile", (long long)id);
+    e = finish(state, db, e, eb);
+    if (!e && ret_modified)
+        *ret_modified = next;
+    return e;
+}
+
+static vouch_err sq_whitelist_delete(void *state, const char *account, int64_t id,
+                                     struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(id), TXT(account) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
+    e = sq_whitelist_owned(db, account, id, eb);
+    if (!e)
+        e = prepare_bind(db, "SELECT 1 FROM vtpm_instances WHERE program_whitelist_id = ?1 "
+                         "LIMIT 1", a, 1, &st, eb);
+    if (!e && sqlite3_step(st) == SQLITE_ROW)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld is assigned to instances",
+                       (long long)id);
+    sqlite3_finalize(st);
+    if (!e)
+        e = run_write(db, "DELETE FROM vtpm_program_whitelists WHERE id = ?1 AND account = ?2",
+                      a, 2, NULL, eb);
+    return finish(state, db, e, eb);
+}
+
+/* Assign whitelist id (its name) to uuids, or unassign them (id < 0). */
+static vouch_err sq_whitelist_assign(void *state, const char *account, int64_t id,
+                                     const char *const *uuids, size_t n, int64_t now_ms,
+                                     struct vouch_errbuf *eb)
+{
+    const struct arg wl[] = { INT(id), TXT(account) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    char *name = NULL;
     size_t i;
     vouch_err e = begin(state, &db, eb);
 
@@ -2270,6 +2549,30 @@ static vouch_err sq_attestation_list(void *state, int64_t before, size_t limit,
     vouch_store_attestations_free(v, n);
     sqlite3_finalize(st);
     return e;
+    if (id >= 0) {
+        e = prepare_bind(db, "SELECT name FROM vtpm_program_whitelists WHERE id = ?1 "
+                         "AND account = ?2", wl, 2, &st, eb);
+        if (!e && sqlite3_step(st) != SQLITE_ROW)
+            e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+        if (!e && !(name = col_dup(st, 0)))
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        sqlite3_finalize(st);
+    }
+    for (i = 0; !e && i < n; i++) {
+        const struct arg a[] = { TXT(uuids[i]), TXT(account), INT(id < 0 ? -1 : id),
+                                 TXT(name ? name : ""), INT(now_ms) };
+        int changes = 0;
+
+        e = run_write(db, "UPDATE vtpm_instances SET program_whitelist_id = ?3, "
+                      "program_whitelist_name = ?4, program_status = 4, "
+                      "program_exceptions = 0, program_detail = '{}', modified_ms = ?5 "
+                      "WHERE uuid = ?1 AND account = ?2", a, 5, &changes, eb);
+        if (!e && changes == 0)
+            e = vouch_fail_field(eb, VOUCH_E_CONFLICT, uuids[i],
+                                 "no instance '%s' of this account", uuids[i]);
+    }
+    free(name);
+    return finish(state, db, e, eb);
 }
 
 const struct vouch_store_ops vouch_store_sqlite_ops = {
@@ -2316,4 +2619,11 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
     .audit_prune = sq_audit_prune,
+    .event_get = sq_event_get,
+    .whitelist_create = sq_whitelist_create,
+    .whitelist_get = sq_whitelist_get,
+    .whitelist_list = sq_whitelist_list,
+    .whitelist_update = sq_whitelist_update,
+    .whitelist_delete = sq_whitelist_delete,
+    .whitelist_assign = sq_whitelist_assign,
 };

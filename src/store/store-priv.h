@@ -107,6 +107,26 @@ struct vouch_store_ops {
     vouch_err (*events_handle)(void *state, const char *account, const char *const *uuids,
                                size_t n, int64_t status, int64_t now_ms,
                                struct vouch_errbuf *eb);
+    vouch_err (*event_get)(void *state, const char *account, const char *uuid,
+                           struct vouch_store_event **ret, struct vouch_errbuf *eb);
+    /* vTPM program whitelists */
+    vouch_err (*whitelist_create)(void *state, const struct vouch_store_whitelist *w,
+                                  int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb);
+    vouch_err (*whitelist_get)(void *state, int64_t id, unsigned what,
+                               struct vouch_store_whitelist **ret, struct vouch_errbuf *eb);
+    vouch_err (*whitelist_list)(void *state, const char *account, uint64_t offset, size_t limit,
+                                struct vouch_store_whitelist **ret, size_t *ret_n,
+                                uint64_t *ret_total, struct vouch_errbuf *eb);
+    vouch_err (*whitelist_update)(void *state, const char *account, int64_t id,
+                                  const char *document, int64_t digests, int64_t paths,
+                                  int64_t expect_modified_ms, int64_t now_ms,
+                                  int64_t *ret_modified, struct vouch_errbuf *eb);
+    vouch_err (*whitelist_delete)(void *state, const char *account, int64_t id,
+                                  struct vouch_errbuf *eb);
+    /* id < 0: unassign */
+    vouch_err (*whitelist_assign)(void *state, const char *account, int64_t id,
+                                  const char *const *uuids, size_t n, int64_t now_ms,
+                                  struct vouch_errbuf *eb);
 };
 
 /* The census of instances: stored status, online flag, count. */
@@ -126,6 +146,24 @@ static inline void vouch_store_census_add(struct vouch_store_census *c, int64_t 
 
 /* The audit columns, in the order the backends read and write them. */
 #define VOUCH_STORE_AUDIT_COLS "id, at_ms, actor, action, target, status, code, request_id"
+
+/* The whitelist columns, in the order the backends read them (document last). */
+#define VOUCH_STORE_WHITELIST_COLS \
+    "w.id, w.account, w.name, w.format, w.digests, w.paths, w.created_ms, w.modified_ms"
+#define VOUCH_STORE_WHITELIST_NCOLS 8
+/* An instance's program verdict from its open program events (type 2);
+ * the parameters are 1: uuid, 2: status hint (4: not evaluated),
+ * 3: detail ('' keeps it). */
+#define VOUCH_STORE_PROGRAM_VERDICT(P1, P2, P3, BIG) \
+    "UPDATE vtpm_instances SET program_exceptions = (SELECT count(*) FROM vtpm_events " \
+    "WHERE instance = " P1 " AND status = 1 AND type = 2), program_status = CASE " \
+    "WHEN " P2 BIG " = 4 OR program_whitelist_id < 0 THEN 4 WHEN (SELECT count(*) FROM " \
+    "vtpm_events WHERE instance = " P1 " AND status = 1 AND type = 2) > 0 THEN 2 ELSE 1 END, " \
+    "program_detail = CASE WHEN " P3 " = '' THEN program_detail ELSE " P3 " END " \
+    "WHERE uuid = " P1
+/* ... then, when asked, the instances it is assigned to and the document. */
+#define VOUCH_STORE_WHITELIST_COUNT \
+    "(SELECT count(*) FROM vtpm_instances i WHERE i.program_whitelist_id = w.id)"
 
 /* The instance columns, in the order the backends read and write them. */
 #define VOUCH_STORE_INSTANCE_COLS \

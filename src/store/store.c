@@ -138,9 +138,22 @@ const char *const vouch_store_migrations[] = {
     "  received_ms BIGINT NOT NULL,"
     "  summary TEXT NOT NULL,"
     "  PRIMARY KEY (instance, seq));",
-    /* 6: reserved for the vTPM program whitelists (being written on another branch); a
-     * no-op here, replaced by that migration when the branches meet */
-    "SELECT 1;",
+    /* 6: vTPM program whitelists; ids come from a counter row of vtpm_ids, never reused */
+    "INSERT INTO vtpm_ids (name, value) VALUES ('program_whitelist', 0);"
+    "CREATE TABLE vtpm_program_whitelists ("
+    "  id BIGINT PRIMARY KEY,"
+    "  account TEXT NOT NULL REFERENCES vtpm_accounts (name),"
+    "  name TEXT NOT NULL,"
+    "  format TEXT NOT NULL,"
+    "  digests BIGINT NOT NULL,"
+    "  paths BIGINT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  modified_ms BIGINT NOT NULL,"
+    /* last: SQLite reads a row's columns in order, through the document's overflow pages */
+    "  document TEXT NOT NULL,"
+    "  UNIQUE (account, name));"
+    "CREATE INDEX vtpm_program_whitelists_account ON vtpm_program_whitelists (account, id);"
+    "CREATE INDEX vtpm_instances_program_whitelist ON vtpm_instances (program_whitelist_id);",
     /* 7: the bounded attestation history (one row per POST /v1/attestation); the
      * PostgreSQL backend reads INTEGER PRIMARY KEY AUTOINCREMENT as BIGSERIAL */
     "CREATE TABLE attestations ("
@@ -1116,4 +1129,171 @@ vouch_err vouch_store_instance_census(struct vouch_store *s, int64_t online_sinc
     if (!e)
         *ret = c;
     return e;
+}
+
+/* --- vTPM program whitelists ----------------------------------------------- */
+
+static vouch_err check_uuids(const char *const *uuids, size_t n, struct vouch_errbuf *eb)
+{
+    size_t i;
+    vouch_err e = VOUCH_OK;
+
+    if (n == 0 || n > VOUCH_STORE_ASSIGN_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "1-%d instances at a time",
+                          VOUCH_STORE_ASSIGN_MAX);
+    for (i = 0; !e && i < n; i++)
+        e = check_name("PropertyUuid", uuids[i], eb);
+    return e;
+}
+
+static vouch_err check_document(const char *doc, struct vouch_errbuf *eb)
+{
+    if (!doc || !*doc)
+        return vouch_fail(eb, VOUCH_E_INVALID, "whitelist document is empty");
+    if (strlen(doc) > VOUCH_STORE_WHITELIST_MAX)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "whitelist document is over %u bytes",
+                          VOUCH_STORE_WHITELIST_MAX);
+    return VOUCH_OK;
+}
+
+vouch_err vouch_store_whitelist_create(struct vouch_store *s, const struct vouch_store_whitelist *w,
+                                       int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("account", w->account, eb);
+
+    if (!e && (!w->name || !*w->name || strlen(w->name) > VOUCH_STORE_NAME_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "whitelist name must be 1-%d bytes",
+                       VOUCH_STORE_NAME_MAX);
+    if (!e && (!w->format || !*w->format || strlen(w->format) > VOUCH_STORE_WHITELIST_FORMAT_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "whitelist format must be 1-%d bytes",
+                       VOUCH_STORE_WHITELIST_FORMAT_MAX);
+    if (!e)
+        e = check_document(w->document, eb);
+    if (!e && (w->digests < 0 || w->paths < 0))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "negative whitelist counts");
+    return e ? e : observed(s, "whitelist_create", t0,
+                            s->ops->whitelist_create(s->state, w, now_ms, ret_id, eb));
+}
+
+vouch_err vouch_store_whitelist_get(struct vouch_store *s, int64_t id, unsigned what,
+                                    struct vouch_store_whitelist **ret, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    if (id < 0)
+        return vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+    return observed(s, "whitelist_get", t0, s->ops->whitelist_get(s->state, id, what, ret, eb));
+}
+
+vouch_err vouch_store_whitelist_list(struct vouch_store *s, const char *account, uint64_t offset,
+                                     size_t limit, struct vouch_store_whitelist **ret,
+                                     size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("account", account, eb);
+
+    if (e)
+        return e;
+    if (limit == 0 || limit > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page size must be 1-%d", VOUCH_STORE_LIST_MAX);
+    if (offset > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page offset too large");
+    return observed(s, "whitelist_list", t0,
+                    s->ops->whitelist_list(s->state, account, offset, limit, ret, ret_n,
+                                           ret_total, eb));
+}
+
+vouch_err vouch_store_whitelist_update(struct vouch_store *s, const char *account, int64_t id,
+                                       const char *document, int64_t digests, int64_t paths,
+                                       int64_t expect_modified_ms, int64_t now_ms,
+                                       int64_t *ret_modified, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("account", account, eb);
+
+    if (!e)
+        e = check_document(document, eb);
+    if (!e && (digests < 0 || paths < 0 || expect_modified_ms == INT64_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "whitelist counts or time out of range");
+    return e ? e : observed(s, "whitelist_update", t0,
+                            s->ops->whitelist_update(s->state, account, id, document, digests,
+                                                     paths,
+                                            expect_modified_ms, now_ms, ret_modified, eb));
+}
+
+vouch_err vouch_store_whitelist_delete(struct vouch_store *s, const char *account, int64_t id,
+                                       struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("account", account, eb);
+
+    return e ? e : observed(s, "whitelist_delete", t0,
+                            s->ops->whitelist_delete(s->state, account, id, eb));
+}
+
+vouch_err vouch_store_whitelist_assign(struct vouch_store *s, const char *account, int64_t id,
+                                       const char *const *uuids, size_t n, int64_t now_ms,
+                                       struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("account", account, eb);
+
+    if (!e)
+        e = check_uuids(uuids, n, eb);
+    if (!e && id < 0)
+        e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+    return e ? e : observed(s, "whitelist_assign", t0,
+                            s->ops->whitelist_assign(s->state, account, id, uuids, n, now_ms, eb));
+}
+
+vouch_err vouch_store_whitelist_unassign(struct vouch_store *s, const char *account,
+                                         const char *const *uuids, size_t n, int64_t now_ms,
+                                         struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("account", account, eb);
+
+    if (!e)
+        e = check_uuids(uuids, n, eb);
+    return e ? e : observed(s, "whitelist_assign", t0,
+                            s->ops->whitelist_assign(s->state, account, -1, uuids, n, now_ms, eb));
+}
+
+static void whitelist_done(struct vouch_store_whitelist *w)
+{
+    free(w->account);
+    free(w->name);
+    free(w->format);
+    free(w->document);
+}
+
+void vouch_store_whitelist_free(struct vouch_store_whitelist *w)
+{
+    if (!w)
+        return;
+    whitelist_done(w);
+    free(w);
+}
+
+void vouch_store_whitelists_free(struct vouch_store_whitelist *w, size_t n)
+{
+    size_t i;
+
+    if (!w)
+        return;
+    for (i = 0; i < n; i++)
+        whitelist_done(&w[i]);
+    free(w);
+}
+
+vouch_err vouch_store_event_get(struct vouch_store *s, const char *account, const char *uuid,
+                                struct vouch_store_event **ret, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("account", account, eb);
+
+    if (!e)
+        e = check_name("EventUuid", uuid, eb);
+    return e ? e : observed(s, "event_get", t0,
+                            s->ops->event_get(s->state, account, uuid, ret, eb));
 }

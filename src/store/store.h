@@ -522,6 +522,12 @@ struct vouch_store_report {
     size_t n_events;
     const char *summary;             /* JSON text */
     size_t keep;
+    /* The program verdict: 4 keeps "not evaluated" (no program whitelist);
+     * any other value lets the open program events decide (2 with some,
+     * else 1).  program_detail (JSON text) replaces ProgramTrustDetail
+     * unless NULL. */
+    int64_t program_status;
+    const char *program_detail;
 };
 
 vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
@@ -565,10 +571,97 @@ void vouch_store_events_free(struct vouch_store_event *ev, size_t n);
  * or nothing: VOUCH_E_NOT_FOUND when one is unknown or another account's,
  * VOUCH_E_CONFLICT when one is not open.  Trusting a system event makes
  * its reported value the baseline's.  Each instance touched then counts
- * its open system events; with none left it is trusted again.
+ * its open system and program events; with none left of a kind it is
+ * trusted again for that kind (program: while a whitelist is assigned).
  */
+/* Event `uuid` of `account`; VOUCH_E_NOT_FOUND when it is absent or another
+ * account's.  Free with vouch_store_events_free(ev, 1). */
+vouch_err vouch_store_event_get(struct vouch_store *s, const char *account, const char *uuid,
+                                struct vouch_store_event **ret, struct vouch_errbuf *eb);
 vouch_err vouch_store_events_handle(struct vouch_store *s, const char *account,
                                     const char *const *uuids, size_t n, int64_t status,
                                     int64_t now_ms, struct vouch_errbuf *eb);
+/* --- vTPM program whitelists -------------------------------------------------
+ *
+ * An account's named sets of allowed IMA file digests (migration 6).  The
+ * document is a keylime runtime policy's JSON text (digests by path,
+ * exclusions, ...); `format` records what it was imported from.  Ids are
+ * integers handed out in increasing order and never reused, and every
+ * change moves modified_ms strictly forward, so (id, modified_ms) names
+ * one content for good (the compiled-whitelist cache keys on it).
+ * Assigning sets an instance's program_whitelist_id and _name; either way
+ * (assign, unassign) its program verdict restarts: status 4, no
+ * exceptions, detail "{}".
+ */
+
+#define VOUCH_STORE_WHITELIST_FORMAT_MAX 32
+#define VOUCH_STORE_WHITELIST_MAX (16u << 20)   /* a document's bytes */
+#define VOUCH_STORE_ASSIGN_MAX 100              /* instances per assign/unassign call */
+
+struct vouch_store_whitelist {
+    int64_t id;
+    char *account;
+    char *name;            /* 1-128 bytes, unique within the account */
+    char *format;          /* "keylime" or "digests" */
+    char *document;        /* JSON text; NULL when not asked for */
+    int64_t digests;       /* allowed digests, all paths together */
+    int64_t paths;
+    int64_t instances;     /* instances it is assigned to (get with VOUCH_STORE_WL_INSTANCES) */
+    int64_t created_ms, modified_ms;
+};
+
+/*
+ * Create: w->account, name, format, document, digests and paths are
+ * stored; *ret_id is the new id.  VOUCH_E_CONFLICT when the account
+ * already has a whitelist of that name (or the account does not exist).
+ */
+vouch_err vouch_store_whitelist_create(struct vouch_store *s, const struct vouch_store_whitelist *w,
+                                       int64_t now_ms, int64_t *ret_id, struct vouch_errbuf *eb);
+/* What whitelist_get reads beyond the row (counting instances reads
+ * as many index entries as the whitelist has instances). */
+enum {
+    VOUCH_STORE_WL_DOCUMENT = 1u << 0,
+    VOUCH_STORE_WL_INSTANCES = 1u << 1,
+};
+
+/* One whitelist, with what `what` asks for; VOUCH_E_NOT_FOUND when absent.
+ * The caller checks ->account.  Free with vouch_store_whitelist_free(). */
+vouch_err vouch_store_whitelist_get(struct vouch_store *s, int64_t id, unsigned what,
+                                    struct vouch_store_whitelist **ret, struct vouch_errbuf *eb);
+/* One page of `account`'s whitelists by id (no documents, no instance
+ * counts: ->instances is -1), and the total. */
+vouch_err vouch_store_whitelist_list(struct vouch_store *s, const char *account, uint64_t offset,
+                                     size_t limit, struct vouch_store_whitelist **ret,
+                                     size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb);
+/*
+ * Replace the document (and its counts) of `account`'s whitelist `id` if
+ * its modified_ms still is expect_modified_ms (compare and swap);
+ * *ret_modified (may be NULL) gets the new one, max(now_ms, old + 1).
+ * VOUCH_E_NOT_FOUND when absent or another account's; VOUCH_E_CONFLICT
+ * when it changed meanwhile (read it again and retry).
+ */
+vouch_err vouch_store_whitelist_update(struct vouch_store *s, const char *account, int64_t id,
+                                       const char *document, int64_t digests, int64_t paths,
+                                       int64_t expect_modified_ms, int64_t now_ms,
+                                       int64_t *ret_modified, struct vouch_errbuf *eb);
+/* Delete; VOUCH_E_NOT_FOUND when absent or another account's,
+ * VOUCH_E_CONFLICT while it is assigned to an instance (nothing changes). */
+vouch_err vouch_store_whitelist_delete(struct vouch_store *s, const char *account, int64_t id,
+                                       struct vouch_errbuf *eb);
+/*
+ * Assign `account`'s whitelist `id` to instances uuids[0..n) (n at most
+ * VOUCH_STORE_ASSIGN_MAX), all or nothing.  VOUCH_E_NOT_FOUND when the
+ * whitelist is absent or another account's; VOUCH_E_CONFLICT (eb->field
+ * is the uuid) when an instance is absent or another account's.
+ */
+vouch_err vouch_store_whitelist_assign(struct vouch_store *s, const char *account, int64_t id,
+                                       const char *const *uuids, size_t n, int64_t now_ms,
+                                       struct vouch_errbuf *eb);
+/* Unassign: program_whitelist_id -1, name "", status 4; errors as assign. */
+vouch_err vouch_store_whitelist_unassign(struct vouch_store *s, const char *account,
+                                         const char *const *uuids, size_t n, int64_t now_ms,
+                                         struct vouch_errbuf *eb);
+void vouch_store_whitelist_free(struct vouch_store_whitelist *w);
+void vouch_store_whitelists_free(struct vouch_store_whitelist *w, size_t n);
 
 #endif

@@ -252,3 +252,59 @@ test('another account cannot see or change the instance', { skip }, async () => 
     { method: 'POST' }));
   assert.equal(e.code, 'InvalidEventUuid.NotFound');
 });
+
+// Program whitelist (IMA) on the enrolled instance: a file outside the whitelist and one
+// whose digest differs each open a program event; TrustEvents adds the digest to the
+// whitelist, IgnoreEvents closes; the next report with the same file is trusted.
+test('program whitelist: unknown and mismatching files, trust and ignore', { skip }, async () => {
+  const sha = (s) => createHash('sha256').update(s).digest('hex');
+  const w = await call('CreateProgramWhiteList', { Name: 'e2e programs', Content:
+    `${sha('good')}  /usr/bin/good\n${sha('old')}  /usr/bin/changed\n` });
+  await call('AssignProgramWhiteList', { WhiteListId: w.WhiteListId, Properties: uuid });
+  const append = (path, content) => {
+    const e = imaEntry(path, content);
+    tpm.extend(10, e.sha1, e.sha256);
+    return e;
+  };
+  const idle = await report({});
+  let next = idle.data.nextClientIMAIndex;
+  const fresh = [append('/usr/bin/good', Buffer.from('good')),
+    append('/usr/bin/evil', Buffer.from('evil')), append('/usr/bin/changed', Buffer.from('new'))];
+  const r = await report({ ima: fresh, start: next });
+  next += 3;
+  assert.equal(r.data.nextClientIMAIndex, next);
+  assert.equal(r.data.programVerificationResult.status, 2);
+  assert.equal(r.data.programVerificationResult.code, 'UntrustedStatus');
+  let d = await call('DescribeInstance', { PropertyUuid: uuid });
+  assert.equal(d.ProgramTrustStatus, 2);
+  assert.equal(d.ProgramExceptionNum, 2);
+  assert.equal(d.ProgramWhiteListId, w.WhiteListId);
+  assert.equal(d.ProgramWhiteListName, 'e2e programs');
+  assert.equal(JSON.parse(d.ProgramTrustDetail).UnknownFiles, 2);
+  const events = await call('DescribeEvents', { PropertyUuid: uuid, EventType: 2, EventStatus: 1 });
+  assert.equal(events.TotalCount, 2);
+  const evil = events.Items.find((e) => e.Suspect === '/usr/bin/evil');
+  const changed = events.Items.find((e) => e.Suspect === '/usr/bin/changed');
+  assert.equal(evil.SuspectSig, `sha256:${sha('evil')}`);
+  assert.equal(evil.SuspectWhiteList, '[]');
+  assert.deepEqual(JSON.parse(changed.SuspectWhiteList), [sha('old')]);
+  await call('TrustEvents', { EventUuids: evil.EventUuid });
+  const doc = JSON.parse((await call('DescribeProgramWhiteList', { WhiteListId: w.WhiteListId,
+    IncludeContent: true })).Content);
+  assert.deepEqual(doc.digests['/usr/bin/evil'], [sha('evil')]);
+  d = await call('DescribeInstance', { PropertyUuid: uuid });
+  assert.equal(d.ProgramTrustStatus, 2);
+  assert.equal(d.ProgramExceptionNum, 1);
+  await call('IgnoreEvents', { EventUuids: changed.EventUuid });
+  d = await call('DescribeInstance', { PropertyUuid: uuid });
+  assert.equal(d.ProgramTrustStatus, 1);
+  assert.equal(d.ProgramExceptionNum, 0);
+  // the trusted file again: no new event
+  const again = await report({ ima: [append('/usr/bin/evil', Buffer.from('evil'))], start: next });
+  assert.equal(again.data.programVerificationResult.status, 1);
+  assert.equal((await call('DescribeEvents', { PropertyUuid: uuid, EventType: 2, EventStatus: 1 }))
+    .TotalCount, 0);
+  // unassigned: not evaluated
+  await call('UnassignProgramWhiteList', { Properties: uuid });
+  assert.equal((await call('DescribeInstance', { PropertyUuid: uuid })).ProgramTrustStatus, 4);
+});

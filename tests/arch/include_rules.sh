@@ -35,8 +35,9 @@ policy:common crypto rego store token policy
 collateral:common crypto evidence store collateral
 net:common net
 rpc:common crypto rpc
-server:common crypto evidence rego store token policy collateral net rpc server
-cli:common crypto evidence rego store token policy collateral net rpc cli
+vtpm:common crypto evidence store vtpm
+server:common crypto evidence rego store token policy collateral net rpc vtpm server
+cli:common crypto evidence rego store token policy collateral net rpc vtpm cli
 agent:common crypto evidence net rpc agent
 '
 

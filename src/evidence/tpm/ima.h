@@ -181,12 +181,30 @@ vouch_err vouch_ima_policy_add_buffer(struct vouch_ima_policy *p, const char *na
 vouch_err vouch_ima_policy_load_keylime(struct vouch_ima_policy *p, const json_t *doc,
                                         struct vouch_errbuf *eb);
 
-/* Import a legacy allow-list: "<hex digest> <path>" lines (sha*sum output). */
+/* Import a legacy allow-list: "<hex digest> <path>" lines (sha*sum output);
+ * a path "%keyring:NAME" allows an ima-buf digest of keyring NAME. */
 vouch_err vouch_ima_policy_load_allowlist(struct vouch_ima_policy *p, const char *text,
                                           size_t len, struct vouch_errbuf *eb);
 
-/* Number of paths and exclusion patterns (for reporting). */
+/*
+ * The same allow-list as a keylime runtime policy document (the shape
+ * keylime's create_runtime_policy writes: meta, release, digests with bare
+ * hex digests, excludes, keyrings, ima, ima-buf, verification-keys), so
+ * that one format is stored and compiled ("%keyring:NAME" lines go to
+ * "keyrings").  Paths must be UTF-8 text.
+ */
+vouch_err vouch_ima_allowlist_to_keylime(const char *text, size_t len, json_t **ret,
+                                         struct vouch_errbuf *eb);
+
+/* Number of paths, of file digests (all paths together) and of exclusion patterns. */
 size_t vouch_ima_policy_paths(const struct vouch_ima_policy *p);
+size_t vouch_ima_policy_digests(const struct vouch_ima_policy *p);
+size_t vouch_ima_policy_excludes(const struct vouch_ima_policy *p);
+
+/* The digests allowed for path, as a new JSON array of bare hex strings
+ * (empty when the path is not in the policy). */
+vouch_err vouch_ima_policy_path_digests(const struct vouch_ima_policy *p, const char *path,
+                                        size_t path_len, json_t **ret);
 
 /*
  * Check entries [from, from + count) of log (first_index as in

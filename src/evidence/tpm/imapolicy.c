@@ -38,6 +38,7 @@ struct table {
 struct vouch_ima_policy {
     uint64_t seed;
     struct table files;
+    size_t n_digests;             /* in files, all paths together */
     struct table buffers;
     struct table ignored;         /* ignored keyrings (no digests) */
     bool ignore_all_keyrings;
@@ -216,15 +217,51 @@ size_t vouch_ima_policy_paths(const struct vouch_ima_policy *p)
     return p->files.count;
 }
 
+size_t vouch_ima_policy_digests(const struct vouch_ima_policy *p)
+{
+    return p->n_digests;
+}
+
+size_t vouch_ima_policy_excludes(const struct vouch_ima_policy *p)
+{
+    return p->n_excludes;
+}
+
+vouch_err vouch_ima_policy_path_digests(const struct vouch_ima_policy *p, const char *path,
+                                        size_t path_len, json_t **ret)
+{
+    const struct slot *s = table_find(&p->files, p->seed, path, path_len);
+    char hex[VOUCH_HASH_MAX_SIZE * 2 + 1];
+    json_t *a = json_array();
+    size_t i;
+
+    if (!a)
+        return VOUCH_E_NOMEM;
+    for (i = 0; s && i < s->nd; i++) {
+        vouch_hex_encode(s->d[i].b, s->d[i].len, hex);
+        if (json_array_append_new(a, json_string(hex))) {
+            json_decref(a);
+            return VOUCH_E_NOMEM;
+        }
+    }
+    *ret = a;
+    return VOUCH_OK;
+}
+
 vouch_err vouch_ima_policy_add_digest(struct vouch_ima_policy *p, const char *path,
                                       size_t path_len, const uint8_t *digest, size_t len,
                                       struct vouch_errbuf *eb)
 {
     struct slot *s;
+    size_t before = 0;
     vouch_err e = table_upsert(&p->files, p->seed, path, path_len, &s);
 
-    if (!e)
+    if (!e) {
+        before = s->nd;
         e = slot_add_digest(s, digest, len);
+    }
+    if (!e)
+        p->n_digests += s->nd - before;
     if (e)
         return vouch_fail(eb, e, "IMA policy: cannot add a digest for '%.*s'",
                           (int)(path_len > 200 ? 200 : path_len), path);
@@ -385,8 +422,19 @@ vouch_err vouch_ima_policy_load_keylime(struct vouch_ima_policy *p, const json_t
     return VOUCH_OK;
 }
 
-vouch_err vouch_ima_policy_load_allowlist(struct vouch_ima_policy *p, const char *text,
-                                          size_t len, struct vouch_errbuf *eb)
+/* One "<digest> <path>" line of an allow-list, decoded. */
+typedef vouch_err (*allowlist_line_fn)(void *ctx, size_t lineno, const char *path,
+                                       size_t path_len, const uint8_t *digest, size_t len,
+                                       struct vouch_errbuf *eb);
+
+/*
+ * Walk an allow-list (sha*sum output): one "<hex digest> <path>" per line,
+ * the digest optionally "alg:hex", a '*' before the path (binary mode)
+ * dropped, blank lines and lines starting with '#' skipped, trailing
+ * spaces and CR ignored.
+ */
+static vouch_err allowlist_each(const char *text, size_t len, allowlist_line_fn fn, void *ctx,
+                                struct vouch_errbuf *eb)
 {
     const char *q = text, *end = text + len;
     size_t lineno = 0;
@@ -413,12 +461,109 @@ vouch_err vouch_ima_policy_load_allowlist(struct vouch_ima_policy *p, const char
                 path++;
             if (path == le)
                 return vouch_fail(eb, VOUCH_E_INVALID, "allow-list line %zu: no path", lineno);
-            e = vouch_ima_policy_add_digest(p, path, (size_t)(le - path), b, bl, eb);
+            e = fn(ctx, lineno, path, (size_t)(le - path), b, bl, eb);
             if (e)
                 return e;
         }
         q = nl ? nl + 1 : end;
     }
+    return VOUCH_OK;
+}
+
+/* keylime's allow-lists name keyrings as paths "%keyring:NAME" (ima-buf entries). */
+#define KEYRING_PREFIX "%keyring:"
+#define KEYRING_PREFIX_LEN 9
+
+static bool is_keyring(const char *path, size_t path_len)
+{
+    return path_len > KEYRING_PREFIX_LEN && !memcmp(path, KEYRING_PREFIX, KEYRING_PREFIX_LEN);
+}
+
+static vouch_err allowlist_add(void *ctx, size_t lineno, const char *path, size_t path_len,
+                               const uint8_t *digest, size_t len, struct vouch_errbuf *eb)
+{
+    char name[VOUCH_IMA_MAX_NAME + 1];
+
+    if (!is_keyring(path, path_len))
+        return vouch_ima_policy_add_digest(ctx, path, path_len, digest, len, eb);
+    if (path_len - KEYRING_PREFIX_LEN > VOUCH_IMA_MAX_NAME ||
+        memchr(path, '\0', path_len))
+        return vouch_fail(eb, VOUCH_E_INVALID, "allow-list line %zu: bad keyring name", lineno);
+    memcpy(name, path + KEYRING_PREFIX_LEN, path_len - KEYRING_PREFIX_LEN);
+    name[path_len - KEYRING_PREFIX_LEN] = '\0';
+    return vouch_ima_policy_add_buffer(ctx, name, digest, len, eb);
+}
+
+vouch_err vouch_ima_policy_load_allowlist(struct vouch_ima_policy *p, const char *text,
+                                          size_t len, struct vouch_errbuf *eb)
+{
+    return allowlist_each(text, len, allowlist_add, p, eb);
+}
+
+static bool utf8_text(const char *s, size_t n)
+{
+    size_t off, k;
+    uint32_t cp;
+
+    if (memchr(s, '\0', n))
+        return false;
+    for (off = 0; off < n; off += k)
+        if (!(k = vouch_utf8_decode(s + off, n - off, &cp)))
+            return false;
+    return true;
+}
+
+/* Append digest (as bare hex, once) to digests[path], or keyrings[NAME]
+ * for "%keyring:NAME". */
+static vouch_err allowlist_json_add(void *ctx, size_t lineno, const char *path, size_t path_len,
+                                    const uint8_t *digest, size_t len, struct vouch_errbuf *eb)
+{
+    char hex[VOUCH_HASH_MAX_SIZE * 2 + 1];
+    json_t *digests = json_object_get(ctx, "digests"), *arr, *d;
+    size_t i;
+
+    if (is_keyring(path, path_len)) {
+        digests = json_object_get(ctx, "keyrings");
+        path += KEYRING_PREFIX_LEN;
+        path_len -= KEYRING_PREFIX_LEN;
+    }
+    if (!utf8_text(path, path_len))
+        return vouch_fail(eb, VOUCH_E_INVALID, "allow-list line %zu: the path is not UTF-8 text",
+                          lineno);
+    vouch_hex_encode(digest, len, hex);
+    arr = json_object_getn(digests, path, path_len);
+    if (!arr && (!(arr = json_array()) || json_object_setn_new(digests, path, path_len, arr)))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    json_array_foreach(arr, i, d)
+        if (strcmp(json_string_value(d), hex) == 0)
+            return VOUCH_OK;
+    if (json_array_size(arr) >= MAX_DIGESTS_PER_PATH)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "allow-list line %zu: over %u digests for one "
+                          "path", lineno, MAX_DIGESTS_PER_PATH);
+    if (json_object_size(digests) > MAX_PATHS)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "allow-list: over %u paths", MAX_PATHS);
+    if (json_array_append_new(arr, json_string(hex)))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    return VOUCH_OK;
+}
+
+vouch_err vouch_ima_allowlist_to_keylime(const char *text, size_t len, json_t **ret,
+                                         struct vouch_errbuf *eb)
+{
+    json_t *doc = json_pack("{s:{s:i}, s:i, s:{}, s:[], s:{}, s:{s:[], s:s, s:n}, s:{}, s:s}",
+                            "meta", "version", 1, "release", 0, "digests", "excludes",
+                            "keyrings", "ima", "ignored_keyrings", "log_hash_alg", "sha1",
+                            "dm_policy", "ima-buf", "verification-keys", "");
+    vouch_err e;
+
+    if (!doc)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    e = allowlist_each(text, len, allowlist_json_add, doc, eb);
+    if (e) {
+        json_decref(doc);
+        return e;
+    }
+    *ret = doc;
     return VOUCH_OK;
 }
 
