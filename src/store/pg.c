@@ -84,15 +84,10 @@ enum stmt {
     S_EV_LIST,
     S_EV_GET,
     S_EV_CLOSE,
-    S_INST_CENSUS,
     S_AUDIT_INSERT,
     S_AUDIT_COUNT,
     S_AUDIT_LIST,
     S_AUDIT_PRUNE,
-    /* attestation history */
-    S_ATT_INSERT,
-    S_ATT_TRIM,
-    S_ATT_LIST,
     /* vTPM program whitelists */
     S_PROGRAM_VERDICT,
     S_PWL_NEXT_ID,
@@ -109,6 +104,11 @@ enum stmt {
     S_PWL_ASSIGNED,
     S_PWL_DELETE,
     S_PWL_ASSIGN,
+    S_INST_CENSUS,
+    /* attestation history */
+    S_ATT_INSERT,
+    S_ATT_TRIM,
+    S_ATT_LIST,
     S__COUNT
 };
 
@@ -249,13 +249,6 @@ static const char *const stmt_sql[S__COUNT] = {
                      " ORDER BY at_ms DESC, id COLLATE \"C\" DESC "
                      "LIMIT $5::bigint OFFSET $6::bigint",
     [S_AUDIT_PRUNE] = "DELETE FROM audit_log WHERE at_ms < $1::bigint",
-    [S_ATT_INSERT] = "INSERT INTO attestations (time_ms, tee, policy_ids, allow, tcb_status, "
-                     "http_status, error_code, request_id) VALUES ($1::bigint, $2, $3, "
-                     "$4::bigint, $5, $6::bigint, $7, $8)",
-    [S_ATT_TRIM] = "DELETE FROM attestations WHERE id <= "
-                   "(SELECT max(id) FROM attestations) - $1::bigint",
-    [S_ATT_LIST] = "SELECT " VOUCH_STORE_ATTESTATION_COLS " FROM attestations "
-                   "WHERE id < $1::bigint ORDER BY id DESC LIMIT $2::bigint",
     [S_PROGRAM_VERDICT] = VOUCH_STORE_PROGRAM_VERDICT("$1", "$2", "$3", "::bigint"),
     [S_PWL_NEXT_ID] = "UPDATE vtpm_ids SET value = value + 1 "
                      "WHERE name = 'program_whitelist' RETURNING value",
@@ -288,6 +281,13 @@ static const char *const stmt_sql[S__COUNT] = {
                     "program_whitelist_name = $4, program_status = 4, program_exceptions = 0, "
                     "program_detail = '{}', modified_ms = $5::bigint "
                     "WHERE uuid = $1 AND account = $2",
+    [S_ATT_INSERT] = "INSERT INTO attestations (time_ms, tee, policy_ids, allow, tcb_status, "
+                     "http_status, error_code, request_id) VALUES ($1::bigint, $2, $3, "
+                     "$4::bigint, $5, $6::bigint, $7, $8)",
+    [S_ATT_TRIM] = "DELETE FROM attestations WHERE id <= "
+                   "(SELECT max(id) FROM attestations) - $1::bigint",
+    [S_ATT_LIST] = "SELECT " VOUCH_STORE_ATTESTATION_COLS " FROM attestations "
+                   "WHERE id < $1::bigint ORDER BY id DESC LIMIT $2::bigint",
 };
 
 _Static_assert(S__COUNT <= 128, "prepared-statement bitmap is 128 bits");
@@ -2146,14 +2146,6 @@ static vouch_err pg_audit_prune(void *state, int64_t before_ms, uint64_t *ret_de
     return e;
 }
 
-/* --- attestation history ------------------------------------------------------ */
-
-static vouch_err pg_attestation_add(void *state, const struct vouch_store_attestation *a,
-                                    size_t n, uint64_t keep, struct vouch_errbuf *eb)
-{
-    char num[4][I64_LEN];
-    const char *trim[] = { i64s(num[3], (int64_t)keep) };
-    struct pgc *c;
 /* --- vTPM program whitelists ----------------------------------------------- */
 
 static vouch_err pg_whitelist_create(void *state, const struct vouch_store_whitelist *w,
@@ -2357,6 +2349,35 @@ static vouch_err pg_whitelist_assign(void *state, const char *account, int64_t i
 
     if (e)
         return e;
+    if (id >= 0)
+        e = whitelist_lock(c, S_PWL_LOCK_SHARE, account, id, &name, eb);
+    for (i = 0; !e && i < n; i++) {
+        const char *vals[] = { uuids[i], account, i64s(id_s, id < 0 ? -1 : id),
+                               name ? name : "", i64s(now_s, now_ms) };
+        int changes = 0;
+
+        e = run_write(c, S_PWL_ASSIGN, 5, vals, &changes, eb);
+        if (!e && changes == 0)
+            e = vouch_fail_field(eb, VOUCH_E_CONFLICT, uuids[i],
+                                 "no instance '%s' of this account", uuids[i]);
+    }
+    free(name);
+    return finish(c, e, eb);
+}
+
+/* --- attestation history ------------------------------------------------------ */
+
+static vouch_err pg_attestation_add(void *state, const struct vouch_store_attestation *a,
+                                    size_t n, uint64_t keep, struct vouch_errbuf *eb)
+{
+    char num[4][I64_LEN];
+    const char *trim[] = { i64s(num[3], (int64_t)keep) };
+    struct pgc *c;
+    size_t i;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
     for (i = 0; !e && i < n; i++) {
         const char *row[] = { i64s(num[0], a[i].time_ms), a[i].tee, a[i].policy_ids,
                               i64s(num[1], a[i].allow), a[i].tcb_status,
@@ -2412,22 +2433,6 @@ static vouch_err pg_attestation_list(void *state, int64_t before, size_t limit,
     vouch_store_attestations_free(v, rows);
     PQclear(r);
     return e;
-}
-
-    if (id >= 0)
-        e = whitelist_lock(c, S_PWL_LOCK_SHARE, account, id, &name, eb);
-    for (i = 0; !e && i < n; i++) {
-        const char *vals[] = { uuids[i], account, i64s(id_s, id < 0 ? -1 : id),
-                               name ? name : "", i64s(now_s, now_ms) };
-        int changes = 0;
-
-        e = run_write(c, S_PWL_ASSIGN, 5, vals, &changes, eb);
-        if (!e && changes == 0)
-            e = vouch_fail_field(eb, VOUCH_E_CONFLICT, uuids[i],
-                                 "no instance '%s' of this account", uuids[i]);
-    }
-    free(name);
-    return finish(c, e, eb);
 }
 
 const struct vouch_store_ops vouch_store_pg_ops = {

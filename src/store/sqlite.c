@@ -2229,13 +2229,6 @@ static vouch_err sq_audit_prune(void *state, int64_t before_ms, uint64_t *ret_de
     return e;
 }
 
-/* --- attestation history ------------------------------------------------------ */
-
-static vouch_err sq_attestation_add(void *state, const struct vouch_store_attestation *a,
-                                    size_t n, uint64_t keep, struct vouch_errbuf *eb)
-{
-    const struct arg trim[] = { INT((int64_t)keep) };
-    sqlite3 *db = NULL;
 /* --- vTPM program whitelists ----------------------------------------------- */
 
 static vouch_err sq_whitelist_create(void *state, const struct vouch_store_whitelist *w,
@@ -2480,6 +2473,44 @@ static vouch_err sq_whitelist_assign(void *state, const char *account, int64_t i
 
     if (e)
         return e;
+    if (id >= 0) {
+        e = prepare_bind(db, "SELECT name FROM vtpm_program_whitelists WHERE id = ?1 "
+                         "AND account = ?2", wl, 2, &st, eb);
+        if (!e && sqlite3_step(st) != SQLITE_ROW)
+            e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
+        if (!e && !(name = col_dup(st, 0)))
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        sqlite3_finalize(st);
+    }
+    for (i = 0; !e && i < n; i++) {
+        const struct arg a[] = { TXT(uuids[i]), TXT(account), INT(id < 0 ? -1 : id),
+                                 TXT(name ? name : ""), INT(now_ms) };
+        int changes = 0;
+
+        e = run_write(db, "UPDATE vtpm_instances SET program_whitelist_id = ?3, "
+                      "program_whitelist_name = ?4, program_status = 4, "
+                      "program_exceptions = 0, program_detail = '{}', modified_ms = ?5 "
+                      "WHERE uuid = ?1 AND account = ?2", a, 5, &changes, eb);
+        if (!e && changes == 0)
+            e = vouch_fail_field(eb, VOUCH_E_CONFLICT, uuids[i],
+                                 "no instance '%s' of this account", uuids[i]);
+    }
+    free(name);
+    return finish(state, db, e, eb);
+}
+
+/* --- attestation history ------------------------------------------------------ */
+
+static vouch_err sq_attestation_add(void *state, const struct vouch_store_attestation *a,
+                                    size_t n, uint64_t keep, struct vouch_errbuf *eb)
+{
+    const struct arg trim[] = { INT((int64_t)keep) };
+    sqlite3 *db = NULL;
+    size_t i;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
     for (i = 0; !e && i < n; i++) {
         const struct arg row[] = { INT(a[i].time_ms), TXT(a[i].tee), TXT(a[i].policy_ids),
                                    INT(a[i].allow), TXT(a[i].tcb_status),
@@ -2549,30 +2580,6 @@ static vouch_err sq_attestation_list(void *state, int64_t before, size_t limit,
     vouch_store_attestations_free(v, n);
     sqlite3_finalize(st);
     return e;
-    if (id >= 0) {
-        e = prepare_bind(db, "SELECT name FROM vtpm_program_whitelists WHERE id = ?1 "
-                         "AND account = ?2", wl, 2, &st, eb);
-        if (!e && sqlite3_step(st) != SQLITE_ROW)
-            e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
-        if (!e && !(name = col_dup(st, 0)))
-            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-        sqlite3_finalize(st);
-    }
-    for (i = 0; !e && i < n; i++) {
-        const struct arg a[] = { TXT(uuids[i]), TXT(account), INT(id < 0 ? -1 : id),
-                                 TXT(name ? name : ""), INT(now_ms) };
-        int changes = 0;
-
-        e = run_write(db, "UPDATE vtpm_instances SET program_whitelist_id = ?3, "
-                      "program_whitelist_name = ?4, program_status = 4, "
-                      "program_exceptions = 0, program_detail = '{}', modified_ms = ?5 "
-                      "WHERE uuid = ?1 AND account = ?2", a, 5, &changes, eb);
-        if (!e && changes == 0)
-            e = vouch_fail_field(eb, VOUCH_E_CONFLICT, uuids[i],
-                                 "no instance '%s' of this account", uuids[i]);
-    }
-    free(name);
-    return finish(state, db, e, eb);
 }
 
 const struct vouch_store_ops vouch_store_sqlite_ops = {
