@@ -14,6 +14,7 @@
 
 #include "server/app.h"
 #include "server/refresh.h"
+#include "server/vtpm_jobs.h"
 #include "server/sdnotify.h"
 #include "server/server.h"
 
@@ -139,6 +140,7 @@ int main(int argc, char **argv)
     struct vouch_app app;
     struct vouch_server *srv = NULL;
     struct vouch_refresher *refresher = NULL;
+    struct vouch_vtpm_jobs *vtpm_jobs = NULL;
     struct vouch_errbuf eb;
     char *new_token = NULL;
     char port_s[8], when[VOUCH_RFC3339_LEN], db[512];
@@ -223,11 +225,17 @@ int main(int argc, char **argv)
         vouch_log(VOUCH_LOG_INFO, "refreshing collateral from upstream", "upstream",
                   app.cfg.pccs_upstream, VOUCH_LOG_END);
     }
+    if (vouch_vtpm_jobs_start(&app, &vtpm_jobs, &eb)) {
+        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
+        rc = 1;
+        goto out;
+    }
     sig = wait_for_stop(srv, app.cfg.tls_cert != NULL, &set);
     vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), VOUCH_LOG_END);
     rc = 0;
 out:
     vouch_sd_notify("STOPPING=1");
+    vouch_vtpm_jobs_stop(vtpm_jobs);
     vouch_refresher_stop(refresher);
     vouch_server_stop(srv, DRAIN_MS);
     vouch_app_done(&app);

@@ -88,6 +88,8 @@ enum stmt {
     S_AUDIT_COUNT,
     S_AUDIT_LIST,
     S_AUDIT_PRUNE,
+    S_INST_MARK_UNMEASURED,
+    S_REPORT_PRUNE,
     S__COUNT
 };
 
@@ -226,6 +228,13 @@ static const char *const stmt_sql[S__COUNT] = {
                      " ORDER BY at_ms DESC, id COLLATE \"C\" DESC "
                      "LIMIT $5::bigint OFFSET $6::bigint",
     [S_AUDIT_PRUNE] = "DELETE FROM audit_log WHERE at_ms < $1::bigint",
+    [S_INST_MARK_UNMEASURED] = "UPDATE vtpm_instances SET system_status = 3 WHERE "
+                               "recent_report_ms > 0 AND recent_report_ms < $1::bigint AND "
+                               "system_status IN (1, 2)",
+    [S_REPORT_PRUNE] = "DELETE FROM vtpm_reports WHERE seq < (SELECT max(r.seq) FROM "
+                       "vtpm_reports r WHERE r.instance = vtpm_reports.instance) AND "
+                       "(received_ms < $1::bigint OR seq <= (SELECT max(r.seq) FROM "
+                       "vtpm_reports r WHERE r.instance = vtpm_reports.instance) - $2::bigint)",
 };
 
 _Static_assert(S__COUNT <= 128, "prepared-statement bitmap is 128 bits");
@@ -2020,6 +2029,38 @@ static vouch_err pg_audit_prune(void *state, int64_t before_ms, uint64_t *ret_de
     return e;
 }
 
+static vouch_err pg_instance_mark_unmeasured(void *state, int64_t stale_before_ms,
+                                             uint64_t *ret_marked, struct vouch_errbuf *eb)
+{
+    char b[I64_LEN];
+    const char *vals[] = { i64s(b, stale_before_ms) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_INST_MARK_UNMEASURED, 1, vals, &changes, eb);
+    if (!e && ret_marked)
+        *ret_marked = (uint64_t)changes;
+    return e;
+}
+
+static vouch_err pg_report_prune(void *state, int64_t before_ms, size_t keep,
+                                 uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    char b1[I64_LEN], b2[I64_LEN];
+    const char *vals[] = { i64s(b1, before_ms), i64s(b2, (int64_t)keep) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_REPORT_PRUNE, 2, vals, &changes, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
+}
+
 const struct vouch_store_ops vouch_store_pg_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -2050,6 +2091,8 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .report_accept = pg_report_accept,
     .report_last = pg_report_last,
     .report_count = pg_report_count,
+    .instance_mark_unmeasured = pg_instance_mark_unmeasured,
+    .report_prune = pg_report_prune,
     .event_list = pg_event_list,
     .events_handle = pg_events_handle,
     .contents_read = pg_contents_read,

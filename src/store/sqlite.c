@@ -2123,6 +2123,41 @@ static vouch_err sq_audit_prune(void *state, int64_t before_ms, uint64_t *ret_de
     return e;
 }
 
+static vouch_err sq_instance_mark_unmeasured(void *state, int64_t stale_before_ms,
+                                             uint64_t *ret_marked, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(stale_before_ms) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "UPDATE vtpm_instances SET system_status = 3 WHERE "
+                      "recent_report_ms > 0 AND recent_report_ms < ?1 AND "
+                      "system_status IN (1, 2)", a, 1, &changes, eb);
+    if (!e && ret_marked)
+        *ret_marked = (uint64_t)changes;
+    return e;
+}
+
+static vouch_err sq_report_prune(void *state, int64_t before_ms, size_t keep,
+                                 uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(before_ms), INT((int64_t)keep) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "DELETE FROM vtpm_reports WHERE seq < (SELECT max(r.seq) FROM "
+                      "vtpm_reports r WHERE r.instance = vtpm_reports.instance) AND "
+                      "(received_ms < ?1 OR seq <= (SELECT max(r.seq) FROM vtpm_reports r "
+                      "WHERE r.instance = vtpm_reports.instance) - ?2)", a, 2, &changes, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
+}
+
 const struct vouch_store_ops vouch_store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -2154,6 +2189,8 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .report_accept = sq_report_accept,
     .report_last = sq_report_last,
     .report_count = sq_report_count,
+    .instance_mark_unmeasured = sq_instance_mark_unmeasured,
+    .report_prune = sq_report_prune,
     .event_list = sq_event_list,
     .events_handle = sq_events_handle,
     .contents_read = sq_contents_read,

@@ -92,6 +92,11 @@ struct vouch_store_ops {
                              int64_t *ret_ms, struct vouch_errbuf *eb);
     vouch_err (*report_count)(void *state, const char *uuid, uint64_t *ret,
                               struct vouch_errbuf *eb);
+    /* the singleton jobs' statements (src/server/vtpm_jobs.c) */
+    vouch_err (*instance_mark_unmeasured)(void *state, int64_t stale_before_ms,
+                                          uint64_t *ret_marked, struct vouch_errbuf *eb);
+    vouch_err (*report_prune)(void *state, int64_t before_ms, size_t keep,
+                              uint64_t *ret_deleted, struct vouch_errbuf *eb);
     vouch_err (*event_list)(void *state, const char *account,
                             const struct vouch_store_event_filter *f, uint64_t offset,
                             size_t limit, struct vouch_store_event **ret, size_t *ret_n,

@@ -904,6 +904,25 @@ vouch_err vouch_store_report_last(struct vouch_store *s, const char *uuid, char 
                             s->ops->report_last(s->state, uuid, ret_summary, ret_ms, eb));
 }
 
+vouch_err vouch_store_instance_mark_unmeasured(struct vouch_store *s, int64_t stale_before_ms,
+                                               uint64_t *ret_marked, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "instance_mark_unmeasured", t0,
+                    s->ops->instance_mark_unmeasured(s->state, stale_before_ms, ret_marked, eb));
+}
+
+vouch_err vouch_store_report_prune(struct vouch_store *s, int64_t before_ms, size_t keep,
+                                   uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+
+    if (keep == 0 || keep > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "keep must be at least 1");
+    return observed(s, "report_prune", t0,
+                    s->ops->report_prune(s->state, before_ms, keep, ret_deleted, eb));
+}
+
 vouch_err vouch_store_report_count(struct vouch_store *s, const char *uuid, uint64_t *ret,
                                    struct vouch_errbuf *eb)
 {

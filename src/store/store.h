@@ -475,6 +475,26 @@ struct vouch_store_report {
 vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
                                     struct vouch_errbuf *eb);
 
+/*
+ * The online-status sweep: every instance that has reported, whose last
+ * report is older than stale_before_ms and whose stored system status is
+ * trusted (1) or untrusted (2) gets status VOUCH_STORE_UNMEASURED, in one
+ * statement (a report that lands meanwhile keeps its own verdict).
+ * *ret_marked (may be NULL) gets the number of instances marked.
+ */
+#define VOUCH_STORE_UNMEASURED 3
+vouch_err vouch_store_instance_mark_unmeasured(struct vouch_store *s, int64_t stale_before_ms,
+                                               uint64_t *ret_marked, struct vouch_errbuf *eb);
+
+/*
+ * Report-history retention: delete the history rows received before
+ * before_ms (0: none by age) and those beyond the newest `keep` (>= 1) of
+ * their instance.  Each instance's newest row always stays (DescribeBoot
+ * shows it).  *ret_deleted (may be NULL) gets the number deleted.
+ */
+vouch_err vouch_store_report_prune(struct vouch_store *s, int64_t before_ms, size_t keep,
+                                   uint64_t *ret_deleted, struct vouch_errbuf *eb);
+
 /* The newest history row of `uuid`: its summary (free()) and time.
  * VOUCH_E_NOT_FOUND when there is none. */
 vouch_err vouch_store_report_last(struct vouch_store *s, const char *uuid, char **ret_summary,
