@@ -896,9 +896,11 @@ static vouch_err pg_doc_delete(void *state, const char *kind, const char *id,
  * statements rather than prepared ones.
  */
 
-/* Run `sql` with text parameters, except those with a length >= 0 in `lens` (binary). */
-static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *const *vals,
-                             const int *lens, PGresult **ret, struct vouch_errbuf *eb)
+/* Run `sql` with text parameters, except those with a length >= 0 in `lens` (binary);
+ * results in binary (result_format 1) or text (0). */
+static vouch_err exec_params_as(struct pgc *c, const char *sql, int n, const char *const *vals,
+                                const int *lens, int result_format, PGresult **ret,
+                                struct vouch_errbuf *eb)
 {
     int fmts[8] = { 0 }, i;
     PGresult *r;
@@ -906,7 +908,8 @@ static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *
 
     for (i = 0; lens && i < n && i < 8; i++)
         fmts[i] = lens[i] >= 0;
-    r = wait_result(c, PQsendQueryParams(c->conn, sql, n, NULL, vals, lens, fmts, 1));
+    r = wait_result(c, PQsendQueryParams(c->conn, sql, n, NULL, vals, lens, lens ? fmts : NULL,
+                                         result_format));
     st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         vouch_err e = db_fail(c->conn, r, eb, "query");
@@ -916,6 +919,12 @@ static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *
     }
     *ret = r;
     return VOUCH_OK;
+}
+
+static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *const *vals,
+                             const int *lens, PGresult **ret, struct vouch_errbuf *eb)
+{
+    return exec_params_as(c, sql, n, vals, lens, 1, ret, eb);
 }
 
 static vouch_err read_meta(struct pgc *c, struct vouch_store_contents *out,
@@ -964,6 +973,42 @@ static vouch_err read_docs(struct pgc *c, struct vouch_store_contents *out,
     return e;
 }
 
+/* One copied table, every value as text. */
+static vouch_err read_table(struct pgc *c, const struct vouch_store_copy_table *t,
+                            struct vouch_store_rows *out, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX], **row;
+    PGresult *r = NULL;
+    size_t cap = 0, k;
+    vouch_err e;
+    int i;
+
+    vouch_store_copy_select_sql(t, sql, sizeof(sql));
+    e = exec_params_as(c, sql, 0, NULL, NULL, 0, &r, eb);
+    for (i = 0; !e && i < PQntuples(r); i++) {
+        e = vouch_store_rows_push(out, &cap, t->n_cols, &row, eb);
+        for (k = 0; !e && k < t->n_cols; k++)
+            if (!PQgetisnull(r, i, (int)k) && !(row[k] = strdup(PQgetvalue(r, i, (int)k))))
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    PQclear(r);
+    return e;
+}
+
+static vouch_err read_tables(struct pgc *c, struct vouch_store_contents *out,
+                             struct vouch_errbuf *eb)
+{
+    vouch_err e = VOUCH_OK;
+    size_t t;
+
+    out->tables = calloc(vouch_store_n_copy_tables, sizeof(*out->tables));
+    if (!out->tables)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (t = 0; !e && t < vouch_store_n_copy_tables; t++)
+        e = read_table(c, &vouch_store_copy_tables[t], &out->tables[t], eb);
+    return e;
+}
+
 static vouch_err pg_contents_read(void *state, struct vouch_store_contents *ret,
                                   struct vouch_errbuf *eb)
 {
@@ -981,6 +1026,8 @@ static vouch_err pg_contents_read(void *state, struct vouch_store_contents *ret,
         e = pg_keys_list(state, &out.keys, &out.n_keys, eb);
     if (!e)
         e = read_docs(c, &out, eb);
+    if (!e)
+        e = read_tables(c, &out, eb);
     exec_quiet(c, e ? "ROLLBACK" : "COMMIT");
     if (e) {
         vouch_store_contents_done(&out);
@@ -993,6 +1040,7 @@ static vouch_err pg_contents_read(void *state, struct vouch_store_contents *ret,
 static vouch_err count_on(struct pgc *c, struct vouch_store_counts *ret,
                           struct vouch_errbuf *eb)
 {
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
     PGresult *r = NULL;
     vouch_err e;
 
@@ -1006,6 +1054,13 @@ static vouch_err count_on(struct pgc *c, struct vouch_store_counts *ret,
         ret->docs = (size_t)col_i64(r, 0, 2);
         ret->vtpm = (size_t)col_i64(r, 0, 3);
     }
+    PQclear(r);
+    r = NULL;
+    vouch_store_copy_count_sql(sql, sizeof(sql));
+    if (!e)
+        e = exec_params(c, sql, 0, NULL, NULL, &r, eb);
+    if (!e)
+        ret->rows = (size_t)col_i64(r, 0, 0);
     PQclear(r);
     return e;
 }
@@ -1075,6 +1130,46 @@ static vouch_err write_rows(struct pgc *c, const struct vouch_store_contents *in
     return e;
 }
 
+/* The copied tables' rows; the column types convert the text values. */
+static vouch_err write_tables(struct pgc *c, const struct vouch_store_contents *in,
+                              struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    vouch_err e = VOUCH_OK;
+    PGresult *r = NULL;
+    size_t t, i;
+
+    for (t = 0; !e && in->tables && t < vouch_store_n_copy_tables; t++) {
+        const struct vouch_store_copy_table *tab = &vouch_store_copy_tables[t];
+
+        vouch_store_copy_insert_sql(tab, '$', sql, sizeof(sql));
+        for (i = 0; !e && i < in->tables[t].n_rows; i++) {
+            e = exec_params_as(c, sql, (int)tab->n_cols,
+                               (const char *const *)in->tables[t].values + i * tab->n_cols,
+                               NULL, 0, &r, eb);
+            PQclear(r);
+            r = NULL;
+        }
+    }
+    return e;
+}
+
+/* Empty the copied tables, referrers first; the seeded ones always. */
+static vouch_err clear_tables(struct pgc *c, int force, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    vouch_err e = VOUCH_OK;
+    size_t t;
+
+    for (t = vouch_store_n_copy_tables; !e && t-- > 0;) {
+        if (!force && !vouch_store_copy_tables[t].seeded)
+            continue;
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", vouch_store_copy_tables[t].name);
+        e = exec_sql(c, sql, eb);
+    }
+    return e;
+}
+
 static vouch_err pg_contents_write(void *state, const struct vouch_store_contents *in, int force,
                                    struct vouch_errbuf *eb)
 {
@@ -1087,17 +1182,25 @@ static vouch_err pg_contents_write(void *state, const struct vouch_store_content
         e = exec_sql(c, "BEGIN", eb);
     if (e)
         return e;
-    /* Writers of the three tables wait until the copy is committed. */
-    e = exec_sql(c, "LOCK TABLE meta, signing_keys, documents IN EXCLUSIVE MODE", eb);
+    /* Writers of the copied tables wait until the copy is committed. */
+    e = exec_sql(c, "LOCK TABLE meta, signing_keys, documents, vtpm_accounts, vtpm_access_keys, "
+                    "vtpm_instances, vtpm_nonces, vtpm_request_nonces, vtpm_aks, "
+                    "vtpm_ima_states, vtpm_ids, vtpm_system_whitelists, vtpm_events, "
+                    "vtpm_reports, audit_log IN EXCLUSIVE MODE", eb);
     if (!e)
         e = count_on(c, &n, eb);
-    if (!e && !force && (n.meta || n.keys || n.docs))
-        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys and "
-                       "%zu documents already", n.meta, n.keys, n.docs);
+    if (!e && !force && (n.meta || n.keys || n.docs || n.rows))
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys, "
+                       "%zu documents and %zu vTPM and audit rows already", n.meta, n.keys,
+                       n.docs, n.rows);
     if (!e && force)
         e = exec_sql(c, "DELETE FROM documents; DELETE FROM signing_keys; DELETE FROM meta", eb);
+    if (!e && in->tables)
+        e = clear_tables(c, force, eb);
     if (!e)
         e = write_rows(c, in, eb);
+    if (!e)
+        e = write_tables(c, in, eb);
     if (!e)
         e = exec_sql(c, "COMMIT", eb);
     if (e)

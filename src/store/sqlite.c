@@ -871,6 +871,53 @@ static vouch_err read_docs(sqlite3 *db, struct vouch_store_contents *c, struct v
     return e;
 }
 
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+
+    return strdup(t ? (const char *)t : "");
+}
+
+/* One copied table, every value as text. */
+static vouch_err read_table(sqlite3 *db, const struct vouch_store_copy_table *t,
+                            struct vouch_store_rows *out, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX], **row;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0, i;
+    vouch_err e = VOUCH_OK;
+    int rc = SQLITE_DONE;
+
+    vouch_store_copy_select_sql(t, sql, sizeof(sql));
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(db, eb, t->name);
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = vouch_store_rows_push(out, &cap, t->n_cols, &row, eb);
+        for (i = 0; !e && i < t->n_cols; i++)
+            if (sqlite3_column_type(st, (int)i) != SQLITE_NULL &&
+                !(row[i] = col_dup(st, (int)i)))
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = db_fail(db, eb, t->name);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err read_tables(sqlite3 *db, struct vouch_store_contents *c,
+                             struct vouch_errbuf *eb)
+{
+    vouch_err e = VOUCH_OK;
+    size_t t;
+
+    c->tables = calloc(vouch_store_n_copy_tables, sizeof(*c->tables));
+    if (!c->tables)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (t = 0; !e && t < vouch_store_n_copy_tables; t++)
+        e = read_table(db, &vouch_store_copy_tables[t], &c->tables[t], eb);
+    return e;
+}
+
 static vouch_err sq_contents_read(void *state, struct vouch_store_contents *ret,
                                   struct vouch_errbuf *eb)
 {
@@ -888,6 +935,8 @@ static vouch_err sq_contents_read(void *state, struct vouch_store_contents *ret,
         e = sq_keys_list(state, &c.keys, &c.n_keys, eb);
     if (!e)
         e = read_docs(db, &c, eb);
+    if (!e)
+        e = read_tables(db, &c, eb);
     (void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (e) {
         vouch_store_contents_done(&c);
@@ -895,6 +944,21 @@ static vouch_err sq_contents_read(void *state, struct vouch_store_contents *ret,
     }
     *ret = c;
     return VOUCH_OK;
+}
+
+static vouch_err count_rows(sqlite3 *db, struct vouch_store_counts *ret, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    sqlite3_stmt *st = NULL;
+    vouch_err e = VOUCH_OK;
+
+    vouch_store_copy_count_sql(sql, sizeof(sql));
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "counting rows");
+    else
+        ret->rows = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return e;
 }
 
 static vouch_err count_on(sqlite3 *db, struct vouch_store_counts *ret, struct vouch_errbuf *eb)
@@ -917,6 +981,8 @@ static vouch_err count_on(sqlite3 *db, struct vouch_store_counts *ret, struct vo
         ret->vtpm = (size_t)sqlite3_column_int64(st, 3);
     }
     sqlite3_finalize(st);
+    if (!e)
+        e = count_rows(db, ret, eb);
     return e;
 }
 
@@ -990,6 +1056,50 @@ out:
     return e;
 }
 
+/* The copied tables' rows; SQLite's column affinity turns integer text into integers. */
+static vouch_err write_tables(sqlite3 *db, const struct vouch_store_contents *c,
+                              struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    sqlite3_stmt *st = NULL;
+    vouch_err e = VOUCH_OK;
+    size_t t, i, k;
+
+    for (t = 0; !e && c->tables && t < vouch_store_n_copy_tables; t++) {
+        const struct vouch_store_copy_table *tab = &vouch_store_copy_tables[t];
+
+        vouch_store_copy_insert_sql(tab, '?', sql, sizeof(sql));
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            return db_fail(db, eb, tab->name);
+        for (i = 0; !e && i < c->tables[t].n_rows; i++) {
+            char **row = c->tables[t].values + i * tab->n_cols;
+
+            for (k = 0; k < tab->n_cols; k++)
+                if (row[k])
+                    sqlite3_bind_text(st, (int)k + 1, row[k], -1, SQLITE_STATIC);
+            e = step_done(db, st, tab->name, eb);
+        }
+        sqlite3_finalize(st);
+    }
+    return e;
+}
+
+/* Empty the copied tables, referrers first; the seeded ones always. */
+static vouch_err clear_tables(sqlite3 *db, int force, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    vouch_err e = VOUCH_OK;
+    size_t t;
+
+    for (t = vouch_store_n_copy_tables; !e && t-- > 0;) {
+        if (!force && !vouch_store_copy_tables[t].seeded)
+            continue;
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", vouch_store_copy_tables[t].name);
+        e = exec(db, sql, eb);
+    }
+    return e;
+}
+
 static vouch_err sq_contents_write(void *state, const struct vouch_store_contents *c, int force,
                                    struct vouch_errbuf *eb)
 {
@@ -1003,13 +1113,18 @@ static vouch_err sq_contents_write(void *state, const struct vouch_store_content
     if (e)
         return e;
     e = count_on(db, &n, eb);
-    if (!e && !force && (n.meta || n.keys || n.docs))
-        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys and "
-                       "%zu documents already", n.meta, n.keys, n.docs);
+    if (!e && !force && (n.meta || n.keys || n.docs || n.rows))
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys, "
+                       "%zu documents and %zu vTPM and audit rows already", n.meta, n.keys,
+                       n.docs, n.rows);
     if (!e && force)
         e = exec(db, "DELETE FROM documents; DELETE FROM signing_keys; DELETE FROM meta;", eb);
+    if (!e && c->tables)
+        e = clear_tables(db, force, eb);
     if (!e)
         e = write_rows(db, c, eb);
+    if (!e)
+        e = write_tables(db, c, eb);
     if (!e)
         e = exec(db, "COMMIT", eb);
     if (e)
@@ -1134,13 +1249,6 @@ static vouch_err finish(sqlite3 *db, vouch_err e, struct vouch_errbuf *eb)
     if (e)
         (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return e;
-}
-
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-
-    return strdup(t ? (const char *)t : "");
 }
 
 static vouch_err sq_accesskey_create(void *state, const char *account, const char *id,

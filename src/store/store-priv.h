@@ -138,4 +138,14 @@ extern const struct vouch_store_ops vouch_store_pg_ops;
 extern const char *const vouch_store_migrations[];
 extern const int vouch_store_n_migrations;
 
+/* The copied tables' statements (vouch_store_copy_tables); `mark` is '?' or '$'. */
+#define VOUCH_STORE_COPY_SQL_MAX 1024
+void vouch_store_copy_select_sql(const struct vouch_store_copy_table *t, char *out, size_t size);
+void vouch_store_copy_insert_sql(const struct vouch_store_copy_table *t, char mark, char *out,
+                                 size_t size);
+void vouch_store_copy_count_sql(char *out, size_t size);
+/* Append a row of n_cols NULL values to r (capacity *cap); *ret_row: its values. */
+vouch_err vouch_store_rows_push(struct vouch_store_rows *r, size_t *cap, size_t n_cols,
+                                char ***ret_row, struct vouch_errbuf *eb);
+
 #endif
