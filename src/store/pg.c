@@ -1154,25 +1154,29 @@ static vouch_err write_tables(struct pgc *c, const struct vouch_store_contents *
     return e;
 }
 
-/* Empty the copied tables, referrers first; the seeded ones always. */
-static vouch_err clear_tables(struct pgc *c, int force, struct vouch_errbuf *eb)
+/* vouch_store_copy_clear's way to run a statement. */
+static vouch_err copy_exec(void *conn, const char *sql, struct vouch_errbuf *eb)
 {
-    char sql[VOUCH_STORE_COPY_SQL_MAX];
-    vouch_err e = VOUCH_OK;
-    size_t t;
+    return exec_sql(conn, sql, eb);
+}
 
-    for (t = vouch_store_n_copy_tables; !e && t-- > 0;) {
-        if (!force && !vouch_store_copy_tables[t].seeded)
-            continue;
-        snprintf(sql, sizeof(sql), "DELETE FROM %s", vouch_store_copy_tables[t].name);
-        e = exec_sql(c, sql, eb);
-    }
-    return e;
+/* LOCK TABLE of every table a copy writes. */
+static const char *lock_sql(char *out, size_t size)
+{
+    size_t used = (size_t)snprintf(out, size, "LOCK TABLE meta, signing_keys, documents"), t;
+
+    for (t = 0; t < vouch_store_n_copy_tables && used < size; t++)
+        used += (size_t)snprintf(out + used, size - used, ", %s",
+                                 vouch_store_copy_tables[t].name);
+    if (used < size)
+        snprintf(out + used, size - used, " IN EXCLUSIVE MODE");
+    return out;
 }
 
 static vouch_err pg_contents_write(void *state, const struct vouch_store_contents *in, int force,
                                    struct vouch_errbuf *eb)
 {
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
     struct vouch_store_counts n;
     struct pgc *c;
     vouch_err e;
@@ -1183,10 +1187,7 @@ static vouch_err pg_contents_write(void *state, const struct vouch_store_content
     if (e)
         return e;
     /* Writers of the copied tables wait until the copy is committed. */
-    e = exec_sql(c, "LOCK TABLE meta, signing_keys, documents, vtpm_accounts, vtpm_access_keys, "
-                    "vtpm_instances, vtpm_nonces, vtpm_request_nonces, vtpm_aks, "
-                    "vtpm_ima_states, vtpm_ids, vtpm_system_whitelists, vtpm_events, "
-                    "vtpm_reports, audit_log IN EXCLUSIVE MODE", eb);
+    e = exec_sql(c, lock_sql(sql, sizeof(sql)), eb);
     if (!e)
         e = count_on(c, &n, eb);
     if (!e && !force && (n.meta || n.keys || n.docs || n.rows))
@@ -1196,7 +1197,7 @@ static vouch_err pg_contents_write(void *state, const struct vouch_store_content
     if (!e && force)
         e = exec_sql(c, "DELETE FROM documents; DELETE FROM signing_keys; DELETE FROM meta", eb);
     if (!e && in->tables)
-        e = clear_tables(c, force, eb);
+        e = vouch_store_copy_clear(force, copy_exec, c, eb);
     if (!e)
         e = write_rows(c, in, eb);
     if (!e)

@@ -1084,20 +1084,10 @@ static vouch_err write_tables(sqlite3 *db, const struct vouch_store_contents *c,
     return e;
 }
 
-/* Empty the copied tables, referrers first; the seeded ones always. */
-static vouch_err clear_tables(sqlite3 *db, int force, struct vouch_errbuf *eb)
+/* vouch_store_copy_clear's way to run a statement. */
+static vouch_err copy_exec(void *conn, const char *sql, struct vouch_errbuf *eb)
 {
-    char sql[VOUCH_STORE_COPY_SQL_MAX];
-    vouch_err e = VOUCH_OK;
-    size_t t;
-
-    for (t = vouch_store_n_copy_tables; !e && t-- > 0;) {
-        if (!force && !vouch_store_copy_tables[t].seeded)
-            continue;
-        snprintf(sql, sizeof(sql), "DELETE FROM %s", vouch_store_copy_tables[t].name);
-        e = exec(db, sql, eb);
-    }
-    return e;
+    return exec(conn, sql, eb);
 }
 
 static vouch_err sq_contents_write(void *state, const struct vouch_store_contents *c, int force,
@@ -1120,7 +1110,7 @@ static vouch_err sq_contents_write(void *state, const struct vouch_store_content
     if (!e && force)
         e = exec(db, "DELETE FROM documents; DELETE FROM signing_keys; DELETE FROM meta;", eb);
     if (!e && c->tables)
-        e = clear_tables(db, force, eb);
+        e = vouch_store_copy_clear(force, copy_exec, db, eb);
     if (!e)
         e = write_rows(db, c, eb);
     if (!e)

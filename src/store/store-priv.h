@@ -144,6 +144,11 @@ void vouch_store_copy_select_sql(const struct vouch_store_copy_table *t, char *o
 void vouch_store_copy_insert_sql(const struct vouch_store_copy_table *t, char mark, char *out,
                                  size_t size);
 void vouch_store_copy_count_sql(char *out, size_t size);
+/* Empty the copied tables through `exec` (a backend's "run this SQL"), referrers first:
+ * all of them with `force`, else only the seeded ones. */
+vouch_err vouch_store_copy_clear(int force, vouch_err (*exec)(void *conn, const char *sql,
+                                                               struct vouch_errbuf *eb),
+                                 void *conn, struct vouch_errbuf *eb);
 /* Append a row of n_cols NULL values to r (capacity *cap); *ret_row: its values. */
 vouch_err vouch_store_rows_push(struct vouch_store_rows *r, size_t *cap, size_t n_cols,
                                 char ***ret_row, struct vouch_errbuf *eb);

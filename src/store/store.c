@@ -457,6 +457,23 @@ void vouch_store_copy_count_sql(char *out, size_t size)
                                      vouch_store_copy_tables[i].name);
 }
 
+vouch_err vouch_store_copy_clear(int force, vouch_err (*exec)(void *conn, const char *sql,
+                                                               struct vouch_errbuf *eb),
+                                 void *conn, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    vouch_err e = VOUCH_OK;
+    size_t t;
+
+    for (t = vouch_store_n_copy_tables; !e && t-- > 0;) {
+        if (!force && !vouch_store_copy_tables[t].seeded)
+            continue;
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", vouch_store_copy_tables[t].name);
+        e = exec(conn, sql, eb);
+    }
+    return e;
+}
+
 vouch_err vouch_store_rows_push(struct vouch_store_rows *r, size_t *cap, size_t n_cols,
                                 char ***ret_row, struct vouch_errbuf *eb)
 {

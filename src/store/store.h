@@ -172,7 +172,8 @@ struct vouch_store_copy_table {
     int seeded;                /* a migration inserts its rows: replaced, not counted */
 };
 
-/* In foreign-key order: a table's referents come before it. */
+/* In foreign-key order: a table's referents come before it.  A migration that adds a
+ * table of state (not leases) adds it here, or vouch db copy leaves it behind. */
 extern const struct vouch_store_copy_table vouch_store_copy_tables[];
 extern const size_t vouch_store_n_copy_tables;
 
