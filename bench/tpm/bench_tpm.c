@@ -137,7 +137,7 @@ static void bench_eventlog(const char *path, double secs)
 {
     size_t len;
     uint8_t *d = slurp(path, &len);
-    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tcg_eventlog *log = NULL;
     struct vouch_tpm_pcrs p, q;
     struct vouch_errbuf eb = { "" };
     uint64_t t0, n = 0;
@@ -146,12 +146,12 @@ static void bench_eventlog(const char *path, double secs)
 
     t0 = vouch_clock_us();
     do {
-        check(vouch_tpm_eventlog_parse(d, len, &log, &eb), &eb, path);
-        vouch_tpm_eventlog_free(log);
+        check(vouch_tcg_eventlog_parse(d, len, VOUCH_TPM_PCR_COUNT, &log, &eb), &eb, path);
+        vouch_tcg_eventlog_free(log);
         n++;
     } while (vouch_clock_us() - t0 < (uint64_t)(secs * 1e6));
     parse_us = (double)(vouch_clock_us() - t0) / (double)n;
-    check(vouch_tpm_eventlog_parse(d, len, &log, &eb), &eb, path);
+    check(vouch_tcg_eventlog_parse(d, len, VOUCH_TPM_PCR_COUNT, &log, &eb), &eb, path);
     n = 0;
     t0 = vouch_clock_us();
     do {
@@ -176,7 +176,7 @@ static void bench_eventlog(const char *path, double secs)
            "(parse+replay %.1f us); verify against a sha256 quote %.1f us, with parse %.1f us "
            "(target <= 100 us)\n", path, len, log->n_events, parse_us, banks, replay_us,
            parse_us + replay_us, verify_us, parse_us + verify_us);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
     free(d);
 }
 

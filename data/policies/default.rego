@@ -24,9 +24,21 @@
 #                   likewise (its claims are strings, as trustee writes them)
 #   executables     GPU: 2 every firmware measurement matches NVIDIA's
 #                   signed reference manifests (RIMs); 33 not compared
+#                   TDX: when reference values named rtmr_0..rtmr_3 or
+#                   kernel_cmdline are registered, 2 if the quote's RTMRs and
+#                   the event log's kernel command line (tdx.ccel.kernel_cmdline,
+#                   from a log that replayed to those RTMRs) are among them, 33
+#                   if one is not (or the log is missing); none registered: 0
 #   runtime-opaque  2 memory encrypted by the TEE
 #
-# Input: the annotated evidence of one device, {"tdx"|"sgx"|"nvgpu"|"snp"|
+# TPM (tee=tpm): a quote proves only that some key signed these PCRs, so
+# it is allowed only when its AK (ak_public, base64 DER) is one of the
+# reference values "trusted_aks"; then hardware is 2, and executables 3
+# when PCR 11 is one of "tpm_pcr11" (trustee's default policy does the
+# same).  configuration and runtime-opaque stay 0: a TPM neither
+# encrypts memory nor reports a debug mode.
+#
+# Input: the annotated evidence of one device, {"tdx"|"sgx"|"nvgpu"|"snp"|"tpm"|
 # "az-snp-vtpm"|"az-tdx-vtpm": claims,
 # "report_data", "init_data", "runtime_data_claims", "init_data_claims"}.
 # A TD with GPUs (tee acstdxnvgpu) is appraised device by device.
@@ -46,6 +58,8 @@ tee := "snp" if input.snp
 tee := "az-snp-vtpm" if input["az-snp-vtpm"]
 
 tee := "az-tdx-vtpm" if input["az-tdx-vtpm"]
+
+tee := "tpm" if input.tpm
 
 claims := input[tee]
 
@@ -131,10 +145,23 @@ hex_byte(h) := n if {
 	n := (indexof(digits, lower(substring(h, 0, 1))) * 16) + indexof(digits, lower(substring(h, 1, 1)))
 }
 
+tpm_trusted_ak if {
+	tee == "tpm"
+	claims.ak_public in query_reference_value("trusted_aks")
+}
+
+allow := false if {
+	tee == "tpm"
+	not tpm_trusted_ak
+}
+
+hardware := 2 if tpm_trusted_ak
+
 default configuration := 0
 
 configuration := 2 if {
 	tee
+	tee != "tpm"
 	not debug
 }
 
@@ -157,9 +184,47 @@ executables := 33 if {
 	claims.measres != "success"
 }
 
+executables := 3 if {
+	tpm_trusted_ak
+	claims.pcr11 in query_reference_value("tpm_pcr11")
+}
+
+# TDX: the RTMRs and the kernel command line against registered reference values.
+tdx_ref_ids := ["rtmr_0", "rtmr_1", "rtmr_2", "rtmr_3", "kernel_cmdline"]
+
+tdx_measured[id] := claims.quote.body[id] if {
+	tee == "tdx"
+	some id in ["rtmr_0", "rtmr_1", "rtmr_2", "rtmr_3"]
+}
+
+tdx_measured.kernel_cmdline := claims.ccel.kernel_cmdline if tee == "tdx"
+
+tdx_refs[id] := refs if {
+	tee == "tdx"
+	some id in tdx_ref_ids
+	refs := query_reference_value(id)
+	is_array(refs)
+	count(refs) > 0
+}
+
+tdx_ref_mismatch if {
+	some id, refs in tdx_refs
+	not tdx_measured[id] in refs
+}
+
+executables := 2 if {
+	count(tdx_refs) > 0
+	not tdx_ref_mismatch
+}
+
+executables := 33 if tdx_ref_mismatch
+
 default runtime_opaque := 0
 
-runtime_opaque := 2 if tee
+runtime_opaque := 2 if {
+	tee
+	tee != "tpm"
+}
 
 trust_claims := {
 	"hardware": hardware,

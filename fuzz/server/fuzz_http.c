@@ -165,9 +165,10 @@ static void fuzz_req_done(struct fuzz_req *r)
     fuzz_text_headers_free(&r->hdr);
 }
 
-/* An error answer is problem+json naming the same status; at "/" the vTPM
- * service's RPC-style JSON with a RequestId and a Code may answer instead
- * (the router's own 405 there is still problem+json). */
+/* An error answer is problem+json naming the same status; at "/" and at the
+ * operator's "/admin/vtpm/{account}" the vTPM service's RPC-style JSON with
+ * a RequestId and a Code may answer instead (the router's own 405 and 401
+ * there are still problem+json). */
 static void check_answer(const char *path, const struct vouch_http_resp *resp)
 {
     json_t *doc, *st;
@@ -188,8 +189,9 @@ static void check_answer(const char *path, const struct vouch_http_resp *resp)
         json_decref(doc);
         return;
     }
-    if (strcmp(path, "/") == 0 && (!resp->content_type ||
-                                   strcmp(resp->content_type, "application/problem+json") != 0)) {
+    if ((strcmp(path, "/") == 0 || strncmp(path, "/admin/vtpm/", 12) == 0) &&
+        (!resp->content_type ||
+         strcmp(resp->content_type, "application/problem+json") != 0)) {
         doc = json_loadb(resp->body, resp->body_len, 0, NULL);
         if (!json_is_string(json_object_get(doc, "Code")) ||
             !json_is_string(json_object_get(doc, "RequestId")))

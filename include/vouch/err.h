@@ -47,6 +47,7 @@ enum vouch_subcode {
     VOUCH_SUB_QUOTE,       /* INVALID: the attestation quote's bytes are malformed */
     VOUCH_SUB_INIT_DATA,   /* BINDING: init data (MRCONFIGID, HOSTDATA) differs */
     VOUCH_SUB_GPU,         /* BINDING: a GPU did not sign the expected nonce */
+    VOUCH_SUB_EVENTLOG,    /* VERIFY: an event log does not replay to the quoted registers */
     VOUCH_SUB__COUNT
 };
 

@@ -53,6 +53,7 @@ struct vouch_net_source {
 #define VOUCH_SOURCE_PCS_COLLATERAL "pcs-collateral" /* const struct vouch_dcap_source */
 #define VOUCH_SOURCE_RIMS "rims"                     /* const struct vouch_nvgpu_rim_source */
 #define VOUCH_SOURCE_NET "net"                       /* const struct vouch_net_source */
+#define VOUCH_SOURCE_AMD_COLLATERAL "amd-collateral" /* const struct vouch_snp_source */
 
 /*
  * What the host gives a verifier to set up its trust: a view of the

@@ -4,13 +4,17 @@
  * prints the result; `vouch verify-token` checks a token against an
  * issuer's published keys, as a relying party does.
  */
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/tdx_collect.h"
+#include "common/file.h"
 #include "common/codec.h"
 #include "common/json.h"
 #include "common/time.h"
@@ -116,99 +120,220 @@ static char *evidence_doc(const unsigned char *data, size_t len, size_t *ret_len
     return text;
 }
 
-int vouch_cmd_attest(int argc, char **argv)
+struct attest_args {
+    const char *tee, *file, *url, *hash, *rd_hex, *rd_json, *audience;
+    const char *tsm_dir, *ccel, *out;
+    json_t *pids;
+    bool ear, raw, collect;
+};
+
+/* Returns 0, or the usage status. */
+static int parse_attest_args(int argc, char **argv, struct attest_args *a)
 {
-    const char *tee = NULL, *file = NULL, *url = default_url(), *hash = NULL;
-    const char *rd_hex = NULL, *rd_json = NULL, *audience = NULL;
-    json_t *req = NULL, *pids = json_array();
-    unsigned char *data = NULL;
-    char *doc = NULL, *ev = NULL, *body = NULL, *resp = NULL, endpoint[600];
-    size_t len, doclen, resp_len;
-    bool ear = false, raw = false;
-    long status = 0;
-    int i, rc = VOUCH_EXIT_ERROR;
+    int i;
 
     for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *arg = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        struct { const char *name; const char **slot; } opts[] = {
+            { "--tee", &a->tee }, { "--evidence", &a->file }, { "--url", &a->url },
+            { "--runtime-data-hex", &a->rd_hex }, { "--runtime-data-json", &a->rd_json },
+            { "--hash", &a->hash }, { "--tsm-dir", &a->tsm_dir }, { "--ccel", &a->ccel },
+            { "--out", &a->out }, { "--audience", &a->audience },
+        };
+        size_t k;
 
-        if (strcmp(a, "--ear") == 0) {
-            ear = true;
+        if (strcmp(arg, "--ear") == 0 || strcmp(arg, "--raw") == 0 ||
+            strcmp(arg, "--collect") == 0) {
+            *(arg[2] == 'e' ? &a->ear : arg[2] == 'r' ? &a->raw : &a->collect) = true;
             continue;
         }
-        if (strcmp(a, "--raw") == 0) {
-            raw = true;
-            continue;
-        }
-        if (!v) {
-            json_decref(pids);
+        if (!v)
             return vouch_cli_usage("attest");
-        }
-        if (strcmp(a, "--tee") == 0)
-            tee = v;
-        else if (strcmp(a, "--evidence") == 0)
-            file = v;
-        else if (strcmp(a, "--url") == 0)
-            url = v;
-        else if (strcmp(a, "--runtime-data-hex") == 0)
-            rd_hex = v;
-        else if (strcmp(a, "--runtime-data-json") == 0)
-            rd_json = v;
-        else if (strcmp(a, "--hash") == 0)
-            hash = v;
-        else if (strcmp(a, "--audience") == 0)
-            audience = v;
-        else if (strcmp(a, "--policy") == 0)
-            json_array_append_new(pids, json_string(v));
-        else {
-            json_decref(pids);
+        for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+            if (strcmp(arg, opts[k].name) == 0)
+                break;
+        if (k < sizeof(opts) / sizeof(opts[0]))
+            *opts[k].slot = v;
+        else if (strcmp(arg, "--policy") == 0)
+            json_array_append_new(a->pids, json_string(v));
+        else
             return vouch_cli_usage("attest");
-        }
         i++;
     }
-    if (!tee || !file) {
-        json_decref(pids);
+    if (!a->tee || !a->file == !a->collect)
         return vouch_cli_usage("attest");
+    if (a->collect && strcmp(a->tee, "tdx") != 0) {
+        fprintf(stderr, "vouch: --collect supports --tee tdx only\n");
+        return VOUCH_EXIT_USAGE;
     }
-    if (vouch_cli_read_file(file, EVIDENCE_MAX, &data, &len))
-        goto out;
-    doc = evidence_doc(data, len, &doclen);
-    if (!doc) {
-        fprintf(stderr, "vouch: %s is neither an evidence JSON document nor a quote\n", file);
-        rc = VOUCH_EXIT_USAGE;
-        goto out;
-    }
-    ev = vouch_b64_alloc(doc, doclen, VOUCH_B64URL);
-    req = json_pack("{s:s,s:s?,s:O}", "tee", tee, "evidence", ev, "policy_ids", pids);
-    if (rd_hex) {
+    return 0;
+}
+
+/* runtime_data from --runtime-data-hex / --runtime-data-json, or NULL; -1 on bad input. */
+static int runtime_data_arg(const struct attest_args *a, json_t **ret)
+{
+    *ret = NULL;
+    if (a->rd_hex) {
         uint8_t *b;
         size_t bl;
         char *b64;
 
-        if (vouch_hex_decode(rd_hex, strlen(rd_hex), 4096, &b, &bl, NULL)) {
+        if (vouch_hex_decode(a->rd_hex, strlen(a->rd_hex), 4096, &b, &bl, NULL)) {
             fprintf(stderr, "vouch: --runtime-data-hex is not hex\n");
-            rc = VOUCH_EXIT_USAGE;
-            goto out;
+            return -1;
         }
         b64 = vouch_b64_alloc(b, bl, VOUCH_B64URL);
-        json_object_set_new(req, "runtime_data", json_pack("{s:s?}", "raw", b64));
+        *ret = json_pack("{s:s?}", "raw", b64);
         free(b64);
         free(b);
-    } else if (rd_json) {
-        json_t *s = json_loads(rd_json, JSON_DECODE_ANY, NULL);
+    } else if (a->rd_json) {
+        json_t *s = json_loads(a->rd_json, JSON_DECODE_ANY, NULL);
 
         if (!s) {
             fprintf(stderr, "vouch: --runtime-data-json is not JSON\n");
-            rc = VOUCH_EXIT_USAGE;
-            goto out;
+            return -1;
         }
-        json_object_set_new(req, "runtime_data", json_pack("{s:o}", "structured", s));
+        *ret = json_pack("{s:o}", "structured", s);
     }
-    if (hash)
-        json_object_set_new(req, "runtime_data_hash_algorithm", json_string(hash));
-    if (audience)
-        json_object_set_new(req, "audience", json_string(audience));
+    return 0;
+}
+
+/*
+ * POST /challenge: runtime_data {"structured": {"nonce": N}, "challenge_token": T},
+ * or NULL after printing why.
+ */
+static json_t *challenge_runtime_data(const char *url)
+{
+    char endpoint[600], *resp = NULL;
+    size_t len;
+    long status = 0;
+    json_t *doc = NULL, *rd = NULL;
+    const char *nonce, *tok;
+
+    snprintf(endpoint, sizeof(endpoint), "%s/challenge", url);
+    if (http_call("POST", endpoint, "{\"tee\":\"tdx\"}", "application/json", &status, &resp,
+                  &len))
+        return NULL;
+    if (status == 200)
+        doc = json_loadb(resp, len, 0, NULL);
+    nonce = json_string_value(json_object_get(doc, "nonce"));
+    tok = json_string_value(json_object_get(json_object_get(doc, "extra-params"), "jwt"));
+    if (nonce && tok)
+        rd = json_pack("{s:{s:s},s:s}", "structured", "nonce", nonce, "challenge_token", tok);
+    else
+        fprintf(stderr, "vouch: %s answered %ld without a nonce and token:\n%s\n", endpoint,
+                status, resp);
+    json_decref(doc);
+    free(resp);
+    return rd;
+}
+
+/* Collect a quote bound to runtime_data (and the CCEL); the evidence document, or NULL. */
+static char *collect_tdx(const struct attest_args *a, const json_t *rd, size_t *ret_len)
+{
+    struct vouch_errbuf eb;
+    uint8_t report_data[VOUCH_TSM_REPORT_DATA], *quote = NULL, *ccel = NULL;
+    size_t qlen = 0, clen = 0;
+    int h = a->hash ? vouch_hash_from_name(a->hash) : VOUCH_HASH_SHA384;
+    char *doc = NULL;
+    vouch_err e;
+
+    if (h < 0) {
+        fprintf(stderr, "vouch: --hash %s is not sha256, sha384 or sha512\n", a->hash);
+        return NULL;
+    }
+    e = vouch_tdx_report_data(rd, (enum vouch_hash)h, report_data, &eb);
+    if (!e)
+        e = vouch_tsm_report(a->tsm_dir ? a->tsm_dir : VOUCH_TSM_REPORT_DIR, report_data, &quote,
+                             &qlen, &eb);
+    if (!e) {
+        e = vouch_file_read(a->ccel ? a->ccel : VOUCH_TDX_CCEL_PATH, VOUCH_TDX_CCEL_MAX, &ccel,
+                            &clen, &eb);
+        if (e == VOUCH_E_NOT_FOUND)
+            e = VOUCH_OK;             /* no CCEL: the quote alone */
+    }
+    if (!e)
+        e = vouch_tdx_evidence_doc(quote, qlen, ccel, clen, &doc, &eb);
+    if (e)
+        fprintf(stderr, "vouch: collecting TDX evidence: %s\n", eb.msg);
+    else
+        *ret_len = strlen(doc);
+    free(quote);
+    free(ccel);
+    return doc;
+}
+
+/* The token to --out FILE (mode 0600), or printed. */
+static int deliver(const struct attest_args *a, const char *resp, size_t len)
+{
+    FILE *f;
+    int fd;
+
+    if (!a->out)
+        return a->raw ? (printf("%s\n", resp), VOUCH_EXIT_OK) : print_token(resp, len);
+    fd = open(a->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f || fwrite(resp, 1, len, f) != len || fclose(f) != 0) {
+        fprintf(stderr, "vouch: cannot write %s\n", a->out);
+        if (f == NULL && fd >= 0)
+            close(fd);
+        return VOUCH_EXIT_ERROR;
+    }
+    fprintf(stderr, "vouch: token stored in %s\n", a->out);
+    return VOUCH_EXIT_OK;
+}
+
+/* The evidence document: collected in the TD, or from --evidence. */
+static char *evidence_of(const struct attest_args *a, json_t **rd, size_t *ret_len, int *rc)
+{
+    unsigned char *data = NULL;
+    size_t len;
+    char *doc = NULL;
+
+    if (a->collect) {
+        if (!*rd && !(*rd = challenge_runtime_data(a->url)))
+            return NULL;
+        return collect_tdx(a, *rd, ret_len);
+    }
+    if (vouch_cli_read_file(a->file, EVIDENCE_MAX, &data, &len))
+        return NULL;
+    doc = evidence_doc(data, len, ret_len);
+    if (!doc) {
+        fprintf(stderr, "vouch: %s is neither an evidence JSON document nor a quote\n", a->file);
+        *rc = VOUCH_EXIT_USAGE;
+    }
+    free(data);
+    return doc;
+}
+
+int vouch_cmd_attest(int argc, char **argv)
+{
+    struct attest_args a = { .url = default_url(), .pids = json_array() };
+    json_t *req = NULL, *rd = NULL;
+    char *doc = NULL, *ev = NULL, *body = NULL, *resp = NULL, endpoint[600];
+    size_t doclen = 0, resp_len = 0;
+    long status = 0;
+    int rc = parse_attest_args(argc, argv, &a);
+
+    if (rc)
+        goto out;
+    rc = VOUCH_EXIT_USAGE;
+    if (runtime_data_arg(&a, &rd))
+        goto out;
+    rc = VOUCH_EXIT_ERROR;
+    doc = evidence_of(&a, &rd, &doclen, &rc);
+    if (!doc)
+        goto out;
+    ev = vouch_b64_alloc(doc, doclen, VOUCH_B64URL);
+    req = json_pack("{s:s,s:s?,s:O}", "tee", a.tee, "evidence", ev, "policy_ids", a.pids);
+    if (rd)
+        json_object_set(req, "runtime_data", rd);
+    if (a.hash)
+        json_object_set_new(req, "runtime_data_hash_algorithm", json_string(a.hash));
+    if (a.audience)
+        json_object_set_new(req, "audience", json_string(a.audience));
     body = json_dumps(req, JSON_COMPACT);
-    snprintf(endpoint, sizeof(endpoint), "%s/v1/attestation%s", url, ear ? "?token=ear" : "");
+    snprintf(endpoint, sizeof(endpoint), "%s/v1/attestation%s", a.url, a.ear ? "?token=ear" : "");
     if (!body || http_call("POST", endpoint, body, "application/json", &status, &resp,
                              &resp_len))
         goto out;
@@ -217,20 +342,15 @@ int vouch_cmd_attest(int argc, char **argv)
         rc = VOUCH_EXIT_FAIL;
         goto out;
     }
-    if (raw) {
-        printf("%s\n", resp);
-        rc = VOUCH_EXIT_OK;
-    } else {
-        rc = print_token(resp, resp_len);
-    }
+    rc = deliver(&a, resp, resp_len);
 out:
-    free(data);
     free(doc);
     free(ev);
     free(body);
     free(resp);
     json_decref(req);
-    json_decref(pids);
+    json_decref(rd);
+    json_decref(a.pids);
     return rc;
 }
 

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * vouch inspect quote FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]
+ * vouch inspect quote FILE [--eventlog LOG [--aa-eventlog AALOG]] [--collateral PATH]
+ *                     [--root CERT] [--at RFC3339] [--json]
  *
  * Print a DCAP quote's fields and, with collateral, the verdict of Intel's
  * algorithm at the given time (default: now).  FILE is a binary quote or hex
  * text (0x-prefixed too); PATH a QuoteCollateralV3 JSON file or a directory
- * of PCS responses (see dcap.h).  Exit status: 0 parsed (and verified, when
- * collateral was given), 1 verification failed, 2 usage, 3 unreadable input.
+ * of PCS responses (see dcap.h).  LOG is a TDX event log (a CCEL log area
+ * or dstack's JSON log), AALOG trustee's AA text log: they are replayed
+ * against the quote's RTMRs (signatures checked only with --collateral) and
+ * the replay per RTMR and the decoded events are printed.  Exit status: 0
+ * parsed (and verified, when collateral was given; and every RTMR replays),
+ * 1 verification failed or an RTMR differs, 2 usage, 3 unreadable input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +46,114 @@ static void print_tree(const json_t *v, const char *prefix)
     }
 }
 
+/* Print the quote's claims (and verdict) as text or JSON; -1 when out of memory. */
+static int print_result(const struct vouch_dcap_quote *q, json_t *claims,
+                        const struct vouch_dcap_result *res, int64_t now, bool as_json)
+{
+    if (as_json) {
+        json_t *out = json_pack("{s:s,s:i,s:O}", "tee",
+                                q->tee_type == VOUCH_DCAP_TEE_TDX ? "tdx" : "sgx", "version",
+                                (int)q->version, "claims", claims);
+        char *s;
+
+        if (out && res)
+            json_object_set_new(out, "verified", json_true());
+        s = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+        json_decref(out);
+        if (!s)
+            return -1;
+        printf("%s\n", s);
+        free(s);
+        return 0;
+    }
+    printf("%-40s %s quote v%u, %zu bytes (%zu of padding)\n", "quote",
+           q->tee_type == VOUCH_DCAP_TEE_TDX ? "TDX" : "SGX", q->version, q->raw_len,
+           q->raw_len - q->len);
+    print_tree(claims, "");
+    if (res) {
+        char when[VOUCH_RFC3339_LEN];
+
+        vouch_time_format_rfc3339(now, when);
+        printf("%-40s verified at %s: %s%s\n", "verdict", when,
+               vouch_dcap_status_name(res->status),
+               res->collateral_expired ? " (collateral expired)" : "");
+    }
+    return 0;
+}
+
+/* The verify report as {"rtmr0": {"replayed", "quoted", "match"}, ...} under "eventlog_replay". */
+static int replay_claims(const json_t *report, json_t *claims)
+{
+    json_t *o = json_object(), *r;
+    size_t i;
+    char key[16];
+
+    if (!o || json_object_set_new(claims, "eventlog_replay", o))
+        return -1;
+    json_array_foreach(report, i, r) {
+        snprintf(key, sizeof(key), "rtmr%d", (int)json_integer_value(json_object_get(r, "rtmr")));
+        if (json_object_set_new(o, key, json_pack("{s:O, s:O, s:O}", "replayed",
+                                                  json_object_get(r, "replayed"), "quoted",
+                                                  json_object_get(r, "quoted"), "match",
+                                                  json_object_get(r, "match"))))
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Replay the event logs against the quote's RTMRs; add the claims and the
+ * report ("eventlog_replay") to claims.  VOUCH_EXIT_FAIL when an RTMR differs.
+ */
+static int eventlog_step(const struct vouch_dcap_quote *q, const char *path,
+                         const char *aa_path, json_t *claims)
+{
+    struct vouch_dcap_eventlog *log = NULL;
+    struct vouch_errbuf eb = { "" };
+    unsigned char *raw = NULL, *aa = NULL;
+    size_t n, aa_len;
+    json_t *report = NULL;
+    int rc = VOUCH_EXIT_ERROR;
+    vouch_err e;
+
+    if (q->tee_type != VOUCH_DCAP_TEE_TDX) {
+        fprintf(stderr, "vouch: --eventlog: an SGX quote has no RTMRs\n");
+        return VOUCH_EXIT_USAGE;
+    }
+    if (vouch_cli_read_file(path, VOUCH_DCAP_EVENTLOG_MAX, &raw, &n) ||
+        (aa_path && vouch_cli_read_file(aa_path, VOUCH_DCAP_AAEL_MAX, &aa, &aa_len)))
+        goto out;
+    e = vouch_dcap_eventlog_parse(raw, n, &log, &eb);
+    if (!e && aa)
+        e = vouch_dcap_eventlog_add_aael(log, (const char *)aa, aa_len, &eb);
+    if (e) {
+        fprintf(stderr, "vouch: %s: %s\n", aa && log ? aa_path : path, eb.msg);
+        rc = VOUCH_EXIT_FAIL;
+        goto out;
+    }
+    e = vouch_dcap_eventlog_verify(log, q->body + VOUCH_DCAP_TD_RTMR0, &report, &eb);
+    if (e && !report) {
+        fprintf(stderr, "vouch: %s: %s\n", path, eb.msg);
+        rc = VOUCH_EXIT_FAIL;
+        goto out;
+    }
+    if (e)
+        fprintf(stderr, "vouch: event log does not replay: %s\n", eb.msg);
+    if (vouch_dcap_eventlog_claims(log, claims, &eb) || replay_claims(report, claims))
+        goto out;
+    rc = e ? VOUCH_EXIT_FAIL : VOUCH_EXIT_OK;
+out:
+    json_decref(report);
+    vouch_dcap_eventlog_free(log);
+    free(raw);
+    free(aa);
+    return rc;
+}
+
 int vouch_cmd_inspect_quote(int argc, char **argv)
 {
+    const char *el = NULL, *aael = NULL;
+    int el_rc = VOUCH_EXIT_OK;
     const char *file = NULL, *coll = NULL, *at = NULL, *root_path = NULL;
     struct vouch_dcap_file_source *fs = NULL;
     struct vouch_dcap_ctx *ctx = NULL;
@@ -53,7 +164,7 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
     uint8_t *quote = NULL;
     size_t raw_len, len;
     bool owned = false, as_json = false;
-    json_t *claims = NULL, *out = NULL;
+    json_t *claims = NULL;
     int64_t now;
     int i, rc = VOUCH_EXIT_ERROR;
     vouch_err e;
@@ -65,6 +176,10 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
             at = argv[++i];
         else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
             root_path = argv[++i];
+        else if (strcmp(argv[i], "--eventlog") == 0 && i + 1 < argc)
+            el = argv[++i];
+        else if (strcmp(argv[i], "--aa-eventlog") == 0 && i + 1 < argc)
+            aael = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
             as_json = true;
         else if (argv[i][0] == '-' && argv[i][1] != '\0')
@@ -74,7 +189,7 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
         else
             return vouch_cli_usage("inspect quote");
     }
-    if (!file)
+    if (!file || (aael && !el))
         return vouch_cli_usage("inspect quote");
     now = vouch_clock_now();
     if (at && vouch_time_parse_rfc3339(at, strlen(at), &now, NULL, &eb)) {
@@ -109,36 +224,17 @@ int vouch_cmd_inspect_quote(int argc, char **argv)
         fprintf(stderr, "vouch: %s\n", eb.msg);
         goto out;
     }
-    if (as_json) {
-        char *s;
-
-        out = json_pack("{s:s,s:i,s:O}", "tee",
-                        q.tee_type == VOUCH_DCAP_TEE_TDX ? "tdx" : "sgx", "version",
-                        (int)q.version, "claims", claims);
-        if (out && res)
-            json_object_set_new(out, "verified", json_true());
-        s = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
-        if (!s)
+    if (el) {
+        el_rc = eventlog_step(&q, el, aael, claims);
+        if (el_rc != VOUCH_EXIT_OK && el_rc != VOUCH_EXIT_FAIL) {
+            rc = el_rc;
             goto out;
-        printf("%s\n", s);
-        free(s);
-    } else {
-        printf("%-40s %s quote v%u, %zu bytes (%zu of padding)\n", "quote",
-               q.tee_type == VOUCH_DCAP_TEE_TDX ? "TDX" : "SGX", q.version, q.raw_len,
-               q.raw_len - q.len);
-        print_tree(claims, "");
-        if (res) {
-            char when[VOUCH_RFC3339_LEN];
-
-            vouch_time_format_rfc3339(now, when);
-            printf("%-40s verified at %s: %s%s\n", "verdict", when,
-                   vouch_dcap_status_name(res->status),
-                   res->collateral_expired ? " (collateral expired)" : "");
         }
     }
-    rc = VOUCH_EXIT_OK;
+    if (print_result(&q, claims, res, now, as_json))
+        goto out;
+    rc = el_rc;
 out:
-    json_decref(out);
     json_decref(claims);
     vouch_dcap_result_free(res);
     vouch_dcap_ctx_free(ctx);

@@ -95,7 +95,7 @@ static int load_pcrs_file(const char *path, const struct vouch_tpm_pcr_select *s
 int vouch_cmd_inspect_eventlog(int argc, char **argv)
 {
     struct vouch_errbuf eb = { "" };
-    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tcg_eventlog *log = NULL;
     struct vouch_tpm_pcrs replayed, quoted;
     struct vouch_buf out = VOUCH_BUF_INIT(1u << 30);
     const char *file = NULL, *pcrs = NULL;
@@ -123,7 +123,7 @@ int vouch_cmd_inspect_eventlog(int argc, char **argv)
         return vouch_cli_usage("inspect eventlog");
     if (read_input(file, true, &d, &len))
         return VOUCH_EXIT_ERROR;
-    e = vouch_tpm_eventlog_parse(d, len, &log, &eb);
+    e = vouch_tcg_eventlog_parse(d, len, VOUCH_TPM_PCR_COUNT, &log, &eb);
     if (!e)
         e = vouch_tpm_eventlog_replay(log, pcrs ? 0 : flags, &replayed, &fixed, &eb);
     if (e) {
@@ -170,7 +170,7 @@ out:
     json_decref(claims);
     json_decref(report);
     vouch_buf_free(&out);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
     free(d);
     return rc;
 }
@@ -470,8 +470,8 @@ int vouch_cmd_inspect_tpmquote(int argc, char **argv)
             printf("pcrs:\n%s", vouch_buf_str(&out));
         }
         print_sig(&q);
-        if (pf && vouch_tpm_alg_hash(q.sig_hash) >= 0 &&
-            vouch_tpm_pcr_digest(&q.select, &pcrs, (enum vouch_hash)vouch_tpm_alg_hash(q.sig_hash),
+        if (pf && vouch_tcg_alg_hash(q.sig_hash) >= 0 &&
+            vouch_tpm_pcr_digest(&q.select, &pcrs, (enum vouch_hash)vouch_tcg_alg_hash(q.sig_hash),
                                  digest, NULL) == VOUCH_OK)
             print_hex("calcDigest: ", digest, q.pcr_digest_len);
     }

@@ -13,6 +13,7 @@ int vouch_cmd_inspect_ima(int argc, char **argv);
 int vouch_cmd_inspect_tpmquote(int argc, char **argv);
 int vouch_cmd_inspect_quote(int argc, char **argv);
 int vouch_cmd_inspect_gpu(int argc, char **argv);
+int vouch_cmd_inspect_snp(int argc, char **argv);
 /* Any verifier's inspect command: trust from its hook, verify, print the claims. */
 int vouch_cmd_inspect_verifier(int argc, char **argv);
 int vouch_cmd_keys_rotate(int argc, char **argv);

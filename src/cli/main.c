@@ -15,11 +15,12 @@
  * registry (src/evidence/registry.c) by build_table().
  */
 static const struct vouch_cli_cmd fixed[] = {
-    { "attest", "--tee TEE --evidence FILE [--url URL] [--runtime-data-hex HEX | "
-      "--runtime-data-json JSON] [--hash ALG] [--policy ID]... [--audience AUD] [--ear] "
-      "[--raw]",
-      "send evidence (a quote or an evidence JSON) to a Vouch service; print the result",
-      vouch_cmd_attest },
+    { "attest", "--tee TEE (--evidence FILE | --collect [--tsm-dir DIR] [--ccel FILE]) "
+      "[--url URL] [--runtime-data-hex HEX | --runtime-data-json JSON] [--hash ALG] "
+      "[--policy ID]... [--audience AUD] [--ear] [--raw] [--out FILE]",
+      "send evidence (a quote or an evidence JSON, or with --collect a TDX quote taken in this "
+      "TD through configfs-tsm, bound to a fresh challenge) to a Vouch service; print or store "
+      "the token", vouch_cmd_attest },
     { "verify-token", "TOKEN|- --issuer URL [--audience AUD]",
       "verify a token with the issuer's published keys, as a relying party does",
       vouch_cmd_verify_token },
@@ -101,6 +102,7 @@ static const struct {
 } inspect_runners[] = {
     { "quote", vouch_cmd_inspect_quote },
     { "gpu", vouch_cmd_inspect_gpu },
+    { "snp", vouch_cmd_inspect_snp },
 };
 
 static struct vouch_cli_cmd commands[N_FIXED + INSPECT_MAX];

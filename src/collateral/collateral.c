@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "collateral/amd.h"
 #include "collateral/collateral.h"
 #include "common/buf.h"
 #include "common/cache.h"
@@ -786,6 +787,15 @@ out:
     return e;
 }
 
+vouch_err vouch_collateral_import(struct vouch_store *s, X509 *root, const uint8_t *data,
+                                  size_t len, int64_t now, json_t **ret_report,
+                                  struct vouch_errbuf *eb)
+{
+    if (vouch_amd_collateral_detect(data, len))
+        return vouch_amd_collateral_import(s, data, len, "AMD collateral", now, ret_report, eb);
+    return vouch_collateral_import_json(s, root, (const char *)data, len, now, ret_report, eb);
+}
+
 vouch_err vouch_collateral_import_json(struct vouch_store *s, X509 *root, const char *json,
                                        size_t len, int64_t now, json_t **ret_report,
                                        struct vouch_errbuf *eb)
@@ -927,12 +937,18 @@ vouch_err vouch_collateral_import_path(struct vouch_store *s, X509 *root, const 
         size_t len;
 
         e = vouch_file_read(path, VOUCH_COLLATERAL_IMPORT_MAX, &data, &len, eb);
+        if (!e && vouch_amd_collateral_detect(data, len)) {
+            e = vouch_amd_collateral_import(s, data, len, path, now, ret_report, eb);
+            free(data);
+            goto out;
+        }
         if (!e)
             e = collect_json(ps, (char *)data, len, path, false, eb);
         free(data);
     }
     if (!e)
         e = import(s, root, ps, now, ret_report, eb);
+out:
     pieces_done(ps);
     free(ps);
     return e;

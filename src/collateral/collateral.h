@@ -44,7 +44,16 @@ vouch_err vouch_collateral_import_json(struct vouch_store *s, X509 *root, const 
                                        struct vouch_errbuf *eb);
 
 /*
- * Import a file (any form above) or a directory: every *.json in it, plus
+ * Import a request body: the JSON forms above, or AMD KDS collateral (a
+ * VCEK, cert_chain or CRL as KDS answers it: vouch_amd_collateral_import()
+ * in collateral/amd.h), told apart by the first byte.
+ */
+vouch_err vouch_collateral_import(struct vouch_store *s, X509 *root, const uint8_t *data,
+                                  size_t len, int64_t now, json_t **ret_report,
+                                  struct vouch_errbuf *eb);
+
+/*
+ * Import a file (any form above, or AMD KDS collateral) or a directory: every *.json in it, plus
  * the layout of Intel PCS responses saved to files (tcb_info.json with
  * tcb_info_issuer_chain.pem, qe_identity.json with qe_identity_issuer_chain.pem,
  * pck_crl.{der,pem,hex} with pck_crl_issuer_chain.pem, root_ca_crl.*).

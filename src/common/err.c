@@ -33,6 +33,7 @@ static const char *const sub_names[VOUCH_SUB__COUNT] = {
     [VOUCH_SUB_QUOTE] = "quote",
     [VOUCH_SUB_INIT_DATA] = "init_data",
     [VOUCH_SUB_GPU] = "gpu",
+    [VOUCH_SUB_EVENTLOG] = "eventlog",
 };
 
 const char *vouch_err_name(vouch_err e)

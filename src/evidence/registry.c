@@ -18,6 +18,7 @@ extern const struct vouch_verifier vouch_verifier_acstdxnvgpu;
 extern const struct vouch_verifier vouch_verifier_snp;
 extern const struct vouch_verifier vouch_verifier_az_snp_vtpm;
 extern const struct vouch_verifier vouch_verifier_az_tdx_vtpm;
+extern const struct vouch_verifier vouch_verifier_tpm;
 
 static const struct vouch_verifier *const verifiers[] = {
     &vouch_verifier_tdx,
@@ -27,6 +28,7 @@ static const struct vouch_verifier *const verifiers[] = {
     &vouch_verifier_snp,
     &vouch_verifier_az_snp_vtpm,
     &vouch_verifier_az_tdx_vtpm,
+    &vouch_verifier_tpm,
     NULL,
 };
 

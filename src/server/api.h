@@ -34,6 +34,16 @@ void vouch_api_admin_keys_rotate(struct vouch_app *app, const struct vouch_http_
 void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
                       struct vouch_http_resp *resp);
 
+/* api_history.c: the attestation history */
+void vouch_api_admin_attestations(struct vouch_app *app, const struct vouch_http_req *req,
+                                  struct vouch_http_resp *resp);
+
+/* api_console.c: the web console's static files */
+void vouch_api_console_index(struct vouch_app *app, const struct vouch_http_req *req,
+                             struct vouch_http_resp *resp);
+void vouch_api_console_file(struct vouch_app *app, const struct vouch_http_req *req,
+                            struct vouch_http_resp *resp);
+
 /* api_policy.c */
 void vouch_api_policy_post(struct vouch_app *app, const struct vouch_http_req *req,
                            struct vouch_http_resp *resp);
@@ -44,7 +54,20 @@ void vouch_api_policy_get(struct vouch_app *app, const struct vouch_http_req *re
 void vouch_api_policy_delete(struct vouch_app *app, const struct vouch_http_req *req,
                              struct vouch_http_resp *resp);
 
-/* api_pccs.c */
+/* api_kds.c: AMD KDS-compatible paths */
+void vouch_api_kds_vcek(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp);
+void vouch_api_kds_vlek(struct vouch_app *app, const struct vouch_http_req *req,
+                        struct vouch_http_resp *resp);
+
+/*
+ * api_pccs.c.  vouch_api_send_collateral sends a stored collateral
+ * document with ETag, Cache-Control and (when chain_header) its issuer
+ * chain; 404 VOUCH.COLLATERAL.NOT_FOUND when it is not stored.
+ */
+void vouch_api_send_collateral(struct vouch_app *app, const struct vouch_http_req *req,
+                               struct vouch_http_resp *resp, const char *id,
+                               const char *chain_header, const char *ctype, int as_hex);
 void vouch_api_pccs_tcb(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp);
 void vouch_api_pccs_identity(struct vouch_app *app, const struct vouch_http_req *req,
@@ -59,6 +82,8 @@ void vouch_api_pccs_fmspcs(struct vouch_app *app, const struct vouch_http_req *r
                            struct vouch_http_resp *resp);
 void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_req *req,
                                 struct vouch_http_resp *resp);
+void vouch_api_admin_collateral_list(struct vouch_app *app, const struct vouch_http_req *req,
+                                     struct vouch_http_resp *resp);
 
 /* api_rim.c */
 void vouch_api_rim_post(struct vouch_app *app, const struct vouch_http_req *req,
@@ -105,5 +130,7 @@ void vouch_api_audit_record(struct vouch_app *app, const char *actor, const char
 
 void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp);
+void vouch_api_vtpm_admin(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp);
 
 #endif

@@ -14,6 +14,7 @@
 #include "policy/policy.h"
 #include "server/api.h"
 #include "server/attest_req.h"
+#include "server/history.h"
 #include "server/metrics.h"
 #include "token/oidc.h"
 #include "token/result.h"
@@ -190,8 +191,42 @@ static bool add_devices(const struct vouch_attest_item *it, json_t *claims, bool
     return true;
 }
 
-void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
-                      struct vouch_http_resp *resp)
+/* What the attestation history keeps of one request, filled as it is answered. */
+struct summary {
+    char tee[33];
+    char policy_ids[VOUCH_STORE_ATTESTATION_TEXT_MAX + 1];   /* JSON array text */
+    int64_t allow;               /* -1 until the policies ran */
+    char tcb_status[65];
+};
+
+static void summarize_request(const struct vouch_attest_req *ar, struct summary *sum)
+{
+    json_t *ids = json_array();
+    char *text;
+    size_t i;
+
+    snprintf(sum->tee, sizeof(sum->tee), "%s", ar->n_items ? ar->items[0].tee : "");
+    for (i = 0; ids && i < ar->n_policies; i++)
+        json_array_append_new(ids, json_string(ar->policy_ids[i]));
+    text = ids ? json_dumps(ids, JSON_COMPACT) : NULL;
+    if (text && strlen(text) < sizeof(sum->policy_ids))
+        memcpy(sum->policy_ids, text, strlen(text) + 1);
+    free(text);
+    json_decref(ids);
+}
+
+/* The first device's tcb_status claim, when its verifier makes one. */
+static void summarize_devices(const struct device *dev, size_t n_dev, struct summary *sum)
+{
+    json_t *claims = n_dev ? json_object_get(dev[0].annotated, dev[0].tee) : NULL;
+    const char *tcb = json_string_value(json_object_get(claims, "tcb_status"));
+
+    if (tcb)
+        snprintf(sum->tcb_status, sizeof(sum->tcb_status), "%s", tcb);
+}
+
+static void attest(struct vouch_app *app, const struct vouch_http_req *req,
+                   struct vouch_http_resp *resp, struct summary *sum)
 {
     struct vouch_appraisal appr[MAX_DEVICES];
     struct device dev[MAX_DEVICES];
@@ -233,6 +268,7 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
         problem(resp, &p);
         goto out;
     }
+    summarize_request(&ar, sum);
     for (i = 0; i < ar.n_items; i++) {
         struct vouch_attest_item *it = &ar.items[i];
         struct vouch_binding b = {
@@ -284,6 +320,9 @@ void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
     e = vouch_policy_appraise_limited(app->policies, app->store, ar.policy_ids, ar.n_policies,
                                       inputs, n_dev, now, &limits, &outcome, &eb);
     vouch_metrics_policy(e, outcome.allow, vouch_clock_us() - t0);
+    summarize_devices(dev, n_dev, sum);
+    if (!e)
+        sum->allow = outcome.allow ? 1 : 0;
     if (e) {
         vouch_http_fail_eb(resp, VOUCH_SCOPE_APPRAISAL, e, &eb, NULL);
         goto out;
@@ -338,4 +377,33 @@ out:
         json_decref(dev[i].annotated);
     vouch_attest_req_done(&ar);
     json_decref(body);
+}
+
+/* Hand one row to the attestation history's writer (history.h); never waits for the store. */
+static void record(struct vouch_app *app, const struct vouch_http_req *req,
+                   const struct vouch_http_resp *resp, const struct summary *sum)
+{
+    struct vouch_store_attestation row;
+
+    memset(&row, 0, sizeof(row));
+    row.time_ms = vouch_clock_now() * 1000;
+    memcpy(row.tee, sum->tee, sizeof(row.tee));
+    row.policy_ids = (char *)sum->policy_ids;
+    row.allow = sum->allow;
+    row.tcb_status = (char *)sum->tcb_status;
+    row.http_status = resp->status;
+    row.error_code = (char *)(resp->status >= 400 && resp->code ? resp->code : "");
+    snprintf(row.request_id, sizeof(row.request_id), "%s",
+             req->request_id ? req->request_id : "");
+    (void)vouch_history_add(app->history, &row);
+}
+
+void vouch_api_attest(struct vouch_app *app, const struct vouch_http_req *req,
+                      struct vouch_http_resp *resp)
+{
+    struct summary sum = { .policy_ids = "[]", .allow = -1 };
+
+    attest(app, req, resp, &sum);
+    if (app->history)
+        record(app, req, resp, &sum);
 }

@@ -8,6 +8,8 @@
  *   GET /sgx/certification/v3|v4/rootcacrl
  *   GET /sgx/certification/v4/fmspcs
  *   POST /admin/collateral  (admin) import
+ *   GET  /admin/collateral  (admin) what is stored: {"documents": [{"id",
+ *                           "issue_date", "next_update", "updated_at"}]}
  * Bodies are the stored bytes; headers as Intel sends them.
  */
 #include <ctype.h>
@@ -207,9 +209,9 @@ static vouch_err prepared_get(struct vouch_app *app, const char *id,
  * Cache-Control from its nextUpdate; 304 on a matching If-None-Match.
  * Prepared responses are reused for VOUCH_COLLATERAL_TTL_SECONDS.
  */
-static void send_doc(struct vouch_app *app, const struct vouch_http_req *req,
-                     struct vouch_http_resp *resp, const char *id, const char *chain_header,
-                     const char *ctype, int as_hex)
+void vouch_api_send_collateral(struct vouch_app *app, const struct vouch_http_req *req,
+                               struct vouch_http_resp *resp, const char *id,
+                               const char *chain_header, const char *ctype, int as_hex)
 {
     struct vouch_cache_entry *ce = NULL;
     const struct prepared *p;
@@ -276,8 +278,9 @@ void vouch_api_pccs_tcb(struct vouch_app *app, const struct vouch_http_req *req,
     /* API v3 serves TCB Info version 2; v4 serves version 3. */
     snprintf(id, sizeof(id), "tcb/%s/%s/v%d", strncmp(req->path, "/tdx/", 5) ? "sgx" : "tdx", up,
              v == 3 ? 2 : 3);
-    send_doc(app, req, resp, id, v == 3 ? "SGX-TCB-Info-Issuer-Chain" : "TCB-Info-Issuer-Chain",
-             "application/json", 0);
+    vouch_api_send_collateral(app, req, resp, id,
+                              v == 3 ? "SGX-TCB-Info-Issuer-Chain" : "TCB-Info-Issuer-Chain",
+                              "application/json", 0);
 }
 
 void vouch_api_pccs_identity(struct vouch_app *app, const struct vouch_http_req *req,
@@ -289,7 +292,8 @@ void vouch_api_pccs_identity(struct vouch_app *app, const struct vouch_http_req 
 
     if (!update_ok(req, resp))
         return;
-    send_doc(app, req, resp, id, "SGX-Enclave-Identity-Issuer-Chain", "application/json", 0);
+    vouch_api_send_collateral(app, req, resp, id, "SGX-Enclave-Identity-Issuer-Chain",
+                              "application/json", 0);
 }
 
 void vouch_api_pccs_pckcrl(struct vouch_app *app, const struct vouch_http_req *req,
@@ -310,10 +314,11 @@ void vouch_api_pccs_pckcrl(struct vouch_app *app, const struct vouch_http_req *r
     }
     der = enc && strcmp(enc, "der") == 0;
     /* Like Intel's PCCS: DER when asked for, otherwise the hex text of the DER. */
-    send_doc(app, req, resp, strcasecmp(ca, "platform") == 0 ? "pckcrl/platform"
+    vouch_api_send_collateral(app, req, resp,
+                              strcasecmp(ca, "platform") == 0 ? "pckcrl/platform"
                                                               : "pckcrl/processor",
-             "SGX-PCK-CRL-Issuer-Chain", der ? "application/pkix-crl" : "application/x-pem-file",
-             !der);
+                              "SGX-PCK-CRL-Issuer-Chain",
+                              der ? "application/pkix-crl" : "application/x-pem-file", !der);
 }
 
 /*
@@ -417,7 +422,7 @@ void vouch_api_pccs_rootcacrl(struct vouch_app *app, const struct vouch_http_req
                               struct vouch_http_resp *resp)
 {
     /* PCCS returns the hex text of the DER CRL here. */
-    send_doc(app, req, resp, "rootcacrl", NULL, "application/pkix-crl", 1);
+    vouch_api_send_collateral(app, req, resp, "rootcacrl", NULL, "application/pkix-crl", 1);
 }
 
 void vouch_api_pccs_fmspcs(struct vouch_app *app, const struct vouch_http_req *req,
@@ -456,7 +461,10 @@ void vouch_api_pccs_fmspcs(struct vouch_app *app, const struct vouch_http_req *r
     vouch_http_json(resp, 200, arr);
 }
 
-/* POST /admin/collateral: QuoteCollateralV3 JSON, PCS responses, or a bundle. */
+/*
+ * POST /admin/collateral: QuoteCollateralV3 JSON, PCS responses, or a
+ * bundle; or AMD KDS collateral (a VCEK, cert_chain or CRL as KDS answers it).
+ */
 void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_req *req,
                                 struct vouch_http_resp *resp)
 {
@@ -466,11 +474,11 @@ void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_r
 
     if (req->body_len == 0) {
         vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_JSON", NULL,
-                           "the body must be collateral JSON");
+                           "the body must be collateral JSON, or AMD KDS collateral");
         return;
     }
-    e = vouch_collateral_import_json(app->store, app->dcap_root, (const char *)req->body,
-                                     req->body_len, vouch_app_now(app), &report, &eb);
+    e = vouch_collateral_import(app->store, app->dcap_root, req->body, req->body_len,
+                                vouch_app_now(app), &report, &eb);
     if (e) {
         vouch_http_fail(resp, VOUCH_SCOPE_COLLATERAL_IMPORT, e, eb.sub, NULL, NULL,
                         "rejected, nothing stored: %s", eb.msg);
@@ -478,8 +486,44 @@ void vouch_api_admin_collateral(struct vouch_app *app, const struct vouch_http_r
     }
     /* This replica verifies and serves the new documents at once. */
     vouch_collateral_invalidate(app->collateral);
+    vouch_amd_collateral_invalidate(app->amd);
     vouch_pccs_cache_clear(app->pccs);
     vouch_http_audit_target(resp, "%zu documents", json_is_array(report) ?
                             json_array_size(report) : (size_t)1);
     vouch_http_json(resp, 200, json_pack("{s:o}", "documents", report));
+}
+
+/* GET /admin/collateral: every stored document's id and validity window, no bodies. */
+void vouch_api_admin_collateral_list(struct vouch_app *app, const struct vouch_http_req *req,
+                                     struct vouch_http_resp *resp)
+{
+    struct vouch_store_doc *docs = NULL;
+    char when[VOUCH_RFC3339_LEN];
+    struct vouch_errbuf eb;
+    json_t *arr = json_array(), *row, *meta;
+    size_t n = 0, i;
+    vouch_err e;
+
+    (void)req;
+    e = vouch_store_doc_list(app->store, VOUCH_COLLATERAL_KIND, "", 0, 100000, &docs, &n, &eb);
+    if (e || !arr) {
+        json_decref(arr);
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_COLLATERAL, e ? e : VOUCH_E_NOMEM, &eb, NULL);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        meta = NULL;
+        if (docs[i].meta)
+            (void)vouch_json_parse(docs[i].meta, strlen(docs[i].meta), &meta, NULL);
+        vouch_time_format_rfc3339(docs[i].updated_at, when);
+        row = json_pack("{s:s,s:O?,s:O?,s:s}", "id", docs[i].id,
+                        "issue_date", json_object_get(meta, "issue_date"),
+                        "next_update", json_object_get(meta, "next_update"),
+                        "updated_at", when);
+        json_decref(meta);
+        json_array_append_new(arr, row);
+    }
+    vouch_store_docs_free(docs, n);
+    vouch_http_json(resp, 200, json_pack("{s:o}", "documents", arr));
+    vouch_http_resp_header(resp, "Cache-Control", "no-store");
 }

@@ -355,19 +355,56 @@ static const struct vouch_vtpm_action *find_action(struct rpc_request *r)
     return a;
 }
 
-/* Record an authenticated state-changing call: the key (never its secret) and its subject. */
-static void audit(struct rpc_request *r, const struct vouch_vtpm_action *a,
-                  const struct vouch_http_resp *resp)
+/* The exchange's X-Request-Id, so logs, headers and the body agree. */
+static void request_id_init(struct rpc_request *r)
+{
+    if (r->req->request_id && strlen(r->req->request_id) <= REQUEST_ID_LEN)
+        snprintf(r->request_id, sizeof(r->request_id), "%s", r->req->request_id);
+    else
+        make_request_id(r->request_id);
+}
+
+/* Run action `a` for `account` and answer. */
+static void run_action(struct rpc_request *r, const struct vouch_vtpm_action *a,
+                       const char *account, struct vouch_http_resp *resp)
+{
+    struct vouch_vtpm_call call = { .app = r->app };
+    json_t *body;
+
+    call.params = &r->all;
+    call.account = account;
+    call.now_ms = vouch_app_now(r->app) * 1000;
+    body = a->run(&call);
+    if (!body) {
+        r->err = call.err;
+        memcpy(r->detail, call.detail, sizeof(r->detail));
+        respond_error(r, resp, call.error_fields);
+    } else {
+        respond(r, resp, 200, body, NULL);
+    }
+    json_decref(call.error_fields);
+}
+
+/*
+ * Record an authenticated state-changing call: who (the key, never its
+ * secret, or "admin") and its subject, prefixed by the account when the
+ * operator acted for one.
+ */
+static void audit(struct rpc_request *r, const struct vouch_vtpm_action *a, const char *actor,
+                  const char *account, const struct vouch_http_resp *resp)
 {
     static const char *const subjects[] = { "PropertyUuid", "Properties", "EventUuids" };
-    char actor[VOUCH_RPC_MAX_NAME + 16];
-    const char *target = NULL;
+    char target[VOUCH_HTTP_AUDIT_TARGET_MAX + 1];
+    const char *subject = NULL;
     size_t i;
 
-    for (i = 0; !target && i < sizeof(subjects) / sizeof(subjects[0]); i++)
-        target = vouch_rpc_param(&r->all, subjects[i]);
-    snprintf(actor, sizeof(actor), "accesskey:%s", r->key_id);
-    vouch_api_audit_record(r->app, actor, a->name, target ? target : "", resp);
+    if (!(a->flags & VOUCH_VTPM_AUDITED))
+        return;
+    for (i = 0; !subject && i < sizeof(subjects) / sizeof(subjects[0]); i++)
+        subject = vouch_rpc_param(&r->all, subjects[i]);
+    snprintf(target, sizeof(target), "%s%s%s", account ? account : "", account ? ":" : "",
+             subject ? subject : "");
+    vouch_api_audit_record(r->app, actor, a->name, target, resp);
 }
 
 void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
@@ -376,34 +413,48 @@ void vouch_api_vtpm_rpc(struct vouch_app *app, const struct vouch_http_req *req,
     struct rpc_request r = { .app = app, .req = req, .all = VOUCH_RPC_PARAMS_INIT,
                              .query = VOUCH_RPC_PARAMS_INIT };
     const struct vouch_vtpm_action *a = NULL;
-    struct vouch_vtpm_call call = { .app = app };
-    json_t *body;
+    char actor[VOUCH_RPC_MAX_NAME + 16];
 
-    /* the exchange's X-Request-Id, so logs, headers and the body agree */
-    if (req->request_id && strlen(req->request_id) <= REQUEST_ID_LEN)
-        snprintf(r.request_id, sizeof(r.request_id), "%s", req->request_id);
-    else
-        make_request_id(r.request_id);
+    request_id_init(&r);
     if (!collect_params(&r) || !authenticate(&r) || !(a = find_action(&r))) {
         respond_error(&r, resp, NULL);
-        goto out;
+    } else {
+        run_action(&r, a, r.key.account, resp);
+        snprintf(actor, sizeof(actor), "accesskey:%s", r.key_id);
+        audit(&r, a, actor, NULL, resp);
     }
-    call.params = &r.all;
-    call.account = r.key.account;
-    call.now_ms = vouch_app_now(app) * 1000;
-    body = a->run(&call);
-    if (!body) {
-        r.err = call.err;
-        memcpy(r.detail, call.detail, sizeof(r.detail));
-        respond_error(&r, resp, call.error_fields);
-        goto out;
-    }
-    respond(&r, resp, 200, body, NULL);
-out:
-    if (a && (a->flags & VOUCH_VTPM_AUDITED))
-        audit(&r, a, resp);
-    json_decref(call.error_fields);
     vouch_accesskey_done(&r.key);
+    vouch_rpc_params_free(&r.all);
+    vouch_rpc_params_free(&r.query);
+}
+
+/*
+ * The operator's way in (admin bearer token, checked by the router):
+ *   GET|POST /admin/vtpm/{account}?Action=NAME&Version=2020-06-13&...
+ * runs any action as account {account} would, with the same parameters
+ * and answers, minus the signature (docs/console.md).  The console uses it
+ * when logged in with the admin token.  Its state-changing actions are
+ * audited here, as "admin" on ACCOUNT:SUBJECT (the route is marked
+ * VOUCH_ROUTE_SELF_AUDIT, so reads through POST are not).
+ */
+void vouch_api_vtpm_admin(struct vouch_app *app, const struct vouch_http_req *req,
+                          struct vouch_http_resp *resp)
+{
+    struct rpc_request r = { .app = app, .req = req, .all = VOUCH_RPC_PARAMS_INIT,
+                             .query = VOUCH_RPC_PARAMS_INIT };
+    const struct vouch_vtpm_action *a = NULL;
+
+    request_id_init(&r);
+    if (!vouch_account_name_valid(req->params[0])) {
+        fail(&r, VOUCH_RPC_INVALID_PARAMETER, "(the account in the path must be 1-%d "
+             "characters of A-Z a-z 0-9 . _ - @)", VOUCH_ACCOUNT_NAME_MAX);
+        respond_error(&r, resp, NULL);
+    } else if (!collect_params(&r) || !(a = find_action(&r))) {
+        respond_error(&r, resp, NULL);
+    } else {
+        run_action(&r, a, req->params[0], resp);
+        audit(&r, a, "admin", req->params[0], resp);
+    }
     vouch_rpc_params_free(&r.all);
     vouch_rpc_params_free(&r.query);
 }

@@ -126,6 +126,31 @@ static vouch_err rim_fetch(void *ctx, const char *id, uint8_t **ret_doc, size_t 
     return e;
 }
 
+/* A KDS answer from --amd-kds-url: GET <url><path>. */
+static vouch_err kds_fetch(void *ctx, const char *path, uint8_t **ret_body, size_t *ret_len,
+                           struct vouch_errbuf *eb)
+{
+    struct vouch_app *app = ctx;
+    struct vouch_http_request req = { .max = 64u * 1024 };
+    struct vouch_http_response resp;
+    char url[1024];
+    vouch_err e;
+
+    snprintf(url, sizeof(url), "%s%s", app->cfg.amd_kds_url, path);
+    req.url = url;
+    e = vouch_http_fetch(&req, &resp, eb);
+    if (!e) {
+        uint8_t *body = vouch_buf_steal(&resp.body, ret_len);
+
+        if (body)
+            *ret_body = body;
+        else
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    vouch_http_response_done(&resp);
+    return e;
+}
+
 static int64_t app_clock(void *ctx)
 {
     return vouch_app_now(ctx);
@@ -148,6 +173,13 @@ static vouch_err collateral_setup(struct vouch_app *app, struct vouch_errbuf *eb
     e = vouch_collateral_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS, &app->collateral, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "collateral: ");
+    app->kds_fetcher.fetch = app->cfg.amd_kds_url ? kds_fetch : NULL;
+    app->kds_fetcher.clock = app_clock;
+    app->kds_fetcher.ctx = app;
+    e = vouch_amd_collateral_new(app->store, VOUCH_COLLATERAL_TTL_SECONDS, &app->kds_fetcher,
+                                 &app->amd, eb);
+    if (e)
+        return vouch_fail_prefix(eb, e, "AMD collateral: ");
     if (vouch_pccs_cache_new(&app->pccs))
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     e = vouch_rim_roots_load(app->cfg.nvgpu_rim_root, &app->rim_roots, eb);
@@ -178,6 +210,8 @@ static const void *host_source(void *ctx, const char *name)
 
     if (strcmp(name, VOUCH_SOURCE_PCS_COLLATERAL) == 0)
         return vouch_collateral_source(app->collateral);
+    if (strcmp(name, VOUCH_SOURCE_AMD_COLLATERAL) == 0)
+        return vouch_amd_collateral_source(app->amd);
     if (strcmp(name, VOUCH_SOURCE_RIMS) == 0)
         return &app->rim_source;
     if (strcmp(name, VOUCH_SOURCE_NET) == 0)
@@ -310,6 +344,8 @@ void vouch_app_done(struct vouch_app *app)
     app->trusts = NULL;
     vouch_collateral_free(app->collateral);
     app->collateral = NULL;
+    vouch_amd_collateral_free(app->amd);
+    app->amd = NULL;
     X509_free(app->dcap_root);
     app->dcap_root = NULL;
     vouch_pccs_cache_free(app->pccs);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "collateral/amd.h"
 #include "collateral/collateral.h"
 #include "collateral/rim.h"
 #include "crypto/jose.h"
@@ -18,6 +19,8 @@
 #include "store/store.h"
 #include "vouch/evidence.h"
 #include "token/keyring.h"
+
+struct vouch_history;
 
 /* One verifier and the trust its trust_new hook made. */
 struct vouch_app_trust {
@@ -42,6 +45,8 @@ struct vouch_app {
     struct vouch_collateral *collateral; /* Intel PCS collateral in the store */
     X509 *dcap_root;                    /* --dcap-root, or NULL for Intel's */
     struct vouch_pccs_cache *pccs;      /* prepared collateral responses */
+    struct vouch_amd_collateral *amd;   /* AMD SEV-SNP collateral in the store */
+    struct vouch_amd_fetcher kds_fetcher; /* --amd-kds-url, or fetch NULL */
     STACK_OF(X509) *rim_roots;          /* RIM signature roots (--nvgpu-rim-root) */
     struct vouch_rimstore *rims;        /* RIMs in the store (+ RIM service fetch) */
     struct vouch_rim_fetcher rim_fetcher;
@@ -58,6 +63,8 @@ struct vouch_app {
     size_t n_trusts;
     const struct vouch_route *routes;
     size_t n_routes;
+    /* The attestation history's writer (history.h), or NULL: nothing recorded. */
+    struct vouch_history *history;
 
     pthread_mutex_t kr_lock;
     struct vouch_keyring *kr;           /* current snapshot */

@@ -39,6 +39,9 @@ enum opt_id {
     OPT_LOG_FORMAT,
     OPT_METRICS_TOKEN,
     OPT_METRICS_TOKEN_FILE,
+    /* the console and its attestation history (docs/console.md) */
+    OPT_CONSOLE,
+    OPT_KEEP_ATTESTATIONS,
     OPT_AUDIT_RETENTION,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
@@ -54,6 +57,7 @@ enum opt_id {
     OPT_VTPM_KEEP_REPORTS,
     OPT_VTPM_REPORT_RETENTION,
     OPT_NVGPU_RIM_URL,
+    OPT_AMD_KDS_URL,
     OPT_NVGPU_OCSP,
     OPT_NVGPU_OCSP_URL,
     OPT__COUNT
@@ -130,6 +134,10 @@ static const struct {
     [OPT_NVGPU_RIM_ROOT] = { "nvgpu-rim-root", "VOUCH_NVGPU_RIM_ROOT", "FILE",
                              "trust these PEM roots for RIM signatures instead of the pinned "
                              "NVIDIA RIM root; for test PKIs" },
+    [OPT_AMD_KDS_URL] = { "amd-kds-url", "VOUCH_AMD_KDS_URL", "URL",
+                          "fetch AMD VCEKs and CRLs missing from the store from this KDS (e.g. "
+                          "https://kdsintf.amd.com, or another vouchd); verified and stored; "
+                          "off by default" },
     [OPT_NVGPU_RIM_URL] = { "nvgpu-rim-url", "VOUCH_NVGPU_RIM_URL", "URL",
                             "fetch RIMs missing from the store from this RIM service (the id "
                             "is appended, e.g. https://rim.attestation.nvidia.com/v1/rim/); "
@@ -174,6 +182,12 @@ static const struct {
     [OPT_METRICS_TOKEN_FILE] = { "metrics-token-file", "VOUCH_METRICS_TOKEN_FILE", "FILE",
                                  "read the metrics token from the first line of FILE, which "
                                  "only its owner may read (mode 0600 or 0400)" },
+    [OPT_CONSOLE] = { "console", "VOUCH_CONSOLE", "BOOL",
+                      "serve the web console at /console: true (default) or false" },
+    [OPT_KEEP_ATTESTATIONS] = { "keep-attestations", "VOUCH_KEEP_ATTESTATIONS", "N",
+                                "keep the newest N attestations (time, tee, policies, verdict, "
+                                "error code; never evidence or tokens) for GET "
+                                "/admin/attestations and the console (default 10000; 0: off)" },
     [OPT_AUDIT_RETENTION] = { "audit-retention", "VOUCH_AUDIT_RETENTION", "DAYS",
                               "keep audit log entries this many days (default 365; 0: keep "
                               "them forever)" },
@@ -284,6 +298,24 @@ static vouch_err token_file(char **dst, const char *path, struct vouch_errbuf *e
         e = set_str(dst, (char *)data);
     vouch_kek_secret_free(data, len);
     return e;
+}
+
+/* --console, --keep-attestations. */
+static vouch_err apply_console(struct vouch_config *c, int id, const char *v,
+                               struct vouch_errbuf *eb)
+{
+    uint64_t n;
+
+    if (id == OPT_CONSOLE) {
+        if (strcmp(v, "true") && strcmp(v, "false"))
+            return vouch_fail(eb, VOUCH_E_INVALID, "want true or false, got '%s'", v);
+        c->console = strcmp(v, "true") == 0;
+        return VOUCH_OK;
+    }
+    if (parse_u64(v, 0, 100000000, &n))
+        return vouch_fail(eb, VOUCH_E_INVALID, "want 0..100000000, got '%s'", v);
+    c->keep_attestations = n;
+    return VOUCH_OK;
 }
 
 /*
@@ -478,10 +510,15 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         break;
     case OPT_NVGPU_RIM_URL:
     case OPT_NVGPU_OCSP_URL:
+    case OPT_AMD_KDS_URL:
         if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strlen(v) > 512)
             e = vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) URL, got '%s'", v);
         else
-            e = set_str(id == OPT_NVGPU_RIM_URL ? &c->nvgpu_rim_url : &c->nvgpu_ocsp_url, v);
+            e = set_str(id == OPT_NVGPU_RIM_URL   ? &c->nvgpu_rim_url
+                        : id == OPT_AMD_KDS_URL ? &c->amd_kds_url
+                                                : &c->nvgpu_ocsp_url, v);
+        if (!e && id == OPT_AMD_KDS_URL && c->amd_kds_url[strlen(c->amd_kds_url) - 1] == '/')
+            c->amd_kds_url[strlen(c->amd_kds_url) - 1] = '\0';
         break;
     case OPT_NVGPU_OCSP:
         if (strcmp(v, "off") == 0)
@@ -532,6 +569,10 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         break;
     case OPT_METRICS_TOKEN_FILE:
         e = token_file(&c->metrics_token, v, eb);
+        break;
+    case OPT_CONSOLE:
+    case OPT_KEEP_ATTESTATIONS:
+        e = apply_console(c, id, v, eb);
         break;
     case OPT_TLS_CERT:
         e = set_str(&c->tls_cert, v);
@@ -664,6 +705,8 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->audit_retention_days = 365;
     c->rego_timeout_ms = 50;
     c->rego_initdata_timeout_ms = 10;
+    c->console = true;
+    c->keep_attestations = 10000;
     c->log_level = VOUCH_LOG_INFO;
     if ((e = apply(c, OPT_LISTEN, "127.0.0.1:8080", "default", eb)) ||
         (e = apply(c, OPT_DB, "sqlite:./var/vouch.db", "default", eb)) ||
@@ -763,6 +806,7 @@ void vouch_config_free(struct vouch_config *c)
     free(c->nvgpu_rim_root);
     free(c->vtpm_ek_roots);
     free(c->nvgpu_rim_url);
+    free(c->amd_kds_url);
     free(c->nvgpu_ocsp_url);
     free(c->tls_cert);
     free(c->tls_key);
@@ -804,6 +848,8 @@ const char *vouch_config_option(const struct vouch_config *c, const char *name)
         return c->nvgpu_rim_root;
     case OPT_NVGPU_RIM_URL:
         return c->nvgpu_rim_url;
+    case OPT_AMD_KDS_URL:
+        return c->amd_kds_url;
     case OPT_NVGPU_OCSP:
         return c->nvgpu_ocsp > 0 && c->nvgpu_ocsp < 3 ? ocsp_modes[c->nvgpu_ocsp] : NULL;
     case OPT_NVGPU_OCSP_URL:

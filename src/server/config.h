@@ -40,6 +40,7 @@ struct vouch_config {
     int64_t vtpm_keep_reports;     /* report history rows kept per instance */
     int64_t vtpm_report_retention_days;  /* history older is deleted; 0: only by count */
     char *nvgpu_rim_url;       /* RIM service to fetch missing RIMs from, or NULL (off) */
+    char *amd_kds_url;         /* AMD KDS to fetch missing VCEKs and CRLs from, or NULL (off) */
     int nvgpu_ocsp;            /* 0 off, 1 soft, 2 require (enum vouch_ocsp_mode) */
     char *nvgpu_ocsp_url;      /* OCSP responder, or NULL: the certificates' AIA */            /* default token shape: EAR instead of flat */
     int64_t token_lifetime;    /* seconds */
@@ -59,6 +60,9 @@ struct vouch_config {
     /* operations (docs/operations.md) */
     bool log_json;             /* --log-format json */
     char *metrics_token;       /* bearer token GET /metrics needs, or NULL: open */
+    /* the console (docs/console.md) */
+    bool console;              /* serve /console */
+    uint64_t keep_attestations; /* attestation history rows kept; 0: none recorded */
     unsigned audit_retention_days; /* audit log entries older are deleted; 0: kept */
     char *tls_cert;            /* PEM chain to serve HTTPS with, or NULL: plain HTTP */
     char *tls_key;             /* its private key (both or neither) */

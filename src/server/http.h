@@ -17,7 +17,7 @@
  * these two structs, so they can be unit-tested without a socket.
  */
 #define VOUCH_HTTP_MAX_PARAMS 4
-#define VOUCH_HTTP_MAX_HEADERS 8
+#define VOUCH_HTTP_MAX_HEADERS 16
 #define VOUCH_HTTP_AUDIT_TARGET_MAX 160
 
 struct vouch_app;
@@ -198,6 +198,15 @@ void vouch_http_fail(struct vouch_http_resp *resp, enum vouch_problem_scope scop
 /* vouch_http_fail() with the sub-code and message of `eb` (may be NULL). */
 void vouch_http_fail_eb(struct vouch_http_resp *resp, enum vouch_problem_scope scope,
                         vouch_err e, const struct vouch_errbuf *eb, const char *field);
+
+/*
+ * Query argument `name` as a decimal integer in [min, max] (digits only: no
+ * sign, space or exponent), or `dflt` when absent.  Otherwise fills `resp`
+ * with a 400 VOUCH.REQUEST.INVALID_ARGUMENT naming it and returns false.
+ */
+bool vouch_http_query_int(const struct vouch_http_req *req, struct vouch_http_resp *resp,
+                          const char *name, int64_t min, int64_t max, int64_t dflt,
+                          int64_t *ret);
 
 /*
  * Parse the request body as a JSON object.  On failure fills `resp` with a

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "server/app.h"
+#include "server/history.h"
 #include "server/refresh.h"
 #include "server/vtpm_jobs.h"
 #include "server/sdnotify.h"
@@ -141,6 +142,7 @@ int main(int argc, char **argv)
     struct vouch_server *srv = NULL;
     struct vouch_refresher *refresher = NULL;
     struct vouch_vtpm_jobs *vtpm_jobs = NULL;
+    struct vouch_history *history = NULL;
     struct vouch_errbuf eb;
     char *new_token = NULL;
     char port_s[8], when[VOUCH_RFC3339_LEN], db[512];
@@ -204,6 +206,12 @@ int main(int argc, char **argv)
                   "DCAP ROOT OVERRIDE: quotes and collateral are checked against this root, "
                   "not Intel's; for test PKIs only", "dcap_root", app.cfg.dcap_root,
                   VOUCH_LOG_END);
+    if (app.cfg.keep_attestations > 0 &&
+        vouch_history_start(app.store, app.cfg.keep_attestations, &history, &eb)) {
+        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
+        goto out;
+    }
+    app.history = history;
     if (vouch_server_start(&app, &srv, &port, &tls_info, &eb)) {
         vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
         goto out;
@@ -238,6 +246,8 @@ out:
     vouch_vtpm_jobs_stop(vtpm_jobs);
     vouch_refresher_stop(refresher);
     vouch_server_stop(srv, DRAIN_MS);
+    app.history = NULL;
+    vouch_history_stop(history);     /* after the last request: writes what is queued */
     vouch_app_done(&app);
     if (rc == 0)
         vouch_log(VOUCH_LOG_INFO, "stopped", VOUCH_LOG_END);

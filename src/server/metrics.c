@@ -338,6 +338,36 @@ static void render_server(struct vouch_buf *b)
                      (long long)atomic_load(&m.connections));
 }
 
+/*
+ * vTPM instances by the system status DescribeInstance shows and whether
+ * they report: one that stopped reporting shows as unmeasured (3).
+ */
+static void render_vtpm(struct vouch_app *app, int64_t now, struct vouch_buf *b)
+{
+    static const char *const names[5] = { "other", "trusted", "untrusted", "unmeasured",
+                                          "not_evaluated" };
+    int64_t since = (now - 2 * app->cfg.vtpm_report_interval) * 1000;
+    struct vouch_store_census c;
+    uint64_t shown[5][2] = { { 0 } };
+    struct vouch_errbuf eb;
+    size_t st, on, to;
+
+    if (vouch_store_instance_census(app->store, since, &c, &eb))
+        return;                 /* the store is away: /readyz says so */
+    for (st = 0; st < 5; st++)
+        for (on = 0; on < 2; on++) {
+            to = !on && (st == 1 || st == 2) ? 3 : st;
+            shown[to][on] += c.n[st][on];
+        }
+    head(b, "vouch_vtpm_instances", "gauge",
+         "registered vTPM instances by system trust status and whether they report");
+    for (st = 0; st < 5; st++)
+        for (on = 0; on < 2; on++)
+            vouch_buf_printf(b, "vouch_vtpm_instances{online=\"%s\",status=\"%s\"} %llu\n",
+                             on ? "true" : "false", names[st],
+                             (unsigned long long)shown[st][on]);
+}
+
 static void render_store(struct vouch_buf *b)
 {
     char labels[96];
@@ -570,6 +600,7 @@ vouch_err vouch_metrics_render(struct vouch_app *app, int64_t now, struct vouch_
     render_server(out);
     render_caches(out);
     render_store(out);
+    render_vtpm(app, now, out);
     render_collateral(app, now, out);
     render_process(out);
     return out->data ? VOUCH_OK : VOUCH_E_NOMEM;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +58,13 @@ static const struct vouch_problem_entry table[] = {
       "VOUCH.EVIDENCE.INVALID_FORMAT", NULL, false },
     { VOUCH_SCOPE_EVIDENCE, K(VOUCH_E_TRUNCATED) | K(VOUCH_E_TOO_LARGE) | K(VOUCH_E_UNSUPPORTED),
       VOUCH_SUB_NONE, 422, "VOUCH.EVIDENCE.INVALID_QUOTE", NULL, false },
-    { VOUCH_SCOPE_EVIDENCE, (K_CHECK & ~K(VOUCH_E_BINDING)) | K(VOUCH_E_CONFLICT),
+    { VOUCH_SCOPE_EVIDENCE, K(VOUCH_E_VERIFY), VOUCH_SUB_EVENTLOG, 422,
+      "VOUCH.EVIDENCE.EVENTLOG_MISMATCH", NULL, false },
+    { VOUCH_SCOPE_EVIDENCE,
+      (K_CHECK & ~K(VOUCH_E_BINDING) & ~K(VOUCH_E_REVOKED)) | K(VOUCH_E_CONFLICT),
       VOUCH_SUB_NONE, 422, "VOUCH.EVIDENCE.VERIFICATION_FAILED", NULL, false },
+    { VOUCH_SCOPE_EVIDENCE, K(VOUCH_E_REVOKED), VOUCH_SUB_NONE, 422, "VOUCH.EVIDENCE.REVOKED",
+      NULL, false },
     { VOUCH_SCOPE_EVIDENCE, K(VOUCH_E_BINDING), VOUCH_SUB_INIT_DATA, 422,
       "VOUCH.EVIDENCE.BINDING_MISMATCH", "init_data", false },
     { VOUCH_SCOPE_EVIDENCE, K(VOUCH_E_BINDING), VOUCH_SUB_GPU, 422,
@@ -388,5 +394,29 @@ bool vouch_http_json_body(const struct vouch_http_req *req, struct vouch_http_re
         return false;
     }
     *ret = v;
+    return true;
+}
+
+bool vouch_http_query_int(const struct vouch_http_req *req, struct vouch_http_resp *resp,
+                          const char *name, int64_t min, int64_t max, int64_t dflt,
+                          int64_t *ret)
+{
+    const char *v = vouch_http_query(req, name);
+    char *end = NULL;
+    long long n;
+
+    if (!v) {
+        *ret = dflt;
+        return true;
+    }
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || v[0] < '0' || v[0] > '9' || n < min || n > max) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", name,
+                           "%s must be a whole number %lld-%lld", name, (long long)min,
+                           (long long)max);
+        return false;
+    }
+    *ret = n;
     return true;
 }

@@ -10,6 +10,7 @@
 /* Route flags. */
 enum {
     VOUCH_ROUTE_ADMIN = 1 << 0,   /* needs the admin bearer token */
+    VOUCH_ROUTE_SELF_AUDIT = 1 << 1, /* the handler writes its own audit entries */
 };
 
 /*

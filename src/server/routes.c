@@ -50,6 +50,11 @@ const struct vouch_route vouch_routes[] = {
     { "GET", "/sgx/certification/v4/rootcacrl", vouch_api_pccs_rootcacrl, 0 },
     { "GET", "/sgx/certification/v4/fmspcs", vouch_api_pccs_fmspcs, 0 },
     { "POST", "/admin/collateral", vouch_api_admin_collateral, VOUCH_ROUTE_ADMIN },
+    { "GET", "/admin/collateral", vouch_api_admin_collateral_list, VOUCH_ROUTE_ADMIN },
+
+    /* AMD KDS-compatible collateral: {item} is a hwID, "cert_chain" or "crl" */
+    { "GET", "/vcek/v1/{product}/{item}", vouch_api_kds_vcek, 0 },
+    { "GET", "/vlek/v1/{product}/{item}", vouch_api_kds_vlek, 0 },
 
     /* NVIDIA RIMs: admin import; public reads in the NVIDIA RIM service's shape */
     { "POST", "/admin/rim", vouch_api_rim_post, VOUCH_ROUTE_ADMIN },
@@ -69,6 +74,16 @@ const struct vouch_route vouch_routes[] = {
     { "POST", "/admin/accesskeys", vouch_api_accesskey_post, VOUCH_ROUTE_ADMIN },
     { "GET", "/admin/accesskeys", vouch_api_accesskey_list, VOUCH_ROUTE_ADMIN },
     { "DELETE", "/admin/accesskeys/{id}", vouch_api_accesskey_delete, VOUCH_ROUTE_ADMIN },
+    /* the same actions for the operator, as account {account} (api_vtpm.c) */
+    { "GET", "/admin/vtpm/{account}", vouch_api_vtpm_admin,
+      VOUCH_ROUTE_ADMIN | VOUCH_ROUTE_SELF_AUDIT },
+    { "POST", "/admin/vtpm/{account}", vouch_api_vtpm_admin,
+      VOUCH_ROUTE_ADMIN | VOUCH_ROUTE_SELF_AUDIT },
+
+    /* the attestation history and the web console (docs/console.md) */
+    { "GET", "/admin/attestations", vouch_api_admin_attestations, VOUCH_ROUTE_ADMIN },
+    { "GET", "/console", vouch_api_console_index, 0 },
+    { "GET", "/console/{file}", vouch_api_console_file, 0 },
 
     /* admin */
     { "GET", "/admin/keys", vouch_api_admin_keys, VOUCH_ROUTE_ADMIN },

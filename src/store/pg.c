@@ -84,12 +84,17 @@ enum stmt {
     S_EV_LIST,
     S_EV_GET,
     S_EV_CLOSE,
+    S_INST_CENSUS,
     S_AUDIT_INSERT,
     S_AUDIT_COUNT,
     S_AUDIT_LIST,
     S_AUDIT_PRUNE,
     S_INST_MARK_UNMEASURED,
     S_REPORT_PRUNE,
+    /* attestation history */
+    S_ATT_INSERT,
+    S_ATT_TRIM,
+    S_ATT_LIST,
     S__COUNT
 };
 
@@ -221,6 +226,7 @@ static const char *const stmt_sql[S__COUNT] = {
                  "account = $2 FOR UPDATE",
     [S_EV_CLOSE] = "UPDATE vtpm_events SET status = $2::bigint, handle_type = $3::bigint, "
                    "handled_ms = $4::bigint, modified_ms = $4::bigint WHERE uuid = $1",
+    [S_INST_CENSUS] = VOUCH_STORE_CENSUS_SQL("$1::bigint"),
     [S_AUDIT_INSERT] = "INSERT INTO audit_log (" VOUCH_STORE_AUDIT_COLS ") VALUES "
                        "($1, $2::bigint, $3, $4, $5, $6::bigint, $7, $8)",
     [S_AUDIT_COUNT] = "SELECT count(*)::bigint" PG_AUDIT_WHERE,
@@ -235,6 +241,13 @@ static const char *const stmt_sql[S__COUNT] = {
                        "vtpm_reports r WHERE r.instance = vtpm_reports.instance) AND "
                        "(received_ms < $1::bigint OR seq <= (SELECT max(r.seq) FROM "
                        "vtpm_reports r WHERE r.instance = vtpm_reports.instance) - $2::bigint)",
+    [S_ATT_INSERT] = "INSERT INTO attestations (time_ms, tee, policy_ids, allow, tcb_status, "
+                     "http_status, error_code, request_id) VALUES ($1::bigint, $2, $3, "
+                     "$4::bigint, $5, $6::bigint, $7, $8)",
+    [S_ATT_TRIM] = "DELETE FROM attestations WHERE id <= "
+                   "(SELECT max(id) FROM attestations) - $1::bigint",
+    [S_ATT_LIST] = "SELECT " VOUCH_STORE_ATTESTATION_COLS " FROM attestations "
+                   "WHERE id < $1::bigint ORDER BY id DESC LIMIT $2::bigint",
 };
 
 _Static_assert(S__COUNT <= 128, "prepared-statement bitmap is 128 bits");
@@ -486,7 +499,10 @@ static char *col_strdup(const PGresult *r, int row, int col)
     return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
 }
 
-/* The shared migration SQL in PostgreSQL's types: BLOB is BYTEA. */
+/* SQLite's growing row id, PostgreSQL's BIGSERIAL. */
+#define AUTO_ID "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+/* The shared migration SQL in PostgreSQL's types: BLOB is BYTEA, AUTO_ID is BIGSERIAL. */
 static char *pg_dialect(const char *sql)
 {
     size_t n = strlen(sql), i, j = 0;
@@ -495,7 +511,11 @@ static char *pg_dialect(const char *sql)
     if (!out)
         return NULL;
     for (i = 0; i < n;) {
-        if (strncmp(sql + i, "BLOB", 4) == 0 && (i == 0 || sql[i - 1] == ' ') &&
+        if (strncmp(sql + i, AUTO_ID, sizeof(AUTO_ID) - 1) == 0) {
+            memcpy(out + j, "BIGSERIAL PRIMARY KEY", 21);
+            j += 21;
+            i += sizeof(AUTO_ID) - 1;
+        } else if (strncmp(sql + i, "BLOB", 4) == 0 && (i == 0 || sql[i - 1] == ' ') &&
             (sql[i + 4] == ' ' || sql[i + 4] == ',' || sql[i + 4] == ')')) {
             memcpy(out + j, "BYTEA", 5);
             j += 5;
@@ -1147,6 +1167,15 @@ static vouch_err write_tables(struct pgc *c, const struct vouch_store_contents *
             e = exec_params_as(c, sql, (int)tab->n_cols,
                                (const char *const *)in->tables[t].values + i * tab->n_cols,
                                NULL, 0, &r, eb);
+            PQclear(r);
+            r = NULL;
+        }
+        /* The copied ids are the serial column's: its sequence continues after them. */
+        if (!e && tab->serial) {
+            snprintf(sql, sizeof(sql), "SELECT setval(pg_get_serial_sequence('%s', '%s'), "
+                     "coalesce(max(%s), 0) + 1, false) FROM %s", tab->name, tab->serial,
+                     tab->serial, tab->name);
+            e = exec_params_as(c, sql, 0, NULL, NULL, 0, &r, eb);
             PQclear(r);
             r = NULL;
         }
@@ -2044,6 +2073,24 @@ static vouch_err pg_events_handle(void *state, const char *account, const char *
     return e;
 }
 
+static vouch_err pg_instance_census(void *state, int64_t online_since_ms,
+                                    struct vouch_store_census *ret, struct vouch_errbuf *eb)
+{
+    char since[I64_LEN];
+    const char *vals[] = { i64s(since, online_since_ms) };
+    PGresult *r = NULL;
+    struct pgc *c;
+    int i;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_INST_CENSUS, 1, vals, NULL, &r, eb);
+    for (i = 0; !e && i < PQntuples(r); i++)
+        vouch_store_census_add(ret, col_i64(r, i, 0), col_i64(r, i, 1), col_i64(r, i, 2));
+    PQclear(r);
+    return e;
+}
+
 /* --- audit log ------------------------------------------------------------- */
 
 static vouch_err pg_audit_append(void *state, const struct vouch_store_audit *a,
@@ -2165,6 +2212,76 @@ static vouch_err pg_report_prune(void *state, int64_t before_ms, size_t keep,
     return e;
 }
 
+/* --- attestation history ------------------------------------------------------ */
+
+static vouch_err pg_attestation_add(void *state, const struct vouch_store_attestation *a,
+                                    size_t n, uint64_t keep, struct vouch_errbuf *eb)
+{
+    char num[4][I64_LEN];
+    const char *trim[] = { i64s(num[3], (int64_t)keep) };
+    struct pgc *c;
+    size_t i;
+    vouch_err e = begin(state, &c, eb);
+
+    if (e)
+        return e;
+    for (i = 0; !e && i < n; i++) {
+        const char *row[] = { i64s(num[0], a[i].time_ms), a[i].tee, a[i].policy_ids,
+                              i64s(num[1], a[i].allow), a[i].tcb_status,
+                              i64s(num[2], a[i].http_status), a[i].error_code,
+                              a[i].request_id };
+
+        e = run_write(c, S_ATT_INSERT, 8, row, NULL, eb);
+    }
+    /* ids only grow, so the newest `keep` rows are those above max(id) - keep */
+    if (!e)
+        e = run_write(c, S_ATT_TRIM, 1, trim, NULL, eb);
+    return finish(c, e, eb);
+}
+
+static vouch_err pg_attestation_list(void *state, int64_t before, size_t limit,
+                                     struct vouch_store_attestation **ret, size_t *ret_n,
+                                     struct vouch_errbuf *eb)
+{
+    char n[2][I64_LEN];
+    const char *vals[] = { i64s(n[0], before), i64s(n[1], (int64_t)limit) };
+    struct vouch_store_attestation *v = NULL;
+    PGresult *r = NULL;
+    struct pgc *c;
+    size_t rows = 0, i;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_ATT_LIST, 2, vals, NULL, &r, eb);
+    if (!e) {
+        rows = (size_t)PQntuples(r);
+        v = calloc(rows + 1, sizeof(*v));
+        if (!v)
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    for (i = 0; !e && i < rows; i++) {
+        v[i].id = col_i64(r, (int)i, 0);
+        v[i].time_ms = col_i64(r, (int)i, 1);
+        snprintf(v[i].tee, sizeof(v[i].tee), "%s", PQgetvalue(r, (int)i, 2));
+        v[i].policy_ids = col_strdup(r, (int)i, 3);
+        v[i].allow = col_i64(r, (int)i, 4);
+        v[i].tcb_status = col_strdup(r, (int)i, 5);
+        v[i].http_status = col_i64(r, (int)i, 6);
+        v[i].error_code = col_strdup(r, (int)i, 7);
+        snprintf(v[i].request_id, sizeof(v[i].request_id), "%s", PQgetvalue(r, (int)i, 8));
+        if (!v[i].policy_ids || !v[i].tcb_status || !v[i].error_code)
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (!e) {
+        *ret = v;
+        *ret_n = rows;
+        v = NULL;
+    }
+    vouch_store_attestations_free(v, rows);
+    PQclear(r);
+    return e;
+}
+
 const struct vouch_store_ops vouch_store_pg_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -2205,6 +2322,9 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .lease_acquire = pg_lease_acquire,
     .lease_release = pg_lease_release,
     .secrets_replace = pg_secrets_replace,
+    .instance_census = pg_instance_census,
+    .attestation_add = pg_attestation_add,
+    .attestation_list = pg_attestation_list,
     .audit_append = pg_audit_append,
     .audit_list = pg_audit_list,
     .audit_prune = pg_audit_prune,

@@ -2109,6 +2109,26 @@ static vouch_err sq_events_handle(void *state, const char *account, const char *
     return e;
 }
 
+static vouch_err sq_instance_census(void *state, int64_t online_since_ms,
+                                    struct vouch_store_census *ret, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(online_since_ms) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    vouch_err e = conn_get(state, &db, eb);
+    int rc = SQLITE_DONE;
+
+    if (!e)
+        e = prepare_bind(db, VOUCH_STORE_CENSUS_SQL("?1"), a, 1, &st, eb);
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        vouch_store_census_add(ret, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                               sqlite3_column_int64(st, 2));
+    if (!e && rc != SQLITE_DONE)
+        e = db_fail(db, eb, "instances");
+    sqlite3_finalize(st);
+    return e;
+}
+
 /* --- audit log ------------------------------------------------------------- */
 
 static vouch_err sq_audit_append(void *state, const struct vouch_store_audit *a,
@@ -2256,6 +2276,89 @@ static vouch_err sq_report_prune(void *state, int64_t before_ms, size_t keep,
     return e;
 }
 
+/* --- attestation history ------------------------------------------------------ */
+
+static vouch_err sq_attestation_add(void *state, const struct vouch_store_attestation *a,
+                                    size_t n, uint64_t keep, struct vouch_errbuf *eb)
+{
+    const struct arg trim[] = { INT((int64_t)keep) };
+    sqlite3 *db = NULL;
+    size_t i;
+    vouch_err e = begin(state, &db, eb);
+
+    if (e)
+        return e;
+    for (i = 0; !e && i < n; i++) {
+        const struct arg row[] = { INT(a[i].time_ms), TXT(a[i].tee), TXT(a[i].policy_ids),
+                                   INT(a[i].allow), TXT(a[i].tcb_status),
+                                   INT(a[i].http_status), TXT(a[i].error_code),
+                                   TXT(a[i].request_id) };
+
+        e = run_write(db, "INSERT INTO attestations (time_ms, tee, policy_ids, allow, "
+                      "tcb_status, http_status, error_code, request_id) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", row, 8, NULL, eb);
+    }
+    /* ids only grow, so the newest `keep` rows are those above max(id) - keep */
+    if (!e)
+        e = run_write(db, "DELETE FROM attestations WHERE id <= "
+                      "(SELECT max(id) FROM attestations) - ?1", trim, 1, NULL, eb);
+    return finish(db, e, eb);
+}
+
+static vouch_err attestation_from_row(sqlite3_stmt *st, struct vouch_store_attestation *a,
+                                      struct vouch_errbuf *eb)
+{
+    const unsigned char *tee = sqlite3_column_text(st, 2);
+    const unsigned char *rid = sqlite3_column_text(st, 8);
+
+    memset(a, 0, sizeof(*a));
+    a->id = sqlite3_column_int64(st, 0);
+    a->time_ms = sqlite3_column_int64(st, 1);
+    snprintf(a->tee, sizeof(a->tee), "%s", tee ? (const char *)tee : "");
+    a->policy_ids = col_dup(st, 3);
+    a->allow = sqlite3_column_int64(st, 4);
+    a->tcb_status = col_dup(st, 5);
+    a->http_status = sqlite3_column_int64(st, 6);
+    a->error_code = col_dup(st, 7);
+    snprintf(a->request_id, sizeof(a->request_id), "%s", rid ? (const char *)rid : "");
+    if (!a->policy_ids || !a->tcb_status || !a->error_code)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    return VOUCH_OK;
+}
+
+static vouch_err sq_attestation_list(void *state, int64_t before, size_t limit,
+                                     struct vouch_store_attestation **ret, size_t *ret_n,
+                                     struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(before), INT((int64_t)limit) };
+    struct vouch_store_attestation *v = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    size_t n = 0;
+    int rc = SQLITE_DONE;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT " VOUCH_STORE_ATTESTATION_COLS " FROM attestations "
+                         "WHERE id < ?1 ORDER BY id DESC LIMIT ?2", a, 2, &st, eb);
+    if (!e)
+        v = calloc(limit, sizeof(*v));
+    if (!e && !v)
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    while (!e && n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        e = attestation_from_row(st, &v[n++], eb);
+    if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = db_fail(db, eb, "attestations");
+    if (!e) {
+        *ret = v;
+        *ret_n = n;
+        v = NULL;
+    }
+    vouch_store_attestations_free(v, n);
+    sqlite3_finalize(st);
+    return e;
+}
+
 const struct vouch_store_ops vouch_store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -2296,6 +2399,9 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .count = sq_count,
     .lease_acquire = sq_lease_acquire,
     .lease_release = sq_lease_release,
+    .instance_census = sq_instance_census,
+    .attestation_add = sq_attestation_add,
+    .attestation_list = sq_attestation_list,
     .audit_append = sq_audit_append,
     .audit_list = sq_audit_list,
     .audit_prune = sq_audit_prune,

@@ -70,6 +70,14 @@ struct vouch_store_ops {
     vouch_err (*request_nonce_use)(void *state, const char *key_id, const char *nonce,
                                    int64_t now_ms, int64_t expires_ms, size_t max_per_key,
                                    struct vouch_errbuf *eb);
+    vouch_err (*instance_census)(void *state, int64_t online_since_ms,
+                                 struct vouch_store_census *ret, struct vouch_errbuf *eb);
+    /* attestation history; list gets before > 0 (INT64_MAX: from the newest) */
+    vouch_err (*attestation_add)(void *state, const struct vouch_store_attestation *a, size_t n,
+                                 uint64_t keep, struct vouch_errbuf *eb);
+    vouch_err (*attestation_list)(void *state, int64_t before, size_t limit,
+                                  struct vouch_store_attestation **ret, size_t *ret_n,
+                                  struct vouch_errbuf *eb);
     /* audit log */
     vouch_err (*audit_append)(void *state, const struct vouch_store_audit *a,
                               struct vouch_errbuf *eb);
@@ -105,6 +113,21 @@ struct vouch_store_ops {
                                size_t n, int64_t status, int64_t now_ms,
                                struct vouch_errbuf *eb);
 };
+
+/* The census of instances: stored status, online flag, count. */
+#define VOUCH_STORE_CENSUS_SQL(p)                                                         \
+    "SELECT system_status, CASE WHEN recent_report_ms > 0 AND recent_report_ms >= " p     \
+    " THEN 1 ELSE 0 END AS online, count(*) FROM vtpm_instances GROUP BY 1, 2"
+
+/* Add one census row; status outside 1..4 counts in slot 0. */
+static inline void vouch_store_census_add(struct vouch_store_census *c, int64_t status,
+                                          int64_t online, int64_t n)
+{
+    c->n[status >= 1 && status <= 4 ? status : 0][online ? 1 : 0] += n > 0 ? (uint64_t)n : 0;
+}
+/* The attestation history columns, in the order the backends read and write them. */
+#define VOUCH_STORE_ATTESTATION_COLS \
+    "id, time_ms, tee, policy_ids, allow, tcb_status, http_status, error_code, request_id"
 
 /* The audit columns, in the order the backends read and write them. */
 #define VOUCH_STORE_AUDIT_COLS "id, at_ms, actor, action, target, status, code, request_id"

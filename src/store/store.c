@@ -138,6 +138,21 @@ const char *const vouch_store_migrations[] = {
     "  received_ms BIGINT NOT NULL,"
     "  summary TEXT NOT NULL,"
     "  PRIMARY KEY (instance, seq));",
+    /* 6: reserved for the vTPM program whitelists (being written on another branch); a
+     * no-op here, replaced by that migration when the branches meet */
+    "SELECT 1;",
+    /* 7: the bounded attestation history (one row per POST /v1/attestation); the
+     * PostgreSQL backend reads INTEGER PRIMARY KEY AUTOINCREMENT as BIGSERIAL */
+    "CREATE TABLE attestations ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  time_ms BIGINT NOT NULL,"
+    "  tee TEXT NOT NULL,"
+    "  policy_ids TEXT NOT NULL,"
+    "  allow BIGINT NOT NULL,"
+    "  tcb_status TEXT NOT NULL,"
+    "  http_status BIGINT NOT NULL,"
+    "  error_code TEXT NOT NULL,"
+    "  request_id TEXT NOT NULL);",
     /* 8: the audit log of administrative actions */
     "CREATE TABLE audit_log ("
     "  id TEXT PRIMARY KEY,"
@@ -426,6 +441,7 @@ const struct vouch_store_copy_table vouch_store_copy_tables[] = {
                      "handled_ms", 14, "uuid", 0 },
     { "vtpm_reports", "instance, seq, received_ms, summary", 4, "instance, seq", 0 },
     { "audit_log", VOUCH_STORE_AUDIT_COLS, 8, "id", 0 },
+    { "attestations", VOUCH_STORE_ATTESTATION_COLS, 9, "id", 0, "id" },
 };
 const size_t vouch_store_n_copy_tables =
     sizeof(vouch_store_copy_tables) / sizeof(vouch_store_copy_tables[0]);
@@ -792,6 +808,84 @@ vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_i
                                              max_per_key, eb));
 }
 
+/* --- attestation history ------------------------------------------------------ */
+
+static vouch_err check_text(const char *what, const char *v, size_t max, struct vouch_errbuf *eb)
+{
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_INVALID, "attestation %s is missing", what);
+    if (strlen(v) > max)
+        return vouch_fail(eb, VOUCH_E_TOO_LARGE, "attestation %s is longer than %zu bytes",
+                          what, max);
+    return VOUCH_OK;
+}
+
+static vouch_err check_attestation(const struct vouch_store_attestation *a,
+                                   struct vouch_errbuf *eb)
+{
+    vouch_err e = check_text("policy_ids", a->policy_ids, VOUCH_STORE_ATTESTATION_TEXT_MAX, eb);
+
+    if (!e)
+        e = check_text("tcb_status", a->tcb_status, VOUCH_STORE_ATTESTATION_TEXT_MAX, eb);
+    if (!e)
+        e = check_text("error_code", a->error_code, VOUCH_STORE_ATTESTATION_TEXT_MAX, eb);
+    if (!e && (memchr(a->tee, 0, sizeof(a->tee)) == NULL ||
+               memchr(a->request_id, 0, sizeof(a->request_id)) == NULL))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "attestation tee or request id not terminated");
+    return e;
+}
+
+vouch_err vouch_store_attestation_add(struct vouch_store *s,
+                                      const struct vouch_store_attestation *a, size_t n,
+                                      uint64_t keep, struct vouch_errbuf *eb)
+{
+    uint64_t t0;
+    size_t i;
+    vouch_err e;
+
+    if (keep == 0 || keep > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "attestation history size must be 1-%lld",
+                          (long long)INT64_MAX);
+    if (n == 0 || n > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "1-%d attestation rows at a time",
+                          VOUCH_STORE_LIST_MAX);
+    for (i = 0; i < n; i++) {
+        e = check_attestation(&a[i], eb);
+        if (e)
+            return e;
+    }
+    t0 = vouch_clock_us();
+    return observed(s, "attestation_add", t0, s->ops->attestation_add(s->state, a, n, keep, eb));
+}
+
+vouch_err vouch_store_attestation_list(struct vouch_store *s, int64_t before, size_t limit,
+                                       struct vouch_store_attestation **ret, size_t *ret_n,
+                                       struct vouch_errbuf *eb)
+{
+    uint64_t t0;
+
+    if (limit == 0 || limit > VOUCH_STORE_LIST_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "page size must be 1-%d", VOUCH_STORE_LIST_MAX);
+    t0 = vouch_clock_us();
+    return observed(s, "attestation_list", t0,
+                    s->ops->attestation_list(s->state, before > 0 ? before : INT64_MAX, limit,
+                                             ret, ret_n, eb));
+}
+
+void vouch_store_attestations_free(struct vouch_store_attestation *a, size_t n)
+{
+    size_t i;
+
+    if (!a)
+        return;
+    for (i = 0; i < n; i++) {
+        free(a[i].policy_ids);
+        free(a[i].tcb_status);
+        free(a[i].error_code);
+    }
+    free(a);
+}
+
 /* --- audit log --------------------------------------------------------------- */
 
 #define AUDIT_TEXT_MAX VOUCH_AUDIT_TEXT_MAX
@@ -1132,4 +1226,19 @@ void vouch_store_baseline_detail(const char b[][VOUCH_STORE_HEX256], char *out)
         n += (size_t)sprintf(out + n, "%s\"pcr%zu\":\"%s\"", i ? "," : "", i, b[i]);
     out[n++] = '}';
     out[n] = '\0';
+}
+
+vouch_err vouch_store_instance_census(struct vouch_store *s, int64_t online_since_ms,
+                                      struct vouch_store_census *ret, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    struct vouch_store_census c;
+    vouch_err e;
+
+    memset(&c, 0, sizeof(c));
+    e = observed(s, "instance_census", t0,
+                 s->ops->instance_census(s->state, online_since_ms, &c, eb));
+    if (!e)
+        *ret = c;
+    return e;
 }

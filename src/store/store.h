@@ -170,6 +170,7 @@ struct vouch_store_copy_table {
     size_t n_cols;
     const char *order;         /* the ORDER BY of a read */
     int seeded;                /* a migration inserts its rows: replaced, not counted */
+    const char *serial;        /* a column the database numbers (its counter follows), or NULL */
 };
 
 /* In foreign-key order: a table's referents come before it.  A migration that adds a
@@ -330,6 +331,17 @@ vouch_err vouch_store_instance_list(struct vouch_store *s, const char *account,
                                     uint64_t offset, size_t limit,
                                     struct vouch_store_instance **ret, size_t *ret_n,
                                     uint64_t *ret_total, struct vouch_errbuf *eb);
+/*
+ * Instances of every account by stored system status (1..4; anything else
+ * in slot 0) and by whether a report came at or after online_since_ms
+ * ([status][1]) or not ([status][0]): what /metrics reports.
+ */
+struct vouch_store_census {
+    uint64_t n[5][2];
+};
+vouch_err vouch_store_instance_census(struct vouch_store *s, int64_t online_since_ms,
+                                      struct vouch_store_census *ret, struct vouch_errbuf *eb);
+
 void vouch_store_instance_free(struct vouch_store_instance *in);
 void vouch_store_instances_free(struct vouch_store_instance *in, size_t n);
 
@@ -362,6 +374,47 @@ vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_i
 typedef void (*vouch_store_observer)(const char *op, uint64_t us, vouch_err e);
 void vouch_store_set_observer(struct vouch_store *s, vouch_store_observer fn);
 
+
+/* --- attestation history ---------------------------------------------------
+ *
+ * One row per POST /v1/attestation, kept for operators (the console's
+ * Attestations page, GET /admin/attestations): what was asked and what was
+ * answered, never the evidence or the token.  Rows are numbered in the
+ * order they are added (ids only grow); the newest `keep` are kept.
+ */
+
+#define VOUCH_STORE_ATTESTATION_TEXT_MAX 1024   /* policy_ids, tcb_status, error_code */
+
+struct vouch_store_attestation {
+    int64_t id;            /* set by the store; ignored by add */
+    int64_t time_ms;       /* epoch milliseconds */
+    char tee[33];          /* the request's first tee ("" when it named none) */
+    char *policy_ids;      /* JSON array text of the policy ids asked for ("[]": default) */
+    int64_t allow;         /* 1 allowed, 0 denied by policy, -1 not appraised (rejected) */
+    char *tcb_status;      /* the first device's tcb_status claim, or "" */
+    int64_t http_status;   /* the status answered */
+    char *error_code;      /* the problem code when rejected (VOUCH.*), else "" */
+    char request_id[65];   /* X-Request-Id of the exchange, or "" */
+};
+
+/*
+ * Add the `n` rows of `a` (in order) and drop every row but the newest
+ * `keep`, in one transaction.  keep == 0 is refused (the caller records
+ * nothing when the history is off).
+ */
+vouch_err vouch_store_attestation_add(struct vouch_store *s,
+                                      const struct vouch_store_attestation *a, size_t n,
+                                      uint64_t keep, struct vouch_errbuf *eb);
+
+/*
+ * One page, newest first: rows with id < before (before <= 0: from the
+ * newest), at most `limit` (1..VOUCH_STORE_LIST_MAX).  Free with
+ * vouch_store_attestations_free().
+ */
+vouch_err vouch_store_attestation_list(struct vouch_store *s, int64_t before, size_t limit,
+                                       struct vouch_store_attestation **ret, size_t *ret_n,
+                                       struct vouch_errbuf *eb);
+void vouch_store_attestations_free(struct vouch_store_attestation *a, size_t n);
 /* --- audit log: who changed what, when, with what outcome -----------------
  *
  * One row per state-changing administrative action (docs/operations.md).

@@ -16,6 +16,16 @@ const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'applicat
 const POLICY = Buffer.from('package policy\ndefault allow := true\n').toString('base64url');
 const COLLATERAL = '../vectors/dcap/dcap-qvl/sample/tdx_quote_collateral.json';
 
+// The attestation history (written in the background) once its newest row is request `rid`.
+async function historyWith(url, rid) {
+  for (let i = 0; i < 200; i++) {
+    const h = await request(`${url}/admin/attestations`, { headers: AUTH });
+    if (h.body?.attestations?.[0]?.request_id === rid) return h.body.attestations;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`request ${rid} never reached the history`);
+}
+
 // Run vouch; resolves { code, stdout, stderr } whatever the exit status.
 async function run(args) {
   try {
@@ -110,7 +120,7 @@ test('vouch db copy moves the vTPM service: instances, AKs, IMA state, events, h
     rpc(client, 'DescribeBoot', { PropertyUuid: a.uuid }),
     rpc(client, 'DescribeEvents', { PropertyUuid: a.uuid }),
   ].map((p) => p.then(({ RequestId, ...rest }) => rest)));
-  let pg, before, key, replay;
+  let pg, before, key, replay, history;
   try {
     // Real data through the API on SQLite: enrolment, reports with IMA, a PCR drift.
     const one = await startVouchd({ dir, args });
@@ -121,6 +131,11 @@ test('vouch db copy moves the vTPM service: instances, AKs, IMA state, events, h
       await a.report(client);
       a.tpm.pcrs.sha256[5] = Buffer.alloc(32, 0x5a);
       await a.report(client);
+      // An attestation rejected before appraisal is a row of the attestation history.
+      const bad = await request(`${one.url}/v1/attestation`, { method: 'POST',
+        body: JSON.stringify({ tee: 'tdx', evidence: Buffer.from('not a quote').toString('base64url') }) });
+      assert.equal(bad.status, 400);
+      history = await historyWith(one.url, bad.headers.get('x-request-id'));
       replay = signedQuery(key, { Action: 'DescribeInstances' });
       assert.equal((await request(`${one.url}/?${replay}`)).status, 200);
       before = await look(client);
@@ -147,6 +162,12 @@ test('vouch db copy moves the vTPM service: instances, AKs, IMA state, events, h
     assert.equal(data.nextClientIMAIndex, next + a.entries);
     const boot = await rpc(client, 'DescribeBoot', { PropertyUuid: a.uuid });
     assert.equal(boot.Reports, before[1].Reports + 1);
+    // The attestation history came along, and new rows number on after the copied ids.
+    const bad = await request(`${pg.url}/v1/attestation`, { method: 'POST',
+      body: JSON.stringify({ tee: 'tdx', evidence: Buffer.from('still not a quote').toString('base64url') }) });
+    const h = await historyWith(pg.url, bad.headers.get('x-request-id'));
+    assert.deepEqual(h[1], history[0]);
+    assert.ok(h[0].id > history[0].id);
   } finally {
     await pg?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -142,6 +142,11 @@ test('DescribeInstances pages and filters; an account sees only its own', async 
   const bad = await failure(call('DescribeInstances', { PageSize: 0 }));
   assert.equal(bad.code, 'InvalidParameter');
   assert.equal(bad.data.statusCode, 400);
+  // /metrics counts every account's instances: these seven never reported
+  const metrics = (await request(`${srv.url}/metrics`)).text;
+  const m = /^vouch_vtpm_instances\{online="false",status="not_evaluated"\} (\d+)$/m.exec(metrics);
+  assert.ok(m && Number(m[1]) >= 7, metrics);
+  assert.match(metrics, /^vouch_vtpm_instances\{online="true",status="trusted"\} 0$/m);
 });
 
 test('another account cannot see or change an instance', async () => {

@@ -4,7 +4,9 @@
 # The layout's include rules (docs/architecture.md, "Layout"), as TAP:
 #   1. each folder of src/ includes only the folders its row allows;
 #   2. src/evidence does no network I/O of its own (no sockets, no curl);
-#   3. src/server includes no evidence family's header and names no TEE:
+#   3. src/evidence/tcg (the TCG event-log code tpm/ and dcap/ share) includes
+#      no evidence family's header;
+#   4. src/server includes no evidence family's header and names no TEE:
 #      the tee strings of the registered verifiers never appear as string
 #      literals there, except in the PCCS protocol files, whose URL paths
 #      are Intel's (/sgx/..., /tdx/...).
@@ -34,6 +36,7 @@ net:common net
 rpc:common crypto rpc
 server:common crypto evidence rego store token policy collateral net rpc server
 cli:common crypto evidence rego store token policy collateral net rpc cli
+agent:common crypto evidence net rpc agent
 '
 
 check_folder() {
@@ -59,6 +62,9 @@ ROWS
 
 bad=$(grep -rnE '#include <(sys/socket\.h|netdb\.h|curl/)' src/evidence)
 if [ -z "$bad" ]; then ok "src/evidence opens no sockets"; else not_ok "src/evidence opens no sockets" "$bad"; fi
+
+bad=$(grep -rnE '#include "evidence/[a-z0-9_]+/' src/evidence/tcg | grep -v '"evidence/tcg/')
+if [ -z "$bad" ]; then ok "src/evidence/tcg includes no evidence family"; else not_ok "src/evidence/tcg includes no evidence family" "$bad"; fi
 
 bad=$(grep -rnE '#include "evidence/[a-z0-9_]+/' src/server)
 if [ -z "$bad" ]; then ok "src/server includes no evidence family"; else not_ok "src/server includes no evidence family" "$bad"; fi

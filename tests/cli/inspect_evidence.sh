@@ -8,47 +8,7 @@ set -u
 VOUCH=$1
 NV=tests/vectors/nvgpu
 DQ=tests/vectors/dcap/dcap-qvl/sample
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT INT TERM
-N=0
-FAILED=0
-
-ok() {  # ok DESCRIPTION EXPECTED_STATUS COMMAND...
-    desc=$1 want=$2
-    shift 2
-    N=$((N + 1))
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then
-        echo "ok $N - $desc"
-    else
-        echo "not ok $N - $desc (exit $got, wanted $want)"
-        sed 's/^/# /' "$T/out" "$T/err" | tail -20
-        FAILED=1
-    fi
-}
-
-out_has() {  # out_has DESCRIPTION JQ_FILTER: the last command's JSON satisfies it
-    N=$((N + 1))
-    if jq -e "$2" "$T/out" >/dev/null 2>&1; then
-        echo "ok $N - $1"
-    else
-        echo "not ok $N - $1: $2"
-        sed 's/^/# /' "$T/out" | tail -20
-        FAILED=1
-    fi
-}
-
-err_has() {  # err_has DESCRIPTION TEXT: the last command's stderr names it
-    N=$((N + 1))
-    if grep -q -- "$2" "$T/err"; then
-        echo "ok $N - $1"
-    else
-        echo "not ok $N - $1: no '$2' in stderr"
-        sed 's/^/# /' "$T/err" | tail -5
-        FAILED=1
-    fi
-}
+. tests/cli/tap.sh
 
 printf '{"quote":"%s"}' "$(base64 -w0 <$DQ/tdx_quote)" >"$T/tdx.json"
 printf '{"device_evidence_list":[{"arch":"HOPPER","uuid":"GPU-1","evidence":"%s","certificate":"%s"}]}' \

@@ -16,6 +16,8 @@
  *   --mr-config-id HEX     TDX MRCONFIGID (48 bytes) / SGX CONFIGID (64), zero-padded
  *   --td-attributes HEX    TD attributes as a little-endian 8-byte hex string
  *                          (default 0000001000000000: SEPT_VE_DISABLE)
+ *   --rtmrs HEX            TDX RTMR0..3 (4 x 48 bytes, 384 hex digits), e.g. an event
+ *                          log's replay (default a0.., a1.., a2.., a3..)
  *   --debug                set the debug bit (TD attribute bit 0 / SGX DEBUG)
  *   --status S             the platform TCB level the PCK matches: UpToDate (default),
  *                          SWHardeningNeeded, ConfigurationNeeded,
@@ -82,7 +84,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: dcap_forge --quote FILE --collateral FILE --root FILE [--tee tdx|sgx] "
             "[--version N] [--report-data HEX] [--mr-config-id HEX] [--td-attributes HEX] "
-            "[--debug] [--status S] [--qe-status S] [--module-status S] [--below-all] "
+            "[--rtmrs HEX] [--debug] [--status S] [--qe-status S] [--module-status S] [--below-all] "
             "[--revoked-pck] [--bad-qe-report-data] [--bad-quote-sig] [--now UNIX] "
             "[--days N]\n(see the top of tests/tools/dcap_forge.c)\n");
     return 2;
@@ -127,6 +129,10 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--mr-config-id") == 0) {
             if (hexarg(v, o.init_data, 64))
                 return usage();
+        } else if (strcmp(a, "--rtmrs") == 0) {
+            if (strlen(v) != 2 * sizeof(o.rtmrs) || hexarg(v, o.rtmrs, sizeof(o.rtmrs)))
+                return usage();
+            o.has_rtmrs = true;
         } else if (strcmp(a, "--td-attributes") == 0) {
             uint8_t b[8] = { 0 };
             int k;

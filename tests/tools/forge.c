@@ -576,6 +576,8 @@ static int build_quote(const struct forge_opts *o, EVP_PKEY *pck_key, const char
         memcpy(body + 184, o->init_data, 48);
         for (i = 0; i < 4; i++)
             memset(body + 328 + 48 * i, 0xa0 + i, 48);
+        if (o->has_rtmrs)
+            memcpy(body + 328, o->rtmrs, sizeof(o->rtmrs));
         memcpy(body + 520, o->report_data, 64);
         memcpy(body + 584, tee_svn, 16);                       /* TEE_TCB_SVN2 */
         body_len = version == 5 ? 648 : 584;

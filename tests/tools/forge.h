@@ -19,6 +19,8 @@ struct forge_opts {
     uint8_t report_data[64];
     uint8_t init_data[64];     /* TDX MRCONFIGID (48 bytes used) / SGX CONFIGID */
     uint64_t td_attributes;    /* TDX; default set by forge_defaults: SEPT_VE_DISABLE */
+    bool has_rtmrs;            /* TDX: RTMR0..3 from `rtmrs`, else a0.., a1.., a2.., a3.. */
+    uint8_t rtmrs[4 * 48];
     bool sgx_debug;            /* SGX enclave DEBUG attribute */
     const char *status;        /* platform TCB level the PCK matches: "UpToDate", ... */
     const char *qe_status;     /* QE identity level of the QE: "UpToDate", "OutOfDate", ... */

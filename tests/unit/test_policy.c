@@ -200,6 +200,49 @@ static void test_default_policy_snp_debug(void **state)
     }
 }
 
+/* TPM: allowed only with a trusted AK; PCR 11 against its reference values. */
+static void test_default_policy_tpm(void **state)
+{
+    struct fx *f = *state;
+    struct vouch_refval aks = { "trusted_aks", NULL, 5000 }, pcr11 = { "tpm_pcr11", NULL, 5000 };
+    static const struct {
+        const char *ak, *pcr11;
+        bool allow;
+        int hw, exe;
+    } cases[] = {
+        { "AK-UNKNOWN", "11", false, 0, 0 },
+        { "AK-1", "11", true, 2, 3 },
+        { "AK-1", "12", true, 2, 0 },
+    };
+    size_t i;
+
+    aks.values = json_pack("[s]", "AK-1");
+    pcr11.values = json_pack("[s]", "11");
+    assert_int_equal(vouch_refval_put(f->store, &aks, 10, NULL), VOUCH_OK);
+    assert_int_equal(vouch_refval_put(f->store, &pcr11, 10, NULL), VOUCH_OK);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *in = json_pack("{s:{s:s,s:s},s:s}", "tpm", "ak_public", cases[i].ak, "pcr11",
+                               cases[i].pcr11, "report_data", "00");
+        const json_t *inputs[] = { in };
+        struct vouch_policy_outcome o;
+        struct vouch_errbuf eb;
+        const json_t *tv;
+
+        if (vouch_policy_appraise(f->pol, f->store, NULL, 0, inputs, 1, 1000, &o, &eb))
+            fail_msg("%s", eb.msg);
+        tv = o.trust_vectors[0];
+        assert_int_equal(o.allow, cases[i].allow);
+        assert_int_equal(json_integer_value(json_object_get(tv, "hardware")), cases[i].hw);
+        assert_int_equal(json_integer_value(json_object_get(tv, "executables")), cases[i].exe);
+        assert_int_equal(json_integer_value(json_object_get(tv, "configuration")), 0);
+        assert_int_equal(json_integer_value(json_object_get(tv, "runtime-opaque")), 0);
+        vouch_policy_outcome_done(&o);
+        json_decref(in);
+    }
+    json_decref(aks.values);
+    json_decref(pcr11.values);
+}
+
 static void test_put_get_list_delete(void **state)
 {
     static const char good[] =
@@ -407,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_default_policy_sgx_debug, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_policy_azure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_policy_snp_debug, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_policy_tpm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_get_list_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_values_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_answers, setup, teardown),

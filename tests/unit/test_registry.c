@@ -128,7 +128,8 @@ static void test_names(void **state)
 
     (void)state;
     vouch_verifier_names(all, sizeof(all));
-    assert_string_equal(all, "tdx, sgx, nvgpu, acstdxnvgpu, snp, az-snp-vtpm, az-tdx-vtpm");
+    assert_string_equal(all, "tdx, sgx, nvgpu, acstdxnvgpu, snp, az-snp-vtpm, az-tdx-vtpm, "
+                             "tpm");
     vouch_verifier_names(small, sizeof(small));
     assert_string_equal(small, "tdx, sg");
     vouch_verifier_names(small, 0); /* writes nothing */

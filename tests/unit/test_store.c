@@ -1142,6 +1142,106 @@ static void test_audit(void **state)
     vouch_store_close(s);
 }
 
+static struct vouch_store_attestation attestation_of(int64_t t, const char *tee, int64_t allow,
+                                                     const char *code)
+{
+    struct vouch_store_attestation a;
+
+    memset(&a, 0, sizeof(a));
+    a.time_ms = t;
+    snprintf(a.tee, sizeof(a.tee), "%s", tee);
+    a.policy_ids = (char *)"[\"default\"]";
+    a.allow = allow;
+    a.tcb_status = (char *)(allow >= 0 ? "UpToDate" : "");
+    a.http_status = code[0] ? 400 : 200;
+    a.error_code = (char *)code;
+    snprintf(a.request_id, sizeof(a.request_id), "req-%lld", (long long)t);
+    return a;
+}
+
+static void test_attestations(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_store_attestation *got = NULL, a;
+    struct vouch_errbuf eb;
+    char big[VOUCH_STORE_ATTESTATION_TEXT_MAX + 2];
+    size_t n = 0, i;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    /* Empty at first. */
+    assert_int_equal(vouch_store_attestation_list(s, 0, 10, &got, &n, &eb), VOUCH_OK);
+    assert_int_equal(n, 0);
+    vouch_store_attestations_free(got, n);
+    /* Seven rows kept to the newest five. */
+    for (i = 1; i <= 7; i++) {
+        a = attestation_of((int64_t)i * 1000, i % 2 ? "tdx" : "snp", i == 3 ? -1 : (int64_t)(i % 2),
+                           i == 3 ? "VOUCH.EVIDENCE.INVALID" : "");
+        assert_int_equal(vouch_store_attestation_add(s, &a, 1, 5, &eb), VOUCH_OK);
+    }
+    assert_int_equal(vouch_store_attestation_list(s, 0, 100, &got, &n, &eb), VOUCH_OK);
+    assert_int_equal(n, 5);
+    for (i = 0; i < n; i++)
+        assert_int_equal(got[i].time_ms, (int64_t)(7 - i) * 1000);   /* newest first */
+    assert_string_equal(got[0].tee, "tdx");
+    assert_int_equal(got[0].allow, 1);
+    assert_string_equal(got[0].policy_ids, "[\"default\"]");
+    assert_string_equal(got[0].tcb_status, "UpToDate");
+    assert_string_equal(got[0].request_id, "req-7000");
+    assert_int_equal(got[0].http_status, 200);
+    assert_int_equal(got[4].allow, -1);                     /* row 3: rejected */
+    assert_string_equal(got[4].error_code, "VOUCH.EVIDENCE.INVALID");
+    assert_string_equal(got[4].tcb_status, "");
+    assert_true(got[0].id > got[1].id);
+    /* Paging: ids below the second row's. */
+    a.id = got[1].id;
+    vouch_store_attestations_free(got, n);
+    assert_int_equal(vouch_store_attestation_list(s, a.id, 2, &got, &n, &eb), VOUCH_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(got[0].time_ms, 5000);
+    assert_int_equal(got[1].time_ms, 4000);
+    vouch_store_attestations_free(got, n);
+    /* A smaller bound trims at once; ids keep growing after trimming. */
+    a = attestation_of(8000, "sgx", 0, "VOUCH.POLICY.REJECTED");
+    assert_int_equal(vouch_store_attestation_add(s, &a, 1, 2, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_attestation_list(s, 0, 100, &got, &n, &eb), VOUCH_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(got[0].time_ms, 8000);
+    assert_int_equal(got[1].time_ms, 7000);
+    vouch_store_attestations_free(got, n);
+    /* A batch: in order, trimmed once; a bad row refuses the whole batch. */
+    {
+        struct vouch_store_attestation b[3] = { attestation_of(9000, "tdx", 1, ""),
+                                                attestation_of(9100, "snp", 1, ""),
+                                                attestation_of(9200, "tdx", 0, "X") };
+
+        assert_int_equal(vouch_store_attestation_add(s, b, 3, 2, &eb), VOUCH_OK);
+        assert_int_equal(vouch_store_attestation_list(s, 0, 100, &got, &n, &eb), VOUCH_OK);
+        assert_int_equal(n, 2);
+        assert_int_equal(got[0].time_ms, 9200);
+        assert_int_equal(got[1].time_ms, 9100);
+        vouch_store_attestations_free(got, n);
+        b[1].tcb_status = NULL;
+        assert_int_equal(vouch_store_attestation_add(s, b, 3, 10, &eb), VOUCH_E_INVALID);
+        assert_int_equal(vouch_store_attestation_list(s, 0, 100, &got, &n, &eb), VOUCH_OK);
+        assert_int_equal(n, 2);
+        vouch_store_attestations_free(got, n);
+        assert_int_equal(vouch_store_attestation_add(s, b, 0, 10, &eb), VOUCH_E_INVALID);
+    }
+    /* Bad arguments. */
+    assert_int_equal(vouch_store_attestation_add(s, &a, 1, 0, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_attestation_list(s, 0, 0, &got, &n, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_attestation_list(s, 0, VOUCH_STORE_LIST_MAX + 1, &got, &n, &eb),
+                     VOUCH_E_INVALID);
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    a.error_code = big;
+    assert_int_equal(vouch_store_attestation_add(s, &a, 1, 5, &eb), VOUCH_E_TOO_LARGE);
+    a.error_code = NULL;
+    assert_int_equal(vouch_store_attestation_add(s, &a, 1, 5, &eb), VOUCH_E_INVALID);
+    vouch_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1163,6 +1263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secrets_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attestations, setup, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test_setup_teardown(test_pg_migrations, pg_setup, pg_teardown),
@@ -1181,6 +1282,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_leases, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_secrets_replace, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_audit, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_attestations, pg_setup, pg_teardown),
     };
 
     if (getenv("VOUCH_TEST_PG_BASE"))

@@ -14,20 +14,20 @@
 #include "evidence/tpm/eventlog.h"
 #include "tpm_testutil.h"
 
-static struct vouch_tpm_eventlog *load_log(const char *path)
+static struct vouch_tcg_eventlog *load_log(const char *path)
 {
     struct vouch_errbuf eb = { "" };
-    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tcg_eventlog *log = NULL;
     size_t len;
     uint8_t *d = tu_read(path, &len);
 
-    if (vouch_tpm_eventlog_parse(d, len, &log, &eb))
+    if (vouch_tcg_eventlog_parse(d, len, VOUCH_TPM_PCR_COUNT, &log, &eb))
         fail_msg("%s: %s", path, eb.msg);
     free(d);
     return log;
 }
 
-static void replay(const struct vouch_tpm_eventlog *log, unsigned flags,
+static void replay(const struct vouch_tcg_eventlog *log, unsigned flags,
                    struct vouch_tpm_pcrs *p)
 {
     struct vouch_errbuf eb = { "" };
@@ -50,7 +50,7 @@ static void test_tpm2_tools_pcrs_sections(void **state)
     (void)state;
     for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
         char path[256];
-        struct vouch_tpm_eventlog *log;
+        struct vouch_tcg_eventlog *log;
         struct vouch_tpm_pcrs p;
         struct vouch_buf out = VOUCH_BUF_INIT(1u << 20);
         uint8_t *want;
@@ -69,7 +69,7 @@ static void test_tpm2_tools_pcrs_sections(void **state)
             fail_msg("%s: pcrs differ:\n%s\nwant:\n%s", logs[i], vouch_buf_str(&out), sect + 7);
         vouch_buf_free(&out);
         free(want);
-        vouch_tpm_eventlog_free(log);
+        vouch_tcg_eventlog_free(log);
     }
 }
 
@@ -86,7 +86,7 @@ static void test_tpm2_tools_device_paths(void **state)
     (void)state;
     for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
         char path[256];
-        struct vouch_tpm_eventlog *log;
+        struct vouch_tcg_eventlog *log;
         struct vouch_buf out = VOUCH_BUF_INIT(1u << 22);
         uint8_t *want;
         size_t wlen;
@@ -119,7 +119,7 @@ static void test_tpm2_tools_device_paths(void **state)
         }
         vouch_buf_free(&out);
         free(want);
-        vouch_tpm_eventlog_free(log);
+        vouch_tcg_eventlog_free(log);
     }
     assert_true(total >= 10);
 }
@@ -161,14 +161,14 @@ static void test_go_tpm_tools_expected(void **state)
     (void)state;
     json_object_foreach(exp, file, v) {
         char path[256];
-        struct vouch_tpm_eventlog *log;
+        struct vouch_tcg_eventlog *log;
         struct vouch_tpm_pcrs p;
 
         snprintf(path, sizeof(path), TPM_VEC "go-tpm-tools/%s", file);
         log = load_log(path);
         replay(log, 0, &p);
         check_replay(file, &p, json_object_get(v, "banks"), false, 8);
-        vouch_tpm_eventlog_free(log);
+        vouch_tcg_eventlog_free(log);
         n++;
     }
     assert_int_equal(n, 10);
@@ -178,7 +178,7 @@ static void test_go_tpm_tools_expected(void **state)
 static void test_go_attestation_expected(void **state)
 {
     json_t *exp = tu_json(TPM_VEC "go-attestation/expected_pcrs.json");
-    struct vouch_tpm_eventlog *log;
+    struct vouch_tcg_eventlog *log;
     struct vouch_tpm_pcrs p;
 
     (void)state;
@@ -186,14 +186,14 @@ static void test_go_attestation_expected(void **state)
     replay(log, 0, &p);
     check_replay("sb_cert", &p, json_object_get(json_object_get(exp, "sb_cert_eventlog"), "banks"),
                    true, 8);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
 
     log = load_log(TPM_VEC "go-attestation/option_rom_eventlog");
     assert_false(log->agile);
     replay(log, 0, &p);
     check_replay("option_rom", &p,
                    json_object_get(json_object_get(exp, "option_rom_eventlog"), "banks"), false, 8);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
     json_decref(exp);
 }
 
@@ -201,7 +201,7 @@ static void test_go_attestation_expected(void **state)
 static void test_ebs_fixup(void **state)
 {
     json_t *exp = tu_json(TPM_VEC "go-attestation/expected_pcrs.json");
-    struct vouch_tpm_eventlog *log = load_log(TPM_VEC "go-attestation/ebs_event_missing_eventlog");
+    struct vouch_tcg_eventlog *log = load_log(TPM_VEC "go-attestation/ebs_event_missing_eventlog");
     struct vouch_tpm_pcrs quoted, p;
     struct vouch_errbuf eb = { "" };
     json_t *report = NULL;
@@ -228,7 +228,7 @@ static void test_ebs_fixup(void **state)
     assert_true(json_is_true(json_object_get(report, "ebs_fixup")));
     assert_int_equal(json_integer_value(json_object_get(report, "compared")), 1);
     json_decref(report);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
     json_decref(exp);
 }
 
@@ -238,7 +238,7 @@ static void test_windows_gce_log(void **state)
     json_t *dump = tu_json(TPM_VEC "go-attestation/windows_gcp_shielded_vm.json");
     json_t *lj = json_object_get(dump, "Log"), *pcrs = json_object_get(lj, "PCRs"), *x, *claims;
     struct vouch_tpm_pcrs quoted;
-    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tcg_eventlog *log = NULL;
     struct vouch_errbuf eb = { "" };
     json_t *report = NULL, *sb;
     uint8_t *raw;
@@ -258,7 +258,7 @@ static void test_windows_gce_log(void **state)
     }
     assert_int_equal(quoted.mask[VOUCH_HASH_SHA1], 0xffffff);
     raw = tu_b64_member(lj, "Raw", &len);
-    assert_int_equal(vouch_tpm_eventlog_parse(raw, len, &log, &eb), VOUCH_OK);
+    assert_int_equal(vouch_tcg_eventlog_parse(raw, len, VOUCH_TPM_PCR_COUNT, &log, &eb), VOUCH_OK);
     assert_false(log->agile);
     if (vouch_tpm_eventlog_verify(log, &quoted, 0, &report, &eb))
         fail_msg("windows log: %s", eb.msg);
@@ -269,7 +269,7 @@ static void test_windows_gce_log(void **state)
     assert_true(json_is_true(json_object_get(sb, "enabled")));
     assert_true(json_is_true(json_object_get(sb, "verified")));
     json_decref(claims);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
     free(raw);
     json_decref(dump);
 }
@@ -296,7 +296,7 @@ static void test_other_logs(void **state)
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char path[256];
-        struct vouch_tpm_eventlog *log;
+        struct vouch_tcg_eventlog *log;
         struct vouch_tpm_pcrs p;
         json_t *claims, *en;
 
@@ -315,7 +315,7 @@ static void test_other_logs(void **state)
         if (cases[i].secure_boot >= 0 && (!en || json_is_true(en) != (cases[i].secure_boot == 1)))
             fail_msg("%s: SecureBoot state", cases[i].path);
         json_decref(claims);
-        vouch_tpm_eventlog_free(log);
+        vouch_tcg_eventlog_free(log);
     }
 }
 
@@ -323,7 +323,7 @@ static void test_keylime_mb_log_b64(void **state)
 {
     size_t len, i, o = 0, dl;
     uint8_t *b64 = tu_read(TPM_VEC "keylime/mb_log.b64", &len), *raw;
-    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tcg_eventlog *log = NULL;
     struct vouch_tpm_pcrs p;
 
     (void)state;
@@ -332,10 +332,10 @@ static void test_keylime_mb_log_b64(void **state)
             b64[o++] = b64[i];
     assert_int_equal(vouch_b64_decode((char *)b64, o, VOUCH_B64_STD, 1u << 20, &raw, &dl, NULL),
                      VOUCH_OK);
-    assert_int_equal(vouch_tpm_eventlog_parse(raw, dl, &log, NULL), VOUCH_OK);
+    assert_int_equal(vouch_tcg_eventlog_parse(raw, dl, VOUCH_TPM_PCR_COUNT, &log, NULL), VOUCH_OK);
     replay(log, 0, &p);
     assert_true(p.mask[VOUCH_HASH_SHA256] != 0);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
     free(raw);
     free(b64);
 }
@@ -357,13 +357,13 @@ static void test_negative_logs(void **state)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char path[256];
         struct vouch_errbuf eb = { "" };
-        struct vouch_tpm_eventlog *log = (void *)1;
+        struct vouch_tcg_eventlog *log = (void *)1;
         size_t len;
         uint8_t *d;
 
         snprintf(path, sizeof(path), TPM_VEC "%s", cases[i].path);
         d = tu_read(path, &len);
-        if (vouch_tpm_eventlog_parse(d, len, &log, &eb) != cases[i].want)
+        if (vouch_tcg_eventlog_parse(d, len, VOUCH_TPM_PCR_COUNT, &log, &eb) != cases[i].want)
             fail_msg("%s: '%s'", cases[i].path, eb.msg);
         assert_ptr_equal(log, (void *)1);
         assert_true(eb.msg[0] != '\0');
@@ -445,9 +445,9 @@ static void test_spec_id_table(void **state)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint8_t buf[256];
         size_t n = put_first(buf, (const uint8_t *)cases[i].spec, cases[i].len);
-        struct vouch_tpm_eventlog *log = NULL;
+        struct vouch_tcg_eventlog *log = NULL;
         struct vouch_errbuf eb = { "" };
-        vouch_err e = vouch_tpm_eventlog_parse(buf, n, &log, &eb);
+        vouch_err e = vouch_tcg_eventlog_parse(buf, n, VOUCH_TPM_PCR_COUNT, &log, &eb);
 
         if (e != cases[i].want)
             fail_msg("%s: got %s (%s)", cases[i].name, vouch_err_name(e), eb.msg);
@@ -455,7 +455,7 @@ static void test_spec_id_table(void **state)
             assert_true(log->agile);
             assert_int_equal(log->spec.n_algs, cases[i].n_algs);
         }
-        vouch_tpm_eventlog_free(log);
+        vouch_tcg_eventlog_free(log);
     }
 }
 
@@ -465,7 +465,7 @@ static void test_startup_locality(void **state)
     static const uint8_t spec[] = SPEC_HDR "\x01\0\0\0" "\x0b\0\x20\0" "\x00";
     uint8_t buf[1024], want[32], init[64];
     size_t n = put_first(buf, spec, sizeof(spec) - 1), n2;
-    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tcg_eventlog *log = NULL;
     struct vouch_tpm_pcrs p;
     struct vouch_errbuf eb = { "" };
     uint8_t dg[32];
@@ -474,7 +474,7 @@ static void test_startup_locality(void **state)
     n += put_event2(buf + n, 0, VOUCH_EV_NO_ACTION, "StartupLocality\0\x03", 17);
     n2 = n;
     n += put_event2(buf + n, 0, VOUCH_EV_S_CRTM_VERSION, "v1", 2);
-    assert_int_equal(vouch_tpm_eventlog_parse(buf, n, &log, NULL), VOUCH_OK);
+    assert_int_equal(vouch_tcg_eventlog_parse(buf, n, VOUCH_TPM_PCR_COUNT, &log, NULL), VOUCH_OK);
     replay(log, 0, &p);
     memset(init, 0, sizeof(init));
     init[31] = 3;
@@ -484,16 +484,16 @@ static void test_startup_locality(void **state)
     assert_memory_equal(p.value[VOUCH_HASH_SHA256][0], want, 32);
     assert_int_equal(p.mask[VOUCH_HASH_SHA256], 1);
     assert_int_equal(p.mask[VOUCH_HASH_SHA1], 0);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
 
     /* locality event after a PCR0 measurement */
     n = n2 - (4 + 4 + 4 + 2 + 32 + 4 + 17);
     n += put_event2(buf + n, 0, VOUCH_EV_S_CRTM_VERSION, "v1", 2);
     n += put_event2(buf + n, 0, VOUCH_EV_NO_ACTION, "StartupLocality\0\x03", 17);
-    assert_int_equal(vouch_tpm_eventlog_parse(buf, n, &log, NULL), VOUCH_OK);
+    assert_int_equal(vouch_tcg_eventlog_parse(buf, n, VOUCH_TPM_PCR_COUNT, &log, NULL), VOUCH_OK);
     assert_int_equal(vouch_tpm_eventlog_replay(log, 0, &p, NULL, &eb), VOUCH_E_INVALID);
     assert_non_null(strstr(eb.msg, "StartupLocality"));
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
 }
 
 /* Events the log's Spec ID event does not announce, trailing garbage, bad PCR indexes. */
@@ -502,26 +502,30 @@ static void test_malformed_events(void **state)
     static const uint8_t spec[] = SPEC_HDR "\x01\0\0\0" "\x0b\0\x20\0" "\x00";
     uint8_t buf[1024];
     size_t base = put_first(buf, spec, sizeof(spec) - 1), n;
-    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tcg_eventlog *log = NULL;
     struct vouch_errbuf eb = { "" };
 
     (void)state;
     /* digest algorithm sha1 not listed */
     n = base + put_event2(buf + base, 0, VOUCH_EV_SEPARATOR, "\0\0\0\0", 4);
     buf[base + 12] = 0x04;
-    assert_int_equal(vouch_tpm_eventlog_parse(buf, n, &log, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_tcg_eventlog_parse(buf, n, VOUCH_TPM_PCR_COUNT,
+                                              &log, &eb), VOUCH_E_INVALID);
     assert_non_null(strstr(eb.msg, "not in the Spec ID"));
     /* PCR 24 */
     n = base + put_event2(buf + base, 24, VOUCH_EV_SEPARATOR, "\0\0\0\0", 4);
-    assert_int_equal(vouch_tpm_eventlog_parse(buf, n, &log, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_tcg_eventlog_parse(buf, n, VOUCH_TPM_PCR_COUNT,
+                                              &log, &eb), VOUCH_E_INVALID);
     /* zero padding after the last event is accepted, garbage is not */
     n = base + put_event2(buf + base, 7, VOUCH_EV_SEPARATOR, "\0\0\0\0", 4);
     memset(buf + n, 0, 64);
-    assert_int_equal(vouch_tpm_eventlog_parse(buf, n + 64, &log, NULL), VOUCH_OK);
+    assert_int_equal(vouch_tcg_eventlog_parse(buf, n + 64, VOUCH_TPM_PCR_COUNT,
+                                              &log, NULL), VOUCH_OK);
     assert_int_equal(log->n_events, 2);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
     buf[n + 3] = 1;
-    assert_int_equal(vouch_tpm_eventlog_parse(buf, n + 64, &log, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_tcg_eventlog_parse(buf, n + 64, VOUCH_TPM_PCR_COUNT,
+                                              &log, &eb), VOUCH_E_INVALID);
 }
 
 /* Every prefix of a real log either parses to a prefix of its events or fails cleanly. */
@@ -529,34 +533,34 @@ static void test_truncation(void **state)
 {
     size_t len, k;
     uint8_t *d = tu_read(TPM_VEC "tpm2-tools/event-uefivar.bin", &len);
-    struct vouch_tpm_eventlog *full = load_log(TPM_VEC "tpm2-tools/event-uefivar.bin");
+    struct vouch_tcg_eventlog *full = load_log(TPM_VEC "tpm2-tools/event-uefivar.bin");
 
     (void)state;
     for (k = 0; k < len; k++) {
         uint8_t *cut = malloc(k ? k : 1);
-        struct vouch_tpm_eventlog *log = NULL;
+        struct vouch_tcg_eventlog *log = NULL;
         vouch_err e;
 
         memcpy(cut, d, k);
-        e = vouch_tpm_eventlog_parse(cut, k, &log, NULL);
+        e = vouch_tcg_eventlog_parse(cut, k, VOUCH_TPM_PCR_COUNT, &log, NULL);
         if (e == VOUCH_OK) {
             assert_true(log->n_events < full->n_events);
             assert_int_equal(log->events[log->n_events - 1].data_len,
                              full->events[log->n_events - 1].data_len);
-            vouch_tpm_eventlog_free(log);
+            vouch_tcg_eventlog_free(log);
         } else {
             assert_true(e == VOUCH_E_TRUNCATED || e == VOUCH_E_INVALID);
         }
         free(cut);
     }
-    vouch_tpm_eventlog_free(full);
+    vouch_tcg_eventlog_free(full);
     free(d);
 }
 
 /* Quoted values that differ from the replay are reported per PCR. */
 static void test_verify_reports_mismatch(void **state)
 {
-    struct vouch_tpm_eventlog *log = load_log(TPM_VEC "tpm2-tools/event-arch-linux.bin");
+    struct vouch_tcg_eventlog *log = load_log(TPM_VEC "tpm2-tools/event-arch-linux.bin");
     struct vouch_tpm_pcrs p, quoted;
     struct vouch_errbuf eb = { "" };
     json_t *report = NULL, *mm, *unv;
@@ -583,13 +587,13 @@ static void test_verify_reports_mismatch(void **state)
     assert_int_equal(vouch_tpm_pcrs_set(&quoted, VOUCH_HASH_SHA256, 10, p.value[1][10], 32, NULL),
                      VOUCH_OK);
     assert_int_equal(vouch_tpm_eventlog_verify(log, &quoted, 0, NULL, &eb), VOUCH_E_NOT_FOUND);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
 }
 
 /* Claims: trustee's event shape, digest checks, boot chain summaries. */
 static void test_claims_shape(void **state)
 {
-    struct vouch_tpm_eventlog *log = load_log(TPM_VEC "tpm2-tools/event-gce-ubuntu-2104-log.bin");
+    struct vouch_tcg_eventlog *log = load_log(TPM_VEC "tpm2-tools/event-gce-ubuntu-2104-log.bin");
     json_t *claims, *events, *ev;
     size_t i, seps = 0, actions = 0, images = 0, vars = 0;
 
@@ -629,7 +633,7 @@ static void test_claims_shape(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(claims, "secure_boot"),
                                                         "db_count")) > 0, 1);
     json_decref(claims);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
 }
 
 int main(void)

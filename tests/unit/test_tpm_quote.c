@@ -103,7 +103,7 @@ static void test_swtpm_quotes(void **state)
                 if (vouch_tpm_quote_verify(ak, msg, mlen, sig, slen, &chk, &q, &eb))
                     fail_msg("%s/%s/%s: %s", aks[i].ak, form ? "pem" : "tpm", prefixes[pf], eb.msg);
                 assert_int_equal(q.sig_alg, aks[i].sig_alg);
-                assert_int_equal(q.sig_hash, VOUCH_TPM_ALG_SHA256);
+                assert_int_equal(q.sig_hash, VOUCH_TCG_ALG_SHA256);
                 assert_int_equal(q.reset_count, 2);       /* an EK-hierarchy AK: real counters */
                 assert_int_equal(q.firmware_version, 0x2019102300163636ULL);
                 assert_int_equal(q.select.count, 2);
@@ -364,7 +364,7 @@ static void test_windows_gce_quote(void **state)
         fail_msg("AK: %s", eb.msg);
     if (vouch_tpm_quote_verify(ak, quote, qlen, sig, slen, &chk, &q, &eb))
         fail_msg("quote: %s", eb.msg);
-    assert_int_equal(q.sig_hash, VOUCH_TPM_ALG_SHA1);
+    assert_int_equal(q.sig_hash, VOUCH_TCG_ALG_SHA1);
     assert_int_equal(q.select.bank[0].mask, 0xffffff);
     /* qualifiedSigner is the AK's Qualified Name, not its Name */
     chk.signer = ak->name;
@@ -466,19 +466,19 @@ static void test_synthetic_schemes(void **state)
         int saltlen;
         vouch_err want;
     } cases[] = {
-        { "pss salt=digest", "RSA", VOUCH_TPM_ALG_RSAPSS, VOUCH_TPM_ALG_SHA256, "SHA256",
+        { "pss salt=digest", "RSA", VOUCH_TPM_ALG_RSAPSS, VOUCH_TCG_ALG_SHA256, "SHA256",
           RSA_PSS_SALTLEN_DIGEST, VOUCH_OK },
-        { "pss salt=max", "RSA", VOUCH_TPM_ALG_RSAPSS, VOUCH_TPM_ALG_SHA256, "SHA256",
+        { "pss salt=max", "RSA", VOUCH_TPM_ALG_RSAPSS, VOUCH_TCG_ALG_SHA256, "SHA256",
           RSA_PSS_SALTLEN_MAX, VOUCH_OK },
-        { "pss sha384 salt=max", "RSA", VOUCH_TPM_ALG_RSAPSS, VOUCH_TPM_ALG_SHA384, "SHA384",
+        { "pss sha384 salt=max", "RSA", VOUCH_TPM_ALG_RSAPSS, VOUCH_TCG_ALG_SHA384, "SHA384",
           RSA_PSS_SALTLEN_MAX, VOUCH_OK },
-        { "rsassa sha512", "RSA", VOUCH_TPM_ALG_RSASSA, VOUCH_TPM_ALG_SHA512, "SHA512", 0,
+        { "rsassa sha512", "RSA", VOUCH_TPM_ALG_RSASSA, VOUCH_TCG_ALG_SHA512, "SHA512", 0,
           VOUCH_OK },
-        { "ecdsa p384 sha384", "P-384", VOUCH_TPM_ALG_ECDSA, VOUCH_TPM_ALG_SHA384, "SHA384", 0,
+        { "ecdsa p384 sha384", "P-384", VOUCH_TPM_ALG_ECDSA, VOUCH_TCG_ALG_SHA384, "SHA384", 0,
           VOUCH_OK },
-        { "ecdsa p256 sha256", "P-256", VOUCH_TPM_ALG_ECDSA, VOUCH_TPM_ALG_SHA256, "SHA256", 0,
+        { "ecdsa p256 sha256", "P-256", VOUCH_TPM_ALG_ECDSA, VOUCH_TCG_ALG_SHA256, "SHA256", 0,
           VOUCH_OK },
-        { "hash mislabelled", "RSA", VOUCH_TPM_ALG_RSASSA, VOUCH_TPM_ALG_SHA384, "SHA256", 0,
+        { "hash mislabelled", "RSA", VOUCH_TPM_ALG_RSASSA, VOUCH_TCG_ALG_SHA384, "SHA256", 0,
           VOUCH_E_VERIFY },
     };
     size_t i, mlen;
@@ -546,12 +546,14 @@ static void test_p384_tpmt_public(void **state)
         fail_msg("%s", eb.msg);
     assert_int_equal(k->curve, TPM2_ECC_NIST_P384);
     assert_int_equal(k->name_len, 2 + 48);
-    slen = make_sig(pk, VOUCH_TPM_ALG_ECDSA, VOUCH_TPM_ALG_SHA384, md, 0, msg, mlen, sig, sizeof(sig));
+    slen = make_sig(pk, VOUCH_TPM_ALG_ECDSA, VOUCH_TCG_ALG_SHA384, md, 0,
+                    msg, mlen, sig, sizeof(sig));
     assert_int_equal(vouch_tpm_quote_verify(k, msg, mlen, sig, slen, NULL, NULL, &eb), VOUCH_OK);
     /* the AK fixes ECDSA/SHA-384: a SHA-256 signature is refused even if valid */
     EVP_MD_free(md);
     md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    slen = make_sig(pk, VOUCH_TPM_ALG_ECDSA, VOUCH_TPM_ALG_SHA256, md, 0, msg, mlen, sig, sizeof(sig));
+    slen = make_sig(pk, VOUCH_TPM_ALG_ECDSA, VOUCH_TCG_ALG_SHA256, md, 0,
+                    msg, mlen, sig, sizeof(sig));
     assert_int_equal(vouch_tpm_quote_verify(k, msg, mlen, sig, slen, NULL, NULL, &eb), VOUCH_E_VERIFY);
     assert_non_null(strstr(eb.msg, "scheme"));
     vouch_tpm_key_free(k);

@@ -41,259 +41,50 @@
 #include "evidence/tpm/evidence.h"
 #include "evidence/tpm/ima.h"
 #include "evidence/tpm/quote.h"
+#include "swtpm_util.h"
 #include "tpm_testutil.h"
 
 #define CLIENT VOUCH_SOURCE_ROOT "/tests/tpm/swtpm_client.sh"
 
 static struct {
     bool ready;
-    char dir[64];
-    char port[8];
-    pid_t swtpm;
+    struct swtpm tpm;
 } env;
 
-static volatile sig_atomic_t swtpm_pid;
-
-static bool in_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    char buf[4096];
-
-    while (path && *path) {
-        const char *colon = strchr(path, ':');
-        size_t n = colon ? (size_t)(colon - path) : strlen(path);
-
-        snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog);
-        if (access(buf, X_OK) == 0)
-            return true;
-        path = colon ? colon + 1 : NULL;
-    }
-    return false;
-}
-
-/* Run argv with output appended to DIR/log; the exit status, or -1. */
 static int run(char *const argv[])
 {
-    char log[128];
-    pid_t pid;
-    int st;
-
-    snprintf(log, sizeof(log), "%s/log", env.dir);
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return swtpm_run(&env.tpm, argv);
 }
 
 static int client(const char *step, const char *a1, const char *a2, const char *a3,
                   const char *a4)
 {
-    char *argv[] = { "bash", CLIENT, (char *)step, env.dir, env.port, (char *)a1, (char *)a2,
-                     (char *)a3, (char *)a4, NULL };
+    char *argv[] = { "bash", CLIENT, (char *)step, env.tpm.dir, env.tpm.port, (char *)a1,
+                     (char *)a2, (char *)a3, (char *)a4, NULL };
 
     return run(argv);
 }
 
-static void stop_swtpm(void)
-{
-    pid_t pid = swtpm_pid;
-    int i;
-
-    if (pid <= 0)
-        return;
-    kill(pid, SIGTERM);
-    for (i = 0; i < 40 && waitpid(pid, NULL, WNOHANG) == 0; i++)
-        usleep(50000);
-    if (i == 40) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-    }
-    swtpm_pid = 0;
-}
-
-/* Killed (e.g. a meson timeout): stop swtpm, remove the work directory, die of the signal. */
-static void on_signal(int sig)
-{
-    pid_t pid = -1;
-
-    if (swtpm_pid > 0)
-        kill(swtpm_pid, SIGKILL);
-    if (env.dir[0] && (pid = fork()) == 0) {
-        execlp("rm", "rm", "-rf", env.dir, (char *)NULL);
-        _exit(127);
-    } else if (pid > 0) {
-        waitpid(pid, NULL, 0);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static bool port_free(int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-static bool port_open(int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-/* Start swtpm on a free port pair; false if it did not come up. */
-static bool start_swtpm(void)
-{
-    int attempt;
-
-    for (attempt = 0; attempt < 8; attempt++) {
-        uint16_t r;
-        int port, i;
-        char state[96], server[96], ctrl[96], log[96];
-        pid_t parent = getpid(), pid;
-
-        RAND_bytes((unsigned char *)&r, sizeof(r));
-        port = 20000 + (r % 20000) * 2;
-        if (!port_free(port) || !port_free(port + 1))
-            continue;
-        snprintf(state, sizeof(state), "dir=%s/state", env.dir);
-        snprintf(server, sizeof(server), "type=tcp,port=%d,bindaddr=127.0.0.1", port);
-        snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%d,bindaddr=127.0.0.1", port + 1);
-        snprintf(log, sizeof(log), "%s/swtpm.log", env.dir);
-        pid = fork();
-        if (pid < 0)
-            return false;
-        if (pid == 0) {
-            char *argv[] = { "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", server,
-                             "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", NULL };
-            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent)
-                _exit(1);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                dup2(fd, 2);
-            }
-            execvp(argv[0], argv);
-            _exit(127);
-        }
-        swtpm_pid = pid;
-        for (i = 0; i < 100; i++) {
-            if (waitpid(pid, NULL, WNOHANG) == pid) {
-                swtpm_pid = 0;          /* lost the port to someone else: try another */
-                break;
-            }
-            if (port_open(port)) {
-                snprintf(env.port, sizeof(env.port), "%d", port);
-                return true;
-            }
-            usleep(50000);
-        }
-        stop_swtpm();
-    }
-    return false;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void write_file(const char *name, const char *text)
-{
-    char path[256];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", env.dir, name);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static int group_setup(void **state)
 {
-    static const char *const progs[] = { "swtpm", "swtpm_setup", "swtpm_localca", "tpm2_quote",
-                                         "tpm2_createak", "tpm2_activatecredential" };
-    char conf[512], tpmstate[128], cfg[128];
+    static const char *const progs[] = { "tpm2_quote", "tpm2_createak",
+                                         "tpm2_activatecredential" };
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-        if (!in_path(progs[i])) {
+        if (!swtpm_in_path(progs[i])) {
             fprintf(stderr, "# %s not found: swtpm cases skipped\n", progs[i]);
             return 0;
         }
-    snprintf(env.dir, sizeof(env.dir), "%s/vouch-swtpm-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(env.dir))
-        return -1;
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    /* a local CA of our own, so the test needs no write access to /var/lib/swtpm-localca */
-    snprintf(conf, sizeof(conf), "statedir = %s/localca\nsigningkey = %s/localca/signkey.pem\n"
-             "issuercert = %s/localca/issuercert.pem\ncertserial = %s/localca/certserial\n",
-             env.dir, env.dir, env.dir, env.dir);
-    write_file("localca.conf", conf);
-    write_file("localca.options", "--platform-manufacturer Vouch\n");
-    snprintf(conf, sizeof(conf), "create_certs_tool = swtpm_localca\n"
-             "create_certs_tool_config = %s/localca.conf\n"
-             "create_certs_tool_options = %s/localca.options\n", env.dir, env.dir);
-    write_file("setup.conf", conf);
-    snprintf(tpmstate, sizeof(tpmstate), "%s/state", env.dir);
-    snprintf(cfg, sizeof(cfg), "%s/setup.conf", env.dir);
-    snprintf(conf, sizeof(conf), "%s/localca", env.dir);
-    if (mkdir(tpmstate, 0700) || mkdir(conf, 0700))
-        return -1;
-    {
-        char *argv[] = { "swtpm_setup", "--tpm2", "--tpmstate", tpmstate, "--config", cfg,
-                         "--create-ek-cert", "--pcr-banks", "sha1,sha256", "--overwrite", NULL };
-
-        if (run(argv) != 0) {
-            fprintf(stderr, "# swtpm_setup failed, see %s/log\n", env.dir);
-            return -1;
-        }
-    }
-    if (!start_swtpm()) {
-        fprintf(stderr, "# swtpm did not start, see %s/swtpm.log\n", env.dir);
+    if (!swtpm_make(&env.tpm))
+        return env.tpm.dir[0] ? -1 : 0;
+    if (!swtpm_start(&env.tpm)) {
+        fprintf(stderr, "# swtpm did not start, see %s/swtpm.log\n", env.tpm.dir);
         return -1;
     }
     if (client("setup", NULL, NULL, NULL, NULL) != 0) {
-        fprintf(stderr, "# creating EKs/AKs failed, see %s/log\n", env.dir);
+        fprintf(stderr, "# creating EKs/AKs failed, see %s/log\n", env.tpm.dir);
         return -1;
     }
     env.ready = true;
@@ -303,9 +94,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    stop_swtpm();
-    if (env.dir[0] && !getenv("VOUCH_KEEP_SWTPM"))
-        nftw(env.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    swtpm_destroy(&env.tpm);
     return 0;
 }
 
@@ -313,7 +102,7 @@ static uint8_t *wfile(const char *name, size_t *len)
 {
     char path[256];
 
-    snprintf(path, sizeof(path), "%s/%s", env.dir, name);
+    snprintf(path, sizeof(path), "%s/%s", env.tpm.dir, name);
     return tu_read(path, len);
 }
 
@@ -381,7 +170,7 @@ static void test_quotes(void **state)
         extend_spec(spec[i], sizeof(spec[i]), i < 10 ? (unsigned)i : 16, what, strlen(what));
     }
     {
-        char *argv[] = { "bash", CLIENT, "extend", env.dir, env.port, spec[0], spec[1], spec[2],
+        char *argv[] = { "bash", CLIENT, "extend", env.tpm.dir, env.tpm.port, spec[0], spec[1], spec[2],
                          spec[3], spec[4], spec[5], spec[6], spec[7], spec[8], spec[9], spec[10],
                          NULL };
 
@@ -403,7 +192,7 @@ static void test_quotes(void **state)
         random_hex(nonce, sizeof(nonce), nhex);
         if (client("quote", nhex, "sha1:0,1,2,3,4,5,6,7,8,9+sha256:0,1,2,3,4,5,6,7,8,9,16", aks[i],
                    NULL) != 0)
-            fail_msg("tpm2_quote with the %s AK failed, see %s/log", aks[i], env.dir);
+            fail_msg("tpm2_quote with the %s AK failed, see %s/log", aks[i], env.tpm.dir);
         snprintf(name, sizeof(name), "ak_%s.tpm2b_public", aks[i]);
         ak = wkey(name, VOUCH_TPM_KEY_REQUIRE_AK_ATTRS);
         snprintf(name, sizeof(name), "ak_%s.pem", aks[i]);
@@ -471,9 +260,9 @@ static void test_ek_certificate(void **state)
         skip();
     der = wfile("ek_rsa_cert.der", &len);
     assert_int_equal(vouch_tpm_ek_cert_parse(der, len, &cert, &eb), VOUCH_OK);
-    snprintf(path, sizeof(path), "%s/localca/swtpm-localca-rootca-cert.pem", env.dir);
+    snprintf(path, sizeof(path), "%s/localca/swtpm-localca-rootca-cert.pem", env.tpm.dir);
     assert_int_equal(vouch_x509_load_file(path, &root, NULL), VOUCH_OK);
-    snprintf(path, sizeof(path), "%s/localca/issuercert.pem", env.dir);
+    snprintf(path, sizeof(path), "%s/localca/issuercert.pem", env.tpm.dir);
     assert_int_equal(vouch_x509_load_file(path, &issuer, NULL), VOUCH_OK);
     sk_X509_push(roots, root);
     sk_X509_push(inter, issuer);
@@ -523,14 +312,14 @@ static void test_credential_activation(void **state)
         if (vouch_tpm_ak_challenge(ek, ak, secret, sizeof(secret), &c, &eb))
             fail_msg("MakeCredential (%s EK): %s", eks[i], eb.msg);
         assert_int_equal(vouch_tpm_credential_file(&c, &file, &flen), VOUCH_OK);
-        snprintf(path, sizeof(path), "%s/cred_%s.out", env.dir, eks[i]);
+        snprintf(path, sizeof(path), "%s/cred_%s.out", env.tpm.dir, eks[i]);
         f = fopen(path, "wb");
         assert_non_null(f);
         assert_int_equal(fwrite(file, 1, flen, f), flen);
         fclose(f);
         snprintf(name, sizeof(name), "cred_%s.out", eks[i]);
         if (client("activate", ekctx, "ak_rsa.ctx", name, "recovered.bin") != 0)
-            fail_msg("ActivateCredential (%s EK) failed, see %s/log", eks[i], env.dir);
+            fail_msg("ActivateCredential (%s EK) failed, see %s/log", eks[i], env.tpm.dir);
         got = wfile("recovered.bin", &glen);
         assert_int_equal(glen, sizeof(secret));
         assert_memory_equal(got, secret, sizeof(secret));
@@ -627,7 +416,7 @@ static void test_ima_log_against_quote(void **state)
     }
     {
         /* the kernel extends the first three; the fourth is logged after the quote */
-        char *argv[] = { "bash", CLIENT, "extend", env.dir, env.port, spec[0], spec[1], spec[2],
+        char *argv[] = { "bash", CLIENT, "extend", env.tpm.dir, env.tpm.port, spec[0], spec[1], spec[2],
                          NULL };
 
         assert_int_equal(run(argv), 0);

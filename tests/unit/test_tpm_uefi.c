@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * UEFI structures in event data (src/evidence/tpm/uefi.c): GUIDs, UCS-2
+ * UEFI structures in event data (src/evidence/tcg/uefi.c): GUIDs, UCS-2
  * strings, device paths, UEFI_VARIABLE_DATA, EFI_SIGNATURE_LIST and
  * EFI_SIGNATURE_DATA.  Real bytes come from the tpm2-tools event logs in
  * tests/vectors/tpm, with tpm2_eventlog's own rendering (the
@@ -18,7 +18,7 @@
 
 #include "common/buf.h"
 #include "evidence/tpm/eventlog.h"
-#include "evidence/tpm/uefi.h"
+#include "evidence/tcg/uefi.h"
 #include "tpm_testutil.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -27,24 +27,24 @@
 #define GLOBAL_GUID_HEX "61dfe48bca93d211aa0d00e098032b8c"
 #define GLOBAL_GUID_STR "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
-static struct vouch_tpm_eventlog *load_log(const char *name)
+static struct vouch_tcg_eventlog *load_log(const char *name)
 {
     struct vouch_errbuf eb = { "" };
-    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tcg_eventlog *log = NULL;
     char path[256];
     size_t len;
     uint8_t *d;
 
     snprintf(path, sizeof(path), TPM_VEC "tpm2-tools/%s", name);
     d = tu_read(path, &len);
-    if (vouch_tpm_eventlog_parse(d, len, &log, &eb))
+    if (vouch_tcg_eventlog_parse(d, len, VOUCH_TPM_PCR_COUNT, &log, &eb))
         fail_msg("%s: %s", path, eb.msg);
     free(d);
     return log;
 }
 
 /* Event `num` of a log (tpm2_eventlog's EventNum), which must have type `type`. */
-static const struct vouch_tpm_event *event_at(const struct vouch_tpm_eventlog *log, size_t num,
+static const struct vouch_tcg_event *event_at(const struct vouch_tcg_eventlog *log, size_t num,
                                               uint32_t type)
 {
     if (num >= log->n_events)
@@ -354,8 +354,8 @@ static void test_image_load_paths(void **state)
 
     (void)state;
     for (i = 0; i < ARRAY_LEN(cases); i++) {
-        struct vouch_tpm_eventlog *log = load_log(cases[i].log);
-        const struct vouch_tpm_event *ev = event_at(log, cases[i].event, cases[i].type);
+        struct vouch_tcg_eventlog *log = load_log(cases[i].log);
+        const struct vouch_tcg_event *ev = event_at(log, cases[i].event, cases[i].type);
         struct vouch_buf out = VOUCH_BUF_INIT(1u << 16);
         uint64_t dplen = 0;
         size_t k;
@@ -371,7 +371,7 @@ static void test_image_load_paths(void **state)
             fail_msg("%s event %zu:\n got %s\nwant %s", cases[i].log, cases[i].event,
                      vouch_buf_str(&out), cases[i].want);
         vouch_buf_free(&out);
-        vouch_tpm_eventlog_free(log);
+        vouch_tcg_eventlog_free(log);
     }
 }
 
@@ -407,8 +407,8 @@ static void test_real_variables(void **state)
 
     (void)state;
     for (i = 0; i < ARRAY_LEN(cases); i++) {
-        struct vouch_tpm_eventlog *log = load_log(cases[i].log);
-        const struct vouch_tpm_event *ev = event_at(log, cases[i].event, cases[i].type);
+        struct vouch_tcg_eventlog *log = load_log(cases[i].log);
+        const struct vouch_tcg_event *ev = event_at(log, cases[i].event, cases[i].type);
         struct vouch_buf name = VOUCH_BUF_INIT(4096);
         struct uefi_variable v;
         char g[UEFI_GUID_STR_LEN];
@@ -425,7 +425,7 @@ static void test_real_variables(void **state)
         assert_true(vouch_uefi_variable_is(&v, cases[i].name));
         assert_false(vouch_uefi_variable_is(&v, "PKx"));
         vouch_buf_free(&name);
-        vouch_tpm_eventlog_free(log);
+        vouch_tcg_eventlog_free(log);
     }
 }
 
@@ -502,7 +502,7 @@ static void test_variable_names(void **state)
 /* ---------------------------------------------------------------------- */
 /* Signature lists                                                         */
 
-static const uint8_t *variable_data(const struct vouch_tpm_event *ev, size_t *ret_len)
+static const uint8_t *variable_data(const struct vouch_tcg_event *ev, size_t *ret_len)
 {
     struct uefi_variable v;
 
@@ -533,8 +533,8 @@ static void test_real_signature_lists(void **state)
 
     (void)state;
     for (i = 0; i < ARRAY_LEN(cases); i++) {
-        struct vouch_tpm_eventlog *log = load_log(cases[i].log);
-        const struct vouch_tpm_event *ev =
+        struct vouch_tcg_eventlog *log = load_log(cases[i].log);
+        const struct vouch_tcg_event *ev =
             event_at(log, cases[i].event, VOUCH_EV_EFI_VARIABLE_DRIVER_CONFIG);
         size_t len, count = 0;
         const uint8_t *d = variable_data(ev, &len);
@@ -555,15 +555,15 @@ static void test_real_signature_lists(void **state)
                              UEFI_GUID_STR_LEN - 1);
         }
         json_decref(arr);
-        vouch_tpm_eventlog_free(log);
+        vouch_tcg_eventlog_free(log);
     }
 }
 
 /* A real dbx: one list of SHA-256 entries (48 bytes each), listed up to the cap. */
 static void test_real_dbx_cap(void **state)
 {
-    struct vouch_tpm_eventlog *log = load_log("event-arch-linux.bin");
-    const struct vouch_tpm_event *ev = event_at(log, 7, VOUCH_EV_EFI_VARIABLE_DRIVER_CONFIG);
+    struct vouch_tcg_eventlog *log = load_log("event-arch-linux.bin");
+    const struct vouch_tcg_event *ev = event_at(log, 7, VOUCH_EV_EFI_VARIABLE_DRIVER_CONFIG);
     size_t len, count = 0, all = 0;
     const uint8_t *d = variable_data(ev, &len);
     json_t *few, *every;
@@ -585,7 +585,7 @@ static void test_real_dbx_cap(void **state)
     assert_true(json_equal(json_array_get(few, 4), json_array_get(every, 4)));
     json_decref(few);
     json_decref(every);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
 }
 
 #define SHA256_TYPE "2616c4c14c509240aca941f936934328"
@@ -665,8 +665,8 @@ static void test_signature_list_bounds(void **state)
 /* EFI_SIGNATURE_DATA of a real EV_EFI_VARIABLE_AUTHORITY: the db certificate that verified shim. */
 static void test_signature_data(void **state)
 {
-    struct vouch_tpm_eventlog *log = load_log("event-moklisttrusted.bin");
-    const struct vouch_tpm_event *ev = event_at(log, 23, VOUCH_EV_EFI_VARIABLE_AUTHORITY);
+    struct vouch_tcg_eventlog *log = load_log("event-moklisttrusted.bin");
+    const struct vouch_tcg_event *ev = event_at(log, 23, VOUCH_EV_EFI_VARIABLE_AUTHORITY);
     size_t len, n;
     const uint8_t *d = variable_data(ev, &len);
     json_t *o = vouch_uefi_signature_data(d, len);
@@ -682,7 +682,7 @@ static void test_signature_data(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(o, "subject")),
                            "Microsoft Corporation UEFI CA 2011"));
     json_decref(o);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
 
     /* Not a certificate, too short, or a certificate that does not parse. */
     bad = tu_unhex(OWNER "0400000000", &n);

@@ -97,7 +97,7 @@ static vouch_err check_selection(const struct vouch_azure_evidence *ev, const ch
         snprintf(field, sizeof(field), "%s.message", qname);
         return vouch_errbuf_set_field(eb, e, field);
     }
-    if (q.select.count != 1 || q.select.bank[0].alg != VOUCH_TPM_ALG_SHA256 ||
+    if (q.select.count != 1 || q.select.bank[0].alg != VOUCH_TCG_ALG_SHA256 ||
         q.select.bank[0].mask != ALL_PCRS)
         return vouch_fail_field(eb, VOUCH_E_VERIFY, qname, "the vTPM quote does not select "
                                 "exactly PCRs 0..23 of the SHA-256 bank");
@@ -124,8 +124,8 @@ static vouch_err verify_quote(const struct vouch_azure_evidence *ev, const struc
     /* Azure's signature is the bare RSASSA-PKCS1-v1_5/SHA-256 one: wrap it as a TPMT_SIGNATURE. */
     sig[0] = VOUCH_TPM_ALG_RSASSA >> 8;
     sig[1] = VOUCH_TPM_ALG_RSASSA & 0xFF;
-    sig[2] = VOUCH_TPM_ALG_SHA256 >> 8;
-    sig[3] = VOUCH_TPM_ALG_SHA256 & 0xFF;
+    sig[2] = VOUCH_TCG_ALG_SHA256 >> 8;
+    sig[3] = VOUCH_TCG_ALG_SHA256 & 0xFF;
     sig[4] = (uint8_t)(ev->tpm_signature_len >> 8);
     sig[5] = (uint8_t)ev->tpm_signature_len;
     memcpy(sig + TPMT_SIG_HEADER, ev->tpm_signature, ev->tpm_signature_len);

@@ -487,4 +487,78 @@ vouch_err vouch_dcap_claims(const struct vouch_dcap_quote *q,
                             const struct vouch_dcap_result *r, json_t **ret,
                             struct vouch_errbuf *eb);
 
+/* ---------------------------------------------------------------------- */
+/* TDX event logs (ccel.c): the CC event log, dstack's JSON log, the AA's  */
+/* text log; replay into RTMR0..3 and claims                               */
+
+#define VOUCH_DCAP_RTMR_COUNT 4
+#define VOUCH_DCAP_RTMR_SIZE 48
+#define VOUCH_DCAP_EVENTLOG_MAX (4u << 20)     /* bytes of a log, any format */
+#define VOUCH_DCAP_AAEL_MAX (1u << 20)         /* bytes of an AA text log */
+
+enum vouch_dcap_eventlog_format {
+    VOUCH_DCAP_EL_CCEL,      /* the CCEL ACPI table's log area: a TCG crypto-agile log */
+    VOUCH_DCAP_EL_DSTACK,    /* dstack's JSON array of {imr, event_type, digest, ...} */
+};
+
+struct vouch_dcap_eventlog;
+
+/*
+ * Parse a TDX event log, detecting the format from the content: JSON (an
+ * array, or a JSON string holding one) is dstack's log, anything else a
+ * CCEL log area (CC MR index 0 = MRTD, 1..4 = RTMR0..3; SHA-384 required).
+ * dstack runtime events (type 0x08000001) have their digest recomputed; a
+ * stated digest that differs is VOUCH_E_VERIFY with VOUCH_SUB_EVENTLOG.
+ * *ret owns a copy of what it needs.
+ */
+vouch_err vouch_dcap_eventlog_parse(const uint8_t *data, size_t len,
+                                    struct vouch_dcap_eventlog **ret, struct vouch_errbuf *eb);
+
+/*
+ * Add trustee's attestation-agent text log ("INIT sha384/<hex>", then
+ * "<domain> <operation> <content>" lines), replayed into RTMR3 on top of
+ * the log's RTMR3 events (whose value the INIT line must repeat).
+ */
+vouch_err vouch_dcap_eventlog_add_aael(struct vouch_dcap_eventlog *log, const char *text,
+                                       size_t len, struct vouch_errbuf *eb);
+
+void vouch_dcap_eventlog_free(struct vouch_dcap_eventlog *log);
+
+enum vouch_dcap_eventlog_format vouch_dcap_eventlog_format(const struct vouch_dcap_eventlog *log);
+
+/* Replay into RTMR0..3 (SHA-384 extend from zero; EV_NO_ACTION and MRTD events skipped). */
+vouch_err vouch_dcap_eventlog_replay(const struct vouch_dcap_eventlog *log,
+                                     uint8_t ret[VOUCH_DCAP_RTMR_COUNT][VOUCH_DCAP_RTMR_SIZE],
+                                     struct vouch_errbuf *eb);
+
+/*
+ * Replay and compare with the RTMRs of a TD report body (4 x 48 bytes at
+ * `rtmrs`).  Any RTMR that differs is VOUCH_E_VERIFY with sub-code
+ * VOUCH_SUB_EVENTLOG naming the first ("RTMR1 (CC MR index 2) replays to
+ * ..."), field "cc_eventlog" (or "aa_eventlog" for RTMR3 when the AA log
+ * was added).  *ret_report (optional, also on a mismatch) is
+ * [{"rtmr", "replayed", "quoted", "match"}] per RTMR.
+ */
+vouch_err vouch_dcap_eventlog_verify(const struct vouch_dcap_eventlog *log, const uint8_t *rtmrs,
+                                     json_t **ret_report, struct vouch_errbuf *eb);
+
+/*
+ * Add the log's claims to a tdx claims object: "uefi_event_logs" (CCEL and
+ * dstack boot events, trustee's shape), "ccel" {kernel, cmdline, initrd
+ * digests, kernel_cmdline, kernel_parameters}, "runtime_events" (dstack),
+ * "aael" (AA log), "eventlog" {present, format, events, aa_eventlog}.
+ * No CC event log (log NULL, or only an AA log): {"present": false,
+ * "aa_eventlog"}.
+ */
+vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
+                                     struct vouch_errbuf *eb);
+
+/*
+ * The tdx verifier's step: read "cc_eventlog" and "aa_eventlog" (base64,
+ * null or absent) from the evidence document, verify them against the
+ * verified quote's RTMRs and add the claims.
+ */
+vouch_err vouch_dcap_eventlog_evidence(const json_t *doc, const struct vouch_dcap_quote *q,
+                                       json_t *claims, struct vouch_errbuf *eb);
+
 #endif

@@ -3,7 +3,9 @@
  * The tdx and sgx verifiers of the evidence interface: trustee's evidence
  * document -> quote -> Intel DCAP verification -> binding -> claims.
  *
- *   tdx: {"quote": base64(quote), "cc_eventlog": base64|null, ...}
+ *   tdx: {"quote": base64(quote), "cc_eventlog": base64|null,
+ *         "aa_eventlog": text|base64|null, ...}: the logs replay to the
+ *         quote's RTMRs (ccel.c)
  *   sgx: {"quote": base64(quote)}
  *
  * `trust` is a struct vouch_dcap_ctx * (the collateral source and cache),
@@ -125,6 +127,13 @@ static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
         e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
         goto out;
     }
+    if (want == VOUCH_DCAP_TEE_TDX) {
+        e = vouch_dcap_eventlog_evidence(doc, &r->quote, claims, eb);
+        if (e) {
+            json_decref(claims);
+            goto out;
+        }
+    }
     *ret_claims = claims;
 out:
     vouch_dcap_result_free(r);
@@ -177,8 +186,10 @@ static vouch_err sgx_trust_new(const struct vouch_verifier *self,
 
 static const struct vouch_inspect_cmd inspect_quote = {
     .name = "quote",
-    .usage = "FILE [--collateral PATH] [--root CERT] [--at RFC3339] [--json]",
-    .summary = "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does",
+    .usage = "FILE [--eventlog LOG [--aa-eventlog AALOG]] [--collateral PATH] [--root CERT] "
+             "[--at RFC3339] [--json]",
+    .summary = "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does; "
+               "replay a TDX event log against its RTMRs",
 };
 
 /* A TD is its build-time measurement and its four run-time measurement registers. */

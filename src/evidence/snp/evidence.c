@@ -4,6 +4,7 @@
  *   {"attestation_report": {...report fields...},
  *    "cert_chain": [{"cert_type": "VCEK"|"VLEK"|"ASK"|"ARK"|"CRL"|"Empty"|{"OTHER": uuid},
  *                    "data": [bytes]}] | null}
+ * A CRL entry is AMD's CRL (DER or PEM); the verifier checks it like a stored one.
  * The report is rebuilt to its 1184 bytes (the signature covers those) and
  * parsed like a raw one.  VCEK/VLEK and ASK/ARK entries are DER or PEM.
  */
@@ -68,7 +69,25 @@ static vouch_err decode_cert(const uint8_t *p, size_t n, const char *field, X509
     return VOUCH_OK;
 }
 
-/* One cert_chain entry: VEKs and ASK/ARK are kept; CRL, Empty, OTHER skipped. */
+/* A "CRL" entry: AMD's CRL (DER or PEM), at most one. */
+static vouch_err add_crl(const json_t *entry, const char *field, struct vouch_snp_evidence *ev,
+                         struct vouch_errbuf *eb)
+{
+    uint8_t *data = NULL;
+    size_t n;
+    vouch_err e;
+
+    if (ev->crl)
+        return vouch_fail_field(eb, VOUCH_E_INVALID, field, "more than one CRL");
+    e = entry_data(entry, field, &data, &n, eb);
+    if (!e && vouch_crl_parse(data, n, &ev->crl, eb))
+        e = vouch_fail_field(eb, VOUCH_E_INVALID, field, "the CRL entry is not a CRL");
+    free(data);
+    ERR_clear_error();
+    return e;
+}
+
+/* One cert_chain entry: VEKs, ASK/ARK and the CRL are kept; Empty and OTHER skipped. */
 static vouch_err add_entry(const json_t *entry, size_t idx, struct vouch_snp_evidence *ev,
                            struct vouch_errbuf *eb)
 {
@@ -92,7 +111,9 @@ static vouch_err add_entry(const json_t *entry, size_t idx, struct vouch_snp_evi
     vek = strcmp(type, "VCEK") == 0 || strcmp(type, "VLEK") == 0;
     chain = strcmp(type, "ASK") == 0 || strcmp(type, "ARK") == 0;
     if (!vek && !chain) {
-        if (strcmp(type, "CRL") == 0 || strcmp(type, "Empty") == 0)
+        if (strcmp(type, "CRL") == 0)
+            return add_crl(entry, field, ev, eb);
+        if (strcmp(type, "Empty") == 0)
             return VOUCH_OK;
         return vouch_fail_field(eb, VOUCH_E_INVALID, field, "unknown cert_type '%s'", type);
     }
@@ -193,6 +214,8 @@ void vouch_snp_evidence_done(struct vouch_snp_evidence *ev)
         return;
     X509_free(ev->vek);
     sk_X509_pop_free(ev->extra, X509_free);
+    X509_CRL_free(ev->crl);
     ev->vek = NULL;
     ev->extra = NULL;
+    ev->crl = NULL;
 }

@@ -199,6 +199,11 @@ const char *vouch_snp_ark_pem(enum vouch_snp_product p);
 const char *vouch_snp_ask_pem(enum vouch_snp_product p);
 const char *vouch_snp_asvk_pem(enum vouch_snp_product p);
 
+/* The same, decoded once (borrowed; NULL for UNKNOWN). */
+X509 *vouch_snp_pinned_ark(enum vouch_snp_product p);
+X509 *vouch_snp_pinned_ask(enum vouch_snp_product p);
+X509 *vouch_snp_pinned_asvk(enum vouch_snp_product p);
+
 /* Hex SHA-256 of the DER of those certificates. */
 const char *vouch_snp_ark_sha256(enum vouch_snp_product p);
 const char *vouch_snp_ask_sha256(enum vouch_snp_product p);
@@ -226,11 +231,75 @@ vouch_err vouch_snp_verify_report(const struct vouch_snp_report *r, X509 *vek,
                                   STACK_OF(X509) *extra, int64_t now, unsigned flags,
                                   struct vouch_errbuf *eb);
 
+/*
+ * A VEK on its own (an import, before it is stored): its AMD extensions
+ * and its chain to the pinned ASK/ASVK and ARK of its product at `now`.
+ */
+vouch_err vouch_snp_vek_verify(X509 *vek, int64_t now, struct vouch_snp_vek *ret,
+                               struct vouch_errbuf *eb);
+
 /* Forget every remembered chain (for benchmarks and tests). */
 void vouch_snp_cache_clear(void);
 
 /* Guest-level rules after verification: VMPL 0. */
 vouch_err vouch_snp_check_guest(const struct vouch_snp_report *r, struct vouch_errbuf *eb);
+
+/* ------------------------------------------------------------------ */
+/* AMD's CRLs (crl.c)                                                  */
+
+/* The product of a CRL, from its issuer (ARK-Milan, ARK-Genoa, ARK-Turin). */
+vouch_err vouch_snp_crl_product(X509_CRL *crl, enum vouch_snp_product *ret,
+                                struct vouch_errbuf *eb);
+
+/*
+ * The mechanism, with the roots given (tests use their own PKI): `crl` is
+ * issued by `ark` and signed with its key, its thisUpdate is not after
+ * `now`, and `mid` (may be NULL) is not listed (VOUCH_E_REVOKED).  A CRL
+ * past its nextUpdate still counts: what it revoked stays revoked.
+ */
+vouch_err vouch_snp_crl_check_with(X509_CRL *crl, X509 *ark, X509 *mid, int64_t now,
+                                   struct vouch_errbuf *eb);
+
+/*
+ * AMD's CRL of product `p` against the pinned ARK, and the pinned ASK
+ * (role VCEK) or ASVK (role VLEK) not revoked by it.  The last good
+ * signature per product is remembered by the CRL's SHA-256.
+ */
+vouch_err vouch_snp_crl_check(X509_CRL *crl, enum vouch_snp_product p,
+                              enum vouch_snp_vek_role role, int64_t now,
+                              struct vouch_errbuf *eb);
+
+/* ------------------------------------------------------------------ */
+/* Collateral from the host (VOUCH_SOURCE_AMD_COLLATERAL)              */
+
+/*
+ * Stored AMD collateral a host offers the snp verifier.  Both calls
+ * answer VOUCH_E_NOT_FOUND when there is none; the objects returned are
+ * the caller's to free.  Thread-safe.
+ */
+struct vouch_snp_source {
+    /* The VCEK of chip `hwid` (64 bytes; 8 on Turin) at TCB `tcb`. */
+    vouch_err (*get_vcek)(void *ctx, enum vouch_snp_product p, const uint8_t *hwid,
+                          size_t hwid_len, const struct vouch_snp_tcb *tcb, X509 **ret,
+                          struct vouch_errbuf *eb);
+    /* AMD's CRL of product `p` (verified when it was imported). */
+    vouch_err (*get_crl)(void *ctx, enum vouch_snp_product p, X509_CRL **ret,
+                         struct vouch_errbuf *eb);
+    void *ctx;
+};
+
+/*
+ * The id a VCEK has in the store and in KDS's terms: "{Product}/{hwid
+ * hex}/{bl}-{tee}-{snp}-{ucode}[-{fmc}]" (decimal SPLs; fmc on Turin).
+ */
+#define VOUCH_SNP_VCEK_KEY_MAX 192
+void vouch_snp_vcek_key(enum vouch_snp_product p, const uint8_t *hwid, size_t hwid_len,
+                        const struct vouch_snp_tcb *tcb, char out[VOUCH_SNP_VCEK_KEY_MAX]);
+
+/* KDS's path of that VCEK: "/vcek/v1/{Product}/{hwid hex}?blSPL=&teeSPL=&snpSPL=&ucodeSPL=[&fmcSPL=]". */
+#define VOUCH_SNP_KDS_PATH_MAX 256
+void vouch_snp_kds_vcek_path(enum vouch_snp_product p, const uint8_t *hwid, size_t hwid_len,
+                             const struct vouch_snp_tcb *tcb, char out[VOUCH_SNP_KDS_PATH_MAX]);
 
 /* ------------------------------------------------------------------ */
 /* Claims, inspection and evidence                                     */
@@ -262,6 +331,7 @@ struct vouch_snp_evidence {
     struct vouch_snp_report report;
     X509 *vek;                     /* VCEK or VLEK entry, or NULL */
     STACK_OF(X509) *extra;         /* ARK / ASK entries (never NULL on success) */
+    X509_CRL *crl;                 /* the CRL entry, or NULL */
 };
 
 /*

@@ -8,11 +8,13 @@
  * sometimes wrapped in an OCTET STRING: told apart by length, never by
  * sniffing a tag byte (a raw chip id may begin with any byte).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
 #include <openssl/objects.h>
 
+#include "common/codec.h"
 #include "evidence/snp/snp.h"
 
 #define AMD_OID "1.3.6.1.4.1.3704.1."
@@ -179,4 +181,35 @@ vouch_err vouch_snp_vek_parse(X509 *vek, struct vouch_snp_vek *ret, struct vouch
     k.has_csp_id = ext[EXT_CSPID] != NULL;
     *ret = k;
     return VOUCH_OK;
+}
+
+void vouch_snp_vcek_key(enum vouch_snp_product p, const uint8_t *hwid, size_t hwid_len,
+                        const struct vouch_snp_tcb *tcb, char out[VOUCH_SNP_VCEK_KEY_MAX])
+{
+    char hex[2 * HWID_LEGACY_LEN + 1];
+    int n;
+
+    if (hwid_len > HWID_LEGACY_LEN)
+        hwid_len = HWID_LEGACY_LEN;
+    vouch_hex_encode(hwid, hwid_len, hex);
+    n = snprintf(out, VOUCH_SNP_VCEK_KEY_MAX, "%s/%s/%u-%u-%u-%u", vouch_snp_product_name(p),
+                 hex, tcb->bootloader, tcb->tee, tcb->snp, tcb->microcode);
+    if (tcb->has_fmc && n > 0 && n < VOUCH_SNP_VCEK_KEY_MAX)
+        snprintf(out + n, VOUCH_SNP_VCEK_KEY_MAX - (size_t)n, "-%u", tcb->fmc);
+}
+
+void vouch_snp_kds_vcek_path(enum vouch_snp_product p, const uint8_t *hwid, size_t hwid_len,
+                             const struct vouch_snp_tcb *tcb, char out[VOUCH_SNP_KDS_PATH_MAX])
+{
+    char hex[2 * HWID_LEGACY_LEN + 1];
+    int n;
+
+    if (hwid_len > HWID_LEGACY_LEN)
+        hwid_len = HWID_LEGACY_LEN;
+    vouch_hex_encode(hwid, hwid_len, hex);
+    n = snprintf(out, VOUCH_SNP_KDS_PATH_MAX, "/vcek/v1/%s/%s?blSPL=%u&teeSPL=%u&snpSPL=%u"
+                 "&ucodeSPL=%u", vouch_snp_product_name(p), hex, tcb->bootloader, tcb->tee,
+                 tcb->snp, tcb->microcode);
+    if (tcb->has_fmc && n > 0 && n < VOUCH_SNP_KDS_PATH_MAX)
+        snprintf(out + n, VOUCH_SNP_KDS_PATH_MAX - (size_t)n, "&fmcSPL=%u", tcb->fmc);
 }

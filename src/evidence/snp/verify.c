@@ -49,6 +49,29 @@ static void anchors_init(void)
     }
 }
 
+static const struct anchors *anchors_of(enum vouch_snp_product p)
+{
+    if (p <= VOUCH_SNP_PRODUCT_UNKNOWN || p >= VOUCH_SNP_PRODUCT__COUNT)
+        return NULL;
+    pthread_once(&anchors_once, anchors_init);
+    return &anchors[p];
+}
+
+X509 *vouch_snp_pinned_ark(enum vouch_snp_product p)
+{
+    return anchors_of(p) ? anchors_of(p)->ark : NULL;
+}
+
+X509 *vouch_snp_pinned_ask(enum vouch_snp_product p)
+{
+    return anchors_of(p) ? anchors_of(p)->ask : NULL;
+}
+
+X509 *vouch_snp_pinned_asvk(enum vouch_snp_product p)
+{
+    return anchors_of(p) ? anchors_of(p)->asvk : NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Verified chains, remembered by the VEK's SHA-256                    */
 
@@ -307,6 +330,24 @@ vouch_err vouch_snp_verify_report(const struct vouch_snp_report *r, X509 *vek,
         e = vouch_snp_report_verify_signature(r, pk, eb);
 out:
     EVP_PKEY_free(pk);
+    return e;
+}
+
+vouch_err vouch_snp_vek_verify(X509 *vek, int64_t now, struct vouch_snp_vek *ret,
+                               struct vouch_errbuf *eb)
+{
+    struct vouch_snp_vek info;
+    EVP_PKEY *pk = NULL;
+    int64_t nb, na;
+    vouch_err e;
+
+    pthread_once(&anchors_once, anchors_init);
+    e = vouch_snp_vek_parse(vek, &info, eb);
+    if (!e)
+        e = verify_chain(vek, &info, now, &pk, &nb, &na, eb);
+    EVP_PKEY_free(pk);
+    if (!e)
+        *ret = info;
     return e;
 }
 

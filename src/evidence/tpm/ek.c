@@ -57,7 +57,7 @@ vouch_err vouch_tpm_ek_cert_parse(const uint8_t *data, size_t len, X509 **ret,
     n = der_length(data, len);
     if (!n || n > len)
         return vouch_fail(eb, VOUCH_E_INVALID, "EK certificate: not DER or PEM");
-    if (!vouch_tpm_all_bytes(data + n, len - n, 0) && !vouch_tpm_all_bytes(data + n, len - n, 0xff))
+    if (!vouch_tcg_all_bytes(data + n, len - n, 0) && !vouch_tcg_all_bytes(data + n, len - n, 0xff))
         return vouch_fail(eb, VOUCH_E_INVALID, "EK certificate: %zu bytes after the DER", len - n);
     e = vouch_x509_parse_der(data, n, ret, eb);
     return e ? vouch_fail_prefix(eb, e, "EK certificate: ") : VOUCH_OK;
@@ -372,7 +372,7 @@ vouch_err vouch_tpm_make_credential(const struct vouch_tpm_key *ek, const uint8_
         plain[2 + VOUCH_HASH_MAX_SIZE], mac[VOUCH_HASH_MAX_SIZE], enc[512];
     uint8_t *macin = NULL;
     size_t enc_len = sizeof(enc), hs, blob;
-    int h = vouch_tpm_alg_hash(ek->name_alg);
+    int h = vouch_tcg_alg_hash(ek->name_alg);
     vouch_err e;
 
     if (h < 0 || !ek->pkey)

@@ -16,7 +16,7 @@ vouch_err vouch_tpm_evidence_verify(const struct vouch_tpm_key *ak,
 {
     struct vouch_tpm_quote_check chk = { opts->nonce, opts->nonce_len, ev->pcrs, opts->signer,
                                          opts->signer_len, opts->quote_flags };
-    struct vouch_tpm_eventlog *log = NULL;
+    struct vouch_tcg_eventlog *log = NULL;
     struct vouch_ima_log *ima = NULL;
     struct vouch_ima_result res;
     struct vouch_ima_state next;
@@ -34,7 +34,7 @@ vouch_err vouch_tpm_evidence_verify(const struct vouch_tpm_key *ak,
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
 
     if (ev->eventlog) {
-        e = vouch_tpm_eventlog_parse(ev->eventlog, ev->eventlog_len, &log, eb);
+        e = vouch_tcg_eventlog_parse(ev->eventlog, ev->eventlog_len, VOUCH_TPM_PCR_COUNT, &log, eb);
         if (!e)
             e = vouch_tpm_eventlog_verify(log, ev->pcrs, opts->eventlog_flags, &report, eb);
         if (e) {
@@ -87,7 +87,7 @@ out:
     json_decref(part);
     json_decref(report);
     json_decref(unknown);
-    vouch_tpm_eventlog_free(log);
+    vouch_tcg_eventlog_free(log);
     vouch_ima_log_free(ima);
     return e;
 }

@@ -190,9 +190,9 @@ static vouch_err entry_hash(EVP_MD_CTX *ctx, const struct vouch_ima_entry *e, en
 
         memset(name, 0, sizeof(name));
         memcpy(name, e->path, e->path_len);
-        return vouch_tpm_hash2(ctx, h, e->digest, e->digest_len, name, sizeof(name), out);
+        return vouch_tcg_hash2(ctx, h, e->digest, e->digest_len, name, sizeof(name), out);
     }
-    return vouch_tpm_hash2(ctx, h, e->data, e->data_len, NULL, 0, out);
+    return vouch_tcg_hash2(ctx, h, e->data, e->data_len, NULL, 0, out);
 }
 
 static vouch_err check_template_hash(EVP_MD_CTX *ctx, struct vouch_ima_entry *e, size_t idx,
@@ -200,7 +200,7 @@ static vouch_err check_template_hash(EVP_MD_CTX *ctx, struct vouch_ima_entry *e,
 {
     uint8_t h[20];
 
-    e->violation = vouch_tpm_all_bytes(e->template_hash, 20, 0);
+    e->violation = vouch_tcg_all_bytes(e->template_hash, 20, 0);
     if (e->violation)
         return VOUCH_OK;
     if (entry_hash(ctx, e, VOUCH_HASH_SHA1, h))
@@ -620,7 +620,7 @@ static vouch_err extend_entry(EVP_MD_CTX *ctx, const struct vouch_ima_entry *e, 
             continue;
         err = entry_digest(ctx, e, (enum vouch_hash)h, flags, d);
         if (!err)
-            err = vouch_tpm_hash2(ctx, (enum vouch_hash)h, s->pcr[h], n, d, n, s->pcr[h]);
+            err = vouch_tcg_hash2(ctx, (enum vouch_hash)h, s->pcr[h], n, d, n, s->pcr[h]);
         if (err)
             return err;
     }
@@ -835,7 +835,7 @@ static json_t *pcr10_json(const struct vouch_ima_state *s, uint32_t banks)
         if (banks >> h & 1 &&
             json_object_set_new(
                 o, vouch_hash_name((enum vouch_hash)h),
-                vouch_tpm_json_hex(s->pcr[h], vouch_hash_size((enum vouch_hash)h)))) {
+                vouch_tcg_json_hex(s->pcr[h], vouch_hash_size((enum vouch_hash)h)))) {
             json_decref(o);
             return NULL;
         }

@@ -59,7 +59,7 @@ out:
 static vouch_err from_tpmt(const TPMT_PUBLIC *pub, const uint8_t *area, size_t len,
                            unsigned flags, struct vouch_tpm_key *k, struct vouch_errbuf *eb)
 {
-    int nh = vouch_tpm_alg_hash(pub->nameAlg);
+    int nh = vouch_tcg_alg_hash(pub->nameAlg);
     size_t nsize;
     vouch_err e;
 

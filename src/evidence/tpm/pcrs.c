@@ -14,15 +14,10 @@ static const struct {
     const char *name;
 } alg_names[] = {
     { VOUCH_TPM_ALG_RSA, "rsa" },
-    { VOUCH_TPM_ALG_SHA1, "sha1" },
     { VOUCH_TPM_ALG_HMAC, "hmac" },
     { VOUCH_TPM_ALG_AES, "aes" },
     { VOUCH_TPM_ALG_KEYEDHASH, "keyedhash" },
-    { VOUCH_TPM_ALG_SHA256, "sha256" },
-    { VOUCH_TPM_ALG_SHA384, "sha384" },
-    { VOUCH_TPM_ALG_SHA512, "sha512" },
     { VOUCH_TPM_ALG_NULL, "null" },
-    { VOUCH_TPM_ALG_SM3_256, "sm3_256" },
     { VOUCH_TPM_ALG_RSASSA, "rsassa" },
     { VOUCH_TPM_ALG_RSAPSS, "rsapss" },
     { VOUCH_TPM_ALG_ECDSA, "ecdsa" },
@@ -30,27 +25,15 @@ static const struct {
     { VOUCH_TPM_ALG_CFB, "cfb" },
 };
 
-int vouch_tpm_alg_hash(uint16_t alg)
-{
-    switch (alg) {
-    case VOUCH_TPM_ALG_SHA1: return VOUCH_HASH_SHA1;
-    case VOUCH_TPM_ALG_SHA256: return VOUCH_HASH_SHA256;
-    case VOUCH_TPM_ALG_SHA384: return VOUCH_HASH_SHA384;
-    case VOUCH_TPM_ALG_SHA512: return VOUCH_HASH_SHA512;
-    case VOUCH_TPM_ALG_SM3_256: return VOUCH_HASH_SM3;
-    default: return -1;
-    }
-}
-
 /* The TPM_ALG_ID of a hash. */
 static uint16_t vouch_tpm_hash_alg(enum vouch_hash h)
 {
     static const uint16_t ids[VOUCH_HASH__COUNT] = {
-        [VOUCH_HASH_SHA1] = VOUCH_TPM_ALG_SHA1,
-        [VOUCH_HASH_SHA256] = VOUCH_TPM_ALG_SHA256,
-        [VOUCH_HASH_SHA384] = VOUCH_TPM_ALG_SHA384,
-        [VOUCH_HASH_SHA512] = VOUCH_TPM_ALG_SHA512,
-        [VOUCH_HASH_SM3] = VOUCH_TPM_ALG_SM3_256,
+        [VOUCH_HASH_SHA1] = VOUCH_TCG_ALG_SHA1,
+        [VOUCH_HASH_SHA256] = VOUCH_TCG_ALG_SHA256,
+        [VOUCH_HASH_SHA384] = VOUCH_TCG_ALG_SHA384,
+        [VOUCH_HASH_SHA512] = VOUCH_TCG_ALG_SHA512,
+        [VOUCH_HASH_SM3] = VOUCH_TCG_ALG_SM3_256,
     };
 
     return (unsigned)h < VOUCH_HASH__COUNT ? ids[h] : VOUCH_TPM_ALG_NULL;
@@ -63,68 +46,7 @@ const char *vouch_tpm_alg_name(uint16_t alg)
     for (i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
         if (alg_names[i].alg == alg)
             return alg_names[i].name;
-    return NULL;
-}
-
-const char *vouch_tpm_hash_claim_name(enum vouch_hash h)
-{
-    static const char *const names[VOUCH_HASH__COUNT] = {
-        [VOUCH_HASH_SHA1] = "SHA-1",
-        [VOUCH_HASH_SHA256] = "SHA-256",
-        [VOUCH_HASH_SHA384] = "SHA-384",
-        [VOUCH_HASH_SHA512] = "SHA-512",
-        [VOUCH_HASH_SM3] = "SM3",
-    };
-
-    return (unsigned)h < VOUCH_HASH__COUNT ? names[h] : "unknown";
-}
-
-vouch_err vouch_tpm_hash2(EVP_MD_CTX *ctx, enum vouch_hash h, const void *a, size_t alen,
-                          const void *b, size_t blen, uint8_t *out)
-{
-    const EVP_MD *md = vouch_hash_md(h);
-
-    if (!md)
-        return VOUCH_E_UNSUPPORTED;
-    if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, a, alen) != 1 ||
-        (blen && EVP_DigestUpdate(ctx, b, blen) != 1) ||
-        EVP_DigestFinal_ex(ctx, out, NULL) != 1)
-        return VOUCH_E_INTERNAL;
-    return VOUCH_OK;
-}
-
-int vouch_tpm_all_bytes(const uint8_t *p, size_t n, uint8_t c)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (p[i] != c)
-            return 0;
-    return 1;
-}
-
-json_t *vouch_tpm_json_hex(const void *p, size_t n)
-{
-    char *hex = vouch_hex_alloc(p, n);
-    json_t *j;
-
-    if (!hex)
-        return NULL;
-    j = json_stringn(hex, 2 * n);
-    free(hex);
-    return j;
-}
-
-json_t *vouch_tpm_json_b64(const void *p, size_t n)
-{
-    char *s = vouch_b64_alloc(p, n, VOUCH_B64_STD);
-    json_t *j;
-
-    if (!s)
-        return NULL;
-    j = json_string(s);
-    free(s);
-    return j;
+    return vouch_tcg_alg_name(alg);
 }
 
 void vouch_tpm_pcrs_init(struct vouch_tpm_pcrs *p)
@@ -385,7 +307,7 @@ static vouch_err load_serialized(const uint8_t *d, size_t len, struct vouch_tpm_
         vouch_reader_left(&r) != (size_t)nlists * SER_DIGESTS_SIZE)
         return vouch_fail(eb, VOUCH_E_INVALID, "serialized PCRs: bad digest list count");
     for (b = 0; b < nsel; b++) {
-        int h = vouch_tpm_alg_hash(algs[b]);
+        int h = vouch_tcg_alg_hash(algs[b]);
 
         for (i = 0; i < VOUCH_TPM_PCR_COUNT; i++) {
             const uint8_t *dg;
@@ -423,7 +345,7 @@ static size_t select_size(const struct vouch_tpm_pcr_select *sel)
     uint32_t b;
 
     for (b = 0; b < sel->count; b++) {
-        int h = vouch_tpm_alg_hash(sel->bank[b].alg);
+        int h = vouch_tcg_alg_hash(sel->bank[b].alg);
 
         if (h < 0)
             return 0;
@@ -446,7 +368,7 @@ static vouch_err load_values(const uint8_t *d, size_t len,
                           len, select_size(sel));
     vouch_tpm_pcrs_init(&p);
     for (b = 0; b < sel->count; b++) {
-        enum vouch_hash h = (enum vouch_hash)vouch_tpm_alg_hash(sel->bank[b].alg);
+        enum vouch_hash h = (enum vouch_hash)vouch_tcg_alg_hash(sel->bank[b].alg);
         size_t n = vouch_hash_size(h);
 
         for (i = 0; i < VOUCH_TPM_PCR_COUNT; i++)
@@ -577,7 +499,7 @@ vouch_err vouch_tpm_pcrs_to_json(const struct vouch_tpm_pcrs *p, json_t **ret)
             snprintf(key, sizeof(key), "%u", i);
             if (json_object_set_new(
                     bank, key,
-                    vouch_tpm_json_hex(p->value[h][i], vouch_hash_size((enum vouch_hash)h))))
+                    vouch_tcg_json_hex(p->value[h][i], vouch_hash_size((enum vouch_hash)h))))
                 goto nomem;
         }
     }
@@ -649,8 +571,8 @@ size_t vouch_tpm_pcrs_diff(const struct vouch_tpm_pcrs *want,
                 continue;
             d = json_pack("{s:s, s:I, s:o, s:o}", "bank", vouch_hash_name((enum vouch_hash)h),
                           "pcr", (json_int_t)i,
-                          "expected", vouch_tpm_json_hex(want->value[h][i], n),
-                          "actual", vouch_tpm_json_hex(have->value[h][i], n));
+                          "expected", vouch_tcg_json_hex(want->value[h][i], n),
+                          "actual", vouch_tcg_json_hex(have->value[h][i], n));
             if (d)
                 json_array_append_new(diffs, d);
         }

@@ -145,7 +145,7 @@ vouch_err vouch_tpm_pcr_digest(const struct vouch_tpm_pcr_select *sel,
         goto out;
     }
     for (b = 0; b < sel->count; b++) {
-        int bh = vouch_tpm_alg_hash(sel->bank[b].alg);
+        int bh = vouch_tcg_alg_hash(sel->bank[b].alg);
 
         if (!sel->bank[b].mask)
             continue;
@@ -181,7 +181,7 @@ static vouch_err check_signature(const struct vouch_tpm_key *ak, const struct vo
                                  const uint8_t *msg, size_t len, unsigned flags,
                                  struct vouch_errbuf *eb)
 {
-    int h = vouch_tpm_alg_hash(q->sig_hash);
+    int h = vouch_tcg_alg_hash(q->sig_hash);
     uint8_t rs[2 * 66];
     size_t fs, slen;
     vouch_err e;
@@ -261,7 +261,7 @@ vouch_err vouch_tpm_quote_verify(const struct vouch_tpm_key *ak, const uint8_t *
         return vouch_fail(eb, VOUCH_E_BINDING, "nonce: extraData (%zu bytes) is not the "
                           "expected nonce (%zu bytes)", q.extra_len, check->nonce_len);
     if (check && check->pcrs) {
-        h = vouch_tpm_alg_hash(q.sig_hash);
+        h = vouch_tcg_alg_hash(q.sig_hash);
         if (q.pcr_digest_len != vouch_hash_size((enum vouch_hash)h))
             return vouch_fail(eb, VOUCH_E_VERIFY, "pcrDigest: %zu bytes, the %s signature "
                               "implies %zu", q.pcr_digest_len,
@@ -284,7 +284,7 @@ vouch_err vouch_tpm_qualified_name(uint16_t name_alg, const uint8_t *parent_qn,
                                    uint8_t *out, size_t *ret_len)
 {
     EVP_MD_CTX *ctx;
-    int h = vouch_tpm_alg_hash(name_alg);
+    int h = vouch_tcg_alg_hash(name_alg);
     vouch_err e;
 
     if (h < 0)
@@ -292,7 +292,7 @@ vouch_err vouch_tpm_qualified_name(uint16_t name_alg, const uint8_t *parent_qn,
     ctx = EVP_MD_CTX_new();
     if (!ctx)
         return VOUCH_E_NOMEM;
-    e = vouch_tpm_hash2(ctx, (enum vouch_hash)h, parent_qn, parent_len, name, name_len, out + 2);
+    e = vouch_tcg_hash2(ctx, (enum vouch_hash)h, parent_qn, parent_len, name, name_len, out + 2);
     EVP_MD_CTX_free(ctx);
     if (e)
         return e;
@@ -335,7 +335,7 @@ vouch_err vouch_tpm_quote_claims(const struct vouch_tpm_quote *q,
     json_t *root = NULL, *quote = NULL, *clock = NULL, *akj = NULL, *pj = NULL;
     struct vouch_buf sel = VOUCH_BUF_INIT(1024);
     char fw[17];
-    int h = vouch_tpm_alg_hash(q->sig_hash);
+    int h = vouch_tcg_alg_hash(q->sig_hash);
     vouch_err e = VOUCH_E_NOMEM;
 
     snprintf(fw, sizeof(fw), "%016llx", (unsigned long long)q->firmware_version);
@@ -345,12 +345,12 @@ vouch_err vouch_tpm_quote_claims(const struct vouch_tpm_quote *q,
                       "reset_count", (json_int_t)q->reset_count,
                       "restart_count", (json_int_t)q->restart_count, "safe", q->safe != 0);
     quote = json_pack("{s:o, s:o, s:O, s:s, s:s, s:o, s:s, s:s}",
-                      "signer", vouch_tpm_json_hex(q->signer, q->signer_len),
-                      "report_data", vouch_tpm_json_hex(q->extra, q->extra_len),
+                      "signer", vouch_tcg_json_hex(q->signer, q->signer_len),
+                      "report_data", vouch_tcg_json_hex(q->extra, q->extra_len),
                       "clock_info", clock,
                       "firmware_version", fw,
                       "pcr_select", vouch_buf_str(&sel),
-                      "pcr_digest", vouch_tpm_json_hex(q->pcr_digest, q->pcr_digest_len),
+                      "pcr_digest", vouch_tcg_json_hex(q->pcr_digest, q->pcr_digest_len),
                       "sig_alg", vouch_tpm_alg_name(q->sig_alg) ? vouch_tpm_alg_name(q->sig_alg)
                                                                 : "unknown",
                       "hash_alg", h >= 0 ? vouch_hash_name((enum vouch_hash)h) : "unknown");
@@ -370,7 +370,7 @@ vouch_err vouch_tpm_quote_claims(const struct vouch_tpm_quote *q,
                              vouch_json_set_new(akj, "attributes", attributes_json(ak->attributes))))
             goto out;
         if (ak->public_area &&
-            vouch_json_set_new(akj, "public", vouch_tpm_json_b64(ak->public_area, ak->public_len)))
+            vouch_json_set_new(akj, "public", vouch_tcg_json_b64(ak->public_area, ak->public_len)))
             goto out;
     }
     if (pcrs) {

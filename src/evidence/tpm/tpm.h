@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "crypto/digest.h"
+#include "evidence/tcg/tcg.h"
 #include "vouch/err.h"
 
 /*
@@ -21,18 +22,13 @@
  * own algorithm identifiers (TPM_ALG_ID) appear only at the wire level.
  */
 
-/* TPM_ALG_ID values this module knows. */
+/* TPM_ALG_ID values this module knows (the digest ones are in evidence/tcg/tcg.h). */
 enum {
     VOUCH_TPM_ALG_RSA = 0x0001,
-    VOUCH_TPM_ALG_SHA1 = 0x0004,
     VOUCH_TPM_ALG_HMAC = 0x0005,
     VOUCH_TPM_ALG_AES = 0x0006,
     VOUCH_TPM_ALG_KEYEDHASH = 0x0008,
-    VOUCH_TPM_ALG_SHA256 = 0x000B,
-    VOUCH_TPM_ALG_SHA384 = 0x000C,
-    VOUCH_TPM_ALG_SHA512 = 0x000D,
     VOUCH_TPM_ALG_NULL = 0x0010,
-    VOUCH_TPM_ALG_SM3_256 = 0x0012,
     VOUCH_TPM_ALG_RSASSA = 0x0014,
     VOUCH_TPM_ALG_RSAPSS = 0x0016,
     VOUCH_TPM_ALG_ECDSA = 0x0018,
@@ -42,9 +38,6 @@ enum {
 
 /* Number of PCRs of a PC-client TPM. */
 #define VOUCH_TPM_PCR_COUNT 24
-
-/* The hash of a TPM_ALG_ID, or -1 when it is not a hash this module does. */
-int vouch_tpm_alg_hash(uint16_t alg);
 
 /*
  * Name of a TPM_ALG_ID as tpm2-tools prints it ("sha256", "rsassa", "ecc"),

@@ -150,10 +150,12 @@ export class Swtpm {
 }
 
 // One binary IMA entry, template ima-ng (kernel layout, little-endian),
-// and the values it extends PCR 10 by in the sha1 and sha256 banks.
-export function imaEntry(path, content) {
+// and the values it extends PCR 10 by in the sha1 and sha256 banks.  The
+// file digest is SHA-256(content), or `digest` itself when given (the
+// boot_aggregate entry).
+export function imaEntry(path, content, digest = null) {
   const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
-  const fileDigest = createHash('sha256').update(content).digest();
+  const fileDigest = digest ?? createHash('sha256').update(content).digest();
   const dng = Buffer.concat([Buffer.from('sha256:\0'), fileDigest]);
   const nng = Buffer.from(`${path}\0`);
   const data = Buffer.concat([u32(dng.length), dng, u32(nng.length), nng]);

@@ -79,3 +79,14 @@ export async function request(url, init = {}) {
   try { body = JSON.parse(text); } catch { /* not JSON */ }
   return { status: res.status, headers: res.headers, text, body };
 }
+
+// A new AccessKey pair for `account` (created when new) through the admin API: {id, secret}.
+export async function newAccessKey(srv, account) {
+  const r = await request(`${srv.url}/admin/accesskeys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ account }),
+  });
+  if (r.status !== 201) throw new Error(`POST /admin/accesskeys: ${r.status} ${r.text}`);
+  return { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
+}

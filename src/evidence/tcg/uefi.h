@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#ifndef VOUCH_EVIDENCE_TPM_UEFI_H
-#define VOUCH_EVIDENCE_TPM_UEFI_H
+#ifndef VOUCH_EVIDENCE_TCG_UEFI_H
+#define VOUCH_EVIDENCE_TCG_UEFI_H
 
 /*
  * Decoders for the UEFI structures found in event data: GUIDs, UCS-2
  * strings, device paths (rendered as efivar/tpm2_eventlog render them),
  * UEFI_VARIABLE_DATA, EFI_SIGNATURE_LIST, UEFI_IMAGE_LOAD_EVENT.  Internal
- * to src/evidence/tpm/; every function bounds-checks its input.
+ * to src/evidence/tcg/ and its users (tpm, dcap); every function
+ * bounds-checks its input.
  */
 
 #include <stdbool.h>

@@ -8,8 +8,8 @@
 #include "common/reader.h"
 #include "crypto/digest.h"
 #include "crypto/x509.h"
-#include "evidence/tpm/tpm_int.h"
-#include "evidence/tpm/uefi.h"
+#include "evidence/tcg/tcg.h"
+#include "evidence/tcg/uefi.h"
 
 static const uint8_t guid_x509[16] = { 0xa1, 0x59, 0xc0, 0xa5, 0xe4, 0x94, 0xa7, 0x4a,
                                        0x87, 0xb5, 0xab, 0x15, 0x5c, 0x2b, 0xf0, 0x72 };
@@ -430,6 +430,27 @@ bool vouch_uefi_variable_is(const struct uefi_variable *v, const char *s)
     return true;
 }
 
+/*
+ * The length of the DER SEQUENCE at d (tag, length, contents), or n when it
+ * does not parse or overruns: EFI_SIGNATURE_DATA sizes may include padding
+ * after the certificate.
+ */
+static size_t der_length(const uint8_t *d, size_t n)
+{
+    size_t len = 0, k, i;
+
+    if (n < 2 || d[0] != 0x30)
+        return n;
+    if (d[1] < 0x80)
+        return 2u + d[1] <= n ? 2u + d[1] : n;
+    k = d[1] & 0x7f;
+    if (k == 0 || k > 4 || 2 + k > n)
+        return n;
+    for (i = 0; i < k; i++)
+        len = len << 8 | d[2 + i];
+    return len <= n - 2 - k ? 2 + k + len : n;
+}
+
 static json_t *signature_entry(const uint8_t *type, const uint8_t *owner, const uint8_t *d,
                                size_t n)
 {
@@ -439,13 +460,16 @@ static json_t *signature_entry(const uint8_t *type, const uint8_t *owner, const 
     vouch_uefi_guid_str(owner, g);
     if (memcmp(type, guid_x509, 16) == 0) {
         const unsigned char *q = d;
-        X509 *x = n <= INT32_MAX ? d2i_X509(NULL, &q, (long)n) : NULL;
+        X509 *x = NULL;
         uint8_t fp[32];
         char subj[256];
 
+        /* decoded once per process (db, KEK: the same certificates in every log) */
+        if (vouch_x509_parse_der(d, der_length(d, n), &x, NULL) != VOUCH_OK && n <= INT32_MAX)
+            x = d2i_X509(NULL, &q, (long)n);
         o = json_pack("{s:s, s:s}", "type", "x509", "owner", g);
         if (o && vouch_hash(VOUCH_HASH_SHA256, d, n, fp) == VOUCH_OK)
-            json_object_set_new(o, "sha256", vouch_tpm_json_hex(fp, 32));
+            json_object_set_new(o, "sha256", vouch_tcg_json_hex(fp, 32));
         if (o && x) {
             vouch_x509_subject(x, subj, sizeof(subj));
             json_object_set_new(o, "subject", json_string(subj));
@@ -456,12 +480,12 @@ static json_t *signature_entry(const uint8_t *type, const uint8_t *owner, const 
     }
     if (memcmp(type, guid_sha256, 16) == 0)
         return json_pack("{s:s, s:s, s:o}", "type", "sha256", "owner", g, "digest",
-                         vouch_tpm_json_hex(d, n));
+                         vouch_tcg_json_hex(d, n));
     if (memcmp(type, guid_sha1, 16) == 0)
         return json_pack("{s:s, s:s, s:o}", "type", "sha1", "owner", g, "digest",
-                         vouch_tpm_json_hex(d, n));
+                         vouch_tcg_json_hex(d, n));
     vouch_uefi_guid_str(type, t);
-    return json_pack("{s:s, s:s, s:o}", "type", t, "owner", g, "data", vouch_tpm_json_hex(d, n));
+    return json_pack("{s:s, s:s, s:o}", "type", t, "owner", g, "data", vouch_tcg_json_hex(d, n));
 }
 
 json_t *vouch_uefi_signature_lists(const uint8_t *p, size_t len, size_t max, size_t *ret_count)

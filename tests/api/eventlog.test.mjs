@@ -1,0 +1,184 @@
+// TDX event logs end to end against a real vouchd: real logs (GCP COS CCEL,
+// dstack's JSON log, trustee's AA text log) posted with synthetic quotes from
+// the DCAP test PKI (tests/tools/dcap_forge) whose RTMRs are the ones the
+// real quotes of these logs carry, or ones this test replays itself.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as jose from 'jose';
+import { startVouchd, vouch, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
+
+const run = promisify(execFile);
+const FORGE = process.env.DCAP_FORGE;
+const V = '../vectors/tdx-eventlog';
+const RTMR0 = 48 + 328;    // header + offset of RTMR0 in the TD report body
+
+const gcpLog = readFileSync(join(V, 'go-tdx-guest/ccel_data.dat'));
+const gcpQuote = readFileSync(join(V, 'go-tdx-guest/cos-113-tdx-quote.dat'));
+const dstackLog = readFileSync(join(V, 'dstack/event_log.json'));
+const dstackQuote = readFileSync(join(V, 'dstack/quote.bin'));
+const aael = readFileSync(join(V, 'trustee/AAEL_data_1'), 'utf8');
+
+const rtmrsOf = (quote) => Buffer.from(quote).subarray(RTMR0, RTMR0 + 4 * 48);
+const b64url = (buf) => Buffer.from(buf).toString('base64url');
+const evidence = (quote, fields) => b64url(JSON.stringify({ quote: Buffer.from(quote).toString('base64'), ...fields }));
+const sha384 = (...parts) => createHash('sha384').update(Buffer.concat(parts)).digest();
+
+// trustee's AA log replay: s = INIT value; s = H(s || H(line)) for every line.
+function aaelReplay(text) {
+  const lines = text.split('\n').filter((l) => l.length);
+  let s = Buffer.from(lines[0].split('/')[1], 'hex');
+  for (const l of lines) s = sha384(s, sha384(Buffer.from(l)));
+  return s;
+}
+
+// A forged quote with these RTMRs and a vouchd trusting its (fresh) test PKI.
+async function forgedServer(rtmrs) {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-eventlog-'));
+  const f = { quote: join(dir, 'q.bin'), collateral: join(dir, 'c.json'), root: join(dir, 'root.pem') };
+  await run(FORGE, ['--quote', f.quote, '--collateral', f.collateral, '--root', f.root, '--rtmrs', rtmrs.toString('hex')]);
+  await vouch(['collateral', 'import', '--db', `sqlite:${join(dir, 'vouch.db')}`, '--dcap-root', f.root, f.collateral]);
+  const srv = await startVouchd({ dir, args: ['--dcap-root', f.root] });
+  return {
+    url: srv.url,
+    quote: readFileSync(f.quote),
+    stop: async () => { await srv.stop(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+// Register reference values (an RVPS sample message).
+async function registerRefs(url, values) {
+  const payload = Buffer.from(JSON.stringify(values)).toString('base64');
+  const r = await request(`${url}/reference-value`, {
+    method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ version: '0.1.0', type: 'sample', payload }),
+  });
+  assert.equal(r.status, 200, r.text);
+}
+
+async function attestEar(url, ev) {
+  const r = await request(`${url}/attestation?token=ear`, {
+    method: 'POST',
+    body: JSON.stringify({ verification_requests: [{ tee: 'tdx', evidence: ev }], policy_ids: [] }),
+  });
+  if (r.status !== 200) return { r };
+  const cpu0 = jose.decodeJwt(r.text).submods.cpu0;
+  return { r, tdx: cpu0['ear.veraison.annotated-evidence'].tdx, tv: cpu0['ear.trustworthiness-vector'] };
+}
+
+async function attestFlat(url, ev) {
+  return request(`${url}/v1/attestation`, { method: 'POST', body: JSON.stringify({ tee: 'tdx', evidence: ev }) });
+}
+
+function assertProblem(r, status, code, field) {
+  assert.equal(r.status, status, r.text);
+  assert.equal(r.headers.get('content-type'), 'application/problem+json');
+  assert.equal(r.body.code, code, r.text);
+  if (field !== undefined) assert.equal(r.body.field, field, r.text);
+}
+
+describe('TDX event logs against forged quotes with the real logs\' RTMRs', () => {
+  let G, D, A;     // servers whose quotes carry the GCP log's, dstack's, GCP + AA log's RTMRs
+  before(async () => {
+    G = await forgedServer(rtmrsOf(gcpQuote));
+    D = await forgedServer(rtmrsOf(dstackQuote));
+    // the GCP firmware log's RTMR0..2, then the AA log on its (zero) RTMR3
+    A = await forgedServer(Buffer.concat([rtmrsOf(gcpQuote).subarray(0, 3 * 48), aaelReplay(aael)]));
+  });
+  after(async () => { await G?.stop(); await D?.stop(); await A?.stop(); });
+
+  test('a CCEL that replays to the quote: uefi_event_logs and the kernel command line as claims', async () => {
+    const { r, tdx } = await attestEar(G.url, evidence(G.quote, { cc_eventlog: gcpLog.toString('base64') }));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(tdx.eventlog.present, true);
+    assert.equal(tdx.eventlog.format, 'ccel');
+    assert.equal(tdx.uefi_event_logs.length, 43);
+    assert.equal(tdx.uefi_event_logs[0].digests[0].alg, 'SHA-384');
+    assert.equal(tdx.ccel.kernel_parameters.root, '/dev/dm-0');
+    assert.equal(tdx.ccel.kernel_parameters.ro, null);
+    assert.match(tdx.ccel.kernel_cmdline, /^\/syslinux\/vmlinuz\.A init=/);
+  });
+
+  test('dstack\'s JSON log (base64 of the JSON): runtime events as claims', async () => {
+    const { r, tdx } = await attestEar(D.url, evidence(D.quote, { cc_eventlog: dstackLog.toString('base64') }));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(tdx.eventlog.format, 'dstack');
+    assert.equal(tdx.runtime_events['app-id'], '3763bc34552cf3a27ff71ad5f7a90471562a1a2d');
+    assert.equal(JSON.parse(tdx.runtime_events['key-provider']).name, 'local-sgx');
+    assert.equal(tdx.ccel.initrd.length, 96);
+  });
+
+  test('the AA text log on RTMR3: tdx.aael claims', async () => {
+    const { r, tdx } = await attestEar(A.url, evidence(A.quote, { cc_eventlog: gcpLog.toString('base64'), aa_eventlog: aael }));
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(tdx.aael['image-rs'].CreateContainer, ['docker.io/library/alpine']);
+    assert.deepEqual(tdx.aael['image-rs/CreateContainer'], ['docker.io/library/alpine']);
+    assert.equal(tdx.eventlog.aa_eventlog, true);
+  });
+
+  test('no log is allowed, and a claim says so (flat token)', async () => {
+    const r = await attestFlat(G.url, evidence(G.quote, { cc_eventlog: null }));
+    assert.equal(r.status, 200, r.text);
+    const tcb = JSON.parse(jose.decodeJwt(r.text)['tcb-status']);
+    assert.equal(tcb['tdx.eventlog.present'], false);
+  });
+
+  test('a log that does not replay is 422 EVENTLOG_MISMATCH naming the RTMR', async () => {
+    // another quote's log
+    let r = await attestFlat(G.url, evidence(G.quote, { cc_eventlog: dstackLog.toString('base64') }));
+    assertProblem(r, 422, 'VOUCH.EVIDENCE.EVENTLOG_MISMATCH', 'evidence.cc_eventlog');
+    assert.match(r.body.detail, /RTMR0 \(CC MR index 1\)/);
+    // one flipped digest byte in the first event after the Spec ID header (MR index 1)
+    const flipped = Buffer.from(gcpLog);
+    flipped[65 + 12 + 2 + 7] ^= 1;
+    r = await attestFlat(G.url, evidence(G.quote, { cc_eventlog: flipped.toString('base64') }));
+    assertProblem(r, 422, 'VOUCH.EVIDENCE.EVENTLOG_MISMATCH', 'evidence.cc_eventlog');
+    // the AA log without the quote's RTMR3 having been extended
+    r = await attestFlat(G.url, evidence(G.quote, { cc_eventlog: gcpLog.toString('base64'), aa_eventlog: aael }));
+    assertProblem(r, 422, 'VOUCH.EVIDENCE.EVENTLOG_MISMATCH', 'evidence.aa_eventlog');
+    assert.match(r.body.detail, /RTMR3 \(CC MR index 4\)/);
+    // a dstack runtime event whose digest is not the hash of its content
+    const tampered = dstackLog.toString().replace('"event_payload":"3763bc', '"event_payload":"4763bc');
+    r = await attestFlat(D.url, evidence(D.quote, { cc_eventlog: Buffer.from(tampered).toString('base64') }));
+    assertProblem(r, 422, 'VOUCH.EVIDENCE.EVENTLOG_MISMATCH');
+    assert.match(r.body.detail, /app-id/);
+  });
+
+  test('a malformed log is 400 naming the field; the server keeps serving', async () => {
+    const truncated = gcpLog.subarray(0, 65 + 30);
+    const wrongIndex = Buffer.from(gcpLog);
+    wrongIndex[65] = 5;
+    const cases = [
+      [{ cc_eventlog: 'not base64!' }, 'evidence.cc_eventlog'],
+      [{ cc_eventlog: truncated.toString('base64') }, 'evidence.cc_eventlog'],
+      [{ cc_eventlog: wrongIndex.toString('base64') }, 'evidence.cc_eventlog'],
+      [{ cc_eventlog: Buffer.from('[{"imr":9}]').toString('base64') }, 'evidence.cc_eventlog[0]'],
+      [{ cc_eventlog: null, aa_eventlog: 'INIT sha1/00' }, 'evidence.aa_eventlog'],
+      [{ cc_eventlog: 42 }, 'evidence.cc_eventlog'],
+    ];
+    for (const [fields, field] of cases) {
+      assertProblem(await attestFlat(G.url, evidence(G.quote, fields)), 400, 'VOUCH.EVIDENCE.INVALID_FORMAT', field);
+      assert.equal((await request(`${G.url}/healthz`)).status, 200);
+    }
+  });
+
+  test('the default policy checks the RTMRs and the kernel command line against reference values', async () => {
+    const ev = evidence(G.quote, { cc_eventlog: gcpLog.toString('base64') });
+    let { tv } = await attestEar(G.url, ev);
+    assert.equal(tv.executables ?? 0, 0, 'no reference values: not compared');
+    const { tdx } = await attestEar(G.url, ev);
+    await registerRefs(G.url, { rtmr_1: [tdx.quote.body.rtmr_1], kernel_cmdline: ['root=/dev/vda1 console=hvc0 rw'] });
+    ({ tv } = await attestEar(G.url, ev));
+    assert.equal(tv.executables, 33, 'another command line');
+    await registerRefs(G.url, { kernel_cmdline: ['root=/dev/vda1 console=hvc0 rw', tdx.ccel.kernel_cmdline] });
+    ({ tv } = await attestEar(G.url, ev));
+    assert.equal(tv.executables, 2, 'the pinned command line and RTMR1');
+    ({ tv } = await attestEar(G.url, evidence(G.quote, { cc_eventlog: null })));
+    assert.equal(tv.executables, 33, 'a pinned command line needs the event log');
+  });
+});
