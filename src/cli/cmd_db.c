@@ -107,6 +107,17 @@ static int copy_args(int argc, char **argv, const char **from, const char **to, 
     return 0;
 }
 
+/* The copied vTPM and audit rows of `c`, the seeded tables aside (as vouch_store_count). */
+static size_t copied_rows(const struct vouch_store_contents *c)
+{
+    size_t t, n = 0;
+
+    for (t = 0; c->tables && t < vouch_store_n_copy_tables; t++)
+        if (!vouch_store_copy_tables[t].seeded)
+            n += c->tables[t].n_rows;
+    return n;
+}
+
 /* The target's row counts must be exactly what was read from the source. */
 static int verify_counts(struct vouch_store *dst, const struct vouch_store_contents *c)
 {
@@ -117,26 +128,14 @@ static int verify_counts(struct vouch_store *dst, const struct vouch_store_conte
         fprintf(stderr, "vouch: counting the copied rows: %s\n", eb.msg);
         return VOUCH_EXIT_ERROR;
     }
-    if (n.meta != c->n_meta || n.keys != c->n_keys || n.docs != c->n_docs) {
-        fprintf(stderr, "vouch: the target holds %zu settings, %zu keys and %zu documents "
-                "after the copy, not %zu, %zu and %zu\n", n.meta, n.keys, n.docs, c->n_meta,
-                c->n_keys, c->n_docs);
+    if (n.meta != c->n_meta || n.keys != c->n_keys || n.docs != c->n_docs ||
+        n.rows != copied_rows(c)) {
+        fprintf(stderr, "vouch: the target holds %zu settings, %zu keys, %zu documents and "
+                "%zu vTPM and audit rows after the copy, not %zu, %zu, %zu and %zu\n", n.meta,
+                n.keys, n.docs, n.rows, c->n_meta, c->n_keys, c->n_docs, copied_rows(c));
         return VOUCH_EXIT_FAIL;
     }
     return 0;
-}
-
-/* The vTPM tables are not copied yet: a source holding vTPM data is refused
- * rather than copied without it. */
-static vouch_err refuse_vtpm(struct vouch_store *src, struct vouch_errbuf *eb)
-{
-    struct vouch_store_counts n;
-    vouch_err e = vouch_store_count(src, &n, eb);
-
-    if (!e && n.vtpm)
-        e = vouch_fail(eb, VOUCH_E_UNSUPPORTED, "--from holds %zu vTPM accounts, access keys "
-                       "and instances, which vouch db copy does not copy yet", n.vtpm);
-    return e;
 }
 
 int vouch_cmd_db_copy(int argc, char **argv)
@@ -160,8 +159,6 @@ int vouch_cmd_db_copy(int argc, char **argv)
             vouch_fail_prefix(&eb, e, "--to: ");
     }
     if (!e)
-        e = refuse_vtpm(src, &eb);
-    if (!e)
         e = vouch_store_contents_read(src, &c, &eb);
     if (!e)
         e = vouch_store_contents_write(dst, &c, force, &eb);
@@ -171,8 +168,9 @@ int vouch_cmd_db_copy(int argc, char **argv)
         fprintf(stderr, "vouch: %s; nothing copied\n", eb.msg);
     rc = e == VOUCH_E_CONFLICT ? VOUCH_EXIT_FAIL : e ? VOUCH_EXIT_ERROR : verify_counts(dst, &c);
     if (!rc)
-        printf("copied %zu settings, %zu signing keys and %zu documents from %s to %s\n",
-               c.n_meta, c.n_keys, c.n_docs, vouch_store_backend(src), vouch_store_backend(dst));
+        printf("copied %zu settings, %zu signing keys, %zu documents and %zu vTPM and audit "
+               "rows from %s to %s\n", c.n_meta, c.n_keys, c.n_docs, copied_rows(&c),
+               vouch_store_backend(src), vouch_store_backend(dst));
     vouch_store_contents_done(&c);
     vouch_store_close(dst);
     vouch_store_close(src);

@@ -57,6 +57,7 @@ enum opt_id {
     OPT_VTPM_EK_ROOTS,
     OPT_VTPM_REPORT_INTERVAL,
     OPT_VTPM_KEEP_REPORTS,
+    OPT_VTPM_REPORT_RETENTION,
     OPT_NVGPU_RIM_URL,
     OPT_AMD_KDS_URL,
     OPT_NVGPU_OCSP,
@@ -166,6 +167,10 @@ static const struct {
     [OPT_VTPM_KEEP_REPORTS] = { "vtpm-keep-reports", "VOUCH_VTPM_KEEP_REPORTS", "N",
                                 "vTPM: accepted reports kept per instance, the newest "
                                 "(default 100)" },
+    [OPT_VTPM_REPORT_RETENTION] = { "vtpm-report-retention", "VOUCH_VTPM_REPORT_RETENTION",
+                                    "DAYS", "vTPM: delete report history older than this, "
+                                    "keeping each instance's newest report (default 90; 0: "
+                                    "only --vtpm-keep-reports bounds it)" },
     [OPT_LOG_LEVEL] = { "log-level", "VOUCH_LOG_LEVEL", "LEVEL",
                         "debug, info, warn or error (default info)" },
     [OPT_REGO_TIMEOUT] = { "rego-timeout", "VOUCH_REGO_TIMEOUT", "MS",
@@ -518,6 +523,12 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         else
             c->vtpm_keep_reports = (int64_t)n;
         break;
+    case OPT_VTPM_REPORT_RETENTION:
+        if (parse_u64(v, 0, 36500, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 0..36500 days, got '%s'", v);
+        else
+            c->vtpm_report_retention_days = (int64_t)n;
+        break;
     case OPT_NVGPU_RIM_URL:
     case OPT_NVGPU_OCSP_URL:
     case OPT_AMD_KDS_URL:
@@ -706,6 +717,7 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->pccs_refresh = 3600;
     c->vtpm_report_interval = 1800;
     c->vtpm_keep_reports = 100;
+    c->vtpm_report_retention_days = 90;
     c->max_body = 1024 * 1024;
     c->vtpm_max_request = 16u << 20;
     c->max_request_head = 256u << 10;

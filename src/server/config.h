@@ -38,6 +38,7 @@ struct vouch_config {
     char *vtpm_ek_roots;       /* PEM TPM manufacturer roots EK certificates must chain to */
     int64_t vtpm_report_interval;  /* seconds between an instance's reports */
     int64_t vtpm_keep_reports;     /* report history rows kept per instance */
+    int64_t vtpm_report_retention_days;  /* history older is deleted; 0: only by count */
     char *nvgpu_rim_url;       /* RIM service to fetch missing RIMs from, or NULL (off) */
     char *amd_kds_url;         /* AMD KDS to fetch missing VCEKs and CRLs from, or NULL (off) */
     int nvgpu_ocsp;            /* 0 off, 1 soft, 2 require (enum vouch_ocsp_mode) */

@@ -15,6 +15,7 @@
 #include "server/app.h"
 #include "server/history.h"
 #include "server/refresh.h"
+#include "server/vtpm_jobs.h"
 #include "server/sdnotify.h"
 #include "server/server.h"
 
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
     struct vouch_app app;
     struct vouch_server *srv = NULL;
     struct vouch_refresher *refresher = NULL;
+    struct vouch_vtpm_jobs *vtpm_jobs = NULL;
     struct vouch_history *history = NULL;
     struct vouch_errbuf eb;
     char *new_token = NULL;
@@ -231,11 +233,17 @@ int main(int argc, char **argv)
         vouch_log(VOUCH_LOG_INFO, "refreshing collateral from upstream", "upstream",
                   app.cfg.pccs_upstream, VOUCH_LOG_END);
     }
+    if (vouch_vtpm_jobs_start(&app, &vtpm_jobs, &eb)) {
+        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
+        rc = 1;
+        goto out;
+    }
     sig = wait_for_stop(srv, app.cfg.tls_cert != NULL, &set);
     vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), VOUCH_LOG_END);
     rc = 0;
 out:
     vouch_sd_notify("STOPPING=1");
+    vouch_vtpm_jobs_stop(vtpm_jobs);
     vouch_refresher_stop(refresher);
     vouch_server_stop(srv, DRAIN_MS);
     app.history = NULL;

@@ -1,14 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include "collateral/collateral.h"
 #include "common/buf.h"
@@ -17,23 +11,19 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "net/http_client.h"
+#include "server/job.h"
 #include "server/refresh.h"
 
 struct vouch_refresher {
     struct vouch_app *app;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
     /* The lease that makes one replica of a database the one that refreshes. */
-    char holder[128];
-    bool held;
-    int64_t lease_ttl_ms;
+    struct vouch_job *job;
+    int64_t next_pass;
 };
 
 #define REFRESH_LEASE "pccs-refresh"
-/* The lease lasts three refresh periods, within these bounds, and is renewed
- * every third of it: a replica that dies is replaced within ttl + ttl/3. */
+/* The lease lasts three refresh periods, within these bounds (job.h):
+ * a replica that dies is replaced within ttl + ttl/3. */
 #define LEASE_TTL_MIN_MS 3000
 #define LEASE_TTL_MAX_MS 60000
 
@@ -80,46 +70,12 @@ static json_t *import_doc(const char *key, const struct vouch_buf *body, const c
     return json_pack("{s:s}", key, vouch_buf_str(body));
 }
 
-/* Wall-clock ms: lease expiry times are compared across replicas. */
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Take or renew the lease; log when this replica gains or loses it. */
-static bool lease_hold(struct vouch_refresher *r)
-{
-    struct vouch_errbuf eb;
-    int held = 0;
-    char ttl[24];
-
-    if (vouch_store_lease_acquire(r->app->store, REFRESH_LEASE, r->holder, wall_ms(),
-                                  r->lease_ttl_ms, &held, &eb)) {
-        vouch_log(VOUCH_LOG_WARN, "collateral refresh lease: store", "error", eb.msg,
-                  VOUCH_LOG_END);
-        held = 0;   /* cannot tell: assume another replica has it */
-    }
-    if (held && !r->held) {
-        snprintf(ttl, sizeof(ttl), "%lld", (long long)r->lease_ttl_ms);
-        vouch_log(VOUCH_LOG_INFO, "collateral refresh lease taken", "holder", r->holder,
-                  "ttl_ms", ttl, VOUCH_LOG_END);
-    } else if (!held && r->held) {
-        vouch_log(VOUCH_LOG_WARN, "collateral refresh lease lost", "holder", r->holder,
-                  VOUCH_LOG_END);
-    }
-    r->held = held;
-    return held;
-}
-
 /*
  * Fetch the upstream copy of stored document `id` and import it, if this
  * replica still holds the lease once the fetch is done.  The
  * import verifies it and keeps whichever of the two is newer.
  */
-static void refresh_one(struct vouch_refresher *r, const char *id)
+static void refresh_one(struct vouch_refresher *r, struct vouch_job *j, const char *id)
 {
     struct vouch_app *app = r->app;
     const char *base = app->cfg.pccs_upstream, *header, *key;
@@ -164,7 +120,7 @@ static void refresh_one(struct vouch_refresher *r, const char *id)
         e = vouch_fail(&eb, VOUCH_E_INVALID, "%s: no %s header", url, header);
     if (!e && header && !(chain = percent_decode(f.header)))
         e = vouch_fail(&eb, VOUCH_E_NOMEM, "out of memory");
-    if (!e && !lease_hold(r))
+    if (!e && !vouch_job_hold(j))
         e = vouch_fail(&eb, VOUCH_E_CONFLICT, "another replica holds the refresh lease");
     if (!e) {
         doc = import_doc(key, &f.body, chain);
@@ -195,7 +151,7 @@ static void refresh_one(struct vouch_refresher *r, const char *id)
     vouch_http_response_done(&f);
 }
 
-static void refresh_pass(struct vouch_refresher *r)
+static void refresh_pass(struct vouch_refresher *r, struct vouch_job *j)
 {
     struct vouch_app *app = r->app;
     struct vouch_store_doc *docs = NULL;
@@ -206,84 +162,46 @@ static void refresh_pass(struct vouch_refresher *r)
         vouch_log(VOUCH_LOG_WARN, "collateral refresh: store", "error", eb.msg, VOUCH_LOG_END);
         return;
     }
-    for (i = 0; i < n && r->held; i++)
-        refresh_one(r, docs[i].id);
+    for (i = 0; i < n && vouch_job_held(j); i++)
+        refresh_one(r, j, docs[i].id);
     vouch_store_docs_free(docs, n);
 }
 
-/*
- * Every third of the lease: renew it (or try to take it), and while it is
- * held run a pass every --pccs-refresh seconds.  A clean stop gives it up.
- */
-static void *loop(void *arg)
+/* Every third of the lease, while it is held: a pass every --pccs-refresh seconds. */
+static void refresh_tick(struct vouch_job *j, void *arg)
 {
     struct vouch_refresher *r = arg;
-    int64_t tick_ms = r->lease_ttl_ms / 3, next_pass = 0, now;
-    struct timespec until;
-    struct vouch_errbuf eb;
+    int64_t now = vouch_job_wall_ms();
 
-    for (;;) {
-        now = wall_ms();
-        if (lease_hold(r) && now >= next_pass) {
-            refresh_pass(r);
-            next_pass = now + r->app->cfg.pccs_refresh * 1000;
-        }
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += tick_ms / 1000;
-        until.tv_nsec += (tick_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
-        pthread_mutex_lock(&r->lock);
-        while (!r->stop && pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
-            ;
-        if (r->stop) {
-            pthread_mutex_unlock(&r->lock);
-            break;
-        }
-        pthread_mutex_unlock(&r->lock);
-    }
-    if (r->held &&
-        vouch_store_lease_release(r->app->store, REFRESH_LEASE, r->holder, &eb) == VOUCH_OK)
-        vouch_log(VOUCH_LOG_INFO, "collateral refresh lease released", "holder", r->holder,
-                  VOUCH_LOG_END);
-    return NULL;
-}
-
-/* Who we are in the lease table: host, process and a random tag. */
-static void holder_id(struct vouch_refresher *r)
-{
-    char host[64] = "host";
-    uint8_t tag[6] = { 0 };
-
-    (void)gethostname(host, sizeof(host) - 1);
-    host[sizeof(host) - 1] = '\0';
-    (void)RAND_bytes(tag, sizeof(tag));
-    snprintf(r->holder, sizeof(r->holder), "%s:%ld:%02x%02x%02x%02x%02x%02x", host,
-             (long)getpid(), tag[0], tag[1], tag[2], tag[3], tag[4], tag[5]);
+    if (now < r->next_pass)
+        return;
+    refresh_pass(r, j);
+    r->next_pass = now + r->app->cfg.pccs_refresh * 1000;
 }
 
 vouch_err vouch_refresher_start(struct vouch_app *app, struct vouch_refresher **ret,
                                 struct vouch_errbuf *eb)
 {
     struct vouch_refresher *r = calloc(1, sizeof(*r));
+    struct vouch_job_spec spec = { .lease = REFRESH_LEASE, .label = "collateral refresh",
+                                   .run = refresh_tick };
+    struct vouch_job *j = NULL;
+    vouch_err e;
 
     if (!r)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     r->app = app;
-    holder_id(r);
-    r->lease_ttl_ms = app->cfg.pccs_refresh > LEASE_TTL_MAX_MS / 3000
-                          ? LEASE_TTL_MAX_MS
-                          : app->cfg.pccs_refresh * 3000;
-    if (r->lease_ttl_ms < LEASE_TTL_MIN_MS)
-        r->lease_ttl_ms = LEASE_TTL_MIN_MS;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, NULL);
-    if (pthread_create(&r->thread, NULL, loop, r) != 0) {
+    spec.arg = r;
+    spec.ttl_ms = app->cfg.pccs_refresh > LEASE_TTL_MAX_MS / 3000 ? LEASE_TTL_MAX_MS
+                                                                   : app->cfg.pccs_refresh * 3000;
+    if (spec.ttl_ms < LEASE_TTL_MIN_MS)
+        spec.ttl_ms = LEASE_TTL_MIN_MS;
+    e = vouch_job_start(app->store, &spec, &j, eb);
+    if (e) {
         free(r);
-        return vouch_fail(eb, VOUCH_E_INTERNAL, "cannot start the refresh thread");
+        return e;
     }
+    r->job = j;
     *ret = r;
     return VOUCH_OK;
 }
@@ -292,12 +210,6 @@ void vouch_refresher_stop(struct vouch_refresher *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->lock);
-    r->stop = true;
-    pthread_cond_signal(&r->cond);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
-    pthread_cond_destroy(&r->cond);
-    pthread_mutex_destroy(&r->lock);
+    vouch_job_stop(r->job);
     free(r);
 }

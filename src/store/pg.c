@@ -88,6 +88,8 @@ enum stmt {
     S_AUDIT_COUNT,
     S_AUDIT_LIST,
     S_AUDIT_PRUNE,
+    S_INST_MARK_UNMEASURED,
+    S_REPORT_PRUNE,
     /* vTPM program whitelists */
     S_PROGRAM_VERDICT,
     S_PWL_NEXT_ID,
@@ -249,6 +251,13 @@ static const char *const stmt_sql[S__COUNT] = {
                      " ORDER BY at_ms DESC, id COLLATE \"C\" DESC "
                      "LIMIT $5::bigint OFFSET $6::bigint",
     [S_AUDIT_PRUNE] = "DELETE FROM audit_log WHERE at_ms < $1::bigint",
+    [S_INST_MARK_UNMEASURED] = "UPDATE vtpm_instances SET system_status = 3 WHERE "
+                               "recent_report_ms > 0 AND recent_report_ms < $1::bigint AND "
+                               "system_status IN (1, 2)",
+    [S_REPORT_PRUNE] = "DELETE FROM vtpm_reports WHERE seq < (SELECT max(r.seq) FROM "
+                       "vtpm_reports r WHERE r.instance = vtpm_reports.instance) AND "
+                       "(received_ms < $1::bigint OR seq <= (SELECT max(r.seq) FROM "
+                       "vtpm_reports r WHERE r.instance = vtpm_reports.instance) - $2::bigint)",
     [S_PROGRAM_VERDICT] = VOUCH_STORE_PROGRAM_VERDICT("$1", "$2", "$3", "::bigint"),
     [S_PWL_NEXT_ID] = "UPDATE vtpm_ids SET value = value + 1 "
                      "WHERE name = 'program_whitelist' RETURNING value",
@@ -956,9 +965,11 @@ static vouch_err pg_doc_delete(void *state, const char *kind, const char *id,
  * statements rather than prepared ones.
  */
 
-/* Run `sql` with text parameters, except those with a length >= 0 in `lens` (binary). */
-static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *const *vals,
-                             const int *lens, PGresult **ret, struct vouch_errbuf *eb)
+/* Run `sql` with text parameters, except those with a length >= 0 in `lens` (binary);
+ * results in binary (result_format 1) or text (0). */
+static vouch_err exec_params_as(struct pgc *c, const char *sql, int n, const char *const *vals,
+                                const int *lens, int result_format, PGresult **ret,
+                                struct vouch_errbuf *eb)
 {
     int fmts[8] = { 0 }, i;
     PGresult *r;
@@ -966,7 +977,8 @@ static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *
 
     for (i = 0; lens && i < n && i < 8; i++)
         fmts[i] = lens[i] >= 0;
-    r = wait_result(c, PQsendQueryParams(c->conn, sql, n, NULL, vals, lens, fmts, 1));
+    r = wait_result(c, PQsendQueryParams(c->conn, sql, n, NULL, vals, lens, lens ? fmts : NULL,
+                                         result_format));
     st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         vouch_err e = db_fail(c->conn, r, eb, "query");
@@ -976,6 +988,12 @@ static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *
     }
     *ret = r;
     return VOUCH_OK;
+}
+
+static vouch_err exec_params(struct pgc *c, const char *sql, int n, const char *const *vals,
+                             const int *lens, PGresult **ret, struct vouch_errbuf *eb)
+{
+    return exec_params_as(c, sql, n, vals, lens, 1, ret, eb);
 }
 
 static vouch_err read_meta(struct pgc *c, struct vouch_store_contents *out,
@@ -1024,6 +1042,42 @@ static vouch_err read_docs(struct pgc *c, struct vouch_store_contents *out,
     return e;
 }
 
+/* One copied table, every value as text. */
+static vouch_err read_table(struct pgc *c, const struct vouch_store_copy_table *t,
+                            struct vouch_store_rows *out, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX], **row;
+    PGresult *r = NULL;
+    size_t cap = 0, k;
+    vouch_err e;
+    int i;
+
+    vouch_store_copy_select_sql(t, sql, sizeof(sql));
+    e = exec_params_as(c, sql, 0, NULL, NULL, 0, &r, eb);
+    for (i = 0; !e && i < PQntuples(r); i++) {
+        e = vouch_store_rows_push(out, &cap, t->n_cols, &row, eb);
+        for (k = 0; !e && k < t->n_cols; k++)
+            if (!PQgetisnull(r, i, (int)k) && !(row[k] = strdup(PQgetvalue(r, i, (int)k))))
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    PQclear(r);
+    return e;
+}
+
+static vouch_err read_tables(struct pgc *c, struct vouch_store_contents *out,
+                             struct vouch_errbuf *eb)
+{
+    vouch_err e = VOUCH_OK;
+    size_t t;
+
+    out->tables = calloc(vouch_store_n_copy_tables, sizeof(*out->tables));
+    if (!out->tables)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (t = 0; !e && t < vouch_store_n_copy_tables; t++)
+        e = read_table(c, &vouch_store_copy_tables[t], &out->tables[t], eb);
+    return e;
+}
+
 static vouch_err pg_contents_read(void *state, struct vouch_store_contents *ret,
                                   struct vouch_errbuf *eb)
 {
@@ -1041,6 +1095,8 @@ static vouch_err pg_contents_read(void *state, struct vouch_store_contents *ret,
         e = pg_keys_list(state, &out.keys, &out.n_keys, eb);
     if (!e)
         e = read_docs(c, &out, eb);
+    if (!e)
+        e = read_tables(c, &out, eb);
     exec_quiet(c, e ? "ROLLBACK" : "COMMIT");
     if (e) {
         vouch_store_contents_done(&out);
@@ -1053,6 +1109,7 @@ static vouch_err pg_contents_read(void *state, struct vouch_store_contents *ret,
 static vouch_err count_on(struct pgc *c, struct vouch_store_counts *ret,
                           struct vouch_errbuf *eb)
 {
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
     PGresult *r = NULL;
     vouch_err e;
 
@@ -1066,6 +1123,13 @@ static vouch_err count_on(struct pgc *c, struct vouch_store_counts *ret,
         ret->docs = (size_t)col_i64(r, 0, 2);
         ret->vtpm = (size_t)col_i64(r, 0, 3);
     }
+    PQclear(r);
+    r = NULL;
+    vouch_store_copy_count_sql(sql, sizeof(sql));
+    if (!e)
+        e = exec_params(c, sql, 0, NULL, NULL, &r, eb);
+    if (!e)
+        ret->rows = (size_t)col_i64(r, 0, 0);
     PQclear(r);
     return e;
 }
@@ -1135,9 +1199,62 @@ static vouch_err write_rows(struct pgc *c, const struct vouch_store_contents *in
     return e;
 }
 
+/* The copied tables' rows; the column types convert the text values. */
+static vouch_err write_tables(struct pgc *c, const struct vouch_store_contents *in,
+                              struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    vouch_err e = VOUCH_OK;
+    PGresult *r = NULL;
+    size_t t, i;
+
+    for (t = 0; !e && in->tables && t < vouch_store_n_copy_tables; t++) {
+        const struct vouch_store_copy_table *tab = &vouch_store_copy_tables[t];
+
+        vouch_store_copy_insert_sql(tab, '$', sql, sizeof(sql));
+        for (i = 0; !e && i < in->tables[t].n_rows; i++) {
+            e = exec_params_as(c, sql, (int)tab->n_cols,
+                               (const char *const *)in->tables[t].values + i * tab->n_cols,
+                               NULL, 0, &r, eb);
+            PQclear(r);
+            r = NULL;
+        }
+        /* The copied ids are the serial column's: its sequence continues after them. */
+        if (!e && tab->serial) {
+            snprintf(sql, sizeof(sql), "SELECT setval(pg_get_serial_sequence('%s', '%s'), "
+                     "coalesce(max(%s), 0) + 1, false) FROM %s", tab->name, tab->serial,
+                     tab->serial, tab->name);
+            e = exec_params_as(c, sql, 0, NULL, NULL, 0, &r, eb);
+            PQclear(r);
+            r = NULL;
+        }
+    }
+    return e;
+}
+
+/* vouch_store_copy_clear's way to run a statement. */
+static vouch_err copy_exec(void *conn, const char *sql, struct vouch_errbuf *eb)
+{
+    return exec_sql(conn, sql, eb);
+}
+
+/* LOCK TABLE of every table a copy writes. */
+static const char *lock_sql(char *out, size_t size)
+{
+    size_t used = (size_t)snprintf(out, size, "LOCK TABLE meta, signing_keys, documents"), t;
+
+    for (t = 0; t < vouch_store_n_copy_tables && used < size; t++)
+        used += (size_t)snprintf(out + used, size - used, ", %s",
+                                 vouch_store_copy_tables[t].name);
+    if (used < size)
+        snprintf(out + used, size - used, " IN EXCLUSIVE MODE");
+    return out;
+}
+
 static vouch_err pg_contents_write(void *state, const struct vouch_store_contents *in, int force,
                                    struct vouch_errbuf *eb)
 {
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
     struct vouch_store_counts n;
     struct pgc *c;
     vouch_err e;
@@ -1147,17 +1264,22 @@ static vouch_err pg_contents_write(void *state, const struct vouch_store_content
         e = exec_sql(c, "BEGIN", eb);
     if (e)
         return e;
-    /* Writers of the three tables wait until the copy is committed. */
-    e = exec_sql(c, "LOCK TABLE meta, signing_keys, documents IN EXCLUSIVE MODE", eb);
+    /* Writers of the copied tables wait until the copy is committed. */
+    e = exec_sql(c, lock_sql(sql, sizeof(sql)), eb);
     if (!e)
         e = count_on(c, &n, eb);
-    if (!e && !force && (n.meta || n.keys || n.docs))
-        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys and "
-                       "%zu documents already", n.meta, n.keys, n.docs);
+    if (!e && !force && (n.meta || n.keys || n.docs || n.rows))
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys, "
+                       "%zu documents and %zu vTPM and audit rows already", n.meta, n.keys,
+                       n.docs, n.rows);
     if (!e && force)
         e = exec_sql(c, "DELETE FROM documents; DELETE FROM signing_keys; DELETE FROM meta", eb);
+    if (!e && in->tables)
+        e = vouch_store_copy_clear(force, copy_exec, c, eb);
     if (!e)
         e = write_rows(c, in, eb);
+    if (!e)
+        e = write_tables(c, in, eb);
     if (!e)
         e = exec_sql(c, "COMMIT", eb);
     if (e)
@@ -2365,6 +2487,38 @@ static vouch_err pg_whitelist_assign(void *state, const char *account, int64_t i
     return finish(c, e, eb);
 }
 
+static vouch_err pg_instance_mark_unmeasured(void *state, int64_t stale_before_ms,
+                                             uint64_t *ret_marked, struct vouch_errbuf *eb)
+{
+    char b[I64_LEN];
+    const char *vals[] = { i64s(b, stale_before_ms) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_INST_MARK_UNMEASURED, 1, vals, &changes, eb);
+    if (!e && ret_marked)
+        *ret_marked = (uint64_t)changes;
+    return e;
+}
+
+static vouch_err pg_report_prune(void *state, int64_t before_ms, size_t keep,
+                                 uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    char b1[I64_LEN], b2[I64_LEN];
+    const char *vals[] = { i64s(b1, before_ms), i64s(b2, (int64_t)keep) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_REPORT_PRUNE, 2, vals, &changes, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
+}
+
 /* --- attestation history ------------------------------------------------------ */
 
 static vouch_err pg_attestation_add(void *state, const struct vouch_store_attestation *a,
@@ -2465,6 +2619,8 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .report_accept = pg_report_accept,
     .report_last = pg_report_last,
     .report_count = pg_report_count,
+    .instance_mark_unmeasured = pg_instance_mark_unmeasured,
+    .report_prune = pg_report_prune,
     .event_list = pg_event_list,
     .events_handle = pg_events_handle,
     .contents_read = pg_contents_read,

@@ -877,6 +877,53 @@ static vouch_err read_docs(sqlite3 *db, struct vouch_store_contents *c, struct v
     return e;
 }
 
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+
+    return strdup(t ? (const char *)t : "");
+}
+
+/* One copied table, every value as text. */
+static vouch_err read_table(sqlite3 *db, const struct vouch_store_copy_table *t,
+                            struct vouch_store_rows *out, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX], **row;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0, i;
+    vouch_err e = VOUCH_OK;
+    int rc = SQLITE_DONE;
+
+    vouch_store_copy_select_sql(t, sql, sizeof(sql));
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(db, eb, t->name);
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = vouch_store_rows_push(out, &cap, t->n_cols, &row, eb);
+        for (i = 0; !e && i < t->n_cols; i++)
+            if (sqlite3_column_type(st, (int)i) != SQLITE_NULL &&
+                !(row[i] = col_dup(st, (int)i)))
+                e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = db_fail(db, eb, t->name);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err read_tables(sqlite3 *db, struct vouch_store_contents *c,
+                             struct vouch_errbuf *eb)
+{
+    vouch_err e = VOUCH_OK;
+    size_t t;
+
+    c->tables = calloc(vouch_store_n_copy_tables, sizeof(*c->tables));
+    if (!c->tables)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (t = 0; !e && t < vouch_store_n_copy_tables; t++)
+        e = read_table(db, &vouch_store_copy_tables[t], &c->tables[t], eb);
+    return e;
+}
+
 static vouch_err sq_contents_read(void *state, struct vouch_store_contents *ret,
                                   struct vouch_errbuf *eb)
 {
@@ -894,6 +941,8 @@ static vouch_err sq_contents_read(void *state, struct vouch_store_contents *ret,
         e = sq_keys_list(state, &c.keys, &c.n_keys, eb);
     if (!e)
         e = read_docs(db, &c, eb);
+    if (!e)
+        e = read_tables(db, &c, eb);
     (void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (e) {
         vouch_store_contents_done(&c);
@@ -901,6 +950,21 @@ static vouch_err sq_contents_read(void *state, struct vouch_store_contents *ret,
     }
     *ret = c;
     return VOUCH_OK;
+}
+
+static vouch_err count_rows(sqlite3 *db, struct vouch_store_counts *ret, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    sqlite3_stmt *st = NULL;
+    vouch_err e = VOUCH_OK;
+
+    vouch_store_copy_count_sql(sql, sizeof(sql));
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "counting rows");
+    else
+        ret->rows = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return e;
 }
 
 static vouch_err count_on(sqlite3 *db, struct vouch_store_counts *ret, struct vouch_errbuf *eb)
@@ -923,6 +987,8 @@ static vouch_err count_on(sqlite3 *db, struct vouch_store_counts *ret, struct vo
         ret->vtpm = (size_t)sqlite3_column_int64(st, 3);
     }
     sqlite3_finalize(st);
+    if (!e)
+        e = count_rows(db, ret, eb);
     return e;
 }
 
@@ -996,6 +1062,40 @@ out:
     return e;
 }
 
+/* The copied tables' rows; SQLite's column affinity turns integer text into integers. */
+static vouch_err write_tables(sqlite3 *db, const struct vouch_store_contents *c,
+                              struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    sqlite3_stmt *st = NULL;
+    vouch_err e = VOUCH_OK;
+    size_t t, i, k;
+
+    for (t = 0; !e && c->tables && t < vouch_store_n_copy_tables; t++) {
+        const struct vouch_store_copy_table *tab = &vouch_store_copy_tables[t];
+
+        vouch_store_copy_insert_sql(tab, '?', sql, sizeof(sql));
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            return db_fail(db, eb, tab->name);
+        for (i = 0; !e && i < c->tables[t].n_rows; i++) {
+            char **row = c->tables[t].values + i * tab->n_cols;
+
+            for (k = 0; k < tab->n_cols; k++)
+                if (row[k])
+                    sqlite3_bind_text(st, (int)k + 1, row[k], -1, SQLITE_STATIC);
+            e = step_done(db, st, tab->name, eb);
+        }
+        sqlite3_finalize(st);
+    }
+    return e;
+}
+
+/* vouch_store_copy_clear's way to run a statement. */
+static vouch_err copy_exec(void *conn, const char *sql, struct vouch_errbuf *eb)
+{
+    return exec(conn, sql, eb);
+}
+
 static vouch_err sq_contents_write(void *state, const struct vouch_store_contents *c, int force,
                                    struct vouch_errbuf *eb)
 {
@@ -1009,13 +1109,18 @@ static vouch_err sq_contents_write(void *state, const struct vouch_store_content
     if (e)
         return e;
     e = count_on(db, &n, eb);
-    if (!e && !force && (n.meta || n.keys || n.docs))
-        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys and "
-                       "%zu documents already", n.meta, n.keys, n.docs);
+    if (!e && !force && (n.meta || n.keys || n.docs || n.rows))
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "the target holds %zu settings, %zu keys, "
+                       "%zu documents and %zu vTPM and audit rows already", n.meta, n.keys,
+                       n.docs, n.rows);
     if (!e && force)
         e = exec(db, "DELETE FROM documents; DELETE FROM signing_keys; DELETE FROM meta;", eb);
+    if (!e && c->tables)
+        e = vouch_store_copy_clear(force, copy_exec, db, eb);
     if (!e)
         e = write_rows(db, c, eb);
+    if (!e)
+        e = write_tables(db, c, eb);
     if (!e)
         e = exec(db, "COMMIT", eb);
     if (e)
@@ -1178,13 +1283,6 @@ static vouch_err finish_light(struct sq *q, sqlite3 *db, vouch_err e, struct vou
     (void)exec(db, "PRAGMA synchronous=FULL", &ignored);
     pthread_mutex_unlock(&q->write_lock);
     return e;
-}
-
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-
-    return strdup(t ? (const char *)t : "");
 }
 
 static vouch_err sq_accesskey_create(void *state, const char *account, const char *id,
@@ -2499,6 +2597,41 @@ static vouch_err sq_whitelist_assign(void *state, const char *account, int64_t i
     return finish(state, db, e, eb);
 }
 
+static vouch_err sq_instance_mark_unmeasured(void *state, int64_t stale_before_ms,
+                                             uint64_t *ret_marked, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(stale_before_ms) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "UPDATE vtpm_instances SET system_status = 3 WHERE "
+                      "recent_report_ms > 0 AND recent_report_ms < ?1 AND "
+                      "system_status IN (1, 2)", a, 1, &changes, eb);
+    if (!e && ret_marked)
+        *ret_marked = (uint64_t)changes;
+    return e;
+}
+
+static vouch_err sq_report_prune(void *state, int64_t before_ms, size_t keep,
+                                 uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(before_ms), INT((int64_t)keep) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = run_write(db, "DELETE FROM vtpm_reports WHERE seq < (SELECT max(r.seq) FROM "
+                      "vtpm_reports r WHERE r.instance = vtpm_reports.instance) AND "
+                      "(received_ms < ?1 OR seq <= (SELECT max(r.seq) FROM vtpm_reports r "
+                      "WHERE r.instance = vtpm_reports.instance) - ?2)", a, 2, &changes, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
+}
+
 /* --- attestation history ------------------------------------------------------ */
 
 static vouch_err sq_attestation_add(void *state, const struct vouch_store_attestation *a,
@@ -2613,6 +2746,8 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .report_accept = sq_report_accept,
     .report_last = sq_report_last,
     .report_count = sq_report_count,
+    .instance_mark_unmeasured = sq_instance_mark_unmeasured,
+    .report_prune = sq_report_prune,
     .event_list = sq_event_list,
     .events_handle = sq_events_handle,
     .contents_read = sq_contents_read,

@@ -100,6 +100,11 @@ struct vouch_store_ops {
                              int64_t *ret_ms, struct vouch_errbuf *eb);
     vouch_err (*report_count)(void *state, const char *uuid, uint64_t *ret,
                               struct vouch_errbuf *eb);
+    /* the singleton jobs' statements (src/server/vtpm_jobs.c) */
+    vouch_err (*instance_mark_unmeasured)(void *state, int64_t stale_before_ms,
+                                          uint64_t *ret_marked, struct vouch_errbuf *eb);
+    vouch_err (*report_prune)(void *state, int64_t before_ms, size_t keep,
+                              uint64_t *ret_deleted, struct vouch_errbuf *eb);
     vouch_err (*event_list)(void *state, const char *account,
                             const struct vouch_store_event_filter *f, uint64_t offset,
                             size_t limit, struct vouch_store_event **ret, size_t *ret_n,
@@ -193,5 +198,20 @@ extern const struct vouch_store_ops vouch_store_pg_ops;
 /* The schema migrations, shared by every SQL backend: version i+1 is sql[i]. */
 extern const char *const vouch_store_migrations[];
 extern const int vouch_store_n_migrations;
+
+/* The copied tables' statements (vouch_store_copy_tables); `mark` is '?' or '$'. */
+#define VOUCH_STORE_COPY_SQL_MAX 1024
+void vouch_store_copy_select_sql(const struct vouch_store_copy_table *t, char *out, size_t size);
+void vouch_store_copy_insert_sql(const struct vouch_store_copy_table *t, char mark, char *out,
+                                 size_t size);
+void vouch_store_copy_count_sql(char *out, size_t size);
+/* Empty the copied tables through `exec` (a backend's "run this SQL"), referrers first:
+ * all of them with `force`, else only the seeded ones. */
+vouch_err vouch_store_copy_clear(int force, vouch_err (*exec)(void *conn, const char *sql,
+                                                               struct vouch_errbuf *eb),
+                                 void *conn, struct vouch_errbuf *eb);
+/* Append a row of n_cols NULL values to r (capacity *cap); *ret_row: its values. */
+vouch_err vouch_store_rows_push(struct vouch_store_rows *r, size_t *cap, size_t n_cols,
+                                char ***ret_row, struct vouch_errbuf *eb);
 
 #endif

@@ -438,6 +438,114 @@ vouch_err vouch_store_count(struct vouch_store *s, struct vouch_store_counts *re
     return observed(s, "count", t0, s->ops->count(s->state, ret, eb));
 }
 
+const struct vouch_store_copy_table vouch_store_copy_tables[] = {
+    { "vtpm_accounts", "name, created_ms", 2, "name", 0 },
+    { "vtpm_access_keys", "id, account, secret, enabled, created_ms", 5, "id", 0 },
+    { "vtpm_instances", VOUCH_STORE_INSTANCE_COLS, VOUCH_STORE_INSTANCE_NCOLS, "uuid", 0 },
+    { "vtpm_nonces", "nonce, uuid, expires_ms", 3, "nonce", 0 },
+    { "vtpm_request_nonces", "key_id, nonce, expires_ms", 3, "key_id, nonce", 0 },
+    { "vtpm_aks", "uuid, state, public_b64, cert_pem, created_ms", 5, "uuid", 0 },
+    { "vtpm_ima_states", "uuid, reports, ima_next, pcr10_sha1, pcr10_sha256, boot_aggregate, "
+                         "reset_count, updated_ms", 8, "uuid", 0 },
+    { "vtpm_ids", "name, value", 2, "name", 1 },
+    { "vtpm_system_whitelists", "id, uuid, pcrs, created_ms, modified_ms", 5, "id", 0 },
+    { "vtpm_program_whitelists", "id, account, name, format, digests, paths, created_ms, "
+                                 "modified_ms, document", 9, "id", 0 },
+    { "vtpm_events", "uuid, instance, account, type, level, status, handle_type, accumulation, "
+                     "suspect, suspect_value, whitelist_value, created_ms, modified_ms, "
+                     "handled_ms", 14, "uuid", 0 },
+    { "vtpm_reports", "instance, seq, received_ms, summary", 4, "instance, seq", 0 },
+    { "audit_log", VOUCH_STORE_AUDIT_COLS, 8, "id", 0 },
+    { "attestations", VOUCH_STORE_ATTESTATION_COLS, 9, "id", 0, "id" },
+};
+const size_t vouch_store_n_copy_tables =
+    sizeof(vouch_store_copy_tables) / sizeof(vouch_store_copy_tables[0]);
+
+void vouch_store_copy_select_sql(const struct vouch_store_copy_table *t, char *out, size_t size)
+{
+    snprintf(out, size, "SELECT %s FROM %s ORDER BY %s", t->cols, t->name, t->order);
+}
+
+void vouch_store_copy_insert_sql(const struct vouch_store_copy_table *t, char mark, char *out,
+                                 size_t size)
+{
+    size_t used, i;
+
+    used = (size_t)snprintf(out, size, "INSERT INTO %s (%s) VALUES (", t->name, t->cols);
+    for (i = 0; i < t->n_cols && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s%c%zu", i ? ", " : "", mark, i + 1);
+    if (used < size)
+        snprintf(out + used, size - used, ")");
+}
+
+void vouch_store_copy_count_sql(char *out, size_t size)
+{
+    size_t used = (size_t)snprintf(out, size, "SELECT 0"), i;
+
+    for (i = 0; i < vouch_store_n_copy_tables && used < size; i++)
+        if (!vouch_store_copy_tables[i].seeded)
+            used += (size_t)snprintf(out + used, size - used, " + (SELECT count(*) FROM %s)",
+                                     vouch_store_copy_tables[i].name);
+}
+
+vouch_err vouch_store_copy_clear(int force, vouch_err (*exec)(void *conn, const char *sql,
+                                                               struct vouch_errbuf *eb),
+                                 void *conn, struct vouch_errbuf *eb)
+{
+    char sql[VOUCH_STORE_COPY_SQL_MAX];
+    vouch_err e = VOUCH_OK;
+    size_t t;
+
+    for (t = vouch_store_n_copy_tables; !e && t-- > 0;) {
+        if (!force && !vouch_store_copy_tables[t].seeded)
+            continue;
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", vouch_store_copy_tables[t].name);
+        e = exec(conn, sql, eb);
+    }
+    return e;
+}
+
+vouch_err vouch_store_rows_push(struct vouch_store_rows *r, size_t *cap, size_t n_cols,
+                                char ***ret_row, struct vouch_errbuf *eb)
+{
+    char **v;
+
+    if (r->n_rows == *cap) {
+        size_t want = *cap ? *cap * 2 : 64;
+
+        if (want > SIZE_MAX / n_cols / sizeof(char *) ||
+            !(v = realloc(r->values, want * n_cols * sizeof(char *))))
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        r->values = v;
+        *cap = want;
+    }
+    v = r->values + r->n_rows++ * n_cols;
+    memset(v, 0, n_cols * sizeof(char *));
+    *ret_row = v;
+    return VOUCH_OK;
+}
+
+static void tables_free(struct vouch_store_rows *tables)
+{
+    size_t t, i;
+
+    if (!tables)
+        return;
+    for (t = 0; t < vouch_store_n_copy_tables; t++) {
+        size_t n = tables[t].n_rows * vouch_store_copy_tables[t].n_cols;
+
+        /* Access-key secrets and AK material pass through here: wipe them. */
+        for (i = 0; i < n; i++) {
+            if (tables[t].values[i]) {
+                memset(tables[t].values[i], 0, strlen(tables[t].values[i]));
+                free(tables[t].values[i]);
+            }
+        }
+        free(tables[t].values);
+    }
+    free(tables);
+}
+
 void vouch_store_contents_done(struct vouch_store_contents *c)
 {
     size_t i;
@@ -455,6 +563,7 @@ void vouch_store_contents_done(struct vouch_store_contents *c)
     free(c->meta);
     vouch_store_keys_free(c->keys, c->n_keys);
     vouch_store_docs_free(c->docs, c->n_docs);
+    tables_free(c->tables);
     memset(c, 0, sizeof(*c));
 }
 
@@ -1009,6 +1118,25 @@ vouch_err vouch_store_report_last(struct vouch_store *s, const char *uuid, char 
 
     return e ? e : observed(s, "report_last", t0,
                             s->ops->report_last(s->state, uuid, ret_summary, ret_ms, eb));
+}
+
+vouch_err vouch_store_instance_mark_unmeasured(struct vouch_store *s, int64_t stale_before_ms,
+                                               uint64_t *ret_marked, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    return observed(s, "instance_mark_unmeasured", t0,
+                    s->ops->instance_mark_unmeasured(s->state, stale_before_ms, ret_marked, eb));
+}
+
+vouch_err vouch_store_report_prune(struct vouch_store *s, int64_t before_ms, size_t keep,
+                                   uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+
+    if (keep == 0 || keep > INT64_MAX)
+        return vouch_fail(eb, VOUCH_E_INVALID, "keep must be at least 1");
+    return observed(s, "report_prune", t0,
+                    s->ops->report_prune(s->state, before_ms, keep, ret_deleted, eb));
 }
 
 vouch_err vouch_store_report_count(struct vouch_store *s, const char *uuid, uint64_t *ret,

@@ -157,10 +157,31 @@ void vouch_store_docs_free(struct vouch_store_doc *docs, size_t n);
 
 /* --- whole-store copy (vouch db copy) -------------------------------------
  *
- * Every row of the settings, signing-key and document tables, as stored
- * (secrets wrapped or not, exactly as they are).  Leases are not part of
- * it: they belong to the running replicas of one database.
+ * Every row of the settings, signing-key and document tables, and of the
+ * vTPM and audit tables (vouch_store_copy_tables), as stored (secrets
+ * wrapped or not, exactly as they are).  Leases are not part of it: they
+ * belong to the running replicas of one database.
  */
+
+/* A table copied row by row, each value as text (NULL: SQL NULL). */
+struct vouch_store_copy_table {
+    const char *name;
+    const char *cols;          /* "a, b, c" */
+    size_t n_cols;
+    const char *order;         /* the ORDER BY of a read */
+    int seeded;                /* a migration inserts its rows: replaced, not counted */
+    const char *serial;        /* a column the database numbers (its counter follows), or NULL */
+};
+
+/* In foreign-key order: a table's referents come before it.  A migration that adds a
+ * table of state (not leases) adds it here, or vouch db copy leaves it behind. */
+extern const struct vouch_store_copy_table vouch_store_copy_tables[];
+extern const size_t vouch_store_n_copy_tables;
+
+struct vouch_store_rows {
+    size_t n_rows;
+    char **values;             /* n_rows x the table's n_cols */
+};
 struct vouch_store_setting {
     char *key;
     char *value;
@@ -173,11 +194,13 @@ struct vouch_store_contents {
     size_t n_keys;
     struct vouch_store_doc *docs;   /* with bodies */
     size_t n_docs;
+    struct vouch_store_rows *tables;  /* one per vouch_store_copy_tables entry, or NULL */
 };
 
 struct vouch_store_counts {
     size_t meta, keys, docs;
     size_t vtpm;      /* vTPM accounts, access keys and instances together */
+    size_t rows;      /* rows of vouch_store_copy_tables but the seeded ones */
 };
 
 /* Read everything, in one read transaction.  Free with vouch_store_contents_done(). */
@@ -193,7 +216,7 @@ vouch_err vouch_store_contents_read(struct vouch_store *s, struct vouch_store_co
 vouch_err vouch_store_contents_write(struct vouch_store *s, const struct vouch_store_contents *c,
                                      int force, struct vouch_errbuf *eb);
 
-/* Row counts of the three tables. */
+/* Row counts of the three tables, and of the copied vTPM and audit tables. */
 vouch_err vouch_store_count(struct vouch_store *s, struct vouch_store_counts *ret,
                             struct vouch_errbuf *eb);
 
@@ -532,6 +555,26 @@ struct vouch_store_report {
 
 vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
                                     struct vouch_errbuf *eb);
+
+/*
+ * The online-status sweep: every instance that has reported, whose last
+ * report is older than stale_before_ms and whose stored system status is
+ * trusted (1) or untrusted (2) gets status VOUCH_STORE_UNMEASURED, in one
+ * statement (a report that lands meanwhile keeps its own verdict).
+ * *ret_marked (may be NULL) gets the number of instances marked.
+ */
+#define VOUCH_STORE_UNMEASURED 3
+vouch_err vouch_store_instance_mark_unmeasured(struct vouch_store *s, int64_t stale_before_ms,
+                                               uint64_t *ret_marked, struct vouch_errbuf *eb);
+
+/*
+ * Report-history retention: delete the history rows received before
+ * before_ms (0: none by age) and those beyond the newest `keep` (>= 1) of
+ * their instance.  Each instance's newest row always stays (DescribeBoot
+ * shows it).  *ret_deleted (may be NULL) gets the number deleted.
+ */
+vouch_err vouch_store_report_prune(struct vouch_store *s, int64_t before_ms, size_t keep,
+                                   uint64_t *ret_deleted, struct vouch_errbuf *eb);
 
 /* The newest history row of `uuid`: its summary (free()) and time.
  * VOUCH_E_NOT_FOUND when there is none. */

@@ -1,11 +1,14 @@
 // Several vouchd replicas on one PostgreSQL database (tests/pg/with-postgres.sh,
-// meson test api_pg_replicas): singleton jobs run on one replica at a time.
+// meson test api_pg_replicas): singleton jobs (the PCCS refresh, the vTPM
+// online-status sweep and report retention) run on one replica at a time,
+// and another takes over within the lease bound when the holder is killed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVouchd, vouch, freshPostgresDb, PG_BASE } from './lib/vouchd.mjs';
+import { newAccessKey, rpcClient, rpc, SoftAttester } from './lib/vtpmclient.mjs';
 
 const skip = !PG_BASE && 'needs tests/pg/with-postgres.sh';
 const V2 = '../vectors/dcap/dcap-qvl/sample';
@@ -57,5 +60,55 @@ test('the PCCS upstream refresh runs on one replica; another takes over when it 
       for (const r of replicas) await r.stop();
       await up.stop();
       rmSync(upDir, { recursive: true, force: true });
+    }
+  });
+
+// The vTPM lease with --vtpm-report-interval 1: 3 s (the minimum), renewed
+// and swept every second (src/server/vtpm_jobs.h): a dead holder is
+// replaced within 4 s.
+const sweptLines = (log) => (log.match(/msg="vtpm sweep: instances unmeasured"/g) ?? []).length;
+const tookSweep = (log) => /msg="vtpm sweep lease taken"/.test(log);
+
+test('the vTPM sweep runs on one replica, stores "unmeasured", and moves when its replica is killed',
+  { skip }, async () => {
+    const db = await freshPostgresDb();
+    const args = ['--vtpm-report-interval', '1'];
+    const replicas = [await startVouchd({ db, args }), await startVouchd({ db, args })];
+    try {
+      assert.ok(await until(async () => replicas.some((r) => tookSweep(r.log())), 10000),
+        'one replica takes the lease');
+      const holder = replicas.findIndex((r) => tookSweep(r.log()));
+      const other = replicas[1 - holder];
+      const key = await newAccessKey(other.url, 'sweep');
+      const client = rpcClient(other.url, key);
+      const unmeasured = async () => (await rpc(client, 'DescribeInstances',
+        { SystemTrustStatus: 3 })).TotalCount;
+      // An instance reports once and falls silent: after 2 s it reads offline at
+      // once (computed on read), and the holder's sweep stores status 3.
+      const a = new SoftAttester('sweep-1');
+      await a.enrol(client);
+      assert.equal((await rpc(client, 'DescribeInstance', { PropertyUuid: a.uuid })).SystemTrustStatus, 1);
+      assert.ok(await until(async () => await unmeasured() === 1, 10000), 'the sweep marks it');
+      const inst = await rpc(client, 'DescribeInstance', { PropertyUuid: a.uuid });
+      assert.equal(inst.OnlineStatus, 0);
+      assert.equal(inst.SystemTrustStatus, 3);
+      assert.equal(sweptLines(replicas[holder].log()), 1, replicas[holder].log());
+      assert.equal(sweptLines(other.log()), 0);
+      assert.equal(tookSweep(other.log()), false);
+      // A report brings it back; then the holder dies without releasing.
+      await a.report(client);
+      assert.equal(await unmeasured(), 0);
+      replicas[holder].proc.kill('SIGKILL');
+      await replicas[holder].exited;
+      const killed = Date.now();
+      assert.ok(await until(async () => tookSweep(other.log()), 15000), other.log());
+      const takeover = Date.now() - killed;
+      console.log(`# vtpm sweep lease taken over ${takeover} ms after the holder was killed`);
+      assert.ok(takeover <= TAKEOVER_BOUND_MS + 1000, `take-over took ${takeover} ms`);
+      // The new holder sweeps: the instance, silent again, is marked by it.
+      assert.ok(await until(async () => await unmeasured() === 1, 10000), 'the new holder sweeps');
+      assert.equal(sweptLines(other.log()), 1, other.log());
+    } finally {
+      for (const r of replicas) await r.stop();
     }
   });

@@ -131,7 +131,7 @@ static void test_client_limit_flags(void **state)
     char *none[] = { "vouchd", NULL };
     char *argv[] = { "vouchd", "--max-connections", "100", "--max-connections-per-ip", "5",
                      "--request-timeout", "3", "--rate-limit", "50", "--rate-burst", "200",
-                     "--admin-auth-failures", "0", NULL };
+                     "--admin-auth-failures", "0", "--vtpm-report-retention", "0", NULL };
     struct vouch_config c;
     struct vouch_errbuf eb;
 
@@ -143,14 +143,16 @@ static void test_client_limit_flags(void **state)
     assert_int_equal(c.rate_limit, 0);
     assert_int_equal(c.rate_burst, 0);
     assert_int_equal(c.admin_auth_failures, 10);
+    assert_int_equal(c.vtpm_report_retention_days, 90);
     vouch_config_free(&c);
-    assert_int_equal(vouch_config_load(&c, 13, argv, false, &eb), VOUCH_OK);
+    assert_int_equal(vouch_config_load(&c, 15, argv, false, &eb), VOUCH_OK);
     assert_int_equal(c.max_connections, 100);
     assert_int_equal(c.max_connections_per_ip, 5);
     assert_int_equal(c.request_timeout, 3);
     assert_int_equal(c.rate_limit, 50);
     assert_int_equal(c.rate_burst, 200);
     assert_int_equal(c.admin_auth_failures, 0);
+    assert_int_equal(c.vtpm_report_retention_days, 0);
     vouch_config_free(&c);
 }
 
@@ -191,6 +193,8 @@ static void test_bad_values(void **state)
         { "--log-format", "xml", "--log-format" },
         { "--log-format", "", "--log-format" },
         { "--metrics-token", "short", "--metrics-token" },
+        { "--vtpm-report-retention", "-1", "--vtpm-report-retention" },
+        { "--vtpm-report-retention", "36501", "--vtpm-report-retention" },
         { "--no-such-flag", "1", "unknown option" },
     };
     size_t i;

@@ -893,6 +893,82 @@ static void test_vtpm_reports(void **state)
     vouch_store_close(s);
 }
 
+/* The singleton jobs' statements: the online-status sweep and history retention. */
+static void test_vtpm_jobs(void **state)
+{
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_store_instance quiet = instance_of("u-1", "alice", "web");
+    struct vouch_store_instance busy = instance_of("u-2", "alice", "db"), *got = NULL;
+    struct vouch_store_vtpm_state next = state_with(0, '5');
+    struct vouch_store_report r = { "u-2", "", 0, 0, &next, 1, 1, 0, NULL, 0, "{}", 10 };
+    static const struct { const char *nonce; int64_t at; } reports[] = {
+        { "j1", 1000 }, { "j2", 2000 }, { "j3", 3000 }, { "j4", 4000 },
+    };
+    static const struct { int64_t before; size_t keep; uint64_t deleted, left; } prunes[] = {
+        { 0, 10, 0, 4 },              /* nothing old, within the bound */
+        { 2500, 10, 2, 2 },           /* by age: 1000 and 2000 */
+        { 0, 1, 1, 1 },               /* by count */
+        { 1000000, 5, 0, 1 },         /* the newest always stays */
+    };
+    struct vouch_errbuf eb;
+    uint64_t n = 0;
+    char *summary = NULL;
+    int64_t ms = 0;
+    size_t i;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_accesskey_create(s, "alice", "AK1", "a", 1, &eb), 0);
+    assert_int_equal(vouch_store_instance_register(s, &quiet, 100, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_instance_register(s, &busy, 100, &eb), VOUCH_OK);
+    for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+        assert_int_equal(vouch_store_nonce_issue(s, reports[i].nonce, "u-2", 900, 9000, &eb), 0);
+        r.nonce = reports[i].nonce;
+        r.now_ms = reports[i].at;
+        r.expect_reports = (int64_t)i;
+        assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+        r.create_baseline = 0;
+        r.activate_ak = 0;
+        next.whitelist_id = 1;
+    }
+    /* Sweep: u-2 reported at 4000; u-1 never did (status 4 stays). */
+    assert_int_equal(vouch_store_instance_mark_unmeasured(s, 4000, &n, &eb), VOUCH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vouch_store_instance_mark_unmeasured(s, 4001, &n, &eb), VOUCH_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(vouch_store_instance_mark_unmeasured(s, 4001, &n, &eb), VOUCH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(vouch_store_instance_get(s, "u-2", &got, &eb), VOUCH_OK);
+    assert_int_equal(got->system_status, VOUCH_STORE_UNMEASURED);
+    assert_int_equal(got->recent_report_ms, 4000);
+    vouch_store_instance_free(got);
+    assert_int_equal(vouch_store_instance_get(s, "u-1", &got, &eb), VOUCH_OK);
+    assert_int_equal(got->system_status, 4);
+    vouch_store_instance_free(got);
+    /* Retention. */
+    for (i = 0; i < sizeof(prunes) / sizeof(prunes[0]); i++) {
+        assert_int_equal(vouch_store_report_prune(s, prunes[i].before, prunes[i].keep, &n, &eb),
+                         VOUCH_OK);
+        assert_int_equal(n, prunes[i].deleted);
+        assert_int_equal(vouch_store_report_count(s, "u-2", &n, &eb), VOUCH_OK);
+        assert_int_equal(n, prunes[i].left);
+    }
+    assert_int_equal(vouch_store_report_prune(s, 0, 0, &n, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_report_last(s, "u-2", &summary, &ms, &eb), VOUCH_OK);
+    assert_int_equal(ms, 4000);
+    free(summary);
+    /* The next report writes its own verdict over the sweep's. */
+    assert_int_equal(vouch_store_nonce_issue(s, "j5", "u-2", 900, 9000, &eb), VOUCH_OK);
+    r.nonce = "j5";
+    r.now_ms = 5000;
+    r.expect_reports = 4;
+    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_instance_get(s, "u-2", &got, &eb), VOUCH_OK);
+    assert_int_equal(got->system_status, 1);
+    vouch_store_instance_free(got);
+    vouch_store_close(s);
+}
+
 static void test_vtpm_events(void **state)
 {
     struct fixture *f = *state;
@@ -1181,6 +1257,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vtpm_nonces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmigrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
@@ -1195,6 +1272,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vtpm_nonces, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_reports, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_events, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_jobs, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_meta, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_keys, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_documents, pg_setup, pg_teardown),
