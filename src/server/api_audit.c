@@ -42,6 +42,14 @@ void vouch_api_audit_record(struct vouch_app *app, const char *actor, const char
 
     if (!app->store)            /* an app without a store (the router's unit test) */
         return;
+    /*
+     * 503: the store did not answer, so the action changed nothing and the
+     * entry would wait out the same outage before the client hears back.
+     */
+    if (resp->status == 503) {
+        vouch_metrics_audit_failure();
+        return;
+    }
     if (vouch_audit_record(app->store, &a, vouch_clock_now_ms(), keep_ms, &eb))
         vouch_metrics_audit_failure();
 }

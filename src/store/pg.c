@@ -130,8 +130,8 @@ enum stmt {
 
 #define PG_INSTANCE_WHERE                                                                 \
     " FROM vtpm_instances WHERE account = $1 AND ($2::bigint = -1 OR system_status = $2 OR " \
-    "($2 = -2 AND system_status IN (1, 2))) "                                              \
-    "AND ($3::bigint < 0 OR program_status = $3) AND ($4::bigint < 0 OR ($4 = 1 AND "   \
+    "($2 = -2 AND system_status IN (1, 2, 3))) "                                          \
+    "AND ($3::bigint < 0 OR program_status = $3) AND ($4::bigint < 0 OR ($4 = 1 AND "     \
     "recent_report_ms >= $5::bigint) OR ($4 = 0 AND recent_report_ms < $5))"
 
 static const char *const stmt_sql[S__COUNT] = {

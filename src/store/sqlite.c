@@ -1554,7 +1554,7 @@ static vouch_err sq_instance_delete(void *state, const char *account, const char
 
 #define INSTANCE_WHERE                                                                    \
     " FROM vtpm_instances WHERE account = ?1 AND (?2 = -1 OR system_status = ?2 OR "      \
-    "(?2 = -2 AND system_status IN (1, 2))) "                                             \
+    "(?2 = -2 AND system_status IN (1, 2, 3))) "                                          \
     "AND (?3 < 0 OR program_status = ?3) AND (?4 < 0 OR (?4 = 1 AND recent_report_ms >= " \
     "?5) OR (?4 = 0 AND recent_report_ms < ?5))"
 

@@ -312,7 +312,7 @@ vouch_err vouch_store_instance_delete(struct vouch_store *s, const char *account
 
 /* List filters: -1 matches any value. */
 struct vouch_store_instance_filter {
-    int64_t system_status;  /* -2: 1 or 2 (a verdict exists) */
+    int64_t system_status;  /* -2: 1, 2 or 3 (a verdict exists; 3: swept offline) */
     int64_t program_status;
     int online;             /* 1: recent_report_ms >= online_since_ms; 0: before it */
     int64_t online_since_ms;

@@ -92,7 +92,9 @@ test('the vTPM sweep runs on one replica, stores "unmeasured", and moves when it
       const inst = await rpc(client, 'DescribeInstance', { PropertyUuid: a.uuid });
       assert.equal(inst.OnlineStatus, 0);
       assert.equal(inst.SystemTrustStatus, 3);
-      assert.equal(sweptLines(replicas[holder].log()), 1, replicas[holder].log());
+      // the status shown is computed on read at once; the holder's sweep stores it
+      assert.ok(await until(async () => sweptLines(replicas[holder].log()) >= 1, 10000),
+        replicas[holder].log());
       assert.equal(sweptLines(other.log()), 0);
       assert.equal(tookSweep(other.log()), false);
       // A report brings it back; then the holder dies without releasing.
@@ -106,8 +108,8 @@ test('the vTPM sweep runs on one replica, stores "unmeasured", and moves when it
       console.log(`# vtpm sweep lease taken over ${takeover} ms after the holder was killed`);
       assert.ok(takeover <= TAKEOVER_BOUND_MS + 1000, `take-over took ${takeover} ms`);
       // The new holder sweeps: the instance, silent again, is marked by it.
-      assert.ok(await until(async () => await unmeasured() === 1, 10000), 'the new holder sweeps');
-      assert.equal(sweptLines(other.log()), 1, other.log());
+      assert.ok(await until(async () => await unmeasured() === 1, 10000), 'shown unmeasured');
+      assert.ok(await until(async () => sweptLines(other.log()) >= 1, 10000), other.log());
     } finally {
       for (const r of replicas) await r.stop();
     }
