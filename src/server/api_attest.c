@@ -57,7 +57,8 @@ static void strip_bulky(json_t *v, int depth)
 /* One appraised device, from one request item. */
 struct device {
     const struct vouch_attest_item *it;
-    const char *tee;            /* key of its claims in the annotated evidence */
+    char tee[33];               /* key of its claims in the annotated evidence (a copy:
+                                   a multi-device verifier's names die with its claims) */
     char submod[16];            /* "cpu0", "gpu1" */
     char subject[VOUCH_OIDC_SUBJECT_MAX];   /* `sub` by its tee's rule, or "" */
     json_t *annotated;
@@ -176,11 +177,12 @@ static bool add_devices(const struct vouch_attest_item *it, json_t *claims, bool
         struct device *x;
         bool gpu = cls && strcmp(cls, "gpu") == 0;
 
-        if (*n_dev >= MAX_DEVICES || !tee || !json_is_object(c))
+        if (*n_dev >= MAX_DEVICES || !tee || strlen(tee) >= sizeof(x->tee) ||
+            !json_is_object(c))
             return false;
         x = &dev[(*n_dev)++];
         x->it = it;
-        x->tee = tee;
+        snprintf(x->tee, sizeof(x->tee), "%s", tee);
         snprintf(x->submod, sizeof(x->submod), "%s%u", gpu ? "gpu" : "cpu",
                  gpu ? (*n_gpu)++ : (*n_cpu)++);
         subject(tee, c, x->subject);
