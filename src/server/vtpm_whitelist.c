@@ -184,25 +184,9 @@ static json_t *delete_whitelist(struct vouch_vtpm_call *c)
 static size_t properties(struct vouch_vtpm_call *c, char **ret_copy,
                          const char *uuids[VOUCH_STORE_ASSIGN_MAX])
 {
-    char *copy, *p, *save = NULL;
-    size_t n = 0, i;
-    bool ok;
-    const char *v = vouch_vtpm_param_str(c, "Properties", true,
-                                         VOUCH_STORE_ASSIGN_MAX * (VOUCH_STORE_NAME_MAX + 4), &ok);
+    size_t n = vouch_vtpm_param_list(c, "Properties", VOUCH_STORE_ASSIGN_MAX, uuids, ret_copy);
+    size_t i;
 
-    if (!ok)
-        return 0;
-    if (!(copy = strdup(v)))
-        return vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", ""), 0;
-    *ret_copy = copy;
-    for (p = strtok_r(copy, ",[]\" ", &save); p; p = strtok_r(NULL, ",[]\" ", &save)) {
-        if (n == VOUCH_STORE_ASSIGN_MAX)
-            return vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(at most %d Properties)",
-                                   VOUCH_STORE_ASSIGN_MAX), 0;
-        uuids[n++] = p;
-    }
-    if (n == 0)
-        return vouch_vtpm_fail(c, VOUCH_RPC_MISSING_PARAMETER, "(Properties)"), 0;
     for (i = 0; i < n; i++)
         if (!vouch_vtpm_own_instance(c, uuids[i], NULL))
             return 0;
