@@ -1212,6 +1212,31 @@ static vouch_err prepare_bind(sqlite3 *db, const char *sql, const struct arg *a,
     return VOUCH_OK;
 }
 
+/* The hot reads' statements (the SQL's address keys the cache, stmt_get). */
+static const char sql_accesskey_get[] = "SELECT id, account, secret, enabled, created_ms "
+                                        "FROM vtpm_access_keys WHERE id = ?1";
+static const char sql_instance_get[] = "SELECT " VOUCH_STORE_INSTANCE_COLS
+                                       " FROM vtpm_instances WHERE uuid = ?1";
+
+/* prepare_bind() through this connection's statement cache; hand back with stmt_done(). */
+static vouch_err cached_bind(struct sq *q, sqlite3 *db, const char *sql, const struct arg *a,
+                             int n, sqlite3_stmt **ret, struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    int i;
+
+    if (stmt_get(q, db, sql, &st) != SQLITE_OK)
+        return db_fail(db, eb, "vtpm");
+    for (i = 0; i < n; i++) {
+        if (a[i].s)
+            sqlite3_bind_text(st, i + 1, a[i].s, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, i + 1, a[i].i);
+    }
+    *ret = st;
+    return VOUCH_OK;
+}
+
 /* Run a statement that returns no rows; *ret_changes (may be NULL) gets the row count. */
 static vouch_err run_write(sqlite3 *db, const char *sql, const struct arg *a, int n,
                            int *ret_changes, struct vouch_errbuf *eb)
@@ -1359,8 +1384,7 @@ static vouch_err sq_accesskey_get(void *state, const char *id,
     vouch_err e = conn_get(state, &db, eb);
 
     if (!e)
-        e = prepare_bind(db, "SELECT id, account, secret, enabled, created_ms "
-                         "FROM vtpm_access_keys WHERE id = ?1", a, 1, &st, eb);
+        e = cached_bind(state, db, sql_accesskey_get, a, 1, &st, eb);
     if (!e)
         e = accesskeys_read(db, st, &k, &n, eb);
     if (!e && n == 0)
@@ -1370,7 +1394,7 @@ static vouch_err sq_accesskey_get(void *state, const char *id,
         k = NULL;
     }
     vouch_store_accesskeys_free(k, n);
-    sqlite3_finalize(st);
+    stmt_done(state, st);
     return e;
 }
 
@@ -1518,8 +1542,7 @@ static vouch_err sq_instance_get(void *state, const char *uuid,
     vouch_err e = conn_get(state, &db, eb);
 
     if (!e)
-        e = prepare_bind(db, "SELECT " VOUCH_STORE_INSTANCE_COLS " FROM vtpm_instances "
-                         "WHERE uuid = ?1", a, 1, &st, eb);
+        e = cached_bind(state, db, sql_instance_get, a, 1, &st, eb);
     if (!e)
         e = instances_read(db, st, &v, &n, eb);
     if (!e && n == 0)
@@ -1529,7 +1552,7 @@ static vouch_err sq_instance_get(void *state, const char *uuid,
         v = NULL;
     }
     vouch_store_instances_free(v, n);
-    sqlite3_finalize(st);
+    stmt_done(state, st);
     return e;
 }
 
