@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "common/file.h"
+#include "common/help.h"
 #include "vouch/evidence.h"
 
 /*
@@ -159,7 +160,7 @@ static void build_table(void)
 
 static void help(FILE *out)
 {
-    size_t i;
+    size_t i, width = 0;
 
     fprintf(out,
             "usage: vouch COMMAND [ARGS...]\n\n"
@@ -168,7 +169,12 @@ static void help(FILE *out)
             "(or VOUCH_DB), default sqlite:./var/vouch.db, the same as vouchd.\n\n"
             "commands:\n");
     for (i = 0; i < n_commands; i++)
-        fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
+        if (strlen(commands[i].name) > width)
+            width = strlen(commands[i].name);
+    for (i = 0; i < n_commands; i++) {
+        fprintf(out, "  %-*s ", (int)width, commands[i].name);
+        vouch_help_print_wrapped(out, width + 3, commands[i].summary);
+    }
     fprintf(out, "\n'vouch COMMAND --help' shows the arguments of one command.\n");
 }
 
