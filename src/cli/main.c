@@ -17,11 +17,12 @@
  */
 static const struct vouch_cli_cmd fixed[] = {
     { "attest", "--tee TEE (--evidence FILE | --collect [--tsm-dir DIR] [--ccel FILE]) "
-      "[--url URL] [--runtime-data-hex HEX | --runtime-data-json JSON] [--hash ALG] "
+      "[--eventlog FILE] [--aa-eventlog FILE] [--url URL] [--runtime-data-hex HEX | --runtime-data-json JSON] [--hash ALG] "
       "[--policy ID]... [--audience AUD] [--ear] [--raw] [--out FILE]",
       "send evidence (a quote or an evidence JSON, or with --collect a TDX quote taken in this "
       "TD through configfs-tsm, bound to a fresh challenge) to a Vouch service; print or store "
-      "the token", vouch_cmd_attest },
+      "the token.  For tdx, --eventlog adds a CC event log (a CCEL or dstack's JSON log) and "
+      "--aa-eventlog the attestation agent's log", vouch_cmd_attest },
     { "verify-token", "TOKEN|- --issuer URL [--audience AUD]",
       "verify a token with the issuer's published keys, as a relying party does",
       vouch_cmd_verify_token },
