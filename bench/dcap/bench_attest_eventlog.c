@@ -481,6 +481,8 @@ int main(int argc, char **argv)
     const char *only = argc >= 4 ? argv[3] : NULL;
     size_t i;
 
+    if (!getenv("BENCH_MALLOC_DEFAULTS"))
+        vouch_app_tune_malloc();           /* as vouchd does */
     for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
         struct setup s;
         struct step_ctx with, without;
