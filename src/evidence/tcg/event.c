@@ -356,15 +356,16 @@ static json_t *digests_claims(const struct vouch_tcg_event *ev)
 {
     json_t *digests = json_array(), *o;
     uint32_t d;
-    char alg[16];
+    char unknown[16];
 
     for (d = 0; digests && d < ev->n_digests; d++) {
         int h = vouch_tcg_alg_hash(ev->digests[d].alg);
+        const char *alg = unknown;
 
         if (h >= 0)
-            snprintf(alg, sizeof(alg), "%s", vouch_tcg_hash_claim_name((enum vouch_hash)h));
+            alg = vouch_tcg_hash_claim_name((enum vouch_hash)h);
         else
-            snprintf(alg, sizeof(alg), "0x%04x", ev->digests[d].alg);
+            snprintf(unknown, sizeof(unknown), "0x%04x", ev->digests[d].alg);
         o = json_object();
         if (!o || json_array_append_new(digests, o) ||
             json_object_set_new_nocheck(o, "alg", json_string(alg)) ||
