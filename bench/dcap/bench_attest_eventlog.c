@@ -17,8 +17,11 @@
  *
  * usage: bench_attest_eventlog [SECONDS [ALG [LOG]]]   (from the source root; ALG RS256
  * default; LOG one of the names below, default all)
- * Output: "log=NAME step=STEP us=U" lines and one "log=NAME without_us=A with_us=B
- * overhead_pct=P token_bytes=T/T0" line per log.
+ * Output per log: "log=NAME requests=N without_us=A with_us=B overhead_pct=P
+ * with_terse_us=C terse_overhead_pct=Q body_bytes=.. token_bytes=WITH/TERSE/WITHOUT"
+ * (terse: ?verbose=false), then "log=NAME step=STEP [without_us=..] with_us=.." lines.
+ * BENCH_REQUESTS_ONLY=1: whole requests only; BENCH_STEP=NAME: that step only;
+ * BENCH_MALLOC_DEFAULTS=1: glibc's malloc thresholds instead of vouchd's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,13 +102,14 @@ static char *request_body(const struct forge_out *q, const uint8_t *log, size_t 
     return body;
 }
 
-/* One POST /v1/attestation; returns the token's length, exits on anything but 200. */
-static size_t post(struct vouch_app *app, const char *body)
+/* One POST /v1/attestation (?verbose=false when `terse`); the token's length; exits unless 200. */
+static size_t post(struct vouch_app *app, const char *body, bool terse)
 {
     static const struct vouch_http_field headers[] = {
         { "Content-Type", "application/json", 16 },
     };
-    struct vouch_http_plain plain = { headers, 1, NULL, 0 };
+    static const struct vouch_http_field query[] = { { "verbose", "false", 5 } };
+    struct vouch_http_plain plain = { headers, 1, query, terse ? 1 : 0 };
     struct vouch_http_req req;
     struct vouch_http_resp resp;
     size_t n;
@@ -451,27 +455,35 @@ static void report_steps(const char *name, struct step_ctx *with, struct step_ct
     }
 }
 
-/* Whole requests through vouch_app_dispatch, with and without the log, interleaved. */
+/* Whole requests through vouch_app_dispatch, without and with the log (and with it,
+ * ?verbose=false: the token leaves uefi_event_logs out), interleaved. */
 static void report_requests(const char *name, struct step_ctx *with, struct step_ctx *without,
                             double secs)
 {
-    int64_t t_with = 0, t_without = 0, end = cpu_ns() + (int64_t)(secs * 1e9), t;
-    size_t tok_with = post(with->app, with->body), tok_without = post(without->app, without->body);
+    int64_t t_with = 0, t_without = 0, t_terse = 0, end = cpu_ns() + (int64_t)(secs * 1e9), t;
+    size_t tok_with = post(with->app, with->body, false);
+    size_t tok_without = post(without->app, without->body, false);
+    size_t tok_terse = post(with->app, with->body, true);
     unsigned long n = 0;
 
     do {
         t = cpu_ns();
-        post(without->app, without->body);
+        post(without->app, without->body, false);
         t_without += cpu_ns() - t;
         t = cpu_ns();
-        post(with->app, with->body);
+        post(with->app, with->body, false);
         t_with += cpu_ns() - t;
+        t = cpu_ns();
+        post(with->app, with->body, true);
+        t_terse += cpu_ns() - t;
         n++;
     } while (cpu_ns() < end || n < 20);
     printf("log=%s requests=%lu without_us=%.1f with_us=%.1f overhead_pct=%.1f "
-           "body_bytes=%zu/%zu token_bytes=%zu/%zu\n", name, n, (double)t_without / 1e3 / n,
+           "with_terse_us=%.1f terse_overhead_pct=%.1f body_bytes=%zu/%zu "
+           "token_bytes=%zu/%zu/%zu\n", name, n, (double)t_without / 1e3 / n,
            (double)t_with / 1e3 / n, 100.0 * ((double)t_with / (double)t_without - 1),
-           strlen(with->body), strlen(without->body), tok_with, tok_without);
+           (double)t_terse / 1e3 / n, 100.0 * ((double)t_terse / (double)t_without - 1),
+           strlen(with->body), strlen(without->body), tok_with, tok_terse, tok_without);
 }
 
 int main(int argc, char **argv)
