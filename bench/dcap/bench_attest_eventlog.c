@@ -21,7 +21,9 @@
  * with_terse_us=C terse_overhead_pct=Q body_bytes=.. token_bytes=WITH/TERSE/WITHOUT"
  * (terse: ?verbose=false), then "log=NAME step=STEP [without_us=..] with_us=.." lines.
  * BENCH_REQUESTS_ONLY=1: whole requests only; BENCH_STEP=NAME: that step only;
- * BENCH_MALLOC_DEFAULTS=1: glibc's malloc thresholds instead of vouchd's.
+ * BENCH_MALLOC_DEFAULTS=1: glibc's malloc thresholds instead of vouchd's;
+ * BENCH_ITERATIONS=N: N requests of each kind instead of SECONDS (for callgrind:
+ * instructions per request are request_with / request_without / request_terse).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,6 +457,28 @@ static void report_steps(const char *name, struct step_ctx *with, struct step_ct
     }
 }
 
+/* One request each; separate functions (kept apart by their counters, so the compiler
+ * does not fold them) so that callgrind can count each kind on its own. */
+static volatile unsigned long n_without, n_with, n_terse;
+
+__attribute__((noinline)) static void request_without(struct step_ctx *c)
+{
+    post(c->app, c->body, false);
+    n_without++;
+}
+
+__attribute__((noinline)) static void request_with(struct step_ctx *c)
+{
+    post(c->app, c->body, false);
+    n_with++;
+}
+
+__attribute__((noinline)) static void request_terse(struct step_ctx *c)
+{
+    post(c->app, c->body, true);
+    n_terse++;
+}
+
 /* Whole requests through vouch_app_dispatch, without and with the log (and with it,
  * ?verbose=false: the token leaves uefi_event_logs out), interleaved. */
 static void report_requests(const char *name, struct step_ctx *with, struct step_ctx *without,
@@ -464,20 +488,21 @@ static void report_requests(const char *name, struct step_ctx *with, struct step
     size_t tok_with = post(with->app, with->body, false);
     size_t tok_without = post(without->app, without->body, false);
     size_t tok_terse = post(with->app, with->body, true);
-    unsigned long n = 0;
+    unsigned long n = 0, fixed = getenv("BENCH_ITERATIONS") ? strtoul(getenv("BENCH_ITERATIONS"),
+                                                                        NULL, 10) : 0;
 
     do {
         t = cpu_ns();
-        post(without->app, without->body, false);
+        request_without(without);
         t_without += cpu_ns() - t;
         t = cpu_ns();
-        post(with->app, with->body, false);
+        request_with(with);
         t_with += cpu_ns() - t;
         t = cpu_ns();
-        post(with->app, with->body, true);
+        request_terse(with);
         t_terse += cpu_ns() - t;
         n++;
-    } while (cpu_ns() < end || n < 20);
+    } while (fixed ? n < fixed : cpu_ns() < end || n < 20);
     printf("log=%s requests=%lu without_us=%.1f with_us=%.1f overhead_pct=%.1f "
            "with_terse_us=%.1f terse_overhead_pct=%.1f body_bytes=%zu/%zu "
            "token_bytes=%zu/%zu/%zu\n", name, n, (double)t_without / 1e3 / n,
