@@ -504,8 +504,10 @@ vouch_err vouch_json_load_file(const char *path, size_t max, json_t **ret,
  * per-container loop check (a hash-table insertion with a printed key for
  * every object and array) and its per-run callbacks, which made token
  * serialisation the costliest part of a request carrying an event log.
- * Depth is capped at JSON_MAX_DEPTH, like the parser's.
+ * Depth is capped at JSON_DUMP_MAX_DEPTH: twice the parser's cap, so any
+ * parsed value fits with the objects a token wraps around it.
  */
+#define JSON_DUMP_MAX_DEPTH (2 * JSON_MAX_DEPTH)
 
 /* A byte that needs the slow path: an escape, or the start of a multi-byte sequence. */
 #define DUMP_SPECIAL(c) ((c) < 0x20 || (c) == '"' || (c) == '\\' || (c) >= 0x80)
@@ -590,7 +592,7 @@ static vouch_err dump_container(struct vouch_buf *b, const json_t *v, unsigned d
     vouch_err e;
     size_t i;
 
-    if (depth >= JSON_MAX_DEPTH)
+    if (depth >= JSON_DUMP_MAX_DEPTH)
         return VOUCH_E_LIMIT;
     if (json_is_array(v)) {
         e = vouch_buf_putc(b, '[');

@@ -282,6 +282,11 @@ static void test_dump_like_jansson(void **state)
     json_object_setn_nocheck(v, "a\0b", 3, json_true());
     assert_dumps_like_jansson(v);
     json_decref(v);
+    v = json_array();                      /* deeper than the parser allows, as a token may wrap */
+    for (i = 0; i < 1500; i++)
+        v = json_pack("{s:o}", "k", v);
+    assert_dumps_like_jansson(v);
+    json_decref(v);
     for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         v = json_loads(texts[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         assert_non_null(v);
