@@ -84,8 +84,9 @@ const struct vouch_snp_source *vouch_amd_collateral_source(struct vouch_amd_coll
  * "tee", "snp", "microcode"[, "fmc"]}, "not_after" (the VCEK's expiry),
  * "crl_next_update" (its product's stored CRL's nextUpdate, or null)};
  * one CRL entry per product: {"id", "product", "next_update",
- * "crl_number"}.  Times are RFC 3339 text as stored.  The ASK/ASVK and
- * ARK are pinned, not stored, so they are not listed.
+ * "crl_number"}.  Times are RFC 3339 text as stored.  At most
+ * VOUCH_STORE_LIST_MAX of each (the first by id).  The ASK/ASVK and ARK
+ * are pinned, not stored, so they are not listed.
  */
 vouch_err vouch_amd_collateral_list(struct vouch_store *s, json_t **ret, struct vouch_errbuf *eb);
 

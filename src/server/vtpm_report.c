@@ -551,7 +551,9 @@ static char *summary_of(const struct report *r)
 }
 
 /* The events of the report's event log that explain each PCR differing from
- * the baseline (JSON text), NULL when none differs or no log came. */
+ * the baseline (JSON text), NULL when none differs or no log came.  They only
+ * explain: a log whose events do not fit the store's cap (escaped text of
+ * hostile device paths) loses them, never the report. */
 static char *pcr_events_of(const struct report *r)
 {
     struct vouch_errbuf eb;
@@ -569,6 +571,10 @@ static char *pcr_events_of(const struct report *r)
     if (json_object_size(ev))
         text = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
+    if (text && strlen(text) > VOUCH_STORE_PCR_EVENTS_MAX) {
+        free(text);
+        text = NULL;
+    }
     return text;
 }
 
