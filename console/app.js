@@ -6,6 +6,7 @@ import { canonicalQuery, signedBody } from './sign.js';
 const VERSION = '2020-06-13';
 const SESSION_KEY = 'vouch.console';   // sessionStorage: dies with the tab
 const PAGE_SIZE = 20;
+const REPORTS_PAGE = 20;   // reports per page of an instance's timeline
 const DAY_MS = 86400000;
 
 // Boot stages as the trusted-instance console groups PCR0..9.
@@ -418,15 +419,47 @@ function bootComparison(boot) {
   return out;
 }
 
+// The UEFI events of the last report's event log that extended a differing
+// PCR (DescribeBoot's LastReport.Pcrs.pcrN.Events), in a row under it.
+function pcrEventsRow(pcr, evs, omitted) {
+  return h('tr', { class: 'pcrevents', 'data-pcr-events': pcr },
+    h('td', { colspan: 5 },
+      h('p', { class: 'hint' }, `What extended PCR${pcr} in the last report\u2019s event log:`),
+      h('table', { 'aria-label': `UEFI events of PCR${pcr}`, class: 'events' },
+        h('thead', {}, h('tr', {}, ['#', 'Type', 'What', 'Digest (sha256)'].map((x) => h('th', { scope: 'col' }, x)))),
+        h('tbody', {}, evs.map((e) => h('tr', { 'data-event-num': e.EventNum },
+          h('td', {}, String(e.EventNum ?? '')),
+          h('td', { class: 'mono' }, e.Type || ''),
+          h('td', {}, e.Description || h('span', { class: 'hint' }, '\u2013')),
+          h('td', { class: 'mono digest' }, e.Digest || ''))))),
+      omitted ? h('p', { class: 'hint' }, `and ${omitted} more event${omitted === 1 ? '' : 's'} not kept`) : null));
+}
+
+// One report of DescribeReports on the timeline: statuses, next IMA index,
+// the PCRs that differed from the baseline.
+function reportItem(rep) {
+  const sys = STATUS[rep.SystemTrustStatus] || { text: String(rep.SystemTrustStatus ?? '\u2013'), cls: 'none', icon: '?' };
+  const prog = STATUS[rep.ProgramTrustStatus];
+  const pcrs = rep.DifferingPcrs || [];
+  return { t: rep.GmtReport, cls: sys.cls, report: true, node: h('span', { 'data-report': rep.Seq },
+    `report #${rep.Seq}: `, statusBadge(rep.SystemTrustStatus), ' system',
+    prog ? [', ', statusBadge(rep.ProgramTrustStatus), ' program'] : null,
+    ` \u00b7 next IMA index ${rep.NextClientIMAIndex ?? '\u2013'}`,
+    pcrs.length ? [' \u00b7 ', h('span', { class: 'differs' }, 'differed: ' + pcrs.map((p) => 'PCR' + p).join(', '))] : ' \u00b7 matched the baseline',
+    rep.Reboot ? ' (after a reboot)' : '') };
+}
+
 pages.instance = {
   title: 'Instance',
   async render(r) {
     loading('the instance');
     const uuid = r.arg;
     const inst = await rpc('DescribeInstance', { PropertyUuid: uuid });
-    const [boot, events] = await Promise.all([
+    const rpage = Math.max(1, Number(r.query.get('reports')) || 1);
+    const [boot, events, history] = await Promise.all([
       optional('DescribeBoot', { PropertyUuid: uuid }),
       optional('DescribeEvents', { PropertyUuid: uuid, PageSize: 100, CurrentPage: 1 }),
+      optional('DescribeReports', { PropertyUuid: uuid, PageSize: REPORTS_PAGE, PageNumber: rpage }),
     ]);
     const reported = pcrMap(inst.SystemTrustDetail);
     const extension = pcrMap(inst.Extensions);
@@ -439,32 +472,36 @@ pages.instance = {
         const last = cmp.reported || extension[p] || reported[p] || '';
         const base = cmp.baseline || baseline[p] || '';
         const differs = cmp.match === false || extension[p] !== undefined || Boolean(base && last && base !== last);
-        const evs = cmp.Events || cmp.events || [];
+        const evs = cmp.Events || [];
         rows.push(h('tr', { class: differs ? 'pcrbad' : '', 'data-pcr': p },
           h('th', { scope: 'row' }, 'PCR' + p),
           h('td', { class: 'hide-narrow' }, st.name),
           h('td', { class: 'mono' }, base || h('span', { class: 'hint' }, 'none')),
           h('td', { class: 'mono' }, last || h('span', { class: 'hint' }, 'none')),
-          h('td', {}, differs ? badge('bad', '\u2716', 'differs') : base || last ? badge('ok', '\u2714', 'matches') : badge('none', '\u2013', 'unknown'),
-            evs.length ? h('details', {}, h('summary', {}, `${evs.length} UEFI event${evs.length === 1 ? '' : 's'}`),
-              h('ul', {}, evs.map((e) => h('li', { class: 'mono' },
-                `${e.Type || e.type || ''} ${e.Description || e.description || ''} ${e.Digest || e.digest || ''}`)))) : null)));
+          h('td', {}, differs ? badge('bad', '\u2716', 'differs') : base || last ? badge('ok', '\u2714', 'matches') : badge('none', '\u2013', 'unknown'))));
+        if (evs.length) rows.push(pcrEventsRow(p, evs, Number(cmp.EventsOmitted) || 0));
       }
     const allEvents = events.ok ? eventsOf(events.value) : [];
     const program = allEvents.filter(isProgram);
     const kv = (pairs) => h('dl', { class: 'kv' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
     const last = boot.ok ? boot.value.LastReport : null;
     const nextIma = last?.Ima?.Next ?? inst.NextClientIMAIndex;
+    const reports = history.ok && !history.noReport ? history.value.Reports || [] : null;
+    const lastItem = last ? { t: last.GmtReport, cls: Number(last.SystemTrustStatus) === 1 ? 'ok' : 'bad',
+      text: `report ${boot.value.Reports ? '#' + boot.value.Reports + ' ' : ''}accepted: ${STATUS[last.SystemTrustStatus]?.text || last.SystemTrustStatus}${last.Ima?.Reboot ? ' (after a reboot)' : ''}` }
+      : { t: inst.GmtRecentReport, cls: Number(inst.SystemTrustStatus) === 1 ? 'ok' : 'bad', text: 'last report' };
     const timeline = [
       ...allEvents.map((e) => ({ t: e.GmtCreate, cls: 'bad', text: `${EVENT_TYPES[e.EventType] || 'Event'} event opened: ${e.Suspect || e.EventUuid}` })),
       ...allEvents.filter((e) => Number(e.GmtHandle) > 0).map((e) => ({ t: e.GmtHandle, cls: 'ok',
         text: `${EVENT_TYPES[e.EventType] || 'Event'} event ${Number(e.EventStatus) === 2 ? 'trusted' : 'ignored'}: ${e.Suspect || e.EventUuid}` })),
-      last ? { t: last.GmtReport, cls: Number(last.SystemTrustStatus) === 1 ? 'ok' : 'bad',
-        text: `report ${boot.value.Reports ? '#' + boot.value.Reports + ' ' : ''}accepted: ${STATUS[last.SystemTrustStatus]?.text || last.SystemTrustStatus}${last.Ima?.Reboot ? ' (after a reboot)' : ''}` }
-        : { t: inst.GmtRecentReport, cls: Number(inst.SystemTrustStatus) === 1 ? 'ok' : 'bad', text: 'last report' },
+      ...(reports ? reports.map(reportItem) : [lastItem]),
       boot.ok && boot.value.GmtCreate ? { t: boot.value.GmtCreate, cls: 'ok', text: 'baseline created' } : null,
       { t: inst.GmtCreate, cls: '', text: 'registered' },
-    ].filter((x) => x && Number(x.t) > 0).sort((a, b) => Number(b.t) - Number(a.t));
+    ].filter((x) => x && Number(x.t) > 0).sort((a, b) => Number(b.t) - Number(a.t) || (b.report ? 1 : 0) - (a.report ? 1 : 0));
+    const total = reports ? Number(history.value.TotalCount) || 0 : 0;
+    const pager = reports && total > REPORTS_PAGE ? h('nav', { class: 'pager', 'aria-label': 'Pages of reports' },
+      rpage > 1 ? h('a', { href: link('instance', uuid, { reports: rpage - 1 }) }, '\u2190 Newer reports') : null,
+      rpage * REPORTS_PAGE < total ? h('a', { href: link('instance', uuid, { reports: rpage + 1 }) }, 'Older reports \u2192') : null) : null;
     show(h('p', {}, h('a', { href: link('instances') }, '\u2190 Instances')),
       h('h1', {}, inst.PropertyName || inst.PropertyUuid),
       h('div', { class: 'card' }, kv([
@@ -489,8 +526,11 @@ pages.instance = {
         h('td', {}, when(e.GmtCreate)))), { label: 'IMA exceptions', empty: 'No IMA exception.' })
         : h('p', { class: 'hint' }, unavailable('DescribeEvents', events)),
       h('h2', {}, 'Report history'),
+      reports ? h('p', { class: 'hint' }, `${total} report${total === 1 ? '' : 's'} kept (--vtpm-keep-reports), newest first, with the events and the registration.`)
+        : h('p', { class: 'hint' }, history.noReport ? 'No report has been accepted yet.' : unavailable('DescribeReports', history)),
       h('ol', { class: 'timeline', 'aria-label': 'Report history' }, timeline.map((x) =>
-        h('li', { class: x.cls }, when(x.t), ' \u2014 ', x.text))));
+        h('li', { class: x.cls }, when(x.t), ' \u2014 ', x.node || x.text))),
+      pager);
   },
 };
 
@@ -593,7 +633,8 @@ pages.collateral = {
   async render() {
     loading('collateral');
     const now = Date.now();
-    const [col, rims] = await Promise.all([admin('/admin/collateral'), admin('/admin/rim')]);
+    const [col, rims, amd] = await Promise.all([admin('/admin/collateral'), admin('/admin/rim'),
+      admin('/admin/collateral/amd')]);
     const docs = col.documents || [];
     const fmspcs = {};
     for (const d of docs) {
@@ -606,7 +647,7 @@ pages.collateral = {
       const x = expiryCell(f.next_update, now);
       return h('tr', { class: x.cls }, h('td', { class: 'mono' }, f.fmspc), h('td', {}, f.tee), h('td', {}, x.node));
     });
-    const otherRows = docs.filter((d) => !/^tcb\//.test(d.id)).map((d) => {
+    const otherRows = docs.filter((d) => !/^(tcb|amd)\//.test(d.id)).map((d) => {
       const x = expiryCell(d.next_update, now);
       return h('tr', { class: x.cls }, h('td', { class: 'mono' }, d.id), h('td', {}, x.node));
     });
@@ -614,7 +655,18 @@ pages.collateral = {
       const x = expiryCell(r.not_after, now);
       return h('tr', { class: x.cls }, h('td', { class: 'mono' }, r.id), h('td', {}, r.kind || ''), h('td', {}, r.version || ''), h('td', {}, x.node));
     });
-    const soon = [...fmRows, ...otherRows, ...rimRows].filter((r) => r.className).length;
+    const chipRows = (amd.chips || []).map((c) => {
+      const cert = expiryCell(c.not_after, now);
+      const crl = expiryCell(c.crl_next_update, now);
+      const t = c.tcb || {};
+      return h('tr', { class: cert.cls || crl.cls, 'data-chip': c.hwid || c.id },
+        h('td', {}, c.product || '\u2013'),
+        h('td', { class: 'mono', title: c.hwid || '' }, c.hwid ? c.hwid.slice(0, 16) + (c.hwid.length > 16 ? '\u2026' : '') : c.id),
+        h('td', { class: 'mono' }, [t.bootloader, t.tee, t.snp, t.microcode, t.fmc].filter((x) => x !== undefined).join('/')),
+        h('td', {}, cert.node),
+        h('td', {}, c.crl_next_update ? crl.node : h('span', { class: 'hint' }, 'no CRL stored')));
+    });
+    const soon = [...fmRows, ...otherRows, ...rimRows, ...chipRows].filter((r) => r.className).length;
     show(h('h1', {}, 'Collateral'),
       soon ? h('div', { class: 'alert', role: 'alert' }, `${soon} item${soon === 1 ? '' : 's'} expired or expiring within 7 days (highlighted).`) : null,
       h('h2', {}, 'Intel FMSPCs (TCB info)'),
@@ -624,7 +676,9 @@ pages.collateral = {
       h('h2', {}, 'NVIDIA RIMs'),
       table(['RIM', 'Kind', 'Version', 'Expiry'], rimRows, { label: 'RIMs', empty: 'No RIM stored.' }),
       h('h2', {}, 'AMD chips'),
-      h('p', { class: 'hint' }, 'This server stores no AMD chip certificates: SEV-SNP evidence carries its VCEK, checked against AMD\u2019s pinned roots.'));
+      h('p', { class: 'hint' }, 'The VCEKs stored (imported, or fetched from --amd-kds-url for evidence without one), with their product\u2019s CRL. The ASK and ARK are pinned.'),
+      table(['Product', 'Chip (hwID)', 'TCB (bl/tee/snp/ucode[/fmc])', 'VCEK expiry', 'CRL nextUpdate'], chipRows,
+        { label: 'AMD chips', empty: 'No AMD chip stored.' }));
   },
 };
 

@@ -4,8 +4,8 @@
  * base64url decoding, JSON parsing, RFC 3339 times and compact JWS
  * decoding.  The first byte picks the parser; the rest is the input.
  * Invariants checked: no crash, outputs only on success, anything
- * decoded re-encodes to the canonical input, and our JSON reader agrees
- * with jansson's.
+ * decoded re-encodes to the canonical input, and our JSON reader and
+ * writer agree with jansson's.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +35,19 @@ static void check_b64(const char *s, size_t n, int flags)
     } else if (out) {
         abort();
     }
+}
+
+/* Our writer writes what jansson's compact dump writes, for anything our reader made. */
+static void dump_like_jansson(const json_t *v)
+{
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *got = NULL;
+    size_t len = 0;
+
+    if (vouch_json_dump(v, 64u << 20, &got, &len, NULL) != VOUCH_OK || !want ||
+        strlen(want) != len || memcmp(want, got, len) != 0)
+        abort();
+    free(want);
+    free(got);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,6 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (e != VOUCH_OK && ref && n < 1024 && !memchr(s, '\0', n))
             abort();
+        if (e == VOUCH_OK)
+            dump_like_jansson(v);
         json_decref(ref);
         json_decref(v);
         break;

@@ -122,7 +122,7 @@ static char *evidence_doc(const unsigned char *data, size_t len, size_t *ret_len
 
 struct attest_args {
     const char *tee, *file, *url, *hash, *rd_hex, *rd_json, *audience;
-    const char *tsm_dir, *ccel, *out;
+    const char *tsm_dir, *ccel, *out, *eventlog, *aa_eventlog;
     json_t *pids;
     bool ear, raw, collect;
 };
@@ -139,6 +139,7 @@ static int parse_attest_args(int argc, char **argv, struct attest_args *a)
             { "--runtime-data-hex", &a->rd_hex }, { "--runtime-data-json", &a->rd_json },
             { "--hash", &a->hash }, { "--tsm-dir", &a->tsm_dir }, { "--ccel", &a->ccel },
             { "--out", &a->out }, { "--audience", &a->audience },
+            { "--eventlog", &a->eventlog }, { "--aa-eventlog", &a->aa_eventlog },
         };
         size_t k;
 
@@ -164,6 +165,15 @@ static int parse_attest_args(int argc, char **argv, struct attest_args *a)
         return vouch_cli_usage("attest");
     if (a->collect && strcmp(a->tee, "tdx") != 0) {
         fprintf(stderr, "vouch: --collect supports --tee tdx only\n");
+        return VOUCH_EXIT_USAGE;
+    }
+    if ((a->eventlog || a->aa_eventlog) && strcmp(a->tee, "tdx") != 0) {
+        fprintf(stderr, "vouch: --eventlog and --aa-eventlog are for --tee tdx\n");
+        return VOUCH_EXIT_USAGE;
+    }
+    if (a->eventlog && a->collect) {
+        fprintf(stderr, "vouch: with --collect the CC event log is --ccel (default %s)\n",
+                VOUCH_TDX_CCEL_PATH);
         return VOUCH_EXIT_USAGE;
     }
     return 0;
@@ -283,6 +293,52 @@ static int deliver(const struct attest_args *a, const char *resp, size_t len)
     return VOUCH_EXIT_OK;
 }
 
+/*
+ * Put --eventlog FILE (as base64 `cc_eventlog`: a CCEL or a dstack JSON log)
+ * and --aa-eventlog FILE (as text `aa_eventlog`) into the TDX evidence
+ * document, replacing what it carried.  Returns the new document (the old
+ * one is freed) or NULL after printing why.
+ */
+static char *with_eventlogs(const struct attest_args *a, char *doc, size_t *len)
+{
+    unsigned char *cc = NULL, *aa = NULL;
+    size_t cc_len = 0, aa_len = 0;
+    json_t *j = json_loadb(doc, *len, 0, NULL), *v;
+    char *b64 = NULL, *text = NULL;
+
+    if (!json_is_object(j)) {
+        fprintf(stderr, "vouch: the evidence is not a JSON object; cannot add event logs\n");
+        goto out;
+    }
+    if (a->eventlog) {
+        if (vouch_cli_read_file(a->eventlog, VOUCH_TDX_CCEL_MAX, &cc, &cc_len))
+            goto out;
+        b64 = vouch_b64_alloc(cc, cc_len, VOUCH_B64_STD);
+        if (!b64 || json_object_set_new(j, "cc_eventlog", json_string(b64)))
+            goto out;
+    }
+    if (a->aa_eventlog) {
+        if (vouch_cli_read_file(a->aa_eventlog, VOUCH_TDX_CCEL_MAX, &aa, &aa_len))
+            goto out;
+        v = json_stringn((const char *)aa, aa_len);
+        if (!v) {
+            fprintf(stderr, "vouch: %s is not UTF-8 text\n", a->aa_eventlog);
+            goto out;
+        }
+        json_object_set_new(j, "aa_eventlog", v);
+    }
+    text = json_dumps(j, JSON_COMPACT);
+    if (text)
+        *len = strlen(text);
+out:
+    json_decref(j);
+    free(b64);
+    free(cc);
+    free(aa);
+    free(doc);
+    return text;
+}
+
 /* The evidence document: collected in the TD, or from --evidence. */
 static char *evidence_of(const struct attest_args *a, json_t **rd, size_t *ret_len, int *rc)
 {
@@ -322,6 +378,8 @@ int vouch_cmd_attest(int argc, char **argv)
         goto out;
     rc = VOUCH_EXIT_ERROR;
     doc = evidence_of(&a, &rd, &doclen, &rc);
+    if (doc && (a.eventlog || a.aa_eventlog))
+        doc = with_eventlogs(&a, doc, &doclen);
     if (!doc)
         goto out;
     ev = vouch_b64_alloc(doc, doclen, VOUCH_B64URL);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -79,6 +80,12 @@ int vouch_cmd_db_status(int argc, char **argv)
 
     if (rc)
         return rc;
+    /* Looking must not create: SQLite would make an empty file at a mistyped path. */
+    if (strncmp(db, "sqlite:", 7) == 0 && access(db + 7, F_OK) != 0) {
+        fprintf(stderr, "vouch: no database at %s (vouchd or vouch db migrate creates it)\n",
+                db + 7);
+        return VOUCH_EXIT_ERROR;
+    }
     if (vouch_store_open_unmigrated(db, &s, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
         return VOUCH_EXIT_ERROR;

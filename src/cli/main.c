@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "common/file.h"
+#include "common/help.h"
 #include "vouch/evidence.h"
 
 /*
@@ -16,11 +17,12 @@
  */
 static const struct vouch_cli_cmd fixed[] = {
     { "attest", "--tee TEE (--evidence FILE | --collect [--tsm-dir DIR] [--ccel FILE]) "
-      "[--url URL] [--runtime-data-hex HEX | --runtime-data-json JSON] [--hash ALG] "
+      "[--eventlog FILE] [--aa-eventlog FILE] [--url URL] [--runtime-data-hex HEX | --runtime-data-json JSON] [--hash ALG] "
       "[--policy ID]... [--audience AUD] [--ear] [--raw] [--out FILE]",
       "send evidence (a quote or an evidence JSON, or with --collect a TDX quote taken in this "
       "TD through configfs-tsm, bound to a fresh challenge) to a Vouch service; print or store "
-      "the token", vouch_cmd_attest },
+      "the token.  For tdx, --eventlog adds a CC event log (a CCEL or dstack's JSON log) and "
+      "--aa-eventlog the attestation agent's log", vouch_cmd_attest },
     { "verify-token", "TOKEN|- --issuer URL [--audience AUD]",
       "verify a token with the issuer's published keys, as a relying party does",
       vouch_cmd_verify_token },
@@ -159,7 +161,7 @@ static void build_table(void)
 
 static void help(FILE *out)
 {
-    size_t i;
+    size_t i, width = 0;
 
     fprintf(out,
             "usage: vouch COMMAND [ARGS...]\n\n"
@@ -168,7 +170,12 @@ static void help(FILE *out)
             "(or VOUCH_DB), default sqlite:./var/vouch.db, the same as vouchd.\n\n"
             "commands:\n");
     for (i = 0; i < n_commands; i++)
-        fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
+        if (strlen(commands[i].name) > width)
+            width = strlen(commands[i].name);
+    for (i = 0; i < n_commands; i++) {
+        fprintf(out, "  %-*s ", (int)width, commands[i].name);
+        vouch_help_print_wrapped(out, width + 3, commands[i].summary);
+    }
     fprintf(out, "\n'vouch COMMAND --help' shows the arguments of one command.\n");
 }
 

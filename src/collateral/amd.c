@@ -615,3 +615,70 @@ void vouch_amd_collateral_invalidate(struct vouch_amd_collateral *c)
     if (c && c->docs)
         vouch_cache_clear(c->docs);
 }
+
+/* The stored CRLs by product, {"Milan": {...}}, from their metadata. */
+static json_t *crls_of(const struct vouch_store_doc *docs, size_t n, json_t *list)
+{
+    json_t *by_product = json_object(), *meta, *row;
+    size_t i;
+
+    for (i = 0; by_product && i < n; i++) {
+        meta = docs[i].meta ? json_loads(docs[i].meta, 0, NULL) : NULL;
+        row = json_pack("{s:s,s:O?,s:O?,s:O?}", "id", docs[i].id, "product",
+                        json_object_get(meta, "product"), "next_update",
+                        json_object_get(meta, "next_update"), "crl_number",
+                        json_object_get(meta, "crl_number"));
+        json_decref(meta);
+        if (!row || json_array_append(list, row) ||
+            (json_is_string(json_object_get(row, "product")) &&
+             json_object_set(by_product, json_string_value(json_object_get(row, "product")),
+                             row))) {
+            json_decref(row);
+            json_decref(by_product);
+            return NULL;
+        }
+        json_decref(row);
+    }
+    return by_product;
+}
+
+/* One chip entry from a stored VCEK's metadata. */
+static json_t *chip_of(const struct vouch_store_doc *d, const json_t *crls)
+{
+    json_t *meta = d->meta ? json_loads(d->meta, 0, NULL) : NULL, *product, *row;
+
+    product = json_object_get(meta, "product");
+    row = json_pack("{s:s,s:O?,s:O?,s:O?,s:O?,s:O?}", "id", d->id, "product", product, "hwid",
+                    json_object_get(meta, "hwid"), "tcb", json_object_get(meta, "tcb"),
+                    "not_after", json_object_get(meta, "not_after"), "crl_next_update",
+                    json_object_get(json_object_get(crls, json_string_value(product)),
+                                    "next_update"));
+    json_decref(meta);
+    return row;
+}
+
+vouch_err vouch_amd_collateral_list(struct vouch_store *s, json_t **ret, struct vouch_errbuf *eb)
+{
+    struct vouch_store_doc *vceks = NULL, *crl_docs = NULL;
+    json_t *chips = json_array(), *crls = json_array(), *by_product = NULL;
+    size_t n_vceks = 0, n_crls = 0, i;
+    vouch_err e = vouch_store_doc_list(s, VOUCH_COLLATERAL_KIND, VOUCH_AMD_CRL_PREFIX, 0,
+                                       VOUCH_STORE_LIST_MAX, &crl_docs, &n_crls, eb);
+
+    if (!e)
+        e = vouch_store_doc_list(s, VOUCH_COLLATERAL_KIND, VOUCH_AMD_VCEK_PREFIX, 0,
+                                 VOUCH_STORE_LIST_MAX, &vceks, &n_vceks, eb);
+    if (!e && (!chips || !crls || !(by_product = crls_of(crl_docs, n_crls, crls))))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; !e && i < n_vceks; i++)
+        if (json_array_append_new(chips, chip_of(&vceks[i], by_product)))
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (!e && !(*ret = json_pack("{s:O,s:O}", "chips", chips, "crls", crls)))
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    json_decref(chips);
+    json_decref(crls);
+    json_decref(by_product);
+    vouch_store_docs_free(vceks, n_vceks);
+    vouch_store_docs_free(crl_docs, n_crls);
+    return e;
+}

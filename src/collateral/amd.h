@@ -77,6 +77,19 @@ vouch_err vouch_amd_collateral_new(struct vouch_store *s, int ttl,
                                    struct vouch_amd_collateral **ret, struct vouch_errbuf *eb);
 void vouch_amd_collateral_free(struct vouch_amd_collateral *c);
 const struct vouch_snp_source *vouch_amd_collateral_source(struct vouch_amd_collateral *c);
+/*
+ * The AMD chips whose collateral the store holds (the console's collateral
+ * page): *ret = {"chips": [...], "crls": [...]}, one chip entry per stored
+ * VCEK, ordered by id: {"id", "product", "hwid", "tcb": {"bootloader",
+ * "tee", "snp", "microcode"[, "fmc"]}, "not_after" (the VCEK's expiry),
+ * "crl_next_update" (its product's stored CRL's nextUpdate, or null)};
+ * one CRL entry per product: {"id", "product", "next_update",
+ * "crl_number"}.  Times are RFC 3339 text as stored.  At most
+ * VOUCH_STORE_LIST_MAX of each (the first by id).  The ASK/ASVK and ARK
+ * are pinned, not stored, so they are not listed.
+ */
+vouch_err vouch_amd_collateral_list(struct vouch_store *s, json_t **ret, struct vouch_errbuf *eb);
+
 /* Forget what is held in memory (after an import here). */
 void vouch_amd_collateral_invalidate(struct vouch_amd_collateral *c);
 

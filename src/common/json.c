@@ -37,6 +37,33 @@ static inline bool plain(uint8_t c)
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+#define BYTES8(b) (0x0101010101010101ULL * (uint8_t)(b))
+
+/*
+ * Skip the plain bytes at p, eight at a time while a whole word is plain
+ * (no byte < 0x20, >= 0x80, '"' or '\\'): event logs travel as strings of
+ * hundreds of KiB of base64.  The classic "has a zero byte" test on w, w ^ '"'
+ * and w ^ '\\', and "has a byte below 0x20" on w; any high bit stops it.
+ */
+static const uint8_t *skip_plain(const uint8_t *p, const uint8_t *end)
+{
+    const uint64_t lo = BYTES8(0x01), hi = BYTES8(0x80);
+
+    while (end - p >= 8) {
+        uint64_t w, q, b;
+
+        memcpy(&w, p, 8);
+        q = w ^ BYTES8('"');
+        b = w ^ BYTES8('\\');
+        if (((w - BYTES8(0x20)) | (q - lo) | (b - lo) | w) & hi)
+            break;
+        p += 8;
+    }
+    while (p < end && plain(*p))
+        p++;
+    return p;
+}
+
 static json_t *jp_fail(struct jp *j, const uint8_t *at, const char *msg)
 {
     if (!j->err) {
@@ -152,8 +179,7 @@ static bool jp_string(struct jp *j, const char **ret_s, size_t *ret_len, char **
 
     *ret_alloc = NULL;
     for (;;) {
-        while (p < end && plain(*p))
-            p++;
+        p = skip_plain(p, end);
         if (p >= end)
             return jp_fail(j, end, "premature end of input in a string"), false;
         if (*p == '"') {
@@ -470,32 +496,182 @@ vouch_err vouch_json_load_file(const char *path, size_t max, json_t **ret,
     return e;
 }
 
-struct dump_ctx {
-    struct vouch_buf buf;
-    vouch_err err;
-};
+/*
+ * Serialisation: byte for byte what jansson's json_dump_callback() writes
+ * with JSON_COMPACT | JSON_ENCODE_ANY (members in the object's order, "\\",
+ * "\"" and control characters escaped, \u00XX in upper-case hex, other
+ * UTF-8 as it is; a string that is not valid UTF-8 fails), without its
+ * per-container loop check (a hash-table insertion with a printed key for
+ * every object and array) and its per-run callbacks, which made token
+ * serialisation the costliest part of a request carrying an event log.
+ * Depth is capped at JSON_DUMP_MAX_DEPTH: twice the parser's cap, so any
+ * parsed value fits with the objects a token wraps around it.
+ */
+#define JSON_DUMP_MAX_DEPTH (2 * JSON_MAX_DEPTH)
 
-static int dump_cb(const char *p, size_t n, void *data)
+/* A byte that needs the slow path: an escape, or the start of a multi-byte sequence. */
+#define DUMP_SPECIAL(c) ((c) < 0x20 || (c) == '"' || (c) == '\\' || (c) >= 0x80)
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), as jansson checks it; 0 if invalid. */
+static size_t utf8_seq(const uint8_t *p, size_t n)
 {
-    struct dump_ctx *c = data;
+    uint8_t u = p[0];
+    size_t len, i;
+    uint32_t v;
 
-    c->err = vouch_buf_append(&c->buf, p, n);
-    return c->err ? -1 : 0;
+    if (u >= 0xc2 && u <= 0xdf) {
+        len = 2;
+        v = u & 0x1f;
+    } else if (u >= 0xe0 && u <= 0xef) {
+        len = 3;
+        v = u & 0x0f;
+    } else if (u >= 0xf0 && u <= 0xf4) {
+        len = 4;
+        v = u & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (p[i] & 0x3f);
+    }
+    if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (len == 3 && v < 0x800) ||
+        (len == 4 && v < 0x10000))
+        return 0;
+    return len;
+}
+
+static vouch_err dump_string(struct vouch_buf *b, const char *str, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)str, *run = p, *end = p + n;
+    char esc[8];
+    vouch_err e = vouch_buf_putc(b, '"');
+
+    while (!e && p < end) {
+        size_t k;
+
+        if (!DUMP_SPECIAL(*p)) {
+            p = skip_plain(p, end);
+            continue;
+        }
+        if (*p >= 0x80) {
+            if (!(k = utf8_seq(p, (size_t)(end - p))))
+                return VOUCH_E_INVALID;
+            p += k;
+            continue;
+        }
+        e = vouch_buf_append(b, run, (size_t)(p - run));
+        if (e)
+            break;
+        switch (*p) {
+        case '\\': e = vouch_buf_append(b, "\\\\", 2); break;
+        case '"': e = vouch_buf_append(b, "\\\"", 2); break;
+        case '\b': e = vouch_buf_append(b, "\\b", 2); break;
+        case '\f': e = vouch_buf_append(b, "\\f", 2); break;
+        case '\n': e = vouch_buf_append(b, "\\n", 2); break;
+        case '\r': e = vouch_buf_append(b, "\\r", 2); break;
+        case '\t': e = vouch_buf_append(b, "\\t", 2); break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04X", *p);
+            e = vouch_buf_append(b, esc, 6);
+        }
+        run = ++p;
+    }
+    if (!e)
+        e = vouch_buf_append(b, run, (size_t)(p - run));
+    return e ? e : vouch_buf_putc(b, '"');
+}
+
+static vouch_err dump_value(struct vouch_buf *b, const json_t *v, unsigned depth);
+
+static vouch_err dump_container(struct vouch_buf *b, const json_t *v, unsigned depth)
+{
+    vouch_err e;
+    size_t i;
+
+    if (depth >= JSON_DUMP_MAX_DEPTH)
+        return VOUCH_E_LIMIT;
+    if (json_is_array(v)) {
+        e = vouch_buf_putc(b, '[');
+        for (i = 0; !e && i < json_array_size(v); i++) {
+            if (i)
+                e = vouch_buf_putc(b, ',');
+            if (!e)
+                e = dump_value(b, json_array_get(v, i), depth + 1);
+        }
+        return e ? e : vouch_buf_putc(b, ']');
+    }
+    {
+        void *it = json_object_iter((json_t *)v);
+
+        e = vouch_buf_putc(b, '{');
+        for (i = 0; !e && it; it = json_object_iter_next((json_t *)v, it), i++) {
+            if (i)
+                e = vouch_buf_putc(b, ',');
+            if (!e)
+                e = dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
+            if (!e)
+                e = vouch_buf_putc(b, ':');
+            if (!e)
+                e = dump_value(b, json_object_iter_value(it), depth + 1);
+        }
+        return e ? e : vouch_buf_putc(b, '}');
+    }
+}
+
+/* A real as jansson writes it (its %.17g with ".0" rules): rare, so jansson does it. */
+static vouch_err dump_real(struct vouch_buf *b, const json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    vouch_err e;
+
+    if (!s)
+        return VOUCH_E_INVALID;
+    e = vouch_buf_puts(b, s);
+    free(s);
+    return e;
+}
+
+static vouch_err dump_value(struct vouch_buf *b, const json_t *v, unsigned depth)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        return dump_container(b, v, depth);
+    case JSON_STRING:
+        return dump_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return vouch_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL:
+        return dump_real(b, v);
+    case JSON_TRUE:
+        return vouch_buf_append(b, "true", 4);
+    case JSON_FALSE:
+        return vouch_buf_append(b, "false", 5);
+    case JSON_NULL:
+        return vouch_buf_append(b, "null", 4);
+    }
+    return VOUCH_E_INVALID;
 }
 
 vouch_err vouch_json_dump(const json_t *v, size_t max, char **ret, size_t *ret_len,
                           struct vouch_errbuf *eb)
 {
-    struct dump_ctx c = { VOUCH_BUF_INIT(max), VOUCH_OK };
+    struct vouch_buf b = VOUCH_BUF_INIT(max);
     uint8_t *p;
+    vouch_err e = v ? dump_value(&b, v, 0) : VOUCH_E_INVALID;
 
-    if (json_dump_callback(v, dump_cb, &c, JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
-        vouch_buf_free(&c.buf);
-        if (c.err == VOUCH_E_TOO_LARGE)
-            return vouch_fail(eb, c.err, "JSON output larger than %zu bytes", max);
-        return vouch_fail(eb, c.err ? c.err : VOUCH_E_INTERNAL, "cannot serialise JSON");
+    if (e) {
+        vouch_buf_free(&b);
+        if (e == VOUCH_E_TOO_LARGE)
+            return vouch_fail(eb, e, "JSON output larger than %zu bytes", max);
+        return vouch_fail(eb, e == VOUCH_E_NOMEM ? e : VOUCH_E_INTERNAL,
+                          "cannot serialise JSON");
     }
-    p = vouch_buf_steal(&c.buf, ret_len);
+    p = vouch_buf_steal(&b, ret_len);
     if (!p)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     *ret = (char *)p;

@@ -379,24 +379,23 @@ vouch_err vouch_jwk_import(const json_t *jwk, EVP_PKEY **ret, enum vouch_jws_alg
 static vouch_err b64url_json(const json_t *v, size_t max, struct vouch_buf *b,
                              struct vouch_errbuf *eb)
 {
-    char *text = NULL, *enc = NULL;
-    size_t len;
+    char *text = NULL;
+    size_t len, n;
     vouch_err e;
 
     e = vouch_json_dump(v, max, &text, &len, eb);
     if (e)
         return e;
-    enc = vouch_b64_alloc(text, len, VOUCH_B64URL);
-    if (!enc) {
-        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-        goto out;
-    }
-    e = vouch_buf_puts(b, enc);
-    if (e)
+    /* encoded straight into b: a token's payload can be tens of KiB (event-log claims) */
+    n = vouch_b64_encoded_len(len, VOUCH_B64URL);
+    e = vouch_buf_reserve(b, n);
+    if (e) {
         vouch_fail(eb, e, "token larger than %zu bytes", b->max);
-out:
+    } else {
+        vouch_b64_encode(text, len, VOUCH_B64URL, (char *)b->data + b->len);
+        b->len += n;
+    }
     free(text);
-    free(enc);
     return e;
 }
 

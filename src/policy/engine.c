@@ -91,6 +91,7 @@ vouch_err vouch_engine_eval(const struct vouch_engine_policy *p, const json_t *i
                             const struct vouch_engine_limits *lim, json_t **ret,
                             struct vouch_errbuf *eb)
 {
+    static const char *const members[] = { "allow", "trust_claims" };
     struct host_ctx h = { store, now };
     struct vouch_rego_eval_args args;
     json_t *doc = NULL;
@@ -107,7 +108,8 @@ vouch_err vouch_engine_eval(const struct vouch_engine_policy *p, const json_t *i
         args.clock = lim->clock;
         args.clock_ctx = lim->clock_ctx;
     }
-    e = vouch_rego_eval_rule(p->rego, "data.policy", &args, &doc, eb);
+    e = vouch_rego_eval_rule_members(p->rego, "data.policy", members,
+                                     sizeof(members) / sizeof(members[0]), &args, &doc, eb);
     if (e)
         return e;
     if (!doc)

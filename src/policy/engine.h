@@ -37,8 +37,13 @@ struct vouch_engine_limits {
 
 /*
  * Evaluate data.policy for `input`; *ret is the package's document (an
- * object; empty when nothing is defined).  query_reference_value reads
- * `store` at `now`.  `lim` may be NULL (the defaults).
+ * object; empty when nothing is defined) with only its `allow` and
+ * `trust_claims` members, the two an appraisal reads.  Every rule of the
+ * package is still evaluated (an error in any of them fails the call), but
+ * the others are not converted to JSON: a rule such as `claims :=
+ * input.tdx` would otherwise copy the whole input, event logs included.
+ * query_reference_value reads `store` at `now`.  `lim` may be NULL (the
+ * defaults).
  */
 vouch_err vouch_engine_eval(const struct vouch_engine_policy *p, const json_t *input,
                             struct vouch_store *store, int64_t now,

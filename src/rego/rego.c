@@ -728,11 +728,8 @@ static void rule_text_body(struct run *r, const struct vouch_rego_eval_args *arg
     }
 }
 
-static void rule_json_body(struct run *r, const struct vouch_rego_eval_args *args,
-                           const char *path)
+static void rule_json_body_of(struct run *r, const struct rval *v)
 {
-    const struct rval *v = do_rule(r, args, path);
-
     if (v) {
         /* force every lazy part before leaving the jump scope */
         force_deep(&r->ev, v, 0);
@@ -740,6 +737,55 @@ static void rule_json_body(struct run *r, const struct vouch_rego_eval_args *arg
         if (!r->res_j)
             vouch_ev_fail(&r->ev, VOUCH_E_NOMEM, "rego: out of memory");
     }
+}
+
+static void rule_json_body(struct run *r, const struct vouch_rego_eval_args *args,
+                           const char *path)
+{
+    rule_json_body_of(r, do_rule(r, args, path));
+}
+
+/* rule_json_body for an object document, converting only `members` of it. */
+static void rule_json_members_body(struct run *r, const struct vouch_rego_eval_args *args,
+                                   const char *path, const char *const *members, size_t n)
+{
+    const struct rval *v = do_rule(r, args, path);
+    size_t i;
+
+    if (!v || v->t != RT_OBJ) {
+        rule_json_body_of(r, v);
+        return;
+    }
+    r->res_j = json_object();
+    if (!r->res_j)
+        vouch_ev_fail(&r->ev, VOUCH_E_NOMEM, "rego: out of memory");
+    for (i = 0; i < n; i++) {
+        const struct rval *m = vouch_rv_obj_getn(v, members[i], strlen(members[i]));
+
+        if (!m)
+            continue;
+        force_deep(&r->ev, m, 1);
+        if (json_object_set_new(r->res_j, members[i], vouch_rv_to_json(m)))
+            vouch_ev_fail(&r->ev, VOUCH_E_NOMEM, "rego: out of memory");
+    }
+}
+
+vouch_err vouch_rego_eval_rule_members(const struct vouch_rego_policy *p, const char *path,
+                                       const char *const *members, size_t n_members,
+                                       const struct vouch_rego_eval_args *args,
+                                       json_t **ret_value, struct vouch_errbuf *eb)
+{
+    struct run r;
+
+    run_init(&r, p, args);
+    if (setjmp(r.ev.jb))
+        return run_fail(&r, eb);
+    rule_json_members_body(&r, args, path, members, n_members);
+    release_kept(&r);
+    vouch_buf_free(&r.out);
+    vouch_ra_free(&r.a);
+    *ret_value = r.res_j;
+    return VOUCH_OK;
 }
 
 vouch_err vouch_rego_eval_rule_text(const struct vouch_rego_policy *p, const char *path,

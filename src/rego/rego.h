@@ -143,6 +143,16 @@ vouch_err vouch_rego_eval_rule(const struct vouch_rego_policy *p, const char *pa
                                const struct vouch_rego_eval_args *args, json_t **ret_value,
                                struct vouch_errbuf *eb);
 
+/*
+ * The same for an object document, converting only the named members of
+ * it to JSON (the others are evaluated, so their errors are still errors,
+ * but not copied out).  A document that is not an object comes back whole.
+ */
+vouch_err vouch_rego_eval_rule_members(const struct vouch_rego_policy *p, const char *path,
+                                       const char *const *members, size_t n_members,
+                                       const struct vouch_rego_eval_args *args,
+                                       json_t **ret_value, struct vouch_errbuf *eb);
+
 /* The same, as exact JSON text (NUL-terminated, free with free());
  * "undefined" is reported as *ret_json == NULL. */
 vouch_err vouch_rego_eval_rule_text(const struct vouch_rego_policy *p, const char *path,

@@ -54,7 +54,9 @@ void vouch_api_policy_get(struct vouch_app *app, const struct vouch_http_req *re
 void vouch_api_policy_delete(struct vouch_app *app, const struct vouch_http_req *req,
                              struct vouch_http_resp *resp);
 
-/* api_kds.c: AMD KDS-compatible paths */
+/* api_kds.c: AMD KDS-compatible paths, and the stored AMD chips for the console */
+void vouch_api_admin_amd_chips(struct vouch_app *app, const struct vouch_http_req *req,
+                               struct vouch_http_resp *resp);
 void vouch_api_kds_vcek(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp);
 void vouch_api_kds_vlek(struct vouch_app *app, const struct vouch_http_req *req,

@@ -7,7 +7,8 @@
  *   GET /vcek/v1/{product}/cert_chain, /vlek/v1/{product}/cert_chain         ASK|ASVK + ARK, PEM
  *   GET /vcek/v1/{product}/crl, /vlek/v1/{product}/crl                       CRL, DER
  * VCEKs and CRLs are those imported (POST /admin/collateral, vouch
- * collateral import); the cert_chain is the pinned one.
+ * collateral import); the cert_chain is the pinned one.  For the console:
+ *   GET /admin/collateral/amd   the chips (VCEKs) and CRLs stored, admin only
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -131,4 +132,22 @@ void vouch_api_kds_vlek(struct vouch_app *app, const struct vouch_http_req *req,
                         struct vouch_http_resp *resp)
 {
     kds_get(app, req, resp, true);
+}
+
+/* GET /admin/collateral/amd: the stored AMD chips and CRLs with their expiry. */
+void vouch_api_admin_amd_chips(struct vouch_app *app, const struct vouch_http_req *req,
+                               struct vouch_http_resp *resp)
+{
+    struct vouch_errbuf eb;
+    json_t *list = NULL;
+    vouch_err e;
+
+    (void)req;
+    e = vouch_amd_collateral_list(app->store, &list, &eb);
+    if (e) {
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_COLLATERAL, e, &eb, NULL);
+        return;
+    }
+    vouch_http_json(resp, 200, list);
+    vouch_http_resp_header(resp, "Cache-Control", "no-store");
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,13 @@ static vouch_err keyring_check(struct vouch_app *app, struct vouch_errbuf *eb)
 
     vouch_keyring_unref(kr);
     return e;
+}
+
+void vouch_app_tune_malloc(void)
+{
+    /* glibc: a fixed mmap threshold also turns off its sliding one, hence both */
+    mallopt(M_TRIM_THRESHOLD, VOUCH_MALLOC_TRIM_THRESHOLD);
+    mallopt(M_MMAP_THRESHOLD, VOUCH_MALLOC_MMAP_THRESHOLD);
 }
 
 vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,

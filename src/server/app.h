@@ -102,6 +102,20 @@ extern const size_t vouch_n_routes;
 vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
                          char **ret_new_admin_token, struct vouch_errbuf *eb);
 
+/*
+ * Keep freed heap memory for the next request instead of handing it back
+ * to the kernel after every one (glibc's default: trim above 128 KiB, mmap
+ * above 128 KiB).  A request with an event log allocates a few hundred KiB
+ * (the body, its decoded evidence, the claims, the token); with the
+ * defaults every such request paid page faults for all of it again, which
+ * on a virtual machine cost more than its parsing and hashing (bench/RESULTS.md,
+ * attest with event logs).  Costs at most the trim threshold of retained
+ * memory per malloc arena.  Call once, before threads start.
+ */
+#define VOUCH_MALLOC_TRIM_THRESHOLD (16u << 20)
+#define VOUCH_MALLOC_MMAP_THRESHOLD (8u << 20)
+void vouch_app_tune_malloc(void);
+
 /* Set the issuer once the listening port is known. */
 vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t port,
                                struct vouch_errbuf *eb);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "common/help.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "crypto/kek.h"
@@ -227,7 +228,12 @@ void vouch_config_usage(FILE *out)
         char left[64];
 
         snprintf(left, sizeof(left), "--%s %s", opts[i].flag, opts[i].arg);
-        fprintf(out, "  %-28s %s\n  %-28s [%s]\n", left, opts[i].help, "", opts[i].env);
+        if (strlen(left) > 28)
+            fprintf(out, "  %s\n%31s", left, "");
+        else
+            fprintf(out, "  %-28s ", left);
+        vouch_help_print_wrapped(out, 31, opts[i].help);
+        fprintf(out, "  %-28s [%s]\n", "", opts[i].env);
     }
     fprintf(out, "  %-28s %s\n  %-28s %s\n", "--help", "show this help", "--version",
             "show the version");

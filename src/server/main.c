@@ -150,6 +150,7 @@ int main(int argc, char **argv)
     sigset_t set;
     int sig = 0, rc = 1;
 
+    vouch_app_tune_malloc();
     if (vouch_config_load(&cfg, argc, argv, true, &eb)) {
         fprintf(stderr, "vouchd: %s\n", eb.msg);
         return 2;

@@ -51,6 +51,7 @@ const struct vouch_route vouch_routes[] = {
     { "GET", "/sgx/certification/v4/fmspcs", vouch_api_pccs_fmspcs, 0 },
     { "POST", "/admin/collateral", vouch_api_admin_collateral, VOUCH_ROUTE_ADMIN },
     { "GET", "/admin/collateral", vouch_api_admin_collateral_list, VOUCH_ROUTE_ADMIN },
+    { "GET", "/admin/collateral/amd", vouch_api_admin_amd_chips, VOUCH_ROUTE_ADMIN },
 
     /* AMD KDS-compatible collateral: {item} is a hwID, "cert_chain" or "crl" */
     { "GET", "/vcek/v1/{product}/{item}", vouch_api_kds_vcek, 0 },

@@ -90,6 +90,11 @@ json_t *vouch_vtpm_describe_boot(struct vouch_vtpm_call *c);
 json_t *vouch_vtpm_describe_events(struct vouch_vtpm_call *c);
 json_t *vouch_vtpm_trust_events(struct vouch_vtpm_call *c);
 json_t *vouch_vtpm_ignore_events(struct vouch_vtpm_call *c);
+/* The report history (vtpm_history.c): DescribeReports, and the stored
+ * PCR events of a report merged into its summary's Pcrs.pcrN (Events,
+ * EventsOmitted); false when they do not parse or memory runs out. */
+json_t *vouch_vtpm_describe_reports(struct vouch_vtpm_call *c);
+bool vouch_vtpm_pcr_events_merge(json_t *last, const char *pcr_events);
 /* {"pcrN": value} of the instance's open system events, merged into `ext`. */
 bool vouch_vtpm_open_pcrs(struct vouch_vtpm_call *c, const char *uuid, json_t *ext);
 

@@ -389,6 +389,7 @@ static const struct vouch_vtpm_action actions[] = {
     { "DescribeEvents", vouch_vtpm_describe_events, 0 },
     { "DescribeInstance", describe_instance, 0 },
     { "DescribeInstances", describe_instances, 0 },
+    { "DescribeReports", vouch_vtpm_describe_reports, 0 },
     { "GenerateNonce", generate_nonce, 0 },
     { "IgnoreEvents", vouch_vtpm_ignore_events, VOUCH_VTPM_AUDITED },
     { "ProduceAikcert", vouch_vtpm_produce_aikcert, VOUCH_VTPM_AUDITED },

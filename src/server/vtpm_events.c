@@ -44,9 +44,11 @@ json_t *vouch_vtpm_describe_boot(struct vouch_vtpm_call *c)
     struct vouch_store_instance *in = NULL;
     struct vouch_store_vtpm_state st;
     struct vouch_errbuf eb;
+    struct vouch_store_report_row *row = NULL;
     json_t *last = NULL, *out = NULL;
-    char *summary = NULL, created[24], modified[24];
-    int64_t at = 0;
+    char created[24], modified[24];
+    uint64_t total = 0;
+    size_t n = 0;
     bool ok;
     vouch_err e;
     const char *uuid = vouch_vtpm_param_str(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
@@ -55,19 +57,21 @@ json_t *vouch_vtpm_describe_boot(struct vouch_vtpm_call *c)
         return NULL;
     e = vouch_store_vtpm_state_get(c->app->store, uuid, &st, &eb);
     if (!e)
-        e = vouch_store_report_last(c->app->store, uuid, &summary, &at, &eb);
-    if (e == VOUCH_E_NOT_FOUND || (!e && st.whitelist_id < 0)) {
+        e = vouch_store_report_list(c->app->store, uuid, 0, 1, 1, &row, &n, &total, &eb);
+    if (e == VOUCH_E_NOT_FOUND || (!e && (st.whitelist_id < 0 || n == 0))) {
         vouch_vtpm_fail(c, VOUCH_RPC_NO_REPORT, "(%.128s)", uuid);
         goto out;
     }
     if (!e)
-        e = vouch_json_parse(summary, strlen(summary), &last, &eb);
+        e = vouch_json_parse(row->summary, strlen(row->summary), &last, &eb);
+    if (!e && !vouch_vtpm_pcr_events_merge(last, row->pcr_events))
+        e = VOUCH_E_INTERNAL;
     if (e) {
         vouch_vtpm_fail(c, vouch_rpc_error_of(e) == VOUCH_RPC_UNAVAILABLE
                                ? VOUCH_RPC_UNAVAILABLE : VOUCH_RPC_INTERNAL, "%s", "");
         goto out;
     }
-    json_object_set_new(last, "GmtReport", json_integer(at));
+    json_object_set_new(last, "GmtReport", json_integer(row->received_ms));
     snprintf(created, sizeof(created), "%lld", (long long)st.whitelist_created_ms);
     snprintf(modified, sizeof(modified), "%lld", (long long)st.whitelist_modified_ms);
     out = json_pack("{s:I,s:s,s:I,s:s,s:s,s:I,s:O}", "Id", (json_int_t)st.whitelist_id,
@@ -78,7 +82,7 @@ json_t *vouch_vtpm_describe_boot(struct vouch_vtpm_call *c)
         vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
 out:
     json_decref(last);
-    free(summary);
+    vouch_store_report_rows_free(row, n);
     vouch_store_instance_free(in);
     return out;
 }

@@ -20,6 +20,7 @@
 #include "evidence/tpm/evidence.h"
 #include "server/vtpm.h"
 #include "server/vtpm_filedata.h"
+#include "vtpm/pcr_events.h"
 #include "vtpm/whitelist.h"
 
 #define CREDENTIAL_LEN 16            /* the AES-128 key MakeCredential protects */
@@ -537,14 +538,43 @@ static char *summary_of(const struct report *r)
             return NULL;
         }
     }
-    s = json_pack("{s:I,s:s,s:o,s:{s:I,s:I,s:b},s:I}", "SystemTrustStatus",
-                  (json_int_t)r->system_status, "Nonce", r->fd.nonce_hex, "Pcrs", pcrs, "Ima",
+    s = json_pack("{s:I,s:I,s:s,s:o,s:{s:I,s:I,s:b},s:I}", "SystemTrustStatus",
+                  (json_int_t)r->system_status, "ProgramTrustStatus",
+                  (json_int_t)r->program.status, "Nonce", r->fd.nonce_hex, "Pcrs", pcrs, "Ima",
                   "Start", (json_int_t)(r->fd.has_ima ? (int64_t)r->fd.ima_start : -1),
                   "Next", (json_int_t)r->next.ima_next, "Reboot", r->reboot, "ResetCount",
                   (json_int_t)r->next.reset_count);
     if (s)
         text = json_dumps(s, JSON_COMPACT);
     json_decref(s);
+    return text;
+}
+
+/* The events of the report's event log that explain each PCR differing from
+ * the baseline (JSON text), NULL when none differs or no log came.  They only
+ * explain: a log whose events do not fit the store's cap (escaped text of
+ * hostile device paths) loses them, never the report. */
+static char *pcr_events_of(const struct report *r)
+{
+    struct vouch_errbuf eb;
+    uint32_t mask = 0;
+    json_t *ev = NULL;
+    char *text = NULL;
+    size_t i;
+
+    for (i = 0; r->state.whitelist_id >= 0 && i < VOUCH_STORE_BASELINE_PCRS; i++)
+        if (strcmp(r->reported[i], r->state.baseline[i]) != 0)
+            mask |= 1u << i;
+    if (!mask || !r->fd.eventlog_len ||
+        vouch_vtpm_pcr_events(r->fd.eventlog, r->fd.eventlog_len, mask, &ev, &eb))
+        return NULL;
+    if (json_object_size(ev))
+        text = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    if (text && strlen(text) > VOUCH_STORE_PCR_EVENTS_MAX) {
+        free(text);
+        text = NULL;
+    }
     return text;
 }
 
@@ -577,7 +607,7 @@ static vouch_err report_store(struct report *r)
     struct vouch_store_event_new *all = calloc(r->n_events + r->n_program_events + 1,
                                                sizeof(*all));
     struct vouch_errbuf eb;
-    char *summary = summary_of(r), *detail = program_detail(r);
+    char *summary = summary_of(r), *detail = program_detail(r), *pcr_events;
     vouch_err e;
 
     if (!summary || !detail || !all) {
@@ -594,7 +624,9 @@ static vouch_err report_store(struct report *r)
     rep.program_status = r->program.status;
     rep.program_detail = detail;
     rep.summary = summary;
+    rep.pcr_events = pcr_events = pcr_events_of(r);
     e = vouch_store_report_accept(c->app->store, &rep, &eb);
+    free(pcr_events);
     free(summary);
     free(detail);
     free(all);

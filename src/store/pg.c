@@ -108,6 +108,9 @@ enum stmt {
     S_PWL_DELETE,
     S_PWL_ASSIGN,
     S_INST_CENSUS,
+    /* the PCR events of a report (migration 9) and the history pages */
+    S_REP_EVENTS,
+    S_REP_LIST,
     /* attestation history */
     S_ATT_INSERT,
     S_ATT_TRIM,
@@ -243,6 +246,11 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_REP_LAST] = "SELECT summary, received_ms FROM vtpm_reports WHERE instance = $1 "
                    "ORDER BY seq DESC LIMIT 1",
     [S_REP_COUNT] = "SELECT count(*)::bigint FROM vtpm_reports WHERE instance = $1",
+    [S_REP_EVENTS] = "UPDATE vtpm_reports SET pcr_events = $3 WHERE instance = $1 AND "
+                     "seq = $2::bigint",
+    [S_REP_LIST] = "SELECT seq, received_ms, summary, CASE WHEN $4::bigint <> 0 THEN pcr_events "
+                   "ELSE '' END FROM vtpm_reports WHERE instance = $1 ORDER BY seq DESC "
+                   "LIMIT $2::bigint OFFSET $3::bigint",
     [S_EV_COUNT] = "SELECT count(*)::bigint" PG_EVENT_WHERE,
     [S_EV_LIST] = "SELECT " VOUCH_STORE_EVENT_COLS PG_EVENT_WHERE
                   " ORDER BY created_ms DESC, uuid COLLATE \"C\" LIMIT $12::bigint "
@@ -1964,6 +1972,18 @@ static vouch_err pg_history_write(struct pgc *c, const struct vouch_store_report
     return e ? e : run_write(c, S_REP_TRIM, 2, trim, NULL, eb);
 }
 
+/* The PCR events of the history row just written (migration 9). */
+static vouch_err pg_pcr_events_write(struct pgc *c, const struct vouch_store_report *r,
+                                     struct vouch_errbuf *eb)
+{
+    char seq[I64_LEN];
+    const char *vals[] = { r->uuid, i64s(seq, r->expect_reports + 1), r->pcr_events };
+
+    if (!r->pcr_events || !*r->pcr_events)
+        return VOUCH_OK;
+    return run_write(c, S_REP_EVENTS, 3, vals, NULL, eb);
+}
+
 /* The instance's program verdict from its open program events (see the macro). */
 static vouch_err pg_program_verdict(struct pgc *c, const char *uuid, int64_t hint,
                                     const char *detail, struct vouch_errbuf *eb)
@@ -2005,6 +2025,8 @@ static vouch_err pg_report_accept(void *state, const struct vouch_store_report *
         e = pg_program_verdict(c, r->uuid, r->program_status, r->program_detail, eb);
     if (!e)
         e = pg_history_write(c, r, eb);
+    if (!e)
+        e = pg_pcr_events_write(c, r, eb);
     return finish(c, e, eb);
 }
 
@@ -2043,6 +2065,58 @@ static vouch_err pg_report_count(void *state, const char *uuid, uint64_t *ret,
         e = run(c, S_REP_COUNT, 1, vals, NULL, &r, eb);
     if (!e)
         *ret = (uint64_t)col_i64(r, 0, 0);
+    PQclear(r);
+    return e;
+}
+
+static vouch_err report_rows_read(const PGresult *r, int with_events,
+                                  struct vouch_store_report_row **ret, size_t *ret_n,
+                                  struct vouch_errbuf *eb)
+{
+    size_t rows = (size_t)PQntuples(r), i;
+    struct vouch_store_report_row *v = calloc(rows + 1, sizeof(*v));
+
+    if (!v)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    for (i = 0; i < rows; i++) {
+        v[i].seq = col_i64(r, (int)i, 0);
+        v[i].received_ms = col_i64(r, (int)i, 1);
+        v[i].summary = col_strdup(r, (int)i, 2);
+        v[i].pcr_events = with_events ? col_strdup(r, (int)i, 3) : NULL;
+        if (!v[i].summary || (with_events && !v[i].pcr_events)) {
+            vouch_store_report_rows_free(v, i + 1);
+            return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+        }
+    }
+    *ret = v;
+    *ret_n = rows;
+    return VOUCH_OK;
+}
+
+static vouch_err pg_report_list(void *state, const char *uuid, uint64_t offset, size_t limit,
+                                int with_events, struct vouch_store_report_row **ret,
+                                size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    char v[3][I64_LEN];
+    const char *vals[] = { uuid, i64s(v[0], (int64_t)limit), i64s(v[1], (int64_t)offset),
+                           i64s(v[2], with_events ? 1 : 0) };
+    PGresult *r = NULL;
+    uint64_t total = 0;
+    struct pgc *c;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_REP_COUNT, 1, vals, NULL, &r, eb);
+    if (!e)
+        total = (uint64_t)col_i64(r, 0, 0);
+    PQclear(r);
+    r = NULL;
+    if (!e)
+        e = run(c, S_REP_LIST, 4, vals, NULL, &r, eb);
+    if (!e)
+        e = report_rows_read(r, with_events, ret, ret_n, eb);
+    if (!e)
+        *ret_total = total;
     PQclear(r);
     return e;
 }
@@ -2683,6 +2757,7 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .report_accept = pg_report_accept,
     .report_last = pg_report_last,
     .report_count = pg_report_count,
+    .report_list = pg_report_list,
     .instance_mark_unmeasured = pg_instance_mark_unmeasured,
     .report_prune = pg_report_prune,
     .event_list = pg_event_list,

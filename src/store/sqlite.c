@@ -1971,6 +1971,19 @@ static vouch_err sq_history_write(sqlite3 *db, const struct vouch_store_report *
     return e;
 }
 
+/* The PCR events of the history row just written (migration 9). */
+static vouch_err sq_pcr_events_write(sqlite3 *db, const struct vouch_store_report *r,
+                                     struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(r->uuid), INT(r->expect_reports + 1),
+                             TXT(r->pcr_events ? r->pcr_events : "") };
+
+    if (!r->pcr_events || !*r->pcr_events)
+        return VOUCH_OK;
+    return run_write(db, "UPDATE vtpm_reports SET pcr_events = ?3 WHERE instance = ?1 AND "
+                     "seq = ?2", a, 3, NULL, eb);
+}
+
 /* The instance's program verdict from its open program events (see the macro). */
 static vouch_err sq_program_verdict(sqlite3 *db, const char *uuid, int64_t hint,
                                     const char *detail, struct vouch_errbuf *eb)
@@ -2012,6 +2025,8 @@ static vouch_err sq_report_accept(void *state, const struct vouch_store_report *
         e = sq_program_verdict(db, r->uuid, r->program_status, r->program_detail, eb);
     if (!e)
         e = sq_history_write(db, r, eb);
+    if (!e)
+        e = sq_pcr_events_write(db, r, eb);
     return finish(state, db, e, eb);
 }
 
@@ -2056,6 +2071,67 @@ static vouch_err sq_report_count(void *state, const char *uuid, uint64_t *ret,
         e = db_fail(db, eb, "reports");
     if (!e)
         *ret = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_report_rows_read(sqlite3 *db, sqlite3_stmt *st, size_t limit,
+                                     int with_events, struct vouch_store_report_row **ret,
+                                     size_t *ret_n, struct vouch_errbuf *eb)
+{
+    struct vouch_store_report_row *rows = calloc(limit + 1, sizeof(*rows));
+    size_t n = 0;
+    int rc = SQLITE_ROW;
+    vouch_err e = rows ? VOUCH_OK : vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+
+    while (!e && n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows[n].seq = sqlite3_column_int64(st, 0);
+        rows[n].received_ms = sqlite3_column_int64(st, 1);
+        rows[n].summary = col_dup(st, 2);
+        rows[n].pcr_events = with_events ? col_dup(st, 3) : NULL;
+        n++;
+        if (!rows[n - 1].summary || (with_events && !rows[n - 1].pcr_events))
+            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = db_fail(db, eb, "reports");
+    if (e) {
+        vouch_store_report_rows_free(rows, n);
+        return e;
+    }
+    *ret = rows;
+    *ret_n = n;
+    return VOUCH_OK;
+}
+
+static vouch_err sq_report_list(void *state, const char *uuid, uint64_t offset, size_t limit,
+                                int with_events, struct vouch_store_report_row **ret,
+                                size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { TXT(uuid), INT((int64_t)limit), INT((int64_t)offset),
+                             INT(with_events ? 1 : 0) };
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int64_t total = 0;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT count(*) FROM vtpm_reports WHERE instance = ?1", a, 1, &st,
+                         eb);
+    if (!e && sqlite3_step(st) != SQLITE_ROW)
+        e = db_fail(db, eb, "reports");
+    if (!e)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!e)
+        e = prepare_bind(db, "SELECT seq, received_ms, summary, CASE WHEN ?4 THEN pcr_events "
+                         "ELSE '' END FROM vtpm_reports WHERE instance = ?1 ORDER BY seq DESC "
+                         "LIMIT ?2 OFFSET ?3", a, 4, &st, eb);
+    if (!e)
+        e = sq_report_rows_read(db, st, limit, with_events, ret, ret_n, eb);
+    if (!e)
+        *ret_total = (uint64_t)total;
     sqlite3_finalize(st);
     return e;
 }
@@ -2837,6 +2913,7 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .report_accept = sq_report_accept,
     .report_last = sq_report_last,
     .report_count = sq_report_count,
+    .report_list = sq_report_list,
     .instance_mark_unmeasured = sq_instance_mark_unmeasured,
     .report_prune = sq_report_prune,
     .event_list = sq_event_list,

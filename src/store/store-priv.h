@@ -107,6 +107,9 @@ struct vouch_store_ops {
                              int64_t *ret_ms, struct vouch_errbuf *eb);
     vouch_err (*report_count)(void *state, const char *uuid, uint64_t *ret,
                               struct vouch_errbuf *eb);
+    vouch_err (*report_list)(void *state, const char *uuid, uint64_t offset, size_t limit,
+                             int with_events, struct vouch_store_report_row **ret,
+                             size_t *ret_n, uint64_t *ret_total, struct vouch_errbuf *eb);
     /* the singleton jobs' statements (src/server/vtpm_jobs.c) */
     vouch_err (*instance_mark_unmeasured)(void *state, int64_t stale_before_ms,
                                           uint64_t *ret_marked, struct vouch_errbuf *eb);

@@ -177,6 +177,9 @@ const char *const vouch_store_migrations[] = {
     "  code TEXT NOT NULL,"
     "  request_id TEXT NOT NULL);"
     "CREATE INDEX audit_log_time ON audit_log (at_ms, id);",
+    /* 9: the UEFI events that explain a report's differing PCRs, beside its summary
+     * (last: reading a page of summaries does not walk them) */
+    "ALTER TABLE vtpm_reports ADD COLUMN pcr_events TEXT NOT NULL DEFAULT '';",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
@@ -454,7 +457,7 @@ const struct vouch_store_copy_table vouch_store_copy_tables[] = {
     { "vtpm_events", "uuid, instance, account, type, level, status, handle_type, accumulation, "
                      "suspect, suspect_value, whitelist_value, created_ms, modified_ms, "
                      "handled_ms", 14, "uuid", 0 },
-    { "vtpm_reports", "instance, seq, received_ms, summary", 4, "instance, seq", 0 },
+    { "vtpm_reports", "instance, seq, received_ms, summary, pcr_events", 5, "instance, seq", 0 },
     { "audit_log", VOUCH_STORE_AUDIT_COLS, 8, "id", 0 },
     { "attestations", VOUCH_STORE_ATTESTATION_COLS, 9, "id", 0, "id" },
 };
@@ -1147,6 +1150,9 @@ vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_st
     if (!e && (!r->next || r->expect_reports < 0 || r->keep == 0 || !r->summary ||
                strlen(r->summary) > VOUCH_STORE_DOC_MAX))
         e = vouch_fail(eb, VOUCH_E_INVALID, "incomplete report");
+    if (!e && r->pcr_events && strlen(r->pcr_events) > VOUCH_STORE_PCR_EVENTS_MAX)
+        e = vouch_fail(eb, VOUCH_E_INVALID, "the report's PCR events exceed %u bytes",
+                       VOUCH_STORE_PCR_EVENTS_MAX);
     if (!e)
         e = check_state(r->next, r->create_baseline || r->next->whitelist_id >= 0, eb);
     for (i = 0; !e && i < r->n_events; i++)
@@ -1190,6 +1196,32 @@ vouch_err vouch_store_report_count(struct vouch_store *s, const char *uuid, uint
     vouch_err e = check_name("PropertyUuid", uuid, eb);
 
     return e ? e : observed(s, "report_count", t0, s->ops->report_count(s->state, uuid, ret, eb));
+}
+
+vouch_err vouch_store_report_list(struct vouch_store *s, const char *uuid, uint64_t offset,
+                                  size_t limit, int with_events,
+                                  struct vouch_store_report_row **ret, size_t *ret_n,
+                                  uint64_t *ret_total, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = check_name("PropertyUuid", uuid, eb);
+
+    if (!e && (limit == 0 || limit > VOUCH_STORE_LIST_MAX || offset > INT64_MAX))
+        e = vouch_fail(eb, VOUCH_E_INVALID, "limit must be 1-%d", VOUCH_STORE_LIST_MAX);
+    return e ? e : observed(s, "report_list", t0,
+                            s->ops->report_list(s->state, uuid, offset, limit, with_events, ret,
+                                                ret_n, ret_total, eb));
+}
+
+void vouch_store_report_rows_free(struct vouch_store_report_row *rows, size_t n)
+{
+    size_t i;
+
+    for (i = 0; rows && i < n; i++) {
+        free(rows[i].summary);
+        free(rows[i].pcr_events);
+    }
+    free(rows);
 }
 
 vouch_err vouch_store_event_list(struct vouch_store *s, const char *account,

@@ -575,6 +575,10 @@ struct vouch_store_report {
      * unless NULL. */
     int64_t program_status;
     const char *program_detail;
+    /* The UEFI events that explain the differing PCRs (JSON text, at most
+     * VOUCH_STORE_PCR_EVENTS_MAX bytes), kept with the history row
+     * (migration 9); NULL or "" keeps none. */
+    const char *pcr_events;
 };
 
 vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
@@ -607,6 +611,23 @@ vouch_err vouch_store_report_last(struct vouch_store *s, const char *uuid, char 
 /* The number of history rows of `uuid`. */
 vouch_err vouch_store_report_count(struct vouch_store *s, const char *uuid, uint64_t *ret,
                                    struct vouch_errbuf *eb);
+
+/* One history row: the report's summary and, when asked for, its PCR events. */
+#define VOUCH_STORE_PCR_EVENTS_MAX (256u << 10)
+struct vouch_store_report_row {
+    int64_t seq;                     /* the report's number (1, 2, ...) */
+    int64_t received_ms;
+    char *summary;                   /* JSON text */
+    char *pcr_events;                /* JSON text, "" none; NULL when not asked for */
+};
+
+/* One page of `uuid`'s history rows, newest first (limit <= VOUCH_STORE_LIST_MAX),
+ * with their number; with_events reads the PCR events too. */
+vouch_err vouch_store_report_list(struct vouch_store *s, const char *uuid, uint64_t offset,
+                                  size_t limit, int with_events,
+                                  struct vouch_store_report_row **ret, size_t *ret_n,
+                                  uint64_t *ret_total, struct vouch_errbuf *eb);
+void vouch_store_report_rows_free(struct vouch_store_report_row *rows, size_t n);
 
 struct vouch_store_event {
     char *uuid, *instance, *account;

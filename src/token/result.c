@@ -151,7 +151,8 @@ vouch_err vouch_result_flat(const struct vouch_result *r, json_t **ret,
         vouch_json_set_new(p, "evaluation-reports",
                            r->evaluation_reports ? json_deep_copy(r->evaluation_reports)
                                                  : json_array()) ||
-        vouch_json_set_strn(p, "tcb-status", tcb, len) ||
+        /* vouch_json_dump wrote valid UTF-8 (it fails otherwise): no second check */
+        vouch_json_set_new(p, "tcb-status", json_stringn_nocheck(tcb, len)) ||
         vouch_json_set_new(p, "customized_claims", cust)) {
         e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
         goto out;

@@ -1,7 +1,9 @@
 // The JSON endpoints the web console reads, against a real vouchd: the
 // attestation history (GET /admin/attestations, --keep-attestations), the
 // operator's vTPM endpoint (/admin/vtpm/{account}), the collateral list
-// (GET /admin/collateral), and how /console itself is served.
+// (GET /admin/collateral) and the stored AMD chips (GET /admin/collateral/amd),
+// the instance detail's UEFI events (DescribeBoot) and report history
+// (DescribeReports), and how /console itself is served.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { startVouchd, vouch, request, freshPostgresDb, PG_BASE, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { SoftTpm, fileData } from './lib/softtpm.mjs';
+import { EV, eventLog, eventDigests, imageLoadData, variableData } from './lib/eventlog.mjs';
 
 const require = createRequire(import.meta.url);
 const RPCClient = require('@alicloud/pop-core');
@@ -263,4 +267,139 @@ test('rows still queued when vouchd stops are written before it exits', async ()
     await srv.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe('the instance detail: the UEFI events of a differing PCR, the report history', () => {
+  let srv, alice, bob;
+  const UUID = 'console-api-tpm';
+  const tpm = new SoftTpm();
+  const events = [];
+  let akCert;
+  before(async () => {
+    srv = await serverWith([], { fixed: false });
+    const key = async (account) => {
+      const r = await request(`${srv.url}/admin/accesskeys`, { method: 'POST', headers: admin,
+        body: JSON.stringify({ account }) });
+      return new RPCClient({ accessKeyId: r.body.AccessKeyId, accessKeySecret: r.body.AccessKeySecret,
+        endpoint: srv.url, apiVersion: '2020-06-13' });
+    };
+    alice = await key('alice');
+    bob = await key('bob');
+    await alice.request('RegisterMessage', { PropertyUuid: UUID, PropertyName: 'tpm-1' }, { method: 'POST' });
+    const { Data } = await alice.request('ProduceAikcert', { PropertyUuid: UUID,
+      EkPubKey: tpm.ekPub.toString('base64'), AikName: tpm.akName.toString('hex'),
+      CertRequest: tpm.akPub.toString('base64') }, { method: 'POST' });
+    const secret = tpm.activate(Buffer.from(Data.KeyCredentialBlob, 'base64'));
+    akCert = SoftTpm.decryptData(secret, Buffer.from(Data.DataCredentialBlob, 'base64'));
+  });
+  after(async () => { await srv?.stop(); });
+
+  // Firmware measures `evs` (into the soft TPM and its log), then a report with the whole log.
+  async function report(evs) {
+    for (const ev of evs) {
+      tpm.extend(ev.pcr, eventDigests(ev));
+      events.push(ev);
+    }
+    const { data } = await alice.request('GenerateNonce', { PropertyUuid: UUID }, { method: 'POST' });
+    const doc = JSON.parse(Buffer.from(fileData(data.Nonce, tpm.quote(Buffer.from(data.Nonce, 'hex')),
+      { akCert }), 'base64'));
+    doc.eventlog = eventLog(events).toString('base64');
+    akCert = undefined;
+    const r = await alice.request('PutMessage', { PropertyUuid: UUID,
+      FileData: Buffer.from(JSON.stringify(doc)).toString('base64') }, { method: 'POST' });
+    return r.data.systemVerificationResult.status;
+  }
+
+  test('DescribeBoot: the events that extended each differing PCR, decoded; none for the others', async () => {
+    assert.equal(await report([
+      { pcr: 7, type: EV.EFI_VARIABLE_DRIVER_CONFIG, data: variableData('SecureBoot', Buffer.from([1])) },
+      { pcr: 4, type: EV.EFI_BOOT_SERVICES_APPLICATION, data: imageLoadData('\\EFI\\BOOT\\BOOTX64.EFI'),
+        measured: Buffer.from('shim 15.8') },
+    ]), 1);
+    let boot = await alice.request('DescribeBoot', { PropertyUuid: UUID }, { method: 'POST' });
+    assert.ok(Object.values(boot.LastReport.Pcrs).every((p) => p.match && !p.Events), JSON.stringify(boot));
+    // A new boot loader and a changed Secure Boot variable: PCR 4 and 7 differ.
+    assert.equal(await report([
+      { pcr: 4, type: EV.EFI_BOOT_SERVICES_APPLICATION, data: imageLoadData('\\EFI\\ubuntu\\grubx64.efi'),
+        measured: Buffer.from('grub 2.12') },
+      { pcr: 7, type: EV.EFI_VARIABLE_DRIVER_CONFIG, data: variableData('dbx', Buffer.from('new dbx')) },
+      { pcr: 5, type: EV.EFI_ACTION, data: Buffer.from('Exit Boot Services Invocation') },
+    ]), 2);
+    boot = await alice.request('DescribeBoot', { PropertyUuid: UUID }, { method: 'POST' });
+    const pcrs = boot.LastReport.Pcrs;
+    assert.deepEqual(Object.keys(pcrs).filter((k) => !pcrs[k].match).sort(), ['pcr4', 'pcr5', 'pcr7']);
+    assert.deepEqual(pcrs.pcr4.Events.map((e) => [e.EventNum, e.Type]),
+      [[2, 'EV_EFI_BOOT_SERVICES_APPLICATION'], [3, 'EV_EFI_BOOT_SERVICES_APPLICATION']]);
+    assert.match(pcrs.pcr4.Events[1].Description, /\\EFI\\ubuntu\\grubx64\.efi/);
+    assert.equal(pcrs.pcr4.Events[1].Digest, eventDigests({ data: Buffer.from('grub 2.12') }).sha256);
+    assert.deepEqual(pcrs.pcr7.Events.map((e) => e.Description), ['SecureBoot', 'dbx']);
+    assert.deepEqual(pcrs.pcr5.Events.map((e) => [e.Type, e.Description]),
+      [['EV_EFI_ACTION', 'Exit Boot Services Invocation']]);
+    assert.equal(pcrs.pcr5.EventsOmitted, 0);
+    for (const k of ['pcr0', 'pcr1', 'pcr6', 'pcr8']) assert.equal(pcrs[k].Events, undefined, k);
+  });
+
+  test('DescribeReports: the kept reports newest first, paged, with what differed; only the owner', async () => {
+    let r = await alice.request('DescribeReports', { PropertyUuid: UUID }, { method: 'POST' });
+    assert.equal(r.TotalCount, 2);
+    assert.deepEqual(r.Reports.map((x) => [x.Seq, x.SystemTrustStatus, x.ProgramTrustStatus, x.DifferingPcrs]),
+      [[2, 2, 4, [4, 5, 7]], [1, 1, 4, []]]);
+    assert.equal(r.Reports[0].NextClientIMAIndex, 0);
+    assert.equal(r.Reports[0].Reboot, false);
+    assert.ok(r.Reports[0].GmtReport >= r.Reports[1].GmtReport && r.Reports[1].GmtReport > 0);
+    r = await alice.request('DescribeReports', { PropertyUuid: UUID, PageSize: 1, PageNumber: 2 }, { method: 'POST' });
+    assert.deepEqual([r.TotalCount, r.PageNumber, r.PageSize, r.Reports.map((x) => x.Seq)], [2, 2, 1, [1]]);
+    // The operator's endpoint as alice; bob's own key and bob's account are refused.
+    const as = (account) => request(`${srv.url}/admin/vtpm/${account}?Action=DescribeReports&Version=2020-06-13&PropertyUuid=${UUID}`,
+      { headers: admin });
+    r = await as('alice');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.Reports.length, 2);
+    r = await as('bob');
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.body.Code, 'Forbidden.NotOwner');
+    await assert.rejects(bob.request('DescribeReports', { PropertyUuid: UUID }, { method: 'POST' }),
+      (e) => e.code === 'Forbidden.NotOwner');
+    await assert.rejects(bob.request('DescribeBoot', { PropertyUuid: UUID }, { method: 'POST' }),
+      (e) => e.code === 'Forbidden.NotOwner');
+    await assert.rejects(alice.request('DescribeReports', { PropertyUuid: UUID, PageSize: 101 }, { method: 'POST' }),
+      (e) => e.code === 'InvalidParameter');
+    await assert.rejects(alice.request('DescribeReports', {}, { method: 'POST' }),
+      (e) => e.code === 'MissingParameter');
+    await assert.rejects(alice.request('DescribeReports', { PropertyUuid: 'nope' }, { method: 'POST' }),
+      (e) => e.code === 'InvalidPropertyUuid.NotFound');
+  });
+});
+
+describe('GET /admin/collateral/amd: the AMD chips stored, with expiry', () => {
+  const SNP = '../vectors/snp';
+  const CHIP = 'c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f'
+    + '8e8c0bcd9a5d9286612bad4aadfb4426205a3b9e4fea82301135a170e477524e';
+  let srv;
+  before(async () => { srv = await serverWith([]); });
+  after(async () => { await srv?.stop(); });
+
+  test('none, then the imported VCEK with its TCB and expiry and the Milan CRL; admin only', async () => {
+    const amd = () => request(`${srv.url}/admin/collateral/amd`, { headers: admin });
+    let r = await amd();
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { chips: [], crls: [] });
+    for (const f of ['test-vcek.der', 'amd-milan-crl.der']) {
+      const imp = await request(`${srv.url}/admin/collateral`, { method: 'POST',
+        headers: { ...admin, 'content-type': 'application/octet-stream' }, body: readFileSync(join(SNP, f)) });
+      assert.equal(imp.status, 200, imp.text);
+    }
+    r = await amd();
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    assert.deepEqual(r.body.chips, [{ id: `amd/vcek/Milan/${CHIP}/3-0-8-115`, product: 'Milan', hwid: CHIP,
+      tcb: { bootloader: 3, tee: 0, snp: 8, microcode: 115 }, not_after: '2030-01-24T17:58:26Z',
+      crl_next_update: r.body.crls[0].next_update }]);
+    assert.equal(r.body.crls.length, 1);
+    assert.equal(r.body.crls[0].product, 'Milan');
+    assert.equal(r.body.crls[0].crl_number, 6);
+    assert.match(r.body.crls[0].next_update, /^2026-05-12T/);
+    assert.equal((await request(`${srv.url}/admin/collateral/amd`)).status, 401);
+    assert.equal((await request(`${srv.url}/admin/collateral/amd`,
+      { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 401);
+  });
 });

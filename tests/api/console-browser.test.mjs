@@ -2,7 +2,8 @@
 // npm puppeteer-core (no browser download), against a real vouchd whose
 // instances are registered through the real RPC API (@alicloud/pop-core),
 // one of them reporting from swtpm through tpm2-tools, and whose TDX
-// attestation is a real POST /v1/attestation.  Any console error,
+// attestation is a real POST /v1/attestation; an SEV-SNP attestation makes
+// vouchd fetch its chip's VCEK from a KDS on loopback.  Any console error,
 // failed request or request to anywhere but this vouchd fails the test.
 // Screenshots of every page go to $CONSOLE_SCREENSHOTS (default: a temporary
 // directory named in the output).
@@ -16,9 +17,11 @@ import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import { createDecipheriv, createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import puppeteer from 'puppeteer-core';
 import { Swtpm, haveSwtpm } from './lib/swtpm.mjs';
 import { startVouchd, vouch, request, freshPostgresDb, PG_BASE, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { EV, eventLog, eventDigests } from './lib/eventlog.mjs';
 
 const require = createRequire(import.meta.url);
 const RPCClient = require('@alicloud/pop-core');
@@ -29,7 +32,8 @@ const SHOTS = process.env.CONSOLE_SCREENSHOTS || mkdtempSync(join(tmpdir(), 'vou
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
-let srv, browser, work, page, tpm;
+let srv, browser, work, page, tpm, kds;
+const kdsPaths = [];          // what vouchd asked the loopback KDS for
 const problems = [];          // console errors, failed or foreign requests
 const expectedFailures = [];  // {method, path, status} the test provokes on purpose
 const keys = {};
@@ -41,6 +45,24 @@ async function newKey(account) {
     body: JSON.stringify({ account }) });
   assert.equal(r.status, 201, r.text);
   return { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
+}
+
+// A KDS on loopback that knows one chip: AMD's answers for trustee's SNP test
+// report (tests/vectors/snp), as https://kdsintf.amd.com serves them.
+const SNP = '../vectors/snp';
+const SNP_CHIP = 'c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f'
+  + '8e8c0bcd9a5d9286612bad4aadfb4426205a3b9e4fea82301135a170e477524e';
+function startKds() {
+  const vcek = readFileSync(join(SNP, 'test-vcek.der'));
+  const crl = readFileSync(join(SNP, 'amd-milan-crl.der'));
+  const server = createServer((req, res) => {
+    kdsPaths.push(req.url);
+    const body = req.url === '/vcek/v1/Milan/crl' ? crl
+      : req.url.startsWith(`/vcek/v1/Milan/${SNP_CHIP}?`) ? vcek : null;
+    res.writeHead(body ? 200 : 404, { 'content-type': 'application/octet-stream' });
+    res.end(body ?? '');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 const pop = (key) => new RPCClient({ accessKeyId: key.id, accessKeySecret: key.secret,
@@ -55,7 +77,8 @@ before(async () => {
   await run(process.env.DCAP_FORGE, ['--quote', q, '--collateral', col, '--root', root]);
   const db = PG_BASE ? await freshPostgresDb() : `sqlite:${join(work, 'vouch.db')}`;
   await vouch(['collateral', 'import', '--db', db, '--dcap-root', root, col]);
-  const args = ['--dcap-root', root];
+  kds = await startKds();
+  const args = ['--dcap-root', root, '--amd-kds-url', `http://127.0.0.1:${kds.address().port}`];
   if (!noTpm) {
     tpm = new Swtpm(mkdtempSync(join(tmpdir(), 'vouch-console-tpm-')));
     await tpm.manufacture();
@@ -76,6 +99,10 @@ before(async () => {
       if (e.code === 'InvalidAction.NotFound') missing.add(action);
     }
   }
+  // First trustee's SEV-SNP evidence carries no VCEK: vouchd fetches it (and the CRL) from the KDS.
+  const snp = await request(`${srv.url}/v1/attestation`, { method: 'POST', body: JSON.stringify({ tee: 'snp',
+    evidence: Buffer.from(readFileSync(join(SNP, 'trustee-e2e-evidence.json'))).toString('base64url') }) });
+  assert.ok(kdsPaths.some((p) => p.startsWith(`/vcek/v1/Milan/${SNP_CHIP}?`)), `${snp.status} ${snp.text} ${kdsPaths}`);
   const evidence = b64url(JSON.stringify({ quote: readFileSync(q).toString('base64'), cc_eventlog: null }));
   const r = await request(`${srv.url}/v1/attestation`, { method: 'POST',
     body: JSON.stringify({ tee: 'tdx', evidence, policy_ids: [] }) });
@@ -117,6 +144,7 @@ before(async () => {
 after(async () => {
   await browser?.close().catch(() => {});
   await srv?.stop({ keep: true });
+  await new Promise((resolve) => (kds ? kds.close(resolve) : resolve()));
   await tpm?.stop();
   if (tpm) rmSync(tpm.dir, { recursive: true, force: true });
   if (work) rmSync(work, { recursive: true, force: true });
@@ -263,6 +291,14 @@ test('a wrong secret is refused at login with what happened', async () => {
 const TPM_UUID = 'uuid-alice-tpm';
 const call = (action, params) => pop(keys.alice).request(action, params, { method: 'POST' });
 let akCertPem;
+const firmwareEvents = [];    // what the "firmware" measured since the TPM started: the event log
+
+// Measure one event as firmware does: extend its PCR, append it to the log.
+function measure(ev) {
+  const d = eventDigests(ev);
+  tpm.extend(ev.pcr, d.sha1, d.sha256);
+  firmwareEvents.push(ev);
+}
 
 // ProduceAikcert by credential activation in the TPM (docs/vtpm.md), as vtpm_e2e does.
 async function enroll() {
@@ -288,6 +324,7 @@ async function report() {
   const doc = { version: 1, nonce: data.Nonce, quote: q.msg.toString('base64'),
     signature: q.sig.toString('base64'), pcrs: q.pcrs };
   if (akCertPem) doc.ak_cert = akCertPem;
+  if (firmwareEvents.length) doc.eventlog = eventLog(firmwareEvents).toString('base64');
   akCertPem = null;
   const r = await call('PutMessage', { PropertyUuid: TPM_UUID,
     FileData: Buffer.from(JSON.stringify(doc)).toString('base64') });
@@ -308,19 +345,32 @@ test('swtpm: trusted; PCR 5 extended turns the boot loader stage red, Trust; PCR
   assert.deepEqual(await stagesOf(TPM_UUID), ['ok', 'ok', 'ok', 'ok', 'ok']);
   await shot('instances-trusted');
 
-  tpm.extend(5, createHash('sha1').update('grub.cfg v2').digest('hex'),
-    createHash('sha256').update('grub.cfg v2').digest('hex'));
+  // The boot loader hands over: two events extend PCR 5, and the report's event log has them.
+  measure({ pcr: 5, type: EV.EFI_ACTION, data: Buffer.from('Exit Boot Services Invocation') });
+  measure({ pcr: 5, type: EV.EFI_ACTION, data: Buffer.from('Exit Boot Services Returned with Success') });
   assert.equal(await report(), 2);
   // PCR 4 and 5 are the boot loader: firmware and UEFI drivers green, boot loader red, the rest grey.
   assert.deepEqual(await stagesOf(TPM_UUID), ['ok', 'ok', 'bad', 'none', 'none']);
   assert.match(await page.$eval(`tr[data-uuid="${TPM_UUID}"]`, (r) => r.textContent), /Exception/);
   await shot('instances-exception');
 
-  // The detail: PCR 5 differs from the baseline, the others match.
+  // The detail: PCR 5 differs from the baseline, the others match; under it the two
+  // events of the log that explain it; the timeline has both reports.
   await page.click(`tr[data-uuid="${TPM_UUID}"] a`);
   await page.waitForSelector('tr[data-pcr="5"].pcrbad');
   assert.equal(await page.$$eval('table[aria-label="PCRs"] tr.pcrbad', (r) => r.length), 1);
   assert.equal(await page.$eval('#next-ima', (e) => e.textContent), '0');
+  const explained = await page.$$eval('tr[data-pcr-events="5"] tbody tr', (rows) => rows.map((r) =>
+    [...r.cells].map((c) => c.textContent)));
+  assert.deepEqual(explained.map((c) => c.slice(0, 3)), [
+    ['1', 'EV_EFI_ACTION', 'Exit Boot Services Invocation'],
+    ['2', 'EV_EFI_ACTION', 'Exit Boot Services Returned with Success']]);
+  assert.equal(explained[0][3], eventDigests({ data: Buffer.from('Exit Boot Services Invocation') }).sha256);
+  assert.equal(await page.$$eval('tr[data-pcr-events]', (r) => r.length), 1, 'events only under the differing PCR');
+  const timeline = await page.$$eval('ol.timeline [data-report]', (l) => l.map((x) => x.textContent));
+  assert.equal(timeline.length, 2, timeline.join('|'));
+  assert.match(timeline[0], /^report #2: .*Exception system, .*Not evaluated program · next IMA index 0 · differed: PCR5$/);
+  assert.match(timeline[1], /^report #1: .*Trusted system.* · matched the baseline$/);
   await shot('instance-exception');
 
   // Events: the open PCR 5 event; Trust asks first, then shows the result.
@@ -381,12 +431,25 @@ test('the admin token: every account, the attestations, collateral and policies'
   assert.match(att, /tdx/);
   assert.match(att, /Allow/);
   assert.match(att, /UpToDate|OutOfDate|SWHardeningNeeded|ConfigurationNeeded/);
+  const atts = await page.$$eval('table[aria-label="Attestations"] tbody tr', (rows) => rows.map((r) => r.cells[1].textContent));
+  assert.deepEqual(atts, ['tdx', 'snp']);
   await shot('attestations');
 
   await goto('#/collateral');
   await page.waitForSelector('table[aria-label="FMSPCs"]');
   const fm = await page.$$eval('table[aria-label="FMSPCs"] tbody tr', (rows) => rows.map((r) => r.textContent));
   assert.ok(fm.length >= 1 && /[0-9A-F]{12}/.test(fm[0]), fm.join('|'));
+  // The chip whose VCEK vouchd fetched for the SNP attestation: its TCB, the VCEK's expiry,
+  // and the Milan CRL's nextUpdate (2026-05-12), past, so the row is marked expired.
+  const chip = await page.$eval(`table[aria-label="AMD chips"] tr[data-chip="${SNP_CHIP}"]`, (r) =>
+    ({ cls: r.className, cells: [...r.cells].map((c) => c.textContent) }));
+  assert.equal(chip.cells[0], 'Milan');
+  assert.equal(chip.cells[1], SNP_CHIP.slice(0, 16) + '\u2026');
+  assert.equal(chip.cells[2], '3/0/8/115');
+  assert.match(chip.cells[3], /2030/);
+  const crlExpired = Date.parse('2026-05-12T00:00:00Z') < Date.now();
+  assert.match(chip.cells[4], crlExpired ? /expired/ : /2026/);
+  assert.equal(chip.cls, crlExpired ? 'expired' : Date.parse('2026-05-12T00:00:00Z') - Date.now() < 7 * 86400000 ? 'expiring' : '');
   await shot('collateral');
 
   await goto('#/policies');

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVouchd, vouch, request, freshPostgresDb, PG_BASE, ADMIN_TOKEN } from './lib/vouchd.mjs';
@@ -35,6 +35,24 @@ async function run(args) {
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+test('vouch db status at a missing SQLite path says so and creates nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-db-'));
+  try {
+    const path = join(dir, 'typo.db');
+    const r = await run(['db', 'status', '--db', `sqlite:${path}`]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /no database at .*typo\.db/);
+    assert.equal(existsSync(path), false);
+    // once migrate made it, status reads it
+    assert.equal((await run(['db', 'migrate', '--db', `sqlite:${path}`])).code, 0);
+    const again = await run(['db', 'status', '--db', `sqlite:${path}`]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^pending migrations: none$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('vouch db status and migrate on a new PostgreSQL database', { skip }, async () => {
   const db = await freshPostgresDb();

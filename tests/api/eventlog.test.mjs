@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -119,6 +119,31 @@ describe('TDX event logs against forged quotes with the real logs\' RTMRs', () =
     assert.deepEqual(tdx.aael['image-rs'].CreateContainer, ['docker.io/library/alpine']);
     assert.deepEqual(tdx.aael['image-rs/CreateContainer'], ['docker.io/library/alpine']);
     assert.equal(tdx.eventlog.aa_eventlog, true);
+  });
+
+  test('vouch attest --eventlog --aa-eventlog sends both logs with a quote file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vouch-attest-logs-'));
+    try {
+      const f = { quote: join(dir, 'quote.bin'), cc: join(dir, 'ccel.bin'), aa: join(dir, 'aael.txt') };
+      writeFileSync(f.quote, A.quote);
+      writeFileSync(f.cc, gcpLog);
+      writeFileSync(f.aa, aael);
+      const { stdout } = await vouch(['attest', '--tee', 'tdx', '--evidence', f.quote, '--eventlog', f.cc,
+        '--aa-eventlog', f.aa, '--url', A.url, '--ear', '--raw']);
+      const cpu0 = jose.decodeJwt(stdout.trim()).submods.cpu0;
+      const tdx = cpu0['ear.veraison.annotated-evidence'].tdx;
+      assert.equal(tdx.eventlog.format, 'ccel');
+      assert.equal(tdx.eventlog.aa_eventlog, true);
+      assert.deepEqual(tdx.aael['image-rs'].CreateContainer, ['docker.io/library/alpine']);
+      // without the AA log RTMR3 does not replay: the server says so, and vouch exits non-zero
+      await assert.rejects(vouch(['attest', '--tee', 'tdx', '--evidence', f.quote, '--eventlog', f.cc,
+        '--url', A.url]), (e) => e.code !== 0 && /EVENTLOG_MISMATCH/.test(e.stdout + e.stderr));
+      // the flags are for tdx
+      await assert.rejects(vouch(['attest', '--tee', 'sgx', '--evidence', f.quote, '--eventlog', f.cc,
+        '--url', A.url]), (e) => e.code === 2 && /--tee tdx/.test(e.stderr));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('no log is allowed, and a claim says so (flat token)', async () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startVouchd, VOUCHD, request } from './lib/vouchd.mjs';
+import { startVouchd, VOUCHD, VOUCH, request } from './lib/vouchd.mjs';
 
 const run = promisify(execFile);
 
@@ -14,6 +14,15 @@ test('--help lists every contract flag', async () => {
     assert.match(stdout, new RegExp(`${flag} `), flag);
   }
   assert.match(stdout, /VOUCH_MAX_BODY/);
+});
+
+test('--help of vouchd and vouch fits in 79 columns', async () => {
+  for (const bin of [VOUCHD, VOUCH]) {
+    const { stdout } = await run(bin, ['--help']);
+    for (const line of stdout.split('\n')) {
+      assert.ok(line.length <= 79, `${bin}: ${line.length} columns: ${line}`);
+    }
+  }
 });
 
 test('a bad flag exits 2 naming the flag', async () => {

@@ -203,6 +203,98 @@ static void test_setters_and_dump(void **state)
     json_decref(o);
 }
 
+/* vouch_json_dump writes what jansson's JSON_COMPACT | JSON_ENCODE_ANY dump writes, or fails where it fails. */
+static void assert_dumps_like_jansson(const json_t *v)
+{
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *got = NULL;
+    size_t len = 0;
+    vouch_err e = vouch_json_dump(v, 1u << 20, &got, &len, NULL);
+
+    if (!want) {
+        assert_int_not_equal(e, VOUCH_OK);
+        return;
+    }
+    assert_int_equal(e, VOUCH_OK);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(got, want, len);
+    free(want);
+    free(got);
+}
+
+static bool utf8_ok(const char *s)
+{
+    json_t *v = json_string(s);
+
+    json_decref(v);
+    return v != NULL;
+}
+
+static void test_dump_like_jansson(void **state)
+{
+    static const char *const strings[] = {
+        "", "plain", "quote\" back\\slash /slash", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80", "\x7f", "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+        "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80", "\x80", "a\xe2\x82", "\xef\xbf\xbf",
+    };
+    static const char *const texts[] = {
+        "{}", "[]", "[[],{},[{}]]", "{\"a\":{\"b\":[1,-2,true,false,null]}}",
+        "[9223372036854775807,-9223372036854775808,0]", "[1.0,0.1,-0.0,1e300,2.5e-8,3.14159]",
+        "{\"z\":1,\"a\":2,\"m\":{\"y\":3,\"b\":4}}", "{\"k\\u0001ey\":1,\"\\n\":\"\\u001f\\u0000\"}",
+    };
+    json_t *v;
+    char one[2] = { 0, 0 };
+    size_t i;
+    int c;
+
+    (void)state;
+    for (c = 0; c < 256; c++) {            /* every single byte, alone and in text */
+        one[0] = (char)c;
+        v = json_stringn_nocheck(one, 1);
+        assert_dumps_like_jansson(v);
+        json_decref(v);
+        v = json_pack("{s:s%}", "k", one, (size_t)1);
+        if (v)
+            assert_dumps_like_jansson(v);
+        json_decref(v);
+    }
+    for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        v = json_stringn_nocheck(strings[i], strlen(strings[i]));
+        assert_dumps_like_jansson(v);
+        json_decref(v);
+        /*
+         * Keys: jansson 2.14 ignores a key's failure and writes `{":true}`
+         * for one that is not UTF-8; we fail instead (no such key is ever
+         * made: json_object_set checks, and parsed keys were checked).
+         */
+        v = json_object();
+        json_object_setn_nocheck(v, strings[i], strlen(strings[i]), json_true());
+        if (utf8_ok(strings[i])) {
+            assert_dumps_like_jansson(v);
+        } else {
+            char *out = NULL;
+            size_t len;
+
+            assert_int_equal(vouch_json_dump(v, 1000, &out, &len, NULL), VOUCH_E_INTERNAL);
+        }
+        json_decref(v);
+    }
+    v = json_object();                     /* a NUL in a key (only settable, not parsed) */
+    json_object_setn_nocheck(v, "a\0b", 3, json_true());
+    assert_dumps_like_jansson(v);
+    json_decref(v);
+    v = json_array();                      /* deeper than the parser allows, as a token may wrap */
+    for (i = 0; i < 1500; i++)
+        v = json_pack("{s:o}", "k", v);
+    assert_dumps_like_jansson(v);
+    json_decref(v);
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        v = json_loads(texts[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        assert_non_null(v);
+        assert_dumps_like_jansson(v);
+        json_decref(v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_parse_depth),
         cmocka_unit_test(test_getters),
         cmocka_unit_test(test_setters_and_dump),
+        cmocka_unit_test(test_dump_like_jansson),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -939,6 +939,98 @@ static void test_vtpm_reports(void **state)
     vouch_store_close(s);
 }
 
+/* The history pages (vouch_store_report_list) and the PCR events kept with a report. */
+static void test_vtpm_report_history(void **state)
+{
+    static const struct {
+        const char *nonce;
+        const char *summary;
+        const char *pcr_events;        /* as given to report_accept */
+    } reports[] = {
+        { "h1", "{\"n\":1}", NULL },
+        { "h2", "{\"n\":2}", "{\"pcr5\":{\"Events\":[],\"Omitted\":0}}" },
+        { "h3", "{\"n\":3}", "" },
+        { "h4", "{\"n\":4}", "{\"pcr4\":{\"Events\":[],\"Omitted\":1}}" },
+    };
+    static const struct {
+        uint64_t offset;
+        size_t limit;
+        int with_events;
+        size_t n;
+        int64_t first_seq;
+        const char *first_events;      /* NULL: not read */
+    } pages[] = {
+        { 0, 10, 1, 3, 4, "{\"pcr4\":{\"Events\":[],\"Omitted\":1}}" },
+        { 0, 1, 0, 1, 4, NULL },
+        { 1, 1, 1, 1, 3, "" },
+        { 2, 5, 1, 1, 2, "{\"pcr5\":{\"Events\":[],\"Omitted\":0}}" },
+        { 3, 5, 1, 0, 0, NULL },
+    };
+    struct fixture *f = *state;
+    struct vouch_store *s = NULL;
+    struct vouch_store_instance in = instance_of("u-1", "alice", "web");
+    struct vouch_store_vtpm_state st, next = state_with(3, '5');
+    struct vouch_store_report r = { "u-1", "", 1000, 0, &next, 1, 1, 1, NULL, 0, "", 3 };
+    struct vouch_store_report_row *rows = NULL;
+    struct vouch_errbuf eb;
+    uint64_t total = 0;
+    size_t i, n = 0;
+    char *big;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_accesskey_create(s, "alice", "AK1", "a", 1, &eb), 0);
+    assert_int_equal(vouch_store_instance_register(s, &in, 100, &eb), VOUCH_OK);
+    for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+        assert_int_equal(vouch_store_nonce_issue(s, reports[i].nonce, "u-1", 900, 9000, &eb), 0);
+        r.nonce = reports[i].nonce;
+        r.summary = reports[i].summary;
+        r.pcr_events = reports[i].pcr_events;
+        r.expect_reports = (int64_t)i;
+        r.create_baseline = i == 0;
+        r.now_ms = 1000 + (int64_t)i;
+        assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+        assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
+        next.whitelist_id = st.whitelist_id;
+    }
+    /* keep 3: report 1 is gone; pages newest first */
+    for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        assert_int_equal(vouch_store_report_list(s, "u-1", pages[i].offset, pages[i].limit,
+                                                 pages[i].with_events, &rows, &n, &total, &eb),
+                         VOUCH_OK);
+        assert_int_equal(total, 3);
+        assert_int_equal(n, pages[i].n);
+        if (n) {
+            assert_int_equal(rows[0].seq, pages[i].first_seq);
+            assert_int_equal(rows[0].received_ms, 999 + pages[i].first_seq);
+            assert_int_equal(rows[0].summary[5], '0' + pages[i].first_seq);
+            if (pages[i].first_events)
+                assert_string_equal(rows[0].pcr_events, pages[i].first_events);
+            else
+                assert_null(rows[0].pcr_events);
+        }
+        vouch_store_report_rows_free(rows, n);
+    }
+    /* No rows for an unknown instance; bad limits and oversized events refused. */
+    assert_int_equal(vouch_store_report_list(s, "u-9", 0, 5, 1, &rows, &n, &total, &eb), VOUCH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(total, 0);
+    vouch_store_report_rows_free(rows, n);
+    assert_int_equal(vouch_store_report_list(s, "u-1", 0, 0, 1, &rows, &n, &total, &eb),
+                     VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_report_list(s, "u-1", 0, VOUCH_STORE_LIST_MAX + 1, 1, &rows, &n,
+                                             &total, &eb), VOUCH_E_INVALID);
+    big = malloc(VOUCH_STORE_PCR_EVENTS_MAX + 2);
+    assert_non_null(big);
+    memset(big, 'x', VOUCH_STORE_PCR_EVENTS_MAX + 1);
+    big[VOUCH_STORE_PCR_EVENTS_MAX + 1] = '\0';
+    r.pcr_events = big;
+    r.expect_reports = 4;
+    r.nonce = "h5";
+    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_E_INVALID);
+    free(big);
+    vouch_store_close(s);
+}
+
 /* The singleton jobs' statements: the online-status sweep and history retention. */
 static void test_vtpm_jobs(void **state)
 {
@@ -1302,6 +1394,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vtpm_instances, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_nonces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_report_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
@@ -1317,6 +1410,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vtpm_instances, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_nonces, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_reports, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_report_history, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_events, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_jobs, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_meta, pg_setup, pg_teardown),

@@ -351,43 +351,58 @@ static vouch_err event_details(const struct vouch_tcg_eventlog *log,
     }
 }
 
+/* [{alg, digest}]: built member by member (json_pack's format parsing cost more than the rest). */
+static json_t *digests_claims(const struct vouch_tcg_event *ev)
+{
+    json_t *digests = json_array(), *o;
+    uint32_t d;
+    char unknown[16];
+
+    for (d = 0; digests && d < ev->n_digests; d++) {
+        int h = vouch_tcg_alg_hash(ev->digests[d].alg);
+        const char *alg = unknown;
+
+        if (h >= 0)
+            alg = vouch_tcg_hash_claim_name((enum vouch_hash)h);
+        else
+            snprintf(unknown, sizeof(unknown), "0x%04x", ev->digests[d].alg);
+        o = json_object();
+        if (!o || json_array_append_new(digests, o) ||
+            json_object_set_new_nocheck(o, "alg", json_string(alg)) ||
+            json_object_set_new_nocheck(o, "digest", vouch_tcg_json_hex(ev->digests[d].bytes,
+                                                                        ev->digests[d].size))) {
+            json_decref(digests);
+            return NULL;
+        }
+    }
+    return digests;
+}
+
 vouch_err vouch_tcg_event_claims(const struct vouch_tcg_eventlog *log,
                                  const struct vouch_tcg_event *ev, unsigned flags, json_t **ret)
 {
     const char *name = vouch_tcg_event_type_name(ev->type);
-    json_t *o, *digests = json_array(), *det = json_object();
-    uint32_t d;
+    json_t *o = json_object(), *det = json_object();
     char unknown[24];
 
     if (!name) {
         snprintf(unknown, sizeof(unknown), "0x%08x", ev->type);
         name = unknown;
     }
-    for (d = 0; digests && d < ev->n_digests; d++) {
-        int h = vouch_tcg_alg_hash(ev->digests[d].alg);
-        char alg[16];
-
-        if (h >= 0)
-            snprintf(alg, sizeof(alg), "%s", vouch_tcg_hash_claim_name((enum vouch_hash)h));
-        else
-            snprintf(alg, sizeof(alg), "0x%04x", ev->digests[d].alg);
-        if (json_array_append_new(
-                digests, json_pack("{s:s, s:o}", "alg", alg, "digest",
-                                   vouch_tcg_json_hex(ev->digests[d].bytes, ev->digests[d].size))))
-            break;
-    }
-    if (!digests || !det || event_details(log, ev, flags, det)) {
-        json_decref(digests);
+    if (!o || !det || event_details(log, ev, flags, det) ||
+        json_object_set_new_nocheck(o, "index", json_integer(ev->pcr)) ||
+        json_object_set_new_nocheck(o, "type", json_integer(ev->type)) ||
+        json_object_set_new_nocheck(o, "type_name", json_string(name)) ||
+        json_object_set_new_nocheck(o, "digests", digests_claims(ev)) ||
+        json_object_set_new_nocheck(o, "event", vouch_tcg_json_b64(ev->data, ev->data_len)) ||
+        json_object_set_new_nocheck(o, "digest_matches_event",
+                                    json_boolean(vouch_tcg_event_digest_matches(ev))) ||
+        json_object_set_new_nocheck(o, "details", json_incref(det))) {
+        json_decref(o);
         json_decref(det);
         return VOUCH_E_NOMEM;
     }
-    o = json_pack("{s:I, s:I, s:s, s:o, s:o, s:b, s:o}", "index", (json_int_t)ev->pcr, "type",
-                  (json_int_t)ev->type, "type_name", name, "digests", digests, "event",
-                  vouch_tcg_json_b64(ev->data, ev->data_len), "digest_matches_event",
-                  vouch_tcg_event_digest_matches(ev), "details", det);
-    if (!o)
-        return VOUCH_E_NOMEM;
+    json_decref(det);
     *ret = o;
     return VOUCH_OK;
 }
-
