@@ -180,6 +180,10 @@ const char *const vouch_store_migrations[] = {
     /* 9: the UEFI events that explain a report's differing PCRs, beside its summary
      * (last: reading a page of summaries does not walk them) */
     "ALTER TABLE vtpm_reports ADD COLUMN pcr_events TEXT NOT NULL DEFAULT '';",
+    /* 10: the online-status sweep finds stale instances without scanning them all
+     * (partial: only trusted and untrusted ones can be marked) */
+    "CREATE INDEX vtpm_instances_sweep ON vtpm_instances (recent_report_ms) "
+    "WHERE system_status IN (1, 2);",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));

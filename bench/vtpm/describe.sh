@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# DescribeInstance over HTTP against a store of INSTANCES instances: the
+# instances are inserted with one SQL statement (a recursive CTE, the same on
+# SQLite and PostgreSQL), REQUESTS signed bodies are prepared
+# (bench/vtpm/describe.mjs: uniform over the instances), then wrk (2 threads,
+# CONNS connections) sends each once (bench/vtpm/bodies.lua).  Prints wrk's
+# numbers and vouchd's CPU time (user+sys from /proc) per request.
+#   usage: bench/vtpm/describe.sh BUILD_DIR INSTANCES REQUESTS [CONNS] [VOUCHD OPTIONS...]
+# VOUCH_BENCH_DB: a PostgreSQL URL of an empty database instead of SQLite.
+# Needs node, wrk, and sqlite3 or psql.
+set -euo pipefail
+build=$1 instances=$2 requests=$3 conns=${4:-64}
+shift 3
+[ $# -gt 0 ] && shift
+here=$(cd "$(dirname "$0")" && pwd)
+dir=$(mktemp -d)
+db=${VOUCH_BENCH_DB:-sqlite:$dir/v.db}
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+token=bench-admin-token-000000
+"$build/src/server/vouchd" --listen 127.0.0.1:0 --db "$db" --admin-token "$token" "$@" \
+  >"$dir/log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  port=$(grep -o 'port=[0-9]*' "$dir/log" | head -1 | cut -d= -f2 || true)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { cat "$dir/log"; exit 1; }
+# One account, a key per 50,000 requests (a key holds 100,000 live nonces).
+nkeys=$(( (requests + 49999) / 50000 ))
+echo -n '[' >"$dir/keys.json"
+for i in $(seq "$nkeys"); do
+  [ "$i" -gt 1 ] && echo -n ',' >>"$dir/keys.json"
+  curl -sf -X POST -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"account":"bench"}' "http://127.0.0.1:$port/admin/accesskeys" |
+    node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const k=JSON.parse(t);
+      process.stdout.write(JSON.stringify({id:k.AccessKeyId,secret:k.AccessKeySecret}))})' \
+    >>"$dir/keys.json"
+done
+echo ']' >>"$dir/keys.json"
+# Every instance reported a moment ago (online, trusted): the steady state.
+now_ms=$(date +%s%3N)
+fill="INSERT INTO vtpm_instances (uuid, account, instance_id, instance_type, name, private_ip,
+  public_ip, extensions, affiliation, system_status, system_whitelist_id, system_exceptions,
+  system_detail, program_status, program_whitelist_id, program_exceptions, program_detail,
+  program_whitelist_name, created_ms, modified_ms, recent_report_ms)
+  WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $instances)
+  SELECT 'bench-' || i, 'bench', 'i-' || i, 'ecs.g7t.large', 'instance ' || i, '10.0.0.7',
+    '203.0.113.9', '{}', 1, 1, 1, 0, '{}', 4, -1, 0, '{}', '', $now_ms, $now_ms, $now_ms FROM c"
+t0=$(date +%s.%N)
+if [[ $db == sqlite:* ]]; then
+  sqlite3 "${db#sqlite:}" "PRAGMA busy_timeout=10000; $fill; ANALYZE;" >/dev/null
+else
+  psql -q -v ON_ERROR_STOP=1 -d "$db" -c "$fill" -c "ANALYZE vtpm_instances"
+fi
+t1=$(date +%s.%N)
+node "$here/describe.mjs" "$dir/keys.json" "$instances" "$requests" >"$dir/describe.txt"
+echo "-- $instances instances inserted in $(echo "$t1 - $t0" | bc) s; $requests DescribeInstance, $conns connections, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+c0=$(ticks)
+# PERF_OUT=FILE: also record vouchd's call graphs while wrk runs (perf record -g).
+if [ -n "${PERF_OUT:-}" ]; then
+  perf record -q ${PERF_ARGS:--g} -p "$pid" -o "$PERF_OUT" 2>/dev/null &
+  perf_pid=$!
+fi
+BODIES=$dir/describe.txt THREADS=2 wrk -t2 -c"$conns" -d300s -s "$here/bodies.lua" \
+  "http://127.0.0.1:$port/" | grep -E '^bodies='
+c1=$(ticks)
+if [ -n "${PERF_OUT:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+awk -v c0="$c0" -v c1="$c1" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+  'BEGIN { printf "vouchd_cpu_us_per_request=%.1f\n", (c1 - c0) / hz * 1e6 / n }'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
