@@ -182,8 +182,8 @@ const char *const vouch_store_migrations[] = {
     "ALTER TABLE vtpm_reports ADD COLUMN pcr_events TEXT NOT NULL DEFAULT '';",
     /* 10: the online-status sweep finds stale instances without scanning them all
      * (partial: only trusted and untrusted ones can be marked) */
-    "CREATE INDEX vtpm_instances_sweep ON vtpm_instances (recent_report_ms) "
-    "WHERE system_status IN (1, 2);",
+    ("CREATE INDEX vtpm_instances_sweep ON vtpm_instances (recent_report_ms) "
+     "WHERE system_status IN (1, 2);"),
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
