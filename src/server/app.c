@@ -313,7 +313,7 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     e = vouch_vtpm_setup(app, eb);
     if (!e)
         e = vouch_replay_start(app->store, strcmp(vouch_store_backend(app->store), "sqlite") != 0,
-                               VOUCH_REPLAY_CAPACITY, VOUCH_REPLAY_PER_KEY,
+                               app->cfg.vtpm_replay_records, app->cfg.vtpm_replay_per_key,
                                vouch_app_now(app) * 1000, &app->replay, eb);
     if (e)
         return e;

@@ -10,6 +10,10 @@
 #include "common/time.h"
 #include "crypto/kek.h"
 #include "server/config.h"
+#include "server/replay.h"
+
+/* --vtpm-replay-records and --vtpm-replay-per-key: at most 64 Mi records (about 2.7 GB). */
+#define VOUCH_CONFIG_REPLAY_MAX (1u << 26)
 
 #define CONFIG_FILE_MAX (64 * 1024)
 
@@ -58,6 +62,8 @@ enum opt_id {
     OPT_VTPM_EK_ROOTS,
     OPT_VTPM_REPORT_INTERVAL,
     OPT_VTPM_KEEP_REPORTS,
+    OPT_VTPM_REPLAY_RECORDS,
+    OPT_VTPM_REPLAY_PER_KEY,
     OPT_VTPM_REPORT_RETENTION,
     OPT_NVGPU_RIM_URL,
     OPT_AMD_KDS_URL,
@@ -165,6 +171,14 @@ static const struct {
     [OPT_VTPM_REPORT_INTERVAL] = { "vtpm-report-interval", "VOUCH_VTPM_REPORT_INTERVAL",
                                    "SECONDS", "vTPM: how often instances report; one silent "
                                    "for twice this long is offline (default 1800)" },
+    [OPT_VTPM_REPLAY_RECORDS] = { "vtpm-replay-records", "VOUCH_VTPM_REPLAY_RECORDS", "N",
+                                  "vTPM: SignatureNonce records held, all keys (about 40 "
+                                  "bytes each, used as filled); a record lives about 15 "
+                                  "minutes, so this caps signed calls at N / 900 per second "
+                                  "sustained (default 1048576)" },
+    [OPT_VTPM_REPLAY_PER_KEY] = { "vtpm-replay-per-key", "VOUCH_VTPM_REPLAY_PER_KEY", "N",
+                                  "vTPM: SignatureNonce records one AccessKey may hold, so "
+                                  "N / 900 signed calls per second per key (default 100000)" },
     [OPT_VTPM_KEEP_REPORTS] = { "vtpm-keep-reports", "VOUCH_VTPM_KEEP_REPORTS", "N",
                                 "vTPM: accepted reports kept per instance, the newest "
                                 "(default 100)" },
@@ -523,6 +537,15 @@ static vouch_err apply(struct vouch_config *c, int id, const char *v, const char
         else
             c->vtpm_report_interval = (int64_t)n;
         break;
+    case OPT_VTPM_REPLAY_RECORDS:
+    case OPT_VTPM_REPLAY_PER_KEY:
+        if (parse_u64(v, 1000, VOUCH_CONFIG_REPLAY_MAX, &n))
+            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1000..%u, got '%s'",
+                           VOUCH_CONFIG_REPLAY_MAX, v);
+        else
+            *(id == OPT_VTPM_REPLAY_RECORDS ? &c->vtpm_replay_records
+                                            : &c->vtpm_replay_per_key) = (size_t)n;
+        break;
     case OPT_VTPM_KEEP_REPORTS:
         if (parse_u64(v, 1, 100000, &n))
             e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..100000, got '%s'", v);
@@ -723,6 +746,8 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->pccs_refresh = 3600;
     c->vtpm_report_interval = 1800;
     c->vtpm_keep_reports = 100;
+    c->vtpm_replay_records = VOUCH_REPLAY_CAPACITY;
+    c->vtpm_replay_per_key = VOUCH_REPLAY_PER_KEY;
     c->vtpm_report_retention_days = 90;
     c->max_body = 1024 * 1024;
     c->vtpm_max_request = 16u << 20;

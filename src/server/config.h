@@ -38,6 +38,8 @@ struct vouch_config {
     char *vtpm_ek_roots;       /* PEM TPM manufacturer roots EK certificates must chain to */
     int64_t vtpm_report_interval;  /* seconds between an instance's reports */
     int64_t vtpm_keep_reports;     /* report history rows kept per instance */
+    size_t vtpm_replay_records;    /* SignatureNonce records held, all keys */
+    size_t vtpm_replay_per_key;    /* and per AccessKey */
     int64_t vtpm_report_retention_days;  /* history older is deleted; 0: only by count */
     char *nvgpu_rim_url;       /* RIM service to fetch missing RIMs from, or NULL (off) */
     char *amd_kds_url;         /* AMD KDS to fetch missing VCEKs and CRLs from, or NULL (off) */

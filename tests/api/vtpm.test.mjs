@@ -240,6 +240,34 @@ test('a SignatureNonce stays used across a restart: a clean stop, and kill -9 af
   }
 });
 
+test('--vtpm-replay-per-key bounds one key\'s live SignatureNonce records: Throttling.User', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-replay-cap-'));
+  const db = PG_BASE ? await freshPostgresDb() : `sqlite:${join(dir, 'vouch.db')}`;
+  const one = await startVouchd({ dir, db, args: ['--vtpm-replay-per-key', '1000'] });
+  try {
+    const mk = async (account) => {
+      const r = await request(`${one.url}/admin/accesskeys`, { method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ account }) });
+      return { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
+    };
+    const busy = await mk('busy');
+    for (let i = 0; i < 1000; i += 8) {
+      const batch = await Promise.all(Array.from({ length: 8 }, () =>
+        request(`${one.url}/?${signedQuery(busy, { Action: 'DescribeInstances' })}`)));
+      for (const r of batch) assert.equal(r.status, 200, r.text);
+    }
+    const over = await request(`${one.url}/?${signedQuery(busy, { Action: 'DescribeInstances' })}`);
+    assert.equal(over.body.Code, 'Throttling.User', over.text);
+    // another key is not held back by the busy one
+    const other = await mk('other');
+    assert.equal((await request(`${one.url}/?${signedQuery(other, { Action: 'DescribeInstances' })}`)).status, 200);
+  } finally {
+    await one.stop({ keep: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('stale timestamps from the SDKs against a pinned clock', async () => {
   const old = await startVouchd({ args: ['--fixed-time', '2020-01-01T00:00:00Z'] });
   try {
