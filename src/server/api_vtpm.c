@@ -21,13 +21,12 @@
 #include "common/codec.h"
 #include "crypto/digest.h"
 #include "server/api.h"
+#include "server/replay.h"
 #include "server/vtpm.h"
 #include "token/accesskey.h"
 
 /* Clock skew a request's time may have. */
 #define SKEW_MS (15 * 60 * 1000LL)
-/* Live SignatureNonce records one access key may hold (the window's requests). */
-#define NONCES_PER_KEY 100000
 #define REQUEST_ID_LEN 64     /* as X-Request-Id (vouch_request_id_ok) */
 #define RECOMMEND "docs/vtpm.md#error-codes"
 
@@ -325,8 +324,10 @@ static bool use_nonce(struct rpc_request *r)
 
     if (!r->nonce || !*r->nonce)
         return fail(r, VOUCH_RPC_MISSING_PARAMETER, "(SignatureNonce)");
-    e = vouch_store_request_nonce_use(r->app->store, r->key_id, r->nonce, now_ms, until,
-                                      NONCES_PER_KEY, &eb);
+    if (r->app->replay)
+        e = vouch_replay_use(r->app->replay, r->key_id, r->nonce, now_ms, until, &eb);
+    else
+        e = vouch_store_request_nonce_use(r->app->store, r->key_id, r->nonce, now_ms, until, &eb);
     if (e == VOUCH_E_CONFLICT)
         return fail(r, VOUCH_RPC_NONCE_USED, "%s", "");
     if (e)

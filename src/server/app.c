@@ -14,6 +14,7 @@
 #include "server/api.h"
 #include "server/app.h"
 #include "server/metrics.h"
+#include "server/replay.h"
 #include "net/http_client.h"
 #include "server/vtpm.h"
 #include "token/challenge.h"
@@ -302,6 +303,10 @@ vouch_err vouch_app_init(struct vouch_app *app, struct vouch_config *cfg,
     if (e)
         return vouch_fail_prefix(eb, e, "challenge secret: ");
     e = vouch_vtpm_setup(app, eb);
+    if (!e)
+        e = vouch_replay_start(app->store, strcmp(vouch_store_backend(app->store), "sqlite") != 0,
+                               VOUCH_REPLAY_CAPACITY, VOUCH_REPLAY_PER_KEY,
+                               vouch_app_now(app) * 1000, &app->replay, eb);
     if (e)
         return e;
     e = admin_token_setup(app, ret_new_admin_token, eb);
@@ -329,6 +334,8 @@ vouch_err vouch_app_set_issuer(struct vouch_app *app, const char *host, uint16_t
 void vouch_app_done(struct vouch_app *app)
 {
     OPENSSL_cleanse(app->challenge_secret, sizeof(app->challenge_secret));
+    vouch_replay_stop(app->replay);     /* after the last request: saves what is queued */
+    app->replay = NULL;
     vouch_vtpm_done(app);
     vouch_kek_wipe(app->kek);
     free(app->kek);

@@ -60,6 +60,7 @@ struct vouch_app {
     X509 *vtpm_ca_cert;
     char *vtpm_ca_pem;
     STACK_OF(X509) *vtpm_ek_roots;
+    struct vouch_replay *replay;        /* SignatureNonce records (replay.h) */
     /* Each registered verifier's trust, in registry order. */
     struct vouch_app_trust *trusts;
     size_t n_trusts;

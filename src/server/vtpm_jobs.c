@@ -59,6 +59,16 @@ static void retention(struct vouch_app *app)
     }
 }
 
+/* Expired SignatureNonce records (src/server/replay.c writes them, never deletes). */
+static void request_nonce_purge(struct vouch_app *app)
+{
+    struct vouch_errbuf eb;
+
+    if (vouch_store_request_nonces_purge(app->store, vouch_app_now(app) * 1000, NULL, &eb))
+        vouch_log(VOUCH_LOG_WARN, "vtpm SignatureNonce purge: store", "error", eb.msg,
+                  VOUCH_LOG_END);
+}
+
 static void tick(struct vouch_job *j, void *arg)
 {
     struct vouch_vtpm_jobs *v = arg;
@@ -68,6 +78,7 @@ static void tick(struct vouch_job *j, void *arg)
     sweep(v->app);
     if (now >= v->next_retention) {
         retention(v->app);
+        request_nonce_purge(v->app);
         v->next_retention = now + RETENTION_PERIOD_MS;
     }
 }

@@ -60,8 +60,9 @@ enum stmt {
     S_NONCE_TAKE,
     S_NONCE_DROP_INSTANCE,
     S_RNONCE_PURGE,
-    S_RNONCE_COUNT,
-    S_RNONCE_INSERT,
+    S_RNONCE_USE,
+    S_RNONCE_SAVE,
+    S_RNONCE_LIVE,
     /* vTPM reports (migration 5) */
     S_VAK_PUT,
     S_VAK_GET,
@@ -191,9 +192,16 @@ static const char *const stmt_sql[S__COUNT] = {
                      "AND expires_ms > $3::bigint",
     [S_NONCE_DROP_INSTANCE] = "DELETE FROM vtpm_nonces WHERE uuid = $1",
     [S_RNONCE_PURGE] = "DELETE FROM vtpm_request_nonces WHERE expires_ms <= $1::bigint",
-    [S_RNONCE_COUNT] = "SELECT count(*)::bigint FROM vtpm_request_nonces WHERE key_id = $1",
-    [S_RNONCE_INSERT] = "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
-                        "VALUES ($1, $2, $3::bigint)",
+    [S_RNONCE_USE] = "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
+                     "VALUES ($1, $2, $3::bigint) ON CONFLICT (key_id, nonce) DO UPDATE SET "
+                     "expires_ms = excluded.expires_ms "
+                     "WHERE vtpm_request_nonces.expires_ms <= $4::bigint",
+    [S_RNONCE_SAVE] = "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
+                      "VALUES ($1, $2, $3::bigint) ON CONFLICT (key_id, nonce) DO UPDATE SET "
+                      "expires_ms = excluded.expires_ms "
+                      "WHERE vtpm_request_nonces.expires_ms < excluded.expires_ms",
+    [S_RNONCE_LIVE] = "SELECT key_id, nonce, expires_ms FROM vtpm_request_nonces "
+                      "WHERE expires_ms > $1::bigint",
     [S_VAK_PUT] = "INSERT INTO vtpm_aks (uuid, state, public_b64, cert_pem, created_ms) "
                   "VALUES ($1, $2::bigint, $3, $4, $5::bigint) ON CONFLICT (uuid) DO UPDATE SET "
                   "state = excluded.state, public_b64 = excluded.public_b64, "
@@ -1678,29 +1686,82 @@ static vouch_err pg_nonce_take(void *state, const char *nonce, const char *uuid,
     return e;
 }
 
+/* One statement, no transaction: one round trip, no purge (the retention job purges). */
 static vouch_err pg_request_nonce_use(void *state, const char *key_id, const char *nonce,
-                                      int64_t now_ms, int64_t expires_ms, size_t max_per_key,
+                                      int64_t now_ms, int64_t expires_ms,
                                       struct vouch_errbuf *eb)
 {
     char now_s[I64_LEN], exp_s[I64_LEN];
-    const char *old[] = { i64s(now_s, now_ms) };
-    const char *vals[] = { key_id, nonce, i64s(exp_s, expires_ms) };
-    PGresult *r = NULL;
+    const char *vals[] = { key_id, nonce, i64s(exp_s, expires_ms), i64s(now_s, now_ms) };
     struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_RNONCE_USE, 4, vals, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "SignatureNonce used");
+    return e;
+}
+
+static vouch_err pg_request_nonces_save(void *state, const struct vouch_store_request_nonce *rows,
+                                        size_t n, struct vouch_errbuf *eb)
+{
+    char exp_s[I64_LEN];
+    struct pgc *c;
+    size_t i;
     vouch_err e = begin(state, &c, eb);
 
     if (e)
         return e;
-    e = run_write(c, S_RNONCE_PURGE, 1, old, NULL, eb);
-    if (!e)
-        e = run(c, S_RNONCE_COUNT, 1, vals, NULL, &r, eb);
-    if (!e && (uint64_t)col_i64(r, 0, 0) >= max_per_key)
-        e = vouch_fail(eb, VOUCH_E_LIMIT, "too many recent requests for access key '%s'",
-                       key_id);
-    PQclear(r);
-    if (!e)
-        e = run_write(c, S_RNONCE_INSERT, 3, vals, NULL, eb);
+    for (i = 0; !e && i < n; i++) {
+        const char *vals[] = { rows[i].key_id, rows[i].nonce, i64s(exp_s, rows[i].expires_ms) };
+
+        e = run_write(c, S_RNONCE_SAVE, 3, vals, NULL, eb);
+    }
     return finish(c, e, eb);
+}
+
+static vouch_err pg_request_nonces_each(void *state, int64_t now_ms,
+                                        bool (*fn)(void *ctx,
+                                                   const struct vouch_store_request_nonce *r),
+                                        void *ctx, struct vouch_errbuf *eb)
+{
+    char now_s[I64_LEN];
+    const char *vals[] = { i64s(now_s, now_ms) };
+    struct vouch_store_request_nonce row;
+    PGresult *r = NULL;
+    struct pgc *c;
+    int i;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run(c, S_RNONCE_LIVE, 1, vals, NULL, &r, eb);
+    for (i = 0; !e && i < PQntuples(r); i++) {
+        row.key_id = PQgetvalue(r, i, 0);
+        row.nonce = PQgetvalue(r, i, 1);
+        row.expires_ms = col_i64(r, i, 2);
+        if (!fn(ctx, &row))
+            e = vouch_fail(eb, VOUCH_E_LIMIT, "request nonces: stopped by the reader");
+    }
+    PQclear(r);
+    return e;
+}
+
+static vouch_err pg_request_nonces_purge(void *state, int64_t now_ms, uint64_t *ret_deleted,
+                                         struct vouch_errbuf *eb)
+{
+    char now_s[I64_LEN];
+    const char *vals[] = { i64s(now_s, now_ms) };
+    struct pgc *c;
+    int changes = 0;
+    vouch_err e = conn_get(state, &c, eb);
+
+    if (!e)
+        e = run_write(c, S_RNONCE_PURGE, 1, vals, &changes, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
 }
 
 /* --- vTPM reports, whitelists, events (migration 5) ------------------------ */
@@ -2613,6 +2674,9 @@ const struct vouch_store_ops vouch_store_pg_ops = {
     .nonce_issue = pg_nonce_issue,
     .nonce_take = pg_nonce_take,
     .request_nonce_use = pg_request_nonce_use,
+    .request_nonces_save = pg_request_nonces_save,
+    .request_nonces_each = pg_request_nonces_each,
+    .request_nonces_purge = pg_request_nonces_purge,
     .ak_put = pg_ak_put,
     .ak_get = pg_ak_get,
     .vtpm_state_get = pg_vtpm_state_get,

@@ -1626,34 +1626,99 @@ static vouch_err sq_nonce_take(void *state, const char *nonce, const char *uuid,
     return e;
 }
 
+#define RNONCE_UPSERT "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) " \
+    "VALUES (?1, ?2, ?3) ON CONFLICT (key_id, nonce) DO UPDATE SET expires_ms = " \
+    "excluded.expires_ms WHERE vtpm_request_nonces.expires_ms <= ?4"
+
 static vouch_err sq_request_nonce_use(void *state, const char *key_id, const char *nonce,
-                                      int64_t now_ms, int64_t expires_ms, size_t max_per_key,
+                                      int64_t now_ms, int64_t expires_ms,
                                       struct vouch_errbuf *eb)
 {
-    const struct arg old[] = { INT(now_ms) };
-    const struct arg key[] = { TXT(key_id) };
-    const struct arg a[] = { TXT(key_id), TXT(nonce), INT(expires_ms) };
-    sqlite3_stmt *st = NULL;
+    const struct arg a[] = { TXT(key_id), TXT(nonce), INT(expires_ms), INT(now_ms) };
     sqlite3 *db = NULL;
+    int changes = 0;
     vouch_err e = begin_light(state, &db, eb);
 
     if (e)
         return e;
-    e = run_write(db, "DELETE FROM vtpm_request_nonces WHERE expires_ms <= ?1", old, 1, NULL,
-                  eb);
-    if (!e)
-        e = prepare_bind(db, "SELECT count(*) FROM vtpm_request_nonces WHERE key_id = ?1",
-                         key, 1, &st, eb);
-    if (!e && sqlite3_step(st) != SQLITE_ROW)
-        e = db_fail(db, eb, "request nonces");
-    if (!e && (uint64_t)sqlite3_column_int64(st, 0) >= max_per_key)
-        e = vouch_fail(eb, VOUCH_E_LIMIT, "too many recent requests for access key '%s'",
-                       key_id);
-    sqlite3_finalize(st);
-    if (!e)
-        e = run_write(db, "INSERT INTO vtpm_request_nonces (key_id, nonce, expires_ms) "
-                      "VALUES (?1, ?2, ?3)", a, 3, NULL, eb);
+    e = run_write(db, RNONCE_UPSERT, a, 4, &changes, eb);
+    if (!e && changes == 0)
+        e = vouch_fail(eb, VOUCH_E_CONFLICT, "SignatureNonce used");
     return finish_light(state, db, e, eb);
+}
+
+static vouch_err sq_request_nonces_save(void *state, const struct vouch_store_request_nonce *rows,
+                                        size_t n, struct vouch_errbuf *eb)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    size_t i;
+    vouch_err e = begin_light(state, &db, eb);
+
+    if (e)
+        return e;
+    /* ?4 = expires_ms: an existing record is extended, never shortened */
+    if (sqlite3_prepare_v2(db, RNONCE_UPSERT, -1, &st, NULL) != SQLITE_OK)
+        e = db_fail(db, eb, "request nonces");
+    for (i = 0; !e && i < n; i++) {
+        sqlite3_bind_text(st, 1, rows[i].key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, rows[i].nonce, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, rows[i].expires_ms);
+        sqlite3_bind_int64(st, 4, rows[i].expires_ms);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            e = db_fail(db, eb, "request nonces");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return finish_light(state, db, e, eb);
+}
+
+static vouch_err sq_request_nonces_each(void *state, int64_t now_ms,
+                                        bool (*fn)(void *ctx,
+                                                   const struct vouch_store_request_nonce *r),
+                                        void *ctx, struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(now_ms) };
+    struct vouch_store_request_nonce r;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int rc = SQLITE_DONE;
+    vouch_err e = conn_get(state, &db, eb);
+
+    if (!e)
+        e = prepare_bind(db, "SELECT key_id, nonce, expires_ms FROM vtpm_request_nonces "
+                         "WHERE expires_ms > ?1", a, 1, &st, eb);
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r.key_id = (const char *)sqlite3_column_text(st, 0);
+        r.nonce = (const char *)sqlite3_column_text(st, 1);
+        r.expires_ms = sqlite3_column_int64(st, 2);
+        if (!r.key_id || !r.nonce)
+            continue;
+        if (!fn(ctx, &r))
+            e = vouch_fail(eb, VOUCH_E_LIMIT, "request nonces: stopped by the reader");
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = db_fail(db, eb, "request nonces");
+    sqlite3_finalize(st);
+    return e;
+}
+
+static vouch_err sq_request_nonces_purge(void *state, int64_t now_ms, uint64_t *ret_deleted,
+                                         struct vouch_errbuf *eb)
+{
+    const struct arg a[] = { INT(now_ms) };
+    sqlite3 *db = NULL;
+    int changes = 0;
+    vouch_err e = begin_light(state, &db, eb);
+
+    if (e)
+        return e;
+    e = run_write(db, "DELETE FROM vtpm_request_nonces WHERE expires_ms <= ?1", a, 1, &changes,
+                  eb);
+    e = finish_light(state, db, e, eb);
+    if (!e && ret_deleted)
+        *ret_deleted = (uint64_t)changes;
+    return e;
 }
 
 /* --- vTPM reports, whitelists, events (migration 5) ------------------------ */
@@ -2740,6 +2805,9 @@ const struct vouch_store_ops vouch_store_sqlite_ops = {
     .nonce_issue = sq_nonce_issue,
     .nonce_take = sq_nonce_take,
     .request_nonce_use = sq_request_nonce_use,
+    .request_nonces_save = sq_request_nonces_save,
+    .request_nonces_each = sq_request_nonces_each,
+    .request_nonces_purge = sq_request_nonces_purge,
     .ak_put = sq_ak_put,
     .ak_get = sq_ak_get,
     .vtpm_state_get = sq_vtpm_state_get,

@@ -68,8 +68,15 @@ struct vouch_store_ops {
     vouch_err (*nonce_take)(void *state, const char *nonce, const char *uuid, int64_t now_ms,
                             struct vouch_errbuf *eb);
     vouch_err (*request_nonce_use)(void *state, const char *key_id, const char *nonce,
-                                   int64_t now_ms, int64_t expires_ms, size_t max_per_key,
-                                   struct vouch_errbuf *eb);
+                                   int64_t now_ms, int64_t expires_ms, struct vouch_errbuf *eb);
+    vouch_err (*request_nonces_save)(void *state, const struct vouch_store_request_nonce *rows,
+                                     size_t n, struct vouch_errbuf *eb);
+    vouch_err (*request_nonces_each)(void *state, int64_t now_ms,
+                                     bool (*fn)(void *ctx,
+                                                const struct vouch_store_request_nonce *r),
+                                     void *ctx, struct vouch_errbuf *eb);
+    vouch_err (*request_nonces_purge)(void *state, int64_t now_ms, uint64_t *ret_deleted,
+                                      struct vouch_errbuf *eb);
     vouch_err (*instance_census)(void *state, int64_t online_since_ms,
                                  struct vouch_store_census *ret, struct vouch_errbuf *eb);
     /* attestation history; list gets before > 0 (INT64_MAX: from the newest) */

@@ -592,7 +592,7 @@ vouch_err vouch_store_lease_release(struct vouch_store *s, const char *name, con
 
 /* --- vTPM ------------------------------------------------------------------ */
 
-static vouch_err check_name(const char *what, const char *v, struct vouch_errbuf *eb)
+vouch_err vouch_store_check_name(const char *what, const char *v, struct vouch_errbuf *eb)
 {
     size_t i, n = v ? strlen(v) : 0;
 
@@ -604,6 +604,11 @@ static vouch_err check_name(const char *what, const char *v, struct vouch_errbuf
             return vouch_fail(eb, VOUCH_E_INVALID, "%s must be printable ASCII without spaces",
                               what);
     return VOUCH_OK;
+}
+
+static vouch_err check_name(const char *what, const char *v, struct vouch_errbuf *eb)
+{
+    return vouch_store_check_name(what, v, eb);
 }
 
 static vouch_err check_field(const char *what, const char *v, struct vouch_errbuf *eb)
@@ -811,7 +816,7 @@ vouch_err vouch_store_nonce_take(struct vouch_store *s, const char *nonce, const
 
 vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_id,
                                         const char *nonce, int64_t now_ms, int64_t expires_ms,
-                                        size_t max_per_key, struct vouch_errbuf *eb)
+                                        struct vouch_errbuf *eb)
 {
     const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("access key id", key_id, eb);
@@ -820,7 +825,46 @@ vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_i
         e = check_name("SignatureNonce", nonce, eb);
     return e ? e : observed(s, "request_nonce_use", t0,
                             s->ops->request_nonce_use(s->state, key_id, nonce, now_ms, expires_ms,
-                                             max_per_key, eb));
+                                                      eb));
+}
+
+vouch_err vouch_store_request_nonces_save(struct vouch_store *s,
+                                          const struct vouch_store_request_nonce *rows, size_t n,
+                                          struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+    vouch_err e = VOUCH_OK;
+    size_t i;
+
+    for (i = 0; !e && i < n; i++) {
+        e = check_name("access key id", rows[i].key_id, eb);
+        if (!e)
+            e = check_name("SignatureNonce", rows[i].nonce, eb);
+    }
+    if (e || n == 0)
+        return e;
+    return observed(s, "request_nonces_save", t0, s->ops->request_nonces_save(s->state, rows, n,
+                                                                              eb));
+}
+
+vouch_err vouch_store_request_nonces_each(struct vouch_store *s, int64_t now_ms,
+                                          bool (*fn)(void *ctx,
+                                                     const struct vouch_store_request_nonce *r),
+                                          void *ctx, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+
+    return observed(s, "request_nonces_each", t0,
+                    s->ops->request_nonces_each(s->state, now_ms, fn, ctx, eb));
+}
+
+vouch_err vouch_store_request_nonces_purge(struct vouch_store *s, int64_t now_ms,
+                                           uint64_t *ret_deleted, struct vouch_errbuf *eb)
+{
+    const uint64_t t0 = vouch_clock_us();
+
+    return observed(s, "request_nonces_purge", t0,
+                    s->ops->request_nonces_purge(s->state, now_ms, ret_deleted, eb));
 }
 
 /* --- attestation history ------------------------------------------------------ */

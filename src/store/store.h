@@ -2,6 +2,7 @@
 #ifndef VOUCH_STORE_H
 #define VOUCH_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -249,6 +250,9 @@ vouch_err vouch_store_lease_release(struct vouch_store *s, const char *name, con
 #define VOUCH_STORE_NAME_MAX 128     /* account names, key ids, uuids, nonces */
 #define VOUCH_STORE_FIELD_MAX 4096   /* an instance's text fields */
 
+/* VOUCH_E_INVALID unless `v` is 1-VOUCH_STORE_NAME_MAX printable ASCII without spaces. */
+vouch_err vouch_store_check_name(const char *what, const char *v, struct vouch_errbuf *eb);
+
 struct vouch_store_accesskey {
     char id[VOUCH_STORE_NAME_MAX + 1];        /* AccessKeyId */
     char account[VOUCH_STORE_NAME_MAX + 1];
@@ -357,14 +361,34 @@ vouch_err vouch_store_nonce_take(struct vouch_store *s, const char *nonce, const
                                  int64_t now_ms, struct vouch_errbuf *eb);
 
 /*
- * Request replay records (SignatureNonce): record (key_id, nonce) until
- * expires_ms, dropping every record expired at now_ms first.
- * VOUCH_E_CONFLICT when the pair is already recorded (a replay);
- * VOUCH_E_LIMIT when key_id already holds `max_per_key` live records.
+ * Request replay records (SignatureNonce).  The server keeps them in
+ * memory (src/server/replay.c); the table is their durable and shared copy.
+ * use(): record (key_id, nonce) until expires_ms in one statement;
+ * VOUCH_E_CONFLICT when the pair is recorded and still live at now_ms (a
+ * replay); an expired record of the pair is replaced.  Nothing is deleted.
+ * save(): record a batch in one transaction (a pair already recorded keeps
+ * the later expiry).  each(): call `fn` for every record live at now_ms
+ * (false from fn stops, VOUCH_E_LIMIT).  purge(): delete the records
+ * expired at now_ms (the vTPM retention job).
  */
+struct vouch_store_request_nonce {
+    const char *key_id;
+    const char *nonce;
+    int64_t expires_ms;
+};
+
 vouch_err vouch_store_request_nonce_use(struct vouch_store *s, const char *key_id,
                                         const char *nonce, int64_t now_ms, int64_t expires_ms,
-                                        size_t max_per_key, struct vouch_errbuf *eb);
+                                        struct vouch_errbuf *eb);
+vouch_err vouch_store_request_nonces_save(struct vouch_store *s,
+                                          const struct vouch_store_request_nonce *rows, size_t n,
+                                          struct vouch_errbuf *eb);
+vouch_err vouch_store_request_nonces_each(struct vouch_store *s, int64_t now_ms,
+                                          bool (*fn)(void *ctx,
+                                                     const struct vouch_store_request_nonce *r),
+                                          void *ctx, struct vouch_errbuf *eb);
+vouch_err vouch_store_request_nonces_purge(struct vouch_store *s, int64_t now_ms,
+                                           uint64_t *ret_deleted, struct vouch_errbuf *eb);
 
 /*
  * Timing of every store operation (Prometheus store latency): `fn` is

@@ -100,6 +100,16 @@ test('a SignatureNonce replayed to another replica is refused', { skip }, async 
   }
 });
 
+test('one signed request sent to every replica at once is accepted exactly once', { skip }, async () => {
+  for (let round = 0; round < 5; round++) {
+    const q = signedQuery(key, { Action: 'DescribeInstances' });
+    const answers = await Promise.all([...replicas, ...replicas].map((r) => request(`${r.url}/?${q}`)));
+    assert.equal(answers.filter((a) => a.status === 200).length, 1, `round ${round}`);
+    for (const a of answers.filter((x) => x.status !== 200))
+      assert.equal(a.body.Code, 'SignatureNonceUsed');
+  }
+});
+
 test('kill -9 of the vTPM lease holder under PutMessage load through nginx: no acknowledged report lost, the sweep moves', { skip }, async () => {
   const viaLb = rpcClient(lb.url, key);
   const attesters = Array.from({ length: 4 }, (_, i) => new SoftAttester(`cluster-load-${i}`, 2));

@@ -6,7 +6,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { startVouchd, vouch, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startVouchd, vouch, request, freshPostgresDb, ADMIN_TOKEN, PG_BASE } from './lib/vouchd.mjs';
 import { SoftTpm, imaEntries, fileData } from './lib/softtpm.mjs';
 
 const require = createRequire(import.meta.url);
@@ -205,6 +208,36 @@ test('wrong secret, unknown key, replayed nonce, stale timestamp: the right Code
     headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   assert.equal(form.status, 200, form.text);
   assert.equal(form.body.PageSize, 5);
+});
+
+test('a SignatureNonce stays used across a restart: a clean stop, and kill -9 after the writer saved it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-replay-'));
+  const db = PG_BASE ? await freshPostgresDb() : `sqlite:${join(dir, 'vouch.db')}`;
+  let one = await startVouchd({ dir, db });
+  try {
+    const r = await request(`${one.url}/admin/accesskeys`, { method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ account: 'restart' }) });
+    const key = { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
+    const q1 = signedQuery(key, { Action: 'DescribeInstances' });
+    assert.equal((await request(`${one.url}/?${q1}`)).status, 200);
+    await one.stop({ keep: true });
+    one = await startVouchd({ dir, db });
+    assert.equal((await request(`${one.url}/?${q1}`)).body.Code, 'SignatureNonceUsed');
+    // Saved within the writer's period (100 ms): a crash after it forgets nothing.
+    const q2 = signedQuery(key, { Action: 'DescribeInstances' });
+    assert.equal((await request(`${one.url}/?${q2}`)).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    one.proc.kill('SIGKILL');
+    await one.exited;
+    one = await startVouchd({ dir, db });
+    for (const q of [q1, q2])
+      assert.equal((await request(`${one.url}/?${q}`)).body.Code, 'SignatureNonceUsed');
+    assert.equal((await request(`${one.url}/?${signedQuery(key, { Action: 'DescribeInstances' })}`)).status, 200);
+  } finally {
+    await one.stop({ keep: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('stale timestamps from the SDKs against a pinned clock', async () => {

@@ -744,6 +744,54 @@ static void test_vtpm_instances(void **state)
     vouch_store_close(s);
 }
 
+/* A live record's expiry by (key, nonce) from each(). */
+struct rnonce_seen {
+    size_t n;
+    int64_t r1_expires, b2_expires;
+};
+
+static bool rnonce_seen_one(void *ctx, const struct vouch_store_request_nonce *r)
+{
+    struct rnonce_seen *seen = ctx;
+
+    seen->n++;
+    if (strcmp(r->key_id, "AK1") == 0 && strcmp(r->nonce, "r1") == 0)
+        seen->r1_expires = r->expires_ms;
+    if (strcmp(r->key_id, "AK3") == 0 && strcmp(r->nonce, "b2") == 0)
+        seen->b2_expires = r->expires_ms;
+    return true;
+}
+
+/* Batches (the server's writer), the live ones read back, the expired purged. */
+static void check_request_nonce_batches(struct vouch_store *s)
+{
+    const struct vouch_store_request_nonce rows[] = {
+        { "AK3", "b1", 2500 }, { "AK3", "b2", 5000 }, { "AK1", "r1", 2900 },
+        { "AK3", "b2", 4000 },
+    };
+    const struct vouch_store_request_nonce bad[] = { { "AK3", "bad nonce", 5000 } };
+    struct rnonce_seen seen = { 0 };
+    struct vouch_errbuf eb;
+    uint64_t deleted = 0;
+
+    assert_int_equal(vouch_store_request_nonces_save(s, rows, 4, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_request_nonces_save(s, bad, 1, &eb), VOUCH_E_INVALID);
+    /* Live at 2600: AK1/r1 (3000, not shortened to 2900), AK3/b2 (5000, not 4000). */
+    assert_int_equal(vouch_store_request_nonces_each(s, 2600, rnonce_seen_one, &seen, &eb),
+                     VOUCH_OK);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.r1_expires, 3000);
+    assert_int_equal(seen.b2_expires, 5000);
+    /* Expired at 3000: AK1/r1, AK2/r1, AK3/b1. */
+    assert_int_equal(vouch_store_request_nonces_purge(s, 3000, &deleted, &eb), VOUCH_OK);
+    assert_int_equal(deleted, 3);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(vouch_store_request_nonces_each(s, 0, rnonce_seen_one, &seen, &eb),
+                     VOUCH_OK);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.b2_expires, 5000);
+}
+
 static void test_vtpm_nonces(void **state)
 {
     struct fixture *f = *state;
@@ -765,19 +813,17 @@ static void test_vtpm_nonces(void **state)
     assert_int_equal(vouch_store_nonce_issue(s, "n3", "u-2", 2500, 3000, &eb), VOUCH_OK);
     assert_int_equal(vouch_store_nonce_take(s, "n3", "u-2", 2600, &eb), VOUCH_OK);
     /* Request nonces: a replay per key within the window is refused. */
-    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 1000, 1900, 3, &eb), 0);
-    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 1100, 2000, 3, &eb),
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 1000, 1900, &eb), 0);
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 1100, 2000, &eb),
                      VOUCH_E_CONFLICT);
-    assert_int_equal(vouch_store_request_nonce_use(s, "AK2", "r1", 1100, 2000, 3, &eb), 0);
-    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r2", 1100, 2000, 3, &eb), 0);
-    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r3", 1100, 2000, 3, &eb), 0);
-    /* Bounded per key. */
-    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r4", 1100, 2000, 3, &eb),
-                     VOUCH_E_LIMIT);
-    /* After the window the records are dropped and the nonce may come again. */
-    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 2100, 3000, 3, &eb), 0);
-    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "bad nonce", 2100, 3000, 3, &eb),
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK2", "r1", 1100, 2000, &eb), 0);
+    /* After the window the record is replaced and the nonce may come again. */
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 2100, 3000, &eb), 0);
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "r1", 2200, 3100, &eb),
+                     VOUCH_E_CONFLICT);
+    assert_int_equal(vouch_store_request_nonce_use(s, "AK1", "bad nonce", 2100, 3000, &eb),
                      VOUCH_E_INVALID);
+    check_request_nonce_batches(s);
     vouch_store_close(s);
 }
 
