@@ -8,8 +8,8 @@
 -- answered, as an agent sends them.  Thread i of $THREADS takes the keys
 -- with KEY % THREADS == i (lines without a key: lines i, i+T, ...).  The
 -- request's X-Request-Id names its key; vouchd echoes it in the answer.
--- When every unsent body waits for its key, the connection sends a
--- GET /healthz instead (not counted).
+-- When every unsent body waits for its key, the connection waits 2 ms and
+-- sends a GET /healthz instead (not counted).
 local ffi = require("ffi")
 ffi.cdef [[
   typedef struct { long tv_sec; long tv_nsec; } vouch_timespec;
@@ -55,19 +55,37 @@ end
 
 -- wrk calls thread 0's request() once before the run to check what it
 -- returns (script_verify_request); that call gets the spare.
-function request()
-  if id == 0 and not verified then verified = true; return spare end
-  if head == 1 and not sent[1] then wrk.thread:set("t0", now()) end
+-- The next body this thread may send (its index), or nil.
+local function next_body()
   while sent[head] do head = head + 1 end
   for j = head, math.min(head + LOOKAHEAD, #reqs) do
     local k = keys[j]
-    if not sent[j] and not (k and busy[k]) then
-      sent[j] = true
-      if k then busy[k] = true end
-      return reqs[j]
-    end
+    if not sent[j] and not (k and busy[k]) then return j end
   end
-  return spare
+  return nil
+end
+
+-- A connection with nothing it may send waits SPARE_DELAY_MS before its
+-- spare request instead of spinning on GET /healthz.
+local SPARE_DELAY_MS = 2
+
+function delay()
+  if verified and head <= #reqs and not next_body() then return SPARE_DELAY_MS end
+  return 0
+end
+
+function request()
+  if id == 0 and not verified then verified = true; return spare end
+  verified = true
+  if head == 1 and not sent[1] then
+    wrk.thread:set("t0", now())
+    wrk.thread:set("n", #reqs)
+  end
+  local j = next_body()
+  if not j then return spare end
+  sent[j] = true
+  if keys[j] then busy[keys[j]] = true end
+  return reqs[j]
 end
 
 function response(status, headers, body)
@@ -80,11 +98,11 @@ function response(status, headers, body)
     bad = bad + 1
     if bad <= 2 then io.stderr:write(body .. "\n") end
   end
-  wrk.thread:set("answered", answered)
-  wrk.thread:set("bad", bad)
-  wrk.thread:set("n", #reqs)
-  if answered == #reqs then wrk.thread:set("t1", now()) end
-  if answered >= #reqs then wrk.thread:stop() end
+  if answered >= #reqs then
+    wrk.thread:set("t1", now())
+    wrk.thread:set("bad", bad)
+    wrk.thread:stop()
+  end
 end
 
 -- The time from the first body sent to the last answered, over all threads.

@@ -63,7 +63,6 @@ async function newKey(account) {
 }
 
 async function enrol(key, uuid, tpm) {
-  await rpc(key, 'RegisterMessage', { PropertyUuid: uuid });
   const { Data } = await rpc(key, 'ProduceAikcert', { PropertyUuid: uuid,
     EkPubKey: tpm.ekPub.toString('base64'), AikName: tpm.akName.toString('hex'),
     CertRequest: tpm.akPub.toString('base64') });
@@ -127,8 +126,10 @@ async function prepareAll(outDir) {
   const first = new SoftTpm();
   const inst = Array.from({ length: INSTANCES }, (_, i) => ({ uuid: `bench-${process.pid}-${i}`,
     key: keys[i % keys.length], tpm: i ? new SoftTpm(first) : first }));
-  await Promise.all(inst.map((x) => enrol(x.key, x.uuid, x.tpm)));
+  await Promise.all(inst.map((x) => rpc(x.key, 'RegisterMessage', { PropertyUuid: x.uuid })));
+  // assigned before the first (untimed) reports, which compile it into the cache
   if (WHITELIST > 0) await assignWhitelists(keys, inst);
+  await Promise.all(inst.map((x) => enrol(x.key, x.uuid, x.tpm)));
   for (let i = 0; i < inst.length; i += 8) {
     await Promise.all(inst.slice(i, i + 8).map(async (x) => { x.bodies = await prepare(x.key, x.uuid, x.tpm, REPORTS); }));
   }
