@@ -13,6 +13,8 @@
 # VTPM_BENCH_PERF=FILE: perf record of vouchd during each series into FILE.SERIES
 # (VTPM_BENCH_PERF_ARGS: its options, default -g); VTPM_BENCH_FSYNCS=1: vouchd's
 # fsync and fdatasync calls per request (perf stat of the syscall tracepoints).
+# On PostgreSQL: tests/pg/with-postgres.sh bash -c 'VOUCH_BENCH_DB=$VOUCH_TEST_PG_BASE/postgres
+# bash bench/vtpm/run.sh ...' also prints the server's CPU per request.
 # Needs node, wrk and tests/api's npm packages (cd tests/api && npm ci).
 set -euo pipefail
 build=$1
@@ -35,12 +37,24 @@ VTPM_BENCH_DIR=$dir node "$here/load.mjs" "http://127.0.0.1:$port" "$token" "$@"
 # PutMessage on 16 connections: bodies.lua sends an instance's next report
 # only after its previous one was answered.
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+# PostgreSQL's CPU (the postmaster and its children), when it is the one of
+# tests/pg/with-postgres.sh (VOUCH_TEST_PG_DIR) and the bench uses it.
+pg_ticks() {
+  local pm
+  pm=$(head -1 "$VOUCH_TEST_PG_DIR/data/postmaster.pid")
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" '{ i = index($0, ") ");
+    split(substr($0, i + 2), f, " "); if ($1 == pm || f[2] == pm) t += f[12] + f[13] }
+    END { print t + 0 }'
+}
+pg=
+[ -n "${VOUCH_BENCH_DB:-}" ] && [ -n "${VOUCH_TEST_PG_DIR:-}" ] && pg=1
 hz=$(getconf CLK_TCK)
 for spec in ${VTPM_BENCH_SERIES:-putmessage:16 describe:64}; do
   what=${spec%:*} conns=${spec#*:}
   echo "-- $what ($conns connections; load average $(cut -d' ' -f1-3 /proc/loadavg))"
   [ -z "${VTPM_BENCH_CALLGRIND:-}" ] || callgrind_control --zero "$pid" >/dev/null
   t0=$(ticks)
+  [ -z "$pg" ] || p0=$(pg_ticks)
   echo "start: $(date +%T)"
   if [ -n "${VTPM_BENCH_FSYNCS:-}" ]; then
     perf stat -x, -e ${VTPM_BENCH_SYSCALLS:-syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync} -p "$pid" \
@@ -61,5 +75,6 @@ for spec in ${VTPM_BENCH_SERIES:-putmessage:16 describe:64}; do
     awk -F, -v n="${n:-1}" '$3 ~ /sys_enter/ { printf "%s_per_request=%.3f\n", $3, $1 / n }' "$dir/fsyncs"
   fi
   echo "vouchd_cpu_us_per_request=$(( ($(ticks) - t0) * 1000000 / hz / ${n:-1} ))"
+  [ -z "$pg" ] || echo "postgres_cpu_us_per_request=$(( ($(pg_ticks) - p0) * 1000000 / hz / ${n:-1} ))"
   awk -v n="${n:-1}" '{ printf "wrk_cpu_us_per_request=%.0f\n", ($1 + $2) * 1e6 / n }' "$dir/wrk_cpu"
 done
