@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* vTPM program whitelists: import, compiled-whitelist cache, appraisal (whitelist.h). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct vouch_vtpm_whitelists {
      * result instead of each compiling the same document (33 ms of CPU for
      * 20,000 digests, bench/RESULTS.md). */
     pthread_mutex_t compile_lock;
+    atomic_ulong compiled;           /* compilations done: a waiter looks again if it moved */
 };
 
 struct cache_key {
@@ -152,6 +154,7 @@ vouch_err vouch_vtpm_whitelists_new(struct vouch_store *store, size_t max_entrie
         return e;
     }
     pthread_mutex_init(&wl->compile_lock, NULL);
+    atomic_init(&wl->compiled, 0);
     *ret = wl;
     return VOUCH_OK;
 }
@@ -230,6 +233,7 @@ vouch_err vouch_vtpm_whitelist_acquire(struct vouch_vtpm_whitelists *wl, const c
     struct vouch_store_whitelist *row = NULL;
     struct vouch_cache_entry *entry = NULL;
     struct cache_key k = { id, 0 };
+    unsigned long seen;
     vouch_err e = vouch_store_whitelist_get(wl->store, id, 0, &row, eb);
 
     if (!e && strcmp(row->account, account) != 0)
@@ -237,14 +241,17 @@ vouch_err vouch_vtpm_whitelist_acquire(struct vouch_vtpm_whitelists *wl, const c
     if (e)
         goto out;
     k.modified_ms = row->modified_ms;
+    seen = atomic_load(&wl->compiled);
     entry = vouch_cache_get(wl->cache, &k, sizeof(k), now_ms);
     if (!entry) {
         pthread_mutex_lock(&wl->compile_lock);
-        entry = vouch_cache_get(wl->cache, &k, sizeof(k), now_ms);
+        if (atomic_load(&wl->compiled) != seen)
+            entry = vouch_cache_get(wl->cache, &k, sizeof(k), now_ms);
         if (!entry) {
             vouch_store_whitelist_free(row);
             row = NULL;
             e = compile_stored(wl, account, id, now_ms, &entry, &row, eb);
+            atomic_fetch_add(&wl->compiled, 1);
         }
         pthread_mutex_unlock(&wl->compile_lock);
         if (e)
