@@ -39,6 +39,14 @@
 #define AUTH_FAIL_KEYS 8192
 /* libmicrohttpd messages logged per second at most. */
 #define MHD_LOG_PER_SECOND 20u
+/*
+ * HTTP worker threads per core by default.  A request that waits for a
+ * durable commit (a vTPM report in its group commit, a PostgreSQL round
+ * trip) holds its thread without using the CPU; more threads than cores
+ * keep the cores busy meanwhile and let reports commit together
+ * (docs/architecture.md, "Group commit").
+ */
+#define THREADS_PER_CORE 4
 /* Idle time (no byte moving) after which libmicrohttpd closes a connection. */
 #define IDLE_TIMEOUT_S 30u
 
@@ -838,7 +846,7 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
         flags |= MHD_USE_IPv6;
     if (!threads) {
         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = ncpu > 0 ? (unsigned)ncpu : 2;
+        threads = THREADS_PER_CORE * (ncpu > 0 ? (unsigned)ncpu : 2);
     }
     /* The issuer names the bound port: set it before any request can come. */
     e = listen_socket(app, &fd, &port, eb);

@@ -251,6 +251,7 @@ struct report {
     bool have_wl;
     struct vouch_vtpm_program_result program;
     bool have_program;
+    int64_t stored_program_status;   /* the instance's, as the report's transaction left it */
     struct vouch_store_event_new *program_events;
     char (*program_ids)[37];
     char **program_allowed;          /* JSON text of each file's allowed digests */
@@ -625,7 +626,7 @@ static vouch_err report_store(struct report *r)
     rep.program_detail = detail;
     rep.summary = summary;
     rep.pcr_events = pcr_events = pcr_events_of(r);
-    e = vouch_store_report_accept(c->app->store, &rep, &eb);
+    e = vouch_store_report_accept(c->app->store, &rep, &r->stored_program_status, &eb);
     free(pcr_events);
     free(summary);
     free(detail);
@@ -656,16 +657,10 @@ static vouch_err report_try(struct report *r)
 
 /* This report's program status: untrusted with unknown files; else the
  * instance's open program events decide, as the store wrote it. */
-static int64_t program_status(const struct report *r, const struct vouch_store_instance *in)
+static int64_t program_status(const struct report *r)
 {
-    struct vouch_store_instance *now = NULL;
-    int64_t status = r->program.status;
-
-    if (status == VOUCH_VTPM_STATUS_TRUSTED &&
-        vouch_store_instance_get(r->c->app->store, in->uuid, &now, NULL) == VOUCH_OK)
-        status = now->program_status;
-    vouch_store_instance_free(now);
-    return status;
+    return r->program.status == VOUCH_VTPM_STATUS_TRUSTED ? r->stored_program_status
+                                                          : r->program.status;
 }
 
 /* The instance's program whitelist, compiled (none assigned, or gone: not evaluated). */
@@ -688,13 +683,15 @@ static bool whitelist_load(struct report *r, const struct vouch_store_instance *
     return true;
 }
 
-static json_t *put_answer(const struct report *r, const struct vouch_store_instance *in)
+static json_t *put_answer(const struct report *r)
 {
+    int64_t program = program_status(r);
+
     return json_pack("{s:{s:{s:I,s:s},s:{s:I,s:s},s:{s:i,s:s},s:{s:s,s:s},s:I}}", "data",
                      "systemVerificationResult", "status", (json_int_t)r->system_status,
                      "code", vouch_vtpm_status_code(r->system_status),
-                     "programVerificationResult", "status", (json_int_t)program_status(r, in),
-                     "code", vouch_vtpm_status_code(program_status(r, in)),
+                     "programVerificationResult", "status", (json_int_t)program,
+                     "code", vouch_vtpm_status_code(program),
                      "kmoduleVerificationResult", "status", VOUCH_VTPM_NOT_EVALUATED, "code",
                      "NotEvaluated", "policyProcResult", "code", "NoPolicy", "procData", "",
                      "nextClientIMAIndex", (json_int_t)r->next.ima_next);
@@ -725,7 +722,7 @@ json_t *vouch_vtpm_put_message(struct vouch_vtpm_call *c)
         goto out;
     for (tries = 0; tries < ACCEPT_TRIES && e == VOUCH_E_CONFLICT; tries++)
         e = report_try(&r);
-    if (!e && !(out = put_answer(&r, in)))
+    if (!e && !(out = put_answer(&r)))
         vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
 out:
     program_events_free(&r);

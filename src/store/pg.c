@@ -77,8 +77,8 @@ enum stmt {
     S_EV_REPEAT,
     S_EV_INSERT,
     S_VERDICT,
-    S_REP_INSERT,
-    S_REP_TRIM,
+    S_REPORT_VERDICT,
+    S_REP_WRITE,
     S_REP_LAST,
     S_REP_COUNT,
     S_EV_COUNT,
@@ -240,9 +240,12 @@ static const char *const stmt_sql[S__COUNT] = {
                   "system_whitelist_id = $3::bigint, system_detail = $4, system_exceptions = "
                   PG_OPEN_SYSTEM_EVENTS ", recent_report_ms = CASE WHEN $5::bigint > 0 THEN $5 "
                   "ELSE recent_report_ms END WHERE uuid = $1",
-    [S_REP_INSERT] = "INSERT INTO vtpm_reports (instance, seq, received_ms, summary) "
-                     "VALUES ($1, $2::bigint, $3::bigint, $4)",
-    [S_REP_TRIM] = "DELETE FROM vtpm_reports WHERE instance = $1 AND seq <= $2::bigint",
+    [S_REPORT_VERDICT] = VOUCH_STORE_REPORT_VERDICT("$1", "$2", "$3", "$4", "$5", "$6", "$7",
+                                                    "::bigint"),
+    /* the report's history row, and the rows beyond the last `keep` go (one round trip) */
+    [S_REP_WRITE] = "WITH trimmed AS (DELETE FROM vtpm_reports WHERE instance = $1 AND "
+                    "seq <= $5::bigint) INSERT INTO vtpm_reports (instance, seq, received_ms, "
+                    "summary) VALUES ($1, $2::bigint, $3::bigint, $4)",
     [S_REP_LAST] = "SELECT summary, received_ms FROM vtpm_reports WHERE instance = $1 "
                    "ORDER BY seq DESC LIMIT 1",
     [S_REP_COUNT] = "SELECT count(*)::bigint FROM vtpm_reports WHERE instance = $1",
@@ -1965,11 +1968,34 @@ static vouch_err pg_history_write(struct pgc *c, const struct vouch_store_report
 {
     int64_t seq = r->expect_reports + 1;
     char v[3][I64_LEN];
-    const char *vals[] = { r->uuid, i64s(v[0], seq), i64s(v[1], r->now_ms), r->summary };
-    const char *trim[] = { r->uuid, i64s(v[2], seq - (int64_t)r->keep) };
-    vouch_err e = run_write(c, S_REP_INSERT, 4, vals, NULL, eb);
+    const char *vals[] = { r->uuid, i64s(v[0], seq), i64s(v[1], r->now_ms), r->summary,
+                           i64s(v[2], seq - (int64_t)r->keep) };
 
-    return e ? e : run_write(c, S_REP_TRIM, 2, trim, NULL, eb);
+    return run_write(c, S_REP_WRITE, 5, vals, NULL, eb);
+}
+
+/* Both verdicts of a report, in one statement that returns the program status. */
+static vouch_err pg_report_verdict(struct pgc *c, const struct vouch_store_report *r,
+                                   int64_t wl, int64_t *ret_program_status,
+                                   struct vouch_errbuf *eb)
+{
+    char detail[VOUCH_STORE_DETAIL_TEXT], v[4][I64_LEN];
+    const char *vals[] = { r->uuid, i64s(v[0], r->system_status), i64s(v[1], wl), detail,
+                           i64s(v[2], r->now_ms), i64s(v[3], r->program_status),
+                           r->program_detail ? r->program_detail : "" };
+    PGresult *res = NULL;
+    vouch_err e;
+
+    if (wl >= 0)
+        vouch_store_baseline_detail(r->next->baseline, detail);
+    else
+        strcpy(detail, "{}");
+    e = run(c, S_REPORT_VERDICT, 7, vals, NULL, &res, eb);
+    /* no row: the instance is gone, as the statements before found out */
+    if (!e)
+        *ret_program_status = PQntuples(res) ? col_i64(res, 0, 0) : r->program_status;
+    PQclear(res);
+    return e;
 }
 
 /* The PCR events of the history row just written (migration 9). */
@@ -1995,12 +2021,12 @@ static vouch_err pg_program_verdict(struct pgc *c, const char *uuid, int64_t hin
 }
 
 static vouch_err pg_report_accept(void *state, const struct vouch_store_report *r,
-                                  struct vouch_errbuf *eb)
+                                  int64_t *ret_program_status, struct vouch_errbuf *eb)
 {
     char now_s[I64_LEN];
     const char *nonce[] = { r->nonce, r->uuid, i64s(now_s, r->now_ms) };
     struct pgc *c;
-    int64_t wl = -1;
+    int64_t wl = -1, program_status = 0;
     int changes = 0;
     vouch_err e = begin(state, &c, eb);
 
@@ -2019,15 +2045,15 @@ static vouch_err pg_report_accept(void *state, const struct vouch_store_report *
     if (!e)
         e = pg_events_open(c, r, eb);
     if (!e)
-        e = pg_verdict_write(c, r->uuid, r->system_status, wl, r->next->baseline, r->now_ms,
-                             eb);
-    if (!e)
-        e = pg_program_verdict(c, r->uuid, r->program_status, r->program_detail, eb);
+        e = pg_report_verdict(c, r, wl, &program_status, eb);
     if (!e)
         e = pg_history_write(c, r, eb);
     if (!e)
         e = pg_pcr_events_write(c, r, eb);
-    return finish(c, e, eb);
+    e = finish(c, e, eb);
+    if (!e && ret_program_status)
+        *ret_program_status = program_status;
+    return e;
 }
 
 static vouch_err pg_report_last(void *state, const char *uuid, char **ret_summary,

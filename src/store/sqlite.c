@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -23,21 +24,76 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
-#define STMT_CACHE 8
+#define STMT_CACHE 64
+#define GROUP_MAX 64                 /* reports per group commit */
+#define GROUP_LINGER_US 1000         /* how long a group waits for more under load */
+#define THREAD_CONNS 8
 
 struct conn {
     sqlite3 *db;
     struct sq *owner;
     struct conn *prev, *next;
-    /* Prepared statements of the hot reads, kept per connection (keyed by
-     * the address of their SQL text): preparing one cost more than
-     * running it. */
+    /* Prepared statements, kept per connection (keyed by the address of
+     * their SQL text, a string constant): preparing one cost more than
+     * running it.  A statement in use is busy; asking for the same text
+     * meanwhile prepares another, not kept. */
     struct {
         const char *sql;
         sqlite3_stmt *st;
+        bool busy;
     } stmts[STMT_CACHE];
     size_t n_stmts;
 };
+
+/*
+ * This thread's connections, so that a statement cache is found from the
+ * connection handle alone.  Entries are compared by handle and only then
+ * followed: a handle is used only by the thread that opened it, which
+ * registered it (replacing a closed connection's entry at the same
+ * address).  A connection that found no free entry keeps no statements.
+ */
+static _Thread_local struct {
+    sqlite3 *db;
+    struct conn *c;
+} thread_conns[THREAD_CONNS];
+
+static struct conn *conn_of(sqlite3 *db)
+{
+    size_t i;
+
+    for (i = 0; db && i < THREAD_CONNS; i++)
+        if (thread_conns[i].db == db)
+            return thread_conns[i].c;
+    return NULL;
+}
+
+static void conn_register(struct conn *c)
+{
+    size_t i, slot = THREAD_CONNS;
+
+    for (i = 0; i < THREAD_CONNS; i++) {
+        if (thread_conns[i].db == c->db) {
+            slot = i;
+            break;
+        }
+        if (!thread_conns[i].db && slot == THREAD_CONNS)
+            slot = i;
+    }
+    if (slot < THREAD_CONNS) {
+        thread_conns[slot].db = c->db;
+        thread_conns[slot].c = c;
+    }
+}
+
+/* Forget c when this thread registered it (another thread's entry waits to be replaced). */
+static void conn_unregister(struct conn *c)
+{
+    size_t i;
+
+    for (i = 0; i < THREAD_CONNS; i++)
+        if (thread_conns[i].c == c && thread_conns[i].db == c->db)
+            thread_conns[i].db = NULL, thread_conns[i].c = NULL;
+}
 
 struct sq {
     char *path;
@@ -48,7 +104,63 @@ struct sq {
      * writer in and makes the others sleep-poll (busy_timeout), which
      * under load costs more than the transactions themselves. */
     pthread_mutex_t write_lock;
+    /* Reports waiting for their group commit (sq_report_accept). */
+    pthread_mutex_t group_lock;
+    pthread_cond_t group_done;
+    pthread_cond_t group_full;       /* GROUP_MAX reports are queued */
+    struct group_item *queue, **queue_tail;
+    size_t queued;
+    size_t last_group;               /* reports in the group written last */
+    bool leading;                    /* a thread is writing a group */
 };
+
+/*
+ * A statement for `sql` (a string constant: its address is the key) on this
+ * thread's connection `db`, from the cache when it was prepared before.
+ * Hand it back with stmt_done().
+ */
+static int stmt_get(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+{
+    struct conn *c = conn_of(db);
+    size_t i;
+    int rc;
+
+    for (i = 0; c && i < c->n_stmts; i++)
+        if (c->stmts[i].sql == sql && !c->stmts[i].busy &&
+            strcmp(sqlite3_sql(c->stmts[i].st), sql) == 0) {
+            c->stmts[i].busy = true;
+            *ret = c->stmts[i].st;
+            return SQLITE_OK;
+        }
+    if (!c || c->n_stmts == STMT_CACHE)
+        return sqlite3_prepare_v2(db, sql, -1, ret, NULL);
+    rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
+    if (rc == SQLITE_OK) {
+        c->stmts[c->n_stmts].sql = sql;
+        c->stmts[c->n_stmts].st = *ret;
+        c->stmts[c->n_stmts++].busy = true;
+    }
+    return rc;
+}
+
+/* Reset a cached statement for its next use (its read ends); finalize any other. */
+static void stmt_done(sqlite3_stmt *st)
+{
+    struct conn *c;
+    size_t i;
+
+    if (!st)
+        return;
+    c = conn_of(sqlite3_db_handle(st));
+    for (i = 0; c && i < c->n_stmts; i++)
+        if (c->stmts[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            c->stmts[i].busy = false;
+            return;
+        }
+    sqlite3_finalize(st);
+}
 
 static vouch_err db_fail(sqlite3 *db, struct vouch_errbuf *eb, const char *what)
 {
@@ -71,6 +183,7 @@ static void conn_unlink_close(struct conn *c)
         c->next->prev = c->prev;
     while (c->n_stmts)
         sqlite3_finalize(c->stmts[--c->n_stmts].st);
+    conn_unregister(c);
     sqlite3_close_v2(c->db);
     free(c);
 }
@@ -143,6 +256,7 @@ static vouch_err conn_get(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
         return e;
     }
     c->owner = q;
+    conn_register(c);
     pthread_mutex_lock(&q->lock);
     c->next = q->conns;
     if (q->conns)
@@ -199,11 +313,11 @@ static vouch_err current_version(sqlite3 *db, int *ret, struct vouch_errbuf *eb)
                            "name = 'schema_version'", -1, &st, NULL) != SQLITE_OK)
         return db_fail(db, eb, "reading schema version");
     if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        stmt_done(st);
         *ret = 0;
         return VOUCH_OK;
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
                            &st, NULL) != SQLITE_OK ||
@@ -211,7 +325,7 @@ static vouch_err current_version(sqlite3 *db, int *ret, struct vouch_errbuf *eb)
         e = db_fail(db, eb, "reading schema version");
     else
         *ret = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -316,6 +430,9 @@ static void sq_close(void *state)
     pthread_mutex_unlock(&q->lock);
     pthread_mutex_destroy(&q->lock);
     pthread_mutex_destroy(&q->write_lock);
+    pthread_mutex_destroy(&q->group_lock);
+    pthread_cond_destroy(&q->group_done);
+    pthread_cond_destroy(&q->group_full);
     free(q->path);
     free(q);
 }
@@ -323,6 +440,7 @@ static void sq_close(void *state)
 static vouch_err sq_open(const char *location, int do_migrate, void **ret_state,
                          struct vouch_errbuf *eb)
 {
+    pthread_condattr_t ca;
     struct sq *q;
     sqlite3 *db = NULL;
     vouch_err e;
@@ -345,6 +463,13 @@ static vouch_err sq_open(const char *location, int do_migrate, void **ret_state,
     }
     pthread_mutex_init(&q->lock, NULL);
     pthread_mutex_init(&q->write_lock, NULL);
+    pthread_mutex_init(&q->group_lock, NULL);
+    pthread_cond_init(&q->group_done, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->group_full, &ca);
+    pthread_condattr_destroy(&ca);
+    q->queue_tail = &q->queue;
     e = conn_get(q, &db, eb);
     if (!e && do_migrate)
         e = migrate(db, eb);
@@ -364,48 +489,6 @@ static vouch_err sq_schema_version(void *state, int *ret, struct vouch_errbuf *e
     return e ? e : current_version(db, ret, eb);
 }
 
-/*
- * A statement for `sql` (a string constant: its address is the key) on this
- * thread's connection `db`, from the cache when it was prepared before.
- * Hand it back with stmt_done().
- */
-static int stmt_get(struct sq *q, sqlite3 *db, const char *sql, sqlite3_stmt **ret)
-{
-    struct conn *c = pthread_getspecific(q->key);
-    size_t i;
-    int rc;
-
-    if (c && c->db == db)
-        for (i = 0; i < c->n_stmts; i++)
-            if (c->stmts[i].sql == sql) {
-                *ret = c->stmts[i].st;
-                return SQLITE_OK;
-            }
-    rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
-    if (rc == SQLITE_OK && c && c->db == db && c->n_stmts < STMT_CACHE) {
-        c->stmts[c->n_stmts].sql = sql;
-        c->stmts[c->n_stmts++].st = *ret;
-    }
-    return rc;
-}
-
-/* Reset a cached statement for its next use; finalize any other. */
-static void stmt_done(struct sq *q, sqlite3_stmt *st)
-{
-    struct conn *c = pthread_getspecific(q->key);
-    size_t i;
-
-    if (!st)
-        return;
-    for (i = 0; c && i < c->n_stmts; i++)
-        if (c->stmts[i].st == st) {
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
-            return;
-        }
-    sqlite3_finalize(st);
-}
-
 static const char sql_meta_get[] = "SELECT value FROM meta WHERE key = ?1";
 static const char sql_doc_get[] = "SELECT kind, id, body, meta, expires_at, updated_at "
                                   "FROM documents WHERE kind = ?1 AND id = ?2";
@@ -421,7 +504,7 @@ static vouch_err sq_meta_get(void *state, const char *key, char **ret,
     e = conn_get(state, &db, eb);
     if (e)
         return e;
-    if (stmt_get(state, db, sql_meta_get, &st) != SQLITE_OK) {
+    if (stmt_get(db, sql_meta_get, &st) != SQLITE_OK) {
         e = db_fail(db, eb, "meta");
         goto out;
     }
@@ -440,7 +523,7 @@ static vouch_err sq_meta_get(void *state, const char *key, char **ret,
             *ret = v;
     }
 out:
-    stmt_done(state, st);
+    stmt_done(st);
     return e;
 }
 
@@ -465,7 +548,7 @@ static vouch_err sq_meta_set(void *state, const char *key, const char *value, in
     if (sqlite3_step(st) != SQLITE_DONE)
         e = db_fail(db, eb, "meta");
 out:
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -523,7 +606,7 @@ static vouch_err sq_keys_list(void *state, struct vouch_store_key **ret, size_t 
     *ret_n = n;
     keys = NULL;
 out:
-    sqlite3_finalize(st);
+    stmt_done(st);
     vouch_store_keys_free(keys, n);
     return e;
 }
@@ -561,7 +644,7 @@ static vouch_err sq_secrets_replace(void *state, const struct vouch_store_secret
             e = db_fail(db, eb, "secrets");
         else if (sqlite3_changes(db) != 1)
             e = vouch_fail(eb, VOUCH_E_CONFLICT, "secret '%s' changed meanwhile", c[i].id);
-        sqlite3_finalize(st);
+        stmt_done(st);
         st = NULL;
     }
     if (!e)
@@ -605,7 +688,7 @@ static vouch_err sq_key_activate(void *state, const struct vouch_store_key *k, i
         e = db_fail(db, eb, "signing keys");
         goto out;
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     st = NULL;
     if (sqlite3_prepare_v2(db, "INSERT INTO signing_keys (kid, alg, private_pem, created_at) "
                            "VALUES (?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK) {
@@ -622,7 +705,7 @@ static vouch_err sq_key_activate(void *state, const struct vouch_store_key *k, i
     }
     e = exec(db, "COMMIT", eb);
 out:
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (e)
         (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return e;
@@ -657,7 +740,7 @@ static vouch_err sq_doc_put(void *state, const char *kind, const char *id, const
     if (sqlite3_step(st) != SQLITE_DONE)
         e = db_fail(db, eb, "documents");
 out:
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -702,7 +785,7 @@ static vouch_err sq_doc_get(void *state, const char *kind, const char *id,
     e = conn_get(state, &db, eb);
     if (e)
         return e;
-    if (stmt_get(state, db, sql_doc_get, &st) != SQLITE_OK) {
+    if (stmt_get(db, sql_doc_get, &st) != SQLITE_OK) {
         e = db_fail(db, eb, "documents");
         goto out;
     }
@@ -729,7 +812,7 @@ static vouch_err sq_doc_get(void *state, const char *kind, const char *id,
     d = NULL;
 out:
     vouch_store_doc_free(d);
-    stmt_done(state, st);
+    stmt_done(st);
     return e;
 }
 
@@ -782,7 +865,7 @@ static vouch_err sq_doc_list(void *state, const char *kind, const char *prefix, 
     docs = NULL;
 out:
     vouch_store_docs_free(docs, n);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -808,7 +891,7 @@ static vouch_err sq_doc_delete(void *state, const char *kind, const char *id,
     else if (sqlite3_changes(db) == 0)
         e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no %s '%s'", kind, id);
 out:
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -852,7 +935,7 @@ static vouch_err read_meta(sqlite3 *db, struct vouch_store_contents *c, struct v
     }
     if (!e && rc != SQLITE_DONE)
         e = db_fail(db, eb, "meta");
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -873,7 +956,7 @@ static vouch_err read_docs(sqlite3 *db, struct vouch_store_contents *c, struct v
     }
     if (!e && rc != SQLITE_DONE)
         e = db_fail(db, eb, "documents");
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -906,7 +989,7 @@ static vouch_err read_table(sqlite3 *db, const struct vouch_store_copy_table *t,
     }
     if (!e && rc != SQLITE_DONE)
         e = db_fail(db, eb, t->name);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -963,7 +1046,7 @@ static vouch_err count_rows(sqlite3 *db, struct vouch_store_counts *ret, struct 
         e = db_fail(db, eb, "counting rows");
     else
         ret->rows = (size_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -986,7 +1069,7 @@ static vouch_err count_on(sqlite3 *db, struct vouch_store_counts *ret, struct vo
         ret->docs = (size_t)sqlite3_column_int64(st, 2);
         ret->vtpm = (size_t)sqlite3_column_int64(st, 3);
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (!e)
         e = count_rows(db, ret, eb);
     return e;
@@ -1056,9 +1139,9 @@ static vouch_err write_rows(sqlite3 *db, const struct vouch_store_contents *c,
         e = step_done(db, d, "documents", eb);
     }
 out:
-    sqlite3_finalize(m);
-    sqlite3_finalize(k);
-    sqlite3_finalize(d);
+    stmt_done(m);
+    stmt_done(k);
+    stmt_done(d);
     return e;
 }
 
@@ -1085,7 +1168,7 @@ static vouch_err write_tables(sqlite3 *db, const struct vouch_store_contents *c,
                     sqlite3_bind_text(st, (int)k + 1, row[k], -1, SQLITE_STATIC);
             e = step_done(db, st, tab->name, eb);
         }
-        sqlite3_finalize(st);
+        stmt_done(st);
     }
     return e;
 }
@@ -1156,7 +1239,7 @@ static vouch_err sq_lease_acquire(void *state, const char *name, const char *hol
     else
         *ret_held = sqlite3_changes(db) == 1;
 out:
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -1179,7 +1262,7 @@ static vouch_err sq_lease_release(void *state, const char *name, const char *hol
         if (sqlite3_step(st) != SQLITE_DONE)
             e = db_fail(db, eb, "leases");
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -1200,7 +1283,7 @@ static vouch_err prepare_bind(sqlite3 *db, const char *sql, const struct arg *a,
     sqlite3_stmt *st = NULL;
     int i;
 
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (stmt_get(db, sql, &st) != SQLITE_OK)
         return db_fail(db, eb, "vtpm");
     for (i = 0; i < n; i++) {
         if (a[i].s)
@@ -1212,30 +1295,11 @@ static vouch_err prepare_bind(sqlite3 *db, const char *sql, const struct arg *a,
     return VOUCH_OK;
 }
 
-/* The hot reads' statements (the SQL's address keys the cache, stmt_get). */
+/* Two hot reads' statements, named (every statement goes through stmt_get's cache). */
 static const char sql_accesskey_get[] = "SELECT id, account, secret, enabled, created_ms "
                                         "FROM vtpm_access_keys WHERE id = ?1";
 static const char sql_instance_get[] = "SELECT " VOUCH_STORE_INSTANCE_COLS
                                        " FROM vtpm_instances WHERE uuid = ?1";
-
-/* prepare_bind() through this connection's statement cache; hand back with stmt_done(). */
-static vouch_err cached_bind(struct sq *q, sqlite3 *db, const char *sql, const struct arg *a,
-                             int n, sqlite3_stmt **ret, struct vouch_errbuf *eb)
-{
-    sqlite3_stmt *st = NULL;
-    int i;
-
-    if (stmt_get(q, db, sql, &st) != SQLITE_OK)
-        return db_fail(db, eb, "vtpm");
-    for (i = 0; i < n; i++) {
-        if (a[i].s)
-            sqlite3_bind_text(st, i + 1, a[i].s, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_int64(st, i + 1, a[i].i);
-    }
-    *ret = st;
-    return VOUCH_OK;
-}
 
 /* Run a statement that returns no rows; *ret_changes (may be NULL) gets the row count. */
 static vouch_err run_write(sqlite3 *db, const char *sql, const struct arg *a, int n,
@@ -1250,7 +1314,7 @@ static vouch_err run_write(sqlite3 *db, const char *sql, const struct arg *a, in
         e = db_fail(db, eb, "vtpm");
     else if (ret_changes)
         *ret_changes = sqlite3_changes(db);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -1384,7 +1448,7 @@ static vouch_err sq_accesskey_get(void *state, const char *id,
     vouch_err e = conn_get(state, &db, eb);
 
     if (!e)
-        e = cached_bind(state, db, sql_accesskey_get, a, 1, &st, eb);
+        e = prepare_bind(db, sql_accesskey_get, a, 1, &st, eb);
     if (!e)
         e = accesskeys_read(db, st, &k, &n, eb);
     if (!e && n == 0)
@@ -1394,7 +1458,7 @@ static vouch_err sq_accesskey_get(void *state, const char *id,
         k = NULL;
     }
     vouch_store_accesskeys_free(k, n);
-    stmt_done(state, st);
+    stmt_done(st);
     return e;
 }
 
@@ -1413,7 +1477,7 @@ static vouch_err sq_accesskey_list(void *state, const char *account,
                          "ORDER BY account, id", a, 1, &st, eb);
     if (!e)
         e = accesskeys_read(db, st, ret, ret_n, eb);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -1542,7 +1606,7 @@ static vouch_err sq_instance_get(void *state, const char *uuid,
     vouch_err e = conn_get(state, &db, eb);
 
     if (!e)
-        e = cached_bind(state, db, sql_instance_get, a, 1, &st, eb);
+        e = prepare_bind(db, sql_instance_get, a, 1, &st, eb);
     if (!e)
         e = instances_read(db, st, &v, &n, eb);
     if (!e && n == 0)
@@ -1552,7 +1616,7 @@ static vouch_err sq_instance_get(void *state, const char *uuid,
         v = NULL;
     }
     vouch_store_instances_free(v, n);
-    stmt_done(state, st);
+    stmt_done(st);
     return e;
 }
 
@@ -1602,7 +1666,7 @@ static vouch_err sq_instance_list(void *state, const char *account,
         e = db_fail(db, eb, "instances");
     if (!e)
         total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     st = NULL;
     if (!e)
         e = prepare_bind(db, "SELECT " VOUCH_STORE_INSTANCE_COLS INSTANCE_WHERE
@@ -1611,7 +1675,7 @@ static vouch_err sq_instance_list(void *state, const char *account,
         e = instances_read(db, st, ret, ret_n, eb);
     if (!e)
         *ret_total = (uint64_t)total;
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -1692,7 +1756,7 @@ static vouch_err sq_request_nonces_save(void *state, const struct vouch_store_re
             e = db_fail(db, eb, "request nonces");
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     return finish_light(state, db, e, eb);
 }
 
@@ -1722,7 +1786,7 @@ static vouch_err sq_request_nonces_each(void *state, int64_t now_ms,
     }
     if (!e && rc != SQLITE_DONE)
         e = db_fail(db, eb, "request nonces");
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -1796,7 +1860,7 @@ static vouch_err sq_ak_get(void *state, const char *uuid, struct vouch_store_ak 
         ak = NULL;
     }
     vouch_store_ak_free(ak);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -1830,7 +1894,7 @@ static vouch_err sq_vtpm_state_get(void *state, const char *uuid,
     } else if (!e && rc != SQLITE_DONE) {
         e = db_fail(db, eb, "IMA state");
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     st = NULL;
     if (!e)
         e = prepare_bind(db, "SELECT id, pcrs, created_ms, modified_ms FROM "
@@ -1844,7 +1908,7 @@ static vouch_err sq_vtpm_state_get(void *state, const char *uuid,
     } else if (!e && rc != SQLITE_DONE) {
         e = db_fail(db, eb, "system whitelist");
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -1895,7 +1959,7 @@ static vouch_err sq_baseline_write(sqlite3 *db, const struct vouch_store_report 
     if (!e && sqlite3_step(st) != SQLITE_ROW)
         e = db_fail(db, eb, "whitelist ids");
     id = e ? 0 : sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     vouch_store_baseline_format(r->next->baseline, text);
     if (!e) {
         const struct arg a[] = { INT(id), TXT(r->uuid), TXT(text), INT(r->now_ms) };
@@ -1993,19 +2057,45 @@ static vouch_err sq_program_verdict(sqlite3 *db, const char *uuid, int64_t hint,
     return run_write(db, VOUCH_STORE_PROGRAM_VERDICT("?1", "?2", "?3", ""), a, 3, NULL, eb);
 }
 
-static vouch_err sq_report_accept(void *state, const struct vouch_store_report *r,
-                                  struct vouch_errbuf *eb)
+/* Both verdicts of a report, in one statement that returns the program status. */
+static vouch_err sq_report_verdict(sqlite3 *db, const struct vouch_store_report *r, int64_t wl,
+                                   int64_t *ret_program_status, struct vouch_errbuf *eb)
+{
+    char detail[VOUCH_STORE_DETAIL_TEXT];
+    const struct arg a[] = { TXT(r->uuid), INT(r->system_status), INT(wl), TXT(detail),
+                             INT(r->now_ms), INT(r->program_status),
+                             TXT(r->program_detail ? r->program_detail : "") };
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_ROW;
+    vouch_err e;
+
+    if (wl >= 0)
+        vouch_store_baseline_detail(r->next->baseline, detail);
+    else
+        strcpy(detail, "{}");
+    e = prepare_bind(db, VOUCH_STORE_REPORT_VERDICT("?1", "?2", "?3", "?4", "?5", "?6", "?7", ""),
+                     a, 7, &st, eb);
+    if (!e && (rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE)
+        e = db_fail(db, eb, "verdict");
+    /* no row: the instance is gone, as the statements before found out */
+    if (!e)
+        *ret_program_status = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : r->program_status;
+    if (!e && rc == SQLITE_ROW && sqlite3_step(st) != SQLITE_DONE)
+        e = db_fail(db, eb, "verdict");
+    stmt_done(st);
+    return e;
+}
+
+/* One report's writes, inside the group's transaction. */
+static vouch_err sq_report_write(sqlite3 *db, const struct vouch_store_report *r,
+                                 int64_t *ret_program_status, struct vouch_errbuf *eb)
 {
     const struct arg nonce[] = { TXT(r->nonce), TXT(r->uuid), INT(r->now_ms) };
     const struct arg ak[] = { TXT(r->uuid) };
-    sqlite3 *db = NULL;
     int64_t wl = -1;
     int changes = 0;
-    vouch_err e = begin(state, &db, eb);
+    vouch_err e = sq_state_advance(db, r, eb);
 
-    if (e)
-        return e;
-    e = sq_state_advance(db, r, eb);
     if (!e)
         e = run_write(db, "DELETE FROM vtpm_nonces WHERE nonce = ?1 AND uuid = ?2 "
                       "AND expires_ms > ?3", nonce, 3, &changes, eb);
@@ -2019,15 +2109,141 @@ static vouch_err sq_report_accept(void *state, const struct vouch_store_report *
     if (!e)
         e = sq_events_open(db, r, eb);
     if (!e)
-        e = sq_verdict_write(db, r->uuid, r->system_status, wl, r->next->baseline, r->now_ms,
-                             eb);
-    if (!e)
-        e = sq_program_verdict(db, r->uuid, r->program_status, r->program_detail, eb);
+        e = sq_report_verdict(db, r, wl, ret_program_status, eb);
     if (!e)
         e = sq_history_write(db, r, eb);
     if (!e)
         e = sq_pcr_events_write(db, r, eb);
-    return finish(state, db, e, eb);
+    return e;
+}
+
+/*
+ * Group commit.  A report joins the queue; when no group is being written,
+ * the thread that finds its report still queued leads: it takes up to
+ * GROUP_MAX queued reports, writes each in its own savepoint of one
+ * transaction (a report that fails rolls back its savepoint alone) and
+ * commits once, so the group shares one fsync.  Every report's thread
+ * returns after that commit.  Reports arriving meanwhile wait for the next
+ * group, which one of them leads.
+ */
+struct group_item {
+    const struct vouch_store_report *r;
+    struct vouch_errbuf *eb;         /* the caller's */
+    int64_t program_status;
+    vouch_err result;
+    bool done;
+    struct group_item *next;
+};
+
+/* Detach up to GROUP_MAX reports from the head of the queue (group_lock held). */
+static struct group_item *group_take(struct sq *q)
+{
+    struct group_item *g = q->queue, **tail = &q->queue;
+    size_t n;
+
+    for (n = 0; *tail && n < GROUP_MAX; n++)
+        tail = &(*tail)->next;
+    q->queue = *tail;
+    *tail = NULL;
+    if (!q->queue)
+        q->queue_tail = &q->queue;
+    q->queued -= n;
+    q->last_group = n;
+    return g;
+}
+
+/*
+ * Under load (the last group held more than one report) the leader waits
+ * up to GROUP_LINGER_US, or until GROUP_MAX reports are queued, for the
+ * reports being verified meanwhile to join: one fsync then serves them
+ * all.  Alone, a report is committed at once.  (group_lock held)
+ */
+static void group_linger(struct sq *q)
+{
+    struct timespec until;
+
+    if (q->last_group < 2 || q->queued >= GROUP_MAX)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += GROUP_LINGER_US * 1000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (q->queued < GROUP_MAX &&
+           pthread_cond_timedwait(&q->group_full, &q->group_lock, &until) == 0)
+        ;
+}
+
+/* One report in its savepoint; an error return means the transaction itself failed. */
+static vouch_err group_write_one(sqlite3 *db, struct group_item *it, struct vouch_errbuf *eb)
+{
+    vouch_err e = exec(db, "SAVEPOINT report", eb);
+
+    if (e)
+        return e;
+    it->result = sq_report_write(db, it->r, &it->program_status, it->eb);
+    if (sqlite3_get_autocommit(db))         /* SQLite rolled the whole transaction back */
+        return vouch_fail(eb, VOUCH_E_STORE, "sqlite: the group's transaction ended");
+    if (it->result && (e = exec(db, "ROLLBACK TO report", eb)))
+        return e;
+    return exec(db, "RELEASE report", eb);
+}
+
+/* Write and commit group g; each report's result is set. */
+static void group_commit(struct sq *q, struct group_item *g)
+{
+    struct vouch_errbuf eb;
+    struct group_item *it;
+    sqlite3 *db = NULL;
+    vouch_err e = begin(q, &db, &eb);
+
+    if (!e) {
+        for (it = g; !e && it; it = it->next)
+            e = group_write_one(db, it, &eb);
+        e = finish(q, db, e, &eb);
+    }
+    /* nothing of the group is stored: a report that had succeeded fails with it */
+    for (it = g; e && it; it = it->next)
+        if (!it->result) {
+            it->result = e;
+            *it->eb = eb;
+        }
+}
+
+static vouch_err sq_report_accept(void *state, const struct vouch_store_report *r,
+                                  int64_t *ret_program_status, struct vouch_errbuf *eb)
+{
+    struct sq *q = state;
+    struct group_item me = { .r = r, .eb = eb }, *g, *next;
+
+    pthread_mutex_lock(&q->group_lock);
+    *q->queue_tail = &me;
+    q->queue_tail = &me.next;
+    if (++q->queued == GROUP_MAX)
+        pthread_cond_signal(&q->group_full);
+    while (!me.done) {
+        if (q->leading) {
+            pthread_cond_wait(&q->group_done, &q->group_lock);
+            continue;
+        }
+        q->leading = true;
+        group_linger(q);
+        g = group_take(q);
+        pthread_mutex_unlock(&q->group_lock);
+        group_commit(q, g);
+        pthread_mutex_lock(&q->group_lock);
+        for (; g; g = next) {          /* an item may be gone once marked done */
+            next = g->next;
+            g->done = true;
+        }
+        q->leading = false;
+        pthread_cond_broadcast(&q->group_done);
+    }
+    pthread_mutex_unlock(&q->group_lock);
+    if (!me.result && ret_program_status)
+        *ret_program_status = me.program_status;
+    return me.result;
 }
 
 static vouch_err sq_report_last(void *state, const char *uuid, char **ret_summary,
@@ -2052,7 +2268,7 @@ static vouch_err sq_report_last(void *state, const char *uuid, char **ret_summar
         *ret_ms = sqlite3_column_int64(st, 1);
         *ret_summary = summary;
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -2071,7 +2287,7 @@ static vouch_err sq_report_count(void *state, const char *uuid, uint64_t *ret,
         e = db_fail(db, eb, "reports");
     if (!e)
         *ret = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -2214,7 +2430,7 @@ static vouch_err sq_event_list(void *state, const char *account,
         e = db_fail(db, eb, "events");
     if (!e)
         total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     st = NULL;
     if (!e)
         e = prepare_bind(db, "SELECT " VOUCH_STORE_EVENT_COLS EVENT_WHERE
@@ -2223,7 +2439,7 @@ static vouch_err sq_event_list(void *state, const char *account,
         e = events_read(db, st, ret, ret_n, eb);
     if (!e)
         *ret_total = (uint64_t)total;
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -2242,7 +2458,7 @@ static vouch_err sq_event_close(sqlite3 *db, const char *account, const char *uu
 
     if (!e)
         e = events_read(db, st, &ev, &n, eb);
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (!e && n == 0)
         e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no event '%s'", uuid);
     if (!e && ev->status != VOUCH_STORE_EVENT_OPEN)
@@ -2266,7 +2482,7 @@ static vouch_err sq_event_close(sqlite3 *db, const char *account, const char *uu
                                   : db_fail(db, eb, "baseline");
         if (!e)
             e = vouch_store_baseline_parse((const char *)sqlite3_column_text(st, 0), b, eb);
-        sqlite3_finalize(st);
+        stmt_done(st);
         if (!e && sscanf(ev->suspect, "pcr%u", &pcr) == 1 && pcr < VOUCH_STORE_BASELINE_PCRS &&
             strlen(ev->suspect_value) == 64) {
             const struct arg u[] = { TXT(ev->instance), TXT(text), INT(now_ms) };
@@ -2300,7 +2516,7 @@ static vouch_err sq_verdict_refresh(sqlite3 *db, const char *uuid, struct vouch_
     } else if (!e && rc != SQLITE_DONE) {
         e = db_fail(db, eb, "baseline");
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (!e && id >= 0)
         e = sq_verdict_write(db, uuid, 0, id, b, 0, eb);
     return e;
@@ -2321,7 +2537,7 @@ static vouch_err sq_event_get(void *state, const char *account, const char *uuid
                          "uuid = ?1 AND account = ?2", a, 2, &st, eb);
     if (!e)
         e = events_read(db, st, &ev, &n, eb);
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (!e && n == 0)
         e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no event '%s'", uuid);
     if (!e) {
@@ -2375,7 +2591,7 @@ static vouch_err sq_instance_census(void *state, int64_t online_since_ms,
                                sqlite3_column_int64(st, 2));
     if (!e && rc != SQLITE_DONE)
         e = db_fail(db, eb, "instances");
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -2463,7 +2679,7 @@ static vouch_err sq_audit_list(void *state, const struct vouch_store_audit_filte
         e = db_fail(db, eb, "audit log");
     if (!e)
         total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     st = NULL;
     if (!e)
         e = prepare_bind(db, "SELECT " VOUCH_STORE_AUDIT_COLS AUDIT_WHERE
@@ -2472,7 +2688,7 @@ static vouch_err sq_audit_list(void *state, const struct vouch_store_audit_filte
         e = audits_read(db, st, ret, ret_n, eb);
     if (!e)
         *ret_total = (uint64_t)total;
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -2512,7 +2728,7 @@ static vouch_err sq_whitelist_create(void *state, const struct vouch_store_white
         e = db_fail(db, eb, "whitelist id");
     if (!e)
         id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (!e) {
         const struct arg a[] = { INT(id), TXT(w->account), TXT(w->name), TXT(w->format),
                                  TXT(w->document), INT(w->digests), INT(w->paths),
@@ -2615,7 +2831,7 @@ static vouch_err sq_whitelist_get(void *state, int64_t id, unsigned what,
         v = NULL;
     }
     vouch_store_whitelists_free(v, n);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -2636,7 +2852,7 @@ static vouch_err sq_whitelist_list(void *state, const char *account, uint64_t of
         e = db_fail(db, eb, "whitelists");
     if (!e)
         total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     st = NULL;
     if (!e)
         e = prepare_bind(db, "SELECT " VOUCH_STORE_WHITELIST_COLS " FROM vtpm_program_whitelists w "
@@ -2645,7 +2861,7 @@ static vouch_err sq_whitelist_list(void *state, const char *account, uint64_t of
         e = whitelists_read(db, st, 0, ret, ret_n, eb);
     if (!e)
         *ret_total = (uint64_t)total;
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -2666,7 +2882,7 @@ static vouch_err sq_whitelist_owned(sqlite3 *db, const char *account, int64_t id
         e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
     else if (rc != SQLITE_ROW)
         e = db_fail(db, eb, "whitelists");
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
@@ -2714,7 +2930,7 @@ static vouch_err sq_whitelist_delete(void *state, const char *account, int64_t i
     if (!e && sqlite3_step(st) == SQLITE_ROW)
         e = vouch_fail(eb, VOUCH_E_CONFLICT, "whitelist %lld is assigned to instances",
                        (long long)id);
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (!e)
         e = run_write(db, "DELETE FROM vtpm_program_whitelists WHERE id = ?1 AND account = ?2",
                       a, 2, NULL, eb);
@@ -2742,7 +2958,7 @@ static vouch_err sq_whitelist_assign(void *state, const char *account, int64_t i
             e = vouch_fail(eb, VOUCH_E_NOT_FOUND, "no whitelist %lld", (long long)id);
         if (!e && !(name = col_dup(st, 0)))
             e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-        sqlite3_finalize(st);
+        stmt_done(st);
     }
     for (i = 0; !e && i < n; i++) {
         const struct arg a[] = { TXT(uuids[i]), TXT(account), INT(id < 0 ? -1 : id),
@@ -2875,7 +3091,7 @@ static vouch_err sq_attestation_list(void *state, int64_t before, size_t limit,
         v = NULL;
     }
     vouch_store_attestations_free(v, n);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 

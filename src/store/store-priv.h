@@ -102,7 +102,7 @@ struct vouch_store_ops {
     vouch_err (*vtpm_state_get)(void *state, const char *uuid,
                                 struct vouch_store_vtpm_state *ret, struct vouch_errbuf *eb);
     vouch_err (*report_accept)(void *state, const struct vouch_store_report *r,
-                               struct vouch_errbuf *eb);
+                               int64_t *ret_program_status, struct vouch_errbuf *eb);
     vouch_err (*report_last)(void *state, const char *uuid, char **ret_summary,
                              int64_t *ret_ms, struct vouch_errbuf *eb);
     vouch_err (*report_count)(void *state, const char *uuid, uint64_t *ret,
@@ -170,12 +170,29 @@ static inline void vouch_store_census_add(struct vouch_store_census *c, int64_t 
  * the parameters are 1: uuid, 2: status hint (4: not evaluated),
  * 3: detail ('' keeps it). */
 #define VOUCH_STORE_PROGRAM_VERDICT(P1, P2, P3, BIG) \
-    "UPDATE vtpm_instances SET program_exceptions = (SELECT count(*) FROM vtpm_events " \
-    "WHERE instance = " P1 " AND status = 1 AND type = 2), program_status = CASE " \
-    "WHEN " P2 BIG " = 4 OR program_whitelist_id < 0 THEN 4 WHEN (SELECT count(*) FROM " \
-    "vtpm_events WHERE instance = " P1 " AND status = 1 AND type = 2) > 0 THEN 2 ELSE 1 END, " \
-    "program_detail = CASE WHEN " P3 " = '' THEN program_detail ELSE " P3 " END " \
-    "WHERE uuid = " P1
+    "UPDATE vtpm_instances SET " VOUCH_STORE_PROGRAM_VERDICT_SET(P1, P2, P3, BIG) \
+    " WHERE uuid = " P1
+#define VOUCH_STORE_OPEN_EVENTS(P1, TYPE) \
+    "(SELECT count(*) FROM vtpm_events WHERE instance = " P1 " AND status = 1 AND type = " \
+    TYPE ")"
+#define VOUCH_STORE_PROGRAM_VERDICT_SET(P1, P2, P3, BIG) \
+    "program_exceptions = " VOUCH_STORE_OPEN_EVENTS(P1, "2") ", program_status = CASE " \
+    "WHEN " P2 BIG " = 4 OR program_whitelist_id < 0 THEN 4 WHEN " \
+    VOUCH_STORE_OPEN_EVENTS(P1, "2") " > 0 THEN 2 ELSE 1 END, " \
+    "program_detail = CASE WHEN " P3 " = '' THEN program_detail ELSE " P3 " END"
+/*
+ * A report's two verdicts in one statement, which returns the program
+ * status: the system verdict (2: status, > 0 sets it, else the open system
+ * events, type 1, decide; 3: system whitelist id; 4: detail; 5: report
+ * time) and the program verdict as above (6: status hint, 7: detail).
+ */
+#define VOUCH_STORE_REPORT_VERDICT(P1, P2, P3, P4, P5, P6, P7, BIG) \
+    "UPDATE vtpm_instances SET system_status = CASE WHEN " P2 BIG " > 0 THEN " P2 BIG \
+    " WHEN " VOUCH_STORE_OPEN_EVENTS(P1, "1") " > 0 THEN 2 ELSE 1 END, " \
+    "system_whitelist_id = " P3 BIG ", system_detail = " P4 ", system_exceptions = " \
+    VOUCH_STORE_OPEN_EVENTS(P1, "1") ", recent_report_ms = CASE WHEN " P5 BIG " > 0 THEN " \
+    P5 BIG " ELSE recent_report_ms END, " VOUCH_STORE_PROGRAM_VERDICT_SET(P1, P6, P7, BIG) \
+    " WHERE uuid = " P1 " RETURNING program_status"
 /* ... then, when asked, the instances it is assigned to and the document. */
 #define VOUCH_STORE_WHITELIST_COUNT \
     "(SELECT count(*) FROM vtpm_instances i WHERE i.program_whitelist_id = w.id)"

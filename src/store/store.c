@@ -1143,7 +1143,7 @@ static vouch_err check_event_new(const struct vouch_store_event_new *ev,
 }
 
 vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
-                                    struct vouch_errbuf *eb)
+                                    int64_t *ret_program_status, struct vouch_errbuf *eb)
 {
     const uint64_t t0 = vouch_clock_us();
     vouch_err e = check_name("PropertyUuid", r->uuid, eb);
@@ -1161,7 +1161,8 @@ vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_st
         e = check_state(r->next, r->create_baseline || r->next->whitelist_id >= 0, eb);
     for (i = 0; !e && i < r->n_events; i++)
         e = check_event_new(&r->events[i], eb);
-    return e ? e : observed(s, "report_accept", t0, s->ops->report_accept(s->state, r, eb));
+    return e ? e : observed(s, "report_accept", t0,
+                            s->ops->report_accept(s->state, r, ret_program_status, eb));
 }
 
 vouch_err vouch_store_report_last(struct vouch_store *s, const char *uuid, char **ret_summary,

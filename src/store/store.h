@@ -554,7 +554,15 @@ struct vouch_store_event_new {
  * create_baseline), a PENDING AK becomes ACTIVE (activate_ak), events
  * are opened, the instance's system verdict and GmtRecentReport are
  * written, and a history row keeps `summary`; only the last `keep` rows
- * of the instance stay.  A failure changes nothing.
+ * of the instance stay.  A failure changes nothing.  *ret_program_status
+ * (may be NULL) gets the program status the instance now has.
+ *
+ * The call returns once the transaction holding the report is durably
+ * committed.  SQLite commits the reports that arrive together in one
+ * transaction, each in its own savepoint, with one fsync (group commit:
+ * docs/architecture.md); a report that fails rolls back only its own
+ * savepoint.  PostgreSQL commits each report on its own (the server
+ * flushes concurrent commits together).
  */
 struct vouch_store_report {
     const char *uuid;
@@ -582,7 +590,7 @@ struct vouch_store_report {
 };
 
 vouch_err vouch_store_report_accept(struct vouch_store *s, const struct vouch_store_report *r,
-                                    struct vouch_errbuf *eb);
+                                    int64_t *ret_program_status, struct vouch_errbuf *eb);
 
 /*
  * The online-status sweep: every instance that has reported, whose last

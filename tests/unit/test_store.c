@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -876,14 +877,14 @@ static void test_vtpm_reports(void **state)
     assert_int_equal(st.reset_count, -1);
     assert_string_equal(st.pcr10_sha256, "0000000000000000000000000000000000000000000000000000000000000000");
     /* Without its nonce nothing changes. */
-    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_E_NOT_FOUND);
+    assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_E_NOT_FOUND);
     assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
     assert_int_equal(st.reports, 0);
     assert_int_equal(vouch_store_report_count(s, "u-1", &count, &eb), VOUCH_OK);
     assert_int_equal(count, 0);
     /* First report: baseline, AK active, trusted. */
     assert_int_equal(vouch_store_nonce_issue(s, "n1", "u-1", 900, 2000, &eb), VOUCH_OK);
-    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_OK);
     assert_int_equal(vouch_store_ak_get(s, "u-1", &ak, &eb), VOUCH_OK);
     assert_int_equal(ak->state, VOUCH_STORE_AK_ACTIVE);
     vouch_store_ak_free(ak);
@@ -906,7 +907,7 @@ static void test_vtpm_reports(void **state)
     r.nonce = "n2";
     r.create_baseline = 0;
     r.activate_ak = 0;
-    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_E_CONFLICT);
+    assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_E_CONFLICT);
     /* Second and third report open one event for pcr5 (counted twice). */
     memset(evil, 'e', 64);
     evil[64] = '\0';
@@ -917,13 +918,13 @@ static void test_vtpm_reports(void **state)
     r.system_status = 2;
     r.expect_reports = 1;
     r.now_ms = 2000;
-    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_OK);
     assert_int_equal(vouch_store_nonce_issue(s, "n3", "u-1", 900, 5000, &eb), VOUCH_OK);
     r.nonce = "n3";
     r.expect_reports = 2;
     r.now_ms = 3000;
     ev.uuid = "ev-2";
-    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_OK);
     assert_int_equal(vouch_store_instance_get(s, "u-1", &got, &eb), VOUCH_OK);
     assert_int_equal(got->system_status, 2);
     assert_int_equal(got->system_exceptions, 1);
@@ -988,7 +989,7 @@ static void test_vtpm_report_history(void **state)
         r.expect_reports = (int64_t)i;
         r.create_baseline = i == 0;
         r.now_ms = 1000 + (int64_t)i;
-        assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+        assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_OK);
         assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
         next.whitelist_id = st.whitelist_id;
     }
@@ -1026,12 +1027,111 @@ static void test_vtpm_report_history(void **state)
     r.pcr_events = big;
     r.expect_reports = 4;
     r.nonce = "h5";
-    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_E_INVALID);
     free(big);
     vouch_store_close(s);
 }
 
 /* The singleton jobs' statements: the online-status sweep and history retention. */
+/* One report of test_vtpm_report_group, sent from its own thread. */
+struct group_case {
+    const char *uuid;
+    bool nonce_issued;               /* false: its nonce is unknown */
+    int64_t expect_reports;          /* 1: stale (the instance has none yet) */
+    vouch_err want;
+    /* filled by the thread */
+    struct vouch_store *s;
+    struct vouch_store_vtpm_state next;
+    int64_t program_status;
+    vouch_err got;
+};
+
+static void *group_report(void *p)
+{
+    struct group_case *c = p;
+    struct vouch_store_report r = { c->uuid, c->uuid, 1000, c->expect_reports, &c->next, 1, 0,
+                                    1, NULL, 0, "{\"n\":1}", 5, 1, "{\"WhiteListId\":1}" };
+    struct vouch_errbuf eb;
+
+    c->got = vouch_store_report_accept(c->s, &r, &c->program_status, &eb);
+    return NULL;
+}
+
+/*
+ * Reports that are committed together (SQLite's group commit: a writer
+ * outside the store holds the database until all are queued) succeed or
+ * fail each on its own: an unknown nonce or a stale version rolls back
+ * only that report, and the others are stored whole.
+ */
+static void test_vtpm_report_group(void **state)
+{
+    struct fixture *f = *state;
+    struct group_case cases[] = {
+        { "g-0", true, 0, VOUCH_OK },
+        { "g-1", false, 0, VOUCH_E_NOT_FOUND },
+        { "g-2", true, 0, VOUCH_OK },
+        { "g-3", true, 1, VOUCH_E_CONFLICT },
+        { "g-4", true, 0, VOUCH_OK },
+        { "g-5", true, 0, VOUCH_OK },
+    };
+    const size_t n = sizeof(cases) / sizeof(cases[0]);
+    pthread_t th[sizeof(cases) / sizeof(cases[0])];
+    struct vouch_store_vtpm_state st;
+    struct vouch_store_instance *got = NULL;
+    struct vouch_store *s = NULL;
+    struct vouch_errbuf eb;
+    sqlite3 *blocker = NULL;
+    uint64_t count = 0;
+    size_t i;
+
+    assert_int_equal(vouch_store_open(f->url, &s, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_accesskey_create(s, "alice", "AK1", "a", 1, &eb), 0);
+    for (i = 0; i < n; i++) {
+        struct vouch_store_instance in = instance_of(cases[i].uuid, "alice", "web");
+
+        assert_int_equal(vouch_store_instance_register(s, &in, 100, &eb), VOUCH_OK);
+        if (cases[i].nonce_issued)
+            assert_int_equal(vouch_store_nonce_issue(s, cases[i].uuid, cases[i].uuid, 900, 5000,
+                                                     &eb), VOUCH_OK);
+        cases[i].s = s;
+        cases[i].next = state_with(50, (char)('a' + i));
+    }
+    if (strncmp(f->url, "sqlite:", 7) == 0) {
+        assert_int_equal(sqlite3_open(f->path, &blocker), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(blocker, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    }
+    for (i = 0; i < n; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, group_report, &cases[i]), 0);
+    if (blocker) {
+        usleep(200 * 1000);          /* the reports queue behind the first one's BEGIN */
+        assert_int_equal(sqlite3_exec(blocker, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(blocker);
+    }
+    for (i = 0; i < n; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(cases[i].got, cases[i].want);
+        assert_int_equal(vouch_store_vtpm_state_get(s, cases[i].uuid, &st, &eb), VOUCH_OK);
+        assert_int_equal(vouch_store_report_count(s, cases[i].uuid, &count, &eb), VOUCH_OK);
+        assert_int_equal(vouch_store_instance_get(s, cases[i].uuid, &got, &eb), VOUCH_OK);
+        if (cases[i].want == VOUCH_OK) {
+            assert_int_equal(cases[i].program_status, 4);    /* no program whitelist */
+            assert_int_equal(st.reports, 1);
+            assert_int_equal(st.ima_next, 50);
+            assert_memory_equal(st.baseline, cases[i].next.baseline, sizeof(st.baseline));
+            assert_int_equal(count, 1);
+            assert_int_equal(got->recent_report_ms, 1000);
+            assert_string_equal(got->program_detail, "{\"WhiteListId\":1}");
+        } else {
+            assert_int_equal(st.reports, 0);
+            assert_int_equal(st.whitelist_id, -1);
+            assert_int_equal(count, 0);
+            assert_int_equal(got->recent_report_ms, 0);
+        }
+        vouch_store_instance_free(got);
+    }
+    vouch_store_close(s);
+}
+
 static void test_vtpm_jobs(void **state)
 {
     struct fixture *f = *state;
@@ -1064,7 +1164,7 @@ static void test_vtpm_jobs(void **state)
         r.nonce = reports[i].nonce;
         r.now_ms = reports[i].at;
         r.expect_reports = (int64_t)i;
-        assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+        assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_OK);
         r.create_baseline = 0;
         r.activate_ak = 0;
         next.whitelist_id = 1;
@@ -1100,7 +1200,7 @@ static void test_vtpm_jobs(void **state)
     r.nonce = "j5";
     r.now_ms = 5000;
     r.expect_reports = 4;
-    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_OK);
     assert_int_equal(vouch_store_instance_get(s, "u-2", &got, &eb), VOUCH_OK);
     assert_int_equal(got->system_status, 1);
     vouch_store_instance_free(got);
@@ -1135,7 +1235,7 @@ static void test_vtpm_events(void **state)
     assert_int_equal(vouch_store_instance_register(s, &in, 100, &eb), VOUCH_OK);
     assert_int_equal(vouch_store_nonce_issue(s, "n1", "u-1", 900, 9000, &eb), VOUCH_OK);
     assert_int_equal(vouch_store_nonce_issue(s, "n2", "u-1", 900, 9000, &eb), VOUCH_OK);
-    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_OK);
     assert_int_equal(vouch_store_vtpm_state_get(s, "u-1", &st, &eb), VOUCH_OK);
     next.whitelist_id = st.whitelist_id;
     r.nonce = "n2";
@@ -1145,7 +1245,7 @@ static void test_vtpm_events(void **state)
     r.n_events = 2;
     r.system_status = 2;
     r.now_ms = 2000;
-    assert_int_equal(vouch_store_report_accept(s, &r, &eb), VOUCH_OK);
+    assert_int_equal(vouch_store_report_accept(s, &r, NULL, &eb), VOUCH_OK);
     /* Listing: the account's only, with filters. */
     assert_int_equal(vouch_store_event_list(s, "bob", NULL, 0, 10, &list, &n, &total, &eb), 0);
     assert_int_equal(total, 0);
@@ -1395,6 +1495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vtpm_nonces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_report_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_report_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
@@ -1411,6 +1512,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vtpm_nonces, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_reports, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_report_history, pg_setup, pg_teardown),
+        cmocka_unit_test_setup_teardown(test_vtpm_report_group, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_events, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_vtpm_jobs, pg_setup, pg_teardown),
         cmocka_unit_test_setup_teardown(test_meta, pg_setup, pg_teardown),
