@@ -2338,7 +2338,7 @@ static vouch_err sq_report_list(void *state, const char *uuid, uint64_t offset, 
         e = db_fail(db, eb, "reports");
     if (!e)
         total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     st = NULL;
     if (!e)
         e = prepare_bind(db, "SELECT seq, received_ms, summary, CASE WHEN ?4 THEN pcr_events "
@@ -2348,7 +2348,7 @@ static vouch_err sq_report_list(void *state, const char *uuid, uint64_t offset, 
         e = sq_report_rows_read(db, st, limit, with_events, ret, ret_n, eb);
     if (!e)
         *ret_total = (uint64_t)total;
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
