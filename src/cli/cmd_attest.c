@@ -314,8 +314,10 @@ static char *with_eventlogs(const struct attest_args *a, char *doc, size_t *len)
         if (vouch_cli_read_file(a->eventlog, VOUCH_TDX_CCEL_MAX, &cc, &cc_len))
             goto out;
         b64 = vouch_b64_alloc(cc, cc_len, VOUCH_B64_STD);
-        if (!b64 || json_object_set_new(j, "cc_eventlog", json_string(b64)))
+        if (!b64 || json_object_set_new(j, "cc_eventlog", json_string(b64))) {
+            fprintf(stderr, "vouch: out of memory adding %s\n", a->eventlog);
             goto out;
+        }
     }
     if (a->aa_eventlog) {
         if (vouch_cli_read_file(a->aa_eventlog, VOUCH_TDX_CCEL_MAX, &aa, &aa_len))
@@ -330,6 +332,8 @@ static char *with_eventlogs(const struct attest_args *a, char *doc, size_t *len)
     text = json_dumps(j, JSON_COMPACT);
     if (text)
         *len = strlen(text);
+    else
+        fprintf(stderr, "vouch: out of memory writing the evidence\n");
 out:
     json_decref(j);
     free(b64);
