@@ -102,26 +102,42 @@ static void put_field(struct vouch_buf *b, const char *k, const char *v)
         vouch_buf_putc(b, ':');
         put_json(b, v);
     } else {
-        vouch_buf_printf(b, " %s=", k);
+        vouch_buf_putc(b, ' ');
+        vouch_buf_puts(b, k);
+        vouch_buf_putc(b, '=');
         put_value(b, v);
     }
 }
 
-/* One number field: ` key=N` or `,"key":N`. */
+/* One number field: ` key=N` or `,"key":N` (keys are plain words). */
 static void put_number(struct vouch_buf *b, const char *k, uint64_t n)
 {
-    vouch_buf_printf(b, log_json_on ? ",\"%s\":%llu" : " %s=%llu", k, (unsigned long long)n);
+    char digits[24];
+    size_t i = sizeof(digits);
+
+    do {
+        digits[--i] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    vouch_buf_puts(b, log_json_on ? ",\"" : " ");
+    vouch_buf_puts(b, k);
+    vouch_buf_puts(b, log_json_on ? "\":" : "=");
+    vouch_buf_append(b, digits + i, sizeof(digits) - i);
 }
 
 static void line_start(struct vouch_buf *b, enum vouch_log_level lvl, const char *msg)
 {
+    /* this thread's last second, formatted (not gmtime_r(): glibc locks in it) */
+    static _Thread_local char when[VOUCH_RFC3339_LEN];
+    static _Thread_local time_t when_sec = -1;
     struct timespec ts;
-    char when[VOUCH_RFC3339_LEN];
 
-    /* Not gmtime_r(): glibc takes a process-wide lock in it. */
     clock_gettime(CLOCK_REALTIME, &ts);
-    vouch_time_format_rfc3339((int64_t)ts.tv_sec, when);
-    when[19] = '\0';   /* "YYYY-MM-DDTHH:MM:SS", the milliseconds follow */
+    if (ts.tv_sec != when_sec) {
+        vouch_time_format_rfc3339((int64_t)ts.tv_sec, when);
+        when[19] = '\0';   /* "YYYY-MM-DDTHH:MM:SS", the milliseconds follow */
+        when_sec = ts.tv_sec;
+    }
     if (log_json_on) {
         vouch_buf_printf(b, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", when,
                          ts.tv_nsec / 1000000, level_names[lvl]);
