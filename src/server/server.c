@@ -705,12 +705,23 @@ static bool mhd_log_allowed(unsigned *dropped)
 /*
  * libmicrohttpd answers a request line or headers over its per-connection
  * pool (--max-request-head) with 414 or 431 itself, and vouchd never sees
- * the request; its message says only the status.  Name the limit.
+ * the request; its log line says only the status.  Name the limit.  The
+ * status is the first argument of the library's one format for error
+ * answers (0.9.75 connection.c, transmit_error_response_len).
  */
-static const char *mhd_log_hint(const struct vouch_server *srv, const char *msg, char *buf,
-                                size_t size)
+static const char *mhd_log_hint(const struct vouch_server *srv, const char *fmt, va_list ap,
+                                char *buf, size_t size)
 {
-    if (!strstr(msg, "response code is 414") && !strstr(msg, "response code is 431"))
+    static const char error_answer[] = "Error processing request (HTTP response code is %u";
+    unsigned status;
+    va_list args;
+
+    if (strncmp(fmt, error_answer, sizeof(error_answer) - 1) != 0)
+        return NULL;
+    va_copy(args, ap);
+    status = va_arg(args, unsigned);
+    va_end(args);
+    if (status != 414 && status != 431)
         return NULL;
     snprintf(buf, size, "the request line and headers must fit in --max-request-head "
              "(%zu bytes); send large parameters in a form body", srv->app->cfg.max_request_head);
@@ -733,11 +744,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         vouch_log(VOUCH_LOG_WARN, "libmicrohttpd messages dropped", "count", count,
                   VOUCH_LOG_END);
     }
+    why = mhd_log_hint(srv, fmt, ap, hint, sizeof(hint));
     vsnprintf(msg, sizeof(msg), fmt, ap);
     n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    why = mhd_log_hint(srv, msg, hint, sizeof(hint));
     if (why)
         vouch_log(VOUCH_LOG_WARN, "libmicrohttpd", "detail", msg, "hint", why, VOUCH_LOG_END);
     else
