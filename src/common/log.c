@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/time.h"
 
 static FILE *log_out;
 static enum vouch_log_level log_min = VOUCH_LOG_INFO;
 static bool log_json_on;
+/*
+ * Lines up to PIPE_BUF bytes are written concurrently (read side): one
+ * write() of them is atomic on a pipe, a socket and a file alike.  A
+ * longer line takes the write side, so no other line lands inside it.
+ */
+static pthread_rwlock_t log_write_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -91,26 +102,42 @@ static void put_field(struct vouch_buf *b, const char *k, const char *v)
         vouch_buf_putc(b, ':');
         put_json(b, v);
     } else {
-        vouch_buf_printf(b, " %s=", k);
+        vouch_buf_putc(b, ' ');
+        vouch_buf_puts(b, k);
+        vouch_buf_putc(b, '=');
         put_value(b, v);
     }
 }
 
-/* One number field: ` key=N` or `,"key":N`. */
+/* One number field: ` key=N` or `,"key":N` (keys are plain words). */
 static void put_number(struct vouch_buf *b, const char *k, uint64_t n)
 {
-    vouch_buf_printf(b, log_json_on ? ",\"%s\":%llu" : " %s=%llu", k, (unsigned long long)n);
+    char digits[24];
+    size_t i = sizeof(digits);
+
+    do {
+        digits[--i] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    vouch_buf_puts(b, log_json_on ? ",\"" : " ");
+    vouch_buf_puts(b, k);
+    vouch_buf_puts(b, log_json_on ? "\":" : "=");
+    vouch_buf_append(b, digits + i, sizeof(digits) - i);
 }
 
 static void line_start(struct vouch_buf *b, enum vouch_log_level lvl, const char *msg)
 {
+    /* this thread's last second, formatted (not gmtime_r(): glibc locks in it) */
+    static _Thread_local char when[VOUCH_RFC3339_LEN];
+    static _Thread_local time_t when_sec = -1;
     struct timespec ts;
-    struct tm tm;
-    char when[32];
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (ts.tv_sec != when_sec) {
+        vouch_time_format_rfc3339((int64_t)ts.tv_sec, when);
+        when[19] = '\0';   /* "YYYY-MM-DDTHH:MM:SS", the milliseconds follow */
+        when_sec = ts.tv_sec;
+    }
     if (log_json_on) {
         vouch_buf_printf(b, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", when,
                          ts.tv_nsec / 1000000, level_names[lvl]);
@@ -122,16 +149,54 @@ static void line_start(struct vouch_buf *b, enum vouch_log_level lvl, const char
     put_value(b, msg);
 }
 
+/* The whole of data to fd; false on an error. */
+static bool write_all(int fd, const uint8_t *data, size_t len)
+{
+    ssize_t n;
+
+    while (len) {
+        n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/*
+ * One line out with one write(2), without stdio: stdio's stream lock is
+ * held across the system call, and under load the request threads queue
+ * (and sleep) on it.
+ */
+static void line_write(FILE *out, const struct vouch_buf *b)
+{
+    int fd = fileno(out);
+    bool whole = b->len <= PIPE_BUF;
+
+    if (fd < 0) {   /* not a file descriptor (a memory stream) */
+        fwrite(b->data, 1, b->len, out);
+        fflush(out);
+        return;
+    }
+    if (whole)
+        pthread_rwlock_rdlock(&log_write_lock);
+    else
+        pthread_rwlock_wrlock(&log_write_lock);
+    (void)write_all(fd, b->data, b->len);
+    pthread_rwlock_unlock(&log_write_lock);
+}
+
 static void line_end(struct vouch_buf *b)
 {
     FILE *out = log_out ? log_out : stderr;
 
     if (log_json_on)
         vouch_buf_putc(b, '}');
-    if (vouch_buf_putc(b, '\n') == VOUCH_OK) {
-        fwrite(b->data, 1, b->len, out);
-        fflush(out);
-    }
+    if (vouch_buf_putc(b, '\n') == VOUCH_OK)
+        line_write(out, b);
     vouch_buf_free(b);
 }
 

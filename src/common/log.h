@@ -10,8 +10,8 @@
  * Structured logging for the programs (vouchd, vouch).  Library code does
  * not log: it returns errors.  One line per event, logfmt style:
  *   ts=2026-11-23T10:00:00.123Z level=info msg=request request_id=... method=GET path=/healthz ...
- * A line is written with one stdio call, so lines from threads never
- * interleave.
+ * A line is written with one write(2) (one stdio call on a stream without
+ * a file descriptor), so lines from threads never interleave.
  */
 enum vouch_log_level {
     VOUCH_LOG_DEBUG,

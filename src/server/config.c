@@ -110,9 +110,10 @@ static const struct {
                                "largest form body of a vTPM RPC request (program whitelists "
                                "travel in one parameter; default 16777216)" },
     [OPT_MAX_REQUEST_HEAD] = { "max-request-head", "VOUCH_MAX_REQUEST_HEAD", "BYTES",
-                               "room for a request's line (URL query included) and headers; "
-                               "each open connection may hold this much memory "
-                               "(default 262144)" },
+                               "room for a request's line (URL query included) and headers, "
+                               "else 414/431; libmicrohttpd zeroes this much after every "
+                               "request, so large parameters belong in a form body "
+                               "(default 32768)" },
     [OPT_FIXED_TIME] = { "fixed-time", "VOUCH_FIXED_TIME", "RFC3339",
                          "verify evidence as if at this instant (tests, reproducing a "
                          "past verdict)" },
@@ -751,7 +752,8 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->vtpm_report_retention_days = 90;
     c->max_body = 1024 * 1024;
     c->vtpm_max_request = 16u << 20;
-    c->max_request_head = 256u << 10;
+    /* libmicrohttpd zeroes the whole pool after every request: keep it small */
+    c->max_request_head = 32u << 10;
     c->max_connections = 4096;
     c->max_connections_per_ip = 64;
     c->request_timeout = 10;

@@ -47,6 +47,8 @@
  * (docs/architecture.md, "Group commit").
  */
 #define THREADS_PER_CORE 4
+/* Random bytes in a request id vouchd makes (hex: twice as many characters). */
+#define REQUEST_ID_BYTES 16
 /* Idle time (no byte moving) after which libmicrohttpd closes a connection. */
 #define IDLE_TIMEOUT_S 30u
 
@@ -384,16 +386,22 @@ static bool framing_ok(struct reqctx *rc, struct vouch_http_resp *resp)
  */
 static void request_id(struct reqctx *rc)
 {
+    /* random bytes for this thread's next ids: one RAND_bytes() per 64 ids */
+    static _Thread_local uint8_t pool[REQUEST_ID_BYTES * 64];
+    static _Thread_local size_t used = sizeof(pool);
     const char *given = MHD_lookup_connection_value(rc->conn, MHD_HEADER_KIND, "X-Request-Id");
-    uint8_t raw[16];
 
     if (vouch_request_id_ok(given)) {
         snprintf(rc->request_id, sizeof(rc->request_id), "%s", given);
         return;
     }
-    if (RAND_bytes(raw, sizeof(raw)) != 1)
-        memset(raw, 0, sizeof(raw));   /* still an id; never fails in practice */
-    vouch_hex_encode(raw, sizeof(raw), rc->request_id);
+    if (used == sizeof(pool)) {
+        if (RAND_bytes(pool, sizeof(pool)) != 1)
+            memset(pool, 0, sizeof(pool));   /* still ids; never fails in practice */
+        used = 0;
+    }
+    vouch_hex_encode(pool + used, REQUEST_ID_BYTES, rc->request_id);
+    used += REQUEST_ID_BYTES;
 }
 
 /* The client's address as text, for the log line. */
@@ -694,14 +702,41 @@ static bool mhd_log_allowed(unsigned *dropped)
     return false;
 }
 
+/*
+ * libmicrohttpd answers a request line or headers over its per-connection
+ * pool (--max-request-head) with 414 or 431 itself, and vouchd never sees
+ * the request; its log line says only the status.  Name the limit.  The
+ * status is the first argument of the library's one format for error
+ * answers (0.9.75 connection.c, transmit_error_response_len).
+ */
+static const char *mhd_log_hint(const struct vouch_server *srv, const char *fmt, va_list ap,
+                                char *buf, size_t size)
+{
+    static const char error_answer[] = "Error processing request (HTTP response code is %u";
+    unsigned status;
+    va_list args;
+
+    if (strncmp(fmt, error_answer, sizeof(error_answer) - 1) != 0)
+        return NULL;
+    va_copy(args, ap);
+    status = va_arg(args, unsigned);
+    va_end(args);
+    if (status != 414 && status != 431)
+        return NULL;
+    snprintf(buf, size, "the request line and headers must fit in --max-request-head "
+             "(%zu bytes); send large parameters in a form body", srv->app->cfg.max_request_head);
+    return buf;
+}
+
 __attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char msg[512], count[16];
+    const struct vouch_server *srv = cls;
+    char msg[512], count[16], hint[160];
+    const char *why;
     unsigned dropped;
     size_t n;
 
-    (void)cls;
     if (!mhd_log_allowed(&dropped))
         return;
     if (dropped) {
@@ -709,11 +744,15 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         vouch_log(VOUCH_LOG_WARN, "libmicrohttpd messages dropped", "count", count,
                   VOUCH_LOG_END);
     }
+    why = mhd_log_hint(srv, fmt, ap, hint, sizeof(hint));
     vsnprintf(msg, sizeof(msg), fmt, ap);
     n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    vouch_log(VOUCH_LOG_WARN, "libmicrohttpd", "detail", msg, VOUCH_LOG_END);
+    if (why)
+        vouch_log(VOUCH_LOG_WARN, "libmicrohttpd", "detail", msg, "hint", why, VOUCH_LOG_END);
+    else
+        vouch_log(VOUCH_LOG_WARN, "libmicrohttpd", "detail", msg, VOUCH_LOG_END);
 }
 
 /* The rate limiters the configuration asks for; none when off. */
@@ -873,7 +912,7 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
                                                (void *)VOUCH_TLS_PRIORITIES };
     }
     s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s,
-                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                                  MHD_OPTION_ARRAY, tls_opts,
                                  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads,

@@ -212,11 +212,24 @@ static vouch_err exec(sqlite3 *db, const char *sql, struct vouch_errbuf *eb)
     return VOUCH_OK;
 }
 
+/*
+ * Before SQLite's first use in the process: no memory statistics.  With
+ * them on, every allocation and free of every connection takes one
+ * process-wide mutex, and the request threads sleep on it under load.
+ * (Too late when something else used SQLite first; then it stays on.)
+ */
+static void sqlite_configure(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static vouch_err open_db(const char *path, sqlite3 **ret, struct vouch_errbuf *eb)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
     sqlite3 *db = NULL;
     vouch_err e;
 
+    pthread_once(&configured, sqlite_configure);
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                         SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         e = vouch_fail(eb, VOUCH_E_STORE, "cannot open %s: %s", path,
@@ -303,14 +316,17 @@ static vouch_err mkdir_parent(const char *path, struct vouch_errbuf *eb)
     return e;
 }
 
+static const char sql_version_table[] = "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                        "AND name = 'schema_version'";
+static const char sql_version[] = "SELECT coalesce(max(version), 0) FROM schema_version";
+
 static vouch_err current_version(sqlite3 *db, int *ret, struct vouch_errbuf *eb)
 {
     sqlite3_stmt *st = NULL;
     vouch_err e = VOUCH_OK;
 
     /* A database never migrated has no version table: version 0. */
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                           "name = 'schema_version'", -1, &st, NULL) != SQLITE_OK)
+    if (stmt_get(db, sql_version_table, &st) != SQLITE_OK)
         return db_fail(db, eb, "reading schema version");
     if (sqlite3_step(st) != SQLITE_ROW) {
         stmt_done(st);
@@ -319,9 +335,7 @@ static vouch_err current_version(sqlite3 *db, int *ret, struct vouch_errbuf *eb)
     }
     stmt_done(st);
     st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
-                           &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW)
+    if (stmt_get(db, sql_version, &st) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
         e = db_fail(db, eb, "reading schema version");
     else
         *ret = sqlite3_column_int(st, 0);

@@ -452,6 +452,31 @@ test('PutMessage refuses what does not verify, and stores nothing', async () => 
     'InvalidEventUuid.NotFound');
 });
 
+test('PutMessage in the URL query: a report fits the default head; a longer one gets 414, the log names --max-request-head, the form body takes it', async () => {
+  const query = openApiClient(alice);            // every parameter in the URL query
+  const form = (a, p) => popClient(alice).request(a, p, { method: 'POST' });   // a form body
+  const uuid = 'soft-query-size';
+  const { tpm, akCert } = await enrolSoft(query, uuid);
+  // 100 IMA entries: a request line of about 24 KB, under the default 32 KiB head.
+  const log100 = imaEntries(tpm, 0, 100);
+  const { data } = await query('GenerateNonce', { PropertyUuid: uuid });
+  const fd = fileData(data.Nonce, tpm.quote(Buffer.from(data.Nonce, 'hex')), { akCert, imaStart: 0, imaLog: log100 });
+  assert.ok(fd.length > 20000 && fd.length < 30000, `FileData of ${fd.length} characters`);
+  const first = await query('PutMessage', { PropertyUuid: uuid, FileData: fd });
+  assert.equal(first.data.nextClientIMAIndex, 100);
+  // 400 more: about 100 KB of query.  libmicrohttpd refuses the request line itself (414,
+  // before vouchd sees it); vouchd's log says which flag sets the limit.
+  const log400 = imaEntries(tpm, 100, 400);
+  const refused = await failure(softReport(query, uuid, tpm, { imaStart: 100, imaLog: log400 }));
+  assert.match(refused.message, /"<html>/, 'the SDK cannot parse the library\'s HTML answer');
+  const raw = await request(`${srv.url}/?Action=PutMessage&FileData=${'A'.repeat(100000)}`, { method: 'POST' });
+  assert.equal(raw.status, 414);
+  assert.match(srv.log(), /hint="the request line and headers must fit in --max-request-head \(32768 bytes\); send large parameters in a form body"/);
+  // The same entries in a form body go through (its cap is --vtpm-max-request).
+  const ok = await softReport(form, uuid, tpm, { imaStart: 100, imaLog: log400 });
+  assert.equal(ok.data.nextClientIMAIndex, 500);
+});
+
 test('--vtpm-report-interval: a silent instance turns unmeasured (3) and offline', async () => {
   const quick = await startVouchd({ args: ['--vtpm-report-interval', '1'] });
   try {

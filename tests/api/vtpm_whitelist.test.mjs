@@ -136,7 +136,7 @@ test('20,000 digests: in a form body, and in the query when the head allows it',
   const ms = Date.now() - t0;
   assert.equal(created.DigestNum, 20000);
   t.diagnostic(`20,000-digest import over pop-core POST: ${ms} ms`);
-  // In the query: over the default 256 KiB head the HTTP library refuses the request line
+  // In the query: over the default 32 KiB head the HTTP library refuses the request line
   // (414); with --max-request-head raised it goes through.
   const r = await request(`${srv.url}/?Action=CreateProgramWhiteList&Content=${'a'.repeat(300000)}`);
   assert.equal(r.status, 414);
