@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "common/codec.h"
+#include "common/time.h"
 #include "crypto/digest.h"
 #include "server/api.h"
 #include "server/replay.h"
@@ -219,7 +220,8 @@ static bool find_key(struct rpc_request *r, const char *id)
     if (!id || !*id)
         return fail(r, VOUCH_RPC_MISSING_PARAMETER, "(AccessKeyId)");
     snprintf(r->key_id, sizeof(r->key_id), "%s", id);
-    e = vouch_accesskey_lookup(r->app->store, r->app->kek, id, &r->key, &eb);
+    e = vouch_accesskey_lookup(r->app->accesskeys, id, (int64_t)vouch_clock_us(), &r->key,
+                               &eb);
     if (e == VOUCH_E_NOT_FOUND)
         return fail(r, VOUCH_RPC_ACCESS_KEY_NOT_FOUND, "%s", "");
     if (e)
