@@ -44,6 +44,15 @@ local function now()
   return tonumber(t.tv_sec) + tonumber(t.tv_nsec) / 1e9
 end
 
+-- A connection whose thread has sent everything waits SPARE_DELAY_MS before
+-- each spare, so the spares stay few while the last answers come in.
+local SPARE_DELAY_MS = 5
+
+function delay()
+  if nxt > #reqs then return SPARE_DELAY_MS end
+  return 0
+end
+
 -- wrk calls thread 0's request() once before the run to check what it
 -- returns (script_verify_request); that call gets the spare.
 function request()

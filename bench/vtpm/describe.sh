@@ -73,7 +73,7 @@ fi
 # wrk waits out -d even when its threads are done: describe.lua appends a
 # line to $DONE per finished thread, then wrk is interrupted (it prints as usual).
 : >"$dir/done"
-BODIES=$dir/describe.txt THREADS=2 DONE=$dir/done wrk -t2 -c"$conns" -d300s \
+BODIES=$dir/describe.txt THREADS=2 DONE=$dir/done wrk -t2 -c"$conns" -d300s --timeout 60s \
   -s "${WRK_SCRIPT:-$here/describe.lua}" "http://127.0.0.1:$port/" >"$dir/wrk.out" &
 wrk_pid=$!
 while kill -0 "$wrk_pid" 2>/dev/null && [ "$(wc -l <"$dir/done")" -lt 2 ]; do sleep 0.05; done
