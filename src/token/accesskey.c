@@ -171,9 +171,10 @@ static vouch_err key_read(const struct vouch_accesskeys *keys, const char *id,
 }
 
 /* Read the key and keep it, unless a disable on this cache came in between:
- * then *ret_entry stays NULL and the caller reads again. */
+ * then *ret_entry stays NULL and the caller reads again.  `hold_lock`: keep
+ * disables out for the whole read (the retry: it always keeps what it read). */
 static vouch_err key_fetch(struct vouch_accesskeys *keys, const char *id, int64_t now_us,
-                           bool locked, struct vouch_cache_entry **ret_entry,
+                           bool hold_lock, struct vouch_cache_entry **ret_entry,
                            struct vouch_errbuf *eb)
 {
     struct key_value *v = NULL;
@@ -182,10 +183,10 @@ static vouch_err key_fetch(struct vouch_accesskeys *keys, const char *id, int64_
 
     pthread_mutex_lock(&keys->lock);
     before = keys->disables;
-    if (!locked)
+    if (!hold_lock)
         pthread_mutex_unlock(&keys->lock);
     e = key_read(keys, id, &v, eb);
-    if (!locked)
+    if (!hold_lock)
         pthread_mutex_lock(&keys->lock);
     if (!e && keys->disables == before) {
         /* the cache owns v from here, even when it fails */
