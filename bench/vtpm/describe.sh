@@ -3,8 +3,9 @@
 # instances are inserted with one SQL statement (a recursive CTE, the same on
 # SQLite and PostgreSQL), REQUESTS signed bodies are prepared
 # (bench/vtpm/describe.mjs: uniform over the instances), then wrk (2 threads,
-# CONNS connections) sends each once (bench/vtpm/bodies.lua).  Prints wrk's
-# numbers and vouchd's CPU time (user+sys from /proc) per request.
+# CONNS connections) sends each once (bench/vtpm/describe.lua, or the script
+# WRK_SCRIPT names, e.g. bench/vtpm/bodies.lua).  Prints wrk's numbers and
+# vouchd's and wrk's CPU time (user+sys from /proc) per request.
 #   usage: bench/vtpm/describe.sh BUILD_DIR INSTANCES REQUESTS [CONNS] [VOUCHD OPTIONS...]
 # VOUCH_BENCH_DB: a PostgreSQL URL of an empty database instead of SQLite.
 # Needs node, wrk, and sqlite3 or psql.
@@ -17,10 +18,15 @@ dir=$(mktemp -d)
 db=${VOUCH_BENCH_DB:-sqlite:$dir/v.db}
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 token=bench-admin-token-000000
-"$build/src/server/vouchd" --listen 127.0.0.1:0 --db "$db" --admin-token "$token" "$@" \
-  >"$dir/log" 2>&1 &
+# CALLGRIND_OUT=FILE: run vouchd under callgrind, counting only while wrk
+# runs (the instructions of every thread, per request: bench/RESULTS.md).
+wrap=()
+[ -n "${CALLGRIND_OUT:-}" ] &&
+  wrap=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$CALLGRIND_OUT")
+"${wrap[@]}" "$build/src/server/vouchd" --listen 127.0.0.1:0 --db "$db" --admin-token "$token" \
+  "$@" >"$dir/log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
   port=$(grep -o 'port=[0-9]*' "$dir/log" | head -1 | cut -d= -f2 || true)
   [ -n "$port" ] && break
   sleep 0.1
@@ -58,15 +64,34 @@ node "$here/describe.mjs" "$dir/keys.json" "$instances" "$requests" >"$dir/descr
 echo "-- $instances instances inserted in $(echo "$t1 - $t0" | bc) s; $requests DescribeInstance, $conns connections, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 c0=$(ticks)
+[ -n "${CALLGRIND_OUT:-}" ] && callgrind_control -i on "$pid" >/dev/null 2>&1
 # PERF_OUT=FILE: also record vouchd's call graphs while wrk runs (perf record -g).
 if [ -n "${PERF_OUT:-}" ]; then
   perf record -q ${PERF_ARGS:--g} -p "$pid" -o "$PERF_OUT" 2>/dev/null &
   perf_pid=$!
 fi
-BODIES=$dir/describe.txt THREADS=2 wrk -t2 -c"$conns" -d300s -s "$here/bodies.lua" \
-  "http://127.0.0.1:$port/" | grep -E '^bodies='
+# wrk waits out -d even when its threads are done: describe.lua appends a
+# line to $DONE per finished thread, then wrk is interrupted (it prints as usual).
+: >"$dir/done"
+BODIES=$dir/describe.txt THREADS=2 DONE=$dir/done wrk -t2 -c"$conns" -d300s --timeout 60s \
+  -s "${WRK_SCRIPT:-$here/describe.lua}" "http://127.0.0.1:$port/" >"$dir/wrk.out" &
+wrk_pid=$!
+while kill -0 "$wrk_pid" 2>/dev/null && [ "$(wc -l <"$dir/done")" -lt 2 ]; do sleep 0.05; done
+# wrk's CPU time so far (its finished threads' included), when it is still there
+wrk_ticks=$(awk '{print $14 + $15}' "/proc/$wrk_pid/stat" 2>/dev/null || true)
+kill -INT "$wrk_pid" 2>/dev/null || true
+wait "$wrk_pid" || true
+grep -E '^bodies=' "$dir/wrk.out"
 c1=$(ticks)
+if [ -n "${CALLGRIND_OUT:-}" ]; then
+  callgrind_control -i off "$pid" >/dev/null 2>&1
+  kill "$pid"; wait "$pid" || true         # callgrind writes its file at exit
+  awk -v n="$requests" '/^totals:/ { printf "vouchd_instructions_per_request=%.0f\n", $2 / n }' \
+    "$CALLGRIND_OUT"
+fi
 if [ -n "${PERF_OUT:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 awk -v c0="$c0" -v c1="$c1" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
   'BEGIN { printf "vouchd_cpu_us_per_request=%.1f\n", (c1 - c0) / hz * 1e6 / n }'
+[ -n "$wrk_ticks" ] && awk -v t="$wrk_ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+  'BEGIN { printf "wrk_cpu_us_per_request=%.1f\n", t / hz * 1e6 / n }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -544,7 +544,7 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
     return len;
 }
 
-static vouch_err dump_string(struct vouch_buf *b, const char *str, size_t n)
+vouch_err vouch_json_write_string(struct vouch_buf *b, const char *str, size_t n)
 {
     const uint8_t *p = (const uint8_t *)str, *run = p, *end = p + n;
     char esc[8];
@@ -612,7 +612,8 @@ static vouch_err dump_container(struct vouch_buf *b, const json_t *v, unsigned d
             if (i)
                 e = vouch_buf_putc(b, ',');
             if (!e)
-                e = dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
+                e = vouch_json_write_string(b, json_object_iter_key(it),
+                                            json_object_iter_key_len(it));
             if (!e)
                 e = vouch_buf_putc(b, ':');
             if (!e)
@@ -635,6 +636,22 @@ static vouch_err dump_real(struct vouch_buf *b, const json_t *v)
     return e;
 }
 
+/* An integer as "%" JSON_INTEGER_FORMAT writes it, without printf (every answer has some). */
+vouch_err vouch_json_write_int(struct vouch_buf *b, int64_t v)
+{
+    char d[24];
+    size_t i = sizeof(d);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        d[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        d[--i] = '-';
+    return vouch_buf_append(b, d + i, sizeof(d) - i);
+}
+
 static vouch_err dump_value(struct vouch_buf *b, const json_t *v, unsigned depth)
 {
     switch (json_typeof(v)) {
@@ -642,9 +659,9 @@ static vouch_err dump_value(struct vouch_buf *b, const json_t *v, unsigned depth
     case JSON_ARRAY:
         return dump_container(b, v, depth);
     case JSON_STRING:
-        return dump_string(b, json_string_value(v), json_string_length(v));
+        return vouch_json_write_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
-        return vouch_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return vouch_json_write_int(b, json_integer_value(v));
     case JSON_REAL:
         return dump_real(b, v);
     case JSON_TRUE:

@@ -77,7 +77,7 @@ void vouch_api_accesskey_delete(struct vouch_app *app, const struct vouch_http_r
     struct vouch_errbuf eb;
     vouch_err e;
 
-    e = vouch_store_accesskey_disable(app->store, req->params[0], &eb);
+    e = vouch_accesskey_disable(app->accesskeys, req->params[0], &eb);
     if (e == VOUCH_E_NOT_FOUND || e == VOUCH_E_INVALID) {
         vouch_http_fail(resp, VOUCH_SCOPE_REQUEST, VOUCH_E_NOT_FOUND, VOUCH_SUB_NONE, NULL,
                         NULL, "no access key '%.64s'", req->params[0]);

@@ -19,6 +19,8 @@
 #include <openssl/rand.h>
 
 #include "common/codec.h"
+#include "common/json.h"
+#include "common/time.h"
 #include "crypto/digest.h"
 #include "server/api.h"
 #include "server/replay.h"
@@ -29,6 +31,7 @@
 #define SKEW_MS (15 * 60 * 1000LL)
 #define REQUEST_ID_LEN 64     /* as X-Request-Id (vouch_request_id_ok) */
 #define RECOMMEND "docs/vtpm.md#error-codes"
+#define ANSWER_MAX (16u << 20)      /* an answer written as text (as vouch_http_json's cap) */
 
 struct rpc_request {
     struct vouch_app *app;
@@ -219,7 +222,8 @@ static bool find_key(struct rpc_request *r, const char *id)
     if (!id || !*id)
         return fail(r, VOUCH_RPC_MISSING_PARAMETER, "(AccessKeyId)");
     snprintf(r->key_id, sizeof(r->key_id), "%s", id);
-    e = vouch_accesskey_lookup(r->app->store, r->app->kek, id, &r->key, &eb);
+    e = vouch_accesskey_lookup(r->app->accesskeys, id, (int64_t)vouch_clock_us(), &r->key,
+                               &eb);
     if (e == VOUCH_E_NOT_FOUND)
         return fail(r, VOUCH_RPC_ACCESS_KEY_NOT_FOUND, "%s", "");
     if (e)
@@ -384,24 +388,56 @@ static void request_id_init(struct rpc_request *r)
         make_request_id(r->request_id);
 }
 
+/* A success written as text (`text` holds "{" and the members): add RequestId, send. */
+static void respond_text(struct rpc_request *r, struct vouch_http_resp *resp,
+                         struct vouch_buf *text)
+{
+    vouch_err e = text->len > 1 ? vouch_buf_putc(text, ',') : VOUCH_OK;
+
+    if (!e)
+        e = vouch_buf_puts(text, "\"RequestId\":");
+    if (!e)
+        e = vouch_json_write_string(text, r->request_id, strlen(r->request_id));
+    if (!e)
+        e = vouch_buf_putc(text, '}');
+    if (e) {
+        respond(r, resp, 200, NULL, NULL);
+        return;
+    }
+    vouch_http_text(resp, 200, "application/json;charset=utf-8", vouch_buf_str(text),
+                    text->len);
+    resp->code = NULL;
+    vouch_http_resp_header(resp, "x-acs-request-id", r->request_id);
+}
+
 /* Run action `a` for `account` and answer. */
 static void run_action(struct rpc_request *r, const struct vouch_vtpm_action *a,
                        const char *account, struct vouch_http_resp *resp)
 {
     struct vouch_vtpm_call call = { .app = r->app };
-    json_t *body;
+    struct vouch_buf text = VOUCH_BUF_INIT(ANSWER_MAX);
+    json_t *body = NULL;
+    bool ok;
 
     call.params = &r->all;
     call.account = account;
     call.now_ms = vouch_app_now(r->app) * 1000;
-    body = a->run(&call);
-    if (!body) {
+    if (!a->write)
+        ok = (body = a->run(&call)) != NULL;
+    else if (vouch_buf_putc(&text, '{'))
+        ok = vouch_vtpm_fail(&call, VOUCH_RPC_INTERNAL, "%s", "") != NULL;    /* false */
+    else
+        ok = a->write(&call, &text);
+    if (!ok) {
         r->err = call.err;
         memcpy(r->detail, call.detail, sizeof(r->detail));
         respond_error(r, resp, call.error_fields);
+    } else if (a->write) {
+        respond_text(r, resp, &text);
     } else {
         respond(r, resp, 200, body, NULL);
     }
+    vouch_buf_free(&text);
     json_decref(call.error_fields);
 }
 

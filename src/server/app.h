@@ -61,6 +61,7 @@ struct vouch_app {
     char *vtpm_ca_pem;
     STACK_OF(X509) *vtpm_ek_roots;
     struct vouch_replay *replay;        /* SignatureNonce records (replay.h) */
+    struct vouch_accesskeys *accesskeys; /* enabled AccessKeys, cached (token/accesskey.h) */
     /* Each registered verifier's trust, in registry order. */
     struct vouch_app_trust *trusts;
     size_t n_trusts;

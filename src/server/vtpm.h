@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "common/buf.h"
 #include "rpc/rpc.h"
 #include "server/app.h"
 #include "server/rpc_error.h"
@@ -44,14 +45,18 @@ const char *vouch_vtpm_status_code(int64_t status);
 
 /* An action: its success body (without RequestId), or NULL with c->err set. */
 typedef json_t *(*vouch_vtpm_action_fn)(struct vouch_vtpm_call *c);
+/* An action that writes its success body as JSON text: the members, without
+ * the braces and without RequestId, appended to `members`; false with c->err set. */
+typedef bool (*vouch_vtpm_write_fn)(struct vouch_vtpm_call *c, struct vouch_buf *members);
 
 /* Action flags: VOUCH_VTPM_AUDITED changes state, so each call is audited. */
 #define VOUCH_VTPM_AUDITED 1u
 
 struct vouch_vtpm_action {
     const char *name;
-    vouch_vtpm_action_fn run;
+    vouch_vtpm_action_fn run;           /* one of run and write */
     unsigned flags;
+    vouch_vtpm_write_fn write;
 };
 
 /* The program-whitelist actions (vtpm_whitelist.c). */

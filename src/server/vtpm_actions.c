@@ -256,14 +256,22 @@ static int64_t system_status(const struct vouch_vtpm_call *c,
     return VOUCH_VTPM_UNMEASURED;
 }
 
-/* Extensions: the registration's, and the reported values of open PCR events. */
-static json_t *extensions_of(struct vouch_vtpm_call *c, const struct vouch_store_instance *in)
+/*
+ * Extensions: the registration's, and the reported values of open PCR
+ * events.  *ret_text is in->extensions, or *ret_alloc made here (free());
+ * false when memory runs out.
+ */
+static bool extensions_of(struct vouch_vtpm_call *c, const struct vouch_store_instance *in,
+                          const char **ret_text, char **ret_alloc)
 {
     json_t *ext = NULL;
     char *text;
 
-    if (in->system_exceptions == 0)
-        return json_string(in->extensions);
+    *ret_alloc = NULL;
+    if (in->system_exceptions == 0) {
+        *ret_text = in->extensions;
+        return true;
+    }
     if (vouch_json_parse(in->extensions, strlen(in->extensions), &ext, NULL) ||
         !json_is_object(ext)) {
         json_decref(ext);
@@ -271,58 +279,100 @@ static json_t *extensions_of(struct vouch_vtpm_call *c, const struct vouch_store
     }
     if (!ext || !vouch_vtpm_open_pcrs(c, in->uuid, ext)) {
         json_decref(ext);
-        return NULL;
+        return false;
     }
     text = json_dumps(ext, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(ext);
     if (!text)
-        return NULL;
-    ext = json_string(text);
-    free(text);
-    return ext;
+        return false;
+    *ret_text = *ret_alloc = text;
+    return true;
 }
 
-/* The DescribeInstance fields of one instance. */
-static json_t *instance_json(struct vouch_vtpm_call *c, const struct vouch_store_instance *in)
+/*
+ * An answer's members written as JSON text, `"name":value` in order and
+ * separated by commas, as vouch_json_dump() writes an object of them: the
+ * first error sticks.
+ */
+struct members {
+    struct vouch_buf *b;
+    vouch_err e;
+    size_t n;
+};
+
+static void member_name(struct members *m, const char *name)
 {
-    json_t *ext = extensions_of(c, in);
-
-    if (!ext)
-        return NULL;
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:I,"
-                     "s:I,s:I,s:I,s:o}",
-                     "PropertyUuid", in->uuid, "PropertyName", in->name,
-                     "PropertyPrivateIp", in->private_ip, "PropertyPublicIp", in->public_ip,
-                     "InstanceId", in->instance_id, "InstanceType", in->instance_type,
-                     "PropertyAffiliation", (json_int_t)in->affiliation,
-                     "SystemTrustStatus", (json_int_t)system_status(c, in),
-                     "SystemTrustDetail", in->system_detail,
-                     "SystemWhiteListId", (json_int_t)in->system_whitelist_id,
-                     "SystemExceptionNum", (json_int_t)in->system_exceptions,
-                     "ProgramTrustStatus", (json_int_t)in->program_status,
-                     "ProgramTrustDetail", in->program_detail,
-                     "ProgramWhiteListId", (json_int_t)in->program_whitelist_id,
-                     "ProgramWhiteListName", in->program_whitelist_name,
-                     "ProgramExceptionNum", (json_int_t)in->program_exceptions,
-                     "OnlineStatus", (json_int_t)online_status(c, in),
-                     "GmtCreate", (json_int_t)in->created_ms,
-                     "GmtModified", (json_int_t)in->modified_ms,
-                     "GmtRecentReport", (json_int_t)in->recent_report_ms,
-                     "Extensions", ext);
+    if (!m->e && m->n++ > 0)
+        m->e = vouch_buf_putc(m->b, ',');
+    if (!m->e)
+        m->e = vouch_buf_putc(m->b, '"');
+    if (!m->e)
+        m->e = vouch_buf_puts(m->b, name);
+    if (!m->e)
+        m->e = vouch_buf_append(m->b, "\":", 2);
 }
 
-static json_t *describe_instance(struct vouch_vtpm_call *c)
+static void member_str(struct members *m, const char *name, const char *v)
+{
+    member_name(m, name);
+    if (!m->e)
+        m->e = vouch_json_write_string(m->b, v, strlen(v));
+}
+
+static void member_int(struct members *m, const char *name, int64_t v)
+{
+    member_name(m, name);
+    if (!m->e)
+        m->e = vouch_json_write_int(m->b, v);
+}
+
+/* The DescribeInstance fields of one instance, as members of m. */
+static void instance_write(struct vouch_vtpm_call *c, const struct vouch_store_instance *in,
+                           struct members *m)
+{
+    const char *ext = NULL;
+    char *ext_alloc = NULL;
+
+    if (!extensions_of(c, in, &ext, &ext_alloc)) {
+        m->e = VOUCH_E_NOMEM;
+        return;
+    }
+    member_str(m, "PropertyUuid", in->uuid);
+    member_str(m, "PropertyName", in->name);
+    member_str(m, "PropertyPrivateIp", in->private_ip);
+    member_str(m, "PropertyPublicIp", in->public_ip);
+    member_str(m, "InstanceId", in->instance_id);
+    member_str(m, "InstanceType", in->instance_type);
+    member_int(m, "PropertyAffiliation", in->affiliation);
+    member_int(m, "SystemTrustStatus", system_status(c, in));
+    member_str(m, "SystemTrustDetail", in->system_detail);
+    member_int(m, "SystemWhiteListId", in->system_whitelist_id);
+    member_int(m, "SystemExceptionNum", in->system_exceptions);
+    member_int(m, "ProgramTrustStatus", in->program_status);
+    member_str(m, "ProgramTrustDetail", in->program_detail);
+    member_int(m, "ProgramWhiteListId", in->program_whitelist_id);
+    member_str(m, "ProgramWhiteListName", in->program_whitelist_name);
+    member_int(m, "ProgramExceptionNum", in->program_exceptions);
+    member_int(m, "OnlineStatus", online_status(c, in));
+    member_int(m, "GmtCreate", in->created_ms);
+    member_int(m, "GmtModified", in->modified_ms);
+    member_int(m, "GmtRecentReport", in->recent_report_ms);
+    member_str(m, "Extensions", ext);
+    free(ext_alloc);
+}
+
+static bool describe_instance(struct vouch_vtpm_call *c, struct vouch_buf *out)
 {
     struct vouch_store_instance *in = NULL;
-    json_t *out;
+    struct members m = { .b = out };
     bool ok;
     const char *uuid = vouch_vtpm_param_str(c, "PropertyUuid", true, VOUCH_STORE_NAME_MAX, &ok);
 
     if (!ok || !vouch_vtpm_own_instance(c, uuid, &in))
-        return NULL;
-    out = instance_json(c, in);
+        return false;
+    instance_write(c, in, &m);
     vouch_store_instance_free(in);
-    return out ? out : vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
+    return m.e ? vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", ""), false : true;
 }
 
 /*
@@ -352,43 +402,62 @@ static bool list_filter(struct vouch_vtpm_call *c, struct vouch_store_instance_f
     return true;
 }
 
-static json_t *describe_instances(struct vouch_vtpm_call *c)
+/* {"TotalCount", "PageNumber", "PageSize", "Instances": [instance, ...]} */
+static void instances_write(struct vouch_vtpm_call *c, const struct vouch_store_instance *v,
+                            size_t n, uint64_t total, int64_t page, int64_t size,
+                            struct members *m)
+{
+    size_t i;
+
+    member_int(m, "TotalCount", (int64_t)total);
+    member_int(m, "PageNumber", page);
+    member_int(m, "PageSize", size);
+    member_name(m, "Instances");
+    if (!m->e)
+        m->e = vouch_buf_putc(m->b, '[');
+    for (i = 0; !m->e && i < n; i++) {
+        struct members item = { .b = m->b };
+
+        m->e = vouch_buf_append(m->b, i ? ",{" : "{", i ? 2 : 1);
+        if (!m->e)
+            instance_write(c, &v[i], &item);
+        m->e = m->e ? m->e : item.e;
+        if (!m->e)
+            m->e = vouch_buf_putc(m->b, '}');
+    }
+    if (!m->e)
+        m->e = vouch_buf_putc(m->b, ']');
+}
+
+static bool describe_instances(struct vouch_vtpm_call *c, struct vouch_buf *out)
 {
     struct vouch_store_instance_filter f = VOUCH_STORE_INSTANCE_FILTER_ANY;
     struct vouch_store_instance *v = NULL;
+    struct members m = { .b = out };
     int64_t size, page;
     uint64_t total = 0, offset;
     struct vouch_errbuf eb;
-    json_t *items, *out = NULL;
-    size_t n = 0, i;
+    size_t n = 0;
     vouch_err e;
 
     if (!vouch_vtpm_param_int(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
         !vouch_vtpm_param_int(c, "PageNumber", 1, INT32_MAX, 1, &page) || !list_filter(c, &f))
-        return NULL;
+        return false;
     offset = (uint64_t)(page - 1) * (uint64_t)size;
     e = vouch_store_instance_list(c->app->store, c->account, &f, offset, (size_t)size, &v, &n,
                                   &total, &eb);
     if (e)
-        return vouch_vtpm_fail(c, vouch_rpc_error_of(e), "%s", "");
-    items = json_array();
-    for (i = 0; items && i < n; i++)
-        if (json_array_append_new(items, instance_json(c, &v[i]))) {
-            json_decref(items);
-            items = NULL;
-        }
+        return vouch_vtpm_fail(c, vouch_rpc_error_of(e), "%s", ""), false;
+    instances_write(c, v, n, total, page, size, &m);
     vouch_store_instances_free(v, n);
-    if (items)
-        out = json_pack("{s:I,s:I,s:I,s:o}", "TotalCount", (json_int_t)total, "PageNumber",
-                        (json_int_t)page, "PageSize", (json_int_t)size, "Instances", items);
-    return out ? out : vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", "");
+    return m.e ? vouch_vtpm_fail(c, VOUCH_RPC_INTERNAL, "%s", ""), false : true;
 }
 
 static const struct vouch_vtpm_action actions[] = {
     { "DescribeBoot", vouch_vtpm_describe_boot, 0 },
     { "DescribeEvents", vouch_vtpm_describe_events, 0 },
-    { "DescribeInstance", describe_instance, 0 },
-    { "DescribeInstances", describe_instances, 0 },
+    { "DescribeInstance", NULL, 0, describe_instance },
+    { "DescribeInstances", NULL, 0, describe_instances },
     { "DescribeReports", vouch_vtpm_describe_reports, 0 },
     { "GenerateNonce", generate_nonce, 0 },
     { "IgnoreEvents", vouch_vtpm_ignore_events, VOUCH_VTPM_AUDITED },

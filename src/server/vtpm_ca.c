@@ -21,6 +21,7 @@
 #include "common/file.h"
 #include "crypto/x509.h"
 #include "server/vtpm.h"
+#include "token/accesskey.h"
 #include "token/secrets.h"
 
 #define CA_SETTING "vtpm_ak_ca"
@@ -207,7 +208,11 @@ vouch_err vouch_vtpm_setup(struct vouch_app *app, struct vouch_errbuf *eb)
         OPENSSL_clear_free(stored, strlen(stored));
     if (e)
         return vouch_fail_prefix(eb, e, "vTPM AK CA: ");
-    return ek_roots_load(app, eb);
+    e = ek_roots_load(app, eb);
+    if (!e)
+        e = vouch_accesskeys_new(app->store, app->kek, VOUCH_ACCESSKEY_TTL_US,
+                                 VOUCH_ACCESSKEY_CACHE_MAX, &app->accesskeys, eb);
+    return e;
 }
 
 void vouch_vtpm_done(struct vouch_app *app)
@@ -216,6 +221,8 @@ void vouch_vtpm_done(struct vouch_app *app)
     X509_free(app->vtpm_ca_cert);
     free(app->vtpm_ca_pem);
     sk_X509_pop_free(app->vtpm_ek_roots, X509_free);
+    vouch_accesskeys_free(app->accesskeys);
+    app->accesskeys = NULL;
     app->vtpm_ca_key = NULL;
     app->vtpm_ca_cert = NULL;
     app->vtpm_ca_pem = NULL;

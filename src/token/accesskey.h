@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "common/cache.h"
 #include "crypto/kek.h"
 #include "store/store.h"
 #include "vouch/err.h"
@@ -35,19 +36,48 @@ vouch_err vouch_accesskey_create(struct vouch_store *s, const struct vouch_kek *
                                  char ret_secret[VOUCH_ACCESSKEY_SECRET_LEN + 1],
                                  struct vouch_errbuf *eb);
 
-/* An enabled key's account and clear secret (a NUL-terminated copy; release
- * with vouch_kek_secret_free(secret, len)).  VOUCH_E_NOT_FOUND when the key
- * is unknown or disabled. */
+/*
+ * Access keys as the RPC endpoint reads them: through a cache of enabled
+ * keys (docs/vtpm.md, "AccessKeys on several replicas").  An enabled key's
+ * account and clear secret are kept for `ttl_us` after they were read from
+ * the store (VOUCH_ACCESSKEY_TTL_US), so a signed call costs no store read
+ * and no unwrap; an unknown or disabled key is never kept (every call
+ * naming one reads the store).  A key disabled through this cache
+ * (vouch_accesskey_disable) stops working at once; one disabled elsewhere
+ * (another replica of the database, `vouch accesskey disable`) works here
+ * for at most ttl_us more.  Keys never change otherwise: an id keeps its
+ * account and secret for good.  Time is the caller's monotonic clock in
+ * microseconds; safe to use from several threads.
+ */
+#define VOUCH_ACCESSKEY_TTL_US 1000000     /* 1 s */
+#define VOUCH_ACCESSKEY_CACHE_MAX 4096     /* enabled keys kept */
+
+struct vouch_accesskeys;
+
+vouch_err vouch_accesskeys_new(struct vouch_store *s, const struct vouch_kek *kek,
+                               int64_t ttl_us, size_t max_entries,
+                               struct vouch_accesskeys **ret, struct vouch_errbuf *eb);
+/* Accepts NULL; keys still held by callers stay valid until done. */
+void vouch_accesskeys_free(struct vouch_accesskeys *k);
+
+/* An enabled key's account and clear secret (NUL-terminated), valid until
+ * vouch_accesskey_done(). */
 struct vouch_accesskey {
-    char account[VOUCH_STORE_NAME_MAX + 1];
-    uint8_t *secret;
+    const char *account;
+    const uint8_t *secret;
     size_t secret_len;
+    struct vouch_cache_entry *ref;     /* private: what holds them */
 };
 
-vouch_err vouch_accesskey_lookup(struct vouch_store *s, const struct vouch_kek *kek,
-                                 const char *id, struct vouch_accesskey *ret,
-                                 struct vouch_errbuf *eb);
+/* VOUCH_E_NOT_FOUND when the key is unknown or disabled. */
+vouch_err vouch_accesskey_lookup(struct vouch_accesskeys *keys, const char *id, int64_t now_us,
+                                 struct vouch_accesskey *ret, struct vouch_errbuf *eb);
+/* Release what a lookup handed out; accepts a key never looked up (zeroed). */
 void vouch_accesskey_done(struct vouch_accesskey *k);
+
+/* Disable key `id` in the store for good and forget it here (before returning). */
+vouch_err vouch_accesskey_disable(struct vouch_accesskeys *keys, const char *id,
+                                  struct vouch_errbuf *eb);
 
 /* [{"AccessKeyId", "Account", "Enabled", "CreatedAt" (epoch ms)}], of one
  * account or (NULL) of all; never secrets. */

@@ -333,8 +333,19 @@ test('access keys: list without secrets, disable, the CLI', async () => {
   assert.match(listed.stdout, new RegExp(`${made.AccessKeyId} +cli-account +enabled`));
   assert.ok(!listed.stdout.includes(made.AccessKeySecret));
   await vouch(['accesskey', 'disable', '--db', srv.db, made.AccessKeyId]);
+  const disabled = Date.now();
   const after = await vouch(['accesskey', 'list', '--db', srv.db, '--account', 'cli-account']);
   assert.match(after.stdout, /disabled/);
+  // Disabled behind vouchd's back: refused within its keys' 1 s in memory (docs/vtpm.md),
+  // plus a call's time.
+  const cli = popClient({ id: made.AccessKeyId, secret: made.AccessKeySecret });
+  let code;
+  while (!code) {
+    code = await cli.request('DescribeInstances', {}).then(() => null, (e) => e.code);
+    if (!code) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(code, 'InvalidAccessKeyId.NotFound');
+  assert.ok(Date.now() - disabled <= 1000 + 1000, `refused ${Date.now() - disabled} ms after`);
 });
 
 // ---- reports, baseline, events (a software TPM: tests/api/lib/softtpm.mjs) ----
