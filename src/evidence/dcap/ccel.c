@@ -674,47 +674,96 @@ static void tagged_aael_entry(const struct vouch_tcg_event *ev, json_t *entries)
     (void)aael_entry(entries, (const char *)text, size, 0, NULL);
 }
 
-/* uefi_event_logs, ccel and runtime_events from the TCG (or dstack) events; tagged AA entries. */
+/* Is ev one of dstack's runtime events (not in uefi_event_logs, they have their own claims)? */
+static bool dstack_runtime_event(const struct vouch_dcap_eventlog *log,
+                                 const struct vouch_tcg_event *ev)
+{
+    return log->format == VOUCH_DCAP_EL_DSTACK && ev->type == DSTACK_RUNTIME_EVENT;
+}
+
+/* Event types whose decoded details boot_fact() reads (the others it reads raw, or not). */
+static bool details_make_boot_fact(const struct vouch_tcg_event *ev)
+{
+    return ev->type == VOUCH_EV_EFI_BOOT_SERVICES_APPLICATION ||
+           ev->type == VOUCH_EV_EFI_PLATFORM_FIRMWARE_BLOB2 || ev->type == VOUCH_EV_EVENT_TAG ||
+           ev->type == VOUCH_EV_IPL;
+}
+
+/* One event's share of the derived claims: its boot fact, or its runtime_events entry. */
+static vouch_err event_fact(const struct vouch_dcap_eventlog *log,
+                            const struct vouch_tcg_event *ev, json_t *runtime, json_t *held,
+                            json_t *aa_entries, struct boot_facts *f)
+{
+    json_t *det = NULL;
+
+    if (dstack_runtime_event(log, ev)) {
+        const char *name = json_string_value(
+            json_object_get(json_array_get(log->dstack, ev->offset), "event"));
+
+        return json_object_set_new(runtime, name ? name : "", payload_json(ev))
+                   ? VOUCH_E_NOMEM : VOUCH_OK;
+    }
+    /* f keeps pointers into det: `held` keeps det alive until the facts are claims */
+    if (details_make_boot_fact(ev) &&
+        (vouch_tcg_event_details(log->tcg, ev, VOUCH_TCG_CLAIMS_NO_SIGNATURES, &det) ||
+         json_array_append_new(held, det)))
+        return VOUCH_E_NOMEM;
+    tagged_aael_entry(ev, aa_entries);
+    boot_fact(ev, det, f);
+    return VOUCH_OK;
+}
+
+/*
+ * ccel and runtime_events from the TCG (or dstack) events; tagged AA
+ * entries into aa_entries.  Only the events these read are decoded: the
+ * per-event list is event_list()'s.
+ */
 static vouch_err event_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
                               json_t *aa_entries)
 {
-    json_t *events = json_array(), *runtime = json_object();
+    json_t *runtime = json_object(), *held = json_array();
     struct boot_facts f;
     vouch_err e = VOUCH_E_NOMEM;
     size_t i;
 
     memset(&f, 0, sizeof(f));
-    if (!events || !runtime)
+    if (!runtime || !held)
         goto out;
     for (i = 0; i < log->tcg->n_events; i++) {
-        const struct vouch_tcg_event *ev = &log->tcg->events[i];
-        json_t *c;
-
         if (log->format == VOUCH_DCAP_EL_CCEL && i == 0)
             continue;           /* the Spec ID header */
-        if (log->format == VOUCH_DCAP_EL_DSTACK && ev->type == DSTACK_RUNTIME_EVENT) {
-            const char *name = json_string_value(
-                json_object_get(json_array_get(log->dstack, ev->offset), "event"));
-
-            if (json_object_set_new(runtime, name ? name : "", payload_json(ev)))
-                goto out;
-            continue;
-        }
-        /* trustee's shape: variable data raw, Secure Boot lists not decoded (cost) */
-        if (vouch_tcg_event_claims(log->tcg, ev, VOUCH_TCG_CLAIMS_NO_SIGNATURES, &c) ||
-            json_array_append_new(events, c))
+        if (event_fact(log, &log->tcg->events[i], runtime, held, aa_entries, &f))
             goto out;
-        tagged_aael_entry(ev, aa_entries);
-        boot_fact(ev, json_object_get(c, "details"), &f);
     }
-    if (json_object_set(claims, "uefi_event_logs", events) ||
-        (log->format == VOUCH_DCAP_EL_DSTACK && json_object_set(claims, "runtime_events", runtime)))
+    if (log->format == VOUCH_DCAP_EL_DSTACK && json_object_set(claims, "runtime_events", runtime))
         goto out;
     e = ccel_facts_claims(&f, claims);
 out:
-    json_decref(events);
     json_decref(runtime);
+    json_decref(held);
     return e;
+}
+
+/* uefi_event_logs: every firmware event in trustee's shape (the Spec ID header and
+ * dstack's runtime events left out). */
+static vouch_err event_list(const struct vouch_dcap_eventlog *log, json_t *claims)
+{
+    json_t *events = json_array(), *c;
+    size_t i;
+
+    if (!events || vouch_json_set_new(claims, "uefi_event_logs", events))
+        return VOUCH_E_NOMEM;
+    for (i = 0; i < log->tcg->n_events; i++) {
+        const struct vouch_tcg_event *ev = &log->tcg->events[i];
+
+        if ((log->format == VOUCH_DCAP_EL_CCEL && i == 0) || dstack_runtime_event(log, ev))
+            continue;
+        /* trustee's shape: variable data raw, Secure Boot lists not decoded (cost) */
+        if (vouch_tcg_event_claims(log->tcg, ev, VOUCH_TCG_CLAIMS_NO_SIGNATURES, &c) ||
+            json_array_append_new(events, c))
+            return VOUCH_E_NOMEM;
+    }
+    return VOUCH_OK;
 }
 
 /* aael: [{domain, operation, content}] -> {"domain/operation": [content], domain: {operation: [content]}}. */
@@ -751,8 +800,8 @@ static vouch_err aael_claims(const json_t *entries, json_t *claims)
     return VOUCH_OK;
 }
 
-vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
-                                     struct vouch_errbuf *eb)
+vouch_err vouch_dcap_eventlog_derived_claims(const struct vouch_dcap_eventlog *log,
+                                             json_t *claims, struct vouch_errbuf *eb)
 {
     json_t *info, *aa = NULL;
     vouch_err e = VOUCH_OK;
@@ -773,6 +822,24 @@ vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json
         e = aael_claims(aa, claims);
     json_decref(aa);
     return e ? vouch_fail(eb, e, "event log claims: out of memory") : VOUCH_OK;
+}
+
+vouch_err vouch_dcap_eventlog_event_list(const struct vouch_dcap_eventlog *log, json_t *claims,
+                                         struct vouch_errbuf *eb)
+{
+    if (!log || !log->tcg)
+        return VOUCH_OK;
+    if (event_list(log, claims))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "event log claims: out of memory");
+    return VOUCH_OK;
+}
+
+vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
+                                     struct vouch_errbuf *eb)
+{
+    vouch_err e = vouch_dcap_eventlog_derived_claims(log, claims, eb);
+
+    return e ? e : vouch_dcap_eventlog_event_list(log, claims, eb);
 }
 
 /* ---- the tdx verifier's step ---------------------------------------------------------- */
@@ -833,7 +900,8 @@ static vouch_err add_aael_member(const json_t *doc, struct vouch_dcap_eventlog *
 }
 
 vouch_err vouch_dcap_eventlog_evidence(const json_t *doc, const struct vouch_dcap_quote *q,
-                                       json_t *claims, struct vouch_errbuf *eb)
+                                       json_t *claims, struct vouch_dcap_eventlog **ret_log,
+                                       struct vouch_errbuf *eb)
 {
     struct vouch_dcap_eventlog *log = NULL;
     const json_t *aa = json_object_get(doc, "aa_eventlog");
@@ -858,7 +926,12 @@ vouch_err vouch_dcap_eventlog_evidence(const json_t *doc, const struct vouch_dca
     if (!e && log)
         e = vouch_dcap_eventlog_verify(log, q->body + VOUCH_DCAP_TD_RTMR0, NULL, eb);
     if (!e)
-        e = vouch_dcap_eventlog_claims(log, claims, eb);
+        e = ret_log ? vouch_dcap_eventlog_derived_claims(log, claims, eb)
+                    : vouch_dcap_eventlog_claims(log, claims, eb);
+    if (!e && ret_log) {
+        *ret_log = log;
+        log = NULL;
+    }
     vouch_dcap_eventlog_free(log);
     return e;
 }
