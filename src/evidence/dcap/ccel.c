@@ -694,12 +694,18 @@ static bool dstack_runtime_event(const struct vouch_dcap_eventlog *log,
     return log->format == VOUCH_DCAP_EL_DSTACK && ev->type == DSTACK_RUNTIME_EVENT;
 }
 
-/* Event types whose decoded details boot_fact() reads (the others it reads raw, or not). */
+/*
+ * Events whose decoded details boot_fact() reads (the others it reads raw,
+ * or not).  Of the EV_IPL events (GRUB logs every command) only GRUB's
+ * "kernel_cmdline: " makes a fact: the details' text is the data as ASCII
+ * or as UTF-16, so any other first character rules it out.
+ */
 static bool details_make_boot_fact(const struct vouch_tcg_event *ev)
 {
+    if (ev->type == VOUCH_EV_IPL)
+        return ev->data_len >= 16 && ev->data[0] == 'k';
     return ev->type == VOUCH_EV_EFI_BOOT_SERVICES_APPLICATION ||
-           ev->type == VOUCH_EV_EFI_PLATFORM_FIRMWARE_BLOB2 || ev->type == VOUCH_EV_EVENT_TAG ||
-           ev->type == VOUCH_EV_IPL;
+           ev->type == VOUCH_EV_EFI_PLATFORM_FIRMWARE_BLOB2 || ev->type == VOUCH_EV_EVENT_TAG;
 }
 
 /* One event's share of the derived claims: its boot fact, or its runtime_events entry. */
