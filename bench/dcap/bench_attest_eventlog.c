@@ -18,12 +18,14 @@
  * usage: bench_attest_eventlog [SECONDS [ALG [LOG]]]   (from the source root; ALG RS256
  * default; LOG one of the names below, default all)
  * Output per log: "log=NAME requests=N without_us=A with_us=B overhead_pct=P
- * with_terse_us=C terse_overhead_pct=Q body_bytes=.. token_bytes=WITH/TERSE/WITHOUT"
- * (terse: ?verbose=false), then "log=NAME step=STEP [without_us=..] with_us=.." lines.
+ * with_terse_us=C terse_overhead_pct=Q with_full_us=D full_overhead_pct=R body_bytes=..
+ * token_bytes=WITH/TERSE/FULL/WITHOUT" (with: the default token; terse: ?verbose=false;
+ * full: ?verbose=true), then "log=NAME step=STEP [without_us=..] with_us=.." lines.
  * BENCH_REQUESTS_ONLY=1: whole requests only; BENCH_STEP=NAME: that step only;
  * BENCH_MALLOC_DEFAULTS=1: glibc's malloc thresholds instead of vouchd's;
  * BENCH_ITERATIONS=N: N requests of each kind instead of SECONDS (for callgrind:
- * instructions per request are request_with / request_without / request_terse).
+ * instructions per request are request_with / request_without / request_terse /
+ * request_full).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,13 +107,14 @@ static char *request_body(const struct forge_out *q, const uint8_t *log, size_t 
 }
 
 /* One POST /v1/attestation (?verbose=false when `terse`); the token's length; exits unless 200. */
-static size_t post(struct vouch_app *app, const char *body, bool terse)
+/* verbose: NULL (the default token), "false" or "true" (?verbose=). */
+static size_t post(struct vouch_app *app, const char *body, const char *verbose)
 {
     static const struct vouch_http_field headers[] = {
         { "Content-Type", "application/json", 16 },
     };
-    static const struct vouch_http_field query[] = { { "verbose", "false", 5 } };
-    struct vouch_http_plain plain = { headers, 1, query, terse ? 1 : 0 };
+    struct vouch_http_field query[] = { { "verbose", verbose, verbose ? strlen(verbose) : 0 } };
+    struct vouch_http_plain plain = { headers, 1, query, verbose ? 1 : 0 };
     struct vouch_http_req req;
     struct vouch_http_resp resp;
     size_t n;
@@ -161,17 +164,21 @@ static void step_request(struct step_ctx *c)
     json_decref(body);
 }
 
+/* As the handler verifies for the default token: uefi_event_logs left out. */
 static json_t *verify(struct step_ctx *c)
 {
     const struct vouch_verifier *v = vouch_verifier_find("tdx");
+    struct vouch_deferred_claims *d = NULL;
     struct vouch_binding b;
     struct vouch_errbuf eb;
     json_t *claims = NULL;
 
     memset(&b, 0, sizeof(b));
-    if (v->verify(v, vouch_app_trust(c->app, "tdx"), c->evidence, c->evidence_len, &b, NOW,
-                  &claims, &eb))
+    if (v->verify_deferred(v, vouch_app_trust(c->app, "tdx"), c->evidence, c->evidence_len,
+                           &b, NOW, &claims, &d, &eb))
         die("verify", eb.msg);
+    if (d)
+        d->free(d);
     return claims;
 }
 
@@ -182,11 +189,13 @@ static void step_verify(struct step_ctx *c)
 
 static void step_eventlog(struct step_ctx *c)
 {
+    struct vouch_dcap_eventlog *el = NULL;
     struct vouch_errbuf eb;
     json_t *claims = json_object();
 
-    if (vouch_dcap_eventlog_evidence(c->doc, &c->quote, claims, &eb))
+    if (vouch_dcap_eventlog_evidence(c->doc, &c->quote, claims, &el, &eb))
         die("event log step", eb.msg);
+    vouch_dcap_eventlog_free(el);
     json_decref(claims);
 }
 
@@ -227,16 +236,28 @@ static void step_replay(struct step_ctx *c)
     vouch_dcap_eventlog_free(el);
 }
 
-static void step_claims(struct step_ctx *c)
+/* The claims the default token carries (derived), or all of them (uefi_event_logs too). */
+static void claims_of(struct step_ctx *c, bool all)
 {
     struct vouch_dcap_eventlog *el = parse_log(c);
     struct vouch_errbuf eb;
     json_t *claims = json_object();
 
-    if (vouch_dcap_eventlog_claims(el, claims, &eb))
+    if (all ? vouch_dcap_eventlog_claims(el, claims, &eb)
+            : vouch_dcap_eventlog_derived_claims(el, claims, &eb))
         die("claims", eb.msg);
     json_decref(claims);
     vouch_dcap_eventlog_free(el);
+}
+
+static void step_claims(struct step_ctx *c)
+{
+    claims_of(c, false);
+}
+
+static void step_claims_all(struct step_ctx *c)
+{
+    claims_of(c, true);
 }
 
 static void step_policy(struct step_ctx *c)
@@ -435,6 +456,7 @@ static void report_steps(const char *name, struct step_ctx *with, struct step_ct
         { "eventlog-parse", step_parse, true },
         { "eventlog-parse+replay", step_replay, true },
         { "eventlog-parse+claims", step_claims, true },
+        { "eventlog-parse+claims+uefi_event_logs", step_claims_all, true },
         { "policy", step_policy, false },
         { "token", step_token, false },
     };
@@ -459,35 +481,44 @@ static void report_steps(const char *name, struct step_ctx *with, struct step_ct
 
 /* One request each; separate functions (kept apart by their counters, so the compiler
  * does not fold them) so that callgrind can count each kind on its own. */
-static volatile unsigned long n_without, n_with, n_terse;
+static volatile unsigned long n_without, n_with, n_terse, n_full;
 
 __attribute__((noinline)) static void request_without(struct step_ctx *c)
 {
-    post(c->app, c->body, false);
+    post(c->app, c->body, NULL);
     n_without++;
 }
 
 __attribute__((noinline)) static void request_with(struct step_ctx *c)
 {
-    post(c->app, c->body, false);
+    post(c->app, c->body, NULL);
     n_with++;
 }
 
 __attribute__((noinline)) static void request_terse(struct step_ctx *c)
 {
-    post(c->app, c->body, true);
+    post(c->app, c->body, "false");
     n_terse++;
 }
 
-/* Whole requests through vouch_app_dispatch, without and with the log (and with it,
- * ?verbose=false: the token leaves uefi_event_logs out), interleaved. */
+__attribute__((noinline)) static void request_full(struct step_ctx *c)
+{
+    post(c->app, c->body, "true");
+    n_full++;
+}
+
+/* Whole requests through vouch_app_dispatch, interleaved: without the log, and with it
+ * for the default token (no uefi_event_logs), ?verbose=false (no logs or certificates)
+ * and ?verbose=true (uefi_event_logs in the token). */
 static void report_requests(const char *name, struct step_ctx *with, struct step_ctx *without,
                             double secs)
 {
-    int64_t t_with = 0, t_without = 0, t_terse = 0, end = cpu_ns() + (int64_t)(secs * 1e9), t;
-    size_t tok_with = post(with->app, with->body, false);
-    size_t tok_without = post(without->app, without->body, false);
-    size_t tok_terse = post(with->app, with->body, true);
+    int64_t t_with = 0, t_without = 0, t_terse = 0, t_full = 0, t;
+    int64_t end = cpu_ns() + (int64_t)(secs * 1e9);
+    size_t tok_with = post(with->app, with->body, NULL);
+    size_t tok_without = post(without->app, without->body, NULL);
+    size_t tok_terse = post(with->app, with->body, "false");
+    size_t tok_full = post(with->app, with->body, "true");
     unsigned long n = 0, fixed = getenv("BENCH_ITERATIONS") ? strtoul(getenv("BENCH_ITERATIONS"),
                                                                         NULL, 10) : 0;
 
@@ -501,14 +532,19 @@ static void report_requests(const char *name, struct step_ctx *with, struct step
         t = cpu_ns();
         request_terse(with);
         t_terse += cpu_ns() - t;
+        t = cpu_ns();
+        request_full(with);
+        t_full += cpu_ns() - t;
         n++;
     } while (fixed ? n < fixed : cpu_ns() < end || n < 20);
     printf("log=%s requests=%lu without_us=%.1f with_us=%.1f overhead_pct=%.1f "
-           "with_terse_us=%.1f terse_overhead_pct=%.1f body_bytes=%zu/%zu "
-           "token_bytes=%zu/%zu/%zu\n", name, n, (double)t_without / 1e3 / n,
-           (double)t_with / 1e3 / n, 100.0 * ((double)t_with / (double)t_without - 1),
-           (double)t_terse / 1e3 / n, 100.0 * ((double)t_terse / (double)t_without - 1),
-           strlen(with->body), strlen(without->body), tok_with, tok_terse, tok_without);
+           "with_terse_us=%.1f terse_overhead_pct=%.1f with_full_us=%.1f full_overhead_pct=%.1f "
+           "body_bytes=%zu/%zu token_bytes=%zu/%zu/%zu/%zu\n", name, n,
+           (double)t_without / 1e3 / n, (double)t_with / 1e3 / n,
+           100.0 * ((double)t_with / (double)t_without - 1), (double)t_terse / 1e3 / n,
+           100.0 * ((double)t_terse / (double)t_without - 1), (double)t_full / 1e3 / n,
+           100.0 * ((double)t_full / (double)t_without - 1), strlen(with->body),
+           strlen(without->body), tok_with, tok_terse, tok_full, tok_without);
 }
 
 int main(int argc, char **argv)

@@ -88,6 +88,20 @@ struct vouch_inspect_cmd {
     const char *summary;  /* one line: what it does */
 };
 
+/*
+ * Claims a verifier left out of verify_deferred()'s claims because they
+ * are large and few policies or tokens want them (tdx: "uefi_event_logs",
+ * every event of the CC event log).  build() adds them to those claims
+ * (the object verify_deferred() returned); it may be called again and
+ * then does nothing.  free() accepts NULL.
+ */
+struct vouch_deferred_claims {
+    const char *const *names;    /* the member names it adds, NULL-terminated */
+    vouch_err (*build)(struct vouch_deferred_claims *self, json_t *claims,
+                       struct vouch_errbuf *eb);
+    void (*free)(struct vouch_deferred_claims *self);
+};
+
 struct vouch_verifier {
     /* The `tee` string of the attestation request: "tdx", "sgx", "nvgpu", ... */
     const char *tee;
@@ -141,6 +155,17 @@ struct vouch_verifier {
      * device's own tee (acstdxnvgpu's TD: tdx's); NULL: no `sub`.
      */
     const char *const *subject_claims;
+    /*
+     * Optional: verify() with the same checks and the same claims, except
+     * the ones named by *ret_deferred, which come only when built (NULL:
+     * nothing left out).  Every check is made here; building adds claims
+     * and checks nothing.  Single-device verifiers only.
+     */
+    vouch_err (*verify_deferred)(const struct vouch_verifier *self, void *trust,
+                                 const uint8_t *evidence, size_t evidence_len,
+                                 const struct vouch_binding *binding, int64_t now,
+                                 json_t **ret_claims, struct vouch_deferred_claims **ret_deferred,
+                                 struct vouch_errbuf *eb);
 };
 
 /* Look up a registered verifier by its tee string; NULL if none. */

@@ -94,6 +94,7 @@ vouch_err vouch_engine_eval(const struct vouch_engine_policy *p, const json_t *i
     static const char *const members[] = { "allow", "trust_claims" };
     struct host_ctx h = { store, now };
     struct vouch_rego_eval_args args;
+    struct vouch_rego_deferred df;
     json_t *doc = NULL;
     vouch_err e;
 
@@ -107,6 +108,14 @@ vouch_err vouch_engine_eval(const struct vouch_engine_policy *p, const json_t *i
     if (lim && lim->clock) {
         args.clock = lim->clock;
         args.clock_ctx = lim->clock_ctx;
+    }
+    if (lim && lim->deferred) {
+        df.objs = lim->deferred->objs;
+        df.n_objs = lim->deferred->n_objs;
+        df.names = lim->deferred->names;
+        df.build = lim->deferred->build;
+        df.ctx = lim->deferred->ctx;
+        args.deferred = &df;
     }
     e = vouch_rego_eval_rule_members(p->rego, "data.policy", members,
                                      sizeof(members) / sizeof(members[0]), &args, &doc, eb);

@@ -2,6 +2,8 @@
 #ifndef VOUCH_POLICY_ENGINE_H
 #define VOUCH_POLICY_ENGINE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -29,10 +31,27 @@ void vouch_engine_policy_free(struct vouch_engine_policy *p);
 
 typedef int64_t (*vouch_engine_clock_fn)(void *clock_ctx);   /* monotonic ns */
 
+/*
+ * Members of input objects built only when a policy reads them (a
+ * verifier's deferred claims): before a policy reads one of `objs` whole,
+ * or asks it for a member in `names` it does not have, build(ctx, obj)
+ * adds them to obj; false means out of memory and fails the evaluation.
+ * The policy sees the same input as if they had been there all along.
+ */
+struct vouch_engine_deferred {
+    const json_t *const *objs;
+    size_t n_objs;
+    const char *const *names;       /* NULL-terminated */
+    bool (*build)(void *ctx, const json_t *obj);
+    void *ctx;
+};
+
+/* How one evaluation runs: its limits, and the input's deferred members. */
 struct vouch_engine_limits {
     uint32_t timeout_ms;            /* 0: VOUCH_ENGINE_TIMEOUT_MS */
     vouch_engine_clock_fn clock;    /* NULL: CLOCK_MONOTONIC (tests pass their own) */
     void *clock_ctx;
+    const struct vouch_engine_deferred *deferred;   /* NULL: none */
 };
 
 /*

@@ -466,7 +466,7 @@ static void run_setup(struct run *r, const struct vouch_rego_eval_args *args)
     if (args->input_doc)
         ev->input = args->input_doc->v;
     else if (args->input)
-        ev->input = vouch_rv_from_json(ev->a, args->input, true);
+        ev->input = vouch_rv_from_json_deferred(ev->a, args->input, args->deferred);
     if (args->data_doc)
         ev->data = args->data_doc->v;
     else if (args->data)

@@ -130,6 +130,26 @@ struct vouch_rego_eval_args {
     /* what limits.max_time_ns is measured with; NULL: CLOCK_MONOTONIC */
     vouch_rego_clock_fn clock;
     void *clock_ctx;
+    /* members of input objects built on first read (below); NULL: none */
+    const struct vouch_rego_deferred *deferred;
+};
+
+/*
+ * Members of the jansson input that are built only when the evaluation
+ * reads them.  Before one of the objects in `objs` is read whole
+ * (iterated, compared, converted) or asked for a member in `names` that
+ * it does not have, build(ctx, obj) is called, which adds the members to
+ * obj (the caller owns it: it is the one change allowed during the call)
+ * and returns false when it could not (the evaluation then fails as out
+ * of memory).  It may be called more than once for one object.  A policy
+ * thus sees the same input whether or not the members were built before.
+ */
+struct vouch_rego_deferred {
+    const json_t *const *objs;
+    size_t n_objs;
+    const char *const *names;   /* NULL-terminated */
+    bool (*build)(void *ctx, const json_t *obj);
+    void *ctx;
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "rego/rego.h"
 #include "rego/value.h"
 
 const struct rval vouch_rv_null_v = { .t = RT_NULL };
@@ -321,13 +322,45 @@ const struct rval *vouch_rv_arr_at(const struct rval *v, uint32_t i)
     return i < v->n ? v->u.a[i] : NULL;
 }
 
+static const struct rval *from_json(struct rarena *a, const json_t *j, bool lazy,
+                                    const struct vouch_rego_deferred *df);
+
+/* Have the deferred members of lz's object built, when it is one of the deferred objects. */
+static void build_deferred(const struct rlazy *lz)
+{
+    const struct vouch_rego_deferred *df = lz->df;
+    size_t i;
+
+    for (i = 0; df && i < df->n_objs; i++)
+        if (df->objs[i] == lz->j) {
+            if (!df->build(df->ctx, lz->j))
+                vouch_ra_fail(lz->a);
+            return;
+        }
+}
+
+static bool deferred_name(const struct vouch_rego_deferred *df, const char *key, size_t n)
+{
+    const char *const *name;
+
+    for (name = df->names; *name; name++)
+        if (strlen(*name) == n && memcmp(*name, key, n) == 0)
+            return true;
+    return false;
+}
+
 static const struct rval *lazy_obj_getn(const struct rval *obj, const char *key, size_t n)
 {
-    const json_t *c = json_object_getn(obj->u.lz->j, key, n);
+    const struct rlazy *lz = obj->u.lz;
+    const json_t *c = json_object_getn(lz->j, key, n);
 
+    if (!c && lz->df && deferred_name(lz->df, key, n)) {
+        build_deferred(lz);
+        c = json_object_getn(lz->j, key, n);
+    }
     if (!c)
         return NULL;
-    return vouch_rv_from_json(obj->u.lz->a, c, true);
+    return from_json(lz->a, c, true, lz->df);
 }
 
 const struct rval *vouch_rv_obj_getn(const struct rval *obj, const char *key, size_t n)
@@ -428,6 +461,18 @@ static const struct rval *num_from_json(struct rarena *a, const json_t *j)
 
 const struct rval *vouch_rv_from_json(struct rarena *a, const json_t *j, bool lazy)
 {
+    return from_json(a, j, lazy, NULL);
+}
+
+const struct rval *vouch_rv_from_json_deferred(struct rarena *a, const json_t *j,
+                                               const struct vouch_rego_deferred *df)
+{
+    return from_json(a, j, true, df);
+}
+
+static const struct rval *from_json(struct rarena *a, const json_t *j, bool lazy,
+                                    const struct vouch_rego_deferred *df)
+{
     struct rval *v;
     struct rlazy *lz;
 
@@ -459,6 +504,7 @@ const struct rval *vouch_rv_from_json(struct rarena *a, const json_t *j, bool la
     lz = vouch_ra_xalloc(a, sizeof(*lz));
     lz->j = j;
     lz->a = a;
+    lz->df = df;
     v->flags = RVF_LAZY;
     v->u.lz = lz;
     if (!lazy)
@@ -480,19 +526,20 @@ void vouch_rv_force_slow(const struct rval *cv)
         n = json_array_size(j);
         items = vouch_ra_xalloc(a, n * sizeof(*items));
         for (i = 0; i < n; i++)
-            items[i] = vouch_rv_from_json(a, json_array_get(j, i), true);
+            items[i] = from_json(a, json_array_get(j, i), true, lz->df);
         v->u.a = items;
     } else {
         struct rkv *kv;
         void *it;
 
+        build_deferred(lz);
         n = json_object_size(j);
         kv = vouch_ra_xalloc(a, n * sizeof(*kv));
         i = 0;
         for (it = json_object_iter((json_t *)j); it && i < n;
              it = json_object_iter_next((json_t *)j, it), i++) {
             kv[i].k = vouch_rv_str_ref(a, json_object_iter_key(it), json_object_iter_key_len(it));
-            kv[i].v = vouch_rv_from_json(a, json_object_iter_value(it), true);
+            kv[i].v = from_json(a, json_object_iter_value(it), true, lz->df);
         }
         n = i;
         if (n > 1)

@@ -55,9 +55,12 @@ struct rkv {
     const struct rval *k, *v;
 };
 
+struct vouch_rego_deferred;
+
 struct rlazy {
     const json_t *j;
     struct rarena *a;
+    const struct vouch_rego_deferred *df;   /* input members built on first read, or NULL */
 };
 
 struct rval {
@@ -143,6 +146,9 @@ bool vouch_rv_index(const struct rval *arr, const struct rval *key, uint32_t *re
 
 /* JSON in and out. */
 const struct rval *vouch_rv_from_json(struct rarena *a, const json_t *j, bool lazy);
+/* Lazy, with members built on first read (rego.h's struct vouch_rego_deferred). */
+const struct rval *vouch_rv_from_json_deferred(struct rarena *a, const json_t *j,
+                                               const struct vouch_rego_deferred *df);
 /* NULL when out of memory; big numbers outside int64 become reals. */
 json_t *vouch_rv_to_json(const struct rval *v);
 

@@ -54,9 +54,19 @@ static void strip_bulky(json_t *v, int depth)
 /* Devices appraised in one request: a TD and its GPUs count one each. */
 #define MAX_DEVICES VOUCH_POLICY_MAX_DEVICES
 
+/*
+ * ?verbose: absent, the token leaves out the claims its verifier deferred
+ * (tdx's per-event list uefi_event_logs), which policies still read;
+ * "true", the token carries them too; "false", it leaves them and every
+ * log and blob (`bulky`) out, and so does the policies' input.
+ */
+enum verbosity { VERBOSE_DEFAULT, VERBOSE_ALL, VERBOSE_TERSE };
+
 /* One appraised device, from one request item. */
 struct device {
     const struct vouch_attest_item *it;
+    json_t *claims;             /* its claims, inside `annotated` */
+    struct vouch_deferred_claims *deferred;   /* what its verifier left out, or NULL */
     char tee[33];               /* key of its claims in the annotated evidence (a copy:
                                    a multi-device verifier's names die with its claims) */
     char submod[16];            /* "cpu0", "gpu1" */
@@ -163,8 +173,9 @@ static void subject(const char *tee, const json_t *claims, char out[VOUCH_OIDC_S
  * "claims"}]}).  Numbers devices per class across the request.  False
  * when the request holds more than MAX_DEVICES.
  */
-static bool add_devices(const struct vouch_attest_item *it, json_t *claims, bool strip,
-                        struct device *dev, size_t *n_dev, unsigned *n_cpu, unsigned *n_gpu)
+static bool add_devices(const struct vouch_attest_item *it, json_t *claims,
+                        struct vouch_deferred_claims *deferred, bool strip, struct device *dev,
+                        size_t *n_dev, unsigned *n_cpu, unsigned *n_gpu)
 {
     json_t *list = it->verifier->multi_device ? json_object_get(claims, "devices") : NULL;
     size_t i, n = list ? json_array_size(list) : 1;
@@ -182,6 +193,8 @@ static bool add_devices(const struct vouch_attest_item *it, json_t *claims, bool
             return false;
         x = &dev[(*n_dev)++];
         x->it = it;
+        x->claims = c;
+        x->deferred = list ? NULL : deferred;   /* deferral is for single devices */
         snprintf(x->tee, sizeof(x->tee), "%s", tee);
         snprintf(x->submod, sizeof(x->submod), "%s%u", gpu ? "gpu" : "cpu",
                  gpu ? (*n_gpu)++ : (*n_cpu)++);
@@ -191,6 +204,126 @@ static bool add_devices(const struct vouch_attest_item *it, json_t *claims, bool
             strip_bulky(x->annotated, 0);
     }
     return true;
+}
+
+/* ?verbose, or false after a 400 for a value that is neither "true" nor "false". */
+static bool verbosity(const struct vouch_http_req *req, enum verbosity *ret,
+                      struct vouch_http_resp *resp)
+{
+    const char *v = vouch_http_query(req, "verbose");
+
+    *ret = !v ? VERBOSE_DEFAULT : strcmp(v, "true") == 0 ? VERBOSE_ALL : VERBOSE_TERSE;
+    if (v && strcmp(v, "true") && strcmp(v, "false")) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "verbose",
+                           "verbose must be 'true' or 'false'");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Verify one item: through verify_deferred when its verifier has one, so
+ * that bulky claims are built only when wanted (at once for ?verbose=true,
+ * on a policy's first read otherwise, never for ?verbose=false).
+ */
+static vouch_err verify_item(struct vouch_app *app, const struct vouch_attest_item *it,
+                             const struct vouch_binding *b, int64_t now, enum verbosity vb,
+                             json_t **ret_claims, struct vouch_deferred_claims **ret_deferred,
+                             struct vouch_errbuf *eb)
+{
+    const struct vouch_verifier *v = it->verifier;
+    void *trust = vouch_app_trust(app, it->tee);
+    struct vouch_deferred_claims *d = NULL;
+    json_t *claims = NULL;
+    vouch_err e;
+
+    if (!v->verify_deferred)
+        e = v->verify(v, trust, it->evidence, it->evidence_len, b, now, &claims, eb);
+    else
+        e = v->verify_deferred(v, trust, it->evidence, it->evidence_len, b, now, &claims, &d,
+                               eb);
+    if (!e && d && vb == VERBOSE_ALL)
+        e = d->build(d, claims, eb);
+    if (e) {
+        json_decref(claims);
+        if (d)
+            d->free(d);
+        return e;
+    }
+    *ret_claims = claims;
+    *ret_deferred = d;
+    return VOUCH_OK;
+}
+
+/* The policies' view of the devices' deferred claims (vouch_engine_deferred). */
+#define MAX_DEFERRED_NAMES 8
+struct deferred_view {
+    struct vouch_engine_deferred engine;
+    const json_t *objs[MAX_DEVICES];
+    const char *names[MAX_DEFERRED_NAMES + 1];
+    struct device *dev;
+    size_t n_dev;
+};
+
+static bool build_deferred(void *ctx, const json_t *obj)
+{
+    struct deferred_view *view = ctx;
+    struct vouch_errbuf eb;
+    size_t i;
+
+    for (i = 0; i < view->n_dev; i++) {
+        struct device *d = &view->dev[i];
+
+        if (d->deferred && d->claims == obj)
+            return d->deferred->build(d->deferred, d->claims, &eb) == VOUCH_OK;
+    }
+    return true;
+}
+
+static void add_name(struct deferred_view *view, const char *name)
+{
+    size_t k;
+
+    for (k = 0; view->names[k]; k++)
+        if (strcmp(view->names[k], name) == 0)
+            return;
+    if (k < MAX_DEFERRED_NAMES)
+        view->names[k] = name;
+}
+
+/* NULL when no device has deferred claims. */
+static const struct vouch_engine_deferred *deferred_view(struct deferred_view *view,
+                                                         struct device *dev, size_t n_dev)
+{
+    const char *const *name;
+    size_t i;
+
+    memset(view, 0, sizeof(*view));
+    view->dev = dev;
+    view->n_dev = n_dev;
+    for (i = 0; i < n_dev; i++) {
+        if (!dev[i].deferred)
+            continue;
+        view->objs[view->engine.n_objs++] = dev[i].claims;
+        for (name = dev[i].deferred->names; *name; name++)
+            add_name(view, *name);
+    }
+    view->engine.objs = view->objs;
+    view->engine.names = view->names;
+    view->engine.build = build_deferred;
+    view->engine.ctx = view;
+    return view->engine.n_objs ? &view->engine : NULL;
+}
+
+/* The default token: without the deferred claims a policy may have had built. */
+static void drop_deferred(struct device *dev, size_t n_dev)
+{
+    const char *const *name;
+    size_t i;
+
+    for (i = 0; i < n_dev; i++)
+        for (name = dev[i].deferred ? dev[i].deferred->names : NULL; name && *name; name++)
+            json_object_del(dev[i].claims, *name);
 }
 
 /* What the attestation history keeps of one request, filled as it is answered. */
@@ -240,7 +373,8 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
     struct vouch_result res;
     struct vouch_errbuf eb;
     const char *fmt = vouch_http_query(req, "token");
-    const char *verbose = vouch_http_query(req, "verbose");
+    enum verbosity vb;
+    struct deferred_view view;
     const char *aud = NULL;
     json_t *body = NULL, *payload = NULL, *cust = NULL;
     int64_t now = vouch_app_now(app);
@@ -262,7 +396,7 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
         return;
     }
     ear = fmt ? strcmp(fmt, "ear") == 0 : app->cfg.token_ear;
-    if (!vouch_http_json_body(req, resp, &body))
+    if (!verbosity(req, &vb, resp) || !vouch_http_json_body(req, resp, &body))
         return;
     if (!audience(app, body, &aud, resp))
         goto out;
@@ -277,6 +411,7 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
             it->has_runtime ? it->runtime.bytes : NULL, it->runtime.len,
             it->has_init ? it->init.bytes : NULL, it->init.len,
         };
+        struct vouch_deferred_claims *deferred = NULL;
         json_t *claims = NULL;
 
         if (!vouch_attest_check_challenge(it, app->challenge_secret, vouch_clock_now(), &p)) {
@@ -290,8 +425,7 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
             b.init_data = (const uint8_t *)"";
         vouch_errbuf_clear(&eb);
         t0 = vouch_clock_us();
-        e = it->verifier->verify(it->verifier, vouch_app_trust(app, it->tee), it->evidence,
-                                 it->evidence_len, &b, now, &claims, &eb);
+        e = verify_item(app, it, &b, now, vb, &claims, &deferred, &eb);
         vouch_metrics_verification(it->verifier, e, vouch_clock_us() - t0);
         if (e) {
             verify_problem(resp, it, e, &eb);
@@ -300,12 +434,16 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
         /* verified and bound to its init data: only now run the Rego it carries */
         if (!vouch_attest_agent_policy(it, &agent, &p)) {
             json_decref(claims);
+            if (deferred)
+                deferred->free(deferred);
             problem(resp, &p);
             goto out;
         }
-        if (!add_devices(it, claims, verbose && strcmp(verbose, "false") == 0, dev, &n_dev,
-                         &n_cpu, &n_gpu)) {
+        if (!add_devices(it, claims, deferred, vb == VERBOSE_TERSE, dev, &n_dev, &n_cpu,
+                         &n_gpu)) {
             json_decref(claims);
+            if (deferred)
+                deferred->free(deferred);
             vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT",
                                ar.trustee_form ? "verification_requests" : "evidence",
                                "at most %d devices (CPUs and GPUs) in one request",
@@ -318,6 +456,7 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
     /* Policies: every id is evaluated against every device. */
     for (i = 0; i < n_dev; i++)
         inputs[i] = dev[i].annotated;
+    limits.deferred = vb == VERBOSE_TERSE ? NULL : deferred_view(&view, dev, n_dev);
     t0 = vouch_clock_us();
     e = vouch_policy_appraise_limited(app->policies, app->store, ar.policy_ids, ar.n_policies,
                                       inputs, n_dev, now, &limits, &outcome, &eb);
@@ -336,6 +475,8 @@ static void attest(struct vouch_app *app, const struct vouch_http_req *req,
                            "?token=ear to get the trust vector)", outcome.rejected_by);
         goto out;
     }
+    if (vb == VERBOSE_DEFAULT)
+        drop_deferred(dev, n_dev);
     for (i = 0; i < n_dev; i++) {
         appr[i].submod = dev[i].submod;
         appr[i].tee = dev[i].tee;
@@ -375,8 +516,11 @@ out:
     json_decref(payload);
     json_decref(cust);
     vouch_policy_outcome_done(&outcome);
-    for (i = 0; i < n_dev; i++)
+    for (i = 0; i < n_dev; i++) {
         json_decref(dev[i].annotated);
+        if (dev[i].deferred)
+            dev[i].deferred->free(dev[i].deferred);
+    }
     vouch_attest_req_done(&ar);
     json_decref(body);
 }

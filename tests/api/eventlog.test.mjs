@@ -61,10 +61,10 @@ async function registerRefs(url, values) {
   assert.equal(r.status, 200, r.text);
 }
 
-async function attestEar(url, ev) {
-  const r = await request(`${url}/attestation?token=ear`, {
+async function attestEar(url, ev, query = '', policyIds = []) {
+  const r = await request(`${url}/attestation?token=ear${query}`, {
     method: 'POST',
-    body: JSON.stringify({ verification_requests: [{ tee: 'tdx', evidence: ev }], policy_ids: [] }),
+    body: JSON.stringify({ verification_requests: [{ tee: 'tdx', evidence: ev }], policy_ids: policyIds }),
   });
   if (r.status !== 200) return { r };
   const cpu0 = jose.decodeJwt(r.text).submods.cpu0;
@@ -92,16 +92,71 @@ describe('TDX event logs against forged quotes with the real logs\' RTMRs', () =
   });
   after(async () => { await G?.stop(); await D?.stop(); await A?.stop(); });
 
-  test('a CCEL that replays to the quote: uefi_event_logs and the kernel command line as claims', async () => {
-    const { r, tdx } = await attestEar(G.url, evidence(G.quote, { cc_eventlog: gcpLog.toString('base64') }));
+  test('a CCEL that replays to the quote: the kernel command line as claims, the event list only with ?verbose=true', async () => {
+    const ev = evidence(G.quote, { cc_eventlog: gcpLog.toString('base64') });
+    const { r, tdx } = await attestEar(G.url, ev);
     assert.equal(r.status, 200, r.text);
     assert.equal(tdx.eventlog.present, true);
     assert.equal(tdx.eventlog.format, 'ccel');
-    assert.equal(tdx.uefi_event_logs.length, 43);
-    assert.equal(tdx.uefi_event_logs[0].digests[0].alg, 'SHA-384');
+    assert.equal(tdx.eventlog.events, 44);      // the Spec ID header and 43 events
     assert.equal(tdx.ccel.kernel_parameters.root, '/dev/dm-0');
     assert.equal(tdx.ccel.kernel_parameters.ro, null);
     assert.match(tdx.ccel.kernel_cmdline, /^\/syslinux\/vmlinuz\.A init=/);
+    assert.equal(tdx.uefi_event_logs, undefined, 'the default token leaves the per-event list out');
+    assert.ok(r.text.length < 20000, `default EAR token is ${r.text.length} characters`);
+
+    const full = await attestEar(G.url, ev, '&verbose=true');
+    assert.equal(full.r.status, 200, full.r.text);
+    assert.equal(full.tdx.uefi_event_logs.length, 43);
+    assert.equal(full.tdx.uefi_event_logs[0].digests[0].alg, 'SHA-384');
+    assert.deepEqual(full.tdx.ccel, tdx.ccel);
+    assert.ok(full.r.text.length > r.text.length + 40000, 'the list is most of a verbose token');
+
+    const terse = await attestEar(G.url, ev, '&verbose=false');
+    assert.equal(terse.r.status, 200, terse.r.text);
+    assert.equal(terse.tdx.uefi_event_logs, undefined);
+    assert.equal(terse.tdx.ccel.kernel_parameters.root, '/dev/dm-0');
+
+    const bad = await request(`${G.url}/v1/attestation?verbose=yes`, { method: 'POST', body: JSON.stringify({ tee: 'tdx', evidence: ev }) });
+    assertProblem(bad, 400, 'VOUCH.REQUEST.INVALID_ARGUMENT', 'verbose');
+  });
+
+  test('a policy reading input.tdx.uefi_event_logs still sees every event with the default token', async () => {
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    // trustee-style: find GRUB's kernel command line among the events, count the events
+    const rego = `package policy
+import rego.v1
+default allow := false
+cmdlines := [s | some ev in input.tdx.uefi_event_logs; s := ev.details.string; startswith(s, "kernel_cmdline: ")]
+allow if {
+  count(input.tdx.uefi_event_logs) == 43
+  count(cmdlines) == 1
+  input.tdx.uefi_event_logs[0].digests[0].alg == "SHA-384"
+}
+default events := 0
+events := count(input.tdx.uefi_event_logs)
+trust_claims := {"executables": 2, "hardware": 2} if allow
+trust_claims := {"executables": 33, "hardware": events} if not allow
+`;
+    const up = await request(`${G.url}/policy`, { method: 'POST', headers: admin, body: JSON.stringify({ policy_id: 'events', policy: b64url(rego) }) });
+    assert.equal(up.status, 200, up.text);
+    const ev = evidence(G.quote, { cc_eventlog: gcpLog.toString('base64') });
+    const { r, tdx, tv } = await attestEar(G.url, ev, '', ['events']);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(tv.executables, 2, `the policy saw ${tv.hardware} events, not 43 with one kernel command line`);
+    assert.equal(tdx.uefi_event_logs, undefined, 'read by the policy, still not in the default token');
+    const flat = await request(`${G.url}/v1/attestation`, { method: 'POST', body: JSON.stringify({ tee: 'tdx', evidence: ev, policy_ids: ['events'] }) });
+    assert.equal(flat.status, 200, flat.text);
+    const eventKeys = (jwt) => Object.keys(JSON.parse(jose.decodeJwt(jwt)['tcb-status']))
+      .filter((k) => k.startsWith('tdx.uefi_event_logs'));
+    assert.deepEqual(eventKeys(flat.text), []);
+    const flatFull = await request(`${G.url}/v1/attestation?verbose=true`, { method: 'POST', body: JSON.stringify({ tee: 'tdx', evidence: ev, policy_ids: ['events'] }) });
+    assert.equal(flatFull.status, 200, flatFull.text);
+    assert.ok(eventKeys(flatFull.text).length > 0, 'flat token with ?verbose=true carries the events');
+    // the same policy on a quote without a log: no events, so it does not allow
+    const none = await attestEar(G.url, evidence(G.quote, { cc_eventlog: null }), '', ['events']);
+    assert.equal(none.r.status, 200, none.r.text);
+    assert.notEqual(none.tv.executables, 2);
   });
 
   test('dstack\'s JSON log (base64 of the JSON): runtime events as claims', async () => {

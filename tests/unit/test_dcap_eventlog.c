@@ -456,7 +456,7 @@ static void test_evidence_document(void **state)
     /* absent and null: allowed, and a claim says so */
     doc = json_pack("{s:n}", "cc_eventlog");
     c = json_object();
-    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, NULL), VOUCH_OK);
+    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, NULL, NULL), VOUCH_OK);
     assert_true(json_is_false(json_object_get(json_object_get(c, "eventlog"), "present")));
     assert_null(json_object_get(c, "uefi_event_logs"));
     json_decref(c);
@@ -464,14 +464,14 @@ static void test_evidence_document(void **state)
     /* not base64 */
     doc = json_pack("{s:s}", "cc_eventlog", "*not base64*");
     c = json_object();
-    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, NULL, &eb), VOUCH_E_INVALID);
     assert_string_equal(eb.field, "cc_eventlog");
     json_decref(c);
     json_decref(doc);
     /* garbage that is base64: a malformed log is a 400, naming the field */
     doc = json_pack("{s:s}", "cc_eventlog", "AAAAAAAAAAAA");
     c = json_object();
-    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, &eb), VOUCH_E_INVALID);
+    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, NULL, &eb), VOUCH_E_INVALID);
     assert_string_equal(eb.field, "cc_eventlog");
     json_decref(c);
     json_decref(doc);
@@ -479,7 +479,7 @@ static void test_evidence_document(void **state)
     logb = test_load(V "trustee/AAEL_data_1", &n);
     doc = json_pack("{s:n, s:s%}", "cc_eventlog", "aa_eventlog", (const char *)logb, n);
     c = json_object();
-    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, &eb), VOUCH_E_VERIFY);
+    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, NULL, &eb), VOUCH_E_VERIFY);
     assert_string_equal(eb.field, "aa_eventlog");
     assert_non_null(strstr(eb.msg, "RTMR3 (CC MR index 4)"));
     assert_null(strstr(eb.msg, "RTMR0"));
@@ -491,15 +491,73 @@ static void test_evidence_document(void **state)
     b64 = vouch_b64_alloc(logb, n, VOUCH_B64_STD);
     doc = json_pack("{s:s}", "cc_eventlog", b64);
     c = json_object();
-    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, &eb), VOUCH_OK);
+    assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, NULL, &eb), VOUCH_OK);
     assert_string_equal(str_at(c, "eventlog", "format"), "dstack");
     assert_string_equal(str_at(c, "runtime_events", "instance-id"),
                         "c3714eb66990eace777b4e664c16e09375dec4c9");
+    assert_non_null(json_object_get(c, "uefi_event_logs"));
     json_decref(c);
+    /* the same, the per-event list left out and the verified log handed back */
+    {
+        struct vouch_dcap_eventlog *log = NULL;
+        json_t *later = json_object();
+
+        c = json_object();
+        assert_int_equal(vouch_dcap_eventlog_evidence(doc, &q, c, &log, &eb), VOUCH_OK);
+        assert_non_null(log);
+        assert_null(json_object_get(c, "uefi_event_logs"));
+        assert_string_equal(str_at(c, "runtime_events", "instance-id"),
+                            "c3714eb66990eace777b4e664c16e09375dec4c9");
+        assert_int_equal(vouch_dcap_eventlog_event_list(log, later, NULL), VOUCH_OK);
+        assert_int_equal(json_array_size(json_object_get(later, "uefi_event_logs")), 20);
+        vouch_dcap_eventlog_free(log);
+        json_decref(later);
+        json_decref(c);
+    }
     json_decref(doc);
     free(b64);
     free(logb);
     free(raw);
+}
+
+/*
+ * The claims in two parts (what the tdx verifier gives without, then on
+ * demand with the per-event list) are the claims in one: every derived
+ * claim the same, uefi_event_logs only in the second part.
+ */
+static void test_claims_in_two_parts(void **state)
+{
+    static const char *const logs[] = {
+        V "go-tdx-guest/ccel_data.dat", V "dstack/event_log.json", V "dstack-lite/event_log.json",
+        V "trustee/CCEL_data", V "trustee/CCEL_data_ovmf",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+        struct vouch_dcap_eventlog *log = parse_file(logs[i]);
+        json_t *whole = claims_of(log), *parts = json_object();
+
+        assert_int_equal(vouch_dcap_eventlog_derived_claims(log, parts, NULL), VOUCH_OK);
+        assert_null(json_object_get(parts, "uefi_event_logs"));
+        assert_non_null(json_object_get(parts, "ccel"));
+        assert_int_equal(json_object_size(parts) + 1, json_object_size(whole));
+        assert_int_equal(vouch_dcap_eventlog_event_list(log, parts, NULL), VOUCH_OK);
+        assert_true(json_array_size(json_object_get(parts, "uefi_event_logs")) > 0);
+        if (!json_equal(whole, parts))
+            fail_msg("%s: the claims in two parts differ from the whole", logs[i]);
+        json_decref(whole);
+        json_decref(parts);
+        vouch_dcap_eventlog_free(log);
+    }
+    /* no log: nothing to add */
+    {
+        json_t *c = json_object();
+
+        assert_int_equal(vouch_dcap_eventlog_event_list(NULL, c, NULL), VOUCH_OK);
+        assert_int_equal(json_object_size(c), 0);
+        json_decref(c);
+    }
 }
 
 /*
@@ -575,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_aael_on_ccel),
         cmocka_unit_test(test_evidence_document),
         cmocka_unit_test(test_tagged_aael),
+        cmocka_unit_test(test_claims_in_two_parts),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -490,6 +490,100 @@ static void test_documents(void **state)
     vouch_rego_policy_free(p);
 }
 
+/* ---- deferred input members ---- */
+
+struct deferred_count {
+    unsigned builds;
+};
+
+/* Adds "big": [1, 2, 3] to the object (once), counting the calls that built it. */
+static bool build_big(void *ctx, const json_t *obj)
+{
+    struct deferred_count *c = ctx;
+
+    if (json_object_get(obj, "big"))
+        return true;
+    c->builds++;
+    return json_object_set_new((json_t *)obj, "big", json_pack("[i,i,i]", 1, 2, 3)) == 0;
+}
+
+static bool build_fails(void *ctx, const json_t *obj)
+{
+    (void)ctx;
+    (void)obj;
+    return false;
+}
+
+/*
+ * A policy sees deferred members as if they were there; they are built
+ * only when read by name or when their object is read whole.
+ */
+static void test_deferred_members(void **state)
+{
+    static const struct {
+        const char *rule;       /* x := ... */
+        const char *want;       /* exact JSON of x, NULL: undefined */
+        unsigned builds;
+    } cases[] = {
+        { "input.tdx.a", "1", 0 },
+        { "input.tdx.nope", NULL, 0 },          /* another missing member: not built */
+        { "input.other.big", NULL, 0 },         /* not a deferred object */
+        { "count(input.tdx.big)", "3", 1 },
+        { "input.tdx.big[2]", "3", 1 },
+        { "count(input.tdx)", "2", 1 },         /* read whole */
+        { "sort([k | input.tdx[k]])", "[\"a\",\"big\"]", 1 },
+        { "input.tdx == {\"a\": 1}", "false", 1 },
+        { "object.keys(input.tdx)", "[\"a\",\"big\"]", 1 },
+        { "[y | y := input.tdx.big[_]; y > 1]", "[2,3]", 1 },
+    };
+    static const char *const names[] = { "big", NULL };
+    struct vouch_errbuf eb = { { 0 } };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[256];
+        struct vouch_rego_policy *p;
+        json_t *in = json_pack("{s:{s:i}, s:{s:i}}", "tdx", "a", 1, "other", "a", 1);
+        const json_t *objs[1] = { json_object_get(in, "tdx") };
+        struct deferred_count count = { 0 };
+        struct vouch_rego_deferred df = { objs, 1, names, build_big, &count };
+        struct vouch_rego_eval_args a = { 0 };
+        char *out = NULL;
+
+        snprintf(text, sizeof(text), "package t\nimport rego.v1\nx := %s\n", cases[i].rule);
+        p = compile1(text, false);
+        a.input = in;
+        a.deferred = &df;
+        assert_int_equal(vouch_rego_eval_rule_text(p, "data.t.x", &a, &out, NULL, &eb), VOUCH_OK);
+        if (cases[i].want)
+            assert_string_equal(out ? out : "(undefined)", cases[i].want);
+        else
+            assert_null(out);
+        assert_int_equal(count.builds, cases[i].builds);
+        free(out);
+        vouch_rego_policy_free(p);
+        json_decref(in);
+    }
+    {
+        struct vouch_rego_policy *p = compile1("package t\nx := count(input.tdx.big)\n", false);
+        json_t *in = json_pack("{s:{s:i}}", "tdx", "a", 1);
+        const json_t *objs[1] = { json_object_get(in, "tdx") };
+        struct vouch_rego_deferred df = { objs, 1, names, build_fails, NULL };
+        struct vouch_rego_eval_args a = { 0 };
+        char *out = NULL;
+
+        a.input = in;
+        a.deferred = &df;
+        /* a build that fails fails the evaluation, it does not leave the member undefined */
+        assert_int_not_equal(vouch_rego_eval_rule_text(p, "data.t.x", &a, &out, NULL, &eb),
+                             VOUCH_OK);
+        assert_null(out);
+        vouch_rego_policy_free(p);
+        json_decref(in);
+    }
+}
+
 static void test_full_results(void **state)
 {
     struct vouch_rego_policy *p = compile1("package t\np := 7\n", false);
@@ -589,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_parser_nesting),
         cmocka_unit_test(test_regex_bounded),
         cmocka_unit_test(test_documents),
+        cmocka_unit_test(test_deferred_members),
         cmocka_unit_test(test_full_results),
         cmocka_unit_test(test_threads),
     };

@@ -469,21 +469,17 @@ static bool rtmr_covered(const struct vouch_dcap_eventlog *log, int i)
     return log->tcg || (i == 3 && log->has_aael);
 }
 
-vouch_err vouch_dcap_eventlog_verify(const struct vouch_dcap_eventlog *log, const uint8_t *rtmrs,
-                                     json_t **ret_report, struct vouch_errbuf *eb)
+/* [{"rtmr", "replayed", "quoted", "match"}] for each RTMR the logs cover. */
+static json_t *replay_report(const struct vouch_dcap_eventlog *log,
+                             const uint8_t r[VOUCH_DCAP_RTMR_COUNT][VOUCH_DCAP_RTMR_SIZE],
+                             const uint8_t *rtmrs)
 {
-    uint8_t r[VOUCH_DCAP_RTMR_COUNT][VOUCH_DCAP_RTMR_SIZE];
     char want[2 * VOUCH_DCAP_RTMR_SIZE + 1], have[2 * VOUCH_DCAP_RTMR_SIZE + 1];
     json_t *report = json_array();
-    int i, first = -1, ndiff = 0;
-    vouch_err e;
+    int i;
 
-    if (!report)
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    e = vouch_dcap_eventlog_replay(log, r, eb);
-    for (i = 0; !e && i < VOUCH_DCAP_RTMR_COUNT; i++) {
+    for (i = 0; report && i < VOUCH_DCAP_RTMR_COUNT; i++) {
         const uint8_t *q = rtmrs + (size_t)i * VOUCH_DCAP_RTMR_SIZE;
-        bool match = memcmp(r[i], q, VOUCH_DCAP_RTMR_SIZE) == 0;
 
         if (!rtmr_covered(log, i))
             continue;
@@ -491,29 +487,46 @@ vouch_err vouch_dcap_eventlog_verify(const struct vouch_dcap_eventlog *log, cons
         vouch_hex_encode(q, VOUCH_DCAP_RTMR_SIZE, have);
         if (json_array_append_new(report, json_pack("{s:i, s:s, s:s, s:b}", "rtmr", i,
                                                     "replayed", want, "quoted", have, "match",
-                                                    match)))
-            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-        if (!match && ndiff++ == 0)
-            first = i;
+                                                    memcmp(r[i], q, VOUCH_DCAP_RTMR_SIZE) == 0))) {
+            json_decref(report);
+            return NULL;
+        }
     }
-    if (!e && first >= 0) {
-        const json_t *d = json_array_get(report, 0);
-        size_t k;
+    return report;
+}
 
-        json_array_foreach(report, k, d)
-            if (json_integer_value(json_object_get(d, "rtmr")) == first)
-                break;
+vouch_err vouch_dcap_eventlog_verify(const struct vouch_dcap_eventlog *log, const uint8_t *rtmrs,
+                                     json_t **ret_report, struct vouch_errbuf *eb)
+{
+    uint8_t r[VOUCH_DCAP_RTMR_COUNT][VOUCH_DCAP_RTMR_SIZE];
+    char want[2 * VOUCH_DCAP_RTMR_SIZE + 1], have[2 * VOUCH_DCAP_RTMR_SIZE + 1];
+    json_t *report = NULL;
+    int i, first = -1, ndiff = 0;
+    vouch_err e;
+
+    e = vouch_dcap_eventlog_replay(log, r, eb);
+    if (e)
+        return e;
+    for (i = 0; i < VOUCH_DCAP_RTMR_COUNT; i++)
+        if (rtmr_covered(log, i) &&
+            memcmp(r[i], rtmrs + (size_t)i * VOUCH_DCAP_RTMR_SIZE, VOUCH_DCAP_RTMR_SIZE) &&
+            ndiff++ == 0)
+            first = i;
+    /* the report only when asked for (the verifier's step does not): it was a tenth of it */
+    if (ret_report && !(report = replay_report(log, r, rtmrs)))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    if (first >= 0) {
+        vouch_hex_encode(r[first], VOUCH_DCAP_RTMR_SIZE, want);
+        vouch_hex_encode(rtmrs + (size_t)first * VOUCH_DCAP_RTMR_SIZE, VOUCH_DCAP_RTMR_SIZE,
+                         have);
         e = vouch_fail_sub(eb, VOUCH_E_VERIFY, VOUCH_SUB_EVENTLOG, "RTMR%d (CC MR index %d) "
                            "replays to %.16s..., the quote has %.16s...%s", first, first + 1,
-                           json_string_value(json_object_get(d, "replayed")),
-                           json_string_value(json_object_get(d, "quoted")),
-                           ndiff > 1 ? " (and more RTMRs differ)" : "");
+                           want, have, ndiff > 1 ? " (and more RTMRs differ)" : "");
         vouch_errbuf_set_field(eb, e, first == 3 && log->has_aael ? "aa_eventlog"
                                                                   : "cc_eventlog");
     }
-    if (ret_report && (!e || first >= 0))
-        *ret_report = json_incref(report);
-    json_decref(report);
+    if (ret_report)
+        *ret_report = report;
     return e;
 }
 
@@ -674,47 +687,102 @@ static void tagged_aael_entry(const struct vouch_tcg_event *ev, json_t *entries)
     (void)aael_entry(entries, (const char *)text, size, 0, NULL);
 }
 
-/* uefi_event_logs, ccel and runtime_events from the TCG (or dstack) events; tagged AA entries. */
+/* Is ev one of dstack's runtime events (not in uefi_event_logs, they have their own claims)? */
+static bool dstack_runtime_event(const struct vouch_dcap_eventlog *log,
+                                 const struct vouch_tcg_event *ev)
+{
+    return log->format == VOUCH_DCAP_EL_DSTACK && ev->type == DSTACK_RUNTIME_EVENT;
+}
+
+/*
+ * Events whose decoded details boot_fact() reads (the others it reads raw,
+ * or not).  Of the EV_IPL events (GRUB logs every command) only GRUB's
+ * "kernel_cmdline: " makes a fact: the details' text is the data as ASCII
+ * or as UTF-16, so any other first character rules it out.
+ */
+static bool details_make_boot_fact(const struct vouch_tcg_event *ev)
+{
+    if (ev->type == VOUCH_EV_IPL)
+        return ev->data_len >= 16 && ev->data[0] == 'k';
+    return ev->type == VOUCH_EV_EFI_BOOT_SERVICES_APPLICATION ||
+           ev->type == VOUCH_EV_EFI_PLATFORM_FIRMWARE_BLOB2 || ev->type == VOUCH_EV_EVENT_TAG;
+}
+
+/* One event's share of the derived claims: its boot fact, or its runtime_events entry. */
+static vouch_err event_fact(const struct vouch_dcap_eventlog *log,
+                            const struct vouch_tcg_event *ev, json_t *runtime, json_t *held,
+                            json_t *aa_entries, struct boot_facts *f)
+{
+    json_t *det = NULL;
+
+    if (dstack_runtime_event(log, ev)) {
+        const char *name = json_string_value(
+            json_object_get(json_array_get(log->dstack, ev->offset), "event"));
+
+        return json_object_set_new(runtime, name ? name : "", payload_json(ev))
+                   ? VOUCH_E_NOMEM : VOUCH_OK;
+    }
+    /* f keeps pointers into det: `held` keeps det alive until the facts are claims */
+    if (details_make_boot_fact(ev) &&
+        (vouch_tcg_event_details(log->tcg, ev, VOUCH_TCG_CLAIMS_NO_SIGNATURES, &det) ||
+         json_array_append_new(held, det)))
+        return VOUCH_E_NOMEM;
+    tagged_aael_entry(ev, aa_entries);
+    boot_fact(ev, det, f);
+    return VOUCH_OK;
+}
+
+/*
+ * ccel and runtime_events from the TCG (or dstack) events; tagged AA
+ * entries into aa_entries.  Only the events these read are decoded: the
+ * per-event list is event_list()'s.
+ */
 static vouch_err event_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
                               json_t *aa_entries)
 {
-    json_t *events = json_array(), *runtime = json_object();
+    json_t *runtime = json_object(), *held = json_array();
     struct boot_facts f;
     vouch_err e = VOUCH_E_NOMEM;
     size_t i;
 
     memset(&f, 0, sizeof(f));
-    if (!events || !runtime)
+    if (!runtime || !held)
         goto out;
     for (i = 0; i < log->tcg->n_events; i++) {
-        const struct vouch_tcg_event *ev = &log->tcg->events[i];
-        json_t *c;
-
         if (log->format == VOUCH_DCAP_EL_CCEL && i == 0)
             continue;           /* the Spec ID header */
-        if (log->format == VOUCH_DCAP_EL_DSTACK && ev->type == DSTACK_RUNTIME_EVENT) {
-            const char *name = json_string_value(
-                json_object_get(json_array_get(log->dstack, ev->offset), "event"));
-
-            if (json_object_set_new(runtime, name ? name : "", payload_json(ev)))
-                goto out;
-            continue;
-        }
-        /* trustee's shape: variable data raw, Secure Boot lists not decoded (cost) */
-        if (vouch_tcg_event_claims(log->tcg, ev, VOUCH_TCG_CLAIMS_NO_SIGNATURES, &c) ||
-            json_array_append_new(events, c))
+        if (event_fact(log, &log->tcg->events[i], runtime, held, aa_entries, &f))
             goto out;
-        tagged_aael_entry(ev, aa_entries);
-        boot_fact(ev, json_object_get(c, "details"), &f);
     }
-    if (json_object_set(claims, "uefi_event_logs", events) ||
-        (log->format == VOUCH_DCAP_EL_DSTACK && json_object_set(claims, "runtime_events", runtime)))
+    if (log->format == VOUCH_DCAP_EL_DSTACK && json_object_set(claims, "runtime_events", runtime))
         goto out;
     e = ccel_facts_claims(&f, claims);
 out:
-    json_decref(events);
     json_decref(runtime);
+    json_decref(held);
     return e;
+}
+
+/* uefi_event_logs: every firmware event in trustee's shape (the Spec ID header and
+ * dstack's runtime events left out). */
+static vouch_err event_list(const struct vouch_dcap_eventlog *log, json_t *claims)
+{
+    json_t *events = json_array(), *c;
+    size_t i;
+
+    if (!events || vouch_json_set_new(claims, "uefi_event_logs", events))
+        return VOUCH_E_NOMEM;
+    for (i = 0; i < log->tcg->n_events; i++) {
+        const struct vouch_tcg_event *ev = &log->tcg->events[i];
+
+        if ((log->format == VOUCH_DCAP_EL_CCEL && i == 0) || dstack_runtime_event(log, ev))
+            continue;
+        /* trustee's shape: variable data raw, Secure Boot lists not decoded (cost) */
+        if (vouch_tcg_event_claims(log->tcg, ev, VOUCH_TCG_CLAIMS_NO_SIGNATURES, &c) ||
+            json_array_append_new(events, c))
+            return VOUCH_E_NOMEM;
+    }
+    return VOUCH_OK;
 }
 
 /* aael: [{domain, operation, content}] -> {"domain/operation": [content], domain: {operation: [content]}}. */
@@ -751,8 +819,8 @@ static vouch_err aael_claims(const json_t *entries, json_t *claims)
     return VOUCH_OK;
 }
 
-vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
-                                     struct vouch_errbuf *eb)
+vouch_err vouch_dcap_eventlog_derived_claims(const struct vouch_dcap_eventlog *log,
+                                             json_t *claims, struct vouch_errbuf *eb)
 {
     json_t *info, *aa = NULL;
     vouch_err e = VOUCH_OK;
@@ -773,6 +841,24 @@ vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json
         e = aael_claims(aa, claims);
     json_decref(aa);
     return e ? vouch_fail(eb, e, "event log claims: out of memory") : VOUCH_OK;
+}
+
+vouch_err vouch_dcap_eventlog_event_list(const struct vouch_dcap_eventlog *log, json_t *claims,
+                                         struct vouch_errbuf *eb)
+{
+    if (!log || !log->tcg)
+        return VOUCH_OK;
+    if (event_list(log, claims))
+        return vouch_fail(eb, VOUCH_E_NOMEM, "event log claims: out of memory");
+    return VOUCH_OK;
+}
+
+vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json_t *claims,
+                                     struct vouch_errbuf *eb)
+{
+    vouch_err e = vouch_dcap_eventlog_derived_claims(log, claims, eb);
+
+    return e ? e : vouch_dcap_eventlog_event_list(log, claims, eb);
 }
 
 /* ---- the tdx verifier's step ---------------------------------------------------------- */
@@ -833,7 +919,8 @@ static vouch_err add_aael_member(const json_t *doc, struct vouch_dcap_eventlog *
 }
 
 vouch_err vouch_dcap_eventlog_evidence(const json_t *doc, const struct vouch_dcap_quote *q,
-                                       json_t *claims, struct vouch_errbuf *eb)
+                                       json_t *claims, struct vouch_dcap_eventlog **ret_log,
+                                       struct vouch_errbuf *eb)
 {
     struct vouch_dcap_eventlog *log = NULL;
     const json_t *aa = json_object_get(doc, "aa_eventlog");
@@ -858,7 +945,12 @@ vouch_err vouch_dcap_eventlog_evidence(const json_t *doc, const struct vouch_dca
     if (!e && log)
         e = vouch_dcap_eventlog_verify(log, q->body + VOUCH_DCAP_TD_RTMR0, NULL, eb);
     if (!e)
-        e = vouch_dcap_eventlog_claims(log, claims, eb);
+        e = ret_log ? vouch_dcap_eventlog_derived_claims(log, claims, eb)
+                    : vouch_dcap_eventlog_claims(log, claims, eb);
+    if (!e && ret_log) {
+        *ret_log = log;
+        log = NULL;
+    }
     vouch_dcap_eventlog_free(log);
     return e;
 }

@@ -554,11 +554,25 @@ vouch_err vouch_dcap_eventlog_claims(const struct vouch_dcap_eventlog *log, json
                                      struct vouch_errbuf *eb);
 
 /*
+ * The same in two parts: every claim but "uefi_event_logs" (only the
+ * events those claims come from are decoded), and "uefi_event_logs" alone
+ * (nothing without a CC event log).  The per-event list is most of the
+ * cost of the claims and few policies read it (docs/dcap.md).
+ */
+vouch_err vouch_dcap_eventlog_derived_claims(const struct vouch_dcap_eventlog *log,
+                                             json_t *claims, struct vouch_errbuf *eb);
+vouch_err vouch_dcap_eventlog_event_list(const struct vouch_dcap_eventlog *log, json_t *claims,
+                                         struct vouch_errbuf *eb);
+
+/*
  * The tdx verifier's step: read "cc_eventlog" and "aa_eventlog" (base64,
  * null or absent) from the evidence document, verify them against the
- * verified quote's RTMRs and add the claims.
+ * verified quote's RTMRs and add the claims.  With ret_log, the claims
+ * leave "uefi_event_logs" out and *ret_log (NULL when the evidence had no
+ * log) is the verified log, for vouch_dcap_eventlog_event_list() later.
  */
 vouch_err vouch_dcap_eventlog_evidence(const json_t *doc, const struct vouch_dcap_quote *q,
-                                       json_t *claims, struct vouch_errbuf *eb);
+                                       json_t *claims, struct vouch_dcap_eventlog **ret_log,
+                                       struct vouch_errbuf *eb);
 
 #endif

@@ -61,10 +61,12 @@ static vouch_err decode_quote(const json_t *doc, uint8_t **ret, size_t *ret_len,
                             "%u bytes", VOUCH_DCAP_QUOTE_MAX);
 }
 
-static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
-                             const uint8_t *evidence, size_t evidence_len,
-                             const struct vouch_binding *binding, int64_t now,
-                             json_t **ret_claims, struct vouch_errbuf *eb)
+/* With ret_log (tdx only), the claims leave uefi_event_logs out and *ret_log is the log. */
+static vouch_err dcap_verify_log(const struct vouch_verifier *self, void *trust,
+                                 const uint8_t *evidence, size_t evidence_len,
+                                 const struct vouch_binding *binding, int64_t now,
+                                 json_t **ret_claims, struct vouch_dcap_eventlog **ret_log,
+                                 struct vouch_errbuf *eb)
 {
     enum vouch_dcap_tee want = strcmp(self->tee, "sgx") == 0 ? VOUCH_DCAP_TEE_SGX
                                                              : VOUCH_DCAP_TEE_TDX;
@@ -128,7 +130,7 @@ static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
         goto out;
     }
     if (want == VOUCH_DCAP_TEE_TDX) {
-        e = vouch_dcap_eventlog_evidence(doc, &r->quote, claims, eb);
+        e = vouch_dcap_eventlog_evidence(doc, &r->quote, claims, ret_log, eb);
         if (e) {
             json_decref(claims);
             goto out;
@@ -140,6 +142,79 @@ out:
     free(quote);
     json_decref(doc);
     return e;
+}
+
+static vouch_err dcap_verify(const struct vouch_verifier *self, void *trust,
+                             const uint8_t *evidence, size_t evidence_len,
+                             const struct vouch_binding *binding, int64_t now,
+                             json_t **ret_claims, struct vouch_errbuf *eb)
+{
+    return dcap_verify_log(self, trust, evidence, evidence_len, binding, now, ret_claims, NULL,
+                           eb);
+}
+
+/* What tdx leaves out until asked: the verified log's per-event list. */
+struct tdx_deferred {
+    struct vouch_deferred_claims base;
+    struct vouch_dcap_eventlog *log;
+    bool built;
+};
+
+static const char *const tdx_deferred_names[] = { "uefi_event_logs", NULL };
+
+static vouch_err tdx_deferred_build(struct vouch_deferred_claims *self, json_t *claims,
+                                    struct vouch_errbuf *eb)
+{
+    struct tdx_deferred *d = (struct tdx_deferred *)self;
+    vouch_err e;
+
+    if (d->built)
+        return VOUCH_OK;
+    e = vouch_dcap_eventlog_event_list(d->log, claims, eb);
+    if (!e)
+        d->built = true;
+    return e;
+}
+
+static void tdx_deferred_free(struct vouch_deferred_claims *self)
+{
+    struct tdx_deferred *d = (struct tdx_deferred *)self;
+
+    if (!d)
+        return;
+    vouch_dcap_eventlog_free(d->log);
+    free(d);
+}
+
+static vouch_err tdx_verify_deferred(const struct vouch_verifier *self, void *trust,
+                                     const uint8_t *evidence, size_t evidence_len,
+                                     const struct vouch_binding *binding, int64_t now,
+                                     json_t **ret_claims,
+                                     struct vouch_deferred_claims **ret_deferred,
+                                     struct vouch_errbuf *eb)
+{
+    struct vouch_dcap_eventlog *log = NULL;
+    struct tdx_deferred *d = NULL;
+    json_t *claims = NULL;
+    vouch_err e;
+
+    e = dcap_verify_log(self, trust, evidence, evidence_len, binding, now, &claims, &log, eb);
+    if (e)
+        return e;
+    if (log && !(d = calloc(1, sizeof(*d)))) {
+        vouch_dcap_eventlog_free(log);
+        json_decref(claims);
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    if (d) {
+        d->base.names = tdx_deferred_names;
+        d->base.build = tdx_deferred_build;
+        d->base.free = tdx_deferred_free;
+        d->log = log;
+    }
+    *ret_claims = claims;
+    *ret_deferred = d ? &d->base : NULL;
+    return VOUCH_OK;
 }
 
 /* The DCAP context over the host's collateral; none without a source. */
@@ -207,6 +282,7 @@ const struct vouch_verifier vouch_verifier_tdx = {
     .trust_free = dcap_trust_free,
     .inspect = &inspect_quote,
     .subject_claims = tdx_subject,
+    .verify_deferred = tdx_verify_deferred,
 };
 const struct vouch_verifier vouch_verifier_sgx = {
     .tee = "sgx",

@@ -378,6 +378,19 @@ static json_t *digests_claims(const struct vouch_tcg_event *ev)
     return digests;
 }
 
+vouch_err vouch_tcg_event_details(const struct vouch_tcg_eventlog *log,
+                                  const struct vouch_tcg_event *ev, unsigned flags, json_t **ret)
+{
+    json_t *det = json_object();
+
+    if (!det || event_details(log, ev, flags, det)) {
+        json_decref(det);
+        return VOUCH_E_NOMEM;
+    }
+    *ret = det;
+    return VOUCH_OK;
+}
+
 vouch_err vouch_tcg_event_claims(const struct vouch_tcg_eventlog *log,
                                  const struct vouch_tcg_event *ev, unsigned flags, json_t **ret)
 {

@@ -151,4 +151,8 @@ enum {
 vouch_err vouch_tcg_event_claims(const struct vouch_tcg_eventlog *log,
                                  const struct vouch_tcg_event *ev, unsigned flags, json_t **ret);
 
+/* Only the `details` object of vouch_tcg_event_claims().  *ret is new. */
+vouch_err vouch_tcg_event_details(const struct vouch_tcg_eventlog *log,
+                                  const struct vouch_tcg_event *ev, unsigned flags, json_t **ret);
+
 #endif
