@@ -36,6 +36,41 @@ const char *vouch_rpc_param(const struct vouch_rpc_params *p, const char *name)
     return NULL;
 }
 
+#define HIGH_BITS 0x8080808080808080ull
+
+/* Is s[0..n) UTF-8?  Eight ASCII bytes at a time, the rest one sequence at a time. */
+static bool utf8_valid(const char *s, size_t n)
+{
+    size_t i = 0, len;
+    uint64_t word;
+    uint32_t cp;
+
+    while (i < n) {
+        if (n - i >= sizeof(word)) {
+            memcpy(&word, s + i, sizeof(word));
+            if (!(word & HIGH_BITS)) {
+                i += sizeof(word);
+                continue;
+            }
+        }
+        len = vouch_utf8_decode(s + i, n - i, &cp);
+        if (len == 0)
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+const char *vouch_rpc_params_not_utf8(const struct vouch_rpc_params *p)
+{
+    size_t i;
+
+    for (i = 0; p && i < p->n; i++)
+        if (!utf8_valid(p->v[i].value, p->v[i].value_len))
+            return p->v[i].name;
+    return NULL;
+}
+
 static bool name_ok(const char *s, size_t n)
 {
     size_t i;

@@ -58,6 +58,13 @@ vouch_err vouch_rpc_params_parse(struct vouch_rpc_params *p, const char *text, s
 vouch_err vouch_rpc_params_add(struct vouch_rpc_params *p, const char *name, const char *value,
                                struct vouch_errbuf *eb);
 
+/*
+ * The name of the first parameter whose value is not UTF-8, or NULL when
+ * all are.  Runs of ASCII are checked 8 bytes at a time: a FileData value
+ * is tens of kilobytes of base64.
+ */
+const char *vouch_rpc_params_not_utf8(const struct vouch_rpc_params *p);
+
 /* The value of `name` (exact case), or NULL. */
 const char *vouch_rpc_param(const struct vouch_rpc_params *p, const char *name);
 

@@ -200,6 +200,45 @@ static void test_parse_caps(void **state)
     vouch_rpc_params_free(&p);
 }
 
+struct utf8_case {
+    const char *text;       /* a form body */
+    const char *bad;        /* the parameter named as not UTF-8, or NULL */
+};
+
+/* Invalid bytes before, inside and after an 8-byte ASCII run, and at the end. */
+static const struct utf8_case utf8_cases[] = {
+    { "a=&b=plain", NULL },
+    { "a=abcdefghijklmnopqrstuvwxyz0123456789", NULL },
+    { "a=abcdefgh%e4%b8%adijklmnop%c3%a9", NULL },
+    { "a=%f0%9f%98%80abcdefgh", NULL },
+    { "a=ok&b=abcdefghijklmnop%80", "b" },
+    { "a=%c0%afabcdefghijklmnop", "a" },
+    { "a=abcdefg%e4%b8", "a" },
+    { "a=abcdefghijklmno%ed%a0%80", "a" },
+    { "a=abcdefgh&b=abc%ffdefghijklmnop&c=%ff", "b" },
+};
+
+static void test_utf8_table(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
+        struct vouch_rpc_params p = VOUCH_RPC_PARAMS_INIT;
+        struct vouch_errbuf eb;
+        const char *bad;
+
+        assert_int_equal(vouch_rpc_params_parse(&p, utf8_cases[i].text,
+                                                strlen(utf8_cases[i].text), &eb), VOUCH_OK);
+        bad = vouch_rpc_params_not_utf8(&p);
+        if (utf8_cases[i].bad)
+            assert_string_equal(bad, utf8_cases[i].bad);
+        else if (bad)
+            fail_msg("case %zu: %s called not UTF-8", i, bad);
+        vouch_rpc_params_free(&p);
+    }
+}
+
 struct enc_case {
     const char *in, *out;
 };
@@ -409,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_v1_wire_forms),
         cmocka_unit_test(test_parse_table),
         cmocka_unit_test(test_parse_caps),
+        cmocka_unit_test(test_utf8_table),
         cmocka_unit_test(test_encode_table),
         cmocka_unit_test(test_v3_worked_example),
         cmocka_unit_test(test_v3_check_table),
