@@ -262,11 +262,12 @@ static const uint8_t unreserved[256] = {
 };
 
 /*
- * Reserve the most the encoding can take (3 bytes a byte) when the buffer
- * allows it, else exactly what it takes, then write it in one pass: a
- * FileData value is tens of kilobytes and is encoded twice per signed call.
+ * Reserve the most the encoding can take (`width` bytes a byte: "%XX" or,
+ * encoded twice, "%25XX") when the buffer allows it, else exactly what it
+ * takes, then write it in one pass: a FileData value is tens of kilobytes
+ * and is encoded for every signed call.
  */
-vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n)
+static vouch_err encode(struct vouch_buf *b, const char *s, size_t n, size_t width)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *in = (const unsigned char *)s;
@@ -274,13 +275,13 @@ vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n)
     uint8_t *start, *out;
     vouch_err e;
 
-    if (n > SIZE_MAX / 3)
+    if (n > SIZE_MAX / width)
         return VOUCH_E_TOO_LARGE;
-    if (b->len > b->max || b->max - b->len < 3 * n)
+    if (b->len > b->max || b->max - b->len < width * n)
         for (i = 0; i < n; i++)
-            need += 2 * !unreserved[in[i]];
+            need += (width - 1) * !unreserved[in[i]];
     else
-        need = 3 * n;
+        need = width * n;
     e = vouch_buf_reserve(b, need);
     if (e)
         return e;
@@ -290,14 +291,28 @@ vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n)
 
         if (unreserved[c]) {
             *out++ = c;
-        } else {
-            out[0] = '%';
-            out[1] = (uint8_t)hex[c >> 4];
-            out[2] = (uint8_t)hex[c & 15];
-            out += 3;
+            continue;
         }
+        *out++ = '%';
+        if (width == 5) {                /* the '%' of "%XX", encoded */
+            *out++ = '2';
+            *out++ = '5';
+        }
+        out[0] = (uint8_t)hex[c >> 4];
+        out[1] = (uint8_t)hex[c & 15];
+        out += 2;
     }
     b->len += (size_t)(out - start);
     b->data[b->len] = '\0';
     return VOUCH_OK;
+}
+
+vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n)
+{
+    return encode(b, s, n, 3);
+}
+
+vouch_err vouch_rpc_encode_twice(struct vouch_buf *b, const char *s, size_t n)
+{
+    return encode(b, s, n, 5);
 }

@@ -76,6 +76,13 @@ const char *vouch_rpc_param(const struct vouch_rpc_params *p, const char *name);
 vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n);
 
 /*
+ * The encoding of the encoding, in one pass: an unreserved byte stays,
+ * any other becomes "%25XX" (signature v1 encodes the canonical query,
+ * which holds the encoded parameters, once more).
+ */
+vouch_err vouch_rpc_encode_twice(struct vouch_buf *b, const char *s, size_t n);
+
+/*
  * Signature version 1.  The string to sign is
  *   METHOD "&" "%2F" "&" enc(canonical query)
  * where the canonical query is enc(name) "=" enc(value) of every

@@ -240,15 +240,15 @@ static void test_utf8_table(void **state)
 }
 
 struct enc_case {
-    const char *in, *out;
+    const char *in, *out, *twice;
 };
 
 static const struct enc_case enc_cases[] = {
-    { "AZaz09-_.~", "AZaz09-_.~" },
-    { "a b", "a%20b" },
-    { "*+/:=&%", "%2A%2B%2F%3A%3D%26%25" },
-    { "\xe4\xb8\xad", "%E4%B8%AD" },
-    { "!'()", "%21%27%28%29" },
+    { "AZaz09-_.~", "AZaz09-_.~", "AZaz09-_.~" },
+    { "a b", "a%20b", "a%2520b" },
+    { "*+/:=&%", "%2A%2B%2F%3A%3D%26%25", "%252A%252B%252F%253A%253D%2526%2525" },
+    { "\xe4\xb8\xad", "%E4%B8%AD", "%25E4%25B8%25AD" },
+    { "!'()", "%21%27%28%29", "%2521%2527%2528%2529" },
 };
 
 static void test_encode_table(void **state)
@@ -263,6 +263,10 @@ static void test_encode_table(void **state)
                          VOUCH_OK);
         assert_int_equal(b.len, strlen(enc_cases[i].out));
         assert_memory_equal(b.data, enc_cases[i].out, b.len);
+        b.len = 0;
+        assert_int_equal(vouch_rpc_encode_twice(&b, enc_cases[i].in, strlen(enc_cases[i].in)),
+                         VOUCH_OK);
+        assert_string_equal((const char *)b.data, enc_cases[i].twice);
         vouch_buf_free(&b);
     }
 }
