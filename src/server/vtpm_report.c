@@ -469,7 +469,8 @@ static bool evidence_verify(struct report *r)
         r->fd.eventlog_len, r->fd.ima_len ? r->fd.ima : NULL, r->fd.ima_len, r->fd.ima_start,
     };
     struct vouch_tpm_verify_opts opts = { .nonce = r->fd.nonce,
-                                          .nonce_len = VOUCH_VTPM_NONCE_LEN };
+                                          .nonce_len = VOUCH_VTPM_NONCE_LEN,
+                                          .ima_claims_only = true };
     struct vouch_ima_state prev, after;
     struct vouch_errbuf eb;
     json_t *claims = NULL;
