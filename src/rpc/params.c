@@ -83,6 +83,14 @@ static bool name_ok(const char *s, size_t n)
     return true;
 }
 
+/* The end of the run of bytes from s[i] that decode to themselves (not '%', '+' or NUL). */
+static size_t plain_run(const char *s, size_t i, size_t n)
+{
+    while (i < n && s[i] != '%' && s[i] != '+' && s[i] != '\0')
+        i++;
+    return i;
+}
+
 /*
  * Decode form-urlencoded `s[0..n)` into a new NUL-terminated string of at
  * most `cap` bytes.  NULL with *ret_bad set on a bad escape, a NUL byte or
@@ -102,8 +110,19 @@ static char *form_decode(const char *s, size_t n, size_t cap, size_t *ret_len, b
         return NULL;
     }
     for (i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
+        size_t run = plain_run(s, i, n);
+        int c;
 
+        if (run > i) {                /* copied as it is, up to the next '%', '+' or NUL */
+            if (run - i > cap - j)
+                goto bad;
+            memcpy(out + j, s + i, run - i);
+            j += run - i;
+            i = run;
+            if (i == n)
+                break;
+        }
+        c = (unsigned char)s[i];
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
