@@ -212,8 +212,6 @@ static vouch_err exec(sqlite3 *db, const char *sql, struct vouch_errbuf *eb)
     return VOUCH_OK;
 }
 
-#define MMAP_SIZE "268435456"         /* 256 MiB of address space per connection */
-
 static vouch_err open_db(const char *path, sqlite3 **ret, struct vouch_errbuf *eb)
 {
     sqlite3 *db = NULL;
@@ -228,11 +226,8 @@ static vouch_err open_db(const char *path, sqlite3 **ret, struct vouch_errbuf *e
     }
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
-    /* mmap_size: the database file's pages are read as memory, not by a
-     * pread each, when another connection's write has dropped this one's
-     * page cache (every vTPM report does: ~18 preads a report before) */
     e = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                 "PRAGMA foreign_keys=ON; PRAGMA mmap_size=" MMAP_SIZE ";", eb);
+                 "PRAGMA foreign_keys=ON;", eb);
     if (e) {
         vouch_fail_prefix(eb, e, "%s: ", path);
         sqlite3_close_v2(db);
