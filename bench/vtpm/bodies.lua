@@ -21,9 +21,6 @@ local function now()
   return tonumber(t.tv_sec) + tonumber(t.tv_nsec) / 1e9
 end
 
--- How far past the oldest unsent body a thread looks for one it may send.
-local LOOKAHEAD = 256
-
 local threads = {}
 local counter = 0
 
@@ -33,10 +30,15 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- Per thread: the request strings, each key's queue of them in file order
+-- (queue[k], its next position pos[k]), the keys that may send now (a FIFO
+-- of keys neither busy nor drained: ready[rh..rt]) and the bodies without
+-- a key (free[fh..]).  A key is in the FIFO at most once and never while
+-- its request is outstanding, so a request costs O(1), not a scan.
 function init(args)
   local nthreads = tonumber(os.getenv("THREADS"))
-  reqs, keys, sent, busy = {}, {}, {}, {}
-  head, answered, bad = 1, 0, 0
+  reqs, queue, pos, ready, free = {}, {}, {}, {}, {}
+  rh, rt, fh, unsent, answered, bad = 1, 0, 1, 0, 0, 0
   local i = 0
   for line in io.lines(os.getenv("BODIES")) do
     local key, body = line:match("^(%d+)\t(.*)$")
@@ -46,45 +48,57 @@ function init(args)
       local rid = key and string.format("bench%sx%d", key, n) or string.format("benchx%d", n)
       reqs[n] = wrk.format("POST", "/", { ["Content-Type"] = "application/x-www-form-urlencoded",
                                          ["X-Request-Id"] = rid }, body or line)
-      keys[n] = key
+      if key then
+        if not queue[key] then
+          queue[key], pos[key] = {}, 1
+          rt = rt + 1
+          ready[rt] = key
+        end
+        table.insert(queue[key], n)
+      else
+        table.insert(free, n)
+      end
     end
     i = i + 1
   end
+  unsent = #reqs
   spare = wrk.format("GET", "/healthz")
 end
 
 -- wrk calls thread 0's request() once before the run to check what it
 -- returns (script_verify_request); that call gets the spare.
--- The next body this thread may send (its index), or nil.
-local function next_body()
-  while sent[head] do head = head + 1 end
-  for j = head, math.min(head + LOOKAHEAD, #reqs) do
-    local k = keys[j]
-    if not sent[j] and not (k and busy[k]) then return j end
-  end
-  return nil
-end
 
 -- A connection with nothing it may send waits SPARE_DELAY_MS before its
 -- spare request instead of spinning on GET /healthz.
 local SPARE_DELAY_MS = 2
 
 function delay()
-  if verified and head <= #reqs and not next_body() then return SPARE_DELAY_MS end
+  if verified and unsent > 0 and rh > rt and fh > #free then return SPARE_DELAY_MS end
   return 0
 end
 
 function request()
   if id == 0 and not verified then verified = true; return spare end
   verified = true
-  if head == 1 and not sent[1] then
+  local j
+  if rh <= rt then                    -- the longest-waiting key sends its next body
+    local k = ready[rh]
+    ready[rh] = nil
+    rh = rh + 1
+    local p = pos[k]
+    j = queue[k][p]
+    pos[k] = p + 1
+  elseif fh <= #free then
+    j = free[fh]
+    fh = fh + 1
+  else
+    return spare
+  end
+  if unsent == #reqs then
     wrk.thread:set("t0", now())
     wrk.thread:set("n", #reqs)
   end
-  local j = next_body()
-  if not j then return spare end
-  sent[j] = true
-  if keys[j] then busy[keys[j]] = true end
+  unsent = unsent - 1
   return reqs[j]
 end
 
@@ -92,7 +106,10 @@ function response(status, headers, body)
   local rid = headers["X-Request-Id"] or headers["x-request-id"] or ""
   if rid:sub(1, 5) ~= "bench" then return end     -- a spare GET /healthz
   local k = rid:match("^bench(%d+)x")
-  if k then busy[k] = nil end
+  if k and queue[k][pos[k]] then                 -- the key's next body may go now
+    rt = rt + 1
+    ready[rt] = k
+  end
   answered = answered + 1
   if status ~= 200 then
     bad = bad + 1

@@ -10,6 +10,8 @@
 # VOUCHD_ARGS: more vouchd options (e.g. --threads 4); VTPM_BENCH_SECONDS: how
 # long wrk runs at most (default 120; it always takes that long); VTPM_BENCH_SERIES: the
 # series to run (default "putmessage:16 describe:64", name:connections);
+# VTPM_BENCH_CALLGRIND=1 with VOUCHD_PREFIX="valgrind --tool=callgrind --instr-atstart=no":
+# vouchd's instructions during each series only (wrk's timeout is then 60 s);
 # VTPM_BENCH_PERF=FILE: perf record of vouchd during each series into FILE.SERIES
 # (VTPM_BENCH_PERF_ARGS: its options, default -g); VTPM_BENCH_FSYNCS=1: vouchd's
 # fsync and fdatasync calls per request (perf stat of the syscall tracepoints).
@@ -52,7 +54,7 @@ hz=$(getconf CLK_TCK)
 for spec in ${VTPM_BENCH_SERIES:-putmessage:16 describe:64}; do
   what=${spec%:*} conns=${spec#*:}
   echo "-- $what ($conns connections; load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  [ -z "${VTPM_BENCH_CALLGRIND:-}" ] || callgrind_control --zero "$pid" >/dev/null
+  [ -z "${VTPM_BENCH_CALLGRIND:-}" ] || { callgrind_control --instr=on "$pid" >/dev/null; callgrind_control --zero "$pid" >/dev/null; }
   t0=$(ticks)
   [ -z "$pg" ] || p0=$(pg_ticks)
   echo "start: $(date +%T)"
@@ -65,7 +67,7 @@ for spec in ${VTPM_BENCH_SERIES:-putmessage:16 describe:64}; do
     perf record -q ${VTPM_BENCH_PERF_ARGS:--g} -p "$pid" -o "$VTPM_BENCH_PERF.$what" 2>/dev/null &
     perf_pid=$!
   fi
-  BODIES=$dir/$what.txt THREADS=2 /usr/bin/time -f '%U %S' -o "$dir/wrk_cpu" wrk -t2 -c"$conns" -d"${VTPM_BENCH_SECONDS:-120}s" -s "$here/bodies.lua" \
+  BODIES=$dir/$what.txt THREADS=2 /usr/bin/time -f '%U %S' -o "$dir/wrk_cpu" wrk -t2 -c"$conns" -d"${VTPM_BENCH_SECONDS:-120}s" ${VTPM_BENCH_CALLGRIND:+--timeout 60s} -s "$here/bodies.lua" \
     "http://127.0.0.1:$port/" | grep -E '^bodies=' | tee "$dir/out"
   n=$(grep -o 'bodies=[0-9]*' "$dir/out" | cut -d= -f2)
   [ -z "${VTPM_BENCH_CALLGRIND:-}" ] || callgrind_control --dump="$what" "$pid" >/dev/null

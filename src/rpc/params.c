@@ -36,6 +36,41 @@ const char *vouch_rpc_param(const struct vouch_rpc_params *p, const char *name)
     return NULL;
 }
 
+#define HIGH_BITS 0x8080808080808080ull
+
+/* Is s[0..n) UTF-8?  Eight ASCII bytes at a time, the rest one sequence at a time. */
+static bool utf8_valid(const char *s, size_t n)
+{
+    size_t i = 0, len;
+    uint64_t word;
+    uint32_t cp;
+
+    while (i < n) {
+        if (n - i >= sizeof(word)) {
+            memcpy(&word, s + i, sizeof(word));
+            if (!(word & HIGH_BITS)) {
+                i += sizeof(word);
+                continue;
+            }
+        }
+        len = vouch_utf8_decode(s + i, n - i, &cp);
+        if (len == 0)
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+const char *vouch_rpc_params_not_utf8(const struct vouch_rpc_params *p)
+{
+    size_t i;
+
+    for (i = 0; p && i < p->n; i++)
+        if (!utf8_valid(p->v[i].value, p->v[i].value_len))
+            return p->v[i].name;
+    return NULL;
+}
+
 static bool name_ok(const char *s, size_t n)
 {
     size_t i;
@@ -46,6 +81,14 @@ static bool name_ok(const char *s, size_t n)
         if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
             return false;
     return true;
+}
+
+/* The end of the run of bytes from s[i] that decode to themselves (not '%', '+' or NUL). */
+static size_t plain_run(const char *s, size_t i, size_t n)
+{
+    while (i < n && s[i] != '%' && s[i] != '+' && s[i] != '\0')
+        i++;
+    return i;
 }
 
 /*
@@ -67,8 +110,19 @@ static char *form_decode(const char *s, size_t n, size_t cap, size_t *ret_len, b
         return NULL;
     }
     for (i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
+        size_t run = plain_run(s, i, n);
+        int c;
 
+        if (run > i) {                /* copied as it is, up to the next '%', '+' or NUL */
+            if (run - i > cap - j)
+                goto bad;
+            memcpy(out + j, s + i, run - i);
+            j += run - i;
+            i = run;
+            if (i == n)
+                break;
+        }
+        c = (unsigned char)s[i];
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
@@ -227,11 +281,12 @@ static const uint8_t unreserved[256] = {
 };
 
 /*
- * Reserve the most the encoding can take (3 bytes a byte) when the buffer
- * allows it, else exactly what it takes, then write it in one pass: a
- * FileData value is tens of kilobytes and is encoded twice per signed call.
+ * Reserve the most the encoding can take (`width` bytes a byte: "%XX" or,
+ * encoded twice, "%25XX") when the buffer allows it, else exactly what it
+ * takes, then write it in one pass: a FileData value is tens of kilobytes
+ * and is encoded for every signed call.
  */
-vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n)
+static vouch_err encode(struct vouch_buf *b, const char *s, size_t n, size_t width)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *in = (const unsigned char *)s;
@@ -239,13 +294,13 @@ vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n)
     uint8_t *start, *out;
     vouch_err e;
 
-    if (n > SIZE_MAX / 3)
+    if (n > SIZE_MAX / width)
         return VOUCH_E_TOO_LARGE;
-    if (b->len > b->max || b->max - b->len < 3 * n)
+    if (b->len > b->max || b->max - b->len < width * n)
         for (i = 0; i < n; i++)
-            need += 2 * !unreserved[in[i]];
+            need += (width - 1) * !unreserved[in[i]];
     else
-        need = 3 * n;
+        need = width * n;
     e = vouch_buf_reserve(b, need);
     if (e)
         return e;
@@ -255,14 +310,28 @@ vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n)
 
         if (unreserved[c]) {
             *out++ = c;
-        } else {
-            out[0] = '%';
-            out[1] = (uint8_t)hex[c >> 4];
-            out[2] = (uint8_t)hex[c & 15];
-            out += 3;
+            continue;
         }
+        *out++ = '%';
+        if (width == 5) {                /* the '%' of "%XX", encoded */
+            *out++ = '2';
+            *out++ = '5';
+        }
+        out[0] = (uint8_t)hex[c >> 4];
+        out[1] = (uint8_t)hex[c & 15];
+        out += 2;
     }
     b->len += (size_t)(out - start);
     b->data[b->len] = '\0';
     return VOUCH_OK;
+}
+
+vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n)
+{
+    return encode(b, s, n, 3);
+}
+
+vouch_err vouch_rpc_encode_twice(struct vouch_buf *b, const char *s, size_t n)
+{
+    return encode(b, s, n, 5);
 }

@@ -58,6 +58,13 @@ vouch_err vouch_rpc_params_parse(struct vouch_rpc_params *p, const char *text, s
 vouch_err vouch_rpc_params_add(struct vouch_rpc_params *p, const char *name, const char *value,
                                struct vouch_errbuf *eb);
 
+/*
+ * The name of the first parameter whose value is not UTF-8, or NULL when
+ * all are.  Runs of ASCII are checked 8 bytes at a time: a FileData value
+ * is tens of kilobytes of base64.
+ */
+const char *vouch_rpc_params_not_utf8(const struct vouch_rpc_params *p);
+
 /* The value of `name` (exact case), or NULL. */
 const char *vouch_rpc_param(const struct vouch_rpc_params *p, const char *name);
 
@@ -67,6 +74,13 @@ const char *vouch_rpc_param(const struct vouch_rpc_params *p, const char *name);
  * (so a space is "%20", '*' is "%2A", '+' is "%2B").
  */
 vouch_err vouch_rpc_encode(struct vouch_buf *b, const char *s, size_t n);
+
+/*
+ * The encoding of the encoding, in one pass: an unreserved byte stays,
+ * any other becomes "%25XX" (signature v1 encodes the canonical query,
+ * which holds the encoded parameters, once more).
+ */
+vouch_err vouch_rpc_encode_twice(struct vouch_buf *b, const char *s, size_t n);
 
 /*
  * Signature version 1.  The string to sign is

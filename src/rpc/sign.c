@@ -24,10 +24,16 @@ static int cmp_param(const void *a, const void *b)
     return strcmp((*x)->name, (*y)->name);
 }
 
-/* enc(name)=enc(value) of the parameters sorted by name, '&'-joined. */
-static vouch_err canonical_query(const struct vouch_rpc_params *p, const char *skip,
+/*
+ * enc(name)=enc(value) of the parameters sorted by name, '&'-joined; or,
+ * `twice`, that text encoded once more, written in the same single pass
+ * ('&' is "%26", '=' "%3D", each escape "%25XX").
+ */
+static vouch_err canonical_query(const struct vouch_rpc_params *p, const char *skip, bool twice,
                                  struct vouch_buf *b)
 {
+    vouch_err (*enc)(struct vouch_buf *, const char *, size_t) =
+        twice ? vouch_rpc_encode_twice : vouch_rpc_encode;
     const struct vouch_rpc_param **v = calloc(p->n + 1, sizeof(*v));
     size_t i, n = 0;
     vouch_err e = VOUCH_OK;
@@ -40,13 +46,13 @@ static vouch_err canonical_query(const struct vouch_rpc_params *p, const char *s
     qsort(v, n, sizeof(*v), cmp_param);
     for (i = 0; i < n && !e; i++) {
         if (i)
-            e = vouch_buf_putc(b, '&');
+            e = twice ? vouch_buf_puts(b, "%26") : vouch_buf_putc(b, '&');
         if (!e)
-            e = vouch_rpc_encode(b, v[i]->name, strlen(v[i]->name));
+            e = enc(b, v[i]->name, strlen(v[i]->name));
         if (!e)
-            e = vouch_buf_putc(b, '=');
+            e = twice ? vouch_buf_puts(b, "%3D") : vouch_buf_putc(b, '=');
         if (!e)
-            e = vouch_rpc_encode(b, v[i]->value, v[i]->value_len);
+            e = enc(b, v[i]->value, v[i]->value_len);
     }
     free(v);
     return e;
@@ -55,17 +61,12 @@ static vouch_err canonical_query(const struct vouch_rpc_params *p, const char *s
 vouch_err vouch_rpc_v1_string_to_sign(const struct vouch_rpc_params *p, const char *method,
                                       struct vouch_buf *ret, struct vouch_errbuf *eb)
 {
-    struct vouch_buf q = VOUCH_BUF_INIT(CANON_CAP);
-    vouch_err e;
+    vouch_err e = vouch_buf_puts(ret, method);
 
-    e = canonical_query(p, "Signature", &q);
-    if (!e)
-        e = vouch_buf_puts(ret, method);
     if (!e)
         e = vouch_buf_puts(ret, "&%2F&");
     if (!e)
-        e = vouch_rpc_encode(ret, (const char *)q.data, q.len);
-    vouch_buf_free(&q);
+        e = canonical_query(p, "Signature", true, ret);
     if (e)
         return vouch_fail(eb, e, "signature v1: cannot build the string to sign");
     return VOUCH_OK;
@@ -279,7 +280,7 @@ vouch_err vouch_rpc_v3_string_to_sign(const struct vouch_rpc_v3_request *r,
     if (!e)
         e = vouch_buf_printf(&c, "%s\n%s\n", r->method, r->path);
     if (!e)
-        e = canonical_query(r->query, NULL, &c);
+        e = canonical_query(r->query, NULL, false, &c);
     if (!e)
         e = vouch_buf_putc(&c, '\n');
     if (e) {

@@ -161,17 +161,9 @@ void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t c
 /* Every value must be UTF-8 (the answers are JSON). */
 static bool params_utf8(struct rpc_request *r)
 {
-    size_t i, off, n;
-    uint32_t cp;
+    const char *bad = vouch_rpc_params_not_utf8(&r->all);
 
-    for (i = 0; i < r->all.n; i++)
-        for (off = 0; off < r->all.v[i].value_len; off += n) {
-            n = vouch_utf8_decode(r->all.v[i].value + off, r->all.v[i].value_len - off, &cp);
-            if (n == 0)
-                return fail(r, VOUCH_RPC_INVALID_PARAMETER, "(%s is not UTF-8)",
-                            r->all.v[i].name);
-        }
-    return true;
+    return bad ? fail(r, VOUCH_RPC_INVALID_PARAMETER, "(%s is not UTF-8)", bad) : true;
 }
 
 static bool add_query_param(void *ctx, const char *name, const char *value, size_t value_len)

@@ -6,6 +6,7 @@
  * transaction before answering.  A rejected report changes nothing; its
  * nonce stays usable until it expires.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/cache.h"
 #include "common/codec.h"
+#include "common/json.h"
 #include "crypto/x509.h"
 #include "evidence/tpm/ek.h"
 #include "evidence/tpm/evidence.h"
@@ -30,6 +33,8 @@
 #define ECC_NIST_P256 3
 #define ACCEPT_TRIES 3               /* reports of one instance racing each other */
 #define EVENT_LEVEL_HIGH 3
+#define AK_CACHE_ENTRIES 1024          /* parsed AKs kept, least recently used dropped */
+#define JSON_TEXT_MAX (16u << 20)        /* what a report's stored JSON texts may reach */
 #define AK_REQUIRED_ATTRS                                                   \
     (VOUCH_TPM_AK_ATTRS | VOUCH_TPMA_SENSITIVEDATAORIGIN)
 
@@ -228,13 +233,27 @@ out:
 
 /* ---- PutMessage ----------------------------------------------------------- */
 
+/* Compact JSON text of v as jansson writes it, without its per-container
+ * loop check (a third of the report's JSON work); NULL for NULL or on failure. */
+static char *json_text(const json_t *v)
+{
+    struct vouch_errbuf eb;
+    char *text = NULL;
+    size_t len = 0;
+
+    if (!v || vouch_json_dump(v, JSON_TEXT_MAX, &text, &len, &eb))
+        return NULL;
+    return text;
+}
+
 /* One report on its way through verification. */
 struct report {
     struct vouch_vtpm_call *c;
     const char *uuid;
     struct vouch_vtpm_filedata fd;
     struct vouch_store_ak *ak_row;
-    struct vouch_tpm_key *ak;
+    struct vouch_tpm_key *ak;                /* in ak_entry, or owned without the cache */
+    struct vouch_cache_entry *ak_entry;
     bool activate_ak;
     struct vouch_store_vtpm_state state;     /* as read */
     struct vouch_store_vtpm_state next;      /* to be written */
@@ -287,12 +306,67 @@ static bool same_pem(const char *a, const char *b)
     }
 }
 
+/*
+ * Parsed AKs by their stored bytes (base64 TPM2B_PUBLIC): building the
+ * EVP_PKEY and OpenSSL's Montgomery setup on its first verification were
+ * a twentieth of a report's instructions.  The bytes are the key, so an
+ * entry never goes stale; a re-enrolled AK has other bytes.  Process-wide,
+ * created on first use; without it (out of memory) every report parses.
+ */
+static struct vouch_cache *ak_cache;
+static pthread_once_t ak_cache_once = PTHREAD_ONCE_INIT;
+
+static void ak_value_free(void *v)
+{
+    vouch_tpm_key_free(v);
+}
+
+static void ak_cache_init(void)
+{
+    struct vouch_cache_config cfg = { .name = "vtpm_ak", .max_entries = AK_CACHE_ENTRIES,
+                                      .free_value = ak_value_free };
+    struct vouch_errbuf eb;
+
+    if (vouch_cache_new(&cfg, &ak_cache, &eb))
+        ak_cache = NULL;
+}
+
+/* r->ak: the stored AK, from the cache or parsed (and then cached). */
+static bool ak_parse(struct report *r)
+{
+    const char *b64 = r->ak_row->public_b64;
+    size_t n = strlen(b64), len = 0;
+    struct vouch_tpm_key *k = NULL;
+    struct vouch_errbuf eb;
+    uint8_t *pub = NULL;
+    vouch_err e;
+
+    pthread_once(&ak_cache_once, ak_cache_init);
+    r->ak_entry = ak_cache ? vouch_cache_get(ak_cache, b64, n, r->c->now_ms) : NULL;
+    if (r->ak_entry) {
+        r->ak = vouch_cache_value(r->ak_entry);
+        return true;
+    }
+    e = vouch_b64_decode(b64, n, VOUCH_B64_STD, TPM_PUBLIC_MAX, &pub, &len, &eb);
+    if (!e)
+        e = vouch_tpm_key_load(pub, len, VOUCH_TPM_KEY_REQUIRE_AK_ATTRS, &k, &eb);
+    free(pub);
+    if (e)
+        return vouch_vtpm_fail(r->c, VOUCH_RPC_INTERNAL, "(stored AK: %s)", eb.msg), false;
+    if (!ak_cache) {
+        r->ak = k;
+        return true;
+    }
+    if (vouch_cache_put(ak_cache, b64, n, k, 0, r->c->now_ms, VOUCH_CACHE_NEVER, &r->ak_entry))
+        return vouch_vtpm_fail(r->c, VOUCH_RPC_UNAVAILABLE, "%s", ""), false;
+    r->ak = vouch_cache_value(r->ak_entry);
+    return true;
+}
+
 /* The enrolled AK; a PENDING one must come with its certificate. */
 static bool ak_load(struct report *r)
 {
     struct vouch_errbuf eb;
-    uint8_t *pub = NULL;
-    size_t len = 0;
     vouch_err e = vouch_store_ak_get(r->c->app->store, r->uuid, &r->ak_row, &eb);
 
     if (e == VOUCH_E_NOT_FOUND)
@@ -305,14 +379,7 @@ static bool ak_load(struct report *r)
                                r->fd.ak_cert ? "not the certificate ProduceAikcert issued"
                                              : "required until the AK is activated"), false;
     r->activate_ak = r->ak_row->state == VOUCH_STORE_AK_PENDING;
-    e = vouch_b64_decode(r->ak_row->public_b64, strlen(r->ak_row->public_b64), VOUCH_B64_STD,
-                         TPM_PUBLIC_MAX, &pub, &len, &eb);
-    if (!e)
-        e = vouch_tpm_key_load(pub, len, VOUCH_TPM_KEY_REQUIRE_AK_ATTRS, &r->ak, &eb);
-    free(pub);
-    if (e)
-        return vouch_vtpm_fail(r->c, VOUCH_RPC_INTERNAL, "(stored AK: %s)", eb.msg), false;
-    return true;
+    return ak_parse(r);
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -434,7 +501,7 @@ static bool program_verdict(struct report *r, const json_t *ima)
     if (!r->program_events || !r->program_ids || !r->program_allowed)
         return false;
     json_array_foreach(r->program.files, i, f) {
-        r->program_allowed[i] = json_dumps(json_object_get(f, "whitelist"), JSON_COMPACT);
+        r->program_allowed[i] = json_text(json_object_get(f, "whitelist"));
         r->n_program_events = i + 1;
         if (!r->program_allowed[i])
             return false;
@@ -454,7 +521,8 @@ static bool evidence_verify(struct report *r)
         r->fd.eventlog_len, r->fd.ima_len ? r->fd.ima : NULL, r->fd.ima_len, r->fd.ima_start,
     };
     struct vouch_tpm_verify_opts opts = { .nonce = r->fd.nonce,
-                                          .nonce_len = VOUCH_VTPM_NONCE_LEN };
+                                          .nonce_len = VOUCH_VTPM_NONCE_LEN,
+                                          .ima_claims_only = true };
     struct vouch_ima_state prev, after;
     struct vouch_errbuf eb;
     json_t *claims = NULL;
@@ -546,7 +614,7 @@ static char *summary_of(const struct report *r)
                   "Next", (json_int_t)r->next.ima_next, "Reboot", r->reboot, "ResetCount",
                   (json_int_t)r->next.reset_count);
     if (s)
-        text = json_dumps(s, JSON_COMPACT);
+        text = json_text(s);
     json_decref(s);
     return text;
 }
@@ -570,7 +638,7 @@ static char *pcr_events_of(const struct report *r)
         vouch_vtpm_pcr_events(r->fd.eventlog, r->fd.eventlog_len, mask, &ev, &eb))
         return NULL;
     if (json_object_size(ev))
-        text = json_dumps(ev, JSON_COMPACT);
+        text = json_text(ev);
     json_decref(ev);
     if (text && strlen(text) > VOUCH_STORE_PCR_EVENTS_MAX) {
         free(text);
@@ -588,7 +656,7 @@ static char *program_detail(const struct report *r)
                                 (json_int_t)r->program.whitelist_id, "WhiteListName",
                                 r->program.whitelist_name, "UnknownFiles",
                                 (json_int_t)r->program.unknown);
-    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    char *text = json_text(d);
 
     json_decref(d);
     return text;
@@ -732,7 +800,10 @@ out:
         vouch_vtpm_whitelist_release(&r.wl);
     vouch_vtpm_filedata_done(&r.fd);
     vouch_store_ak_free(r.ak_row);
-    vouch_tpm_key_free(r.ak);
+    if (r.ak_entry)
+        vouch_cache_release(r.ak_entry);
+    else
+        vouch_tpm_key_free(r.ak);
     vouch_store_instance_free(in);
     return out;
 }

@@ -200,16 +200,55 @@ static void test_parse_caps(void **state)
     vouch_rpc_params_free(&p);
 }
 
+struct utf8_case {
+    const char *text;       /* a form body */
+    const char *bad;        /* the parameter named as not UTF-8, or NULL */
+};
+
+/* Invalid bytes before, inside and after an 8-byte ASCII run, and at the end. */
+static const struct utf8_case utf8_cases[] = {
+    { "a=&b=plain", NULL },
+    { "a=abcdefghijklmnopqrstuvwxyz0123456789", NULL },
+    { "a=abcdefgh%e4%b8%adijklmnop%c3%a9", NULL },
+    { "a=%f0%9f%98%80abcdefgh", NULL },
+    { "a=ok&b=abcdefghijklmnop%80", "b" },
+    { "a=%c0%afabcdefghijklmnop", "a" },
+    { "a=abcdefg%e4%b8", "a" },
+    { "a=abcdefghijklmno%ed%a0%80", "a" },
+    { "a=abcdefgh&b=abc%ffdefghijklmnop&c=%ff", "b" },
+};
+
+static void test_utf8_table(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
+        struct vouch_rpc_params p = VOUCH_RPC_PARAMS_INIT;
+        struct vouch_errbuf eb;
+        const char *bad;
+
+        assert_int_equal(vouch_rpc_params_parse(&p, utf8_cases[i].text,
+                                                strlen(utf8_cases[i].text), &eb), VOUCH_OK);
+        bad = vouch_rpc_params_not_utf8(&p);
+        if (utf8_cases[i].bad)
+            assert_string_equal(bad, utf8_cases[i].bad);
+        else if (bad)
+            fail_msg("case %zu: %s called not UTF-8", i, bad);
+        vouch_rpc_params_free(&p);
+    }
+}
+
 struct enc_case {
-    const char *in, *out;
+    const char *in, *out, *twice;
 };
 
 static const struct enc_case enc_cases[] = {
-    { "AZaz09-_.~", "AZaz09-_.~" },
-    { "a b", "a%20b" },
-    { "*+/:=&%", "%2A%2B%2F%3A%3D%26%25" },
-    { "\xe4\xb8\xad", "%E4%B8%AD" },
-    { "!'()", "%21%27%28%29" },
+    { "AZaz09-_.~", "AZaz09-_.~", "AZaz09-_.~" },
+    { "a b", "a%20b", "a%2520b" },
+    { "*+/:=&%", "%2A%2B%2F%3A%3D%26%25", "%252A%252B%252F%253A%253D%2526%2525" },
+    { "\xe4\xb8\xad", "%E4%B8%AD", "%25E4%25B8%25AD" },
+    { "!'()", "%21%27%28%29", "%2521%2527%2528%2529" },
 };
 
 static void test_encode_table(void **state)
@@ -224,6 +263,10 @@ static void test_encode_table(void **state)
                          VOUCH_OK);
         assert_int_equal(b.len, strlen(enc_cases[i].out));
         assert_memory_equal(b.data, enc_cases[i].out, b.len);
+        b.len = 0;
+        assert_int_equal(vouch_rpc_encode_twice(&b, enc_cases[i].in, strlen(enc_cases[i].in)),
+                         VOUCH_OK);
+        assert_string_equal((const char *)b.data, enc_cases[i].twice);
         vouch_buf_free(&b);
     }
 }
@@ -409,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_v1_wire_forms),
         cmocka_unit_test(test_parse_table),
         cmocka_unit_test(test_parse_caps),
+        cmocka_unit_test(test_utf8_table),
         cmocka_unit_test(test_encode_table),
         cmocka_unit_test(test_v3_worked_example),
         cmocka_unit_test(test_v3_check_table),

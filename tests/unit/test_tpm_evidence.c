@@ -136,6 +136,26 @@ static void test_windows_report(void **state)
         assert_int_equal(json_integer_value(json_object_get(ij, "pending_entries")), 2);
         assert_int_equal(next.next_index, 0);
         json_decref(c);
+        /* "ima" alone, the same; every check still runs */
+        opts.ima_claims_only = true;
+        if (vouch_tpm_evidence_verify(b.ak, &ev, &opts, &c, &next, &eb))
+            fail_msg("%s", eb.msg);
+        assert_int_equal(json_object_size(c), 1);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "ima"),
+                                                            "pending_entries")), 2);
+        json_decref(c);
+        b.pcrs.value[VOUCH_HASH_SHA1][7][0] ^= 1;
+        assert_int_equal(vouch_tpm_evidence_verify(b.ak, &ev, &opts, &c, NULL, &eb),
+                         VOUCH_E_VERIFY);
+        b.pcrs.value[VOUCH_HASH_SHA1][7][0] ^= 1;
+        ev.eventlog = ima;                  /* not an event log */
+        ev.eventlog_len = len;
+        assert_int_not_equal(vouch_tpm_evidence_verify(b.ak, &ev, &opts, &c, NULL, &eb),
+                             VOUCH_OK);
+        assert_int_equal(strncmp(eb.msg, "event log: ", 11), 0);
+        ev.eventlog = b.log;
+        ev.eventlog_len = b.llen;
+        opts.ima_claims_only = false;
         ev.ima_first_index = 5;
         assert_int_equal(vouch_tpm_evidence_verify(b.ak, &ev, &opts, &c, NULL, &eb),
                          VOUCH_E_CONFLICT);

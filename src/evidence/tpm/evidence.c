@@ -8,6 +8,31 @@ static vouch_err merge(json_t *into, json_t *from)
     return json_object_update(into, from) ? VOUCH_E_NOMEM : VOUCH_OK;
 }
 
+/* The event log: parsed, replayed against the authenticated PCRs, its claims into claims. */
+static vouch_err eventlog_verify(const struct vouch_tpm_evidence *ev,
+                                 const struct vouch_tpm_verify_opts *opts, json_t *claims,
+                                 struct vouch_errbuf *eb)
+{
+    struct vouch_tcg_eventlog *log = NULL;
+    json_t *part = NULL, *report = NULL;
+    vouch_err e;
+
+    e = vouch_tcg_eventlog_parse(ev->eventlog, ev->eventlog_len, VOUCH_TPM_PCR_COUNT, &log, eb);
+    if (!e)
+        e = vouch_tpm_eventlog_verify(log, ev->pcrs, opts->eventlog_flags, &report, eb);
+    if (e) {
+        vouch_fail_prefix(eb, e, "event log: ");
+    } else if (!opts->ima_claims_only &&
+               (vouch_tpm_eventlog_claims(log, &part) || merge(claims, part) ||
+                json_object_set(claims, "eventlog_verification", report))) {
+        e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    }
+    json_decref(part);
+    json_decref(report);
+    vouch_tcg_eventlog_free(log);
+    return e;
+}
+
 vouch_err vouch_tpm_evidence_verify(const struct vouch_tpm_key *ak,
                                     const struct vouch_tpm_evidence *ev,
                                     const struct vouch_tpm_verify_opts *opts,
@@ -16,12 +41,11 @@ vouch_err vouch_tpm_evidence_verify(const struct vouch_tpm_key *ak,
 {
     struct vouch_tpm_quote_check chk = { opts->nonce, opts->nonce_len, ev->pcrs, opts->signer,
                                          opts->signer_len, opts->quote_flags };
-    struct vouch_tcg_eventlog *log = NULL;
     struct vouch_ima_log *ima = NULL;
     struct vouch_ima_result res;
     struct vouch_ima_state next;
     struct vouch_tpm_quote q;
-    json_t *claims = NULL, *part = NULL, *report = NULL, *unknown = NULL;
+    json_t *claims = NULL, *part = NULL, *unknown = NULL;
     size_t nunk = 0;
     vouch_err e;
 
@@ -30,24 +54,13 @@ vouch_err vouch_tpm_evidence_verify(const struct vouch_tpm_key *ak,
     e = vouch_tpm_quote_verify(ak, ev->attest, ev->attest_len, ev->sig, ev->sig_len, &chk, &q, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "quote: ");
-    if (vouch_tpm_quote_claims(&q, ak, ev->pcrs, &claims))
+    if (opts->ima_claims_only ? !(claims = json_object())
+                              : vouch_tpm_quote_claims(&q, ak, ev->pcrs, &claims) != VOUCH_OK)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-
     if (ev->eventlog) {
-        e = vouch_tcg_eventlog_parse(ev->eventlog, ev->eventlog_len, VOUCH_TPM_PCR_COUNT, &log, eb);
-        if (!e)
-            e = vouch_tpm_eventlog_verify(log, ev->pcrs, opts->eventlog_flags, &report, eb);
-        if (e) {
-            vouch_fail_prefix(eb, e, "event log: ");
+        e = eventlog_verify(ev, opts, claims, eb);
+        if (e)
             goto out;
-        }
-        if (vouch_tpm_eventlog_claims(log, &part) || merge(claims, part) ||
-            json_object_set(claims, "eventlog_verification", report)) {
-            e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-            goto out;
-        }
-        json_decref(part);
-        part = NULL;
     }
 
     if (opts->ima_prev)
@@ -85,9 +98,7 @@ vouch_err vouch_tpm_evidence_verify(const struct vouch_tpm_key *ak,
 out:
     json_decref(claims);
     json_decref(part);
-    json_decref(report);
     json_decref(unknown);
-    vouch_tcg_eventlog_free(log);
     vouch_ima_log_free(ima);
     return e;
 }

@@ -2,6 +2,7 @@
 #ifndef VOUCH_EVIDENCE_TPM_EVIDENCE_H
 #define VOUCH_EVIDENCE_TPM_EVIDENCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,7 @@ struct vouch_tpm_verify_opts {
     const struct vouch_ima_state *ima_prev;       /* state of the previous round, or NULL */
     const struct vouch_ima_policy *ima_policy;    /* program whitelist, or NULL */
     size_t max_unknown;               /* cap on the listed unknown files (0: 100) */
+    bool ima_claims_only;             /* *ret_claims holds "ima" only; every check still runs */
 };
 
 /*
@@ -56,6 +58,9 @@ struct vouch_tpm_verify_opts {
  *     uefi_event_logs, secure_boot, boot_applications, grub_cmds,
  *     kernel_cmdline) and "eventlog_verification"; with an IMA log, "ima"
  *     (vouch_ima_claims(), unknown files included);
+ *     With opts->ima_claims_only, only "ima" (for a caller that uses no
+ *     other claim: building the quote's and the log's costs more than
+ *     checking them).
  *   *ret_ima (optional) = the IMA state the next round starts from
  *     (unchanged copy of opts->ima_prev, or a fresh one, without IMA log).
  */

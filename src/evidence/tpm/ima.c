@@ -606,8 +606,25 @@ static vouch_err entry_digest(EVP_MD_CTX *ctx, const struct vouch_ima_entry *e, 
     return entry_hash(ctx, e, h, out);
 }
 
-static vouch_err extend_entry(EVP_MD_CTX *ctx, const struct vouch_ima_entry *e, uint32_t banks,
-                              unsigned flags, struct vouch_ima_state *s)
+/*
+ * A digest context per bank: re-initialising a context for the algorithm
+ * it last ran keeps OpenSSL's provider state; alternating SHA-1 and
+ * SHA-256 on one context rebuilt it twice per entry.
+ */
+struct bank_ctx {
+    EVP_MD_CTX *c[VOUCH_HASH__COUNT];
+};
+
+static void bank_ctx_done(struct bank_ctx *b)
+{
+    size_t h;
+
+    for (h = 0; h < VOUCH_HASH__COUNT; h++)
+        EVP_MD_CTX_free(b->c[h]);
+}
+
+static vouch_err extend_entry(struct bank_ctx *ctx, const struct vouch_ima_entry *e,
+                              uint32_t banks, unsigned flags, struct vouch_ima_state *s)
 {
     uint8_t d[VOUCH_HASH_MAX_SIZE];
     int h;
@@ -618,9 +635,11 @@ static vouch_err extend_entry(EVP_MD_CTX *ctx, const struct vouch_ima_entry *e, 
 
         if (!(banks >> h & 1))
             continue;
-        err = entry_digest(ctx, e, (enum vouch_hash)h, flags, d);
+        if (!ctx->c[h] && !(ctx->c[h] = EVP_MD_CTX_new()))
+            return VOUCH_E_NOMEM;
+        err = entry_digest(ctx->c[h], e, (enum vouch_hash)h, flags, d);
         if (!err)
-            err = vouch_tcg_hash2(ctx, (enum vouch_hash)h, s->pcr[h], n, d, n, s->pcr[h]);
+            err = vouch_tcg_hash2(ctx->c[h], (enum vouch_hash)h, s->pcr[h], n, d, n, s->pcr[h]);
         if (err)
             return err;
     }
@@ -644,7 +663,7 @@ vouch_err vouch_ima_replay(const struct vouch_ima_log *log, const struct vouch_i
                            struct vouch_errbuf *eb)
 {
     struct vouch_ima_state s;
-    EVP_MD_CTX *ctx;
+    struct bank_ctx ctx = { { NULL } };
     vouch_err e;
     size_t i;
 
@@ -655,12 +674,9 @@ vouch_err vouch_ima_replay(const struct vouch_ima_log *log, const struct vouch_i
         s = *start;
     else
         vouch_ima_state_init(&s, banks);
-    ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     for (i = 0; i < log->n && !e; i++)
-        e = extend_entry(ctx, &log->entries[i], s.banks, flags, &s);
-    EVP_MD_CTX_free(ctx);
+        e = extend_entry(&ctx, &log->entries[i], s.banks, flags, &s);
+    bank_ctx_done(&ctx);
     if (e)
         return vouch_fail(eb, e, "IMA replay: digest failed");
     *ret = s;
@@ -749,7 +765,7 @@ vouch_err vouch_ima_verify(const struct vouch_ima_log *log, uint64_t first_index
     struct vouch_ima_result res;
     struct vouch_ima_state s;
     uint32_t quoted_banks = 0, banks;
-    EVP_MD_CTX *ctx;
+    struct bank_ctx ctx = { { NULL } };
     size_t i;
     int h;
     bool found;
@@ -789,19 +805,16 @@ vouch_err vouch_ima_verify(const struct vouch_ima_log *log, uint64_t first_index
                 return e;
         }
     }
-    ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     /* the first prefix (possibly empty) whose replay equals the quote */
     found = state_matches(&s, banks, quoted);
     for (i = 0; !found && i < log->n; i++) {
-        e = extend_entry(ctx, &log->entries[i], s.banks, flags, &s);
+        e = extend_entry(&ctx, &log->entries[i], s.banks, flags, &s);
         if (e)
             break;
         res.violations += log->entries[i].violation;
         found = state_matches(&s, banks, quoted);
     }
-    EVP_MD_CTX_free(ctx);
+    bank_ctx_done(&ctx);
     if (e)
         return vouch_fail(eb, e, "IMA replay: digest failed");
     if (!found) {
