@@ -134,7 +134,7 @@ test('a key disabled on one replica is refused by every replica within the bound
   }
   const took = Date.now() - disabled;
   console.log(`# every replica refused the key ${took} ms after it was disabled`);
-  assert.ok(took <= KEY_TTL_MS + 1000, `took ${took} ms`);
+  assert.ok(took <= KEY_TTL_MS + 2000, `took ${took} ms`);   // + calls on a loaded machine
 });
 
 test('kill -9 of the vTPM lease holder under PutMessage load through nginx: no acknowledged report lost, the sweep moves', { skip }, async () => {
