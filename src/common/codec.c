@@ -178,49 +178,93 @@ char *vouch_b64_alloc(const void *src, size_t n, int flags)
     return p;
 }
 
-/* Sextet of each byte, -1 for bytes outside the alphabet. */
-static const int8_t b64_std[256] = {
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
-    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
-    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+/* Sextet of byte c, -1 outside the alphabet (url: '-' and '_' for '+' and '/'). */
+#define B64_SEXTET(c, url)                                                                    \
+    ((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                                                   \
+     : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                                              \
+     : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                                              \
+     : (c) == ((url) ? '-' : '+') ? 62                                                        \
+     : (c) == ((url) ? '_' : '/') ? 63                                                        \
+                                  : -1)
+/* The sextet already in its place in a quad's 24 bits; B64_BAD (bit 31) outside the alphabet. */
+#define B64_BAD 0x80000000u
+#define B64_AT(c, url, pos)                                                                   \
+    (B64_SEXTET(c, url) < 0 ? B64_BAD : (uint32_t)B64_SEXTET(c, url) << (18 - 6 * (pos)))
+#define B64_R4(c, url, pos)                                                                   \
+    B64_AT(c, url, pos), B64_AT((c) + 1, url, pos), B64_AT((c) + 2, url, pos),                \
+        B64_AT((c) + 3, url, pos)
+#define B64_R16(c, url, pos)                                                                  \
+    B64_R4(c, url, pos), B64_R4((c) + 4, url, pos), B64_R4((c) + 8, url, pos),                \
+        B64_R4((c) + 12, url, pos)
+#define B64_R64(c, url, pos)                                                                  \
+    B64_R16(c, url, pos), B64_R16((c) + 16, url, pos), B64_R16((c) + 32, url, pos),           \
+        B64_R16((c) + 48, url, pos)
+#define B64_TABLE(url, pos)                                                                   \
+    { B64_R64(0, url, pos), B64_R64(64, url, pos), B64_R64(128, url, pos),                    \
+      B64_R64(192, url, pos) }
+
+/*
+ * For each alphabet and each position in a quad, every byte's bits in the
+ * quad's 24: a quad decodes with four loads OR-ed together and one test of
+ * B64_BAD, instead of four sign tests and four shifts.
+ */
+static const uint32_t b64_quad[2][4][256] = {
+    { B64_TABLE(0, 0), B64_TABLE(0, 1), B64_TABLE(0, 2), B64_TABLE(0, 3) },
+    { B64_TABLE(1, 0), B64_TABLE(1, 1), B64_TABLE(1, 2), B64_TABLE(1, 3) },
 };
-static const int8_t b64_url[256] = {
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
-    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
-    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-};
+
+/* The bits of the quad at p, B64_BAD set if any of its characters is outside the alphabet. */
+static inline uint32_t b64_quad_bits(const uint32_t (*t)[256], const unsigned char *p)
+{
+    return t[0][p[0]] | t[1][p[1]] | t[2][p[2]] | t[3][p[3]];
+}
+
+static inline void b64_quad_put(uint8_t *out, uint32_t v)
+{
+    out[0] = (uint8_t)(v >> 16);
+    out[1] = (uint8_t)(v >> 8);
+    out[2] = (uint8_t)v;
+}
+
+/*
+ * Whole quads of s[0..data_len) into out, two at a time while it can; stops
+ * before the first quad with a character outside the alphabet.  Returns the
+ * characters consumed (a multiple of 4; out got 3/4 as many bytes).
+ */
+static size_t b64_decode_quads(const uint32_t (*t)[256], const unsigned char *s,
+                               size_t data_len, uint8_t *out)
+{
+    size_t i = 0, o = 0;
+
+    for (; i + 8 <= data_len; i += 8, o += 6) {
+        uint32_t v = b64_quad_bits(t, s + i), w = b64_quad_bits(t, s + i + 4);
+
+        if ((v | w) & B64_BAD)
+            break;
+        b64_quad_put(out + o, v);
+        b64_quad_put(out + o + 3, w);
+    }
+    for (; i + 4 <= data_len; i += 4, o += 3) {
+        uint32_t v = b64_quad_bits(t, s + i);
+
+        if (v & B64_BAD)
+            break;
+        b64_quad_put(out + o, v);
+    }
+    return i;
+}
+
+/* Sextet of one character, -1 outside the alphabet (the tail and error path). */
+static int b64_sextet(const uint32_t (*t)[256], unsigned char c)
+{
+    return t[3][c] & B64_BAD ? -1 : (int)t[3][c];
+}
 
 vouch_err vouch_b64_decode(const char *s, size_t len, int flags, size_t max,
                            uint8_t **ret, size_t *ret_len, struct vouch_errbuf *eb)
 {
     bool url = flags & VOUCH_B64_URL;
-    const int8_t *tab = url ? b64_url : b64_std;
+    const uint32_t (*tab)[256] = b64_quad[url];
     size_t pad = 0, data_len, out_len, i, o = 0;
     uint32_t acc = 0;
     int bits = 0;
@@ -250,21 +294,12 @@ vouch_err vouch_b64_decode(const char *s, size_t len, int flags, size_t max,
     out = malloc(out_len + 1);
     if (!out)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    /* Whole quads first, four sextets at a time. */
-    for (i = 0; i + 4 <= data_len; i += 4) {
-        int32_t a = tab[(unsigned char)s[i]], b = tab[(unsigned char)s[i + 1]],
-                c = tab[(unsigned char)s[i + 2]], d = tab[(unsigned char)s[i + 3]];
-
-        if ((a | b | c | d) < 0)
-            break;              /* the slow loop below names the offset */
-        acc = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
-        out[o++] = (uint8_t)(acc >> 16);
-        out[o++] = (uint8_t)(acc >> 8);
-        out[o++] = (uint8_t)acc;
-    }
+    /* Whole quads first; the byte-wise loop below does the tail and names a bad offset. */
+    i = b64_decode_quads(tab, (const unsigned char *)s, data_len, out);
+    o = i / 4 * 3;
     acc = 0;
     for (; i < data_len; i++) {
-        int v = tab[(unsigned char)s[i]];
+        int v = b64_sextet(tab, (unsigned char)s[i]);
 
         if (v < 0) {
             free(out);

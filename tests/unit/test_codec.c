@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -75,6 +76,123 @@ static void test_b64_table(void **state)
             assert_true(eb.msg[0] != '\0');
         }
     }
+}
+
+/*
+ * The oracle for test_b64_exact: RFC 4648 decoding one character at a time
+ * with the alphabet as a string, under the same rules and messages as
+ * vouch_b64_decode.  Returns the error; msg gets the message, out the bytes.
+ */
+static vouch_err b64_oracle(const char *s, size_t len, int flags, size_t max, uint8_t *out,
+                            size_t *out_len, char msg[128])
+{
+    const char *abc = flags & VOUCH_B64_URL
+                          ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t pad = 0, data, i, o = 0;
+    unsigned acc = 0, bits = 0;
+
+    while (pad < len && pad < 3 && s[len - 1 - pad] == '=')
+        pad++;
+    data = len - pad;
+    if (pad && (flags & VOUCH_B64_NOPAD))
+        return snprintf(msg, 128, "base64url padding '=' is not allowed (offset %zu)", data),
+               VOUCH_E_INVALID;
+    if (pad && (pad > 2 || len % 4))
+        return snprintf(msg, 128, "invalid base64 padding at offset %zu", data), VOUCH_E_INVALID;
+    if (!pad && !(flags & (VOUCH_B64_NOPAD | VOUCH_B64_PAD_OPTIONAL)) && len % 4)
+        return snprintf(msg, 128, "base64 length %zu is not a multiple of 4 (missing padding?)",
+                        len), VOUCH_E_INVALID;
+    if (data % 4 == 1)
+        return snprintf(msg, 128, "base64 length %zu is impossible", data), VOUCH_E_INVALID;
+    if (data * 6 / 8 > max)
+        return snprintf(msg, 128, "base64 decodes to %zu bytes, limit %zu", data * 6 / 8, max),
+               VOUCH_E_TOO_LARGE;
+    for (i = 0; i < data; i++) {
+        const char *at = s[i] ? strchr(abc, s[i]) : NULL;
+
+        if (!at)
+            return snprintf(msg, 128, "invalid %s character at offset %zu",
+                            flags & VOUCH_B64_URL ? "base64url" : "base64", i), VOUCH_E_INVALID;
+        acc = (acc << 6 | (unsigned)(at - abc)) & 0xfff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    if ((acc & ((1u << bits) - 1)) && !(flags & VOUCH_B64_LAX_BITS))
+        return snprintf(msg, 128, "non-canonical base64: unused bits are not zero"),
+               VOUCH_E_INVALID;
+    *out_len = o;
+    return VOUCH_OK;
+}
+
+static void b64_check_exact(const char *s, size_t len, int flags)
+{
+    struct vouch_errbuf eb = { "" };
+    char want_msg[128] = "";
+    uint8_t want[64], *got = NULL;
+    size_t want_len = 0, got_len = 0, max = len % 5 == 3 ? len / 2 : 64;
+    vouch_err we = b64_oracle(s, len, flags, max, want, &want_len, want_msg);
+    vouch_err ge = vouch_b64_decode(s, len, flags, max, &got, &got_len, &eb);
+
+    if (ge != we || (we && strcmp(eb.msg, want_msg) != 0))
+        fail_msg("'%.*s' flags %d: got %d '%s', want %d '%s'", (int)len, s, flags, ge, eb.msg,
+                 we, want_msg);
+    if (!we) {
+        assert_int_equal(got_len, want_len);
+        assert_memory_equal(got, want, want_len);
+        assert_int_equal(got[got_len], 0);
+        free(got);
+    }
+}
+
+/*
+ * Every flag combination, lengths 0..13: valid encodings of varied bytes
+ * with every character in turn replaced by each kind of wrong character,
+ * plus strings drawn from a small alphabet (both alphabets' specials, '=',
+ * NUL, bytes >= 0x80) so padding and unused bits are hit in all positions.
+ */
+static void test_b64_exact(void **state)
+{
+    static const char wrong[] = { '=', '+', '/', '-', '_', '*', ' ', '\0', '\x80', '\xff',
+                                  '@', '[', '`', '{', ':' };
+    static const char mix[] = "AQgw+/-_=*\xff";
+    unsigned seed = 12345;
+    int flags;
+    size_t len, k, w, r;
+
+    (void)state;
+    for (flags = 0; flags < 16; flags++)
+        for (len = 0; len <= 13; len++) {
+            char s[16];
+
+            for (r = 0; r < 40; r++) {
+                for (k = 0; k < len; k++) {
+                    seed = seed * 1103515245u + 12345u;
+                    s[k] = (char)("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789+/-_"[(seed >> 16) % 66]);
+                }
+                b64_check_exact(s, len, flags);
+                for (k = 0; k < len; k++) {
+                    char keep = s[k];
+
+                    for (w = 0; w < sizeof(wrong); w++) {
+                        s[k] = wrong[w];
+                        b64_check_exact(s, len, flags);
+                    }
+                    s[k] = keep;
+                }
+            }
+            for (r = 0; r < 3000; r++) {
+                for (k = 0; k < len; k++) {
+                    seed = seed * 1103515245u + 12345u;
+                    s[k] = mix[(seed >> 16) % (sizeof(mix) - 1)];
+                }
+                b64_check_exact(s, len, flags);
+            }
+        }
 }
 
 static void test_b64_roundtrip(void **state)
@@ -165,6 +283,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b64_table),
+        cmocka_unit_test(test_b64_exact),
         cmocka_unit_test(test_b64_roundtrip),
         cmocka_unit_test(test_b64_cap),
         cmocka_unit_test(test_hex),

@@ -21,6 +21,7 @@
 #include "common/json.h"
 #include "crypto/digest.h"
 #include "evidence/dcap/dcap.h"
+#include "evidence/dcap/dcap_int.h"
 
 #define V "tests/vectors/tdx-eventlog/"
 #define RTMRS(q) ((q)->body + VOUCH_DCAP_TD_RTMR0)
@@ -619,6 +620,103 @@ static void test_tagged_aael(void **state)
     free(gcp);
 }
 
+/* Parse through both paths: the same error and message, or the same RTMRs and claims. */
+static void same_on_both_paths(const char *text, size_t len)
+{
+    struct vouch_dcap_eventlog *fast = NULL, *slow = NULL;
+    struct vouch_errbuf eb1 = { "" }, eb2 = { "" };
+    uint8_t r1[VOUCH_DCAP_RTMR_COUNT][VOUCH_DCAP_RTMR_SIZE];
+    uint8_t r2[VOUCH_DCAP_RTMR_COUNT][VOUCH_DCAP_RTMR_SIZE];
+    vouch_err e1 = vouch_dcap_eventlog_parse_via((const uint8_t *)text, len, true, &fast, &eb1);
+    vouch_err e2 = vouch_dcap_eventlog_parse_via((const uint8_t *)text, len, false, &slow, &eb2);
+
+    if (e1 != e2 || strcmp(eb1.msg, eb2.msg) != 0)
+        fail_msg("'%.80s': direct %d '%s', JSON %d '%s'", text, e1, eb1.msg, e2, eb2.msg);
+    if (!e1) {
+        json_t *c1 = json_object(), *c2 = json_object();
+
+        assert_int_equal(vouch_dcap_eventlog_format(fast), vouch_dcap_eventlog_format(slow));
+        assert_int_equal(vouch_dcap_eventlog_replay(fast, r1, NULL), VOUCH_OK);
+        assert_int_equal(vouch_dcap_eventlog_replay(slow, r2, NULL), VOUCH_OK);
+        assert_memory_equal(r1, r2, sizeof(r1));
+        assert_int_equal(vouch_dcap_eventlog_claims(fast, c1, NULL), VOUCH_OK);
+        assert_int_equal(vouch_dcap_eventlog_claims(slow, c2, NULL), VOUCH_OK);
+        if (!json_equal(c1, c2))
+            fail_msg("'%.80s': the claims differ", text);
+        json_decref(c1);
+        json_decref(c2);
+    }
+    vouch_dcap_eventlog_free(fast);
+    vouch_dcap_eventlog_free(slow);
+}
+
+/*
+ * dstack's direct reader (dstack.c) against the JSON path: on the vector,
+ * and on logs that take the direct reader to each of its edges (where it
+ * reads on, and where it gives up and leaves the answer to the JSON path).
+ */
+static void test_dstack_direct_reader(void **state)
+{
+#define D48 "\"digest\":\"8ae1e425351df7992c444586eff99d35af3b779aa2b0e981cb4b73bc5b279f2ade19b6a62a203fc3c3bbdaae80af596d\""
+#define RT "\"imr\":3,\"event_type\":134217729,"
+    static const char *const logs[] = {
+        "[]", " [ ] ", "[", "[]x", "[] []", "{}", "\"[]\"", "[{}]", "[1]", "[null]",
+        "[{\"imr\":0,\"event_type\":1," D48 "}]",
+        " [ { \"imr\" : 0 , \"event_type\" : 1 , " D48 " } ] \n",
+        "[{\"imr\":0,\"event_type\":1," D48 "},]",
+        "[{\"imr\":0,\"event_type\":1," D48 ",}]",
+        "[{\"imr\":0,\"event_type\":1," D48 "}",
+        "[{\"imr\":0," D48 "}]",
+        "[{\"event_type\":1," D48 "}]",
+        "[{\"imr\":0,\"imr\":1,\"event_type\":1," D48 "}]",
+        "[{\"imr\":0,\"event_type\":1," D48 ",\"other\":1}]",
+        "[{\"imr\":4,\"event_type\":1," D48 "}]",
+        "[{\"imr\":-0,\"event_type\":1," D48 "}]",
+        "[{\"imr\":-1,\"event_type\":1," D48 "}]",
+        "[{\"imr\":00,\"event_type\":1," D48 "}]",
+        "[{\"imr\":0.0,\"event_type\":1," D48 "}]",
+        "[{\"imr\":0e0,\"event_type\":1," D48 "}]",
+        "[{\"imr\":\"0\",\"event_type\":1," D48 "}]",
+        "[{\"imr\":0,\"event_type\":4294967296," D48 "}]",
+        "[{\"imr\":0,\"event_type\":999999999999999999," D48 "}]",
+        "[{\"imr\":0,\"event_type\":9999999999999999999," D48 "}]",
+        "[{\"imr\":0,\"event_type\":99999999999999999999999," D48 "}]",
+        "[{\"imr\":0,\"event_type\":1}]",
+        "[{\"imr\":0,\"event_type\":1,\"digest\":\"00\"}]",
+        "[{\"imr\":0,\"event_type\":1,\"digest\":null}]",
+        "[{\"imr\":0,\"event_type\":1," D48 ",\"event_payload\":\"0g\"}]",
+        "[{\"imr\":0,\"event_type\":1," D48 ",\"event_payload\":\"abc\"}]",
+        "[{\"imr\":0,\"event_type\":1," D48 ",\"event_payload\":\"AbCd\"}]",
+        "[{\"imr\":0,\"event_type\":1," D48 ",\"version\":2}]",
+        "[{\"imr\":0,\"event_type\":1," D48 ",\"version\":3}]",
+        "[{" RT "\"event\":\"app-id\",\"event_payload\":\"00ff\"}]",
+        "[{" RT "\"event\":\"app-id\",\"event_payload\":\"00ff\",\"version\":2}]",
+        "[{" RT "\"event\":\"app\\u0000id\",\"event_payload\":\"00ff\"}]",
+        "[{" RT "\"event\":\"app\\\"id\",\"event_payload\":\"00ff\",\"version\":2}]",
+        "[{" RT "\"event\":\"caf\xc3\xa9\",\"event_payload\":\"\"}]",
+        "[{" RT "\"event\":\"bad\xc3\",\"event_payload\":\"\"}]",
+        "[{" RT "\"event\":\"tab\there\",\"event_payload\":\"\"}]",
+        "[{" RT "\"event\":\"a\",\"event_payload\":\"\"},{" RT "\"event\":\"a\"}]",
+        "[{" RT "\"event\":\"x\"," D48 "}]",
+        "[{" RT "\"event\":\"unterminated}]",
+        "[{\"imr\":0,\"event_type\":1," D48 "}][{\"imr\":0}]",
+        "\"[{\\\"imr\\\":0,\\\"event_type\\\":1}]\"",
+    };
+    uint8_t *vec;
+    size_t i, n;
+
+    (void)state;
+    for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++)
+        same_on_both_paths(logs[i], strlen(logs[i]));
+    vec = test_load(V "dstack/event_log.json", &n);
+    same_on_both_paths((const char *)vec, n);
+    for (i = 0; i < n; i += 97)         /* every 97th prefix of the real log */
+        same_on_both_paths((const char *)vec, i);
+    free(vec);
+#undef D48
+#undef RT
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_evidence_document),
         cmocka_unit_test(test_tagged_aael),
         cmocka_unit_test(test_claims_in_two_parts),
+        cmocka_unit_test(test_dstack_direct_reader),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include "common/json.h"
 #include "common/reader.h"
 #include "evidence/dcap/dcap.h"
+#include "evidence/dcap/dcap_int.h"
 #include "evidence/tcg/eventlog.h"
 #include "evidence/tcg/tcg.h"
 
@@ -38,7 +39,6 @@ static const char td_payload_info[16] = "td_payload_info";
 struct vouch_dcap_eventlog {
     enum vouch_dcap_eventlog_format format;
     struct vouch_tcg_eventlog *tcg;     /* CCEL, or dstack's JSON as TCG events; NULL: none */
-    json_t *dstack;                     /* dstack: the array, for the events' names */
     bool has_aael;
     uint8_t aael_init[VOUCH_DCAP_RTMR_SIZE];
     uint8_t aael_final[VOUCH_DCAP_RTMR_SIZE];
@@ -50,7 +50,6 @@ void vouch_dcap_eventlog_free(struct vouch_dcap_eventlog *log)
     if (!log)
         return;
     vouch_tcg_eventlog_free(log->tcg);
-    json_decref(log->dstack);
     json_decref(log->aael);
     free(log);
 }
@@ -99,12 +98,12 @@ static vouch_err ccel_parse(const uint8_t *data, size_t len, struct vouch_dcap_e
  * need JSON escaping are refused.
  */
 static vouch_err runtime_digest(EVP_MD_CTX *ctx, int64_t version, const char *name,
-                                const uint8_t *payload, size_t plen, uint8_t out[48],
-                                struct vouch_errbuf *eb)
+                                size_t name_len, const uint8_t *payload, size_t plen,
+                                uint8_t out[48], struct vouch_errbuf *eb)
 {
     struct vouch_buf b = VOUCH_BUF_INIT(VOUCH_DCAP_EVENTLOG_MAX * 2 + 4096);
     char *hex = NULL;
-    const char *c;
+    size_t c;
     uint8_t le[4] = { DSTACK_RUNTIME_EVENT & 0xff, (DSTACK_RUNTIME_EVENT >> 8) & 0xff,
                       (DSTACK_RUNTIME_EVENT >> 16) & 0xff, DSTACK_RUNTIME_EVENT >> 24 };
     vouch_err e;
@@ -112,19 +111,23 @@ static vouch_err runtime_digest(EVP_MD_CTX *ctx, int64_t version, const char *na
     if (version == 1) {
         e = vouch_buf_append(&b, le, 4);
         if (!e)
-            e = vouch_buf_printf(&b, ":%s:", name);
+            e = vouch_buf_append(&b, ":", 1);
+        if (!e)
+            e = vouch_buf_append(&b, name, name_len);
+        if (!e)
+            e = vouch_buf_append(&b, ":", 1);
         if (!e)
             e = vouch_buf_append(&b, payload, plen);
     } else {
-        for (c = name; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\') {
+        for (c = 0; c < name_len; c++)
+            if ((unsigned char)name[c] < 0x20 || name[c] == '"' || name[c] == '\\') {
                 vouch_buf_free(&b);
                 return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "version 2 event name needs "
                                   "JSON escaping");
             }
         hex = vouch_hex_alloc(payload, plen);
-        e = hex ? vouch_buf_printf(&b, "{\"name\":\"%s\",\"payload\":\"%s\",\"type\":%u}", name,
-                                   hex, DSTACK_RUNTIME_EVENT)
+        e = hex ? vouch_buf_printf(&b, "{\"name\":\"%.*s\",\"payload\":\"%s\",\"type\":%u}",
+                                   (int)name_len, name, hex, DSTACK_RUNTIME_EVENT)
                 : VOUCH_E_NOMEM;
     }
     if (!e)
@@ -134,14 +137,9 @@ static vouch_err runtime_digest(EVP_MD_CTX *ctx, int64_t version, const char *na
     return e ? vouch_fail(eb, e, "runtime event digest failed") : VOUCH_OK;
 }
 
-/* The strings of one dstack event, checked. */
-struct dstack_fields {
-    int64_t imr, type, version;
-    const char *digest, *name, *payload;
-    size_t digest_len, name_len, payload_len;
-};
-
-static vouch_err dstack_fields(const json_t *o, struct dstack_fields *f, struct vouch_errbuf *eb)
+/* The members of one event of the JSON path (strings owned by o). */
+static vouch_err dstack_fields_json(const json_t *o, struct vouch_dstack_fields *f,
+                                    struct vouch_errbuf *eb)
 {
     memset(f, 0, sizeof(*f));
     f->version = 1;
@@ -155,6 +153,13 @@ static vouch_err dstack_fields(const json_t *o, struct dstack_fields *f, struct 
         vouch_json_get_str(o, "event_payload", false, &f->payload, &f->payload_len, eb) ||
         vouch_json_get_int(o, "version", false, &f->version, eb))
         return VOUCH_E_INVALID;
+    return VOUCH_OK;
+}
+
+/* The checks of one event's members, whichever path read them. */
+static vouch_err dstack_fields_check(const struct vouch_dstack_fields *f,
+                                     struct vouch_errbuf *eb)
+{
     if (f->imr < 0 || f->imr >= VOUCH_DCAP_RTMR_COUNT)
         return vouch_fail(eb, VOUCH_E_INVALID, "imr %lld is not an RTMR index (0..3)",
                           (long long)f->imr);
@@ -162,7 +167,7 @@ static vouch_err dstack_fields(const json_t *o, struct dstack_fields *f, struct 
         return vouch_fail(eb, VOUCH_E_INVALID, "event_type %lld", (long long)f->type);
     if (f->version != 1 && f->version != 2)
         return vouch_fail(eb, VOUCH_E_UNSUPPORTED, "version %lld", (long long)f->version);
-    if (strlen(f->name) != f->name_len)
+    if (memchr(f->name, 0, f->name_len))
         return vouch_fail(eb, VOUCH_E_INVALID, "event name contains NUL");
     if (f->digest_len != 0 && f->digest_len != 2 * VOUCH_DCAP_RTMR_SIZE)
         return vouch_fail(eb, VOUCH_E_INVALID, "digest is not 48 bytes of hex");
@@ -171,20 +176,28 @@ static vouch_err dstack_fields(const json_t *o, struct dstack_fields *f, struct 
     return VOUCH_OK;
 }
 
+/* The bytes an event takes in the log's store: digest, payload, name and its NUL. */
+static size_t dstack_store_size(size_t payload_len, size_t name_len)
+{
+    return VOUCH_DCAP_RTMR_SIZE + payload_len / 2 + name_len + 1;
+}
+
 /*
- * One dstack event into ev; its payload and digest go to `store` (48 +
- * payload bytes).  A runtime event's digest is recomputed; a stated one
+ * One dstack event into ev; its digest, payload and NUL-terminated name go
+ * to `store` (dstack_store_size bytes): the name right after ev->data, for
+ * dstack_event_name.  A runtime event's digest is recomputed; a stated one
  * that differs fails.
  */
-static vouch_err dstack_event(EVP_MD_CTX *ctx, const json_t *o, uint8_t *store,
-                              struct vouch_tcg_event *ev, struct vouch_errbuf *eb)
+static vouch_err dstack_event(EVP_MD_CTX *ctx, const struct vouch_dstack_fields *fp,
+                              uint8_t *store, struct vouch_tcg_event *ev,
+                              struct vouch_errbuf *eb)
 {
-    struct dstack_fields f;
+    struct vouch_dstack_fields f = *fp;
     uint8_t stated[VOUCH_DCAP_RTMR_SIZE];
     size_t plen = 0;
     vouch_err e;
 
-    e = dstack_fields(o, &f, eb);
+    e = dstack_fields_check(&f, eb);
     if (e)
         return e;
     if (f.payload_len % 2 ||
@@ -197,15 +210,19 @@ static vouch_err dstack_event(EVP_MD_CTX *ctx, const json_t *o, uint8_t *store,
                                                NULL))
         return vouch_fail(eb, VOUCH_E_INVALID, "digest is not hex");
     if (f.type == DSTACK_RUNTIME_EVENT) {
-        e = runtime_digest(ctx, f.version, f.name, store + VOUCH_DCAP_RTMR_SIZE, plen, store, eb);
+        e = runtime_digest(ctx, f.version, f.name, f.name_len, store + VOUCH_DCAP_RTMR_SIZE,
+                           plen, store, eb);
         if (e)
             return e;
         if (f.digest_len && memcmp(stated, store, sizeof(stated)) != 0)
-            return vouch_fail_sub(eb, VOUCH_E_VERIFY, VOUCH_SUB_EVENTLOG, "runtime event '%.64s':"
-                                  " the digest is not the SHA-384 of its content", f.name);
+            return vouch_fail_sub(eb, VOUCH_E_VERIFY, VOUCH_SUB_EVENTLOG, "runtime event '%.*s':"
+                                  " the digest is not the SHA-384 of its content",
+                                  (int)(f.name_len < 64 ? f.name_len : 64), f.name);
     } else {
         memcpy(store, stated, sizeof(stated));
     }
+    memcpy(store + VOUCH_DCAP_RTMR_SIZE + plen, f.name, f.name_len);
+    store[VOUCH_DCAP_RTMR_SIZE + plen + f.name_len] = '\0';
     memset(ev, 0, sizeof(*ev));
     ev->pcr = (uint32_t)f.imr + 1;
     ev->type = (uint32_t)f.type;
@@ -241,30 +258,58 @@ static vouch_err dstack_log_new(size_t n, size_t store, struct vouch_tcg_eventlo
     return VOUCH_OK;
 }
 
-static vouch_err dstack_parse(json_t *arr, struct vouch_dcap_eventlog *log,
-                              struct vouch_errbuf *eb)
+/* Event i's members: from the direct reader's list, or else from the JSON array. */
+static vouch_err dstack_fields_at(const json_t *arr, const struct vouch_dstack_fields *direct,
+                                  size_t i, struct vouch_dstack_fields *f,
+                                  struct vouch_errbuf *eb)
 {
-    size_t n = json_array_size(arr), i, store = 0, off = 0;
+    if (direct) {
+        *f = direct[i];
+        return VOUCH_OK;
+    }
+    return dstack_fields_json(json_array_get(arr, i), f, eb);
+}
+
+/* The store all n events take (dstack_store_size each). */
+static size_t dstack_store_total(const json_t *arr, const struct vouch_dstack_fields *direct,
+                                 size_t n)
+{
+    size_t i, store = 0;
+
+    for (i = 0; i < n; i++) {
+        const json_t *o = direct ? NULL : json_array_get(arr, i);
+        const json_t *p = json_object_get(o, "event_payload"), *name = json_object_get(o, "event");
+
+        store += direct ? dstack_store_size(direct[i].payload_len, direct[i].name_len)
+                        : dstack_store_size(json_is_string(p) ? json_string_length(p) : 0,
+                                            json_is_string(name) ? json_string_length(name) : 0);
+    }
+    return store;
+}
+
+/* dstack's n events, read directly (direct) or from the JSON array arr, into log->tcg. */
+static vouch_err dstack_parse(const json_t *arr, const struct vouch_dstack_fields *direct,
+                              size_t n, struct vouch_dcap_eventlog *log, struct vouch_errbuf *eb)
+{
+    size_t i, off = 0;
     EVP_MD_CTX *ctx = NULL;
     vouch_err e;
 
     if (n > VOUCH_TCG_EL_MAX_EVENTS)
         return vouch_fail(eb, VOUCH_E_TOO_LARGE, "dstack event log: more than %u events",
                           VOUCH_TCG_EL_MAX_EVENTS);
-    for (i = 0; i < n; i++) {
-        const json_t *p = json_object_get(json_array_get(arr, i), "event_payload");
-
-        store += VOUCH_DCAP_RTMR_SIZE + (json_is_string(p) ? json_string_length(p) / 2 : 0);
-    }
-    e = dstack_log_new(n, store, &log->tcg, eb);
+    e = dstack_log_new(n, dstack_store_total(arr, direct, n), &log->tcg, eb);
     if (e)
         return e;
     if (!(ctx = EVP_MD_CTX_new()))
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     for (i = 0; i < n && !e; i++) {
         struct vouch_tcg_event *ev = &log->tcg->events[i];
+        struct vouch_dstack_fields f;
 
-        e = dstack_event(ctx, json_array_get(arr, i), log->tcg->raw + off, ev, eb);
+        e = dstack_fields_at(arr, direct, i, &f, eb);
+        if (!e)
+            e = dstack_event(ctx, &f, log->tcg->raw + off, ev, eb);
         if (e) {
             char field[48];
 
@@ -274,12 +319,10 @@ static vouch_err dstack_parse(json_t *arr, struct vouch_dcap_eventlog *log,
             break;
         }
         ev->offset = i;
-        off += VOUCH_DCAP_RTMR_SIZE + ev->data_len;
+        off += dstack_store_size(2 * (size_t)ev->data_len, f.name_len);
         log->tcg->n_events++;
     }
     EVP_MD_CTX_free(ctx);
-    if (!e)
-        log->dstack = json_incref(arr);
     return e;
 }
 
@@ -307,11 +350,35 @@ static json_t *dstack_array(const uint8_t *data, size_t len)
     return j;
 }
 
-vouch_err vouch_dcap_eventlog_parse(const uint8_t *data, size_t len,
-                                    struct vouch_dcap_eventlog **ret, struct vouch_errbuf *eb)
+/* dstack's log read directly when it has dstack's shape, else through jansson. */
+static vouch_err dstack_or_ccel_parse(const uint8_t *data, size_t len, bool direct,
+                                      struct vouch_dcap_eventlog *log, struct vouch_errbuf *eb)
+{
+    struct vouch_dstack_fields *fields = NULL;
+    size_t n = 0;
+    json_t *arr;
+    vouch_err e;
+
+    if (direct && vouch_dstack_read(data, len, &fields, &n)) {
+        log->format = VOUCH_DCAP_EL_DSTACK;
+        e = dstack_parse(NULL, fields, n, log, eb);
+        free(fields);
+    } else if ((arr = dstack_array(data, len))) {
+        log->format = VOUCH_DCAP_EL_DSTACK;
+        e = dstack_parse(arr, NULL, json_array_size(arr), log, eb);
+        json_decref(arr);
+    } else {
+        log->format = VOUCH_DCAP_EL_CCEL;
+        e = ccel_parse(data, len, log, eb);
+    }
+    return e;
+}
+
+vouch_err vouch_dcap_eventlog_parse_via(const uint8_t *data, size_t len, bool direct,
+                                        struct vouch_dcap_eventlog **ret,
+                                        struct vouch_errbuf *eb)
 {
     struct vouch_dcap_eventlog *log;
-    json_t *arr;
     vouch_err e;
 
     if (len > VOUCH_DCAP_EVENTLOG_MAX)
@@ -320,21 +387,19 @@ vouch_err vouch_dcap_eventlog_parse(const uint8_t *data, size_t len,
     log = calloc(1, sizeof(*log));
     if (!log)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    arr = dstack_array(data, len);
-    if (arr) {
-        log->format = VOUCH_DCAP_EL_DSTACK;
-        e = dstack_parse(arr, log, eb);
-        json_decref(arr);
-    } else {
-        log->format = VOUCH_DCAP_EL_CCEL;
-        e = ccel_parse(data, len, log, eb);
-    }
+    e = dstack_or_ccel_parse(data, len, direct, log, eb);
     if (e) {
         vouch_dcap_eventlog_free(log);
         return e;
     }
     *ret = log;
     return VOUCH_OK;
+}
+
+vouch_err vouch_dcap_eventlog_parse(const uint8_t *data, size_t len,
+                                    struct vouch_dcap_eventlog **ret, struct vouch_errbuf *eb)
+{
+    return vouch_dcap_eventlog_parse_via(data, len, true, ret, eb);
 }
 
 /* ---- trustee's AA text log -------------------------------------------------- */
@@ -716,10 +781,10 @@ static vouch_err event_fact(const struct vouch_dcap_eventlog *log,
     json_t *det = NULL;
 
     if (dstack_runtime_event(log, ev)) {
-        const char *name = json_string_value(
-            json_object_get(json_array_get(log->dstack, ev->offset), "event"));
+        /* dstack_event stored the event's name, NUL-terminated, right after its data */
+        const char *name = (const char *)ev->data + ev->data_len;
 
-        return json_object_set_new(runtime, name ? name : "", payload_json(ev))
+        return json_object_set_new(runtime, name, payload_json(ev))
                    ? VOUCH_E_NOMEM : VOUCH_OK;
     }
     /* f keeps pointers into det: `held` keeps det alive until the facts are claims */

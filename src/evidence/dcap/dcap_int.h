@@ -69,4 +69,31 @@ vouch_err vouch_dcap_evaluate(const struct vouch_dcap_pck_info *pck,
 const struct vouch_dcap_tdx_module *vouch_dcap_find_module(const struct vouch_dcap_tcb_info *ti,
                                                            uint8_t version);
 
+/*
+ * The members of one dstack event.  The strings point into the parsed
+ * input (JSON path: NUL-terminated jansson strings; direct reader: into
+ * the log, not terminated); absent members are "" and version 1.
+ */
+struct vouch_dstack_fields {
+    int64_t imr, type, version;
+    const char *digest, *name, *payload;
+    size_t digest_len, name_len, payload_len;
+};
+
+/*
+ * dstack's JSON log read directly when it has the shape dstack writes
+ * (dstack.c says which); false, and nothing allocated, otherwise: then
+ * the JSON parser decides.  *ret (malloc'ed, *ret_n entries) on true.
+ */
+bool vouch_dstack_read(const uint8_t *data, size_t len, struct vouch_dstack_fields **ret,
+                       size_t *ret_n);
+
+/*
+ * vouch_dcap_eventlog_parse, with direct false: dstack's JSON log always
+ * through the JSON parser (fuzz/dcap compares both paths).
+ */
+vouch_err vouch_dcap_eventlog_parse_via(const uint8_t *data, size_t len, bool direct,
+                                        struct vouch_dcap_eventlog **ret,
+                                        struct vouch_errbuf *eb);
+
 #endif
