@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "crypto/digest.h"
 
@@ -85,6 +88,85 @@ vouch_err vouch_hash(enum vouch_hash h, const void *data, size_t n, uint8_t *out
         return VOUCH_E_UNSUPPORTED;
     if (EVP_Digest(data, n, out, NULL, md, NULL) != 1)
         return VOUCH_E_INTERNAL;
+    return VOUCH_OK;
+}
+
+/* HMAC: the MAC fetched once; one context per thread and algorithm. */
+struct hmac_ctxs {
+    EVP_MAC_CTX *ctx[VOUCH_HASH__COUNT];
+};
+
+static EVP_MAC *hmac_alg;
+static pthread_key_t hmac_key;
+static bool hmac_ready;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_ctxs_free(void *p)
+{
+    struct hmac_ctxs *c = p;
+    int i;
+
+    for (i = 0; i < VOUCH_HASH__COUNT; i++)
+        EVP_MAC_CTX_free(c->ctx[i]);
+    free(c);
+}
+
+static void hmac_init(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    hmac_ready = hmac_alg && pthread_key_create(&hmac_key, hmac_ctxs_free) == 0;
+}
+
+/* This thread's context for h, made on first use; NULL when out of memory. */
+static EVP_MAC_CTX *hmac_ctx(enum vouch_hash h)
+{
+    struct hmac_ctxs *c;
+    EVP_MAC_CTX *x;
+    OSSL_PARAM params[2];
+
+    pthread_once(&hmac_once, hmac_init);
+    if (!hmac_ready)
+        return NULL;
+    c = pthread_getspecific(hmac_key);
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (!c || pthread_setspecific(hmac_key, c)) {
+            free(c);
+            return NULL;
+        }
+    }
+    if (!c->ctx[h]) {
+        x = EVP_MAC_CTX_new(hmac_alg);
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                     (char *)algs[h].ossl, 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if (!x || !EVP_MAC_CTX_set_params(x, params)) {
+            EVP_MAC_CTX_free(x);
+            return NULL;
+        }
+        c->ctx[h] = x;
+    }
+    return c->ctx[h];
+}
+
+vouch_err vouch_hmac(enum vouch_hash h, const void *key, size_t key_len, const void *data,
+                     size_t n, uint8_t *out)
+{
+    EVP_MAC_CTX *ctx;
+    size_t len = 0;
+
+    if ((unsigned)h >= VOUCH_HASH__COUNT || !vouch_hash_md(h))
+        return VOUCH_E_UNSUPPORTED;
+    ctx = hmac_ctx(h);
+    if (!ctx)
+        return VOUCH_E_NOMEM;
+    /* a NULL key would mean "the previous call's key" to EVP_MAC_init() */
+    if (!EVP_MAC_init(ctx, key ? key : "", key ? key_len : 0, NULL) ||
+        !EVP_MAC_update(ctx, data, n) || !EVP_MAC_final(ctx, out, &len, VOUCH_HASH_MAX_SIZE) ||
+        len != algs[h].size) {
+        ERR_clear_error();
+        return VOUCH_E_INTERNAL;
+    }
     return VOUCH_OK;
 }
 

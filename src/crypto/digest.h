@@ -39,6 +39,14 @@ const EVP_MD *vouch_hash_md(enum vouch_hash h);
 /* One-shot digest of data into out (vouch_hash_size(h) bytes). */
 vouch_err vouch_hash(enum vouch_hash h, const void *data, size_t n, uint8_t *out);
 
+/*
+ * HMAC of data under key into out (vouch_hash_size(h) bytes).  Each
+ * thread keeps one keyed context per algorithm (HMAC() and EVP_Q_mac()
+ * fetch the MAC and the digest by name on every call).
+ */
+vouch_err vouch_hmac(enum vouch_hash h, const void *key, size_t key_len, const void *data,
+                     size_t n, uint8_t *out);
+
 /* Constant-time comparison; 1 when equal. */
 int vouch_memeq_ct(const void *a, const void *b, size_t n);
 

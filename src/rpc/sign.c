@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/hmac.h>
 
 #include "common/codec.h"
 #include "common/time.h"
@@ -79,15 +78,13 @@ vouch_err vouch_rpc_v1_sign(const struct vouch_rpc_params *p, const char *method
     struct vouch_buf sts = VOUCH_BUF_INIT(CANON_CAP * 3);
     struct vouch_buf key = VOUCH_BUF_INIT(VOUCH_RPC_MAX_VALUE + 2);
     uint8_t mac[20];
-    unsigned mac_len = 0;
     vouch_err e;
 
     e = vouch_rpc_v1_string_to_sign(p, method, &sts, eb);
     if (e)
         goto out;
     if (vouch_buf_puts(&key, secret) || vouch_buf_putc(&key, '&') ||
-        !HMAC(EVP_sha1(), key.data, (int)key.len, sts.data, sts.len, mac, &mac_len) ||
-        mac_len != sizeof(mac)) {
+        vouch_hmac(VOUCH_HASH_SHA1, key.data, key.len, sts.data, sts.len, mac)) {
         e = vouch_fail(eb, VOUCH_E_INTERNAL, "signature v1: HMAC-SHA1 failed");
         goto out;
     }
@@ -305,14 +302,12 @@ vouch_err vouch_rpc_v3_sign(const struct vouch_rpc_v3_request *r, const char *si
 {
     struct vouch_buf sts = VOUCH_BUF_INIT(4096);
     uint8_t mac[32];
-    unsigned mac_len = 0;
     vouch_err e;
 
     e = vouch_rpc_v3_string_to_sign(r, signed_headers, &sts, eb);
     if (e)
         goto out;
-    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), sts.data, sts.len, mac, &mac_len) ||
-        mac_len != sizeof(mac)) {
+    if (vouch_hmac(VOUCH_HASH_SHA256, secret, strlen(secret), sts.data, sts.len, mac)) {
         e = vouch_fail(eb, VOUCH_E_INTERNAL, "signature v3: HMAC-SHA256 failed");
         goto out;
     }

@@ -4,7 +4,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "common/buf.h"
@@ -19,12 +18,8 @@ static const char header_b64[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6InZvdWNoLWNoYWxsZW
 
 static vouch_err mac(const uint8_t *secret, const char *data, size_t n, uint8_t out[32])
 {
-    unsigned int len = 32;
-
-    if (!HMAC(vouch_hash_md(VOUCH_HASH_SHA256), secret, VOUCH_CHALLENGE_SECRET_LEN,
-              (const unsigned char *)data, n, out, &len) || len != 32)
-        return VOUCH_E_INTERNAL;
-    return VOUCH_OK;
+    return vouch_hmac(VOUCH_HASH_SHA256, secret, VOUCH_CHALLENGE_SECRET_LEN, data, n, out)
+               ? VOUCH_E_INTERNAL : VOUCH_OK;
 }
 
 vouch_err vouch_challenge_issue(const uint8_t secret[VOUCH_CHALLENGE_SECRET_LEN], int64_t now,

@@ -14,6 +14,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/hmac.h>
+
+#include "common/codec.h"
+#include "crypto/digest.h"
 #include "rpc/rpc.h"
 
 static const char v1_canonical[] =
@@ -445,6 +449,62 @@ static void test_timestamp_table(void **state)
     }
 }
 
+/*
+ * vouch_hmac: RFC 2202 / RFC 4231 test case 1 and 2, then OpenSSL's
+ * one-shot HMAC() as the reference over key sizes around the block size
+ * and a NULL key after a keyed call (the per-thread context must not keep
+ * the previous key).
+ */
+static void test_hmac_table(void **state)
+{
+    static const struct {
+        enum vouch_hash h;
+        const char *key, *data, *hex;
+    } rfc[] = {
+        { VOUCH_HASH_SHA1, "\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b",
+          "Hi There", "b617318655057264e28bc0b6fb378c8ef146be00" },
+        { VOUCH_HASH_SHA256, "\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b",
+          "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+        { VOUCH_HASH_SHA256, "Jefe", "what do ya want for nothing?",
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+        { VOUCH_HASH_SHA1, "Jefe", "what do ya want for nothing?",
+          "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79" },
+    };
+    static const size_t key_lens[] = { 0, 1, 20, 63, 64, 65, 127, 128, 129, 200 };
+    static const enum vouch_hash hs[] = { VOUCH_HASH_SHA1, VOUCH_HASH_SHA256, VOUCH_HASH_SHA384,
+                                          VOUCH_HASH_SHA512 };
+    uint8_t key[200], data[300], out[VOUCH_HASH_MAX_SIZE], ref[EVP_MAX_MD_SIZE];
+    char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
+    unsigned ref_len;
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < sizeof(rfc) / sizeof(rfc[0]); i++) {
+        assert_int_equal(vouch_hmac(rfc[i].h, rfc[i].key, strlen(rfc[i].key), rfc[i].data,
+                                    strlen(rfc[i].data), out), VOUCH_OK);
+        vouch_hex_encode(out, vouch_hash_size(rfc[i].h), hex);
+        assert_string_equal(hex, rfc[i].hex);
+    }
+    for (i = 0; i < sizeof(key); i++)
+        key[i] = (uint8_t)(i * 7 + 1);
+    for (i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 13 + 5);
+    for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+        for (j = 0; j < sizeof(key_lens) / sizeof(key_lens[0]); j++) {
+            assert_int_equal(vouch_hmac(hs[i], key, key_lens[j], data, 100 + j * 20, out),
+                             VOUCH_OK);
+            assert_non_null(HMAC(vouch_hash_md(hs[i]), key, (int)key_lens[j], data,
+                                 100 + j * 20, ref, &ref_len));
+            assert_int_equal(ref_len, vouch_hash_size(hs[i]));
+            assert_memory_equal(out, ref, ref_len);
+        }
+        assert_int_equal(vouch_hmac(hs[i], NULL, 0, data, 10, out), VOUCH_OK);
+        assert_non_null(HMAC(vouch_hash_md(hs[i]), "", 0, data, 10, ref, &ref_len));
+        assert_memory_equal(out, ref, ref_len);
+    }
+    assert_int_equal(vouch_hmac(VOUCH_HASH__COUNT, key, 1, data, 1, out), VOUCH_E_UNSUPPORTED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_v3_check_table),
         cmocka_unit_test(test_v3_authorization_table),
         cmocka_unit_test(test_timestamp_table),
+        cmocka_unit_test(test_hmac_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -167,15 +167,7 @@ out:
 static vouch_err hmac(enum vouch_hash h, const uint8_t *key, size_t key_len, const uint8_t *msg,
                       size_t len, uint8_t *out)
 {
-    size_t outlen = 0;
-
-    if (!EVP_Q_mac(NULL, "HMAC", NULL, EVP_MD_get0_name(vouch_hash_md(h)), NULL, key, key_len,
-                   msg, len, out, VOUCH_HASH_MAX_SIZE, &outlen) ||
-        outlen != vouch_hash_size(h)) {
-        ERR_clear_error();
-        return VOUCH_E_INTERNAL;
-    }
-    return VOUCH_OK;
+    return vouch_hmac(h, key, key_len, msg, len, out) ? VOUCH_E_INTERNAL : VOUCH_OK;
 }
 
 static void be32(uint8_t *p, uint32_t v)
