@@ -214,6 +214,9 @@ test("an account's AccessKey: its own instances, signed in the page, no secret o
 });
 
 test('filters by trust and online status, and the instance detail', async () => {
+  // The previous test's isMobile viewport change reloads the page: wait for the list again.
+  await page.waitForSelector('#f-status');
+  await page.waitForSelector('tr[data-uuid="uuid-alice-2"]');
   await page.select('#f-status', '1');
   await page.waitForFunction(() => /No instance matches/.test(document.querySelector('main').textContent));
   await page.select('#f-status', '4');

@@ -66,10 +66,12 @@ static bool read_plain_uint(struct dstack_cursor *c, int64_t *ret)
         c->p++;
         digits = 1;
     } else {
-        for (; c->p < c->end && *c->p >= '0' && *c->p <= '9' && digits < 19; c->p++, digits++)
+        /* at most 18 digits are read, so v stays below 10^18 < INT64_MAX; a 19th is
+           refused by the digit check below */
+        for (; c->p < c->end && *c->p >= '0' && *c->p <= '9' && digits < 18; c->p++, digits++)
             v = v * 10 + (*c->p - '0');
     }
-    if (digits == 0 || digits > 18 ||
+    if (digits == 0 ||
         (c->p < c->end && (*c->p == '.' || *c->p == 'e' || *c->p == 'E' ||
                            (*c->p >= '0' && *c->p <= '9'))))
         return false;
