@@ -62,6 +62,7 @@ struct vouch_app {
     STACK_OF(X509) *vtpm_ek_roots;
     struct vouch_replay *replay;        /* SignatureNonce records (replay.h) */
     struct vouch_accesskeys *accesskeys; /* enabled AccessKeys, cached (token/accesskey.h) */
+    struct vouch_cache *vtpm_ak_cache;  /* parsed AKs by their stored bytes (vtpm_report.c) */
     /* Each registered verifier's trust, in registry order. */
     struct vouch_app_trust *trusts;
     size_t n_trusts;

@@ -90,6 +90,9 @@ bool vouch_vtpm_own_instance(struct vouch_vtpm_call *c, const char *uuid,
 /* Reports and AK enrolment (vtpm_report.c). */
 json_t *vouch_vtpm_produce_aikcert(struct vouch_vtpm_call *c);
 json_t *vouch_vtpm_put_message(struct vouch_vtpm_call *c);
+
+/* The cache of parsed AKs PutMessage verifies quotes with (app->vtpm_ak_cache). */
+vouch_err vouch_vtpm_ak_cache_new(struct vouch_cache **ret, struct vouch_errbuf *eb);
 /* The baseline and events (vtpm_events.c). */
 json_t *vouch_vtpm_describe_boot(struct vouch_vtpm_call *c);
 json_t *vouch_vtpm_describe_events(struct vouch_vtpm_call *c);

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "common/cache.h"
 #include "common/file.h"
 #include "crypto/x509.h"
 #include "server/vtpm.h"
@@ -212,6 +213,8 @@ vouch_err vouch_vtpm_setup(struct vouch_app *app, struct vouch_errbuf *eb)
     if (!e)
         e = vouch_accesskeys_new(app->store, app->kek, VOUCH_ACCESSKEY_TTL_US,
                                  VOUCH_ACCESSKEY_CACHE_MAX, &app->accesskeys, eb);
+    if (!e)
+        e = vouch_vtpm_ak_cache_new(&app->vtpm_ak_cache, eb);
     return e;
 }
 
@@ -223,6 +226,8 @@ void vouch_vtpm_done(struct vouch_app *app)
     sk_X509_pop_free(app->vtpm_ek_roots, X509_free);
     vouch_accesskeys_free(app->accesskeys);
     app->accesskeys = NULL;
+    vouch_cache_free(app->vtpm_ak_cache);
+    app->vtpm_ak_cache = NULL;
     app->vtpm_ca_key = NULL;
     app->vtpm_ca_cert = NULL;
     app->vtpm_ca_pem = NULL;

@@ -6,7 +6,6 @@
  * transaction before answering.  A rejected report changes nothing; its
  * nonce stays usable until it expires.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,34 +305,29 @@ static bool same_pem(const char *a, const char *b)
     }
 }
 
-/*
- * Parsed AKs by their stored bytes (base64 TPM2B_PUBLIC): building the
- * EVP_PKEY and OpenSSL's Montgomery setup on its first verification were
- * a twentieth of a report's instructions.  The bytes are the key, so an
- * entry never goes stale; a re-enrolled AK has other bytes.  Process-wide,
- * created on first use; without it (out of memory) every report parses.
- */
-static struct vouch_cache *ak_cache;
-static pthread_once_t ak_cache_once = PTHREAD_ONCE_INIT;
-
 static void ak_value_free(void *v)
 {
     vouch_tpm_key_free(v);
 }
 
-static void ak_cache_init(void)
+/*
+ * Parsed AKs by their stored bytes (base64 TPM2B_PUBLIC): building the
+ * EVP_PKEY and OpenSSL's Montgomery setup on its first verification were
+ * a twentieth of a report's instructions.  The bytes are the key, so an
+ * entry never goes stale; a re-enrolled AK has other bytes.
+ */
+vouch_err vouch_vtpm_ak_cache_new(struct vouch_cache **ret, struct vouch_errbuf *eb)
 {
     struct vouch_cache_config cfg = { .name = "vtpm_ak", .max_entries = AK_CACHE_ENTRIES,
                                       .free_value = ak_value_free };
-    struct vouch_errbuf eb;
 
-    if (vouch_cache_new(&cfg, &ak_cache, &eb))
-        ak_cache = NULL;
+    return vouch_cache_new(&cfg, ret, eb);
 }
 
 /* r->ak: the stored AK, from the cache or parsed (and then cached). */
 static bool ak_parse(struct report *r)
 {
+    struct vouch_cache *cache = r->c->app->vtpm_ak_cache;
     const char *b64 = r->ak_row->public_b64;
     size_t n = strlen(b64), len = 0;
     struct vouch_tpm_key *k = NULL;
@@ -341,8 +335,7 @@ static bool ak_parse(struct report *r)
     uint8_t *pub = NULL;
     vouch_err e;
 
-    pthread_once(&ak_cache_once, ak_cache_init);
-    r->ak_entry = ak_cache ? vouch_cache_get(ak_cache, b64, n, r->c->now_ms) : NULL;
+    r->ak_entry = vouch_cache_get(cache, b64, n, r->c->now_ms);
     if (r->ak_entry) {
         r->ak = vouch_cache_value(r->ak_entry);
         return true;
@@ -353,11 +346,7 @@ static bool ak_parse(struct report *r)
     free(pub);
     if (e)
         return vouch_vtpm_fail(r->c, VOUCH_RPC_INTERNAL, "(stored AK: %s)", eb.msg), false;
-    if (!ak_cache) {
-        r->ak = k;
-        return true;
-    }
-    if (vouch_cache_put(ak_cache, b64, n, k, 0, r->c->now_ms, VOUCH_CACHE_NEVER, &r->ak_entry))
+    if (vouch_cache_put(cache, b64, n, k, 0, r->c->now_ms, VOUCH_CACHE_NEVER, &r->ak_entry))
         return vouch_vtpm_fail(r->c, VOUCH_RPC_UNAVAILABLE, "%s", ""), false;
     r->ak = vouch_cache_value(r->ak_entry);
     return true;
