@@ -164,12 +164,6 @@ out:
 
 /* ---- KDFs ---------------------------------------------------------------- */
 
-static vouch_err hmac(enum vouch_hash h, const uint8_t *key, size_t key_len, const uint8_t *msg,
-                      size_t len, uint8_t *out)
-{
-    return vouch_hmac(h, key, key_len, msg, len, out) ? VOUCH_E_INTERNAL : VOUCH_OK;
-}
-
 static void be32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);
@@ -203,7 +197,7 @@ vouch_err vouch_tpm_kdfa(enum vouch_hash h, const uint8_t *key, size_t key_len,
         size_t take = need - done < hs ? need - done : hs;
 
         be32(msg, i);
-        e = hmac(h, key, key_len, msg, mlen, block);
+        e = vouch_hmac(h, key, key_len, msg, mlen, block);
         memcpy(out + done, block, take);
         done += take;
     }
@@ -415,7 +409,7 @@ vouch_err vouch_tpm_make_credential(const struct vouch_tpm_key *ek, const uint8_
     /* outerHMAC = HMAC(KDFa(seed, "INTEGRITY"), encIdentity || name) */
     memcpy(macin, c.id_object + 2 + 2 + hs, 2 + cred_len);
     memcpy(macin + 2 + cred_len, name, name_len);
-    if (hmac((enum vouch_hash)h, hkey, hs, macin, 2 + cred_len + name_len, mac)) {
+    if (vouch_hmac((enum vouch_hash)h, hkey, hs, macin, 2 + cred_len + name_len, mac)) {
         e = vouch_fail(eb, VOUCH_E_INTERNAL, "MakeCredential: HMAC failed");
         goto out;
     }
