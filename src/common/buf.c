@@ -80,6 +80,27 @@ vouch_err vouch_buf_puts(struct vouch_buf *b, const char *s)
     return vouch_buf_append(b, s, strlen(s));
 }
 
+vouch_err vouch_buf_put_uint(struct vouch_buf *b, uint64_t v)
+{
+    char d[20];
+    size_t i = sizeof(d);
+
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return vouch_buf_append(b, d + i, sizeof(d) - i);
+}
+
+vouch_err vouch_buf_put_int(struct vouch_buf *b, int64_t v)
+{
+    vouch_err e = VOUCH_OK;
+
+    if (v < 0)
+        e = vouch_buf_putc(b, '-');
+    return e ? e : vouch_buf_put_uint(b, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+}
+
 vouch_err vouch_buf_vprintf(struct vouch_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;

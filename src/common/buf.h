@@ -37,6 +37,9 @@ void vouch_buf_reset(struct vouch_buf *b);
 vouch_err vouch_buf_append(struct vouch_buf *b, const void *data, size_t n);
 vouch_err vouch_buf_putc(struct vouch_buf *b, uint8_t c);
 vouch_err vouch_buf_puts(struct vouch_buf *b, const char *s);
+/* A decimal integer, as "%llu" / "%lld" would write it, without printf. */
+vouch_err vouch_buf_put_uint(struct vouch_buf *b, uint64_t v);
+vouch_err vouch_buf_put_int(struct vouch_buf *b, int64_t v);
 vouch_err vouch_buf_printf(struct vouch_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 vouch_err vouch_buf_vprintf(struct vouch_buf *b, const char *fmt, va_list ap)

@@ -636,22 +636,6 @@ static vouch_err dump_real(struct vouch_buf *b, const json_t *v)
     return e;
 }
 
-/* An integer as "%" JSON_INTEGER_FORMAT writes it, without printf (every answer has some). */
-vouch_err vouch_json_write_int(struct vouch_buf *b, int64_t v)
-{
-    char d[24];
-    size_t i = sizeof(d);
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-    do {
-        d[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        d[--i] = '-';
-    return vouch_buf_append(b, d + i, sizeof(d) - i);
-}
-
 static vouch_err dump_value(struct vouch_buf *b, const json_t *v, unsigned depth)
 {
     switch (json_typeof(v)) {
@@ -661,7 +645,7 @@ static vouch_err dump_value(struct vouch_buf *b, const json_t *v, unsigned depth
     case JSON_STRING:
         return vouch_json_write_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
-        return vouch_json_write_int(b, json_integer_value(v));
+        return vouch_buf_put_int(b, json_integer_value(v));
     case JSON_REAL:
         return dump_real(b, v);
     case JSON_TRUE:

@@ -45,12 +45,12 @@ vouch_err vouch_json_dump(const json_t *v, size_t max, char **ret, size_t *ret_l
                           struct vouch_errbuf *eb);
 
 /*
- * A JSON string of the n bytes at `s`, and an integer, appended to `b` as
- * vouch_json_dump() writes them: for answers written without a tree.
+ * A JSON string of the n bytes at `s` appended to `b` as vouch_json_dump()
+ * writes it, for answers written without a tree (integers:
+ * vouch_buf_put_int()).
  * VOUCH_E_INVALID when `s` is not UTF-8; the buffer's errors otherwise.
  */
 vouch_err vouch_json_write_string(struct vouch_buf *b, const char *s, size_t n);
-vouch_err vouch_json_write_int(struct vouch_buf *b, int64_t v);
 
 /*
  * Typed member lookups on an object.  Each names the key in its error.

@@ -112,17 +112,10 @@ static void put_field(struct vouch_buf *b, const char *k, const char *v)
 /* One number field: ` key=N` or `,"key":N` (keys are plain words). */
 static void put_number(struct vouch_buf *b, const char *k, uint64_t n)
 {
-    char digits[24];
-    size_t i = sizeof(digits);
-
-    do {
-        digits[--i] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
     vouch_buf_puts(b, log_json_on ? ",\"" : " ");
     vouch_buf_puts(b, k);
     vouch_buf_puts(b, log_json_on ? "\":" : "=");
-    vouch_buf_append(b, digits + i, sizeof(digits) - i);
+    vouch_buf_put_uint(b, n);
 }
 
 static void line_start(struct vouch_buf *b, enum vouch_log_level lvl, const char *msg)

@@ -323,7 +323,7 @@ static void member_int(struct members *m, const char *name, int64_t v)
 {
     member_name(m, name);
     if (!m->e)
-        m->e = vouch_json_write_int(m->b, v);
+        m->e = vouch_buf_put_int(m->b, v);
 }
 
 /* The DescribeInstance fields of one instance, as members of m. */

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -70,12 +71,43 @@ static void test_steal_and_reset(void **state)
     free(p);
 }
 
+/* Decimal integers written as printf writes them, at the edges of each type. */
+static void test_put_integers(void **state)
+{
+    static const int64_t ints[] = { 0, 1, -1, 9, 10, -10, 1234567890123, INT64_MAX, INT64_MIN };
+    static const uint64_t uints[] = { 0, 1, 10, 99, 100, UINT64_MAX - 1, UINT64_MAX };
+    struct vouch_buf b = VOUCH_BUF_INIT(64);
+    char want[32];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        vouch_buf_reset(&b);
+        assert_int_equal(vouch_buf_put_int(&b, ints[i]), VOUCH_OK);
+        snprintf(want, sizeof(want), "%lld", (long long)ints[i]);
+        assert_int_equal(b.len, strlen(want));
+        assert_memory_equal(b.data, want, b.len);
+    }
+    for (i = 0; i < sizeof(uints) / sizeof(uints[0]); i++) {
+        vouch_buf_reset(&b);
+        assert_int_equal(vouch_buf_put_uint(&b, uints[i]), VOUCH_OK);
+        snprintf(want, sizeof(want), "%llu", (unsigned long long)uints[i]);
+        assert_int_equal(b.len, strlen(want));
+        assert_memory_equal(b.data, want, b.len);
+    }
+    vouch_buf_free(&b);
+    b = (struct vouch_buf)VOUCH_BUF_INIT(3);
+    assert_int_not_equal(vouch_buf_put_int(&b, -1000), VOUCH_OK);   /* over the cap */
+    vouch_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_cap),
         cmocka_unit_test(test_overflowing_sizes),
         cmocka_unit_test(test_steal_and_reset),
+        cmocka_unit_test(test_put_integers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
