@@ -93,7 +93,7 @@ static size_t nrequests;
 static uint64_t deadline_ns;
 static atomic_int bad_bodies_shown;
 
-static void fail(const char *fmt, ...)
+_Noreturn static void fail(const char *fmt, ...)
 {
     va_list ap;
 
@@ -191,7 +191,7 @@ static void parse_url(const char *url)
 static void parse_args(int argc, char **argv)
 {
     int i;
-    const char *pos[2];
+    const char *pos[2] = { NULL, NULL };
     int npos = 0;
 
     config.nconns = 16;
@@ -442,7 +442,7 @@ static bool answer_complete(const struct replay_conn *c, struct replay_answer *a
         fail("answer to request %zu has no Content-Length", c->queue[c->next] + 1);
     errno = 0;
     clen = strtoull(v, &num_end, 10);
-    if (errno || num_end == v || clen > ANSWER_MAX - a->head_len)
+    if (errno || num_end == v || a->head_len > ANSWER_MAX || clen > ANSWER_MAX - a->head_len)
         fail("answer to request %zu: bad Content-Length", c->queue[c->next] + 1);
     a->body_len = (size_t)clen;
     v = header_value(c->in, a->head_len, "connection:");
