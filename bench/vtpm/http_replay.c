@@ -297,7 +297,7 @@ static void file_map(const char *path)
     if (fstat(fd, &st))
         fail("%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode) || st.st_size == 0 || (uint64_t)st.st_size > FILE_MAX)
-        fail("%s: not a regular file of 1 byte to %zu bytes", path, FILE_MAX);
+        fail("%s: empty, not a regular file, or over %zu bytes", path, FILE_MAX);
     p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED)
         fail("%s: mmap: %s", path, strerror(errno));
@@ -343,7 +343,7 @@ static void load_requests(struct replay_conn *conns)
         nrequests++;
     }
     if (nrequests == 0)
-        fail("%s: no requests (empty file)", config.file);
+        fail("%s: no requests (only empty lines)", config.file);
 }
 
 static void conn_watch(struct replay_conn *c, bool want_out, int op)

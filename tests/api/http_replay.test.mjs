@@ -2,8 +2,9 @@
 // describe.sh) against a real vouchd: it sends every line once, counts the
 // answers other than 200, sends a key's lines in file order (vouchd's
 // request log, one line per answered request, shows the X-Request-Id
-// bench<KEY>x<LINE> it sent), and fails clearly on a missing file or a
-// refused connection.  HTTP_REPLAY names the binary (bench/meson.build).
+// bench<KEY>x<LINE> it sent), opens a new connection when vouchd closes
+// one (a body over --vtpm-max-request: 413 and Connection: close), and
+// fails clearly on a missing file or a refused connection.  HTTP_REPLAY names the binary (bench/meson.build).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -15,6 +16,8 @@ import { newAccessKey, signedQuery } from './lib/vtpmclient.mjs';
 
 const HTTP_REPLAY = process.env.HTTP_REPLAY;
 const KEYS = 10;
+const CAP = 1 << 20;              // --vtpm-max-request: the least it may be
+const TOO_LARGE = CAP + 4096;     // a body this long is refused: 413, connection closed
 let srv, dir;
 
 function replay(args) {
@@ -34,7 +37,7 @@ function summary(stdout) {
 
 before(async () => {
   assert.ok(HTTP_REPLAY, 'set HTTP_REPLAY to the built bench/http_replay (meson test does)');
-  srv = await startVouchd();
+  srv = await startVouchd({ args: ['--vtpm-max-request', String(CAP)] });
   dir = mkdtempSync(join(tmpdir(), 'vouch-replay-'));
 });
 
@@ -47,7 +50,11 @@ test('sends every line once, counts non-200 answers, keeps each key in file orde
   const key = await newAccessKey(srv.url, 'replay');
   const lines = [], perKey = new Map();
   for (let i = 1; i <= 300; i++) {
-    if (i % 3 === 0) {
+    if (i % 100 === 1) {                                   // 413, connection closed
+      const k = i % KEYS;
+      lines.push(`${k}\tAction=DescribeInstances&Pad=${'a'.repeat(TOO_LARGE)}`);
+      perKey.set(String(k), [...(perKey.get(String(k)) ?? []), i]);
+    } else if (i % 3 === 0) {
       lines.push('Action=DescribeInstances');               // unsigned: 400
     } else {
       const k = i % KEYS;
@@ -59,16 +66,17 @@ test('sends every line once, counts non-200 answers, keeps each key in file orde
   writeFileSync(file, lines.join('\n') + '\n');
   const r = await replay(['-c', '4', '-t', '2', `${srv.url}/`, file]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(summary(r.stdout), { bodies: 300, non200: 100 });
+  assert.deepEqual(summary(r.stdout), { bodies: 300, non200: 102 });
   // The first two answers other than 200, their bodies on stderr.
-  assert.equal(r.stderr.match(/MissingParameter/g)?.length, 2, r.stderr);
+  assert.equal(r.stderr.match(/"Code":"[A-Za-z.]+"/g)?.length, 2, r.stderr);
   // Each request once, and a key's in file order (one connection, one outstanding).
   const seen = new Map();
   for (const m of srv.log().matchAll(/request_id=bench(\d*)x(\d+) /g)) {
     if (m[1]) seen.set(m[1], [...(seen.get(m[1]) ?? []), Number(m[2])]);
   }
   assert.deepEqual(seen, perKey);
-  assert.equal([...srv.log().matchAll(/request_id=benchx\d+ .*status=400/g)].length, 100);
+  assert.equal([...srv.log().matchAll(/request_id=benchx\d+ .*status=400/g)].length, 99);
+  assert.equal([...srv.log().matchAll(/request_id=bench\dx\d+ .*status=413/g)].length, 3);
 });
 
 test('fails clearly on a missing file and a refused connection', async () => {
