@@ -102,6 +102,8 @@ static size_t file_len;
 static uint64_t deadline_ns;
 static atomic_int bad_bodies_shown;
 
+_Noreturn static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 _Noreturn static void fail(const char *fmt, ...)
 {
     va_list ap;

@@ -48,12 +48,12 @@ after(async () => {
 
 test('sends every line once, counts non-200 answers, keeps each key in file order', async () => {
   const key = await newAccessKey(srv.url, 'replay');
-  const lines = [], perKey = new Map();
+  const lines = [], perKey = new Map(), tooLarge = [];
   for (let i = 1; i <= 300; i++) {
     if (i % 100 === 1) {                                   // 413, connection closed
       const k = i % KEYS;
       lines.push(`${k}\tAction=DescribeInstances&Pad=${'a'.repeat(TOO_LARGE)}`);
-      perKey.set(String(k), [...(perKey.get(String(k)) ?? []), i]);
+      tooLarge.push(`bench${k}x${i}`);
     } else if (i % 3 === 0) {
       lines.push('Action=DescribeInstances');               // unsigned: 400
     } else {
@@ -69,14 +69,17 @@ test('sends every line once, counts non-200 answers, keeps each key in file orde
   assert.deepEqual(summary(r.stdout), { bodies: 300, non200: 102 });
   // The first two answers other than 200, their bodies on stderr.
   assert.equal(r.stderr.match(/"Code":"[A-Za-z.]+"/g)?.length, 2, r.stderr);
-  // Each request once, and a key's in file order (one connection, one outstanding).
-  const seen = new Map();
-  for (const m of srv.log().matchAll(/request_id=bench(\d*)x(\d+) /g)) {
-    if (m[1]) seen.set(m[1], [...(seen.get(m[1]) ?? []), Number(m[2])]);
+  // Each request once, and a key's in file order (one connection, one
+  // outstanding).  vouchd logs a 413 only once it has drained the body, maybe
+  // after the key's next requests, so those are checked apart.
+  const seen = new Map(), log = srv.log();
+  for (const m of log.matchAll(/request_id=bench(\d*)x(\d+) .*status=200/g)) {
+    seen.set(m[1], [...(seen.get(m[1]) ?? []), Number(m[2])]);
   }
   assert.deepEqual(seen, perKey);
-  assert.equal([...srv.log().matchAll(/request_id=benchx\d+ .*status=400/g)].length, 99);
-  assert.equal([...srv.log().matchAll(/request_id=bench\dx\d+ .*status=413/g)].length, 3);
+  assert.deepEqual([...log.matchAll(/request_id=(bench\d+x\d+) .*status=413/g)].map((m) => m[1]).sort(),
+    tooLarge.sort());
+  assert.equal([...log.matchAll(/request_id=benchx\d+ .*status=400/g)].length, 99);
 });
 
 test('fails clearly on a missing file and a refused connection', async () => {
