@@ -2,24 +2,36 @@
 # DescribeInstance over HTTP against a store of INSTANCES instances: the
 # instances are inserted with one SQL statement (a recursive CTE, the same on
 # SQLite and PostgreSQL), REQUESTS signed bodies are prepared
-# (bench/vtpm/describe.mjs: uniform over the instances), then wrk (2 threads,
-# CONNS connections) sends each once (bench/vtpm/describe.lua, or the script
-# WRK_SCRIPT names, e.g. bench/vtpm/bodies.lua).  Prints wrk's numbers and
-# vouchd's and wrk's CPU time (user+sys from /proc) per request.
+# (bench/vtpm/describe.mjs: uniform over the instances), then the client
+# sends each once on CONNS connections: BUILD_DIR/bench/http_replay (C,
+# epoll, keep-alive; bench/vtpm/http_replay.c) by default, or wrk (2
+# threads; bench/vtpm/describe.lua, or the script WRK_SCRIPT names, e.g.
+# bench/vtpm/bodies.lua).  Prints the client's summary line and vouchd's and
+# the client's CPU time (user+sys from /proc) per request
+# (CLIENT_cpu_us_per_request; http_replay also prints
+# client_cpu_us_per_request, its sending part alone).
 #   usage: bench/vtpm/describe.sh BUILD_DIR INSTANCES REQUESTS [CONNS] [VOUCHD OPTIONS...]
+# VTPM_BENCH_CLIENT: http_replay (default) or wrk; VTPM_BENCH_CLIENT_THREADS:
+# http_replay's threads (default 1).
 # VOUCH_BENCH_DB: a PostgreSQL URL of an empty database instead of SQLite.
-# Needs node, wrk, and sqlite3 or psql.
+# Needs node, sqlite3 or psql, and wrk when VTPM_BENCH_CLIENT=wrk.
 set -euo pipefail
 build=$1 instances=$2 requests=$3 conns=${4:-64}
 shift 3
 [ $# -gt 0 ] && shift
 here=$(cd "$(dirname "$0")" && pwd)
+client=${VTPM_BENCH_CLIENT:-http_replay}
+case $client in
+  http_replay) [ -x "$build/bench/http_replay" ] || { echo "no $build/bench/http_replay: build it (ninja -C $build)" >&2; exit 1; } ;;
+  wrk) ;;
+  *) echo "VTPM_BENCH_CLIENT: http_replay or wrk, not $client" >&2; exit 1 ;;
+esac
 dir=$(mktemp -d)
 db=${VOUCH_BENCH_DB:-sqlite:$dir/v.db}
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 token=bench-admin-token-000000
-# CALLGRIND_OUT=FILE: run vouchd under callgrind, counting only while wrk
-# runs (the instructions of every thread, per request: bench/RESULTS.md).
+# CALLGRIND_OUT=FILE: run vouchd under callgrind, counting only while the
+# client runs (the instructions of every thread, per request: bench/RESULTS.md).
 wrap=()
 [ -n "${CALLGRIND_OUT:-}" ] &&
   wrap=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$CALLGRIND_OUT")
@@ -65,23 +77,30 @@ echo "-- $instances instances inserted in $(echo "$t1 - $t0" | bc) s; $requests 
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 c0=$(ticks)
 [ -n "${CALLGRIND_OUT:-}" ] && callgrind_control -i on "$pid" >/dev/null 2>&1
-# PERF_OUT=FILE: also record vouchd's call graphs while wrk runs (perf record -g).
+# PERF_OUT=FILE: also record vouchd's call graphs while the client runs (perf record -g).
 if [ -n "${PERF_OUT:-}" ]; then
   perf record -q ${PERF_ARGS:--g} -p "$pid" -o "$PERF_OUT" 2>/dev/null &
   perf_pid=$!
 fi
-# wrk waits out -d even when its threads are done: describe.lua appends a
-# line to $DONE per finished thread, then wrk is interrupted (it prints as usual).
-: >"$dir/done"
-BODIES=$dir/describe.txt THREADS=2 DONE=$dir/done wrk -t2 -c"$conns" -d300s --timeout 60s \
-  -s "${WRK_SCRIPT:-$here/describe.lua}" "http://127.0.0.1:$port/" >"$dir/wrk.out" &
-wrk_pid=$!
-while kill -0 "$wrk_pid" 2>/dev/null && [ "$(wc -l <"$dir/done")" -lt 2 ]; do sleep 0.05; done
-# wrk's CPU time so far (its finished threads' included), when it is still there
-wrk_ticks=$(awk '{print $14 + $15}' "/proc/$wrk_pid/stat" 2>/dev/null || true)
-kill -INT "$wrk_pid" 2>/dev/null || true
-wait "$wrk_pid" || true
-grep -E '^bodies=' "$dir/wrk.out"
+if [ "$client" = wrk ]; then
+  # wrk waits out -d even when its threads are done: describe.lua appends a
+  # line to $DONE per finished thread, then wrk is interrupted (it prints as usual).
+  : >"$dir/done"
+  BODIES=$dir/describe.txt THREADS=2 DONE=$dir/done wrk -t2 -c"$conns" -d300s --timeout 60s \
+    -s "${WRK_SCRIPT:-$here/describe.lua}" "http://127.0.0.1:$port/" >"$dir/wrk.out" &
+  wrk_pid=$!
+  while kill -0 "$wrk_pid" 2>/dev/null && [ "$(wc -l <"$dir/done")" -lt 2 ]; do sleep 0.05; done
+  # wrk's CPU time so far (its finished threads' included), when it is still there
+  client_ticks=$(awk '{print $14 + $15}' "/proc/$wrk_pid/stat" 2>/dev/null || true)
+  kill -INT "$wrk_pid" 2>/dev/null || true
+  wait "$wrk_pid" || true
+  grep -E '^bodies=' "$dir/wrk.out"
+else
+  /usr/bin/time -f '%U %S' -o "$dir/client_cpu" "$build/bench/http_replay" -c "$conns" \
+    -t "${VTPM_BENCH_CLIENT_THREADS:-1}" --max-seconds 300 \
+    "http://127.0.0.1:$port/" "$dir/describe.txt"
+  client_ticks=$(awk -v hz="$(getconf CLK_TCK)" '{ print ($1 + $2) * hz }' "$dir/client_cpu")
+fi
 c1=$(ticks)
 if [ -n "${CALLGRIND_OUT:-}" ]; then
   callgrind_control -i off "$pid" >/dev/null 2>&1
@@ -92,6 +111,6 @@ fi
 if [ -n "${PERF_OUT:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 awk -v c0="$c0" -v c1="$c1" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
   'BEGIN { printf "vouchd_cpu_us_per_request=%.1f\n", (c1 - c0) / hz * 1e6 / n }'
-[ -n "$wrk_ticks" ] && awk -v t="$wrk_ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
-  'BEGIN { printf "wrk_cpu_us_per_request=%.1f\n", t / hz * 1e6 / n }'
+[ -n "$client_ticks" ] && awk -v t="$client_ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+  -v c="$client" 'BEGIN { printf "%s_cpu_us_per_request=%.1f\n", c, t / hz * 1e6 / n }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -3,8 +3,9 @@
 // credential activation), then REPORTS reports each are prepared
 // (GenerateNonce, ENTRIES new IMA entries extended into PCR 10, quote) and
 // written as signed PutMessage bodies (signature v1, docs/vtpm.md), with
-// DESCRIBE signed DescribeInstance bodies, into $VTPM_BENCH_DIR.  wrk sends
-// them (bench/vtpm/bodies.lua); only the sending is timed.  Each account
+// DESCRIBE signed DescribeInstance bodies, into $VTPM_BENCH_DIR.  run.sh's
+// client sends them (bench/vtpm/http_replay.c, or wrk with
+// bench/vtpm/bodies.lua); only the sending is timed.  Each account
 // first imports a program whitelist of WHITELIST digests (a sha256sum-style
 // list holding every file the reports measure, the rest other library
 // paths; 0: none) and assigns it to its instances, so every report's IMA
@@ -118,7 +119,7 @@ async function prepare(key, uuid, tpm, n) {
 
 // Enrol the instances and write the signed request bodies, one per line:
 // PutMessage round-robin over the instances, each line "INSTANCE<TAB>BODY"
-// (bodies.lua sends an instance's reports in order, one at a time),
+// (both clients send an instance's reports in order, one at a time),
 // DescribeInstance likewise without the instance.
 async function prepareAll(outDir) {
   const keys = [];
