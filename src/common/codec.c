@@ -350,11 +350,10 @@ static VOUCH_AVX2 size_t b64_decode_avx2(const struct b64_avx2_tables *t,
     for (; i + 32 <= data_len; i += 32, o += 24) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(s + i));
         __m256i hi = _mm256_and_si256(_mm256_srli_epi32(x, 4), nib);
-        __m256i bad = _mm256_and_si256(_mm256_shuffle_epi8(lut_lo, _mm256_and_si256(x, nib)),
-                                       _mm256_shuffle_epi8(lut_hi, hi));
         __m256i idx, v;
 
-        if (!_mm256_testz_si256(bad, bad))
+        if (!_mm256_testz_si256(_mm256_shuffle_epi8(lut_lo, _mm256_and_si256(x, nib)),
+                                _mm256_shuffle_epi8(lut_hi, hi)))
             break;
         idx = _mm256_xor_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(x, special), slot));
         v = _mm256_add_epi8(x, _mm256_shuffle_epi8(delta, idx));
