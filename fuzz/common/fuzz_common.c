@@ -4,8 +4,9 @@
  * base64url decoding, JSON parsing, RFC 3339 times and compact JWS
  * decoding.  The first byte picks the parser; the rest is the input.
  * Invariants checked: no crash, outputs only on success, anything
- * decoded re-encodes to the canonical input, and our JSON reader and
- * writer agree with jansson's.
+ * decoded re-encodes to the canonical input, our JSON reader and writer
+ * agree with jansson's, and the AVX2 paths (base64, the JSON string scan)
+ * give what the scalar paths give, messages included.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,12 +20,33 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The scalar path (vouch_codec_force_scalar) decodes s as the AVX2 path did: out[0..len) or eb. */
+static void b64_scalar_agrees(const char *s, size_t n, int flags, vouch_err e, const uint8_t *out,
+                              size_t len, const struct vouch_errbuf *eb)
+{
+    struct vouch_errbuf seb = { "" };
+    uint8_t *sout = NULL;
+    size_t slen = 0;
+    vouch_err se;
+
+    vouch_codec_force_scalar(true);
+    se = vouch_b64_decode(s, n, flags, 1 << 20, &sout, &slen, &seb);
+    vouch_codec_force_scalar(false);
+    if (se != e || strcmp(seb.msg, eb->msg) != 0 ||
+        (!e && (slen != len || memcmp(sout, out, len) != 0)))
+        abort();
+    free(sout);
+}
+
 static void check_b64(const char *s, size_t n, int flags)
 {
+    struct vouch_errbuf eb = { "" };
     uint8_t *out = NULL;
     size_t len = 0;
+    vouch_err e = vouch_b64_decode(s, n, flags, 1 << 20, &out, &len, &eb);
 
-    if (vouch_b64_decode(s, n, flags, 1 << 20, &out, &len, NULL) == VOUCH_OK) {
+    b64_scalar_agrees(s, n, flags, e, out, len, &eb);
+    if (e == VOUCH_OK) {
         char *back = vouch_b64_alloc(out, len, flags);
 
         /* Strict decoding accepts only canonical encodings. */
@@ -37,17 +59,54 @@ static void check_b64(const char *s, size_t n, int flags)
     }
 }
 
-/* Our writer writes what jansson's compact dump writes, for anything our reader made. */
+/* Our writer writes what jansson's compact dump writes, for anything our reader made, on
+ * both string scans. */
 static void dump_like_jansson(const json_t *v)
 {
-    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *got = NULL;
-    size_t len = 0;
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *got = NULL, *scalar = NULL;
+    size_t len = 0, slen = 0;
+    vouch_err e = vouch_json_dump(v, 64u << 20, &got, &len, NULL), se;
 
-    if (vouch_json_dump(v, 64u << 20, &got, &len, NULL) != VOUCH_OK || !want ||
-        strlen(want) != len || memcmp(want, got, len) != 0)
+    vouch_codec_force_scalar(true);
+    se = vouch_json_dump(v, 64u << 20, &scalar, &slen, NULL);
+    vouch_codec_force_scalar(false);
+    if (e != VOUCH_OK || se != VOUCH_OK || !want || strlen(want) != len ||
+        memcmp(want, got, len) != 0 || slen != len || memcmp(scalar, got, len) != 0)
         abort();
     free(want);
     free(got);
+    free(scalar);
+}
+
+/*
+ * Differential: our reader accepts what jansson accepts, with equal values,
+ * and its scalar string scan (vouch_codec_force_scalar) answers as the AVX2
+ * one, message included.  Not compared with jansson: its higher depth cap,
+ * and a raw NUL byte after a literal, which jansson skips (`{"b":null<NUL>}`)
+ * and RFC 8259 does not allow.
+ */
+static void check_json(const char *s, size_t n)
+{
+    json_t *v = NULL, *ref, *scalar = NULL;
+    json_error_t jerr;
+    struct vouch_errbuf eb = { "" }, seb = { "" };
+    vouch_err e = vouch_json_parse(s, n, &v, &eb), se;
+
+    vouch_codec_force_scalar(true);
+    se = vouch_json_parse(s, n, &scalar, &seb);
+    vouch_codec_force_scalar(false);
+    if (se != e || strcmp(seb.msg, eb.msg) != 0 || (!e && !json_equal(v, scalar)))
+        abort();
+    json_decref(scalar);
+    ref = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (e == VOUCH_OK && (!ref || !json_equal(v, ref)))
+        abort();
+    if (e != VOUCH_OK && ref && n < 1024 && !memchr(s, '\0', n))
+        abort();
+    if (e == VOUCH_OK)
+        dump_like_jansson(v);
+    json_decref(ref);
+    json_decref(v);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,26 +136,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2:
         check_b64(s, n, VOUCH_B64URL);
         break;
-    case 3: {
-        /* Differential: our reader accepts what jansson accepts, with equal
-         * values.  Not compared: jansson's higher depth cap, and a raw NUL
-         * byte after a literal, which jansson skips (`{"b":null<NUL>}`)
-         * and RFC 8259 does not allow. */
-        json_t *v = NULL, *ref;
-        json_error_t jerr;
-        vouch_err e = vouch_json_parse(s, n, &v, NULL);
-
-        ref = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-        if (e == VOUCH_OK && (!ref || !json_equal(v, ref)))
-            abort();
-        if (e != VOUCH_OK && ref && n < 1024 && !memchr(s, '\0', n))
-            abort();
-        if (e == VOUCH_OK)
-            dump_like_jansson(v);
-        json_decref(ref);
-        json_decref(v);
+    case 3:
+        check_json(s, n);
         break;
-    }
     case 4: {
         int64_t t;
         int32_t ns;

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "common/codec.h"
 
@@ -260,6 +264,108 @@ static int b64_sextet(const uint32_t (*t)[256], unsigned char c)
     return t[3][c] & B64_BAD ? -1 : (int)t[3][c];
 }
 
+/* ---- AVX2 paths (x86-64, chosen at run time) ---- */
+
+static atomic_bool force_scalar;
+
+void vouch_codec_force_scalar(bool on)
+{
+    atomic_store_explicit(&force_scalar, on, memory_order_relaxed);
+}
+
+bool vouch_codec_avx2(void)
+{
+#if defined(__x86_64__)
+    /* libgcc / compiler-rt read CPUID once at start-up: this is a load and a test */
+    return !atomic_load_explicit(&force_scalar, memory_order_relaxed) &&
+           __builtin_cpu_supports("avx2");
+#else
+    return false;
+#endif
+}
+
+#if defined(__x86_64__)
+#define VOUCH_AVX2 __attribute__((target("avx2")))
+
+/*
+ * Is each of the 32 bytes in the alphabet?  Every byte's high nibble picks a
+ * class bit (lut_hi), its low nibble the classes in which it is NOT in the
+ * alphabet (lut_lo); the byte is outside the alphabet when the two share a
+ * bit.  Classes: 0x01 high nibble 2 ("+/" or "-"), 0x02 nibble 3 (digits),
+ * 0x04 nibbles 4 and 6 (letters after '@' / '`'), 0x08 nibble 5, 0x20 nibble 7,
+ * 0x10 the nibbles with no character in the alphabet (0, 1 and 8-15).
+ */
+struct b64_avx2_tables {
+    int8_t lut_lo[16], lut_hi[16];
+    int8_t delta[16];   /* sextet - byte, by high nibble; slot nibble ^ 8 for `special` */
+    char special;       /* the one character whose delta differs within its nibble */
+};
+
+static const struct b64_avx2_tables b64_avx2[2] = {
+    {   /* standard: '+' 0x2b and '/' 0x2f in nibble 2; '/' takes slot 10 */
+        .lut_lo = { 0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                    0x11, 0x11, 0x13, 0x3a, 0x3b, 0x3b, 0x3b, 0x3a },
+        .lut_hi = { 0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x20,
+                    0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10 },
+        .delta = { 0, 0, 62 - '+', 52 - '0', -'A', 15 - 'P', 26 - 'a', 41 - 'p',
+                   0, 0, 63 - '/', 0, 0, 0, 0, 0 },
+        .special = '/',
+    },
+    {   /* url: '-' 0x2d in nibble 2, '_' 0x5f in nibble 5; '_' takes slot 13 */
+        .lut_lo = { 0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                    0x11, 0x11, 0x13, 0x3b, 0x3b, 0x3a, 0x3b, 0x33 },
+        .lut_hi = { 0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x20,
+                    0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10 },
+        .delta = { 0, 0, 62 - '-', 52 - '0', -'A', 15 - 'P', 26 - 'a', 41 - 'p',
+                   0, 0, 0, 0, 0, 63 - '_', 0, 0 },
+        .special = '_',
+    },
+};
+
+static inline VOUCH_AVX2 __m256i bcast16(const int8_t t[16])
+{
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t));
+}
+
+/*
+ * Whole 32-character blocks of s[0..data_len) into out; stops before the
+ * first block with a character outside the alphabet.  Returns the characters
+ * consumed (a multiple of 32; out got 3/4 as many bytes).  Each block: the
+ * sextets by nibble lookups, then pairs merged to 12 bits (maddubs), pairs of
+ * those to 24 (madd), and the three low bytes of each 32-bit word, big end
+ * first, packed together (a byte shuffle per lane, a dword permute across).
+ */
+static VOUCH_AVX2 size_t b64_decode_avx2(const struct b64_avx2_tables *t,
+                                         const unsigned char *s, size_t data_len, uint8_t *out)
+{
+    const __m256i lut_lo = bcast16(t->lut_lo), lut_hi = bcast16(t->lut_hi);
+    const __m256i delta = bcast16(t->delta), nib = _mm256_set1_epi8(0x0f);
+    const __m256i special = _mm256_set1_epi8(t->special), slot = _mm256_set1_epi8(8);
+    const __m256i merge6 = _mm256_set1_epi32(0x01400140), merge12 = _mm256_set1_epi32(0x00011000);
+    const __m256i pack = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+                                          2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+    size_t i = 0, o = 0;
+
+    for (; i + 32 <= data_len; i += 32, o += 24) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(s + i));
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi32(x, 4), nib);
+        __m256i idx, v;
+
+        if (!_mm256_testz_si256(_mm256_shuffle_epi8(lut_lo, _mm256_and_si256(x, nib)),
+                                _mm256_shuffle_epi8(lut_hi, hi)))
+            break;
+        idx = _mm256_xor_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(x, special), slot));
+        v = _mm256_add_epi8(x, _mm256_shuffle_epi8(delta, idx));
+        v = _mm256_madd_epi16(_mm256_maddubs_epi16(v, merge6), merge12);
+        v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, pack), lanes);
+        _mm_storeu_si128((__m128i *)(out + o), _mm256_castsi256_si128(v));
+        _mm_storel_epi64((__m128i *)(out + o + 16), _mm256_extracti128_si256(v, 1));
+    }
+    return i;
+}
+#endif
+
 vouch_err vouch_b64_decode(const char *s, size_t len, int flags, size_t max,
                            uint8_t **ret, size_t *ret_len, struct vouch_errbuf *eb)
 {
@@ -294,8 +400,16 @@ vouch_err vouch_b64_decode(const char *s, size_t len, int flags, size_t max,
     out = malloc(out_len + 1);
     if (!out)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    /* Whole quads first; the byte-wise loop below does the tail and names a bad offset. */
-    i = b64_decode_quads(tab, (const unsigned char *)s, data_len, out);
+    /*
+     * Whole 32-character blocks (AVX2), then whole quads; the byte-wise loop below does the
+     * tail and names a bad offset.  A block or quad with a bad character is left to the next.
+     */
+    i = 0;
+#if defined(__x86_64__)
+    if (data_len >= 32 && vouch_codec_avx2())
+        i = b64_decode_avx2(&b64_avx2[url], (const unsigned char *)s, data_len, out);
+#endif
+    i += b64_decode_quads(tab, (const unsigned char *)s + i, data_len - i, out + i / 4 * 3);
     o = i / 4 * 3;
     acc = 0;
     for (; i < data_len; i++) {

@@ -2,6 +2,7 @@
 #ifndef VOUCH_COMMON_CODEC_H
 #define VOUCH_COMMON_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,16 @@ char *vouch_b64_alloc(const void *src, size_t n, int flags);
  */
 vouch_err vouch_b64_decode(const char *s, size_t len, int flags, size_t max,
                            uint8_t **ret, size_t *ret_len, struct vouch_errbuf *eb);
+
+/*
+ * Whether the AVX2 paths (base64 decoding here, the JSON string scan) run:
+ * an x86-64 CPU with AVX2, unless vouch_codec_force_scalar(true) was called.
+ * Both paths give the same results and messages.
+ */
+bool vouch_codec_avx2(void);
+
+/* Tests and fuzz targets: true makes every caller take the scalar paths. */
+void vouch_codec_force_scalar(bool on);
 
 /* The value of a hex digit (either case), or -1. */
 int vouch_hex_digit(int c);

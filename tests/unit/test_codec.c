@@ -132,8 +132,8 @@ static void b64_check_exact(const char *s, size_t len, int flags)
 {
     struct vouch_errbuf eb = { "" };
     char want_msg[128] = "";
-    uint8_t want[64], *got = NULL;
-    size_t want_len = 0, got_len = 0, max = len % 5 == 3 ? len / 2 : 64;
+    uint8_t want[256], *got = NULL;
+    size_t want_len = 0, got_len = 0, max = len % 5 == 3 ? len / 2 : sizeof(want);
     vouch_err we = b64_oracle(s, len, flags, max, want, &want_len, want_msg);
     vouch_err ge = vouch_b64_decode(s, len, flags, max, &got, &got_len, &eb);
 
@@ -193,6 +193,108 @@ static void test_b64_exact(void **state)
                 b64_check_exact(s, len, flags);
             }
         }
+}
+
+/* b64_check_exact on the AVX2 path (where the CPU has it) and on the scalar path. */
+static void b64_check_both(const char *s, size_t len, int flags)
+{
+    vouch_codec_force_scalar(false);
+    b64_check_exact(s, len, flags);
+    vouch_codec_force_scalar(true);
+    b64_check_exact(s, len, flags);
+    vouch_codec_force_scalar(false);
+}
+
+/* The two paths agree on s: the same error and message, or the same bytes. */
+static void b64_check_paths(const char *s, size_t len, int flags)
+{
+    struct vouch_errbuf veb = { "" }, seb = { "" };
+    uint8_t *vout = NULL, *sout = NULL;
+    size_t vlen = 0, slen = 0;
+    vouch_err ve, se;
+
+    vouch_codec_force_scalar(false);
+    ve = vouch_b64_decode(s, len, flags, 1024, &vout, &vlen, &veb);
+    vouch_codec_force_scalar(true);
+    se = vouch_b64_decode(s, len, flags, 1024, &sout, &slen, &seb);
+    vouch_codec_force_scalar(false);
+    if (ve != se || strcmp(veb.msg, seb.msg) != 0)
+        fail_msg("'%.*s' flags %d: vector %d '%s', scalar %d '%s'", (int)len, s, flags, ve,
+                 veb.msg, se, seb.msg);
+    if (!ve) {
+        assert_int_equal(vlen, slen);
+        assert_memory_equal(vout, sout, slen);
+    }
+    free(vout);
+    free(sout);
+}
+
+/* The switch to the scalar paths works (and AVX2 is used where the CPU has it). */
+static void test_b64_force_scalar(void **state)
+{
+    (void)state;
+#if defined(__x86_64__)
+    assert_int_equal(vouch_codec_avx2(), __builtin_cpu_supports("avx2") != 0);
+#endif
+    vouch_codec_force_scalar(true);
+    assert_false(vouch_codec_avx2());
+    vouch_codec_force_scalar(false);
+}
+
+/*
+ * Long inputs, where the AVX2 path takes 32-character blocks: encodings of
+ * 0..150 random bytes (lengths 0..200) at every alignment under the main
+ * flag sets, each path against the oracle; then, on both paths compared,
+ * each character in turn replaced by wrong or boundary characters, and
+ * every byte value at each position of a two-block string.
+ */
+static void test_b64_long(void **state)
+{
+    static const int main_flags[] = { VOUCH_B64_STD, VOUCH_B64URL,
+                                       VOUCH_B64_URL | VOUCH_B64_PAD_OPTIONAL,
+                                       VOUCH_B64_PAD_OPTIONAL | VOUCH_B64_LAX_BITS };
+    static const char wrong[] = { '=', '+', '/', '-', '_', '\0', '\x80', '@', '`', '{', ':' };
+    static _Alignas(32) char buf[256 + 32];
+    uint8_t bytes[150 + 16];
+    unsigned seed = 777;
+    size_t n, a, f, k, w, len;
+
+    (void)state;
+    for (n = 0; n < sizeof(bytes); n++) {
+        seed = seed * 1103515245u + 12345u;
+        bytes[n] = (uint8_t)(seed >> 16);
+    }
+    for (f = 0; f < sizeof(main_flags) / sizeof(main_flags[0]); f++)
+        for (n = 0; n <= 150; n++)
+            for (a = 0; a < 32; a++) {
+                vouch_b64_encode(bytes + (n * 7) % 16, n, main_flags[f], buf + a);
+                b64_check_both(buf + a, strlen(buf + a), main_flags[f]);
+            }
+    for (f = 0; f < 2; f++)
+        for (n = 0; n <= 150; n++) {
+            vouch_b64_encode(bytes, n, main_flags[f], buf + 1);
+            len = strlen(buf + 1);
+            for (k = 0; k < len; k++) {
+                char keep = buf[1 + k];
+
+                for (w = 0; w < sizeof(wrong); w++) {
+                    buf[1 + k] = wrong[w];
+                    b64_check_paths(buf + 1, len, main_flags[f]);
+                }
+                buf[1 + k] = keep;
+            }
+        }
+    for (f = 0; f < 2; f++) {
+        vouch_b64_encode(bytes, 48, main_flags[f], buf);
+        for (k = 0; k < 64; k++)
+            for (w = 0; w < 256; w++) {
+                char keep = buf[k];
+
+                buf[k] = (char)w;
+                b64_check_paths(buf, 64, main_flags[f]);
+                buf[k] = keep;
+            }
+    }
 }
 
 static void test_b64_roundtrip(void **state)
@@ -284,6 +386,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b64_table),
         cmocka_unit_test(test_b64_exact),
+        cmocka_unit_test(test_b64_force_scalar),
+        cmocka_unit_test(test_b64_long),
         cmocka_unit_test(test_b64_roundtrip),
         cmocka_unit_test(test_b64_cap),
         cmocka_unit_test(test_hex),

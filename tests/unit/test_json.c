@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/buf.h"
+#include "common/codec.h"
 #include "common/json.h"
 
 static void test_parse_errors(void **state)
@@ -296,6 +298,73 @@ static void test_dump_like_jansson(void **state)
     }
 }
 
+/* `["<text>"]` parsed on the AVX2 path and on the scalar path: the same error and message, or
+ * equal values; and the string written back the same by both. */
+static void scan_check_paths(const char *text, size_t n, char *doc)
+{
+    struct vouch_errbuf veb = { "" }, seb = { "" };
+    struct vouch_buf vb = VOUCH_BUF_INIT(4096), sb = VOUCH_BUF_INIT(4096);
+    json_t *vv = NULL, *sv = NULL;
+    vouch_err ve, se, vw, sw;
+
+    memcpy(doc, "[\"", 2);
+    memcpy(doc + 2, text, n);
+    memcpy(doc + 2 + n, "\"]", 2);
+    vouch_codec_force_scalar(false);
+    ve = vouch_json_parse(doc, n + 4, &vv, &veb);
+    vw = vouch_json_write_string(&vb, text, n);
+    vouch_codec_force_scalar(true);
+    se = vouch_json_parse(doc, n + 4, &sv, &seb);
+    sw = vouch_json_write_string(&sb, text, n);
+    vouch_codec_force_scalar(false);
+    if (ve != se || strcmp(veb.msg, seb.msg) != 0 || (!ve && !json_equal(vv, sv)))
+        fail_msg("'%.*s': vector %d '%s', scalar %d '%s'", (int)n, text, ve, veb.msg, se,
+                 seb.msg);
+    if (vw != sw || (!vw && (vb.len != sb.len || memcmp(vb.data, sb.data, sb.len) != 0)))
+        fail_msg("'%.*s': written differently (%d, %d)", (int)n, text, vw, sw);
+    json_decref(vv);
+    json_decref(sv);
+    vouch_buf_free(&vb);
+    vouch_buf_free(&sb);
+}
+
+/*
+ * The string scan (32 bytes a step with AVX2) stops where the scalar one
+ * does: plain strings of every length 0..200 at every alignment, and each
+ * position in turn holding a byte or sequence the scan must stop at (or,
+ * for DEL, ' ' and '~', must not): quote, backslash escapes, control bytes,
+ * NUL, valid and invalid UTF-8.
+ */
+static void test_string_scan_paths(void **state)
+{
+    static const char *const stops[] = { "\"", "\\", "\\n", "\\u00e9", "\x1f", "\x7f", " ",
+                                         "~", "\xc3\xa9", "\xe2\x82\xac", "\x80", "\xff", "\t" };
+    static const char plain_chars[] = "ABCXYZabcxyz0189+/-_=!#$%&'()*,.:;<>?@[]^`{|}~ ";
+    static _Alignas(32) char doc[32 + 256];
+    char text[210];
+    size_t len, a, k, i, m;
+
+    (void)state;
+    for (len = 0; len < sizeof(text); len++)       /* printable ASCII but '"' and '\\' */
+        text[len] = plain_chars[(len * 7) % (sizeof(plain_chars) - 1)];
+    for (len = 0; len <= 200; len++)
+        for (a = 0; a < 32; a++)
+            scan_check_paths(text, len, doc + a);
+    for (len = 0; len <= 200; len++)
+        for (k = 0; k <= len; k++)
+            for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+                char t[256];
+
+                m = strlen(stops[i]) ? strlen(stops[i]) : 1;
+                memcpy(t, text, k);
+                memcpy(t + k, stops[i], m);
+                memcpy(t + k + m, text + k, len - k);
+                scan_check_paths(t, len + m, doc + (k % 2 ? 3 : 0));
+                t[k] = '\0';                  /* and a NUL there */
+                scan_check_paths(t, len + m, doc + 1);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_getters),
         cmocka_unit_test(test_setters_and_dump),
         cmocka_unit_test(test_dump_like_jansson),
+        cmocka_unit_test(test_string_scan_paths),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,13 +71,19 @@ static const uint8_t *sha384_of(const struct vouch_tcg_event *ev)
     return NULL;
 }
 
-static vouch_err ccel_parse(const uint8_t *data, size_t len, struct vouch_dcap_eventlog *log,
-                            struct vouch_errbuf *eb)
+/* *owned (when owned is not NULL) is data, malloc'ed: the TCG log takes it over (no copy). */
+static vouch_err ccel_parse(const uint8_t *data, size_t len, uint8_t **owned,
+                            struct vouch_dcap_eventlog *log, struct vouch_errbuf *eb)
 {
     uint32_t i;
     vouch_err e;
 
-    e = vouch_tcg_eventlog_parse(data, len, CC_MR_COUNT, &log->tcg, eb);
+    if (owned) {
+        e = vouch_tcg_eventlog_parse_owned(*owned, len, CC_MR_COUNT, &log->tcg, eb);
+        *owned = NULL;
+    } else {
+        e = vouch_tcg_eventlog_parse(data, len, CC_MR_COUNT, &log->tcg, eb);
+    }
     if (e)
         return e;
     if (!log->tcg->agile)
@@ -352,7 +358,8 @@ static json_t *dstack_array(const uint8_t *data, size_t len)
 
 /* dstack's log read directly when it has dstack's shape, else through jansson. */
 static vouch_err dstack_or_ccel_parse(const uint8_t *data, size_t len, bool direct,
-                                      struct vouch_dcap_eventlog *log, struct vouch_errbuf *eb)
+                                      uint8_t **owned, struct vouch_dcap_eventlog *log,
+                                      struct vouch_errbuf *eb)
 {
     struct vouch_dstack_fields *fields = NULL;
     size_t n = 0;
@@ -369,14 +376,14 @@ static vouch_err dstack_or_ccel_parse(const uint8_t *data, size_t len, bool dire
         json_decref(arr);
     } else {
         log->format = VOUCH_DCAP_EL_CCEL;
-        e = ccel_parse(data, len, log, eb);
+        e = ccel_parse(data, len, owned, log, eb);
     }
     return e;
 }
 
-vouch_err vouch_dcap_eventlog_parse_via(const uint8_t *data, size_t len, bool direct,
-                                        struct vouch_dcap_eventlog **ret,
-                                        struct vouch_errbuf *eb)
+/* The log in data; owned as for ccel_parse (a CCEL takes *owned over, dstack's log does not). */
+static vouch_err eventlog_parse(const uint8_t *data, size_t len, bool direct, uint8_t **owned,
+                                struct vouch_dcap_eventlog **ret, struct vouch_errbuf *eb)
 {
     struct vouch_dcap_eventlog *log;
     vouch_err e;
@@ -387,13 +394,20 @@ vouch_err vouch_dcap_eventlog_parse_via(const uint8_t *data, size_t len, bool di
     log = calloc(1, sizeof(*log));
     if (!log)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
-    e = dstack_or_ccel_parse(data, len, direct, log, eb);
+    e = dstack_or_ccel_parse(data, len, direct, owned, log, eb);
     if (e) {
         vouch_dcap_eventlog_free(log);
         return e;
     }
     *ret = log;
     return VOUCH_OK;
+}
+
+vouch_err vouch_dcap_eventlog_parse_via(const uint8_t *data, size_t len, bool direct,
+                                        struct vouch_dcap_eventlog **ret,
+                                        struct vouch_errbuf *eb)
+{
+    return eventlog_parse(data, len, direct, NULL, ret, eb);
 }
 
 vouch_err vouch_dcap_eventlog_parse(const uint8_t *data, size_t len,
@@ -997,7 +1011,7 @@ vouch_err vouch_dcap_eventlog_evidence(const json_t *doc, const struct vouch_dca
     if (e)
         return e;
     if (raw)
-        e = vouch_dcap_eventlog_parse(raw, n, &log, eb);
+        e = eventlog_parse(raw, n, true, &raw, &log, eb);   /* a CCEL keeps raw: no copy */
     else if (aa && !json_is_null(aa) && !(log = calloc(1, sizeof(*log))))
         e = vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     free(raw);

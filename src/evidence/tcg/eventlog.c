@@ -203,8 +203,9 @@ static vouch_err parse_event(const struct vouch_tcg_eventlog *log, struct vouch_
     return read_data(r, ev, n, eb);
 }
 
-vouch_err vouch_tcg_eventlog_parse(const uint8_t *data, size_t len, uint32_t n_indexes,
-                                   struct vouch_tcg_eventlog **ret, struct vouch_errbuf *eb)
+vouch_err vouch_tcg_eventlog_parse_owned(uint8_t *data, size_t len, uint32_t n_indexes,
+                                         struct vouch_tcg_eventlog **ret,
+                                         struct vouch_errbuf *eb)
 {
     struct vouch_tcg_eventlog *log;
     struct vouch_tcg_event ev;
@@ -212,14 +213,16 @@ vouch_err vouch_tcg_eventlog_parse(const uint8_t *data, size_t len, uint32_t n_i
     size_t cap = 0;
     vouch_err e;
 
-    if (len == 0)
+    if (len == 0) {
+        free(data);
         return vouch_fail(eb, VOUCH_E_TRUNCATED, "event log is empty");
+    }
     log = calloc(1, sizeof(*log));
-    if (!log || !(log->raw = malloc(len))) {
-        free(log);
+    if (!log) {
+        free(data);
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     }
-    memcpy(log->raw, data, len);
+    log->raw = data;
     log->raw_len = len;
     log->n_indexes = n_indexes;
     vouch_reader_init(&r, log->raw, len);
@@ -238,5 +241,19 @@ vouch_err vouch_tcg_eventlog_parse(const uint8_t *data, size_t len, uint32_t n_i
     }
     *ret = log;
     return VOUCH_OK;
+}
+
+vouch_err vouch_tcg_eventlog_parse(const uint8_t *data, size_t len, uint32_t n_indexes,
+                                   struct vouch_tcg_eventlog **ret, struct vouch_errbuf *eb)
+{
+    uint8_t *copy;
+
+    if (len == 0)
+        return vouch_fail(eb, VOUCH_E_TRUNCATED, "event log is empty");
+    copy = malloc(len);
+    if (!copy)
+        return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+    memcpy(copy, data, len);
+    return vouch_tcg_eventlog_parse_owned(copy, len, n_indexes, ret, eb);
 }
 

@@ -110,6 +110,15 @@ struct vouch_tcg_eventlog {
 vouch_err vouch_tcg_eventlog_parse(const uint8_t *data, size_t len, uint32_t n_indexes,
                                    struct vouch_tcg_eventlog **ret, struct vouch_errbuf *eb);
 
+/*
+ * The same for a log in data, a malloc'ed buffer of len bytes that *ret takes
+ * over instead of copying (a decoded log is not copied again); data is freed
+ * here when parsing fails.
+ */
+vouch_err vouch_tcg_eventlog_parse_owned(uint8_t *data, size_t len, uint32_t n_indexes,
+                                         struct vouch_tcg_eventlog **ret,
+                                         struct vouch_errbuf *eb);
+
 void vouch_tcg_eventlog_free(struct vouch_tcg_eventlog *log);
 
 /* The tpm2-tools name of an event type ("EV_SEPARATOR"), or NULL. */
