@@ -18,8 +18,11 @@ pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 now=1764669600   # 2025-12-02T10:00:00Z
 
-# name, log file, bytes of it to send (0: all), the real quote whose RTMRs it replays to
+# name, log file, bytes of it to send (0: all), the real quote whose RTMRs it
+# replays to ("-": none does; the forged quote carries the log's own replay,
+# as `vouch inspect quote --eventlog --json` prints it)
 cases="dstack-json:dstack/event_log.json:0:dstack/quote.bin
+ccel-ovmf-64k:trustee/CCEL_data_ovmf:0:-
 ccel-gcp-trimmed:go-tdx-guest/ccel_data.dat:18432:go-tdx-guest/cos-113-tdx-quote.dat
 ccel-gcp-256k:go-tdx-guest/ccel_data.dat:0:go-tdx-guest/cos-113-tdx-quote.dat"
 
@@ -57,7 +60,14 @@ run() {   # run LABEL BODYFILE: one wrk run, vouchd CPU per request
 forge=$(find "$build" -name dcap_forge -type f -perm -u+x | head -1)
 echo "-- $alg, wrk -t2 -c16 -d${secs}s per run; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 while IFS=: read -r name log bytes quote; do
-  rtmrs=$(xxd -p -s 376 -l 192 "$V/$quote" | tr -d '\n')
+  if [ "$quote" = - ]; then
+    rtmrs=$("$build/src/cli/vouch" inspect quote "$V/dstack/quote.bin" --eventlog "$V/$log" --json 2>/dev/null |
+      node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")).claims.eventlog_replay;
+        process.stdout.write([0, 1, 2, 3].map((i) => r["rtmr" + i].replayed).join(""))' || true)
+    [ ${#rtmrs} -eq 384 ] || { echo "$name: no replay of $log"; exit 1; }
+  else
+    rtmrs=$(xxd -p -s 376 -l 192 "$V/$quote" | tr -d '\n')
+  fi
   "$forge" --quote "$dir/q.bin" --collateral "$dir/c.json" --root "$dir/root.pem" \
     --rtmrs "$rtmrs" --now "$now" >/dev/null
   rm -f "$dir/v.db"*
