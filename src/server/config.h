@@ -53,7 +53,7 @@ struct vouch_config {
     uint32_t rego_initdata_timeout_ms;  /* ... of an init-data agent policy */
     bool fixed_time_set;
     int64_t fixed_time;        /* Unix seconds, when fixed_time_set */
-    unsigned threads;          /* 0: one per core */
+    unsigned threads;          /* 0: the default per core (server.c) */
     unsigned max_connections;  /* open connections, all clients */
     unsigned max_connections_per_ip;
     unsigned request_timeout;  /* seconds for a request's headers and body */

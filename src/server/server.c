@@ -42,11 +42,15 @@
 /*
  * HTTP worker threads per core by default.  A request that waits for a
  * durable commit (a vTPM report in its group commit, a PostgreSQL round
- * trip) holds its thread without using the CPU; more threads than cores
- * keep the cores busy meanwhile and let reports commit together
- * (docs/architecture.md, "Group commit").
+ * trip) holds its thread without using the CPU, and with it every other
+ * connection libmicrohttpd gave that thread; more threads than cores keep
+ * the cores busy meanwhile and let reports commit together
+ * (docs/architecture.md, "Group commit").  On SQLite a thread costs a
+ * stack and a connection to a file; on PostgreSQL it costs a server
+ * connection, which the server's max_connections bounds across replicas.
  */
-#define THREADS_PER_CORE 4
+#define THREADS_PER_CORE_SQLITE 32
+#define THREADS_PER_CORE_POSTGRES 4
 /* Random bytes in a request id vouchd makes (hex: twice as many characters). */
 #define REQUEST_ID_BYTES 16
 /* Idle time (no byte moving) after which libmicrohttpd closes a connection. */
@@ -885,7 +889,9 @@ vouch_err vouch_server_start(struct vouch_app *app, struct vouch_server **ret,
         flags |= MHD_USE_IPv6;
     if (!threads) {
         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = THREADS_PER_CORE * (ncpu > 0 ? (unsigned)ncpu : 2);
+        threads = (strcmp(vouch_store_backend(app->store), "sqlite") == 0
+                       ? THREADS_PER_CORE_SQLITE : THREADS_PER_CORE_POSTGRES) *
+                  (ncpu > 0 ? (unsigned)ncpu : 2);
     }
     /* The issuer names the bound port: set it before any request can come. */
     e = listen_socket(app, &fd, &port, eb);

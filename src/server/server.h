@@ -9,7 +9,7 @@
 
 /*
  * The HTTP front end on libmicrohttpd: an epoll listener thread plus a pool
- * of worker threads (one per core unless configured).  Request bodies are
+ * of worker threads (--threads; server.c says the default).  Request bodies are
  * collected in two phases (MHD hands them over in chunks, then asks for
  * the response), so keep-alive works; a body over --max-body gets 413 and
  * the connection closes.
