@@ -118,7 +118,8 @@ static const struct {
                          "verify evidence as if at this instant (tests, reproducing a "
                          "past verdict)" },
     [OPT_THREADS] = { "threads", "VOUCH_THREADS", "N",
-                      "HTTP worker threads (default: 32 per core on SQLite, 4 on PostgreSQL)" },
+                      "HTTP worker threads (default: 32 per core on SQLite, 4 per core on "
+                      "PostgreSQL)" },
     [OPT_MAX_CONNECTIONS] = { "max-connections", "VOUCH_MAX_CONNECTIONS", "N",
                               "open client connections at most, all addresses together "
                               "(default 4096; the open-files limit is raised to fit)" },
