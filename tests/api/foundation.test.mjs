@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { startVouchd, vouch, request, ADMIN_TOKEN, PG_BASE } from './lib/vouchd.mjs';
 
@@ -37,6 +38,16 @@ test('healthz reports the store', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.body.store, PG_BASE ? 'postgres' : 'sqlite');
   assert.ok(r.body.schema_version >= 1);
+});
+
+// --threads' default (server.c): 32 HTTP workers per core on SQLite, where a
+// report waiting for its group commit holds its thread and that thread's
+// other connections; 4 per core on PostgreSQL, where each is a server connection.
+test('the default worker threads follow the store', () => {
+  const perCore = PG_BASE ? 4 : 32;
+  const workers = perCore * cpus().length;
+  const tasks = readdirSync(`/proc/${srv.proc.pid}/task`).length;
+  assert.ok(tasks >= workers && tasks < workers + 16, `${tasks} threads, ${workers} workers`);
 });
 
 test('openid-client discovers the issuer', async () => {
