@@ -6,7 +6,7 @@
 // AES-128-CFB), and signs TPMS_ATTEST quotes with RSASSA-SHA256.  The
 // end-to-end test (vtpm_e2e.test.mjs) checks the service against the real
 // tools; this one only has to agree with them.
-import { createDecipheriv, createHash, createHmac, createSign,
+import { createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, createSign,
   generateKeyPairSync, privateDecrypt, constants } from 'node:crypto';
 
 const u16 = (n) => { const b = Buffer.alloc(2); b.writeUInt16BE(n); return b; };
@@ -19,6 +19,20 @@ const sha256 = (b) => createHash('sha256').update(b).digest();
 // The TCG EK Credential Profile's default EK policy (PolicySecret(TPM_RH_ENDORSEMENT)).
 const EK_POLICY = Buffer.from('837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa', 'hex');
 const ALG = { rsa: 0x0001, sha1: 0x0004, aes: 0x0006, sha256: 0x000b, null: 0x0010, rsassa: 0x0014, cfb: 0x0043 };
+
+// An RSA-2048 key pair as KeyObjects of their own.  Node 20 can deadlock
+// exporting a key that generateKeyPairSync returned as a KeyObject: the
+// export holds the key's mutex while it allocates, and a garbage collection
+// then may destroy the finished key-generation job, whose destructor takes
+// the same mutex (seen as load.mjs hanging in KeyObjectHandle::ExportJWK
+// under ~KeyGenJob).  Generated as PEM and imported, the keys share nothing
+// with the job.
+function rsaKeyPair() {
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  return { publicKey: createPublicKey(pem.publicKey), privateKey: createPrivateKey(pem.privateKey) };
+}
 
 function modulus(publicKey) {
   return Buffer.from(publicKey.export({ format: 'jwk' }).n, 'base64url');
@@ -45,8 +59,8 @@ export const QUOTE_PCRS = 11;     // PCR 0..10 in each bank
 export class SoftTpm {
   // `keysOf`: another SoftTpm whose EK and AK to share (load tests).
   constructor(keysOf) {
-    this.ek = keysOf?.ek ?? generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.ak = keysOf?.ak ?? generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.ek = keysOf?.ek ?? rsaKeyPair();
+    this.ak = keysOf?.ak ?? rsaKeyPair();
     // fixedTPM|fixedParent|sensitiveDataOrigin|adminWithPolicy|restricted|decrypt
     this.ekPublicArea = rsaPublic(this.ek.publicKey, 0x000300b2, EK_POLICY,
       Buffer.concat([u16(ALG.aes), u16(128), u16(ALG.cfb)]), u16(ALG.null));
