@@ -15,11 +15,13 @@
 #include "store/store-priv.h"
 
 /*
- * SQLite backend.  One connection per thread (SQLite connections must not
- * be shared between threads without serialising them), created on first
- * use and closed when the thread exits or the store closes.  WAL lets
- * readers run beside the one writer; synchronous=FULL makes every
- * committed transaction survive a power cut.
+ * SQLite backend.  Reads run on one connection per thread (SQLite
+ * connections must not be shared between threads without serialising
+ * them), created on first use and closed when the thread exits or the store
+ * closes.  The transactions taken under the write lock run on one writer
+ * connection, which that lock serialises.  WAL lets readers run beside the
+ * one writer; synchronous=FULL makes every committed transaction survive a
+ * power cut.
  */
 
 #define BUSY_TIMEOUT_MS 10000
@@ -47,9 +49,10 @@ struct conn {
 /*
  * This thread's connections, so that a statement cache is found from the
  * connection handle alone.  Entries are compared by handle and only then
- * followed: a handle is used only by the thread that opened it, which
- * registered it (replacing a closed connection's entry at the same
- * address).  A connection that found no free entry keeps no statements.
+ * followed: a thread uses a handle only after registering it here (its own
+ * connection when it opens it, the store's writer each time it takes the
+ * write lock), which replaces a closed connection's entry at the same
+ * address.  A connection that found no free entry keeps no statements.
  */
 static _Thread_local struct {
     sqlite3 *db;
@@ -103,6 +106,11 @@ struct sq {
      * writer in and makes the others sleep-poll (busy_timeout), which
      * under load costs more than the transactions themselves. */
     pthread_mutex_t write_lock;
+    /* The connection those transactions use, whichever thread holds the
+     * lock: its page cache stays valid from one to the next, where each
+     * thread's own connection would find the file changed by the others
+     * and read every page again. */
+    struct conn *writer;
     /* Reports waiting for their group commit (sq_report_accept). */
     pthread_mutex_t group_lock;
     pthread_cond_t group_done;
@@ -246,17 +254,12 @@ static vouch_err open_db(const char *path, sqlite3 **ret, struct vouch_errbuf *e
     return VOUCH_OK;
 }
 
-/* This thread's connection, opened on first use. */
-static vouch_err conn_get(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
+/* A new connection of the store, on its list (closed with it), registered for this thread. */
+static vouch_err conn_open(struct sq *q, struct conn **ret, struct vouch_errbuf *eb)
 {
-    struct conn *c = pthread_getspecific(q->key);
+    struct conn *c = calloc(1, sizeof(*c));
     vouch_err e;
 
-    if (c) {
-        *ret = c->db;
-        return VOUCH_OK;
-    }
-    c = calloc(1, sizeof(*c));
     if (!c)
         return vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
     e = open_db(q->path, &c->db, eb);
@@ -272,6 +275,23 @@ static vouch_err conn_get(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
         q->conns->prev = c;
     q->conns = c;
     pthread_mutex_unlock(&q->lock);
+    *ret = c;
+    return VOUCH_OK;
+}
+
+/* This thread's connection, opened on first use. */
+static vouch_err conn_get(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
+{
+    struct conn *c = pthread_getspecific(q->key);
+    vouch_err e;
+
+    if (c) {
+        *ret = c->db;
+        return VOUCH_OK;
+    }
+    e = conn_open(q, &c, eb);
+    if (e)
+        return e;
     if (pthread_setspecific(q->key, c) != 0) {
         pthread_mutex_lock(&q->lock);
         conn_unlink_close(c);
@@ -1322,19 +1342,38 @@ static vouch_err run_write(sqlite3 *db, const char *sql, const struct arg *a, in
     return e;
 }
 
-/* Begin a write transaction on this thread's connection (`sql` starts it). */
+/* The writer connection, opened on first use (write_lock held). */
+static vouch_err writer_get(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
+{
+    vouch_err e;
+
+    if (!q->writer) {
+        e = conn_open(q, &q->writer, eb);
+        if (e)
+            return e;
+    }
+    conn_register(q->writer);
+    *ret = q->writer->db;
+    return VOUCH_OK;
+}
+
+/* Take the write lock and begin a transaction on the writer connection (`sql` starts it). */
 static vouch_err begin_with(struct sq *q, const char *sql, sqlite3 **ret,
                             struct vouch_errbuf *eb)
 {
-    vouch_err e = conn_get(q, ret, eb);
+    sqlite3 *db = NULL;
+    vouch_err e;
 
-    if (e)
-        return e;
     pthread_mutex_lock(&q->write_lock);
-    e = exec(*ret, sql, eb);
-    if (e)
+    e = writer_get(q, &db, eb);
+    if (!e)
+        e = exec(db, sql, eb);
+    if (e) {
         pthread_mutex_unlock(&q->write_lock);
-    return e;
+        return e;
+    }
+    *ret = db;
+    return VOUCH_OK;
 }
 
 static vouch_err begin(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
