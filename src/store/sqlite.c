@@ -1376,9 +1376,15 @@ static vouch_err begin_with(struct sq *q, const char *sql, sqlite3 **ret,
     return VOUCH_OK;
 }
 
+/*
+ * A durable write transaction.  Every transaction on the shared writer
+ * connection sets its own synchronous mode, since the one before may have
+ * been light (NORMAL), including one whose BEGIN failed after its PRAGMA ran
+ * (busy past the timeout).
+ */
 static vouch_err begin(struct sq *q, sqlite3 **ret, struct vouch_errbuf *eb)
 {
-    return begin_with(q, "BEGIN IMMEDIATE", ret, eb);
+    return begin_with(q, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", ret, eb);
 }
 
 /* Commit when e is VOUCH_OK, else roll back; returns the outcome. */
@@ -1404,18 +1410,6 @@ static vouch_err begin_light(struct sq *q, sqlite3 **ret, struct vouch_errbuf *e
     return begin_with(q, "PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE", ret, eb);
 }
 
-static vouch_err finish_light(struct sq *q, sqlite3 *db, vouch_err e, struct vouch_errbuf *eb)
-{
-    struct vouch_errbuf ignored;
-
-    if (!e)
-        e = exec(db, "COMMIT", eb);
-    if (e)
-        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    (void)exec(db, "PRAGMA synchronous=FULL", &ignored);
-    pthread_mutex_unlock(&q->write_lock);
-    return e;
-}
 
 static vouch_err sq_accesskey_create(void *state, const char *account, const char *id,
                                      const char *secret, int64_t now_ms,
@@ -1736,7 +1730,7 @@ static vouch_err sq_nonce_issue(void *state, const char *nonce, const char *uuid
     if (!e)
         e = run_write(db, "INSERT INTO vtpm_nonces (nonce, uuid, expires_ms) "
                       "VALUES (?1, ?2, ?3)", a, 3, NULL, eb);
-    return finish_light(state, db, e, eb);
+    return finish(state, db, e, eb);
 }
 
 static vouch_err sq_nonce_take(void *state, const char *nonce, const char *uuid,
@@ -1774,7 +1768,7 @@ static vouch_err sq_request_nonce_use(void *state, const char *key_id, const cha
     e = run_write(db, RNONCE_UPSERT, a, 4, &changes, eb);
     if (!e && changes == 0)
         e = vouch_fail(eb, VOUCH_E_CONFLICT, "SignatureNonce used");
-    return finish_light(state, db, e, eb);
+    return finish(state, db, e, eb);
 }
 
 static vouch_err sq_request_nonces_save(void *state, const struct vouch_store_request_nonce *rows,
@@ -1800,7 +1794,7 @@ static vouch_err sq_request_nonces_save(void *state, const struct vouch_store_re
         sqlite3_reset(st);
     }
     stmt_done(st);
-    return finish_light(state, db, e, eb);
+    return finish(state, db, e, eb);
 }
 
 static vouch_err sq_request_nonces_each(void *state, int64_t now_ms,
@@ -1845,7 +1839,7 @@ static vouch_err sq_request_nonces_purge(void *state, int64_t now_ms, uint64_t *
         return e;
     e = run_write(db, "DELETE FROM vtpm_request_nonces WHERE expires_ms <= ?1", a, 1, &changes,
                   eb);
-    e = finish_light(state, db, e, eb);
+    e = finish(state, db, e, eb);
     if (!e && ret_deleted)
         *ret_deleted = (uint64_t)changes;
     return e;
