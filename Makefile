@@ -13,7 +13,8 @@
 PLAIN := build/plain
 ASAN  := build/asan
 TSAN  := build/tsan
-BENCH := build/bench
+# not BENCH: bench/run reads BENCH as the name of the one bench to run
+BENCH_BUILD := build/bench
 FUZZ  := build/fuzz
 FUZZ_SECONDS ?= 60
 LISTEN ?= 127.0.0.1:8080
@@ -34,8 +35,8 @@ $(ASAN)/build.ninja:
 $(TSAN)/build.ninja:
 	CC=clang meson setup $(TSAN) --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false
 
-$(BENCH)/build.ninja:
-	meson setup $(BENCH) --buildtype=release -Doptimization=2 -Db_ndebug=true
+$(BENCH_BUILD)/build.ninja:
+	meson setup $(BENCH_BUILD) --buildtype=release -Doptimization=2 -Db_ndebug=true
 
 $(FUZZ)/build.ninja:
 	CC=clang meson setup $(FUZZ) --buildtype=debugoptimized -Dfuzz=true -Dtests=false -Db_lundef=false
@@ -61,9 +62,9 @@ tsan: bootstrap $(TSAN)/build.ninja npm
 	ninja -C $(TSAN)
 	@scripts/run-tests $(TSAN)
 
-bench: bootstrap $(BENCH)/build.ninja
-	ninja -C $(BENCH)
-	bench/run $(BENCH)
+bench: bootstrap $(BENCH_BUILD)/build.ninja
+	ninja -C $(BENCH_BUILD)
+	bench/run $(BENCH_BUILD)
 
 fuzz: bootstrap $(FUZZ)/build.ninja
 	ninja -C $(FUZZ)
