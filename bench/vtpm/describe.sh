@@ -12,7 +12,14 @@
 # client_cpu_us_per_request, its sending part alone).
 #   usage: bench/vtpm/describe.sh BUILD_DIR INSTANCES REQUESTS [CONNS] [VOUCHD OPTIONS...]
 # VTPM_BENCH_CLIENT: http_replay (default) or wrk; VTPM_BENCH_CLIENT_THREADS:
-# http_replay's threads (default 1).
+# http_replay's threads (default 1).  VTPM_BENCH_RATE=R: http_replay paces
+# the requests at R a second and counts each latency from when it was due
+# (the latency at a given load, not at saturation; http_replay --help).
+# VTPM_BENCH_WARMUP=N: N more requests, sent first on the same connections
+# (paced as the others) and left out of the summary line, so that the counted
+# ones meet vouchd's threads with their SQLite connections open and their
+# page caches filled (http_replay --warmup).  The CPU figures per request
+# count them too.
 # VOUCH_BENCH_DB: a PostgreSQL URL of an empty database instead of SQLite.
 # Needs node, sqlite3 or psql, and wrk when VTPM_BENCH_CLIENT=wrk.
 set -euo pipefail
@@ -23,7 +30,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 client=${VTPM_BENCH_CLIENT:-http_replay}
 case $client in
   http_replay) [ -x "$build/bench/http_replay" ] || { echo "no $build/bench/http_replay: build it (ninja -C $build)" >&2; exit 1; } ;;
-  wrk) ;;
+  wrk) [ -z "${VTPM_BENCH_RATE:-}${VTPM_BENCH_WARMUP:-}" ] ||
+         { echo "VTPM_BENCH_RATE and VTPM_BENCH_WARMUP need VTPM_BENCH_CLIENT=http_replay" >&2; exit 1; } ;;
   *) echo "VTPM_BENCH_CLIENT: http_replay or wrk, not $client" >&2; exit 1 ;;
 esac
 dir=$(mktemp -d)
@@ -44,8 +52,9 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 [ -n "$port" ] || { cat "$dir/log"; exit 1; }
+warmup=${VTPM_BENCH_WARMUP:-0}
 # One account, a key per 50,000 requests (a key holds 100,000 live nonces).
-nkeys=$(( (requests + 49999) / 50000 ))
+nkeys=$(( (requests + warmup + 49999) / 50000 ))
 echo -n '[' >"$dir/keys.json"
 for i in $(seq "$nkeys"); do
   [ "$i" -gt 1 ] && echo -n ',' >>"$dir/keys.json"
@@ -72,8 +81,8 @@ else
   psql -q -v ON_ERROR_STOP=1 -d "$db" -c "$fill" -c "ANALYZE vtpm_instances"
 fi
 t1=$(date +%s.%N)
-node "$here/describe.mjs" "$dir/keys.json" "$instances" "$requests" >"$dir/describe.txt"
-echo "-- $instances instances inserted in $(echo "$t1 - $t0" | bc) s; $requests DescribeInstance, $conns connections, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+node "$here/describe.mjs" "$dir/keys.json" "$instances" "$((requests + warmup))" >"$dir/describe.txt"
+echo "-- $instances instances inserted in $(echo "$t1 - $t0" | bc) s; $requests DescribeInstance, $conns connections${VTPM_BENCH_RATE:+, paced at $VTPM_BENCH_RATE/s}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 c0=$(ticks)
 [ -n "${CALLGRIND_OUT:-}" ] && callgrind_control -i on "$pid" >/dev/null 2>&1
@@ -98,6 +107,7 @@ if [ "$client" = wrk ]; then
 else
   /usr/bin/time -f '%U %S' -o "$dir/client_cpu" "$build/bench/http_replay" -c "$conns" \
     -t "${VTPM_BENCH_CLIENT_THREADS:-1}" --max-seconds 300 \
+    ${VTPM_BENCH_RATE:+--rate "$VTPM_BENCH_RATE"} --warmup "$warmup" \
     "http://127.0.0.1:$port/" "$dir/describe.txt"
   client_ticks=$(awk -v hz="$(getconf CLK_TCK)" '{ print ($1 + $2) * hz }' "$dir/client_cpu")
 fi
@@ -105,12 +115,12 @@ c1=$(ticks)
 if [ -n "${CALLGRIND_OUT:-}" ]; then
   callgrind_control -i off "$pid" >/dev/null 2>&1
   kill "$pid"; wait "$pid" || true         # callgrind writes its file at exit
-  awk -v n="$requests" '/^totals:/ { printf "vouchd_instructions_per_request=%.0f\n", $2 / n }' \
+  awk -v n="$((requests + warmup))" '/^totals:/ { printf "vouchd_instructions_per_request=%.0f\n", $2 / n }' \
     "$CALLGRIND_OUT"
 fi
 if [ -n "${PERF_OUT:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
-awk -v c0="$c0" -v c1="$c1" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+awk -v c0="$c0" -v c1="$c1" -v hz="$(getconf CLK_TCK)" -v n="$((requests + warmup))" \
   'BEGIN { printf "vouchd_cpu_us_per_request=%.1f\n", (c1 - c0) / hz * 1e6 / n }'
-[ -n "$client_ticks" ] && awk -v t="$client_ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+[ -n "$client_ticks" ] && awk -v t="$client_ticks" -v hz="$(getconf CLK_TCK)" -v n="$((requests + warmup))" \
   -v c="$client" 'BEGIN { printf "%s_cpu_us_per_request=%.1f\n", c, t / hz * 1e6 / n }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -18,7 +18,18 @@
  * the run only writes and reads.
  * Non-blocking sockets, one epoll per thread; a connection the server
  * closes is opened again and its unanswered request sent again.
- *   usage: http_replay [-c CONNECTIONS] [-t THREADS] [--max-seconds S] URL FILE
+ *
+ * --rate R paces the run (open loop): line i (from 0) is due at
+ * start + i / R seconds and is sent then, or when its connection is next
+ * free if that is later; its latency counts from when it was due, so a
+ * server that falls behind is charged for the queue it causes (the
+ * coordinated-omission correction).  Without it each connection sends its
+ * next request as soon as the previous one is answered (closed loop).
+ * --warmup N: the first N lines are sent as the others but left out of the
+ * summary, so that the counted ones meet a server whose threads have
+ * served on these connections before.
+ *   usage: http_replay [-c CONNECTIONS] [-t THREADS] [--rate R] [--warmup N]
+ *                      [--max-seconds S] URL FILE
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,6 +63,8 @@
 #define THREADS_MAX 64
 #define RESENDS_MAX 3                        /* a request the server keeps dropping */
 #define BAD_BODIES_SHOWN 2
+#define RATE_MAX 10000000                    /* requests per second, --rate */
+#define IDLE_WAIT_NS 200000000u              /* epoll_wait when nothing is due */
 
 /* A request's head, built up front; its body stays in the file's bytes
  * (sent with the head by one sendmsg, not copied). */
@@ -81,6 +94,7 @@ struct replay_thread {
     int epfd;
     struct replay_conn **conns;
     size_t nconns, total, answered, non200;
+    size_t counted;        /* answers past the warm-up: latency_us[0..counted) */
     uint32_t *latency_us;
     uint64_t first_ns, last_ns;
 };
@@ -91,6 +105,8 @@ struct replay_config {
     const char *target;    /* request target, from the URL */
     size_t nconns, nthreads;
     double max_seconds;
+    double rate;           /* requests per second; 0: closed loop */
+    size_t warmup;         /* leading lines left out of the summary */
     const char *url, *file;
 };
 
@@ -100,6 +116,7 @@ static size_t nrequests;
 static const char *file_bytes;     /* the file, mapped */
 static size_t file_len;
 static uint64_t deadline_ns;
+static uint64_t start_ns;          /* --rate: when line 0 is due */
 static atomic_int bad_bodies_shown;
 
 _Noreturn static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -135,7 +152,8 @@ static uint64_t clock_ns(void)
 
 static void usage(FILE *to)
 {
-    fputs("usage: http_replay [-c CONNECTIONS] [-t THREADS] [--max-seconds S] URL FILE\n"
+    fputs("usage: http_replay [-c CONNECTIONS] [-t THREADS] [--rate R] [--warmup N]\n"
+          "                   [--max-seconds S] URL FILE\n"
           "Sends each line of FILE once as POST (the URL's path, default /) with\n"
           "Content-Type application/x-www-form-urlencoded to URL (http://IPv4:PORT/...),\n"
           "over keep-alive connections, and prints\n"
@@ -147,22 +165,32 @@ static void usage(FILE *to)
           "The first two answers other than 200 are printed to stderr.\n"
           "  -c, --connections N   connections (default 16)\n"
           "  -t, --threads N       threads, each with its share of the connections (default 1)\n"
+          "  --rate R              pace the run: line I is due at I/R s and its latency counts\n"
+          "                        from then, however long it waited for its connection\n"
+          "                        (default: each connection sends when answered)\n"
+          "  --warmup N            send the first N lines like the others, but leave them\n"
+          "                        out of the summary (non200 and the latencies)\n"
           "  --max-seconds S       give up (exit 1) when not all is answered by then (default 600)\n"
           "  -h, --help            this text\n"
           "Exit status: 0 when every request was answered (whatever its status), 1 otherwise.\n",
           to);
 }
 
-static size_t parse_count(const char *what, const char *s, size_t max)
+static size_t parse_number(const char *what, const char *s, size_t min, size_t max)
 {
     char *end;
     unsigned long long v;
 
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > max)
-        fail("%s: \"%s\" is not a number from 1 to %zu", what, s, max);
+    if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+        fail("%s: \"%s\" is not a number from %zu to %zu", what, s, min, max);
     return (size_t)v;
+}
+
+static size_t parse_count(const char *what, const char *s, size_t max)
+{
+    return parse_number(what, s, 1, max);
 }
 
 /* http://A.B.C.D:PORT[/PATH] */
@@ -218,6 +246,10 @@ static void parse_args(int argc, char **argv)
             config.nconns = parse_count("connections", argv[++i], CONNECTIONS_MAX);
         } else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && i + 1 < argc) {
             config.nthreads = parse_count("threads", argv[++i], THREADS_MAX);
+        } else if (!strcmp(a, "--rate") && i + 1 < argc) {
+            config.rate = (double)parse_count("rate", argv[++i], RATE_MAX);
+        } else if (!strcmp(a, "--warmup") && i + 1 < argc) {
+            config.warmup = parse_number("warmup", argv[++i], 0, FILE_MAX);
         } else if (!strcmp(a, "--max-seconds") && i + 1 < argc) {
             config.max_seconds = (double)parse_count("max-seconds", argv[++i], 86400);
         } else if (a[0] == '-' && a[1]) {
@@ -346,6 +378,8 @@ static void load_requests(struct replay_conn *conns)
     }
     if (nrequests == 0)
         fail("%s: no requests (only empty lines)", config.file);
+    if (config.warmup >= nrequests)
+        fail("--warmup %zu: %s has only %zu requests", config.warmup, config.file, nrequests);
 }
 
 static void conn_watch(struct replay_conn *c, bool want_out, int op)
@@ -398,6 +432,12 @@ static ssize_t request_write(int fd, const struct replay_request *r, size_t from
     return sendmsg(fd, &msg, MSG_NOSIGNAL);
 }
 
+/* --rate: when request i is due. */
+static uint64_t due_ns(size_t i)
+{
+    return start_ns + (uint64_t)((double)i * 1e9 / config.rate);
+}
+
 /* Write (more of) the connection's current request, starting it if idle. */
 static void conn_send(struct replay_thread *t, struct replay_conn *c)
 {
@@ -406,14 +446,16 @@ static void conn_send(struct replay_thread *t, struct replay_conn *c)
 
     if (c->next >= c->queue_len)
         return;
+    if (!c->busy && config.rate > 0 && due_ns(c->queue[c->next]) > clock_ns())
+        return;    /* not due yet: thread_run sends it when it is */
     if (c->fd < 0)
         conn_open(c);
     r = &requests[c->queue[c->next]];
     if (!c->busy) {
         c->busy = true;
         c->written = 0;
-        c->sent_ns = clock_ns();
-        if (!t->first_ns)
+        c->sent_ns = config.rate > 0 ? due_ns(c->queue[c->next]) : clock_ns();
+        if (!t->first_ns && c->queue[c->next] >= config.warmup)
             t->first_ns = c->sent_ns;
     }
     while (c->written < r->len) {
@@ -503,11 +545,15 @@ static void answer_record(struct replay_thread *t, struct replay_conn *c,
                           const struct replay_answer *a)
 {
     uint64_t now = clock_ns(), us = (now - c->sent_ns) / 1000;
+    bool counted = c->queue[c->next] >= config.warmup;
 
-    t->latency_us[t->answered++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-    t->last_ns = now;
+    t->answered++;
+    if (counted) {
+        t->latency_us[t->counted++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+        t->last_ns = now;
+    }
     if (a->status != 200) {
-        t->non200++;
+        t->non200 += counted;
         if (atomic_fetch_add(&bad_bodies_shown, 1) < BAD_BODIES_SHOWN)
             fprintf(stderr, "%.*s\n", (int)a->body_len, c->in + a->head_len);
     }
@@ -563,17 +609,46 @@ static void conn_receive(struct replay_thread *t, struct replay_conn *c)
     conn_send(t, c);
 }
 
+/*
+ * --rate: send what is due on the free connections; the time until the
+ * next request of a free connection is due (IDLE_WAIT_NS at most).
+ */
+static uint64_t send_due(struct replay_thread *t)
+{
+    uint64_t now = clock_ns(), wait = IDLE_WAIT_NS, due;
+    size_t i;
+
+    for (i = 0; i < t->nconns; i++) {
+        struct replay_conn *c = t->conns[i];
+
+        if (c->busy || c->next >= c->queue_len)
+            continue;
+        due = due_ns(c->queue[c->next]);
+        if (due <= now)
+            conn_send(t, c);
+        else if (due - now < wait)
+            wait = due - now;
+    }
+    return wait;
+}
+
 static void *thread_run(void *arg)
 {
     struct replay_thread *t = arg;
     struct epoll_event evs[64];
+    struct timespec wait;
+    uint64_t wait_ns = IDLE_WAIT_NS;
     size_t i;
     int n;
 
     for (i = 0; i < t->nconns; i++)
         conn_send(t, t->conns[i]);
     while (t->answered < t->total && clock_ns() < deadline_ns) {
-        n = epoll_wait(t->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), 200);
+        if (config.rate > 0)
+            wait_ns = send_due(t);
+        wait.tv_sec = (time_t)(wait_ns / 1000000000u);
+        wait.tv_nsec = (long)(wait_ns % 1000000000u);
+        n = epoll_pwait2(t->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), &wait, NULL);
         if (n < 0 && errno != EINTR)
             fail("epoll_wait: %s", strerror(errno));
         for (i = 0; n > 0 && i < (size_t)n; i++) {
@@ -642,12 +717,13 @@ static double percentile_ms(const uint32_t *sorted, size_t n, double p)
 static int summarize(const struct replay_thread *ts, uint64_t cpu)
 {
     uint32_t *all = alloc_or_fail(nrequests, sizeof(uint32_t));
-    size_t i, answered = 0, non200 = 0;
+    size_t i, answered = 0, counted = 0, non200 = 0;
     uint64_t first = 0, last = 0;
     double seconds;
 
     for (i = 0; i < config.nthreads; i++) {
-        memcpy(all + answered, ts[i].latency_us, ts[i].answered * sizeof(uint32_t));
+        memcpy(all + counted, ts[i].latency_us, ts[i].counted * sizeof(uint32_t));
+        counted += ts[i].counted;
         answered += ts[i].answered;
         non200 += ts[i].non200;
         if (ts[i].first_ns && (!first || ts[i].first_ns < first))
@@ -661,11 +737,11 @@ static int summarize(const struct replay_thread *ts, uint64_t cpu)
         free(all);
         return 1;
     }
-    qsort(all, answered, sizeof(uint32_t), compare_u32);
+    qsort(all, counted, sizeof(uint32_t), compare_u32);
     seconds = (double)(last - first) / 1e9;
     printf("bodies=%zu non200=%zu seconds=%.2f per_second=%.0f p50_ms=%.2f p99_ms=%.2f spare=0\n",
-           nrequests, non200, seconds, seconds > 0 ? (double)nrequests / seconds : 0.0,
-           percentile_ms(all, answered, 50), percentile_ms(all, answered, 99));
+           counted, non200, seconds, seconds > 0 ? (double)counted / seconds : 0.0,
+           percentile_ms(all, counted, 50), percentile_ms(all, counted, 99));
     printf("client_cpu_us_per_request=%.1f\n", (double)cpu / (double)nrequests);
     free(all);
     return 0;
@@ -708,7 +784,8 @@ int main(int argc, char **argv)
     load_requests(conns);
     ts = threads_make(conns);
     cpu0 = cpu_us();
-    deadline_ns = clock_ns() + (uint64_t)(config.max_seconds * 1e9);
+    start_ns = clock_ns();
+    deadline_ns = start_ns + (uint64_t)(config.max_seconds * 1e9);
     for (i = 0; i < config.nthreads; i++) {
         err = pthread_create(&ts[i].tid, NULL, thread_run, &ts[i]);
         if (err)
