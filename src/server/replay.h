@@ -17,7 +17,7 @@
  *  - alone on its store (SQLite), the set in memory is authoritative: a
  *    use is a lookup and an insert under a mutex, and the record is
  *    queued for one writer thread that saves the queue in batches (one
- *    transaction per 100 ms) to the store's vtpm_request_nonces, from
+ *    transaction per 100 ms) to the store's vtpm_request_nonce_log, from
  *    which start reloads the live ones.  Stopping saves what is queued;
  *    a crash of vouchd loses at most the last 100 ms of records.
  *  - on a shared store (PostgreSQL, several replicas), a use also inserts

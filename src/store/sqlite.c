@@ -1771,6 +1771,21 @@ static vouch_err sq_request_nonce_use(void *state, const char *key_id, const cha
     return finish(state, db, e, eb);
 }
 
+/*
+ * Batches go to the append-only log (migration 11): a pair saved twice has
+ * two rows, and a read takes the later expiry.  Reads and purges also cover
+ * vtpm_request_nonces, which holds the records of older versions and those
+ * of vouch_store_request_nonce_use.
+ */
+#define RNONCE_LOG_INSERT "INSERT INTO vtpm_request_nonce_log (key_id, nonce, expires_ms) " \
+    "VALUES (?1, ?2, ?3)"
+#define RNONCE_LIVE "SELECT key_id, nonce, max(expires_ms) FROM (" \
+    "SELECT key_id, nonce, expires_ms FROM vtpm_request_nonce_log WHERE expires_ms > ?1 " \
+    "UNION ALL SELECT key_id, nonce, expires_ms FROM vtpm_request_nonces " \
+    "WHERE expires_ms > ?1) GROUP BY key_id, nonce"
+#define RNONCE_PURGE "DELETE FROM vtpm_request_nonce_log WHERE expires_ms <= ?1"
+#define RNONCE_PURGE_KEYED "DELETE FROM vtpm_request_nonces WHERE expires_ms <= ?1"
+
 static vouch_err sq_request_nonces_save(void *state, const struct vouch_store_request_nonce *rows,
                                         size_t n, struct vouch_errbuf *eb)
 {
@@ -1781,14 +1796,12 @@ static vouch_err sq_request_nonces_save(void *state, const struct vouch_store_re
 
     if (e)
         return e;
-    /* ?4 = expires_ms: an existing record is extended, never shortened */
-    if (sqlite3_prepare_v2(db, RNONCE_UPSERT, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, RNONCE_LOG_INSERT, -1, &st, NULL) != SQLITE_OK)
         e = db_fail(db, eb, "request nonces");
     for (i = 0; !e && i < n; i++) {
         sqlite3_bind_text(st, 1, rows[i].key_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, rows[i].nonce, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, rows[i].expires_ms);
-        sqlite3_bind_int64(st, 4, rows[i].expires_ms);
         if (sqlite3_step(st) != SQLITE_DONE)
             e = db_fail(db, eb, "request nonces");
         sqlite3_reset(st);
@@ -1810,8 +1823,7 @@ static vouch_err sq_request_nonces_each(void *state, int64_t now_ms,
     vouch_err e = conn_get(state, &db, eb);
 
     if (!e)
-        e = prepare_bind(db, "SELECT key_id, nonce, expires_ms FROM vtpm_request_nonces "
-                         "WHERE expires_ms > ?1", a, 1, &st, eb);
+        e = prepare_bind(db, RNONCE_LIVE, a, 1, &st, eb);
     while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         r.key_id = (const char *)sqlite3_column_text(st, 0);
         r.nonce = (const char *)sqlite3_column_text(st, 1);
@@ -1832,16 +1844,17 @@ static vouch_err sq_request_nonces_purge(void *state, int64_t now_ms, uint64_t *
 {
     const struct arg a[] = { INT(now_ms) };
     sqlite3 *db = NULL;
-    int changes = 0;
+    int changes = 0, keyed = 0;
     vouch_err e = begin_light(state, &db, eb);
 
     if (e)
         return e;
-    e = run_write(db, "DELETE FROM vtpm_request_nonces WHERE expires_ms <= ?1", a, 1, &changes,
-                  eb);
+    e = run_write(db, RNONCE_PURGE, a, 1, &changes, eb);
+    if (!e)
+        e = run_write(db, RNONCE_PURGE_KEYED, a, 1, &keyed, eb);
     e = finish(state, db, e, eb);
     if (!e && ret_deleted)
-        *ret_deleted = (uint64_t)changes;
+        *ret_deleted = (uint64_t)changes + (uint64_t)keyed;
     return e;
 }
 

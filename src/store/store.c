@@ -184,6 +184,16 @@ const char *const vouch_store_migrations[] = {
      * (partial: only trusted and untrusted ones can be marked) */
     ("CREATE INDEX vtpm_instances_sweep ON vtpm_instances (recent_report_ms) "
      "WHERE system_status IN (1, 2);"),
+    /* 11: SignatureNonce records as a replica alone on its store (SQLite) saves them:
+     * appended, without a key, since the set in memory refuses a replay before its
+     * record is queued.  A batch then writes a few pages at the table's end, where
+     * vtpm_request_nonces' key put each record on a page of its own.  Replicas that
+     * share a store (PostgreSQL) keep using vtpm_request_nonces. */
+    "CREATE TABLE vtpm_request_nonce_log ("
+    "  key_id TEXT NOT NULL,"
+    "  nonce TEXT NOT NULL,"
+    "  expires_ms BIGINT NOT NULL);"
+    "CREATE INDEX vtpm_request_nonce_log_expiry ON vtpm_request_nonce_log (expires_ms);",
 };
 const int vouch_store_n_migrations =
     (int)(sizeof(vouch_store_migrations) / sizeof(vouch_store_migrations[0]));
@@ -445,12 +455,24 @@ vouch_err vouch_store_count(struct vouch_store *s, struct vouch_store_counts *re
     return observed(s, "count", t0, s->ops->count(s->state, ret, eb));
 }
 
+/*
+ * A copy reads the SignatureNonce records of both tables (migration 11) as one
+ * row per pair with its later expiry, and writes them to vtpm_request_nonces,
+ * which every backend reads: the log is the SQLite writer's layout, not data
+ * of its own.
+ */
+#define RNONCE_COPY_SOURCE "(SELECT key_id, nonce, max(expires_ms) AS expires_ms FROM " \
+    "(SELECT key_id, nonce, expires_ms FROM vtpm_request_nonces UNION ALL " \
+    "SELECT key_id, nonce, expires_ms FROM vtpm_request_nonce_log) AS both_tables " \
+    "GROUP BY key_id, nonce) AS records"
+
 const struct vouch_store_copy_table vouch_store_copy_tables[] = {
     { "vtpm_accounts", "name, created_ms", 2, "name", 0 },
     { "vtpm_access_keys", "id, account, secret, enabled, created_ms", 5, "id", 0 },
     { "vtpm_instances", VOUCH_STORE_INSTANCE_COLS, VOUCH_STORE_INSTANCE_NCOLS, "uuid", 0 },
     { "vtpm_nonces", "nonce, uuid, expires_ms", 3, "nonce", 0 },
-    { "vtpm_request_nonces", "key_id, nonce, expires_ms", 3, "key_id, nonce", 0 },
+    { "vtpm_request_nonces", "key_id, nonce, expires_ms", 3, "key_id, nonce", 0, NULL,
+      RNONCE_COPY_SOURCE },
     { "vtpm_aks", "uuid, state, public_b64, cert_pem, created_ms", 5, "uuid", 0 },
     { "vtpm_ima_states", "uuid, reports, ima_next, pcr10_sha1, pcr10_sha256, boot_aggregate, "
                          "reset_count, updated_ms", 8, "uuid", 0 },
@@ -470,7 +492,8 @@ const size_t vouch_store_n_copy_tables =
 
 void vouch_store_copy_select_sql(const struct vouch_store_copy_table *t, char *out, size_t size)
 {
-    snprintf(out, size, "SELECT %s FROM %s ORDER BY %s", t->cols, t->name, t->order);
+    snprintf(out, size, "SELECT %s FROM %s ORDER BY %s", t->cols, t->source ? t->source : t->name,
+             t->order);
 }
 
 void vouch_store_copy_insert_sql(const struct vouch_store_copy_table *t, char mark, char *out,
@@ -509,6 +532,9 @@ vouch_err vouch_store_copy_clear(int force, vouch_err (*exec)(void *conn, const 
         snprintf(sql, sizeof(sql), "DELETE FROM %s", vouch_store_copy_tables[t].name);
         e = exec(conn, sql, eb);
     }
+    /* The copied SignatureNonce records replace the log's too (RNONCE_COPY_SOURCE). */
+    if (!e && force)
+        e = exec(conn, "DELETE FROM vtpm_request_nonce_log", eb);
     return e;
 }
 

@@ -172,6 +172,7 @@ struct vouch_store_copy_table {
     const char *order;         /* the ORDER BY of a read */
     int seeded;                /* a migration inserts its rows: replaced, not counted */
     const char *serial;        /* a column the database numbers (its counter follows), or NULL */
+    const char *source;        /* what a read selects from, when not the table alone, or NULL */
 };
 
 /* In foreign-key order: a table's referents come before it.  A migration that adds a
