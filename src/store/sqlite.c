@@ -1410,7 +1410,6 @@ static vouch_err begin_light(struct sq *q, sqlite3 **ret, struct vouch_errbuf *e
     return begin_with(q, "PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE", ret, eb);
 }
 
-
 static vouch_err sq_accesskey_create(void *state, const char *account, const char *id,
                                      const char *secret, int64_t now_ms,
                                      struct vouch_errbuf *eb)
