@@ -1778,10 +1778,8 @@ static vouch_err sq_request_nonce_use(void *state, const char *key_id, const cha
  */
 #define RNONCE_LOG_INSERT "INSERT INTO vtpm_request_nonce_log (key_id, nonce, expires_ms) " \
     "VALUES (?1, ?2, ?3)"
-#define RNONCE_LIVE "SELECT key_id, nonce, max(expires_ms) FROM (" \
-    "SELECT key_id, nonce, expires_ms FROM vtpm_request_nonce_log WHERE expires_ms > ?1 " \
-    "UNION ALL SELECT key_id, nonce, expires_ms FROM vtpm_request_nonces " \
-    "WHERE expires_ms > ?1) GROUP BY key_id, nonce"
+#define RNONCE_LIVE "SELECT key_id, nonce, expires_ms FROM " VOUCH_STORE_RNONCE_RECORDS \
+    " AS records WHERE expires_ms > ?1"
 #define RNONCE_PURGE "DELETE FROM vtpm_request_nonce_log WHERE expires_ms <= ?1"
 #define RNONCE_PURGE_KEYED "DELETE FROM vtpm_request_nonces WHERE expires_ms <= ?1"
 

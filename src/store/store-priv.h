@@ -226,6 +226,16 @@ extern const struct vouch_store_ops vouch_store_pg_ops;
 extern const char *const vouch_store_migrations[];
 extern const int vouch_store_n_migrations;
 
+/*
+ * The SignatureNonce records of both tables (migration 11), one row per pair
+ * with its later expiry: what SQLite loads at start (the live ones) and what
+ * a copy reads.  A derived table; give it an alias.
+ */
+#define VOUCH_STORE_RNONCE_RECORDS "(SELECT key_id, nonce, max(expires_ms) AS expires_ms FROM " \
+    "(SELECT key_id, nonce, expires_ms FROM vtpm_request_nonces UNION ALL " \
+    "SELECT key_id, nonce, expires_ms FROM vtpm_request_nonce_log) AS both_tables " \
+    "GROUP BY key_id, nonce)"
+
 /* The copied tables' statements (vouch_store_copy_tables); `mark` is '?' or '$'. */
 #define VOUCH_STORE_COPY_SQL_MAX 1024
 void vouch_store_copy_select_sql(const struct vouch_store_copy_table *t, char *out, size_t size);

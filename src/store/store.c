@@ -455,24 +455,15 @@ vouch_err vouch_store_count(struct vouch_store *s, struct vouch_store_counts *re
     return observed(s, "count", t0, s->ops->count(s->state, ret, eb));
 }
 
-/*
- * A copy reads the SignatureNonce records of both tables (migration 11) as one
- * row per pair with its later expiry, and writes them to vtpm_request_nonces,
- * which every backend reads: the log is the SQLite writer's layout, not data
- * of its own.
- */
-#define RNONCE_COPY_SOURCE "(SELECT key_id, nonce, max(expires_ms) AS expires_ms FROM " \
-    "(SELECT key_id, nonce, expires_ms FROM vtpm_request_nonces UNION ALL " \
-    "SELECT key_id, nonce, expires_ms FROM vtpm_request_nonce_log) AS both_tables " \
-    "GROUP BY key_id, nonce) AS records"
-
 const struct vouch_store_copy_table vouch_store_copy_tables[] = {
     { "vtpm_accounts", "name, created_ms", 2, "name", 0 },
     { "vtpm_access_keys", "id, account, secret, enabled, created_ms", 5, "id", 0 },
     { "vtpm_instances", VOUCH_STORE_INSTANCE_COLS, VOUCH_STORE_INSTANCE_NCOLS, "uuid", 0 },
     { "vtpm_nonces", "nonce, uuid, expires_ms", 3, "nonce", 0 },
+    /* both tables' records, written to vtpm_request_nonces, which every backend
+     * reads: the log is the SQLite writer's layout, not data of its own */
     { "vtpm_request_nonces", "key_id, nonce, expires_ms", 3, "key_id, nonce", 0, NULL,
-      RNONCE_COPY_SOURCE },
+      VOUCH_STORE_RNONCE_RECORDS " AS records" },
     { "vtpm_aks", "uuid, state, public_b64, cert_pem, created_ms", 5, "uuid", 0 },
     { "vtpm_ima_states", "uuid, reports, ima_next, pcr10_sha1, pcr10_sha256, boot_aggregate, "
                          "reset_count, updated_ms", 8, "uuid", 0 },
@@ -532,7 +523,7 @@ vouch_err vouch_store_copy_clear(int force, vouch_err (*exec)(void *conn, const 
         snprintf(sql, sizeof(sql), "DELETE FROM %s", vouch_store_copy_tables[t].name);
         e = exec(conn, sql, eb);
     }
-    /* The copied SignatureNonce records replace the log's too (RNONCE_COPY_SOURCE). */
+    /* The copied SignatureNonce records replace the log's too (VOUCH_STORE_RNONCE_RECORDS). */
     if (!e && force)
         e = exec(conn, "DELETE FROM vtpm_request_nonce_log", eb);
     return e;
