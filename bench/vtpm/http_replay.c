@@ -64,7 +64,7 @@
 #define RESENDS_MAX 3                        /* a request the server keeps dropping */
 #define BAD_BODIES_SHOWN 2
 #define RATE_MAX 10000000                    /* requests per second, --rate */
-#define IDLE_WAIT_NS 200000000u              /* epoll_wait when nothing is due */
+#define IDLE_WAIT_NS 200000000u              /* the wait when nothing is due */
 
 /* A request's head, built up front; its body stays in the file's bytes
  * (sent with the head by one sendmsg, not copied). */
@@ -650,7 +650,7 @@ static void *thread_run(void *arg)
         wait.tv_nsec = (long)(wait_ns % 1000000000u);
         n = epoll_pwait2(t->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), &wait, NULL);
         if (n < 0 && errno != EINTR)
-            fail("epoll_wait: %s", strerror(errno));
+            fail("epoll_pwait2: %s", strerror(errno));
         for (i = 0; n > 0 && i < (size_t)n; i++) {
             struct replay_conn *c = evs[i].data.ptr;
 
