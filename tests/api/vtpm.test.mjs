@@ -85,14 +85,7 @@ function signedQuery(key, params, { method = 'GET', nonce = randomUUID(), time =
 let alice, bob;
 
 before(async () => {
-  // httpx's agent (openapi-client) and pop-core's keep idle sockets with no
-  // timeout of their own, and vouchd closes an idle one at --request-timeout
-  // (10 s).  When that close lands while node is busy in synchronous work
-  // (SoftTpm's key generation, slow on a loaded machine), the next call takes
-  // the closed socket from the pool before node has read the close, and fails
-  // with "socket hang up".  A longer timeout keeps this file's sockets open
-  // for its whole run; abuse.test.mjs tests the timeout itself.
-  srv = await startVouchd({ args: ['--request-timeout', '600'] });
+  srv = await startVouchd();
   alice = await newKey('alice');
   bob = await newKey('bob');
 });

@@ -33,7 +33,16 @@ export async function freshPostgresDb() {
 export async function startVouchd({ args = [], dir, db: dbUrl, env = {}, adminToken = ADMIN_TOKEN } = {}) {
   const workdir = dir ?? mkdtempSync(join(tmpdir(), 'vouch-api-'));
   const db = dbUrl ?? (PG_BASE && !dir ? await freshPostgresDb() : `sqlite:${join(workdir, 'vouch.db')}`);
-  const argv = ['--listen', '127.0.0.1:0', '--db', db, ...args];
+  // The npm SDKs the tests drive (pop-core; httpx under openapi-client) keep
+  // idle sockets with no timeout of their own, and vouchd closes an idle one at
+  // --request-timeout (10 s).  When that close lands while node is busy in
+  // synchronous work (SoftTpm's key generation, slow on a loaded machine), the
+  // next call takes the closed socket from the pool before node has read the
+  // close, and fails with "socket hang up".  So a test's vouchd keeps them for
+  // 600 s unless the test sets the timeout itself (abuse.test.mjs tests it).
+  const timeout = args.some((a) => a.startsWith('--request-timeout')) ? []
+    : ['--request-timeout', '600'];
+  const argv = ['--listen', '127.0.0.1:0', '--db', db, ...timeout, ...args];
   if (adminToken) argv.push('--admin-token', adminToken);
   const proc = spawn(VOUCHD, argv, {
     cwd: workdir,
