@@ -448,6 +448,14 @@ test('PutMessage refuses what does not verify, and stores nothing', async () => 
   const forged = tpm.quote(Buffer.from(data.Nonce, 'hex'));
   forged.pcrs.sha256['3'] = 'ff'.repeat(32);
   assert.equal(await bad(fileData(data.Nonce, forged, { akCert })), 'InvalidParameter.Evidence');
+  // A value the quote does not select: the signature does not cover it, so it cannot become
+  // the baseline (the quote leaves sha256 PCR 5 out, FileData still carries a made-up one).
+  const partial = tpm.quote(Buffer.from(data.Nonce, 'hex'), { unselected: { sha256: [5] } });
+  partial.pcrs.sha256['5'] = 'ee'.repeat(32);
+  const refusal = await failure(call('PutMessage', { PropertyUuid: uuid,
+    FileData: fileData(data.Nonce, partial, { akCert }) }));
+  assert.equal(refusal.code, 'InvalidParameter.Evidence');
+  assert.match(refusal.message, /sha256 PCR 5 has a value but the quote does not select it/);
   // Nothing of that was stored: no baseline, no report; the nonce still works.
   const inst = await call('DescribeInstance', { PropertyUuid: uuid });
   assert.equal(inst.SystemTrustStatus, 4);

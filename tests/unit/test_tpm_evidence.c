@@ -99,6 +99,23 @@ static void test_windows_report(void **state)
     assert_int_equal(strncmp(eb.msg, "quote: pcrDigest", 16), 0);
     b.pcrs.value[VOUCH_HASH_SHA1][7][0] ^= 1;
 
+    /*
+     * A value the quote does not select (it covers the sha1 bank): the
+     * signature does not vouch for it, so it is refused, not carried on
+     * unverified to the replays or a baseline.
+     */
+    {
+        uint8_t v[32] = { 0x5a };
+
+        assert_int_equal(vouch_tpm_pcrs_set(&b.pcrs, VOUCH_HASH_SHA256, 5, v, sizeof(v), NULL),
+                         VOUCH_OK);
+        assert_int_equal(vouch_tpm_evidence_verify(b.ak, &ev, &opts, &c, NULL, &eb),
+                         VOUCH_E_INVALID);
+        assert_string_equal(eb.msg, "quote: sha256 PCR 5 has a value but the quote does not "
+                                    "select it: send the values of the quoted PCRs only");
+        b.pcrs.mask[VOUCH_HASH_SHA256] = 0;
+    }
+
     /* another machine's event log */
     {
         size_t len;

@@ -33,6 +33,36 @@ static vouch_err eventlog_verify(const struct vouch_tpm_evidence *ev,
     return e;
 }
 
+/*
+ * Every supplied PCR value must be one the quote selects: the signature
+ * covers only those, so another would reach the event log's replay, the
+ * IMA replay or the caller's baseline unverified.
+ */
+static vouch_err pcrs_quoted(const struct vouch_tpm_quote *q, const struct vouch_tpm_pcrs *pcrs,
+                             struct vouch_errbuf *eb)
+{
+    uint32_t quoted[VOUCH_HASH__COUNT] = { 0 }, extra;
+    unsigned b, h, i;
+
+    for (b = 0; b < q->select.count && b < VOUCH_TPM_MAX_SELECT; b++) {
+        int bh = vouch_tcg_alg_hash(q->select.bank[b].alg);
+
+        if (bh >= 0 && bh < VOUCH_HASH__COUNT)
+            quoted[bh] |= q->select.bank[b].mask;
+    }
+    for (h = 0; h < VOUCH_HASH__COUNT; h++) {
+        extra = pcrs->mask[h] & ~quoted[h];
+        if (!extra)
+            continue;
+        for (i = 0; !(extra >> i & 1); i++)
+            ;
+        return vouch_fail(eb, VOUCH_E_INVALID, "%s PCR %u has a value but the quote does not "
+                          "select it: send the values of the quoted PCRs only",
+                          vouch_hash_name((enum vouch_hash)h), i);
+    }
+    return VOUCH_OK;
+}
+
 vouch_err vouch_tpm_evidence_verify(const struct vouch_tpm_key *ak,
                                     const struct vouch_tpm_evidence *ev,
                                     const struct vouch_tpm_verify_opts *opts,
@@ -52,6 +82,8 @@ vouch_err vouch_tpm_evidence_verify(const struct vouch_tpm_key *ak,
     if (!ev->pcrs)
         return vouch_fail(eb, VOUCH_E_INVALID, "quote: no PCR values");
     e = vouch_tpm_quote_verify(ak, ev->attest, ev->attest_len, ev->sig, ev->sig_len, &chk, &q, eb);
+    if (!e)
+        e = pcrs_quoted(&q, ev->pcrs, eb);
     if (e)
         return vouch_fail_prefix(eb, e, "quote: ");
     if (opts->ima_claims_only ? !(claims = json_object())

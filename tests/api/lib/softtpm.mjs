@@ -113,10 +113,13 @@ export class SoftTpm {
   }
 
   // TPM2_Quote over sha1:0-10+sha256:0-10: {attest, signature, pcrs (FileData's shape)}.
-  quote(nonce) {
-    const select = Buffer.concat([u32(2), u16(ALG.sha1), Buffer.from([3, 0xff, 0x07, 0x00]),
-      u16(ALG.sha256), Buffer.from([3, 0xff, 0x07, 0x00])]);
-    const values = Buffer.concat([...this.pcrs.sha1, ...this.pcrs.sha256]);
+  // unselected: {bank: [PCR, ...]} left out of the quote, but still in pcrs (a forgery).
+  quote(nonce, { unselected = {} } = {}) {
+    const mask = (bank) => (unselected[bank] || []).reduce((m, i) => m & ~(1 << i), 0x7ff);
+    const sel = (bank) => Buffer.from([3, mask(bank) & 0xff, mask(bank) >> 8, 0x00]);
+    const select = Buffer.concat([u32(2), u16(ALG.sha1), sel('sha1'), u16(ALG.sha256), sel('sha256')]);
+    const quoted = (bank) => this.pcrs[bank].filter((_, i) => mask(bank) >> i & 1);
+    const values = Buffer.concat([...quoted('sha1'), ...quoted('sha256')]);
     const attest = Buffer.concat([u32(0xff544347), u16(0x8018), tpm2b(this.akName), tpm2b(nonce),
       u64(Date.now()), u32(this.resetCount), u32(0), Buffer.from([1]), u64(0x2023),
       select, tpm2b(sha256(values))]);
