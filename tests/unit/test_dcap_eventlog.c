@@ -103,10 +103,53 @@ static void test_ccel_gcp_pair(void **state)
                                "dm-mod.create")), "verity 0 PARTUUID="));
     assert_null(json_object_get(json_object_get(json_object_get(c, "ccel"), "kernel_parameters"),
                                 "/syslinux/vmlinuz.A"));
+    /*
+     * GRUB's own measurements: the kernel is the file "grub_cmd: linux" named
+     * (/syslinux/vmlinuz.A, measured as an EV_IPL of that name), the command
+     * line's digest its "kernel_cmdline: " event's; COS boots no initrd.
+     */
+    assert_string_equal(str_at(c, "ccel", "kernel"), "b1012372f421ad28c9f542e5a1b8c4d312a0d1c8637f"
+                        "fba5e52b632d4b632e504da1b73964f6e8ba047bcd4f1d5a1dfe");
+    assert_string_equal(str_at(c, "ccel", "cmdline"), "129cc599796a3afe25eaa16b8a0ebfa0f59f2b82c037"
+                        "80941081313bb56d2d0fc2c81a87d4656ef2af95e5bb758bc8f0");
+    assert_null(json_object_get(json_object_get(c, "ccel"), "initrd"));
     json_decref(c);
     json_decref(report);
     vouch_dcap_eventlog_free(log);
     free(raw);
+}
+
+/*
+ * GRUB's file events are the kernel or the initrd only as the "linux" and
+ * "initrd" commands name them.  The GCP log with its linux command rewritten
+ * (same length; EV_IPL data is not replayed, only digests) as an initrd one:
+ * the file it names is then the initrd, and no kernel is claimed.
+ */
+static void test_grub_initrd(void **state)
+{
+    static const char from[] = "grub_cmd: linux /syslinux/vmlinuz.A init=";
+    static const char to[] = "grub_cmd: initrd /syslinux/vmlinuz.A nit=";
+    struct vouch_dcap_eventlog *log = NULL;
+    struct vouch_errbuf eb;
+    uint8_t *d, *at;
+    json_t *c;
+    size_t n;
+
+    (void)state;
+    d = test_load(V "go-tdx-guest/ccel_data.dat", &n);
+    at = memmem(d, n, from, sizeof(from) - 1);
+    assert_non_null(at);
+    assert_null(memmem(at + 1, n - (size_t)(at + 1 - d), from, sizeof(from) - 1));
+    memcpy(at, to, sizeof(to) - 1);
+    if (vouch_dcap_eventlog_parse(d, n, &log, &eb))
+        fail_msg("%s", eb.msg);
+    c = claims_of(log);
+    assert_string_equal(str_at(c, "ccel", "initrd"), "b1012372f421ad28c9f542e5a1b8c4d312a0d1c8637f"
+                        "fba5e52b632d4b632e504da1b73964f6e8ba047bcd4f1d5a1dfe");
+    assert_null(json_object_get(json_object_get(c, "ccel"), "kernel"));
+    json_decref(c);
+    vouch_dcap_eventlog_free(log);
+    free(d);
 }
 
 /* dstack: JSON log, boot and runtime events, replays to all four RTMRs. */
@@ -721,6 +764,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ccel_gcp_pair),
+        cmocka_unit_test(test_grub_initrd),
         cmocka_unit_test(test_dstack_pair),
         cmocka_unit_test(test_dstack_lite_pair),
         cmocka_unit_test(test_trustee_ccels),

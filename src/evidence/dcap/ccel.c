@@ -611,11 +611,19 @@ vouch_err vouch_dcap_eventlog_verify(const struct vouch_dcap_eventlog *log, cons
 
 /* ---- claims ----------------------------------------------------------------------- */
 
+/* A file name in GRUB's log: the text of an EV_IPL, not NUL-terminated. */
+struct grub_path {
+    const char *s;
+    size_t n;
+};
+
 /* What the boot events say about the kernel, initrd and command line (old trustee "ccel"). */
 struct boot_facts {
     const uint8_t *kernel, *cmdline, *initrd;   /* SHA-384 digests */
+    const uint8_t *grub_cmdline;                /* GRUB's "kernel_cmdline: " event's */
     const char *cmdline_text;
     size_t cmdline_len;
+    struct grub_path grub_linux, grub_initrd;   /* what the last linux, initrd loaded */
 };
 
 /* td-shim's td_payload_info: the kernel command line as text. */
@@ -636,6 +644,56 @@ static void payload_info_cmdline(const struct vouch_tcg_event *ev, struct boot_f
         return;
     f->cmdline_text = (const char *)text;
     f->cmdline_len = strnlen((const char *)text, n);
+}
+
+/* GRUB measures into PCR 8 and 9, which TDX maps to RTMR2: CC MR index 3. */
+#define GRUB_MR_INDEX 3
+
+/* "<command>PATH ...": PATH into *ret; false for another command. */
+static bool grub_command_path(const char *s, size_t n, const char *command,
+                              struct grub_path *ret)
+{
+    size_t k = strlen(command), end;
+
+    if (n <= k || memcmp(s, command, k) != 0)
+        return false;
+    for (end = k; end < n && s[end] != ' '; end++)
+        ;
+    ret->s = s + k;
+    ret->n = end - k;
+    return true;
+}
+
+static bool grub_path_is(const struct grub_path *p, const char *s, size_t n)
+{
+    return p->n && p->n == n && memcmp(p->s, s, n) == 0;
+}
+
+/*
+ * GRUB logs each command it runs as an EV_IPL "grub_cmd: ...", and each file
+ * it reads as an EV_IPL whose data is the file's name, NUL-terminated, and
+ * whose digest is the file's.  The kernel is the file the last "linux" (or
+ * "linuxefi") command named; the initrd the first file of the last "initrd"
+ * (or "initrdefi").
+ */
+static void grub_fact(const struct vouch_tcg_event *ev, const uint8_t *d, struct boot_facts *f)
+{
+    const char *s = (const char *)ev->data;
+    size_t n = ev->data_len;
+
+    if (ev->pcr != GRUB_MR_INDEX)
+        return;
+    while (n > 0 && s[n - 1] == 0)
+        n--;
+    if (grub_command_path(s, n, "grub_cmd: linux ", &f->grub_linux) ||
+        grub_command_path(s, n, "grub_cmd: linuxefi ", &f->grub_linux) ||
+        grub_command_path(s, n, "grub_cmd: initrd ", &f->grub_initrd) ||
+        grub_command_path(s, n, "grub_cmd: initrdefi ", &f->grub_initrd))
+        return;
+    if (grub_path_is(&f->grub_linux, s, n))
+        f->kernel = d;
+    else if (grub_path_is(&f->grub_initrd, s, n))
+        f->initrd = d;
 }
 
 static void boot_fact(const struct vouch_tcg_event *ev, const json_t *det, struct boot_facts *f)
@@ -662,6 +720,9 @@ static void boot_fact(const struct vouch_tcg_event *ev, const json_t *det, struc
     } else if (ev->type == VOUCH_EV_IPL && s && strncmp(s, "kernel_cmdline: ", 16) == 0) {
         f->cmdline_text = s + 16;
         f->cmdline_len = strlen(s + 16);
+        f->grub_cmdline = d;
+    } else if (ev->type == VOUCH_EV_IPL) {
+        grub_fact(ev, d, f);
     }
 }
 
@@ -708,14 +769,19 @@ static json_t *kernel_parameters(const char *s, size_t n)
     return o;
 }
 
+/*
+ * The command line's digest is the Linux EFI stub's LoadOptions tag where the
+ * log has one (what the kernel was given), else GRUB's kernel_cmdline event's.
+ */
 static vouch_err ccel_facts_claims(const struct boot_facts *f, json_t *claims)
 {
+    const uint8_t *cmdline = f->cmdline ? f->cmdline : f->grub_cmdline;
     json_t *c = json_object();
 
     if (!c || vouch_json_set_new(claims, "ccel", c))
         return VOUCH_E_NOMEM;
     if ((f->kernel && vouch_json_set_hex(c, "kernel", f->kernel, VOUCH_DCAP_RTMR_SIZE)) ||
-        (f->cmdline && vouch_json_set_hex(c, "cmdline", f->cmdline, VOUCH_DCAP_RTMR_SIZE)) ||
+        (cmdline && vouch_json_set_hex(c, "cmdline", cmdline, VOUCH_DCAP_RTMR_SIZE)) ||
         (f->initrd && vouch_json_set_hex(c, "initrd", f->initrd, VOUCH_DCAP_RTMR_SIZE)))
         return VOUCH_E_NOMEM;
     if (f->cmdline_text) {
@@ -776,8 +842,9 @@ static bool dstack_runtime_event(const struct vouch_dcap_eventlog *log,
 /*
  * Events whose decoded details boot_fact() reads (the others it reads raw,
  * or not).  Of the EV_IPL events (GRUB logs every command) only GRUB's
- * "kernel_cmdline: " makes a fact: the details' text is the data as ASCII
- * or as UTF-16, so any other first character rules it out.
+ * "kernel_cmdline: " is read decoded: the details' text is the data as ASCII
+ * or as UTF-16, so any other first character rules it out.  grub_fact()
+ * reads the others raw.
  */
 static bool details_make_boot_fact(const struct vouch_tcg_event *ev)
 {
