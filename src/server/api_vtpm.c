@@ -144,18 +144,34 @@ static void respond_error(struct rpc_request *r, struct vouch_http_resp *resp, j
     respond_error_from(r, vouch_http_header(r->req, "Host"), resp, fields);
 }
 
-void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t cap,
-                              struct vouch_http_resp *resp)
+/* An error answered before the request is routed (server.c): no parameters, no signature. */
+static void respond_refusal(const char *request_id, const char *host, enum vouch_rpc_error err,
+                            const char *detail, struct vouch_http_resp *resp)
 {
-    struct rpc_request r = { .err = VOUCH_RPC_TOO_LARGE };
+    struct rpc_request r = { .err = err };
 
     snprintf(r.request_id, sizeof(r.request_id), "%s", request_id ? request_id : "");
     if (!r.request_id[0] || strlen(request_id) > REQUEST_ID_LEN)
         make_request_id(r.request_id);
-    snprintf(r.detail, sizeof(r.detail), "(the request body is over %zu bytes: "
-             "--vtpm-max-request)", cap);
+    snprintf(r.detail, sizeof(r.detail), "%s", detail);
     respond_error_from(&r, host, resp, NULL);
+}
+
+void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t cap,
+                              struct vouch_http_resp *resp)
+{
+    char detail[96];
+
+    snprintf(detail, sizeof(detail), "(the request body is over %zu bytes: "
+             "--vtpm-max-request)", cap);
+    respond_refusal(request_id, host, VOUCH_RPC_TOO_LARGE, detail, resp);
     resp->status = 413;
+}
+
+void vouch_api_vtpm_rate_limited(const char *request_id, const char *host, const char *detail,
+                                 struct vouch_http_resp *resp)
+{
+    respond_refusal(request_id, host, VOUCH_RPC_RATE_LIMITED, detail, resp);
 }
 
 /* Every value must be UTF-8 (the answers are JSON). */

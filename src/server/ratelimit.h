@@ -55,6 +55,9 @@ bool vouch_ratelimit_peek(struct vouch_ratelimit *rl,
 void vouch_ratelimit_charge(struct vouch_ratelimit *rl,
                             const uint8_t key[VOUCH_RATELIMIT_KEY_LEN], uint64_t now_us);
 
+/* Retry-After for a wait: whole seconds, rounded up, at least 1. */
+uint64_t vouch_ratelimit_retry_after(uint64_t wait_us);
+
 /*
  * Respond 429 application/problem+json (VOUCH.REQUEST.RATE_LIMITED) with
  * Retry-After: the wait rounded up to whole seconds (at least 1).  `what`

@@ -19,6 +19,8 @@ static const struct vouch_rpc_error_entry table[VOUCH_RPC__COUNT] = {
         "Specified signature nonce was used already." },
     [VOUCH_RPC_THROTTLED] = { VOUCH_RPC_THROTTLED, 400, "Throttling.User",
         "Request was denied due to user flow control." },
+    [VOUCH_RPC_RATE_LIMITED] = { VOUCH_RPC_RATE_LIMITED, 429, "Throttling",
+        "Request was denied due to request throttling." },
     [VOUCH_RPC_NOT_OWNER] = { VOUCH_RPC_NOT_OWNER, 403, "Forbidden.NotOwner",
         "The instance or program whitelist belongs to another account." },
     [VOUCH_RPC_INSTANCE_NOT_FOUND] = { VOUCH_RPC_INSTANCE_NOT_FOUND, 404,

@@ -296,6 +296,30 @@ static void client_key(struct MHD_Connection *conn, uint8_t key[VOUCH_RATELIMIT_
 }
 
 /*
+ * 429 with Retry-After: problem+json, or on the vTPM endpoint the RPC
+ * error body the Alibaba SDKs read (they ignore the status, and would take
+ * a body without Code for an answer).
+ */
+static void rate_limited_answer(struct reqctx *rc, struct vouch_http_resp *resp,
+                                uint64_t wait_us, const char *what)
+{
+    char detail[128], retry[24];
+
+    if (!rc->large) {
+        vouch_http_rate_limited(resp, wait_us, what);
+        return;
+    }
+    snprintf(retry, sizeof(retry), "%llu",
+             (unsigned long long)vouch_ratelimit_retry_after(wait_us));
+    snprintf(detail, sizeof(detail), "(too many %s; retry after %s s)", what, retry);
+    vouch_api_vtpm_rate_limited(rc->request_id,
+                                MHD_lookup_connection_value(rc->conn, MHD_HEADER_KIND,
+                                                            MHD_HTTP_HEADER_HOST),
+                                detail, resp);
+    vouch_http_resp_header(resp, "Retry-After", retry);
+}
+
+/*
  * The rate limits a request meets once its headers are in, before its
  * body is read.  Returns true and fills `resp` when it is refused.
  */
@@ -313,19 +337,19 @@ static bool rate_limited(struct reqctx *rc, struct vouch_http_resp *resp)
     client_key(rc->conn, rc->client_key);
     if (srv->auth_failures && rc->has_credential &&
         !vouch_ratelimit_peek(srv->auth_failures, rc->client_key, now, &wait)) {
-        vouch_http_rate_limited(resp, wait, "failed authentications from this address");
+        rate_limited_answer(rc, resp, wait, "failed authentications from this address");
         vouch_metrics_rate_limited(VOUCH_LIMIT_AUTH_FAILURES);
         return true;
     }
     if (srv->rate_ip && !vouch_ratelimit_take(srv->rate_ip, rc->client_key, now, &wait)) {
-        vouch_http_rate_limited(resp, wait, "requests from this address");
+        rate_limited_answer(rc, resp, wait, "requests from this address");
         vouch_metrics_rate_limited(VOUCH_LIMIT_ADDRESS);
         return true;
     }
     if (srv->rate_cred && rc->has_credential &&
         vouch_hash(VOUCH_HASH_SHA256, auth, strlen(auth), digest) == VOUCH_OK &&
         !vouch_ratelimit_take(srv->rate_cred, digest, now, &wait)) {
-        vouch_http_rate_limited(resp, wait, "requests with this credential");
+        rate_limited_answer(rc, resp, wait, "requests with this credential");
         vouch_metrics_rate_limited(VOUCH_LIMIT_CREDENTIAL);
         return true;
     }

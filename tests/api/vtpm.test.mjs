@@ -268,6 +268,33 @@ test('--vtpm-replay-per-key bounds one key\'s live SignatureNonce records: Throt
   }
 });
 
+test('--rate-limit on the RPC endpoint: 429 Throttling, which the SDKs throw', async () => {
+  const limited = await startVouchd({ args: ['--rate-limit', '1', '--rate-burst', '3'] });
+  try {
+    const r = await request(`${limited.url}/admin/accesskeys`, { method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ account: 'limited' }) });
+    const key = { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
+    const pop = popClient(key, limited.url);
+    // pop-core reads the body only: without a Code it would return the refusal as an answer.
+    let refusal;
+    for (let i = 0; i < 5 && !refusal; i++)
+      refusal = await pop.request('DescribeInstances', {}).then(() => null, (e) => e);
+    assert.ok(refusal, 'no call was refused');
+    assert.equal(refusal.code, 'Throttling');
+    assert.match(refusal.data.RequestId, /./);
+    assert.match(refusal.data.Message, /too many requests from this address; retry after \d+ s/);
+    const v3 = await failure(openApiClient(key, { v3: true, port: limited.port })('DescribeInstances', {}));
+    assert.equal(v3.code, 'Throttling');
+    const raw = await request(`${limited.url}/?Action=DescribeInstances`);
+    assert.equal(raw.status, 429);
+    assert.match(raw.headers.get('retry-after'), /^\d+$/);
+    assert.equal(raw.body.Code, 'Throttling');
+  } finally {
+    await limited.stop();
+  }
+});
+
 test('stale timestamps from the SDKs against a pinned clock', async () => {
   const old = await startVouchd({ args: ['--fixed-time', '2020-01-01T00:00:00Z'] });
   try {
