@@ -179,6 +179,43 @@ static void help(FILE *out)
     fprintf(out, "\n'vouch COMMAND --help' shows the arguments of one command.\n");
 }
 
+/* The commands "GROUP ...", each with its arguments; false when there are none. */
+static bool group_help(FILE *out, const char *group)
+{
+    size_t i, n = strlen(group);
+    bool any = false;
+
+    for (i = 0; i < n_commands; i++) {
+        if (strncmp(commands[i].name, group, n) != 0 || commands[i].name[n] != ' ')
+            continue;
+        if (!any)
+            fprintf(out, "usage: vouch %s COMMAND [ARGS...]\n\ncommands:\n", group);
+        any = true;
+        fprintf(out, "  vouch %s %s\n    ", commands[i].name, commands[i].usage);
+        vouch_help_print_wrapped(out, 4, commands[i].summary);
+    }
+    if (any)
+        fprintf(out, "\n'vouch %s COMMAND --help' shows one of them.\n", group);
+    return any;
+}
+
+/*
+ * A group name alone or with --help ("vouch accesskey --help"): its commands
+ * on stdout.  With anything else after it, the unknown command and the
+ * group's commands on stderr.  -1 when argv[1] is no group.
+ */
+static int group_only(int argc, char **argv)
+{
+    bool asked = argc == 2 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0;
+
+    if (asked && argc == 2)
+        return group_help(stderr, argv[1]) ? VOUCH_EXIT_USAGE : -1;
+    if (asked)
+        return group_help(stdout, argv[1]) ? VOUCH_EXIT_OK : -1;
+    fprintf(stderr, "vouch: unknown command '%s %s'\n\n", argv[1], argv[2]);
+    return group_help(stderr, argv[1]) ? VOUCH_EXIT_USAGE : -1;
+}
+
 int vouch_cli_usage(const char *name)
 {
     size_t i;
@@ -246,6 +283,8 @@ int main(int argc, char **argv)
         return VOUCH_EXIT_OK;
     }
     cmd = find(argc, argv, &used);
+    if (!cmd && (i = group_only(argc, argv)) >= 0)
+        return i;
     if (!cmd) {
         fprintf(stderr, "vouch: unknown command '%s'\n\n", argv[1]);
         help(stderr);
@@ -254,6 +293,9 @@ int main(int argc, char **argv)
     for (i = 1 + used; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: vouch %s %s\n  %s\n", cmd->name, cmd->usage, cmd->summary);
+            if (strstr(cmd->usage, "--db URL"))
+                printf("\n  --db URL  the store: sqlite:PATH or postgres://...; default VOUCH_DB,\n"
+                       "            else sqlite:./var/vouch.db, the same as vouchd\n");
             return VOUCH_EXIT_OK;
         }
     /* The sub-command sees its own name as argv[0]. */
