@@ -398,6 +398,32 @@ async function softReport(call, uuid, tpm, opts = {}) {
     FileData: fileData(data.Nonce, tpm.quote(Buffer.from(data.Nonce, 'hex')), opts) });
 }
 
+test('another account cannot enrol an AK for, nor trust or ignore the events of, an instance', async () => {
+  const a = openApiClient(alice, { v3: true });
+  const b = openApiClient(bob, { v3: true });
+  const uuid = 'soft-owned-events';
+  const { tpm, akCert } = await enrolSoft(a, uuid);
+  await softReport(a, uuid, tpm, { akCert });
+  tpm.pcrs.sha256[5] = Buffer.alloc(32, 5);
+  assert.equal((await softReport(a, uuid, tpm)).data.systemVerificationResult.status, 2);
+  const { Items } = await a('DescribeEvents', { PropertyUuid: uuid, EventStatus: 1 });
+  assert.equal(Items.length, 1);
+  const stranger = new SoftTpm();
+  const enrol = await failure(b('ProduceAikcert', { PropertyUuid: uuid,
+    EkPubKey: stranger.ekPub.toString('base64'), AikName: stranger.akName.toString('hex'),
+    CertRequest: stranger.akPub.toString('base64') }));
+  assert.equal(enrol.code, 'Forbidden.NotOwner');
+  for (const action of ['TrustEvents', 'IgnoreEvents']) {
+    const f = await failure(b(action, { EventUuids: Items[0].EventUuid }));
+    assert.equal(f.code, 'InvalidEventUuid.NotFound', action);
+  }
+  // Untouched: the event is open, the instance untrusted, the AK still alice's.
+  const still = await a('DescribeEvents', { PropertyUuid: uuid, EventStatus: 1 });
+  assert.equal(still.Items[0].EventUuid, Items[0].EventUuid);
+  assert.equal((await a('DescribeInstance', { PropertyUuid: uuid })).SystemTrustStatus, 2);
+  assert.equal((await softReport(a, uuid, tpm)).data.systemVerificationResult.status, 2);
+});
+
 test('every client: enrol, report, drift, DescribeBoot, events, ignore and trust', async () => {
   for (const [name, call] of Object.entries(clients(alice))) {
     const uuid = `soft-${name.replace(/\W+/g, '-')}`;
