@@ -5,16 +5,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDecipheriv, X509Certificate, createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startVouchd, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
 import { Swtpm, haveSwtpm, imaEntry } from './lib/swtpm.mjs';
+import { SoftTpm } from './lib/softtpm.mjs';
 
 const require = createRequire(import.meta.url);
 const RPCClient = require('@alicloud/pop-core');
 const VERSION = '2020-06-13';
+const TPM_VECTORS = join(dirname(fileURLToPath(import.meta.url)), '../vectors/tpm');
 const skip = haveSwtpm() ? false : 'swtpm or tpm2-tools not installed';
 
 let srv, dir, tpm, key, client, akCertPem;
@@ -93,6 +96,15 @@ test('enrolment, baseline, drift, trust, incremental IMA, restart, reboot', { sk
   const wrongName = await failure(call('ProduceAikcert', { ...produce,
     AikName: '000b' + 'ab'.repeat(32) }));
   assert.equal(wrongName.code, 'InvalidParameter');
+  // An EK certificate of another TPM (it chains, but not to this EK), and one that does not
+  // chain to --vtpm-ek-roots (Alibaba Cloud's vTPM EK CA, tests/vectors/tpm): both refused.
+  const otherEk = await failure(call('ProduceAikcert', { ...produce,
+    EkPubKey: new SoftTpm().ekPub.toString('base64') }));
+  assert.equal(otherEk.code, 'InvalidParameter.EkCert', otherEk.data?.Message);
+  const alien = new X509Certificate(readFileSync(join(TPM_VECTORS, 'keylime/Alibaba_Cloud_vTPM_EK.pem')))
+    .raw.toString('base64');
+  const unchained = await failure(call('ProduceAikcert', { ...produce, EkCert: alien }));
+  assert.equal(unchained.code, 'InvalidParameter.EkCert', unchained.data?.Message);
   const { Data } = await call('ProduceAikcert', produce);
   const credFile = join(dir, 'cred.bin');
   writeFileSync(credFile, Buffer.concat([Buffer.from('badcc0de00000001', 'hex'),
