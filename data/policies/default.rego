@@ -189,8 +189,12 @@ executables := 3 if {
 	claims.pcr11 in query_reference_value("tpm_pcr11")
 }
 
-# TDX: the RTMRs and the kernel command line against registered reference values.
-tdx_ref_ids := ["rtmr_0", "rtmr_1", "rtmr_2", "rtmr_3", "kernel_cmdline"]
+# TDX: the RTMRs, the kernel command line and the kernel, command-line and
+# initrd digests of the event log against registered reference values.
+tdx_ref_ids := [
+	"rtmr_0", "rtmr_1", "rtmr_2", "rtmr_3", "kernel_cmdline",
+	"kernel_digest", "cmdline_digest", "initrd_digest",
+]
 
 tdx_measured[id] := claims.quote.body[id] if {
 	tee == "tdx"
@@ -198,6 +202,12 @@ tdx_measured[id] := claims.quote.body[id] if {
 }
 
 tdx_measured.kernel_cmdline := claims.ccel.kernel_cmdline if tee == "tdx"
+
+tdx_measured.kernel_digest := claims.ccel.kernel if tee == "tdx"
+
+tdx_measured.cmdline_digest := claims.ccel.cmdline if tee == "tdx"
+
+tdx_measured.initrd_digest := claims.ccel.initrd if tee == "tdx"
 
 tdx_refs[id] := refs if {
 	tee == "tdx"

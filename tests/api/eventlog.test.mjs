@@ -258,6 +258,15 @@ trust_claims := {"executables": 33, "hardware": events} if not allow
     await registerRefs(G.url, { kernel_cmdline: ['root=/dev/vda1 console=hvc0 rw', tdx.ccel.kernel_cmdline] });
     ({ tv } = await attestEar(G.url, ev));
     assert.equal(tv.executables, 2, 'the pinned command line and RTMR1');
+    // GRUB's kernel and command-line digests (tdx.ccel.kernel, cmdline), for boots whose log
+    // has no command line as text.
+    assert.match(tdx.ccel.kernel, /^[0-9a-f]{96}$/);
+    await registerRefs(G.url, { kernel_digest: [tdx.ccel.kernel], cmdline_digest: ['00'.repeat(48)] });
+    ({ tv } = await attestEar(G.url, ev));
+    assert.equal(tv.executables, 33, 'another command-line digest');
+    await registerRefs(G.url, { cmdline_digest: [tdx.ccel.cmdline] });
+    ({ tv } = await attestEar(G.url, ev));
+    assert.equal(tv.executables, 2, 'the pinned kernel and command-line digests');
     ({ tv } = await attestEar(G.url, evidence(G.quote, { cc_eventlog: null })));
     assert.equal(tv.executables, 33, 'a pinned command line needs the event log');
   });
