@@ -74,6 +74,10 @@ static const char *str_at(const json_t *c, const char *a, const char *b)
     return json_string_value(json_object_get(json_object_get(c, a), b));
 }
 
+/* The GCP log's EV_IPL of /syslinux/vmlinuz.A, the file GRUB's linux command loaded. */
+#define GCP_GRUB_KERNEL "b1012372f421ad28c9f542e5a1b8c4d312a0d1c8637ffba5e52b632d4b632e504da1b73964f" \
+                        "6e8ba047bcd4f1d5a1dfe"
+
 /* GCP COS: TDVF + GRUB, all four RTMRs replay (RTMR3 zero). */
 static void test_ccel_gcp_pair(void **state)
 {
@@ -108,8 +112,7 @@ static void test_ccel_gcp_pair(void **state)
      * (/syslinux/vmlinuz.A, measured as an EV_IPL of that name), the command
      * line's digest its "kernel_cmdline: " event's; COS boots no initrd.
      */
-    assert_string_equal(str_at(c, "ccel", "kernel"), "b1012372f421ad28c9f542e5a1b8c4d312a0d1c8637f"
-                        "fba5e52b632d4b632e504da1b73964f6e8ba047bcd4f1d5a1dfe");
+    assert_string_equal(str_at(c, "ccel", "kernel"), GCP_GRUB_KERNEL);
     assert_string_equal(str_at(c, "ccel", "cmdline"), "129cc599796a3afe25eaa16b8a0ebfa0f59f2b82c037"
                         "80941081313bb56d2d0fc2c81a87d4656ef2af95e5bb758bc8f0");
     assert_null(json_object_get(json_object_get(c, "ccel"), "initrd"));
@@ -144,8 +147,7 @@ static void test_grub_initrd(void **state)
     if (vouch_dcap_eventlog_parse(d, n, &log, &eb))
         fail_msg("%s", eb.msg);
     c = claims_of(log);
-    assert_string_equal(str_at(c, "ccel", "initrd"), "b1012372f421ad28c9f542e5a1b8c4d312a0d1c8637f"
-                        "fba5e52b632d4b632e504da1b73964f6e8ba047bcd4f1d5a1dfe");
+    assert_string_equal(str_at(c, "ccel", "initrd"), GCP_GRUB_KERNEL);
     assert_null(json_object_get(json_object_get(c, "ccel"), "kernel"));
     json_decref(c);
     vouch_dcap_eventlog_free(log);
