@@ -343,6 +343,35 @@ static void test_ccel_negative(void **state)
     free(raw);
 }
 
+/*
+ * An event with no SHA-384 digest (a digest count of 0 is well-formed: the
+ * count may be under the header's) parses, and then cannot be replayed: a
+ * 400 naming cc_eventlog, not a mismatch.
+ */
+static void test_ccel_no_sha384(void **state)
+{
+    struct vouch_dcap_eventlog *log = NULL;
+    struct vouch_dcap_quote q;
+    struct vouch_errbuf eb;
+    uint8_t *raw, *d;
+    size_t n, count_off = FIRST_EVENT + 8, digest = 2 + 48;
+
+    (void)state;
+    load_quote(V "go-tdx-guest/cos-113-tdx-quote.dat", &raw, &q);
+    d = test_load(V "go-tdx-guest/ccel_data.dat", &n);
+    assert_int_equal(d[count_off], 1);
+    d[count_off] = 0;
+    memmove(d + count_off + 4, d + count_off + 4 + digest, n - (count_off + 4 + digest));
+    if (vouch_dcap_eventlog_parse(d, n - digest, &log, &eb))
+        fail_msg("%s", eb.msg);
+    assert_int_equal(vouch_dcap_eventlog_verify(log, RTMRS(&q), NULL, &eb), VOUCH_E_INVALID);
+    assert_string_equal(eb.field, "cc_eventlog");
+    assert_non_null(strstr(eb.msg, "no SHA-384 digest"));
+    vouch_dcap_eventlog_free(log);
+    free(d);
+    free(raw);
+}
+
 /* A log for another quote: the dstack log against the GCP quote and back. */
 static void test_foreign_quote(void **state)
 {
@@ -767,6 +796,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ccel_gcp_pair),
         cmocka_unit_test(test_grub_initrd),
+        cmocka_unit_test(test_ccel_no_sha384),
         cmocka_unit_test(test_dstack_pair),
         cmocka_unit_test(test_dstack_lite_pair),
         cmocka_unit_test(test_trustee_ccels),

@@ -520,6 +520,7 @@ vouch_err vouch_dcap_eventlog_replay(const struct vouch_dcap_eventlog *log,
             continue;           /* MRTD is measured by the TDX module, not replayed */
         if (!d) {
             e = vouch_fail(eb, VOUCH_E_INVALID, "event %zu: no SHA-384 digest", i);
+            vouch_errbuf_set_field(eb, e, "cc_eventlog");
             break;
         }
         reg = r[ev->pcr - 1];
