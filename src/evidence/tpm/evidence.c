@@ -41,17 +41,11 @@ static vouch_err eventlog_verify(const struct vouch_tpm_evidence *ev,
 static vouch_err pcrs_quoted(const struct vouch_tpm_quote *q, const struct vouch_tpm_pcrs *pcrs,
                              struct vouch_errbuf *eb)
 {
-    uint32_t quoted[VOUCH_HASH__COUNT] = { 0 }, extra;
-    unsigned b, h, i;
+    uint32_t extra;
+    unsigned h, i;
 
-    for (b = 0; b < q->select.count && b < VOUCH_TPM_MAX_SELECT; b++) {
-        int bh = vouch_tcg_alg_hash(q->select.bank[b].alg);
-
-        if (bh >= 0 && bh < VOUCH_HASH__COUNT)
-            quoted[bh] |= q->select.bank[b].mask;
-    }
     for (h = 0; h < VOUCH_HASH__COUNT; h++) {
-        extra = pcrs->mask[h] & ~quoted[h];
+        extra = pcrs->mask[h] & ~vouch_tpm_pcr_select_mask(&q->select, (enum vouch_hash)h);
         if (!extra)
             continue;
         for (i = 0; !(extra >> i & 1); i++)

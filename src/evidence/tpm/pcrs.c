@@ -158,6 +158,16 @@ vouch_err vouch_tpm_pcr_select_parse(const char *s, struct vouch_tpm_pcr_select 
     return VOUCH_OK;
 }
 
+uint32_t vouch_tpm_pcr_select_mask(const struct vouch_tpm_pcr_select *sel, enum vouch_hash h)
+{
+    uint32_t mask = 0, i;
+
+    for (i = 0; i < sel->count && i < VOUCH_TPM_MAX_SELECT; i++)
+        if (vouch_tcg_alg_hash(sel->bank[i].alg) == (int)h)
+            mask |= sel->bank[i].mask;
+    return mask;
+}
+
 vouch_err vouch_tpm_pcr_select_format(const struct vouch_tpm_pcr_select *sel,
                                       struct vouch_buf *out)
 {

@@ -91,6 +91,9 @@ struct vouch_tpm_pcr_select {
 vouch_err vouch_tpm_pcr_select_parse(const char *s, struct vouch_tpm_pcr_select *ret,
                                      struct vouch_errbuf *eb);
 
+/* The PCRs of bank h the selection lists (bit i: PCR i), over all its entries for h. */
+uint32_t vouch_tpm_pcr_select_mask(const struct vouch_tpm_pcr_select *sel, enum vouch_hash h);
+
 /* Format a selection as "sha1:0,1,2+sha256:0,16" into out. */
 vouch_err vouch_tpm_pcr_select_format(const struct vouch_tpm_pcr_select *sel,
                                       struct vouch_buf *out);

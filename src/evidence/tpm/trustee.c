@@ -153,12 +153,7 @@ void vouch_tpm_trustee_done(struct vouch_tpm_trustee_evidence *ev)
 /* The sha256 PCRs the quote selects (only those are authenticated by its signature). */
 static uint32_t sha256_selected(const struct vouch_tpm_quote *q)
 {
-    uint32_t mask = 0, i;
-
-    for (i = 0; i < q->select.count && i < VOUCH_TPM_MAX_SELECT; i++)
-        if (q->select.bank[i].alg == VOUCH_TCG_ALG_SHA256)
-            mask |= q->select.bank[i].mask;
-    return mask;
+    return vouch_tpm_pcr_select_mask(&q->select, VOUCH_HASH_SHA256);
 }
 
 vouch_err vouch_tpm_trustee_claims(const struct vouch_tpm_trustee_evidence *ev,
