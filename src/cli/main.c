@@ -179,41 +179,49 @@ static void help(FILE *out)
     fprintf(out, "\n'vouch COMMAND --help' shows the arguments of one command.\n");
 }
 
-/* The commands "GROUP ...", each with its arguments; false when there are none. */
-static bool group_help(FILE *out, const char *group)
+/* Whether some command is "GROUP ...". */
+static bool is_group(const char *group)
 {
     size_t i, n = strlen(group);
-    bool any = false;
 
+    for (i = 0; i < n_commands; i++)
+        if (strncmp(commands[i].name, group, n) == 0 && commands[i].name[n] == ' ')
+            return true;
+    return false;
+}
+
+/* The commands "GROUP ...", each with its arguments. */
+static void group_help(FILE *out, const char *group)
+{
+    size_t i, n = strlen(group);
+
+    fprintf(out, "usage: vouch %s COMMAND [ARGS...]\n\ncommands:\n", group);
     for (i = 0; i < n_commands; i++) {
         if (strncmp(commands[i].name, group, n) != 0 || commands[i].name[n] != ' ')
             continue;
-        if (!any)
-            fprintf(out, "usage: vouch %s COMMAND [ARGS...]\n\ncommands:\n", group);
-        any = true;
         fprintf(out, "  vouch %s %s\n    ", commands[i].name, commands[i].usage);
         vouch_help_print_wrapped(out, 4, commands[i].summary);
     }
-    if (any)
-        fprintf(out, "\n'vouch %s COMMAND --help' shows one of them.\n", group);
-    return any;
+    fprintf(out, "\n'vouch %s COMMAND --help' shows one of them.\n", group);
 }
 
 /*
- * A group name alone or with --help ("vouch accesskey --help"): its commands
- * on stdout.  With anything else after it, the unknown command and the
+ * A group name with --help ("vouch accesskey --help"): its commands on
+ * stdout.  Alone, or with an unknown command after it: a usage error, the
  * group's commands on stderr.  -1 when argv[1] is no group.
  */
 static int group_only(int argc, char **argv)
 {
-    bool asked = argc == 2 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0;
-
-    if (asked && argc == 2)
-        return group_help(stderr, argv[1]) ? VOUCH_EXIT_USAGE : -1;
-    if (asked)
-        return group_help(stdout, argv[1]) ? VOUCH_EXIT_OK : -1;
-    fprintf(stderr, "vouch: unknown command '%s %s'\n\n", argv[1], argv[2]);
-    return group_help(stderr, argv[1]) ? VOUCH_EXIT_USAGE : -1;
+    if (!is_group(argv[1]))
+        return -1;
+    if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        group_help(stdout, argv[1]);
+        return VOUCH_EXIT_OK;
+    }
+    if (argc > 2)
+        fprintf(stderr, "vouch: unknown command '%s %s'\n\n", argv[1], argv[2]);
+    group_help(stderr, argv[1]);
+    return VOUCH_EXIT_USAGE;
 }
 
 int vouch_cli_usage(const char *name)

@@ -21,6 +21,15 @@ err_has "is named" "unknown command 'accesskey frob'"
 err_has "with the group's commands" "vouch accesskey disable"
 ok "an unknown command" 2 "$VOUCH" nosuch
 err_has "is named" "unknown command 'nosuch'"
+ok "an unknown command with an argument" 2 "$VOUCH" nosuch foo
+N=$((N + 1))
+if [ "$(grep -c "unknown command" "$T/err")" -eq 1 ]; then
+    echo "ok $N - is named once"
+else
+    echo "not ok $N - is named once"
+    sed 's/^/# /' "$T/err" | head -5
+    FAILED=1
+fi
 ok "a command's --help" 0 "$VOUCH" accesskey create --help
 out_text "its usage" "usage: vouch accesskey create [--db URL] [--kek-file FILE] ACCOUNT"
 out_text "where --db points" "else sqlite:./var/vouch.db"
