@@ -177,11 +177,13 @@ void vouch_ratelimit_charge(struct vouch_ratelimit *rl,
     bucket_op(rl, key, now_us, OP_CHARGE, NULL);
 }
 
-uint64_t vouch_ratelimit_retry_after(uint64_t wait_us)
+void vouch_ratelimit_refusal(uint64_t wait_us, const char *what,
+                             char retry[VOUCH_RATELIMIT_RETRY_LEN], char *msg, size_t msg_size)
 {
     uint64_t secs = wait_us / 1000000u + (wait_us % 1000000u ? 1 : 0);
 
-    return secs ? secs : 1;
+    snprintf(retry, VOUCH_RATELIMIT_RETRY_LEN, "%llu", (unsigned long long)(secs ? secs : 1));
+    snprintf(msg, msg_size, "too many %s; retry after %s s", what, retry);
 }
 
 void vouch_http_rate_limited(struct vouch_http_resp *resp, uint64_t wait_us, const char *what)
@@ -189,11 +191,9 @@ void vouch_http_rate_limited(struct vouch_http_resp *resp, uint64_t wait_us, con
     /* the status and code from the error table; Retry-After from the bucket */
     const struct vouch_problem_entry *row =
         vouch_problem_find(VOUCH_SCOPE_REQUEST, VOUCH_E_RATE_LIMITED, VOUCH_SUB_NONE);
-    char retry[24];
+    char retry[VOUCH_RATELIMIT_RETRY_LEN], msg[128];
 
-    snprintf(retry, sizeof(retry), "%llu",
-             (unsigned long long)vouch_ratelimit_retry_after(wait_us));
-    vouch_http_problem(resp, row->status, row->code, NULL, "too many %s; retry after %s s",
-                       what, retry);
+    vouch_ratelimit_refusal(wait_us, what, retry, msg, sizeof(msg));
+    vouch_http_problem(resp, row->status, row->code, NULL, "%s", msg);
     vouch_http_resp_header(resp, "Retry-After", retry);
 }

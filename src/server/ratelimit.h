@@ -55,8 +55,13 @@ bool vouch_ratelimit_peek(struct vouch_ratelimit *rl,
 void vouch_ratelimit_charge(struct vouch_ratelimit *rl,
                             const uint8_t key[VOUCH_RATELIMIT_KEY_LEN], uint64_t now_us);
 
-/* Retry-After for a wait: whole seconds, rounded up, at least 1. */
-uint64_t vouch_ratelimit_retry_after(uint64_t wait_us);
+/*
+ * A refusal's Retry-After value (the wait rounded up to whole seconds, at
+ * least 1) and its message, "too many WHAT; retry after N s".
+ */
+#define VOUCH_RATELIMIT_RETRY_LEN 24
+void vouch_ratelimit_refusal(uint64_t wait_us, const char *what,
+                             char retry[VOUCH_RATELIMIT_RETRY_LEN], char *msg, size_t msg_size);
 
 /*
  * Respond 429 application/problem+json (VOUCH.REQUEST.RATE_LIMITED) with

@@ -303,15 +303,14 @@ static void client_key(struct MHD_Connection *conn, uint8_t key[VOUCH_RATELIMIT_
 static void rate_limited_answer(struct reqctx *rc, struct vouch_http_resp *resp,
                                 uint64_t wait_us, const char *what)
 {
-    char detail[128], retry[24];
+    char msg[128], detail[132], retry[VOUCH_RATELIMIT_RETRY_LEN];
 
     if (!rc->large) {
         vouch_http_rate_limited(resp, wait_us, what);
         return;
     }
-    snprintf(retry, sizeof(retry), "%llu",
-             (unsigned long long)vouch_ratelimit_retry_after(wait_us));
-    snprintf(detail, sizeof(detail), "(too many %s; retry after %s s)", what, retry);
+    vouch_ratelimit_refusal(wait_us, what, retry, msg, sizeof(msg));
+    snprintf(detail, sizeof(detail), "(%s)", msg);
     vouch_api_vtpm_rate_limited(rc->request_id,
                                 MHD_lookup_connection_value(rc->conn, MHD_HEADER_KIND,
                                                             MHD_HTTP_HEADER_HOST),
