@@ -134,6 +134,10 @@ void vouch_api_audit_record(struct vouch_app *app, const char *actor, const char
  * InvalidParameter.TooLarge body (server.c answers it before routing). */
 void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t cap,
                               struct vouch_http_resp *resp);
+/* The vTPM endpoint's 405 to a method it does not take (PUT, DELETE, ...): an
+ * RPC-style UnsupportedHTTPMethod body naming the allowed ones (app.c). */
+void vouch_api_vtpm_bad_method(const struct vouch_http_req *req, const char *allow,
+                               struct vouch_http_resp *resp);
 /* The vTPM endpoint's answer to a request over --rate-limit: 429 with an
  * RPC-style Throttling body, `detail` after the message (server.c). */
 void vouch_api_vtpm_rate_limited(const char *request_id, const char *host, const char *detail,

@@ -168,6 +168,16 @@ void vouch_api_vtpm_too_large(const char *request_id, const char *host, size_t c
     resp->status = 413;
 }
 
+void vouch_api_vtpm_bad_method(const struct vouch_http_req *req, const char *allow,
+                               struct vouch_http_resp *resp)
+{
+    char detail[96];
+
+    snprintf(detail, sizeof(detail), "(%.16s; allowed: %s)", req->method, allow);
+    respond_refusal(req->request_id, vouch_http_header(req, "Host"),
+                    VOUCH_RPC_METHOD_NOT_ALLOWED, detail, resp);
+}
+
 void vouch_api_vtpm_rate_limited(const char *request_id, const char *host, const char *detail,
                                  struct vouch_http_resp *resp)
 {

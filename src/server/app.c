@@ -437,6 +437,11 @@ void vouch_app_dispatch(struct vouch_app *app, struct vouch_http_req *req,
                            "no such endpoint: %.200s", req->path);
         return;
     case VOUCH_ROUTE_BAD_METHOD:
+        if (route->flags & VOUCH_ROUTE_RPC) {
+            vouch_api_vtpm_bad_method(req, allow, resp);
+            vouch_http_resp_header(resp, "Allow", allow);
+            return;
+        }
         vouch_http_problem(resp, 405, "VOUCH.REQUEST.METHOD_NOT_ALLOWED", NULL,
                            "%.16s is not allowed on %.200s; allowed: %s", req->method,
                            req->path, allow);

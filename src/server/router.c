@@ -77,6 +77,8 @@ enum vouch_route_result vouch_route_match(const struct vouch_route *routes, size
             *ret_n_params = np;
             return VOUCH_ROUTE_FOUND;
         }
+        if (!path_seen)
+            *ret_route = &routes[i];
         path_seen = true;
         if (allow_size && !strstr(allow, routes[i].method)) {
             int w = snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "",

@@ -12,6 +12,7 @@ enum {
     VOUCH_ROUTE_ADMIN = 1 << 0,   /* needs the admin bearer token */
     VOUCH_ROUTE_SELF_AUDIT = 1 << 1, /* the handler writes its own audit entries */
     VOUCH_ROUTE_LARGE = 1 << 2,   /* body up to --vtpm-max-request (the vTPM RPC endpoint) */
+    VOUCH_ROUTE_RPC = 1 << 3,     /* errors in the RPC shape, not problem+json (api_vtpm.c) */
 };
 
 /*
@@ -37,7 +38,8 @@ enum vouch_route_result {
  * Match method + path against the table.  Captures are copied into
  * `scratch` (at least strlen(path)+1 bytes) and params[] point into it.
  * HEAD matches GET routes.  For VOUCH_ROUTE_BAD_METHOD, `allow` receives
- * the methods the path does accept ("GET, POST").
+ * the methods the path does accept ("GET, POST"), and *ret_route is the
+ * first route of that path (for its flags: how to answer the refusal).
  */
 enum vouch_route_result vouch_route_match(const struct vouch_route *routes, size_t n,
                                           const char *method, const char *path, char *scratch,

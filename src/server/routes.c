@@ -70,8 +70,8 @@ const struct vouch_route vouch_routes[] = {
     { "DELETE", "/reference-value/{id}", vouch_api_refval_delete, VOUCH_ROUTE_ADMIN },
 
     /* vTPM trusted instances: Alibaba RPC style, AccessKey-signed (api_vtpm.c) */
-    { "GET", "/", vouch_api_vtpm_rpc, VOUCH_ROUTE_LARGE },
-    { "POST", "/", vouch_api_vtpm_rpc, VOUCH_ROUTE_LARGE },
+    { "GET", "/", vouch_api_vtpm_rpc, VOUCH_ROUTE_LARGE | VOUCH_ROUTE_RPC },
+    { "POST", "/", vouch_api_vtpm_rpc, VOUCH_ROUTE_LARGE | VOUCH_ROUTE_RPC },
     { "POST", "/admin/accesskeys", vouch_api_accesskey_post, VOUCH_ROUTE_ADMIN },
     { "GET", "/admin/accesskeys", vouch_api_accesskey_list, VOUCH_ROUTE_ADMIN },
     { "DELETE", "/admin/accesskeys/{id}", vouch_api_accesskey_delete, VOUCH_ROUTE_ADMIN },

@@ -29,6 +29,8 @@ static const struct vouch_rpc_error_entry table[VOUCH_RPC__COUNT] = {
         "Specified api is not found, please check your url and method." },
     [VOUCH_RPC_VERSION_NOT_SUPPORTED] = { VOUCH_RPC_VERSION_NOT_SUPPORTED, 400,
         "InvalidVersion", "Specified parameter Version is not valid." },
+    [VOUCH_RPC_METHOD_NOT_ALLOWED] = { VOUCH_RPC_METHOD_NOT_ALLOWED, 405,
+        "UnsupportedHTTPMethod", "The HTTP method is not supported: send GET or POST." },
     [VOUCH_RPC_TOO_LARGE] = { VOUCH_RPC_TOO_LARGE, 400, "InvalidParameter.TooLarge",
         "The request carries more than the service accepts." },
     [VOUCH_RPC_UNAVAILABLE] = { VOUCH_RPC_UNAVAILABLE, 503, "ServiceUnavailable",

@@ -295,6 +295,22 @@ test('--rate-limit on the RPC endpoint: 429 Throttling, which the SDKs throw', a
   }
 });
 
+test('another method on the RPC endpoint: 405 UnsupportedHTTPMethod in the RPC shape', async () => {
+  for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+    const r = await request(`${srv.url}/?Action=DescribeInstances`, { method });
+    assert.equal(r.status, 405, method);
+    assert.equal(r.headers.get('allow'), 'GET, POST', method);
+    assert.match(r.headers.get('content-type'), /^application\/json/, method);
+    assert.equal(r.body.Code, 'UnsupportedHTTPMethod', method);
+    assert.match(r.body.RequestId, /^[A-Za-z0-9._-]{1,64}$/, method);
+    assert.match(r.body.Message, new RegExp(`${method}; allowed: GET, POST`), method);
+  }
+  // Other paths keep problem+json.
+  const other = await request(`${srv.url}/healthz`, { method: 'PUT' });
+  assert.equal(other.status, 405);
+  assert.match(other.headers.get('content-type'), /^application\/problem\+json/);
+});
+
 test('stale timestamps from the SDKs against a pinned clock', async () => {
   const old = await startVouchd({ args: ['--fixed-time', '2020-01-01T00:00:00Z'] });
   try {

@@ -42,7 +42,7 @@ static void test_match_table(void **state)
     static const struct {
         const char *method, *path;
         enum vouch_route_result want;
-        size_t index, nparams;
+        size_t index, nparams;     /* index: the route found, or the path's first */
         const char *p0, *p1, *allow;
     } cases[] = {
         { "GET", "/healthz", VOUCH_ROUTE_FOUND, 0, 0, NULL, NULL, NULL },
@@ -53,10 +53,10 @@ static void test_match_table(void **state)
         { "GET", "/", VOUCH_ROUTE_NOT_FOUND, 0, 0, NULL, NULL, NULL },
         { "GET", "", VOUCH_ROUTE_NOT_FOUND, 0, 0, NULL, NULL, NULL },
         { "POST", "/policy", VOUCH_ROUTE_FOUND, 2, 0, NULL, NULL, NULL },
-        { "PUT", "/policy", VOUCH_ROUTE_BAD_METHOD, 0, 0, NULL, NULL, "GET, POST" },
+        { "PUT", "/policy", VOUCH_ROUTE_BAD_METHOD, 1, 0, NULL, NULL, "GET, POST" },
         { "GET", "/policy/default", VOUCH_ROUTE_FOUND, 3, 1, "default", NULL, NULL },
         { "DELETE", "/policy/x", VOUCH_ROUTE_FOUND, 4, 1, "x", NULL, NULL },
-        { "PATCH", "/policy/x", VOUCH_ROUTE_BAD_METHOD, 0, 0, NULL, NULL, "GET, DELETE" },
+        { "PATCH", "/policy/x", VOUCH_ROUTE_BAD_METHOD, 3, 0, NULL, NULL, "GET, DELETE" },
         { "GET", "/policy//", VOUCH_ROUTE_NOT_FOUND, 0, 0, NULL, NULL, NULL },
         { "GET", "/policy/x/y", VOUCH_ROUTE_NOT_FOUND, 0, 0, NULL, NULL, NULL },
         { "GET", "/a/1/b/22", VOUCH_ROUTE_FOUND, 5, 2, "1", "22", NULL },
@@ -85,6 +85,8 @@ static void test_match_table(void **state)
             if (cases[i].p1)
                 assert_string_equal(params[1], cases[i].p1);
         }
+        if (got == VOUCH_ROUTE_BAD_METHOD)     /* the path's first route, for its flags */
+            assert_ptr_equal(r, &table[cases[i].index]);
         if (cases[i].allow)
             assert_string_equal(allow, cases[i].allow);
     }
