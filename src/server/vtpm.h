@@ -77,6 +77,10 @@ const char *vouch_vtpm_param_str(struct vouch_vtpm_call *c, const char *name, bo
 /* Parameter `name` as a decimal integer in [min, max], or `dflt` when absent. */
 bool vouch_vtpm_param_int(struct vouch_vtpm_call *c, const char *name, int64_t min,
                           int64_t max, int64_t dflt, int64_t *ret);
+/* A list action's page number, parameter `name` (PageNumber or CurrentPage),
+ * from 1, default 1; the other spelling is accepted too, and both with
+ * different values are an InvalidParameter. */
+bool vouch_vtpm_param_page(struct vouch_vtpm_call *c, const char *name, int64_t *ret);
 /* Parameter `name`: ids separated by commas (or a JSON array of them), 1 to
  * `max`, into ids[] pointing into *ret_copy (free() it in any case).
  * Returns how many, or 0 with c->err set. */

@@ -80,6 +80,30 @@ bool vouch_vtpm_param_int(struct vouch_vtpm_call *c, const char *name, int64_t m
     return true;
 }
 
+/*
+ * A list action's page number.  DescribeEvents names it CurrentPage and the
+ * other lists PageNumber, as the SDKs do; the other spelling is taken too, so
+ * a caller who mixes them up gets the page asked for, not page 1 again.  Both
+ * given with different values is an InvalidParameter.
+ */
+bool vouch_vtpm_param_page(struct vouch_vtpm_call *c, const char *name, int64_t *ret)
+{
+    const char *other = strcmp(name, "CurrentPage") == 0 ? "PageNumber" : "CurrentPage";
+    const char *v = vouch_rpc_param(c->params, name), *w = vouch_rpc_param(c->params, other);
+    int64_t page = 1, alt = 1;
+
+    if (!vouch_vtpm_param_int(c, name, 1, INT32_MAX, 1, &page) ||
+        !vouch_vtpm_param_int(c, other, 1, INT32_MAX, 1, &alt))
+        return false;
+    if (v && *v && w && *w && page != alt) {
+        vouch_vtpm_fail(c, VOUCH_RPC_INVALID_PARAMETER, "(%s and %s differ; this action's "
+                        "page number is %s)", name, other, name);
+        return false;
+    }
+    *ret = v && *v ? page : alt;
+    return true;
+}
+
 bool vouch_vtpm_own_instance(struct vouch_vtpm_call *c, const char *uuid,
                              struct vouch_store_instance **ret)
 {
@@ -441,7 +465,7 @@ static bool describe_instances(struct vouch_vtpm_call *c, struct vouch_buf *out)
     vouch_err e;
 
     if (!vouch_vtpm_param_int(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
-        !vouch_vtpm_param_int(c, "PageNumber", 1, INT32_MAX, 1, &page) || !list_filter(c, &f))
+        !vouch_vtpm_param_page(c, "PageNumber", &page) || !list_filter(c, &f))
         return false;
     offset = (uint64_t)(page - 1) * (uint64_t)size;
     e = vouch_store_instance_list(c->app->store, c->account, &f, offset, (size_t)size, &v, &n,

@@ -172,7 +172,7 @@ json_t *vouch_vtpm_describe_events(struct vouch_vtpm_call *c)
     vouch_err e;
 
     if (!vouch_vtpm_param_int(c, "PageSize", 1, EVENTS_PAGE_MAX, EVENTS_PAGE_DEFAULT, &size) ||
-        !vouch_vtpm_param_int(c, "CurrentPage", 1, INT32_MAX, 1, &page) ||
+        !vouch_vtpm_param_page(c, "CurrentPage", &page) ||
         !events_filter(c, &f))
         return NULL;
     e = vouch_store_event_list(c->app->store, c->account, &f, (uint64_t)(page - 1) *

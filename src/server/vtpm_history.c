@@ -88,7 +88,7 @@ json_t *vouch_vtpm_describe_reports(struct vouch_vtpm_call *c)
 
     if (!ok || !vouch_vtpm_own_instance(c, uuid, NULL) ||
         !vouch_vtpm_param_int(c, "PageSize", 1, REPORTS_PAGE_MAX, REPORTS_PAGE_DEFAULT, &size) ||
-        !vouch_vtpm_param_int(c, "PageNumber", 1, INT32_MAX, 1, &page))
+        !vouch_vtpm_param_page(c, "PageNumber", &page))
         return NULL;
     e = vouch_store_report_list(c->app->store, uuid, (uint64_t)(page - 1) * (uint64_t)size,
                                 (size_t)size, 0, &rows, &n, &total, &eb);

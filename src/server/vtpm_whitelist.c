@@ -117,7 +117,7 @@ static json_t *describe_whitelists(struct vouch_vtpm_call *c)
     vouch_err e;
 
     if (!vouch_vtpm_param_int(c, "PageSize", 1, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT, &size) ||
-        !vouch_vtpm_param_int(c, "PageNumber", 1, INT32_MAX, 1, &page))
+        !vouch_vtpm_param_page(c, "PageNumber", &page))
         return NULL;
     e = vouch_store_whitelist_list(c->app->store, c->account,
                                    (uint64_t)(page - 1) * (uint64_t)size, (size_t)size, &v, &n,

@@ -139,6 +139,13 @@ test('DescribeInstances pages and filters; an account sees only its own', async 
   assert.equal(p1.TotalCount, 7);
   assert.deepEqual(p1.Instances.map((i) => i.PropertyUuid), ['pg-0', 'pg-1', 'pg-2']);
   assert.deepEqual(p3.Instances.map((i) => i.PropertyUuid), ['pg-6']);
+  // DescribeEvents' spelling of the page number is taken too; both, differing, are refused.
+  const p3alias = await call('DescribeInstances', { PageSize: 3, CurrentPage: 3 });
+  assert.equal(p3alias.PageNumber, 3);
+  assert.deepEqual(p3alias.Instances.map((i) => i.PropertyUuid), ['pg-6']);
+  const mixed = await failure(call('DescribeInstances', { PageSize: 3, PageNumber: 1, CurrentPage: 2 }));
+  assert.equal(mixed.code, 'InvalidParameter');
+  assert.match(mixed.message, /PageNumber and CurrentPage differ/);
   const untrusted = await call('DescribeInstances', { SystemTrustStatus: 2 });
   assert.equal(untrusted.TotalCount, 0);
   const unmeasured = await call('DescribeInstances', { SystemTrustStatus: 4, OnlineStatus: 0 });
@@ -471,6 +478,13 @@ test('every client: enrol, report, drift, DescribeBoot, events, ignore and trust
     const ev = await call('DescribeEvents', { PropertyUuid: uuid, EventStatus: 1, PageSize: 1 });
     assert.equal(ev.TotalCount, 2);
     assert.equal(ev.Items.length, 1);
+    // Page 2 by DescribeEvents' own CurrentPage, and by the other lists' PageNumber.
+    const page2 = { PropertyUuid: uuid, EventStatus: 1, PageSize: 1 };
+    const p2 = await call('DescribeEvents', { ...page2, CurrentPage: 2 });
+    const p2alias = await call('DescribeEvents', { ...page2, PageNumber: 2 });
+    assert.deepEqual([p2.CurrentPage, p2alias.CurrentPage], [2, 2]);
+    assert.equal(p2alias.Items[0].EventUuid, p2.Items[0].EventUuid);
+    assert.notEqual(p2.Items[0].EventUuid, ev.Items[0].EventUuid);
     const all = await call('DescribeEvents', { PropertyUuid: uuid, EventStatus: 1 });
     const byPcr = Object.fromEntries(all.Items.map((i) => [i.Suspect, i]));
     // Ignore pcr7 (baseline kept), trust pcr8 (baseline moves): trusted again.
