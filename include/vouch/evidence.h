@@ -86,7 +86,25 @@ struct vouch_inspect_cmd {
     const char *name;     /* "quote": the command is "vouch inspect quote" */
     const char *usage;    /* one line: the arguments */
     const char *summary;  /* one line: what it does */
+    /*
+     * Every option and argument of `usage`, one "NAME ARG\tdescription"
+     * line each, separated by "\n" (`vouch inspect NAME --help` lists them).
+     */
+    const char *options;
 };
+
+/*
+ * Option lines that mean the same in several commands (the verifiers'
+ * inspect commands and those of src/cli/main.c), written once.  A caller
+ * may append to the description: VOUCH_HELP_COLLATERAL "; required\n".
+ */
+#define VOUCH_HELP_AT                                                                      \
+    "--at RFC3339\tcheck signatures and validity periods as of this time, e.g. "           \
+    "2025-07-19T10:00:00Z; default now"
+#define VOUCH_HELP_JSON "--json\tprint JSON instead of text"
+#define VOUCH_HELP_COLLATERAL                                                              \
+    "--collateral PATH\tIntel collateral: a QuoteCollateralV3 JSON file or a directory "  \
+    "of saved PCS responses (tcb_info.json, qe_identity.json, CRLs, issuer chains)"
 
 /*
  * Claims a verifier left out of verify_deferred()'s claims because they

@@ -12,6 +12,11 @@ struct vouch_cli_cmd {
     const char *name;     /* "inspect quote", "keys rotate", ... */
     const char *usage;    /* one line: the arguments */
     const char *summary;  /* one line: what it does */
+    /*
+     * Every option and argument of `usage`, one "NAME ARG\tdescription"
+     * line each, separated by "\n"; `vouch NAME --help` lists them.
+     */
+    const char *options;
     int (*run)(int argc, char **argv);
 };
 

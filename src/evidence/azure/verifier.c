@@ -240,12 +240,17 @@ static const struct vouch_inspect_cmd inspect_az_snp = {
     .usage = "EVIDENCE [--at RFC3339]",
     .summary = "verify an Azure SEV-SNP CVM's vTPM evidence (trustee's JSON) and print its "
                "claims",
+    .options = "EVIDENCE\ttrustee's az-snp-vtpm evidence JSON; \"-\" reads stdin\n"
+               VOUCH_HELP_AT,
 };
 
 static const struct vouch_inspect_cmd inspect_az_tdx = {
     .name = "az-tdx-vtpm",
     .usage = "EVIDENCE --collateral PATH [--at RFC3339]",
     .summary = "verify an Azure TDX CVM's vTPM evidence (trustee's JSON) and print its claims",
+    .options = "EVIDENCE\ttrustee's az-tdx-vtpm evidence JSON; \"-\" reads stdin\n"
+               VOUCH_HELP_COLLATERAL "; required, to verify the TD quote\n"
+               VOUCH_HELP_AT,
 };
 
 /*

@@ -265,6 +265,17 @@ static const struct vouch_inspect_cmd inspect_quote = {
              "[--at RFC3339] [--json]",
     .summary = "parse an SGX/TDX quote; with collateral, verify it as Intel's QVL does; "
                "replay a TDX event log against its RTMRs",
+    .options = "FILE\tthe quote: binary, or hex text (0x prefix allowed); \"-\" reads stdin\n"
+               "--eventlog LOG\ta TDX event log (a CCEL log area or dstack's JSON log) to "
+               "replay against the quote's RTMRs; exit 1 when an RTMR differs\n"
+               "--aa-eventlog AALOG\tthe attestation agent's text event log, added to the "
+               "replay of --eventlog's (needs --eventlog)\n"
+               VOUCH_HELP_COLLATERAL "; verify the quote with it (without it the quote is "
+               "only parsed)\n"
+               "--root CERT\twith --collateral: a root CA certificate file to use instead of "
+               "Intel's SGX Root CA (or a collateral directory's root_ca)\n"
+               VOUCH_HELP_AT "; matters with --collateral only\n"
+               VOUCH_HELP_JSON,
 };
 
 /* A TD is its build-time measurement and its four run-time measurement registers. */

@@ -872,6 +872,15 @@ static const struct vouch_inspect_cmd inspect_gpu = {
     .usage = "EVIDENCE.json [--rims DIR] [--nonce HEX] [--at RFC3339] [--json]",
     .summary = "verify NVIDIA GPU evidence (nvgpu, or a TDX document's gpu_evidence) and "
                "print the claims",
+    .options = "EVIDENCE.json\tnvgpu evidence ({\"device_evidence_list\": [...]} or NVIDIA's "
+               "array of {arch, evidence, certificate}), or a TDX evidence document with "
+               "gpu_evidence; \"-\" reads stdin\n"
+               "--rims DIR\ta directory of driver and VBIOS RIMs to check the measurements "
+               "against; without it the RIM checks are not run\n"
+               "--nonce HEX\tthe expected SPDM nonce, zero-padded or cut to 32 bytes; without "
+               "it the nonce is shown, not checked\n"
+               VOUCH_HELP_AT "\n"
+               VOUCH_HELP_JSON,
 };
 
 /* A GPU (one device of tee=nvgpu) is its SPDM measurement records. */

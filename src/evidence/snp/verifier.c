@@ -145,6 +145,15 @@ static const struct vouch_inspect_cmd inspect_snp = {
     .name = "snp",
     .usage = "REPORT [--vcek CERT] [--chain PEM] [--crl CRL] [--at RFC3339]",
     .summary = "parse an SEV-SNP report (raw or trustee's JSON); with a VCEK, verify it",
+    .options = "REPORT\tthe raw 1184-byte report, or trustee's snp evidence JSON (whose "
+               "cert_chain may carry the VCEK or VLEK, the chain and a CRL)\n"
+               "--vcek CERT\tthe VCEK or VLEK, DER or PEM as AMD KDS serves it; replaces the "
+               "evidence's.  Without one the report is shown, not verified\n"
+               "--chain PEM\tthe ASK or ASVK and the ARK (PEM); each must be AMD's pinned "
+               "certificate\n"
+               "--crl CRL\tAMD's CRL for the product (DER or PEM), checked when given; replaces "
+               "the evidence's\n"
+               VOUCH_HELP_AT,
 };
 
 const struct vouch_verifier vouch_verifier_snp = {
