@@ -171,6 +171,11 @@ static int parse_attest_args(int argc, char **argv, struct attest_args *a)
         fprintf(stderr, "vouch: --eventlog and --aa-eventlog are for --tee tdx\n");
         return VOUCH_EXIT_USAGE;
     }
+    if (a->rd_hex && a->rd_json) {
+        fprintf(stderr, "vouch: --runtime-data-hex and --runtime-data-json are alternatives; "
+                "give one\n");
+        return VOUCH_EXIT_USAGE;
+    }
     if (a->eventlog && a->collect) {
         fprintf(stderr, "vouch: with --collect the CC event log is --ccel (default %s)\n",
                 VOUCH_TDX_CCEL_PATH);
@@ -252,16 +257,16 @@ static char *collect_tdx(const struct attest_args *a, const json_t *rd, size_t *
         fprintf(stderr, "vouch: --hash %s is not sha256, sha384 or sha512\n", a->hash);
         return NULL;
     }
-    e = vouch_tdx_report_data(rd, (enum vouch_hash)h, report_data, &eb);
+    /* first, so that a --ccel FILE that cannot be read costs no quote */
+    e = vouch_file_read(a->ccel ? a->ccel : VOUCH_TDX_CCEL_PATH, VOUCH_TDX_CCEL_MAX, &ccel,
+                        &clen, &eb);
+    if (e == VOUCH_E_NOT_FOUND && !a->ccel)
+        e = VOUCH_OK;                 /* no CCEL at the default path: the quote alone */
+    if (!e)
+        e = vouch_tdx_report_data(rd, (enum vouch_hash)h, report_data, &eb);
     if (!e)
         e = vouch_tsm_report(a->tsm_dir ? a->tsm_dir : VOUCH_TSM_REPORT_DIR, report_data, &quote,
                              &qlen, &eb);
-    if (!e) {
-        e = vouch_file_read(a->ccel ? a->ccel : VOUCH_TDX_CCEL_PATH, VOUCH_TDX_CCEL_MAX, &ccel,
-                            &clen, &eb);
-        if (e == VOUCH_E_NOT_FOUND)
-            e = VOUCH_OK;             /* no CCEL: the quote alone */
-    }
     if (!e)
         e = vouch_tdx_evidence_doc(quote, qlen, ccel, clen, &doc, &eb);
     if (e)
@@ -443,6 +448,50 @@ static json_t *get_json(const char *url)
     return v;
 }
 
+/* Whether a JSON string is exactly s (an embedded NUL does not stop the compare). */
+static bool string_is(const json_t *v, const char *s)
+{
+    size_t n = strlen(s);
+
+    return json_is_string(v) && json_string_length(v) == n &&
+           memcmp(json_string_value(v), s, n) == 0;
+}
+
+/*
+ * Whether the token's aud names `audience`: a string equal to it, or
+ * (RFC 7519 section 4.1.3) an array of strings, one of them equal to it.
+ */
+static bool aud_names(const json_t *payload, const char *audience)
+{
+    const json_t *aud = json_object_get(payload, "aud"), *v;
+    bool found = false;
+    size_t i;
+
+    if (!json_is_array(aud))
+        return string_is(aud, audience);
+    json_array_foreach(aud, i, v) {
+        if (!json_is_string(v))
+            return false;
+        found = found || string_is(v, audience);
+    }
+    return found;
+}
+
+/* iss is the issuer and, when audience is given, aud names it: 0, or -1 after printing why. */
+static int check_iss_aud(const json_t *payload, const char *issuer, const char *audience)
+{
+    if (!string_is(json_object_get(payload, "iss"), issuer)) {
+        fprintf(stderr, "vouch: token rejected: iss is not %s\n", issuer);
+        return -1;
+    }
+    if (audience && !aud_names(payload, audience)) {
+        fprintf(stderr, "vouch: token rejected: aud is not %s nor an array of strings "
+                "holding it\n", audience);
+        return -1;
+    }
+    return 0;
+}
+
 int vouch_cmd_verify_token(int argc, char **argv)
 {
     const char *issuer = NULL, *tok = NULL, *audience = NULL, *kid = NULL, *jwks_uri;
@@ -474,9 +523,12 @@ int vouch_cmd_verify_token(int argc, char **argv)
             buf[--len] = '\0';
         tok = (const char *)buf;
     }
-    if (vouch_jws_decode_unverified(tok, strlen(tok), &hdr, NULL, &eb) ||
-        !(kid = json_string_value(json_object_get(hdr, "kid")))) {
-        fprintf(stderr, "vouch: not a token with a kid: %s\n", eb.msg);
+    if (vouch_jws_decode_unverified(tok, strlen(tok), &hdr, NULL, &eb)) {
+        fprintf(stderr, "vouch: not a token: %s\n", eb.msg);
+        goto out;
+    }
+    if (!(kid = json_string_value(json_object_get(hdr, "kid")))) {
+        fprintf(stderr, "vouch: the token's header has no kid naming its key\n");
         goto out;
     }
     snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", issuer);
@@ -506,14 +558,8 @@ int vouch_cmd_verify_token(int argc, char **argv)
         fprintf(stderr, "vouch: token rejected: %s\n", eb.msg);
         goto out;
     }
-    if (strcmp(str(payload, "iss"), issuer)) {
-        fprintf(stderr, "vouch: token rejected: iss is not %s\n", issuer);
+    if (check_iss_aud(payload, issuer, audience))
         goto out;
-    }
-    if (audience && strcmp(str(payload, "aud"), audience)) {
-        fprintf(stderr, "vouch: token rejected: aud is not %s\n", audience);
-        goto out;
-    }
     fprintf(stderr, "vouch: token verified: %s signature by key %s of %s, not expired\n",
             vouch_jws_alg_name(alg), kid, issuer);
     rc = print_token(tok, strlen(tok));

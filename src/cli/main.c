@@ -47,7 +47,8 @@ static const struct vouch_cli_cmd fixed[] = {
       "--tsm-dir DIR\twith --collect: the configfs-tsm report directory; default "
       "/sys/kernel/config/tsm/report\n"
       "--ccel FILE\twith --collect: the CC event log sent with the quote; default "
-      "/sys/firmware/acpi/tables/data/CCEL.  A file that does not exist is left out\n"
+      "/sys/firmware/acpi/tables/data/CCEL, left out when it does not exist; a --ccel FILE "
+      "that cannot be read is an error\n"
       "--eventlog FILE\t--tee tdx: a CC event log (a CCEL or dstack's JSON log) sent as the "
       "evidence's cc_eventlog, replacing its own; with --collect use --ccel\n"
       "--aa-eventlog FILE\t--tee tdx: the attestation agent's text event log, sent as "
@@ -55,8 +56,8 @@ static const struct vouch_cli_cmd fixed[] = {
       "--url URL\tthe Vouch service; default VOUCH_URL, else http://127.0.0.1:8080\n"
       "--runtime-data-hex HEX\truntime data bound to the evidence, at most 4096 bytes in "
       "hex (sent as raw)\n"
-      "--runtime-data-json JSON\truntime data as JSON text (sent as structured); ignored "
-      "when --runtime-data-hex is given\n"
+      "--runtime-data-json JSON\truntime data as JSON text (sent as structured); not with "
+      "--runtime-data-hex\n"
       "--hash ALG\tthe hash of the runtime data in the report data: sha256, sha384 or "
       "sha512; default sha384\n"
       "--policy ID\ta policy to appraise the evidence with; repeat for more; without it, "
@@ -72,7 +73,8 @@ static const struct vouch_cli_cmd fixed[] = {
       TOKEN_ARG "\n"
       "--issuer URL\tthe issuer: its keys come from the jwks_uri of "
       "URL/.well-known/openid-configuration, and the token's iss must be URL\n"
-      "--audience AUD\talso require the token's aud to be AUD",
+      "--audience AUD\talso require the token's aud to be AUD, or an array of strings "
+      "holding AUD",
       vouch_cmd_verify_token },
     { "collateral import", "[--db URL] [--dcap-root FILE] [--at RFC3339] PATH...",
       "verify Intel collateral (QuoteCollateralV3 JSON, PCS responses, bundles, directories) "

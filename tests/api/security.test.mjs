@@ -196,3 +196,44 @@ test('vouch verify-token: iat beyond the leeway is refused; exp = 2^63-1 does no
   const later = await sign('later', `{"iss":"${srv.url}","iat":${now},"nbf":9223372036854775807,"exp":9223372036854775807}`);
   await assert.rejects(verify(later), (e) => /not valid before/.test(e.stderr));
 });
+
+test('vouch verify-token --audience: aud may be an array of strings (RFC 7519 4.1.3)', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const sign = async (name, aud) => {
+    const file = join(srv.dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify({ iss: srv.url, aud, iat: now, nbf: now, exp: now + 3600 }));
+    return (await vouch(['token', 'sign', '--db', srv.db, file])).stdout.trim();
+  };
+  const verify = (tok, aud) => vouch(['verify-token', tok, '--issuer', srv.url, '--audience', aud]);
+  const rejected = (e) => /token rejected: aud is not sts\.example/.test(e.stderr);
+  // an array holding the audience, wherever it stands
+  const many = await sign('aud-many', ['other.example', 'sts.example']);
+  assert.match((await verify(many, 'sts.example')).stderr, /token verified/);
+  assert.match((await verify(many, 'other.example')).stderr, /token verified/);
+  assert.match((await verify(await sign('aud-one', ['sts.example']), 'sts.example')).stderr,
+    /token verified/);
+  // an array without it, an empty one, one with a non-string member, a prefix
+  await assert.rejects(verify(many, 'sts'), (e) => /aud is not sts /.test(e.stderr));
+  await assert.rejects(verify(await sign('aud-none', ['other.example']), 'sts.example'), rejected);
+  await assert.rejects(verify(await sign('aud-empty', []), 'sts.example'), rejected);
+  await assert.rejects(verify(await sign('aud-mixed', ['sts.example', 7]), 'sts.example'), rejected);
+  await assert.rejects(verify(await sign('aud-nested', [['sts.example']]), 'sts.example'), rejected);
+  // a string aud as before; a number is no audience
+  assert.match((await verify(await sign('aud-str', 'sts.example'), 'sts.example')).stderr,
+    /token verified/);
+  await assert.rejects(verify(await sign('aud-num', 7), '7'), (e) => /aud is not 7 /.test(e.stderr));
+});
+
+test('vouch verify-token: a token with no kid, or no token at all, is refused with the reason', async () => {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const nokid = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ iss: srv.url, iat: now, exp: now + 60 })}.c2ln`;
+  const verify = (tok) => vouch(['verify-token', tok, '--issuer', srv.url]);
+  await assert.rejects(verify(nokid), (e) => /the token's header has no kid naming its key/.test(e.stderr));
+  await assert.rejects(verify('not-a-token'), (e) => /^vouch: not a token: \S/m.test(e.stderr));
+  // the iss compare is the whole string: a prefix of the issuer is not the issuer
+  const file = join(srv.dir, 'iss-prefix.json');
+  writeFileSync(file, JSON.stringify({ iss: srv.url.slice(0, -1), iat: now, nbf: now, exp: now + 60 }));
+  const tok = (await vouch(['token', 'sign', '--db', srv.db, file])).stdout.trim();
+  await assert.rejects(verify(tok), (e) => /iss is not/.test(e.stderr));
+});
