@@ -11,7 +11,9 @@
  * option OPTION, e.g. --nvgpu-device-root; --collateral is the PCS
  * collateral source, a QuoteCollateralV3 file or a directory of PCS
  * responses; --rims a RIM directory; the network goes through the HTTP
- * client), then the claims are printed as JSON.  Exit status: 0 verified,
+ * client), then the claims are printed as JSON.  An option given twice,
+ * or one that no set-up read (a typo, or --json taking the evidence path as
+ * its value), is a usage error.  Exit status: 0 verified,
  * 1 verification failed, 2 usage, 3 unreadable input or bad set-up.
  */
 #include <stdbool.h>
@@ -33,6 +35,7 @@
 
 struct cli_host {
     const char *names[OPTIONS_MAX], *values[OPTIONS_MAX];
+    bool read[OPTIONS_MAX];                 /* asked for by a verifier or a source */
     size_t n;
     struct vouch_net_source net;
     struct vouch_dcap_file_source *pcs;     /* --collateral */
@@ -45,13 +48,54 @@ struct cli_host {
 
 static const char *host_option(void *ctx, const char *name)
 {
-    const struct cli_host *h = ctx;
+    struct cli_host *h = ctx;
     size_t i;
 
     for (i = 0; i < h->n; i++)
-        if (strcmp(h->names[i], name) == 0)
+        if (strcmp(h->names[i], name) == 0) {
+            h->read[i] = true;
             return h->values[i];
+        }
     return NULL;
+}
+
+/*
+ * Each --OPTION VALUE once.  A second one would never be read, and a flag
+ * such as --json would take the evidence path as its value, so both are
+ * usage errors rather than silently ignored.
+ */
+static bool option_add(struct cli_host *h, const char *name, const char *value)
+{
+    size_t i;
+
+    for (i = 0; i < h->n; i++)
+        if (strcmp(h->names[i], name) == 0) {
+            fprintf(stderr, "vouch: --%s: given twice\n", name);
+            return false;
+        }
+    if (h->n == OPTIONS_MAX) {
+        fprintf(stderr, "vouch: at most %d --OPTION VALUE pairs\n", OPTIONS_MAX);
+        return false;
+    }
+    h->names[h->n] = name;
+    h->values[h->n++] = value;
+    return true;
+}
+
+/* After set-up: an option nothing read is a mistake the user should hear of. */
+static bool options_all_read(const struct cli_host *h, const char *tee)
+{
+    size_t i;
+
+    for (i = 0; i < h->n; i++)
+        if (!h->read[i]) {
+            fprintf(stderr,
+                    "vouch: --%s %s: not an option of the %s verifier as set up (see "
+                    "vouch inspect evidence --help)\n",
+                    h->names[i], h->values[i], tee);
+            return false;
+        }
+    return true;
 }
 
 static const void *host_source(void *ctx, const char *name)
@@ -178,10 +222,10 @@ int vouch_cmd_inspect_verifier(int argc, char **argv)
                 return VOUCH_EXIT_USAGE;
             }
         }
-        else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] && i + 1 < argc &&
-                 h.n < OPTIONS_MAX) {
-            h.names[h.n] = argv[i] + 2;
-            h.values[h.n++] = argv[++i];
+        else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] && i + 1 < argc) {
+            if (!option_add(&h, argv[i] + 2, argv[i + 1]))
+                return VOUCH_EXIT_USAGE;
+            i++;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0')
             return vouch_cli_usage(cmd);
         else if (!file)
@@ -199,6 +243,10 @@ int vouch_cmd_inspect_verifier(int argc, char **argv)
         return VOUCH_EXIT_ERROR;
     if (sources_open(&h, &eb) || trusts_setup(&h, v, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
+        goto out;
+    }
+    if (!options_all_read(&h, v->tee)) {
+        rc = VOUCH_EXIT_USAGE;
         goto out;
     }
     e = v->verify(v, host_trust(&h, v->tee), data, len, NULL, now, &claims, &eb);

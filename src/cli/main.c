@@ -140,7 +140,8 @@ static const struct vouch_cli_cmd fixed[] = {
       "evidence fails without it\n"
       "--OPTION VALUE\tany other option goes to the verifiers' set-up as vouchd's option "
       "of that name: --dcap-root FILE, --nvgpu-device-root FILE, --nvgpu-rim-root FILE, "
-      "--nvgpu-ocsp off|soft|require, --nvgpu-ocsp-url URL (at most 16 options)",
+      "--nvgpu-ocsp off|soft|require, --nvgpu-ocsp-url URL (at most 16 options, each "
+      "once); one the verifier does not read is a usage error",
       vouch_cmd_inspect_verifier },
     { "inspect tpmquote",
       "--ak PUB --quote MSG --sig SIG [--pcrs FILE] [--nonce HEX] [--json] [--allow-sha1]",

@@ -43,6 +43,22 @@ err_has "names the option" "--nvgpu-ocsp"
 ok "--nvgpu-device-root reaches the nvgpu hook" 3 \
     "$VOUCH" inspect evidence --tee nvgpu "$T/gpu.json" --nvgpu-device-root "$T/none.pem"
 
+# An option no verifier reads is a usage error, not silently dropped: a typo,
+# a flag of another command taking the evidence path as its value, a repeat.
+ok "a mistyped option is a usage error" 2 \
+    "$VOUCH" inspect evidence --tee tdx "$T/tdx.json" --collateral $DQ/tdx_quote_collateral.json \
+    --at 2025-07-19T10:00:34Z --dcap-rot "$T/root.pem"
+err_has "names it and the verifier" "--dcap-rot $T/root.pem: not an option of the tdx verifier"
+ok "a flag without a value does not swallow the evidence path" 2 \
+    "$VOUCH" inspect evidence --tee tdx --collateral $DQ/tdx_quote_collateral.json \
+    --at 2025-07-19T10:00:34Z --json "$T/tdx.json"
+ok "an option given twice is a usage error" 2 \
+    "$VOUCH" inspect evidence --tee nvgpu "$T/gpu.json" --rims $NV/rims --rims $NV/rims
+err_has "says so" "--rims: given twice"
+ok "a verifier's own inspect command checks its options too" 2 \
+    "$VOUCH" inspect az-tdx-vtpm "$T/tdx.json" --colateral $DQ/tdx_quote_collateral.json
+err_has "names the option" "--colateral"
+
 ok "unknown tee" 2 "$VOUCH" inspect evidence --tee sev "$T/gpu.json"
 ok "no --tee" 2 "$VOUCH" inspect evidence "$T/gpu.json"
 ok "unreadable evidence" 3 "$VOUCH" inspect evidence --tee nvgpu "$T/none.json"
