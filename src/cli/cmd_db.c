@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,19 @@
  * single-node installation's data (settings, signing keys as stored,
  * documents) into another store, typically SQLite into PostgreSQL.
  */
+
+/*
+ * Looking must not create: SQLite would make an empty file at a mistyped
+ * path.  False, after saying so, when `db` is a SQLite file that is not there.
+ */
+static bool sqlite_file_exists(const char *db, const char *what)
+{
+    if (strncmp(db, "sqlite:", 7) != 0 || access(db + 7, F_OK) == 0)
+        return true;
+    fprintf(stderr, "vouch: %sno database at %s (vouchd or vouch db migrate creates it)\n",
+            what, db + 7);
+    return false;
+}
 
 /* [--db URL] and nothing else; returns 0 or an exit status. */
 static int db_only_args(int argc, char **argv, const char *cmd, const char **db)
@@ -80,12 +94,8 @@ int vouch_cmd_db_status(int argc, char **argv)
 
     if (rc)
         return rc;
-    /* Looking must not create: SQLite would make an empty file at a mistyped path. */
-    if (strncmp(db, "sqlite:", 7) == 0 && access(db + 7, F_OK) != 0) {
-        fprintf(stderr, "vouch: no database at %s (vouchd or vouch db migrate creates it)\n",
-                db + 7);
+    if (!sqlite_file_exists(db, ""))
         return VOUCH_EXIT_ERROR;
-    }
     if (vouch_store_open_unmigrated(db, &s, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
         return VOUCH_EXIT_ERROR;
@@ -112,6 +122,35 @@ static int copy_args(int argc, char **argv, const char **from, const char **to, 
     if (!*from || !*to)
         return vouch_cli_usage("db copy");
     return 0;
+}
+
+/*
+ * The source is read, never changed: it is opened without migrations and
+ * must already be at this build's schema.  Copying a backup before an
+ * upgrade with the new vouch used to apply the upgrade to the source.
+ */
+static vouch_err source_open(const char *url, struct vouch_store **ret, struct vouch_errbuf *eb)
+{
+    struct vouch_store *s = NULL;
+    int version = 0, latest = vouch_store_schema_latest();
+    vouch_err e;
+
+    e = vouch_store_open_unmigrated(url, &s, eb);
+    if (!e)
+        e = vouch_store_schema_version(s, &version, eb);
+    if (!e && version != latest)
+        e = vouch_fail(eb, VOUCH_E_INVALID,
+                       "its schema is version %d and this vouch copies version %d: %s", version,
+                       latest, version > latest
+                           ? "copy it with the vouch of its release"
+                           : "run vouch db migrate --db on it first (that changes it), or copy "
+                             "it with the vouch of its release");
+    if (e) {
+        vouch_store_close(s);
+        return vouch_fail_prefix(eb, e, "--from: ");
+    }
+    *ret = s;
+    return VOUCH_OK;
 }
 
 /* The copied vTPM and audit rows of `c`, the seeded tables aside (as vouch_store_count). */
@@ -157,9 +196,9 @@ int vouch_cmd_db_copy(int argc, char **argv)
     rc = copy_args(argc, argv, &from, &to, &force);
     if (rc)
         return rc;
-    e = vouch_store_open(from, &src, &eb);
-    if (e)
-        vouch_fail_prefix(&eb, e, "--from: ");
+    if (!sqlite_file_exists(from, "--from: "))
+        return VOUCH_EXIT_ERROR;
+    e = source_open(from, &src, &eb);
     if (!e) {
         e = vouch_store_open(to, &dst, &eb);
         if (e)

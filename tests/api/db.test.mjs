@@ -54,6 +54,38 @@ test('vouch db status at a missing SQLite path says so and creates nothing', asy
   }
 });
 
+test('vouch db copy reads its source and never creates or migrates it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-dbcopy-src-'));
+  try {
+    const typo = join(dir, 'typo.db');
+    const to = `sqlite:${join(dir, 'to.db')}`;
+    let r = await run(['db', 'copy', '--from', `sqlite:${typo}`, '--to', to]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /--from: no database at .*typo\.db/);
+    assert.equal(existsSync(typo), false);
+    assert.equal(existsSync(join(dir, 'to.db')), false, 'the target is not touched either');
+    // A database that exists at another schema (here: never migrated) is
+    // refused and left as it was; db status still reads version 0.
+    if (PG_BASE) {
+      const old = await freshPostgresDb();
+      r = await run(['db', 'copy', '--from', old, '--to', to]);
+      assert.equal(r.code, 3);
+      assert.match(r.stderr, /--from: its schema is version 0 and this vouch copies version \d+: run vouch db migrate/);
+      assert.match(r.stderr, /nothing copied/);
+      r = await run(['db', 'status', '--db', old]);
+      assert.match(r.stdout, /^schema version: 0$/m);
+    }
+    // A current source copies.
+    const from = `sqlite:${join(dir, 'from.db')}`;
+    assert.equal((await run(['db', 'migrate', '--db', from])).code, 0);
+    r = await run(['db', 'copy', '--from', from, '--to', to]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /from sqlite to sqlite/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('vouch db status and migrate on a new PostgreSQL database', { skip }, async () => {
   const db = await freshPostgresDb();
   let r = await run(['db', 'status', '--db', db]);
