@@ -45,17 +45,6 @@ static int parse(int argc, char **argv, const char *cmd, const char **db,
     return 0;
 }
 
-static int open_db(const char *db, struct vouch_store **ret)
-{
-    struct vouch_errbuf eb;
-
-    if (vouch_store_open(db, ret, &eb)) {
-        fprintf(stderr, "vouch: %s\n", eb.msg);
-        return VOUCH_EXIT_ERROR;
-    }
-    return 0;
-}
-
 int vouch_cmd_accesskey_create(int argc, char **argv)
 {
     const char *db = vouch_cli_default_db(), *kek_file = vouch_cli_default_kek_file();
@@ -75,7 +64,7 @@ int vouch_cmd_accesskey_create(int argc, char **argv)
         return vouch_cli_usage("accesskey create");
     rc = vouch_cli_load_kek(kek_file, &kek_buf, &kek);
     if (!rc)
-        rc = open_db(db, &s);
+        rc = vouch_cli_store_open(db, VOUCH_CLI_STORE_CREATE, &s);
     if (!rc && vouch_accesskey_create(s, kek, account, vouch_clock_now() * 1000, id, secret,
                                       &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
@@ -106,7 +95,7 @@ int vouch_cmd_accesskey_list(int argc, char **argv)
 
     rc = parse(argc, argv, "accesskey list", &db, NULL, &account, NULL);
     if (!rc)
-        rc = open_db(db, &s);
+        rc = vouch_cli_store_open(db, VOUCH_CLI_STORE_EXISTING, &s);
     if (rc)
         return rc;
     if (vouch_store_accesskey_list(s, account, &k, &n, &eb)) {
@@ -136,7 +125,7 @@ int vouch_cmd_accesskey_disable(int argc, char **argv)
     if (!rc && !id)
         return vouch_cli_usage("accesskey disable");
     if (!rc)
-        rc = open_db(db, &s);
+        rc = vouch_cli_store_open(db, VOUCH_CLI_STORE_EXISTING, &s);
     if (!rc && vouch_store_accesskey_disable(s, id, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
         rc = VOUCH_EXIT_ERROR;

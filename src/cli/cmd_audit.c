@@ -138,8 +138,9 @@ int vouch_cmd_audit(int argc, char **argv)
 
     if (rc)
         return rc;
-    if (vouch_store_open(a.db, &s, &eb) ||
-        vouch_store_audit_list(s, &a.f, 0, (size_t)a.limit, &rows, &n, &total, &eb)) {
+    if ((rc = vouch_cli_store_open(a.db, VOUCH_CLI_STORE_EXISTING, &s)))
+        return rc;
+    if (vouch_store_audit_list(s, &a.f, 0, (size_t)a.limit, &rows, &n, &total, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
         vouch_store_close(s);
         return VOUCH_EXIT_ERROR;

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +13,6 @@
  * single-node installation's data (settings, signing keys as stored,
  * documents) into another store, typically SQLite into PostgreSQL.
  */
-
-/*
- * Looking must not create: SQLite would make an empty file at a mistyped
- * path.  False, after saying so, when `db` is a SQLite file that is not there.
- */
-static bool sqlite_file_exists(const char *db, const char *what)
-{
-    if (strncmp(db, "sqlite:", 7) != 0 || access(db + 7, F_OK) == 0)
-        return true;
-    fprintf(stderr, "vouch: %sno database at %s (vouchd or vouch db migrate creates it)\n",
-            what, db + 7);
-    return false;
-}
 
 /* [--db URL] and nothing else; returns 0 or an exit status. */
 static int db_only_args(int argc, char **argv, const char *cmd, const char **db)
@@ -94,7 +80,7 @@ int vouch_cmd_db_status(int argc, char **argv)
 
     if (rc)
         return rc;
-    if (!sqlite_file_exists(db, ""))
+    if (!vouch_cli_db_exists(db, ""))
         return VOUCH_EXIT_ERROR;
     if (vouch_store_open_unmigrated(db, &s, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
@@ -196,7 +182,7 @@ int vouch_cmd_db_copy(int argc, char **argv)
     rc = copy_args(argc, argv, &from, &to, &force);
     if (rc)
         return rc;
-    if (!sqlite_file_exists(from, "--from: "))
+    if (!vouch_cli_db_exists(from, "--from: "))
         return VOUCH_EXIT_ERROR;
     e = source_open(from, &src, &eb);
     if (!e) {

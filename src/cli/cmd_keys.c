@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -75,10 +76,22 @@ int vouch_cli_load_kek(const char *path, struct vouch_kek *kek, const struct vou
     return 0;
 }
 
-static int open_store(const char *db, struct vouch_store **ret)
+bool vouch_cli_db_exists(const char *db, const char *what)
+{
+    if (strncmp(db, "sqlite:", 7) != 0 || access(db + 7, F_OK) == 0)
+        return true;
+    fprintf(stderr, "vouch: %sno database at %s (vouchd or vouch db migrate creates it)\n",
+            what, db + 7);
+    return false;
+}
+
+int vouch_cli_store_open(const char *db, enum vouch_cli_store_mode mode,
+                         struct vouch_store **ret)
 {
     struct vouch_errbuf eb;
 
+    if (mode == VOUCH_CLI_STORE_EXISTING && !vouch_cli_db_exists(db, ""))
+        return VOUCH_EXIT_ERROR;
     if (vouch_store_open(db, ret, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
         return VOUCH_EXIT_ERROR;
@@ -120,7 +133,7 @@ int vouch_cmd_keys_rotate(int argc, char **argv)
     }
     rc = vouch_cli_load_kek(kek_file, &kek_buf, &kek);
     if (!rc)
-        rc = open_store(db, &s);
+        rc = vouch_cli_store_open(db, VOUCH_CLI_STORE_CREATE, &s);
     if (rc)
         return rc;
     for (a = 0; a < sizeof(vouch_keyring_algs) / sizeof(vouch_keyring_algs[0]); a++) {
@@ -195,7 +208,7 @@ int vouch_cmd_keys_rewrap(int argc, char **argv)
     if (!rc)
         rc = vouch_cli_load_kek(new_file, &new_buf, &new_kek);
     if (!rc)
-        rc = open_store(db, &s);
+        rc = vouch_cli_store_open(db, VOUCH_CLI_STORE_EXISTING, &s);
     if (!rc && vouch_secrets_rewrap(s, old_kek, new_kek, &changed, &eb)) {
         fprintf(stderr, "vouch: nothing changed: %s\n", eb.msg);
         rc = VOUCH_EXIT_ERROR;
@@ -228,7 +241,7 @@ int vouch_cmd_keys_list(int argc, char **argv)
             return vouch_cli_usage("keys list");
         i = next;
     }
-    rc = open_store(db, &s);
+    rc = vouch_cli_store_open(db, VOUCH_CLI_STORE_EXISTING, &s);
     if (rc)
         return rc;
     if (vouch_store_keys_list(s, &keys, &n, &eb)) {

@@ -125,7 +125,9 @@ int vouch_cmd_rim_list(int argc, char **argv)
             return vouch_cli_usage("rim list");
         i = next;
     }
-    if (vouch_store_open(db, &s, &eb) || vouch_rim_list(s, &list, &eb)) {
+    if ((rc = vouch_cli_store_open(db, VOUCH_CLI_STORE_EXISTING, &s)))
+        goto out;
+    if (vouch_rim_list(s, &list, &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
         rc = VOUCH_EXIT_ERROR;
         goto out;

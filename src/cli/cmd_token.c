@@ -88,15 +88,18 @@ int vouch_cmd_token_sign(int argc, char **argv)
     }
     if (vouch_cli_load_kek(kek_file, &kek_buf, &kek))
         goto out;
-    if (vouch_store_open(db, &s, &eb) || vouch_keyring_ensure(s, kek, now, &eb) ||
-        vouch_keyring_load(s, kek, now, 0, &kr, &eb) ||
+    if (vouch_cli_store_open(db, VOUCH_CLI_STORE_EXISTING, &s))
+        goto out;
+    if (vouch_keyring_ensure(s, kek, now, &eb) || vouch_keyring_load(s, kek, now, 0, &kr, &eb) ||
         vouch_keyring_sign(kr, (enum vouch_jws_alg)alg, claims, CLAIMS_MAX * 2, &tok, &len,
                            &eb)) {
         fprintf(stderr, "vouch: %s\n", eb.msg);
-        goto out;
+    } else {
+        printf("%s\n", tok);
+        rc = VOUCH_EXIT_OK;
     }
-    printf("%s\n", tok);
-    rc = VOUCH_EXIT_OK;
+    /* A token signed outside the service, with its key: who and which file. */
+    vouch_cli_audit(s, "cli token sign", file, rc);
 out:
     free(tok);
     free(text);

@@ -2,6 +2,7 @@
 #ifndef VOUCH_CLI_COMMANDS_H
 #define VOUCH_CLI_COMMANDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Every sub-command's entry point; the table is in src/cli/main.c. */
@@ -42,6 +43,20 @@ int vouch_cmd_verify_token(int argc, char **argv);
 /* --db handling shared by the store commands (cmd_keys.c). */
 int vouch_cli_db_opt(int argc, char **argv, int i, const char **db);
 const char *vouch_cli_default_db(void);
+/*
+ * Whether `db` names a database that is there: a sqlite: URL whose file is
+ * missing prints "vouch: WHAT no database at PATH" and gives false (SQLite
+ * would make an empty file at a mistyped path).  Other URLs give true.
+ */
+bool vouch_cli_db_exists(const char *db, const char *what);
+/*
+ * Open (and migrate) the store at `db`, printing why not: 0 or an exit
+ * status.  Commands that read or use what is stored open an EXISTING one;
+ * set-up commands (imports, keys rotate, accesskey create) may CREATE it.
+ */
+enum vouch_cli_store_mode { VOUCH_CLI_STORE_CREATE, VOUCH_CLI_STORE_EXISTING };
+int vouch_cli_store_open(const char *db, enum vouch_cli_store_mode mode,
+                         struct vouch_store **ret);
 
 /*
  * --kek-file FILE (default $VOUCH_KEK_FILE, else none), like --db; and

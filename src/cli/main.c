@@ -195,7 +195,8 @@ static const struct vouch_cli_cmd fixed[] = {
       "--alg RS256|ES256\tthe algorithm of the signing key; default RS256\n"
       "--lifetime SECONDS\texp is now plus this when the claims have no exp; default 21600 "
       "(6 h)\n"
-      "CLAIMS.json|-\ta JSON object of claims; \"-\" reads stdin.  iat and nbf default to now",
+      "CLAIMS.json|-\ta JSON object of claims; \"-\" reads stdin.  iat and nbf default to now.  "
+      "Each signing is written to the audit log as cli token sign",
       vouch_cmd_token_sign },
     { "audit",
       "[--db URL] [--actor WHO] [--action WHAT] [--since RFC3339] [--until RFC3339] "
@@ -324,7 +325,9 @@ static void help(FILE *out)
             "usage: vouch COMMAND [ARGS...]\n\n"
             "Vouch command-line tool: inspect evidence, manage the service's keys,\n"
             "policies and collateral.  Commands that use the database take --db URL\n"
-            "(or VOUCH_DB), default sqlite:./var/vouch.db, the same as vouchd.\n\n"
+            "(or VOUCH_DB), default sqlite:./var/vouch.db, the same as vouchd.\n"
+            "Only db migrate, keys rotate, accesskey create and the imports create a\n"
+            "missing SQLite database; the others say it is not there.\n\n"
             "commands:\n");
     for (i = 0; i < n_commands; i++)
         if (strlen(commands[i].name) > width)

@@ -3,7 +3,10 @@
 // never a secret; read back with GET /admin/audit and `vouch audit`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startVouchd, vouch, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
 
 const require = createRequire(import.meta.url);
@@ -110,4 +113,33 @@ test('the CLI records its own changes and reads the log', async () => {
   assert.equal(text.trim().split('\n').length, 2);
   await assert.rejects(vouch(['audit', '--db', srv.db, '--since', 'yesterday']),
     (e) => e.code === 2 && /RFC 3339/.test(e.stderr));
+});
+
+test('vouch token sign is audited; commands that read or use the store refuse a missing one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-audit-cli-'));
+  try {
+    const claims = join(dir, 'claims.json');
+    writeFileSync(claims, JSON.stringify({ sub: 'audited' }));
+    const tok = (await vouch(['token', 'sign', '--db', srv.db, claims])).stdout.trim();
+    assert.equal(tok.split('.').length, 3);
+    const lines = (await vouch(['audit', '--db', srv.db, '--json', '--action', 'cli token sign']))
+      .stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 1);
+    assert.match(lines[0].actor, /^cli:/);
+    assert.equal(lines[0].target, claims);
+    assert.equal(lines[0].status, 200);
+    // A mistyped sqlite: path is not a new, empty database with fresh keys.
+    const typo = join(dir, 'typo.db');
+    const kek = join(dir, 'kek');
+    writeFileSync(kek, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    for (const args of [['token', 'sign', claims], ['audit'], ['keys', 'list'], ['rim', 'list'],
+      ['accesskey', 'list', '--account', 'a'], ['keys', 'rewrap', '--new-kek', kek]]) {
+      const r = await vouch([...args, '--db', `sqlite:${typo}`]).catch((e) => e);
+      assert.equal(r.code, 3, args.join(' '));
+      assert.match(r.stderr, /no database at .*typo\.db/, args.join(' '));
+      assert.equal(existsSync(typo), false, args.join(' '));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
