@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,24 +332,6 @@ static vouch_err token_file(char **dst, const char *path, struct vouch_errbuf *e
     return e;
 }
 
-/* --console, --keep-attestations. */
-static vouch_err apply_console(struct vouch_config *c, int id, const char *v,
-                               struct vouch_errbuf *eb)
-{
-    uint64_t n;
-
-    if (id == OPT_CONSOLE) {
-        if (strcmp(v, "true") && strcmp(v, "false"))
-            return vouch_fail(eb, VOUCH_E_INVALID, "want true or false, got '%s'", v);
-        c->console = strcmp(v, "true") == 0;
-        return VOUCH_OK;
-    }
-    if (parse_u64(v, 0, 100000000, &n))
-        return vouch_fail(eb, VOUCH_E_INVALID, "want 0..100000000, got '%s'", v);
-    c->keep_attestations = n;
-    return VOUCH_OK;
-}
-
 /*
  * --allowed-audiences: a comma-separated list, blanks around entries
  * ignored; each entry 1..VOUCH_AUDIENCE_MAX printable ASCII characters.
@@ -383,260 +366,251 @@ static vouch_err parse_audiences(struct vouch_config *c, const char *v, struct v
     return VOUCH_OK;
 }
 
-/* Apply one option value; `src` names where it came from for messages. */
-static vouch_err apply(struct vouch_config *c, int id, const char *v, const char *src,
-                       struct vouch_errbuf *eb)
+/*
+ * How the value of an option that needs no code of its own is read into
+ * struct vouch_config: its kind, its field, and for a number the range
+ * accepted and the unit an error names.  The other options (V_SPECIAL)
+ * are read by option_set_special().
+ */
+enum value_kind {
+    V_SPECIAL = 0,
+    V_TEXT,      /* char *: a path, kept as given */
+    V_URL,       /* char *: an http(s) URL of at most URL_MAX bytes */
+    V_URL_BASE,  /* the same, a trailing '/' dropped (a path is appended to it) */
+    V_UNSIGNED,  /* unsigned */
+    V_U32,       /* uint32_t */
+    V_U64,       /* uint64_t */
+    V_SIZE,      /* size_t */
+    V_INT64,     /* int64_t */
+};
+
+#define URL_MAX 512
+#define FIELD(name) offsetof(struct vouch_config, name)
+#define DAYS_MAX 36500
+#define WEEK (7 * 86400)
+
+static const struct option_value {
+    enum value_kind kind;
+    size_t field;
+    uint64_t min, max;
+    const char *unit;
+    bool verifiers;  /* a text the verifiers may read (vouch_config_option) */
+} values[OPT__COUNT] = {
+    [OPT_KEK_FILE] = { V_TEXT, FIELD(kek_file), 0, 0, NULL },
+    [OPT_CONFIG] = { V_TEXT, FIELD(config_file), 0, 0, NULL },
+    [OPT_DCAP_ROOT] = { V_TEXT, FIELD(dcap_root), 0, 0, NULL, true },
+    [OPT_NVGPU_DEVICE_ROOT] = { V_TEXT, FIELD(nvgpu_device_root), 0, 0, NULL, true },
+    [OPT_NVGPU_RIM_ROOT] = { V_TEXT, FIELD(nvgpu_rim_root), 0, 0, NULL, true },
+    [OPT_VTPM_EK_ROOTS] = { V_TEXT, FIELD(vtpm_ek_roots), 0, 0, NULL },
+    [OPT_TLS_CERT] = { V_TEXT, FIELD(tls_cert), 0, 0, NULL },
+    [OPT_TLS_KEY] = { V_TEXT, FIELD(tls_key), 0, 0, NULL },
+    [OPT_PCCS_UPSTREAM] = { V_URL_BASE, FIELD(pccs_upstream), 0, 0, NULL, true },
+    [OPT_AMD_KDS_URL] = { V_URL_BASE, FIELD(amd_kds_url), 0, 0, NULL, true },
+    [OPT_NVGPU_RIM_URL] = { V_URL, FIELD(nvgpu_rim_url), 0, 0, NULL, true },
+    [OPT_NVGPU_OCSP_URL] = { V_URL, FIELD(nvgpu_ocsp_url), 0, 0, NULL, true },
+    [OPT_TOKEN_LIFETIME] = { V_INT64, FIELD(token_lifetime), 1, 366 * 86400, " seconds" },
+    [OPT_MAX_BODY] = { V_SIZE, FIELD(max_body), 1024, 1u << 30, " bytes" },
+    [OPT_VTPM_MAX_REQUEST] = { V_SIZE, FIELD(vtpm_max_request), 1u << 20, 64u << 20, " bytes" },
+    [OPT_MAX_REQUEST_HEAD] = { V_SIZE, FIELD(max_request_head), 16u << 10, 64u << 20,
+                               " bytes" },
+    [OPT_THREADS] = { V_UNSIGNED, FIELD(threads), 1, 256, "" },
+    [OPT_MAX_CONNECTIONS] = { V_UNSIGNED, FIELD(max_connections), 1, 1000000, "" },
+    [OPT_MAX_CONNECTIONS_PER_IP] = { V_UNSIGNED, FIELD(max_connections_per_ip), 1, 1000000,
+                                     "" },
+    [OPT_REQUEST_TIMEOUT] = { V_UNSIGNED, FIELD(request_timeout), 1, 3600, " seconds" },
+    [OPT_RATE_LIMIT] = { V_UNSIGNED, FIELD(rate_limit), 0, 1000000, "" },
+    [OPT_RATE_BURST] = { V_UNSIGNED, FIELD(rate_burst), 0, 1000000, "" },
+    [OPT_ADMIN_AUTH_FAILURES] = { V_UNSIGNED, FIELD(admin_auth_failures), 0, 1000000, "" },
+    [OPT_AUDIT_RETENTION] = { V_UNSIGNED, FIELD(audit_retention_days), 0, DAYS_MAX, " days" },
+    [OPT_KEEP_ATTESTATIONS] = { V_U64, FIELD(keep_attestations), 0, 100000000, "" },
+    [OPT_PCCS_REFRESH] = { V_INT64, FIELD(pccs_refresh), 1, WEEK, " seconds" },
+    [OPT_VTPM_REPORT_INTERVAL] = { V_INT64, FIELD(vtpm_report_interval), 1, WEEK, " seconds" },
+    [OPT_VTPM_KEEP_REPORTS] = { V_INT64, FIELD(vtpm_keep_reports), 1, 100000, "" },
+    [OPT_VTPM_REPORT_RETENTION] = { V_INT64, FIELD(vtpm_report_retention_days), 0, DAYS_MAX,
+                                    " days" },
+    [OPT_VTPM_REPLAY_RECORDS] = { V_SIZE, FIELD(vtpm_replay_records), 1000,
+                                  VOUCH_CONFIG_REPLAY_MAX, "" },
+    [OPT_VTPM_REPLAY_PER_KEY] = { V_SIZE, FIELD(vtpm_replay_per_key), 1000,
+                                  VOUCH_CONFIG_REPLAY_MAX, "" },
+    [OPT_REGO_TIMEOUT] = { V_U32, FIELD(rego_timeout_ms), 1, 60000, " milliseconds" },
+    [OPT_REGO_INITDATA_TIMEOUT] = { V_U32, FIELD(rego_initdata_timeout_ms), 1, 60000,
+                                    " milliseconds" },
+};
+
+static bool is_http_url(const char *v)
 {
+    return (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0) &&
+           strlen(v) <= URL_MAX;
+}
+
+/* A number in the option's range, stored in its field as the field's type. */
+static vouch_err option_set_number(struct vouch_config *c, const struct option_value *ov,
+                                   const char *v, struct vouch_errbuf *eb)
+{
+    void *field = (char *)c + ov->field;
     uint64_t n;
-    vouch_err e = VOUCH_OK;
+
+    if (parse_u64(v, ov->min, ov->max, &n))
+        return vouch_fail(eb, VOUCH_E_INVALID, "want %llu..%llu%s, got '%s'",
+                          (unsigned long long)ov->min, (unsigned long long)ov->max, ov->unit,
+                          v);
+    switch (ov->kind) {
+    case V_UNSIGNED:
+        *(unsigned *)field = (unsigned)n;
+        break;
+    case V_U32:
+        *(uint32_t *)field = (uint32_t)n;
+        break;
+    case V_U64:
+        *(uint64_t *)field = n;
+        break;
+    case V_SIZE:
+        *(size_t *)field = (size_t)n;
+        break;
+    default:
+        *(int64_t *)field = (int64_t)n;
+        break;
+    }
+    return VOUCH_OK;
+}
+
+/* A value of the table above. */
+static vouch_err option_set_value(struct vouch_config *c, const struct option_value *ov,
+                                  const char *v, struct vouch_errbuf *eb)
+{
+    char **text = (char **)((char *)c + ov->field);
+    size_t len = strlen(v);
+    vouch_err e;
+
+    if (ov->kind != V_TEXT && ov->kind != V_URL && ov->kind != V_URL_BASE)
+        return option_set_number(c, ov, v, eb);
+    if (ov->kind != V_TEXT && !is_http_url(v))
+        return vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) %sURL, got '%s'",
+                          ov->kind == V_URL_BASE ? "base " : "", v);
+    e = set_str(text, v);
+    if (!e && ov->kind == V_URL_BASE && len && (*text)[len - 1] == '/')
+        (*text)[len - 1] = '\0';
+    return e;
+}
+
+/* The index of `v` in the NULL-ended `names`, or an error listing them. */
+static vouch_err option_choice(const char *v, const char *const *names, int *ret,
+                               struct vouch_errbuf *eb)
+{
+    char want[128] = "";
+    size_t used = 0;
+    int i;
+
+    for (i = 0; names[i]; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *ret = i;
+            return VOUCH_OK;
+        }
+    for (i = 0; names[i] && used < sizeof(want); i++)
+        used += (size_t)snprintf(want + used, sizeof(want) - used, "%s%s",
+                                 i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+    return vouch_fail(eb, VOUCH_E_INVALID, "want %s, got '%s'", want, v);
+}
+
+/* The options named by a word from a fixed set. */
+static vouch_err option_set_choice(struct vouch_config *c, int id, const char *v,
+                                   struct vouch_errbuf *eb)
+{
+    static const char *const algs[] = { "RS256", "ES256", NULL };
+    static const char *const formats[] = { "flat", "ear", NULL };
+    static const char *const ocsp[] = { "off", "soft", "require", NULL };
+    static const char *const log_formats[] = { "text", "json", NULL };
+    static const char *const booleans[] = { "true", "false", NULL };
+    int i = 0;
+    vouch_err e;
+
+    switch (id) {
+    case OPT_TOKEN_ALG:
+        e = option_choice(v, algs, &i, eb);
+        return e ? e : set_str(&c->token_alg, v);
+    case OPT_TOKEN_FORMAT:
+        e = option_choice(v, formats, &i, eb);
+        c->token_ear = e ? c->token_ear : i == 1;
+        return e;
+    case OPT_NVGPU_OCSP:
+        e = option_choice(v, ocsp, &i, eb);
+        c->nvgpu_ocsp = e ? c->nvgpu_ocsp : i;
+        return e;
+    case OPT_LOG_FORMAT:
+        e = option_choice(v, log_formats, &i, eb);
+        c->log_json = e ? c->log_json : i == 1;
+        return e;
+    default: /* OPT_CONSOLE */
+        e = option_choice(v, booleans, &i, eb);
+        c->console = e ? c->console : i == 0;
+        return e;
+    }
+}
+
+/* A bearer token given as a value: at least 16 characters. */
+static vouch_err option_set_token(char **dst, const char *what, const char *v,
+                                  struct vouch_errbuf *eb)
+{
+    if (strlen(v) < 16)
+        return vouch_fail(eb, VOUCH_E_INVALID, "%s token must be at least 16 characters", what);
+    return set_str(dst, v);
+}
+
+/* The options with rules of their own. */
+static vouch_err option_set_special(struct vouch_config *c, int id, const char *v,
+                                    struct vouch_errbuf *eb)
+{
+    vouch_err e;
+    int level;
 
     switch (id) {
     case OPT_LISTEN:
         e = parse_listen(c, v, eb);
-        if (!e)
-            e = set_str(&c->listen, v);
-        break;
+        return e ? e : set_str(&c->listen, v);
     case OPT_DB:
         if (strncmp(v, "sqlite:", 7) && strncmp(v, "postgres://", 11) &&
             strncmp(v, "postgresql://", 13))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want sqlite:PATH or postgres://..., got '%s'",
-                           v);
-        else
-            e = set_str(&c->db_url, v);
-        break;
-    case OPT_ISSUER: {
-        size_t len = strlen(v);
-
-        if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || len > 512)
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) URL, got '%s'", v);
-        else if (len && v[len - 1] == '/')
-            e = vouch_fail(eb, VOUCH_E_INVALID, "issuer URL must not end with '/'");
-        else
-            e = set_str(&c->issuer, v);
-        break;
-    }
+            return vouch_fail(eb, VOUCH_E_INVALID,
+                              "want sqlite:PATH or postgres://..., got '%s'", v);
+        return set_str(&c->db_url, v);
+    case OPT_ISSUER:
+        if (!is_http_url(v))
+            return vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) URL, got '%s'", v);
+        if (v[strlen(v) - 1] == '/')
+            return vouch_fail(eb, VOUCH_E_INVALID, "issuer URL must not end with '/'");
+        return set_str(&c->issuer, v);
     case OPT_ADMIN_TOKEN:
-        if (strlen(v) < 16)
-            e = vouch_fail(eb, VOUCH_E_INVALID, "admin token must be at least 16 characters");
-        else
-            e = set_str(&c->admin_token, v);
-        break;
+        return option_set_token(&c->admin_token, "admin", v, eb);
     case OPT_ADMIN_TOKEN_FILE:
-        e = token_file(&c->admin_token, v, eb);
-        break;
-    case OPT_KEK_FILE:
-        e = set_str(&c->kek_file, v);
-        break;
-    case OPT_CONFIG:
-        e = set_str(&c->config_file, v);
-        break;
-    case OPT_TOKEN_LIFETIME:
-        if (parse_u64(v, 1, 366 * 86400, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..31622400 seconds, got '%s'", v);
-        else
-            c->token_lifetime = (int64_t)n;
-        break;
-    case OPT_TOKEN_ALG:
-        if (strcmp(v, "RS256") && strcmp(v, "ES256"))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want RS256 or ES256, got '%s'", v);
-        else
-            e = set_str(&c->token_alg, v);
-        break;
-    case OPT_TOKEN_FORMAT:
-        if (strcmp(v, "flat") && strcmp(v, "ear"))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want flat or ear, got '%s'", v);
-        else
-            c->token_ear = strcmp(v, "ear") == 0;
-        break;
-    case OPT_MAX_BODY:
-        if (parse_u64(v, 1024, 1ull << 30, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1024..1073741824 bytes, got '%s'", v);
-        else
-            c->max_body = (size_t)n;
-        break;
-    case OPT_VTPM_MAX_REQUEST:
-        if (parse_u64(v, 1u << 20, 64u << 20, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1048576..67108864 bytes, got '%s'", v);
-        else
-            c->vtpm_max_request = (size_t)n;
-        break;
-    case OPT_MAX_REQUEST_HEAD:
-        if (parse_u64(v, 16u << 10, 64u << 20, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 16384..67108864 bytes, got '%s'", v);
-        else
-            c->max_request_head = (size_t)n;
-        break;
+        return token_file(&c->admin_token, v, eb);
+    case OPT_METRICS_TOKEN:
+        return option_set_token(&c->metrics_token, "metrics", v, eb);
+    case OPT_METRICS_TOKEN_FILE:
+        return token_file(&c->metrics_token, v, eb);
     case OPT_FIXED_TIME:
         e = vouch_time_parse_rfc3339(v, strlen(v), &c->fixed_time, NULL, eb);
-        if (!e)
-            c->fixed_time_set = true;
-        break;
-    case OPT_THREADS:
-        if (parse_u64(v, 1, 256, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..256, got '%s'", v);
-        else
-            c->threads = (unsigned)n;
-        break;
-    case OPT_MAX_CONNECTIONS:
-    case OPT_MAX_CONNECTIONS_PER_IP:
-        if (parse_u64(v, 1, 1000000, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..1000000, got '%s'", v);
-        else if (id == OPT_MAX_CONNECTIONS)
-            c->max_connections = (unsigned)n;
-        else
-            c->max_connections_per_ip = (unsigned)n;
-        break;
-    case OPT_REQUEST_TIMEOUT:
-        if (parse_u64(v, 1, 3600, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..3600 seconds, got '%s'", v);
-        else
-            c->request_timeout = (unsigned)n;
-        break;
-    case OPT_RATE_LIMIT:
-    case OPT_RATE_BURST:
-    case OPT_ADMIN_AUTH_FAILURES:
-        if (parse_u64(v, 0, 1000000, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 0..1000000, got '%s'", v);
-        else if (id == OPT_RATE_LIMIT)
-            c->rate_limit = (unsigned)n;
-        else if (id == OPT_RATE_BURST)
-            c->rate_burst = (unsigned)n;
-        else
-            c->admin_auth_failures = (unsigned)n;
-        break;
-    case OPT_AUDIT_RETENTION:
-        if (parse_u64(v, 0, 36500, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 0..36500 days, got '%s'", v);
-        else
-            c->audit_retention_days = (unsigned)n;
-        break;
-    case OPT_DCAP_ROOT:
-        e = set_str(&c->dcap_root, v);
-        break;
-    case OPT_PCCS_UPSTREAM: {
-        size_t len = strlen(v);
-
-        if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || len > 512)
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) base URL, got '%s'", v);
-        else
-            e = set_str(&c->pccs_upstream, v);
-        if (!e && len && c->pccs_upstream[len - 1] == '/')
-            c->pccs_upstream[len - 1] = '\0';
-        break;
-    }
-    case OPT_NVGPU_DEVICE_ROOT:
-        e = set_str(&c->nvgpu_device_root, v);
-        break;
-    case OPT_NVGPU_RIM_ROOT:
-        e = set_str(&c->nvgpu_rim_root, v);
-        break;
-    case OPT_VTPM_EK_ROOTS:
-        e = set_str(&c->vtpm_ek_roots, v);
-        break;
-    case OPT_VTPM_REPORT_INTERVAL:
-        if (parse_u64(v, 1, 7 * 86400, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..604800 seconds, got '%s'", v);
-        else
-            c->vtpm_report_interval = (int64_t)n;
-        break;
-    case OPT_VTPM_REPLAY_RECORDS:
-    case OPT_VTPM_REPLAY_PER_KEY:
-        if (parse_u64(v, 1000, VOUCH_CONFIG_REPLAY_MAX, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1000..%u, got '%s'",
-                           VOUCH_CONFIG_REPLAY_MAX, v);
-        else
-            *(id == OPT_VTPM_REPLAY_RECORDS ? &c->vtpm_replay_records
-                                            : &c->vtpm_replay_per_key) = (size_t)n;
-        break;
-    case OPT_VTPM_KEEP_REPORTS:
-        if (parse_u64(v, 1, 100000, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..100000, got '%s'", v);
-        else
-            c->vtpm_keep_reports = (int64_t)n;
-        break;
-    case OPT_VTPM_REPORT_RETENTION:
-        if (parse_u64(v, 0, 36500, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 0..36500 days, got '%s'", v);
-        else
-            c->vtpm_report_retention_days = (int64_t)n;
-        break;
-    case OPT_NVGPU_RIM_URL:
-    case OPT_NVGPU_OCSP_URL:
-    case OPT_AMD_KDS_URL:
-        if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strlen(v) > 512)
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want an http(s) URL, got '%s'", v);
-        else
-            e = set_str(id == OPT_NVGPU_RIM_URL   ? &c->nvgpu_rim_url
-                        : id == OPT_AMD_KDS_URL ? &c->amd_kds_url
-                                                : &c->nvgpu_ocsp_url, v);
-        if (!e && id == OPT_AMD_KDS_URL && c->amd_kds_url[strlen(c->amd_kds_url) - 1] == '/')
-            c->amd_kds_url[strlen(c->amd_kds_url) - 1] = '\0';
-        break;
-    case OPT_NVGPU_OCSP:
-        if (strcmp(v, "off") == 0)
-            c->nvgpu_ocsp = 0;
-        else if (strcmp(v, "soft") == 0)
-            c->nvgpu_ocsp = 1;
-        else if (strcmp(v, "require") == 0)
-            c->nvgpu_ocsp = 2;
-        else
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want off, soft or require, got '%s'", v);
-        break;
-    case OPT_PCCS_REFRESH:
-        if (parse_u64(v, 1, 7 * 86400, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..604800 seconds, got '%s'", v);
-        else
-            c->pccs_refresh = (int64_t)n;
-        break;
-    case OPT_REGO_TIMEOUT:
-    case OPT_REGO_INITDATA_TIMEOUT:
-        if (parse_u64(v, 1, 60000, &n))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want 1..60000 milliseconds, got '%s'", v);
-        else if (id == OPT_REGO_TIMEOUT)
-            c->rego_timeout_ms = (uint32_t)n;
-        else
-            c->rego_initdata_timeout_ms = (uint32_t)n;
-        break;
-    case OPT_LOG_LEVEL: {
-        int lvl = vouch_log_level_parse(v);
-
-        if (lvl < 0)
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want debug, info, warn or error, got '%s'", v);
-        else
-            c->log_level = lvl;
-        break;
-    }
-    /* operations (docs/operations.md) */
-    case OPT_LOG_FORMAT:
-        if (strcmp(v, "text") && strcmp(v, "json"))
-            e = vouch_fail(eb, VOUCH_E_INVALID, "want text or json, got '%s'", v);
-        else
-            c->log_json = strcmp(v, "json") == 0;
-        break;
-    case OPT_METRICS_TOKEN:
-        if (strlen(v) < 16)
-            e = vouch_fail(eb, VOUCH_E_INVALID, "metrics token must be at least 16 characters");
-        else
-            e = set_str(&c->metrics_token, v);
-        break;
-    case OPT_METRICS_TOKEN_FILE:
-        e = token_file(&c->metrics_token, v, eb);
-        break;
-    case OPT_CONSOLE:
-    case OPT_KEEP_ATTESTATIONS:
-        e = apply_console(c, id, v, eb);
-        break;
-    case OPT_TLS_CERT:
-        e = set_str(&c->tls_cert, v);
-        break;
-    case OPT_TLS_KEY:
-        e = set_str(&c->tls_key, v);
-        break;
-    /* OIDC (docs/oidc.md) */
+        c->fixed_time_set = c->fixed_time_set || !e;
+        return e;
+    case OPT_LOG_LEVEL:
+        if ((level = vouch_log_level_parse(v)) < 0)
+            return vouch_fail(eb, VOUCH_E_INVALID,
+                              "want debug, info, warn or error, got '%s'", v);
+        c->log_level = level;
+        return VOUCH_OK;
     case OPT_ALLOWED_AUDIENCES:
-        e = parse_audiences(c, v, eb);
-        break;
+        return parse_audiences(c, v, eb);
+    default:
+        return option_set_choice(c, id, v, eb);
     }
+}
+
+/* Set option `id` to `v`; `src` names where the value came from, for messages. */
+static vouch_err option_set(struct vouch_config *c, int id, const char *v, const char *src,
+                            struct vouch_errbuf *eb)
+{
+    vouch_err e = values[id].kind == V_SPECIAL ? option_set_special(c, id, v, eb)
+                                               : option_set_value(c, &values[id], v, eb);
+
     if (e == VOUCH_E_NOMEM)
         return vouch_fail(eb, e, "out of memory");
     if (e)
@@ -713,7 +687,7 @@ static vouch_err load_file(struct vouch_config *c, const char *path, struct vouc
             break;
         }
         snprintf(src, sizeof(src), "%.500s:%u: %s", path, lineno, k);
-        e = apply(c, id, v, src, eb);
+        e = option_set(c, id, v, src, eb);
         if (e)
             break;
     }
@@ -735,13 +709,10 @@ static const char *argv_config(int argc, char **argv)
     return NULL;
 }
 
-vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool use_env,
-                            struct vouch_errbuf *eb)
+/* The defaults, before the file, the environment and the flags. */
+static vouch_err config_defaults(struct vouch_config *c, struct vouch_errbuf *eb)
 {
-    const char *cfg;
-    char src[128];
     vouch_err e;
-    int i;
 
     memset(c, 0, sizeof(*c));
     c->token_lifetime = 21600;
@@ -765,11 +736,73 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
     c->console = true;
     c->keep_attestations = 10000;
     c->log_level = VOUCH_LOG_INFO;
-    if ((e = apply(c, OPT_LISTEN, "127.0.0.1:8080", "default", eb)) ||
-        (e = apply(c, OPT_DB, "sqlite:./var/vouch.db", "default", eb)) ||
-        (e = apply(c, OPT_TOKEN_ALG, "RS256", "default", eb)))
-        goto out;
+    if ((e = option_set(c, OPT_LISTEN, "127.0.0.1:8080", "default", eb)) ||
+        (e = option_set(c, OPT_DB, "sqlite:./var/vouch.db", "default", eb)))
+        return e;
+    return option_set(c, OPT_TOKEN_ALG, "RS256", "default", eb);
+}
 
+/* Every VOUCH_* variable that is set, but VOUCH_CONFIG (read first). */
+static vouch_err load_env(struct vouch_config *c, struct vouch_errbuf *eb)
+{
+    char src[128];
+    vouch_err e;
+    int i;
+
+    for (i = 0; i < OPT__COUNT; i++) {
+        const char *v = getenv(opts[i].env);
+
+        if (!v || i == OPT_CONFIG)
+            continue;
+        snprintf(src, sizeof(src), "environment %s", opts[i].env);
+        if ((e = option_set(c, i, v, src, eb)))
+            return e;
+    }
+    return VOUCH_OK;
+}
+
+/* The flags, --name VALUE or --name=VALUE; --config was read first. */
+static vouch_err load_argv(struct vouch_config *c, int argc, char **argv,
+                           struct vouch_errbuf *eb)
+{
+    char src[128];
+    vouch_err e;
+    int i, id;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v, *eq;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "--version") == 0) {
+            *(strcmp(a, "--version") == 0 ? &c->version : &c->help) = true;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0)
+            return vouch_fail(eb, VOUCH_E_INVALID, "unexpected argument '%s' (see --help)", a);
+        eq = strchr(a + 2, '=');
+        id = find_flag(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+        if (id < 0)
+            return vouch_fail(eb, VOUCH_E_INVALID, "unknown option '%s' (see --help)", a);
+        if (!eq && i + 1 >= argc)
+            return vouch_fail(eb, VOUCH_E_INVALID, "option '%s' needs a value", a);
+        v = eq ? eq + 1 : argv[++i];
+        if (id == OPT_CONFIG)
+            continue;
+        snprintf(src, sizeof(src), "--%s", opts[id].flag);
+        if ((e = option_set(c, id, v, src, eb)))
+            return e;
+    }
+    return VOUCH_OK;
+}
+
+vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool use_env,
+                            struct vouch_errbuf *eb)
+{
+    const char *cfg;
+    vouch_err e;
+
+    e = config_defaults(c, eb);
+    if (e)
+        goto out;
     cfg = argv_config(argc, argv);
     if (!cfg && use_env)
         cfg = getenv(opts[OPT_CONFIG].env);
@@ -780,56 +813,10 @@ vouch_err vouch_config_load(struct vouch_config *c, int argc, char **argv, bool 
         if (e)
             goto out;
     }
-    if (use_env) {
-        for (i = 0; i < OPT__COUNT; i++) {
-            const char *v = getenv(opts[i].env);
-
-            if (!v || i == OPT_CONFIG)
-                continue;
-            snprintf(src, sizeof(src), "environment %s", opts[i].env);
-            e = apply(c, i, v, src, eb);
-            if (e)
-                goto out;
-        }
-    }
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v, *eq;
-        int id;
-
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            c->help = true;
-            continue;
-        }
-        if (strcmp(a, "--version") == 0) {
-            c->version = true;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0) {
-            e = vouch_fail(eb, VOUCH_E_INVALID, "unexpected argument '%s' (see --help)", a);
-            goto out;
-        }
-        eq = strchr(a + 2, '=');
-        id = find_flag(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
-        if (id < 0) {
-            e = vouch_fail(eb, VOUCH_E_INVALID, "unknown option '%s' (see --help)", a);
-            goto out;
-        }
-        if (eq) {
-            v = eq + 1;
-        } else {
-            if (i + 1 >= argc) {
-                e = vouch_fail(eb, VOUCH_E_INVALID, "option '%s' needs a value", a);
-                goto out;
-            }
-            v = argv[++i];
-        }
-        if (id == OPT_CONFIG)
-            continue;  /* already read */
-        snprintf(src, sizeof(src), "--%s", opts[id].flag);
-        e = apply(c, id, v, src, eb);
-        if (e)
-            goto out;
-    }
+    if (use_env && (e = load_env(c, eb)))
+        goto out;
+    if ((e = load_argv(c, argc, argv, eb)))
+        goto out;
     if (!c->tls_cert != !c->tls_key)
         e = vouch_fail(eb, VOUCH_E_INVALID, "--tls-cert and --tls-key go together: %s is "
                        "missing", c->tls_cert ? "--tls-key" : "--tls-cert");
@@ -896,24 +883,9 @@ const char *vouch_config_option(const struct vouch_config *c, const char *name)
     static const char *const ocsp_modes[] = { NULL, "soft", "require" };
     int id = find_flag(name, strlen(name));
 
-    switch (id) {
-    case OPT_DCAP_ROOT:
-        return c->dcap_root;
-    case OPT_NVGPU_DEVICE_ROOT:
-        return c->nvgpu_device_root;
-    case OPT_NVGPU_RIM_ROOT:
-        return c->nvgpu_rim_root;
-    case OPT_NVGPU_RIM_URL:
-        return c->nvgpu_rim_url;
-    case OPT_AMD_KDS_URL:
-        return c->amd_kds_url;
-    case OPT_NVGPU_OCSP:
+    if (id == OPT_NVGPU_OCSP)
         return c->nvgpu_ocsp > 0 && c->nvgpu_ocsp < 3 ? ocsp_modes[c->nvgpu_ocsp] : NULL;
-    case OPT_NVGPU_OCSP_URL:
-        return c->nvgpu_ocsp_url;
-    case OPT_PCCS_UPSTREAM:
-        return c->pccs_upstream;
-    default:
+    if (id < 0 || !values[id].verifiers)
         return NULL;
-    }
+    return *(char *const *)(const void *)((const char *)c + values[id].field);
 }

@@ -87,7 +87,8 @@ static void test_nvgpu_flags(void **state)
 static void test_option_view(void **state)
 {
     char *argv[] = { "vouchd", "--nvgpu-ocsp", "soft", "--dcap-root", "/tmp/root.der",
-                     "--nvgpu-rim-url", "http://127.0.0.1:9/v1/rim/", NULL };
+                     "--nvgpu-rim-url", "http://127.0.0.1:9/v1/rim/", "--kek-file",
+                     "/tmp/kek", NULL };
     char *none[] = { "vouchd", NULL };
     static const struct {
         const char *name, *want; /* want NULL: unset or not offered */
@@ -98,6 +99,7 @@ static void test_option_view(void **state)
         { "nvgpu-device-root", NULL },
         { "nvgpu-ocsp-url", NULL },
         { "admin-token", NULL },     /* a secret: never offered */
+        { "kek-file", NULL },        /* a path, but not a verifier's */
         { "no-such-option", NULL },
         { "", NULL },
     };
@@ -110,7 +112,7 @@ static void test_option_view(void **state)
     assert_null(vouch_config_option(&c, "nvgpu-ocsp")); /* off reads as unset */
     assert_null(vouch_config_option(&c, "dcap-root"));
     vouch_config_free(&c);
-    assert_int_equal(vouch_config_load(&c, 7, argv, false, &eb), VOUCH_OK);
+    assert_int_equal(vouch_config_load(&c, 9, argv, false, &eb), VOUCH_OK);
     for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
         const char *got = vouch_config_option(&c, set[i].name);
 
@@ -219,6 +221,147 @@ static void test_bad_values(void **state)
 }
 
 /* The operations options: text logs and an open /metrics by default, each settable. */
+/*
+ * Every numeric option: both ends of its range are taken and stored in its
+ * field, one past either end is refused naming the range, and so are a
+ * sign, a blank and trailing text.
+ */
+enum field_type { F_UNSIGNED, F_U32, F_U64, F_SIZE, F_INT64 };
+
+static const struct number_case {
+    const char *flag;
+    size_t field;
+    enum field_type type;
+    uint64_t min, max;
+} number_cases[] = {
+#define C(flag, name, type, min, max) { flag, offsetof(struct vouch_config, name), type, min, max }
+    C("token-lifetime", token_lifetime, F_INT64, 1, 31622400),
+    C("max-body", max_body, F_SIZE, 1024, 1073741824),
+    C("vtpm-max-request", vtpm_max_request, F_SIZE, 1048576, 67108864),
+    C("max-request-head", max_request_head, F_SIZE, 16384, 67108864),
+    C("threads", threads, F_UNSIGNED, 1, 256),
+    C("max-connections", max_connections, F_UNSIGNED, 1, 1000000),
+    C("max-connections-per-ip", max_connections_per_ip, F_UNSIGNED, 1, 1000000),
+    C("request-timeout", request_timeout, F_UNSIGNED, 1, 3600),
+    C("rate-limit", rate_limit, F_UNSIGNED, 0, 1000000),
+    C("rate-burst", rate_burst, F_UNSIGNED, 0, 1000000),
+    C("admin-auth-failures", admin_auth_failures, F_UNSIGNED, 0, 1000000),
+    C("audit-retention", audit_retention_days, F_UNSIGNED, 0, 36500),
+    C("keep-attestations", keep_attestations, F_U64, 0, 100000000),
+    C("pccs-refresh", pccs_refresh, F_INT64, 1, 604800),
+    C("vtpm-report-interval", vtpm_report_interval, F_INT64, 1, 604800),
+    C("vtpm-keep-reports", vtpm_keep_reports, F_INT64, 1, 100000),
+    C("vtpm-report-retention", vtpm_report_retention_days, F_INT64, 0, 36500),
+    C("vtpm-replay-records", vtpm_replay_records, F_SIZE, 1000, 1u << 26),
+    C("vtpm-replay-per-key", vtpm_replay_per_key, F_SIZE, 1000, 1u << 26),
+    C("rego-timeout", rego_timeout_ms, F_U32, 1, 60000),
+    C("rego-initdata-timeout", rego_initdata_timeout_ms, F_U32, 1, 60000),
+#undef C
+};
+
+static uint64_t number_field(const struct vouch_config *c, const struct number_case *t)
+{
+    const char *f = (const char *)c + t->field;
+
+    switch (t->type) {
+    case F_UNSIGNED:
+        return *(const unsigned *)(const void *)f;
+    case F_U32:
+        return *(const uint32_t *)(const void *)f;
+    case F_U64:
+        return *(const uint64_t *)(const void *)f;
+    case F_SIZE:
+        return *(const size_t *)(const void *)f;
+    default:
+        return (uint64_t)*(const int64_t *)(const void *)f;
+    }
+}
+
+static vouch_err load_one(struct vouch_config *c, const char *flag, const char *value,
+                          struct vouch_errbuf *eb)
+{
+    char name[64];
+    char *argv[] = { "vouchd", name, (char *)value, NULL };
+
+    snprintf(name, sizeof(name), "--%s", flag);
+    return vouch_config_load(c, 3, argv, false, eb);
+}
+
+static void test_number_ranges(void **state)
+{
+    const char *bad[] = { "-1", "+5", " 5", "5s", "", "0x10" };
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+    char v[32], want[64];
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < sizeof(number_cases) / sizeof(number_cases[0]); i++) {
+        const struct number_case *t = &number_cases[i];
+        uint64_t ends[2] = { t->min, t->max }, outside[2] = { t->min - 1, t->max + 1 };
+
+        snprintf(want, sizeof(want), "--%s: want %llu..%llu", t->flag,
+                 (unsigned long long)t->min, (unsigned long long)t->max);
+        for (k = 0; k < 2; k++) {
+            snprintf(v, sizeof(v), "%llu", (unsigned long long)ends[k]);
+            assert_int_equal(load_one(&c, t->flag, v, &eb), VOUCH_OK);
+            assert_true(number_field(&c, t) == ends[k]);
+            vouch_config_free(&c);
+            if (k == 0 && t->min == 0)
+                continue;
+            snprintf(v, sizeof(v), "%llu", (unsigned long long)outside[k]);
+            assert_int_equal(load_one(&c, t->flag, v, &eb), VOUCH_E_INVALID);
+            assert_non_null(strstr(eb.msg, want));
+        }
+        for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+            assert_int_equal(load_one(&c, t->flag, bad[k], &eb), VOUCH_E_INVALID);
+    }
+}
+
+/* The options named by a word: each word taken, anything else refused with the list. */
+static void test_choices(void **state)
+{
+    static const struct {
+        const char *flag, *value, *error;
+    } cases[] = {
+        { "token-format", "ear", NULL },
+        { "token-format", "EAR", "want flat or ear, got 'EAR'" },
+        { "nvgpu-ocsp", "soft", NULL },
+        { "nvgpu-ocsp", "on", "want off, soft or require, got 'on'" },
+        { "log-format", "json", NULL },
+        { "log-format", "xml", "want text or json" },
+        { "console", "false", NULL },
+        { "console", "no", "want true or false, got 'no'" },
+        { "token-alg", "ES256", NULL },
+        { "token-alg", "HS256", "want RS256 or ES256" },
+        { "pccs-upstream", "https://pccs.example/", NULL },
+        { "pccs-upstream", "ftp://pccs.example", "want an http(s) base URL" },
+        { "nvgpu-rim-url", "file:///rims", "want an http(s) URL" },
+    };
+    struct vouch_config c;
+    struct vouch_errbuf eb;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        vouch_err e = load_one(&c, cases[i].flag, cases[i].value, &eb);
+
+        if (!cases[i].error) {
+            assert_int_equal(e, VOUCH_OK);
+            vouch_config_free(&c);
+            continue;
+        }
+        assert_int_equal(e, VOUCH_E_INVALID);
+        assert_non_null(strstr(eb.msg, cases[i].error));
+    }
+    assert_int_equal(load_one(&c, "pccs-upstream", "https://pccs.example/", &eb), VOUCH_OK);
+    assert_string_equal(c.pccs_upstream, "https://pccs.example");
+    vouch_config_free(&c);
+    assert_int_equal(load_one(&c, "console", "false", &eb), VOUCH_OK);
+    assert_false(c.console);
+    vouch_config_free(&c);
+}
+
 static void test_operations_flags(void **state)
 {
     char *none[] = { "vouchd", NULL };
@@ -434,6 +577,8 @@ int main(void)
         cmocka_unit_test(test_option_view),
         cmocka_unit_test(test_client_limit_flags),
         cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_number_ranges),
+        cmocka_unit_test(test_choices),
         cmocka_unit_test(test_operations_flags),
         cmocka_unit_test(test_file_env_flags),
         cmocka_unit_test(test_rego_timeouts),
