@@ -360,169 +360,222 @@ static void summarize_devices(const struct device *dev, size_t n_dev, struct sum
         snprintf(sum->tcb_status, sizeof(sum->tcb_status), "%s", tcb);
 }
 
-static void attest(struct vouch_app *app, const struct vouch_http_req *req,
-                   struct vouch_http_resp *resp, struct summary *sum)
-{
-    struct vouch_appraisal appr[MAX_DEVICES];
-    struct device dev[MAX_DEVICES];
-    const json_t *inputs[MAX_DEVICES];
-    struct vouch_policy_outcome outcome;
-    struct vouch_attest_problem p = { 0 };
-    struct vouch_attest_req ar;
-    struct vouch_keyring *kr = NULL;
-    struct vouch_result res;
-    struct vouch_errbuf eb;
-    const char *fmt = vouch_http_query(req, "token");
+/*
+ * One request, from its body to its token, in the order it is answered:
+ * request (the body parsed), devices (each item verified and bound), the
+ * policies' outcome, then the token.  Freed by attestation_done().
+ */
+struct attestation {
+    struct vouch_app *app;
+    int64_t now;
     enum verbosity vb;
-    struct deferred_view view;
-    const char *aud = NULL;
-    json_t *body = NULL, *payload = NULL, *cust = NULL;
-    int64_t now = vouch_app_now(app);
-    struct vouch_initdata_eval agent = { now, app->cfg.rego_initdata_timeout_ms, NULL, NULL };
-    struct vouch_engine_limits limits = { app->cfg.rego_timeout_ms, NULL, NULL };
-    unsigned n_cpu = 0, n_gpu = 0;
-    char *token = NULL;
-    size_t i, len, n_dev = 0;
-    uint64_t t0;
-    vouch_err e;
-    bool ear;
+    bool ear;                   /* ?token=ear, or --token-format ear */
+    const char *aud;
+    json_t *body;
+    struct vouch_attest_req ar;
+    struct device dev[MAX_DEVICES];
+    size_t n_dev;
+    unsigned n_cpu, n_gpu;
+    struct vouch_policy_outcome outcome;
+};
 
-    memset(&ar, 0, sizeof(ar));
-    memset(dev, 0, sizeof(dev));
-    memset(&outcome, 0, sizeof(outcome));
+/* The query, the body and its audience: false once the answer is written. */
+static bool attestation_request(struct attestation *a, const struct vouch_http_req *req,
+                                struct vouch_http_resp *resp)
+{
+    const char *fmt = vouch_http_query(req, "token");
+    struct vouch_attest_problem p = { 0 };
+
     if (fmt && strcmp(fmt, "ear") && strcmp(fmt, "flat")) {
         vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT", "token",
                            "token must be 'flat' or 'ear'");
-        return;
+        return false;
     }
-    ear = fmt ? strcmp(fmt, "ear") == 0 : app->cfg.token_ear;
-    if (!verbosity(req, &vb, resp) || !vouch_http_json_body(req, resp, &body))
-        return;
-    if (!audience(app, body, &aud, resp))
+    a->ear = fmt ? strcmp(fmt, "ear") == 0 : a->app->cfg.token_ear;
+    if (!verbosity(req, &a->vb, resp) || !vouch_http_json_body(req, resp, &a->body) ||
+        !audience(a->app, a->body, &a->aud, resp))
+        return false;
+    if (!vouch_attest_req_parse(a->body, a->app->cfg.max_body, &a->ar, &p)) {
+        problem(resp, &p);
+        return false;
+    }
+    return true;
+}
+
+/* Verify one item, bind it, run the Rego its init data carries, add its devices. */
+static bool attestation_item(struct attestation *a, struct vouch_attest_item *it,
+                             struct vouch_initdata_eval *agent, struct vouch_http_resp *resp)
+{
+    struct vouch_binding b = {
+        it->has_runtime ? it->runtime.bytes : NULL, it->runtime.len,
+        it->has_init ? it->init.bytes : NULL, it->init.len,
+    };
+    struct vouch_deferred_claims *deferred = NULL;
+    struct vouch_attest_problem p = { 0 };
+    struct vouch_errbuf eb = { "" };
+    json_t *claims = NULL;
+    bool ok = false;
+    uint64_t t0;
+    vouch_err e;
+
+    if (!vouch_attest_check_challenge(it, a->app->challenge_secret, vouch_clock_now(), &p)) {
+        problem(resp, &p);
+        return false;
+    }
+    /* An expected empty runtime_data still means "check it's all zero". */
+    if (it->has_runtime && !b.report_data)
+        b.report_data = (const uint8_t *)"";
+    if (it->has_init && !b.init_data)
+        b.init_data = (const uint8_t *)"";
+    t0 = vouch_clock_us();
+    e = verify_item(a->app, it, &b, a->now, a->vb, &claims, &deferred, &eb);
+    vouch_metrics_verification(it->verifier, e, vouch_clock_us() - t0);
+    if (e) {
+        verify_problem(resp, it, e, &eb);
         goto out;
-    if (!vouch_attest_req_parse(body, app->cfg.max_body, &ar, &p)) {
+    }
+    /* verified and bound to its init data: only now run the Rego it carries */
+    if (!vouch_attest_agent_policy(it, agent, &p)) {
         problem(resp, &p);
         goto out;
     }
-    summarize_request(&ar, sum);
-    for (i = 0; i < ar.n_items; i++) {
-        struct vouch_attest_item *it = &ar.items[i];
-        struct vouch_binding b = {
-            it->has_runtime ? it->runtime.bytes : NULL, it->runtime.len,
-            it->has_init ? it->init.bytes : NULL, it->init.len,
-        };
-        struct vouch_deferred_claims *deferred = NULL;
-        json_t *claims = NULL;
-
-        if (!vouch_attest_check_challenge(it, app->challenge_secret, vouch_clock_now(), &p)) {
-            problem(resp, &p);
-            goto out;
-        }
-        /* An expected empty runtime_data still means "check it's all zero". */
-        if (it->has_runtime && !b.report_data)
-            b.report_data = (const uint8_t *)"";
-        if (it->has_init && !b.init_data)
-            b.init_data = (const uint8_t *)"";
-        vouch_errbuf_clear(&eb);
-        t0 = vouch_clock_us();
-        e = verify_item(app, it, &b, now, vb, &claims, &deferred, &eb);
-        vouch_metrics_verification(it->verifier, e, vouch_clock_us() - t0);
-        if (e) {
-            verify_problem(resp, it, e, &eb);
-            goto out;
-        }
-        /* verified and bound to its init data: only now run the Rego it carries */
-        if (!vouch_attest_agent_policy(it, &agent, &p)) {
-            json_decref(claims);
-            if (deferred)
-                deferred->free(deferred);
-            problem(resp, &p);
-            goto out;
-        }
-        if (!add_devices(it, claims, deferred, vb == VERBOSE_TERSE, dev, &n_dev, &n_cpu,
-                         &n_gpu)) {
-            json_decref(claims);
-            if (deferred)
-                deferred->free(deferred);
-            vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT",
-                               ar.trustee_form ? "verification_requests" : "evidence",
-                               "at most %d devices (CPUs and GPUs) in one request",
-                               MAX_DEVICES);
-            goto out;
-        }
-        json_decref(claims);
-    }
-
-    /* Policies: every id is evaluated against every device. */
-    for (i = 0; i < n_dev; i++)
-        inputs[i] = dev[i].annotated;
-    limits.deferred = vb == VERBOSE_TERSE ? NULL : deferred_view(&view, dev, n_dev);
-    t0 = vouch_clock_us();
-    e = vouch_policy_appraise_limited(app->policies, app->store, ar.policy_ids, ar.n_policies,
-                                      inputs, n_dev, now, &limits, &outcome, &eb);
-    vouch_metrics_policy(e, outcome.allow, vouch_clock_us() - t0);
-    summarize_devices(dev, n_dev, sum);
-    if (!e)
-        sum->allow = outcome.allow ? 1 : 0;
-    if (e) {
-        vouch_http_fail_eb(resp, VOUCH_SCOPE_APPRAISAL, e, &eb, NULL);
+    if (!add_devices(it, claims, deferred, a->vb == VERBOSE_TERSE, a->dev, &a->n_dev,
+                     &a->n_cpu, &a->n_gpu)) {
+        vouch_http_problem(resp, 400, "VOUCH.REQUEST.INVALID_ARGUMENT",
+                           a->ar.trustee_form ? "verification_requests" : "evidence",
+                           "at most %d devices (CPUs and GPUs) in one request", MAX_DEVICES);
         goto out;
     }
-    if (!ear && !outcome.allow) {
+    deferred = NULL;  /* the device owns it now */
+    ok = true;
+out:
+    json_decref(claims);
+    if (deferred)
+        deferred->free(deferred);
+    return ok;
+}
+
+/* Every policy against every device; a flat token needs every one to allow. */
+static bool attestation_appraise(struct attestation *a, struct vouch_http_resp *resp,
+                                 struct summary *sum)
+{
+    struct vouch_engine_limits limits = { a->app->cfg.rego_timeout_ms, NULL, NULL };
+    const json_t *inputs[MAX_DEVICES];
+    struct deferred_view view;
+    struct vouch_errbuf eb = { "" };
+    uint64_t t0;
+    vouch_err e;
+    size_t i;
+
+    for (i = 0; i < a->n_dev; i++)
+        inputs[i] = a->dev[i].annotated;
+    limits.deferred = a->vb == VERBOSE_TERSE ? NULL : deferred_view(&view, a->dev, a->n_dev);
+    t0 = vouch_clock_us();
+    e = vouch_policy_appraise_limited(a->app->policies, a->app->store, a->ar.policy_ids,
+                                      a->ar.n_policies, inputs, a->n_dev, a->now, &limits,
+                                      &a->outcome, &eb);
+    vouch_metrics_policy(e, a->outcome.allow, vouch_clock_us() - t0);
+    summarize_devices(a->dev, a->n_dev, sum);
+    if (e) {
+        vouch_http_fail_eb(resp, VOUCH_SCOPE_APPRAISAL, e, &eb, NULL);
+        return false;
+    }
+    sum->allow = a->outcome.allow ? 1 : 0;
+    if (!a->ear && !a->outcome.allow) {
         vouch_http_problem(resp, 403, "VOUCH.POLICY.REJECTED", NULL,
                            "the evidence verified, but policy %s did not allow it (flat "
                            "tokens are only issued when every policy allows; ask for "
-                           "?token=ear to get the trust vector)", outcome.rejected_by);
-        goto out;
+                           "?token=ear to get the trust vector)", a->outcome.rejected_by);
+        return false;
     }
-    if (vb == VERBOSE_DEFAULT)
-        drop_deferred(dev, n_dev);
-    for (i = 0; i < n_dev; i++) {
-        appr[i].submod = dev[i].submod;
-        appr[i].tee = dev[i].tee;
-        appr[i].annotated = dev[i].annotated;
-        appr[i].trust_vector = outcome.trust_vectors[i];
-        appr[i].policy_id = outcome.first_policy_id;
-    }
-    cust = customized(&ar);
-    memset(&res, 0, sizeof(res));
-    res.issuer = app->issuer;
-    res.audience = aud;
-    res.subject = dev[0].subject[0] ? dev[0].subject : NULL;
+    return true;
+}
+
+/* The token's payload, flat or EAR, signed with the active key, as the answer. */
+static void attestation_token(struct attestation *a, struct vouch_http_resp *resp)
+{
+    struct vouch_appraisal appr[MAX_DEVICES];
+    struct vouch_result res = { 0 };
+    struct vouch_keyring *kr = NULL;
+    struct vouch_errbuf eb = { "" };
+    json_t *payload = NULL, *cust;
+    char *token = NULL;
+    size_t i, len;
+    vouch_err e;
+
+    if (a->vb == VERBOSE_DEFAULT)
+        drop_deferred(a->dev, a->n_dev);
+    for (i = 0; i < a->n_dev; i++)
+        appr[i] = (struct vouch_appraisal){ .submod = a->dev[i].submod, .tee = a->dev[i].tee,
+                                            .annotated = a->dev[i].annotated,
+                                            .trust_vector = a->outcome.trust_vectors[i],
+                                            .policy_id = a->outcome.first_policy_id };
+    cust = customized(&a->ar);
+    res.issuer = a->app->issuer;
+    res.audience = a->aud;
+    res.subject = a->dev[0].subject[0] ? a->dev[0].subject : NULL;
     res.iat = vouch_clock_now();
-    res.lifetime = app->cfg.token_lifetime;
-    res.tee = ar.items[0].tee;
-    res.evaluation_reports = outcome.reports;
+    res.lifetime = a->app->cfg.token_lifetime;
+    res.tee = a->ar.items[0].tee;
+    res.evaluation_reports = a->outcome.reports;
     res.customized = cust;
     res.appraisals = appr;
-    res.n_appraisals = n_dev;
+    res.n_appraisals = a->n_dev;
     res.build = "vouch " VOUCH_VERSION;
-    e = ear ? vouch_result_ear(&res, &payload, &eb) : vouch_result_flat(&res, &payload, &eb);
+    e = a->ear ? vouch_result_ear(&res, &payload, &eb) : vouch_result_flat(&res, &payload, &eb);
     if (!e)
-        e = vouch_app_keyring(app, false, &kr, &eb);
+        e = vouch_app_keyring(a->app, false, &kr, &eb);
     if (!e)
-        e = vouch_keyring_sign(kr, app->token_alg, payload, TOKEN_MAX, &token, &len, &eb);
-    if (e) {
+        e = vouch_keyring_sign(kr, a->app->token_alg, payload, TOKEN_MAX, &token, &len, &eb);
+    if (e)
         vouch_http_fail(resp, VOUCH_SCOPE_TOKEN, e, eb.sub, NULL, NULL, "%s%s", eb.msg,
                         e == VOUCH_E_TOO_LARGE
                             ? "; ask for ?verbose=false to leave logs and blobs out" : "");
-        goto out;
+    else {
+        vouch_http_text(resp, 200, "application/jwt", token, len);
+        vouch_http_resp_header(resp, "Cache-Control", "no-store");
     }
-    vouch_http_text(resp, 200, "application/jwt", token, len);
-    vouch_http_resp_header(resp, "Cache-Control", "no-store");
-out:
     free(token);
     vouch_keyring_unref(kr);
     json_decref(payload);
     json_decref(cust);
-    vouch_policy_outcome_done(&outcome);
-    for (i = 0; i < n_dev; i++) {
-        json_decref(dev[i].annotated);
-        if (dev[i].deferred)
-            dev[i].deferred->free(dev[i].deferred);
+}
+
+static void attestation_done(struct attestation *a)
+{
+    size_t i;
+
+    vouch_policy_outcome_done(&a->outcome);
+    for (i = 0; i < a->n_dev; i++) {
+        json_decref(a->dev[i].annotated);
+        if (a->dev[i].deferred)
+            a->dev[i].deferred->free(a->dev[i].deferred);
     }
-    vouch_attest_req_done(&ar);
-    json_decref(body);
+    vouch_attest_req_done(&a->ar);
+    json_decref(a->body);
+}
+
+static void attest(struct vouch_app *app, const struct vouch_http_req *req,
+                   struct vouch_http_resp *resp, struct summary *sum)
+{
+    struct attestation a;
+    struct vouch_initdata_eval agent;
+    size_t i;
+
+    memset(&a, 0, sizeof(a));
+    a.app = app;
+    a.now = vouch_app_now(app);
+    agent = (struct vouch_initdata_eval){ a.now, app->cfg.rego_initdata_timeout_ms, NULL, NULL };
+    if (!attestation_request(&a, req, resp))
+        goto out;
+    summarize_request(&a.ar, sum);
+    for (i = 0; i < a.ar.n_items; i++)
+        if (!attestation_item(&a, &a.ar.items[i], &agent, resp))
+            goto out;
+    if (attestation_appraise(&a, resp, sum))
+        attestation_token(&a, resp);
+out:
+    attestation_done(&a);
 }
 
 /* Hand one row to the attestation history's writer (history.h); never waits for the store. */
