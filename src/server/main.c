@@ -134,37 +134,113 @@ static int wait_for_stop(struct vouch_server *srv, bool tls, const sigset_t *set
     }
 }
 
-int main(int argc, char **argv)
+/* The configuration: 0 to go on, else the exit status (after --help, --version, an error). */
+static int load_config(struct vouch_config *cfg, int argc, char **argv)
 {
-    struct vouch_tls_info tls_info;
-    struct vouch_config cfg;
-    struct vouch_app app;
-    struct vouch_server *srv = NULL;
-    struct vouch_refresher *refresher = NULL;
-    struct vouch_vtpm_jobs *vtpm_jobs = NULL;
-    struct vouch_history *history = NULL;
     struct vouch_errbuf eb;
-    char *new_token = NULL;
-    char port_s[8], when[VOUCH_RFC3339_LEN], db[512];
-    uint16_t port = 0;
-    sigset_t set;
-    int sig = 0, rc = 1;
 
-    vouch_app_tune_malloc();
-    if (vouch_config_load(&cfg, argc, argv, true, &eb)) {
+    if (vouch_config_load(cfg, argc, argv, true, &eb)) {
         fprintf(stderr, "vouchd: %s\n", eb.msg);
         return 2;
     }
-    if (cfg.help) {
-        vouch_config_usage(stdout);
-        vouch_config_free(&cfg);
-        return 0;
+    if (cfg->help || cfg->version) {
+        if (cfg->help)
+            vouch_config_usage(stdout);
+        else
+            printf("vouchd %s\n", VOUCH_VERSION);
+        vouch_config_free(cfg);
+        return -1;
     }
-    if (cfg.version) {
-        printf("vouchd %s\n", VOUCH_VERSION);
-        vouch_config_free(&cfg);
-        return 0;
+    return 0;
+}
+
+/* What an operator must see at start: a new admin token, once; test-only settings. */
+static void startup_notices(const struct vouch_app *app, char *new_token)
+{
+    char when[VOUCH_RFC3339_LEN];
+
+    if (new_token) {
+        fprintf(stderr,
+                "vouchd: generated the admin token. It is shown only this once; keep it:\n"
+                "  %s\n", new_token);
+        memset(new_token, 0, strlen(new_token));
+        free(new_token);
     }
+    if (app->cfg.fixed_time_set) {
+        vouch_time_format_rfc3339(app->cfg.fixed_time, when);
+        vouch_log(VOUCH_LOG_WARN,
+                  "FIXED TIME: evidence is verified as if it were this instant, not now; "
+                  "do not use in production", "fixed_time", when, VOUCH_LOG_END);
+    }
+    if (app->cfg.dcap_root)
+        vouch_log(VOUCH_LOG_WARN,
+                  "DCAP ROOT OVERRIDE: quotes and collateral are checked against this root, "
+                  "not Intel's; for test PKIs only", "dcap_root", app->cfg.dcap_root,
+                  VOUCH_LOG_END);
+}
+
+/* The running parts besides the application, each NULL until started. */
+struct daemon {
+    struct vouch_history *history;
+    struct vouch_server *srv;
+    struct vouch_refresher *refresher;
+    struct vouch_vtpm_jobs *vtpm_jobs;
+};
+
+/* The history writer, the HTTP server, the collateral refresher and the vTPM jobs. */
+static vouch_err daemon_start(struct vouch_app *app, struct daemon *d, struct vouch_errbuf *eb)
+{
+    struct vouch_tls_info tls_info;
+    char port_s[8], db[512];
+    uint16_t port = 0;
+    vouch_err e;
+
+    if (app->cfg.keep_attestations > 0 &&
+        (e = vouch_history_start(app->store, app->cfg.keep_attestations, &d->history, eb)))
+        return e;
+    app->history = d->history;
+    if ((e = vouch_server_start(app, &d->srv, &port, &tls_info, eb)))
+        return e;
+    snprintf(port_s, sizeof(port_s), "%u", port);
+    db_url_for_log(app->cfg.db_url, db, sizeof(db));
+    if (app->cfg.tls_cert)
+        tls_log("serving HTTPS", &tls_info);
+    vouch_log(VOUCH_LOG_INFO, "listening", "addr", app->cfg.listen_host, "port", port_s,
+              "issuer", app->issuer, "db", db, "version", VOUCH_VERSION, VOUCH_LOG_END);
+    if (app->cfg.pccs_upstream) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if ((e = vouch_refresher_start(app, &d->refresher, eb)))
+            return e;
+        vouch_log(VOUCH_LOG_INFO, "refreshing collateral from upstream", "upstream",
+                  app->cfg.pccs_upstream, VOUCH_LOG_END);
+    }
+    return vouch_vtpm_jobs_start(app, &d->vtpm_jobs, eb);
+}
+
+/* In the reverse order; the history after the last request, so what is queued is written. */
+static void daemon_stop(struct vouch_app *app, struct daemon *d)
+{
+    vouch_vtpm_jobs_stop(d->vtpm_jobs);
+    vouch_refresher_stop(d->refresher);
+    vouch_server_stop(d->srv, DRAIN_MS);
+    app->history = NULL;
+    vouch_history_stop(d->history);
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon d = { NULL, NULL, NULL, NULL };
+    struct vouch_config cfg;
+    struct vouch_app app;
+    struct vouch_errbuf eb;
+    char *new_token = NULL;
+    sigset_t set;
+    int sig, rc;
+
+    vouch_app_tune_malloc();
+    rc = load_config(&cfg, argc, argv);
+    if (rc)
+        return rc < 0 ? 0 : rc;
     vouch_log_setup(stderr, (enum vouch_log_level)cfg.log_level);
     vouch_log_json(cfg.log_json);
     if (fit_open_files(&cfg, &eb)) {
@@ -172,7 +248,6 @@ int main(int argc, char **argv)
         vouch_config_free(&cfg);
         return 1;
     }
-
     /*
      * Block the stop signals (and SIGHUP, the TLS reload) before any
      * thread starts, so every thread inherits the mask and only sigwait()
@@ -185,70 +260,19 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (vouch_app_init(&app, &cfg, &new_token, &eb)) {
-        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
-        goto out;
-    }
-    if (new_token) {
-        fprintf(stderr,
-                "vouchd: generated the admin token. It is shown only this once; keep it:\n"
-                "  %s\n", new_token);
-        memset(new_token, 0, strlen(new_token));
-        free(new_token);
-    }
-    if (app.cfg.fixed_time_set) {
-        vouch_time_format_rfc3339(app.cfg.fixed_time, when);
-        vouch_log(VOUCH_LOG_WARN,
-                  "FIXED TIME: evidence is verified as if it were this instant, not now; "
-                  "do not use in production", "fixed_time", when, VOUCH_LOG_END);
-    }
-    if (app.cfg.dcap_root)
-        vouch_log(VOUCH_LOG_WARN,
-                  "DCAP ROOT OVERRIDE: quotes and collateral are checked against this root, "
-                  "not Intel's; for test PKIs only", "dcap_root", app.cfg.dcap_root,
-                  VOUCH_LOG_END);
-    if (app.cfg.keep_attestations > 0 &&
-        vouch_history_start(app.store, app.cfg.keep_attestations, &history, &eb)) {
-        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
-        goto out;
-    }
-    app.history = history;
-    if (vouch_server_start(&app, &srv, &port, &tls_info, &eb)) {
-        vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
-        goto out;
-    }
-    snprintf(port_s, sizeof(port_s), "%u", port);
-    db_url_for_log(app.cfg.db_url, db, sizeof(db));
-    if (app.cfg.tls_cert)
-        tls_log("serving HTTPS", &tls_info);
-    vouch_log(VOUCH_LOG_INFO, "listening", "addr", app.cfg.listen_host, "port", port_s,
-              "issuer", app.issuer, "db", db, "version", VOUCH_VERSION, VOUCH_LOG_END);
-
-    if (app.cfg.pccs_upstream) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (vouch_refresher_start(&app, &refresher, &eb)) {
-            vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
-            rc = 1;
-            goto out;
+    rc = 1;
+    if (vouch_app_init(&app, &cfg, &new_token, &eb) == VOUCH_OK) {
+        startup_notices(&app, new_token);
+        if (daemon_start(&app, &d, &eb) == VOUCH_OK) {
+            sig = wait_for_stop(d.srv, app.cfg.tls_cert != NULL, &set);
+            vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), VOUCH_LOG_END);
+            rc = 0;
         }
-        vouch_log(VOUCH_LOG_INFO, "refreshing collateral from upstream", "upstream",
-                  app.cfg.pccs_upstream, VOUCH_LOG_END);
     }
-    if (vouch_vtpm_jobs_start(&app, &vtpm_jobs, &eb)) {
+    if (rc)
         vouch_log(VOUCH_LOG_ERROR, "cannot start", "error", eb.msg, VOUCH_LOG_END);
-        rc = 1;
-        goto out;
-    }
-    sig = wait_for_stop(srv, app.cfg.tls_cert != NULL, &set);
-    vouch_log(VOUCH_LOG_INFO, "shutting down", "signal", strsignal(sig), VOUCH_LOG_END);
-    rc = 0;
-out:
     vouch_sd_notify("STOPPING=1");
-    vouch_vtpm_jobs_stop(vtpm_jobs);
-    vouch_refresher_stop(refresher);
-    vouch_server_stop(srv, DRAIN_MS);
-    app.history = NULL;
-    vouch_history_stop(history);     /* after the last request: writes what is queued */
+    daemon_stop(&app, &d);
     vouch_app_done(&app);
     if (rc == 0)
         vouch_log(VOUCH_LOG_INFO, "stopped", VOUCH_LOG_END);
