@@ -229,14 +229,15 @@ static const struct vouch_cli_cmd fixed[] = {
       "transaction",
       vouch_cmd_db_copy },
     { "policy eval",
-      "-d POLICY.rego [-d more.rego|data.json] [-i INPUT.json] [-r REFVALUES.json] [--v0] "
-      "[--strict] [--bindings] [--now NS] QUERY",
+      "[-d FILE]... [-i INPUT.json] [-r REFVALUES.json] [--v0] [--strict] [--bindings] "
+      "[--now NS] QUERY",
       "evaluate a Rego query (like opa eval) and print the result set as JSON",
       "-d FILE\t(--data) a Rego module, or data when FILE ends in .json (objects merged, "
       "later files win); repeat for more; \"-\" reads stdin\n"
       "-i INPUT.json\t(--input) the input document; \"-\" reads stdin\n"
       "-r REFVALUES.json\t(--reference-values) what query_reference_value(id) returns: a "
-      "JSON object of ids and values; an unknown id gives null\n"
+      "JSON object of ids and values; an unknown id gives null; \"-\" reads stdin (one "
+      "option at most may)\n"
       "--v0\tparse the modules with the Rego v0 grammar, unless they import rego.v1\n"
       "--strict\ta builtin error fails the evaluation (default: the expression is "
       "undefined)\n"
