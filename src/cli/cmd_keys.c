@@ -200,8 +200,10 @@ int vouch_cmd_keys_rewrap(int argc, char **argv)
             return vouch_cli_usage("keys rewrap");
         i = next;
     }
-    if (!old_file && !new_file)
+    if (!old_file && !new_file) {
+        fprintf(stderr, "vouch: give --old-kek, --new-kek or both\n");
         return vouch_cli_usage("keys rewrap");
+    }
     memset(&old_buf, 0, sizeof(old_buf));
     memset(&new_buf, 0, sizeof(new_buf));
     rc = vouch_cli_load_kek(old_file, &old_buf, &old_kek);
@@ -219,6 +221,8 @@ int vouch_cmd_keys_rewrap(int argc, char **argv)
                 new_kek ? "the new --kek-file" : "no --kek-file");
     if (!rc && new_kek)
         printf("%s\n", new_kek->id_hex);
+    /* The target is the KEK the secrets are now under ("clear" without one). */
+    vouch_cli_audit(s, "cli keys rewrap", new_kek ? new_kek->id_hex : "clear", rc);
     vouch_store_close(s);
     vouch_kek_wipe(&old_buf);
     vouch_kek_wipe(&new_buf);

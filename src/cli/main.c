@@ -162,14 +162,15 @@ static const struct vouch_cli_cmd fixed[] = {
       DB_OPT "\n" KEK_OPT "\n"
       "--alg RS256|ES256|all\tthe algorithm that gets a new key; default all",
       vouch_cmd_keys_rotate },
-    { "keys rewrap", "[--db URL] [--old-kek FILE] [--new-kek FILE]",
+    { "keys rewrap", "[--db URL] (--old-kek FILE [--new-kek FILE] | --new-kek FILE)",
       "re-wrap every stored secret under a new key-encryption key, in one transaction "
       "(no --old-kek: wrap clear ones; no --new-kek: back to clear)",
       DB_OPT "\n"
       "--old-kek FILE\tthe KEK the secrets are wrapped under now (a --kek-file); without it "
       "only the secrets in clear are wrapped, and one under any other KEK fails the run\n"
       "--new-kek FILE\tthe KEK to wrap them under; without it they are stored in clear.  "
-      "Give at least one of the two",
+      "Give at least one of the two.  The run is written to the audit log as cli keys "
+      "rewrap",
       vouch_cmd_keys_rewrap },
     { "keys list", "[--db URL]", "list the token signing keys and their state", DB_OPT,
       vouch_cmd_keys_list },

@@ -100,6 +100,15 @@ test('with a KEK no private key is stored in clear; restart, rewrap, restart', a
     await assert.rejects(vouch(['keys', 'rewrap', '--db', a.db, '--old-kek', kek3, '--new-kek', kek1]),
       /nothing changed: .*wrapped under KEK id [0-9a-f]{16}, which is not the old KEK/);
     assert.equal(storedSecrets(dir), now);
+    // Both runs are in the audit log: the KEK they wrapped under, and the outcome.
+    const audit = (await vouch(['audit', '--db', a.db, '--json', '--action', 'cli keys rewrap']))
+      .stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const kek1Id = / kek ([0-9a-f]{16})$/m.exec(listed)[1];
+    const kek2Id = /^[0-9a-f]{16}$/m.exec(stdout)[0];
+    assert.deepEqual(audit.map((e) => [e.target, e.status]), [[kek1Id, 500], [kek2Id, 200]]);
+    assert.match(audit[0].actor, /^cli:/);
+    await assert.rejects(vouch(['keys', 'rewrap', '--db', a.db]),
+      (e) => e.code === 2 && /give --old-kek, --new-kek or both/.test(e.stderr));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
