@@ -4,7 +4,8 @@
  *
  * Show an AMD SEV-SNP report offline and, given its VEK, verify it as
  * vouchd does.  REPORT is the raw 1184-byte report or trustee's tee=snp
- * evidence document (whose cert_chain may carry the VCEK/VLEK).  --vcek is
+ * evidence document (whose cert_chain may carry the VCEK/VLEK); "-" reads
+ * it from stdin.  --vcek is
  * the VCEK or VLEK (DER or PEM, as KDS sends it); --chain the ASK/ASVK and
  * ARK (PEM), each of which must be AMD's pinned certificate; --crl AMD's
  * CRL of the product (DER or PEM), checked when given.  --at verifies as
@@ -53,7 +54,7 @@ static int parse_args(int argc, char **argv, struct args *a)
                 return VOUCH_EXIT_USAGE;
             }
             i++;
-        } else if (argv[i][0] != '-' && !a->report)
+        } else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !a->report)
             a->report = argv[i];
         else
             return vouch_cli_usage("inspect snp");
@@ -69,7 +70,10 @@ static vouch_err load_inputs(const struct args *a, struct vouch_snp_evidence *ev
     size_t n = 0;
     vouch_err e;
 
-    e = vouch_file_read(a->report, INPUT_MAX, &d, &n, eb);
+    if (strcmp(a->report, "-") == 0)
+        e = vouch_file_read_stream(stdin, "standard input", INPUT_MAX, &d, &n, eb);
+    else
+        e = vouch_file_read(a->report, INPUT_MAX, &d, &n, eb);
     if (!e && n > 0 && d[0] == '{') {
         e = vouch_snp_evidence_parse(d, n, ev, eb);
     } else if (!e) {

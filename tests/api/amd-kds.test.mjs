@@ -10,7 +10,8 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVouchd, request, vouch, ADMIN_TOKEN } from './lib/vouchd.mjs';
+import { execFileSync } from 'node:child_process';
+import { startVouchd, request, vouch, VOUCH, ADMIN_TOKEN } from './lib/vouchd.mjs';
 
 const V = '../vectors/snp';
 const AT = '2025-06-15T00:00:00Z';
@@ -180,6 +181,10 @@ describe('vouch collateral import with KDS files, then vouchd serves them', () =
     assert.equal(ok.verified, true);
     assert.equal(ok.report.version, 2);
     assert.match(ok.claims.chip_id, /^19752a44/);
+    // "-" reads the report from stdin, with the same outcome.
+    const piped = execFileSync(VOUCH, ['inspect', 'snp', '-', ...args.slice(3)],
+      { input: readFileSync(join(V, 'az-milan-v2-report.bin')) });
+    assert.deepEqual(JSON.parse(piped.toString()), ok);
     // The same report with trustee's test VCEK (another chip): exit 1, the reason shown.
     await assert.rejects(vouch(['inspect', 'snp', join(V, 'az-milan-v2-report.bin'), '--vcek',
       join(V, 'test-vcek.der'), '--at', AT]), (e) => e.code === 1

@@ -146,7 +146,8 @@ static const struct vouch_inspect_cmd inspect_snp = {
     .usage = "REPORT [--vcek CERT] [--chain PEM] [--crl CRL] [--at RFC3339]",
     .summary = "parse an SEV-SNP report (raw or trustee's JSON); with a VCEK, verify it",
     .options = "REPORT\tthe raw 1184-byte report, or trustee's snp evidence JSON (whose "
-               "cert_chain may carry the VCEK or VLEK, the chain and a CRL)\n"
+               "cert_chain may carry the VCEK or VLEK, the chain and a CRL); \"-\" reads "
+               "stdin\n"
                "--vcek CERT\tthe VCEK or VLEK, DER or PEM as AMD KDS serves it; replaces the "
                "evidence's.  Without one the report is shown, not verified\n"
                "--chain PEM\tthe ASK or ASVK and the ARK (PEM); each must be AMD's pinned "
