@@ -10,7 +10,8 @@
  * from a host made of the arguments (each --OPTION VALUE is offered as
  * option OPTION, e.g. --nvgpu-device-root; --collateral is the PCS
  * collateral source, a QuoteCollateralV3 file or a directory of PCS
- * responses; --rims a RIM directory; the network goes through the HTTP
+ * responses; --rims a RIM directory; --vcek and --crl AMD collateral, as
+ * if imported; the network goes through the HTTP
  * client), then the claims are printed as JSON.  An option given twice,
  * or one that no set-up read (a typo, or --json taking the evidence path as
  * its value), is a usage error.  Exit status: 0 verified,
@@ -23,13 +24,17 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "common/file.h"
 #include "common/time.h"
+#include "crypto/x509.h"
 #include "evidence/dcap/dcap.h"
 #include "evidence/nvgpu/rim.h"
+#include "evidence/snp/snp.h"
 #include "net/http_client.h"
 #include "vouch/evidence.h"
 
 #define EVIDENCE_MAX (16u << 20)
+#define CRL_MAX (1u << 20)
 #define OPTIONS_MAX 16
 #define VERIFIERS_MAX 32
 
@@ -41,6 +46,9 @@ struct cli_host {
     struct vouch_dcap_file_source *pcs;     /* --collateral */
     struct vouch_nvgpu_rimdir *rimdir;      /* --rims */
     struct vouch_nvgpu_rim_source rims;
+    X509 *vcek;                             /* --vcek */
+    X509_CRL *crl;                          /* --crl */
+    struct vouch_snp_source amd;
     const struct vouch_verifier *verifiers[VERIFIERS_MAX];
     void *trusts[VERIFIERS_MAX];
     size_t n_trusts;
@@ -108,7 +116,61 @@ static const void *host_source(void *ctx, const char *name)
         return vouch_dcap_file_source_get(h->pcs);
     if (strcmp(name, VOUCH_SOURCE_RIMS) == 0 && h->rimdir)
         return &h->rims;
+    if (strcmp(name, VOUCH_SOURCE_AMD_COLLATERAL) == 0 && (h->vcek || h->crl))
+        return &h->amd;
     return NULL;
+}
+
+/*
+ * The AMD collateral of --vcek and --crl, offered as vouchd offers the
+ * stored one: the verifier checks that the VCEK signed the report and is
+ * AMD's, and that the CRL is the ARK's of the VCEK's product.
+ */
+static vouch_err amd_vcek(void *ctx, enum vouch_snp_product p, const uint8_t *hwid,
+                          size_t hwid_len, const struct vouch_snp_tcb *tcb, X509 **ret,
+                          struct vouch_errbuf *eb)
+{
+    struct cli_host *h = ctx;
+
+    (void)p, (void)hwid, (void)hwid_len, (void)tcb;
+    if (!h->vcek)
+        return vouch_fail(eb, VOUCH_E_NOT_FOUND, "no VCEK or VLEK: give --vcek");
+    X509_up_ref(h->vcek);
+    *ret = h->vcek;
+    return VOUCH_OK;
+}
+
+static vouch_err amd_crl(void *ctx, enum vouch_snp_product p, X509_CRL **ret,
+                         struct vouch_errbuf *eb)
+{
+    struct cli_host *h = ctx;
+
+    (void)p;
+    if (!h->crl)
+        return vouch_fail(eb, VOUCH_E_NOT_FOUND, "no CRL");
+    X509_CRL_up_ref(h->crl);
+    *ret = h->crl;
+    return VOUCH_OK;
+}
+
+/* --vcek CERT (DER or PEM) and --crl CRL (DER or PEM), when given. */
+static vouch_err amd_open(struct cli_host *h, struct vouch_errbuf *eb)
+{
+    const char *vcek = host_option(h, "vcek"), *crl = host_option(h, "crl");
+    uint8_t *d = NULL;
+    size_t n = 0;
+    vouch_err e = VOUCH_OK;
+
+    h->amd = (struct vouch_snp_source){ amd_vcek, amd_crl, h };
+    if (vcek && (e = vouch_x509_load_file(vcek, &h->vcek, eb)))
+        return vouch_fail_prefix(eb, e, "--vcek: ");
+    if (!crl)
+        return VOUCH_OK;
+    e = vouch_file_read(crl, CRL_MAX, &d, &n, eb);
+    if (!e)
+        e = vouch_crl_parse(d, n, &h->crl, eb);
+    free(d);
+    return e ? vouch_fail_prefix(eb, e, "--crl: ") : VOUCH_OK;
 }
 
 static void *host_trust(void *ctx, const char *tee)
@@ -152,7 +214,7 @@ static void trusts_free(struct cli_host *h)
     }
 }
 
-/* The sources named by --collateral and --rims, when given. */
+/* The sources named by --collateral, --rims, --vcek and --crl, when given. */
 static vouch_err sources_open(struct cli_host *h, struct vouch_errbuf *eb)
 {
     const char *coll = host_option(h, "collateral"), *rims = host_option(h, "rims");
@@ -166,7 +228,7 @@ static vouch_err sources_open(struct cli_host *h, struct vouch_errbuf *eb)
             return vouch_fail_prefix(eb, e, "--rims: ");
         h->rims = vouch_nvgpu_rimdir_source(h->rimdir);
     }
-    return VOUCH_OK;
+    return amd_open(h, eb);
 }
 
 /* The first registered verifier whose inspect command is `name`. */
@@ -261,6 +323,8 @@ out:
     json_decref(claims);
     trusts_free(&h);
     vouch_nvgpu_rimdir_free(h.rimdir);
+    X509_free(h.vcek);
+    X509_CRL_free(h.crl);
     vouch_dcap_file_source_free(h.pcs);
     free(data);
     return rc;

@@ -127,7 +127,8 @@ static const struct vouch_cli_cmd fixed[] = {
       "kernels before 5.8 do",
       vouch_cmd_inspect_ima },
     { "inspect evidence",
-      "--tee TEE EVIDENCE [--at RFC3339] [--collateral PATH] [--rims DIR] [--OPTION VALUE]...",
+      "--tee TEE EVIDENCE [--at RFC3339] [--collateral PATH] [--rims DIR] [--vcek CERT] "
+      "[--crl CRL] [--OPTION VALUE]...",
       "verify an evidence document as vouchd would (no binding, no policy); print the claims",
       "--tee TEE\tthe verifier, named as in an attestation request (tdx, sgx, snp, nvgpu, "
       "...)\n"
@@ -138,6 +139,10 @@ static const struct vouch_cli_cmd fixed[] = {
       "it\n"
       "--rims DIR\ta directory of NVIDIA driver and VBIOS RIMs; nvgpu and acstdxnvgpu "
       "evidence fails without it\n"
+      "--vcek CERT\tsnp: the report's VCEK or VLEK (DER or PEM, as AMD KDS serves it), "
+      "used as vouchd uses an imported one when the evidence carries none\n"
+      "--crl CRL\tsnp: AMD's CRL of the report's product (DER or PEM), checked as an "
+      "imported one is\n"
       "--OPTION VALUE\tany other option goes to the verifiers' set-up as vouchd's option "
       "of that name: --dcap-root FILE, --nvgpu-device-root FILE, --nvgpu-rim-root FILE, "
       "--nvgpu-ocsp off|soft|require, --nvgpu-ocsp-url URL (at most 16 options, each "

@@ -43,6 +43,29 @@ err_has "names the option" "--nvgpu-ocsp"
 ok "--nvgpu-device-root reaches the nvgpu hook" 3 \
     "$VOUCH" inspect evidence --tee nvgpu "$T/gpu.json" --nvgpu-device-root "$T/none.pem"
 
+# snp: trustee's evidence without a cert_chain, its VCEK and AMD's CRL
+# given as files, as vouchd has them once imported (tests/vectors/snp/).
+SV=tests/vectors/snp
+SNP_AT=2025-06-01T00:00:00Z
+ok "snp without a VCEK anywhere" 1 \
+    "$VOUCH" inspect evidence --tee snp $SV/trustee-e2e-evidence.json --at $SNP_AT
+ok "snp with --vcek and AMD's Milan CRL" 0 \
+    "$VOUCH" inspect evidence --tee snp $SV/trustee-e2e-evidence.json --at $SNP_AT \
+    --vcek $SV/test-vcek.der --crl $SV/amd-milan-crl.der
+out_has "the report's measurement" \
+    '.claims.measurement | startswith("a1f3930413247bb38cfc171579ea3c12")'
+ok "snp with another chip's VCEK" 1 \
+    "$VOUCH" inspect evidence --tee snp $SV/trustee-e2e-evidence.json --at $SNP_AT \
+    --vcek $SV/az-milan-v3-vcek.der
+err_has "says so" "CHIP_ID"
+ok "snp with another product's CRL" 1 \
+    "$VOUCH" inspect evidence --tee snp $SV/trustee-e2e-evidence.json --at $SNP_AT \
+    --vcek $SV/test-vcek.der --crl $SV/amd-genoa-crl.der
+err_has "says so" "not issued by the ARK"
+ok "an unreadable --crl" 3 \
+    "$VOUCH" inspect evidence --tee snp $SV/trustee-e2e-evidence.json --crl "$T/none.der"
+err_has "names the option" "--crl: "
+
 # An option no verifier reads is a usage error, not silently dropped: a typo,
 # a flag of another command taking the evidence path as its value, a repeat.
 ok "a mistyped option is a usage error" 2 \
