@@ -85,38 +85,66 @@ static int print_token(const char *tok, size_t len)
     return VOUCH_EXIT_OK;
 }
 
-/* The evidence document: a JSON file as is, or a quote file wrapped as {"quote": b64}. */
-static char *evidence_doc(const unsigned char *data, size_t len, size_t *ret_len)
+/* A JSON evidence document: it must be an object; sent as written. */
+static char *evidence_json(const unsigned char *data, size_t len, size_t *ret_len,
+                           struct vouch_errbuf *eb)
 {
-    size_t i = 0;
+    json_error_t err;
+    json_t *doc = json_loadb((const char *)data, len, 0, &err);
+    char *text = NULL;
+
+    if (!doc || !json_is_object(doc)) {
+        if (doc)
+            vouch_fail(eb, VOUCH_E_INVALID, "the JSON document is not an object");
+        else
+            vouch_fail(eb, VOUCH_E_INVALID, "not JSON at line %d, column %d: %s", err.line,
+                       err.column, err.text);
+    } else if ((text = malloc(len + 1))) {
+        memcpy(text, data, len);
+        text[len] = '\0';
+        *ret_len = len;
+    }
+    json_decref(doc);
+    return text;
+}
+
+/*
+ * The evidence document: a JSON file as is, or an SGX/TDX quote (raw or
+ * hex) wrapped as {"quote": b64}, once it parses as one.  NULL with the
+ * reason in eb.
+ */
+static char *evidence_doc(const unsigned char *data, size_t len, size_t *ret_len,
+                          struct vouch_errbuf *eb)
+{
+    struct vouch_dcap_quote parsed;
+    size_t i = 0, qlen;
     uint8_t *q = NULL;
-    size_t qlen;
     bool owned = false;
     json_t *doc;
-    char *b64, *text;
+    char *b64, *text = NULL;
 
     while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
         i++;
-    if (i < len && data[i] == '{') {
-        text = malloc(len + 1);
-        if (text) {
-            memcpy(text, data, len);
-            text[len] = '\0';
-            *ret_len = len;
-        }
-        return text;
-    }
-    if (vouch_dcap_quote_decode(data, len, &q, &qlen, &owned, NULL))
+    if (i < len && (data[i] == '{' || data[i] == '['))
+        return evidence_json(data, len, ret_len, eb);
+    if (vouch_dcap_quote_decode(data, len, &q, &qlen, &owned, eb))
         return NULL;
+    if (vouch_dcap_quote_parse(q, qlen, &parsed, eb)) {
+        vouch_fail_prefix(eb, VOUCH_E_INVALID, "not JSON, and not a quote: ");
+        goto out;
+    }
     b64 = vouch_b64_alloc(q, qlen, VOUCH_B64_STD);
-    if (owned)
-        free(q);
     doc = json_pack("{s:s?,s:n}", "quote", b64, "cc_eventlog");
     free(b64);
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (text)
         *ret_len = strlen(text);
+    else
+        vouch_fail(eb, VOUCH_E_NOMEM, "out of memory");
+out:
+    if (owned)
+        free(q);
     return text;
 }
 
@@ -351,6 +379,7 @@ out:
 /* The evidence document: collected in the TD, or from --evidence. */
 static char *evidence_of(const struct attest_args *a, json_t **rd, size_t *ret_len, int *rc)
 {
+    struct vouch_errbuf eb = { "" };
     unsigned char *data = NULL;
     size_t len;
     char *doc = NULL;
@@ -362,9 +391,9 @@ static char *evidence_of(const struct attest_args *a, json_t **rd, size_t *ret_l
     }
     if (vouch_cli_read_file(a->file, EVIDENCE_MAX, &data, &len))
         return NULL;
-    doc = evidence_doc(data, len, ret_len);
+    doc = evidence_doc(data, len, ret_len, &eb);
     if (!doc) {
-        fprintf(stderr, "vouch: %s is neither an evidence JSON document nor a quote\n", a->file);
+        fprintf(stderr, "vouch: --evidence %s: %s\n", a->file, eb.msg);
         *rc = VOUCH_EXIT_USAGE;
     }
     free(data);

@@ -40,8 +40,9 @@ static const struct vouch_cli_cmd fixed[] = {
       "--aa-eventlog the attestation agent's log",
       "--tee TEE\tthe verifier the service is to use, named as in an attestation request "
       "(tdx, sgx, snp, nvgpu, ...)\n"
-      "--evidence FILE\tthe evidence; \"-\" reads stdin.  A JSON document is sent as it "
-      "is; anything else must be a DCAP quote (binary or hex) and is sent as {\"quote\": ...}\n"
+      "--evidence FILE\tthe evidence; \"-\" reads stdin.  A JSON object is sent as it "
+      "is; anything else must parse as an SGX or TDX quote (binary or hex) and is sent as "
+      "{\"quote\": ...}; other input is refused before anything is sent\n"
       "--collect\tinstead of --evidence, take a TDX quote in this TD through configfs-tsm, "
       "bound to a challenge from the service (or to --runtime-data-*); --tee tdx only\n"
       "--tsm-dir DIR\twith --collect: the configfs-tsm report directory; default "
