@@ -10,6 +10,7 @@
  * removes the work directory before the test dies of the signal.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct swtpm {
@@ -20,6 +21,14 @@ struct swtpm {
 
 /* Whether `prog` is an executable in $PATH. */
 bool swtpm_in_path(const char *prog);
+
+/*
+ * Whether swtpm's tools and the `extra` ones are all in $PATH: 0 when they
+ * are; else, after naming the first missing one, 1 (skip the cases) or,
+ * when VOUCH_TEST_REQUIRE_TOOLS is set (make test sets it, having installed
+ * them), -1 (fail: a missing tool must not pass as a skip).
+ */
+int swtpm_tools_missing(const char *const *extra, size_t n_extra);
 
 /* Run argv with stdout and stderr appended to DIR/log; its exit status, or -1. */
 int swtpm_run(const struct swtpm *s, char *const argv[]);
