@@ -336,6 +336,22 @@ static bool parse_time(struct rpc_request *r, const char *value, const char *nam
     return true;
 }
 
+/*
+ * Whether the request names an action that changes state (audited), whose
+ * SignatureNonce record must survive a crash.  PutMessage is not one: its
+ * report nonce is stored with the report, in the same transaction.
+ */
+static bool changes_state(const struct rpc_request *r)
+{
+    const char *name = vouch_rpc_param(&r->all, "Action");
+    const struct vouch_vtpm_action *a;
+
+    if (!name)
+        name = vouch_http_header(r->req, "x-acs-action");
+    a = name ? vouch_vtpm_action_find(name) : NULL;
+    return a && (a->flags & VOUCH_VTPM_AUDITED);
+}
+
 /* The nonce once per key while a request carrying it could be accepted. */
 static bool use_nonce(struct rpc_request *r)
 {
@@ -347,7 +363,8 @@ static bool use_nonce(struct rpc_request *r)
     if (!r->nonce || !*r->nonce)
         return fail(r, VOUCH_RPC_MISSING_PARAMETER, "(SignatureNonce)");
     if (r->app->replay)
-        e = vouch_replay_use(r->app->replay, r->key_id, r->nonce, now_ms, until, &eb);
+        e = vouch_replay_use(r->app->replay, r->key_id, r->nonce, now_ms, until,
+                             changes_state(r), &eb);
     else
         e = vouch_store_request_nonce_use(r->app->store, r->key_id, r->nonce, now_ms, until, &eb);
     if (e == VOUCH_E_CONFLICT)

@@ -447,18 +447,37 @@ static vouch_err use_shared(struct vouch_replay *r, const char *key_id, const ch
     return e;
 }
 
+/* Alone on the store, a durable use: the record is saved before the use returns. */
+static vouch_err save_now(struct vouch_replay *r, const char *key_id, const char *nonce,
+                          int64_t expires_ms, size_t idx, const struct fingerprint *f,
+                          struct vouch_errbuf *eb)
+{
+    const struct vouch_store_request_nonce row = { key_id, nonce, expires_ms };
+    vouch_err e = vouch_store_request_nonces_save(r->store, &row, 1, eb);
+
+    if (!e)
+        return VOUCH_OK;
+    pthread_mutex_lock(&r->lock);
+    release(r, idx, f);
+    pthread_mutex_unlock(&r->lock);
+    return vouch_fail(eb, VOUCH_E_UNAVAILABLE, "the SignatureNonce record was not saved: %s",
+                      eb->msg);
+}
+
 vouch_err vouch_replay_use(struct vouch_replay *r, const char *key_id, const char *nonce,
-                           int64_t now_ms, int64_t expires_ms, struct vouch_errbuf *eb)
+                           int64_t now_ms, int64_t expires_ms, bool durable,
+                           struct vouch_errbuf *eb)
 {
     struct fingerprint f;
     size_t idx = 0;
     vouch_err e = fingerprint(r, key_id, nonce, &f, eb);
+    bool queued = !r->shared && !durable;
 
     if (e)
         return e;
     pthread_mutex_lock(&r->lock);
     e = insert(r, &f, now_ms, expires_ms, true, &idx, eb);
-    if (!e && !r->shared && !enqueue(r, key_id, nonce, expires_ms)) {
+    if (!e && queued && !enqueue(r, key_id, nonce, expires_ms)) {
         release(r, idx, &f);
         e = vouch_fail(eb, VOUCH_E_UNAVAILABLE, "SignatureNonce records are not being saved "
                        "fast enough");
@@ -466,6 +485,8 @@ vouch_err vouch_replay_use(struct vouch_replay *r, const char *key_id, const cha
     pthread_mutex_unlock(&r->lock);
     if (!e && r->shared)
         e = use_shared(r, key_id, nonce, now_ms, expires_ms, idx, &f, eb);
+    else if (!e && !queued)
+        e = save_now(r, key_id, nonce, expires_ms, idx, &f, eb);
     return e;
 }
 

@@ -19,7 +19,8 @@
  *    queued for one writer thread that saves the queue in batches (one
  *    transaction per 100 ms) to the store's vtpm_request_nonce_log, from
  *    which start reloads the live ones.  Stopping saves what is queued;
- *    a crash of vouchd loses at most the last 100 ms of records.
+ *    a crash of vouchd loses at most the last 100 ms of records, and
+ *    none of the requests that change state (`durable`: saved at once).
  *  - on a shared store (PostgreSQL, several replicas), a use also inserts
  *    the record into the shared table in one statement, which refuses a
  *    pair another replica recorded; the set in memory refuses a replay to
@@ -47,14 +48,17 @@ vouch_err vouch_replay_start(struct vouch_store *store, bool shared, size_t capa
                              struct vouch_errbuf *eb);
 
 /*
- * Record (key_id, nonce) until expires_ms.  VOUCH_E_CONFLICT: recorded
- * and live (a replay); VOUCH_E_LIMIT: the set or the key is full;
- * VOUCH_E_UNAVAILABLE: the writer's queue is full (the store is not
- * keeping up), or the shared store's error.  Only VOUCH_OK and
- * VOUCH_E_CONFLICT leave a record behind.
+ * Record (key_id, nonce) until expires_ms.  `durable` (the requests that
+ * change state): alone on the store, the record is saved before this
+ * returns rather than queued, so no crash forgets it.  VOUCH_E_CONFLICT:
+ * recorded and live (a replay); VOUCH_E_LIMIT: the set or the key is
+ * full; VOUCH_E_UNAVAILABLE: the writer's queue is full (the store is not
+ * keeping up), the durable save failed, or the shared store's error.
+ * Only VOUCH_OK and VOUCH_E_CONFLICT leave a record behind.
  */
 vouch_err vouch_replay_use(struct vouch_replay *r, const char *key_id, const char *nonce,
-                           int64_t now_ms, int64_t expires_ms, struct vouch_errbuf *eb);
+                           int64_t now_ms, int64_t expires_ms, bool durable,
+                           struct vouch_errbuf *eb);
 
 /* Live records held (tests, metrics). */
 size_t vouch_replay_count(struct vouch_replay *r);

@@ -1,12 +1,14 @@
 // kill -9 vouchd during a burst of PutMessage from several instances: after
 // a restart every acknowledged report is there (GmtRecentReport, the IMA
 // index, the event count, the history) and the one in flight is there
-// entirely or not at all.
+// entirely or not at all.  And a request that changes state, answered just
+// before a kill -9, cannot be replayed after the restart.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { startVouchd, request, ADMIN_TOKEN } from './lib/vouchd.mjs';
 import { SoftTpm, imaEntries, fileData } from './lib/softtpm.mjs';
+import { signedQuery } from './lib/vtpmclient.mjs';
 
 const require = createRequire(import.meta.url);
 const RPCClient = require('@alicloud/pop-core');
@@ -110,5 +112,24 @@ test('kill -9 during a PutMessage burst loses no acknowledged report', async () 
     // The next report continues from the stored index.
     a.acked.next = next;
     await a.report(false);
+  }
+});
+
+test('kill -9 right after a state-changing call: its SignatureNonce is still used', async () => {
+  await srv?.stop();
+  srv = await startVouchd();
+  const r = await request(`${srv.url}/admin/accesskeys`, { method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ account: 'crash-nonce' }) });
+  const key = { id: r.body.AccessKeyId, secret: r.body.AccessKeySecret };
+  for (let round = 0; round < 3; round++) {
+    const q = signedQuery(key, { Action: 'RegisterMessage', PropertyUuid: `nonce-${round}` });
+    const first = await request(`${srv.url}/?${q}`);
+    assert.equal(first.status, 200, first.text);
+    srv.proc.kill('SIGKILL');   // well within the 100 ms the batched records wait
+    await srv.exited;
+    srv = await startVouchd({ dir: srv.dir, db: srv.db });
+    const again = await request(`${srv.url}/?${q}`);
+    assert.equal(again.body?.Code, 'SignatureNonceUsed', `round ${round}: ${again.text}`);
   }
 });

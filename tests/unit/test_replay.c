@@ -2,11 +2,13 @@
 /*
  * SignatureNonce replay records (src/server/replay.c) on a SQLite store:
  * once per key while live, bounded per key and in all (refused, never
- * forgotten), expired records make room, and a stop then a start on the
- * same store still refuses every live record.
+ * forgotten), expired records make room, a stop then a start on the
+ * same store still refuses every live record, and a durable use is saved
+ * before it returns.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +62,7 @@ struct use_case {
     const char *key, *nonce;
     int64_t now_ms, expires_ms;
     vouch_err want;
+    bool durable;               /* a request that changes state */
 };
 
 static void run_cases(struct vouch_replay *r, const struct use_case *c, size_t n)
@@ -69,8 +72,8 @@ static void run_cases(struct vouch_replay *r, const struct use_case *c, size_t n
 
     for (i = 0; i < n; i++) {
         vouch_errbuf_clear(&eb);
-        if (vouch_replay_use(r, c[i].key, c[i].nonce, c[i].now_ms, c[i].expires_ms, &eb) !=
-            c[i].want)
+        if (vouch_replay_use(r, c[i].key, c[i].nonce, c[i].now_ms, c[i].expires_ms,
+                             c[i].durable, &eb) != c[i].want)
             fail_msg("case %zu (%s/%s): %s", i, c[i].key, c[i].nonce, eb.msg);
     }
 }
@@ -136,11 +139,41 @@ static void test_restart_refuses_live(void **state)
     assert_int_equal(vouch_replay_start(f->store, false, 2, 16, 2500, &r, &eb), VOUCH_E_LIMIT);
 }
 
+/*
+ * A durable use is on the store when it returns: a set started on the same
+ * store right after (as after a crash of the first, whose writer has not
+ * run) refuses it.  A replay of it is refused by the first set as ever.
+ */
+static void test_durable_saved_at_once(void **state)
+{
+    static const struct use_case first[] = {
+        { "AK1", "trust-1", 1000, 9000, VOUCH_OK, true },
+        { "AK1", "trust-1", 1001, 9000, VOUCH_E_CONFLICT, true },
+        { "AK1", "trust-1", 1001, 9000, VOUCH_E_CONFLICT, false },
+    };
+    static const struct use_case second[] = {
+        { "AK1", "trust-1", 1002, 9000, VOUCH_E_CONFLICT, true },
+        { "AK1", "trust-1", 1002, 9000, VOUCH_E_CONFLICT, false },
+        { "AK1", "trust-2", 1002, 9000, VOUCH_OK, true },
+    };
+    struct fixture *f = *state;
+    struct vouch_replay *r = NULL, *again = NULL;
+    struct vouch_errbuf eb;
+
+    assert_int_equal(vouch_replay_start(f->store, false, 16, 16, 1000, &r, &eb), VOUCH_OK);
+    run_cases(r, first, sizeof(first) / sizeof(first[0]));
+    assert_int_equal(vouch_replay_start(f->store, false, 16, 16, 1002, &again, &eb), VOUCH_OK);
+    run_cases(again, second, sizeof(second) / sizeof(second[0]));
+    vouch_replay_stop(again);
+    vouch_replay_stop(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_once_bounded_expiring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_refuses_live, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_saved_at_once, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
