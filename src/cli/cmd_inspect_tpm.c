@@ -238,7 +238,7 @@ int vouch_cmd_inspect_ima(int argc, char **argv)
             pcrs = argv[++i];
         else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
             policy = argv[++i];
-        else if (argv[i][0] != '-' && !file)
+        else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !file)
             file = argv[i];
         else
             return vouch_cli_usage("inspect ima");
