@@ -191,7 +191,7 @@ static int load_policy(const char *path, struct vouch_ima_policy **ret)
     while (i < len && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r'))
         i++;
     if (!e && i < len && d[i] == '{') {
-        json_t *j;
+        json_t *j = NULL;
 
         e = vouch_json_parse(d, len, &j, &eb);
         if (!e)
