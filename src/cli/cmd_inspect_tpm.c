@@ -288,8 +288,10 @@ int vouch_cmd_inspect_ima(int argc, char **argv)
         }
     }
     if (json) {
-        if (vouch_ima_claims(log, &res, unknown, nunk, &claims))
+        if (vouch_ima_claims(log, &res, unknown, nunk, &claims)) {
+            rc = VOUCH_EXIT_ERROR;
             goto out;
+        }
         rc = print_json(claims);
     } else {
         vouch_tpm_pcrs_init(&p10);
@@ -303,8 +305,10 @@ int vouch_cmd_inspect_ima(int argc, char **argv)
                                        : res.boot_aggregate == VOUCH_IMA_BA_NOT_CHECKED
                                            ? "not checked (PCRs 0-9 not supplied)"
                                            : pcrs ? "absent" : "not checked");
-        if (vouch_tpm_pcrs_format_yaml(&p10, VOUCH_TPM_YAML_CHECKQUOTE, &out))
+        if (vouch_tpm_pcrs_format_yaml(&p10, VOUCH_TPM_YAML_CHECKQUOTE, &out)) {
+            rc = VOUCH_EXIT_ERROR;
             goto out;
+        }
         printf("pcrs:\n%s", vouch_buf_str(&out));
         if (pol) {
             size_t k;

@@ -30,5 +30,17 @@ ok "a truncated JSON policy exits 1" 1 \
     checked "$VOUCH" inspect ima $K/create-runtime-policy_ima-log-sha256 --policy "$T/truncated.json"
 err_has "and says where" "truncated.json: invalid JSON at line 1 column 13"
 
+# One entry of a template whose name is not UTF-8 (\377\376), data "abc": it
+# replays, but its JSON claims cannot be built.  That is an error (exit 3)
+# with or without --pcrs, never a silent success.
+{ printf '\012\000\000\000'; printf a9993e364706816aba3e25717850c26c9cd0d89d | xxd -r -p
+  printf '\002\000\000\000\377\376\003\000\000\000abc'; } >"$T/badname.ima"
+printf '{"sha1": {"10": "ccd5bd41458de644ac34a2478b58ff819bef5acf"}}' >"$T/badname.pcrs"
+ok "a log whose claims cannot be built: replay" 0 "$VOUCH" inspect ima "$T/badname.ima"
+out_text "matches the PCR file" "10: 0xCCD5BD41458DE644AC34A2478B58FF819BEF5ACF"
+ok "with --pcrs: matches" 0 "$VOUCH" inspect ima "$T/badname.ima" --pcrs "$T/badname.pcrs"
+ok "--json: an error" 3 "$VOUCH" inspect ima "$T/badname.ima" --json
+ok "--json --pcrs: an error too" 3 "$VOUCH" inspect ima "$T/badname.ima" --json --pcrs "$T/badname.pcrs"
+
 echo "1..$N"
 exit $FAILED
