@@ -477,7 +477,8 @@ int vouch_cmd_inspect_tpmquote(int argc, char **argv)
         if (pf && vouch_tcg_alg_hash(q.sig_hash) >= 0 &&
             vouch_tpm_pcr_digest(&q.select, &pcrs, (enum vouch_hash)vouch_tcg_alg_hash(q.sig_hash),
                                  digest, NULL) == VOUCH_OK)
-            print_hex("calcDigest: ", digest, q.pcr_digest_len);
+            print_hex("calcDigest: ", digest,
+                      vouch_hash_size((enum vouch_hash)vouch_tcg_alg_hash(q.sig_hash)));
     }
     if (e) {
         rc = fail(e, &eb);

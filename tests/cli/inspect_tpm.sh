@@ -42,5 +42,25 @@ ok "with --pcrs: matches" 0 "$VOUCH" inspect ima "$T/badname.ima" --pcrs "$T/bad
 ok "--json: an error" 3 "$VOUCH" inspect ima "$T/badname.ima" --json
 ok "--json --pcrs: an error too" 3 "$VOUCH" inspect ima "$T/badname.ima" --json --pcrs "$T/badname.pcrs"
 
+S=tests/vectors/tpm/swtpm-generated
+ok "the swtpm RSA quote verifies with its PCRs" 0 "$VOUCH" inspect tpmquote --ak $S/ak_rsa.pem \
+    --quote $S/quote_rsa.msg --sig $S/quote_rsa.sig --pcrs $S/quote_rsa.pcrs
+out_text "calcDigest is the SHA-256 pcrDigest" \
+    "calcDigest: 786bbfc8883aca72ea5ebf7eda6bb23217a1e452dd171c25509f505dd69f80cc"
+# Its signature relabelled as over SHA-1 (hash 0x0004): the quote's pcrDigest
+# is 32 bytes, the digest calculated with SHA-1 is 20 and is shown as such.
+{ head -c 2 $S/quote_rsa.sig; printf '\000\004'; tail -c +5 $S/quote_rsa.sig; } >"$T/sha1.sig"
+ok "a SHA-1 signature over a SHA-256 pcrDigest fails" 1 \
+    checked "$VOUCH" inspect tpmquote --ak $S/ak_rsa.pem --quote $S/quote_rsa.msg --sig "$T/sha1.sig" \
+    --pcrs $S/quote_rsa.pcrs --allow-sha1
+N=$((N + 1))
+if grep -qx "calcDigest: [0-9a-f]\{40\}" "$T/out"; then
+    echo "ok $N - its calcDigest has the 20 bytes calculated"
+else
+    echo "not ok $N - its calcDigest has the 20 bytes calculated"
+    grep "calcDigest" "$T/out" | sed 's/^/# /'
+    FAILED=1
+fi
+
 echo "1..$N"
 exit $FAILED
