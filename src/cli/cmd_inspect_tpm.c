@@ -210,129 +210,199 @@ static int load_policy(const char *path, struct vouch_ima_policy **ret)
     return VOUCH_EXIT_OK;
 }
 
+/* The options of inspect ima. */
+struct ima_args {
+    const char *file, *pcrs, *policy;
+    bool json, ascii, legacy;
+};
+
+/* Returns 0, or the usage status. */
+static int parse_ima_args(int argc, char **argv, struct ima_args *ret_args)
+{
+    struct ima_args a = { NULL };
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            a.json = true;
+        else if (!strcmp(argv[i], "--ascii"))
+            a.ascii = true;
+        else if (!strcmp(argv[i], "--legacy-banks"))
+            a.legacy = true;
+        else if (!strcmp(argv[i], "--pcrs") && i + 1 < argc)
+            a.pcrs = argv[++i];
+        else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
+            a.policy = argv[++i];
+        else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !a.file)
+            a.file = argv[i];
+        else
+            return vouch_cli_usage("inspect ima");
+    }
+    if (!a.file || (a.json && a.ascii))
+        return vouch_cli_usage("inspect ima");
+    *ret_args = a;
+    return VOUCH_EXIT_OK;
+}
+
+/* The log as the kernel's ascii_runtime_measurements. */
+static int print_ima_ascii(const struct vouch_ima_log *log)
+{
+    struct vouch_buf out = VOUCH_BUF_INIT(1u << 30);
+    int rc = VOUCH_EXIT_ERROR;
+
+    if (!vouch_ima_format_ascii(log, &out)) {
+        fputs(vouch_buf_str(&out), stdout);
+        rc = VOUCH_EXIT_OK;
+    }
+    vouch_buf_free(&out);
+    return rc;
+}
+
+/* Replay the log against the quoted PCR 10, or (quoted NULL) replay it all as verified. */
+static vouch_err replay_ima_log(const struct vouch_ima_log *log,
+                                const struct vouch_tpm_pcrs *quoted, unsigned flags,
+                                struct vouch_ima_result *ret_res, struct vouch_errbuf *eb)
+{
+    struct vouch_ima_result res;
+    struct vouch_ima_state st;
+    size_t i;
+    vouch_err e;
+
+    if (quoted) {
+        e = vouch_ima_verify(log, 0, NULL, quoted, flags, &res, eb);
+    } else {
+        memset(&res, 0, sizeof(res));
+        e = vouch_ima_replay(log, NULL, (1u << VOUCH_HASH__COUNT) - 1, flags, &st, eb);
+        res.total = res.matched = log->n;
+        res.state = st;
+        res.banks = st.banks;
+        for (i = 0; !e && i < log->n; i++)
+            res.violations += log->entries[i].violation;
+    }
+    if (!e)
+        *ret_res = res;
+    return e;
+}
+
+/* "unknown: N", then the listed files: index, reason, digest and path. */
+static void print_unknown_files(const json_t *unknown, size_t nunk)
+{
+    size_t k;
+
+    printf("unknown: %zu\n", nunk);
+    for (k = 0; k < json_array_size(unknown); k++) {
+        json_t *u = json_array_get(unknown, k);
+
+        printf("  - %lld %s %s %s\n", (long long)json_integer_value(json_object_get(u, "index")),
+               json_string_value(json_object_get(u, "reason")),
+               json_string_value(json_object_get(u, "digest")),
+               json_string_value(json_object_get(u, "path")));
+    }
+}
+
+/* The replay as text: counts, boot_aggregate, PCR 10 per bank, then the policy's unknown files. */
+static int print_ima_text(const struct ima_args *a, const struct vouch_ima_result *res,
+                          const json_t *unknown, size_t nunk)
+{
+    struct vouch_buf out = VOUCH_BUF_INIT(1u << 30);
+    struct vouch_tpm_pcrs p10;
+    int h;
+
+    vouch_tpm_pcrs_init(&p10);
+    for (h = 0; h < VOUCH_HASH__COUNT; h++)
+        if (res->banks >> h & 1)
+            vouch_tpm_pcrs_set(&p10, (enum vouch_hash)h, VOUCH_IMA_PCR, res->state.pcr[h],
+                               vouch_hash_size((enum vouch_hash)h), NULL);
+    printf("entries: %zu\nverified: %zu\nviolations: %zu\n", res->total, res->matched,
+           res->violations);
+    printf("boot_aggregate: %s\n", res->boot_aggregate == VOUCH_IMA_BA_VERIFIED ? "verified"
+                                   : res->boot_aggregate == VOUCH_IMA_BA_NOT_CHECKED
+                                       ? "not checked (PCRs 0-9 not supplied)"
+                                       : a->pcrs ? "absent" : "not checked");
+    if (vouch_tpm_pcrs_format_yaml(&p10, VOUCH_TPM_YAML_CHECKQUOTE, &out)) {
+        vouch_buf_free(&out);
+        return VOUCH_EXIT_ERROR;
+    }
+    printf("pcrs:\n%s", vouch_buf_str(&out));
+    vouch_buf_free(&out);
+    if (a->policy)
+        print_unknown_files(unknown, nunk);
+    return VOUCH_EXIT_OK;
+}
+
+/* Print the outcome (JSON claims or text); 1 when the policy does not allow every file. */
+static int print_ima_result(const struct ima_args *a, const struct vouch_ima_log *log,
+                            const struct vouch_ima_result *res, json_t *unknown, size_t nunk)
+{
+    json_t *claims = NULL;
+    int rc;
+
+    if (a->json) {
+        if (vouch_ima_claims(log, res, unknown, nunk, &claims))
+            return VOUCH_EXIT_ERROR;
+        rc = print_json(claims);
+        json_decref(claims);
+    } else {
+        rc = print_ima_text(a, res, unknown, nunk);
+        if (rc)
+            return rc;
+    }
+    return a->policy && nunk ? VOUCH_EXIT_FAIL : rc;
+}
+
+/* Replay a parsed log (against --pcrs), check its files against --policy, print the outcome. */
+static int check_ima_log(const struct ima_args *a, const struct vouch_ima_log *log)
+{
+    struct vouch_errbuf eb = { "" };
+    struct vouch_ima_policy *pol = NULL;
+    struct vouch_ima_result res;
+    struct vouch_tpm_pcrs quoted;
+    json_t *unknown = NULL;
+    size_t nunk = 0;
+    int rc = VOUCH_EXIT_OK;
+    vouch_err e;
+
+    if (a->policy)
+        rc = load_policy(a->policy, &pol);
+    if (!rc && a->pcrs)
+        rc = load_pcrs_file(a->pcrs, NULL, &quoted);
+    if (rc)
+        goto out;
+    e = replay_ima_log(log, a->pcrs ? &quoted : NULL, a->legacy ? VOUCH_IMA_LEGACY_BANKS : 0,
+                       &res, &eb);
+    if (!e && pol) {
+        unknown = json_array();
+        e = vouch_ima_policy_check(pol, log, 0, res.matched, 0, unknown, 1000, &nunk, &eb);
+    }
+    rc = e ? fail(e, &eb) : print_ima_result(a, log, &res, unknown, nunk);
+out:
+    json_decref(unknown);
+    vouch_ima_policy_free(pol);
+    return rc;
+}
+
 int vouch_cmd_inspect_ima(int argc, char **argv)
 {
     struct vouch_errbuf eb = { "" };
     struct vouch_ima_log *log = NULL;
-    struct vouch_ima_policy *pol = NULL;
-    struct vouch_ima_state st;
-    struct vouch_ima_result res;
-    struct vouch_tpm_pcrs quoted, p10;
-    struct vouch_buf out = VOUCH_BUF_INIT(1u << 30);
-    const char *file = NULL, *pcrs = NULL, *policy = NULL;
-    bool json = false, ascii = false, legacy = false;
-    json_t *unknown = NULL, *claims = NULL;
-    size_t nunk = 0, len;
+    struct ima_args a = { NULL };
     uint8_t *d = NULL;
-    int i, h, rc = VOUCH_EXIT_ERROR;
+    size_t len;
+    int rc;
     vouch_err e;
 
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = true;
-        else if (!strcmp(argv[i], "--ascii"))
-            ascii = true;
-        else if (!strcmp(argv[i], "--legacy-banks"))
-            legacy = true;
-        else if (!strcmp(argv[i], "--pcrs") && i + 1 < argc)
-            pcrs = argv[++i];
-        else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
-            policy = argv[++i];
-        else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !file)
-            file = argv[i];
-        else
-            return vouch_cli_usage("inspect ima");
-    }
-    if (!file || (json && ascii))
-        return vouch_cli_usage("inspect ima");
-    if (read_input(file, false, &d, &len))
+    rc = parse_ima_args(argc, argv, &a);
+    if (rc)
+        return rc;
+    if (read_input(a.file, false, &d, &len))
         return VOUCH_EXIT_ERROR;
     e = vouch_ima_log_parse(d, len, &log, &eb);
-    if (e) {
+    if (e)
         rc = fail(e, &eb);
-        goto out;
-    }
-    if (ascii) {
-        if (vouch_ima_format_ascii(log, &out))
-            goto out;
-        fputs(vouch_buf_str(&out), stdout);
-        rc = VOUCH_EXIT_OK;
-        goto out;
-    }
-    if (policy && (rc = load_policy(policy, &pol)))
-        goto out;
-    if (pcrs) {
-        if ((rc = load_pcrs_file(pcrs, NULL, &quoted)))
-            goto out;
-        e = vouch_ima_verify(log, 0, NULL, &quoted, legacy ? VOUCH_IMA_LEGACY_BANKS : 0, &res, &eb);
-    } else {
-        memset(&res, 0, sizeof(res));
-        e = vouch_ima_replay(log, NULL, (1u << VOUCH_HASH__COUNT) - 1,
-                             legacy ? VOUCH_IMA_LEGACY_BANKS : 0, &st, &eb);
-        res.total = res.matched = log->n;
-        res.state = st;
-        res.banks = st.banks;
-        for (i = 0; !e && i < (int)log->n; i++)
-            res.violations += log->entries[i].violation;
-    }
-    if (e) {
-        rc = fail(e, &eb);
-        goto out;
-    }
-    if (pol) {
-        unknown = json_array();
-        e = vouch_ima_policy_check(pol, log, 0, res.matched, 0, unknown, 1000, &nunk, &eb);
-        if (e) {
-            rc = fail(e, &eb);
-            goto out;
-        }
-    }
-    if (json) {
-        if (vouch_ima_claims(log, &res, unknown, nunk, &claims)) {
-            rc = VOUCH_EXIT_ERROR;
-            goto out;
-        }
-        rc = print_json(claims);
-    } else {
-        vouch_tpm_pcrs_init(&p10);
-        for (h = 0; h < VOUCH_HASH__COUNT; h++)
-            if (res.banks >> h & 1)
-                vouch_tpm_pcrs_set(&p10, (enum vouch_hash)h, VOUCH_IMA_PCR, res.state.pcr[h],
-                                   vouch_hash_size((enum vouch_hash)h), NULL);
-        printf("entries: %zu\nverified: %zu\nviolations: %zu\n", res.total, res.matched,
-               res.violations);
-        printf("boot_aggregate: %s\n", res.boot_aggregate == VOUCH_IMA_BA_VERIFIED ? "verified"
-                                       : res.boot_aggregate == VOUCH_IMA_BA_NOT_CHECKED
-                                           ? "not checked (PCRs 0-9 not supplied)"
-                                           : pcrs ? "absent" : "not checked");
-        if (vouch_tpm_pcrs_format_yaml(&p10, VOUCH_TPM_YAML_CHECKQUOTE, &out)) {
-            rc = VOUCH_EXIT_ERROR;
-            goto out;
-        }
-        printf("pcrs:\n%s", vouch_buf_str(&out));
-        if (pol) {
-            size_t k;
-
-            printf("unknown: %zu\n", nunk);
-            for (k = 0; k < json_array_size(unknown); k++) {
-                json_t *u = json_array_get(unknown, k);
-
-                printf("  - %lld %s %s %s\n",
-                       (long long)json_integer_value(json_object_get(u, "index")),
-                       json_string_value(json_object_get(u, "reason")),
-                       json_string_value(json_object_get(u, "digest")),
-                       json_string_value(json_object_get(u, "path")));
-            }
-        }
-        rc = VOUCH_EXIT_OK;
-    }
-    if (pol && nunk)
-        rc = VOUCH_EXIT_FAIL;
-out:
-    json_decref(claims);
-    json_decref(unknown);
-    vouch_ima_policy_free(pol);
-    vouch_buf_free(&out);
+    else if (a.ascii)
+        rc = print_ima_ascii(log);
+    else
+        rc = check_ima_log(&a, log);
     vouch_ima_log_free(log);
     free(d);
     return rc;
