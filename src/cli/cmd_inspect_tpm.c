@@ -533,14 +533,18 @@ int vouch_cmd_inspect_tpmquote(int argc, char **argv)
     e = vouch_tpm_quote_verify(ak, qd, ql, sd, sl, &chk, &q, &eb);
     if (json) {
         if (vouch_tpm_quote_claims(&q, ak, pf ? &pcrs : NULL, &claims) ||
-            json_object_set_new(claims, "verified", json_boolean(!e)))
+            json_object_set_new(claims, "verified", json_boolean(!e))) {
+            rc = VOUCH_EXIT_ERROR;
             goto out;
+        }
         print_json(claims);
     } else {
         print_attest(&q);
         if (pf) {
-            if (vouch_tpm_pcrs_format_yaml(&pcrs, VOUCH_TPM_YAML_CHECKQUOTE, &out))
+            if (vouch_tpm_pcrs_format_yaml(&pcrs, VOUCH_TPM_YAML_CHECKQUOTE, &out)) {
+                rc = VOUCH_EXIT_ERROR;
                 goto out;
+            }
             printf("pcrs:\n%s", vouch_buf_str(&out));
         }
         print_sig(&q);

@@ -62,5 +62,26 @@ else
     FAILED=1
 fi
 
+# A TPMS_ATTEST selecting all 24 SHA-256 PCRs 16 times, with the RSA quote's
+# signature (which does not verify): its JSON claims cannot be built (the
+# selection does not fit their buffer), an error with or without --pcrs.
+{ printf 'ff544347''8018''0002''0004''0000''0000000000000001''00000000''00000000''01'
+  printf '0000000000000000''00000010'
+  i=0; while [ $i -lt 16 ]; do printf '000b03ffffff'; i=$((i + 1)); done
+  printf '0020'; i=0; while [ $i -lt 32 ]; do printf '11'; i=$((i + 1)); done; } |
+    xxd -r -p >"$T/select16.msg"
+{ printf '{"sha256": ['; i=0
+  while [ $i -lt 24 ]; do [ $i -gt 0 ] && printf ','; printf '"%064d"' 0; i=$((i + 1)); done
+  printf ']}'; } >"$T/pcrs24.json"
+ok "a bad quote whose claims cannot be built: --json is an error" 3 \
+    "$VOUCH" inspect tpmquote --ak $S/ak_rsa.pem --quote "$T/select16.msg" --sig $S/quote_rsa.sig --json
+ok "--json --pcrs: an error too, not a silent 0" 3 \
+    "$VOUCH" inspect tpmquote --ak $S/ak_rsa.pem --quote "$T/select16.msg" --sig $S/quote_rsa.sig \
+    --json --pcrs "$T/pcrs24.json"
+ok "text with --pcrs: the signature fails" 1 \
+    "$VOUCH" inspect tpmquote --ak $S/ak_rsa.pem --quote "$T/select16.msg" --sig $S/quote_rsa.sig \
+    --pcrs "$T/pcrs24.json"
+err_has "and says so" "signature does not verify"
+
 echo "1..$N"
 exit $FAILED
