@@ -464,110 +464,168 @@ static void print_sig(const struct vouch_tpm_quote *q)
     OPENSSL_free(der);
 }
 
-int vouch_cmd_inspect_tpmquote(int argc, char **argv)
+/* The options of inspect tpmquote. */
+struct tpmquote_args {
+    const char *ak, *quote, *sig, *pcrs, *nonce_hex;
+    bool json;
+    unsigned flags;                 /* VOUCH_TPM_QUOTE_* */
+};
+
+/* Returns 0, or the usage status. */
+static int parse_tpmquote_args(int argc, char **argv, struct tpmquote_args *ret_args)
 {
-    struct vouch_errbuf eb = { "" };
-    const char *akf = NULL, *qf = NULL, *sf = NULL, *pf = NULL, *nonce_hex = NULL;
-    struct vouch_tpm_key *ak = NULL;
-    struct vouch_tpm_quote q;
-    struct vouch_tpm_pcrs pcrs;
-    struct vouch_tpm_quote_check chk = { NULL, 0, NULL, NULL, 0, 0 };
-    struct vouch_buf out = VOUCH_BUF_INIT(1u << 20);
-    unsigned char *akd = NULL, *qd = NULL, *sd = NULL;
-    uint8_t *nonce = NULL, digest[VOUCH_HASH_MAX_SIZE];
-    size_t akl, ql, sl, nl = 0;
-    bool json = false;
-    json_t *claims = NULL;
-    int i, rc = VOUCH_EXIT_ERROR;
-    vouch_err e;
+    struct tpmquote_args a = { NULL };
+    int i;
 
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
-            json = true;
+            a.json = true;
         else if (!strcmp(argv[i], "--allow-sha1"))
-            chk.flags |= VOUCH_TPM_QUOTE_ALLOW_SHA1;
+            a.flags |= VOUCH_TPM_QUOTE_ALLOW_SHA1;
         else if (i + 1 < argc && !strcmp(argv[i], "--ak"))
-            akf = argv[++i];
+            a.ak = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--quote"))
-            qf = argv[++i];
+            a.quote = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--sig"))
-            sf = argv[++i];
+            a.sig = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--pcrs"))
-            pf = argv[++i];
+            a.pcrs = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--nonce"))
-            nonce_hex = argv[++i];
+            a.nonce_hex = argv[++i];
         else
             return vouch_cli_usage("inspect tpmquote");
     }
-    if (!akf || !qf || !sf)
+    if (!a.ak || !a.quote || !a.sig)
         return vouch_cli_usage("inspect tpmquote");
-    if (nonce_hex) {
-        if (vouch_hex_decode(nonce_hex, strlen(nonce_hex), 64, &nonce, &nl, &eb)) {
-            fprintf(stderr, "vouch: --nonce: %s\n", eb.msg);
-            return VOUCH_EXIT_USAGE;
-        }
-        chk.nonce = nonce;
-        chk.nonce_len = nl;
-    }
-    if (vouch_cli_read_file(akf, MAX_FILE, &akd, &akl) ||
-        vouch_cli_read_file(qf, MAX_FILE, &qd, &ql) || vouch_cli_read_file(sf, MAX_FILE, &sd, &sl))
+    *ret_args = a;
+    return VOUCH_EXIT_OK;
+}
+
+/* The AK, the TPMS_ATTEST and the TPMT_SIGNATURE: the files' bytes and what they parse to. */
+struct tpmquote_files {
+    unsigned char *akd, *qd, *sd;
+    size_t akl, ql, sl;
+    struct vouch_tpm_key *ak;
+    struct vouch_tpm_quote q;
+};
+
+/* Free what load_tpmquote_files() read and parsed; NULL is fine. */
+static void tpmquote_files_free(struct tpmquote_files *f)
+{
+    if (!f)
+        return;
+    vouch_tpm_key_free(f->ak);
+    free(f->akd);
+    free(f->qd);
+    free(f->sd);
+}
+
+/* Read --ak, --quote and --sig and parse them; 0, or the exit status after saying why. */
+static int load_tpmquote_files(const struct tpmquote_args *a, struct tpmquote_files *ret_files)
+{
+    struct vouch_errbuf eb = { "" };
+    struct tpmquote_files f = { NULL };
+    int rc = VOUCH_EXIT_ERROR;
+    vouch_err e;
+
+    if (vouch_cli_read_file(a->ak, MAX_FILE, &f.akd, &f.akl) ||
+        vouch_cli_read_file(a->quote, MAX_FILE, &f.qd, &f.ql) ||
+        vouch_cli_read_file(a->sig, MAX_FILE, &f.sd, &f.sl))
         goto out;
-    e = vouch_tpm_key_load(akd, akl, 0, &ak, &eb);
+    e = vouch_tpm_key_load(f.akd, f.akl, 0, &f.ak, &eb);
     if (e) {
-        vouch_fail_prefix(&eb, e, "%s: ", akf);
-        rc = fail(e, &eb);
-        goto out;
-    }
-    e = vouch_tpm_quote_parse(qd, ql, &q, &eb);
-    if (!e)
-        e = vouch_tpm_signature_parse(sd, sl, &q, &eb);
-    if (e) {
-        rc = fail(e, &eb);
-        goto out;
-    }
-    if (pf) {
-        if ((rc = load_pcrs_file(pf, &q.select, &pcrs)))
-            goto out;
-        chk.pcrs = &pcrs;
-    }
-    e = vouch_tpm_quote_verify(ak, qd, ql, sd, sl, &chk, &q, &eb);
-    if (json) {
-        if (vouch_tpm_quote_claims(&q, ak, pf ? &pcrs : NULL, &claims) ||
-            json_object_set_new(claims, "verified", json_boolean(!e))) {
-            rc = VOUCH_EXIT_ERROR;
-            goto out;
-        }
-        print_json(claims);
+        vouch_fail_prefix(&eb, e, "%s: ", a->ak);
     } else {
-        print_attest(&q);
-        if (pf) {
-            if (vouch_tpm_pcrs_format_yaml(&pcrs, VOUCH_TPM_YAML_CHECKQUOTE, &out)) {
-                rc = VOUCH_EXIT_ERROR;
-                goto out;
-            }
-            printf("pcrs:\n%s", vouch_buf_str(&out));
-        }
-        print_sig(&q);
-        if (pf && vouch_tcg_alg_hash(q.sig_hash) >= 0 &&
-            vouch_tpm_pcr_digest(&q.select, &pcrs, (enum vouch_hash)vouch_tcg_alg_hash(q.sig_hash),
-                                 digest, NULL) == VOUCH_OK)
-            print_hex("calcDigest: ", digest,
-                      vouch_hash_size((enum vouch_hash)vouch_tcg_alg_hash(q.sig_hash)));
+        e = vouch_tpm_quote_parse(f.qd, f.ql, &f.q, &eb);
+        if (!e)
+            e = vouch_tpm_signature_parse(f.sd, f.sl, &f.q, &eb);
     }
-    if (e) {
-        rc = fail(e, &eb);
-        goto out;
-    }
-    fprintf(stderr, "quote verified: signature%s%s\n", nonce ? ", nonce" : "",
-            pf ? ", pcrDigest" : "");
-    rc = VOUCH_EXIT_OK;
+    rc = e ? fail(e, &eb) : VOUCH_EXIT_OK;
 out:
+    if (rc)
+        tpmquote_files_free(&f);
+    else
+        *ret_files = f;
+    return rc;
+}
+
+/* The quote's claims with "verified"; an error status when they cannot be built. */
+static int print_tpmquote_json(const struct vouch_tpm_quote *q, const struct vouch_tpm_key *ak,
+                               const struct vouch_tpm_pcrs *pcrs, bool verified)
+{
+    json_t *claims = NULL;
+    int rc = VOUCH_EXIT_ERROR;
+
+    if (!vouch_tpm_quote_claims(q, ak, pcrs, &claims) &&
+        !json_object_set_new(claims, "verified", json_boolean(verified))) {
+        print_json(claims);
+        rc = VOUCH_EXIT_OK;
+    }
     json_decref(claims);
-    vouch_buf_free(&out);
-    vouch_tpm_key_free(ak);
-    free(akd);
-    free(qd);
-    free(sd);
+    return rc;
+}
+
+/* The quote as tpm2_print and tpm2_checkquote show it; with PCRs, their values and calcDigest. */
+static int print_tpmquote_text(const struct vouch_tpm_quote *q, const struct vouch_tpm_pcrs *pcrs)
+{
+    struct vouch_buf out = VOUCH_BUF_INIT(1u << 20);
+    uint8_t digest[VOUCH_HASH_MAX_SIZE];
+    int h = vouch_tcg_alg_hash(q->sig_hash);
+
+    print_attest(q);
+    if (pcrs) {
+        if (vouch_tpm_pcrs_format_yaml(pcrs, VOUCH_TPM_YAML_CHECKQUOTE, &out)) {
+            vouch_buf_free(&out);
+            return VOUCH_EXIT_ERROR;
+        }
+        printf("pcrs:\n%s", vouch_buf_str(&out));
+        vouch_buf_free(&out);
+    }
+    print_sig(q);
+    if (pcrs && h >= 0 &&
+        vouch_tpm_pcr_digest(&q->select, pcrs, (enum vouch_hash)h, digest, NULL) == VOUCH_OK)
+        print_hex("calcDigest: ", digest, vouch_hash_size((enum vouch_hash)h));
+    return VOUCH_EXIT_OK;
+}
+
+int vouch_cmd_inspect_tpmquote(int argc, char **argv)
+{
+    struct vouch_errbuf eb = { "" };
+    struct tpmquote_args a = { NULL };
+    struct tpmquote_files f = { NULL };
+    struct vouch_tpm_quote_check chk = { NULL, 0, NULL, NULL, 0, 0 };
+    struct vouch_tpm_pcrs pcrs;
+    uint8_t *nonce = NULL;
+    size_t nl = 0;
+    int rc;
+    vouch_err e;
+
+    rc = parse_tpmquote_args(argc, argv, &a);
+    if (rc)
+        return rc;
+    if (a.nonce_hex && vouch_hex_decode(a.nonce_hex, strlen(a.nonce_hex), 64, &nonce, &nl, &eb)) {
+        fprintf(stderr, "vouch: --nonce: %s\n", eb.msg);
+        return VOUCH_EXIT_USAGE;
+    }
+    chk.nonce = nonce;
+    chk.nonce_len = nl;
+    chk.flags = a.flags;
+    rc = load_tpmquote_files(&a, &f);
+    if (!rc && a.pcrs)
+        rc = load_pcrs_file(a.pcrs, &f.q.select, &pcrs);
+    if (rc)
+        goto out;
+    chk.pcrs = a.pcrs ? &pcrs : NULL;
+    e = vouch_tpm_quote_verify(f.ak, f.qd, f.ql, f.sd, f.sl, &chk, &f.q, &eb);
+    rc = a.json ? print_tpmquote_json(&f.q, f.ak, chk.pcrs, !e)
+                : print_tpmquote_text(&f.q, chk.pcrs);
+    if (!rc && e)
+        rc = fail(e, &eb);
+    else if (!rc)
+        fprintf(stderr, "quote verified: signature%s%s\n", nonce ? ", nonce" : "",
+                a.pcrs ? ", pcrDigest" : "");
+out:
+    tpmquote_files_free(&f);
     free(nonce);
     return rc;
 }
