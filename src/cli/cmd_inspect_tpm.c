@@ -92,53 +92,71 @@ static int load_pcrs_file(const char *path, const struct vouch_tpm_pcr_select *s
 
 /* ---- inspect eventlog ---------------------------------------------------- */
 
+/* The options of inspect eventlog. */
+struct eventlog_args {
+    const char *file, *pcrs;
+    bool json;
+    unsigned flags;                 /* VOUCH_TPM_EL_* */
+};
+
+/* Returns 0, or the usage status. */
+static int parse_eventlog_args(int argc, char **argv, struct eventlog_args *ret_args)
+{
+    struct eventlog_args a = { NULL };
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            a.json = true;
+        else if (!strcmp(argv[i], "--ebs-fixup"))
+            a.flags |= VOUCH_TPM_EL_EBS_FIXUP;
+        else if (!strcmp(argv[i], "--pcrs") && i + 1 < argc)
+            a.pcrs = argv[++i];
+        else if (argv[i][0] != '-' && !a.file)
+            a.file = argv[i];
+        else
+            return vouch_cli_usage("inspect eventlog");
+    }
+    if (!a.file)
+        return vouch_cli_usage("inspect eventlog");
+    *ret_args = a;
+    return VOUCH_EXIT_OK;
+}
+
 int vouch_cmd_inspect_eventlog(int argc, char **argv)
 {
     struct vouch_errbuf eb = { "" };
     struct vouch_tcg_eventlog *log = NULL;
     struct vouch_tpm_pcrs replayed, quoted;
     struct vouch_buf out = VOUCH_BUF_INIT(1u << 30);
-    const char *file = NULL, *pcrs = NULL;
-    bool json = false, fixed = false;
-    unsigned flags = 0;
+    struct eventlog_args a = { NULL };
+    bool fixed = false;
     json_t *claims = NULL, *report = NULL, *rj = NULL;
     uint8_t *d = NULL;
     size_t len;
-    int i, rc = VOUCH_EXIT_ERROR;
+    int rc = VOUCH_EXIT_ERROR;
     vouch_err e;
 
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = true;
-        else if (!strcmp(argv[i], "--ebs-fixup"))
-            flags |= VOUCH_TPM_EL_EBS_FIXUP;
-        else if (!strcmp(argv[i], "--pcrs") && i + 1 < argc)
-            pcrs = argv[++i];
-        else if (argv[i][0] != '-' && !file)
-            file = argv[i];
-        else
-            return vouch_cli_usage("inspect eventlog");
-    }
-    if (!file)
-        return vouch_cli_usage("inspect eventlog");
-    if (read_input(file, true, &d, &len))
+    if (parse_eventlog_args(argc, argv, &a))
+        return VOUCH_EXIT_USAGE;
+    if (read_input(a.file, true, &d, &len))
         return VOUCH_EXIT_ERROR;
     e = vouch_tcg_eventlog_parse(d, len, VOUCH_TPM_PCR_COUNT, &log, &eb);
     if (!e)
-        e = vouch_tpm_eventlog_replay(log, pcrs ? 0 : flags, &replayed, &fixed, &eb);
+        e = vouch_tpm_eventlog_replay(log, a.pcrs ? 0 : a.flags, &replayed, &fixed, &eb);
     if (e) {
         rc = fail(e, &eb);
         goto out;
     }
-    if (pcrs) {
-        rc = load_pcrs_file(pcrs, NULL, &quoted);
+    if (a.pcrs) {
+        rc = load_pcrs_file(a.pcrs, NULL, &quoted);
         if (rc)
             goto out;
-        e = vouch_tpm_eventlog_verify(log, &quoted, flags, &report, &eb);
+        e = vouch_tpm_eventlog_verify(log, &quoted, a.flags, &report, &eb);
         if (!e && json_is_true(json_object_get(report, "ebs_fixup")))
-            vouch_tpm_eventlog_replay(log, flags, &replayed, &fixed, NULL);
+            vouch_tpm_eventlog_replay(log, a.flags, &replayed, &fixed, NULL);
     }
-    if (json) {
+    if (a.json) {
         if (vouch_tpm_eventlog_claims(log, &claims) || vouch_tpm_pcrs_to_json(&replayed, &rj) ||
             json_object_set_new(claims, "pcrs", rj) ||
             (report && json_object_set(claims, "verification", report)) ||
@@ -160,9 +178,9 @@ int vouch_cmd_inspect_eventlog(int argc, char **argv)
             printf("ebsFixup: applied\n");
         rc = VOUCH_EXIT_OK;
     }
-    if (pcrs && e) {
+    if (a.pcrs && e) {
         rc = fail(e, &eb);
-    } else if (pcrs) {
+    } else if (a.pcrs) {
         fprintf(stderr, "event log matches the %lld PCR values it extends\n",
                 (long long)json_integer_value(json_object_get(report, "compared")));
     }
