@@ -169,8 +169,10 @@ int vouch_cmd_inspect_eventlog(int argc, char **argv)
         json_t *sb = NULL;
 
         if (vouch_tpm_eventlog_format_yaml(log, &replayed, &out) ||
-            vouch_tpm_eventlog_claims(log, &claims))
+            vouch_tpm_eventlog_claims(log, &claims)) {
+            rc = VOUCH_EXIT_ERROR;
             goto out;
+        }
         fputs(vouch_buf_str(&out), stdout);
         sb = json_object_get(json_object_get(claims, "secure_boot"), "enabled");
         printf("secureBoot: %s\n", !sb ? "unknown" : json_is_true(sb) ? "enabled" : "disabled");

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# TAP test of `vouch inspect ima` and `vouch inspect tpmquote` on real
-# vectors (tests/vectors/tpm/) and on inputs they must refuse cleanly.
+# TAP test of `vouch inspect ima`, `vouch inspect tpmquote` and `vouch
+# inspect eventlog` on real vectors (tests/vectors/tpm/) and on inputs they
+# must refuse cleanly.
 # Usage: inspect_tpm.sh VOUCH_BINARY   (run from the source root)
 # With $VALGRIND set (the path of valgrind), the cases on bad input run
 # under it and a read of uninitialised memory fails them.
@@ -82,6 +83,21 @@ ok "text with --pcrs: the signature fails" 1 \
     "$VOUCH" inspect tpmquote --ak $S/ak_rsa.pem --quote "$T/select16.msg" --sig $S/quote_rsa.sig \
     --pcrs "$T/pcrs24.json"
 err_has "and says so" "signature does not verify"
+
+# A one-event SHA-1 log: a boot application whose device path is a URI node
+# of two bytes that are not UTF-8, so the log's claims cannot be built.
+{ printf '04000000''03000080''7d1043473d55bfa90e8530d35801d4e381bc69f0''2a000000'
+  printf '0010000000000000''0020000000000000''0000000000000000''0a00000000000000'
+  printf '03180600fffe''7fff0400'; } | xxd -r -p >"$T/baduri.log"
+printf '{"sha1": {"4": "3469c2ac9d33d100b36365819453078d1f5f45fd"}}' >"$T/baduri.pcrs"
+printf '{"sha1": {"4": "%040d"}}' 0 >"$T/wrong.pcrs"
+ok "an event log whose claims cannot be built: an error" 3 \
+    "$VOUCH" inspect eventlog "$T/baduri.log"
+ok "with the PCRs it extends: an error too" 3 \
+    "$VOUCH" inspect eventlog "$T/baduri.log" --pcrs "$T/baduri.pcrs"
+ok "with PCRs it does not match: not a silent 0" 3 \
+    "$VOUCH" inspect eventlog "$T/baduri.log" --pcrs "$T/wrong.pcrs"
+ok "the same in JSON" 3 "$VOUCH" inspect eventlog "$T/baduri.log" --pcrs "$T/wrong.pcrs" --json
 
 echo "1..$N"
 exit $FAILED
