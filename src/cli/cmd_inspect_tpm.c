@@ -112,7 +112,7 @@ static int parse_eventlog_args(int argc, char **argv, struct eventlog_args *ret_
             a.flags |= VOUCH_TPM_EL_EBS_FIXUP;
         else if (!strcmp(argv[i], "--pcrs") && i + 1 < argc)
             a.pcrs = argv[++i];
-        else if (argv[i][0] != '-' && !a.file)
+        else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !a.file)
             a.file = argv[i];
         else
             return vouch_cli_usage("inspect eventlog");

@@ -99,5 +99,9 @@ ok "with PCRs it does not match: not a silent 0" 3 \
     "$VOUCH" inspect eventlog "$T/baduri.log" --pcrs "$T/wrong.pcrs"
 ok "the same in JSON" 3 "$VOUCH" inspect eventlog "$T/baduri.log" --pcrs "$T/wrong.pcrs" --json
 
+ok "\"-\" reads an event log from stdin, base64 too" 0 \
+    sh -c '"$1" inspect eventlog - <"$2"' sh "$VOUCH" $K/mb_log.b64
+out_text "its replayed PCRs" "pcrs:"
+
 echo "1..$N"
 exit $FAILED
