@@ -676,6 +676,17 @@ static void test_quote_claims(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(c, "ak"), "type")), "ecc");
     assert_int_equal(json_object_size(json_object_get(json_object_get(c, "pcrs"), "sha256")), 12);
     json_decref(c);
+    /* The longest selection a quote may carry: 16 banks of an unnamed algorithm, every PCR. */
+    q.select.count = VOUCH_TPM_MAX_SELECT;
+    for (size_t b = 0; b < VOUCH_TPM_MAX_SELECT; b++) {
+        q.select.bank[b].alg = 0xfff0;
+        q.select.bank[b].mask = (1u << VOUCH_TPM_PCR_COUNT) - 1;
+    }
+    assert_int_equal(vouch_tpm_quote_claims(&q, ak, NULL, &c), VOUCH_OK);
+    qj = json_object_get(c, "quote");
+    assert_int_equal(strlen(json_string_value(json_object_get(qj, "pcr_select"))),
+                     VOUCH_TPM_MAX_SELECT * (7 + 61) + VOUCH_TPM_MAX_SELECT - 1);
+    json_decref(c);
     vouch_tpm_key_free(ak);
     free(msg);
     free(sig);

@@ -328,12 +328,19 @@ static json_t *attributes_json(uint32_t a)
     return arr;
 }
 
+/*
+ * The longest selection text: per bank "0xNNNN:" or a name (at most 8 with
+ * its ':'), then up to VOUCH_TPM_PCR_COUNT numbers of at most two digits,
+ * each with a ',' or the '+' to the next bank.
+ */
+#define PCR_SELECT_TEXT_MAX (VOUCH_TPM_MAX_SELECT * (8 + 3 * VOUCH_TPM_PCR_COUNT))
+
 vouch_err vouch_tpm_quote_claims(const struct vouch_tpm_quote *q,
                                  const struct vouch_tpm_key *ak,
                                  const struct vouch_tpm_pcrs *pcrs, json_t **ret)
 {
     json_t *root = NULL, *quote = NULL, *clock = NULL, *akj = NULL, *pj = NULL;
-    struct vouch_buf sel = VOUCH_BUF_INIT(1024);
+    struct vouch_buf sel = VOUCH_BUF_INIT(PCR_SELECT_TEXT_MAX);
     char fw[17];
     int h = vouch_tcg_alg_hash(q->sig_hash);
     vouch_err e = VOUCH_E_NOMEM;
