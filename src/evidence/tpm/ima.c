@@ -52,6 +52,21 @@ static enum field field_id(const char *s, size_t n)
     return F_OTHER;
 }
 
+/*
+ * Template names are the kernel's identifiers ("ima-ng") or a format
+ * ("d-ng|n-ng"): printable ASCII without blanks.  Anything else is refused,
+ * since the name becomes a key of the claims and a word of the text log.
+ */
+static bool template_name_printable(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (p[i] <= ' ' || p[i] > '~')
+            return false;
+    return true;
+}
+
 /* The field list of a template name; 0 fields for an unknown template. */
 static int template_fields(const char *name, size_t len, enum field *out)
 {
@@ -261,6 +276,9 @@ static vouch_err parse_binary(struct vouch_ima_log *log, EVP_MD_CTX *ctx, struct
             return vouch_fail(eb, VOUCH_E_INVALID, "entry %zu: template name of %u bytes", idx, nl);
         if (vouch_reader_bytes(&r, nl, &p))
             return vouch_fail(eb, VOUCH_E_TRUNCATED, "entry %zu: truncated template name", idx);
+        if (!template_name_printable(p, nl))
+            return vouch_fail(eb, VOUCH_E_INVALID, "entry %zu: template name is not printable "
+                              "ASCII", idx);
         en.template_name = (const char *)p;
         en.template_name_len = nl;
         if (en.pcr >= VOUCH_TPM_PCR_COUNT)
@@ -444,7 +462,8 @@ static vouch_err parse_ascii_line(struct vouch_ima_log *log, struct line l, uint
     if (!token_left(&l, &tok, &tl) ||
         vouch_hex_decode_exact(tok, tl, en.template_hash, 20, NULL))
         return vouch_fail(eb, VOUCH_E_INVALID, "entry %zu: bad template hash", idx);
-    if (!token_left(&l, &tok, &tl) || tl == 0 || tl > VOUCH_IMA_MAX_NAME)
+    if (!token_left(&l, &tok, &tl) || tl == 0 || tl > VOUCH_IMA_MAX_NAME ||
+        !template_name_printable((const uint8_t *)tok, tl))
         return vouch_fail(eb, VOUCH_E_INVALID, "entry %zu: bad template name", idx);
     /* the name is copied into the store so entries do not point into the input */
     start = *w;
