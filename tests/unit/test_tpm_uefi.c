@@ -188,6 +188,7 @@ static const struct dp_case dp_cases[] = {
       "NVMe(0x1,08-07-06-05-04-03-02-01)", 1 },
     { "URI", { { 3, 0x18, "687474703a2f2f782f" } }, NULL, "Uri(http://x/)", 1 },
     { "URI, empty", { { 3, 0x18, "" } }, NULL, "Uri()", 1 },
+    { "URI, not ASCII", { { 3, 0x18, "612062fffe00" } }, NULL, "Uri(a%20b%FF%FE%00)", 1 },
     /* Media */
     { "hard drive, GPT",
       { { 4, 1, "01000000" "0008000000000000" "0000080000000000" GPT_SIG "02" "02" } }, NULL,

@@ -252,12 +252,19 @@ static vouch_err dp_nvme(const struct dp_view *v, struct vouch_buf *b)
                             d[11], d[10], d[9], d[8], d[7], d[6], d[5], d[4]);
 }
 
+/*
+ * A URI is ASCII (RFC 3986); any other byte, and a blank or NUL, is shown
+ * percent-encoded, so the text stays one printable UTF-8 word whatever
+ * the node holds.
+ */
 static vouch_err dp_uri(const struct dp_view *v, struct vouch_buf *b)
 {
     vouch_err e = vouch_buf_puts(b, "Uri(");
+    size_t i;
 
-    if (!e && v->n)
-        e = vouch_buf_append(b, v->d, v->n);
+    for (i = 0; i < v->n && !e; i++)
+        e = v->d[i] > ' ' && v->d[i] <= '~' ? vouch_buf_putc(b, (char)v->d[i])
+                                            : vouch_buf_printf(b, "%%%02X", v->d[i]);
     return e ? e : vouch_buf_putc(b, ')');
 }
 
