@@ -150,95 +150,121 @@ out:
     return rc;
 }
 
-int vouch_cmd_inspect_quote(int argc, char **argv)
+struct quote_args {
+    const char *file, *coll, *at, *root_path, *el, *aael;
+    bool as_json;
+};
+
+/* Returns 0, or the usage status. */
+static int parse_quote_args(int argc, char **argv, struct quote_args *a)
 {
-    const char *el = NULL, *aael = NULL;
-    int el_rc = VOUCH_EXIT_OK;
-    const char *file = NULL, *coll = NULL, *at = NULL, *root_path = NULL;
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (strcmp(argv[i], "--collateral") == 0 && v)
+            a->coll = argv[++i];
+        else if (strcmp(argv[i], "--at") == 0 && v)
+            a->at = argv[++i];
+        else if (strcmp(argv[i], "--root") == 0 && v)
+            a->root_path = argv[++i];
+        else if (strcmp(argv[i], "--eventlog") == 0 && v)
+            a->el = argv[++i];
+        else if (strcmp(argv[i], "--aa-eventlog") == 0 && v)
+            a->aael = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0)
+            a->as_json = true;
+        else if ((argv[i][0] == '-' && argv[i][1] != '\0') || a->file)
+            return vouch_cli_usage("inspect quote");
+        else
+            a->file = argv[i];
+    }
+    if (!a->file || (a->aael && !a->el))
+        return vouch_cli_usage("inspect quote");
+    return 0;
+}
+
+/*
+ * The claims: with --collateral, those of the quote verified as vouchd does
+ * (*ret_res holds the verdict); without, those of the quote as parsed.
+ */
+static int quote_claims(const struct quote_args *a, const uint8_t *quote, size_t len,
+                        const struct vouch_dcap_quote *q, int64_t now,
+                        struct vouch_dcap_result **ret_res, json_t **ret_claims)
+{
     struct vouch_dcap_file_source *fs = NULL;
     struct vouch_dcap_ctx *ctx = NULL;
+    struct vouch_errbuf eb = { "" };
+    int rc = VOUCH_EXIT_ERROR;
+    vouch_err e;
+
+    if (!a->coll) {
+        if (vouch_dcap_claims(q, NULL, NULL, ret_claims, &eb)) {
+            fprintf(stderr, "vouch: %s\n", eb.msg);
+            return VOUCH_EXIT_ERROR;
+        }
+        return VOUCH_EXIT_OK;
+    }
+    e = vouch_dcap_file_source_open(a->coll, a->root_path, &fs, &eb);
+    if (!e)
+        e = vouch_dcap_ctx_new(vouch_dcap_file_source_get(fs), NULL, &ctx, &eb);
+    if (e) {
+        fprintf(stderr, "vouch: %s\n", eb.msg);
+        goto out;
+    }
+    e = vouch_dcap_verify(ctx, quote, len, now, ret_res, &eb);
+    if (e) {
+        fprintf(stderr, "vouch: verification failed (%s): %s\n", vouch_err_name(e), eb.msg);
+        rc = VOUCH_EXIT_FAIL;
+        goto out;
+    }
+    *ret_claims = json_incref((*ret_res)->claims);
+    rc = VOUCH_EXIT_OK;
+out:
+    vouch_dcap_ctx_free(ctx);
+    vouch_dcap_file_source_free(fs);
+    return rc;
+}
+
+int vouch_cmd_inspect_quote(int argc, char **argv)
+{
+    struct quote_args a = { 0 };
     struct vouch_dcap_result *res = NULL;
     struct vouch_dcap_quote q;
     struct vouch_errbuf eb = { "" };
     unsigned char *raw = NULL;
     uint8_t *quote = NULL;
     size_t raw_len, len;
-    bool owned = false, as_json = false;
+    bool owned = false;
     json_t *claims = NULL;
-    int64_t now;
-    int i, rc = VOUCH_EXIT_ERROR;
-    vouch_err e;
+    int64_t now = vouch_clock_now();
+    int rc = parse_quote_args(argc, argv, &a), el_rc = VOUCH_EXIT_OK;
 
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--collateral") == 0 && i + 1 < argc)
-            coll = argv[++i];
-        else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc)
-            at = argv[++i];
-        else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
-            root_path = argv[++i];
-        else if (strcmp(argv[i], "--eventlog") == 0 && i + 1 < argc)
-            el = argv[++i];
-        else if (strcmp(argv[i], "--aa-eventlog") == 0 && i + 1 < argc)
-            aael = argv[++i];
-        else if (strcmp(argv[i], "--json") == 0)
-            as_json = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return vouch_cli_usage("inspect quote");
-        else if (!file)
-            file = argv[i];
-        else
-            return vouch_cli_usage("inspect quote");
-    }
-    if (!file || (aael && !el))
-        return vouch_cli_usage("inspect quote");
-    now = vouch_clock_now();
-    if (at && vouch_time_parse_rfc3339(at, strlen(at), &now, NULL, &eb)) {
+    if (rc)
+        return rc;
+    if (a.at && vouch_time_parse_rfc3339(a.at, strlen(a.at), &now, NULL, &eb)) {
         fprintf(stderr, "vouch: --at: %s\n", eb.msg);
         return VOUCH_EXIT_USAGE;
     }
-    if (vouch_cli_read_file(file, 2 * VOUCH_DCAP_QUOTE_MAX + 16, &raw, &raw_len))
+    if (vouch_cli_read_file(a.file, 2 * VOUCH_DCAP_QUOTE_MAX + 16, &raw, &raw_len))
         return VOUCH_EXIT_ERROR;
     if (vouch_dcap_quote_decode(raw, raw_len, &quote, &len, &owned, &eb) ||
         vouch_dcap_quote_parse(quote, len, &q, &eb)) {
-        fprintf(stderr, "vouch: %s: %s\n", file, eb.msg);
+        fprintf(stderr, "vouch: %s: %s\n", a.file, eb.msg);
         rc = VOUCH_EXIT_FAIL;
         goto out;
     }
-    if (coll) {
-        e = vouch_dcap_file_source_open(coll, root_path, &fs, &eb);
-        if (!e)
-            e = vouch_dcap_ctx_new(vouch_dcap_file_source_get(fs), NULL, &ctx, &eb);
-        if (e) {
-            fprintf(stderr, "vouch: %s\n", eb.msg);
-            goto out;
-        }
-        e = vouch_dcap_verify(ctx, quote, len, now, &res, &eb);
-        if (e) {
-            fprintf(stderr, "vouch: verification failed (%s): %s\n", vouch_err_name(e),
-                    eb.msg);
-            rc = VOUCH_EXIT_FAIL;
-            goto out;
-        }
-        claims = json_incref(res->claims);
-    } else if (vouch_dcap_claims(&q, NULL, NULL, &claims, &eb)) {
-        fprintf(stderr, "vouch: %s\n", eb.msg);
-        goto out;
-    }
-    if (el) {
-        el_rc = eventlog_step(&q, el, aael, claims);
-        if (el_rc != VOUCH_EXIT_OK && el_rc != VOUCH_EXIT_FAIL) {
-            rc = el_rc;
-            goto out;
-        }
-    }
-    if (print_result(&q, claims, res, now, as_json))
-        goto out;
-    rc = el_rc;
+    rc = quote_claims(&a, quote, len, &q, now, &res, &claims);
+    if (!rc && a.el)
+        el_rc = eventlog_step(&q, a.el, a.aael, claims);
+    if (!rc && el_rc != VOUCH_EXIT_OK && el_rc != VOUCH_EXIT_FAIL)
+        rc = el_rc;
+    if (!rc)
+        rc = print_result(&q, claims, res, now, a.as_json) ? VOUCH_EXIT_ERROR : el_rc;
 out:
     json_decref(claims);
     vouch_dcap_result_free(res);
-    vouch_dcap_ctx_free(ctx);
-    vouch_dcap_file_source_free(fs);
     if (owned)
         free(quote);
     free(raw);
