@@ -266,7 +266,7 @@ describe('/readyz when not ready', () => {
     try {
       assert.equal((await request(`${srv.url}/readyz`)).status, 200);
       // no active signing key: seen once the keyring is re-read (every 5 s)
-      await run('sqlite3', [db, 'DELETE FROM signing_keys']);
+      await run('sqlite3', ['-cmd', '.timeout 5000', db, 'DELETE FROM signing_keys']);
       let r;
       const deadline = Date.now() + 20000;
       do {
@@ -279,7 +279,7 @@ describe('/readyz when not ready', () => {
       assert.equal(r.body.field, 'keys');
       assert.equal(r.body.request_id, r.headers.get('x-request-id'));
       // a store that fails its query
-      await run('sqlite3', [db, 'DROP TABLE schema_version']);
+      await run('sqlite3', ['-cmd', '.timeout 5000', db, 'DROP TABLE schema_version']);
       r = await request(`${srv.url}/readyz`);
       assert.equal(r.status, 503, r.text);
       assert.equal(r.body.field, 'store');
@@ -337,7 +337,7 @@ describe('no secret in any log', () => {
         };
         for (const t of challengeTokens) if (t.length >= 16) forbidden['a challenge token'] = t;
         if (!withKek) {
-          const pems = (await run('sqlite3', [join(dir, 'vouch.db'), 'SELECT private_pem FROM signing_keys'])).stdout;
+          const pems = (await run('sqlite3', ['-cmd', '.timeout 5000', join(dir, 'vouch.db'), 'SELECT private_pem FROM signing_keys'])).stdout;
           const lines = pems.split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----'));
           assert.ok(lines.length > 4, pems.slice(0, 200));
           lines.forEach((l, i) => { forbidden[`line ${i} of a stored private key`] = l; });

@@ -25,7 +25,7 @@ function writeKek(dir, name, encoding) {
 // Every secret column of the database, as text.
 function storedSecrets(dir) {
   const db = join(dir, 'vouch.db');
-  return execFileSync('sqlite3', [db,
+  return execFileSync('sqlite3', ['-cmd', '.timeout 5000', db,
     "SELECT private_pem FROM signing_keys UNION ALL SELECT value FROM meta WHERE key IN " +
     "('challenge_secret', 'vtpm_ak_ca')"],
   { encoding: 'utf8' });
