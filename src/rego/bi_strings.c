@@ -937,63 +937,173 @@ static void go_float_v(char *out, size_t size, double f, int verb)
     }
 }
 
-static void fmt_one(struct sbuf *b, char verb, const struct spec *sp, const struct farg *x)
+/* An integer argument: %d %v, %x %X %o %b, %c. */
+static void fmt_int(struct sbuf *b, char verb, const struct spec *sp, const struct farg *x)
 {
     char tmp[512];
-    switch (x->kind) {
-    case A_INT:
-        switch (verb) {
-        case 'd':
-        case 'v':
-            snprintf(tmp, sizeof(tmp), sp->plus ? "%+lld" : "%lld", (long long)x->i);
-            break;
-        case 'x':
-        case 'X':
-        case 'o':
-        case 'b': {
-            uint64_t u = x->i < 0 ? (uint64_t)0 - (uint64_t)x->i : (uint64_t)x->i;
-            char digs[70];
-            int k = 0, base = verb == 'o' ? 8 : verb == 'b' ? 2 : 16;
-            size_t o = 0;
 
-            do {
-                unsigned d = (unsigned)(u % (uint64_t)base);
+    switch (verb) {
+    case 'd':
+    case 'v':
+        snprintf(tmp, sizeof(tmp), sp->plus ? "%+lld" : "%lld", (long long)x->i);
+        break;
+    case 'x':
+    case 'X':
+    case 'o':
+    case 'b': {
+        uint64_t u = x->i < 0 ? (uint64_t)0 - (uint64_t)x->i : (uint64_t)x->i;
+        char digs[70];
+        int k = 0, base = verb == 'o' ? 8 : verb == 'b' ? 2 : 16;
+        size_t o = 0;
 
-                digs[k++] = (char)(d < 10 ? '0' + d : (verb == 'X' ? 'A' : 'a') + d - 10);
-                u /= (uint64_t)base;
-            } while (u);
-            if (x->i < 0)
-                tmp[o++] = '-';
-            if (sp->sharp && verb != 'b') {
-                tmp[o++] = '0';
-                if (verb != 'o')
-                    tmp[o++] = verb;
-            }
-            while (k)
-                tmp[o++] = digs[--k];
-            tmp[o] = '\0';
-            break;
+        do {
+            unsigned d = (unsigned)(u % (uint64_t)base);
+
+            digs[k++] = (char)(d < 10 ? '0' + d : (verb == 'X' ? 'A' : 'a') + d - 10);
+            u /= (uint64_t)base;
+        } while (u);
+        if (x->i < 0)
+            tmp[o++] = '-';
+        if (sp->sharp && verb != 'b') {
+            tmp[o++] = '0';
+            if (verb != 'o')
+                tmp[o++] = verb;
         }
-        case 'c': {
-            char enc[4];
-            /* Go prints U+FFFD for what is not a Unicode scalar value */
-            bool ok = x->i >= 0 && x->i <= 0x10ffff && !(x->i >= 0xd800 && x->i <= 0xdfff);
-            size_t l = rv_utf8_encode(ok ? (uint32_t)x->i : 0xfffd, enc);
+        while (k)
+            tmp[o++] = digs[--k];
+        tmp[o] = '\0';
+        break;
+    }
+    case 'c': {
+        char enc[4];
+        /* Go prints U+FFFD for what is not a Unicode scalar value */
+        bool ok = x->i >= 0 && x->i <= 0x10ffff && !(x->i >= 0xd800 && x->i <= 0xdfff);
+        size_t l = rv_utf8_encode(ok ? (uint32_t)x->i : 0xfffd, enc);
 
-            xmemcpy(tmp, enc, l);
-            tmp[l] = '\0';
-            break;
-        }
-        case 'f':
-        case 'e':
-        case 'g':
-        case 's':
-        case 'q':
-        default:
-            bad_verb(b, verb, x);
+        xmemcpy(tmp, enc, l);
+        tmp[l] = '\0';
+        break;
+    }
+    case 'f':
+    case 'e':
+    case 'g':
+    case 's':
+    case 'q':
+    default:
+        bad_verb(b, verb, x);
+        return;
+    }
+    pad(b, sp, tmp, strlen(tmp), true);
+}
+
+/* A float argument: %v %g %G (shortest), %f %F %e %E and %g with a precision. */
+static void fmt_float(struct sbuf *b, char verb, const struct spec *sp, const struct farg *x)
+{
+    char tmp[512];
+
+    switch (verb) {
+    case 'v':
+    case 'g':
+    case 'G':
+        if (sp->prec < 0) {
+            go_float_v(tmp, sizeof(tmp), x->f, verb);
+            pad(b, sp, tmp, strlen(tmp), true);
             return;
         }
+        /* fallthrough */
+    case 'f':
+    case 'F':
+    case 'e':
+    case 'E': {
+        int prec = sp->prec < 0 ? 6 : (sp->prec > 100 ? 100 : sp->prec);
+        size_t o = 0;
+
+        if (x->f >= 0 && (sp->plus || sp->space))
+            tmp[o++] = sp->plus ? '+' : ' ';
+        if (verb == 'f' || verb == 'F')
+            snprintf(tmp + o, sizeof(tmp) - o, "%.*f", prec, x->f);
+        else if (verb == 'e')
+            snprintf(tmp + o, sizeof(tmp) - o, "%.*e", prec, x->f);
+        else if (verb == 'E')
+            snprintf(tmp + o, sizeof(tmp) - o, "%.*E", prec, x->f);
+        else if (verb == 'G')
+            snprintf(tmp + o, sizeof(tmp) - o, "%.*G", prec, x->f);
+        else
+            snprintf(tmp + o, sizeof(tmp) - o, "%.*g", prec, x->f);
         pad(b, sp, tmp, strlen(tmp), true);
+        return;
+    }
+    default:
+        bad_verb(b, verb, x);
+        return;
+    }
+}
+
+/* A string (or any other) argument: %s %v, %q, %x %X. */
+static void fmt_text(struct sbuf *b, char verb, const struct spec *sp, const struct farg *x)
+{
+    switch (verb) {
+    case 's':
+    case 'v':
+        if (sp->prec >= 0) {
+            uint32_t n, *off = runes_of(b->ev, x->s, x->n, &n);
+            uint32_t k = (uint32_t)sp->prec < n ? (uint32_t)sp->prec : n;
+
+            pad(b, sp, x->s, off[k], false);
+            return;
+        }
+        pad(b, sp, x->s, x->n, false);
+        return;
+    case 'q': {
+        struct sbuf q;
+        size_t i;
+
+        vouch_sb_init(&q, b->ev);
+        vouch_sb_putc(&q, '"');
+        for (i = 0; i < x->n; i++) {
+            unsigned char c = (unsigned char)x->s[i];
+
+            if (c == '"' || c == '\\') {
+                vouch_sb_putc(&q, '\\');
+                vouch_sb_putc(&q, (char)c);
+            } else if (c == '\n') {
+                vouch_sb_put(&q, "\\n", 2);
+            } else if (c == '\t') {
+                vouch_sb_put(&q, "\\t", 2);
+            } else if (c == '\r') {
+                vouch_sb_put(&q, "\\r", 2);
+            } else if (c < 0x20 || c == 0x7f) {
+                vouch_sb_printf(&q, "\\x%02x", c);
+            } else {
+                vouch_sb_putc(&q, (char)c);
+            }
+        }
+        vouch_sb_putc(&q, '"');
+        pad(b, sp, q.p, q.n, false);
+        return;
+    }
+    case 'x':
+    case 'X': {
+        struct sbuf h;
+        size_t i;
+
+        vouch_sb_init(&h, b->ev);
+        for (i = 0; i < x->n; i++)
+            vouch_sb_printf(&h, verb == 'x' ? "%02x" : "%02X", (unsigned char)x->s[i]);
+        pad(b, sp, h.p ? h.p : "", h.n, false);
+        return;
+    }
+    default:
+        bad_verb(b, verb, x);
+        return;
+    }
+}
+
+static void fmt_one(struct sbuf *b, char verb, const struct spec *sp, const struct farg *x)
+{
+    switch (x->kind) {
+    case A_INT:
+        fmt_int(b, verb, sp, x);
         return;
     case A_BIG:
         if (verb == 'd' || verb == 'v' || verb == 's') {
@@ -1003,98 +1113,11 @@ static void fmt_one(struct sbuf *b, char verb, const struct spec *sp, const stru
         vouch_sb_printf(b, "%%!%c(big.Int=%.*s)", verb, (int)x->n, x->s);
         return;
     case A_FLOAT:
-        switch (verb) {
-        case 'v':
-        case 'g':
-        case 'G':
-            if (sp->prec < 0) {
-                go_float_v(tmp, sizeof(tmp), x->f, verb);
-                pad(b, sp, tmp, strlen(tmp), true);
-                return;
-            }
-            /* fallthrough */
-        case 'f':
-        case 'F':
-        case 'e':
-        case 'E': {
-            int prec = sp->prec < 0 ? 6 : (sp->prec > 100 ? 100 : sp->prec);
-            size_t o = 0;
-
-            if (x->f >= 0 && (sp->plus || sp->space))
-                tmp[o++] = sp->plus ? '+' : ' ';
-            if (verb == 'f' || verb == 'F')
-                snprintf(tmp + o, sizeof(tmp) - o, "%.*f", prec, x->f);
-            else if (verb == 'e')
-                snprintf(tmp + o, sizeof(tmp) - o, "%.*e", prec, x->f);
-            else if (verb == 'E')
-                snprintf(tmp + o, sizeof(tmp) - o, "%.*E", prec, x->f);
-            else if (verb == 'G')
-                snprintf(tmp + o, sizeof(tmp) - o, "%.*G", prec, x->f);
-            else
-                snprintf(tmp + o, sizeof(tmp) - o, "%.*g", prec, x->f);
-            pad(b, sp, tmp, strlen(tmp), true);
-            return;
-        }
-        default:
-            bad_verb(b, verb, x);
-            return;
-        }
+        fmt_float(b, verb, sp, x);
+        return;
     default:
-        switch (verb) {
-        case 's':
-        case 'v':
-            if (sp->prec >= 0) {
-                uint32_t n, *off = runes_of(b->ev, x->s, x->n, &n);
-                uint32_t k = (uint32_t)sp->prec < n ? (uint32_t)sp->prec : n;
-
-                pad(b, sp, x->s, off[k], false);
-                return;
-            }
-            pad(b, sp, x->s, x->n, false);
-            return;
-        case 'q': {
-            struct sbuf q;
-            size_t i;
-
-            vouch_sb_init(&q, b->ev);
-            vouch_sb_putc(&q, '"');
-            for (i = 0; i < x->n; i++) {
-                unsigned char c = (unsigned char)x->s[i];
-
-                if (c == '"' || c == '\\') {
-                    vouch_sb_putc(&q, '\\');
-                    vouch_sb_putc(&q, (char)c);
-                } else if (c == '\n') {
-                    vouch_sb_put(&q, "\\n", 2);
-                } else if (c == '\t') {
-                    vouch_sb_put(&q, "\\t", 2);
-                } else if (c == '\r') {
-                    vouch_sb_put(&q, "\\r", 2);
-                } else if (c < 0x20 || c == 0x7f) {
-                    vouch_sb_printf(&q, "\\x%02x", c);
-                } else {
-                    vouch_sb_putc(&q, (char)c);
-                }
-            }
-            vouch_sb_putc(&q, '"');
-            pad(b, sp, q.p, q.n, false);
-            return;
-        }
-        case 'x':
-        case 'X': {
-            struct sbuf h;
-            size_t i;
-
-            vouch_sb_init(&h, b->ev);
-            for (i = 0; i < x->n; i++)
-                vouch_sb_printf(&h, verb == 'x' ? "%02x" : "%02X", (unsigned char)x->s[i]);
-            pad(b, sp, h.p ? h.p : "", h.n, false);
-            return;
-        }
-        default:
-            bad_verb(b, verb, x);
-            return;
-        }
+        fmt_text(b, verb, sp, x);
+        return;
     }
 }
 
