@@ -554,176 +554,206 @@ static bool parse_tz(const char **p, const char *end, int kind, int32_t *off)
     return true;
 }
 
-static int parse_time(struct ev *ev, const char *l, size_t ln, const char *v, size_t vn,
-                      int64_t *ret_ns)
+/* What a value gives, element by element of its layout. */
+struct time_fields {
+    int64_t year, mon, day, hour, min, sec, nsec, yday;
+    int32_t off;        /* seconds east of UTC */
+    int pm;             /* -1 none, 0 AM, 1 PM */
+};
+
+/* Digits after '.' or ',' (at *p, already past it) as nanoseconds; returns their count. */
+static int read_fraction(const char **p, const char *end, int64_t *ret_nsec)
+{
+    int64_t nsec = 0;
+    int digits = 0, k;
+
+    for (; *p < end && **p >= '0' && **p <= '9'; digits++, (*p)++)
+        if (digits < 9)
+            nsec = nsec * 10 + (**p - '0');
+    for (k = digits; k < 9; k++)
+        nsec *= 10;
+    *ret_nsec = nsec;
+    return digits;
+}
+
+/* A date element (month, weekday, day, day of year, year); false when it does not match. */
+static bool parse_date_element(int kind, const char **p, const char *end,
+                               struct time_fields *t)
+{
+    int idx;
+    int64_t x;
+
+    switch (kind) {
+    case L_LONGMONTH:
+    case L_MONTH:
+        if (!match_name(p, end, month_names, 12, kind == L_MONTH ? 3 : 0, &idx))
+            return false;
+        t->mon = idx + 1;
+        return true;
+    case L_NUMMONTH:
+    case L_ZEROMONTH:
+        return get_num(p, end, kind == L_ZEROMONTH ? 2 : 1, 2, &t->mon) && t->mon >= 1 &&
+               t->mon <= 12;
+    case L_LONGWEEKDAY:
+    case L_WEEKDAY:
+        return match_name(p, end, day_names, 7, kind == L_WEEKDAY ? 3 : 0, &idx);
+    case L_DAY:
+    case L_UNDERDAY:
+    case L_ZERODAY:
+        if (kind == L_UNDERDAY && *p < end && **p == ' ')
+            (*p)++;
+        return get_num(p, end, kind == L_ZERODAY ? 2 : 1, 2, &t->day);
+    case L_YEARDAY:
+    case L_ZEROYEARDAY:
+        while (kind == L_YEARDAY && *p < end && **p == ' ')
+            (*p)++;
+        return get_num(p, end, kind == L_ZEROYEARDAY ? 3 : 1, 3, &t->yday);
+    case L_LONGYEAR:
+        return get_num(p, end, 4, 4, &t->year);
+    default: /* L_YEAR */
+        if (!get_num(p, end, 2, 2, &x))
+            return false;
+        t->year = x >= 69 ? 1900 + x : 2000 + x;
+        return true;
+    }
+}
+
+/*
+ * Seconds, and a fraction after them that the layout does not mention
+ * (accepted, as Go does) unless the layout's next element is a fraction.
+ */
+static bool parse_seconds(int kind, const char **p, const char *end, const char *l, size_t ln,
+                          size_t i, struct time_fields *t)
+{
+    int next, fdig;
+    size_t nl;
+
+    if (!get_num(p, end, kind == L_ZEROSECOND ? 2 : 1, 2, &t->sec) || t->sec > 59)
+        return false;
+    if (*p + 1 < end && (**p == '.' || **p == ',') && (*p)[1] >= '0' && (*p)[1] <= '9' &&
+        !(next_token(l, ln, i, &next, &nl, &fdig) == i &&
+          (next == L_FRAC0 || next == L_FRAC9))) {
+        (*p)++;
+        read_fraction(p, end, &t->nsec);
+    }
+    return true;
+}
+
+/* A clock element (hour, minute, AM/PM, fraction, zone); false when it does not match. */
+static bool parse_clock_element(int kind, int fdig, const char **p, const char *end,
+                                struct time_fields *t)
+{
+    switch (kind) {
+    case L_HOUR:
+        return get_num(p, end, 2, 2, &t->hour) && t->hour <= 23;
+    case L_HOUR12:
+    case L_ZEROHOUR12:
+        return get_num(p, end, kind == L_ZEROHOUR12 ? 2 : 1, 2, &t->hour) && t->hour <= 12;
+    case L_MINUTE:
+    case L_ZEROMINUTE:
+        return get_num(p, end, kind == L_ZEROMINUTE ? 2 : 1, 2, &t->min) && t->min <= 59;
+    case L_PM:
+    case L_pm:
+        if ((size_t)(end - *p) < 2 ||
+            (strncasecmp(*p, "PM", 2) != 0 && strncasecmp(*p, "AM", 2) != 0))
+            return false;
+        t->pm = strncasecmp(*p, "PM", 2) == 0;
+        *p += 2;
+        return true;
+    case L_TZ:
+        if ((size_t)(end - *p) >= 3 && !memcmp(*p, "UTC", 3)) {
+            *p += 3;
+            t->off = 0;
+        } else if ((size_t)(end - *p) >= 3 && (*p)[0] >= 'A' && (*p)[0] <= 'Z') {
+            /* an abbreviation: Go keeps the offset unknown (UTC) */
+            while (*p < end && (*p)[0] >= 'A' && (*p)[0] <= 'Z')
+                (*p)++;
+        } else {
+            return parse_tz(p, end, L_NUMTZ, &t->off);
+        }
+        return true;
+    case L_FRAC0:
+    case L_FRAC9:
+        if (*p >= end || (**p != '.' && **p != ','))
+            return kind == L_FRAC9;
+        (*p)++;
+        return read_fraction(p, end, &t->nsec) == fdig || kind == L_FRAC9;
+    default:
+        return parse_tz(p, end, kind, &t->off);
+    }
+}
+
+static bool is_date_element(int kind)
+{
+    switch (kind) {
+    case L_LONGMONTH: case L_MONTH: case L_NUMMONTH: case L_ZEROMONTH: case L_LONGWEEKDAY:
+    case L_WEEKDAY: case L_DAY: case L_UNDERDAY: case L_ZERODAY: case L_YEARDAY:
+    case L_ZEROYEARDAY: case L_LONGYEAR: case L_YEAR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The value against layout `l`, element by element: 1 when it matches, 0 when not, -1 extra text. */
+static int match_layout(const char *l, size_t ln, const char *v, size_t vn,
+                        struct time_fields *t)
 {
     const char *p = v, *end = v + vn;
     size_t i = 0;
-    int64_t year = 1, mon = 1, day = 1, hour = 0, min = 0, sec = 0, nsec = 0, yday = -1, x;
-    int32_t off = 0;
-    int pm = -1, idx;
-    int64_t secs;
 
     while (i < ln) {
         int kind, fdig = 0;
         size_t len, start = next_token(l, ln, i, &kind, &len, &fdig), lit = start - i;
+        bool ok;
 
         if ((size_t)(end - p) < lit || memcmp(p, l + i, lit) != 0)
-            goto bad;
+            return 0;
         p += lit;
         if (kind == L_NONE)
             break;
         i = start + len;
-        switch (kind) {
-        case L_LONGMONTH:
-            if (!match_name(&p, end, month_names, 12, 0, &idx))
-                goto bad;
-            mon = idx + 1;
-            break;
-        case L_MONTH:
-            if (!match_name(&p, end, month_names, 12, 3, &idx))
-                goto bad;
-            mon = idx + 1;
-            break;
-        case L_NUMMONTH:
-        case L_ZEROMONTH:
-            if (!get_num(&p, end, kind == L_ZEROMONTH ? 2 : 1, 2, &mon) || mon < 1 || mon > 12)
-                goto bad;
-            break;
-        case L_LONGWEEKDAY:
-            if (!match_name(&p, end, day_names, 7, 0, &idx))
-                goto bad;
-            break;
-        case L_WEEKDAY:
-            if (!match_name(&p, end, day_names, 7, 3, &idx))
-                goto bad;
-            break;
-        case L_DAY:
-        case L_UNDERDAY:
-        case L_ZERODAY:
-            if (kind == L_UNDERDAY && p < end && *p == ' ')
-                p++;
-            if (!get_num(&p, end, kind == L_ZERODAY ? 2 : 1, 2, &day))
-                goto bad;
-            break;
-        case L_YEARDAY:
-        case L_ZEROYEARDAY:
-            while (kind == L_YEARDAY && p < end && *p == ' ')
-                p++;
-            if (!get_num(&p, end, kind == L_ZEROYEARDAY ? 3 : 1, 3, &yday))
-                goto bad;
-            break;
-        case L_HOUR:
-            if (!get_num(&p, end, 2, 2, &hour) || hour > 23)
-                goto bad;
-            break;
-        case L_HOUR12:
-        case L_ZEROHOUR12:
-            if (!get_num(&p, end, kind == L_ZEROHOUR12 ? 2 : 1, 2, &hour) || hour > 12)
-                goto bad;
-            break;
-        case L_MINUTE:
-        case L_ZEROMINUTE:
-            if (!get_num(&p, end, kind == L_ZEROMINUTE ? 2 : 1, 2, &min) || min > 59)
-                goto bad;
-            break;
-        case L_SECOND:
-        case L_ZEROSECOND:
-            if (!get_num(&p, end, kind == L_ZEROSECOND ? 2 : 1, 2, &sec) || sec > 59)
-                goto bad;
-            /* a fraction the layout does not mention is accepted */
-            if (p + 1 < end && (*p == '.' || *p == ',') && p[1] >= '0' && p[1] <= '9') {
-                int kk, fd, k2;
-                size_t nl, st = next_token(l, ln, i, &kk, &nl, &fd);
-
-                if (!(st == i && (kk == L_FRAC0 || kk == L_FRAC9))) {
-                    p++;
-                    nsec = 0;
-                    for (k2 = 0; p < end && *p >= '0' && *p <= '9'; k2++, p++)
-                        if (k2 < 9)
-                            nsec = nsec * 10 + (*p - '0');
-                    for (; k2 < 9; k2++)
-                        nsec *= 10;
-                }
-            }
-            break;
-        case L_LONGYEAR:
-            if (!get_num(&p, end, 4, 4, &year))
-                goto bad;
-            break;
-        case L_YEAR:
-            if (!get_num(&p, end, 2, 2, &x))
-                goto bad;
-            year = x >= 69 ? 1900 + x : 2000 + x;
-            break;
-        case L_PM:
-        case L_pm:
-            if ((size_t)(end - p) < 2)
-                goto bad;
-            if (!strncasecmp(p, "PM", 2))
-                pm = 1;
-            else if (!strncasecmp(p, "AM", 2))
-                pm = 0;
-            else
-                goto bad;
-            p += 2;
-            break;
-        case L_TZ:
-            if ((size_t)(end - p) >= 3 && !memcmp(p, "UTC", 3)) {
-                p += 3;
-                off = 0;
-            } else if ((size_t)(end - p) >= 3 && p[0] >= 'A' && p[0] <= 'Z') {
-                /* an abbreviation: Go keeps the offset unknown (UTC) */
-                while (p < end && p[0] >= 'A' && p[0] <= 'Z')
-                    p++;
-            } else if (!parse_tz(&p, end, L_NUMTZ, &off)) {
-                goto bad;
-            }
-            break;
-        case L_FRAC0:
-        case L_FRAC9: {
-            int k2 = 0;
-
-            if (p >= end || (*p != '.' && *p != ',')) {
-                if (kind == L_FRAC9)
-                    break;
-                goto bad;
-            }
-            p++;
-            nsec = 0;
-            for (; p < end && *p >= '0' && *p <= '9'; k2++, p++)
-                if (k2 < 9)
-                    nsec = nsec * 10 + (*p - '0');
-            if (kind == L_FRAC0 && k2 != fdig)
-                goto bad;
-            for (; k2 < 9; k2++)
-                nsec *= 10;
-            break;
-        }
-        default:
-            if (!parse_tz(&p, end, kind, &off))
-                goto bad;
-        }
+        if (is_date_element(kind))
+            ok = parse_date_element(kind, &p, end, t);
+        else if (kind == L_SECOND || kind == L_ZEROSECOND)
+            ok = parse_seconds(kind, &p, end, l, ln, i, t);
+        else
+            ok = parse_clock_element(kind, fdig, &p, end, t);
+        if (!ok)
+            return 0;
     }
-    if (p != end)
+    return p == end ? 1 : -1;
+}
+
+static int parse_time(struct ev *ev, const char *l, size_t ln, const char *v, size_t vn,
+                      int64_t *ret_ns)
+{
+    struct time_fields t = { .year = 1, .mon = 1, .day = 1, .yday = -1, .pm = -1 };
+    int64_t secs;
+    int m = match_layout(l, ln, v, vn, &t);
+
+    if (m < 0)
         return vouch_bi_fail(ev, BI_ERR, "parsing time \"%.*s\": extra text",
                              (int)(vn > 64 ? 64 : vn), v);
-    if (pm == 1 && hour < 12)
-        hour += 12;
-    else if (pm == 0 && hour == 12)
-        hour = 0;
-    if (yday >= 0) {
-        if (yday < 1 || yday > (is_leap(year) ? 366 : 365))
+    if (m == 0)
+        goto bad;
+    if (t.pm == 1 && t.hour < 12)
+        t.hour += 12;
+    else if (t.pm == 0 && t.hour == 12)
+        t.hour = 0;
+    if (t.yday >= 0) {
+        if (t.yday < 1 || t.yday > (is_leap(t.year) ? 366 : 365))
             goto bad;
-        secs = (vouch_days_from_civil(year, 1, 1) + yday - 1) * 86400 + hour * 3600 + min * 60 + sec;
+        secs = (vouch_days_from_civil(t.year, 1, 1) + t.yday - 1) * 86400 + t.hour * 3600 +
+               t.min * 60 + t.sec;
     } else {
-        if (day < 1 || day > days_in_month(year, (unsigned)mon))
+        if (t.day < 1 || t.day > days_in_month(t.year, (unsigned)t.mon))
             return vouch_bi_fail(ev, BI_ERR, "parsing time \"%.*s\": day out of range",
                                  (int)(vn > 64 ? 64 : vn), v);
-        secs = civil_secs(year, mon, day, hour, min, sec);
+        secs = civil_secs(t.year, t.mon, t.day, t.hour, t.min, t.sec);
     }
-    secs -= off;
-    if (!to_ns(secs, nsec, ret_ns))
+    secs -= t.off;
+    if (!to_ns(secs, t.nsec, ret_ns))
         return vouch_bi_fail(ev, BI_ERR, "time outside of valid range");
     return BI_OK;
 bad:
