@@ -340,6 +340,103 @@ static void put_tz(struct sbuf *b, int32_t off, int kind)
     }
 }
 
+/* A date element (month, weekday, day, day of year, year); false for any other kind. */
+static bool format_date_element(struct sbuf *b, const struct tm_parts *t, int kind)
+{
+    const char *name;
+
+    switch (kind) {
+    case L_LONGMONTH:
+    case L_MONTH:
+        name = month_names[t->month - 1];
+        vouch_sb_put(b, name, kind == L_MONTH ? 3 : strlen(name));
+        return true;
+    case L_NUMMONTH:
+    case L_ZEROMONTH:
+        put_num(b, t->month, kind == L_ZEROMONTH ? 2 : 0, '0');
+        return true;
+    case L_LONGWEEKDAY:
+    case L_WEEKDAY:
+        name = day_names[t->wday];
+        vouch_sb_put(b, name, kind == L_WEEKDAY ? 3 : strlen(name));
+        return true;
+    case L_DAY:
+    case L_UNDERDAY:
+    case L_ZERODAY:
+        put_num(b, t->day, kind == L_DAY ? 0 : 2, kind == L_UNDERDAY ? ' ' : '0');
+        return true;
+    case L_YEARDAY:
+    case L_ZEROYEARDAY:
+        put_num(b, t->yday, 3, kind == L_YEARDAY ? ' ' : '0');
+        return true;
+    case L_LONGYEAR:
+        put_num(b, t->year, 4, '0');
+        return true;
+    case L_YEAR:
+        put_num(b, ((t->year % 100) + 100) % 100, 2, '0');
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A clock element (hour, minute, second, AM/PM) or a zone. */
+static void format_clock_element(struct sbuf *b, const struct tm_parts *t, int kind)
+{
+    int hour12 = t->hour % 12 ? t->hour % 12 : 12;
+
+    switch (kind) {
+    case L_HOUR:
+        put_num(b, t->hour, 2, '0');
+        break;
+    case L_HOUR12:
+    case L_ZEROHOUR12:
+        put_num(b, hour12, kind == L_ZEROHOUR12 ? 2 : 0, '0');
+        break;
+    case L_MINUTE:
+    case L_ZEROMINUTE:
+        put_num(b, t->min, kind == L_ZEROMINUTE ? 2 : 0, '0');
+        break;
+    case L_SECOND:
+    case L_ZEROSECOND:
+        put_num(b, t->sec, kind == L_ZEROSECOND ? 2 : 0, '0');
+        break;
+    case L_PM:
+    case L_pm:
+        vouch_sb_put(b, t->hour >= 12 ? (kind == L_PM ? "PM" : "pm")
+                                      : (kind == L_PM ? "AM" : "am"), 2);
+        break;
+    case L_TZ:
+        if (t->off == 0)
+            vouch_sb_put(b, "UTC", 3);
+        else
+            put_tz(b, t->off, L_NUMSHORTTZ);
+        break;
+    default:
+        put_tz(b, t->off, kind);
+    }
+}
+
+/*
+ * A fraction of `fdig` digits after `sep` (L_FRAC0: all of them; L_FRAC9:
+ * trailing zeros dropped, and nothing at all when none is left).
+ */
+static void format_fraction(struct sbuf *b, const struct tm_parts *t, int kind, int fdig,
+                            char sep)
+{
+    char digs[10];
+    int m = fdig > 9 ? 9 : fdig;
+
+    snprintf(digs, sizeof(digs), "%09d", t->nsec);
+    if (kind == L_FRAC9)
+        while (m > 0 && digs[m - 1] == '0')
+            m--;
+    if (kind == L_FRAC9 && m == 0)
+        return;
+    vouch_sb_putc(b, sep);
+    vouch_sb_put(b, digs, (size_t)m);
+}
+
 static void format_time(struct sbuf *b, const struct tm_parts *t, const char *l, size_t n)
 {
     size_t i = 0;
@@ -352,99 +449,10 @@ static void format_time(struct sbuf *b, const struct tm_parts *t, const char *l,
         if (kind == L_NONE)
             break;
         i = start + len;
-        switch (kind) {
-        case L_LONGMONTH:
-            vouch_sb_put(b, month_names[t->month - 1], strlen(month_names[t->month - 1]));
-            break;
-        case L_MONTH:
-            vouch_sb_put(b, month_names[t->month - 1], 3);
-            break;
-        case L_NUMMONTH:
-            put_num(b, t->month, 0, '0');
-            break;
-        case L_ZEROMONTH:
-            put_num(b, t->month, 2, '0');
-            break;
-        case L_LONGWEEKDAY:
-            vouch_sb_put(b, day_names[t->wday], strlen(day_names[t->wday]));
-            break;
-        case L_WEEKDAY:
-            vouch_sb_put(b, day_names[t->wday], 3);
-            break;
-        case L_DAY:
-            put_num(b, t->day, 0, '0');
-            break;
-        case L_UNDERDAY:
-            put_num(b, t->day, 2, ' ');
-            break;
-        case L_ZERODAY:
-            put_num(b, t->day, 2, '0');
-            break;
-        case L_YEARDAY:
-            put_num(b, t->yday, 3, ' ');
-            break;
-        case L_ZEROYEARDAY:
-            put_num(b, t->yday, 3, '0');
-            break;
-        case L_HOUR:
-            put_num(b, t->hour, 2, '0');
-            break;
-        case L_HOUR12:
-            put_num(b, t->hour % 12 ? t->hour % 12 : 12, 0, '0');
-            break;
-        case L_ZEROHOUR12:
-            put_num(b, t->hour % 12 ? t->hour % 12 : 12, 2, '0');
-            break;
-        case L_MINUTE:
-            put_num(b, t->min, 0, '0');
-            break;
-        case L_ZEROMINUTE:
-            put_num(b, t->min, 2, '0');
-            break;
-        case L_SECOND:
-            put_num(b, t->sec, 0, '0');
-            break;
-        case L_ZEROSECOND:
-            put_num(b, t->sec, 2, '0');
-            break;
-        case L_LONGYEAR:
-            put_num(b, t->year, 4, '0');
-            break;
-        case L_YEAR:
-            put_num(b, ((t->year % 100) + 100) % 100, 2, '0');
-            break;
-        case L_PM:
-            vouch_sb_put(b, t->hour >= 12 ? "PM" : "AM", 2);
-            break;
-        case L_pm:
-            vouch_sb_put(b, t->hour >= 12 ? "pm" : "am", 2);
-            break;
-        case L_TZ:
-            if (t->off == 0)
-                vouch_sb_put(b, "UTC", 3);
-            else
-                put_tz(b, t->off, L_NUMSHORTTZ);
-            break;
-        case L_FRAC0:
-        case L_FRAC9: {
-            char digs[10];
-            int k, m = fdig > 9 ? 9 : fdig;
-
-            snprintf(digs, sizeof(digs), "%09d", t->nsec);
-            if (kind == L_FRAC9) {
-                while (m > 0 && digs[m - 1] == '0')
-                    m--;
-                if (m == 0)
-                    break;
-            }
-            vouch_sb_putc(b, l[start]);
-            for (k = 0; k < m; k++)
-                vouch_sb_putc(b, digs[k]);
-            break;
-        }
-        default:
-            put_tz(b, t->off, kind);
-        }
+        if (kind == L_FRAC0 || kind == L_FRAC9)
+            format_fraction(b, t, kind, fdig, l[start]);
+        else if (!format_date_element(b, t, kind))
+            format_clock_element(b, t, kind);
     }
 }
 
