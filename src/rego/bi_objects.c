@@ -1133,13 +1133,134 @@ static const struct rval *jp_get(const struct rval *v, const struct rval *const 
     return v;
 }
 
+/* Container v with its child at seg replaced by nc. */
+static const struct rval *jp_put_child(struct ev *ev, const struct rval *v,
+                                       const struct rval *seg, const struct rval *nc)
+{
+    const struct rval **items;
+    struct rkv *kv;
+    uint32_t i;
+
+    switch (v->t) {
+    case RT_OBJ:
+        kv = ev_alloc(ev, v->n * sizeof(*kv));
+        for (i = 0; i < v->n; i++) {
+            kv[i] = v->u.o[i];
+            if (rv_eq(kv[i].k, seg))
+                kv[i].v = nc;
+        }
+        return vouch_rv_obj_sorted(ev->a, kv, v->n);
+    case RT_ARR:
+        items = ev_alloc(ev, v->n * sizeof(*items));
+        xmemcpy(items, v->u.a, v->n * sizeof(*items));
+        items[jp_index(seg)] = nc;
+        return vouch_rv_arr(ev->a, items, v->n);
+    default:
+        items = ev_alloc(ev, v->n * sizeof(*items));
+        for (i = 0; i < v->n; i++)
+            items[i] = rv_eq(v->u.a[i], seg) ? nc : v->u.a[i];
+        return vouch_rv_set(ev->a, items, v->n);
+    }
+}
+
+/* Object v with member seg added, replaced or removed. */
+static const struct rval *jp_change_obj(struct ev *ev, const struct rval *v,
+                                        const struct rval *seg, int op,
+                                        const struct rval *val, const char **err)
+{
+    struct rkv *kv = ev_alloc(ev, (v->n + 1) * sizeof(*kv));
+    bool found = false, conflict;
+    uint32_t i, m = 0;
+
+    for (i = 0; i < v->n; i++) {
+        if (rv_eq(v->u.o[i].k, seg)) {
+            found = true;
+            if (op == JP_REMOVE)
+                continue;
+            kv[m].k = seg;
+            kv[m++].v = val;
+            continue;
+        }
+        kv[m++] = v->u.o[i];
+    }
+    if (!found) {
+        if (op != JP_ADD) {
+            *err = "path does not exist";
+            return NULL;
+        }
+        kv[m].k = seg;
+        kv[m++].v = val;
+    }
+    return vouch_rv_obj(ev->a, kv, m, &conflict);
+}
+
+/* Array v with an element inserted at seg ("-": the end), replaced or removed. */
+static const struct rval *jp_change_arr(struct ev *ev, const struct rval *v,
+                                        const struct rval *seg, int op,
+                                        const struct rval *val, const char **err)
+{
+    int64_t idx = jp_index(seg);
+    const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
+    uint32_t i, m = 0;
+
+    if (idx == -1 && op == JP_ADD)
+        idx = v->n;
+    if (idx < 0 || (op == JP_ADD ? (uint64_t)idx > v->n : (uint64_t)idx >= v->n)) {
+        *err = "array index out of range";
+        return NULL;
+    }
+    for (i = 0; i < v->n; i++) {
+        if (i == idx) {
+            if (op == JP_ADD) {
+                items[m++] = val;
+                items[m++] = v->u.a[i];
+            } else if (op == JP_REPLACE) {
+                items[m++] = val;
+            }
+            continue;
+        }
+        items[m++] = v->u.a[i];
+    }
+    if (op == JP_ADD && idx == v->n)
+        items[m++] = val;
+    return vouch_rv_arr(ev->a, items, m);
+}
+
+/* Set v with element seg added (val must equal it), replaced or removed. */
+static const struct rval *jp_change_set(struct ev *ev, const struct rval *v,
+                                        const struct rval *seg, int op,
+                                        const struct rval *val, const char **err)
+{
+    const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
+    uint32_t i, m = 0;
+
+    if (op == JP_ADD) {
+        if (!rv_eq(seg, val)) {
+            *err = "set element and path differ";
+            return NULL;
+        }
+        xmemcpy(items, v->u.a, v->n * sizeof(*items));
+        items[v->n] = val;
+        return vouch_rv_set(ev->a, items, v->n + 1);
+    }
+    if (!vouch_rv_set_has(v, seg)) {
+        *err = "path does not exist";
+        return NULL;
+    }
+    for (i = 0; i < v->n; i++)
+        if (!rv_eq(v->u.a[i], seg))
+            items[m++] = v->u.a[i];
+    if (op == JP_REPLACE)
+        items[m++] = val;
+    return vouch_rv_set(ev->a, items, m);
+}
+
 /* The document with one change at path p; NULL (and *err) when it cannot apply. */
 static const struct rval *jp_apply(struct ev *ev, const struct rval *v,
                                    const struct rval *const *p, uint32_t n, int op,
                                    const struct rval *val, const char **err)
 {
-    const struct rval *seg;
-    uint32_t i, m = 0;
+    const struct rval *seg, *c, *nc;
 
     vouch_ev_step(ev);
     if (n == 0) {
@@ -1152,119 +1273,21 @@ static const struct rval *jp_apply(struct ev *ev, const struct rval *v,
     seg = p[0];
     rv_force(v);
     if (n > 1) {
-        const struct rval *c = jp_child(v, seg), *nc;
-
+        c = jp_child(v, seg);
         if (!c) {
             *err = "path does not exist";
             return NULL;
         }
         nc = jp_apply(ev, c, p + 1, n - 1, op, val, err);
-        if (!nc)
-            return NULL;
-        /* put the new child back in place */
-        switch (v->t) {
-        case RT_OBJ: {
-            struct rkv *kv = ev_alloc(ev, v->n * sizeof(*kv));
-
-            for (i = 0; i < v->n; i++) {
-                kv[i] = v->u.o[i];
-                if (rv_eq(kv[i].k, seg))
-                    kv[i].v = nc;
-            }
-            return vouch_rv_obj_sorted(ev->a, kv, v->n);
-        }
-        case RT_ARR: {
-            const struct rval **items = ev_alloc(ev, v->n * sizeof(*items));
-
-            xmemcpy(items, v->u.a, v->n * sizeof(*items));
-            items[jp_index(seg)] = nc;
-            return vouch_rv_arr(ev->a, items, v->n);
-        }
-        default: {
-            const struct rval **items = ev_alloc(ev, v->n * sizeof(*items));
-
-            for (i = 0; i < v->n; i++)
-                items[i] = rv_eq(v->u.a[i], seg) ? nc : v->u.a[i];
-            return vouch_rv_set(ev->a, items, v->n);
-        }
-        }
+        return nc ? jp_put_child(ev, v, seg, nc) : NULL;
     }
     switch (v->t) {
-    case RT_OBJ: {
-        struct rkv *kv = ev_alloc(ev, (v->n + 1) * sizeof(*kv));
-        bool found = false, conflict;
-
-        for (i = 0; i < v->n; i++) {
-            if (rv_eq(v->u.o[i].k, seg)) {
-                found = true;
-                if (op == JP_REMOVE)
-                    continue;
-                kv[m].k = seg;
-                kv[m++].v = val;
-                continue;
-            }
-            kv[m++] = v->u.o[i];
-        }
-        if (!found) {
-            if (op != JP_ADD) {
-                *err = "path does not exist";
-                return NULL;
-            }
-            kv[m].k = seg;
-            kv[m++].v = val;
-        }
-        return vouch_rv_obj(ev->a, kv, m, &conflict);
-    }
-    case RT_ARR: {
-        int64_t idx = jp_index(seg);
-        const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
-
-        if (idx == -1 && op == JP_ADD)
-            idx = v->n;
-        if (idx < 0 || (op == JP_ADD ? (uint64_t)idx > v->n : (uint64_t)idx >= v->n)) {
-            *err = "array index out of range";
-            return NULL;
-        }
-        for (i = 0; i < v->n; i++) {
-            if (i == idx) {
-                if (op == JP_ADD) {
-                    items[m++] = val;
-                    items[m++] = v->u.a[i];
-                } else if (op == JP_REPLACE) {
-                    items[m++] = val;
-                }
-                continue;
-            }
-            items[m++] = v->u.a[i];
-        }
-        if (op == JP_ADD && idx == v->n)
-            items[m++] = val;
-        return vouch_rv_arr(ev->a, items, m);
-    }
-    case RT_SET: {
-        const struct rval **items = ev_alloc(ev, (v->n + 1) * sizeof(*items));
-        bool found = vouch_rv_set_has(v, seg);
-
-        if (op == JP_ADD) {
-            if (!rv_eq(seg, val)) {
-                *err = "set element and path differ";
-                return NULL;
-            }
-            xmemcpy(items, v->u.a, v->n * sizeof(*items));
-            items[v->n] = val;
-            return vouch_rv_set(ev->a, items, v->n + 1);
-        }
-        if (!found) {
-            *err = "path does not exist";
-            return NULL;
-        }
-        for (i = 0; i < v->n; i++)
-            if (!rv_eq(v->u.a[i], seg))
-                items[m++] = v->u.a[i];
-        if (op == JP_REPLACE)
-            items[m++] = val;
-        return vouch_rv_set(ev->a, items, m);
-    }
+    case RT_OBJ:
+        return jp_change_obj(ev, v, seg, op, val, err);
+    case RT_ARR:
+        return jp_change_arr(ev, v, seg, op, val, err);
+    case RT_SET:
+        return jp_change_set(ev, v, seg, op, val, err);
     default:
         *err = "path does not exist";
         return NULL;
