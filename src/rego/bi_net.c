@@ -455,6 +455,88 @@ static bool glob_seq(struct ev *ev, const struct glob *g, size_t pi, size_t pend
     return r;
 }
 
+/* '*' (not across a delimiter) or '**' at pi, then the pattern from `next`. */
+static bool glob_star(struct ev *ev, const struct glob *g, size_t next, size_t pend, bool super,
+                      const char *s, size_t si, size_t sn, unsigned depth)
+{
+    size_t k = si, l;
+
+    for (;;) {
+        if (glob_at(ev, g, next, pend, s, k, sn, depth + 1))
+            return true;
+        if (k >= sn)
+            return false;
+        l = cp_len(s + k, sn - k);
+        if (!super && is_delim(g, s + k, l))
+            return false;
+        k += l;
+    }
+}
+
+/* '{a,b,...}' at pi: any alternative followed by the rest of the pattern. */
+static bool glob_alternatives(struct ev *ev, const struct glob *g, size_t pi, size_t pend,
+                              const char *s, size_t si, size_t sn, unsigned depth)
+{
+    size_t close = skip_group(g->p, pend, pi, '{', '}'), st = pi + 1, j;
+    int d = 0;
+
+    if (close >= pend)
+        return false;
+    for (j = pi + 1; j <= close; j++) {
+        if (g->p[j] == '\\') {
+            j++;
+            continue;
+        }
+        if (g->p[j] == '{' || g->p[j] == '[')
+            d++;
+        else if ((g->p[j] == '}' || g->p[j] == ']') && d > 0)
+            d--;
+        else if ((g->p[j] == ',' && d == 0) || j == close) {
+            if (glob_seq(ev, g, st, j, close + 1, s, si, sn, depth))
+                return true;
+            st = j + 1;
+        }
+    }
+    return false;
+}
+
+/* The code point at `at` (of the `n` bytes left) and its length. */
+static uint32_t glob_code_point(const char *at, size_t n, size_t *ret_len)
+{
+    size_t l = cp_len(at, n);
+    uint32_t c = (unsigned char)at[0];
+
+    if (l > 1)
+        rv_utf8_decode(at, n, &c);
+    *ret_len = l;
+    return c;
+}
+
+/* Whether code point sc is in the class '[...]' between pi and close ('!' or '^' negates). */
+static bool glob_class_has(const struct glob *g, size_t pi, size_t close, uint32_t sc)
+{
+    size_t j = pi + 1, ll, lh;
+    bool neg = false, hit = false;
+    uint32_t lo, hi;
+
+    if (j < close && (g->p[j] == '!' || g->p[j] == '^')) {
+        neg = true;
+        j++;
+    }
+    while (j < close) {
+        lo = glob_code_point(g->p + j, close - j, &ll);
+        j += ll;
+        hi = lo;
+        if (j + 1 < close && g->p[j] == '-') {
+            hi = glob_code_point(g->p + j + 1, close - j - 1, &lh);
+            j += 1 + lh;
+        }
+        if (sc >= lo && sc <= hi)
+            hit = true;
+    }
+    return hit != neg;
+}
+
 static bool glob_at(struct ev *ev, const struct glob *g, size_t pi, size_t pend, const char *s,
                     size_t si, size_t sn, unsigned depth)
 {
@@ -463,113 +545,39 @@ static bool glob_at(struct ev *ev, const struct glob *g, size_t pi, size_t pend,
         vouch_ev_fail(ev, VOUCH_E_LIMIT, "eval_limit_error: glob pattern nested too deeply");
     while (pi < pend) {
         char c = g->p[pi];
+        size_t l, pl, close;
+        uint32_t sc;
 
         if (c == '*') {
             bool super = pi + 1 < pend && g->p[pi + 1] == '*';
-            size_t next = pi + (super ? 2 : 1), k = si;
 
-            for (;;) {
-                if (glob_at(ev, g, next, pend, s, k, sn, depth + 1))
-                    return true;
-                if (k >= sn)
-                    return false;
-                {
-                    size_t l = cp_len(s + k, sn - k);
-
-                    if (!super && is_delim(g, s + k, l))
-                        return false;
-                    k += l;
-                }
-            }
+            return glob_star(ev, g, pi + (super ? 2 : 1), pend, super, s, si, sn, depth);
         }
-        if (c == '{') {
-            size_t close = skip_group(g->p, pend, pi, '{', '}'), st = pi + 1, j;
-            int d = 0;
-
-            if (close >= pend)
-                return false;
-            for (j = pi + 1; j <= close; j++) {
-                if (g->p[j] == '\\') {
-                    j++;
-                    continue;
-                }
-                if (g->p[j] == '{' || g->p[j] == '[')
-                    d++;
-                else if ((g->p[j] == '}' || g->p[j] == ']') && d > 0)
-                    d--;
-                else if ((g->p[j] == ',' && d == 0) || j == close) {
-                    if (glob_seq(ev, g, st, j, close + 1, s, si, sn, depth))
-                        return true;
-                    st = j + 1;
-                }
-            }
-            return false;
-        }
+        if (c == '{')
+            return glob_alternatives(ev, g, pi, pend, s, si, sn, depth);
         if (si >= sn)
             return false;
-        {
-            size_t l = cp_len(s + si, sn - si);
-            uint32_t sc = 0;
-
-            rv_utf8_decode(s + si, sn - si, &sc);
-            if (l == 1)
-                sc = (unsigned char)s[si];
-            if (c == '?') {
-                if (is_delim(g, s + si, l))
-                    return false;
-                pi++;
-                si += l;
-                continue;
-            }
-            if (c == '[') {
-                size_t close = skip_group(g->p, pend, pi, '[', ']'), j = pi + 1;
-                bool neg = false, hit = false;
-
-                if (close >= pend)
-                    return false;
-                if (j < close && (g->p[j] == '!' || g->p[j] == '^')) {
-                    neg = true;
-                    j++;
-                }
-                while (j < close) {
-                    uint32_t lo, hi;
-                    size_t ll = cp_len(g->p + j, close - j);
-
-                    lo = (unsigned char)g->p[j];
-                    if (ll > 1)
-                        rv_utf8_decode(g->p + j, close - j, &lo);
-                    j += ll;
-                    hi = lo;
-                    if (j + 1 < close && g->p[j] == '-') {
-                        size_t lh = cp_len(g->p + j + 1, close - j - 1);
-
-                        hi = (unsigned char)g->p[j + 1];
-                        if (lh > 1)
-                            rv_utf8_decode(g->p + j + 1, close - j - 1, &hi);
-                        j += 1 + lh;
-                    }
-                    if (sc >= lo && sc <= hi)
-                        hit = true;
-                }
-                if (hit == neg || is_delim(g, s + si, l))
-                    return false;
-                pi = close + 1;
-                si += l;
-                continue;
-            }
-            if (c == '\\' && pi + 1 < pend) {
-                pi++;
-                c = g->p[pi];
-            }
-            {
-                size_t pl = cp_len(g->p + pi, pend - pi);
-
-                if (pl != l || memcmp(g->p + pi, s + si, l) != 0)
-                    return false;
-                pi += pl;
-                si += l;
-            }
+        l = cp_len(s + si, sn - si);
+        sc = 0;
+        rv_utf8_decode(s + si, sn - si, &sc);
+        if (l == 1)
+            sc = (unsigned char)s[si];
+        if (c == '?' || c == '[') {
+            close = c == '[' ? skip_group(g->p, pend, pi, '[', ']') : pi;
+            if (close >= pend || is_delim(g, s + si, l) ||
+                (c == '[' && !glob_class_has(g, pi, close, sc)))
+                return false;
+            pi = close + 1;
+            si += l;
+            continue;
         }
+        if (c == '\\' && pi + 1 < pend)
+            pi++;
+        pl = cp_len(g->p + pi, pend - pi);
+        if (pl != l || memcmp(g->p + pi, s + si, l) != 0)
+            return false;
+        pi += pl;
+        si += l;
     }
     return si == sn;
 }
