@@ -817,6 +817,44 @@ vouch_err vouch_json_set_strn(json_t *obj, const char *key, const char *s, size_
     return vouch_json_set_new(obj, key, json_stringn(s, n));
 }
 
+vouch_err vouch_text_append(struct vouch_buf *b, const char *s, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)s, *run = p, *end = p + n;
+    vouch_err e = VOUCH_OK;
+
+    while (!e && p < end) {
+        size_t k = *p < 0x80 ? 1 : utf8_seq(p, (size_t)(end - p));
+
+        if (k) {
+            p += k;
+            continue;
+        }
+        e = vouch_buf_append(b, run, (size_t)(p - run));
+        if (!e)
+            e = vouch_buf_printf(b, "%%%02X", *p);
+        run = ++p;
+    }
+    return e ? e : vouch_buf_append(b, run, (size_t)(p - run));
+}
+
+json_t *vouch_json_text(const char *s, size_t n)
+{
+    struct vouch_buf b = VOUCH_BUF_INIT(SIZE_MAX / 2);
+    json_t *j = json_stringn(s, n);
+
+    if (j || vouch_text_append(&b, s, n))
+        goto out;   /* valid UTF-8 as it is, or out of memory */
+    j = json_stringn(vouch_buf_str(&b), b.len);
+out:
+    vouch_buf_free(&b);
+    return j;
+}
+
+vouch_err vouch_json_set_text(json_t *obj, const char *key, const char *s, size_t n)
+{
+    return vouch_json_set_new(obj, key, vouch_json_text(s, n));
+}
+
 vouch_err vouch_json_set_int(json_t *obj, const char *key, int64_t v)
 {
     return vouch_json_set_new(obj, key, json_integer(v));

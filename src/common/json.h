@@ -77,6 +77,17 @@ vouch_err vouch_json_set_new(json_t *obj, const char *key, json_t *v);
 vouch_err vouch_json_set_str(json_t *obj, const char *key, const char *s);
 vouch_err vouch_json_set_strn(json_t *obj, const char *key, const char *s, size_t n);
 vouch_err vouch_json_set_int(json_t *obj, const char *key, int64_t v);
+
+/*
+ * Text from evidence that should be valid UTF-8 but need not be (command
+ * lines, names, paths): valid UTF-8 as it is, each byte that does not
+ * begin a valid sequence as %XX.  For display only: an escaped byte and
+ * the literal text "%XX" look the same.  The JSON string is NULL, and the
+ * setter fails, only when out of memory.
+ */
+vouch_err vouch_text_append(struct vouch_buf *b, const char *s, size_t n);
+json_t *vouch_json_text(const char *s, size_t n);
+vouch_err vouch_json_set_text(json_t *obj, const char *key, const char *s, size_t n);
 vouch_err vouch_json_set_bool(json_t *obj, const char *key, bool v);
 /* Lower-case hex of the bytes, as trustee renders binary claims. */
 vouch_err vouch_json_set_hex(json_t *obj, const char *key, const void *data, size_t n);
