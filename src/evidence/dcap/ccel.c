@@ -727,21 +727,32 @@ static void boot_fact(const struct vouch_tcg_event *ev, const json_t *det, struc
     }
 }
 
-/* One parameter ("k=v", "k", "\"k=a b\""), quotes dropped, into o. */
-static void kernel_parameter(json_t *o, const char *p, size_t n)
+/*
+ * One parameter ("k=v", "k", "\"k=a b\""), quotes dropped, into o.  The
+ * TD payload's command line is raw bytes: bytes of key and value that are
+ * not UTF-8 are shown as %XX, as in kernel_cmdline.
+ */
+static vouch_err kernel_parameter(json_t *o, const char *p, size_t n)
 {
-    char tok[4096], *eq;
-    size_t i, k = 0;
+    struct vouch_buf tok = VOUCH_BUF_INIT(SIZE_MAX / 2), key = VOUCH_BUF_INIT(SIZE_MAX / 2);
+    const char *t, *eq;
+    vouch_err e = VOUCH_OK;
+    size_t i;
 
-    for (i = 0; i < n && k + 1 < sizeof(tok); i++)
+    for (i = 0; i < n && !e; i++)
         if (p[i] != '"')
-            tok[k++] = p[i];
-    tok[k] = 0;
-    eq = strchr(tok, '=');
-    if (eq)
-        *eq = 0;
-    if (*tok)
-        json_object_set_new(o, tok, eq ? json_string(eq + 1) : json_null());
+            e = vouch_buf_putc(&tok, (uint8_t)p[i]);
+    t = vouch_buf_str(&tok);
+    eq = memchr(t, '=', tok.len);
+    if (!e)
+        e = vouch_text_append(&key, t, eq ? (size_t)(eq - t) : tok.len);
+    if (!e && key.len)
+        e = vouch_json_set_new(o, vouch_buf_str(&key),
+                               eq ? vouch_json_text(eq + 1, tok.len - (size_t)(eq + 1 - t))
+                                  : json_null());
+    vouch_buf_free(&tok);
+    vouch_buf_free(&key);
+    return e;
 }
 
 /*
@@ -763,8 +774,11 @@ static json_t *kernel_parameters(const char *s, size_t n)
         for (quoted = false; i < n && (quoted || s[i] != ' '); i++)
             if (s[i] == '"')
                 quoted = !quoted;
-        if (i > start && !(first && s[start] == '/'))
-            kernel_parameter(o, s + start, i - start);
+        if (i > start && !(first && s[start] == '/') &&
+            kernel_parameter(o, s + start, i - start)) {
+            json_decref(o);
+            return NULL;
+        }
         first = false;
     }
     return o;
@@ -786,11 +800,9 @@ static vouch_err ccel_facts_claims(const struct boot_facts *f, json_t *claims)
         (f->initrd && vouch_json_set_hex(c, "initrd", f->initrd, VOUCH_DCAP_RTMR_SIZE)))
         return VOUCH_E_NOMEM;
     if (f->cmdline_text) {
-        json_t *t = json_stringn(f->cmdline_text, f->cmdline_len);
-
-        if (t && (vouch_json_set_new(c, "kernel_cmdline", t) ||
-                  vouch_json_set_new(c, "kernel_parameters",
-                                     kernel_parameters(f->cmdline_text, f->cmdline_len))))
+        if (vouch_json_set_text(c, "kernel_cmdline", f->cmdline_text, f->cmdline_len) ||
+            vouch_json_set_new(c, "kernel_parameters",
+                               kernel_parameters(f->cmdline_text, f->cmdline_len)))
             return VOUCH_E_NOMEM;
     }
     return VOUCH_OK;
