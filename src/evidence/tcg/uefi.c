@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "common/json.h"
 #include "common/reader.h"
 #include "crypto/digest.h"
 #include "crypto/x509.h"
@@ -321,6 +322,7 @@ static vouch_err dp_offset(const struct dp_view *v, struct vouch_buf *b)
 }
 
 /* BIOS boot specification: device type, status flags, a NUL-terminated description. */
+/* BBS(type,description,flags): the description is text, its bytes not UTF-8 as %XX. */
 static vouch_err dp_bbs(const struct dp_view *v, struct vouch_buf *b)
 {
     static const char *const types[] = { "", "Floppy", "HD", "CDROM", "PCMCIA", "USB",
@@ -335,7 +337,7 @@ static vouch_err dp_bbs(const struct dp_view *v, struct vouch_buf *b)
     else
         e = vouch_buf_printf(b, "BBS(0x%x,", ty);
     if (!e)
-        e = vouch_buf_append(b, s, z ? (size_t)(z - s) : v->n - BBS_STRING);
+        e = vouch_text_append(b, (const char *)s, z ? (size_t)(z - s) : v->n - BBS_STRING);
     return e ? e : vouch_buf_printf(b, ",0x%x)", d[2] | d[3] << 8);
 }
 
@@ -493,7 +495,7 @@ static json_t *signature_entry(const uint8_t *type, const uint8_t *owner, const 
             json_object_set_new(o, "sha256", vouch_tcg_json_hex(fp, 32));
         if (o && x) {
             vouch_x509_subject(x, subj, sizeof(subj));
-            json_object_set_new(o, "subject", json_string(subj));
+            json_object_set_new(o, "subject", vouch_json_text(subj, strlen(subj)));
         }
         X509_free(x);
         ERR_clear_error();
