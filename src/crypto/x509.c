@@ -464,6 +464,21 @@ vouch_err vouch_x509_validity(const X509 *cert, int64_t *ret_not_before,
     return VOUCH_OK;
 }
 
+/* n without a multi-byte UTF-8 character cut short at buf[n]. */
+static size_t utf8_whole(const char *buf, size_t n)
+{
+    size_t i = n, want;
+    uint8_t lead;
+
+    while (i > 0 && n - i < 4 && ((uint8_t)buf[i - 1] & 0xc0) == 0x80)
+        i--;
+    if (i == 0)
+        return n;
+    lead = (uint8_t)buf[i - 1];
+    want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    return n - (i - 1) < want ? i - 1 : n;
+}
+
 void vouch_x509_subject(const X509 *cert, char *buf, size_t size)
 {
     BIO *bio;
@@ -475,8 +490,8 @@ void vouch_x509_subject(const X509 *cert, char *buf, size_t size)
     if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
                            XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
         n = BIO_read(bio, buf, (int)size - 1);
-        if (n > 0)
-            buf[n] = '\0';
+        if (n > 0)   /* the name is UTF-8; one longer than buf is cut between characters */
+            buf[utf8_whole(buf, (size_t)n)] = '\0';
     }
     BIO_free(bio);
 }
