@@ -110,7 +110,7 @@ static vouch_err san_claims(X509 *cert, json_t *o)
             OBJ_obj2txt(oid, sizeof(oid), X509_NAME_ENTRY_get_object(ne), 1);
             for (k = 0; k < sizeof(attrs) / sizeof(attrs[0]); k++)
                 if (!strcmp(oid, attrs[k].oid))
-                    e = vouch_json_set_strn(o, attrs[k].key, (const char *)ASN1_STRING_get0_data(v),
+                    e = vouch_json_set_text(o, attrs[k].key, (const char *)ASN1_STRING_get0_data(v),
                                             (size_t)ASN1_STRING_length(v));
         }
     }
