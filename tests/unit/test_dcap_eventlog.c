@@ -248,6 +248,66 @@ static void test_trustee_ccels(void **state)
     vouch_dcap_eventlog_free(ovmf);
 }
 
+/* ccel.kernel_parameters[key] as a string, "(missing)" when it is not one. */
+static const char *param(const json_t *c, const char *key)
+{
+    const char *v = json_string_value(
+        json_object_get(json_object_get(json_object_get(c, "ccel"), "kernel_parameters"), key));
+
+    return v ? v : "(missing)";
+}
+
+/*
+ * trustee's CCEL with its TD payload command line "root=/dev/vda1
+ * console=hvc0 rw" changed in place: bytes that are not UTF-8 are shown
+ * as %XX in kernel_cmdline and in a parameter's key or value; valid UTF-8
+ * is kept as it is.
+ */
+static void test_ccel_cmdline_not_utf8(void **state)
+{
+    static const struct {
+        const char *from, *to, *cmdline, *key, *value;
+    } cases[] = {
+        { "hvc0", "hv\xff" "0", "root=/dev/vda1 console=hv%FF0 rw", "console", "hv%FF0" },
+        { "console", "cons\xc3le", "root=/dev/vda1 cons%C3le=hvc0 rw", "cons%C3le", "hvc0" },
+        { "vda1", "vd\xe2\x82", "root=/dev/vd%E2%82 console=hvc0 rw", "root", "/dev/vd%E2%82" },
+        { "hvc0", "h\xc3\xa9" "c", "root=/dev/vda1 console=h\xc3\xa9" "c rw", "console",
+          "h\xc3\xa9" "c" },
+    };
+    size_t n, i;
+    uint8_t *orig = test_load(V "trustee/CCEL_data", &n);
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t *d = malloc(n);
+        uint8_t *at;
+        struct vouch_dcap_eventlog *log = NULL;
+        struct vouch_errbuf eb;
+        json_t *c;
+
+        assert_non_null(d);
+        memcpy(d, orig, n);
+        at = memmem(d, n, "root=/dev/vda1 console=hvc0 rw", 30);
+        assert_non_null(at);
+        at = memmem(at, 30, cases[i].from, strlen(cases[i].from));
+        assert_non_null(at);
+        assert_int_equal(strlen(cases[i].to), strlen(cases[i].from));
+        memcpy(at, cases[i].to, strlen(cases[i].to));
+        if (vouch_dcap_eventlog_parse(d, n, &log, &eb))
+            fail_msg("case %zu: %s", i, eb.msg);
+        c = claims_of(log);
+        assert_non_null(str_at(c, "ccel", "kernel_cmdline"));
+        assert_string_equal(str_at(c, "ccel", "kernel_cmdline"), cases[i].cmdline);
+        assert_string_equal(param(c, cases[i].key), cases[i].value);
+        assert_int_equal(json_object_size(json_object_get(json_object_get(c, "ccel"),
+                                                          "kernel_parameters")), 3);
+        json_decref(c);
+        vouch_dcap_eventlog_free(log);
+        free(d);
+    }
+    free(orig);
+}
+
 /* trustee's AA text logs replay to trustee's RTMR3 values and become tdx.aael claims. */
 static void test_aael(void **state)
 {
@@ -800,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_dstack_pair),
         cmocka_unit_test(test_dstack_lite_pair),
         cmocka_unit_test(test_trustee_ccels),
+        cmocka_unit_test(test_ccel_cmdline_not_utf8),
         cmocka_unit_test(test_aael),
         cmocka_unit_test(test_ccel_negative),
         cmocka_unit_test(test_foreign_quote),
