@@ -218,6 +218,12 @@ static const struct dp_case dp_cases[] = {
     { "BBS, no NUL", { { 5, 1, "0600" "0000" "4e6574" } }, NULL, "BBS(Network,Net,0x0)", 1 },
     { "BBS, unknown device type", { { 5, 1, "8000" "0000" "00" } }, NULL, "BBS(0x80,,0x0)", 1 },
     { "BBS, device type 0", { { 5, 1, "0000" "0000" } }, NULL, "BBS(0x0,,0x0)", 1 },
+    { "BBS, UTF-8 description", { { 5, 1, "0200" "0100" "44c3a96b00" } }, NULL,
+      "BBS(HD,D\xc3\xa9k,0x1)", 1 },
+    { "BBS, description not UTF-8", { { 5, 1, "0200" "0100" "44c3a9ffc36b00" } }, NULL,
+      "BBS(HD,D\xc3\xa9%FF%C3k,0x1)", 1 },
+    { "BBS, description cut in a character", { { 5, 1, "0200" "0100" "44e282" } }, NULL,
+      "BBS(HD,D%E2%82,0x1)", 1 },
     { "unknown node type", { { 6, 1, "aa" } }, NULL, "Path(6,1,aa)", 1 },
     /* Structure */
     { "empty", { { 0 } }, "", "", 0 },
