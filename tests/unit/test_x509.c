@@ -424,12 +424,54 @@ static void test_decode_cache(void **state)
     free(pem);
 }
 
+/*
+ * A subject longer than the buffer is cut between UTF-8 characters, never
+ * inside one ("CN = " is 5 bytes, so the cut falls at byte size - 1).
+ */
+static void test_subject_cut(void **state)
+{
+    static const struct {
+        const char *cn;
+        size_t size;
+        const char *want;
+    } cases[] = {
+        { "abcdefghij", 16, "CN = abcdefghij" },
+        { "abcdefghijk", 16, "CN = abcdefghij" },
+        { "abcdefgh\xe2\x82\xacz", 16, "CN = abcdefgh" },
+        { "abcdefgh\xe2\x82\xacz", 17, "CN = abcdefgh\xe2\x82\xac" },
+        { "abcdefghi\xc3\xa9", 16, "CN = abcdefghi" },
+        { "abcdefgh\xf0\x9f\x98\x80", 17, "CN = abcdefgh" },
+        { "abcdefgh\xf0\x9f\x98\x80", 18, "CN = abcdefgh\xf0\x9f\x98\x80" },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        X509 *x = X509_new();
+        X509_NAME *n = X509_NAME_new();
+        char buf[32];
+
+        assert_non_null(x);
+        assert_non_null(n);
+        assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+                                                    (const unsigned char *)cases[i].cn, -1,
+                                                    -1, 0), 1);
+        assert_int_equal(X509_set_subject_name(x, n), 1);
+        vouch_x509_subject(x, buf, cases[i].size);
+        if (strcmp(buf, cases[i].want) != 0)
+            fail_msg("case %zu: got \"%s\", want \"%s\"", i, buf, cases[i].want);
+        X509_NAME_free(n);
+        X509_free(x);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crl_encodings),
         cmocka_unit_test(test_verify_chain),
         cmocka_unit_test(test_decode_cache),
+        cmocka_unit_test(test_subject_cut),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
