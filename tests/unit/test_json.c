@@ -365,6 +365,44 @@ static void test_string_scan_paths(void **state)
             }
 }
 
+/* Text from evidence: valid UTF-8 as it is, every other byte as %XX. */
+static void test_text(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *want;
+    } cases[] = {
+        { "", 0, "" },
+        { "root=/dev/vda1 rw", 17, "root=/dev/vda1 rw" },
+        { "100%", 4, "100%" },
+        { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+          "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+        { "a\xff" "b", 3, "a%FFb" },
+        { "a\xe2\x82", 3, "a%E2%82" },                    /* cut short at the end */
+        { "\xe2\x82" "b", 3, "%E2%82b" },                  /* cut short by ASCII */
+        { "\xc0\x80", 2, "%C0%80" },                       /* overlong NUL */
+        { "\xed\xa0\x80", 3, "%ED%A0%80" },                /* UTF-16 surrogate */
+        { "\xf4\x90\x80\x80", 4, "%F4%90%80%80" },         /* above U+10FFFF */
+        { "\x80\xc3\xa9", 3, "%80\xc3\xa9" },              /* stray continuation byte */
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *j = vouch_json_text(cases[i].in, cases[i].n), *o = json_object();
+
+        assert_non_null(j);
+        if (strcmp(json_string_value(j), cases[i].want) != 0)
+            fail_msg("case %zu: got \"%s\", want \"%s\"", i, json_string_value(j),
+                     cases[i].want);
+        assert_int_equal(vouch_json_set_text(o, "k", cases[i].in, cases[i].n), VOUCH_OK);
+        assert_true(json_equal(json_object_get(o, "k"), j));
+        json_decref(j);
+        json_decref(o);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_setters_and_dump),
         cmocka_unit_test(test_dump_like_jansson),
         cmocka_unit_test(test_string_scan_paths),
+        cmocka_unit_test(test_text),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
