@@ -247,6 +247,27 @@ trust_claims := {"executables": 33, "hardware": events} if not allow
     }
   });
 
+  test('GRUB command text that is not UTF-8 gives a token, never a 5xx', async () => {
+    // The log's digests are left alone, so it still replays to the quote.
+    const cases = [
+      ['kernel_cmdline: /syslinux/vmlinuz.A init=', 'kernel_cmdline: /syslinux/vmlinuz.A in\xff='],
+      ['rootwait ro', 'rootwait \xc3o'],
+      ['grub_cmd: set timeout=0', 'grub_cmd: set timeout=\xe2'],
+      ['grub_cmd: defaultA=2', 'grub_cmd: default\xed\xa0\x80'],
+    ];
+    for (const [from, to] of cases) {
+      const log = Buffer.from(gcpLog);
+      const at = log.indexOf(from, 0, 'latin1');
+      assert.ok(at > 0, from);
+      Buffer.from(to, 'latin1').copy(log, at);
+      const { r, tdx } = await attestEar(G.url, evidence(G.quote, { cc_eventlog: log.toString('base64') }));
+      assert.equal(r.status, 200, `${JSON.stringify(to)}: ${r.text}`);
+      assert.equal(tdx.eventlog.format, 'ccel');
+      if (tdx.ccel.kernel_cmdline !== undefined) assert.equal(typeof tdx.ccel.kernel_cmdline, 'string');
+    }
+    assert.equal((await request(`${G.url}/healthz`)).status, 200);
+  });
+
   test('the default policy checks the RTMRs and the kernel command line against reference values', async () => {
     const ev = evidence(G.quote, { cc_eventlog: gcpLog.toString('base64') });
     let { tv } = await attestEar(G.url, ev);
