@@ -104,6 +104,53 @@ static void test_swtpm_ek_chain(void **state)
     vouch_tpm_key_free(ak);
 }
 
+/*
+ * The swtpm EK certificate with a TPM attribute in its subject alternative
+ * name ("swtpm", "id:00001014") made a T61String, whose bytes OpenSSL
+ * hands over as they are, carrying bytes that are not UTF-8: the claim
+ * shows them as %XX.  (A UTF8String that is not UTF-8 fails to decode.)
+ * The signature no longer holds; claims do not check it.
+ */
+static void test_ek_attrs_not_utf8(void **state)
+{
+    static const struct {
+        const char *find, *key, *want;
+        size_t at, count;   /* bytes [at, at + count) of `find` become `byte` */
+        uint8_t byte;
+    } cases[] = {
+        { "\x0c\x05swtpm", "tpm_model", "sw%FFpm", 4, 1, 0xff },
+        { "\x0c\x05swtpm", "tpm_model", "swtp%C3", 6, 1, 0xc3 },
+        { "\x0c\x0bid:00001014", "tpm_manufacturer", "id:%80%80001014", 5, 2, 0x80 },
+    };
+    size_t n, i;
+    uint8_t *orig = tu_read(SW "ek_rsa_cert.der", &n);
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t *d = malloc(n), *at;
+        struct vouch_errbuf eb = { "" };
+        X509 *x = NULL;
+        json_t *c = NULL;
+
+        assert_non_null(d);
+        memcpy(d, orig, n);
+        at = memmem(d, n, cases[i].find, strlen(cases[i].find));
+        assert_non_null(at);
+        at[0] = 0x14;   /* T61String */
+        memset(at + cases[i].at, cases[i].byte, cases[i].count);
+        if (vouch_tpm_ek_cert_parse(d, n, &x, &eb))
+            fail_msg("case %zu: %s", i, eb.msg);
+        assert_int_equal(vouch_tpm_ek_cert_claims(x, &c), VOUCH_OK);
+        assert_string_equal(json_string_value(json_object_get(c, cases[i].key)) ?
+                            json_string_value(json_object_get(c, cases[i].key)) : "(missing)",
+                            cases[i].want);
+        json_decref(c);
+        X509_free(x);
+        free(d);
+    }
+    free(orig);
+}
+
 /* Alibaba Cloud's vTPM EK issuing CA chains to the Aliyun TPM Root CA (valid 2021-2030). */
 static void test_aliyun_chain(void **state)
 {
@@ -420,6 +467,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_swtpm_ek_chain),
         cmocka_unit_test(test_aliyun_chain),
+        cmocka_unit_test(test_ek_attrs_not_utf8),
         cmocka_unit_test(test_ek_cert_padding),
         cmocka_unit_test(test_kdfa_vs_kbkdf),
         cmocka_unit_test(test_kdfe_vs_sskdf),
