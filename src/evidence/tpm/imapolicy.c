@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "common/codec.h"
+#include "common/json.h"
 #include "evidence/tpm/ima.h"
 #include "evidence/tpm/tpm_int.h"
 
@@ -577,17 +578,21 @@ static vouch_err add_unknown(json_t *list, size_t max, const struct vouch_ima_en
 
     if (!list || json_array_size(list) >= max)
         return VOUCH_OK;
-    if (en->alg_len)
-        e = vouch_buf_printf(&d, "%.*s:", (int)en->alg_len, en->alg);
-    else if (en->digest_len == 20)
+    if (en->alg_len) {
+        e = vouch_text_append(&d, en->alg, en->alg_len);
+        if (!e)
+            e = vouch_buf_putc(&d, ':');
+    } else if (en->digest_len == 20) {
         e = vouch_buf_puts(&d, "sha1:");
+    }
     for (i = 0; !e && i < en->digest_len; i++)
         e = vouch_buf_printf(&d, "%02x", en->digest[i]);
     if (e)
         return VOUCH_E_NOMEM;
-    o = json_pack("{s:I, s:s%, s:s, s:s%, s:s}", "index", (json_int_t)index, "path",
-                  en->path ? en->path : "", (size_t)(en->path ? en->path_len : 0), "digest",
-                  vouch_buf_str(&d), "template", en->template_name,
+    /* A file's path is bytes, not always UTF-8; the hash name is the log's too. */
+    o = json_pack("{s:I, s:o, s:s, s:s%, s:s}", "index", (json_int_t)index, "path",
+                  vouch_json_text(en->path ? en->path : "", en->path ? en->path_len : 0),
+                  "digest", vouch_buf_str(&d), "template", en->template_name,
                   (size_t)en->template_name_len, "reason", reason);
     vouch_buf_free(&d);
     if (!o || json_array_append_new(list, o))
