@@ -643,6 +643,56 @@ static void test_whitelist(void **state)
     vouch_ima_log_free(log);
 }
 
+/*
+ * Entry 10 of the embrave log with bytes of its path or hash name made not
+ * UTF-8 (in the parsed copy; the policy check reads them from there):
+ * unknown_files shows them as %XX, valid UTF-8 as it is.
+ */
+static void test_unknown_not_utf8(void **state)
+{
+    static const struct {
+        bool alg;               /* change the hash name, else the path */
+        size_t at;
+        const char *bytes, *field, *want_head;
+    } cases[] = {
+        { false, 1, "\xff", "path", "/%FF" },
+        { false, 1, "\xc3\xa9", "path", "/\xc3\xa9" },
+        { false, 1, "\xe2\x82/", "path", "/%E2%82/" },
+        { false, 1, "\xed\xa0\x80", "path", "/%ED%A0%80" },
+        { true, 3, "\x80", "digest", "sha%80" },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vouch_ima_log *log = parse_file(TPM_VEC "embrave/binary_runtime_measurements");
+        const struct vouch_ima_entry *en = &log->entries[10];
+        const char *f = cases[i].alg ? en->alg : en->path;
+        struct vouch_ima_policy *p = NULL;
+        struct vouch_errbuf eb = { "" };
+        json_t *unknown = json_array();
+        const char *got;
+        size_t nunk = 0;
+
+        assert_true((cases[i].alg ? en->alg_len : en->path_len) >=
+                    cases[i].at + strlen(cases[i].bytes));
+        memcpy(log->store + (f - (const char *)log->store) + cases[i].at, cases[i].bytes,
+               strlen(cases[i].bytes));
+        assert_int_equal(vouch_ima_policy_new(&p), VOUCH_OK);
+        if (vouch_ima_policy_check(p, log, 10, 1, 0, unknown, 10, &nunk, &eb))
+            fail_msg("case %zu: %s", i, eb.msg);
+        assert_int_equal(nunk, 1);
+        got = json_string_value(json_object_get(json_array_get(unknown, 0), cases[i].field));
+        assert_non_null(got);
+        if (strncmp(got, cases[i].want_head, strlen(cases[i].want_head)) != 0)
+            fail_msg("case %zu: %s \"%s\" does not start with \"%s\"", i, cases[i].field, got,
+                     cases[i].want_head);
+        json_decref(unknown);
+        vouch_ima_policy_free(p);
+        vouch_ima_log_free(log);
+    }
+}
+
 /* keylime runtime-policy JSON and allow-list imports. */
 static void test_keylime_policy_import(void **state)
 {
@@ -800,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_keylime_logs),
         cmocka_unit_test(test_whitelist),
+        cmocka_unit_test(test_unknown_not_utf8),
         cmocka_unit_test(test_keylime_policy_import),
         cmocka_unit_test(test_buffers),
         cmocka_unit_test(test_claims),
