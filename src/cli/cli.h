@@ -30,6 +30,10 @@ enum {
 /* Print "vouch NAME USAGE" to stderr and return VOUCH_EXIT_USAGE. */
 int vouch_cli_usage(const char *name);
 
+/* Print j as indented JSON and a newline: VOUCH_EXIT_OK, or VOUCH_EXIT_ERROR when NULL. */
+struct json_t;
+int vouch_cli_print_json(const struct json_t *j);
+
 /* Read a whole file (at most max bytes); "-" reads stdin.  *ret is NUL-terminated. */
 int vouch_cli_read_file(const char *path, size_t max, unsigned char **ret, size_t *ret_len);
 

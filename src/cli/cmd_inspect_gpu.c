@@ -154,18 +154,14 @@ static int print_gpu_json(vouch_err e, const struct vouch_errbuf *eb, const char
                           json_t *shown)
 {
     json_t *out = json_pack("{s:b,s:s,s:O?}", "verified", !e, "at", when, "gpus", shown);
-    char *s;
+    int rc;
 
     if (out && e)
         json_object_set_new(out, "error", json_pack("{s:s,s:s}", "code", vouch_err_name(e),
                                                     "message", eb->msg));
-    s = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+    rc = vouch_cli_print_json(out);
     json_decref(out);
-    if (!s)
-        return VOUCH_EXIT_ERROR;
-    printf("%s\n", s);
-    free(s);
-    return VOUCH_EXIT_OK;
+    return rc;
 }
 
 /* The GPUs' claims and the verdict at `now`, as JSON or text; 0 verified, 1 failed. */

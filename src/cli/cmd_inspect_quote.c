@@ -54,17 +54,13 @@ static int print_result(const struct vouch_dcap_quote *q, json_t *claims,
         json_t *out = json_pack("{s:s,s:i,s:O}", "tee",
                                 q->tee_type == VOUCH_DCAP_TEE_TDX ? "tdx" : "sgx", "version",
                                 (int)q->version, "claims", claims);
-        char *s;
+        int rc;
 
         if (out && res)
             json_object_set_new(out, "verified", json_true());
-        s = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+        rc = vouch_cli_print_json(out);
         json_decref(out);
-        if (!s)
-            return -1;
-        printf("%s\n", s);
-        free(s);
-        return 0;
+        return rc ? -1 : 0;
     }
     printf("%-40s %s quote v%u, %zu bytes (%zu of padding)\n", "quote",
            q->tee_type == VOUCH_DCAP_TEE_TDX ? "TDX" : "SGX", q->version, q->raw_len,

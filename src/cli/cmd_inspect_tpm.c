@@ -27,17 +27,6 @@ static int fail(vouch_err e, const struct vouch_errbuf *eb)
                                                                           : VOUCH_EXIT_FAIL;
 }
 
-static int print_json(json_t *j)
-{
-    char *s = json_dumps(j, JSON_INDENT(2));
-
-    if (!s)
-        return VOUCH_EXIT_ERROR;
-    printf("%s\n", s);
-    free(s);
-    return VOUCH_EXIT_OK;
-}
-
 /* Read a file; a base64 text file (keylime's mb_log.b64) is decoded. */
 static int read_input(const char *path, bool allow_b64, uint8_t **ret, size_t *ret_len)
 {
@@ -164,7 +153,7 @@ int vouch_cmd_inspect_eventlog(int argc, char **argv)
             rc = VOUCH_EXIT_ERROR;
             goto out;
         }
-        rc = print_json(claims);
+        rc = vouch_cli_print_json(claims);
     } else {
         json_t *sb = NULL;
 
@@ -360,7 +349,7 @@ static int print_ima_result(const struct ima_args *a, const struct vouch_ima_log
     if (a->json) {
         if (vouch_ima_claims(log, res, unknown, nunk, &claims))
             return VOUCH_EXIT_ERROR;
-        rc = print_json(claims);
+        rc = vouch_cli_print_json(claims);
         json_decref(claims);
     } else {
         rc = print_ima_text(a, res, unknown, nunk);
@@ -578,7 +567,7 @@ static int print_tpmquote_json(const struct vouch_tpm_quote *q, const struct vou
 
     if (!vouch_tpm_quote_claims(q, ak, pcrs, &claims) &&
         !json_object_set_new(claims, "verified", json_boolean(verified))) {
-        print_json(claims);
+        vouch_cli_print_json(claims);
         rc = VOUCH_EXIT_OK;
     }
     json_decref(claims);

@@ -245,18 +245,15 @@ static const struct vouch_verifier *verifier_named(const char *name)
 
 static int print_claims(json_t *claims, const char *tee, int64_t now)
 {
-    char when[VOUCH_RFC3339_LEN], *s;
+    char when[VOUCH_RFC3339_LEN];
     json_t *out;
+    int rc;
 
     vouch_time_format_rfc3339(now, when);
     out = json_pack("{s:s,s:s,s:O}", "tee", tee, "at", when, "claims", claims);
-    s = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+    rc = vouch_cli_print_json(out);
     json_decref(out);
-    if (!s)
-        return VOUCH_EXIT_ERROR;
-    printf("%s\n", s);
-    free(s);
-    return VOUCH_EXIT_OK;
+    return rc;
 }
 
 int vouch_cmd_inspect_verifier(int argc, char **argv)

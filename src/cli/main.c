@@ -461,6 +461,17 @@ int vouch_cli_usage(const char *name)
     return VOUCH_EXIT_USAGE;
 }
 
+int vouch_cli_print_json(const json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+
+    if (!s)
+        return VOUCH_EXIT_ERROR;
+    printf("%s\n", s);
+    free(s);
+    return VOUCH_EXIT_OK;
+}
+
 int vouch_cli_read_file(const char *path, size_t max, unsigned char **ret, size_t *ret_len)
 {
     struct vouch_errbuf eb;
