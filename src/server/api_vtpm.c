@@ -336,6 +336,14 @@ static bool parse_time(struct rpc_request *r, const char *value, const char *nam
     return true;
 }
 
+/* The action's name: the Action parameter, else (signature v3) x-acs-action. */
+static const char *action_name(const struct rpc_request *r)
+{
+    const char *action = vouch_rpc_param(&r->all, "Action");
+
+    return action ? action : vouch_http_header(r->req, "x-acs-action");
+}
+
 /*
  * Whether the request names an action that changes state (audited), whose
  * SignatureNonce record must survive a crash.  PutMessage is not one: its
@@ -343,12 +351,9 @@ static bool parse_time(struct rpc_request *r, const char *value, const char *nam
  */
 static bool changes_state(const struct rpc_request *r)
 {
-    const char *name = vouch_rpc_param(&r->all, "Action");
-    const struct vouch_vtpm_action *a;
+    const char *name = action_name(r);
+    const struct vouch_vtpm_action *a = name ? vouch_vtpm_action_find(name) : NULL;
 
-    if (!name)
-        name = vouch_http_header(r->req, "x-acs-action");
-    a = name ? vouch_vtpm_action_find(name) : NULL;
     return a && (a->flags & VOUCH_VTPM_AUDITED);
 }
 
@@ -393,12 +398,10 @@ static bool authenticate(struct rpc_request *r)
 /* The action and version: parameters, else (signature v3) the x-acs-* headers. */
 static const struct vouch_vtpm_action *find_action(struct rpc_request *r)
 {
-    const char *action = vouch_rpc_param(&r->all, "Action");
+    const char *action = action_name(r);
     const char *version = vouch_rpc_param(&r->all, "Version");
     const struct vouch_vtpm_action *a;
 
-    if (!action)
-        action = vouch_http_header(r->req, "x-acs-action");
     if (!version)
         version = vouch_http_header(r->req, "x-acs-version");
     if (!action || !*action)
