@@ -839,7 +839,7 @@ vouch_err vouch_text_append(struct vouch_buf *b, const char *s, size_t n)
 
 json_t *vouch_json_text(const char *s, size_t n)
 {
-    struct vouch_buf b = VOUCH_BUF_INIT(SIZE_MAX / 2);
+    struct vouch_buf b = VOUCH_BUF_INIT(VOUCH_TEXT_ESCAPED_MAX(n));
     json_t *j = json_stringn(s, n);
 
     if (j || vouch_text_append(&b, s, n))

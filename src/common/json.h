@@ -86,6 +86,8 @@ vouch_err vouch_json_set_int(json_t *obj, const char *key, int64_t v);
  * setter fails, only when out of memory.
  */
 vouch_err vouch_text_append(struct vouch_buf *b, const char *s, size_t n);
+/* The most text_append makes of n bytes: each as %XX (0, which fails, past SIZE_MAX). */
+#define VOUCH_TEXT_ESCAPED_MAX(n) ((n) <= SIZE_MAX / 3 ? 3 * (n) : 0)
 json_t *vouch_json_text(const char *s, size_t n);
 vouch_err vouch_json_set_text(json_t *obj, const char *key, const char *s, size_t n);
 vouch_err vouch_json_set_bool(json_t *obj, const char *key, bool v);

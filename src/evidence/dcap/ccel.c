@@ -734,7 +734,7 @@ static void boot_fact(const struct vouch_tcg_event *ev, const json_t *det, struc
  */
 static vouch_err kernel_parameter(json_t *o, const char *p, size_t n)
 {
-    struct vouch_buf tok = VOUCH_BUF_INIT(SIZE_MAX / 2), key = VOUCH_BUF_INIT(SIZE_MAX / 2);
+    struct vouch_buf tok = VOUCH_BUF_INIT(n), key = VOUCH_BUF_INIT(VOUCH_TEXT_ESCAPED_MAX(n));
     const char *t, *eq;
     vouch_err e = VOUCH_OK;
     size_t i;
