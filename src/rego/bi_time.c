@@ -703,7 +703,7 @@ static bool is_date_element(int kind)
     }
 }
 
-/* The value against layout `l`, element by element: 1 when it matches, 0 when not, -1 extra text. */
+/* The value against layout `l`, element by element: 1 matches, 0 does not, -1 extra text. */
 static int match_layout(const char *l, size_t ln, const char *v, size_t vn,
                         struct time_fields *t)
 {

@@ -416,7 +416,8 @@ static vouch_err step_chain(struct gpu *g)
     }
     json_object_set_new(g->claims, "x-nvidia-gpu-attestation-report-cert-chain",
                         cert_chain_claims(status, &ocsp, g->dc->not_after));
-    json_object_set_new(g->claims, "hwmodel", vouch_json_text(g->dc->hwmodel, strlen(g->dc->hwmodel)));
+    json_object_set_new(g->claims, "hwmodel",
+                        vouch_json_text(g->dc->hwmodel, strlen(g->dc->hwmodel)));
     json_object_set_new(g->claims, "ueid", json_string(g->dc->ueid));
 
     /* architecture: what the certificate says, and what the evidence declared */

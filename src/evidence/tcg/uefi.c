@@ -321,8 +321,11 @@ static vouch_err dp_offset(const struct dp_view *v, struct vouch_buf *b)
                             (unsigned long long)le64(v->d + 12));
 }
 
-/* BIOS boot specification: device type, status flags, a NUL-terminated description. */
-/* BBS(type,description,flags): the description is text, its bytes not UTF-8 as %XX. */
+/*
+ * BIOS boot specification: device type, status flags, a NUL-terminated
+ * description, shown as BBS(type,description,flags) with the description's
+ * bytes that are not UTF-8 as %XX.
+ */
 static vouch_err dp_bbs(const struct dp_view *v, struct vouch_buf *b)
 {
     static const char *const types[] = { "", "Floppy", "HD", "CDROM", "PCMCIA", "USB",
