@@ -730,28 +730,45 @@ static void boot_fact(const struct vouch_tcg_event *ev, const json_t *det, struc
 /*
  * One parameter ("k=v", "k", "\"k=a b\""), quotes dropped, into o.  The
  * TD payload's command line is raw bytes: bytes of key and value that are
- * not UTF-8 are shown as %XX, as in kernel_cmdline.
+ * not UTF-8 are shown as %XX, as in kernel_cmdline.  A parameter fits the
+ * stack buffer nearly always; a longer one is copied to the heap.
  */
 static vouch_err kernel_parameter(json_t *o, const char *p, size_t n)
 {
-    struct vouch_buf tok = VOUCH_BUF_INIT(n), key = VOUCH_BUF_INIT(VOUCH_TEXT_ESCAPED_MAX(n));
-    const char *t, *eq;
-    vouch_err e = VOUCH_OK;
-    size_t i;
+    char small[256], *tok = n < sizeof(small) ? small : malloc(n + 1), *eq;
+    json_t *v = NULL, *escaped = NULL;
+    vouch_err e = VOUCH_E_NOMEM;
+    size_t i, k = 0;
 
-    for (i = 0; i < n && !e; i++)
+    if (!tok)
+        return VOUCH_E_NOMEM;
+    for (i = 0; i < n; i++)
         if (p[i] != '"')
-            e = vouch_buf_putc(&tok, (uint8_t)p[i]);
-    t = vouch_buf_str(&tok);
-    eq = memchr(t, '=', tok.len);
-    if (!e)
-        e = vouch_text_append(&key, t, eq ? (size_t)(eq - t) : tok.len);
-    if (!e && key.len)
-        e = vouch_json_set_new(o, vouch_buf_str(&key),
-                               eq ? vouch_json_text(eq + 1, tok.len - (size_t)(eq + 1 - t))
-                                  : json_null());
-    vouch_buf_free(&tok);
-    vouch_buf_free(&key);
+            tok[k++] = p[i];
+    tok[k] = 0;
+    eq = memchr(tok, '=', k);
+    if (eq)
+        *eq = 0;
+    if (!*tok) {
+        e = VOUCH_OK;
+        goto out;
+    }
+    v = eq ? vouch_json_text(eq + 1, k - (size_t)(eq + 1 - tok)) : json_null();
+    if (!v)
+        goto out;
+    if (json_object_set(o, tok, v) == 0) {
+        e = VOUCH_OK;
+        goto out;
+    }
+    /* jansson refuses a key that is not UTF-8: the key escaped */
+    escaped = vouch_json_text(tok, strlen(tok));
+    if (escaped && json_object_set(o, json_string_value(escaped), v) == 0)
+        e = VOUCH_OK;
+out:
+    json_decref(escaped);
+    json_decref(v);
+    if (tok != small)
+        free(tok);
     return e;
 }
 
